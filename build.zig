@@ -1,0 +1,43 @@
+//! One core compiled twice (DESIGN.md): libtsd.so, loaded by the CLI through bun:ffi, and
+//! tsd-monitor, the static per-container parent that runs the bundle.
+const std = @import("std");
+
+pub fn build(b: *std.Build) void {
+    const target = b.standardTargetOptions(.{});
+    const optimize = b.standardOptimizeOption(.{});
+    const version = b.option([]const u8, "version", "tsd version string") orelse "0.0.0-dev";
+
+    const options = b.addOptions();
+    options.addOption([]const u8, "version", version);
+
+    const lib_module = b.createModule(.{
+        .root_source_file = b.path("zig/lib.zig"),
+        .target = target,
+        .optimize = optimize,
+        .pic = true,
+    });
+    lib_module.addOptions("build_options", options);
+    const lib = b.addLibrary(.{ .name = "tsd", .linkage = .dynamic, .root_module = lib_module });
+    b.installArtifact(lib);
+
+    const monitor_module = b.createModule(.{
+        .root_source_file = b.path("zig/monitor/main.zig"),
+        .target = target,
+        .optimize = optimize,
+        .strip = optimize != .Debug,
+    });
+    monitor_module.addOptions("build_options", options);
+    const monitor = b.addExecutable(.{ .name = "tsd-monitor", .root_module = monitor_module });
+    b.installArtifact(monitor);
+
+    const test_step = b.step("test", "Run the Zig unit tests");
+    for ([_][]const u8{ "zig/lib.zig", "zig/monitor/main.zig" }) |root| {
+        const t = b.addTest(.{ .root_module = b.createModule(.{
+            .root_source_file = b.path(root),
+            .target = target,
+            .optimize = optimize,
+        }) });
+        t.root_module.addOptions("build_options", options);
+        test_step.dependOn(&b.addRunArtifact(t).step);
+    }
+}

@@ -1,0 +1,39 @@
+// tsd: the CLI entry. Global flags first (`--root`, `--debug`), then one citty command per
+// file in src/cli/.
+import { defineCommand, runMain } from "citty";
+import pkg from "../package.json";
+import { splitGlobals, setGlobals, UsageError } from "./cli/globals";
+import { EXIT_ENGINE, TsdError } from "./errors";
+import { commands } from "./cli/commands";
+
+const main = defineCommand({
+  meta: { name: "tsd", version: pkg.version, description: "A daemonless container engine" },
+  subCommands: commands,
+});
+
+async function entry(): Promise<void> {
+  try {
+    const { globals, rest } = splitGlobals(process.argv.slice(2), process.env);
+    setGlobals(globals);
+    if (rest[0] === "--version" || rest[0] === "-v" || rest[0] === "version") {
+      const { versionLine } = await import("./cli/version");
+      console.log(versionLine(globals.root));
+      return;
+    }
+    await runMain(main, { rawArgs: rest });
+  } catch (err) {
+    fail(err);
+  }
+}
+
+export function fail(err: unknown): never {
+  if (err instanceof TsdError || err instanceof UsageError) {
+    process.stderr.write(`tsd: ${err.message}\n`);
+    process.exit(err instanceof TsdError ? err.exitCode : EXIT_ENGINE);
+  }
+  process.stderr.write(`tsd: ${err instanceof Error ? err.message : String(err)}\n`);
+  if (process.env.TSD_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+  process.exit(EXIT_ENGINE);
+}
+
+await entry();

@@ -1,0 +1,34 @@
+// The native artifacts travel inside the one executable. Bun would extract an embedded
+// library to /tmp before dlopen, which fails on a noexec /tmp and leaves a file per run; we
+// write each artifact once under the root dir, keyed by its content hash, and reuse it.
+import libEmbedded from "../../zig-out/lib/libtsd.so" with { type: "file" };
+import monitorEmbedded from "../../zig-out/bin/tsd-monitor" with { type: "file" };
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+export type Artifact = "libtsd.so" | "tsd-monitor";
+
+const sources: Record<Artifact, string> = {
+  "libtsd.so": libEmbedded,
+  "tsd-monitor": monitorEmbedded,
+};
+
+/** Path of an executable copy of `name` under `<root>/bin/<hash>/`, written on first use. */
+export function materialize(name: Artifact, root: string): string {
+  const bytes = readEmbedded(sources[name]);
+  const hash = new Bun.CryptoHasher("sha256").update(bytes).digest("hex").slice(0, 16);
+  const dir = join(root, "bin", hash);
+  const path = join(dir, name);
+  if (existsSync(path)) return path;
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, bytes, { mode: 0o755 });
+  chmodSync(tmp, 0o755);
+  renameSync(tmp, path);
+  return path;
+}
+
+// readFileSync reads both the $bunfs path of a compiled binary and a plain path in dev runs.
+function readEmbedded(path: string): Uint8Array {
+  return readFileSync(path);
+}
