@@ -1,10 +1,11 @@
 // tsd: the CLI entry. Global flags first (`--root`, `--debug`), then one citty command per
 // file in src/cli/.
-import { defineCommand, runMain } from "citty";
+import { defineCommand, renderUsage, runCommand } from "citty";
 import pkg from "../package.json";
 import { splitGlobals, setGlobals, UsageError } from "./cli/globals";
 import { EXIT_ENGINE, TsdError } from "./errors";
 import { commands } from "./cli/commands";
+import { HelpRequested } from "./cli/flags";
 
 const main = defineCommand({
   meta: { name: "tsd", version: pkg.version, description: "A daemonless container engine" },
@@ -20,7 +21,20 @@ async function entry(): Promise<void> {
       console.log(versionLine(globals.root));
       return;
     }
-    await runMain(main, { rawArgs: rest });
+    const [name, ...args] = rest;
+    if (!name || name === "--help" || name === "-h" || name === "help") {
+      console.log(await renderUsage(main));
+      return;
+    }
+    const load = commands[name];
+    if (!load) throw new UsageError(`unknown command "${name}" (see 'tsd --help')`);
+    const cmd = await load();
+    try {
+      await runCommand(cmd, { rawArgs: args });
+    } catch (err) {
+      if (!(err instanceof HelpRequested)) throw err;
+      console.log(await renderUsage(cmd, main));
+    }
   } catch (err) {
     fail(err);
   }

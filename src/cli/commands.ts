@@ -4,4 +4,11 @@ import type { CommandDef } from "citty";
 type Lazy = () => Promise<CommandDef<any>>;
 export const commands: Record<string, Lazy> = {
   version: () => import("./version-cmd").then((m) => m.default),
+  load: () => import("./load").then((m) => m.default),
+  images: () => import("./images").then((m) => m.default),
+  tag: () => import("./tag").then((m) => m.default),
+  run: () => import("./run").then((m) => m.default),
+  rm: () => import("./rm").then((m) => m.default),
+  ps: () => import("./ps").then((m) => m.default),
+  container: () => import("./container").then((m) => m.default),
 };

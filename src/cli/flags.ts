@@ -16,6 +16,9 @@ export type FlagSpec = Record<string, FlagDef>;
 export type FlagValues<S extends FlagSpec> = {
   [K in keyof S]: S[K]["kind"] extends "bool" ? boolean : S[K]["kind"] extends "list" ? string[] : string | undefined;
 };
+/** `--help` (or `-h` where no flag takes it) among a command's flags: main prints its usage. */
+export class HelpRequested extends Error {}
+
 export interface ParsedFlags<S extends FlagSpec> {
   flags: FlagValues<S>;
   positionals: string[];
@@ -63,11 +66,13 @@ export function parseFlags<S extends FlagSpec>(
     if (a.startsWith("--") && a.length > 2) {
       const eq = a.indexOf("=");
       const name = eq < 0 ? a.slice(2) : a.slice(2, eq);
+      if (name === "help" && !("help" in spec)) throw new HelpRequested();
       if (!(name in spec)) throw new UsageError(`unknown flag: --${name} (${hint})`);
       set(name, eq < 0 ? undefined : a.slice(eq + 1), next, `--${name}`);
     } else if (a.startsWith("-") && a.length > 1) {
       for (let j = 1; j < a.length; j++) {
         const name = byShort.get(a[j]!);
+        if (!name && a === "-h") throw new HelpRequested();
         if (!name) throw new UsageError(`unknown shorthand flag: '${a[j]}' in ${a} (${hint})`);
         if (spec[name]!.kind === "bool") {
           set(name, undefined, next, `-${a[j]}`);

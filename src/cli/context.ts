@@ -1,0 +1,16 @@
+// What every command needs: the root dir, its database and the loaded core.
+import type { Database } from "bun:sqlite";
+import { globals } from "./globals";
+import { openDb } from "../store/db";
+import { loadCore } from "../native/ffi";
+
+export interface Context {
+  root: string;
+  db: Database;
+}
+
+export function context(): Context {
+  const { root } = globals();
+  loadCore(root);
+  return { root, db: openDb(root) };
+}

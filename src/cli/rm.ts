@@ -1,0 +1,31 @@
+import { defineCommand } from "citty";
+import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
+import { context } from "./context";
+import { UsageError } from "./globals";
+import { removeContainer } from "../container/remove";
+
+const flags = {
+  force: { kind: "bool", short: "f", description: "Force the removal of a running container (uses SIGKILL)" },
+  volumes: { kind: "bool", short: "v", description: "Remove anonymous volumes associated with the container" },
+} satisfies FlagSpec;
+
+export default defineCommand({
+  meta: { name: "rm", description: "Remove one or more containers" },
+  args: cittyArgs(flags),
+  async run({ rawArgs }) {
+    const { flags: f, positionals } = parseFlags("rm", flags, rawArgs);
+    if (positionals.length === 0) throw new UsageError(`"tsd rm" requires at least 1 argument: CONTAINER...`);
+    const { root, db } = context();
+    let failed = 0;
+    for (const name of positionals) {
+      try {
+        await removeContainer(db, root, name, f.force);
+        console.log(name);
+      } catch (e) {
+        failed++;
+        process.stderr.write(`tsd: ${(e as Error).message}\n`);
+      }
+    }
+    if (failed > 0) process.exitCode = 1;
+  },
+});

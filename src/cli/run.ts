@@ -1,0 +1,43 @@
+import { defineCommand } from "citty";
+import { readFileSync } from "node:fs";
+import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
+import { context } from "./context";
+import { runOptionsFromFlags } from "../container/options";
+import { runContainer } from "../container/run";
+import { TsdError } from "../errors";
+
+export const runFlags = {
+  rm: { kind: "bool", description: "Automatically remove the container when it exits" },
+  interactive: { kind: "bool", short: "i", description: "Keep STDIN open and forward it" },
+  tty: { kind: "bool", short: "t", description: "Allocate a pseudo-TTY" },
+  name: { kind: "string", description: "Assign a name to the container", valueHint: "NAME" },
+  env: { kind: "list", short: "e", description: "Set environment variables", valueHint: "KEY=VALUE" },
+  "env-file": { kind: "list", description: "Read in a file of environment variables", valueHint: "FILE" },
+  workdir: { kind: "string", short: "w", description: "Working directory inside the container", valueHint: "DIR" },
+  user: { kind: "string", short: "u", description: "Username or UID (format: <name|uid>[:<group|gid>])", valueHint: "USER" },
+  hostname: { kind: "string", short: "h", description: "Container host name", valueHint: "NAME" },
+  entrypoint: { kind: "string", description: "Overwrite the default ENTRYPOINT of the image", valueHint: "CMD" },
+  volume: { kind: "list", short: "v", description: "Bind mount a volume", valueHint: "HOST:CTR[:ro]" },
+  tmpfs: { kind: "list", description: "Mount a tmpfs directory", valueHint: "PATH[:OPTS]" },
+  "read-only": { kind: "bool", description: "Mount the container's root filesystem as read only" },
+  privileged: { kind: "bool", description: "Give extended privileges to this container" },
+  "cap-add": { kind: "list", description: "Add Linux capabilities", valueHint: "CAP" },
+  "cap-drop": { kind: "list", description: "Drop Linux capabilities", valueHint: "CAP" },
+} satisfies FlagSpec;
+
+export default defineCommand({
+  meta: { name: "run", description: "Create and run a new container from an image" },
+  args: cittyArgs(runFlags),
+  async run({ rawArgs }) {
+    const { flags, positionals } = parseFlags("run", runFlags, rawArgs, false);
+    const opts = runOptionsFromFlags(flags, positionals, process.env, (p) => {
+      try {
+        return readFileSync(p, "utf8");
+      } catch (e) {
+        throw new TsdError(`cannot read env file "${p}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
+    });
+    const { root, db } = context();
+    process.exitCode = await runContainer(db, root, opts);
+  },
+});

@@ -1,0 +1,40 @@
+// After a container's init exits: record the exit status and, for --rm, remove it. Run by the
+// monitor as `tsd container cleanup ID`, so it happens even when no CLI is alive. Idempotent.
+import type { Database } from "bun:sqlite";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { containerDir } from "../store/paths";
+import { removeContainerFiles } from "./create";
+import { deleteContainer, findContainer, markExited } from "./store";
+
+export interface ExitStatus {
+  pid: number;
+  exitCode: number;
+  signal: number;
+  startedAt: number;
+  finishedAt: number;
+  error?: string;
+}
+
+export function readExitStatus(root: string, id: string): ExitStatus | undefined {
+  const path = join(containerDir(root, id), "exit.json");
+  if (!existsSync(path)) return undefined;
+  try {
+    return JSON.parse(readFileSync(path, "utf8")) as ExitStatus;
+  } catch {
+    return undefined;
+  }
+}
+
+export function cleanupContainer(db: Database, root: string, id: string): void {
+  const row = findContainer(db, id);
+  if (!row || row.id !== id) return;
+  const status = readExitStatus(root, id);
+  if (row.auto_remove) {
+    removeContainerFiles(root, id);
+    deleteContainer(db, id);
+    return;
+  }
+  const finished = status ? Math.floor(status.finishedAt / 1e6) : Date.now();
+  markExited(db, id, status?.exitCode ?? -1, finished, status?.error ?? (status ? null : "the monitor left no exit status"));
+}

@@ -1,0 +1,83 @@
+// Creating a container: the db row, the bundle directory and its config.json. Every step
+// has an undo; a failure leaves neither row nor directory.
+import type { Database } from "bun:sqlite";
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { findImage, layerLinks, type ImageRecord } from "../image/store";
+import { containerDir, rootPaths } from "../store/paths";
+import { TsdError } from "../errors";
+import type { RunOptions } from "./options";
+import { buildSpec } from "./spec";
+import { readImageFile, resolveUser } from "./user";
+import { randomId, randomName } from "./names";
+import { deleteContainer, insertContainer } from "./store";
+
+export interface Created {
+  id: string;
+  name: string;
+  bundle: string;
+  image: ImageRecord;
+}
+
+export function createContainer(db: Database, root: string, opts: RunOptions): Created {
+  const image = findImage(db, opts.image);
+  if (!image) {
+    throw new TsdError(`unable to find image "${opts.image}" locally: load it with 'tsd load -i FILE'`);
+  }
+  for (const v of opts.volumes) {
+    if (!existsSync(v.source)) throw new TsdError(`invalid volume: the host path "${v.source}" does not exist: create it first`);
+  }
+  const id = randomId();
+  const name = opts.name ?? randomName();
+  const bundle = containerDir(root, id);
+  const links = layerLinks(db, image);
+  const layerDirs = image.layers.map((d) => join(rootPaths(root).layers, d.replace(/^sha256:/, ""), "diff")).reverse();
+  const user = resolveUser(opts.user ?? image.config.config?.User, readImageFile(layerDirs, "etc/passwd"), readImageFile(layerDirs, "etc/group"));
+  const hostname = opts.hostname ?? id.slice(0, 12);
+  const etcFiles = { hostname: join(bundle, "hostname"), hosts: join(bundle, "hosts") };
+  const spec = buildSpec(opts, image.config, { id, root, bundle, lowerLinks: links, hostname, user, etcFiles });
+
+  insertContainer(db, {
+    id,
+    name,
+    image_id: image.id,
+    image_ref: opts.image,
+    command: JSON.stringify(spec.process.args),
+    auto_remove: opts.rm ? 1 : 0,
+    options: JSON.stringify(opts),
+  });
+  try {
+    mkdirSync(rootPaths(root).containers, { recursive: true, mode: 0o711 });
+    mkdirSync(bundle, { mode: 0o711 });
+    for (const d of ["upper", "work", "merged"]) mkdirSync(join(bundle, d), { mode: 0o755 });
+    writeFileSync(etcFiles.hostname, `${hostname}\n`);
+    writeFileSync(etcFiles.hosts, hostsFile(hostname));
+    writeFileSync(join(bundle, "config.json"), JSON.stringify(spec, null, 2));
+  } catch (e) {
+    removeContainerFiles(root, id);
+    deleteContainer(db, id);
+    throw e;
+  }
+  return { id, name, bundle, image };
+}
+
+export function hostsFile(hostname: string): string {
+  return [
+    "127.0.0.1\tlocalhost",
+    "::1\tlocalhost ip6-localhost ip6-loopback",
+    "fe00::0\tip6-localnet",
+    "ff00::0\tip6-mcastprefix",
+    "ff02::1\tip6-allnodes",
+    "ff02::2\tip6-allrouters",
+    `127.0.1.1\t${hostname}`,
+    "",
+  ].join("\n");
+}
+
+/** Removes the bundle directory. The overlay lives only in the container's mount namespace. */
+export function removeContainerFiles(root: string, id: string): void {
+  const dir = containerDir(root, id);
+  if (!existsSync(dir)) return;
+  if (!statSync(dir).isDirectory()) throw new TsdError(`${dir} is not a directory`);
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,153 @@
+// `tsd run` flags → RunOptions: the validated, typed form everything downstream reads.
+// Pure apart from reading --env-file through the injected reader, so unit tests cover it.
+import { isAbsolute } from "node:path";
+import { UsageError } from "../cli/globals";
+
+export interface BindMount {
+  source: string;
+  destination: string;
+  readonly: boolean;
+}
+
+export interface TmpfsMount {
+  destination: string;
+  options: string[];
+}
+
+export interface RunOptions {
+  image: string;
+  command: string[]; // empty: the image's Cmd
+  entrypoint?: string[]; // set by --entrypoint ("" clears the image's)
+  name?: string;
+  rm: boolean;
+  interactive: boolean;
+  tty: boolean;
+  env: string[]; // KEY=VALUE, in order; later wins
+  workdir?: string;
+  user?: string;
+  hostname?: string;
+  volumes: BindMount[];
+  tmpfs: TmpfsMount[];
+  readOnly: boolean;
+  privileged: boolean;
+  capAdd: string[];
+  capDrop: string[];
+}
+
+export interface RunFlags {
+  rm: boolean;
+  interactive: boolean;
+  tty: boolean;
+  name?: string;
+  env: string[];
+  "env-file": string[];
+  workdir?: string;
+  user?: string;
+  hostname?: string;
+  entrypoint?: string;
+  volume: string[];
+  tmpfs: string[];
+  "read-only": boolean;
+  privileged: boolean;
+  "cap-add": string[];
+  "cap-drop": string[];
+}
+
+const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+const HOSTNAME = /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
+
+export function runOptionsFromFlags(
+  f: RunFlags,
+  positionals: string[],
+  env: Record<string, string | undefined>,
+  readFile: (path: string) => string,
+): RunOptions {
+  const [image, ...command] = positionals;
+  if (!image) throw new UsageError(`"tsd run" requires at least 1 argument: tsd run [OPTIONS] IMAGE [COMMAND] [ARG...]`);
+  if (f.name !== undefined && !NAME.test(f.name)) {
+    throw new UsageError(`invalid container name "${f.name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+  }
+  if (f.hostname !== undefined && (f.hostname.length > 253 || !HOSTNAME.test(f.hostname))) {
+    throw new UsageError(`invalid hostname "${f.hostname}": use letters, digits, '-' and '.', at most 63 per label`);
+  }
+  if (f.workdir !== undefined && !isAbsolute(f.workdir)) {
+    throw new UsageError(`the working directory "${f.workdir}" is invalid: it needs to be an absolute path`);
+  }
+  const fileEnv = f["env-file"].flatMap((p) => parseEnvFile(p, readFile(p), env));
+  const cliEnv = f.env.map((e) => expandEnv(e, env)).filter((e): e is string => e !== undefined);
+  return {
+    image,
+    command,
+    ...(f.entrypoint !== undefined ? { entrypoint: f.entrypoint === "" ? [] : [f.entrypoint] } : {}),
+    ...(f.name !== undefined ? { name: f.name } : {}),
+    rm: f.rm,
+    interactive: f.interactive,
+    tty: f.tty,
+    env: [...fileEnv, ...cliEnv],
+    ...(f.workdir !== undefined ? { workdir: f.workdir } : {}),
+    ...(f.user !== undefined ? { user: validUser(f.user) } : {}),
+    ...(f.hostname !== undefined ? { hostname: f.hostname } : {}),
+    volumes: f.volume.map(parseVolume),
+    tmpfs: f.tmpfs.map(parseTmpfs),
+    readOnly: f["read-only"],
+    privileged: f.privileged,
+    capAdd: f["cap-add"].map(normaliseCap),
+    capDrop: f["cap-drop"].map(normaliseCap),
+  };
+}
+
+/** `-e KEY=VALUE` as is; `-e KEY` takes KEY from the caller's environment or is dropped. */
+export function expandEnv(entry: string, env: Record<string, string | undefined>): string | undefined {
+  const eq = entry.indexOf("=");
+  if (eq === 0) throw new UsageError(`invalid environment variable "${entry}": the name is empty`);
+  if (eq > 0) return entry;
+  const v = env[entry];
+  return v === undefined ? undefined : `${entry}=${v}`;
+}
+
+/** Docker's --env-file: KEY=VALUE lines, `#` comments, blank lines, bare KEY from the env. */
+export function parseEnvFile(path: string, text: string, env: Record<string, string | undefined>): string[] {
+  const out: string[] = [];
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.replace(/^\s+/, "");
+    if (line === "" || line.startsWith("#")) return;
+    const key = line.split("=", 1)[0]!;
+    if (/\s/.test(key)) throw new UsageError(`invalid line ${i + 1} in env file ${path}: variable "${key}" contains whitespace`);
+    const v = expandEnv(line, env);
+    if (v !== undefined) out.push(v);
+  });
+  return out;
+}
+
+/** `-v /host:/ctr[:ro|rw]`. Named volumes come with the volume commands. */
+export function parseVolume(spec: string): BindMount {
+  const parts = spec.split(":");
+  if (parts.length < 2 || parts.length > 3) throw new UsageError(`invalid volume "${spec}": use -v /host/path:/container/path[:ro]`);
+  const [source, destination, mode = "rw"] = parts as [string, string, string?];
+  if (!isAbsolute(source)) throw new UsageError(`invalid volume "${spec}": the host path "${source}" must be absolute (named volumes are not supported yet)`);
+  if (!isAbsolute(destination)) throw new UsageError(`invalid volume "${spec}": the container path "${destination}" must be absolute`);
+  if (destination === "/") throw new UsageError(`invalid volume "${spec}": cannot mount over the container's /`);
+  const modes = mode.split(",");
+  for (const m of modes) if (!["ro", "rw", "z", "Z"].includes(m)) throw new UsageError(`invalid volume "${spec}": unknown mode "${m}" (use ro or rw)`);
+  return { source, destination, readonly: modes.includes("ro") };
+}
+
+/** `--tmpfs /path[:opts]`, Docker's defaults noexec,nosuid,nodev. */
+export function parseTmpfs(spec: string): TmpfsMount {
+  const colon = spec.indexOf(":");
+  const destination = colon < 0 ? spec : spec.slice(0, colon);
+  if (!isAbsolute(destination)) throw new UsageError(`invalid tmpfs "${spec}": the path must be absolute`);
+  const extra = colon < 0 ? [] : spec.slice(colon + 1).split(",").filter(Boolean);
+  return { destination, options: ["nosuid", "nodev", "noexec", ...extra] };
+}
+
+function validUser(u: string): string {
+  if (!/^[^:]+(:[^:]+)?$/.test(u)) throw new UsageError(`invalid user "${u}": use NAME|UID[:GROUP|GID]`);
+  return u;
+}
+
+export function normaliseCap(c: string): string {
+  const up = c.toUpperCase();
+  if (up === "ALL") return "ALL";
+  return up.startsWith("CAP_") ? up : `CAP_${up}`;
+}

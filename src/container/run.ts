@@ -1,0 +1,48 @@
+// `tsd run` in the foreground: create, start through the monitor, forward signals, and end
+// with the container's status.
+import type { Database } from "bun:sqlite";
+import { TsdError } from "../errors";
+import { cleanupContainer } from "./cleanup";
+import { createContainer, removeContainerFiles } from "./create";
+import type { RunOptions } from "./options";
+import { startMonitor } from "./start";
+import { deleteContainer, markRunning } from "./store";
+
+const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH"] as const;
+
+export async function runContainer(db: Database, root: string, opts: RunOptions): Promise<number> {
+  if (opts.tty && opts.interactive && !process.stdin.isTTY) {
+    throw new TsdError("the input device is not a TTY: drop -t, or run from a terminal");
+  }
+  const c = createContainer(db, root, opts);
+  let started;
+  try {
+    started = await startMonitor({ root, id: c.id, bundle: c.bundle, stdin: opts.interactive });
+  } catch (e) {
+    removeContainerFiles(root, c.id);
+    deleteContainer(db, c.id);
+    throw e;
+  }
+  const { monitor, report } = started;
+  const forward = (sig: NodeJS.Signals) => () => {
+    try {
+      monitor.kill(sig);
+    } catch {
+      // The monitor is gone already; its exit is handled below.
+    }
+  };
+  const handlers = FORWARDED.map((sig) => [sig, forward(sig)] as const);
+  for (const [sig, h] of handlers) process.on(sig, h);
+  try {
+    if (report.kind === "started") markRunning(db, c.id, report.pid, monitor.pid);
+    const code = await monitor.exited;
+    if (report.kind === "error") throw new TsdError(report.message, report.status);
+    if (monitor.signalCode) {
+      cleanupContainer(db, root, c.id);
+      throw new TsdError(`the container monitor was killed by ${monitor.signalCode}`);
+    }
+    return code;
+  } finally {
+    for (const [sig, h] of handlers) process.off(sig, h);
+  }
+}

@@ -1,0 +1,62 @@
+// Container rows in the database.
+import type { Database } from "bun:sqlite";
+import { TsdError } from "../errors";
+
+export type ContainerState = "created" | "running" | "exited";
+
+export interface ContainerRow {
+  id: string;
+  name: string;
+  image_id: string;
+  image_ref: string;
+  command: string;
+  created_at: number;
+  state: ContainerState;
+  pid: number;
+  monitor_pid: number;
+  exit_code: number | null;
+  started_at: number | null;
+  finished_at: number | null;
+  error: string | null;
+  auto_remove: number;
+  options: string;
+}
+
+export function insertContainer(db: Database, row: Pick<ContainerRow, "id" | "name" | "image_id" | "image_ref" | "command" | "auto_remove" | "options">): void {
+  try {
+    db.query(
+      "INSERT INTO containers (id, name, image_id, image_ref, command, created_at, state, auto_remove, options) VALUES (?, ?, ?, ?, ?, ?, 'created', ?, ?)",
+    ).run(row.id, row.name, row.image_id, row.image_ref, row.command, Date.now(), row.auto_remove, row.options);
+  } catch (e) {
+    if (String(e).includes("UNIQUE constraint failed: containers.name")) {
+      throw new TsdError(`the container name "/${row.name}" is already in use: remove that container or choose another name`);
+    }
+    throw e;
+  }
+}
+
+/** A container by full id, unique id prefix or name. */
+export function findContainer(db: Database, ref: string): ContainerRow | undefined {
+  const byName = db.query("SELECT * FROM containers WHERE name = ? OR id = ?").get(ref.replace(/^\//, ""), ref) as ContainerRow | null;
+  if (byName) return byName;
+  if (!/^[a-f0-9]+$/.test(ref)) return undefined;
+  const rows = db.query("SELECT * FROM containers WHERE id LIKE ? || '%' LIMIT 2").all(ref) as ContainerRow[];
+  if (rows.length > 1) throw new TsdError(`multiple containers match the id prefix "${ref}": give more digits`);
+  return rows[0];
+}
+
+export function listContainers(db: Database): ContainerRow[] {
+  return db.query("SELECT * FROM containers ORDER BY created_at DESC").all() as ContainerRow[];
+}
+
+export function markRunning(db: Database, id: string, pid: number, monitorPid: number): void {
+  db.query("UPDATE containers SET state = 'running', pid = ?, monitor_pid = ?, started_at = ? WHERE id = ? AND state = 'created'").run(pid, monitorPid, Date.now(), id);
+}
+
+export function markExited(db: Database, id: string, exitCode: number, finishedAt: number, error: string | null): void {
+  db.query("UPDATE containers SET state = 'exited', exit_code = ?, finished_at = ?, error = ?, pid = 0 WHERE id = ?").run(exitCode, finishedAt, error, id);
+}
+
+export function deleteContainer(db: Database, id: string): void {
+  db.query("DELETE FROM containers WHERE id = ?").run(id);
+}

@@ -1,0 +1,172 @@
+// `tsd load`: a `docker save` archive or an OCI image layout (as a tar), into the store.
+import type { Database } from "bun:sqlite";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { join, normalize } from "node:path";
+import { unpack } from "../native/ffi";
+import { rootPaths } from "../store/paths";
+import { TsdError } from "../errors";
+import { importLayer, putImage, tagImage, type ImageConfig } from "./store";
+import { parseReference, type Reference } from "./reference";
+
+export const MEDIA_OCI_INDEX = "application/vnd.oci.image.index.v1+json";
+export const MEDIA_DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json";
+
+export interface Descriptor {
+  mediaType?: string;
+  digest: string;
+  size?: number;
+  platform?: { os?: string; architecture?: string; variant?: string };
+  annotations?: Record<string, string>;
+}
+
+/** An image found in an archive: its config blob and layer tars, in the archive's tree. */
+interface ArchiveImage {
+  configPath: string;
+  layerPaths: string[];
+  names: Reference[];
+}
+
+export interface LoadedImage {
+  id: string;
+  names: Reference[];
+}
+
+export async function loadArchive(db: Database, root: string, file: string): Promise<LoadedImage[]> {
+  if (!existsSync(file)) throw new TsdError(`cannot load "${file}": no such file`);
+  const tmp = rootPaths(root).tmp;
+  mkdirSync(tmp, { recursive: true, mode: 0o700 });
+  const work = mkdtempSync(join(tmp, "load-"));
+  try {
+    unpack(file, work, { layer: false });
+    const images = existsSync(join(work, "manifest.json"))
+      ? dockerArchiveImages(work)
+      : existsSync(join(work, "index.json"))
+        ? ociLayoutImages(work)
+        : undefined;
+    if (!images) throw new TsdError(`cannot load "${file}": not a docker save archive or an OCI image layout (no manifest.json or index.json)`);
+    if (images.length === 0) throw new TsdError(`cannot load "${file}": the archive holds no image`);
+    return images.map((img) => storeImage(db, root, img));
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function storeImage(db: Database, root: string, img: ArchiveImage): LoadedImage {
+  const raw = readFileSync(img.configPath);
+  const id = sha256Hex(raw);
+  const config = parseConfig(raw);
+  const diffIds = config.rootfs.diff_ids;
+  if (diffIds.length !== img.layerPaths.length) {
+    throw new TsdError(`image ${id.slice(0, 12)}: the manifest lists ${img.layerPaths.length} layers but the config ${diffIds.length}: the archive is corrupt`);
+  }
+  let size = 0;
+  img.layerPaths.forEach((p, i) => {
+    size += importLayer(db, root, p, diffIds[i]!);
+  });
+  db.transaction(() => {
+    putImage(db, id, config, size);
+    for (const n of img.names) tagImage(db, n, id);
+  }).immediate();
+  return { id, names: img.names };
+}
+
+function parseConfig(raw: Uint8Array): ImageConfig {
+  const config = JSON.parse(new TextDecoder().decode(raw)) as ImageConfig;
+  if (!config.rootfs || !Array.isArray(config.rootfs.diff_ids)) throw new TsdError("the image config has no rootfs.diff_ids: not an image config");
+  return config;
+}
+
+/** `docker save`: manifest.json is a list of {Config, RepoTags, Layers} with paths. */
+function dockerArchiveImages(dir: string): ArchiveImage[] {
+  const manifest = readJson(join(dir, "manifest.json")) as { Config: string; RepoTags?: string[] | null; Layers: string[] }[];
+  if (!Array.isArray(manifest)) throw new TsdError("manifest.json is not a list: not a docker save archive");
+  return manifest.map((m) => ({
+    configPath: inside(dir, m.Config),
+    layerPaths: m.Layers.map((l) => inside(dir, l)),
+    names: (m.RepoTags ?? []).map((t) => parseReference(t)),
+  }));
+}
+
+/** An OCI image layout: index.json → (index →)* manifest → config + layers, all blobs. */
+function ociLayoutImages(dir: string): ArchiveImage[] {
+  const index = readJson(join(dir, "index.json")) as { manifests?: Descriptor[] };
+  const out: ArchiveImage[] = [];
+  for (const desc of index.manifests ?? []) {
+    const manifestDesc = resolvePlatform(dir, desc, 0);
+    const manifest = readBlobJson(dir, manifestDesc) as { config: Descriptor; layers: Descriptor[] };
+    if (!manifest.config || !Array.isArray(manifest.layers)) throw new TsdError(`blob ${manifestDesc.digest} is not an image manifest`);
+    const configPath = blobPath(dir, manifest.config.digest);
+    verifyBlob(configPath, manifest.config.digest);
+    const refName = desc.annotations?.["io.containerd.image.name"] ?? desc.annotations?.["org.opencontainers.image.ref.name"];
+    out.push({ configPath, layerPaths: manifest.layers.map((l) => blobPath(dir, l.digest)), names: namesFromAnnotation(refName) });
+  }
+  return out;
+}
+
+/** A bare tag ("latest", as umoci writes) names no repository, so the image stays untagged. */
+export function namesFromAnnotation(refName: string | undefined): Reference[] {
+  if (!refName || /^[\w][\w.-]{0,127}$/.test(refName)) return [];
+  try {
+    return [parseReference(refName)];
+  } catch {
+    return [];
+  }
+}
+
+function resolvePlatform(dir: string, desc: Descriptor, depth: number): Descriptor {
+  if (depth > 4) throw new TsdError("image index nesting deeper than 4 levels");
+  if (desc.mediaType !== MEDIA_OCI_INDEX && desc.mediaType !== MEDIA_DOCKER_LIST) return desc;
+  const index = readBlobJson(dir, desc) as { manifests: Descriptor[] };
+  const chosen = pickPlatform(index.manifests, { os: "linux", architecture: hostArchitecture() });
+  if (!chosen) {
+    const have = index.manifests.map((m) => `${m.platform?.os}/${m.platform?.architecture}`).join(", ");
+    throw new TsdError(`no image for linux/${hostArchitecture()} in the index (it has ${have})`);
+  }
+  return resolvePlatform(dir, chosen, depth + 1);
+}
+
+export function pickPlatform(manifests: Descriptor[], want: { os: string; architecture: string }): Descriptor | undefined {
+  return manifests.find((m) => m.platform?.os === want.os && m.platform?.architecture === want.architecture);
+}
+
+export function hostArchitecture(): string {
+  const map: Record<string, string> = { x64: "amd64", arm64: "arm64", arm: "arm", ia32: "386", ppc64: "ppc64le", s390x: "s390x", riscv64: "riscv64" };
+  return map[process.arch] ?? process.arch;
+}
+
+function readBlobJson(dir: string, desc: Descriptor): unknown {
+  const path = blobPath(dir, desc.digest);
+  verifyBlob(path, desc.digest);
+  return readJson(path);
+}
+
+function blobPath(dir: string, digest: string): string {
+  const m = /^sha256:([a-f0-9]{64})$/.exec(digest);
+  if (!m) throw new TsdError(`unsupported or malformed digest "${digest}" (only sha256 is supported)`);
+  return join(dir, "blobs", "sha256", m[1]!);
+}
+
+function verifyBlob(path: string, digest: string): void {
+  if (!existsSync(path)) throw new TsdError(`the archive lacks blob ${digest}`);
+  const got = `sha256:${sha256Hex(readFileSync(path))}`;
+  if (got !== digest) throw new TsdError(`blob ${digest} has content ${got}: the archive is corrupt`);
+}
+
+function sha256Hex(data: Uint8Array): string {
+  return new Bun.CryptoHasher("sha256").update(data).digest("hex");
+}
+
+function readJson(path: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new TsdError(`cannot read ${path.split("/").slice(-2).join("/")}: ${(e as Error).message}`);
+  }
+}
+
+/** A path named inside the archive, refused if it climbs out of it. */
+function inside(dir: string, rel: string): string {
+  const n = normalize(rel);
+  if (n.startsWith("..") || n.startsWith("/")) throw new TsdError(`the archive names a path outside itself: "${rel}"`);
+  return join(dir, n);
+}

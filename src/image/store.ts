@@ -1,0 +1,165 @@
+// The image store: images and their tags in the database, unpacked layers under layers/.
+// Layers are keyed by diffID (the digest of the uncompressed tar): with overlayfs a layer's
+// directory depends on nothing but its own tar, so images share them.
+import type { Database } from "bun:sqlite";
+import { existsSync, mkdirSync, renameSync, rmSync, symlinkSync } from "node:fs";
+import { join } from "node:path";
+import { unpack } from "../native/ffi";
+import { rootPaths } from "../store/paths";
+import { TsdError } from "../errors";
+import { canonical, parseReference, ReferenceError, type Reference } from "./reference";
+
+/** The parts of an OCI image config tsd reads. */
+export interface ImageConfig {
+  created?: string;
+  architecture?: string;
+  os?: string;
+  config?: {
+    User?: string;
+    Env?: string[] | null;
+    Entrypoint?: string[] | null;
+    Cmd?: string[] | null;
+    WorkingDir?: string;
+    ExposedPorts?: Record<string, object>;
+    Volumes?: Record<string, object>;
+    StopSignal?: string;
+    Labels?: Record<string, string> | null;
+  };
+  rootfs: { type: string; diff_ids: string[] };
+  history?: unknown[];
+}
+
+export interface ImageRecord {
+  id: string;
+  config: ImageConfig;
+  layers: string[];
+  size: number;
+  created?: string;
+  loadedAt: number;
+}
+
+interface ImageRow {
+  id: string;
+  config: string;
+  layers: string;
+  size: number;
+  created: string | null;
+  loaded_at: number;
+}
+
+function fromRow(r: ImageRow): ImageRecord {
+  return {
+    id: r.id,
+    config: JSON.parse(r.config),
+    layers: JSON.parse(r.layers),
+    size: r.size,
+    ...(r.created ? { created: r.created } : {}),
+    loadedAt: r.loaded_at,
+  };
+}
+
+export function listImages(db: Database): { image: ImageRecord; tags: string[] }[] {
+  const rows = db.query("SELECT * FROM images ORDER BY loaded_at DESC").all() as ImageRow[];
+  const tags = db.query("SELECT name, image_id FROM tags ORDER BY name").all() as { name: string; image_id: string }[];
+  return rows.map((r) => ({ image: fromRow(r), tags: tags.filter((t) => t.image_id === r.id).map((t) => t.name) }));
+}
+
+/**
+ * The image a user named: a reference (`busybox`, `busybox:1.36`) or an id or unique id
+ * prefix (`sha256:` optional). Undefined when nothing matches.
+ */
+export function findImage(db: Database, name: string): ImageRecord | undefined {
+  let ref: Reference | undefined;
+  try {
+    ref = parseReference(name);
+  } catch (e) {
+    if (!(e instanceof ReferenceError)) throw e;
+  }
+  if (ref) {
+    const tag = db.query("SELECT image_id FROM tags WHERE name = ?").get(canonical(ref)) as { image_id: string } | null;
+    if (tag) return imageById(db, tag.image_id);
+  }
+  const hex = name.startsWith("sha256:") ? name.slice(7) : name;
+  if (/^[a-f0-9]{1,64}$/.test(hex)) {
+    const rows = db.query("SELECT * FROM images WHERE id LIKE ? || '%' LIMIT 2").all(hex) as ImageRow[];
+    if (rows.length > 1) throw new TsdError(`image id prefix "${name}" is ambiguous: give more digits`);
+    if (rows.length === 1) return fromRow(rows[0]!);
+  }
+  return undefined;
+}
+
+export function imageById(db: Database, id: string): ImageRecord | undefined {
+  const row = db.query("SELECT * FROM images WHERE id = ?").get(id) as ImageRow | null;
+  return row ? fromRow(row) : undefined;
+}
+
+export function putImage(db: Database, id: string, config: ImageConfig, size: number): void {
+  db.query(
+    "INSERT INTO images (id, config, layers, size, created, loaded_at) VALUES (?, ?, ?, ?, ?, ?) " +
+      "ON CONFLICT(id) DO UPDATE SET loaded_at = excluded.loaded_at",
+  ).run(id, JSON.stringify(config), JSON.stringify(config.rootfs.diff_ids), size, config.created ?? null, Date.now());
+}
+
+export function tagImage(db: Database, ref: Reference, id: string): void {
+  db.query("INSERT INTO tags (name, image_id) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET image_id = excluded.image_id").run(canonical(ref), id);
+}
+
+/** Short names of the image's layers under layers/l, topmost first (overlay lowerdir order). */
+export function layerLinks(db: Database, image: ImageRecord): string[] {
+  const q = db.query("SELECT link FROM layers WHERE diff_id = ?");
+  return image.layers
+    .map((d) => {
+      const row = q.get(d) as { link: string } | null;
+      if (!row) throw new TsdError(`image ${image.id.slice(0, 12)} is missing layer ${d}: remove it and load it again`);
+      return row.link;
+    })
+    .reverse();
+}
+
+export function layerSize(db: Database, diffId: string): number | undefined {
+  const row = db.query("SELECT size FROM layers WHERE diff_id = ?").get(diffId) as { size: number } | null;
+  return row?.size;
+}
+
+/**
+ * Unpacks the layer tar at `src` into the store unless a layer with `expectedDiffId` is
+ * already there. The content digest is checked against the image config before the layer
+ * becomes visible; a failed unpack leaves nothing behind.
+ */
+export function importLayer(db: Database, root: string, src: string, expectedDiffId: string): number {
+  const known = layerSize(db, expectedDiffId);
+  const paths = rootPaths(root);
+  const hex = expectedDiffId.replace(/^sha256:/, "");
+  if (!/^[a-f0-9]{64}$/.test(hex)) throw new TsdError(`malformed layer diff_id "${expectedDiffId}" in the image config`);
+  const final = join(paths.layers, hex);
+  if (known !== undefined && existsSync(final)) return known;
+  mkdirSync(paths.links, { recursive: true, mode: 0o700 });
+  const staging = join(paths.layers, `.tmp-${hex.slice(0, 12)}-${process.pid}-${randomLink()}`);
+  mkdirSync(join(staging, "diff"), { recursive: true, mode: 0o755 });
+  try {
+    const { size, diffId } = unpack(src, join(staging, "diff"), { layer: true });
+    if (`sha256:${diffId}` !== expectedDiffId) {
+      throw new TsdError(`layer content sha256:${diffId} does not match the image config's diff_id ${expectedDiffId}: the archive is corrupt`);
+    }
+    rmSync(final, { recursive: true, force: true });
+    renameSync(staging, final);
+    const link = randomLink();
+    symlinkSync(`../${hex}/diff`, join(paths.links, link));
+    db.query("INSERT INTO layers (diff_id, link, size) VALUES (?, ?, ?) ON CONFLICT(diff_id) DO UPDATE SET link = excluded.link, size = excluded.size").run(
+      expectedDiffId,
+      link,
+      size,
+    );
+    return size;
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+// 26 characters of [A-Z0-9], as Docker's overlay2 link names: short enough that a 128-layer
+// lowerdir fits the mount data page.
+function randomLink(): string {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  const bytes = crypto.getRandomValues(new Uint8Array(26));
+  return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join("");
+}

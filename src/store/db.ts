@@ -1,0 +1,72 @@
+// The state database: one bun:sqlite file under the root dir, WAL, with a busy timeout so
+// concurrent tsd invocations serialise on writes instead of failing.
+import { Database } from "bun:sqlite";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS images (
+  id        TEXT PRIMARY KEY,          -- hex sha256 of the image config blob
+  config    TEXT NOT NULL,             -- the image config JSON
+  layers    TEXT NOT NULL,             -- JSON array of layer diffIDs, bottom first
+  size      INTEGER NOT NULL,          -- bytes of the unpacked layers
+  created   TEXT,                      -- the config's created timestamp
+  loaded_at INTEGER NOT NULL           -- ms since the epoch
+);
+CREATE TABLE IF NOT EXISTS tags (
+  name     TEXT PRIMARY KEY,           -- a normalised reference: docker.io/library/busybox:latest
+  image_id TEXT NOT NULL REFERENCES images(id)
+);
+CREATE TABLE IF NOT EXISTS layers (
+  diff_id TEXT PRIMARY KEY,            -- sha256:<hex> of the uncompressed tar
+  link    TEXT NOT NULL UNIQUE,        -- short name under layers/l/
+  size    INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS containers (
+  id          TEXT PRIMARY KEY,
+  name        TEXT NOT NULL UNIQUE,
+  image_id    TEXT NOT NULL,
+  image_ref   TEXT NOT NULL,           -- what the user typed, for ps
+  command     TEXT NOT NULL,           -- JSON array: the process args
+  created_at  INTEGER NOT NULL,        -- ms since the epoch
+  state       TEXT NOT NULL,           -- created | running | exited
+  pid         INTEGER NOT NULL DEFAULT 0,
+  monitor_pid INTEGER NOT NULL DEFAULT 0,
+  exit_code   INTEGER,
+  started_at  INTEGER,
+  finished_at INTEGER,
+  error       TEXT,
+  auto_remove INTEGER NOT NULL DEFAULT 0,
+  options     TEXT NOT NULL            -- JSON of the run options, for inspect and start
+);
+`;
+
+const handles = new Map<string, Database>();
+
+/** The database of `root`, created with its schema on first use. */
+export function openDb(root: string): Database {
+  const cached = handles.get(root);
+  if (cached) return cached;
+  mkdirSync(root, { recursive: true, mode: 0o711 });
+  const db = new Database(join(root, "tsd.db"), { create: true, strict: true });
+  db.exec("PRAGMA busy_timeout = 30000");
+  db.exec("PRAGMA journal_mode = WAL");
+  db.exec("PRAGMA foreign_keys = ON");
+  migrate(db);
+  handles.set(root, db);
+  return db;
+}
+
+function migrate(db: Database): void {
+  const row = db.query("PRAGMA user_version").get() as { user_version: number };
+  if (row.user_version === SCHEMA_VERSION) return;
+  if (row.user_version > SCHEMA_VERSION) {
+    throw new Error(`the state database has schema ${row.user_version}, newer than this tsd (${SCHEMA_VERSION}): upgrade tsd`);
+  }
+  db.transaction(() => {
+    db.exec(SCHEMA);
+    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
+}
