@@ -1,0 +1,279 @@
+// tsd run end to end: the built binary, real namespaces and mounts, images made by umoci
+// and skopeo from Debian's busybox-static.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync, copyFileSync, existsSync } from "node:fs";
+import { join } from "node:path";
+import { TestRoot, TSD } from "../lib/tsd";
+import { testImages } from "../lib/fixtures";
+
+let t: TestRoot;
+let hostDir: string;
+let images: Awaited<ReturnType<typeof testImages>>;
+
+beforeAll(async () => {
+  images = await testImages();
+  t = new TestRoot("run");
+  hostDir = mkdtempSync("/tmp/tsd-e2e-vol-");
+  writeFileSync(join(hostDir, "hello.txt"), "from the host\n");
+  await t.ok(["load", "-i", images.busyboxDocker]);
+}, 120000);
+
+afterAll(async () => {
+  const leaks = t.leaks();
+  await t.destroy();
+  rmSync(hostDir, { recursive: true, force: true });
+  expect(leaks).toEqual([]);
+});
+
+const run = (args: string[], o = {}) => t.tsd(["run", "--rm", ...args], o);
+
+describe("images", () => {
+  test("load of a docker save archive tags it; images lists it", async () => {
+    const out = await t.ok(["images"]);
+    expect(out.split("\n")[0]).toMatch(/^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE$/);
+    expect(out).toMatch(/\nbusybox\s+latest\s+[0-9a-f]{12}\s/);
+  });
+  test("load of an OCI layout; untagged until tagged", async () => {
+    const out = await t.ok(["load", "-i", images.busyboxOci]);
+    const id = /Loaded image(?: ID)?: (?:sha256:)?(\S+)/.exec(out)?.[1];
+    expect(id).toBeDefined();
+    if (out.startsWith("Loaded image ID")) await t.ok(["tag", id!, "busybox-oci:1"]);
+    else await t.ok(["tag", id!, "busybox-oci:1"]);
+    expect((await run(["busybox-oci:1", "echo", "oci"])).stdout).toBe("oci\n");
+  });
+  test("a missing image is exit 125 with one line naming it", async () => {
+    const r = await run(["nosuchimage", "true"]);
+    expect(r.code).toBe(125);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toContain("nosuchimage");
+  });
+  test("a missing archive file is exit 125", async () => {
+    const r = await t.tsd(["load", "-i", "/nonexistent.tar"]);
+    expect(r.code).toBe(125);
+    expect(r.stderr).toContain("/nonexistent.tar");
+  });
+});
+
+describe("isolation", () => {
+  test("hostname: default is the short id, --hostname sets it", async () => {
+    expect((await run(["busybox", "hostname"])).stdout).toMatch(/^[0-9a-f]{12}\n$/);
+    expect((await run(["--hostname", "box", "busybox", "hostname"])).stdout).toBe("box\n");
+  });
+  test("pid namespace: the command is pid 1 and no host process is visible", async () => {
+    const r = await run(["busybox", "sh", "-c", "echo $$; ls /proc | grep -c '^[0-9]'"]);
+    const [pid, count] = r.stdout.trim().split("\n");
+    expect(pid).toBe("1");
+    expect(Number(count)).toBeLessThanOrEqual(3);
+  });
+  test("every namespace differs from the host's", async () => {
+    const kinds = ["cgroup", "ipc", "mnt", "net", "pid", "uts"];
+    const r = await run(["busybox", "sh", "-c", kinds.map((k) => `readlink /proc/self/ns/${k}`).join(";")]);
+    const inside = r.stdout.trim().split("\n");
+    expect(inside).toHaveLength(kinds.length);
+    kinds.forEach((k, i) => expect(inside[i]).not.toBe(readlinkSync(`/proc/self/ns/${k}`)));
+  });
+  test("own mount table: overlay root, no host mounts", async () => {
+    const r = await run(["busybox", "cat", "/proc/self/mountinfo"]);
+    const lines = r.stdout.trim().split("\n");
+    expect(lines.find((l) => l.split(" ")[4] === "/")).toContain(" - overlay ");
+    expect(r.stdout).not.toContain("/work");
+    expect(r.stdout).not.toContain(t.dir);
+    expect(lines.length).toBeLessThan(40);
+  });
+  test("network namespace with only lo, and lo is up", async () => {
+    const r = await run(["busybox", "sh", "-c", "ls /sys/class/net; cat /sys/class/net/lo/flags"]);
+    expect(r.stdout).toBe("lo\n0x9\n");
+  });
+  test("IPC namespace: a host SysV queue is not visible", async () => {
+    const r = await run(["busybox", "cat", "/proc/sysvipc/msg"]);
+    expect(r.stdout.trim().split("\n")).toHaveLength(1); // the header only
+  });
+  test("Docker's default capabilities and no_new_privs", async () => {
+    const r = await run(["busybox", "grep", "-E", "^(CapEff|CapBnd|CapPrm|CapInh|CapAmb|NoNewPrivs)", "/proc/self/status"]);
+    const f = Object.fromEntries(r.stdout.trim().split("\n").map((l) => l.split(/:\s+/) as [string, string]));
+    expect(f.CapEff).toBe("00000000a80425fb");
+    expect(f.CapPrm).toBe("00000000a80425fb");
+    expect(f.CapBnd).toBe("00000000a80425fb");
+    expect(f.CapInh).toBe("0000000000000000");
+    expect(f.CapAmb).toBe("0000000000000000");
+    expect(f.NoNewPrivs).toBe("1");
+  });
+  test("--cap-drop ALL --cap-add, --privileged, and a non-root user", async () => {
+    expect((await run(["--cap-drop", "ALL", "--cap-add", "KILL", "busybox", "grep", "CapEff", "/proc/self/status"])).stdout).toContain("0000000000000020");
+    const priv = await run(["--privileged", "busybox", "sh", "-c", "grep -E 'CapEff|NoNewPrivs' /proc/self/status"]);
+    expect(priv.stdout).toMatch(/CapEff:\s+000001ffffffffff/);
+    expect(priv.stdout).toMatch(/NoNewPrivs:\s+0/);
+    expect((await run(["-u", "1000", "busybox", "grep", "CapEff", "/proc/self/status"])).stdout).toMatch(/CapEff:\s+0000000000000000/);
+  });
+  test("masked and read-only /proc paths, read-only /sys", async () => {
+    const r = await run(["busybox", "sh", "-c", "wc -c < /proc/kcore; ls /sys/firmware | wc -l; echo x > /proc/sysrq-trigger && echo wrote; touch /sys/x && echo wrote-sys; echo end"]);
+    expect(r.stdout).toBe("0\n0\nend\n");
+    expect(r.stderr).toMatch(/Read-only file system/);
+  });
+  test("no host file descriptor reaches the container", async () => {
+    // Bun.spawn gives the child only 0-2; open an extra one through the shell to be sure.
+    const proc = Bun.spawn(["sh", "-c", `exec 7</etc/hostname; exec "$@"`, "sh", TSD, "--root", t.dir, "run", "--rm", "busybox", "ls", "/proc/self/fd"], { stdout: "pipe", stderr: "pipe" });
+    const out = await new Response(proc.stdout).text();
+    expect(await proc.exited).toBe(0);
+    expect(out.trim().split("\n").map(Number).sort()).toEqual([0, 1, 2, 3]); // 3: ls's own dir fd
+  });
+});
+
+describe("exit status", () => {
+  test("the command's own code", async () => expect((await run(["busybox", "sh", "-c", "exit 3"])).code).toBe(3));
+  test("128+N for a signal", async () => expect((await run(["busybox", "sh", "-c", "kill -9 $$"])).code).toBe(137));
+  test("127 for a command not found, one clear line", async () => {
+    const r = await run(["busybox", "/bin/nope"]);
+    expect(r.code).toBe(127);
+    expect(r.stderr).toMatch(/^tsd: .*\/bin\/nope.*no such file or directory\n$/);
+  });
+  test("127 through PATH lookup too", async () => expect((await run(["busybox", "nope-cmd"])).code).toBe(127));
+  test("126 for a file that cannot be executed", async () => {
+    const r = await run(["busybox", "/etc/passwd"]);
+    expect(r.code).toBe(126);
+    expect(r.stderr).toMatch(/^tsd: .*\/etc\/passwd/);
+  });
+  test("125 for a malformed flag", async () => {
+    const r = await t.tsd(["run", "--nope", "busybox"]);
+    expect(r.code).toBe(125);
+    expect(r.stderr).toBe("tsd: unknown flag: --nope (see 'tsd run --help')\n");
+  });
+  test("signals to the CLI reach the container", async () => {
+    const proc = Bun.spawn([TSD, "--root", t.dir, "run", "--rm", "busybox", "sh", "-c", "trap 'exit 42' TERM; echo ready; while true; do sleep 0.1; done"], { stdout: "pipe", stderr: "pipe" });
+    const reader = proc.stdout.getReader();
+    const first = await reader.read();
+    expect(new TextDecoder().decode(first.value)).toBe("ready\n");
+    proc.kill("SIGTERM");
+    expect(await proc.exited).toBe(42);
+  });
+});
+
+describe("stdio", () => {
+  test("stdout and stderr stay separate", async () => {
+    const r = await run(["busybox", "sh", "-c", "echo out; echo err >&2"]);
+    expect(r.stdout).toBe("out\n");
+    expect(r.stderr).toBe("err\n");
+  });
+  test("-i pipes stdin with EOF; without -i the container reads nothing", async () => {
+    expect((await run(["-i", "busybox", "cat"], { stdin: "hello\n" })).stdout).toBe("hello\n");
+    expect((await run(["busybox", "cat"], { stdin: "hello\n" })).stdout).toBe("");
+  });
+  test("binary data through stdin and stdout is byte for byte", async () => {
+    const data = crypto.getRandomValues(new Uint8Array(1 << 20));
+    const proc = Bun.spawn([TSD, "--root", t.dir, "run", "--rm", "-i", "busybox", "cat"], { stdin: new Blob([data]), stdout: "pipe" });
+    const out = new Uint8Array(await new Response(proc.stdout).arrayBuffer());
+    expect(await proc.exited).toBe(0);
+    expect(out.length).toBe(data.length);
+    expect(Buffer.compare(Buffer.from(out), Buffer.from(data))).toBe(0);
+  });
+  test("-t gives a pty; an -it session runs and keeps its exit code", async () => {
+    const tty = Bun.spawn(["script", "-qec", `${TSD} --root ${t.dir} run --rm -t busybox sh -c 'tty; stty size'`, "/dev/null"], { stdout: "pipe", stdin: "ignore" });
+    const out = await new Response(tty.stdout).text();
+    expect(await tty.exited).toBe(0);
+    expect(out).toMatch(/\/dev\/pts\/0/);
+    const session = Bun.spawn(["script", "-qec", `${TSD} --root ${t.dir} run --rm -it busybox sh`, "/dev/null"], {
+      stdin: "pipe", stdout: "pipe",
+    });
+    session.stdin.write("echo in-$((40+2))\nexit 5\n");
+    session.stdin.flush();
+    const text = await new Response(session.stdout).text();
+    expect(await session.exited).toBe(5);
+    expect(text).toContain("in-42");
+  });
+});
+
+describe("process settings", () => {
+  test("env, workdir, user and hostname together", async () => {
+    const r = await run(["-e", "A=1", "-w", "/tmp", "-u", "1000:1000", "--hostname", "box", "busybox", "sh", "-c", 'echo $A; pwd; id -u; id -g; hostname; echo $HOSTNAME']);
+    expect(r.stdout).toBe("1\n/tmp\n1000\n1000\nbox\nbox\n");
+  });
+  test("--env-file and -u by name with its home", async () => {
+    const f = join(hostDir, "env");
+    writeFileSync(f, "# comment\nFROM_FILE=yes\n");
+    const r = await run(["--env-file", f, "-u", "user", "busybox", "sh", "-c", "echo $FROM_FILE $HOME; id -un"]);
+    expect(r.stdout).toBe("yes /home/user\nuser\n");
+  });
+  test("--entrypoint overrides the image", async () => {
+    expect((await run(["--entrypoint", "/bin/echo", "busybox", "a", "b"])).stdout).toBe("a b\n");
+  });
+  test("the image's Entrypoint, Cmd, Env, WorkingDir and User; whiteouts and opaque dirs", async () => {
+    await t.ok(["load", "-i", images.multilayerOci]);
+    const id = (await t.ok(["images", "-q"])).split("\n")[0]!;
+    await t.ok(["tag", id, "multilayer"]);
+    expect((await run(["multilayer"])).stdout).toBe("from-entrypoint\n");
+    const r = await run(["multilayer", "echo $FOO; pwd; id -u; ls /data; ls /opt/x"]);
+    expect(r.stdout).toBe("bar\n/data\n1000\nb\nnew\n");
+  });
+});
+
+describe("mounts", () => {
+  test("-v read-only: readable, not writable", async () => {
+    const r = await run(["-v", `${hostDir}:/data:ro`, "busybox", "sh", "-c", "cat /data/hello.txt; touch /data/new && echo wrote"]);
+    expect(r.stdout).toBe("from the host\n");
+    expect(r.stderr).toMatch(/Read-only file system/);
+    expect(existsSync(join(hostDir, "new"))).toBe(false);
+  });
+  test("-v read-write: the host sees the write", async () => {
+    await run(["-v", `${hostDir}:/data`, "busybox", "sh", "-c", "echo back > /data/back.txt"]);
+    expect(readFileSync(join(hostDir, "back.txt"), "utf8")).toBe("back\n");
+  });
+  test("a missing host path is a clear error and leaves nothing", async () => {
+    const r = await run(["-v", "/nonexistent/dir:/data", "busybox", "true"]);
+    expect(r.code).toBe(125);
+    expect(r.stderr).toContain("/nonexistent/dir");
+    expect(t.containerDirs()).toEqual([]);
+  });
+  test("--read-only root with a --tmpfs", async () => {
+    const r = await run(["--read-only", "--tmpfs", "/run", "busybox", "sh", "-c", "touch /x || echo ro; touch /run/y && echo tmpfs-ok"]);
+    expect(r.stdout).toBe("ro\ntmpfs-ok\n");
+  });
+  test("writes go to the container's upper layer, not the image", async () => {
+    await run(["busybox", "sh", "-c", "echo changed > /etc/motd-test"]);
+    expect((await run(["busybox", "sh", "-c", "cat /etc/motd-test 2>/dev/null || echo absent"])).stdout).toBe("absent\n");
+  });
+});
+
+describe("state and cleanup", () => {
+  test("--rm leaves no bundle, no row; without --rm ps -a shows the exit and rm removes it", async () => {
+    await run(["busybox", "true"]);
+    expect(t.containerDirs()).toEqual([]);
+    await t.tsd(["run", "--name", "kept", "busybox", "sh", "-c", "exit 7"]);
+    expect(await t.ok(["ps", "-a"])).toMatch(/kept/);
+    expect(await t.ok(["ps", "-a"])).toMatch(/Exited \(7\)/);
+    await t.ok(["rm", "kept"]);
+    expect(await t.ok(["ps", "-aq"])).toBe("");
+    expect(t.containerDirs()).toEqual([]);
+  });
+  test("a failed start leaves nothing behind", async () => {
+    const r = await run(["busybox", "/nope"]);
+    expect(r.code).toBe(127);
+    expect(t.containerDirs()).toEqual([]);
+    expect(await t.ok(["ps", "-aq"])).toBe("");
+    expect(t.leaks()).toEqual([]);
+  });
+  test("duplicate names are refused", async () => {
+    await t.tsd(["run", "--name", "dup", "busybox", "true"]);
+    const r = await t.tsd(["run", "--name", "dup", "busybox", "true"]);
+    expect(r.code).toBe(125);
+    expect(r.stderr).toContain('"/dup" is already in use');
+    await t.ok(["rm", "dup"]);
+  });
+});
+
+describe("the binary", () => {
+  test("--version names tsd and the core", async () => {
+    expect(await t.ok(["--version"])).toMatch(/^tsd version \d+\.\d+\.\d+, core \d+\.\d+\.\d+/);
+  });
+  test("works copied alone to another directory, with /tmp unused", async () => {
+    const dir = mkdtempSync("/tmp/tsd-e2e-alone-");
+    try {
+      copyFileSync(TSD, join(dir, "tsd"));
+      Bun.spawnSync(["chmod", "755", join(dir, "tsd")]);
+      const proc = Bun.spawn([join(dir, "tsd"), "--root", t.dir, "run", "--rm", "busybox", "echo", "alone"], { stdout: "pipe", env: { TMPDIR: "/nonexistent" } });
+      expect(await new Response(proc.stdout).text()).toBe("alone\n");
+      expect(await proc.exited).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,85 @@
+// Drives the built dist/tsd as a user would, each test file with its own --root on tmpfs
+// (DESIGN.md: the root disk is slow at create-after-delete), and checks nothing is left.
+import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+export const TSD = resolve(import.meta.dir, "../../dist/tsd");
+
+export interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOpts {
+  stdin?: string | Uint8Array;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+export class TestRoot {
+  readonly dir: string;
+
+  constructor(label: string) {
+    this.dir = mkdtempSync(join("/dev/shm", `tsd-e2e-${label}-`));
+  }
+
+  /** Runs `tsd --root DIR ARGS…` to completion. */
+  async tsd(args: string[], o: RunOpts = {}): Promise<Result> {
+    const proc = Bun.spawn([TSD, "--root", this.dir, ...args], {
+      stdin: o.stdin === undefined ? "ignore" : new Blob([o.stdin]),
+      stdout: "pipe",
+      stderr: "pipe",
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...o.env },
+    });
+    const timer = setTimeout(() => proc.kill("SIGKILL"), o.timeoutMs ?? 30000);
+    const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    clearTimeout(timer);
+    return { code, stdout, stderr };
+  }
+
+  /** Like tsd() but the command must succeed; returns stdout. */
+  async ok(args: string[], o: RunOpts = {}): Promise<string> {
+    const r = await this.tsd(args, o);
+    if (r.code !== 0) throw new Error(`tsd ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
+    return r.stdout;
+  }
+
+  /** What this root left behind: mounts under it, live processes started from it, bundles. */
+  leaks(): string[] {
+    const out: string[] = [];
+    for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
+      if (line.includes(this.dir)) out.push(`mount: ${line}`);
+    }
+    for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+      try {
+        const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
+        if (cmd.includes(this.dir) && Number(pid) !== process.pid) out.push(`process ${pid}: ${cmd}`);
+      } catch {
+        // Exited while we looked.
+      }
+    }
+    return out;
+  }
+
+  containerDirs(): string[] {
+    const d = join(this.dir, "containers");
+    return existsSync(d) ? readdirSync(d) : [];
+  }
+
+  /** Kills what a failed test left, then removes the root. */
+  async destroy(): Promise<void> {
+    for (const l of this.leaks()) {
+      const m = /^process (\d+):/.exec(l);
+      if (m) {
+        try {
+          process.kill(Number(m[1]), "SIGKILL");
+        } catch {
+          // Gone.
+        }
+      }
+    }
+    await Bun.sleep(50);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
