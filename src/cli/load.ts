@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
-import { loadArchive } from "../image/load";
+import { loadArchive, loadFromStdin } from "../image/load";
 import { familiarName } from "../image/reference";
 import { UsageError } from "./globals";
 
@@ -16,9 +16,9 @@ export default defineCommand({
   async run({ rawArgs }) {
     const { flags: f, positionals } = parseFlags("load", flags, rawArgs);
     if (positionals.length > 0) throw new UsageError(`"tsd load" accepts no arguments (use -i FILE)`);
-    if (!f.input) throw new UsageError("tsd load needs -i FILE: reading an archive from stdin is not supported yet");
+    if (!f.input && process.stdin.isTTY) throw new UsageError("tsd load reads an archive from stdin or -i FILE, and stdin is a terminal: pipe an archive in or give -i FILE");
     const { root, db } = context();
-    const loaded = await loadArchive(db, root, f.input);
+    const loaded = f.input ? await loadArchive(db, root, f.input) : await loadFromStdin(db, root);
     if (f.quiet) return;
     for (const img of loaded) {
       if (img.names.length === 0) console.log(`Loaded image ID: sha256:${img.id}`);

@@ -51,6 +51,21 @@ export async function loadArchive(db: Database, root: string, file: string): Pro
   }
 }
 
+/** `tsd load < archive.tar`: the stream is spooled to the root's tmp dir, then loaded. */
+export async function loadFromStdin(db: Database, root: string): Promise<LoadedImage[]> {
+  const tmp = rootPaths(root).tmp;
+  mkdirSync(tmp, { recursive: true, mode: 0o700 });
+  const dir = mkdtempSync(join(tmp, "stdin-"));
+  try {
+    const file = join(dir, "archive.tar");
+    const bytes = await Bun.write(file, Bun.stdin);
+    if (bytes === 0) throw new TsdError("tsd load: stdin was empty: pipe an archive in or give -i FILE");
+    return await loadArchive(db, root, file);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function storeImage(db: Database, root: string, img: ArchiveImage): LoadedImage {
   const raw = readFileSync(img.configPath);
   const id = sha256Hex(raw);
