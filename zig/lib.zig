@@ -3,6 +3,7 @@
 //! a caller-provided buffer; none allocates memory that the caller must free.
 const std = @import("std");
 const build_options = @import("build_options");
+const unpack = @import("unpack/unpack.zig");
 
 pub const version: [:0]const u8 = std.fmt.comptimePrint("{s}", .{build_options.version});
 
@@ -10,6 +11,36 @@ export fn tsd_version() [*:0]const u8 {
     return version.ptr;
 }
 
+/// Unpacks the tar stream at `src` (plain, gzip or zstd) into the directory `dest`; see
+/// CONTRACT.md. `digest_out` (65 bytes) receives the hex sha256 of the uncompressed stream.
+export fn tsd_unpack(
+    src: ?[*:0]const u8,
+    dest: ?[*:0]const u8,
+    flags: u32,
+    digest_out: ?[*]u8,
+    errbuf: ?[*]u8,
+    errlen: usize,
+) i64 {
+    const msg: unpack.Message = .{ .buf = if (errbuf) |b| b[0..errlen] else &.{} };
+    if (digest_out) |d| d[0] = 0;
+    const src_path = src orelse return invalid(msg, "tsd_unpack: src is null");
+    const dest_path = dest orelse return invalid(msg, "tsd_unpack: dest is null");
+    const digest = digest_out orelse return invalid(msg, "tsd_unpack: digest_out is null");
+    if (flags & ~unpack.flag_layer != 0) return invalid(msg, "tsd_unpack: unknown flags");
+    var result: unpack.Result = undefined;
+    const status = unpack.unpack(src_path, dest_path, flags, msg, &result);
+    if (status < 0) return status;
+    @memcpy(digest[0..64], &result.digest);
+    digest[64] = 0;
+    return status;
+}
+
+fn invalid(msg: unpack.Message, text: []const u8) i64 {
+    msg.set("{s}", .{text});
+    return -@as(i64, @intFromEnum(std.os.linux.E.INVAL));
+}
+
 test {
     std.testing.refAllDecls(@This());
+    _ = unpack;
 }

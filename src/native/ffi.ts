@@ -1,9 +1,15 @@
 // The only module that imports bun:ffi: the libtsd symbol table and thin typed wrappers.
 import { dlopen, FFIType, type Pointer, CString } from "bun:ffi";
 import { materialize } from "./embedded";
+import { TsdError } from "../errors";
 
 const symbols = {
   tsd_version: { args: [], returns: FFIType.cstring },
+  // (src, dest, flags, digest_out[65], errbuf, errlen) -> uncompressed bytes or -errno
+  tsd_unpack: {
+    args: [FFIType.ptr, FFIType.ptr, FFIType.u32, FFIType.ptr, FFIType.ptr, FFIType.u64],
+    returns: FFIType.i64,
+  },
 } as const;
 
 type Lib = ReturnType<typeof dlopen<typeof symbols>>["symbols"];
@@ -25,6 +31,35 @@ function core(): Lib {
 
 export function coreVersion(): string {
   return String(core().tsd_version());
+}
+
+const UNPACK_LAYER = 1;
+const ERRBUF_LEN = 4096;
+
+/**
+ * Unpacks the tar stream at `src` (plain, gzip or zstd) into the existing directory `dest`,
+ * never writing outside it. `layer` turns AUFS whiteouts into overlayfs ones. Returns the
+ * uncompressed size and the diffID (`sha256:` + hex of the uncompressed stream).
+ */
+export function unpack(src: string, dest: string, opts: { layer: boolean }): { size: number; diffId: string } {
+  const digest = new Uint8Array(65);
+  const errbuf = new Uint8Array(ERRBUF_LEN);
+  const rc = core().tsd_unpack(
+    Buffer.from(src + "\0"),
+    Buffer.from(dest + "\0"),
+    opts.layer ? UNPACK_LAYER : 0,
+    digest,
+    errbuf,
+    ERRBUF_LEN,
+  );
+  const status = typeof rc === "bigint" ? rc : BigInt(rc);
+  if (status < 0n) throw new TsdError(cString(errbuf) || `unpack ${src}: error ${-status}`);
+  return { size: Number(status), diffId: `sha256:${cString(digest)}` };
+}
+
+function cString(bytes: Uint8Array): string {
+  const end = bytes.indexOf(0);
+  return Buffer.from(bytes.subarray(0, end < 0 ? bytes.length : end)).toString("utf8");
 }
 
 export function coreRoot(): string {

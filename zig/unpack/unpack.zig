@@ -1,0 +1,305 @@
+//! tsd_unpack: one pass over a layer file. Headers come from tar.zig, bytes from
+//! decompress.zig (which also hashes them), writes go through extract.zig.
+const std = @import("std");
+const assert = std.debug.assert;
+const linux = std.os.linux;
+const tar = @import("tar.zig");
+const decompress = @import("decompress.zig");
+const extract = @import("extract.zig");
+const sys = @import("sys.zig");
+
+pub const flag_layer: u32 = 1;
+
+pub const Result = struct {
+    size: u64,
+    digest: [64]u8,
+};
+
+/// Where a failure is reported: one line, truncated to fit, always NUL-terminated.
+pub const Message = struct {
+    buf: []u8,
+
+    pub fn set(m: Message, comptime fmt: []const u8, args: anytype) void {
+        if (m.buf.len == 0) return;
+        var w: std.Io.Writer = .fixed(m.buf[0 .. m.buf.len - 1]);
+        w.print(fmt, args) catch {}; // Truncation is the documented behaviour.
+        m.buf[w.end] = 0;
+    }
+};
+
+/// A name from the archive, quoted, with control bytes escaped so the message stays one
+/// line, and shortened past 256 bytes.
+const Quoted = struct {
+    bytes: []const u8,
+
+    pub fn format(q: Quoted, w: *std.Io.Writer) std.Io.Writer.Error!void {
+        const shown = q.bytes[0..@min(q.bytes.len, 256)];
+        try w.writeByte('"');
+        for (shown) |c| {
+            if (c < 0x20 or c == 0x7f or c == '"' or c == '\\') {
+                try w.print("\\x{x:0>2}", .{c});
+            } else {
+                try w.writeByte(c);
+            }
+        }
+        if (shown.len < q.bytes.len) try w.writeAll("...");
+        try w.writeByte('"');
+    }
+};
+
+fn quoted(bytes: []const u8) Quoted {
+    return .{ .bytes = bytes };
+}
+
+/// Buffers for the meta headers that precede an entry, allocated once per unpack.
+const MetaBuffers = struct {
+    pax: [tar.max_pax_len]u8,
+    long_name: [tar.max_path_len + 1]u8,
+    long_link: [tar.max_path_len + 1]u8,
+};
+
+const Unpacker = struct {
+    src: []const u8,
+    stream: *decompress.Stream,
+    x: *extract.Extractor,
+    meta_buffers: *MetaBuffers,
+    msg: Message,
+    /// Name of the entry being read, for messages.
+    current: ?[]const u8 = null,
+
+    fn run(u: *Unpacker) i64 {
+        var block: [tar.block_len]u8 = undefined;
+        var meta: tar.Meta = .{};
+        var headers: u64 = 0;
+        // One pass per header; the limit stops runaway archives.
+        while (headers < tar.max_entries) : (headers += 1) {
+            const offset = u.stream.total;
+            const got = u.stream.readExact(&block) catch return u.streamFailed();
+            if (got == 0) break; // No end-of-archive blocks: tolerated, as GNU tar does.
+            if (got < block.len) return u.truncated("inside a header");
+            if (tar.isZeroBlock(&block)) break;
+            const header = tar.parseHeader(&block) catch |err| return u.badHeader(err, offset);
+            const status = u.onHeader(&header, &meta);
+            if (status < 0) return status;
+        } else {
+            u.current = null;
+            u.msg.set("layer {f}: more than {d} entries", .{ quoted(u.src), tar.max_entries });
+            return -@as(i64, @intFromEnum(linux.E.@"2BIG"));
+        }
+        u.current = null;
+        u.x.finish() catch return u.extractFailed();
+        u.stream.drain() catch return u.streamFailed();
+        return 0;
+    }
+
+    /// One header: meta headers fill `meta`, entries consume it.
+    fn onHeader(u: *Unpacker, h: *const tar.Header, meta: *tar.Meta) i64 {
+        const bufs = u.meta_buffers;
+        switch (h.typeflag) {
+            .pax_local => {
+                if (h.size > tar.max_pax_len) return u.limit("PAX header", h.size, tar.max_pax_len);
+                const data = u.readMeta(bufs.pax[0..@intCast(h.size)], h.size) orelse return u.metaFailed();
+                meta.pax = tar.parsePax(data) catch |err| return u.badMeta(err, h.name());
+            },
+            .gnu_long_name, .gnu_long_link => {
+                if (h.size > tar.max_path_len + 1) return u.limit("GNU long name", h.size, tar.max_path_len + 1);
+                const buf = if (h.typeflag == .gnu_long_name) &bufs.long_name else &bufs.long_link;
+                const data = u.readMeta(buf[0..@intCast(h.size)], h.size) orelse return u.metaFailed();
+                const value = tar.parseLongName(data) catch |err| return u.badMeta(err, h.name());
+                if (h.typeflag == .gnu_long_name) meta.long_name = value else meta.long_link = value;
+            },
+            .pax_global, .ignored => {
+                if (!(u.stream.skip(h.paddedSize()) catch return u.streamFailed())) return u.truncated("inside a header");
+                meta.* = .{};
+            },
+            else => {
+                const entry = tar.entryFromHeader(h, meta);
+                const status = u.onEntry(&entry);
+                meta.* = .{};
+                if (status < 0) return status;
+            },
+        }
+        return 0;
+    }
+
+    /// Reads a meta header's body and its padding; null on failure (message not yet set).
+    fn readMeta(u: *Unpacker, buf: []u8, size: u64) ?[]const u8 {
+        assert(buf.len == size);
+        const got = u.stream.readExact(buf) catch return null;
+        if (got < buf.len) return null;
+        const ok = u.stream.skip(tar.padded(size) - size) catch return null;
+        return if (ok) buf else null;
+    }
+
+    fn metaFailed(u: *Unpacker) i64 {
+        if (u.stream.failure != null) return u.streamFailed();
+        return u.truncated("inside a header");
+    }
+
+    fn onEntry(u: *Unpacker, e: *const tar.Entry) i64 {
+        u.current = e.path;
+        const begun = u.x.begin(e) catch return u.extractFailed();
+        if (begun) |fd| {
+            const copied = u.copy(fd, e.size) catch |err| {
+                _ = linux.close(fd);
+                return switch (err) {
+                    error.ReadFailed => u.streamFailed(),
+                    error.OutOfMemory => unreachable,
+                    error.ExtractFailed => u.extractFailed(),
+                };
+            };
+            if (!copied) {
+                _ = linux.close(fd);
+                return u.truncated("inside file data");
+            }
+            u.x.finishFile(fd, e) catch return u.extractFailed();
+            const ok = u.stream.skip(tar.padded(e.size) - e.size) catch return u.streamFailed();
+            if (!ok) return u.truncated("inside file data");
+        } else {
+            const ok = u.stream.skip(tar.padded(e.size)) catch return u.streamFailed();
+            if (!ok) return u.truncated("inside entry data");
+        }
+        u.current = null;
+        return 0;
+    }
+
+    /// Streams `size` bytes into `fd` straight from the decompressor's buffer.
+    fn copy(u: *Unpacker, fd: linux.fd_t, size: u64) (decompress.Error || extract.Error)!bool {
+        var left = size;
+        while (left > 0) {
+            const data = try u.stream.peek();
+            if (data.len == 0) return false;
+            const n: usize = @intCast(@min(data.len, left));
+            try u.x.write(fd, data[0..n]);
+            u.stream.consume(n);
+            left -= n;
+        }
+        return true;
+    }
+
+    fn streamFailed(u: *Unpacker) i64 {
+        var buf: [256]u8 = undefined;
+        const failure = u.stream.failure orelse return u.outOfMemory();
+        const text = decompress.describe(failure, &buf);
+        if (u.current) |name| {
+            u.msg.set("layer entry {f}: {s}", .{ quoted(name), text });
+        } else {
+            u.msg.set("layer {f}: {s}", .{ quoted(u.src), text });
+        }
+        return switch (failure) {
+            .read => -@as(i64, @intFromEnum(linux.E.IO)),
+            else => -@as(i64, @intFromEnum(linux.E.BADMSG)),
+        };
+    }
+
+    fn extractFailed(u: *Unpacker) i64 {
+        const f = &u.x.failure;
+        var errno_buf: [32]u8 = undefined;
+        const cause = if (f.errno) |e| sys.describe(e, &errno_buf) else "";
+        const sep1: []const u8 = if (f.detail_len > 0) " " else "";
+        const sep2: []const u8 = if (f.errno != null) ": " else "";
+        if (u.current) |name| {
+            u.msg.set("layer entry {f}: {s}{s}{s}{s}{s}", .{ quoted(name), f.op, sep1, f.detail(), sep2, cause });
+        } else {
+            u.msg.set("layer {f}: {s}{s}{s}{s}{s}", .{ quoted(u.src), f.op, sep1, f.detail(), sep2, cause });
+        }
+        const errno: i64 = if (f.errno) |e| @intFromEnum(e) else @intFromEnum(linux.E.INVAL);
+        return -errno;
+    }
+
+    fn truncated(u: *Unpacker, where: []const u8) i64 {
+        if (u.current) |name| {
+            u.msg.set("layer entry {f}: archive is truncated ({s})", .{ quoted(name), where });
+        } else {
+            u.msg.set("layer {f}: archive is truncated ({s})", .{ quoted(u.src), where });
+        }
+        return -@as(i64, @intFromEnum(linux.E.BADMSG));
+    }
+
+    fn badHeader(u: *Unpacker, err: tar.Error, offset: u64) i64 {
+        const what = switch (err) {
+            error.BadChecksum => "bad header checksum (not a tar archive, or corrupt)",
+            error.BadNumber => "invalid number in header",
+            error.UnsupportedType => "unsupported entry type",
+            error.UnsupportedSparse => "GNU sparse files are not supported",
+            else => @errorName(err),
+        };
+        u.msg.set("layer {f}: {s} at byte {d}", .{ quoted(u.src), what, offset });
+        return -@as(i64, @intFromEnum(linux.E.BADMSG));
+    }
+
+    fn badMeta(u: *Unpacker, err: tar.Error, name: []const u8) i64 {
+        const what = switch (err) {
+            error.BadPax => "malformed PAX header",
+            error.BadNumber => "invalid number in PAX header",
+            error.NameTooLong => "name longer than 4096 bytes",
+            error.UnsupportedSparse => "GNU sparse files are not supported",
+            error.XattrTooLarge => "xattr name or value too large",
+            else => @errorName(err),
+        };
+        u.msg.set("layer entry {f}: {s}", .{ quoted(name), what });
+        return -@as(i64, @intFromEnum(linux.E.BADMSG));
+    }
+
+    fn limit(u: *Unpacker, what: []const u8, size: u64, max: u64) i64 {
+        u.msg.set("layer {f}: {s} of {d} bytes exceeds the limit of {d}", .{ quoted(u.src), what, size, max });
+        return -@as(i64, @intFromEnum(linux.E.@"2BIG"));
+    }
+
+    fn outOfMemory(u: *Unpacker) i64 {
+        u.msg.set("layer {f}: out of memory", .{quoted(u.src)});
+        return -@as(i64, @intFromEnum(linux.E.NOMEM));
+    }
+};
+
+/// Unpacks `src` into `dest`. Returns the uncompressed size (>= 0) with `result` filled, or
+/// a negative errno with `msg` set.
+pub fn unpack(src: [*:0]const u8, dest: [*:0]const u8, flags: u32, msg: Message, result: *Result) i64 {
+    const allocator = std.heap.page_allocator;
+    const src_name = std.mem.span(src);
+    const rc = linux.openat(linux.AT.FDCWD, src, .{ .CLOEXEC = true }, 0);
+    if (sys.errnoOf(rc) != .SUCCESS) {
+        var buf: [32]u8 = undefined;
+        msg.set("layer {f}: cannot open: {s}", .{ quoted(src_name), sys.describe(sys.errnoOf(rc), &buf) });
+        return -@as(i64, @intFromEnum(sys.errnoOf(rc)));
+    }
+    const file: std.fs.File = .{ .handle = @intCast(rc) };
+    defer file.close();
+
+    const oom = -@as(i64, @intFromEnum(linux.E.NOMEM));
+    const stream = allocator.create(decompress.Stream) catch return oom;
+    defer allocator.destroy(stream);
+    const meta_buffers = allocator.create(MetaBuffers) catch return oom;
+    defer allocator.destroy(meta_buffers);
+    const x = allocator.create(extract.Extractor) catch return oom;
+    defer allocator.destroy(x);
+
+    var u: Unpacker = .{ .src = src_name, .stream = stream, .x = x, .meta_buffers = meta_buffers, .msg = msg };
+    stream.init(file, allocator) catch |err| return switch (err) {
+        error.OutOfMemory => u.outOfMemory(),
+        error.ReadFailed => u.streamFailed(),
+    };
+    defer stream.deinit();
+    x.init(dest, flags & flag_layer != 0, allocator) catch |err| return switch (err) {
+        error.OutOfMemory => u.outOfMemory(),
+        error.ExtractFailed => blk: {
+            u.src = std.mem.span(dest);
+            break :blk u.extractFailed();
+        },
+    };
+    defer x.deinit();
+
+    const status = u.run();
+    if (status < 0) return status;
+    result.* = .{ .size = stream.total, .digest = stream.digestHex() };
+    assert(stream.total <= std.math.maxInt(i64));
+    return @intCast(stream.total);
+}
+
+test {
+    _ = tar;
+    _ = @import("path.zig");
+    _ = decompress;
+    _ = extract;
+    _ = sys;
+}
