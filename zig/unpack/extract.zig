@@ -99,6 +99,13 @@ pub const Extractor = struct {
                 error.InvalidName => "(contains a NUL byte)",
             }, null);
         if (name.isRoot()) return x.beginRoot(entry);
+        // AUFS metadata directories at the layer root (.wh..wh.plnk, .wh..wh.aufs): not
+        // part of the image's filesystem, skipped whole as Docker does.
+        if (x.layer and std.mem.startsWith(u8, name.path, ".wh..wh.") and
+            !std.mem.eql(u8, name.path, ".wh..wh..opq"))
+        {
+            return null;
+        }
         if (x.layer and std.mem.startsWith(u8, name.base, ".wh.")) {
             try x.whiteout(entry, name);
             return null;
@@ -385,6 +392,11 @@ pub const Extractor = struct {
                 if (sys.errnoOf(made) == .SUCCESS) _ = linux.fchmodat(dir, leaf, 0o755, 0);
                 rc = x.resolve(x.root, prefix, .{ .PATH = true, .DIRECTORY = true, .CLOEXEC = true });
             }
+            if (sys.errnoOf(rc) == .NOENT and x.isSymlink(dir, x.walk_buf[start..end :0])) {
+                // Docker would create the directories the link points to; a dangling link
+                // in a parent only comes from a crafted archive, so it is refused instead.
+                return x.failNamed("parent is a symlink to a missing directory:", prefix, null);
+            }
             if (sys.errnoOf(rc) != .SUCCESS) return x.failNamed("cannot open parent directory", prefix, sys.errnoOf(rc));
             if (dir != x.root) _ = linux.close(dir);
             dir = @intCast(rc);
@@ -409,6 +421,13 @@ pub const Extractor = struct {
             if (sys.errnoOf(rc) != .AGAIN and sys.errnoOf(rc) != .INTR) break;
         }
         return rc;
+    }
+
+    fn isSymlink(x: *Extractor, parent: fd_t, base: [:0]const u8) bool {
+        _ = x;
+        var st: linux.Stat = undefined;
+        if (sys.errnoOf(linux.fstatat(parent, base, &st, linux.AT.SYMLINK_NOFOLLOW)) != .SUCCESS) return false;
+        return linux.S.ISLNK(st.mode);
     }
 
     fn isDirectory(x: *Extractor, parent: fd_t, base: [:0]const u8) Error!bool {
@@ -496,7 +515,7 @@ pub const Extractor = struct {
     }
 
     /// A failure about another name (a link target, an xattr, a parent): quoted.
-    fn failNamed(x: *Extractor, op: []const u8, name: []const u8, errno: E) error{ExtractFailed} {
+    fn failNamed(x: *Extractor, op: []const u8, name: []const u8, errno: ?E) error{ExtractFailed} {
         var buf: [300]u8 = undefined;
         const detail = std.fmt.bufPrint(&buf, "\"{s}\"", .{name[0..@min(name.len, 200)]}) catch unreachable;
         return x.fail(op, detail, errno);
