@@ -434,7 +434,7 @@ pub fn entryFromHeader(h: *const Header, meta: *const Meta) Entry {
 
 const testing = std.testing;
 
-const TestHeader = struct {
+pub const TestHeader = struct {
     name: []const u8 = "file.txt",
     typeflag: u8 = '0',
     size: u64 = 0,

@@ -303,3 +303,128 @@ test {
     _ = extract;
     _ = sys;
 }
+
+// ---------------------------------------------------------------------------------------
+// End-to-end through the filesystem, runnable unprivileged: entries are owned by the
+// caller's own uid/gid. test/e2e/unpack.test.ts covers ownership, devices and xattrs as root.
+
+const testing = std.testing;
+
+const TestArchive = struct {
+    bytes: [64 * tar.block_len]u8 = undefined,
+    len: usize = 0,
+
+    fn add(a: *TestArchive, spec: tar.TestHeader, data: []const u8) void {
+        var s = spec;
+        s.uid = linux.getuid();
+        s.gid = linux.getgid();
+        s.size = data.len;
+        const block = tar.testBlock(s);
+        @memcpy(a.bytes[a.len..][0..tar.block_len], &block);
+        a.len += tar.block_len;
+        @memcpy(a.bytes[a.len..][0..data.len], data);
+        const padded_len: usize = @intCast(tar.padded(data.len));
+        @memset(a.bytes[a.len + data.len ..][0 .. padded_len - data.len], 0);
+        a.len += padded_len;
+    }
+
+    fn finish(a: *TestArchive) []const u8 {
+        @memset(a.bytes[a.len..][0 .. 2 * tar.block_len], 0);
+        a.len += 2 * tar.block_len;
+        return a.bytes[0..a.len];
+    }
+};
+
+const TestRun = struct {
+    tmp: std.testing.TmpDir,
+    root_buf: [std.fs.max_path_bytes]u8 = undefined,
+    src_buf: [std.fs.max_path_bytes]u8 = undefined,
+    dest_buf: [std.fs.max_path_bytes]u8 = undefined,
+    err_buf: [256]u8 = undefined,
+
+    fn run(t: *TestRun, archive: []const u8, flags: u32, result: *Result) !i64 {
+        try t.tmp.dir.writeFile(.{ .sub_path = "layer.tar", .data = archive });
+        try t.tmp.dir.makePath("dest");
+        const root = try t.tmp.dir.realpath(".", &t.root_buf);
+        const src = try std.fmt.bufPrintZ(&t.src_buf, "{s}/layer.tar", .{root});
+        const dest = try std.fmt.bufPrintZ(&t.dest_buf, "{s}/dest", .{root});
+        @memset(&t.err_buf, 0);
+        return unpack(src, dest, flags, .{ .buf = &t.err_buf }, result);
+    }
+
+    fn message(t: *const TestRun) []const u8 {
+        return std.mem.sliceTo(&t.err_buf, 0);
+    }
+};
+
+test "unpack: files, symlinks and the diffID" {
+    var archive: TestArchive = .{};
+    archive.add(.{ .name = "etc/", .typeflag = '5', .mode = 0o750 }, "");
+    archive.add(.{ .name = "etc/hostname", .mode = 0o640, .mtime = 1600000000 }, "box\n");
+    archive.add(.{ .name = "etc/link", .typeflag = '2', .link = "hostname" }, "");
+    const bytes = archive.finish();
+    var t: TestRun = .{ .tmp = std.testing.tmpDir(.{}) };
+    defer t.tmp.cleanup();
+    var result: Result = undefined;
+    const size = try t.run(bytes, 0, &result);
+    try testing.expectEqualStrings("", t.message());
+    try testing.expectEqual(@as(i64, @intCast(bytes.len)), size);
+    var digest: [32]u8 = undefined;
+    std.crypto.hash.sha2.Sha256.hash(bytes, &digest, .{});
+    try testing.expectEqualStrings(&std.fmt.bytesToHex(digest, .lower), &result.digest);
+    var buf: [16]u8 = undefined;
+    try testing.expectEqualStrings("box\n", try t.tmp.dir.readFile("dest/etc/link", &buf));
+    const st = try t.tmp.dir.statFile("dest/etc/hostname");
+    try testing.expectEqual(@as(u32, 0o640), @as(u32, @intCast(st.mode & 0o7777)));
+    try testing.expectEqual(@as(i128, 1600000000 * std.time.ns_per_s), st.mtime);
+}
+
+test "unpack: names and symlinks cannot lead out of the destination" {
+    var archive: TestArchive = .{};
+    archive.add(.{ .name = "../../escape-dotdot" }, "a");
+    archive.add(.{ .name = "up", .typeflag = '2', .link = "../../../.." }, "");
+    archive.add(.{ .name = "up/escape-link" }, "b");
+    archive.add(.{ .name = "abs", .typeflag = '2', .link = "/" }, "");
+    archive.add(.{ .name = "abs/escape-abs" }, "c");
+    archive.add(.{ .name = "hard", .typeflag = '1', .link = "../up/../escape-link" }, "");
+    const bytes = archive.finish();
+    var t: TestRun = .{ .tmp = std.testing.tmpDir(.{ .iterate = true }) };
+    defer t.tmp.cleanup();
+    var result: Result = undefined;
+    _ = try t.run(bytes, 0, &result);
+    try testing.expectEqualStrings("", t.message());
+    var buf: [4]u8 = undefined;
+    try testing.expectEqualStrings("a", try t.tmp.dir.readFile("dest/escape-dotdot", &buf));
+    try testing.expectEqualStrings("b", try t.tmp.dir.readFile("dest/escape-link", &buf));
+    try testing.expectEqualStrings("c", try t.tmp.dir.readFile("dest/escape-abs", &buf));
+    try testing.expectEqualStrings("b", try t.tmp.dir.readFile("dest/hard", &buf));
+    // Nothing beside dest: only the archive and dest itself in the test's directory.
+    var it = t.tmp.dir.iterate();
+    var count: usize = 0;
+    while (try it.next()) |_| count += 1;
+    try testing.expectEqual(@as(usize, 2), count);
+}
+
+test "unpack: a truncated archive names the entry" {
+    var archive: TestArchive = .{};
+    archive.add(.{ .name = "big" }, "x" ** 2000);
+    const bytes = archive.finish();
+    var t: TestRun = .{ .tmp = std.testing.tmpDir(.{}) };
+    defer t.tmp.cleanup();
+    var result: Result = undefined;
+    const status = try t.run(bytes[0 .. tar.block_len + 1000], 0, &result);
+    try testing.expect(status < 0);
+    try testing.expectEqualStrings("layer entry \"big\": archive is truncated (inside file data)", t.message());
+}
+
+test "unpack: whiteouts need the layer flag" {
+    var archive: TestArchive = .{};
+    archive.add(.{ .name = "dir/.wh.gone" }, "");
+    const bytes = archive.finish();
+    var t: TestRun = .{ .tmp = std.testing.tmpDir(.{}) };
+    defer t.tmp.cleanup();
+    var result: Result = undefined;
+    _ = try t.run(bytes, 0, &result);
+    try testing.expectEqualStrings("", t.message());
+    _ = try t.tmp.dir.statFile("dest/dir/.wh.gone");
+}
