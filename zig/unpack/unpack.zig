@@ -110,7 +110,8 @@ const Unpacker = struct {
             },
             .pax_global, .ignored => {
                 if (!(u.stream.skip(h.paddedSize()) catch return u.streamFailed())) return u.truncated("inside a header");
-                meta.* = .{};
+                // Meta headers describe the next entry; a global header is not one.
+                if (h.typeflag == .ignored) meta.* = .{};
             },
             else => {
                 const entry = tar.entryFromHeader(h, meta);
