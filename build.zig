@@ -20,6 +20,20 @@ pub fn build(b: *std.Build) void {
     const lib = b.addLibrary(.{ .name = "tsd", .linkage = .dynamic, .root_module = lib_module });
     b.installArtifact(lib);
 
+    // The syscall layer and the container runtime (init, mounts, console…): named modules so
+    // the monitor (and libtsd, when it needs them) import them from outside zig/monitor/.
+    const linux_module = b.createModule(.{
+        .root_source_file = b.path("zig/linux/linux.zig"),
+        .target = target,
+        .optimize = optimize,
+    });
+    const runtime_module = b.createModule(.{
+        .root_source_file = b.path("zig/runtime/runtime.zig"),
+        .target = target,
+        .optimize = optimize,
+    });
+    runtime_module.addImport("linux", linux_module);
+
     const monitor_module = b.createModule(.{
         .root_source_file = b.path("zig/monitor/main.zig"),
         .target = target,
@@ -27,6 +41,8 @@ pub fn build(b: *std.Build) void {
         .strip = optimize != .Debug,
     });
     monitor_module.addOptions("build_options", options);
+    monitor_module.addImport("linux", linux_module);
+    monitor_module.addImport("runtime", runtime_module);
     const monitor = b.addExecutable(.{ .name = "tsd-monitor", .root_module = monitor_module });
     b.installArtifact(monitor);
 
@@ -38,6 +54,12 @@ pub fn build(b: *std.Build) void {
             .optimize = optimize,
         }) });
         t.root_module.addOptions("build_options", options);
+        t.root_module.addImport("linux", linux_module);
+        t.root_module.addImport("runtime", runtime_module);
+        test_step.dependOn(&b.addRunArtifact(t).step);
+    }
+    for ([_]*std.Build.Module{ linux_module, runtime_module }) |module| {
+        const t = b.addTest(.{ .root_module = module });
         test_step.dependOn(&b.addRunArtifact(t).step);
     }
 }

@@ -1,8 +1,343 @@
-//! tsd-monitor: one per container, the container's parent (see DESIGN.md "Processes").
+//! tsd-monitor: one per container, the container's parent (DESIGN.md "Processes", CONTRACT.md
+//! "tsd-monitor"). It parses the bundle, clones the init (zig/runtime/init.zig), tells the CLI
+//! on fd 3 whether the init reached execve, relays stdio and signals while it runs, then
+//! records the exit, runs the cleanup command and exits with the container's status.
 const std = @import("std");
+const linux = std.os.linux;
+const assert = std.debug.assert;
 const build_options = @import("build_options");
+const sys = @import("linux").sys;
+const runtime = @import("runtime");
+const spec = runtime.spec;
+const diag = runtime.diag;
+const Diag = diag.Diag;
+const args_mod = @import("args.zig");
+const relay = @import("relay.zig");
+const finish = @import("finish.zig");
+
+const report_fd: sys.fd_t = 3;
+
+/// Too big for the stack and needed for the whole run: static, and never moved (argv/envp
+/// point into its pool). Only touched pages cost memory.
+var the_spec: spec.Spec = undefined;
+var config_text: [spec.limits.config_bytes]u8 = undefined;
+var parse_scratch: [spec.limits.parse_scratch]u8 = undefined;
+var the_relay: relay.Relay = undefined;
 
 pub fn main() u8 {
-    std.debug.print("tsd-monitor {s}\n", .{build_options.version});
-    return 0;
+    const argv: []const [*:0]const u8 = @ptrCast(std.os.argv);
+    const report = Report.init();
+    var problem: args_mod.Problem = .{};
+    const args = args_mod.parse(argv, &problem) catch {
+        var d: Diag = .{};
+        d.set(diag.status_engine, "tsd-monitor {s}: {s} {s}", .{ build_options.version, problem.text, problem.arg });
+        finish.printStderr("{s}\n", .{d.message()});
+        report.failed(&d);
+        return diag.status_engine;
+    };
+    var m: Monitor = .{ .args = args, .report = report, .started_at = sys.clockRealtimeNs() };
+    return m.run();
 }
+
+/// The report pipe: exactly one line, then closed (CONTRACT.md).
+const Report = struct {
+    open: bool,
+
+    fn init() Report {
+        // fd 3 absent (run by hand): report nothing rather than write into whatever gets fd 3.
+        _ = sys.fstat(report_fd) catch return .{ .open = false };
+        sys.setCloexec(report_fd) catch return .{ .open = false };
+        return .{ .open = true };
+    }
+
+    fn started(r: *const Report, pid: linux.pid_t) void {
+        var buf: [32]u8 = undefined;
+        r.send(std.fmt.bufPrint(&buf, "started {d}\n", .{pid}) catch unreachable);
+    }
+
+    fn failed(r: *const Report, d: *const Diag) void {
+        var buf: [diag.message_max + 16]u8 = undefined;
+        r.send(std.fmt.bufPrint(&buf, "error {d} {s}\n", .{ d.status, d.message() }) catch unreachable);
+    }
+
+    fn send(r: *const Report, line: []const u8) void {
+        if (!r.open) return;
+        // The CLI may have gone away; the exit status and exit.json still tell.
+        sys.writeAll(report_fd, line) catch {};
+        sys.close(report_fd);
+    }
+};
+
+const Monitor = struct {
+    args: args_mod.Args,
+    report: Report,
+    started_at: i64,
+    d: Diag = .{},
+    saved_termios: ?linux.termios = null,
+    init_pid: linux.pid_t = 0,
+    /// Set when the init failed before execve (or the monitor failed before/while starting it).
+    failed: bool = false,
+
+    fn run(m: *Monitor) u8 {
+        const status = m.supervise() catch |err| blk: {
+            // A monitor-side failure: before the report it is the container's start error.
+            if (m.d.len == 0) m.d.set(diag.status_engine, "tsd-monitor: {s}", .{@errorName(err)});
+            if (!m.failed) m.report.failed(&m.d);
+            m.failed = true;
+            break :blk @as(u32, 0);
+        };
+        if (m.saved_termios) |*t| runtime.console.restore(0, t);
+        const result: finish.ExitStatus = if (m.failed) .{
+            .pid = m.init_pid,
+            .exit_code = m.d.status,
+            .signal = 0,
+            .started_at = m.started_at,
+            .finished_at = sys.clockRealtimeNs(),
+            .err = m.d.message(),
+        } else blk: {
+            const s = finish.dockerStatus(status);
+            break :blk .{ .pid = m.init_pid, .exit_code = s.code, .signal = s.signal, .started_at = m.started_at, .finished_at = sys.clockRealtimeNs(), .err = null };
+        };
+        m.writeExit(result);
+        if (m.args.cleanup.len > 0) {
+            _ = finish.runCleanup(m.args.cleanup, @ptrCast(std.os.environ.ptr)) catch |err| {
+                finish.printStderr("tsd-monitor: cleanup: {s}\n", .{@import("linux").errno.describe(err)});
+            };
+        }
+        return result.exit_code;
+    }
+
+    fn writeExit(m: *Monitor, result: finish.ExitStatus) void {
+        var buf: [spec.limits.path]u8 = undefined;
+        const path = m.args.exit_file orelse (std.fmt.bufPrintZ(&buf, "{s}/exit.json", .{m.args.bundle}) catch {
+            finish.printStderr("tsd-monitor: the bundle path is too long for exit.json\n", .{});
+            return;
+        });
+        finish.writeExitFile(path, result) catch |err| {
+            finish.printStderr("tsd-monitor: write {s}: {s}\n", .{ path, @import("linux").errno.describe(err) });
+        };
+    }
+
+    /// Returns the init's wait status; errors leave their message in m.d.
+    fn supervise(m: *Monitor) !u32 {
+        try m.sanitizeFds();
+        // A new session: the terminal's ^C and hang-ups go to the CLI, which forwards them.
+        // EPERM: already a process group leader (started by a shell): keep its session.
+        sys.setsid() catch |err| if (err != error.PERM) return m.d.fail(err, "setsid", .{});
+        const signal_set = relay.signalSet();
+        sys.sigprocmask(linux.SIG.BLOCK, &signal_set, null) catch |err| return m.d.fail(err, "block signals", .{});
+        const signals = sys.signalfd(&signal_set) catch |err| return m.d.fail(err, "signalfd", .{});
+        const epoll = sys.epollCreate() catch |err| return m.d.fail(err, "epoll_create", .{});
+        try m.loadSpec();
+        const s = &the_spec;
+
+        var stdio = try Stdio.open(m, epoll, s.process.terminal);
+        const channel = runtime.sync.open() catch |err| return m.d.fail(err, "socketpair", .{});
+        const pid = try m.clone(channel, stdio.child);
+        m.init_pid = pid;
+        sys.close(channel.init);
+        stdio.closeChildEnds();
+
+        the_relay = .{ .epoll = epoll, .signals = signals, .init_pid = pid, .forward = false };
+        const r = &the_relay;
+        r.stdout = stdio.stdout;
+        r.stderr = stdio.stderr;
+        r.stdin = stdio.user_stdin;
+        r.sink = stdio.sink;
+
+        m.handOver(pid, channel.monitor, r) catch |err| {
+            // The init must not run on: it would be a container nobody watches.
+            sys.kill(pid, linux.SIG.KILL) catch {};
+            if (!m.failed) {
+                m.failed = true;
+                m.report.failed(&m.d);
+            }
+            r.stopInput();
+            r.run() catch {};
+            return err;
+        };
+        sys.close(channel.monitor);
+        try r.run();
+        // Idle drain gave up, or every stream closed: the init must be reaped all the same.
+        if (r.exit_status == null) {
+            const w = sys.waitpid(pid, 0) catch |err| return m.d.fail(err, "wait for the container", .{});
+            r.exit_status = w.status;
+        }
+        return r.exit_status.?;
+    }
+
+    /// 0, 1, 2 open (else a pipe could land there); nothing above 3 inherited from the CLI.
+    fn sanitizeFds(m: *Monitor) !void {
+        for (0..3) |i| {
+            _ = sys.fstat(@intCast(i)) catch {
+                const f = sys.open("/dev/null", .{ .ACCMODE = .RDWR }, 0) catch |err| return m.d.fail(err, "open /dev/null", .{});
+                assert(f == i);
+            };
+        }
+        sys.closeRange(4, std.math.maxInt(u32), 0) catch |err| return m.d.fail(err, "close_range", .{});
+    }
+
+    fn loadSpec(m: *Monitor) !void {
+        var buf: [spec.limits.path]u8 = undefined;
+        const path = std.fmt.bufPrintZ(&buf, "{s}/config.json", .{m.args.bundle}) catch {
+            m.d.set(diag.status_engine, "bundle path too long: {s}", .{m.args.bundle});
+            return error.NAMETOOLONG;
+        };
+        const f = sys.open(path, .{ .CLOEXEC = true }, 0) catch |err| return m.d.fail(err, "open {s}", .{path});
+        defer sys.close(f);
+        var len: usize = 0;
+        while (len < config_text.len) {
+            const n = sys.read(f, config_text[len..]) catch |err| return m.d.fail(err, "read {s}", .{path});
+            if (n == 0) break;
+            len += n;
+        }
+        if (len == config_text.len) {
+            m.d.set(diag.status_engine, "{s} is larger than {d} bytes", .{ path, config_text.len });
+            return error.FBIG;
+        }
+        try spec.parse(&the_spec, m.args.bundle, config_text[0..len], &parse_scratch, &m.d);
+    }
+
+    fn clone(m: *Monitor, channel: runtime.sync.Channel, child_stdio: [3]sys.fd_t) !linux.pid_t {
+        const s = &the_spec;
+        const pid_join = try runtime.namespaces.PidJoin.enter(s, &m.d);
+        const ctx: runtime.init.Context = .{
+            .spec = s,
+            .sync = channel.init,
+            .monitor_sync = channel.monitor,
+            .stdio = child_stdio,
+            .last_cap = runtime.caps.lastCap(),
+        };
+        const pid = sys.cloneFork(runtime.namespaces.cloneFlags(s));
+        if (pid_join) |j| j.leave();
+        const child = pid catch |err| return m.d.fail(err, "clone the container init", .{});
+        if (child == 0) runtime.init.run(&ctx);
+        return child;
+    }
+
+    /// The parent's half of the start: id maps, cgroups, "go"; then the init's answer.
+    fn handOver(m: *Monitor, pid: linux.pid_t, sync_fd: sys.fd_t, r: *relay.Relay) !void {
+        const s = &the_spec;
+        try runtime.user.writeIdMaps(pid, s, &m.d);
+        try joinCgroups(pid, s, &m.d);
+        runtime.sync.sendGo(sync_fd) catch |err| return m.d.fail(err, "start the container init", .{});
+        var buf: [runtime.sync.message_max]u8 = undefined;
+        var messages: usize = 0;
+        while (messages < 4) : (messages += 1) {
+            const msg = runtime.sync.receive(sync_fd, &buf) catch |err| return m.d.fail(err, "read from the container init", .{});
+            switch (msg) {
+                .go => return m.protocol(),
+                .pty => |master| try m.takePty(master, r),
+                .failed => |f| {
+                    m.d.set(@max(f.status, diag.status_engine), "{s}", .{f.text});
+                    m.failed = true;
+                    m.report.failed(&m.d);
+                    // Not an error for the loop: drain what the init wrote and reap it.
+                    r.stopInput();
+                    return;
+                },
+                .eof => {
+                    m.started_at = sys.clockRealtimeNs();
+                    m.report.started(pid);
+                    r.forward = true;
+                    return;
+                },
+            }
+        }
+        return m.protocol();
+    }
+
+    fn protocol(m: *Monitor) error{PROTO} {
+        m.d.set(diag.status_engine, "the container init broke the sync protocol", .{});
+        return error.PROTO;
+    }
+
+    fn takePty(m: *Monitor, master: sys.fd_t, r: *relay.Relay) !void {
+        if (r.pty != null) {
+            sys.close(master);
+            return m.protocol();
+        }
+        sys.setNonblocking(master) catch |err| return m.d.fail(err, "set up the pty", .{});
+        r.pty = master;
+        runtime.console.copyWindowSize(&.{ 0, 1 }, master);
+        if (runtime.console.isTerminal(0)) {
+            m.saved_termios = runtime.console.makeRaw(0) catch |err| return m.d.fail(err, "put the terminal in raw mode", .{});
+        }
+        if (r.stdin != null) {
+            r.sink = master;
+            r.sink_is_pty = true;
+        }
+    }
+};
+
+/// io.tsd.cgroup.procs: the init joins its cgroups before it runs anything.
+fn joinCgroups(pid: linux.pid_t, s: *const spec.Spec, d: *Diag) !void {
+    var buf: [16]u8 = undefined;
+    const text = std.fmt.bufPrint(&buf, "{d}", .{pid}) catch unreachable;
+    for (s.cgroup_procs[0..s.cgroup_procs_len]) |p| {
+        const f = sys.open(p, .{ .ACCMODE = .WRONLY, .CLOEXEC = true }, 0) catch |err| return d.fail(err, "join cgroup {s}", .{p});
+        defer sys.close(f);
+        sys.writeAll(f, text) catch |err| return d.fail(err, "join cgroup {s}", .{p});
+    }
+}
+
+/// The container's stdio before clone. Pipes: the child's ends go to the init (dup'd onto
+/// 0, 1, 2 there), the monitor keeps the others. With a terminal all three are the pty, made
+/// by the init; the child ends are then unused placeholders.
+const Stdio = struct {
+    child: [3]sys.fd_t,
+    stdout: ?sys.fd_t = null,
+    stderr: ?sys.fd_t = null,
+    /// The user's fd 0 when --stdin is forwarded through the loop.
+    user_stdin: ?sys.fd_t = null,
+    /// Where forwarded input goes (the stdin pipe; the pty master is set later).
+    sink: ?sys.fd_t = null,
+    owned: [3]bool = .{ false, false, false },
+
+    fn open(m: *Monitor, epoll: sys.fd_t, terminal: bool) !Stdio {
+        var io: Stdio = .{ .child = .{ -1, -1, -1 } };
+        const stdin_forwarded = m.args.stdin and relay.pollable(epoll, 0);
+        if (terminal) {
+            if (stdin_forwarded) io.user_stdin = 0;
+            io.child = .{ 3, 3, 3 }; // Unused by the init in terminal mode.
+            return io;
+        }
+        if (stdin_forwarded) {
+            const p = sys.pipe2(.{ .CLOEXEC = true }) catch |err| return m.d.fail(err, "pipe", .{});
+            io.child[0] = p[0];
+            io.owned[0] = true;
+            sys.setNonblocking(p[1]) catch |err| return m.d.fail(err, "pipe", .{});
+            io.sink = p[1];
+            io.user_stdin = 0;
+        } else if (m.args.stdin) {
+            // A regular file or /dev/null (epoll refuses them): the container reads it itself.
+            io.child[0] = @intCast(sys.fcntl(0, f_dupfd_cloexec, 3) catch |err| return m.d.fail(err, "dup stdin", .{}));
+            io.owned[0] = true;
+        } else {
+            io.child[0] = sys.open("/dev/null", .{ .CLOEXEC = true }, 0) catch |err| return m.d.fail(err, "open /dev/null", .{});
+            io.owned[0] = true;
+        }
+        for ([_]usize{ 1, 2 }) |i| {
+            const p = sys.pipe2(.{ .CLOEXEC = true }) catch |err| return m.d.fail(err, "pipe", .{});
+            sys.setNonblocking(p[0]) catch |err| return m.d.fail(err, "pipe", .{});
+            io.child[i] = p[1];
+            io.owned[i] = true;
+            if (i == 1) io.stdout = p[0] else io.stderr = p[0];
+        }
+        return io;
+    }
+
+    fn closeChildEnds(io: *Stdio) void {
+        for (io.child, io.owned) |fd, owned| if (owned) sys.close(fd);
+        io.owned = .{ false, false, false };
+    }
+};
+
+test {
+    _ = args_mod;
+    _ = relay;
+    _ = finish;
+}
+
+/// F_DUPFD_CLOEXEC (fcntl.h); std.os.linux does not name it.
+const f_dupfd_cloexec: i32 = 1030;

@@ -1,0 +1,379 @@
+//! Thin wrappers over std.os.linux raw syscalls: the same arguments, errno turned into a Zig
+//! error (errno.zig). No allocation, no libc, safe to call between clone() and execve().
+const std = @import("std");
+const linux = std.os.linux;
+const errno = @import("errno.zig");
+const assert = std.debug.assert;
+
+pub const Error = errno.Error;
+pub const fd_t = linux.fd_t;
+pub const check = errno.check;
+
+fn fd(rc: usize) Error!fd_t {
+    return @intCast(try check(rc));
+}
+
+fn void_(rc: usize) Error!void {
+    _ = try check(rc);
+}
+
+// ---- files ---------------------------------------------------------------------------------
+
+pub fn openat(dir: fd_t, path: [*:0]const u8, flags: linux.O, mode: linux.mode_t) Error!fd_t {
+    return fd(linux.openat(dir, path, flags, mode));
+}
+
+pub fn open(path: [*:0]const u8, flags: linux.O, mode: linux.mode_t) Error!fd_t {
+    return openat(linux.AT.FDCWD, path, flags, mode);
+}
+
+/// struct open_how of openat2(2).
+pub const OpenHow = extern struct { flags: u64, mode: u64, resolve: u64 };
+pub const RESOLVE = struct {
+    pub const NO_XDEV: u64 = 0x01;
+    pub const NO_MAGICLINKS: u64 = 0x02;
+    pub const NO_SYMLINKS: u64 = 0x04;
+    pub const BENEATH: u64 = 0x08;
+    pub const IN_ROOT: u64 = 0x10;
+};
+
+pub fn openat2(dir: fd_t, path: [*:0]const u8, flags: linux.O, resolve: u64) Error!fd_t {
+    var how: OpenHow = .{ .flags = @as(u32, @bitCast(flags)), .mode = 0, .resolve = resolve };
+    while (true) {
+        const rc = linux.syscall4(.openat2, @bitCast(@as(isize, dir)), @intFromPtr(path), @intFromPtr(&how), @sizeOf(OpenHow));
+        // EAGAIN: a concurrent rename raced the lookup (openat2(2)); retrying is the cure.
+        return fd(rc) catch |err| switch (err) {
+            error.AGAIN => continue,
+            else => err,
+        };
+    }
+}
+
+pub fn close(f: fd_t) void {
+    assert(f >= 0);
+    _ = linux.close(f);
+}
+
+pub fn read(f: fd_t, buf: []u8) Error!usize {
+    while (true) {
+        return check(linux.read(f, buf.ptr, buf.len)) catch |err| switch (err) {
+            error.INTR => continue,
+            else => err,
+        };
+    }
+}
+
+pub fn write(f: fd_t, buf: []const u8) Error!usize {
+    while (true) {
+        return check(linux.write(f, buf.ptr, buf.len)) catch |err| switch (err) {
+            error.INTR => continue,
+            else => err,
+        };
+    }
+}
+
+/// Writes everything; on a non-blocking fd waits for POLLOUT instead of spinning.
+pub fn writeAll(f: fd_t, buf: []const u8) Error!void {
+    var done: usize = 0;
+    while (done < buf.len) {
+        const n = write(f, buf[done..]) catch |err| switch (err) {
+            error.AGAIN => {
+                try pollOne(f, linux.POLL.OUT, -1);
+                continue;
+            },
+            else => return err,
+        };
+        assert(n <= buf.len - done);
+        done += n;
+    }
+}
+
+pub fn pollOne(f: fd_t, events: i16, timeout_ms: i32) Error!void {
+    var pfd = [1]linux.pollfd{.{ .fd = f, .events = events, .revents = 0 }};
+    while (true) {
+        _ = check(linux.poll(&pfd, 1, timeout_ms)) catch |err| switch (err) {
+            error.INTR => continue,
+            else => return err,
+        };
+        return;
+    }
+}
+
+pub fn dup3(old: fd_t, new: fd_t, flags: u32) Error!void {
+    _ = try check(linux.dup3(old, new, flags));
+}
+
+pub fn pipe2(flags: linux.O) Error![2]fd_t {
+    var fds: [2]fd_t = undefined;
+    try void_(linux.pipe2(&fds, flags));
+    return fds;
+}
+
+pub fn fcntl(f: fd_t, cmd: i32, arg: usize) Error!usize {
+    return check(linux.fcntl(f, cmd, arg));
+}
+
+pub fn setNonblocking(f: fd_t) Error!void {
+    const flags = try fcntl(f, linux.F.GETFL, 0);
+    _ = try fcntl(f, linux.F.SETFL, flags | linux.SOCK.NONBLOCK);
+}
+
+pub fn setCloexec(f: fd_t) Error!void {
+    _ = try fcntl(f, linux.F.SETFD, linux.FD_CLOEXEC);
+}
+
+pub const CLOSE_RANGE_CLOEXEC: u32 = 1 << 2;
+
+pub fn closeRange(first: u32, last: u32, flags: u32) Error!void {
+    try void_(linux.syscall3(.close_range, first, last, flags));
+}
+
+pub fn fstat(f: fd_t) Error!linux.Stat {
+    var st: linux.Stat = undefined;
+    try void_(linux.fstat(f, &st));
+    return st;
+}
+
+pub fn fstatat(dir: fd_t, path: [*:0]const u8, flags: u32) Error!linux.Stat {
+    var st: linux.Stat = undefined;
+    try void_(linux.fstatat(dir, path, &st, flags));
+    return st;
+}
+
+pub fn faccessat(dir: fd_t, path: [*:0]const u8, mode: u32) Error!void {
+    try void_(linux.faccessat(dir, path, mode, 0));
+}
+
+pub fn mkdirat(dir: fd_t, path: [*:0]const u8, mode: linux.mode_t) Error!void {
+    try void_(linux.mkdirat(dir, path, mode));
+}
+
+pub fn mknodat(dir: fd_t, path: [*:0]const u8, mode: u32, dev: u32) Error!void {
+    try void_(linux.mknodat(dir, path, mode, dev));
+}
+
+pub fn symlinkat(target: [*:0]const u8, dir: fd_t, path: [*:0]const u8) Error!void {
+    try void_(linux.symlinkat(target, dir, path));
+}
+
+pub fn unlinkat(dir: fd_t, path: [*:0]const u8, flags: u32) Error!void {
+    try void_(linux.unlinkat(dir, path, flags));
+}
+
+pub fn renameat(old_dir: fd_t, old: [*:0]const u8, new_dir: fd_t, new: [*:0]const u8) Error!void {
+    try void_(linux.renameat(old_dir, old, new_dir, new));
+}
+
+pub fn fchownat(dir: fd_t, path: [*:0]const u8, uid: u32, gid: u32, flags: u32) Error!void {
+    try void_(linux.syscall5(.fchownat, @bitCast(@as(isize, dir)), @intFromPtr(path), uid, gid, flags));
+}
+
+pub fn fchmod(f: fd_t, mode: linux.mode_t) Error!void {
+    try void_(linux.fchmod(f, mode));
+}
+
+pub fn fsync(f: fd_t) Error!void {
+    try void_(linux.fsync(f));
+}
+
+pub fn chdir(path: [*:0]const u8) Error!void {
+    try void_(linux.chdir(path));
+}
+
+pub fn fchdir(f: fd_t) Error!void {
+    try void_(linux.fchdir(f));
+}
+
+pub fn umask(mask: u32) u32 {
+    return @truncate(linux.syscall1(.umask, mask));
+}
+
+pub fn ioctl(f: fd_t, request: u32, arg: usize) Error!usize {
+    return check(linux.ioctl(f, request, arg));
+}
+
+// ---- mounts --------------------------------------------------------------------------------
+
+pub fn mount(source: ?[*:0]const u8, target: [*:0]const u8, fstype: ?[*:0]const u8, flags: u32, data: ?[*:0]const u8) Error!void {
+    try void_(linux.mount(source, target, fstype, flags, @intFromPtr(data)));
+}
+
+pub fn umount2(target: [*:0]const u8, flags: u32) Error!void {
+    try void_(linux.umount2(target, flags));
+}
+
+pub fn pivotRoot(new_root: [*:0]const u8, put_old: [*:0]const u8) Error!void {
+    try void_(linux.syscall2(.pivot_root, @intFromPtr(new_root), @intFromPtr(put_old)));
+}
+
+/// struct mount_attr of mount_setattr(2).
+pub const MountAttr = extern struct { attr_set: u64 = 0, attr_clr: u64 = 0, propagation: u64 = 0, userns_fd: u64 = 0 };
+pub const MOUNT_ATTR = struct {
+    pub const RDONLY: u64 = 0x1;
+    pub const NOSUID: u64 = 0x2;
+    pub const NODEV: u64 = 0x4;
+    pub const NOEXEC: u64 = 0x8;
+    pub const _ATIME: u64 = 0x70;
+    pub const RELATIME: u64 = 0x0;
+    pub const NOATIME: u64 = 0x10;
+    pub const STRICTATIME: u64 = 0x20;
+    pub const NODIRATIME: u64 = 0x80;
+    pub const NOSYMFOLLOW: u64 = 0x200000;
+};
+pub const AT_RECURSIVE: u32 = 0x8000;
+
+pub fn mountSetattr(dir: fd_t, path: [*:0]const u8, flags: u32, attr: *const MountAttr) Error!void {
+    try void_(linux.syscall5(.mount_setattr, @bitCast(@as(isize, dir)), @intFromPtr(path), flags, @intFromPtr(attr), @sizeOf(MountAttr)));
+}
+
+// ---- processes and namespaces ---------------------------------------------------------------
+
+/// clone(2) without CLONE_VM and without a new stack: fork semantics plus namespace flags
+/// (what crun does), so the child runs on a copy of the parent's memory. Returns 0 in the child.
+pub fn cloneFork(flags: u64) Error!linux.pid_t {
+    const rc = linux.syscall5(.clone, flags | linux.SIG.CHLD, 0, 0, 0, 0);
+    return @intCast(try check(rc));
+}
+
+pub fn fork() Error!linux.pid_t {
+    return @intCast(try check(linux.fork()));
+}
+
+pub fn setns(f: fd_t, nstype: u32) Error!void {
+    try void_(linux.syscall2(.setns, @bitCast(@as(isize, f)), nstype));
+}
+
+pub fn unshare(flags: u32) Error!void {
+    try void_(linux.unshare(flags));
+}
+
+pub fn setsid() Error!void {
+    _ = try check(@bitCast(@as(isize, linux.setsid())));
+}
+
+pub fn kill(pid: linux.pid_t, sig: i32) Error!void {
+    try void_(linux.kill(pid, sig));
+}
+
+pub const WaitResult = struct { pid: linux.pid_t, status: u32 };
+
+/// waitpid; pid 0 in the result means WNOHANG found nothing.
+pub fn waitpid(pid: linux.pid_t, flags: u32) Error!WaitResult {
+    var status: u32 = 0;
+    while (true) {
+        const rc = check(linux.waitpid(pid, &status, flags)) catch |err| switch (err) {
+            error.INTR => continue,
+            else => return err,
+        };
+        return .{ .pid = @intCast(rc), .status = status };
+    }
+}
+
+pub fn execve(path: [*:0]const u8, argv: [*:null]const ?[*:0]const u8, envp: [*:null]const ?[*:0]const u8) Error {
+    const rc = linux.execve(path, argv, envp);
+    _ = check(rc) catch |err| return err;
+    unreachable; // execve returns only on failure.
+}
+
+pub fn prctl(option: linux.PR, a2: usize, a3: usize, a4: usize, a5: usize) Error!usize {
+    return check(linux.prctl(@intFromEnum(option), a2, a3, a4, a5));
+}
+
+pub fn sethostname(name: []const u8) Error!void {
+    try void_(linux.syscall2(.sethostname, @intFromPtr(name.ptr), name.len));
+}
+
+pub fn setdomainname(name: []const u8) Error!void {
+    try void_(linux.syscall2(.setdomainname, @intFromPtr(name.ptr), name.len));
+}
+
+pub fn setgroups(gids: []const u32) Error!void {
+    try void_(linux.setgroups(gids.len, gids.ptr));
+}
+
+pub fn setresgid(gid: u32) Error!void {
+    try void_(linux.setresgid(gid, gid, gid));
+}
+
+pub fn setresuid(uid: u32) Error!void {
+    try void_(linux.setresuid(uid, uid, uid));
+}
+
+pub fn capset(header: *linux.cap_user_header_t, data: *const [2]linux.cap_user_data_t) Error!void {
+    try void_(linux.capset(header, &data[0]));
+}
+
+pub fn prlimit(resource: linux.rlimit_resource, new: ?*const linux.rlimit, old: ?*linux.rlimit) Error!void {
+    try void_(linux.prlimit(0, resource, new, old));
+}
+
+pub fn sigprocmask(how: u32, set: *const linux.sigset_t, old: ?*linux.sigset_t) Error!void {
+    try void_(linux.sigprocmask(how, set, old));
+}
+
+pub fn signalfd(mask: *const linux.sigset_t) Error!fd_t {
+    return fd(linux.signalfd(-1, mask, linux.SFD.CLOEXEC | linux.SFD.NONBLOCK));
+}
+
+pub fn clockRealtimeNs() i64 {
+    var ts: linux.timespec = undefined;
+    _ = linux.clock_gettime(.REALTIME, &ts);
+    return @as(i64, ts.sec) * std.time.ns_per_s + ts.nsec;
+}
+
+// ---- epoll and sockets -----------------------------------------------------------------------
+
+pub fn epollCreate() Error!fd_t {
+    return fd(linux.epoll_create1(linux.EPOLL.CLOEXEC));
+}
+
+pub fn epollCtl(epfd: fd_t, op: u32, f: fd_t, events: u32) Error!void {
+    var ev: linux.epoll_event = .{ .events = events, .data = .{ .fd = f } };
+    try void_(linux.epoll_ctl(epfd, op, f, &ev));
+}
+
+pub fn epollWait(epfd: fd_t, events: []linux.epoll_event, timeout_ms: i32) Error!usize {
+    while (true) {
+        return check(linux.epoll_wait(epfd, events.ptr, @intCast(events.len), timeout_ms)) catch |err| switch (err) {
+            error.INTR => continue,
+            else => err,
+        };
+    }
+}
+
+pub fn socket(domain: u32, kind: u32, protocol: u32) Error!fd_t {
+    return fd(linux.socket(domain, kind, protocol));
+}
+
+pub fn socketpair(domain: u32, kind: u32) Error![2]fd_t {
+    var fds: [2]fd_t = undefined;
+    try void_(linux.socketpair(@intCast(domain), @intCast(kind), 0, &fds));
+    return fds;
+}
+
+pub fn sendmsg(f: fd_t, msg: *const linux.msghdr_const) Error!usize {
+    while (true) {
+        return check(linux.sendmsg(f, msg, linux.MSG.NOSIGNAL)) catch |err| switch (err) {
+            error.INTR => continue,
+            else => err,
+        };
+    }
+}
+
+pub fn recvmsg(f: fd_t, msg: *linux.msghdr) Error!usize {
+    while (true) {
+        return check(linux.recvmsg(f, msg, linux.MSG.CMSG_CLOEXEC)) catch |err| switch (err) {
+            error.INTR => continue,
+            else => err,
+        };
+    }
+}
+
+test "open and close a file" {
+    const f = try open("/proc/self/status", .{ .CLOEXEC = true }, 0);
+    defer close(f);
+    var buf: [16]u8 = undefined;
+    const n = try read(f, &buf);
+    try std.testing.expect(n > 0);
+    try std.testing.expectError(error.NOENT, open("/nonexistent-tsd", .{}, 0));
+}

@@ -1,0 +1,65 @@
+//! tsd-monitor --bundle DIR --id ID [--stdin] [--exit-file PATH] [-- CLEANUP_ARGV...]
+const std = @import("std");
+
+pub const Args = struct {
+    bundle: [:0]const u8,
+    id: [:0]const u8,
+    stdin: bool = false,
+    exit_file: ?[:0]const u8 = null,
+    /// NULL-terminated for execve: it points into the process's own argv array.
+    cleanup: []const [*:0]const u8 = &.{},
+};
+
+pub const max_args = 4096;
+
+pub const Error = error{Usage};
+
+pub const Problem = struct { text: []const u8 = "", arg: []const u8 = "" };
+
+pub fn parse(argv: []const [*:0]const u8, problem: *Problem) Error!Args {
+    if (argv.len > max_args) return fail(problem, "too many arguments", "");
+    var bundle: ?[:0]const u8 = null;
+    var id: ?[:0]const u8 = null;
+    var args: Args = .{ .bundle = undefined, .id = undefined };
+    var i: usize = 1;
+    while (i < argv.len) : (i += 1) {
+        const a = std.mem.span(argv[i]);
+        if (std.mem.eql(u8, a, "--")) {
+            args.cleanup = argv[i + 1 ..];
+            break;
+        } else if (std.mem.eql(u8, a, "--stdin")) {
+            args.stdin = true;
+        } else if (std.mem.eql(u8, a, "--bundle") or std.mem.eql(u8, a, "--id") or std.mem.eql(u8, a, "--exit-file")) {
+            if (i + 1 == argv.len) return fail(problem, "missing value for", a);
+            i += 1;
+            const v = std.mem.span(argv[i]);
+            if (v.len == 0) return fail(problem, "empty value for", a);
+            if (a[2] == 'b') bundle = v else if (a[2] == 'i') id = v else args.exit_file = v;
+        } else {
+            return fail(problem, "unknown argument", a);
+        }
+    }
+    args.bundle = bundle orelse return fail(problem, "missing", "--bundle");
+    args.id = id orelse return fail(problem, "missing", "--id");
+    if (args.bundle[0] != '/') return fail(problem, "--bundle must be absolute, not", args.bundle);
+    return args;
+}
+
+fn fail(problem: *Problem, text: []const u8, arg: []const u8) Error {
+    problem.* = .{ .text = text, .arg = arg };
+    return error.Usage;
+}
+
+test "argv" {
+    const argv = [_:null]?[*:0]const u8{ "tsd-monitor", "--bundle", "/b", "--id", "x", "--stdin", "--", "/bin/tsd", "cleanup" };
+    var problem: Problem = .{};
+    const a = try parse(@ptrCast(argv[0..]), &problem);
+    try std.testing.expectEqualStrings("/b", a.bundle);
+    try std.testing.expectEqualStrings("x", a.id);
+    try std.testing.expect(a.stdin);
+    try std.testing.expectEqual(@as(usize, 2), a.cleanup.len);
+    try std.testing.expectEqualStrings("cleanup", std.mem.span(a.cleanup[1]));
+    const bad = [_]?[*:0]const u8{ "tsd-monitor", "--id", "x" };
+    try std.testing.expectError(error.Usage, parse(@ptrCast(bad[0..]), &problem));
+    try std.testing.expectEqualStrings("--bundle", problem.arg);
+}

@@ -1,0 +1,277 @@
+//! The monitor loop: one epoll over the signalfd, the container's output (two pipes, or the
+//! pty master) and, with --stdin, the user's fd 0. Output is copied byte for byte to fd 1 and
+//! fd 2 with blocking writes (the user's pace is the container's pace); input goes to the
+//! container through a bounded buffer on a non-blocking fd, so a container that does not read
+//! its stdin never stalls its output.
+const std = @import("std");
+const linux = std.os.linux;
+const assert = std.debug.assert;
+const sys = @import("linux").sys;
+const runtime = @import("runtime");
+
+pub const forwarded_signals = [_]u6{
+    linux.SIG.INT, linux.SIG.TERM, linux.SIG.HUP, linux.SIG.QUIT, linux.SIG.USR1, linux.SIG.USR2,
+};
+
+/// Every signal the loop handles: blocked, and read from the signalfd instead.
+pub fn signalSet() linux.sigset_t {
+    var set = linux.sigemptyset();
+    for (forwarded_signals) |s| linux.sigaddset(&set, s);
+    linux.sigaddset(&set, linux.SIG.CHLD);
+    linux.sigaddset(&set, linux.SIG.WINCH);
+    linux.sigaddset(&set, linux.SIG.PIPE);
+    return set;
+}
+
+const chunk = 64 * 1024;
+/// After the init exits, output still open this long without a byte read is abandoned (a
+/// process outside the container's pid namespace may hold the pipe forever).
+const drain_idle_ms = 2000;
+const max_events = 8;
+
+pub const Relay = struct {
+    epoll: sys.fd_t,
+    signals: sys.fd_t,
+    init_pid: linux.pid_t,
+    /// Set when the init has been reaped: its wait status.
+    exit_status: ?u32 = null,
+    /// Forward signals only to a process that exists as the container (not a failed init).
+    forward: bool,
+
+    /// Container → user.
+    stdout: ?sys.fd_t = null,
+    stderr: ?sys.fd_t = null,
+    pty: ?sys.fd_t = null,
+    pty_readable: bool = false,
+    user_out_broken: bool = false,
+    user_err_broken: bool = false,
+
+    /// User → container: fd 0 with --stdin, into `sink` (a pipe, or the pty master).
+    stdin: ?sys.fd_t = null,
+    sink: ?sys.fd_t = null,
+    sink_is_pty: bool = false,
+    pending: [chunk]u8 = undefined,
+    pending_start: usize = 0,
+    pending_end: usize = 0,
+
+    /// epoll interest currently registered, per fd (the loop recomputes and syncs it).
+    registered: [watch_max]Registration = [_]Registration{.{}} ** watch_max,
+
+    const watch_max = 5;
+    const Registration = struct { fd: sys.fd_t = -1, events: u32 = 0 };
+
+    pub fn run(r: *Relay) !void {
+        var events: [max_events]linux.epoll_event = undefined;
+        var iterations: u64 = 0;
+        while (!r.done()) : (iterations += 1) {
+            try r.syncInterest();
+            const timeout: i32 = if (r.exit_status != null) drain_idle_ms else -1;
+            const n = try sys.epollWait(r.epoll, &events, timeout);
+            if (n == 0) {
+                assert(r.exit_status != null);
+                return; // Idle after exit: give up on output nobody closes.
+            }
+            for (events[0..n]) |ev| try r.dispatch(ev.data.fd, ev.events);
+        }
+    }
+
+    fn done(r: *const Relay) bool {
+        return r.exit_status != null and r.stdout == null and r.stderr == null and r.pty == null;
+    }
+
+    fn dispatch(r: *Relay, fd: sys.fd_t, events: u32) !void {
+        if (fd == r.signals) return r.onSignals();
+        if (r.pty != null and fd == r.pty.?) {
+            if (events & linux.EPOLL.OUT != 0 or (events & linux.EPOLL.ERR != 0 and r.pendingLen() > 0)) r.flushPending();
+            if (r.pty != null and events & (linux.EPOLL.IN | linux.EPOLL.HUP | linux.EPOLL.ERR) != 0) r.onOutput(.pty);
+            return;
+        }
+        if (r.stdout != null and fd == r.stdout.?) return r.onOutput(.stdout);
+        if (r.stderr != null and fd == r.stderr.?) return r.onOutput(.stderr);
+        if (r.stdin != null and fd == r.stdin.?) return r.onInput();
+        if (r.sink != null and fd == r.sink.?) return r.flushPending();
+    }
+
+    // ---- signals -------------------------------------------------------------------------
+
+    fn onSignals(r: *Relay) !void {
+        var infos: [8]linux.signalfd_siginfo = undefined;
+        const bytes = std.mem.sliceAsBytes(&infos);
+        while (true) {
+            const n = sys.read(r.signals, bytes) catch |err| switch (err) {
+                error.AGAIN => return,
+                else => return err,
+            };
+            assert(n % @sizeOf(linux.signalfd_siginfo) == 0);
+            for (infos[0 .. n / @sizeOf(linux.signalfd_siginfo)]) |info| try r.onSignal(info.signo);
+        }
+    }
+
+    fn onSignal(r: *Relay, signo: u32) !void {
+        switch (signo) {
+            linux.SIG.CHLD => try r.reap(),
+            linux.SIG.WINCH => if (r.pty) |p| runtime.console.copyWindowSize(&.{ 0, 1 }, p),
+            linux.SIG.PIPE => {},
+            else => if (r.forward and r.exit_status == null) {
+                // ESRCH: it exited meanwhile; the SIGCHLD is on its way.
+                sys.kill(r.init_pid, @intCast(signo)) catch |err| if (err != error.SRCH) return err;
+            },
+        }
+    }
+
+    fn reap(r: *Relay) !void {
+        var reaped: usize = 0;
+        while (reaped < 1024) : (reaped += 1) {
+            const w = sys.waitpid(-1, linux.W.NOHANG) catch |err| switch (err) {
+                error.CHILD => return,
+                else => return err,
+            };
+            if (w.pid == 0) return;
+            if (w.pid == r.init_pid) {
+                r.exit_status = w.status;
+                r.stopInput();
+            }
+        }
+    }
+
+    // ---- output --------------------------------------------------------------------------
+
+    const Source = enum { stdout, stderr, pty };
+
+    fn onOutput(r: *Relay, source: Source) void {
+        const fd = switch (source) {
+            .stdout => r.stdout.?,
+            .stderr => r.stderr.?,
+            .pty => r.pty.?,
+        };
+        var buf: [chunk]u8 = undefined;
+        const n = sys.read(fd, &buf) catch |err| switch (err) {
+            error.AGAIN => return,
+            // EIO: every slave fd is closed, the pty's way of saying EOF.
+            else => 0,
+        };
+        if (n == 0) return r.closeOutput(source);
+        const to_err = source == .stderr;
+        const broken = if (to_err) &r.user_err_broken else &r.user_out_broken;
+        if (broken.*) return;
+        // EPIPE and friends: the reader went away; keep draining so the container never blocks.
+        sys.writeAll(if (to_err) 2 else 1, buf[0..n]) catch {
+            broken.* = true;
+        };
+    }
+
+    fn closeOutput(r: *Relay, source: Source) void {
+        switch (source) {
+            .stdout => {
+                sys.close(r.stdout.?);
+                r.stdout = null;
+            },
+            .stderr => {
+                sys.close(r.stderr.?);
+                r.stderr = null;
+            },
+            .pty => {
+                r.stopInput();
+                sys.close(r.pty.?);
+                r.pty = null;
+                if (r.sink_is_pty) r.sink = null;
+            },
+        }
+    }
+
+    // ---- input ---------------------------------------------------------------------------
+
+    fn pendingLen(r: *const Relay) usize {
+        assert(r.pending_start <= r.pending_end);
+        return r.pending_end - r.pending_start;
+    }
+
+    fn onInput(r: *Relay) void {
+        assert(r.pendingLen() == 0);
+        const n = sys.read(r.stdin.?, &r.pending) catch |err| switch (err) {
+            error.AGAIN => return,
+            else => 0,
+        };
+        r.pending_start = 0;
+        r.pending_end = n;
+        if (n == 0) {
+            // EOF (or a read error, which ends input the same way): the container sees EOF.
+            r.stdin = null;
+            r.closeSinkIfDrained();
+            return;
+        }
+        r.flushPending();
+    }
+
+    fn flushPending(r: *Relay) void {
+        const sink = r.sink orelse return;
+        while (r.pendingLen() > 0) {
+            const n = sys.write(sink, r.pending[r.pending_start..r.pending_end]) catch |err| switch (err) {
+                error.AGAIN => return,
+                else => {
+                    // EPIPE: the container closed its stdin; what the user types goes nowhere.
+                    r.pending_start = r.pending_end;
+                    r.stopInput();
+                    return;
+                },
+            };
+            r.pending_start += n;
+        }
+        r.closeSinkIfDrained();
+    }
+
+    fn closeSinkIfDrained(r: *Relay) void {
+        if (r.stdin != null or r.pendingLen() > 0) return;
+        const sink = r.sink orelse return;
+        // A pty has no EOF to give without closing the master, which would hang it up.
+        if (r.sink_is_pty) return;
+        sys.close(sink);
+        r.sink = null;
+    }
+
+    /// No more input: the init is gone or no longer reads.
+    pub fn stopInput(r: *Relay) void {
+        r.stdin = null;
+        r.pending_start = 0;
+        r.pending_end = 0;
+        if (r.sink) |s| if (!r.sink_is_pty) sys.close(s);
+        r.sink = null;
+    }
+
+    // ---- epoll interest ------------------------------------------------------------------
+
+    fn syncInterest(r: *Relay) !void {
+        const pending = r.pendingLen() > 0;
+        var want: [watch_max]Registration = .{
+            .{ .fd = r.signals, .events = linux.EPOLL.IN },
+            .{ .fd = r.stdout orelse -1, .events = linux.EPOLL.IN },
+            .{ .fd = r.stderr orelse -1, .events = linux.EPOLL.IN },
+            .{ .fd = r.pty orelse -1, .events = linux.EPOLL.IN | if (pending and r.sink_is_pty) @as(u32, linux.EPOLL.OUT) else 0 },
+            .{ .fd = r.stdin orelse -1, .events = if (!pending and r.sink != null) @as(u32, linux.EPOLL.IN) else 0 },
+        };
+        if (r.sink) |s| if (!r.sink_is_pty) {
+            assert(r.pty == null);
+            want[3] = .{ .fd = s, .events = if (pending) @as(u32, linux.EPOLL.OUT) else 0 };
+        };
+        for (&r.registered, want) |*have, w| try update(r.epoll, have, w);
+    }
+
+    fn update(epoll: sys.fd_t, have: *Registration, want: Registration) !void {
+        const want_events: u32 = if (want.fd < 0) 0 else want.events;
+        if (have.fd == want.fd and have.events == want_events) return;
+        // A closed fd left the epoll set by itself; deleting it is an error we expect.
+        if (have.fd >= 0 and have.events != 0) sys.epollCtl(epoll, linux.EPOLL.CTL_DEL, have.fd, 0) catch {};
+        have.* = .{};
+        if (want.fd >= 0 and want_events != 0) {
+            try sys.epollCtl(epoll, linux.EPOLL.CTL_ADD, want.fd, want_events);
+            have.* = .{ .fd = want.fd, .events = want_events };
+        }
+    }
+};
+
+/// Whether `fd` can be watched with epoll (regular files and /dev/null cannot).
+pub fn pollable(epoll: sys.fd_t, fd: sys.fd_t) bool {
+    sys.epollCtl(epoll, linux.EPOLL.CTL_ADD, fd, linux.EPOLL.IN) catch return false;
+    sys.epollCtl(epoll, linux.EPOLL.CTL_DEL, fd, 0) catch unreachable;
+    return true;
+}

@@ -1,0 +1,119 @@
+//! The container init: the cloned child, from clone() to execve() (CONTRACT.md "Container
+//! init", runc/youki order). It only reads the Spec parsed before clone and fixed-size stack
+//! buffers: no allocation. Any failure goes to the monitor as "E<status> <message>" and ends
+//! the process with that status.
+const std = @import("std");
+const linux = std.os.linux;
+const sys = @import("linux").sys;
+const diag = @import("diag.zig");
+const Diag = diag.Diag;
+const spec = @import("spec.zig");
+const sync = @import("sync.zig");
+const namespaces = @import("namespaces.zig");
+const rootfs = @import("rootfs.zig");
+const mounts = @import("mounts.zig");
+const devices = @import("devices.zig");
+const console = @import("console.zig");
+const rlimits = @import("rlimits.zig");
+const user = @import("user.zig");
+const caps = @import("caps.zig");
+const exec = @import("exec.zig");
+
+pub const Context = struct {
+    spec: *const spec.Spec,
+    /// The init's end of the sync channel, and the monitor's (closed first thing).
+    sync: sys.fd_t,
+    monitor_sync: sys.fd_t,
+    /// stdin, stdout, stderr for the container when there is no terminal.
+    stdio: [3]sys.fd_t,
+    /// /proc/sys/kernel/cap_last_cap, read by the monitor.
+    last_cap: u6,
+};
+
+pub fn run(ctx: *const Context) noreturn {
+    var d: Diag = .{};
+    _ = steps(ctx, &d) catch {};
+    std.debug.assert(d.len > 0);
+    // If the monitor is gone there is no one left to tell: the status still says it.
+    sync.sendFailure(ctx.sync, d.status, d.message()) catch {};
+    linux.exit_group(d.status);
+}
+
+/// Returns only with an error: success ends in execve.
+fn steps(ctx: *const Context, d: *Diag) !void {
+    const s = ctx.spec;
+    sys.close(ctx.monitor_sync);
+    if (!s.process.terminal) try takeStdio(ctx.stdio, d);
+    try user.setOomScoreAdj(&s.process, d);
+    try namespaces.joinAll(s, d);
+    try waitForGo(ctx.sync, d);
+    try namespaces.unshareCgroup(s, d);
+    // Device nodes and mount points get exactly the modes the spec asks for.
+    _ = sys.umask(0);
+
+    try rootfs.makePrivate(s, d);
+    const root = try rootfs.mountRoot(s, d);
+    for (s.mounts[0..s.mounts_len]) |*m| try mounts.mountOne(root, m, d);
+    try devices.create(root, s, d);
+    try rootfs.createCwd(root, s, d);
+    try rootfs.pivot(root, d);
+    sys.close(root);
+
+    const pty: ?console.Pty = if (s.process.terminal) try console.openPty(d) else null;
+    if (pty) |p| {
+        sync.sendPty(ctx.sync, p.master) catch |err| return d.fail(err, "pass the pty to the monitor", .{});
+        sys.close(p.master);
+    }
+    try namespaces.setHostname(s, d);
+    try namespaces.loopbackUp(s, d);
+    // Before maskAndProtect: that makes /proc/sys read-only.
+    try namespaces.applySysctls(s, d);
+    try rootfs.maskAndProtect(s, d);
+    if (pty) |p| try console.becomeStdio(p.slave, d) else sys.setsid() catch |err| return d.fail(err, "setsid", .{});
+
+    try rlimits.apply(s.process.rlimits[0..s.process.rlimits_len], d);
+    try becomeUser(ctx, d);
+    _ = sys.umask(s.process.umask orelse 0o022);
+    sys.chdir(s.process.cwd) catch |err| return d.fail(err, "chdir to \"{s}\"", .{s.process.cwd});
+    var path_buf: [spec.limits.path]u8 = undefined;
+    const file = try exec.resolve(s.process.arg0(), s.process.getenv("PATH"), &path_buf, d);
+    try finalFds(d);
+    return exec.exec(file, &s.process, d);
+}
+
+fn takeStdio(stdio: [3]sys.fd_t, d: *Diag) !void {
+    for (stdio, 0..) |fd, i| {
+        std.debug.assert(fd > 2);
+        sys.dup3(fd, @intCast(i), 0) catch |err| return d.fail(err, "set up fd {d}", .{i});
+    }
+}
+
+fn waitForGo(fd: sys.fd_t, d: *Diag) !void {
+    var buf: [sync.message_max]u8 = undefined;
+    const msg = sync.receive(fd, &buf) catch |err| return d.fail(err, "wait for the monitor", .{});
+    if (msg != .go) {
+        d.set(diag.status_engine, "the monitor went away before the container started", .{});
+        return error.MonitorGone;
+    }
+}
+
+/// runc's order: the bounding set while still root, the uid switch keeping capabilities,
+/// then the remaining sets; no_new_privs last so nothing before it is constrained.
+fn becomeUser(ctx: *const Context, d: *Diag) !void {
+    const p = &ctx.spec.process;
+    if (p.caps) |c| try caps.applyBounding(c, ctx.last_cap, d);
+    try user.switchUser(p, d);
+    if (p.caps) |c| try caps.applySets(c, ctx.last_cap, d);
+    if (p.no_new_privileges) {
+        _ = sys.prctl(.SET_NO_NEW_PRIVS, 1, 0, 0, 0) catch |err| return d.fail(err, "set no_new_privs", .{});
+    }
+}
+
+/// Nothing of the monitor's reaches the container: every fd above 2 closes on execve (the
+/// sync channel too, which is how the monitor learns the exec happened). Signals the monitor
+/// blocked for its signalfd are unblocked.
+fn finalFds(d: *Diag) !void {
+    sys.closeRange(3, std.math.maxInt(u32), sys.CLOSE_RANGE_CLOEXEC) catch |err| return d.fail(err, "close_range", .{});
+    const none = linux.sigemptyset();
+    sys.sigprocmask(linux.SIG.SETMASK, &none, null) catch |err| return d.fail(err, "unblock signals", .{});
+}

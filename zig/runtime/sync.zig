@@ -1,0 +1,122 @@
+//! The sync channel between the monitor and the init: one SOCK_SEQPACKET socketpair, CLOEXEC,
+//! so the init's end closes on execve and EOF tells the monitor the exec happened.
+//!   monitor → init  "G"                  maps written, cgroups joined: go on
+//!   init → monitor  "P" + SCM_RIGHTS fd  the pty master (process.terminal)
+//!   init → monitor  "E<status> <text>"   failure before execve; the init exits <status>
+const std = @import("std");
+const linux = std.os.linux;
+const assert = std.debug.assert;
+const sys = @import("linux").sys;
+const diag = @import("diag.zig");
+
+pub const Channel = struct { monitor: sys.fd_t, init: sys.fd_t };
+
+pub fn open() sys.Error!Channel {
+    const fds = try sys.socketpair(linux.AF.UNIX, linux.SOCK.SEQPACKET | linux.SOCK.CLOEXEC);
+    return .{ .monitor = fds[0], .init = fds[1] };
+}
+
+pub const Message = union(enum) {
+    go,
+    pty: sys.fd_t,
+    failed: struct { status: u8, text: []const u8 },
+    eof,
+};
+
+pub const message_max = diag.message_max + 8;
+
+pub fn sendGo(fd: sys.fd_t) sys.Error!void {
+    try sendBytes(fd, "G", null);
+}
+
+pub fn sendPty(fd: sys.fd_t, master: sys.fd_t) sys.Error!void {
+    try sendBytes(fd, "P", master);
+}
+
+pub fn sendFailure(fd: sys.fd_t, status: u8, text: []const u8) sys.Error!void {
+    var buf: [message_max]u8 = undefined;
+    const msg = std.fmt.bufPrint(&buf, "E{d} {s}", .{ status, text }) catch buf[0..];
+    try sendBytes(fd, msg, null);
+}
+
+/// struct cmsghdr followed by one int, padded as CMSG_SPACE(sizeof(int)).
+const FdControl = extern struct {
+    len: usize,
+    level: i32,
+    kind: i32,
+    fd: i32,
+    pad: i32 = 0,
+};
+
+fn sendBytes(fd: sys.fd_t, bytes: []const u8, pass: ?sys.fd_t) sys.Error!void {
+    assert(bytes.len > 0 and bytes.len <= message_max);
+    var iov = [1]std.posix.iovec_const{.{ .base = bytes.ptr, .len = bytes.len }};
+    var control: FdControl = .{ .len = @sizeOf(usize) + 8 + 4, .level = linux.SOL.SOCKET, .kind = 1, .fd = pass orelse -1 };
+    const msg: linux.msghdr_const = .{
+        .name = null,
+        .namelen = 0,
+        .iov = &iov,
+        .iovlen = 1,
+        .control = if (pass != null) &control else null,
+        .controllen = if (pass != null) @sizeOf(FdControl) else 0,
+        .flags = 0,
+    };
+    const n = try sys.sendmsg(fd, &msg);
+    assert(n == bytes.len);
+}
+
+/// Receives one message into `buf` (which `failed.text` then points into).
+pub fn receive(fd: sys.fd_t, buf: *[message_max]u8) sys.Error!Message {
+    var iov = [1]std.posix.iovec{.{ .base = buf, .len = buf.len }};
+    var control: FdControl = .{ .len = 0, .level = 0, .kind = 0, .fd = -1 };
+    var msg: linux.msghdr = .{
+        .name = null,
+        .namelen = 0,
+        .iov = &iov,
+        .iovlen = 1,
+        .control = &control,
+        .controllen = @sizeOf(FdControl),
+        .flags = 0,
+    };
+    const n = try sys.recvmsg(fd, &msg);
+    if (n == 0) return .eof;
+    const passed: ?sys.fd_t = if (msg.controllen >= @sizeOf(usize) + 12 and control.level == linux.SOL.SOCKET and control.kind == 1) control.fd else null;
+    switch (buf[0]) {
+        'G' => return .go,
+        'P' => return .{ .pty = passed orelse return error.PROTO },
+        'E' => {
+            if (passed) |p| sys.close(p);
+            const text = buf[1..n];
+            const space = std.mem.indexOfScalar(u8, text, ' ') orelse return error.PROTO;
+            const status = std.fmt.parseInt(u8, text[0..space], 10) catch return error.PROTO;
+            return .{ .failed = .{ .status = status, .text = text[space + 1 ..] } };
+        },
+        else => {
+            if (passed) |p| sys.close(p);
+            return error.PROTO;
+        },
+    }
+}
+
+test "messages round trip, fds pass" {
+    const ch = try open();
+    defer sys.close(ch.monitor);
+    defer sys.close(ch.init);
+    var buf: [message_max]u8 = undefined;
+    try sendGo(ch.monitor);
+    try std.testing.expect((try receive(ch.init, &buf)) == .go);
+    try sendFailure(ch.init, 127, "cannot exec \"x\": no such file or directory");
+    const m = try receive(ch.monitor, &buf);
+    try std.testing.expectEqual(@as(u8, 127), m.failed.status);
+    try std.testing.expectEqualStrings("cannot exec \"x\": no such file or directory", m.failed.text);
+    const p = try sys.pipe2(.{ .CLOEXEC = true });
+    defer sys.close(p[0]);
+    defer sys.close(p[1]);
+    try sendPty(ch.init, p[1]);
+    const got = try receive(ch.monitor, &buf);
+    defer sys.close(got.pty);
+    try std.testing.expect(got.pty != p[1]);
+    try sys.writeAll(got.pty, "x");
+    var one: [1]u8 = undefined;
+    try std.testing.expectEqual(@as(usize, 1), try sys.read(p[0], &one));
+}
