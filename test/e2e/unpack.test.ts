@@ -322,6 +322,27 @@ describe("replacing existing entries", () => {
     expect(readFileSync(join(dest, "l"), "utf8")).toBe("not a symlink any more");
   });
 
+  test("replacing a directory forgets what was resolved under it", () => {
+    const dest = fresh("stale");
+    expect(() =>
+      unpack(mktar([{ name: "a/b/x", data: "1" }, { name: "a", data: "now a file" }, { name: "a/b/y", data: "2" }]), dest, {
+        layer: false,
+      }),
+    ).toThrow(/layer entry "a\/b\/y": cannot open parent directory "a\/b": not a directory/);
+    const moved = fresh("moved");
+    unpack(
+      mktar([
+        { name: "a/b/x", data: "1" },
+        { name: "c/b/", type: "dir" },
+        { name: "a", type: "symlink", linkname: "c" },
+        { name: "a/b/y", data: "2" },
+      ]),
+      moved,
+      { layer: false },
+    );
+    expect(readFileSync(join(moved, "c/b/y"), "utf8")).toBe("2");
+  });
+
   test("a file entry over an existing hard link does not write through to the other name", () => {
     const dest = fresh("relink");
     unpack(mktar([{ name: "a", data: "original" }, { name: "b", type: "link", linkname: "a" }]), dest, { layer: false });

@@ -52,13 +52,14 @@ pub const Extractor = struct {
     root: fd_t,
     layer: bool,
     allocator: std.mem.Allocator,
-    /// A one-entry cache of the last parent directory. It stays correct because a removal
-    /// only ever happens under the entry's own parent, which is what the cache then holds:
-    /// an entry that replaces a component of a cached path resolves its own (shorter)
-    /// parent first, evicting the longer one.
+    /// A one-entry cache of the last parent directory. Any removal may take a component
+    /// of the cached path away (a file replacing "a" orphans a cached "a/b"), so removals
+    /// mark it stale; the descriptor itself stays open until the next lookup, because
+    /// the entry being processed may still be using it.
     cache_path: [path.buffer_len]u8 = undefined,
     cache_len: usize = 0,
     cache_fd: fd_t = -1,
+    cache_valid: bool = false,
     /// Scratch buffers for cleaned names: entry path and parent, link target and parent.
     path_buf: [path.buffer_len]u8 = undefined,
     parent_buf: [path.buffer_len]u8 = undefined,
@@ -351,7 +352,7 @@ pub const Extractor = struct {
     /// missing (0755, as Docker does). Owned by the cache: callers do not close it.
     fn openParent(x: *Extractor, parent: [:0]const u8) Error!fd_t {
         if (parent.len == 0) return x.root;
-        if (x.cache_fd >= 0 and std.mem.eql(u8, x.cache_path[0..x.cache_len], parent)) return x.cache_fd;
+        if (x.cache_valid and std.mem.eql(u8, x.cache_path[0..x.cache_len], parent)) return x.cache_fd;
         const rc = x.resolve(x.root, parent, .{ .PATH = true, .DIRECTORY = true, .CLOEXEC = true });
         const fd: fd_t = switch (sys.errnoOf(rc)) {
             .SUCCESS => @intCast(rc),
@@ -362,6 +363,7 @@ pub const Extractor = struct {
         @memcpy(x.cache_path[0..parent.len], parent);
         x.cache_len = parent.len;
         x.cache_fd = fd;
+        x.cache_valid = true;
         return fd;
     }
 
@@ -438,6 +440,7 @@ pub const Extractor = struct {
 
     /// Removes whatever is at `parent/base` (a whole tree for a directory); absent is fine.
     fn remove(x: *Extractor, parent: fd_t, base: [*:0]const u8, depth: usize) Error!void {
+        x.cache_valid = false;
         const rc = linux.unlinkat(parent, base, 0);
         switch (sys.errnoOf(rc)) {
             .SUCCESS, .NOENT => return,
