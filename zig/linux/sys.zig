@@ -299,6 +299,10 @@ pub fn setresuid(uid: u32) Error!void {
     try void_(linux.setresuid(uid, uid, uid));
 }
 
+pub fn capget(header: *linux.cap_user_header_t, data: *[2]linux.cap_user_data_t) Error!void {
+    try void_(linux.capget(header, &data[0]));
+}
+
 pub fn capset(header: *linux.cap_user_header_t, data: *const [2]linux.cap_user_data_t) Error!void {
     try void_(linux.capset(header, &data[0]));
 }

@@ -209,10 +209,13 @@ const Monitor = struct {
             .last_cap = runtime.caps.lastCap(),
         };
         const pid = sys.cloneFork(runtime.namespaces.cloneFlags(s));
+        // The child is in the joined namespace for good (it cannot go back up): only the
+        // monitor returns to its own.
+        if (pid) |child| {
+            if (child == 0) runtime.init.run(&ctx);
+        } else |_| {}
         if (pid_join) |j| j.leave();
-        const child = pid catch |err| return m.d.fail(err, "clone the container init", .{});
-        if (child == 0) runtime.init.run(&ctx);
-        return child;
+        return pid catch |err| m.d.fail(err, "clone the container init", .{});
     }
 
     /// The parent's half of the start: id maps, cgroups, "go"; then the init's answer.

@@ -45,8 +45,21 @@ pub fn applyBounding(c: Caps, last_cap: u6, d: *Diag) !void {
 }
 
 /// Effective, permitted and inheritable with capset, then ambient (which needs them).
-pub fn applySets(c: Caps, last_cap: u6, d: *Diag) !void {
+/// Capabilities the engine itself lacks (root without CAP_SYS_RESOURCE on some hosts, see
+/// DESIGN.md) cannot be granted: they are left out, as rlimits are clamped, rather than
+/// failing every --privileged start.
+pub fn applySets(wanted: Caps, last_cap: u6, d: *Diag) !void {
     var header: linux.cap_user_header_t = .{ .version = version_3, .pid = 0 };
+    var now: [2]linux.cap_user_data_t = undefined;
+    sys.capget(&header, &now) catch |err| return d.fail(err, "read capabilities", .{});
+    const held = @as(u64, now[0].permitted) | @as(u64, now[1].permitted) << 32;
+    const c: Caps = .{
+        .bounding = wanted.bounding,
+        .effective = wanted.effective & held,
+        .permitted = wanted.permitted & held,
+        .inheritable = wanted.inheritable & (held | (@as(u64, now[0].inheritable) | @as(u64, now[1].inheritable) << 32)),
+        .ambient = wanted.ambient & held,
+    };
     const data = [2]linux.cap_user_data_t{
         .{ .effective = @truncate(c.effective), .permitted = @truncate(c.permitted), .inheritable = @truncate(c.inheritable) },
         .{ .effective = @truncate(c.effective >> 32), .permitted = @truncate(c.permitted >> 32), .inheritable = @truncate(c.inheritable >> 32) },

@@ -47,6 +47,7 @@ fn steps(ctx: *const Context, d: *Diag) !void {
     try user.setOomScoreAdj(&s.process, d);
     try namespaces.joinAll(s, d);
     try waitForGo(ctx.sync, d);
+    if (s.creates(.user) or s.joinPath(.user) != null) try user.becomeNamespaceRoot(d);
     try namespaces.unshareCgroup(s, d);
     // Device nodes and mount points get exactly the modes the spec asks for.
     _ = sys.umask(0);

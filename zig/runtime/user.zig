@@ -16,6 +16,13 @@ pub fn switchUser(p: *const spec.Process, d: *Diag) !void {
     _ = sys.prctl(.SET_KEEPCAPS, 0, 0, 0, 0) catch |err| return d.fail(err, "reset keep capabilities", .{});
 }
 
+/// In a new user namespace the init still carries the host's ids, which are unmapped there
+/// (files it creates would fail with EOVERFLOW): take the namespace's root ids, as runc does.
+pub fn becomeNamespaceRoot(d: *Diag) !void {
+    sys.setresgid(0) catch |err| return d.fail(err, "become gid 0 in the user namespace", .{});
+    sys.setresuid(0) catch |err| return d.fail(err, "become uid 0 in the user namespace", .{});
+}
+
 pub fn setOomScoreAdj(p: *const spec.Process, d: *Diag) !void {
     const adj = p.oom_score_adj orelse return;
     var buf: [16]u8 = undefined;
