@@ -319,7 +319,7 @@ pub fn describe(failure: Failure, buf: []u8) []const u8 {
         .gzip_too_many_members => std.fmt.bufPrint(buf, "more than {d} gzip members", .{max_gzip_members}),
         .zstd_window => |w| std.fmt.bufPrint(buf, "zstd window of {d} MiB exceeds the {d} MiB limit", .{ w >> 20, zstd_window_max >> 20 }),
     };
-    return text catch buf;
+    return text catch "stream error";
 }
 
 const testing = std.testing;
