@@ -20,6 +20,7 @@ const report_fd: sys.fd_t = 3;
 /// Too big for the stack and needed for the whole run: static, and never moved (argv/envp
 /// point into its pool). Only touched pages cost memory.
 var the_spec: spec.Spec = undefined;
+var the_pool: spec.Pool = undefined;
 var config_text: [spec.limits.config_bytes]u8 = undefined;
 var parse_scratch: [spec.limits.parse_scratch]u8 = undefined;
 var the_relay: relay.Relay = undefined;
@@ -195,7 +196,7 @@ const Monitor = struct {
             m.d.set(diag.status_engine, "{s} is larger than {d} bytes", .{ path, config_text.len });
             return error.FBIG;
         }
-        try spec.parse(&the_spec, m.args.bundle, config_text[0..len], &parse_scratch, &m.d);
+        try spec.parse(&the_spec, &the_pool, m.args.bundle, config_text[0..len], &parse_scratch, &m.d);
     }
 
     fn clone(m: *Monitor, channel: runtime.sync.Channel, child_stdio: [3]sys.fd_t) !linux.pid_t {

@@ -1,6 +1,6 @@
 //! config.json (OCI runtime-spec 1.x) → a fixed-size `Spec`, parsed in the monitor BEFORE
 //! clone: the init only reads this struct, so it never allocates. Strings are NUL-terminated
-//! copies in the Spec's own pool; argv/envp are ready for execve.
+//! copies in a Pool beside the Spec; argv/envp are ready for execve.
 const std = @import("std");
 const linux = std.os.linux;
 const assert = std.debug.assert;
@@ -126,7 +126,8 @@ pub const Device = struct { path: Str, mode: u32, major: u32, minor: u32, uid: u
 pub const Sysctl = struct { path: Str, value: Str };
 
 pub const Spec = struct {
-    pool: Pool = .{},
+    /// Outside the struct: resetting a Spec must not write (and so map) the whole pool.
+    pool: *Pool,
     bundle: Str = "",
     process: Process = .{},
     root_path: Str = "",
@@ -232,10 +233,11 @@ const RawLinux = struct {
     sysctl: ?std.json.ArrayHashMap([]const u8) = null,
 };
 
-/// Parses `text` (the bytes of bundle/config.json) into `s`, which must not move afterwards
-/// (argv/envp point into its pool). `scratch` backs std.json's temporary allocations.
-pub fn parse(s: *Spec, bundle: []const u8, text: []const u8, scratch: []u8, d: *Diag) !void {
-    s.* = .{};
+/// Parses `text` (the bytes of bundle/config.json) into `s`; its strings go into `pool`, which
+/// must outlive it (argv/envp point there). `scratch` backs std.json's temporary allocations.
+pub fn parse(s: *Spec, pool: *Pool, bundle: []const u8, text: []const u8, scratch: []u8, d: *Diag) !void {
+    pool.used = 0;
+    s.* = .{ .pool = pool };
     var fba = std.heap.FixedBufferAllocator.init(scratch);
     const raw = std.json.parseFromSliceLeaky(Raw, fba.allocator(), text, .{
         .ignore_unknown_fields = true,
@@ -492,10 +494,12 @@ const test_config =
 test "parse a spec" {
     const s = try std.testing.allocator.create(Spec);
     defer std.testing.allocator.destroy(s);
+    const pool = try std.testing.allocator.create(Pool);
+    defer std.testing.allocator.destroy(pool);
     const scratch = try std.testing.allocator.alloc(u8, 1 << 20);
     defer std.testing.allocator.free(scratch);
     var d: Diag = .{};
-    try parse(s, "/b", test_config, scratch, &d);
+    try parse(s, pool, "/b", test_config, scratch, &d);
     try std.testing.expectEqualStrings("/b/rootfs", s.root_path);
     try std.testing.expect(s.root_readonly);
     try std.testing.expectEqual(@as(usize, 3), s.process.argc);
@@ -515,8 +519,10 @@ test "parse a spec" {
 test "a missing process is a clear error" {
     const s = try std.testing.allocator.create(Spec);
     defer std.testing.allocator.destroy(s);
+    const pool = try std.testing.allocator.create(Pool);
+    defer std.testing.allocator.destroy(pool);
     var scratch: [4096]u8 = undefined;
     var d: Diag = .{};
-    try std.testing.expectError(error.InvalidSpec, parse(s, "/b", "{\"root\":{\"path\":\"/r\"}}", &scratch, &d));
+    try std.testing.expectError(error.InvalidSpec, parse(s, pool, "/b", "{\"root\":{\"path\":\"/r\"}}", &scratch, &d));
     try std.testing.expectEqualStrings("invalid OCI spec: process is missing", d.message());
 }
