@@ -254,7 +254,8 @@ pub fn parse(s: *Spec, pool: *Pool, bundle: []const u8, text: []const u8, scratc
     if (raw.domainname) |h| s.domainname = try str(s, h, d);
     for (raw.mounts) |m| try parseMount(s, m, d);
     if (raw.annotations) |a| try parseAnnotations(s, a, d);
-    if (raw.linux) |l| try parseLinux(s, l, d);
+    if (raw.linux) |l| try parseLinux(s, l, d) else return invalid(d, "linux is missing", .{});
+    try checkHostname(s, d);
 }
 
 fn invalid(d: *Diag, comptime fmt: []const u8, args: anytype) error{InvalidSpec} {
@@ -460,6 +461,17 @@ fn parseNamespaces(s: *Spec, l: RawLinux, d: *Diag) !void {
     if (!s.creates(.mount) and s.joinPath(.mount) == null) {
         return invalid(d, "a mount namespace is required", .{});
     }
+    // clone(2) reads CLONE_NEWTIME's bit as part of the exit signal; only clone3 takes it.
+    if (s.creates(.time)) return invalid(d, "a new time namespace is not supported", .{});
+}
+
+/// After the namespaces: runc's rule, a hostname needs a UTS namespace (else it would rename
+/// the host).
+fn checkHostname(s: *const Spec, d: *Diag) !void {
+    const has_uts = s.creates(.uts) or s.joinPath(.uts) != null;
+    if (has_uts) return;
+    if (s.hostname) |h| if (h.len > 0) return invalid(d, "hostname \"{s}\" needs a uts namespace", .{h});
+    if (s.domainname) |h| if (h.len > 0) return invalid(d, "domainname \"{s}\" needs a uts namespace", .{h});
 }
 
 fn idMaps(out: []IdMap, len: *usize, raw: []const RawIdMap, d: *Diag) !void {
@@ -486,7 +498,7 @@ const test_config =
     \\"mounts":[{"destination":"/proc","type":"proc","source":"proc","options":["nosuid","noexec","nodev"]},
     \\{"destination":"/data","type":"bind","source":"/tmp","options":["rbind","rprivate","ro"]}],
     \\"annotations":{"io.tsd.rootfs.overlay":"lowerdir=a,upperdir=b,workdir=c","io.tsd.rootfs.dir":"/r"},
-    \\"linux":{"namespaces":[{"type":"pid"},{"type":"mount"},{"type":"network","path":"/proc/1/ns/net"}],
+    \\"linux":{"namespaces":[{"type":"pid"},{"type":"mount"},{"type":"uts"},{"type":"network","path":"/proc/1/ns/net"}],
     \\"devices":[{"path":"/dev/null","type":"c","major":1,"minor":3,"fileMode":438}],
     \\"maskedPaths":["/proc/kcore"],"readonlyPaths":["/proc/sys"],"sysctl":{"net.ipv4.ip_forward":"1"},"x":1}}
 ;
