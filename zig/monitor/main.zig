@@ -27,7 +27,7 @@ var the_relay: relay.Relay = undefined;
 
 pub fn main() u8 {
     const argv: []const [*:0]const u8 = @ptrCast(std.os.argv);
-    const report = Report.init();
+    var report = Report.init();
     var problem: args_mod.Problem = .{};
     const args = args_mod.parse(argv, &problem) catch {
         var d: Diag = .{};
@@ -51,18 +51,20 @@ const Report = struct {
         return .{ .open = true };
     }
 
-    fn started(r: *const Report, pid: linux.pid_t) void {
+    fn started(r: *Report, pid: linux.pid_t) void {
         var buf: [32]u8 = undefined;
         r.send(std.fmt.bufPrint(&buf, "started {d}\n", .{pid}) catch unreachable);
     }
 
-    fn failed(r: *const Report, d: *const Diag) void {
+    fn failed(r: *Report, d: *const Diag) void {
         var buf: [diag.message_max + 16]u8 = undefined;
         r.send(std.fmt.bufPrint(&buf, "error {d} {s}\n", .{ d.status, d.message() }) catch unreachable);
     }
 
-    fn send(r: *const Report, line: []const u8) void {
+    /// At most once: after the close, fd 3 may be reused by anything the monitor opens.
+    fn send(r: *Report, line: []const u8) void {
         if (!r.open) return;
+        r.open = false;
         // The CLI may have gone away; the exit status and exit.json still tell.
         sys.writeAll(report_fd, line) catch {};
         sys.close(report_fd);
@@ -158,7 +160,12 @@ const Monitor = struct {
             return err;
         };
         sys.close(channel.monitor);
-        try r.run();
+        r.run() catch |err| {
+            // The loop itself broke (epoll, signalfd): end the container rather than orphan it.
+            sys.kill(pid, linux.SIG.KILL) catch {};
+            _ = sys.waitpid(pid, 0) catch {};
+            return m.d.fail(err, "watch the container", .{});
+        };
         // Idle drain gave up, or every stream closed: the init must be reaped all the same.
         if (r.exit_status == null) {
             const w = sys.waitpid(pid, 0) catch |err| return m.d.fail(err, "wait for the container", .{});
