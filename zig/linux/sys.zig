@@ -144,6 +144,12 @@ pub fn faccessat(dir: fd_t, path: [*:0]const u8, mode: u32) Error!void {
     try void_(linux.faccessat(dir, path, mode, 0));
 }
 
+pub fn readlinkat(dir: fd_t, path: [*:0]const u8, buf: []u8) Error![]u8 {
+    const n = try check(linux.readlinkat(dir, path, buf.ptr, buf.len));
+    if (n == buf.len) return error.NAMETOOLONG;
+    return buf[0..n];
+}
+
 pub fn mkdirat(dir: fd_t, path: [*:0]const u8, mode: linux.mode_t) Error!void {
     try void_(linux.mkdirat(dir, path, mode));
 }

@@ -158,13 +158,41 @@ pub const FdPath = struct {
 const o_path: linux.O = .{ .PATH = true, .CLOEXEC = true };
 
 /// Opens `dest` (a container path) inside `root` (O_PATH), creating what is missing on the
-/// way: directories, and the last component as an empty file when `kind` is .file.
+/// way: directories, and the last component as an empty file when `kind` is .file. A dangling
+/// symlink on the way is followed inside the root and its target created (runc's
+/// MkdirAllInRoot), at most `max_symlinks` times.
 pub fn openInRoot(root: sys.fd_t, dest: []const u8, kind: Kind) sys.Error!sys.fd_t {
+    var paths: [2][path_max]u8 = undefined;
+    if (dest.len >= path_max) return error.NAMETOOLONG;
+    var current: []const u8 = dest;
+    var hops: usize = 0;
+    while (hops <= max_symlinks) : (hops += 1) {
+        switch (try walk(root, current, kind)) {
+            .opened => |fd| return fd,
+            .redirect => |r| {
+                // Rebuild the path in the buffer `current` does not live in.
+                const out = &paths[hops % 2];
+                current = try redirected(out, current, r.prefix_end, r.target);
+            },
+        }
+    }
+    return error.LOOP;
+}
+
+const max_symlinks = 40;
+
+const Step = union(enum) {
+    opened: sys.fd_t,
+    /// The component ending at `prefix_end` is a dangling symlink to `target`.
+    redirect: struct { prefix_end: usize, target: []const u8 },
+};
+
+var link_target_buf: [path_max]u8 = undefined;
+
+fn walk(root: sys.fd_t, dest: []const u8, kind: Kind) sys.Error!Step {
     var buf: [path_max]u8 = undefined;
-    if (dest.len >= buf.len) return error.NAMETOOLONG;
-    const full = copyZ(&buf, dest);
-    if (sys.openat2(root, full, o_path, sys.RESOLVE.IN_ROOT)) |fd| {
-        return fd;
+    if (sys.openat2(root, copyZ(&buf, dest), o_path, sys.RESOLVE.IN_ROOT)) |fd| {
+        return .{ .opened = fd };
     } else |err| if (err != error.NOENT) return err;
 
     var cur = try sys.openat2(root, "/", o_path, sys.RESOLVE.IN_ROOT);
@@ -183,7 +211,15 @@ pub fn openInRoot(root: sys.fd_t, dest: []const u8, kind: Kind) sys.Error!sys.fd
         const next = sys.openat2(root, prefix, o_path, sys.RESOLVE.IN_ROOT) catch |err| switch (err) {
             error.NOENT => blk: {
                 try createAt(cur, name, if (last) kind else .dir);
-                break :blk try sys.openat2(root, prefix, o_path, sys.RESOLVE.IN_ROOT);
+                break :blk sys.openat2(root, prefix, o_path, sys.RESOLVE.IN_ROOT) catch |e| switch (e) {
+                    // It exists yet does not resolve: a dangling symlink.
+                    error.NOENT => {
+                        const target = try sys.readlinkat(cur, name, &link_target_buf);
+                        sys.close(cur);
+                        return .{ .redirect = .{ .prefix_end = end, .target = target } };
+                    },
+                    else => return e,
+                };
             },
             else => return err,
         };
@@ -191,7 +227,22 @@ pub fn openInRoot(root: sys.fd_t, dest: []const u8, kind: Kind) sys.Error!sys.fd
         cur = next;
         start = end;
     }
-    return cur;
+    return .{ .opened = cur };
+}
+
+/// `path` with its first `prefix_end` bytes (ending in a symlink) replaced by the link's
+/// `target`: absolute targets are container paths (RESOLVE_IN_ROOT), relative ones are
+/// relative to the symlink's directory.
+fn redirected(out: *[path_max]u8, path: []const u8, prefix_end: usize, target: []const u8) sys.Error![]const u8 {
+    assert(prefix_end <= path.len);
+    const dir_end = std.mem.lastIndexOfScalar(u8, path[0..prefix_end], '/') orelse 0;
+    const base = if (target.len > 0 and target[0] == '/') "" else path[0..dir_end];
+    const rest = path[prefix_end..];
+    const len = base.len + 1 + target.len + rest.len;
+    if (len >= path_max) return error.NAMETOOLONG;
+    var w: std.Io.Writer = .fixed(out);
+    w.print("{s}/{s}{s}", .{ base, target, rest }) catch return error.NAMETOOLONG;
+    return w.buffered();
 }
 
 fn createAt(dir: sys.fd_t, name: [*:0]const u8, kind: Kind) sys.Error!void {
@@ -329,6 +380,9 @@ test "openInRoot creates inside the root, never outside" {
     defer sys.close(root);
     sys.close(try openInRoot(root, "/a/b/c", .dir));
     sys.close(try openInRoot(root, "/escape/tsd-test-file", .file));
+    try tmp.dir.symLink("/x/y", "r/dangling", .{});
+    sys.close(try openInRoot(root, "/dangling/z", .dir));
+    try tmp.dir.access("r/x/y/z", .{});
     try tmp.dir.access("r/a/b/c", .{});
     try tmp.dir.access("r/tsd-test-file", .{});
     try std.testing.expectError(error.FileNotFound, std.fs.accessAbsolute("/tsd-test-file", .{}));
