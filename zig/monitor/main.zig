@@ -240,7 +240,7 @@ const Monitor = struct {
                 .go => return m.protocol(),
                 .pty => |master| try m.takePty(master, r),
                 .failed => |f| {
-                    m.d.set(@max(f.status, diag.status_engine), "{s}", .{f.text});
+                    m.d.set(std.math.clamp(f.status, diag.status_engine, diag.status_not_found), "{s}", .{f.text});
                     m.failed = true;
                     m.report.failed(&m.d);
                     // Not an error for the loop: drain what the init wrote and reap it.
