@@ -138,8 +138,8 @@ export function importLayer(db: Database, root: string, src: string, expectedDif
   mkdirSync(join(staging, "diff"), { recursive: true, mode: 0o755 });
   try {
     const { size, diffId } = unpack(src, join(staging, "diff"), { layer: true });
-    if (`sha256:${diffId}` !== expectedDiffId) {
-      throw new TsdError(`layer content sha256:${diffId} does not match the image config's diff_id ${expectedDiffId}: the archive is corrupt`);
+    if (diffId !== expectedDiffId) {
+      throw new TsdError(`layer content ${diffId} does not match the image config's diff_id ${expectedDiffId}: the archive is corrupt`);
     }
     rmSync(final, { recursive: true, force: true });
     renameSync(staging, final);
