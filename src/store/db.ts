@@ -4,9 +4,12 @@ import { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 
-const SCHEMA_VERSION = 1;
-
-const SCHEMA = `
+/**
+ * Named migrations, applied once each in this order and recorded in the `migrations` table.
+ * Append new ones (a name per feature: "images-1", "network-1" …); never edit an applied one.
+ */
+export const MIGRATIONS: readonly { name: string; sql: string }[] = [
+  { name: "base-1", sql: `
 CREATE TABLE IF NOT EXISTS images (
   id        TEXT PRIMARY KEY,          -- hex sha256 of the image config blob
   config    TEXT NOT NULL,             -- the image config JSON
@@ -41,7 +44,8 @@ CREATE TABLE IF NOT EXISTS containers (
   auto_remove INTEGER NOT NULL DEFAULT 0,
   options     TEXT NOT NULL            -- JSON of the run options, for inspect and start
 );
-`;
+` },
+];
 
 const handles = new Map<string, Database>();
 
@@ -60,13 +64,27 @@ export function openDb(root: string): Database {
 }
 
 function migrate(db: Database): void {
-  const row = db.query("PRAGMA user_version").get() as { user_version: number };
-  if (row.user_version === SCHEMA_VERSION) return;
-  if (row.user_version > SCHEMA_VERSION) {
-    throw new Error(`the state database has schema ${row.user_version}, newer than this tsd (${SCHEMA_VERSION}): upgrade tsd`);
-  }
+  // The common case, every migration applied, costs one query and no write lock.
+  const version = (db.query("PRAGMA user_version").get() as { user_version: number }).user_version;
+  if (version === migrationsStamp()) return;
   db.transaction(() => {
-    db.exec(SCHEMA);
-    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    db.exec("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)");
+    const applied = new Set((db.query("SELECT name FROM migrations").all() as { name: string }[]).map((r) => r.name));
+    const known = new Set(MIGRATIONS.map((m) => m.name));
+    const unknown = [...applied].filter((n) => !known.has(n));
+    if (unknown.length > 0) {
+      throw new Error(`the state database has migrations this tsd does not know (${unknown.join(", ")}): upgrade tsd`);
+    }
+    for (const m of MIGRATIONS) {
+      if (applied.has(m.name)) continue;
+      db.exec(m.sql);
+      db.query("INSERT INTO migrations (name, applied_at) VALUES (?, ?)").run(m.name, Date.now());
+    }
+    db.exec(`PRAGMA user_version = ${migrationsStamp()}`);
   }).immediate();
+}
+
+/** A 31-bit hash of the migration names: user_version records which set was applied. */
+function migrationsStamp(): number {
+  return Number(Bun.hash.crc32(MIGRATIONS.map((m) => m.name).join("\n")) & 0x7fffffff);
 }

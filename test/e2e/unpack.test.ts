@@ -586,7 +586,7 @@ describe("bad input gets a clear error", () => {
   test("corrupt header checksum", () => {
     const bad = join(tmp, "badsum.tar");
     const bytes = Buffer.from(readFileSync(good));
-    bytes[0] ^= 0x01;
+    bytes[0] = bytes[0]! ^ 0x01;
     writeFileSync(bad, bytes);
     expect(() => unpack(bad, fresh("badsum"), { layer: false })).toThrow(/bad header checksum .* at byte 0/);
   });
@@ -604,7 +604,7 @@ describe("bad input gets a clear error", () => {
     expect(() => unpack(truncated, fresh("gz-trunc"), { layer: false })).toThrow(/gzip stream is truncated|truncated/);
     const corrupt = join(tmp, "corrupt.tar.gz");
     const flipped = Buffer.from(gz);
-    flipped[gz.length - 6] ^= 0xff; // the length/CRC trailer
+    flipped[gz.length - 6] = flipped[gz.length - 6]! ^ 0xff; // the length/CRC trailer
     writeFileSync(corrupt, flipped);
     expect(() => unpack(corrupt, fresh("gz-bad"), { layer: false })).toThrow(/gzip (checksum|length) mismatch/);
     const garbage = join(tmp, "garbage.tar.gz");
