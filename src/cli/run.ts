@@ -5,6 +5,7 @@ import { context } from "./context";
 import { runOptionsFromFlags } from "../container/options";
 import { runContainer } from "../container/run";
 import { TsdError } from "../errors";
+import { resourceFlags, runOnlyResourceFlags } from "./resource-flags";
 
 export const runFlags = {
   rm: { kind: "bool", description: "Automatically remove the container when it exits" },
@@ -23,6 +24,9 @@ export const runFlags = {
   privileged: { kind: "bool", description: "Give extended privileges to this container" },
   "cap-add": { kind: "list", description: "Add Linux capabilities", valueHint: "CAP" },
   "cap-drop": { kind: "list", description: "Drop Linux capabilities", valueHint: "CAP" },
+  ...resourceFlags,
+  ...runOnlyResourceFlags,
+  "cgroup-parent": { kind: "string", description: "Optional parent cgroup for the container", valueHint: "PATH" },
 } satisfies FlagSpec;
 
 export default defineCommand({

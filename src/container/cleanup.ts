@@ -5,7 +5,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { containerDir } from "../store/paths";
 import { removeContainerFiles } from "./create";
-import { deleteContainer, findContainer, markExited } from "./store";
+import { deleteContainer, findContainer, markExited, markOomKilled } from "./store";
+import { releaseBundleCgroup } from "../cgroup";
 
 export interface ExitStatus {
   pid: number;
@@ -30,6 +31,9 @@ export function cleanupContainer(db: Database, root: string, id: string): void {
   const row = findContainer(db, id);
   if (!row || row.id !== id) return;
   const status = readExitStatus(root, id);
+  // The OOM counter is read before the group goes; removing it also kills what a crashed
+  // monitor left running in it.
+  const { oomKilled } = releaseBundleCgroup(containerDir(root, id));
   if (row.auto_remove) {
     removeContainerFiles(root, id);
     deleteContainer(db, id);
@@ -37,4 +41,5 @@ export function cleanupContainer(db: Database, root: string, id: string): void {
   }
   const finished = status ? Math.floor(status.finishedAt / 1e6) : Date.now();
   markExited(db, id, status?.exitCode ?? -1, finished, status?.error ?? (status ? null : "the monitor left no exit status"));
+  markOomKilled(db, id, oomKilled);
 }

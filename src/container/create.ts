@@ -11,6 +11,8 @@ import { buildSpec } from "./spec";
 import { readImageFile, resolveUser } from "./user";
 import { randomId, randomName } from "./names";
 import { deleteContainer, insertContainer } from "./store";
+import { createContainerCgroup, hostCpus, planContainerCgroup, releaseBundleCgroup } from "../cgroup";
+import { checkAgainstHost } from "../cgroup/resources";
 
 export interface Created {
   id: string;
@@ -27,6 +29,7 @@ export function createContainer(db: Database, root: string, opts: RunOptions): C
   for (const v of opts.volumes) {
     if (!existsSync(v.source)) throw new TsdError(`invalid volume: the host path "${v.source}" does not exist: create it first`);
   }
+  checkAgainstHost(opts.resources ?? {}, hostCpus());
   const id = randomId();
   const name = opts.name ?? randomName();
   const bundle = containerDir(root, id);
@@ -35,7 +38,8 @@ export function createContainer(db: Database, root: string, opts: RunOptions): C
   const user = resolveUser(opts.user ?? image.config.config?.User, readImageFile(layerDirs, "etc/passwd"), readImageFile(layerDirs, "etc/group"));
   const hostname = opts.hostname ?? id.slice(0, 12);
   const etcFiles = { hostname: join(bundle, "hostname"), hosts: join(bundle, "hosts") };
-  const spec = buildSpec(opts, image.config, { id, root, bundle, lowerLinks: links, hostname, user, etcFiles });
+  const cgroup = planContainerCgroup(id, opts, opts.privileged);
+  const spec = buildSpec(opts, image.config, { id, root, bundle, lowerLinks: links, hostname, user, etcFiles, cgroup });
 
   insertContainer(db, {
     id,
@@ -53,6 +57,8 @@ export function createContainer(db: Database, root: string, opts: RunOptions): C
     writeFileSync(etcFiles.hostname, `${hostname}\n`);
     writeFileSync(etcFiles.hosts, hostsFile(hostname));
     writeFileSync(join(bundle, "config.json"), JSON.stringify(spec, null, 2));
+    // After config.json, which names the group: removeContainerFiles finds it there.
+    createContainerCgroup(id, opts);
   } catch (e) {
     removeContainerFiles(root, id);
     deleteContainer(db, id);
@@ -74,10 +80,12 @@ export function hostsFile(hostname: string): string {
   ].join("\n");
 }
 
-/** Removes the bundle directory. The overlay lives only in the container's mount namespace. */
+/** Removes the bundle directory and the cgroup its config.json names. The overlay lives only
+ *  in the container's mount namespace. */
 export function removeContainerFiles(root: string, id: string): void {
   const dir = containerDir(root, id);
   if (!existsSync(dir)) return;
   if (!statSync(dir).isDirectory()) throw new TsdError(`${dir} is not a directory`);
+  releaseBundleCgroup(dir);
   rmSync(dir, { recursive: true, force: true });
 }

@@ -2,6 +2,7 @@
 // Pure apart from reading --env-file through the injected reader, so unit tests cover it.
 import { isAbsolute } from "node:path";
 import { UsageError } from "../cli/globals";
+import { parseCgroupParent, resourcesFromFlags, type ResourceFlags, type Resources } from "../cgroup/resources";
 
 export interface BindMount {
   source: string;
@@ -32,9 +33,13 @@ export interface RunOptions {
   privileged: boolean;
   capAdd: string[];
   capDrop: string[];
+  /** cgroup limits (-m, --cpus, --pids-limit …); absent fields are not limited. */
+  resources?: Resources;
+  /** --cgroup-parent, normalised (no leading or trailing "/"): the group is <parent>/<id>. */
+  cgroupParent?: string;
 }
 
-export interface RunFlags {
+export interface RunFlags extends ResourceFlags {
   rm: boolean;
   interactive: boolean;
   tty: boolean;
@@ -51,6 +56,7 @@ export interface RunFlags {
   privileged: boolean;
   "cap-add": string[];
   "cap-drop": string[];
+  "cgroup-parent"?: string;
 }
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -74,6 +80,8 @@ export function runOptionsFromFlags(
     throw new UsageError(`the working directory "${f.workdir}" is invalid: it needs to be an absolute path`);
   }
   const fileEnv = f["env-file"].flatMap((p) => parseEnvFile(p, readFile(p), env));
+  const resources = resourcesFromFlags(f);
+  const cgroupParent = parseCgroupParent(f["cgroup-parent"]);
   const cliEnv = f.env.map((e) => expandEnv(e, env)).filter((e): e is string => e !== undefined);
   return {
     image,
@@ -93,6 +101,8 @@ export function runOptionsFromFlags(
     privileged: f.privileged,
     capAdd: f["cap-add"].map(normaliseCap),
     capDrop: f["cap-drop"].map(normaliseCap),
+    resources,
+    ...(cgroupParent !== undefined ? { cgroupParent } : {}),
   };
 }
 

@@ -6,6 +6,7 @@ import type { ResolvedUser } from "./user";
 import { effectiveCaps } from "./caps";
 import { UsageError } from "../cli/globals";
 import { TsdError, EXIT_CANNOT_INVOKE } from "../errors";
+import { ociResources } from "../cgroup/resources";
 
 export interface Mount {
   destination: string;
@@ -37,6 +38,8 @@ export interface OciSpec {
     maskedPaths: string[];
     readonlyPaths: string[];
     rootfsPropagation?: string;
+    resources?: Record<string, unknown>;
+    cgroupsPath?: string;
   };
 }
 
@@ -49,6 +52,8 @@ export interface SpecContext {
   user: ResolvedUser;
   /** Files the CLI writes into the bundle and binds into the container. */
   etcFiles: { hostname: string; hosts: string };
+  /** The container's cgroup (src/cgroup): group path, procs files, the /sys/fs/cgroup mounts. */
+  cgroup?: { group: string; procs: string[]; mounts: Mount[]; readonlyPaths: string[] };
 }
 
 export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -117,13 +122,16 @@ export function buildSpec(opts: RunOptions, image: ImageConfig, ctx: SpecContext
     annotations: {
       "io.tsd.rootfs.dir": ctx.root,
       "io.tsd.rootfs.overlay": overlayData(ctx),
+      ...(ctx.cgroup ? { "io.tsd.cgroup.procs": ctx.cgroup.procs.join(":") } : {}),
     },
     linux: {
       namespaces: ["pid", "network", "ipc", "uts", "mount", "cgroup"].map((type) => ({ type })),
       devices: DEVICES.map(([path, major, minor]) => ({ path, type: "c", major, minor, fileMode: 0o666, uid: 0, gid: 0 })),
       maskedPaths: opts.privileged ? [] : MASKED_PATHS,
-      readonlyPaths: opts.privileged ? [] : READONLY_PATHS,
+      readonlyPaths: opts.privileged ? [] : [...READONLY_PATHS, ...(ctx.cgroup?.readonlyPaths ?? [])],
       rootfsPropagation: "rprivate",
+      resources: ociResources(opts.resources ?? {}),
+      ...(ctx.cgroup ? { cgroupsPath: `/${ctx.cgroup.group}` } : {}),
     },
   };
 }
@@ -156,6 +164,8 @@ function mounts(opts: RunOptions, ctx: SpecContext): Mount[] {
     { destination: "/dev/mqueue", type: "mqueue", source: "mqueue", options: ["nosuid", "noexec", "nodev"] },
     { destination: "/dev/shm", type: "tmpfs", source: "shm", options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"] },
   ];
+  // /sys/fs/cgroup after /sys: the cgroup namespace is unshared before any mount (CONTRACT.md).
+  base.push(...(ctx.cgroup?.mounts ?? []));
   const etc: Mount[] = [
     { destination: "/etc/hostname", type: "bind", source: ctx.etcFiles.hostname, options: ["rbind", "rprivate"] },
     { destination: "/etc/hosts", type: "bind", source: ctx.etcFiles.hosts, options: ["rbind", "rprivate"] },

@@ -20,6 +20,7 @@ export interface ContainerRow {
   error: string | null;
   auto_remove: number;
   options: string;
+  oom_killed?: number; // migration cgroups-1
 }
 
 export function insertContainer(db: Database, row: Pick<ContainerRow, "id" | "name" | "image_id" | "image_ref" | "command" | "auto_remove" | "options">): void {
@@ -59,4 +60,8 @@ export function markExited(db: Database, id: string, exitCode: number, finishedA
 
 export function deleteContainer(db: Database, id: string): void {
   db.query("DELETE FROM containers WHERE id = ?").run(id);
+}
+
+export function markOomKilled(db: Database, id: string, oomKilled: boolean): void {
+  db.query("UPDATE containers SET oom_killed = ? WHERE id = ?").run(oomKilled ? 1 : 0, id);
 }

@@ -45,6 +45,8 @@ CREATE TABLE IF NOT EXISTS containers (
   options     TEXT NOT NULL            -- JSON of the run options, for inspect and start
 );
 ` },
+  // State.OOMKilled: read from the kernel's OOM counter of the container's cgroup at cleanup.
+  { name: "cgroups-1", sql: `ALTER TABLE containers ADD COLUMN oom_killed INTEGER NOT NULL DEFAULT 0;` },
 ];
 
 const handles = new Map<string, Database>();

@@ -20,7 +20,7 @@ pub const limits = struct {
     pub const gids = 64;
     pub const namespaces = 8;
     pub const id_mappings = 8;
-    pub const cgroup_procs = 8;
+    pub const cgroup_procs = 16;
     pub const sysctls = 64;
     pub const path = 4096;
     /// All strings of one spec, NUL-terminated.

@@ -1,0 +1,309 @@
+// The cgroup drivers: one interface, a v1 driver (one directory per hierarchy) and a v2 driver
+// (one directory in the unified tree). They only touch the filesystem under the mountpoints
+// they were given, so the v2 driver can also be exercised on a plain directory tree.
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
+import { totalmem } from "node:os";
+import { join } from "node:path";
+import { TsdError } from "../errors";
+import type { V1Hierarchy } from "./detect";
+import { keyValues, oomKillCount, v1BlkioBytes, v1Files, v2Files, v2IoBytes, type CgroupWrite } from "./files";
+import type { Resources } from "./resources";
+
+export interface CgroupStats {
+  cpuNs: number; // CPU time used, all CPUs
+  memUsage: number; // bytes, page cache that can be dropped excluded (docker CLI)
+  memLimit: number; // bytes, at most the host's memory
+  pids: number;
+  blkRead: number;
+  blkWrite: number;
+}
+
+export interface CgroupDriver {
+  readonly version: 1 | 2;
+  /** The group's directories (one per v1 hierarchy, one for v2). */
+  dirs(group: string): string[];
+  /** The `cgroup.procs` files a process writes its pid into to join the group. */
+  procsPaths(group: string): string[];
+  exists(group: string): boolean;
+  /** Makes the group (and missing parents) and writes the limits; undone on failure. */
+  create(group: string, r: Resources): void;
+  /** Writes the limits `r` names into an existing group. */
+  update(group: string, r: Resources): void;
+  /** Whether the OOM killer killed a process of the group (the kernel's counter). */
+  oomKilled(group: string): boolean;
+  stats(group: string): CgroupStats;
+  /** Kills what is left in the group and removes it; nothing to do when it is gone. */
+  remove(group: string): void;
+}
+
+const REMOVE_TIMEOUT_MS = 5000;
+
+function errText(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  const byCode: Record<string, string> = {
+    EINVAL: "invalid argument", EBUSY: "device or resource busy", ENOENT: "no such file or directory",
+    EACCES: "permission denied", EPERM: "operation not permitted", ENOSPC: "no space left on device",
+  };
+  return (err.code && byCode[err.code]) ?? err.code ?? String(err.message);
+}
+
+function read(path: string): string {
+  return readFileSync(path, "utf8");
+}
+
+function readOr(path: string, fallback: string): string {
+  try {
+    return read(path);
+  } catch {
+    return fallback;
+  }
+}
+
+function num(path: string): number {
+  const v = readOr(path, "0").trim();
+  return v === "max" ? Number.POSITIVE_INFINITY : Number(v) || 0;
+}
+
+function writeFile(dir: string, w: CgroupWrite): void {
+  const path = join(dir, w.file);
+  if (w.optional && !existsSync(path)) return;
+  try {
+    writeFileSync(path, w.value);
+  } catch (e) {
+    throw new TsdError(`cannot set ${w.file} to ${w.value} in ${dir}: ${errText(e)}`);
+  }
+}
+
+/** Each directory from `base/first` down to `base/group`. */
+function levels(base: string, group: string): string[] {
+  const parts = group.split("/");
+  return parts.map((_, i) => join(base, ...parts.slice(0, i + 1)));
+}
+
+function procsOf(dir: string): number[] {
+  return readOr(join(dir, "cgroup.procs"), "")
+    .split("\n")
+    .filter((l) => /^\d+$/.test(l))
+    .map(Number);
+}
+
+/** Removes `dir` and its sub-groups, killing what still runs in them, bounded in time. */
+function removeTree(dir: string, useKillFile: boolean, deadline: number): void {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw e;
+  }
+  for (const d of entries) if (d.isDirectory()) removeTree(join(dir, d.name), useKillFile, deadline);
+  for (;;) {
+    if (useKillFile && existsSync(join(dir, "cgroup.kill"))) {
+      try {
+        writeFileSync(join(dir, "cgroup.kill"), "1");
+      } catch {
+        // Gone meanwhile, or empty: the rmdir below decides.
+      }
+    } else {
+      for (const pid of procsOf(dir)) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          // Exited meanwhile.
+        }
+      }
+    }
+    try {
+      rmdirSync(dir);
+      return;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") return;
+      if (code !== "EBUSY" && code !== "ENOTEMPTY") throw new TsdError(`cannot remove cgroup ${dir}: ${errText(e)}`);
+      if (Date.now() > deadline) throw new TsdError(`cannot remove cgroup ${dir}: processes are still in it after ${REMOVE_TIMEOUT_MS / 1000}s`);
+      Bun.sleepSync(5);
+    }
+  }
+}
+
+function hostMemLimit(limit: number): number {
+  return Math.min(limit, totalmem());
+}
+
+export class V1Driver implements CgroupDriver {
+  readonly version = 1 as const;
+  constructor(readonly hierarchies: V1Hierarchy[]) {}
+
+  private mountOf(controller: string): string | undefined {
+    return this.hierarchies.find((h) => h.controllers.includes(controller))?.mountpoint;
+  }
+
+  private dirOf(controller: string, group: string): string | undefined {
+    const mp = this.mountOf(controller);
+    return mp === undefined ? undefined : join(mp, group);
+  }
+
+  dirs(group: string): string[] {
+    return this.hierarchies.map((h) => join(h.mountpoint, group));
+  }
+
+  procsPaths(group: string): string[] {
+    return this.dirs(group).map((d) => join(d, "cgroup.procs"));
+  }
+
+  exists(group: string): boolean {
+    return this.dirs(group).some((d) => existsSync(d));
+  }
+
+  create(group: string, r: Resources): void {
+    try {
+      for (const h of this.hierarchies) {
+        for (const dir of levels(h.mountpoint, group)) {
+          mkdirSync(dir, { recursive: true });
+          if (h.controllers.includes("cpuset")) inheritCpuset(dir);
+        }
+      }
+      this.write(group, v1Files(r));
+    } catch (e) {
+      this.remove(group);
+      if (e instanceof TsdError) throw e;
+      throw new TsdError(`cannot create cgroup ${group}: ${errText(e)}`);
+    }
+  }
+
+  update(group: string, r: Resources): void {
+    const writes = v1Files(r);
+    const mem = writes.findIndex((w) => w.file === "memory.limit_in_bytes");
+    const swap = writes.findIndex((w) => w.file === "memory.memsw.limit_in_bytes");
+    // Raising memory above the current memory+swap limit must raise memsw first (runc).
+    if (mem >= 0 && swap > mem) {
+      const dir = this.dirOf("memory", group)!;
+      if (Number(writes[mem]!.value) > num(join(dir, "memory.memsw.limit_in_bytes"))) {
+        writes.splice(mem, 0, writes.splice(swap, 1)[0]!);
+      }
+    }
+    this.write(group, writes);
+  }
+
+  private write(group: string, writes: CgroupWrite[]): void {
+    for (const w of writes) {
+      const dir = this.dirOf(w.controller, group);
+      if (dir === undefined) throw new TsdError(`the ${w.controller} cgroup controller is not mounted on this host: drop the flag that needs it`);
+      writeFile(dir, w);
+    }
+  }
+
+  oomKilled(group: string): boolean {
+    const dir = this.dirOf("memory", group);
+    return dir !== undefined && oomKillCount(readOr(join(dir, "memory.oom_control"), "")) > 0;
+  }
+
+  stats(group: string): CgroupStats {
+    const mem = this.dirOf("memory", group) ?? "/nonexistent";
+    const usage = num(join(mem, "memory.usage_in_bytes"));
+    const inactive = keyValues(readOr(join(mem, "memory.stat"), "")).get("total_inactive_file") ?? 0;
+    const blkio = this.dirOf("blkio", group) ?? "/nonexistent";
+    const io = v1BlkioBytes(readOr(join(blkio, "blkio.throttle.io_service_bytes_recursive"), readOr(join(blkio, "blkio.throttle.io_service_bytes"), "")));
+    return {
+      cpuNs: num(join(this.dirOf("cpuacct", group) ?? "/nonexistent", "cpuacct.usage")),
+      memUsage: inactive < usage ? usage - inactive : usage,
+      memLimit: hostMemLimit(num(join(mem, "memory.limit_in_bytes"))),
+      pids: num(join(this.dirOf("pids", group) ?? "/nonexistent", "pids.current")),
+      blkRead: io.read,
+      blkWrite: io.write,
+    };
+  }
+
+  remove(group: string): void {
+    const deadline = Date.now() + REMOVE_TIMEOUT_MS;
+    // The memory hierarchy first: killing its processes empties every other one too.
+    const dirs = this.dirs(group).sort((a, b) => Number(b.startsWith(this.mountOf("memory") ?? "\0")) - Number(a.startsWith(this.mountOf("memory") ?? "\0")));
+    for (const d of dirs) removeTree(d, false, deadline);
+  }
+}
+
+/** v1 cpuset groups start with empty cpus and mems, and no task may join them so: inherit. */
+function inheritCpuset(dir: string): void {
+  for (const f of ["cpuset.cpus", "cpuset.mems"]) {
+    const path = join(dir, f);
+    if (readOr(path, "x").trim() !== "") continue;
+    writeFileSync(path, read(join(dir, "..", f)).trim() || "\n");
+  }
+}
+
+export class V2Driver implements CgroupDriver {
+  readonly version = 2 as const;
+  constructor(readonly mountpoint: string) {}
+
+  dirs(group: string): string[] {
+    return [join(this.mountpoint, group)];
+  }
+
+  procsPaths(group: string): string[] {
+    return [join(this.mountpoint, group, "cgroup.procs")];
+  }
+
+  exists(group: string): boolean {
+    return existsSync(join(this.mountpoint, group));
+  }
+
+  create(group: string, r: Resources): void {
+    try {
+      // Each ancestor hands its controllers down (subtree_control), then the group exists.
+      const dirs = [this.mountpoint, ...levels(this.mountpoint, group)];
+      for (let i = 0; i < dirs.length; i++) {
+        if (i > 0) mkdirSync(dirs[i]!, { recursive: true });
+        if (i < dirs.length - 1) enableControllers(dirs[i]!);
+      }
+      this.update(group, r);
+    } catch (e) {
+      this.remove(group);
+      if (e instanceof TsdError) throw e;
+      throw new TsdError(`cannot create cgroup ${group}: ${errText(e)}`);
+    }
+  }
+
+  update(group: string, r: Resources): void {
+    const dir = join(this.mountpoint, group);
+    for (const w of v2Files(r)) writeFile(dir, w);
+  }
+
+  oomKilled(group: string): boolean {
+    return oomKillCount(readOr(join(this.mountpoint, group, "memory.events"), "")) > 0;
+  }
+
+  stats(group: string): CgroupStats {
+    const dir = join(this.mountpoint, group);
+    const usage = num(join(dir, "memory.current"));
+    const inactive = keyValues(readOr(join(dir, "memory.stat"), "")).get("inactive_file") ?? 0;
+    const io = v2IoBytes(readOr(join(dir, "io.stat"), ""));
+    return {
+      cpuNs: (keyValues(readOr(join(dir, "cpu.stat"), "")).get("usage_usec") ?? 0) * 1000,
+      memUsage: inactive < usage ? usage - inactive : usage,
+      memLimit: hostMemLimit(num(join(dir, "memory.max"))),
+      pids: num(join(dir, "pids.current")),
+      blkRead: io.read,
+      blkWrite: io.write,
+    };
+  }
+
+  remove(group: string): void {
+    removeTree(join(this.mountpoint, group), true, Date.now() + REMOVE_TIMEOUT_MS);
+  }
+}
+
+const V2_WANTED = ["cpuset", "cpu", "io", "memory", "pids"];
+
+function enableControllers(dir: string): void {
+  const available = readOr(join(dir, "cgroup.controllers"), "").trim().split(/\s+/);
+  const enabled = readOr(join(dir, "cgroup.subtree_control"), "").trim().split(/\s+/);
+  for (const c of V2_WANTED) {
+    if (!available.includes(c) || enabled.includes(c)) continue;
+    try {
+      writeFileSync(join(dir, "cgroup.subtree_control"), `+${c}`);
+    } catch (e) {
+      // A controller the group cannot take (e.g. threaded mode) only fails the limits that need it.
+      if ((e as NodeJS.ErrnoException).code !== "EINVAL" && (e as NodeJS.ErrnoException).code !== "ENOTSUP") throw e;
+    }
+  }
+}

@@ -1,0 +1,153 @@
+// The cgroup side of a container: which driver this host needs, the container's group
+// (`tsd/<id>` or `<cgroup-parent>/<id>`), its procs paths for the monitor and for exec, the
+// read-only /sys/fs/cgroup the container sees, and the release after it exits.
+import { readFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { availableParallelism } from "node:os";
+import { chooseVersion, parseMountinfo, type Hierarchies } from "./detect";
+import { V1Driver, V2Driver, type CgroupDriver } from "./driver";
+import { groupPath, type HostCpus, type Resources } from "./resources";
+
+export { groupPath } from "./resources";
+export type { CgroupDriver, CgroupStats } from "./driver";
+export type { Resources } from "./resources";
+
+export interface HostLayout {
+  hierarchies: Hierarchies;
+  version: 1 | 2;
+}
+
+let cached: HostLayout | undefined;
+
+export function hostLayout(): HostLayout {
+  if (cached) return cached;
+  const hierarchies = parseMountinfo(readFileSync("/proc/self/mountinfo", "utf8"));
+  let v2Controllers: string[] = [];
+  if (hierarchies.v2 !== undefined) {
+    try {
+      v2Controllers = readFileSync(join(hierarchies.v2, "cgroup.controllers"), "utf8").trim().split(/\s+/);
+    } catch {
+      // An unreadable unified root offers nothing.
+    }
+  }
+  cached = { hierarchies, version: chooseVersion(hierarchies, v2Controllers) };
+  return cached;
+}
+
+export function driverFor(layout: HostLayout): CgroupDriver {
+  return layout.version === 2 ? new V2Driver(layout.hierarchies.v2!) : new V1Driver(layout.hierarchies.v1);
+}
+
+export function hostDriver(): CgroupDriver {
+  return driverFor(hostLayout());
+}
+
+export function hostCpus(): HostCpus {
+  const read = (p: string, fallback: string) => {
+    try {
+      return readFileSync(p, "utf8").trim();
+    } catch {
+      return fallback;
+    }
+  };
+  return {
+    count: availableParallelism(),
+    online: read("/sys/devices/system/cpu/online", `0-${availableParallelism() - 1}`),
+    mems: read("/sys/devices/system/node/online", "0"),
+  };
+}
+
+/** What the container's cgroup settings are stored as in its run options. */
+export interface CgroupOptions {
+  resources?: Resources;
+  cgroupParent?: string;
+}
+
+/** The container's group, from its id and its stored run options (the db's `options` JSON). */
+export function containerGroup(id: string, options: CgroupOptions | string): string {
+  const o = typeof options === "string" ? (JSON.parse(options) as CgroupOptions) : options;
+  return groupPath(id, o.cgroupParent);
+}
+
+/** The `cgroup.procs` files a process writes its pid into to join the container's cgroups (exec). */
+export function containerProcsPaths(id: string, options: CgroupOptions | string): string[] {
+  return hostDriver().procsPaths(containerGroup(id, options));
+}
+
+/** The mounts that show the container its own cgroups read-only at /sys/fs/cgroup, as Docker:
+ *  v1, a tmpfs with one mount per hierarchy; v2, cgroup2. With the cgroup namespace unshared
+ *  first (CONTRACT.md init step 3), each shows the container's group as its root. */
+export function cgroupMounts(layout: HostLayout, privileged: boolean) {
+  const mode = privileged ? "rw" : "ro";
+  const base = ["nosuid", "noexec", "nodev"];
+  if (layout.version === 2) {
+    return [{ destination: "/sys/fs/cgroup", type: "cgroup2", source: "cgroup", options: [...base, mode] }];
+  }
+  return [
+    { destination: "/sys/fs/cgroup", type: "tmpfs", source: "tmpfs", options: [...base, "mode=755", "size=64k"] },
+    ...layout.hierarchies.v1.map((h) => ({
+      destination: `/sys/fs/cgroup/${basename(h.mountpoint)}`,
+      type: "cgroup",
+      source: "cgroup",
+      options: [...base, mode, ...h.controllers],
+    })),
+  ];
+}
+
+export interface ContainerCgroup {
+  group: string;
+  procs: string[];
+  mounts: { destination: string; type: string; source: string; options: string[] }[];
+  /** Paths to add to linux.readonlyPaths (the v1 tmpfs; its sub-mounts are ro already). */
+  readonlyPaths: string[];
+}
+
+/** Where the container's group goes and what the spec needs of it; creates nothing. */
+export function planContainerCgroup(id: string, o: CgroupOptions, privileged: boolean): ContainerCgroup {
+  const layout = hostLayout();
+  const group = groupPath(id, o.cgroupParent);
+  return {
+    group,
+    procs: driverFor(layout).procsPaths(group),
+    mounts: cgroupMounts(layout, privileged),
+    readonlyPaths: layout.version === 1 && !privileged ? ["/sys/fs/cgroup"] : [],
+  };
+}
+
+/** Creates the container's group with its limits (undone by itself when a write fails). */
+export function createContainerCgroup(id: string, o: CgroupOptions): void {
+  hostDriver().create(groupPath(id, o.cgroupParent), o.resources ?? {});
+}
+
+/** After the container exited: whether the OOM killer struck (read before the group goes),
+ *  then the group is removed. Idempotent: a gone group reads as not OOM-killed. */
+export function releaseContainerCgroup(id: string, options: CgroupOptions | string): { oomKilled: boolean } {
+  const driver = hostDriver();
+  const group = containerGroup(id, options);
+  if (!driver.exists(group)) return { oomKilled: false };
+  const oomKilled = driver.oomKilled(group);
+  driver.remove(group);
+  return { oomKilled };
+}
+
+/** The group a bundle's config.json names (linux.cgroupsPath), if it has one. */
+export function bundleGroup(bundle: string): string | undefined {
+  try {
+    const spec = JSON.parse(readFileSync(join(bundle, "config.json"), "utf8")) as { linux?: { cgroupsPath?: string } };
+    const p = spec.linux?.cgroupsPath?.replace(/^\/+/, "");
+    return p ? p : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** releaseContainerCgroup for the group a bundle names; nothing when it names none. */
+export function releaseBundleCgroup(bundle: string): { oomKilled: boolean } {
+  const group = bundleGroup(bundle);
+  if (group === undefined) return { oomKilled: false };
+  const driver = hostDriver();
+  if (!driver.exists(group)) return { oomKilled: false };
+  const oomKilled = driver.oomKilled(group);
+  driver.remove(group);
+  return { oomKilled };
+}

@@ -1,0 +1,271 @@
+// Resource limits end to end on the host's real cgroups: OOM kill, pids cap, CPU quota measured
+// from cpuacct, cpuset pins, the container's own read-only /sys/fs/cgroup, and no group left
+// behind after rm, a failed start or a killed monitor. Every container here lives under this
+// file's own --cgroup-parent (or tsd/<id>, checked by id), removed in afterAll.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
+import { existsSync, readdirSync, readFileSync, rmdirSync } from "node:fs";
+import { join } from "node:path";
+import { TestRoot, TSD } from "../lib/tsd";
+import { testImages } from "../lib/fixtures";
+import { hostLayout } from "../../src/cgroup";
+
+let t: TestRoot;
+const PARENT = `tsd-e2e-cgroups-${process.pid}`;
+const layout = hostLayout();
+const v1 = layout.version === 1;
+const mountOf = (controller: string) => layout.hierarchies.v1.find((h) => h.controllers.includes(controller))?.mountpoint;
+/** Every directory a group has on this host. */
+const groupDirs = (group: string) => (v1 ? layout.hierarchies.v1.map((h) => join(h.mountpoint, group)) : [join(layout.hierarchies.v2!, group)]);
+const leftUnder = (group: string) => groupDirs(group).filter((d) => existsSync(d) && readdirSync(d, { withFileTypes: true }).some((e) => e.isDirectory()));
+
+beforeAll(async () => {
+  const images = await testImages();
+  t = new TestRoot("cgroups");
+  await t.ok(["load", "-i", images.busyboxDocker]);
+  if (!v1) console.log(`cgroups.test: this host is cgroup v2 (${layout.hierarchies.v2}); the v1 file checks below adapt`);
+}, 120000);
+
+afterAll(async () => {
+  const leaks = t.leaks();
+  const groups = leftUnder(PARENT);
+  await t.destroy();
+  // Remove this file's parent everywhere, killing anything a failed test left in it.
+  for (const d of groupDirs(PARENT)) removeTree(d);
+  expect(leaks).toEqual([]);
+  expect(groups).toEqual([]);
+});
+
+function removeTree(dir: string): void {
+  if (!existsSync(dir)) return;
+  for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) removeTree(join(dir, e.name));
+  for (let i = 0; i < 200; i++) {
+    for (const pid of readFileSync(join(dir, "cgroup.procs"), "utf8").split("\n").filter(Boolean)) {
+      try {
+        process.kill(Number(pid), "SIGKILL");
+      } catch {}
+    }
+    try {
+      rmdirSync(dir);
+      return;
+    } catch {
+      Bun.sleepSync(10);
+    }
+  }
+}
+
+const run = (args: string[], o = {}) => t.tsd(["run", "--cgroup-parent", PARENT, ...args], o);
+
+/** The full ids of this root's containers, newest first. */
+async function ids(): Promise<string[]> {
+  return (await t.ok(["ps", "-a", "-q", "--no-trunc"])).split("\n").filter(Boolean);
+}
+
+/** `tsd run` in the background (the foreground command, as a user in another terminal). */
+function background(args: string[]) {
+  return Bun.spawn([TSD, "--root", t.dir, "run", "--cgroup-parent", PARENT, ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+}
+
+async function waitFor<T>(what: string, f: () => T | undefined | Promise<T | undefined>, ms = 10000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(20);
+  }
+}
+
+/** The running container started last, once its init has joined its group. */
+async function runningId(): Promise<string> {
+  return waitFor("a running container", async () => {
+    const [id] = (await t.ok(["ps", "-q", "--no-trunc"])).split("\n").filter(Boolean);
+    if (!id) return undefined;
+    const procs = join(groupDirs(`${PARENT}/${id}`)[0]!, "cgroup.procs");
+    return existsSync(procs) && readFileSync(procs, "utf8").trim() !== "" ? id : undefined;
+  });
+}
+
+function dbRow(id: string): { exit_code: number; oom_killed: number } {
+  const db = new Database(join(t.dir, "tsd.db"), { readonly: true });
+  try {
+    return db.query("SELECT exit_code, oom_killed FROM containers WHERE id = ?").get(id) as { exit_code: number; oom_killed: number };
+  } finally {
+    db.close();
+  }
+}
+
+function pidsOf(pattern: string): number[] {
+  return readdirSync("/proc")
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, "utf8").replaceAll("\0", " ").includes(pattern);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+describe("limits hold", () => {
+  test("-m 32m: a memory hog is OOM-killed, exit 137, OOMKilled recorded from the kernel's counter", async () => {
+    const r = await run(["--name", "hog", "-m", "32m", "busybox", "sh", "-c", `exec awk 'BEGIN{s="xxxxxxxxxxxxxxxx"; while(1) s=s s}'`]);
+    expect(r.code).toBe(137);
+    const [id] = await ids();
+    // inspect (issue 4) is not there yet: the row `ps` and inspect read, straight from the db.
+    expect(dbRow(id!)).toEqual({ exit_code: 137, oom_killed: 1 });
+    expect((await t.ok(["ps", "-a"])).split("\n").find((l) => l.includes("hog"))).toContain("Exited (137)");
+    // The flag is the kernel's counter, not a guess from the status.
+    const k = await run(["--name", "killed", "-m", "32m", "busybox", "sh", "-c", "exit 137"]);
+    expect(k.code).toBe(137);
+    expect(dbRow((await ids())[0]!).oom_killed).toBe(0);
+    await t.ok(["rm", "hog", "killed"]);
+  }, 30000);
+
+  test("--pids-limit 20: a fork loop stops at the limit and the container survives", async () => {
+    const r = await run(["--rm", "--pids-limit", "20", "busybox", "sh", "-c",
+      `sh -c 'for i in $(seq 60); do sleep 30 & done'; read cur < /sys/fs/cgroup/pids/pids.current; echo alive $cur`]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("can't fork");
+    const [word, cur] = r.stdout.trim().split(" ");
+    expect(word).toBe("alive");
+    expect(Number(cur)).toBeGreaterThanOrEqual(15);
+    expect(Number(cur)).toBeLessThanOrEqual(20);
+  }, 30000);
+
+  test("--cpus 0.5: a busy loop gets about half a CPU (cpuacct over ~3 s)", async () => {
+    const p = background(["--rm", "--cpus", "0.5", "busybox", "sh", "-c", "while :; do :; done"]);
+    try {
+      const id = await runningId();
+      const usage = join(mountOf("cpuacct") ?? "/nonexistent", PARENT, id, "cpuacct.usage");
+      const read = () => Number(readFileSync(usage, "utf8"));
+      await Bun.sleep(300); // past the start-up
+      const [u0, t0] = [read(), performance.now()];
+      await Bun.sleep(3000);
+      const [u1, t1] = [read(), performance.now()];
+      const share = (u1 - u0) / ((t1 - t0) * 1e6);
+      console.log(`cgroups.test: --cpus 0.5 busy loop used ${(share * 100).toFixed(1)}% of one CPU`);
+      // A band, not a timing: CFS gives 50 ms per 100 ms; a loaded 2-core VM may give less.
+      expect(share).toBeGreaterThan(0.3);
+      expect(share).toBeLessThan(0.6);
+      await t.ok(["rm", "-f", id]);
+    } finally {
+      p.kill("SIGKILL");
+      await p.exited;
+    }
+  }, 30000);
+
+  test("--cpuset-cpus pins the container (Cpus_allowed_list)", async () => {
+    const r = await run(["--rm", "--cpuset-cpus", "0", "busybox", "grep", "Cpus_allowed_list", "/proc/self/status"]);
+    expect(r.stdout).toMatch(/^Cpus_allowed_list:\s+0\n$/);
+  });
+});
+
+describe("the container's view", () => {
+  test("its own group is /, its limits are readable at /sys/fs/cgroup, read-only", async () => {
+    if (!v1) {
+      console.log("cgroups.test: skipping the v1 /sys/fs/cgroup layout check: this host is cgroup v2");
+      return;
+    }
+    // No --cgroup-parent: the default tsd/<id>.
+    const r = await t.tsd(["run", "--name", "view", "-m", "48m", "--pids-limit", "33", "--cpus", "0.5", "--cpu-shares", "512", "busybox", "sh", "-c", [
+      "grep -E ':(memory|pids|cpu):' /proc/self/cgroup",
+      "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.shares",
+      "mkdir /sys/fs/cgroup/memory/sub || echo no-mkdir",
+      "touch /sys/fs/cgroup/x || echo no-touch",
+    ].join("; ")]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split("\n").slice(0, 3).map((l) => l.replace(/^\d+:/, "")).sort()).toEqual(["cpu:/", "memory:/", "pids:/"]);
+    expect(r.stdout).toContain(`${48 * 1024 * 1024}\n33\n50000\n512\nno-mkdir\nno-touch\n`);
+    expect(r.stderr.match(/Read-only file system/g)).toHaveLength(2);
+    const [id] = await ids();
+    // Exited: the group went at cleanup, the container is still listed.
+    expect(groupDirs(`tsd/${id}`).filter(existsSync)).toEqual([]);
+    await t.ok(["rm", "view"]);
+  });
+});
+
+describe("bad values are refused before anything is created", () => {
+  const cases: [string[], RegExp][] = [
+    [["-m", "12x"], /invalid argument "12x" for "--memory" flag/],
+    [["-m", "1m"], /minimum memory limit allowed is 6MB/],
+    [["--memory-swap", "1g"], /needs a memory limit/],
+    [["--cpus", "64"], /range of CPUs is from 0.01 to/],
+    [["--cpus", "1", "--cpu-quota", "5000"], /conflicting options/],
+    [["--cpuset-cpus", "63"], /requested CPUs are not available/],
+    [["--pids-limit", "x"], /pids-limit/],
+    [["--cgroup-parent", "../up"], /cgroup-parent/],
+  ];
+  for (const [flags, message] of cases) {
+    test(flags.join(" "), async () => {
+      const r = await run([...flags, "busybox", "true"]);
+      expect(r.code).toBe(125);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      expect(await ids()).toEqual([]);
+      expect(leftUnder(PARENT)).toEqual([]);
+    });
+  }
+});
+
+describe("no group is left behind", () => {
+  test("after rm, and after a failed start (command not found)", async () => {
+    await t.ok(["run", "--cgroup-parent", PARENT, "--name", "keep", "-m", "32m", "busybox", "true"]);
+    expect(leftUnder(PARENT)).toEqual([]);
+    await t.ok(["rm", "keep"]);
+    const r = await run(["--rm", "-m", "32m", "busybox", "/nope"]);
+    expect(r.code).toBe(127);
+    expect(leftUnder(PARENT)).toEqual([]);
+    expect(await ids()).toEqual([]);
+  });
+
+  test("rm -f of a running container removes its group", async () => {
+    const p = background(["--name", "victim", "busybox", "sleep", "60"]);
+    const id = await runningId();
+    expect(groupDirs(`${PARENT}/${id}`).every(existsSync)).toBe(true);
+    await t.ok(["rm", "-f", "victim"]);
+    expect(await p.exited).toBe(137);
+    expect(leftUnder(PARENT)).toEqual([]);
+  }, 20000);
+
+  test("monitor SIGKILLed: the waiting tsd run removes the group and what ran in it", async () => {
+    const p = background(["--rm", "busybox", "sleep", "60"]);
+    const id = await runningId();
+    const [monitor] = pidsOf(`--id ${id}`).filter((pid) => readFileSync(`/proc/${pid}/comm`, "utf8").startsWith("tsd-monitor"));
+    expect(monitor).toBeDefined();
+    process.kill(monitor!, "SIGKILL");
+    expect(await p.exited).toBe(125);
+    expect(leftUnder(PARENT)).toEqual([]);
+    expect(pidsOf("sleep 60").filter((pid) => readFileSync(`/proc/${pid}/cgroup`, "utf8").includes(id))).toEqual([]);
+  }, 20000);
+
+  test("monitor and tsd run both SIGKILLed: the next tsd container cleanup removes it", async () => {
+    const p = background(["--name", "orphan", "busybox", "sleep", "60"]);
+    const id = await runningId();
+    const [monitor] = pidsOf(`--id ${id}`).filter((pid) => readFileSync(`/proc/${pid}/comm`, "utf8").startsWith("tsd-monitor"));
+    p.kill("SIGKILL");
+    await p.exited;
+    process.kill(monitor!, "SIGKILL");
+    await waitFor("the monitor to go", () => !existsSync(`/proc/${monitor}`) || readFileSync(`/proc/${monitor}/stat`, "utf8").split(" ")[2] === "Z");
+    // The container's init outlived both and is still in its group.
+    expect(readFileSync(join(groupDirs(`${PARENT}/${id}`)[0]!, "cgroup.procs"), "utf8").trim()).not.toBe("");
+    await t.ok(["container", "cleanup", id]);
+    expect(leftUnder(PARENT)).toEqual([]);
+    await t.ok(["container", "cleanup", id]); // idempotent
+    await t.ok(["rm", "orphan"]);
+  }, 20000);
+});
+
+describe("cgroup v2 on this host", () => {
+  test("the v2 driver against the kernel", () => {
+    if (layout.version === 1) {
+      const v2 = layout.hierarchies.v2;
+      const ctrl = v2 ? readFileSync(join(v2, "cgroup.controllers"), "utf8").trim() : "";
+      console.log(`cgroups.test: SKIP v2 driver on the kernel: the unified hierarchy ${v2 ?? "(none)"} offers "${ctrl}", ` +
+        "and memory/cpu/pids are bound to v1 hierarchies, so no private cgroup2 can get them; the v2 driver is covered by test/unit/cgroup.test.ts");
+      return;
+    }
+    expect(layout.hierarchies.v2).toBeDefined();
+  });
+});
