@@ -11,4 +11,7 @@ export const commands: Record<string, Lazy> = {
   rm: () => import("./rm").then((m) => m.default),
   ps: () => import("./ps").then((m) => m.default),
   container: () => import("./container").then((m) => m.default),
+  pull: () => import("./pull").then((m) => m.default),
+  login: () => import("./login").then((m) => m.default),
+  logout: () => import("./logout").then((m) => m.default),
 };

@@ -6,6 +6,7 @@ import { runOptionsFromFlags } from "../container/options";
 import { runContainer } from "../container/run";
 import { TsdError } from "../errors";
 import { resourceFlags, runOnlyResourceFlags } from "./resource-flags";
+import { ensureImage } from "../image/registry/ensure";
 
 export const runFlags = {
   rm: { kind: "bool", description: "Automatically remove the container when it exits" },
@@ -27,6 +28,7 @@ export const runFlags = {
   ...resourceFlags,
   ...runOnlyResourceFlags,
   "cgroup-parent": { kind: "string", description: "Optional parent cgroup for the container", valueHint: "PATH" },
+  pull: { kind: "string", description: 'Pull image before running ("always", "missing", "never")', valueHint: "POLICY" },
 } satisfies FlagSpec;
 
 export default defineCommand({
@@ -42,6 +44,7 @@ export default defineCommand({
       }
     });
     const { root, db } = context();
+    await ensureImage(db, root, opts.image, { policy: flags.pull });
     process.exitCode = await runContainer(db, root, opts);
   },
 });

@@ -24,7 +24,7 @@ export interface Created {
 export function createContainer(db: Database, root: string, opts: RunOptions): Created {
   const image = findImage(db, opts.image);
   if (!image) {
-    throw new TsdError(`unable to find image "${opts.image}" locally: load it with 'tsd load -i FILE'`);
+    throw new TsdError(`unable to find image "${opts.image}" locally: pull it with 'tsd pull' or load it with 'tsd load -i FILE'`);
   }
   for (const v of opts.volumes) {
     if (!existsSync(v.source)) throw new TsdError(`invalid volume: the host path "${v.source}" does not exist: create it first`);

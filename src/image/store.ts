@@ -75,7 +75,10 @@ export function findImage(db: Database, name: string): ImageRecord | undefined {
   } catch (e) {
     if (!(e instanceof ReferenceError)) throw e;
   }
-  if (ref) {
+  if (ref?.digest) {
+    const row = db.query("SELECT image_id FROM repo_digests WHERE repository = ? AND digest = ?").get(`${ref.domain}/${ref.path}`, ref.digest) as { image_id: string } | null;
+    if (row) return imageById(db, row.image_id);
+  } else if (ref) {
     const tag = db.query("SELECT image_id FROM tags WHERE name = ?").get(canonical(ref)) as { image_id: string } | null;
     if (tag) return imageById(db, tag.image_id);
   }
@@ -162,4 +165,32 @@ function randomLink(): string {
   const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
   const bytes = crypto.getRandomValues(new Uint8Array(26));
   return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join("");
+}
+
+/** Remembers that the blob `digest` unpacks to the layer `diffId` (for save and push). */
+export function recordLayerBlob(db: Database, diffId: string, digest: string, mediaType: string, size: number): void {
+  db.query("INSERT INTO layer_blobs (diff_id, digest, media_type, size) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING").run(diffId, digest, mediaType, size);
+}
+
+export function layerBlobs(db: Database, diffId: string): { digest: string; mediaType: string; size: number }[] {
+  return db.query("SELECT digest, media_type AS mediaType, size FROM layer_blobs WHERE diff_id = ?").all(diffId) as { digest: string; mediaType: string; size: number }[];
+}
+
+/** The manifest digest an image was pulled (or pushed) by, per repository. */
+export function recordRepoDigest(db: Database, repository: string, digest: string, imageId: string): void {
+  db.query("INSERT INTO repo_digests (repository, digest, image_id) VALUES (?, ?, ?) ON CONFLICT(repository, digest) DO UPDATE SET image_id = excluded.image_id").run(
+    repository,
+    digest,
+    imageId,
+  );
+}
+
+export function repoDigests(db: Database, imageId: string): { repository: string; digest: string }[] {
+  return db.query("SELECT repository, digest FROM repo_digests WHERE image_id = ? ORDER BY repository").all(imageId) as { repository: string; digest: string }[];
+}
+
+/** True when the layer is unpacked in the store (its row and its directory). */
+export function hasLayer(db: Database, root: string, diffId: string): boolean {
+  if (layerSize(db, diffId) === undefined) return false;
+  return existsSync(join(rootPaths(root).layers, diffId.replace(/^sha256:/, "")));
 }

@@ -47,6 +47,21 @@ CREATE TABLE IF NOT EXISTS containers (
 ` },
   // State.OOMKilled: read from the kernel's OOM counter of the container's cgroup at cleanup.
   { name: "cgroups-1", sql: `ALTER TABLE containers ADD COLUMN oom_killed INTEGER NOT NULL DEFAULT 0;` },
+  { name: "images-1", sql: `
+CREATE TABLE IF NOT EXISTS layer_blobs (
+  diff_id    TEXT NOT NULL,            -- the unpacked layer (layers.diff_id)
+  digest     TEXT NOT NULL,            -- a blob under blobs/sha256 that unpacks to it
+  media_type TEXT NOT NULL,
+  size       INTEGER NOT NULL,
+  PRIMARY KEY (diff_id, digest)
+);
+CREATE TABLE IF NOT EXISTS repo_digests (
+  repository TEXT NOT NULL,            -- docker.io/library/alpine
+  digest     TEXT NOT NULL,            -- the manifest (or index) digest pulled or pushed
+  image_id   TEXT NOT NULL,
+  PRIMARY KEY (repository, digest)
+);
+` },
 ];
 
 const handles = new Map<string, Database>();

@@ -42,7 +42,8 @@ describe("images", () => {
     expect((await run(["busybox-oci:1", "echo", "oci"])).stdout).toBe("oci\n");
   });
   test("a missing image is exit 125 with one line naming it", async () => {
-    const r = await run(["nosuchimage", "true"]);
+    // --pull=never: a test sends no traffic beyond 127.0.0.0/8 (pull.test.ts covers the pull).
+    const r = await run(["--pull=never", "nosuchimage", "true"]);
     expect(r.code).toBe(125);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stderr).toContain("nosuchimage");

@@ -1,0 +1,174 @@
+// The content-addressed blob store, <root>/blobs/sha256/<hex>. A blob becomes visible there
+// only by a rename after its size and digest were checked; downloads grow in
+// <root>/tmp/partial/<hex> (one writer at a time, by an O_EXCL lock file holding the pid), so
+// an interrupted pull leaves a partial file the next pull resumes with a Range request.
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { rootPaths } from "../store/paths";
+import { TsdError } from "../errors";
+
+export function digestHex(digest: string): string {
+  const m = /^sha256:([a-f0-9]{64})$/.exec(digest);
+  if (!m) throw new TsdError(`unsupported or malformed digest "${digest}" (only sha256 is supported)`);
+  return m[1]!;
+}
+
+export function blobPath(root: string, digest: string): string {
+  return join(rootPaths(root).blobs, digestHex(digest));
+}
+
+export function hasBlob(root: string, digest: string, size?: number): boolean {
+  try {
+    const st = statSync(blobPath(root, digest));
+    return size === undefined || st.size === size;
+  } catch {
+    return false;
+  }
+}
+
+export function sha256Hex(data: Uint8Array | string): string {
+  return new Bun.CryptoHasher("sha256").update(data).digest("hex");
+}
+
+/** Stores bytes already in memory (manifests, configs) after checking their digest. */
+export function putBlob(root: string, digest: string, data: Uint8Array): string {
+  const got = `sha256:${sha256Hex(data)}`;
+  if (got !== digest) throw new TsdError(`blob ${digest} has content ${got}: refused (corrupt or tampered)`);
+  const path = blobPath(root, digest);
+  if (existsSync(path)) return path;
+  mkdirSync(rootPaths(root).blobs, { recursive: true, mode: 0o700 });
+  const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  writeFileSync(tmp, data, { mode: 0o600 });
+  renameSync(tmp, path);
+  return path;
+}
+
+/** Computes the digest of a file by streaming it. */
+export async function fileDigest(path: string): Promise<{ digest: string; size: number }> {
+  const h = new Bun.CryptoHasher("sha256");
+  let size = 0;
+  for await (const chunk of Bun.file(path).stream()) {
+    h.update(chunk);
+    size += chunk.length;
+  }
+  return { digest: `sha256:${h.digest("hex")}`, size };
+}
+
+/** Moves a verified file into the store (same filesystem: a rename). */
+export function adoptBlob(root: string, digest: string, file: string): string {
+  const path = blobPath(root, digest);
+  mkdirSync(rootPaths(root).blobs, { recursive: true, mode: 0o700 });
+  renameSync(file, path);
+  return path;
+}
+
+export interface PartialDownload {
+  path: string;
+  /** Bytes already there, to resume from. */
+  offset: number;
+  hasher: Bun.CryptoHasher;
+  append: (chunk: Uint8Array) => void;
+  /** Drops the bytes so far (the server ignored the Range request, or they were wrong). */
+  restart: () => void;
+  close: () => void;
+  /** Deletes the bytes for good (they failed verification). */
+  discard: () => void;
+  release: () => void;
+}
+
+/**
+ * Takes the partial file for `digest`: waits while another live process holds it, takes it
+ * over from a dead one, and hashes what an earlier attempt already wrote. Undefined when the
+ * blob appeared in the store meanwhile.
+ */
+export async function openPartial(root: string, digest: string): Promise<PartialDownload | undefined> {
+  const hex = digestHex(digest);
+  const dir = join(rootPaths(root).tmp, "partial");
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const lock = join(dir, `${hex}.lock`);
+  for (let i = 0; ; i++) {
+    if (hasBlob(root, digest)) return undefined;
+    try {
+      const fd = openSync(lock, "wx", 0o600);
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
+    const holder = Number(readText(lock));
+    if (!holder || !alive(holder)) {
+      rmSync(lock, { force: true });
+      continue;
+    }
+    if (i > 36000) throw new TsdError(`blob ${digest} has been downloading in process ${holder} for an hour: stop it or remove ${lock}`);
+    await Bun.sleep(100);
+  }
+  const path = join(dir, hex);
+  const hasher = new Bun.CryptoHasher("sha256");
+  let offset = 0;
+  if (existsSync(path)) {
+    for await (const chunk of Bun.file(path).stream()) {
+      hasher.update(chunk);
+      offset += chunk.length;
+    }
+  }
+  let fd = openSync(path, "a", 0o600);
+  const p: PartialDownload = {
+    path,
+    offset,
+    hasher,
+    append(chunk) {
+      let off = 0;
+      while (off < chunk.length) off += writeSync(fd, chunk, off);
+      hasher.update(chunk);
+    },
+    restart() {
+      if (fd >= 0) closeSync(fd);
+      fd = openSync(path, "w", 0o600);
+      p.offset = 0;
+      p.hasher = new Bun.CryptoHasher("sha256");
+    },
+    close() {
+      if (fd >= 0) closeSync(fd);
+      fd = -1;
+    },
+    discard() {
+      p.close();
+      rmSync(path, { force: true });
+    },
+    release() {
+      p.close();
+      try {
+        unlinkSync(lock);
+      } catch {
+        // Already gone.
+      }
+    },
+  };
+  // The append closure must hash into the current hasher after a restart.
+  p.append = (chunk) => {
+    let off = 0;
+    while (off < chunk.length) off += writeSync(fd, chunk, off);
+    p.hasher.update(chunk);
+  };
+  return p;
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, "utf8").trim();
+  } catch {
+    return "";
+  }
+}
+
+function alive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}

@@ -1,0 +1,21 @@
+// `tsd run IMAGE` with IMAGE missing: pull it first, as `docker run` does, with the pull's
+// progress on stderr so the container's stdout stays its own. `--pull always|missing|never`.
+import type { Database } from "bun:sqlite";
+import { TsdError } from "../../errors";
+import { findImage } from "../store";
+import { makeProgress } from "../progress";
+import { pullImage } from "./pull";
+
+export async function ensureImage(db: Database, root: string, name: string, opts: { policy?: string | undefined; platform?: string } = {}): Promise<void> {
+  const policy = opts.policy ?? "missing";
+  if (policy !== "always" && policy !== "missing" && policy !== "never") {
+    throw new TsdError(`invalid --pull "${policy}": want always, missing or never`);
+  }
+  if (policy === "never") return;
+  const have = findImage(db, name);
+  if (have && policy === "missing") return;
+  // An id (or id prefix) is not a reference one could pull.
+  if (!have && /^(sha256:)?[a-f0-9]{12,64}$/.test(name)) return;
+  if (!have) process.stderr.write(`Unable to find image '${name}' locally\n`);
+  await pullImage(db, root, name, { progress: makeProgress(process.stderr, false), ...(opts.platform ? { platform: opts.platform } : {}) });
+}

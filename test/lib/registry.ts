@@ -1,0 +1,111 @@
+// A real registry for the tests: Debian's docker-registry (distribution 2.8) on 127.0.0.1 at a
+// free port, with its own config and storage in a temp dir; optional htpasswd basic auth and
+// TLS with a self-signed CA made by openssl. Images go in with skopeo.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+export interface Registry {
+  host: string; // 127.0.0.1:PORT
+  port: number;
+  dir: string;
+  stop: () => Promise<void>;
+}
+
+export interface RegistryOpts {
+  tls?: { cert: string; key: string };
+  htpasswd?: string;
+}
+
+/** A port nothing listens on right now (bound then released by the kernel's choice). */
+export function freePort(): number {
+  const s = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
+  const port = s.port!;
+  s.stop(true);
+  return port;
+}
+
+export async function startRegistry(opts: RegistryOpts = {}): Promise<Registry> {
+  const dir = mkdtempSync("/dev/shm/tsd-registry-");
+  for (let attempt = 0; ; attempt++) {
+    const port = freePort();
+    const cfg = [
+      "version: 0.1",
+      "log: {level: error, accesslog: {disabled: true}}",
+      `storage: {filesystem: {rootdirectory: ${dir}/data}, delete: {enabled: true}}`,
+      `http: {addr: "127.0.0.1:${port}", secret: tsd-test${opts.tls ? `, tls: {certificate: ${opts.tls.cert}, key: ${opts.tls.key}}` : ""}}`,
+      ...(opts.htpasswd ? [`auth: {htpasswd: {realm: tsd-test, path: ${opts.htpasswd}}}`] : []),
+    ].join("\n");
+    writeFileSync(join(dir, "config.yml"), `${cfg}\n`);
+    const proc = Bun.spawn(["docker-registry", "serve", join(dir, "config.yml")], { stdout: "ignore", stderr: "pipe", stdin: "ignore" });
+    const scheme = opts.tls ? "https" : "http";
+    for (let i = 0; i < 100 && proc.exitCode === null; i++) {
+      try {
+        const r = await fetch(`${scheme}://127.0.0.1:${port}/v2/`, { tls: { rejectUnauthorized: false } } as RequestInit);
+        await r.arrayBuffer();
+        return {
+          host: `127.0.0.1:${port}`,
+          port,
+          dir,
+          stop: async () => {
+            proc.kill("SIGKILL");
+            await proc.exited;
+            rmSync(dir, { recursive: true, force: true });
+          },
+        };
+      } catch {
+        await Bun.sleep(50);
+      }
+    }
+    proc.kill("SIGKILL");
+    await proc.exited;
+    const err = await new Response(proc.stderr).text();
+    if (attempt >= 2) {
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`docker-registry did not start on 127.0.0.1:${port}: ${err}`);
+    }
+  }
+}
+
+/** skopeo copy SRC docker://DEST with TLS verification off (self-signed or plain HTTP). */
+export async function skopeo(args: string[]): Promise<string> {
+  const proc = Bun.spawn(["skopeo", "--insecure-policy", ...args], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  if (code !== 0) throw new Error(`skopeo ${args.join(" ")} exited ${code}: ${err}`);
+  return out;
+}
+
+export function push(src: string, dest: string, extra: string[] = []): Promise<string> {
+  return skopeo(["copy", "-q", "--dest-tls-verify=false", ...extra, src, `docker://${dest}`]);
+}
+
+export async function sh(cmd: string[], cwd?: string): Promise<string> {
+  const proc = Bun.spawn(cmd, { stdout: "pipe", stderr: "pipe", stdin: "ignore", ...(cwd ? { cwd } : {}) });
+  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  if (code !== 0) throw new Error(`${cmd.join(" ")} exited ${code}: ${err}`);
+  return out;
+}
+
+/** A CA and a server certificate for 127.0.0.1 signed by it, made with openssl. */
+export async function makeCertificates(dir: string): Promise<{ ca: string; cert: string; key: string }> {
+  const ca = join(dir, "ca.pem");
+  const caKey = join(dir, "ca.key");
+  const key = join(dir, "server.key");
+  const csr = join(dir, "server.csr");
+  const cert = join(dir, "server.pem");
+  const ext = join(dir, "ext.cnf");
+  await sh(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", caKey, "-out", ca, "-days", "2", "-subj", "/CN=tsd test CA"]);
+  await sh(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr, "-subj", "/CN=127.0.0.1"]);
+  writeFileSync(ext, "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n");
+  await sh(["openssl", "x509", "-req", "-in", csr, "-CA", ca, "-CAkey", caKey, "-CAcreateserial", "-out", cert, "-days", "2", "-extfile", ext]);
+  return { ca, cert, key };
+}
+
+/** An htpasswd file with one bcrypt user, as `htpasswd -B` writes. */
+export async function writeHtpasswd(path: string, user: string, password: string): Promise<void> {
+  const hash = await Bun.password.hash(password, { algorithm: "bcrypt", cost: 4 });
+  writeFileSync(path, `${user}:${hash}\n`);
+}
+
+export function tempDir(label: string): string {
+  return mkdtempSync(join("/dev/shm", `tsd-${label}-`));
+}
