@@ -70,7 +70,8 @@ function writeFile(dir: string, w: CgroupWrite): void {
   try {
     writeFileSync(path, w.value);
   } catch (e) {
-    throw new TsdError(`cannot set ${w.file} to ${w.value} in ${dir}: ${errText(e)}`);
+    const busy = (e as NodeJS.ErrnoException).code === "EBUSY" && w.controller === "memory";
+    throw new TsdError(`cannot set ${w.file} to ${w.value} in ${dir}: ${errText(e)}${busy ? " (the container uses more memory than that: give a larger limit)" : ""}`);
   }
 }
 

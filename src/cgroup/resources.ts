@@ -90,8 +90,33 @@ function intFlag(flag: string, v: string | undefined): number | undefined {
   return Number(v);
 }
 
-/** The flags' syntax and their rules among themselves (Docker's verifyPlatformContainerResources). */
-export function resourcesFromFlags(f: ResourceFlags): Resources {
+/** The flags' syntax and their rules among themselves (Docker's verifyPlatformContainerResources).
+ *  `base`: the limits a running container has (`tsd update`); flags given replace them. */
+export function resourcesFromFlags(f: ResourceFlags, base: Resources = {}): Resources {
+  const given = parseEach(f);
+  const r: Resources = { ...base, ...given };
+  if (given.nanoCpus !== undefined) {
+    delete r.cpuQuota;
+    delete r.cpuPeriod;
+  } else if (given.cpuQuota !== undefined || given.cpuPeriod !== undefined) {
+    delete r.nanoCpus;
+  }
+  if (given.memorySwap !== undefined) {
+    if (r.memory === undefined) throw new UsageError(`--memory-swap needs a memory limit: set -m/--memory as well`);
+    if (given.memorySwap !== -1 && given.memorySwap < r.memory) throw new UsageError(`minimum memory-swap limit should be larger than the memory limit: --memory-swap counts memory plus swap`);
+  } else if (given.memory !== undefined && r.memorySwap !== undefined && r.memorySwap !== -1 && r.memorySwap < given.memory) {
+    throw new UsageError(`memory limit should be smaller than the already set memory-swap limit: update --memory-swap as well`);
+  }
+  if (r.memoryReservation !== undefined && r.memory !== undefined && r.memory < r.memoryReservation) {
+    throw new UsageError(`minimum memory limit can not be less than memory reservation limit: lower --memory-reservation or raise -m`);
+  }
+  if (given.nanoCpus !== undefined && (given.cpuPeriod !== undefined || given.cpuQuota !== undefined)) {
+    throw new UsageError(`conflicting options: --cpus and --cpu-period/--cpu-quota cannot both be set: use one or the other`);
+  }
+  return r;
+}
+
+function parseEach(f: ResourceFlags): Resources {
   const r: Resources = {};
   const memory = bytesFlag("memory", f.memory);
   const swap = bytesFlag("memory-swap", f["memory-swap"], true);
@@ -100,16 +125,9 @@ export function resourcesFromFlags(f: ResourceFlags): Resources {
     if (memory < MIN_MEMORY) throw new UsageError(`minimum memory limit allowed is 6MB: give -m 6m or more`);
     r.memory = memory;
   }
-  if (swap !== undefined && swap !== 0) {
-    if (r.memory === undefined) throw new UsageError(`--memory-swap needs a memory limit: set -m/--memory as well`);
-    if (swap !== -1 && swap < r.memory) throw new UsageError(`minimum memory-swap limit should be larger than the memory limit: --memory-swap counts memory plus swap`);
-    r.memorySwap = swap;
-  }
+  if (swap !== undefined && swap !== 0) r.memorySwap = swap;
   if (reservation !== undefined && reservation > 0) {
     if (reservation < MIN_MEMORY) throw new UsageError(`minimum memory reservation allowed is 6MB: give --memory-reservation 6m or more`);
-    if (r.memory !== undefined && r.memory < reservation) {
-      throw new UsageError(`minimum memory limit can not be less than memory reservation limit: lower --memory-reservation or raise -m`);
-    }
     r.memoryReservation = reservation;
   }
   if (f.cpus !== undefined && f.cpus !== "") {
@@ -131,9 +149,6 @@ export function resourcesFromFlags(f: ResourceFlags): Resources {
   if (quota !== undefined && quota !== 0) {
     if (quota !== -1 && quota < 1000) throw new UsageError(`CPU cfs quota can not be less than 1ms (i.e. 1000): fix --cpu-quota (-1 is unlimited)`);
     r.cpuQuota = quota;
-  }
-  if (r.nanoCpus !== undefined && (r.cpuPeriod !== undefined || r.cpuQuota !== undefined)) {
-    throw new UsageError(`conflicting options: --cpus and --cpu-period/--cpu-quota cannot both be set: use one or the other`);
   }
   for (const [flag, key] of [["cpuset-cpus", "cpusetCpus"], ["cpuset-mems", "cpusetMems"]] as const) {
     const v = f[flag];

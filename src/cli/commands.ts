@@ -14,4 +14,6 @@ export const commands: Record<string, Lazy> = {
   pull: () => import("./pull").then((m) => m.default),
   login: () => import("./login").then((m) => m.default),
   logout: () => import("./logout").then((m) => m.default),
+  stats: () => import("./stats").then((m) => m.default),
+  update: () => import("./update").then((m) => m.default),
 };

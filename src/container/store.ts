@@ -65,3 +65,8 @@ export function deleteContainer(db: Database, id: string): void {
 export function markOomKilled(db: Database, id: string, oomKilled: boolean): void {
   db.query("UPDATE containers SET oom_killed = ? WHERE id = ?").run(oomKilled ? 1 : 0, id);
 }
+
+/** The stored run options (JSON), e.g. after `tsd update` changed the limits. */
+export function updateOptions(db: Database, id: string, options: string): void {
+  db.query("UPDATE containers SET options = ? WHERE id = ?").run(options, id);
+}

@@ -251,3 +251,46 @@ describe("v2 driver on a directory tree", () => {
     }
   });
 });
+
+describe("tsd update: new flags over the current limits", () => {
+  test("given fields replace, others stay; --cpus and CFS values replace each other", () => {
+    const base = { memory: 32 * MiB, pidsLimit: 20, nanoCpus: 5e8 };
+    expect(resourcesFromFlags({ "pids-limit": "40" }, base)).toEqual({ memory: 32 * MiB, pidsLimit: 40, nanoCpus: 5e8 });
+    expect(resourcesFromFlags({ "cpu-quota": "20000" }, base)).toEqual({ memory: 32 * MiB, pidsLimit: 20, cpuQuota: 20000 });
+    expect(resourcesFromFlags({ cpus: "1" }, { cpuQuota: 20000, cpuPeriod: 50000 })).toEqual({ nanoCpus: 1e9 });
+  });
+  test("--memory-swap alone uses the current memory; memory above an explicit swap is refused", () => {
+    expect(resourcesFromFlags({ "memory-swap": "64m" }, { memory: 32 * MiB })).toEqual({ memory: 32 * MiB, memorySwap: 64 * MiB });
+    expect(() => resourcesFromFlags({ memory: "128m" }, { memory: 32 * MiB, memorySwap: 64 * MiB })).toThrow(/memory-swap/);
+  });
+});
+
+import { binarySize, cpuPercent, netDevBytes, statsRow } from "../../src/cgroup/stats";
+
+describe("stats arithmetic and format (docker stats)", () => {
+  const cg = { cpuNs: 0, memUsage: 0, memLimit: 64 * MiB, pids: 1, blkRead: 0, blkWrite: 0 };
+  test("binary sizes with four digits", () => {
+    expect(binarySize(0)).toBe("0B");
+    expect(binarySize(1556480)).toBe("1.484MiB");
+    expect(binarySize(32 * MiB)).toBe("32MiB");
+    expect(binarySize(24105 * MiB)).toBe("23.54GiB");
+  });
+  test("CPU % is CPU time over wall time, 100% per busy CPU", () => {
+    const a = { at: 0, cg, netRx: 0, netTx: 0 };
+    expect(cpuPercent(a, { ...a, at: 1000, cg: { ...cg, cpuNs: 5e8 } })).toBeCloseTo(50);
+    expect(cpuPercent(a, { ...a, at: 1000, cg: { ...cg, cpuNs: 2e9 } })).toBeCloseTo(200);
+    expect(cpuPercent(a, a)).toBe(0);
+  });
+  test("a row", () => {
+    const a = { at: 0, cg, netRx: 0, netTx: 0 };
+    const b = { at: 1000, cg: { ...cg, cpuNs: 1e8, memUsage: 16 * MiB, pids: 3, blkRead: 1500, blkWrite: 0 }, netRx: 1234, netTx: 56 };
+    expect(statsRow("0123456789abcdef", "web", "web", a, b)).toEqual({
+      ID: "0123456789ab", Name: "web", Container: "web", CPUPerc: "10.00%", MemUsage: "16MiB / 64MiB", MemPerc: "25.00%",
+      NetIO: "1.23kB / 56B", BlockIO: "1.5kB / 0B", PIDs: "3",
+    });
+  });
+  test("/proc/PID/net/dev without lo", () => {
+    const text = "Inter-|   Receive\n face |bytes    packets\n    lo:     100       1    0    0    0     0          0         0      100       1    0    0    0     0       0          0\n  eth0:    2000      10    0    0    0     0          0         0      300       3    0    0    0     0       0          0\n";
+    expect(netDevBytes(text)).toEqual({ rx: 2000, tx: 300 });
+  });
+});

@@ -1,0 +1,90 @@
+import { defineCommand } from "citty";
+import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
+import { context } from "./context";
+import { findContainer, listContainers, type ContainerRow } from "../container/store";
+import { isRunning } from "../container/remove";
+import { containerGroup, hostDriver } from "../cgroup";
+import { readNet, statsCells, statsRow, STATS_HEADER, type Sample, type StatsRow } from "../cgroup/stats";
+import { table } from "../format";
+import { TsdError } from "../errors";
+
+const flags = {
+  all: { kind: "bool", short: "a", description: "Show all containers (default shows just running)" },
+  "no-stream": { kind: "bool", description: "Disable streaming stats and only pull the first result" },
+  "no-trunc": { kind: "bool", description: "Do not truncate output" },
+  format: { kind: "string", description: "Format output: 'json' or 'table'", valueHint: "FORMAT" },
+} satisfies FlagSpec;
+
+/** Docker samples once a second; the first row needs two samples for a CPU figure. */
+const INTERVAL_MS = 1000;
+
+interface Target {
+  row: ContainerRow;
+  asked: string;
+}
+
+function sample(t: Target): Sample | undefined {
+  if (!isRunning(t.row)) return undefined;
+  const driver = hostDriver();
+  const group = containerGroup(t.row.id, t.row.options);
+  if (!driver.exists(group)) return undefined;
+  const net = readNet(t.row.pid);
+  return { at: performance.now(), cg: driver.stats(group), netRx: net.rx, netTx: net.tx };
+}
+
+const ZERO: StatsRow = { ID: "", Name: "", Container: "", CPUPerc: "0.00%", MemUsage: "0B / 0B", MemPerc: "0.00%", NetIO: "0B / 0B", BlockIO: "0B / 0B", PIDs: "0" };
+
+export default defineCommand({
+  meta: { name: "stats", description: "Display a live stream of container(s) resource usage statistics" },
+  args: cittyArgs(flags),
+  async run({ rawArgs }) {
+    const { flags: f, positionals } = parseFlags("stats", flags, rawArgs);
+    if (f.format !== undefined && f.format !== "json" && f.format !== "table") {
+      throw new TsdError(`unsupported --format "${f.format}": use json or table`);
+    }
+    const { db } = context();
+    const pick = (): Target[] => {
+      if (positionals.length === 0) {
+        return listContainers(db).filter((r) => f.all || isRunning(r)).map((row) => ({ row, asked: row.id.slice(0, 12) })).reverse();
+      }
+      return positionals.map((p) => {
+        const row = findContainer(db, p);
+        if (!row) throw new TsdError(`no such container: ${p}`);
+        return { row, asked: p };
+      });
+    };
+    const stream = !f["no-stream"];
+    let targets = pick();
+    let previous = new Map(targets.map((t) => [t.row.id, sample(t)]));
+    let stopped = false;
+    process.once("SIGINT", () => {
+      stopped = true;
+    });
+    for (;;) {
+      await Bun.sleep(INTERVAL_MS);
+      const rows = targets.map((t) => {
+        const a = previous.get(t.row.id);
+        const b = sample(t);
+        previous.set(t.row.id, b);
+        const r = a && b ? statsRow(t.row.id, t.row.name, t.asked, a, b) : { ...ZERO, ID: t.row.id.slice(0, 12), Name: t.row.name, Container: t.asked };
+        if (f["no-trunc"]) r.ID = t.row.id;
+        return r;
+      });
+      if (f.format === "json") {
+        process.stdout.write(rows.map((r) => `${JSON.stringify({ BlockIO: r.BlockIO, CPUPerc: r.CPUPerc, Container: r.Container, ID: r.ID, MemPerc: r.MemPerc, MemUsage: r.MemUsage, Name: r.Name, NetIO: r.NetIO, PIDs: r.PIDs })}\n`).join(""));
+      } else {
+        // On a terminal each refresh replaces the last, as docker stats does.
+        const clear = stream && process.stdout.isTTY ? "\x1b[2J\x1b[H" : "";
+        process.stdout.write(`${clear}${table(STATS_HEADER, rows.map(statsCells))}\n`);
+      }
+      if (!stream || stopped) return;
+      if (positionals.length === 0) {
+        // New containers join, exited ones leave, as in docker stats without arguments.
+        targets = pick();
+        previous = new Map(targets.map((t) => [t.row.id, previous.get(t.row.id) ?? sample(t)]));
+      } else {
+        targets = targets.map((t) => ({ ...t, row: findContainer(db, t.row.id) ?? t.row }));
+      }
+    }
+  },
+});

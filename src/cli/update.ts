@@ -1,0 +1,43 @@
+import { defineCommand } from "citty";
+import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
+import { context } from "./context";
+import { UsageError } from "./globals";
+import { resourceFlags } from "./resource-flags";
+import { findContainer, updateOptions } from "../container/store";
+import { isRunning } from "../container/remove";
+import { containerGroup, hostCpus, hostDriver } from "../cgroup";
+import { checkAgainstHost, resourcesFromFlags, type Resources } from "../cgroup/resources";
+import { TsdError } from "../errors";
+
+const flags = { ...resourceFlags } satisfies FlagSpec;
+
+export default defineCommand({
+  meta: { name: "update", description: "Update configuration of one or more containers" },
+  args: cittyArgs(flags),
+  run({ rawArgs }) {
+    const { flags: f, positionals } = parseFlags("update", flags, rawArgs);
+    if (positionals.length === 0) throw new UsageError(`"tsd update" requires at least 1 argument: tsd update [OPTIONS] CONTAINER [CONTAINER...]`);
+    if (Object.values(f).every((v) => v === undefined)) {
+      throw new UsageError(`"tsd update" needs at least one flag to change: --memory, --cpus, --pids-limit …`);
+    }
+    const { db } = context();
+    const failures: string[] = [];
+    for (const ref of positionals) {
+      try {
+        const row = findContainer(db, ref);
+        if (!row) throw new TsdError(`no such container: ${ref}`);
+        const options = JSON.parse(row.options) as { resources?: Resources; cgroupParent?: string };
+        const merged = resourcesFromFlags(f, options.resources ?? {});
+        checkAgainstHost(merged, hostCpus());
+        // A running container gets the new limits now; a stopped one keeps them for later.
+        if (isRunning(row)) hostDriver().update(containerGroup(row.id, options), merged);
+        updateOptions(db, row.id, JSON.stringify({ ...options, resources: merged }));
+        console.log(ref);
+      } catch (e) {
+        if (positionals.length === 1) throw e;
+        failures.push((e as Error).message);
+      }
+    }
+    if (failures.length > 0) throw new TsdError(failures.join("; "));
+  },
+});
