@@ -116,7 +116,12 @@ export function planContainerCgroup(id: string, o: CgroupOptions, privileged: bo
 
 /** Creates the container's group with its limits (undone by itself when a write fails). */
 export function createContainerCgroup(id: string, o: CgroupOptions): void {
-  hostDriver().create(groupPath(id, o.cgroupParent), o.resources ?? {});
+  const driver = hostDriver();
+  const r = o.resources ?? {};
+  // Docker's warnings, word for word: the container still starts.
+  if (r.oomKillDisable && driver.version === 2) console.error("WARNING: Your kernel does not support OomKillDisable. OomKillDisable discarded.");
+  else if (r.oomKillDisable && r.memory === undefined) console.error("WARNING: Disabling the OOM killer on containers without setting a '-m/--memory' limit may be dangerous.");
+  driver.create(groupPath(id, o.cgroupParent), r);
 }
 
 /** After the container exited: whether the OOM killer struck (read before the group goes),
