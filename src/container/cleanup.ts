@@ -1,7 +1,7 @@
 // After a container's init exits: record the exit status and, for --rm, remove it. Run by the
 // monitor as `tsd container cleanup ID`, so it happens even when no CLI is alive. Idempotent.
 import type { Database } from "bun:sqlite";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { containerDir } from "../store/paths";
 import { removeContainerFiles } from "./create";
@@ -42,4 +42,6 @@ export function cleanupContainer(db: Database, root: string, id: string): void {
   const finished = status ? Math.floor(status.finishedAt / 1e6) : Date.now();
   markExited(db, id, status?.exitCode ?? -1, finished, status?.error ?? (status ? null : "the monitor left no exit status"));
   markOomKilled(db, id, oomKilled);
+  // Tells a waiting monitor that nothing is left for it to do (zig/CONTRACT.md).
+  writeFileSync(join(containerDir(root, id), "cleaned"), "");
 }

@@ -35,13 +35,17 @@ export async function runContainer(db: Database, root: string, opts: RunOptions)
   for (const [sig, h] of handlers) process.on(sig, h);
   try {
     if (report.kind === "started") markRunning(db, c.id, report.pid, monitor.pid);
-    const code = await monitor.exited;
-    if (report.kind === "error") throw new TsdError(report.message, report.status);
-    if (monitor.signalCode) {
-      cleanupContainer(db, root, c.id);
-      throw new TsdError(`the container monitor was killed by ${monitor.signalCode}`);
+    // The monitor waits, its exit recorded, while we clean up here: one process start fewer
+    // than its own `tsd container cleanup` (which it runs only if we die first).
+    const status = await started.exited();
+    cleanupContainer(db, root, c.id);
+    started.close();
+    if (status === undefined) {
+      await monitor.exited;
+      throw new TsdError(`the container monitor was killed by ${monitor.signalCode ?? `exit ${monitor.exitCode}`}`);
     }
-    return code;
+    if (report.kind === "error") throw new TsdError(report.message, report.status);
+    return status;
   } finally {
     for (const [sig, h] of handlers) process.off(sig, h);
   }

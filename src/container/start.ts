@@ -28,49 +28,97 @@ export function monitorArgv(monitorPath: string, o: StartOptions): string[] {
     "--bundle", o.bundle,
     "--id", o.id,
     ...(o.stdin ? ["--stdin"] : []),
+    "--exit-report",
     "--exit-file", join(o.bundle, "exit.json"),
     "--", ...selfCommand(), "--root", o.root, "container", "cleanup", o.id,
   ];
 }
 
-export type Report = { kind: "started"; pid: number } | { kind: "error"; status: number; message: string };
+export type Report =
+  | { kind: "started"; pid: number }
+  | { kind: "error"; status: number; message: string }
+  | { kind: "exited"; status: number };
 
 export function parseReport(line: string): Report | undefined {
   const started = /^started (\d+)$/.exec(line);
   if (started) return { kind: "started", pid: Number(started[1]) };
   const error = /^error (\d+) (.*)$/.exec(line);
   if (error) return { kind: "error", status: Number(error[1]), message: error[2]! };
+  const exited = /^exited (\d+)$/.exec(line);
+  if (exited) return { kind: "exited", status: Number(exited[1]) };
   return undefined;
 }
 
+export interface StartedMonitor {
+  monitor: Subprocess;
+  /** `started` or `error`: whether the init reached execve. */
+  report: Report;
+  /**
+   * The monitor's last line: the container's status once it has exited and its output is
+   * drained, or undefined when the monitor died first. While the caller holds the report
+   * pipe open the monitor leaves the cleanup to it; `close()` hands the cleanup back.
+   */
+  exited(): Promise<number | undefined>;
+  close(): void;
+}
+
 /** Starts the monitor; resolves once the container has exec'd or has failed to. */
-export async function startMonitor(o: StartOptions): Promise<{ monitor: Subprocess; report: Report }> {
+export async function startMonitor(o: StartOptions): Promise<StartedMonitor> {
   const monitor = Bun.spawn(monitorArgv(materialize("tsd-monitor", o.root), o), {
     stdio: ["inherit", "inherit", "inherit", "pipe"],
     env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", ...(process.env.TSD_DEBUG ? { TSD_DEBUG: process.env.TSD_DEBUG } : {}) },
   });
-  const line = await readLine(monitor.stdio[3] as number);
-  const report = parseReport(line);
-  if (!report) {
+  const lines = new LineReader(monitor.stdio[3] as number);
+  const line = await lines.next();
+  const report = line === undefined ? undefined : parseReport(line);
+  if (!report || report.kind === "exited") {
+    lines.close();
     await monitor.exited;
     throw new TsdError(`the container monitor ended before reporting (${line ? `said "${line}"` : `exit ${monitor.exitCode ?? monitor.signalCode}`})`, EXIT_ENGINE);
   }
-  return { monitor, report };
+  return {
+    monitor,
+    report,
+    async exited() {
+      const last = await lines.next();
+      const r = last === undefined ? undefined : parseReport(last);
+      return r?.kind === "exited" ? r.status : undefined;
+    },
+    close() {
+      // The pipe closes when this process exits, which the monitor waits for: it must not
+      // keep us alive in turn.
+      lines.close();
+      monitor.unref();
+    },
+  };
 }
 
-async function readLine(fd: number): Promise<string> {
-  const reader = Bun.file(fd).stream().getReader();
-  let text = "";
-  const decoder = new TextDecoder();
-  try {
-    while (!text.includes("\n")) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += decoder.decode(value, { stream: true });
-      if (text.length > 65536) break;
-    }
-  } finally {
-    reader.cancel().catch(() => {});
+/** Lines from a pipe fd, bounded: a line longer than 64 KiB ends the stream. */
+class LineReader {
+  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  private readonly decoder = new TextDecoder();
+  private text = "";
+  private done = false;
+
+  constructor(fd: number) {
+    this.reader = Bun.file(fd).stream().getReader() as ReadableStreamDefaultReader<Uint8Array>;
   }
-  return text.split("\n", 1)[0]!;
+
+  async next(): Promise<string | undefined> {
+    while (!this.text.includes("\n") && !this.done && this.text.length <= 65536) {
+      const { value, done } = await this.reader.read();
+      if (done) this.done = true;
+      else this.text += this.decoder.decode(value, { stream: true });
+    }
+    const at = this.text.indexOf("\n");
+    if (at < 0) return undefined;
+    const line = this.text.slice(0, at);
+    this.text = this.text.slice(at + 1);
+    return line;
+  }
+
+  close(): void {
+    this.done = true;
+    this.reader.cancel().catch(() => {});
+  }
 }

@@ -260,6 +260,19 @@ describe("state and cleanup", () => {
     expect(await t.ok(["ps", "-aq"])).toBe("");
     expect(t.containerDirs()).toEqual([]);
   });
+  test("the CLI killed with SIGKILL: the monitor still records the exit and cleans up", async () => {
+    const token = `${2000 + Math.floor(Math.random() * 1000)}.5`;
+    const cli = Bun.spawn([TSD, "--root", t.dir, "run", "--rm", "busybox", "sleep", token], { stdout: "ignore", stderr: "ignore" });
+    const pid = await waitForProcess(`sleep\0${token}\0`);
+    const before = t.containerDirs().length;
+    cli.kill("SIGKILL");
+    await cli.exited;
+    process.kill(pid, "SIGKILL");
+    // The monitor, left without a reader, runs `tsd container cleanup` itself.
+    for (let i = 0; i < 100 && t.containerDirs().length >= before; i++) await Bun.sleep(50);
+    expect(t.containerDirs().length).toBe(before - 1);
+    expect(t.leaks()).toEqual([]);
+  });
   test("a failed start leaves nothing behind", async () => {
     const r = await run(["busybox", "/nope"]);
     expect(r.code).toBe(127);

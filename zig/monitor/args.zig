@@ -1,10 +1,13 @@
-//! tsd-monitor --bundle DIR --id ID [--stdin] [--exit-file PATH] [-- CLEANUP_ARGV...]
+//! tsd-monitor --bundle DIR --id ID [--stdin] [--exit-report] [--exit-file PATH] [-- CLEANUP_ARGV...]
 const std = @import("std");
 
 pub const Args = struct {
     bundle: [:0]const u8,
     id: [:0]const u8,
     stdin: bool = false,
+    /// Keep fd 3 open after the first report, send "exited <status>" at the end and leave the
+    /// cleanup to a CLI that is still reading (CONTRACT.md "The exit report").
+    exit_report: bool = false,
     exit_file: ?[:0]const u8 = null,
     /// NULL-terminated for execve: it points into the process's own argv array.
     cleanup: []const [*:0]const u8 = &.{},
@@ -29,6 +32,8 @@ pub fn parse(argv: []const [*:0]const u8, problem: *Problem) Error!Args {
             break;
         } else if (std.mem.eql(u8, a, "--stdin")) {
             args.stdin = true;
+        } else if (std.mem.eql(u8, a, "--exit-report")) {
+            args.exit_report = true;
         } else if (std.mem.eql(u8, a, "--bundle") or std.mem.eql(u8, a, "--id") or std.mem.eql(u8, a, "--exit-file")) {
             if (i + 1 == argv.len) return fail(problem, "missing value for", a);
             i += 1;
@@ -51,12 +56,13 @@ fn fail(problem: *Problem, text: []const u8, arg: []const u8) Error {
 }
 
 test "argv" {
-    const argv = [_:null]?[*:0]const u8{ "tsd-monitor", "--bundle", "/b", "--id", "x", "--stdin", "--", "/bin/tsd", "cleanup" };
+    const argv = [_:null]?[*:0]const u8{ "tsd-monitor", "--bundle", "/b", "--id", "x", "--stdin", "--exit-report", "--", "/bin/tsd", "cleanup" };
     var problem: Problem = .{};
     const a = try parse(@ptrCast(argv[0..]), &problem);
     try std.testing.expectEqualStrings("/b", a.bundle);
     try std.testing.expectEqualStrings("x", a.id);
     try std.testing.expect(a.stdin);
+    try std.testing.expect(a.exit_report);
     try std.testing.expectEqual(@as(usize, 2), a.cleanup.len);
     try std.testing.expectEqualStrings("cleanup", std.mem.span(a.cleanup[1]));
     const bad = [_]?[*:0]const u8{ "tsd-monitor", "--id", "x" };

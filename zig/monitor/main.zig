@@ -27,9 +27,10 @@ var the_relay: relay.Relay = undefined;
 
 pub fn main() u8 {
     const argv: []const [*:0]const u8 = @ptrCast(std.os.argv);
-    var report = Report.init();
     var problem: args_mod.Problem = .{};
-    const args = args_mod.parse(argv, &problem) catch {
+    const parsed = args_mod.parse(argv, &problem);
+    var report = Report.init(if (parsed) |a| a.exit_report else |_| false);
+    const args = parsed catch {
         var d: Diag = .{};
         d.set(diag.status_engine, "tsd-monitor {s}: {s} {s}", .{ build_options.version, problem.text, problem.arg });
         finish.printStderr("{s}\n", .{d.message()});
@@ -40,15 +41,19 @@ pub fn main() u8 {
     return m.run();
 }
 
-/// The report pipe: exactly one line, then closed (CONTRACT.md).
+/// The report pipe (CONTRACT.md): one line, `started` or `error`, then closed; with
+/// --exit-report it stays open for a last line, `exited <status>`.
 const Report = struct {
     open: bool,
+    keep_open: bool,
+    /// The first line went out (at most one `started` or `error`).
+    sent: bool = false,
 
-    fn init() Report {
+    fn init(keep_open: bool) Report {
         // fd 3 absent (run by hand): report nothing rather than write into whatever gets fd 3.
-        _ = sys.fstat(report_fd) catch return .{ .open = false };
-        sys.setCloexec(report_fd) catch return .{ .open = false };
-        return .{ .open = true };
+        _ = sys.fstat(report_fd) catch return .{ .open = false, .keep_open = false };
+        sys.setCloexec(report_fd) catch return .{ .open = false, .keep_open = false };
+        return .{ .open = true, .keep_open = keep_open };
     }
 
     fn started(r: *Report, pid: linux.pid_t) void {
@@ -61,13 +66,35 @@ const Report = struct {
         r.send(std.fmt.bufPrint(&buf, "error {d} {s}\n", .{ d.status, d.message() }) catch unreachable);
     }
 
-    /// At most once: after the close, fd 3 may be reused by anything the monitor opens.
+    /// The first line. Without keep_open the fd is closed after it: fd 3 may then be reused
+    /// by anything the monitor opens, so nothing else may be sent.
     fn send(r: *Report, line: []const u8) void {
-        if (!r.open) return;
-        r.open = false;
+        if (!r.open or r.sent) return;
+        r.sent = true;
         // The CLI may have gone away; the exit status and exit.json still tell.
-        sys.writeAll(report_fd, line) catch {};
+        sys.writeAll(report_fd, line) catch {
+            r.close();
+            return;
+        };
+        if (!r.keep_open) r.close();
+    }
+
+    /// The last line, then wait until the reader is gone (it has cleaned up, or died).
+    /// Returns whether a reader took the line.
+    fn exited(r: *Report, code: u8) bool {
+        if (!r.open) return false;
+        defer r.close();
+        var buf: [32]u8 = undefined;
+        sys.writeAll(report_fd, std.fmt.bufPrint(&buf, "exited {d}\n", .{code}) catch unreachable) catch return false;
+        // A pipe's write end polls POLLERR once every reader has closed it.
+        sys.pollOne(report_fd, 0, -1) catch return false;
+        return true;
+    }
+
+    fn close(r: *Report) void {
+        assert(r.open);
         sys.close(report_fd);
+        r.open = false;
     }
 };
 
@@ -102,12 +129,26 @@ const Monitor = struct {
             break :blk .{ .pid = m.init_pid, .exit_code = s.code, .signal = s.signal, .started_at = m.started_at, .finished_at = sys.clockRealtimeNs(), .err = null };
         };
         m.writeExit(result);
-        if (m.args.cleanup.len > 0) {
+        const reader_cleans = m.report.exited(result.exit_code) and m.cleanedUp();
+        if (m.args.cleanup.len > 0 and !reader_cleans) {
             _ = finish.runCleanup(m.args.cleanup, @ptrCast(std.os.environ.ptr)) catch |err| {
                 finish.printStderr("tsd-monitor: cleanup: {s}\n", .{@import("linux").errno.describe(err)});
             };
         }
         return result.exit_code;
+    }
+
+    /// The CLI that read `exited` ran the cleanup itself when the bundle is gone (--rm) or
+    /// carries the `cleaned` marker; otherwise (it died first) the monitor runs it.
+    fn cleanedUp(m: *Monitor) bool {
+        var buf: [spec.limits.path]u8 = undefined;
+        const marker = std.fmt.bufPrintZ(&buf, "{s}/cleaned", .{m.args.bundle}) catch return false;
+        sys.faccessat(linux.AT.FDCWD, marker, linux.F_OK) catch |err| {
+            if (err != error.NOENT) return false;
+            sys.faccessat(linux.AT.FDCWD, m.args.bundle, linux.F_OK) catch |e| return e == error.NOENT;
+            return false;
+        };
+        return true;
     }
 
     fn writeExit(m: *Monitor, result: finish.ExitStatus) void {
