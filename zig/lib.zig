@@ -35,6 +35,28 @@ export fn tsd_unpack(
     return status;
 }
 
+/// lgetxattr(2) without following a final symlink: bytes of the value, or -errno
+/// (-ENODATA when the attribute is absent). Used to pack layers (opaque dirs, file caps).
+export fn tsd_lgetxattr(path: ?[*:0]const u8, name: ?[*:0]const u8, buf: ?[*]u8, len: usize) i64 {
+    const p = path orelse return -@as(i64, @intFromEnum(std.os.linux.E.INVAL));
+    const n = name orelse return -@as(i64, @intFromEnum(std.os.linux.E.INVAL));
+    const b = buf orelse return -@as(i64, @intFromEnum(std.os.linux.E.INVAL));
+    return syscallResult(std.os.linux.lgetxattr(p, n, b, len));
+}
+
+/// llistxattr(2): the NUL-separated attribute names' length in bytes, or -errno.
+export fn tsd_llistxattr(path: ?[*:0]const u8, buf: ?[*]u8, len: usize) i64 {
+    const p = path orelse return -@as(i64, @intFromEnum(std.os.linux.E.INVAL));
+    const b = buf orelse return -@as(i64, @intFromEnum(std.os.linux.E.INVAL));
+    return syscallResult(std.os.linux.llistxattr(p, b, len));
+}
+
+fn syscallResult(rc: usize) i64 {
+    const e = std.os.linux.E.init(rc);
+    if (e != .SUCCESS) return -@as(i64, @intFromEnum(e));
+    return @intCast(rc);
+}
+
 fn invalid(msg: unpack.Message, text: []const u8) i64 {
     msg.set("{s}", .{text});
     return -@as(i64, @intFromEnum(std.os.linux.E.INVAL));

@@ -16,4 +16,11 @@ export const commands: Record<string, Lazy> = {
   logout: () => import("./logout").then((m) => m.default),
   stats: () => import("./stats").then((m) => m.default),
   update: () => import("./update").then((m) => m.default),
+  push: () => import("./push").then((m) => m.default),
+  rmi: () => import("./rmi").then((m) => m.default),
+  image: () => import("./image").then((m) => m.default),
+  save: () => import("./save").then((m) => m.default),
+  commit: () => import("./commit").then((m) => m.default),
+  export: () => import("./export").then((m) => m.default),
+  import: () => import("./import").then((m) => m.default),
 };

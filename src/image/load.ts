@@ -1,11 +1,13 @@
 // `tsd load`: a `docker save` archive or an OCI image layout (as a tar), into the store.
 import type { Database } from "bun:sqlite";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from "node:fs";
+import { adoptBlob, fileDigest, hasBlob, putBlob } from "./blobs";
+import { OCI_LAYER, OCI_LAYER_GZIP, OCI_LAYER_ZSTD } from "./media";
 import { join, normalize } from "node:path";
 import { unpack } from "../native/ffi";
 import { rootPaths } from "../store/paths";
 import { TsdError } from "../errors";
-import { importLayer, putImage, tagImage, type ImageConfig } from "./store";
+import { importLayer, putImage, recordImageManifest, recordLayerBlob, tagImage, type ImageConfig } from "./store";
 import { parseReference, type Reference } from "./reference";
 
 export const MEDIA_OCI_INDEX = "application/vnd.oci.image.index.v1+json";
@@ -24,6 +26,7 @@ interface ArchiveImage {
   configPath: string;
   layerPaths: string[];
   names: Reference[];
+  manifest?: { digest: string; path: string };
 }
 
 export interface LoadedImage {
@@ -45,7 +48,9 @@ export async function loadArchive(db: Database, root: string, file: string): Pro
         : undefined;
     if (!images) throw new TsdError(`cannot load "${file}": not a docker save archive or an OCI image layout (no manifest.json or index.json)`);
     if (images.length === 0) throw new TsdError(`cannot load "${file}": the archive holds no image`);
-    return images.map((img) => storeImage(db, root, img));
+    const out: LoadedImage[] = [];
+    for (const img of images) out.push(await storeImage(db, root, img));
+    return out;
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -66,7 +71,7 @@ export async function loadFromStdin(db: Database, root: string): Promise<LoadedI
   }
 }
 
-function storeImage(db: Database, root: string, img: ArchiveImage): LoadedImage {
+async function storeImage(db: Database, root: string, img: ArchiveImage): Promise<LoadedImage> {
   const raw = readFileSync(img.configPath);
   const id = sha256Hex(raw);
   const config = parseConfig(raw);
@@ -75,14 +80,41 @@ function storeImage(db: Database, root: string, img: ArchiveImage): LoadedImage 
     throw new TsdError(`image ${id.slice(0, 12)}: the manifest lists ${img.layerPaths.length} layers but the config ${diffIds.length}: the archive is corrupt`);
   }
   let size = 0;
-  img.layerPaths.forEach((p, i) => {
+  const blobs: { diffId: string; digest: string; mediaType: string; size: number }[] = [];
+  for (let i = 0; i < img.layerPaths.length; i++) {
+    const p = img.layerPaths[i]!;
     size += importLayer(db, root, p, diffIds[i]!);
-  });
+    // The layer's archive bytes are kept as a blob, so save and push send what was loaded.
+    if (existsSync(p)) {
+      const { digest, size: n } = await fileDigest(p);
+      const mediaType = layerMediaType(p);
+      if (!hasBlob(root, digest)) adoptBlob(root, digest, p);
+      blobs.push({ diffId: diffIds[i]!, digest, mediaType, size: n });
+    }
+  }
+  putBlob(root, `sha256:${id}`, raw);
+  if (img.manifest && existsSync(img.manifest.path)) putBlob(root, img.manifest.digest, readFileSync(img.manifest.path));
   db.transaction(() => {
     putImage(db, id, config, size);
     for (const n of img.names) tagImage(db, n, id);
+    for (const b of blobs) recordLayerBlob(db, b.diffId, b.digest, b.mediaType, b.size);
+    if (img.manifest) recordImageManifest(db, id, img.manifest.digest);
   }).immediate();
   return { id, names: img.names };
+}
+
+/** The OCI media type of a layer file, by its magic number. */
+function layerMediaType(path: string): string {
+  const fd = openSync(path, "r");
+  const b = new Uint8Array(4);
+  try {
+    readSync(fd, b, 0, 4, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (b[0] === 0x1f && b[1] === 0x8b) return OCI_LAYER_GZIP;
+  if (b[0] === 0x28 && b[1] === 0xb5 && b[2] === 0x2f && b[3] === 0xfd) return OCI_LAYER_ZSTD;
+  return OCI_LAYER;
 }
 
 function parseConfig(raw: Uint8Array): ImageConfig {
@@ -113,7 +145,12 @@ function ociLayoutImages(dir: string): ArchiveImage[] {
     const configPath = blobPath(dir, manifest.config.digest);
     verifyBlob(configPath, manifest.config.digest);
     const refName = desc.annotations?.["io.containerd.image.name"] ?? desc.annotations?.["org.opencontainers.image.ref.name"];
-    out.push({ configPath, layerPaths: manifest.layers.map((l) => blobPath(dir, l.digest)), names: namesFromAnnotation(refName) });
+    out.push({
+      configPath,
+      layerPaths: manifest.layers.map((l) => blobPath(dir, l.digest)),
+      names: namesFromAnnotation(refName),
+      manifest: { digest: manifestDesc.digest, path: blobPath(dir, manifestDesc.digest) },
+    });
   }
   return out;
 }

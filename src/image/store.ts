@@ -130,30 +130,38 @@ export function layerSize(db: Database, diffId: string): number | undefined {
  * becomes visible; a failed unpack leaves nothing behind.
  */
 export function importLayer(db: Database, root: string, src: string, expectedDiffId: string): number {
-  const known = layerSize(db, expectedDiffId);
-  const paths = rootPaths(root);
   const hex = expectedDiffId.replace(/^sha256:/, "");
   if (!/^[a-f0-9]{64}$/.test(hex)) throw new TsdError(`malformed layer diff_id "${expectedDiffId}" in the image config`);
-  const final = join(paths.layers, hex);
-  if (known !== undefined && existsSync(final)) return known;
+  const known = layerSize(db, expectedDiffId);
+  if (known !== undefined && existsSync(join(rootPaths(root).layers, hex))) return known;
+  return unpackIntoStore(db, root, src, expectedDiffId).size;
+}
+
+/** A layer whose diffID is learnt by unpacking it (`tsd import`). */
+export function importAnyLayer(db: Database, root: string, src: string): { diffId: string; size: number } {
+  return unpackIntoStore(db, root, src, undefined);
+}
+
+function unpackIntoStore(db: Database, root: string, src: string, expectedDiffId: string | undefined): { diffId: string; size: number } {
+  const paths = rootPaths(root);
   mkdirSync(paths.links, { recursive: true, mode: 0o700 });
-  const staging = join(paths.layers, `.tmp-${hex.slice(0, 12)}-${process.pid}-${randomLink()}`);
+  const staging = join(paths.layers, `.tmp-${process.pid}-${randomLink()}`);
   mkdirSync(join(staging, "diff"), { recursive: true, mode: 0o755 });
   try {
     const { size, diffId } = unpack(src, join(staging, "diff"), { layer: true });
-    if (diffId !== expectedDiffId) {
+    if (expectedDiffId !== undefined && diffId !== expectedDiffId) {
       throw new TsdError(`layer content ${diffId} does not match the image config's diff_id ${expectedDiffId}: the archive is corrupt`);
     }
+    const hex = diffId.replace(/^sha256:/, "");
+    const final = join(paths.layers, hex);
+    const known = layerSize(db, diffId);
+    if (known !== undefined && existsSync(final)) return { diffId, size: known };
     rmSync(final, { recursive: true, force: true });
     renameSync(staging, final);
     const link = randomLink();
     symlinkSync(`../${hex}/diff`, join(paths.links, link));
-    db.query("INSERT INTO layers (diff_id, link, size) VALUES (?, ?, ?) ON CONFLICT(diff_id) DO UPDATE SET link = excluded.link, size = excluded.size").run(
-      expectedDiffId,
-      link,
-      size,
-    );
-    return size;
+    db.query("INSERT INTO layers (diff_id, link, size) VALUES (?, ?, ?) ON CONFLICT(diff_id) DO UPDATE SET link = excluded.link, size = excluded.size").run(diffId, link, size);
+    return { diffId, size };
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
@@ -193,4 +201,12 @@ export function repoDigests(db: Database, imageId: string): { repository: string
 export function hasLayer(db: Database, root: string, diffId: string): boolean {
   if (layerSize(db, diffId) === undefined) return false;
   return existsSync(join(rootPaths(root).layers, diffId.replace(/^sha256:/, "")));
+}
+
+export function recordImageManifest(db: Database, imageId: string, digest: string): void {
+  db.query("INSERT INTO image_manifests (image_id, digest) VALUES (?, ?) ON CONFLICT DO NOTHING").run(imageId, digest);
+}
+
+export function imageManifests(db: Database, imageId: string): string[] {
+  return (db.query("SELECT digest FROM image_manifests WHERE image_id = ?").all(imageId) as { digest: string }[]).map((r) => r.digest);
 }

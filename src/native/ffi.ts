@@ -10,6 +10,10 @@ const symbols = {
     args: [FFIType.ptr, FFIType.ptr, FFIType.u32, FFIType.ptr, FFIType.ptr, FFIType.u64],
     returns: FFIType.i64,
   },
+  // (path, name, buf, len) -> value bytes or -errno
+  tsd_lgetxattr: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
+  // (path, buf, len) -> names bytes or -errno
+  tsd_llistxattr: { args: [FFIType.ptr, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
 } as const;
 
 type Lib = ReturnType<typeof dlopen<typeof symbols>>["symbols"];
@@ -55,6 +59,24 @@ export function unpack(src: string, dest: string, opts: { layer: boolean }): { s
   const status = typeof rc === "bigint" ? rc : BigInt(rc);
   if (status < 0n) throw new TsdError(cString(errbuf) || `unpack ${src}: error ${-status}`);
   return { size: Number(status), diffId: `sha256:${cString(digest)}` };
+}
+
+const XATTR_MAX = 65536;
+
+/** The extended attributes of `path` (a final symlink not followed); {} where unsupported. */
+export function lxattrs(path: string): Record<string, Uint8Array> {
+  const p = Buffer.from(path + "\0");
+  const names = new Uint8Array(XATTR_MAX);
+  const n = Number(core().tsd_llistxattr(p, names, XATTR_MAX));
+  if (n <= 0) return {};
+  const out: Record<string, Uint8Array> = {};
+  const value = new Uint8Array(XATTR_MAX);
+  for (const name of Buffer.from(names.subarray(0, n)).toString("utf8").split("\0")) {
+    if (!name) continue;
+    const len = Number(core().tsd_lgetxattr(p, Buffer.from(name + "\0"), value, XATTR_MAX));
+    if (len >= 0) out[name] = value.slice(0, len);
+  }
+  return out;
 }
 
 function cString(bytes: Uint8Array): string {

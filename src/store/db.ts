@@ -62,6 +62,13 @@ CREATE TABLE IF NOT EXISTS repo_digests (
   PRIMARY KEY (repository, digest)
 );
 ` },
+  { name: "images-2", sql: `
+CREATE TABLE IF NOT EXISTS image_manifests (
+  image_id   TEXT NOT NULL,            -- an image whose manifest (not index) this is
+  digest     TEXT NOT NULL,            -- blobs/sha256: kept for push and save
+  PRIMARY KEY (image_id, digest)
+);
+` },
 ];
 
 const handles = new Map<string, Database>();

@@ -18,7 +18,7 @@ import {
 } from "../media";
 import type { Progress } from "../progress";
 import { canonical, familiarName, parseReference, type Reference } from "../reference";
-import { findImage, hasLayer, importLayer, layerSize, putImage, recordLayerBlob, recordRepoDigest, tagImage, type ImageConfig } from "../store";
+import { findImage, hasLayer, importLayer, layerSize, putImage, recordImageManifest, recordLayerBlob, recordRepoDigest, tagImage, type ImageConfig } from "../store";
 import { loadRegistryConfig } from "./config";
 import { errorText, noteEventLoopStall, RegistryClient, RegistryError, type Endpoint } from "./client";
 
@@ -134,6 +134,7 @@ export async function pullImage(db: Database, root: string, name: string, opts: 
       putImage(db, id, config, size);
       if (ref.tag) tagImage(db, ref, id);
       recordRepoDigest(db, `${ref.domain}/${ref.path}`, top.digest, id);
+      recordImageManifest(db, id, manifest.digest);
     }).immediate();
     if (before?.id !== id) downloaded = true;
     p.say(`Digest: ${top.digest}`);

@@ -1,0 +1,75 @@
+// `tsd image SUBCOMMAND`: Docker's management-command spelling of the image commands.
+import { defineCommand } from "citty";
+import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
+import { context } from "./context";
+import { UsageError } from "./globals";
+import { findImage } from "../image/store";
+import { imageInspect, renderTemplate } from "../image/inspect";
+import { pruneImages } from "../image/remove";
+import { humanSize } from "../format";
+import { TsdError } from "../errors";
+
+const inspectFlags = {
+  format: { kind: "string", short: "f", description: "Format the output using a Go-style template ({{.Id}}, {{json .Config}})", valueHint: "TEMPLATE" },
+} satisfies FlagSpec;
+
+const inspect = defineCommand({
+  meta: { name: "inspect", description: "Display detailed information on one or more images" },
+  args: cittyArgs(inspectFlags),
+  run({ rawArgs }) {
+    const { flags: f, positionals } = parseFlags("image inspect", inspectFlags, rawArgs);
+    if (positionals.length === 0) throw new UsageError(`"tsd image inspect" requires at least 1 argument: tsd image inspect [OPTIONS] IMAGE [IMAGE...]`);
+    const { db } = context();
+    const out: Record<string, unknown>[] = [];
+    const missing: string[] = [];
+    for (const name of positionals) {
+      const image = findImage(db, name);
+      if (image) out.push(imageInspect(db, image));
+      else missing.push(name);
+    }
+    if (f.format !== undefined) for (const o of out) console.log(renderTemplate(f.format, o));
+    else console.log(JSON.stringify(out, null, 4));
+    if (missing.length > 0) throw new TsdError(`no such image: ${missing.join(", ")}`);
+  },
+});
+
+const pruneFlags = {
+  all: { kind: "bool", short: "a", description: "Remove all images not used by a container, not just dangling ones" },
+  force: { kind: "bool", short: "f", description: "Do not prompt for confirmation (tsd never prompts)" },
+} satisfies FlagSpec;
+
+const prune = defineCommand({
+  meta: { name: "prune", description: "Remove unused images" },
+  args: cittyArgs(pruneFlags),
+  run({ rawArgs }) {
+    const { flags: f, positionals } = parseFlags("image prune", pruneFlags, rawArgs);
+    if (positionals.length > 0) throw new UsageError(`"tsd image prune" accepts no arguments`);
+    const { root, db } = context();
+    const r = pruneImages(db, root, f.all);
+    if (r.deleted.length > 0) {
+      console.log("Deleted Images:");
+      for (const u of r.untagged) console.log(`untagged: ${u}`);
+      for (const d of r.deleted) console.log(`deleted: ${d}`);
+      console.log("");
+    }
+    console.log(`Total reclaimed space: ${humanSize(r.reclaimed)}`);
+  },
+});
+
+
+export default defineCommand({
+  meta: { name: "image", description: "Manage images" },
+  subCommands: {
+    inspect,
+    prune,
+    ls: () => import("./images").then((m) => m.default),
+    list: () => import("./images").then((m) => m.default),
+    rm: () => import("./rmi").then((m) => m.default),
+    tag: () => import("./tag").then((m) => m.default),
+    pull: () => import("./pull").then((m) => m.default),
+    load: () => import("./load").then((m) => m.default),
+    push: () => import("./push").then((m) => m.default),
+    save: () => import("./save").then((m) => m.default),
+    import: () => import("./import").then((m) => m.default),
+  },
+});

@@ -1,0 +1,79 @@
+// `tsd export` (a container's filesystem as one plain tar) and `tsd import` (a tar as a
+// one-layer image).
+import type { Database } from "bun:sqlite";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { TsdError } from "../errors";
+import { containerDir, rootPaths } from "../store/paths";
+import { adoptBlob, fileDigest, hasBlob, putBlob, sha256Hex } from "./blobs";
+import { applyChanges, findContainer } from "./commit";
+import { hostArchitecture, OCI_LAYER, OCI_LAYER_GZIP, OCI_LAYER_ZSTD } from "./media";
+import type { Reference } from "./reference";
+import { imageById, importAnyLayer, putImage, recordLayerBlob, tagImage, type ImageConfig } from "./store";
+import { packUnion, type TarWriter } from "./tar";
+
+export function exportContainer(db: Database, root: string, name: string, tw: TarWriter): void {
+  const c = findContainer(db, name);
+  if (!c) throw new TsdError(`no such container: ${name}`);
+  const image = imageById(db, c.image_id);
+  if (!image) throw new TsdError(`the image of container ${c.name} is gone: cannot rebuild its filesystem`);
+  const upper = join(containerDir(root, c.id), "upper");
+  const lowers = image.layers.map((d) => join(rootPaths(root).layers, d.replace(/^sha256:/, ""), "diff")).reverse();
+  packUnion([...(existsSync(upper) ? [upper] : []), ...lowers], tw, { upper: existsSync(upper) });
+  tw.end();
+}
+
+export interface ImportOptions {
+  ref?: Reference;
+  changes: string[];
+  message?: string;
+  platform?: string;
+}
+
+/** Imports the tar (plain, gzip or zstd) at `file`, already a private copy we may move. */
+export async function importTarball(db: Database, root: string, file: string, opts: ImportOptions): Promise<string> {
+  const { digest, size } = await fileDigest(file);
+  if (size === 0) throw new TsdError("the tarball to import is empty");
+  const { diffId, size: unpacked } = importAnyLayer(db, root, file);
+  const magic = new Uint8Array(await Bun.file(file).slice(0, 4).arrayBuffer());
+  const mediaType = magic[0] === 0x1f && magic[1] === 0x8b ? OCI_LAYER_GZIP : magic[0] === 0x28 && magic[1] === 0xb5 ? OCI_LAYER_ZSTD : OCI_LAYER;
+  if (!hasBlob(root, digest)) adoptBlob(root, digest, file);
+  recordLayerBlob(db, diffId, digest, mediaType, size);
+  const now = new Date().toISOString();
+  const config: ImageConfig = {
+    created: now,
+    architecture: hostArchitecture(),
+    os: "linux",
+    config: applyChanges({}, opts.changes),
+    rootfs: { type: "layers", diff_ids: [diffId] },
+    history: [{ created: now, created_by: "tsd import", ...(opts.message ? { comment: opts.message } : {}) }],
+  };
+  const bytes = new TextEncoder().encode(JSON.stringify(config));
+  const id = sha256Hex(bytes);
+  putBlob(root, `sha256:${id}`, bytes);
+  db.transaction(() => {
+    putImage(db, id, config, unpacked);
+    if (opts.ref) tagImage(db, opts.ref, id);
+  }).immediate();
+  return id;
+}
+
+/** A private copy of the import source under the root's tmp (stdin or a file). */
+export async function spoolImport(root: string, source: string): Promise<{ file: string; cleanup: () => void }> {
+  const tmp = rootPaths(root).tmp;
+  mkdirSync(tmp, { recursive: true, mode: 0o700 });
+  const dir = mkdtempSync(join(tmp, "import-"));
+  const file = join(dir, "layer");
+  try {
+    if (source === "-") await Bun.write(file, Bun.stdin);
+    else {
+      if (/^https?:\/\//.test(source)) throw new TsdError(`importing from a URL is not supported: download ${source} first`);
+      if (!existsSync(source)) throw new TsdError(`cannot import "${source}": no such file`);
+      await Bun.write(file, Bun.file(source));
+    }
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+  return { file, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}

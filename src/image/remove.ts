@@ -1,0 +1,145 @@
+// Removing images (rmi, image prune) and collecting what no image needs any more: unpacked
+// layers, their links, the blobs they came from, configs and manifests.
+import type { Database } from "bun:sqlite";
+import { existsSync, rmSync, unlinkSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { rootPaths } from "../store/paths";
+import { TsdError } from "../errors";
+import { blobPath } from "./blobs";
+import { canonical, familiarName, parseReference, ReferenceError, type Reference } from "./reference";
+import { findImage, imageById, listImages, type ImageRecord } from "./store";
+
+export interface RemoveReport {
+  untagged: string[];
+  deleted: string[];
+  reclaimed: number;
+}
+
+interface User {
+  id: string;
+  name: string;
+  state: string;
+}
+
+function usersOf(db: Database, imageId: string): User[] {
+  return db.query("SELECT id, name, state FROM containers WHERE image_id = ?").all(imageId) as User[];
+}
+
+function tagsOf(db: Database, imageId: string): string[] {
+  return (db.query("SELECT name FROM tags WHERE image_id = ? ORDER BY name").all(imageId) as { name: string }[]).map((r) => r.name);
+}
+
+/** `tsd rmi NAME`: untags a reference; deletes the image when nothing else names it. */
+export function removeImage(db: Database, root: string, name: string, force: boolean): RemoveReport {
+  const image = findImage(db, name);
+  if (!image) throw new TsdError(`no such image: ${name}`);
+  let ref: Reference | undefined;
+  try {
+    ref = parseReference(name);
+  } catch (e) {
+    if (!(e instanceof ReferenceError)) throw e;
+  }
+  const tags = tagsOf(db, image.id);
+  const byTag = ref && !ref.digest && tags.includes(canonical(ref));
+  const report: RemoveReport = { untagged: [], deleted: [], reclaimed: 0 };
+  // A tag of an image with other tags: only the tag goes (docker rmi does the same).
+  if (byTag && tags.length > 1 && !force) {
+    db.query("DELETE FROM tags WHERE name = ?").run(canonical(ref!));
+    report.untagged.push(familiarName(ref!));
+    return report;
+  }
+  const users = usersOf(db, image.id);
+  const running = users.find((u) => u.state === "running");
+  if (running) {
+    throw new TsdError(`conflict: unable to remove image ${name} (${image.id.slice(0, 12)}): container ${running.id.slice(0, 12)} (${running.name}) is running it: stop it first`);
+  }
+  if (users.length > 0 && !force) {
+    throw new TsdError(
+      `conflict: unable to remove image ${name} (${image.id.slice(0, 12)}): container ${users[0]!.id.slice(0, 12)} (${users[0]!.name}) uses it: remove the container or use -f`,
+    );
+  }
+  report.untagged.push(...tags.map((t) => familiarName(parseReference(t))));
+  for (const d of db.query("SELECT repository, digest FROM repo_digests WHERE image_id = ?").all(image.id) as { repository: string; digest: string }[]) {
+    report.untagged.push(`${familiarName(parseReference(d.repository))}@${d.digest}`.replace(/:latest@/, "@"));
+  }
+  deleteImageRows(db, image);
+  report.deleted.push(`sha256:${image.id}`);
+  report.reclaimed += collectGarbage(db, root);
+  return report;
+}
+
+function deleteImageRows(db: Database, image: ImageRecord): void {
+  db.transaction(() => {
+    db.query("DELETE FROM tags WHERE image_id = ?").run(image.id);
+    db.query("DELETE FROM repo_digests WHERE image_id = ?").run(image.id);
+    db.query("DELETE FROM images WHERE id = ?").run(image.id);
+  }).immediate();
+}
+
+/**
+ * Removes layers, links and blobs that no remaining image refers to; returns bytes freed
+ * (unpacked layer sizes). Containers keep their image alive, so their layers are never hit.
+ */
+export function collectGarbage(db: Database, root: string): number {
+  const paths = rootPaths(root);
+  const images = listImages(db).map((i) => i.image);
+  const liveLayers = new Set(images.flatMap((i) => i.layers));
+  let freed = 0;
+  const layers = db.query("SELECT diff_id, link, size FROM layers").all() as { diff_id: string; link: string; size: number }[];
+  for (const l of layers) {
+    if (liveLayers.has(l.diff_id)) continue;
+    const hex = l.diff_id.replace(/^sha256:/, "");
+    // Gone from the db first: a crash after this leaves a directory nothing points at, never a
+    // row pointing at a half-deleted directory.
+    db.query("DELETE FROM layers WHERE diff_id = ?").run(l.diff_id);
+    rmSync(join(paths.links, l.link), { force: true });
+    rmSync(join(paths.layers, hex), { recursive: true, force: true });
+    freed += l.size;
+  }
+  const liveBlobs = new Set<string>();
+  for (const i of images) {
+    liveBlobs.add(`sha256:${i.id}`);
+    for (const d of i.layers) for (const b of db.query("SELECT digest FROM layer_blobs WHERE diff_id = ?").all(d) as { digest: string }[]) liveBlobs.add(b.digest);
+  }
+  for (const r of db.query("SELECT digest FROM repo_digests").all() as { digest: string }[]) liveBlobs.add(r.digest);
+  for (const r of db.query("SELECT digest FROM image_manifests").all() as { digest: string }[]) liveBlobs.add(r.digest);
+  db.query(`DELETE FROM layer_blobs WHERE diff_id NOT IN (SELECT diff_id FROM layers)`).run();
+  db.query(`DELETE FROM image_manifests WHERE image_id NOT IN (SELECT id FROM images)`).run();
+  let names: string[] = [];
+  try {
+    names = readdirSync(paths.blobs);
+  } catch {
+    return freed;
+  }
+  for (const hex of names) {
+    if (!/^[a-f0-9]{64}$/.test(hex) || liveBlobs.has(`sha256:${hex}`)) continue;
+    try {
+      unlinkSync(blobPath(root, `sha256:${hex}`));
+    } catch {
+      // Removed by a concurrent collector.
+    }
+  }
+  // Links whose layer is gone (a crash between the steps above).
+  try {
+    for (const l of readdirSync(paths.links)) if (!existsSync(join(paths.links, l))) rmSync(join(paths.links, l), { force: true });
+  } catch {
+    // No links dir yet.
+  }
+  return freed;
+}
+
+/** `tsd image prune`: dangling images (or, with `all`, every image) no container uses. */
+export function pruneImages(db: Database, root: string, all: boolean): RemoveReport {
+  const report: RemoveReport = { untagged: [], deleted: [], reclaimed: 0 };
+  for (const { image, tags } of listImages(db)) {
+    if (!all && tags.length > 0) continue;
+    if (usersOf(db, image.id).length > 0) continue;
+    const fresh = imageById(db, image.id);
+    if (!fresh) continue;
+    report.untagged.push(...tags.map((t) => familiarName(parseReference(t))));
+    deleteImageRows(db, fresh);
+    report.deleted.push(`sha256:${image.id}`);
+  }
+  if (report.deleted.length > 0) report.reclaimed = collectGarbage(db, root);
+  return report;
+}
