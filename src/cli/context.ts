@@ -2,7 +2,7 @@
 import type { Database } from "bun:sqlite";
 import { globals } from "./globals";
 import { openDb } from "../store/db";
-import { loadCore } from "../native/ffi";
+import { useCoreRoot } from "../native/ffi";
 
 export interface Context {
   root: string;
@@ -11,6 +11,6 @@ export interface Context {
 
 export function context(): Context {
   const { root } = globals();
-  loadCore(root);
+  useCoreRoot(root);
   return { root, db: openDb(root) };
 }

@@ -13,19 +13,29 @@ const sources: Record<Artifact, string> = {
   "tsd-monitor": monitorEmbedded,
 };
 
+// scripts/build.sh passes the artifacts' sha256 prefixes with --define, so a run neither
+// reads nor hashes them once they are on disk; a dev run (bun src/main.ts) hashes them.
+declare const TSD_EMBED_HASHES: Record<Artifact, string> | undefined;
+const buildHashes: Partial<Record<Artifact, string>> = typeof TSD_EMBED_HASHES === "undefined" ? {} : TSD_EMBED_HASHES;
+
 /** Path of an executable copy of `name` under `<root>/bin/<hash>/`, written on first use. */
 export function materialize(name: Artifact, root: string): string {
-  const bytes = readEmbedded(sources[name]);
-  const hash = new Bun.CryptoHasher("sha256").update(bytes).digest("hex").slice(0, 16);
+  let bytes: Uint8Array | undefined;
+  const hash = buildHashes[name] ?? sha256Prefix((bytes = readEmbedded(sources[name])));
   const dir = join(root, "bin", hash);
   const path = join(dir, name);
   if (existsSync(path)) return path;
+  bytes ??= readEmbedded(sources[name]);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, bytes, { mode: 0o755 });
   chmodSync(tmp, 0o755);
   renameSync(tmp, path);
   return path;
+}
+
+function sha256Prefix(bytes: Uint8Array): string {
+  return new Bun.CryptoHasher("sha256").update(bytes).digest("hex").slice(0, 16);
 }
 
 // readFileSync reads both the $bunfs path of a compiled binary and a plain path in dev runs.

@@ -28,9 +28,16 @@ export function loadCore(root: string): Lib {
   return lib;
 }
 
+/** Names the root dir libtsd is materialized under; it is loaded on first use (dlopen and
+ *  the materialize check cost a few ms that `tsd run` does not need). */
+export function useCoreRoot(root: string): void {
+  libRoot = root;
+}
+
 function core(): Lib {
-  if (!lib) throw new Error("libtsd not loaded: call loadCore(root) first");
-  return lib;
+  if (lib) return lib;
+  if (!libRoot) throw new Error("libtsd has no root dir: call useCoreRoot(root) or loadCore(root) first");
+  return loadCore(libRoot);
 }
 
 export function coreVersion(): string {
