@@ -156,8 +156,17 @@ function unpackIntoStore(db: Database, root: string, src: string, expectedDiffId
     const final = join(paths.layers, hex);
     const known = layerSize(db, diffId);
     if (known !== undefined && existsSync(final)) return { diffId, size: known };
-    rmSync(final, { recursive: true, force: true });
-    renameSync(staging, final);
+    // A directory at `final` only ever comes from the rename of a complete unpack (a
+    // concurrent pull, or a crash before the row was written): it is kept, never replaced
+    // under a container that may have it mounted.
+    try {
+      renameSync(staging, final);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== "ENOTEMPTY" && code !== "EEXIST") throw e;
+    }
+    const again = layerSize(db, diffId);
+    if (again !== undefined) return { diffId, size: again };
     const link = randomLink();
     symlinkSync(`../${hex}/diff`, join(paths.links, link));
     db.query("INSERT INTO layers (diff_id, link, size) VALUES (?, ?, ?) ON CONFLICT(diff_id) DO UPDATE SET link = excluded.link, size = excluded.size").run(diffId, link, size);

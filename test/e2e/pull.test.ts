@@ -129,6 +129,15 @@ describe("pull from a plain-HTTP registry on 127.0.0.1", () => {
     expect(await t.ok(["run", "--rm", `${reg.host}/multi@${m.digest}`, "ls /data /opt/x"])).toBe("/data:\nb\n\n/opt/x:\nnew\n");
   });
 
+  test("two pulls of one image at once into one store both succeed", async () => {
+    const u = newRoot("concurrent");
+    const [a, b] = await Promise.all([u.tsd(["pull", "-q", `${reg.host}/multi:1`]), u.tsd(["pull", "-q", `${reg.host}/multi:1`])]);
+    expect([a.code, b.code, a.stderr, b.stderr]).toEqual([0, 0, "", ""]);
+    expect(await u.ok(["run", "--rm", `${reg.host}/multi:1`, "cat /etc/motd"])).toBe("welcome to the multilayer image\n");
+    expect(readdirSync(join(u.dir, "layers")).filter((d) => d !== "l").length).toBe(3);
+    expect(readdirSync(join(u.dir, "layers", "l")).length).toBe(3);
+  });
+
   test("a zstd layer", async () => {
     const raw = await (await fetch(`http://${reg.host}/v2/zstd/manifests/1`, { headers: { accept: "application/vnd.oci.image.manifest.v1+json" } })).json();
     expect((raw as { layers: { mediaType: string }[] }).layers[0]!.mediaType).toBe("application/vnd.oci.image.layer.v1.tar+zstd");
@@ -234,6 +243,10 @@ describe("authentication", () => {
     const noCa = await t.tsd(["pull", `${secure.host}/private/bb:1`], { env: { ...env, TSD_CONFIG: join(work, "none.json") } });
     expect(noCa.code).toBe(125);
     expect(noCa.stderr).toMatch(/cannot reach registry .*(certificate|self.signed|SELF_SIGNED|issuer|CERT)/i);
+    // Listed as insecure, the certificate is not checked (Docker's meaning); still a login.
+    const insecureEnv = configEnv("tls-insecure", { "insecure-registries": [secure.host] });
+    const insecure = await t.tsd(["pull", `${secure.host}/private/bb:1`], { env: insecureEnv });
+    expect(insecure.stderr).toMatch(/unauthorized.*tsd login/);
     const anon = await t.tsd(["pull", `${secure.host}/private/bb:1`], { env });
     expect(anon.code).toBe(125);
     expect(anon.stderr).toMatch(/unauthorized.*tsd login/);

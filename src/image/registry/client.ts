@@ -323,7 +323,9 @@ export class RegistryClient {
   }
 
   /** Bun's TLS options: the system bundle plus the registry's own CA file, if configured. */
-  private tls(host: string): { ca?: string } {
+  private tls(host: string): { ca?: string; rejectUnauthorized?: boolean } {
+    // Docker's meaning of an insecure registry: plain HTTP allowed and certificates unchecked.
+    if (this.config.insecure.includes(host) || this.config.insecure.includes(this.domain)) return { rejectUnauthorized: false };
     const caFile = this.config.ca[host] ?? this.config.ca[this.domain];
     if (!caFile) return {};
     if (this.tlsCa === null) {
