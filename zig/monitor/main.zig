@@ -271,8 +271,12 @@ const Monitor = struct {
     fn handOver(m: *Monitor, pid: linux.pid_t, sync_fd: sys.fd_t, r: *relay.Relay) !void {
         const s = &the_spec;
         try runtime.user.writeIdMaps(pid, s, &m.d);
-        try joinCgroups(pid, s, &m.d);
         runtime.sync.sendGo(sync_fd) catch |err| return m.d.fail(err, "start the container init", .{});
+        // A cgroup v1 attach waits for an RCU grace period (about 10 ms): the init mounts its
+        // rootfs meanwhile and waits for the second go before anything the limits must cover.
+        try joinCgroups(pid, s, &m.d);
+        // Refused only when the init is gone: its failure message is still queued below.
+        runtime.sync.sendGo(sync_fd) catch {};
         var buf: [runtime.sync.message_max]u8 = undefined;
         var messages: usize = 0;
         while (messages < 4) : (messages += 1) {

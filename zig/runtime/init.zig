@@ -4,6 +4,7 @@
 //! the process with that status.
 const std = @import("std");
 const linux = std.os.linux;
+const assert = std.debug.assert;
 const sys = @import("linux").sys;
 const diag = @import("diag.zig");
 const Diag = diag.Diag;
@@ -48,13 +49,18 @@ fn steps(ctx: *const Context, d: *Diag) !void {
     try namespaces.joinAll(s, d);
     try waitForGo(ctx.sync, d);
     if (s.creates(.user) or s.joinPath(.user) != null) try user.becomeNamespaceRoot(d);
-    try namespaces.unshareCgroup(s, d);
     // Device nodes and mount points get exactly the modes the spec asks for.
     _ = sys.umask(0);
 
     try rootfs.makePrivate(s, d);
     const root = try rootfs.mountRoot(s, d);
-    for (s.mounts[0..s.mounts_len]) |*m| try mounts.mountOne(root, m, d);
+    var in_cgroups = false;
+    for (s.mounts[0..s.mounts_len]) |*m| {
+        if (m.isCgroupFs() and !in_cgroups) in_cgroups = try enterCgroups(ctx, d);
+        try mounts.mountOne(root, m, d);
+    }
+    if (!in_cgroups) in_cgroups = try enterCgroups(ctx, d);
+    assert(in_cgroups);
     try devices.create(root, s, d);
     try rootfs.createCwd(root, s, d);
     try rootfs.pivot(root, d);
@@ -87,6 +93,14 @@ fn takeStdio(stdio: [3]sys.fd_t, d: *Diag) !void {
         std.debug.assert(fd > 2);
         sys.dup3(fd, @intCast(i), 0) catch |err| return d.fail(err, "set up fd {d}", .{i});
     }
+}
+
+/// The second "go": the monitor has put the init in its cgroups; then the cgroup namespace
+/// (after the join, so the container's group is its root).
+fn enterCgroups(ctx: *const Context, d: *Diag) !bool {
+    try waitForGo(ctx.sync, d);
+    try namespaces.unshareCgroup(ctx.spec, d);
+    return true;
 }
 
 fn waitForGo(fd: sys.fd_t, d: *Diag) !void {

@@ -9,6 +9,13 @@ const Diag = @import("diag.zig").Diag;
 const path_max = 4096;
 
 pub const Mount = struct {
+    /// A cgroup hierarchy shows the mounter's cgroup namespace root: the init must be in its
+    /// cgroups and in its cgroup namespace before it mounts one.
+    pub fn isCgroupFs(m: *const Mount) bool {
+        const t = m.fstype orelse return false;
+        return std.mem.eql(u8, t, "cgroup") or std.mem.eql(u8, t, "cgroup2");
+    }
+
     destination: [:0]const u8,
     /// Absolute host path for binds; the fs-specific source ("proc", "tmpfs"…) otherwise.
     source: [:0]const u8,

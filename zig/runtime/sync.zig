@@ -1,6 +1,9 @@
 //! The sync channel between the monitor and the init: one SOCK_SEQPACKET socketpair, CLOEXEC,
 //! so the init's end closes on execve and EOF tells the monitor the exec happened.
-//!   monitor → init  "G"                  maps written, cgroups joined: go on
+//!   monitor → init  "G"                  first: id maps written, the init may mount;
+//!                   "G"                  second: cgroups joined (the monitor's slow cgroup.procs
+//!                                        writes overlap the init's mounts); the init waits for it
+//!                                        before its cgroup namespace and its first cgroup mount
 //!   init → monitor  "P" + SCM_RIGHTS fd  the pty master (process.terminal)
 //!   init → monitor  "E<status> <text>"   failure before execve; the init exits <status>
 const std = @import("std");
