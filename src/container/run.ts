@@ -1,6 +1,7 @@
 // `tsd run` in the foreground: create, start through the monitor, forward signals, and end
 // with the container's status.
 import type { Database } from "bun:sqlite";
+import type { Subprocess } from "bun";
 import { TsdError } from "../errors";
 import { cleanupContainer } from "./cleanup";
 import { createContainer, removeContainerFiles } from "./create";
@@ -15,24 +16,32 @@ export async function runContainer(db: Database, root: string, opts: RunOptions)
     throw new TsdError("the input device is not a TTY: drop -t, or run from a terminal");
   }
   const c = createContainer(db, root, opts);
-  let started;
-  try {
-    started = await startMonitor({ root, id: c.id, bundle: c.bundle, stdin: opts.interactive });
-  } catch (e) {
-    removeContainerFiles(root, c.id);
-    deleteContainer(db, c.id);
-    throw e;
-  }
-  const { monitor, report } = started;
-  const forward = (sig: NodeJS.Signals) => () => {
+  // Handlers first: the container's output can reach the user before the monitor's report
+  // reaches us, and a signal sent then must not kill the CLI. Until the monitor has reported
+  // (it blocks signals before that) they wait here.
+  let monitor: Subprocess | undefined;
+  const pending: NodeJS.Signals[] = [];
+  const send = (sig: NodeJS.Signals) => {
     try {
-      monitor.kill(sig);
+      monitor!.kill(sig);
     } catch {
       // The monitor is gone already; its exit is handled below.
     }
   };
-  const handlers = FORWARDED.map((sig) => [sig, forward(sig)] as const);
+  const handlers = FORWARDED.map((sig) => [sig, () => (monitor ? send(sig) : pending.push(sig))] as const);
   for (const [sig, h] of handlers) process.on(sig, h);
+  let started;
+  try {
+    started = await startMonitor({ root, id: c.id, bundle: c.bundle, stdin: opts.interactive });
+  } catch (e) {
+    for (const [sig, h] of handlers) process.off(sig, h);
+    removeContainerFiles(root, c.id);
+    deleteContainer(db, c.id);
+    throw e;
+  }
+  const { report } = started;
+  monitor = started.monitor;
+  for (const sig of pending.splice(0)) send(sig);
   try {
     if (report.kind === "started") markRunning(db, c.id, report.pid, monitor.pid);
     // The monitor waits, its exit recorded, while we clean up here: one process start fewer
