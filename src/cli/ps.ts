@@ -1,21 +1,75 @@
 import { defineCommand } from "citty";
 import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
+import { UsageError } from "./globals";
 import { listContainers, type ContainerRow } from "../container/store";
-import { isRunning } from "../container/remove";
+import { isRunning, reconcile } from "../container/state";
 import { humanDuration, table } from "../format";
+import { findImage } from "../image/store";
+import type { Database } from "bun:sqlite";
 
 const flags = {
   all: { kind: "bool", short: "a", description: "Show all containers (default shows just running)" },
   quiet: { kind: "bool", short: "q", description: "Only display container IDs" },
   "no-trunc": { kind: "bool", description: "Don't truncate output" },
+  filter: { kind: "list", short: "f", description: "Filter output (status=, name=, id=, ancestor=)", valueHint: "KEY=VALUE" },
   format: { kind: "string", description: "Format output: 'json' or 'table'", valueHint: "FORMAT" },
 } satisfies FlagSpec;
 
+export function stateOf(row: ContainerRow): "created" | "running" | "exited" {
+  return isRunning(row) ? "running" : row.state === "created" ? "created" : "exited";
+}
+
 export function statusText(row: ContainerRow, now: number): string {
-  if (isRunning(row)) return `Up ${humanDuration(now - (row.started_at ?? row.created_at))}`;
-  if (row.state === "created") return "Created";
+  const state = stateOf(row);
+  if (state === "running") return `Up ${humanDuration(now - (row.started_at ?? row.created_at))}`;
+  if (state === "created") return "Created";
   return `Exited (${row.exit_code ?? -1}) ${humanDuration(now - (row.finished_at ?? now))} ago`;
+}
+
+const FILTER_KEYS = ["status", "name", "id", "ancestor"] as const;
+type FilterKey = (typeof FILTER_KEYS)[number];
+
+/** Docker's --filter: the same key ORs, different keys AND. */
+export function parseFilters(list: string[]): Map<FilterKey, string[]> {
+  const out = new Map<FilterKey, string[]>();
+  for (const f of list) {
+    const eq = f.indexOf("=");
+    const key = f.slice(0, eq) as FilterKey;
+    if (eq < 1 || !FILTER_KEYS.includes(key)) throw new UsageError(`invalid filter "${f}": use status=, name=, id= or ancestor=`);
+    const value = f.slice(eq + 1);
+    if (key === "status" && !["created", "restarting", "running", "removing", "paused", "exited", "dead"].includes(value)) {
+      throw new UsageError(`invalid filter "${f}": status is one of created, restarting, running, removing, paused, exited, dead`);
+    }
+    out.set(key, [...(out.get(key) ?? []), value]);
+  }
+  return out;
+}
+
+function matches(db: Database, row: ContainerRow, filters: Map<FilterKey, string[]>): boolean {
+  for (const [key, values] of filters) {
+    const ok = values.some((v) => {
+      switch (key) {
+        case "status":
+          return stateOf(row) === v;
+        case "name":
+          // Docker matches a regular expression anywhere in the name.
+          try {
+            return new RegExp(v).test(row.name);
+          } catch {
+            return row.name.includes(v);
+          }
+        case "id":
+          return row.id.startsWith(v);
+        case "ancestor": {
+          const image = findImage(db, v);
+          return row.image_ref === v || (image !== undefined && image.id === row.image_id);
+        }
+      }
+    });
+    if (!ok) return false;
+  }
+  return true;
 }
 
 export default defineCommand({
@@ -23,9 +77,13 @@ export default defineCommand({
   args: cittyArgs(flags),
   run({ rawArgs }) {
     const { flags: f } = parseFlags("ps", flags, rawArgs);
-    const { db } = context();
+    const filters = parseFilters(f.filter);
+    if (f.format !== undefined && f.format !== "json" && f.format !== "table") throw new UsageError(`unsupported --format "${f.format}": use json or table`);
+    const { root, db } = context();
+    reconcile(db, root);
     const now = Date.now();
-    const rows = listContainers(db).filter((r) => f.all || isRunning(r));
+    const showAll = f.all || filters.has("status");
+    const rows = listContainers(db).filter((r) => (showAll || isRunning(r)) && matches(db, r, filters));
     const id = (r: ContainerRow) => (f["no-trunc"] ? r.id : r.id.slice(0, 12));
     if (f.quiet) {
       if (rows.length) console.log(rows.map(id).join("\n"));
@@ -36,7 +94,12 @@ export default defineCommand({
       return JSON.stringify(f["no-trunc"] || s.length <= 20 ? s : `${s.slice(0, 19)}…`);
     };
     if (f.format === "json") {
-      for (const r of rows) console.log(JSON.stringify({ ID: id(r), Image: r.image_ref, Command: cmd(r), Status: statusText(r, now), Names: r.name, State: isRunning(r) ? "running" : r.state }));
+      for (const r of rows) {
+        console.log(JSON.stringify({
+          Command: cmd(r), CreatedAt: new Date(r.created_at).toISOString(), ID: id(r), Image: r.image_ref, Labels: "", LocalVolumes: "0",
+          Mounts: "", Names: r.name, Networks: "", Ports: "", RunningFor: `${humanDuration(now - r.created_at)} ago`, Size: "", State: stateOf(r), Status: statusText(r, now),
+        }));
+      }
       return;
     }
     console.log(

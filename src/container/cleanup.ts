@@ -7,6 +7,8 @@ import { containerDir } from "../store/paths";
 import { removeContainerFiles } from "./create";
 import { deleteContainer, findContainer, markExited, markOomKilled } from "./store";
 import { releaseBundleCgroup } from "../cgroup";
+import { removeLockFile, withContainerLock } from "./lock";
+import { sameProcess } from "./proc";
 
 export interface ExitStatus {
   pid: number;
@@ -27,9 +29,18 @@ export function readExitStatus(root: string, id: string): ExitStatus | undefined
   }
 }
 
-export function cleanupContainer(db: Database, root: string, id: string): void {
+/**
+ * Under the container's lock. `lostMonitor`: the reconcile of a dead monitor, which only acts
+ * if the row still says running with that monitor gone (another command may have done it).
+ */
+export function cleanupContainer(db: Database, root: string, id: string, lostMonitor?: string): void {
+  withContainerLock(root, id, () => cleanupLocked(db, root, id, lostMonitor));
+}
+
+function cleanupLocked(db: Database, root: string, id: string, lostMonitor?: string): void {
   const row = findContainer(db, id);
   if (!row || row.id !== id) return;
+  if (lostMonitor !== undefined && !(row.state === "running" && !sameProcess(row.monitor_pid, row.monitor_start))) return;
   const status = readExitStatus(root, id);
   // The OOM counter is read before the group goes; removing it also kills what a crashed
   // monitor left running in it.
@@ -37,11 +48,12 @@ export function cleanupContainer(db: Database, root: string, id: string): void {
   if (row.auto_remove) {
     removeContainerFiles(root, id);
     deleteContainer(db, id);
+    removeLockFile(root, id);
     return;
   }
   const finished = status ? Math.floor(status.finishedAt / 1e6) : Date.now();
-  markExited(db, id, status?.exitCode ?? -1, finished, status?.error ?? (status ? null : "the monitor left no exit status"));
+  markExited(db, id, status?.exitCode ?? -1, finished, status?.error ?? (status ? null : (lostMonitor ?? "the monitor left no exit status")));
   markOomKilled(db, id, oomKilled);
   // Tells a waiting monitor that nothing is left for it to do (zig/CONTRACT.md).
-  writeFileSync(join(containerDir(root, id), "cleaned"), "");
+  if (existsSync(containerDir(root, id))) writeFileSync(join(containerDir(root, id), "cleaned"), "");
 }

@@ -31,7 +31,7 @@ export function createContainer(db: Database, root: string, opts: RunOptions): C
   }
   checkAgainstHost(opts.resources ?? {}, hostCpus());
   const id = randomId();
-  const name = opts.name ?? randomName();
+  const firstName = opts.name ?? randomName();
   const bundle = containerDir(root, id);
   const links = layerLinks(db, image);
   const layerDirs = image.layers.map((d) => join(rootPaths(root).layers, d.replace(/^sha256:/, ""), "diff")).reverse();
@@ -41,15 +41,18 @@ export function createContainer(db: Database, root: string, opts: RunOptions): C
   const cgroup = planContainerCgroup(id, opts, opts.privileged);
   const spec = buildSpec(opts, image.config, { id, root, bundle, lowerLinks: links, hostname, user, etcFiles, cgroup });
 
-  insertContainer(db, {
-    id,
-    name,
-    image_id: image.id,
-    image_ref: opts.image,
-    command: JSON.stringify(spec.process.args),
-    auto_remove: opts.rm ? 1 : 0,
-    options: JSON.stringify(opts),
-  });
+  const row = { id, name: firstName, image_id: image.id, image_ref: opts.image, command: JSON.stringify(spec.process.args), auto_remove: opts.rm ? 1 : 0, options: JSON.stringify(opts) };
+  // A generated name can collide (about 80 000 of them): draw another rather than fail.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      insertContainer(db, row);
+      break;
+    } catch (e) {
+      if (opts.name !== undefined || attempt >= 20 || !(e instanceof TsdError) || !e.message.includes("already in use")) throw e;
+      row.name = randomName();
+    }
+  }
+  const name = row.name;
   try {
     mkdirSync(rootPaths(root).containers, { recursive: true, mode: 0o711 });
     mkdirSync(bundle, { mode: 0o711 });

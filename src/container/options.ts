@@ -3,6 +3,7 @@
 import { isAbsolute } from "node:path";
 import { UsageError } from "../cli/globals";
 import { parseCgroupParent, resourcesFromFlags, type ResourceFlags, type Resources } from "../cgroup/resources";
+import { parseLogOpts, type LogOptions } from "./log-options";
 
 export interface BindMount {
   source: string;
@@ -37,6 +38,10 @@ export interface RunOptions {
   resources?: Resources;
   /** --cgroup-parent, normalised (no leading or trailing "/"): the group is <parent>/<id>. */
   cgroupParent?: string;
+  /** -d: print the id and leave the container to its monitor. */
+  detach?: boolean;
+  /** --log-opt max-size / max-file of the json-file log. */
+  log?: LogOptions;
 }
 
 export interface RunFlags extends ResourceFlags {
@@ -57,6 +62,8 @@ export interface RunFlags extends ResourceFlags {
   "cap-add": string[];
   "cap-drop": string[];
   "cgroup-parent"?: string;
+  detach?: boolean;
+  "log-opt"?: string[];
 }
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -103,6 +110,8 @@ export function runOptionsFromFlags(
     capDrop: f["cap-drop"].map(normaliseCap),
     resources,
     ...(cgroupParent !== undefined ? { cgroupParent } : {}),
+    ...(f.detach ? { detach: true } : {}),
+    log: parseLogOpts(f["log-opt"] ?? []),
   };
 }
 

@@ -1,9 +1,8 @@
-// Removing a container: refuse a running one unless forced; forced, kill its init and let
-// the monitor record the exit before the files and the row go.
+// Kept for the commands that import from here; the lifecycle lives in state.ts and ops.ts.
 import type { Database } from "bun:sqlite";
-import { TsdError } from "../errors";
-import { removeContainerFiles } from "./create";
-import { deleteContainer, findContainer, type ContainerRow } from "./store";
+import { removeContainer as remove } from "./ops";
+
+export { isRunning } from "./state";
 
 export function isAlive(pid: number): boolean {
   if (pid <= 0) return false;
@@ -15,23 +14,6 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-export function isRunning(row: ContainerRow): boolean {
-  return row.state === "running" && isAlive(row.monitor_pid);
-}
-
 export async function removeContainer(db: Database, root: string, ref: string, force: boolean): Promise<void> {
-  const row = findContainer(db, ref);
-  if (!row) throw new TsdError(`no such container: ${ref}`);
-  if (isRunning(row)) {
-    if (!force) throw new TsdError(`cannot remove running container ${row.id.slice(0, 12)}: stop it first or use rm -f`);
-    try {
-      process.kill(row.pid, "SIGKILL");
-    } catch {
-      // Exited meanwhile.
-    }
-    for (let i = 0; i < 100 && isAlive(row.monitor_pid); i++) await Bun.sleep(20);
-    if (isAlive(row.monitor_pid)) process.kill(row.monitor_pid, "SIGKILL");
-  }
-  removeContainerFiles(root, row.id);
-  deleteContainer(db, row.id);
+  await remove(db, root, ref, force);
 }

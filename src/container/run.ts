@@ -16,6 +16,7 @@ export async function runContainer(db: Database, root: string, opts: RunOptions)
     throw new TsdError("the input device is not a TTY: drop -t, or run from a terminal");
   }
   const c = createContainer(db, root, opts);
+  if (opts.detach) return runDetached(db, root, c.id, c.bundle, opts);
   // Handlers first: the container's output can reach the user before the monitor's report
   // reaches us, and a signal sent then must not kill the CLI. Until the monitor has reported
   // (it blocks signals before that) they wait here.
@@ -32,7 +33,7 @@ export async function runContainer(db: Database, root: string, opts: RunOptions)
   for (const [sig, h] of handlers) process.on(sig, h);
   let started;
   try {
-    started = await startMonitor({ root, id: c.id, bundle: c.bundle, stdin: opts.interactive });
+    started = await startMonitor({ root, id: c.id, bundle: c.bundle, stdin: opts.interactive, ...(opts.log ? { log: opts.log } : {}) });
   } catch (e) {
     for (const [sig, h] of handlers) process.off(sig, h);
     removeContainerFiles(root, c.id);
@@ -58,4 +59,26 @@ export async function runContainer(db: Database, root: string, opts: RunOptions)
   } finally {
     for (const [sig, h] of handlers) process.off(sig, h);
   }
+}
+
+/**
+ * `run -d`: the monitor lives on alone (its stdio /dev/null, its own session) and runs the
+ * cleanup itself when the container exits; we print the full id once the init has exec'd.
+ */
+async function runDetached(db: Database, root: string, id: string, bundle: string, opts: RunOptions): Promise<number> {
+  let started;
+  try {
+    started = await startMonitor({ root, id, bundle, stdin: false, detach: true, ...(opts.log ? { log: opts.log } : {}) });
+  } catch (e) {
+    removeContainerFiles(root, id);
+    deleteContainer(db, id);
+    throw e;
+  }
+  const { monitor, report } = started;
+  started.close();
+  // The monitor records the failure itself (exit.json, then its cleanup command).
+  if (report.kind === "error") throw new TsdError(report.message, report.status);
+  if (report.kind === "started") markRunning(db, id, report.pid, monitor.pid);
+  console.log(id);
+  return 0;
 }

@@ -4,6 +4,8 @@ import type { Subprocess } from "bun";
 import { join } from "node:path";
 import { materialize } from "../native/embedded";
 import { TsdError, EXIT_ENGINE } from "../errors";
+import { DEFAULT_LOG, type LogOptions } from "./log-options";
+import { logPath } from "./logs";
 
 export interface Started {
   monitor: Subprocess;
@@ -15,6 +17,9 @@ export interface StartOptions {
   id: string;
   bundle: string;
   stdin: boolean;
+  /** -d: the monitor gets /dev/null for stdio, no exit report; it runs the cleanup itself. */
+  detach?: boolean;
+  log?: LogOptions;
 }
 
 /** The argv that runs this tsd again (the compiled binary, or bun + the entry in a dev tree). */
@@ -28,8 +33,11 @@ export function monitorArgv(monitorPath: string, o: StartOptions): string[] {
     "--bundle", o.bundle,
     "--id", o.id,
     ...(o.stdin ? ["--stdin"] : []),
-    "--exit-report",
+    ...(o.detach ? [] : ["--exit-report"]),
     "--exit-file", join(o.bundle, "exit.json"),
+    "--log", logPath(o.root, o.id),
+    "--log-max-size", String((o.log ?? DEFAULT_LOG).maxSize),
+    "--log-max-files", String((o.log ?? DEFAULT_LOG).maxFile),
     "--", ...selfCommand(), "--root", o.root, "container", "cleanup", o.id,
   ];
 }
@@ -65,7 +73,7 @@ export interface StartedMonitor {
 /** Starts the monitor; resolves once the container has exec'd or has failed to. */
 export async function startMonitor(o: StartOptions): Promise<StartedMonitor> {
   const monitor = Bun.spawn(monitorArgv(materialize("tsd-monitor", o.root), o), {
-    stdio: ["inherit", "inherit", "inherit", "pipe"],
+    stdio: o.detach ? ["ignore", "ignore", "ignore", "pipe"] : ["inherit", "inherit", "inherit", "pipe"],
     env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", ...(process.env.TSD_DEBUG ? { TSD_DEBUG: process.env.TSD_DEBUG } : {}) },
   });
   const lines = new LineReader(monitor.stdio[3] as number);

@@ -1,6 +1,7 @@
 // Container rows in the database.
 import type { Database } from "bun:sqlite";
 import { TsdError } from "../errors";
+import { procStartTime } from "./proc";
 
 export type ContainerState = "created" | "running" | "exited";
 
@@ -21,6 +22,9 @@ export interface ContainerRow {
   auto_remove: number;
   options: string;
   oom_killed?: number; // migration cgroups-1
+  pid_start?: string | null; // migration lifecycle-1
+  monitor_start?: string | null;
+  restart_count?: number;
 }
 
 export function insertContainer(db: Database, row: Pick<ContainerRow, "id" | "name" | "image_id" | "image_ref" | "command" | "auto_remove" | "options">): void {
@@ -51,7 +55,28 @@ export function listContainers(db: Database): ContainerRow[] {
 }
 
 export function markRunning(db: Database, id: string, pid: number, monitorPid: number): void {
-  db.query("UPDATE containers SET state = 'running', pid = ?, monitor_pid = ?, started_at = ? WHERE id = ? AND state = 'created'").run(pid, monitorPid, Date.now(), id);
+  // The monitor is the init's parent and has not reaped it yet: neither pid can be recycled.
+  const pidStart = procStartTime(pid) ?? null;
+  const monitorStart = procStartTime(monitorPid) ?? null;
+  db.query(
+    "UPDATE containers SET state = 'running', pid = ?, monitor_pid = ?, pid_start = ?, monitor_start = ?, started_at = ?, exit_code = NULL, finished_at = NULL, error = NULL WHERE id = ? AND state = 'created'",
+  ).run(pid, monitorPid, pidStart, monitorStart, Date.now(), id);
+}
+
+/** Back to `created` before a start of an exited container (start, restart). */
+export function markCreated(db: Database, id: string): void {
+  db.query("UPDATE containers SET state = 'created', pid = 0, monitor_pid = 0, oom_killed = 0 WHERE id = ?").run(id);
+}
+
+export function renameContainer(db: Database, id: string, name: string): void {
+  try {
+    db.query("UPDATE containers SET name = ? WHERE id = ?").run(name, id);
+  } catch (e) {
+    if (String(e).includes("UNIQUE constraint failed: containers.name")) {
+      throw new TsdError(`the container name "/${name}" is already in use: remove that container or choose another name`);
+    }
+    throw e;
+  }
 }
 
 export function markExited(db: Database, id: string, exitCode: number, finishedAt: number, error: string | null): void {

@@ -69,6 +69,13 @@ CREATE TABLE IF NOT EXISTS image_manifests (
   PRIMARY KEY (image_id, digest)
 );
 ` },
+  // Process identity (pid + start time, src/container/proc.ts) of the init and the monitor;
+  // the restart policy the monitor carries out and how often it restarted the container.
+  { name: "lifecycle-1", sql: `
+ALTER TABLE containers ADD COLUMN pid_start TEXT;
+ALTER TABLE containers ADD COLUMN monitor_start TEXT;
+ALTER TABLE containers ADD COLUMN restart_count INTEGER NOT NULL DEFAULT 0;
+` },
 ];
 
 const handles = new Map<string, Database>();

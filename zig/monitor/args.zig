@@ -1,4 +1,5 @@
-//! tsd-monitor --bundle DIR --id ID [--stdin] [--exit-report] [--exit-file PATH] [-- CLEANUP_ARGV...]
+//! tsd-monitor --bundle DIR --id ID [--stdin] [--exit-report] [--exit-file PATH]
+//!             [--log PATH [--log-max-size BYTES] [--log-max-files N]] [-- CLEANUP_ARGV...]
 const std = @import("std");
 
 pub const Args = struct {
@@ -9,6 +10,11 @@ pub const Args = struct {
     /// cleanup to a CLI that is still reading (CONTRACT.md "The exit report").
     exit_report: bool = false,
     exit_file: ?[:0]const u8 = null,
+    /// The json-file log (zig/monitor/log.zig); absent: no log.
+    log: ?[:0]const u8 = null,
+    /// Rotate past this many bytes; 0: never.
+    log_max_size: u64 = 0,
+    log_max_files: u32 = 1,
     /// NULL-terminated for execve: it points into the process's own argv array.
     cleanup: []const [*:0]const u8 = &.{},
 };
@@ -34,6 +40,19 @@ pub fn parse(argv: []const [*:0]const u8, problem: *Problem) Error!Args {
             args.stdin = true;
         } else if (std.mem.eql(u8, a, "--exit-report")) {
             args.exit_report = true;
+        } else if (std.mem.eql(u8, a, "--log") or std.mem.eql(u8, a, "--log-max-size") or std.mem.eql(u8, a, "--log-max-files")) {
+            if (i + 1 == argv.len) return fail(problem, "missing value for", a);
+            i += 1;
+            const v = std.mem.span(argv[i]);
+            if (a.len == 5) {
+                if (v.len == 0 or v[0] != '/') return fail(problem, "--log must be an absolute path, not", v);
+                args.log = v;
+            } else if (a[10] == 's') {
+                args.log_max_size = std.fmt.parseInt(u64, v, 10) catch return fail(problem, "--log-max-size needs a byte count, not", v);
+            } else {
+                args.log_max_files = std.fmt.parseInt(u32, v, 10) catch return fail(problem, "--log-max-files needs a count, not", v);
+                if (args.log_max_files < 1 or args.log_max_files > 64) return fail(problem, "--log-max-files must be 1..64, not", v);
+            }
         } else if (std.mem.eql(u8, a, "--bundle") or std.mem.eql(u8, a, "--id") or std.mem.eql(u8, a, "--exit-file")) {
             if (i + 1 == argv.len) return fail(problem, "missing value for", a);
             i += 1;

@@ -14,6 +14,7 @@ const Diag = diag.Diag;
 const args_mod = @import("args.zig");
 const relay = @import("relay.zig");
 const finish = @import("finish.zig");
+const log_mod = @import("log.zig");
 
 const report_fd: sys.fd_t = 3;
 
@@ -24,6 +25,7 @@ var the_pool: spec.Pool = undefined;
 var config_text: [spec.limits.config_bytes]u8 = undefined;
 var parse_scratch: [spec.limits.parse_scratch]u8 = undefined;
 var the_relay: relay.Relay = undefined;
+var the_log: log_mod.Log = undefined;
 
 pub fn main() u8 {
     const argv: []const [*:0]const u8 = @ptrCast(std.os.argv);
@@ -174,6 +176,9 @@ const Monitor = struct {
         const epoll = sys.epollCreate() catch |err| return m.d.fail(err, "epoll_create", .{});
         try m.loadSpec();
         const s = &the_spec;
+        if (m.args.log) |path| {
+            the_log = log_mod.Log.open(path, m.args.log_max_size, m.args.log_max_files) catch |err| return m.d.fail(err, "open the log {s}", .{path});
+        }
 
         var stdio = try Stdio.open(m, epoll, s.process.terminal);
         const channel = runtime.sync.open() catch |err| return m.d.fail(err, "socketpair", .{});
@@ -188,6 +193,7 @@ const Monitor = struct {
         r.stderr = stdio.stderr;
         r.stdin = stdio.user_stdin;
         r.sink = stdio.sink;
+        if (m.args.log != null) r.log = &the_log;
 
         m.handOver(pid, channel.monitor, r) catch |err| {
             // The init must not run on: it would be a container nobody watches.
@@ -391,6 +397,7 @@ const Stdio = struct {
 
 test {
     _ = args_mod;
+    _ = log_mod;
     _ = relay;
     _ = finish;
 }

@@ -8,6 +8,7 @@ const linux = std.os.linux;
 const assert = std.debug.assert;
 const sys = @import("linux").sys;
 const runtime = @import("runtime");
+const log_mod = @import("log.zig");
 
 pub const forwarded_signals = [_]u6{
     linux.SIG.INT, linux.SIG.TERM, linux.SIG.HUP, linux.SIG.QUIT, linux.SIG.USR1, linux.SIG.USR2,
@@ -45,6 +46,8 @@ pub const Relay = struct {
     pty_readable: bool = false,
     user_out_broken: bool = false,
     user_err_broken: bool = false,
+    /// Every byte of output also goes here (`tsd logs`).
+    log: ?*log_mod.Log = null,
 
     /// User → container: fd 0 with --stdin, into `sink` (a pipe, or the pty master).
     stdin: ?sys.fd_t = null,
@@ -152,6 +155,7 @@ pub const Relay = struct {
         };
         if (n == 0) return r.closeOutput(source);
         const to_err = source == .stderr;
+        if (r.log) |l| l.write(if (to_err) .stderr else .stdout, buf[0..n]);
         const broken = if (to_err) &r.user_err_broken else &r.user_out_broken;
         if (broken.*) return;
         // EPIPE and friends: the reader went away; keep draining so the container never blocks.
@@ -161,6 +165,7 @@ pub const Relay = struct {
     }
 
     fn closeOutput(r: *Relay, source: Source) void {
+        if (r.log) |l| l.flush(if (source == .stderr) .stderr else .stdout);
         switch (source) {
             .stdout => {
                 sys.close(r.stdout.?);

@@ -1,0 +1,24 @@
+import { defineCommand } from "citty";
+import { parseFlags } from "./flags";
+import { context } from "./context";
+import { UsageError } from "./globals";
+import { waitContainer } from "../container/ops";
+
+export default defineCommand({
+  meta: { name: "wait", description: "Block until one or more containers stop, then print their exit codes" },
+  async run({ rawArgs }) {
+    const { positionals } = parseFlags("wait", {}, rawArgs);
+    if (positionals.length === 0) throw new UsageError(`"tsd wait" requires at least 1 argument: CONTAINER...`);
+    const { root, db } = context();
+    let failed = 0;
+    for (const ref of positionals) {
+      try {
+        console.log(await waitContainer(db, root, ref));
+      } catch (e) {
+        failed++;
+        process.stderr.write(`tsd: ${(e as Error).message}\n`);
+      }
+    }
+    if (failed > 0) process.exitCode = 1;
+  },
+});

@@ -1,0 +1,151 @@
+// Lifecycle operations on an existing container: kill, stop, wait, rm, rename. They wait for
+// the monitor without holding the container's lock (the monitor's own cleanup command takes
+// it); the lock guards the short critical sections only.
+import type { Database } from "bun:sqlite";
+import { constants } from "node:os";
+import { existsSync } from "node:fs";
+import { TsdError } from "../errors";
+import { findImage } from "../image/store";
+import { removeContainerFiles } from "./create";
+import { readExitStatus } from "./cleanup";
+import { removeLockFile, withContainerLock } from "./lock";
+import { sameProcess } from "./proc";
+import { isRunning, lookup, reconcile } from "./state";
+import { deleteContainer, findContainer, renameContainer, type ContainerRow } from "./store";
+import { containerDir } from "../store/paths";
+
+export function mustFind(db: Database, root: string, ref: string): ContainerRow {
+  const row = lookup(db, root, ref);
+  if (!row) throw new TsdError(`no such container: ${ref}`);
+  return row;
+}
+
+/** "SIGTERM", "TERM", "15", "sigkill" → the signal number; undefined if unknown. */
+export function signalNumber(text: string): number | undefined {
+  if (/^\d+$/.test(text)) {
+    const n = Number(text);
+    return n >= 1 && n <= 64 ? n : undefined;
+  }
+  const up = text.toUpperCase();
+  const name = up.startsWith("SIG") ? up : `SIG${up}`;
+  const n = (constants.signals as Record<string, number>)[name];
+  if (n !== undefined) return n;
+  const rt = /^SIGRTMIN(?:\+(\d+))?$/.exec(name);
+  if (rt) return 34 + Number(rt[1] ?? 0);
+  return undefined;
+}
+
+/** Sends `signal` to the container's init, after making sure the pid is still it. */
+export function signalContainer(row: ContainerRow, signal: number): void {
+  if (!isRunning(row) || !sameProcess(row.pid, row.pid_start)) {
+    throw new TsdError(`container ${row.name} is not running`);
+  }
+  try {
+    process.kill(row.pid, signal);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ESRCH") throw e;
+  }
+}
+
+/** Resolves once the monitor is gone (and its cleanup done), or after `timeoutMs`. */
+export async function waitForMonitor(row: ContainerRow, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  let pause = 5;
+  while (sameProcess(row.monitor_pid, row.monitor_start)) {
+    if (Date.now() >= deadline) return false;
+    await Bun.sleep(pause);
+    pause = Math.min(pause * 2, 50);
+  }
+  return true;
+}
+
+export function stopSignalOf(db: Database, row: ContainerRow): number {
+  const image = findImage(db, row.image_id);
+  const configured = image?.config.config?.StopSignal;
+  return (configured && signalNumber(configured)) || constants.signals.SIGTERM;
+}
+
+/** docker stop: the stop signal, `timeout` seconds, then SIGKILL; returns once it has exited. */
+export async function stopContainer(db: Database, root: string, row: ContainerRow, timeoutSec: number, signal?: string): Promise<void> {
+  if (!isRunning(row)) return;
+  const sig = signal === undefined ? stopSignalOf(db, row) : signalNumber(signal);
+  if (sig === undefined) throw new TsdError(`invalid signal "${signal}": use a name like SIGTERM or HUP, or a number`);
+  try {
+    signalContainer(row, sig);
+  } catch {
+    // Exited meanwhile.
+  }
+  if (await waitForMonitor(row, timeoutSec * 1000)) return finishAfterMonitor(db, root, row);
+  if (sameProcess(row.pid, row.pid_start)) process.kill(row.pid, "SIGKILL");
+  if (!(await waitForMonitor(row, 10000))) {
+    // A monitor that does not end after its init was killed is broken: end it too; the
+    // reconcile below records the exit and releases the cgroup (which kills the rest).
+    if (sameProcess(row.monitor_pid, row.monitor_start)) process.kill(row.monitor_pid, "SIGKILL");
+    await waitForMonitor(row, 2000);
+  }
+  finishAfterMonitor(db, root, row);
+}
+
+function finishAfterMonitor(db: Database, root: string, row: ContainerRow): void {
+  reconcile(db, root, [findContainer(db, row.id) ?? row].filter((r) => r.id === row.id));
+}
+
+export async function removeContainer(db: Database, root: string, ref: string, force: boolean): Promise<void> {
+  const row = mustFind(db, root, ref);
+  if (isRunning(row)) {
+    if (!force) throw new TsdError(`cannot remove running container ${row.id.slice(0, 12)}: stop it first or use rm -f`);
+    if (sameProcess(row.pid, row.pid_start)) process.kill(row.pid, "SIGKILL");
+    if (!(await waitForMonitor(row, 5000)) && sameProcess(row.monitor_pid, row.monitor_start)) {
+      process.kill(row.monitor_pid, "SIGKILL");
+      await waitForMonitor(row, 2000);
+    }
+  }
+  withContainerLock(root, row.id, () => {
+    const now = findContainer(db, row.id);
+    if (!now || now.id !== row.id) return;
+    if (isRunning(now)) throw new TsdError(`container ${row.name} was started again meanwhile: retry the removal`);
+    removeContainerFiles(root, row.id);
+    deleteContainer(db, row.id);
+  });
+  removeLockFile(root, row.id);
+}
+
+/** docker wait: blocks until the container is not running, returns its exit code. */
+export async function waitContainer(db: Database, root: string, ref: string): Promise<number> {
+  const row = mustFind(db, root, ref);
+  let last = row;
+  let code: number | undefined;
+  let pause = 10;
+  for (;;) {
+    const now = findContainer(db, row.id);
+    if (!now || now.id !== row.id) {
+      // Removed (--rm): the exit.json read while it was there is the answer.
+      return code ?? last.exit_code ?? 0;
+    }
+    last = now;
+    if (now.state === "exited" && !isRunning(now)) return now.exit_code ?? -1;
+    if (now.state === "created" && now.monitor_pid === 0) {
+      await Bun.sleep(pause);
+      pause = Math.min(pause * 2, 100);
+      continue;
+    }
+    if (!isRunning(now)) {
+      reconcile(db, root, [now]);
+      continue;
+    }
+    const status = existsSync(containerDir(root, row.id)) ? readExitStatus(root, row.id) : undefined;
+    if (status) code = status.exitCode;
+    await Bun.sleep(pause);
+    pause = Math.min(pause * 2, 100);
+  }
+}
+
+const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+export function rename(db: Database, root: string, ref: string, newName: string): void {
+  const name = newName.replace(/^\//, "");
+  if (!NAME.test(name)) throw new TsdError(`invalid container name "${newName}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+  const row = mustFind(db, root, ref);
+  if (row.name === name) throw new TsdError(`renaming a container with the same name as its current name: ${name}`);
+  renameContainer(db, row.id, name);
+}

@@ -1,0 +1,189 @@
+// Detached containers, names and id prefixes, logs, stop/kill/wait/rm/rename: the built
+// dist/tsd against real namespaces, cgroups and the monitor.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { TestRoot, TSD } from "../lib/tsd";
+import { testImages } from "../lib/fixtures";
+
+let t: TestRoot;
+
+beforeAll(async () => {
+  const images = await testImages();
+  t = new TestRoot("lifecycle");
+  await t.ok(["load", "-i", images.busyboxDocker]);
+}, 120000);
+
+afterAll(async () => {
+  await t.tsd(["rm", "-f", ...(await t.ok(["ps", "-aq", "--no-trunc"])).split("\n").filter(Boolean)]);
+  const leaks = t.leaks();
+  await t.destroy();
+  expect(leaks).toEqual([]);
+});
+
+const runD = async (args: string[]) => (await t.ok(["run", "-d", ...args])).trim();
+
+/** Polls until `fn` returns true (at most `ms`). */
+async function until(fn: () => Promise<boolean> | boolean, ms = 10000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await fn())) {
+    if (Date.now() > end) throw new Error("timed out");
+    await Bun.sleep(25);
+  }
+}
+
+describe("run -d", () => {
+  test("prints the full id at once; the container runs on; ps lists it by name", async () => {
+    const started = Date.now();
+    const id = await runD(["--name", "sleeper", "busybox", "sleep", "300"]);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    const ps = await t.ok(["ps"]);
+    expect(ps.split("\n")[0]).toMatch(/^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES$/);
+    expect(ps).toMatch(new RegExp(`${id.slice(0, 12)}\\s+busybox\\s+"sleep 300"\\s+.*\\s+Up (Less than a second|\\d+ seconds?)\\s+sleeper`));
+    // Resolves by name, full id and any unique prefix.
+    for (const ref of ["sleeper", id, id.slice(0, 5)]) expect((await t.tsd(["logs", ref])).code).toBe(0);
+    expect(await t.ok(["ps", "-q", "--no-trunc", "--filter", `id=${id.slice(0, 8)}`])).toBe(`${id}\n`);
+    const dup = await t.tsd(["run", "-d", "--name", "sleeper", "busybox", "true"]);
+    expect(dup.code).toBe(125);
+    expect(dup.stderr).toBe(`tsd: the container name "/sleeper" is already in use: remove that container or choose another name\n`);
+    await t.ok(["rm", "-f", "sleeper"]);
+    expect(t.containerDirs()).not.toContain(id);
+  });
+
+  test("a detached container's exit is recorded by its monitor; wait prints the code", async () => {
+    const id = await runD(["busybox", "sh", "-c", "sleep 0.2; exit 7"]);
+    expect((await t.ok(["wait", id])).trim()).toBe("7");
+    expect(await t.ok(["ps", "-a", "--filter", `id=${id}`])).toMatch(/Exited \(7\) (Less than a second|\d+ seconds?) ago/);
+    expect(await t.ok(["ps", "-q"])).not.toContain(id.slice(0, 12));
+    // The monitor ran the cleanup: the cgroup is gone, exit.json is there.
+    expect(existsSync(join(t.dir, "containers", id, "exit.json"))).toBe(true);
+    await t.ok(["rm", id]);
+  });
+
+  test("-d with a missing command: 127, one line, the container recorded as exited", async () => {
+    const r = await t.tsd(["run", "-d", "--name", "broken", "busybox", "/no/such"]);
+    expect(r.code).toBe(127);
+    expect(r.stderr).toMatch(/^tsd: .*\/no\/such.*\n$/);
+    await t.ok(["rm", "-f", "broken"]);
+  });
+
+  test("-d --rm removes the container when it exits", async () => {
+    const id = await runD(["--rm", "busybox", "true"]);
+    await until(() => !t.containerDirs().includes(id));
+    expect(await t.ok(["ps", "-aq", "--no-trunc"])).not.toContain(id);
+  });
+});
+
+describe("logs", () => {
+  test("stdout and stderr apart, -t timestamps, --tail", async () => {
+    const id = await runD(["busybox", "sh", "-c", "echo one; echo two >&2; echo three; printf partial"]);
+    await t.ok(["wait", id]);
+    const r = await t.tsd(["logs", id]);
+    expect(r.stdout).toBe("one\nthree\npartial");
+    expect(r.stderr).toBe("two\n");
+    const ts = await t.ok(["logs", "-t", "--tail", "1", id]);
+    expect(ts).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z partial$/);
+    expect(await t.ok(["logs", "--tail", "0", id])).toBe("");
+    // Docker's json-file format, one record a line.
+    const file = readFileSync(join(t.dir, "containers", id, `${id}-json.log`), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    expect(file[0]).toEqual({ log: "one\n", stream: "stdout", time: expect.stringMatching(/Z$/) });
+    expect(file.map((r) => r.stream)).toEqual(["stdout", "stderr", "stdout", "stdout"]);
+    await t.ok(["rm", id]);
+  });
+
+  test("--since and --until", async () => {
+    const id = await runD(["busybox", "sh", "-c", "echo early; sleep 1.2; echo late"]);
+    await t.ok(["wait", id]);
+    const file = readFileSync(join(t.dir, "containers", id, `${id}-json.log`), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const lateAt = Date.parse(file[1].time);
+    expect(await t.ok(["logs", "--since", new Date(lateAt - 200).toISOString(), id])).toBe("late\n");
+    expect(await t.ok(["logs", "--until", String((lateAt - 200) / 1000), id])).toBe("early\n");
+    expect(await t.ok(["logs", "--since", "1h", id])).toBe("early\nlate\n");
+    await t.ok(["rm", id]);
+  });
+
+  test("-f follows a running container and ends when it exits", async () => {
+    const id = await runD(["busybox", "sh", "-c", "for i in 1 2 3; do echo n$i; sleep 0.3; done"]);
+    const r = await t.tsd(["logs", "-f", id], { timeoutMs: 10000 });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("n1\nn2\nn3\n");
+    await t.ok(["rm", id]);
+  });
+
+  test("a foreground run is logged too", async () => {
+    const out = await t.ok(["run", "--name", "fg-logged", "busybox", "echo", "in the foreground"]);
+    expect(out).toBe("in the foreground\n");
+    expect(await t.ok(["logs", "fg-logged"])).toBe("in the foreground\n");
+    await t.ok(["rm", "fg-logged"]);
+  });
+
+  test("growth is bounded by --log-opt max-size/max-file; logs reads across the rotation", async () => {
+    // 3000 lines of 100 bytes (~420 kB of records) into 64 kB files, 2 of them.
+    const id = await runD(["--log-opt", "max-size=64k", "--log-opt", "max-file=2", "busybox", "sh", "-c",
+      "i=0; while [ $i -lt 3000 ]; do printf '%099d\\n' $i; i=$((i+1)); done"]);
+    await t.ok(["wait", id]);
+    const dir = join(t.dir, "containers", id);
+    const logs = readdirSync(dir).filter((f) => f.includes("-json.log")).sort();
+    expect(logs).toEqual([`${id}-json.log`, `${id}-json.log.1`]);
+    for (const f of logs) expect(readFileSync(join(dir, f)).length).toBeLessThanOrEqual(64 * 1024);
+    const lines = (await t.ok(["logs", id])).trim().split("\n");
+    // The newest lines survive, in order, ending with the last one.
+    expect(lines.at(-1)).toBe("2999".padStart(99, "0"));
+    expect(lines.length).toBeGreaterThan(400);
+    lines.forEach((l, i) => i > 0 && expect(Number(l)).toBe(Number(lines[i - 1]) + 1));
+    const bad = await t.tsd(["run", "-d", "--log-opt", "max-size=lots", "busybox", "true"]);
+    expect(bad.code).toBe(125);
+    expect(bad.stderr).toContain("max-size");
+    await t.ok(["rm", id]);
+  });
+});
+
+describe("stop, kill, rename, rm", () => {
+  test("stop on a container that ignores SIGTERM returns after the timeout with 137", async () => {
+    // sh as pid 1 of its namespace has no SIGTERM handler: the kernel drops the signal.
+    const id = await runD(["busybox", "sleep", "300"]);
+    const started = Date.now();
+    expect((await t.ok(["stop", "-t", "1", id])).trim()).toBe(id);
+    const took = Date.now() - started;
+    expect(took).toBeGreaterThanOrEqual(1000);
+    expect(took).toBeLessThan(8000);
+    expect((await t.ok(["wait", id])).trim()).toBe("137");
+    await t.ok(["rm", id]);
+  });
+
+  test("stop of a container that handles SIGTERM ends it at once with its own code", async () => {
+    const id = await runD(["busybox", "sh", "-c", "trap 'exit 42' TERM; while true; do sleep 0.1; done"]);
+    await Bun.sleep(200);
+    const started = Date.now();
+    await t.ok(["stop", id]);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect((await t.ok(["wait", id])).trim()).toBe("42");
+    await t.ok(["rm", id]);
+  });
+
+  test("kill -s sends the signal; kill of a stopped container fails", async () => {
+    const id = await runD(["busybox", "sh", "-c", "trap 'exit 3' USR1; while true; do sleep 0.1; done"]);
+    await Bun.sleep(200);
+    await t.ok(["kill", "-s", "USR1", id]);
+    expect((await t.ok(["wait", id])).trim()).toBe("3");
+    const again = await t.tsd(["kill", id]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain("is not running");
+    const bad = await t.tsd(["kill", "-s", "NOPE", id]);
+    expect(bad.code).toBe(125);
+    await t.ok(["rm", id]);
+  });
+
+  test("rename; rm of a running container needs -f", async () => {
+    const id = await runD(["--name", "before", "busybox", "sleep", "300"]);
+    await t.ok(["rename", "before", "after"]);
+    expect(await t.ok(["ps", "--filter", "name=after"])).toContain(id.slice(0, 12));
+    const r = await t.tsd(["rm", "after"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("stop it first or use rm -f");
+    await t.ok(["rm", "-f", "after"]);
+    expect(t.containerDirs()).not.toContain(id);
+    expect((await t.tsd(["rm", "after"])).stderr).toBe("tsd: no such container: after\n");
+  });
+});
