@@ -1,6 +1,6 @@
 // `tsd load`: a `docker save` archive or an OCI image layout (as a tar), into the store.
 import type { Database } from "bun:sqlite";
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, realpathSync, rmSync } from "node:fs";
 import { adoptBlob, fileDigest, hasBlob, putBlob } from "./blobs";
 import { OCI_LAYER, OCI_LAYER_GZIP, OCI_LAYER_ZSTD } from "./media";
 import { join, normalize } from "node:path";
@@ -125,7 +125,7 @@ function parseConfig(raw: Uint8Array): ImageConfig {
 
 /** `docker save`: manifest.json is a list of {Config, RepoTags, Layers} with paths. */
 function dockerArchiveImages(dir: string): ArchiveImage[] {
-  const manifest = readJson(join(dir, "manifest.json")) as { Config: string; RepoTags?: string[] | null; Layers: string[] }[];
+  const manifest = readJson(inside(dir, "manifest.json")) as { Config: string; RepoTags?: string[] | null; Layers: string[] }[];
   if (!Array.isArray(manifest)) throw new TsdError("manifest.json is not a list: not a docker save archive");
   return manifest.map((m) => ({
     configPath: inside(dir, m.Config),
@@ -136,7 +136,7 @@ function dockerArchiveImages(dir: string): ArchiveImage[] {
 
 /** An OCI image layout: index.json → (index →)* manifest → config + layers, all blobs. */
 function ociLayoutImages(dir: string): ArchiveImage[] {
-  const index = readJson(join(dir, "index.json")) as { manifests?: Descriptor[] };
+  const index = readJson(inside(dir, "index.json")) as { manifests?: Descriptor[] };
   const out: ArchiveImage[] = [];
   for (const desc of index.manifests ?? []) {
     const manifestDesc = resolvePlatform(dir, desc, 0);
@@ -195,7 +195,7 @@ function readBlobJson(dir: string, desc: Descriptor): unknown {
 function blobPath(dir: string, digest: string): string {
   const m = /^sha256:([a-f0-9]{64})$/.exec(digest);
   if (!m) throw new TsdError(`unsupported or malformed digest "${digest}" (only sha256 is supported)`);
-  return join(dir, "blobs", "sha256", m[1]!);
+  return inside(dir, join("blobs", "sha256", m[1]!));
 }
 
 function verifyBlob(path: string, digest: string): void {
@@ -216,9 +216,21 @@ function readJson(path: string): unknown {
   }
 }
 
-/** A path named inside the archive, refused if it climbs out of it. */
+/**
+ * A path named inside the archive, refused if it climbs out of it, by name or through a
+ * symlink (docker save links repeated layers to one another; a hostile archive could link
+ * manifest.json or a layer to a host file). A missing path is returned as named.
+ */
 function inside(dir: string, rel: string): string {
   const n = normalize(rel);
   if (n.startsWith("..") || n.startsWith("/")) throw new TsdError(`the archive names a path outside itself: "${rel}"`);
-  return join(dir, n);
+  let real: string;
+  try {
+    real = realpathSync(join(dir, n));
+  } catch {
+    return join(dir, n);
+  }
+  const base = realpathSync(dir);
+  if (real !== base && !real.startsWith(`${base}/`)) throw new TsdError(`the archive's "${rel}" is a symlink out of the archive: refused`);
+  return real;
 }

@@ -1,7 +1,7 @@
 // tsd run end to end: the built binary, real namespaces and mounts, images made by umoci
 // and skopeo from Debian's busybox-static.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync, copyFileSync, existsSync, readdirSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync, copyFileSync, existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { TestRoot, TSD } from "../lib/tsd";
 import { testImages } from "../lib/fixtures";
@@ -52,6 +52,49 @@ describe("images", () => {
     const r = await t.tsd(["load", "-i", "/nonexistent.tar"]);
     expect(r.code).toBe(125);
     expect(r.stderr).toContain("/nonexistent.tar");
+  });
+});
+
+describe("hostile archives for load", () => {
+  // Made with GNU tar, as an attacker would: symlinks inside the archive that point out of it.
+  async function archive(label: string, build: (dir: string) => void): Promise<string> {
+    const dir = mkdtempSync(join("/dev/shm", `tsd-hostile-${label}-`));
+    try {
+      build(dir);
+      const tar = `${dir}.tar`;
+      const p = Bun.spawnSync(["tar", "-C", dir, "-cf", tar, "."]);
+      if (p.exitCode !== 0) throw new Error(`tar: ${p.stderr}`);
+      return tar;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  test("manifest.json as a symlink to a host file is refused", async () => {
+    const tar = await archive("manifest", (d) => symlinkSync("/etc/passwd", join(d, "manifest.json")));
+    try {
+      const r = await t.tsd(["load", "-i", tar]);
+      expect(r.code).toBe(125);
+      expect(r.stderr).toBe(`tsd: the archive's "manifest.json" is a symlink out of the archive: refused\n`);
+      expect(r.stderr).not.toContain("root:");
+    } finally {
+      rmSync(tar, { force: true });
+    }
+  });
+  test("a layer that links to a host file is refused", async () => {
+    const tar = await archive("layer", (d) => {
+      writeFileSync(join(d, "manifest.json"), JSON.stringify([{ Config: "config.json", RepoTags: ["evil:1"], Layers: ["l/layer.tar"] }]));
+      writeFileSync(join(d, "config.json"), JSON.stringify({ rootfs: { type: "layers", diff_ids: [`sha256:${"0".repeat(64)}`] } }));
+      mkdirSync(join(d, "l"));
+      symlinkSync("/etc/hostname", join(d, "l", "layer.tar"));
+    });
+    try {
+      const r = await t.tsd(["load", "-i", tar]);
+      expect(r.code).toBe(125);
+      expect(r.stderr).toContain("symlink out of the archive");
+      expect(await t.ok(["images", "-q"])).not.toContain("evil");
+    } finally {
+      rmSync(tar, { force: true });
+    }
   });
 });
 
