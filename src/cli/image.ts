@@ -2,7 +2,8 @@
 import { defineCommand } from "citty";
 import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
-import { UsageError } from "./globals";
+import { globals, UsageError } from "./globals";
+import { unpack, useCoreRoot } from "../native/ffi";
 import { findImage } from "../image/store";
 import { imageInspect, renderTemplate } from "../image/inspect";
 import { pruneImages } from "../image/remove";
@@ -57,10 +58,24 @@ const prune = defineCommand({
 });
 
 
+// Run by `tsd pull` for each layer (src/image/unpack-child.ts): stdin is the layer stream,
+// DIR an empty staging dir; prints {"size", "diffId"}. The parent checks and commits it.
+const unpackCmd = defineCommand({
+  meta: { name: "unpack", description: "Unpack a layer stream from stdin into DIR (used by pull)", hidden: true },
+  run({ rawArgs }) {
+    const { positionals } = parseFlags("image unpack", {}, rawArgs);
+    if (positionals.length !== 1) throw new UsageError(`"tsd image unpack" requires exactly 1 argument: DIR`);
+    const { root } = globals();
+    useCoreRoot(root);
+    console.log(JSON.stringify(unpack("-", positionals[0]!, { layer: true })));
+  },
+});
+
 export default defineCommand({
   meta: { name: "image", description: "Manage images" },
   subCommands: {
     inspect,
+    unpack: unpackCmd,
     prune,
     ls: () => import("./images").then((m) => m.default),
     list: () => import("./images").then((m) => m.default),

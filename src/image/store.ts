@@ -2,7 +2,7 @@
 // Layers are keyed by diffID (the digest of the uncompressed tar): with overlayfs a layer's
 // directory depends on nothing but its own tar, so images share them.
 import type { Database } from "bun:sqlite";
-import { existsSync, mkdirSync, renameSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { unpack } from "../native/ffi";
 import { rootPaths } from "../store/paths";
@@ -143,36 +143,76 @@ export function importAnyLayer(db: Database, root: string, src: string): { diffI
 }
 
 function unpackIntoStore(db: Database, root: string, src: string, expectedDiffId: string | undefined): { diffId: string; size: number } {
-  const paths = rootPaths(root);
-  mkdirSync(paths.links, { recursive: true, mode: 0o700 });
-  const staging = join(paths.layers, `.tmp-${process.pid}-${randomLink()}`);
-  mkdirSync(join(staging, "diff"), { recursive: true, mode: 0o755 });
+  const staging = newLayerStaging(root);
   try {
     const { size, diffId } = unpack(src, join(staging, "diff"), { layer: true });
     if (expectedDiffId !== undefined && diffId !== expectedDiffId) {
       throw new TsdError(`layer content ${diffId} does not match the image config's diff_id ${expectedDiffId}: the archive is corrupt`);
     }
-    const hex = diffId.replace(/^sha256:/, "");
-    const final = join(paths.layers, hex);
-    const known = layerSize(db, diffId);
-    if (known !== undefined && existsSync(final)) return { diffId, size: known };
-    // A directory at `final` only ever comes from the rename of a complete unpack (a
-    // concurrent pull, or a crash before the row was written): it is kept, never replaced
-    // under a container that may have it mounted.
-    try {
-      renameSync(staging, final);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code !== "ENOTEMPTY" && code !== "EEXIST") throw e;
-    }
-    const again = layerSize(db, diffId);
-    if (again !== undefined) return { diffId, size: again };
-    const link = randomLink();
-    symlinkSync(`../${hex}/diff`, join(paths.links, link));
-    db.query("INSERT INTO layers (diff_id, link, size) VALUES (?, ?, ?) ON CONFLICT(diff_id) DO UPDATE SET link = excluded.link, size = excluded.size").run(diffId, link, size);
-    return { diffId, size };
+    return { diffId, size: commitLayerStaging(db, root, staging, diffId, size) };
   } finally {
     rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A new staging directory, layers/.tmp-<pid>-<random>/diff, to unpack a layer into before it
+ * is renamed into place. The pid lets `removeStaleStaging` tell abandoned ones.
+ */
+export function newLayerStaging(root: string): string {
+  const paths = rootPaths(root);
+  const staging = join(paths.layers, `.tmp-${process.pid}-${randomLink()}`);
+  mkdirSync(join(staging, "diff"), { recursive: true, mode: 0o755 });
+  return staging;
+}
+
+/** Renames a complete unpack into layers/<hex> and records it; returns the layer's size. */
+export function commitLayerStaging(db: Database, root: string, staging: string, diffId: string, size: number): number {
+  const paths = rootPaths(root);
+  mkdirSync(paths.links, { recursive: true, mode: 0o700 });
+  const hex = diffId.replace(/^sha256:/, "");
+  if (!/^[a-f0-9]{64}$/.test(hex)) throw new TsdError(`malformed layer diff_id "${diffId}"`);
+  const final = join(paths.layers, hex);
+  const known = layerSize(db, diffId);
+  if (known !== undefined && existsSync(final)) return known;
+  // A directory at `final` only ever comes from the rename of a complete unpack (a
+  // concurrent pull, or a crash before the row was written): it is kept, never replaced
+  // under a container that may have it mounted.
+  try {
+    renameSync(staging, final);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== "ENOTEMPTY" && code !== "EEXIST") throw e;
+  }
+  const again = layerSize(db, diffId);
+  if (again !== undefined) return again;
+  const link = randomLink();
+  symlinkSync(`../${hex}/diff`, join(paths.links, link));
+  db.query("INSERT INTO layers (diff_id, link, size) VALUES (?, ?, ?) ON CONFLICT(diff_id) DO UPDATE SET link = excluded.link, size = excluded.size").run(diffId, link, size);
+  return size;
+}
+
+/** Staging dirs of processes that died mid-unpack (killed pulls). */
+export function removeStaleStaging(root: string): void {
+  let names: string[] = [];
+  try {
+    names = readdirSync(rootPaths(root).layers);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const m = /^\.tmp-(\d+)-/.exec(n);
+    if (!m || processAlive(Number(m[1]))) continue;
+    rmSync(join(rootPaths(root).layers, n), { recursive: true, force: true });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

@@ -206,6 +206,36 @@ describe("pull from a plain-HTTP registry on 127.0.0.1", () => {
     expect(await u.ok(["run", "--rm", `127.0.0.1:${proxy.port}/library/busybox`, "echo", "resumed"])).toBe("resumed\n");
   });
 
+  test("a registry that ignores Range: the partial bytes are dropped and the pull starts over", async () => {
+    const u = newRoot("norange");
+    const manifest = (await (await fetch(`http://${reg.host}/v2/library/busybox/manifests/latest`, { headers: { accept: "application/vnd.oci.image.manifest.v1+json" } })).json()) as {
+      layers: { digest: string; size: number }[];
+    };
+    const hex = manifest.layers[0]!.digest.slice(7);
+    const partial = join(u.dir, "tmp", "partial");
+    mkdirSync(partial, { recursive: true });
+    writeFileSync(join(partial, hex), new Uint8Array(4096).fill(7)); // wrong bytes
+    let ranged = 0;
+    const proxy = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      async fetch(req) {
+        const u2 = new URL(req.url);
+        const headers = new Headers(req.headers);
+        if (headers.has("range")) ranged++;
+        headers.delete("range");
+        headers.delete("host");
+        const res = await fetch(`http://${reg.host}${u2.pathname}${u2.search}`, { method: req.method, headers, redirect: "manual" });
+        return new Response(res.body, { status: res.status, headers: res.headers });
+      },
+    });
+    servers.push(proxy);
+    await u.ok(["pull", "-q", `127.0.0.1:${proxy.port}/library/busybox`]);
+    expect(ranged).toBe(1);
+    expect(await u.ok(["run", "--rm", `127.0.0.1:${proxy.port}/library/busybox`, "echo", "restarted"])).toBe("restarted\n");
+    expect(readdirSync(join(u.dir, "layers")).filter((d) => d.startsWith(".tmp-"))).toEqual([]);
+  });
+
   test("a corrupt blob is refused and never becomes visible", async () => {
     const corrupt = await startRegistry();
     registries.push(corrupt);
@@ -225,6 +255,8 @@ describe("pull from a plain-HTTP registry on 127.0.0.1", () => {
     expect(existsSync(join(u.dir, "blobs", "sha256", hex))).toBe(false);
     expect(readdirSync(join(u.dir, "tmp", "partial"))).toEqual([]);
     expect((await u.ok(["images", "-q"])).trim()).toBe("");
+    // The tree unpacked meanwhile was dropped too.
+    expect(readdirSync(join(u.dir, "layers")).filter((d) => d !== "l")).toEqual([]);
   });
 });
 

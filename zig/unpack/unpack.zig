@@ -255,10 +255,19 @@ const Unpacker = struct {
 
 /// Unpacks `src` into `dest`. Returns the uncompressed size (>= 0) with `result` filled, or
 /// a negative errno with `msg` set.
+/// F_DUPFD_CLOEXEC (fcntl.h); std.os.linux.F does not name it on x86_64.
+const f_dupfd_cloexec = 1030;
+
 pub fn unpack(src: [*:0]const u8, dest: [*:0]const u8, flags: u32, msg: Message, result: *Result) i64 {
     const allocator = std.heap.page_allocator;
     const src_name = std.mem.span(src);
-    const rc = linux.openat(linux.AT.FDCWD, src, .{ .CLOEXEC = true }, 0);
+    // "-" is standard input, whatever it is: a pull feeds layers through a socketpair, which
+    // /dev/stdin cannot open (ENXIO).
+    const from_stdin = std.mem.eql(u8, src_name, "-");
+    const rc = if (from_stdin)
+        linux.fcntl(0, f_dupfd_cloexec, 0)
+    else
+        linux.openat(linux.AT.FDCWD, src, .{ .CLOEXEC = true }, 0);
     if (sys.errnoOf(rc) != .SUCCESS) {
         var buf: [32]u8 = undefined;
         msg.set("layer {f}: cannot open: {s}", .{ quoted(src_name), sys.describe(sys.errnoOf(rc), &buf) });

@@ -22,12 +22,6 @@ export interface Endpoint {
   schemes: string[];
 }
 
-let stalls = 0;
-/** Call after blocking the event loop (a synchronous unpack) so no read timer counts it. */
-export function noteEventLoopStall(): void {
-  stalls++;
-}
-
 export class RegistryError extends TsdError {
   constructor(
     message: string,
@@ -271,11 +265,8 @@ export class RegistryClient {
     let timedOut = false;
     const touch = () => {
       if (timer) clearTimeout(timer);
-      const epoch = stalls;
       if (ms > 0)
         timer = setTimeout(() => {
-          // The event loop was blocked by a synchronous unpack meanwhile: not the server's fault.
-          if (epoch !== stalls) return touch();
           timedOut = true;
           ac.abort();
         }, ms);

@@ -3,7 +3,10 @@
 // and unpacked in order as they arrive. Layers already unpacked are not downloaded again.
 import type { Database } from "bun:sqlite";
 import { TsdError } from "../../errors";
-import { blobPath, hasBlob, openPartial, putBlob, sha256Hex, adoptBlob } from "../blobs";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { blobPath, hasBlob, openPartial, putBlob, sha256Hex, adoptBlob, type PartialDownload } from "../blobs";
+import { UnpackChild } from "../unpack-child";
 import {
   choosePlatform,
   DOCKER_SCHEMA1,
@@ -18,9 +21,9 @@ import {
 } from "../media";
 import type { Progress } from "../progress";
 import { canonical, familiarName, parseReference, type Reference } from "../reference";
-import { findImage, hasLayer, importLayer, layerSize, putImage, recordImageManifest, recordLayerBlob, recordRepoDigest, tagImage, type ImageConfig } from "../store";
+import { commitLayerStaging, findImage, hasLayer, layerSize, newLayerStaging, putImage, removeStaleStaging, recordImageManifest, recordLayerBlob, recordRepoDigest, tagImage, type ImageConfig } from "../store";
 import { loadRegistryConfig } from "./config";
-import { errorText, noteEventLoopStall, RegistryClient, RegistryError, type Endpoint } from "./client";
+import { errorText, RegistryClient, RegistryError, type Endpoint } from "./client";
 
 const PARALLEL_DOWNLOADS = 3;
 const MAX_MANIFEST_BYTES = 4 << 20;
@@ -82,8 +85,11 @@ export async function pullImage(db: Database, root: string, name: string, opts: 
     const present = config.rootfs.diff_ids.map((d) => hasLayer(db, root, d));
     ids.forEach((lid, i) => p.layer(lid, present[i] ? "Already exists" : "Pulling fs layer"));
 
-    // Downloads run ahead (bounded); unpacking follows in layer order.
-    const inflight = new Map<string, Promise<string>>();
+    // Each layer downloads and unpacks at once (3 at a time, as Docker downloads), in its own
+    // unpack process; layers are separate directories, so their order does not matter.
+    removeStaleStaging(root);
+    const children = new Set<UnpackChild>();
+    const inflight = new Map<string, Promise<number>>();
     let running = 0;
     const queue: (() => void)[] = [];
     const slot = async <T>(f: () => Promise<T>): Promise<T> => {
@@ -96,39 +102,33 @@ export async function pullImage(db: Database, root: string, name: string, opts: 
         queue.shift()?.();
       }
     };
-    const download = (layer: Descriptor, lid: string): Promise<string> => {
-      let d = inflight.get(layer.digest);
-      if (!d) {
-        p.layer(lid, "Waiting");
-        d = slot(() => fetchLayerBlob(client, ep, ref.path, layer, root, p, lid));
-        inflight.set(layer.digest, d);
-      }
-      return d;
-    };
-    const pending = m.layers.map((l, i) => (present[i] ? undefined : download(l, ids[i]!)));
-    // Keep later failures from surfacing as unhandled while an earlier layer is awaited.
-    for (const d of pending) d?.catch(() => {});
-    let size = 0;
-    for (let i = 0; i < m.layers.length; i++) {
-      const diffId = config.rootfs.diff_ids[i]!;
+    const layerJob = (i: number): Promise<number> => {
       const layer = m.layers[i]!;
-      if (present[i]) {
-        size += layerSize(db, diffId) ?? 0;
-        continue;
+      const diffId = config.rootfs.diff_ids[i]!;
+      const key = `${layer.digest} ${diffId}`;
+      let job = inflight.get(key);
+      if (!job) {
+        p.layer(ids[i]!, "Waiting");
+        const ctx: LayerContext = { client, ep, repo: ref.path, desc: layer, diffId, db, root, p, lid: ids[i]!, children };
+        job = slot(() => pullLayer(ctx)).then((size) => {
+          recordLayerBlob(db, diffId, layer.digest, layer.mediaType ?? "", layer.size ?? 0);
+          p.layer(ids[i]!, "Pull complete");
+          return size;
+        });
+        inflight.set(key, job);
       }
-      downloaded = true;
-      const blob = await pending[i]!;
-      if (!hasLayer(db, root, diffId)) {
-        p.layer(ids[i]!, "Extracting");
-        try {
-          size += importLayer(db, root, blob, diffId);
-        } finally {
-          noteEventLoopStall();
-        }
-      } else size += layerSize(db, diffId) ?? 0;
-      recordLayerBlob(db, diffId, layer.digest, layer.mediaType ?? "", layer.size ?? 0);
-      p.layer(ids[i]!, "Pull complete");
+      return job;
+    };
+    const jobs = m.layers.map((_, i) => (present[i] ? Promise.resolve(layerSize(db, config.rootfs.diff_ids[i]!) ?? 0) : layerJob(i)));
+    if (present.some((x) => !x)) downloaded = true;
+    let sizes: number[];
+    try {
+      sizes = await Promise.all(jobs);
+    } catch (e) {
+      for (const c of children) c.kill();
+      throw e;
     }
+    const size = sizes.reduce((a, b) => a + b, 0);
     p.end();
     db.transaction(() => {
       putImage(db, id, config, size);
@@ -199,54 +199,132 @@ async function readBounded(res: Response, max: number, touch: () => void, what: 
   return Buffer.concat(chunks);
 }
 
+interface LayerContext {
+  client: RegistryClient;
+  ep: Endpoint;
+  repo: string;
+  desc: Descriptor;
+  diffId: string;
+  db: Database;
+  root: string;
+  p: Progress;
+  lid: string;
+  children: Set<UnpackChild>;
+}
+
 /**
- * Downloads a layer blob into the store: resumes a partial file with a Range request, checks
- * size and digest, then renames it into blobs/. A corrupt result is deleted and refused.
+ * One layer: its blob downloaded into the store (resumed from a partial file with a Range
+ * request, size and digest checked before it becomes visible) while the same bytes stream
+ * into an unpack process; the unpacked tree is committed only when the blob's digest and the
+ * tree's diffID are both right. Returns the unpacked size.
  */
-async function fetchLayerBlob(client: RegistryClient, ep: Endpoint, repo: string, desc: Descriptor, root: string, p: Progress, lid: string): Promise<string> {
-  if (hasBlob(root, desc.digest, desc.size)) {
-    p.layer(lid, "Download complete");
-    return blobPath(root, desc.digest);
-  }
-  const part = await openPartial(root, desc.digest);
-  if (!part) return blobPath(root, desc.digest);
+async function pullLayer(ctx: LayerContext): Promise<number> {
+  const { desc, root, p, lid } = ctx;
+  let staging: string | undefined;
+  let child: UnpackChild | undefined;
+  const start = () => {
+    staging = newLayerStaging(root);
+    child = new UnpackChild(root, join(staging, "diff"));
+    ctx.children.add(child);
+  };
+  const stop = async () => {
+    if (child) {
+      child.kill();
+      await child.exited;
+      ctx.children.delete(child);
+    }
+    if (staging) rmSync(staging, { recursive: true, force: true });
+    child = undefined;
+    staging = undefined;
+  };
+  const feedFile = async (path: string) => {
+    for await (const c of Bun.file(path).stream()) await child!.write(c);
+  };
   try {
-    if (desc.size !== undefined && part.offset > desc.size) part.restart();
-    for (let attempt = 0; ; attempt++) {
+    let part: PartialDownload | undefined;
+    if (!hasBlob(root, desc.digest, desc.size)) part = await openPartial(root, desc.digest);
+    if (!part) {
+      // The blob is here already (an earlier pull of another image, or a concurrent one).
+      p.layer(lid, "Extracting");
+      start();
+      await feedFile(blobPath(root, desc.digest));
+    } else {
       try {
-        await downloadInto(client, ep, repo, desc, part, p, lid);
-        break;
-      } catch (e) {
-        // A dropped connection mid-body resumes from what arrived; anything else is final.
-        if (!(e instanceof RegistryError) || !e.retriable || attempt >= 3) throw e;
-        await Bun.sleep(200 * 2 ** attempt);
+        if (desc.size !== undefined && part.offset > desc.size) part.restart();
+        const sink: BlobSink = {
+          begin: async (resumed) => {
+            if (!resumed && part!.offset > 0) part!.restart();
+            if (!resumed || !child) {
+              await stop();
+              start();
+              if (resumed) await feedFile(part!.path);
+            }
+          },
+          chunk: async (c) => {
+            try {
+              await child!.write(c);
+            } catch (e) {
+              throw new UnpackFeedError((e as Error).message);
+            }
+          },
+        };
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await downloadInto(ctx, part, sink);
+            break;
+          } catch (e) {
+            // A dropped connection mid-body resumes from what arrived; anything else is final.
+            if (!(e instanceof RegistryError) || !e.retriable || attempt >= 3) throw e;
+            await Bun.sleep(200 * 2 ** attempt);
+          }
+        }
+        p.layer(lid, "Verifying Checksum");
+        const got = `sha256:${part.hasher.digest("hex")}`;
+        const size = part.offset;
+        part.close();
+        if (got !== desc.digest || (desc.size !== undefined && size !== desc.size)) {
+          part.discard();
+          throw new TsdError(`layer ${desc.digest} from ${ctx.client.domain}/${ctx.repo} arrived as ${got} (${size} bytes, want ${desc.size ?? "?"}): refused (corrupt or tampered)`);
+        }
+        adoptBlob(root, desc.digest, part.path);
+        p.layer(lid, "Download complete");
+        p.layer(lid, "Extracting");
+      } finally {
+        part.release();
       }
     }
-    p.layer(lid, "Verifying Checksum");
-    const got = `sha256:${part.hasher.digest("hex")}`;
-    const size = part.offset;
-    part.close();
-    if (got !== desc.digest || (desc.size !== undefined && size !== desc.size)) {
-      part.discard();
-      throw new TsdError(`layer ${desc.digest} from ${client.domain}/${repo} arrived as ${got} (${size} bytes, want ${desc.size ?? "?"}): refused (corrupt or tampered)`);
+    const r = await child!.finish();
+    if (r.diffId !== ctx.diffId) {
+      throw new TsdError(`layer ${desc.digest} unpacks to ${r.diffId}, but the image config says ${ctx.diffId}: refused (corrupt image)`);
     }
-    const path = adoptBlob(root, desc.digest, part.path);
-    p.layer(lid, "Download complete");
-    return path;
+    return commitLayerStaging(ctx.db, root, staging!, ctx.diffId, r.size);
+  } catch (e) {
+    // An unpack that failed first explains more than the broken pipe the download then hit.
+    if (e instanceof UnpackFeedError && child) {
+      const err = await child.finish().then(
+        () => undefined,
+        (x: unknown) => x,
+      );
+      if (err instanceof Error) throw err;
+    }
+    throw e;
   } finally {
-    part.release();
+    await stop();
   }
 }
 
-async function downloadInto(
-  client: RegistryClient,
-  ep: Endpoint,
-  repo: string,
-  desc: Descriptor,
-  part: Awaited<ReturnType<typeof openPartial>> & {},
-  p: Progress,
-  lid: string,
-): Promise<void> {
+/** Writing to the unpack process failed: its own error is the one to report. */
+class UnpackFeedError extends Error {}
+
+/** Where downloaded bytes go besides the partial file: `begin` says whether they continue
+ *  the bytes already there (a 206 to our Range request) or start over. */
+interface BlobSink {
+  begin: (resumed: boolean) => Promise<void>;
+  chunk: (c: Uint8Array) => Promise<void>;
+}
+
+async function downloadInto(ctx: LayerContext, part: PartialDownload, sink: BlobSink): Promise<void> {
+  const { client, ep, repo, desc, p, lid } = ctx;
   const headers: Record<string, string> = {};
   if (part.offset > 0) headers.range = `bytes=${part.offset}-`;
   const t = await client.request(ep, repo, `${repo}/blobs/${desc.digest}`, { method: "GET", headers });
@@ -254,10 +332,11 @@ async function downloadInto(
     if (t.res.status === 416 && part.offset > 0) {
       // What we have is already the whole blob (or junk): the digest check decides.
       await t.res.body?.cancel().catch(() => {});
+      await sink.begin(true);
       return;
     }
     if (!t.res.ok) throw new RegistryError(`cannot fetch layer ${desc.digest} of ${repo}: ${t.res.status} ${await errorText(t.res)}`, t.res.status);
-    if (part.offset > 0 && t.res.status !== 206) part.restart();
+    await sink.begin(part.offset > 0 && t.res.status === 206);
     const total = desc.size;
     let lastShown = 0;
     if (t.res.body) {
@@ -267,13 +346,15 @@ async function downloadInto(
           part.append(chunk);
           part.offset += chunk.length;
           if (total !== undefined && part.offset > total) throw new TsdError(`layer ${desc.digest} is larger than the ${total} bytes the manifest says: refused`);
+          await sink.chunk(chunk);
+          t.touch();
           if (part.offset - lastShown > 256 * 1024 || part.offset === total) {
             lastShown = part.offset;
             p.layer(lid, "Downloading", part.offset, total);
           }
         }
       } catch (e) {
-        if (e instanceof TsdError) throw e;
+        if (e instanceof TsdError || e instanceof UnpackFeedError) throw e;
         if (t.timedOut()) throw new RegistryError(`registry ${ep.host} stopped sending ${desc.digest} at ${part.offset} bytes: it did not answer within ${client.timeoutSeconds}s`, 0, true);
         throw new RegistryError(`the download of ${desc.digest} broke off at ${part.offset} bytes: ${(e as Error).message}`, 0, true);
       }

@@ -1,0 +1,51 @@
+// Unpacking a layer in a child process (`tsd image unpack DIR`, reading the stream on stdin),
+// so a pull unpacks while it downloads: the Zig unpacker is a blocking call, and in the CLI's
+// own thread it would stall every download and timer. Layers are independent directories, so
+// all of them can unpack at once, each while its bytes arrive.
+import type { Subprocess } from "bun";
+import { TsdError } from "../errors";
+
+/** argv that runs this tsd again: the compiled binary, or bun + the entry script in dev. */
+function self(): string[] {
+  return /\.[cm]?[jt]s$/.test(Bun.main) ? [process.execPath, Bun.main] : [process.execPath];
+}
+
+export class UnpackChild {
+  private readonly proc: Subprocess<"pipe", "pipe", "pipe">;
+  private pending = 0;
+
+  constructor(root: string, dest: string) {
+    this.proc = Bun.spawn([...self(), "--root", root, "image", "unpack", dest], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+  }
+
+  /** Feeds bytes; waits when much is buffered, so a slow unpack slows the download. */
+  async write(chunk: Uint8Array): Promise<void> {
+    this.proc.stdin.write(chunk);
+    this.pending += chunk.length;
+    if (this.pending >= 1 << 20) {
+      this.pending = 0;
+      await this.proc.stdin.flush();
+    }
+  }
+
+  /** Ends the stream and returns what the unpacker measured. */
+  async finish(): Promise<{ size: number; diffId: string }> {
+    await this.proc.stdin.end();
+    const [out, err, code] = await Promise.all([new Response(this.proc.stdout).text(), new Response(this.proc.stderr).text(), this.proc.exited]);
+    if (code !== 0) throw new TsdError(err.trim().replace(/^tsd: /, "") || `the layer unpacker exited ${code}`);
+    const r = JSON.parse(out) as { size: number; diffId: string };
+    return r;
+  }
+
+  kill(): void {
+    try {
+      this.proc.kill("SIGKILL");
+    } catch {
+      // Gone already.
+    }
+  }
+
+  get exited(): Promise<number> {
+    return this.proc.exited;
+  }
+}
