@@ -357,6 +357,53 @@ describe("mirrors, run pulls a missing image, a hanging registry", () => {
     expect(again.stderr).toBe("");
   });
 
+  test("a registry that stops sending in the middle of a layer times out; nothing partial is visible", async () => {
+    const streams: ReadableStreamDefaultController[] = [];
+    const stall = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      async fetch(req) {
+        const u = new URL(req.url);
+        const headers = new Headers(req.headers);
+        headers.delete("host");
+        const res = await fetch(`http://${reg.host}${u.pathname}${u.search}`, { method: req.method, headers, redirect: "manual" });
+        if (!u.pathname.includes("/blobs/") || Number(res.headers.get("content-length")) < 100000) {
+          return new Response(res.body, { status: res.status, headers: res.headers });
+        }
+        const first = new Uint8Array(await res.arrayBuffer()).subarray(0, 50000);
+        const body = new ReadableStream({
+          start(c) {
+            streams.push(c);
+            c.enqueue(first);
+          },
+        });
+        return new Response(body, { status: 200, headers: { "content-type": "application/octet-stream" } });
+      },
+    });
+    servers.push({
+      stop: () => {
+        for (const c of streams) {
+          try {
+            c.close();
+          } catch {
+            // The client went away and the stream closed with it.
+          }
+        }
+        stall.stop(true);
+      },
+    });
+    const t = newRoot("stall");
+    const env = configEnv("stall", { "registry-timeout": 1, "registry-retries": 1 });
+    const r = await t.tsd(["pull", `127.0.0.1:${stall.port}/library/busybox`], { env, timeoutMs: 20000 });
+    expect(r.code).toBe(125);
+    expect(r.stderr).toMatch(/^tsd: registry 127\.0\.0\.1:\d+ stopped sending sha256:[0-9a-f]{64} at \d+ bytes: it did not answer within 1s/);
+    expect(readdirSync(join(t.dir, "blobs", "sha256")).length).toBe(2); // manifest and config only
+    expect(readdirSync(join(t.dir, "layers")).filter((d) => d !== "l")).toEqual([]);
+    expect((await t.ok(["images", "-q"])).trim()).toBe("");
+    // The bytes that did arrive wait in tmp/partial for the next pull to resume.
+    expect(readdirSync(join(t.dir, "tmp", "partial")).filter((n) => !n.endsWith(".lock")).length).toBe(1);
+  });
+
   test("a registry that accepts and never answers times out with a clear error", async () => {
     const held: { end: () => void }[] = [];
     const hang = Bun.listen({

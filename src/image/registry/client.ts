@@ -71,6 +71,11 @@ export class RegistryClient {
   private readonly warn: (line: string) => void;
   private tlsCa: string | undefined | null = null;
 
+  /** How often a transient failure is retried (the config's registry-retries). */
+  get retries(): number {
+    return this.config.retries;
+  }
+
   get timeoutSeconds(): number {
     return this.config.timeoutMs / 1000;
   }

@@ -274,7 +274,7 @@ async function pullLayer(ctx: LayerContext): Promise<number> {
             break;
           } catch (e) {
             // A dropped connection mid-body resumes from what arrived; anything else is final.
-            if (!(e instanceof RegistryError) || !e.retriable || attempt >= 3) throw e;
+            if (!(e instanceof RegistryError) || !e.retriable || attempt >= ctx.client.retries) throw e;
             await Bun.sleep(200 * 2 ** attempt);
           }
         }
