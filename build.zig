@@ -33,6 +33,8 @@ pub fn build(b: *std.Build) void {
         .optimize = optimize,
     });
     runtime_module.addImport("linux", linux_module);
+    // libtsd's netlink code (zig/netlink/) shares the syscall layer.
+    lib_module.addImport("linux", linux_module);
 
     const monitor_module = b.createModule(.{
         .root_source_file = b.path("zig/monitor/main.zig"),

@@ -28,4 +28,6 @@ export const commands: Record<string, Lazy> = {
   kill: () => import("./kill").then((m) => m.default),
   wait: () => import("./wait").then((m) => m.default),
   rename: () => import("./rename").then((m) => m.default),
+  network: () => import("./network").then((m) => m.default),
+  port: () => import("./port").then((m) => m.default),
 };

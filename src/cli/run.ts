@@ -31,6 +31,16 @@ export const runFlags = {
   ...runOnlyResourceFlags,
   "cgroup-parent": { kind: "string", description: "Optional parent cgroup for the container", valueHint: "PATH" },
   pull: { kind: "string", description: 'Pull image before running ("always", "missing", "never")', valueHint: "POLICY" },
+  network: { kind: "string", description: "Connect a container to a network (bridge, none, host, container:NAME, or a network name)", valueHint: "NETWORK" },
+  "network-alias": { kind: "list", description: "Add a network-scoped alias for the container", valueHint: "ALIAS" },
+  ip: { kind: "string", description: "IPv4 address (user-defined networks)", valueHint: "IP" },
+  "mac-address": { kind: "string", description: "Container MAC address (e.g., 92:d0:c6:0a:29:33)", valueHint: "MAC" },
+  dns: { kind: "list", description: "Set custom DNS servers", valueHint: "IP" },
+  "dns-search": { kind: "list", description: "Set custom DNS search domains", valueHint: "DOMAIN" },
+  "dns-option": { kind: "list", description: "Set DNS options", valueHint: "OPTION" },
+  "add-host": { kind: "list", description: "Add a custom host-to-IP mapping (host:ip)", valueHint: "HOST:IP" },
+  publish: { kind: "list", short: "p", description: "Publish a container's port(s) to the host", valueHint: "[IP:]HOSTPORT:PORT[/PROTO]" },
+  "publish-all": { kind: "bool", short: "P", description: "Publish all exposed ports to random ports" },
 } satisfies FlagSpec;
 
 export default defineCommand({

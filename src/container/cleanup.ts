@@ -9,6 +9,7 @@ import { deleteContainer, findContainer, markExited, markOomKilled } from "./sto
 import { releaseBundleCgroup } from "../cgroup";
 import { removeLockFile, withContainerLock } from "./lock";
 import { sameProcess } from "./proc";
+import { releaseContainer } from "../network/attach";
 
 export interface ExitStatus {
   pid: number;
@@ -45,6 +46,12 @@ function cleanupLocked(db: Database, root: string, id: string, lostMonitor?: str
   // The OOM counter is read before the group goes; removing it also kills what a crashed
   // monitor left running in it.
   const { oomKilled } = releaseBundleCgroup(containerDir(root, id));
+  try {
+    releaseContainer(db, root, id);
+  } catch (e) {
+    // Recorded anyway; the next command's reconcile retries the release.
+    console.error(`tsd: releasing the network of ${id.slice(0, 12)}: ${(e as Error).message}`);
+  }
   if (row.auto_remove) {
     removeContainerFiles(root, id);
     deleteContainer(db, id);

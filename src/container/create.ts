@@ -13,6 +13,7 @@ import { randomId, randomName } from "./names";
 import { deleteContainer, insertContainer } from "./store";
 import { createContainerCgroup, hostCpus, planContainerCgroup, releaseBundleCgroup } from "../cgroup";
 import { checkAgainstHost } from "../cgroup/resources";
+import { networkSetup } from "../network/setup";
 
 export interface Created {
   id: string;
@@ -36,10 +37,13 @@ export function createContainer(db: Database, root: string, opts: RunOptions): C
   const links = layerLinks(db, image);
   const layerDirs = image.layers.map((d) => join(rootPaths(root).layers, d.replace(/^sha256:/, ""), "diff")).reverse();
   const user = resolveUser(opts.user ?? image.config.config?.User, readImageFile(layerDirs, "etc/passwd"), readImageFile(layerDirs, "etc/group"));
-  const hostname = opts.hostname ?? id.slice(0, 12);
-  const etcFiles = { hostname: join(bundle, "hostname"), hosts: join(bundle, "hosts") };
+  const net = networkSetup(db, root, id, opts, image.config);
+  opts = net.opts;
+  const hostname = opts.hostname ?? net.hostname ?? id.slice(0, 12);
+  // --network container: shares the target's hosts file (kept current for its peers), as Docker.
+  const etcFiles = { hostname: join(bundle, "hostname"), hosts: net.sharedHosts ?? join(bundle, "hosts"), resolvConf: join(bundle, "resolv.conf") };
   const cgroup = planContainerCgroup(id, opts, opts.privileged);
-  const spec = buildSpec(opts, image.config, { id, root, bundle, lowerLinks: links, hostname, user, etcFiles, cgroup });
+  const spec = buildSpec(opts, image.config, { id, root, bundle, lowerLinks: links, hostname, user, etcFiles, cgroup, netnsPath: net.netnsPath });
 
   const row = { id, name: firstName, image_id: image.id, image_ref: opts.image, command: JSON.stringify(spec.process.args), auto_remove: opts.rm ? 1 : 0, options: JSON.stringify(opts) };
   // A generated name can collide (about 80 000 of them): draw another rather than fail.
@@ -58,7 +62,8 @@ export function createContainer(db: Database, root: string, opts: RunOptions): C
     mkdirSync(bundle, { mode: 0o711 });
     for (const d of ["upper", "work", "merged"]) mkdirSync(join(bundle, d), { mode: 0o755 });
     writeFileSync(etcFiles.hostname, `${hostname}\n`);
-    writeFileSync(etcFiles.hosts, hostsFile(hostname));
+    writeFileSync(join(bundle, "hosts"), hostsFile(hostname));
+    writeFileSync(etcFiles.resolvConf, net.resolvConf);
     writeFileSync(join(bundle, "config.json"), JSON.stringify(spec, null, 2));
     // After config.json, which names the group: removeContainerFiles finds it there.
     createContainerCgroup(id, opts);

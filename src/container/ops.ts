@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { TsdError } from "../errors";
 import { findImage } from "../image/store";
 import { removeContainerFiles } from "./create";
+import { releaseContainer } from "../network/attach";
 import { readExitStatus } from "./cleanup";
 import { removeLockFile, withContainerLock } from "./lock";
 import { sameProcess } from "./proc";
@@ -104,6 +105,8 @@ export async function removeContainer(db: Database, root: string, ref: string, f
     const now = findContainer(db, row.id);
     if (!now || now.id !== row.id) return;
     if (isRunning(now)) throw new TsdError(`container ${row.name} was started again meanwhile: retry the removal`);
+    // Done by the cleanup already unless it never ran; idempotent.
+    releaseContainer(db, root, row.id);
     removeContainerFiles(root, row.id);
     deleteContainer(db, row.id);
   });

@@ -4,6 +4,9 @@ import { isAbsolute } from "node:path";
 import { UsageError } from "../cli/globals";
 import { parseCgroupParent, resourcesFromFlags, type ResourceFlags, type Resources } from "../cgroup/resources";
 import { parseLogOpts, type LogOptions } from "./log-options";
+import { parseNetworkMode, parsePublish, type PortSpec } from "../network/ports";
+import { parseIp, parseMac } from "../network/ipv4";
+import { parseAddHost } from "../network/files";
 
 export interface BindMount {
   source: string;
@@ -42,6 +45,17 @@ export interface RunOptions {
   detach?: boolean;
   /** --log-opt max-size / max-file of the json-file log. */
   log?: LogOptions;
+  // Networking (src/network/): absent in rows written before it existed.
+  network?: string; // none | host | bridge | NAME | container:REF; undefined: bridge
+  networkAliases?: string[];
+  ip?: string;
+  macAddress?: string;
+  dns?: string[];
+  dnsSearch?: string[];
+  dnsOption?: string[];
+  addHost?: string[];
+  publish?: PortSpec[];
+  publishAll?: boolean;
 }
 
 export interface RunFlags extends ResourceFlags {
@@ -64,6 +78,16 @@ export interface RunFlags extends ResourceFlags {
   "cgroup-parent"?: string;
   detach?: boolean;
   "log-opt"?: string[];
+  network?: string;
+  "network-alias"?: string[];
+  ip?: string;
+  "mac-address"?: string;
+  dns?: string[];
+  "dns-search"?: string[];
+  "dns-option"?: string[];
+  "add-host"?: string[];
+  publish?: string[];
+  "publish-all"?: boolean;
 }
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -112,6 +136,46 @@ export function runOptionsFromFlags(
     ...(cgroupParent !== undefined ? { cgroupParent } : {}),
     ...(f.detach ? { detach: true } : {}),
     log: parseLogOpts(f["log-opt"] ?? []),
+    ...networkOptionsFromFlags(f),
+  };
+}
+
+/** The networking flags, validated (the network itself is looked up at start). */
+export function networkOptionsFromFlags(f: RunFlags): Partial<RunOptions> {
+  const mode = parseNetworkMode(f.network);
+  const publish = (f.publish ?? []).map(parsePublish);
+  const aliases = f["network-alias"] ?? [];
+  const dns = f.dns ?? [];
+  const addHost = f["add-host"] ?? [];
+  if (mode.kind !== "bridge" && (publish.length > 0 || f["publish-all"])) {
+    throw new UsageError(`conflicting options: port publishing and the ${mode.kind} network mode; drop -p/-P or use a bridge network`);
+  }
+  if (aliases.length > 0 && (mode.kind !== "bridge" || mode.network === "bridge")) {
+    throw new UsageError("network-scoped aliases are supported for user-defined networks only: use --network NAME");
+  }
+  if (f.ip !== undefined && parseIp(f.ip) === undefined) throw new UsageError(`invalid --ip "${f.ip}": use an IPv4 address`);
+  if (f["mac-address"] !== undefined && !parseMac(f["mac-address"])) {
+    throw new UsageError(`invalid --mac-address "${f["mac-address"]}": use six unicast hex bytes, e.g. 02:42:0a:00:00:05`);
+  }
+  if ((f.ip !== undefined || f["mac-address"] !== undefined) && mode.kind !== "bridge") {
+    throw new UsageError(`--ip and --mac-address need a bridge network, not --network ${f.network}`);
+  }
+  for (const d of dns) if (parseIp(d) === undefined && !d.includes(":")) throw new UsageError(`invalid --dns "${d}": use an IP address`);
+  if (mode.kind === "container" && (dns.length || addHost.length || (f["dns-search"] ?? []).length)) {
+    throw new UsageError("conflicting options: --dns, --dns-search and --add-host cannot be used with --network container:");
+  }
+  for (const h of addHost) if (!parseAddHost(h)) throw new UsageError(`invalid --add-host "${h}": use HOST:IP (or HOST:host-gateway)`);
+  return {
+    ...(f.network !== undefined ? { network: f.network } : {}),
+    networkAliases: aliases,
+    ...(f.ip !== undefined ? { ip: f.ip } : {}),
+    ...(f["mac-address"] !== undefined ? { macAddress: f["mac-address"].toLowerCase() } : {}),
+    dns,
+    dnsSearch: f["dns-search"] ?? [],
+    dnsOption: f["dns-option"] ?? [],
+    addHost,
+    publish,
+    publishAll: f["publish-all"] ?? false,
   };
 }
 

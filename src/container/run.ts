@@ -8,6 +8,7 @@ import { createContainer, removeContainerFiles } from "./create";
 import type { RunOptions } from "./options";
 import { startMonitor } from "./start";
 import { deleteContainer, markRunning } from "./store";
+import { connectContainer, reconcile, releaseContainer } from "../network/attach";
 
 const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH"] as const;
 
@@ -15,6 +16,7 @@ export async function runContainer(db: Database, root: string, opts: RunOptions)
   if (opts.tty && opts.interactive && !process.stdin.isTTY) {
     throw new TsdError("the input device is not a TTY: drop -t, or run from a terminal");
   }
+  reconcile(db, root);
   const c = createContainer(db, root, opts);
   if (opts.detach) return runDetached(db, root, c.id, c.bundle, opts);
   // Handlers first: the container's output can reach the user before the monitor's report
@@ -33,9 +35,11 @@ export async function runContainer(db: Database, root: string, opts: RunOptions)
   for (const [sig, h] of handlers) process.on(sig, h);
   let started;
   try {
+    await connectContainer(db, root, c.id);
     started = await startMonitor({ root, id: c.id, bundle: c.bundle, stdin: opts.interactive, ...(opts.log ? { log: opts.log } : {}) });
   } catch (e) {
     for (const [sig, h] of handlers) process.off(sig, h);
+    releaseContainer(db, root, c.id);
     removeContainerFiles(root, c.id);
     deleteContainer(db, c.id);
     throw e;
@@ -68,8 +72,10 @@ export async function runContainer(db: Database, root: string, opts: RunOptions)
 async function runDetached(db: Database, root: string, id: string, bundle: string, opts: RunOptions): Promise<number> {
   let started;
   try {
+    await connectContainer(db, root, id);
     started = await startMonitor({ root, id, bundle, stdin: false, detach: true, ...(opts.log ? { log: opts.log } : {}) });
   } catch (e) {
+    releaseContainer(db, root, id);
     removeContainerFiles(root, id);
     deleteContainer(db, id);
     throw e;

@@ -51,9 +51,11 @@ export interface SpecContext {
   hostname: string;
   user: ResolvedUser;
   /** Files the CLI writes into the bundle and binds into the container. */
-  etcFiles: { hostname: string; hosts: string };
   /** The container's cgroup (src/cgroup): group path, procs files, the /sys/fs/cgroup mounts. */
   cgroup?: { group: string; procs: string[]; mounts: Mount[]; readonlyPaths: string[] };
+  etcFiles: { hostname: string; hosts: string; resolvConf?: string };
+  /** The network namespace: undefined a new one (lo only), null the host's, a path to join. */
+  netnsPath?: string | null;
 }
 
 export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -125,7 +127,9 @@ export function buildSpec(opts: RunOptions, image: ImageConfig, ctx: SpecContext
       ...(ctx.cgroup ? { "io.tsd.cgroup.procs": ctx.cgroup.procs.join(":") } : {}),
     },
     linux: {
-      namespaces: ["pid", "network", "ipc", "uts", "mount", "cgroup"].map((type) => ({ type })),
+      namespaces: ["pid", "network", "ipc", "uts", "mount", "cgroup"]
+        .filter((type) => type !== "network" || ctx.netnsPath !== null)
+        .map((type) => (type === "network" && ctx.netnsPath ? { type, path: ctx.netnsPath } : { type })),
       devices: DEVICES.map(([path, major, minor]) => ({ path, type: "c", major, minor, fileMode: 0o666, uid: 0, gid: 0 })),
       maskedPaths: opts.privileged ? [] : MASKED_PATHS,
       readonlyPaths: opts.privileged ? [] : [...READONLY_PATHS, ...(ctx.cgroup?.readonlyPaths ?? [])],
@@ -169,6 +173,9 @@ function mounts(opts: RunOptions, ctx: SpecContext): Mount[] {
   const etc: Mount[] = [
     { destination: "/etc/hostname", type: "bind", source: ctx.etcFiles.hostname, options: ["rbind", "rprivate"] },
     { destination: "/etc/hosts", type: "bind", source: ctx.etcFiles.hosts, options: ["rbind", "rprivate"] },
+    ...(ctx.etcFiles.resolvConf
+      ? [{ destination: "/etc/resolv.conf", type: "bind", source: ctx.etcFiles.resolvConf, options: ["rbind", "rprivate"] }]
+      : []),
   ];
   const tmpfs = opts.tmpfs.map((t): Mount => ({ destination: t.destination, type: "tmpfs", source: "tmpfs", options: t.options }));
   const binds = opts.volumes.map(

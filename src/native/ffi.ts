@@ -14,6 +14,15 @@ const symbols = {
   tsd_lgetxattr: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
   // (path, buf, len) -> names bytes or -errno
   tsd_llistxattr: { args: [FFIType.ptr, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
+  // (name, ip, prefix, mtu, errbuf, errlen) -> ifindex or < 0
+  tsd_net_bridge: { args: [FFIType.ptr, FFIType.u32, FFIType.u32, FFIType.u32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
+  // (ns_path, create, ifname, host_ifname, bridge, ip, prefix, gateway, mac|null, mtu, errbuf, errlen)
+  tsd_net_attach: {
+    args: [FFIType.ptr, FFIType.u32, FFIType.ptr, FFIType.ptr, FFIType.ptr, FFIType.u32, FFIType.u32, FFIType.u32, FFIType.ptr, FFIType.u32, FFIType.ptr, FFIType.u64],
+    returns: FFIType.i64,
+  },
+  tsd_net_link_delete: { args: [FFIType.ptr, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
+  tsd_netns_remove: { args: [FFIType.ptr, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
 } as const;
 
 type Lib = ReturnType<typeof dlopen<typeof symbols>>["symbols"];
@@ -84,6 +93,53 @@ export function lxattrs(path: string): Record<string, Uint8Array> {
     if (len >= 0) out[name] = value.slice(0, len);
   }
   return out;
+}
+
+function cstr(s: string): Buffer {
+  return Buffer.from(s + "\0");
+}
+
+function netCall(what: string, call: (errbuf: Uint8Array) => number | bigint): number {
+  const errbuf = new Uint8Array(ERRBUF_LEN);
+  const rc = Number(call(errbuf));
+  if (rc < 0) throw new TsdError(cString(errbuf) || `${what}: error ${-rc}`);
+  return rc;
+}
+
+/** A bridge with `ip`/`prefix` as its address, up; made when missing. Returns its ifindex. */
+export function netBridge(name: string, ip: number, prefix: number, mtu: number): number {
+  return netCall("bridge", (e) => core().tsd_net_bridge(cstr(name), ip, prefix, mtu, e, ERRBUF_LEN));
+}
+
+export interface NetAttach {
+  nsPath: string;
+  create: boolean; // a new namespace bound at nsPath, else join the one there
+  ifname: string;
+  hostIfname: string;
+  bridge: string;
+  ip: number;
+  prefix: number;
+  gateway: number; // 0: no default route
+  mac?: number[];
+  mtu: number;
+}
+
+/** One veth of a container's network namespace (zig/CONTRACT.md); all undone on failure. */
+export function netAttach(a: NetAttach): void {
+  const mac = a.mac ? new Uint8Array(a.mac) : null;
+  netCall("attach", (e) =>
+    core().tsd_net_attach(cstr(a.nsPath), a.create ? 1 : 0, cstr(a.ifname), cstr(a.hostIfname), cstr(a.bridge), a.ip, a.prefix, a.gateway, mac, a.mtu, e, ERRBUF_LEN),
+  );
+}
+
+/** Deletes a host link by name; false when it was not there. */
+export function netLinkDelete(name: string): boolean {
+  return netCall("link delete", (e) => core().tsd_net_link_delete(cstr(name), e, ERRBUF_LEN)) === 0;
+}
+
+/** Unbinds and removes a network namespace file; absent is fine. */
+export function netnsRemove(path: string): void {
+  netCall("netns remove", (e) => core().tsd_netns_remove(cstr(path), e, ERRBUF_LEN));
 }
 
 function cString(bytes: Uint8Array): string {

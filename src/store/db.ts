@@ -76,6 +76,39 @@ ALTER TABLE containers ADD COLUMN pid_start TEXT;
 ALTER TABLE containers ADD COLUMN monitor_start TEXT;
 ALTER TABLE containers ADD COLUMN restart_count INTEGER NOT NULL DEFAULT 0;
 ` },
+  { name: "network-1", sql: `
+CREATE TABLE IF NOT EXISTS networks (
+  name       TEXT PRIMARY KEY,
+  id         TEXT NOT NULL UNIQUE,
+  bridge     TEXT NOT NULL UNIQUE,       -- the Linux bridge
+  subnet     TEXT NOT NULL,              -- CIDR
+  gateway    TEXT NOT NULL,              -- the bridge's address
+  mtu        INTEGER NOT NULL DEFAULT 1500,
+  builtin    INTEGER NOT NULL DEFAULT 0, -- 1: the default "bridge" network
+  created_at INTEGER NOT NULL
+);
+-- A container's address on a network while it runs (the IPAM lease).
+CREATE TABLE IF NOT EXISTS endpoints (
+  container_id TEXT NOT NULL,
+  network      TEXT NOT NULL REFERENCES networks(name),
+  ip           TEXT NOT NULL,
+  mac          TEXT NOT NULL,
+  ifname       TEXT NOT NULL,            -- inside: eth0, eth1 …
+  host_ifname  TEXT NOT NULL UNIQUE,     -- the host end of the veth
+  aliases      TEXT NOT NULL DEFAULT '[]',
+  PRIMARY KEY (container_id, network),
+  UNIQUE (network, ip)
+);
+CREATE TABLE IF NOT EXISTS ports (
+  container_id   TEXT NOT NULL,
+  host_ip        TEXT NOT NULL,          -- 0.0.0.0: every address
+  host_port      INTEGER NOT NULL,
+  proto          TEXT NOT NULL,          -- tcp | udp
+  container_ip   TEXT NOT NULL,
+  container_port INTEGER NOT NULL,
+  PRIMARY KEY (host_ip, host_port, proto)
+);
+` },
 ];
 
 const handles = new Map<string, Database>();

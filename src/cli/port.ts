@@ -1,0 +1,29 @@
+import { defineCommand } from "citty";
+import { parseFlags } from "./flags";
+import { context } from "./context";
+import { UsageError } from "./globals";
+import { TsdError } from "../errors";
+import { findContainer } from "../container/store";
+import { portsOf, reconcile } from "../network/attach";
+
+export default defineCommand({
+  meta: { name: "port", description: "List port mappings or a specific mapping for the container" },
+  run({ rawArgs }) {
+    const { positionals } = parseFlags("port", {}, rawArgs);
+    if (positionals.length < 1 || positionals.length > 2) throw new UsageError(`"tsd port" requires 1 or 2 arguments: CONTAINER [PRIVATE_PORT[/PROTO]]`);
+    const { root, db } = context();
+    reconcile(db, root);
+    const row = findContainer(db, positionals[0]!);
+    if (!row) throw new TsdError(`no such container: ${positionals[0]}`);
+    let ports = portsOf(db, row.id);
+    const want = positionals[1];
+    if (want !== undefined) {
+      const [p, proto = "tcp"] = want.split("/");
+      ports = ports.filter((r) => String(r.container_port) === p && r.proto === proto);
+      if (ports.length === 0) throw new TsdError(`no public port '${want}' published for ${positionals[0]}`);
+      for (const r of ports) console.log(`${r.host_ip}:${r.host_port}`);
+      return;
+    }
+    for (const r of ports) console.log(`${r.container_port}/${r.proto} -> ${r.host_ip}:${r.host_port}`);
+  },
+});

@@ -1,0 +1,341 @@
+// A container's network while it runs: its namespace file <root>/netns/<id>, one veth per
+// network, the IPAM lease, published ports, and the generated hosts file. connect() runs
+// before the monitor starts; release() runs from the cleanup command, rm, and reconcile,
+// and is idempotent: every step tolerates what is already gone.
+import type { Database } from "bun:sqlite";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { TsdError } from "../errors";
+import { netAttach, netBridge, netLinkDelete, netnsRemove } from "../native/ffi";
+import { containerDir } from "../store/paths";
+import { findContainer, type ContainerRow } from "../container/store";
+import type { RunOptions } from "../container/options";
+import { contains, firstFree, formatIp, macForIp, parseIp, parseMac, parseSubnet } from "./ipv4";
+import { endpointsOf, endpointsOn, networkByName, type EndpointRow, type NetworkRow } from "./networks";
+import { enableForwarding, natDriver, requireNat, type NatPort } from "./nat";
+import { hostsFile, parseAddHost, type HostEntry } from "./files";
+import { parseNetworkMode, type PortSpec } from "./ports";
+
+export function netnsPath(root: string, id: string): string {
+  return join(root, "netns", id);
+}
+
+/** The network fields of RunOptions; older rows lack them. */
+export function netOptions(opts: Partial<RunOptions>): Required<Pick<RunOptions, "networkAliases" | "addHost" | "publish">> & Pick<RunOptions, "network" | "ip" | "macAddress"> {
+  return {
+    network: opts.network,
+    networkAliases: opts.networkAliases ?? [],
+    addHost: opts.addHost ?? [],
+    publish: opts.publish ?? [],
+    ip: opts.ip,
+    macAddress: opts.macAddress,
+  };
+}
+
+function optionsOf(row: ContainerRow): Partial<RunOptions> {
+  try {
+    return JSON.parse(row.options) as Partial<RunOptions>;
+  } catch {
+    return {};
+  }
+}
+
+function hostnameOf(root: string, id: string): string {
+  try {
+    return readFileSync(join(containerDir(root, id), "hostname"), "utf8").trim() || id.slice(0, 12);
+  } catch {
+    return id.slice(0, 12);
+  }
+}
+
+/**
+ * Sets up the container's networks before its start. On failure everything made here is
+ * released and the error is thrown.
+ */
+export async function connectContainer(db: Database, root: string, id: string): Promise<void> {
+  const row = findContainer(db, id);
+  if (!row) throw new TsdError(`no such container: ${id}`);
+  const opts = optionsOf(row);
+  const mode = parseNetworkMode(opts.network);
+  if (mode.kind !== "bridge") {
+    writeHosts(db, root, id);
+    return;
+  }
+  try {
+    const net = networkByName(db, root, mode.network);
+    await attachEndpoint(db, root, row, net, { aliases: opts.networkAliases ?? [], ip: opts.ip, mac: opts.macAddress, first: true });
+    await publishPorts(db, row.id, opts.publish ?? []);
+  } catch (e) {
+    releaseContainer(db, root, id);
+    throw e;
+  }
+}
+
+export interface EndpointOptions {
+  aliases: string[];
+  ip?: string;
+  mac?: string;
+  first: boolean; // gets the default route and creates the namespace
+}
+
+/** Leases an address on `net`, makes the bridge if needed, and plugs a veth into the namespace. */
+export async function attachEndpoint(db: Database, root: string, row: ContainerRow, net: NetworkRow, o: EndpointOptions): Promise<EndpointRow> {
+  const subnet = parseSubnet(net.subnet)!;
+  const gateway = parseIp(net.gateway)!;
+  if (o.ip !== undefined && net.name === "bridge") {
+    throw new TsdError("user specified IP address is supported on user defined networks only: create one with 'tsd network create --subnet CIDR NAME'");
+  }
+  const mac = o.mac === undefined ? undefined : parseMac(o.mac);
+  if (o.mac !== undefined && !mac) throw new TsdError(`invalid MAC address "${o.mac}": use six unicast hex bytes, e.g. 02:42:0a:00:00:05`);
+  // The lease, and the bridge made inside the same write lock, so release() of the last
+  // endpoint elsewhere (which deletes an empty bridge) cannot interleave with our use of it.
+  const ep = db.transaction((): EndpointRow => {
+    const mine = endpointsOf(db, row.id);
+    if (mine.some((e) => e.network === net.name)) throw new TsdError(`container ${row.name} is already connected to network ${net.name}`);
+    const used = new Set(endpointsOn(db, net.name).map((e) => parseIp(e.ip)!));
+    used.add(gateway);
+    let ip: number | undefined;
+    if (o.ip !== undefined) {
+      ip = parseIp(o.ip);
+      if (ip === undefined || !contains(subnet, ip)) throw new TsdError(`invalid --ip "${o.ip}": use an address inside ${net.subnet}`);
+      if (used.has(ip)) throw new TsdError(`address ${o.ip} is already in use on network ${net.name}`);
+    } else {
+      ip = firstFree(subnet, used);
+      if (ip === undefined) throw new TsdError(`no free address left on network ${net.name} (${net.subnet})`);
+    }
+    const index = mine.length;
+    if (index > 9) throw new TsdError(`container ${row.name} has too many networks (10 at most)`);
+    const e: EndpointRow = {
+      container_id: row.id,
+      network: net.name,
+      ip: formatIp(ip),
+      mac: o.mac?.toLowerCase() ?? macForIp(ip),
+      ifname: `eth${index}`,
+      host_ifname: `tv${row.id.slice(0, 12)}${index}`,
+      aliases: JSON.stringify(o.aliases),
+    };
+    db.query("INSERT INTO endpoints (container_id, network, ip, mac, ifname, host_ifname, aliases) VALUES (?, ?, ?, ?, ?, ?, ?)").run(
+      e.container_id, e.network, e.ip, e.mac, e.ifname, e.host_ifname, e.aliases,
+    );
+    // The first user of the network adds its NAT; later ones find it there.
+    bringUpNetwork(net, used.size === 1);
+    return e;
+  }).immediate();
+  const ns = netnsPath(root, row.id);
+  mkdirSync(join(root, "netns"), { recursive: true, mode: 0o711 });
+  for (let attempt = 0; ; attempt++) {
+    try {
+      netAttach({
+        nsPath: ns,
+        create: !existsSync(ns),
+        ifname: ep.ifname,
+        hostIfname: ep.host_ifname,
+        bridge: net.bridge,
+        ip: parseIp(ep.ip)!,
+        prefix: subnet.prefix,
+        gateway: o.first ? gateway : 0,
+        mac: parseMac(ep.mac),
+        mtu: net.mtu,
+      });
+      break;
+    } catch (e) {
+      // Another root sharing this bridge name deleted it between our lease and the attach.
+      if (attempt < 3 && /find the bridge/.test((e as Error).message)) {
+        bringUpNetwork(net, false);
+        continue;
+      }
+      dropEndpoint(db, ep);
+      throw e;
+    }
+  }
+  refreshHosts(db, root, net.name, row.id);
+  return ep;
+}
+
+function bringUpNetwork(net: NetworkRow, withNat: boolean): void {
+  const subnet = parseSubnet(net.subnet)!;
+  netBridge(net.bridge, parseIp(net.gateway)!, subnet.prefix, net.mtu);
+  const nat = natDriver();
+  if (nat && withNat) {
+    enableForwarding(net.bridge);
+    nat.addNetwork({ subnet: net.subnet, bridge: net.bridge });
+  }
+}
+
+/** Deletes an endpoint's veth and lease; the last one on a network takes its bridge and NAT along. */
+function dropEndpoint(db: Database, ep: EndpointRow): void {
+  netLinkDelete(ep.host_ifname);
+  db.transaction(() => {
+    db.query("DELETE FROM endpoints WHERE container_id = ? AND network = ?").run(ep.container_id, ep.network);
+    const left = db.query("SELECT COUNT(*) AS n FROM endpoints WHERE network = ?").get(ep.network) as { n: number };
+    const net = db.query("SELECT * FROM networks WHERE name = ?").get(ep.network) as NetworkRow | null;
+    if (left.n === 0 && net) tearDownNetwork(net);
+  }).immediate();
+}
+
+/** A network's bridge and NAT rules, when no container uses it (as netavark does). */
+export function tearDownNetwork(net: NetworkRow): void {
+  natDriver()?.removeNetwork({ subnet: net.subnet, bridge: net.bridge });
+  // Another root may share the bridge name (its own leases are not ours to see): a bridge with
+  // ports left is still in use.
+  let ports: string[] = [];
+  try {
+    ports = readdirSync(`/sys/class/net/${net.bridge}/brif`);
+  } catch {
+    // Gone already, or no sysfs: delete is idempotent.
+  }
+  if (ports.length === 0) netLinkDelete(net.bridge);
+}
+
+async function hostPortFree(p: { hostIp: string; hostPort: number; proto: "tcp" | "udp" }): Promise<boolean> {
+  try {
+    if (p.proto === "tcp") {
+      const l = Bun.listen({ hostname: p.hostIp, port: p.hostPort, socket: { data() {} } });
+      l.stop(true);
+    } else {
+      const s = await Bun.udpSocket({ hostname: p.hostIp, port: p.hostPort });
+      s.close();
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function conflicts(db: Database, p: { hostIp: string; hostPort: number; proto: string }): boolean {
+  return !!db
+    .query("SELECT 1 FROM ports WHERE host_port = ? AND proto = ? AND (host_ip = ? OR host_ip = '0.0.0.0' OR ? = '0.0.0.0')")
+    .get(p.hostPort, p.proto, p.hostIp, p.hostIp);
+}
+
+/** Reserves each host port (db row + a bind test) and adds its DNAT. A taken port is an error. */
+async function publishPorts(db: Database, id: string, specs: PortSpec[]): Promise<void> {
+  if (specs.length === 0) return;
+  const nat = requireNat("publishing ports (-p/-P)");
+  const ep = endpointsOf(db, id)[0];
+  if (!ep) throw new TsdError("publishing ports needs a bridge network: drop -p or use --network bridge|NAME");
+  for (const s of specs) {
+    let hostPort = s.hostPort;
+    const pick = hostPort === 0;
+    for (let attempt = 0; ; attempt++) {
+      if (pick) hostPort = 32768 + Math.floor(Math.random() * (60999 - 32768));
+      const p: NatPort = { hostIp: s.hostIp, hostPort, proto: s.proto, containerIp: ep.ip, containerPort: s.containerPort };
+      const free = !conflicts(db, p) && (await hostPortFree(p));
+      const claimed = free && db.transaction(() => {
+        if (conflicts(db, p)) return false;
+        db.query("INSERT INTO ports (container_id, host_ip, host_port, proto, container_ip, container_port) VALUES (?, ?, ?, ?, ?, ?)").run(
+          id, p.hostIp, p.hostPort, p.proto, p.containerIp, p.containerPort,
+        );
+        return true;
+      }).immediate();
+      if (claimed) {
+        nat.addPort(p);
+        break;
+      }
+      if (!pick || attempt >= 50) {
+        throw new TsdError(`cannot publish ${s.hostIp}:${hostPort}/${s.proto}: the port is already allocated; choose another host port`);
+      }
+    }
+  }
+}
+
+export interface PortRow {
+  container_id: string;
+  host_ip: string;
+  host_port: number;
+  proto: "tcp" | "udp";
+  container_ip: string;
+  container_port: number;
+}
+
+export function portsOf(db: Database, id: string): PortRow[] {
+  return db.query("SELECT * FROM ports WHERE container_id = ? ORDER BY container_port, proto").all(id) as PortRow[];
+}
+
+/** Everything connect() made, in reverse; safe to run again and on a half-made container. */
+export function releaseContainer(db: Database, root: string, id: string): void {
+  const nat = natDriver();
+  for (const p of portsOf(db, id)) {
+    nat?.removePort({ hostIp: p.host_ip, hostPort: p.host_port, proto: p.proto, containerIp: p.container_ip, containerPort: p.container_port });
+    db.query("DELETE FROM ports WHERE container_id = ? AND host_ip = ? AND host_port = ? AND proto = ?").run(id, p.host_ip, p.host_port, p.proto);
+  }
+  const eps = endpointsOf(db, id);
+  for (const ep of eps) dropEndpoint(db, ep);
+  netnsRemove(netnsPath(root, id));
+  for (const ep of eps) refreshHosts(db, root, ep.network, id);
+}
+
+/** Detaches one network from a running container (network disconnect). */
+export function detachEndpoint(db: Database, root: string, id: string, network: string): void {
+  const ep = endpointsOf(db, id).find((e) => e.network === network);
+  if (!ep) throw new TsdError(`container ${id.slice(0, 12)} is not connected to network ${network}`);
+  dropEndpoint(db, ep);
+  writeHosts(db, root, id);
+  refreshHosts(db, root, network, id);
+}
+
+/**
+ * Frees what containers that can no longer use it still hold: rows gone (rm while the monitor
+ * was dead), exited, or "running" with both the monitor and the init dead (SIGKILLed).
+ */
+export function reconcile(db: Database, root: string): void {
+  const held = db
+    .query("SELECT DISTINCT container_id FROM endpoints UNION SELECT DISTINCT container_id FROM ports")
+    .all() as { container_id: string }[];
+  for (const { container_id } of held) {
+    const row = db.query("SELECT * FROM containers WHERE id = ?").get(container_id) as ContainerRow | null;
+    const stale = !row || row.state === "exited" || (row.state === "running" && !alive(row.pid) && !alive(row.monitor_pid));
+    if (stale) releaseContainer(db, root, container_id);
+  }
+}
+
+/** Alive and not a zombie: a SIGKILLed monitor's orphans wait to be reaped by pid 1. */
+function alive(pid: number): boolean {
+  if (pid <= 0) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    return state !== "Z" && state !== "X";
+  } catch {
+    return false;
+  }
+}
+
+/** Rewrites the hosts file of every other container on a user network (names come and go). */
+function refreshHosts(db: Database, root: string, network: string, except: string): void {
+  if (network !== "bridge") {
+    for (const e of endpointsOn(db, network)) if (e.container_id !== except) writeHosts(db, root, e.container_id);
+  }
+  writeHosts(db, root, except);
+}
+
+/**
+ * The container's /etc/hosts from its current leases: its own address and name, the names and
+ * aliases of peers on its user networks, and --add-host. Written in place: it is bind-mounted.
+ */
+export function writeHosts(db: Database, root: string, id: string): void {
+  const row = findContainer(db, id);
+  const path = join(containerDir(root, id), "hosts");
+  if (!row || row.id !== id || !existsSync(path)) return;
+  const opts = netOptions(optionsOf(row));
+  const mine = endpointsOf(db, id);
+  const peers: HostEntry[] = [];
+  for (const ep of mine) {
+    if (ep.network === "bridge") continue;
+    for (const other of endpointsOn(db, ep.network)) {
+      if (other.container_id === id) continue;
+      const peer = db.query("SELECT name FROM containers WHERE id = ?").get(other.container_id) as { name: string } | null;
+      if (!peer) continue;
+      peers.push({ ip: other.ip, names: [peer.name, other.container_id.slice(0, 12), ...(JSON.parse(other.aliases) as string[])] });
+    }
+  }
+  const gateway = mine[0] ? (db.query("SELECT gateway FROM networks WHERE name = ?").get(mine[0].network) as { gateway: string } | null)?.gateway : undefined;
+  const extra = opts.addHost.flatMap((h) => {
+    const e = parseAddHost(h);
+    if (!e) return [];
+    if (e.ip === "host-gateway") return gateway ? [{ ip: gateway, names: e.names }] : [];
+    return [e];
+  });
+  const own = mine[0] ? { ip: mine[0].ip, names: [row.name, ...mine.flatMap((e) => JSON.parse(e.aliases) as string[])] } : undefined;
+  writeFileSync(path, hostsFile(own, hostnameOf(root, id), peers, extra));
+}

@@ -1,0 +1,208 @@
+// Outbound NAT (MASQUERADE) and published ports (DNAT) through nftables (table `ip tsd`) or
+// iptables (chains TSD, TSD-POSTROUTING), whichever the host has. The fixed skeleton is made
+// once; networks and ports are set/map elements (nft) or single rules (iptables), added and
+// deleted symmetrically so a release can run twice.
+import { existsSync, writeFileSync } from "node:fs";
+import { TsdError } from "../errors";
+
+export interface NatNetwork {
+  subnet: string; // CIDR
+  bridge: string;
+}
+
+export interface NatPort {
+  hostIp: string; // 0.0.0.0: every local address
+  hostPort: number;
+  proto: "tcp" | "udp";
+  containerIp: string;
+  containerPort: number;
+}
+
+export interface NatDriver {
+  readonly name: "nftables" | "iptables";
+  addNetwork(n: NatNetwork): void;
+  removeNetwork(n: NatNetwork): void;
+  addPort(p: NatPort): void;
+  removePort(p: NatPort): void;
+}
+
+const SBIN = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"];
+
+function findTool(name: string): string | undefined {
+  for (const d of [...(process.env.PATH ?? "").split(":").filter(Boolean), ...SBIN]) {
+    if (existsSync(`${d}/${name}`)) return `${d}/${name}`;
+  }
+  return undefined;
+}
+
+function run(argv: string[], stdin?: string): { code: number; stderr: string } {
+  const p = Bun.spawnSync(argv, { stdin: stdin === undefined ? "ignore" : Buffer.from(stdin), stdout: "ignore", stderr: "pipe" });
+  return { code: p.exitCode ?? 1, stderr: p.stderr.toString().trim() };
+}
+
+function must(argv: string[], what: string, stdin?: string): void {
+  const r = run(argv, stdin);
+  if (r.code !== 0) throw new TsdError(`${what}: ${argv[0]!.split("/").pop()} said: ${r.stderr.split("\n")[0]}`);
+}
+
+// One transaction: `create table` fails when the table exists, so concurrent first uses make
+// the skeleton exactly once and never duplicate its rules.
+export const NFT_SKELETON = `create table ip tsd
+add set ip tsd nets { type ipv4_addr; flags interval; }
+add set ip tsd bridges { type ifname; }
+add map ip tsd ports_any { type inet_proto . inet_service : ipv4_addr . inet_service; }
+add map ip tsd ports_ip { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }
+add chain ip tsd ports
+add rule ip tsd ports dnat ip to ip daddr . meta l4proto . th dport map @ports_ip
+add rule ip tsd ports dnat ip to meta l4proto . th dport map @ports_any
+add chain ip tsd prerouting { type nat hook prerouting priority dstnat; policy accept; }
+add rule ip tsd prerouting fib daddr type local jump ports
+add chain ip tsd output { type nat hook output priority -100; policy accept; }
+add rule ip tsd output fib daddr type local jump ports
+add chain ip tsd postrouting { type nat hook postrouting priority srcnat; policy accept; }
+add rule ip tsd postrouting ip saddr @nets oifname != @bridges masquerade
+add rule ip tsd postrouting ip saddr 127.0.0.0/8 oifname @bridges masquerade
+`;
+
+class Nftables implements NatDriver {
+  readonly name = "nftables";
+  private ready = false;
+  constructor(private readonly nft: string) {}
+
+  private base(): void {
+    if (this.ready) return;
+    if (run([this.nft, "list", "table", "ip", "tsd"]).code !== 0) {
+      const r = run([this.nft, "-f", "-"], NFT_SKELETON);
+      // A parallel first use made it meanwhile: then it lists now.
+      if (r.code !== 0 && run([this.nft, "list", "table", "ip", "tsd"]).code !== 0) {
+        throw new TsdError(`cannot create the nftables table "ip tsd": ${r.stderr.split("\n")[0]}`);
+      }
+    }
+    this.ready = true;
+  }
+
+  private elements(op: "add" | "delete", items: [string, string][]): void {
+    this.base();
+    for (const [set, elem] of items) {
+      const r = run([this.nft, op, "element", "ip", "tsd", set, `{ ${elem} }`]);
+      // Deleting what is gone already is the idempotent case; adding a present one too.
+      if (r.code !== 0 && !/does not exist|File exists|No such file/i.test(r.stderr)) {
+        throw new TsdError(`nft ${op} element ${set} { ${elem} }: ${r.stderr.split("\n")[0]}`);
+      }
+    }
+  }
+
+  addNetwork(n: NatNetwork): void {
+    this.elements("add", [["nets", n.subnet], ["bridges", `"${n.bridge}"`]]);
+  }
+  removeNetwork(n: NatNetwork): void {
+    this.elements("delete", [["nets", n.subnet], ["bridges", `"${n.bridge}"`]]);
+  }
+  addPort(p: NatPort): void {
+    this.elements("add", [portElement(p)]);
+  }
+  removePort(p: NatPort): void {
+    this.elements("delete", [portElement(p)]);
+  }
+}
+
+export function portElement(p: NatPort): [string, string] {
+  const value = `${p.containerIp} . ${p.containerPort}`;
+  if (p.hostIp === "0.0.0.0") return ["ports_any", `${p.proto} . ${p.hostPort} : ${value}`];
+  return ["ports_ip", `${p.hostIp} . ${p.proto} . ${p.hostPort} : ${value}`];
+}
+
+class Iptables implements NatDriver {
+  readonly name = "iptables";
+  private ready = false;
+  constructor(private readonly ipt: string) {}
+
+  private base(): void {
+    if (this.ready) return;
+    // -N fails when the chain exists: whoever makes it adds the jumps.
+    for (const [chain, jumps] of [
+      ["TSD", [["PREROUTING", "-m", "addrtype", "--dst-type", "LOCAL"], ["OUTPUT", "-m", "addrtype", "--dst-type", "LOCAL"]]],
+      ["TSD-POSTROUTING", [["POSTROUTING"]]],
+    ] as const) {
+      if (run([this.ipt, "-w", "-t", "nat", "-N", chain]).code === 0) {
+        for (const [from, ...match] of jumps) this.ensure(["-t", "nat", from, ...match, "-j", chain]);
+      }
+    }
+    this.ready = true;
+  }
+
+  private ensure(rule: readonly string[]): void {
+    const [t, table, chain, ...spec] = rule;
+    if (run([this.ipt, "-w", t!, table!, "-C", chain!, ...spec]).code === 0) return;
+    must([this.ipt, "-w", t!, table!, "-A", chain!, ...spec], `iptables -A ${chain}`);
+  }
+
+  private remove(rule: readonly string[]): void {
+    const [t, table, chain, ...spec] = rule;
+    // -D deletes one copy; loop in case a race added two. Bounded.
+    for (let i = 0; i < 4 && run([this.ipt, "-w", t!, table!, "-D", chain!, ...spec]).code === 0; i++);
+  }
+
+  private netRules(n: NatNetwork): string[][] {
+    return [
+      ["-t", "nat", "TSD-POSTROUTING", "-s", n.subnet, "!", "-o", n.bridge, "-j", "MASQUERADE"],
+      ["-t", "nat", "TSD-POSTROUTING", "-s", "127.0.0.0/8", "-o", n.bridge, "-j", "MASQUERADE"],
+    ];
+  }
+
+  private portRule(p: NatPort): string[] {
+    const dest = p.hostIp === "0.0.0.0" ? [] : ["-d", p.hostIp];
+    return ["-t", "nat", "TSD", "-p", p.proto, ...dest, "--dport", String(p.hostPort), "-j", "DNAT", "--to-destination", `${p.containerIp}:${p.containerPort}`];
+  }
+
+  addNetwork(n: NatNetwork): void {
+    this.base();
+    this.netRules(n).forEach((r) => this.ensure(r));
+  }
+  removeNetwork(n: NatNetwork): void {
+    this.netRules(n).forEach((r) => this.remove(r));
+  }
+  addPort(p: NatPort): void {
+    this.base();
+    this.ensure(this.portRule(p));
+  }
+  removePort(p: NatPort): void {
+    this.remove(this.portRule(p));
+  }
+}
+
+let cached: NatDriver | null | undefined;
+
+/** The host's NAT tool: nftables first, then iptables; TSD_NAT=nftables|iptables forces one. */
+export function natDriver(): NatDriver | null {
+  if (cached !== undefined) return cached;
+  const forced = process.env.TSD_NAT;
+  const nft = forced === "iptables" ? undefined : findTool("nft");
+  const ipt = forced === "nftables" ? undefined : findTool("iptables");
+  if (nft && run([nft, "list", "tables"]).code === 0) cached = new Nftables(nft);
+  else if (ipt) cached = new Iptables(ipt);
+  else cached = null;
+  return cached;
+}
+
+/** The driver, or the clear error when the user asked for something that needs one. */
+export function requireNat(what: string): NatDriver {
+  const d = natDriver();
+  if (!d) throw new TsdError(`${what} needs nftables or iptables and this host has neither: install nftables (apt-get install nftables)`);
+  return d;
+}
+
+export function enableForwarding(bridge: string): void {
+  writeSysctl("/proc/sys/net/ipv4/ip_forward", "1");
+  // 127.0.0.1:PORT → a container: DNAT'd packets keep their loopback source (then masqueraded)
+  // and must be routable out of the bridge, as Docker's route_localnet does.
+  writeSysctl(`/proc/sys/net/ipv4/conf/${bridge}/route_localnet`, "1");
+}
+
+function writeSysctl(path: string, value: string): void {
+  try {
+    writeFileSync(path, value);
+  } catch (e) {
+    throw new TsdError(`cannot set ${path.slice("/proc/sys/".length).replaceAll("/", ".")}=${value}: ${(e as Error).message}`);
+  }
+}

@@ -1,0 +1,328 @@
+// Networking end to end: the default bridge (own name and subnet via <root>/network.json),
+// none/host/container: modes, hosts and resolv.conf, NAT to an "outside" namespace this test
+// makes, published TCP/UDP ports through 127.0.0.1 and the host's own address, user networks
+// with names and aliases, and that nothing (veth, netns, bridge, nft element, address lease)
+// is left after rm, a failed start or a SIGKILLed monitor.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { networkInterfaces } from "node:os";
+import type { Subprocess } from "bun";
+import { TSD, TestRoot } from "../lib/tsd";
+import { testImages } from "../lib/fixtures";
+
+const BRIDGE = "tsdte0";
+const SUBNET = "10.231.7"; // .0/24
+const USERNET = "10.231.8"; // .0/24 for the user network
+const USERBRIDGE = "tsdte1";
+const OUTSIDE_NS = `tsdte-out-${process.pid}`;
+const OUTSIDE_HOST_IF = "tsdteo0";
+const OUTSIDE = "198.51.100"; // TEST-NET-2, only on the veth this test makes
+
+let t: TestRoot;
+const background: Subprocess[] = [];
+
+function sh(cmd: string): { code: number; out: string } {
+  const p = Bun.spawnSync(["sh", "-c", cmd], { stdout: "pipe", stderr: "pipe" });
+  return { code: p.exitCode ?? 1, out: p.stdout.toString() + p.stderr.toString() };
+}
+
+function links(): string[] {
+  return readdirSync("/sys/class/net");
+}
+
+function nftTable(): string {
+  return sh("nft list table ip tsd 2>/dev/null").out;
+}
+
+/** `tsd run` in the background (no -d yet): resolves once the container runs. */
+async function startBg(args: string[], name: string): Promise<Subprocess> {
+  const p = Bun.spawn([TSD, "--root", t.dir, "run", "--name", name, ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  background.push(p);
+  for (let i = 0; i < 200; i++) {
+    const ps = await t.tsd(["ps", "--format", "json"]);
+    if (ps.stdout.split("\n").some((l) => l.includes(`"Names":"${name}"`))) return p;
+    if (p.exitCode !== null) throw new Error(`${name} exited ${p.exitCode}: ${await new Response(p.stderr).text()}`);
+    await Bun.sleep(50);
+  }
+  throw new Error(`${name} did not start`);
+}
+
+function inspectIp(network: string, name: string): string {
+  const out = Bun.spawnSync([TSD, "--root", t.dir, "network", "inspect", network]).stdout.toString();
+  const [n] = JSON.parse(out) as { Containers: Record<string, { Name: string; IPv4Address: string }> }[];
+  const c = Object.values(n!.Containers).find((x) => x.Name === name);
+  if (!c) throw new Error(`${name} is not on ${network}: ${out}`);
+  return c.IPv4Address.split("/")[0]!;
+}
+
+function hostAddress(): string {
+  for (const [name, addrs] of Object.entries(networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === "IPv4" && !a.internal && !name.startsWith("tsd") && !name.startsWith("br-")) return a.address;
+  }
+  throw new Error("the host has no non-loopback IPv4 address");
+}
+
+/** The full id of a container of this root (for its veth name tv<id12>N and netns file). */
+async function idOf(name: string): Promise<string> {
+  const out = await t.ok(["ps", "-a", "--no-trunc", "--format", "json"]);
+  const row = out.split("\n").filter(Boolean).map((l) => JSON.parse(l) as { ID: string; Names: string }).find((r) => r.Names === name);
+  if (!row) throw new Error(`no container ${name}`);
+  return row.ID;
+}
+
+function vethsOf(id: string): string[] {
+  return links().filter((l) => l.startsWith(`tv${id.slice(0, 12)}`));
+}
+
+/**
+ * Nothing of this root's networking is left on the host: bridges, namespace files (a leaked
+ * veth keeps its namespace alive, and the namespace is bound under the root), leases, rules.
+ * Other suites may run containers on this machine at the same time, so veths are checked by id.
+ */
+function expectNoNetworkLeft(): void {
+  expect(links().filter((l) => l === BRIDGE || l === USERBRIDGE)).toEqual([]);
+  expect(t.leaks()).toEqual([]);
+  const netnsDir = `${t.dir}/netns`;
+  expect(existsSync(netnsDir) ? readdirSync(netnsDir) : []).toEqual([]);
+  const nft = nftTable();
+  expect(nft).not.toContain(SUBNET + ".");
+  expect(nft).not.toContain(USERNET + ".");
+  expect(nft).not.toContain(BRIDGE);
+}
+
+beforeAll(async () => {
+  const images = await testImages();
+  t = new TestRoot("network");
+  writeFileSync(`${t.dir}/network.json`, JSON.stringify({ bridge: BRIDGE, subnet: `${SUBNET}.0/24` }));
+  await t.ok(["load", "-i", images.busyboxDocker]);
+});
+
+afterAll(async () => {
+  for (const p of background) p.kill("SIGKILL");
+  await Promise.all(background.map((p) => p.exited));
+  const ids = (await t.tsd(["ps", "-aq", "--no-trunc"])).stdout.split("\n").filter(Boolean);
+  if (ids.length) await t.tsd(["rm", "-f", ...ids]);
+  await t.tsd(["network", "prune", "-f"]);
+  sh(`ip netns del ${OUTSIDE_NS} 2>/dev/null; ip link del ${OUTSIDE_HOST_IF} 2>/dev/null`);
+  for (const l of links()) if (l === BRIDGE || l === USERBRIDGE) sh(`ip link del ${l}`);
+  await t.destroy();
+});
+
+describe("default bridge", () => {
+  test("eth0 with an address from the subnet, a default route, hosts and resolv.conf", async () => {
+    const r = await t.tsd(["run", "--rm", "--hostname", "box1", "--add-host", "db.example:10.0.0.9", "--dns", "192.0.2.53", "--dns-search", "corp.example",
+      "busybox", "sh", "-c", "ip -4 -o addr show eth0; ip route; cat /etc/hosts; cat /etc/resolv.conf"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`inet ${SUBNET.replaceAll(".", "\\.")}\\.\\d+/24`));
+    expect(r.stdout).toContain(`default via ${SUBNET}.1 dev eth0`);
+    expect(r.stdout).toMatch(new RegExp(`${SUBNET.replaceAll(".", "\\.")}\\.\\d+\\tbox1`));
+    expect(r.stdout).toContain("10.0.0.9\tdb.example");
+    expect(r.stdout).toContain("nameserver 192.0.2.53\nsearch corp.example");
+    expectNoNetworkLeft();
+  });
+
+  test("resolv.conf from the host's without loopback resolvers", async () => {
+    const r = await t.tsd(["run", "--rm", "busybox", "cat", "/etc/resolv.conf"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toMatch(/nameserver 127\./);
+    expect(r.stdout).toMatch(/^nameserver /m);
+  });
+
+  test("container to container by IP; after rm nothing is left", async () => {
+    await startBg(["busybox", "sh", "-c", "echo pong > /tmp/index.html; exec httpd -f -p 8080 -h /tmp"], "srv");
+    const ip = inspectIp("bridge", "srv");
+    const r = await t.tsd(["run", "--rm", "busybox", "wget", "-q", "-O", "-", `http://${ip}:8080/index.html`]);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe("pong\n");
+    await t.ok(["rm", "-f", "srv"]);
+    expectNoNetworkLeft();
+  });
+
+  test("50 parallel runs hold 50 different addresses at once", async () => {
+    const sync = `${t.dir}/sync`;
+    Bun.spawnSync(["mkdir", "-p", sync]);
+    const runs = Array.from({ length: 50 }, () =>
+      t.tsd(["run", "--rm", "-v", `${sync}:/sync`, "busybox", "sh", "-c",
+        "ip -4 -o addr show eth0 > /sync/$(hostname); i=0; while [ ! -e /sync/go ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done"], { timeoutMs: 110000 }),
+    );
+    // Every container reports while all of them still hold their lease.
+    for (let i = 0; i < 900 && readdirSync(sync).length < 50; i++) await Bun.sleep(100);
+    const files = readdirSync(sync);
+    writeFileSync(`${sync}/go`, "");
+    const results = await Promise.all(runs);
+    for (const r of results) expect(r.stderr).toBe("");
+    expect(files.length).toBe(50);
+    const ips = files.map((f) => /inet (\S+)\//.exec(readFileSync(`${sync}/${f}`, "utf8"))?.[1]);
+    expect(ips.every((ip) => ip?.startsWith(`${SUBNET}.`))).toBe(true);
+    expect(new Set(ips).size).toBe(50);
+    expectNoNetworkLeft();
+  }, 120000);
+
+  test("a failed start leaves no veth, namespace or lease", async () => {
+    const r = await t.tsd(["run", "--rm", "busybox", "/no/such/binary"]);
+    expect(r.code).toBe(127);
+    expectNoNetworkLeft();
+    const r2 = await t.tsd(["run", "busybox", "/no/such/binary"]);
+    expect(r2.code).toBe(127);
+    expectNoNetworkLeft();
+  });
+
+  test("a SIGKILLed CLI, monitor and init: the next command releases the network", async () => {
+    const cli = await startBg(["busybox", "sleep", "100"], "victim");
+    const id = await idOf("victim");
+    const monitorPid = sh(`pgrep -f '^[^ ]*/tsd-monitor --bundle ${t.dir}/containers/${id}'`).out.trim().split("\n")[0]!;
+    expect(monitorPid).toMatch(/^\d+$/);
+    const initPid = readFileSync(`/proc/${monitorPid}/task/${monitorPid}/children`, "utf8").trim().split(" ")[0]!;
+    cli.kill("SIGKILL");
+    process.kill(Number(monitorPid), "SIGKILL");
+    process.kill(Number(initPid), "SIGKILL");
+    await cli.exited;
+    await Bun.sleep(100);
+    expect(vethsOf(id)).toEqual([`tv${id.slice(0, 12)}0`]);
+    await t.ok(["network", "ls"]);
+    expect(vethsOf(id)).toEqual([]);
+    expectNoNetworkLeft();
+    await t.ok(["rm", "-f", "victim"]);
+  });
+});
+
+describe("modes", () => {
+  test("--network none has only lo", async () => {
+    const r = await t.tsd(["run", "--rm", "--network", "none", "busybox", "ls", "/sys/class/net"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe("lo");
+  });
+
+  test("--network host sees the host's links", async () => {
+    const r = await t.tsd(["run", "--rm", "--network", "host", "busybox", "ls", "/sys/class/net"]);
+    expect(r.code).toBe(0);
+    const seen = r.stdout.split(/\s+/).filter(Boolean);
+    const main = Object.entries(networkInterfaces()).find(([, a]) => a?.some((x) => x.address === hostAddress()))![0];
+    expect(seen).toContain(main);
+    expect(seen).toContain("lo");
+  });
+
+  test("--network container:NAME shares the namespace", async () => {
+    await startBg(["busybox", "sleep", "100"], "owner");
+    const ip = inspectIp("bridge", "owner");
+    const r = await t.tsd(["run", "--rm", "--network", "container:owner", "busybox", "ip", "-4", "-o", "addr", "show", "eth0"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`inet ${ip}/24`);
+    await t.ok(["rm", "-f", "owner"]);
+    expectNoNetworkLeft();
+  });
+
+  test("bad network flags are one-line errors with 125", async () => {
+    for (const args of [["--network", "nosuchnet"], ["-p", "99999:80"], ["--network", "none", "-p", "80"], ["--ip", "10.231.7.9"], ["--mac-address", "zz"]]) {
+      const r = await t.tsd(["run", "--rm", ...args, "busybox", "true"]);
+      expect(r.code).toBe(125);
+      expect(r.stderr).toMatch(/^tsd: .+\n$/);
+    }
+    expectNoNetworkLeft();
+  });
+});
+
+describe("NAT and ports", () => {
+  test("a container reaches an outside namespace through MASQUERADE", async () => {
+    expect(sh(`ip netns add ${OUTSIDE_NS} && ip link add ${OUTSIDE_HOST_IF} type veth peer name eth0 netns ${OUTSIDE_NS} && ip addr add ${OUTSIDE}.1/24 dev ${OUTSIDE_HOST_IF} && ip link set ${OUTSIDE_HOST_IF} up && ip -n ${OUTSIDE_NS} addr add ${OUTSIDE}.2/24 dev eth0 && ip -n ${OUTSIDE_NS} link set eth0 up && ip -n ${OUTSIDE_NS} link set lo up`).code).toBe(0);
+    // The outside has no route to the container subnet: only a masqueraded source gets answers.
+    const server = Bun.spawn(["ip", "netns", "exec", OUTSIDE_NS, "busybox", "sh", "-c", `echo outside > /tmp/tsdte-out.html; exec busybox httpd -f -p ${OUTSIDE}.2:8000 -h /tmp`], { stdout: "ignore", stderr: "ignore" });
+    background.push(server);
+    await Bun.sleep(200);
+    const r = await t.tsd(["run", "--rm", "busybox", "wget", "-q", "-O", "-", `http://${OUTSIDE}.2:8000/tsdte-out.html`]);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe("outside\n");
+    expect(readFileSync("/proc/sys/net/ipv4/ip_forward", "utf8").trim()).toBe("1");
+    server.kill("SIGKILL");
+    sh(`ip netns del ${OUTSIDE_NS}; ip link del ${OUTSIDE_HOST_IF} 2>/dev/null`);
+    expectNoNetworkLeft();
+  });
+
+  test("-p through 127.0.0.1 and the host's address, UDP, tsd port, a taken port refused", async () => {
+    await startBg(["-p", "127.0.0.1:18931:8080", "-p", "18932:8080", "-p", "18933:9000/udp", "-p", "8080",
+      "busybox", "sh", "-c", "echo web > /tmp/index.html; exec httpd -f -p 8080 -h /tmp"], "pub");
+    const port = (await t.ok(["port", "pub"])).trim().split("\n");
+    expect(port).toContain("8080/tcp -> 127.0.0.1:18931");
+    expect(port).toContain("8080/tcp -> 0.0.0.0:18932");
+    expect(port).toContain("9000/udp -> 0.0.0.0:18933");
+    const random = port.find((l) => /^8080\/tcp -> 0\.0\.0\.0:(?!18932$)/.test(l));
+    expect(random).toBeDefined();
+    const randomPort = Number(random!.split(":")[1]);
+    expect(await (await fetch("http://127.0.0.1:18931/index.html")).text()).toBe("web\n");
+    expect(await (await fetch("http://127.0.0.1:18932/index.html")).text()).toBe("web\n");
+    expect(await (await fetch(`http://${hostAddress()}:18932/index.html`)).text()).toBe("web\n");
+    expect(await (await fetch(`http://127.0.0.1:${randomPort}/index.html`)).text()).toBe("web\n");
+    // UDP: busybox has no UDP server, so a Bun echo server runs in the container's network
+    // namespace (its bound file) and answers the DNAT'd datagram.
+    const id = await idOf("pub");
+    const echo = `${t.dir}/udp-echo.ts`;
+    writeFileSync(echo, `await Bun.udpSocket({ port: 9000, socket: { data(s, buf, port, addr) { s.send(buf, port, addr); } } }); console.log("ready");`);
+    const server = Bun.spawn(["nsenter", `--net=${t.dir}/netns/${id}`, process.execPath, echo], { stdout: "pipe", stderr: "inherit" });
+    background.push(server);
+    const reader = server.stdout.getReader();
+    await reader.read(); // "ready"
+    const got = await new Promise<string>(async (resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("no UDP answer")), 5000);
+      const s = await Bun.udpSocket({
+        socket: {
+          data(_s, buf) {
+            clearTimeout(timer);
+            s.close();
+            resolve(Buffer.from(buf).toString());
+          },
+        },
+      });
+      s.send("ping-udp", 18933, "127.0.0.1");
+    });
+    expect(got).toBe("ping-udp");
+    server.kill("SIGKILL");
+    await server.exited;
+    // Taken: by this container's binding, and by a host socket.
+    const taken = await t.tsd(["run", "--rm", "-p", "18932:80", "busybox", "true"]);
+    expect(taken.code).toBe(125);
+    expect(taken.stderr).toContain("already allocated");
+    const holder = Bun.listen({ hostname: "127.0.0.1", port: 18934, socket: { data() {} } });
+    const taken2 = await t.tsd(["run", "--rm", "-p", "127.0.0.1:18934:80", "busybox", "true"]);
+    holder.stop(true);
+    expect(taken2.code).toBe(125);
+    await t.ok(["rm", "-f", "pub"]);
+    expect(nftTable()).not.toContain("18932");
+    expectNoNetworkLeft();
+  });
+});
+
+describe("user networks", () => {
+  test("create, resolve by name and alias, --ip, --mac-address, connect, disconnect, rm", async () => {
+    await t.ok(["network", "create", "--subnet", `${USERNET}.0/24`, "-o", `com.docker.network.bridge.name=${USERBRIDGE}`, "appnet"]);
+    const dup = await t.tsd(["network", "create", "--subnet", `${USERNET}.0/25`, "other"]);
+    expect(dup.code).toBe(125);
+    expect(dup.stderr).toContain("overlaps");
+    await startBg(["--network", "appnet", "--network-alias", "api", "--ip", `${USERNET}.50`, "--mac-address", "02:42:aa:bb:cc:dd",
+      "busybox", "sh", "-c", "echo by-name > /tmp/index.html; exec httpd -f -p 80 -h /tmp"], "named");
+    expect(inspectIp("appnet", "named")).toBe(`${USERNET}.50`);
+    const r = await t.tsd(["run", "--rm", "--network", "appnet", "busybox", "sh", "-c",
+      "wget -q -O - http://named/index.html && wget -q -O - http://api/index.html"]);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe("by-name\nby-name\n");
+    const mac = await t.tsd(["run", "--rm", "--network", "container:named", "busybox", "cat", "/sys/class/net/eth0/address"]);
+    expect(mac.stdout.trim()).toBe("02:42:aa:bb:cc:dd");
+    // A container on the default bridge joins appnet and gets eth1 there, and sees the name.
+    await startBg(["busybox", "sleep", "100"], "joiner");
+    await t.ok(["network", "connect", "appnet", "joiner"]);
+    const seen = await t.tsd(["run", "--rm", "--network", "container:joiner", "busybox", "sh", "-c", "ip -4 -o addr show eth1; wget -q -O - http://named/index.html"]);
+    expect(seen.stdout).toContain(`inet ${USERNET}.`);
+    expect(seen.stdout).toContain("by-name");
+    const joiner = await idOf("joiner");
+    expect(vethsOf(joiner).sort()).toEqual([`tv${joiner.slice(0, 12)}0`, `tv${joiner.slice(0, 12)}1`]);
+    await t.ok(["network", "disconnect", "appnet", "joiner"]);
+    expect(vethsOf(joiner)).toEqual([`tv${joiner.slice(0, 12)}0`]);
+    const busy = await t.tsd(["network", "rm", "appnet"]);
+    expect(busy.code).not.toBe(0);
+    expect(busy.stderr).toContain("active endpoints");
+    await t.ok(["rm", "-f", "named", "joiner"]);
+    await t.ok(["network", "rm", "appnet"]);
+    expect((await t.ok(["network", "ls"]))).not.toContain("appnet");
+    expectNoNetworkLeft();
+  });
+});
