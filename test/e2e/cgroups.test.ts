@@ -170,7 +170,7 @@ describe("limits hold", () => {
   }, 30000);
 
   test("stats --no-stream matches the cgroup files; update changes memory and pids of a running container", async () => {
-    const p = background(["--name", "mem", "-m", "64m", "--pids-limit", "30", "busybox", "sh", "-c", "head -c 20000000 /dev/zero > /dev/shm/fill; exec sleep 60"]);
+    const p = background(["--network", "none", "--name", "mem", "-m", "64m", "--pids-limit", "30", "busybox", "sh", "-c", "head -c 20000000 /dev/zero > /dev/shm/fill; exec sleep 60"]);
     try {
       const id = await runningId();
       const memDir = join(mountOf("memory")!, PARENT, id);

@@ -159,6 +159,7 @@ fn attachInChild(a: *const Attach, msg: Message) i64 {
     const bridge = host.linkIndex(a.bridge) catch |err| return fail(msg, err, "find the bridge {s}", .{a.bridge});
     const outside = host.linkIndex(a.host_ifname) catch |err| return fail(msg, err, "find {s}", .{a.host_ifname});
     host.setUp(outside, bridge) catch |err| return fail(msg, err, "attach {s} to {s}", .{ a.host_ifname, a.bridge });
+    disableIpv6(a.ifname) catch |err| return fail(msg, err, "disable IPv6 on {s}", .{a.ifname});
     const index = inner.linkIndex(a.ifname) catch |err| return fail(msg, err, "find {s}", .{a.ifname});
     inner.addAddress4(index, a.ip, a.prefix) catch |err| {
         return fail(msg, err, "add {d}.{d}.{d}.{d}/{d} to {s}", .{ a.ip[0], a.ip[1], a.ip[2], a.ip[3], a.prefix, a.ifname });
@@ -170,6 +171,20 @@ fn attachInChild(a: *const Attach, msg: Message) i64 {
         };
     }
     return 0;
+}
+
+/// The networks are IPv4-only: without this the interface would autoconfigure a link-local
+/// address and send router solicitations (Docker disables IPv6 the same way). /proc/sys/net
+/// shows the namespace of the process reading it, which is the container's here.
+fn disableIpv6(ifname: []const u8) !void {
+    var buf: [64]u8 = undefined;
+    const path = std.fmt.bufPrintZ(&buf, "/proc/sys/net/ipv6/conf/{s}/disable_ipv6", .{ifname}) catch return error.NAMETOOLONG;
+    const f = sys.open(path, .{ .ACCMODE = .WRONLY, .CLOEXEC = true }, 0) catch |err| switch (err) {
+        error.NOENT => return, // a kernel without IPv6
+        else => return err,
+    };
+    defer sys.close(f);
+    try sys.writeAll(f, "1");
 }
 
 fn fail(msg: Message, err: anyerror, comptime what: []const u8, args: anytype) i64 {
