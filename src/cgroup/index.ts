@@ -91,6 +91,8 @@ export function cgroupMounts(layout: HostLayout, privileged: boolean) {
       source: "cgroup",
       options: [...base, mode, ...h.controllers],
     })),
+    // The tmpfs read-only once its mount points exist (runc does the same remount).
+    ...(privileged ? [] : [{ destination: "/sys/fs/cgroup", type: "tmpfs", source: "tmpfs", options: ["remount", ...base, "ro"] }]),
   ];
 }
 
@@ -110,7 +112,7 @@ export function planContainerCgroup(id: string, o: CgroupOptions, privileged: bo
     group,
     procs: driverFor(layout).procsPaths(group),
     mounts: cgroupMounts(layout, privileged),
-    readonlyPaths: layout.version === 1 && !privileged ? ["/sys/fs/cgroup"] : [],
+    readonlyPaths: [],
   };
 }
 

@@ -204,6 +204,8 @@ describe("detection from /proc/self/mountinfo", () => {
     const v1 = cgroupMounts({ hierarchies: parseMountinfo(HYBRID), version: 1 }, false);
     expect(v1[0]).toMatchObject({ destination: "/sys/fs/cgroup", type: "tmpfs" });
     expect(v1.slice(1).map((m) => [m.destination, m.type, m.options.join(",")])).toContainEqual(["/sys/fs/cgroup/memory", "cgroup", "nosuid,noexec,nodev,ro,memory"]);
+    expect(v1.at(-1)).toEqual({ destination: "/sys/fs/cgroup", type: "tmpfs", source: "tmpfs", options: ["remount", "nosuid", "noexec", "nodev", "ro"] });
+    expect(cgroupMounts({ hierarchies: parseMountinfo(HYBRID), version: 1 }, true).at(-1)?.options).toContain("rw");
     expect(cgroupMounts({ hierarchies: parseMountinfo(PURE_V2), version: 2 }, true)).toEqual([
       { destination: "/sys/fs/cgroup", type: "cgroup2", source: "cgroup", options: ["nosuid", "noexec", "nodev", "rw"] },
     ]);
