@@ -30,4 +30,5 @@ export const commands: Record<string, Lazy> = {
   rename: () => import("./rename").then((m) => m.default),
   network: () => import("./network").then((m) => m.default),
   port: () => import("./port").then((m) => m.default),
+  exec: () => import("./exec").then((m) => m.default),
 };

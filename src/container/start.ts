@@ -102,7 +102,7 @@ export async function startMonitor(o: StartOptions): Promise<StartedMonitor> {
 }
 
 /** Lines from a pipe fd, bounded: a line longer than 64 KiB ends the stream. */
-class LineReader {
+export class LineReader {
   private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
   private readonly decoder = new TextDecoder();
   private text = "";

@@ -44,3 +44,31 @@ test("signal names and numbers", () => {
   expect(signalNumber("NOPE")).toBeUndefined();
   expect(signalNumber("99")).toBeUndefined();
 });
+
+import { execProcess, mergeEnv } from "../../src/container/exec";
+
+describe("exec process", () => {
+  const base = {
+    terminal: false, user: { uid: 0, gid: 0 }, args: ["sleep"], env: ["PATH=/bin", "HOME=/root", "A=1"], cwd: "/app",
+    capabilities: { bounding: ["CAP_KILL"], effective: ["CAP_KILL"], permitted: ["CAP_KILL"], inheritable: [], ambient: [] }, noNewPrivileges: true,
+  };
+  const o = { interactive: false, tty: false, detach: false, env: [], privileged: false, command: ["sh"] };
+  test("env merges by name, later wins", () => expect(mergeEnv(["A=1", "B=2"], ["A=3", "C=4"])).toEqual(["A=3", "B=2", "C=4"]));
+  test("the container's process with the exec flags", () => {
+    const p = execProcess(base, { ...o, env: ["A=2"], workdir: "/tmp", tty: true }, undefined);
+    expect(p).toMatchObject({ args: ["sh"], env: ["PATH=/bin", "HOME=/root", "A=2"], cwd: "/tmp", terminal: true, noNewPrivileges: true });
+    expect(p.capabilities).toEqual(base.capabilities);
+  });
+  test("-u: the user's ids and home, no capabilities for a non-root uid", () => {
+    const p = execProcess(base, o, { uid: 1000, gid: 100, additionalGids: [], home: "/home/u" });
+    expect(p.user).toEqual({ uid: 1000, gid: 100, additionalGids: [] });
+    expect(p.env).toContain("HOME=/home/u");
+    expect(p.capabilities!.effective).toEqual([]);
+    expect(p.capabilities!.bounding).toEqual(["CAP_KILL"]);
+  });
+  test("--privileged: every capability, no no_new_privs", () => {
+    const p = execProcess(base, { ...o, privileged: true }, undefined);
+    expect(p.capabilities!.effective).toContain("CAP_SYS_ADMIN");
+    expect(p.noNewPrivileges).toBe(false);
+  });
+});

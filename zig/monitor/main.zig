@@ -15,6 +15,7 @@ const args_mod = @import("args.zig");
 const relay = @import("relay.zig");
 const finish = @import("finish.zig");
 const log_mod = @import("log.zig");
+const exec_mode = @import("exec.zig");
 
 const report_fd: sys.fd_t = 3;
 
@@ -29,6 +30,7 @@ var the_log: log_mod.Log = undefined;
 
 pub fn main() u8 {
     const argv: []const [*:0]const u8 = @ptrCast(std.os.argv);
+    if (argv.len > 1 and std.mem.eql(u8, std.mem.span(argv[1]), "--exec")) return exec_mode.main(argv);
     var problem: args_mod.Problem = .{};
     const parsed = args_mod.parse(argv, &problem);
     var report = Report.init(if (parsed) |a| a.exit_report else |_| false);
@@ -398,6 +400,7 @@ const Stdio = struct {
 test {
     _ = args_mod;
     _ = log_mod;
+    _ = exec_mode;
     _ = relay;
     _ = finish;
 }

@@ -49,7 +49,11 @@ pub fn applyBounding(c: Caps, last_cap: u6, d: *Diag) !void {
 /// DESIGN.md) cannot be granted: they are left out, as rlimits are clamped, rather than
 /// failing every --privileged start.
 pub fn applySets(wanted: Caps, last_cap: u6, d: *Diag) !void {
-    var header: linux.cap_user_header_t = .{ .version = version_3, .pid = 0 };
+    // std's header has `pid: usize` where the kernel has an int at offset 4: the kernel reads
+    // the padding as the pid. Zero every byte so it reads 0 (this process).
+    var header: linux.cap_user_header_t = undefined;
+    @memset(std.mem.asBytes(&header), 0);
+    header.version = version_3;
     var now: [2]linux.cap_user_data_t = undefined;
     sys.capget(&header, &now) catch |err| return d.fail(err, "read capabilities", .{});
     const held = @as(u64, now[0].permitted) | @as(u64, now[1].permitted) << 32;

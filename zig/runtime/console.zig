@@ -10,21 +10,36 @@ pub const Pty = struct { master: sys.fd_t, slave: sys.fd_t };
 
 /// After pivot_root: /dev/pts is the container's devpts (newinstance), /dev/ptmx its ptmx.
 pub fn openPty(d: *Diag) !Pty {
+    const pty = try openPair(d);
+    errdefer {
+        sys.close(pty.master);
+        sys.close(pty.slave);
+    }
+    var buf: [32]u8 = undefined;
+    try bindConsole(slavePath(pty.master, &buf) catch |err| return d.fail(err, "number the pty", .{}), d);
+    return pty;
+}
+
+fn slavePath(master: sys.fd_t, buf: *[32]u8) sys.Error![:0]const u8 {
+    var n: c_uint = 0;
+    _ = try sys.ioctl(master, linux.T.IOCGPTN, @intFromPtr(&n));
+    return std.fmt.bufPrintZ(buf, "/dev/pts/{d}", .{n}) catch unreachable;
+}
+
+/// A pty from the devpts at /dev/pts of the current mount namespace, without /dev/console
+/// (exec -t: the container's console stays the init's).
+pub fn openPair(d: *Diag) !Pty {
     const master = sys.open("/dev/pts/ptmx", .{ .ACCMODE = .RDWR, .NOCTTY = true, .CLOEXEC = true }, 0) catch |err| {
         return d.fail(err, "open /dev/pts/ptmx for the terminal", .{});
     };
     errdefer sys.close(master);
     var unlock: c_int = 0;
     _ = sys.ioctl(master, linux.T.IOCSPTLCK, @intFromPtr(&unlock)) catch |err| return d.fail(err, "unlock the pty", .{});
-    var n: c_uint = 0;
-    _ = sys.ioctl(master, linux.T.IOCGPTN, @intFromPtr(&n)) catch |err| return d.fail(err, "number the pty", .{});
     var buf: [32]u8 = undefined;
-    const slave_path = std.fmt.bufPrintZ(&buf, "/dev/pts/{d}", .{n}) catch unreachable;
+    const slave_path = slavePath(master, &buf) catch |err| return d.fail(err, "number the pty", .{});
     const slave = sys.open(slave_path, .{ .ACCMODE = .RDWR, .NOCTTY = true, .CLOEXEC = true }, 0) catch |err| {
         return d.fail(err, "open {s}", .{slave_path});
     };
-    errdefer sys.close(slave);
-    try bindConsole(slave_path, d);
     return .{ .master = master, .slave = slave };
 }
 

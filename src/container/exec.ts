@@ -1,0 +1,125 @@
+// `tsd exec`: a new process in a running container. The CLI works out the process (env, cwd,
+// user, capabilities) as `run` does and writes it as an OCI config beside the bundle; the
+// namespaces are entered by `tsd-monitor --exec` (zig/monitor/exec.zig), an exec'd
+// single-threaded program, because setns cannot happen in Bun's multithreaded process.
+import type { Database } from "bun:sqlite";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { TsdError, EXIT_ENGINE } from "../errors";
+import { materialize } from "../native/embedded";
+import { containerDir, rootPaths } from "../store/paths";
+import { imageById } from "../image/store";
+import { ALL_CAPS } from "./caps";
+import { mustFind } from "./ops";
+import { sameProcess } from "./proc";
+import { isRunning } from "./state";
+import { LineReader, parseReport } from "./start";
+import { readImageFile, resolveUser } from "./user";
+import type { ContainerRow } from "./store";
+
+export interface ExecOptions {
+  interactive: boolean;
+  tty: boolean;
+  detach: boolean;
+  env: string[];
+  workdir?: string;
+  user?: string;
+  privileged: boolean;
+  command: string[];
+}
+
+interface ProcessSpec {
+  terminal: boolean;
+  user: { uid: number; gid: number; additionalGids?: number[] };
+  args: string[];
+  env: string[];
+  cwd: string;
+  capabilities?: Record<string, string[]>;
+  noNewPrivileges?: boolean;
+  [k: string]: unknown;
+}
+
+/** Later entries win by name, as Docker merges the container's env with exec -e. */
+export function mergeEnv(base: string[], extra: string[]): string[] {
+  const out = new Map<string, string>();
+  for (const e of [...base, ...extra]) out.set(e.split("=", 1)[0]!, e);
+  return [...out.values()];
+}
+
+/** The exec'd process: the container's own, with the exec flags applied. */
+export function execProcess(base: ProcessSpec, o: ExecOptions, user: { uid: number; gid: number; additionalGids: number[]; home: string } | undefined): ProcessSpec {
+  const p: ProcessSpec = { ...base, terminal: o.tty, args: o.command, env: mergeEnv(base.env, o.env), cwd: o.workdir ?? base.cwd };
+  if (user) {
+    p.user = { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids };
+    p.env = mergeEnv(p.env.filter((e) => !e.startsWith("HOME=")), [`HOME=${user.home}`, ...o.env.filter((e) => e.startsWith("HOME="))]);
+  }
+  const bounding = base.capabilities?.bounding ?? [];
+  if (o.privileged) {
+    p.capabilities = { bounding: [...ALL_CAPS], effective: [...ALL_CAPS], permitted: [...ALL_CAPS], inheritable: [], ambient: [] };
+    p.noNewPrivileges = false;
+  } else if (user) {
+    // The container's capabilities for root, none for another uid (as run computes them).
+    const caps = user.uid === 0 ? bounding : [];
+    p.capabilities = { bounding, effective: caps, permitted: caps, inheritable: [], ambient: [] };
+  }
+  return p;
+}
+
+function resolveExecUser(db: Database, root: string, row: ContainerRow, user: string): ReturnType<typeof resolveUser> {
+  const image = imageById(db, row.image_id);
+  const layers = (image?.layers ?? []).map((d) => join(rootPaths(root).layers, d.replace(/^sha256:/, ""), "diff")).reverse();
+  // The container's own changes first: a user added in the container is found.
+  const dirs = [join(containerDir(root, row.id), "upper"), ...layers];
+  return resolveUser(user, readImageFile(dirs, "etc/passwd"), readImageFile(dirs, "etc/group"));
+}
+
+const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH"] as const;
+
+export async function execInContainer(db: Database, root: string, ref: string, o: ExecOptions): Promise<number> {
+  if (o.tty && o.interactive && !process.stdin.isTTY) {
+    throw new TsdError("the input device is not a TTY: drop -t, or run from a terminal");
+  }
+  const row = mustFind(db, root, ref);
+  if (!isRunning(row) || !row.pid_start || !sameProcess(row.pid, row.pid_start)) {
+    throw new TsdError(`container ${row.id.slice(0, 12)} is not running: start it first (tsd start ${row.name})`);
+  }
+  const bundle = containerDir(root, row.id);
+  const config = JSON.parse(readFileSync(join(bundle, "config.json"), "utf8")) as { process: ProcessSpec };
+  const user = o.user !== undefined ? resolveExecUser(db, root, row, o.user) : undefined;
+  config.process = execProcess(config.process, o, user);
+  const configPath = join(bundle, `exec-${crypto.randomUUID()}.json`);
+  writeFileSync(configPath, JSON.stringify(config), { mode: 0o600 });
+  const argv = [materialize("tsd-monitor", root), "--exec", "--pid", String(row.pid), "--pid-start", row.pid_start, "--config", configPath, ...(o.interactive ? ["--stdin"] : [])];
+  const helper = Bun.spawn(argv, {
+    stdio: o.detach ? ["ignore", "ignore", "ignore", "pipe"] : [o.interactive ? "inherit" : "ignore", "inherit", "inherit", "pipe"],
+    env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin" },
+  });
+  const send = (sig: NodeJS.Signals) => () => {
+    try {
+      helper.kill(sig);
+    } catch {
+      // Gone: its exit is handled below.
+    }
+  };
+  const handlers = FORWARDED.map((sig) => [sig, send(sig)] as const);
+  for (const [sig, h] of handlers) process.on(sig, h);
+  try {
+    const lines = new LineReader(helper.stdio[3] as number);
+    const line = await lines.next();
+    lines.close();
+    const report = line === undefined ? undefined : parseReport(line);
+    if (report?.kind === "error") throw new TsdError(report.message, report.status);
+    if (report?.kind !== "started") {
+      await helper.exited;
+      throw new TsdError(`exec failed: the helper ended before reporting (exit ${helper.exitCode ?? helper.signalCode})`, EXIT_ENGINE);
+    }
+    if (o.detach) {
+      helper.unref();
+      return 0;
+    }
+    return await helper.exited;
+  } finally {
+    for (const [sig, h] of handlers) process.off(sig, h);
+    rmSync(configPath, { force: true });
+  }
+}

@@ -1,0 +1,312 @@
+//! `tsd-monitor --exec`: a process in a running container (`tsd exec`). Bun is multithreaded
+//! and setns into a mount namespace needs a single-threaded caller, so the CLI execs this
+//! instead. It checks that the pid is still the container's init (its start time), joins the
+//! init's cgroups, enters every namespace of it (mount last), forks (a pid namespace applies
+//! to children only) and the child becomes the process of the given config.json: user,
+//! capabilities, no_new_privs, rlimits, cwd, PATH lookup, execve. Without a terminal the child
+//! has the CLI's own fds 0-2 (no relay: byte for byte by construction); with one, a pty from the
+//! container's devpts is relayed like the monitor relays a container's.
+//!
+//!   tsd-monitor --exec --pid PID --pid-start TICKS --config FILE [--stdin]
+//!
+//! fd 3 is the report pipe, one line as the monitor's: `started <pid>` or `error <status> <msg>`.
+//! FILE (an OCI config.json whose `process` is the exec'd one) is unlinked once read. The exit
+//! status is the process's (128+N for a signal).
+const std = @import("std");
+const linux = std.os.linux;
+const assert = std.debug.assert;
+const sys = @import("linux").sys;
+const runtime = @import("runtime");
+const spec = runtime.spec;
+const diag = runtime.diag;
+const Diag = diag.Diag;
+const relay = @import("relay.zig");
+const finish = @import("finish.zig");
+
+const report_fd: sys.fd_t = 3;
+
+var the_spec: spec.Spec = undefined;
+var the_pool: spec.Pool = undefined;
+var config_text: [spec.limits.config_bytes]u8 = undefined;
+var parse_scratch: [spec.limits.parse_scratch]u8 = undefined;
+var the_relay: relay.Relay = undefined;
+
+const Args = struct {
+    pid: linux.pid_t = 0,
+    pid_start: []const u8 = "",
+    config: [:0]const u8 = "",
+    stdin: bool = false,
+};
+
+/// The namespaces in the order they are joined: user first (it grants the rights over the
+/// others), mount last (after it, /proc/PID paths of the host are gone).
+const ns_order = [_]struct { name: []const u8, flag: u32 }{
+    .{ .name = "user", .flag = linux.CLONE.NEWUSER },
+    .{ .name = "ipc", .flag = linux.CLONE.NEWIPC },
+    .{ .name = "uts", .flag = linux.CLONE.NEWUTS },
+    .{ .name = "net", .flag = linux.CLONE.NEWNET },
+    .{ .name = "pid", .flag = linux.CLONE.NEWPID },
+    .{ .name = "cgroup", .flag = linux.CLONE.NEWCGROUP },
+    .{ .name = "mnt", .flag = linux.CLONE.NEWNS },
+};
+
+pub fn main(argv: []const [*:0]const u8) u8 {
+    var d: Diag = .{};
+    var reported = false;
+    const status = run(argv, &d, &reported) catch |err| {
+        if (d.len == 0) d.set(diag.status_engine, "tsd-monitor --exec: {s}", .{@errorName(err)});
+        if (!reported) report("error {d} {s}\n", .{ d.status, d.message() });
+        return d.status;
+    };
+    return status;
+}
+
+fn report(comptime fmt: []const u8, args: anytype) void {
+    var buf: [diag.message_max + 32]u8 = undefined;
+    const line = std.fmt.bufPrint(&buf, fmt, args) catch return;
+    _ = sys.fstat(report_fd) catch return;
+    sys.writeAll(report_fd, line) catch {};
+    sys.close(report_fd);
+}
+
+fn parseArgs(argv: []const [*:0]const u8, d: *Diag) !Args {
+    var a: Args = .{};
+    var i: usize = 2;
+    while (i < argv.len) : (i += 1) {
+        const k = std.mem.span(argv[i]);
+        if (std.mem.eql(u8, k, "--stdin")) {
+            a.stdin = true;
+            continue;
+        }
+        if (i + 1 == argv.len) return usage(d, "missing value for", k);
+        i += 1;
+        const v = std.mem.span(argv[i]);
+        if (std.mem.eql(u8, k, "--pid")) {
+            a.pid = std.fmt.parseInt(linux.pid_t, v, 10) catch return usage(d, "--pid needs a number, not", v);
+        } else if (std.mem.eql(u8, k, "--pid-start")) {
+            a.pid_start = v;
+        } else if (std.mem.eql(u8, k, "--config")) {
+            a.config = v;
+        } else return usage(d, "unknown argument", k);
+    }
+    if (a.pid <= 0 or a.pid_start.len == 0 or a.config.len == 0) return usage(d, "needs", "--pid, --pid-start and --config");
+    return a;
+}
+
+fn usage(d: *Diag, text: []const u8, arg: []const u8) error{Usage} {
+    d.set(diag.status_engine, "tsd-monitor --exec: {s} {s}", .{ text, arg });
+    return error.Usage;
+}
+
+fn run(argv: []const [*:0]const u8, d: *Diag, reported: *bool) !u8 {
+    const a = try parseArgs(argv, d);
+    sys.closeRange(4, std.math.maxInt(u32), 0) catch |err| return d.fail(err, "close_range", .{});
+    _ = sys.fstat(report_fd) catch {};
+    sys.setCloexec(report_fd) catch {};
+    // Its own session: the terminal's ^C reaches the CLI, which forwards it (once) through us.
+    sys.setsid() catch {};
+    try loadConfig(a.config, d);
+    const s = &the_spec;
+
+    const signal_set = relay.signalSet();
+    sys.sigprocmask(linux.SIG.BLOCK, &signal_set, null) catch |err| return d.fail(err, "block signals", .{});
+    const signals = sys.signalfd(&signal_set) catch |err| return d.fail(err, "signalfd", .{});
+    const epoll = sys.epollCreate() catch |err| return d.fail(err, "epoll_create", .{});
+
+    var ns_fds: [ns_order.len]?sys.fd_t = .{null} ** ns_order.len;
+    try openNamespaces(a.pid, &ns_fds, d);
+    // After the namespaces are open: if the pid still has its start time, they are its.
+    try checkStartTime(a.pid, a.pid_start, d);
+    try joinCgroups(s, d);
+    for (ns_order, ns_fds) |ns, maybe| if (maybe) |f| {
+        sys.setns(f, ns.flag) catch |err| return d.fail(err, "enter the container's {s} namespace", .{ns.name});
+        sys.close(f);
+    };
+
+    const pty: ?runtime.console.Pty = if (s.process.terminal) try runtime.console.openPair(d) else null;
+    const pipe = sys.pipe2(.{ .CLOEXEC = true }) catch |err| return d.fail(err, "pipe", .{});
+    const child = sys.fork() catch |err| return d.fail(err, "fork into the container", .{});
+    if (child == 0) {
+        sys.close(pipe[0]);
+        var cd: Diag = .{};
+        becomeProcess(pty, &cd) catch |err| if (cd.len == 0) cd.set(diag.status_engine, "exec: {s}", .{@errorName(err)});
+        var buf: [diag.message_max + 8]u8 = undefined;
+        sys.writeAll(pipe[1], std.fmt.bufPrint(&buf, "{d} {s}", .{ cd.status, cd.message() }) catch buf[0..]) catch {};
+        linux.exit_group(cd.status);
+    }
+    sys.close(pipe[1]);
+    if (pty) |p| sys.close(p.slave);
+    if (try childFailed(pipe[0], d)) {
+        sys.close(pipe[0]);
+        _ = sys.waitpid(child, 0) catch {};
+        return error.ExecFailed;
+    }
+    sys.close(pipe[0]);
+    report("started {d}\n", .{child});
+    reported.* = true;
+    return supervise(a, child, pty, epoll, signals, d);
+}
+
+fn loadConfig(path: [:0]const u8, d: *Diag) !void {
+    const f = sys.open(path, .{ .CLOEXEC = true, .NOFOLLOW = true }, 0) catch |err| return d.fail(err, "open {s}", .{path});
+    defer sys.close(f);
+    var len: usize = 0;
+    while (len < config_text.len) {
+        const n = sys.read(f, config_text[len..]) catch |err| return d.fail(err, "read {s}", .{path});
+        if (n == 0) break;
+        len += n;
+    }
+    if (len == config_text.len) {
+        d.set(diag.status_engine, "{s} is larger than {d} bytes", .{ path, config_text.len });
+        return error.FBIG;
+    }
+    sys.unlinkat(linux.AT.FDCWD, path, 0) catch {};
+    const dir = std.fs.path.dirname(path) orelse "/";
+    try spec.parse(&the_spec, &the_pool, dir, config_text[0..len], &parse_scratch, d);
+}
+
+fn openNamespaces(pid: linux.pid_t, fds: *[ns_order.len]?sys.fd_t, d: *Diag) !void {
+    for (ns_order, fds) |ns, *slot| {
+        var buf: [64]u8 = undefined;
+        const theirs = std.fmt.bufPrintZ(&buf, "/proc/{d}/ns/{s}", .{ pid, ns.name }) catch unreachable;
+        const f = sys.open(theirs, .{ .CLOEXEC = true }, 0) catch |err| switch (err) {
+            error.NOENT => if (std.mem.eql(u8, ns.name, "mnt")) {
+                d.set(diag.status_engine, "the container is not running (its init, pid {d}, is gone)", .{pid});
+                return error.NotRunning;
+            } else continue, // A kernel without this namespace kind.
+            else => return d.fail(err, "open {s}", .{theirs}),
+        };
+        var own_buf: [64]u8 = undefined;
+        const own = std.fmt.bufPrintZ(&own_buf, "/proc/self/ns/{s}", .{ns.name}) catch unreachable;
+        const a = sys.fstat(f) catch |err| return d.fail(err, "stat {s}", .{theirs});
+        const b = sys.fstatat(linux.AT.FDCWD, own, 0) catch |err| return d.fail(err, "stat {s}", .{own});
+        // Joining one's own user namespace is EINVAL; the others are no-ops worth skipping.
+        if (a.ino == b.ino and a.dev == b.dev) {
+            sys.close(f);
+            continue;
+        }
+        slot.* = f;
+    }
+}
+
+/// Field 22 of /proc/PID/stat must be the one recorded at start: a recycled pid is refused.
+fn checkStartTime(pid: linux.pid_t, want: []const u8, d: *Diag) !void {
+    var path_buf: [64]u8 = undefined;
+    const path = std.fmt.bufPrintZ(&path_buf, "/proc/{d}/stat", .{pid}) catch unreachable;
+    var buf: [1024]u8 = undefined;
+    const got = readSmall(path, &buf) catch "";
+    if (!std.mem.eql(u8, startTimeField(got) orelse "", want)) {
+        d.set(diag.status_engine, "the container is not running (its init, pid {d}, is gone)", .{pid});
+        return error.NotRunning;
+    }
+}
+
+pub fn startTimeField(stat: []const u8) ?[]const u8 {
+    const close = std.mem.lastIndexOfScalar(u8, stat, ')') orelse return null;
+    if (close + 2 > stat.len) return null;
+    var it = std.mem.splitScalar(u8, stat[close + 2 ..], ' ');
+    var field: usize = 3;
+    while (it.next()) |f| : (field += 1) {
+        if (field == 3 and (f.len == 0 or f[0] == 'Z' or f[0] == 'X')) return null;
+        if (field == 22) return f;
+    }
+    return null;
+}
+
+fn readSmall(path: [:0]const u8, buf: []u8) ![]const u8 {
+    const f = try sys.open(path, .{ .CLOEXEC = true }, 0);
+    defer sys.close(f);
+    var len: usize = 0;
+    while (len < buf.len) {
+        const n = try sys.read(f, buf[len..]);
+        if (n == 0) break;
+        len += n;
+    }
+    return buf[0..len];
+}
+
+fn joinCgroups(s: *const spec.Spec, d: *Diag) !void {
+    var buf: [16]u8 = undefined;
+    const text = std.fmt.bufPrint(&buf, "{d}", .{linux.getpid()}) catch unreachable;
+    for (s.cgroup_procs[0..s.cgroup_procs_len]) |p| {
+        const f = sys.open(p, .{ .ACCMODE = .WRONLY, .CLOEXEC = true }, 0) catch |err| return d.fail(err, "join cgroup {s}", .{p});
+        defer sys.close(f);
+        sys.writeAll(f, text) catch |err| return d.fail(err, "join cgroup {s}", .{p});
+    }
+}
+
+/// In the child, inside the pid namespace: the init's last steps for this process.
+fn becomeProcess(pty: ?runtime.console.Pty, d: *Diag) !void {
+    const s = &the_spec;
+    const p = &s.process;
+    if (pty) |t| {
+        sys.close(t.master);
+        try runtime.console.becomeStdio(t.slave, d);
+    }
+    try runtime.rlimits.apply(p.rlimits[0..p.rlimits_len], d);
+    const last_cap = runtime.caps.lastCap();
+    if (p.caps) |c| try runtime.caps.applyBounding(c, last_cap, d);
+    try runtime.user.switchUser(p, d);
+    if (p.caps) |c| try runtime.caps.applySets(c, last_cap, d);
+    if (p.no_new_privileges) {
+        _ = sys.prctl(.SET_NO_NEW_PRIVS, 1, 0, 0, 0) catch |err| return d.fail(err, "set no_new_privs", .{});
+    }
+    _ = sys.umask(p.umask orelse 0o022);
+    sys.chdir(p.cwd) catch |err| return d.fail(err, "chdir to \"{s}\"", .{p.cwd});
+    var path_buf: [spec.limits.path]u8 = undefined;
+    const file = try runtime.exec.resolve(p.arg0(), p.getenv("PATH"), &path_buf, d);
+    sys.closeRange(3, std.math.maxInt(u32), sys.CLOSE_RANGE_CLOEXEC) catch |err| return d.fail(err, "close_range", .{});
+    const none = linux.sigemptyset();
+    sys.sigprocmask(linux.SIG.SETMASK, &none, null) catch |err| return d.fail(err, "unblock signals", .{});
+    return runtime.exec.exec(file, p, d);
+}
+
+/// EOF on the CLOEXEC pipe: the exec happened. Otherwise "<status> <message>".
+fn childFailed(fd: sys.fd_t, d: *Diag) !bool {
+    var buf: [diag.message_max + 8]u8 = undefined;
+    var len: usize = 0;
+    while (len < buf.len) {
+        const n = sys.read(fd, buf[len..]) catch |err| return d.fail(err, "read from the exec'd process", .{});
+        if (n == 0) break;
+        len += n;
+    }
+    if (len == 0) return false;
+    const text = buf[0..len];
+    const sp = std.mem.indexOfScalar(u8, text, ' ') orelse text.len;
+    const status = std.fmt.parseInt(u8, text[0..sp], 10) catch diag.status_engine;
+    d.set(std.math.clamp(status, diag.status_engine, diag.status_not_found), "{s}", .{if (sp < text.len) text[sp + 1 ..] else "exec failed"});
+    return true;
+}
+
+fn supervise(a: Args, child: linux.pid_t, pty: ?runtime.console.Pty, epoll: sys.fd_t, signals: sys.fd_t, d: *Diag) !u8 {
+    the_relay = .{ .epoll = epoll, .signals = signals, .init_pid = child, .forward = true };
+    const r = &the_relay;
+    var saved: ?linux.termios = null;
+    if (pty) |p| {
+        sys.setNonblocking(p.master) catch |err| return d.fail(err, "set up the pty", .{});
+        r.pty = p.master;
+        runtime.console.copyWindowSize(&.{ 0, 1 }, p.master);
+        if (runtime.console.isTerminal(0)) saved = runtime.console.makeRaw(0) catch null;
+        if (a.stdin and relay.pollable(epoll, 0)) {
+            r.stdin = 0;
+            r.sink = p.master;
+            r.sink_is_pty = true;
+        }
+    }
+    defer if (saved) |*t| runtime.console.restore(0, t);
+    r.run() catch |err| {
+        sys.kill(child, linux.SIG.KILL) catch {};
+        _ = sys.waitpid(child, 0) catch {};
+        return d.fail(err, "watch the exec'd process", .{});
+    };
+    if (r.exit_status == null) {
+        const w = sys.waitpid(child, 0) catch |err| return d.fail(err, "wait for the exec'd process", .{});
+        r.exit_status = w.status;
+    }
+    return finish.dockerStatus(r.exit_status.?).code;
+}
+
+test "start time field" {
+    try std.testing.expectEqualStrings("12345", startTimeField("7 (a) b) S 1 7 7 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 12345 100 200").?);
+    try std.testing.expect(startTimeField("7 (x) Z 1 7 7 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 12345") == null);
+}
