@@ -2,7 +2,7 @@ import { defineCommand } from "citty";
 import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { findContainer, listContainers, type ContainerRow } from "../container/store";
-import { isRunning } from "../container/remove";
+import { isRunning, lookup, reconcile } from "../container/state";
 import { containerGroup, hostDriver } from "../cgroup";
 import { readNet, statsCells, statsRow, STATS_HEADER, type Sample, type StatsRow } from "../cgroup/stats";
 import { table } from "../format";
@@ -42,13 +42,14 @@ export default defineCommand({
     if (f.format !== undefined && f.format !== "json" && f.format !== "table") {
       throw new TsdError(`unsupported --format "${f.format}": use json or table`);
     }
-    const { db } = context();
+    const { db, root } = context();
     const pick = (): Target[] => {
       if (positionals.length === 0) {
+        reconcile(db, root);
         return listContainers(db).filter((r) => f.all || isRunning(r)).map((row) => ({ row, asked: row.id.slice(0, 12) })).reverse();
       }
       return positionals.map((p) => {
-        const row = findContainer(db, p);
+        const row = lookup(db, root, p);
         if (!row) throw new TsdError(`no such container: ${p}`);
         return { row, asked: p };
       });

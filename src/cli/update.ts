@@ -3,8 +3,8 @@ import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { UsageError } from "./globals";
 import { resourceFlags } from "./resource-flags";
-import { findContainer, updateOptions } from "../container/store";
-import { isRunning } from "../container/remove";
+import { updateOptions } from "../container/store";
+import { isRunning, lookup } from "../container/state";
 import { containerGroup, hostCpus, hostDriver } from "../cgroup";
 import { checkAgainstHost, resourcesFromFlags, type Resources } from "../cgroup/resources";
 import { TsdError } from "../errors";
@@ -20,11 +20,11 @@ export default defineCommand({
     if (Object.values(f).every((v) => v === undefined)) {
       throw new UsageError(`"tsd update" needs at least one flag to change: --memory, --cpus, --pids-limit …`);
     }
-    const { db } = context();
+    const { db, root } = context();
     const failures: string[] = [];
     for (const ref of positionals) {
       try {
-        const row = findContainer(db, ref);
+        const row = lookup(db, root, ref);
         if (!row) throw new TsdError(`no such container: ${ref}`);
         const options = JSON.parse(row.options) as { resources?: Resources; cgroupParent?: string };
         const merged = resourcesFromFlags(f, options.resources ?? {});
