@@ -235,6 +235,23 @@ describe("the container's view", () => {
   });
 });
 
+describe("exec", () => {
+  test("an exec'd process joins the container's group: counted in its pids, held by its memory limit", async () => {
+    const id = (await t.ok(["run", "-d", "--network", "none", "--cgroup-parent", PARENT, "--name", "ex", "-m", "32m", "busybox", "sleep", "60"])).trim();
+    try {
+      const r = await t.tsd(["exec", "ex", "sh", "-c", "read n < /sys/fs/cgroup/pids/pids.current; echo $n; grep -E ':memory:' /proc/self/cgroup"]);
+      expect(r.stdout).toMatch(/^[2-9]\n\d+:memory:\/\n$/);
+      const hog = await t.tsd(["exec", "ex", "sh", "-c", `exec awk 'BEGIN{s="xxxxxxxxxxxxxxxx"; while(1) s=s s}'`]);
+      expect(hog.code).toBe(137);
+      expect(readFileSync(join(mountOf("memory")!, PARENT, id, "memory.oom_control"), "utf8")).toMatch(/^oom_kill [1-9]/m);
+      expect(await t.ok(["ps", "-q", "--no-trunc"])).toContain(id); // the container lives on
+    } finally {
+      await t.tsd(["rm", "-f", "ex"]);
+    }
+    expect(leftUnder(PARENT)).toEqual([]);
+  }, 30000);
+});
+
 describe("bad values are refused before anything is created", () => {
   const cases: [string[], RegExp][] = [
     [["-m", "12x"], /invalid argument "12x" for "--memory" flag/],
