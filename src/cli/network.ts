@@ -95,12 +95,12 @@ const inspect = defineCommand({
   },
 });
 
-function removeNetwork(db: Database, n: NetworkRow): void {
+function removeNetwork(db: Database, root: string, n: NetworkRow): void {
   if (n.builtin) throw new TsdError(`${n.name} is a pre-defined network and cannot be removed`);
   db.transaction(() => {
     const users = endpointsOn(db, n.name);
     if (users.length > 0) throw new TsdError(`error while removing network: network ${n.name} has active endpoints: stop or disconnect them first`);
-    tearDownNetwork(n);
+    tearDownNetwork(root, n);
     db.query("DELETE FROM networks WHERE name = ?").run(n.name);
   }).immediate();
 }
@@ -117,7 +117,7 @@ const rm = defineCommand({
       try {
         const n = findNetwork(db, ref);
         if (!n) throw new TsdError(`network ${ref} not found`);
-        removeNetwork(db, n);
+        removeNetwork(db, root, n);
         console.log(ref);
       } catch (e) {
         failed++;
@@ -140,7 +140,7 @@ const prune = defineCommand({
     const removed: string[] = [];
     for (const n of listNetworks(db)) {
       if (n.builtin || endpointsOn(db, n.name).length > 0) continue;
-      removeNetwork(db, n);
+      removeNetwork(db, root, n);
       removed.push(n.name);
     }
     if (removed.length) console.log(`Deleted Networks:\n${removed.join("\n")}`);

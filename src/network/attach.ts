@@ -11,10 +11,15 @@ import { containerDir } from "../store/paths";
 import { findContainer, type ContainerRow } from "../container/store";
 import type { RunOptions } from "../container/options";
 import { contains, firstFree, formatIp, macForIp, parseIp, parseMac, parseSubnet } from "./ipv4";
-import { endpointsOf, endpointsOn, networkByName, type EndpointRow, type NetworkRow } from "./networks";
-import { enableForwarding, natDriver, requireNat, type NatPort } from "./nat";
+import { defaultBridgeConfig, endpointsOf, endpointsOn, networkByName, type EndpointRow, type NetworkRow } from "./networks";
+import { enableForwarding, natDriver, requireNat, type NatDriver, type NatPort } from "./nat";
 import { hostsFile, parseAddHost, type HostEntry } from "./files";
 import { parseNetworkMode, type PortSpec } from "./ports";
+
+/** The root's NAT driver (its network.json may pin one). */
+function natOf(root: string): NatDriver | null {
+  return natDriver(defaultBridgeConfig(root).nat);
+}
 
 export function netnsPath(root: string, id: string): string {
   return join(root, "netns", id);
@@ -64,7 +69,7 @@ export async function connectContainer(db: Database, root: string, id: string): 
   try {
     const net = networkByName(db, root, mode.network);
     await attachEndpoint(db, root, row, net, { aliases: opts.networkAliases ?? [], ip: opts.ip, mac: opts.macAddress, first: true });
-    await publishPorts(db, row.id, opts.publish ?? []);
+    await publishPorts(db, root, row.id, opts.publish ?? []);
   } catch (e) {
     releaseContainer(db, root, id);
     throw e;
@@ -118,7 +123,7 @@ export async function attachEndpoint(db: Database, root: string, row: ContainerR
       e.container_id, e.network, e.ip, e.mac, e.ifname, e.host_ifname, e.aliases,
     );
     // The first user of the network adds its NAT; later ones find it there.
-    bringUpNetwork(net, used.size === 1);
+    bringUpNetwork(root, net, used.size === 1);
     return e;
   }).immediate();
   const ns = netnsPath(root, row.id);
@@ -141,10 +146,10 @@ export async function attachEndpoint(db: Database, root: string, row: ContainerR
     } catch (e) {
       // Another root sharing this bridge name deleted it between our lease and the attach.
       if (attempt < 3 && /find the bridge/.test((e as Error).message)) {
-        bringUpNetwork(net, false);
+        bringUpNetwork(root, net, false);
         continue;
       }
-      dropEndpoint(db, ep);
+      dropEndpoint(db, root, ep);
       throw e;
     }
   }
@@ -152,10 +157,10 @@ export async function attachEndpoint(db: Database, root: string, row: ContainerR
   return ep;
 }
 
-function bringUpNetwork(net: NetworkRow, withNat: boolean): void {
+function bringUpNetwork(root: string, net: NetworkRow, withNat: boolean): void {
   const subnet = parseSubnet(net.subnet)!;
   netBridge(net.bridge, parseIp(net.gateway)!, subnet.prefix, net.mtu);
-  const nat = natDriver();
+  const nat = natOf(root);
   if (nat && withNat) {
     enableForwarding(net.bridge);
     nat.addNetwork({ subnet: net.subnet, bridge: net.bridge });
@@ -163,19 +168,19 @@ function bringUpNetwork(net: NetworkRow, withNat: boolean): void {
 }
 
 /** Deletes an endpoint's veth and lease; the last one on a network takes its bridge and NAT along. */
-function dropEndpoint(db: Database, ep: EndpointRow): void {
+function dropEndpoint(db: Database, root: string, ep: EndpointRow): void {
   netLinkDelete(ep.host_ifname);
   db.transaction(() => {
     db.query("DELETE FROM endpoints WHERE container_id = ? AND network = ?").run(ep.container_id, ep.network);
     const left = db.query("SELECT COUNT(*) AS n FROM endpoints WHERE network = ?").get(ep.network) as { n: number };
     const net = db.query("SELECT * FROM networks WHERE name = ?").get(ep.network) as NetworkRow | null;
-    if (left.n === 0 && net) tearDownNetwork(net);
+    if (left.n === 0 && net) tearDownNetwork(root, net);
   }).immediate();
 }
 
 /** A network's bridge and NAT rules, when no container uses it (as netavark does). */
-export function tearDownNetwork(net: NetworkRow): void {
-  natDriver()?.removeNetwork({ subnet: net.subnet, bridge: net.bridge });
+export function tearDownNetwork(root: string, net: NetworkRow): void {
+  natOf(root)?.removeNetwork({ subnet: net.subnet, bridge: net.bridge });
   // Another root may share the bridge name (its own leases are not ours to see): a bridge with
   // ports left is still in use.
   let ports: string[] = [];
@@ -209,9 +214,9 @@ function conflicts(db: Database, p: { hostIp: string; hostPort: number; proto: s
 }
 
 /** Reserves each host port (db row + a bind test) and adds its DNAT. A taken port is an error. */
-async function publishPorts(db: Database, id: string, specs: PortSpec[]): Promise<void> {
+async function publishPorts(db: Database, root: string, id: string, specs: PortSpec[]): Promise<void> {
   if (specs.length === 0) return;
-  const nat = requireNat("publishing ports (-p/-P)");
+  const nat = requireNat("publishing ports (-p/-P)", defaultBridgeConfig(root).nat);
   const ep = endpointsOf(db, id)[0];
   if (!ep) throw new TsdError("publishing ports needs a bridge network: drop -p or use --network bridge|NAME");
   for (const s of specs) {
@@ -254,13 +259,13 @@ export function portsOf(db: Database, id: string): PortRow[] {
 
 /** Everything connect() made, in reverse; safe to run again and on a half-made container. */
 export function releaseContainer(db: Database, root: string, id: string): void {
-  const nat = natDriver();
+  const nat = natOf(root);
   for (const p of portsOf(db, id)) {
     nat?.removePort({ hostIp: p.host_ip, hostPort: p.host_port, proto: p.proto, containerIp: p.container_ip, containerPort: p.container_port });
     db.query("DELETE FROM ports WHERE container_id = ? AND host_ip = ? AND host_port = ? AND proto = ?").run(id, p.host_ip, p.host_port, p.proto);
   }
   const eps = endpointsOf(db, id);
-  for (const ep of eps) dropEndpoint(db, ep);
+  for (const ep of eps) dropEndpoint(db, root, ep);
   netnsRemove(netnsPath(root, id));
   for (const ep of eps) refreshHosts(db, root, ep.network, id);
 }
@@ -269,7 +274,7 @@ export function releaseContainer(db: Database, root: string, id: string): void {
 export function detachEndpoint(db: Database, root: string, id: string, network: string): void {
   const ep = endpointsOf(db, id).find((e) => e.network === network);
   if (!ep) throw new TsdError(`container ${id.slice(0, 12)} is not connected to network ${network}`);
-  dropEndpoint(db, ep);
+  dropEndpoint(db, root, ep);
   writeHosts(db, root, id);
   refreshHosts(db, root, network, id);
 }

@@ -171,23 +171,28 @@ class Iptables implements NatDriver {
   }
 }
 
-let cached: NatDriver | null | undefined;
+const cached = new Map<string, NatDriver | null>();
 
-/** The host's NAT tool: nftables first, then iptables; TSD_NAT=nftables|iptables forces one. */
-export function natDriver(): NatDriver | null {
-  if (cached !== undefined) return cached;
-  const forced = process.env.TSD_NAT;
-  const nft = forced === "iptables" ? undefined : findTool("nft");
-  const ipt = forced === "nftables" ? undefined : findTool("iptables");
-  if (nft && run([nft, "list", "tables"]).code === 0) cached = new Nftables(nft);
-  else if (ipt) cached = new Iptables(ipt);
-  else cached = null;
-  return cached;
+/**
+ * The host's NAT tool: nftables first, then iptables. `prefer` ("nftables" | "iptables", from
+ * <root>/network.json "nat") forces one: every command under a root must use the same one,
+ * since the rules one adds are removed by another (the monitor's cleanup, rm, reconcile).
+ */
+export function natDriver(prefer?: string): NatDriver | null {
+  const key = prefer ?? "";
+  if (cached.has(key)) return cached.get(key)!;
+  const nft = prefer === "iptables" ? undefined : findTool("nft");
+  const ipt = prefer === "nftables" ? undefined : findTool("iptables");
+  let d: NatDriver | null = null;
+  if (nft && run([nft, "list", "tables"]).code === 0) d = new Nftables(nft);
+  else if (ipt) d = new Iptables(ipt);
+  cached.set(key, d);
+  return d;
 }
 
 /** The driver, or the clear error when the user asked for something that needs one. */
-export function requireNat(what: string): NatDriver {
-  const d = natDriver();
+export function requireNat(what: string, prefer?: string): NatDriver {
+  const d = natDriver(prefer);
   if (!d) throw new TsdError(`${what} needs nftables or iptables and this host has neither: install nftables (apt-get install nftables)`);
   return d;
 }

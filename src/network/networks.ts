@@ -31,10 +31,13 @@ export interface EndpointRow {
 export const DEFAULT_BRIDGE = "tsd0";
 export const DEFAULT_SUBNET = "10.89.0.0/16";
 
-/** `<root>/network.json`: {"bridge": "tsd0", "subnet": "10.89.0.0/16", "mtu": 1500}, all optional. */
-export function defaultBridgeConfig(root: string): { bridge: string; subnet: string; mtu: number } {
+/**
+ * `<root>/network.json`: {"bridge": "tsd0", "subnet": "10.89.0.0/16", "mtu": 1500,
+ * "nat": "nftables" | "iptables"}, all optional.
+ */
+export function defaultBridgeConfig(root: string): { bridge: string; subnet: string; mtu: number; nat?: string } {
   const path = join(root, "network.json");
-  let cfg: { bridge?: string; subnet?: string; mtu?: number } = {};
+  let cfg: { bridge?: string; subnet?: string; mtu?: number; nat?: string } = {};
   if (existsSync(path)) {
     try {
       cfg = JSON.parse(readFileSync(path, "utf8"));
@@ -42,7 +45,10 @@ export function defaultBridgeConfig(root: string): { bridge: string; subnet: str
       throw new TsdError(`${path}: ${(e as Error).message}: fix or remove it`);
     }
   }
-  return { bridge: cfg.bridge ?? DEFAULT_BRIDGE, subnet: cfg.subnet ?? DEFAULT_SUBNET, mtu: cfg.mtu ?? 1500 };
+  if (cfg.nat !== undefined && cfg.nat !== "nftables" && cfg.nat !== "iptables") {
+    throw new TsdError(`${path}: "nat" must be "nftables" or "iptables", not "${cfg.nat}"`);
+  }
+  return { bridge: cfg.bridge ?? DEFAULT_BRIDGE, subnet: cfg.subnet ?? DEFAULT_SUBNET, mtu: cfg.mtu ?? 1500, ...(cfg.nat ? { nat: cfg.nat } : {}) };
 }
 
 export function findNetwork(db: Database, ref: string): NetworkRow | undefined {

@@ -329,3 +329,51 @@ describe("user networks", () => {
     expectNoNetworkLeft();
   });
 });
+
+describe("iptables and -P", () => {
+  // A second root pinned to iptables (network.json "nat"), with its own bridge and subnet.
+  const IPT_BRIDGE = "tsdte2";
+  const IPT_SUBNET = "10.231.9";
+  let r2: TestRoot;
+  const iptRules = () => sh("iptables -w -t nat -S").out.split("\n").filter((l) => l.includes(`${IPT_SUBNET}.`) || l.includes(IPT_BRIDGE));
+
+  beforeAll(async () => {
+    r2 = new TestRoot("network-ipt");
+    writeFileSync(`${r2.dir}/network.json`, JSON.stringify({ bridge: IPT_BRIDGE, subnet: `${IPT_SUBNET}.0/24`, nat: "iptables" }));
+    await r2.ok(["load", "-i", (await testImages()).busyboxDocker]);
+  });
+
+  afterAll(async () => {
+    const ids = (await r2.tsd(["ps", "-aq", "--no-trunc"])).stdout.split("\n").filter(Boolean);
+    if (ids.length) await r2.tsd(["rm", "-f", ...ids]);
+    for (const rule of iptRules()) sh(`iptables -w -t nat ${rule.replace(/^-A /, "-D ")}`);
+    if (links().includes(IPT_BRIDGE)) sh(`ip link del ${IPT_BRIDGE}`);
+    await r2.destroy();
+  });
+
+  test("-P publishes the image's EXPOSE through iptables DNAT; rm removes the rules", async () => {
+    // An image with EXPOSE 8080/tcp, made by commit --change.
+    await r2.ok(["run", "--name", "base", "--network", "none", "busybox", "true"]);
+    await r2.ok(["commit", "--change", "EXPOSE 8080/tcp", "base", "web:exposed"]);
+    await r2.ok(["rm", "base"]);
+    const id = (await r2.ok(["run", "-d", "-P", "--name", "exp", "web:exposed", "sh", "-c", "echo ipt > /tmp/index.html; exec httpd -f -p 8080 -h /tmp"])).trim();
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    const line = (await r2.ok(["port", "exp", "8080"])).trim();
+    expect(line).toMatch(/^0\.0\.0\.0:\d+$/);
+    const port = Number(line.split(":")[1]);
+    expect(iptRules().some((l) => l.includes(`--dport ${port} -j DNAT --to-destination ${IPT_SUBNET}.`))).toBe(true);
+    expect(iptRules().some((l) => l.includes(`-s ${IPT_SUBNET}.0/24 ! -o ${IPT_BRIDGE} -j MASQUERADE`))).toBe(true);
+    let body = "";
+    for (let i = 0; i < 50 && body === ""; i++) {
+      body = await fetch(`http://127.0.0.1:${port}/index.html`).then((r) => r.text()).catch(() => "");
+      if (body === "") await Bun.sleep(50);
+    }
+    expect(body).toBe("ipt\n");
+    expect(nftTable()).not.toContain(`${IPT_SUBNET}.`);
+    await r2.ok(["rm", "-f", "exp"]);
+    expect(iptRules()).toEqual([]);
+    expect(links()).not.toContain(IPT_BRIDGE);
+    expect(r2.leaks()).toEqual([]);
+  });
+});
+
