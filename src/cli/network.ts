@@ -7,6 +7,7 @@ import { table } from "../format";
 import { createNetwork, endpointsOf, endpointsOn, findNetwork, listNetworks, networkByName, type NetworkRow } from "../network/networks";
 import { attachEndpoint, detachEndpoint, reconcile, tearDownNetwork } from "../network/attach";
 import { findContainer } from "../container/store";
+import { reconcile as reconcileContainers } from "../container/state";
 import type { Database } from "bun:sqlite";
 
 const createFlags = {
@@ -131,15 +132,25 @@ const rm = defineCommand({
 const pruneFlags = { force: { kind: "bool", short: "f", description: "Do not prompt for confirmation" } } satisfies FlagSpec;
 
 const prune = defineCommand({
-  meta: { name: "prune", description: "Remove all unused networks" },
+  meta: { name: "prune", description: "Remove all unused networks (and the default bridge's link and NAT while unused)" },
   args: cittyArgs(pruneFlags),
   run({ rawArgs }) {
     parseFlags("network prune", pruneFlags, rawArgs);
     const { root, db } = context();
+    // Containers whose monitor died are cleaned up first (their cgroup's processes killed),
+    // so their endpoints count as unused.
+    reconcileContainers(db, root);
     reconcile(db, root);
     const removed: string[] = [];
     for (const n of listNetworks(db)) {
-      if (n.builtin || endpointsOn(db, n.name).length > 0) continue;
+      if (endpointsOn(db, n.name).length > 0) continue;
+      if (n.builtin) {
+        // The default network stays; its bridge and NAT go until the next container needs them.
+        db.transaction(() => {
+          if (endpointsOn(db, n.name).length === 0) tearDownNetwork(root, n);
+        }).immediate();
+        continue;
+      }
       removeNetwork(db, root, n);
       removed.push(n.name);
     }

@@ -122,8 +122,9 @@ export async function attachEndpoint(db: Database, root: string, row: ContainerR
     db.query("INSERT INTO endpoints (container_id, network, ip, mac, ifname, host_ifname, aliases) VALUES (?, ?, ?, ?, ?, ?, ?)").run(
       e.container_id, e.network, e.ip, e.mac, e.ifname, e.host_ifname, e.aliases,
     );
-    // The first user of the network adds its NAT; later ones find it there.
-    bringUpNetwork(root, net, used.size === 1);
+    // Inside the write lock: a prune (which deletes an unused bridge under the same lock)
+    // cannot interleave with making it here.
+    bringUpNetwork(root, net);
     return e;
   }).immediate();
   const ns = netnsPath(root, row.id);
@@ -146,7 +147,7 @@ export async function attachEndpoint(db: Database, root: string, row: ContainerR
     } catch (e) {
       // Another root sharing this bridge name deleted it between our lease and the attach.
       if (attempt < 3 && /find the bridge/.test((e as Error).message)) {
-        bringUpNetwork(root, net, false);
+        bringUpNetwork(root, net);
         continue;
       }
       dropEndpoint(db, root, ep);
@@ -157,28 +158,29 @@ export async function attachEndpoint(db: Database, root: string, row: ContainerR
   return ep;
 }
 
-function bringUpNetwork(root: string, net: NetworkRow, withNat: boolean): void {
+/**
+ * The bridge and its NAT, made together when the bridge is missing; they then stay while the
+ * network exists (as docker0 does): making and deleting them per run cost ~65 ms (bench/).
+ * `network rm` and `network prune` take them down.
+ */
+function bringUpNetwork(root: string, net: NetworkRow): void {
+  if (existsSync(`/sys/class/net/${net.bridge}`)) return;
   const subnet = parseSubnet(net.subnet)!;
   netBridge(net.bridge, parseIp(net.gateway)!, subnet.prefix, net.mtu);
   const nat = natOf(root);
-  if (nat && withNat) {
+  if (nat) {
     enableForwarding(net.bridge);
     nat.addNetwork({ subnet: net.subnet, bridge: net.bridge });
   }
 }
 
-/** Deletes an endpoint's veth and lease; the last one on a network takes its bridge and NAT along. */
+/** Deletes an endpoint's veth and its lease. */
 function dropEndpoint(db: Database, root: string, ep: EndpointRow): void {
   netLinkDelete(ep.host_ifname);
-  db.transaction(() => {
-    db.query("DELETE FROM endpoints WHERE container_id = ? AND network = ?").run(ep.container_id, ep.network);
-    const left = db.query("SELECT COUNT(*) AS n FROM endpoints WHERE network = ?").get(ep.network) as { n: number };
-    const net = db.query("SELECT * FROM networks WHERE name = ?").get(ep.network) as NetworkRow | null;
-    if (left.n === 0 && net) tearDownNetwork(root, net);
-  }).immediate();
+  db.query("DELETE FROM endpoints WHERE container_id = ? AND network = ?").run(ep.container_id, ep.network);
 }
 
-/** A network's bridge and NAT rules, when no container uses it (as netavark does). */
+/** A network's bridge and NAT rules (network rm, prune): the caller holds the write lock and saw no endpoint. */
 export function tearDownNetwork(root: string, net: NetworkRow): void {
   natOf(root)?.removeNetwork({ subnet: net.subnet, bridge: net.bridge });
   // Another root may share the bridge name (its own leases are not ours to see): a bridge with
@@ -259,9 +261,8 @@ export function portsOf(db: Database, id: string): PortRow[] {
 
 /** Everything connect() made, in reverse; safe to run again and on a half-made container. */
 export function releaseContainer(db: Database, root: string, id: string): void {
-  const nat = natOf(root);
   for (const p of portsOf(db, id)) {
-    nat?.removePort({ hostIp: p.host_ip, hostPort: p.host_port, proto: p.proto, containerIp: p.container_ip, containerPort: p.container_port });
+    natOf(root)?.removePort({ hostIp: p.host_ip, hostPort: p.host_port, proto: p.proto, containerIp: p.container_ip, containerPort: p.container_port });
     db.query("DELETE FROM ports WHERE container_id = ? AND host_ip = ? AND host_port = ? AND proto = ?").run(id, p.host_ip, p.host_port, p.proto);
   }
   const eps = endpointsOf(db, id);
@@ -281,7 +282,8 @@ export function detachEndpoint(db: Database, root: string, id: string, network: 
 
 /**
  * Frees what containers that can no longer use it still hold: rows gone (rm while the monitor
- * was dead), exited, or "running" with both the monitor and the init dead (SIGKILLed).
+ * was dead), exited, "running" with both the monitor and the init dead (SIGKILLed), or
+ * abandoned between create and start.
  */
 export function reconcile(db: Database, root: string): void {
   const held = db
@@ -289,7 +291,10 @@ export function reconcile(db: Database, root: string): void {
     .all() as { container_id: string }[];
   for (const { container_id } of held) {
     const row = db.query("SELECT * FROM containers WHERE id = ?").get(container_id) as ContainerRow | null;
-    const stale = !row || row.state === "exited" || (row.state === "running" && !alive(row.pid) && !alive(row.monitor_pid));
+    // A "created" row holds a lease only between a run's connect and its monitor's start (well
+    // under a second): one older than a minute belongs to a run that was killed there.
+    const abandoned = row?.state === "created" && Date.now() - row.created_at > 60_000;
+    const stale = !row || abandoned || row.state === "exited" || (row.state === "running" && !alive(row.pid) && !alive(row.monitor_pid));
     if (stale) releaseContainer(db, root, container_id);
   }
 }

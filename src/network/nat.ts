@@ -66,28 +66,33 @@ add rule ip tsd postrouting ip saddr 127.0.0.0/8 oifname @bridges masquerade
 
 class Nftables implements NatDriver {
   readonly name = "nftables";
-  private ready = false;
   constructor(private readonly nft: string) {}
 
-  private base(): void {
-    if (this.ready) return;
-    if (run([this.nft, "list", "table", "ip", "tsd"]).code !== 0) {
-      const r = run([this.nft, "-f", "-"], NFT_SKELETON);
-      // A parallel first use made it meanwhile: then it lists now.
-      if (r.code !== 0 && run([this.nft, "list", "table", "ip", "tsd"]).code !== 0) {
-        throw new TsdError(`cannot create the nftables table "ip tsd": ${r.stderr.split("\n")[0]}`);
-      }
+  private makeSkeleton(): void {
+    const r = run([this.nft, "-f", "-"], NFT_SKELETON);
+    // A parallel first use made it meanwhile: then it lists now.
+    if (r.code !== 0 && run([this.nft, "list", "table", "ip", "tsd"]).code !== 0) {
+      throw new TsdError(`cannot create the nftables table "ip tsd": ${r.stderr.split("\n")[0]}`);
     }
-    this.ready = true;
   }
 
+  /** One nft transaction for all items (one process start); the table is made when missing. */
   private elements(op: "add" | "delete", items: [string, string][]): void {
-    this.base();
+    const script = items.map(([set, elem]) => `${op} element ip tsd ${set} { ${elem} }`).join("\n") + "\n";
+    let r = run([this.nft, "-f", "-"], script);
+    if (r.code === 0) return;
+    if (op === "add") {
+      this.makeSkeleton();
+      r = run([this.nft, "-f", "-"], script);
+      if (r.code !== 0) throw new TsdError(`nft: ${script.split("\n")[0]}: ${r.stderr.split("\n")[0]}`);
+      return;
+    }
+    // A delete fails as a whole when one element is gone already (the idempotent case):
+    // retry them one by one, ignoring those.
     for (const [set, elem] of items) {
-      const r = run([this.nft, op, "element", "ip", "tsd", set, `{ ${elem} }`]);
-      // Deleting what is gone already is the idempotent case; adding a present one too.
-      if (r.code !== 0 && !/does not exist|File exists|No such file/i.test(r.stderr)) {
-        throw new TsdError(`nft ${op} element ${set} { ${elem} }: ${r.stderr.split("\n")[0]}`);
+      const one = run([this.nft, "delete", "element", "ip", "tsd", set, `{ ${elem} }`]);
+      if (one.code !== 0 && !/does not exist|No such file/i.test(one.stderr)) {
+        throw new TsdError(`nft delete element ${set} { ${elem} }: ${one.stderr.split("\n")[0]}`);
       }
     }
   }
@@ -184,7 +189,8 @@ export function natDriver(prefer?: string): NatDriver | null {
   const nft = prefer === "iptables" ? undefined : findTool("nft");
   const ipt = prefer === "nftables" ? undefined : findTool("iptables");
   let d: NatDriver | null = null;
-  if (nft && run([nft, "list", "tables"]).code === 0) d = new Nftables(nft);
+  // The binary is enough: probing the kernel would cost a process start on every run.
+  if (nft) d = new Nftables(nft);
   else if (ipt) d = new Iptables(ipt);
   cached.set(key, d);
   return d;

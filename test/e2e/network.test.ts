@@ -74,20 +74,26 @@ function vethsOf(id: string): string[] {
   return links().filter((l) => l.startsWith(`tv${id.slice(0, 12)}`));
 }
 
+/** The published-port maps of the nft table (networks stay in `nets` while their bridge lives). */
+function nftPorts(): string {
+  return sh("nft list map ip tsd ports_any 2>/dev/null; nft list map ip tsd ports_ip 2>/dev/null").out;
+}
+
 /**
- * Nothing of this root's networking is left on the host: bridges, namespace files (a leaked
- * veth keeps its namespace alive, and the namespace is bound under the root), leases, rules.
- * Other suites may run containers on this machine at the same time, so veths are checked by id.
+ * Nothing of a container's networking is left: namespace files (a leaked veth keeps its
+ * namespace alive, and the namespace is bound under the root), leases, port rules. Other suites
+ * may run containers on this machine at the same time, so veths are checked by id elsewhere.
+ * The bridges and their masquerade stay while their network exists (as docker0); the last
+ * test prunes them and checks they are gone.
  */
 function expectNoNetworkLeft(): void {
-  expect(links().filter((l) => l === BRIDGE || l === USERBRIDGE)).toEqual([]);
   expect(t.leaks()).toEqual([]);
   const netnsDir = `${t.dir}/netns`;
   expect(existsSync(netnsDir) ? readdirSync(netnsDir) : []).toEqual([]);
-  const nft = nftTable();
-  expect(nft).not.toContain(SUBNET + ".");
-  expect(nft).not.toContain(USERNET + ".");
-  expect(nft).not.toContain(BRIDGE);
+  expect(nftPorts()).not.toContain(SUBNET + ".");
+  expect(nftPorts()).not.toContain(USERNET + ".");
+  const leases = Bun.spawnSync([TSD, "--root", t.dir, "network", "inspect", "bridge"]).stdout.toString();
+  expect(JSON.parse(leases)[0].Containers).toEqual({});
 }
 
 beforeAll(async () => {
@@ -290,7 +296,7 @@ describe("NAT and ports", () => {
     holder.stop(true);
     expect(taken2.code).toBe(125);
     await t.ok(["rm", "-f", "pub"]);
-    expect(nftTable()).not.toContain("18932");
+    expect(nftPorts()).not.toContain("18932");
     expectNoNetworkLeft();
   });
 });
@@ -326,6 +332,25 @@ describe("user networks", () => {
     await t.ok(["rm", "-f", "named", "joiner"]);
     await t.ok(["network", "rm", "appnet"]);
     expect((await t.ok(["network", "ls"]))).not.toContain("appnet");
+    expect(links()).not.toContain(USERBRIDGE);
+    expect(nftTable()).not.toContain(`${USERNET}.`);
+    expectNoNetworkLeft();
+  });
+});
+
+describe("prune", () => {
+  test("network prune takes the unused default bridge and its masquerade down; the next run makes them again", async () => {
+    expect(links()).toContain(BRIDGE);
+    expect(nftTable()).toContain(`${SUBNET}.0/24`);
+    await t.ok(["network", "prune", "-f"]);
+    expect(links()).not.toContain(BRIDGE);
+    expect(nftTable()).not.toContain(`${SUBNET}.`);
+    expect(nftTable()).not.toContain(BRIDGE);
+    const r = await t.tsd(["run", "--rm", "busybox", "ip", "route"]);
+    expect(r.stdout).toContain(`default via ${SUBNET}.1`);
+    expect(links()).toContain(BRIDGE);
+    await t.ok(["network", "prune", "-f"]);
+    expect(links()).not.toContain(BRIDGE);
     expectNoNetworkLeft();
   });
 });
@@ -346,6 +371,7 @@ describe("iptables and -P", () => {
   afterAll(async () => {
     const ids = (await r2.tsd(["ps", "-aq", "--no-trunc"])).stdout.split("\n").filter(Boolean);
     if (ids.length) await r2.tsd(["rm", "-f", ...ids]);
+    await r2.tsd(["network", "prune", "-f"]);
     for (const rule of iptRules()) sh(`iptables -w -t nat ${rule.replace(/^-A /, "-D ")}`);
     if (links().includes(IPT_BRIDGE)) sh(`ip link del ${IPT_BRIDGE}`);
     await r2.destroy();
@@ -371,6 +397,8 @@ describe("iptables and -P", () => {
     expect(body).toBe("ipt\n");
     expect(nftTable()).not.toContain(`${IPT_SUBNET}.`);
     await r2.ok(["rm", "-f", "exp"]);
+    expect(iptRules().filter((l) => l.includes("DNAT"))).toEqual([]);
+    await r2.ok(["network", "prune", "-f"]);
     expect(iptRules()).toEqual([]);
     expect(links()).not.toContain(IPT_BRIDGE);
     expect(r2.leaks()).toEqual([]);

@@ -67,7 +67,7 @@ export class TestRoot {
     return existsSync(d) ? readdirSync(d) : [];
   }
 
-  /** Kills what a failed test left, then removes the root. */
+  /** Kills what a failed test left, takes down the root's bridges and NAT, then removes the root. */
   async destroy(): Promise<void> {
     for (const l of this.leaks()) {
       const m = /^process (\d+):/.exec(l);
@@ -80,6 +80,13 @@ export class TestRoot {
       }
     }
     await Bun.sleep(50);
+    // Bridges stay while their network exists (as docker0): a root going away takes its own
+    // down (network prune also removes what a failed test left of containers' networking).
+    if (existsSync(join(this.dir, "tsd.db"))) await this.tsd(["network", "prune", "-f"]);
+    // Whatever is still mounted under the root (a test that failed mid-way) would make the
+    // removal fail and stay behind: detach it, innermost first.
+    const mounts = readFileSync("/proc/self/mountinfo", "utf8").split("\n").map((l) => l.split(" ")[4] ?? "").filter((m) => m.startsWith(this.dir + "/"));
+    for (const m of mounts.sort().reverse()) Bun.spawnSync(["umount", "-l", m]);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
