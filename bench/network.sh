@@ -29,7 +29,7 @@ work=$(mktemp -d /dev/shm/tsd-bench-net-XXXXXX)
 root=$work/root
 mkdir -p "$root" "$here/results"
 # Its own bridge and subnet: nothing shared with a tsd0 in use on this host.
-echo '{"bridge": "tsdbench0", "subnet": "10.233.0.0/24"}' > "$root/network.json"
+echo '{"bridge": "tsdbench0", "subnet": "10.239.0.0/24"}' > "$root/network.json"
 T() { "$tsd" --root "$root" "$@"; }
 cleanup() {
   T rm -f netbench >/dev/null 2>&1 || true

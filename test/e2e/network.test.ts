@@ -3,20 +3,27 @@
 // makes, published TCP/UDP ports through 127.0.0.1 and the host's own address, user networks
 // with names and aliases, and that nothing (veth, netns, bridge, nft element, address lease)
 // is left after rm, a failed start or a SIGKILLed monitor.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import type { Subprocess } from "bun";
 import { TSD, TestRoot } from "../lib/tsd";
 import { testImages } from "../lib/fixtures";
 
-const BRIDGE = "tsdte0";
-const SUBNET = "10.231.7"; // .0/24
-const USERNET = "10.231.8"; // .0/24 for the user network
-const USERBRIDGE = "tsdte1";
+// Names, subnets and ports derive from the pid: the same file may run at the same time from
+// another checkout on this machine, and two runs must not share a bridge, an address or a port.
+const N = process.pid % 250;
+const BRIDGE = `te${process.pid}b0`;
+const SUBNET = `10.231.${N}`; // .0/24
+const USERNET = `10.232.${N}`; // .0/24 for the user network
+const USERBRIDGE = `te${process.pid}b1`;
 const OUTSIDE_NS = `tsdte-out-${process.pid}`;
-const OUTSIDE_HOST_IF = "tsdteo0";
-const OUTSIDE = "198.51.100"; // TEST-NET-2, only on the veth this test makes
+const OUTSIDE_HOST_IF = `te${process.pid}o0`;
+const OUTSIDE = `172.31.${N}`; // only on the veth this test makes
+const PORT = 20000 + (process.pid % 2000) * 8; // PORT..PORT+7
+
+// A loaded machine (other suites at the same time) makes container starts slow.
+setDefaultTimeout(30000);
 
 let t: TestRoot;
 const background: Subprocess[] = [];
@@ -249,18 +256,18 @@ describe("NAT and ports", () => {
   });
 
   test("-p through 127.0.0.1 and the host's address, UDP, tsd port, a taken port refused", async () => {
-    await startBg(["-p", "127.0.0.1:18931:8080", "-p", "18932:8080", "-p", "18933:9000/udp", "-p", "8080",
+    await startBg(["-p", `127.0.0.1:${PORT}:8080`, "-p", `${PORT + 1}:8080`, "-p", `${PORT + 2}:9000/udp`, "-p", "8080",
       "busybox", "sh", "-c", "echo web > /tmp/index.html; exec httpd -f -p 8080 -h /tmp"], "pub");
     const port = (await t.ok(["port", "pub"])).trim().split("\n");
-    expect(port).toContain("8080/tcp -> 127.0.0.1:18931");
-    expect(port).toContain("8080/tcp -> 0.0.0.0:18932");
-    expect(port).toContain("9000/udp -> 0.0.0.0:18933");
-    const random = port.find((l) => /^8080\/tcp -> 0\.0\.0\.0:(?!18932$)/.test(l));
+    expect(port).toContain(`8080/tcp -> 127.0.0.1:${PORT}`);
+    expect(port).toContain(`8080/tcp -> 0.0.0.0:${PORT + 1}`);
+    expect(port).toContain(`9000/udp -> 0.0.0.0:${PORT + 2}`);
+    const random = port.find((l) => new RegExp(`^8080/tcp -> 0\\.0\\.0\\.0:(?!${PORT + 1}$)`).test(l));
     expect(random).toBeDefined();
     const randomPort = Number(random!.split(":")[1]);
-    expect(await (await fetch("http://127.0.0.1:18931/index.html")).text()).toBe("web\n");
-    expect(await (await fetch("http://127.0.0.1:18932/index.html")).text()).toBe("web\n");
-    expect(await (await fetch(`http://${hostAddress()}:18932/index.html`)).text()).toBe("web\n");
+    expect(await (await fetch(`http://127.0.0.1:${PORT}/index.html`)).text()).toBe("web\n");
+    expect(await (await fetch(`http://127.0.0.1:${PORT + 1}/index.html`)).text()).toBe("web\n");
+    expect(await (await fetch(`http://${hostAddress()}:${PORT + 1}/index.html`)).text()).toBe("web\n");
     expect(await (await fetch(`http://127.0.0.1:${randomPort}/index.html`)).text()).toBe("web\n");
     // UDP: busybox has no UDP server, so a Bun echo server runs in the container's network
     // namespace (its bound file) and answers the DNAT'd datagram.
@@ -282,23 +289,23 @@ describe("NAT and ports", () => {
           },
         },
       });
-      s.send("ping-udp", 18933, "127.0.0.1");
+      s.send("ping-udp", PORT + 2, "127.0.0.1");
     });
     expect(got).toBe("ping-udp");
     server.kill("SIGKILL");
     await server.exited;
     // Taken: by this container's binding, and by a host socket.
-    const taken = await t.tsd(["run", "--rm", "-p", "18932:80", "busybox", "true"]);
+    const taken = await t.tsd(["run", "--rm", "-p", `${PORT + 1}:80`, "busybox", "true"]);
     expect(taken.code).toBe(125);
     expect(taken.stderr).toContain("already allocated");
-    const holder = Bun.listen({ hostname: "127.0.0.1", port: 18934, socket: { data() {} } });
-    const taken2 = await t.tsd(["run", "--rm", "-p", "127.0.0.1:18934:80", "busybox", "true"]);
+    const holder = Bun.listen({ hostname: "127.0.0.1", port: PORT + 3, socket: { data() {} } });
+    const taken2 = await t.tsd(["run", "--rm", "-p", `127.0.0.1:${PORT + 3}:80`, "busybox", "true"]);
     holder.stop(true);
     expect(taken2.code).toBe(125);
     await t.ok(["rm", "-f", "pub"]);
-    expect(nftPorts()).not.toContain("18932");
+    expect(nftPorts()).not.toContain(`${PORT + 1}`);
     expectNoNetworkLeft();
-  });
+  }, 30000);
 });
 
 describe("user networks", () => {
@@ -357,8 +364,8 @@ describe("prune", () => {
 
 describe("iptables and -P", () => {
   // A second root pinned to iptables (network.json "nat"), with its own bridge and subnet.
-  const IPT_BRIDGE = "tsdte2";
-  const IPT_SUBNET = "10.231.9";
+  const IPT_BRIDGE = `te${process.pid}b2`;
+  const IPT_SUBNET = `10.233.${N}`;
   let r2: TestRoot;
   const iptRules = () => sh("iptables -w -t nat -S").out.split("\n").filter((l) => l.includes(`${IPT_SUBNET}.`) || l.includes(IPT_BRIDGE));
 
