@@ -31,4 +31,9 @@ export const commands: Record<string, Lazy> = {
   network: () => import("./network").then((m) => m.default),
   port: () => import("./port").then((m) => m.default),
   exec: () => import("./exec").then((m) => m.default),
+  start: () => import("./start").then((m) => m.default),
+  restart: () => import("./restart").then((m) => m.default),
+  inspect: () => import("./inspect").then((m) => m.default),
+  top: () => import("./top").then((m) => m.default),
+  cp: () => import("./cp").then((m) => m.default),
 };

@@ -3,6 +3,15 @@ import { context } from "./context";
 import { parseFlags } from "./flags";
 import { UsageError } from "./globals";
 import { cleanupContainer } from "../container/cleanup";
+import { cittyArgs, type FlagSpec } from "./flags";
+import { removeContainerFiles } from "../container/create";
+import { removeLockFile, withContainerLock } from "../container/lock";
+import { isRunning, reconcile } from "../container/state";
+import { deleteContainer, findContainer, listContainers } from "../container/store";
+
+const pruneFlags = {
+  force: { kind: "bool", short: "f", description: "Do not prompt for confirmation (tsd never prompts)" },
+} satisfies FlagSpec;
 
 const cleanup = defineCommand({
   meta: { name: "cleanup", description: "Record a container's exit and release what it held (run by its monitor)", hidden: true },
@@ -14,7 +23,48 @@ const cleanup = defineCommand({
   },
 });
 
+const prune = defineCommand({
+  meta: { name: "prune", description: "Remove all stopped containers" },
+  args: cittyArgs(pruneFlags),
+  run({ rawArgs }) {
+    parseFlags("container prune", pruneFlags, rawArgs);
+    const { root, db } = context();
+    reconcile(db, root);
+    const removed: string[] = [];
+    for (const row of listContainers(db)) {
+      if (row.state === "running" || (row.state === "created" && row.monitor_pid !== 0)) continue;
+      withContainerLock(root, row.id, () => {
+        const now = findContainer(db, row.id);
+        if (!now || now.id !== row.id || isRunning(now) || now.state === "running" || (now.state === "created" && now.monitor_pid !== 0)) return;
+        removeContainerFiles(root, row.id);
+        deleteContainer(db, row.id);
+        removed.push(row.id);
+      });
+      if (removed.at(-1) === row.id) removeLockFile(root, row.id);
+    }
+    if (removed.length) console.log(`Deleted Containers:\n${removed.join("\n")}\n`);
+    console.log("Total reclaimed space: 0B");
+  },
+});
+
 export default defineCommand({
   meta: { name: "container", description: "Manage containers" },
-  subCommands: { cleanup },
+  subCommands: {
+    cleanup,
+    prune,
+    ls: () => import("./ps").then((m) => m.default),
+    ps: () => import("./ps").then((m) => m.default),
+    rm: () => import("./rm").then((m) => m.default),
+    start: () => import("./start").then((m) => m.default),
+    stop: () => import("./stop").then((m) => m.default),
+    restart: () => import("./restart").then((m) => m.default),
+    kill: () => import("./kill").then((m) => m.default),
+    wait: () => import("./wait").then((m) => m.default),
+    rename: () => import("./rename").then((m) => m.default),
+    logs: () => import("./logs").then((m) => m.default),
+    exec: () => import("./exec").then((m) => m.default),
+    inspect: () => import("./inspect").then((m) => m.default),
+    top: () => import("./top").then((m) => m.default),
+    cp: () => import("./cp").then((m) => m.default),
+  },
 });

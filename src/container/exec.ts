@@ -3,6 +3,7 @@
 // namespaces are entered by `tsd-monitor --exec` (zig/monitor/exec.zig), an exec'd
 // single-threaded program, because setns cannot happen in Bun's multithreaded process.
 import type { Database } from "bun:sqlite";
+import type { Subprocess } from "bun";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TsdError, EXIT_ENGINE } from "../errors";
@@ -75,11 +76,8 @@ function resolveExecUser(db: Database, root: string, row: ContainerRow, user: st
 
 const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH"] as const;
 
-export async function execInContainer(db: Database, root: string, ref: string, o: ExecOptions): Promise<number> {
-  if (o.tty && o.interactive && !process.stdin.isTTY) {
-    throw new TsdError("the input device is not a TTY: drop -t, or run from a terminal");
-  }
-  const row = mustFind(db, root, ref);
+/** The helper's argv for `o` in the running container `row`; its config file is written. */
+export function prepareExec(db: Database, root: string, row: ContainerRow, o: ExecOptions): { argv: string[]; configPath: string } {
   if (!isRunning(row) || !row.pid_start || !sameProcess(row.pid, row.pid_start)) {
     throw new TsdError(`container ${row.id.slice(0, 12)} is not running: start it first (tsd start ${row.name})`);
   }
@@ -90,6 +88,28 @@ export async function execInContainer(db: Database, root: string, ref: string, o
   const configPath = join(bundle, `exec-${crypto.randomUUID()}.json`);
   writeFileSync(configPath, JSON.stringify(config), { mode: 0o600 });
   const argv = [materialize("tsd-monitor", root), "--exec", "--pid", String(row.pid), "--pid-start", row.pid_start, "--config", configPath, ...(o.interactive ? ["--stdin"] : [])];
+  return { argv, configPath };
+}
+
+/** Waits for the helper's report line on fd 3: throws the exec's own error (126/127…). */
+export async function awaitExecReport(helper: Subprocess): Promise<void> {
+  const lines = new LineReader(helper.stdio[3] as number);
+  const line = await lines.next();
+  lines.close();
+  const report = line === undefined ? undefined : parseReport(line);
+  if (report?.kind === "error") throw new TsdError(report.message, report.status);
+  if (report?.kind !== "started") {
+    await helper.exited;
+    throw new TsdError(`exec failed: the helper ended before reporting (exit ${helper.exitCode ?? helper.signalCode})`, EXIT_ENGINE);
+  }
+}
+
+export async function execInContainer(db: Database, root: string, ref: string, o: ExecOptions): Promise<number> {
+  if (o.tty && o.interactive && !process.stdin.isTTY) {
+    throw new TsdError("the input device is not a TTY: drop -t, or run from a terminal");
+  }
+  const row = mustFind(db, root, ref);
+  const { argv, configPath } = prepareExec(db, root, row, o);
   const helper = Bun.spawn(argv, {
     stdio: o.detach ? ["ignore", "ignore", "ignore", "pipe"] : [o.interactive ? "inherit" : "ignore", "inherit", "inherit", "pipe"],
     env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin" },
@@ -104,15 +124,7 @@ export async function execInContainer(db: Database, root: string, ref: string, o
   const handlers = FORWARDED.map((sig) => [sig, send(sig)] as const);
   for (const [sig, h] of handlers) process.on(sig, h);
   try {
-    const lines = new LineReader(helper.stdio[3] as number);
-    const line = await lines.next();
-    lines.close();
-    const report = line === undefined ? undefined : parseReport(line);
-    if (report?.kind === "error") throw new TsdError(report.message, report.status);
-    if (report?.kind !== "started") {
-      await helper.exited;
-      throw new TsdError(`exec failed: the helper ended before reporting (exit ${helper.exitCode ?? helper.signalCode})`, EXIT_ENGINE);
-    }
+    await awaitExecReport(helper);
     if (o.detach) {
       helper.unref();
       return 0;

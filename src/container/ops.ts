@@ -127,7 +127,7 @@ export async function waitContainer(db: Database, root: string, ref: string): Pr
     }
     last = now;
     if (now.state === "exited" && !isRunning(now)) return now.exit_code ?? -1;
-    if (now.state === "created" && now.monitor_pid === 0) {
+    if (now.state === "created") {
       await Bun.sleep(pause);
       pause = Math.min(pause * 2, 100);
       continue;

@@ -1,5 +1,5 @@
-// `tsd run` in the foreground: create, start through the monitor, forward signals, and end
-// with the container's status.
+// `tsd run` and `tsd start`: start through the monitor, then either stay with it (foreground:
+// forward signals, end with the container's status) or leave it to run alone (-d).
 import type { Database } from "bun:sqlite";
 import type { Subprocess } from "bun";
 import { TsdError } from "../errors";
@@ -18,7 +18,26 @@ export async function runContainer(db: Database, root: string, opts: RunOptions)
   }
   reconcile(db, root);
   const c = createContainer(db, root, opts);
-  if (opts.detach) return runDetached(db, root, c.id, c.bundle, opts);
+  // A run that cannot start leaves nothing behind.
+  const undo = () => {
+    releaseContainer(db, root, c.id);
+    removeContainerFiles(root, c.id);
+    deleteContainer(db, c.id);
+  };
+  if (opts.detach) {
+    await startDetached(db, root, c.id, c.bundle, opts, undo);
+    console.log(c.id);
+    return 0;
+  }
+  return startAttached(db, root, c.id, c.bundle, opts, undo);
+}
+
+/**
+ * The container's stdio is the CLI's own. The monitor waits, its exit recorded, while we
+ * clean up here: one process start fewer than its own `tsd container cleanup` (which it runs
+ * only if we die first). `undo` runs when the monitor cannot be started at all.
+ */
+export async function startAttached(db: Database, root: string, id: string, bundle: string, opts: RunOptions, undo: () => void): Promise<number> {
   // Handlers first: the container's output can reach the user before the monitor's report
   // reaches us, and a signal sent then must not kill the CLI. Until the monitor has reported
   // (it blocks signals before that) they wait here.
@@ -35,24 +54,20 @@ export async function runContainer(db: Database, root: string, opts: RunOptions)
   for (const [sig, h] of handlers) process.on(sig, h);
   let started;
   try {
-    await connectContainer(db, root, c.id);
-    started = await startMonitor({ root, id: c.id, bundle: c.bundle, stdin: opts.interactive, ...(opts.log ? { log: opts.log } : {}) });
+    await connectContainer(db, root, id);
+    started = await startMonitor({ root, id, bundle, stdin: opts.interactive, ...(opts.log ? { log: opts.log } : {}) });
   } catch (e) {
     for (const [sig, h] of handlers) process.off(sig, h);
-    releaseContainer(db, root, c.id);
-    removeContainerFiles(root, c.id);
-    deleteContainer(db, c.id);
+    undo();
     throw e;
   }
   const { report } = started;
   monitor = started.monitor;
   for (const sig of pending.splice(0)) send(sig);
   try {
-    if (report.kind === "started") markRunning(db, c.id, report.pid, monitor.pid);
-    // The monitor waits, its exit recorded, while we clean up here: one process start fewer
-    // than its own `tsd container cleanup` (which it runs only if we die first).
+    if (report.kind === "started") markRunning(db, id, report.pid, monitor.pid);
     const status = await started.exited();
-    cleanupContainer(db, root, c.id);
+    cleanupContainer(db, root, id);
     started.close();
     if (status === undefined) {
       await monitor.exited;
@@ -66,18 +81,16 @@ export async function runContainer(db: Database, root: string, opts: RunOptions)
 }
 
 /**
- * `run -d`: the monitor lives on alone (its stdio /dev/null, its own session) and runs the
- * cleanup itself when the container exits; we print the full id once the init has exec'd.
+ * -d: the monitor lives on alone (its stdio /dev/null, its own session) and runs the cleanup
+ * itself when the container exits. Resolves once the init has exec'd.
  */
-async function runDetached(db: Database, root: string, id: string, bundle: string, opts: RunOptions): Promise<number> {
+export async function startDetached(db: Database, root: string, id: string, bundle: string, opts: RunOptions, undo: () => void): Promise<void> {
   let started;
   try {
     await connectContainer(db, root, id);
     started = await startMonitor({ root, id, bundle, stdin: false, detach: true, ...(opts.log ? { log: opts.log } : {}) });
   } catch (e) {
-    releaseContainer(db, root, id);
-    removeContainerFiles(root, id);
-    deleteContainer(db, id);
+    undo();
     throw e;
   }
   const { monitor, report } = started;
@@ -85,6 +98,4 @@ async function runDetached(db: Database, root: string, id: string, bundle: strin
   // The monitor records the failure itself (exit.json, then its cleanup command).
   if (report.kind === "error") throw new TsdError(report.message, report.status);
   if (report.kind === "started") markRunning(db, id, report.pid, monitor.pid);
-  console.log(id);
-  return 0;
 }

@@ -63,9 +63,10 @@ export function markRunning(db: Database, id: string, pid: number, monitorPid: n
   ).run(pid, monitorPid, pidStart, monitorStart, Date.now(), id);
 }
 
-/** Back to `created` before a start of an exited container (start, restart). */
+/** Back to `created` before a start of an exited container (start, restart); monitor_pid -1
+ *  says a start is under way (a second concurrent start refuses). */
 export function markCreated(db: Database, id: string): void {
-  db.query("UPDATE containers SET state = 'created', pid = 0, monitor_pid = 0, oom_killed = 0 WHERE id = ?").run(id);
+  db.query("UPDATE containers SET state = 'created', pid = 0, monitor_pid = -1, oom_killed = 0 WHERE id = ?").run(id);
 }
 
 export function renameContainer(db: Database, id: string, name: string): void {

@@ -1,11 +1,14 @@
 // tsd exec: every namespace and the cgroup of a running container, its env and capabilities,
 // users, exit codes, byte-faithful stdin/stdout, a pty, and a recycled pid never entered.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { Database } from "bun:sqlite";
 import { TestRoot, TSD } from "../lib/tsd";
 import { testImages } from "../lib/fixtures";
+
+// Starts, stops and waits add up on a loaded 2-core host.
+setDefaultTimeout(20000);
 
 let t: TestRoot;
 let id: string;

@@ -1,10 +1,13 @@
 // Detached containers, names and id prefixes, logs, stop/kill/wait/rm/rename: the built
 // dist/tsd against real namespaces, cgroups and the monitor.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TestRoot, TSD } from "../lib/tsd";
 import { testImages } from "../lib/fixtures";
+
+// Starts, stops and waits add up on a loaded 2-core host.
+setDefaultTimeout(20000);
 
 let t: TestRoot;
 
@@ -187,5 +190,105 @@ describe("stop, kill, rename, rm", () => {
     await t.ok(["rm", "-f", "after"]);
     expect(t.containerDirs()).not.toContain(id);
     expect((await t.tsd(["rm", "after"])).stderr).toBe("tsd: no such container: after\n");
+  });
+});
+
+describe("start, restart, inspect, top, cp, prune", () => {
+  test("start runs an exited container again on the same rootfs; restart; start -a", async () => {
+    const id = await runD(["--name", "again", "busybox", "sh", "-c", "echo run >> /count; wc -l < /count; sleep 300"]);
+    await t.ok(["stop", "-t", "0", "again"]);
+    expect(await t.ok(["start", "again"])).toBe("again\n");
+    expect(await t.ok(["ps", "--filter", "name=again", "-q"])).toBe(`${id.slice(0, 12)}\n`);
+    await t.ok(["restart", "-t", "0", "again"]);
+    await until(async () => (await t.ok(["logs", "again"])).includes("3\n"));
+    expect(await t.ok(["logs", "again"])).toBe("1\n2\n3\n");
+    // The old exit status went away with the new start.
+    expect((await t.ok(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "again"])).trim()).toBe("running 0");
+    await t.ok(["stop", "-t", "0", "again"]);
+    // start -a: in the foreground with the container's output and its status.
+    const fg = await runD(["--name", "fg-again", "busybox", "sh", "-c", "echo hi; exit 4"]);
+    await t.ok(["wait", fg]);
+    const r = await t.tsd(["start", "-a", "fg-again"]);
+    expect(r.code).toBe(4);
+    expect(r.stdout).toBe("hi\n");
+    await t.ok(["rm", "again", "fg-again"]);
+  }, 30000);
+
+  test("inspect: Docker's shape and --format field paths", async () => {
+    const id = await runD(["--name", "insp", "-e", "K=V", "busybox", "sleep", "300"]);
+    const [c] = JSON.parse(await t.ok(["inspect", "insp"]));
+    expect(c.Id).toBe(id);
+    expect(c.Name).toBe("/insp");
+    expect(c.State).toMatchObject({ Status: "running", Running: true, ExitCode: 0, OOMKilled: false, Error: "" });
+    expect(c.State.Pid).toBeGreaterThan(1);
+    expect(readFileSync(`/proc/${c.State.Pid}/cmdline`, "utf8")).toBe("sleep\u0000300\u0000");
+    expect(c.Config.Env).toContain("K=V");
+    expect(c.Config.Image).toBe("busybox");
+    expect(c.HostConfig).toHaveProperty("RestartPolicy");
+    expect(c).toHaveProperty("Mounts");
+    expect(c).toHaveProperty("NetworkSettings");
+    expect(Date.parse(c.State.StartedAt)).toBeGreaterThan(0);
+    expect((await t.ok(["inspect", "--format", "{{.State.Pid}}", "insp"])).trim()).toBe(String(c.State.Pid));
+    expect((await t.ok(["inspect", "--format", "{{json .Config.Cmd}}", "insp"])).trim()).toBe('["sleep","300"]');
+    await t.ok(["stop", "-t", "0", "insp"]);
+    const [s] = JSON.parse(await t.ok(["inspect", "insp"]));
+    expect(s.State).toMatchObject({ Status: "exited", Running: false, Pid: 0, ExitCode: 137 });
+    expect(Date.parse(s.State.FinishedAt)).toBeGreaterThanOrEqual(Date.parse(s.State.StartedAt));
+    const missing = await t.tsd(["inspect", "nothing-here"]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("nothing-here");
+    await t.ok(["rm", "insp"]);
+  });
+
+  test("top lists the container's processes with ps columns", async () => {
+    await runD(["--name", "topped", "busybox", "sh", "-c", "sleep 301 & sleep 302"]);
+    await Bun.sleep(200);
+    const out = await t.ok(["top", "topped"]);
+    expect(out.split("\n")[0]).toMatch(/^UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CMD$/);
+    expect(out).toContain("sleep 301");
+    expect(out).toContain("sleep 302");
+    expect(out.trim().split("\n").length).toBe(3); // header and two sleeps (sh execs the last command)
+    const custom = await t.ok(["top", "topped", "-o", "pid,comm"]);
+    expect(custom.split("\n")[0]).toMatch(/PID\s+COMMAND/);
+    await t.ok(["rm", "-f", "topped"]);
+  });
+
+  test("cp both ways, into a directory and to a new name", async () => {
+    await runD(["--name", "cpbox", "busybox", "sleep", "300"]);
+    const host = mkdtempSync("/tmp/tsd-e2e-cp-");
+    try {
+      const data = crypto.getRandomValues(new Uint8Array(200000));
+      writeFileSync(join(host, "blob"), data);
+      mkdirSync(join(host, "dir/sub"), { recursive: true });
+      writeFileSync(join(host, "dir/sub/f"), "deep\n");
+      await t.ok(["cp", join(host, "blob"), "cpbox:/tmp/"]);
+      await t.ok(["cp", join(host, "blob"), "cpbox:/tmp/renamed"]);
+      await t.ok(["cp", join(host, "dir"), "cpbox:/opt"]);
+      expect(await t.ok(["exec", "cpbox", "sh", "-c", "cmp /tmp/blob /tmp/renamed && cat /opt/sub/f"])).toBe("deep\n");
+      await t.ok(["cp", "cpbox:/tmp/renamed", join(host, "back")]);
+      expect(Buffer.compare(readFileSync(join(host, "back")), Buffer.from(data))).toBe(0);
+      await t.ok(["cp", "cpbox:/etc", host]);
+      expect(readFileSync(join(host, "etc/passwd"), "utf8")).toContain("root:");
+      const bad = await t.tsd(["cp", "cpbox:/no/such", host]);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toMatch(/^tsd: copy failed: /);
+    } finally {
+      rmSync(host, { recursive: true, force: true });
+      await t.ok(["rm", "-f", "cpbox"]);
+    }
+  });
+
+  test("container prune removes the stopped ones only", async () => {
+    const live = await runD(["busybox", "sleep", "300"]);
+    const dead = await runD(["busybox", "true"]);
+    await t.ok(["wait", dead]);
+    const out = await t.ok(["container", "prune", "-f"]);
+    expect(out).toContain(dead);
+    expect(out).not.toContain(live);
+    expect(out).toContain("Total reclaimed space:");
+    const left = await t.ok(["ps", "-aq", "--no-trunc"]);
+    expect(left).toContain(live);
+    expect(left).not.toContain(dead);
+    await t.ok(["rm", "-f", live]);
   });
 });

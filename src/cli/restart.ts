@@ -1,0 +1,32 @@
+import { defineCommand } from "citty";
+import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
+import { context } from "./context";
+import { UsageError } from "./globals";
+import { restartContainer } from "../container/restart";
+
+const flags = {
+  time: { kind: "string", short: "t", description: "Seconds to wait before killing the container (default 10)", valueHint: "SECONDS" },
+} satisfies FlagSpec;
+
+export default defineCommand({
+  meta: { name: "restart", description: "Restart one or more containers" },
+  args: cittyArgs(flags),
+  async run({ rawArgs }) {
+    const { flags: f, positionals } = parseFlags("restart", flags, rawArgs);
+    if (positionals.length === 0) throw new UsageError(`"tsd restart" requires at least 1 argument: CONTAINER...`);
+    const t = f.time ?? "10";
+    if (!/^\d+$/.test(t)) throw new UsageError(`invalid argument "${t}" for "-t, --time": a whole number of seconds`);
+    const { root, db } = context();
+    let failed = 0;
+    for (const ref of positionals) {
+      try {
+        await restartContainer(db, root, ref, Number(t));
+        console.log(ref);
+      } catch (e) {
+        failed++;
+        process.stderr.write(`tsd: ${(e as Error).message}\n`);
+      }
+    }
+    if (failed > 0) process.exitCode = 1;
+  },
+});

@@ -1,0 +1,117 @@
+// `tsd inspect`: a container as Docker's ContainerJSON shows it (the fields scripts read).
+import type { Database } from "bun:sqlite";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { containerDir } from "../store/paths";
+import { endpointsOf } from "../network/networks";
+import { portsOf } from "../network/attach";
+import { readExitStatus } from "./cleanup";
+import { logPath } from "./logs";
+import type { RunOptions } from "./options";
+import { isRunning } from "./state";
+import type { ContainerRow } from "./store";
+
+const ZERO_TIME = "0001-01-01T00:00:00Z";
+const iso = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString() : ZERO_TIME);
+
+interface OciSpec {
+  process: { args: string[]; env: string[]; cwd: string; terminal: boolean; user: { uid: number; gid: number } };
+  hostname?: string;
+  mounts?: { destination: string; type: string; source: string; options?: string[] }[];
+  root?: { readonly?: boolean };
+}
+
+export function inspectContainer(db: Database, root: string, row: ContainerRow): Record<string, unknown> {
+  const bundle = containerDir(root, row.id);
+  const opts = JSON.parse(row.options) as RunOptions & { restart?: { name: string; maximumRetryCount: number } };
+  let spec: OciSpec | undefined;
+  try {
+    spec = JSON.parse(readFileSync(join(bundle, "config.json"), "utf8")) as OciSpec;
+  } catch {
+    spec = undefined;
+  }
+  const running = isRunning(row);
+  const status = row.state === "created" ? "created" : running ? "running" : "exited";
+  const exit = running ? undefined : readExitStatus(root, row.id);
+  const binds = (opts.volumes ?? []).map((v) => `${v.source}:${v.destination}${v.readonly ? ":ro" : ""}`);
+  const ports: Record<string, { HostIp: string; HostPort: string }[] | null> = {};
+  for (const p of portsOf(db, row.id)) (ports[`${p.container_port}/${p.proto}`] ??= []).push({ HostIp: p.host_ip, HostPort: String(p.host_port) });
+  const networks: Record<string, unknown> = {};
+  for (const ep of endpointsOf(db, row.id)) {
+    networks[ep.network] = { Aliases: JSON.parse(ep.aliases || "[]"), IPAddress: ep.ip.split("/")[0], IPPrefixLen: Number(ep.ip.split("/")[1] ?? 0), MacAddress: ep.mac, NetworkID: ep.network };
+  }
+  const first = Object.values(networks)[0] as { IPAddress?: string; MacAddress?: string } | undefined;
+  const args = spec?.process.args ?? (JSON.parse(row.command) as string[]);
+  return {
+    Id: row.id,
+    Created: iso(row.created_at),
+    Path: args[0] ?? "",
+    Args: args.slice(1),
+    State: {
+      Status: status,
+      Running: running,
+      Paused: false,
+      Restarting: false,
+      OOMKilled: Boolean(row.oom_killed),
+      Dead: false,
+      Pid: running ? row.pid : 0,
+      ExitCode: row.state === "exited" ? (row.exit_code ?? -1) : 0,
+      Error: row.error ?? exit?.error ?? "",
+      StartedAt: iso(row.started_at),
+      FinishedAt: row.state === "exited" ? iso(row.finished_at) : ZERO_TIME,
+    },
+    Image: `sha256:${row.image_id}`,
+    ResolvConfPath: existsSync(join(bundle, "resolv.conf")) ? join(bundle, "resolv.conf") : "",
+    HostnamePath: join(bundle, "hostname"),
+    HostsPath: join(bundle, "hosts"),
+    LogPath: logPath(root, row.id),
+    Name: `/${row.name}`,
+    RestartCount: row.restart_count ?? 0,
+    Driver: "overlay2",
+    Platform: "linux",
+    HostConfig: {
+      Binds: binds.length ? binds : null,
+      LogConfig: { Type: "json-file", Config: opts.log ? { "max-size": String(opts.log.maxSize), "max-file": String(opts.log.maxFile) } : {} },
+      NetworkMode: opts.network ?? "bridge",
+      PortBindings: ports,
+      RestartPolicy: { Name: opts.restart?.name ?? "no", MaximumRetryCount: opts.restart?.maximumRetryCount ?? 0 },
+      AutoRemove: Boolean(row.auto_remove),
+      CapAdd: opts.capAdd?.length ? opts.capAdd : null,
+      CapDrop: opts.capDrop?.length ? opts.capDrop : null,
+      Privileged: Boolean(opts.privileged),
+      ReadonlyRootfs: Boolean(opts.readOnly),
+      Tmpfs: Object.fromEntries((opts.tmpfs ?? []).map((t) => [t.destination, t.options.join(",")])),
+      CgroupParent: opts.cgroupParent ?? "",
+      Memory: opts.resources?.memory ?? 0,
+      NanoCpus: opts.resources?.nanoCpus ?? 0,
+      PidsLimit: opts.resources?.pidsLimit ?? null,
+    },
+    Mounts: (opts.volumes ?? []).map((v) => ({
+      Type: (v as { name?: string }).name ? "volume" : "bind",
+      ...((v as { name?: string }).name ? { Name: (v as { name?: string }).name } : {}),
+      Source: v.source,
+      Destination: v.destination,
+      Mode: v.readonly ? "ro" : "",
+      RW: !v.readonly,
+      Propagation: "rprivate",
+    })),
+    Config: {
+      Hostname: spec?.hostname ?? row.id.slice(0, 12),
+      User: opts.user ?? "",
+      Tty: Boolean(opts.tty),
+      OpenStdin: Boolean(opts.interactive),
+      Env: spec?.process.env ?? [],
+      Cmd: opts.command?.length ? opts.command : null,
+      Image: row.image_ref,
+      WorkingDir: spec?.process.cwd ?? "",
+      Entrypoint: opts.entrypoint ?? null,
+    },
+    NetworkSettings: {
+      Ports: ports,
+      IPAddress: first?.IPAddress ?? "",
+      MacAddress: first?.MacAddress ?? "",
+      SandboxKey: existsSync(join(root, "netns", row.id)) ? join(root, "netns", row.id) : "",
+      Networks: networks,
+    },
+  };
+}
