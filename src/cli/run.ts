@@ -4,7 +4,6 @@ import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { runOptionsFromFlags } from "../container/options";
 import { runContainer } from "../container/run";
-import { TsdError } from "../errors";
 import { resourceFlags, runOnlyResourceFlags } from "./resource-flags";
 import { ensureImage } from "../image/registry/ensure";
 
@@ -30,6 +29,7 @@ export const runFlags = {
   ...resourceFlags,
   ...runOnlyResourceFlags,
   "cgroup-parent": { kind: "string", description: "Optional parent cgroup for the container", valueHint: "PATH" },
+  "security-opt": { kind: "list", description: "Security options (seccomp=unconfined|PROFILE.json, no-new-privileges[=true|false])", valueHint: "OPT" },
   pull: { kind: "string", description: 'Pull image before running ("always", "missing", "never")', valueHint: "POLICY" },
   network: { kind: "string", description: "Connect a container to a network (bridge, none, host, container:NAME, or a network name)", valueHint: "NETWORK" },
   "network-alias": { kind: "list", description: "Add a network-scoped alias for the container", valueHint: "ALIAS" },
@@ -48,13 +48,7 @@ export default defineCommand({
   args: cittyArgs(runFlags),
   async run({ rawArgs }) {
     const { flags, positionals } = parseFlags("run", runFlags, rawArgs, false);
-    const opts = runOptionsFromFlags(flags, positionals, process.env, (p) => {
-      try {
-        return readFileSync(p, "utf8");
-      } catch (e) {
-        throw new TsdError(`cannot read env file "${p}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-      }
-    });
+    const opts = runOptionsFromFlags(flags, positionals, process.env, (p) => readFileSync(p, "utf8"));
     const { root, db } = context();
     await ensureImage(db, root, opts.image, { policy: flags.pull });
     process.exitCode = await runContainer(db, root, opts);

@@ -2,11 +2,13 @@
 // Pure apart from reading --env-file through the injected reader, so unit tests cover it.
 import { isAbsolute } from "node:path";
 import { UsageError } from "../cli/globals";
+import { TsdError } from "../errors";
 import { parseCgroupParent, resourcesFromFlags, type ResourceFlags, type Resources } from "../cgroup/resources";
 import { parseLogOpts, type LogOptions } from "./log-options";
 import { parseNetworkMode, parsePublish, type PortSpec } from "../network/ports";
 import { parseIp, parseMac } from "../network/ipv4";
 import { parseAddHost } from "../network/files";
+import { parseSecurityOpts, type SeccompChoice } from "./seccomp";
 
 export interface BindMount {
   source: string;
@@ -56,6 +58,10 @@ export interface RunOptions {
   addHost?: string[];
   publish?: PortSpec[];
   publishAll?: boolean;
+  /** --security-opt seccomp=…: the default profile, none, or a Docker-format profile. */
+  seccomp?: SeccompChoice;
+  /** --security-opt no-new-privileges[=BOOL]; unset: on unless --privileged. */
+  noNewPrivileges?: boolean;
 }
 
 export interface RunFlags extends ResourceFlags {
@@ -88,6 +94,7 @@ export interface RunFlags extends ResourceFlags {
   "add-host"?: string[];
   publish?: string[];
   "publish-all"?: boolean;
+  "security-opt"?: string[];
 }
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -110,10 +117,11 @@ export function runOptionsFromFlags(
   if (f.workdir !== undefined && !isAbsolute(f.workdir)) {
     throw new UsageError(`the working directory "${f.workdir}" is invalid: it needs to be an absolute path`);
   }
-  const fileEnv = f["env-file"].flatMap((p) => parseEnvFile(p, readFile(p), env));
+  const fileEnv = f["env-file"].flatMap((p) => parseEnvFile(p, readEnvFile(p, readFile), env));
   const resources = resourcesFromFlags(f);
   const cgroupParent = parseCgroupParent(f["cgroup-parent"]);
   const cliEnv = f.env.map((e) => expandEnv(e, env)).filter((e): e is string => e !== undefined);
+  const security = securityOrUsage(f["security-opt"] ?? [], readFile);
   return {
     image,
     command,
@@ -136,6 +144,8 @@ export function runOptionsFromFlags(
     ...(cgroupParent !== undefined ? { cgroupParent } : {}),
     ...(f.detach ? { detach: true } : {}),
     log: parseLogOpts(f["log-opt"] ?? []),
+    seccomp: security.seccomp,
+    ...(security.noNewPrivileges !== undefined ? { noNewPrivileges: security.noNewPrivileges } : {}),
     ...networkOptionsFromFlags(f),
   };
 }
@@ -177,6 +187,22 @@ export function networkOptionsFromFlags(f: RunFlags): Partial<RunOptions> {
     publish,
     publishAll: f["publish-all"] ?? false,
   };
+}
+
+function readEnvFile(path: string, readFile: (path: string) => string): string {
+  try {
+    return readFile(path);
+  } catch (e) {
+    throw new TsdError(`cannot read env file "${path}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+function securityOrUsage(opts: string[], readFile: (path: string) => string) {
+  try {
+    return parseSecurityOpts(opts, readFile);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
 }
 
 /** `-e KEY=VALUE` as is; `-e KEY` takes KEY from the caller's environment or is dropped. */

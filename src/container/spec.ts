@@ -7,6 +7,7 @@ import { effectiveCaps } from "./caps";
 import { UsageError } from "../cli/globals";
 import { TsdError, EXIT_CANNOT_INVOKE } from "../errors";
 import { ociResources } from "../cgroup/resources";
+import { seccompFor, type OciSeccomp } from "./seccomp";
 
 export interface Mount {
   destination: string;
@@ -40,6 +41,7 @@ export interface OciSpec {
     rootfsPropagation?: string;
     resources?: Record<string, unknown>;
     cgroupsPath?: string;
+    seccomp?: OciSeccomp;
   };
 }
 
@@ -115,7 +117,8 @@ export function buildSpec(opts: RunOptions, image: ImageConfig, ctx: SpecContext
       cwd: opts.workdir ?? (cfg.WorkingDir || "/"),
       capabilities: { bounding: caps, effective: processCaps, permitted: processCaps, inheritable: [], ambient: [] },
       rlimits: [{ type: "RLIMIT_NOFILE", hard: 1048576, soft: 1048576 }],
-      noNewPrivileges: !opts.privileged,
+      // tsd's default is stricter than Docker's (issue 2): no_new_privs on unless --privileged.
+      noNewPrivileges: opts.noNewPrivileges ?? !opts.privileged,
       oomScoreAdj: 0,
     },
     root: { path: `${ctx.bundle}/merged`, readonly: opts.readOnly },
@@ -136,8 +139,19 @@ export function buildSpec(opts: RunOptions, image: ImageConfig, ctx: SpecContext
       rootfsPropagation: "rprivate",
       resources: ociResources(opts.resources ?? {}),
       ...(ctx.cgroup ? { cgroupsPath: `/${ctx.cgroup.group}` } : {}),
+      ...seccompField(opts, caps),
     },
   };
+}
+
+/** Docker renders the profile for the bounding set (moby setupSeccomp). */
+function seccompField(opts: RunOptions, bounding: string[]): { seccomp?: OciSeccomp } {
+  try {
+    const seccomp = seccompFor(opts.seccomp ?? { kind: "default" }, opts.privileged, bounding);
+    return seccomp ? { seccomp } : {};
+  } catch (e) {
+    throw new UsageError(`seccomp profile: ${(e as Error).message}`);
+  }
 }
 
 function capsOrUsage(opts: RunOptions): string[] {

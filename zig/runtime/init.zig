@@ -19,6 +19,7 @@ const rlimits = @import("rlimits.zig");
 const user = @import("user.zig");
 const caps = @import("caps.zig");
 const exec = @import("exec.zig");
+const seccomp = @import("seccomp.zig");
 
 pub const Context = struct {
     spec: *const spec.Spec,
@@ -79,12 +80,18 @@ fn steps(ctx: *const Context, d: *Diag) !void {
     if (pty) |p| try console.becomeStdio(p.slave, d) else sys.setsid() catch |err| return d.fail(err, "setsid", .{});
 
     try rlimits.apply(s.process.rlimits[0..s.process.rlimits_len], d);
+    // runc's two places for seccomp: without no_new_privs loading a filter needs
+    // CAP_SYS_ADMIN, so it goes in before the capabilities are dropped; with it, as late as
+    // possible, so the fewest of our own calls have to pass the container's profile.
+    const seccomp_early = s.seccomp.present() and !s.process.no_new_privileges;
+    if (seccomp_early) try seccomp.install(&s.seccomp, d);
     try becomeUser(ctx, d);
     _ = sys.umask(s.process.umask orelse 0o022);
     sys.chdir(s.process.cwd) catch |err| return d.fail(err, "chdir to \"{s}\"", .{s.process.cwd});
     var path_buf: [spec.limits.path]u8 = undefined;
     const file = try exec.resolve(s.process.arg0(), s.process.getenv("PATH"), &path_buf, d);
     try finalFds(d);
+    if (s.seccomp.present() and !seccomp_early) try seccomp.install(&s.seccomp, d);
     return exec.exec(file, &s.process, d);
 }
 

@@ -12,6 +12,7 @@ pub const caps = @import("caps.zig");
 pub const user = @import("user.zig");
 pub const rlimits = @import("rlimits.zig");
 pub const exec = @import("exec.zig");
+pub const seccomp = @import("seccomp.zig");
 pub const init = @import("init.zig");
 
 test {

@@ -8,6 +8,7 @@ const Diag = @import("diag.zig").Diag;
 const caps = @import("caps.zig");
 const rlimits = @import("rlimits.zig");
 const mounts = @import("mounts.zig");
+const seccomp = @import("seccomp.zig");
 
 pub const limits = struct {
     pub const args = 256;
@@ -159,6 +160,8 @@ pub const Spec = struct {
     rootfs_propagation: u32 = linux.MS.REC | linux.MS.PRIVATE,
     sysctls: [limits.sysctls]Sysctl = undefined,
     sysctls_len: usize = 0,
+    /// linux.seccomp, compiled before clone (seccomp.zig); empty without one.
+    seccomp: seccomp.Program = .{},
 
     pub fn creates(s: *const Spec, ns: Namespace) bool {
         return s.new_namespaces & @intFromEnum(ns) != 0;
@@ -231,6 +234,7 @@ const RawLinux = struct {
     readonlyPaths: []const []const u8 = &.{},
     rootfsPropagation: ?[]const u8 = null,
     sysctl: ?std.json.ArrayHashMap([]const u8) = null,
+    seccomp: ?seccomp.Raw = null,
 };
 
 /// Parses `text` (the bytes of bundle/config.json) into `s`; its strings go into `pool`, which
@@ -255,6 +259,8 @@ pub fn parse(s: *Spec, pool: *Pool, bundle: []const u8, text: []const u8, scratc
     for (raw.mounts) |m| try parseMount(s, m, d);
     if (raw.annotations) |a| try parseAnnotations(s, a, d);
     if (raw.linux) |l| try parseLinux(s, l, d) else return invalid(d, "linux is missing", .{});
+    // The scratch is free to use before clone: the compiled program lands in the Spec.
+    if (raw.linux.?.seccomp) |sc| try seccomp.build(&s.seccomp, sc, fba.allocator(), d);
     try checkHostname(s, d);
 }
 
@@ -537,4 +543,22 @@ test "a missing process is a clear error" {
     var d: Diag = .{};
     try std.testing.expectError(error.InvalidSpec, parse(s, pool, "/b", "{\"root\":{\"path\":\"/r\"}}", &scratch, &d));
     try std.testing.expectEqualStrings("invalid OCI spec: process is missing", d.message());
+}
+
+test "linux.seccomp is compiled before clone; without it there is no filter" {
+    const s = try std.testing.allocator.create(Spec);
+    defer std.testing.allocator.destroy(s);
+    const pool = try std.testing.allocator.create(Pool);
+    defer std.testing.allocator.destroy(pool);
+    const scratch = try std.testing.allocator.alloc(u8, 1 << 20);
+    defer std.testing.allocator.free(scratch);
+    var d: Diag = .{};
+    const base = "{\"process\":{\"args\":[\"sh\"]},\"root\":{\"path\":\"/r\"},\"linux\":{\"namespaces\":[{\"type\":\"mount\"}]";
+    try parse(s, pool, "/b", base ++ "}}", scratch, &d);
+    try std.testing.expect(!s.seccomp.present());
+    try parse(s, pool, "/b", base ++ ",\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"architectures\":[\"SCMP_ARCH_X86_64\"]," ++
+        "\"syscalls\":[{\"names\":[\"read\",\"write\"],\"action\":\"SCMP_ACT_ALLOW\"}]}}}", scratch, &d);
+    try std.testing.expect(s.seccomp.present());
+    try std.testing.expectError(error.InvalidSpec, parse(s, pool, "/b", base ++ ",\"seccomp\":{\"defaultAction\":\"SCMP_ACT_NOTIFY\"}}}", scratch, &d));
+    try std.testing.expectEqualStrings("invalid OCI spec: linux.seccomp: SCMP_ACT_NOTIFY is not supported", d.message());
 }
