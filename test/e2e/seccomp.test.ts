@@ -89,6 +89,28 @@ describe("Docker's default profile", () => {
   });
 });
 
+describe("exec", () => {
+  test("an exec'd process inherits the container's filter (its profile, not a fresh one)", async () => {
+    const p = profile("deny-mkdir-exec.json", {
+      defaultAction: "SCMP_ACT_ALLOW",
+      syscalls: [{ names: ["mkdir", "mkdirat"], action: "SCMP_ACT_ERRNO", errnoRet: 28 }],
+    });
+    const dflt = (await t.ok(["run", "-d", "busybox", "sleep", "30"])).trim();
+    const custom = (await t.ok(["run", "-d", "--security-opt", `seccomp=${p}`, "busybox", "sleep", "30"])).trim();
+    try {
+      const status = await t.tsd(["exec", dflt, "grep", "^Seccomp:", "/proc/self/status"]);
+      expect(status.stdout).toMatch(/^Seccomp:\s+2$/m);
+      const blocked = await t.tsd(["exec", dflt, "unshare", "-U", "true"]);
+      expect(blocked.code).toBe(1);
+      expect(blocked.stderr).toContain("Operation not permitted");
+      const mk = await t.tsd(["exec", custom, "mkdir", "/tmp/x"]);
+      expect(mk.stderr).toContain("No space left on device");
+    } finally {
+      await t.tsd(["rm", "-f", dflt, custom]);
+    }
+  });
+});
+
 describe("--security-opt and --privileged", () => {
   test("unconfined and --privileged run without a filter", async () => {
     expect(await seccompMode(["--security-opt", "seccomp=unconfined"])).toBe("0");

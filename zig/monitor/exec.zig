@@ -244,6 +244,9 @@ fn becomeProcess(pty: ?runtime.console.Pty, d: *Diag) !void {
         try runtime.console.becomeStdio(t.slave, d);
     }
     try runtime.rlimits.apply(p.rlimits[0..p.rlimits_len], d);
+    // The container's seccomp filter (linux.seccomp of its config), where the init puts it.
+    const seccomp_early = s.seccomp.present() and !p.no_new_privileges;
+    if (seccomp_early) try runtime.seccomp.install(&s.seccomp, d);
     const last_cap = runtime.caps.lastCap();
     if (p.caps) |c| try runtime.caps.applyBounding(c, last_cap, d);
     try runtime.user.switchUser(p, d);
@@ -258,6 +261,7 @@ fn becomeProcess(pty: ?runtime.console.Pty, d: *Diag) !void {
     sys.closeRange(3, std.math.maxInt(u32), sys.CLOSE_RANGE_CLOEXEC) catch |err| return d.fail(err, "close_range", .{});
     const none = linux.sigemptyset();
     sys.sigprocmask(linux.SIG.SETMASK, &none, null) catch |err| return d.fail(err, "unblock signals", .{});
+    if (s.seccomp.present() and !seccomp_early) try runtime.seccomp.install(&s.seccomp, d);
     return runtime.exec.exec(file, p, d);
 }
 
