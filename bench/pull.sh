@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Pull + unpack of a sizeable one-layer image from a loopback registry into an empty store:
-# tsd against skopeo copy + umoci unpack (podman is not installed on these hosts), then the
+# tsd against podman pull (when podman is installed: not part of bootstrap.sh; `apt-get install
+# podman` for this) and skopeo copy + umoci unpack, then the
 # unpack step alone: tsd's unpacker against `tar -xzf`. One hyperfine invocation each, on
 # tmpfs. By hand only, never part of the test suite.
 #
@@ -24,13 +25,15 @@ for tool in hyperfine skopeo umoci docker-registry python3 bun; do
   command -v "$tool" >/dev/null || die "$tool not found (run scripts/bootstrap.sh)"
 done
 [ -x "$tsd" ] || die "$tsd not built (bash scripts/build.sh)"
-command -v podman >/dev/null && say "podman is installed but not benchmarked here (add it by hand)"
+command -v podman >/dev/null || say "podman not installed: comparing with skopeo + umoci only (apt-get install podman to add it)"
 
 bash "$repo/test/fixtures/make-images.sh" "$images"
 work=$(mktemp -d /dev/shm/tsd-bench-pull-XXXXXX)
 reg_pid=""
 cleanup() {
   [ -n "$reg_pid" ] && kill "$reg_pid" 2>/dev/null || true
+  # podman's overlay driver leaves its storage mounted.
+  awk -v w="$work" '$5 ~ "^"w {print $5}' /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m" || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -79,9 +82,15 @@ say "filesystem of the stores: $(stat -f -c %T "$work")"
 mkdir -p "$repo/bench/results"
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 # ---- pull + unpack ----------------------------------------------------------------------------
+podman_cmd=()
+if command -v podman >/dev/null; then
+  # Its own store on the same tmpfs, no systemd: what `podman pull` does into an empty store.
+  podman_cmd=(-n podman "podman --root $work/podman/root --runroot $work/podman/run --storage-driver overlay --events-backend file --cgroup-manager cgroupfs pull -q --tls-verify=false $host/bench:1")
+fi
 hyperfine --runs "$runs" --export-json "$repo/bench/results/pull-$stamp.json" \
-  --prepare "rm -rf $work/tsd $work/oci $work/bundle" \
+  --prepare "umount $work/podman/root/overlay 2>/dev/null; rm -rf $work/tsd $work/oci $work/bundle $work/podman" \
   -n tsd "$tsd --root $work/tsd pull -q $host/bench:1" \
+  "${podman_cmd[@]}" \
   -n "skopeo+umoci" "skopeo --insecure-policy copy -q --src-tls-verify=false docker://$host/bench:1 oci:$work/oci:1 && umoci unpack --image $work/oci:1 $work/bundle"
 
 # ---- unpack alone -------------------------------------------------------------------------------
@@ -96,7 +105,7 @@ python3 - "$repo/bench/results/pull-$stamp.json" "$repo/bench/results/unpack-$st
 import json, sys
 for f in sys.argv[1:]:
     r = {x["command"]: x for x in json.load(open(f))["results"]}
-    names = list(r)
-    a, b = names
-    print(f"{a}: median {r[a]['median']:.3f}s; {b}: median {r[b]['median']:.3f}s; {a}/{b} = {r[a]['median'] / r[b]['median']:.2f}")
+    a, *others = list(r)
+    for b in others:
+        print(f"{a}: median {r[a]['median']:.3f}s; {b}: median {r[b]['median']:.3f}s; {a}/{b} = {r[a]['median'] / r[b]['median']:.2f}")
 PY
