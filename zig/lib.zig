@@ -105,6 +105,13 @@ export fn tsd_net_link_delete(name: ?[*:0]const u8, errbuf: ?[*]u8, errlen: usiz
     return netns.deleteLink(std.mem.span(name orelse return invalidNet(msg, "tsd_net_link_delete: name is null")), msg);
 }
 
+/// Takes a host link down (a released container's veth end, before its namespace goes and
+/// takes the pair with it): 0 done, 1 absent.
+export fn tsd_net_link_down(name: ?[*:0]const u8, errbuf: ?[*]u8, errlen: usize) i64 {
+    const msg: netns.Message = .{ .buf = if (errbuf) |b| b[0..errlen] else &.{} };
+    return netns.linkDown(std.mem.span(name orelse return invalidNet(msg, "tsd_net_link_down: name is null")), msg);
+}
+
 /// Unbinds and removes a network namespace file made by tsd_net_attach; absent is fine.
 export fn tsd_netns_remove(path: ?[*:0]const u8, errbuf: ?[*]u8, errlen: usize) i64 {
     const msg: netns.Message = .{ .buf = if (errbuf) |b| b[0..errlen] else &.{} };

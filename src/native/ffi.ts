@@ -22,6 +22,7 @@ const symbols = {
     returns: FFIType.i64,
   },
   tsd_net_link_delete: { args: [FFIType.ptr, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
+  tsd_net_link_down: { args: [FFIType.ptr, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
   tsd_netns_remove: { args: [FFIType.ptr, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
 } as const;
 
@@ -135,6 +136,11 @@ export function netAttach(a: NetAttach): void {
 /** Deletes a host link by name; false when it was not there. */
 export function netLinkDelete(name: string): boolean {
   return netCall("link delete", (e) => core().tsd_net_link_delete(cstr(name), e, ERRBUF_LEN)) === 0;
+}
+
+/** Takes a host link down; false when it was not there. */
+export function netLinkDown(name: string): boolean {
+  return netCall("link down", (e) => core().tsd_net_link_down(cstr(name), e, ERRBUF_LEN)) === 0;
 }
 
 /** Unbinds and removes a network namespace file; absent is fine. */

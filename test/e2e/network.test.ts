@@ -197,6 +197,8 @@ describe("default bridge", () => {
     await Bun.sleep(100);
     expect(vethsOf(id)).toEqual([`tv${id.slice(0, 12)}0`]);
     await t.ok(["network", "ls"]);
+    // Released veths go with their namespace, which the kernel destroys asynchronously.
+    for (let i = 0; i < 100 && vethsOf(id).length > 0; i++) await Bun.sleep(30);
     expect(vethsOf(id)).toEqual([]);
     expectNoNetworkLeft();
     await t.ok(["rm", "-f", "victim"]);

@@ -65,6 +65,17 @@ pub fn deleteLink(name: []const u8, msg: Message) i64 {
     return 0;
 }
 
+/// Takes a host link down; 0 when done, 1 when it was not there.
+pub fn linkDown(name: []const u8, msg: Message) i64 {
+    var s = rtnl.Socket.open() catch |err| return fail(msg, err, "open a netlink socket", .{});
+    defer s.close();
+    s.setDown(name) catch |err| switch (err) {
+        error.NODEV => return 1,
+        else => return fail(msg, err, "take the link {s} down", .{name}),
+    };
+    return 0;
+}
+
 /// Unmounts and removes a namespace file; absent or not mounted is not an error.
 pub fn removeNetns(path: [:0]const u8, msg: Message) i64 {
     sys.umount2(path, linux.MNT.DETACH) catch |err| switch (err) {

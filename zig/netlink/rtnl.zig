@@ -242,6 +242,16 @@ pub const Socket = struct {
         try s.call(&r, null);
     }
 
+    /// Takes the link down: no RCU grace period to wait for, unlike a delete.
+    pub fn setDown(s: *Socket, name: []const u8) Error!void {
+        if (name.len > ifname_max) return error.NameTooLong;
+        var r: Request = .{};
+        r.init(RTM_NEWLINK, 0, s.seq);
+        r.put(std.mem.asBytes(&IfInfo{ .flags = 0, .change = IFF_UP }));
+        r.attrStr(IFLA_IFNAME, name);
+        try s.call(&r, null);
+    }
+
     pub fn deleteLink(s: *Socket, name: []const u8) Error!void {
         if (name.len > ifname_max) return error.NameTooLong;
         var r: Request = .{};
