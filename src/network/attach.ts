@@ -185,13 +185,22 @@ export function tearDownNetwork(root: string, net: NetworkRow): void {
   natOf(root)?.removeNetwork({ subnet: net.subnet, bridge: net.bridge });
   // Another root may share the bridge name (its own leases are not ours to see): a bridge with
   // ports left is still in use.
+  // Ports taken down by a release (their namespace is being destroyed) do not count.
   let ports: string[] = [];
   try {
-    ports = readdirSync(`/sys/class/net/${net.bridge}/brif`);
+    ports = readdirSync(`/sys/class/net/${net.bridge}/brif`).filter((p) => isUp(p));
   } catch {
     // Gone already, or no sysfs: delete is idempotent.
   }
   if (ports.length === 0) netLinkDelete(net.bridge);
+}
+
+function isUp(link: string): boolean {
+  try {
+    return (Number.parseInt(readFileSync(`/sys/class/net/${link}/flags`, "utf8"), 16) & 1) === 1;
+  } catch {
+    return false;
+  }
 }
 
 async function hostPortFree(p: { hostIp: string; hostPort: number; proto: "tcp" | "udp" }): Promise<boolean> {
