@@ -33,6 +33,8 @@ cleanup() {
   for rt in runc crun; do
     for id in $("$rt" list -q 2>/dev/null | grep '^tsd-bench-' || true); do "$rt" delete -f "$id" >/dev/null 2>&1 || true; done
   done
+  # The bench bridge and its NAT entries (tsd-bridge runs), while no container uses them.
+  [ -x "$tsd" ] && [ -f "$root/tsd.db" ] && "$tsd" --root "$root" network prune -f >/dev/null 2>&1 || true
   # Anything a failed tsd run left mounted under the root, innermost first.
   awk -v w="$work" '$5 ~ "^"w {print $5}' /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m" || true; done
   rm -rf "$work"
@@ -85,7 +87,7 @@ if [ ! -x "$tsd" ]; then
   tsd_note="$tsd not built (bash scripts/build.sh): benchmarking crun and runc only"
 elif ! trial "$tsd" --root "$root" load -i "$images/busybox-docker.tar"; then
   tsd_note="tsd load failed, tsd not benchmarked: $(tail -1 "$work/trial.log")"
-elif ! trial "${ns_wrap[@]}" "$tsd" --root "$root" run --rm busybox true; then
+elif ! trial "${ns_wrap[@]}" "$tsd" --root "$root" run --rm --network none busybox true; then
   tsd_note="tsd run failed, tsd not benchmarked: $(tail -1 "$work/trial.log")"
 else
   tsd_ok=1
@@ -99,7 +101,13 @@ say "bundle and tsd root on $(fs_of "$work"); $(nproc) CPUs; kernel $(uname -r)"
 commands=()
 [ -n "$crun_cmd" ] && commands+=(-n crun "$crun_cmd run -b $bundle tsd-bench-crun-\$\$")
 commands+=(-n runc "runc run -b $bundle tsd-bench-runc-\$\$")
-[ $tsd_ok = 1 ] && commands+=(-n tsd "$tsd --root $root run --rm busybox true")
+# --network none is what the crun/runc bundle has (a new network namespace with only lo);
+# tsd-bridge adds tsd's default network (veth, address, route on a bridge of its own).
+if [ $tsd_ok = 1 ]; then
+  printf '{"bridge": "tsdbench0", "subnet": "10.231.0.0/24"}\n' > "$root/network.json"
+  commands+=(-n tsd "$tsd --root $root run --rm --network none busybox true")
+  commands+=(-n tsd-bridge "$tsd --root $root run --rm busybox true")
+fi
 
 mkdir -p "$here/results"
 json=$here/results/run-true-$(date -u +%Y%m%dT%H%M%SZ).json
@@ -112,14 +120,15 @@ import json, sys
 path, fs, crun_note, tsd_note = sys.argv[1:5]
 res = {r["command"]: r for r in json.load(open(path))["results"]}
 ms = lambda s: f"{s * 1000:7.1f} ms"
+width = max(len(n) for n in res)
 print(f"\nrun … true, {len(next(iter(res.values()))['times'])} runs each; bundle and tsd root on {fs}")
-print(f"{'':6} {'median':>10} {'mean':>10} {'stddev':>10} {'min':>10} {'max':>10}")
+print(f"{'':{width}} {'median':>10} {'mean':>10} {'stddev':>10} {'min':>10} {'max':>10}")
 for name, r in res.items():
-    print(f"{name:6} {ms(r['median']):>10} {ms(r['mean']):>10} {ms(r['stddev'] or 0):>10} {ms(r['min']):>10} {ms(r['max']):>10}")
-if "tsd" in res:
+    print(f"{name:{width}} {ms(r['median']):>10} {ms(r['mean']):>10} {ms(r['stddev'] or 0):>10} {ms(r['min']):>10} {ms(r['max']):>10}")
+for mine in ("tsd", "tsd-bridge"):
     for peer in ("crun", "runc"):
-        if peer in res:
-            print(f"tsd/{peer} (median): {res['tsd']['median'] / res[peer]['median']:.2f}x")
+        if mine in res and peer in res:
+            print(f"{mine}/{peer} (median): {res[mine]['median'] / res[peer]['median']:.2f}x")
 if "crun" in res and "runc" in res:
     print(f"runc/crun (median): {res['runc']['median'] / res['crun']['median']:.2f}x")
 print(f"notes: {crun_note}; {tsd_note}")
