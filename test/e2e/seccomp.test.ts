@@ -70,8 +70,9 @@ describe("Docker's default profile", () => {
       "set -e",
       "mkdir -p /tmp/d && echo data > /tmp/d/f && cat /tmp/d/f && ls /tmp/d",
       "sleep 0.1 & wait",
-      "nc -l -p 7007 > /tmp/got & sleep 0.3",
-      "echo over-tcp | nc 127.0.0.1 7007",
+      "nc -l -p 7007 > /tmp/got &",
+      // The listener may take a while on a loaded host: retry until it accepts.
+      "for i in $(seq 100); do echo over-tcp | nc 127.0.0.1 7007 2>/dev/null && break; sleep 0.05; done",
       "wait; cat /tmp/got",
       "ping -c 1 -W 2 127.0.0.1 > /dev/null && echo ping-ok",
     ].join("\n");
@@ -141,7 +142,7 @@ describe("--security-opt and --privileged", () => {
       defaultAction: "SCMP_ACT_ALLOW",
       syscalls: [{ names: ["socket"], action: "SCMP_ACT_ERRNO", errnoRet: 13, args: [{ index: 0, value: 2, op: "SCMP_CMP_NE" }] }],
     });
-    const script = "nc -l -p 7008 & sleep 0.3; echo x | nc 127.0.0.1 7008; wait; ping -c 1 -W 2 ::1 >/dev/null";
+    const script = "nc -l -p 7008 & for i in $(seq 100); do echo x | nc 127.0.0.1 7008 2>/dev/null && break; sleep 0.05; done; wait; ping -c 1 -W 2 ::1 >/dev/null";
     const filtered = await run(["--security-opt", `seccomp=${p}`, "busybox", "sh", "-c", script]);
     expect(filtered.stdout).toBe("x\n");
     expect(filtered.stderr).toContain("can't create raw socket: Permission denied");
