@@ -39,6 +39,20 @@ async function seccompMode(flags: string[]): Promise<string> {
   return r.stdout.split(/\s+/)[1]!;
 }
 
+/**
+ * A line sent over TCP on the container's loopback with busybox nc, then printed. The listener's
+ * stdin stays open (busybox nc stops at its stdin's EOF, maybe before reading the socket) and
+ * the client retries until the listener accepts (it may start late on a loaded host).
+ */
+function tcpEcho(port: number, text: string): string {
+  return [
+    `sleep 30 | nc -l -p ${port} > /tmp/got-${port} &`,
+    `for i in $(seq 100); do echo ${text} | nc 127.0.0.1 ${port} 2>/dev/null && break; sleep 0.05; done`,
+    `for i in $(seq 100); do [ -s /tmp/got-${port} ] && break; sleep 0.05; done`,
+    `cat /tmp/got-${port}`,
+  ].join("\n");
+}
+
 function profile(name: string, body: object): string {
   const p = join(dir, name);
   writeFileSync(p, JSON.stringify(body));
@@ -70,10 +84,7 @@ describe("Docker's default profile", () => {
       "set -e",
       "mkdir -p /tmp/d && echo data > /tmp/d/f && cat /tmp/d/f && ls /tmp/d",
       "sleep 0.1 & wait",
-      "nc -l -p 7007 > /tmp/got &",
-      // The listener may take a while on a loaded host: retry until it accepts.
-      "for i in $(seq 100); do echo over-tcp | nc 127.0.0.1 7007 2>/dev/null && break; sleep 0.05; done",
-      "wait; cat /tmp/got",
+      tcpEcho(7007, "over-tcp"),
       "ping -c 1 -W 2 127.0.0.1 > /dev/null && echo ping-ok",
     ].join("\n");
     const r = await run(["busybox", "sh", "-c", script]);
@@ -142,7 +153,7 @@ describe("--security-opt and --privileged", () => {
       defaultAction: "SCMP_ACT_ALLOW",
       syscalls: [{ names: ["socket"], action: "SCMP_ACT_ERRNO", errnoRet: 13, args: [{ index: 0, value: 2, op: "SCMP_CMP_NE" }] }],
     });
-    const script = "nc -l -p 7008 & for i in $(seq 100); do echo x | nc 127.0.0.1 7008 2>/dev/null && break; sleep 0.05; done; wait; ping -c 1 -W 2 ::1 >/dev/null";
+    const script = `${tcpEcho(7008, "x")}\nping -c 1 -W 2 ::1 >/dev/null`;
     const filtered = await run(["--security-opt", `seccomp=${p}`, "busybox", "sh", "-c", script]);
     expect(filtered.stdout).toBe("x\n");
     expect(filtered.stderr).toContain("can't create raw socket: Permission denied");
