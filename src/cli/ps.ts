@@ -6,6 +6,7 @@ import { listContainers, type ContainerRow } from "../container/store";
 import { isRunning, reconcile } from "../container/state";
 import { humanDuration, table } from "../format";
 import { findImage } from "../image/store";
+import { networksText, portsText } from "../network/attach";
 import type { Database } from "bun:sqlite";
 
 const flags = {
@@ -97,7 +98,7 @@ export default defineCommand({
       for (const r of rows) {
         console.log(JSON.stringify({
           Command: cmd(r), CreatedAt: new Date(r.created_at).toISOString(), ID: id(r), Image: r.image_ref, Labels: "", LocalVolumes: "0",
-          Mounts: "", Names: r.name, Networks: "", Ports: "", RunningFor: `${humanDuration(now - r.created_at)} ago`, Size: "", State: stateOf(r), Status: statusText(r, now),
+          Mounts: "", Names: r.name, Networks: networksText(db, r.id), Ports: portsText(db, r.id), RunningFor: `${humanDuration(now - r.created_at)} ago`, Size: "", State: stateOf(r), Status: statusText(r, now),
         }));
       }
       return;
@@ -105,7 +106,7 @@ export default defineCommand({
     console.log(
       table(
         ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"],
-        rows.map((r) => [id(r), r.image_ref, cmd(r), `${humanDuration(now - r.created_at)} ago`, statusText(r, now), "", r.name]),
+        rows.map((r) => [id(r), r.image_ref, cmd(r), `${humanDuration(now - r.created_at)} ago`, statusText(r, now), portsText(db, r.id), r.name]),
       ),
     );
   },

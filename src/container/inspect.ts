@@ -3,7 +3,7 @@ import type { Database } from "bun:sqlite";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { containerDir } from "../store/paths";
-import { endpointsOf } from "../network/networks";
+import { endpointsOf, findNetwork } from "../network/networks";
 import { portsOf } from "../network/attach";
 import { readExitStatus } from "./cleanup";
 import { logPath } from "./logs";
@@ -38,9 +38,13 @@ export function inspectContainer(db: Database, root: string, row: ContainerRow):
   for (const p of portsOf(db, row.id)) (ports[`${p.container_port}/${p.proto}`] ??= []).push({ HostIp: p.host_ip, HostPort: String(p.host_port) });
   const networks: Record<string, unknown> = {};
   for (const ep of endpointsOf(db, row.id)) {
-    networks[ep.network] = { Aliases: JSON.parse(ep.aliases || "[]"), IPAddress: ep.ip.split("/")[0], IPPrefixLen: Number(ep.ip.split("/")[1] ?? 0), MacAddress: ep.mac, NetworkID: ep.network };
+    const net = findNetwork(db, ep.network);
+    networks[ep.network] = {
+      Aliases: JSON.parse(ep.aliases || "[]"), IPAddress: ep.ip, IPPrefixLen: Number(net?.subnet.split("/")[1] ?? 0),
+      Gateway: net?.gateway ?? "", MacAddress: ep.mac, NetworkID: net?.id ?? ep.network,
+    };
   }
-  const first = Object.values(networks)[0] as { IPAddress?: string; MacAddress?: string } | undefined;
+  const first = Object.values(networks)[0] as { IPAddress?: string; MacAddress?: string; Gateway?: string; IPPrefixLen?: number } | undefined;
   const args = spec?.process.args ?? (JSON.parse(row.command) as string[]);
   return {
     Id: row.id,
@@ -109,6 +113,8 @@ export function inspectContainer(db: Database, root: string, row: ContainerRow):
     NetworkSettings: {
       Ports: ports,
       IPAddress: first?.IPAddress ?? "",
+      IPPrefixLen: first?.IPPrefixLen ?? 0,
+      Gateway: first?.Gateway ?? "",
       MacAddress: first?.MacAddress ?? "",
       SandboxKey: existsSync(join(root, "netns", row.id)) ? join(root, "netns", row.id) : "",
       Networks: networks,

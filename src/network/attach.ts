@@ -268,6 +268,16 @@ export function portsOf(db: Database, id: string): PortRow[] {
   return db.query("SELECT * FROM ports WHERE container_id = ? ORDER BY container_port, proto").all(id) as PortRow[];
 }
 
+/** ps's PORTS column as Docker prints it: "0.0.0.0:8080->80/tcp, 127.0.0.1:5353->53/udp". */
+export function portsText(db: Database, id: string): string {
+  return portsOf(db, id).map((p) => `${p.host_ip}:${p.host_port}->${p.container_port}/${p.proto}`).join(", ");
+}
+
+/** ps's Networks field: the networks the container holds an address on. */
+export function networksText(db: Database, id: string): string {
+  return endpointsOf(db, id).map((e) => e.network).join(",");
+}
+
 /** Everything connect() made, in reverse; safe to run again and on a half-made container. */
 export function releaseContainer(db: Database, root: string, id: string): void {
   for (const p of portsOf(db, id)) {

@@ -264,6 +264,13 @@ describe("NAT and ports", () => {
     expect(port).toContain(`8080/tcp -> 127.0.0.1:${PORT}`);
     expect(port).toContain(`8080/tcp -> 0.0.0.0:${PORT + 1}`);
     expect(port).toContain(`9000/udp -> 0.0.0.0:${PORT + 2}`);
+    const ps = await t.ok(["ps", "--filter", "name=pub"]);
+    expect(ps).toContain(`127.0.0.1:${PORT}->8080/tcp`);
+    expect(ps).toContain(`0.0.0.0:${PORT + 2}->9000/udp`);
+    const [info] = JSON.parse(await t.ok(["inspect", "pub"])) as { NetworkSettings: { IPAddress: string; Gateway: string; IPPrefixLen: number } }[];
+    expect(info!.NetworkSettings.IPAddress).toBe(inspectIp("bridge", "pub"));
+    expect(info!.NetworkSettings.Gateway).toBe(`${SUBNET}.1`);
+    expect(info!.NetworkSettings.IPPrefixLen).toBe(24);
     const random = port.find((l) => new RegExp(`^8080/tcp -> 0\\.0\\.0\\.0:(?!${PORT + 1}$)`).test(l));
     expect(random).toBeDefined();
     const randomPort = Number(random!.split(":")[1]);
