@@ -129,6 +129,9 @@ export async function attachEndpoint(db: Database, root: string, row: ContainerR
   }).immediate();
   const ns = netnsPath(root, row.id);
   mkdirSync(join(root, "netns"), { recursive: true, mode: 0o711 });
+  // A restart right after an exit can find this container's previous pair still there: its
+  // release only took it down and left the deletion to the namespace's (asynchronous) end.
+  if (existsSync(`/sys/class/net/${ep.host_ifname}`)) netLinkDelete(ep.host_ifname);
   for (let attempt = 0; ; attempt++) {
     try {
       netAttach({
