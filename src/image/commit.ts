@@ -9,7 +9,8 @@ import { containerDir } from "../store/paths";
 import { putBlob, sha256Hex } from "./blobs";
 import { layerFromDir } from "./layer";
 import type { Reference } from "./reference";
-import { imageById, putImage, tagImage, type ImageConfig } from "./store";
+import { imageById, putImage, tagImage, type ImageConfig, type ImageRecord } from "./store";
+import { takeLease } from "./lease";
 
 type RunConfig = NonNullable<ImageConfig["config"]>;
 
@@ -132,6 +133,23 @@ export async function commitContainer(db: Database, root: string, name: string, 
   const upper = join(containerDir(root, c.id), "upper");
   if (!existsSync(upper)) throw new TsdError(`container ${c.name} has no upper layer (its files are gone)`);
   const runConfig = applyChanges(parent.config.config ?? {}, opts.changes);
+  const lease = takeLease(root);
+  try {
+    return await commitLayer(db, root, c, parent, upper, runConfig, opts);
+  } finally {
+    lease.release();
+  }
+}
+
+async function commitLayer(
+  db: Database,
+  root: string,
+  c: ContainerRow,
+  parent: ImageRecord,
+  upper: string,
+  runConfig: RunConfig,
+  opts: CommitOptions,
+): Promise<string> {
   const layer = await layerFromDir(db, root, upper, { upper: true });
   const now = new Date().toISOString();
   const config: ImageConfig & { author?: string } = {

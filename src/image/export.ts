@@ -11,6 +11,7 @@ import { hostArchitecture, OCI_LAYER, OCI_LAYER_GZIP, OCI_LAYER_ZSTD } from "./m
 import type { Reference } from "./reference";
 import { imageById, importAnyLayer, putImage, recordLayerBlob, tagImage, type ImageConfig } from "./store";
 import { packUnion, type TarWriter } from "./tar";
+import { takeLease } from "./lease";
 
 export function exportContainer(db: Database, root: string, name: string, tw: TarWriter): void {
   const c = findContainer(db, name);
@@ -32,6 +33,15 @@ export interface ImportOptions {
 
 /** Imports the tar (plain, gzip or zstd) at `file`, already a private copy we may move. */
 export async function importTarball(db: Database, root: string, file: string, opts: ImportOptions): Promise<string> {
+  const lease = takeLease(root);
+  try {
+    return await importLeased(db, root, file, opts);
+  } finally {
+    lease.release();
+  }
+}
+
+async function importLeased(db: Database, root: string, file: string, opts: ImportOptions): Promise<string> {
   const { digest, size } = await fileDigest(file);
   if (size === 0) throw new TsdError("the tarball to import is empty");
   const { diffId, size: unpacked } = importAnyLayer(db, root, file);

@@ -2,6 +2,7 @@
 import type { Database } from "bun:sqlite";
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, realpathSync, rmSync } from "node:fs";
 import { adoptBlob, fileDigest, hasBlob, putBlob } from "./blobs";
+import { takeLease } from "./lease";
 import { OCI_LAYER, OCI_LAYER_GZIP, OCI_LAYER_ZSTD } from "./media";
 import { join, normalize } from "node:path";
 import { unpack } from "../native/ffi";
@@ -49,7 +50,12 @@ export async function loadArchive(db: Database, root: string, file: string): Pro
     if (!images) throw new TsdError(`cannot load "${file}": not a docker save archive or an OCI image layout (no manifest.json or index.json)`);
     if (images.length === 0) throw new TsdError(`cannot load "${file}": the archive holds no image`);
     const out: LoadedImage[] = [];
-    for (const img of images) out.push(await storeImage(db, root, img));
+    const lease = takeLease(root);
+    try {
+      for (const img of images) out.push(await storeImage(db, root, img));
+    } finally {
+      lease.release();
+    }
     return out;
   } finally {
     rmSync(work, { recursive: true, force: true });

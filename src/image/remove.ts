@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { rootPaths } from "../store/paths";
 import { TsdError } from "../errors";
 import { blobPath } from "./blobs";
+import { storeBusy } from "./lease";
 import { canonical, familiarName, parseReference, ReferenceError, type Reference } from "./reference";
 import { findImage, imageById, listImages, type ImageRecord } from "./store";
 
@@ -79,8 +80,12 @@ function deleteImageRows(db: Database, image: ImageRecord): void {
 /**
  * Removes layers, links and blobs that no remaining image refers to; returns bytes freed
  * (unpacked layer sizes). Containers keep their image alive, so their layers are never hit.
+ * Nothing is swept while another process holds a lease (src/image/lease.ts).
  */
 export function collectGarbage(db: Database, root: string): number {
+  // A pull, load, commit or import in progress has layers and blobs no image row names yet:
+  // leave everything for a later collection.
+  if (storeBusy(root)) return 0;
   const paths = rootPaths(root);
   const images = listImages(db).map((i) => i.image);
   const liveLayers = new Set(images.flatMap((i) => i.layers));
@@ -140,6 +145,7 @@ export function pruneImages(db: Database, root: string, all: boolean): RemoveRep
     deleteImageRows(db, fresh);
     report.deleted.push(`sha256:${image.id}`);
   }
-  if (report.deleted.length > 0) report.reclaimed = collectGarbage(db, root);
+  // Also what earlier removals left while the store was busy.
+  report.reclaimed = collectGarbage(db, root);
   return report;
 }

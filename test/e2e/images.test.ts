@@ -2,7 +2,7 @@
 // skopeo), commit (whiteouts, opaque dirs, --change), export/import, and push to a real
 // docker-registry, pulled back with skopeo and compared.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { TestRoot } from "../lib/tsd";
@@ -196,6 +196,25 @@ describe("commit, save, export, import, push", () => {
     for (const l of multiLayers.slice(1)) expect(existsSync(join(t.dir, "layers", l))).toBe(false);
     const links = readdirSync(join(t.dir, "layers", "l"));
     expect(links.length).toBe(1);
+  });
+
+  test("while another process adds to the store, rmi leaves layers and blobs for later", async () => {
+    const u = new TestRoot("images-lease");
+    try {
+      await u.ok(["load", "-i", images.busyboxDocker]);
+      const layer = JSON.parse(await u.ok(["image", "inspect", "busybox"]))[0].RootFS.Layers[0].slice(7);
+      // A lease held by a live process (this test) stands for a pull in progress.
+      mkdirSync(join(u.dir, "tmp", "leases"), { recursive: true });
+      writeFileSync(join(u.dir, "tmp", "leases", `${process.pid}-test`), "");
+      await u.ok(["rmi", "busybox"]);
+      expect(existsSync(join(u.dir, "layers", layer))).toBe(true);
+      rmSync(join(u.dir, "tmp", "leases", `${process.pid}-test`));
+      expect(await u.ok(["image", "prune"])).toMatch(/Total reclaimed space: 2\.\d+MB/);
+      expect(existsSync(join(u.dir, "layers", layer))).toBe(false);
+      expect(readdirSync(join(u.dir, "blobs", "sha256"))).toEqual([]);
+    } finally {
+      await u.destroy();
+    }
   });
 
   test("image prune removes dangling images; -a every unused one", async () => {

@@ -7,6 +7,7 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { blobPath, hasBlob, openPartial, putBlob, sha256Hex, adoptBlob, type PartialDownload } from "../blobs";
 import { UnpackChild } from "../unpack-child";
+import { takeLease } from "../lease";
 import {
   choosePlatform,
   DOCKER_SCHEMA1,
@@ -50,6 +51,22 @@ export async function pullImage(db: Database, root: string, name: string, opts: 
   if (!last.includes(":") && !name.includes("@")) p.say("Using default tag: latest");
   p.say(`${ref.digest ?? ref.tag}: Pulling from ${ref.path}`);
 
+  const lease = takeLease(root);
+  try {
+    return await pullWith(db, root, ref, platform, client, p);
+  } finally {
+    lease.release();
+  }
+}
+
+async function pullWith(
+  db: Database,
+  root: string,
+  ref: Reference,
+  platform: Platform,
+  client: RegistryClient,
+  p: Progress,
+): Promise<PullResult> {
   return client.withEndpoint(async (ep) => {
     const top = await fetchManifest(client, ep, ref.path, ref.digest ?? ref.tag!, ref.digest);
     let manifest = top;
