@@ -121,7 +121,8 @@ export async function openPartial(root: string, digest: string): Promise<Partial
     append(chunk) {
       let off = 0;
       while (off < chunk.length) off += writeSync(fd, chunk, off);
-      hasher.update(chunk);
+      // The current hasher: restart() replaces it.
+      p.hasher.update(chunk);
     },
     restart() {
       if (fd >= 0) closeSync(fd);
@@ -145,12 +146,6 @@ export async function openPartial(root: string, digest: string): Promise<Partial
         // Already gone.
       }
     },
-  };
-  // The append closure must hash into the current hasher after a restart.
-  p.append = (chunk) => {
-    let off = 0;
-    while (off < chunk.length) off += writeSync(fd, chunk, off);
-    p.hasher.update(chunk);
   };
   return p;
 }

@@ -5,7 +5,7 @@
 // Why not the npm `tar` package: it cannot read extended attributes (file capabilities, the
 // overlay opaque marker) or turn overlay whiteouts into AUFS entries, which is the point of
 // packing a layer; the format itself is a page of code.
-import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, writeSync, type Stats } from "node:fs";
+import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, type Stats } from "node:fs";
 import { join } from "node:path";
 import { lxattrs } from "../native/ffi";
 

@@ -53,6 +53,28 @@ beforeAll(async () => {
   // skopeo recompresses into an OCI layout, then pushes the zstd blob as it is.
   await sh(["skopeo", "--insecure-policy", "copy", "-q", "-f", "oci", "--dest-compress-format", "zstd", `oci-archive:${images.busyboxOci}:latest`, `oci:${work}/zstd:latest`]);
   await push(`oci:${work}/zstd:latest`, `${reg.host}/zstd:1`, ["-f", "oci"]);
+  // Docker schema 2: a manifest and a manifest list over it.
+  await push(`oci-archive:${images.busyboxOci}:latest`, `${reg.host}/v2s2:1`, ["-f", "v2s2"]);
+  const v2 = await fetch(`http://${reg.host}/v2/v2s2/manifests/1`, { headers: { accept: "application/vnd.docker.distribution.manifest.v2+json" } });
+  const v2bytes = new Uint8Array(await v2.arrayBuffer());
+  const list = {
+    schemaVersion: 2,
+    mediaType: "application/vnd.docker.distribution.manifest.list.v2+json",
+    manifests: [
+      {
+        mediaType: "application/vnd.docker.distribution.manifest.v2+json",
+        digest: `sha256:${new Bun.CryptoHasher("sha256").update(v2bytes).digest("hex")}`,
+        size: v2bytes.length,
+        platform: { os: "linux", architecture: "amd64" },
+      },
+    ],
+  };
+  const putList = await fetch(`http://${reg.host}/v2/v2s2/manifests/list`, {
+    method: "PUT",
+    headers: { "content-type": "application/vnd.docker.distribution.manifest.list.v2+json" },
+    body: JSON.stringify(list),
+  });
+  if (putList.status !== 201) throw new Error(`PUT list: ${putList.status} ${await putList.text()}`);
   // A second platform: the same layer under an arm64 config, and an OCI index over both.
   const layout = join(work, "layout");
   mkdirSync(layout);
@@ -136,6 +158,19 @@ describe("pull from a plain-HTTP registry on 127.0.0.1", () => {
     expect(await u.ok(["run", "--rm", `${reg.host}/multi:1`, "cat /etc/motd"])).toBe("welcome to the multilayer image\n");
     expect(readdirSync(join(u.dir, "layers")).filter((d) => d !== "l").length).toBe(3);
     expect(readdirSync(join(u.dir, "layers", "l")).length).toBe(3);
+  });
+
+  test("Docker schema 2 manifests and manifest lists", async () => {
+    const m = await fetch(`http://${reg.host}/v2/v2s2/manifests/1`, { headers: { accept: "application/vnd.docker.distribution.manifest.v2+json" } });
+    expect(m.headers.get("content-type")).toBe("application/vnd.docker.distribution.manifest.v2+json");
+    await m.arrayBuffer();
+    const u = newRoot("v2s2");
+    await u.ok(["pull", "-q", `${reg.host}/v2s2:1`]);
+    await u.ok(["pull", "-q", `${reg.host}/v2s2:list`]);
+    expect((await u.ok(["images", "-q"])).trim().split("\n").length).toBe(1); // one image, two tags
+    expect(await u.ok(["run", "--rm", `${reg.host}/v2s2:list`, "echo", "v2s2"])).toBe("v2s2\n");
+    const digests = await u.ok(["images", "--digests"]);
+    expect(digests).toMatch(new RegExp(`${reg.host}/v2s2\\s+list\\s+sha256:[0-9a-f]{64}`));
   });
 
   test("a zstd layer", async () => {
