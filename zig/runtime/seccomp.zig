@@ -515,6 +515,7 @@ pub fn compile(f: *const Filter, out: *Program) error{ProgramTooLong}!void {
     _ = try b.jump(bpf.jeq, native.audit, native_at, other);
     _ = try b.load(offset_arch);
     // The program was written into the tail of the buffer.
+    assert(b.count > 0 and out.insns[limits.program - 1].code == bpf.ret_k);
     out.len = b.count;
     std.mem.copyForwards(Insn, out.insns[0..b.count], out.insns[limits.program - b.count ..]);
     out.flags = f.flags;
@@ -527,15 +528,13 @@ pub fn compile(f: *const Filter, out: *Program) error{ProgramTooLong}!void {
 pub fn install(p: *const Program, d: *Diag) !void {
     assert(p.len > 0 and p.len <= limits.program);
     const prog: Fprog = .{ .len = @intCast(p.len), .filter = &p.insns };
-    const rc = linux.seccomp(SECCOMP.SET_MODE_FILTER, p.flags, &prog);
-    _ = sys.check(rc) catch |err| switch (err) {
-        error.NOSYS => if (p.flags == 0) {
-            _ = sys.prctl(.SET_SECCOMP, SECCOMP.MODE.FILTER, @intFromPtr(&prog), 0, 0) catch |e| {
-                return d.fail(e, "load the seccomp filter", .{});
-            };
-            return;
-        } else return d.fail(err, "load the seccomp filter", .{}),
-        else => return d.fail(err, "load the seccomp filter", .{}),
+    load(&prog, p.flags) catch |err| return d.fail(err, "load the seccomp filter", .{});
+}
+
+fn load(prog: *const Fprog, flags: u32) sys.Error!void {
+    _ = sys.check(linux.seccomp(SECCOMP.SET_MODE_FILTER, flags, prog)) catch |err| {
+        if (err != error.NOSYS or flags != 0) return err;
+        _ = try sys.prctl(.SET_SECCOMP, SECCOMP.MODE.FILTER, @intFromPtr(prog), 0, 0);
     };
 }
 
