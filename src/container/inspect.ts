@@ -10,6 +10,7 @@ import { logPath } from "./logs";
 import type { RunOptions } from "./options";
 import { isRunning } from "./state";
 import type { ContainerRow } from "./store";
+import { securityOptStrings } from "./seccomp";
 
 const ZERO_TIME = "0001-01-01T00:00:00Z";
 const iso = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString() : ZERO_TIME);
@@ -83,6 +84,7 @@ export function inspectContainer(db: Database, root: string, row: ContainerRow):
       CapAdd: opts.capAdd?.length ? opts.capAdd : null,
       CapDrop: opts.capDrop?.length ? opts.capDrop : null,
       Privileged: Boolean(opts.privileged),
+      SecurityOpt: securityOptStrings(opts),
       ReadonlyRootfs: Boolean(opts.readOnly),
       Tmpfs: Object.fromEntries((opts.tmpfs ?? []).map((t) => [t.destination, t.options.join(",")])),
       CgroupParent: opts.cgroupParent ?? "",

@@ -202,3 +202,12 @@ export function seccompFor(choice: SeccompChoice, privileged: boolean, caps: rea
   if (choice.kind === "profile") return renderProfile(choice.profile, caps, host);
   return defaultSeccomp(caps, host);
 }
+
+/** inspect's HostConfig.SecurityOpt: what --security-opt set, as Docker shows it (a profile as its JSON). */
+export function securityOptStrings(o: { seccomp?: SeccompChoice; noNewPrivileges?: boolean }): string[] | null {
+  const out: string[] = [];
+  if (o.seccomp?.kind === "unconfined") out.push("seccomp=unconfined");
+  if (o.seccomp?.kind === "profile") out.push(`seccomp=${JSON.stringify(o.seccomp.profile)}`);
+  if (o.noNewPrivileges !== undefined) out.push(`no-new-privileges=${o.noNewPrivileges}`);
+  return out.length ? out : null;
+}

@@ -110,6 +110,9 @@ describe("exec", () => {
     const dflt = (await t.ok(["run", "-d", "busybox", "sleep", "30"])).trim();
     const custom = (await t.ok(["run", "-d", "--security-opt", `seccomp=${p}`, "busybox", "sleep", "30"])).trim();
     try {
+      expect(JSON.parse(await t.ok(["inspect", "--format", "{{json .HostConfig.SecurityOpt}}", custom]))).toEqual([
+        `seccomp=${JSON.stringify({ defaultAction: "SCMP_ACT_ALLOW", syscalls: [{ names: ["mkdir", "mkdirat"], action: "SCMP_ACT_ERRNO", errnoRet: 28 }] })}`,
+      ]);
       const status = await t.tsd(["exec", dflt, "grep", "^Seccomp:", "/proc/self/status"]);
       expect(status.stdout).toMatch(/^Seccomp:\s+2$/m);
       const blocked = await t.tsd(["exec", dflt, "unshare", "-U", "true"]);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { defaultSeccomp, kernelAtLeast, parseSecurityOpts, renderProfile, seccompFor, type Host, type OciSeccomp } from "../../src/container/seccomp";
+import { defaultSeccomp, kernelAtLeast, parseSecurityOpts, renderProfile, seccompFor, securityOptStrings, type Host, type OciSeccomp } from "../../src/container/seccomp";
 import { CLONE_NAMESPACE_FLAGS } from "../../src/container/seccomp-default";
 import { DEFAULT_CAPS, ALL_CAPS } from "../../src/container/caps";
 import { buildSpec } from "../../src/container/spec";
@@ -135,6 +135,12 @@ describe("--security-opt", () => {
     expect(() => parseSecurityOpts(["seccomp"], read)).toThrow(/invalid --security-opt "seccomp"/);
     expect(() => parseSecurityOpts(["no-new-privileges=yes"], read)).toThrow(/true or false/);
     expect(() => parseSecurityOpts(["nope=1"], read)).toThrow(/invalid --security-opt/);
+  });
+
+  test("inspect's SecurityOpt", () => {
+    expect(securityOptStrings({ seccomp: { kind: "default" } })).toBeNull();
+    expect(securityOptStrings({ seccomp: { kind: "unconfined" }, noNewPrivileges: false })).toEqual(["seccomp=unconfined", "no-new-privileges=false"]);
+    expect(securityOptStrings({ seccomp: { kind: "profile", path: "/p", profile: { defaultAction: "SCMP_ACT_LOG" } } })).toEqual(['seccomp={"defaultAction":"SCMP_ACT_LOG"}']);
   });
 
   test("--privileged and unconfined have no filter; a profile is rendered for the caps", () => {
