@@ -331,6 +331,42 @@ describe("authentication", () => {
     expect(JSON.parse(readFileSync(join(env.DOCKER_CONFIG!, "config.json"), "utf8")).auths[secure.host]).toBeUndefined();
     const after = await t.tsd(["pull", `${secure.host}/private/bb:1`], { env });
     expect(after.stderr).toMatch(/unauthorized/);
+
+    // A credential helper (Docker's "credsStore" protocol): login stores through it, pulls read
+    // through it, logout erases; config.json keeps no secret.
+    const helperDir = join(work, "helper");
+    mkdirSync(join(helperDir, "store"), { recursive: true });
+    writeFileSync(
+      join(helperDir, "docker-credential-tsdtest"),
+      `#!/usr/bin/env python3
+import json, os, sys, urllib.parse
+store = ${JSON.stringify(join(helperDir, "store"))}
+action = sys.argv[1]
+data = sys.stdin.read().strip()
+if action == "store":
+    v = json.loads(data)
+    open(os.path.join(store, urllib.parse.quote(v["ServerURL"], safe="")), "w").write(json.dumps(v))
+elif action == "get":
+    p = os.path.join(store, urllib.parse.quote(data, safe=""))
+    if not os.path.exists(p):
+        print("credentials not found in native keychain"); sys.exit(1)
+    print(open(p).read())
+elif action == "erase":
+    os.remove(os.path.join(store, urllib.parse.quote(data, safe="")))
+`,
+      { mode: 0o755 },
+    );
+    const helperEnv = { ...env, PATH: `${helperDir}:${process.env.PATH}` };
+    writeFileSync(join(env.DOCKER_CONFIG!, "config.json"), JSON.stringify({ credsStore: "tsdtest" }));
+    await t.ok(["login", "-u", "tester", "--password-stdin", secure.host], { env: helperEnv, stdin: "s3cret" });
+    expect(JSON.parse(readFileSync(join(env.DOCKER_CONFIG!, "config.json"), "utf8"))).toEqual({ credsStore: "tsdtest" });
+    expect(readdirSync(join(helperDir, "store"))).toEqual([encodeURIComponent(secure.host)]);
+    await t.ok(["rmi", `${secure.host}/private/bb:1`]);
+    await t.ok(["pull", `${secure.host}/private/bb:1`], { env: helperEnv });
+    expect(await t.ok(["logout", secure.host], { env: helperEnv })).toBe(`Removing login credentials for ${secure.host}\n`);
+    expect(readdirSync(join(helperDir, "store"))).toEqual([]);
+    const missing = await t.tsd(["pull", `${secure.host}/private/bb:1`], { env });
+    expect(missing.stderr).toMatch(/credential helper docker-credential-tsdtest .* not on PATH/);
   }, 60000);
 
   test("a bearer-token challenge: the token from the realm, scoped to the repository", async () => {

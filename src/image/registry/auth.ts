@@ -34,10 +34,17 @@ function readConfig(path: string): Record<string, unknown> {
   }
 }
 
-/** The stored credentials for `registry` (a reference domain such as docker.io or host:5000). */
+/**
+ * The stored credentials for `registry` (a reference domain such as docker.io or host:5000),
+ * where Docker looks: a credential helper named for it in "credHelpers", else the default
+ * helper "credsStore", else "auths".
+ */
 export function findCredentials(registry: string, env: Record<string, string | undefined> = process.env): Credentials | undefined {
-  const auths = (readConfig(dockerConfigPath(env)).auths ?? {}) as Record<string, { auth?: string; username?: string; password?: string }>;
+  const config = readConfig(dockerConfigPath(env));
   const key = authKey(registry);
+  const helper = helperFor(config, key);
+  if (helper) return helperGet(helper, key, env);
+  const auths = (config.auths ?? {}) as Record<string, { auth?: string; username?: string; password?: string }>;
   const candidates = [key, `https://${key}`, `http://${key}`, `${key}/`, `https://${key}/v1/`, `https://${key}/v2/`];
   for (const k of candidates) {
     const entry = auths[k];
@@ -46,6 +53,41 @@ export function findCredentials(registry: string, env: Record<string, string | u
     if (entry.username && entry.password) return { username: entry.username, password: entry.password };
   }
   return undefined;
+}
+
+function helperFor(config: Record<string, unknown>, key: string): string | undefined {
+  const helpers = (config.credHelpers ?? {}) as Record<string, string>;
+  const named = helpers[key] ?? helpers[key.replace(/^https:\/\/|\/v1\/$/g, "")];
+  if (typeof named === "string" && named) return named;
+  return typeof config.credsStore === "string" && config.credsStore ? config.credsStore : undefined;
+}
+
+/** Runs `docker-credential-NAME ACTION` with `input` on stdin (Docker's helper protocol). */
+function runHelper(name: string, action: "get" | "store" | "erase", input: string, env: Record<string, string | undefined>): { code: number; out: string; err: string } {
+  const bin = `docker-credential-${name}`;
+  let r;
+  try {
+    r = Bun.spawnSync([bin, action], { stdin: new TextEncoder().encode(input), stdout: "pipe", stderr: "pipe", env: env as Record<string, string> });
+  } catch {
+    throw new TsdError(`the credential helper ${bin} named in ${dockerConfigPath(env)} is not on PATH: install it or remove "credsStore"/"credHelpers"`);
+  }
+  return { code: r.exitCode ?? 1, out: r.stdout.toString(), err: r.stderr.toString() };
+}
+
+function helperGet(name: string, key: string, env: Record<string, string | undefined>): Credentials | undefined {
+  const r = runHelper(name, "get", key, env);
+  if (r.code !== 0) {
+    // Docker's helpers say this when they hold nothing for the server: anonymous access.
+    if (/credentials not found/i.test(r.out + r.err)) return undefined;
+    throw new TsdError(`the credential helper docker-credential-${name} failed for ${key}: ${(r.err || r.out).trim()}`);
+  }
+  try {
+    const v = JSON.parse(r.out) as { Username?: string; Secret?: string };
+    if (!v.Secret) return undefined;
+    return { username: v.Username ?? "", password: v.Secret };
+  } catch {
+    throw new TsdError(`the credential helper docker-credential-${name} answered something other than JSON for ${key}`);
+  }
 }
 
 export function decodeAuth(auth: string, key: string): Credentials {
@@ -62,9 +104,24 @@ export function encodeAuth(c: Credentials): string {
 export function storeCredentials(registry: string, c: Credentials | undefined, env: Record<string, string | undefined> = process.env): boolean {
   const path = dockerConfigPath(env);
   const config = readConfig(path);
-  const auths = { ...((config.auths ?? {}) as Record<string, unknown>) };
   const key = authKey(registry);
+  const helper = helperFor(config, key);
+  if (helper) {
+    if (c) {
+      const r = runHelper(helper, "store", JSON.stringify({ ServerURL: key, Username: c.username, Secret: c.password }), env);
+      if (r.code !== 0) throw new TsdError(`the credential helper docker-credential-${helper} could not store the login for ${key}: ${(r.err || r.out).trim()}`);
+      return true;
+    }
+    const had = helperGet(helper, key, env) !== undefined;
+    if (had) {
+      const r = runHelper(helper, "erase", key, env);
+      if (r.code !== 0) throw new TsdError(`the credential helper docker-credential-${helper} could not erase the login for ${key}: ${(r.err || r.out).trim()}`);
+    }
+    return had;
+  }
+  const auths = { ...((config.auths ?? {}) as Record<string, unknown>) };
   const had = key in auths;
+  if (!c && !had) return false;
   if (c) auths[key] = { auth: encodeAuth(c) };
   else delete auths[key];
   config.auths = auths;

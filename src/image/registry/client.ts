@@ -216,8 +216,9 @@ export class RegistryClient {
   private async authorization(ep: Endpoint, scope: string): Promise<string | undefined> {
     const c = this.challenges.get(ep.host);
     if (!c) return undefined;
-    // Mirrors do not get the Docker Hub credentials: they belong to Docker Hub.
-    const creds = ep.mirror ? undefined : this.creds;
+    // Mirrors do not get the Docker Hub credentials (they belong to Docker Hub), only any
+    // stored for the mirror's own host.
+    const creds = ep.mirror ? this.mirrorCreds(ep.host) : this.creds;
     if (c.scheme === "basic") {
       if (!creds) throw new RegistryError(`unauthorized: ${ep.host} needs a username and password: run tsd login ${this.domain}`, 401);
       return `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString("base64")}`;
@@ -229,6 +230,12 @@ export class RegistryClient {
     const token = await this.fetchToken(c, scope, creds);
     this.tokens.set(key, token);
     return `Bearer ${token}`;
+  }
+
+  private readonly mirrorLogins = new Map<string, Credentials | undefined>();
+  private mirrorCreds(host: string): Credentials | undefined {
+    if (!this.mirrorLogins.has(host)) this.mirrorLogins.set(host, findCredentials(host));
+    return this.mirrorLogins.get(host);
   }
 
   private async fetchToken(c: Challenge, scope: string, creds: Credentials | undefined): Promise<string> {
