@@ -123,7 +123,7 @@ afterAll(async () => {
 
 describe("default bridge", () => {
   test("eth0 with an address from the subnet, a default route, hosts and resolv.conf", async () => {
-    const r = await t.tsd(["run", "--rm", "--hostname", "box1", "--add-host", "db.example:10.0.0.9", "--dns", "192.0.2.53", "--dns-search", "corp.example",
+    const r = await t.tsd(["run", "--rm", "--hostname", "box1", "--add-host", "db.example:10.0.0.9", "--add-host", "gw:host-gateway", "--dns", "192.0.2.53", "--dns-search", "corp.example", "--dns-option", "ndots:3",
       "busybox", "sh", "-c", "ip -4 -o addr show eth0; ip route; cat /etc/hosts; cat /etc/resolv.conf"]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
@@ -131,7 +131,8 @@ describe("default bridge", () => {
     expect(r.stdout).toContain(`default via ${SUBNET}.1 dev eth0`);
     expect(r.stdout).toMatch(new RegExp(`${SUBNET.replaceAll(".", "\\.")}\\.\\d+\\tbox1`));
     expect(r.stdout).toContain("10.0.0.9\tdb.example");
-    expect(r.stdout).toContain("nameserver 192.0.2.53\nsearch corp.example");
+    expect(r.stdout).toContain(`${SUBNET}.1\tgw`);
+    expect(r.stdout).toContain("nameserver 192.0.2.53\nsearch corp.example\noptions ndots:3\n");
     expectNoNetworkLeft();
   });
 
@@ -252,6 +253,14 @@ describe("NAT and ports", () => {
     expect(r.stderr).toBe("");
     expect(r.stdout).toBe("outside\n");
     expect(readFileSync("/proc/sys/net/ipv4/ip_forward", "utf8").trim()).toBe("1");
+    // The other way: the outside host reaches a published port through the host's address on
+    // its link (PREROUTING DNAT), and a port bound to 127.0.0.1 only is not reachable from it.
+    await startBg(["-p", `${PORT + 4}:80`, "-p", `127.0.0.1:${PORT + 5}:80`, "busybox", "sh", "-c", "echo inbound > /tmp/index.html; exec httpd -f -p 80 -h /tmp"], "inbound");
+    const inbound = sh(`ip netns exec ${OUTSIDE_NS} busybox wget -q -O - http://${OUTSIDE}.1:${PORT + 4}/index.html`);
+    expect(inbound.out).toBe("inbound\n");
+    const local = sh(`ip netns exec ${OUTSIDE_NS} busybox wget -q -O - http://${OUTSIDE}.1:${PORT + 5}/index.html`);
+    expect(local.code).not.toBe(0);
+    await t.ok(["rm", "-f", "inbound"]);
     server.kill("SIGKILL");
     sh(`ip netns del ${OUTSIDE_NS}; ip link del ${OUTSIDE_HOST_IF} 2>/dev/null`);
     expectNoNetworkLeft();
