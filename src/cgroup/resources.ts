@@ -233,3 +233,20 @@ export function ociResources(r: Resources): Record<string, unknown> {
     ...(r.pidsLimit !== undefined ? { pids: { limit: r.pidsLimit } } : {}),
   };
 }
+
+/** docker inspect's HostConfig resource fields (0 / "" / null where unset, as Docker shows). */
+export function hostConfigResources(r: Resources): Record<string, unknown> {
+  return {
+    Memory: r.memory ?? 0,
+    MemoryReservation: r.memoryReservation ?? 0,
+    MemorySwap: effectiveSwap(r) ?? 0,
+    NanoCpus: r.nanoCpus ?? 0,
+    CpuShares: r.cpuShares ?? 0,
+    CpuPeriod: r.cpuPeriod ?? 0,
+    CpuQuota: r.cpuQuota ?? 0,
+    CpusetCpus: r.cpusetCpus ?? "",
+    CpusetMems: r.cpusetMems ?? "",
+    PidsLimit: r.pidsLimit ?? null,
+    OomKillDisable: r.oomKillDisable ?? false,
+  };
+}

@@ -11,6 +11,7 @@ import type { RunOptions } from "./options";
 import { isRunning } from "./state";
 import type { ContainerRow } from "./store";
 import { securityOptStrings } from "./seccomp";
+import { hostConfigResources } from "../cgroup/resources";
 
 const ZERO_TIME = "0001-01-01T00:00:00Z";
 const iso = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString() : ZERO_TIME);
@@ -88,9 +89,7 @@ export function inspectContainer(db: Database, root: string, row: ContainerRow):
       ReadonlyRootfs: Boolean(opts.readOnly),
       Tmpfs: Object.fromEntries((opts.tmpfs ?? []).map((t) => [t.destination, t.options.join(",")])),
       CgroupParent: opts.cgroupParent ?? "",
-      Memory: opts.resources?.memory ?? 0,
-      NanoCpus: opts.resources?.nanoCpus ?? 0,
-      PidsLimit: opts.resources?.pidsLimit ?? null,
+      ...hostConfigResources(opts.resources ?? {}),
     },
     Mounts: (opts.volumes ?? []).map((v) => ({
       Type: (v as { name?: string }).name ? "volume" : "bind",

@@ -121,13 +121,16 @@ describe("limits hold", () => {
     const r = await run(["--name", "hog", "-m", "32m", "busybox", "sh", "-c", `exec awk 'BEGIN{s="xxxxxxxxxxxxxxxx"; while(1) s=s s}'`]);
     expect(r.code).toBe(137);
     const [id] = await ids();
-    // inspect (issue 4) is not there yet: the row `ps` and inspect read, straight from the db.
     expect(dbRow(id!)).toEqual({ exit_code: 137, oom_killed: 1 });
+    expect((await t.ok(["inspect", "-f", "{{.State.OOMKilled}} {{.State.ExitCode}} {{.HostConfig.Memory}} {{.HostConfig.MemorySwap}}", "hog"])).trim()).toBe(
+      `true 137 ${32 * 1048576} ${64 * 1048576}`,
+    );
     expect((await t.ok(["ps", "-a"])).split("\n").find((l) => l.includes("hog"))).toContain("Exited (137)");
     // The flag is the kernel's counter, not a guess from the status.
     const k = await run(["--name", "killed", "-m", "32m", "busybox", "sh", "-c", "exit 137"]);
     expect(k.code).toBe(137);
     expect(dbRow((await ids())[0]!).oom_killed).toBe(0);
+    expect((await t.ok(["inspect", "-f", "{{.State.OOMKilled}}", "killed"])).trim()).toBe("false");
     await t.ok(["rm", "hog", "killed"]);
   }, 30000);
 
@@ -197,6 +200,7 @@ describe("limits hold", () => {
       expect(s.Container).toBe("mem");
 
       await t.ok(["update", "-m", "96m", "--pids-limit", "40", "mem"]);
+      expect((await t.ok(["inspect", "-f", "{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}}", "mem"])).trim()).toBe(`${96 * 1048576} 40`);
       expect(readFileSync(join(memDir, "memory.limit_in_bytes"), "utf8").trim()).toBe(String(96 * 1048576));
       expect(readFileSync(join(mountOf("pids")!, PARENT, id, "pids.max"), "utf8").trim()).toBe("40");
       expect(JSON.parse(await t.ok(["stats", "--no-stream", "--format", "json", "mem"])).MemUsage).toMatch(/ \/ 96MiB$/);

@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import {
-  checkAgainstHost, groupPath, ociResources, parseBytes, parseCgroupParent, parseCpuList, parseNanoCpus, resourcesFromFlags,
+  checkAgainstHost, groupPath, hostConfigResources, ociResources, parseBytes, parseCgroupParent, parseCpuList, parseNanoCpus, resourcesFromFlags,
 } from "../../src/cgroup/resources";
 import { keyValues, oomKillCount, sharesToWeight, swapToV2, v1BlkioBytes, v1Files, v2Files, v2IoBytes } from "../../src/cgroup/files";
 import { chooseVersion, parseMountinfo } from "../../src/cgroup/detect";
@@ -294,5 +294,12 @@ describe("stats arithmetic and format (docker stats)", () => {
   test("/proc/PID/net/dev without lo", () => {
     const text = "Inter-|   Receive\n face |bytes    packets\n    lo:     100       1    0    0    0     0          0         0      100       1    0    0    0     0       0          0\n  eth0:    2000      10    0    0    0     0          0         0      300       3    0    0    0     0       0          0\n";
     expect(netDevBytes(text)).toEqual({ rx: 2000, tx: 300 });
+  });
+});
+
+describe("inspect's HostConfig resources", () => {
+  test("Docker's zero values, and its 2× memory swap default", () => {
+    expect(hostConfigResources({})).toMatchObject({ Memory: 0, MemorySwap: 0, NanoCpus: 0, PidsLimit: null, OomKillDisable: false, CpusetCpus: "" });
+    expect(hostConfigResources({ memory: 32 * MiB, nanoCpus: 5e8, pidsLimit: 20 })).toMatchObject({ Memory: 32 * MiB, MemorySwap: 64 * MiB, NanoCpus: 5e8, PidsLimit: 20 });
   });
 });
