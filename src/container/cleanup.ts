@@ -41,7 +41,8 @@ export function cleanupContainer(db: Database, root: string, id: string, lostMon
 function cleanupLocked(db: Database, root: string, id: string, lostMonitor?: string): void {
   const row = findContainer(db, id);
   if (!row || row.id !== id) return;
-  if (lostMonitor !== undefined && !(row.state === "running" && !sameProcess(row.monitor_pid, row.monitor_start))) return;
+  const tracked = row.state === "running" || (row.state === "created" && row.monitor_pid > 0);
+  if (lostMonitor !== undefined && !(tracked && !sameProcess(row.monitor_pid, row.monitor_start))) return;
   const status = readExitStatus(root, id);
   // The OOM counter is read before the group goes; removing it also kills what a crashed
   // monitor left running in it.

@@ -126,16 +126,9 @@ export async function waitContainer(db: Database, root: string, ref: string): Pr
       return code ?? last.exit_code ?? 0;
     }
     last = now;
-    if (now.state === "exited" && !isRunning(now)) return now.exit_code ?? -1;
-    if (now.state === "created") {
-      await Bun.sleep(pause);
-      pause = Math.min(pause * 2, 100);
-      continue;
-    }
-    if (!isRunning(now)) {
-      reconcile(db, root, [now]);
-      continue;
-    }
+    // A dead monitor, or a start whose CLI died, is settled here too.
+    if (reconcile(db, root, [now])) continue;
+    if (now.state === "exited") return now.exit_code ?? -1;
     const status = existsSync(containerDir(root, row.id)) ? readExitStatus(root, row.id) : undefined;
     if (status) code = status.exitCode;
     await Bun.sleep(pause);

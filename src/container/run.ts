@@ -7,7 +7,7 @@ import { cleanupContainer } from "./cleanup";
 import { createContainer, removeContainerFiles } from "./create";
 import type { RunOptions } from "./options";
 import { startMonitor } from "./start";
-import { deleteContainer, markRunning } from "./store";
+import { deleteContainer, markRunning, markStarting } from "./store";
 import { connectContainer, reconcile, releaseContainer } from "../network/attach";
 
 const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH"] as const;
@@ -55,7 +55,7 @@ export async function startAttached(db: Database, root: string, id: string, bund
   let started;
   try {
     await connectContainer(db, root, id);
-    started = await startMonitor({ root, id, bundle, stdin: opts.interactive, ...(opts.log ? { log: opts.log } : {}) });
+    started = await startMonitor({ root, id, bundle, stdin: opts.interactive, onSpawn: (pid) => markStarting(db, id, pid), ...(opts.log ? { log: opts.log } : {}) });
   } catch (e) {
     for (const [sig, h] of handlers) process.off(sig, h);
     undo();
@@ -88,7 +88,7 @@ export async function startDetached(db: Database, root: string, id: string, bund
   let started;
   try {
     await connectContainer(db, root, id);
-    started = await startMonitor({ root, id, bundle, stdin: false, detach: true, ...(opts.log ? { log: opts.log } : {}) });
+    started = await startMonitor({ root, id, bundle, stdin: false, detach: true, onSpawn: (pid) => markStarting(db, id, pid), ...(opts.log ? { log: opts.log } : {}) });
   } catch (e) {
     undo();
     throw e;

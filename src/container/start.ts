@@ -13,6 +13,8 @@ export interface Started {
 }
 
 export interface StartOptions {
+  /** Called with the monitor's pid as soon as it is spawned (before its report). */
+  onSpawn?: (monitorPid: number) => void;
   root: string;
   id: string;
   bundle: string;
@@ -76,6 +78,7 @@ export async function startMonitor(o: StartOptions): Promise<StartedMonitor> {
     stdio: o.detach ? ["ignore", "ignore", "ignore", "pipe"] : ["inherit", "inherit", "inherit", "pipe"],
     env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", ...(process.env.TSD_DEBUG ? { TSD_DEBUG: process.env.TSD_DEBUG } : {}) },
   });
+  o.onSpawn?.(monitor.pid);
   const lines = new LineReader(monitor.stdio[3] as number);
   const line = await lines.next();
   const report = line === undefined ? undefined : parseReport(line);

@@ -6,21 +6,50 @@
 import type { Database } from "bun:sqlite";
 import { cleanupContainer } from "./cleanup";
 import { sameProcess } from "./proc";
-import { findContainer, listContainers, type ContainerRow } from "./store";
+import { findContainer, listContainers, markRunning, type ContainerRow } from "./store";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { containerDir } from "../store/paths";
 
 export function isRunning(row: ContainerRow): boolean {
   return row.state === "running" && sameProcess(row.monitor_pid, row.monitor_start);
 }
 
-/** Whether the row says running but its monitor is gone. */
-export function monitorLost(row: ContainerRow): boolean {
-  return row.state === "running" && !sameProcess(row.monitor_pid, row.monitor_start);
+/** A start under way: the monitor is spawned (its pid recorded), its report not yet read. */
+function starting(row: ContainerRow): boolean {
+  return row.state === "created" && row.monitor_pid > 0;
 }
 
-/** Cleans up containers whose monitor died; returns whether any row changed. */
+/** Whether the row says running (or starting) but its monitor is gone. */
+export function monitorLost(row: ContainerRow): boolean {
+  return (row.state === "running" || starting(row)) && !sameProcess(row.monitor_pid, row.monitor_start);
+}
+
+/** The init's pid as the monitor wrote it once the init exec'd (CONTRACT.md). */
+function initPidFile(root: string, id: string): number | undefined {
+  try {
+    const n = Number(readFileSync(join(containerDir(root, id), "init.pid"), "utf8").trim());
+    return n > 0 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Cleans up containers whose monitor died, and records as running those whose starting CLI
+ * died before it could; returns whether any row changed.
+ */
 export function reconcile(db: Database, root: string, rows: ContainerRow[] = listContainers(db)): boolean {
   let changed = false;
   for (const row of rows) {
+    if (starting(row) && sameProcess(row.monitor_pid, row.monitor_start)) {
+      const pid = initPidFile(root, row.id);
+      if (pid !== undefined) {
+        markRunning(db, row.id, pid, row.monitor_pid);
+        changed = true;
+      }
+      continue;
+    }
     if (!monitorLost(row)) continue;
     cleanupContainer(db, root, row.id, "the container's monitor died; its exit status is unknown");
     changed = true;

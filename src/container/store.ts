@@ -63,6 +63,12 @@ export function markRunning(db: Database, id: string, pid: number, monitorPid: n
   ).run(pid, monitorPid, pidStart, monitorStart, Date.now(), id);
 }
 
+/** The monitor exists (pid + start time) but has not reported yet: a CLI killed now leaves a
+ *  row that the next command can still follow (its init.pid, or its death). */
+export function markStarting(db: Database, id: string, monitorPid: number): void {
+  db.query("UPDATE containers SET monitor_pid = ?, monitor_start = ? WHERE id = ? AND state = 'created'").run(monitorPid, procStartTime(monitorPid) ?? null, id);
+}
+
 /** Back to `created` before a start of an exited container (start, restart); monitor_pid -1
  *  says a start is under way (a second concurrent start refuses). */
 export function markCreated(db: Database, id: string): void {

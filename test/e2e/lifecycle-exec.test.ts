@@ -1,7 +1,7 @@
 // tsd exec: every namespace and the cgroup of a running container, its env and capabilities,
 // users, exit codes, byte-faithful stdin/stdout, a pty, and a recycled pid never entered.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Database } from "bun:sqlite";
 import { TestRoot, TSD } from "../lib/tsd";
@@ -16,6 +16,8 @@ let id: string;
 beforeAll(async () => {
   const images = await testImages();
   t = new TestRoot("lc-exec");
+  // Its own bridge and subnet (from the pid): another checkout may run this file at once.
+  writeFileSync(join(t.dir, "network.json"), JSON.stringify({ bridge: `lc${process.pid}b1`, subnet: `10.234.${process.pid % 250}.0/24` }));
   await t.ok(["load", "-i", images.busyboxDocker]);
   id = (await t.ok(["run", "-d", "--name", "box", "-e", "FROM_RUN=yes", "busybox", "sleep", "3000"])).trim();
 }, 120000);

@@ -1,7 +1,7 @@
 // Robustness of the daemonless lifecycle: a CLI or a monitor SIGKILLed, 50 parallel starts,
 // and a container writing 1 GB while its monitor's memory stays flat.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Database } from "bun:sqlite";
 import { TestRoot, TSD } from "../lib/tsd";
@@ -14,6 +14,8 @@ let t: TestRoot;
 beforeAll(async () => {
   const images = await testImages();
   t = new TestRoot("lc-robust");
+  // Its own bridge and subnet (from the pid): another checkout may run this file at once.
+  writeFileSync(join(t.dir, "network.json"), JSON.stringify({ bridge: `lc${process.pid}b2`, subnet: `10.235.${process.pid % 250}.0/24` }));
   await t.ok(["load", "-i", images.busyboxDocker]);
 }, 120000);
 

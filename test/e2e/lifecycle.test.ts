@@ -14,6 +14,8 @@ let t: TestRoot;
 beforeAll(async () => {
   const images = await testImages();
   t = new TestRoot("lifecycle");
+  // Its own bridge and subnet (from the pid): another checkout may run this file at once.
+  writeFileSync(join(t.dir, "network.json"), JSON.stringify({ bridge: `lc${process.pid}b0`, subnet: `10.233.${process.pid % 250}.0/24` }));
   await t.ok(["load", "-i", images.busyboxDocker]);
 }, 120000);
 

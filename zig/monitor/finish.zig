@@ -54,6 +54,18 @@ pub fn writeExitFile(path: [:0]const u8, e: ExitStatus) sys.Error!void {
     try sys.renameat(linux.AT.FDCWD, tmp, linux.AT.FDCWD, path);
 }
 
+/// Writes the decimal pid to `path` through "<path>.tmp" + rename.
+pub fn writePidFile(path: [:0]const u8, pid: linux.pid_t) sys.Error!void {
+    var text_buf: [16]u8 = undefined;
+    const text = std.fmt.bufPrint(&text_buf, "{d}", .{pid}) catch unreachable;
+    var tmp_buf: [runtime.spec.limits.path + 8]u8 = undefined;
+    const tmp = std.fmt.bufPrintZ(&tmp_buf, "{s}.tmp", .{path}) catch return error.NAMETOOLONG;
+    const f = try sys.open(tmp, .{ .ACCMODE = .WRONLY, .CREAT = true, .TRUNC = true, .CLOEXEC = true, .NOFOLLOW = true }, 0o644);
+    defer sys.close(f);
+    try sys.writeAll(f, text);
+    try sys.renameat(linux.AT.FDCWD, tmp, linux.AT.FDCWD, path);
+}
+
 /// Runs the cleanup argv (fork + execve with the monitor's environment) and waits for it.
 /// Returns its wait status.
 pub fn runCleanup(argv: []const [*:0]const u8, envp: [*:null]const ?[*:0]const u8) sys.Error!u32 {

@@ -155,6 +155,16 @@ const Monitor = struct {
         return true;
     }
 
+    /// `<bundle>/init.pid` (runc's pid file): the CLI that started us may die before it records
+    /// the pid; any later command reads it here (src/container/state.ts).
+    fn writePidFile(m: *Monitor, pid: linux.pid_t) void {
+        var buf: [spec.limits.path]u8 = undefined;
+        const path = std.fmt.bufPrintZ(&buf, "{s}/init.pid", .{m.args.bundle}) catch return;
+        finish.writePidFile(path, pid) catch |err| {
+            finish.printStderr("tsd-monitor: write {s}: {s}\n", .{ path, @import("linux").errno.describe(err) });
+        };
+    }
+
     fn writeExit(m: *Monitor, result: finish.ExitStatus) void {
         var buf: [spec.limits.path]u8 = undefined;
         const path = m.args.exit_file orelse (std.fmt.bufPrintZ(&buf, "{s}/exit.json", .{m.args.bundle}) catch {
@@ -302,6 +312,7 @@ const Monitor = struct {
                 },
                 .eof => {
                     m.started_at = sys.clockRealtimeNs();
+                    m.writePidFile(pid);
                     m.report.started(pid);
                     r.forward = true;
                     return;
