@@ -202,7 +202,9 @@ describe("start, restart, inspect, top, cp, prune", () => {
     expect(await t.ok(["start", "again"])).toBe("again\n");
     expect(await t.ok(["ps", "--filter", "name=again", "-q"])).toBe(`${id.slice(0, 12)}\n`);
     await t.ok(["restart", "-t", "0", "again"]);
-    await until(async () => (await t.ok(["logs", "again"])).includes("3\n"));
+    await until(async () => (await t.ok(["logs", "again"])).includes("3\n")).catch(async (e) => {
+      throw new Error(`${e}: logs ${JSON.stringify(await t.ok(["logs", "again"]))}, ps ${await t.ok(["ps", "-a"])}, inspect ${await t.ok(["inspect", "again"])}`);
+    });
     expect(await t.ok(["logs", "again"])).toBe("1\n2\n3\n");
     // The old exit status went away with the new start.
     expect((await t.ok(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "again"])).trim()).toBe("running 0");
