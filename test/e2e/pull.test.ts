@@ -369,7 +369,7 @@ elif action == "erase":
     expect(missing.stderr).toMatch(/credential helper docker-credential-tsdtest .* not on PATH/);
   }, 60000);
 
-  test("a bearer-token challenge: the token from the realm, scoped to the repository", async () => {
+  test("a bearer-token challenge: the token from the realm, scoped to the repository; blobs redirected to storage elsewhere get no token", async () => {
     const scopes: string[] = [];
     const token = "tok-" + crypto.randomUUID();
     const tokens = Bun.serve({
@@ -382,6 +382,20 @@ elif action == "erase":
       },
     });
     servers.push(tokens);
+    // Blob storage elsewhere, as Docker Hub and cloud registries redirect to: it must not see
+    // the registry's token.
+    const storageAuth: string[] = [];
+    const storage = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      async fetch(req) {
+        storageAuth.push(req.headers.get("authorization") ?? "none");
+        const u = new URL(req.url);
+        const res = await fetch(`http://${reg.host}${u.pathname}`);
+        return new Response(res.body, { status: res.status, headers: res.headers });
+      },
+    });
+    servers.push(storage);
     const gate = Bun.serve({
       hostname: "127.0.0.1",
       port: 0,
@@ -394,6 +408,9 @@ elif action == "erase":
             headers: { "www-authenticate": `Bearer realm="http://127.0.0.1:${tokens.port}/token",service="tsd-test"${scope}`, "content-type": "application/json" },
           });
         }
+        if (u.pathname.includes("/blobs/sha256:")) {
+          return new Response(null, { status: 307, headers: { location: `http://localhost:${storage.port}${u.pathname}` } });
+        }
         const headers = new Headers(req.headers);
         headers.delete("authorization");
         headers.delete("host");
@@ -405,6 +422,8 @@ elif action == "erase":
     const t = newRoot("bearer");
     await t.ok(["pull", `127.0.0.1:${gate.port}/library/busybox`]);
     expect(scopes).toContain("tsd-test repository:library/busybox:pull");
+    expect(storageAuth.length).toBeGreaterThan(0); // config and layer came through the redirect
+    expect(storageAuth.every((a) => a === "none")).toBe(true);
     expect(await t.ok(["run", "--rm", `127.0.0.1:${gate.port}/library/busybox`, "echo", "bearer"])).toBe("bearer\n");
   });
 });
