@@ -3,6 +3,7 @@ import { context } from "./context";
 import { parseFlags } from "./flags";
 import { UsageError } from "./globals";
 import { cleanupContainer } from "../container/cleanup";
+import { maybeRestart } from "../container/restart";
 import { cittyArgs, type FlagSpec } from "./flags";
 import { removeContainerFiles } from "../container/create";
 import { removeLockFile, withContainerLock } from "../container/lock";
@@ -15,11 +16,13 @@ const pruneFlags = {
 
 const cleanup = defineCommand({
   meta: { name: "cleanup", description: "Record a container's exit and release what it held (run by its monitor)", hidden: true },
-  run({ rawArgs }) {
+  async run({ rawArgs }) {
     const { positionals } = parseFlags("container cleanup", {}, rawArgs);
     if (positionals.length !== 1) throw new UsageError(`"tsd container cleanup" requires exactly 1 argument: ID`);
     const { root, db } = context();
     cleanupContainer(db, root, positionals[0]!);
+    // The monitor runs this at every exit: the restart policy is carried out here.
+    await maybeRestart(db, root, positionals[0]!);
   },
 });
 

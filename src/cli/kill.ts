@@ -3,6 +3,7 @@ import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { UsageError } from "./globals";
 import { mustFind, signalContainer, signalNumber } from "../container/ops";
+import { markStoppedByUser } from "../container/restart";
 
 const flags = {
   signal: { kind: "string", short: "s", description: 'Signal to send to the container (default "KILL")', valueHint: "SIGNAL" },
@@ -20,7 +21,9 @@ export default defineCommand({
     let failed = 0;
     for (const ref of positionals) {
       try {
-        signalContainer(mustFind(db, root, ref), sig);
+        const row = mustFind(db, root, ref);
+        markStoppedByUser(root, row.id);
+        signalContainer(row, sig);
         console.log(ref);
       } catch (e) {
         failed++;

@@ -11,6 +11,7 @@ export const runFlags = {
   rm: { kind: "bool", description: "Automatically remove the container when it exits" },
   detach: { kind: "bool", short: "d", description: "Run container in background and print container ID" },
   "log-opt": { kind: "list", description: "Log driver options (max-size, max-file)", valueHint: "OPT=VALUE" },
+  restart: { kind: "string", description: 'Restart policy to apply when a container exits (default "no")', valueHint: "POLICY" },
   interactive: { kind: "bool", short: "i", description: "Keep STDIN open and forward it" },
   tty: { kind: "bool", short: "t", description: "Allocate a pseudo-TTY" },
   name: { kind: "string", description: "Assign a name to the container", valueHint: "NAME" },

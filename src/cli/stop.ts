@@ -3,6 +3,7 @@ import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { UsageError } from "./globals";
 import { mustFind, stopContainer } from "../container/ops";
+import { markStoppedByUser } from "../container/restart";
 
 const flags = {
   time: { kind: "string", short: "t", description: "Seconds to wait before killing the container (default 10)", valueHint: "SECONDS" },
@@ -23,7 +24,9 @@ export default defineCommand({
     await Promise.all(
       positionals.map(async (ref) => {
         try {
-          await stopContainer(db, root, mustFind(db, root, ref), Math.max(0, Number(t)), f.signal);
+          const row = mustFind(db, root, ref);
+          markStoppedByUser(root, row.id);
+          await stopContainer(db, root, row, Math.max(0, Number(t)), f.signal);
           console.log(ref);
         } catch (e) {
           failed++;

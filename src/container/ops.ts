@@ -3,7 +3,8 @@
 // it); the lock guards the short critical sections only.
 import type { Database } from "bun:sqlite";
 import { constants } from "node:os";
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { TsdError } from "../errors";
 import { findImage } from "../image/store";
 import { removeContainerFiles } from "./create";
@@ -91,10 +92,17 @@ function finishAfterMonitor(db: Database, root: string, row: ContainerRow): void
   reconcile(db, root, [findContainer(db, row.id) ?? row].filter((r) => r.id === row.id));
 }
 
+/** `<bundle>/stopped`: the user stopped, killed or removed it: the restart policy leaves it alone. */
+export function markStoppedByUser(root: string, id: string): void {
+  const dir = containerDir(root, id);
+  if (existsSync(dir)) writeFileSync(join(dir, "stopped"), "");
+}
+
 export async function removeContainer(db: Database, root: string, ref: string, force: boolean): Promise<void> {
   const row = mustFind(db, root, ref);
   if (isRunning(row)) {
     if (!force) throw new TsdError(`cannot remove running container ${row.id.slice(0, 12)}: stop it first or use rm -f`);
+    markStoppedByUser(root, row.id);
     if (sameProcess(row.pid, row.pid_start)) process.kill(row.pid, "SIGKILL");
     if (!(await waitForMonitor(row, 5000)) && sameProcess(row.monitor_pid, row.monitor_start)) {
       process.kill(row.monitor_pid, "SIGKILL");

@@ -5,6 +5,7 @@ import { UsageError } from "../cli/globals";
 import { TsdError } from "../errors";
 import { parseCgroupParent, resourcesFromFlags, type ResourceFlags, type Resources } from "../cgroup/resources";
 import { parseLogOpts, type LogOptions } from "./log-options";
+import { parseRestartPolicy, type RestartPolicy } from "./restart-policy";
 import { parseNetworkMode, parsePublish, type PortSpec } from "../network/ports";
 import { parseIp, parseMac } from "../network/ipv4";
 import { parseAddHost } from "../network/files";
@@ -47,6 +48,8 @@ export interface RunOptions {
   detach?: boolean;
   /** --log-opt max-size / max-file of the json-file log. */
   log?: LogOptions;
+  /** --restart, carried out by the monitor's cleanup command (src/container/restart.ts). */
+  restart?: RestartPolicy;
   // Networking (src/network/): absent in rows written before it existed.
   network?: string; // none | host | bridge | NAME | container:REF; undefined: bridge
   networkAliases?: string[];
@@ -84,6 +87,7 @@ export interface RunFlags extends ResourceFlags {
   "cgroup-parent"?: string;
   detach?: boolean;
   "log-opt"?: string[];
+  restart?: string;
   network?: string;
   "network-alias"?: string[];
   ip?: string;
@@ -143,6 +147,7 @@ export function runOptionsFromFlags(
     resources,
     ...(cgroupParent !== undefined ? { cgroupParent } : {}),
     ...(f.detach ? { detach: true } : {}),
+    ...restartOrUsage(f.restart, f.rm),
     log: parseLogOpts(f["log-opt"] ?? []),
     seccomp: security.seccomp,
     ...(security.noNewPrivileges !== undefined ? { noNewPrivileges: security.noNewPrivileges } : {}),
@@ -259,4 +264,11 @@ export function normaliseCap(c: string): string {
   const up = c.toUpperCase();
   if (up === "ALL") return "ALL";
   return up.startsWith("CAP_") ? up : `CAP_${up}`;
+}
+
+function restartOrUsage(text: string | undefined, rm: boolean): { restart?: RestartPolicy } {
+  if (text === undefined) return {};
+  const restart = parseRestartPolicy(text);
+  if (restart.name !== "no" && rm) throw new UsageError(`conflicting options: --restart ${text} and --rm: drop one`);
+  return restart.name === "no" ? {} : { restart };
 }

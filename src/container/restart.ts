@@ -8,15 +8,47 @@ import { containerDir } from "../store/paths";
 import { createContainerCgroup, releaseBundleCgroup } from "../cgroup";
 import { releaseContainer } from "../network/attach";
 import { withContainerLock } from "./lock";
-import { mustFind, stopContainer } from "./ops";
+import { markStoppedByUser, mustFind, stopContainer } from "./ops";
 import type { RunOptions } from "./options";
 import { startAttached, startDetached } from "./run";
 import { isRunning } from "./state";
-import { findContainer, markCreated, markExited, type ContainerRow } from "./store";
+import { bumpRestartCount, findContainer, markCreated, markExited, resetRestartCount, type ContainerRow } from "./store";
+import { restartDelayMs, shouldRestart } from "./restart-policy";
 
 export interface StartFlags {
   attach: boolean;
   interactive: boolean;
+  /** Started by the restart policy, not the user: keeps the restart count. */
+  byPolicy?: boolean;
+}
+
+export { markStoppedByUser } from "./ops";
+
+/**
+ * After an exit has been recorded (the monitor's cleanup command, or a foreground run):
+ * start the container again if its --restart policy says so, after Docker's back-off.
+ */
+export async function maybeRestart(db: Database, root: string, id: string): Promise<boolean> {
+  const decide = (): ContainerRow | undefined => {
+    const row = findContainer(db, id);
+    if (!row || row.id !== id || row.state !== "exited") return undefined;
+    const opts = JSON.parse(row.options) as RunOptions;
+    const stopped = existsSync(join(containerDir(root, id), "stopped"));
+    // A start that never reached the command (127, 126, 125) would fail again at once.
+    const neverRan = row.error !== null && row.error !== undefined && row.error !== "";
+    return !neverRan && shouldRestart(opts.restart, row.exit_code ?? -1, row.restart_count ?? 0, stopped) ? row : undefined;
+  };
+  const first = decide();
+  if (!first) return false;
+  await Bun.sleep(restartDelayMs(first.restart_count ?? 0));
+  if (!decide()) return false; // stopped, removed or started meanwhile
+  try {
+    await startContainer(db, root, id, { attach: false, interactive: false, byPolicy: true });
+    return true;
+  } catch (e) {
+    console.error(`tsd: restart of ${id.slice(0, 12)} (restart policy) failed: ${(e as Error).message}`);
+    return false;
+  }
 }
 
 /** Returns the exit status with --attach, else 0 once it runs. A running container is left as is. */
@@ -34,10 +66,12 @@ export async function startContainer(db: Database, root: string, ref: string, f:
     if (!now || now.id !== row.id) throw new TsdError(`no such container: ${ref}`);
     if (now.state === "running" || (now.state === "created" && now.monitor_pid !== 0)) throw new TsdError(`container ${row.name} is being started by another command`);
     // The last run's exit and its cleanup marker go: the monitor and wait look for new ones.
-    for (const f of ["exit.json", "exit.json.tmp", "cleaned", "init.pid"]) rmSync(join(bundle, f), { force: true });
+    for (const f of ["exit.json", "exit.json.tmp", "cleaned", "init.pid", "stopped"]) rmSync(join(bundle, f), { force: true });
     releaseBundleCgroup(bundle); // a leftover of a crashed run; the limits come back fresh
     createContainerCgroup(row.id, opts);
     markCreated(db, row.id);
+    if (f.byPolicy) bumpRestartCount(db, row.id);
+    else resetRestartCount(db, row.id);
   });
   // A start that fails records the failure and releases what it took, keeping the container.
   const undo = () => {
@@ -53,6 +87,7 @@ export async function startContainer(db: Database, root: string, ref: string, f:
 
 export async function restartContainer(db: Database, root: string, ref: string, timeoutSec: number): Promise<void> {
   const row: ContainerRow = mustFind(db, root, ref);
+  markStoppedByUser(root, row.id);
   await stopContainer(db, root, row, timeoutSec);
   await startContainer(db, root, row.id, { attach: false, interactive: false });
 }

@@ -4,6 +4,7 @@ import type { Database } from "bun:sqlite";
 import type { Subprocess } from "bun";
 import { TsdError } from "../errors";
 import { cleanupContainer } from "./cleanup";
+import { maybeRestart } from "./restart";
 import { createContainer, removeContainerFiles } from "./create";
 import type { RunOptions } from "./options";
 import { startMonitor } from "./start";
@@ -69,6 +70,8 @@ export async function startAttached(db: Database, root: string, id: string, bund
     const status = await started.exited();
     cleanupContainer(db, root, id);
     started.close();
+    // As with Docker, the restart policy goes on after a foreground run has returned.
+    if (opts.restart) await maybeRestart(db, root, id);
     if (status === undefined) {
       await monitor.exited;
       throw new TsdError(`the container monitor was killed by ${monitor.signalCode ?? `exit ${monitor.exitCode}`}`);

@@ -102,3 +102,11 @@ export function markOomKilled(db: Database, id: string, oomKilled: boolean): voi
 export function updateOptions(db: Database, id: string, options: string): void {
   db.query("UPDATE containers SET options = ? WHERE id = ?").run(options, id);
 }
+
+export function bumpRestartCount(db: Database, id: string): void {
+  db.query("UPDATE containers SET restart_count = restart_count + 1 WHERE id = ?").run(id);
+}
+
+export function resetRestartCount(db: Database, id: string): void {
+  db.query("UPDATE containers SET restart_count = 0 WHERE id = ?").run(id);
+}

@@ -296,3 +296,37 @@ describe("start, restart, inspect, top, cp, prune", () => {
     await t.ok(["rm", "-f", live]);
   });
 });
+
+describe("restart policy (carried out by the monitor's cleanup command)", () => {
+  test("on-failure:2 restarts twice then stays exited; its output is logged each time", async () => {
+    await runD(["--name", "flaky", "--restart", "on-failure:2", "busybox", "sh", "-c", "echo ran; exit 1"]);
+    await until(async () => (await t.ok(["logs", "flaky"])) === "ran\nran\nran\n");
+    await Bun.sleep(1000); // a fourth run would have come by now (back-off 100, 200 ms)
+    expect(await t.ok(["logs", "flaky"])).toBe("ran\nran\nran\n");
+    expect((await t.ok(["inspect", "-f", "{{.RestartCount}} {{.State.Status}} {{.State.ExitCode}} {{.HostConfig.RestartPolicy.Name}}", "flaky"])).trim()).toBe("2 exited 1 on-failure");
+    await t.ok(["rm", "flaky"]);
+  });
+
+  test("always restarts a clean exit; stop ends it for good; rm -f of a restarting container works", async () => {
+    await runD(["--name", "always", "--restart", "always", "busybox", "sh", "-c", "echo up; sleep 0.2"]);
+    await until(async () => Number((await t.ok(["inspect", "-f", "{{.RestartCount}}", "always"])).trim()) >= 2);
+    await t.ok(["stop", "-t", "1", "always"]);
+    const count = (await t.ok(["inspect", "-f", "{{.RestartCount}}", "always"])).trim();
+    await Bun.sleep(800);
+    expect((await t.ok(["inspect", "-f", "{{.RestartCount}} {{.State.Running}}", "always"])).trim()).toBe(`${count} false`);
+    // on-failure does not restart a success; --rm conflicts.
+    const ok = await runD(["--restart", "on-failure", "busybox", "true"]);
+    expect((await t.ok(["wait", ok])).trim()).toBe("0");
+    await Bun.sleep(400);
+    expect((await t.ok(["inspect", "-f", "{{.RestartCount}}", ok])).trim()).toBe("0");
+    const bad = await t.tsd(["run", "--rm", "--restart", "always", "busybox", "true"]);
+    expect(bad.code).toBe(125);
+    expect(bad.stderr).toContain("--restart");
+    const looping = await runD(["--restart", "always", "busybox", "sh", "-c", "sleep 0.1"]);
+    await Bun.sleep(300);
+    await t.ok(["rm", "-f", looping]);
+    await Bun.sleep(500);
+    expect(await t.ok(["ps", "-aq", "--no-trunc"])).not.toContain(looping);
+    await t.ok(["rm", "always", ok]);
+  });
+});

@@ -72,3 +72,26 @@ describe("exec process", () => {
     expect(p.noNewPrivileges).toBe(false);
   });
 });
+
+import { parseRestartPolicy, restartDelayMs, shouldRestart } from "../../src/container/restart-policy";
+
+describe("restart policy", () => {
+  test("parse", () => {
+    expect(parseRestartPolicy("on-failure:3")).toEqual({ name: "on-failure", maximumRetryCount: 3 });
+    expect(parseRestartPolicy("always")).toEqual({ name: "always", maximumRetryCount: 0 });
+    expect(() => parseRestartPolicy("always:2")).toThrow("only on-failure");
+    expect(() => parseRestartPolicy("sometimes")).toThrow("invalid restart policy");
+  });
+  test("decide", () => {
+    const onFailure = { name: "on-failure" as const, maximumRetryCount: 2 };
+    expect(shouldRestart(onFailure, 1, 0, false)).toBe(true);
+    expect(shouldRestart(onFailure, 1, 2, false)).toBe(false);
+    expect(shouldRestart(onFailure, 0, 0, false)).toBe(false);
+    expect(shouldRestart({ name: "always", maximumRetryCount: 0 }, 0, 99, false)).toBe(true);
+    expect(shouldRestart({ name: "unless-stopped", maximumRetryCount: 0 }, 1, 0, true)).toBe(false);
+    expect(shouldRestart(undefined, 1, 0, false)).toBe(false);
+    expect(restartDelayMs(0)).toBe(100);
+    expect(restartDelayMs(3)).toBe(800);
+    expect(restartDelayMs(50)).toBe(10000);
+  });
+});
