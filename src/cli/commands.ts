@@ -23,6 +23,7 @@ export const commands: Record<string, Lazy> = {
   commit: () => import("./commit").then((m) => m.default),
   export: () => import("./export").then((m) => m.default),
   import: () => import("./import").then((m) => m.default),
+  history: () => import("./history").then((m) => m.default),
   logs: () => import("./logs").then((m) => m.default),
   stop: () => import("./stop").then((m) => m.default),
   kill: () => import("./kill").then((m) => m.default),

@@ -86,5 +86,6 @@ export default defineCommand({
     push: () => import("./push").then((m) => m.default),
     save: () => import("./save").then((m) => m.default),
     import: () => import("./import").then((m) => m.default),
+    history: () => import("./history").then((m) => m.default),
   },
 });

@@ -12,7 +12,27 @@ const flags = {
   digests: { kind: "bool", description: "Show digests" },
   all: { kind: "bool", short: "a", description: "Show all images (the default; intermediate images do not exist here)" },
   format: { kind: "string", description: "Format output: 'json' or 'table'", valueHint: "FORMAT" },
+  filter: { kind: "list", short: "f", description: "Filter output: dangling=true|false, reference=PATTERN", valueHint: "FILTER" },
 } satisfies FlagSpec;
+
+/** `--filter` as docker images takes it: dangling=BOOL and reference=GLOB (on REPO[:TAG]). */
+export function imageFilter(filters: string[]): (row: { repository: string; tag: string }) => boolean {
+  const tests = filters.map((f) => {
+    const eq = f.indexOf("=");
+    const key = eq < 0 ? f : f.slice(0, eq);
+    const value = eq < 0 ? "" : f.slice(eq + 1);
+    if (key === "dangling") {
+      if (value !== "true" && value !== "false") throw new UsageError(`invalid filter "${f}": dangling takes true or false`);
+      return (r: { repository: string; tag: string }) => (r.repository === "<none>") === (value === "true");
+    }
+    if (key === "reference") {
+      const re = new RegExp(`^${value.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*").replace(/\?/g, ".")}$`);
+      return (r: { repository: string; tag: string }) => re.test(r.repository) || re.test(`${r.repository}:${r.tag}`);
+    }
+    throw new UsageError(`invalid filter "${f}": tsd images filters on dangling=BOOL and reference=PATTERN`);
+  });
+  return (r) => tests.every((t) => t(r));
+}
 
 export default defineCommand({
   meta: { name: "images", description: "List images" },
@@ -55,9 +75,10 @@ export default defineCommand({
       if (all.length === 0) return [{ ...base, ref: undefined, repository: "<none>", tag: "<none>", digest: "<none>" }];
       return all;
     });
-    const shown = filter
-      ? rows.filter((r) => r.ref && r.ref.domain === filter.domain && r.ref.path === filter.path && (!filterHasTag || r.tag === filter.tag))
-      : rows;
+    const keep = imageFilter(f.filter);
+    const shown = (
+      filter ? rows.filter((r) => r.ref && r.ref.domain === filter.domain && r.ref.path === filter.path && (!filterHasTag || r.tag === filter.tag)) : rows
+    ).filter(keep);
     if (f.quiet) {
       const ids = [...new Set(shown.map((r) => r.id))];
       if (ids.length) console.log(ids.join("\n"));

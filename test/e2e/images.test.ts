@@ -97,6 +97,12 @@ describe("commit, save, export, import, push", () => {
     );
     const [doc] = JSON.parse(await t.ok(["image", "inspect", "committed:1"]));
     expect(doc.RootFS.Layers.length).toBe(4);
+    const history = (await t.ok(["history", "committed:1"])).trim().split("\n");
+    expect(history[0]).toMatch(/^IMAGE\s+CREATED\s+CREATED BY\s+SIZE\s+COMMENT$/);
+    expect(history[1]).toMatch(new RegExp(`^${committedId.slice(0, 12)}\\s+.*tsd commit changer\\s+\\S+\\s+changed$`));
+    expect(history.length).toBeGreaterThanOrEqual(5); // header, commit, 3 layers (+ umoci's config entries)
+    expect(history.slice(2).every((l) => l.startsWith("<missing>"))).toBe(true);
+    expect((await t.ok(["images", "--filter", "reference=commit*", "-q"])).trim()).toBe(committedId.slice(0, 12));
     // The new layer, as skopeo reads it back from a saved archive, holds AUFS whiteouts.
     await t.ok(["save", "-o", join(work, "committed.tar"), "committed:1"]);
     await skopeo(["copy", "-q", `docker-archive:${join(work, "committed.tar")}`, `oci:${join(work, "committed-layout")}:c`]);

@@ -76,3 +76,21 @@ describe("TarWriter", () => {
     }
   });
 });
+
+describe("images --filter", () => {
+  const rows = [
+    { repository: "busybox", tag: "latest" },
+    { repository: "example.com/team/app", tag: "1" },
+    { repository: "<none>", tag: "<none>" },
+  ];
+  test("dangling and reference globs", async () => {
+    const { imageFilter } = await import("../../src/cli/images");
+    expect(rows.filter(imageFilter(["dangling=true"]))).toEqual([rows[2]!]);
+    expect(rows.filter(imageFilter(["dangling=false"])).length).toBe(2);
+    expect(rows.filter(imageFilter(["reference=busy*"]))).toEqual([rows[0]!]);
+    expect(rows.filter(imageFilter(["reference=example.com/*/app:1"]))).toEqual([rows[1]!]);
+    expect(rows.filter(imageFilter(["reference=*"]))).toEqual([rows[0]!, rows[2]!]);
+    expect(() => imageFilter(["label=x"])).toThrow(/invalid filter/);
+    expect(() => imageFilter(["dangling=maybe"])).toThrow(/true or false/);
+  });
+});
