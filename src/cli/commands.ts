@@ -37,4 +37,5 @@ export const commands: Record<string, Lazy> = {
   inspect: () => import("./inspect").then((m) => m.default),
   top: () => import("./top").then((m) => m.default),
   cp: () => import("./cp").then((m) => m.default),
+  volume: () => import("./volume").then((m) => m.default),
 };

@@ -19,7 +19,7 @@ export default defineCommand({
     let failed = 0;
     for (const name of positionals) {
       try {
-        await removeContainer(db, root, name, f.force);
+        await removeContainer(db, root, name, f.force, f.volumes);
         console.log(name);
       } catch (e) {
         failed++;

@@ -8,6 +8,7 @@ import { removeContainerFiles } from "./create";
 import { deleteContainer, findContainer, markExited, markOomKilled } from "./store";
 import { releaseBundleCgroup } from "../cgroup";
 import { removeLockFile, withContainerLock } from "./lock";
+import { removeAnonymousVolumes } from "./volumes";
 import { sameProcess } from "./proc";
 import { releaseContainer } from "../network/attach";
 
@@ -56,6 +57,7 @@ function cleanupLocked(db: Database, root: string, id: string, lostMonitor?: str
   if (row.auto_remove) {
     removeContainerFiles(root, id);
     deleteContainer(db, id);
+    removeAnonymousVolumes(db, root, row.options);
     removeLockFile(root, id);
     return;
   }

@@ -10,6 +10,7 @@ import type { RunOptions } from "./options";
 import { buildSpec } from "./spec";
 import { readImageFile, resolveUser } from "./user";
 import { randomId, randomName } from "./names";
+import { prepareVolumes } from "./volumes";
 import { deleteContainer, insertContainer } from "./store";
 import { createContainerCgroup, hostCpus, planContainerCgroup, releaseBundleCgroup } from "../cgroup";
 import { checkAgainstHost } from "../cgroup/resources";
@@ -27,15 +28,14 @@ export function createContainer(db: Database, root: string, opts: RunOptions): C
   if (!image) {
     throw new TsdError(`unable to find image "${opts.image}" locally: pull it with 'tsd pull' or load it with 'tsd load -i FILE'`);
   }
-  for (const v of opts.volumes) {
-    if (!existsSync(v.source)) throw new TsdError(`invalid volume: the host path "${v.source}" does not exist: create it first`);
-  }
   checkAgainstHost(opts.resources ?? {}, hostCpus());
   const id = randomId();
   const firstName = opts.name ?? randomName();
   const bundle = containerDir(root, id);
   const links = layerLinks(db, image);
   const layerDirs = image.layers.map((d) => join(rootPaths(root).layers, d.replace(/^sha256:/, ""), "diff")).reverse();
+  // Named volumes get their host path (created and filled from the image on first use).
+  opts = { ...opts, volumes: prepareVolumes(db, root, opts.volumes, layerDirs) };
   const user = resolveUser(opts.user ?? image.config.config?.User, readImageFile(layerDirs, "etc/passwd"), readImageFile(layerDirs, "etc/group"));
   const net = networkSetup(db, root, id, opts, image.config);
   opts = net.opts;

@@ -35,7 +35,7 @@ export function inspectContainer(db: Database, root: string, row: ContainerRow):
   const running = isRunning(row);
   const status = row.state === "created" ? "created" : running ? "running" : "exited";
   const exit = running ? undefined : readExitStatus(root, row.id);
-  const binds = (opts.volumes ?? []).map((v) => `${v.source}:${v.destination}${v.readonly ? ":ro" : ""}`);
+  const binds = (opts.volumes ?? []).map((v) => `${v.volume || v.source}:${v.destination}${v.readonly ? ":ro" : ""}`);
   const ports: Record<string, { HostIp: string; HostPort: string }[] | null> = {};
   for (const p of portsOf(db, row.id)) (ports[`${p.container_port}/${p.proto}`] ??= []).push({ HostIp: p.host_ip, HostPort: String(p.host_port) });
   const networks: Record<string, unknown> = {};
@@ -92,8 +92,8 @@ export function inspectContainer(db: Database, root: string, row: ContainerRow):
       ...hostConfigResources(opts.resources ?? {}),
     },
     Mounts: (opts.volumes ?? []).map((v) => ({
-      Type: (v as { name?: string }).name ? "volume" : "bind",
-      ...((v as { name?: string }).name ? { Name: (v as { name?: string }).name } : {}),
+      Type: v.volume ? "volume" : "bind",
+      ...(v.volume ? { Name: v.volume, Driver: "local" } : {}),
       Source: v.source,
       Destination: v.destination,
       Mode: v.readonly ? "ro" : "",

@@ -11,6 +11,7 @@ import { removeContainerFiles } from "./create";
 import { releaseContainer } from "../network/attach";
 import { readExitStatus } from "./cleanup";
 import { removeLockFile, withContainerLock } from "./lock";
+import { removeAnonymousVolumes } from "./volumes";
 import { sameProcess } from "./proc";
 import { isRunning, lookup, reconcile } from "./state";
 import { deleteContainer, findContainer, renameContainer, type ContainerRow } from "./store";
@@ -98,7 +99,7 @@ export function markStoppedByUser(root: string, id: string): void {
   if (existsSync(dir)) writeFileSync(join(dir, "stopped"), "");
 }
 
-export async function removeContainer(db: Database, root: string, ref: string, force: boolean): Promise<void> {
+export async function removeContainer(db: Database, root: string, ref: string, force: boolean, volumes = false): Promise<void> {
   const row = mustFind(db, root, ref);
   if (isRunning(row)) {
     if (!force) throw new TsdError(`cannot remove running container ${row.id.slice(0, 12)}: stop it first or use rm -f`);
@@ -119,6 +120,7 @@ export async function removeContainer(db: Database, root: string, ref: string, f
     deleteContainer(db, row.id);
   });
   removeLockFile(root, row.id);
+  if (volumes) removeAnonymousVolumes(db, root, row.options);
 }
 
 /** docker wait: blocks until the container is not running, returns its exit code. */

@@ -12,9 +12,14 @@ import { parseAddHost } from "../network/files";
 import { parseSecurityOpts, type SeccompChoice } from "./seccomp";
 
 export interface BindMount {
+  /** The host path (for a named volume: its _data dir, filled in at create). */
   source: string;
   destination: string;
   readonly: boolean;
+  /** A named (or anonymous) volume instead of a host path (src/container/volumes.ts). */
+  volume?: string;
+  /** An anonymous volume (`-v /path`): removed with the container by `rm -v`. */
+  anonymous?: boolean;
 }
 
 export interface TmpfsMount {
@@ -236,15 +241,25 @@ export function parseEnvFile(path: string, text: string, env: Record<string, str
 /** `-v /host:/ctr[:ro|rw]`. Named volumes come with the volume commands. */
 export function parseVolume(spec: string): BindMount {
   const parts = spec.split(":");
-  if (parts.length < 2 || parts.length > 3) throw new UsageError(`invalid volume "${spec}": use -v /host/path:/container/path[:ro]`);
+  if (parts.length === 1) {
+    // `-v /path`: an anonymous volume (a fresh named volume with a random name).
+    if (!isAbsolute(spec) || spec === "/") throw new UsageError(`invalid volume "${spec}": use -v /container/path, -v NAME:/path or -v /host/path:/path[:ro]`);
+    return { source: "", destination: spec, readonly: false, anonymous: true, volume: "" };
+  }
+  if (parts.length > 3) throw new UsageError(`invalid volume "${spec}": use -v /host/path:/container/path[:ro] or -v NAME:/container/path[:ro]`);
   const [source, destination, mode = "rw"] = parts as [string, string, string?];
-  if (!isAbsolute(source)) throw new UsageError(`invalid volume "${spec}": the host path "${source}" must be absolute (named volumes are not supported yet)`);
+  const named = !isAbsolute(source);
+  if (named && !VOLUME_NAME.test(source)) {
+    throw new UsageError(`invalid volume "${spec}": "${source}" is neither an absolute host path nor a volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]+)`);
+  }
   if (!isAbsolute(destination)) throw new UsageError(`invalid volume "${spec}": the container path "${destination}" must be absolute`);
   if (destination === "/") throw new UsageError(`invalid volume "${spec}": cannot mount over the container's /`);
   const modes = mode.split(",");
-  for (const m of modes) if (!["ro", "rw", "z", "Z"].includes(m)) throw new UsageError(`invalid volume "${spec}": unknown mode "${m}" (use ro or rw)`);
-  return { source, destination, readonly: modes.includes("ro") };
+  for (const m of modes) if (!["ro", "rw", "z", "Z", "nocopy"].includes(m)) throw new UsageError(`invalid volume "${spec}": unknown mode "${m}" (use ro or rw)`);
+  return named ? { source: "", destination, readonly: modes.includes("ro"), volume: source } : { source, destination, readonly: modes.includes("ro") };
 }
+
+export const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 
 /** `--tmpfs /path[:opts]`, Docker's defaults noexec,nosuid,nodev. */
 export function parseTmpfs(spec: string): TmpfsMount {

@@ -14,6 +14,6 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-export async function removeContainer(db: Database, root: string, ref: string, force: boolean): Promise<void> {
-  await remove(db, root, ref, force);
+export async function removeContainer(db: Database, root: string, ref: string, force: boolean, volumes = false): Promise<void> {
+  await remove(db, root, ref, force, volumes);
 }

@@ -109,6 +109,15 @@ CREATE TABLE IF NOT EXISTS ports (
   PRIMARY KEY (host_ip, host_port, proto)
 );
 ` },
+  // Named volumes (src/container/volumes.ts): <root>/volumes/<name>/_data.
+  { name: "lifecycle-2", sql: `
+CREATE TABLE IF NOT EXISTS volumes (
+  name       TEXT PRIMARY KEY,
+  created_at INTEGER NOT NULL,         -- ms since the epoch
+  anonymous  INTEGER NOT NULL DEFAULT 0,
+  labels     TEXT NOT NULL DEFAULT '{}'
+);
+` },
 ];
 
 const handles = new Map<string, Database>();

@@ -330,3 +330,45 @@ describe("restart policy (carried out by the monitor's cleanup command)", () => 
     await t.ok(["rm", "always", ok]);
   });
 });
+
+describe("volumes", () => {
+  test("a named volume is filled from the image on first use, keeps data across containers, is refused for rm while used", async () => {
+    expect((await t.ok(["volume", "create", "etcvol"])).trim()).toBe("etcvol");
+    // First use: the image's /etc is copied up into the empty volume.
+    expect(await t.ok(["run", "--rm", "--network", "none", "-v", "etcvol:/etc", "busybox", "sh", "-c", "cat /etc/passwd | head -1; echo kept > /etc/mine"])).toBe("root:x:0:0:root:/root:/bin/sh\n");
+    const [info] = JSON.parse(await t.ok(["volume", "inspect", "etcvol"]));
+    expect(info).toMatchObject({ Name: "etcvol", Driver: "local", Scope: "local", Mountpoint: join(t.dir, "volumes", "etcvol", "_data") });
+    expect(readFileSync(join(info.Mountpoint, "mine"), "utf8")).toBe("kept\n");
+    // Second use: not copied again (the file written stays, the image's files are not restored).
+    await t.ok(["run", "--rm", "--network", "none", "-v", "etcvol:/etc", "busybox", "rm", "/etc/group"]);
+    expect(await t.ok(["run", "--rm", "--network", "none", "-v", "etcvol:/etc:ro", "busybox", "sh", "-c", "ls /etc; touch /etc/x 2>&1 | grep -c Read-only"])).toBe("mine\npasswd\n1\n");
+    // A volume created by -v NAME without volume create; ls lists both; in use → refused.
+    const user = await runD(["--network", "none", "-v", "autovol:/data", "busybox", "sleep", "300"]);
+    expect(await t.ok(["volume", "ls", "-q"])).toBe("autovol\netcvol\n");
+    const busy = await t.tsd(["volume", "rm", "autovol"]);
+    expect(busy.code).toBe(1);
+    expect(busy.stderr).toContain("in use");
+    const [c] = JSON.parse(await t.ok(["inspect", user]));
+    expect(c.Mounts).toEqual([expect.objectContaining({ Type: "volume", Name: "autovol", Destination: "/data", RW: true })]);
+    await t.ok(["rm", "-f", user]);
+    expect(await t.ok(["volume", "rm", "autovol", "etcvol"])).toBe("autovol\netcvol\n");
+    expect(existsSync(join(t.dir, "volumes", "etcvol"))).toBe(false);
+  });
+
+  test("anonymous volumes go with rm -v and --rm; prune; a missing bind source is a clear error", async () => {
+    const c = await runD(["--network", "none", "-v", "/scratch", "busybox", "sh", "-c", "echo a > /scratch/f; sleep 300"]);
+    const anon = (await t.ok(["volume", "ls", "-q"])).trim();
+    expect(anon).toMatch(/^[0-9a-f]{64}$/);
+    await t.ok(["rm", "-f", "-v", c]);
+    expect(await t.ok(["volume", "ls", "-q"])).toBe("");
+    await t.ok(["run", "--rm", "--network", "none", "-v", "/scratch", "busybox", "true"]);
+    expect(await t.ok(["volume", "ls", "-q"])).toBe("");
+    await t.ok(["volume", "create", "unused"]);
+    expect(await t.ok(["volume", "prune", "-f"])).toBe("Total reclaimed space: 0B\n"); // named ones need -a
+    expect(await t.ok(["volume", "prune", "-a", "-f"])).toContain("unused");
+    const r = await t.tsd(["run", "--rm", "-v", "/no/such/dir:/x", "busybox", "true"]);
+    expect(r.code).toBe(125);
+    expect(r.stderr).toBe(`tsd: invalid volume: the host path "/no/such/dir" does not exist: create it first (or use a named volume: -v NAME:/x)\n`);
+    expect((await t.tsd(["volume", "rm", "nothing"])).stderr).toBe("tsd: no such volume: nothing\n");
+  });
+});

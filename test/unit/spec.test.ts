@@ -45,9 +45,11 @@ describe("environment", () => {
 describe("validation", () => {
   test("volumes", () => {
     expect(parseVolume("/srv/data:/data:ro")).toEqual({ source: "/srv/data", destination: "/data", readonly: true });
-    expect(() => parseVolume("data:/x")).toThrow(/must be absolute/);
+    expect(parseVolume("data:/x")).toEqual({ source: "", destination: "/x", readonly: false, volume: "data" });
+    expect(() => parseVolume("da ta:/x")).toThrow(/volume name/);
     expect(() => parseVolume("/a:/b:xx")).toThrow(/unknown mode/);
-    expect(() => parseVolume("/a")).toThrow(UsageError);
+    expect(parseVolume("/a")).toMatchObject({ destination: "/a", anonymous: true });
+    expect(() => parseVolume("a")).toThrow(UsageError);
   });
   test("names, hostnames, workdir, image", () => {
     expect(() => opts({ name: "-bad" })).toThrow(/invalid container name/);
