@@ -157,6 +157,13 @@ export async function attachEndpoint(db: Database, root: string, row: ContainerR
       throw e;
     }
   }
+  // A container reaching its own published port: the DNAT'd packet leaves through the port it
+  // came in by (Docker sets this too when it publishes without its proxy).
+  try {
+    writeFileSync(`/sys/class/net/${ep.host_ifname}/brport/hairpin_mode`, "1");
+  } catch {
+    // Not a bridge port after all (cannot happen) or no sysfs: only the hairpin case is lost.
+  }
   refreshHosts(db, root, net.name, row.id);
   return ep;
 }

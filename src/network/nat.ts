@@ -64,12 +64,22 @@ add rule ip tsd postrouting ip saddr @nets oifname != @bridges masquerade
 add rule ip tsd postrouting ip saddr 127.0.0.0/8 oifname @bridges masquerade
 `;
 
+// Added after the first skeleton shipped, so tables made by it get it too: the marker set's
+// `create` fails when it exists, and with it the whole transaction. A container reaching a
+// published port (its own, through hairpin mode, or another's on its bridge) must see the
+// answer come from where it sent to: masquerade DNAT'd traffic from a subnet back into a bridge.
+export const NFT_SKELETON_V2 = `create set ip tsd skeleton_v2 { type ipv4_addr; }
+add rule ip tsd postrouting ip saddr @nets oifname @bridges ct status dnat masquerade
+`;
+
 class Nftables implements NatDriver {
   readonly name = "nftables";
   constructor(private readonly nft: string) {}
 
+  private upgraded = false;
+
   private makeSkeleton(): void {
-    const r = run([this.nft, "-f", "-"], NFT_SKELETON);
+    const r = run([this.nft, "-f", "-"], NFT_SKELETON + NFT_SKELETON_V2);
     // A parallel first use made it meanwhile: then it lists now.
     if (r.code !== 0 && run([this.nft, "list", "table", "ip", "tsd"]).code !== 0) {
       throw new TsdError(`cannot create the nftables table "ip tsd": ${r.stderr.split("\n")[0]}`);
@@ -105,6 +115,10 @@ class Nftables implements NatDriver {
   }
   addPort(p: NatPort): void {
     this.elements("add", [portElement(p)]);
+    if (!this.upgraded) {
+      run([this.nft, "-f", "-"], NFT_SKELETON_V2); // fails once done: that is the point
+      this.upgraded = true;
+    }
   }
   removePort(p: NatPort): void {
     this.elements("delete", [portElement(p)]);
@@ -152,6 +166,7 @@ class Iptables implements NatDriver {
     return [
       ["-t", "nat", "TSD-POSTROUTING", "-s", n.subnet, "!", "-o", n.bridge, "-j", "MASQUERADE"],
       ["-t", "nat", "TSD-POSTROUTING", "-s", "127.0.0.0/8", "-o", n.bridge, "-j", "MASQUERADE"],
+      ["-t", "nat", "TSD-POSTROUTING", "-s", n.subnet, "-o", n.bridge, "-m", "conntrack", "--ctstate", "DNAT", "-j", "MASQUERADE"],
     ];
   }
 
