@@ -72,6 +72,14 @@ export const NFT_SKELETON_V2 = `create set ip tsd skeleton_v2 { type ipv4_addr; 
 add rule ip tsd postrouting ip saddr @nets oifname @bridges ct status dnat masquerade
 `;
 
+// Networks are isolated from each other, as Docker's: nothing is forwarded from one tsd bridge
+// to another (`same_bridge` holds "br" . "br" for each bridge: traffic within one passes).
+export const NFT_SKELETON_V3 = `create set ip tsd skeleton_v3 { type ipv4_addr; }
+add set ip tsd same_bridge { type ifname . ifname; }
+add chain ip tsd forward { type filter hook forward priority filter; policy accept; }
+add rule ip tsd forward iifname @bridges oifname @bridges iifname . oifname != @same_bridge drop
+`;
+
 class Nftables implements NatDriver {
   readonly name = "nftables";
   constructor(private readonly nft: string) {}
@@ -79,7 +87,7 @@ class Nftables implements NatDriver {
   private upgraded = false;
 
   private makeSkeleton(): void {
-    const r = run([this.nft, "-f", "-"], NFT_SKELETON + NFT_SKELETON_V2);
+    const r = run([this.nft, "-f", "-"], NFT_SKELETON + NFT_SKELETON_V2 + NFT_SKELETON_V3);
     // A parallel first use made it meanwhile: then it lists now.
     if (r.code !== 0 && run([this.nft, "list", "table", "ip", "tsd"]).code !== 0) {
       throw new TsdError(`cannot create the nftables table "ip tsd": ${r.stderr.split("\n")[0]}`);
@@ -107,22 +115,31 @@ class Nftables implements NatDriver {
     }
   }
 
+  /** Brings a table made by an older tsd up to date; each step fails once done (or with no table yet). */
+  private upgrade(): void {
+    if (this.upgraded) return;
+    this.upgraded = true;
+    for (const step of [NFT_SKELETON_V2, NFT_SKELETON_V3]) run([this.nft, "-f", "-"], step);
+  }
+
   addNetwork(n: NatNetwork): void {
-    this.elements("add", [["nets", n.subnet], ["bridges", `"${n.bridge}"`]]);
+    this.upgrade();
+    this.elements("add", networkElements(n));
   }
   removeNetwork(n: NatNetwork): void {
-    this.elements("delete", [["nets", n.subnet], ["bridges", `"${n.bridge}"`]]);
+    this.elements("delete", networkElements(n));
   }
   addPort(p: NatPort): void {
+    this.upgrade();
     this.elements("add", [portElement(p)]);
-    if (!this.upgraded) {
-      run([this.nft, "-f", "-"], NFT_SKELETON_V2); // fails once done: that is the point
-      this.upgraded = true;
-    }
   }
   removePort(p: NatPort): void {
     this.elements("delete", [portElement(p)]);
   }
+}
+
+export function networkElements(n: NatNetwork): [string, string][] {
+  return [["nets", n.subnet], ["bridges", `"${n.bridge}"`], ["same_bridge", `"${n.bridge}" . "${n.bridge}"`]];
 }
 
 export function portElement(p: NatPort): [string, string] {

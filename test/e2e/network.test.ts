@@ -117,7 +117,7 @@ afterAll(async () => {
   if (ids.length) await t.tsd(["rm", "-f", ...ids]);
   await t.tsd(["network", "prune", "-f"]);
   sh(`ip netns del ${OUTSIDE_NS} 2>/dev/null; ip link del ${OUTSIDE_HOST_IF} 2>/dev/null`);
-  for (const l of links()) if (l === BRIDGE || l === USERBRIDGE) sh(`ip link del ${l}`);
+  for (const l of links()) if (l === BRIDGE || l === USERBRIDGE || l === `te${process.pid}b3`) sh(`ip link del ${l}`);
   await t.destroy();
 });
 
@@ -343,6 +343,13 @@ describe("user networks", () => {
       "wget -q -O - http://named/index.html && wget -q -O - http://api/index.html"]);
     expect(r.stderr).toBe("");
     expect(r.stdout).toBe("by-name\nby-name\n");
+    // Another user network cannot reach it (networks are isolated, as Docker's).
+    await t.ok(["network", "create", "--subnet", `10.234.${N}.0/24`, "-o", `com.docker.network.bridge.name=te${process.pid}b3`, "othernet"]);
+    const cross = await t.tsd(["run", "--rm", "--network", "othernet", "busybox", "ping", "-c", "1", "-W", "1", `${USERNET}.50`]);
+    expect(cross.code).not.toBe(0);
+    const same = await t.tsd(["run", "--rm", "--network", "appnet", "busybox", "ping", "-c", "1", "-W", "1", `${USERNET}.50`]);
+    expect(same.code).toBe(0);
+    await t.ok(["network", "rm", "othernet"]);
     const mac = await t.tsd(["run", "--rm", "--network", "container:named", "busybox", "cat", "/sys/class/net/eth0/address"]);
     expect(mac.stdout.trim()).toBe("02:42:aa:bb:cc:dd");
     // A container on the default bridge joins appnet and gets eth1 there, and sees the name.
