@@ -212,12 +212,17 @@ const cached = new Map<string, NatDriver | null>();
 
 /**
  * The host's NAT tool: nftables first, then iptables. `prefer` ("nftables" | "iptables", from
- * <root>/network.json "nat") forces one: every command under a root must use the same one,
+ * <root>/network.json "nat") forces one, "none" turns NAT off (a host whose firewall is
+ * managed by something else; containers then reach only the host and their networks): every command under a root must use the same one,
  * since the rules one adds are removed by another (the monitor's cleanup, rm, reconcile).
  */
 export function natDriver(prefer?: string): NatDriver | null {
   const key = prefer ?? "";
   if (cached.has(key)) return cached.get(key)!;
+  if (prefer === "none") {
+    cached.set(key, null);
+    return null;
+  }
   const nft = prefer === "iptables" ? undefined : findTool("nft");
   const ipt = prefer === "nftables" ? undefined : findTool("iptables");
   let d: NatDriver | null = null;
@@ -230,6 +235,7 @@ export function natDriver(prefer?: string): NatDriver | null {
 
 /** The driver, or the clear error when the user asked for something that needs one. */
 export function requireNat(what: string, prefer?: string): NatDriver {
+  if (prefer === "none") throw new TsdError(`${what} needs NAT, which this root turns off ("nat": "none" in network.json): set "nftables" or "iptables" there`);
   const d = natDriver(prefer);
   if (!d) throw new TsdError(`${what} needs nftables or iptables and this host has neither: install nftables (apt-get install nftables)`);
   return d;

@@ -33,7 +33,7 @@ export const DEFAULT_SUBNET = "10.89.0.0/16";
 
 /**
  * `<root>/network.json`: {"bridge": "tsd0", "subnet": "10.89.0.0/16", "mtu": 1500,
- * "nat": "nftables" | "iptables"}, all optional.
+ * "nat": "nftables" | "iptables" | "none"}, all optional.
  */
 export function defaultBridgeConfig(root: string): { bridge: string; subnet: string; mtu: number; nat?: string } {
   const path = join(root, "network.json");
@@ -45,8 +45,8 @@ export function defaultBridgeConfig(root: string): { bridge: string; subnet: str
       throw new TsdError(`${path}: ${(e as Error).message}: fix or remove it`);
     }
   }
-  if (cfg.nat !== undefined && cfg.nat !== "nftables" && cfg.nat !== "iptables") {
-    throw new TsdError(`${path}: "nat" must be "nftables" or "iptables", not "${cfg.nat}"`);
+  if (cfg.nat !== undefined && cfg.nat !== "nftables" && cfg.nat !== "iptables" && cfg.nat !== "none") {
+    throw new TsdError(`${path}: "nat" must be "nftables", "iptables" or "none", not "${cfg.nat}"`);
   }
   return { bridge: cfg.bridge ?? DEFAULT_BRIDGE, subnet: cfg.subnet ?? DEFAULT_SUBNET, mtu: cfg.mtu ?? 1500, ...(cfg.nat ? { nat: cfg.nat } : {}) };
 }

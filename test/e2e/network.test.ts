@@ -391,6 +391,27 @@ describe("prune", () => {
   });
 });
 
+describe("NAT turned off", () => {
+  test('"nat": "none": the bridge works without NAT; -p is a clear error and leaves nothing', async () => {
+    const r3 = new TestRoot("network-nonat");
+    try {
+      writeFileSync(`${r3.dir}/network.json`, JSON.stringify({ bridge: `te${process.pid}b4`, subnet: `10.235.${N}.0/24`, nat: "none" }));
+      await r3.ok(["load", "-i", (await testImages()).busyboxDocker]);
+      const ok = await r3.tsd(["run", "--rm", "busybox", "ip", "route"]);
+      expect(ok.stdout).toContain(`default via 10.235.${N}.1`);
+      expect(nftTable()).not.toContain(`10.235.${N}.`);
+      const r = await r3.tsd(["run", "--rm", "-p", "80", "busybox", "true"]);
+      expect(r.code).toBe(125);
+      expect(r.stderr).toBe('tsd: publishing ports (-p/-P) needs NAT, which this root turns off ("nat": "none" in network.json): set "nftables" or "iptables" there\n');
+      expect(await r3.ok(["ps", "-aq"])).toBe("");
+      expect(existsSync(`${r3.dir}/netns`) ? readdirSync(`${r3.dir}/netns`) : []).toEqual([]);
+    } finally {
+      await r3.destroy();
+    }
+    expect(links()).not.toContain(`te${process.pid}b4`);
+  });
+});
+
 describe("iptables and -P", () => {
   // A second root pinned to iptables (network.json "nat"), with its own bridge and subnet.
   const IPT_BRIDGE = `te${process.pid}b2`;
