@@ -15,6 +15,8 @@ export default defineCommand({
     const { db } = context();
     const image = findImage(db, positionals[0]!);
     if (!image) throw new TsdError(`no such image: ${positionals[0]}`);
-    tagImage(db, parseReference(positionals[1]!), image.id);
+    const target = parseReference(positionals[1]!);
+    if (target.digest) throw new UsageError(`refusing to create a tag with a digest reference ("${positionals[1]}"): use NAME[:TAG]`);
+    tagImage(db, target, image.id);
   },
 });

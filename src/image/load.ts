@@ -3,24 +3,13 @@ import type { Database } from "bun:sqlite";
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, realpathSync, rmSync } from "node:fs";
 import { adoptBlob, fileDigest, hasBlob, putBlob } from "./blobs";
 import { takeLease } from "./lease";
-import { OCI_LAYER, OCI_LAYER_GZIP, OCI_LAYER_ZSTD } from "./media";
+import { choosePlatform, DOCKER_LIST, hostArchitecture, OCI_INDEX, OCI_LAYER, OCI_LAYER_GZIP, OCI_LAYER_ZSTD, platformString, type Descriptor } from "./media";
 import { join, normalize } from "node:path";
 import { unpack } from "../native/ffi";
 import { rootPaths } from "../store/paths";
 import { TsdError } from "../errors";
 import { importLayer, putImage, recordImageManifest, recordLayerBlob, tagImage, type ImageConfig } from "./store";
 import { parseReference, type Reference } from "./reference";
-
-export const MEDIA_OCI_INDEX = "application/vnd.oci.image.index.v1+json";
-export const MEDIA_DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json";
-
-export interface Descriptor {
-  mediaType?: string;
-  digest: string;
-  size?: number;
-  platform?: { os?: string; architecture?: string; variant?: string };
-  annotations?: Record<string, string>;
-}
 
 /** An image found in an archive: its config blob and layer tars, in the archive's tree. */
 interface ArchiveImage {
@@ -173,23 +162,14 @@ export function namesFromAnnotation(refName: string | undefined): Reference[] {
 
 function resolvePlatform(dir: string, desc: Descriptor, depth: number): Descriptor {
   if (depth > 4) throw new TsdError("image index nesting deeper than 4 levels");
-  if (desc.mediaType !== MEDIA_OCI_INDEX && desc.mediaType !== MEDIA_DOCKER_LIST) return desc;
+  if (desc.mediaType !== OCI_INDEX && desc.mediaType !== DOCKER_LIST) return desc;
   const index = readBlobJson(dir, desc) as { manifests: Descriptor[] };
-  const chosen = pickPlatform(index.manifests, { os: "linux", architecture: hostArchitecture() });
+  const chosen = choosePlatform(index.manifests, { os: "linux", architecture: hostArchitecture() });
   if (!chosen) {
-    const have = index.manifests.map((m) => `${m.platform?.os}/${m.platform?.architecture}`).join(", ");
+    const have = index.manifests.map((m) => platformString(m.platform)).join(", ");
     throw new TsdError(`no image for linux/${hostArchitecture()} in the index (it has ${have})`);
   }
   return resolvePlatform(dir, chosen, depth + 1);
-}
-
-export function pickPlatform(manifests: Descriptor[], want: { os: string; architecture: string }): Descriptor | undefined {
-  return manifests.find((m) => m.platform?.os === want.os && m.platform?.architecture === want.architecture);
-}
-
-export function hostArchitecture(): string {
-  const map: Record<string, string> = { x64: "amd64", arm64: "arm64", arm: "arm", ia32: "386", ppc64: "ppc64le", s390x: "s390x", riscv64: "riscv64" };
-  return map[process.arch] ?? process.arch;
 }
 
 function readBlobJson(dir: string, desc: Descriptor): unknown {

@@ -43,6 +43,16 @@ export function removeImage(db: Database, root: string, name: string, force: boo
   const tags = tagsOf(db, image.id);
   const byTag = ref && !ref.digest && tags.includes(canonical(ref));
   const report: RemoveReport = { untagged: [], deleted: [], reclaimed: 0 };
+  // A digest reference of an image that other names still hold: only that reference goes.
+  if (ref?.digest && !force) {
+    const repo = `${ref.domain}/${ref.path}`;
+    const others = (db.query("SELECT COUNT(*) AS n FROM repo_digests WHERE image_id = ? AND NOT (repository = ? AND digest = ?)").get(image.id, repo, ref.digest) as { n: number }).n;
+    if (tags.length > 0 || others > 0) {
+      db.query("DELETE FROM repo_digests WHERE repository = ? AND digest = ?").run(repo, ref.digest);
+      report.untagged.push(familiarName(ref));
+      return report;
+    }
+  }
   // A tag of an image with other tags: only the tag goes (docker rmi does the same).
   if (byTag && tags.length > 1 && !force) {
     db.query("DELETE FROM tags WHERE name = ?").run(canonical(ref!));

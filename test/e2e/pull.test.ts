@@ -149,6 +149,12 @@ describe("pull from a plain-HTTP registry on 127.0.0.1", () => {
     // The multi-layer image shares its busybox layer with the one pulled above and runs
     // with its whiteouts applied.
     expect(await t.ok(["run", "--rm", `${reg.host}/multi@${m.digest}`, "ls /data /opt/x"])).toBe("/data:\nb\n\n/opt/x:\nnew\n");
+    // Tagged too, removing the digest reference only drops that reference.
+    await t.ok(["tag", `${reg.host}/multi@${m.digest}`, "multi-tagged:1"]);
+    expect((await t.tsd(["tag", "multi-tagged:1", `x@${m.digest}`])).stderr).toContain("refusing to create a tag with a digest");
+    expect(await t.ok(["rmi", `${reg.host}/multi@${m.digest}`])).toBe(`Untagged: ${reg.host}/multi@${m.digest}\n`);
+    expect(await t.ok(["images", "-q", "multi-tagged"])).toMatch(/^[0-9a-f]{12}\n$/);
+    await t.ok(["rmi", "multi-tagged:1"]);
   });
 
   test("two pulls of one image at once into one store both succeed", async () => {
