@@ -38,4 +38,5 @@ export const commands: Record<string, Lazy> = {
   top: () => import("./top").then((m) => m.default),
   cp: () => import("./cp").then((m) => m.default),
   volume: () => import("./volume").then((m) => m.default),
+  attach: () => import("./attach").then((m) => m.default),
 };

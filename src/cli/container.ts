@@ -69,5 +69,6 @@ export default defineCommand({
     inspect: () => import("./inspect").then((m) => m.default),
     top: () => import("./top").then((m) => m.default),
     cp: () => import("./cp").then((m) => m.default),
+    attach: () => import("./attach").then((m) => m.default),
   },
 });

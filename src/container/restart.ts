@@ -79,7 +79,8 @@ export async function startContainer(db: Database, root: string, ref: string, f:
     releaseBundleCgroup(bundle);
     markExited(db, row.id, 125, Date.now(), "the start failed");
   };
-  const o: RunOptions = { ...opts, interactive: f.attach && f.interactive };
+  // Attached, stdin only with -i; detached, a container made with -i keeps its stdin for attach.
+  const o: RunOptions = f.attach ? { ...opts, interactive: f.interactive } : opts;
   if (f.attach) return startAttached(db, root, row.id, bundle, o, undo);
   await startDetached(db, root, row.id, bundle, o, undo);
   return 0;

@@ -14,7 +14,7 @@ import { connectContainer, reconcile, releaseContainer } from "../network/attach
 const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH"] as const;
 
 export async function runContainer(db: Database, root: string, opts: RunOptions): Promise<number> {
-  if (opts.tty && opts.interactive && !process.stdin.isTTY) {
+  if (opts.tty && opts.interactive && !opts.detach && !process.stdin.isTTY) {
     throw new TsdError("the input device is not a TTY: drop -t, or run from a terminal");
   }
   reconcile(db, root);
@@ -91,7 +91,7 @@ export async function startDetached(db: Database, root: string, id: string, bund
   let started;
   try {
     await connectContainer(db, root, id);
-    started = await startMonitor({ root, id, bundle, stdin: false, detach: true, onSpawn: (pid) => markStarting(db, id, pid), ...(opts.log ? { log: opts.log } : {}) });
+    started = await startMonitor({ root, id, bundle, stdin: false, detach: true, stdinAttach: opts.interactive, onSpawn: (pid) => markStarting(db, id, pid), ...(opts.log ? { log: opts.log } : {}) });
   } catch (e) {
     undo();
     throw e;

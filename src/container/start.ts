@@ -21,6 +21,8 @@ export interface StartOptions {
   stdin: boolean;
   /** -d: the monitor gets /dev/null for stdio, no exit report; it runs the cleanup itself. */
   detach?: boolean;
+  /** -d -i: the container's stdin stays open for `tsd attach` clients. */
+  stdinAttach?: boolean;
   log?: LogOptions;
 }
 
@@ -36,6 +38,8 @@ export function monitorArgv(monitorPath: string, o: StartOptions): string[] {
     "--id", o.id,
     ...(o.stdin ? ["--stdin"] : []),
     ...(o.detach ? [] : ["--exit-report"]),
+    "--attach",
+    ...(o.stdinAttach ? ["--stdin-attach"] : []),
     "--exit-file", join(o.bundle, "exit.json"),
     "--log", logPath(o.root, o.id),
     "--log-max-size", String((o.log ?? DEFAULT_LOG).maxSize),

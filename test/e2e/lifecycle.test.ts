@@ -372,3 +372,65 @@ describe("volumes", () => {
     expect((await t.tsd(["volume", "rm", "nothing"])).stderr).toBe("tsd: no such volume: nothing\n");
   });
 });
+
+describe("attach", () => {
+  test("to a running container: its output from then on, stdout and stderr apart, its exit code", async () => {
+    await runD(["--name", "att", "--network", "none", "busybox", "sh", "-c", "sleep 0.5; echo out; echo err >&2; sleep 0.2; exit 3"]);
+    const r = await t.tsd(["attach", "att"]);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toBe("out\n");
+    expect(r.stderr).toBe("err\n");
+    const stopped = await t.tsd(["attach", "att"]);
+    expect(stopped.code).toBe(1);
+    expect(stopped.stderr).toContain("start it first");
+    await t.ok(["rm", "att"]);
+  });
+
+  test("stdin of a -d -i container; Ctrl-P Ctrl-Q detaches and leaves it running", async () => {
+    const id = await runD(["-i", "--name", "reader", "--network", "none", "busybox", "sh", "-c", "while read l; do echo got:$l; done; echo eof"]);
+    // Type, see the answer, then the detach keys (sent at once they would race the answer).
+    const session = async (keys: string[], line: string, detach: string) => {
+      const p = Bun.spawn([TSD, "--root", t.dir, "attach", ...keys, "reader"], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+      await Bun.sleep(300);
+      p.stdin.write(line);
+      p.stdin.flush();
+      const reader = p.stdout.getReader();
+      let text = new TextDecoder().decode((await reader.read()).value);
+      p.stdin.write(detach);
+      p.stdin.flush();
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += new TextDecoder().decode(value);
+      }
+      return { code: await p.exited, stdout: text };
+    };
+    const r = await session([], "hello\n", "\x10\x11");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("got:hello\n");
+    expect(await t.ok(["ps", "-q", "--no-trunc"])).toContain(id);
+    // Again, with other detach keys; the container kept its stdin open in between.
+    const again = await session(["--detach-keys", "ctrl-x"], "more\n", "\x18");
+    expect(again.code).toBe(0);
+    expect(again.stdout).toBe("got:more\n");
+    expect(await t.ok(["logs", "reader"])).toBe("got:hello\ngot:more\n");
+    await t.ok(["rm", "-f", "reader"]);
+  });
+
+  test("-t: the pty's bytes; the detach keys end the session, the shell runs on", async () => {
+    const id = await runD(["-it", "--name", "ttybox", "--network", "none", "busybox", "sh"]);
+    const proc = Bun.spawn(["script", "-qec", `${TSD} --root ${t.dir} attach ttybox`, "/dev/null"], { stdin: "pipe", stdout: "pipe" });
+    await Bun.sleep(500);
+    proc.stdin.write("echo hi-$((40+2))\n");
+    proc.stdin.flush();
+    await Bun.sleep(500);
+    proc.stdin.write("\x10\x11");
+    proc.stdin.flush();
+    const out = await new Response(proc.stdout).text();
+    expect(await proc.exited).toBe(0);
+    expect(out).toContain("hi-42");
+    expect(out).toContain("read escape sequence");
+    expect(await t.ok(["ps", "-q", "--no-trunc"])).toContain(id);
+    await t.ok(["rm", "-f", "ttybox"]);
+  });
+});

@@ -95,3 +95,25 @@ describe("restart policy", () => {
     expect(restartDelayMs(50)).toBe(10000);
   });
 });
+
+import { DetachMatcher, deframe, parseDetachKeys } from "../../src/container/attach";
+
+describe("attach client", () => {
+  test("detach keys", () => {
+    expect(parseDetachKeys("ctrl-p,ctrl-q")).toEqual([16, 17]);
+    expect(parseDetachKeys("ctrl-@,a")).toEqual([0, 97]);
+    expect(() => parseDetachKeys("ctrl-pp")).toThrow("detach keys");
+    const m = new DetachMatcher([16, 17]);
+    expect(m.feed(Uint8Array.from([1, 16]))).toEqual({ forward: Uint8Array.from([1]), detach: false });
+    expect(m.feed(Uint8Array.from([2]))).toEqual({ forward: Uint8Array.from([16, 2]), detach: false });
+    expect(m.feed(Uint8Array.from([16, 17, 9])).detach).toBe(true);
+  });
+  test("stdcopy frames, split anywhere", () => {
+    const frame = (s: number, text: string) => Buffer.concat([Buffer.from([s, 0, 0, 0, 0, 0, 0, text.length]), Buffer.from(text)]);
+    const all = Buffer.concat([frame(1, "out"), frame(2, "err!")]);
+    const got: string[] = [];
+    const rest = deframe(all.subarray(0, 13), (s, p) => got.push(`${s}:${p}`));
+    deframe(Buffer.concat([rest, all.subarray(13)]), (s, p) => got.push(`${s}:${p}`));
+    expect(got).toEqual(["1:out", "2:err!"]);
+  });
+});

@@ -15,6 +15,10 @@ pub const Args = struct {
     /// Rotate past this many bytes; 0: never.
     log_max_size: u64 = 0,
     log_max_files: u32 = 1,
+    /// Serve `<bundle>/attach.sock` (zig/monitor/attach.zig).
+    attach: bool = false,
+    /// Keep the container's stdin open for attach clients (run -d -i), without a user stdin.
+    stdin_attach: bool = false,
     /// NULL-terminated for execve: it points into the process's own argv array.
     cleanup: []const [*:0]const u8 = &.{},
 };
@@ -40,6 +44,10 @@ pub fn parse(argv: []const [*:0]const u8, problem: *Problem) Error!Args {
             args.stdin = true;
         } else if (std.mem.eql(u8, a, "--exit-report")) {
             args.exit_report = true;
+        } else if (std.mem.eql(u8, a, "--attach")) {
+            args.attach = true;
+        } else if (std.mem.eql(u8, a, "--stdin-attach")) {
+            args.stdin_attach = true;
         } else if (std.mem.eql(u8, a, "--log") or std.mem.eql(u8, a, "--log-max-size") or std.mem.eql(u8, a, "--log-max-files")) {
             if (i + 1 == argv.len) return fail(problem, "missing value for", a);
             i += 1;

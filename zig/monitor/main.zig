@@ -16,6 +16,7 @@ const relay = @import("relay.zig");
 const finish = @import("finish.zig");
 const log_mod = @import("log.zig");
 const exec_mode = @import("exec.zig");
+const attach_mod = @import("attach.zig");
 
 const report_fd: sys.fd_t = 3;
 
@@ -27,6 +28,7 @@ var config_text: [spec.limits.config_bytes]u8 = undefined;
 var parse_scratch: [spec.limits.parse_scratch]u8 = undefined;
 var the_relay: relay.Relay = undefined;
 var the_log: log_mod.Log = undefined;
+var the_attach: attach_mod.Server = undefined;
 
 pub fn main() u8 {
     const argv: []const [*:0]const u8 = @ptrCast(std.os.argv);
@@ -111,6 +113,7 @@ const Monitor = struct {
     init_pid: linux.pid_t = 0,
     /// Set when the init failed before execve (or the monitor failed before/while starting it).
     failed: bool = false,
+    attach_open: bool = false,
 
     fn run(m: *Monitor) u8 {
         const status = m.supervise() catch |err| blk: {
@@ -133,6 +136,8 @@ const Monitor = struct {
             break :blk .{ .pid = m.init_pid, .exit_code = s.code, .signal = s.signal, .started_at = m.started_at, .finished_at = sys.clockRealtimeNs(), .err = null };
         };
         m.writeExit(result);
+        // After exit.json: a client seeing its connection end can read the status at once.
+        if (m.attach_open) the_attach.close(m.args.bundle);
         const reader_cleans = m.report.exited(result.exit_code) and m.cleanedUp();
         if (m.args.cleanup.len > 0 and !reader_cleans) {
             _ = finish.runCleanup(m.args.cleanup, @ptrCast(std.os.environ.ptr)) catch |err| {
@@ -191,6 +196,10 @@ const Monitor = struct {
         if (m.args.log) |path| {
             the_log = log_mod.Log.open(path, m.args.log_max_size, m.args.log_max_files) catch |err| return m.d.fail(err, "open the log {s}", .{path});
         }
+        if (m.args.attach) {
+            the_attach = attach_mod.Server.open(m.args.bundle) catch |err| return m.d.fail(err, "listen on {s}/attach.sock", .{m.args.bundle});
+            m.attach_open = true;
+        }
 
         var stdio = try Stdio.open(m, epoll, s.process.terminal);
         const channel = runtime.sync.open() catch |err| return m.d.fail(err, "socketpair", .{});
@@ -206,6 +215,11 @@ const Monitor = struct {
         r.stdin = stdio.user_stdin;
         r.sink = stdio.sink;
         if (m.args.log != null) r.log = &the_log;
+        if (m.attach_open) {
+            r.attach = &the_attach;
+            r.attach_input = m.args.stdin_attach;
+            r.keep_sink = m.args.stdin_attach and !s.process.terminal;
+        }
 
         m.handOver(pid, channel.monitor, r) catch |err| {
             // The init must not run on: it would be a container nobody watches.
@@ -338,7 +352,7 @@ const Monitor = struct {
         if (runtime.console.isTerminal(0)) {
             m.saved_termios = runtime.console.makeRaw(0) catch |err| return m.d.fail(err, "put the terminal in raw mode", .{});
         }
-        if (r.stdin != null) {
+        if (r.stdin != null or r.attach_input) {
             r.sink = master;
             r.sink_is_pty = true;
         }
@@ -377,13 +391,13 @@ const Stdio = struct {
             io.child = .{ 3, 3, 3 }; // Unused by the init in terminal mode.
             return io;
         }
-        if (stdin_forwarded) {
+        if (stdin_forwarded or m.args.stdin_attach) {
             const p = sys.pipe2(.{ .CLOEXEC = true }) catch |err| return m.d.fail(err, "pipe", .{});
             io.child[0] = p[0];
             io.owned[0] = true;
             sys.setNonblocking(p[1]) catch |err| return m.d.fail(err, "pipe", .{});
             io.sink = p[1];
-            io.user_stdin = 0;
+            if (stdin_forwarded) io.user_stdin = 0;
         } else if (m.args.stdin) {
             // A regular file or /dev/null (epoll refuses them): the container reads it itself.
             io.child[0] = @intCast(sys.fcntl(0, f_dupfd_cloexec, 3) catch |err| return m.d.fail(err, "dup stdin", .{}));
@@ -412,6 +426,7 @@ test {
     _ = args_mod;
     _ = log_mod;
     _ = exec_mode;
+    _ = attach_mod;
     _ = relay;
     _ = finish;
 }

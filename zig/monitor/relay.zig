@@ -9,6 +9,7 @@ const assert = std.debug.assert;
 const sys = @import("linux").sys;
 const runtime = @import("runtime");
 const log_mod = @import("log.zig");
+const attach_mod = @import("attach.zig");
 
 pub const forwarded_signals = [_]u6{
     linux.SIG.INT, linux.SIG.TERM, linux.SIG.HUP, linux.SIG.QUIT, linux.SIG.USR1, linux.SIG.USR2,
@@ -48,6 +49,11 @@ pub const Relay = struct {
     user_err_broken: bool = false,
     /// Every byte of output also goes here (`tsd logs`).
     log: ?*log_mod.Log = null,
+    /// `tsd attach` clients: they get the output; with `attach_input` their bytes go to `sink`.
+    attach: ?*attach_mod.Server = null,
+    attach_input: bool = false,
+    /// The sink stays open without a user stdin (run -d -i: input comes from attach clients).
+    keep_sink: bool = false,
 
     /// User → container: fd 0 with --stdin, into `sink` (a pipe, or the pty master).
     stdin: ?sys.fd_t = null,
@@ -60,7 +66,7 @@ pub const Relay = struct {
     /// epoll interest currently registered, per fd (the loop recomputes and syncs it).
     registered: [watch_max]Registration = [_]Registration{.{}} ** watch_max,
 
-    const watch_max = 5;
+    const watch_max = 6 + attach_mod.max_clients;
     const Registration = struct { fd: sys.fd_t = -1, events: u32 = 0 };
 
     pub fn run(r: *Relay) !void {
@@ -84,6 +90,10 @@ pub const Relay = struct {
 
     fn dispatch(r: *Relay, fd: sys.fd_t, events: u32) !void {
         if (fd == r.signals) return r.onSignals();
+        if (r.attach) |a| {
+            if (fd == a.listen) return a.accept();
+            if (a.isClient(fd)) return r.onClientInput(a, fd, events);
+        }
         if (r.pty != null and fd == r.pty.?) {
             if (events & linux.EPOLL.OUT != 0 or (events & linux.EPOLL.ERR != 0 and r.pendingLen() > 0)) r.flushPending();
             if (r.pty != null and events & (linux.EPOLL.IN | linux.EPOLL.HUP | linux.EPOLL.ERR) != 0) r.onOutput(.pty);
@@ -156,6 +166,7 @@ pub const Relay = struct {
         if (n == 0) return r.closeOutput(source);
         const to_err = source == .stderr;
         if (r.log) |l| l.write(if (to_err) .stderr else .stdout, buf[0..n]);
+        if (r.attach) |a| a.broadcast(if (source == .pty) null else if (to_err) .stderr else .stdout, buf[0..n]);
         const broken = if (to_err) &r.user_err_broken else &r.user_out_broken;
         if (broken.*) return;
         // EPIPE and friends: the reader went away; keep draining so the container never blocks.
@@ -225,8 +236,21 @@ pub const Relay = struct {
         r.closeSinkIfDrained();
     }
 
+    /// An attach client's bytes: like the user's stdin, but its EOF only drops the client.
+    fn onClientInput(r: *Relay, a: *attach_mod.Server, fd: sys.fd_t, events: u32) void {
+        if (events & linux.EPOLL.IN == 0 or r.pendingLen() > 0 or r.sink == null or !r.attach_input) {
+            if (events & (linux.EPOLL.RDHUP | linux.EPOLL.HUP | linux.EPOLL.ERR) != 0) a.drop(fd);
+            return;
+        }
+        const n = sys.read(fd, &r.pending) catch 0;
+        if (n == 0) return a.drop(fd);
+        r.pending_start = 0;
+        r.pending_end = n;
+        r.flushPending();
+    }
+
     fn closeSinkIfDrained(r: *Relay) void {
-        if (r.stdin != null or r.pendingLen() > 0) return;
+        if (r.stdin != null or r.pendingLen() > 0 or r.keep_sink) return;
         const sink = r.sink orelse return;
         // A pty has no EOF to give without closing the master, which would hang it up.
         if (r.sink_is_pty) return;
@@ -247,17 +271,25 @@ pub const Relay = struct {
 
     fn syncInterest(r: *Relay) !void {
         const pending = r.pendingLen() > 0;
-        var want: [watch_max]Registration = .{
-            .{ .fd = r.signals, .events = linux.EPOLL.IN },
-            .{ .fd = r.stdout orelse -1, .events = linux.EPOLL.IN },
-            .{ .fd = r.stderr orelse -1, .events = linux.EPOLL.IN },
-            .{ .fd = r.pty orelse -1, .events = linux.EPOLL.IN | if (pending and r.sink_is_pty) @as(u32, linux.EPOLL.OUT) else 0 },
-            .{ .fd = r.stdin orelse -1, .events = if (!pending and r.sink != null) @as(u32, linux.EPOLL.IN) else 0 },
-        };
+        var want = [_]Registration{.{}} ** watch_max;
+        want[0] = .{ .fd = r.signals, .events = linux.EPOLL.IN };
+        want[1] = .{ .fd = r.stdout orelse -1, .events = linux.EPOLL.IN };
+        want[2] = .{ .fd = r.stderr orelse -1, .events = linux.EPOLL.IN };
+        want[3] = .{ .fd = r.pty orelse -1, .events = linux.EPOLL.IN | if (pending and r.sink_is_pty) @as(u32, linux.EPOLL.OUT) else 0 };
+        want[4] = .{ .fd = r.stdin orelse -1, .events = if (!pending and r.sink != null) @as(u32, linux.EPOLL.IN) else 0 };
         if (r.sink) |s| if (!r.sink_is_pty) {
             assert(r.pty == null);
             want[3] = .{ .fd = s, .events = if (pending) @as(u32, linux.EPOLL.OUT) else 0 };
         };
+        if (r.attach) |a| {
+            for (0..attach_mod.max_clients) |i| if (a.dropped & (@as(u8, 1) << @intCast(i)) != 0) {
+                r.registered[6 + i] = .{};
+            };
+            a.dropped = 0;
+            want[5] = .{ .fd = a.listen, .events = linux.EPOLL.IN };
+            const input: u32 = if (!pending and r.sink != null and r.attach_input) linux.EPOLL.IN else 0;
+            for (a.clients, 0..) |c, i| want[6 + i] = .{ .fd = c, .events = linux.EPOLL.RDHUP | input };
+        }
         for (&r.registered, want) |*have, w| try update(r.epoll, have, w);
     }
 

@@ -1,0 +1,133 @@
+// `tsd attach`: a client of the monitor's attach socket (zig/monitor/attach.zig). Output
+// arrives raw (a terminal) or in Docker's stdcopy frames (stdout and stderr apart); stdin goes
+// to the container when it was started with -i; Ctrl-P Ctrl-Q (or --detach-keys) leaves it
+// running. When the container ends the monitor closes the socket and we exit with its status.
+import type { Database } from "bun:sqlite";
+import { closeSync, existsSync, openSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import { TsdError } from "../errors";
+import { containerDir } from "../store/paths";
+import { mustFind, signalContainer, signalNumber, waitContainer } from "./ops";
+import type { RunOptions } from "./options";
+import { isRunning } from "./state";
+
+/** "ctrl-p,ctrl-q" → the bytes; Docker's format (ctrl-<letter>, ctrl-@, ctrl-[ … or a letter). */
+export function parseDetachKeys(text: string): number[] {
+  return text.split(",").map((k) => {
+    const m = /^ctrl-([a-z@[\\\]^_])$/i.exec(k);
+    if (m) {
+      const c = m[1]!.toLowerCase();
+      return c >= "a" && c <= "z" ? c.charCodeAt(0) - 96 : { "@": 0, "[": 27, "\\": 28, "]": 29, "^": 30, _: 31 }[c]!;
+    }
+    if (k.length === 1) return k.charCodeAt(0);
+    throw new TsdError(`invalid detach keys "${text}": use a comma-separated list like ctrl-p,ctrl-q`, 1);
+  });
+}
+
+/** Splits stdcopy frames; returns the unconsumed tail. */
+export function deframe(buf: Buffer, out: (stream: number, payload: Buffer) => void): Buffer {
+  let off = 0;
+  while (buf.length - off >= 8) {
+    const len = buf.readUInt32BE(off + 4);
+    if (buf.length - off - 8 < len) break;
+    out(buf[off]!, buf.subarray(off + 8, off + 8 + len));
+    off += 8 + len;
+  }
+  return buf.subarray(off);
+}
+
+/** Finds the detach sequence across chunks; returns the bytes to forward and whether it matched. */
+export class DetachMatcher {
+  private matched = 0;
+  constructor(private readonly keys: number[]) {}
+  feed(chunk: Uint8Array): { forward: Uint8Array; detach: boolean } {
+    const out: number[] = [];
+    for (const b of chunk) {
+      if (b === this.keys[this.matched]) {
+        this.matched++;
+        if (this.matched === this.keys.length) return { forward: Uint8Array.from(out), detach: true };
+        continue;
+      }
+      // A partial match that broke: its bytes were meant for the container after all.
+      out.push(...this.keys.slice(0, this.matched));
+      this.matched = b === this.keys[0] ? 1 : 0;
+      if (this.matched === 0) out.push(b);
+    }
+    return { forward: Uint8Array.from(out), detach: false };
+  }
+}
+
+function writeAll(fd: number, bytes: Uint8Array): void {
+  let off = 0;
+  while (off < bytes.length) off += writeSync(fd, bytes, off);
+}
+
+export async function attachContainer(db: Database, root: string, ref: string, o: { noStdin: boolean; detachKeys: string; sigProxy: boolean }): Promise<number> {
+  const row = mustFind(db, root, ref);
+  if (!isRunning(row)) throw new TsdError(`you cannot attach to a stopped container, start it first (tsd start ${row.name})`, 1);
+  const opts = JSON.parse(row.options) as RunOptions;
+  const keys = parseDetachKeys(o.detachKeys);
+  const bundle = containerDir(root, row.id);
+  if (!existsSync(join(bundle, "attach.sock"))) throw new TsdError(`container ${row.name} has no attach socket (started by an older tsd?)`, 1);
+  // Through the directory's fd: the socket's full path may be longer than sun_path allows.
+  const dirFd = openSync(bundle, "r");
+  let detached = false;
+  let pending: Buffer = Buffer.alloc(0);
+  const { promise: closed, resolve: onClose } = Promise.withResolvers<void>();
+  const socket = await Bun.connect({
+    unix: `/proc/self/fd/${dirFd}/attach.sock`,
+    socket: {
+      data(_s, data) {
+        if (opts.tty) writeAll(1, data);
+        else pending = deframe(Buffer.concat([pending, data]), (stream, payload) => writeAll(stream === 2 ? 2 : 1, payload));
+      },
+      close() {
+        onClose();
+      },
+      error() {
+        onClose();
+      },
+    },
+  }).catch((e) => {
+    throw new TsdError(`cannot attach to ${row.name}: ${(e as Error).message}`, 1);
+  });
+  closeSync(dirFd);
+  const raw = opts.tty && process.stdin.isTTY;
+  if (raw) process.stdin.setRawMode(true);
+  const matcher = new DetachMatcher(keys);
+  const stdinWanted = !o.noStdin && opts.interactive;
+  const onData = (chunk: Buffer) => {
+    const { forward, detach } = matcher.feed(chunk);
+    if (forward.length) socket.write(forward);
+    if (detach) {
+      detached = true;
+      socket.end();
+    }
+  };
+  if (stdinWanted) process.stdin.on("data", onData);
+  const proxied = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"] as const;
+  const forward = (sig: NodeJS.Signals) => () => {
+    try {
+      signalContainer(row, signalNumber(sig)!);
+    } catch {
+      // Gone: the socket closes next.
+    }
+  };
+  const handlers = o.sigProxy && !opts.tty ? proxied.map((s) => [s, forward(s)] as const) : [];
+  for (const [s, h] of handlers) process.on(s, h);
+  try {
+    await closed;
+  } finally {
+    for (const [s, h] of handlers) process.off(s, h);
+    if (stdinWanted) {
+      process.stdin.off("data", onData);
+      process.stdin.pause();
+    }
+    if (raw) process.stdin.setRawMode(false);
+  }
+  if (detached) {
+    if (raw) process.stderr.write("\r\nread escape sequence\r\n");
+    return 0;
+  }
+  return waitContainer(db, root, row.id);
+}
