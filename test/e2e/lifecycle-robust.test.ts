@@ -126,6 +126,31 @@ describe("robustness", () => {
     expect(t.leaks()).toEqual([]);
   }, 180000);
 
+  test("concurrent stop, start, restart and rm -f of one container leave it consistent", async () => {
+    for (let round = 0; round < 3; round++) {
+      const id = (await t.ok(["run", "-d", "--network", "none", "busybox", "sleep", "300"])).trim();
+      const results = await Promise.all([
+        t.tsd(["stop", "-t", "0", id]),
+        t.tsd(["start", id]),
+        t.tsd(["restart", "-t", "0", id]),
+        t.tsd(["kill", id]),
+        Bun.sleep(50 * round).then(() => t.tsd(["rm", "-f", id])),
+      ]);
+      // Every command ended (with success or one clear line), and the container is gone.
+      for (const r of results) {
+        if (r.code === 0) continue;
+        expect(r.stderr).not.toBe("");
+        for (const line of r.stderr.trim().split("\n")) expect(line).toMatch(/^tsd: /);
+        if (process.env.TSD_TEST_VERBOSE) console.log(r.stderr.trim());
+      }
+      await until(async () => !(await t.ok(["ps", "-aq", "--no-trunc"])).includes(id) || (await t.tsd(["rm", "-f", id])).code === 0);
+      expect(await t.ok(["ps", "-aq", "--no-trunc"])).not.toContain(id);
+      await until(() => cgroupDirs(id).length === 0);
+      expect(t.containerDirs()).not.toContain(id);
+    }
+    expect(t.leaks()).toEqual([]);
+  });
+
   test("1 GB of output: the monitor's peak memory stays flat and the log stays bounded", async () => {
     const id = (await t.ok(["run", "-d", "--network", "none", "busybox", "sh", "-c", "head -c 1073741824 /dev/zero | tr '\\0' a; echo; echo done"])).trim();
     const monitor = row(id).monitor_pid;

@@ -117,3 +117,27 @@ describe("attach client", () => {
     expect(got).toEqual(["1:out", "2:err!"]);
   });
 });
+
+import { parseCpArg } from "../../src/container/cp";
+import { parseFilters } from "../../src/cli/ps";
+import { filterPs } from "../../src/cli/top";
+
+describe("cp, ps, top helpers", () => {
+  test("cp arguments", () => {
+    expect(parseCpArg("box:/etc/passwd")).toEqual({ container: "box", path: "/etc/passwd" });
+    expect(parseCpArg("box:")).toEqual({ container: "box", path: "/" });
+    expect(parseCpArg("./a:b")).toEqual({ path: "./a:b" });
+    expect(parseCpArg("/tmp/x")).toEqual({ path: "/tmp/x" });
+  });
+  test("ps filters", () => {
+    const f = parseFilters(["status=exited", "name=web", "status=created"]);
+    expect(f.get("status")).toEqual(["exited", "created"]);
+    expect(f.get("name")).toEqual(["web"]);
+    expect(() => parseFilters(["color=red"])).toThrow("invalid filter");
+    expect(() => parseFilters(["status=sleeping"])).toThrow("status is one of");
+  });
+  test("top keeps the container's rows", () => {
+    const ps = "UID PID PPID CMD\nroot 1 0 init\nroot 42 1 sleep\nroot 43 42 sh\n";
+    expect(filterPs(ps, new Set([42]))).toBe("UID PID PPID CMD\nroot 42 1 sleep");
+  });
+});
