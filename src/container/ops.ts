@@ -99,8 +99,21 @@ export function markStoppedByUser(root: string, id: string): void {
   if (existsSync(dir)) writeFileSync(join(dir, "stopped"), "");
 }
 
+/** A start under way (its CLI between the lock and the monitor's report) settles first. */
+async function settled(db: Database, root: string, row: ContainerRow): Promise<ContainerRow> {
+  let now = row;
+  for (let i = 0; i < 500 && now.state === "created" && now.monitor_pid !== 0; i++) {
+    await Bun.sleep(20);
+    reconcile(db, root, [now]);
+    const next = findContainer(db, row.id);
+    if (!next || next.id !== row.id) return now;
+    now = next;
+  }
+  return now;
+}
+
 export async function removeContainer(db: Database, root: string, ref: string, force: boolean, volumes = false): Promise<void> {
-  const row = mustFind(db, root, ref);
+  const row = await settled(db, root, mustFind(db, root, ref));
   if (isRunning(row)) {
     if (!force) throw new TsdError(`cannot remove running container ${row.id.slice(0, 12)}: stop it first or use rm -f`);
     markStoppedByUser(root, row.id);
@@ -113,7 +126,7 @@ export async function removeContainer(db: Database, root: string, ref: string, f
   withContainerLock(root, row.id, () => {
     const now = findContainer(db, row.id);
     if (!now || now.id !== row.id) return;
-    if (isRunning(now)) throw new TsdError(`container ${row.name} was started again meanwhile: retry the removal`);
+    if (isRunning(now) || (now.state === "created" && now.monitor_pid !== 0)) throw new TsdError(`container ${row.name} was started again meanwhile: retry the removal`);
     // Done by the cleanup already unless it never ran; idempotent.
     releaseContainer(db, root, row.id);
     removeContainerFiles(root, row.id);
