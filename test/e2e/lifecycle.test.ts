@@ -198,8 +198,11 @@ describe("stop, kill, rename, rm", () => {
 describe("start, restart, inspect, top, cp, prune", () => {
   test("start runs an exited container again on the same rootfs; restart; start -a", async () => {
     const id = await runD(["--name", "again", "busybox", "sh", "-c", "echo run >> /count; wc -l < /count; sleep 300"]);
+    // Each run counts before it is stopped (a stop right away could beat the echo).
+    await until(async () => (await t.ok(["logs", "again"])) === "1\n");
     await t.ok(["stop", "-t", "0", "again"]);
     expect(await t.ok(["start", "again"])).toBe("again\n");
+    await until(async () => (await t.ok(["logs", "again"])) === "1\n2\n");
     expect(await t.ok(["ps", "--filter", "name=again", "-q"])).toBe(`${id.slice(0, 12)}\n`);
     await t.ok(["restart", "-t", "0", "again"]);
     await until(async () => (await t.ok(["logs", "again"])).includes("3\n")).catch(async (e) => {
