@@ -226,6 +226,38 @@ describe("limits hold", () => {
   });
 });
 
+describe("stats streams", () => {
+  test("without --no-stream a table each second until SIGINT; an exited container leaves it", async () => {
+    const id = (await t.ok(["run", "-d", "--network", "none", "--cgroup-parent", PARENT, "--name", "streamed", "busybox", "sleep", "60"])).trim();
+    const s = Bun.spawn([TSD, "--root", t.dir, "stats"], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    try {
+      const reader = s.stdout.getReader();
+      let text = "";
+      const decoder = new TextDecoder();
+      while ((text.match(/CONTAINER ID/g) ?? []).length < 2) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += decoder.decode(value);
+      }
+      expect(text.match(new RegExp(`${id.slice(0, 12)}\\s+streamed\\s`, "g"))?.length).toBeGreaterThanOrEqual(2);
+      await t.ok(["rm", "-f", "streamed"]);
+      // The next refresh no longer lists it.
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`stats ended: ${await new Response(s.stderr).text()}`);
+        const tables = decoder.decode(value).split("CONTAINER ID");
+        if (tables.at(-1)!.trim().split("\n").length === 1) break;
+      }
+      reader.releaseLock();
+      s.kill("SIGINT");
+      expect(await s.exited).toBe(0);
+    } finally {
+      s.kill("SIGKILL");
+      await t.tsd(["rm", "-f", "streamed"]);
+    }
+  }, 20000);
+});
+
 describe("the container's view", () => {
   test("its own group is /, its limits are readable at /sys/fs/cgroup, read-only", async () => {
     if (!v1) {
