@@ -6,6 +6,7 @@ import { listContainers, type ContainerRow } from "../container/store";
 import { isRunning, reconcile } from "../container/state";
 import { humanDuration, table } from "../format";
 import { findImage } from "../image/store";
+import { renderTemplate } from "../image/inspect";
 import { networksText, portsText } from "../network/attach";
 import type { Database } from "bun:sqlite";
 
@@ -14,7 +15,7 @@ const flags = {
   quiet: { kind: "bool", short: "q", description: "Only display container IDs" },
   "no-trunc": { kind: "bool", description: "Don't truncate output" },
   filter: { kind: "list", short: "f", description: "Filter output (status=, name=, id=, ancestor=)", valueHint: "KEY=VALUE" },
-  format: { kind: "string", description: "Format output: 'json' or 'table'", valueHint: "FORMAT" },
+  format: { kind: "string", description: "Format output: 'json', 'table' or a template ('{{.ID}} {{.Names}}')", valueHint: "FORMAT" },
 } satisfies FlagSpec;
 
 export function stateOf(row: ContainerRow): "created" | "running" | "exited" {
@@ -79,7 +80,9 @@ export default defineCommand({
   run({ rawArgs }) {
     const { flags: f } = parseFlags("ps", flags, rawArgs);
     const filters = parseFilters(f.filter);
-    if (f.format !== undefined && f.format !== "json" && f.format !== "table") throw new UsageError(`unsupported --format "${f.format}": use json or table`);
+    if (f.format !== undefined && f.format !== "json" && f.format !== "table" && !f.format.includes("{{")) {
+      throw new UsageError(`unsupported --format "${f.format}": use json, table or a template like '{{.ID}} {{.Names}}'`);
+    }
     const { root, db } = context();
     reconcile(db, root);
     const now = Date.now();
@@ -94,13 +97,18 @@ export default defineCommand({
       const s = (JSON.parse(r.command) as string[]).join(" ");
       return JSON.stringify(f["no-trunc"] || s.length <= 20 ? s : `${s.slice(0, 19)}…`);
     };
+    const record = (r: ContainerRow) => ({
+      Command: cmd(r), CreatedAt: new Date(r.created_at).toISOString(), ID: id(r), Image: r.image_ref, Labels: "", LocalVolumes: "0",
+      Mounts: "", Names: r.name, Networks: networksText(db, r.id), Ports: portsText(db, r.id), RunningFor: `${humanDuration(now - r.created_at)} ago`, Size: "", State: stateOf(r), Status: statusText(r, now),
+    });
     if (f.format === "json") {
-      for (const r of rows) {
-        console.log(JSON.stringify({
-          Command: cmd(r), CreatedAt: new Date(r.created_at).toISOString(), ID: id(r), Image: r.image_ref, Labels: "", LocalVolumes: "0",
-          Mounts: "", Names: r.name, Networks: networksText(db, r.id), Ports: portsText(db, r.id), RunningFor: `${humanDuration(now - r.created_at)} ago`, Size: "", State: stateOf(r), Status: statusText(r, now),
-        }));
-      }
+      for (const r of rows) console.log(JSON.stringify(record(r)));
+      return;
+    }
+    if (f.format !== undefined && f.format.includes("{{")) {
+      // Docker's "table " prefix adds a header; we print the rows only, one line per container.
+      const tpl = f.format.replace(/^table\s+/, "").replaceAll("\\t", "\t");
+      for (const r of rows) console.log(renderTemplate(tpl, record(r)));
       return;
     }
     console.log(

@@ -186,6 +186,7 @@ describe("stop, kill, rename, rm", () => {
     const id = await runD(["--name", "before", "busybox", "sleep", "300"]);
     await t.ok(["rename", "before", "after"]);
     expect(await t.ok(["ps", "--filter", "name=after"])).toContain(id.slice(0, 12));
+    expect(await t.ok(["ps", "--filter", "name=after", "--format", "{{.ID}} {{.Names}} {{.State}}"])).toBe(`${id.slice(0, 12)} after running\n`);
     const r = await t.tsd(["rm", "after"]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("stop it first or use rm -f");
