@@ -206,6 +206,23 @@ describe("default bridge", () => {
   });
 });
 
+describe("a SIGKILLed monitor alone", () => {
+  test("run -d, kill -9 of its monitor: the next ps releases the address, veth, namespace and ports", async () => {
+    const id = (await t.ok(["run", "-d", "--name", "lone", "-p", `${PORT + 6}:80`, "busybox", "sleep", "100"])).trim();
+    expect(vethsOf(id)).toEqual([`tv${id.slice(0, 12)}0`]);
+    const monitorPid = sh(`pgrep -f '^[^ ]*/tsd-monitor --bundle ${t.dir}/containers/${id}'`).out.trim().split("\n")[0]!;
+    expect(monitorPid).toMatch(/^\d+$/);
+    process.kill(Number(monitorPid), "SIGKILL");
+    for (let i = 0; i < 100 && existsSync(`/proc/${monitorPid}/status`) && !readFileSync(`/proc/${monitorPid}/status`, "utf8").includes("zombie"); i++) await Bun.sleep(20);
+    await t.ok(["ps", "-a"]);
+    for (let i = 0; i < 100 && vethsOf(id).length > 0; i++) await Bun.sleep(30);
+    expect(vethsOf(id)).toEqual([]);
+    expect(nftPorts()).not.toContain(`${PORT + 6}`);
+    expectNoNetworkLeft();
+    await t.ok(["rm", "-f", "lone"]);
+  });
+});
+
 describe("modes", () => {
   test("--network none has only lo", async () => {
     const r = await t.tsd(["run", "--rm", "--network", "none", "busybox", "ls", "/sys/class/net"]);
