@@ -98,6 +98,9 @@ pub const Filter = struct {
     rules_len: usize = 0,
     calls: [limits.calls]Call = undefined,
     calls_len: usize = 0,
+    /// The highest syscall number the profile names on each ABI, any rule (runc's -ENOSYS stub).
+    last_native: ?u32 = null,
+    last_compat: ?u32 = null,
 };
 
 // ---- architectures -------------------------------------------------------------------------
@@ -138,9 +141,30 @@ const has_x32 = builtin.cpu.arch == .x86_64;
 /// What reaches a process on an ABI the filter does not describe.
 pub const bad_arch_ret: u32 = RET.KILL_PROCESS;
 
+/// Where Zig's tables spell a call differently from the kernel (and libseccomp, and every
+/// profile): { kernel name, Zig's tag }. Zig's spelling alone does not resolve, as libseccomp
+/// would not know it (x86_64's "fstatat64" is an i386-only name there).
+fn renamed(comptime Table: type) []const [2][]const u8 {
+    if (Table == linux.syscalls.X64) return &.{ .{ "newfstatat", "fstatat64" }, .{ "_sysctl", "sysctl" } };
+    if (Table == linux.syscalls.X86) return &.{ .{ "_llseek", "llseek" }, .{ "_newselect", "newselect" }, .{ "_sysctl", "sysctl" } };
+    return &.{};
+}
+
 fn syscallNumber(comptime Table: type, name: []const u8) ?u32 {
-    const nr = std.meta.stringToEnum(Table, name) orelse return null;
+    var tag = name;
+    for (renamed(Table)) |r| {
+        if (std.mem.eql(u8, name, r[1])) return null;
+        if (std.mem.eql(u8, name, r[0])) tag = r[1];
+    }
+    const nr = std.meta.stringToEnum(Table, tag) orelse return null;
     return @intCast(@intFromEnum(nr));
+}
+
+/// The kernel's name of a call of Zig's table (the inverse of the renaming above).
+fn kernelName(comptime Table: type, call: Table) []const u8 {
+    const tag = @tagName(call);
+    for (renamed(Table)) |r| if (std.mem.eql(u8, tag, r[1])) return r[0];
+    return tag;
 }
 
 // ---- the runtime-spec's JSON shape ---------------------------------------------------------
@@ -234,6 +258,7 @@ fn opByName(name: []const u8) ?Op {
 fn parseSyscall(f: *Filter, sc: RawSyscall, d: *Diag) !void {
     // runc: an unset errnoRet is EPERM.
     const ret = try actionRet(sc.action, sc.errnoRet orelse 1, d);
+    for (sc.names) |name| noteLast(f, name);
     if (ret == f.default_ret) return;
     if (sc.args.len > limits.args) return invalid(d, "a rule has {d} argument conditions (at most {d})", .{ sc.args.len, limits.args });
     var cmps: [limits.args]Cmp = undefined;
@@ -252,6 +277,13 @@ fn parseSyscall(f: *Filter, sc: RawSyscall, d: *Diag) !void {
     } else {
         try addRule(f, ret, cmps[0..sc.args.len], sc.names, d);
     }
+}
+
+fn noteLast(f: *Filter, name: []const u8) void {
+    if (syscallNumber(native.Table, name)) |nr| f.last_native = @max(f.last_native orelse 0, nr);
+    if (compat) |c| if (f.compat) if (syscallNumber(c.Table, name)) |nr| {
+        f.last_compat = @max(f.last_compat orelse 0, nr);
+    };
 }
 
 fn addRule(f: *Filter, ret: u32, cmps: []const Cmp, names: []const []const u8, d: *Diag) !void {
@@ -496,12 +528,26 @@ fn archSection(b: *Builder, f: *const Filter, which: enum { native, compat }) !L
         cases[cases_len] = .{ .nr = nr, .at = try ruleChain(b, f, rules[0..rules_len], default_ret) };
         cases_len += 1;
     }
-    const tree = try dispatch(b, cases[0..cases_len], try b.ret(f.default_ret));
+    var entry = try dispatch(b, cases[0..cases_len], try b.ret(f.default_ret));
+    // runc's -ENOSYS stub: a call newer than every call the profile names is one the profile
+    // could not know, so libc gets ENOSYS and falls back (as for clone3) instead of EPERM.
+    if (enosysStub(f)) if (if (which == .native) f.last_native else f.last_compat) |last| {
+        entry = try b.jump(bpf.jgt, last, try b.ret(RET.ERRNO | enosys), entry);
+    };
     if (which == .native and has_x32) {
         const x32_ret = try b.ret(if (f.x32) f.default_ret else bad_arch_ret);
-        _ = try b.jump(bpf.jge, x32_bit, x32_ret, tree);
+        _ = try b.jump(bpf.jge, x32_bit, x32_ret, entry);
     }
     return b.load(offset_nr);
+}
+
+const enosys: u32 = @intFromEnum(linux.E.NOSYS);
+
+/// runc skips the stub when unknown calls pass anyway or already get ENOSYS.
+fn enosysStub(f: *const Filter) bool {
+    const action = f.default_ret & RET.ACTION_FULL;
+    if (action == RET.ALLOW or action == RET.LOG or action == RET.TRACE) return false;
+    return f.default_ret != RET.ERRNO | enosys;
 }
 
 pub fn compile(f: *const Filter, out: *Program) error{ProgramTooLong}!void {
@@ -647,6 +693,40 @@ test "allowlist: listed calls pass, the rest get the default errno" {
     try testing.expectEqual(@as(usize, 8), t.filter.calls_len);
 }
 
+test "calls newer than the profile get ENOSYS, older unlisted ones the default (runc's stub)" {
+    var t = try TestProfile.init(
+        \\{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read","openat"],"action":"SCMP_ACT_ALLOW"},
+        \\ {"names":["clone3"],"action":"SCMP_ACT_ERRNO"}]}
+    );
+    defer t.deinit();
+    const last = syscallNumber(native.Table, "clone3").?;
+    try testing.expectEqual(t.filter.last_native, last);
+    const code = t.program.code();
+    try testing.expectEqual(RET.ALLOW, try t.run("openat", no_args));
+    // Named only by a rule equal to the default: dropped, but it still counts as known.
+    try testing.expectEqual(eperm, try t.run("clone3", no_args));
+    try testing.expectEqual(eperm, try interpret(code, callData(native.audit, last - 1, no_args)));
+    try testing.expectEqual(RET.ERRNO | enosys, try interpret(code, callData(native.audit, last + 1, no_args)));
+    try testing.expectEqual(RET.ERRNO | enosys, try interpret(code, callData(native.audit, 0x3fff_ffff, no_args)));
+    // An allowing default needs no stub.
+    var allow = try TestProfile.init(
+        \\{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["read"],"action":"SCMP_ACT_ERRNO"}]}
+    );
+    defer allow.deinit();
+    try testing.expectEqual(RET.ALLOW, try interpret(allow.program.code(), callData(native.audit, last + 1, no_args)));
+}
+
+test "names are the kernel's, where Zig's tables spell them otherwise" {
+    if (builtin.cpu.arch != .x86_64) return error.SkipZigTest;
+    try testing.expectEqual(@as(?u32, 262), syscallNumber(linux.syscalls.X64, "newfstatat"));
+    try testing.expectEqual(@as(?u32, null), syscallNumber(linux.syscalls.X64, "fstatat64"));
+    try testing.expectEqual(@as(?u32, 156), syscallNumber(linux.syscalls.X64, "_sysctl"));
+    try testing.expectEqual(@as(?u32, 140), syscallNumber(linux.syscalls.X86, "_llseek"));
+    try testing.expectEqual(@as(?u32, 142), syscallNumber(linux.syscalls.X86, "_newselect"));
+    try testing.expectEqual(@as(?u32, 300), syscallNumber(linux.syscalls.X86, "fstatat64"));
+    try testing.expectEqual(@as(?u32, null), syscallNumber(linux.syscalls.X86, "llseek"));
+}
+
 test "architectures: a foreign ABI is killed, x32 gets the default, i386 its own numbers" {
     if (builtin.cpu.arch != .x86_64) return error.SkipZigTest;
     const read_x64 = syscallNumber(linux.syscalls.X64, "read").?;
@@ -764,7 +844,7 @@ test "every syscall with conditions: long jumps get trampolines and still land r
     const all = std.enums.values(native.Table);
     for (all, 0..) |call, i| {
         if (i > 0) try json.append(arena, ',');
-        try json.print(arena, "{{\"names\":[\"{s}\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{{\"index\":0,\"value\":{d},\"op\":\"SCMP_CMP_EQ\"}}]}}", .{ @tagName(call), @intFromEnum(call) });
+        try json.print(arena, "{{\"names\":[\"{s}\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{{\"index\":0,\"value\":{d},\"op\":\"SCMP_CMP_EQ\"}}]}}", .{ kernelName(native.Table, call), @intFromEnum(call) });
     }
     try json.appendSlice(arena, "]}");
     var t = try TestProfile.init(json.items);
@@ -776,7 +856,8 @@ test "every syscall with conditions: long jumps get trampolines and still land r
         try testing.expectEqual(RET.ALLOW, try interpret(code, callData(native.audit, nr, .{ nr, 0, 0, 0, 0, 0 })));
         try testing.expectEqual(RET.ERRNO | 3, try interpret(code, callData(native.audit, nr, .{ nr + 1, 0, 0, 0, 0, 0 })));
     }
-    try testing.expectEqual(RET.ERRNO | 3, try interpret(t.program.code(), callData(native.audit, 5000, no_args)));
+    // Beyond every named call: runc's ENOSYS.
+    try testing.expectEqual(RET.ERRNO | enosys, try interpret(t.program.code(), callData(native.audit, 5000, no_args)));
 }
 
 test "a profile beyond 4096 instructions is refused" {
