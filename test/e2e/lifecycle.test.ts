@@ -286,6 +286,28 @@ describe("start, restart, inspect, top, cp, prune", () => {
     }
   });
 
+  test("cp with a stopped container: its rootfs, its own symlinks resolved inside it", async () => {
+    await t.ok(["run", "--name", "built", "--network", "none", "busybox", "sh", "-c", "mkdir /out && echo artifact > /out/a.txt && ln -s /etc /out/link"]);
+    const host = mkdtempSync("/tmp/tsd-e2e-cp-");
+    try {
+      await t.ok(["cp", "built:/out", host]);
+      expect(readFileSync(join(host, "out/a.txt"), "utf8")).toBe("artifact\n");
+      // /out/link -> /etc is the container's /etc, never the host's.
+      await t.ok(["cp", "built:/out/link/passwd", join(host, "pw")]);
+      expect(readFileSync(join(host, "pw"), "utf8")).toBe(await t.ok(["run", "--rm", "--network", "none", "busybox", "cat", "/etc/passwd"]));
+      writeFileSync(join(host, "in.txt"), "put while stopped\n");
+      await t.ok(["cp", join(host, "in.txt"), "built:/out/"]);
+      expect(await t.ok(["start", "-a", "built"]).catch((e) => String(e))).toContain("File exists"); // same rootfs
+      const r = await t.tsd(["cp", "built:/out/in.txt", join(host, "back.txt")]);
+      expect(r.code).toBe(0);
+      expect(readFileSync(join(host, "back.txt"), "utf8")).toBe("put while stopped\n");
+      expect(readFileSync("/proc/self/mountinfo", "utf8")).not.toContain(t.dir);
+    } finally {
+      rmSync(host, { recursive: true, force: true });
+      await t.ok(["rm", "-f", "built"]);
+    }
+  });
+
   test("container prune removes the stopped ones only", async () => {
     const live = await runD(["busybox", "sleep", "300"]);
     const dead = await runD(["busybox", "true"]);
