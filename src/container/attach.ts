@@ -94,6 +94,14 @@ export async function attachContainer(db: Database, root: string, ref: string, o
   closeSync(dirFd);
   const raw = opts.tty && process.stdin.isTTY;
   if (raw) process.stdin.setRawMode(true);
+  // The pty belongs to the monitor; its size is set through the init's end of it (its fd 0 is
+  // the slave), which also sends SIGWINCH to the container's foreground process group.
+  const resize = () => {
+    if (!opts.tty || !process.stdout.isTTY) return;
+    Bun.spawnSync(["stty", "-F", `/proc/${row.pid}/fd/0`, "rows", String(process.stdout.rows), "cols", String(process.stdout.columns)], { stdio: ["ignore", "ignore", "ignore"] });
+  };
+  resize();
+  process.on("SIGWINCH", resize);
   const matcher = new DetachMatcher(keys);
   const stdinWanted = !o.noStdin && opts.interactive;
   const onData = (chunk: Buffer) => {
@@ -119,6 +127,7 @@ export async function attachContainer(db: Database, root: string, ref: string, o
     await closed;
   } finally {
     for (const [s, h] of handlers) process.off(s, h);
+    process.off("SIGWINCH", resize);
     if (stdinWanted) {
       process.stdin.off("data", onData);
       process.stdin.pause();

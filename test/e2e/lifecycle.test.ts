@@ -445,9 +445,10 @@ describe("attach", () => {
 
   test("-t: the pty's bytes; the detach keys end the session, the shell runs on", async () => {
     const id = await runD(["-it", "--name", "ttybox", "--network", "none", "busybox", "sh"]);
-    const proc = Bun.spawn(["script", "-qec", `${TSD} --root ${t.dir} attach ttybox`, "/dev/null"], { stdin: "pipe", stdout: "pipe" });
+    // The attaching terminal's size reaches the container's pty.
+    const proc = Bun.spawn(["script", "-qec", `stty rows 33 cols 77; ${TSD} --root ${t.dir} attach ttybox`, "/dev/null"], { stdin: "pipe", stdout: "pipe" });
     await Bun.sleep(500);
-    proc.stdin.write("echo hi-$((40+2))\n");
+    proc.stdin.write("stty size; echo hi-$((40+2))\n");
     proc.stdin.flush();
     await Bun.sleep(500);
     proc.stdin.write("\x10\x11");
@@ -455,6 +456,7 @@ describe("attach", () => {
     const out = await new Response(proc.stdout).text();
     expect(await proc.exited).toBe(0);
     expect(out).toContain("hi-42");
+    expect(out).toContain("33 77");
     expect(out).toContain("read escape sequence");
     expect(await t.ok(["ps", "-q", "--no-trunc"])).toContain(id);
     await t.ok(["rm", "-f", "ttybox"]);
