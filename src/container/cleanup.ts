@@ -47,7 +47,7 @@ function cleanupLocked(db: Database, root: string, id: string, lostMonitor?: str
   const status = readExitStatus(root, id);
   // The OOM counter is read before the group goes; removing it also kills what a crashed
   // monitor left running in it.
-  const { oomKilled } = releaseBundleCgroup(containerDir(root, id));
+  const { oomKilled } = releaseBundleCgroup(containerDir(root, id), { tolerant: true });
   try {
     releaseContainer(db, root, id);
   } catch (e) {

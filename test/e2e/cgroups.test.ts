@@ -371,6 +371,33 @@ describe("no group is left behind", () => {
   }, 20000);
 });
 
+describe("a group that cannot be emptied", () => {
+  test("the exit cleanup records the exit and says so; the group goes once its processes can die", async () => {
+    if (!v1 || !mountOf("freezer")) {
+      console.log("cgroups.test: SKIP the frozen-group case: needs the v1 freezer hierarchy");
+      return;
+    }
+    const id = (await t.ok(["run", "-d", "--network", "none", "--cgroup-parent", PARENT, "--name", "frozen", "busybox", "sleep", "60"])).trim();
+    const state = join(mountOf("freezer")!, PARENT, id, "freezer.state");
+    try {
+      // A frozen task cannot die: SIGKILL stays pending and rmdir stays EBUSY.
+      writeFileSync(state, "FROZEN");
+      await waitFor("the freeze", () => readFileSync(state, "utf8").trim() === "FROZEN");
+      const r = await t.tsd(["container", "cleanup", id]);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(/^tsd: cannot remove cgroup .*processes are still in it after 5s \(tsd rm retries\)\n$/);
+      expect((await t.ok(["inspect", "-f", "{{.State.Status}}", "frozen"])).trim()).toBe("exited");
+      expect(groupDirs(`${PARENT}/${id}`).some(existsSync)).toBe(true);
+    } finally {
+      writeFileSync(state, "THAWED");
+    }
+    // Thawed, the pending SIGKILL lands; the monitor's own cleanup removes the group.
+    await waitFor("the monitor and its cleanup to end", () => pidsOf(`container cleanup ${id}`).length === 0 && pidsOf(`--id ${id}`).length === 0);
+    expect(groupDirs(`${PARENT}/${id}`).filter(existsSync)).toEqual([]);
+    await t.ok(["rm", "frozen"]);
+  }, 30000);
+});
+
 describe("cgroup v2 on this host", () => {
   test("the v2 driver with the limits, on the kernel", () => {
     if (layout.version === 1) {
