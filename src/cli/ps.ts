@@ -3,7 +3,7 @@ import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { UsageError } from "./globals";
 import { listContainers, type ContainerRow } from "../container/store";
-import { isRunning, reconcile } from "../container/state";
+import { isRestarting, isRunning, reconcile } from "../container/state";
 import { humanDuration, table } from "../format";
 import { findImage } from "../image/store";
 import { renderTemplate } from "../image/inspect";
@@ -18,15 +18,18 @@ const flags = {
   format: { kind: "string", description: "Format output: 'json', 'table' or a template ('{{.ID}} {{.Names}}')", valueHint: "FORMAT" },
 } satisfies FlagSpec;
 
-export function stateOf(row: ContainerRow): "created" | "running" | "exited" {
-  return isRunning(row) ? "running" : row.state === "created" ? "created" : "exited";
+export function stateOf(row: ContainerRow, root?: string): "created" | "running" | "restarting" | "exited" {
+  if (isRunning(row)) return "running";
+  if (row.state === "created") return "created";
+  return root !== undefined && isRestarting(root, row) ? "restarting" : "exited";
 }
 
-export function statusText(row: ContainerRow, now: number): string {
-  const state = stateOf(row);
+export function statusText(row: ContainerRow, now: number, root?: string): string {
+  const state = stateOf(row, root);
   if (state === "running") return `Up ${humanDuration(now - (row.started_at ?? row.created_at))}`;
   if (state === "created") return "Created";
-  return `Exited (${row.exit_code ?? -1}) ${humanDuration(now - (row.finished_at ?? now))} ago`;
+  const word = state === "restarting" ? "Restarting" : "Exited";
+  return `${word} (${row.exit_code ?? -1}) ${humanDuration(now - (row.finished_at ?? now))} ago`;
 }
 
 const FILTER_KEYS = ["status", "name", "id", "ancestor"] as const;
@@ -48,12 +51,12 @@ export function parseFilters(list: string[]): Map<FilterKey, string[]> {
   return out;
 }
 
-function matches(db: Database, row: ContainerRow, filters: Map<FilterKey, string[]>): boolean {
+function matches(db: Database, root: string, row: ContainerRow, filters: Map<FilterKey, string[]>): boolean {
   for (const [key, values] of filters) {
     const ok = values.some((v) => {
       switch (key) {
         case "status":
-          return stateOf(row) === v;
+          return stateOf(row, root) === v;
         case "name":
           // Docker matches a regular expression anywhere in the name.
           try {
@@ -87,7 +90,7 @@ export default defineCommand({
     reconcile(db, root);
     const now = Date.now();
     const showAll = f.all || filters.has("status");
-    const rows = listContainers(db).filter((r) => (showAll || isRunning(r)) && matches(db, r, filters));
+    const rows = listContainers(db).filter((r) => (showAll || isRunning(r)) && matches(db, root, r, filters));
     const id = (r: ContainerRow) => (f["no-trunc"] ? r.id : r.id.slice(0, 12));
     if (f.quiet) {
       if (rows.length) console.log(rows.map(id).join("\n"));
@@ -99,7 +102,7 @@ export default defineCommand({
     };
     const record = (r: ContainerRow) => ({
       Command: cmd(r), CreatedAt: new Date(r.created_at).toISOString(), ID: id(r), Image: r.image_ref, Labels: "", LocalVolumes: "0",
-      Mounts: "", Names: r.name, Networks: networksText(db, r.id), Ports: portsText(db, r.id), RunningFor: `${humanDuration(now - r.created_at)} ago`, Size: "", State: stateOf(r), Status: statusText(r, now),
+      Mounts: "", Names: r.name, Networks: networksText(db, r.id), Ports: portsText(db, r.id), RunningFor: `${humanDuration(now - r.created_at)} ago`, Size: "", State: stateOf(r, root), Status: statusText(r, now, root),
     });
     if (f.format === "json") {
       for (const r of rows) console.log(JSON.stringify(record(r)));
@@ -114,7 +117,7 @@ export default defineCommand({
     console.log(
       table(
         ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"],
-        rows.map((r) => [id(r), r.image_ref, cmd(r), `${humanDuration(now - r.created_at)} ago`, statusText(r, now), portsText(db, r.id), r.name]),
+        rows.map((r) => [id(r), r.image_ref, cmd(r), `${humanDuration(now - r.created_at)} ago`, statusText(r, now, root), portsText(db, r.id), r.name]),
       ),
     );
   },

@@ -8,7 +8,7 @@ import { portsOf } from "../network/attach";
 import { readExitStatus } from "./cleanup";
 import { logPath } from "./logs";
 import type { RunOptions } from "./options";
-import { isRunning } from "./state";
+import { isRestarting, isRunning } from "./state";
 import type { ContainerRow } from "./store";
 import { securityOptStrings } from "./seccomp";
 import { hostConfigResources } from "../cgroup/resources";
@@ -33,7 +33,8 @@ export function inspectContainer(db: Database, root: string, row: ContainerRow):
     spec = undefined;
   }
   const running = isRunning(row);
-  const status = row.state === "created" ? "created" : running ? "running" : "exited";
+  const restarting = !running && isRestarting(root, row);
+  const status = row.state === "created" ? "created" : running ? "running" : restarting ? "restarting" : "exited";
   const exit = running ? undefined : readExitStatus(root, row.id);
   const binds = (opts.volumes ?? []).map((v) => `${v.volume || v.source}:${v.destination}${v.readonly ? ":ro" : ""}`);
   const ports: Record<string, { HostIp: string; HostPort: string }[] | null> = {};
@@ -57,7 +58,7 @@ export function inspectContainer(db: Database, root: string, row: ContainerRow):
       Status: status,
       Running: running,
       Paused: false,
-      Restarting: false,
+      Restarting: restarting,
       OOMKilled: Boolean(row.oom_killed),
       Dead: false,
       Pid: running ? row.pid : 0,

@@ -1,7 +1,7 @@
 // `tsd start` of a created or exited container (same bundle, same rootfs: its upper dir
 // keeps what the last run wrote) and `tsd restart`.
 import type { Database } from "bun:sqlite";
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TsdError } from "../errors";
 import { containerDir } from "../store/paths";
@@ -40,8 +40,13 @@ export async function maybeRestart(db: Database, root: string, id: string): Prom
   };
   const first = decide();
   if (!first) return false;
+  const marker = join(containerDir(root, id), "restarting");
+  writeFileSync(marker, "");
   await Bun.sleep(restartDelayMs(first.restart_count ?? 0));
-  if (!decide()) return false; // stopped, removed or started meanwhile
+  if (!decide()) {
+    rmSync(marker, { force: true });
+    return false; // stopped, removed or started meanwhile
+  }
   try {
     await startContainer(db, root, id, { attach: false, interactive: false, byPolicy: true });
     return true;
@@ -66,7 +71,7 @@ export async function startContainer(db: Database, root: string, ref: string, f:
     if (!now || now.id !== row.id) throw new TsdError(`no such container: ${ref}`);
     if (now.state === "running" || (now.state === "created" && now.monitor_pid !== 0)) throw new TsdError(`container ${row.name} is being started by another command`);
     // The last run's exit and its cleanup marker go: the monitor and wait look for new ones.
-    for (const f of ["exit.json", "exit.json.tmp", "cleaned", "init.pid", "stopped"]) rmSync(join(bundle, f), { force: true });
+    for (const f of ["exit.json", "exit.json.tmp", "cleaned", "init.pid", "stopped", "restarting"]) rmSync(join(bundle, f), { force: true });
     releaseBundleCgroup(bundle); // a leftover of a crashed run; the limits come back fresh
     createContainerCgroup(row.id, opts);
     markCreated(db, row.id);

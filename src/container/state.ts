@@ -7,7 +7,7 @@ import type { Database } from "bun:sqlite";
 import { cleanupContainer } from "./cleanup";
 import { sameProcess } from "./proc";
 import { findContainer, listContainers, markRunning, type ContainerRow } from "./store";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { containerDir } from "../store/paths";
 
@@ -63,4 +63,12 @@ export function lookup(db: Database, root: string, ref: string): ContainerRow | 
   if (!row) return undefined;
   if (reconcile(db, root, [row])) return findContainer(db, row.id);
   return row;
+}
+
+/**
+ * Between an exit and the restart its policy asked for (the back-off, which the old monitor's
+ * cleanup command waits out): Docker shows "Restarting".
+ */
+export function isRestarting(root: string, row: ContainerRow): boolean {
+  return row.state === "exited" && existsSync(join(containerDir(root, row.id), "restarting")) && sameProcess(row.monitor_pid, row.monitor_start);
 }

@@ -50,6 +50,9 @@ describe("exec", () => {
     const out = await t.ok(["exec", "box", "sh", "-c", "echo $FROM_RUN; grep -E '^(CapEff|NoNewPrivs)' /proc/self/status; id -u"]);
     expect(out).toBe("yes\nCapEff:\t00000000a80425fb\nNoNewPrivs:\t1\n0\n");
     expect(await t.ok(["exec", "-e", "FROM_RUN=no", "-e", "X=1", "-w", "/tmp", "box", "sh", "-c", "echo $FROM_RUN $X; pwd"])).toBe("no 1\n/tmp\n");
+    const envFile = join(t.dir, "exec.env");
+    writeFileSync(envFile, "# a comment\nFROM_FILE=yes\nX=file\n");
+    expect(await t.ok(["exec", "--env-file", envFile, "-e", "X=flag", "box", "sh", "-c", "echo $FROM_FILE $X"])).toBe("yes flag\n");
     expect(await t.ok(["exec", "-u", "user", "box", "sh", "-c", "id -un; echo $HOME; grep CapEff /proc/self/status"])).toBe("user\n/home/user\nCapEff:\t0000000000000000\n");
     expect(await t.ok(["exec", "-u", "1000:1000", "box", "id"])).toBe("uid=1000(user) gid=1000(user)\n");
     const priv = await t.ok(["exec", "--privileged", "box", "grep", "NoNewPrivs", "/proc/self/status"]);

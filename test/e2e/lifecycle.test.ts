@@ -349,7 +349,8 @@ describe("restart policy (carried out by the monitor's cleanup command)", () => 
     expect(bad.code).toBe(125);
     expect(bad.stderr).toContain("--restart");
     const looping = await runD(["--restart", "always", "busybox", "sh", "-c", "sleep 0.1"]);
-    await Bun.sleep(300);
+    // Between an exit and its restart (the back-off) it shows as Docker does.
+    await until(async () => (await t.ok(["ps", "-a", "--filter", `id=${looping}`, "--format", "{{.Status}}"])).startsWith("Restarting (0) "));
     await t.ok(["rm", "-f", looping]);
     await Bun.sleep(500);
     expect(await t.ok(["ps", "-aq", "--no-trunc"])).not.toContain(looping);
