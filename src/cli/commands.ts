@@ -39,4 +39,5 @@ export const commands: Record<string, Lazy> = {
   cp: () => import("./cp").then((m) => m.default),
   volume: () => import("./volume").then((m) => m.default),
   attach: () => import("./attach").then((m) => m.default),
+  create: () => import("./create").then((m) => m.default),
 };

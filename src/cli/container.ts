@@ -70,5 +70,6 @@ export default defineCommand({
     top: () => import("./top").then((m) => m.default),
     cp: () => import("./cp").then((m) => m.default),
     attach: () => import("./attach").then((m) => m.default),
+    create: () => import("./create").then((m) => m.default),
   },
 });

@@ -222,6 +222,17 @@ describe("start, restart, inspect, top, cp, prune", () => {
     await t.ok(["rm", "again", "fg-again"]);
   }, 30000);
 
+  test("create, then start: Created in ps until started", async () => {
+    const id = (await t.ok(["create", "--name", "made", "--network", "none", "busybox", "sh", "-c", "echo started; sleep 300"])).trim();
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    expect(await t.ok(["ps", "-a", "--filter", "name=made", "--format", "{{.Status}}"])).toBe("Created\n");
+    expect((await t.ok(["inspect", "-f", "{{.State.Status}} {{.State.Pid}}", "made"])).trim()).toBe("created 0");
+    await t.ok(["start", "made"]);
+    await until(async () => (await t.ok(["logs", "made"])) === "started\n");
+    expect(await t.ok(["ps", "--filter", "name=made", "--format", "{{.State}}"])).toBe("running\n");
+    await t.ok(["rm", "-f", "made"]);
+  });
+
   test("inspect: Docker's shape and --format field paths", async () => {
     const id = await runD(["--name", "insp", "-e", "K=V", "busybox", "sleep", "300"]);
     const [c] = JSON.parse(await t.ok(["inspect", "insp"]));

@@ -1,0 +1,21 @@
+import { defineCommand } from "citty";
+import { readFileSync } from "node:fs";
+import { cittyArgs, parseFlags } from "./flags";
+import { context } from "./context";
+import { runFlags } from "./run";
+import { runOptionsFromFlags } from "../container/options";
+import { createContainer } from "../container/create";
+import { ensureImage } from "../image/registry/ensure";
+
+// `run`'s flags; -d and --rm keep their meaning for the later `start`.
+export default defineCommand({
+  meta: { name: "create", description: "Create a new container (start it with tsd start)" },
+  args: cittyArgs(runFlags),
+  async run({ rawArgs }) {
+    const { flags, positionals } = parseFlags("create", runFlags, rawArgs, false);
+    const opts = runOptionsFromFlags(flags, positionals, process.env, (p) => readFileSync(p, "utf8"));
+    const { root, db } = context();
+    await ensureImage(db, root, opts.image, { policy: flags.pull });
+    console.log(createContainer(db, root, opts).id);
+  },
+});
