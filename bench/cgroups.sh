@@ -2,7 +2,8 @@
 # The cost of cgroup set-up: `run … true` without and with limits (-m 64m --cpus 0.5
 # --pids-limit 100), tsd beside crun and runc given the same limits (linux.resources), in one
 # hyperfine run on the same busybox rootfs. By hand only, never part of the test suite.
-# Without limits every runtime still makes the container's cgroup (tsd: tsd/<id>).
+# Without limits every runtime still makes the container's cgroup (tsd: tsd/<id>). tsd runs with
+# --network none, which is what the crun/runc bundle has (a network namespace with only lo).
 #
 #   sudo bash bench/cgroups.sh             50 runs after 5 warm-ups each
 #   RUNS=20 WARMUP=2 sudo bash bench/cgroups.sh
@@ -102,7 +103,7 @@ if [ ! -x "$tsd" ]; then
   tsd_note="$tsd not built (bash scripts/build.sh): benchmarking crun and runc only"
 elif ! trial "$tsd" --root "$root" load -i "$images/busybox-docker.tar"; then
   tsd_note="tsd load failed, tsd not benchmarked: $(tail -1 "$work/trial.log")"
-elif ! trial "${ns_wrap[@]}" "$tsd" --root "$root" run --rm -m 64m --cpus 0.5 --pids-limit 100 busybox true; then
+elif ! trial "${ns_wrap[@]}" "$tsd" --root "$root" run --rm --network none -m 64m --cpus 0.5 --pids-limit 100 busybox true; then
   tsd_note="tsd run failed, tsd not benchmarked: $(tail -1 "$work/trial.log")"
 else
   tsd_ok=1
@@ -121,8 +122,8 @@ fi
 commands+=(-n runc "runc run -b $bundle tsd-bench-runc-\$\$")
 commands+=(-n runc-limits "runc run -b $limited tsd-bench-runc-\$\$")
 if [ $tsd_ok = 1 ]; then
-  commands+=(-n tsd "$tsd --root $root run --rm busybox true")
-  commands+=(-n tsd-limits "$tsd --root $root run --rm -m 64m --cpus 0.5 --pids-limit 100 busybox true")
+  commands+=(-n tsd "$tsd --root $root run --rm --network none busybox true")
+  commands+=(-n tsd-limits "$tsd --root $root run --rm --network none -m 64m --cpus 0.5 --pids-limit 100 busybox true")
 fi
 
 mkdir -p "$here/results"
