@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { TestRoot } from "../lib/tsd";
+import { TestRoot, TSD } from "../lib/tsd";
 import { testImages, type TestImages } from "../lib/fixtures";
 import { makeCertificates, push, sh, startRegistry, tempDir, writeHtpasswd, type Registry } from "../lib/registry";
 
@@ -140,6 +140,17 @@ describe("pull from a plain-HTTP registry on 127.0.0.1", () => {
     expect(again).toContain("Already exists");
     expect(again).toContain("Status: Image is up to date");
     expect(again).not.toContain("Downloading");
+  });
+
+  test("on a terminal: per-layer lines redrawn in place, as docker pull", async () => {
+    const u = newRoot("tty");
+    // script(1) gives tsd a pty for stdout.
+    const proc = Bun.spawn(["script", "-qec", `${TSD} --root ${u.dir} pull ${reg.host}/multi:1`, "/dev/null"], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+    const [out, , code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    expect(code).toBe(0);
+    expect(out).toContain("\x1b[2K"); // lines cleared and redrawn
+    expect(out).toMatch(/\x1b\[\d+A/); // the cursor goes back up over the layer lines
+    for (const s of ["Pulling fs layer", "Download complete", "Pull complete", "Digest: sha256:", "Status: Downloaded newer image"]) expect(out).toContain(s);
   });
 
   test("-q prints only the name; pull by digest verifies it", async () => {
