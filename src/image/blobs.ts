@@ -2,7 +2,7 @@
 // only by a rename after its size and digest were checked; downloads grow in
 // <root>/tmp/partial/<hex> (one writer at a time, by an O_EXCL lock file holding the pid), so
 // an interrupted pull leaves a partial file the next pull resumes with a Range request.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { rootPaths } from "../store/paths";
 import { TsdError } from "../errors";
@@ -88,13 +88,17 @@ export async function openPartial(root: string, digest: string): Promise<Partial
   const lock = join(dir, `${hex}.lock`);
   for (let i = 0; ; i++) {
     if (hasBlob(root, digest)) return undefined;
+    // The lock appears with its pid already in it (written aside, then hard-linked into
+    // place), so no one reads an empty lock and takes it for a dead holder's.
+    const mine = `${lock}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+    writeFileSync(mine, String(process.pid), { mode: 0o600 });
     try {
-      const fd = openSync(lock, "wx", 0o600);
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
+      linkSync(mine, lock);
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    } finally {
+      rmSync(mine, { force: true });
     }
     const holder = Number(readText(lock));
     if (!holder || !alive(holder)) {

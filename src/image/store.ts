@@ -184,12 +184,16 @@ export function commitLayerStaging(db: Database, root: string, staging: string, 
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== "ENOTEMPTY" && code !== "EEXIST") throw e;
   }
-  const again = layerSize(db, diffId);
-  if (again !== undefined) return again;
-  const link = randomLink();
-  symlinkSync(`../${hex}/diff`, join(paths.links, link));
-  db.query("INSERT INTO layers (diff_id, link, size) VALUES (?, ?, ?) ON CONFLICT(diff_id) DO UPDATE SET link = excluded.link, size = excluded.size").run(diffId, link, size);
-  return size;
+  // Check and insert under the write lock: a concurrent pull of the same layer gets one row
+  // and one link between them.
+  return db.transaction(() => {
+    const again = layerSize(db, diffId);
+    if (again !== undefined) return again;
+    const link = randomLink();
+    symlinkSync(`../${hex}/diff`, join(paths.links, link));
+    db.query("INSERT INTO layers (diff_id, link, size) VALUES (?, ?, ?)").run(diffId, link, size);
+    return size;
+  }).immediate();
 }
 
 /** Staging dirs of processes that died mid-unpack (killed pulls). */
