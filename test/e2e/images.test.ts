@@ -26,9 +26,9 @@ beforeAll(async () => {
 }, 120000);
 
 afterAll(async () => {
+  await reg?.stop().catch(() => {});
   const leaks = t.leaks();
   await t.destroy();
-  await reg.stop();
   rmSync(work, { recursive: true, force: true });
   expect(leaks).toEqual([]);
 });

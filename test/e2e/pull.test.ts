@@ -101,10 +101,17 @@ beforeAll(async () => {
 }, 180000);
 
 afterAll(async () => {
+  // Registries and servers first: nothing below may keep them alive.
+  for (const r of registries) await r.stop().catch(() => {});
+  for (const s of servers) {
+    try {
+      s.stop(true);
+    } catch {
+      // Stopped already.
+    }
+  }
   const leaks = roots.flatMap((r) => r.leaks());
   for (const r of roots) await r.destroy();
-  for (const s of servers) s.stop(true);
-  for (const r of registries) await r.stop();
   rmSync(work, { recursive: true, force: true });
   expect(leaks).toEqual([]);
 });

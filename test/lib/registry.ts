@@ -36,7 +36,18 @@ export async function startRegistry(opts: RegistryOpts = {}): Promise<Registry> 
       ...(opts.htpasswd ? [`auth: {htpasswd: {realm: tsd-test, path: ${opts.htpasswd}}}`] : []),
     ].join("\n");
     writeFileSync(join(dir, "config.yml"), `${cfg}\n`);
-    const proc = Bun.spawn(["docker-registry", "serve", join(dir, "config.yml")], { stdout: "ignore", stderr: "pipe", stdin: "ignore" });
+    // Whatever happens to the test process (a failed beforeAll, a crash), the registry goes
+    // with it: the kernel kills it when its parent dies (bun test's exit hooks do not run).
+    const proc = Bun.spawn(["setpriv", "--pdeathsig", "KILL", "docker-registry", "serve", join(dir, "config.yml")], {
+      stdout: "ignore",
+      stderr: "pipe",
+      stdin: "ignore",
+    });
+    const onExit = () => {
+      proc.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+    };
+    process.once("exit", onExit);
     const scheme = opts.tls ? "https" : "http";
     for (let i = 0; i < 100 && proc.exitCode === null; i++) {
       try {
@@ -47,6 +58,7 @@ export async function startRegistry(opts: RegistryOpts = {}): Promise<Registry> 
           port,
           dir,
           stop: async () => {
+            process.off("exit", onExit);
             proc.kill("SIGKILL");
             await proc.exited;
             rmSync(dir, { recursive: true, force: true });
@@ -56,6 +68,7 @@ export async function startRegistry(opts: RegistryOpts = {}): Promise<Registry> 
         await Bun.sleep(50);
       }
     }
+    process.off("exit", onExit);
     proc.kill("SIGKILL");
     await proc.exited;
     const err = await new Response(proc.stderr).text();
