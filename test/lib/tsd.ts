@@ -69,6 +69,13 @@ export class TestRoot {
 
   /** Kills what a failed test left, takes down the root's bridges and NAT, then removes the root. */
   async destroy(): Promise<void> {
+    // Containers first, through tsd itself: rm -f kills each one through its cgroup (an
+    // init does not carry the root in its command line, so the sweep below cannot find it),
+    // then releases its network and removes its group.
+    if (existsSync(join(this.dir, "tsd.db"))) {
+      const ids = (await this.tsd(["ps", "-aq", "--no-trunc"])).stdout.split("\n").filter(Boolean);
+      if (ids.length > 0) await this.tsd(["rm", "-f", ...ids], { timeoutMs: 60000 });
+    }
     for (const l of this.leaks()) {
       const m = /^process (\d+):/.exec(l);
       if (m) {
