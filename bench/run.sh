@@ -55,6 +55,26 @@ c["root"]["readonly"] = False
 json.dump(c, open(p, "w"), indent=2)
 EOF
 
+# A second bundle with what tsd applies by default and `runc spec` does not: Docker's seccomp
+# profile exactly as tsd renders it, and no_new_privs. "crun+sec"/"runc+sec" do the same work
+# as tsd; "crun"/"runc" are the bare bundles.
+bundle_sec=$work/bundle-sec
+mkdir -p "$bundle_sec"
+(cd "$repo" && bun -e '
+  import { defaultSeccomp } from "./src/container/seccomp";
+  import { DEFAULT_CAPS } from "./src/container/caps";
+  await Bun.write(process.argv[1], JSON.stringify(defaultSeccomp(DEFAULT_CAPS)));
+' "$work/profile.json")
+python3 - "$bundle/config.json" "$bundle_sec/config.json" "$bundle/rootfs" "$work/profile.json" <<'EOF'
+import json, sys
+src, dst, rootfs, profile = sys.argv[1:]
+c = json.load(open(src))
+c["root"]["path"] = rootfs
+c["process"]["noNewPrivileges"] = True
+c["linux"]["seccomp"] = json.load(open(profile))
+json.dump(c, open(dst, "w"), indent=2)
+EOF
+
 # crun 1.8 refuses a v1-hybrid host whose cgroup2 mount lists any controller ("cgroups in
 # hybrid mode not supported, drop all controllers from cgroupv2"), whatever the spec or
 # --cgroup-manager says. Without touching the host, the benchmark then runs in a private
@@ -101,6 +121,8 @@ say "bundle and tsd root on $(fs_of "$work"); $(nproc) CPUs; kernel $(uname -r)"
 commands=()
 [ -n "$crun_cmd" ] && commands+=(-n crun "$crun_cmd run -b $bundle tsd-bench-crun-\$\$")
 commands+=(-n runc "runc run -b $bundle tsd-bench-runc-\$\$")
+[ -n "$crun_cmd" ] && commands+=(-n crun+sec "$crun_cmd run -b $bundle_sec tsd-bench-crun-\$\$")
+commands+=(-n runc+sec "runc run -b $bundle_sec tsd-bench-runc-\$\$")
 # --network none is what the crun/runc bundle has (a new network namespace with only lo);
 # tsd-bridge adds tsd's default network (veth, address, route on a bridge of its own).
 if [ $tsd_ok = 1 ]; then
@@ -126,11 +148,12 @@ print(f"{'':{width}} {'median':>10} {'mean':>10} {'stddev':>10} {'min':>10} {'ma
 for name, r in res.items():
     print(f"{name:{width}} {ms(r['median']):>10} {ms(r['mean']):>10} {ms(r['stddev'] or 0):>10} {ms(r['min']):>10} {ms(r['max']):>10}")
 for mine in ("tsd", "tsd-bridge"):
-    for peer in ("crun", "runc"):
+    for peer in ("crun", "runc", "crun+sec", "runc+sec"):
         if mine in res and peer in res:
             print(f"{mine}/{peer} (median): {res[mine]['median'] / res[peer]['median']:.2f}x")
 if "crun" in res and "runc" in res:
     print(f"runc/crun (median): {res['runc']['median'] / res['crun']['median']:.2f}x")
+print("(+sec: the bundle with Docker's seccomp profile and no_new_privs, as tsd runs every container)")
 print(f"notes: {crun_note}; {tsd_note}")
 print(f"raw: {path}")
 EOF
