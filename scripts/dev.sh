@@ -7,7 +7,9 @@ bash scripts/build.sh
 images=/tmp/tsd-test-images
 bash test/fixtures/make-images.sh "$images" >/dev/null
 root=$(mktemp -d /dev/shm/tsd-dev-XXXXXX)
-trap 'rm -rf "$root"' EXIT
+# The default bridge and its NAT outlive containers (as docker0 does): a demo root that goes
+# away takes them down first.
+trap 'dist/tsd --root "$root" network prune -f >/dev/null 2>&1 || true; rm -rf "$root"' EXIT
 dist/tsd --version
 dist/tsd --root "$root" load -i "$images/busybox-docker.tar"
 dist/tsd --root "$root" images
