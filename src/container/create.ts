@@ -15,6 +15,7 @@ import { deleteContainer, insertContainer } from "./store";
 import { createContainerCgroup, hostCpus, planContainerCgroup, releaseBundleCgroup } from "../cgroup";
 import { checkAgainstHost } from "../cgroup/resources";
 import { networkSetup } from "../network/setup";
+import { hostsFile } from "../network/files";
 
 export interface Created {
   id: string;
@@ -62,7 +63,7 @@ export function createContainer(db: Database, root: string, opts: RunOptions): C
     mkdirSync(bundle, { mode: 0o711 });
     for (const d of ["upper", "work", "merged"]) mkdirSync(join(bundle, d), { mode: 0o755 });
     writeFileSync(etcFiles.hostname, `${hostname}\n`);
-    writeFileSync(join(bundle, "hosts"), hostsFile(hostname));
+    writeFileSync(join(bundle, "hosts"), hostsFile(undefined, hostname, [], []));
     writeFileSync(etcFiles.resolvConf, net.resolvConf);
     writeFileSync(join(bundle, "config.json"), JSON.stringify(spec, null, 2));
     // After config.json, which names the group: removeContainerFiles finds it there.
@@ -73,19 +74,6 @@ export function createContainer(db: Database, root: string, opts: RunOptions): C
     throw e;
   }
   return { id, name, bundle, image };
-}
-
-export function hostsFile(hostname: string): string {
-  return [
-    "127.0.0.1\tlocalhost",
-    "::1\tlocalhost ip6-localhost ip6-loopback",
-    "fe00::0\tip6-localnet",
-    "ff00::0\tip6-mcastprefix",
-    "ff02::1\tip6-allnodes",
-    "ff02::2\tip6-allrouters",
-    `127.0.1.1\t${hostname}`,
-    "",
-  ].join("\n");
 }
 
 /** Removes the bundle directory and the cgroup its config.json names. The overlay lives only
