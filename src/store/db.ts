@@ -129,9 +129,8 @@ export function openDb(root: string): Database {
   mkdirSync(root, { recursive: true, mode: 0o711 });
   const db = new Database(join(root, "tsd.db"), { create: true, strict: true });
   db.exec("PRAGMA busy_timeout = 30000");
-  db.exec("PRAGMA journal_mode = WAL");
   db.exec("PRAGMA foreign_keys = ON");
-  migrate(db);
+  settleNewDatabase(db);
   handles.set(root, db);
   return db;
 }
@@ -160,4 +159,24 @@ function migrate(db: Database): void {
 /** A 31-bit hash of the migration names: user_version records which set was applied. */
 function migrationsStamp(): number {
   return Number(Bun.hash.crc32(MIGRATIONS.map((m) => m.name).join("\n")) & 0x7fffffff);
+}
+
+/**
+ * WAL mode and the migrations. On a new root several processes may open the new file at once
+ * (two pulls and their unpack helpers): the switch to WAL needs an exclusive lock, and SQLite
+ * answers "database is locked" there without waiting on the busy timeout (seen in CI). Such a
+ * failure is retried, with jitter, for as long as the busy timeout would have waited.
+ */
+function settleNewDatabase(db: Database): void {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      db.exec("PRAGMA journal_mode = WAL");
+      migrate(db);
+      return;
+    } catch (e) {
+      if (!/database is locked|SQLITE_BUSY/i.test((e as Error).message) || Date.now() > deadline) throw e;
+      Bun.sleepSync(5 + Math.random() * 20);
+    }
+  }
 }
