@@ -5,6 +5,7 @@ const std = @import("std");
 const build_options = @import("build_options");
 const unpack = @import("unpack/unpack.zig");
 const netns = @import("netlink/netns.zig");
+const Message = @import("linux").message.Message;
 
 pub const version: [:0]const u8 = std.fmt.comptimePrint("{s}", .{build_options.version});
 
@@ -22,7 +23,7 @@ export fn tsd_unpack(
     errbuf: ?[*]u8,
     errlen: usize,
 ) i64 {
-    const msg: unpack.Message = .{ .buf = if (errbuf) |b| b[0..errlen] else &.{} };
+    const msg: Message = .{ .buf = if (errbuf) |b| b[0..errlen] else &.{} };
     if (digest_out) |d| d[0] = 0;
     const src_path = src orelse return invalid(msg, "tsd_unpack: src is null");
     const dest_path = dest orelse return invalid(msg, "tsd_unpack: dest is null");
@@ -61,9 +62,9 @@ fn syscallResult(rc: usize) i64 {
 /// A bridge `name` with the IPv4 address `ip`/`prefix` (ip as a host-order u32), up; made when
 /// missing. Returns its ifindex.
 export fn tsd_net_bridge(name: ?[*:0]const u8, ip: u32, prefix: u32, mtu: u32, errbuf: ?[*]u8, errlen: usize) i64 {
-    const msg: netns.Message = .{ .buf = if (errbuf) |b| b[0..errlen] else &.{} };
-    const n = name orelse return invalidNet(msg, "tsd_net_bridge: name is null");
-    if (prefix > 32) return invalidNet(msg, "tsd_net_bridge: prefix > 32");
+    const msg: Message = .{ .buf = if (errbuf) |b| b[0..errlen] else &.{} };
+    const n = name orelse return invalid(msg, "tsd_net_bridge: name is null");
+    if (prefix > 32) return invalid(msg, "tsd_net_bridge: prefix > 32");
     return netns.ensureBridge(std.mem.span(n), ipBytes(ip), @intCast(prefix), mtu, msg);
 }
 
@@ -82,14 +83,14 @@ export fn tsd_net_attach(
     errbuf: ?[*]u8,
     errlen: usize,
 ) i64 {
-    const msg: netns.Message = .{ .buf = if (errbuf) |b| b[0..errlen] else &.{} };
-    if (prefix > 32 or create > 1) return invalidNet(msg, "tsd_net_attach: bad prefix or create flag");
+    const msg: Message = .{ .buf = if (errbuf) |b| b[0..errlen] else &.{} };
+    if (prefix > 32 or create > 1) return invalid(msg, "tsd_net_attach: bad prefix or create flag");
     const a: netns.Attach = .{
-        .ns_path = std.mem.span(ns_path orelse return invalidNet(msg, "tsd_net_attach: ns_path is null")),
+        .ns_path = std.mem.span(ns_path orelse return invalid(msg, "tsd_net_attach: ns_path is null")),
         .create = create == 1,
-        .ifname = std.mem.span(ifname orelse return invalidNet(msg, "tsd_net_attach: ifname is null")),
-        .host_ifname = std.mem.span(host_ifname orelse return invalidNet(msg, "tsd_net_attach: host_ifname is null")),
-        .bridge = std.mem.span(bridge orelse return invalidNet(msg, "tsd_net_attach: bridge is null")),
+        .ifname = std.mem.span(ifname orelse return invalid(msg, "tsd_net_attach: ifname is null")),
+        .host_ifname = std.mem.span(host_ifname orelse return invalid(msg, "tsd_net_attach: host_ifname is null")),
+        .bridge = std.mem.span(bridge orelse return invalid(msg, "tsd_net_attach: bridge is null")),
         .ip = ipBytes(ip),
         .prefix = @intCast(prefix),
         .gateway = if (gateway == 0) null else ipBytes(gateway),
@@ -101,33 +102,28 @@ export fn tsd_net_attach(
 
 /// Deletes a link of the host's namespace (a veth end, a bridge): 0 deleted, 1 absent.
 export fn tsd_net_link_delete(name: ?[*:0]const u8, errbuf: ?[*]u8, errlen: usize) i64 {
-    const msg: netns.Message = .{ .buf = if (errbuf) |b| b[0..errlen] else &.{} };
-    return netns.deleteLink(std.mem.span(name orelse return invalidNet(msg, "tsd_net_link_delete: name is null")), msg);
+    const msg: Message = .{ .buf = if (errbuf) |b| b[0..errlen] else &.{} };
+    return netns.deleteLink(std.mem.span(name orelse return invalid(msg, "tsd_net_link_delete: name is null")), msg);
 }
 
 /// Takes a host link down (a released container's veth end, before its namespace goes and
 /// takes the pair with it): 0 done, 1 absent.
 export fn tsd_net_link_down(name: ?[*:0]const u8, errbuf: ?[*]u8, errlen: usize) i64 {
-    const msg: netns.Message = .{ .buf = if (errbuf) |b| b[0..errlen] else &.{} };
-    return netns.linkDown(std.mem.span(name orelse return invalidNet(msg, "tsd_net_link_down: name is null")), msg);
+    const msg: Message = .{ .buf = if (errbuf) |b| b[0..errlen] else &.{} };
+    return netns.linkDown(std.mem.span(name orelse return invalid(msg, "tsd_net_link_down: name is null")), msg);
 }
 
 /// Unbinds and removes a network namespace file made by tsd_net_attach; absent is fine.
 export fn tsd_netns_remove(path: ?[*:0]const u8, errbuf: ?[*]u8, errlen: usize) i64 {
-    const msg: netns.Message = .{ .buf = if (errbuf) |b| b[0..errlen] else &.{} };
-    return netns.removeNetns(std.mem.span(path orelse return invalidNet(msg, "tsd_netns_remove: path is null")), msg);
+    const msg: Message = .{ .buf = if (errbuf) |b| b[0..errlen] else &.{} };
+    return netns.removeNetns(std.mem.span(path orelse return invalid(msg, "tsd_netns_remove: path is null")), msg);
 }
 
 fn ipBytes(ip: u32) [4]u8 {
     return .{ @truncate(ip >> 24), @truncate(ip >> 16), @truncate(ip >> 8), @truncate(ip) };
 }
 
-fn invalidNet(msg: netns.Message, text: []const u8) i64 {
-    msg.set("{s}", .{text});
-    return -@as(i64, @intFromEnum(std.os.linux.E.INVAL));
-}
-
-fn invalid(msg: unpack.Message, text: []const u8) i64 {
+fn invalid(msg: Message, text: []const u8) i64 {
     msg.set("{s}", .{text});
     return -@as(i64, @intFromEnum(std.os.linux.E.INVAL));
 }

@@ -22,13 +22,10 @@ const diag = runtime.diag;
 const Diag = diag.Diag;
 const relay = @import("relay.zig");
 const finish = @import("finish.zig");
+const config = @import("config.zig");
 
 const report_fd: sys.fd_t = 3;
 
-var the_spec: spec.Spec = undefined;
-var the_pool: spec.Pool = undefined;
-var config_text: [spec.limits.config_bytes]u8 = undefined;
-var parse_scratch: [spec.limits.parse_scratch]u8 = undefined;
 var the_relay: relay.Relay = undefined;
 
 const Args = struct {
@@ -105,8 +102,7 @@ fn run(argv: []const [*:0]const u8, d: *Diag, reported: *bool) !u8 {
     sys.setCloexec(report_fd) catch {};
     // Its own session: the terminal's ^C reaches the CLI, which forwards it (once) through us.
     sys.setsid() catch {};
-    try loadConfig(a.config, d);
-    const s = &the_spec;
+    const s = try loadConfig(a.config, d);
 
     const signal_set = relay.signalSet();
     sys.sigprocmask(linux.SIG.BLOCK, &signal_set, null) catch |err| return d.fail(err, "block signals", .{});
@@ -147,22 +143,11 @@ fn run(argv: []const [*:0]const u8, d: *Diag, reported: *bool) !u8 {
     return supervise(a, child, pty, epoll, signals, d);
 }
 
-fn loadConfig(path: [:0]const u8, d: *Diag) !void {
-    const f = sys.open(path, .{ .CLOEXEC = true, .NOFOLLOW = true }, 0) catch |err| return d.fail(err, "open {s}", .{path});
-    defer sys.close(f);
-    var len: usize = 0;
-    while (len < config_text.len) {
-        const n = sys.read(f, config_text[len..]) catch |err| return d.fail(err, "read {s}", .{path});
-        if (n == 0) break;
-        len += n;
-    }
-    if (len == config_text.len) {
-        d.set(diag.status_engine, "{s} is larger than {d} bytes", .{ path, config_text.len });
-        return error.FBIG;
-    }
+/// The exec's process spec, written by the CLI for this one exec: removed once read.
+fn loadConfig(path: [:0]const u8, d: *Diag) !*const spec.Spec {
+    const s = try config.load(path, std.fs.path.dirname(path) orelse "/", d);
     sys.unlinkat(linux.AT.FDCWD, path, 0) catch {};
-    const dir = std.fs.path.dirname(path) orelse "/";
-    try spec.parse(&the_spec, &the_pool, dir, config_text[0..len], &parse_scratch, d);
+    return s;
 }
 
 fn openNamespaces(pid: linux.pid_t, fds: *[ns_order.len]?sys.fd_t, d: *Diag) !void {
@@ -237,7 +222,7 @@ fn joinCgroups(s: *const spec.Spec, d: *Diag) !void {
 
 /// In the child, inside the pid namespace: the init's last steps for this process.
 fn becomeProcess(pty: ?runtime.console.Pty, d: *Diag) !void {
-    const s = &the_spec;
+    const s = &config.the_spec;
     const p = &s.process;
     if (pty) |t| {
         sys.close(t.master);

@@ -14,18 +14,14 @@ const Diag = diag.Diag;
 const args_mod = @import("args.zig");
 const relay = @import("relay.zig");
 const finish = @import("finish.zig");
+const config = @import("config.zig");
 const log_mod = @import("log.zig");
 const exec_mode = @import("exec.zig");
 const attach_mod = @import("attach.zig");
 
 const report_fd: sys.fd_t = 3;
 
-/// Too big for the stack and needed for the whole run: static, and never moved (argv/envp
-/// point into its pool). Only touched pages cost memory.
-var the_spec: spec.Spec = undefined;
-var the_pool: spec.Pool = undefined;
-var config_text: [spec.limits.config_bytes]u8 = undefined;
-var parse_scratch: [spec.limits.parse_scratch]u8 = undefined;
+/// Too big for the stack and needed for the whole run: static (the spec: config.zig).
 var the_relay: relay.Relay = undefined;
 var the_log: log_mod.Log = undefined;
 var the_attach: attach_mod.Server = undefined;
@@ -192,7 +188,7 @@ const Monitor = struct {
         const signals = sys.signalfd(&signal_set) catch |err| return m.d.fail(err, "signalfd", .{});
         const epoll = sys.epollCreate() catch |err| return m.d.fail(err, "epoll_create", .{});
         try m.loadSpec();
-        const s = &the_spec;
+        const s = &config.the_spec;
         if (m.args.log) |path| {
             the_log = log_mod.Log.open(path, m.args.log_max_size, m.args.log_max_files) catch |err| return m.d.fail(err, "open the log {s}", .{path});
         }
@@ -264,23 +260,11 @@ const Monitor = struct {
             m.d.set(diag.status_engine, "bundle path too long: {s}", .{m.args.bundle});
             return error.NAMETOOLONG;
         };
-        const f = sys.open(path, .{ .CLOEXEC = true }, 0) catch |err| return m.d.fail(err, "open {s}", .{path});
-        defer sys.close(f);
-        var len: usize = 0;
-        while (len < config_text.len) {
-            const n = sys.read(f, config_text[len..]) catch |err| return m.d.fail(err, "read {s}", .{path});
-            if (n == 0) break;
-            len += n;
-        }
-        if (len == config_text.len) {
-            m.d.set(diag.status_engine, "{s} is larger than {d} bytes", .{ path, config_text.len });
-            return error.FBIG;
-        }
-        try spec.parse(&the_spec, &the_pool, m.args.bundle, config_text[0..len], &parse_scratch, &m.d);
+        _ = try config.load(path, m.args.bundle, &m.d);
     }
 
     fn clone(m: *Monitor, channel: runtime.sync.Channel, child_stdio: [3]sys.fd_t) !linux.pid_t {
-        const s = &the_spec;
+        const s = &config.the_spec;
         const pid_join = try runtime.namespaces.PidJoin.enter(s, &m.d);
         const ctx: runtime.init.Context = .{
             .spec = s,
@@ -301,7 +285,7 @@ const Monitor = struct {
 
     /// The parent's half of the start: id maps, cgroups, "go"; then the init's answer.
     fn handOver(m: *Monitor, pid: linux.pid_t, sync_fd: sys.fd_t, r: *relay.Relay) !void {
-        const s = &the_spec;
+        const s = &config.the_spec;
         try runtime.user.writeIdMaps(pid, s, &m.d);
         runtime.sync.sendGo(sync_fd) catch |err| return m.d.fail(err, "start the container init", .{});
         // A cgroup v1 attach waits for an RCU grace period (about 10 ms): the init mounts its

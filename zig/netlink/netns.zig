@@ -12,16 +12,8 @@ const errno = @import("linux").errno;
 const rtnl = @import("rtnl.zig");
 const assert = std.debug.assert;
 
-pub const Message = struct {
-    buf: []u8,
-
-    pub fn set(m: Message, comptime fmt: []const u8, args: anytype) void {
-        if (m.buf.len == 0) return;
-        var w: std.Io.Writer = .fixed(m.buf[0 .. m.buf.len - 1]);
-        w.print(fmt, args) catch {}; // Truncation is the documented behaviour.
-        m.buf[w.end] = 0;
-    }
-};
+/// Where a failure is reported (zig/linux/message.zig).
+pub const Message = @import("linux").message.Message;
 
 pub const Attach = struct {
     ns_path: [:0]const u8,

@@ -15,17 +15,8 @@ pub const Result = struct {
     digest: [64]u8,
 };
 
-/// Where a failure is reported: one line, truncated to fit, always NUL-terminated.
-pub const Message = struct {
-    buf: []u8,
-
-    pub fn set(m: Message, comptime fmt: []const u8, args: anytype) void {
-        if (m.buf.len == 0) return;
-        var w: std.Io.Writer = .fixed(m.buf[0 .. m.buf.len - 1]);
-        w.print(fmt, args) catch {}; // Truncation is the documented behaviour.
-        m.buf[w.end] = 0;
-    }
-};
+/// Where a failure is reported (zig/linux/message.zig).
+pub const Message = @import("linux").message.Message;
 
 /// A name from the archive, quoted, with control bytes escaped so the message stays one
 /// line, and shortened past 256 bytes.
