@@ -9,6 +9,7 @@ import { TsdError } from "../errors";
 import { netAttach, netBridge, netLinkDelete, netLinkDown, netnsRemove } from "../native/ffi";
 import { containerDir } from "../store/paths";
 import { findContainer, type ContainerRow } from "../container/store";
+import { sameProcess } from "../container/proc";
 import type { RunOptions } from "../container/options";
 import { contains, firstFree, formatIp, macForIp, parseIp, parseMac, parseSubnet } from "./ipv4";
 import { defaultBridgeConfig, endpointsOf, endpointsOn, networkByName, type EndpointRow, type NetworkRow } from "./networks";
@@ -317,7 +318,8 @@ export function detachEndpoint(db: Database, root: string, id: string, network: 
 
 /**
  * Frees what containers that can no longer use it still hold: rows gone (rm while the monitor
- * was dead), exited, "running" with both the monitor and the init dead (SIGKILLed), or
+ * was dead), exited, "running" with both the monitor and the init gone (SIGKILLed; a pid
+ * counts only with its recorded start time, container/proc.ts), or
  * abandoned between create and start.
  */
 export function reconcile(db: Database, root: string): void {
@@ -329,20 +331,9 @@ export function reconcile(db: Database, root: string): void {
     // A "created" row holds a lease only between a run's connect and its monitor's start (well
     // under a second): one older than a minute belongs to a run that was killed there.
     const abandoned = row?.state === "created" && Date.now() - row.created_at > 60_000;
-    const stale = !row || abandoned || row.state === "exited" || (row.state === "running" && !alive(row.pid) && !alive(row.monitor_pid));
+    const gone = row?.state === "running" && !sameProcess(row.pid, row.pid_start) && !sameProcess(row.monitor_pid, row.monitor_start);
+    const stale = !row || abandoned || row.state === "exited" || gone;
     if (stale) releaseContainer(db, root, container_id);
-  }
-}
-
-/** Alive and not a zombie: a SIGKILLed monitor's orphans wait to be reaped by pid 1. */
-function alive(pid: number): boolean {
-  if (pid <= 0) return false;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-    return state !== "Z" && state !== "X";
-  } catch {
-    return false;
   }
 }
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { existsSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { TestRoot, TSD } from "../lib/tsd";
+import { processes, TestRoot, TSD } from "../lib/tsd";
 import { testImages } from "../lib/fixtures";
 import { hostLayout } from "../../src/cgroup";
 import { V2Driver } from "../../src/cgroup/driver";
@@ -106,16 +106,9 @@ function dbRow(id: string): { exit_code: number; oom_killed: number } {
 }
 
 function pidsOf(pattern: string): number[] {
-  return readdirSync("/proc")
-    .filter((p) => /^\d+$/.test(p))
-    .filter((p) => {
-      try {
-        return readFileSync(`/proc/${p}/cmdline`, "utf8").replaceAll("\0", " ").includes(pattern);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
+  return processes()
+    .filter((p) => p.cmdline.replaceAll("\0", " ").includes(pattern))
+    .map((p) => p.pid);
 }
 
 describe("limits hold", () => {

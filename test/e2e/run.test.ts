@@ -1,9 +1,9 @@
 // tsd run end to end: the built binary, real namespaces and mounts, images made by umoci
 // and skopeo from Debian's busybox-static.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync, copyFileSync, existsSync, readdirSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync, copyFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { TestRoot, TSD } from "../lib/tsd";
+import { processes, TestRoot, TSD } from "../lib/tsd";
 import { testImages } from "../lib/fixtures";
 
 let t: TestRoot;
@@ -355,13 +355,8 @@ describe("the binary", () => {
 /** The host pid of the process whose /proc/PID/cmdline is exactly `cmdline`, polled for up to 10 s. */
 async function waitForProcess(cmdline: string): Promise<number> {
   for (let i = 0; i < 200; i++) {
-    for (const p of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
-      try {
-        if (readFileSync(`/proc/${p}/cmdline`, "utf8") === cmdline) return Number(p);
-      } catch {
-        // Exited while we looked.
-      }
-    }
+    const found = processes().find((p) => p.cmdline === cmdline);
+    if (found) return found.pid;
     await Bun.sleep(50);
   }
   throw new Error(`no process with cmdline ${JSON.stringify(cmdline)} appeared`);

@@ -51,13 +51,9 @@ export class TestRoot {
     for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
       if (line.includes(this.dir)) out.push(`mount: ${line}`);
     }
-    for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
-      try {
-        const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
-        if (cmd.includes(this.dir) && Number(pid) !== process.pid) out.push(`process ${pid}: ${cmd}`);
-      } catch {
-        // Exited while we looked.
-      }
+    for (const { pid, cmdline } of processes()) {
+      const cmd = cmdline.replaceAll("\0", " ");
+      if (cmd.includes(this.dir) && pid !== process.pid) out.push(`process ${pid}: ${cmd}`);
     }
     return out;
   }
@@ -96,4 +92,17 @@ export class TestRoot {
     for (const m of mounts.sort().reverse()) Bun.spawnSync(["umount", "-l", m]);
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** Every process on the host with its raw /proc/PID/cmdline (NUL-separated arguments). */
+export function processes(): { pid: number; cmdline: string }[] {
+  const out: { pid: number; cmdline: string }[] = [];
+  for (const p of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      out.push({ pid: Number(p), cmdline: readFileSync(`/proc/${p}/cmdline`, "utf8") });
+    } catch {
+      // Exited while we looked.
+    }
+  }
+  return out;
 }
