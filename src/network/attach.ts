@@ -180,8 +180,9 @@ function bringUpNetwork(root: string, net: NetworkRow): void {
   netBridge(net.bridge, parseIp(net.gateway)!, subnet.prefix, net.mtu);
   const nat = natOf(root);
   if (nat) {
-    enableForwarding(net.bridge);
+    // The loopback guard comes with the network's rules: in place before route_localnet opens.
     nat.addNetwork({ subnet: net.subnet, bridge: net.bridge });
+    enableForwarding(net.bridge);
   }
 }
 

@@ -80,6 +80,19 @@ add chain ip tsd forward { type filter hook forward priority filter; policy acce
 add rule ip tsd forward iifname @bridges oifname @bridges iifname . oifname != @same_bridge drop
 `;
 
+// Containers must not reach the host's loopback-only services. A bridge has route_localnet
+// (for published 127.0.0.1 ports), so the kernel no longer drops as martian a frame a container
+// crafts (CAP_NET_RAW is in the default set) to the bridge's MAC with destination 127.0.0.1:
+// the CVE-2020-8558 class. Drop it before conntrack (priority raw) sees it: a legitimate reply
+// to a DNAT'd 127.0.0.1 connection carries the bridge's address on the wire, never 127/8.
+export const NFT_SKELETON_V4 = `create set ip tsd skeleton_v4 { type ipv4_addr; }
+add chain ip tsd guard { type filter hook prerouting priority raw; policy accept; }
+add rule ip tsd guard iifname @bridges ip daddr 127.0.0.0/8 drop
+`;
+
+/** The table's upgrades in order: each fails as a whole once applied. */
+const NFT_UPGRADES = [NFT_SKELETON_V2, NFT_SKELETON_V3, NFT_SKELETON_V4];
+
 class Nftables implements NatDriver {
   readonly name = "nftables";
   constructor(private readonly nft: string) {}
@@ -87,7 +100,7 @@ class Nftables implements NatDriver {
   private upgraded = false;
 
   private makeSkeleton(): void {
-    const r = run([this.nft, "-f", "-"], NFT_SKELETON + NFT_SKELETON_V2 + NFT_SKELETON_V3);
+    const r = run([this.nft, "-f", "-"], NFT_SKELETON + NFT_UPGRADES.join(""));
     // A parallel first use made it meanwhile: then it lists now.
     if (r.code !== 0 && run([this.nft, "list", "table", "ip", "tsd"]).code !== 0) {
       throw new TsdError(`cannot create the nftables table "ip tsd": ${r.stderr.split("\n")[0]}`);
@@ -119,7 +132,7 @@ class Nftables implements NatDriver {
   private upgrade(): void {
     if (this.upgraded) return;
     this.upgraded = true;
-    for (const step of [NFT_SKELETON_V2, NFT_SKELETON_V3]) run([this.nft, "-f", "-"], step);
+    for (const step of NFT_UPGRADES) run([this.nft, "-f", "-"], step);
   }
 
   addNetwork(n: NatNetwork): void {
@@ -184,6 +197,8 @@ class Iptables implements NatDriver {
       ["-t", "nat", "TSD-POSTROUTING", "-s", n.subnet, "!", "-o", n.bridge, "-j", "MASQUERADE"],
       ["-t", "nat", "TSD-POSTROUTING", "-s", "127.0.0.0/8", "-o", n.bridge, "-j", "MASQUERADE"],
       ["-t", "nat", "TSD-POSTROUTING", "-s", n.subnet, "-o", n.bridge, "-m", "conntrack", "--ctstate", "DNAT", "-j", "MASQUERADE"],
+      // The loopback guard (NFT_SKELETON_V4 says why), in raw: before conntrack undoes any NAT.
+      ["-t", "raw", "PREROUTING", "-i", n.bridge, "-d", "127.0.0.0/8", "-j", "DROP"],
     ];
   }
 
