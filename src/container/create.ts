@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { findImage, layerLinks, type ImageRecord } from "../image/store";
 import { containerDir, rootPaths } from "../store/paths";
 import { TsdError } from "../errors";
+import { faultPoint } from "../fault";
 import type { RunOptions } from "./options";
 import { buildSpec } from "./spec";
 import { readImageFile, resolveUser } from "./user";
@@ -58,6 +59,7 @@ export function createContainer(db: Database, root: string, opts: RunOptions): C
     }
   }
   const name = row.name;
+  faultPoint("create:inserted");
   try {
     mkdirSync(rootPaths(root).containers, { recursive: true, mode: 0o711 });
     mkdirSync(bundle, { mode: 0o711 });

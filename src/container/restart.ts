@@ -4,6 +4,7 @@ import type { Database } from "bun:sqlite";
 import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TsdError } from "../errors";
+import { faultPoint } from "../fault";
 import { containerDir } from "../store/paths";
 import { createContainerCgroup, releaseBundleCgroup } from "../cgroup";
 import { releaseContainer } from "../network/attach";
@@ -78,6 +79,7 @@ export async function startContainer(db: Database, root: string, ref: string, f:
     if (f.byPolicy) bumpRestartCount(db, row.id);
     else resetRestartCount(db, row.id);
   });
+  faultPoint("start:marked");
   // A start that fails records the failure and releases what it took, keeping the container.
   const undo = () => {
     releaseContainer(db, root, row.id);
