@@ -178,6 +178,30 @@ pub fn fchmod(f: fd_t, mode: linux.mode_t) Error!void {
     try void_(linux.fchmod(f, mode));
 }
 
+/// Allocates [offset, offset+len) now, so later writes there cannot fail for want of space.
+pub fn fallocate(f: fd_t, offset: u64, len: u64) Error!void {
+    assert(len > 0);
+    try void_(linux.fallocate(f, 0, @intCast(offset), @intCast(len)));
+}
+
+/// Writes everything at `offset` (a regular file: no EAGAIN).
+pub fn pwriteAll(f: fd_t, buf: []const u8, offset: u64) Error!void {
+    var done: usize = 0;
+    while (done < buf.len) {
+        const rc = linux.pwrite(f, buf[done..].ptr, buf.len - done, @intCast(offset + done));
+        const n = check(rc) catch |err| switch (err) {
+            error.INTR => continue,
+            else => return err,
+        };
+        assert(n > 0 and n <= buf.len - done);
+        done += n;
+    }
+}
+
+pub fn ftruncate(f: fd_t, len: u64) Error!void {
+    try void_(linux.ftruncate(f, @intCast(len)));
+}
+
 pub fn fsync(f: fd_t) Error!void {
     try void_(linux.fsync(f));
 }
