@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { mkdtempSync, readFileSync, rmSync, statfsSync } from "node:fs";
 import { join } from "node:path";
 import { Database } from "bun:sqlite";
-import { TestRoot } from "../lib/tsd";
+import { TSD, TestRoot } from "../lib/tsd";
 import { testImages } from "../lib/fixtures";
 
 setDefaultTimeout(60000);
@@ -69,6 +69,33 @@ describe("a full disk", () => {
     expect(row()).toMatchObject({ state: "exited", exit_code: 7 });
     db.close();
     await t.ok(["rm", id]);
+    expect(t.leaks()).toEqual([]);
+  });
+});
+
+describe("a client that stopped reading", () => {
+  test("stop -t 1 of a foreground run whose output nobody reads: 137 is recorded, the monitor ends by itself", async () => {
+    // `sleep` never reads its stdin: once the pipe is full the monitor's writes to the CLI's
+    // stdout block, and before, the monitor heard no signal until stop killed it (Exited (-1)).
+    // Its own process group (setsid execs in place: pid = pgid), killed whole at the end.
+    const pipeline = Bun.spawn(["setsid", "sh", "-c", `exec ${TSD} --root ${t.dir} run --name flood --network none busybox yes | sleep 60`], { stdout: "ignore", stderr: "pipe" });
+    try {
+      let running = "";
+      for (let i = 0; i < 200 && running !== "true"; i++) {
+        running = (await t.tsd(["inspect", "-f", "{{.State.Running}}", "flood"])).stdout.trim();
+        await Bun.sleep(25);
+      }
+      expect(running).toBe("true");
+      await Bun.sleep(300); // the pipe fills
+      const began = Date.now();
+      await t.ok(["stop", "-t", "1", "flood"]);
+      console.log(`faults.test: stop -t 1 with a stalled reader took ${Date.now() - began} ms`);
+      expect((await t.ok(["inspect", "-f", "{{.State.ExitCode}} {{.State.Error}}", "flood"])).trim()).toBe("137");
+    } finally {
+      process.kill(-pipeline.pid, "SIGKILL");
+      await pipeline.exited;
+    }
+    await t.ok(["rm", "-f", "flood"]);
     expect(t.leaks()).toEqual([]);
   });
 });

@@ -88,6 +88,17 @@ pub fn writeAll(f: fd_t, buf: []const u8) Error!void {
     }
 }
 
+/// poll(2) over `fds`; returns how many have events (0: timed out). EINTR is retried.
+pub fn poll(fds: []linux.pollfd, timeout_ms: i32) Error!usize {
+    assert(fds.len > 0 and fds.len <= 16);
+    while (true) {
+        return check(linux.poll(fds.ptr, @intCast(fds.len), timeout_ms)) catch |err| switch (err) {
+            error.INTR => continue,
+            else => err,
+        };
+    }
+}
+
 pub fn pollOne(f: fd_t, events: i16, timeout_ms: i32) Error!void {
     var pfd = [1]linux.pollfd{.{ .fd = f, .events = events, .revents = 0 }};
     while (true) {
