@@ -252,6 +252,22 @@ describe("process settings", () => {
     const r = await run(["--env-file", f, "-u", "user", "busybox", "sh", "-c", "echo $FROM_FILE $HOME; id -un"]);
     expect(r.stdout).toBe("yes /home/user\nuser\n");
   });
+  test("as many arguments, variables and bytes as the kernel's execve takes (Docker's limits, not smaller ones)", async () => {
+    // 5000 arguments, 2000 -e entries and 1.1 MiB of strings (each under the kernel's 128 KiB).
+    const args = Array.from({ length: 5000 }, (_, i) => `a${i}`);
+    const env = Array.from({ length: 2000 }, (_, i) => ["-e", `V${i}=${i}`]).flat();
+    const big = "x".repeat(120 * 1024);
+    const r = await run([...env, "-e", `BIG1=${big}`, "busybox", "sh", "-c", 'echo $# ${#BIG1} ${#0} $V1999; env | grep -c "^V"', "x".repeat(100 * 1024), ...args, ...Array(8).fill(big)]);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe(`5008 ${big.length} ${100 * 1024} 1999\n2000\n`);
+    // Past the kernel's own limit (an --env-file of 6 MiB; a quarter of the stack rlimit): its
+    // error, exit 126 as Docker's.
+    const f = join(hostDir, "big.env");
+    writeFileSync(f, Array.from({ length: 50 }, (_, i) => `B${i}=${big}\n`).join(""));
+    const tooMuch = await run(["--env-file", f, "busybox", "true"]);
+    expect(tooMuch.code).toBe(126);
+    expect(tooMuch.stderr).toMatch(/^tsd: cannot exec .*argument list too long\n$/);
+  });
   test("--entrypoint overrides the image", async () => {
     expect((await run(["--entrypoint", "/bin/echo", "busybox", "a", "b"])).stdout).toBe("a b\n");
   });

@@ -426,6 +426,7 @@ test {
     _ = attach_mod;
     _ = relay;
     _ = finish;
+    _ = config;
 }
 
 /// F_DUPFD_CLOEXEC (fcntl.h); std.os.linux does not name it.
