@@ -7,7 +7,7 @@ import { findImage, layerLinks, type ImageRecord } from "../image/store";
 import { containerDir, rootPaths } from "../store/paths";
 import { TsdError } from "../errors";
 import { faultPoint } from "../fault";
-import type { RunOptions } from "./options";
+import { withImageVolumes, type RunOptions } from "./options";
 import { buildSpec } from "./spec";
 import { readImageFile, resolveUser } from "./user";
 import { randomId, randomName } from "./names";
@@ -37,7 +37,9 @@ export function createContainer(db: Database, root: string, opts: RunOptions): C
   const links = layerLinks(db, image);
   const layerDirs = image.layers.map((d) => join(rootPaths(root).layers, d.replace(/^sha256:/, ""), "diff")).reverse();
   // Named volumes get their host path (created and filled from the image on first use).
-  opts = { ...opts, volumes: prepareVolumes(db, root, opts.volumes, layerDirs) };
+  // The image's VOLUMEs are anonymous volumes unless the run mounts something there, as Docker's.
+  const volumes = withImageVolumes(opts.volumes, opts.tmpfs ?? [], image.config.config?.Volumes);
+  opts = { ...opts, volumes: prepareVolumes(db, root, volumes, layerDirs) };
   const user = resolveUser(opts.user ?? image.config.config?.User, readImageFile(layerDirs, "etc/passwd"), readImageFile(layerDirs, "etc/group"));
   const net = networkSetup(db, root, id, opts, image.config);
   opts = net.opts;
