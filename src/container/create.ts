@@ -17,6 +17,7 @@ import { createContainerCgroup, hostCpus, planContainerCgroup, releaseBundleCgro
 import { checkAgainstHost } from "../cgroup/resources";
 import { networkSetup } from "../network/setup";
 import { hostsFile } from "../network/files";
+import { hostDevices } from "./host-devices";
 
 export interface Created {
   id: string;
@@ -47,7 +48,7 @@ export function createContainer(db: Database, root: string, opts: RunOptions): C
   // --network container: shares the target's hosts file (kept current for its peers), as Docker.
   const etcFiles = { hostname: join(bundle, "hostname"), hosts: net.sharedHosts ?? join(bundle, "hosts"), resolvConf: join(bundle, "resolv.conf") };
   const cgroup = planContainerCgroup(id, opts, opts.privileged);
-  const spec = buildSpec(opts, image.config, { id, root, bundle, lowerLinks: links, hostname, user, etcFiles, cgroup, netnsPath: net.netnsPath });
+  const spec = buildSpec(opts, image.config, { id, root, bundle, lowerLinks: links, hostname, user, etcFiles, cgroup, netnsPath: net.netnsPath, ...(opts.privileged ? { hostDevices: hostDevices() } : {}) });
 
   const row = { id, name: firstName, image_id: image.id, image_ref: opts.image, command: JSON.stringify(spec.process.args), auto_remove: opts.rm ? 1 : 0, options: JSON.stringify(opts) };
   // A generated name can collide (about 80 000 of them): draw another rather than fail.

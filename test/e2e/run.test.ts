@@ -152,6 +152,20 @@ describe("isolation", () => {
     expect(priv.stdout).toMatch(/NoNewPrivs:\s+0/);
     expect((await run(["-u", "1000", "busybox", "grep", "CapEff", "/proc/self/status"])).stdout).toMatch(/CapEff:\s+0000000000000000/);
   });
+  test("device nodes: a node made for a host device cannot be opened; --privileged has the host's devices", async () => {
+    // (/dev/console and /dev/ptmx are the container's own: its terminal and its devpts.)
+    // CAP_MKNOD is in Docker's default set: the device cgroup is what keeps /dev/kmsg (1:11)
+    // and the host's disks out, while /dev/zero (1:5) stays usable.
+    const plain = await run(["--network", "none", "busybox", "sh", "-c", "mknod /tmp/z c 1 5 && head -c 3 /tmp/z | wc -c; mknod /tmp/k c 1 11 && head -c 1 /tmp/k"]);
+    expect(plain.stdout).toBe("3\n");
+    expect(plain.stderr).toBe("head: /tmp/k: Operation not permitted\n");
+    const hostNodes = Bun.spawnSync(["sh", "-c", "cd /dev && find . -maxdepth 1 \\( -type c -o -type b \\) ! -name console ! -name ptmx | sort"]).stdout.toString();
+    const priv = await run(["--network", "none", "--privileged", "busybox", "sh", "-c", "cd /dev && find . -maxdepth 1 \\( -type c -o -type b \\) ! -name console ! -name ptmx | sort; head -c 1 /dev/kmsg | wc -c"]);
+    expect(priv.stderr).toBe("");
+    const seen = priv.stdout.split("\n");
+    for (const n of hostNodes.split("\n").filter(Boolean)) expect(seen).toContain(n);
+    expect(seen.at(-2)).toBe("1");
+  });
   test("masked and read-only /proc paths, read-only /sys", async () => {
     // /proc/kcore and /proc/sysrq-trigger do not exist on every kernel; these paths do.
     const script = [
