@@ -1,21 +1,24 @@
 // The native artifacts travel inside the one executable. Bun would extract an embedded
 // library to /tmp before dlopen, which fails on a noexec /tmp and leaves a file per run; we
-// write each artifact once under the root dir, keyed by its content hash, and reuse it.
+// write libtsd.so once under the root dir, keyed by its content hash, and reuse it (only this
+// process loads it, outside any container). tsd-monitor is never a file: every start copies it
+// into a sealed memfd and execs that, since a container can reach the monitor and the exec
+// helper through /proc/PID/exe and a host file there could be rewritten (CVE-2019-5736).
 import libEmbedded from "../../zig-out/lib/libtsd.so" with { type: "file" };
 import monitorEmbedded from "../../zig-out/bin/tsd-monitor" with { type: "file" };
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { sealedMemfd } from "./memfd";
 
-export type Artifact = "libtsd.so" | "tsd-monitor";
+export type Artifact = "libtsd.so";
 
 const sources: Record<Artifact, string> = {
   "libtsd.so": libEmbedded,
-  "tsd-monitor": monitorEmbedded,
 };
 
 // scripts/build.sh passes the artifacts' sha256 prefixes with --define, so a run neither
 // reads nor hashes them once they are on disk; a dev run (bun src/main.ts) hashes them.
-declare const TSD_EMBED_HASHES: Record<Artifact, string> | undefined;
+declare const TSD_EMBED_HASHES: Record<Artifact | "tsd-monitor", string> | undefined;
 const buildHashes: Partial<Record<Artifact, string>> = typeof TSD_EMBED_HASHES === "undefined" ? {} : TSD_EMBED_HASHES;
 
 /** Path of an executable copy of `name` under `<root>/bin/<hash>/`, written on first use. */
@@ -41,4 +44,28 @@ function sha256Prefix(bytes: Uint8Array): string {
 // readFileSync reads both the $bunfs path of a compiled binary and a plain path in dev runs.
 function readEmbedded(path: string): Uint8Array {
   return readFileSync(path);
+}
+
+/**
+ * The monitor as a sealed memfd of this process: `path` (its /proc/PID/fd link, which a child
+ * of ours can exec) stays valid until `close()`, to be called once the child has exec'd (its
+ * report came) or failed to. `argv0` is what the process is named.
+ */
+export interface MonitorExecutable {
+  path: string;
+  argv0: string;
+  close(): void;
+}
+
+export function monitorExecutable(): MonitorExecutable {
+  const fd = sealedMemfd("tsd-monitor", readEmbedded(monitorEmbedded));
+  let open = true;
+  return {
+    path: `/proc/${process.pid}/fd/${fd}`,
+    argv0: "tsd-monitor",
+    close() {
+      if (open) closeSync(fd);
+      open = false;
+    },
+  };
 }
