@@ -214,7 +214,7 @@ describe("exec stdio: never one of the CLI's fds", () => {
     mkdirSync(dir, { recursive: true });
     const [out, err] = [join(dir, "out"), join(dir, "err")];
     // The main process exits at once with 4; its child holds the pipes, silent for longer than
-    // the helper's 2 s idle drain, then writes to them (ignoring SIGPIPE to live on and tell).
+    // the helper's 2 s drain, then writes to them (ignoring SIGPIPE to live on and tell).
     const started = Date.now();
     const script = '(trap "" PIPE; sleep 5; echo late; o=$?; echo late-err >&2; echo "$o $?" > /tmp/bg-status) & echo early; exit 4';
     const code = await tsdWithFiles(["exec", "box", "sh", "-c", script], { stdout: out, stderr: err });
@@ -225,6 +225,14 @@ describe("exec stdio: never one of the CLI's fds", () => {
     expect(await t.ok(["exec", "box", "cat", "/tmp/bg-status"])).toBe("1 1\n");
     expect(readFileSync(out, "utf8")).toBe("early\n");
     expect(readFileSync(err, "utf8")).toBe("");
+    // A child that keeps writing does not hold exec up either: 2 s of its output after the
+    // main process exits, then the pipes are dropped (as Docker's exec does).
+    const chatty = Date.now();
+    const ticks = await t.ok(["exec", "box", "sh", "-c", '(trap "" PIPE; while true; do echo tick; sleep 0.2; done) & echo $! > /tmp/ticker-pid; echo early']);
+    expect(Date.now() - chatty).toBeLessThan(12000);
+    expect(ticks).toStartWith("early\n");
+    expect(ticks).toContain("tick\n");
+    await t.ok(["exec", "box", "sh", "-c", "kill $(cat /tmp/ticker-pid)"]);
     // A background process that let go of the pipes does not hold exec up at all.
     const quick = Date.now();
     await t.ok(["exec", "box", "sh", "-c", "sleep 30 >/dev/null 2>&1 & echo $! > /tmp/bg-pid"]);

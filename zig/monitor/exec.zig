@@ -364,7 +364,9 @@ fn childFailed(fd: sys.fd_t, d: *Diag) !bool {
 }
 
 fn supervise(a: Args, child: linux.pid_t, pty: ?runtime.console.Pty, io: *const Stdio, epoll: sys.fd_t, signals: sys.fd_t, d: *Diag) !u8 {
-    the_relay = .{ .epoll = epoll, .signals = signals, .init_pid = child, .forward = true };
+    // The process's children outlive it in the container: what they write within 2 s of its
+    // exit is relayed, then the pipes are dropped (Docker's exec does the same).
+    the_relay = .{ .epoll = epoll, .signals = signals, .init_pid = child, .forward = true, .drain_total_ms = relay.drain_idle_ms };
     const r = &the_relay;
     r.stdout = io.stdout;
     r.stderr = io.stderr;
