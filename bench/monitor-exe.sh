@@ -4,8 +4,9 @@
 # <root>/bin. Two tsd binaries side by side in one hyperfine run each:
 #   1. `run --rm --network none busybox true`;
 #   2. `exec C true` in a running container;
-#   3. the mean VmRSS / PSS of N running monitors (a memfd's pages are not shared between
-#      monitors as a file's page cache is) and the shmem the host gains per container.
+#   3. the mean VmRSS / PSS of N running monitors and how many binaries back them (a start
+#      shares the sealed memfd of a running monitor with the same bytes; without that each
+#      monitor's copy is ~470 KB of shmem and its text pages are not shared).
 # By hand only, never part of the test suite.
 #
 #   sudo bash bench/monitor-exe.sh /path/to/tsd-before            (after: dist/tsd)
@@ -43,15 +44,14 @@ hyperfine -N --warmup 5 --runs "$runs" \
 
 for side in before after; do
   bin=$before; [ $side = after ] && bin=$after
-  shmem0=$(awk '/^Shmem:/ {print $2}' /proc/meminfo)
   for _ in $(seq 1 "$n"); do "$bin" --root "$work/$side" run -d --network none busybox sleep 3600 >/dev/null; done
   sleep 0.5
-  shmem1=$(awk '/^Shmem:/ {print $2}' /proc/meminfo)
   rss=0 pss=0 m=0
   for pid in $(pgrep -f "^([^ ]*/)?tsd-monitor --bundle $work/$side/"); do
     rss=$((rss + $(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")))
     pss=$((pss + $(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup")))
     m=$((m + 1))
+    echo "$(stat -L -c '%d:%i' "/proc/$pid/exe")" >> "$work/exes-$side"
   done
-  echo "$side: $m monitors, mean VmRSS $((rss / m)) kB, mean PSS $((pss / m)) kB; host Shmem +$(((shmem1 - shmem0) / n)) kB per container (noisy: other processes)"
+  echo "$side: $m monitors, mean VmRSS $((rss / m)) kB, mean PSS $((pss / m)) kB; $(sort -u "$work/exes-$side" | wc -l) distinct binaries behind them"
 done

@@ -97,7 +97,8 @@ export function prepareExec(db: Database, root: string, row: ContainerRow, o: Ex
   writeFileSync(configPath, JSON.stringify(config), { mode: 0o600 });
   let exe;
   try {
-    exe = monitorExecutable();
+    // The container's own monitor is running: its sealed binary is shared when it is ours.
+    exe = monitorExecutable([row.monitor_pid]);
   } catch (e) {
     rmSync(configPath, { force: true });
     throw e;

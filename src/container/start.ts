@@ -24,6 +24,8 @@ export interface StartOptions {
   /** -d -i: the container's stdin stays open for `tsd attach` clients. */
   stdinAttach?: boolean;
   log?: LogOptions;
+  /** Running monitors whose sealed binary may be shared (embedded.ts monitorExecutable). */
+  donors?: number[];
 }
 
 /** The argv that runs this tsd again (the compiled binary, or bun + the entry in a dev tree). */
@@ -78,7 +80,7 @@ export interface StartedMonitor {
 
 /** Starts the monitor; resolves once the container has exec'd or has failed to. */
 export async function startMonitor(o: StartOptions): Promise<StartedMonitor> {
-  const exe = monitorExecutable();
+  const exe = monitorExecutable(o.donors);
   let monitor: Subprocess;
   let lines: LineReader;
   let line: string | undefined;

@@ -25,6 +25,12 @@ function errno(): number {
   return read.i32(libc!.__errno_location()!, 0);
 }
 
+/** Whether `fd` is a memfd carrying every seal sealedMemfd sets (a plain file: false). */
+export function fullySealed(fd: number): boolean {
+  libc ??= dlopen("libc.so.6", symbols).symbols;
+  return libc.fcntl(fd, F_GET_SEALS, 0) === ALL_SEALS;
+}
+
 /** A close-on-exec memfd named `name` holding exactly `bytes`, sealed against any change. */
 export function sealedMemfd(name: string, bytes: Uint8Array): number {
   libc ??= dlopen("libc.so.6", symbols).symbols;
