@@ -1,9 +1,10 @@
 // The native artifacts travel inside the one executable. Bun would extract an embedded
 // library to /tmp before dlopen, which fails on a noexec /tmp and leaves a file per run; we
 // write libtsd.so once under the root dir, keyed by its content hash, and reuse it (only this
-// process loads it, outside any container). tsd-monitor is never a file: every start copies it
-// into a sealed memfd and execs that, since a container can reach the monitor and the exec
-// helper through /proc/PID/exe and a host file there could be rewritten (CVE-2019-5736).
+// process loads it, outside any container). tsd-monitor is never a file: every start execs a
+// sealed memfd of it (a running monitor's when it holds exactly our bytes, else a new copy),
+// since a container can reach the monitor and the exec helper through /proc/PID/exe and a host
+// file there could be rewritten (CVE-2019-5736; zig/CONTRACT.md).
 import libEmbedded from "../../zig-out/lib/libtsd.so" with { type: "file" };
 import monitorEmbedded from "../../zig-out/bin/tsd-monitor" with { type: "file" };
 import { chmodSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from "node:fs";
