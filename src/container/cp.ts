@@ -35,8 +35,8 @@ interface Runner {
 function execRunner(db: Database, root: string, row: ContainerRow): Runner {
   return {
     argv(command, interactive) {
-      const { argv, configPath } = prepareExec(db, root, row, { interactive, tty: false, detach: false, env: [], privileged: false, command });
-      return { argv, reports: true, done: () => rmSync(configPath, { force: true }) };
+      const { argv, done } = prepareExec(db, root, row, { interactive, tty: false, detach: false, env: [], privileged: false, command });
+      return { argv, reports: true, done };
     },
   };
 }

@@ -131,3 +131,9 @@ export function bumpRestartCount(db: Database, id: string): void {
 export function resetRestartCount(db: Database, id: string): void {
   db.query("UPDATE containers SET restart_count = 0 WHERE id = ?").run(id);
 }
+
+/** Monitor pids of running containers, newest first: whose sealed binary a start may share. */
+export function runningMonitorPids(db: Database, limit = 4): number[] {
+  const rows = db.query("SELECT monitor_pid FROM containers WHERE state = 'running' AND monitor_pid > 0 ORDER BY started_at DESC LIMIT ?").all(limit) as { monitor_pid: number }[];
+  return rows.map((r) => r.monitor_pid);
+}
