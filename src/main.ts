@@ -3,7 +3,7 @@
 import { defineCommand, renderUsage, runCommand } from "citty";
 import pkg from "../package.json";
 import { splitGlobals, setGlobals, UsageError } from "./cli/globals";
-import { EXIT_ENGINE, TsdError } from "./errors";
+import { BrokenPipe, EXIT_BROKEN_PIPE, EXIT_ENGINE, TsdError } from "./errors";
 import { commands } from "./cli/commands";
 import { HelpRequested } from "./cli/flags";
 
@@ -41,6 +41,7 @@ async function entry(): Promise<void> {
 }
 
 export function fail(err: unknown): never {
+  if (err instanceof BrokenPipe || (err as NodeJS.ErrnoException | undefined)?.code === "EPIPE") process.exit(EXIT_BROKEN_PIPE);
   if (err instanceof TsdError || err instanceof UsageError) {
     process.stderr.write(`tsd: ${err.message}\n`);
     process.exit(err instanceof TsdError ? err.exitCode : EXIT_ENGINE);

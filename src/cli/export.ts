@@ -17,6 +17,6 @@ export default defineCommand({
     if (positionals.length !== 1) throw new UsageError(`"tsd export" requires exactly 1 argument: tsd export [OPTIONS] CONTAINER`);
     if (!f.output && process.stdout.isTTY) throw new UsageError("cowardly refusing to export to a terminal: use -o FILE or redirect stdout");
     const { root, db } = context();
-    await writeTarOutput(root, f.output, (tw) => exportContainer(db, root, positionals[0]!, tw));
+    writeTarOutput(f.output, (tw) => exportContainer(db, root, positionals[0]!, tw));
   },
 });

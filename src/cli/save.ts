@@ -36,6 +36,6 @@ export default defineCommand({
       }
       return { image, ...(ref ? { ref } : {}) };
     });
-    await writeTarOutput(root, f.output, (tw) => writeArchive(db, root, items, format, tw));
+    writeTarOutput(f.output, (tw) => writeArchive(db, root, items, format, tw));
   },
 });
