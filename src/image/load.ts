@@ -47,7 +47,8 @@ export async function loadArchive(db: Database, root: string, source: string): P
   const work = makeWorkDir(root, "load");
   try {
     try {
-      unpack(source, work, { layer: false, archive: true });
+      const { size } = unpack(source, work, { layer: false, archive: true });
+      if (size === 0) throw new TsdError(source === "-" ? "stdin was empty: pipe an archive in or give -i FILE" : "the file is empty");
       const images = existsSync(join(work, "manifest.json"))
         ? dockerArchiveImages(work)
         : existsSync(join(work, "index.json"))

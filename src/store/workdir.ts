@@ -1,7 +1,7 @@
 // Scratch directories under <root>/tmp for one command (load, import, commit): named
 // KIND-PID-RANDOM so that the next command can tell an abandoned one (its owner was killed,
 // e.g. a timed-out load) from one in use, and sweep it.
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { rootPaths } from "./paths";
 
@@ -23,6 +23,15 @@ export function workDirOwner(name: string): number | undefined {
   return pid > 0 ? pid : undefined;
 }
 
+/**
+ * Scratch directories of tsd before their names carried the owner (KIND-XXXXXX): removed
+ * once older than any command could take.
+ */
+export function isLegacyWorkDir(name: string): boolean {
+  return /^(load|stdin|out|import|layer)-[A-Za-z0-9]{6}$/.test(name);
+}
+const LEGACY_MAX_AGE_MS = 24 * 3600 * 1000;
+
 /** Removes the scratch directories whose owner process is gone. */
 export function sweepStaleWorkDirs(root: string): void {
   const tmp = rootPaths(root).tmp;
@@ -33,6 +42,14 @@ export function sweepStaleWorkDirs(root: string): void {
     return;
   }
   for (const name of names) {
+    if (isLegacyWorkDir(name)) {
+      try {
+        if (Date.now() - statSync(join(tmp, name)).mtimeMs > LEGACY_MAX_AGE_MS) rmSync(join(tmp, name), { recursive: true, force: true });
+      } catch {
+        // Gone meanwhile.
+      }
+      continue;
+    }
     const pid = workDirOwner(name);
     if (pid === undefined || pid === process.pid || processAlive(pid)) continue;
     rmSync(join(tmp, name), { recursive: true, force: true });

@@ -129,12 +129,19 @@ describe("load refuses what is not an image archive, promptly, leaving nothing",
     expect(tmpLeft(t.dir)).toEqual([]);
   });
 
-  test("a character device 1:5 (/dev/zero) entry", async () => {
+  test("a character device 1:5 (/dev/zero) entry, or a link to the host's", async () => {
     const tar = join(work, "chr.tar");
     await pyTar(tar, [{ name: "blobs/sha256/zero", type: "chr" }]);
-    const r = await pipeline(`tsd load -i ${tar}`);
+    const link = join(work, "link");
+    mkdirSync(link);
+    await sh(["ln", "-s", "/dev/zero", join(link, "manifest.json")]);
+    const r = await pipeline(`tsd load -i ${tar}; tar -C ${link} -c manifest.json | tsd load; tsd load < /dev/null`);
     expect(r.status).toEqual([125]);
-    expectOneLine(r.stderr, /archive entry "blobs\/sha256\/zero": is a character device .*: refused$/);
+    expect(r.stderr.trimEnd().split("\n")).toEqual([
+      `tsd: cannot load "${tar}": archive entry "blobs/sha256/zero": is a character device (an image archive holds only files, directories and links): refused`,
+      `tsd: cannot load stdin: the archive's "manifest.json" is a symlink out of the archive: refused`,
+      "tsd: cannot load stdin: stdin was empty: pipe an archive in or give -i FILE",
+    ]);
     expect(tmpLeft(t.dir)).toEqual([]);
   });
 
@@ -214,7 +221,7 @@ describe("load refuses what is not an image archive, promptly, leaving nothing",
   });
 
   test("a load killed mid-stream leaves its scratch dir, which the next load sweeps", async () => {
-    const r = await pipeline(`(head -c 20000 ${images.busyboxDocker}; sleep 30) | timeout -s KILL 3 ${TSD} --root ${t.dir} load`);
+    const r = await pipeline(`(head -c 20000 ${images.busyboxDocker}; exec sleep 8) | timeout -s KILL 4 ${TSD} --root ${t.dir} load`);
     expect(r.status[1]).toBe(KILLED);
     const left = tmpLeft(t.dir);
     expect(left.length).toBe(1);

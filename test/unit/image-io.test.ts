@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { imageConfigProblem, jsonSizeProblem, MAX_ARCHIVE_JSON, parseDockerManifest, parseImageManifest, parseIndexManifests } from "../../src/image/archive-check";
 import { fdinfoCloseOnExec } from "../../src/io";
-import { workDirOwner } from "../../src/store/workdir";
+import { isLegacyWorkDir, workDirOwner } from "../../src/store/workdir";
 
 const D = `sha256:${"a".repeat(64)}`;
 
@@ -74,4 +74,12 @@ test("fdinfoCloseOnExec: the O_CLOEXEC bit of the octal flags line", () => {
   expect(fdinfoCloseOnExec("pos:\t0\nflags:\t0100001\nmnt_id:\t25\n")).toBe(false);
   expect(fdinfoCloseOnExec("pos:\t0\nflags:\t04001\n")).toBe(false);
   expect(fdinfoCloseOnExec("garbage")).toBe(false);
+});
+
+test("isLegacyWorkDir: the KIND-XXXXXX names of older tsd", () => {
+  expect(isLegacyWorkDir("load-Ab12Cd")).toBe(true);
+  expect(isLegacyWorkDir("stdin-Ab12Cd")).toBe(true);
+  expect(isLegacyWorkDir("load-123-Ab12Cd")).toBe(false);
+  expect(isLegacyWorkDir("leases")).toBe(false);
+  expect(isLegacyWorkDir("partial")).toBe(false);
 });
