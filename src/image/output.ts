@@ -13,6 +13,11 @@ export function checkTarOutput(output: string | undefined): void {
     if (stdioWasClosed(1)) throw new TsdError("stdout is closed: redirect it to a file or use -o FILE");
     return;
   }
+  try {
+    if (statSync(output).isDirectory()) throw new TsdError(`cannot write "${output}": it is a directory: name a file in it`);
+  } catch (e) {
+    if (e instanceof TsdError) throw e;
+  }
   const dir = dirname(resolve(output));
   let st;
   try {

@@ -305,6 +305,9 @@ describe("a reader that goes away ends save, export and logs at once and quietly
     expect(r.code).toBe(125);
     expectOneLine(r.stderr, new RegExp(`^tsd: cannot write "${out}": no such directory "${join(work, "missing", "dir")}"$`));
     expect(existsSync(join(work, "missing"))).toBe(false);
+    const dir = await t.tsd(["save", "-o", work, "busybox"]);
+    expect(dir.code).toBe(125);
+    expectOneLine(dir.stderr, new RegExp(`^tsd: cannot write "${work}": it is a directory: name a file in it$`));
   });
 
   test("a full device: one line naming what was written, no partial file", async () => {
