@@ -2,8 +2,8 @@
 // file in src/cli/.
 import { defineCommand, renderUsage, runCommand } from "citty";
 import pkg from "../package.json";
+import { BrokenPipe, EXIT_BROKEN_PIPE, EXIT_ENGINE, TsdError } from "./errors";
 import { globals, splitGlobals, setGlobals, UsageError } from "./cli/globals";
-import { EXIT_ENGINE, TsdError } from "./errors";
 import { commands } from "./cli/commands";
 import { HelpRequested } from "./cli/flags";
 
@@ -55,6 +55,7 @@ export function diskFull(err: unknown): boolean {
 }
 
 export function fail(err: unknown): never {
+  if (err instanceof BrokenPipe || (err as NodeJS.ErrnoException | undefined)?.code === "EPIPE") process.exit(EXIT_BROKEN_PIPE);
   if (!(err instanceof TsdError) && diskFull(err)) {
     const path = (err as { path?: unknown }).path;
     const where = typeof path === "string" ? `writing ${path}` : `on the device of the root dir ${rootDir()}`;

@@ -1,4 +1,5 @@
 import { defineCommand } from "citty";
+import { isatty } from "node:tty";
 import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { UsageError } from "./globals";
@@ -15,8 +16,8 @@ export default defineCommand({
   async run({ rawArgs }) {
     const { flags: f, positionals } = parseFlags("export", flags, rawArgs);
     if (positionals.length !== 1) throw new UsageError(`"tsd export" requires exactly 1 argument: tsd export [OPTIONS] CONTAINER`);
-    if (!f.output && process.stdout.isTTY) throw new UsageError("cowardly refusing to export to a terminal: use -o FILE or redirect stdout");
+    if (!f.output && isatty(1)) throw new UsageError("cowardly refusing to export to a terminal: use -o FILE or redirect stdout");
     const { root, db } = context();
-    await writeTarOutput(root, f.output, (tw) => exportContainer(db, root, positionals[0]!, tw));
+    writeTarOutput(f.output, (tw) => exportContainer(db, root, positionals[0]!, tw));
   },
 });

@@ -4,6 +4,7 @@ import { context } from "./context";
 import { UsageError } from "./globals";
 import { importTarball, spoolImport } from "../image/export";
 import { parseReference } from "../image/reference";
+import { isatty } from "node:tty";
 
 const flags = {
   change: { kind: "list", short: "c", description: "Apply Dockerfile instruction to the created image", valueHint: "INSTR" },
@@ -16,10 +17,10 @@ export default defineCommand({
   async run({ rawArgs }) {
     const { flags: f, positionals } = parseFlags("import", flags, rawArgs);
     if (positionals.length < 1 || positionals.length > 2) throw new UsageError(`"tsd import" requires 1 or 2 arguments: tsd import [OPTIONS] FILE|- [REPOSITORY[:TAG]]`);
-    if (positionals[0] === "-" && process.stdin.isTTY) throw new UsageError("tsd import - reads a tarball from stdin, and stdin is a terminal");
+    if (positionals[0] === "-" && isatty(0)) throw new UsageError("tsd import - reads a tarball from stdin, and stdin is a terminal");
     const ref = positionals[1] ? parseReference(positionals[1]) : undefined;
     const { root, db } = context();
-    const spooled = await spoolImport(root, positionals[0]!);
+    const spooled = spoolImport(root, positionals[0]!);
     try {
       const id = await importTarball(db, root, spooled.file, { changes: f.change, ...(ref ? { ref } : {}), ...(f.message ? { message: f.message } : {}) });
       console.log(`sha256:${id}`);

@@ -1,7 +1,8 @@
 import { defineCommand } from "citty";
 import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
-import { loadArchive, loadFromStdin } from "../image/load";
+import { loadArchive } from "../image/load";
+import { isatty } from "node:tty";
 import { familiarName } from "../image/reference";
 import { UsageError } from "./globals";
 
@@ -16,9 +17,10 @@ export default defineCommand({
   async run({ rawArgs }) {
     const { flags: f, positionals } = parseFlags("load", flags, rawArgs);
     if (positionals.length > 0) throw new UsageError(`"tsd load" accepts no arguments (use -i FILE)`);
-    if (!f.input && process.stdin.isTTY) throw new UsageError("tsd load reads an archive from stdin or -i FILE, and stdin is a terminal: pipe an archive in or give -i FILE");
+    // isatty, not process.stdin: touching that makes Bun switch stdin to non-blocking.
+    if (!f.input && isatty(0)) throw new UsageError("tsd load reads an archive from stdin or -i FILE, and stdin is a terminal: pipe an archive in or give -i FILE");
     const { root, db } = context();
-    const loaded = f.input ? await loadArchive(db, root, f.input) : await loadFromStdin(db, root);
+    const loaded = await loadArchive(db, root, f.input ?? "-");
     if (f.quiet) return;
     for (const img of loaded) {
       if (img.names.length === 0) console.log(`Loaded image ID: sha256:${img.id}`);

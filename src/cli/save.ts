@@ -1,4 +1,5 @@
 import { defineCommand } from "citty";
+import { isatty } from "node:tty";
 import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { UsageError } from "./globals";
@@ -21,7 +22,8 @@ export default defineCommand({
     if (positionals.length === 0) throw new UsageError(`"tsd save" requires at least 1 argument: tsd save [OPTIONS] IMAGE [IMAGE...]`);
     const format = f.format === undefined || f.format === "docker-archive" || f.format === "docker" ? "docker" : f.format === "oci-archive" || f.format === "oci" ? "oci" : undefined;
     if (!format) throw new UsageError(`unsupported --format "${f.format}": use docker-archive or oci-archive`);
-    if (!f.output && process.stdout.isTTY) throw new UsageError("cowardly refusing to save to a terminal: use -o FILE or redirect stdout");
+    // isatty, not process.stdout: touching that makes Bun switch stdout to non-blocking.
+    if (!f.output && isatty(1)) throw new UsageError("cowardly refusing to save to a terminal: use -o FILE or redirect stdout");
     const { root, db } = context();
     const items: SaveItem[] = positionals.map((name) => {
       const image = findImage(db, name);
@@ -36,6 +38,6 @@ export default defineCommand({
       }
       return { image, ...(ref ? { ref } : {}) };
     });
-    await writeTarOutput(root, f.output, (tw) => writeArchive(db, root, items, format, tw));
+    writeTarOutput(f.output, (tw) => writeArchive(db, root, items, format, tw));
   },
 });

@@ -1,9 +1,10 @@
 // Reading the json-file log the monitor writes (zig/monitor/log.zig): `tsd logs`, with
 // --tail, --since/--until, -t and -f (which follows rotations and ends with the container).
-import { closeSync, existsSync, fstatSync, openSync, readSync, statSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { containerDir } from "../store/paths";
 import { UsageError } from "../cli/globals";
+import { writeAllSync } from "../io";
 
 export interface LogRecord {
   log: string;
@@ -73,9 +74,7 @@ export function keep(r: LogRecord, f: LogFilter): boolean {
 export function emit(r: LogRecord, f: LogFilter): void {
   const text = f.timestamps ? `${r.time} ${r.log}` : r.log;
   const fd = r.stream === "stderr" ? 2 : 1;
-  const bytes = Buffer.from(text, "utf8");
-  let off = 0;
-  while (off < bytes.length) off += writeSync(fd, bytes, off);
+  writeAllSync(fd, Buffer.from(text, "utf8"), fd === 1 ? "stdout" : "stderr");
 }
 
 /** Reads a whole file from `offset`; returns the text and the new offset. */

@@ -1,7 +1,9 @@
 // `tsd export` (a container's filesystem as one plain tar) and `tsd import` (a tar as a
 // one-layer image).
 import type { Database } from "bun:sqlite";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { closeSync, existsSync, openSync, rmSync, statSync } from "node:fs";
+import { readSomeSync, writeAllSync } from "../io";
+import { makeWorkDir, sweepStaleWorkDirs } from "../store/workdir";
 import { join } from "node:path";
 import { TsdError } from "../errors";
 import { containerDir, rootPaths } from "../store/paths";
@@ -68,22 +70,44 @@ async function importLeased(db: Database, root: string, file: string, opts: Impo
   return id;
 }
 
-/** A private copy of the import source under the root's tmp (stdin or a file). */
-export async function spoolImport(root: string, source: string): Promise<{ file: string; cleanup: () => void }> {
-  const tmp = rootPaths(root).tmp;
-  mkdirSync(tmp, { recursive: true, mode: 0o700 });
-  const dir = mkdtempSync(join(tmp, "import-"));
+/**
+ * A private copy of the import source under the root's tmp: stdin ("-", a pipe or a file)
+ * or a file, copied as a byte stream (a fifo or a pipe as well as a regular file).
+ */
+export function spoolImport(root: string, source: string): { file: string; cleanup: () => void } {
+  if (/^https?:\/\//.test(source)) throw new TsdError(`importing from a URL is not supported: download ${source} first`);
+  if (source !== "-") {
+    let st;
+    try {
+      st = statSync(source);
+    } catch {
+      throw new TsdError(`cannot import "${source}": no such file`);
+    }
+    if (st.isDirectory()) throw new TsdError(`cannot import "${source}": it is a directory, not a tarball (tar it first: tar -C ${source} -c . | tsd import - NAME)`);
+  }
+  sweepStaleWorkDirs(root);
+  const dir = makeWorkDir(root, "import");
   const file = join(dir, "layer");
   try {
-    if (source === "-") await Bun.write(file, Bun.stdin);
-    else {
-      if (/^https?:\/\//.test(source)) throw new TsdError(`importing from a URL is not supported: download ${source} first`);
-      if (!existsSync(source)) throw new TsdError(`cannot import "${source}": no such file`);
-      await Bun.write(file, Bun.file(source));
+    const from = source === "-" ? 0 : openSync(source, "r");
+    try {
+      copyFd(from, file, source === "-" ? "stdin" : source);
+    } finally {
+      if (from !== 0) closeSync(from);
     }
   } catch (e) {
     rmSync(dir, { recursive: true, force: true });
     throw e;
   }
   return { file, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+function copyFd(from: number, path: string, source: string): void {
+  const to = openSync(path, "w", 0o600);
+  try {
+    const buf = new Uint8Array(1 << 20);
+    for (let n; (n = readSomeSync(from, buf, source)) > 0; ) writeAllSync(to, buf.subarray(0, n), path);
+  } finally {
+    closeSync(to);
+  }
 }

@@ -2,12 +2,12 @@
 // gzip-compressed into a blob, then unpacked into the store from that blob, so the stored
 // layer is exactly what a puller of the blob gets.
 import type { Database } from "bun:sqlite";
-import { closeSync, createReadStream, createWriteStream, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import { closeSync, createReadStream, createWriteStream, openSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
-import { rootPaths } from "../store/paths";
+import { makeWorkDir, sweepStaleWorkDirs } from "../store/workdir";
 import { adoptBlob, hasBlob, blobPath } from "./blobs";
 import { OCI_LAYER_GZIP } from "./media";
 import { importLayer, recordLayerBlob } from "./store";
@@ -21,9 +21,8 @@ export interface PackedLayer {
 }
 
 export async function layerFromDir(db: Database, root: string, dir: string, opts: { upper?: boolean } = {}): Promise<PackedLayer> {
-  const tmpRoot = rootPaths(root).tmp;
-  mkdirSync(tmpRoot, { recursive: true, mode: 0o700 });
-  const work = mkdtempSync(join(tmpRoot, "layer-"));
+  sweepStaleWorkDirs(root);
+  const work = makeWorkDir(root, "layer");
   try {
     const tarPath = join(work, "layer.tar");
     const fd = openSync(tarPath, "w", 0o600);

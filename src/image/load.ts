@@ -1,20 +1,27 @@
 // `tsd load`: a `docker save` archive or an OCI image layout (as a tar), into the store.
+// The archive streams (from stdin or a file) into a scratch dir of the root's tmp, taking
+// only files, directories and links (zig: UNPACK_ARCHIVE refuses fifos and device nodes,
+// which reading back would hang on or read forever); its JSON documents are size-limited
+// and checked before use.
 import type { Database } from "bun:sqlite";
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, realpathSync, rmSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, readSync, realpathSync, rmSync, statSync } from "node:fs";
 import { adoptBlob, fileDigest, hasBlob, putBlob } from "./blobs";
 import { takeLease } from "./lease";
 import { choosePlatform, DOCKER_LIST, hostArchitecture, OCI_INDEX, OCI_LAYER, OCI_LAYER_GZIP, OCI_LAYER_ZSTD, platformString, type Descriptor } from "./media";
 import { join, normalize } from "node:path";
 import { unpack } from "../native/ffi";
-import { rootPaths } from "../store/paths";
+import { makeWorkDir, sweepStaleWorkDirs } from "../store/workdir";
 import { TsdError } from "../errors";
 import { importLayer, putImage, recordImageManifest, recordLayerBlob, tagImage, type ImageConfig } from "./store";
-import { parseReference, type Reference } from "./reference";
+import { familiarName, parseReference, type Reference } from "./reference";
+import { imageConfigProblem, jsonSizeProblem, parseDockerManifest, parseImageManifest, parseIndexManifests } from "./archive-check";
 
 /** An image found in an archive: its config blob and layer tars, in the archive's tree. */
 interface ArchiveImage {
   configPath: string;
-  layerPaths: string[];
+  /** The config's name in the archive, for messages. */
+  configName: string;
+  layers: { path: string; name: string; digest?: string }[];
   names: Reference[];
   manifest?: { digest: string; path: string };
 }
@@ -24,68 +31,84 @@ export interface LoadedImage {
   names: Reference[];
 }
 
-export async function loadArchive(db: Database, root: string, file: string): Promise<LoadedImage[]> {
-  if (!existsSync(file)) throw new TsdError(`cannot load "${file}": no such file`);
-  const tmp = rootPaths(root).tmp;
-  mkdirSync(tmp, { recursive: true, mode: 0o700 });
-  const work = mkdtempSync(join(tmp, "load-"));
-  try {
-    unpack(file, work, { layer: false });
-    const images = existsSync(join(work, "manifest.json"))
-      ? dockerArchiveImages(work)
-      : existsSync(join(work, "index.json"))
-        ? ociLayoutImages(work)
-        : undefined;
-    if (!images) throw new TsdError(`cannot load "${file}": not a docker save archive or an OCI image layout (no manifest.json or index.json)`);
-    if (images.length === 0) throw new TsdError(`cannot load "${file}": the archive holds no image`);
-    const out: LoadedImage[] = [];
-    const lease = takeLease(root);
+/** Loads the archive at `source`, a file path or "-" for stdin (a pipe or a file). */
+export async function loadArchive(db: Database, root: string, source: string): Promise<LoadedImage[]> {
+  const label = source === "-" ? "stdin" : `"${source}"`;
+  if (source !== "-") {
+    let st;
     try {
-      for (const img of images) out.push(await storeImage(db, root, img));
-    } finally {
-      lease.release();
+      st = statSync(source);
+    } catch {
+      throw new TsdError(`cannot load ${label}: no such file`);
     }
-    return out;
+    if (st.isDirectory()) throw new TsdError(`cannot load ${label}: it is a directory (an OCI layout directory must be a tar: tar -C DIR -c . | tsd load)`);
+  }
+  sweepStaleWorkDirs(root);
+  const work = makeWorkDir(root, "load");
+  try {
+    try {
+      const { size } = unpack(source, work, { layer: false, archive: true });
+      if (size === 0) throw new TsdError(source === "-" ? "stdin was empty: pipe an archive in or give -i FILE" : "the file is empty");
+      const images = existsSync(join(work, "manifest.json"))
+        ? dockerArchiveImages(work)
+        : existsSync(join(work, "index.json"))
+          ? ociLayoutImages(work)
+          : undefined;
+      if (!images) throw new TsdError("not a docker save archive or an OCI image layout (no manifest.json or index.json)");
+      if (images.length === 0) throw new TsdError("the archive holds no image");
+      const out: LoadedImage[] = [];
+      const lease = takeLease(root);
+      try {
+        for (const img of images) out.push(await storeImage(db, root, img));
+      } finally {
+        lease.release();
+      }
+      return out;
+    } catch (e) {
+      if (e instanceof TsdError) throw new TsdError(`cannot load ${label}: ${e.message}`, e.exitCode);
+      throw e;
+    }
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
 }
 
-/** `tsd load < archive.tar`: the stream is spooled to the root's tmp dir, then loaded. */
-export async function loadFromStdin(db: Database, root: string): Promise<LoadedImage[]> {
-  const tmp = rootPaths(root).tmp;
-  mkdirSync(tmp, { recursive: true, mode: 0o700 });
-  const dir = mkdtempSync(join(tmp, "stdin-"));
-  try {
-    const file = join(dir, "archive.tar");
-    const bytes = await Bun.write(file, Bun.stdin);
-    if (bytes === 0) throw new TsdError("tsd load: stdin was empty: pipe an archive in or give -i FILE");
-    return await loadArchive(db, root, file);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 async function storeImage(db: Database, root: string, img: ArchiveImage): Promise<LoadedImage> {
-  const raw = readFileSync(img.configPath);
+  const raw = readLimited(img.configPath, img.configName);
   const id = sha256Hex(raw);
-  const config = parseConfig(raw);
+  const what = img.names[0] ? `image ${familiarName(img.names[0])}` : `image ${id.slice(0, 12)}`;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder().decode(raw));
+  } catch (e) {
+    throw new TsdError(`${what}: its config ${img.configName} is not JSON (${(e as Error).message})`);
+  }
+  const problem = imageConfigProblem(parsed);
+  if (problem) throw new TsdError(`${what}: ${problem} (${img.configName})`);
+  const config = parsed as ImageConfig;
   const diffIds = config.rootfs.diff_ids;
-  if (diffIds.length !== img.layerPaths.length) {
-    throw new TsdError(`image ${id.slice(0, 12)}: the manifest lists ${img.layerPaths.length} layers but the config ${diffIds.length}: the archive is corrupt`);
+  if (diffIds.length !== img.layers.length) {
+    throw new TsdError(`${what}: the manifest lists ${img.layers.length} layers but the config ${diffIds.length}: the archive is corrupt`);
   }
   let size = 0;
   const blobs: { diffId: string; digest: string; mediaType: string; size: number }[] = [];
-  for (let i = 0; i < img.layerPaths.length; i++) {
-    const p = img.layerPaths[i]!;
-    size += importLayer(db, root, p, diffIds[i]!);
-    // The layer's archive bytes are kept as a blob, so save and push send what was loaded.
-    if (existsSync(p)) {
-      const { digest, size: n } = await fileDigest(p);
-      const mediaType = layerMediaType(p);
-      if (!hasBlob(root, digest)) adoptBlob(root, digest, p);
-      blobs.push({ diffId: diffIds[i]!, digest, mediaType, size: n });
+  for (let i = 0; i < img.layers.length; i++) {
+    const layer = img.layers[i]!;
+    let st;
+    try {
+      st = statSync(layer.path);
+    } catch {
+      throw new TsdError(`${what}: the archive lacks layer ${layer.name}`);
     }
+    if (!st.isFile()) throw new TsdError(`${what}: layer ${layer.name} is not a file in the archive`);
+    const { digest, size: n } = await fileDigest(layer.path);
+    if (layer.digest !== undefined && layer.digest !== digest) throw new TsdError(`${what}: layer ${layer.digest} has content ${digest}: the archive is corrupt`);
+    // The file's digest decides whether a stored layer with this diff_id may stand for it.
+    size += importLayer(db, root, layer.path, diffIds[i]!, digest);
+    // The layer's archive bytes are kept as a blob, so save and push send what was loaded.
+    const mediaType = layerMediaType(layer.path);
+    if (!hasBlob(root, digest)) adoptBlob(root, digest, layer.path);
+    blobs.push({ diffId: diffIds[i]!, digest, mediaType, size: n });
   }
   putBlob(root, `sha256:${id}`, raw);
   if (img.manifest && existsSync(img.manifest.path)) putBlob(root, img.manifest.digest, readFileSync(img.manifest.path));
@@ -112,38 +135,41 @@ function layerMediaType(path: string): string {
   return OCI_LAYER;
 }
 
-function parseConfig(raw: Uint8Array): ImageConfig {
-  const config = JSON.parse(new TextDecoder().decode(raw)) as ImageConfig;
-  if (!config.rootfs || !Array.isArray(config.rootfs.diff_ids)) throw new TsdError("the image config has no rootfs.diff_ids: not an image config");
-  return config;
-}
-
 /** `docker save`: manifest.json is a list of {Config, RepoTags, Layers} with paths. */
 function dockerArchiveImages(dir: string): ArchiveImage[] {
-  const manifest = readJson(inside(dir, "manifest.json")) as { Config: string; RepoTags?: string[] | null; Layers: string[] }[];
-  if (!Array.isArray(manifest)) throw new TsdError("manifest.json is not a list: not a docker save archive");
+  const manifest = parseDockerManifest(readJson(dir, "manifest.json"));
+  if (typeof manifest === "string") throw new TsdError(manifest);
   return manifest.map((m) => ({
     configPath: inside(dir, m.Config),
-    layerPaths: m.Layers.map((l) => inside(dir, l)),
-    names: (m.RepoTags ?? []).map((t) => parseReference(t)),
+    configName: m.Config,
+    layers: m.Layers.map((l) => ({ path: inside(dir, l), name: l })),
+    names: m.RepoTags.map((t) => {
+      try {
+        return parseReference(t);
+      } catch (e) {
+        throw new TsdError(`manifest.json names the image "${t}": ${(e as Error).message}`);
+      }
+    }),
   }));
 }
 
 /** An OCI image layout: index.json → (index →)* manifest → config + layers, all blobs. */
 function ociLayoutImages(dir: string): ArchiveImage[] {
-  const index = readJson(inside(dir, "index.json")) as { manifests?: Descriptor[] };
+  const index = parseIndexManifests(readJson(dir, "index.json"), "index.json");
+  if (typeof index === "string") throw new TsdError(index);
   const out: ArchiveImage[] = [];
-  for (const desc of index.manifests ?? []) {
+  for (const desc of index) {
     const manifestDesc = resolvePlatform(dir, desc, 0);
-    const manifest = readBlobJson(dir, manifestDesc) as { config: Descriptor; layers: Descriptor[] };
-    if (!manifest.config || !Array.isArray(manifest.layers)) throw new TsdError(`blob ${manifestDesc.digest} is not an image manifest`);
+    const manifest = parseImageManifest(readBlobJson(dir, manifestDesc), `blob ${manifestDesc.digest}`);
+    if (typeof manifest === "string") throw new TsdError(manifest);
     const configPath = blobPath(dir, manifest.config.digest);
     verifyBlob(configPath, manifest.config.digest);
     const refName = desc.annotations?.["io.containerd.image.name"] ?? desc.annotations?.["org.opencontainers.image.ref.name"];
     out.push({
       configPath,
-      layerPaths: manifest.layers.map((l) => blobPath(dir, l.digest)),
-      names: namesFromAnnotation(refName),
+      configName: manifest.config.digest,
+      layers: manifest.layers.map((l) => ({ path: blobPath(dir, l.digest), name: l.digest, digest: l.digest })),
+      names: namesFromAnnotation(typeof refName === "string" ? refName : undefined),
       manifest: { digest: manifestDesc.digest, path: blobPath(dir, manifestDesc.digest) },
     });
   }
@@ -163,53 +189,75 @@ export function namesFromAnnotation(refName: string | undefined): Reference[] {
 function resolvePlatform(dir: string, desc: Descriptor, depth: number): Descriptor {
   if (depth > 4) throw new TsdError("image index nesting deeper than 4 levels");
   if (desc.mediaType !== OCI_INDEX && desc.mediaType !== DOCKER_LIST) return desc;
-  const index = readBlobJson(dir, desc) as { manifests: Descriptor[] };
-  const chosen = choosePlatform(index.manifests, { os: "linux", architecture: hostArchitecture() });
+  const manifests = parseIndexManifests(readBlobJson(dir, desc), `index ${desc.digest}`);
+  if (typeof manifests === "string") throw new TsdError(manifests);
+  const chosen = choosePlatform(manifests, { os: "linux", architecture: hostArchitecture() });
   if (!chosen) {
-    const have = index.manifests.map((m) => platformString(m.platform)).join(", ");
-    throw new TsdError(`no image for linux/${hostArchitecture()} in the index (it has ${have})`);
+    const have = manifests.map((m) => platformString(m.platform)).join(", ");
+    throw new TsdError(`no image for linux/${hostArchitecture()} in the index (it has ${have || "none"})`);
   }
   return resolvePlatform(dir, chosen, depth + 1);
 }
 
 function readBlobJson(dir: string, desc: Descriptor): unknown {
   const path = blobPath(dir, desc.digest);
-  verifyBlob(path, desc.digest);
-  return readJson(path);
+  const raw = verifyBlob(path, desc.digest);
+  return parseJson(raw, `blob ${desc.digest}`);
 }
 
 function blobPath(dir: string, digest: string): string {
   const m = /^sha256:([a-f0-9]{64})$/.exec(digest);
-  if (!m) throw new TsdError(`unsupported or malformed digest "${digest}" (only sha256 is supported)`);
+  if (!m) throw new TsdError(`unsupported or malformed digest "${digest.slice(0, 80)}" (only sha256 is supported)`);
   return inside(dir, join("blobs", "sha256", m[1]!));
 }
 
-function verifyBlob(path: string, digest: string): void {
+/** A small blob (a manifest, index or config) read whole and checked against its digest. */
+function verifyBlob(path: string, digest: string): Uint8Array {
   if (!existsSync(path)) throw new TsdError(`the archive lacks blob ${digest}`);
-  const got = `sha256:${sha256Hex(readFileSync(path))}`;
+  const raw = readLimited(path, `blob ${digest}`);
+  const got = `sha256:${sha256Hex(raw)}`;
   if (got !== digest) throw new TsdError(`blob ${digest} has content ${got}: the archive is corrupt`);
+  return raw;
 }
 
 function sha256Hex(data: Uint8Array): string {
   return new Bun.CryptoHasher("sha256").update(data).digest("hex");
 }
 
-function readJson(path: string): unknown {
+/** A JSON document of the archive: a regular file of at most MAX_ARCHIVE_JSON bytes. */
+function readLimited(path: string, name: string): Uint8Array {
+  let st;
   try {
-    return JSON.parse(readFileSync(path, "utf8"));
+    st = statSync(path);
+  } catch {
+    throw new TsdError(`the archive lacks ${name}`);
+  }
+  if (!st.isFile()) throw new TsdError(`${name} is not a file in the archive`);
+  const tooBig = jsonSizeProblem(st.size);
+  if (tooBig) throw new TsdError(`${name} is ${tooBig}: refused`);
+  return readFileSync(path);
+}
+
+function readJson(dir: string, name: string): unknown {
+  return parseJson(readLimited(inside(dir, name), name), name);
+}
+
+function parseJson(raw: Uint8Array, name: string): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(raw));
   } catch (e) {
-    throw new TsdError(`cannot read ${path.split("/").slice(-2).join("/")}: ${(e as Error).message}`);
+    throw new TsdError(`${name} is not JSON: ${(e as Error).message}`);
   }
 }
 
 /**
  * A path named inside the archive, refused if it climbs out of it, by name or through a
- * symlink (docker save links repeated layers to one another; a hostile archive could link
- * manifest.json or a layer to a host file). A missing path is returned as named.
+ * symlink (docker save before 25 links repeated layers to one another; a hostile archive
+ * could link manifest.json or a layer to a host file). A missing path is returned as named.
  */
 function inside(dir: string, rel: string): string {
   const n = normalize(rel);
-  if (n.startsWith("..") || n.startsWith("/")) throw new TsdError(`the archive names a path outside itself: "${rel}"`);
+  if (n.startsWith("..") || n.startsWith("/")) throw new TsdError(`the archive names a path outside itself: "${rel.slice(0, 200)}"`);
   let real: string;
   try {
     real = realpathSync(join(dir, n));
@@ -217,6 +265,6 @@ function inside(dir: string, rel: string): string {
     return join(dir, n);
   }
   const base = realpathSync(dir);
-  if (real !== base && !real.startsWith(`${base}/`)) throw new TsdError(`the archive's "${rel}" is a symlink out of the archive: refused`);
+  if (real !== base && !real.startsWith(`${base}/`)) throw new TsdError(`the archive's "${rel.slice(0, 200)}" is a symlink out of the archive: refused`);
   return real;
 }

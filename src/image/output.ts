@@ -1,47 +1,56 @@
 // Where save and export write: a file given with -o (written beside it and renamed, so a
-// failure leaves no half archive) or stdout (spooled under the root's tmp first: Bun's stdout
-// may be non-blocking, and a synchronous writer would hit EAGAIN on a full pipe).
-import { closeSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { rootPaths } from "../store/paths";
+// failure leaves no half archive) or stdout, streamed as it is made (a reader that closes
+// early ends the command at once: src/io.ts).
+import { closeSync, openSync, renameSync, rmSync, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { TsdError } from "../errors";
+import { stdioWasClosed, writeAllSync } from "../io";
 import { TarWriter } from "./tar";
 
-export async function writeTarOutput(root: string, output: string | undefined, produce: (tw: TarWriter) => void): Promise<void> {
-  let tmp: string;
-  let spoolDir: string | undefined;
-  if (output) {
-    const out = resolve(output);
-    mkdirSync(dirname(out), { recursive: true });
-    tmp = `${out}.tmp-${process.pid}`;
-  } else {
-    mkdirSync(rootPaths(root).tmp, { recursive: true, mode: 0o700 });
-    spoolDir = mkdtempSync(join(rootPaths(root).tmp, "out-"));
-    tmp = join(spoolDir, "archive.tar");
+/** Checks the destination before any work: a missing directory is named, never created. */
+export function checkTarOutput(output: string | undefined): void {
+  if (output === undefined) {
+    if (stdioWasClosed(1)) throw new TsdError("stdout is closed: redirect it to a file or use -o FILE");
+    return;
   }
-  const fd = openSync(tmp, "w", 0o644);
-  let open = true;
   try {
-    produce(
-      new TarWriter((c) => {
-        let off = 0;
-        while (off < c.length) off += writeSync(fd, c, off);
-      }),
-    );
-    closeSync(fd);
-    open = false;
-    if (output) renameSync(tmp, resolve(output));
-    else await copyToStdout(tmp);
-  } finally {
-    if (open) closeSync(fd);
-    if (spoolDir) rmSync(spoolDir, { recursive: true, force: true });
-    else rmSync(tmp, { force: true });
+    if (statSync(output).isDirectory()) throw new TsdError(`cannot write "${output}": it is a directory: name a file in it`);
+  } catch (e) {
+    if (e instanceof TsdError) throw e;
   }
+  const dir = dirname(resolve(output));
+  let st;
+  try {
+    st = statSync(dir);
+  } catch {
+    throw new TsdError(`cannot write "${output}": no such directory "${dir}"`);
+  }
+  if (!st.isDirectory()) throw new TsdError(`cannot write "${output}": "${dir}" is not a directory`);
 }
 
-/** Through node's stdout stream, which waits out EAGAIN on a full non-blocking pipe. */
-async function copyToStdout(path: string): Promise<void> {
-  for await (const chunk of Bun.file(path).stream()) {
-    if (!process.stdout.write(chunk)) await new Promise((r) => process.stdout.once("drain", r));
+export function writeTarOutput(output: string | undefined, produce: (tw: TarWriter) => void): void {
+  checkTarOutput(output);
+  if (output === undefined) {
+    produce(new TarWriter((c) => writeAllSync(1, c, "stdout")));
+    return;
   }
-  await new Promise<void>((r, j) => process.stdout.write("", (e) => (e ? j(e) : r())));
+  const out = resolve(output);
+  const tmp = `${out}.tmp-${process.pid}`;
+  let fd: number;
+  try {
+    fd = openSync(tmp, "w", 0o644);
+  } catch (e) {
+    throw new TsdError(`cannot write "${output}": ${(e as Error).message}`);
+  }
+  let done = false;
+  try {
+    produce(new TarWriter((c) => writeAllSync(fd, c, output)));
+    closeSync(fd);
+    fd = -1;
+    renameSync(tmp, out);
+    done = true;
+  } finally {
+    if (fd >= 0) closeSync(fd);
+    if (!done) rmSync(tmp, { force: true });
+  }
 }

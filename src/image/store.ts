@@ -3,6 +3,7 @@
 // directory depends on nothing but its own tar, so images share them.
 import type { Database } from "bun:sqlite";
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync } from "node:fs";
+import { processAlive } from "../store/workdir";
 import { join } from "node:path";
 import { unpack } from "../native/ffi";
 import { rootPaths } from "../store/paths";
@@ -128,12 +129,18 @@ export function layerSize(db: Database, diffId: string): number | undefined {
  * Unpacks the layer tar at `src` into the store unless a layer with `expectedDiffId` is
  * already there. The content digest is checked against the image config before the layer
  * becomes visible; a failed unpack leaves nothing behind.
+ *
+ * `srcDigest` (the sha256 of the file at `src`, from an archive) is given when the file is
+ * untrusted: a stored layer with that diff_id then stands for it only when the file is known
+ * to unpack to it (it is the diff_id itself, or a blob recorded for it); otherwise the file
+ * is unpacked to prove it, so a bogus layer cannot claim a stored diff_id.
  */
-export function importLayer(db: Database, root: string, src: string, expectedDiffId: string): number {
+export function importLayer(db: Database, root: string, src: string, expectedDiffId: string, srcDigest?: string): number {
   const hex = expectedDiffId.replace(/^sha256:/, "");
   if (!/^[a-f0-9]{64}$/.test(hex)) throw new TsdError(`malformed layer diff_id "${expectedDiffId}" in the image config`);
   const known = layerSize(db, expectedDiffId);
-  if (known !== undefined && existsSync(join(rootPaths(root).layers, hex))) return known;
+  const vouched = srcDigest === undefined || srcDigest === expectedDiffId || layerBlobs(db, expectedDiffId).some((b) => b.digest === srcDigest);
+  if (known !== undefined && vouched && existsSync(join(rootPaths(root).layers, hex))) return known;
   return unpackIntoStore(db, root, src, expectedDiffId).size;
 }
 
@@ -211,14 +218,6 @@ export function removeStaleStaging(root: string): void {
   }
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 // 26 characters of [A-Z0-9], as Docker's overlay2 link names: short enough that a 128-layer
 // lowerdir fits the mount data page.

@@ -55,20 +55,22 @@ export function coreVersion(): string {
 }
 
 const UNPACK_LAYER = 1;
+const UNPACK_ARCHIVE = 2; // zig/CONTRACT.md: fifos and device nodes refused
 const ERRBUF_LEN = 4096;
 
 /**
  * Unpacks the tar stream at `src` (plain, gzip or zstd) into the existing directory `dest`,
- * never writing outside it. `layer` turns AUFS whiteouts into overlayfs ones. Returns the
+ * never writing outside it. `layer` turns AUFS whiteouts into overlayfs ones; `archive` (an
+ * image archive, not a filesystem) refuses fifos and device nodes. `src` "-" is stdin. Returns the
  * uncompressed size and the diffID (`sha256:` + hex of the uncompressed stream).
  */
-export function unpack(src: string, dest: string, opts: { layer: boolean }): { size: number; diffId: string } {
+export function unpack(src: string, dest: string, opts: { layer: boolean; archive?: boolean }): { size: number; diffId: string } {
   const digest = new Uint8Array(65);
   const errbuf = new Uint8Array(ERRBUF_LEN);
   const rc = core().tsd_unpack(
     Buffer.from(src + "\0"),
     Buffer.from(dest + "\0"),
-    opts.layer ? UNPACK_LAYER : 0,
+    (opts.layer ? UNPACK_LAYER : 0) | (opts.archive ? UNPACK_ARCHIVE : 0),
     digest,
     errbuf,
     ERRBUF_LEN,

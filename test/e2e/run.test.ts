@@ -74,7 +74,7 @@ describe("hostile archives for load", () => {
     try {
       const r = await t.tsd(["load", "-i", tar]);
       expect(r.code).toBe(125);
-      expect(r.stderr).toBe(`tsd: the archive's "manifest.json" is a symlink out of the archive: refused\n`);
+      expect(r.stderr).toBe(`tsd: cannot load "${tar}": the archive's "manifest.json" is a symlink out of the archive: refused\n`);
       expect(r.stderr).not.toContain("root:");
     } finally {
       rmSync(tar, { force: true });

@@ -51,6 +51,8 @@ const Deferred = struct {
 pub const Extractor = struct {
     root: fd_t,
     layer: bool,
+    /// An image archive: fifos and device nodes are refused, not created.
+    archive: bool,
     allocator: std.mem.Allocator,
     /// A one-entry cache of the last parent directory. Any removal may take a component
     /// of the cached path away (a file replacing "a" orphans a cached "a/b"), so removals
@@ -74,8 +76,9 @@ pub const Extractor = struct {
     failure: Failure = .{ .op = "" },
 
     /// Opens `dest`. The Extractor is large (several path buffers): keep it on the heap.
-    pub fn init(x: *Extractor, dest: [*:0]const u8, layer: bool, allocator: std.mem.Allocator) (Error || error{OutOfMemory})!void {
-        x.* = .{ .root = -1, .layer = layer, .allocator = allocator };
+    pub fn init(x: *Extractor, dest: [*:0]const u8, layer: bool, archive: bool, allocator: std.mem.Allocator) (Error || error{OutOfMemory})!void {
+        assert(!(layer and archive));
+        x.* = .{ .root = -1, .layer = layer, .archive = archive, .allocator = allocator };
         x.dents = try allocator.alloc(u8, 32 * 1024);
         const rc = linux.openat(linux.AT.FDCWD, dest, .{ .DIRECTORY = true, .CLOEXEC = true }, 0);
         x.root = @intCast(try x.check(rc, "cannot open destination directory"));
@@ -117,7 +120,14 @@ pub const Extractor = struct {
             .directory => try x.directory(parent, name, entry),
             .symlink => try x.symlink(parent, name.base, entry),
             .hardlink => try x.hardlink(parent, name, entry),
-            .char_device, .block_device, .fifo => try x.special(parent, name.base, entry),
+            .char_device, .block_device, .fifo => {
+                if (x.archive) return x.fail(switch (entry.kind) {
+                    .fifo => "is a fifo",
+                    .char_device => "is a character device",
+                    else => "is a block device",
+                }, "(an image archive holds only files, directories and links): refused", null);
+                try x.special(parent, name.base, entry);
+            },
         }
         return null;
     }

@@ -9,6 +9,10 @@ const extract = @import("extract.zig");
 const sys = @import("sys.zig");
 
 pub const flag_layer: u32 = 1;
+/// An image archive (docker save / OCI layout tar), not a filesystem: only regular files,
+/// directories and links are created; a fifo or device node is refused (reading one back
+/// would hang on a fifo or read forever from a device).
+pub const flag_archive: u32 = 2;
 
 pub const Result = struct {
     size: u64,
@@ -51,6 +55,8 @@ const MetaBuffers = struct {
 
 const Unpacker = struct {
     src: []const u8,
+    /// "layer" or "archive": what the messages call the tar stream.
+    what: []const u8 = "layer",
     stream: *decompress.Stream,
     x: *extract.Extractor,
     meta_buffers: *MetaBuffers,
@@ -74,7 +80,7 @@ const Unpacker = struct {
             if (status < 0) return status;
         } else {
             u.current = null;
-            u.msg.set("layer {f}: more than {d} entries", .{ quoted(u.src), tar.max_entries });
+            u.msg.set("{s} {f}: more than {d} entries", .{ u.what, quoted(u.src), tar.max_entries });
             return -@as(i64, @intFromEnum(linux.E.@"2BIG"));
         }
         u.current = null;
@@ -174,9 +180,9 @@ const Unpacker = struct {
         const failure = u.stream.failure orelse return u.outOfMemory();
         const text = decompress.describe(failure, &buf);
         if (u.current) |name| {
-            u.msg.set("layer entry {f}: {s}", .{ quoted(name), text });
+            u.msg.set("{s} entry {f}: {s}", .{ u.what, quoted(name), text });
         } else {
-            u.msg.set("layer {f}: {s}", .{ quoted(u.src), text });
+            u.msg.set("{s} {f}: {s}", .{ u.what, quoted(u.src), text });
         }
         return switch (failure) {
             .read => -@as(i64, @intFromEnum(linux.E.IO)),
@@ -191,9 +197,9 @@ const Unpacker = struct {
         const sep1: []const u8 = if (f.detail_len > 0) " " else "";
         const sep2: []const u8 = if (f.errno != null) ": " else "";
         if (u.current) |name| {
-            u.msg.set("layer entry {f}: {s}{s}{s}{s}{s}", .{ quoted(name), f.op, sep1, f.detail(), sep2, cause });
+            u.msg.set("{s} entry {f}: {s}{s}{s}{s}{s}", .{ u.what, quoted(name), f.op, sep1, f.detail(), sep2, cause });
         } else {
-            u.msg.set("layer {f}: {s}{s}{s}{s}{s}", .{ quoted(u.src), f.op, sep1, f.detail(), sep2, cause });
+            u.msg.set("{s} {f}: {s}{s}{s}{s}{s}", .{ u.what, quoted(u.src), f.op, sep1, f.detail(), sep2, cause });
         }
         const errno: i64 = if (f.errno) |e| @intFromEnum(e) else @intFromEnum(linux.E.INVAL);
         return -errno;
@@ -201,9 +207,9 @@ const Unpacker = struct {
 
     fn truncated(u: *Unpacker, where: []const u8) i64 {
         if (u.current) |name| {
-            u.msg.set("layer entry {f}: archive is truncated ({s})", .{ quoted(name), where });
+            u.msg.set("{s} entry {f}: archive is truncated ({s})", .{ u.what, quoted(name), where });
         } else {
-            u.msg.set("layer {f}: archive is truncated ({s})", .{ quoted(u.src), where });
+            u.msg.set("{s} {f}: archive is truncated ({s})", .{ u.what, quoted(u.src), where });
         }
         return -@as(i64, @intFromEnum(linux.E.BADMSG));
     }
@@ -216,7 +222,7 @@ const Unpacker = struct {
             error.UnsupportedSparse => "GNU sparse files are not supported",
             else => @errorName(err),
         };
-        u.msg.set("layer {f}: {s} at byte {d}", .{ quoted(u.src), what, offset });
+        u.msg.set("{s} {f}: {s} at byte {d}", .{ u.what, quoted(u.src), what, offset });
         return -@as(i64, @intFromEnum(linux.E.BADMSG));
     }
 
@@ -229,23 +235,33 @@ const Unpacker = struct {
             error.XattrTooLarge => "xattr name or value too large",
             else => @errorName(err),
         };
-        u.msg.set("layer entry {f}: {s}", .{ quoted(name), what });
+        u.msg.set("{s} entry {f}: {s}", .{ u.what, quoted(name), what });
         return -@as(i64, @intFromEnum(linux.E.BADMSG));
     }
 
     fn limit(u: *Unpacker, what: []const u8, size: u64, max: u64) i64 {
-        u.msg.set("layer {f}: {s} of {d} bytes exceeds the limit of {d}", .{ quoted(u.src), what, size, max });
+        u.msg.set("{s} {f}: {s} of {d} bytes exceeds the limit of {d}", .{ u.what, quoted(u.src), what, size, max });
         return -@as(i64, @intFromEnum(linux.E.@"2BIG"));
     }
 
     fn outOfMemory(u: *Unpacker) i64 {
-        u.msg.set("layer {f}: out of memory", .{quoted(u.src)});
+        u.msg.set("{s} {f}: out of memory", .{ u.what, quoted(u.src) });
         return -@as(i64, @intFromEnum(linux.E.NOMEM));
     }
 };
 
 /// Unpacks `src` into `dest`. Returns the uncompressed size (>= 0) with `result` filled, or
 /// a negative errno with `msg` set.
+/// A standard input some runtime made non-blocking (Bun does it to the pipes it reads)
+/// would fail the blocking reads below with EAGAIN; the read end is ours to read to the
+/// end, so it is switched back.
+fn clearNonblocking(fd: linux.fd_t) void {
+    const fl = linux.fcntl(fd, linux.F.GETFL, 0);
+    if (sys.errnoOf(fl) != .SUCCESS) return;
+    const nonblock: usize = @as(u32, @bitCast(linux.O{ .NONBLOCK = true }));
+    if (fl & nonblock != 0) _ = linux.fcntl(fd, linux.F.SETFL, fl & ~nonblock);
+}
+
 /// F_DUPFD_CLOEXEC (fcntl.h); std.os.linux.F does not name it on x86_64.
 const f_dupfd_cloexec = 1030;
 
@@ -276,12 +292,14 @@ pub fn unpack(src: [*:0]const u8, dest: [*:0]const u8, flags: u32, msg: Message,
     defer allocator.destroy(x);
 
     var u: Unpacker = .{ .src = src_name, .stream = stream, .x = x, .meta_buffers = meta_buffers, .msg = msg };
+    if (flags & flag_archive != 0) u.what = "archive";
     stream.init(file, allocator) catch |err| return switch (err) {
         error.OutOfMemory => u.outOfMemory(),
         error.ReadFailed => u.streamFailed(),
     };
     defer stream.deinit();
-    x.init(dest, flags & flag_layer != 0, allocator) catch |err| return switch (err) {
+    if (from_stdin) clearNonblocking(file.handle);
+    x.init(dest, flags & flag_layer != 0, flags & flag_archive != 0, allocator) catch |err| return switch (err) {
         error.OutOfMemory => u.outOfMemory(),
         error.ExtractFailed => blk: {
             u.src = std.mem.span(dest);
@@ -428,4 +446,28 @@ test "unpack: whiteouts need the layer flag" {
     _ = try t.run(bytes, 0, &result);
     try testing.expectEqualStrings("", t.message());
     _ = try t.tmp.dir.statFile("dest/dir/.wh.gone");
+}
+
+test "unpack: an image archive refuses fifos and device nodes" {
+    const kinds = [_]struct { typeflag: u8, text: []const u8 }{
+        .{ .typeflag = '6', .text = "archive entry \"manifest.json\": is a fifo (an image archive holds only files, directories and links): refused" },
+        .{ .typeflag = '3', .text = "archive entry \"manifest.json\": is a character device (an image archive holds only files, directories and links): refused" },
+        .{ .typeflag = '4', .text = "archive entry \"manifest.json\": is a block device (an image archive holds only files, directories and links): refused" },
+    };
+    for (kinds) |k| {
+        var archive: TestArchive = .{};
+        archive.add(.{ .name = "blobs/", .typeflag = '5', .mode = 0o755 }, "");
+        archive.add(.{ .name = "repeated.tar", .typeflag = '2', .link = "blobs" }, "");
+        archive.add(.{ .name = "manifest.json", .typeflag = k.typeflag, .dev_major = 1, .dev_minor = 5 }, "");
+        const bytes = archive.finish();
+        var t: TestRun = .{ .tmp = std.testing.tmpDir(.{}) };
+        defer t.tmp.cleanup();
+        var result: Result = undefined;
+        const status = try t.run(bytes, flag_archive, &result);
+        try testing.expect(status < 0);
+        try testing.expectEqualStrings(k.text, t.message());
+        try testing.expectError(error.FileNotFound, t.tmp.dir.statFile("dest/manifest.json"));
+        // Files, directories and links before it were made as usual.
+        _ = try t.tmp.dir.statFile("dest/blobs");
+    }
 }

@@ -22,7 +22,7 @@ import {
 } from "../media";
 import type { Progress } from "../progress";
 import { canonical, familiarName, parseReference, type Reference } from "../reference";
-import { commitLayerStaging, findImage, hasLayer, layerSize, newLayerStaging, putImage, removeStaleStaging, recordImageManifest, recordLayerBlob, recordRepoDigest, tagImage, type ImageConfig } from "../store";
+import { commitLayerStaging, findImage, hasLayer, layerBlobs, layerSize, newLayerStaging, putImage, removeStaleStaging, recordImageManifest, recordLayerBlob, recordRepoDigest, tagImage, type ImageConfig } from "../store";
 import { loadRegistryConfig } from "./config";
 import { errorText, RegistryClient, RegistryError, type Endpoint } from "./client";
 
@@ -99,7 +99,11 @@ async function pullWith(
 
     let downloaded = false;
     const ids = m.layers.map((l) => l.digest.slice(7, 19));
-    const present = config.rootfs.diff_ids.map((d) => hasLayer(db, root, d));
+    // A stored layer stands for a manifest's layer only when its blob digest is known to
+    // unpack to that diff_id (as Docker keeps digest -> diffID): otherwise a manifest could
+    // name any blob, bogus or not, for a diff_id we happen to have. Unknown pairs download
+    // and are checked (digest and diff_id) like a new layer.
+    const present = config.rootfs.diff_ids.map((d, i) => hasLayer(db, root, d) && layerBlobs(db, d).some((b) => b.digest === m.layers[i]!.digest));
     ids.forEach((lid, i) => p.layer(lid, present[i] ? "Already exists" : "Pulling fs layer"));
 
     // Each layer downloads and unpacks at once (3 at a time, as Docker downloads), in its own

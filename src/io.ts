@@ -1,0 +1,60 @@
+// Synchronous writes to a descriptor that end a command cleanly: a reader that went away
+// (EPIPE: `tsd save X | head -c 1000`) ends it at once and quietly, a full device ends it
+// with one line. Synchronous so a tar writer can stream straight to stdout without a spool.
+import { readFileSync, readSync, writeSync } from "node:fs";
+import { BrokenPipe, TsdError } from "./errors";
+
+/** Writes all of `bytes` to `fd`; `target` names it in messages ("stdout", a file path). */
+export function writeAllSync(fd: number, bytes: Uint8Array, target: string): void {
+  let off = 0;
+  while (off < bytes.length) {
+    try {
+      off += writeSync(fd, bytes, off);
+    } catch (e) {
+      retryOrThrow(e, "writing", target);
+    }
+  }
+}
+
+/** Reads up to `buf.length` bytes from `fd` (0 at the end), waiting out EAGAIN. */
+export function readSomeSync(fd: number, buf: Uint8Array, source: string): number {
+  for (;;) {
+    try {
+      return readSync(fd, buf, 0, buf.length, null);
+    } catch (e) {
+      retryOrThrow(e, "reading", source);
+    }
+  }
+}
+
+function retryOrThrow(e: unknown, doing: string, target: string): void {
+  const code = (e as NodeJS.ErrnoException).code;
+  // Bun makes stdout and stdin non-blocking once its own stream objects touch them: a
+  // full pipe is waited out (1 ms naps; there is no poll(2) in node:fs).
+  if (code === "EAGAIN" || code === "EINTR") {
+    if (code === "EAGAIN") Bun.sleepSync(1);
+    return;
+  }
+  if (code === "EPIPE") throw new BrokenPipe();
+  if (code === "ENOSPC" || code === "EDQUOT") throw new TsdError(`no space left on device ${doing} ${target}`);
+  throw new TsdError(`${doing} ${target} failed: ${(e as Error).message}`);
+}
+
+/**
+ * Whether descriptor `fd` (0-2) was closed when tsd started (`tsd save >&-`): Bun then
+ * opens /dev/null in its place, with close-on-exec, which an inherited standard
+ * descriptor never has (exec would have closed it).
+ */
+export function stdioWasClosed(fd: 0 | 1 | 2): boolean {
+  try {
+    return fdinfoCloseOnExec(readFileSync(`/proc/self/fdinfo/${fd}`, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
+/** The O_CLOEXEC bit of the `flags:` line (octal) of a /proc/PID/fdinfo/FD text. */
+export function fdinfoCloseOnExec(fdinfo: string): boolean {
+  const m = /^flags:\s*([0-7]+)$/m.exec(fdinfo);
+  return m !== null && (parseInt(m[1]!, 8) & 0o2000000) !== 0;
+}
