@@ -3,12 +3,13 @@
 const std = @import("std");
 const assert = std.debug.assert;
 const linux = std.os.linux;
-const tar = @import("tar.zig");
+pub const tar = @import("tar.zig");
 const decompress = @import("decompress.zig");
-const extract = @import("extract.zig");
+pub const extract = @import("extract.zig");
 const sys = @import("sys.zig");
 
 pub const flag_layer: u32 = 1;
+pub const pack = @import("pack.zig");
 
 pub const Result = struct {
     size: u64,
@@ -57,6 +58,8 @@ const Unpacker = struct {
     msg: Message,
     /// Name of the entry being read, for messages.
     current: ?[]const u8 = null,
+    /// What the stream is, for messages: "layer", "copy".
+    kind: []const u8 = "layer",
 
     fn run(u: *Unpacker) i64 {
         var block: [tar.block_len]u8 = undefined;
@@ -74,7 +77,7 @@ const Unpacker = struct {
             if (status < 0) return status;
         } else {
             u.current = null;
-            u.msg.set("layer {f}: more than {d} entries", .{ quoted(u.src), tar.max_entries });
+            u.msg.set("{s} {f}: more than {d} entries", .{ u.kind, quoted(u.src), tar.max_entries });
             return -@as(i64, @intFromEnum(linux.E.@"2BIG"));
         }
         u.current = null;
@@ -174,9 +177,9 @@ const Unpacker = struct {
         const failure = u.stream.failure orelse return u.outOfMemory();
         const text = decompress.describe(failure, &buf);
         if (u.current) |name| {
-            u.msg.set("layer entry {f}: {s}", .{ quoted(name), text });
+            u.msg.set("{s} entry {f}: {s}", .{ u.kind, quoted(name), text });
         } else {
-            u.msg.set("layer {f}: {s}", .{ quoted(u.src), text });
+            u.msg.set("{s} {f}: {s}", .{ u.kind, quoted(u.src), text });
         }
         return switch (failure) {
             .read => -@as(i64, @intFromEnum(linux.E.IO)),
@@ -191,9 +194,9 @@ const Unpacker = struct {
         const sep1: []const u8 = if (f.detail_len > 0) " " else "";
         const sep2: []const u8 = if (f.errno != null) ": " else "";
         if (u.current) |name| {
-            u.msg.set("layer entry {f}: {s}{s}{s}{s}{s}", .{ quoted(name), f.op, sep1, f.detail(), sep2, cause });
+            u.msg.set("{s} entry {f}: {s}{s}{s}{s}{s}", .{ u.kind, quoted(name), f.op, sep1, f.detail(), sep2, cause });
         } else {
-            u.msg.set("layer {f}: {s}{s}{s}{s}{s}", .{ quoted(u.src), f.op, sep1, f.detail(), sep2, cause });
+            u.msg.set("{s} {f}: {s}{s}{s}{s}{s}", .{ u.kind, quoted(u.src), f.op, sep1, f.detail(), sep2, cause });
         }
         const errno: i64 = if (f.errno) |e| @intFromEnum(e) else @intFromEnum(linux.E.INVAL);
         return -errno;
@@ -201,9 +204,9 @@ const Unpacker = struct {
 
     fn truncated(u: *Unpacker, where: []const u8) i64 {
         if (u.current) |name| {
-            u.msg.set("layer entry {f}: archive is truncated ({s})", .{ quoted(name), where });
+            u.msg.set("{s} entry {f}: archive is truncated ({s})", .{ u.kind, quoted(name), where });
         } else {
-            u.msg.set("layer {f}: archive is truncated ({s})", .{ quoted(u.src), where });
+            u.msg.set("{s} {f}: archive is truncated ({s})", .{ u.kind, quoted(u.src), where });
         }
         return -@as(i64, @intFromEnum(linux.E.BADMSG));
     }
@@ -216,7 +219,7 @@ const Unpacker = struct {
             error.UnsupportedSparse => "GNU sparse files are not supported",
             else => @errorName(err),
         };
-        u.msg.set("layer {f}: {s} at byte {d}", .{ quoted(u.src), what, offset });
+        u.msg.set("{s} {f}: {s} at byte {d}", .{ u.kind, quoted(u.src), what, offset });
         return -@as(i64, @intFromEnum(linux.E.BADMSG));
     }
 
@@ -229,17 +232,17 @@ const Unpacker = struct {
             error.XattrTooLarge => "xattr name or value too large",
             else => @errorName(err),
         };
-        u.msg.set("layer entry {f}: {s}", .{ quoted(name), what });
+        u.msg.set("{s} entry {f}: {s}", .{ u.kind, quoted(name), what });
         return -@as(i64, @intFromEnum(linux.E.BADMSG));
     }
 
     fn limit(u: *Unpacker, what: []const u8, size: u64, max: u64) i64 {
-        u.msg.set("layer {f}: {s} of {d} bytes exceeds the limit of {d}", .{ quoted(u.src), what, size, max });
+        u.msg.set("{s} {f}: {s} of {d} bytes exceeds the limit of {d}", .{ u.kind, quoted(u.src), what, size, max });
         return -@as(i64, @intFromEnum(linux.E.@"2BIG"));
     }
 
     fn outOfMemory(u: *Unpacker) i64 {
-        u.msg.set("layer {f}: out of memory", .{quoted(u.src)});
+        u.msg.set("{s} {f}: out of memory", .{ u.kind,quoted(u.src)});
         return -@as(i64, @intFromEnum(linux.E.NOMEM));
     }
 };
@@ -297,7 +300,37 @@ pub fn unpack(src: [*:0]const u8, dest: [*:0]const u8, flags: u32, msg: Message,
     return @intCast(stream.total);
 }
 
+/// Extracts the plain (or compressed) tar stream read from `in` into the open directory
+/// `dest` with a copy's rules (extract.Options). `label` names the stream in messages.
+/// Returns the uncompressed size, or a negative errno with `msg` set.
+pub fn unpackStream(in: linux.fd_t, dest: linux.fd_t, opts: extract.Options, label: []const u8, msg: Message) i64 {
+    const allocator = std.heap.page_allocator;
+    const file: std.fs.File = .{ .handle = in };
+    const oom = -@as(i64, @intFromEnum(linux.E.NOMEM));
+    const stream = allocator.create(decompress.Stream) catch return oom;
+    defer allocator.destroy(stream);
+    const meta_buffers = allocator.create(MetaBuffers) catch return oom;
+    defer allocator.destroy(meta_buffers);
+    const x = allocator.create(extract.Extractor) catch return oom;
+    defer allocator.destroy(x);
+    var u: Unpacker = .{ .kind = "copy", .src = label, .stream = stream, .x = x, .meta_buffers = meta_buffers, .msg = msg };
+    stream.init(file, allocator) catch |err| return switch (err) {
+        error.OutOfMemory => u.outOfMemory(),
+        error.ReadFailed => u.streamFailed(),
+    };
+    defer stream.deinit();
+    x.initFd(dest, opts, allocator) catch |err| return switch (err) {
+        error.OutOfMemory => u.outOfMemory(),
+        error.ExtractFailed => u.extractFailed(),
+    };
+    defer x.deinit();
+    const status = u.run();
+    if (status < 0) return status;
+    return @intCast(stream.total);
+}
+
 test {
+    _ = @import("pack.zig");
     _ = tar;
     _ = @import("path.zig");
     _ = decompress;
@@ -428,4 +461,50 @@ test "unpack: whiteouts need the layer flag" {
     _ = try t.run(bytes, 0, &result);
     try testing.expectEqualStrings("", t.message());
     _ = try t.tmp.dir.statFile("dest/dir/.wh.gone");
+}
+
+test "pack then unpackStream: symlinks stay symlinks, setid bits and owners as asked" {
+    var tmp = std.testing.tmpDir(.{});
+    defer tmp.cleanup();
+    try tmp.dir.makePath("src/sub");
+    try tmp.dir.writeFile(.{ .sub_path = "src/sub/file", .data = "data" });
+    try tmp.dir.symLink("/", "src/up", .{});
+    try tmp.dir.symLink("/etc/passwd", "src/sub/pw", .{});
+    try tmp.dir.makePath("dest");
+    var setid = try tmp.dir.openFile("src/sub/file", .{});
+    try setid.chmod(0o4755);
+    setid.close();
+    var src = try tmp.dir.openDir("src", .{});
+    defer src.close();
+    var dest = try tmp.dir.openDir("dest", .{});
+    defer dest.close();
+    const p = try sys_pipe();
+    var err_buf: [512]u8 = @splat(0);
+    // The pipe holds the small archive whole: pack first, then extract.
+    var w: pack.Writer = .{ .fd = p[1] };
+    const wk = try testing.allocator.create(pack.Walker);
+    defer testing.allocator.destroy(wk);
+    try wk.init(&w, .{}, testing.allocator, .{ .buf = &err_buf });
+    try wk.pack(src.fd, ".");
+    try wk.finish();
+    wk.deinit();
+    _ = linux.close(p[1]);
+    const rc = unpackStream(p[0], dest.fd, .{ .owner = .{ .uid = linux.getuid(), .gid = linux.getgid() }, .strip_setid = true, .prefix = "copy" }, "test", .{ .buf = &err_buf });
+    _ = linux.close(p[0]);
+    try testing.expectEqualStrings("", std.mem.sliceTo(&err_buf, 0));
+    try testing.expect(rc > 0);
+    var buf: [64]u8 = undefined;
+    try testing.expectEqualStrings("data", try dest.readFile("copy/sub/file", &buf));
+    try testing.expectEqualStrings("/", try dest.readLink("copy/up", &buf));
+    try testing.expectEqualStrings("/etc/passwd", try dest.readLink("copy/sub/pw", &buf));
+    const st = try dest.statFile("copy/sub/file");
+    try testing.expectEqual(@as(u32, 0o755), @as(u32, @intCast(st.mode & 0o7777)));
+}
+
+fn sys_pipe() ![2]linux.fd_t {
+    var fds: [2]i32 = undefined;
+    if (sys.errnoOf(linux.pipe2(&fds, .{ .CLOEXEC = true })) != .SUCCESS) return error.PipeFailed;
+    // A bigger pipe so the test can write the whole archive before reading it.
+    _ = linux.fcntl(fds[1], 1031, 1 << 20); // F_SETPIPE_SZ
+    return fds;
 }
