@@ -36,7 +36,7 @@ export function createContainer(db: Database, root: string, opts: RunOptions): C
   const links = layerLinks(db, image);
   const layerDirs = image.layers.map((d) => join(rootPaths(root).layers, d.replace(/^sha256:/, ""), "diff")).reverse();
   // Named volumes get their host path (created and filled from the image on first use).
-  opts = { ...opts, volumes: prepareVolumes(db, root, opts.volumes, layerDirs) };
+  opts = { ...opts, volumes: prepareVolumes(db, root, opts.volumes, links) };
   const user = resolveUser(opts.user ?? image.config.config?.User, readImageFile(layerDirs, "etc/passwd"), readImageFile(layerDirs, "etc/group"));
   const net = networkSetup(db, root, id, opts, image.config);
   opts = net.opts;

@@ -55,6 +55,8 @@ const Args = struct {
     /// The copy's name at its destination ("" keeps the archive's names: contents).
     name: []const u8 = "",
     archive: bool = false,
+    /// out: a source that is absent or not a directory copies nothing (a volume's copy-up).
+    missing_ok: bool = false,
     uid: u32 = 0,
     gid: u32 = 0,
     pack: pack.Options = .{ .root_entry = false },
@@ -71,7 +73,7 @@ fn parse(argv: []const [*:0]const u8, a: *Args) ?u8 {
     var i: usize = 1;
     while (i < argv.len) : (i += 1) {
         const k = std.mem.span(argv[i]);
-        const flags = .{ "--read-only", "--archive", "--layer", "--xattrs", "--devices", "--one-filesystem", "--pack" };
+        const flags = .{ "--read-only", "--archive", "--missing-ok", "--layer", "--xattrs", "--devices", "--one-filesystem", "--pack" };
         var is_flag = false;
         inline for (flags) |f| if (std.mem.eql(u8, k, f)) {
             is_flag = true;
@@ -79,6 +81,7 @@ fn parse(argv: []const [*:0]const u8, a: *Args) ?u8 {
         if (is_flag) {
             if (std.mem.eql(u8, k, "--read-only")) a.c.read_only = true;
             if (std.mem.eql(u8, k, "--archive")) a.archive = true;
+            if (std.mem.eql(u8, k, "--missing-ok")) a.missing_ok = true;
             if (std.mem.eql(u8, k, "--layer")) a.pack.layer = true;
             if (std.mem.eql(u8, k, "--xattrs")) a.pack.xattrs = true;
             if (std.mem.eql(u8, k, "--devices")) a.pack.devices = true;
@@ -194,6 +197,12 @@ fn copyMain(a: *const Args) u8 {
     return 0;
 }
 
+fn emptyArchive(out: fd_t) u8 {
+    var w: pack.Writer = .{ .fd = out };
+    w.end() catch return fail("cannot write the archive", .{});
+    return 0;
+}
+
 fn hostExtract(a: *const Args, host: fd_t, in: fd_t) u8 {
     const msg: Message = .{ .buf = &msg_buf };
     const opts: extract.Options = .{
@@ -217,8 +226,10 @@ fn containerSide(a: *const Args, pipe: [2]fd_t) u8 {
     defer sys.close(root);
     if (a.direction == .out) {
         sys.close(pipe[0]);
-        const dir = resolveIn(root, a.container_dir, true) catch |err|
+        const dir = resolveIn(root, a.container_dir, true) catch |err| {
+            if (a.missing_ok) return emptyArchive(pipe[1]);
             return fail("no such directory in the container: \"{s}\" ({s})", .{ a.container_dir, errno.describe(err) });
+        };
         defer sys.close(dir);
         var st: linux.Stat = undefined;
         if (linux.E.init(linux.fstatat(dir, a.container_name, &st, linux.AT.SYMLINK_NOFOLLOW)) != .SUCCESS)
