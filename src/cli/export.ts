@@ -3,7 +3,7 @@ import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { UsageError } from "./globals";
 import { exportContainer } from "../image/export";
-import { writeTarOutput } from "../image/output";
+import { writeOutput } from "../image/output";
 
 const flags = {
   output: { kind: "string", short: "o", description: "Write to a file, instead of STDOUT", valueHint: "FILE" },
@@ -17,6 +17,6 @@ export default defineCommand({
     if (positionals.length !== 1) throw new UsageError(`"tsd export" requires exactly 1 argument: tsd export [OPTIONS] CONTAINER`);
     if (!f.output && process.stdout.isTTY) throw new UsageError("cowardly refusing to export to a terminal: use -o FILE or redirect stdout");
     const { root, db } = context();
-    await writeTarOutput(root, f.output, (tw) => exportContainer(db, root, positionals[0]!, tw));
+    await writeOutput(root, f.output, (fd) => exportContainer(db, root, positionals[0]!, fd));
   },
 });

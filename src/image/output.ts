@@ -7,6 +7,18 @@ import { rootPaths } from "../store/paths";
 import { TarWriter } from "./tar";
 
 export async function writeTarOutput(root: string, output: string | undefined, produce: (tw: TarWriter) => void): Promise<void> {
+  await writeOutput(root, output, async (fd) => {
+    produce(
+      new TarWriter((c) => {
+        let off = 0;
+        while (off < c.length) off += writeSync(fd, c, off);
+      }),
+    );
+  });
+}
+
+/** The same destinations for a producer that writes to a file descriptor itself (a helper's stdout). */
+export async function writeOutput(root: string, output: string | undefined, produce: (fd: number) => Promise<void>): Promise<void> {
   let tmp: string;
   let spoolDir: string | undefined;
   if (output) {
@@ -21,12 +33,7 @@ export async function writeTarOutput(root: string, output: string | undefined, p
   const fd = openSync(tmp, "w", 0o644);
   let open = true;
   try {
-    produce(
-      new TarWriter((c) => {
-        let off = 0;
-        while (off < c.length) off += writeSync(fd, c, off);
-      }),
-    );
+    await produce(fd);
     closeSync(fd);
     open = false;
     if (output) renameSync(tmp, resolve(output));

@@ -22,6 +22,9 @@ const E = linux.E;
 pub const max_depth = 256;
 /// Entries per stream, the unpacker's own limit.
 pub const max_entries = tar.max_entries;
+/// Entries and name bytes of one directory (it is listed whole, then sorted).
+const max_dir_entries = 4 * 1024 * 1024;
+const max_dir_names = 256 * 1024 * 1024;
 /// Bytes of one directory listing batch per level.
 const dents_len = 8 * 1024;
 /// A PAX header body (names, link targets, xattrs): what the unpacker accepts.
@@ -221,6 +224,9 @@ fn checksum(block: *[tar.block_len]u8) void {
 const Level = struct {
     fd: fd_t,
     dents: []u8,
+    /// The directory's entry names (NUL-terminated) and where each starts, for sorting.
+    names: std.ArrayListUnmanaged(u8) = .empty,
+    offsets: std.ArrayListUnmanaged(u32) = .empty,
     /// Length of the directory's name in the walker's name buffer.
     name_len: usize,
 };
@@ -264,6 +270,8 @@ pub const Walker = struct {
         for (&wk.levels) |*l| {
             if (l.dents.len > 0) wk.allocator.free(l.dents);
             if (l.fd >= 0) _ = linux.close(l.fd);
+            l.names.deinit(wk.allocator);
+            l.offsets.deinit(wk.allocator);
         }
         for ([_][]u8{ wk.pax, wk.xattr_names, wk.xattr_value, wk.xattr_pax, wk.copy_buf }) |b| {
             if (b.len > 0) wk.allocator.free(b);
@@ -475,17 +483,21 @@ pub const Walker = struct {
         try wk.children(level);
     }
 
+    /// Lists the whole directory, then packs its entries in byte order of their names, so the
+    /// same tree always makes the same archive (a commit's diffID, a hard link's first name).
     fn children(wk: *Walker, level: *Level) Error!void {
+        level.names.clearRetainingCapacity();
+        level.offsets.clearRetainingCapacity();
         // Each batch lists at least one entry or ends the directory.
         while (true) {
             const rc = linux.getdents64(level.fd, level.dents.ptr, level.dents.len);
             switch (sys.errnoOf(rc)) {
                 .SUCCESS => {},
                 // The directory was removed while listed (a live container).
-                .NOENT => return,
+                .NOENT => break,
                 else => |e| return wk.fail("cannot list directory", wk.entryName(level.name_len), e),
             }
-            if (rc == 0) return;
+            if (rc == 0) break;
             var pos: usize = 0;
             while (pos < rc) {
                 const dirent: *align(1) const linux.dirent64 = @ptrCast(level.dents[pos..].ptr);
@@ -493,13 +505,22 @@ pub const Walker = struct {
                 const child: [*:0]const u8 = @ptrCast(&dirent.name);
                 const child_name = std.mem.span(child);
                 if (std.mem.eql(u8, child_name, ".") or std.mem.eql(u8, child_name, "..")) continue;
-                const child_len = try wk.pushName(level.name_len, child_name);
-                const st = wk.statAt(level.fd, child) orelse {
-                    wk.changed += 1; // Removed since the listing.
-                    continue;
-                };
-                try wk.entry(level.fd, child, st, child_len, true);
+                if (level.offsets.items.len == max_dir_entries or level.names.items.len + child_name.len + 1 > max_dir_names)
+                    return wk.fail("directory has more entries than the limit", wk.entryName(level.name_len), null);
+                level.offsets.append(wk.allocator, @intCast(level.names.items.len)) catch return wk.fail("out of memory", "", .NOMEM);
+                level.names.appendSlice(wk.allocator, child_name) catch return wk.fail("out of memory", "", .NOMEM);
+                level.names.append(wk.allocator, 0) catch return wk.fail("out of memory", "", .NOMEM);
             }
+        }
+        std.mem.sortUnstable(u32, level.offsets.items, level.names.items, nameLess);
+        for (level.offsets.items) |offset| {
+            const child: [*:0]const u8 = @ptrCast(level.names.items[offset..].ptr);
+            const child_len = try wk.pushName(level.name_len, std.mem.span(child));
+            const st = wk.statAt(level.fd, child) orelse {
+                wk.changed += 1; // Removed since the listing.
+                continue;
+            };
+            try wk.entry(level.fd, child, st, child_len, true);
         }
     }
 
@@ -538,7 +559,15 @@ pub const Walker = struct {
         return wk.xattr_pax[0..used];
     }
 
-    fn header(wk: *Walker, h: Header) Error!void {
+    fn header(wk: *Walker, given: Header) Error!void {
+        var h = given;
+        var dir_name: [tar.max_path_len + 2]u8 = undefined;
+        if (h.kind == .directory and !std.mem.endsWith(u8, h.name, "/")) {
+            // Directories end in "/", as GNU tar and Docker write them.
+            @memcpy(dir_name[0..h.name.len], h.name);
+            dir_name[h.name.len] = '/';
+            h.name = dir_name[0 .. h.name.len + 1];
+        }
         var block: [tar.block_len]u8 = undefined;
         const pax_used = formatHeader(&h, &block, wk.pax) catch
             return wk.fail("header too large", h.name, .@"2BIG");
@@ -574,6 +603,12 @@ pub const Walker = struct {
         return error.PackFailed;
     }
 };
+
+fn nameLess(names: []const u8, a: u32, b: u32) bool {
+    const x = std.mem.sliceTo(names[a..], 0);
+    const y = std.mem.sliceTo(names[b..], 0);
+    return std.mem.order(u8, x, y) == .lt;
+}
 
 fn isOpaque(fd: fd_t) bool {
     var value: [4]u8 = undefined;
