@@ -131,6 +131,9 @@ describe("cp contains what it writes", () => {
       // A symlink named as the source is copied as the link, not what it points to.
       await t.ok(["cp", "cpout:/data/root", join(host, "rootlink")]);
       expect(lstatSync(join(host, "rootlink")).isSymbolicLink()).toBe(true);
+      // The container's kernel filesystems are not walked (reading /proc as host root is no copy).
+      await t.ok(["cp", "cpout:/proc", join(host, "proc")]);
+      expect(readdirSync(join(host, "proc"))).toEqual([]);
       // -a keeps the setuid bit (Docker's archive mode).
       await t.ok(["cp", "-a", "cpout:/data/suid", join(host, "suid-a")]);
       expect(statSync(join(host, "suid-a")).mode & 0o7777).toBe(0o4755);

@@ -444,7 +444,9 @@ pub const Walker = struct {
         var st: linux.Stat = undefined;
         const st_rc = linux.fstat(fd, &st);
         if (sys.errnoOf(st_rc) != .SUCCESS) return wk.fail("cannot stat", wk.entryName(name_len), sys.errnoOf(st_rc));
-        const other_fs = wk.opts.one_filesystem and st.dev != wk.root_dev;
+        // Another filesystem: not entered with one_filesystem, and never a kernel one (a
+        // running container's /proc, /sys, cgroups: reading those as host root is no copy).
+        const other_fs = (wk.opts.one_filesystem and st.dev != wk.root_dev) or isKernelFs(fd);
         if (emit) {
             const extra = if (other_fs) "" else try wk.xattrs(fd, wk.entryName(name_len));
             const name = wk.entryName(name_len);
@@ -603,6 +605,35 @@ pub const Walker = struct {
         return error.PackFailed;
     }
 };
+
+/// statfs f_type of the pseudo filesystems a container has mounted (linux/magic.h).
+const kernel_fs_magics = [_]u64{
+    0x9fa0, // proc
+    0x62656572, // sysfs
+    0x27e0eb, // cgroup
+    0x63677270, // cgroup2
+    0x1cd1, // devpts
+    0x19800202, // mqueue
+    0x73636673, // securityfs
+    0x64626720, // debugfs
+    0x74726163, // tracefs
+    0xcafe4a11, // bpf
+    0x6165676c, // pstore
+    0xf97cff8c, // selinuxfs
+    0x65735543, // fusectl
+    0x62656570, // configfs
+    0x42494e4d, // binfmt_misc
+};
+
+fn isKernelFs(fd: fd_t) bool {
+    // struct statfs starts with f_type (a long on 64-bit Linux).
+    var buf: [120]u8 align(8) = undefined;
+    const rc = linux.syscall2(.fstatfs, @bitCast(@as(isize, fd)), @intFromPtr(&buf));
+    if (sys.errnoOf(rc) != .SUCCESS) return true; // Unknown: do not enter.
+    const f_type = std.mem.readInt(u64, buf[0..8], @import("builtin").cpu.arch.endian());
+    for (kernel_fs_magics) |m| if (f_type == m) return true;
+    return false;
+}
 
 fn nameLess(names: []const u8, a: u32, b: u32) bool {
     const x = std.mem.sliceTo(names[a..], 0);
