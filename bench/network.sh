@@ -54,6 +54,19 @@ med = lambda n: r[n]["median"] * 1000
 print(f"run true median: bridge {med('bridge'):.1f} ms, none {med('none'):.1f} ms, host {med('host'):.1f} ms; "
       f"bridge/none {med('bridge')/med('none'):.2f}x, bridge-none {med('bridge')-med('none'):.1f} ms")
 EOF
+say "published ports: run --rm with 0, 1 and 10 -p (one nft transaction each way, however many)"
+ports10=""
+for i in $(seq 1 10); do ports10="$ports10 -p $((18900 + i)):$((80 + i))"; done
+json_ports=$here/results/network-ports-$stamp.json
+hyperfine -N --runs "$runs" --warmup "$warmup" --export-json "$json_ports" \
+  -n p0 "$tsd --root $root run --rm busybox true" \
+  -n p1 "$tsd --root $root run --rm -p 18900:80 busybox true" \
+  -n p10 "$tsd --root $root run --rm $ports10 busybox true" >&2
+python3 - "$json_ports" <<'EOF2'
+import json, sys
+r = {x["command"]: x["median"] * 1000 for x in json.load(open(sys.argv[1]))["results"]}
+print(f"ports median: 0 {r['p0']:.1f} ms, 1 {r['p1']:.1f} ms, 10 {r['p10']:.1f} ms; per extra port {(r['p10']-r['p1'])/9:.2f} ms")
+EOF2
 # Measured 2026-11-23: podman 4.3.1 is installed but its containers do not start here (runc and
 # crun cannot set RLIMIT_NPROC/NOFILE: root lacks CAP_SYS_RESOURCE); docker is not installed.
 for peer in podman docker; do

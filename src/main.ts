@@ -2,7 +2,7 @@
 // file in src/cli/.
 import { defineCommand, renderUsage, runCommand } from "citty";
 import pkg from "../package.json";
-import { splitGlobals, setGlobals, UsageError } from "./cli/globals";
+import { globals, splitGlobals, setGlobals, UsageError } from "./cli/globals";
 import { EXIT_ENGINE, TsdError } from "./errors";
 import { commands } from "./cli/commands";
 import { HelpRequested } from "./cli/flags";
@@ -40,7 +40,27 @@ async function entry(): Promise<void> {
   }
 }
 
+function rootDir(): string {
+  try {
+    return globals().root;
+  } catch {
+    return "(unknown)";
+  }
+}
+
+/** A full disk, wherever it was met (a write, SQLite's "database or disk is full"). */
+export function diskFull(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  return e?.code === "ENOSPC" || e?.code === "SQLITE_FULL" || /no space left on device|database or disk is full/i.test(String(e?.message ?? ""));
+}
+
 export function fail(err: unknown): never {
+  if (!(err instanceof TsdError) && diskFull(err)) {
+    const path = (err as { path?: unknown }).path;
+    const where = typeof path === "string" ? `writing ${path}` : `on the device of the root dir ${rootDir()}`;
+    process.stderr.write(`tsd: no space left ${where}: free space there${typeof path === "string" ? "" : ", or move the root (--root DIR or TSD_ROOT)"}\n`);
+    process.exit(EXIT_ENGINE);
+  }
   if (err instanceof TsdError || err instanceof UsageError) {
     process.stderr.write(`tsd: ${err.message}\n`);
     process.exit(err instanceof TsdError ? err.exitCode : EXIT_ENGINE);

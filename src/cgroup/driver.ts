@@ -6,7 +6,8 @@ import { totalmem } from "node:os";
 import { join } from "node:path";
 import { TsdError } from "../errors";
 import type { V1Hierarchy } from "./detect";
-import { keyValues, oomKillCount, v1BlkioBytes, v1Files, v2Files, v2IoBytes, type CgroupWrite } from "./files";
+import { keyValues, oomKillCount, v1BlkioBytes, v1DeviceFiles, v1Files, v2Files, v2IoBytes, type CgroupWrite } from "./files";
+import type { DeviceRule } from "./devices";
 import type { Resources } from "./resources";
 
 export interface CgroupStats {
@@ -26,7 +27,8 @@ export interface CgroupDriver {
   procsPaths(group: string): string[];
   exists(group: string): boolean;
   /** Makes the group (and missing parents) and writes the limits; undone on failure. */
-  create(group: string, r: Resources): void;
+  /** Makes the group with its limits and device rules (v1; v2 has no device files). */
+  create(group: string, r: Resources, devices?: readonly DeviceRule[]): void;
   /** Writes the limits `r` names into an existing group. */
   update(group: string, r: Resources): void;
   /** Whether the OOM killer killed a process of the group (the kernel's counter). */
@@ -176,7 +178,7 @@ export class V1Driver implements CgroupDriver {
     return this.dirs(group).some((d) => existsSync(d));
   }
 
-  create(group: string, r: Resources): void {
+  create(group: string, r: Resources, devices?: readonly DeviceRule[]): void {
     try {
       for (const h of this.hierarchies) {
         for (const dir of levels(h.mountpoint, group)) {
@@ -184,6 +186,8 @@ export class V1Driver implements CgroupDriver {
           if (h.controllers.includes("cpuset")) inheritCpuset(dir);
         }
       }
+      // Before any process joins: the rules hold from the init's first instruction.
+      if (devices && this.mountOf("devices") !== undefined) this.write(group, v1DeviceFiles(devices));
       this.write(group, v1Files(r));
     } catch (e) {
       this.remove(group);

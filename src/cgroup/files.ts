@@ -1,6 +1,7 @@
 // Resources → the cgroup files that carry them, for v1 and v2, in the order they must be
 // written. Pure; the formulas are runc's (libcontainer/cgroups/fs and fs2) and crun's.
 import { cfs, effectiveSwap, type Resources } from "./resources";
+import { v1DeviceLine, type DeviceRule } from "./devices";
 
 export interface CgroupWrite {
   /** The v1 hierarchy the file lives in ("memory", "cpu" …); v2 has one directory. */
@@ -48,6 +49,11 @@ export function v1Files(r: Resources): CgroupWrite[] {
   if (quota !== undefined) w("cpu", "cpu.cfs_quota_us", String(quota));
   if (r.pidsLimit !== undefined) w("pids", "pids.max", limit(r.pidsLimit));
   return out;
+}
+
+/** The device rules in v1's devices hierarchy: each line is one write, in order (deny all first). */
+export function v1DeviceFiles(rules: readonly DeviceRule[]): CgroupWrite[] {
+  return rules.map((r) => ({ controller: "devices", file: r.allow ? "devices.allow" : "devices.deny", value: v1DeviceLine(r) }));
 }
 
 export function v2Files(r: Resources): CgroupWrite[] {

@@ -7,6 +7,7 @@ import { availableParallelism } from "node:os";
 import { chooseVersion, parseMountinfo, type Hierarchies } from "./detect";
 import { V1Driver, V2Driver, type CgroupDriver } from "./driver";
 import { groupPath, type HostCpus, type Resources } from "./resources";
+import { deviceRules } from "./devices";
 
 export { groupPath } from "./resources";
 export type { CgroupDriver, CgroupStats } from "./driver";
@@ -61,6 +62,8 @@ export function hostCpus(): HostCpus {
 export interface CgroupOptions {
   resources?: Resources;
   cgroupParent?: string;
+  /** Every device allowed (--privileged); else Docker's default device rules. */
+  privileged?: boolean;
 }
 
 /** The container's group, from its id and its stored run options (the db's `options` JSON). */
@@ -123,7 +126,7 @@ export function createContainerCgroup(id: string, o: CgroupOptions): void {
   // Docker's warnings, word for word: the container still starts.
   if (r.oomKillDisable && driver.version === 2) console.error("WARNING: Your kernel does not support OomKillDisable. OomKillDisable discarded.");
   else if (r.oomKillDisable && r.memory === undefined) console.error("WARNING: Disabling the OOM killer on containers without setting a '-m/--memory' limit may be dangerous.");
-  driver.create(groupPath(id, o.cgroupParent), r);
+  driver.create(groupPath(id, o.cgroupParent), r, deviceRules(Boolean(o.privileged)));
 }
 
 /** After the container exited: whether the OOM killer struck (read before the group goes),

@@ -5,6 +5,7 @@ import { context } from "./context";
 import { runFlags } from "./run";
 import { runOptionsFromFlags } from "../container/options";
 import { createContainer } from "../container/create";
+import { markIdle } from "../container/store";
 import { ensureImage } from "../image/registry/ensure";
 
 // `run`'s flags; -d and --rm keep their meaning for the later `start`.
@@ -16,6 +17,8 @@ export default defineCommand({
     const opts = runOptionsFromFlags(flags, positionals, process.env, (p) => readFileSync(p, "utf8"));
     const { root, db } = context();
     await ensureImage(db, root, opts.image, { policy: flags.pull });
-    console.log(createContainer(db, root, opts).id);
+    const { id } = createContainer(db, root, opts);
+    markIdle(db, id);
+    console.log(id);
   },
 });

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { containerDir } from "../store/paths";
 import { removeContainerFiles } from "./create";
-import { deleteContainer, findContainer, markExited, markOomKilled } from "./store";
+import { deleteContainer, findContainer, markExited, markIdle, markOomKilled, type ContainerRow } from "./store";
 import { releaseBundleCgroup } from "../cgroup";
 import { removeLockFile, withContainerLock } from "./lock";
 import { removeAnonymousVolumes } from "./volumes";
@@ -29,6 +29,37 @@ export function readExitStatus(root: string, id: string): ExitStatus | undefined
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A create or start whose CLI died before any monitor took over: monitor_pid -1 and no live
+ * owner (a row from before owners were recorded has none). What it took (network, the bundle
+ * of a --rm run) is held by nobody.
+ */
+export function abandonedStart(row: ContainerRow): boolean {
+  return row.state === "created" && row.monitor_pid === -1 && !((row.owner_pid ?? 0) > 0 && sameProcess(row.owner_pid!, row.owner_start));
+}
+
+/**
+ * Releases an abandoned start (the reconcile): its network goes; a --rm container, or one whose
+ * create never finished (no config.json), goes whole; otherwise it is Created again, as after
+ * `tsd create`, and `tsd start` works on it.
+ */
+export function releaseAbandonedStart(db: Database, root: string, id: string): void {
+  const removed = withContainerLock(root, id, () => {
+    const row = findContainer(db, id);
+    if (!row || row.id !== id || !abandonedStart(row)) return false;
+    releaseContainer(db, root, id);
+    if (!row.auto_remove && existsSync(join(containerDir(root, id), "config.json"))) {
+      markIdle(db, id);
+      return false;
+    }
+    removeContainerFiles(root, id);
+    deleteContainer(db, id);
+    removeAnonymousVolumes(db, root, row.options);
+    return true;
+  });
+  if (removed) removeLockFile(root, id);
 }
 
 /**

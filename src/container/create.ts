@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { findImage, layerLinks, type ImageRecord } from "../image/store";
 import { containerDir, rootPaths } from "../store/paths";
 import { TsdError } from "../errors";
-import type { RunOptions } from "./options";
+import { faultPoint } from "../fault";
+import { withImageVolumes, type RunOptions } from "./options";
 import { buildSpec } from "./spec";
 import { readImageFile, resolveUser } from "./user";
 import { randomId, randomName } from "./names";
@@ -16,6 +17,7 @@ import { createContainerCgroup, hostCpus, planContainerCgroup, releaseBundleCgro
 import { checkAgainstHost } from "../cgroup/resources";
 import { networkSetup } from "../network/setup";
 import { hostsFile } from "../network/files";
+import { hostDevices } from "./host-devices";
 
 export interface Created {
   id: string;
@@ -36,7 +38,9 @@ export function createContainer(db: Database, root: string, opts: RunOptions): C
   const links = layerLinks(db, image);
   const layerDirs = image.layers.map((d) => join(rootPaths(root).layers, d.replace(/^sha256:/, ""), "diff")).reverse();
   // Named volumes get their host path (created and filled from the image on first use).
-  opts = { ...opts, volumes: prepareVolumes(db, root, opts.volumes, links) };
+  // The image's VOLUMEs are anonymous volumes unless the run mounts something there, as Docker's.
+  const volumes = withImageVolumes(opts.volumes, opts.tmpfs ?? [], image.config.config?.Volumes);
+  opts = { ...opts, volumes: prepareVolumes(db, root, volumes, links) };
   const user = resolveUser(opts.user ?? image.config.config?.User, readImageFile(layerDirs, "etc/passwd"), readImageFile(layerDirs, "etc/group"));
   const net = networkSetup(db, root, id, opts, image.config);
   opts = net.opts;
@@ -44,7 +48,7 @@ export function createContainer(db: Database, root: string, opts: RunOptions): C
   // --network container: shares the target's hosts file (kept current for its peers), as Docker.
   const etcFiles = { hostname: join(bundle, "hostname"), hosts: net.sharedHosts ?? join(bundle, "hosts"), resolvConf: join(bundle, "resolv.conf") };
   const cgroup = planContainerCgroup(id, opts, opts.privileged);
-  const spec = buildSpec(opts, image.config, { id, root, bundle, lowerLinks: links, hostname, user, etcFiles, cgroup, netnsPath: net.netnsPath });
+  const spec = buildSpec(opts, image.config, { id, root, bundle, lowerLinks: links, hostname, user, etcFiles, cgroup, netnsPath: net.netnsPath, ...(opts.privileged ? { hostDevices: hostDevices() } : {}) });
 
   const row = { id, name: firstName, image_id: image.id, image_ref: opts.image, command: JSON.stringify(spec.process.args), auto_remove: opts.rm ? 1 : 0, options: JSON.stringify(opts) };
   // A generated name can collide (about 80 000 of them): draw another rather than fail.
@@ -58,6 +62,7 @@ export function createContainer(db: Database, root: string, opts: RunOptions): C
     }
   }
   const name = row.name;
+  faultPoint("create:inserted");
   try {
     mkdirSync(rootPaths(root).containers, { recursive: true, mode: 0o711 });
     mkdirSync(bundle, { mode: 0o711 });

@@ -1,6 +1,6 @@
 // `tsd run` flags → RunOptions: the validated, typed form everything downstream reads.
 // Pure apart from reading --env-file through the injected reader, so unit tests cover it.
-import { isAbsolute } from "node:path";
+import { isAbsolute, posix } from "node:path";
 import { UsageError } from "../cli/globals";
 import { TsdError } from "../errors";
 import { parseCgroupParent, resourcesFromFlags, type ResourceFlags, type Resources } from "../cgroup/resources";
@@ -236,6 +236,23 @@ export function parseEnvFile(path: string, text: string, env: Record<string, str
     if (v !== undefined) out.push(v);
   });
   return out;
+}
+
+/**
+ * The image's VOLUMEs as Docker mounts them: an anonymous volume (filled from the image) at each
+ * path that no -v or --tmpfs of the run covers already. Paths are cleaned ("/data/" is "/data").
+ */
+export function withImageVolumes(volumes: BindMount[], tmpfs: TmpfsMount[], imageVolumes: Record<string, unknown> | null | undefined): BindMount[] {
+  const clean = (p: string) => posix.normalize(p).replace(/(.)\/+$/, "$1");
+  const taken = new Set([...volumes.map((v) => clean(v.destination)), ...tmpfs.map((t) => clean(t.destination))]);
+  const added: BindMount[] = [];
+  for (const raw of Object.keys(imageVolumes ?? {}).sort()) {
+    const destination = clean(raw);
+    if (!isAbsolute(destination) || destination === "/" || taken.has(destination)) continue;
+    taken.add(destination);
+    added.push({ source: "", destination, readonly: false, anonymous: true, volume: "" });
+  }
+  return [...volumes, ...added];
 }
 
 /** `-v /host:/ctr[:ro|rw]`. Named volumes come with the volume commands. */

@@ -4,6 +4,7 @@ import type { Database } from "bun:sqlite";
 import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TsdError } from "../errors";
+import { faultPoint } from "../fault";
 import { containerDir } from "../store/paths";
 import { createContainerCgroup, releaseBundleCgroup } from "../cgroup";
 import { releaseContainer } from "../network/attach";
@@ -71,13 +72,14 @@ export async function startContainer(db: Database, root: string, ref: string, f:
     if (!now || now.id !== row.id) throw new TsdError(`no such container: ${ref}`);
     if (now.state === "running" || (now.state === "created" && now.monitor_pid !== 0)) throw new TsdError(`container ${row.name} is being started by another command`);
     // The last run's exit and its cleanup marker go: the monitor and wait look for new ones.
-    for (const f of ["exit.json", "exit.json.tmp", "cleaned", "init.pid", "stopped", "restarting"]) rmSync(join(bundle, f), { force: true });
+    for (const f of ["exit.json", "exit.json.tmp", "exit.json.reserve", "cleaned", "init.pid", "stopped", "restarting"]) rmSync(join(bundle, f), { force: true });
     releaseBundleCgroup(bundle); // a leftover of a crashed run; the limits come back fresh
     createContainerCgroup(row.id, opts);
     markCreated(db, row.id);
     if (f.byPolicy) bumpRestartCount(db, row.id);
     else resetRestartCount(db, row.id);
   });
+  faultPoint("start:marked");
   // A start that fails records the failure and releases what it took, keeping the container.
   const undo = () => {
     releaseContainer(db, root, row.id);

@@ -3,6 +3,7 @@
 import type { Database } from "bun:sqlite";
 import type { Subprocess } from "bun";
 import { TsdError } from "../errors";
+import { faultPoint } from "../fault";
 import { cleanupContainer } from "./cleanup";
 import { maybeRestart } from "./restart";
 import { createContainer, removeContainerFiles } from "./create";
@@ -56,6 +57,7 @@ export async function startAttached(db: Database, root: string, id: string, bund
   let started;
   try {
     await connectContainer(db, root, id);
+    faultPoint("start:connected");
     started = await startMonitor({ root, id, bundle, stdin: opts.interactive, onSpawn: (pid) => markStarting(db, id, pid), ...(opts.log ? { log: opts.log } : {}) });
   } catch (e) {
     for (const [sig, h] of handlers) process.off(sig, h);
@@ -91,6 +93,7 @@ export async function startDetached(db: Database, root: string, id: string, bund
   let started;
   try {
     await connectContainer(db, root, id);
+    faultPoint("start:connected");
     started = await startMonitor({ root, id, bundle, stdin: false, detach: true, stdinAttach: opts.interactive, onSpawn: (pid) => markStarting(db, id, pid), ...(opts.log ? { log: opts.log } : {}) });
   } catch (e) {
     undo();

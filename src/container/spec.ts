@@ -7,6 +7,8 @@ import { effectiveCaps } from "./caps";
 import { UsageError } from "../cli/globals";
 import { TsdError, EXIT_CANNOT_INVOKE } from "../errors";
 import { ociResources } from "../cgroup/resources";
+import { deviceRules, ociDeviceRules } from "../cgroup/devices";
+import type { OciDevice } from "./host-devices";
 import { seccompFor, type OciSeccomp } from "./seccomp";
 
 export interface Mount {
@@ -58,6 +60,8 @@ export interface SpecContext {
   etcFiles: { hostname: string; hosts: string; resolvConf?: string };
   /** The network namespace: undefined a new one (lo only), null the host's, a path to join. */
   netnsPath?: string | null;
+  /** --privileged: the host's device nodes (host-devices.ts), made in the container's /dev. */
+  hostDevices?: OciDevice[];
 }
 
 export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -74,6 +78,16 @@ const DEVICES: [string, number, number][] = [
   ["/dev/null", 1, 3], ["/dev/zero", 1, 5], ["/dev/full", 1, 7],
   ["/dev/random", 1, 8], ["/dev/urandom", 1, 9], ["/dev/tty", 5, 0],
 ];
+
+function defaultDevices(): OciDevice[] {
+  return DEVICES.map(([path, major, minor]) => ({ path, type: "c", major, minor, fileMode: 0o666, uid: 0, gid: 0 }));
+}
+
+/** The host's devices, and the defaults the host lacks (a /dev/tty-less host, say). */
+export function withDefaultDevices(host: OciDevice[]): OciDevice[] {
+  const paths = new Set(host.map((d) => d.path));
+  return [...host, ...defaultDevices().filter((d) => !paths.has(d.path))];
+}
 
 /** The process arguments as Docker composes them from --entrypoint, the command and the image. */
 export function processArgs(opts: Pick<RunOptions, "entrypoint" | "command">, image: ImageConfig["config"]): string[] {
@@ -133,11 +147,11 @@ export function buildSpec(opts: RunOptions, image: ImageConfig, ctx: SpecContext
       namespaces: ["pid", "network", "ipc", "uts", "mount", "cgroup"]
         .filter((type) => type !== "network" || ctx.netnsPath !== null)
         .map((type) => (type === "network" && ctx.netnsPath ? { type, path: ctx.netnsPath } : { type })),
-      devices: DEVICES.map(([path, major, minor]) => ({ path, type: "c", major, minor, fileMode: 0o666, uid: 0, gid: 0 })),
+      devices: opts.privileged && ctx.hostDevices ? withDefaultDevices(ctx.hostDevices) : defaultDevices(),
       maskedPaths: opts.privileged ? [] : MASKED_PATHS,
       readonlyPaths: opts.privileged ? [] : [...READONLY_PATHS, ...(ctx.cgroup?.readonlyPaths ?? [])],
       rootfsPropagation: "rprivate",
-      resources: ociResources(opts.resources ?? {}),
+      resources: { ...ociResources(opts.resources ?? {}), devices: ociDeviceRules(deviceRules(opts.privileged)) },
       ...(ctx.cgroup ? { cgroupsPath: `/${ctx.cgroup.group}` } : {}),
       ...seccompField(opts, caps),
     },

@@ -4,7 +4,7 @@
 // by the next command that reads state: the exit is recorded as unknown and the rest of the
 // container (processes in its cgroup, the group itself) is released.
 import type { Database } from "bun:sqlite";
-import { cleanupContainer } from "./cleanup";
+import { abandonedStart, cleanupContainer, releaseAbandonedStart } from "./cleanup";
 import { sameProcess } from "./proc";
 import { findContainer, listContainers, markRunning, type ContainerRow } from "./store";
 import { existsSync, readFileSync } from "node:fs";
@@ -36,7 +36,8 @@ function initPidFile(root: string, id: string): number | undefined {
 }
 
 /**
- * Cleans up containers whose monitor died, and records as running those whose starting CLI
+ * Cleans up containers whose monitor died, releases starts whose CLI died before the monitor
+ * took over, and records as running those whose starting CLI
  * died before it could; returns whether any row changed.
  */
 export function reconcile(db: Database, root: string, rows: ContainerRow[] = listContainers(db)): boolean {
@@ -48,6 +49,11 @@ export function reconcile(db: Database, root: string, rows: ContainerRow[] = lis
         markRunning(db, row.id, pid, row.monitor_pid);
         changed = true;
       }
+      continue;
+    }
+    if (abandonedStart(row)) {
+      releaseAbandonedStart(db, root, row.id);
+      changed = true;
       continue;
     }
     if (!monitorLost(row)) continue;

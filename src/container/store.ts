@@ -25,13 +25,20 @@ export interface ContainerRow {
   pid_start?: string | null; // migration lifecycle-1
   monitor_start?: string | null;
   restart_count?: number;
+  owner_pid?: number; // migration lifecycle-3
+  owner_start?: string | null;
 }
 
+/**
+ * A new row is owned by this CLI (monitor_pid -1: being made, then started) until the monitor
+ * takes over (markStarting) or the create is done (markIdle); a reconcile releases it when
+ * this process dies first (cleanup.ts, abandonedStart).
+ */
 export function insertContainer(db: Database, row: Pick<ContainerRow, "id" | "name" | "image_id" | "image_ref" | "command" | "auto_remove" | "options">): void {
   try {
     db.query(
-      "INSERT INTO containers (id, name, image_id, image_ref, command, created_at, state, auto_remove, options) VALUES (?, ?, ?, ?, ?, ?, 'created', ?, ?)",
-    ).run(row.id, row.name, row.image_id, row.image_ref, row.command, Date.now(), row.auto_remove, row.options);
+      "INSERT INTO containers (id, name, image_id, image_ref, command, created_at, state, auto_remove, options, monitor_pid, owner_pid, owner_start) VALUES (?, ?, ?, ?, ?, ?, 'created', ?, ?, -1, ?, ?)",
+    ).run(row.id, row.name, row.image_id, row.image_ref, row.command, Date.now(), row.auto_remove, row.options, process.pid, procStartTime(process.pid) ?? null);
   } catch (e) {
     if (String(e).includes("UNIQUE constraint failed: containers.name")) {
       throw new TsdError(`the container name "/${row.name}" is already in use: remove that container or choose another name`);
@@ -66,13 +73,18 @@ export function markRunning(db: Database, id: string, pid: number, monitorPid: n
 /** The monitor exists (pid + start time) but has not reported yet: a CLI killed now leaves a
  *  row that the next command can still follow (its init.pid, or its death). */
 export function markStarting(db: Database, id: string, monitorPid: number): void {
-  db.query("UPDATE containers SET monitor_pid = ?, monitor_start = ? WHERE id = ? AND state = 'created'").run(monitorPid, procStartTime(monitorPid) ?? null, id);
+  db.query("UPDATE containers SET monitor_pid = ?, monitor_start = ?, owner_pid = 0, owner_start = NULL WHERE id = ? AND state = 'created'").run(monitorPid, procStartTime(monitorPid) ?? null, id);
 }
 
 /** Back to `created` before a start of an exited container (start, restart); monitor_pid -1
- *  says a start is under way (a second concurrent start refuses). */
+ *  says a start is under way (a second concurrent start refuses), owned by this CLI. */
 export function markCreated(db: Database, id: string): void {
-  db.query("UPDATE containers SET state = 'created', pid = 0, monitor_pid = -1, oom_killed = 0 WHERE id = ?").run(id);
+  db.query("UPDATE containers SET state = 'created', pid = 0, monitor_pid = -1, oom_killed = 0, owner_pid = ?, owner_start = ? WHERE id = ?").run(process.pid, procStartTime(process.pid) ?? null, id);
+}
+
+/** Created and idle: made by `tsd create`, or a start whose CLI died before its monitor ran. */
+export function markIdle(db: Database, id: string): void {
+  db.query("UPDATE containers SET monitor_pid = 0, owner_pid = 0, owner_start = NULL WHERE id = ? AND state = 'created'").run(id);
 }
 
 export function renameContainer(db: Database, id: string, name: string): void {

@@ -180,8 +180,9 @@ function bringUpNetwork(root: string, net: NetworkRow): void {
   netBridge(net.bridge, parseIp(net.gateway)!, subnet.prefix, net.mtu);
   const nat = natOf(root);
   if (nat) {
-    enableForwarding(net.bridge);
+    // The loopback guard comes with the network's rules: in place before route_localnet opens.
     nat.addNetwork({ subnet: net.subnet, bridge: net.bridge });
+    enableForwarding(net.bridge);
   }
 }
 
@@ -241,6 +242,8 @@ async function publishPorts(db: Database, root: string, id: string, specs: PortS
   const nat = requireNat("publishing ports (-p/-P)", defaultBridgeConfig(root).nat);
   const ep = endpointsOf(db, id)[0];
   if (!ep) throw new TsdError("publishing ports needs a bridge network: drop -p or use --network bridge|NAME");
+  // Claimed one by one (a row each, so a failure's release finds them), published at once.
+  const claimedPorts: NatPort[] = [];
   for (const s of specs) {
     let hostPort = s.hostPort;
     const pick = hostPort === 0;
@@ -256,7 +259,7 @@ async function publishPorts(db: Database, root: string, id: string, specs: PortS
         return true;
       }).immediate();
       if (claimed) {
-        nat.addPort(p);
+        claimedPorts.push(p);
         break;
       }
       if (!pick || attempt >= 50) {
@@ -264,6 +267,7 @@ async function publishPorts(db: Database, root: string, id: string, specs: PortS
       }
     }
   }
+  nat.addPorts(claimedPorts);
 }
 
 export interface PortRow {
@@ -291,10 +295,9 @@ export function networksText(db: Database, id: string): string {
 
 /** Everything connect() made, in reverse; safe to run again and on a half-made container. */
 export function releaseContainer(db: Database, root: string, id: string): void {
-  for (const p of portsOf(db, id)) {
-    natOf(root)?.removePort({ hostIp: p.host_ip, hostPort: p.host_port, proto: p.proto, containerIp: p.container_ip, containerPort: p.container_port });
-    db.query("DELETE FROM ports WHERE container_id = ? AND host_ip = ? AND host_port = ? AND proto = ?").run(id, p.host_ip, p.host_port, p.proto);
-  }
+  const ports = portsOf(db, id);
+  natOf(root)?.removePorts(ports.map((p) => ({ hostIp: p.host_ip, hostPort: p.host_port, proto: p.proto, containerIp: p.container_ip, containerPort: p.container_port })));
+  db.query("DELETE FROM ports WHERE container_id = ?").run(id);
   const eps = endpointsOf(db, id);
   // Down, not deleted: a delete waits out an RCU grace period (~30 ms, bench/network.sh), while
   // the namespace going away below deletes every veth pair in it, asynchronously and batched.

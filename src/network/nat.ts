@@ -2,7 +2,8 @@
 // iptables (chains TSD, TSD-POSTROUTING), whichever the host has. The fixed skeleton is made
 // once; networks and ports are set/map elements (nft) or single rules (iptables), added and
 // deleted symmetrically so a release can run twice.
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { TsdError } from "../errors";
 
 export interface NatNetwork {
@@ -22,8 +23,9 @@ export interface NatDriver {
   readonly name: "nftables" | "iptables";
   addNetwork(n: NatNetwork): void;
   removeNetwork(n: NatNetwork): void;
-  addPort(p: NatPort): void;
-  removePort(p: NatPort): void;
+  /** All of a container's ports at once: one nft transaction, however many (-P of many). */
+  addPorts(ps: NatPort[]): void;
+  removePorts(ps: NatPort[]): void;
 }
 
 const SBIN = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"];
@@ -80,6 +82,21 @@ add chain ip tsd forward { type filter hook forward priority filter; policy acce
 add rule ip tsd forward iifname @bridges oifname @bridges iifname . oifname != @same_bridge drop
 `;
 
+// Containers must not reach the host's loopback-only services. A bridge has route_localnet
+// (for published 127.0.0.1 ports), so the kernel no longer drops as martian a frame a container
+// crafts (CAP_NET_RAW is in the default set) to the bridge's MAC with destination 127.0.0.1:
+// the CVE-2020-8558 class. Drop it before conntrack (priority raw) sees it: a legitimate reply
+// to a DNAT'd 127.0.0.1 connection carries the bridge's address on the wire, never 127/8.
+export const NFT_SKELETON_V4 = `create set ip tsd skeleton_v4 { type ipv4_addr; }
+add chain ip tsd guard { type filter hook prerouting priority raw; policy accept; }
+add rule ip tsd guard iifname @bridges ip daddr 127.0.0.0/8 drop
+`;
+
+/** The table's upgrades in order: each fails as a whole once applied. */
+const NFT_UPGRADES = [NFT_SKELETON_V2, NFT_SKELETON_V3, NFT_SKELETON_V4];
+/** Named after the last upgrade: a tsd with a newer one runs its steps once. */
+const NFT_UPGRADED_MARKER = "/run/tsd/nft-table-v4";
+
 class Nftables implements NatDriver {
   readonly name = "nftables";
   constructor(private readonly nft: string) {}
@@ -87,7 +104,7 @@ class Nftables implements NatDriver {
   private upgraded = false;
 
   private makeSkeleton(): void {
-    const r = run([this.nft, "-f", "-"], NFT_SKELETON + NFT_SKELETON_V2 + NFT_SKELETON_V3);
+    const r = run([this.nft, "-f", "-"], NFT_SKELETON + NFT_UPGRADES.join(""));
     // A parallel first use made it meanwhile: then it lists now.
     if (r.code !== 0 && run([this.nft, "list", "table", "ip", "tsd"]).code !== 0) {
       throw new TsdError(`cannot create the nftables table "ip tsd": ${r.stderr.split("\n")[0]}`);
@@ -115,11 +132,23 @@ class Nftables implements NatDriver {
     }
   }
 
-  /** Brings a table made by an older tsd up to date; each step fails once done (or with no table yet). */
+  /**
+   * Brings a table made by an older tsd up to date; each step fails once done (or with no table
+   * yet). Each step is an nft process (~10 ms): a marker under /run (gone with the table at a
+   * reboot) says it was done since boot. A table flushed by hand meanwhile is remade whole by the
+   * first failing add (makeSkeleton).
+   */
   private upgrade(): void {
     if (this.upgraded) return;
     this.upgraded = true;
-    for (const step of [NFT_SKELETON_V2, NFT_SKELETON_V3]) run([this.nft, "-f", "-"], step);
+    if (existsSync(NFT_UPGRADED_MARKER)) return;
+    for (const step of NFT_UPGRADES) run([this.nft, "-f", "-"], step);
+    try {
+      mkdirSync(dirname(NFT_UPGRADED_MARKER), { recursive: true, mode: 0o755 });
+      writeFileSync(NFT_UPGRADED_MARKER, "");
+    } catch {
+      // A read-only /run: the steps run again next time, which is only slower.
+    }
   }
 
   addNetwork(n: NatNetwork): void {
@@ -129,12 +158,13 @@ class Nftables implements NatDriver {
   removeNetwork(n: NatNetwork): void {
     this.elements("delete", networkElements(n));
   }
-  addPort(p: NatPort): void {
+  addPorts(ps: NatPort[]): void {
+    if (ps.length === 0) return;
     this.upgrade();
-    this.elements("add", [portElement(p)]);
+    this.elements("add", ps.map(portElement));
   }
-  removePort(p: NatPort): void {
-    this.elements("delete", [portElement(p)]);
+  removePorts(ps: NatPort[]): void {
+    if (ps.length > 0) this.elements("delete", ps.map(portElement));
   }
 }
 
@@ -184,6 +214,8 @@ class Iptables implements NatDriver {
       ["-t", "nat", "TSD-POSTROUTING", "-s", n.subnet, "!", "-o", n.bridge, "-j", "MASQUERADE"],
       ["-t", "nat", "TSD-POSTROUTING", "-s", "127.0.0.0/8", "-o", n.bridge, "-j", "MASQUERADE"],
       ["-t", "nat", "TSD-POSTROUTING", "-s", n.subnet, "-o", n.bridge, "-m", "conntrack", "--ctstate", "DNAT", "-j", "MASQUERADE"],
+      // The loopback guard (NFT_SKELETON_V4 says why), in raw: before conntrack undoes any NAT.
+      ["-t", "raw", "PREROUTING", "-i", n.bridge, "-d", "127.0.0.0/8", "-j", "DROP"],
     ];
   }
 
@@ -199,12 +231,14 @@ class Iptables implements NatDriver {
   removeNetwork(n: NatNetwork): void {
     this.netRules(n).forEach((r) => this.remove(r));
   }
-  addPort(p: NatPort): void {
+  // One iptables process per rule (iptables-restore could batch them; nftables is the default).
+  addPorts(ps: NatPort[]): void {
+    if (ps.length === 0) return;
     this.base();
-    this.ensure(this.portRule(p));
+    for (const p of ps) this.ensure(this.portRule(p));
   }
-  removePort(p: NatPort): void {
-    this.remove(this.portRule(p));
+  removePorts(ps: NatPort[]): void {
+    for (const p of ps) this.remove(this.portRule(p));
   }
 }
 

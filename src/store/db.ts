@@ -118,6 +118,12 @@ CREATE TABLE IF NOT EXISTS volumes (
   labels     TEXT NOT NULL DEFAULT '{}'
 );
 ` },
+  // The CLI that creates or starts a container (pid + start time) until the monitor takes over:
+  // when it dies first, the next command's reconcile releases what the start had taken.
+  { name: "lifecycle-3", sql: `
+ALTER TABLE containers ADD COLUMN owner_pid INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE containers ADD COLUMN owner_start TEXT;
+` },
 ];
 
 const handles = new Map<string, Database>();

@@ -62,6 +62,76 @@ function cgroupDirs(id: string): string[] {
   return out;
 }
 
+describe("a CLI SIGKILLed before the monitor takes over (TSD_FAULT, src/fault.ts)", () => {
+  const killedAt = async (fault: string, args: string[]) => {
+    const r = await t.tsd(args, { env: { TSD_FAULT: fault } });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(137); // Bun.spawn reports a signal death as 128+N
+    expect(r.stdout).toBe("");
+  };
+  const netnsFiles = () => (existsSync(join(t.dir, "netns")) ? readdirSync(join(t.dir, "netns")) : []);
+  const leases = async () => JSON.parse(await t.ok(["network", "inspect", "bridge"]))[0].Containers as Record<string, unknown>;
+  const idByName = (name: string) => {
+    const db = new Database(join(t.dir, "tsd.db"), { readonly: true });
+    try {
+      return (db.query("SELECT id FROM containers WHERE name = ?").get(name) as { id: string } | null)?.id;
+    } finally {
+      db.close();
+    }
+  };
+
+  test("run killed once connected: the next command releases the network; the container is Created and starts", async () => {
+    const port = 24000 + (process.pid % 4000);
+    const ports = () => Bun.spawnSync(["sh", "-c", "nft list map ip tsd ports_ip 2>/dev/null"]).stdout.toString();
+    await killedAt("start:connected", ["run", "--name", "half", "-p", `127.0.0.1:${port}:80`, "busybox", "echo", "ran"]);
+    const id = idByName("half")!;
+    expect(row(id)).toMatchObject({ state: "created", monitor_pid: -1 });
+    expect(netnsFiles()).toEqual([id]); // what the dead run took
+    expect(ports()).toContain(`. ${port} :`);
+    const ps = await t.ok(["ps", "-a", "--filter", "name=half", "--format", "{{.Status}}"]);
+    expect(ps.trim()).toBe("Created");
+    expect(netnsFiles()).toEqual([]);
+    expect(await leases()).toEqual({});
+    expect(ports()).not.toContain(`. ${port} :`);
+    expect(row(id)).toMatchObject({ state: "created", monitor_pid: 0 });
+    // Before, the first start failed with "already connected to network".
+    expect(await t.ok(["start", "-a", "half"])).toBe("ran\n");
+    await t.ok(["rm", "half"]);
+    expect(netnsFiles()).toEqual([]);
+    expect(cgroupDirs(id)).toEqual([]);
+  });
+
+  test("run --rm killed once connected: the next command removes it whole", async () => {
+    await killedAt("start:connected", ["run", "--rm", "--name", "gone", "busybox", "true"]);
+    const id = idByName("gone")!;
+    expect(t.containerDirs()).toContain(id);
+    await t.ok(["ps", "-a"]);
+    expect(idByName("gone")).toBeUndefined();
+    expect(t.containerDirs()).not.toContain(id);
+    expect(netnsFiles()).toEqual([]);
+    expect(cgroupDirs(id)).toEqual([]);
+    expect(await leases()).toEqual({});
+  });
+
+  test("run killed right after its row was made: the half-made container goes", async () => {
+    await killedAt("create:inserted", ["run", "--name", "unmade", "busybox", "true"]);
+    expect(idByName("unmade")).toBeDefined();
+    await t.ok(["ps", "-a"]);
+    expect(idByName("unmade")).toBeUndefined();
+    expect(cgroupDirs(idByName("unmade") ?? "none")).toEqual([]);
+  });
+
+  test("start killed after it claimed the container: the next start is not refused as 'being started'", async () => {
+    await t.ok(["run", "--name", "again", "busybox", "true"]);
+    await killedAt("start:marked", ["start", "again"]);
+    expect(row(idByName("again")!)).toMatchObject({ state: "created", monitor_pid: -1 });
+    await t.ok(["start", "-a", "again"]);
+    expect(row(idByName("again")!)).toMatchObject({ state: "exited", exit_code: 0 });
+    await t.ok(["rm", "again"]);
+    expect(netnsFiles()).toEqual([]);
+  });
+});
+
 describe("robustness", () => {
   test("the CLI SIGKILLed during an attached run: the container runs on, its exit and output are kept", async () => {
     const cli = Bun.spawn([TSD, "--root", t.dir, "run", "--name", "orphaned", "busybox", "sh", "-c", "echo before; sleep 1; echo after; exit 3"], { stdout: "pipe", stderr: "pipe" });

@@ -411,6 +411,32 @@ describe("volumes", () => {
   });
 });
 
+describe("the image's VOLUME", () => {
+  test("an anonymous volume filled from the image, unless -v or --tmpfs covers the path; gone with --rm and rm -v", async () => {
+    await t.ok(["run", "--name", "volbase", "--network", "none", "busybox", "sh", "-c", "mkdir -p /data /cache && echo from-image > /data/f"]);
+    await t.ok(["commit", "--change", "VOLUME /data /cache/", "volbase", "vol:img"]);
+    await t.ok(["rm", "volbase"]);
+    const c = await runD(["--network", "none", "vol:img", "sh", "-c", "cat /data/f; grep -E ' /(data|cache) ' /proc/self/mounts | wc -l; sleep 300"]);
+    const vols = (await t.ok(["volume", "ls", "-q"])).trim().split("\n");
+    expect(vols).toHaveLength(2);
+    for (const v of vols) expect(v).toMatch(/^[0-9a-f]{64}$/);
+    const [info] = JSON.parse(await t.ok(["inspect", c]));
+    expect(info.Mounts.map((m: { Destination: string; Type: string }) => `${m.Type}:${m.Destination}`).sort()).toEqual(["volume:/cache", "volume:/data"]);
+    for (let i = 0; i < 100 && !(await t.ok(["logs", c])).includes("\n2\n"); i++) await Bun.sleep(50);
+    expect(await t.ok(["logs", c])).toBe("from-image\n2\n");
+    await t.ok(["rm", "-f", "-v", c]);
+    expect(await t.ok(["volume", "ls", "-q"])).toBe("");
+    // A -v at one path and a --tmpfs at the other: no anonymous volume; --rm leaves none either.
+    const covered = await t.ok(["run", "--rm", "--network", "none", "-v", "named1:/data", "--tmpfs", "/cache", "vol:img", "sh", "-c", "cat /data/f; grep ' /cache ' /proc/self/mounts | cut -d' ' -f3"]);
+    expect(covered).toBe("from-image\ntmpfs\n");
+    expect(await t.ok(["volume", "ls", "-q"])).toBe("named1\n");
+    await t.ok(["run", "--rm", "--network", "none", "vol:img", "true"]);
+    expect(await t.ok(["volume", "ls", "-q"])).toBe("named1\n");
+    await t.ok(["volume", "rm", "named1"]);
+    await t.ok(["rmi", "vol:img"]);
+  });
+});
+
 describe("attach", () => {
   test("to a running container: its output from then on, stdout and stderr apart, its exit code", async () => {
     await runD(["--name", "att", "--network", "none", "busybox", "sh", "-c", "sleep 0.5; echo out; echo err >&2; sleep 0.2; exit 3"]);

@@ -103,6 +103,36 @@ function expectNoNetworkLeft(): void {
   expect(JSON.parse(leases)[0].Containers).toEqual({});
 }
 
+const PROBE = `${import.meta.dir}/../lib/localnet-probe.py`;
+
+/**
+ * What a host service bound to 127.0.0.1 only receives when the container NAME crafts UDP
+ * frames to its bridge's MAC addressed to 127.0.0.1 (CAP_NET_RAW, default set). The frames are
+ * sent from the container's own network namespace, out of its eth0, by the test's python3
+ * (the busybox image has no packet tool); the container's root could send the same.
+ */
+async function localnetProbe(root: TestRoot, name: string, bridge: string, port: number): Promise<string[]> {
+  const got: string[] = [];
+  const listener = await Bun.udpSocket({ hostname: "127.0.0.1", port, socket: { data: (_s, buf) => void got.push(buf.toString()) } });
+  try {
+    const out = Bun.spawnSync([TSD, "--root", root.dir, "ps", "-q", "--no-trunc", "--filter", `name=${name}`]).stdout.toString().trim();
+    const [info] = JSON.parse(Bun.spawnSync([TSD, "--root", root.dir, "inspect", name]).stdout.toString()) as { NetworkSettings: { IPAddress: string } }[];
+    const mac = readFileSync(`/sys/class/net/${bridge}/address`, "utf8").trim();
+    const send = sh(`nsenter --net=${root.dir}/netns/${out} python3 ${PROBE} eth0 ${mac} ${info!.NetworkSettings.IPAddress} ${port} from-${name}`);
+    expect(send.out).toBe("");
+    expect(send.code).toBe(0);
+    // A positive control: the same listener hears a datagram the host sends it.
+    const self = await Bun.udpSocket({});
+    self.send("control", port, "127.0.0.1");
+    for (let i = 0; i < 40 && !got.includes("control"); i++) await Bun.sleep(25);
+    await Bun.sleep(200);
+    self.close();
+    return got;
+  } finally {
+    listener.close();
+  }
+}
+
 beforeAll(async () => {
   const images = await testImages();
   t = new TestRoot("network");
@@ -283,6 +313,14 @@ describe("NAT and ports", () => {
     expectNoNetworkLeft();
   });
 
+  test("a frame a container crafts to 127.0.0.1 through the bridge never reaches the host's loopback", async () => {
+    await startBg(["busybox", "sleep", "60"], "rawer");
+    expect(readFileSync(`/proc/sys/net/ipv4/conf/${BRIDGE}/route_localnet`, "utf8").trim()).toBe("1");
+    expect(await localnetProbe(t, "rawer", BRIDGE, PORT + 6)).toEqual(["control"]);
+    expect(nftTable()).toContain("ip daddr 127.0.0.0/8 drop");
+    await t.ok(["rm", "-f", "rawer"]);
+  });
+
   test("-p through 127.0.0.1 and the host's address, UDP, tsd port, a taken port refused", async () => {
     await startBg(["-p", `127.0.0.1:${PORT}:8080`, "-p", `${PORT + 1}:8080`, "-p", `${PORT + 2}:9000/udp`, "-p", "8080",
       "busybox", "sh", "-c", "echo web > /tmp/index.html; exec httpd -f -p 8080 -h /tmp"], "pub");
@@ -447,6 +485,7 @@ describe("iptables and -P", () => {
     if (ids.length) await r2.tsd(["rm", "-f", ...ids]);
     await r2.tsd(["network", "prune", "-f"]);
     for (const rule of iptRules()) sh(`iptables -w -t nat ${rule.replace(/^-A /, "-D ")}`);
+    sh(`iptables -w -t raw -D PREROUTING -d 127.0.0.0/8 -i ${IPT_BRIDGE} -j DROP 2>/dev/null`);
     if (links().includes(IPT_BRIDGE)) sh(`ip link del ${IPT_BRIDGE}`);
     await r2.destroy();
   });
@@ -476,6 +515,15 @@ describe("iptables and -P", () => {
     expect(iptRules()).toEqual([]);
     expect(links()).not.toContain(IPT_BRIDGE);
     expect(r2.leaks()).toEqual([]);
+  });
+
+  test("the loopback guard holds with iptables too", async () => {
+    await r2.ok(["run", "-d", "--name", "rawer", "busybox", "sleep", "60"]);
+    expect(sh("iptables -w -t raw -S PREROUTING").out).toContain(`-A PREROUTING -d 127.0.0.0/8 -i ${IPT_BRIDGE} -j DROP`);
+    expect(await localnetProbe(r2, "rawer", IPT_BRIDGE, PORT + 7)).toEqual(["control"]);
+    await r2.ok(["rm", "-f", "rawer"]);
+    await r2.ok(["network", "prune", "-f"]);
+    expect(sh("iptables -w -t raw -S PREROUTING").out).not.toContain(IPT_BRIDGE);
   });
 });
 

@@ -152,6 +152,20 @@ describe("isolation", () => {
     expect(priv.stdout).toMatch(/NoNewPrivs:\s+0/);
     expect((await run(["-u", "1000", "busybox", "grep", "CapEff", "/proc/self/status"])).stdout).toMatch(/CapEff:\s+0000000000000000/);
   });
+  test("device nodes: a node made for a host device cannot be opened; --privileged has the host's devices", async () => {
+    // (/dev/console and /dev/ptmx are the container's own: its terminal and its devpts.)
+    // CAP_MKNOD is in Docker's default set: the device cgroup is what keeps /dev/kmsg (1:11)
+    // and the host's disks out, while /dev/zero (1:5) stays usable.
+    const plain = await run(["--network", "none", "busybox", "sh", "-c", "mknod /tmp/z c 1 5 && head -c 3 /tmp/z | wc -c; mknod /tmp/k c 1 11 && head -c 1 /tmp/k"]);
+    expect(plain.stdout).toBe("3\n");
+    expect(plain.stderr).toBe("head: /tmp/k: Operation not permitted\n");
+    const hostNodes = Bun.spawnSync(["sh", "-c", "cd /dev && find . -maxdepth 1 \\( -type c -o -type b \\) ! -name console ! -name ptmx | sort"]).stdout.toString();
+    const priv = await run(["--network", "none", "--privileged", "busybox", "sh", "-c", "cd /dev && find . -maxdepth 1 \\( -type c -o -type b \\) ! -name console ! -name ptmx | sort; head -c 1 /dev/kmsg | wc -c"]);
+    expect(priv.stderr).toBe("");
+    const seen = priv.stdout.split("\n");
+    for (const n of hostNodes.split("\n").filter(Boolean)) expect(seen).toContain(n);
+    expect(seen.at(-2)).toBe("1");
+  });
   test("masked and read-only /proc paths, read-only /sys", async () => {
     // /proc/kcore and /proc/sysrq-trigger do not exist on every kernel; these paths do.
     const script = [
@@ -251,6 +265,22 @@ describe("process settings", () => {
     writeFileSync(f, "# comment\nFROM_FILE=yes\n");
     const r = await run(["--env-file", f, "-u", "user", "busybox", "sh", "-c", "echo $FROM_FILE $HOME; id -un"]);
     expect(r.stdout).toBe("yes /home/user\nuser\n");
+  });
+  test("as many arguments, variables and bytes as the kernel's execve takes (Docker's limits, not smaller ones)", async () => {
+    // 5000 arguments, 2000 -e entries and 1.1 MiB of strings (each under the kernel's 128 KiB).
+    const args = Array.from({ length: 5000 }, (_, i) => `a${i}`);
+    const env = Array.from({ length: 2000 }, (_, i) => ["-e", `V${i}=${i}`]).flat();
+    const big = "x".repeat(120 * 1024);
+    const r = await run([...env, "-e", `BIG1=${big}`, "busybox", "sh", "-c", 'echo $# ${#BIG1} ${#0} $V1999; env | grep -c "^V"', "x".repeat(100 * 1024), ...args, ...Array(8).fill(big)]);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe(`5008 ${big.length} ${100 * 1024} 1999\n2000\n`);
+    // Past the kernel's own limit (an --env-file of 6 MiB; a quarter of the stack rlimit): its
+    // error, exit 126 as Docker's.
+    const f = join(hostDir, "big.env");
+    writeFileSync(f, Array.from({ length: 50 }, (_, i) => `B${i}=${big}\n`).join(""));
+    const tooMuch = await run(["--env-file", f, "busybox", "true"]);
+    expect(tooMuch.code).toBe(126);
+    expect(tooMuch.stderr).toMatch(/^tsd: cannot exec .*argument list too long\n$/);
   });
   test("--entrypoint overrides the image", async () => {
     expect((await run(["--entrypoint", "/bin/echo", "busybox", "a", "b"])).stdout).toBe("a b\n");

@@ -20,8 +20,9 @@ export interface RunOpts {
 export class TestRoot {
   readonly dir: string;
 
-  constructor(label: string) {
-    this.dir = mkdtempSync(join("/dev/shm", `tsd-e2e-${label}-`));
+  /** `parent`: where the root goes (a test's own small filesystem); /dev/shm by default. */
+  constructor(label: string, parent = "/dev/shm") {
+    this.dir = mkdtempSync(join(parent, `tsd-e2e-${label}-`));
   }
 
   /** Runs `tsd --root DIR ARGS…` to completion. */

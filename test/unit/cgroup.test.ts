@@ -303,3 +303,23 @@ describe("inspect's HostConfig resources", () => {
     expect(hostConfigResources({ memory: 32 * MiB, nanoCpus: 5e8, pidsLimit: 20 })).toMatchObject({ Memory: 32 * MiB, MemorySwap: 64 * MiB, NanoCpus: 5e8, PidsLimit: 20 });
   });
 });
+
+describe("device rules", () => {
+  test("Docker's default list as v1 writes, deny first; privileged allows all; OCI form", async () => {
+    const { deviceRules, ociDeviceRules } = await import("../../src/cgroup/devices");
+    const { v1DeviceFiles } = await import("../../src/cgroup/files");
+    const w = v1DeviceFiles(deviceRules(false));
+    expect(w[0]).toEqual({ controller: "devices", file: "devices.deny", value: "a" });
+    expect(w.map((x) => x.value)).toEqual(["a", "c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm", "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm"]);
+    expect(w.slice(1).every((x) => x.file === "devices.allow")).toBe(true);
+    expect(v1DeviceFiles(deviceRules(true))).toEqual([{ controller: "devices", file: "devices.allow", value: "a" }]);
+    expect(ociDeviceRules(deviceRules(false)).slice(0, 2)).toEqual([{ allow: false, type: "a", access: "rwm" }, { allow: true, type: "c", access: "m" }]);
+  });
+  test("dev_t decoding of the kernel's huge encoding", async () => {
+    const { splitDev } = await import("../../src/container/host-devices");
+    expect(splitDev(0x0801n)).toEqual({ major: 8, minor: 1 });
+    expect(splitDev((259n << 8n) | 3n)).toEqual({ major: 259, minor: 3 });
+    // glibc's makedev(0x1001, 0x1234): both numbers past their low parts.
+    expect(splitDev((0x1000n << 32n) | (0x1n << 8n) | (0x1200n << 12n) | 0x34n)).toEqual({ major: 0x1001, minor: 0x1234 });
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { runOptionsFromFlags, parseEnvFile, parseVolume, type RunFlags } from "../../src/container/options";
+import { runOptionsFromFlags, parseEnvFile, parseVolume, withImageVolumes, type RunFlags } from "../../src/container/options";
 import { buildSpec, processArgs, processEnv, overlayData, MASKED_PATHS, type SpecContext } from "../../src/container/spec";
 import { effectiveCaps, DEFAULT_CAPS } from "../../src/container/caps";
 import { resolveUser } from "../../src/container/user";
@@ -116,5 +116,16 @@ describe("buildSpec", () => {
   });
   test("overlay data must stay under a page", () => {
     expect(() => overlayData({ ...ctx, lowerLinks: Array(200).fill("X".repeat(26)) })).toThrow(/too many layers/);
+  });
+});
+
+describe("the image's VOLUMEs", () => {
+  test("anonymous volumes where no -v or --tmpfs mounts, paths cleaned, / and relative ones skipped", () => {
+    const v = withImageVolumes([parseVolume("named:/data/")], [{ destination: "/tmp", options: [] }], { "/data": {}, "/tmp/": {}, "/var//lib/": {}, "/": {}, "rel": {}, "/var/lib": {} });
+    expect(v).toEqual([
+      { source: "", destination: "/data/", readonly: false, volume: "named" },
+      { source: "", destination: "/var/lib", readonly: false, anonymous: true, volume: "" },
+    ]);
+    expect(withImageVolumes([], [], null)).toEqual([]);
   });
 });

@@ -88,6 +88,17 @@ pub fn writeAll(f: fd_t, buf: []const u8) Error!void {
     }
 }
 
+/// poll(2) over `fds`; returns how many have events (0: timed out). EINTR is retried.
+pub fn poll(fds: []linux.pollfd, timeout_ms: i32) Error!usize {
+    assert(fds.len > 0 and fds.len <= 16);
+    while (true) {
+        return check(linux.poll(fds.ptr, @intCast(fds.len), timeout_ms)) catch |err| switch (err) {
+            error.INTR => continue,
+            else => err,
+        };
+    }
+}
+
 pub fn pollOne(f: fd_t, events: i16, timeout_ms: i32) Error!void {
     var pfd = [1]linux.pollfd{.{ .fd = f, .events = events, .revents = 0 }};
     while (true) {
@@ -176,6 +187,30 @@ pub fn fchownat(dir: fd_t, path: [*:0]const u8, uid: u32, gid: u32, flags: u32) 
 
 pub fn fchmod(f: fd_t, mode: linux.mode_t) Error!void {
     try void_(linux.fchmod(f, mode));
+}
+
+/// Allocates [offset, offset+len) now, so later writes there cannot fail for want of space.
+pub fn fallocate(f: fd_t, offset: u64, len: u64) Error!void {
+    assert(len > 0);
+    try void_(linux.fallocate(f, 0, @intCast(offset), @intCast(len)));
+}
+
+/// Writes everything at `offset` (a regular file: no EAGAIN).
+pub fn pwriteAll(f: fd_t, buf: []const u8, offset: u64) Error!void {
+    var done: usize = 0;
+    while (done < buf.len) {
+        const rc = linux.pwrite(f, buf[done..].ptr, buf.len - done, @intCast(offset + done));
+        const n = check(rc) catch |err| switch (err) {
+            error.INTR => continue,
+            else => return err,
+        };
+        assert(n > 0 and n <= buf.len - done);
+        done += n;
+    }
+}
+
+pub fn ftruncate(f: fd_t, len: u64) Error!void {
+    try void_(linux.ftruncate(f, @intCast(len)));
 }
 
 pub fn fsync(f: fd_t) Error!void {

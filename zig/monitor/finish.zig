@@ -4,6 +4,7 @@ const std = @import("std");
 const linux = std.os.linux;
 const sys = @import("linux").sys;
 const runtime = @import("runtime");
+const assert = std.debug.assert;
 
 pub const ExitStatus = struct {
     pid: linux.pid_t,
@@ -41,10 +42,37 @@ pub fn format(e: ExitStatus, buf: *[json_max]u8) []const u8 {
     return w.buffered();
 }
 
-/// Writes `path` through "<path>.tmp" + rename.
+/// The space to record an exit, taken when the monitor starts: a disk that fills while the
+/// container runs must not turn its exit status into "unknown" (an empty exit.json.tmp).
+pub fn reserveExitFile(path: [:0]const u8) sys.Error!void {
+    var buf: [runtime.spec.limits.path + 16]u8 = undefined;
+    const reserve = std.fmt.bufPrintZ(&buf, "{s}.reserve", .{path}) catch return error.NAMETOOLONG;
+    const f = try sys.open(reserve, .{ .ACCMODE = .WRONLY, .CREAT = true, .TRUNC = true, .CLOEXEC = true, .NOFOLLOW = true }, 0o644);
+    defer sys.close(f);
+    try sys.fallocate(f, 0, json_max);
+}
+
+/// Writes `path` atomically: into the space reserved at start ("<path>.reserve", written in
+/// place, cut to length, renamed), else through "<path>.tmp" + rename.
 pub fn writeExitFile(path: [:0]const u8, e: ExitStatus) sys.Error!void {
     var json_buf: [json_max]u8 = undefined;
     const json = format(e, &json_buf);
+    writeReserved(path, json) catch return writeFresh(path, json);
+}
+
+fn writeReserved(path: [:0]const u8, json: []const u8) sys.Error!void {
+    assert(json.len <= json_max);
+    var buf: [runtime.spec.limits.path + 16]u8 = undefined;
+    const reserve = std.fmt.bufPrintZ(&buf, "{s}.reserve", .{path}) catch return error.NAMETOOLONG;
+    const f = try sys.open(reserve, .{ .ACCMODE = .WRONLY, .CLOEXEC = true, .NOFOLLOW = true }, 0);
+    defer sys.close(f);
+    try sys.pwriteAll(f, json, 0);
+    try sys.ftruncate(f, json.len);
+    try sys.fsync(f);
+    try sys.renameat(linux.AT.FDCWD, reserve, linux.AT.FDCWD, path);
+}
+
+fn writeFresh(path: [:0]const u8, json: []const u8) sys.Error!void {
     var tmp_buf: [runtime.spec.limits.path + 8]u8 = undefined;
     const tmp = std.fmt.bufPrintZ(&tmp_buf, "{s}.tmp", .{path}) catch return error.NAMETOOLONG;
     const f = try sys.open(tmp, .{ .ACCMODE = .WRONLY, .CREAT = true, .TRUNC = true, .CLOEXEC = true, .NOFOLLOW = true }, 0o644);
@@ -114,4 +142,26 @@ test "exit.json" {
     try std.testing.expect(std.mem.endsWith(u8, err_text, ",\"error\":\"cannot exec \\\"x\\\"\"}\n"));
     try std.testing.expectEqual(@as(u8, 137), dockerStatus(9).code);
     try std.testing.expectEqual(@as(u8, 3), dockerStatus(3 << 8).code);
+}
+
+test "exit.json through the reserved space" {
+    var tmp = std.testing.tmpDir(.{});
+    defer tmp.cleanup();
+    var dir_buf: [std.fs.max_path_bytes]u8 = undefined;
+    const dir = try tmp.dir.realpath(".", &dir_buf);
+    var path_buf: [runtime.spec.limits.path]u8 = undefined;
+    const path = try std.fmt.bufPrintZ(&path_buf, "{s}/exit.json", .{dir});
+    try reserveExitFile(path);
+    const reserved = try tmp.dir.statFile("exit.json.reserve");
+    try std.testing.expectEqual(@as(u64, json_max), reserved.size);
+    const e: ExitStatus = .{ .pid = 9, .exit_code = 7, .signal = 0, .started_at = 1, .finished_at = 2, .err = null };
+    try writeExitFile(path, e);
+    var want_buf: [json_max]u8 = undefined;
+    var got_buf: [json_max]u8 = undefined;
+    const got = try tmp.dir.readFile("exit.json", &got_buf);
+    try std.testing.expectEqualStrings(format(e, &want_buf), got);
+    try std.testing.expectError(error.FileNotFound, tmp.dir.statFile("exit.json.reserve"));
+    // Without a reservation the fresh-file path writes the same.
+    try writeExitFile(path, e);
+    try std.testing.expectEqualStrings(format(e, &want_buf), try tmp.dir.readFile("exit.json", &got_buf));
 }

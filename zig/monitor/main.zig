@@ -168,12 +168,24 @@ const Monitor = struct {
         };
     }
 
+    fn exitPath(m: *Monitor, buf: *[spec.limits.path]u8) ?[:0]const u8 {
+        return m.args.exit_file orelse (std.fmt.bufPrintZ(buf, "{s}/exit.json", .{m.args.bundle}) catch {
+            finish.printStderr("tsd-monitor: the bundle path is too long for exit.json\n", .{});
+            return null;
+        });
+    }
+
+    /// Best effort: without the reservation (a disk full already) the exit is written as a
+    /// new file, which works whenever there is space by then.
+    fn reserveExit(m: *Monitor) void {
+        var buf: [spec.limits.path]u8 = undefined;
+        const path = m.exitPath(&buf) orelse return;
+        finish.reserveExitFile(path) catch {};
+    }
+
     fn writeExit(m: *Monitor, result: finish.ExitStatus) void {
         var buf: [spec.limits.path]u8 = undefined;
-        const path = m.args.exit_file orelse (std.fmt.bufPrintZ(&buf, "{s}/exit.json", .{m.args.bundle}) catch {
-            finish.printStderr("tsd-monitor: the bundle path is too long for exit.json\n", .{});
-            return;
-        });
+        const path = m.exitPath(&buf) orelse return;
         finish.writeExitFile(path, result) catch |err| {
             finish.printStderr("tsd-monitor: write {s}: {s}\n", .{ path, @import("linux").errno.describe(err) });
         };
@@ -190,6 +202,7 @@ const Monitor = struct {
         const signals = sys.signalfd(&signal_set) catch |err| return m.d.fail(err, "signalfd", .{});
         const epoll = sys.epollCreate() catch |err| return m.d.fail(err, "epoll_create", .{});
         try m.loadSpec();
+        m.reserveExit();
         const s = &config.the_spec;
         if (m.args.log) |path| {
             the_log = log_mod.Log.open(path, m.args.log_max_size, m.args.log_max_files) catch |err| return m.d.fail(err, "open the log {s}", .{path});
@@ -416,6 +429,7 @@ test {
     _ = relay;
     _ = finish;
     _ = copy_mode;
+    _ = config;
 }
 
 /// F_DUPFD_CLOEXEC (fcntl.h); std.os.linux does not name it.

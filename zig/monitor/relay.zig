@@ -1,6 +1,7 @@
 //! The monitor loop: one epoll over the signalfd, the container's output (two pipes, or the
 //! pty master) and, with --stdin, the user's fd 0. Output is copied byte for byte to fd 1 and
-//! fd 2 with blocking writes (the user's pace is the container's pace); input goes to the
+//! fd 2 at the user's pace (the container's pace), yet never deaf to signals while a reader
+//! lags (writeUser); input goes to the
 //! container through a bounded buffer on a non-blocking fd, so a container that does not read
 //! its stdin never stalls its output.
 const std = @import("std");
@@ -169,10 +170,36 @@ pub const Relay = struct {
         if (r.attach) |a| a.broadcast(if (source == .pty) null else if (to_err) .stderr else .stdout, buf[0..n]);
         const broken = if (to_err) &r.user_err_broken else &r.user_out_broken;
         if (broken.*) return;
-        // EPIPE and friends: the reader went away; keep draining so the container never blocks.
-        sys.writeAll(if (to_err) 2 else 1, buf[0..n]) catch {
+        // EPIPE and friends, or a reader that stopped for good after the exit: keep draining
+        // (log, attach clients) so the container never blocks.
+        r.writeUser(if (to_err) 2 else 1, buf[0..n]) catch {
             broken.* = true;
         };
+    }
+
+    /// At most what a pipe takes whole once it polls writable, so a write never blocks long.
+    const user_write_max = 4096;
+
+    /// Writes to the user's fd (a blocking fd shared with the user's shell: it cannot be made
+    /// non-blocking) while still reading the signalfd: a user who stopped reading must not keep
+    /// the monitor from forwarding a stop signal or reaping the init. Once the init has exited,
+    /// a reader idle for drain_idle_ms is given up (error.TIMEDOUT).
+    fn writeUser(r: *Relay, fd: sys.fd_t, bytes: []const u8) !void {
+        var written: usize = 0;
+        var rounds: u64 = 0;
+        while (written < bytes.len) : (rounds += 1) {
+            assert(rounds <= bytes.len + 1_000_000); // each round writes or handles a signal
+            var fds = [2]linux.pollfd{
+                .{ .fd = fd, .events = linux.POLL.OUT, .revents = 0 },
+                .{ .fd = r.signals, .events = linux.POLL.IN, .revents = 0 },
+            };
+            const timeout: i32 = if (r.exit_status != null) drain_idle_ms else -1;
+            if (try sys.poll(&fds, timeout) == 0) return error.TIMEDOUT;
+            if (fds[1].revents & linux.POLL.IN != 0) try r.onSignals();
+            if (fds[0].revents == 0) continue;
+            const len = @min(bytes.len - written, user_write_max);
+            written += try sys.write(fd, bytes[written..][0..len]);
+        }
     }
 
     fn closeOutput(r: *Relay, source: Source) void {

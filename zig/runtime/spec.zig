@@ -10,13 +10,16 @@ const rlimits = @import("rlimits.zig");
 const mounts = @import("mounts.zig");
 const seccomp = @import("seccomp.zig");
 
+/// What one spec may hold. execve(2) takes argv + envp up to a quarter of the stack rlimit
+/// (2 MiB at the usual 8 MiB) with no count of its own: the counts and the pool leave room for
+/// that and the rest of a spec, so whatever Docker passes to the kernel, tsd does too.
 pub const limits = struct {
-    pub const args = 256;
-    pub const env = 1024;
+    pub const args = 32768;
+    pub const env = 32768;
     pub const mounts = 128;
     pub const masked_paths = 64;
     pub const readonly_paths = 64;
-    pub const devices = 64;
+    pub const devices = 1024;
     pub const rlimits = 16;
     pub const gids = 64;
     pub const namespaces = 8;
@@ -25,10 +28,12 @@ pub const limits = struct {
     pub const sysctls = 64;
     pub const path = 4096;
     /// All strings of one spec, NUL-terminated.
-    pub const strings = 512 * 1024;
-    pub const config_bytes = 1024 * 1024;
-    /// std.json's scratch while turning the text into the raw structs below.
-    pub const parse_scratch = 8 * 1024 * 1024;
+    pub const strings = 8 * 1024 * 1024;
+    pub const config_bytes = 16 * 1024 * 1024;
+    /// std.json's scratch while turning the text into the raw structs below: this many times
+    /// the text, and at least parse_scratch_min (seccomp's compiler works in it too).
+    pub const parse_scratch_factor = 6;
+    pub const parse_scratch_min = 8 * 1024 * 1024;
 };
 
 pub const Str = [:0]const u8;

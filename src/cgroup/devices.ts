@@ -1,0 +1,47 @@
+// Which device nodes a container may open (and mknod): the device cgroup. Docker's default
+// (runc's AllowedDevices): deny everything, then allow mknod of any node (opening is what
+// matters) and the few devices every container has. A container with CAP_MKNOD (Docker's
+// default set) could otherwise make and open the host's disks, /dev/kmsg or a host tty.
+// --privileged: everything. Pure; v1 writes them to devices.deny/devices.allow, the OCI spec
+// carries them in linux.resources.devices. (cgroup v2 has no files for it: an eBPF program.)
+
+export interface DeviceRule {
+  allow: boolean;
+  type: "a" | "c" | "b";
+  major?: number; // undefined: any (*)
+  minor?: number;
+  access: string; // of "rwm"
+}
+
+const dev = (type: "c" | "b", major: number | undefined, minor: number | undefined, access = "rwm"): DeviceRule => ({ allow: true, type, ...(major !== undefined ? { major } : {}), ...(minor !== undefined ? { minor } : {}), access });
+
+export const DEFAULT_DEVICE_RULES: readonly DeviceRule[] = [
+  { allow: false, type: "a", access: "rwm" },
+  dev("c", undefined, undefined, "m"),
+  dev("b", undefined, undefined, "m"),
+  dev("c", 1, 3), // /dev/null
+  dev("c", 1, 5), // /dev/zero
+  dev("c", 1, 7), // /dev/full
+  dev("c", 1, 8), // /dev/random
+  dev("c", 1, 9), // /dev/urandom
+  dev("c", 5, 0), // /dev/tty
+  dev("c", 5, 1), // /dev/console
+  dev("c", 5, 2), // /dev/ptmx
+  dev("c", 136, undefined), // /dev/pts/*
+  dev("c", 10, 200), // /dev/net/tun
+];
+
+export function deviceRules(privileged: boolean): readonly DeviceRule[] {
+  return privileged ? [{ allow: true, type: "a", access: "rwm" }] : DEFAULT_DEVICE_RULES;
+}
+
+/** "c 1:3 rwm", as v1 devices.allow / devices.deny take it. */
+export function v1DeviceLine(r: DeviceRule): string {
+  if (r.type === "a") return "a";
+  return `${r.type} ${r.major ?? "*"}:${r.minor ?? "*"} ${r.access}`;
+}
+
+/** The rules as OCI linux.resources.devices. */
+export function ociDeviceRules(rules: readonly DeviceRule[]): Record<string, unknown>[] {
+  return rules.map((r) => ({ allow: r.allow, type: r.type, ...(r.major !== undefined ? { major: r.major } : {}), ...(r.minor !== undefined ? { minor: r.minor } : {}), access: r.access }));
+}
