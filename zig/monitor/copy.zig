@@ -159,6 +159,7 @@ fn walk(parent: fd_t, base: [:0]const u8, opts: pack.Options, out: fd_t) u8 {
     const msg: Message = .{ .buf = &msg_buf };
     var w: pack.Writer = .{ .fd = out };
     const wk = std.heap.page_allocator.create(pack.Walker) catch return fail("out of memory", .{});
+    defer std.heap.page_allocator.destroy(wk);
     wk.init(&w, opts, std.heap.page_allocator, msg) catch return fail("out of memory", .{});
     defer wk.deinit();
     wk.pack(parent, base) catch return fail("{s}", .{std.mem.sliceTo(&msg_buf, 0)});
@@ -172,6 +173,9 @@ fn copyMain(a: *const Args) u8 {
         return fail("cannot open \"{s}\": {s}", .{ a.host_dir, errno.describe(err) });
     defer sys.close(host);
     const pipe = sys.pipe2(.{ .CLOEXEC = true }) catch return fail("pipe failed", .{});
+    // A 1 MiB pipe (F_SETPIPE_SZ) lets the walker run ahead of the extractor; the default
+    // 64 KiB makes them take turns. Refused above /proc/sys/fs/pipe-max-size: keep the default.
+    _ = linux.fcntl(pipe[1], 1031, 1 << 20);
     const child = sys.fork() catch return fail("fork failed", .{});
     if (child == 0) {
         const status = containerSide(a, pipe);
