@@ -508,3 +508,55 @@ fn sys_pipe() ![2]linux.fd_t {
     _ = linux.fcntl(fds[1], 1031, 1 << 20); // F_SETPIPE_SZ
     return fds;
 }
+
+test "pack: layer mode sorts names, links the first name, leaves out empty mount stubs" {
+    var tmp = std.testing.tmpDir(.{});
+    defer tmp.cleanup();
+    try tmp.dir.makePath("up/etc");
+    try tmp.dir.writeFile(.{ .sub_path = "up/etc/hosts", .data = "" });
+    try tmp.dir.writeFile(.{ .sub_path = "up/etc/motd", .data = "hi" });
+    try tmp.dir.writeFile(.{ .sub_path = "up/b", .data = "x" });
+    try std.posix.linkat(tmp.dir.fd, "up/b", tmp.dir.fd, "up/a", 0);
+    var up = try tmp.dir.openDir("up", .{});
+    defer up.close();
+    const p = try sys_pipe();
+    var err_buf: [512]u8 = @splat(0);
+    var w: pack.Writer = .{ .fd = p[1] };
+    const wk = try testing.allocator.create(pack.Walker);
+    defer testing.allocator.destroy(wk);
+    try wk.init(&w, .{ .root_entry = false, .layer = true }, testing.allocator, .{ .buf = &err_buf });
+    try wk.pack(up.fd, ".");
+    try wk.finish();
+    wk.deinit();
+    _ = linux.close(p[1]);
+    var bytes: [16 * 1024]u8 = undefined;
+    var len: usize = 0;
+    while (true) {
+        const n = linux.read(p[0], bytes[len..].ptr, bytes.len - len);
+        if (n == 0 or sys.errnoOf(n) != .SUCCESS) break;
+        len += n;
+    }
+    _ = linux.close(p[0]);
+    var names: [8][]const u8 = undefined;
+    var kinds: [8]tar.Typeflag = undefined;
+    var headers: [8]tar.Header = undefined;
+    var count: usize = 0;
+    var pos: usize = 0;
+    while (pos + tar.block_len <= len and count < names.len) {
+        const block: *const [tar.block_len]u8 = bytes[pos..][0..tar.block_len];
+        if (tar.isZeroBlock(block)) break;
+        headers[count] = try tar.parseHeader(block);
+        names[count] = headers[count].name();
+        kinds[count] = headers[count].typeflag;
+        pos += tar.block_len + @as(usize, @intCast(headers[count].paddedSize()));
+        count += 1;
+    }
+    try testing.expectEqual(@as(usize, 4), count);
+    try testing.expectEqualStrings("a", names[0]);
+    try testing.expectEqual(tar.Typeflag.file, kinds[0]);
+    try testing.expectEqualStrings("b", names[1]);
+    try testing.expectEqual(tar.Typeflag.hardlink, kinds[1]);
+    try testing.expectEqualStrings("a", headers[1].link());
+    try testing.expectEqualStrings("etc/", names[2]);
+    try testing.expectEqualStrings("etc/motd", names[3]);
+}
