@@ -80,24 +80,6 @@ export function unpack(src: string, dest: string, opts: { layer: boolean }): { s
   return { size: Number(status), diffId: `sha256:${cString(digest)}` };
 }
 
-const XATTR_MAX = 65536;
-
-/** The extended attributes of `path` (a final symlink not followed); {} where unsupported. */
-export function lxattrs(path: string): Record<string, Uint8Array> {
-  const p = Buffer.from(path + "\0");
-  const names = new Uint8Array(XATTR_MAX);
-  const n = Number(core().tsd_llistxattr(p, names, XATTR_MAX));
-  if (n <= 0) return {};
-  const out: Record<string, Uint8Array> = {};
-  const value = new Uint8Array(XATTR_MAX);
-  for (const name of Buffer.from(names.subarray(0, n)).toString("utf8").split("\0")) {
-    if (!name) continue;
-    const len = Number(core().tsd_lgetxattr(p, Buffer.from(name + "\0"), value, XATTR_MAX));
-    if (len >= 0) out[name] = value.slice(0, len);
-  }
-  return out;
-}
-
 const ENOENT = 2;
 const ESTALE = 116;
 const EFBIG = 27;
