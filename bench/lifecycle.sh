@@ -34,13 +34,14 @@ echo "root: $root ($(stat -f -c %T "$root"))"
 for i in $(seq 1 "$N"); do t run -d --network none busybox sleep 3600 >/dev/null; done
 sleep 0.5
 rss=0 pss=0 n=0
-for pid in $(pgrep -f "^$root/bin/.*/tsd-monitor --bundle"); do
+for pid in $(pgrep -f "^tsd-monitor --bundle $root/"); do
   r=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")
   p=$(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup")
   rss=$((rss + r)) pss=$((pss + p)) n=$((n + 1))
 done
 echo "monitors: $n running; mean VmRSS $((rss / n)) kB, mean PSS $((pss / n)) kB (target < 1024 kB)"
-echo "tsd-monitor binary: $(stat -c %s "$(ls "$root"/bin/*/tsd-monitor | head -1)") bytes, static"
+# Each monitor runs from its own sealed memfd copy of the binary (src/native/embedded.ts).
+echo "tsd-monitor binary: $(stat -L -c %s "/proc/$(pgrep -f "^tsd-monitor --bundle $root/" | head -1)/exe") bytes, static, one memfd copy per monitor"
 
 # ---- 2. exec latency --------------------------------------------------------------------
 c=$(t run -d --network none --name bench-exec busybox sleep 3600)

@@ -40,4 +40,5 @@ export const commands: Record<string, Lazy> = {
   volume: () => import("./volume").then((m) => m.default),
   attach: () => import("./attach").then((m) => m.default),
   create: () => import("./create").then((m) => m.default),
+  system: () => import("./system").then((m) => m.default),
 };

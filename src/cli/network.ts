@@ -8,6 +8,7 @@ import { createNetwork, endpointsOf, endpointsOn, findNetwork, listNetworks, net
 import { attachEndpoint, detachEndpoint, reconcile, tearDownNetwork } from "../network/attach";
 import { findContainer } from "../container/store";
 import { reconcile as reconcileContainers } from "../container/state";
+import { recordNetworkState } from "../container/record";
 import type { Database } from "bun:sqlite";
 
 const createFlags = {
@@ -182,6 +183,7 @@ const connect = defineCommand({
     const first = endpointsOf(db, row.id).length === 0;
     if (first) throw new TsdError(`container ${positionals[1]} has no bridge network namespace to add to (--network none, host or container:)`);
     await attachEndpoint(db, root, row, n, { aliases: f.alias, ip: f.ip, first: false });
+    recordNetworkState(db, root, row.id);
   },
 });
 

@@ -4,6 +4,7 @@ import { context } from "./context";
 import { UsageError } from "./globals";
 import { resourceFlags } from "./resource-flags";
 import { updateOptions } from "../container/store";
+import { recordContainer } from "../container/record";
 import { isRunning, lookup } from "../container/state";
 import { containerGroup, hostCpus, hostDriver } from "../cgroup";
 import { checkAgainstHost, resourcesFromFlags, type Resources } from "../cgroup/resources";
@@ -31,7 +32,9 @@ export default defineCommand({
         checkAgainstHost(merged, hostCpus());
         // A running container gets the new limits now; a stopped one keeps them for later.
         if (isRunning(row)) hostDriver().update(containerGroup(row.id, options), merged);
-        updateOptions(db, row.id, JSON.stringify({ ...options, resources: merged }));
+        const updated = JSON.stringify({ ...options, resources: merged });
+        updateOptions(db, row.id, updated);
+        recordContainer(root, { ...row, options: updated });
         console.log(ref);
       } catch (e) {
         if (positionals.length === 1) throw e;

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { containerDir } from "../store/paths";
 import { removeContainerFiles } from "./create";
-import { deleteContainer, findContainer, markExited, markIdle, markOomKilled, type ContainerRow } from "./store";
+import { abandonedStart, deleteContainer, findContainer, markExited, markIdle, markOomKilled } from "./store";
 import { releaseBundleCgroup } from "../cgroup";
 import { removeLockFile, withContainerLock } from "./lock";
 import { removeAnonymousVolumes } from "./volumes";
@@ -29,15 +29,6 @@ export function readExitStatus(root: string, id: string): ExitStatus | undefined
   } catch {
     return undefined;
   }
-}
-
-/**
- * A create or start whose CLI died before any monitor took over: monitor_pid -1 and no live
- * owner (a row from before owners were recorded has none). What it took (network, the bundle
- * of a --rm run) is held by nobody.
- */
-export function abandonedStart(row: ContainerRow): boolean {
-  return row.state === "created" && row.monitor_pid === -1 && !((row.owner_pid ?? 0) > 0 && sameProcess(row.owner_pid!, row.owner_start));
 }
 
 /**

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { TsdError } from "../errors";
 import { containerProcsPaths } from "../cgroup";
-import { materialize } from "../native/embedded";
+import { monitorExecutable } from "../native/embedded";
 import { mustFind } from "./ops";
 import { withContainerLockAsync } from "./lock";
 import { isRunning } from "./state";
@@ -73,13 +73,39 @@ export function readOnlyOverlay(data: string): string {
   return `lowerdir=${upper ? `${upper}:` : ""}${lower}`;
 }
 
-async function runHelper(argv: string[]): Promise<void> {
-  const proc = Bun.spawn(argv, { stdio: ["ignore", "ignore", "pipe"], env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin" } });
-  const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
-  if (code !== 0) {
-    const line = stderr.trim().split("\n")[0]?.replace(/^tsd-monitor: /, "");
-    throw new TsdError(`copy failed: ${line || `exit ${code}`}`, 1);
+/**
+ * Runs `tsd-monitor ARGS` (--copy or --pack: zig/monitor/copy.zig) from its sealed memfd (never
+ * a file a container could rewrite, embedded.ts) with stdout on `stdout`; a failure throws
+ * `what: <its one stderr line>`.
+ */
+export async function runMonitor(args: string[], stdout: "ignore" | number, what: string, exitCode?: number): Promise<void> {
+  const exe = monitorExecutable();
+  try {
+    const proc = Bun.spawn([exe.path, ...args], { argv0: exe.argv0, stdio: ["ignore", stdout, "pipe"], env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin" } });
+    const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+    if (code !== 0) throw new TsdError(`${what}: ${firstLine(stderr) || `exit ${code}`}`, exitCode);
+  } finally {
+    exe.close();
   }
+}
+
+/** runMonitor for a caller that cannot wait asynchronously (a create's volume copy-up). */
+export function runMonitorSync(args: string[], what: string): void {
+  const exe = monitorExecutable();
+  try {
+    const r = Bun.spawnSync([exe.path, ...args], { argv0: exe.argv0, stdio: ["ignore", "ignore", "pipe"] });
+    if (r.exitCode !== 0) throw new TsdError(`${what}: ${firstLine(r.stderr.toString()) || `exit ${r.exitCode}`}`);
+  } finally {
+    exe.close();
+  }
+}
+
+function firstLine(stderr: string): string {
+  return stderr.trim().split("\n")[0]?.replace(/^tsd-monitor: /, "") ?? "";
+}
+
+async function runHelper(args: string[]): Promise<void> {
+  return runMonitor(args, "ignore", "copy failed", 1);
 }
 
 /** A running container as it is; a stopped one under its lock (no start meanwhile). */
@@ -128,7 +154,6 @@ async function fromContainer(root: string, row: ContainerRow, path: string, dest
   else if (!existsSync(target.dir)) throw new TsdError(`the destination directory "${target.dir}" does not exist: create it first`, 1);
   const src = containerSource(path);
   await runHelper([
-    materialize("tsd-monitor", root),
     "--copy",
     "out",
     ...containerArgs(root, row, { readOnly: true }),
@@ -153,7 +178,6 @@ async function toContainer(root: string, row: ContainerRow, srcArg: string, path
   if (!existsSync(src)) throw new TsdError(`no such file or directory: "${srcArg}"`, 1);
   const contents = srcArg.endsWith("/.");
   await runHelper([
-    materialize("tsd-monitor", root),
     "--copy",
     "in",
     ...containerArgs(root, row, { readOnly: false }),

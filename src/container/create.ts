@@ -12,7 +12,8 @@ import { buildSpec } from "./spec";
 import { readImageFile, resolveUser } from "./user";
 import { randomId, randomName } from "./names";
 import { prepareVolumes } from "./volumes";
-import { deleteContainer, insertContainer } from "./store";
+import { deleteContainer, findContainer, insertContainer } from "./store";
+import { recordContainer } from "./record";
 import { createContainerCgroup, hostCpus, planContainerCgroup, releaseBundleCgroup } from "../cgroup";
 import { checkAgainstHost } from "../cgroup/resources";
 import { networkSetup } from "../network/setup";
@@ -71,6 +72,7 @@ export function createContainer(db: Database, root: string, opts: RunOptions): C
     writeFileSync(join(bundle, "hosts"), hostsFile(undefined, hostname, [], []));
     writeFileSync(etcFiles.resolvConf, net.resolvConf);
     writeFileSync(join(bundle, "config.json"), JSON.stringify(spec, null, 2));
+    recordContainer(root, { ...row, name, created_at: findContainer(db, id)?.created_at ?? Date.now() });
     // After config.json, which names the group: removeContainerFiles finds it there.
     createContainerCgroup(id, opts);
   } catch (e) {

@@ -7,7 +7,7 @@ import type { Subprocess } from "bun";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TsdError, EXIT_ENGINE } from "../errors";
-import { materialize } from "../native/embedded";
+import { monitorExecutable } from "../native/embedded";
 import { containerDir, rootPaths } from "../store/paths";
 import { imageById } from "../image/store";
 import { ALL_CAPS } from "./caps";
@@ -76,8 +76,16 @@ function resolveExecUser(db: Database, root: string, row: ContainerRow, user: st
 
 const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH"] as const;
 
+export interface PreparedExec {
+  /** argv[0] is the helper's sealed memfd, valid until `done()`. */
+  argv: string[];
+  argv0: string;
+  /** Once the helper has reported (or is gone): closes the memfd, removes the config file. */
+  done(): void;
+}
+
 /** The helper's argv for `o` in the running container `row`; its config file is written. */
-export function prepareExec(db: Database, root: string, row: ContainerRow, o: ExecOptions): { argv: string[]; configPath: string } {
+export function prepareExec(db: Database, root: string, row: ContainerRow, o: ExecOptions): PreparedExec {
   if (!isRunning(row) || !row.pid_start || !sameProcess(row.pid, row.pid_start)) {
     throw new TsdError(`container ${row.id.slice(0, 12)} is not running: start it first (tsd start ${row.name})`);
   }
@@ -87,8 +95,24 @@ export function prepareExec(db: Database, root: string, row: ContainerRow, o: Ex
   config.process = execProcess(config.process, o, user);
   const configPath = join(bundle, `exec-${crypto.randomUUID()}.json`);
   writeFileSync(configPath, JSON.stringify(config), { mode: 0o600 });
-  const argv = [materialize("tsd-monitor", root), "--exec", "--pid", String(row.pid), "--pid-start", row.pid_start, "--config", configPath, ...(o.interactive ? ["--stdin"] : [])];
-  return { argv, configPath };
+  let exe;
+  try {
+    // The container's own monitor is running: its sealed binary is shared when it is ours.
+    exe = monitorExecutable([row.monitor_pid]);
+  } catch (e) {
+    rmSync(configPath, { force: true });
+    throw e;
+  }
+  const flags = [...(o.interactive && !o.detach ? ["--stdin"] : []), ...(o.detach ? ["--detach"] : [])];
+  const argv = [exe.path, "--exec", "--pid", String(row.pid), "--pid-start", row.pid_start, "--config", configPath, ...flags];
+  return {
+    argv,
+    argv0: exe.argv0,
+    done() {
+      exe.close();
+      rmSync(configPath, { force: true });
+    },
+  };
 }
 
 /** Waits for the helper's report line on fd 3: throws the exec's own error (126/127…). */
@@ -109,11 +133,19 @@ export async function execInContainer(db: Database, root: string, ref: string, o
     throw new TsdError("the input device is not a TTY: drop -t, or run from a terminal");
   }
   const row = mustFind(db, root, ref);
-  const { argv, configPath } = prepareExec(db, root, row, o);
-  const helper = Bun.spawn(argv, {
-    stdio: o.detach ? ["ignore", "ignore", "ignore", "pipe"] : [o.interactive ? "inherit" : "ignore", "inherit", "inherit", "pipe"],
-    env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin" },
-  });
+  const prepared = prepareExec(db, root, row, o);
+  let helper: Subprocess;
+  try {
+    // The helper relays these to pipes of its own: the exec'd process never gets one of them.
+    helper = Bun.spawn(prepared.argv, {
+      argv0: prepared.argv0,
+      stdio: o.detach ? ["ignore", "ignore", "ignore", "pipe"] : [o.interactive ? "inherit" : "ignore", "inherit", "inherit", "pipe"],
+      env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin" },
+    });
+  } catch (e) {
+    prepared.done();
+    throw e;
+  }
   const send = (sig: NodeJS.Signals) => () => {
     try {
       helper.kill(sig);
@@ -124,7 +156,11 @@ export async function execInContainer(db: Database, root: string, ref: string, o
   const handlers = FORWARDED.map((sig) => [sig, send(sig)] as const);
   for (const [sig, h] of handlers) process.on(sig, h);
   try {
-    await awaitExecReport(helper);
+    try {
+      await awaitExecReport(helper);
+    } finally {
+      prepared.done();
+    }
     if (o.detach) {
       helper.unref();
       return 0;
@@ -132,6 +168,5 @@ export async function execInContainer(db: Database, root: string, ref: string, o
     return await helper.exited;
   } finally {
     for (const [sig, h] of handlers) process.off(sig, h);
-    rmSync(configPath, { force: true });
   }
 }

@@ -15,6 +15,7 @@ import { removeAnonymousVolumes } from "./volumes";
 import { sameProcess } from "./proc";
 import { isRunning, lookup, reconcile } from "./state";
 import { deleteContainer, findContainer, renameContainer, type ContainerRow } from "./store";
+import { recordContainer } from "./record";
 import { containerDir } from "../store/paths";
 
 export function mustFind(db: Database, root: string, ref: string): ContainerRow {
@@ -167,4 +168,5 @@ export function rename(db: Database, root: string, ref: string, newName: string)
   const row = mustFind(db, root, ref);
   if (row.name === name) throw new TsdError(`renaming a container with the same name as its current name: ${name}`);
   renameContainer(db, row.id, name);
+  recordContainer(root, { ...row, name });
 }

@@ -9,7 +9,7 @@ import { maybeRestart } from "./restart";
 import { createContainer, removeContainerFiles } from "./create";
 import type { RunOptions } from "./options";
 import { startMonitor } from "./start";
-import { deleteContainer, markRunning, markStarting } from "./store";
+import { deleteContainer, markRunning, markStarting, runningMonitorPids } from "./store";
 import { connectContainer, reconcile, releaseContainer } from "../network/attach";
 
 const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH"] as const;
@@ -58,7 +58,7 @@ export async function startAttached(db: Database, root: string, id: string, bund
   try {
     await connectContainer(db, root, id);
     faultPoint("start:connected");
-    started = await startMonitor({ root, id, bundle, stdin: opts.interactive, onSpawn: (pid) => markStarting(db, id, pid), ...(opts.log ? { log: opts.log } : {}) });
+    started = await startMonitor({ root, id, bundle, stdin: opts.interactive, donors: runningMonitorPids(db), onSpawn: (pid) => markStarting(db, id, pid), ...(opts.log ? { log: opts.log } : {}) });
   } catch (e) {
     for (const [sig, h] of handlers) process.off(sig, h);
     undo();
@@ -94,7 +94,7 @@ export async function startDetached(db: Database, root: string, id: string, bund
   try {
     await connectContainer(db, root, id);
     faultPoint("start:connected");
-    started = await startMonitor({ root, id, bundle, stdin: false, detach: true, stdinAttach: opts.interactive, onSpawn: (pid) => markStarting(db, id, pid), ...(opts.log ? { log: opts.log } : {}) });
+    started = await startMonitor({ root, id, bundle, stdin: false, detach: true, stdinAttach: opts.interactive, donors: runningMonitorPids(db), onSpawn: (pid) => markStarting(db, id, pid), ...(opts.log ? { log: opts.log } : {}) });
   } catch (e) {
     undo();
     throw e;

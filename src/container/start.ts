@@ -2,7 +2,7 @@
 // and reports on fd 3 whether the init reached execve (zig/CONTRACT.md).
 import type { Subprocess } from "bun";
 import { join } from "node:path";
-import { materialize } from "../native/embedded";
+import { monitorExecutable } from "../native/embedded";
 import { TsdError, EXIT_ENGINE } from "../errors";
 import { DEFAULT_LOG, type LogOptions } from "./log-options";
 import { logPath } from "./logs";
@@ -24,6 +24,8 @@ export interface StartOptions {
   /** -d -i: the container's stdin stays open for `tsd attach` clients. */
   stdinAttach?: boolean;
   log?: LogOptions;
+  /** Running monitors whose sealed binary may be shared (embedded.ts monitorExecutable). */
+  donors?: number[];
 }
 
 /** The argv that runs this tsd again (the compiled binary, or bun + the entry in a dev tree). */
@@ -78,13 +80,23 @@ export interface StartedMonitor {
 
 /** Starts the monitor; resolves once the container has exec'd or has failed to. */
 export async function startMonitor(o: StartOptions): Promise<StartedMonitor> {
-  const monitor = Bun.spawn(monitorArgv(materialize("tsd-monitor", o.root), o), {
-    stdio: o.detach ? ["ignore", "ignore", "ignore", "pipe"] : ["inherit", "inherit", "inherit", "pipe"],
-    env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", ...(process.env.TSD_DEBUG ? { TSD_DEBUG: process.env.TSD_DEBUG } : {}) },
-  });
-  o.onSpawn?.(monitor.pid);
-  const lines = new LineReader(monitor.stdio[3] as number);
-  const line = await lines.next();
+  const exe = monitorExecutable(o.donors);
+  let monitor: Subprocess;
+  let lines: LineReader;
+  let line: string | undefined;
+  try {
+    monitor = Bun.spawn(monitorArgv(exe.path, o), {
+      argv0: exe.argv0,
+      stdio: o.detach ? ["ignore", "ignore", "ignore", "pipe"] : ["inherit", "inherit", "inherit", "pipe"],
+      env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", ...(process.env.TSD_DEBUG ? { TSD_DEBUG: process.env.TSD_DEBUG } : {}) },
+    });
+    o.onSpawn?.(monitor.pid);
+    lines = new LineReader(monitor.stdio[3] as number);
+    // A line (or EOF) on fd 3 means the monitor has exec'd: the memfd can go.
+    line = await lines.next();
+  } finally {
+    exe.close();
+  }
   const report = line === undefined ? undefined : parseReport(line);
   if (!report || report.kind === "exited") {
     lines.close();

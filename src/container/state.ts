@@ -4,9 +4,9 @@
 // by the next command that reads state: the exit is recorded as unknown and the rest of the
 // container (processes in its cgroup, the group itself) is released.
 import type { Database } from "bun:sqlite";
-import { abandonedStart, cleanupContainer, releaseAbandonedStart } from "./cleanup";
+import { cleanupContainer, releaseAbandonedStart } from "./cleanup";
 import { sameProcess } from "./proc";
-import { findContainer, listContainers, markRunning, type ContainerRow } from "./store";
+import { abandonedStart, findContainer, listContainers, markRunning, type ContainerRow } from "./store";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { containerDir } from "../store/paths";

@@ -1,7 +1,7 @@
 // Container rows in the database.
 import type { Database } from "bun:sqlite";
 import { TsdError } from "../errors";
-import { procStartTime } from "./proc";
+import { procStartTime, sameProcess } from "./proc";
 
 export type ContainerState = "created" | "running" | "exited";
 
@@ -55,6 +55,15 @@ export function findContainer(db: Database, ref: string): ContainerRow | undefin
   const rows = db.query("SELECT * FROM containers WHERE id LIKE ? || '%' LIMIT 2").all(ref) as ContainerRow[];
   if (rows.length > 1) throw new TsdError(`multiple containers match the id prefix "${ref}": give more digits`);
   return rows[0];
+}
+
+/**
+ * A create or start whose CLI died before any monitor took over: monitor_pid -1 and no live
+ * owner (a row from before owners were recorded has none). What it took (network, the bundle
+ * of a --rm run) is held by nobody.
+ */
+export function abandonedStart(row: ContainerRow): boolean {
+  return row.state === "created" && row.monitor_pid === -1 && !((row.owner_pid ?? 0) > 0 && sameProcess(row.owner_pid!, row.owner_start));
 }
 
 export function listContainers(db: Database): ContainerRow[] {
@@ -121,4 +130,10 @@ export function bumpRestartCount(db: Database, id: string): void {
 
 export function resetRestartCount(db: Database, id: string): void {
   db.query("UPDATE containers SET restart_count = 0 WHERE id = ?").run(id);
+}
+
+/** Monitor pids of running containers, newest first: whose sealed binary a start may share. */
+export function runningMonitorPids(db: Database, limit = 4): number[] {
+  const rows = db.query("SELECT monitor_pid FROM containers WHERE state = 'running' AND monitor_pid > 0 ORDER BY started_at DESC LIMIT ?").all(limit) as { monitor_pid: number }[];
+  return rows.map((r) => r.monitor_pid);
 }

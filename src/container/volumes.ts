@@ -5,7 +5,7 @@ import type { Database } from "bun:sqlite";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { TsdError } from "../errors";
-import { materialize } from "../native/embedded";
+import { runMonitorSync } from "./cp";
 import { rootPaths } from "../store/paths";
 import { randomId } from "./names";
 import { listContainers } from "./store";
@@ -97,8 +97,7 @@ export function copyUp(root: string, lowerLinks: string[], dest: string, data: s
     mkdirSync(join(work, "empty"));
     mkdirSync(join(work, "merged"));
     const lower = [...lowerLinks.map((l) => `layers/l/${l}`), `${relative(root, work)}/empty`].join(":");
-    const argv = [
-      materialize("tsd-monitor", root),
+    const args = [
       "--copy",
       "out",
       "--overlay-dir",
@@ -117,11 +116,7 @@ export function copyUp(root: string, lowerLinks: string[], dest: string, data: s
       "--archive",
       "--missing-ok",
     ];
-    const r = Bun.spawnSync(argv, { stdio: ["ignore", "ignore", "pipe"] });
-    if (r.exitCode !== 0) {
-      const why = r.stderr.toString().trim().split("\n")[0]?.replace(/^tsd-monitor: /, "");
-      throw new TsdError(`cannot fill the volume from the image at ${dest}: ${why || `exit ${r.exitCode}`}`);
-    }
+    runMonitorSync(args, `cannot fill the volume from the image at ${dest}`);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

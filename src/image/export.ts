@@ -10,8 +10,7 @@ import { applyChanges, findContainer } from "./commit";
 import { hostArchitecture, OCI_LAYER, OCI_LAYER_GZIP, OCI_LAYER_ZSTD } from "./media";
 import type { Reference } from "./reference";
 import { imageById, importAnyLayer, putImage, recordLayerBlob, tagImage, type ImageConfig } from "./store";
-import { materialize } from "../native/embedded";
-import { overlayArgs } from "../container/cp";
+import { overlayArgs, runMonitor } from "../container/cp";
 import { takeLease } from "./lease";
 
 /**
@@ -25,10 +24,7 @@ export async function exportContainer(db: Database, root: string, name: string, 
   const c = findContainer(db, name);
   if (!c) throw new TsdError(`no such container: ${name}`);
   if (!imageById(db, c.image_id)) throw new TsdError(`the image of container ${c.name} is gone: cannot rebuild its filesystem`);
-  const argv = [materialize("tsd-monitor", root), "--pack", ...overlayArgs(root, c.id, true), "--xattrs", "--devices", "--one-filesystem"];
-  const proc = Bun.spawn(argv, { stdio: ["ignore", fd, "pipe"] });
-  const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
-  if (code !== 0) throw new TsdError(`cannot export ${c.name}: ${stderr.trim().split("\n")[0]?.replace(/^tsd-monitor: /, "") || `exit ${code}`}`);
+  await runMonitor(["--pack", ...overlayArgs(root, c.id, true), "--xattrs", "--devices", "--one-filesystem"], fd, `cannot export ${c.name}`);
 }
 
 export interface ImportOptions {

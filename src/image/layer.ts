@@ -9,8 +9,7 @@ import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
 import { rootPaths } from "../store/paths";
 import { adoptBlob, fileDigest, hasBlob, blobPath } from "./blobs";
-import { TsdError } from "../errors";
-import { materialize } from "../native/embedded";
+import { runMonitor } from "../container/cp";
 import { OCI_LAYER_GZIP } from "./media";
 import { importLayer, recordLayerBlob } from "./store";
 
@@ -26,12 +25,10 @@ export interface PackedLayer {
  * --pack: fd-relative, symlinks as symlinks, so a running container swapping a directory for
  * a symlink meanwhile cannot put a host file into the layer (zig/unpack/pack.zig).
  */
-export async function packDir(root: string, dir: string, out: string): Promise<void> {
+export async function packDir(dir: string, out: string): Promise<void> {
   const fd = openSync(out, "w", 0o600);
   try {
-    const proc = Bun.spawn([materialize("tsd-monitor", root), "--pack", "--dir", dir, "--layer", "--xattrs", "--devices"], { stdio: ["ignore", fd, "pipe"] });
-    const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
-    if (code !== 0) throw new TsdError(`cannot pack ${dir}: ${stderr.trim().split("\n")[0]?.replace(/^tsd-monitor: /, "") || `exit ${code}`}`);
+    await runMonitor(["--pack", "--dir", dir, "--layer", "--xattrs", "--devices"], fd, `cannot pack ${dir}`);
   } finally {
     closeSync(fd);
   }
@@ -43,7 +40,7 @@ export async function layerFromDir(db: Database, root: string, dir: string, opts
   const work = mkdtempSync(join(tmpRoot, "layer-"));
   try {
     const tarPath = join(work, "layer.tar");
-    await packDir(root, dir, tarPath);
+    await packDir(dir, tarPath);
     const diffId = (await fileDigest(tarPath)).digest;
     const gzPath = join(work, "layer.tar.gz");
     const h = new Bun.CryptoHasher("sha256");

@@ -1,21 +1,25 @@
 // The native artifacts travel inside the one executable. Bun would extract an embedded
 // library to /tmp before dlopen, which fails on a noexec /tmp and leaves a file per run; we
-// write each artifact once under the root dir, keyed by its content hash, and reuse it.
+// write libtsd.so once under the root dir, keyed by its content hash, and reuse it (only this
+// process loads it, outside any container). tsd-monitor is never a file: every start execs a
+// sealed memfd of it (a running monitor's when it holds exactly our bytes, else a new copy),
+// since a container can reach the monitor and the exec helper through /proc/PID/exe and a host
+// file there could be rewritten (CVE-2019-5736; zig/CONTRACT.md).
 import libEmbedded from "../../zig-out/lib/libtsd.so" with { type: "file" };
 import monitorEmbedded from "../../zig-out/bin/tsd-monitor" with { type: "file" };
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { fullySealed, sealedMemfd } from "./memfd";
 
-export type Artifact = "libtsd.so" | "tsd-monitor";
+export type Artifact = "libtsd.so";
 
 const sources: Record<Artifact, string> = {
   "libtsd.so": libEmbedded,
-  "tsd-monitor": monitorEmbedded,
 };
 
 // scripts/build.sh passes the artifacts' sha256 prefixes with --define, so a run neither
 // reads nor hashes them once they are on disk; a dev run (bun src/main.ts) hashes them.
-declare const TSD_EMBED_HASHES: Record<Artifact, string> | undefined;
+declare const TSD_EMBED_HASHES: Record<Artifact | "tsd-monitor", string> | undefined;
 const buildHashes: Partial<Record<Artifact, string>> = typeof TSD_EMBED_HASHES === "undefined" ? {} : TSD_EMBED_HASHES;
 
 /** Path of an executable copy of `name` under `<root>/bin/<hash>/`, written on first use. */
@@ -41,4 +45,61 @@ function sha256Prefix(bytes: Uint8Array): string {
 // readFileSync reads both the $bunfs path of a compiled binary and a plain path in dev runs.
 function readEmbedded(path: string): Uint8Array {
   return readFileSync(path);
+}
+
+/**
+ * The monitor as a sealed memfd of this process: `path` (its /proc/PID/fd link, which a child
+ * of ours can exec) stays valid until `close()`, to be called once the child has exec'd (its
+ * report came) or failed to. `argv0` is what the process is named.
+ */
+export interface MonitorExecutable {
+  path: string;
+  argv0: string;
+  close(): void;
+}
+
+/**
+ * `donors`: pids of running monitors (at most a few are tried). One whose executable is a
+ * memfd with every seal and exactly our bytes is shared, as a file's page cache would be:
+ * sealed, it cannot change after the comparison. Else a new sealed copy.
+ */
+export function monitorExecutable(donors: number[] = []): MonitorExecutable {
+  const bytes = readEmbedded(monitorEmbedded);
+  const fd = donors.slice(0, DONORS_MAX).reduce<number | undefined>((found, pid) => found ?? sameSealedCopy(pid, bytes), undefined) ?? sealedMemfd("tsd-monitor", bytes);
+  let open = true;
+  return {
+    path: `/proc/${process.pid}/fd/${fd}`,
+    argv0: "tsd-monitor",
+    close() {
+      if (open) closeSync(fd);
+      open = false;
+    },
+  };
+}
+
+const DONORS_MAX = 4;
+
+function sameSealedCopy(pid: number, bytes: Uint8Array): number | undefined {
+  let fd: number;
+  try {
+    fd = openSync(`/proc/${pid}/exe`, "r");
+  } catch {
+    return undefined; // Gone, or not ours to open.
+  }
+  try {
+    if (fstatSync(fd).size === bytes.length && fullySealed(fd)) {
+      const theirs = new Uint8Array(bytes.length);
+      let off = 0;
+      while (off < theirs.length) {
+        const n = readSync(fd, theirs, off, theirs.length - off, off);
+        if (n === 0) break;
+        off += n;
+      }
+      if (off === bytes.length && Buffer.compare(theirs, bytes) === 0) return fd;
+    }
+  } catch {
+    // Not a memfd we can read: make our own.
+  }
+  closeSync(fd);
+  return undefined;
 }

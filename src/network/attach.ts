@@ -8,13 +8,14 @@ import { join } from "node:path";
 import { TsdError } from "../errors";
 import { netAttach, netBridge, netLinkDelete, netLinkDown, netnsRemove } from "../native/ffi";
 import { containerDir } from "../store/paths";
-import { findContainer, type ContainerRow } from "../container/store";
+import { abandonedStart, findContainer, type ContainerRow } from "../container/store";
 import { sameProcess } from "../container/proc";
 import type { RunOptions } from "../container/options";
 import { contains, firstFree, formatIp, macForIp, parseIp, parseMac, parseSubnet } from "./ipv4";
 import { defaultBridgeConfig, endpointsOf, endpointsOn, networkByName, type EndpointRow, type NetworkRow } from "./networks";
 import { enableForwarding, natDriver, requireNat, type NatDriver, type NatPort } from "./nat";
 import { hostsFile, parseAddHost, type HostEntry } from "./files";
+import { recordNetworkState } from "../container/record";
 import { parseNetworkMode, type PortSpec } from "./ports";
 
 /** The root's NAT driver (its network.json may pin one). */
@@ -71,6 +72,7 @@ export async function connectContainer(db: Database, root: string, id: string): 
     const net = networkByName(db, root, mode.network);
     await attachEndpoint(db, root, row, net, { aliases: opts.networkAliases ?? [], ip: opts.ip, mac: opts.macAddress, first: true });
     await publishPorts(db, root, row.id, opts.publish ?? []);
+    recordNetworkState(db, root, id);
   } catch (e) {
     releaseContainer(db, root, id);
     throw e;
@@ -307,6 +309,7 @@ export function releaseContainer(db: Database, root: string, id: string): void {
     db.query("DELETE FROM endpoints WHERE container_id = ? AND network = ?").run(ep.container_id, ep.network);
   }
   netnsRemove(netnsPath(root, id));
+  recordNetworkState(db, root, id);
   for (const ep of eps) refreshHosts(db, root, ep.network, id);
 }
 
@@ -315,6 +318,7 @@ export function detachEndpoint(db: Database, root: string, id: string, network: 
   const ep = endpointsOf(db, id).find((e) => e.network === network);
   if (!ep) throw new TsdError(`container ${id.slice(0, 12)} is not connected to network ${network}`);
   dropEndpoint(db, root, ep);
+  recordNetworkState(db, root, id);
   writeHosts(db, root, id);
   refreshHosts(db, root, network, id);
 }
@@ -331,9 +335,9 @@ export function reconcile(db: Database, root: string): void {
     .all() as { container_id: string }[];
   for (const { container_id } of held) {
     const row = db.query("SELECT * FROM containers WHERE id = ?").get(container_id) as ContainerRow | null;
-    // A "created" row holds a lease only between a run's connect and its monitor's start (well
-    // under a second): one older than a minute belongs to a run that was killed there.
-    const abandoned = row?.state === "created" && Date.now() - row.created_at > 60_000;
+    // A "created" row holds a lease only between a start's connect and its monitor's spawn,
+    // while the starting CLI lives (its owner pid); an idle one (monitor_pid 0) holds none.
+    const abandoned = row !== null && row.state === "created" && (row.monitor_pid === 0 || abandonedStart(row));
     const gone = row?.state === "running" && !sameProcess(row.pid, row.pid_start) && !sameProcess(row.monitor_pid, row.monitor_start);
     const stale = !row || abandoned || row.state === "exited" || gone;
     if (stale) releaseContainer(db, root, container_id);

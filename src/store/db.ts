@@ -1,7 +1,8 @@
 // The state database: one bun:sqlite file under the root dir, WAL, with a busy timeout so
 // concurrent tsd invocations serialise on writes instead of failing.
 import { Database } from "bun:sqlite";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
+import { TsdError } from "../errors";
 import { join } from "node:path";
 
 /**
@@ -127,24 +128,55 @@ ALTER TABLE containers ADD COLUMN owner_start TEXT;
 ];
 
 const handles = new Map<string, Database>();
+const created = new Set<string>();
+
+/** A database file SQLite cannot read: `tsd system repair` sets it aside and rebuilds. */
+export class DatabaseDamaged extends TsdError {}
+
+export function damaged(e: unknown): boolean {
+  return /file is not a database|database disk image is malformed|SQLITE_(NOTADB|CORRUPT)/i.test(String((e as Error)?.message ?? e));
+}
 
 /** The database of `root`, created with its schema on first use. */
 export function openDb(root: string): Database {
   const cached = handles.get(root);
   if (cached) return cached;
   mkdirSync(root, { recursive: true, mode: 0o711 });
-  const db = new Database(join(root, "tsd.db"), { create: true, strict: true });
-  db.exec("PRAGMA busy_timeout = 30000");
-  db.exec("PRAGMA foreign_keys = ON");
-  settleNewDatabase(db);
+  const file = join(root, "tsd.db");
+  const existed = existsSync(file);
+  const db = new Database(file, { create: true, strict: true });
+  try {
+    db.exec("PRAGMA busy_timeout = 30000");
+    db.exec("PRAGMA foreign_keys = ON");
+    settleNewDatabase(db);
+  } catch (e) {
+    db.close();
+    if (damaged(e)) {
+      throw new DatabaseDamaged(`the state database ${file} is damaged (${(e as Error).message}): run 'tsd system repair', which keeps it as tsd.db.corrupt-* and rebuilds it from the root dir`);
+    }
+    throw e;
+  }
+  if (!existed) created.add(root);
   handles.set(root, db);
   return db;
+}
+
+/** Whether this process made `root`'s database file (it was not there). */
+export function createdByUs(root: string): boolean {
+  return created.has(root);
+}
+
+/** Closes and forgets the handle (repair reopens after setting a damaged file aside). */
+export function closeDb(root: string): void {
+  handles.get(root)?.close();
+  handles.delete(root);
 }
 
 function migrate(db: Database): void {
   // The common case, every migration applied, costs one query and no write lock.
   const version = (db.query("PRAGMA user_version").get() as { user_version: number }).user_version;
   if (version === migrationsStamp()) return;
+  backupBeforeMigrations(db, version);
   db.transaction(() => {
     db.exec("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)");
     const applied = new Set((db.query("SELECT name FROM migrations").all() as { name: string }[]).map((r) => r.name));
@@ -160,6 +192,22 @@ function migrate(db: Database): void {
     }
     db.exec(`PRAGMA user_version = ${migrationsStamp()}`);
   }).immediate();
+}
+
+/**
+ * A copy of a database that has state (user_version set by an older tsd) before migrations
+ * change it: `tsd.db.bak-<old version>`, consistent (VACUUM INTO), once per old version.
+ */
+function backupBeforeMigrations(db: Database, version: number): void {
+  if (version === 0) return; // new: nothing to lose
+  const backup = `${db.filename}.bak-${version}`;
+  if (existsSync(backup)) return;
+  try {
+    db.query("VACUUM INTO ?").run(backup);
+  } catch (e) {
+    if (existsSync(backup)) return; // a concurrent first open made it
+    throw new TsdError(`cannot back up ${db.filename} before upgrading its schema: ${(e as Error).message}: free space under the root dir`);
+  }
 }
 
 /** A 31-bit hash of the migration names: user_version records which set was applied. */

@@ -1,7 +1,7 @@
 // Faults the host throws at tsd: a root dir whose filesystem fills up while a container runs.
 // The root lives on a small tmpfs this file mounts (and unmounts, whatever happens).
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, statfsSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Database } from "bun:sqlite";
 import { TSD, TestRoot } from "../lib/tsd";
@@ -97,5 +97,70 @@ describe("a client that stopped reading", () => {
     }
     await t.ok(["rm", "-f", "flood"]);
     expect(t.leaks()).toEqual([]);
+  });
+});
+
+describe("a lost or damaged database", () => {
+  // Its own root (the tmpfs above is small) with its own bridge and subnet.
+  let r: TestRoot;
+  const subnet = `10.236.${process.pid % 250}`;
+  const port = 26000 + (process.pid % 4000);
+  const nftPorts = () => Bun.spawnSync(["sh", "-c", "nft list map ip tsd ports_any 2>/dev/null"]).stdout.toString();
+
+  beforeAll(async () => {
+    r = new TestRoot("dbloss");
+    writeFileSync(join(r.dir, "network.json"), JSON.stringify({ bridge: `fl${process.pid}b0`, subnet: `${subnet}.0/24` }));
+    await r.ok(["load", "-i", (await testImages()).busyboxDocker]);
+  }, 120000);
+
+  afterAll(async () => {
+    await r.destroy();
+  });
+
+  test("deleted while a container runs: the next command rebuilds it; the container is kept and released as usual", async () => {
+    const web = (await r.ok(["run", "-d", "--name", "web", "-p", `${port}:80`, "busybox", "sh", "-c", "echo up > /tmp/index.html; exec httpd -f -p 80 -h /tmp"])).trim();
+    expect((await r.tsd(["run", "--name", "done", "--network", "none", "busybox", "sh", "-c", "exit 4"])).code).toBe(4);
+    await r.ok(["volume", "create", "keep"]);
+    for (const f of readdirSync(r.dir).filter((f) => f.startsWith("tsd.db"))) rmSync(join(r.dir, f));
+    const ps = await r.tsd(["ps", "-a", "--format", "{{.Names}} {{.Status}} {{.Ports}}"]);
+    expect(ps.code).toBe(0);
+    expect(ps.stderr).toContain("the state database was missing and has been rebuilt");
+    expect(ps.stderr).toContain("2 containers (1 running, 1 exited, 0 created)");
+    const lines = ps.stdout.trim().split("\n").sort();
+    expect(lines[0]).toMatch(/^done Exited \(4\) /);
+    expect(lines[1]).toMatch(new RegExp(`^web Up .* 0\\.0\\.0\\.0:${port}->80/tcp$`));
+    expect((await r.ok(["images"])).split("\n")[1]).toMatch(/^busybox +latest /);
+    expect(await r.ok(["volume", "ls", "-q"])).toBe("keep\n");
+    // The published port still answers, and its lease is held: a new run gets another address.
+    let body = "";
+    for (let i = 0; i < 40 && body === ""; i++) {
+      body = await fetch(`http://127.0.0.1:${port}/index.html`).then((x) => x.text()).catch(() => "");
+      if (body === "") await Bun.sleep(50);
+    }
+    expect(body).toBe("up\n");
+    const [info] = JSON.parse(await r.ok(["inspect", "web"]));
+    const other = await r.ok(["run", "--rm", "busybox", "sh", "-c", "ip -4 -o addr show eth0 | awk '{print $4}'"]);
+    expect(other.trim()).not.toBe(`${info.NetworkSettings.IPAddress}/24`);
+    // Released as usual: the port rule, the namespace, the cgroup.
+    await r.ok(["rm", "-f", "web", "done"]);
+    expect(nftPorts()).not.toContain(`${port} :`);
+    expect(existsSync(join(r.dir, "netns", web))).toBe(false);
+    expect(r.leaks()).toEqual([]);
+  });
+
+  test("damaged: one line naming the way out; system repair keeps the file aside and rebuilds", async () => {
+    await r.ok(["run", "--name", "kept", "--network", "none", "busybox", "true"]);
+    for (const f of readdirSync(r.dir).filter((f) => f.startsWith("tsd.db-"))) rmSync(join(r.dir, f));
+    writeFileSync(join(r.dir, "tsd.db"), "this is not an SQLite database, it is garbage".repeat(200));
+    const broken = await r.tsd(["ps", "-a"]);
+    expect(broken.code).toBe(125);
+    expect(broken.stderr).toMatch(/^tsd: the state database .*tsd\.db is damaged \(.*\): run 'tsd system repair', which keeps it as tsd\.db\.corrupt-\* and rebuilds it from the root dir\n$/);
+    const repaired = await r.tsd(["system", "repair"]);
+    expect(repaired.code).toBe(0);
+    expect(repaired.stderr).toMatch(/^tsd: the damaged database is kept as .*tsd\.db\.corrupt-/);
+    expect(repaired.stdout).toContain("recovered 1 containers (0 running, 1 exited, 0 created), 1 images");
+    expect(readdirSync(r.dir).some((f) => f.startsWith("tsd.db.corrupt-"))).toBe(true);
+    expect((await r.ok(["ps", "-a", "--format", "{{.Names}} {{.Status}}"])).trim()).toMatch(/^kept Exited \(0\) /);
+    await r.ok(["rm", "kept"]);
   });
 });

@@ -1,8 +1,10 @@
 // tsd exec: every namespace and the cgroup of a running container, its env and capabilities,
-// users, exit codes, byte-faithful stdin/stdout, a pty, and a recycled pid never entered.
+// users, exit codes, byte-faithful stdin/stdout, a pty, and a recycled pid never entered; the
+// exec'd process never holds one of the CLI's fds, and the helper (tsd-monitor) runs from a
+// sealed memfd nobody can rewrite, never from a file under the root.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { readFileSync, readdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync, writeSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { Database } from "bun:sqlite";
 import { TestRoot, TSD } from "../lib/tsd";
 import { testImages } from "../lib/fixtures";
@@ -130,7 +132,8 @@ describe("exec", () => {
     const db = new Database(join(t.dir, "tsd.db"), { readonly: true });
     const row = db.query("SELECT pid, pid_start FROM containers WHERE id = ?").get(id) as { pid: number; pid_start: string };
     db.close();
-    const bin = readdirSync(join(t.dir, "bin")).map((h) => join(t.dir, "bin", h, "tsd-monitor"))[0]!;
+    // The monitor binary exists only as the running monitors' memfd: exec the box's.
+    const bin = `/proc/${monitorPid()}/exe`;
     const cfg = join(t.dir, "containers", id, "exec-test.json");
     await Bun.write(cfg, readFileSync(join(t.dir, "containers", id, "config.json")));
     const wrong = Bun.spawnSync([bin, "--exec", "--pid", String(row.pid), "--pid-start", String(Number(row.pid_start) + 1), "--config", cfg], { stderr: "pipe" });
@@ -144,3 +147,201 @@ describe("exec", () => {
     await t.ok(["rm", other]);
   });
 });
+
+/** The box's monitor, as recorded by tsd. */
+function monitorPid(): number {
+  const db = new Database(join(t.dir, "tsd.db"), { readonly: true });
+  const row = db.query("SELECT monitor_pid FROM containers WHERE id = ?").get(id) as { monitor_pid: number };
+  db.close();
+  expect(row.monitor_pid).toBeGreaterThan(0);
+  return row.monitor_pid;
+}
+
+/** Runs tsd with fds 0-2 on the given files (owned by the test), to completion. */
+async function tsdWithFiles(args: string[], files: { stdin?: string; stdout: string; stderr: string }): Promise<number> {
+  const proc = Bun.spawn([TSD, "--root", t.dir, ...args], {
+    stdin: files.stdin === undefined ? "ignore" : Bun.file(files.stdin),
+    stdout: Bun.file(files.stdout),
+    stderr: Bun.file(files.stderr),
+  });
+  return proc.exited;
+}
+
+async function waitInContainer(path: string, what: string): Promise<void> {
+  const until = Date.now() + 15000;
+  while (Date.now() < until) {
+    if ((await t.tsd(["exec", "box", "test", "-e", path])).code === 0) return;
+    await Bun.sleep(100);
+  }
+  throw new Error(`${what} never happened`);
+}
+
+describe("exec stdio: never one of the CLI's fds", () => {
+  const fdScript = "ls -l /proc/self/fd 2>/dev/null; for i in 0 1 2; do echo fd$i=$(readlink /proc/self/fd/$i); done";
+
+  test("without -t the process gets pipes and the container's /dev/null, not the CLI's files", async () => {
+    const dir = join(t.dir, "stdio");
+    mkdirSync(dir, { recursive: true });
+    const [input, out, err] = ["in", "out", "err"].map((n) => join(dir, n)) as [string, string, string];
+    writeFileSync(input, "from-a-file\n");
+    expect(await tsdWithFiles(["exec", "box", "sh", "-c", `${fdScript}; echo to-stderr >&2`], { stdin: input, stdout: out, stderr: err })).toBe(0);
+    const text = readFileSync(out, "utf8");
+    expect(text).toMatch(/^fd0=\/dev\/null$/m);
+    expect(text).toMatch(/^fd1=pipe:\[\d+\]$/m);
+    expect(text).toMatch(/^fd2=pipe:\[\d+\]$/m);
+    expect(text).not.toContain(dir);
+    expect(readFileSync(err, "utf8")).toBe("to-stderr\n");
+    // -i: a pipe too, fed from the file (epoll refuses regular files: a copier of its own),
+    // and EOF reaches the process.
+    expect(await tsdWithFiles(["exec", "-i", "box", "sh", "-c", `${fdScript}; cat; echo eof-seen`], { stdin: input, stdout: out, stderr: err })).toBe(0);
+    const withInput = readFileSync(out, "utf8");
+    expect(withInput).toMatch(/^fd0=pipe:\[\d+\]$/m);
+    expect(withInput).not.toContain(dir);
+    expect(withInput).toEndWith("from-a-file\neof-seen\n");
+    // -i from a pipe: relayed, EOF closes the process's stdin.
+    expect(await t.ok(["exec", "-i", "box", "sh", "-c", "cat; echo eof-seen"], { stdin: "piped\n" })).toBe("piped\neof-seen\n");
+  });
+
+  test("-d: the process's stdio is the container's /dev/null", async () => {
+    // $(…) reads the shell's own fds, before any redirection of its output.
+    await t.ok(["exec", "-d", "box", "sh", "-c", 'f="$(readlink /proc/$$/fd/0) $(readlink /proc/$$/fd/1) $(readlink /proc/$$/fd/2)"; echo "$f" > /tmp/d-fds.tmp; mv /tmp/d-fds.tmp /tmp/d-fds']);
+    await waitInContainer("/tmp/d-fds", "the detached exec");
+    expect(await t.ok(["exec", "box", "cat", "/tmp/d-fds"])).toBe("/dev/null /dev/null /dev/null\n");
+  });
+
+  test("a background process keeps no way to the CLI's stdout after exec returns", async () => {
+    const dir = join(t.dir, "bg");
+    mkdirSync(dir, { recursive: true });
+    const [out, err] = [join(dir, "out"), join(dir, "err")];
+    // The main process exits at once with 4; its child holds the pipes, silent for longer than
+    // the helper's 2 s drain, then writes to them (ignoring SIGPIPE to live on and tell).
+    const started = Date.now();
+    const script = '(trap "" PIPE; sleep 5; echo late; o=$?; echo late-err >&2; echo "$o $?" > /tmp/bg-status) & echo early; exit 4';
+    const code = await tsdWithFiles(["exec", "box", "sh", "-c", script], { stdout: out, stderr: err });
+    expect(code).toBe(4);
+    expect(Date.now() - started).toBeLessThan(5000);
+    await waitInContainer("/tmp/bg-status", "the background write");
+    // Both writes failed (EPIPE): the helper and its pipes are gone.
+    expect(await t.ok(["exec", "box", "cat", "/tmp/bg-status"])).toBe("1 1\n");
+    expect(readFileSync(out, "utf8")).toBe("early\n");
+    expect(readFileSync(err, "utf8")).toBe("");
+    // A child that keeps writing does not hold exec up either: 2 s of its output after the
+    // main process exits, then the pipes are dropped (as Docker's exec does).
+    const chatty = Date.now();
+    const ticks = await t.ok(["exec", "box", "sh", "-c", '(trap "" PIPE; while true; do echo tick; sleep 0.2; done) & echo $! > /tmp/ticker-pid; echo early']);
+    expect(Date.now() - chatty).toBeLessThan(12000);
+    expect(ticks).toContain("early\n");
+    expect(ticks).toContain("tick\n");
+    await t.ok(["exec", "box", "sh", "-c", "kill $(cat /tmp/ticker-pid)"]);
+    // A background process that let go of the pipes does not hold exec up at all.
+    const quick = Date.now();
+    await t.ok(["exec", "box", "sh", "-c", "sleep 30 >/dev/null 2>&1 & echo $! > /tmp/bg-pid"]);
+    expect(Date.now() - quick).toBeLessThan(25000);
+    await t.ok(["exec", "box", "sh", "-c", "kill $(cat /tmp/bg-pid)"]);
+  });
+});
+
+describe("the monitor binary (CVE-2019-5736 class)", () => {
+  test("monitor and exec helper run from the sealed memfd the monitors share, never a file", async () => {
+    expect(readlinkSync(`/proc/${monitorPid()}/exe`)).toBe("/memfd:tsd-monitor (deleted)");
+    expect(existsSync(join(t.dir, "bin")) ? readdirSync(join(t.dir, "bin")).filter((h) => existsSync(join(t.dir, "bin", h, "tsd-monitor"))) : []).toEqual([]);
+    const exec = Bun.spawn([TSD, "--root", t.dir, "exec", "box", "sleep", "2"], { stdout: "ignore", stderr: "pipe" });
+    let helper = 0;
+    for (let i = 0; i < 200 && helper === 0; i++) {
+      helper = processesNamed("tsd-monitor").find((p) => p.cmdline.includes("--exec") && p.cmdline.includes(t.dir))?.pid ?? 0;
+      if (helper === 0) await Bun.sleep(10);
+    }
+    expect(helper).toBeGreaterThan(0);
+    expect(readlinkSync(`/proc/${helper}/exe`)).toBe("/memfd:tsd-monitor (deleted)");
+    // It shares the box monitor's sealed copy (same bytes): one copy in memory, not one each.
+    expect(statSync(`/proc/${helper}/exe`).ino).toBe(statSync(`/proc/${monitorPid()}/exe`).ino);
+    // While anything runs it, not even root opens it for writing.
+    expect(tryWrite(`/proc/${helper}/exe`)).toBe("ETXTBSY");
+    expect(await exec.exited).toBe(0);
+  });
+
+  test("the CVE's sequence: an exe held open and written once no tsd process runs it is refused (sealed)", async () => {
+    const own = new TestRoot("lc-exec-seal");
+    let held: number | undefined;
+    try {
+      await own.ok(["load", "-i", (await testImages()).busyboxDocker]);
+      const other = (await own.ok(["run", "-d", "--network", "none", "busybox", "sleep", "300"])).trim();
+      const db = new Database(join(own.dir, "tsd.db"), { readonly: true });
+      const row = db.query("SELECT monitor_pid FROM containers WHERE id = ?").get(other) as { monitor_pid: number };
+      db.close();
+      held = openSync(`/proc/${row.monitor_pid}/exe`, "r");
+      expect(await own.ok(["exec", other, "echo", "in"])).toBe("in\n");
+      const before = readFileSync(`/proc/self/fd/${held}`);
+      expect(before.subarray(0, 4)).toEqual(Buffer.from("\x7fELF", "latin1"));
+      await own.ok(["rm", "-f", other]);
+      for (let i = 0; i < 200 && existsSync(`/proc/${row.monitor_pid}/exe`) && readFileSync(`/proc/${row.monitor_pid}/stat`, "utf8").split(" ")[2] !== "Z"; i++) await Bun.sleep(20);
+      // Nothing executes it any more: only the seals stand between root and its bytes.
+      expect(tryWrite(`/proc/self/fd/${held}`)).toBe("EPERM");
+      expect(Buffer.compare(readFileSync(`/proc/self/fd/${held}`), before)).toBe(0);
+      expect(own.leaks()).toEqual([]);
+    } finally {
+      if (held !== undefined) closeSync(held);
+      await own.destroy();
+    }
+  });
+
+  test("a second container's monitor shares the running one's sealed copy", async () => {
+    const other = (await t.ok(["run", "-d", "--network", "none", "busybox", "sleep", "300"])).trim();
+    try {
+      const db = new Database(join(t.dir, "tsd.db"), { readonly: true });
+      const row = db.query("SELECT monitor_pid FROM containers WHERE id = ?").get(other) as { monitor_pid: number };
+      db.close();
+      expect(readlinkSync(`/proc/${row.monitor_pid}/exe`)).toBe("/memfd:tsd-monitor (deleted)");
+      expect(statSync(`/proc/${row.monitor_pid}/exe`).ino).toBe(statSync(`/proc/${monitorPid()}/exe`).ino);
+    } finally {
+      await t.tsd(["rm", "-f", other]);
+    }
+  });
+
+  test("a tsd-monitor planted under <root>/bin is never run", async () => {
+    // Where the file used to be written and trusted: <root>/bin/<sha256 prefix>/tsd-monitor.
+    const built = readFileSync(resolve(import.meta.dir, "../../zig-out/bin/tsd-monitor"));
+    const hash = new Bun.CryptoHasher("sha256").update(built).digest("hex").slice(0, 16);
+    const planted = join(t.dir, "bin", hash, "tsd-monitor");
+    const marker = join(t.dir, "planted-ran");
+    mkdirSync(join(t.dir, "bin", hash), { recursive: true });
+    writeFileSync(planted, `#!/bin/sh\ntouch ${marker}\nexit 0\n`, { mode: 0o755 });
+    try {
+      expect(await t.ok(["exec", "box", "echo", "real"])).toBe("real\n");
+      expect(await t.ok(["run", "--rm", "--network", "none", "busybox", "echo", "real-run"])).toBe("real-run\n");
+      expect(existsSync(marker)).toBe(false);
+    } finally {
+      Bun.spawnSync(["rm", "-rf", join(t.dir, "bin", hash)]);
+    }
+  });
+});
+
+/** Opens `path` for writing and writes to it: "written", or the error code of the step that failed. */
+function tryWrite(path: string): string {
+  let w: number;
+  try {
+    w = openSync(path, "r+");
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code ?? "error";
+  }
+  try {
+    writeSync(w, "#!/bin/sh\n", 0);
+    return "written";
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code ?? "error";
+  } finally {
+    closeSync(w);
+  }
+}
+
+function processesNamed(comm: string): { pid: number; cmdline: string }[] {
+  const out: { pid: number; cmdline: string }[] = [];
+  for (const p of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (readFileSync(`/proc/${p}/comm`, "utf8").trim() === comm) out.push({ pid: Number(p), cmdline: readFileSync(`/proc/${p}/cmdline`, "utf8").replaceAll("\0", " ") });
+    } catch {
+      // Exited while we looked.
+    }
+  }
+  return out;
+}

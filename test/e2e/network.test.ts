@@ -218,7 +218,7 @@ describe("default bridge", () => {
   test("a SIGKILLed CLI, monitor and init: the next command releases the network", async () => {
     const cli = await startBg(["busybox", "sleep", "100"], "victim");
     const id = await idOf("victim");
-    const monitorPid = sh(`pgrep -f '^[^ ]*/tsd-monitor --bundle ${t.dir}/containers/${id}'`).out.trim().split("\n")[0]!;
+    const monitorPid = sh(`pgrep -f '^tsd-monitor --bundle ${t.dir}/containers/${id}'`).out.trim().split("\n")[0]!;
     expect(monitorPid).toMatch(/^\d+$/);
     const initPid = readFileSync(`/proc/${monitorPid}/task/${monitorPid}/children`, "utf8").trim().split(" ")[0]!;
     cli.kill("SIGKILL");
@@ -240,7 +240,7 @@ describe("a SIGKILLed monitor alone", () => {
   test("run -d, kill -9 of its monitor: the next ps releases the address, veth, namespace and ports", async () => {
     const id = (await t.ok(["run", "-d", "--name", "lone", "-p", `${PORT + 6}:80`, "busybox", "sleep", "100"])).trim();
     expect(vethsOf(id)).toEqual([`tv${id.slice(0, 12)}0`]);
-    const monitorPid = sh(`pgrep -f '^[^ ]*/tsd-monitor --bundle ${t.dir}/containers/${id}'`).out.trim().split("\n")[0]!;
+    const monitorPid = sh(`pgrep -f '^tsd-monitor --bundle ${t.dir}/containers/${id}'`).out.trim().split("\n")[0]!;
     expect(monitorPid).toMatch(/^\d+$/);
     process.kill(Number(monitorPid), "SIGKILL");
     for (let i = 0; i < 100 && existsSync(`/proc/${monitorPid}/status`) && !readFileSync(`/proc/${monitorPid}/status`, "utf8").includes("zombie"); i++) await Bun.sleep(20);

@@ -360,6 +360,12 @@ pub fn signalfd(mask: *const linux.sigset_t) Error!fd_t {
     return fd(linux.signalfd(-1, mask, linux.SFD.CLOEXEC | linux.SFD.NONBLOCK));
 }
 
+pub fn clockMonotonicMs() i64 {
+    var ts: linux.timespec = undefined;
+    _ = linux.clock_gettime(.MONOTONIC, &ts);
+    return @as(i64, ts.sec) * std.time.ms_per_s + @divTrunc(ts.nsec, std.time.ns_per_ms);
+}
+
 pub fn clockRealtimeNs() i64 {
     var ts: linux.timespec = undefined;
     _ = linux.clock_gettime(.REALTIME, &ts);

@@ -33,19 +33,29 @@ pub fn load(path: [:0]const u8, base: []const u8, d: *diag.Diag) !*const spec.Sp
         d.set(diag.status_engine, "{s} is larger than {d} bytes", .{ path, spec.limits.config_bytes });
         return error.FBIG;
     }
-    const pages = std.heap.page_allocator;
     // One byte more than the file: a file that grew after fstat is refused, not cut short.
-    const text = pages.alloc(u8, size + 1) catch return d.fail(error.NOMEM, "read {s}", .{path});
-    defer pages.free(text);
+    const text = mapPages(size + 1) catch |err| return d.fail(err, "read {s}", .{path});
+    defer unmapPages(text);
     const len = try readAll(f, text, path, d);
     if (len > size) {
         d.set(diag.status_engine, "{s} changed while it was read", .{path});
         return error.AGAIN;
     }
-    const scratch = pages.alloc(u8, scratchLen(len)) catch return d.fail(error.NOMEM, "parse {s}", .{path});
-    defer pages.free(scratch);
+    const scratch = mapPages(scratchLen(len)) catch |err| return d.fail(err, "parse {s}", .{path});
+    defer unmapPages(scratch);
     try spec.parse(&the_spec, &the_pool, base, text[0..len], scratch, d);
     return &the_spec;
+}
+
+/// Fresh anonymous pages: nothing is written to them here (an Allocator's safe-mode fill would
+/// touch every page of the 8 MiB scratch), so only what the parse uses costs memory.
+fn mapPages(len: usize) ![]align(std.heap.page_size_min) u8 {
+    assert(len > 0);
+    return std.posix.mmap(null, len, std.posix.PROT.READ | std.posix.PROT.WRITE, .{ .TYPE = .PRIVATE, .ANONYMOUS = true }, -1, 0) catch error.NOMEM;
+}
+
+fn unmapPages(pages: []align(std.heap.page_size_min) u8) void {
+    std.posix.munmap(pages);
 }
 
 fn readAll(f: sys.fd_t, buf: []u8, path: [:0]const u8, d: *diag.Diag) !usize {

@@ -139,6 +139,9 @@ fn parse(argv: []const [*:0]const u8, a: *Args) ?u8 {
 pub fn main(argv: []const [*:0]const u8) u8 {
     var a: Args = .{};
     if (parse(argv, &a)) |status| return status;
+    // Non-dumpable before touching a container, as the monitor and the exec helper: no
+    // process of it may open our /proc/PID/exe, mem or fds (CONTRACT.md).
+    _ = sys.prctl(.SET_DUMPABLE, 0, 0, 0, 0) catch return fail("prctl(PR_SET_DUMPABLE) failed", .{});
     // A reader that goes away is an error to report, not a signal to die of.
     var ign: linux.Sigaction = .{ .handler = .{ .handler = linux.SIG.IGN }, .mask = std.mem.zeroes(linux.sigset_t), .flags = 0 };
     _ = linux.sigaction(linux.SIG.PIPE, &ign, null);

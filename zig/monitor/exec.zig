@@ -3,11 +3,15 @@
 //! instead. It checks that the pid is still the container's init (its start time), joins the
 //! init's cgroups, enters every namespace of it (mount last), forks (a pid namespace applies
 //! to children only) and the child becomes the process of the given config.json: user,
-//! capabilities, no_new_privs, rlimits, cwd, PATH lookup, execve. Without a terminal the child
-//! has the CLI's own fds 0-2 (no relay: byte for byte by construction); with one, a pty from the
-//! container's devpts is relayed like the monitor relays a container's.
+//! capabilities, no_new_privs, rlimits, cwd, PATH lookup, execve. The child never gets one of
+//! the CLI's fds (a process in the container could keep them after the exec: read what the user
+//! types, write to the user's terminal): its stdout and stderr are pipes the helper relays byte
+//! for byte to its own fds 1 and 2, its stdin a pipe fed from fd 0 with --stdin, else the
+//! container's /dev/null; with a terminal, a pty from the container's devpts is relayed like the
+//! monitor relays a container's. The helper is not dumpable from its first step on (runc's
+//! CVE-2019-5736 measure): nothing in the container can ptrace it or open its /proc/PID/exe.
 //!
-//!   tsd-monitor --exec --pid PID --pid-start TICKS --config FILE [--stdin]
+//!   tsd-monitor --exec --pid PID --pid-start TICKS --config FILE [--stdin] [--detach]
 //!
 //! fd 3 is the report pipe, one line as the monitor's: `started <pid>` or `error <status> <msg>`.
 //! FILE (an OCI config.json whose `process` is the exec'd one) is unlinked once read. The exit
@@ -33,6 +37,8 @@ const Args = struct {
     pid_start: []const u8 = "",
     config: [:0]const u8 = "",
     stdin: bool = false,
+    /// `exec -d`: the process's stdio is the container's /dev/null, nothing is relayed.
+    detach: bool = false,
 };
 
 /// The namespaces in the order they are joined: user first (it grants the rights over the
@@ -75,6 +81,10 @@ fn parseArgs(argv: []const [*:0]const u8, d: *Diag) !Args {
             a.stdin = true;
             continue;
         }
+        if (std.mem.eql(u8, k, "--detach")) {
+            a.detach = true;
+            continue;
+        }
         if (i + 1 == argv.len) return usage(d, "missing value for", k);
         i += 1;
         const v = std.mem.span(argv[i]);
@@ -97,6 +107,9 @@ fn usage(d: *Diag, text: []const u8, arg: []const u8) error{Usage} {
 
 fn run(argv: []const [*:0]const u8, d: *Diag, reported: *bool) !u8 {
     const a = try parseArgs(argv, d);
+    // Before anything of the container is opened, and inherited by every child up to its
+    // execve (which makes the exec'd program dumpable again as usual).
+    _ = sys.prctl(.SET_DUMPABLE, 0, 0, 0, 0) catch |err| return d.fail(err, "prctl(PR_SET_DUMPABLE)", .{});
     sys.closeRange(4, std.math.maxInt(u32), 0) catch |err| return d.fail(err, "close_range", .{});
     _ = sys.fstat(report_fd) catch {};
     sys.setCloexec(report_fd) catch {};
@@ -108,6 +121,8 @@ fn run(argv: []const [*:0]const u8, d: *Diag, reported: *bool) !u8 {
     sys.sigprocmask(linux.SIG.BLOCK, &signal_set, null) catch |err| return d.fail(err, "block signals", .{});
     const signals = sys.signalfd(&signal_set) catch |err| return d.fail(err, "signalfd", .{});
     const epoll = sys.epollCreate() catch |err| return d.fail(err, "epoll_create", .{});
+    // Before the namespaces: a pump for a stdin epoll refuses stays a host process.
+    var io = try Stdio.open(a, s.process.terminal, epoll, d);
 
     var ns_fds: [ns_order.len]?sys.fd_t = .{null} ** ns_order.len;
     try openNamespaces(a.pid, &ns_fds, d);
@@ -125,12 +140,13 @@ fn run(argv: []const [*:0]const u8, d: *Diag, reported: *bool) !u8 {
     if (child == 0) {
         sys.close(pipe[0]);
         var cd: Diag = .{};
-        becomeProcess(pty, &cd) catch |err| if (cd.len == 0) cd.set(diag.status_engine, "exec: {s}", .{@errorName(err)});
+        becomeProcess(pty, io.child, &cd) catch |err| if (cd.len == 0) cd.set(diag.status_engine, "exec: {s}", .{@errorName(err)});
         var buf: [diag.message_max + 8]u8 = undefined;
         sys.writeAll(pipe[1], std.fmt.bufPrint(&buf, "{d} {s}", .{ cd.status, cd.message() }) catch buf[0..]) catch {};
         linux.exit_group(cd.status);
     }
     sys.close(pipe[1]);
+    io.closeChildEnds();
     if (pty) |p| sys.close(p.slave);
     if (try childFailed(pipe[0], d)) {
         sys.close(pipe[0]);
@@ -140,7 +156,71 @@ fn run(argv: []const [*:0]const u8, d: *Diag, reported: *bool) !u8 {
     sys.close(pipe[0]);
     report("started {d}\n", .{child});
     reported.* = true;
-    return supervise(a, child, pty, epoll, signals, d);
+    return supervise(a, child, pty, &io, epoll, signals, d);
+}
+
+/// The exec'd process's stdio without a terminal, made before the helper enters the container.
+const Stdio = struct {
+    /// Dup'd onto the child's 0, 1, 2; -1: the container's /dev/null, opened by the child.
+    child: [3]sys.fd_t = .{ -1, -1, -1 },
+    /// The helper's ends: output read from the process, input written to it.
+    stdout: ?sys.fd_t = null,
+    stderr: ?sys.fd_t = null,
+    sink: ?sys.fd_t = null,
+    /// fd 0 goes through the relay (it can be polled).
+    relay_stdin: bool = false,
+
+    fn open(a: Args, terminal: bool, epoll: sys.fd_t, d: *Diag) !Stdio {
+        var io: Stdio = .{};
+        if (terminal or a.detach) return io;
+        if (a.stdin) {
+            const p = sys.pipe2(.{ .CLOEXEC = true }) catch |err| return d.fail(err, "pipe", .{});
+            io.child[0] = p[0];
+            if (relay.pollable(epoll, 0)) {
+                sys.setNonblocking(p[1]) catch |err| return d.fail(err, "pipe", .{});
+                io.sink = p[1];
+                io.relay_stdin = true;
+            } else {
+                // A regular file or /dev/null: copied by a process of its own with blocking
+                // reads; the container still gets a pipe, never the file itself.
+                try startPump(p[1], d);
+                sys.close(p[1]);
+            }
+        }
+        for ([_]usize{ 1, 2 }) |i| {
+            const p = sys.pipe2(.{ .CLOEXEC = true }) catch |err| return d.fail(err, "pipe", .{});
+            sys.setNonblocking(p[0]) catch |err| return d.fail(err, "pipe", .{});
+            io.child[i] = p[1];
+            if (i == 1) io.stdout = p[0] else io.stderr = p[0];
+        }
+        return io;
+    }
+
+    fn closeChildEnds(io: *Stdio) void {
+        for (&io.child) |*fd| if (fd.* >= 0) {
+            sys.close(fd.*);
+            fd.* = -1;
+        };
+    }
+};
+
+/// A child of the helper, in the host's namespaces, that copies fd 0 to `sink` until EOF or
+/// until nobody reads the pipe, and dies with the helper (PR_SET_PDEATHSIG).
+fn startPump(sink: sys.fd_t, d: *Diag) !void {
+    const parent = linux.getpid();
+    const pid = sys.fork() catch |err| return d.fail(err, "fork the stdin copier", .{});
+    if (pid != 0) return;
+    _ = sys.prctl(.SET_PDEATHSIG, linux.SIG.KILL, 0, 0, 0) catch linux.exit_group(1);
+    if (linux.getppid() != parent) linux.exit_group(1);
+    // Only fd 0 and the pipe (as fd 1) stay: not the report pipe, not the user's output.
+    sys.dup3(sink, 1, 0) catch linux.exit_group(1);
+    sys.closeRange(2, std.math.maxInt(u32), 0) catch linux.exit_group(1);
+    var buf: [64 * 1024]u8 = undefined;
+    while (true) {
+        const n = sys.read(0, &buf) catch linux.exit_group(0);
+        if (n == 0) linux.exit_group(0);
+        sys.writeAll(1, buf[0..n]) catch linux.exit_group(0);
+    }
 }
 
 /// The exec's process spec, written by the CLI for this one exec: removed once read.
@@ -221,13 +301,13 @@ fn joinCgroups(s: *const spec.Spec, d: *Diag) !void {
 }
 
 /// In the child, inside the pid namespace: the init's last steps for this process.
-fn becomeProcess(pty: ?runtime.console.Pty, d: *Diag) !void {
+fn becomeProcess(pty: ?runtime.console.Pty, stdio: [3]sys.fd_t, d: *Diag) !void {
     const s = &config.the_spec;
     const p = &s.process;
     if (pty) |t| {
         sys.close(t.master);
         try runtime.console.becomeStdio(t.slave, d);
-    }
+    } else try takeStdio(stdio, d);
     try runtime.rlimits.apply(p.rlimits[0..p.rlimits_len], d);
     // The container's seccomp filter (linux.seccomp of its config), where the init puts it.
     const seccomp_early = s.seccomp.present() and !p.no_new_privileges;
@@ -250,6 +330,22 @@ fn becomeProcess(pty: ?runtime.console.Pty, d: *Diag) !void {
     return runtime.exec.exec(file, p, d);
 }
 
+/// The pipes onto 0, 1, 2 (the helper's own fds there are the CLI's: all replaced), and the
+/// container's /dev/null where there is no pipe.
+fn takeStdio(stdio: [3]sys.fd_t, d: *Diag) !void {
+    for (stdio, 0..) |fd, i| {
+        if (fd >= 0) {
+            assert(fd > 2);
+            sys.dup3(fd, @intCast(i), 0) catch |err| return d.fail(err, "set up fd {d}", .{i});
+            continue;
+        }
+        const null_fd = sys.open("/dev/null", .{ .ACCMODE = .RDWR, .CLOEXEC = true }, 0) catch |err| return d.fail(err, "open the container's /dev/null", .{});
+        assert(null_fd > 2);
+        defer sys.close(null_fd);
+        sys.dup3(null_fd, @intCast(i), 0) catch |err| return d.fail(err, "set up fd {d}", .{i});
+    }
+}
+
 /// EOF on the CLOEXEC pipe: the exec happened. Otherwise "<status> <message>".
 fn childFailed(fd: sys.fd_t, d: *Diag) !bool {
     var buf: [diag.message_max + 8]u8 = undefined;
@@ -267,9 +363,15 @@ fn childFailed(fd: sys.fd_t, d: *Diag) !bool {
     return true;
 }
 
-fn supervise(a: Args, child: linux.pid_t, pty: ?runtime.console.Pty, epoll: sys.fd_t, signals: sys.fd_t, d: *Diag) !u8 {
-    the_relay = .{ .epoll = epoll, .signals = signals, .init_pid = child, .forward = true };
+fn supervise(a: Args, child: linux.pid_t, pty: ?runtime.console.Pty, io: *const Stdio, epoll: sys.fd_t, signals: sys.fd_t, d: *Diag) !u8 {
+    // The process's children outlive it in the container: what they write within 2 s of its
+    // exit is relayed, then the pipes are dropped (Docker's exec does the same).
+    the_relay = .{ .epoll = epoll, .signals = signals, .init_pid = child, .forward = true, .drain_total_ms = relay.drain_idle_ms };
     const r = &the_relay;
+    r.stdout = io.stdout;
+    r.stderr = io.stderr;
+    r.sink = io.sink;
+    if (io.relay_stdin) r.stdin = 0;
     var saved: ?linux.termios = null;
     if (pty) |p| {
         sys.setNonblocking(p.master) catch |err| return d.fail(err, "set up the pty", .{});

@@ -28,6 +28,9 @@ var the_log: log_mod.Log = undefined;
 var the_attach: attach_mod.Server = undefined;
 
 pub fn main() u8 {
+    // Exec'd from a memfd (/proc/PID/fd/N), the kernel names the process "N": ps, pgrep and
+    // /proc/PID/comm should say what it is.
+    _ = sys.prctl(.SET_NAME, @intFromPtr("tsd-monitor"), 0, 0, 0) catch {};
     const argv: []const [*:0]const u8 = @ptrCast(std.os.argv);
     if (argv.len > 1 and std.mem.eql(u8, std.mem.span(argv[1]), "--exec")) return exec_mode.main(argv);
     if (argv.len > 1 and (std.mem.eql(u8, std.mem.span(argv[1]), "--copy") or std.mem.eql(u8, std.mem.span(argv[1]), "--pack"))) return copy_mode.main(argv);
@@ -193,6 +196,10 @@ const Monitor = struct {
 
     /// Returns the init's wait status; errors leave their message in m.d.
     fn supervise(m: *Monitor) !u32 {
+        // Before it joins any namespace of a container (--pid container:X) and inherited by the
+        // init until its execve: nothing in a container may ptrace a tsd process or open its
+        // /proc/PID/exe (CVE-2019-5736; runc's init does the same).
+        _ = sys.prctl(.SET_DUMPABLE, 0, 0, 0, 0) catch |err| return m.d.fail(err, "prctl(PR_SET_DUMPABLE)", .{});
         try m.sanitizeFds();
         // A new session: the terminal's ^C and hang-ups go to the CLI, which forwards them.
         // EPERM: already a process group leader (started by a shell): keep its session.

@@ -29,7 +29,7 @@ pub fn signalSet() linux.sigset_t {
 const chunk = 64 * 1024;
 /// After the init exits, output still open this long without a byte read is abandoned (a
 /// process outside the container's pid namespace may hold the pipe forever).
-const drain_idle_ms = 2000;
+pub const drain_idle_ms = 2000;
 const max_events = 8;
 
 pub const Relay = struct {
@@ -40,6 +40,11 @@ pub const Relay = struct {
     exit_status: ?u32 = null,
     /// Forward signals only to a process that exists as the container (not a failed init).
     forward: bool,
+    /// After the init exits, stop at most this long later even while output still flows (`tsd
+    /// exec`, as Docker: a background child may write for ever); null: only the idle limit.
+    drain_total_ms: ?i64 = null,
+    /// When the init was reaped (monotonic ms), for drain_total_ms.
+    exited_at_ms: i64 = 0,
 
     /// Container → user.
     stdout: ?sys.fd_t = null,
@@ -75,14 +80,24 @@ pub const Relay = struct {
         var iterations: u64 = 0;
         while (!r.done()) : (iterations += 1) {
             try r.syncInterest();
-            const timeout: i32 = if (r.exit_status != null) drain_idle_ms else -1;
+            const timeout = r.drainTimeout() orelse return;
             const n = try sys.epollWait(r.epoll, &events, timeout);
             if (n == 0) {
                 assert(r.exit_status != null);
-                return; // Idle after exit: give up on output nobody closes.
+                return; // Idle after exit (or out of time): give up on output nobody closes.
             }
             for (events[0..n]) |ev| try r.dispatch(ev.data.fd, ev.events);
         }
+    }
+
+    /// The epoll timeout: none while the init runs; after, the idle limit, cut to what is left
+    /// of drain_total_ms. Null: the time is up.
+    fn drainTimeout(r: *const Relay) ?i32 {
+        if (r.exit_status == null) return -1;
+        const total = r.drain_total_ms orelse return drain_idle_ms;
+        const left = r.exited_at_ms + total - sys.clockMonotonicMs();
+        if (left <= 0) return null;
+        return @intCast(@min(left, drain_idle_ms));
     }
 
     fn done(r: *const Relay) bool {
@@ -143,6 +158,7 @@ pub const Relay = struct {
             if (w.pid == 0) return;
             if (w.pid == r.init_pid) {
                 r.exit_status = w.status;
+                r.exited_at_ms = sys.clockMonotonicMs();
                 r.stopInput();
             }
         }

@@ -48,7 +48,8 @@ fn isExecutableFile(p: [:0]const u8) bool {
 
 /// Returns only on failure, with the Docker status set in `d`.
 pub fn exec(file: [:0]const u8, p: *const spec.Process, d: *Diag) anyerror {
-    const err = sys.execve(file, @ptrCast(&p.argv), @ptrCast(&p.envp));
+    std.debug.assert(p.argv.len == p.argc + 1 and p.envp.len == p.envc + 1);
+    const err = sys.execve(file, @ptrCast(p.argv.ptr), @ptrCast(p.envp.ptr));
     const name = p.arg0();
     switch (err) {
         error.NOENT, error.NOTDIR => d.set(diag.status_not_found, "cannot exec \"{s}\": {s}", .{ name, @import("linux").errno.describe(err) }),

@@ -38,9 +38,24 @@ pub const limits = struct {
 
 pub const Str = [:0]const u8;
 
+/// The spec's strings and argv/envp's pointer arrays, bump-allocated: only what one spec uses
+/// is ever touched (the limits are the kernel's, far above what a spec needs).
 pub const Pool = struct {
-    buf: [limits.strings]u8 = undefined,
+    buf: [limits.strings]u8 align(@alignOf(usize)) = undefined,
     used: usize = 0,
+
+    pub const Ptr = ?[*:0]const u8;
+
+    /// `n` pointer slots and a null after them, for execve.
+    pub fn pointers(p: *Pool, n: usize) error{SpecTooLarge}![]Ptr {
+        const start = std.mem.alignForward(usize, p.used, @alignOf(Ptr));
+        const bytes = (n + 1) * @sizeOf(Ptr);
+        if (start > p.buf.len or bytes > p.buf.len - start) return error.SpecTooLarge;
+        p.used = start + bytes;
+        const slots: [*]Ptr = @ptrCast(@alignCast(&p.buf[start]));
+        @memset(slots[0 .. n + 1], null);
+        return slots[0 .. n + 1];
+    }
 
     pub fn dupe(p: *Pool, s: []const u8) error{ SpecTooLarge, NulInString }!Str {
         if (std.mem.indexOfScalar(u8, s, 0) != null) return error.NulInString;
@@ -84,9 +99,11 @@ pub const Process = struct {
     gids: [limits.gids]u32 = undefined,
     gids_len: usize = 0,
     /// NULL-terminated for execve.
-    argv: [limits.args + 1]?[*:0]const u8 = undefined,
+    /// argc entries and a null (in the Pool).
+    argv: []Pool.Ptr = &.{},
     argc: usize = 0,
-    envp: [limits.env + 1]?[*:0]const u8 = undefined,
+    /// envc entries and a null (in the Pool).
+    envp: []Pool.Ptr = &.{},
     envc: usize = 0,
     cwd: Str = "/",
     caps: ?Caps = null,
@@ -281,6 +298,10 @@ fn str(s: *Spec, text: []const u8, d: *Diag) !Str {
     };
 }
 
+fn pointers(s: *Spec, n: usize, d: *Diag) ![]Pool.Ptr {
+    return s.pool.pointers(n) catch invalid(d, "more than {d} bytes of strings", .{limits.strings});
+}
+
 fn path(s: *Spec, text: []const u8, d: *Diag) !Str {
     if (text.len == 0) return invalid(d, "an empty path", .{});
     if (text.len >= limits.path) return invalid(d, "a path longer than {d} bytes", .{limits.path});
@@ -313,15 +334,17 @@ fn parseProcess(s: *Spec, raw: RawProcess, d: *Diag) !void {
 
     if (raw.args.len == 0) return invalid(d, "process.args is empty", .{});
     if (raw.args.len > limits.args) return invalid(d, "more than {d} process.args", .{limits.args});
+    p.argv = try pointers(s, raw.args.len, d);
     for (raw.args, 0..) |a, i| p.argv[i] = (try str(s, a, d)).ptr;
     p.argc = raw.args.len;
-    p.argv[p.argc] = null;
+    assert(p.argv[p.argc] == null);
     if (raw.args[0].len == 0) return invalid(d, "process.args[0] is empty", .{});
 
     if (raw.env.len > limits.env) return invalid(d, "more than {d} process.env entries", .{limits.env});
+    p.envp = try pointers(s, raw.env.len, d);
     for (raw.env, 0..) |e, i| p.envp[i] = (try str(s, e, d)).ptr;
     p.envc = raw.env.len;
-    p.envp[p.envc] = null;
+    assert(p.envp[p.envc] == null);
 
     if (raw.cwd.len == 0 or raw.cwd[0] != '/') return invalid(d, "process.cwd must be absolute, not \"{s}\"", .{raw.cwd});
     p.cwd = try path(s, raw.cwd, d);

@@ -1,0 +1,42 @@
+import { defineCommand } from "citty";
+import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
+import { globals, UsageError } from "./globals";
+import { closeDb, DatabaseDamaged, openDb } from "../store/db";
+import { useCoreRoot } from "../native/ffi";
+import { describeRepair, repairRoot, setAsideDatabase } from "../store/repair";
+import { reconcile } from "../container/state";
+import { reconcile as reconcileNetwork } from "../network/attach";
+
+const repairFlags = {} satisfies FlagSpec;
+
+const repair = defineCommand({
+  meta: { name: "repair", description: "Rebuild the state database from the root dir and release what no container owns" },
+  args: cittyArgs(repairFlags),
+  run({ rawArgs }) {
+    const { positionals } = parseFlags("system repair", repairFlags, rawArgs);
+    if (positionals.length > 0) throw new UsageError(`"tsd system repair" takes no arguments`);
+    const { root } = globals();
+    useCoreRoot(root);
+    let db;
+    try {
+      db = openDb(root);
+      const check = (db.query("PRAGMA quick_check").get() as { quick_check: string }).quick_check;
+      if (check !== "ok") throw new DatabaseDamaged(check);
+    } catch (e) {
+      if (!(e instanceof DatabaseDamaged)) throw e;
+      closeDb(root);
+      console.error(`tsd: the damaged database is kept as ${setAsideDatabase(root)}`);
+      db = openDb(root);
+    }
+    const report = repairRoot(db, root);
+    // Then what every command does: dead monitors recorded, stale leases released.
+    reconcile(db, root);
+    reconcileNetwork(db, root);
+    console.log(describeRepair(report));
+  },
+});
+
+export default defineCommand({
+  meta: { name: "system", description: "Manage tsd's state" },
+  subCommands: { repair },
+});
