@@ -36,6 +36,15 @@ pub fn build(b: *std.Build) void {
     // libtsd's netlink code (zig/netlink/) shares the syscall layer.
     lib_module.addImport("linux", linux_module);
 
+    // The tar walker and extractor (zig/unpack/): libtsd has it as files; the monitor's
+    // --copy and --pack modes (zig/monitor/copy.zig) import it as a module.
+    const unpack_module = b.createModule(.{
+        .root_source_file = b.path("zig/unpack/unpack.zig"),
+        .target = target,
+        .optimize = optimize,
+    });
+    unpack_module.addImport("linux", linux_module);
+
     const monitor_module = b.createModule(.{
         .root_source_file = b.path("zig/monitor/main.zig"),
         .target = target,
@@ -45,6 +54,7 @@ pub fn build(b: *std.Build) void {
     monitor_module.addOptions("build_options", options);
     monitor_module.addImport("linux", linux_module);
     monitor_module.addImport("runtime", runtime_module);
+    monitor_module.addImport("unpack", unpack_module);
     const monitor = b.addExecutable(.{ .name = "tsd-monitor", .root_module = monitor_module });
     b.installArtifact(monitor);
 
@@ -58,6 +68,7 @@ pub fn build(b: *std.Build) void {
         t.root_module.addOptions("build_options", options);
         t.root_module.addImport("linux", linux_module);
         t.root_module.addImport("runtime", runtime_module);
+        if (std.mem.endsWith(u8, root, "main.zig")) t.root_module.addImport("unpack", unpack_module);
         test_step.dependOn(&b.addRunArtifact(t).step);
     }
     for ([_]*std.Build.Module{ linux_module, runtime_module }) |module| {

@@ -54,6 +54,101 @@ export fn tsd_llistxattr(path: ?[*:0]const u8, buf: ?[*]u8, len: usize) i64 {
     return syscallResult(std.os.linux.llistxattr(p, b, len));
 }
 
+/// Reads the file `rel` under the directory `dir` as one layer of an overlay would show it,
+/// into `buf`: each component opened from its parent's descriptor without following it
+/// (O_NOFOLLOW), so a symlink anywhere, or a directory swapped for one meanwhile, never leads
+/// outside `dir`. Bytes read; -ENOENT absent here (a symlink, a non-directory on the way, a
+/// final non-regular file: look in the layer below); -ESTALE hidden by a whiteout; -EFBIG
+/// larger than `len`.
+export fn tsd_read_file(dir: ?[*:0]const u8, rel: ?[*:0]const u8, buf: ?[*]u8, len: usize) i64 {
+    const d = dir orelse return -@as(i64, @intFromEnum(std.os.linux.E.INVAL));
+    const r = rel orelse return -@as(i64, @intFromEnum(std.os.linux.E.INVAL));
+    const b = buf orelse return -@as(i64, @intFromEnum(std.os.linux.E.INVAL));
+    return readFileIn(d, std.mem.span(r), b[0..len]);
+}
+
+const max_read_components = 64;
+
+fn readFileIn(dir: [*:0]const u8, rel: []const u8, buf: []u8) i64 {
+    const linux = std.os.linux;
+    const enoent = -@as(i64, @intFromEnum(linux.E.NOENT));
+    const root_rc = linux.openat(linux.AT.FDCWD, dir, .{ .PATH = true, .DIRECTORY = true, .CLOEXEC = true }, 0);
+    if (linux.E.init(root_rc) != .SUCCESS) return -@as(i64, @intFromEnum(linux.E.init(root_rc)));
+    var cur: linux.fd_t = @intCast(root_rc);
+    defer _ = linux.close(cur);
+    var it = std.mem.tokenizeScalar(u8, rel, '/');
+    var count: usize = 0;
+    var name: [256:0]u8 = undefined;
+    while (it.next()) |component| : (count += 1) {
+        if (count == max_read_components) return enoent;
+        if (std.mem.eql(u8, component, ".")) continue;
+        if (std.mem.eql(u8, component, "..") or component.len >= name.len) return enoent;
+        @memcpy(name[0..component.len], component);
+        name[component.len] = 0;
+        const base = name[0..component.len :0];
+        const last = it.peek() == null;
+        const rc = linux.openat(cur, base, .{ .PATH = true, .NOFOLLOW = true, .CLOEXEC = true }, 0);
+        if (linux.E.init(rc) != .SUCCESS) return enoent;
+        const fd: linux.fd_t = @intCast(rc);
+        var st: linux.Stat = undefined;
+        if (linux.E.init(linux.fstat(fd, &st)) != .SUCCESS) {
+            _ = linux.close(fd);
+            return enoent;
+        }
+        if (linux.S.ISCHR(st.mode) and st.rdev == 0) {
+            _ = linux.close(fd);
+            return -@as(i64, @intFromEnum(linux.E.STALE));
+        }
+        if (!last) {
+            if (!linux.S.ISDIR(st.mode)) {
+                _ = linux.close(fd);
+                return enoent;
+            }
+            _ = linux.close(cur);
+            cur = fd;
+            continue;
+        }
+        _ = linux.close(fd);
+        if (!linux.S.ISREG(st.mode)) return enoent;
+        return readRegular(cur, base, st, buf);
+    }
+    return enoent;
+}
+
+/// Opens `base` for reading (non-blocking: never a fifo's wait) and reads it whole, if it is
+/// still the regular file `want` and fits in `buf`.
+fn readRegular(parent: std.os.linux.fd_t, base: [*:0]const u8, want: std.os.linux.Stat, buf: []u8) i64 {
+    const linux = std.os.linux;
+    const enoent = -@as(i64, @intFromEnum(linux.E.NOENT));
+    const efbig = -@as(i64, @intFromEnum(linux.E.FBIG));
+    const rc = linux.openat(parent, base, .{ .NOFOLLOW = true, .NONBLOCK = true, .NOCTTY = true, .CLOEXEC = true }, 0);
+    if (linux.E.init(rc) != .SUCCESS) return enoent;
+    const fd: linux.fd_t = @intCast(rc);
+    defer _ = linux.close(fd);
+    var st: linux.Stat = undefined;
+    if (linux.E.init(linux.fstat(fd, &st)) != .SUCCESS) return enoent;
+    if (!linux.S.ISREG(st.mode) or st.ino != want.ino or st.dev != want.dev) return enoent;
+    if (st.size > buf.len) return efbig;
+    var done: usize = 0;
+    // Each pass reads at least one byte or ends; a file growing past buf is refused.
+    while (true) {
+        if (done == buf.len) {
+            var probe: [1]u8 = undefined;
+            const more = linux.read(fd, &probe, 1);
+            if (linux.E.init(more) == .SUCCESS and more > 0) return efbig;
+            return @intCast(done);
+        }
+        const n = linux.read(fd, buf[done..].ptr, buf.len - done);
+        switch (linux.E.init(n)) {
+            .SUCCESS => {},
+            .INTR => continue,
+            else => |e| return -@as(i64, @intFromEnum(e)),
+        }
+        if (n == 0) return @intCast(done);
+        done += n;
+    }
+}
+
 fn syscallResult(rc: usize) i64 {
     const e = std.os.linux.E.init(rc);
     if (e != .SUCCESS) return -@as(i64, @intFromEnum(e));

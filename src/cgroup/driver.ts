@@ -36,6 +36,26 @@ export interface CgroupDriver {
   stats(group: string): CgroupStats;
   /** Kills what is left in the group and removes it; nothing to do when it is gone. */
   remove(group: string): void;
+  /** Freezes (true) or thaws the group's processes, returning once the kernel says it is
+   *  done; false when the host has no freezer for it. */
+  freeze(group: string, frozen: boolean): Promise<boolean>;
+}
+
+const FREEZE_TIMEOUT_MS = 5000;
+
+/** Writes `value` to `file`, then polls `state` until `done` says the kernel got there. */
+async function settle(file: string, value: string, state: () => string, done: (s: string) => boolean, what: string): Promise<void> {
+  const end = Date.now() + FREEZE_TIMEOUT_MS;
+  let pause = 1;
+  // A v1 freezer can stay FREEZING while a task is in an uninterruptible sleep: rewriting
+  // the request retries it, as runc does.
+  for (;;) {
+    writeFileSync(file, value);
+    if (done(state())) return;
+    if (Date.now() > end) throw new TsdError(`cannot ${what} the container: its cgroup did not settle within ${FREEZE_TIMEOUT_MS} ms`);
+    await Bun.sleep(pause);
+    pause = Math.min(pause * 2, 50);
+  }
 }
 
 const REMOVE_TIMEOUT_MS = 5000;
@@ -219,6 +239,15 @@ export class V1Driver implements CgroupDriver {
     };
   }
 
+  async freeze(group: string, frozen: boolean): Promise<boolean> {
+    const dir = this.dirOf("freezer", group);
+    if (dir === undefined || !existsSync(join(dir, "freezer.state"))) return false;
+    const file = join(dir, "freezer.state");
+    const want = frozen ? "FROZEN" : "THAWED";
+    await settle(file, want, () => read(file).trim(), (s) => s === want, frozen ? "pause" : "unpause");
+    return true;
+  }
+
   remove(group: string): void {
     const deadline = Date.now() + REMOVE_TIMEOUT_MS;
     // The memory hierarchy first: killing its processes empties every other one too.
@@ -290,6 +319,15 @@ export class V2Driver implements CgroupDriver {
       blkRead: io.read,
       blkWrite: io.write,
     };
+  }
+
+  async freeze(group: string, frozen: boolean): Promise<boolean> {
+    const file = join(this.mountpoint, group, "cgroup.freeze");
+    if (!existsSync(file)) return false;
+    const want = frozen ? "frozen 1" : "frozen 0";
+    const events = join(this.mountpoint, group, "cgroup.events");
+    await settle(file, frozen ? "1" : "0", () => readOr(events, ""), (s) => s.split("\n").includes(want), frozen ? "pause" : "unpause");
+    return true;
   }
 
   remove(group: string): void {

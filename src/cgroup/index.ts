@@ -169,3 +169,8 @@ export function releaseBundleCgroup(bundle: string, o: { tolerant?: boolean } = 
   }
   return { oomKilled };
 }
+
+/** Freezes or thaws the container's processes (Docker's pause); false without a freezer. */
+export function freezeContainer(id: string, options: CgroupOptions | string, frozen: boolean): Promise<boolean> {
+  return hostDriver().freeze(containerGroup(id, options), frozen);
+}

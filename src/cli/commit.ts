@@ -9,7 +9,7 @@ const flags = {
   change: { kind: "list", short: "c", description: "Apply Dockerfile instruction to the created image (CMD, ENTRYPOINT, ENV, WORKDIR, USER, EXPOSE, LABEL, VOLUME, STOPSIGNAL)", valueHint: "INSTR" },
   author: { kind: "string", short: "a", description: 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")', valueHint: "AUTHOR" },
   message: { kind: "string", short: "m", description: "Commit message", valueHint: "TEXT" },
-  pause: { kind: "bool", short: "p", description: "Accepted for compatibility: tsd reads the upper dir as it is" },
+  pause: { kind: "bool", short: "p", description: "Pause the container during commit (--pause=false to opt out)", default: true },
 } satisfies FlagSpec;
 
 export default defineCommand({
@@ -25,6 +25,7 @@ export default defineCommand({
       ...(ref ? { ref } : {}),
       ...(f.author ? { author: f.author } : {}),
       ...(f.message ? { message: f.message } : {}),
+      pause: f.pause,
     });
     console.log(`sha256:${id}`);
   },

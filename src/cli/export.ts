@@ -4,7 +4,7 @@ import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { UsageError } from "./globals";
 import { exportContainer } from "../image/export";
-import { writeTarOutput } from "../image/output";
+import { writeOutput } from "../image/output";
 
 const flags = {
   output: { kind: "string", short: "o", description: "Write to a file, instead of STDOUT", valueHint: "FILE" },
@@ -18,6 +18,6 @@ export default defineCommand({
     if (positionals.length !== 1) throw new UsageError(`"tsd export" requires exactly 1 argument: tsd export [OPTIONS] CONTAINER`);
     if (!f.output && isatty(1)) throw new UsageError("cowardly refusing to export to a terminal: use -o FILE or redirect stdout");
     const { root, db } = context();
-    writeTarOutput(f.output, (tw) => exportContainer(db, root, positionals[0]!, tw));
+    await writeOutput(f.output, (fd) => exportContainer(db, root, positionals[0]!, fd));
   },
 });

@@ -11,6 +11,8 @@ export interface FlagDef {
   short?: string;
   description: string;
   valueHint?: string;
+  /** A bool's value when the flag is absent (`--pause` is on unless `--pause=false`). */
+  default?: boolean;
 }
 export type FlagSpec = Record<string, FlagDef>;
 export type FlagValues<S extends FlagSpec> = {
@@ -35,7 +37,7 @@ export function parseFlags<S extends FlagSpec>(
   interspersed = true,
 ): ParsedFlags<S> {
   const flags: Record<string, boolean | string | string[] | undefined> = {};
-  for (const [name, def] of Object.entries(spec)) flags[name] = def.kind === "bool" ? false : def.kind === "list" ? [] : undefined;
+  for (const [name, def] of Object.entries(spec)) flags[name] = def.kind === "bool" ? (def.default ?? false) : def.kind === "list" ? [] : undefined;
   const byShort = new Map<string, string>();
   for (const [name, def] of Object.entries(spec)) if (def.short) byShort.set(def.short, name);
   const positionals: string[] = [];

@@ -1,15 +1,20 @@
-// `tsd cp` in both directions: a tar stream through `tsd exec` (the container's own tar, as
-// `kubectl cp` does) and the host's GNU tar, joined by a pipe in bash. Docker's naming rules:
-// into an existing directory the source keeps its name; otherwise the destination is the new
-// name; SRC/. copies a directory's content.
+// `tsd cp` in both directions, done by tsd itself (zig/monitor/copy.zig), never by a program of
+// the container: the container side is walked or written fd-relative under its root (openat2
+// RESOLVE_IN_ROOT, symlinks packed as symlinks), the host side extracted with the layer
+// unpacker's containment (nothing outside the destination, no setuid bits, no device nodes,
+// owned by the invoking user unless -a). Docker's naming rules: into an existing directory the
+// source keeps its name; otherwise the destination is the new name; SRC/. copies a
+// directory's content.
 import type { Database } from "bun:sqlite";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { TsdError } from "../errors";
-import { awaitExecReport, prepareExec } from "./exec";
+import { containerProcsPaths } from "../cgroup";
+import { monitorExecutable } from "../native/embedded";
 import { mustFind } from "./ops";
 import { withContainerLockAsync } from "./lock";
 import { isRunning } from "./state";
+import { sameProcess } from "./proc";
 import { findContainer } from "./store";
 import { containerDir } from "../store/paths";
 import type { ContainerRow } from "./store";
@@ -19,6 +24,11 @@ export interface CpEnd {
   path: string;
 }
 
+export interface CpOptions {
+  /** -a: keep the archive's ownership (and setuid/setgid bits) instead of the destination's user. */
+  archive?: boolean;
+}
+
 /** "NAME:PATH" names a container path; anything with a "/" before the ":" is a host path. */
 export function parseCpArg(arg: string): CpEnd {
   const colon = arg.indexOf(":");
@@ -26,124 +36,159 @@ export function parseCpArg(arg: string): CpEnd {
   return { path: arg };
 }
 
-/** How a command runs in the container: through exec (running), or chrooted into its rootfs
- *  mounted in a private mount namespace of a short-lived `unshare -m` (stopped). */
-interface Runner {
-  argv(command: string[], interactive: boolean): { argv: string[]; done(): void; reports: boolean };
-}
-
-function execRunner(db: Database, root: string, row: ContainerRow): Runner {
-  return {
-    argv(command, interactive) {
-      const { argv, done } = prepareExec(db, root, row, { interactive, tty: false, detach: false, env: [], privileged: false, command });
-      return { argv, reports: true, done };
-    },
-  };
+/** How the helper reaches the container's files: `--pack`/`--copy` CONTAINER arguments. */
+export function containerArgs(root: string, row: ContainerRow, opts: { readOnly: boolean }): string[] {
+  if (isRunning(row)) {
+    if (!row.pid_start || !sameProcess(row.pid, row.pid_start)) throw new TsdError(`container ${row.name} is not running any more: retry the copy`, 1);
+    const procs = containerProcsPaths(row.id, row.options);
+    return ["--pid", String(row.pid), "--pid-start", row.pid_start, ...(procs.length > 0 ? ["--cgroup-procs", procs.join(":")] : [])];
+  }
+  return overlayArgs(root, row.id, opts.readOnly);
 }
 
 /**
- * A stopped container's rootfs: the overlay its config.json describes, mounted only inside a
- * new mount namespace (gone with the process), the command chrooted there so the container's
- * own symlinks resolve inside it, never to host paths.
+ * A stopped container's rootfs: the overlay its config.json describes, mounted by the helper in
+ * a private mount namespace (gone with it). Read-only copies stack the upper dir as the top
+ * lower layer, so nothing (not even the overlay's work dir) is written.
  */
-function rootfsRunner(root: string, row: ContainerRow): Runner {
-  const spec = JSON.parse(readFileSync(join(containerDir(root, row.id), "config.json"), "utf8")) as { root: { path: string }; annotations?: Record<string, string> };
+export function overlayArgs(root: string, id: string, readOnly: boolean): string[] {
+  const spec = JSON.parse(readFileSync(join(containerDir(root, id), "config.json"), "utf8")) as { root: { path: string }; annotations?: Record<string, string> };
   const overlay = spec.annotations?.["io.tsd.rootfs.overlay"];
   const dir = spec.annotations?.["io.tsd.rootfs.dir"] ?? "/";
-  const merged = spec.root.path;
-  const mount = overlay ? 'cd "$1" && mount -t overlay overlay -o "$2" "$3" && ' : "";
-  return {
-    argv(command) {
-      return {
-        argv: ["unshare", "-m", "--propagation", "private", "sh", "-c", `${mount}m="$3"; shift 3; exec chroot "$m" "$@"`, "tsd-cp", dir, overlay ?? "", merged, ...command],
-        reports: false,
-        done: () => {},
-      };
-    },
-  };
+  if (!overlay) throw new TsdError(`container ${id.slice(0, 12)} has no overlay rootfs: cannot reach its files`, 1);
+  const data = readOnly ? readOnlyOverlay(overlay) : overlay;
+  return ["--overlay-dir", dir, "--overlay-data", data, "--merged", spec.root.path, ...(readOnly ? ["--read-only"] : [])];
 }
 
-async function pipeline(runner: Runner, command: string[], interactive: boolean, script: string, env: Record<string, string>): Promise<void> {
-  const { argv, done, reports } = runner.argv(command, interactive);
+/** `lowerdir=L,upperdir=U,workdir=W` → `lowerdir=U:L`: the same view, nothing writable. */
+export function readOnlyOverlay(data: string): string {
+  const opts = new Map<string, string>();
+  for (const part of data.split(",")) {
+    const eq = part.indexOf("=");
+    if (eq > 0) opts.set(part.slice(0, eq), part.slice(eq + 1));
+  }
+  const lower = opts.get("lowerdir");
+  const upper = opts.get("upperdir");
+  if (!lower) throw new TsdError("the container's overlay has no lowerdir", 1);
+  return `lowerdir=${upper ? `${upper}:` : ""}${lower}`;
+}
+
+/**
+ * Runs `tsd-monitor ARGS` (--copy or --pack: zig/monitor/copy.zig) from its sealed memfd (never
+ * a file a container could rewrite, embedded.ts) with stdout on `stdout`; a failure throws
+ * `what: <its one stderr line>`.
+ */
+export async function runMonitor(args: string[], stdout: "ignore" | number, what: string, exitCode?: number): Promise<void> {
+  const exe = monitorExecutable();
   try {
-    const proc = Bun.spawn(["bash", "-c", `set -o pipefail; ${script}`, "bash", ...argv], {
-      stdio: ["ignore", "inherit", "pipe", reports ? "pipe" : "ignore"],
-      env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", ...env },
-    });
-    if (reports) await awaitExecReport(proc);
+    const proc = Bun.spawn([exe.path, ...args], { argv0: exe.argv0, stdio: ["ignore", stdout, "pipe"], env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin" } });
     const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
-    if (code !== 0) throw new TsdError(`copy failed: ${stderr.trim().split("\n")[0] || `exit ${code}`}`, 1);
+    if (code !== 0) throw new TsdError(`${what}: ${firstLine(stderr) || `exit ${code}`}`, exitCode);
   } finally {
-    done();
+    exe.close();
   }
 }
 
-async function containerIsDir(runner: Runner, path: string): Promise<boolean> {
-  const { argv, done, reports } = runner.argv(["test", "-d", path], false);
+/** runMonitor for a caller that cannot wait asynchronously (a create's volume copy-up). */
+export function runMonitorSync(args: string[], what: string): void {
+  const exe = monitorExecutable();
   try {
-    const proc = Bun.spawn(argv, { stdio: ["ignore", "ignore", "ignore", reports ? "pipe" : "ignore"] });
-    if (reports) await awaitExecReport(proc);
-    return (await proc.exited) === 0;
+    const r = Bun.spawnSync([exe.path, ...args], { argv0: exe.argv0, stdio: ["ignore", "ignore", "pipe"] });
+    if (r.exitCode !== 0) throw new TsdError(`${what}: ${firstLine(r.stderr.toString()) || `exit ${r.exitCode}`}`);
   } finally {
-    done();
+    exe.close();
   }
 }
 
-/** A running container through exec; a stopped one through its rootfs, under its lock (no start meanwhile). */
-async function withRunner(db: Database, root: string, ref: string, fn: (r: Runner) => Promise<void>): Promise<void> {
+function firstLine(stderr: string): string {
+  return stderr.trim().split("\n")[0]?.replace(/^tsd-monitor: /, "") ?? "";
+}
+
+async function runHelper(args: string[]): Promise<void> {
+  return runMonitor(args, "ignore", "copy failed", 1);
+}
+
+/** A running container as it is; a stopped one under its lock (no start meanwhile). */
+async function withContainer(db: Database, root: string, ref: string, fn: (row: ContainerRow) => Promise<void>): Promise<void> {
   const row = mustFind(db, root, ref);
-  if (isRunning(row)) return fn(execRunner(db, root, row));
+  if (isRunning(row)) return fn(row);
   return withContainerLockAsync(root, row.id, async () => {
     const now = findContainer(db, row.id);
     if (!now || now.id !== row.id) throw new TsdError(`no such container: ${ref}`, 1);
-    if (isRunning(now)) return fn(execRunner(db, root, now));
-    if (now.state === "created" && now.monitor_pid !== 0) throw new TsdError(`container ${now.name} is being started: retry the copy`, 1);
-    return fn(rootfsRunner(root, now));
+    if (!isRunning(now) && now.state === "created" && now.monitor_pid !== 0) throw new TsdError(`container ${now.name} is being started: retry the copy`, 1);
+    return fn(now);
   });
 }
 
-export async function copy(db: Database, root: string, src: CpEnd, dest: CpEnd): Promise<void> {
+export async function copy(db: Database, root: string, src: CpEnd, dest: CpEnd, opts: CpOptions = {}): Promise<void> {
   if ((src.container === undefined) === (dest.container === undefined)) {
     throw new TsdError("copying between containers or within the host is not supported: one of SRC and DEST must be CONTAINER:PATH", 1);
   }
-  if (src.container !== undefined) return withRunner(db, root, src.container, (r) => fromContainer(r, src.path, dest.path));
-  return withRunner(db, root, dest.container!, (r) => toContainer(r, src.path, dest.path));
+  if (src.container !== undefined) return withContainer(db, root, src.container, (row) => fromContainer(root, row, src.path, dest.path, opts));
+  return withContainer(db, root, dest.container!, (row) => toContainer(root, row, src.path, dest.path, opts));
 }
 
-async function fromContainer(runner: Runner, path: string, destArg: string): Promise<void> {
+/** Where a copy out of the container lands and under which name ("" = the source's contents). */
+export function hostTarget(srcPath: string, destArg: string, destIsDir: boolean): { dir: string; name: string } {
   const dest = resolve(destArg);
-  const contents = path.endsWith("/.");
-  const srcDir = contents ? path.slice(0, -2) || "/" : dirname(path);
-  const srcName = contents ? "." : basename(path);
-  const tarC = ["tar", "c", "-C", srcDir, srcName];
-  if (contents || (existsSync(dest) && statSync(dest).isDirectory())) {
-    if (!existsSync(dest)) mkdirSync(dest, { recursive: true });
-    return pipeline(runner, tarC, false, `"$@" | tar -x --no-same-owner -C "$DEST"`, { DEST: dest });
-  }
-  if (!existsSync(dirname(dest))) throw new TsdError(`the destination directory "${dirname(dest)}" does not exist: create it first`, 1);
-  // A new name: unpack beside the destination, then rename into place.
-  const tmp = mkdtempSync(join(dirname(dest), ".tsd-cp-"));
-  try {
-    await pipeline(runner, tarC, false, `"$@" | tar -x --no-same-owner -C "$DEST"`, { DEST: tmp });
-    if (existsSync(dest) && statSync(dest).isDirectory()) throw new TsdError(`cannot overwrite directory "${dest}" with a file`, 1);
-    renameSync(join(tmp, srcName === "/" ? "" : srcName), dest);
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
+  const contents = srcPath.endsWith("/.") || srcPath === "/" || srcPath === "";
+  if (contents) return { dir: dest, name: "" };
+  if (destIsDir) return { dir: dest, name: basename(srcPath.replace(/\/+$/, "")) };
+  return { dir: dirname(dest), name: basename(dest) };
 }
 
-async function toContainer(runner: Runner, srcArg: string, path: string): Promise<void> {
+/** The container source as its parent directory and base name ("." for a directory's contents). */
+export function containerSource(path: string): { dir: string; name: string } {
+  const p = path.startsWith("/") ? path : `/${path}`;
+  if (p.endsWith("/.")) return { dir: p.slice(0, -2) || "/", name: "." };
+  const trimmed = p.replace(/\/+$/, "") || "/";
+  if (trimmed === "/") return { dir: "/", name: "." };
+  return { dir: dirname(trimmed), name: basename(trimmed) };
+}
+
+async function fromContainer(root: string, row: ContainerRow, path: string, destArg: string, opts: CpOptions): Promise<void> {
+  const dest = resolve(destArg);
+  const destIsDir = existsSync(dest) && statSync(dest).isDirectory();
+  const target = hostTarget(path, destArg, destIsDir);
+  if (target.name === "") mkdirSync(target.dir, { recursive: true });
+  else if (!existsSync(target.dir)) throw new TsdError(`the destination directory "${target.dir}" does not exist: create it first`, 1);
+  const src = containerSource(path);
+  await runHelper([
+    "--copy",
+    "out",
+    ...containerArgs(root, row, { readOnly: true }),
+    "--container-dir",
+    src.dir,
+    "--container-name",
+    src.name,
+    "--host-dir",
+    target.dir,
+    "--name",
+    target.name,
+    "--uid",
+    String(process.getuid?.() ?? 0),
+    "--gid",
+    String(process.getgid?.() ?? 0),
+    ...(opts.archive ? ["--archive"] : []),
+  ]);
+}
+
+async function toContainer(root: string, row: ContainerRow, srcArg: string, path: string, opts: CpOptions): Promise<void> {
   const src = resolve(srcArg);
   if (!existsSync(src)) throw new TsdError(`no such file or directory: "${srcArg}"`, 1);
   const contents = srcArg.endsWith("/.");
-  const destIsDir = await containerIsDir(runner, path);
-  if (destIsDir || contents) {
-    const script = `tar -c -C "$SRCDIR" "$NAME" | "$@"`;
-    return pipeline(runner, ["tar", "x", "-C", path], true, script, { SRCDIR: contents ? src : dirname(src), NAME: contents ? "." : basename(src) });
-  }
-  // A new name in the container: rename the top entry inside the stream.
-  const name = basename(src);
-  const escaped = name.replace(/[\\^$.*+?()[\]{}|,]/g, "\\$&");
-  const script = `tar -c -C "$SRCDIR" --transform "s,^$FROM,$TO," "$NAME" | "$@"`;
-  return pipeline(runner, ["tar", "x", "-C", dirname(path)], true, script, { SRCDIR: dirname(src), NAME: name, FROM: escaped, TO: basename(path) });
+  await runHelper([
+    "--copy",
+    "in",
+    ...containerArgs(root, row, { readOnly: false }),
+    "--container-path",
+    path.startsWith("/") ? path : `/${path}`,
+    "--host-dir",
+    contents ? src : dirname(src),
+    "--host-name",
+    contents ? "." : basename(src),
+    "--name",
+    contents ? "" : basename(src),
+    ...(opts.archive ? ["--archive"] : []),
+  ]);
 }

@@ -41,7 +41,7 @@ export function createContainer(db: Database, root: string, opts: RunOptions): C
   // Named volumes get their host path (created and filled from the image on first use).
   // The image's VOLUMEs are anonymous volumes unless the run mounts something there, as Docker's.
   const volumes = withImageVolumes(opts.volumes, opts.tmpfs ?? [], image.config.config?.Volumes);
-  opts = { ...opts, volumes: prepareVolumes(db, root, volumes, layerDirs) };
+  opts = { ...opts, volumes: prepareVolumes(db, root, volumes, links) };
   const user = resolveUser(opts.user ?? image.config.config?.User, readImageFile(layerDirs, "etc/passwd"), readImageFile(layerDirs, "etc/group"));
   const net = networkSetup(db, root, id, opts, image.config);
   opts = net.opts;

@@ -1,8 +1,7 @@
 // `-u NAME|UID[:GROUP|GID]` resolved against the image's /etc/passwd and /etc/group, as
 // Docker's user lookup (moby/sys/user): names must exist, numbers need not.
-import { lstatSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { TsdError } from "../errors";
+import { readLayerFile } from "../native/ffi";
 
 export interface ResolvedUser {
   uid: number;
@@ -75,33 +74,22 @@ export function resolveUser(spec: string | undefined, passwd: string, group: str
   return { uid, gid, additionalGids, home: entry?.home || "/" };
 }
 
+/** The most of /etc/passwd or /etc/group the CLI reads: a hostile image cannot make it
+ *  allocate more (Docker's user lookup has no limit; glibc's NSS copes with a few MB). */
+export const MAX_ACCOUNT_FILE = 1 << 20;
+
 /**
  * The content of `path` (e.g. "etc/passwd") as the image's overlay would show it, read from
- * the layer directories topmost first. Only regular files under real directories count, so a
- * hostile layer's symlink cannot make the CLI read a host file.
+ * the layer directories topmost first. Only regular files under real directories count, each
+ * component opened fd-relative without following it, so neither a hostile layer's symlink nor
+ * a running container swapping a directory for one can make the CLI read a host file.
  */
-export function readImageFile(layerDirs: string[], path: string): string {
-  const parts = path.split("/");
+export function readImageFile(layerDirs: string[], path: string, max = MAX_ACCOUNT_FILE): string {
   for (const dir of layerDirs) {
-    let cur = dir;
-    let ok = true;
-    for (const [i, p] of parts.entries()) {
-      cur = join(cur, p);
-      let st;
-      try {
-        st = lstatSync(cur);
-      } catch {
-        ok = false;
-        break;
-      }
-      if (st.isCharacterDevice() && st.rdev === 0) return ""; // an overlay whiteout
-      const last = i === parts.length - 1;
-      if (last ? !st.isFile() : !st.isDirectory()) {
-        ok = false;
-        break;
-      }
-    }
-    if (ok) return readFileSync(cur, "utf8");
+    const f = readLayerFile(dir, path, max);
+    if (f.kind === "file") return f.text;
+    if (f.kind === "whiteout") return "";
+    if (f.kind === "too-large") throw new TsdError(`/${path} in the container is larger than ${max / (1 << 20)} MiB: tsd does not read account files that large`);
   }
   return "";
 }

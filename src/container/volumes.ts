@@ -1,12 +1,12 @@
 // Named volumes: <root>/volumes/<name>/_data, a row in the `volumes` table, bind-mounted into
 // containers. On first use an empty volume is filled with what the image has at the mount
-// point (Docker's copy-up), read from the image's layer directories bottom to top with their
-// whiteouts applied.
+// point (Docker's copy-up), through tsd-monitor's contained copy (see copyUp).
 import type { Database } from "bun:sqlite";
-import { existsSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
 import { TsdError } from "../errors";
-import { lxattrs } from "../native/ffi";
+import { runMonitorSync } from "./cp";
+import { rootPaths } from "../store/paths";
 import { randomId } from "./names";
 import { listContainers } from "./store";
 import type { BindMount, RunOptions } from "./options";
@@ -65,9 +65,9 @@ export function removeVolume(db: Database, root: string, name: string, force = f
 /**
  * The run's volume mounts with their host paths: named volumes created on first use (and
  * filled from the image when empty), anonymous ones given a random name; bind sources must
- * exist. `layerDirs` are the image's layer dirs, topmost first.
+ * exist. `lowerLinks` are the image's layer short names (layers/l), topmost first.
  */
-export function prepareVolumes(db: Database, root: string, mounts: BindMount[], layerDirs: string[]): BindMount[] {
+export function prepareVolumes(db: Database, root: string, mounts: BindMount[], lowerLinks: string[]): BindMount[] {
   return mounts.map((m) => {
     if (m.volume === undefined) {
       if (!existsSync(m.source)) throw new TsdError(`invalid volume: the host path "${m.source}" does not exist: create it first (or use a named volume: -v NAME:${m.destination})`);
@@ -75,66 +75,50 @@ export function prepareVolumes(db: Database, root: string, mounts: BindMount[], 
     }
     const v = createVolume(db, root, m.anonymous ? undefined : m.volume, { anonymous: Boolean(m.anonymous) });
     const data = volumeData(root, v.name);
-    if (readdirSync(data).length === 0) copyUp(layerDirs, m.destination, data);
+    if (readdirSync(data).length === 0) copyUp(root, lowerLinks, m.destination, data);
     return { ...m, volume: v.name, source: data };
   });
 }
 
-/** Docker's copy-up: the image's content at `dest` into an empty volume, layers bottom to top. */
-export function copyUp(layerDirs: string[], dest: string, data: string): void {
-  const rel = dest.replace(/^\/+/, "");
-  for (const layer of [...layerDirs].reverse()) {
-    const src = join(layer, rel);
-    let st;
-    try {
-      st = lstatSync(src);
-    } catch {
-      continue;
-    }
-    if (isWhiteout(st)) {
-      emptyDir(data);
-      continue;
-    }
-    if (!st.isDirectory()) continue;
-    if (lxattrs(src)["trusted.overlay.opaque"]) emptyDir(data);
-    else removeMasked(src, data);
-    const cp = Bun.spawnSync(["cp", "-a", "--", `${src}/.`, `${data}/`], { stderr: "pipe" });
-    if (cp.exitCode !== 0) throw new TsdError(`cannot fill the volume from the image at ${dest}: ${cp.stderr.toString().trim()}`);
-    dropWhiteouts(data);
-  }
-}
-
-function isWhiteout(st: { isCharacterDevice(): boolean; rdev: number }): boolean {
-  return st.isCharacterDevice() && st.rdev === 0;
-}
-
-function emptyDir(dir: string): void {
-  for (const e of readdirSync(dir)) rmSync(join(dir, e), { recursive: true, force: true });
-}
-
-/** What this layer hides of the lower ones (whiteouts, opaque dirs) goes before its copy. */
-function removeMasked(layerDir: string, data: string): void {
-  for (const e of readdirSync(layerDir, { withFileTypes: true })) {
-    const p = join(layerDir, e.name);
-    const target = join(data, e.name);
-    const st = lstatSync(p);
-    if (isWhiteout(st)) rmSync(target, { recursive: true, force: true });
-    else if (st.isDirectory()) {
-      if (lxattrs(p)["trusted.overlay.opaque"]) rmSync(target, { recursive: true, force: true });
-      else if (existsSync(target) && lstatSync(target).isDirectory()) removeMasked(p, target);
-    } else if (existsSync(target) && lstatSync(target).isDirectory()) {
-      rmSync(target, { recursive: true, force: true }); // a file replacing a directory
-    }
-  }
-}
-
-/** The whiteout nodes the copy brought along are markers, not content. */
-function dropWhiteouts(dir: string): void {
-  for (const e of readdirSync(dir)) {
-    const p = join(dir, e);
-    const st = lstatSync(p);
-    if (isWhiteout(st)) rmSync(p, { force: true });
-    else if (st.isDirectory()) dropWhiteouts(p);
+/**
+ * Docker's copy-up: what the image has at `dest` into an empty volume. The image's layers are
+ * mounted read-only as one overlay in a private mount namespace of tsd-monitor (whiteouts and
+ * opaque dirs applied by the kernel), `dest` is resolved inside that root (symlinks clamped to
+ * it, as Docker's FollowSymlinkInScope) and walked fd-relative: no image symlink can make the
+ * copy read a host path. Ownership and modes are the image's (`--archive`); device nodes are
+ * left out.
+ */
+export function copyUp(root: string, lowerLinks: string[], dest: string, data: string): void {
+  const tmp = rootPaths(root).tmp;
+  mkdirSync(tmp, { recursive: true, mode: 0o700 });
+  const work = mkdtempSync(join(tmp, "copyup-"));
+  try {
+    // An overlay without an upper dir needs two lower layers: an empty one at the bottom.
+    mkdirSync(join(work, "empty"));
+    mkdirSync(join(work, "merged"));
+    const lower = [...lowerLinks.map((l) => `layers/l/${l}`), `${relative(root, work)}/empty`].join(":");
+    const args = [
+      "--copy",
+      "out",
+      "--overlay-dir",
+      root,
+      "--overlay-data",
+      `lowerdir=${lower}`,
+      "--merged",
+      join(work, "merged"),
+      "--read-only",
+      "--container-dir",
+      dest,
+      "--container-name",
+      ".",
+      "--host-dir",
+      data,
+      "--archive",
+      "--missing-ok",
+    ];
+    runMonitorSync(args, `cannot fill the volume from the image at ${dest}`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
   }
 }
 

@@ -11,6 +11,9 @@ import { layerFromDir } from "./layer";
 import type { Reference } from "./reference";
 import { imageById, putImage, tagImage, type ImageConfig, type ImageRecord } from "./store";
 import { takeLease } from "./lease";
+import { freezeContainer } from "../cgroup";
+import { findContainer as findContainerRow } from "../container/store";
+import { isRunning } from "../container/state";
 
 type RunConfig = NonNullable<ImageConfig["config"]>;
 
@@ -123,6 +126,8 @@ export interface CommitOptions {
   changes: string[];
   author?: string;
   message?: string;
+  /** Freeze a running container while its upper dir is read (Docker's default); false opts out. */
+  pause?: boolean;
 }
 
 export async function commitContainer(db: Database, root: string, name: string, opts: CommitOptions): Promise<string> {
@@ -135,9 +140,32 @@ export async function commitContainer(db: Database, root: string, name: string, 
   const runConfig = applyChanges(parent.config.config ?? {}, opts.changes);
   const lease = takeLease(root);
   try {
-    return await commitLayer(db, root, c, parent, upper, runConfig, opts);
+    return await withPaused(db, c.id, opts.pause !== false, () => commitLayer(db, root, c, parent, upper, runConfig, opts));
   } finally {
     lease.release();
+  }
+}
+
+/**
+ * Runs `fn` with the container's processes frozen when it is running and `pause` is asked, so
+ * the layer is one consistent state of its upper dir; thawed on every way out, a signal to the
+ * CLI included.
+ */
+async function withPaused<T>(db: Database, id: string, pause: boolean, fn: () => Promise<T>): Promise<T> {
+  const row = findContainerRow(db, id);
+  if (!pause || !row || !isRunning(row)) return fn();
+  const frozen = await freezeContainer(row.id, row.options, true);
+  if (!frozen) return fn();
+  const thawAndExit = (sig: NodeJS.Signals) => {
+    void freezeContainer(row.id, row.options, false).finally(() => process.exit(128 + (sig === "SIGINT" ? 2 : sig === "SIGHUP" ? 1 : 15)));
+  };
+  const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+  for (const sig of signals) process.on(sig, thawAndExit);
+  try {
+    return await fn();
+  } finally {
+    for (const sig of signals) process.off(sig, thawAndExit);
+    await freezeContainer(row.id, row.options, false);
   }
 }
 

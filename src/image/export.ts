@@ -12,18 +12,21 @@ import { applyChanges, findContainer } from "./commit";
 import { hostArchitecture, OCI_LAYER, OCI_LAYER_GZIP, OCI_LAYER_ZSTD } from "./media";
 import type { Reference } from "./reference";
 import { imageById, importAnyLayer, putImage, recordLayerBlob, tagImage, type ImageConfig } from "./store";
-import { packUnion, type TarWriter } from "./tar";
+import { overlayArgs, runMonitor } from "../container/cp";
 import { takeLease } from "./lease";
 
-export function exportContainer(db: Database, root: string, name: string, tw: TarWriter): void {
+/**
+ * The container's filesystem as one tar on `fd`: its upper dir stacked on the image's layers
+ * as a read-only overlay, mounted by tsd-monitor --pack in a private mount namespace (running
+ * or not: the container's own mounts are not part of an export, as with Docker) and walked
+ * fd-relative, so a running container swapping a directory for a symlink meanwhile yields the
+ * symlink, never host files (zig/unpack/pack.zig).
+ */
+export async function exportContainer(db: Database, root: string, name: string, fd: number): Promise<void> {
   const c = findContainer(db, name);
   if (!c) throw new TsdError(`no such container: ${name}`);
-  const image = imageById(db, c.image_id);
-  if (!image) throw new TsdError(`the image of container ${c.name} is gone: cannot rebuild its filesystem`);
-  const upper = join(containerDir(root, c.id), "upper");
-  const lowers = image.layers.map((d) => join(rootPaths(root).layers, d.replace(/^sha256:/, ""), "diff")).reverse();
-  packUnion([...(existsSync(upper) ? [upper] : []), ...lowers], tw, { upper: existsSync(upper) });
-  tw.end();
+  if (!imageById(db, c.image_id)) throw new TsdError(`the image of container ${c.name} is gone: cannot rebuild its filesystem`);
+  await runMonitor(["--pack", ...overlayArgs(root, c.id, true), "--xattrs", "--devices", "--one-filesystem"], fd, `cannot export ${c.name}`);
 }
 
 export interface ImportOptions {

@@ -2,16 +2,16 @@
 // gzip-compressed into a blob, then unpacked into the store from that blob, so the stored
 // layer is exactly what a puller of the blob gets.
 import type { Database } from "bun:sqlite";
-import { closeSync, createReadStream, createWriteStream, openSync, rmSync, writeSync } from "node:fs";
+import { closeSync, createReadStream, createWriteStream, openSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
 import { makeWorkDir, sweepStaleWorkDirs } from "../store/workdir";
-import { adoptBlob, hasBlob, blobPath } from "./blobs";
+import { adoptBlob, fileDigest, hasBlob, blobPath } from "./blobs";
+import { runMonitor } from "../container/cp";
 import { OCI_LAYER_GZIP } from "./media";
 import { importLayer, recordLayerBlob } from "./store";
-import { packLayerDir, TarWriter } from "./tar";
 
 export interface PackedLayer {
   diffId: string;
@@ -20,25 +20,27 @@ export interface PackedLayer {
   unpacked: number;
 }
 
+/**
+ * The tree at `dir` (an overlay upper dir) as an OCI layer tar at `out`, packed by tsd-monitor
+ * --pack: fd-relative, symlinks as symlinks, so a running container swapping a directory for
+ * a symlink meanwhile cannot put a host file into the layer (zig/unpack/pack.zig).
+ */
+export async function packDir(dir: string, out: string): Promise<void> {
+  const fd = openSync(out, "w", 0o600);
+  try {
+    await runMonitor(["--pack", "--dir", dir, "--layer", "--xattrs", "--devices"], fd, `cannot pack ${dir}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export async function layerFromDir(db: Database, root: string, dir: string, opts: { upper?: boolean } = {}): Promise<PackedLayer> {
   sweepStaleWorkDirs(root);
   const work = makeWorkDir(root, "layer");
   try {
     const tarPath = join(work, "layer.tar");
-    const fd = openSync(tarPath, "w", 0o600);
-    const diff = new Bun.CryptoHasher("sha256");
-    try {
-      const tw = new TarWriter((c) => {
-        diff.update(c);
-        let off = 0;
-        while (off < c.length) off += writeSync(fd, c, off);
-      });
-      packLayerDir(dir, tw, opts);
-      tw.end();
-    } finally {
-      closeSync(fd);
-    }
-    const diffId = `sha256:${diff.digest("hex")}`;
+    await packDir(dir, tarPath);
+    const diffId = (await fileDigest(tarPath)).digest;
     const gzPath = join(work, "layer.tar.gz");
     const h = new Bun.CryptoHasher("sha256");
     let size = 0;

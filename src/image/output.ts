@@ -3,7 +3,7 @@
 // early ends the command at once: src/io.ts).
 import { closeSync, openSync, renameSync, rmSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { TsdError } from "../errors";
+import { BrokenPipe, TsdError } from "../errors";
 import { stdioWasClosed, writeAllSync } from "../io";
 import { TarWriter } from "./tar";
 
@@ -45,6 +45,43 @@ export function writeTarOutput(output: string | undefined, produce: (tw: TarWrit
   let done = false;
   try {
     produce(new TarWriter((c) => writeAllSync(fd, c, output)));
+    closeSync(fd);
+    fd = -1;
+    renameSync(tmp, out);
+    done = true;
+  } finally {
+    if (fd >= 0) closeSync(fd);
+    if (!done) rmSync(tmp, { force: true });
+  }
+}
+
+/**
+ * The same destinations for a producer that writes to a descriptor itself (tsd-monitor
+ * --pack): stdout is handed over as it is, so nothing is spooled; a reader that closes early
+ * ends the helper with EPIPE, and the command quietly (141) as writeAllSync does.
+ */
+export async function writeOutput(output: string | undefined, produce: (fd: number) => Promise<void>): Promise<void> {
+  checkTarOutput(output);
+  if (output === undefined) {
+    try {
+      await produce(1);
+    } catch (e) {
+      if (e instanceof TsdError && /broken pipe/i.test(e.message)) throw new BrokenPipe();
+      throw e;
+    }
+    return;
+  }
+  const out = resolve(output);
+  const tmp = `${out}.tmp-${process.pid}`;
+  let fd: number;
+  try {
+    fd = openSync(tmp, "w", 0o644);
+  } catch (e) {
+    throw new TsdError(`cannot write "${output}": ${(e as Error).message}`);
+  }
+  let done = false;
+  try {
+    await produce(fd);
     closeSync(fd);
     fd = -1;
     renameSync(tmp, out);

@@ -12,6 +12,8 @@ const symbols = {
   },
   // (path, name, buf, len) -> value bytes or -errno
   tsd_lgetxattr: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
+  // (dir, rel, buf, len) -> bytes, -ENOENT absent, -ESTALE whited out, -EFBIG too large
+  tsd_read_file: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
   // (path, buf, len) -> names bytes or -errno
   tsd_llistxattr: { args: [FFIType.ptr, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
   // (name, ip, prefix, mtu, errbuf, errlen) -> ifindex or < 0
@@ -80,22 +82,24 @@ export function unpack(src: string, dest: string, opts: { layer: boolean; archiv
   return { size: Number(status), diffId: `sha256:${cString(digest)}` };
 }
 
-const XATTR_MAX = 65536;
+const ENOENT = 2;
+const ESTALE = 116;
+const EFBIG = 27;
 
-/** The extended attributes of `path` (a final symlink not followed); {} where unsupported. */
-export function lxattrs(path: string): Record<string, Uint8Array> {
-  const p = Buffer.from(path + "\0");
-  const names = new Uint8Array(XATTR_MAX);
-  const n = Number(core().tsd_llistxattr(p, names, XATTR_MAX));
-  if (n <= 0) return {};
-  const out: Record<string, Uint8Array> = {};
-  const value = new Uint8Array(XATTR_MAX);
-  for (const name of Buffer.from(names.subarray(0, n)).toString("utf8").split("\0")) {
-    if (!name) continue;
-    const len = Number(core().tsd_lgetxattr(p, Buffer.from(name + "\0"), value, XATTR_MAX));
-    if (len >= 0) out[name] = value.slice(0, len);
-  }
-  return out;
+export type LayerFile = { kind: "file"; text: string } | { kind: "absent" } | { kind: "whiteout" } | { kind: "too-large" };
+
+/**
+ * The regular file `rel` of one layer directory, read fd-relative with no symlink followed
+ * (zig/lib.zig tsd_read_file), at most `max` bytes.
+ */
+export function readLayerFile(dir: string, rel: string, max: number): LayerFile {
+  const buf = new Uint8Array(max);
+  const n = Number(core().tsd_read_file(cstr(dir), cstr(rel), buf, max));
+  if (n >= 0) return { kind: "file", text: Buffer.from(buf.subarray(0, n)).toString("utf8") };
+  if (n === -ESTALE) return { kind: "whiteout" };
+  if (n === -EFBIG) return { kind: "too-large" };
+  if (n === -ENOENT) return { kind: "absent" };
+  return { kind: "absent" };
 }
 
 function cstr(s: string): Buffer {

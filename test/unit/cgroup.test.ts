@@ -10,7 +10,7 @@ import {
 import { keyValues, oomKillCount, sharesToWeight, swapToV2, v1BlkioBytes, v1Files, v2Files, v2IoBytes } from "../../src/cgroup/files";
 import { chooseVersion, parseMountinfo } from "../../src/cgroup/detect";
 import { cgroupMounts } from "../../src/cgroup";
-import { V2Driver } from "../../src/cgroup/driver";
+import { V1Driver, V2Driver } from "../../src/cgroup/driver";
 import { UsageError } from "../../src/cli/globals";
 
 const MiB = 1024 * 1024;
@@ -321,5 +321,33 @@ describe("device rules", () => {
     expect(splitDev((259n << 8n) | 3n)).toEqual({ major: 259, minor: 3 });
     // glibc's makedev(0x1001, 0x1234): both numbers past their low parts.
     expect(splitDev((0x1000n << 32n) | (0x1n << 8n) | (0x1200n << 12n) | 0x34n)).toEqual({ major: 0x1001, minor: 0x1234 });
+  });
+});
+
+describe("freeze (commit's pause) on a plain directory tree", () => {
+  test("v2 writes cgroup.freeze and waits for cgroup.events; v1 writes freezer.state; no freezer: false", async () => {
+    const mp = mkdtempSync(join(tmpdir(), "tsd-freeze-"));
+    try {
+      const dir = join(mp, "tsd", "c1");
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, "cgroup.freeze"), "0");
+      writeFileSync(join(dir, "cgroup.events"), "populated 1\nfrozen 1\n");
+      const v2 = new V2Driver(mp);
+      expect(await v2.freeze("tsd/c1", true)).toBe(true);
+      expect(readFileSync(join(dir, "cgroup.freeze"), "utf8")).toBe("1");
+      writeFileSync(join(dir, "cgroup.events"), "populated 1\nfrozen 0\n");
+      expect(await v2.freeze("tsd/c1", false)).toBe(true);
+      expect(readFileSync(join(dir, "cgroup.freeze"), "utf8")).toBe("0");
+      expect(await v2.freeze("tsd/none", true)).toBe(false);
+      const v1dir = join(mp, "freezer", "tsd", "c1");
+      mkdirSync(v1dir, { recursive: true });
+      writeFileSync(join(v1dir, "freezer.state"), "THAWED");
+      const v1 = new V1Driver([{ mountpoint: join(mp, "freezer"), controllers: ["freezer"] }]);
+      expect(await v1.freeze("tsd/c1", true)).toBe(true);
+      expect(readFileSync(join(v1dir, "freezer.state"), "utf8")).toBe("FROZEN");
+      expect(await new V1Driver([{ mountpoint: join(mp, "mem"), controllers: ["memory"] }]).freeze("tsd/c1", true)).toBe(false);
+    } finally {
+      rmSync(mp, { recursive: true, force: true });
+    }
   });
 });

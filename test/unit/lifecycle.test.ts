@@ -118,7 +118,7 @@ describe("attach client", () => {
   });
 });
 
-import { parseCpArg } from "../../src/container/cp";
+import { containerSource, hostTarget, parseCpArg, readOnlyOverlay } from "../../src/container/cp";
 import { parseFilters } from "../../src/cli/ps";
 import { filterPs } from "../../src/cli/top";
 
@@ -128,6 +128,26 @@ describe("cp, ps, top helpers", () => {
     expect(parseCpArg("box:")).toEqual({ container: "box", path: "/" });
     expect(parseCpArg("./a:b")).toEqual({ path: "./a:b" });
     expect(parseCpArg("/tmp/x")).toEqual({ path: "/tmp/x" });
+  });
+  test("cp naming: Docker's rules as the helper's directory and name", () => {
+    // Out of the container: into an existing directory under the source's name, else the new name.
+    expect(hostTarget("/etc/passwd", "/out", true)).toEqual({ dir: "/out", name: "passwd" });
+    expect(hostTarget("/etc/", "/out", true)).toEqual({ dir: "/out", name: "etc" });
+    expect(hostTarget("/etc/passwd", "/out/pw", false)).toEqual({ dir: "/out", name: "pw" });
+    expect(hostTarget("/etc/.", "/out/e", false)).toEqual({ dir: "/out/e", name: "" });
+    expect(hostTarget("/", "/out", true)).toEqual({ dir: "/out", name: "" });
+    // The container side: the parent (resolved inside the rootfs) and the base (never followed).
+    expect(containerSource("/out/link/passwd")).toEqual({ dir: "/out/link", name: "passwd" });
+    expect(containerSource("etc")).toEqual({ dir: "/", name: "etc" });
+    expect(containerSource("/etc/.")).toEqual({ dir: "/etc", name: "." });
+    expect(containerSource("/data/")).toEqual({ dir: "/", name: "data" });
+    expect(containerSource("/")).toEqual({ dir: "/", name: "." });
+  });
+  test("a read-only overlay stacks the upper dir on the lower ones", () => {
+    expect(readOnlyOverlay("lowerdir=layers/l/A:layers/l/B,upperdir=containers/x/upper,workdir=containers/x/work")).toBe(
+      "lowerdir=containers/x/upper:layers/l/A:layers/l/B",
+    );
+    expect(() => readOnlyOverlay("upperdir=u")).toThrow("no lowerdir");
   });
   test("ps filters", () => {
     const f = parseFilters(["status=exited", "name=web", "status=created"]);

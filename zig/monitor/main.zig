@@ -17,6 +17,7 @@ const finish = @import("finish.zig");
 const config = @import("config.zig");
 const log_mod = @import("log.zig");
 const exec_mode = @import("exec.zig");
+const copy_mode = @import("copy.zig");
 const attach_mod = @import("attach.zig");
 
 const report_fd: sys.fd_t = 3;
@@ -32,6 +33,7 @@ pub fn main() u8 {
     _ = sys.prctl(.SET_NAME, @intFromPtr("tsd-monitor"), 0, 0, 0) catch {};
     const argv: []const [*:0]const u8 = @ptrCast(std.os.argv);
     if (argv.len > 1 and std.mem.eql(u8, std.mem.span(argv[1]), "--exec")) return exec_mode.main(argv);
+    if (argv.len > 1 and (std.mem.eql(u8, std.mem.span(argv[1]), "--copy") or std.mem.eql(u8, std.mem.span(argv[1]), "--pack"))) return copy_mode.main(argv);
     var problem: args_mod.Problem = .{};
     const parsed = args_mod.parse(argv, &problem);
     var report = Report.init(if (parsed) |a| a.exit_report else |_| false);
@@ -433,6 +435,7 @@ test {
     _ = attach_mod;
     _ = relay;
     _ = finish;
+    _ = copy_mode;
     _ = config;
 }
 

@@ -48,12 +48,30 @@ const Deferred = struct {
     mtime: tar.Time,
 };
 
+/// How a copy (`tsd cp`) differs from a layer: what the archive may not decide.
+pub const Options = struct {
+    /// Every entry owned by this uid:gid instead of the archive's (Docker's cp without -a).
+    owner: ?struct { uid: u32, gid: u32 } = null,
+    /// Clear setuid, setgid (and sticky stays): a copy onto the host never gains privileges.
+    strip_setid: bool = false,
+    /// Create device nodes; otherwise they are skipped.
+    devices: bool = true,
+    /// Apply xattrs from the archive.
+    xattrs: bool = true,
+    /// Every name (and hard-link target) is put under this cleaned relative path: the name a
+    /// copy takes at its destination. Empty: names as they are.
+    prefix: []const u8 = "",
+};
+
 pub const Extractor = struct {
     root: fd_t,
     layer: bool,
     /// An image archive: fifos and device nodes are refused, not created.
     archive: bool,
     allocator: std.mem.Allocator,
+    opts: Options = .{},
+    prefixed_buf: [path.buffer_len]u8 = undefined,
+    prefixed_link_buf: [path.buffer_len]u8 = undefined,
     /// A one-entry cache of the last parent directory. Any removal may take a component
     /// of the cached path away (a file replacing "a" orphans a cached "a/b"), so removals
     /// mark it stale; the descriptor itself stays open until the next lookup, because
@@ -84,6 +102,35 @@ pub const Extractor = struct {
         x.root = @intCast(try x.check(rc, "cannot open destination directory"));
     }
 
+    /// Extracts into an already open directory (duplicated: the caller keeps its descriptor),
+    /// e.g. one resolved inside a container's root.
+    pub fn initFd(x: *Extractor, dest: fd_t, opts: Options, allocator: std.mem.Allocator) (Error || error{OutOfMemory})!void {
+        x.* = .{ .root = -1, .layer = false, .archive = false, .allocator = allocator, .opts = opts };
+        x.dents = try allocator.alloc(u8, 32 * 1024);
+        const rc = linux.fcntl(dest, 1030, 0); // F_DUPFD_CLOEXEC
+        x.root = @intCast(try x.check(rc, "cannot open destination directory"));
+    }
+
+    /// `entry` as this extraction applies it: owner and mode bits the archive may not set.
+    fn adjusted(x: *const Extractor, entry: *const tar.Entry) tar.Entry {
+        var e = entry.*;
+        if (x.opts.owner) |o| {
+            e.uid = o.uid;
+            e.gid = o.gid;
+        }
+        if (x.opts.strip_setid) e.mode &= ~@as(u32, 0o6000);
+        if (!x.opts.xattrs) e.pax.records = "";
+        return e;
+    }
+
+    /// `prefix/name` into `buf`, or `name` when there is no prefix.
+    fn withPrefix(x: *Extractor, name: []const u8, buf: *[path.buffer_len]u8) Error![]const u8 {
+        if (x.opts.prefix.len == 0) return name;
+        const joined = std.fmt.bufPrint(buf[0..tar.max_path_len], "{s}/{s}", .{ x.opts.prefix, name }) catch
+            return x.fail("invalid name", "(longer than 4096 bytes)", null);
+        return joined;
+    }
+
     pub fn deinit(x: *Extractor) void {
         if (x.cache_fd >= 0) _ = linux.close(x.cache_fd);
         if (x.root >= 0) _ = linux.close(x.root);
@@ -96,7 +143,12 @@ pub const Extractor = struct {
     /// Creates everything but a regular file's data. For a regular file, returns the new
     /// file's descriptor: the caller writes `entry.size` bytes with `write`, then calls
     /// `finishFile`. Returns null when nothing more is to be done.
-    pub fn begin(x: *Extractor, entry: *const tar.Entry) Error!?fd_t {
+    pub fn begin(x: *Extractor, original: *const tar.Entry) Error!?fd_t {
+        var copy = x.adjusted(original);
+        copy.path = try x.withPrefix(original.path, &x.prefixed_buf);
+        if (original.kind == .hardlink) copy.link = try x.withPrefix(original.link, &x.prefixed_link_buf);
+        const entry = &copy;
+        if (!x.opts.devices and (entry.kind == .char_device or entry.kind == .block_device)) return null;
         const name = path.clean(entry.path, &x.path_buf, &x.parent_buf) catch |err|
             return x.fail("invalid name", switch (err) {
                 error.NameTooLong => "(longer than 4096 bytes)",
@@ -158,8 +210,10 @@ pub const Extractor = struct {
 
     /// Ownership, xattrs, mode (after chown, which clears setuid bits and capabilities)
     /// and mtime of a regular file; closes it.
-    pub fn finishFile(x: *Extractor, fd: fd_t, entry: *const tar.Entry) Error!void {
+    pub fn finishFile(x: *Extractor, fd: fd_t, original: *const tar.Entry) Error!void {
         defer _ = linux.close(fd);
+        const copy = x.adjusted(original);
+        const entry = &copy;
         try x.applyFd(fd, entry);
         const times = timespecs(entry.mtime);
         _ = try x.check(linux.futimens(fd, &times), "cannot set modification time");

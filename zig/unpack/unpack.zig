@@ -3,9 +3,9 @@
 const std = @import("std");
 const assert = std.debug.assert;
 const linux = std.os.linux;
-const tar = @import("tar.zig");
+pub const tar = @import("tar.zig");
 const decompress = @import("decompress.zig");
-const extract = @import("extract.zig");
+pub const extract = @import("extract.zig");
 const sys = @import("sys.zig");
 
 pub const flag_layer: u32 = 1;
@@ -13,6 +13,7 @@ pub const flag_layer: u32 = 1;
 /// directories and links are created; a fifo or device node is refused (reading one back
 /// would hang on a fifo or read forever from a device).
 pub const flag_archive: u32 = 2;
+pub const pack = @import("pack.zig");
 
 pub const Result = struct {
     size: u64,
@@ -245,7 +246,7 @@ const Unpacker = struct {
     }
 
     fn outOfMemory(u: *Unpacker) i64 {
-        u.msg.set("{s} {f}: out of memory", .{ u.what, quoted(u.src) });
+        u.msg.set("{s} {f}: out of memory", .{ u.what, quoted(u.src)});
         return -@as(i64, @intFromEnum(linux.E.NOMEM));
     }
 };
@@ -315,7 +316,37 @@ pub fn unpack(src: [*:0]const u8, dest: [*:0]const u8, flags: u32, msg: Message,
     return @intCast(stream.total);
 }
 
+/// Extracts the plain (or compressed) tar stream read from `in` into the open directory
+/// `dest` with a copy's rules (extract.Options). `label` names the stream in messages.
+/// Returns the uncompressed size, or a negative errno with `msg` set.
+pub fn unpackStream(in: linux.fd_t, dest: linux.fd_t, opts: extract.Options, label: []const u8, msg: Message) i64 {
+    const allocator = std.heap.page_allocator;
+    const file: std.fs.File = .{ .handle = in };
+    const oom = -@as(i64, @intFromEnum(linux.E.NOMEM));
+    const stream = allocator.create(decompress.Stream) catch return oom;
+    defer allocator.destroy(stream);
+    const meta_buffers = allocator.create(MetaBuffers) catch return oom;
+    defer allocator.destroy(meta_buffers);
+    const x = allocator.create(extract.Extractor) catch return oom;
+    defer allocator.destroy(x);
+    var u: Unpacker = .{ .what = "copy", .src = label, .stream = stream, .x = x, .meta_buffers = meta_buffers, .msg = msg };
+    stream.init(file, allocator) catch |err| return switch (err) {
+        error.OutOfMemory => u.outOfMemory(),
+        error.ReadFailed => u.streamFailed(),
+    };
+    defer stream.deinit();
+    x.initFd(dest, opts, allocator) catch |err| return switch (err) {
+        error.OutOfMemory => u.outOfMemory(),
+        error.ExtractFailed => u.extractFailed(),
+    };
+    defer x.deinit();
+    const status = u.run();
+    if (status < 0) return status;
+    return @intCast(stream.total);
+}
+
 test {
+    _ = @import("pack.zig");
     _ = tar;
     _ = @import("path.zig");
     _ = decompress;
@@ -470,4 +501,102 @@ test "unpack: an image archive refuses fifos and device nodes" {
         // Files, directories and links before it were made as usual.
         _ = try t.tmp.dir.statFile("dest/blobs");
     }
+}
+
+test "pack then unpackStream: symlinks stay symlinks, setid bits and owners as asked" {
+    var tmp = std.testing.tmpDir(.{});
+    defer tmp.cleanup();
+    try tmp.dir.makePath("src/sub");
+    try tmp.dir.writeFile(.{ .sub_path = "src/sub/file", .data = "data" });
+    try tmp.dir.symLink("/", "src/up", .{});
+    try tmp.dir.symLink("/etc/passwd", "src/sub/pw", .{});
+    try tmp.dir.makePath("dest");
+    var setid = try tmp.dir.openFile("src/sub/file", .{});
+    try setid.chmod(0o4755);
+    setid.close();
+    var src = try tmp.dir.openDir("src", .{});
+    defer src.close();
+    var dest = try tmp.dir.openDir("dest", .{});
+    defer dest.close();
+    const p = try sys_pipe();
+    var err_buf: [512]u8 = @splat(0);
+    // The pipe holds the small archive whole: pack first, then extract.
+    var w: pack.Writer = .{ .fd = p[1] };
+    const wk = try testing.allocator.create(pack.Walker);
+    defer testing.allocator.destroy(wk);
+    try wk.init(&w, .{}, testing.allocator, .{ .buf = &err_buf });
+    try wk.pack(src.fd, ".");
+    try wk.finish();
+    wk.deinit();
+    _ = linux.close(p[1]);
+    const rc = unpackStream(p[0], dest.fd, .{ .owner = .{ .uid = linux.getuid(), .gid = linux.getgid() }, .strip_setid = true, .prefix = "copy" }, "test", .{ .buf = &err_buf });
+    _ = linux.close(p[0]);
+    try testing.expectEqualStrings("", std.mem.sliceTo(&err_buf, 0));
+    try testing.expect(rc > 0);
+    var buf: [64]u8 = undefined;
+    try testing.expectEqualStrings("data", try dest.readFile("copy/sub/file", &buf));
+    try testing.expectEqualStrings("/", try dest.readLink("copy/up", &buf));
+    try testing.expectEqualStrings("/etc/passwd", try dest.readLink("copy/sub/pw", &buf));
+    const st = try dest.statFile("copy/sub/file");
+    try testing.expectEqual(@as(u32, 0o755), @as(u32, @intCast(st.mode & 0o7777)));
+}
+
+fn sys_pipe() ![2]linux.fd_t {
+    var fds: [2]i32 = undefined;
+    if (sys.errnoOf(linux.pipe2(&fds, .{ .CLOEXEC = true })) != .SUCCESS) return error.PipeFailed;
+    // A bigger pipe so the test can write the whole archive before reading it.
+    _ = linux.fcntl(fds[1], 1031, 1 << 20); // F_SETPIPE_SZ
+    return fds;
+}
+
+test "pack: layer mode sorts names, links the first name, leaves out empty mount stubs" {
+    var tmp = std.testing.tmpDir(.{});
+    defer tmp.cleanup();
+    try tmp.dir.makePath("up/etc");
+    try tmp.dir.writeFile(.{ .sub_path = "up/etc/hosts", .data = "" });
+    try tmp.dir.writeFile(.{ .sub_path = "up/etc/motd", .data = "hi" });
+    try tmp.dir.writeFile(.{ .sub_path = "up/b", .data = "x" });
+    try std.posix.linkat(tmp.dir.fd, "up/b", tmp.dir.fd, "up/a", 0);
+    var up = try tmp.dir.openDir("up", .{});
+    defer up.close();
+    const p = try sys_pipe();
+    var err_buf: [512]u8 = @splat(0);
+    var w: pack.Writer = .{ .fd = p[1] };
+    const wk = try testing.allocator.create(pack.Walker);
+    defer testing.allocator.destroy(wk);
+    try wk.init(&w, .{ .root_entry = false, .layer = true }, testing.allocator, .{ .buf = &err_buf });
+    try wk.pack(up.fd, ".");
+    try wk.finish();
+    wk.deinit();
+    _ = linux.close(p[1]);
+    var bytes: [16 * 1024]u8 = undefined;
+    var len: usize = 0;
+    while (true) {
+        const n = linux.read(p[0], bytes[len..].ptr, bytes.len - len);
+        if (n == 0 or sys.errnoOf(n) != .SUCCESS) break;
+        len += n;
+    }
+    _ = linux.close(p[0]);
+    var names: [8][]const u8 = undefined;
+    var kinds: [8]tar.Typeflag = undefined;
+    var headers: [8]tar.Header = undefined;
+    var count: usize = 0;
+    var pos: usize = 0;
+    while (pos + tar.block_len <= len and count < names.len) {
+        const block: *const [tar.block_len]u8 = bytes[pos..][0..tar.block_len];
+        if (tar.isZeroBlock(block)) break;
+        headers[count] = try tar.parseHeader(block);
+        names[count] = headers[count].name();
+        kinds[count] = headers[count].typeflag;
+        pos += tar.block_len + @as(usize, @intCast(headers[count].paddedSize()));
+        count += 1;
+    }
+    try testing.expectEqual(@as(usize, 4), count);
+    try testing.expectEqualStrings("a", names[0]);
+    try testing.expectEqual(tar.Typeflag.file, kinds[0]);
+    try testing.expectEqualStrings("b", names[1]);
+    try testing.expectEqual(tar.Typeflag.hardlink, kinds[1]);
+    try testing.expectEqualStrings("a", headers[1].link());
+    try testing.expectEqualStrings("etc/", names[2]);
+    try testing.expectEqualStrings("etc/motd", names[3]);
 }

@@ -1,0 +1,437 @@
+//! `tsd-monitor --copy` and `--pack`: the host touches a container's files only here, never
+//! by a path the container could redirect and never by running a program of the container.
+//!
+//!   tsd-monitor --copy out|in CONTAINER HOST ...   (`tsd cp`, CONTRACT.md)
+//!   tsd-monitor --pack CONTAINER|--dir DIR [--layer] [--xattrs] [--devices] [--one-filesystem]
+//!
+//! CONTAINER is `--pid PID --pid-start TICKS [--cgroup-procs P:P…]` (running: its mount
+//! namespace is joined, so its own mounts and volumes are seen; its cgroups too, so its device
+//! rules bind us) or `--overlay-dir DIR --overlay-data DATA --merged PATH [--read-only]`
+//! (stopped: the overlay is mounted in a private mount namespace that dies with us).
+//!
+//! For `--copy` the process forks: the child enters the container and walks (out) or
+//! extracts (in); the parent stays on the host and extracts (out) or walks (in); a pipe
+//! carries a tar stream between them. Walking is zig/unpack/pack.zig (fd-relative, symlinks
+//! packed as symlinks), extracting zig/unpack/extract.zig (openat2 RESOLVE_IN_ROOT under the
+//! destination, nothing written outside it).
+const std = @import("std");
+const linux = std.os.linux;
+const assert = std.debug.assert;
+const sys = @import("linux").sys;
+const Message = @import("linux").message.Message;
+const unpack = @import("unpack");
+const pack = unpack.pack;
+const extract = unpack.extract;
+const finish = @import("finish.zig");
+const exec_mode = @import("exec.zig");
+const errno = @import("linux").errno;
+
+const fd_t = linux.fd_t;
+
+const Container = struct {
+    pid: linux.pid_t = 0,
+    pid_start: []const u8 = "",
+    cgroup_procs: []const u8 = "",
+    overlay_dir: ?[:0]const u8 = null,
+    overlay_data: [:0]const u8 = "",
+    merged: [:0]const u8 = "",
+    read_only: bool = false,
+    /// `--dir`: a plain directory of the host (an upper dir for commit).
+    dir: ?[:0]const u8 = null,
+};
+
+const Args = struct {
+    direction: enum { out, in, none } = .none,
+    c: Container = .{},
+    /// out: the container path's parent and base ("." for a directory's contents).
+    container_dir: [:0]const u8 = "/",
+    container_name: [:0]const u8 = ".",
+    /// in: the container destination path.
+    container_path: [:0]const u8 = "",
+    /// out: the host directory extracted into; in: the host source's parent.
+    host_dir: [:0]const u8 = "",
+    /// in: the host source's base name ("." for contents).
+    host_name: [:0]const u8 = ".",
+    /// The copy's name at its destination ("" keeps the archive's names: contents).
+    name: []const u8 = "",
+    archive: bool = false,
+    /// out: a source that is absent or not a directory copies nothing (a volume's copy-up).
+    missing_ok: bool = false,
+    uid: u32 = 0,
+    gid: u32 = 0,
+    pack: pack.Options = .{ .root_entry = false },
+};
+
+var msg_buf: [2048]u8 = undefined;
+
+fn fail(comptime fmt: []const u8, args: anytype) u8 {
+    finish.printStderr("tsd-monitor: " ++ fmt ++ "\n", args);
+    return 1;
+}
+
+fn parse(argv: []const [*:0]const u8, a: *Args) ?u8 {
+    var i: usize = 1;
+    while (i < argv.len) : (i += 1) {
+        const k = std.mem.span(argv[i]);
+        const flags = .{ "--read-only", "--archive", "--missing-ok", "--layer", "--xattrs", "--devices", "--one-filesystem", "--pack" };
+        var is_flag = false;
+        inline for (flags) |f| if (std.mem.eql(u8, k, f)) {
+            is_flag = true;
+        };
+        if (is_flag) {
+            if (std.mem.eql(u8, k, "--read-only")) a.c.read_only = true;
+            if (std.mem.eql(u8, k, "--archive")) a.archive = true;
+            if (std.mem.eql(u8, k, "--missing-ok")) a.missing_ok = true;
+            if (std.mem.eql(u8, k, "--layer")) a.pack.layer = true;
+            if (std.mem.eql(u8, k, "--xattrs")) a.pack.xattrs = true;
+            if (std.mem.eql(u8, k, "--devices")) a.pack.devices = true;
+            if (std.mem.eql(u8, k, "--one-filesystem")) a.pack.one_filesystem = true;
+            continue;
+        }
+        if (i + 1 == argv.len) return fail("missing value for {s}", .{k});
+        i += 1;
+        const v = std.mem.span(argv[i]);
+        if (std.mem.eql(u8, k, "--copy")) {
+            a.direction = if (std.mem.eql(u8, v, "out")) .out else if (std.mem.eql(u8, v, "in")) .in else return fail("--copy takes out or in, not {s}", .{v});
+        } else if (std.mem.eql(u8, k, "--pid")) {
+            a.c.pid = std.fmt.parseInt(linux.pid_t, v, 10) catch return fail("--pid needs a number, not {s}", .{v});
+        } else if (std.mem.eql(u8, k, "--pid-start")) {
+            a.c.pid_start = v;
+        } else if (std.mem.eql(u8, k, "--cgroup-procs")) {
+            a.c.cgroup_procs = v;
+        } else if (std.mem.eql(u8, k, "--overlay-dir")) {
+            a.c.overlay_dir = v;
+        } else if (std.mem.eql(u8, k, "--overlay-data")) {
+            a.c.overlay_data = v;
+        } else if (std.mem.eql(u8, k, "--merged")) {
+            a.c.merged = v;
+        } else if (std.mem.eql(u8, k, "--dir")) {
+            a.c.dir = v;
+        } else if (std.mem.eql(u8, k, "--container-dir")) {
+            a.container_dir = v;
+        } else if (std.mem.eql(u8, k, "--container-name")) {
+            a.container_name = v;
+        } else if (std.mem.eql(u8, k, "--container-path")) {
+            a.container_path = v;
+        } else if (std.mem.eql(u8, k, "--host-dir")) {
+            a.host_dir = v;
+        } else if (std.mem.eql(u8, k, "--host-name")) {
+            a.host_name = v;
+        } else if (std.mem.eql(u8, k, "--name")) {
+            a.name = v;
+        } else if (std.mem.eql(u8, k, "--uid")) {
+            a.uid = std.fmt.parseInt(u32, v, 10) catch return fail("--uid needs a number, not {s}", .{v});
+        } else if (std.mem.eql(u8, k, "--gid")) {
+            a.gid = std.fmt.parseInt(u32, v, 10) catch return fail("--gid needs a number, not {s}", .{v});
+        } else return fail("unknown argument {s}", .{k});
+    }
+    const has_container = a.c.pid > 0 or a.c.overlay_dir != null or a.c.dir != null;
+    if (!has_container) return fail("needs --pid, --overlay-dir or --dir", .{});
+    if (a.c.pid > 0 and a.c.pid_start.len == 0) return fail("--pid needs --pid-start", .{});
+    if (a.c.overlay_dir != null and (a.c.overlay_data.len == 0 or a.c.merged.len == 0)) return fail("--overlay-dir needs --overlay-data and --merged", .{});
+    if (a.direction != .none and a.host_dir.len == 0) return fail("--copy needs --host-dir", .{});
+    if (a.direction == .in and a.container_path.len == 0) return fail("--copy in needs --container-path", .{});
+    if (std.mem.indexOfScalar(u8, a.container_name, '/') != null or std.mem.indexOfScalar(u8, a.host_name, '/') != null)
+        return fail("a name holds no \"/\"", .{});
+    return null;
+}
+
+pub fn main(argv: []const [*:0]const u8) u8 {
+    var a: Args = .{};
+    if (parse(argv, &a)) |status| return status;
+    // Non-dumpable before touching a container, as the monitor and the exec helper: no
+    // process of it may open our /proc/PID/exe, mem or fds (CONTRACT.md).
+    _ = sys.prctl(.SET_DUMPABLE, 0, 0, 0, 0) catch return fail("prctl(PR_SET_DUMPABLE) failed", .{});
+    // A reader that goes away is an error to report, not a signal to die of.
+    var ign: linux.Sigaction = .{ .handler = .{ .handler = linux.SIG.IGN }, .mask = std.mem.zeroes(linux.sigset_t), .flags = 0 };
+    _ = linux.sigaction(linux.SIG.PIPE, &ign, null);
+    return switch (a.direction) {
+        .none => packMain(&a),
+        .out, .in => copyMain(&a),
+    };
+}
+
+/// `--pack`: the container's (or directory's) whole tree as a tar on stdout.
+fn packMain(a: *const Args) u8 {
+    const root = enterContainer(&a.c) catch |err| return fail("{s}", .{containerError(err)});
+    defer sys.close(root);
+    return walk(root, ".", a.pack, 1);
+}
+
+fn walk(parent: fd_t, base: [:0]const u8, opts: pack.Options, out: fd_t) u8 {
+    const msg: Message = .{ .buf = &msg_buf };
+    var w: pack.Writer = .{ .fd = out };
+    const wk = std.heap.page_allocator.create(pack.Walker) catch return fail("out of memory", .{});
+    defer std.heap.page_allocator.destroy(wk);
+    wk.init(&w, opts, std.heap.page_allocator, msg) catch return fail("out of memory", .{});
+    defer wk.deinit();
+    wk.pack(parent, base) catch return fail("{s}", .{std.mem.sliceTo(&msg_buf, 0)});
+    wk.finish() catch return fail("{s}", .{std.mem.sliceTo(&msg_buf, 0)});
+    return 0;
+}
+
+fn copyMain(a: *const Args) u8 {
+    // The host end is opened before anything else: by the caller's path, in the host's view.
+    const host = sys.open(a.host_dir, .{ .PATH = true, .DIRECTORY = true, .CLOEXEC = true }, 0) catch |err|
+        return fail("cannot open \"{s}\": {s}", .{ a.host_dir, errno.describe(err) });
+    defer sys.close(host);
+    const pipe = sys.pipe2(.{ .CLOEXEC = true }) catch return fail("pipe failed", .{});
+    // A 1 MiB pipe (F_SETPIPE_SZ) lets the walker run ahead of the extractor; the default
+    // 64 KiB makes them take turns. Refused above /proc/sys/fs/pipe-max-size: keep the default.
+    _ = linux.fcntl(pipe[1], 1031, 1 << 20);
+    const child = sys.fork() catch return fail("fork failed", .{});
+    if (child == 0) {
+        const status = containerSide(a, pipe);
+        linux.exit_group(status);
+    }
+    var status: u8 = 0;
+    if (a.direction == .out) {
+        sys.close(pipe[1]);
+        status = hostExtract(a, host, pipe[0]);
+        sys.close(pipe[0]);
+    } else {
+        sys.close(pipe[0]);
+        status = hostWalk(a, host, pipe[1]);
+        sys.close(pipe[1]);
+    }
+    const waited = sys.waitpid(child, 0) catch return fail("wait for the copy's container side failed", .{});
+    const exited = linux.W.IFEXITED(waited.status);
+    const code = linux.W.EXITSTATUS(waited.status);
+    // The child said what went wrong on stderr; the parent's own failure is then its echo.
+    if (exited and code != 0) return code;
+    if (status != 0) return status;
+    if (!exited) return fail("the copy's container side was killed", .{});
+    return 0;
+}
+
+fn emptyArchive(out: fd_t) u8 {
+    var w: pack.Writer = .{ .fd = out };
+    w.end() catch return fail("cannot write the archive", .{});
+    return 0;
+}
+
+fn hostExtract(a: *const Args, host: fd_t, in: fd_t) u8 {
+    const msg: Message = .{ .buf = &msg_buf };
+    const opts: extract.Options = .{
+        .owner = if (a.archive) null else .{ .uid = a.uid, .gid = a.gid },
+        .strip_setid = !a.archive,
+        .devices = false,
+        .xattrs = false,
+        .prefix = a.name,
+    };
+    const rc = unpack.unpackStream(in, host, opts, a.host_dir, msg);
+    if (rc < 0) return fail("{s}", .{std.mem.sliceTo(&msg_buf, 0)});
+    return 0;
+}
+
+fn hostWalk(a: *const Args, host: fd_t, out: fd_t) u8 {
+    return walk(host, a.host_name, .{ .root_entry = true }, out);
+}
+
+fn containerSide(a: *const Args, pipe: [2]fd_t) u8 {
+    const root = enterContainer(&a.c) catch |err| return fail("{s}", .{containerError(err)});
+    defer sys.close(root);
+    if (a.direction == .out) {
+        sys.close(pipe[0]);
+        const dir = resolveIn(root, a.container_dir, true) catch |err| {
+            if (a.missing_ok) return emptyArchive(pipe[1]);
+            return fail("no such directory in the container: \"{s}\" ({s})", .{ a.container_dir, errno.describe(err) });
+        };
+        defer sys.close(dir);
+        var st: linux.Stat = undefined;
+        if (linux.E.init(linux.fstatat(dir, a.container_name, &st, linux.AT.SYMLINK_NOFOLLOW)) != .SUCCESS)
+            return fail("no such file or directory in the container: \"{s}/{s}\"", .{ a.container_dir, a.container_name });
+        return walk(dir, a.container_name, .{ .root_entry = true }, pipe[1]);
+    }
+    sys.close(pipe[1]);
+    return containerExtract(a, root, pipe[0]);
+}
+
+/// Docker's rules for the destination: an existing directory (symlinks followed, inside the
+/// container's root) receives the source under its own name (or its contents); any other
+/// path is the copy's new name in its parent directory.
+fn containerExtract(a: *const Args, root: fd_t, in: fd_t) u8 {
+    const msg: Message = .{ .buf = &msg_buf };
+    var dest_dir: fd_t = -1;
+    var name: []const u8 = a.name;
+    if (resolveIn(root, a.container_path, true)) |fd| {
+        dest_dir = fd;
+    } else |_| {
+        const split = splitPath(a.container_path);
+        const parent = resolveIn(root, split.dir, true) catch
+            return fail("the destination directory \"{s}\" does not exist in the container", .{split.dir});
+        if (a.name.len == 0) {
+            // A directory's contents to a new path: the path becomes that directory.
+            sys.mkdirat(parent, split.base, 0o755) catch |err|
+                return fail("cannot create \"{s}\": {s}", .{ a.container_path, errno.describe(err) });
+            dest_dir = sys.openat(parent, split.base, .{ .PATH = true, .DIRECTORY = true, .NOFOLLOW = true, .CLOEXEC = true }, 0) catch |err|
+                return fail("cannot open \"{s}\": {s}", .{ a.container_path, errno.describe(err) });
+            sys.close(parent);
+        } else {
+            dest_dir = parent;
+            name = split.base;
+        }
+    }
+    defer sys.close(dest_dir);
+    const opts: extract.Options = .{
+        // Docker's cp: files copied into a container belong to root unless -a.
+        .owner = if (a.archive) null else .{ .uid = 0, .gid = 0 },
+        .xattrs = false,
+        .prefix = name,
+    };
+    const rc = unpack.unpackStream(in, dest_dir, opts, a.container_path, msg);
+    if (rc < 0) return fail("{s}", .{std.mem.sliceTo(&msg_buf, 0)});
+    return 0;
+}
+
+const Split = struct { dir: [:0]const u8, base: [:0]const u8 };
+var split_buf: [4097]u8 = undefined;
+
+/// "/a/b/c" → "/a/b" and "c"; a path ending in "/" names its last component.
+fn splitPath(p: [:0]const u8) Split {
+    var end = p.len;
+    while (end > 1 and p[end - 1] == '/') end -= 1;
+    const trimmed = p[0..end];
+    const slash = std.mem.lastIndexOfScalar(u8, trimmed, '/');
+    const dir_len = if (slash) |s| @max(s, 1) else 0;
+    const n = @min(p.len, split_buf.len - 1);
+    @memcpy(split_buf[0..n], p[0..n]);
+    split_buf[n] = 0;
+    split_buf[end] = 0;
+    const base_start = if (slash) |s| s + 1 else 0;
+    const base = split_buf[base_start..end :0];
+    if (dir_len == 0) return .{ .dir = "/", .base = base };
+    // The dir is copied into the tail of the buffer so both stay terminated.
+    const dir = std.fmt.bufPrintZ(split_buf[end + 1 ..], "{s}", .{p[0..dir_len]}) catch unreachable;
+    return .{ .dir = dir, .base = base };
+}
+
+/// `path` under `root` as if `root` were "/": ".." and symlinks (absolute ones too) stay in.
+fn resolveIn(root: fd_t, path: [:0]const u8, directory: bool) !fd_t {
+    const target: [:0]const u8 = if (path.len == 0) "." else path;
+    const resolve = sys.RESOLVE.IN_ROOT | sys.RESOLVE.NO_MAGICLINKS;
+    return sys.openat2(root, target, .{ .PATH = true, .DIRECTORY = directory, .CLOEXEC = true }, resolve);
+}
+
+const ContainerError = error{ NotRunning, Namespace, Cgroup, Mount, Root };
+var container_error_buf: [512]u8 = undefined;
+var container_error: []const u8 = "";
+
+fn containerError(err: anyerror) []const u8 {
+    if (container_error.len > 0) return container_error;
+    return @errorName(err);
+}
+
+fn setError(comptime fmt: []const u8, args: anytype) void {
+    container_error = std.fmt.bufPrint(&container_error_buf, fmt, args) catch container_error_buf[0..];
+}
+
+/// Enters the container's filesystem view and returns a descriptor of its root.
+fn enterContainer(c: *const Container) ContainerError!fd_t {
+    if (c.dir) |dir| {
+        return sys.open(dir, .{ .PATH = true, .DIRECTORY = true, .CLOEXEC = true }, 0) catch |err| {
+            setError("cannot open \"{s}\": {s}", .{ dir, errno.describe(err) });
+            return error.Root;
+        };
+    }
+    if (c.pid > 0) return joinRunning(c);
+    return mountStopped(c);
+}
+
+fn joinRunning(c: *const Container) ContainerError!fd_t {
+    var buf: [64]u8 = undefined;
+    const path = std.fmt.bufPrintZ(&buf, "/proc/{d}/ns/mnt", .{c.pid}) catch unreachable;
+    const ns = sys.open(path, .{ .CLOEXEC = true }, 0) catch {
+        setError("the container is not running (its init, pid {d}, is gone)", .{c.pid});
+        return error.NotRunning;
+    };
+    defer sys.close(ns);
+    // After the open: if the pid still has its start time, the namespace is the init's.
+    var stat_buf: [64]u8 = undefined;
+    const stat_path = std.fmt.bufPrintZ(&stat_buf, "/proc/{d}/stat", .{c.pid}) catch unreachable;
+    var text: [1024]u8 = undefined;
+    const got = readSmall(stat_path, &text) catch "";
+    if (!std.mem.eql(u8, exec_mode.startTimeField(got) orelse "", c.pid_start)) {
+        setError("the container is not running (its init, pid {d}, is gone)", .{c.pid});
+        return error.NotRunning;
+    }
+    var pid_buf: [16]u8 = undefined;
+    const pid_text = std.fmt.bufPrint(&pid_buf, "{d}", .{linux.getpid()}) catch unreachable;
+    var it = std.mem.tokenizeScalar(u8, c.cgroup_procs, ':');
+    var cg_path: [4097]u8 = undefined;
+    // At most 16 groups (CONTRACT.md): one per v1 hierarchy.
+    var joined: usize = 0;
+    while (it.next()) |p| : (joined += 1) {
+        if (joined == 16 or p.len >= cg_path.len) break;
+        const z = std.fmt.bufPrintZ(&cg_path, "{s}", .{p}) catch unreachable;
+        const f = sys.open(z, .{ .ACCMODE = .WRONLY, .CLOEXEC = true }, 0) catch {
+            setError("cannot join the container's cgroup {s}", .{p});
+            return error.Cgroup;
+        };
+        defer sys.close(f);
+        sys.writeAll(f, pid_text) catch {
+            setError("cannot join the container's cgroup {s}", .{p});
+            return error.Cgroup;
+        };
+    }
+    sys.setns(ns, linux.CLONE.NEWNS) catch |err| {
+        setError("cannot enter the container's mount namespace: {s}", .{errno.describe(err)});
+        return error.Namespace;
+    };
+    // setns into a mount namespace moves our root to the container's.
+    return sys.open("/", .{ .PATH = true, .DIRECTORY = true, .CLOEXEC = true }, 0) catch {
+        setError("cannot open the container's root", .{});
+        return error.Root;
+    };
+}
+
+fn mountStopped(c: *const Container) ContainerError!fd_t {
+    sys.unshare(linux.CLONE.NEWNS) catch |err| {
+        setError("cannot make a private mount namespace: {s}", .{errno.describe(err)});
+        return error.Mount;
+    };
+    // Nothing mounted from here on may reach the host's namespace.
+    sys.mount(null, "/", null, linux.MS.REC | linux.MS.PRIVATE, null) catch |err| {
+        setError("cannot make / private: {s}", .{errno.describe(err)});
+        return error.Mount;
+    };
+    // Relative layer paths keep the mount data under a page (CONTRACT.md io.tsd.rootfs.dir).
+    sys.chdir(c.overlay_dir.?) catch |err| {
+        setError("cannot enter \"{s}\": {s}", .{ c.overlay_dir.?, errno.describe(err) });
+        return error.Mount;
+    };
+    var flags: u32 = linux.MS.NODEV | linux.MS.NOSUID;
+    if (c.read_only) flags |= linux.MS.RDONLY;
+    sys.mount("overlay", c.merged, "overlay", flags, c.overlay_data) catch |err| {
+        setError("cannot mount the container's filesystem: {s}", .{errno.describe(err)});
+        return error.Mount;
+    };
+    return sys.open(c.merged, .{ .PATH = true, .DIRECTORY = true, .NOFOLLOW = true, .CLOEXEC = true }, 0) catch {
+        setError("cannot open the container's root", .{});
+        return error.Root;
+    };
+}
+
+fn readSmall(path: [:0]const u8, buf: []u8) ![]const u8 {
+    const f = try sys.open(path, .{ .CLOEXEC = true }, 0);
+    defer sys.close(f);
+    var len: usize = 0;
+    while (len < buf.len) {
+        const n = try sys.read(f, buf[len..]);
+        if (n == 0) break;
+        len += n;
+    }
+    return buf[0..len];
+}
+
+test "splitPath" {
+    const s = splitPath("/a/b/c");
+    try std.testing.expectEqualStrings("/a/b", s.dir);
+    try std.testing.expectEqualStrings("c", s.base);
+    const t = splitPath("/x");
+    try std.testing.expectEqualStrings("/", t.dir);
+    try std.testing.expectEqualStrings("x", t.base);
+    const u = splitPath("rel/y/");
+    try std.testing.expectEqualStrings("rel", u.dir);
+    try std.testing.expectEqualStrings("y", u.base);
+}
