@@ -66,8 +66,7 @@ export async function writeOutput(output: string | undefined, produce: (fd: numb
     try {
       await produce(1);
     } catch (e) {
-      if (e instanceof TsdError && /broken pipe/i.test(e.message)) throw new BrokenPipe();
-      throw e;
+      throw helperWriteError(e, "stdout");
     }
     return;
   }
@@ -81,7 +80,9 @@ export async function writeOutput(output: string | undefined, produce: (fd: numb
   }
   let done = false;
   try {
-    await produce(fd);
+    await produce(fd).catch((e) => {
+      throw helperWriteError(e, output);
+    });
     closeSync(fd);
     fd = -1;
     renameSync(tmp, out);
@@ -90,4 +91,12 @@ export async function writeOutput(output: string | undefined, produce: (fd: numb
     if (fd >= 0) closeSync(fd);
     if (!done) rmSync(tmp, { force: true });
   }
+}
+
+/** A helper's write failure as writeAllSync reports its own: a reader gone, a full device. */
+function helperWriteError(e: unknown, target: string): unknown {
+  if (!(e instanceof TsdError)) return e;
+  if (/broken pipe/i.test(e.message)) return new BrokenPipe();
+  if (/no space left on device|disk quota exceeded/i.test(e.message)) return new TsdError(`no space left on device writing ${target}`);
+  return e;
 }

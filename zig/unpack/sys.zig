@@ -68,6 +68,7 @@ pub fn describe(e: E, buf: []u8) []const u8 {
         .MFILE => "too many open files",
         .FBIG => "file too large",
         .NOSPC => "no space left on device",
+        .PIPE => "broken pipe",
         .ROFS => "read-only file system",
         .MLINK => "too many links",
         .RANGE => "numerical result out of range",
