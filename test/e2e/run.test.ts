@@ -183,6 +183,24 @@ describe("isolation", () => {
     expect(await proc.exited).toBe(0);
     expect(out.trim().split("\n").map(Number).sort()).toEqual([0, 1, 2, 3]); // 3: ls's own dir fd
   });
+  test("stdin is never a host file: the container's own /dev/null, or a pipe for -i < FILE", async () => {
+    // Without -i: fd 0 is the container's /dev/null, so chmod through it (CAP_FOWNER) changes
+    // nothing on the host.
+    const before = Bun.spawnSync(["stat", "-c", "%a %d:%i", "/dev/null"]).stdout.toString();
+    const plain = await run(["--network", "none", "busybox", "sh", "-c", "stat -L -c '%d:%i' /proc/self/fd/0 /dev/null; chmod 600 /proc/self/fd/0"]);
+    expect(plain.stderr).toBe("");
+    const [fd0, own] = plain.stdout.trim().split("\n");
+    expect(fd0).toBe(own);
+    expect(Bun.spawnSync(["stat", "-c", "%a %d:%i", "/dev/null"]).stdout.toString()).toBe(before);
+    // -i from a regular file: the content arrives through a pipe; writing to /proc/self/fd/0
+    // cannot reach the user's file.
+    const f = join(hostDir, "stdin.txt");
+    writeFileSync(f, "from a file\n");
+    const proc = Bun.spawn(["sh", "-c", `exec "$@" < "${f}"`, "sh", TSD, "--root", t.dir, "run", "--rm", "-i", "--network", "none", "busybox", "sh", "-c", "readlink /proc/self/fd/0 | cut -d: -f1; cat; echo gotcha > /proc/self/fd/0"], { stdout: "pipe", stderr: "pipe" });
+    const [out] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
+    expect(out).toBe("pipe\nfrom a file\n");
+    expect(readFileSync(f, "utf8")).toBe("from a file\n");
+  });
 });
 
 describe("exit status", () => {

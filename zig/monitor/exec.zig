@@ -183,7 +183,7 @@ const Stdio = struct {
             } else {
                 // A regular file or /dev/null: copied by a process of its own with blocking
                 // reads; the container still gets a pipe, never the file itself.
-                try startPump(p[1], d);
+                try relay.startStdinPump(p[1], d);
                 sys.close(p[1]);
             }
         }
@@ -203,25 +203,6 @@ const Stdio = struct {
         };
     }
 };
-
-/// A child of the helper, in the host's namespaces, that copies fd 0 to `sink` until EOF or
-/// until nobody reads the pipe, and dies with the helper (PR_SET_PDEATHSIG).
-fn startPump(sink: sys.fd_t, d: *Diag) !void {
-    const parent = linux.getpid();
-    const pid = sys.fork() catch |err| return d.fail(err, "fork the stdin copier", .{});
-    if (pid != 0) return;
-    _ = sys.prctl(.SET_PDEATHSIG, linux.SIG.KILL, 0, 0, 0) catch linux.exit_group(1);
-    if (linux.getppid() != parent) linux.exit_group(1);
-    // Only fd 0 and the pipe (as fd 1) stay: not the report pipe, not the user's output.
-    sys.dup3(sink, 1, 0) catch linux.exit_group(1);
-    sys.closeRange(2, std.math.maxInt(u32), 0) catch linux.exit_group(1);
-    var buf: [64 * 1024]u8 = undefined;
-    while (true) {
-        const n = sys.read(0, &buf) catch linux.exit_group(0);
-        if (n == 0) linux.exit_group(0);
-        sys.writeAll(1, buf[0..n]) catch linux.exit_group(0);
-    }
-}
 
 /// The exec's process spec, written by the CLI for this one exec: removed once read.
 fn loadConfig(path: [:0]const u8, d: *Diag) !*const spec.Spec {

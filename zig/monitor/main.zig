@@ -221,7 +221,7 @@ const Monitor = struct {
 
         var stdio = try Stdio.open(m, epoll, s.process.terminal);
         const channel = runtime.sync.open() catch |err| return m.d.fail(err, "socketpair", .{});
-        const pid = try m.clone(channel, stdio.child);
+        const pid = try m.clone(channel, stdio.child, stdio.container_null_stdin);
         m.init_pid = pid;
         sys.close(channel.init);
         stdio.closeChildEnds();
@@ -285,7 +285,7 @@ const Monitor = struct {
         _ = try config.load(path, m.args.bundle, &m.d);
     }
 
-    fn clone(m: *Monitor, channel: runtime.sync.Channel, child_stdio: [3]sys.fd_t) !linux.pid_t {
+    fn clone(m: *Monitor, channel: runtime.sync.Channel, child_stdio: [3]sys.fd_t, null_stdin: bool) !linux.pid_t {
         const s = &config.the_spec;
         const pid_join = try runtime.namespaces.PidJoin.enter(s, &m.d);
         const ctx: runtime.init.Context = .{
@@ -293,6 +293,7 @@ const Monitor = struct {
             .sync = channel.init,
             .monitor_sync = channel.monitor,
             .stdio = child_stdio,
+            .null_stdin = null_stdin,
             .last_cap = runtime.caps.lastCap(),
         };
         const pid = sys.cloneFork(runtime.namespaces.cloneFlags(s));
@@ -388,6 +389,8 @@ const Stdio = struct {
     /// Where forwarded input goes (the stdin pipe; the pty master is set later).
     sink: ?sys.fd_t = null,
     owned: [3]bool = .{ false, false, false },
+    /// The init replaces fd 0 with the container's /dev/null (runtime/init.zig).
+    container_null_stdin: bool = false,
 
     fn open(m: *Monitor, epoll: sys.fd_t, terminal: bool) !Stdio {
         var io: Stdio = .{ .child = .{ -1, -1, -1 } };
@@ -405,12 +408,23 @@ const Stdio = struct {
             io.sink = p[1];
             if (stdin_forwarded) io.user_stdin = 0;
         } else if (m.args.stdin) {
-            // A regular file or /dev/null (epoll refuses them): the container reads it itself.
-            io.child[0] = @intCast(sys.fcntl(0, f_dupfd_cloexec, 3) catch |err| return m.d.fail(err, "dup stdin", .{}));
+            // A regular file or /dev/null (epoll refuses them): copied into a pipe by a host
+            // process of its own; the container never holds the user's file.
+            const p = sys.pipe2(.{ .CLOEXEC = true }) catch |err| return m.d.fail(err, "pipe", .{});
+            io.child[0] = p[0];
             io.owned[0] = true;
+            relay.startStdinPump(p[1], &m.d) catch |err| {
+                sys.close(p[1]);
+                return err;
+            };
+            sys.close(p[1]);
         } else {
+            // A placeholder the init swaps for the container's own /dev/null once its /dev
+            // exists: a host device node in a container could be chmod'ed through
+            // /proc/self/fd/0 (CAP_FOWNER is in Docker's default set).
             io.child[0] = sys.open("/dev/null", .{ .CLOEXEC = true }, 0) catch |err| return m.d.fail(err, "open /dev/null", .{});
             io.owned[0] = true;
+            io.container_null_stdin = true;
         }
         for ([_]usize{ 1, 2 }) |i| {
             const p = sys.pipe2(.{ .CLOEXEC = true }) catch |err| return m.d.fail(err, "pipe", .{});

@@ -355,3 +355,25 @@ pub fn pollable(epoll: sys.fd_t, fd: sys.fd_t) bool {
     sys.epollCtl(epoll, linux.EPOLL.CTL_DEL, fd, 0) catch unreachable;
     return true;
 }
+
+/// A child of the monitor (or exec helper), in the host's namespaces, that copies fd 0 to
+/// `sink` until EOF or until nobody reads the pipe, and dies with its parent
+/// (PR_SET_PDEATHSIG): a user's stdin that epoll cannot watch (a regular file) still reaches
+/// the container as a pipe, never as the user's own file (which the container could reopen
+/// through /proc/self/fd/0, read-write, or chmod).
+pub fn startStdinPump(sink: sys.fd_t, d: *runtime.diag.Diag) !void {
+    const parent = linux.getpid();
+    const pid = sys.fork() catch |err| return d.fail(err, "fork the stdin copier", .{});
+    if (pid != 0) return;
+    _ = sys.prctl(.SET_PDEATHSIG, linux.SIG.KILL, 0, 0, 0) catch linux.exit_group(1);
+    if (linux.getppid() != parent) linux.exit_group(1);
+    // Only fd 0 and the pipe (as fd 1) stay: not the report pipe, not the user's output.
+    sys.dup3(sink, 1, 0) catch linux.exit_group(1);
+    sys.closeRange(2, std.math.maxInt(u32), 0) catch linux.exit_group(1);
+    var buf: [64 * 1024]u8 = undefined;
+    while (true) {
+        const n = sys.read(0, &buf) catch linux.exit_group(0);
+        if (n == 0) linux.exit_group(0);
+        sys.writeAll(1, buf[0..n]) catch linux.exit_group(0);
+    }
+}

@@ -28,6 +28,9 @@ pub const Context = struct {
     monitor_sync: sys.fd_t,
     /// stdin, stdout, stderr for the container when there is no terminal.
     stdio: [3]sys.fd_t,
+    /// stdio[0] is a placeholder: once the container's /dev exists, fd 0 becomes its own
+    /// /dev/null (no host file reaches the container).
+    null_stdin: bool = false,
     /// /proc/sys/kernel/cap_last_cap, read by the monitor.
     last_cap: u6,
 };
@@ -66,6 +69,7 @@ fn steps(ctx: *const Context, d: *Diag) !void {
     try rootfs.createCwd(root, s, d);
     try rootfs.pivot(root, d);
     sys.close(root);
+    if (ctx.null_stdin and !s.process.terminal) try containerNullStdin(d);
 
     const pty: ?console.Pty = if (s.process.terminal) try console.openPty(d) else null;
     if (pty) |p| {
@@ -93,6 +97,13 @@ fn steps(ctx: *const Context, d: *Diag) !void {
     try finalFds(d);
     if (s.seccomp.present() and !seccomp_early) try seccomp.install(&s.seccomp, d);
     return exec.exec(file, &s.process, d);
+}
+
+/// After pivot_root: "/dev/null" is the container's node (devices.zig made it).
+fn containerNullStdin(d: *Diag) !void {
+    const f = sys.open("/dev/null", .{ .ACCMODE = .RDONLY, .CLOEXEC = true, .NOFOLLOW = true }, 0) catch |err| return d.fail(err, "open the container's /dev/null", .{});
+    defer sys.close(f);
+    sys.dup3(f, 0, 0) catch |err| return d.fail(err, "set up fd 0", .{});
 }
 
 fn takeStdio(stdio: [3]sys.fd_t, d: *Diag) !void {
