@@ -11,6 +11,8 @@ export interface Lease {
 }
 
 export function takeLease(root: string): Lease {
+  // The next writer collects the leases of killed ones (a pull SIGKILLed mid-way), not only gc.
+  storeBusy(root);
   const dir = join(rootPaths(root).tmp, "leases");
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const path = join(dir, `${process.pid}-${Math.random().toString(36).slice(2)}`);
