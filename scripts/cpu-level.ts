@@ -4,8 +4,10 @@
 // instruction counts, reached or not (the Zig core has no run-time CPU dispatch, so any
 // instruction in it can run).
 //
-//   bun scripts/cpu-level.ts LEVEL FILE...    LEVEL: 1..4 (x86-64-vN); exit 1 when a file
-//                                             has an instruction beyond LEVEL
+//   bun scripts/cpu-level.ts LEVEL [--dispatched SYMBOL]... FILE...
+//       LEVEL: 1..4 (x86-64-vN); exit 1 when a file has an instruction beyond LEVEL outside
+//       the functions named by --dispatched (ones reached only after a CPUID check, such as
+//       zig/unpack/sha256.zig's compressShaNi; they need the file's symbols)
 //
 // Encodings decide first (exact, from the raw bytes): VEX (C4/C5) needs AVX at least,
 // EVEX (62) AVX-512, XOP (8F with map >= 8) an AMD extension outside every level. Then the
@@ -126,22 +128,42 @@ export function instructionNeed(insn: Instruction): Need {
 }
 
 export type Excess = { feature: string; level: Level; count: number; example: string };
+export type LevelReport = {
+  instructions: number;
+  /** Beyond the level, outside the dispatched functions: what fails the check. */
+  excess: Excess[];
+  /** Instructions beyond the level inside each dispatched function found. */
+  dispatched: Record<string, number>;
+};
 
-/** Every feature of `disassembly` beyond `max`, with a count and the first instruction. */
-export function beyondLevel(disassembly: string, max: Level): { instructions: number; excess: Excess[] } {
+/** Every feature of `disassembly` beyond `max`, with a count and the first instruction;
+ *  instructions inside the functions named in `dispatched` are counted apart. */
+export function beyondLevel(disassembly: string, max: Level, dispatched: string[] = []): LevelReport {
   const found = new Map<string, Excess>();
+  const inDispatched: Record<string, number> = {};
   let instructions = 0;
+  let fn = "";
   for (const line of disassembly.split("\n")) {
+    const label = /^[0-9a-f]+ <(.+)>:$/.exec(line);
+    if (label) {
+      fn = label[1]!;
+      if (dispatched.includes(fn)) inDispatched[fn] ??= 0;
+      continue;
+    }
     const insn = parseObjdumpLine(line);
     if (!insn) continue;
     instructions++;
     const need = instructionNeed(insn);
     if (need.level <= max) continue;
+    if (dispatched.includes(fn)) {
+      inDispatched[fn]!++;
+      continue;
+    }
     const seen = found.get(need.feature);
     if (seen) seen.count++;
     else found.set(need.feature, { ...need, count: 1, example: line.trim() });
   }
-  return { instructions, excess: [...found.values()].sort((a, b) => b.count - a.count) };
+  return { instructions, excess: [...found.values()].sort((a, b) => b.count - a.count), dispatched: inDispatched };
 }
 
 /** ELF e_machine: 62 x86-64, 183 aarch64 (only x86-64 has levels to check). */
@@ -153,10 +175,16 @@ export function elfMachine(header: Uint8Array): number {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const [levelArg, ...files] = argv;
+  const [levelArg, ...rest] = argv;
   const max = Number(levelArg);
+  const dispatched: string[] = [];
+  const files: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    if (rest[i] === "--dispatched" && i + 1 < rest.length) dispatched.push(rest[++i]!);
+    else files.push(rest[i]!);
+  }
   if (![1, 2, 3, 4].includes(max) || files.length === 0) {
-    console.error("usage: bun scripts/cpu-level.ts LEVEL(1-4) FILE...");
+    console.error("usage: bun scripts/cpu-level.ts LEVEL(1-4) [--dispatched SYMBOL]... FILE...");
     return 2;
   }
   let failed = false;
@@ -168,10 +196,11 @@ async function main(argv: string[]): Promise<number> {
     }
     const proc = Bun.spawnSync(["objdump", "-d", "--insn-width=16", "-M", "intel", file], { stderr: "pipe" });
     if (proc.exitCode !== 0) throw new Error(`objdump ${file}: ${proc.stderr.toString().trim()}`);
-    const { instructions, excess } = beyondLevel(proc.stdout.toString(), max as Level);
+    const { instructions, excess, dispatched: found } = beyondLevel(proc.stdout.toString(), max as Level, dispatched);
     if (instructions === 0) throw new Error(`objdump ${file}: no instructions disassembled`);
+    const apart = Object.entries(found).filter(([, n]) => n > 0).map(([fn, n]) => `; ${n} beyond it in ${fn} (dispatched)`).join("");
     if (excess.length === 0) {
-      console.error(`cpu-level: ${file}: ${instructions} instructions, all within ${levelName(max as Level)}`);
+      console.error(`cpu-level: ${file}: ${instructions} instructions, all within ${levelName(max as Level)}${apart}`);
       continue;
     }
     failed = true;

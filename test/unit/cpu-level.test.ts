@@ -79,7 +79,7 @@ describe("instructionNeed", () => {
   });
 
   test("x86-64-v4: EVEX, zmm, mask registers and their decorations", () => {
-    const avx512 = { level: 4, feature: "avx512" };
+    const avx512: Need = { level: 4, feature: "avx512" };
     expect(need("62 f1 fe 48 7f 85 30 f5 ff ff", "vmovdqu64 ZMMWORD PTR [rbp-0xad0],zmm0")).toEqual(avx512);
     expect(need("62 f1 7f 49 7f 4c 31 fd", "vmovdqu8 ZMMWORD PTR [rcx+rsi*1-0xc0]{k1},zmm1")).toEqual(avx512);
     expect(need("62 f1 7d 09 6f c1", "vmovdqa32 xmm0{k1},xmm1")).toEqual(avx512);
@@ -125,6 +125,22 @@ describe("beyondLevel", () => {
     expect(beyondLevel(text, 2).excess.map((e) => e.feature)).toEqual(["avx/avx2 (256-bit)"]);
     expect(beyondLevel(text, 3).excess).toEqual([]);
   });
+});
+
+test("beyondLevel counts instructions in a dispatched function apart, by its label", () => {
+  const text = [
+    "0000000000042c40 <unpack.sha256.compressShaNi>:",
+    line("0f 38 cc d3", "sha256msg1 xmm2,xmm3"),
+    line("66 0f 3a 0f c4 04", "palignr xmm0,xmm4,0x4"),
+    "",
+    "0000000000042f00 <unpack.sha256.compressScalar>:",
+    line("0f 38 cc d3", "sha256msg1 xmm2,xmm3"),
+  ].join("\n");
+  const report = beyondLevel(text, 2, ["unpack.sha256.compressShaNi"]);
+  expect(report.instructions).toBe(3);
+  expect(report.dispatched).toEqual({ "unpack.sha256.compressShaNi": 1 });
+  expect(report.excess.map((e) => [e.feature, e.count])).toEqual([["sha", 1]]);
+  expect(beyondLevel(text, 2).excess.map((e) => [e.feature, e.count])).toEqual([["sha", 2]]);
 });
 
 test("elfMachine reads e_machine and refuses what is not ELF", () => {

@@ -301,6 +301,7 @@ test {
     _ = tar;
     _ = @import("path.zig");
     _ = decompress;
+    _ = @import("sha256.zig");
     _ = extract;
     _ = sys;
 }
