@@ -8,7 +8,7 @@
 # By hand only, never part of the test suite.
 #
 #   bash bench/cpu-level.sh                     RUNS=5 (unpack) START_RUNS=30 (run)
-#   LEVELS="x86_64_v2 native" bash bench/cpu-level.sh
+#   LEVELS="x86_64_v2 native" PARTS=run bash bench/cpu-level.sh   (PARTS: unpack, run or both)
 #
 # Each level gets a tree of its own under the work dir (a copy of src/ and bench/ with its own
 # zig-out, built with `scripts/zig build -Dcpu=LEVEL --prefix TREE/zig-out`, and a dist/tsd
@@ -19,6 +19,7 @@ repo=$(cd "$here/.." && pwd)
 runs=${RUNS:-5}
 start_runs=${START_RUNS:-30}
 levels=(${LEVELS:-baseline x86_64_v2 x86_64_v3 native})
+parts=${PARTS:-unpack run}
 images=${TSD_TEST_IMAGES:-/tmp/tsd-test-images}
 
 say() { printf 'bench: %s\n' "$*" >&2; }
@@ -51,12 +52,17 @@ for lv in "${levels[@]}"; do
   (cd "$repo" && scripts/zig build -Dversion="$version" -Doptimize=ReleaseSafe -Dcpu="$lv" --prefix "$tree/zig-out")
   (cd "$tree" && bun build --compile --target=bun-linux-x64-baseline --minify --bytecode --format=esm --sourcemap=none \
     src/main.ts --outfile "$tree/tsd" >/dev/null)
-  highest=$(bun "$repo/scripts/cpu-level.ts" 1 "$tree/zig-out/lib/libtsd.so" "$tree/zig-out/bin/tsd-monitor" 2>&1 |
+  highest=$(bun "$repo/scripts/cpu-level.ts" 1 --dispatched unpack.sha256.compressShaNi "$tree/zig-out/lib/libtsd.so" "$tree/zig-out/bin/tsd-monitor" 2>&1 |
     grep -oE '\((x86-64-v[234]|an extension[^)]*)\)' | sort -u | tr '\n' ' ' || true)
   say "  $lv: libtsd.so $(stat -c %s "$tree/zig-out/lib/libtsd.so") B, tsd-monitor $(stat -c %s "$tree/zig-out/bin/tsd-monitor") B; beyond v1: ${highest:-nothing}"
 done
 
+mkdir -p "$here/results"
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+results=()
+
 # ---- the layer ---------------------------------------------------------------------------------
+if [[ $parts == *unpack* ]]; then
 rootfs=$work/rootfs
 mkdir -p "$rootfs/usr/lib" "$rootfs/usr/share"
 cp -a "$images/busybox-rootfs/." "$rootfs/"
@@ -69,9 +75,6 @@ gzip -6 -k "$work/layer.tar"
 zstd -q -3 -k "$work/layer.tar"
 say "layer: $(wc -l <"$work/list") entries; tar $(($(stat -c %s "$work/layer.tar") / 1000000)) MB, gzip $(($(stat -c %s "$work/layer.tar.gz") / 1000000)) MB, zstd $(($(stat -c %s "$work/layer.tar.zst") / 1000000)) MB; on $(stat -f -c %T "$work")"
 
-mkdir -p "$here/results"
-stamp=$(date -u +%Y%m%dT%H%M%SZ)
-results=()
 for fmt in tar tar.gz tar.zst; do
   cmds=()
   for lv in "${levels[@]}"; do
@@ -83,8 +86,10 @@ for fmt in tar tar.gz tar.zst; do
   hyperfine --warmup 1 --runs "$runs" --export-json "$out" --prepare "rm -rf $work/u && mkdir $work/u" "${cmds[@]}" >&2
   results+=("unpack $fmt=$out")
 done
+fi
 
 # ---- container start -------------------------------------------------------------------------------
+if [[ $parts == *run* ]]; then
 first=$work/tree-${levels[0]}/tsd
 "$first" --root "$work/root" load -i "$images/busybox-docker.tar" >/dev/null
 cmds=()
@@ -96,6 +101,7 @@ say "run --rm --network none busybox true"
 out=$here/results/cpu-level-run-$stamp.json
 hyperfine --warmup 3 --runs "$start_runs" --export-json "$out" "${cmds[@]}" >&2
 results+=("run --rm true=$out")
+fi
 
 python3 - "${results[@]}" <<'PY'
 import json, sys

@@ -5,6 +5,7 @@
 // against the same binaries on an emulated CPU below the floor, which must fail.
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { constants } from "node:os";
 import { join, resolve } from "node:path";
 import { beyondLevel } from "../../scripts/cpu-level";
 import { TSD, TestRoot } from "../lib/tsd";
@@ -31,7 +32,7 @@ async function emulated(cpu: string, argv: string[]): Promise<{ code: number; st
   const [stdout, stderr] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
   await proc.exited;
   clearTimeout(timer);
-  const signal = proc.signalCode ? (require("node:os").constants.signals[proc.signalCode] as number) : 0;
+  const signal = proc.signalCode ? constants.signals[proc.signalCode as NodeJS.Signals] : 0;
   return { code: signal ? 128 + signal : proc.exitCode!, stdout, stderr };
 }
 
