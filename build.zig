@@ -1,9 +1,25 @@
 //! One core compiled twice (DESIGN.md): libtsd.so, loaded by the CLI through bun:ffi, and
 //! tsd-monitor, the static per-container parent that runs the bundle.
 const std = @import("std");
+const builtin = @import("builtin");
+
+/// The CPU the release artifacts are compiled for when neither -Dtarget nor -Dcpu is given:
+/// never the build machine's own (build hosts have AVX-512, and a native libtsd.so or
+/// tsd-monitor dies with SIGILL on most desktops, laptops and QEMU's default CPU).
+/// x86_64: x86-64-v2 (SSE4.2, POPCNT; Nehalem, 2008), the floor Bun's own linux-x64 runtime
+/// sets (it refuses to start without SSE4.2), so a lower Zig floor would widen nothing;
+/// v3 measured no faster (bench/cpu-level.sh). aarch64 and the rest: the architecture's
+/// baseline. `-Dcpu=native` (or any -Dtarget/-Dcpu) builds for something else on request;
+/// scripts/build.sh checks the result against the floor (scripts/cpu-level.ts).
+fn portableTarget() std.Target.Query {
+    return switch (builtin.cpu.arch) {
+        .x86_64 => .{ .cpu_model = .{ .explicit = &std.Target.x86.cpu.x86_64_v2 } },
+        else => .{ .cpu_model = .baseline },
+    };
+}
 
 pub fn build(b: *std.Build) void {
-    const target = b.standardTargetOptions(.{});
+    const target = b.standardTargetOptions(.{ .default_target = portableTarget() });
     const optimize = b.standardOptimizeOption(.{});
     const version = b.option([]const u8, "version", "tsd version string") orelse "0.0.0-dev";
 

@@ -3,7 +3,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 version=$(bun -e 'console.log(require("./package.json").version)')
+# Portable CPU floor (README "Portability"): build.zig targets x86-64-v2 (aarch64: its
+# baseline) unless told otherwise, and the Bun runtime embedded is the linux-x64 "baseline"
+# one (SSE4.2, no AVX2; bun fetches it once from the npm registry into its cache). The Zig
+# artifacts are checked instruction by instruction: anything beyond the floor fails the build,
+# except in the one function reached only after a CPUID check (zig/unpack/sha256.zig).
+case "$(uname -m)" in
+  x86_64) bun_target=(--target=bun-linux-x64-baseline) cpu_level=2 ;;
+  *) bun_target=() cpu_level= ;;
+esac
 scripts/zig build -Dversion="$version" -Doptimize=ReleaseSafe
+if [ -n "$cpu_level" ]; then
+  bun scripts/cpu-level.ts "$cpu_level" --dispatched unpack.sha256.compressShaNi \
+    zig-out/bin/tsd-monitor zig-out/lib/libtsd.so
+fi
 [ -d node_modules/citty ] && [ -d node_modules/typescript ] || bun install --frozen-lockfile
 # Types are checked on every build: a type error fails it like a Zig compile error does.
 bunx tsc -p .
@@ -12,5 +25,5 @@ mkdir -p dist
 # bytecode spares the start-up parse (about 6 ms of every command).
 hash() { sha256sum "$1" | cut -c1-16; }
 hashes="{\"libtsd.so\":\"$(hash zig-out/lib/libtsd.so)\",\"tsd-monitor\":\"$(hash zig-out/bin/tsd-monitor)\"}"
-bun build --compile --minify --bytecode --format=esm --sourcemap=none \
+bun build --compile "${bun_target[@]}" --minify --bytecode --format=esm --sourcemap=none \
   --define "TSD_EMBED_HASHES=$hashes" src/main.ts --outfile dist/tsd

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The whole test suite, as root: the Zig unit tests, then bun's unit and end-to-end tests
-# against the built dist/tsd (rebuilt first when missing or older than its sources).
+# The whole test suite, as root (no sudo needed): the Zig unit tests, then bun's unit and
+# end-to-end tests against the built dist/tsd (rebuilt first when missing or older than its
+# sources).
 #
-#   sudo bash scripts/test.sh               everything
-#   sudo bash scripts/test.sh test/e2e/run  bun test with these arguments instead of the
+#   bash scripts/test.sh                    everything
+#   bash scripts/test.sh test/e2e/run       bun test with these arguments instead of the
 #                                           default paths (the Zig tests still run first)
 #
 # Exit status: non-zero when any part failed. Prints bun's own summary (" N pass", " M fail")
@@ -12,7 +13,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 if [ "$(id -u)" != 0 ]; then
-  echo "test.sh: the end-to-end tests need root (namespaces, mounts, cgroups): sudo bash scripts/test.sh" >&2
+  echo "test.sh: the end-to-end tests need root (namespaces, mounts, cgroups): run it as root" >&2
   exit 1
 fi
 

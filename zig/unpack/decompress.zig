@@ -1,11 +1,12 @@
 //! The uncompressed tar stream of a layer file: plain, gzip or zstd (detected by magic
-//! bytes), decompressed as it is read with std.compress, hashed (sha256, the OCI diffID)
-//! and counted. Memory is fixed at init: an input buffer and one decompression window.
+//! bytes), decompressed as it is read with std.compress, hashed (sha256, the OCI diffID,
+//! with SHA-NI when the CPU has it: sha256.zig) and counted. Memory is fixed at init: an input buffer and one decompression window.
 const std = @import("std");
 const assert = std.debug.assert;
 const flate = std.compress.flate;
 const zstd = std.compress.zstd;
-const Sha256 = std.crypto.hash.sha2.Sha256;
+const sha256 = @import("sha256.zig");
+const Sha256 = sha256.Sha256;
 
 pub const Format = enum { plain, gzip, zstd };
 
@@ -64,7 +65,7 @@ pub const Stream = struct {
             .input_buffer = &.{},
             .output_buffer = &.{},
             .allocator = allocator,
-            .sha = .init(.{}),
+            .sha = .init(),
             .crc = .init(),
             .member_len = 0,
             .members = 0,
@@ -177,8 +178,8 @@ pub const Stream = struct {
         }
     }
 
-    pub fn digestHex(s: *Stream) [Sha256.digest_length * 2]u8 {
-        var digest: [Sha256.digest_length]u8 = undefined;
+    pub fn digestHex(s: *Stream) [sha256.digest_length * 2]u8 {
+        var digest: [sha256.digest_length]u8 = undefined;
         s.sha.final(&digest);
         return std.fmt.bytesToHex(digest, .lower);
     }

@@ -350,6 +350,7 @@ test {
     _ = tar;
     _ = @import("path.zig");
     _ = decompress;
+    _ = @import("sha256.zig");
     _ = extract;
     _ = sys;
 }
