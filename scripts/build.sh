@@ -7,14 +7,15 @@ version=$(bun -e 'console.log(require("./package.json").version)')
 # baseline) unless told otherwise, and the Bun runtime embedded is the linux-x64 "baseline"
 # one (SSE4.2, no AVX2; bun fetches it once from the npm registry into its cache). The Zig
 # artifacts are checked instruction by instruction: anything beyond the floor fails the build,
-# except in the one function reached only after a CPUID check (zig/unpack/sha256.zig).
+# except in the one function reached only after a CPUID check (zig/unpack/sha256.zig), found by
+# its symbol or, in the stripped tsd-monitor, by its section (tsd_dispatched).
 case "$(uname -m)" in
   x86_64) bun_target=(--target=bun-linux-x64-baseline) cpu_level=2 ;;
   *) bun_target=() cpu_level= ;;
 esac
 scripts/zig build -Dversion="$version" -Doptimize=ReleaseSafe
 if [ -n "$cpu_level" ]; then
-  bun scripts/cpu-level.ts "$cpu_level" --dispatched unpack.sha256.compressShaNi \
+  bun scripts/cpu-level.ts "$cpu_level" --dispatched unpack.sha256.compressShaNi --dispatched tsd_dispatched \
     zig-out/bin/tsd-monitor zig-out/lib/libtsd.so
 fi
 [ -d node_modules/citty ] && [ -d node_modules/typescript ] || bun install --frozen-lockfile

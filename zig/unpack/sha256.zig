@@ -154,9 +154,14 @@ fn rotr(x: u32, comptime n: u5) u32 {
 
 const V4u32 = @Vector(4, u32);
 
+/// The ELF section of the functions reached only after a CPUID check: scripts/cpu-level.ts
+/// allows their instructions by this name, which survives stripping (tsd-monitor is stripped).
+pub const dispatched_section = "tsd_dispatched";
+
 /// std's SHA-NI rounds with legacy-SSE encodings only (PALIGNR, not AVX's VPALIGNR), so a CPU
-/// with SHA-NI but no AVX runs it. noinline: scripts/cpu-level.ts finds it by its symbol.
-noinline fn compressShaNi(state: *[8]u32, blocks: []const u8) void {
+/// with SHA-NI but no AVX runs it. noinline and in its own section: scripts/cpu-level.ts finds
+/// it by its symbol, or by the section in a stripped binary.
+noinline fn compressShaNi(state: *[8]u32, blocks: []const u8) linksection(dispatched_section) void {
     assert(blocks.len % block_length == 0);
     var x: V4u32 = .{ state[5], state[4], state[1], state[0] };
     var y: V4u32 = .{ state[7], state[6], state[3], state[2] };
