@@ -83,8 +83,8 @@ for (let i = 0; i < iterations; i++) {
       if (mon) process.kill(mon, "SIGKILL");
     } else if (r.code === 0) expected.set(name, 5);
     count("run -d (monitor killed at random)", kill);
-  } else if (kind === 4) count("commit (killed)", await killedAfter(["commit", "base", `soak/img:${i}`], 300));
-  else count("load (killed)", await killedAfter(["load", "-i", join(images, "busybox-oci.tar")], 300));
+  } else if (kind === 4) count("commit (killed)", await killedAfter(["commit", "base", `soak/img:${i}`], 120));
+  else count("load (killed)", await killedAfter(["load", "-i", join(images, "busybox-oci.tar")], 60));
 }
 const soakMs = Date.now() - started;
 
