@@ -5,6 +5,7 @@ const std = @import("std");
 const build_options = @import("build_options");
 const unpack = @import("unpack/unpack.zig");
 const netns = @import("netlink/netns.zig");
+const device_filter = @import("cgroup/device_filter.zig");
 const Message = @import("linux").message.Message;
 
 pub const version: [:0]const u8 = std.fmt.comptimePrint("{s}", .{build_options.version});
@@ -215,6 +216,30 @@ export fn tsd_netns_remove(path: ?[*:0]const u8, errbuf: ?[*]u8, errlen: usize) 
     return netns.removeNetns(std.mem.span(path orelse return invalid(msg, "tsd_netns_remove: path is null")), msg);
 }
 
+/// Attaches the device rules `words` (4 u32 each: flags bit 0 allow, bits 1-2 type a/b/c;
+/// major; minor; access bits m=1 r=2 w=4; 0xffffffff a wildcard number) to the cgroup v2
+/// directory `group` as an eBPF device program (zig/cgroup/device_filter.zig). 0, or -errno.
+export fn tsd_cgroup_device_filter(group: ?[*:0]const u8, words: ?[*]const u32, count: usize, errbuf: ?[*]u8, errlen: usize) i64 {
+    const msg: Message = .{ .buf = if (errbuf) |b| b[0..errlen] else &.{} };
+    const g = group orelse return invalid(msg, "tsd_cgroup_device_filter: group is null");
+    const w = words orelse return invalid(msg, "tsd_cgroup_device_filter: words is null");
+    var rules_buf: [device_filter.max_rules]device_filter.Rule = undefined;
+    const rules = device_filter.decode(w[0..count], &rules_buf) catch return invalid(msg, "tsd_cgroup_device_filter: malformed rules");
+    var insns: [device_filter.max_insns]std.os.linux.BPF.Insn = undefined;
+    const prog = device_filter.compile(rules, &insns);
+    var errno: std.os.linux.E = .SUCCESS;
+    device_filter.attach(g, prog, &errno) catch |err| {
+        const what = switch (err) {
+            error.OpenFailed => "open the group",
+            error.LoadFailed => "load the device program",
+            error.AttachFailed => "attach the device program",
+        };
+        msg.set("cannot {s} ({s}): {s}", .{ what, std.mem.span(g), @tagName(errno) });
+        return -@as(i64, @intFromEnum(errno));
+    };
+    return 0;
+}
+
 fn ipBytes(ip: u32) [4]u8 {
     return .{ @truncate(ip >> 24), @truncate(ip >> 16), @truncate(ip >> 8), @truncate(ip) };
 }
@@ -228,5 +253,6 @@ test {
     std.testing.refAllDecls(@This());
     _ = unpack;
     _ = netns;
+    _ = device_filter;
     _ = @import("netlink/rtnl.zig");
 }

@@ -3,7 +3,8 @@
 // matters) and the few devices every container has. A container with CAP_MKNOD (Docker's
 // default set) could otherwise make and open the host's disks, /dev/kmsg or a host tty.
 // --privileged: everything. Pure; v1 writes them to devices.deny/devices.allow, the OCI spec
-// carries them in linux.resources.devices. (cgroup v2 has no files for it: an eBPF program.)
+// carries them in linux.resources.devices; cgroup v2 has no files for them: libtsd attaches
+// them to the group as an eBPF program (zig/cgroup/device_filter.zig).
 
 export interface DeviceRule {
   allow: boolean;
@@ -39,6 +40,16 @@ export function deviceRules(privileged: boolean): readonly DeviceRule[] {
 export function v1DeviceLine(r: DeviceRule): string {
   if (r.type === "a") return "a";
   return `${r.type} ${r.major ?? "*"}:${r.minor ?? "*"} ${r.access}`;
+}
+
+/** The rules as libtsd's device filter takes them (zig/cgroup/device_filter.zig): four u32 a
+ *  rule: flags (bit 0 allow, bits 1-2 type: 0 a, 1 b, 2 c), major, minor, access (m=1 r=2 w=4),
+ *  0xffffffff for a wildcard number. */
+export function encodeDeviceRules(rules: readonly DeviceRule[]): Uint32Array {
+  const ANY = 0xffffffff;
+  const type = { a: 0, b: 1, c: 2 } as const;
+  const access = (s: string) => (s.includes("m") ? 1 : 0) | (s.includes("r") ? 2 : 0) | (s.includes("w") ? 4 : 0);
+  return Uint32Array.from(rules.flatMap((r) => [(r.allow ? 1 : 0) | (type[r.type] << 1), r.major ?? ANY, r.minor ?? ANY, access(r.access)]));
 }
 
 /** The rules as OCI linux.resources.devices. */

@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { TsdError } from "../errors";
 import type { V1Hierarchy } from "./detect";
 import { keyValues, oomKillCount, v1BlkioBytes, v1DeviceFiles, v1Files, v2Files, v2IoBytes, type CgroupWrite } from "./files";
-import type { DeviceRule } from "./devices";
+import { encodeDeviceRules, type DeviceRule } from "./devices";
+import { cgroupDeviceFilter } from "../native/ffi";
 import type { Resources } from "./resources";
 
 export interface CgroupStats {
@@ -281,7 +282,7 @@ export class V2Driver implements CgroupDriver {
     return existsSync(join(this.mountpoint, group));
   }
 
-  create(group: string, r: Resources): void {
+  create(group: string, r: Resources, devices?: readonly DeviceRule[]): void {
     try {
       // Each ancestor hands its controllers down (subtree_control), then the group exists.
       const dirs = [this.mountpoint, ...levels(this.mountpoint, group)];
@@ -289,6 +290,8 @@ export class V2Driver implements CgroupDriver {
         if (i > 0) mkdirSync(dirs[i]!, { recursive: true });
         if (i < dirs.length - 1) enableControllers(dirs[i]!);
       }
+      // Before any process joins: v2's device cgroup is an eBPF program on the group.
+      if (devices) cgroupDeviceFilter(join(this.mountpoint, group), encodeDeviceRules(devices));
       this.update(group, r);
     } catch (e) {
       this.remove(group);

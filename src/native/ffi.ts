@@ -26,6 +26,8 @@ const symbols = {
   tsd_net_link_delete: { args: [FFIType.ptr, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
   tsd_net_link_down: { args: [FFIType.ptr, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
   tsd_netns_remove: { args: [FFIType.ptr, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
+  // (group_dir, words u32[4n], n*4, errbuf, errlen) -> 0 or -errno
+  tsd_cgroup_device_filter: { args: [FFIType.ptr, FFIType.ptr, FFIType.u64, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
 } as const;
 
 type Lib = ReturnType<typeof dlopen<typeof symbols>>["symbols"];
@@ -147,6 +149,12 @@ export function netLinkDelete(name: string): boolean {
 /** Takes a host link down; false when it was not there. */
 export function netLinkDown(name: string): boolean {
   return netCall("link down", (e) => core().tsd_net_link_down(cstr(name), e, ERRBUF_LEN)) === 0;
+}
+
+/** Attaches device rules (src/cgroup/devices.ts encodeDeviceRules) to a cgroup v2 group as its
+ *  eBPF device program. */
+export function cgroupDeviceFilter(group: string, words: Uint32Array): void {
+  netCall("device filter", (e) => core().tsd_cgroup_device_filter(cstr(group), words, words.length, e, ERRBUF_LEN));
 }
 
 /** Unbinds and removes a network namespace file; absent is fine. */

@@ -10,6 +10,8 @@ import { processes, TestRoot, TSD } from "../lib/tsd";
 import { testImages } from "../lib/fixtures";
 import { hostLayout } from "../../src/cgroup";
 import { V2Driver } from "../../src/cgroup/driver";
+import { deviceRules } from "../../src/cgroup/devices";
+import { loadCore } from "../../src/native/ffi";
 
 let t: TestRoot;
 const PARENT = `tsd-e2e-cgroups-${process.pid}`;
@@ -401,6 +403,37 @@ describe("cgroup v2 on this host", () => {
       return;
     }
     expect(layout.hierarchies.v2).toBeDefined();
+  });
+
+  // cgroup v2's device cgroup is an eBPF program; the unified hierarchy of a hybrid host runs
+  // it too (the kernel asks both the v1 controller and the v2 programs).
+  test("the v2 driver's device program on the kernel: Docker's rules hold, --privileged's allow all", async () => {
+    const mp = layout.hierarchies.v2;
+    if (mp === undefined) {
+      console.log("cgroups.test: SKIP the v2 device program: no cgroup2 mount on this host");
+      return;
+    }
+    loadCore(t.dir);
+    const d = new V2Driver(mp);
+    const probe = async (g: string) => {
+      // Joins the group first, then opens: /dev/zero (allowed) and /dev/kmsg (1:11, not).
+      const p = Bun.spawn(["sh", "-c", `echo $$ > ${join(mp, g, "cgroup.procs")}; head -c 3 /dev/zero | wc -c; : < /dev/kmsg && echo kmsg-opened`], { stdout: "pipe", stderr: "pipe" });
+      const [out, err] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+      return { out, err };
+    };
+    const plain = `${PARENT}/dev-${process.pid}`;
+    const priv = `${PARENT}/devpriv-${process.pid}`;
+    try {
+      d.create(plain, {}, deviceRules(false));
+      d.create(priv, {}, deviceRules(true));
+      const denied = await probe(plain);
+      expect(denied.out).toBe("3\n");
+      expect(denied.err).toMatch(/\/dev\/kmsg: Operation not permitted\n$/);
+      expect(await probe(priv)).toEqual({ out: "3\nkmsg-opened\n", err: "" });
+    } finally {
+      d.remove(plain);
+      d.remove(priv);
+    }
   });
 
   // What the unified hierarchy of a hybrid host does allow: the v2 driver's group life cycle on

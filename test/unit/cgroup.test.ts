@@ -315,6 +315,14 @@ describe("device rules", () => {
     expect(v1DeviceFiles(deviceRules(true))).toEqual([{ controller: "devices", file: "devices.allow", value: "a" }]);
     expect(ociDeviceRules(deviceRules(false)).slice(0, 2)).toEqual([{ allow: false, type: "a", access: "rwm" }, { allow: true, type: "c", access: "m" }]);
   });
+  test("the words libtsd's v2 device filter takes", async () => {
+    const { deviceRules, encodeDeviceRules } = await import("../../src/cgroup/devices");
+    const w = encodeDeviceRules(deviceRules(false));
+    expect(w.length).toBe(13 * 4);
+    expect([...w.slice(0, 12)]).toEqual([0, 0xffffffff, 0xffffffff, 7, 0b101, 0xffffffff, 0xffffffff, 1, 0b011, 0xffffffff, 0xffffffff, 1]);
+    expect([...w.slice(12, 16)]).toEqual([0b101, 1, 3, 7]); // allow c 1:3 rwm
+    expect([...encodeDeviceRules(deviceRules(true))]).toEqual([1, 0xffffffff, 0xffffffff, 7]);
+  });
   test("dev_t decoding of the kernel's huge encoding", async () => {
     const { splitDev } = await import("../../src/container/host-devices");
     expect(splitDev(0x0801n)).toEqual({ major: 8, minor: 1 });
