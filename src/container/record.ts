@@ -11,17 +11,8 @@ import type { ContainerRow } from "./store";
 
 export const RECORD_VERSION = 1;
 
-export interface ContainerRecord {
-  version: number;
-  id: string;
-  name: string;
-  image_id: string;
-  image_ref: string;
-  command: string;
-  created_at: number;
-  auto_remove: number;
-  options: string;
-}
+/** The row's lasting part: what does not change while the container runs. */
+export type ContainerRecord = { version: number } & Pick<ContainerRow, "id" | "name" | "image_id" | "image_ref" | "command" | "created_at" | "auto_remove" | "options">;
 
 export interface NetworkState {
   version: number;

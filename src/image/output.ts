@@ -34,24 +34,12 @@ export function writeTarOutput(output: string | undefined, produce: (tw: TarWrit
     produce(new TarWriter((c) => writeAllSync(1, c, "stdout")));
     return;
   }
-  const out = resolve(output);
-  const tmp = `${out}.tmp-${process.pid}`;
-  let fd: number;
+  const file = besideOutput(output);
   try {
-    fd = openSync(tmp, "w", 0o644);
-  } catch (e) {
-    throw new TsdError(`cannot write "${output}": ${(e as Error).message}`);
-  }
-  let done = false;
-  try {
-    produce(new TarWriter((c) => writeAllSync(fd, c, output)));
-    closeSync(fd);
-    fd = -1;
-    renameSync(tmp, out);
-    done = true;
+    produce(new TarWriter((c) => writeAllSync(file.fd, c, output)));
+    file.commit();
   } finally {
-    if (fd >= 0) closeSync(fd);
-    if (!done) rmSync(tmp, { force: true });
+    file.abandon();
   }
 }
 
@@ -62,14 +50,21 @@ export function writeTarOutput(output: string | undefined, produce: (tw: TarWrit
  */
 export async function writeOutput(output: string | undefined, produce: (fd: number) => Promise<void>): Promise<void> {
   checkTarOutput(output);
-  if (output === undefined) {
-    try {
-      await produce(1);
-    } catch (e) {
-      throw helperWriteError(e, "stdout");
-    }
-    return;
+  const target = output ?? "stdout";
+  const file = output === undefined ? undefined : besideOutput(output);
+  try {
+    await produce(file?.fd ?? 1).catch((e) => {
+      throw helperWriteError(e, target);
+    });
+    file?.commit();
+  } finally {
+    file?.abandon();
   }
+}
+
+/** `-o FILE`: written as FILE.tmp-PID beside it and renamed once whole; abandon() (a no-op
+ *  after commit) closes and removes a half-written one. */
+function besideOutput(output: string): { fd: number; commit: () => void; abandon: () => void } {
   const out = resolve(output);
   const tmp = `${out}.tmp-${process.pid}`;
   let fd: number;
@@ -78,19 +73,24 @@ export async function writeOutput(output: string | undefined, produce: (fd: numb
   } catch (e) {
     throw new TsdError(`cannot write "${output}": ${(e as Error).message}`);
   }
+  let open = true;
   let done = false;
-  try {
-    await produce(fd).catch((e) => {
-      throw helperWriteError(e, output);
-    });
-    closeSync(fd);
-    fd = -1;
-    renameSync(tmp, out);
-    done = true;
-  } finally {
-    if (fd >= 0) closeSync(fd);
-    if (!done) rmSync(tmp, { force: true });
-  }
+  const close = () => {
+    if (open) closeSync(fd);
+    open = false;
+  };
+  return {
+    fd,
+    commit: () => {
+      close();
+      renameSync(tmp, out);
+      done = true;
+    },
+    abandon: () => {
+      close();
+      if (!done) rmSync(tmp, { force: true });
+    },
+  };
 }
 
 /** A helper's write failure as writeAllSync reports its own: a reader gone, a full device. */

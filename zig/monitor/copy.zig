@@ -23,7 +23,7 @@ const unpack = @import("unpack");
 const pack = unpack.pack;
 const extract = unpack.extract;
 const finish = @import("finish.zig");
-const exec_mode = @import("exec.zig");
+const proc = @import("proc.zig");
 const errno = @import("linux").errno;
 
 const fd_t = linux.fd_t;
@@ -347,11 +347,7 @@ fn joinRunning(c: *const Container) ContainerError!fd_t {
     };
     defer sys.close(ns);
     // After the open: if the pid still has its start time, the namespace is the init's.
-    var stat_buf: [64]u8 = undefined;
-    const stat_path = std.fmt.bufPrintZ(&stat_buf, "/proc/{d}/stat", .{c.pid}) catch unreachable;
-    var text: [1024]u8 = undefined;
-    const got = readSmall(stat_path, &text) catch "";
-    if (!std.mem.eql(u8, exec_mode.startTimeField(got) orelse "", c.pid_start)) {
+    if (!proc.sameProcess(c.pid, c.pid_start)) {
         setError("the container is not running (its init, pid {d}, is gone)", .{c.pid});
         return error.NotRunning;
     }
@@ -412,17 +408,6 @@ fn mountStopped(c: *const Container) ContainerError!fd_t {
     };
 }
 
-fn readSmall(path: [:0]const u8, buf: []u8) ![]const u8 {
-    const f = try sys.open(path, .{ .CLOEXEC = true }, 0);
-    defer sys.close(f);
-    var len: usize = 0;
-    while (len < buf.len) {
-        const n = try sys.read(f, buf[len..]);
-        if (n == 0) break;
-        len += n;
-    }
-    return buf[0..len];
-}
 
 test "splitPath" {
     const s = splitPath("/a/b/c");

@@ -25,6 +25,7 @@ const spec = runtime.spec;
 const diag = runtime.diag;
 const Diag = diag.Diag;
 const relay = @import("relay.zig");
+const proc = @import("proc.zig");
 const finish = @import("finish.zig");
 const config = @import("config.zig");
 
@@ -235,40 +236,12 @@ fn openNamespaces(pid: linux.pid_t, fds: *[ns_order.len]?sys.fd_t, d: *Diag) !vo
     }
 }
 
-/// Field 22 of /proc/PID/stat must be the one recorded at start: a recycled pid is refused.
+/// The pid must still have the start time recorded at start: a recycled pid is refused.
 fn checkStartTime(pid: linux.pid_t, want: []const u8, d: *Diag) !void {
-    var path_buf: [64]u8 = undefined;
-    const path = std.fmt.bufPrintZ(&path_buf, "/proc/{d}/stat", .{pid}) catch unreachable;
-    var buf: [1024]u8 = undefined;
-    const got = readSmall(path, &buf) catch "";
-    if (!std.mem.eql(u8, startTimeField(got) orelse "", want)) {
+    if (!proc.sameProcess(pid, want)) {
         d.set(diag.status_engine, "the container is not running (its init, pid {d}, is gone)", .{pid});
         return error.NotRunning;
     }
-}
-
-pub fn startTimeField(stat: []const u8) ?[]const u8 {
-    const close = std.mem.lastIndexOfScalar(u8, stat, ')') orelse return null;
-    if (close + 2 > stat.len) return null;
-    var it = std.mem.splitScalar(u8, stat[close + 2 ..], ' ');
-    var field: usize = 3;
-    while (it.next()) |f| : (field += 1) {
-        if (field == 3 and (f.len == 0 or f[0] == 'Z' or f[0] == 'X')) return null;
-        if (field == 22) return f;
-    }
-    return null;
-}
-
-fn readSmall(path: [:0]const u8, buf: []u8) ![]const u8 {
-    const f = try sys.open(path, .{ .CLOEXEC = true }, 0);
-    defer sys.close(f);
-    var len: usize = 0;
-    while (len < buf.len) {
-        const n = try sys.read(f, buf[len..]);
-        if (n == 0) break;
-        len += n;
-    }
-    return buf[0..len];
 }
 
 fn joinCgroups(s: *const spec.Spec, d: *Diag) !void {
@@ -379,6 +352,4 @@ fn supervise(a: Args, child: linux.pid_t, pty: ?runtime.console.Pty, io: *const 
 }
 
 test "start time field" {
-    try std.testing.expectEqualStrings("12345", startTimeField("7 (a) b) S 1 7 7 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 12345 100 200").?);
-    try std.testing.expect(startTimeField("7 (x) Z 1 7 7 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 12345") == null);
 }

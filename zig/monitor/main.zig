@@ -451,6 +451,7 @@ test {
     _ = finish;
     _ = copy_mode;
     _ = config;
+    _ = @import("proc.zig");
 }
 
 /// F_DUPFD_CLOEXEC (fcntl.h); std.os.linux does not name it.
