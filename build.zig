@@ -91,4 +91,18 @@ pub fn build(b: *std.Build) void {
         const t = b.addTest(.{ .root_module = module });
         test_step.dependOn(&b.addRunArtifact(t).step);
     }
+
+    // The contract tests (test/contract/): the Zig side reads the CLI's fixtures and makes its own.
+    const contract_options = b.addOptions();
+    contract_options.addOption([]const u8, "contract_dir", b.pathFromRoot("test/contract/fixtures"));
+    const contract = b.addTest(.{ .root_module = b.createModule(.{
+        .root_source_file = b.path("zig/contract.zig"),
+        .target = target,
+        .optimize = optimize,
+    }) });
+    contract.root_module.addOptions("build_options", contract_options);
+    contract.root_module.addImport("linux", linux_module);
+    contract.root_module.addImport("runtime", runtime_module);
+    contract.root_module.addImport("unpack", unpack_module);
+    test_step.dependOn(&b.addRunArtifact(contract).step);
 }

@@ -47,7 +47,7 @@ if [ "$zig_rc" != 0 ] && [ "$zig_fail" = 0 ]; then zig_fail=1; fi
 echo "zig test: $zig_pass pass, $zig_fail fail"
 
 # ---- bun tests -------------------------------------------------------------------------------
-if [ $# -gt 0 ]; then bun_args=("$@"); else bun_args=(test/unit test/e2e); fi
+if [ $# -gt 0 ]; then bun_args=("$@"); else bun_args=(test/unit test/contract test/e2e); fi
 echo "test.sh: bun test ${bun_args[*]}"
 bun test "${bun_args[@]}"
 bun_rc=$?

@@ -39,22 +39,6 @@ export fn tsd_unpack(
     return status;
 }
 
-/// lgetxattr(2) without following a final symlink: bytes of the value, or -errno
-/// (-ENODATA when the attribute is absent). Used to pack layers (opaque dirs, file caps).
-export fn tsd_lgetxattr(path: ?[*:0]const u8, name: ?[*:0]const u8, buf: ?[*]u8, len: usize) i64 {
-    const p = path orelse return -@as(i64, @intFromEnum(std.os.linux.E.INVAL));
-    const n = name orelse return -@as(i64, @intFromEnum(std.os.linux.E.INVAL));
-    const b = buf orelse return -@as(i64, @intFromEnum(std.os.linux.E.INVAL));
-    return syscallResult(std.os.linux.lgetxattr(p, n, b, len));
-}
-
-/// llistxattr(2): the NUL-separated attribute names' length in bytes, or -errno.
-export fn tsd_llistxattr(path: ?[*:0]const u8, buf: ?[*]u8, len: usize) i64 {
-    const p = path orelse return -@as(i64, @intFromEnum(std.os.linux.E.INVAL));
-    const b = buf orelse return -@as(i64, @intFromEnum(std.os.linux.E.INVAL));
-    return syscallResult(std.os.linux.llistxattr(p, b, len));
-}
-
 /// Reads the file `rel` under the directory `dir` as one layer of an overlay would show it,
 /// into `buf`: each component opened from its parent's descriptor without following it
 /// (O_NOFOLLOW), so a symlink anywhere, or a directory swapped for one meanwhile, never leads
@@ -148,12 +132,6 @@ fn readRegular(parent: std.os.linux.fd_t, base: [*:0]const u8, want: std.os.linu
         if (n == 0) return @intCast(done);
         done += n;
     }
-}
-
-fn syscallResult(rc: usize) i64 {
-    const e = std.os.linux.E.init(rc);
-    if (e != .SUCCESS) return -@as(i64, @intFromEnum(e));
-    return @intCast(rc);
 }
 
 /// A bridge `name` with the IPv4 address `ip`/`prefix` (ip as a host-order u32), up; made when

@@ -25,10 +25,19 @@ export function readExitStatus(root: string, id: string): ExitStatus | undefined
   const path = join(containerDir(root, id), "exit.json");
   if (!existsSync(path)) return undefined;
   try {
-    return JSON.parse(readFileSync(path, "utf8")) as ExitStatus;
+    return parseExitStatus(readFileSync(path, "utf8"));
   } catch {
     return undefined;
   }
+}
+
+/** exit.json as the monitor writes it (zig/monitor/finish.zig; fixture test/contract/fixtures/exit*.json). */
+export function parseExitStatus(text: string): ExitStatus | undefined {
+  const v = JSON.parse(text) as Record<string, unknown>;
+  const ints = ["pid", "exitCode", "signal", "startedAt", "finishedAt"] as const;
+  if (!ints.every((k) => Number.isInteger(v[k]))) return undefined;
+  if (v.error !== undefined && typeof v.error !== "string") return undefined;
+  return { pid: v.pid as number, exitCode: v.exitCode as number, signal: v.signal as number, startedAt: v.startedAt as number, finishedAt: v.finishedAt as number, ...(typeof v.error === "string" ? { error: v.error } : {}) };
 }
 
 /**

@@ -33,7 +33,7 @@ export function selfCommand(): string[] {
   return Bun.main.startsWith("/$bunfs/") ? [process.execPath] : [process.execPath, Bun.main];
 }
 
-export function monitorArgv(monitorPath: string, o: StartOptions): string[] {
+export function monitorArgv(monitorPath: string, o: StartOptions, self: string[] = selfCommand()): string[] {
   return [
     monitorPath,
     "--bundle", o.bundle,
@@ -46,7 +46,7 @@ export function monitorArgv(monitorPath: string, o: StartOptions): string[] {
     "--log", logPath(o.root, o.id),
     "--log-max-size", String((o.log ?? DEFAULT_LOG).maxSize),
     "--log-max-files", String((o.log ?? DEFAULT_LOG).maxFile),
-    "--", ...selfCommand(), "--root", o.root, "container", "cleanup", o.id,
+    "--", ...self, "--root", o.root, "container", "cleanup", o.id,
   ];
 }
 

@@ -10,12 +10,8 @@ const symbols = {
     args: [FFIType.ptr, FFIType.ptr, FFIType.u32, FFIType.ptr, FFIType.ptr, FFIType.u64],
     returns: FFIType.i64,
   },
-  // (path, name, buf, len) -> value bytes or -errno
-  tsd_lgetxattr: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
   // (dir, rel, buf, len) -> bytes, -ENOENT absent, -ESTALE whited out, -EFBIG too large
   tsd_read_file: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
-  // (path, buf, len) -> names bytes or -errno
-  tsd_llistxattr: { args: [FFIType.ptr, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
   // (name, ip, prefix, mtu, errbuf, errlen) -> ifindex or < 0
   tsd_net_bridge: { args: [FFIType.ptr, FFIType.u32, FFIType.u32, FFIType.u32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
   // (ns_path, create, ifname, host_ifname, bridge, ip, prefix, gateway, mac|null, mtu, errbuf, errlen)

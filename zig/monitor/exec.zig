@@ -25,11 +25,12 @@ const spec = runtime.spec;
 const diag = runtime.diag;
 const Diag = diag.Diag;
 const relay = @import("relay.zig");
+const report_mod = @import("report.zig");
 const proc = @import("proc.zig");
 const finish = @import("finish.zig");
 const config = @import("config.zig");
 
-const report_fd: sys.fd_t = 3;
+const report_fd = report_mod.report_fd;
 
 var the_relay: relay.Relay = undefined;
 
@@ -59,18 +60,24 @@ pub fn main(argv: []const [*:0]const u8) u8 {
     var reported = false;
     const status = run(argv, &d, &reported) catch |err| {
         if (d.len == 0) d.set(diag.status_engine, "tsd-monitor --exec: {s}", .{@errorName(err)});
-        if (!reported) report("error {d} {s}\n", .{ d.status, d.message() });
+        if (!reported) oneLine(.{ .failed = .{ .status = d.status, .message = d.message() } });
         return d.status;
     };
     return status;
 }
 
-fn report(comptime fmt: []const u8, args: anytype) void {
-    var buf: [diag.message_max + 32]u8 = undefined;
-    const line = std.fmt.bufPrint(&buf, fmt, args) catch return;
-    _ = sys.fstat(report_fd) catch return;
-    sys.writeAll(report_fd, line) catch {};
-    sys.close(report_fd);
+/// The one report line of an exec (report.zig), then the pipe is closed.
+fn oneLine(line: report_mod.Line) void {
+    var r = report_mod.Report.init(false);
+    switch (line) {
+        .started => |pid| r.started(pid),
+        .failed => |f| {
+            var d: Diag = .{};
+            d.set(f.status, "{s}", .{f.message});
+            r.failed(&d);
+        },
+        .exited => unreachable,
+    }
 }
 
 fn parseArgs(argv: []const [*:0]const u8, d: *Diag) !Args {
@@ -155,7 +162,7 @@ fn run(argv: []const [*:0]const u8, d: *Diag, reported: *bool) !u8 {
         return error.ExecFailed;
     }
     sys.close(pipe[0]);
-    report("started {d}\n", .{child});
+    oneLine(.{ .started = child });
     reported.* = true;
     return supervise(a, child, pty, &io, epoll, signals, d);
 }

@@ -14,13 +14,13 @@ const Diag = diag.Diag;
 const args_mod = @import("args.zig");
 const relay = @import("relay.zig");
 const finish = @import("finish.zig");
+const Report = @import("report.zig").Report;
 const config = @import("config.zig");
 const log_mod = @import("log.zig");
 const exec_mode = @import("exec.zig");
 const copy_mode = @import("copy.zig");
 const attach_mod = @import("attach.zig");
 
-const report_fd: sys.fd_t = 3;
 
 /// Too big for the stack and needed for the whole run: static (the spec: config.zig).
 var the_relay: relay.Relay = undefined;
@@ -47,63 +47,6 @@ pub fn main() u8 {
     var m: Monitor = .{ .args = args, .report = report, .started_at = sys.clockRealtimeNs() };
     return m.run();
 }
-
-/// The report pipe (CONTRACT.md): one line, `started` or `error`, then closed; with
-/// --exit-report it stays open for a last line, `exited <status>`.
-const Report = struct {
-    open: bool,
-    keep_open: bool,
-    /// The first line went out (at most one `started` or `error`).
-    sent: bool = false,
-
-    fn init(keep_open: bool) Report {
-        // fd 3 absent (run by hand): report nothing rather than write into whatever gets fd 3.
-        _ = sys.fstat(report_fd) catch return .{ .open = false, .keep_open = false };
-        sys.setCloexec(report_fd) catch return .{ .open = false, .keep_open = false };
-        return .{ .open = true, .keep_open = keep_open };
-    }
-
-    fn started(r: *Report, pid: linux.pid_t) void {
-        var buf: [32]u8 = undefined;
-        r.send(std.fmt.bufPrint(&buf, "started {d}\n", .{pid}) catch unreachable);
-    }
-
-    fn failed(r: *Report, d: *const Diag) void {
-        var buf: [diag.message_max + 16]u8 = undefined;
-        r.send(std.fmt.bufPrint(&buf, "error {d} {s}\n", .{ d.status, d.message() }) catch unreachable);
-    }
-
-    /// The first line. Without keep_open the fd is closed after it: fd 3 may then be reused
-    /// by anything the monitor opens, so nothing else may be sent.
-    fn send(r: *Report, line: []const u8) void {
-        if (!r.open or r.sent) return;
-        r.sent = true;
-        // The CLI may have gone away; the exit status and exit.json still tell.
-        sys.writeAll(report_fd, line) catch {
-            r.close();
-            return;
-        };
-        if (!r.keep_open) r.close();
-    }
-
-    /// The last line, then wait until the reader is gone (it has cleaned up, or died).
-    /// Returns whether a reader took the line.
-    fn exited(r: *Report, code: u8) bool {
-        if (!r.open) return false;
-        defer r.close();
-        var buf: [32]u8 = undefined;
-        sys.writeAll(report_fd, std.fmt.bufPrint(&buf, "exited {d}\n", .{code}) catch unreachable) catch return false;
-        // A pipe's write end polls POLLERR once every reader has closed it.
-        sys.pollOne(report_fd, 0, -1) catch return false;
-        return true;
-    }
-
-    fn close(r: *Report) void {
-        assert(r.open);
-        sys.close(report_fd);
-        r.open = false;
-    }
-};
 
 const Monitor = struct {
     args: args_mod.Args,
@@ -452,6 +395,7 @@ test {
     _ = copy_mode;
     _ = config;
     _ = @import("proc.zig");
+    _ = @import("report.zig");
 }
 
 /// F_DUPFD_CLOEXEC (fcntl.h); std.os.linux does not name it.

@@ -1,0 +1,50 @@
+// The inputs of the TS side of each protocol across the seam (zig/CONTRACT.md). generate.ts
+// writes what the TS writers make of them into fixtures/; contract.test.ts checks the
+// committed fixtures are still what the TS writers make, and zig/contract.zig checks the Zig
+// readers take them. The Zig writers' fixtures (report.txt, exit*.json, log.jsonl) go the
+// other way: zig/contract.zig checks the Zig writers make them, contract.test.ts that the TS
+// readers take them.
+import { runOptionsFromFlags, type RunFlags } from "../../src/container/options";
+import { buildSpec, type SpecContext } from "../../src/container/spec";
+import { monitorArgv } from "../../src/container/start";
+import type { ImageConfig } from "../../src/image/store";
+
+export const ID = "c0ffee".padEnd(64, "0");
+export const ROOT = "/var/lib/tsd";
+export const BUNDLE = `${ROOT}/containers/${ID}`;
+
+const flags: RunFlags = {
+  rm: false, interactive: true, tty: false, env: ["A=1", "QUOTED=a \"b\" \\c"], "env-file": [],
+  volume: ["/srv/data:/data:ro", "/srv/rw:/rw"], tmpfs: ["/scratch:size=64m"],
+  "read-only": false, privileged: false, "cap-add": ["NET_ADMIN"], "cap-drop": ["MKNOD"],
+  workdir: "/w", hostname: "box", memory: "64m", cpus: "0.5", "pids-limit": "100",
+};
+
+const image: ImageConfig = {
+  rootfs: { type: "layers", diff_ids: [] },
+  config: { Entrypoint: ["/bin/sh", "-c"], Cmd: ["echo hi"], Env: ["PATH=/usr/bin:/bin"], User: "" },
+};
+
+const ctx: SpecContext = {
+  id: ID, root: ROOT, bundle: BUNDLE, lowerLinks: ["L2ABC", "L1ABC"], hostname: "box",
+  user: { uid: 0, gid: 0, additionalGids: [10], home: "/root" },
+  etcFiles: { hostname: `${BUNDLE}/hostname`, hosts: `${BUNDLE}/hosts`, resolvConf: `${BUNDLE}/resolv.conf` },
+  cgroup: {
+    group: `tsd/${ID}`,
+    procs: [`/sys/fs/cgroup/memory/tsd/${ID}/cgroup.procs`, `/sys/fs/cgroup/pids/tsd/${ID}/cgroup.procs`],
+    mounts: [{ destination: "/sys/fs/cgroup", type: "cgroup2", source: "cgroup2", options: ["ro", "nosuid", "nodev", "noexec"] }],
+    readonlyPaths: [],
+  },
+  netnsPath: `${ROOT}/netns/${ID}`,
+};
+
+/** config.json of a run with mounts, limits, caps and the default seccomp profile. */
+export function contractSpec(): unknown {
+  // The host's seccomp syscall set depends on the architecture: x86_64 here.
+  return buildSpec(runOptionsFromFlags(flags, ["busybox", "echo", "hi"], {}, () => ""), image, ctx);
+}
+
+/** The monitor's argv for an attached run with stdin (tsd run -i). */
+export function contractMonitorArgv(): string[] {
+  return monitorArgv("tsd-monitor", { root: ROOT, id: ID, bundle: BUNDLE, stdin: true }, ["/usr/local/bin/tsd"]);
+}

@@ -1,0 +1,65 @@
+// The TS side of the contract tests (zig/contract.zig is the other): the CLI's writers still
+// make the committed fixtures the Zig side parses, and the CLI's readers take what the Zig
+// writers make. After a deliberate change of a TS writer: `bun test/contract/generate.ts`.
+import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { arch } from "node:os";
+import { contractMonitorArgv, contractSpec } from "./cases";
+import { parseReport } from "../../src/container/start";
+import { parseExitStatus } from "../../src/container/cleanup";
+import { parseLogText } from "../../src/container/logs";
+
+const fixture = (name: string) => readFileSync(join(import.meta.dir, "fixtures", name), "utf8");
+const regenerate = "the TS writer changed: if that is meant, run `bun test/contract/generate.ts` and let zig/contract.zig check the Zig side reads it";
+
+describe("the CLI writes what the Zig side was tested on", () => {
+  test.skipIf(arch() !== "x64")("config.json (buildSpec): the seccomp syscalls are x86_64's", () => {
+    const want = JSON.parse(fixture("spec.json"));
+    const got = JSON.parse(JSON.stringify(contractSpec()));
+    if (!Bun.deepEquals(got, want)) console.error(regenerate);
+    expect(got).toEqual(want);
+  });
+  test("the monitor's argv (monitorArgv)", () => {
+    expect(contractMonitorArgv()).toEqual(JSON.parse(fixture("monitor-argv.json")));
+  });
+});
+
+describe("the CLI reads what the Zig writers make", () => {
+  test("report lines (parseReport)", () => {
+    const lines = fixture("report.txt").split("\n").filter(Boolean);
+    expect(lines.map(parseReport)).toEqual([
+      { kind: "started", pid: 4242 },
+      { kind: "error", status: 127, message: 'cannot exec "/bin/nope": no such file or directory' },
+      { kind: "exited", status: 137 },
+    ]);
+  });
+  test("exit.json (parseExitStatus)", () => {
+    expect(parseExitStatus(fixture("exit.json"))).toEqual({ pid: 7, exitCode: 137, signal: 9, startedAt: 1700000000123456789, finishedAt: 1700000001987654321 });
+    expect(parseExitStatus(fixture("exit-error.json"))).toEqual({ pid: 0, exitCode: 127, signal: 0, startedAt: 1, finishedAt: 2, error: 'cannot exec "/bin/nope": no such file or directory' });
+  });
+  test("json-file log records (parseLogText)", () => {
+    const { records, rest } = parseLogText(fixture("log.jsonl"));
+    expect(rest).toBe("");
+    expect(records).toEqual([
+      { log: "hello\n", stream: "stdout", time: "2023-11-14T22:13:20.123456789Z" },
+      { log: 'a "b"\t\u0001\n', stream: "stderr", time: "2023-11-14T22:13:21.000000001Z" },
+    ]);
+  });
+});
+
+describe("the FFI symbol table", () => {
+  test("every symbol ffi.ts declares is exported by libtsd.so and listed in zig/CONTRACT.md, and the other way round", () => {
+    const repo = join(import.meta.dir, "../..");
+    const ffi = readFileSync(join(repo, "src/native/ffi.ts"), "utf8");
+    const start = ffi.indexOf("const symbols = {");
+    const declared = [...ffi.slice(start, ffi.indexOf("} as const;", start)).matchAll(/^\s+(tsd_\w+):/gm)].map((m) => m[1]!).sort();
+    const nm = Bun.spawnSync(["nm", "-D", "--defined-only", join(repo, "zig-out/lib/libtsd.so")]);
+    expect(nm.exitCode).toBe(0);
+    const exported = nm.stdout.toString().split("\n").map((l) => l.split(" ").pop()!).filter((s) => s.startsWith("tsd_")).sort();
+    const contract = readFileSync(join(repo, "zig/CONTRACT.md"), "utf8");
+    const documented = [...new Set([...contract.matchAll(/`(tsd_\w+)[(`]/g)].map((m) => m[1]!))].sort();
+    expect(declared).toEqual(exported);
+    expect(documented).toEqual(exported);
+  });
+});

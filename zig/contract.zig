@@ -1,0 +1,113 @@
+//! The Zig side of the contract tests (test/contract/): the fixtures the CLI's writers made
+//! (config.json, the monitor's argv) are read by the Zig readers, and the Zig writers (report
+//! lines, exit.json, log records) make exactly the fixtures the CLI's readers are tested on
+//! (test/contract/contract.test.ts). A change on one side the other cannot read fails here or
+//! there. The fixtures' directory comes from build.zig.
+const std = @import("std");
+const testing = std.testing;
+const linux = std.os.linux;
+const build_options = @import("build_options");
+const runtime = @import("runtime");
+const spec = runtime.spec;
+const args_mod = @import("monitor/args.zig");
+const report = @import("monitor/report.zig");
+const finish = @import("monitor/finish.zig");
+const log = @import("monitor/log.zig");
+
+const fixture_max = 1024 * 1024;
+
+fn fixture(name: []const u8, buf: []u8) ![]const u8 {
+    var dir = try std.fs.openDirAbsolute(build_options.contract_dir, .{});
+    defer dir.close();
+    return dir.readFile(name, buf);
+}
+
+test "config.json as the CLI writes it parses, field by field" {
+    const text_buf = try testing.allocator.alloc(u8, fixture_max);
+    defer testing.allocator.free(text_buf);
+    const text = try fixture("spec.json", text_buf);
+    const s = try testing.allocator.create(spec.Spec);
+    defer testing.allocator.destroy(s);
+    const pool = try testing.allocator.create(spec.Pool);
+    defer testing.allocator.destroy(pool);
+    const scratch = try testing.allocator.alloc(u8, 8 << 20);
+    defer testing.allocator.free(scratch);
+    var d: runtime.diag.Diag = .{};
+    spec.parse(s, pool, "/var/lib/tsd/containers/c0ffee", text, scratch, &d) catch |err| {
+        std.debug.print("{s}\n", .{d.message()});
+        return err;
+    };
+    try testing.expectEqual(@as(usize, 4), s.process.argc);
+    try testing.expectEqualStrings("/bin/sh", s.process.arg0());
+    try testing.expectEqualStrings("a \"b\" \\c", s.process.getenv("QUOTED").?);
+    try testing.expectEqualStrings("/w", s.process.cwd);
+    try testing.expect(s.process.no_new_privileges);
+    // NET_ADMIN added (12), MKNOD dropped (27).
+    const caps = s.process.caps.?;
+    try testing.expect(caps.bounding & (1 << 12) != 0 and caps.bounding & (1 << 27) == 0);
+    try testing.expectEqualStrings("box", s.hostname.?);
+    try testing.expect(s.seccomp.present());
+    try testing.expect(s.devices_len >= 6);
+    try testing.expectEqual(@as(usize, 2), s.cgroup_procs_len);
+    try testing.expectEqualStrings("/var/lib/tsd/netns/c0ffee0000000000000000000000000000000000000000000000000000000000", s.joinPath(.network).?);
+    try testing.expect(std.mem.startsWith(u8, s.overlay.?, "lowerdir=layers/l/L2ABC:layers/l/L1ABC,"));
+    try testing.expectEqualStrings("/var/lib/tsd", s.rootfs_dir.?);
+    var binds: usize = 0;
+    for (s.mounts[0..s.mounts_len]) |m| binds += @intFromBool(m.bind);
+    try testing.expect(binds >= 5); // two -v, hostname, hosts, resolv.conf
+}
+
+test "the monitor's argv as the CLI builds it parses" {
+    var text_buf: [16 * 1024]u8 = undefined;
+    const text = try fixture("monitor-argv.json", &text_buf);
+    const parsed = try std.json.parseFromSlice([]const []const u8, testing.allocator, text, .{});
+    defer parsed.deinit();
+    var arena = std.heap.ArenaAllocator.init(testing.allocator);
+    defer arena.deinit();
+    const argv = try arena.allocator().alloc([*:0]const u8, parsed.value.len);
+    for (parsed.value, argv) |a, *out| out.* = (try arena.allocator().dupeZ(u8, a)).ptr;
+    var problem: args_mod.Problem = .{};
+    const a = args_mod.parse(argv, &problem) catch |err| {
+        std.debug.print("{s} {s}\n", .{ problem.text, problem.arg });
+        return err;
+    };
+    try testing.expect(a.stdin and a.exit_report and a.attach and !a.stdin_attach);
+    try testing.expect(std.mem.endsWith(u8, a.exit_file.?, "/exit.json"));
+    try testing.expect(std.mem.endsWith(u8, a.log.?, "-json.log"));
+    try testing.expectEqual(@as(u64, 10 * 1024 * 1024), a.log_max_size);
+    try testing.expectEqual(@as(u32, 2), a.log_max_files);
+    try testing.expectEqual(@as(usize, 6), a.cleanup.len);
+    try testing.expectEqualStrings("cleanup", std.mem.span(a.cleanup[4]));
+}
+
+test "report lines: the writer makes the fixture the CLI reads" {
+    var text_buf: [4096]u8 = undefined;
+    const text = try fixture("report.txt", &text_buf);
+    var got: std.ArrayList(u8) = .empty;
+    defer got.deinit(testing.allocator);
+    var buf: [report.line_max]u8 = undefined;
+    try got.appendSlice(testing.allocator, report.format(&buf, .{ .started = 4242 }));
+    try got.appendSlice(testing.allocator, report.format(&buf, .{ .failed = .{ .status = 127, .message = "cannot exec \"/bin/nope\": no such file or directory" } }));
+    try got.appendSlice(testing.allocator, report.format(&buf, .{ .exited = 137 }));
+    try testing.expectEqualStrings(text, got.items);
+}
+
+test "exit.json: the writer makes the fixtures the CLI reads" {
+    var text_buf: [4096]u8 = undefined;
+    var buf: [4096]u8 = undefined;
+    const killed = finish.format(.{ .pid = 7, .exit_code = 137, .signal = 9, .started_at = 1700000000123456789, .finished_at = 1700000001987654321, .err = null }, &buf);
+    try testing.expectEqualStrings(try fixture("exit.json", &text_buf), killed);
+    const failed = finish.format(.{ .pid = 0, .exit_code = 127, .signal = 0, .started_at = 1, .finished_at = 2, .err = "cannot exec \"/bin/nope\": no such file or directory" }, &buf);
+    try testing.expectEqualStrings(try fixture("exit-error.json", &text_buf), failed);
+}
+
+test "json-file log records: the writer makes the fixture the CLI reads" {
+    var text_buf: [4096]u8 = undefined;
+    const text = try fixture("log.jsonl", &text_buf);
+    var buf: [log.line_max * 6 + 128]u8 = undefined;
+    var got: std.ArrayList(u8) = .empty;
+    defer got.deinit(testing.allocator);
+    try got.appendSlice(testing.allocator, log.formatRecord(&buf, "hello\n", .stdout, 1_700_000_000_123_456_789));
+    try got.appendSlice(testing.allocator, log.formatRecord(&buf, "a \"b\"\t\x01\n", .stderr, 1_700_000_001_000_000_001));
+    try testing.expectEqualStrings(text, got.items);
+}
