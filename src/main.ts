@@ -4,6 +4,7 @@ import { defineCommand, renderUsage, runCommand } from "citty";
 import pkg from "../package.json";
 import { BrokenPipe, EXIT_BROKEN_PIPE, EXIT_ENGINE, TsdError } from "./errors";
 import { globals, splitGlobals, setGlobals, UsageError } from "./cli/globals";
+import { isatty } from "node:tty";
 import { commands } from "./cli/commands";
 import { HelpRequested } from "./cli/flags";
 
@@ -23,7 +24,7 @@ async function entry(): Promise<void> {
     }
     const [name, ...args] = rest;
     if (!name || name === "--help" || name === "-h" || name === "help") {
-      console.log(await renderUsage(main));
+      printUsage(await renderUsage(main));
       return;
     }
     const load = commands[name];
@@ -33,10 +34,25 @@ async function entry(): Promise<void> {
       await runCommand(cmd, { rawArgs: args });
     } catch (err) {
       if (!(err instanceof HelpRequested)) throw err;
-      console.log(await renderUsage(cmd, main));
+      printUsage(await renderUsage(cmd, main));
     }
   } catch (err) {
     fail(err);
+  }
+}
+
+/** citty colours its help: plain text when stdout is not a terminal (a pipe, a file). */
+function printUsage(text: string): void {
+  console.log(isatty(1) ? text : text.replace(/\x1b\[[0-9;]*m/g, ""));
+}
+
+/** --debug (or TSD_DEBUG): an unexpected error prints its stack after the one line. */
+function debugging(): boolean {
+  if (process.env.TSD_DEBUG) return true;
+  try {
+    return globals().debug;
+  } catch {
+    return false;
   }
 }
 
@@ -67,7 +83,7 @@ export function fail(err: unknown): never {
     process.exit(err instanceof TsdError ? err.exitCode : EXIT_ENGINE);
   }
   process.stderr.write(`tsd: ${err instanceof Error ? err.message : String(err)}\n`);
-  if (process.env.TSD_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+  if (debugging() && err instanceof Error) process.stderr.write(`${err.stack}\n`);
   process.exit(EXIT_ENGINE);
 }
 

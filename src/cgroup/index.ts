@@ -103,8 +103,6 @@ export interface ContainerCgroup {
   group: string;
   procs: string[];
   mounts: { destination: string; type: string; source: string; options: string[] }[];
-  /** Paths to add to linux.readonlyPaths (the v1 tmpfs; its sub-mounts are ro already). */
-  readonlyPaths: string[];
 }
 
 /** Where the container's group goes and what the spec needs of it; creates nothing. */
@@ -115,7 +113,6 @@ export function planContainerCgroup(id: string, o: CgroupOptions, privileged: bo
     group,
     procs: driverFor(layout).procsPaths(group),
     mounts: cgroupMounts(layout, privileged),
-    readonlyPaths: [],
   };
 }
 
@@ -129,17 +126,6 @@ export function createContainerCgroup(id: string, o: CgroupOptions): void {
   driver.create(groupPath(id, o.cgroupParent), r, deviceRules(Boolean(o.privileged)));
 }
 
-/** After the container exited: whether the OOM killer struck (read before the group goes),
- *  then the group is removed. Idempotent: a gone group reads as not OOM-killed. */
-export function releaseContainerCgroup(id: string, options: CgroupOptions | string): { oomKilled: boolean } {
-  const driver = hostDriver();
-  const group = containerGroup(id, options);
-  if (!driver.exists(group)) return { oomKilled: false };
-  const oomKilled = driver.oomKilled(group);
-  driver.remove(group);
-  return { oomKilled };
-}
-
 /** The group a bundle's config.json names (linux.cgroupsPath), if it has one. */
 export function bundleGroup(bundle: string): string | undefined {
   try {
@@ -151,7 +137,8 @@ export function bundleGroup(bundle: string): string | undefined {
   }
 }
 
-/** releaseContainerCgroup for the group a bundle names; nothing when it names none.
+/** After the container exited: whether the OOM killer struck (read before the group goes),
+ *  then the group the bundle names is removed (nothing when it names none). Idempotent.
  *  `tolerant` (the exit cleanup): a group that cannot be removed (a process stuck in D state)
  *  is reported on stderr instead of failing, so the exit is still recorded; `rm`, which
  *  deletes the bundle that names the group, keeps the error. */

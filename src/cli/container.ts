@@ -5,10 +5,8 @@ import { UsageError } from "./globals";
 import { cleanupContainer } from "../container/cleanup";
 import { maybeRestart } from "../container/restart";
 import { cittyArgs, type FlagSpec } from "./flags";
-import { removeContainerFiles } from "../container/create";
-import { removeLockFile, withContainerLock } from "../container/lock";
-import { isRunning, reconcile } from "../container/state";
-import { deleteContainer, findContainer, listContainers } from "../container/store";
+import { pruneContainers } from "../container/ops";
+import { humanSize } from "../format";
 
 const pruneFlags = {
   force: { kind: "bool", short: "f", description: "Do not prompt for confirmation (tsd never prompts)" },
@@ -32,21 +30,9 @@ const prune = defineCommand({
   run({ rawArgs }) {
     parseFlags("container prune", pruneFlags, rawArgs);
     const { root, db } = context();
-    reconcile(db, root);
-    const removed: string[] = [];
-    for (const row of listContainers(db)) {
-      if (row.state === "running" || (row.state === "created" && row.monitor_pid !== 0)) continue;
-      withContainerLock(root, row.id, () => {
-        const now = findContainer(db, row.id);
-        if (!now || now.id !== row.id || isRunning(now) || now.state === "running" || (now.state === "created" && now.monitor_pid !== 0)) return;
-        removeContainerFiles(root, row.id);
-        deleteContainer(db, row.id);
-        removed.push(row.id);
-      });
-      if (removed.at(-1) === row.id) removeLockFile(root, row.id);
-    }
+    const { removed, bytes } = pruneContainers(db, root);
     if (removed.length) console.log(`Deleted Containers:\n${removed.join("\n")}\n`);
-    console.log("Total reclaimed space: 0B");
+    console.log(`Total reclaimed space: ${humanSize(bytes)}`);
   },
 });
 

@@ -11,10 +11,10 @@ import { removeContainerFiles } from "./create";
 import { releaseContainer } from "../network/attach";
 import { readExitStatus } from "./cleanup";
 import { removeLockFile, withContainerLock } from "./lock";
-import { removeAnonymousVolumes } from "./volumes";
+import { dirSize, removeAnonymousVolumes } from "./volumes";
 import { sameProcess } from "./proc";
 import { isRunning, lookup, reconcile } from "./state";
-import { deleteContainer, findContainer, renameContainer, type ContainerRow } from "./store";
+import { deleteContainer, findContainer, listContainers, renameContainer, type ContainerRow } from "./store";
 import { recordContainer } from "./record";
 import { containerDir } from "../store/paths";
 
@@ -169,4 +169,38 @@ export function rename(db: Database, root: string, ref: string, newName: string)
   if (row.name === name) throw new TsdError(`renaming a container with the same name as its current name: ${name}`);
   renameContainer(db, row.id, name);
   recordContainer(root, { ...row, name });
+}
+
+/**
+ * container prune: every container that is not running or being started, with what its
+ * writable layer (upper/) held, as Docker counts the reclaimed space.
+ */
+export function pruneContainers(db: Database, root: string): { removed: string[]; bytes: number } {
+  reconcile(db, root);
+  const removed: string[] = [];
+  let bytes = 0;
+  const busy = (r: ContainerRow) => isRunning(r) || r.state === "running" || (r.state === "created" && r.monitor_pid !== 0);
+  for (const row of listContainers(db)) {
+    if (busy(row)) continue;
+    const gone = withContainerLock(root, row.id, () => {
+      const now = findContainer(db, row.id);
+      if (!now || now.id !== row.id || busy(now)) return false;
+      bytes += sizeOf(join(containerDir(root, row.id), "upper"));
+      removeContainerFiles(root, row.id);
+      deleteContainer(db, row.id);
+      return true;
+    });
+    if (!gone) continue;
+    removeLockFile(root, row.id);
+    removed.push(row.id);
+  }
+  return { removed, bytes };
+}
+
+function sizeOf(dir: string): number {
+  try {
+    return dirSize(dir);
+  } catch {
+    return 0;
+  }
 }

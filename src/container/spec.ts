@@ -56,7 +56,7 @@ export interface SpecContext {
   user: ResolvedUser;
   /** Files the CLI writes into the bundle and binds into the container. */
   /** The container's cgroup (src/cgroup): group path, procs files, the /sys/fs/cgroup mounts. */
-  cgroup?: { group: string; procs: string[]; mounts: Mount[]; readonlyPaths: string[] };
+  cgroup?: { group: string; procs: string[]; mounts: Mount[] };
   etcFiles: { hostname: string; hosts: string; resolvConf?: string };
   /** The network namespace: undefined a new one (lo only), null the host's, a path to join. */
   netnsPath?: string | null;
@@ -149,7 +149,7 @@ export function buildSpec(opts: RunOptions, image: ImageConfig, ctx: SpecContext
         .map((type) => (type === "network" && ctx.netnsPath ? { type, path: ctx.netnsPath } : { type })),
       devices: opts.privileged && ctx.hostDevices ? withDefaultDevices(ctx.hostDevices) : defaultDevices(),
       maskedPaths: opts.privileged ? [] : MASKED_PATHS,
-      readonlyPaths: opts.privileged ? [] : [...READONLY_PATHS, ...(ctx.cgroup?.readonlyPaths ?? [])],
+      readonlyPaths: opts.privileged ? [] : READONLY_PATHS,
       rootfsPropagation: "rprivate",
       resources: { ...ociResources(opts.resources ?? {}), devices: ociDeviceRules(deviceRules(opts.privileged)) },
       ...(ctx.cgroup ? { cgroupsPath: `/${ctx.cgroup.group}` } : {}),

@@ -163,10 +163,6 @@ function cString(bytes: Uint8Array): string {
   return Buffer.from(bytes.subarray(0, end < 0 ? bytes.length : end)).toString("utf8");
 }
 
-export function coreRoot(): string {
-  return libRoot;
-}
-
 export type { Pointer };
 export { CString };
 

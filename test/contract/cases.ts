@@ -33,7 +33,6 @@ const ctx: SpecContext = {
     group: `tsd/${ID}`,
     procs: [`/sys/fs/cgroup/memory/tsd/${ID}/cgroup.procs`, `/sys/fs/cgroup/pids/tsd/${ID}/cgroup.procs`],
     mounts: [{ destination: "/sys/fs/cgroup", type: "cgroup2", source: "cgroup2", options: ["ro", "nosuid", "nodev", "noexec"] }],
-    readonlyPaths: [],
   },
   netnsPath: `${ROOT}/netns/${ID}`,
 };
