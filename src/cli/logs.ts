@@ -5,7 +5,7 @@ import { UsageError } from "./globals";
 import { mustFind } from "../container/ops";
 import { logPath, parseTimeArg, showLogs } from "../container/logs";
 import { isRunning } from "../container/state";
-import { findContainer } from "../container/store";
+import { containerById } from "../container/store";
 
 const flags = {
   follow: { kind: "bool", short: "f", description: "Follow log output (ends when the container exits)" },
@@ -39,7 +39,7 @@ export default defineCommand({
       timestamps: f.timestamps,
       follow: f.follow,
       running: () => {
-        const now = findContainer(db, row.id);
+        const now = containerById(db, row.id);
         return now !== undefined && now.id === row.id && isRunning(now);
       },
     });

@@ -3,7 +3,7 @@ import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { UsageError } from "./globals";
 import { listContainers, type ContainerRow } from "../container/store";
-import { isRestarting, isRunning, reconcile } from "../container/state";
+import { isRunning, reconcile, shownState } from "../container/state";
 import { humanDuration, table } from "../format";
 import { findImage } from "../image/store";
 import { renderTemplate } from "../image/inspect";
@@ -18,14 +18,8 @@ const flags = {
   format: { kind: "string", description: "Format output: 'json', 'table' or a template ('{{.ID}} {{.Names}}')", valueHint: "FORMAT" },
 } satisfies FlagSpec;
 
-export function stateOf(row: ContainerRow, root?: string): "created" | "running" | "restarting" | "exited" {
-  if (isRunning(row)) return "running";
-  if (row.state === "created") return "created";
-  return root !== undefined && isRestarting(root, row) ? "restarting" : "exited";
-}
-
 export function statusText(row: ContainerRow, now: number, root?: string): string {
-  const state = stateOf(row, root);
+  const state = shownState(row, root);
   if (state === "running") return `Up ${humanDuration(now - (row.started_at ?? row.created_at))}`;
   if (state === "created") return "Created";
   const word = state === "restarting" ? "Restarting" : "Exited";
@@ -56,7 +50,7 @@ function matches(db: Database, root: string, row: ContainerRow, filters: Map<Fil
     const ok = values.some((v) => {
       switch (key) {
         case "status":
-          return stateOf(row, root) === v;
+          return shownState(row, root) === v;
         case "name":
           // Docker matches a regular expression anywhere in the name.
           try {
@@ -102,7 +96,7 @@ export default defineCommand({
     };
     const record = (r: ContainerRow) => ({
       Command: cmd(r), CreatedAt: new Date(r.created_at).toISOString(), ID: id(r), Image: r.image_ref, Labels: "", LocalVolumes: "0",
-      Mounts: "", Names: r.name, Networks: networksText(db, r.id), Ports: portsText(db, r.id), RunningFor: `${humanDuration(now - r.created_at)} ago`, Size: "", State: stateOf(r, root), Status: statusText(r, now, root),
+      Mounts: "", Names: r.name, Networks: networksText(db, r.id), Ports: portsText(db, r.id), RunningFor: `${humanDuration(now - r.created_at)} ago`, Size: "", State: shownState(r, root), Status: statusText(r, now, root),
     });
     if (f.format === "json") {
       for (const r of rows) console.log(JSON.stringify(record(r)));

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { containerDir } from "../store/paths";
 import { removeContainerFiles } from "./create";
-import { abandonedStart, deleteContainer, findContainer, markExited, markIdle, markOomKilled } from "./store";
+import { abandonedStart, containerById, deleteContainer, markExited, markIdle, markOomKilled } from "./store";
 import { releaseBundleCgroup } from "../cgroup";
 import { removeLockFile, withContainerLock } from "./lock";
 import { removeAnonymousVolumes } from "./volumes";
@@ -47,8 +47,8 @@ export function parseExitStatus(text: string): ExitStatus | undefined {
  */
 export function releaseAbandonedStart(db: Database, root: string, id: string): void {
   const removed = withContainerLock(root, id, () => {
-    const row = findContainer(db, id);
-    if (!row || row.id !== id || !abandonedStart(row)) return false;
+    const row = containerById(db, id);
+    if (!row || !abandonedStart(row)) return false;
     releaseContainer(db, root, id);
     if (!row.auto_remove && existsSync(join(containerDir(root, id), "config.json"))) {
       markIdle(db, id);
@@ -71,8 +71,8 @@ export function cleanupContainer(db: Database, root: string, id: string, lostMon
 }
 
 function cleanupLocked(db: Database, root: string, id: string, lostMonitor?: string): void {
-  const row = findContainer(db, id);
-  if (!row || row.id !== id) return;
+  const row = containerById(db, id);
+  if (!row) return;
   const tracked = row.state === "running" || (row.state === "created" && row.monitor_pid > 0);
   if (lostMonitor !== undefined && !(tracked && !sameProcess(row.monitor_pid, row.monitor_start))) return;
   const status = readExitStatus(root, id);

@@ -13,9 +13,9 @@ import { containerProcsPaths } from "../cgroup";
 import { monitorExecutable } from "../native/embedded";
 import { mustFind } from "./ops";
 import { withContainerLockAsync } from "./lock";
-import { isRunning } from "./state";
+import { isRunning, startUnderWay } from "./state";
 import { sameProcess } from "./proc";
-import { findContainer } from "./store";
+import { containerById } from "./store";
 import { containerDir } from "../store/paths";
 import type { ContainerRow } from "./store";
 
@@ -113,9 +113,9 @@ async function withContainer(db: Database, root: string, ref: string, fn: (row: 
   const row = mustFind(db, root, ref);
   if (isRunning(row)) return fn(row);
   return withContainerLockAsync(root, row.id, async () => {
-    const now = findContainer(db, row.id);
-    if (!now || now.id !== row.id) throw new TsdError(`no such container: ${ref}`, 1);
-    if (!isRunning(now) && now.state === "created" && now.monitor_pid !== 0) throw new TsdError(`container ${now.name} is being started: retry the copy`, 1);
+    const now = containerById(db, row.id);
+    if (!now) throw new TsdError(`no such container: ${ref}`, 1);
+    if (!isRunning(now) && startUnderWay(now)) throw new TsdError(`container ${now.name} is being started: retry the copy`, 1);
     return fn(now);
   });
 }

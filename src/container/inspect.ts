@@ -8,7 +8,7 @@ import { portsOf } from "../network/attach";
 import { readExitStatus } from "./cleanup";
 import { logPath } from "./logs";
 import type { RunOptions } from "./options";
-import { isRestarting, isRunning } from "./state";
+import { shownState } from "./state";
 import type { ContainerRow } from "./store";
 import { securityOptStrings } from "./seccomp";
 import { hostConfigResources } from "../cgroup/resources";
@@ -32,9 +32,9 @@ export function inspectContainer(db: Database, root: string, row: ContainerRow):
   } catch {
     spec = undefined;
   }
-  const running = isRunning(row);
-  const restarting = !running && isRestarting(root, row);
-  const status = row.state === "created" ? "created" : running ? "running" : restarting ? "restarting" : "exited";
+  const status = shownState(row, root);
+  const running = status === "running";
+  const restarting = status === "restarting";
   const exit = running ? undefined : readExitStatus(root, row.id);
   const binds = (opts.volumes ?? []).map((v) => `${v.volume || v.source}:${v.destination}${v.readonly ? ":ro" : ""}`);
   const ports: Record<string, { HostIp: string; HostPort: string }[] | null> = {};

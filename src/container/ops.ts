@@ -13,8 +13,8 @@ import { readExitStatus } from "./cleanup";
 import { removeLockFile, withContainerLock } from "./lock";
 import { dirSize, removeAnonymousVolumes } from "./volumes";
 import { sameProcess } from "./proc";
-import { isRunning, lookup, reconcile } from "./state";
-import { deleteContainer, findContainer, listContainers, renameContainer, type ContainerRow } from "./store";
+import { busy, isRunning, lookup, reconcile, startUnderWay } from "./state";
+import { containerById, deleteContainer, listContainers, renameContainer, type ContainerRow } from "./store";
 import { recordContainer } from "./record";
 import { containerDir } from "../store/paths";
 
@@ -91,7 +91,8 @@ export async function stopContainer(db: Database, root: string, row: ContainerRo
 }
 
 function finishAfterMonitor(db: Database, root: string, row: ContainerRow): void {
-  reconcile(db, root, [findContainer(db, row.id) ?? row].filter((r) => r.id === row.id));
+  const now = containerById(db, row.id);
+  if (now) reconcile(db, root, [now]);
 }
 
 /** `<bundle>/stopped`: the user stopped, killed or removed it: the restart policy leaves it alone. */
@@ -103,11 +104,11 @@ export function markStoppedByUser(root: string, id: string): void {
 /** A start under way (its CLI between the lock and the monitor's report) settles first. */
 async function settled(db: Database, root: string, row: ContainerRow): Promise<ContainerRow> {
   let now = row;
-  for (let i = 0; i < 500 && now.state === "created" && now.monitor_pid !== 0; i++) {
+  for (let i = 0; i < 500 && startUnderWay(now); i++) {
     await Bun.sleep(20);
     reconcile(db, root, [now]);
-    const next = findContainer(db, row.id);
-    if (!next || next.id !== row.id) return now;
+    const next = containerById(db, row.id);
+    if (!next) return now;
     now = next;
   }
   return now;
@@ -125,9 +126,9 @@ export async function removeContainer(db: Database, root: string, ref: string, f
     }
   }
   withContainerLock(root, row.id, () => {
-    const now = findContainer(db, row.id);
-    if (!now || now.id !== row.id) return;
-    if (isRunning(now) || (now.state === "created" && now.monitor_pid !== 0)) throw new TsdError(`container ${row.name} was started again meanwhile: retry the removal`);
+    const now = containerById(db, row.id);
+    if (!now) return;
+    if (isRunning(now) || startUnderWay(now)) throw new TsdError(`container ${row.name} was started again meanwhile: retry the removal`);
     // Done by the cleanup already unless it never ran; idempotent.
     releaseContainer(db, root, row.id);
     removeContainerFiles(root, row.id);
@@ -144,8 +145,8 @@ export async function waitContainer(db: Database, root: string, ref: string): Pr
   let code: number | undefined;
   let pause = 10;
   for (;;) {
-    const now = findContainer(db, row.id);
-    if (!now || now.id !== row.id) {
+    const now = containerById(db, row.id);
+    if (!now) {
       // Removed (--rm): the exit.json read while it was there is the answer.
       return code ?? last.exit_code ?? 0;
     }
@@ -179,12 +180,11 @@ export function pruneContainers(db: Database, root: string): { removed: string[]
   reconcile(db, root);
   const removed: string[] = [];
   let bytes = 0;
-  const busy = (r: ContainerRow) => isRunning(r) || r.state === "running" || (r.state === "created" && r.monitor_pid !== 0);
   for (const row of listContainers(db)) {
     if (busy(row)) continue;
     const gone = withContainerLock(root, row.id, () => {
-      const now = findContainer(db, row.id);
-      if (!now || now.id !== row.id || busy(now)) return false;
+      const now = containerById(db, row.id);
+      if (!now || busy(now)) return false;
       bytes += sizeOf(join(containerDir(root, row.id), "upper"));
       removeContainerFiles(root, row.id);
       deleteContainer(db, row.id);

@@ -12,8 +12,8 @@ import { withContainerLock } from "./lock";
 import { markStoppedByUser, mustFind, stopContainer } from "./ops";
 import type { RunOptions } from "./options";
 import { startAttached, startDetached } from "./run";
-import { isRunning } from "./state";
-import { bumpRestartCount, findContainer, markCreated, markExited, resetRestartCount, type ContainerRow } from "./store";
+import { isRunning, startUnderWay } from "./state";
+import { bumpRestartCount, containerById, markCreated, markExited, resetRestartCount, type ContainerRow } from "./store";
 import { restartDelayMs, shouldRestart } from "./restart-policy";
 
 export interface StartFlags {
@@ -31,8 +31,8 @@ export { markStoppedByUser } from "./ops";
  */
 export async function maybeRestart(db: Database, root: string, id: string): Promise<boolean> {
   const decide = (): ContainerRow | undefined => {
-    const row = findContainer(db, id);
-    if (!row || row.id !== id || row.state !== "exited") return undefined;
+    const row = containerById(db, id);
+    if (!row || row.state !== "exited") return undefined;
     const opts = JSON.parse(row.options) as RunOptions;
     const stopped = existsSync(join(containerDir(root, id), "stopped"));
     // A start that never reached the command (127, 126, 125) would fail again at once.
@@ -68,9 +68,9 @@ export async function startContainer(db: Database, root: string, ref: string, f:
   const bundle = containerDir(root, row.id);
   if (!existsSync(join(bundle, "config.json"))) throw new TsdError(`container ${row.name} has no bundle left: remove it with tsd rm`);
   withContainerLock(root, row.id, () => {
-    const now = findContainer(db, row.id);
-    if (!now || now.id !== row.id) throw new TsdError(`no such container: ${ref}`);
-    if (now.state === "running" || (now.state === "created" && now.monitor_pid !== 0)) throw new TsdError(`container ${row.name} is being started by another command`);
+    const now = containerById(db, row.id);
+    if (!now) throw new TsdError(`no such container: ${ref}`);
+    if (now.state === "running" || startUnderWay(now)) throw new TsdError(`container ${row.name} is being started by another command`);
     // The last run's exit and its cleanup marker go: the monitor and wait look for new ones.
     for (const f of ["exit.json", "exit.json.tmp", "exit.json.reserve", "cleaned", "init.pid", "stopped", "restarting"]) rmSync(join(bundle, f), { force: true });
     releaseBundleCgroup(bundle); // a leftover of a crashed run; the limits come back fresh

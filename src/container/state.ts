@@ -6,7 +6,7 @@
 import type { Database } from "bun:sqlite";
 import { cleanupContainer, releaseAbandonedStart } from "./cleanup";
 import { sameProcess } from "./proc";
-import { abandonedStart, findContainer, listContainers, markRunning, type ContainerRow } from "./store";
+import { abandonedStart, containerById, findContainer, listContainers, markRunning, type ContainerRow } from "./store";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { containerDir } from "../store/paths";
@@ -18,6 +18,26 @@ export function isRunning(row: ContainerRow): boolean {
 /** A start under way: the monitor is spawned (its pid recorded), its report not yet read. */
 function starting(row: ContainerRow): boolean {
   return row.state === "created" && row.monitor_pid > 0;
+}
+
+/** A start has claimed the row: its CLI (monitor_pid -1, store.ts markCreated / insertContainer)
+ *  or its monitor, before the report. Another start, a copy, a removal wait or refuse. */
+export function startUnderWay(row: ContainerRow): boolean {
+  return row.state === "created" && row.monitor_pid !== 0;
+}
+
+/** Running (as recorded, even before a reconcile) or being started: nothing may change it. */
+export function busy(row: ContainerRow): boolean {
+  return isRunning(row) || row.state === "running" || startUnderWay(row);
+}
+
+/** What ps (STATUS) and inspect (State.Status) show, in Docker's words. */
+export type ShownState = "created" | "running" | "restarting" | "exited";
+
+export function shownState(row: ContainerRow, root?: string): ShownState {
+  if (isRunning(row)) return "running";
+  if (row.state === "created") return "created";
+  return root !== undefined && isRestarting(root, row) ? "restarting" : "exited";
 }
 
 /** Whether the row says running (or starting) but its monitor is gone. */
@@ -67,7 +87,7 @@ export function reconcile(db: Database, root: string, rows: ContainerRow[] = lis
 export function lookup(db: Database, root: string, ref: string): ContainerRow | undefined {
   const row = findContainer(db, ref);
   if (!row) return undefined;
-  if (reconcile(db, root, [row])) return findContainer(db, row.id);
+  if (reconcile(db, root, [row])) return containerById(db, row.id);
   return row;
 }
 

@@ -47,6 +47,12 @@ export function insertContainer(db: Database, row: Pick<ContainerRow, "id" | "na
   }
 }
 
+/** A container by its full id only: what a command that already resolved a reference looks up
+ *  again under the container's lock (a name or prefix could mean another container by then). */
+export function containerById(db: Database, id: string): ContainerRow | undefined {
+  return (db.query("SELECT * FROM containers WHERE id = ?").get(id) as ContainerRow | null) ?? undefined;
+}
+
 /** A container by full id, unique id prefix or name. */
 export function findContainer(db: Database, ref: string): ContainerRow | undefined {
   const byName = db.query("SELECT * FROM containers WHERE name = ? OR id = ?").get(ref.replace(/^\//, ""), ref) as ContainerRow | null;

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { TsdError } from "../errors";
 import { netAttach, netBridge, netLinkDelete, netLinkDown, netnsRemove } from "../native/ffi";
 import { containerDir } from "../store/paths";
-import { abandonedStart, findContainer, type ContainerRow } from "../container/store";
+import { abandonedStart, containerById, type ContainerRow } from "../container/store";
 import { sameProcess } from "../container/proc";
 import type { RunOptions } from "../container/options";
 import { contains, firstFree, formatIp, macForIp, parseIp, parseMac, parseSubnet } from "./ipv4";
@@ -60,7 +60,7 @@ function hostnameOf(root: string, id: string): string {
  * released and the error is thrown.
  */
 export async function connectContainer(db: Database, root: string, id: string): Promise<void> {
-  const row = findContainer(db, id);
+  const row = containerById(db, id);
   if (!row) throw new TsdError(`no such container: ${id}`);
   const opts = optionsOf(row);
   const mode = parseNetworkMode(opts.network);
@@ -357,9 +357,9 @@ function refreshHosts(db: Database, root: string, network: string, except: strin
  * aliases of peers on its user networks, and --add-host. Written in place: it is bind-mounted.
  */
 export function writeHosts(db: Database, root: string, id: string): void {
-  const row = findContainer(db, id);
+  const row = containerById(db, id);
   const path = join(containerDir(root, id), "hosts");
-  if (!row || row.id !== id || !existsSync(path)) return;
+  if (!row || !existsSync(path)) return;
   const opts = netOptions(optionsOf(row));
   const mine = endpointsOf(db, id);
   const peers: HostEntry[] = [];
