@@ -20,7 +20,7 @@ fi
 packages=(
   busybox-static umoci skopeo crun runc hyperfine docker-registry
   zstd gzip tar iproute2 iptables nftables util-linux bsdutils procps
-  python3 ca-certificates git coreutils findutils binutils qemu-user
+  python3 ca-certificates curl git coreutils findutils binutils qemu-user
 )
 # npm and pip only when their commands are missing: a host may carry its own node or Python
 # (NodeSource's nodejs ships npm and conflicts with Debian's npm package).
@@ -71,6 +71,10 @@ if [ "$(zig_version)" != "$ZIG_VERSION" ]; then
     exit 1
   fi
 fi
+
+# The aarch64 glibc qemu-aarch64 runs dist/tsd-linux-arm64 with (test/e2e/arm64.test.ts);
+# without it that test skips, so a failure here is a warning.
+bash scripts/arm64-sysroot.sh >/dev/null || say "warning: no aarch64 sysroot; test/e2e/arm64.test.ts will skip"
 
 # The JS dependencies, exactly as locked.
 bun install --frozen-lockfile >/dev/null
