@@ -140,5 +140,5 @@ fn addTests(
     contract.root_module.addImport("linux", linux_module);
     contract.root_module.addImport("runtime", runtime_module);
     contract.root_module.addImport("unpack", unpack_module);
-    test_step.dependOn(&b.addRunArtifact(contract).step);
+    step.dependOn(&b.addRunArtifact(contract).step);
 }
