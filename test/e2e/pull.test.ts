@@ -265,6 +265,27 @@ describe("pull from a plain-HTTP registry on 127.0.0.1", () => {
     expect(await u.ok(["run", "--rm", `127.0.0.1:${proxy.port}/library/busybox`, "echo", "resumed"])).toBe("resumed\n");
   });
 
+  test("pulls SIGKILLed at random moments: the next pull completes and collects what they left", async () => {
+    const u = newRoot("killed");
+    let killedWhileRunning = 0;
+    for (let i = 0; i < 8; i++) {
+      const p = Bun.spawn([TSD, "--root", u.dir, "pull", "-q", `${reg.host}/multi:1`], { stdout: "ignore", stderr: "ignore" });
+      await Bun.sleep(20 + ((i * 37) % 150));
+      if (p.exitCode === null) killedWhileRunning++;
+      p.kill("SIGKILL");
+      await p.exited;
+      if (i % 3 === 2) await u.tsd(["rmi", "-f", `${reg.host}/multi:1`]); // start over now and then
+    }
+    console.log(`pull.test: ${killedWhileRunning} of 8 pulls killed while running`);
+    expect(killedWhileRunning).toBeGreaterThan(0);
+    await u.ok(["pull", "-q", `${reg.host}/multi:1`]);
+    expect(await u.ok(["run", "--rm", "--network", "none", `${reg.host}/multi:1`, "true"])).toBe("");
+    const tmp = join(u.dir, "tmp");
+    const leftovers = (d: string): string[] => (existsSync(d) ? readdirSync(d).flatMap((n) => (statSync(join(d, n)).isDirectory() ? leftovers(join(d, n)).map((x) => `${n}/${x}`) : [n])) : []);
+    expect(leftovers(tmp)).toEqual([]);
+    expect(readdirSync(join(u.dir, "layers")).filter((n) => n.startsWith(".tmp-"))).toEqual([]);
+  });
+
   test("a registry that ignores Range: the partial bytes are dropped and the pull starts over", async () => {
     const u = newRoot("norange");
     const manifest = (await (await fetch(`http://${reg.host}/v2/library/busybox/manifests/latest`, { headers: { accept: "application/vnd.oci.image.manifest.v1+json" } })).json()) as {
