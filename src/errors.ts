@@ -25,3 +25,6 @@ export class BrokenPipe extends Error {
     super("broken pipe");
   }
 }
+
+/** A mistake in how a command was called (a malformed flag or value): Docker exits 125 for these. */
+export class UsageError extends Error {}

@@ -1,7 +1,7 @@
 // Resource flags (`-m 512m`, `--cpus 1.5` …) → Resources, with Docker's units and checks.
 // Pure: host facts (CPU count, online CPUs and memory nodes) come in as arguments, so every
 // rule is unit-tested and a bad value is refused before anything is created.
-import { UsageError } from "../cli/globals";
+import { UsageError } from "../errors";
 
 /** What a container asked for, in kernel units. Absent = not set (the kernel default). */
 export interface Resources {

@@ -1,4 +1,5 @@
 // Options that come before the command (`tsd --root DIR run …`), as Docker's global flags.
+import { UsageError } from "../errors";
 import { resolve } from "node:path";
 
 export interface Globals {
@@ -27,8 +28,8 @@ export function splitGlobals(argv: string[], env: Record<string, string | undefi
   return { globals, rest: argv.slice(i) };
 }
 
-/** A mistake in how the command was called: Docker exits 125 for these. */
-export class UsageError extends Error {}
+// Re-exported: the commands under src/cli/ take it from here, the domain from src/errors.ts.
+export { UsageError };
 
 let current: Globals | undefined;
 export function setGlobals(g: Globals): void {

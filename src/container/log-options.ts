@@ -1,5 +1,5 @@
 // --log-opt for the json-file log the monitor writes (zig/monitor/log.zig). Pure: unit-tested.
-import { UsageError } from "../cli/globals";
+import { UsageError } from "../errors";
 
 export interface LogOptions {
   /** Rotate past this many bytes; 0: never. */

@@ -3,7 +3,7 @@
 import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { containerDir } from "../store/paths";
-import { UsageError } from "../cli/globals";
+import { UsageError } from "../errors";
 import { writeAllSync } from "../io";
 
 export interface LogRecord {

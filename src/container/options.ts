@@ -1,7 +1,7 @@
 // `tsd run` flags → RunOptions: the validated, typed form everything downstream reads.
 // Pure apart from reading --env-file through the injected reader, so unit tests cover it.
 import { isAbsolute, posix } from "node:path";
-import { UsageError } from "../cli/globals";
+import { UsageError } from "../errors";
 import { TsdError } from "../errors";
 import { parseCgroupParent, resourcesFromFlags, type ResourceFlags, type Resources } from "../cgroup/resources";
 import { parseLogOpts, type LogOptions } from "./log-options";

@@ -1,6 +1,6 @@
 // --restart: Docker's policies, decided after each exit by the cleanup command the container's
 // monitor runs (no daemon). Pure parts here, unit-tested.
-import { UsageError } from "../cli/globals";
+import { UsageError } from "../errors";
 
 export interface RestartPolicy {
   name: "no" | "on-failure" | "always" | "unless-stopped";

@@ -11,7 +11,7 @@ import { releaseContainer } from "../network/attach";
 import { withContainerLock } from "./lock";
 import { markStoppedByUser, mustFind, stopContainer } from "./ops";
 import type { RunOptions } from "./options";
-import { startAttached, startDetached } from "./run";
+import { startAttached, startDetached } from "./start";
 import { isRunning, startUnderWay } from "./state";
 import { bumpRestartCount, containerById, markCreated, markExited, resetRestartCount, type ContainerRow } from "./store";
 import { restartDelayMs, shouldRestart } from "./restart-policy";
@@ -88,7 +88,7 @@ export async function startContainer(db: Database, root: string, ref: string, f:
   };
   // Attached, stdin only with -i; detached, a container made with -i keeps its stdin for attach.
   const o: RunOptions = f.attach ? { ...opts, interactive: f.interactive } : opts;
-  if (f.attach) return startAttached(db, root, row.id, bundle, o, undo);
+  if (f.attach) return startAttached(db, root, row.id, bundle, o, undo, opts.restart ? () => maybeRestart(db, root, row.id) : undefined);
   await startDetached(db, root, row.id, bundle, o, undo);
   return 0;
 }

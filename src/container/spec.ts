@@ -4,7 +4,7 @@ import type { ImageConfig } from "../image/store";
 import type { RunOptions } from "./options";
 import type { ResolvedUser } from "./user";
 import { effectiveCaps } from "./caps";
-import { UsageError } from "../cli/globals";
+import { UsageError } from "../errors";
 import { TsdError, EXIT_CANNOT_INVOKE } from "../errors";
 import { ociResources } from "../cgroup/resources";
 import { deviceRules, ociDeviceRules } from "../cgroup/devices";

@@ -1,9 +1,16 @@
 // Starting a created container: exec tsd-monitor (never a fork of Bun), which runs the bundle
-// and reports on fd 3 whether the init reached execve (zig/CONTRACT.md).
+// and reports on fd 3 whether the init reached execve (zig/CONTRACT.md); then either stay with
+// it (foreground: forward signals, end with the container's status) or leave it alone (-d).
+import type { Database } from "bun:sqlite";
 import type { Subprocess } from "bun";
 import { join } from "node:path";
 import { monitorExecutable } from "../native/embedded";
 import { TsdError, EXIT_ENGINE } from "../errors";
+import { faultPoint } from "../fault";
+import { cleanupContainer } from "./cleanup";
+import type { RunOptions } from "./options";
+import { markRunning, markStarting, runningMonitorPids } from "./store";
+import { connectContainer } from "../network/attach";
 import { DEFAULT_LOG, type LogOptions } from "./log-options";
 import { logPath } from "./logs";
 
@@ -148,4 +155,79 @@ export class LineReader {
     this.done = true;
     this.reader.cancel().catch(() => {});
   }
+}
+
+const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH"] as const;
+
+/**
+ * The container's stdio is the CLI's own. `afterExit` (the restart policy) runs once the exit
+ * is recorded, before the status is returned. The monitor waits, its exit recorded, while we
+ * clean up here: one process start fewer than its own `tsd container cleanup` (which it runs
+ * only if we die first). `undo` runs when the monitor cannot be started at all.
+ */
+export async function startAttached(db: Database, root: string, id: string, bundle: string, opts: RunOptions, undo: () => void, afterExit?: () => Promise<unknown>): Promise<number> {
+  // Handlers first: the container's output can reach the user before the monitor's report
+  // reaches us, and a signal sent then must not kill the CLI. Until the monitor has reported
+  // (it blocks signals before that) they wait here.
+  let monitor: Subprocess | undefined;
+  const pending: NodeJS.Signals[] = [];
+  const send = (sig: NodeJS.Signals) => {
+    try {
+      monitor!.kill(sig);
+    } catch {
+      // The monitor is gone already; its exit is handled below.
+    }
+  };
+  const handlers = FORWARDED.map((sig) => [sig, () => (monitor ? send(sig) : pending.push(sig))] as const);
+  for (const [sig, h] of handlers) process.on(sig, h);
+  let started;
+  try {
+    await connectContainer(db, root, id);
+    faultPoint("start:connected");
+    started = await startMonitor({ root, id, bundle, stdin: opts.interactive, donors: runningMonitorPids(db), onSpawn: (pid) => markStarting(db, id, pid), ...(opts.log ? { log: opts.log } : {}) });
+  } catch (e) {
+    for (const [sig, h] of handlers) process.off(sig, h);
+    undo();
+    throw e;
+  }
+  const { report } = started;
+  monitor = started.monitor;
+  for (const sig of pending.splice(0)) send(sig);
+  try {
+    if (report.kind === "started") markRunning(db, id, report.pid, monitor.pid);
+    const status = await started.exited();
+    cleanupContainer(db, root, id);
+    started.close();
+    // As with Docker, the restart policy goes on after a foreground run has returned.
+    if (afterExit) await afterExit();
+    if (status === undefined) {
+      await monitor.exited;
+      throw new TsdError(`the container monitor was killed by ${monitor.signalCode ?? `exit ${monitor.exitCode}`}`);
+    }
+    if (report.kind === "error") throw new TsdError(report.message, report.status);
+    return status;
+  } finally {
+    for (const [sig, h] of handlers) process.off(sig, h);
+  }
+}
+
+/**
+ * -d: the monitor lives on alone (its stdio /dev/null, its own session) and runs the cleanup
+ * itself when the container exits. Resolves once the init has exec'd.
+ */
+export async function startDetached(db: Database, root: string, id: string, bundle: string, opts: RunOptions, undo: () => void): Promise<void> {
+  let started;
+  try {
+    await connectContainer(db, root, id);
+    faultPoint("start:connected");
+    started = await startMonitor({ root, id, bundle, stdin: false, detach: true, stdinAttach: opts.interactive, donors: runningMonitorPids(db), onSpawn: (pid) => markStarting(db, id, pid), ...(opts.log ? { log: opts.log } : {}) });
+  } catch (e) {
+    undo();
+    throw e;
+  }
+  const { monitor, report } = started;
+  started.close();
+  // The monitor records the failure itself (exit.json, then its cleanup command).
+  if (report.kind === "error") throw new TsdError(report.message, report.status);
+  if (report.kind === "started") markRunning(db, id, report.pid, monitor.pid);
 }

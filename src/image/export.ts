@@ -12,7 +12,7 @@ import { applyChanges, findContainer } from "./commit";
 import { hostArchitecture, OCI_LAYER, OCI_LAYER_GZIP, OCI_LAYER_ZSTD } from "./media";
 import type { Reference } from "./reference";
 import { imageById, importAnyLayer, putImage, recordLayerBlob, tagImage, type ImageConfig } from "./store";
-import { overlayArgs, runMonitor } from "../container/cp";
+import { overlayArgs, runMonitor } from "../container/helper";
 import { takeLease } from "./lease";
 
 /**

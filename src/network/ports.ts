@@ -1,5 +1,5 @@
 // `-p` and `--network` values → typed forms. Pure.
-import { UsageError } from "../cli/globals";
+import { UsageError } from "../errors";
 import { parseIp } from "./ipv4";
 
 export interface PortSpec {

@@ -118,7 +118,8 @@ describe("attach client", () => {
   });
 });
 
-import { containerSource, hostTarget, parseCpArg, readOnlyOverlay } from "../../src/container/cp";
+import { containerSource, hostTarget, parseCpArg } from "../../src/container/cp";
+import { readOnlyOverlay } from "../../src/container/helper";
 import { parseFilters } from "../../src/cli/ps";
 import { filterPs } from "../../src/cli/top";
 
