@@ -24,6 +24,7 @@ const pack = unpack.pack;
 const extract = unpack.extract;
 const finish = @import("finish.zig");
 const proc = @import("proc.zig");
+const cgroups = @import("cgroups.zig");
 const errno = @import("linux").errno;
 
 const fd_t = linux.fd_t;
@@ -351,8 +352,6 @@ fn joinRunning(c: *const Container) ContainerError!fd_t {
         setError("the container is not running (its init, pid {d}, is gone)", .{c.pid});
         return error.NotRunning;
     }
-    var pid_buf: [16]u8 = undefined;
-    const pid_text = std.fmt.bufPrint(&pid_buf, "{d}", .{linux.getpid()}) catch unreachable;
     var it = std.mem.tokenizeScalar(u8, c.cgroup_procs, ':');
     var cg_path: [4097]u8 = undefined;
     // At most 16 groups (CONTRACT.md): one per v1 hierarchy.
@@ -360,12 +359,7 @@ fn joinRunning(c: *const Container) ContainerError!fd_t {
     while (it.next()) |p| : (joined += 1) {
         if (joined == 16 or p.len >= cg_path.len) break;
         const z = std.fmt.bufPrintZ(&cg_path, "{s}", .{p}) catch unreachable;
-        const f = sys.open(z, .{ .ACCMODE = .WRONLY, .CLOEXEC = true }, 0) catch {
-            setError("cannot join the container's cgroup {s}", .{p});
-            return error.Cgroup;
-        };
-        defer sys.close(f);
-        sys.writeAll(f, pid_text) catch {
+        cgroups.joinOne(linux.getpid(), z) catch {
             setError("cannot join the container's cgroup {s}", .{p});
             return error.Cgroup;
         };

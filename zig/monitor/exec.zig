@@ -27,6 +27,7 @@ const Diag = diag.Diag;
 const relay = @import("relay.zig");
 const report_mod = @import("report.zig");
 const proc = @import("proc.zig");
+const cgroups = @import("cgroups.zig");
 const finish = @import("finish.zig");
 const config = @import("config.zig");
 
@@ -252,43 +253,19 @@ fn checkStartTime(pid: linux.pid_t, want: []const u8, d: *Diag) !void {
 }
 
 fn joinCgroups(s: *const spec.Spec, d: *Diag) !void {
-    var buf: [16]u8 = undefined;
-    const text = std.fmt.bufPrint(&buf, "{d}", .{linux.getpid()}) catch unreachable;
     for (s.cgroup_procs[0..s.cgroup_procs_len]) |p| {
-        const f = sys.open(p, .{ .ACCMODE = .WRONLY, .CLOEXEC = true }, 0) catch |err| return d.fail(err, "join cgroup {s}", .{p});
-        defer sys.close(f);
-        sys.writeAll(f, text) catch |err| return d.fail(err, "join cgroup {s}", .{p});
+        cgroups.joinOne(linux.getpid(), p) catch |err| return d.fail(err, "join cgroup {s}", .{p});
     }
 }
 
 /// In the child, inside the pid namespace: the init's last steps for this process.
 fn becomeProcess(pty: ?runtime.console.Pty, stdio: [3]sys.fd_t, d: *Diag) !void {
     const s = &config.the_spec;
-    const p = &s.process;
     if (pty) |t| {
         sys.close(t.master);
         try runtime.console.becomeStdio(t.slave, d);
     } else try takeStdio(stdio, d);
-    try runtime.rlimits.apply(p.rlimits[0..p.rlimits_len], d);
-    // The container's seccomp filter (linux.seccomp of its config), where the init puts it.
-    const seccomp_early = s.seccomp.present() and !p.no_new_privileges;
-    if (seccomp_early) try runtime.seccomp.install(&s.seccomp, d);
-    const last_cap = runtime.caps.lastCap();
-    if (p.caps) |c| try runtime.caps.applyBounding(c, last_cap, d);
-    try runtime.user.switchUser(p, d);
-    if (p.caps) |c| try runtime.caps.applySets(c, last_cap, d);
-    if (p.no_new_privileges) {
-        _ = sys.prctl(.SET_NO_NEW_PRIVS, 1, 0, 0, 0) catch |err| return d.fail(err, "set no_new_privs", .{});
-    }
-    _ = sys.umask(p.umask orelse 0o022);
-    sys.chdir(p.cwd) catch |err| return d.fail(err, "chdir to \"{s}\"", .{p.cwd});
-    var path_buf: [spec.limits.path]u8 = undefined;
-    const file = try runtime.exec.resolve(p.arg0(), p.getenv("PATH"), &path_buf, d);
-    sys.closeRange(3, std.math.maxInt(u32), sys.CLOSE_RANGE_CLOEXEC) catch |err| return d.fail(err, "close_range", .{});
-    const none = linux.sigemptyset();
-    sys.sigprocmask(linux.SIG.SETMASK, &none, null) catch |err| return d.fail(err, "unblock signals", .{});
-    if (s.seccomp.present() and !seccomp_early) try runtime.seccomp.install(&s.seccomp, d);
-    return runtime.exec.exec(file, p, d);
+    return runtime.become.become(s, runtime.caps.lastCap(), d);
 }
 
 /// The pipes onto 0, 1, 2 (the helper's own fds there are the CLI's: all replaced), and the

@@ -14,6 +14,7 @@ const Diag = diag.Diag;
 const args_mod = @import("args.zig");
 const relay = @import("relay.zig");
 const finish = @import("finish.zig");
+const cgroups = @import("cgroups.zig");
 const Report = @import("report.zig").Report;
 const config = @import("config.zig");
 const log_mod = @import("log.zig");
@@ -311,12 +312,8 @@ const Monitor = struct {
 
 /// io.tsd.cgroup.procs: the init joins its cgroups before it runs anything.
 fn joinCgroups(pid: linux.pid_t, s: *const spec.Spec, d: *Diag) !void {
-    var buf: [16]u8 = undefined;
-    const text = std.fmt.bufPrint(&buf, "{d}", .{pid}) catch unreachable;
     for (s.cgroup_procs[0..s.cgroup_procs_len]) |p| {
-        const f = sys.open(p, .{ .ACCMODE = .WRONLY, .CLOEXEC = true }, 0) catch |err| return d.fail(err, "join cgroup {s}", .{p});
-        defer sys.close(f);
-        sys.writeAll(f, text) catch |err| return d.fail(err, "join cgroup {s}", .{p});
+        cgroups.joinOne(pid, p) catch |err| return d.fail(err, "join cgroup {s}", .{p});
     }
 }
 

@@ -15,11 +15,8 @@ const rootfs = @import("rootfs.zig");
 const mounts = @import("mounts.zig");
 const devices = @import("devices.zig");
 const console = @import("console.zig");
-const rlimits = @import("rlimits.zig");
 const user = @import("user.zig");
-const caps = @import("caps.zig");
-const exec = @import("exec.zig");
-const seccomp = @import("seccomp.zig");
+const become = @import("become.zig");
 
 pub const Context = struct {
     spec: *const spec.Spec,
@@ -83,20 +80,7 @@ fn steps(ctx: *const Context, d: *Diag) !void {
     try rootfs.maskAndProtect(s, d);
     if (pty) |p| try console.becomeStdio(p.slave, d) else sys.setsid() catch |err| return d.fail(err, "setsid", .{});
 
-    try rlimits.apply(s.process.rlimits[0..s.process.rlimits_len], d);
-    // runc's two places for seccomp: without no_new_privs loading a filter needs
-    // CAP_SYS_ADMIN, so it goes in before the capabilities are dropped; with it, as late as
-    // possible, so the fewest of our own calls have to pass the container's profile.
-    const seccomp_early = s.seccomp.present() and !s.process.no_new_privileges;
-    if (seccomp_early) try seccomp.install(&s.seccomp, d);
-    try becomeUser(ctx, d);
-    _ = sys.umask(s.process.umask orelse 0o022);
-    sys.chdir(s.process.cwd) catch |err| return d.fail(err, "chdir to \"{s}\"", .{s.process.cwd});
-    var path_buf: [spec.limits.path]u8 = undefined;
-    const file = try exec.resolve(s.process.arg0(), s.process.getenv("PATH"), &path_buf, d);
-    try finalFds(d);
-    if (s.seccomp.present() and !seccomp_early) try seccomp.install(&s.seccomp, d);
-    return exec.exec(file, &s.process, d);
+    return become.become(s, ctx.last_cap, d);
 }
 
 /// After pivot_root: "/dev/null" is the container's node (devices.zig made it).
@@ -130,23 +114,3 @@ fn waitForGo(fd: sys.fd_t, d: *Diag) !void {
     }
 }
 
-/// runc's order: the bounding set while still root, the uid switch keeping capabilities,
-/// then the remaining sets; no_new_privs last so nothing before it is constrained.
-fn becomeUser(ctx: *const Context, d: *Diag) !void {
-    const p = &ctx.spec.process;
-    if (p.caps) |c| try caps.applyBounding(c, ctx.last_cap, d);
-    try user.switchUser(p, d);
-    if (p.caps) |c| try caps.applySets(c, ctx.last_cap, d);
-    if (p.no_new_privileges) {
-        _ = sys.prctl(.SET_NO_NEW_PRIVS, 1, 0, 0, 0) catch |err| return d.fail(err, "set no_new_privs", .{});
-    }
-}
-
-/// Nothing of the monitor's reaches the container: every fd above 2 closes on execve (the
-/// sync channel too, which is how the monitor learns the exec happened). Signals the monitor
-/// blocked for its signalfd are unblocked.
-fn finalFds(d: *Diag) !void {
-    sys.closeRange(3, std.math.maxInt(u32), sys.CLOSE_RANGE_CLOEXEC) catch |err| return d.fail(err, "close_range", .{});
-    const none = linux.sigemptyset();
-    sys.sigprocmask(linux.SIG.SETMASK, &none, null) catch |err| return d.fail(err, "unblock signals", .{});
-}

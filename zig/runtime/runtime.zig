@@ -13,6 +13,7 @@ pub const user = @import("user.zig");
 pub const rlimits = @import("rlimits.zig");
 pub const exec = @import("exec.zig");
 pub const seccomp = @import("seccomp.zig");
+pub const become = @import("become.zig");
 pub const init = @import("init.zig");
 
 test {

@@ -1,0 +1,49 @@
+//! The last steps of every process tsd starts in a container, the init's and an exec's alike
+//! (youki's "tenant" shares the init's path the same way): rlimits, seccomp (before the
+//! capabilities go when no_new_privs is off, since loading a filter then needs CAP_SYS_ADMIN;
+//! as late as possible otherwise, so the fewest of our own calls face the container's profile),
+//! the bounding set, the user, the capability sets, no_new_privs, umask, the working directory,
+//! the PATH lookup, close-on-exec above fd 2, signals unblocked, then execve. The caller has
+//! set up stdio. Only reads the Spec: no allocation.
+const std = @import("std");
+const linux = std.os.linux;
+const sys = @import("linux").sys;
+const Diag = @import("diag.zig").Diag;
+const spec = @import("spec.zig");
+const rlimits = @import("rlimits.zig");
+const user = @import("user.zig");
+const caps = @import("caps.zig");
+const exec = @import("exec.zig");
+const seccomp = @import("seccomp.zig");
+
+/// Returns only with an error, its Docker status and message in `d`; success is execve.
+pub fn become(s: *const spec.Spec, last_cap: u6, d: *Diag) anyerror {
+    const p = &s.process;
+    try rlimits.apply(p.rlimits[0..p.rlimits_len], d);
+    const seccomp_early = s.seccomp.present() and !p.no_new_privileges;
+    if (seccomp_early) try seccomp.install(&s.seccomp, d);
+    try becomeUser(p, last_cap, d);
+    _ = sys.umask(p.umask orelse 0o022);
+    sys.chdir(p.cwd) catch |err| return d.fail(err, "chdir to \"{s}\"", .{p.cwd});
+    var path_buf: [spec.limits.path]u8 = undefined;
+    const file = try exec.resolve(p.arg0(), p.getenv("PATH"), &path_buf, d);
+    try finalFds(d);
+    if (s.seccomp.present() and !seccomp_early) try seccomp.install(&s.seccomp, d);
+    return exec.exec(file, p, d);
+}
+
+fn becomeUser(p: *const spec.Process, last_cap: u6, d: *Diag) !void {
+    if (p.caps) |c| try caps.applyBounding(c, last_cap, d);
+    try user.switchUser(p, d);
+    if (p.caps) |c| try caps.applySets(c, last_cap, d);
+    if (p.no_new_privileges) {
+        _ = sys.prctl(.SET_NO_NEW_PRIVS, 1, 0, 0, 0) catch |err| return d.fail(err, "set no_new_privs", .{});
+    }
+}
+
+/// Nothing of ours reaches the program: fds above 2 close on exec, no signal stays blocked.
+fn finalFds(d: *Diag) !void {
+    sys.closeRange(3, std.math.maxInt(u32), sys.CLOSE_RANGE_CLOEXEC) catch |err| return d.fail(err, "close_range", .{});
+    const none = linux.sigemptyset();
+    sys.sigprocmask(linux.SIG.SETMASK, &none, null) catch |err| return d.fail(err, "unblock signals", .{});
+}
