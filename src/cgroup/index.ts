@@ -66,14 +66,13 @@ export interface CgroupOptions {
   privileged?: boolean;
 }
 
-/** The container's group, from its id and its stored run options (the db's `options` JSON). */
-export function containerGroup(id: string, options: CgroupOptions | string): string {
-  const o = typeof options === "string" ? (JSON.parse(options) as CgroupOptions) : options;
-  return groupPath(id, o.cgroupParent);
+/** The container's group, from its id and its run options (decodeOptions of its row). */
+export function containerGroup(id: string, options: CgroupOptions): string {
+  return groupPath(id, options.cgroupParent);
 }
 
 /** The `cgroup.procs` files a process writes its pid into to join the container's cgroups (exec). */
-export function containerProcsPaths(id: string, options: CgroupOptions | string): string[] {
+export function containerProcsPaths(id: string, options: CgroupOptions): string[] {
   return hostDriver().procsPaths(containerGroup(id, options));
 }
 
@@ -158,6 +157,6 @@ export function releaseBundleCgroup(bundle: string, o: { tolerant?: boolean } = 
 }
 
 /** Freezes or thaws the container's processes (Docker's pause); false without a freezer. */
-export function freezeContainer(id: string, options: CgroupOptions | string, frozen: boolean): Promise<boolean> {
+export function freezeContainer(id: string, options: CgroupOptions, frozen: boolean): Promise<boolean> {
   return hostDriver().freeze(containerGroup(id, options), frozen);
 }

@@ -7,6 +7,7 @@ import { containerGroup, hostDriver } from "../cgroup";
 import { readNet, statsCells, statsRow, STATS_HEADER, type Sample, type StatsRow } from "../cgroup/stats";
 import { table } from "../format";
 import { TsdError } from "../errors";
+import { decodeOptions } from "../container/options";
 
 const flags = {
   all: { kind: "bool", short: "a", description: "Show all containers (default shows just running)" },
@@ -26,7 +27,7 @@ interface Target {
 function sample(t: Target): Sample | undefined {
   if (!isRunning(t.row)) return undefined;
   const driver = hostDriver();
-  const group = containerGroup(t.row.id, t.row.options);
+  const group = containerGroup(t.row.id, decodeOptions(t.row.options));
   if (!driver.exists(group)) return undefined;
   const net = readNet(t.row.pid);
   return { at: performance.now(), cg: driver.stats(group), netRx: net.rx, netTx: net.tx };

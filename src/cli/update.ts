@@ -9,6 +9,7 @@ import { isRunning, lookup } from "../container/state";
 import { containerGroup, hostCpus, hostDriver } from "../cgroup";
 import { checkAgainstHost, resourcesFromFlags, type Resources } from "../cgroup/resources";
 import { TsdError } from "../errors";
+import { decodeOptions, encodeOptions } from "../container/options";
 
 const flags = { ...resourceFlags } satisfies FlagSpec;
 
@@ -27,12 +28,12 @@ export default defineCommand({
       try {
         const row = lookup(db, root, ref);
         if (!row) throw new TsdError(`no such container: ${ref}`);
-        const options = JSON.parse(row.options) as { resources?: Resources; cgroupParent?: string };
+        const options = decodeOptions(row.options);
         const merged = resourcesFromFlags(f, options.resources ?? {});
         checkAgainstHost(merged, hostCpus());
         // A running container gets the new limits now; a stopped one keeps them for later.
         if (isRunning(row)) hostDriver().update(containerGroup(row.id, options), merged);
-        const updated = JSON.stringify({ ...options, resources: merged });
+        const updated = encodeOptions({ ...options, resources: merged });
         updateOptions(db, row.id, updated);
         recordContainer(root, { ...row, options: updated });
         console.log(ref);

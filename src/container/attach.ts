@@ -10,6 +10,7 @@ import { containerDir } from "../store/paths";
 import { mustFind, signalContainer, signalNumber, waitContainer } from "./ops";
 import type { RunOptions } from "./options";
 import { isRunning } from "./state";
+import { decodeOptions } from "./options";
 
 /** "ctrl-p,ctrl-q" → the bytes; Docker's format (ctrl-<letter>, ctrl-@, ctrl-[ … or a letter). */
 export function parseDetachKeys(text: string): number[] {
@@ -65,7 +66,7 @@ function writeAll(fd: number, bytes: Uint8Array): void {
 export async function attachContainer(db: Database, root: string, ref: string, o: { noStdin: boolean; detachKeys: string; sigProxy: boolean }): Promise<number> {
   const row = mustFind(db, root, ref);
   if (!isRunning(row)) throw new TsdError(`you cannot attach to a stopped container, start it first (tsd start ${row.name})`, 1);
-  const opts = JSON.parse(row.options) as RunOptions;
+  const opts = decodeOptions(row.options);
   const keys = parseDetachKeys(o.detachKeys);
   const bundle = containerDir(root, row.id);
   if (!existsSync(join(bundle, "attach.sock"))) throw new TsdError(`container ${row.name} has no attach socket (started by an older tsd?)`, 1);

@@ -7,7 +7,7 @@ import { findImage, layerLinks, type ImageRecord } from "../image/store";
 import { containerDir, rootPaths } from "../store/paths";
 import { TsdError } from "../errors";
 import { faultPoint } from "../fault";
-import { withImageVolumes, type RunOptions } from "./options";
+import { encodeOptions, withImageVolumes, type RunOptions } from "./options";
 import { buildSpec } from "./spec";
 import { readImageFile, resolveUser } from "./user";
 import { randomId, randomName } from "./names";
@@ -51,7 +51,7 @@ export function createContainer(db: Database, root: string, opts: RunOptions): C
   const cgroup = planContainerCgroup(id, opts, opts.privileged);
   const spec = buildSpec(opts, image.config, { id, root, bundle, lowerLinks: links, hostname, user, etcFiles, cgroup, netnsPath: net.netnsPath, ...(opts.privileged ? { hostDevices: hostDevices() } : {}) });
 
-  const row = { id, name: firstName, image_id: image.id, image_ref: opts.image, command: JSON.stringify(spec.process.args), auto_remove: opts.rm ? 1 : 0, options: JSON.stringify(opts) };
+  const row = { id, name: firstName, image_id: image.id, image_ref: opts.image, command: JSON.stringify(spec.process.args), auto_remove: opts.rm ? 1 : 0, options: encodeOptions(opts) };
   // A generated name can collide (about 80 000 of them): draw another rather than fail.
   for (let attempt = 0; ; attempt++) {
     try {

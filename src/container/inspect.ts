@@ -12,6 +12,7 @@ import { shownState } from "./state";
 import type { ContainerRow } from "./store";
 import { securityOptStrings } from "./seccomp";
 import { hostConfigResources } from "../cgroup/resources";
+import { decodeOptions } from "./options";
 
 const ZERO_TIME = "0001-01-01T00:00:00Z";
 const iso = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString() : ZERO_TIME);
@@ -25,7 +26,7 @@ interface OciSpec {
 
 export function inspectContainer(db: Database, root: string, row: ContainerRow): Record<string, unknown> {
   const bundle = containerDir(root, row.id);
-  const opts = JSON.parse(row.options) as RunOptions & { restart?: { name: string; maximumRetryCount: number } };
+  const opts = decodeOptions(row.options);
   let spec: OciSpec | undefined;
   try {
     spec = JSON.parse(readFileSync(join(bundle, "config.json"), "utf8")) as OciSpec;

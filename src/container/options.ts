@@ -1,8 +1,7 @@
 // `tsd run` flags → RunOptions: the validated, typed form everything downstream reads.
 // Pure apart from reading --env-file through the injected reader, so unit tests cover it.
 import { isAbsolute, posix } from "node:path";
-import { UsageError } from "../errors";
-import { TsdError } from "../errors";
+import { TsdError, UsageError } from "../errors";
 import { parseCgroupParent, resourcesFromFlags, type ResourceFlags, type Resources } from "../cgroup/resources";
 import { parseLogOpts, type LogOptions } from "./log-options";
 import { parseRestartPolicy, type RestartPolicy } from "./restart-policy";
@@ -303,4 +302,44 @@ function restartOrUsage(text: string | undefined, rm: boolean): { restart?: Rest
   const restart = parseRestartPolicy(text);
   if (restart.name !== "no" && rm) throw new UsageError(`conflicting options: --restart ${text} and --rm: drop one`);
   return restart.name === "no" ? {} : { restart };
+}
+
+/**
+ * The run options as a container's row keeps them (its `options` column, and container.json):
+ * versioned, so a tsd reading a row made by a newer one says so instead of guessing, and
+ * completed with the defaults of fields added since the first version (rows written before
+ * them lack them).
+ */
+export const OPTIONS_VERSION = 1;
+
+export function encodeOptions(o: RunOptions): string {
+  return JSON.stringify({ ...o, optionsVersion: OPTIONS_VERSION });
+}
+
+export function decodeOptions(text: string): RunOptions {
+  let v: Partial<RunOptions> & { optionsVersion?: number };
+  try {
+    v = JSON.parse(text) as typeof v;
+  } catch {
+    throw new TsdError("a container's stored options are damaged (not JSON): remove it with tsd rm -f");
+  }
+  const version = v.optionsVersion ?? 1;
+  if (version > OPTIONS_VERSION) throw new TsdError(`a container's stored options are version ${version}, newer than this tsd reads (${OPTIONS_VERSION}): upgrade tsd`);
+  if (typeof v.image !== "string" || !Array.isArray(v.command)) throw new TsdError("a container's stored options are damaged (no image or command): remove it with tsd rm -f");
+  const { optionsVersion: _, ...o } = v;
+  return {
+    ...o,
+    image: v.image,
+    command: v.command,
+    rm: Boolean(v.rm),
+    interactive: Boolean(v.interactive),
+    tty: Boolean(v.tty),
+    env: v.env ?? [],
+    volumes: v.volumes ?? [],
+    tmpfs: v.tmpfs ?? [],
+    readOnly: Boolean(v.readOnly),
+    privileged: Boolean(v.privileged),
+    capAdd: v.capAdd ?? [],
+    capDrop: v.capDrop ?? [],
+  };
 }

@@ -15,6 +15,7 @@ import { startAttached, startDetached } from "./start";
 import { isRunning, startUnderWay } from "./state";
 import { bumpRestartCount, containerById, markCreated, markExited, resetRestartCount, type ContainerRow } from "./store";
 import { restartDelayMs, shouldRestart } from "./restart-policy";
+import { decodeOptions } from "./options";
 
 export interface StartFlags {
   attach: boolean;
@@ -33,7 +34,7 @@ export async function maybeRestart(db: Database, root: string, id: string): Prom
   const decide = (): ContainerRow | undefined => {
     const row = containerById(db, id);
     if (!row || row.state !== "exited") return undefined;
-    const opts = JSON.parse(row.options) as RunOptions;
+    const opts = decodeOptions(row.options);
     const stopped = existsSync(join(containerDir(root, id), "stopped"));
     // A start that never reached the command (127, 126, 125) would fail again at once.
     const neverRan = row.error !== null && row.error !== undefined && row.error !== "";
@@ -64,7 +65,7 @@ export async function startContainer(db: Database, root: string, ref: string, f:
     if (f.attach) throw new TsdError(`container ${row.name} is already running: use tsd attach or tsd logs -f`);
     return 0;
   }
-  const opts = JSON.parse(row.options) as RunOptions;
+  const opts = decodeOptions(row.options);
   const bundle = containerDir(root, row.id);
   if (!existsSync(join(bundle, "config.json"))) throw new TsdError(`container ${row.name} has no bundle left: remove it with tsd rm`);
   withContainerLock(root, row.id, () => {

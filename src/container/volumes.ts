@@ -10,7 +10,7 @@ import { rootPaths } from "../store/paths";
 import { randomId } from "./names";
 import { listContainers } from "./store";
 import type { BindMount, RunOptions } from "./options";
-import { VOLUME_NAME } from "./options";
+import { decodeOptions, VOLUME_NAME } from "./options";
 
 export interface VolumeRow {
   name: string;
@@ -47,7 +47,7 @@ export function createVolume(db: Database, root: string, name: string | undefine
 /** Containers (any state) whose options mount the volume. */
 export function volumeUsers(db: Database, name: string): string[] {
   return listContainers(db)
-    .filter((c) => ((JSON.parse(c.options) as RunOptions).volumes ?? []).some((v) => v.volume === name))
+    .filter((c) => decodeOptions(c.options).volumes.some((v) => v.volume === name))
     .map((c) => c.id);
 }
 
@@ -147,7 +147,7 @@ export function dirSize(dir: string): number {
 
 /** After the container's row is gone (rm -v, --rm): its anonymous volumes go too, as Docker. */
 export function removeAnonymousVolumes(db: Database, root: string, options: string): void {
-  for (const v of (JSON.parse(options) as RunOptions).volumes ?? []) {
+  for (const v of decodeOptions(options).volumes) {
     if (!v.anonymous || !v.volume) continue;
     const row = findVolume(db, v.volume);
     if (row && row.anonymous && volumeUsers(db, v.volume).length === 0) removeVolume(db, root, v.volume, true);

@@ -14,6 +14,7 @@ import { takeLease } from "./lease";
 import { freezeContainer } from "../cgroup";
 import { findContainer as findContainerRow } from "../container/store";
 import { isRunning } from "../container/state";
+import { decodeOptions } from "../container/options";
 
 type RunConfig = NonNullable<ImageConfig["config"]>;
 
@@ -154,10 +155,10 @@ export async function commitContainer(db: Database, root: string, name: string, 
 async function withPaused<T>(db: Database, id: string, pause: boolean, fn: () => Promise<T>): Promise<T> {
   const row = findContainerRow(db, id);
   if (!pause || !row || !isRunning(row)) return fn();
-  const frozen = await freezeContainer(row.id, row.options, true);
+  const frozen = await freezeContainer(row.id, decodeOptions(row.options), true);
   if (!frozen) return fn();
   const thawAndExit = (sig: NodeJS.Signals) => {
-    void freezeContainer(row.id, row.options, false).finally(() => process.exit(128 + (sig === "SIGINT" ? 2 : sig === "SIGHUP" ? 1 : 15)));
+    void freezeContainer(row.id, decodeOptions(row.options), false).finally(() => process.exit(128 + (sig === "SIGINT" ? 2 : sig === "SIGHUP" ? 1 : 15)));
   };
   const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
   for (const sig of signals) process.on(sig, thawAndExit);
@@ -165,7 +166,7 @@ async function withPaused<T>(db: Database, id: string, pause: boolean, fn: () =>
     return await fn();
   } finally {
     for (const sig of signals) process.off(sig, thawAndExit);
-    await freezeContainer(row.id, row.options, false);
+    await freezeContainer(row.id, decodeOptions(row.options), false);
   }
 }
 

@@ -17,6 +17,7 @@ import { enableForwarding, natDriver, requireNat, type NatDriver, type NatPort }
 import { hostsFile, parseAddHost, type HostEntry } from "./files";
 import { recordNetworkState } from "../container/record";
 import { parseNetworkMode, type PortSpec } from "./ports";
+import { decodeOptions } from "../container/options";
 
 /** The root's NAT driver (its network.json may pin one). */
 function natOf(root: string): NatDriver | null {
@@ -41,7 +42,7 @@ export function netOptions(opts: Partial<RunOptions>): Required<Pick<RunOptions,
 
 function optionsOf(row: ContainerRow): Partial<RunOptions> {
   try {
-    return JSON.parse(row.options) as Partial<RunOptions>;
+    return decodeOptions(row.options);
   } catch {
     return {};
   }

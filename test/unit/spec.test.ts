@@ -129,3 +129,17 @@ describe("the image's VOLUMEs", () => {
     expect(withImageVolumes([], [], null)).toEqual([]);
   });
 });
+
+describe("the stored options record", () => {
+  test("round trip; a row from before later fields gets their defaults; newer or damaged ones are refused", async () => {
+    const { encodeOptions, decodeOptions, OPTIONS_VERSION } = await import("../../src/container/options");
+    const o = opts({ env: ["A=1"], volume: ["/a:/b"] });
+    expect(decodeOptions(encodeOptions(o))).toEqual(o);
+    expect(JSON.parse(encodeOptions(o)).optionsVersion).toBe(OPTIONS_VERSION);
+    const old = decodeOptions(JSON.stringify({ image: "busybox", command: ["sh"], rm: true }));
+    expect(old).toMatchObject({ image: "busybox", command: ["sh"], rm: true, env: [], volumes: [], tmpfs: [], capAdd: [], capDrop: [], privileged: false });
+    expect(() => decodeOptions(JSON.stringify({ image: "x", command: [], optionsVersion: OPTIONS_VERSION + 1 }))).toThrow(/newer than this tsd reads/);
+    expect(() => decodeOptions("{")).toThrow(/damaged/);
+    expect(() => decodeOptions(JSON.stringify({ command: [] }))).toThrow(/damaged/);
+  });
+});
