@@ -113,6 +113,15 @@ function pidsOf(pattern: string): number[] {
     .map((p) => p.pid);
 }
 
+/** Whether `pid` has exited (reaped, or a zombie); it may vanish while /proc is read. */
+function gone(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, "utf8").split(" ")[2] === "Z";
+  } catch {
+    return true;
+  }
+}
+
 /** CPU time the group used over `ms` of wall time, in CPUs (cpu.stat usage_usec). */
 async function cpuShare(group: string, ms: number): Promise<number> {
   const usage = () => Number(/^usage_usec (\d+)$/m.exec(cat(group, "cpu.stat"))![1]);
@@ -317,7 +326,7 @@ describe("no group is left behind", () => {
     p.kill("SIGKILL");
     await p.exited;
     process.kill(monitor!, "SIGKILL");
-    await waitFor("the monitor to go", () => !existsSync(`/proc/${monitor}`) || readFileSync(`/proc/${monitor}/stat`, "utf8").split(" ")[2] === "Z");
+    await waitFor("the monitor to go", () => gone(monitor!));
     expect(cat(PARENT, id, "cgroup.procs")).not.toBe("");
     expect(await t.ok(["ps", "-a"])).toContain("orphan");
     expect(leftUnder(PARENT)).toEqual([]);

@@ -72,7 +72,11 @@ vmlinuz=$kdir/root/boot/vmlinuz-$kver
 work=$(mktemp -d /tmp/tsd-vm.XXXXXX)
 qemu_pid=
 cleanup() {
-  [ -n "$qemu_pid" ] && kill -KILL "$qemu_pid" 2>/dev/null
+  set +e # a qemu already gone must not stop the removal, nor change the exit status
+  if [ -n "$qemu_pid" ]; then
+    kill -KILL "$qemu_pid" 2>/dev/null
+    wait "$qemu_pid" 2>/dev/null
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -115,8 +119,9 @@ qemu_pid=$!
 end=$((started + timeout))
 while kill -0 "$qemu_pid" 2>/dev/null; do
   if [ "$(date +%s)" -ge "$end" ]; then
-    kill -KILL "$qemu_pid" 2>/dev/null
+    kill -KILL "$qemu_pid" 2>/dev/null || true
     wait "$qemu_pid" 2>/dev/null || true
+    qemu_pid=
     fail "the guest ran out of its ${timeout}s (TSD_VM_TIMEOUT): killed"
   fi
   sleep 1
