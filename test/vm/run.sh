@@ -63,6 +63,10 @@ if [ ! -e "$kdir/ready" ]; then
   kver=$(ls "$kdir/root/lib/modules")
   depmod -b "$kdir/root" "$kver"
   touch "$kdir/ready"
+  # Debian moved to a new kernel: the old one (~400 MB extracted) proves nothing more.
+  for old in "$cache"/linux-image-*; do
+    [ "$old" = "$kdir" ] || rm -rf "$old"
+  done
 fi
 kver=$(ls "$kdir/root/lib/modules")
 vmlinuz=$kdir/root/boot/vmlinuz-$kver
