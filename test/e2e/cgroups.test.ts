@@ -355,7 +355,14 @@ describe("no group is left behind", () => {
     p.kill("SIGKILL");
     await p.exited;
     process.kill(monitor!, "SIGKILL");
-    await waitFor("the monitor to go", () => !existsSync(`/proc/${monitor}`) || readFileSync(`/proc/${monitor}/stat`, "utf8").split(" ")[2] === "Z");
+    // The monitor may vanish between looking and reading: ESRCH/ENOENT mean it is gone.
+    await waitFor("the monitor to go", () => {
+      try {
+        return readFileSync(`/proc/${monitor}/stat`, "utf8").split(" ")[2] === "Z";
+      } catch {
+        return true;
+      }
+    });
     // The container's init outlived both and is still in its group.
     expect(readFileSync(join(groupDirs(`${PARENT}/${id}`)[0]!, "cgroup.procs"), "utf8").trim()).not.toBe("");
     // The next command that reads state (ps) finds the monitor gone and releases the group.
