@@ -374,13 +374,18 @@ describe("a bridge run", () => {
 });
 
 describe("devices", () => {
-  // On v1 the devices hierarchy denies this (test/e2e: the default rules); on v2 the rules need
-  // an eBPF program (BPF_PROG_TYPE_CGROUP_DEVICE) attached to the group, which tsd does not
-  // load yet, so a container with the default CAP_MKNOD can make and open any char device.
-  // Run with `bun test --todo` in the guest to see it fail until the program exists.
-  test.todo("a node the default rules do not allow cannot be opened (c 1 11, /dev/kmsg)", async () => {
-    const r = await run(["--rm", "busybox", "sh", "-c", "mknod /tmp/kmsg c 1 11 && echo tsd-device-probe > /tmp/kmsg && echo opened"]);
+  // cgroup v2 has no devices.allow: the rules are an eBPF program (BPF_PROG_TYPE_CGROUP_DEVICE,
+  // zig/cgroup/device_filter.zig) the v2 driver attaches to the container's group. Without it a
+  // container with the default CAP_MKNOD could make and open any char device.
+  test("a node the default rules do not allow cannot be opened (c 1 11, /dev/kmsg); /dev/zero can", async () => {
+    const r = await run(["--rm", "busybox", "sh", "-c", "mknod /tmp/kmsg c 1 11 && echo tsd-device-probe > /tmp/kmsg && echo opened; head -c 3 /dev/zero | wc -c"]);
     expect(r.stdout).not.toContain("opened");
+    expect(r.stdout).toContain("3");
     expect(r.stderr).toContain("Operation not permitted");
+  }, 60000);
+
+  test("--privileged allows every device", async () => {
+    const r = await run(["--rm", "--privileged", "busybox", "sh", "-c", "mknod /tmp/kmsg c 1 11 && echo tsd-device-probe > /tmp/kmsg && echo opened"]);
+    expect(r.stdout).toBe("opened\n");
   }, 60000);
 });
