@@ -1,6 +1,6 @@
 // Resources → the cgroup files that carry them, for v1 and v2, in the order they must be
 // written. Pure; the formulas are runc's (libcontainer/cgroups/fs and fs2) and crun's.
-import { cfs, effectiveSwap, type Resources } from "./resources";
+import { cfs, effectiveSwap, type Resources, type ThrottleKind } from "./resources";
 import { v1DeviceLine, type DeviceRule } from "./devices";
 
 export interface CgroupWrite {
@@ -48,12 +48,36 @@ export function v1Files(r: Resources): CgroupWrite[] {
   if (period !== undefined) w("cpu", "cpu.cfs_period_us", String(period));
   if (quota !== undefined) w("cpu", "cpu.cfs_quota_us", String(quota));
   if (r.pidsLimit !== undefined) w("pids", "pids.max", limit(r.pidsLimit));
+  // Without BFQ the kernel has no weight file: skipped, as Docker warns and goes on.
+  if (r.blkioWeight !== undefined) w("blkio", "blkio.weight", String(r.blkioWeight), true);
+  const files = { readBps: "read_bps_device", writeBps: "write_bps_device", readIops: "read_iops_device", writeIops: "write_iops_device" } as const;
+  for (const [kind, file] of Object.entries(files) as [ThrottleKind, string][]) {
+    for (const d of r.throttle?.[kind] ?? []) w("blkio", `blkio.throttle.${file}`, `${d.major}:${d.minor} ${d.rate}`);
+  }
   return out;
 }
 
 /** The device rules in v1's devices hierarchy: each line is one write, in order (deny all first). */
 export function v1DeviceFiles(rules: readonly DeviceRule[]): CgroupWrite[] {
   return rules.map((r) => ({ controller: "devices", file: r.allow ? "devices.allow" : "devices.deny", value: v1DeviceLine(r) }));
+}
+
+/** runc's ConvertBlkIOToIOWeightValue: blkio weight 10..1000 onto io.weight 1..10000. */
+export function blkioToIoWeight(weight: number): number {
+  return 1 + Math.floor(((weight - 10) * 9999) / 990);
+}
+
+/** v2's io.max: one line per device with every limit it has ("8:0 rbps=1048576 wiops=100"). */
+export function ioMaxLines(t: Resources["throttle"]): string[] {
+  const keys = { readBps: "rbps", writeBps: "wbps", readIops: "riops", writeIops: "wiops" } as const;
+  const byDevice = new Map<string, string[]>();
+  for (const [kind, key] of Object.entries(keys) as [ThrottleKind, string][]) {
+    for (const d of t?.[kind] ?? []) {
+      const dev = `${d.major}:${d.minor}`;
+      byDevice.set(dev, [...(byDevice.get(dev) ?? []), `${key}=${d.rate}`]);
+    }
+  }
+  return [...byDevice].map(([dev, limits]) => `${dev} ${limits.join(" ")}`);
 }
 
 export function v2Files(r: Resources): CgroupWrite[] {
@@ -75,6 +99,8 @@ export function v2Files(r: Resources): CgroupWrite[] {
     w("cpu", "cpu.max", `${quota === undefined || quota <= 0 ? "max" : quota} ${period ?? 100000}`);
   }
   if (r.pidsLimit !== undefined) w("pids", "pids.max", limit(r.pidsLimit));
+  if (r.blkioWeight !== undefined) out.push({ controller: "io", file: "io.weight", value: `default ${blkioToIoWeight(r.blkioWeight)}`, optional: true });
+  for (const line of ioMaxLines(r.throttle)) w("io", "io.max", line);
   return out;
 }
 

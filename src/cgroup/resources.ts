@@ -1,6 +1,7 @@
 // Resource flags (`-m 512m`, `--cpus 1.5` …) → Resources, with Docker's units and checks.
 // Pure: host facts (CPU count, online CPUs and memory nodes) come in as arguments, so every
 // rule is unit-tested and a bad value is refused before anything is created.
+import { statSync } from "node:fs";
 import { UsageError } from "../errors";
 
 /** What a container asked for, in kernel units. Absent = not set (the kernel default). */
@@ -16,7 +17,22 @@ export interface Resources {
   cpusetMems?: string;
   pidsLimit?: number; // > 0, or -1 unlimited
   oomKillDisable?: boolean;
+  blkioWeight?: number; // 10..1000 (v1 blkio.weight; v2 io.weight scaled)
+  /** --device-read-bps and friends: per block device, bytes or operations per second. */
+  throttle?: Partial<Record<ThrottleKind, Throttle[]>>;
 }
+
+export type ThrottleKind = "readBps" | "writeBps" | "readIops" | "writeIops";
+
+export interface Throttle {
+  path: string; // as given (/dev/sda), for inspect
+  major: number;
+  minor: number;
+  rate: number;
+}
+
+/** A block device's numbers, or why it cannot be throttled (the flag's error says it). */
+export type BlockDevice = { major: number; minor: number } | { error: string };
 
 export interface ResourceFlags {
   memory?: string;
@@ -30,6 +46,11 @@ export interface ResourceFlags {
   "cpuset-mems"?: string;
   "pids-limit"?: string;
   "oom-kill-disable"?: boolean;
+  "blkio-weight"?: string;
+  "device-read-bps"?: string[];
+  "device-write-bps"?: string[];
+  "device-read-iops"?: string[];
+  "device-write-iops"?: string[];
 }
 
 /** Docker's minimum for -m and --memory-reservation. */
@@ -92,8 +113,8 @@ function intFlag(flag: string, v: string | undefined): number | undefined {
 
 /** The flags' syntax and their rules among themselves (Docker's verifyPlatformContainerResources).
  *  `base`: the limits a running container has (`tsd update`); flags given replace them. */
-export function resourcesFromFlags(f: ResourceFlags, base: Resources = {}): Resources {
-  const given = parseEach(f);
+export function resourcesFromFlags(f: ResourceFlags, base: Resources = {}, blockDevice: (path: string) => BlockDevice = hostBlockDevice): Resources {
+  const given = parseEach(f, blockDevice);
   const r: Resources = { ...base, ...given };
   if (given.nanoCpus !== undefined) {
     delete r.cpuQuota;
@@ -116,8 +137,49 @@ export function resourcesFromFlags(f: ResourceFlags, base: Resources = {}): Reso
   return r;
 }
 
-function parseEach(f: ResourceFlags): Resources {
+const THROTTLE_FLAGS = [
+  ["device-read-bps", "readBps", true],
+  ["device-write-bps", "writeBps", true],
+  ["device-read-iops", "readIops", false],
+  ["device-write-iops", "writeIops", false],
+] as const;
+
+/** "/dev/sda:1mb" (bps: a size; iops: a count) → the device's numbers and the rate. */
+export function parseThrottle(flag: string, v: string, bytes: boolean, blockDevice: (path: string) => BlockDevice): Throttle {
+  const colon = v.lastIndexOf(":");
+  const path = v.slice(0, colon);
+  const rateText = v.slice(colon + 1);
+  if (colon <= 0 || !path.startsWith("/dev/")) throw bad(flag, v, "use DEVICE:RATE with a device under /dev, such as /dev/sda:1mb");
+  const rate = bytes ? parseBytes(rateText) : /^\d+$/.test(rateText) ? Number(rateText) : undefined;
+  if (rate === undefined || !Number.isSafeInteger(rate)) throw bad(flag, v, bytes ? "the rate is a size, such as 1mb or 512k" : "the rate is a whole number of operations per second");
+  const dev = blockDevice(path);
+  if ("error" in dev) throw bad(flag, v, dev.error);
+  return { path, major: dev.major, minor: dev.minor, rate };
+}
+
+/** stat(2) of a /dev path: it must be a block device (Docker's rule). */
+export function hostBlockDevice(path: string): BlockDevice {
+  try {
+    const st = statSync(path, { bigint: true });
+    if (!st.isBlockDevice()) return { error: `${path} is not a block device` };
+    const rdev = st.rdev;
+    return { major: Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & 0xfffff000n)), minor: Number((rdev & 0xffn) | ((rdev >> 12n) & 0xffffff00n)) };
+  } catch {
+    return { error: `no such device ${path}` };
+  }
+}
+
+function parseEach(f: ResourceFlags, blockDevice: (path: string) => BlockDevice): Resources {
   const r: Resources = {};
+  const weight = intFlag("blkio-weight", f["blkio-weight"]);
+  if (weight !== undefined && weight !== 0) {
+    if (weight < 10 || weight > 1000) throw bad("blkio-weight", f["blkio-weight"]!, "the range is 10 to 1000");
+    r.blkioWeight = weight;
+  }
+  for (const [flag, kind, bytes] of THROTTLE_FLAGS) {
+    const values = f[flag] ?? [];
+    if (values.length > 0) (r.throttle ??= {})[kind] = values.map((v) => parseThrottle(flag, v, bytes, blockDevice));
+  }
   const memory = bytesFlag("memory", f.memory);
   const swap = bytesFlag("memory-swap", f["memory-swap"], true);
   const reservation = bytesFlag("memory-reservation", f["memory-reservation"]);
@@ -227,11 +289,24 @@ export function ociResources(r: Resources): Record<string, unknown> {
     ...(r.cpusetCpus !== undefined ? { cpus: r.cpusetCpus } : {}),
     ...(r.cpusetMems !== undefined ? { mems: r.cpusetMems } : {}),
   };
+  const oci = (t: Throttle[] | undefined) => (t ?? []).map((d) => ({ major: d.major, minor: d.minor, rate: d.rate }));
+  const blockIO = {
+    ...(r.blkioWeight !== undefined ? { weight: r.blkioWeight } : {}),
+    ...(r.throttle?.readBps ? { throttleReadBpsDevice: oci(r.throttle.readBps) } : {}),
+    ...(r.throttle?.writeBps ? { throttleWriteBpsDevice: oci(r.throttle.writeBps) } : {}),
+    ...(r.throttle?.readIops ? { throttleReadIOPSDevice: oci(r.throttle.readIops) } : {}),
+    ...(r.throttle?.writeIops ? { throttleWriteIOPSDevice: oci(r.throttle.writeIops) } : {}),
+  };
   return {
     ...(Object.keys(memory).length ? { memory } : {}),
     ...(Object.keys(cpu).length ? { cpu } : {}),
     ...(r.pidsLimit !== undefined ? { pids: { limit: r.pidsLimit } } : {}),
+    ...(Object.keys(blockIO).length ? { blockIO } : {}),
   };
+}
+
+function throttleInspect(t: Throttle[] | undefined): { Path: string; Rate: number }[] | null {
+  return t && t.length > 0 ? t.map((d) => ({ Path: d.path, Rate: d.rate })) : null;
 }
 
 /** docker inspect's HostConfig resource fields (0 / "" / null where unset, as Docker shows). */
@@ -248,5 +323,10 @@ export function hostConfigResources(r: Resources): Record<string, unknown> {
     CpusetMems: r.cpusetMems ?? "",
     PidsLimit: r.pidsLimit ?? null,
     OomKillDisable: r.oomKillDisable ?? false,
+    BlkioWeight: r.blkioWeight ?? 0,
+    BlkioDeviceReadBps: throttleInspect(r.throttle?.readBps),
+    BlkioDeviceWriteBps: throttleInspect(r.throttle?.writeBps),
+    BlkioDeviceReadIOps: throttleInspect(r.throttle?.readIops),
+    BlkioDeviceWriteIOps: throttleInspect(r.throttle?.writeIops),
   };
 }

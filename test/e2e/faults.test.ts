@@ -134,7 +134,7 @@ describe("a lost or damaged database", () => {
     // The published port still answers, and its lease is held: a new run gets another address.
     let body = "";
     for (let i = 0; i < 40 && body === ""; i++) {
-      body = await fetch(`http://127.0.0.1:${port}/index.html`).then((x) => x.text()).catch(() => "");
+      body = await fetch(`http://127.0.0.1:${port}/index.html`, { signal: AbortSignal.timeout(2000) }).then((x) => x.text()).catch(() => "");
       if (body === "") await Bun.sleep(50);
     }
     expect(body).toBe("up\n");

@@ -359,3 +359,28 @@ describe("freeze (commit's pause) on a plain directory tree", () => {
     }
   });
 });
+
+describe("block I/O limits", () => {
+  test("flags → throttles with the device's numbers, v1 files, v2 io.max lines, io.weight, OCI blockIO", async () => {
+    const { resourcesFromFlags, ociResources } = await import("../../src/cgroup/resources");
+    const { v1Files, v2Files, ioMaxLines, blkioToIoWeight } = await import("../../src/cgroup/files");
+    const dev = (p: string) => (p === "/dev/sda" ? { major: 8, minor: 0 } : p === "/dev/null" ? { error: "/dev/null is not a block device" } : { error: `no such device ${p}` });
+    const r = resourcesFromFlags({ "blkio-weight": "300", "device-read-bps": ["/dev/sda:1mb"], "device-write-iops": ["/dev/sda:100"] }, {}, dev);
+    expect(r.throttle).toEqual({ readBps: [{ path: "/dev/sda", major: 8, minor: 0, rate: 1048576 }], writeIops: [{ path: "/dev/sda", major: 8, minor: 0, rate: 100 }] });
+    expect(v1Files(r).filter((w) => w.controller === "blkio")).toEqual([
+      { controller: "blkio", file: "blkio.weight", value: "300", optional: true },
+      { controller: "blkio", file: "blkio.throttle.read_bps_device", value: "8:0 1048576" },
+      { controller: "blkio", file: "blkio.throttle.write_iops_device", value: "8:0 100" },
+    ]);
+    expect(ioMaxLines(r.throttle)).toEqual(["8:0 rbps=1048576 wiops=100"]);
+    expect(v2Files(r).filter((w) => w.controller === "io").map((w) => `${w.file}=${w.value}`)).toEqual(["io.weight=default 2930", "io.max=8:0 rbps=1048576 wiops=100"]);
+    expect(blkioToIoWeight(10)).toBe(1);
+    expect(blkioToIoWeight(1000)).toBe(10000);
+    expect(ociResources(r).blockIO).toEqual({ weight: 300, throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1048576 }], throttleWriteIOPSDevice: [{ major: 8, minor: 0, rate: 100 }] });
+    expect(() => resourcesFromFlags({ "device-read-bps": ["/dev/null:1mb"] }, {}, dev)).toThrow(/is not a block device/);
+    expect(() => resourcesFromFlags({ "device-read-bps": ["/dev/nope:1mb"] }, {}, dev)).toThrow(/no such device/);
+    expect(() => resourcesFromFlags({ "device-read-bps": ["sda:1mb"] }, {}, dev)).toThrow(/device under \/dev/);
+    expect(() => resourcesFromFlags({ "device-read-iops": ["/dev/sda:1k"] }, {}, dev)).toThrow(/whole number/);
+    expect(() => resourcesFromFlags({ "blkio-weight": "5" }, {}, dev)).toThrow(/10 to 1000/);
+  });
+});

@@ -6,7 +6,7 @@
 // --cgroup-parent (or tsd/<id>, checked by id), removed in afterAll.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { existsSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { processes, TestRoot, TSD } from "../lib/tsd";
 import { testImages } from "../lib/fixtures";
@@ -370,6 +370,17 @@ describe("a bridge run", () => {
     const veths = () => readdirSync("/sys/class/net").filter((n) => /^tv[0-9a-f]{12}/.test(n));
     await waitFor("the veth to go", () => veths().length === 0, 10000).catch(() => {});
     expect(veths()).toEqual([]);
+  }, 60000);
+});
+
+describe("block I/O limits", () => {
+  // The lane gives the guest a scratch virtio disk (test/vm/run.sh): /dev/vda.
+  test("--device-read-bps and --device-write-iops are io.max of the device", async () => {
+    const st = statSync("/dev/vda", { bigint: true });
+    const dev = `${Number((st.rdev >> 8n) & 0xfffn)}:${Number(st.rdev & 0xffn)}`;
+    const r = await run(["--rm", "--device-read-bps", "/dev/vda:1mb", "--device-write-iops", "/dev/vda:100", "--blkio-weight", "300", "busybox", "cat", "/sys/fs/cgroup/io.max"]);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe(`${dev} rbps=1048576 wbps=max riops=max wiops=100\n`);
   }, 60000);
 });
 

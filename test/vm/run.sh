@@ -91,13 +91,15 @@ ln -s busybox "$work/initrd/bin/sh"
 cp "$here/init.sh" "$work/initrd/init"
 chmod 755 "$work/initrd/init"
 : >"$work/initrd/modules.order"
-for m in virtio_pci 9pnet_virtio 9p overlay; do
+# virtio_blk: a small scratch disk (/dev/vda in the guest) for the block I/O limits' tests.
+for m in virtio_pci 9pnet_virtio 9p overlay virtio_blk; do
   modprobe -d "$kdir/root" -S "$kver" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
 done | awk '!seen[$0]++' | while read -r ko; do
   cp "$ko" "$work/initrd/modules/"
   basename "$ko" >>"$work/initrd/modules.order"
 done
 (cd "$work/initrd" && find . | "$busybox" cpio -o -H newc 2>/dev/null) >"$work/initrd.cpio"
+truncate -s 8M "$work/disk.img"
 
 # ---- the command: runs in the guest as written, in the repository, with the host's PATH ----
 {
@@ -118,6 +120,7 @@ qemu-system-x86_64 -accel tcg -cpu max -smp "${TSD_VM_CPUS:-2}" -m "${TSD_VM_MEM
   -kernel "$vmlinuz" -initrd "$work/initrd.cpio" -append "$cmdline" \
   -virtfs local,path=/,mount_tag=host,security_model=passthrough,readonly=on,multidevs=remap \
   -virtfs local,path="$work/results",mount_tag=results,security_model=passthrough,multidevs=remap \
+  -drive file="$work/disk.img",if=virtio,format=raw \
   </dev/null > >(tr -d '\r') 2>&1 &
 qemu_pid=$!
 end=$((started + timeout))
