@@ -1,13 +1,11 @@
 import { defineCommand } from "citty";
 import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
-import { findContainer, listContainers, type ContainerRow } from "../container/store";
-import { isRunning, lookup, reconcile } from "../container/state";
-import { containerGroup, hostDriver } from "../cgroup";
-import { readNet, statsCells, statsRow, STATS_HEADER, type Sample, type StatsRow } from "../cgroup/stats";
+import { containerById } from "../container/store";
+import { sampleContainer, statsTargets } from "../container/stats";
+import { statsCells, statsRow, STATS_HEADER, type StatsRow } from "../cgroup/stats";
 import { table } from "../format";
 import { TsdError } from "../errors";
-import { decodeOptions } from "../container/options";
 
 const flags = {
   all: { kind: "bool", short: "a", description: "Show all containers (default shows just running)" },
@@ -18,20 +16,6 @@ const flags = {
 
 /** Docker samples once a second; the first row needs two samples for a CPU figure. */
 const INTERVAL_MS = 1000;
-
-interface Target {
-  row: ContainerRow;
-  asked: string;
-}
-
-function sample(t: Target): Sample | undefined {
-  if (!isRunning(t.row)) return undefined;
-  const driver = hostDriver();
-  const group = containerGroup(t.row.id, decodeOptions(t.row.options));
-  if (!driver.exists(group)) return undefined;
-  const net = readNet(t.row.pid);
-  return { at: performance.now(), cg: driver.stats(group), netRx: net.rx, netTx: net.tx };
-}
 
 const ZERO: StatsRow = { ID: "", Name: "", Container: "", CPUPerc: "0.00%", MemUsage: "0B / 0B", MemPerc: "0.00%", NetIO: "0B / 0B", BlockIO: "0B / 0B", PIDs: "0" };
 
@@ -44,20 +28,10 @@ export default defineCommand({
       throw new TsdError(`unsupported --format "${f.format}": use json or table`);
     }
     const { db, root } = context();
-    const pick = (): Target[] => {
-      if (positionals.length === 0) {
-        reconcile(db, root);
-        return listContainers(db).filter((r) => f.all || isRunning(r)).map((row) => ({ row, asked: row.id.slice(0, 12) })).reverse();
-      }
-      return positionals.map((p) => {
-        const row = lookup(db, root, p);
-        if (!row) throw new TsdError(`no such container: ${p}`);
-        return { row, asked: p };
-      });
-    };
+    const pick = () => statsTargets(db, root, positionals, Boolean(f.all));
     const stream = !f["no-stream"];
     let targets = pick();
-    let previous = new Map(targets.map((t) => [t.row.id, sample(t)]));
+    let previous = new Map(targets.map((t) => [t.row.id, sampleContainer(t.row)]));
     let stopped = false;
     process.once("SIGINT", () => {
       stopped = true;
@@ -66,7 +40,7 @@ export default defineCommand({
       await Bun.sleep(INTERVAL_MS);
       const rows = targets.map((t) => {
         const a = previous.get(t.row.id);
-        const b = sample(t);
+        const b = sampleContainer(t.row);
         previous.set(t.row.id, b);
         const r = a && b ? statsRow(t.row.id, t.row.name, t.asked, a, b) : { ...ZERO, ID: t.row.id.slice(0, 12), Name: t.row.name, Container: t.asked };
         if (f["no-trunc"]) r.ID = t.row.id;
@@ -83,9 +57,9 @@ export default defineCommand({
       if (positionals.length === 0) {
         // New containers join, exited ones leave, as in docker stats without arguments.
         targets = pick();
-        previous = new Map(targets.map((t) => [t.row.id, previous.get(t.row.id) ?? sample(t)]));
+        previous = new Map(targets.map((t) => [t.row.id, previous.get(t.row.id) ?? sampleContainer(t.row)]));
       } else {
-        targets = targets.map((t) => ({ ...t, row: findContainer(db, t.row.id) ?? t.row }));
+        targets = targets.map((t) => ({ ...t, row: containerById(db, t.row.id) ?? t.row }));
       }
     }
   },

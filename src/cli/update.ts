@@ -3,13 +3,8 @@ import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { UsageError } from "./globals";
 import { resourceFlags } from "./resource-flags";
-import { updateOptions } from "../container/store";
-import { recordContainer } from "../container/record";
-import { isRunning, lookup } from "../container/state";
-import { containerGroup, hostCpus, hostDriver } from "../cgroup";
-import { checkAgainstHost, resourcesFromFlags, type Resources } from "../cgroup/resources";
 import { TsdError } from "../errors";
-import { decodeOptions, encodeOptions } from "../container/options";
+import { updateContainer } from "../container/update";
 
 const flags = { ...resourceFlags } satisfies FlagSpec;
 
@@ -26,16 +21,7 @@ export default defineCommand({
     const failures: string[] = [];
     for (const ref of positionals) {
       try {
-        const row = lookup(db, root, ref);
-        if (!row) throw new TsdError(`no such container: ${ref}`);
-        const options = decodeOptions(row.options);
-        const merged = resourcesFromFlags(f, options.resources ?? {});
-        checkAgainstHost(merged, hostCpus());
-        // A running container gets the new limits now; a stopped one keeps them for later.
-        if (isRunning(row)) hostDriver().update(containerGroup(row.id, options), merged);
-        const updated = encodeOptions({ ...options, resources: merged });
-        updateOptions(db, row.id, updated);
-        recordContainer(root, { ...row, options: updated });
+        updateContainer(db, root, ref, f);
         console.log(ref);
       } catch (e) {
         if (positionals.length === 1) throw e;

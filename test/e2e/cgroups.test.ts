@@ -201,6 +201,11 @@ describe("limits hold", () => {
       expect(readFileSync(join(memDir, "memory.limit_in_bytes"), "utf8").trim()).toBe(String(96 * 1048576));
       expect(readFileSync(join(mountOf("pids")!, PARENT, id, "pids.max"), "utf8").trim()).toBe("40");
       expect(JSON.parse(await t.ok(["stats", "--no-stream", "--format", "json", "mem"])).MemUsage).toMatch(/ \/ 96MiB$/);
+      // The bundle stays self-sufficient: its config.json carries the new limits, its device rules kept.
+      const spec = JSON.parse(readFileSync(join(t.dir, "containers", id, "config.json"), "utf8"));
+      expect(spec.linux.resources.memory.limit).toBe(96 * 1048576);
+      expect(spec.linux.resources.pids).toEqual({ limit: 40 });
+      expect(spec.linux.resources.devices[0]).toEqual({ allow: false, type: "a", access: "rwm" });
       // Below what it uses: refused by the kernel, said on one line, the old limit kept.
       const low = await t.tsd(["update", "-m", "8m", "mem"]);
       expect(low.code).toBe(125);

@@ -1,0 +1,37 @@
+// What `tsd stats` samples: a running container's cgroup counters and its network bytes.
+import type { Database } from "bun:sqlite";
+import { TsdError } from "../errors";
+import { containerGroup, hostDriver } from "../cgroup";
+import { readNet, type Sample } from "../cgroup/stats";
+import { decodeOptions } from "./options";
+import { isRunning, lookup, reconcile } from "./state";
+import { listContainers, type ContainerRow } from "./store";
+
+export interface StatsTarget {
+  row: ContainerRow;
+  /** What the user named it (docker stats shows that in CONTAINER). */
+  asked: string;
+}
+
+/** The named containers, or every running one (every one with `all`), oldest first. */
+export function statsTargets(db: Database, root: string, refs: string[], all: boolean): StatsTarget[] {
+  if (refs.length === 0) {
+    reconcile(db, root);
+    return listContainers(db).filter((r) => all || isRunning(r)).map((row) => ({ row, asked: row.id.slice(0, 12) })).reverse();
+  }
+  return refs.map((p) => {
+    const row = lookup(db, root, p);
+    if (!row) throw new TsdError(`no such container: ${p}`);
+    return { row, asked: p };
+  });
+}
+
+/** One sample, or undefined for a container that does not run (or whose group is gone). */
+export function sampleContainer(row: ContainerRow): Sample | undefined {
+  if (!isRunning(row)) return undefined;
+  const driver = hostDriver();
+  const group = containerGroup(row.id, decodeOptions(row.options));
+  if (!driver.exists(group)) return undefined;
+  const net = readNet(row.pid);
+  return { at: performance.now(), cg: driver.stats(group), netRx: net.rx, netTx: net.tx };
+}
