@@ -4,12 +4,9 @@ import { context } from "./context";
 import { UsageError } from "./globals";
 import { TsdError } from "../errors";
 import { table } from "../format";
-import { createNetwork, endpointsOf, endpointsOn, findNetwork, listNetworks, networkByName, type NetworkRow } from "../network/networks";
-import { attachEndpoint, detachEndpoint, reconcile, tearDownNetwork } from "../network/attach";
-import { findContainer } from "../container/store";
-import { reconcile as reconcileContainers } from "../container/state";
-import { recordNetworkState } from "../container/record";
-import type { Database } from "bun:sqlite";
+import { createNetwork, findNetwork, listNetworks, networkByName, type NetworkRow } from "../network/networks";
+import { reconcile } from "../network/attach";
+import { connectNetwork, disconnectNetwork, inspectNetwork, pruneNetworks, removeNetwork } from "../network/ops";
 
 const createFlags = {
   subnet: { kind: "string", description: "Subnet in CIDR format", valueHint: "CIDR" },
@@ -62,24 +59,6 @@ const ls = defineCommand({
   },
 });
 
-function inspectOne(db: Database, n: NetworkRow) {
-  const containers: Record<string, object> = {};
-  for (const e of endpointsOn(db, n.name)) {
-    const c = db.query("SELECT name FROM containers WHERE id = ?").get(e.container_id) as { name: string } | null;
-    containers[e.container_id] = { Name: c?.name ?? "", MacAddress: e.mac, IPv4Address: `${e.ip}/${n.subnet.split("/")[1]}`, Aliases: JSON.parse(e.aliases) };
-  }
-  return {
-    Name: n.name,
-    Id: n.id,
-    Created: new Date(n.created_at).toISOString(),
-    Scope: "local",
-    Driver: "bridge",
-    IPAM: { Driver: "default", Config: [{ Subnet: n.subnet, Gateway: n.gateway }] },
-    Containers: containers,
-    Options: { "com.docker.network.bridge.name": n.bridge, "com.docker.network.driver.mtu": String(n.mtu) },
-  };
-}
-
 const inspect = defineCommand({
   meta: { name: "inspect", description: "Display detailed information on one or more networks" },
   run({ rawArgs }) {
@@ -91,21 +70,11 @@ const inspect = defineCommand({
       if (ref === "bridge") networkByName(db, root, "bridge");
       const n = findNetwork(db, ref);
       if (!n) throw new TsdError(`network ${ref} not found`);
-      return inspectOne(db, n);
+      return inspectNetwork(db, n);
     });
     console.log(JSON.stringify(out, null, 4));
   },
 });
-
-function removeNetwork(db: Database, root: string, n: NetworkRow): void {
-  if (n.builtin) throw new TsdError(`${n.name} is a pre-defined network and cannot be removed`);
-  db.transaction(() => {
-    const users = endpointsOn(db, n.name);
-    if (users.length > 0) throw new TsdError(`error while removing network: network ${n.name} has active endpoints: stop or disconnect them first`);
-    tearDownNetwork(root, n);
-    db.query("DELETE FROM networks WHERE name = ?").run(n.name);
-  }).immediate();
-}
 
 const rm = defineCommand({
   meta: { name: "rm", description: "Remove one or more networks" },
@@ -138,23 +107,7 @@ const prune = defineCommand({
   run({ rawArgs }) {
     parseFlags("network prune", pruneFlags, rawArgs);
     const { root, db } = context();
-    // Containers whose monitor died are cleaned up first (their cgroup's processes killed),
-    // so their endpoints count as unused.
-    reconcileContainers(db, root);
-    reconcile(db, root);
-    const removed: string[] = [];
-    for (const n of listNetworks(db)) {
-      if (endpointsOn(db, n.name).length > 0) continue;
-      if (n.builtin) {
-        // The default network stays; its bridge and NAT go until the next container needs them.
-        db.transaction(() => {
-          if (endpointsOn(db, n.name).length === 0) tearDownNetwork(root, n);
-        }).immediate();
-        continue;
-      }
-      removeNetwork(db, root, n);
-      removed.push(n.name);
-    }
+    const removed = pruneNetworks(db, root);
     if (removed.length) console.log(`Deleted Networks:\n${removed.join("\n")}`);
   },
 });
@@ -164,13 +117,6 @@ const connectFlags = {
   ip: { kind: "string", description: "IPv4 address", valueHint: "IP" },
 } satisfies FlagSpec;
 
-function runningContainer(db: Database, ref: string) {
-  const row = findContainer(db, ref);
-  if (!row) throw new TsdError(`no such container: ${ref}`);
-  if (row.state !== "running" || row.pid <= 0) throw new TsdError(`container ${ref} is not running: connect and disconnect apply to running containers`);
-  return row;
-}
-
 const connect = defineCommand({
   meta: { name: "connect", description: "Connect a running container to a network" },
   args: cittyArgs(connectFlags),
@@ -178,12 +124,7 @@ const connect = defineCommand({
     const { flags: f, positionals } = parseFlags("network connect", connectFlags, rawArgs);
     if (positionals.length !== 2) throw new UsageError(`"tsd network connect" requires exactly 2 arguments: NETWORK CONTAINER`);
     const { root, db } = context();
-    const n = networkByName(db, root, positionals[0]!);
-    const row = runningContainer(db, positionals[1]!);
-    const first = endpointsOf(db, row.id).length === 0;
-    if (first) throw new TsdError(`container ${positionals[1]} has no bridge network namespace to add to (--network none, host or container:)`);
-    await attachEndpoint(db, root, row, n, { aliases: f.alias, ip: f.ip, first: false });
-    recordNetworkState(db, root, row.id);
+    await connectNetwork(db, root, positionals[0]!, positionals[1]!, { aliases: f.alias, ip: f.ip });
   },
 });
 
@@ -193,10 +134,7 @@ const disconnect = defineCommand({
     const { positionals } = parseFlags("network disconnect", {}, rawArgs);
     if (positionals.length !== 2) throw new UsageError(`"tsd network disconnect" requires exactly 2 arguments: NETWORK CONTAINER`);
     const { root, db } = context();
-    const n = findNetwork(db, positionals[0]!);
-    if (!n) throw new TsdError(`network ${positionals[0]} not found`);
-    const row = runningContainer(db, positionals[1]!);
-    detachEndpoint(db, root, row.id, n.name);
+    disconnectNetwork(db, root, positionals[0]!, positionals[1]!);
   },
 });
 

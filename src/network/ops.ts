@@ -1,0 +1,85 @@
+// The network commands' work (network inspect, rm, prune, connect, disconnect); src/cli/network.ts
+// parses and prints.
+import type { Database } from "bun:sqlite";
+import { TsdError } from "../errors";
+import { endpointsOf, endpointsOn, findNetwork, listNetworks, networkByName, type NetworkRow } from "./networks";
+import { attachEndpoint, detachEndpoint, reconcile, tearDownNetwork } from "./attach";
+import { findContainer } from "../container/store";
+import { reconcile as reconcileContainers } from "../container/state";
+import { recordNetworkState } from "../container/record";
+
+/** network inspect's record of one network, with the containers on it. */
+export function inspectNetwork(db: Database, n: NetworkRow) {
+  const containers: Record<string, object> = {};
+  for (const e of endpointsOn(db, n.name)) {
+    const c = db.query("SELECT name FROM containers WHERE id = ?").get(e.container_id) as { name: string } | null;
+    containers[e.container_id] = { Name: c?.name ?? "", MacAddress: e.mac, IPv4Address: `${e.ip}/${n.subnet.split("/")[1]}`, Aliases: JSON.parse(e.aliases) };
+  }
+  return {
+    Name: n.name,
+    Id: n.id,
+    Created: new Date(n.created_at).toISOString(),
+    Scope: "local",
+    Driver: "bridge",
+    IPAM: { Driver: "default", Config: [{ Subnet: n.subnet, Gateway: n.gateway }] },
+    Containers: containers,
+    Options: { "com.docker.network.bridge.name": n.bridge, "com.docker.network.driver.mtu": String(n.mtu) },
+  };
+}
+
+/** network rm: a user network without endpoints, its bridge and NAT with it. */
+export function removeNetwork(db: Database, root: string, n: NetworkRow): void {
+  if (n.builtin) throw new TsdError(`${n.name} is a pre-defined network and cannot be removed`);
+  db.transaction(() => {
+    const users = endpointsOn(db, n.name);
+    if (users.length > 0) throw new TsdError(`error while removing network: network ${n.name} has active endpoints: stop or disconnect them first`);
+    tearDownNetwork(root, n);
+    db.query("DELETE FROM networks WHERE name = ?").run(n.name);
+  }).immediate();
+}
+
+function runningContainer(db: Database, ref: string) {
+  const row = findContainer(db, ref);
+  if (!row) throw new TsdError(`no such container: ${ref}`);
+  if (row.state !== "running" || row.pid <= 0) throw new TsdError(`container ${ref} is not running: connect and disconnect apply to running containers`);
+  return row;
+}
+
+/** network prune: every unused user network; the default one stays, its bridge and NAT go
+ *  until the next container needs them. Returns the removed networks' names. */
+export function pruneNetworks(db: Database, root: string): string[] {
+  // Containers whose monitor died are cleaned up first (their cgroup's processes killed),
+  // so their endpoints count as unused.
+  reconcileContainers(db, root);
+  reconcile(db, root);
+  const removed: string[] = [];
+  for (const n of listNetworks(db)) {
+    if (endpointsOn(db, n.name).length > 0) continue;
+    if (n.builtin) {
+      db.transaction(() => {
+        if (endpointsOn(db, n.name).length === 0) tearDownNetwork(root, n);
+      }).immediate();
+      continue;
+    }
+    removeNetwork(db, root, n);
+    removed.push(n.name);
+  }
+  return removed;
+}
+
+/** network connect: one more network for a running container (eth1 …). */
+export async function connectNetwork(db: Database, root: string, netRef: string, containerRef: string, o: { aliases: string[]; ip?: string }): Promise<void> {
+  const n = networkByName(db, root, netRef);
+  const row = runningContainer(db, containerRef);
+  if (endpointsOf(db, row.id).length === 0) throw new TsdError(`container ${containerRef} has no bridge network namespace to add to (--network none, host or container:)`);
+  await attachEndpoint(db, root, row, n, { aliases: o.aliases, ...(o.ip !== undefined ? { ip: o.ip } : {}), first: false });
+  recordNetworkState(db, root, row.id);
+}
+
+/** network disconnect. */
+export function disconnectNetwork(db: Database, root: string, netRef: string, containerRef: string): void {
+  const n = findNetwork(db, netRef);
+  if (!n) throw new TsdError(`network ${netRef} not found`);
+  const row = runningContainer(db, containerRef);
+  detachEndpoint(db, root, row.id, n.name);
+}
