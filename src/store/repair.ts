@@ -19,6 +19,7 @@ import { readExitStatus } from "../container/cleanup";
 import { releaseBundleCgroup } from "../cgroup";
 import { netnsRemove } from "../native/ffi";
 import { canonical, parseReference } from "../image/reference";
+import { networkByName } from "../network/networks";
 
 export interface RepairReport {
   images: number;
@@ -72,6 +73,9 @@ export function repairRoot(db: Database, root: string): RepairReport {
     if (tagFromContainer(db, record)) report.tags++;
   }
   report.released.push(...releaseOrphanNetns(db, root));
+  // The default network's row (from the root's network.json): without it, `network prune`
+  // would not know the root's bridge and would leave it up for good.
+  networkByName(db, root, "bridge");
   return report;
 }
 

@@ -162,5 +162,8 @@ describe("a lost or damaged database", () => {
     expect(readdirSync(r.dir).some((f) => f.startsWith("tsd.db.corrupt-"))).toBe(true);
     expect((await r.ok(["ps", "-a", "--format", "{{.Names}} {{.Status}}"])).trim()).toMatch(/^kept Exited \(0\) /);
     await r.ok(["rm", "kept"]);
+    // The root's bridge (made by the first test) is known again: prune takes it down.
+    await r.ok(["network", "prune", "-f"]);
+    expect(readdirSync("/sys/class/net")).not.toContain(`fl${process.pid}b0`);
   });
 });
