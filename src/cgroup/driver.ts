@@ -37,6 +37,9 @@ export interface CgroupDriver {
   stats(group: string): CgroupStats;
   /** Kills what is left in the group and removes it; nothing to do when it is gone. */
   remove(group: string): void;
+  /** Removes `group` where it is an empty directory (the default parent once its last
+   *  container is gone); a group with children or processes stays. */
+  removeIfEmpty(group: string): void;
   /** Freezes (true) or thaws the group's processes, returning once the kernel says it is
    *  done; false when the host has no freezer for it. */
   freeze(group: string, frozen: boolean): Promise<boolean>;
@@ -181,12 +184,14 @@ export class V1Driver implements CgroupDriver {
 
   create(group: string, r: Resources, devices?: readonly DeviceRule[]): void {
     try {
-      for (const h of this.hierarchies) {
-        for (const dir of levels(h.mountpoint, group)) {
-          mkdirSync(dir, { recursive: true });
-          if (h.controllers.includes("cpuset")) inheritCpuset(dir);
+      withLevels(() => {
+        for (const h of this.hierarchies) {
+          for (const dir of levels(h.mountpoint, group)) {
+            makeLevel(dir);
+            if (h.controllers.includes("cpuset")) inheritCpuset(dir);
+          }
         }
-      }
+      });
       // Before any process joins: the rules hold from the init's first instruction.
       if (devices && this.mountOf("devices") !== undefined) this.write(group, v1DeviceFiles(devices));
       this.write(group, v1Files(r));
@@ -255,6 +260,42 @@ export class V1Driver implements CgroupDriver {
     const dirs = this.dirs(group).sort((a, b) => Number(b.startsWith(this.mountOf("memory") ?? "\0")) - Number(a.startsWith(this.mountOf("memory") ?? "\0")));
     for (const d of dirs) removeTree(d, false, deadline);
   }
+
+  removeIfEmpty(group: string): void {
+    for (const d of this.dirs(group)) rmdirIfEmpty(d);
+  }
+}
+
+/**
+ * One level of a group's path, made only under a parent that exists (never mkdir -p: a parent
+ * made that way would miss its cpuset values or subtree_control). The default parent goes with
+ * its last container (removeIfEmpty), so a concurrent removal can take it between two levels:
+ * withLevels then makes every level again, a bounded number of times.
+ */
+function makeLevel(dir: string): void {
+  try {
+    mkdirSync(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+  }
+}
+
+function withLevels(make: () => void): void {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return make();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT" || attempt === 5) throw e;
+    }
+  }
+}
+
+function rmdirIfEmpty(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // In use (EBUSY: a child group or a process), or gone already: it stays as it is.
+  }
 }
 
 /** v1 cpuset groups start with empty cpus and mems, and no task may join them so: inherit. */
@@ -286,10 +327,12 @@ export class V2Driver implements CgroupDriver {
     try {
       // Each ancestor hands its controllers down (subtree_control), then the group exists.
       const dirs = [this.mountpoint, ...levels(this.mountpoint, group)];
-      for (let i = 0; i < dirs.length; i++) {
-        if (i > 0) mkdirSync(dirs[i]!, { recursive: true });
-        if (i < dirs.length - 1) enableControllers(dirs[i]!);
-      }
+      withLevels(() => {
+        for (let i = 0; i < dirs.length; i++) {
+          if (i > 0) makeLevel(dirs[i]!);
+          if (i < dirs.length - 1) enableControllers(dirs[i]!);
+        }
+      });
       // Before any process joins: v2's device cgroup is an eBPF program on the group.
       if (devices) cgroupDeviceFilter(join(this.mountpoint, group), encodeDeviceRules(devices));
       this.update(group, r);
@@ -335,6 +378,10 @@ export class V2Driver implements CgroupDriver {
 
   remove(group: string): void {
     removeTree(join(this.mountpoint, group), true, Date.now() + REMOVE_TIMEOUT_MS);
+  }
+
+  removeIfEmpty(group: string): void {
+    rmdirIfEmpty(join(this.mountpoint, group));
   }
 }
 

@@ -6,7 +6,7 @@ import { basename, join } from "node:path";
 import { availableParallelism } from "node:os";
 import { chooseVersion, parseMountinfo, type Hierarchies } from "./detect";
 import { V1Driver, V2Driver, type CgroupDriver } from "./driver";
-import { groupPath, type HostCpus, type Resources } from "./resources";
+import { DEFAULT_PARENT, groupPath, type HostCpus, type Resources } from "./resources";
 import { deviceRules } from "./devices";
 
 export { groupPath } from "./resources";
@@ -122,7 +122,13 @@ export function createContainerCgroup(id: string, o: CgroupOptions): void {
   // Docker's warnings, word for word: the container still starts.
   if (r.oomKillDisable && driver.version === 2) console.error("WARNING: Your kernel does not support OomKillDisable. OomKillDisable discarded.");
   else if (r.oomKillDisable && r.memory === undefined) console.error("WARNING: Disabling the OOM killer on containers without setting a '-m/--memory' limit may be dangerous.");
-  driver.create(groupPath(id, o.cgroupParent), r, deviceRules(Boolean(o.privileged)));
+  try {
+    driver.create(groupPath(id, o.cgroupParent), r, deviceRules(Boolean(o.privileged)));
+  } catch (e) {
+    // The driver removed the group; a default parent made for it goes too when unused.
+    if (o.cgroupParent === undefined) driver.removeIfEmpty(DEFAULT_PARENT);
+    throw e;
+  }
 }
 
 /** The group a bundle's config.json names (linux.cgroupsPath), if it has one. */
@@ -153,6 +159,7 @@ export function releaseBundleCgroup(bundle: string, o: { tolerant?: boolean } = 
     if (!o.tolerant) throw e;
     console.error(`tsd: ${(e as Error).message} (tsd rm retries)`);
   }
+  if (group.startsWith(`${DEFAULT_PARENT}/`)) driver.removeIfEmpty(DEFAULT_PARENT);
   return { oomKilled };
 }
 

@@ -258,8 +258,12 @@ export function parseCgroupParent(v: string | undefined): string | undefined {
 
 /** The container's group, relative to each hierarchy's root: `tsd/<id>` or `<parent>/<id>`. */
 export function groupPath(id: string, parent?: string): string {
-  return `${parent ?? "tsd"}/${id}`;
+  return `${parent ?? DEFAULT_PARENT}/${id}`;
 }
+
+/** The parent tsd makes for its containers' groups when no --cgroup-parent is given (and
+ *  removes once empty: a parent the user names is theirs to keep). */
+export const DEFAULT_PARENT = "tsd";
 
 /** cpu quota/period after Docker turns --cpus into CFS values. */
 export function cfs(r: Resources): { quota?: number; period?: number } {

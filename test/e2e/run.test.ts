@@ -1,7 +1,7 @@
 // tsd run end to end: the built binary, real namespaces and mounts, images made by umoci
 // and skopeo from Debian's busybox-static.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync, copyFileSync, existsSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync, copyFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { processes, TestRoot, TSD } from "../lib/tsd";
 import { testImages } from "../lib/fixtures";
@@ -200,6 +200,18 @@ describe("isolation", () => {
     const [out] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
     expect(out).toBe("pipe\nfrom a file\n");
     expect(readFileSync(f, "utf8")).toBe("from a file\n");
+  });
+});
+
+describe("cgroups", () => {
+  test("the default parent group goes with its last container (a user's --cgroup-parent stays theirs)", async () => {
+    const parents = () => readdirSync("/sys/fs/cgroup").map((h) => join("/sys/fs/cgroup", h, "tsd")).filter((d) => existsSync(d));
+    expect((await run(["--network", "none", "busybox", "true"])).code).toBe(0);
+    // Other tsd roots on this host may hold containers under it at the same time: then it stays.
+    for (const d of parents()) {
+      const children = readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory());
+      expect({ dir: d, leftEmpty: children.length === 0 }).toEqual({ dir: d, leftEmpty: false });
+    }
   });
 });
 
