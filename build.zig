@@ -36,30 +36,9 @@ pub fn build(b: *std.Build) void {
     const lib = b.addLibrary(.{ .name = "tsd", .linkage = .dynamic, .root_module = lib_module });
     b.installArtifact(lib);
 
-    // The syscall layer and the container runtime (init, mounts, console…): named modules so
-    // the monitor (and libtsd, when it needs them) import them from outside zig/monitor/.
-    const linux_module = b.createModule(.{
-        .root_source_file = b.path("zig/linux/linux.zig"),
-        .target = target,
-        .optimize = optimize,
-    });
-    const runtime_module = b.createModule(.{
-        .root_source_file = b.path("zig/runtime/runtime.zig"),
-        .target = target,
-        .optimize = optimize,
-    });
-    runtime_module.addImport("linux", linux_module);
+    const core = coreModules(b, target, optimize);
     // libtsd's netlink code (zig/netlink/) shares the syscall layer.
-    lib_module.addImport("linux", linux_module);
-
-    // The tar walker and extractor (zig/unpack/): libtsd has it as files; the monitor's
-    // --copy and --pack modes (zig/monitor/copy.zig) import it as a module.
-    const unpack_module = b.createModule(.{
-        .root_source_file = b.path("zig/unpack/unpack.zig"),
-        .target = target,
-        .optimize = optimize,
-    });
-    unpack_module.addImport("linux", linux_module);
+    lib_module.addImport("linux", core.linux);
 
     const monitor_module = b.createModule(.{
         .root_source_file = b.path("zig/monitor/main.zig"),
@@ -68,9 +47,9 @@ pub fn build(b: *std.Build) void {
         .strip = optimize != .Debug,
     });
     monitor_module.addOptions("build_options", options);
-    monitor_module.addImport("linux", linux_module);
-    monitor_module.addImport("runtime", runtime_module);
-    monitor_module.addImport("unpack", unpack_module);
+    monitor_module.addImport("linux", core.linux);
+    monitor_module.addImport("runtime", core.runtime);
+    monitor_module.addImport("unpack", core.unpack);
     const monitor = b.addExecutable(.{ .name = "tsd-monitor", .root_module = monitor_module });
     b.installArtifact(monitor);
 
@@ -86,6 +65,20 @@ pub fn build(b: *std.Build) void {
     addTests(b, aarch64_step, aarch64, optimize, options);
 }
 
+/// The named modules the artifacts and the tests share: the syscall layer, the container runtime
+/// (init, mounts, console…) and the tar walker and extractor (libtsd has zig/unpack/ as files;
+/// the monitor's --copy and --pack modes import it as a module).
+const Core = struct { linux: *std.Build.Module, runtime: *std.Build.Module, unpack: *std.Build.Module };
+
+fn coreModules(b: *std.Build, target: std.Build.ResolvedTarget, optimize: std.builtin.OptimizeMode) Core {
+    const linux = b.createModule(.{ .root_source_file = b.path("zig/linux/linux.zig"), .target = target, .optimize = optimize });
+    const runtime = b.createModule(.{ .root_source_file = b.path("zig/runtime/runtime.zig"), .target = target, .optimize = optimize });
+    runtime.addImport("linux", linux);
+    const unpack = b.createModule(.{ .root_source_file = b.path("zig/unpack/unpack.zig"), .target = target, .optimize = optimize });
+    unpack.addImport("linux", linux);
+    return .{ .linux = linux, .runtime = runtime, .unpack = unpack };
+}
+
 fn addTests(
     b: *std.Build,
     step: *std.Build.Step,
@@ -94,23 +87,7 @@ fn addTests(
     options: *std.Build.Step.Options,
 ) void {
     // Modules of their own: the step's target may differ from the artifacts'.
-    const linux_module = b.createModule(.{
-        .root_source_file = b.path("zig/linux/linux.zig"),
-        .target = target,
-        .optimize = optimize,
-    });
-    const runtime_module = b.createModule(.{
-        .root_source_file = b.path("zig/runtime/runtime.zig"),
-        .target = target,
-        .optimize = optimize,
-    });
-    runtime_module.addImport("linux", linux_module);
-    const unpack_module = b.createModule(.{
-        .root_source_file = b.path("zig/unpack/unpack.zig"),
-        .target = target,
-        .optimize = optimize,
-    });
-    unpack_module.addImport("linux", linux_module);
+    const core = coreModules(b, target, optimize);
     for ([_][]const u8{ "zig/lib.zig", "zig/monitor/main.zig" }) |root| {
         const t = b.addTest(.{ .root_module = b.createModule(.{
             .root_source_file = b.path(root),
@@ -118,12 +95,12 @@ fn addTests(
             .optimize = optimize,
         }) });
         t.root_module.addOptions("build_options", options);
-        t.root_module.addImport("linux", linux_module);
-        t.root_module.addImport("runtime", runtime_module);
-        if (std.mem.endsWith(u8, root, "main.zig")) t.root_module.addImport("unpack", unpack_module);
+        t.root_module.addImport("linux", core.linux);
+        t.root_module.addImport("runtime", core.runtime);
+        if (std.mem.endsWith(u8, root, "main.zig")) t.root_module.addImport("unpack", core.unpack);
         step.dependOn(&b.addRunArtifact(t).step);
     }
-    for ([_]*std.Build.Module{ linux_module, runtime_module }) |module| {
+    for ([_]*std.Build.Module{ core.linux, core.runtime }) |module| {
         const t = b.addTest(.{ .root_module = module });
         step.dependOn(&b.addRunArtifact(t).step);
     }
@@ -137,8 +114,8 @@ fn addTests(
         .optimize = optimize,
     }) });
     contract.root_module.addOptions("build_options", contract_options);
-    contract.root_module.addImport("linux", linux_module);
-    contract.root_module.addImport("runtime", runtime_module);
-    contract.root_module.addImport("unpack", unpack_module);
+    contract.root_module.addImport("linux", core.linux);
+    contract.root_module.addImport("runtime", core.runtime);
+    contract.root_module.addImport("unpack", core.unpack);
     step.dependOn(&b.addRunArtifact(contract).step);
 }
