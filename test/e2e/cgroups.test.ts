@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 
 import { join } from "node:path";
 import { processes, TestRoot, TSD } from "../lib/tsd";
 import { testImages } from "../lib/fixtures";
+import { BackgroundRuns, containerIds, dbRow as rowOf, pidsOf, removeGroupTree, waitFor as waitUntil } from "../lib/cgroups";
 import { hostLayout } from "../../src/cgroup";
 import { V2Driver } from "../../src/cgroup/driver";
 import { deviceRules } from "../../src/cgroup/devices";
@@ -25,6 +26,7 @@ const leftUnder = (group: string) => groupDirs(group).filter((d) => existsSync(d
 beforeAll(async () => {
   const images = await testImages();
   t = new TestRoot("cgroups");
+  runs = new BackgroundRuns(t, PARENT, (id) => join(groupDirs(`${PARENT}/${id}`)[0]!, "cgroup.procs"), 10000);
   await t.ok(["load", "-i", images.busyboxDocker]);
   if (!v1) console.log(`cgroups.test: this host is cgroup v2 (${layout.hierarchies.v2}); the v1 file checks below adapt`);
 }, 120000);
@@ -34,84 +36,21 @@ afterAll(async () => {
   const groups = leftUnder(PARENT);
   await t.destroy();
   // Remove this file's parent everywhere, killing anything a failed test left in it.
-  for (const d of groupDirs(PARENT)) removeTree(d);
-  if (layout.hierarchies.v2 !== undefined) removeTree(join(layout.hierarchies.v2, PARENT));
+  for (const d of groupDirs(PARENT)) removeGroupTree(d);
+  if (layout.hierarchies.v2 !== undefined) removeGroupTree(join(layout.hierarchies.v2, PARENT));
   expect(leaks).toEqual([]);
   expect(groups).toEqual([]);
 });
 
-function removeTree(dir: string): void {
-  if (!existsSync(dir)) return;
-  for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) removeTree(join(dir, e.name));
-  for (let i = 0; i < 200; i++) {
-    for (const pid of readFileSync(join(dir, "cgroup.procs"), "utf8").split("\n").filter(Boolean)) {
-      try {
-        process.kill(Number(pid), "SIGKILL");
-      } catch {}
-    }
-    try {
-      rmdirSync(dir);
-      return;
-    } catch {
-      Bun.sleepSync(10);
-    }
-  }
-}
-
 // No network: these containers need none, and the bridge is another file's subject.
 const run = (args: string[], o = {}) => t.tsd(["run", "--network", "none", "--cgroup-parent", PARENT, ...args], o);
 
-/** The full ids of this root's containers, newest first. */
-async function ids(): Promise<string[]> {
-  return (await t.ok(["ps", "-a", "-q", "--no-trunc"])).split("\n").filter(Boolean);
-}
-
-/** `tsd run` in the background (the foreground command, as a user in another terminal). */
-function background(args: string[]) {
-  const p = Bun.spawn([TSD, "--root", t.dir, "run", "--network", "none", "--cgroup-parent", PARENT, ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  last = p;
-  return p;
-}
-let last: ReturnType<typeof Bun.spawn> | undefined;
-
-async function waitFor<T>(what: string, f: () => T | undefined | Promise<T | undefined>, ms = 10000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(20);
-  }
-}
-
-/** The running container started last, once its init has joined its group. */
-async function runningId(): Promise<string> {
-  return waitFor("a running container", async () => {
-    // A run that already ended will never show up: say why instead of timing out.
-    if (last && last.exitCode !== null) {
-      throw new Error(`tsd run exited ${last.exitCode}: ${await new Response(last.stderr as ReadableStream).text()}`);
-    }
-    const [id] = (await t.ok(["ps", "-q", "--no-trunc"])).split("\n").filter(Boolean);
-    if (!id) return undefined;
-    const procs = join(groupDirs(`${PARENT}/${id}`)[0]!, "cgroup.procs");
-    return existsSync(procs) && readFileSync(procs, "utf8").trim() !== "" ? id : undefined;
-  });
-}
-
-function dbRow(id: string): { exit_code: number; oom_killed: number } {
-  const db = new Database(join(t.dir, "tsd.db"), { readonly: true });
-  try {
-    return db.query("SELECT exit_code, oom_killed FROM containers WHERE id = ?").get(id) as { exit_code: number; oom_killed: number };
-  } finally {
-    db.close();
-  }
-}
-
-function pidsOf(pattern: string): number[] {
-  return processes()
-    .filter((p) => p.cmdline.replaceAll("\0", " ").includes(pattern))
-    .map((p) => p.pid);
-}
+let runs: BackgroundRuns;
+const background = (args: string[]) => runs.start(args);
+const runningId = () => runs.runningId();
+const ids = () => containerIds(t);
+const dbRow = (id: string) => rowOf(t, id);
+const waitFor = <T,>(what: string, f: () => T | undefined | Promise<T | undefined>, ms = 10000) => waitUntil(what, f, ms);
 
 describe("limits hold", () => {
   test("-m 32m: a memory hog is OOM-killed, exit 137, OOMKilled recorded from the kernel's counter", async () => {

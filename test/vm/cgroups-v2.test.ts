@@ -10,6 +10,7 @@ import { existsSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSy
 import { join } from "node:path";
 import { processes, TestRoot, TSD } from "../lib/tsd";
 import { testImages } from "../lib/fixtures";
+import { BackgroundRuns, containerIds, dbRow as rowOf, pidsOf, removeGroupTree, waitFor as waitUntil } from "../lib/cgroups";
 import { hostLayout } from "../../src/cgroup";
 
 const CG = "/sys/fs/cgroup";
@@ -31,6 +32,7 @@ beforeAll(async () => {
   }
   const images = await testImages();
   t = new TestRoot("vm-cgroups");
+  runs = new BackgroundRuns(t, PARENT, (id) => dir(PARENT, id, "cgroup.procs"), 30000);
   writeFileSync(`${t.dir}/network.json`, JSON.stringify({ bridge: BRIDGE, subnet: `${SUBNET}.0/24` }));
   const t0 = performance.now();
   await t.ok(["load", "-i", images.busyboxDocker], { timeoutMs: 120000 });
@@ -41,77 +43,19 @@ afterAll(async () => {
   const leaks = t.leaks();
   const groups = leftUnder(PARENT);
   await t.destroy();
-  removeTree(dir(PARENT));
+  removeGroupTree(dir(PARENT));
   expect(leaks).toEqual([]);
   expect(groups).toEqual([]);
 }, 60000);
 
-function removeTree(d: string): void {
-  if (!existsSync(d)) return;
-  for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) removeTree(join(d, e.name));
-  for (let i = 0; i < 200; i++) {
-    try {
-      writeFileSync(join(d, "cgroup.kill"), "1");
-    } catch {}
-    try {
-      rmdirSync(d);
-      return;
-    } catch {
-      Bun.sleepSync(10);
-    }
-  }
-}
-
 const run = (args: string[], o = {}) => t.tsd(["run", "--network", "none", "--cgroup-parent", PARENT, ...args], { timeoutMs: 60000, ...o });
 
-async function ids(): Promise<string[]> {
-  return (await t.ok(["ps", "-a", "-q", "--no-trunc"])).split("\n").filter(Boolean);
-}
-
-let last: ReturnType<typeof Bun.spawn> | undefined;
-function background(args: string[]) {
-  const p = Bun.spawn([TSD, "--root", t.dir, "run", "--network", "none", "--cgroup-parent", PARENT, ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  last = p;
-  return p;
-}
-
-async function waitFor<T>(what: string, f: () => T | undefined | Promise<T | undefined>, ms = 30000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(20);
-  }
-}
-
-/** The running container started last, once its init has joined its group. */
-async function runningId(): Promise<string> {
-  return waitFor("a running container", async () => {
-    if (last && last.exitCode !== null) {
-      throw new Error(`tsd run exited ${last.exitCode}: ${await new Response(last.stderr as ReadableStream).text()}`);
-    }
-    const [id] = (await t.ok(["ps", "-q", "--no-trunc"])).split("\n").filter(Boolean);
-    if (!id) return undefined;
-    const procs = dir(PARENT, id, "cgroup.procs");
-    return existsSync(procs) && readFileSync(procs, "utf8").trim() !== "" ? id : undefined;
-  });
-}
-
-function dbRow(id: string): { exit_code: number; oom_killed: number } {
-  const db = new Database(join(t.dir, "tsd.db"), { readonly: true });
-  try {
-    return db.query("SELECT exit_code, oom_killed FROM containers WHERE id = ?").get(id) as { exit_code: number; oom_killed: number };
-  } finally {
-    db.close();
-  }
-}
-
-function pidsOf(pattern: string): number[] {
-  return processes()
-    .filter((p) => p.cmdline.replaceAll("\0", " ").includes(pattern))
-    .map((p) => p.pid);
-}
+let runs: BackgroundRuns;
+const background = (args: string[]) => runs.start(args);
+const runningId = () => runs.runningId();
+const ids = () => containerIds(t);
+const dbRow = (id: string) => rowOf(t, id);
+const waitFor = <T,>(what: string, f: () => T | undefined | Promise<T | undefined>, ms = 30000) => waitUntil(what, f, ms);
 
 /** Whether `pid` has exited (reaped, or a zombie); it may vanish while /proc is read. */
 function gone(pid: number): boolean {
