@@ -12,7 +12,7 @@ import { buildSpec } from "./spec";
 import { readImageFile, resolveUser } from "./user";
 import { randomId, randomName } from "./names";
 import { prepareVolumes } from "./volumes";
-import { deleteContainer, findContainer, insertContainer } from "./store";
+import { deleteContainer, insertContainer } from "./store";
 import { recordContainer } from "./record";
 import { createContainerCgroup, hostCpus, planContainerCgroup, releaseBundleCgroup } from "../cgroup";
 import { checkAgainstHost } from "../cgroup/resources";
@@ -51,7 +51,7 @@ export function createContainer(db: Database, root: string, opts: RunOptions): C
   const cgroup = planContainerCgroup(id, opts, opts.privileged);
   const spec = buildSpec(opts, image.config, { id, root, bundle, lowerLinks: links, hostname, user, etcFiles, cgroup, netnsPath: net.netnsPath, ...(opts.privileged ? { hostDevices: hostDevices() } : {}) });
 
-  const row = { id, name: firstName, image_id: image.id, image_ref: opts.image, command: JSON.stringify(spec.process.args), auto_remove: opts.rm ? 1 : 0, options: encodeOptions(opts) };
+  const row = { id, name: firstName, image_id: image.id, image_ref: opts.image, command: JSON.stringify(spec.process.args), created_at: Date.now(), auto_remove: opts.rm ? 1 : 0, options: encodeOptions(opts) };
   // A generated name can collide (about 80 000 of them): draw another rather than fail.
   for (let attempt = 0; ; attempt++) {
     try {
@@ -72,7 +72,7 @@ export function createContainer(db: Database, root: string, opts: RunOptions): C
     writeFileSync(join(bundle, "hosts"), hostsFile(undefined, hostname, [], []));
     writeFileSync(etcFiles.resolvConf, net.resolvConf);
     writeFileSync(join(bundle, "config.json"), JSON.stringify(spec, null, 2));
-    recordContainer(root, { ...row, name, created_at: findContainer(db, id)?.created_at ?? Date.now() });
+    recordContainer(root, { ...row, name });
     // After config.json, which names the group: removeContainerFiles finds it there.
     createContainerCgroup(id, opts);
   } catch (e) {

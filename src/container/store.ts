@@ -34,11 +34,11 @@ export interface ContainerRow {
  * takes over (markStarting) or the create is done (markIdle); a reconcile releases it when
  * this process dies first (cleanup.ts, abandonedStart).
  */
-export function insertContainer(db: Database, row: Pick<ContainerRow, "id" | "name" | "image_id" | "image_ref" | "command" | "auto_remove" | "options">): void {
+export function insertContainer(db: Database, row: Pick<ContainerRow, "id" | "name" | "image_id" | "image_ref" | "command" | "created_at" | "auto_remove" | "options">): void {
   try {
     db.query(
       "INSERT INTO containers (id, name, image_id, image_ref, command, created_at, state, auto_remove, options, monitor_pid, owner_pid, owner_start) VALUES (?, ?, ?, ?, ?, ?, 'created', ?, ?, -1, ?, ?)",
-    ).run(row.id, row.name, row.image_id, row.image_ref, row.command, Date.now(), row.auto_remove, row.options, process.pid, procStartTime(process.pid) ?? null);
+    ).run(row.id, row.name, row.image_id, row.image_ref, row.command, row.created_at, row.auto_remove, row.options, process.pid, procStartTime(process.pid) ?? null);
   } catch (e) {
     if (String(e).includes("UNIQUE constraint failed: containers.name")) {
       throw new TsdError(`the container name "/${row.name}" is already in use: remove that container or choose another name`);
