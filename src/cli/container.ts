@@ -57,5 +57,6 @@ export default defineCommand({
     cp: () => import("./cp").then((m) => m.default),
     attach: () => import("./attach").then((m) => m.default),
     create: () => import("./create").then((m) => m.default),
+    diff: () => import("./diff").then((m) => m.default),
   },
 });
