@@ -42,4 +42,5 @@ export const commands: Record<string, Lazy> = {
   create: () => import("./create").then((m) => m.default),
   system: () => import("./system").then((m) => m.default),
   diff: () => import("./diff").then((m) => m.default),
+  info: () => import("./info").then((m) => m.default),
 };
