@@ -58,5 +58,13 @@ export default defineCommand({
     attach: () => import("./attach").then((m) => m.default),
     create: () => import("./create").then((m) => m.default),
     diff: () => import("./diff").then((m) => m.default),
+    run: () => import("./run").then((m) => m.default),
+    commit: () => import("./commit").then((m) => m.default),
+    export: () => import("./export").then((m) => m.default),
+    port: () => import("./port").then((m) => m.default),
+    stats: () => import("./stats").then((m) => m.default),
+    update: () => import("./update").then((m) => m.default),
+    list: () => import("./ps").then((m) => m.default),
+    remove: () => import("./rm").then((m) => m.default),
   },
 });
