@@ -14,7 +14,7 @@ import { randomId, randomName } from "./names";
 import { prepareVolumes } from "./volumes";
 import { deleteContainer, insertContainer } from "./store";
 import { recordContainer } from "./record";
-import { createContainerCgroup, hostCpus, planContainerCgroup, releaseBundleCgroup } from "../cgroup";
+import { createBundleCgroup, hostCpus, planContainerCgroup, releaseBundleCgroup } from "../cgroup";
 import { checkAgainstHost } from "../cgroup/resources";
 import { networkSetup } from "../network/setup";
 import { hostsFile } from "../network/files";
@@ -73,8 +73,9 @@ export function createContainer(db: Database, root: string, opts: RunOptions): C
     writeFileSync(etcFiles.resolvConf, net.resolvConf);
     writeFileSync(join(bundle, "config.json"), JSON.stringify(spec, null, 2));
     recordContainer(root, { ...row, name });
-    // After config.json, which names the group: removeContainerFiles finds it there.
-    createContainerCgroup(id, opts);
+    // From config.json, which names the group and carries its limits (removeContainerFiles
+    // finds the group there too).
+    createBundleCgroup(bundle);
   } catch (e) {
     removeContainerFiles(root, id);
     deleteContainer(db, id);
