@@ -2,7 +2,7 @@
 // linux.resources → what the driver writes. Pure, so every field's meaning is unit-tested
 // without root. The bundle is the source of a container's limits: tsd's own specs (written by
 // container/spec.ts from the flags) and a foreign one (containerd's, issue 12) go the same way.
-import { UsageError } from "../errors";
+import { TsdError } from "../errors";
 import { DEFAULT_DEVICE_RULES, type DeviceRule } from "./devices";
 import type { Resources, Throttle, ThrottleKind } from "./resources";
 
@@ -14,7 +14,7 @@ export interface SpecLimits {
 }
 
 const where = "config.json linux.resources";
-const refuse = (field: string, why: string) => new UsageError(`${where}.${field}: ${why}`);
+const refuse = (field: string, why: string) => new TsdError(`${where}.${field}: ${why}`);
 
 type Json = Record<string, unknown>;
 
@@ -194,7 +194,7 @@ export function resourcesFromSpec(linuxResources: unknown): SpecLimits {
 
 /** runc's ExpandSlice: "a-b.slice" → "a.slice/a-b.slice"; "-.slice" is the root. */
 export function expandSlice(slice: string): string {
-  const bad = () => new UsageError(`config.json linux.cgroupsPath: invalid slice name "${slice}": use a systemd slice such as system.slice or a-b.slice`);
+  const bad = () => new TsdError(`config.json linux.cgroupsPath: invalid slice name "${slice}": use a systemd slice such as system.slice or a-b.slice`);
   if (!slice.endsWith(".slice") || slice.length <= ".slice".length || slice.includes("/")) throw bad();
   const name = slice.slice(0, -".slice".length);
   if (name === "-") return "";
@@ -209,7 +209,7 @@ export function expandSlice(slice: string): string {
  *  is that slice), which is where runc's cgroupfs driver puts it too. Undefined: no group. */
 export function parseCgroupsPath(path: string | undefined): string | undefined {
   if (path === undefined || path === "") return undefined;
-  const bad = (why: string) => new UsageError(`config.json linux.cgroupsPath "${path}": ${why}`);
+  const bad = (why: string) => new TsdError(`config.json linux.cgroupsPath "${path}": ${why}`);
   if (/[\0\n]/.test(path)) throw bad("control characters are not allowed");
   let parts: string[];
   if (!path.startsWith("/") && path.includes(":")) {
