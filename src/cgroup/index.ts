@@ -1,7 +1,7 @@
 // The cgroup side of a container: which driver this host needs, the container's group
 // (`tsd/<id>` or `<cgroup-parent>/<id>`), its procs paths for the monitor and for exec, the
 // read-only /sys/fs/cgroup the container sees, and the release after it exits.
-import { readFileSync } from "node:fs";
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { availableParallelism } from "node:os";
 import { chooseVersion, parseMountinfo, type Hierarchies } from "./detect";
@@ -106,8 +106,11 @@ export function planContainerCgroup(id: string, o: CgroupOptions, privileged: bo
 }
 
 interface BundleSpec {
+  annotations?: Record<string, string>;
   linux?: { cgroupsPath?: string; resources?: unknown };
 }
+
+const PROCS_ANNOTATION = "io.tsd.cgroup.procs";
 
 function readBundleSpec(bundle: string): BundleSpec {
   const path = join(bundle, "config.json");
@@ -133,16 +136,27 @@ function bundleLimits(bundle: string): { group: string | undefined; limits: Spec
   return { group: parseCgroupsPath(spec.linux?.cgroupsPath), limits: resourcesFromSpec(spec.linux?.resources) };
 }
 
-/** Creates the group config.json names (linux.cgroupsPath) with the limits and device rules
- *  of its linux.resources; undone by itself when a write fails. No cgroupsPath: no group. */
-export function createBundleCgroup(bundle: string): void {
+/** Reads and checks config.json's cgroup (the errors a start would meet) and prints Docker's
+ *  warnings, creating nothing: `tsd create`, whose group is made by the start. */
+export function checkBundleCgroup(bundle: string): { group: string | undefined; limits: SpecLimits } {
   const { group, limits } = bundleLimits(bundle);
-  if (group === undefined) return;
-  const driver = hostDriver();
   const r = limits.resources;
   // Docker's warnings, word for word: the container still starts.
-  if (r.oomKillDisable && driver.version === 2) console.error("WARNING: Your kernel does not support OomKillDisable. OomKillDisable discarded.");
+  if (r.oomKillDisable && hostLayout().version === 2) console.error("WARNING: Your kernel does not support OomKillDisable. OomKillDisable discarded.");
   else if (r.oomKillDisable && (r.memory === undefined || r.memory === -1)) console.error("WARNING: Disabling the OOM killer on containers without setting a '-m/--memory' limit may be dangerous.");
+  return { group, limits };
+}
+
+/** Creates the group config.json names (linux.cgroupsPath) with the limits and device rules
+ *  of its linux.resources; undone by itself when a write fails. No cgroupsPath: no group.
+ *  The run and the start of a container, so the group always has what the spec says now. */
+export function createBundleCgroup(bundle: string): void {
+  const { group, limits } = checkBundleCgroup(bundle);
+  const driver = hostDriver();
+  // The monitor joins the paths of io.tsd.cgroup.procs (CONTRACT.md): kept naming this group.
+  syncProcsAnnotation(bundle, group === undefined ? [] : driver.procsPaths(group));
+  if (group === undefined) return;
+  const r = limits.resources;
   try {
     driver.create(group, r, limits.devices);
   } catch (e) {
@@ -150,6 +164,20 @@ export function createBundleCgroup(bundle: string): void {
     if (group.startsWith(`${DEFAULT_PARENT}/`)) driver.removeIfEmpty(DEFAULT_PARENT);
     throw e;
   }
+}
+
+/** Sets config.json's io.tsd.cgroup.procs to `procs` (none: removed) when it says otherwise,
+ *  so a cgroupsPath changed in the spec is the group the init joins. */
+function syncProcsAnnotation(bundle: string, procs: string[]): void {
+  const path = join(bundle, "config.json");
+  const spec = readBundleSpec(bundle);
+  const want = procs.join(":");
+  if ((spec.annotations?.[PROCS_ANNOTATION] ?? "") === want) return;
+  const annotations = { ...spec.annotations };
+  if (want === "") delete annotations[PROCS_ANNOTATION];
+  else annotations[PROCS_ANNOTATION] = want;
+  writeFileSync(`${path}.tmp`, JSON.stringify({ ...spec, annotations }, null, 2));
+  renameSync(`${path}.tmp`, path);
 }
 
 /** Writes config.json's linux.resources into the existing group it names (tsd update). */

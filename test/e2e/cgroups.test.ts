@@ -270,6 +270,8 @@ describe("limits come from config.json", () => {
   test("linux.resources edited between create and start: the group carries the spec's memory, pids and cpu, not the flags'", async () => {
     const id = (await t.ok(["create", "--network", "none", "--cgroup-parent", PARENT, "--name", "fromspec", "-m", "64m", "--pids-limit", "30", "--cpus", "0.5", "busybox", "sleep", "60"])).trim();
     try {
+      // As Docker's: the group comes with the start, from the spec as it is then.
+      expect(groupDirs(`${PARENT}/${id}`).filter(existsSync)).toEqual([]);
       editSpec(id, (r) => {
         expect(r.memory).toEqual({ limit: 64 * MiB, swap: 128 * MiB });
         expect(r.pids).toEqual({ limit: 30 });
@@ -325,6 +327,28 @@ describe("limits come from config.json", () => {
       expect(groupDirs(`${PARENT}/${id}`).filter(existsSync)).toEqual([]);
     } finally {
       await t.tsd(["rm", "-f", "badspec"]);
+    }
+  }, 30000);
+
+  test("linux.cgroupsPath in systemd's form (slice:prefix:name): the container runs in slice/prefix-name.scope, which rm removes", async () => {
+    const slice = `tsde2e${process.pid}.slice`;
+    const id = (await t.ok(["create", "--network", "none", "--name", "sliced", "--pids-limit", "21", "busybox", "sleep", "60"])).trim();
+    const group = `${slice}/tsd-${id}.scope`;
+    try {
+      const path = join(t.dir, "containers", id, "config.json");
+      const spec = JSON.parse(readFileSync(path, "utf8"));
+      spec.linux.cgroupsPath = `${slice}:tsd:${id}`;
+      writeFileSync(path, JSON.stringify(spec, null, 2));
+      await t.ok(["start", "sliced"]);
+      const pid = (await t.ok(["inspect", "-f", "{{.State.Pid}}", "sliced"])).trim();
+      expect(readFileSync(`/proc/${pid}/cgroup`, "utf8")).toContain(v1 ? `:pids:/${group}\n` : `0::/${group}\n`);
+      expect(readFileSync(join(v1 ? mountOf("pids")! : layout.hierarchies.v2!, group, "pids.max"), "utf8").trim()).toBe("21");
+      expect(groupDirs(`tsd/${id}`).filter(existsSync)).toEqual([]);
+      await t.ok(["rm", "-f", "sliced"]);
+      expect(groupDirs(group).filter(existsSync)).toEqual([]);
+    } finally {
+      await t.tsd(["rm", "-f", "sliced"]);
+      for (const d of groupDirs(slice)) removeGroupTree(d);
     }
   }, 30000);
 });
