@@ -43,8 +43,9 @@ function writeSpec(bundle: string, text: string): void {
   renameSync(`${path}.tmp`, path);
 }
 
-/** config.json's linux.resources as the limits now are; its device rules stay as they were.
- *  Returns the file as it was (undefined: no bundle left, rm races us). */
+/** config.json's linux.resources as the limits now are; what no flag sets (its device rules,
+ *  v2 `unified` files) stays as it was. Returns the file as it was (undefined: no bundle left,
+ *  rm races us). */
 function updateSpecResources(bundle: string, resources: Record<string, unknown>): string | undefined {
   let text: string;
   try {
@@ -53,8 +54,8 @@ function updateSpecResources(bundle: string, resources: Record<string, unknown>)
     return undefined;
   }
   const spec = JSON.parse(text) as { linux?: { resources?: Record<string, unknown> } };
-  const devices = spec.linux?.resources?.devices;
-  spec.linux = { ...spec.linux, resources: { ...resources, ...(devices !== undefined ? { devices } : {}) } };
+  const { devices, unified } = spec.linux?.resources ?? {};
+  spec.linux = { ...spec.linux, resources: { ...resources, ...(devices !== undefined ? { devices } : {}), ...(unified !== undefined ? { unified } : {}) } };
   writeSpec(bundle, JSON.stringify(spec, null, 2));
   return text;
 }

@@ -374,6 +374,10 @@ describe("limits come from config.json", () => {
       expect(cat(group, "pids.max")).toBe("25");
       expect(cat(group, "cpu.max")).toBe("30000 60000");
       expect(await t.ok(["exec", "fromspec", "cat", "/sys/fs/cgroup/memory.high"], { timeoutMs: 60000 })).toBe(`${40 * MiB}\n`);
+      // update rewrites linux.resources from the flags and applies it from there; unified stays.
+      await t.ok(["update", "--pids-limit", "40", "fromspec"], { timeoutMs: 60000 });
+      expect(cat(group, "pids.max")).toBe("40");
+      expect(cat(group, "memory.high")).toBe(String(40 * MiB));
     } finally {
       await t.tsd(["rm", "-f", "fromspec"], { timeoutMs: 60000 });
     }
