@@ -14,7 +14,7 @@ import { randomId, randomName } from "./names";
 import { prepareVolumes } from "./volumes";
 import { deleteContainer, insertContainer } from "./store";
 import { recordContainer } from "./record";
-import { createContainerCgroup, hostCpus, planContainerCgroup, releaseBundleCgroup } from "../cgroup";
+import { checkBundleCgroup, createBundleCgroup, hostCpus, planContainerCgroup, releaseBundleCgroup } from "../cgroup";
 import { checkAgainstHost } from "../cgroup/resources";
 import { networkSetup } from "../network/setup";
 import { hostsFile } from "../network/files";
@@ -27,7 +27,9 @@ export interface Created {
   image: ImageRecord;
 }
 
-export function createContainer(db: Database, root: string, opts: RunOptions): Created {
+/** `startsNow` (tsd run): the group is made here from config.json; else (tsd create) the
+ *  spec is only checked, and `tsd start` makes the group from it as it is then. */
+export function createContainer(db: Database, root: string, opts: RunOptions, { startsNow = true } = {}): Created {
   const image = findImage(db, opts.image);
   if (!image) {
     throw new TsdError(`unable to find image "${opts.image}" locally: pull it with 'tsd pull' or load it with 'tsd load -i FILE'`);
@@ -73,8 +75,10 @@ export function createContainer(db: Database, root: string, opts: RunOptions): C
     writeFileSync(etcFiles.resolvConf, net.resolvConf);
     writeFileSync(join(bundle, "config.json"), JSON.stringify(spec, null, 2));
     recordContainer(root, { ...row, name });
-    // After config.json, which names the group: removeContainerFiles finds it there.
-    createContainerCgroup(id, opts);
+    // From config.json, which names the group and carries its limits (removeContainerFiles
+    // finds the group there too).
+    if (startsNow) createBundleCgroup(bundle);
+    else checkBundleCgroup(bundle);
   } catch (e) {
     removeContainerFiles(root, id);
     deleteContainer(db, id);
