@@ -199,7 +199,11 @@ fn copyMain(a: *const Args) u8 {
     // A 1 MiB pipe (F_SETPIPE_SZ) lets the walker run ahead of the extractor; the default
     // 64 KiB makes them take turns. Refused above /proc/sys/fs/pipe-max-size: keep the default.
     _ = linux.fcntl(pipe[1], 1031, 1 << 20);
-    const child = sys.fork() catch return fail(.failed, "fork failed", .{});
+    const child = sys.fork() catch {
+        sys.close(pipe[0]);
+        sys.close(pipe[1]);
+        return fail(.failed, "fork failed", .{});
+    };
     if (child == 0) {
         const status = containerSide(a, pipe);
         linux.exit_group(status);
@@ -285,11 +289,11 @@ fn containerExtract(a: *const Args, root: fd_t, in: fd_t) u8 {
             return fail(.not_found, "the destination directory \"{s}\" does not exist in the container", .{split.dir});
         if (a.name.len == 0) {
             // A directory's contents to a new path: the path becomes that directory.
+            defer sys.close(parent);
             sys.mkdirat(parent, split.base, 0o755) catch |err|
                 return fail(statusOf(err), "cannot create \"{s}\": {s}", .{ a.container_path, errno.describe(err) });
             dest_dir = sys.openat(parent, split.base, .{ .PATH = true, .DIRECTORY = true, .NOFOLLOW = true, .CLOEXEC = true }, 0) catch |err|
                 return fail(statusOf(err), "cannot open \"{s}\": {s}", .{ a.container_path, errno.describe(err) });
-            sys.close(parent);
         } else {
             dest_dir = parent;
             name = split.base;
@@ -420,6 +424,8 @@ fn mountStopped(c: *const Container) ContainerError!fd_t {
         setError(statusOf(err), "cannot mount the container's filesystem: {s}", .{errno.describe(err)});
         return error.Mount;
     };
+    // Our private namespace takes it along when we exit; detached at once on a failure here.
+    errdefer sys.umount2(c.merged, linux.MNT.DETACH) catch {};
     return sys.open(c.merged, .{ .PATH = true, .DIRECTORY = true, .NOFOLLOW = true, .CLOEXEC = true }, 0) catch {
         setError(.failed, "cannot open the container's root", .{});
         return error.Root;
