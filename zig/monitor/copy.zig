@@ -432,7 +432,6 @@ fn mountStopped(c: *const Container) ContainerError!fd_t {
     };
 }
 
-
 test {
     _ = @import("copy_status.zig");
 }

@@ -363,6 +363,3 @@ fn supervise(a: Args, child: linux.pid_t, pty: ?runtime.console.Pty, io: *const 
     }
     return finish.dockerStatus(r.exit_status.?).code;
 }
-
-test "start time field" {
-}

@@ -22,7 +22,6 @@ const exec_mode = @import("exec.zig");
 const copy_mode = @import("copy.zig");
 const attach_mod = @import("attach.zig");
 
-
 /// Too big for the stack and needed for the whole run: static (the spec: config.zig).
 var the_relay: relay.Relay = undefined;
 var the_log: log_mod.Log = undefined;
