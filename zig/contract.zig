@@ -1,8 +1,8 @@
 //! The Zig side of the contract tests (test/contract/): the fixtures the CLI's writers made
 //! (config.json, the monitor's argv) are read by the Zig readers, and the Zig writers (report
-//! lines, exit.json, log records) make exactly the fixtures the CLI's readers are tested on
-//! (test/contract/contract.test.ts). A change on one side the other cannot read fails here or
-//! there. The fixtures' directory comes from build.zig.
+//! lines, exit.json, log records, the copy helper's exit statuses) make exactly the fixtures
+//! the CLI's readers are tested on (test/contract/contract.test.ts). A change on one side the
+//! other cannot read fails here or there. The fixtures' directory comes from build.zig.
 const std = @import("std");
 const testing = std.testing;
 const linux = std.os.linux;
@@ -13,6 +13,7 @@ const args_mod = @import("monitor/args.zig");
 const report = @import("monitor/report.zig");
 const finish = @import("monitor/finish.zig");
 const log = @import("monitor/log.zig");
+const copy_status = @import("monitor/copy_status.zig");
 
 const fixture_max = 1024 * 1024;
 
@@ -110,4 +111,10 @@ test "json-file log records: the writer makes the fixture the CLI reads" {
     try got.appendSlice(testing.allocator, log.formatRecord(&buf, "hello\n", .stdout, 1_700_000_000_123_456_789));
     try got.appendSlice(testing.allocator, log.formatRecord(&buf, "a \"b\"\t\x01\n", .stderr, 1_700_000_001_000_000_001));
     try testing.expectEqualStrings(text, got.items);
+}
+
+test "copy helper exit statuses: the table makes the fixture the CLI reads" {
+    var text_buf: [1024]u8 = undefined;
+    var buf: [1024]u8 = undefined;
+    try testing.expectEqualStrings(try fixture("copy-status.txt", &text_buf), copy_status.format(&buf));
 }
