@@ -7,7 +7,7 @@ import { availableParallelism } from "node:os";
 import { chooseVersion, parseMountinfo, type Hierarchies } from "./detect";
 import { V1Driver, V2Driver, type CgroupDriver } from "./driver";
 import { DEFAULT_PARENT, groupPath, type HostCpus, type Resources } from "./resources";
-import { deviceRules } from "./devices";
+import { deviceRules, grantedDeviceRules, type GrantedDevices } from "./devices";
 
 export { groupPath } from "./resources";
 export type { CgroupDriver, CgroupStats } from "./driver";
@@ -64,6 +64,8 @@ export interface CgroupOptions {
   cgroupParent?: string;
   /** Every device allowed (--privileged); else Docker's default device rules. */
   privileged?: boolean;
+  /** --device: their nodes are allowed too. */
+  devices?: readonly GrantedDevices[];
 }
 
 /** The container's group, from its id and its run options (decodeOptions of its row). */
@@ -123,7 +125,7 @@ export function createContainerCgroup(id: string, o: CgroupOptions): void {
   if (r.oomKillDisable && driver.version === 2) console.error("WARNING: Your kernel does not support OomKillDisable. OomKillDisable discarded.");
   else if (r.oomKillDisable && r.memory === undefined) console.error("WARNING: Disabling the OOM killer on containers without setting a '-m/--memory' limit may be dangerous.");
   try {
-    driver.create(groupPath(id, o.cgroupParent), r, deviceRules(Boolean(o.privileged)));
+    driver.create(groupPath(id, o.cgroupParent), r, deviceRules(Boolean(o.privileged), grantedDeviceRules(o.devices)));
   } catch (e) {
     // The driver removed the group; a default parent made for it goes too when unused.
     if (o.cgroupParent === undefined) driver.removeIfEmpty(DEFAULT_PARENT);
