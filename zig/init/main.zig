@@ -91,6 +91,7 @@ fn spawn(command: []const [*:0]const u8, original: *const linux.sigset_t) noretu
         _ = linux.tcsetpgrp(0, &self);
     }
     sys.sigprocmask(linux.SIG.SETMASK, original, null) catch {};
+    // Both are tails of the kernel's own arrays, which end in a null pointer.
     const argv: [*:null]const ?[*:0]const u8 = @ptrCast(command.ptr);
     const envp: [*:null]const ?[*:0]const u8 = @ptrCast(std.os.environ.ptr);
     const err = std.posix.execvpeZ(command[0], argv, envp);
