@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { TestRoot } from "../lib/tsd";
+import { TestRoot, TSD } from "../lib/tsd";
 import { testImages } from "../lib/fixtures";
 
 let t: TestRoot;
@@ -230,6 +230,22 @@ describe("--init", () => {
     expect([c.Path, ...c.Args]).toEqual(["sleep", "300"]);
     expect((await inspect("noinit")).HostConfig.Init).toBeNull();
     await t.ok(["rm", "-f", "initterm", "noinit"]);
+  }, 30000);
+  test("on a terminal the command's group is in the foreground: Ctrl-C reaches it (130)", async () => {
+    const cmd = `${TSD} --root ${t.dir} run --rm -it --network none --init busybox sh -c 'cut -d" " -f1,5,8 /proc/$$/stat; sleep 30'`;
+    const session = Bun.spawn(["script", "-qec", cmd, "/dev/null"], { stdin: "pipe", stdout: "pipe" });
+    const reader = session.stdout.getReader();
+    let text = "";
+    // pid, process group and the terminal's foreground group of the command: all 2.
+    while (!text.includes("2 2 2")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    expect(text).toContain("2 2 2");
+    session.stdin.write("\x03");
+    session.stdin.flush();
+    expect(await session.exited).toBe(130);
   }, 30000);
   test("reaps an orphan that would stay a zombie under a PID 1 that never waits", async () => {
     const zombies = "for s in /proc/[0-9]*/stat; do cut -d' ' -f3 $s; done | grep -c Z || true";
