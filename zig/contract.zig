@@ -56,6 +56,15 @@ test "config.json as the CLI writes it parses, field by field" {
     var binds: usize = 0;
     for (s.mounts[0..s.mounts_len]) |m| binds += @intFromBool(m.bind);
     try testing.expect(binds >= 5); // two -v, hostname, hosts, resolv.conf
+    // --ulimit core=-1 (RLIM_INFINITY as JavaScript writes it) and nofile=100:200.
+    try testing.expectEqual(@as(usize, 2), s.process.rlimits_len);
+    for (s.process.rlimits[0..s.process.rlimits_len]) |r| {
+        if (r.resource == .CORE) try testing.expectEqual(std.math.maxInt(u64), r.hard) else try testing.expectEqual(@as(u64, 200), r.hard);
+    }
+    // --ipc container: joined by path, --pid host left out, --sysctl applied.
+    try testing.expectEqualStrings("/proc/4242/ns/ipc", s.joinPath(.ipc).?);
+    try testing.expect(!s.creates(.pid) and s.joinPath(.pid) == null);
+    try testing.expectEqual(@as(usize, 1), s.sysctls_len);
 }
 
 test "the monitor's argv as the CLI builds it parses" {

@@ -9,6 +9,9 @@ import { parseNetworkMode, parsePublish, type PortSpec } from "../network/ports"
 import { parseIp, parseMac } from "../network/ipv4";
 import { parseAddHost } from "../network/files";
 import { parseSecurityOpts, type SeccompChoice } from "./seccomp";
+// ---- kernel-facing flags (issue 14 item 4): container/kernel-options.ts ----
+import { kernelOptionsFromFlags, type KernelFlags, type KernelOptions } from "./kernel-options";
+// ---- end kernel-facing flags ----
 
 export interface BindMount {
   /** The host path (for a named volume: its _data dir, filled in at create). */
@@ -26,7 +29,8 @@ export interface TmpfsMount {
   options: string[];
 }
 
-export interface RunOptions {
+// KernelOptions: --pid --ipc --uts --sysctl --ulimit --shm-size --device --group-add --init.
+export interface RunOptions extends KernelOptions {
   image: string;
   command: string[]; // empty: the image's Cmd
   entrypoint?: string[]; // set by --entrypoint ("" clears the image's)
@@ -71,7 +75,7 @@ export interface RunOptions {
   noNewPrivileges?: boolean;
 }
 
-export interface RunFlags extends ResourceFlags {
+export interface RunFlags extends ResourceFlags, KernelFlags {
   rm: boolean;
   interactive: boolean;
   tty: boolean;
@@ -156,6 +160,7 @@ export function runOptionsFromFlags(
     seccomp: security.seccomp,
     ...(security.noNewPrivileges !== undefined ? { noNewPrivileges: security.noNewPrivileges } : {}),
     ...networkOptionsFromFlags(f),
+    ...kernelOptionsFromFlags(f),
   };
 }
 
