@@ -4,12 +4,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { allCases } from "./cases";
 
-export function renderWithGo(out: string): void {
+export function renderWithGo(out: string, go = "go"): void {
   const dir = mkdtempSync(join(tmpdir(), "tsd-template-go-"));
   try {
     const cases = join(dir, "cases.json");
     writeFileSync(cases, JSON.stringify(allCases()));
-    const p = Bun.spawnSync(["go", "run", join(import.meta.dir, "main.go"), cases, out], {
+    const p = Bun.spawnSync([go, "run", join(import.meta.dir, "main.go"), cases, out], {
       env: { ...process.env, GOFLAGS: "-mod=mod", GO111MODULE: "off", GOCACHE: process.env.GOCACHE ?? join(tmpdir(), "tsd-go-cache") },
       stderr: "pipe",
     });

@@ -57,9 +57,7 @@ describe("Go text/template fidelity", () => {
     const dir = mkdtempSync(join(tmpdir(), "tsd-tpl-"));
     try {
       const out = join(dir, "golden.json");
-      const path = `${process.env.PATH}:/usr/local/go/bin`;
-      process.env.PATH = path;
-      renderWithGo(out);
+      renderWithGo(out, goBin!);
       const live = JSON.parse(require("node:fs").readFileSync(out, "utf8")) as Golden[];
       expect(live).toEqual(golden);
     } finally {
