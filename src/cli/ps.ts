@@ -85,6 +85,16 @@ function mountsOf(r: ContainerRow) {
   }
 }
 
+/** --network none|host|container:X holds no address: docker's Networks column names the mode. */
+function modeNetwork(r: ContainerRow): string {
+  try {
+    const n = decodeOptions(r.options).network ?? "";
+    return n === "none" || n === "host" ? n : "";
+  } catch {
+    return "";
+  }
+}
+
 function labelsOf(r: ContainerRow): Record<string, string> {
   try {
     return ((decodeOptions(r.options) as { labels?: Record<string, string> }).labels ?? {}) as Record<string, string>;
@@ -154,7 +164,7 @@ function psContext(c: Ctx, r: ContainerRow, now: number, o: { trunc: boolean; si
     Labels: labelsText(labels),
     Mounts: mounts.map((m) => (o.trunc ? ellipsis(m.volume ?? m.source, 15) : (m.volume ?? m.source))).join(","),
     LocalVolumes: String(mounts.filter((m) => m.volume !== undefined).length),
-    Networks: networksText(c.db, r.id),
+    Networks: networksText(c.db, r.id) || modeNetwork(r),
   }, { Label: labelMethod(labels) });
 }
 

@@ -49,7 +49,7 @@ describe("ps --format", () => {
     expect(Object.keys(json)).toEqual([
       "Command", "CreatedAt", "ID", "Image", "Labels", "LocalVolumes", "Mounts", "Names", "Networks", "Ports", "RunningFor", "Size", "State", "Status",
     ]);
-    expect(json).toMatchObject({ Names: "c", State: "running", Mounts: "vol1", LocalVolumes: "1", Command: '"sleep 120"' });
+    expect(json).toMatchObject({ Names: "c", State: "running", Mounts: "vol1", LocalVolumes: "1", Command: '"sleep 120"', Networks: "none" });
     expect(json.CreatedAt).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4} \S+$/);
     expect(await t.ok(["ps", "--format", '{{.Label "x"}}|{{range $i, $e := split .Command " "}}{{$i}}{{end}}|{{upper .Names}}'])).toBe("|01|C\n");
     expect((await t.ok(["ps", "--format", "json"])).trim()).toStartWith("{");
