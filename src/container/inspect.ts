@@ -115,6 +115,7 @@ export function inspectContainer(db: Database, root: string, row: ContainerRow):
       Image: row.image_ref,
       WorkingDir: spec?.process.cwd ?? "",
       Entrypoint: opts.entrypoint ?? null,
+      Labels: (opts as { labels?: Record<string, string> }).labels ?? {},
     },
     NetworkSettings: {
       Ports: ports,
