@@ -6,6 +6,7 @@ import { sampleContainer, statsTargets } from "../container/stats";
 import { statsCells, statsRow, STATS_HEADER, type StatsRow } from "../cgroup/stats";
 import { table } from "../format";
 import { TsdError } from "../errors";
+import { stdout } from "../io";
 
 const flags = {
   all: { kind: "bool", short: "a", description: "Show all containers (default shows just running)" },
@@ -47,11 +48,11 @@ export default defineCommand({
         return r;
       });
       if (f.format === "json") {
-        process.stdout.write(rows.map((r) => `${JSON.stringify({ BlockIO: r.BlockIO, CPUPerc: r.CPUPerc, Container: r.Container, ID: r.ID, MemPerc: r.MemPerc, MemUsage: r.MemUsage, Name: r.Name, NetIO: r.NetIO, PIDs: r.PIDs })}\n`).join(""));
+        stdout.write(rows.map((r) => `${JSON.stringify({ BlockIO: r.BlockIO, CPUPerc: r.CPUPerc, Container: r.Container, ID: r.ID, MemPerc: r.MemPerc, MemUsage: r.MemUsage, Name: r.Name, NetIO: r.NetIO, PIDs: r.PIDs })}\n`).join(""));
       } else {
         // On a terminal each refresh replaces the last, as docker stats does.
-        const clear = stream && process.stdout.isTTY ? "\x1b[2J\x1b[H" : "";
-        process.stdout.write(`${clear}${table(STATS_HEADER, rows.map(statsCells))}\n`);
+        const clear = stream && stdout.isTTY ? "\x1b[2J\x1b[H" : "";
+        stdout.write(`${clear}${table(STATS_HEADER, rows.map(statsCells))}\n`);
       }
       if (!stream || stopped) return;
       if (positionals.length === 0) {
