@@ -135,7 +135,7 @@ describe("cp, ps, top helpers", () => {
     expect(hostTarget("/etc/passwd", "/out", true)).toEqual({ dir: "/out", name: "passwd" });
     expect(hostTarget("/etc/", "/out", true)).toEqual({ dir: "/out", name: "etc" });
     expect(hostTarget("/etc/passwd", "/out/pw", false)).toEqual({ dir: "/out", name: "pw" });
-    expect(hostTarget("/etc/.", "/out/e", false)).toEqual({ dir: "/out/e", name: "" });
+    expect(hostTarget("/etc/.", "/out/e", false)).toEqual({ dir: "/out", name: "e" });
     expect(hostTarget("/", "/out", true)).toEqual({ dir: "/out", name: "" });
     // The container side: the parent (resolved inside the rootfs) and the base (never followed).
     expect(containerSource("/out/link/passwd")).toEqual({ dir: "/out/link", name: "passwd" });
