@@ -99,10 +99,9 @@ export function hostTarget(srcPath: string, destArg: string, destIsDir: boolean)
   return { dir: dirname(dest), name: basename(dest) };
 }
 
-/** A named source or destination's tar name when it streams: its base name, "." for contents. */
+/** The top name of `cp CONTAINER:PATH -`'s tar, as docker's: the base name, "." for contents. */
 export function streamName(path: string): string {
-  const src = containerSource(path);
-  return src.name === "." ? "." : src.name;
+  return containerSource(path).name;
 }
 
 /** A source named with a trailing "/" (or "/.") must be a directory, as docker cp checks. */
