@@ -2,8 +2,8 @@ import { defineCommand } from "citty";
 import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { UsageError } from "./globals";
-import { mustFind, signalContainer, signalNumber } from "../container/ops";
-import { markStoppedByUser } from "../container/restart";
+import { killContainer } from "../container/kill";
+import { signalNumber } from "../container/lifecycle";
 
 const flags = {
   signal: { kind: "string", short: "s", description: 'Signal to send to the container (default "KILL")', valueHint: "SIGNAL" },
@@ -21,9 +21,7 @@ export default defineCommand({
     let failed = 0;
     for (const ref of positionals) {
       try {
-        const row = mustFind(db, root, ref);
-        markStoppedByUser(root, row.id);
-        signalContainer(row, sig);
+        killContainer(db, root, ref, sig);
         console.log(ref);
       } catch (e) {
         failed++;

@@ -5,8 +5,9 @@ import { UsageError } from "./globals";
 import { TsdError } from "../errors";
 import { table } from "../format";
 import { createNetwork, findNetwork, listNetworks, networkByName, type NetworkRow } from "../network/networks";
-import { reconcile } from "../network/attach";
-import { connectNetwork, disconnectNetwork, inspectNetwork, pruneNetworks, removeNetwork } from "../network/ops";
+import { inspectNetwork, removeNetwork } from "../network/ops";
+import { reconcileNetwork as reconcile } from "../container/network";
+import { connectNetwork, disconnectNetwork, pruneNetworks } from "../container/network-commands";
 
 const createFlags = {
   subnet: { kind: "string", description: "Subnet in CIDR format", valueHint: "CIDR" },

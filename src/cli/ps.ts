@@ -3,7 +3,8 @@ import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { UsageError } from "./globals";
 import { listContainers, type ContainerRow } from "../container/store";
-import { isRunning, reconcile, shownState } from "../container/state";
+import { reconcile } from "../container/resolve";
+import { shownState } from "../container/state";
 import { humanDuration, table } from "../format";
 import { findImage } from "../image/store";
 import { renderTemplate } from "../image/inspect";
@@ -84,7 +85,7 @@ export default defineCommand({
     reconcile(db, root);
     const now = Date.now();
     const showAll = f.all || filters.has("status");
-    const rows = listContainers(db).filter((r) => (showAll || isRunning(r)) && matches(db, root, r, filters));
+    const rows = listContainers(db).filter((r) => (showAll || shownState(r) === "running") && matches(db, root, r, filters));
     const id = (r: ContainerRow) => (f["no-trunc"] ? r.id : r.id.slice(0, 12));
     if (f.quiet) {
       if (rows.length) console.log(rows.map(id).join("\n"));

@@ -7,9 +7,11 @@ import { closeSync, existsSync, openSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { TsdError } from "../errors";
 import { containerDir } from "../store/paths";
-import { mustFind, signalContainer, signalNumber, waitContainer } from "./ops";
+import { signalContainer, signalNumber } from "./lifecycle";
+import { mustFind } from "./resolve";
+import { waitContainer } from "./wait";
 import type { RunOptions } from "./options";
-import { isRunning } from "./state";
+import { decide } from "./state";
 import { decodeOptions } from "./options";
 
 /** "ctrl-p,ctrl-q" → the bytes; Docker's format (ctrl-<letter>, ctrl-@, ctrl-[ … or a letter). */
@@ -65,7 +67,7 @@ function writeAll(fd: number, bytes: Uint8Array): void {
 
 export async function attachContainer(db: Database, root: string, ref: string, o: { noStdin: boolean; detachKeys: string; sigProxy: boolean }): Promise<number> {
   const row = mustFind(db, root, ref);
-  if (!isRunning(row)) throw new TsdError(`you cannot attach to a stopped container, start it first (tsd start ${row.name})`, 1);
+  decide("attach", row, ref);
   const opts = decodeOptions(row.options);
   const keys = parseDetachKeys(o.detachKeys);
   const bundle = containerDir(root, row.id);

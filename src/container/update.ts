@@ -10,16 +10,16 @@ import { checkAgainstHost, ociResources, resourcesFromFlags, type ResourceFlags 
 import { containerDir } from "../store/paths";
 import { decodeOptions, encodeOptions } from "./options";
 import { recordContainer } from "./record";
-import { isRunning, lookup } from "./state";
+import { mustFind } from "./resolve";
+import { decide } from "./state";
 import { updateOptions } from "./store";
 
 export function updateContainer(db: Database, root: string, ref: string, flags: ResourceFlags): void {
-  const row = lookup(db, root, ref);
-  if (!row) throw new TsdError(`no such container: ${ref}`);
+  const row = mustFind(db, root, ref);
   const options = decodeOptions(row.options);
   const merged = resourcesFromFlags(flags, options.resources ?? {});
   checkAgainstHost(merged, hostCpus());
-  if (isRunning(row)) hostDriver().update(containerGroup(row.id, options), merged);
+  if (decide("update", row, ref) === "live") hostDriver().update(containerGroup(row.id, options), merged);
   const updated = encodeOptions({ ...options, resources: merged });
   updateOptions(db, row.id, updated);
   recordContainer(root, { ...row, options: updated });

@@ -23,3 +23,10 @@ test("domain modules never import src/cli/", () => {
     .map((f) => f.slice(src.length + 1));
   expect(offenders).toEqual([]);
 });
+
+test("network/ never imports container/ (it works on requests: network/request.ts)", () => {
+  const offenders = files(join(src, "network"))
+    .filter((f) => /from "(\.\.\/)+container\//.test(readFileSync(f, "utf8")))
+    .map((f) => f.slice(src.length + 1));
+  expect(offenders).toEqual([]);
+});
