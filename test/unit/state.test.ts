@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import {
   CONTAINER_STATES, VERBS, deriveState, mayHoldNetwork, shown, verdict,
-  type ContainerState, type KernelFacts, type StateRow, type Verb,
+  type ContainerState, type KernelFacts, type ShownState, type StateRow, type Verb,
 } from "../../src/container/state";
 import type { ContainerRow } from "../../src/container/store";
 
@@ -48,7 +48,7 @@ describe("deriveState", () => {
 });
 
 test("what ps and inspect show", () => {
-  const want: Record<ContainerState, [string, string]> = {
+  const want: Record<ContainerState, [ShownState, ShownState]> = {
     created: ["created", "created"], starting: ["created", "created"], running: ["running", "running"], restarting: ["restarting", "restarting"],
     exited: ["exited", "exited"], dead: ["created", "exited"], abandoned: ["created", "created"],
   };
