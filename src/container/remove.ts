@@ -18,6 +18,8 @@ export async function removeContainer(db: Database, root: string, ref: string, f
     await endMonitor(row, 5000);
   }
   withContainerLock(root, row.id, () => {
+    // Again by full id, under the lock: another command may have removed or started it since
+    // the look-up (the kill above took time).
     const now = containerById(db, row.id);
     if (!now) return;
     decide("claim-removal", now, ref);
