@@ -189,7 +189,10 @@ export function refusalError(v: Refusal, c: Named): TsdError {
   return new TsdError(v.refuse(c), v.code);
 }
 
-/** Whether `verb` may act on `row` now: the action, or the refusal thrown. */
+/**
+ * Whether `verb` may act on `row` now: the action, or the refusal thrown. Without `root` a
+ * restarting container derives as exited, which every verb treats alike (state.test.ts).
+ */
 export function decide(verb: Verb, row: ContainerRow, ref: string = row.name, root?: string): Action {
   const v = verdict(verb, stateOf(row, root));
   if (typeof v === "object") throw refusalError(v, { id: row.id, name: row.name, ref });

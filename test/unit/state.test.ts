@@ -89,6 +89,11 @@ describe("transitions: every state × verb", () => {
     test(verb, () => expect(CONTAINER_STATES.map((s) => letter(verdict(verb, s))).join("")).toBe(EXPECTED[verb]));
   }
   test("the table covers every verb", () => expect(Object.keys(EXPECTED).sort()).toEqual([...VERBS].sort()));
+  // decide() derives without the root (no look for the restarting marker): safe only while a
+  // restarting container is treated as an exited one by every verb.
+  test("restarting and exited decide alike", () => {
+    for (const verb of VERBS) expect([verb, verdict(verb, "restarting")]).toEqual([verb, verdict(verb, "exited")]);
+  });
 });
 
 describe("refusals in Docker's words", () => {
