@@ -26,8 +26,6 @@ export interface StartFlags {
   byPolicy?: boolean;
 }
 
-export { markStoppedByUser } from "./lifecycle";
-
 /**
  * After an exit has been recorded (the monitor's cleanup command, or a foreground run):
  * start the container again if its --restart policy says so, after Docker's back-off.
