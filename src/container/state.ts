@@ -144,12 +144,13 @@ const r = (refuse: (c: Named) => string, code?: number): Refusal => (code === un
 const short = (id: string) => id.slice(0, 12);
 
 const BEING_STARTED = r((c) => `container ${c.name} is being started by another command`);
-const NOT_RUNNING_TOP = r((c) => `container ${short(c.id)} is not running`);
+const STARTED_AGAIN = r((c) => `container ${c.name} was started again meanwhile: retry the removal`);
+const COPY_WHILE_STARTING = r((c) => `container ${c.name} is being started: retry the copy`, 1);
 
 /** One row per verb; a state missing from a row takes its `other`. */
 type Row = Partial<Record<ContainerState, Verdict>> & { other: Verdict };
 
-const TABLE: Record<Verb, Row> = {
+const TRANSITIONS: Record<Verb, Row> = {
   start: { running: "noop", starting: BEING_STARTED, dead: BEING_STARTED, abandoned: BEING_STARTED, other: "go" },
   "start-attached": {
     running: r((c) => `container ${c.name} is already running: use tsd attach or tsd logs -f`),
@@ -162,12 +163,12 @@ const TABLE: Record<Verb, Row> = {
   kill: { running: "live", other: r((c) => `container ${c.name} is not running`) },
   remove: { running: r((c) => `cannot remove running container ${short(c.id)}: stop it first or use rm -f`), starting: "wait", other: "go" },
   "remove-force": { running: "live", starting: "wait", other: "go" },
-  "claim-removal": { running: r((c) => `container ${c.name} was started again meanwhile: retry the removal`), starting: r((c) => `container ${c.name} was started again meanwhile: retry the removal`), other: "go" },
+  "claim-removal": { running: STARTED_AGAIN, starting: STARTED_AGAIN, other: "go" },
   prune: { created: "go", exited: "go", restarting: "go", other: "noop" },
-  copy: { running: "live", starting: r((c) => `container ${c.name} is being started: retry the copy`, 1), abandoned: r((c) => `container ${c.name} is being started: retry the copy`, 1), other: "go" },
+  copy: { running: "live", starting: COPY_WHILE_STARTING, abandoned: COPY_WHILE_STARTING, other: "go" },
   exec: { running: "live", other: r((c) => `container ${short(c.id)} is not running: start it first (tsd start ${c.name})`) },
   attach: { running: "live", other: r((c) => `you cannot attach to a stopped container, start it first (tsd start ${c.name})`, 1) },
-  top: { running: "live", other: NOT_RUNNING_TOP },
+  top: { running: "live", other: r((c) => `container ${short(c.id)} is not running`) },
   stats: { running: "live", other: "noop" },
   update: { running: "live", other: "go" },
   pause: { running: "live", other: "go" },
@@ -178,7 +179,7 @@ const TABLE: Record<Verb, Row> = {
 
 /** The table's answer for one pair (pure). */
 export function verdict(verb: Verb, state: ContainerState): Verdict {
-  const row = TABLE[verb];
+  const row = TRANSITIONS[verb];
   return row[state] ?? row.other;
 }
 
