@@ -2,6 +2,7 @@
 import { defineCommand } from "citty";
 import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
+import { reconcile } from "../container/resolve";
 import { globals, UsageError } from "./globals";
 import { unpack, useCoreRoot } from "../native/ffi";
 import { findImage } from "../image/store";
@@ -47,6 +48,7 @@ const prune = defineCommand({
     const { flags: f, positionals } = parseFlags("image prune", pruneFlags, rawArgs);
     if (positionals.length > 0) throw new UsageError(`"tsd image prune" accepts no arguments`);
     const { root, db } = context();
+    reconcile(db, root); // the rows current first: image/remove.ts reads them
     const r = pruneImages(db, root, f.all);
     if (r.deleted.length > 0) {
       console.log("Deleted Images:");

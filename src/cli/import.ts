@@ -2,7 +2,7 @@ import { defineCommand } from "citty";
 import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { UsageError } from "./globals";
-import { importTarball, spoolImport } from "../image/export";
+import { importTarball, spoolImport } from "../image/import";
 import { parseReference } from "../image/reference";
 import { isatty } from "node:tty";
 

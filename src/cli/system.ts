@@ -3,7 +3,7 @@ import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { globals, UsageError } from "./globals";
 import { closeDb, DatabaseDamaged, openDb } from "../store/db";
 import { useCoreRoot } from "../native/ffi";
-import { describeRepair, repairRoot, setAsideDatabase } from "../store/repair";
+import { describeRepair, repairRoot, setAsideDatabase } from "../system/repair";
 import { reconcile } from "../container/resolve";
 import { reconcileNetwork } from "../container/network";
 

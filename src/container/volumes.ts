@@ -5,7 +5,7 @@ import type { Database } from "bun:sqlite";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { TsdError } from "../errors";
-import { runMonitorSync } from "./helper";
+import { runMonitorSync } from "../native/helper";
 import { rootPaths } from "../store/paths";
 import { randomId } from "./names";
 import { listContainers } from "./store";

@@ -1,20 +1,13 @@
-// `tsd commit`: a container's upper dir becomes a new layer on top of its image, with the
-// config changed by `--change` instructions (Dockerfile syntax: CMD, ENTRYPOINT, ENV, WORKDIR,
-// USER, EXPOSE, LABEL, STOPSIGNAL, VOLUME).
+// `tsd commit`'s image side: a container's upper dir becomes a new layer on top of its image,
+// with the config changed by `--change` instructions (Dockerfile syntax: CMD, ENTRYPOINT, ENV,
+// WORKDIR, USER, EXPOSE, LABEL, STOPSIGNAL, VOLUME). The container side (which container, its
+// processes paused) is container/commit.ts.
 import type { Database } from "bun:sqlite";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { TsdError } from "../errors";
-import { containerDir } from "../store/paths";
 import { putBlob, sha256Hex } from "./blobs";
 import { layerFromDir } from "./layer";
 import type { Reference } from "./reference";
-import { imageById, putImage, tagImage, type ImageConfig, type ImageRecord } from "./store";
-import { takeLease } from "./lease";
-import { freezeBundle } from "../cgroup";
-import { containerById, type ContainerRow as FullRow } from "../container/store";
-import { lookup } from "../container/resolve";
-import { decide } from "../container/state";
+import { putImage, tagImage, type ImageConfig, type ImageRecord } from "./store";
 
 type RunConfig = NonNullable<ImageConfig["config"]>;
 
@@ -107,82 +100,28 @@ function envPairs(arg: string, change: string): [string, string][] {
   return out;
 }
 
-type ContainerRow = Pick<FullRow, "id" | "name" | "image_id">;
-
-/** The container by id, prefix or name (container/resolve.ts, the one resolver). */
-export function findContainer(db: Database, root: string, name: string): ContainerRow | undefined {
-  return lookup(db, root, name);
-}
-
-export interface CommitOptions {
+export interface LayerCommit {
   ref?: Reference;
-  changes: string[];
   author?: string;
   message?: string;
-  /** Freeze a running container while its upper dir is read (Docker's default); false opts out. */
-  pause?: boolean;
+  /** The history entry's created_by. */
+  createdBy: string;
 }
 
-export async function commitContainer(db: Database, root: string, name: string, opts: CommitOptions): Promise<string> {
-  const c = findContainer(db, root, name);
-  if (!c) throw new TsdError(`no such container: ${name}`);
-  const parent = imageById(db, c.image_id);
-  if (!parent) throw new TsdError(`the image of container ${c.name} is gone: nothing to commit onto`);
-  const upper = join(containerDir(root, c.id), "upper");
-  if (!existsSync(upper)) throw new TsdError(`container ${c.name} has no upper layer (its files are gone)`);
-  const runConfig = applyChanges(parent.config.config ?? {}, opts.changes);
-  const lease = takeLease(root);
-  try {
-    return await withPaused(db, root, c.id, opts.pause !== false, () => commitLayer(db, root, c, parent, upper, runConfig, opts));
-  } finally {
-    lease.release();
-  }
-}
-
-/**
- * Runs `fn` with the container's processes frozen when it is running and `pause` is asked, so
- * the layer is one consistent state of its upper dir; thawed on every way out, a signal to the
- * CLI included.
- */
-async function withPaused<T>(db: Database, root: string, id: string, pause: boolean, fn: () => Promise<T>): Promise<T> {
-  const row = containerById(db, id);
-  if (!pause || !row || decide("pause", row) !== "live") return fn();
-  const bundle = containerDir(root, row.id);
-  const frozen = await freezeBundle(bundle, true);
-  if (!frozen) return fn();
-  const thawAndExit = (sig: NodeJS.Signals) => {
-    void freezeBundle(bundle, false).finally(() => process.exit(128 + (sig === "SIGINT" ? 2 : sig === "SIGHUP" ? 1 : 15)));
-  };
-  const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
-  for (const sig of signals) process.on(sig, thawAndExit);
-  try {
-    return await fn();
-  } finally {
-    for (const sig of signals) process.off(sig, thawAndExit);
-    await freezeBundle(bundle, false);
-  }
-}
-
-async function commitLayer(
-  db: Database,
-  root: string,
-  c: ContainerRow,
-  parent: ImageRecord,
-  upper: string,
-  runConfig: RunConfig,
-  opts: CommitOptions,
-): Promise<string> {
+/** A new image: `parent` with the upper dir `upper` packed as one more layer and `runConfig`
+ *  as its run config; tagged `ref` when given. Returns its id. */
+export async function commitUpper(db: Database, root: string, parent: ImageRecord, upper: string, runConfig: RunConfig, o: LayerCommit): Promise<string> {
   const layer = await layerFromDir(db, root, upper, { upper: true });
   const now = new Date().toISOString();
   const config: ImageConfig & { author?: string } = {
     ...parent.config,
     created: now,
-    ...(opts.author ? { author: opts.author } : {}),
+    ...(o.author ? { author: o.author } : {}),
     config: runConfig,
     rootfs: { type: "layers", diff_ids: [...parent.config.rootfs.diff_ids, layer.diffId] },
     history: [
       ...(parent.config.history ?? []),
-      { created: now, created_by: `tsd commit ${c.name}`, ...(opts.author ? { author: opts.author } : {}), ...(opts.message ? { comment: opts.message } : {}) },
+      { created: now, created_by: o.createdBy, ...(o.author ? { author: o.author } : {}), ...(o.message ? { comment: o.message } : {}) },
     ],
   };
   const bytes = new TextEncoder().encode(JSON.stringify(config));
@@ -190,7 +129,7 @@ async function commitLayer(
   putBlob(root, `sha256:${id}`, bytes);
   db.transaction(() => {
     putImage(db, id, config, parent.size + layer.unpacked);
-    if (opts.ref) tagImage(db, opts.ref, id);
+    if (o.ref) tagImage(db, o.ref, id);
   }).immediate();
   return id;
 }

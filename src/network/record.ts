@@ -1,5 +1,5 @@
 // A bundle's network-state.json: while a container holds them, its endpoints (leases), ports
-// and their networks' definitions, so that `tsd system repair` can rebuild them (store/repair.ts).
+// and their networks' definitions, so that `tsd system repair` can rebuild them (system/repair.ts).
 // Written atomically after every change; never read in normal operation.
 import type { Database } from "bun:sqlite";
 import { existsSync, rmSync } from "node:fs";

@@ -1,34 +1,18 @@
-// `tsd export` (a container's filesystem as one plain tar) and `tsd import` (a tar as a
-// one-layer image).
+// `tsd import`: a tar (plain, gzip or zstd; a file or stdin) as a one-layer image.
 import type { Database } from "bun:sqlite";
-import { closeSync, existsSync, openSync, rmSync, statSync } from "node:fs";
+import { closeSync, openSync, rmSync, statSync } from "node:fs";
 import { writeAllSync } from "../io";
 import { onInterrupt } from "../interrupt";
 import { makeWorkDir, sweepStaleWorkDirs } from "../store/workdir";
 import { join } from "node:path";
 import { TsdError } from "../errors";
-import { containerDir, rootPaths } from "../store/paths";
+import { rootPaths } from "../store/paths";
 import { adoptBlob, fileDigest, hasBlob, putBlob, sha256Hex } from "./blobs";
-import { applyChanges, findContainer } from "./commit";
+import { applyChanges } from "./commit";
 import { hostArchitecture, OCI_LAYER, OCI_LAYER_GZIP, OCI_LAYER_ZSTD } from "./media";
 import type { Reference } from "./reference";
-import { imageById, importAnyLayer, putImage, recordLayerBlob, tagImage, type ImageConfig } from "./store";
-import { overlayArgs, runMonitor } from "../container/helper";
+import { importAnyLayer, putImage, recordLayerBlob, tagImage, type ImageConfig } from "./store";
 import { takeLease } from "./lease";
-
-/**
- * The container's filesystem as one tar on `fd`: its upper dir stacked on the image's layers
- * as a read-only overlay, mounted by tsd-monitor --pack in a private mount namespace (running
- * or not: the container's own mounts are not part of an export, as with Docker) and walked
- * fd-relative, so a running container swapping a directory for a symlink meanwhile yields the
- * symlink, never host files (zig/unpack/pack.zig).
- */
-export async function exportContainer(db: Database, root: string, name: string, fd: number): Promise<void> {
-  const c = findContainer(db, root, name);
-  if (!c) throw new TsdError(`no such container: ${name}`);
-  if (!imageById(db, c.image_id)) throw new TsdError(`the image of container ${c.name} is gone: cannot rebuild its filesystem`);
-  await runMonitor(["--pack", ...overlayArgs(root, c.id, true), "--xattrs", "--devices", "--one-filesystem"], fd, `cannot export ${c.name}`);
-}
 
 export interface ImportOptions {
   ref?: Reference;

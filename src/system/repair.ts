@@ -12,7 +12,7 @@
 import type { Database } from "bun:sqlite";
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, renameSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { rootPaths, containerDir } from "./paths";
+import { rootPaths, containerDir } from "../store/paths";
 import { procStartTime } from "../container/proc";
 import { readContainerRecord, type ContainerRecord } from "../container/record";
 import { readNetworkState } from "../network/record";
