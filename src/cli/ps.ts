@@ -9,24 +9,32 @@ import { findImage } from "../image/store";
 import { renderTemplate } from "../image/inspect";
 import { networksText, portsText } from "../network/attach";
 import type { Database } from "bun:sqlite";
+import { containerDir } from "../store/paths";
+import { decodeOptions } from "../container/options";
+import { healthFilterValue, healthSuffix, readHealth, type HealthState } from "../container/health";
 
 const flags = {
   all: { kind: "bool", short: "a", description: "Show all containers (default shows just running)" },
   quiet: { kind: "bool", short: "q", description: "Only display container IDs" },
   "no-trunc": { kind: "bool", description: "Don't truncate output" },
-  filter: { kind: "list", short: "f", description: "Filter output (status=, name=, id=, ancestor=)", valueHint: "KEY=VALUE" },
+  filter: { kind: "list", short: "f", description: "Filter output (status=, name=, id=, ancestor=, health=)", valueHint: "KEY=VALUE" },
   format: { kind: "string", description: "Format output: 'json', 'table' or a template ('{{.ID}} {{.Names}}')", valueHint: "FORMAT" },
 } satisfies FlagSpec;
 
 export function statusText(row: ContainerRow, now: number, root?: string): string {
   const state = shownState(row, root);
-  if (state === "running") return `Up ${humanDuration(now - (row.started_at ?? row.created_at))}`;
+  if (state === "running") return `Up ${humanDuration(now - (row.started_at ?? row.created_at))}${root ? healthSuffix(rowHealth(row, root, true)) : ""}`;
   if (state === "created") return "Created";
   const word = state === "restarting" ? "Restarting" : "Exited";
   return `${word} (${row.exit_code ?? -1}) ${humanDuration(now - (row.finished_at ?? now))} ago`;
 }
 
-const FILTER_KEYS = ["status", "name", "id", "ancestor"] as const;
+/** The container's health (health.json), for STATUS and --filter health=. */
+function rowHealth(row: ContainerRow, root: string, running: boolean): HealthState | undefined {
+  return readHealth(containerDir(root, row.id), decodeOptions(row.options).healthcheck, running);
+}
+
+const FILTER_KEYS = ["status", "name", "id", "ancestor", "health"] as const;
 type FilterKey = (typeof FILTER_KEYS)[number];
 
 /** Docker's --filter: the same key ORs, different keys AND. */
@@ -35,10 +43,13 @@ export function parseFilters(list: string[]): Map<FilterKey, string[]> {
   for (const f of list) {
     const eq = f.indexOf("=");
     const key = f.slice(0, eq) as FilterKey;
-    if (eq < 1 || !FILTER_KEYS.includes(key)) throw new UsageError(`invalid filter "${f}": use status=, name=, id= or ancestor=`);
+    if (eq < 1 || !FILTER_KEYS.includes(key)) throw new UsageError(`invalid filter "${f}": use status=, name=, id=, ancestor= or health=`);
     const value = f.slice(eq + 1);
     if (key === "status" && !["created", "restarting", "running", "removing", "paused", "exited", "dead"].includes(value)) {
       throw new UsageError(`invalid filter "${f}": status is one of created, restarting, running, removing, paused, exited, dead`);
+    }
+    if (key === "health" && !["starting", "healthy", "unhealthy", "none"].includes(value)) {
+      throw new UsageError(`invalid filter "${f}": health is one of starting, healthy, unhealthy, none`);
     }
     out.set(key, [...(out.get(key) ?? []), value]);
   }
@@ -60,6 +71,8 @@ function matches(db: Database, root: string, row: ContainerRow, filters: Map<Fil
           }
         case "id":
           return row.id.startsWith(v);
+        case "health":
+          return healthFilterValue(rowHealth(row, root, isRunning(row))) === v;
         case "ancestor": {
           const image = findImage(db, v);
           return row.image_ref === v || (image !== undefined && image.id === row.image_id);

@@ -7,6 +7,7 @@ import { findImage, layerLinks, type ImageRecord } from "../image/store";
 import { containerDir, rootPaths } from "../store/paths";
 import { TsdError } from "../errors";
 import { faultPoint } from "../fault";
+import { withHealthcheck } from "./health";
 import { encodeOptions, withImageVolumes, type RunOptions } from "./options";
 import { buildSpec } from "./spec";
 import { readImageFile, resolveUser } from "./user";
@@ -48,6 +49,7 @@ export function createContainer(db: Database, root: string, opts: RunOptions): C
   const hostname = opts.hostname ?? net.hostname ?? id.slice(0, 12);
   // --network container: shares the target's hosts file (kept current for its peers), as Docker.
   const etcFiles = { hostname: join(bundle, "hostname"), hosts: net.sharedHosts ?? join(bundle, "hosts"), resolvConf: join(bundle, "resolv.conf") };
+  opts = withHealthcheck(opts, image.config.config?.Healthcheck);
   const cgroup = planContainerCgroup(id, opts, opts.privileged);
   const spec = buildSpec(opts, image.config, { id, root, bundle, lowerLinks: links, hostname, user, etcFiles, cgroup, netnsPath: net.netnsPath, ...(opts.privileged ? { hostDevices: hostDevices() } : {}) });
 

@@ -13,6 +13,7 @@ import type { ContainerRow } from "./store";
 import { securityOptStrings } from "./seccomp";
 import { hostConfigResources } from "../cgroup/resources";
 import { decodeOptions } from "./options";
+import { readHealth, type HealthState } from "./health";
 
 const ZERO_TIME = "0001-01-01T00:00:00Z";
 const iso = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString() : ZERO_TIME);
@@ -22,6 +23,12 @@ interface OciSpec {
   hostname?: string;
   mounts?: { destination: string; type: string; source: string; options?: string[] }[];
   root?: { readonly?: boolean };
+}
+
+/** State.Health, present (as Docker's) when the container has a health check. */
+function healthFields(bundle: string, opts: RunOptions, running: boolean): { Health?: HealthState } {
+  const health = readHealth(bundle, opts.healthcheck, running);
+  return health ? { Health: health } : {};
 }
 
 export function inspectContainer(db: Database, root: string, row: ContainerRow): Record<string, unknown> {
@@ -67,6 +74,7 @@ export function inspectContainer(db: Database, root: string, row: ContainerRow):
       Error: row.error ?? exit?.error ?? "",
       StartedAt: iso(row.started_at),
       FinishedAt: row.state === "exited" ? iso(row.finished_at) : ZERO_TIME,
+      ...healthFields(bundle, opts, running),
     },
     Image: `sha256:${row.image_id}`,
     ResolvConfPath: existsSync(join(bundle, "resolv.conf")) ? join(bundle, "resolv.conf") : "",
@@ -112,6 +120,7 @@ export function inspectContainer(db: Database, root: string, row: ContainerRow):
       Image: row.image_ref,
       WorkingDir: spec?.process.cwd ?? "",
       Entrypoint: opts.entrypoint ?? null,
+      ...(opts.healthcheck ? { Healthcheck: opts.healthcheck } : {}),
     },
     NetworkSettings: {
       Ports: ports,

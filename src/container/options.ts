@@ -9,6 +9,7 @@ import { parseNetworkMode, parsePublish, type PortSpec } from "../network/ports"
 import { parseIp, parseMac } from "../network/ipv4";
 import { parseAddHost } from "../network/files";
 import { parseSecurityOpts, type SeccompChoice } from "./seccomp";
+import { healthFromFlags, type HealthConfig, type HealthFlags } from "./health";
 
 export interface BindMount {
   /** The host path (for a named volume: its _data dir, filled in at create). */
@@ -69,9 +70,11 @@ export interface RunOptions {
   seccomp?: SeccompChoice;
   /** --security-opt no-new-privileges[=BOOL]; unset: on unless --privileged. */
   noNewPrivileges?: boolean;
+  /** --health-* / --no-healthcheck; at create merged with the image's HEALTHCHECK (health.ts). */
+  healthcheck?: HealthConfig;
 }
 
-export interface RunFlags extends ResourceFlags {
+export interface RunFlags extends ResourceFlags, HealthFlags {
   rm: boolean;
   interactive: boolean;
   tty: boolean;
@@ -156,7 +159,13 @@ export function runOptionsFromFlags(
     seccomp: security.seccomp,
     ...(security.noNewPrivileges !== undefined ? { noNewPrivileges: security.noNewPrivileges } : {}),
     ...networkOptionsFromFlags(f),
+    ...healthOption(f),
   };
+}
+
+function healthOption(f: HealthFlags): Pick<RunOptions, "healthcheck"> {
+  const healthcheck = healthFromFlags(f);
+  return healthcheck ? { healthcheck } : {};
 }
 
 /** The networking flags, validated (the network itself is looked up at start). */

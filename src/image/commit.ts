@@ -1,6 +1,6 @@
 // `tsd commit`: a container's upper dir becomes a new layer on top of its image, with the
 // config changed by `--change` instructions (Dockerfile syntax: CMD, ENTRYPOINT, ENV, WORKDIR,
-// USER, EXPOSE, LABEL, STOPSIGNAL, VOLUME).
+// USER, EXPOSE, LABEL, STOPSIGNAL, VOLUME, HEALTHCHECK).
 import type { Database } from "bun:sqlite";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -15,6 +15,7 @@ import { freezeContainer } from "../cgroup";
 import { findContainer as findContainerRow } from "../container/store";
 import { isRunning } from "../container/state";
 import { decodeOptions } from "../container/options";
+import { parseHealthcheckInstruction } from "../container/health";
 
 type RunConfig = NonNullable<ImageConfig["config"]>;
 
@@ -64,6 +65,9 @@ export function applyChanges(config: RunConfig, changes: string[]): RunConfig {
         out.Volumes = vols;
         break;
       }
+      case "HEALTHCHECK":
+        out.Healthcheck = parseHealthcheckInstruction(arg);
+        break;
       case "LABEL": {
         const labels = { ...(out.Labels ?? {}) };
         for (const [k, v] of envPairs(arg, change)) labels[k] = v;
@@ -71,7 +75,7 @@ export function applyChanges(config: RunConfig, changes: string[]): RunConfig {
         break;
       }
       default:
-        throw new TsdError(`--change "${change}": ${op} is not one of CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR`);
+        throw new TsdError(`--change "${change}": ${op} is not one of CMD, ENTRYPOINT, ENV, EXPOSE, HEALTHCHECK, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR`);
     }
   }
   return out;
@@ -111,13 +115,14 @@ interface ContainerRow {
   id: string;
   name: string;
   image_id: string;
+  options: string;
 }
 
 export function findContainer(db: Database, name: string): ContainerRow | undefined {
-  const exact = db.query("SELECT id, name, image_id FROM containers WHERE id = ? OR name = ?").get(name, name) as ContainerRow | null;
+  const exact = db.query("SELECT id, name, image_id, options FROM containers WHERE id = ? OR name = ?").get(name, name) as ContainerRow | null;
   if (exact) return exact;
   if (!/^[a-f0-9]{1,64}$/.test(name)) return undefined;
-  const rows = db.query("SELECT id, name, image_id FROM containers WHERE id LIKE ? || '%' LIMIT 2").all(name) as ContainerRow[];
+  const rows = db.query("SELECT id, name, image_id, options FROM containers WHERE id LIKE ? || '%' LIMIT 2").all(name) as ContainerRow[];
   if (rows.length > 1) throw new TsdError(`container id prefix "${name}" is ambiguous: give more digits`);
   return rows[0];
 }
@@ -138,7 +143,10 @@ export async function commitContainer(db: Database, root: string, name: string, 
   if (!parent) throw new TsdError(`the image of container ${c.name} is gone: nothing to commit onto`);
   const upper = join(containerDir(root, c.id), "upper");
   if (!existsSync(upper)) throw new TsdError(`container ${c.name} has no upper layer (its files are gone)`);
-  const runConfig = applyChanges(parent.config.config ?? {}, opts.changes);
+  // The container's Healthcheck (the image's merged with its --health-* flags) goes on, as
+  // Docker commits the container's config.
+  const healthcheck = decodeOptions(c.options).healthcheck;
+  const runConfig = applyChanges({ ...parent.config.config, ...(healthcheck ? { Healthcheck: healthcheck } : {}) }, opts.changes);
   const lease = takeLease(root);
   try {
     return await withPaused(db, c.id, opts.pause !== false, () => commitLayer(db, root, c, parent, upper, runConfig, opts));

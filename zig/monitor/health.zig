@@ -1,0 +1,678 @@
+//! Health checks (Docker 20.10's HEALTHCHECK, daemon/health.go), run by the container's own
+//! monitor (zig/CONTRACT.md "Health checks"). The loop (relay.zig) asks `timeoutMs` how long it
+//! may sleep, calls `onTimer` on every wake-up and `onResult` when the runner's pipe is readable.
+//!
+//! A probe: the monitor forks a runner (a host process, PR_SET_PDEATHSIG) that enters the
+//! container as `tsd-monitor --exec` does (cgroups, namespaces, mount last), forks the probe
+//! (its own process group, in the container's pid namespace), which becomes the container's
+//! process with the probe's argv (runtime/become.zig: user, caps, seccomp, no_new_privs, cwd,
+//! env). The runner keeps the first 4096 bytes of the probe's stdout and stderr, kills the
+//! probe's group with SIGKILL at the timeout, reaps it, writes one Entry to the result pipe and
+//! exits. The monitor reads the Entry straight into the oldest slot of the log, applies
+//! Docker's rules (State.apply) and rewrites `<bundle>/health.json` (tmp + rename).
+//!
+//! Memory: the log (5 entries of 4 KiB) is static and touched only when a probe runs; after
+//! init nothing is allocated.
+const std = @import("std");
+const linux = std.os.linux;
+const assert = std.debug.assert;
+const sys = @import("linux").sys;
+const runtime = @import("runtime");
+const spec = runtime.spec;
+const diag = runtime.diag;
+const Diag = diag.Diag;
+const config = @import("config.zig");
+const exec_mode = @import("exec.zig");
+const log_mod = @import("log.zig");
+
+/// Docker's maxOutputLen: longer output is cut and "..." appended.
+pub const output_max = 4096;
+/// Docker's maxLogEntries.
+pub const log_max = 5;
+/// Arguments of the probe command (`--health-cmd N ARG...`).
+pub const args_max = 256;
+pub const ns_per_ms = std.time.ns_per_ms;
+
+pub const Config = struct {
+    /// The probe's argv (CMD-SHELL is already ["/bin/sh", "-c", TEXT]); empty: no checks.
+    argv: []const [*:0]const u8 = &.{},
+    interval_ns: u64 = 30 * std.time.ns_per_s,
+    timeout_ns: u64 = 30 * std.time.ns_per_s,
+    start_period_ns: u64 = 0,
+    retries: u32 = 3,
+
+    pub fn enabled(c: *const Config) bool {
+        return c.argv.len > 0;
+    }
+};
+
+pub const Status = enum { starting, healthy, unhealthy };
+
+/// One probe's result, as the runner writes it to the result pipe (header + `len` bytes of
+/// output) and as the log keeps it.
+pub const Entry = extern struct {
+    start_ns: i64,
+    end_ns: i64,
+    exit_code: i32,
+    len: u16,
+    /// The probe wrote more than output_max bytes: "..." is appended when shown.
+    truncated: u8,
+    pad: u8 = 0,
+    output: [output_max]u8,
+
+    pub const header = @offsetOf(Entry, "output");
+
+    pub fn text(e: *const Entry) []const u8 {
+        assert(e.len <= output_max);
+        return e.output[0..e.len];
+    }
+
+    /// Keeps what fits of `bytes` (Docker's limitedBuffer).
+    pub fn append(e: *Entry, bytes: []const u8) void {
+        const keep = @min(output_max - e.len, bytes.len);
+        @memcpy(e.output[e.len..][0..keep], bytes[0..keep]);
+        e.len += @intCast(keep);
+        if (keep < bytes.len) e.truncated = 1;
+    }
+};
+
+/// Docker's Health {Status, FailingStreak, Log}: the pure part, unit-tested.
+pub const State = struct {
+    status: Status = .starting,
+    failing_streak: u32 = 0,
+    log: [log_max]Entry = undefined,
+    log_len: usize = 0,
+    /// The oldest entry's slot once the log is full.
+    log_first: usize = 0,
+
+    /// Starting over (a start or restart), without touching the log's pages.
+    pub fn reset(s: *State) void {
+        s.status = .starting;
+        s.failing_streak = 0;
+        s.log_len = 0;
+        s.log_first = 0;
+    }
+
+    /// Where the next result goes: a free slot, else the oldest entry's.
+    pub fn nextSlot(s: *State) *Entry {
+        assert(s.log_len <= log_max and s.log_first < log_max);
+        return &s.log[(s.log_first + s.log_len) % log_max];
+    }
+
+    /// The entry in nextSlot() is complete: keep it and apply Docker's rules (handleProbeResult).
+    pub fn commit(s: *State, cfg: *const Config, started_at_ns: i64) void {
+        const e = s.nextSlot();
+        if (s.log_len < log_max) s.log_len += 1 else s.log_first = (s.log_first + 1) % log_max;
+        s.apply(cfg, e.exit_code, e.start_ns, started_at_ns);
+    }
+
+    pub fn apply(s: *State, cfg: *const Config, exit_code: i32, start_ns: i64, started_at_ns: i64) void {
+        assert(cfg.retries > 0);
+        if (exit_code == 0) {
+            s.failing_streak = 0;
+            s.status = .healthy;
+            return;
+        }
+        // A failure while starting, within the start period, does not count.
+        if (s.status == .starting and start_ns - started_at_ns < @as(i64, @intCast(cfg.start_period_ns))) return;
+        s.failing_streak += 1;
+        if (s.failing_streak >= cfg.retries) s.status = .unhealthy;
+    }
+
+    /// The log oldest first.
+    pub fn entry(s: *const State, i: usize) *const Entry {
+        assert(i < s.log_len);
+        return &s.log[(s.log_first + i) % log_max];
+    }
+};
+
+pub const Health = struct {
+    cfg: Config,
+    state: State = .{},
+    path_buf: [spec.limits.path]u8 = undefined,
+    path: [:0]const u8 = "",
+    init_pid: linux.pid_t = 0,
+    started_at_ns: i64 = 0,
+    /// When the next probe starts (monotonic ms); probes run one at a time.
+    due_ms: i64 = 0,
+    runner: ?linux.pid_t = null,
+    /// The read end of the runner's result pipe (non-blocking).
+    result: ?sys.fd_t = null,
+    received: usize = 0,
+    /// The result fd was closed since the loop last looked (takeClosed).
+    closed: bool = false,
+
+    /// In place: `path` points into the struct's own buffer.
+    pub fn init(h: *Health, cfg: Config, bundle: []const u8) error{NAMETOOLONG}!void {
+        assert(cfg.enabled() and cfg.argv.len <= args_max);
+        // Field by field: the log's 20 KiB stay untouched (and out of the RSS) until used.
+        h.cfg = cfg;
+        h.state.reset();
+        h.init_pid = 0;
+        h.started_at_ns = 0;
+        h.due_ms = 0;
+        h.runner = null;
+        h.result = null;
+        h.received = 0;
+        h.closed = false;
+        h.path = std.fmt.bufPrintZ(&h.path_buf, "{s}/health.json", .{bundle}) catch return error.NAMETOOLONG;
+    }
+
+    /// The container runs: "starting", the first probe one interval later (Docker 20.10).
+    pub fn begin(h: *Health, init_pid: linux.pid_t, started_at_ns: i64) sys.Error!void {
+        h.init_pid = init_pid;
+        h.started_at_ns = started_at_ns;
+        h.state.reset();
+        h.due_ms = sys.clockMonotonicMs() + intervalMs(h.cfg.interval_ns);
+        try writeFile(h.path, &h.state);
+    }
+
+    /// How long the loop may sleep: until the next probe, or for ever while one runs (its
+    /// result pipe wakes the loop).
+    pub fn timeoutMs(h: *const Health) i32 {
+        if (h.init_pid == 0 or h.runner != null) return -1;
+        const left = h.due_ms - sys.clockMonotonicMs();
+        return @intCast(std.math.clamp(left, 0, std.math.maxInt(i32)));
+    }
+
+    /// Called on every wake-up of the loop: starts a probe when one is due.
+    pub fn onTimer(h: *Health) void {
+        if (h.init_pid == 0 or h.runner != null) return;
+        if (sys.clockMonotonicMs() < h.due_ms) return;
+        h.spawn() catch |err| {
+            // The probe could not even start: a failed result, as Docker records an exec error.
+            const e = h.state.nextSlot();
+            e.* = failure(sys.clockRealtimeNs(), "health check: {s}", .{@import("linux").errno.describe(err)});
+            h.finish();
+        };
+    }
+
+    fn spawn(h: *Health) !void {
+        assert(h.runner == null and h.result == null);
+        const p = try sys.pipe2(.{ .CLOEXEC = true });
+        errdefer sys.close(p[0]);
+        errdefer sys.close(p[1]);
+        try sys.setNonblocking(p[0]);
+        const parent = linux.getpid();
+        const pid = try sys.fork();
+        if (pid == 0) runner(h, p[1], parent);
+        sys.close(p[1]);
+        h.runner = pid;
+        h.result = p[0];
+        h.received = 0;
+    }
+
+    /// The result pipe is readable: the Entry, then EOF.
+    pub fn onResult(h: *Health) void {
+        const fd = h.result orelse return;
+        const slot = std.mem.asBytes(h.state.nextSlot());
+        var rounds: usize = 0;
+        while (rounds < 64) : (rounds += 1) {
+            const n = sys.read(fd, slot[h.received..]) catch |err| switch (err) {
+                error.AGAIN => return,
+                else => 0,
+            };
+            if (n == 0) break;
+            h.received += n;
+            if (h.received == slot.len) break;
+        }
+        if (rounds == 64) return;
+        const e = h.state.nextSlot();
+        const whole = h.received >= Entry.header and h.received == Entry.header + @as(usize, e.len) and e.len <= output_max;
+        if (!whole) e.* = failure(sys.clockRealtimeNs(), "health check: the probe's runner ended without a result", .{});
+        h.finish();
+    }
+
+    fn finish(h: *Health) void {
+        h.closeResult();
+        h.state.commit(&h.cfg, h.started_at_ns);
+        h.due_ms = sys.clockMonotonicMs() + intervalMs(h.cfg.interval_ns);
+        writeFile(h.path, &h.state) catch {};
+    }
+
+    fn closeResult(h: *Health) void {
+        if (h.result) |fd| {
+            sys.close(fd);
+            h.closed = true;
+        }
+        h.result = null;
+        // Reaped by the loop's SIGCHLD handler (waitpid -1).
+        h.runner = null;
+    }
+
+    /// The container exited: no more probes; a running one dies with its runner (the
+    /// container's pid namespace is gone with its init). health.json keeps the last state.
+    pub fn stop(h: *Health) void {
+        if (h.runner) |pid| sys.kill(pid, linux.SIG.KILL) catch {};
+        h.closeResult();
+        h.init_pid = 0;
+    }
+
+    pub fn resultFd(h: *const Health) ?sys.fd_t {
+        return h.result;
+    }
+
+    pub fn takeClosed(h: *Health) bool {
+        defer h.closed = false;
+        return h.closed;
+    }
+};
+
+fn intervalMs(ns: u64) i64 {
+    return @intCast(@max(1, ns / ns_per_ms));
+}
+
+fn failure(now_ns: i64, comptime fmt: []const u8, args: anytype) Entry {
+    var e: Entry = .{ .start_ns = now_ns, .end_ns = now_ns, .exit_code = -1, .len = 0, .truncated = 0, .output = undefined };
+    const text = std.fmt.bufPrint(&e.output, fmt, args) catch e.output[0..0];
+    e.len = @intCast(text.len);
+    return e;
+}
+
+// ---- the runner (a child of the monitor; never returns) ------------------------------------
+
+fn runner(h: *const Health, result_w: sys.fd_t, parent: linux.pid_t) noreturn {
+    _ = sys.prctl(.SET_PDEATHSIG, linux.SIG.KILL, 0, 0, 0) catch linux.exit_group(1);
+    if (linux.getppid() != parent) linux.exit_group(1);
+    // Only the result pipe (as fd 3) is kept: not the report pipe, the log, attach.sock.
+    sys.dup3(result_w, 3, 0) catch linux.exit_group(1);
+    sys.closeRange(4, std.math.maxInt(u32), 0) catch linux.exit_group(1);
+    const e = &probe_entry;
+    e.* = .{ .start_ns = sys.clockRealtimeNs(), .end_ns = 0, .exit_code = -1, .len = 0, .truncated = 0, .output = undefined };
+    var d: Diag = .{};
+    probe(h, e, &d) catch |err| {
+        if (d.len == 0) d.set(diag.status_engine, "{s}", .{@errorName(err)});
+        e.len = 0;
+        e.truncated = 0;
+        e.exit_code = -1;
+        e.append(d.message());
+    };
+    e.end_ns = sys.clockRealtimeNs();
+    sys.writeAll(3, std.mem.asBytes(e)[0 .. Entry.header + e.len]) catch linux.exit_group(1);
+    linux.exit_group(0);
+}
+
+/// The runner's own copy (it is a forked process: the monitor's pages are not touched).
+var probe_entry: Entry = undefined;
+
+fn probe(h: *const Health, e: *Entry, d: *Diag) !void {
+    const s = &config.the_spec;
+    var set = linux.sigemptyset();
+    linux.sigaddset(&set, linux.SIG.CHLD);
+    // SIGCHLD is blocked (inherited from the monitor): read from a signalfd of our own.
+    const signals = sys.signalfd(&set) catch |err| return d.fail(err, "signalfd", .{});
+    var ns_fds: [exec_mode.ns_order.len]?sys.fd_t = .{null} ** exec_mode.ns_order.len;
+    try exec_mode.openNamespaces(h.init_pid, &ns_fds, d);
+    try exec_mode.joinCgroups(s, d);
+    for (exec_mode.ns_order, ns_fds) |ns, maybe| if (maybe) |f| {
+        sys.setns(f, ns.flag) catch |err| return d.fail(err, "enter the container's {s} namespace", .{ns.name});
+        sys.close(f);
+    };
+    const out = sys.pipe2(.{ .CLOEXEC = true }) catch |err| return d.fail(err, "pipe", .{});
+    const fail = sys.pipe2(.{ .CLOEXEC = true }) catch |err| return d.fail(err, "pipe", .{});
+    const child = sys.fork() catch |err| return d.fail(err, "fork into the container", .{});
+    if (child == 0) becomeProbe(h, out[1], fail[1]);
+    sys.close(out[1]);
+    sys.close(fail[1]);
+    if (try childFailed(fail[0], d)) {
+        _ = sys.waitpid(child, 0) catch {};
+        return error.ProbeFailed;
+    }
+    sys.setNonblocking(out[0]) catch |err| return d.fail(err, "pipe", .{});
+    try collect(h, child, out[0], signals, e, d);
+}
+
+/// In the container's pid namespace: the container's process with the probe's argv.
+fn becomeProbe(h: *const Health, out: sys.fd_t, fail: sys.fd_t) noreturn {
+    // Its own group: a timeout kills what it started too.
+    _ = linux.setpgid(0, 0);
+    var d: Diag = .{};
+    becomeInner(h, out, &d) catch |err| if (d.len == 0) d.set(diag.status_engine, "exec: {s}", .{@errorName(err)});
+    var buf: [diag.message_max + 8]u8 = undefined;
+    sys.writeAll(fail, std.fmt.bufPrint(&buf, "{d} {s}", .{ d.status, d.message() }) catch buf[0..]) catch {};
+    linux.exit_group(d.status);
+}
+
+var probe_argv: [args_max + 1]spec.Pool.Ptr = undefined;
+
+fn becomeInner(h: *const Health, out: sys.fd_t, d: *Diag) !void {
+    try exec_mode.takeStdio(.{ -1, out, out }, d);
+    const s = &config.the_spec;
+    const n = h.cfg.argv.len;
+    assert(n > 0 and n <= args_max);
+    for (h.cfg.argv, 0..) |a, i| probe_argv[i] = a;
+    probe_argv[n] = null;
+    s.process.argv = probe_argv[0 .. n + 1];
+    s.process.argc = n;
+    s.process.terminal = false;
+    return runtime.become.become(s, runtime.caps.lastCap(), d);
+}
+
+/// EOF on the CLOEXEC pipe: the probe exec'd. Otherwise "<status> <message>" (exec.zig's way).
+fn childFailed(fd: sys.fd_t, d: *Diag) !bool {
+    var buf: [diag.message_max + 8]u8 = undefined;
+    var len: usize = 0;
+    while (len < buf.len) {
+        const n = sys.read(fd, buf[len..]) catch |err| return d.fail(err, "read from the probe", .{});
+        if (n == 0) break;
+        len += n;
+    }
+    sys.close(fd);
+    if (len == 0) return false;
+    const text = buf[0..len];
+    const sp = std.mem.indexOfScalar(u8, text, ' ') orelse text.len;
+    d.set(diag.status_engine, "{s}", .{if (sp < text.len) text[sp + 1 ..] else "exec failed"});
+    return true;
+}
+
+/// Reads the probe's output until it exits (and its output is drained) or the timeout.
+fn collect(h: *const Health, child: linux.pid_t, out: sys.fd_t, signals: sys.fd_t, e: *Entry, d: *Diag) !void {
+    const deadline = sys.clockMonotonicMs() + intervalMs(h.cfg.timeout_ns);
+    var status: ?u32 = null;
+    var open = true;
+    var rounds: u64 = 0;
+    while (status == null or open) : (rounds += 1) {
+        assert(rounds < 100_000_000);
+        const left = deadline - sys.clockMonotonicMs();
+        if (status == null and left <= 0) return timedOut(h, child, e);
+        var fds = [2]linux.pollfd{
+            .{ .fd = if (open) out else -1, .events = linux.POLL.IN, .revents = 0 },
+            .{ .fd = signals, .events = linux.POLL.IN, .revents = 0 },
+        };
+        // Once the probe is gone only what is already written is read (a background child of
+        // it may hold the pipe for ever).
+        const wait: i32 = if (status != null) 0 else @intCast(@min(left, std.math.maxInt(i32)));
+        const n = sys.poll(&fds, wait) catch |err| return d.fail(err, "poll", .{});
+        if (n == 0 and status != null) break;
+        if (fds[1].revents != 0) {
+            var info: linux.signalfd_siginfo = undefined;
+            _ = sys.read(signals, std.mem.asBytes(&info)) catch {};
+            const w = sys.waitpid(child, linux.W.NOHANG) catch |err| return d.fail(err, "wait for the probe", .{});
+            if (w.pid == child) status = w.status;
+        }
+        if (open and fds[0].revents != 0) open = readSome(out, e);
+    }
+    e.exit_code = exitCode(status.?);
+}
+
+/// False at EOF (or an error, which ends the output the same way).
+fn readSome(fd: sys.fd_t, e: *Entry) bool {
+    var buf: [4096]u8 = undefined;
+    const n = sys.read(fd, &buf) catch |err| return err == error.AGAIN;
+    if (n == 0) return false;
+    e.append(buf[0..n]);
+    return true;
+}
+
+fn timedOut(h: *const Health, child: linux.pid_t, e: *Entry) void {
+    sys.kill(-child, linux.SIG.KILL) catch {};
+    sys.kill(child, linux.SIG.KILL) catch {};
+    _ = sys.waitpid(child, 0) catch {};
+    var dur: [32]u8 = undefined;
+    e.len = 0;
+    e.truncated = 0;
+    e.exit_code = -1;
+    var buf: [64]u8 = undefined;
+    e.append(std.fmt.bufPrint(&buf, "Health check exceeded timeout ({s})", .{goDuration(h.cfg.timeout_ns, &dur)}) catch unreachable);
+}
+
+/// The probe's exit code as Docker records it: the code, or 128+N for signal N.
+fn exitCode(status: u32) i32 {
+    if (linux.W.IFEXITED(status)) return linux.W.EXITSTATUS(status);
+    if (linux.W.IFSIGNALED(status)) return 128 + @as(i32, @intCast(linux.W.TERMSIG(status) & 0x7f));
+    return -1;
+}
+
+// ---- health.json ---------------------------------------------------------------------------
+
+/// `{"Status":…,"FailingStreak":N,"Log":[{"Start":…,"End":…,"ExitCode":N,"Output":…}]}`, times
+/// in RFC 3339 with nanoseconds; written to `<path>.tmp` and renamed over `path`.
+pub fn writeFile(path: [:0]const u8, s: *const State) sys.Error!void {
+    var tmp_buf: [spec.limits.path + 8]u8 = undefined;
+    const tmp = std.fmt.bufPrintZ(&tmp_buf, "{s}.tmp", .{path}) catch return error.NAMETOOLONG;
+    const f = try sys.open(tmp, .{ .ACCMODE = .WRONLY, .CREAT = true, .TRUNC = true, .CLOEXEC = true, .NOFOLLOW = true }, 0o644);
+    {
+        defer sys.close(f);
+        var o: Out = .{ .fd = f };
+        try format(&o, s);
+        try o.flush();
+    }
+    try sys.renameat(linux.AT.FDCWD, tmp, linux.AT.FDCWD, path);
+}
+
+pub fn format(o: *Out, s: *const State) sys.Error!void {
+    var buf: [96]u8 = undefined;
+    try o.put(std.fmt.bufPrint(&buf, "{{\"Status\":\"{s}\",\"FailingStreak\":{d},\"Log\":[", .{ @tagName(s.status), s.failing_streak }) catch unreachable);
+    for (0..s.log_len) |i| {
+        const e = s.entry(i);
+        if (i > 0) try o.put(",");
+        try o.put("{\"Start\":\"");
+        try o.put(timeText(e.start_ns, &buf));
+        try o.put("\",\"End\":\"");
+        try o.put(timeText(e.end_ns, &buf));
+        try o.put(std.fmt.bufPrint(&buf, "\",\"ExitCode\":{d},\"Output\":\"", .{e.exit_code}) catch unreachable);
+        try o.escaped(e.text());
+        if (e.truncated != 0) try o.put("...");
+        try o.put("\"}");
+    }
+    try o.put("]}\n");
+}
+
+fn timeText(ns: i64, buf: *[96]u8) []const u8 {
+    var w: std.Io.Writer = .fixed(buf);
+    log_mod.writeTime(&w, @max(ns, 0));
+    return w.buffered();
+}
+
+/// A small buffered writer to a file (or, with fd -1, to memory for the tests).
+pub const Out = struct {
+    fd: sys.fd_t,
+    buf: [4096]u8 = undefined,
+    len: usize = 0,
+
+    pub fn put(o: *Out, bytes: []const u8) sys.Error!void {
+        if (o.len + bytes.len > o.buf.len) try o.flush();
+        assert(bytes.len <= o.buf.len);
+        @memcpy(o.buf[o.len..][0..bytes.len], bytes);
+        o.len += bytes.len;
+    }
+
+    pub fn flush(o: *Out) sys.Error!void {
+        if (o.fd >= 0) try sys.writeAll(o.fd, o.buf[0..o.len]);
+        if (o.fd >= 0) o.len = 0;
+    }
+
+    /// A JSON string's contents; invalid UTF-8 becomes U+FFFD (as Go's encoder does).
+    pub fn escaped(o: *Out, text: []const u8) sys.Error!void {
+        var i: usize = 0;
+        while (i < text.len) {
+            const c = text[i];
+            if (c < 0x80) {
+                i += 1;
+                try o.put(switch (c) {
+                    '"' => "\\\"",
+                    '\\' => "\\\\",
+                    '\n' => "\\n",
+                    '\r' => "\\r",
+                    '\t' => "\\t",
+                    0...8, 11, 12, 14...0x1f, 0x7f => blk: {
+                        var b: [6]u8 = undefined;
+                        break :blk std.fmt.bufPrint(&b, "\\u{x:0>4}", .{c}) catch unreachable;
+                    },
+                    else => text[i - 1 .. i],
+                });
+                continue;
+            }
+            const n = std.unicode.utf8ByteSequenceLength(c) catch 0;
+            const ok = n > 0 and i + n <= text.len and std.unicode.utf8ValidateSlice(text[i .. i + n]);
+            try o.put(if (ok) text[i .. i + n] else "\\ufffd");
+            i += if (ok) n else 1;
+        }
+    }
+};
+
+/// Go's time.Duration.String() ("200ms", "1.5s", "1m30s"), for Docker's timeout message.
+pub fn goDuration(ns: u64, buf: *[32]u8) []const u8 {
+    var w: usize = buf.len;
+    if (ns == 0) return "0s";
+    var u = ns;
+    if (u < std.time.ns_per_s) {
+        w -= 1;
+        buf[w] = 's';
+        if (u < std.time.ns_per_us) {
+            w -= 1;
+            buf[w] = 'n';
+        } else if (u < std.time.ns_per_ms) {
+            w -= "µ".len;
+            @memcpy(buf[w..][0.."µ".len], "µ");
+            u = frac(buf, &w, u, 3);
+        } else {
+            w -= 1;
+            buf[w] = 'm';
+            u = frac(buf, &w, u, 6);
+        }
+        return int(buf, w, u);
+    }
+    w -= 1;
+    buf[w] = 's';
+    u = frac(buf, &w, u, 9);
+    w = intAt(buf, w, u % 60);
+    u /= 60;
+    if (u > 0) {
+        w -= 1;
+        buf[w] = 'm';
+        w = intAt(buf, w, u % 60);
+        u /= 60;
+        if (u > 0) {
+            w -= 1;
+            buf[w] = 'h';
+            w = intAt(buf, w, u);
+        }
+    }
+    return buf[w..];
+}
+
+fn frac(buf: *[32]u8, w: *usize, v: u64, prec: usize) u64 {
+    var u = v;
+    var print = false;
+    for (0..prec) |_| {
+        const digit: u8 = @intCast(u % 10);
+        print = print or digit != 0;
+        if (print) {
+            w.* -= 1;
+            buf[w.*] = digit + '0';
+        }
+        u /= 10;
+    }
+    if (print) {
+        w.* -= 1;
+        buf[w.*] = '.';
+    }
+    return u;
+}
+
+fn int(buf: *[32]u8, w: usize, v: u64) []const u8 {
+    return buf[intAt(buf, w, v)..];
+}
+
+fn intAt(buf: *[32]u8, w0: usize, v: u64) usize {
+    var w = w0;
+    var u = v;
+    if (u == 0) {
+        w -= 1;
+        buf[w] = '0';
+        return w;
+    }
+    while (u > 0) : (u /= 10) {
+        w -= 1;
+        buf[w] = @intCast(u % 10 + '0');
+    }
+    return w;
+}
+
+// ---- tests ---------------------------------------------------------------------------------
+
+const testing = std.testing;
+const argv_true = [_][*:0]const u8{"true"};
+
+fn testEntry(s: *State, code: i32, start_ns: i64, out: []const u8) void {
+    const e = s.nextSlot();
+    e.* = .{ .start_ns = start_ns, .end_ns = start_ns + 1, .exit_code = code, .len = 0, .truncated = 0, .output = undefined };
+    e.append(out);
+}
+
+test "status: starting, healthy on a pass, unhealthy after retries failures" {
+    const cfg: Config = .{ .argv = &argv_true, .retries = 2 };
+    var s: State = .{};
+    testEntry(&s, 1, 10, "no");
+    s.commit(&cfg, 0);
+    try testing.expectEqual(Status.starting, s.status);
+    try testing.expectEqual(@as(u32, 1), s.failing_streak);
+    testEntry(&s, 1, 20, "no");
+    s.commit(&cfg, 0);
+    try testing.expectEqual(Status.unhealthy, s.status);
+    testEntry(&s, 0, 30, "ok");
+    s.commit(&cfg, 0);
+    try testing.expectEqual(Status.healthy, s.status);
+    try testing.expectEqual(@as(u32, 0), s.failing_streak);
+    // A healthy container needs `retries` failures in a row again.
+    testEntry(&s, -1, 40, "");
+    s.commit(&cfg, 0);
+    try testing.expectEqual(Status.healthy, s.status);
+}
+
+test "start period: failures while starting within it do not count, later ones do" {
+    const cfg: Config = .{ .argv = &argv_true, .retries = 1, .start_period_ns = 100 };
+    var s: State = .{};
+    testEntry(&s, 1, 1050, "early");
+    s.commit(&cfg, 1000);
+    try testing.expectEqual(Status.starting, s.status);
+    try testing.expectEqual(@as(u32, 0), s.failing_streak);
+    try testing.expectEqual(@as(usize, 1), s.log_len);
+    testEntry(&s, 1, 1100, "late");
+    s.commit(&cfg, 1000);
+    try testing.expectEqual(Status.unhealthy, s.status);
+}
+
+test "the log keeps the last five results, oldest first" {
+    const cfg: Config = .{ .argv = &argv_true };
+    var s: State = .{};
+    for (0..7) |i| {
+        testEntry(&s, @intCast(i), @intCast(i), "x");
+        s.commit(&cfg, 0);
+    }
+    try testing.expectEqual(@as(usize, log_max), s.log_len);
+    for (0..log_max) |i| try testing.expectEqual(@as(i32, @intCast(i + 2)), s.entry(i).exit_code);
+}
+
+test "output: cut at 4096 bytes, shown with ..." {
+    var s: State = .{};
+    const big = [_]u8{'a'} ** 5000;
+    testEntry(&s, 0, 0, big[0..3000]);
+    s.nextSlot().append(big[0..3000]);
+    try testing.expectEqual(@as(u16, output_max), s.nextSlot().len);
+    try testing.expectEqual(@as(u8, 1), s.nextSlot().truncated);
+    s.commit(&.{ .argv = &argv_true }, 0);
+    try testing.expectEqual(@as(usize, output_max), s.entry(0).text().len);
+    // The escaping of a short entry (a long one is written through the 4 KiB buffer: e2e).
+    var o: Out = .{ .fd = -1 };
+    var t: State = .{};
+    testEntry(&t, 1, 1_700_000_000_123_456_789, "a\"b\n\x01\xff\xc3\xa9");
+    t.commit(&.{ .argv = &argv_true }, 1_700_000_000_000_000_000);
+    try format(&o, &t);
+    try testing.expectEqualStrings(
+        "{\"Status\":\"starting\",\"FailingStreak\":1,\"Log\":[{\"Start\":\"2023-11-14T22:13:20.123456789Z\",\"End\":\"2023-11-14T22:13:20.123456790Z\",\"ExitCode\":1,\"Output\":\"a\\\"b\\n\\u0001\\ufffdé\"}]}\n",
+        o.buf[0..o.len],
+    );
+}
+
+test "Go durations" {
+    var buf: [32]u8 = undefined;
+    try testing.expectEqualStrings("200ms", goDuration(200 * ns_per_ms, &buf));
+    try testing.expectEqualStrings("30s", goDuration(30 * std.time.ns_per_s, &buf));
+    try testing.expectEqualStrings("1.5s", goDuration(1500 * ns_per_ms, &buf));
+    try testing.expectEqualStrings("1m30s", goDuration(90 * std.time.ns_per_s, &buf));
+    try testing.expectEqualStrings("1h0m0s", goDuration(3600 * std.time.ns_per_s, &buf));
+    try testing.expectEqualStrings("1.5ms", goDuration(1_500_000, &buf));
+    try testing.expectEqualStrings("0s", goDuration(0, &buf));
+}
