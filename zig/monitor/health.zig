@@ -471,15 +471,19 @@ pub const Out = struct {
     len: usize = 0,
 
     pub fn put(o: *Out, bytes: []const u8) sys.Error!void {
-        if (o.len + bytes.len > o.buf.len) try o.flush();
         assert(bytes.len <= o.buf.len);
+        if (o.len + bytes.len > o.buf.len) {
+            if (o.fd < 0) return error.NOSPC; // Memory only: it must fit.
+            try o.flush();
+        }
         @memcpy(o.buf[o.len..][0..bytes.len], bytes);
         o.len += bytes.len;
     }
 
     pub fn flush(o: *Out) sys.Error!void {
-        if (o.fd >= 0) try sys.writeAll(o.fd, o.buf[0..o.len]);
-        if (o.fd >= 0) o.len = 0;
+        if (o.fd < 0) return;
+        try sys.writeAll(o.fd, o.buf[0..o.len]);
+        o.len = 0;
     }
 
     /// A JSON string's contents; invalid UTF-8 becomes U+FFFD (as Go's encoder does).
