@@ -56,7 +56,8 @@ describe("merge with the image (the daemon's)", () => {
   test("the daemon's checks", () => {
     expect(() => withHealthcheck({ healthcheck: { Test: ["CMD", "x"], Interval: 500e3 } }, undefined)).toThrow("Interval in Healthcheck cannot be less than 1ms");
     expect(() => checkHealthConfig({ Test: ["WAT"] })).toThrow('unknown Healthcheck type "WAT"');
-    expect(withHealthcheck({ a: 1 }, undefined)).toEqual({ a: 1 });
+    const plain: { a: number; healthcheck?: undefined } = { a: 1 };
+    expect(withHealthcheck(plain, undefined)).toEqual({ a: 1 });
   });
 });
 
