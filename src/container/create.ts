@@ -7,7 +7,7 @@ import { findImage, layerLinks, type ImageRecord } from "../image/store";
 import { containerDir, rootPaths } from "../store/paths";
 import { TsdError } from "../errors";
 import { faultPoint } from "../fault";
-import { withHealthcheck } from "./health";
+import { withHealthcheck, type HealthConfig } from "./health";
 import { encodeOptions, withImageVolumes, type RunOptions } from "./options";
 import { buildSpec } from "./spec";
 import { readImageFile, resolveUser } from "./user";
@@ -26,6 +26,8 @@ export interface Created {
   name: string;
   bundle: string;
   image: ImageRecord;
+  /** The health check merged with the image's (what the monitor runs). */
+  healthcheck?: HealthConfig;
 }
 
 export function createContainer(db: Database, root: string, opts: RunOptions): Created {
@@ -82,7 +84,7 @@ export function createContainer(db: Database, root: string, opts: RunOptions): C
     deleteContainer(db, id);
     throw e;
   }
-  return { id, name, bundle, image };
+  return { id, name, bundle, image, ...(opts.healthcheck ? { healthcheck: opts.healthcheck } : {}) };
 }
 
 /** Removes the bundle directory and the cgroup its config.json names. The overlay lives only

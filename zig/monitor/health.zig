@@ -3,12 +3,13 @@
 //! may sleep, calls `onTimer` on every wake-up and `onResult` when the runner's pipe is readable.
 //!
 //! A probe: the monitor forks a runner (a host process, PR_SET_PDEATHSIG) that enters the
-//! container as `tsd-monitor --exec` does (cgroups, namespaces, mount last), forks the probe
-//! (its own process group, in the container's pid namespace), which becomes the container's
-//! process with the probe's argv (runtime/become.zig: user, caps, seccomp, no_new_privs, cwd,
-//! env). The runner keeps the first 4096 bytes of the probe's stdout and stderr, kills the
-//! probe's group with SIGKILL at the timeout, reaps it, writes one Entry to the result pipe and
-//! exits. The monitor reads the Entry straight into the oldest slot of the log, applies
+//! container as `tsd-monitor --exec` does (cgroups, namespaces, mount last) and forks a reaper
+//! (in the container's pid namespace, a child subreaper running our code), which forks the
+//! probe: its own process group, the container's process with the probe's argv
+//! (runtime/become.zig: user, caps, seccomp, no_new_privs, cwd, env). At the timeout the
+//! reaper kills the probe's group with SIGKILL and reaps it and its orphans (an init that never
+//! reaps keeps no zombie of ours). The runner keeps the first 4096 bytes of the probe's stdout
+//! and stderr, writes one Entry to the result pipe and exits. The monitor reads the Entry straight into the oldest slot of the log, applies
 //! Docker's rules (State.apply) and rewrites `<bundle>/health.json` (tmp + rename).
 //!
 //! Memory: the log (5 entries of 4 KiB) is static and touched only when a probe runs; after
@@ -297,10 +298,6 @@ var probe_entry: Entry = undefined;
 
 fn probe(h: *const Health, e: *Entry, d: *Diag) !void {
     const s = &config.the_spec;
-    var set = linux.sigemptyset();
-    linux.sigaddset(&set, linux.SIG.CHLD);
-    // SIGCHLD is blocked (inherited from the monitor): read from a signalfd of our own.
-    const signals = sys.signalfd(&set) catch |err| return d.fail(err, "signalfd", .{});
     var ns_fds: [exec_mode.ns_order.len]?sys.fd_t = .{null} ** exec_mode.ns_order.len;
     try exec_mode.openNamespaces(h.init_pid, &ns_fds, d);
     try exec_mode.joinCgroups(s, d);
@@ -309,20 +306,146 @@ fn probe(h: *const Health, e: *Entry, d: *Diag) !void {
         sys.close(f);
     };
     const out = sys.pipe2(.{ .CLOEXEC = true }) catch |err| return d.fail(err, "pipe", .{});
-    const fail = sys.pipe2(.{ .CLOEXEC = true }) catch |err| return d.fail(err, "pipe", .{});
-    const child = sys.fork() catch |err| return d.fail(err, "fork into the container", .{});
-    if (child == 0) becomeProbe(h, out[1], fail[1]);
+    const status = sys.pipe2(.{ .CLOEXEC = true }) catch |err| return d.fail(err, "pipe", .{});
+    const reaper_pid = sys.fork() catch |err| return d.fail(err, "fork into the container", .{});
+    if (reaper_pid == 0) reaper(h, out[1], status[1]);
     sys.close(out[1]);
-    sys.close(fail[1]);
-    if (try childFailed(fail[0], d)) {
-        _ = sys.waitpid(child, 0) catch {};
-        return error.ProbeFailed;
-    }
+    sys.close(status[1]);
     sys.setNonblocking(out[0]) catch |err| return d.fail(err, "pipe", .{});
-    try collect(h, child, out[0], signals, e, d);
+    const end = try collect(h, reaper_pid, out[0], status[0], e, d);
+    _ = sys.waitpid(reaper_pid, 0) catch {};
+    switch (end.kind) {
+        .exited => e.exit_code = end.exit_code,
+        .failed => e.exit_code = -1,
+        .timed_out => timedOut(h, e),
+    }
 }
 
-/// In the container's pid namespace: the container's process with the probe's argv.
+/// What the reaper tells the runner once the probe is over.
+const End = extern struct {
+    exit_code: i32,
+    kind: enum(u8) { exited, failed, timed_out },
+};
+
+/// Reads the probe's output until the reaper reports the end (then what is already written);
+/// the reaper enforces the timeout, this bound only guards against a reaper that hangs.
+fn collect(h: *const Health, reaper_pid: linux.pid_t, out: sys.fd_t, status: sys.fd_t, e: *Entry, d: *Diag) !End {
+    const deadline = sys.clockMonotonicMs() + intervalMs(h.cfg.timeout_ns) + reaper_grace_ms;
+    var end: ?End = null;
+    var open = true;
+    var rounds: u64 = 0;
+    while (end == null or open) : (rounds += 1) {
+        assert(rounds < 100_000_000);
+        const left = deadline - sys.clockMonotonicMs();
+        if (end == null and left <= 0) {
+            sys.kill(reaper_pid, linux.SIG.KILL) catch {};
+            return .{ .exit_code = -1, .kind = .timed_out };
+        }
+        var fds = [2]linux.pollfd{
+            .{ .fd = if (open) out else -1, .events = linux.POLL.IN, .revents = 0 },
+            .{ .fd = if (end == null) status else -1, .events = linux.POLL.IN, .revents = 0 },
+        };
+        // Once the probe is over only what is already written is read (a background child of
+        // it may hold the pipe for ever).
+        const wait: i32 = if (end != null) 0 else @intCast(@min(left, std.math.maxInt(i32)));
+        const n = sys.poll(&fds, wait) catch |err| return d.fail(err, "poll", .{});
+        if (n == 0 and end != null) break;
+        if (fds[1].revents != 0) {
+            var got: End = .{ .exit_code = -1, .kind = .failed };
+            const len = sys.read(status, std.mem.asBytes(&got)) catch 0;
+            end = if (len == @sizeOf(End)) got else .{ .exit_code = -1, .kind = .failed };
+        }
+        if (open and fds[0].revents != 0) open = readSome(out, e);
+    }
+    return end.?;
+}
+
+/// How long past the timeout the runner waits for the reaper's word.
+const reaper_grace_ms = 5000;
+/// After the timeout's SIGKILL, how long the reaper waits for the killed to be reaped.
+const reap_after_kill_ms = 2000;
+
+/// In the container's pid namespace: a child subreaper (our code, never exec'd) that forks
+/// the probe in a process group of its own, kills that group at the timeout, and reaps the
+/// probe and every orphan of it that comes to it, so no zombie is left under an init that
+/// does not reap. Background children still running when the probe exits are not waited for.
+fn reaper(h: *const Health, out: sys.fd_t, status: sys.fd_t) noreturn {
+    _ = sys.prctl(.SET_PDEATHSIG, linux.SIG.KILL, 0, 0, 0) catch linux.exit_group(1);
+    _ = sys.prctl(.SET_CHILD_SUBREAPER, 1, 0, 0, 0) catch linux.exit_group(1);
+    sys.close(3); // The runner's result pipe: only the runner writes it.
+    var set = linux.sigemptyset();
+    linux.sigaddset(&set, linux.SIG.CHLD);
+    // SIGCHLD is blocked (inherited from the monitor): read from a signalfd of our own.
+    const signals = sys.signalfd(&set) catch linux.exit_group(1);
+    const fail = sys.pipe2(.{ .CLOEXEC = true }) catch linux.exit_group(1);
+    const child = sys.fork() catch linux.exit_group(1);
+    if (child == 0) becomeProbe(h, out, fail[1]);
+    sys.close(fail[1]);
+    var d: Diag = .{};
+    const end: End = if (childFailed(fail[0], &d)) blk: {
+        sys.writeAll(out, d.message()) catch {};
+        _ = sys.waitpid(child, 0) catch {};
+        break :blk .{ .exit_code = -1, .kind = .failed };
+    } else awaitProbe(h, child, signals);
+    sys.close(out);
+    sys.writeAll(status, std.mem.asBytes(&end)) catch {};
+    linux.exit_group(0);
+}
+
+fn awaitProbe(h: *const Health, child: linux.pid_t, signals: sys.fd_t) End {
+    const deadline = sys.clockMonotonicMs() + intervalMs(h.cfg.timeout_ns);
+    var rounds: u64 = 0;
+    while (rounds < 100_000_000) : (rounds += 1) {
+        if (reapAll(child)) |st| {
+            _ = reapFor(signals, 0);
+            return .{ .exit_code = exitCode(st), .kind = .exited };
+        }
+        const left = deadline - sys.clockMonotonicMs();
+        if (left <= 0) break;
+        waitSignal(signals, @intCast(@min(left, std.math.maxInt(i32))));
+    }
+    // The whole group: a shell's children too. Their orphans come to us and are reaped.
+    sys.kill(-child, linux.SIG.KILL) catch {};
+    sys.kill(child, linux.SIG.KILL) catch {};
+    _ = reapFor(signals, reap_after_kill_ms);
+    return .{ .exit_code = -1, .kind = .timed_out };
+}
+
+/// Reaps every child that has exited; the probe's wait status once it is among them.
+fn reapAll(probe_pid: linux.pid_t) ?u32 {
+    var found: ?u32 = null;
+    for (0..1024) |_| {
+        const w = sys.waitpid(-1, linux.W.NOHANG) catch return found;
+        if (w.pid == 0) return found;
+        if (w.pid == probe_pid) found = w.status;
+    }
+    return found;
+}
+
+/// Reaps until no child is left or `ms` have passed.
+fn reapFor(signals: sys.fd_t, ms: i64) bool {
+    const deadline = sys.clockMonotonicMs() + ms;
+    for (0..100_000) |_| {
+        for (0..1024) |_| {
+            const w = sys.waitpid(-1, linux.W.NOHANG) catch return true; // ECHILD: none left
+            if (w.pid == 0) break;
+        }
+        const left = deadline - sys.clockMonotonicMs();
+        if (left <= 0) return false;
+        waitSignal(signals, @intCast(@min(left, std.math.maxInt(i32))));
+    }
+    return false;
+}
+
+fn waitSignal(signals: sys.fd_t, ms: i32) void {
+    var fds = [1]linux.pollfd{.{ .fd = signals, .events = linux.POLL.IN, .revents = 0 }};
+    const n = sys.poll(&fds, ms) catch return;
+    if (n == 0) return;
+    var info: linux.signalfd_siginfo = undefined;
+    _ = sys.read(signals, std.mem.asBytes(&info)) catch {};
+}
+
+/// The probe: the container's process with the probe's argv.
 fn becomeProbe(h: *const Health, out: sys.fd_t, fail: sys.fd_t) noreturn {
     // Its own group: a timeout kills what it started too.
     _ = linux.setpgid(0, 0);
@@ -348,12 +471,13 @@ fn becomeInner(h: *const Health, out: sys.fd_t, d: *Diag) !void {
     return runtime.become.become(s, runtime.caps.lastCap(), d);
 }
 
-/// EOF on the CLOEXEC pipe: the probe exec'd. Otherwise "<status> <message>" (exec.zig's way).
-fn childFailed(fd: sys.fd_t, d: *Diag) !bool {
+/// EOF on the CLOEXEC pipe: the probe exec'd. Otherwise "<status> <message>" (exec.zig's way),
+/// the message left in `d`.
+fn childFailed(fd: sys.fd_t, d: *Diag) bool {
     var buf: [diag.message_max + 8]u8 = undefined;
     var len: usize = 0;
     while (len < buf.len) {
-        const n = sys.read(fd, buf[len..]) catch |err| return d.fail(err, "read from the probe", .{});
+        const n = sys.read(fd, buf[len..]) catch break;
         if (n == 0) break;
         len += n;
     }
@@ -365,36 +489,6 @@ fn childFailed(fd: sys.fd_t, d: *Diag) !bool {
     return true;
 }
 
-/// Reads the probe's output until it exits (and its output is drained) or the timeout.
-fn collect(h: *const Health, child: linux.pid_t, out: sys.fd_t, signals: sys.fd_t, e: *Entry, d: *Diag) !void {
-    const deadline = sys.clockMonotonicMs() + intervalMs(h.cfg.timeout_ns);
-    var status: ?u32 = null;
-    var open = true;
-    var rounds: u64 = 0;
-    while (status == null or open) : (rounds += 1) {
-        assert(rounds < 100_000_000);
-        const left = deadline - sys.clockMonotonicMs();
-        if (status == null and left <= 0) return timedOut(h, child, e);
-        var fds = [2]linux.pollfd{
-            .{ .fd = if (open) out else -1, .events = linux.POLL.IN, .revents = 0 },
-            .{ .fd = signals, .events = linux.POLL.IN, .revents = 0 },
-        };
-        // Once the probe is gone only what is already written is read (a background child of
-        // it may hold the pipe for ever).
-        const wait: i32 = if (status != null) 0 else @intCast(@min(left, std.math.maxInt(i32)));
-        const n = sys.poll(&fds, wait) catch |err| return d.fail(err, "poll", .{});
-        if (n == 0 and status != null) break;
-        if (fds[1].revents != 0) {
-            var info: linux.signalfd_siginfo = undefined;
-            _ = sys.read(signals, std.mem.asBytes(&info)) catch {};
-            const w = sys.waitpid(child, linux.W.NOHANG) catch |err| return d.fail(err, "wait for the probe", .{});
-            if (w.pid == child) status = w.status;
-        }
-        if (open and fds[0].revents != 0) open = readSome(out, e);
-    }
-    e.exit_code = exitCode(status.?);
-}
-
 /// False at EOF (or an error, which ends the output the same way).
 fn readSome(fd: sys.fd_t, e: *Entry) bool {
     var buf: [4096]u8 = undefined;
@@ -404,15 +498,13 @@ fn readSome(fd: sys.fd_t, e: *Entry) bool {
     return true;
 }
 
-fn timedOut(h: *const Health, child: linux.pid_t, e: *Entry) void {
-    sys.kill(-child, linux.SIG.KILL) catch {};
-    sys.kill(child, linux.SIG.KILL) catch {};
-    _ = sys.waitpid(child, 0) catch {};
+/// Docker's record of a probe killed at its timeout.
+fn timedOut(h: *const Health, e: *Entry) void {
     var dur: [32]u8 = undefined;
+    var buf: [64]u8 = undefined;
     e.len = 0;
     e.truncated = 0;
     e.exit_code = -1;
-    var buf: [64]u8 = undefined;
     e.append(std.fmt.bufPrint(&buf, "Health check exceeded timeout ({s})", .{goDuration(h.cfg.timeout_ns, &dur)}) catch unreachable);
 }
 
