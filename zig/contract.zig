@@ -1,6 +1,6 @@
 //! The Zig side of the contract tests (test/contract/): the fixtures the CLI's writers made
 //! (config.json, the monitor's argv) are read by the Zig readers, and the Zig writers (report
-//! lines, exit.json, log records) make exactly the fixtures the CLI's readers are tested on
+//! lines, exit.json, health.json, log records) make exactly the fixtures the CLI's readers are tested on
 //! (test/contract/contract.test.ts). A change on one side the other cannot read fails here or
 //! there. The fixtures' directory comes from build.zig.
 const std = @import("std");
