@@ -206,6 +206,17 @@ describe("health checks", () => {
     await t.ok(["rm", "-f", "fromimage", "merged", "nocheck"]);
   });
 
+  test("a probe that cannot be exec'd is a failure with the reason (exit code -1)", async () => {
+    await run(["--name", "base2", "busybox", "sleep", "3000"]);
+    await t.ok(["commit", "--change", 'HEALTHCHECK --interval=200ms --retries=1 CMD ["/nope"]', "base2", "nope:1"]);
+    await t.ok(["rm", "-f", "base2"]);
+    await run(["--name", "nope", "nope:1", "sleep", "3000"]);
+    const h = await waitHealth("nope", (x) => x.Status === "unhealthy");
+    expect(h.Log[0]!.ExitCode).toBe(-1);
+    expect(h.Log[0]!.Output).toContain('"/nope"');
+    await t.ok(["rm", "-f", "nope"]);
+  });
+
   test("--no-healthcheck with --health-cmd is refused", async () => {
     const r = await t.tsd(["run", "--rm", "--network", "none", "--no-healthcheck", "--health-cmd", "true", "busybox", "true"]);
     expect(r.code).toBe(125);

@@ -115,7 +115,8 @@ pub const State = struct {
             return;
         }
         // A failure while starting, within the start period, does not count.
-        if (s.status == .starting and start_ns - started_at_ns < @as(i64, @intCast(cfg.start_period_ns))) return;
+        const period: i64 = @intCast(@min(cfg.start_period_ns, std.math.maxInt(i64)));
+        if (s.status == .starting and start_ns - started_at_ns < period) return;
         s.failing_streak += 1;
         if (s.failing_streak >= cfg.retries) s.status = .unhealthy;
     }
@@ -136,7 +137,11 @@ pub const Health = struct {
     started_at_ns: i64 = 0,
     /// When the next probe starts (monotonic ms); probes run one at a time.
     due_ms: i64 = 0,
+    /// A probe's result is awaited from this runner.
     runner: ?linux.pid_t = null,
+    /// The last runner, and whether it has not been reaped yet (its pid is still ours to signal).
+    runner_pid: linux.pid_t = 0,
+    runner_alive: bool = false,
     /// The read end of the runner's result pipe (non-blocking).
     result: ?sys.fd_t = null,
     received: usize = 0,
@@ -153,6 +158,8 @@ pub const Health = struct {
         h.started_at_ns = 0;
         h.due_ms = 0;
         h.runner = null;
+        h.runner_pid = 0;
+        h.runner_alive = false;
         h.result = null;
         h.received = 0;
         h.closed = false;
@@ -199,6 +206,8 @@ pub const Health = struct {
         if (pid == 0) runner(h, p[1], parent);
         sys.close(p[1]);
         h.runner = pid;
+        h.runner_pid = pid;
+        h.runner_alive = true;
         h.result = p[0];
         h.received = 0;
     }
@@ -237,14 +246,24 @@ pub const Health = struct {
             h.closed = true;
         }
         h.result = null;
-        // Reaped by the loop's SIGCHLD handler (waitpid -1).
+        // Reaped by the loop's SIGCHLD handler (waitpid -1), which tells us (reaped).
         h.runner = null;
+    }
+
+    /// The loop reaped `pid`: if it was the runner, its pid may be reused from now on.
+    pub fn reaped(h: *Health, pid: linux.pid_t) void {
+        if (h.runner_pid == pid) h.runner_alive = false;
     }
 
     /// The container exited: no more probes; a running one dies with its runner (the
     /// container's pid namespace is gone with its init). health.json keeps the last state.
     pub fn stop(h: *Health) void {
-        if (h.runner) |pid| sys.kill(pid, linux.SIG.KILL) catch {};
+        if (h.runner_alive) {
+            // Its reaper in the container dies with it (PR_SET_PDEATHSIG).
+            sys.kill(h.runner_pid, linux.SIG.KILL) catch {};
+            _ = sys.waitpid(h.runner_pid, 0) catch {};
+            h.runner_alive = false;
+        }
         h.closeResult();
         h.init_pid = 0;
     }
@@ -259,8 +278,9 @@ pub const Health = struct {
     }
 };
 
+/// At least 1 ms, at most about 35 years: a monotonic deadline never overflows.
 fn intervalMs(ns: u64) i64 {
-    return @intCast(@max(1, ns / ns_per_ms));
+    return @intCast(std.math.clamp(ns / ns_per_ms, 1, std.math.maxInt(u40)));
 }
 
 fn failure(now_ns: i64, comptime fmt: []const u8, args: anytype) Entry {

@@ -162,6 +162,7 @@ pub const Relay = struct {
                 else => return err,
             };
             if (w.pid == 0) return;
+            if (r.health) |h| h.reaped(w.pid);
             if (w.pid == r.init_pid) {
                 r.exit_status = w.status;
                 r.exited_at_ms = sys.clockMonotonicMs();
