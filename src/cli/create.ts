@@ -17,7 +17,7 @@ export default defineCommand({
     const opts = runOptionsFromFlags(flags, positionals, process.env, (p) => readFileSync(p, "utf8"));
     const { root, db } = context();
     await ensureImage(db, root, opts.image, { policy: flags.pull });
-    const { id } = createContainer(db, root, opts);
+    const { id } = createContainer(db, root, opts, { startsNow: false });
     markIdle(db, id);
     console.log(id);
   },

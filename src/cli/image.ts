@@ -5,13 +5,14 @@ import { context } from "./context";
 import { globals, UsageError } from "./globals";
 import { unpack, useCoreRoot } from "../native/ffi";
 import { findImage } from "../image/store";
-import { imageInspect, renderTemplate } from "../image/inspect";
+import { imageInspect } from "../image/inspect";
+import { printInspect } from "../format/inspect";
 import { pruneImages } from "../image/remove";
 import { humanSize } from "../format";
 import { TsdError } from "../errors";
 
 const inspectFlags = {
-  format: { kind: "string", short: "f", description: "Format the output using a Go-style template ({{.Id}}, {{json .Config}})", valueHint: "TEMPLATE" },
+  format: { kind: "string", short: "f", description: "Format the output using a Go template ({{.Id}}, {{json .Config}})", valueHint: "TEMPLATE" },
 } satisfies FlagSpec;
 
 const inspect = defineCommand({
@@ -28,9 +29,9 @@ const inspect = defineCommand({
       if (image) out.push(imageInspect(db, image));
       else missing.push(name);
     }
-    if (f.format !== undefined) for (const o of out) console.log(renderTemplate(f.format, o));
-    else console.log(JSON.stringify(out, null, 4));
-    if (missing.length > 0) throw new TsdError(`no such image: ${missing.join(", ")}`);
+    const errors = printInspect(f.format, out);
+    if (missing.length > 0) errors.push(`no such image: ${missing.join(", ")}`);
+    if (errors.length > 0) throw new TsdError(errors.join("\n"), 1);
   },
 });
 

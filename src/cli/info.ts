@@ -4,7 +4,7 @@ import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { UsageError } from "../errors";
 import { infoText, systemInfo } from "../system/info";
-import { renderTemplate } from "../image/inspect";
+import { render as renderTemplate } from "../format/template";
 
 const flags = {
   format: { kind: "string", short: "f", description: "Format the output using the given Go template", valueHint: "TEMPLATE" },

@@ -16,6 +16,7 @@ import { sameProcess } from "./proc";
 import { isRunning } from "./state";
 import { LineReader, parseReport } from "./start";
 import { readImageFile, resolveUser } from "./user";
+import { decodeOptions } from "./options";
 import type { ContainerRow } from "./store";
 
 export interface ExecOptions {
@@ -71,7 +72,7 @@ function resolveExecUser(db: Database, root: string, row: ContainerRow, user: st
   const layers = (image?.layers ?? []).map((d) => join(rootPaths(root).layers, d.replace(/^sha256:/, ""), "diff")).reverse();
   // The container's own changes first: a user added in the container is found.
   const dirs = [join(containerDir(root, row.id), "upper"), ...layers];
-  return resolveUser(user, readImageFile(dirs, "etc/passwd"), readImageFile(dirs, "etc/group"));
+  return resolveUser(user, readImageFile(dirs, "etc/passwd"), readImageFile(dirs, "etc/group"), decodeOptions(row.options).groupAdd);
 }
 
 const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH"] as const;

@@ -14,6 +14,7 @@ import { securityOptStrings } from "./seccomp";
 import { hostConfigResources } from "../cgroup/resources";
 import { decodeOptions } from "./options";
 import { readHealth, type HealthState } from "./health";
+import { commandArgs, hostConfigKernel } from "./kernel-spec";
 
 const ZERO_TIME = "0001-01-01T00:00:00Z";
 const iso = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString() : ZERO_TIME);
@@ -56,7 +57,8 @@ export function inspectContainer(db: Database, root: string, row: ContainerRow):
     };
   }
   const first = Object.values(networks)[0] as { IPAddress?: string; MacAddress?: string; Gateway?: string; IPPrefixLen?: number } | undefined;
-  const args = spec?.process.args ?? (JSON.parse(row.command) as string[]);
+  // --init's /sbin/docker-init -- is not the command (Docker's Path and Args leave it out).
+  const args = spec ? commandArgs(spec.process.args, opts) : (JSON.parse(row.command) as string[]);
   return {
     Id: row.id,
     Created: iso(row.created_at),
@@ -100,6 +102,7 @@ export function inspectContainer(db: Database, root: string, row: ContainerRow):
       Tmpfs: Object.fromEntries((opts.tmpfs ?? []).map((t) => [t.destination, t.options.join(",")])),
       CgroupParent: opts.cgroupParent ?? "",
       ...hostConfigResources(opts.resources ?? {}),
+      ...hostConfigKernel(opts),
     },
     Mounts: (opts.volumes ?? []).map((v) => ({
       Type: v.volume ? "volume" : "bind",
@@ -121,6 +124,7 @@ export function inspectContainer(db: Database, root: string, row: ContainerRow):
       WorkingDir: spec?.process.cwd ?? "",
       Entrypoint: opts.entrypoint ?? null,
       ...(opts.healthcheck ? { Healthcheck: opts.healthcheck } : {}),
+      Labels: (opts as { labels?: Record<string, string> }).labels ?? {},
     },
     NetworkSettings: {
       Ports: ports,

@@ -10,6 +10,9 @@ import { parseIp, parseMac } from "../network/ipv4";
 import { parseAddHost } from "../network/files";
 import { parseSecurityOpts, type SeccompChoice } from "./seccomp";
 import { healthFromFlags, type HealthConfig, type HealthFlags } from "./health";
+// ---- kernel-facing flags (issue 14 item 4): container/kernel-options.ts ----
+import { kernelOptionsFromFlags, type KernelFlags, type KernelOptions } from "./kernel-options";
+// ---- end kernel-facing flags ----
 
 export interface BindMount {
   /** The host path (for a named volume: its _data dir, filled in at create). */
@@ -27,7 +30,8 @@ export interface TmpfsMount {
   options: string[];
 }
 
-export interface RunOptions {
+// KernelOptions: --pid --ipc --uts --sysctl --ulimit --shm-size --device --group-add --init.
+export interface RunOptions extends KernelOptions {
   image: string;
   command: string[]; // empty: the image's Cmd
   entrypoint?: string[]; // set by --entrypoint ("" clears the image's)
@@ -74,7 +78,7 @@ export interface RunOptions {
   healthcheck?: HealthConfig;
 }
 
-export interface RunFlags extends ResourceFlags, HealthFlags {
+export interface RunFlags extends ResourceFlags, KernelFlags, HealthFlags {
   rm: boolean;
   interactive: boolean;
   tty: boolean;
@@ -159,6 +163,7 @@ export function runOptionsFromFlags(
     seccomp: security.seccomp,
     ...(security.noNewPrivileges !== undefined ? { noNewPrivileges: security.noNewPrivileges } : {}),
     ...networkOptionsFromFlags(f),
+    ...kernelOptionsFromFlags(f),
     ...healthOption(f),
   };
 }

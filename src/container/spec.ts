@@ -7,7 +7,8 @@ import { effectiveCaps } from "./caps";
 import { UsageError } from "../errors";
 import { TsdError, EXIT_CANNOT_INVOKE } from "../errors";
 import { ociResources } from "../cgroup/resources";
-import { deviceRules, ociDeviceRules } from "../cgroup/devices";
+import { deviceRules, grantedDeviceRules, ociDeviceRules } from "../cgroup/devices";
+import { applyKernelOptions, type KernelContext } from "./kernel-spec";
 import type { OciDevice } from "./host-devices";
 import { seccompFor, type OciSeccomp } from "./seccomp";
 
@@ -44,6 +45,7 @@ export interface OciSpec {
     resources?: Record<string, unknown>;
     cgroupsPath?: string;
     seccomp?: OciSeccomp;
+    sysctl?: Record<string, string>;
   };
 }
 
@@ -62,6 +64,8 @@ export interface SpecContext {
   netnsPath?: string | null;
   /** --privileged: the host's device nodes (host-devices.ts), made in the container's /dev. */
   hostDevices?: OciDevice[];
+  /** What create found for --pid/--ipc container: and --init (kernel-spec.ts). */
+  kernel?: KernelContext;
 }
 
 export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -116,6 +120,10 @@ export function processEnv(imageEnv: string[], userEnv: string[], hostname: stri
 }
 
 export function buildSpec(opts: RunOptions, image: ImageConfig, ctx: SpecContext): OciSpec {
+  return applyKernelOptions(baseSpec(opts, image, ctx), opts, ctx.kernel ?? {});
+}
+
+function baseSpec(opts: RunOptions, image: ImageConfig, ctx: SpecContext): OciSpec {
   const cfg = image.config ?? {};
   const caps = capsOrUsage(opts);
   const args = processArgs(opts, cfg);
@@ -151,7 +159,7 @@ export function buildSpec(opts: RunOptions, image: ImageConfig, ctx: SpecContext
       maskedPaths: opts.privileged ? [] : MASKED_PATHS,
       readonlyPaths: opts.privileged ? [] : READONLY_PATHS,
       rootfsPropagation: "rprivate",
-      resources: { ...ociResources(opts.resources ?? {}), devices: ociDeviceRules(deviceRules(opts.privileged)) },
+      resources: { ...ociResources(opts.resources ?? {}), devices: ociDeviceRules(deviceRules(opts.privileged, grantedDeviceRules(opts.devices))) },
       ...(ctx.cgroup ? { cgroupsPath: `/${ctx.cgroup.group}` } : {}),
       ...seccompField(opts, caps),
     },

@@ -8,7 +8,7 @@ import {
 } from "../../src/container/health";
 import { runOptionsFromFlags, type RunFlags } from "../../src/container/options";
 import { applyChanges } from "../../src/image/commit";
-import { parseFilters } from "../../src/cli/ps";
+import { psFilters } from "../../src/cli/ps";
 
 describe("parseGoDuration", () => {
   test("Go's syntax, in nanoseconds", () => {
@@ -99,8 +99,8 @@ describe("ps", () => {
     expect(healthSuffix(s("unhealthy"))).toBe(" (unhealthy)");
     expect(healthSuffix(undefined)).toBe("");
     expect(healthFilterValue(undefined)).toBe("none");
-    expect(parseFilters(["health=healthy", "health=none"]).get("health")).toEqual(["healthy", "none"]);
-    expect(() => parseFilters(["health=sick"])).toThrow("health is one of starting, healthy, unhealthy, none");
+    expect(psFilters(["health=healthy", "health=none"]).get("health")).toEqual(["healthy", "none"]);
+    expect(() => psFilters(["health=sick"])).toThrow("Unrecognised filter value for health: sick");
   });
   test("health.json that is not the monitor's is ignored", () => {
     expect(parseHealthState("{")).toBeUndefined();
