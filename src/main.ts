@@ -8,6 +8,7 @@ import { isatty } from "node:tty";
 import { commands } from "./cli/commands";
 import { HelpRequested } from "./cli/flags";
 import { dockerHelp, subCommand } from "./cli/help";
+import { printLine } from "./io";
 
 const main = defineCommand({
   meta: { name: "tsd", version: pkg.version, description: "A daemonless container engine" },
@@ -15,6 +16,11 @@ const main = defineCommand({
 });
 
 async function entry(): Promise<void> {
+  // One stdout writer (src/io.ts): a closed reader ends any command with 141, quietly.
+  console.log = printLine;
+  // Also when the write happens in a callback (a timer, a stream's handler).
+  process.on("uncaughtException", fail);
+  process.on("unhandledRejection", fail);
   try {
     const { globals, rest } = splitGlobals(process.argv.slice(2), process.env);
     setGlobals(globals);

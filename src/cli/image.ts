@@ -61,14 +61,21 @@ const prune = defineCommand({
 
 // Run by `tsd pull` for each layer (src/image/unpack-child.ts): stdin is the layer stream,
 // DIR an empty staging dir; prints {"size", "diffId"}. The parent checks and commits it.
+// With --archive (src/image/load.ts): an image archive, from --from FILE or stdin, the CLI
+// staying free to act on a signal meanwhile.
+const unpackFlags = {
+  archive: { kind: "bool", description: "An image archive (tsd load), not a layer" },
+  from: { kind: "string", description: "Read this file instead of stdin", valueHint: "FILE" },
+} satisfies FlagSpec;
 const unpackCmd = defineCommand({
   meta: { name: "unpack", description: "Unpack a layer stream from stdin into DIR (used by pull)", hidden: true },
   run({ rawArgs }) {
-    const { positionals } = parseFlags("image unpack", {}, rawArgs);
+    const { flags: f, positionals } = parseFlags("image unpack", unpackFlags, rawArgs);
     if (positionals.length !== 1) throw new UsageError(`"tsd image unpack" requires exactly 1 argument: DIR`);
     const { root } = globals();
     useCoreRoot(root);
-    console.log(JSON.stringify(unpack("-", positionals[0]!, { layer: true })));
+    const archive = Boolean(f.archive);
+    console.log(JSON.stringify(unpack(f.from ?? "-", positionals[0]!, { layer: !archive, archive })));
   },
 });
 

@@ -6,6 +6,7 @@ import { sampleContainer, statsTargets } from "../container/stats";
 import { statsRow, type StatsRow } from "../cgroup/stats";
 import { context as formatContext, formatList, type ListSpec } from "../format/list";
 import { TsdError } from "../errors";
+import { stdout } from "../io";
 
 const flags = {
   all: { kind: "bool", short: "a", description: "Show all containers (default shows just running)" },
@@ -55,8 +56,8 @@ export default defineCommand({
         return r;
       });
       // On a terminal each refresh replaces the last, as docker stats does.
-      const clear = stream && process.stdout.isTTY ? "\x1b[2J\x1b[H" : "";
-      process.stdout.write(clear + formatList(f.format, rows.map((r) => formatContext("*formatter.statsContext", { ...r })), STATS_SPEC));
+      const clear = stream && stdout.isTTY ? "\x1b[2J\x1b[H" : "";
+      stdout.write(clear + formatList(f.format, rows.map((r) => formatContext("*formatter.statsContext", { ...r })), STATS_SPEC));
       if (!stream || stopped) return;
       if (positionals.length === 0) {
         // New containers join, exited ones leave, as in docker stats without arguments.

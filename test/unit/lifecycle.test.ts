@@ -118,7 +118,7 @@ describe("attach client", () => {
   });
 });
 
-import { containerSource, hostTarget, parseCpArg } from "../../src/container/cp";
+import { containerSource, hostTarget, isStdio, namesDirectory, parseCpArg, streamName } from "../../src/container/cp";
 import { readOnlyOverlay } from "../../src/container/helper";
 import { psFilters } from "../../src/cli/ps";
 import { filterPs } from "../../src/cli/top";
@@ -135,8 +135,19 @@ describe("cp, ps, top helpers", () => {
     expect(hostTarget("/etc/passwd", "/out", true)).toEqual({ dir: "/out", name: "passwd" });
     expect(hostTarget("/etc/", "/out", true)).toEqual({ dir: "/out", name: "etc" });
     expect(hostTarget("/etc/passwd", "/out/pw", false)).toEqual({ dir: "/out", name: "pw" });
-    expect(hostTarget("/etc/.", "/out/e", false)).toEqual({ dir: "/out/e", name: "" });
+    expect(hostTarget("/etc/.", "/out/e", false)).toEqual({ dir: "/out", name: "e" });
     expect(hostTarget("/", "/out", true)).toEqual({ dir: "/out", name: "" });
+    // Streams (docker cp's "-"): the tar's top name; a trailing "/" asserts a directory.
+    expect(isStdio({ path: "-" })).toBe(true);
+    expect(isStdio({ container: "c", path: "-" })).toBe(false);
+    expect(streamName("/etc")).toBe("etc");
+    expect(streamName("/etc/")).toBe("etc");
+    expect(streamName("/etc/.")).toBe(".");
+    expect(streamName("/")).toBe(".");
+    expect(namesDirectory("/etc/")).toBe(true);
+    expect(namesDirectory("/etc/.")).toBe(true);
+    expect(namesDirectory("/etc/passwd")).toBe(false);
+    expect(namesDirectory("/")).toBe(false);
     // The container side: the parent (resolved inside the rootfs) and the base (never followed).
     expect(containerSource("/out/link/passwd")).toEqual({ dir: "/out/link", name: "passwd" });
     expect(containerSource("etc")).toEqual({ dir: "/", name: "etc" });
