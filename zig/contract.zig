@@ -1,6 +1,6 @@
 //! The Zig side of the contract tests (test/contract/): the fixtures the CLI's writers made
 //! (config.json, the monitor's argv) are read by the Zig readers, and the Zig writers (report
-//! lines, exit.json, log records, the copy helper's exit statuses) make exactly the fixtures
+//! lines, exit.json, health.json, log records, the copy helper's exit statuses) make exactly the fixtures
 //! the CLI's readers are tested on (test/contract/contract.test.ts). A change on one side the
 //! other cannot read fails here or there. The fixtures' directory comes from build.zig.
 const std = @import("std");
@@ -13,6 +13,7 @@ const args_mod = @import("monitor/args.zig");
 const report = @import("monitor/report.zig");
 const finish = @import("monitor/finish.zig");
 const log = @import("monitor/log.zig");
+const health = @import("monitor/health.zig");
 const copy_status = @import("monitor/copy_status.zig");
 
 const fixture_max = 1024 * 1024;
@@ -88,6 +89,13 @@ test "the monitor's argv as the CLI builds it parses" {
     try testing.expectEqual(@as(u32, 2), a.log_max_files);
     try testing.expectEqual(@as(usize, 6), a.cleanup.len);
     try testing.expectEqualStrings("cleanup", std.mem.span(a.cleanup[4]));
+    try testing.expectEqual(@as(usize, 3), a.health.argv.len);
+    try testing.expectEqualStrings("/bin/sh", std.mem.span(a.health.argv[0]));
+    try testing.expectEqualStrings("wget -q -O- http://127.0.0.1/ || exit 1", std.mem.span(a.health.argv[2]));
+    try testing.expectEqual(@as(u64, 200 * std.time.ns_per_ms), a.health.interval_ns);
+    try testing.expectEqual(@as(u64, 30 * std.time.ns_per_s), a.health.timeout_ns);
+    try testing.expectEqual(@as(u64, std.time.ns_per_s), a.health.start_period_ns);
+    try testing.expectEqual(@as(u32, 5), a.health.retries);
 }
 
 test "report lines: the writer makes the fixture the CLI reads" {
@@ -120,6 +128,29 @@ test "json-file log records: the writer makes the fixture the CLI reads" {
     try got.appendSlice(testing.allocator, log.formatRecord(&buf, "hello\n", .stdout, 1_700_000_000_123_456_789));
     try got.appendSlice(testing.allocator, log.formatRecord(&buf, "a \"b\"\t\x01\n", .stderr, 1_700_000_001_000_000_001));
     try testing.expectEqualStrings(text, got.items);
+}
+
+test "health.json: the writer makes the fixture the CLI reads" {
+    var text_buf: [4096]u8 = undefined;
+    const cfg: health.Config = .{ .argv = &.{"true"}, .retries = 2 };
+    var s: health.State = .{};
+    const results = [_]struct { code: i32, out: []const u8 }{
+        .{ .code = 0, .out = "ok\n" },
+        .{ .code = -1, .out = "Health check exceeded timeout (300ms)" },
+        .{ .code = 1, .out = "a \"b\"\t\x01\xff" },
+    };
+    for (results, 0..) |r, i| {
+        const e = s.nextSlot();
+        const start: i64 = 1_700_000_000_000_000_000 + @as(i64, @intCast(i)) * 1_000_000_000;
+        e.* = .{ .start_ns = start, .end_ns = start + 500_000_000, .exit_code = r.code, .len = 0, .truncated = 0, .output = undefined };
+        e.append(r.out);
+        s.commit(&cfg, 0);
+    }
+    // The last output was cut: shown with "...".
+    @constCast(s.entry(2)).truncated = 1;
+    var o: health.Out = .{ .fd = -1 };
+    try health.format(&o, &s);
+    try testing.expectEqualStrings(try fixture("health.json", &text_buf), o.buf[0..o.len]);
 }
 
 test "copy helper exit statuses: the table makes the fixture the CLI reads" {

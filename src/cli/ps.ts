@@ -16,6 +16,8 @@ import { findImage } from "../image/store";
 import { networksText, portsText } from "../network/attach";
 import { join } from "node:path";
 import type { Database } from "bun:sqlite";
+import { containerDir } from "../store/paths";
+import { healthFilterValue, healthSuffix, readHealth, type HealthState } from "../container/health";
 
 const flags = {
   all: { kind: "bool", short: "a", description: "Show all containers (default shows just running)" },
@@ -35,10 +37,15 @@ const flags = {
 
 export function statusText(row: ContainerRow, now: number, root?: string): string {
   const state = shownState(row, root);
-  if (state === "running") return `Up ${humanDuration(now - (row.started_at ?? row.created_at))}`;
+  if (state === "running") return `Up ${humanDuration(now - (row.started_at ?? row.created_at))}${root ? healthSuffix(rowHealth(row, root, true)) : ""}`;
   if (state === "created") return "Created";
   const word = state === "restarting" ? "Restarting" : "Exited";
   return `${word} (${row.exit_code ?? -1}) ${humanDuration(now - (row.finished_at ?? now))} ago`;
+}
+
+/** The container's health (health.json), for STATUS and --filter health=. */
+function rowHealth(row: ContainerRow, root: string, running: boolean): HealthState | undefined {
+  return readHealth(containerDir(root, row.id), decodeOptions(row.options).healthcheck, running);
 }
 
 const FILTER_KEYS = ["id", "name", "label", "exited", "status", "ancestor", "before", "since", "volume", "network", "health"] as const;
@@ -121,7 +128,7 @@ function matches(c: Ctx, row: ContainerRow): boolean {
     }) &&
     matchAny(filters, "volume", (v) => mountsOf(row).some((m) => m.volume === v || m.destination === v || m.source === v)) &&
     matchAny(filters, "network", (v) => networksText(db, row.id).split(",").includes(v)) &&
-    matchAny(filters, "health", (v) => v === "none")
+    matchAny(filters, "health", (v) => healthFilterValue(rowHealth(row, root, state === "running")) === v)
   );
 }
 

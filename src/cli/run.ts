@@ -6,6 +6,7 @@ import { runOptionsFromFlags } from "../container/options";
 import { runContainer } from "../container/run";
 import { resourceFlags, runOnlyResourceFlags } from "./resource-flags";
 import { ensureImage } from "../image/registry/ensure";
+import { healthFlags } from "./health-flags";
 import { kernelFlags } from "./kernel-flags";
 
 export const runFlags = {
@@ -43,6 +44,7 @@ export const runFlags = {
   "add-host": { kind: "list", description: "Add a custom host-to-IP mapping (host:ip)", valueHint: "HOST:IP" },
   publish: { kind: "list", short: "p", description: "Publish a container's port(s) to the host", valueHint: "[IP:]HOSTPORT:PORT[/PROTO]" },
   "publish-all": { kind: "bool", short: "P", description: "Publish all exposed ports to random ports" },
+  ...healthFlags,
   ...kernelFlags,
 } satisfies FlagSpec;
 

@@ -10,6 +10,7 @@ import { applyChanges, commitUpper } from "../image/commit";
 import { takeLease } from "../image/lease";
 import type { Reference } from "../image/reference";
 import { imageById } from "../image/store";
+import { decodeOptions } from "./options";
 import { lookup } from "./resolve";
 import { decide } from "./state";
 import { containerById } from "./store";
@@ -30,7 +31,10 @@ export async function commitContainer(db: Database, root: string, name: string, 
   if (!parent) throw new TsdError(`the image of container ${c.name} is gone: nothing to commit onto`);
   const upper = join(containerDir(root, c.id), "upper");
   if (!existsSync(upper)) throw new TsdError(`container ${c.name} has no upper layer (its files are gone)`);
-  const runConfig = applyChanges(parent.config.config ?? {}, opts.changes);
+  // The container's Healthcheck (the image's merged with its --health-* flags) goes on, as
+  // Docker commits the container's config.
+  const healthcheck = decodeOptions(c.options).healthcheck;
+  const runConfig = applyChanges({ ...parent.config.config, ...(healthcheck ? { Healthcheck: healthcheck } : {}) }, opts.changes);
   const lease = takeLease(root);
   try {
     const layer = { ref: opts.ref, author: opts.author, message: opts.message, createdBy: `tsd commit ${c.name}` };

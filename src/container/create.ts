@@ -7,6 +7,7 @@ import { findImage, layerLinks, type ImageRecord } from "../image/store";
 import { containerDir, rootPaths } from "../store/paths";
 import { TsdError } from "../errors";
 import { faultPoint } from "../fault";
+import { withHealthcheck, type HealthConfig } from "./health";
 import { encodeOptions, withImageVolumes, type RunOptions } from "./options";
 import { buildSpec } from "./spec";
 import { readImageFile, resolveUser } from "./user";
@@ -27,6 +28,8 @@ export interface Created {
   name: string;
   bundle: string;
   image: ImageRecord;
+  /** The health check merged with the image's (what the monitor runs). */
+  healthcheck?: HealthConfig;
 }
 
 /** `startsNow` (tsd run): the group is made here from config.json; else (tsd create) the
@@ -54,6 +57,7 @@ export function createContainer(db: Database, root: string, opts: RunOptions, { 
   const hostname = kernel.hostname ?? opts.hostname ?? net.hostname ?? id.slice(0, 12);
   // --network container: shares the target's hosts file (kept current for its peers), as Docker.
   const etcFiles = { hostname: join(bundle, "hostname"), hosts: net.sharedHosts ?? join(bundle, "hosts"), resolvConf: join(bundle, "resolv.conf") };
+  opts = withHealthcheck(opts, image.config.config?.Healthcheck);
   const cgroup = planContainerCgroup(id, opts, opts.privileged);
   const spec = buildSpec(opts, image.config, { id, root, bundle, lowerLinks: links, hostname, user, etcFiles, cgroup, netnsPath: net.netnsPath, kernel: kernel.kernel, ...(opts.privileged ? { hostDevices: hostDevices() } : {}) });
 
@@ -88,7 +92,7 @@ export function createContainer(db: Database, root: string, opts: RunOptions, { 
     deleteContainer(db, id);
     throw e;
   }
-  return { id, name, bundle, image };
+  return { id, name, bundle, image, ...(opts.healthcheck ? { healthcheck: opts.healthcheck } : {}) };
 }
 
 /** Removes the bundle directory and the cgroup its config.json names. The overlay lives only

@@ -13,6 +13,7 @@ import type { ContainerRow } from "./store";
 import { securityOptStrings } from "./seccomp";
 import { hostConfigResources } from "../cgroup/resources";
 import { decodeOptions } from "./options";
+import { readHealth, type HealthState } from "./health";
 import { commandArgs, hostConfigKernel } from "./kernel-spec";
 
 const ZERO_TIME = "0001-01-01T00:00:00Z";
@@ -23,6 +24,12 @@ interface OciSpec {
   hostname?: string;
   mounts?: { destination: string; type: string; source: string; options?: string[] }[];
   root?: { readonly?: boolean };
+}
+
+/** State.Health, present (as Docker's) when the container has a health check. */
+function healthFields(bundle: string, opts: RunOptions, running: boolean): { Health?: HealthState } {
+  const health = readHealth(bundle, opts.healthcheck, running);
+  return health ? { Health: health } : {};
 }
 
 export function inspectContainer(db: Database, root: string, row: ContainerRow): Record<string, unknown> {
@@ -37,7 +44,7 @@ export function inspectContainer(db: Database, root: string, row: ContainerRow):
     Created: iso(row.created_at),
     Path: args[0] ?? "",
     Args: args.slice(1),
-    State: stateSection(root, row),
+    State: stateSection(root, row, opts),
     Image: `sha256:${row.image_id}`,
     ResolvConfPath: existsSync(join(bundle, "resolv.conf")) ? join(bundle, "resolv.conf") : "",
     HostnamePath: join(bundle, "hostname"),
@@ -71,7 +78,7 @@ function portBindings(db: Database, id: string): PortBindings {
 }
 
 /** State: from the one derived state (state.ts), in Docker's fields. */
-function stateSection(root: string, row: ContainerRow): Record<string, unknown> {
+function stateSection(root: string, row: ContainerRow, opts: RunOptions): Record<string, unknown> {
   const state = stateOf(row, root);
   const status = shown(state, row.state);
   const running = status === "running";
@@ -89,6 +96,7 @@ function stateSection(root: string, row: ContainerRow): Record<string, unknown> 
     Error: row.error ?? exit?.error ?? "",
     StartedAt: iso(row.started_at),
     FinishedAt: ended ? iso(row.finished_at) : ZERO_TIME,
+    ...healthFields(containerDir(root, row.id), opts, running),
   };
 }
 
@@ -136,6 +144,7 @@ function configSection(row: ContainerRow, opts: RunOptions, spec: OciSpec | unde
     Image: row.image_ref,
     WorkingDir: spec?.process.cwd ?? "",
     Entrypoint: opts.entrypoint ?? null,
+    ...(opts.healthcheck ? { Healthcheck: opts.healthcheck } : {}),
     Labels: (opts as { labels?: Record<string, string> }).labels ?? {},
   };
 }

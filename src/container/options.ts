@@ -9,6 +9,7 @@ import { parseNetworkMode, parsePublish, type PortSpec } from "../network/ports"
 import { parseIp, parseMac } from "../network/ipv4";
 import { parseAddHost } from "../network/files";
 import { parseSecurityOpts, type SeccompChoice } from "./seccomp";
+import { healthFromFlags, type HealthConfig, type HealthFlags } from "./health";
 // ---- kernel-facing flags (issue 14 item 4): container/kernel-options.ts ----
 import { kernelOptionsFromFlags, type KernelFlags, type KernelOptions } from "./kernel-options";
 // ---- end kernel-facing flags ----
@@ -73,9 +74,11 @@ export interface RunOptions extends KernelOptions {
   seccomp?: SeccompChoice;
   /** --security-opt no-new-privileges[=BOOL]; unset: on unless --privileged. */
   noNewPrivileges?: boolean;
+  /** --health-* / --no-healthcheck; at create merged with the image's HEALTHCHECK (health.ts). */
+  healthcheck?: HealthConfig;
 }
 
-export interface RunFlags extends ResourceFlags, KernelFlags {
+export interface RunFlags extends ResourceFlags, KernelFlags, HealthFlags {
   rm: boolean;
   interactive: boolean;
   tty: boolean;
@@ -161,7 +164,13 @@ export function runOptionsFromFlags(
     ...(security.noNewPrivileges !== undefined ? { noNewPrivileges: security.noNewPrivileges } : {}),
     ...networkOptionsFromFlags(f),
     ...kernelOptionsFromFlags(f),
+    ...healthOption(f),
   };
+}
+
+function healthOption(f: HealthFlags): Pick<RunOptions, "healthcheck"> {
+  const healthcheck = healthFromFlags(f);
+  return healthcheck ? { healthcheck } : {};
 }
 
 /** The networking flags, validated (the network itself is looked up at start). */

@@ -14,6 +14,8 @@ export async function runContainer(db: Database, root: string, opts: RunOptions)
   }
   reconcileNetwork(db, root);
   const c = createContainer(db, root, opts);
+  // The image's HEALTHCHECK merged in at create.
+  if (c.healthcheck) opts = { ...opts, healthcheck: c.healthcheck };
   // A run that cannot start leaves nothing behind.
   const undo = () => {
     releaseContainer(db, root, c.id);

@@ -13,6 +13,7 @@ import { markRunning, markStarting, runningMonitorPids } from "./store";
 import { connectContainer } from "./network";
 import { DEFAULT_LOG, type LogOptions } from "./log-options";
 import { logPath } from "./logs";
+import { monitorHealthArgs, type HealthConfig } from "./health";
 
 export interface Started {
   monitor: Subprocess;
@@ -33,6 +34,8 @@ export interface StartOptions {
   log?: LogOptions;
   /** Running monitors whose sealed binary may be shared (embedded.ts monitorExecutable). */
   donors?: number[];
+  /** The container's merged Config.Healthcheck: the monitor runs its probes. */
+  healthcheck?: HealthConfig;
 }
 
 /** The argv that runs this tsd again (the compiled binary, or bun + the entry in a dev tree). */
@@ -53,6 +56,7 @@ export function monitorArgv(monitorPath: string, o: StartOptions, self: string[]
     "--log", logPath(o.root, o.id),
     "--log-max-size", String((o.log ?? DEFAULT_LOG).maxSize),
     "--log-max-files", String((o.log ?? DEFAULT_LOG).maxFile),
+    ...monitorHealthArgs(o.healthcheck),
     "--", ...self, "--root", o.root, "container", "cleanup", o.id,
   ];
 }
@@ -184,7 +188,7 @@ export async function startAttached(db: Database, root: string, id: string, bund
   try {
     await connectContainer(db, root, id);
     faultPoint("start:connected");
-    started = await startMonitor({ root, id, bundle, stdin: opts.interactive, donors: runningMonitorPids(db), onSpawn: (pid) => markStarting(db, id, pid), ...(opts.log ? { log: opts.log } : {}) });
+    started = await startMonitor({ root, id, bundle, stdin: opts.interactive, donors: runningMonitorPids(db), onSpawn: (pid) => markStarting(db, id, pid), ...(opts.log ? { log: opts.log } : {}), ...(opts.healthcheck ? { healthcheck: opts.healthcheck } : {}) });
   } catch (e) {
     for (const [sig, h] of handlers) process.off(sig, h);
     undo();
@@ -220,7 +224,7 @@ export async function startDetached(db: Database, root: string, id: string, bund
   try {
     await connectContainer(db, root, id);
     faultPoint("start:connected");
-    started = await startMonitor({ root, id, bundle, stdin: false, detach: true, stdinAttach: opts.interactive, donors: runningMonitorPids(db), onSpawn: (pid) => markStarting(db, id, pid), ...(opts.log ? { log: opts.log } : {}) });
+    started = await startMonitor({ root, id, bundle, stdin: false, detach: true, stdinAttach: opts.interactive, donors: runningMonitorPids(db), onSpawn: (pid) => markStarting(db, id, pid), ...(opts.log ? { log: opts.log } : {}), ...(opts.healthcheck ? { healthcheck: opts.healthcheck } : {}) });
   } catch (e) {
     undo();
     throw e;

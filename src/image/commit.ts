@@ -1,6 +1,6 @@
 // `tsd commit`'s image side: a container's upper dir becomes a new layer on top of its image,
 // with the config changed by `--change` instructions (Dockerfile syntax: CMD, ENTRYPOINT, ENV,
-// WORKDIR, USER, EXPOSE, LABEL, STOPSIGNAL, VOLUME). The container side (which container, its
+// WORKDIR, USER, EXPOSE, LABEL, STOPSIGNAL, VOLUME, HEALTHCHECK). The container side (which container, its
 // processes paused) is container/commit.ts.
 import type { Database } from "bun:sqlite";
 import { TsdError } from "../errors";
@@ -8,6 +8,7 @@ import { putBlob, sha256Hex } from "./blobs";
 import { layerFromDir } from "./layer";
 import type { Reference } from "./reference";
 import { putImage, tagImage, type ImageConfig, type ImageRecord } from "./store";
+import { parseHealthcheckInstruction } from "./healthcheck";
 
 type RunConfig = NonNullable<ImageConfig["config"]>;
 
@@ -57,6 +58,9 @@ export function applyChanges(config: RunConfig, changes: string[]): RunConfig {
         out.Volumes = vols;
         break;
       }
+      case "HEALTHCHECK":
+        out.Healthcheck = parseHealthcheckInstruction(arg);
+        break;
       case "LABEL": {
         const labels = { ...(out.Labels ?? {}) };
         for (const [k, v] of envPairs(arg, change)) labels[k] = v;
@@ -64,7 +68,7 @@ export function applyChanges(config: RunConfig, changes: string[]): RunConfig {
         break;
       }
       default:
-        throw new TsdError(`--change "${change}": ${op} is not one of CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR`);
+        throw new TsdError(`--change "${change}": ${op} is not one of CMD, ENTRYPOINT, ENV, EXPOSE, HEALTHCHECK, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR`);
     }
   }
   return out;

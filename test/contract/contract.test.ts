@@ -9,6 +9,7 @@ import { contractMonitorArgv, contractSpec } from "./cases";
 import { parseReport } from "../../src/container/start";
 import { parseExitStatus } from "../../src/container/cleanup";
 import { parseLogText } from "../../src/container/logs";
+import { parseHealthState } from "../../src/container/health";
 import { HelperError, helperFailure, helperFailures } from "../../src/native/helper-status";
 import { helperWriteError } from "../../src/image/output";
 import { BrokenPipe, TsdError } from "../../src/errors";
@@ -48,6 +49,20 @@ describe("the CLI reads what the Zig writers make", () => {
       { log: "hello\n", stream: "stdout", time: "2023-11-14T22:13:20.123456789Z" },
       { log: 'a "b"\t\u0001\n', stream: "stderr", time: "2023-11-14T22:13:21.000000001Z" },
     ]);
+  });
+});
+
+describe("the CLI reads health.json as the monitor writes it", () => {
+  test("parseHealthState", () => {
+    expect(parseHealthState(fixture("health.json"))).toEqual({
+      Status: "unhealthy",
+      FailingStreak: 2,
+      Log: [
+        { Start: "2023-11-14T22:13:20.000000000Z", End: "2023-11-14T22:13:20.500000000Z", ExitCode: 0, Output: "ok\n" },
+        { Start: "2023-11-14T22:13:21.000000000Z", End: "2023-11-14T22:13:21.500000000Z", ExitCode: -1, Output: "Health check exceeded timeout (300ms)" },
+        { Start: "2023-11-14T22:13:22.000000000Z", End: "2023-11-14T22:13:22.500000000Z", ExitCode: 1, Output: 'a "b"\t\u0001\ufffd...' },
+      ],
+    });
   });
 });
 

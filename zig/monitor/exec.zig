@@ -46,7 +46,7 @@ const Args = struct {
 
 /// The namespaces in the order they are joined: user first (it grants the rights over the
 /// others), mount last (after it, /proc/PID paths of the host are gone).
-const ns_order = [_]struct { name: []const u8, flag: u32 }{
+pub const ns_order = [_]struct { name: []const u8, flag: u32 }{
     .{ .name = "user", .flag = linux.CLONE.NEWUSER },
     .{ .name = "ipc", .flag = linux.CLONE.NEWIPC },
     .{ .name = "uts", .flag = linux.CLONE.NEWUTS },
@@ -249,7 +249,7 @@ fn loadConfig(path: [:0]const u8, d: *Diag) !*const spec.Spec {
     return s;
 }
 
-fn openNamespaces(pid: linux.pid_t, fds: *[ns_order.len]?sys.fd_t, d: *Diag) !void {
+pub fn openNamespaces(pid: linux.pid_t, fds: *[ns_order.len]?sys.fd_t, d: *Diag) !void {
     for (ns_order, fds) |ns, *slot| {
         var buf: [64]u8 = undefined;
         const theirs = std.fmt.bufPrintZ(&buf, "/proc/{d}/ns/{s}", .{ pid, ns.name }) catch unreachable;
@@ -281,7 +281,7 @@ fn checkStartTime(pid: linux.pid_t, want: []const u8, d: *Diag) !void {
     }
 }
 
-fn joinCgroups(s: *const spec.Spec, d: *Diag) !void {
+pub fn joinCgroups(s: *const spec.Spec, d: *Diag) !void {
     for (s.cgroup_procs[0..s.cgroup_procs_len]) |p| {
         cgroups.joinOne(linux.getpid(), p) catch |err| return d.fail(err, "join cgroup {s}", .{p});
     }
@@ -299,7 +299,7 @@ fn becomeProcess(pty: ?runtime.console.Pty, stdio: [3]sys.fd_t, d: *Diag) !void 
 
 /// The pipes onto 0, 1, 2 (the helper's own fds there are the CLI's: all replaced), and the
 /// container's /dev/null where there is no pipe.
-fn takeStdio(stdio: [3]sys.fd_t, d: *Diag) !void {
+pub fn takeStdio(stdio: [3]sys.fd_t, d: *Diag) !void {
     for (stdio, 0..) |fd, i| {
         if (fd >= 0) {
             assert(fd > 2);

@@ -121,7 +121,7 @@ pub fn formatRecord(buf: []u8, text: []const u8, stream: Stream, now_ns: i64) []
 }
 
 /// RFC 3339 in UTC with nanoseconds (Go's RFC3339Nano without the trailing-zero trim).
-fn writeTime(w: *std.Io.Writer, ns: i64) void {
+pub fn writeTime(w: *std.Io.Writer, ns: i64) void {
     assert(ns >= 0);
     const secs: u64 = @intCast(@divFloor(ns, std.time.ns_per_s));
     const frac: u64 = @intCast(@mod(ns, std.time.ns_per_s));

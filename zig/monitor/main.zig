@@ -21,11 +21,13 @@ const log_mod = @import("log.zig");
 const exec_mode = @import("exec.zig");
 const copy_mode = @import("copy.zig");
 const attach_mod = @import("attach.zig");
+const health_mod = @import("health.zig");
 
 /// Too big for the stack and needed for the whole run: static (the spec: config.zig).
 var the_relay: relay.Relay = undefined;
 var the_log: log_mod.Log = undefined;
 var the_attach: attach_mod.Server = undefined;
+var the_health: health_mod.Health = undefined;
 
 pub fn main() u8 {
     // Exec'd from a memfd (/proc/PID/fd/N), the kernel names the process "N": ps, pgrep and
@@ -199,6 +201,10 @@ const Monitor = struct {
 
     /// The json-file log and attach.sock, when asked for (closed by run() after exit.json).
     fn openOutputs(m: *Monitor) !void {
+        // Holds nothing to release: only the path of health.json is made here.
+        if (m.args.health.enabled()) {
+            the_health.init(m.args.health, m.args.bundle) catch |err| return m.d.fail(err, "the bundle path is too long for health.json", .{});
+        }
         if (m.args.log) |path| {
             the_log = log_mod.Log.open(path, m.args.log_max_size, m.args.log_max_files) catch |err| return m.d.fail(err, "open the log {s}", .{path});
         }
@@ -219,6 +225,7 @@ const Monitor = struct {
         r.stdin = stdio.user_stdin;
         r.sink = stdio.sink;
         if (m.args.log != null) r.log = &the_log;
+        if (m.args.health.enabled()) r.health = &the_health;
         if (m.attach_open) {
             r.attach = &the_attach;
             r.attach_input = m.args.stdin_attach;
@@ -312,6 +319,11 @@ const Monitor = struct {
                 .eof => {
                     m.started_at = sys.clockRealtimeNs();
                     m.writePidFile(pid);
+                    // "starting" is on disk before the CLI hears of the start (and a restarted
+                    // container's old health is gone by then).
+                    if (r.health) |h| h.begin(pid, m.started_at) catch |err| {
+                        finish.printStderr("tsd-monitor: write {s}: {s}\n", .{ h.path, @import("linux").errno.describe(err) });
+                    };
                     m.report.started(pid);
                     r.forward = true;
                     return;
@@ -431,6 +443,7 @@ test {
     _ = log_mod;
     _ = exec_mode;
     _ = attach_mod;
+    _ = health_mod;
     _ = relay;
     _ = finish;
     _ = copy_mode;
