@@ -13,6 +13,8 @@ import type { ContainerRow } from "./store";
 import { securityOptStrings } from "./seccomp";
 import { hostConfigResources } from "../cgroup/resources";
 import { decodeOptions } from "./options";
+import { isBind, metaConfig, metaHostConfig, tmpfsMountPoints } from "./meta-inspect";
+import { findImage } from "../image/store";
 
 const ZERO_TIME = "0001-01-01T00:00:00Z";
 const iso = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString() : ZERO_TIME);
@@ -37,7 +39,7 @@ export function inspectContainer(db: Database, root: string, row: ContainerRow):
   const running = status === "running";
   const restarting = status === "restarting";
   const exit = running ? undefined : readExitStatus(root, row.id);
-  const binds = (opts.volumes ?? []).map((v) => `${v.volume || v.source}:${v.destination}${v.readonly ? ":ro" : ""}`);
+  const binds = (opts.volumes ?? []).filter((v) => isBind(v, opts)).map((v) => `${v.volume || v.source}:${v.destination}${v.readonly ? ":ro" : ""}`);
   const ports: Record<string, { HostIp: string; HostPort: string }[] | null> = {};
   for (const p of portsOf(db, row.id)) (ports[`${p.container_port}/${p.proto}`] ??= []).push({ HostIp: p.host_ip, HostPort: String(p.host_port) });
   const networks: Record<string, unknown> = {};
@@ -63,7 +65,7 @@ export function inspectContainer(db: Database, root: string, row: ContainerRow):
       OOMKilled: Boolean(row.oom_killed),
       Dead: false,
       Pid: running ? row.pid : 0,
-      ExitCode: row.state === "exited" ? (row.exit_code ?? -1) : 0,
+      ExitCode: row.state === "exited" ? (row.exit_code ?? -1) : row.state === "created" ? (row.exit_code ?? 0) : 0,
       Error: row.error ?? exit?.error ?? "",
       StartedAt: iso(row.started_at),
       FinishedAt: row.state === "exited" ? iso(row.finished_at) : ZERO_TIME,
@@ -79,7 +81,6 @@ export function inspectContainer(db: Database, root: string, row: ContainerRow):
     Platform: "linux",
     HostConfig: {
       Binds: binds.length ? binds : null,
-      LogConfig: { Type: "json-file", Config: opts.log ? { "max-size": String(opts.log.maxSize), "max-file": String(opts.log.maxFile) } : {} },
       NetworkMode: opts.network ?? "bridge",
       PortBindings: ports,
       RestartPolicy: { Name: opts.restart?.name ?? "no", MaximumRetryCount: opts.restart?.maximumRetryCount ?? 0 },
@@ -92,6 +93,7 @@ export function inspectContainer(db: Database, root: string, row: ContainerRow):
       Tmpfs: Object.fromEntries((opts.tmpfs ?? []).map((t) => [t.destination, t.options.join(",")])),
       CgroupParent: opts.cgroupParent ?? "",
       ...hostConfigResources(opts.resources ?? {}),
+      ...metaHostConfig(opts),
     },
     Mounts: (opts.volumes ?? []).map((v) => ({
       Type: v.volume ? "volume" : "bind",
@@ -100,8 +102,8 @@ export function inspectContainer(db: Database, root: string, row: ContainerRow):
       Destination: v.destination,
       Mode: v.readonly ? "ro" : "",
       RW: !v.readonly,
-      Propagation: "rprivate",
-    })),
+      Propagation: v.propagation ?? "rprivate",
+    })).concat(tmpfsMountPoints(opts)),
     Config: {
       Hostname: spec?.hostname ?? row.id.slice(0, 12),
       User: opts.user ?? "",
@@ -112,6 +114,7 @@ export function inspectContainer(db: Database, root: string, row: ContainerRow):
       Image: row.image_ref,
       WorkingDir: spec?.process.cwd ?? "",
       Entrypoint: opts.entrypoint ?? null,
+      ...metaConfig(opts, findImage(db, row.image_id)?.config),
     },
     NetworkSettings: {
       Ports: ports,

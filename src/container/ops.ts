@@ -17,6 +17,7 @@ import { busy, isRunning, lookup, reconcile, startUnderWay } from "./state";
 import { containerById, deleteContainer, listContainers, renameContainer, type ContainerRow } from "./store";
 import { recordContainer } from "./record";
 import { containerDir } from "../store/paths";
+import { decodeOptions } from "./options";
 
 export function mustFind(db: Database, root: string, ref: string): ContainerRow {
   const row = lookup(db, root, ref);
@@ -65,13 +66,14 @@ export async function waitForMonitor(row: ContainerRow, timeoutMs: number): Prom
 
 export function stopSignalOf(db: Database, row: ContainerRow): number {
   const image = findImage(db, row.image_id);
-  const configured = image?.config.config?.StopSignal;
+  const configured = decodeOptions(row.options).stopSignal ?? image?.config.config?.StopSignal;
   return (configured && signalNumber(configured)) || constants.signals.SIGTERM;
 }
 
-/** docker stop: the stop signal, `timeout` seconds, then SIGKILL; returns once it has exited. */
-export async function stopContainer(db: Database, root: string, row: ContainerRow, timeoutSec: number, signal?: string): Promise<void> {
+/** docker stop: the stop signal, `timeout` seconds (undefined: the container's --stop-timeout, else 10; negative: no limit), then SIGKILL. */
+export async function stopContainer(db: Database, root: string, row: ContainerRow, timeout: number | undefined, signal?: string): Promise<void> {
   if (!isRunning(row)) return;
+  const timeoutSec = timeout ?? decodeOptions(row.options).stopTimeout ?? 10;
   const sig = signal === undefined ? stopSignalOf(db, row) : signalNumber(signal);
   if (sig === undefined) throw new TsdError(`invalid signal "${signal}": use a name like SIGTERM or HUP, or a number`);
   try {
@@ -79,7 +81,7 @@ export async function stopContainer(db: Database, root: string, row: ContainerRo
   } catch {
     // Exited meanwhile.
   }
-  if (await waitForMonitor(row, timeoutSec * 1000)) return finishAfterMonitor(db, root, row);
+  if (await waitForMonitor(row, timeoutSec < 0 ? Infinity : timeoutSec * 1000)) return finishAfterMonitor(db, root, row);
   if (sameProcess(row.pid, row.pid_start)) process.kill(row.pid, "SIGKILL");
   if (!(await waitForMonitor(row, 10000))) {
     // A monitor that does not end after its init was killed is broken: end it too; the

@@ -9,6 +9,10 @@ import { parseNetworkMode, parsePublish, type PortSpec } from "../network/ports"
 import { parseIp, parseMac } from "../network/ipv4";
 import { parseAddHost } from "../network/files";
 import { parseSecurityOpts, type SeccompChoice } from "./seccomp";
+// --- metadata/CLI flags (issue 14 item 4): src/container/meta-options.ts, mount-flag.ts ---
+import { metaOptionsFromFlags, type MetaFlags, type MetaOptions } from "./meta-options";
+import { checkDuplicateTargets } from "./mount-flag";
+// --- end metadata/CLI flags ---
 
 export interface BindMount {
   /** The host path (for a named volume: its _data dir, filled in at create). */
@@ -19,6 +23,16 @@ export interface BindMount {
   volume?: string;
   /** An anonymous volume (`-v /path`): removed with the container by `rm -v`. */
   anonymous?: boolean;
+  // --- metadata/CLI flags: --mount's extras ---
+  /** --mount type=bind: a missing source is an error (-v creates it, as Docker's). */
+  mustExist?: boolean;
+  /** --mount bind-propagation=…; absent: rprivate. */
+  propagation?: string;
+  /** --mount volume-nocopy: an empty volume is not filled from the image. */
+  noCopy?: boolean;
+  /** From --volumes-from: another container's mount (not in HostConfig.Binds). */
+  inherited?: boolean;
+  // --- end metadata/CLI flags ---
 }
 
 export interface TmpfsMount {
@@ -26,7 +40,7 @@ export interface TmpfsMount {
   options: string[];
 }
 
-export interface RunOptions {
+export interface RunOptions extends MetaOptions {
   image: string;
   command: string[]; // empty: the image's Cmd
   entrypoint?: string[]; // set by --entrypoint ("" clears the image's)
@@ -71,7 +85,7 @@ export interface RunOptions {
   noNewPrivileges?: boolean;
 }
 
-export interface RunFlags extends ResourceFlags {
+export interface RunFlags extends ResourceFlags, MetaFlags {
   rm: boolean;
   interactive: boolean;
   tty: boolean;
@@ -130,6 +144,10 @@ export function runOptionsFromFlags(
   const cgroupParent = parseCgroupParent(f["cgroup-parent"]);
   const cliEnv = f.env.map((e) => expandEnv(e, env)).filter((e): e is string => e !== undefined);
   const security = securityOrUsage(f["security-opt"] ?? [], readFile);
+  const meta = metaOptionsFromFlags(f, env, readFile); // metadata/CLI flags
+  const volumes = [...f.volume.map(parseVolume), ...meta.binds];
+  const tmpfs = [...f.tmpfs.map(parseTmpfs), ...meta.tmpfs];
+  checkDuplicateTargets(volumes, tmpfs);
   return {
     image,
     command,
@@ -142,8 +160,8 @@ export function runOptionsFromFlags(
     ...(f.workdir !== undefined ? { workdir: f.workdir } : {}),
     ...(f.user !== undefined ? { user: validUser(f.user) } : {}),
     ...(f.hostname !== undefined ? { hostname: f.hostname } : {}),
-    volumes: f.volume.map(parseVolume),
-    tmpfs: f.tmpfs.map(parseTmpfs),
+    volumes,
+    tmpfs,
     readOnly: f["read-only"],
     privileged: f.privileged,
     capAdd: f["cap-add"].map(normaliseCap),
@@ -156,6 +174,7 @@ export function runOptionsFromFlags(
     seccomp: security.seccomp,
     ...(security.noNewPrivileges !== undefined ? { noNewPrivileges: security.noNewPrivileges } : {}),
     ...networkOptionsFromFlags(f),
+    ...meta.options,
   };
 }
 
@@ -272,7 +291,8 @@ export function parseVolume(spec: string): BindMount {
   if (destination === "/") throw new UsageError(`invalid volume "${spec}": cannot mount over the container's /`);
   const modes = mode.split(",");
   for (const m of modes) if (!["ro", "rw", "z", "Z", "nocopy"].includes(m)) throw new UsageError(`invalid volume "${spec}": unknown mode "${m}" (use ro or rw)`);
-  return named ? { source: "", destination, readonly: modes.includes("ro"), volume: source } : { source, destination, readonly: modes.includes("ro") };
+  const noCopy = named && modes.includes("nocopy") ? { noCopy: true } : {};
+  return named ? { source: "", destination, readonly: modes.includes("ro"), volume: source, ...noCopy } : { source, destination, readonly: modes.includes("ro") };
 }
 
 export const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;

@@ -54,7 +54,9 @@ export function networkSetup(db: Database, root: string, id: string, opts: RunOp
   }
   const publish = [...(opts.publish ?? [])];
   if (opts.publishAll) {
-    for (const p of exposedPorts(image.config?.ExposedPorts as Record<string, unknown> | undefined)) {
+    // The image's EXPOSE and the run's --expose.
+    const exposed = { ...(image.config?.ExposedPorts ?? {}), ...Object.fromEntries((opts.expose ?? []).map((k) => [k, {}])) };
+    for (const p of exposedPorts(exposed)) {
       if (!publish.some((q) => q.containerPort === p.containerPort && q.proto === p.proto)) publish.push(p);
     }
   }
