@@ -112,7 +112,7 @@ export function parseLabels(files: string[], flags: string[], env: Record<string
     try {
       text = readFile(file);
     } catch (e) {
-      throw new TsdError(`cannot read label file "${file}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw new UsageError(`cannot read label file "${file}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
     text.split(/\r?\n/).forEach((raw, i) => {
       const line = raw.replace(/^\s+/, "");

@@ -179,3 +179,14 @@ export function checkDuplicateTargets(volumes: BindMount[], tmpfs: TmpfsMount[])
     seen.add(clean);
   }
 }
+
+/**
+ * moby's rule: a bind mount that is to share or receive mounts needs the container's root
+ * to propagate too (rshared or rslave instead of rprivate), or its propagation has no peer.
+ */
+export function rootfsPropagation(volumes: BindMount[]): string {
+  const p = volumes.map((v) => v.propagation ?? "rprivate");
+  if (p.some((x) => x === "shared" || x === "rshared")) return "rshared";
+  if (p.some((x) => x === "slave" || x === "rslave")) return "rslave";
+  return "rprivate";
+}

@@ -221,7 +221,8 @@ function readEnvFile(path: string, readFile: (path: string) => string): string {
   try {
     return readFile(path);
   } catch (e) {
-    throw new TsdError(`cannot read env file "${path}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    // A flag's value: 125 for run and create alike (docker's CLI reads the file while parsing).
+    throw new UsageError(`cannot read env file "${path}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
 }
 

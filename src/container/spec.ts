@@ -10,6 +10,7 @@ import { ociResources } from "../cgroup/resources";
 import { deviceRules, ociDeviceRules } from "../cgroup/devices";
 import type { OciDevice } from "./host-devices";
 import { seccompFor, type OciSeccomp } from "./seccomp";
+import { rootfsPropagation } from "./mount-flag";
 
 export interface Mount {
   destination: string;
@@ -150,7 +151,7 @@ export function buildSpec(opts: RunOptions, image: ImageConfig, ctx: SpecContext
       devices: opts.privileged && ctx.hostDevices ? withDefaultDevices(ctx.hostDevices) : defaultDevices(),
       maskedPaths: opts.privileged ? [] : MASKED_PATHS,
       readonlyPaths: opts.privileged ? [] : READONLY_PATHS,
-      rootfsPropagation: "rprivate",
+      rootfsPropagation: rootfsPropagation(opts.volumes),
       resources: { ...ociResources(opts.resources ?? {}), devices: ociDeviceRules(deviceRules(opts.privileged)) },
       ...(ctx.cgroup ? { cgroupsPath: `/${ctx.cgroup.group}` } : {}),
       ...seccompField(opts, caps),
