@@ -9,12 +9,14 @@ import { findImage } from "../image/store";
 import { renderTemplate } from "../image/inspect";
 import { networksText, portsText } from "../network/attach";
 import type { Database } from "bun:sqlite";
+import { decodeOptions } from "../container/options";
+import { labelMatches } from "../container/meta-options";
 
 const flags = {
   all: { kind: "bool", short: "a", description: "Show all containers (default shows just running)" },
   quiet: { kind: "bool", short: "q", description: "Only display container IDs" },
   "no-trunc": { kind: "bool", description: "Don't truncate output" },
-  filter: { kind: "list", short: "f", description: "Filter output (status=, name=, id=, ancestor=)", valueHint: "KEY=VALUE" },
+  filter: { kind: "list", short: "f", description: "Filter output (status=, name=, id=, ancestor=, label=KEY[=VALUE])", valueHint: "KEY=VALUE" },
   format: { kind: "string", description: "Format output: 'json', 'table' or a template ('{{.ID}} {{.Names}}')", valueHint: "FORMAT" },
 } satisfies FlagSpec;
 
@@ -26,7 +28,7 @@ export function statusText(row: ContainerRow, now: number, root?: string): strin
   return `${word} (${row.exit_code ?? -1}) ${humanDuration(now - (row.finished_at ?? now))} ago`;
 }
 
-const FILTER_KEYS = ["status", "name", "id", "ancestor"] as const;
+const FILTER_KEYS = ["status", "name", "id", "ancestor", "label"] as const;
 type FilterKey = (typeof FILTER_KEYS)[number];
 
 /** Docker's --filter: the same key ORs, different keys AND. */
@@ -35,7 +37,7 @@ export function parseFilters(list: string[]): Map<FilterKey, string[]> {
   for (const f of list) {
     const eq = f.indexOf("=");
     const key = f.slice(0, eq) as FilterKey;
-    if (eq < 1 || !FILTER_KEYS.includes(key)) throw new UsageError(`invalid filter "${f}": use status=, name=, id= or ancestor=`);
+    if (eq < 1 || !FILTER_KEYS.includes(key)) throw new UsageError(`invalid filter "${f}": use status=, name=, id=, ancestor= or label=`);
     const value = f.slice(eq + 1);
     if (key === "status" && !["created", "restarting", "running", "removing", "paused", "exited", "dead"].includes(value)) {
       throw new UsageError(`invalid filter "${f}": status is one of created, restarting, running, removing, paused, exited, dead`);
@@ -47,6 +49,12 @@ export function parseFilters(list: string[]): Map<FilterKey, string[]> {
 
 function matches(db: Database, root: string, row: ContainerRow, filters: Map<FilterKey, string[]>): boolean {
   for (const [key, values] of filters) {
+    // Docker: every label filter must match (the other keys OR their values).
+    if (key === "label") {
+      const labels = decodeOptions(row.options).labels ?? {};
+      if (!values.every((v) => labelMatches(labels, v))) return false;
+      continue;
+    }
     const ok = values.some((v) => {
       switch (key) {
         case "status":

@@ -141,6 +141,8 @@ describe("metadata", () => {
     await t.ok(["create", "--name", "lab", ...net, "--label-file", file, "-l", "shared=flag", "--label", "flag=1", "labeled:1", "true"]);
     expect(await json("lab", ".Config.Labels")).toEqual({ img: "1", file: "yes", shared: "flag", flag: "1" });
     expect(await json("lab", ".Config.ExposedPorts")).toEqual({ "8080/tcp": {} });
+    expect(await t.ok(["ps", "-a", "--filter", "label=img=1", "--filter", "label=flag", "--format", "{{.Names}}"])).toBe("lab\n");
+    expect(await t.ok(["ps", "-a", "--filter", "label=img=2", "--format", "{{.Names}}"])).toBe("");
     await t.ok(["rm", "lab"]);
     const plain = (await t.ok(["create", ...net, "busybox", "true"])).trim();
     expect(await json(plain, ".Config.Labels")).toEqual({});
