@@ -2,7 +2,7 @@
 // daemon's checks (volume/mounts/linux_parser.go), turned into the BindMount/TmpfsMount that
 // -v and --tmpfs produce, so volumes.ts and spec.ts mount them the same way. Pure: unit-tested.
 import { isAbsolute } from "node:path";
-import { UsageError } from "../errors";
+import { TsdError, UsageError } from "../errors";
 import { parseSize } from "./log-options";
 import type { BindMount, TmpfsMount } from "./options";
 
@@ -65,9 +65,6 @@ export function parseMountFlag(text: string): MountFlag {
 
 function parseFields(text: string): MountFlag {
   const m: MountFlag = { Type: "volume", Target: "" };
-  const bindOpts = () => (m.BindOptions ??= {});
-  const volOpts = () => (m.VolumeOptions ??= {});
-  const tmpOpts = () => (m.TmpfsOptions ??= {});
   for (const field of csvFields(text)) {
     const eq = field.indexOf("=");
     const key = (eq < 0 ? field : field.slice(0, eq)).toLowerCase();
@@ -75,57 +72,7 @@ function parseFields(text: string): MountFlag {
     if (value === undefined && !["readonly", "ro", "volume-nocopy", "bind-nonrecursive"].includes(key)) {
       throw new Error(`invalid field '${field}' must be a key=value pair`);
     }
-    switch (key) {
-      case "type":
-        if (value !== "bind" && value !== "volume" && value !== "tmpfs") throw new Error(`invalid mount type "${value}": use bind, volume or tmpfs`);
-        m.Type = value;
-        break;
-      case "source": case "src":
-        m.Source = value!;
-        break;
-      case "target": case "dst": case "destination":
-        m.Target = value!;
-        break;
-      case "readonly": case "ro":
-        m.ReadOnly = bool(key, value);
-        break;
-      case "consistency":
-        break; // macOS only; Docker accepts it everywhere
-      case "bind-propagation":
-        if (!PROPAGATIONS.includes(value!.toLowerCase())) throw new Error(`invalid bind-propagation "${value}": use ${PROPAGATIONS.join(", ")}`);
-        bindOpts().Propagation = value!.toLowerCase();
-        break;
-      case "bind-nonrecursive":
-        bindOpts().NonRecursive = bool(key, value);
-        break;
-      case "volume-nocopy":
-        volOpts().NoCopy = bool(key, value);
-        break;
-      case "volume-label": {
-        const [k, ...v] = value!.split("=");
-        (volOpts().Labels ??= {})[k!] = v.join("=");
-        break;
-      }
-      case "volume-driver":
-        if (value !== "local") throw new Error(`volume driver "${value}" is not supported: tsd has the local driver only`);
-        (volOpts().DriverConfig ??= {}).Name = value;
-        break;
-      case "volume-opt":
-        throw new Error(`volume-opt is not supported: tsd's local volumes are plain directories`);
-      case "tmpfs-size": {
-        const n = parseSize(value!);
-        if (n === undefined) throw new Error(`invalid value for ${key}: ${value}`);
-        tmpOpts().SizeBytes = n;
-        break;
-      }
-      case "tmpfs-mode": {
-        if (!/^[0-7]+$/.test(value!)) throw new Error(`invalid value for ${key}: ${value}`);
-        tmpOpts().Mode = parseInt(value!, 8);
-        break;
-      }
-      default:
-        throw new Error(`unexpected key '${key}' in '${field}'`);
-    }
+    if (!setCommonField(m, key, value)) setTypeField(m, key, value, field);
   }
   if (m.Target === "") throw new Error("target is required");
   for (const [opts, type, what] of [[m.VolumeOptions, "volume", "volume-*"], [m.BindOptions, "bind", "bind-*"], [m.TmpfsOptions, "tmpfs", "tmpfs-*"]] as const) {
@@ -134,9 +81,71 @@ function parseFields(text: string): MountFlag {
   return m;
 }
 
-/** The daemon's half: checks a parsed --mount (Docker: 125, "invalid mount config for type …"). */
+/** type, source, target, readonly, consistency; false for any other key. */
+function setCommonField(m: MountFlag, key: string, value: string | undefined): boolean {
+  switch (key) {
+    case "type":
+      if (value !== "bind" && value !== "volume" && value !== "tmpfs") throw new Error(`invalid mount type "${value}": use bind, volume or tmpfs`);
+      m.Type = value;
+      return true;
+    case "source": case "src":
+      m.Source = value!;
+      return true;
+    case "target": case "dst": case "destination":
+      m.Target = value!;
+      return true;
+    case "readonly": case "ro":
+      m.ReadOnly = bool(key, value);
+      return true;
+    case "consistency":
+      return true; // macOS only; Docker accepts it everywhere
+    default:
+      return false;
+  }
+}
+
+/** bind-*, volume-* and tmpfs-* keys. */
+function setTypeField(m: MountFlag, key: string, value: string | undefined, field: string): void {
+  switch (key) {
+    case "bind-propagation":
+      if (!PROPAGATIONS.includes(value!.toLowerCase())) throw new Error(`invalid bind-propagation "${value}": use ${PROPAGATIONS.join(", ")}`);
+      (m.BindOptions ??= {}).Propagation = value!.toLowerCase();
+      return;
+    case "bind-nonrecursive":
+      (m.BindOptions ??= {}).NonRecursive = bool(key, value);
+      return;
+    case "volume-nocopy":
+      (m.VolumeOptions ??= {}).NoCopy = bool(key, value);
+      return;
+    case "volume-label": {
+      const [k, ...v] = value!.split("=");
+      ((m.VolumeOptions ??= {}).Labels ??= {})[k!] = v.join("=");
+      return;
+    }
+    case "volume-driver":
+      if (value !== "local") throw new Error(`volume driver "${value}" is not supported: tsd has the local driver only`);
+      ((m.VolumeOptions ??= {}).DriverConfig ??= {}).Name = value;
+      return;
+    case "volume-opt":
+      throw new Error(`volume-opt is not supported: tsd's local volumes are plain directories`);
+    case "tmpfs-size": {
+      const n = parseSize(value!);
+      if (n === undefined) throw new Error(`invalid value for ${key}: ${value}`);
+      (m.TmpfsOptions ??= {}).SizeBytes = n;
+      return;
+    }
+    case "tmpfs-mode":
+      if (!/^[0-7]+$/.test(value!)) throw new Error(`invalid value for ${key}: ${value}`);
+      (m.TmpfsOptions ??= {}).Mode = parseInt(value!, 8);
+      return;
+    default:
+      throw new Error(`unexpected key '${key}' in '${field}'`);
+  }
+}
+
+/** The daemon's half: checks a parsed --mount (an engine error, as the daemon's: run 125, create 1). */
 export function checkMountFlag(m: MountFlag): void {
-  const bad = (why: string) => new UsageError(`invalid mount config for type "${m.Type}": ${why}`);
+  const bad = (why: string) => new TsdError(`invalid mount config for type "${m.Type}": ${why}`);
   if (!isAbsolute(m.Target)) throw bad(`invalid mount path: '${m.Target}' mount path must be absolute`);
   if (m.Target === "/") throw bad("invalid specification: destination can't be '/'");
   if (m.Type === "bind") {

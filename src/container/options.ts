@@ -329,7 +329,8 @@ function restartOrUsage(text: string | undefined, rm: boolean): { restart?: Rest
  * The run options as a container's row keeps them (its `options` column, and container.json):
  * versioned, so a tsd reading a row made by a newer one says so instead of guessing, and
  * completed with the defaults of fields added since the first version (rows written before
- * them lack them).
+ * them lack them). Fields added since (networking, the metadata flags of meta-options.ts,
+ * --mount's BindMount extras) are all optional, so rows keep version 1.
  */
 export const OPTIONS_VERSION = 1;
 

@@ -131,6 +131,9 @@ describe("--mount", () => {
       const r = await t.tsd(["run", "--rm", ...net, "--mount", arg!, "busybox", "true"]);
       expect([r.code, r.stderr]).toEqual([125, msg!]);
     }
+    // The daemon's checks are engine errors: 1 for create, as docker's CLI.
+    const created = await t.tsd(["create", ...net, "--mount", "type=bind,src=/tmp,dst=rel", "busybox", "true"]);
+    expect([created.code, created.stderr]).toEqual([1, `tsd: invalid mount config for type "bind": invalid mount path: 'rel' mount path must be absolute\n`]);
   });
 });
 
