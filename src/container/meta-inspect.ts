@@ -30,6 +30,7 @@ export function metaHostConfig(opts: RunOptions): Record<string, unknown> {
   return {
     LogConfig: { Type: driver, Config: driver === "none" || !opts.log ? {} : { "max-size": String(log.maxSize), "max-file": String(log.maxFile) } },
     VolumesFrom: opts.volumesFrom ?? null,
+    PublishAllPorts: Boolean(opts.publishAll),
     ...(opts.mounts ? { Mounts: opts.mounts } : {}),
   };
 }
