@@ -60,7 +60,7 @@ done
 echo "zig test: $zig_pass pass, $zig_fail fail"
 
 # ---- bun tests -------------------------------------------------------------------------------
-if [ $# -gt 0 ]; then bun_args=("$@"); else bun_args=(test/unit test/contract test/e2e); fi
+if [ $# -gt 0 ]; then bun_args=("$@"); else bun_args=(test/unit test/contract test/e2e test/compat); fi
 echo "test.sh: bun test ${bun_args[*]}"
 bun test "${bun_args[@]}"
 bun_rc=$?

@@ -1,8 +1,8 @@
 //! The Zig side of the contract tests (test/contract/): the fixtures the CLI's writers made
 //! (config.json, the monitor's argv) are read by the Zig readers, and the Zig writers (report
-//! lines, exit.json, log records) make exactly the fixtures the CLI's readers are tested on
-//! (test/contract/contract.test.ts). A change on one side the other cannot read fails here or
-//! there. The fixtures' directory comes from build.zig.
+//! lines, exit.json, log records, the copy helper's exit statuses) make exactly the fixtures
+//! the CLI's readers are tested on (test/contract/contract.test.ts). A change on one side the
+//! other cannot read fails here or there. The fixtures' directory comes from build.zig.
 const std = @import("std");
 const testing = std.testing;
 const linux = std.os.linux;
@@ -13,6 +13,7 @@ const args_mod = @import("monitor/args.zig");
 const report = @import("monitor/report.zig");
 const finish = @import("monitor/finish.zig");
 const log = @import("monitor/log.zig");
+const copy_status = @import("monitor/copy_status.zig");
 
 const fixture_max = 1024 * 1024;
 
@@ -55,6 +56,15 @@ test "config.json as the CLI writes it parses, field by field" {
     var binds: usize = 0;
     for (s.mounts[0..s.mounts_len]) |m| binds += @intFromBool(m.bind);
     try testing.expect(binds >= 5); // two -v, hostname, hosts, resolv.conf
+    // --ulimit core=-1 (RLIM_INFINITY as JavaScript writes it) and nofile=100:200.
+    try testing.expectEqual(@as(usize, 2), s.process.rlimits_len);
+    for (s.process.rlimits[0..s.process.rlimits_len]) |r| {
+        if (r.resource == .CORE) try testing.expectEqual(std.math.maxInt(u64), r.hard) else try testing.expectEqual(@as(u64, 200), r.hard);
+    }
+    // --ipc container: joined by path, --pid host left out, --sysctl applied.
+    try testing.expectEqualStrings("/proc/4242/ns/ipc", s.joinPath(.ipc).?);
+    try testing.expect(!s.creates(.pid) and s.joinPath(.pid) == null);
+    try testing.expectEqual(@as(usize, 1), s.sysctls_len);
 }
 
 test "the monitor's argv as the CLI builds it parses" {
@@ -110,4 +120,10 @@ test "json-file log records: the writer makes the fixture the CLI reads" {
     try got.appendSlice(testing.allocator, log.formatRecord(&buf, "hello\n", .stdout, 1_700_000_000_123_456_789));
     try got.appendSlice(testing.allocator, log.formatRecord(&buf, "a \"b\"\t\x01\n", .stderr, 1_700_000_001_000_000_001));
     try testing.expectEqualStrings(text, got.items);
+}
+
+test "copy helper exit statuses: the table makes the fixture the CLI reads" {
+    var text_buf: [1024]u8 = undefined;
+    var buf: [1024]u8 = undefined;
+    try testing.expectEqualStrings(try fixture("copy-status.txt", &text_buf), copy_status.format(&buf));
 }

@@ -93,6 +93,9 @@ function num(path: string): number {
 function writeFile(dir: string, w: CgroupWrite): void {
   const path = join(dir, w.file);
   if (w.optional && !existsSync(path)) return;
+  if (w.unified && !existsSync(path)) {
+    throw new TsdError(`config.json linux.resources.unified: ${w.file} is not a file of the group ${dir} (a controller this host or its parent does not enable, or no such file): remove the key`);
+  }
   try {
     writeFileSync(path, w.value);
   } catch (e) {
@@ -183,6 +186,7 @@ export class V1Driver implements CgroupDriver {
   }
 
   create(group: string, r: Resources, devices?: readonly DeviceRule[]): void {
+    refuseUnified(r);
     try {
       withLevels(() => {
         for (const h of this.hierarchies) {
@@ -203,6 +207,7 @@ export class V1Driver implements CgroupDriver {
   }
 
   update(group: string, r: Resources): void {
+    refuseUnified(r);
     const writes = v1Files(r);
     const mem = writes.findIndex((w) => w.file === "memory.limit_in_bytes");
     const swap = writes.findIndex((w) => w.file === "memory.memsw.limit_in_bytes");
@@ -263,6 +268,13 @@ export class V1Driver implements CgroupDriver {
 
   removeIfEmpty(group: string): void {
     for (const d of this.dirs(group)) rmdirIfEmpty(d);
+  }
+}
+
+/** runc's ErrV1NoUnified, with the way out. */
+function refuseUnified(r: Resources): void {
+  if (r.unified && Object.keys(r.unified).length > 0) {
+    throw new TsdError(`config.json linux.resources.unified needs cgroup v2, and this host uses cgroup v1: remove unified (or use the v1 fields)`);
   }
 }
 

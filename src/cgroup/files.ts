@@ -10,6 +10,8 @@ export interface CgroupWrite {
   value: string;
   /** Skipped when the kernel lacks the file (memsw without swap accounting). */
   optional?: boolean;
+  /** From linux.resources.unified: the file must exist in the group (else refused). */
+  unified?: boolean;
 }
 
 /** runc's ConvertCPUSharesToCgroupV2Value: shares 2..262144 onto weight 1..10000. */
@@ -42,6 +44,7 @@ export function v1Files(r: Resources): CgroupWrite[] {
   const swap = effectiveSwap(r);
   if (swap !== undefined) w("memory", "memory.memsw.limit_in_bytes", v1Limit(swap), true);
   if (r.memoryReservation !== undefined) w("memory", "memory.soft_limit_in_bytes", String(r.memoryReservation));
+  if (r.memorySwappiness !== undefined) w("memory", "memory.swappiness", String(r.memorySwappiness));
   if (r.oomKillDisable) w("memory", "memory.oom_control", "1");
   if (r.cpuShares !== undefined) w("cpu", "cpu.shares", String(r.cpuShares));
   const { quota, period } = cfs(r);
@@ -101,6 +104,8 @@ export function v2Files(r: Resources): CgroupWrite[] {
   if (r.pidsLimit !== undefined) w("pids", "pids.max", limit(r.pidsLimit));
   if (r.blkioWeight !== undefined) out.push({ controller: "io", file: "io.weight", value: `default ${blkioToIoWeight(r.blkioWeight)}`, optional: true });
   for (const line of ioMaxLines(r.throttle)) w("io", "io.max", line);
+  // Last, so they override (runc): the driver checks each names a file of the group.
+  for (const [file, value] of Object.entries(r.unified ?? {})) out.push({ controller: "unified", file, value, unified: true });
   return out;
 }
 

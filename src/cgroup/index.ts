@@ -1,16 +1,18 @@
 // The cgroup side of a container: which driver this host needs, the container's group
 // (`tsd/<id>` or `<cgroup-parent>/<id>`), its procs paths for the monitor and for exec, the
 // read-only /sys/fs/cgroup the container sees, and the release after it exits.
-import { readFileSync } from "node:fs";
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { availableParallelism } from "node:os";
 import { chooseVersion, parseMountinfo, type Hierarchies } from "./detect";
 import { V1Driver, V2Driver, type CgroupDriver } from "./driver";
-import { DEFAULT_PARENT, groupPath, type HostCpus, type Resources } from "./resources";
-import { deviceRules } from "./devices";
+import { DEFAULT_PARENT, groupPath, type HostCpus } from "./resources";
+import { parseCgroupsPath, resourcesFromSpec, type SpecLimits } from "./spec";
+import { TsdError } from "../errors";
 
 export { groupPath } from "./resources";
 export type { CgroupDriver, CgroupStats } from "./driver";
+import type { CgroupStats } from "./driver";
 export type { Resources } from "./resources";
 
 export interface HostLayout {
@@ -58,22 +60,10 @@ export function hostCpus(): HostCpus {
   };
 }
 
-/** What the container's cgroup settings are stored as in its run options. */
+/** What of a container's run options places its group (the limits are config.json's:
+ *  createBundleCgroup). */
 export interface CgroupOptions {
-  resources?: Resources;
   cgroupParent?: string;
-  /** Every device allowed (--privileged); else Docker's default device rules. */
-  privileged?: boolean;
-}
-
-/** The container's group, from its id and its run options (decodeOptions of its row). */
-export function containerGroup(id: string, options: CgroupOptions): string {
-  return groupPath(id, options.cgroupParent);
-}
-
-/** The `cgroup.procs` files a process writes its pid into to join the container's cgroups (exec). */
-export function containerProcsPaths(id: string, options: CgroupOptions): string[] {
-  return hostDriver().procsPaths(containerGroup(id, options));
 }
 
 /** The mounts that show the container its own cgroups read-only at /sys/fs/cgroup, as Docker:
@@ -115,31 +105,91 @@ export function planContainerCgroup(id: string, o: CgroupOptions, privileged: bo
   };
 }
 
-/** Creates the container's group with its limits (undone by itself when a write fails). */
-export function createContainerCgroup(id: string, o: CgroupOptions): void {
-  const driver = hostDriver();
-  const r = o.resources ?? {};
-  // Docker's warnings, word for word: the container still starts.
-  if (r.oomKillDisable && driver.version === 2) console.error("WARNING: Your kernel does not support OomKillDisable. OomKillDisable discarded.");
-  else if (r.oomKillDisable && r.memory === undefined) console.error("WARNING: Disabling the OOM killer on containers without setting a '-m/--memory' limit may be dangerous.");
+interface BundleSpec {
+  annotations?: Record<string, string>;
+  linux?: { cgroupsPath?: string; resources?: unknown };
+}
+
+const PROCS_ANNOTATION = "io.tsd.cgroup.procs";
+
+function readBundleSpec(bundle: string): BundleSpec {
+  const path = join(bundle, "config.json");
   try {
-    driver.create(groupPath(id, o.cgroupParent), r, deviceRules(Boolean(o.privileged)));
+    return JSON.parse(readFileSync(path, "utf8")) as BundleSpec;
+  } catch (e) {
+    throw new TsdError(`cannot read ${path}: ${(e as Error).message}`);
+  }
+}
+
+/** The group a bundle's config.json names (linux.cgroupsPath), if it has a valid one. */
+export function bundleGroup(bundle: string): string | undefined {
+  try {
+    return parseCgroupsPath(readBundleSpec(bundle).linux?.cgroupsPath);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The group and the limits config.json gives: the one source of a container's limits. */
+function bundleLimits(bundle: string): { group: string | undefined; limits: SpecLimits } {
+  const spec = readBundleSpec(bundle);
+  return { group: parseCgroupsPath(spec.linux?.cgroupsPath), limits: resourcesFromSpec(spec.linux?.resources) };
+}
+
+/** Reads and checks config.json's cgroup (the errors a start would meet) and prints Docker's
+ *  warnings, creating nothing: `tsd create`, whose group is made by the start. */
+export function checkBundleCgroup(bundle: string): { group: string | undefined; limits: SpecLimits } {
+  const { group, limits } = bundleLimits(bundle);
+  const r = limits.resources;
+  // Docker's warnings, word for word: the container still starts.
+  if (r.oomKillDisable && hostLayout().version === 2) console.error("WARNING: Your kernel does not support OomKillDisable. OomKillDisable discarded.");
+  else if (r.oomKillDisable && (r.memory === undefined || r.memory === -1)) console.error("WARNING: Disabling the OOM killer on containers without setting a '-m/--memory' limit may be dangerous.");
+  return { group, limits };
+}
+
+/** Creates the group config.json names (linux.cgroupsPath) with the limits and device rules
+ *  of its linux.resources; undone by itself when a write fails. No cgroupsPath: no group.
+ *  The run and the start of a container, so the group always has what the spec says now. */
+export function createBundleCgroup(bundle: string): void {
+  const { group, limits } = checkBundleCgroup(bundle);
+  const driver = hostDriver();
+  // The monitor joins the paths of io.tsd.cgroup.procs (CONTRACT.md): kept naming this group.
+  syncProcsAnnotation(bundle, group === undefined ? [] : driver.procsPaths(group));
+  if (group === undefined) return;
+  const r = limits.resources;
+  try {
+    driver.create(group, r, limits.devices);
   } catch (e) {
     // The driver removed the group; a default parent made for it goes too when unused.
-    if (o.cgroupParent === undefined) driver.removeIfEmpty(DEFAULT_PARENT);
+    if (group.startsWith(`${DEFAULT_PARENT}/`)) driver.removeIfEmpty(DEFAULT_PARENT);
     throw e;
   }
 }
 
-/** The group a bundle's config.json names (linux.cgroupsPath), if it has one. */
-export function bundleGroup(bundle: string): string | undefined {
-  try {
-    const spec = JSON.parse(readFileSync(join(bundle, "config.json"), "utf8")) as { linux?: { cgroupsPath?: string } };
-    const p = spec.linux?.cgroupsPath?.replace(/^\/+/, "");
-    return p ? p : undefined;
-  } catch {
-    return undefined;
-  }
+/** Sets config.json's io.tsd.cgroup.procs to `procs` (none: removed) when it says otherwise,
+ *  so a cgroupsPath changed in the spec is the group the init joins. */
+function syncProcsAnnotation(bundle: string, procs: string[]): void {
+  const path = join(bundle, "config.json");
+  const spec = readBundleSpec(bundle);
+  const want = procs.join(":");
+  if ((spec.annotations?.[PROCS_ANNOTATION] ?? "") === want) return;
+  const annotations = { ...spec.annotations };
+  if (want === "") delete annotations[PROCS_ANNOTATION];
+  else annotations[PROCS_ANNOTATION] = want;
+  writeFileSync(`${path}.tmp`, JSON.stringify({ ...spec, annotations }, null, 2));
+  renameSync(`${path}.tmp`, path);
+}
+
+/** Writes config.json's linux.resources into the existing group it names (tsd update). */
+export function updateBundleCgroup(bundle: string): void {
+  const { group, limits } = bundleLimits(bundle);
+  if (group !== undefined) hostDriver().update(group, limits.resources);
+}
+
+/** The `cgroup.procs` files a process writes its pid into to join the bundle's group (exec, cp). */
+export function bundleProcsPaths(bundle: string): string[] {
+  const group = bundleGroup(bundle);
+  return group === undefined ? [] : hostDriver().procsPaths(group);
 }
 
 /** After the container exited: whether the OOM killer struck (read before the group goes),
@@ -163,7 +213,15 @@ export function releaseBundleCgroup(bundle: string, o: { tolerant?: boolean } = 
   return { oomKilled };
 }
 
-/** Freezes or thaws the container's processes (Docker's pause); false without a freezer. */
-export function freezeContainer(id: string, options: CgroupOptions, frozen: boolean): Promise<boolean> {
-  return hostDriver().freeze(containerGroup(id, options), frozen);
+/** Freezes or thaws the bundle's group (Docker's pause); false without a freezer or a group. */
+export async function freezeBundle(bundle: string, frozen: boolean): Promise<boolean> {
+  const group = bundleGroup(bundle);
+  return group === undefined ? false : hostDriver().freeze(group, frozen);
+}
+
+/** The bundle's group's counters, or undefined when it has none (left). */
+export function bundleStats(bundle: string): CgroupStats | undefined {
+  const group = bundleGroup(bundle);
+  const driver = hostDriver();
+  return group !== undefined && driver.exists(group) ? driver.stats(group) : undefined;
 }

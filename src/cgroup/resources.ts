@@ -20,6 +20,13 @@ export interface Resources {
   blkioWeight?: number; // 10..1000 (v1 blkio.weight; v2 io.weight scaled)
   /** --device-read-bps and friends: per block device, bytes or operations per second. */
   throttle?: Partial<Record<ThrottleKind, Throttle[]>>;
+  // What only a spec sets (cgroup/spec.ts resourcesFromSpec); tsd's flags never do.
+  /** v1 memory.swappiness, 0..100 (v2 has no such file: ignored there, as runc does). */
+  memorySwappiness?: number;
+  /** memorySwap is the spec's, absent = not written: no Docker 2× default (effectiveSwap). */
+  swapAsGiven?: boolean;
+  /** cgroup v2 files by name, written verbatim after the others (refused on v1). */
+  unified?: Record<string, string>;
 }
 
 export type ThrottleKind = "readBps" | "writeBps" | "readIops" | "writeIops";
@@ -273,7 +280,7 @@ export function cfs(r: Resources): { quota?: number; period?: number } {
 
 /** Docker's daemon default: with -m and no --memory-swap, swap may equal the memory (2×m in all). */
 export function effectiveSwap(r: Resources): number | undefined {
-  if (r.memorySwap !== undefined) return r.memorySwap;
+  if (r.memorySwap !== undefined || r.swapAsGiven) return r.memorySwap;
   return r.memory !== undefined ? r.memory * 2 : undefined;
 }
 

@@ -41,4 +41,6 @@ export const commands: Record<string, Lazy> = {
   attach: () => import("./attach").then((m) => m.default),
   create: () => import("./create").then((m) => m.default),
   system: () => import("./system").then((m) => m.default),
+  diff: () => import("./diff").then((m) => m.default),
+  info: () => import("./info").then((m) => m.default),
 };

@@ -17,7 +17,7 @@ export default defineCommand({
     const opts = runOptionsFromFlags(flags, positionals, process.env, (p) => readFileSync(p, "utf8"));
     const { root, db } = context();
     await ensureImage(db, root, opts.image, { policy: flags.pull, ...(opts.platform ? { platform: opts.platform } : {}) });
-    const { id } = createWithMeta(db, root, opts);
+    const { id } = createWithMeta(db, root, opts, { startsNow: false });
     markIdle(db, id);
     console.log(id);
   },

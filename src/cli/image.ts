@@ -87,5 +87,6 @@ export default defineCommand({
     save: () => import("./save").then((m) => m.default),
     import: () => import("./import").then((m) => m.default),
     history: () => import("./history").then((m) => m.default),
+    remove: () => import("./rmi").then((m) => m.default),
   },
 });

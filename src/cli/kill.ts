@@ -2,7 +2,7 @@ import { defineCommand } from "citty";
 import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { UsageError } from "./globals";
-import { mustFind, signalContainer, signalNumber } from "../container/ops";
+import { mustFind, signalContainer, signalNumber, waitForMonitor } from "../container/ops";
 import { markStoppedByUser } from "../container/restart";
 
 const flags = {
@@ -12,7 +12,7 @@ const flags = {
 export default defineCommand({
   meta: { name: "kill", description: "Kill one or more running containers" },
   args: cittyArgs(flags),
-  run({ rawArgs }) {
+  async run({ rawArgs }) {
     const { flags: f, positionals } = parseFlags("kill", flags, rawArgs);
     if (positionals.length === 0) throw new UsageError(`"tsd kill" requires at least 1 argument: CONTAINER...`);
     const sig = signalNumber(f.signal ?? "KILL");
@@ -24,6 +24,9 @@ export default defineCommand({
         const row = mustFind(db, root, ref);
         markStoppedByUser(root, row.id);
         signalContainer(row, sig);
+        // As Docker: after SIGKILL the command returns once the container is no longer
+        // running (its exit recorded), so the next command sees it exited.
+        if (sig === 9) await waitForMonitor(row, 10000);
         console.log(ref);
       } catch (e) {
         failed++;

@@ -7,6 +7,7 @@ import { runContainer } from "../container/run";
 import { resourceFlags, runOnlyResourceFlags } from "./resource-flags";
 import { ensureImage } from "../image/registry/ensure";
 import { metaFlags } from "./meta-flags";
+import { kernelFlags } from "./kernel-flags";
 
 export const runFlags = {
   rm: { kind: "bool", description: "Automatically remove the container when it exits" },
@@ -44,6 +45,7 @@ export const runFlags = {
   publish: { kind: "list", short: "p", description: "Publish a container's port(s) to the host", valueHint: "[IP:]HOSTPORT:PORT[/PROTO]" },
   "publish-all": { kind: "bool", short: "P", description: "Publish all exposed ports to random ports" },
   ...metaFlags, // metadata/CLI flags (cli/meta-flags.ts)
+  ...kernelFlags,
 } satisfies FlagSpec;
 
 export default defineCommand({

@@ -31,7 +31,7 @@ export default defineCommand({
     const pick = () => statsTargets(db, root, positionals, Boolean(f.all));
     const stream = !f["no-stream"];
     let targets = pick();
-    let previous = new Map(targets.map((t) => [t.row.id, sampleContainer(t.row)]));
+    let previous = new Map(targets.map((t) => [t.row.id, sampleContainer(root, t.row)]));
     let stopped = false;
     process.once("SIGINT", () => {
       stopped = true;
@@ -40,7 +40,7 @@ export default defineCommand({
       await Bun.sleep(INTERVAL_MS);
       const rows = targets.map((t) => {
         const a = previous.get(t.row.id);
-        const b = sampleContainer(t.row);
+        const b = sampleContainer(root, t.row);
         previous.set(t.row.id, b);
         const r = a && b ? statsRow(t.row.id, t.row.name, t.asked, a, b) : { ...ZERO, ID: t.row.id.slice(0, 12), Name: t.row.name, Container: t.asked };
         if (f["no-trunc"]) r.ID = t.row.id;
@@ -57,7 +57,7 @@ export default defineCommand({
       if (positionals.length === 0) {
         // New containers join, exited ones leave, as in docker stats without arguments.
         targets = pick();
-        previous = new Map(targets.map((t) => [t.row.id, previous.get(t.row.id) ?? sampleContainer(t.row)]));
+        previous = new Map(targets.map((t) => [t.row.id, previous.get(t.row.id) ?? sampleContainer(root, t.row)]));
       } else {
         targets = targets.map((t) => ({ ...t, row: containerById(db, t.row.id) ?? t.row }));
       }

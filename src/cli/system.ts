@@ -38,5 +38,5 @@ const repair = defineCommand({
 
 export default defineCommand({
   meta: { name: "system", description: "Manage tsd's state" },
-  subCommands: { repair },
+  subCommands: { repair, info: () => import("./info").then((m) => m.default) },
 });

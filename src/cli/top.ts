@@ -5,8 +5,8 @@ import { UsageError } from "./globals";
 import { TsdError } from "../errors";
 import { mustFind } from "../container/ops";
 import { isRunning } from "../container/state";
-import { containerProcsPaths } from "../cgroup";
-import { decodeOptions } from "../container/options";
+import { bundleProcsPaths } from "../cgroup";
+import { containerDir } from "../store/paths";
 
 /** Docker's way: the host's `ps` (default -ef), keeping the rows whose PID is in the container's cgroup. */
 export function filterPs(output: string, pids: Set<number>): string {
@@ -26,7 +26,7 @@ export default defineCommand({
     const row = mustFind(db, root, ref);
     if (!isRunning(row)) throw new TsdError(`container ${row.id.slice(0, 12)} is not running`);
     const pids = new Set<number>();
-    for (const p of containerProcsPaths(row.id, decodeOptions(row.options))) {
+    for (const p of bundleProcsPaths(containerDir(root, row.id))) {
       try {
         for (const l of readFileSync(p, "utf8").split("\n")) if (l) pids.add(Number(l));
       } catch {

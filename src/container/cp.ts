@@ -9,7 +9,7 @@ import type { Database } from "bun:sqlite";
 import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { TsdError } from "../errors";
-import { containerProcsPaths } from "../cgroup";
+import { bundleProcsPaths } from "../cgroup";
 import { overlayArgs, runMonitor } from "./helper";
 import { mustFind } from "./ops";
 import { withContainerLockAsync } from "./lock";
@@ -18,7 +18,6 @@ import { sameProcess } from "./proc";
 import { containerById } from "./store";
 import { containerDir } from "../store/paths";
 import type { ContainerRow } from "./store";
-import { decodeOptions } from "./options";
 
 export interface CpEnd {
   container?: string;
@@ -41,7 +40,7 @@ export function parseCpArg(arg: string): CpEnd {
 export function containerArgs(root: string, row: ContainerRow, opts: { readOnly: boolean }): string[] {
   if (isRunning(row)) {
     if (!row.pid_start || !sameProcess(row.pid, row.pid_start)) throw new TsdError(`container ${row.name} is not running any more: retry the copy`, 1);
-    const procs = containerProcsPaths(row.id, decodeOptions(row.options));
+    const procs = bundleProcsPaths(containerDir(root, row.id));
     return ["--pid", String(row.pid), "--pid-start", row.pid_start, ...(procs.length > 0 ? ["--cgroup-procs", procs.join(":")] : [])];
   }
   return overlayArgs(root, row.id, opts.readOnly);

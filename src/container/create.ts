@@ -14,11 +14,13 @@ import { randomId, randomName } from "./names";
 import { prepareVolumes } from "./volumes";
 import { deleteContainer, insertContainer } from "./store";
 import { recordContainer } from "./record";
-import { createContainerCgroup, hostCpus, planContainerCgroup, releaseBundleCgroup } from "../cgroup";
+import { checkBundleCgroup, createBundleCgroup, hostCpus, planContainerCgroup, releaseBundleCgroup } from "../cgroup";
 import { checkAgainstHost } from "../cgroup/resources";
 import { networkSetup } from "../network/setup";
 import { hostsFile } from "../network/files";
 import { hostDevices } from "./host-devices";
+import { kernelSetup } from "./kernel-create";
+import { commandArgs } from "./kernel-spec";
 
 export interface Created {
   id: string;
@@ -27,7 +29,9 @@ export interface Created {
   image: ImageRecord;
 }
 
-export function createContainer(db: Database, root: string, opts: RunOptions): Created {
+/** `startsNow` (tsd run): the group is made here from config.json; else (tsd create) the
+ *  spec is only checked, and `tsd start` makes the group from it as it is then. */
+export function createContainer(db: Database, root: string, opts: RunOptions, { startsNow = true } = {}): Created {
   const image = findImage(db, opts.image);
   if (!image) {
     throw new TsdError(`unable to find image "${opts.image}" locally: pull it with 'tsd pull' or load it with 'tsd load -i FILE'`);
@@ -42,16 +46,18 @@ export function createContainer(db: Database, root: string, opts: RunOptions): C
   // The image's VOLUMEs are anonymous volumes unless the run mounts something there, as Docker's.
   const volumes = withImageVolumes(opts.volumes, opts.tmpfs ?? [], image.config.config?.Volumes);
   opts = { ...opts, volumes: prepareVolumes(db, root, volumes, links) };
-  const user = resolveUser(opts.user ?? image.config.config?.User, readImageFile(layerDirs, "etc/passwd"), readImageFile(layerDirs, "etc/group"));
+  const user = resolveUser(opts.user ?? image.config.config?.User, readImageFile(layerDirs, "etc/passwd"), readImageFile(layerDirs, "etc/group"), opts.groupAdd);
+  const kernel = kernelSetup(db, root, opts);
+  opts = kernel.opts;
   const net = networkSetup(db, root, id, opts, image.config);
   opts = net.opts;
-  const hostname = opts.hostname ?? net.hostname ?? id.slice(0, 12);
+  const hostname = kernel.hostname ?? opts.hostname ?? net.hostname ?? id.slice(0, 12);
   // --network container: shares the target's hosts file (kept current for its peers), as Docker.
   const etcFiles = { hostname: join(bundle, "hostname"), hosts: net.sharedHosts ?? join(bundle, "hosts"), resolvConf: join(bundle, "resolv.conf") };
   const cgroup = planContainerCgroup(id, opts, opts.privileged);
-  const spec = buildSpec(opts, image.config, { id, root, bundle, lowerLinks: links, hostname, user, etcFiles, cgroup, netnsPath: net.netnsPath, ...(opts.privileged ? { hostDevices: hostDevices() } : {}) });
+  const spec = buildSpec(opts, image.config, { id, root, bundle, lowerLinks: links, hostname, user, etcFiles, cgroup, netnsPath: net.netnsPath, kernel: kernel.kernel, ...(opts.privileged ? { hostDevices: hostDevices() } : {}) });
 
-  const row = { id, name: firstName, image_id: image.id, image_ref: opts.image, command: JSON.stringify(spec.process.args), created_at: Date.now(), auto_remove: opts.rm ? 1 : 0, options: encodeOptions(opts) };
+  const row = { id, name: firstName, image_id: image.id, image_ref: opts.image, command: JSON.stringify(commandArgs(spec.process.args, opts)), created_at: Date.now(), auto_remove: opts.rm ? 1 : 0, options: encodeOptions(opts) };
   // A generated name can collide (about 80 000 of them): draw another rather than fail.
   for (let attempt = 0; ; attempt++) {
     try {
@@ -73,8 +79,10 @@ export function createContainer(db: Database, root: string, opts: RunOptions): C
     writeFileSync(etcFiles.resolvConf, net.resolvConf);
     writeFileSync(join(bundle, "config.json"), JSON.stringify(spec, null, 2));
     recordContainer(root, { ...row, name });
-    // After config.json, which names the group: removeContainerFiles finds it there.
-    createContainerCgroup(id, opts);
+    // From config.json, which names the group and carries its limits (removeContainerFiles
+    // finds the group there too).
+    if (startsNow) createBundleCgroup(bundle);
+    else checkBundleCgroup(bundle);
   } catch (e) {
     removeContainerFiles(root, id);
     deleteContainer(db, id);

@@ -16,6 +16,7 @@ import { sameProcess } from "./proc";
 import { isRunning } from "./state";
 import { LineReader, parseReport } from "./start";
 import { readImageFile, resolveUser } from "./user";
+import { decodeOptions } from "./options";
 import type { ContainerRow } from "./store";
 
 export interface ExecOptions {
@@ -72,7 +73,7 @@ function resolveExecUser(db: Database, root: string, row: ContainerRow, user: st
   // The container's own changes first: a user added in the container is found.
   const dirs = [join(containerDir(root, row.id), "upper"), ...layers];
   try {
-    return resolveUser(user, readImageFile(dirs, "etc/passwd"), readImageFile(dirs, "etc/group"));
+    return resolveUser(user, readImageFile(dirs, "etc/passwd"), readImageFile(dirs, "etc/group"), decodeOptions(row.options).groupAdd);
   } catch (e) {
     // Docker 20.10: an exec whose user cannot be found cannot be invoked (126).
     if (e instanceof TsdError && e.exitCode === EXIT_ENGINE) throw new TsdError(e.message, EXIT_CANNOT_INVOKE);

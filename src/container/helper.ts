@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { TsdError } from "../errors";
 import { monitorExecutable } from "../native/embedded";
+import { HelperError, helperFailure } from "../native/helper-status";
 import { containerDir } from "../store/paths";
 
 /**
@@ -36,15 +37,15 @@ export function readOnlyOverlay(data: string): string {
 
 /**
  * Runs `tsd-monitor ARGS` (--copy or --pack: zig/monitor/copy.zig) from its sealed memfd (never
- * a file a container could rewrite, embedded.ts) with stdout on `stdout`; a failure throws
- * `what: <its one stderr line>`.
+ * a file a container could rewrite, embedded.ts) with stdout on `stdout`; a failure throws a
+ * HelperError `what: <its one stderr line>` with the class its exit status names.
  */
 export async function runMonitor(args: string[], stdout: "ignore" | number, what: string, exitCode?: number): Promise<void> {
   const exe = monitorExecutable();
   try {
     const proc = Bun.spawn([exe.path, ...args], { argv0: exe.argv0, stdio: ["ignore", stdout, "pipe"], env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin" } });
     const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
-    if (code !== 0) throw new TsdError(`${what}: ${firstLine(stderr) || `exit ${code}`}`, exitCode);
+    if (code !== 0) throw new HelperError(`${what}: ${firstLine(stderr) || `exit ${code}`}`, helperFailure(code), exitCode);
   } finally {
     exe.close();
   }
@@ -55,7 +56,7 @@ export function runMonitorSync(args: string[], what: string): void {
   const exe = monitorExecutable();
   try {
     const r = Bun.spawnSync([exe.path, ...args], { argv0: exe.argv0, stdio: ["ignore", "ignore", "pipe"] });
-    if (r.exitCode !== 0) throw new TsdError(`${what}: ${firstLine(r.stderr.toString()) || `exit ${r.exitCode}`}`);
+    if (r.exitCode !== 0) throw new HelperError(`${what}: ${firstLine(r.stderr.toString()) || `exit ${r.exitCode}`}`, helperFailure(r.exitCode));
   } finally {
     exe.close();
   }

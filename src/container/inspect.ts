@@ -15,6 +15,7 @@ import { hostConfigResources } from "../cgroup/resources";
 import { decodeOptions } from "./options";
 import { isBind, metaConfig, metaHostConfig, tmpfsMountPoints } from "./meta-inspect";
 import { findImage } from "../image/store";
+import { commandArgs, hostConfigKernel } from "./kernel-spec";
 
 const ZERO_TIME = "0001-01-01T00:00:00Z";
 const iso = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString() : ZERO_TIME);
@@ -51,7 +52,8 @@ export function inspectContainer(db: Database, root: string, row: ContainerRow):
     };
   }
   const first = Object.values(networks)[0] as { IPAddress?: string; MacAddress?: string; Gateway?: string; IPPrefixLen?: number } | undefined;
-  const args = spec?.process.args ?? (JSON.parse(row.command) as string[]);
+  // --init's /sbin/docker-init -- is not the command (Docker's Path and Args leave it out).
+  const args = spec ? commandArgs(spec.process.args, opts) : (JSON.parse(row.command) as string[]);
   return {
     Id: row.id,
     Created: iso(row.created_at),
@@ -94,6 +96,7 @@ export function inspectContainer(db: Database, root: string, row: ContainerRow):
       CgroupParent: opts.cgroupParent ?? "",
       ...hostConfigResources(opts.resources ?? {}),
       ...metaHostConfig(opts),
+      ...hostConfigKernel(opts),
     },
     Mounts: (opts.volumes ?? []).map((v) => ({
       Type: v.volume ? "volume" : "bind",

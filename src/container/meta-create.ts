@@ -12,10 +12,10 @@ import { decodeOptions, type BindMount, type RunOptions } from "./options";
 import { lookup } from "./state";
 
 /** createContainer with the metadata flags applied; the cidfile holds the id when it returns. */
-export function createWithMeta(db: Database, root: string, opts: RunOptions): Created {
+export function createWithMeta(db: Database, root: string, opts: RunOptions, o: { startsNow?: boolean } = {}): Created {
   const cid = opts.cidfile === undefined ? undefined : claimCidfile(opts.cidfile);
   try {
-    const c = createContainer(db, root, resolveMeta(db, root, opts));
+    const c = createContainer(db, root, resolveMeta(db, root, opts), o);
     if (cid) writeCidfile(cid, c.id);
     return c;
   } catch (e) {

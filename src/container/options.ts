@@ -13,6 +13,9 @@ import { parseSecurityOpts, type SeccompChoice } from "./seccomp";
 import { metaOptionsFromFlags, type MetaFlags, type MetaOptions } from "./meta-options";
 import { checkDuplicateTargets } from "./mount-flag";
 // --- end metadata/CLI flags ---
+// ---- kernel-facing flags (issue 14 item 4): container/kernel-options.ts ----
+import { kernelOptionsFromFlags, type KernelFlags, type KernelOptions } from "./kernel-options";
+// ---- end kernel-facing flags ----
 
 export interface BindMount {
   /** The host path (for a named volume: its _data dir, filled in at create). */
@@ -40,7 +43,7 @@ export interface TmpfsMount {
   options: string[];
 }
 
-export interface RunOptions extends MetaOptions {
+export interface RunOptions extends MetaOptions, KernelOptions {
   image: string;
   command: string[]; // empty: the image's Cmd
   entrypoint?: string[]; // set by --entrypoint ("" clears the image's)
@@ -85,7 +88,7 @@ export interface RunOptions extends MetaOptions {
   noNewPrivileges?: boolean;
 }
 
-export interface RunFlags extends ResourceFlags, MetaFlags {
+export interface RunFlags extends ResourceFlags, MetaFlags, KernelFlags {
   rm: boolean;
   interactive: boolean;
   tty: boolean;
@@ -175,6 +178,7 @@ export function runOptionsFromFlags(
     ...(security.noNewPrivileges !== undefined ? { noNewPrivileges: security.noNewPrivileges } : {}),
     ...networkOptionsFromFlags(f),
     ...meta.options,
+    ...kernelOptionsFromFlags(f),
   };
 }
 

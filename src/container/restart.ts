@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { TsdError } from "../errors";
 import { faultPoint } from "../fault";
 import { containerDir } from "../store/paths";
-import { createContainerCgroup, releaseBundleCgroup } from "../cgroup";
+import { createBundleCgroup, releaseBundleCgroup } from "../cgroup";
 import { releaseContainer } from "../network/attach";
 import { withContainerLock } from "./lock";
 import { markStoppedByUser, mustFind, stopContainer } from "./ops";
@@ -16,6 +16,7 @@ import { isRunning, startUnderWay } from "./state";
 import { bumpRestartCount, containerById, markCreated, markExited, resetRestartCount, type ContainerRow } from "./store";
 import { restartDelayMs, shouldRestart } from "./restart-policy";
 import { decodeOptions } from "./options";
+import { refreshJoinedNamespaces } from "./kernel-create";
 
 export interface StartFlags {
   attach: boolean;
@@ -75,7 +76,8 @@ export async function startContainer(db: Database, root: string, ref: string, f:
     // The last run's exit and its cleanup marker go: the monitor and wait look for new ones.
     for (const f of ["exit.json", "exit.json.tmp", "exit.json.reserve", "cleaned", "init.pid", "stopped", "restarting"]) rmSync(join(bundle, f), { force: true });
     releaseBundleCgroup(bundle); // a leftover of a crashed run; the limits come back fresh
-    createContainerCgroup(row.id, opts);
+    refreshJoinedNamespaces(db, bundle, opts); // --pid/--ipc container:: the donor's init now
+    createBundleCgroup(bundle); // config.json's linux.cgroupsPath and linux.resources
     markCreated(db, row.id);
     if (f.byPolicy) bumpRestartCount(db, row.id);
     else resetRestartCount(db, row.id);

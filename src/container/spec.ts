@@ -7,7 +7,8 @@ import { effectiveCaps } from "./caps";
 import { UsageError } from "../errors";
 import { TsdError } from "../errors";
 import { ociResources } from "../cgroup/resources";
-import { deviceRules, ociDeviceRules } from "../cgroup/devices";
+import { deviceRules, grantedDeviceRules, ociDeviceRules } from "../cgroup/devices";
+import { applyKernelOptions, type KernelContext } from "./kernel-spec";
 import type { OciDevice } from "./host-devices";
 import { seccompFor, type OciSeccomp } from "./seccomp";
 import { rootfsPropagation } from "./mount-flag";
@@ -45,6 +46,7 @@ export interface OciSpec {
     resources?: Record<string, unknown>;
     cgroupsPath?: string;
     seccomp?: OciSeccomp;
+    sysctl?: Record<string, string>;
   };
 }
 
@@ -63,6 +65,8 @@ export interface SpecContext {
   netnsPath?: string | null;
   /** --privileged: the host's device nodes (host-devices.ts), made in the container's /dev. */
   hostDevices?: OciDevice[];
+  /** What create found for --pid/--ipc container: and --init (kernel-spec.ts). */
+  kernel?: KernelContext;
 }
 
 export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -117,6 +121,10 @@ export function processEnv(imageEnv: string[], userEnv: string[], hostname: stri
 }
 
 export function buildSpec(opts: RunOptions, image: ImageConfig, ctx: SpecContext): OciSpec {
+  return applyKernelOptions(baseSpec(opts, image, ctx), opts, ctx.kernel ?? {});
+}
+
+function baseSpec(opts: RunOptions, image: ImageConfig, ctx: SpecContext): OciSpec {
   const cfg = image.config ?? {};
   const caps = capsOrUsage(opts);
   const args = processArgs(opts, cfg);
@@ -152,7 +160,7 @@ export function buildSpec(opts: RunOptions, image: ImageConfig, ctx: SpecContext
       maskedPaths: opts.privileged ? [] : MASKED_PATHS,
       readonlyPaths: opts.privileged ? [] : READONLY_PATHS,
       rootfsPropagation: rootfsPropagation(opts.volumes),
-      resources: { ...ociResources(opts.resources ?? {}), devices: ociDeviceRules(deviceRules(opts.privileged)) },
+      resources: { ...ociResources(opts.resources ?? {}), devices: ociDeviceRules(deviceRules(opts.privileged, grantedDeviceRules(opts.devices))) },
       ...(ctx.cgroup ? { cgroupsPath: `/${ctx.cgroup.group}` } : {}),
       ...seccompField(opts, caps),
     },

@@ -1,9 +1,9 @@
 // What `tsd stats` samples: a running container's cgroup counters and its network bytes.
 import type { Database } from "bun:sqlite";
 import { TsdError } from "../errors";
-import { containerGroup, hostDriver } from "../cgroup";
+import { bundleStats } from "../cgroup";
+import { containerDir } from "../store/paths";
 import { readNet, type Sample } from "../cgroup/stats";
-import { decodeOptions } from "./options";
 import { isRunning, lookup, reconcile } from "./state";
 import { listContainers, type ContainerRow } from "./store";
 
@@ -27,11 +27,10 @@ export function statsTargets(db: Database, root: string, refs: string[], all: bo
 }
 
 /** One sample, or undefined for a container that does not run (or whose group is gone). */
-export function sampleContainer(row: ContainerRow): Sample | undefined {
+export function sampleContainer(root: string, row: ContainerRow): Sample | undefined {
   if (!isRunning(row)) return undefined;
-  const driver = hostDriver();
-  const group = containerGroup(row.id, decodeOptions(row.options));
-  if (!driver.exists(group)) return undefined;
+  const cg = bundleStats(containerDir(root, row.id));
+  if (cg === undefined) return undefined;
   const net = readNet(row.pid);
-  return { at: performance.now(), cg: driver.stats(group), netRx: net.rx, netTx: net.tx };
+  return { at: performance.now(), cg, netRx: net.rx, netTx: net.tx };
 }

@@ -86,28 +86,7 @@ export async function openPartial(root: string, digest: string): Promise<Partial
   const dir = join(rootPaths(root).tmp, "partial");
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const lock = join(dir, `${hex}.lock`);
-  for (let i = 0; ; i++) {
-    if (hasBlob(root, digest)) return undefined;
-    // The lock appears with its pid already in it (written aside, then hard-linked into
-    // place), so no one reads an empty lock and takes it for a dead holder's.
-    const mine = `${lock}.${process.pid}.${Math.random().toString(36).slice(2)}`;
-    writeFileSync(mine, String(process.pid), { mode: 0o600 });
-    try {
-      linkSync(mine, lock);
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-    } finally {
-      rmSync(mine, { force: true });
-    }
-    const holder = Number(readText(lock));
-    if (!holder || !alive(holder)) {
-      rmSync(lock, { force: true });
-      continue;
-    }
-    if (i > 36000) throw new TsdError(`blob ${digest} has been downloading in process ${holder} for an hour: stop it or remove ${lock}`);
-    await Bun.sleep(100);
-  }
+  if (!(await takePartialLock(root, digest, lock))) return undefined;
   const path = join(dir, hex);
   const hasher = new Bun.CryptoHasher("sha256");
   let offset = 0;
@@ -152,6 +131,32 @@ export async function openPartial(root: string, digest: string): Promise<Partial
     },
   };
   return p;
+}
+
+/** Takes the partial file's lock (false: the blob is in the store now). The lock appears with
+ *  its pid already in it (written aside, then hard-linked into place), so no one reads an
+ *  empty lock and takes it for a dead holder's; a dead holder's lock is taken over. */
+async function takePartialLock(root: string, digest: string, lock: string): Promise<boolean> {
+  for (let i = 0; ; i++) {
+    if (hasBlob(root, digest)) return false;
+    const mine = `${lock}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+    writeFileSync(mine, String(process.pid), { mode: 0o600 });
+    try {
+      linkSync(mine, lock);
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    } finally {
+      rmSync(mine, { force: true });
+    }
+    const holder = Number(readText(lock));
+    if (!holder || !alive(holder)) {
+      rmSync(lock, { force: true });
+      continue;
+    }
+    if (i > 36000) throw new TsdError(`blob ${digest} has been downloading in process ${holder} for an hour: stop it or remove ${lock}`);
+    await Bun.sleep(100);
+  }
 }
 
 function readText(path: string): string {

@@ -11,10 +11,9 @@ import { layerFromDir } from "./layer";
 import type { Reference } from "./reference";
 import { imageById, putImage, tagImage, type ImageConfig, type ImageRecord } from "./store";
 import { takeLease } from "./lease";
-import { freezeContainer } from "../cgroup";
+import { freezeBundle } from "../cgroup";
 import { findContainer as findContainerRow } from "../container/store";
 import { isRunning } from "../container/state";
-import { decodeOptions } from "../container/options";
 
 type RunConfig = NonNullable<ImageConfig["config"]>;
 
@@ -141,7 +140,7 @@ export async function commitContainer(db: Database, root: string, name: string, 
   const runConfig = applyChanges(parent.config.config ?? {}, opts.changes);
   const lease = takeLease(root);
   try {
-    return await withPaused(db, c.id, opts.pause !== false, () => commitLayer(db, root, c, parent, upper, runConfig, opts));
+    return await withPaused(db, root, c.id, opts.pause !== false, () => commitLayer(db, root, c, parent, upper, runConfig, opts));
   } finally {
     lease.release();
   }
@@ -152,13 +151,14 @@ export async function commitContainer(db: Database, root: string, name: string, 
  * the layer is one consistent state of its upper dir; thawed on every way out, a signal to the
  * CLI included.
  */
-async function withPaused<T>(db: Database, id: string, pause: boolean, fn: () => Promise<T>): Promise<T> {
+async function withPaused<T>(db: Database, root: string, id: string, pause: boolean, fn: () => Promise<T>): Promise<T> {
   const row = findContainerRow(db, id);
   if (!pause || !row || !isRunning(row)) return fn();
-  const frozen = await freezeContainer(row.id, decodeOptions(row.options), true);
+  const bundle = containerDir(root, row.id);
+  const frozen = await freezeBundle(bundle, true);
   if (!frozen) return fn();
   const thawAndExit = (sig: NodeJS.Signals) => {
-    void freezeContainer(row.id, decodeOptions(row.options), false).finally(() => process.exit(128 + (sig === "SIGINT" ? 2 : sig === "SIGHUP" ? 1 : 15)));
+    void freezeBundle(bundle, false).finally(() => process.exit(128 + (sig === "SIGINT" ? 2 : sig === "SIGHUP" ? 1 : 15)));
   };
   const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
   for (const sig of signals) process.on(sig, thawAndExit);
@@ -166,7 +166,7 @@ async function withPaused<T>(db: Database, id: string, pause: boolean, fn: () =>
     return await fn();
   } finally {
     for (const sig of signals) process.off(sig, thawAndExit);
-    await freezeContainer(row.id, decodeOptions(row.options), false);
+    await freezeBundle(bundle, false);
   }
 }
 

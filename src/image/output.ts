@@ -5,6 +5,7 @@ import { closeSync, openSync, renameSync, rmSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { BrokenPipe, TsdError } from "../errors";
 import { stdioWasClosed, writeAllSync } from "../io";
+import { HelperError } from "../native/helper-status";
 import { TarWriter } from "./tar";
 
 /** Checks the destination before any work: a missing directory is named, never created. */
@@ -93,10 +94,11 @@ function besideOutput(output: string): { fd: number; commit: () => void; abandon
   };
 }
 
-/** A helper's write failure as writeAllSync reports its own: a reader gone, a full device. */
-function helperWriteError(e: unknown, target: string): unknown {
-  if (!(e instanceof TsdError)) return e;
-  if (/broken pipe/i.test(e.message)) return new BrokenPipe();
-  if (/no space left on device|disk quota exceeded/i.test(e.message)) return new TsdError(`no space left on device writing ${target}`);
+/** A helper's write failure as writeAllSync reports its own: a reader gone, a full device
+ *  (by the class its exit status names: zig/CONTRACT.md). */
+export function helperWriteError(e: unknown, target: string): unknown {
+  if (!(e instanceof HelperError)) return e;
+  if (e.failure === "broken-pipe") return new BrokenPipe();
+  if (e.failure === "no-space") return new TsdError(`no space left on device writing ${target}`);
   return e;
 }

@@ -18,6 +18,8 @@ const flags: RunFlags = {
   volume: ["/srv/data:/data:ro", "/srv/rw:/rw"], tmpfs: ["/scratch:size=64m"],
   "read-only": false, privileged: false, "cap-add": ["NET_ADMIN"], "cap-drop": ["MKNOD"],
   workdir: "/w", hostname: "box", memory: "64m", cpus: "0.5", "pids-limit": "100",
+  // Kernel-facing flags (container/kernel-options.ts): RLIM_INFINITY as JSON.stringify writes it.
+  ulimit: ["core=-1", "nofile=100:200"], sysctl: ["net.ipv4.ip_forward=1"], pid: "host", ipc: "container:db",
 };
 
 const image: ImageConfig = {
@@ -35,6 +37,7 @@ const ctx: SpecContext = {
     mounts: [{ destination: "/sys/fs/cgroup", type: "cgroup2", source: "cgroup2", options: ["ro", "nosuid", "nodev", "noexec"] }],
   },
   netnsPath: `${ROOT}/netns/${ID}`,
+  kernel: { ipcPath: "/proc/4242/ns/ipc" },
 };
 
 /** config.json of a run with mounts, limits, caps and the default seccomp profile. */

@@ -254,6 +254,105 @@ describe("exec", () => {
   }, 30000);
 });
 
+// The bundle is the source of a container's limits (an OCI runtime reads them from config.json,
+// and tsd's own start goes the same way): edited there, they are what the group gets.
+describe("limits come from config.json", () => {
+  const MiB = 1024 * 1024;
+  const editSpec = (id: string, edit: (resources: Record<string, unknown>) => void) => {
+    const path = join(t.dir, "containers", id, "config.json");
+    const spec = JSON.parse(readFileSync(path, "utf8"));
+    edit(spec.linux.resources);
+    writeFileSync(path, JSON.stringify(spec, null, 2));
+  };
+  const file = (controller: string, id: string, v1Name: string, v2Name: string) =>
+    readFileSync(v1 ? join(mountOf(controller)!, PARENT, id, v1Name) : join(layout.hierarchies.v2!, PARENT, id, v2Name), "utf8").trim();
+
+  test("linux.resources edited between create and start: the group carries the spec's memory, pids and cpu, not the flags'", async () => {
+    const id = (await t.ok(["create", "--network", "none", "--cgroup-parent", PARENT, "--name", "fromspec", "-m", "64m", "--pids-limit", "30", "--cpus", "0.5", "busybox", "sleep", "60"])).trim();
+    try {
+      // As Docker's: the group comes with the start, from the spec as it is then.
+      expect(groupDirs(`${PARENT}/${id}`).filter(existsSync)).toEqual([]);
+      editSpec(id, (r) => {
+        expect(r.memory).toEqual({ limit: 64 * MiB, swap: 128 * MiB });
+        expect(r.pids).toEqual({ limit: 30 });
+        // As containerd would write them: a memory limit without swap, a period of its own.
+        r.memory = { limit: 48 * MiB };
+        r.pids = { limit: 25 };
+        r.cpu = { quota: 30000, period: 60000 };
+      });
+      await t.ok(["start", "fromspec"]);
+      expect(file("memory", id, "memory.limit_in_bytes", "memory.max")).toBe(String(48 * MiB));
+      expect(file("pids", id, "pids.max", "pids.max")).toBe("25");
+      if (v1) {
+        expect([file("cpu", id, "cpu.cfs_quota_us", ""), file("cpu", id, "cpu.cfs_period_us", "")]).toEqual(["30000", "60000"]);
+      } else {
+        expect(file("cpu", id, "", "cpu.max")).toBe("30000 60000");
+      }
+      // No swap in the spec: nothing written (not the flags' 2× memory), the kernel's default stays.
+      const memsw = join(mountOf("memory") ?? "/nonexistent", PARENT, id, "memory.memsw.limit_in_bytes");
+      if (v1 && existsSync(memsw)) expect(Number(readFileSync(memsw, "utf8"))).toBeGreaterThan(1e15);
+      // The container sees the same in its own /sys/fs/cgroup.
+      const inside = await t.ok(["exec", "fromspec", "cat", v1 ? "/sys/fs/cgroup/pids/pids.max" : "/sys/fs/cgroup/pids.max"]);
+      expect(inside).toBe("25\n");
+      // update rewrites config.json and applies from it: the new pids limit holds.
+      await t.ok(["update", "--pids-limit", "40", "fromspec"]);
+      expect(file("pids", id, "pids.max", "pids.max")).toBe("40");
+      expect(JSON.parse(readFileSync(join(t.dir, "containers", id, "config.json"), "utf8")).linux.resources.pids).toEqual({ limit: 40 });
+    } finally {
+      await t.tsd(["rm", "-f", "fromspec"]);
+    }
+    expect(leftUnder(PARENT)).toEqual([]);
+  }, 30000);
+
+  test("a spec tsd cannot apply is refused at start, naming the field; no group is left", async () => {
+    const id = (await t.ok(["create", "--network", "none", "--cgroup-parent", PARENT, "--name", "badspec", "busybox", "true"])).trim();
+    try {
+      editSpec(id, (r) => {
+        r.cpu = { realtimeRuntime: 950000 };
+      });
+      const rt = await t.tsd(["start", "badspec"]);
+      expect(rt.code).not.toBe(0);
+      expect(rt.stderr).toBe("tsd: config.json linux.resources.cpu.realtimeRuntime: real-time CPU limits are not supported by tsd: remove the field\n");
+      editSpec(id, (r) => {
+        delete r.cpu;
+        r.unified = { "pids.max": "7" };
+      });
+      const u = await t.tsd(["start", "-a", "badspec"]);
+      if (v1) {
+        expect(u.code).not.toBe(0);
+        expect(u.stderr).toBe("tsd: config.json linux.resources.unified needs cgroup v2, and this host uses cgroup v1: remove unified (or use the v1 fields)\n");
+      } else {
+        expect(u.code).toBe(0);
+      }
+      expect(groupDirs(`${PARENT}/${id}`).filter(existsSync)).toEqual([]);
+    } finally {
+      await t.tsd(["rm", "-f", "badspec"]);
+    }
+  }, 30000);
+
+  test("linux.cgroupsPath in systemd's form (slice:prefix:name): the container runs in slice/prefix-name.scope, which rm removes", async () => {
+    const slice = `tsde2e${process.pid}.slice`;
+    const id = (await t.ok(["create", "--network", "none", "--name", "sliced", "--pids-limit", "21", "busybox", "sleep", "60"])).trim();
+    const group = `${slice}/tsd-${id}.scope`;
+    try {
+      const path = join(t.dir, "containers", id, "config.json");
+      const spec = JSON.parse(readFileSync(path, "utf8"));
+      spec.linux.cgroupsPath = `${slice}:tsd:${id}`;
+      writeFileSync(path, JSON.stringify(spec, null, 2));
+      await t.ok(["start", "sliced"]);
+      const pid = (await t.ok(["inspect", "-f", "{{.State.Pid}}", "sliced"])).trim();
+      expect(readFileSync(`/proc/${pid}/cgroup`, "utf8")).toContain(v1 ? `:pids:/${group}\n` : `0::/${group}\n`);
+      expect(readFileSync(join(v1 ? mountOf("pids")! : layout.hierarchies.v2!, group, "pids.max"), "utf8").trim()).toBe("21");
+      expect(groupDirs(`tsd/${id}`).filter(existsSync)).toEqual([]);
+      await t.ok(["rm", "-f", "sliced"]);
+      expect(groupDirs(group).filter(existsSync)).toEqual([]);
+    } finally {
+      await t.tsd(["rm", "-f", "sliced"]);
+      for (const d of groupDirs(slice)) removeGroupTree(d);
+    }
+  }, 30000);
+});
+
 describe("bad values are refused before anything is created", () => {
   const cases: [string[], RegExp][] = [
     [["-m", "12x"], /invalid argument "12x" for "--memory" flag/],

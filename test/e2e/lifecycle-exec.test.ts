@@ -56,7 +56,7 @@ describe("exec", () => {
     writeFileSync(envFile, "# a comment\nFROM_FILE=yes\nX=file\n");
     expect(await t.ok(["exec", "--env-file", envFile, "-e", "X=flag", "box", "sh", "-c", "echo $FROM_FILE $X"])).toBe("yes flag\n");
     expect(await t.ok(["exec", "-u", "user", "box", "sh", "-c", "id -un; echo $HOME; grep CapEff /proc/self/status"])).toBe("user\n/home/user\nCapEff:\t0000000000000000\n");
-    expect(await t.ok(["exec", "-u", "1000:1000", "box", "id"])).toBe("uid=1000(user) gid=1000(user)\n");
+    expect(await t.ok(["exec", "-u", "1000:1000", "box", "id"])).toBe("uid=1000(user) gid=1000(user) groups=1000(user)\n");
     const priv = await t.ok(["exec", "--privileged", "box", "grep", "NoNewPrivs", "/proc/self/status"]);
     expect(priv).toMatch(/NoNewPrivs:\s+0/);
     const bad = await t.tsd(["exec", "-u", "nosuchuser", "box", "true"]);

@@ -344,3 +344,58 @@ describe("devices", () => {
     expect(r.stdout).toBe("opened\n");
   }, 60000);
 });
+
+// The bundle is the source of the limits: config.json's linux.resources, edited between create
+// and start, is what the v2 group gets, `unified` files included (written verbatim, last).
+describe("limits come from config.json", () => {
+  const MiB = 1024 * 1024;
+  const editSpec = (id: string, edit: (resources: Record<string, unknown>) => void) => {
+    const path = join(t.dir, "containers", id, "config.json");
+    const spec = JSON.parse(readFileSync(path, "utf8"));
+    edit(spec.linux.resources);
+    writeFileSync(path, JSON.stringify(spec, null, 2));
+  };
+
+  test("memory without swap, pids, cpu period and unified memory.high: the group carries the spec's values", async () => {
+    const id = (await t.ok(["create", "--network", "none", "--cgroup-parent", PARENT, "--name", "fromspec", "-m", "64m", "--pids-limit", "30", "busybox", "sleep", "120"], { timeoutMs: 60000 })).trim();
+    const group = `${PARENT}/${id}`;
+    try {
+      expect(existsSync(dir(group))).toBe(false);
+      editSpec(id, (r) => {
+        r.memory = { limit: 48 * MiB };
+        r.pids = { limit: 25 };
+        r.cpu = { quota: 30000, period: 60000 };
+        r.unified = { "memory.high": String(40 * MiB) };
+      });
+      await t.ok(["start", "fromspec"], { timeoutMs: 60000 });
+      expect(cat(group, "memory.max")).toBe(String(48 * MiB));
+      expect(cat(group, "memory.swap.max")).toBe("max"); // no swap in the spec: not the flags' 2×
+      expect(cat(group, "memory.high")).toBe(String(40 * MiB));
+      expect(cat(group, "pids.max")).toBe("25");
+      expect(cat(group, "cpu.max")).toBe("30000 60000");
+      expect(await t.ok(["exec", "fromspec", "cat", "/sys/fs/cgroup/memory.high"], { timeoutMs: 60000 })).toBe(`${40 * MiB}\n`);
+      // update rewrites linux.resources from the flags and applies it from there; unified stays.
+      await t.ok(["update", "--pids-limit", "40", "fromspec"], { timeoutMs: 60000 });
+      expect(cat(group, "pids.max")).toBe("40");
+      expect(cat(group, "memory.high")).toBe(String(40 * MiB));
+    } finally {
+      await t.tsd(["rm", "-f", "fromspec"], { timeoutMs: 60000 });
+    }
+    expect(existsSync(dir(group))).toBe(false);
+  }, 120000);
+
+  test("a unified key that is no file of the group is refused at start, naming it; no group is left", async () => {
+    const id = (await t.ok(["create", "--network", "none", "--cgroup-parent", PARENT, "--name", "badkey", "busybox", "true"], { timeoutMs: 60000 })).trim();
+    try {
+      editSpec(id, (r) => {
+        r.unified = { "memory.nonesuch": "1" };
+      });
+      const r = await t.tsd(["start", "-a", "badkey"], { timeoutMs: 60000 });
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain("config.json linux.resources.unified: memory.nonesuch is not a file of the group");
+      expect(existsSync(dir(PARENT, id))).toBe(false);
+    } finally {
+      await t.tsd(["rm", "-f", "badkey"], { timeoutMs: 60000 });
+    }
+  }, 120000);
+});

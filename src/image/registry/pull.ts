@@ -68,100 +68,120 @@ async function pullWith(
   p: Progress,
 ): Promise<PullResult> {
   return client.withEndpoint(async (ep) => {
-    const top = await fetchManifest(client, ep, ref.path, ref.digest ?? ref.tag!, ref.digest);
-    let manifest = top;
-    if (isIndex(top.mediaType, top.body)) {
-      const index = top.body as unknown as ImageIndex;
-      const chosen = choosePlatform(index.manifests ?? [], platform);
-      if (!chosen) {
-        const have = (index.manifests ?? []).map((m) => platformString(m.platform)).join(", ");
-        throw new TsdError(`no matching manifest for ${platformString(platform)} in the manifest list entries of ${familiarName(ref)} (it has ${have}): choose one with --platform`);
-      }
-      manifest = await fetchManifest(client, ep, ref.path, chosen.digest, chosen.digest);
-      putBlob(root, top.digest, top.bytes);
-    }
-    if (manifest.mediaType === DOCKER_SCHEMA1 || (manifest.body as { schemaVersion?: number }).schemaVersion === 1) {
-      throw new TsdError(`${familiarName(ref)} is a Docker schema 1 image, which tsd does not pull: push it again with a current client`);
-    }
-    const m = manifest.body as unknown as ImageManifest;
-    if (!m.config?.digest || !Array.isArray(m.layers)) throw new TsdError(`the manifest of ${familiarName(ref)} is not an image manifest`);
-    putBlob(root, manifest.digest, manifest.bytes);
-
-    const configBytes = await fetchSmallBlob(client, ep, ref.path, m.config);
-    putBlob(root, m.config.digest, configBytes);
-    const config = JSON.parse(new TextDecoder().decode(configBytes)) as ImageConfig;
-    if (!config.rootfs || !Array.isArray(config.rootfs.diff_ids)) throw new TsdError(`the config of ${familiarName(ref)} has no rootfs.diff_ids`);
-    if (config.rootfs.diff_ids.length !== m.layers.length) {
-      throw new TsdError(`${familiarName(ref)}: the manifest has ${m.layers.length} layers but the config ${config.rootfs.diff_ids.length}: the image is corrupt`);
-    }
+    const { top, manifest, m } = await resolveManifest(client, ep, ref, platform, root);
+    const config = await fetchConfig(client, ep, ref, m, root);
     const id = m.config.digest.slice("sha256:".length);
     const before = ref.tag ? findImage(db, canonical(ref)) : undefined;
-
-    let downloaded = false;
-    const ids = m.layers.map((l) => l.digest.slice(7, 19));
-    // A stored layer stands for a manifest's layer only when its blob digest is known to
-    // unpack to that diff_id (as Docker keeps digest -> diffID): otherwise a manifest could
-    // name any blob, bogus or not, for a diff_id we happen to have. Unknown pairs download
-    // and are checked (digest and diff_id) like a new layer.
-    const present = config.rootfs.diff_ids.map((d, i) => hasLayer(db, root, d) && layerBlobs(db, d).some((b) => b.digest === m.layers[i]!.digest));
-    ids.forEach((lid, i) => p.layer(lid, present[i] ? "Already exists" : "Pulling fs layer"));
-
-    // Each layer downloads and unpacks at once (3 at a time, as Docker downloads), in its own
-    // unpack process; layers are separate directories, so their order does not matter.
-    removeStaleStaging(root);
-    const children = new Set<UnpackChild>();
-    const inflight = new Map<string, Promise<number>>();
-    let running = 0;
-    const queue: (() => void)[] = [];
-    const slot = async <T>(f: () => Promise<T>): Promise<T> => {
-      if (running >= PARALLEL_DOWNLOADS) await new Promise<void>((r) => queue.push(r));
-      running++;
-      try {
-        return await f();
-      } finally {
-        running--;
-        queue.shift()?.();
-      }
-    };
-    const layerJob = (i: number): Promise<number> => {
-      const layer = m.layers[i]!;
-      const diffId = config.rootfs.diff_ids[i]!;
-      const key = `${layer.digest} ${diffId}`;
-      let job = inflight.get(key);
-      if (!job) {
-        p.layer(ids[i]!, "Waiting");
-        const ctx: LayerContext = { client, ep, repo: ref.path, desc: layer, diffId, db, root, p, lid: ids[i]!, children };
-        job = slot(() => pullLayer(ctx)).then((size) => {
-          recordLayerBlob(db, diffId, layer.digest, layer.mediaType ?? "", layer.size ?? 0);
-          p.layer(ids[i]!, "Pull complete");
-          return size;
-        });
-        inflight.set(key, job);
-      }
-      return job;
-    };
-    const jobs = m.layers.map((_, i) => (present[i] ? Promise.resolve(layerSize(db, config.rootfs.diff_ids[i]!) ?? 0) : layerJob(i)));
-    if (present.some((x) => !x)) downloaded = true;
-    let sizes: number[];
-    try {
-      sizes = await Promise.all(jobs);
-    } catch (e) {
-      for (const c of children) c.kill();
-      throw e;
-    }
-    const size = sizes.reduce((a, b) => a + b, 0);
+    const layers = await pullLayers({ client, ep, repo: ref.path, db, root, p }, m, config);
     p.end();
     db.transaction(() => {
-      putImage(db, id, config, size);
+      putImage(db, id, config, layers.size);
       if (ref.tag) tagImage(db, ref, id);
       recordRepoDigest(db, `${ref.domain}/${ref.path}`, top.digest, id);
       recordImageManifest(db, id, manifest.digest);
     }).immediate();
-    if (before?.id !== id) downloaded = true;
+    const downloaded = layers.downloaded || before?.id !== id;
     p.say(`Digest: ${top.digest}`);
     p.say(downloaded ? `Status: Downloaded newer image for ${familiarName(ref)}` : `Status: Image is up to date for ${familiarName(ref)}`);
     return { id, ref, digest: top.digest, downloaded };
   });
+}
+
+/** The reference's manifest, through an index to the platform's one; both kept as blobs. */
+async function resolveManifest(client: RegistryClient, ep: Endpoint, ref: Reference, platform: Platform, root: string) {
+  const top = await fetchManifest(client, ep, ref.path, ref.digest ?? ref.tag!, ref.digest);
+  let manifest = top;
+  if (isIndex(top.mediaType, top.body)) {
+    const index = top.body as unknown as ImageIndex;
+    const chosen = choosePlatform(index.manifests ?? [], platform);
+    if (!chosen) {
+      const have = (index.manifests ?? []).map((m) => platformString(m.platform)).join(", ");
+      throw new TsdError(`no matching manifest for ${platformString(platform)} in the manifest list entries of ${familiarName(ref)} (it has ${have}): choose one with --platform`);
+    }
+    manifest = await fetchManifest(client, ep, ref.path, chosen.digest, chosen.digest);
+    putBlob(root, top.digest, top.bytes);
+  }
+  if (manifest.mediaType === DOCKER_SCHEMA1 || (manifest.body as { schemaVersion?: number }).schemaVersion === 1) {
+    throw new TsdError(`${familiarName(ref)} is a Docker schema 1 image, which tsd does not pull: push it again with a current client`);
+  }
+  const m = manifest.body as unknown as ImageManifest;
+  if (!m.config?.digest || !Array.isArray(m.layers)) throw new TsdError(`the manifest of ${familiarName(ref)} is not an image manifest`);
+  putBlob(root, manifest.digest, manifest.bytes);
+  return { top, manifest, m };
+}
+
+/** The image config, stored as its blob and checked against the manifest's layer count. */
+async function fetchConfig(client: RegistryClient, ep: Endpoint, ref: Reference, m: ImageManifest, root: string): Promise<ImageConfig> {
+  const configBytes = await fetchSmallBlob(client, ep, ref.path, m.config);
+  putBlob(root, m.config.digest, configBytes);
+  const config = JSON.parse(new TextDecoder().decode(configBytes)) as ImageConfig;
+  if (!config.rootfs || !Array.isArray(config.rootfs.diff_ids)) throw new TsdError(`the config of ${familiarName(ref)} has no rootfs.diff_ids`);
+  if (config.rootfs.diff_ids.length !== m.layers.length) {
+    throw new TsdError(`${familiarName(ref)}: the manifest has ${m.layers.length} layers but the config ${config.rootfs.diff_ids.length}: the image is corrupt`);
+  }
+  return config;
+}
+
+/** Runs at most `n` of the functions given to it at once, the rest in arrival order. */
+function limiter(n: number): <T>(f: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const queue: (() => void)[] = [];
+  return async <T>(f: () => Promise<T>): Promise<T> => {
+    if (running >= n) await new Promise<void>((r) => queue.push(r));
+    running++;
+    try {
+      return await f();
+    } finally {
+      running--;
+      queue.shift()?.();
+    }
+  };
+}
+
+type PullContext = Omit<LayerContext, "desc" | "diffId" | "lid" | "children">;
+
+/**
+ * Every layer not already here downloads and unpacks at once (3 at a time, as Docker
+ * downloads), each in its own unpack process; layers are separate directories, so their
+ * order does not matter. A layer named twice in the manifest is pulled once.
+ */
+async function pullLayers(base: PullContext, m: ImageManifest, config: ImageConfig): Promise<{ size: number; downloaded: boolean }> {
+  const { db, root, p } = base;
+  const diffIds = config.rootfs.diff_ids;
+  const ids = m.layers.map((l) => l.digest.slice(7, 19));
+  // A stored layer stands for a manifest's layer only when its blob digest is known to
+  // unpack to that diff_id (as Docker keeps digest -> diffID): otherwise a manifest could
+  // name any blob, bogus or not, for a diff_id we happen to have. Unknown pairs download
+  // and are checked (digest and diff_id) like a new layer.
+  const present = diffIds.map((d, i) => hasLayer(db, root, d) && layerBlobs(db, d).some((b) => b.digest === m.layers[i]!.digest));
+  ids.forEach((lid, i) => p.layer(lid, present[i] ? "Already exists" : "Pulling fs layer"));
+  removeStaleStaging(root);
+  const children = new Set<UnpackChild>();
+  const inflight = new Map<string, Promise<number>>();
+  const slot = limiter(PARALLEL_DOWNLOADS);
+  const layerJob = (i: number): Promise<number> => {
+    const desc = m.layers[i]!;
+    const diffId = diffIds[i]!;
+    const key = `${desc.digest} ${diffId}`;
+    const running = inflight.get(key);
+    if (running) return running;
+    p.layer(ids[i]!, "Waiting");
+    const job = slot(() => pullLayer({ ...base, desc, diffId, lid: ids[i]!, children })).then((size) => {
+      recordLayerBlob(db, diffId, desc.digest, desc.mediaType ?? "", desc.size ?? 0);
+      p.layer(ids[i]!, "Pull complete");
+      return size;
+    });
+    inflight.set(key, job);
+    return job;
+  };
+  const jobs = m.layers.map((_, i) => (present[i] ? Promise.resolve(layerSize(db, diffIds[i]!) ?? 0) : layerJob(i)));
+  try {
+    const sizes = await Promise.all(jobs);
+    return { size: sizes.reduce((a, b) => a + b, 0), downloaded: present.some((x) => !x) };
+  } catch (e) {
+    for (const c of children) c.kill();
+    throw e;
+  }
 }
 
 interface FetchedManifest {
@@ -233,6 +253,35 @@ interface LayerContext {
   children: Set<UnpackChild>;
 }
 
+/** A layer's unpack process and the staging directory it writes into, made again when a
+ *  download starts over. */
+class LayerUnpack {
+  staging: string | undefined;
+  child: UnpackChild | undefined;
+  constructor(private readonly ctx: LayerContext) {}
+
+  start(): void {
+    this.staging = newLayerStaging(this.ctx.root);
+    this.child = new UnpackChild(this.ctx.root, join(this.staging, "diff"));
+    this.ctx.children.add(this.child);
+  }
+
+  async stop(): Promise<void> {
+    if (this.child) {
+      this.child.kill();
+      await this.child.exited;
+      this.ctx.children.delete(this.child);
+    }
+    if (this.staging) rmSync(this.staging, { recursive: true, force: true });
+    this.child = undefined;
+    this.staging = undefined;
+  }
+
+  async feedFile(path: string): Promise<void> {
+    for await (const c of Bun.file(path).stream()) await this.child!.write(c);
+  }
+}
+
 /**
  * One layer: its blob downloaded into the store (resumed from a partial file with a Range
  * request, size and digest checked before it becomes visible) while the same bytes stream
@@ -241,88 +290,26 @@ interface LayerContext {
  */
 async function pullLayer(ctx: LayerContext): Promise<number> {
   const { desc, root, p, lid } = ctx;
-  let staging: string | undefined;
-  let child: UnpackChild | undefined;
-  const start = () => {
-    staging = newLayerStaging(root);
-    child = new UnpackChild(root, join(staging, "diff"));
-    ctx.children.add(child);
-  };
-  const stop = async () => {
-    if (child) {
-      child.kill();
-      await child.exited;
-      ctx.children.delete(child);
-    }
-    if (staging) rmSync(staging, { recursive: true, force: true });
-    child = undefined;
-    staging = undefined;
-  };
-  const feedFile = async (path: string) => {
-    for await (const c of Bun.file(path).stream()) await child!.write(c);
-  };
+  const u = new LayerUnpack(ctx);
   try {
-    let part: PartialDownload | undefined;
-    if (!hasBlob(root, desc.digest, desc.size)) part = await openPartial(root, desc.digest);
+    const part = hasBlob(root, desc.digest, desc.size) ? undefined : await openPartial(root, desc.digest);
     if (!part) {
       // The blob is here already (an earlier pull of another image, or a concurrent one).
       p.layer(lid, "Extracting");
-      start();
-      await feedFile(blobPath(root, desc.digest));
+      u.start();
+      await u.feedFile(blobPath(root, desc.digest));
     } else {
-      try {
-        if (desc.size !== undefined && part.offset > desc.size) part.restart();
-        const sink: BlobSink = {
-          begin: async (resumed) => {
-            if (!resumed && part!.offset > 0) part!.restart();
-            if (!resumed || !child) {
-              await stop();
-              start();
-              if (resumed) await feedFile(part!.path);
-            }
-          },
-          chunk: async (c) => {
-            try {
-              await child!.write(c);
-            } catch (e) {
-              throw new UnpackFeedError((e as Error).message);
-            }
-          },
-        };
-        for (let attempt = 0; ; attempt++) {
-          try {
-            await downloadInto(ctx, part, sink);
-            break;
-          } catch (e) {
-            // A dropped connection mid-body resumes from what arrived; anything else is final.
-            if (!(e instanceof RegistryError) || !e.retriable || attempt >= ctx.client.retries) throw e;
-            await Bun.sleep(200 * 2 ** attempt);
-          }
-        }
-        p.layer(lid, "Verifying Checksum");
-        const got = `sha256:${part.hasher.digest("hex")}`;
-        const size = part.offset;
-        part.close();
-        if (got !== desc.digest || (desc.size !== undefined && size !== desc.size)) {
-          part.discard();
-          throw new TsdError(`layer ${desc.digest} from ${ctx.client.domain}/${ctx.repo} arrived as ${got} (${size} bytes, want ${desc.size ?? "?"}): refused (corrupt or tampered)`);
-        }
-        adoptBlob(root, desc.digest, part.path);
-        p.layer(lid, "Download complete");
-        p.layer(lid, "Extracting");
-      } finally {
-        part.release();
-      }
+      await fetchLayerBlob(ctx, part, u);
     }
-    const r = await child!.finish();
+    const r = await u.child!.finish();
     if (r.diffId !== ctx.diffId) {
       throw new TsdError(`layer ${desc.digest} unpacks to ${r.diffId}, but the image config says ${ctx.diffId}: refused (corrupt image)`);
     }
-    return commitLayerStaging(ctx.db, root, staging!, ctx.diffId, r.size);
+    return commitLayerStaging(ctx.db, root, u.staging!, ctx.diffId, r.size);
   } catch (e) {
     // An unpack that failed first explains more than the broken pipe the download then hit.
-    if (e instanceof UnpackFeedError && child) {
-      const err = await child.finish().then(
+    if (e instanceof UnpackFeedError && u.child) {
+      const err = await u.child.finish().then(
         () => undefined,
         (x: unknown) => x,
       );
@@ -330,7 +317,55 @@ async function pullLayer(ctx: LayerContext): Promise<number> {
     }
     throw e;
   } finally {
-    await stop();
+    await u.stop();
+  }
+}
+
+/** Downloads the layer's blob into `part` (retrying a dropped connection from where it broke
+ *  off) while feeding the unpack; the blob joins the store only when size and digest match. */
+async function fetchLayerBlob(ctx: LayerContext, part: PartialDownload, u: LayerUnpack): Promise<void> {
+  const { desc, root, p, lid } = ctx;
+  try {
+    if (desc.size !== undefined && part.offset > desc.size) part.restart();
+    const sink: BlobSink = {
+      begin: async (resumed) => {
+        if (!resumed && part.offset > 0) part.restart();
+        if (resumed && u.child) return;
+        await u.stop();
+        u.start();
+        if (resumed) await u.feedFile(part.path);
+      },
+      chunk: async (c) => {
+        try {
+          await u.child!.write(c);
+        } catch (e) {
+          throw new UnpackFeedError((e as Error).message);
+        }
+      },
+    };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await downloadInto(ctx, part, sink);
+        break;
+      } catch (e) {
+        // A dropped connection mid-body resumes from what arrived; anything else is final.
+        if (!(e instanceof RegistryError) || !e.retriable || attempt >= ctx.client.retries) throw e;
+        await Bun.sleep(200 * 2 ** attempt);
+      }
+    }
+    p.layer(lid, "Verifying Checksum");
+    const got = `sha256:${part.hasher.digest("hex")}`;
+    const size = part.offset;
+    part.close();
+    if (got !== desc.digest || (desc.size !== undefined && size !== desc.size)) {
+      part.discard();
+      throw new TsdError(`layer ${desc.digest} from ${ctx.client.domain}/${ctx.repo} arrived as ${got} (${size} bytes, want ${desc.size ?? "?"}): refused (corrupt or tampered)`);
+    }
+    adoptBlob(root, desc.digest, part.path);
+    p.layer(lid, "Download complete");
+    p.layer(lid, "Extracting");
+  } finally {
+    part.release();
   }
 }
 

@@ -87,77 +87,63 @@ export async function pushImage(db: Database, root: string, name: string, p: Pro
   return { digest: m.digest, size: m.bytes.length };
 }
 
-async function pushBlob(
-  client: RegistryClient,
-  ep: Endpoint,
-  repo: string,
-  desc: Descriptor,
-  root: string,
-  chunk: number,
-  sources: string[],
-  show: (status: string, cur?: number, total?: number) => void,
-): Promise<string> {
+type Show = (status: string, cur?: number, total?: number) => void;
+
+async function pushBlob(client: RegistryClient, ep: Endpoint, repo: string, desc: Descriptor, root: string, chunk: number, sources: string[], show: Show): Promise<string> {
   const head = await client.request(ep, repo, `${repo}/blobs/${desc.digest}`, { method: "HEAD" }, "pull,push");
   head.done();
   await head.res.body?.cancel().catch(() => {});
   if (head.res.ok) return "Layer already exists";
-  let location: string | undefined;
-  for (const from of sources) {
-    const t = await client.request(ep, repo, `${repo}/blobs/uploads/?mount=${encodeURIComponent(desc.digest)}&from=${encodeURIComponent(from)}`, { method: "POST" }, "pull,push");
-    t.done();
-    await t.res.body?.cancel().catch(() => {});
-    if (t.res.status === 201) return `Mounted from ${from}`;
-    if (t.res.status === 202) {
-      location = t.res.headers.get("location") ?? undefined;
-      break;
-    }
-  }
-  if (!location) {
-    const t = await client.request(ep, repo, `${repo}/blobs/uploads/`, { method: "POST" }, "pull,push");
-    t.done();
-    const text = t.res.status === 202 ? "" : await errorText(t.res);
-    await t.res.body?.cancel().catch(() => {});
-    if (t.res.status !== 202) throw new RegistryError(`the registry refused to start an upload to ${repo}: ${t.res.status} ${text}`, t.res.status);
-    location = t.res.headers.get("location") ?? undefined;
-    if (!location) throw new RegistryError(`the registry started an upload to ${repo} without a Location`);
-  }
+  const started = await startUpload(client, ep, repo, desc, sources);
+  if (started.mounted) return `Mounted from ${started.mounted}`;
   const path = blobPath(root, desc.digest);
   if (!existsSync(path)) throw new TsdError(`blob ${desc.digest} is missing from the store: pull the image again`);
   const size = statSync(path).size;
   const file = Bun.file(path);
+  let location = started.location;
   let offset = 0;
-  if (size > chunk) {
-    while (offset < size) {
-      const end = Math.min(size, offset + chunk);
-      const t = await client.request(
-        ep,
-        repo,
-        relative(ep, location),
-        { method: "PATCH", headers: { "content-type": "application/octet-stream", "content-range": `${offset}-${end - 1}` }, body: file.slice(offset, end) },
-        "pull,push",
-      );
-      t.done();
-      if (t.res.status !== 202) throw new RegistryError(`upload of ${desc.digest} to ${repo} failed at ${offset}: ${t.res.status} ${await errorText(t.res)}`, t.res.status);
-      await t.res.body?.cancel().catch(() => {});
-      location = t.res.headers.get("location") ?? location;
-      offset = end;
-      show("Pushing", offset, size);
-    }
+  // Large blobs go up in PATCH chunks, the rest (or all of a small one) with the closing PUT.
+  while (size > chunk && offset < size) {
+    const end = Math.min(size, offset + chunk);
+    const headers = { "content-type": "application/octet-stream", "content-range": `${offset}-${end - 1}` };
+    const t = await client.request(ep, repo, relative(ep, location), { method: "PATCH", headers, body: file.slice(offset, end) }, "pull,push");
+    t.done();
+    if (t.res.status !== 202) throw new RegistryError(`upload of ${desc.digest} to ${repo} failed at ${offset}: ${t.res.status} ${await errorText(t.res)}`, t.res.status);
+    await t.res.body?.cancel().catch(() => {});
+    location = t.res.headers.get("location") ?? location;
+    offset = end;
+    show("Pushing", offset, size);
   }
   const rest = offset < size ? file.slice(offset, size) : new Uint8Array(0);
   const sep = location.includes("?") ? "&" : "?";
-  const t = await client.request(
-    ep,
-    repo,
-    relative(ep, `${location}${sep}digest=${encodeURIComponent(desc.digest)}`),
-    { method: "PUT", headers: { "content-type": "application/octet-stream" }, body: rest },
-    "pull,push",
-  );
+  const put = { method: "PUT", headers: { "content-type": "application/octet-stream" }, body: rest };
+  const t = await client.request(ep, repo, relative(ep, `${location}${sep}digest=${encodeURIComponent(desc.digest)}`), put, "pull,push");
   t.done();
   if (t.res.status !== 201) throw new RegistryError(`upload of ${desc.digest} to ${repo} was refused: ${t.res.status} ${await errorText(t.res)}`, t.res.status);
   await t.res.body?.cancel().catch(() => {});
   show("Pushing", size, size);
   return "Pushed";
+}
+
+/** A cross-repository mount from one of `sources` when the registry allows it (the blob is
+ *  there then), else a new upload session's Location. */
+async function startUpload(client: RegistryClient, ep: Endpoint, repo: string, desc: Descriptor, sources: string[]): Promise<{ mounted?: string; location: string }> {
+  for (const from of sources) {
+    const t = await client.request(ep, repo, `${repo}/blobs/uploads/?mount=${encodeURIComponent(desc.digest)}&from=${encodeURIComponent(from)}`, { method: "POST" }, "pull,push");
+    t.done();
+    await t.res.body?.cancel().catch(() => {});
+    if (t.res.status === 201) return { mounted: from, location: "" };
+    const location = t.res.headers.get("location");
+    if (t.res.status === 202 && location) return { location };
+  }
+  const t = await client.request(ep, repo, `${repo}/blobs/uploads/`, { method: "POST" }, "pull,push");
+  t.done();
+  const text = t.res.status === 202 ? "" : await errorText(t.res);
+  await t.res.body?.cancel().catch(() => {});
+  if (t.res.status !== 202) throw new RegistryError(`the registry refused to start an upload to ${repo}: ${t.res.status} ${text}`, t.res.status);
+  const location = t.res.headers.get("location");
+  if (!location) throw new RegistryError(`the registry started an upload to ${repo} without a Location`);
+  return { location };
 }
 
 /** The part of an upload Location after /v2/ (request() puts the endpoint base in front). */

@@ -1,0 +1,3 @@
+docker run --rm busybox sh -c 'exit 3'
+echo "rc=$?"
+docker run --rm busybox false

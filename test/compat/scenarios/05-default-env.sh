@@ -1,0 +1,1 @@
+docker run --rm --hostname box busybox env | sort

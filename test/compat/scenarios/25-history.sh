@@ -1,0 +1,1 @@
+docker history --format '{{.CreatedBy}}' busybox | head -3
