@@ -40,10 +40,10 @@ export function readOnlyOverlay(data: string): string {
  * a file a container could rewrite, embedded.ts) with stdout on `stdout`; a failure throws a
  * HelperError `what: <its one stderr line>` with the class its exit status names.
  */
-export async function runMonitor(args: string[], stdout: "ignore" | number, what: string, exitCode?: number): Promise<void> {
+export async function runMonitor(args: string[], stdout: "ignore" | number, what: string, exitCode?: number, stdin: "ignore" | "inherit" = "ignore"): Promise<void> {
   const exe = monitorExecutable();
   try {
-    const proc = Bun.spawn([exe.path, ...args], { argv0: exe.argv0, stdio: ["ignore", stdout, "pipe"], env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin" } });
+    const proc = Bun.spawn([exe.path, ...args], { argv0: exe.argv0, stdio: [stdin, stdout, "pipe"], env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin" } });
     const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
     if (code !== 0) throw new HelperError(`${what}: ${firstLine(stderr) || `exit ${code}`}`, helperFailure(code), exitCode);
   } finally {

@@ -226,11 +226,3 @@ export function attachedStreams(o: { attach?: AttachStreams; interactive?: boole
 export function checkLogsReadable(o: Pick<MetaOptions, "logDriver">): void {
   if (o.logDriver === "none") throw new TsdError("configured logging driver does not support reading: the container runs with --log-driver none", 1);
 }
-
-/** `ps --filter label=KEY` (present) or `label=KEY=VALUE` (equal). */
-export function labelMatches(labels: Record<string, string>, filter: string): boolean {
-  const eq = filter.indexOf("=");
-  if (eq < 0) return filter in labels;
-  const key = filter.slice(0, eq);
-  return key in labels && labels[key] === filter.slice(eq + 1);
-}

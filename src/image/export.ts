@@ -2,7 +2,8 @@
 // one-layer image).
 import type { Database } from "bun:sqlite";
 import { closeSync, existsSync, openSync, rmSync, statSync } from "node:fs";
-import { readSomeSync, writeAllSync } from "../io";
+import { writeAllSync } from "../io";
+import { onInterrupt } from "../interrupt";
 import { makeWorkDir, sweepStaleWorkDirs } from "../store/workdir";
 import { join } from "node:path";
 import { TsdError } from "../errors";
@@ -75,9 +76,11 @@ async function importLeased(db: Database, root: string, file: string, opts: Impo
 
 /**
  * A private copy of the import source under the root's tmp: stdin ("-", a pipe or a file)
- * or a file, copied as a byte stream (a fifo or a pipe as well as a regular file).
+ * or a file, copied as a byte stream (a fifo or a pipe as well as a regular file), read
+ * asynchronously so that a signal meanwhile removes it at once (src/interrupt.ts). The caller
+ * calls cleanup(); until then a signal does.
  */
-export function spoolImport(root: string, source: string): { file: string; cleanup: () => void } {
+export async function spoolImport(root: string, source: string): Promise<{ file: string; cleanup: () => void }> {
   if (/^https?:\/\//.test(source)) throw new TsdError(`importing from a URL is not supported: download ${source} first`);
   if (source !== "-") {
     let st;
@@ -91,25 +94,28 @@ export function spoolImport(root: string, source: string): { file: string; clean
   sweepStaleWorkDirs(root);
   const dir = makeWorkDir(root, "import");
   const file = join(dir, "layer");
+  const remove = () => rmSync(dir, { recursive: true, force: true });
+  const forget = onInterrupt(remove);
+  const cleanup = () => {
+    forget();
+    remove();
+  };
   try {
-    const from = source === "-" ? 0 : openSync(source, "r");
-    try {
-      copyFd(from, file, source === "-" ? "stdin" : source);
-    } finally {
-      if (from !== 0) closeSync(from);
-    }
+    await copyStream(source === "-" ? Bun.stdin.stream() : Bun.file(source).stream(), file, source === "-" ? "stdin" : source);
   } catch (e) {
-    rmSync(dir, { recursive: true, force: true });
+    cleanup();
     throw e;
   }
-  return { file, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return { file, cleanup };
 }
 
-function copyFd(from: number, path: string, source: string): void {
+async function copyStream(from: ReadableStream<Uint8Array>, path: string, source: string): Promise<void> {
   const to = openSync(path, "w", 0o600);
   try {
-    const buf = new Uint8Array(1 << 20);
-    for (let n; (n = readSomeSync(from, buf, source)) > 0; ) writeAllSync(to, buf.subarray(0, n), path);
+    for await (const chunk of from) writeAllSync(to, chunk, path);
+  } catch (e) {
+    if (e instanceof TsdError) throw e;
+    throw new TsdError(`reading ${source} failed: ${(e as Error).message}`);
   } finally {
     closeSync(to);
   }

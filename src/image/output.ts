@@ -7,6 +7,7 @@ import { BrokenPipe, TsdError } from "../errors";
 import { stdioWasClosed, writeAllSync } from "../io";
 import { HelperError } from "../native/helper-status";
 import { TarWriter } from "./tar";
+import { onInterrupt } from "../interrupt";
 
 /** Checks the destination before any work: a missing directory is named, never created. */
 export function checkTarOutput(output: string | undefined): void {
@@ -64,7 +65,7 @@ export async function writeOutput(output: string | undefined, produce: (fd: numb
 }
 
 /** `-o FILE`: written as FILE.tmp-PID beside it and renamed once whole; abandon() (a no-op
- *  after commit) closes and removes a half-written one. */
+ *  after commit) closes and removes a half-written one, as a signal ending the command does. */
 function besideOutput(output: string): { fd: number; commit: () => void; abandon: () => void } {
   const out = resolve(output);
   const tmp = `${out}.tmp-${process.pid}`;
@@ -80,16 +81,23 @@ function besideOutput(output: string): { fd: number; commit: () => void; abandon
     if (open) closeSync(fd);
     open = false;
   };
+  const remove = () => {
+    close();
+    if (!done) rmSync(tmp, { force: true });
+  };
+  // Also when SIGINT/SIGTERM/SIGHUP end the command (src/interrupt.ts).
+  const forget = onInterrupt(remove);
   return {
     fd,
     commit: () => {
       close();
       renameSync(tmp, out);
       done = true;
+      forget();
     },
     abandon: () => {
-      close();
-      if (!done) rmSync(tmp, { force: true });
+      remove();
+      forget();
     },
   };
 }

@@ -6,7 +6,7 @@ import { runFlags } from "../../src/cli/run";
 import { commandPath, engineErrorStatus } from "../../src/cli/exit-status";
 import { runOptionsFromFlags } from "../../src/container/options";
 import { csvFields, parseMountFlag, mountToRun } from "../../src/container/mount-flag";
-import { attachedStreams, labelMatches, checkPlatform, checkSignal, parseAttach, parseExpose, parseLabels, parseLogDriver } from "../../src/container/meta-options";
+import { attachedStreams, checkPlatform, checkSignal, parseAttach, parseExpose, parseLabels, parseLogDriver } from "../../src/container/meta-options";
 import { checkImagePlatform, mergeVolumesFrom } from "../../src/container/meta-create";
 import { isBind, metaConfig, metaHostConfig } from "../../src/container/meta-inspect";
 import { UsageError } from "../../src/errors";
@@ -74,13 +74,6 @@ describe("labels, signals, ports, platform, log driver, attach", () => {
     expect(parseLabels(["/l"], ["b=3", "d", "e="], { HOMEY: "h" }, (p) => files[p as "/l"])).toEqual({ a: "1", b: "3", HOMEY: "h", d: "", e: "" });
     expect(() => parseLabels([], ["=v"], {}, () => "")).toThrow('invalid label "=v"');
     expect(() => opts(["--label-file", "/none", "busybox"])).toThrow('cannot read label file "/none": ENOENT');
-  });
-  test("ps --filter label=KEY[=VALUE]", () => {
-    expect(labelMatches({ a: "1", b: "" }, "a")).toBe(true);
-    expect(labelMatches({ a: "1", b: "" }, "a=1")).toBe(true);
-    expect(labelMatches({ a: "1", b: "" }, "a=2")).toBe(false);
-    expect(labelMatches({ a: "1", b: "" }, "b=")).toBe(true);
-    expect(labelMatches({ a: "1" }, "c")).toBe(false);
   });
   test("--stop-signal and --stop-timeout", () => {
     expect(checkSignal("SIGUSR1")).toBe("SIGUSR1");

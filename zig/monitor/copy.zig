@@ -2,6 +2,7 @@
 //! by a path the container could redirect and never by running a program of the container.
 //!
 //!   tsd-monitor --copy out|in CONTAINER HOST ...   (`tsd cp`, CONTRACT.md)
+//!   tsd-monitor --copy out|in CONTAINER --stdio ... (`tsd cp CONTAINER:PATH -`, `tsd cp - …`)
 //!   tsd-monitor --pack CONTAINER|--dir DIR [--layer] [--xattrs] [--devices] [--one-filesystem]
 //!
 //! CONTAINER is `--pid PID --pid-start TICKS [--cgroup-procs P:P…]` (running: its mount
@@ -57,6 +58,20 @@ const Args = struct {
     /// The copy's name at its destination ("" keeps the archive's names: contents).
     name: []const u8 = "",
     archive: bool = false,
+    /// `--stdio`: out writes the tar on stdout (entries under `name`), in reads it from stdin
+    /// into the existing directory `container_path`; no fork, no host directory.
+    stdio: bool = false,
+    /// `--source-dir`: out: the container source must be a directory (it was named with a
+    /// trailing "/"); in: the host source is one, so an existing non-directory destination is
+    /// an error (Docker: "cannot copy directory").
+    source_dir: bool = false,
+    /// `--dest-file` (out): the host destination exists and is not a directory: a directory
+    /// source is an error, never a replacement of the file.
+    dest_file: bool = false,
+    /// `--dest-dir`: out: the host destination is missing and was named with a trailing "/":
+    /// only a directory source may become it; in: the container destination must be an
+    /// existing directory.
+    dest_dir: bool = false,
     /// out: a source that is absent or not a directory copies nothing (a volume's copy-up).
     missing_ok: bool = false,
     uid: u32 = 0,
@@ -93,7 +108,7 @@ fn parse(argv: []const [*:0]const u8, a: *Args) ?u8 {
     var i: usize = 1;
     while (i < argv.len) : (i += 1) {
         const k = std.mem.span(argv[i]);
-        const flags = .{ "--read-only", "--archive", "--missing-ok", "--layer", "--xattrs", "--devices", "--one-filesystem", "--pack" };
+        const flags = .{ "--read-only", "--archive", "--missing-ok", "--layer", "--xattrs", "--devices", "--one-filesystem", "--pack", "--stdio", "--source-dir", "--dest-file", "--dest-dir" };
         var is_flag = false;
         inline for (flags) |f| if (std.mem.eql(u8, k, f)) {
             is_flag = true;
@@ -101,6 +116,10 @@ fn parse(argv: []const [*:0]const u8, a: *Args) ?u8 {
         if (is_flag) {
             if (std.mem.eql(u8, k, "--read-only")) a.c.read_only = true;
             if (std.mem.eql(u8, k, "--archive")) a.archive = true;
+            if (std.mem.eql(u8, k, "--stdio")) a.stdio = true;
+            if (std.mem.eql(u8, k, "--source-dir")) a.source_dir = true;
+            if (std.mem.eql(u8, k, "--dest-file")) a.dest_file = true;
+            if (std.mem.eql(u8, k, "--dest-dir")) a.dest_dir = true;
             if (std.mem.eql(u8, k, "--missing-ok")) a.missing_ok = true;
             if (std.mem.eql(u8, k, "--layer")) a.pack.layer = true;
             if (std.mem.eql(u8, k, "--xattrs")) a.pack.xattrs = true;
@@ -149,7 +168,8 @@ fn parse(argv: []const [*:0]const u8, a: *Args) ?u8 {
     if (!has_container) return usage("needs --pid, --overlay-dir or --dir", .{});
     if (a.c.pid > 0 and a.c.pid_start.len == 0) return usage("--pid needs --pid-start", .{});
     if (a.c.overlay_dir != null and (a.c.overlay_data.len == 0 or a.c.merged.len == 0)) return usage("--overlay-dir needs --overlay-data and --merged", .{});
-    if (a.direction != .none and a.host_dir.len == 0) return usage("--copy needs --host-dir", .{});
+    if (a.direction != .none and !a.stdio and a.host_dir.len == 0) return usage("--copy needs --host-dir", .{});
+    if (a.stdio and a.direction == .out and (a.name.len == 0 or a.name.len > 4096)) return usage("--copy out --stdio needs --name", .{});
     if (a.direction == .in and a.container_path.len == 0) return usage("--copy in needs --container-path", .{});
     if (std.mem.indexOfScalar(u8, a.container_name, '/') != null or std.mem.indexOfScalar(u8, a.host_name, '/') != null)
         return usage("a name holds no \"/\"", .{});
@@ -162,9 +182,17 @@ pub fn main(argv: []const [*:0]const u8) u8 {
     // Non-dumpable before touching a container, as the monitor and the exec helper: no
     // process of it may open our /proc/PID/exe, mem or fds (CONTRACT.md).
     _ = sys.prctl(.SET_DUMPABLE, 0, 0, 0, 0) catch return fail(.failed, "prctl(PR_SET_DUMPABLE) failed", .{});
+    // Dies with the CLI that started it: a `tsd export | slow-reader` killed (SIGTERM, a
+    // timeout) must not leave the walk running on, blocked on the pipe, its overlay mounted.
+    _ = sys.prctl(.SET_PDEATHSIG, linux.SIG.KILL, 0, 0, 0) catch return fail(.failed, "prctl(PR_SET_PDEATHSIG) failed", .{});
     // A reader that goes away is an error to report, not a signal to die of.
     var ign: linux.Sigaction = .{ .handler = .{ .handler = linux.SIG.IGN }, .mask = std.mem.zeroes(linux.sigset_t), .flags = 0 };
     _ = linux.sigaction(linux.SIG.PIPE, &ign, null);
+    if (a.stdio) return switch (a.direction) {
+        .none => usage("--stdio goes with --copy", .{}),
+        .out => stdoutMain(&a),
+        .in => stdinMain(&a),
+    };
     return switch (a.direction) {
         .none => packMain(&a),
         .out, .in => copyMain(&a),
@@ -190,6 +218,53 @@ fn walk(parent: fd_t, base: [:0]const u8, opts: pack.Options, out: fd_t) u8 {
     return 0;
 }
 
+/// `--copy out --stdio`: the source as a tar on stdout, its entries under `--name` (its base
+/// name, or "." for a directory's contents, as Docker names them). A reader that goes away
+/// ends the walk with EPIPE (SIGPIPE is ignored), reported as "broken pipe".
+fn stdoutMain(a: *const Args) u8 {
+    const root = enterContainer(&a.c) catch |err| return fail(container_status, "{s}", .{containerError(err)});
+    defer sys.close(root);
+    const dir = resolveIn(root, a.container_dir, true) catch |err|
+        return fail(statusOf(err), "no such directory in the container: \"{s}\" ({s})", .{ a.container_dir, errno.describe(err) });
+    defer sys.close(dir);
+    var st: linux.Stat = undefined;
+    if (linux.E.init(linux.fstatat(dir, a.container_name, &st, linux.AT.SYMLINK_NOFOLLOW)) != .SUCCESS)
+        return fail(.not_found, "no such file or directory in the container: \"{s}\"", .{joinedPath(a.container_dir, a.container_name, 0)});
+    if (sourceProblem(a, st)) |status| return status;
+    const msg: Message = .{ .buf = &msg_buf };
+    var w: pack.Writer = .{ .fd = 1 };
+    const wk = std.heap.page_allocator.create(pack.Walker) catch return fail(.failed, "out of memory", .{});
+    defer std.heap.page_allocator.destroy(wk);
+    wk.init(&w, .{ .root_entry = true }, std.heap.page_allocator, msg) catch return fail(.failed, "out of memory", .{});
+    defer wk.deinit();
+    wk.packAs(dir, a.container_name, a.name) catch return fail(Status.ofErrno(wk.failure), "{s}", .{std.mem.sliceTo(&msg_buf, 0)});
+    wk.finish() catch return fail(Status.ofErrno(wk.failure), "{s}", .{std.mem.sliceTo(&msg_buf, 0)});
+    return 0;
+}
+
+/// `--copy in --stdio`: a tar from stdin extracted into `--container-path`, which must be an
+/// existing directory (Docker's rule for `docker cp - CONTAINER:PATH`), with the containment
+/// of every copy in: nothing is written outside that directory.
+fn stdinMain(a: *const Args) u8 {
+    const root = enterContainer(&a.c) catch |err| return fail(container_status, "{s}", .{containerError(err)});
+    defer sys.close(root);
+    const dest = resolveIn(root, a.container_path, true) catch
+        return fail(.not_a_directory, "destination \"{s}\" must be a directory in the container", .{a.container_path});
+    defer sys.close(dest);
+    // The CLI's runtime may have left stdin non-blocking; the stream is ours to drain.
+    unpack.clearNonblocking(0);
+    const msg: Message = .{ .buf = &msg_buf };
+    const opts: extract.Options = .{
+        // Docker's cp: files copied into a container belong to root unless -a.
+        .owner = if (a.archive) null else .{ .uid = 0, .gid = 0 },
+        .xattrs = false,
+        .prefix = "",
+    };
+    const rc = unpack.unpackStream(0, dest, opts, a.container_path, msg);
+    if (rc < 0) return fail(unpackStatus(rc), "{s}", .{std.mem.sliceTo(&msg_buf, 0)});
+    return 0;
+}
+
 fn copyMain(a: *const Args) u8 {
     // The host end is opened before anything else: by the caller's path, in the host's view.
     const host = sys.open(a.host_dir, .{ .PATH = true, .DIRECTORY = true, .CLOEXEC = true }, 0) catch |err|
@@ -205,6 +280,8 @@ fn copyMain(a: *const Args) u8 {
         return fail(.failed, "fork failed", .{});
     };
     if (child == 0) {
+        // The container side goes with the host side (and so with the CLI).
+        _ = sys.prctl(.SET_PDEATHSIG, linux.SIG.KILL, 0, 0, 0) catch linux.exit_group(1);
         const status = containerSide(a, pipe);
         linux.exit_group(status);
     }
@@ -267,11 +344,32 @@ fn containerSide(a: *const Args, pipe: [2]fd_t) u8 {
         defer sys.close(dir);
         var st: linux.Stat = undefined;
         if (linux.E.init(linux.fstatat(dir, a.container_name, &st, linux.AT.SYMLINK_NOFOLLOW)) != .SUCCESS)
-            return fail(.not_found, "no such file or directory in the container: \"{s}/{s}\"", .{ a.container_dir, a.container_name });
+            return fail(.not_found, "no such file or directory in the container: \"{s}\"", .{joinedPath(a.container_dir, a.container_name, 0)});
+        if (sourceProblem(a, st)) |status| return status;
         return walk(dir, a.container_name, .{ .root_entry = true }, pipe[1]);
     }
     sys.close(pipe[1]);
     return containerExtract(a, root, pipe[0]);
+}
+
+var joined_bufs: [2][4097 * 2]u8 = undefined;
+
+/// "DIR/NAME" for messages ("/x", not "//x"); `slot` picks one of two buffers.
+fn joinedPath(dir: []const u8, name: []const u8, slot: u1) []const u8 {
+    const sep: []const u8 = if (dir.len > 0 and dir[dir.len - 1] == '/') "" else "/";
+    if (name.len == 0 or std.mem.eql(u8, name, ".")) return dir;
+    return std.fmt.bufPrint(&joined_bufs[slot], "{s}{s}{s}", .{ dir, sep, name }) catch dir;
+}
+
+/// Docker's checks of a copy out's source against what its destination asked for.
+fn sourceProblem(a: *const Args, st: linux.Stat) ?u8 {
+    const is_dir = linux.S.ISDIR(st.mode);
+    const where = joinedPath(a.container_dir, a.container_name, 0);
+    if (a.source_dir and !is_dir) return fail(.not_a_directory, "\"{s}\" in the container is not a directory (drop the trailing \"/\" to copy it)", .{where});
+    const dest = joinedPath(a.host_dir, a.name, 1);
+    if (a.dest_file and is_dir) return fail(.not_a_directory, "cannot copy the directory \"{s}\" onto \"{s}\", which is not a directory", .{ where, dest });
+    if (a.dest_dir and !is_dir) return fail(.not_found, "no such directory \"{s}/\" on the host: create it first, or drop the trailing \"/\"", .{dest});
+    return null;
 }
 
 /// Docker's rules for the destination: an existing directory (symlinks followed, inside the
@@ -284,9 +382,15 @@ fn containerExtract(a: *const Args, root: fd_t, in: fd_t) u8 {
     if (resolveIn(root, a.container_path, true)) |fd| {
         dest_dir = fd;
     } else |_| {
+        if (a.dest_dir) return fail(.not_found, "no such directory in the container: \"{s}\" (create it first, or drop the trailing \"/\")", .{a.container_path});
         const split = splitPath(a.container_path);
         const parent = resolveIn(root, split.dir, true) catch
             return fail(.not_found, "the destination directory \"{s}\" does not exist in the container", .{split.dir});
+        var st: linux.Stat = undefined;
+        if (a.source_dir and linux.E.init(linux.fstatat(parent, split.base, &st, linux.AT.SYMLINK_NOFOLLOW)) == .SUCCESS) {
+            sys.close(parent);
+            return fail(.not_a_directory, "cannot copy a directory onto \"{s}\" in the container, which is not a directory", .{a.container_path});
+        }
         if (a.name.len == 0) {
             // A directory's contents to a new path: the path becomes that directory.
             defer sys.close(parent);

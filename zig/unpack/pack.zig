@@ -295,6 +295,19 @@ pub const Walker = struct {
         try wk.entry(parent, base, st, 0, wk.opts.root_entry);
     }
 
+    /// Packs `parent/base` like pack(), its entries named under `prefix` ("etc", "etc/group";
+    /// "." and "./group" for a directory's contents), as `docker cp CONTAINER:PATH -` names them.
+    pub fn packAs(wk: *Walker, parent: fd_t, base: [:0]const u8, prefix: []const u8) Error!void {
+        assert(std.mem.indexOfScalar(u8, base, '/') == null);
+        assert(prefix.len > 0 and prefix.len <= tar.max_path_len);
+        var st: linux.Stat = undefined;
+        const rc = linux.fstatat(parent, base, &st, linux.AT.SYMLINK_NOFOLLOW);
+        if (errnoOf(rc) != .SUCCESS) return wk.fail("cannot stat the source", base, errnoOf(rc));
+        wk.root_dev = st.dev;
+        @memcpy(wk.name[0..prefix.len], prefix);
+        try wk.entry(parent, base, st, prefix.len, true);
+    }
+
     pub fn finish(wk: *Walker) Error!void {
         wk.w.end() catch return wk.writeFailed();
     }

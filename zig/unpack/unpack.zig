@@ -257,7 +257,7 @@ const Unpacker = struct {
 /// A standard input some runtime made non-blocking (Bun does it to the pipes it reads)
 /// would fail the blocking reads below with EAGAIN; the read end is ours to read to the
 /// end, so it is switched back.
-fn clearNonblocking(fd: linux.fd_t) void {
+pub fn clearNonblocking(fd: linux.fd_t) void {
     const fl = linux.fcntl(fd, linux.F.GETFL, 0);
     if (errnoOf(fl) != .SUCCESS) return;
     const nonblock: usize = @as(u32, @bitCast(linux.O{ .NONBLOCK = true }));
