@@ -4,7 +4,7 @@ import { context } from "./context";
 import { UsageError } from "./globals";
 import { TsdError } from "../errors";
 import { inspectContainer } from "../container/inspect";
-import { lookup } from "../container/state";
+import { lookup } from "../container/resolve";
 import { findImage } from "../image/store";
 import { imageInspect } from "../image/inspect";
 import { printInspect } from "../format/inspect";

@@ -2,7 +2,7 @@ import { defineCommand } from "citty";
 import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { UsageError } from "./globals";
-import { mustFind } from "../container/ops";
+import { mustFind } from "../container/resolve";
 import { logPath, parseTimeArg, showLogs } from "../container/logs";
 import { isRunning } from "../container/state";
 import { containerById } from "../container/store";
@@ -43,7 +43,7 @@ export default defineCommand({
       follow: f.follow,
       running: () => {
         const now = containerById(db, row.id);
-        return now !== undefined && now.id === row.id && isRunning(now);
+        return now !== undefined && isRunning(now);
       },
     });
   },

@@ -8,8 +8,9 @@ import { matchAny, matchLabels, parseFilters } from "../format/filters";
 import { goTime } from "../format/time";
 import { printInspect } from "../format/inspect";
 import { createNetwork, findNetwork, listNetworks, networkByName, type NetworkRow } from "../network/networks";
-import { reconcile } from "../network/attach";
-import { connectNetwork, disconnectNetwork, inspectNetwork, pruneNetworks, removeNetwork } from "../network/ops";
+import { inspectNetwork, removeNetwork } from "../network/ops";
+import { reconcileNetwork as reconcile } from "../container/network";
+import { connectNetwork, disconnectNetwork, pruneNetworks } from "../container/network-commands";
 
 const createFlags = {
   subnet: { kind: "string", description: "Subnet in CIDR format", valueHint: "CIDR" },

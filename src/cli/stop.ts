@@ -2,8 +2,7 @@ import { defineCommand } from "citty";
 import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { UsageError } from "./globals";
-import { mustFind, stopContainer } from "../container/ops";
-import { markStoppedByUser } from "../container/restart";
+import { stopByRef } from "../container/stop";
 
 const flags = {
   time: { kind: "string", short: "t", description: "Seconds to wait before killing the container (default: its --stop-timeout, else 10)", valueHint: "SECONDS" },
@@ -24,9 +23,7 @@ export default defineCommand({
     await Promise.all(
       positionals.map(async (ref) => {
         try {
-          const row = mustFind(db, root, ref);
-          markStoppedByUser(root, row.id);
-          await stopContainer(db, root, row, t === undefined ? undefined : Math.max(0, Number(t)), f.signal);
+          await stopByRef(db, root, ref, t === undefined ? undefined : Math.max(0, Number(t)), f.signal);
           console.log(ref);
         } catch (e) {
           failed++;

@@ -16,9 +16,9 @@ import { basename, dirname, join, resolve } from "node:path";
 import { TsdError } from "../errors";
 import { bundleProcsPaths } from "../cgroup";
 import { overlayArgs, runMonitor } from "./helper";
-import { mustFind } from "./ops";
+import { mustFind } from "./resolve";
 import { withContainerLockAsync } from "./lock";
-import { isRunning, startUnderWay } from "./state";
+import { decide } from "./state";
 import { sameProcess } from "./proc";
 import { containerById } from "./store";
 import { containerDir } from "../store/paths";
@@ -44,7 +44,8 @@ export function parseCpArg(arg: string): CpEnd {
 
 /** How the helper reaches the container's files: `--pack`/`--copy` CONTAINER arguments. */
 export function containerArgs(root: string, row: ContainerRow, opts: { readOnly: boolean }): string[] {
-  if (isRunning(row)) {
+  if (decide("copy", row) === "live") {
+    // The helper enters the init's namespaces by pid + start time: it must still be the init.
     if (!row.pid_start || !sameProcess(row.pid, row.pid_start)) throw new TsdError(`container ${row.name} is not running any more: retry the copy`, 1);
     const procs = bundleProcsPaths(containerDir(root, row.id));
     return ["--pid", String(row.pid), "--pid-start", row.pid_start, ...(procs.length > 0 ? ["--cgroup-procs", procs.join(":")] : [])];
@@ -59,11 +60,12 @@ async function runHelper(args: string[], stdin: "ignore" | "inherit" = "ignore")
 /** A running container as it is; a stopped one under its lock (no start meanwhile). */
 async function withContainer(db: Database, root: string, ref: string, fn: (row: ContainerRow) => Promise<void>): Promise<void> {
   const row = mustFind(db, root, ref);
-  if (isRunning(row)) return fn(row);
+  if (decide("copy", row, ref) === "live") return fn(row);
   return withContainerLockAsync(root, row.id, async () => {
+    // Removed, or started, since the look-up: decided again on the row as it is now.
     const now = containerById(db, row.id);
     if (!now) throw new TsdError(`no such container: ${ref}`, 1);
-    if (!isRunning(now) && startUnderWay(now)) throw new TsdError(`container ${now.name} is being started: retry the copy`, 1);
+    decide("copy", now, ref);
     return fn(now);
   });
 }

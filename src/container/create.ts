@@ -16,7 +16,7 @@ import { deleteContainer, insertContainer } from "./store";
 import { recordContainer } from "./record";
 import { checkBundleCgroup, createBundleCgroup, hostCpus, planContainerCgroup, releaseBundleCgroup } from "../cgroup";
 import { checkAgainstHost } from "../cgroup/resources";
-import { networkSetup } from "../network/setup";
+import { networkSetup } from "./network";
 import { hostsFile } from "../network/files";
 import { hostDevices } from "./host-devices";
 import { kernelSetup } from "./kernel-create";

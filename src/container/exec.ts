@@ -11,9 +11,9 @@ import { monitorExecutable } from "../native/embedded";
 import { containerDir, rootPaths } from "../store/paths";
 import { imageById } from "../image/store";
 import { ALL_CAPS } from "./caps";
-import { mustFind } from "./ops";
+import { mustFind } from "./resolve";
 import { sameProcess } from "./proc";
-import { isRunning } from "./state";
+import { decide } from "./state";
 import { LineReader, parseReport } from "./start";
 import { readImageFile, resolveUser } from "./user";
 import { decodeOptions } from "./options";
@@ -93,7 +93,9 @@ export interface PreparedExec {
 
 /** The helper's argv for `o` in the running container `row`; its config file is written. */
 export function prepareExec(db: Database, root: string, row: ContainerRow, o: ExecOptions): PreparedExec {
-  if (!isRunning(row) || !row.pid_start || !sameProcess(row.pid, row.pid_start)) {
+  decide("exec", row);
+  // Not a state question: the helper joins the init by pid + start time, which must still be it.
+  if (!row.pid_start || !sameProcess(row.pid, row.pid_start)) {
     throw new TsdError(`container ${row.id.slice(0, 12)} is not running: start it first (tsd start ${row.name})`);
   }
   const bundle = containerDir(root, row.id);

@@ -9,7 +9,7 @@ import { findImage, type ImageRecord } from "../image/store";
 import { parsePlatform } from "../image/media";
 import { createContainer, type Created } from "./create";
 import { decodeOptions, type BindMount, type RunOptions } from "./options";
-import { lookup } from "./state";
+import { lookup } from "./resolve";
 
 /** createContainer with the metadata flags applied; the cidfile holds the id when it returns. */
 export function createWithMeta(db: Database, root: string, opts: RunOptions, o: { startsNow?: boolean } = {}): Created {

@@ -7,13 +7,13 @@ import { createWithMeta } from "./meta-create";
 import type { RunOptions } from "./options";
 import { startAttached, startDetached } from "./start";
 import { containerById, deleteContainer } from "./store";
-import { reconcile, releaseContainer } from "../network/attach";
+import { reconcileNetwork, releaseContainer } from "./network";
 
 export async function runContainer(db: Database, root: string, opts: RunOptions): Promise<number> {
   if (opts.tty && opts.interactive && !opts.detach && !process.stdin.isTTY) {
     throw new TsdError("the input device is not a TTY: drop -t, or run from a terminal");
   }
-  reconcile(db, root);
+  reconcileNetwork(db, root);
   const c = createWithMeta(db, root, opts);
   // A run that cannot start leaves nothing behind.
   const undo = () => {

@@ -10,7 +10,7 @@ import { faultPoint } from "../fault";
 import { cleanupContainer } from "./cleanup";
 import type { RunOptions } from "./options";
 import { markRunning, markStarting, runningMonitorPids } from "./store";
-import { connectContainer } from "../network/attach";
+import { connectContainer } from "./network";
 import { DEFAULT_LOG, type LogOptions } from "./log-options";
 import { logPath } from "./logs";
 import { attachedStreams } from "./meta-options";

@@ -12,8 +12,9 @@ import type { Reference } from "./reference";
 import { imageById, putImage, tagImage, type ImageConfig, type ImageRecord } from "./store";
 import { takeLease } from "./lease";
 import { freezeBundle } from "../cgroup";
-import { findContainer as findContainerRow } from "../container/store";
-import { isRunning } from "../container/state";
+import { containerById, type ContainerRow as FullRow } from "../container/store";
+import { lookup } from "../container/resolve";
+import { decide } from "../container/state";
 
 type RunConfig = NonNullable<ImageConfig["config"]>;
 
@@ -106,19 +107,11 @@ function envPairs(arg: string, change: string): [string, string][] {
   return out;
 }
 
-interface ContainerRow {
-  id: string;
-  name: string;
-  image_id: string;
-}
+type ContainerRow = Pick<FullRow, "id" | "name" | "image_id">;
 
-export function findContainer(db: Database, name: string): ContainerRow | undefined {
-  const exact = db.query("SELECT id, name, image_id FROM containers WHERE id = ? OR name = ?").get(name, name) as ContainerRow | null;
-  if (exact) return exact;
-  if (!/^[a-f0-9]{1,64}$/.test(name)) return undefined;
-  const rows = db.query("SELECT id, name, image_id FROM containers WHERE id LIKE ? || '%' LIMIT 2").all(name) as ContainerRow[];
-  if (rows.length > 1) throw new TsdError(`container id prefix "${name}" is ambiguous: give more digits`);
-  return rows[0];
+/** The container by id, prefix or name (container/resolve.ts, the one resolver). */
+export function findContainer(db: Database, root: string, name: string): ContainerRow | undefined {
+  return lookup(db, root, name);
 }
 
 export interface CommitOptions {
@@ -131,7 +124,7 @@ export interface CommitOptions {
 }
 
 export async function commitContainer(db: Database, root: string, name: string, opts: CommitOptions): Promise<string> {
-  const c = findContainer(db, name);
+  const c = findContainer(db, root, name);
   if (!c) throw new TsdError(`no such container: ${name}`);
   const parent = imageById(db, c.image_id);
   if (!parent) throw new TsdError(`the image of container ${c.name} is gone: nothing to commit onto`);
@@ -152,8 +145,8 @@ export async function commitContainer(db: Database, root: string, name: string, 
  * CLI included.
  */
 async function withPaused<T>(db: Database, root: string, id: string, pause: boolean, fn: () => Promise<T>): Promise<T> {
-  const row = findContainerRow(db, id);
-  if (!pause || !row || !isRunning(row)) return fn();
+  const row = containerById(db, id);
+  if (!pause || !row || decide("pause", row) !== "live") return fn();
   const bundle = containerDir(root, row.id);
   const frozen = await freezeBundle(bundle, true);
   if (!frozen) return fn();

@@ -24,7 +24,7 @@ import { takeLease } from "./lease";
  * symlink, never host files (zig/unpack/pack.zig).
  */
 export async function exportContainer(db: Database, root: string, name: string, fd: number): Promise<void> {
-  const c = findContainer(db, name);
+  const c = findContainer(db, root, name);
   if (!c) throw new TsdError(`no such container: ${name}`);
   if (!imageById(db, c.image_id)) throw new TsdError(`the image of container ${c.name} is gone: cannot rebuild its filesystem`);
   await runMonitor(["--pack", ...overlayArgs(root, c.id, true), "--xattrs", "--devices", "--one-filesystem"], fd, `cannot export ${c.name}`);

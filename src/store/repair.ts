@@ -14,7 +14,8 @@ import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, renameS
 import { join } from "node:path";
 import { rootPaths, containerDir } from "./paths";
 import { procStartTime } from "../container/proc";
-import { readContainerRecord, readNetworkState, type ContainerRecord } from "../container/record";
+import { readContainerRecord, type ContainerRecord } from "../container/record";
+import { readNetworkState } from "../network/record";
 import { readExitStatus } from "../container/cleanup";
 import { releaseBundleCgroup } from "../cgroup";
 import { netnsRemove } from "../native/ffi";

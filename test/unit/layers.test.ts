@@ -23,3 +23,20 @@ test("domain modules never import src/cli/", () => {
     .map((f) => f.slice(src.length + 1));
   expect(offenders).toEqual([]);
 });
+
+test("network/ never imports container/ (it works on requests: network/request.ts)", () => {
+  const offenders = files(join(src, "network"))
+    .filter((f) => /from "(\.\.\/)+container\//.test(readFileSync(f, "utf8")))
+    .map((f) => f.slice(src.length + 1));
+  expect(offenders).toEqual([]);
+});
+
+test("a container's recorded state is read in container/state.ts only (decide, stateOf)", () => {
+  // store/repair.ts rebuilds rows from bundles; image/remove.ts reads its own query (docs/ARCHITECTURE.md, known debts).
+  const allowed = ["container/state.ts", "store/repair.ts", "image/remove.ts"];
+  const offenders = files(src)
+    .map((f) => f.slice(src.length + 1))
+    .filter((f) => !allowed.includes(f))
+    .filter((f) => /\.state (===|!==) "(created|running|exited)"/.test(readFileSync(join(src, f), "utf8")));
+  expect(offenders).toEqual([]);
+});

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { parseLogOpts, parseSize, DEFAULT_LOG } from "../../src/container/log-options";
 import { parseLogText, parseTimeArg } from "../../src/container/logs";
-import { signalNumber } from "../../src/container/ops";
+import { signalNumber } from "../../src/container/lifecycle";
 
 describe("log options", () => {
   test("sizes as Docker's RAMInBytes", () => {

@@ -164,6 +164,11 @@ fn parse(argv: []const [*:0]const u8, a: *Args) ?u8 {
             a.gid = std.fmt.parseInt(u32, v, 10) catch return usage("--gid needs a number, not {s}", .{v});
         } else return usage("unknown argument {s}", .{k});
     }
+    return check(a);
+}
+
+/// The combinations the arguments must make (the CLI builds them; a mismatch is its bug).
+fn check(a: *const Args) ?u8 {
     const has_container = a.c.pid > 0 or a.c.overlay_dir != null or a.c.dir != null;
     if (!has_container) return usage("needs --pid, --overlay-dir or --dir", .{});
     if (a.c.pid > 0 and a.c.pid_start.len == 0) return usage("--pid needs --pid-start", .{});
