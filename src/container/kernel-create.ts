@@ -12,6 +12,7 @@ import { joinedContainer, type DeviceMapping, type DeviceNode, type KernelOption
 import type { KernelContext } from "./kernel-spec";
 import { decodeOptions } from "./options";
 import { sameProcess } from "./proc";
+import { isRunning } from "./state";
 import { findContainer, type ContainerRow } from "./store";
 
 export interface KernelSetup<O extends KernelOptions> {
@@ -37,10 +38,9 @@ export function kernelSetup<O extends KernelOptions>(db: Database, root: string,
   };
 }
 
-/** Its monitor and its init alive (state.ts isRunning and more; not imported: create → state
- *  would be an import cycle). */
+/** Running (state.ts) with its init alive: a namespace to join. */
 function running(row: ContainerRow): boolean {
-  return row.state === "running" && sameProcess(row.monitor_pid, row.monitor_start) && Boolean(row.pid_start) && sameProcess(row.pid, row.pid_start);
+  return isRunning(row) && Boolean(row.pid_start) && sameProcess(row.pid, row.pid_start);
 }
 
 // moby getPidContainer / getIpcContainer, their words.
