@@ -9,6 +9,10 @@ import { commands } from "./cli/commands";
 import { HelpRequested } from "./cli/flags";
 import { dockerHelp, subCommand } from "./cli/help";
 import { printLine } from "./io";
+import { commandPath, engineErrorStatus } from "./cli/exit-status";
+
+/** The command being run (for its error statuses: cli/exit-status.ts). */
+let command = "";
 
 const main = defineCommand({
   meta: { name: "tsd", version: pkg.version, description: "A daemonless container engine" },
@@ -30,6 +34,7 @@ async function entry(): Promise<void> {
       return;
     }
     const [name, ...args] = rest;
+    command = commandPath(rest);
     if (!name || name === "--help" || name === "-h" || name === "help") {
       printUsage(await renderUsage(main));
       return;
@@ -92,15 +97,15 @@ export function fail(err: unknown): never {
     const path = (err as { path?: unknown }).path;
     const where = typeof path === "string" ? `writing ${path}` : `on the device of the root dir ${rootDir()}`;
     process.stderr.write(`tsd: no space left ${where}: free space there${typeof path === "string" ? "" : ", or move the root (--root DIR or TSD_ROOT)"}\n`);
-    process.exit(EXIT_ENGINE);
+    process.exit(engineErrorStatus(command, EXIT_ENGINE));
   }
   if (err instanceof TsdError || err instanceof UsageError) {
     process.stderr.write(`tsd: ${err.message}\n`);
-    process.exit(err instanceof TsdError ? err.exitCode : EXIT_ENGINE);
+    process.exit(err instanceof TsdError ? engineErrorStatus(command, err.exitCode) : EXIT_ENGINE);
   }
   process.stderr.write(`tsd: ${err instanceof Error ? err.message : String(err)}\n`);
   if (debugging() && err instanceof Error) process.stderr.write(`${err.stack}\n`);
-  process.exit(EXIT_ENGINE);
+  process.exit(engineErrorStatus(command, EXIT_ENGINE));
 }
 
 await entry();

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { containerDir } from "../store/paths";
 import { removeContainerFiles } from "./create";
-import { containerById, deleteContainer, markExited, markIdle, markOomKilled } from "./store";
+import { containerById, deleteContainer, markExited, markIdle, markOomKilled, markStartFailed } from "./store";
 import { releaseBundleCgroup } from "../cgroup";
 import { removeLockFile, withContainerLock } from "./lock";
 import { removeAnonymousVolumes } from "./volumes";
@@ -92,7 +92,10 @@ function cleanupLocked(db: Database, root: string, id: string, lostMonitor?: str
     return;
   }
   const finished = status ? Math.floor(status.finishedAt / 1e6) : Date.now();
-  markExited(db, id, status?.exitCode ?? -1, finished, status?.error ?? (status ? null : (lostMonitor ?? "the monitor left no exit status")));
+  // A start that never reached execve leaves the container created, with the status and the
+  // error recorded (Docker 20.10: `run` of a missing command leaves "Created", ExitCode 127).
+  if (status?.error !== undefined) markStartFailed(db, id, status.exitCode, status.error);
+  else markExited(db, id, status?.exitCode ?? -1, finished, status?.error ?? (status ? null : (lostMonitor ?? "the monitor left no exit status")));
   markOomKilled(db, id, oomKilled);
   // Tells a waiting monitor that nothing is left for it to do (zig/CONTRACT.md).
   if (existsSync(containerDir(root, id))) writeFileSync(join(containerDir(root, id), "cleaned"), "");

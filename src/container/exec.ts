@@ -6,7 +6,7 @@ import type { Database } from "bun:sqlite";
 import type { Subprocess } from "bun";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { TsdError, EXIT_ENGINE } from "../errors";
+import { TsdError, EXIT_CANNOT_INVOKE, EXIT_ENGINE } from "../errors";
 import { monitorExecutable } from "../native/embedded";
 import { containerDir, rootPaths } from "../store/paths";
 import { imageById } from "../image/store";
@@ -72,7 +72,13 @@ function resolveExecUser(db: Database, root: string, row: ContainerRow, user: st
   const layers = (image?.layers ?? []).map((d) => join(rootPaths(root).layers, d.replace(/^sha256:/, ""), "diff")).reverse();
   // The container's own changes first: a user added in the container is found.
   const dirs = [join(containerDir(root, row.id), "upper"), ...layers];
-  return resolveUser(user, readImageFile(dirs, "etc/passwd"), readImageFile(dirs, "etc/group"), decodeOptions(row.options).groupAdd);
+  try {
+    return resolveUser(user, readImageFile(dirs, "etc/passwd"), readImageFile(dirs, "etc/group"), decodeOptions(row.options).groupAdd);
+  } catch (e) {
+    // Docker 20.10: an exec whose user cannot be found cannot be invoked (126).
+    if (e instanceof TsdError && e.exitCode === EXIT_ENGINE) throw new TsdError(e.message, EXIT_CANNOT_INVOKE);
+    throw e;
+  }
 }
 
 const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH"] as const;

@@ -15,6 +15,8 @@ import { hostConfigResources } from "../cgroup/resources";
 import { decodeOptions } from "./options";
 import { readHealth, type HealthState } from "./health";
 import { commandArgs, hostConfigKernel } from "./kernel-spec";
+import { isBind, metaConfig, metaHostConfig, tmpfsMountPoints } from "./meta-inspect";
+import { findImage } from "../image/store";
 
 const ZERO_TIME = "0001-01-01T00:00:00Z";
 const iso = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString() : ZERO_TIME);
@@ -56,7 +58,7 @@ export function inspectContainer(db: Database, root: string, row: ContainerRow):
     Platform: "linux",
     HostConfig: hostConfig(row, opts, ports),
     Mounts: mounts(opts),
-    Config: configSection(row, opts, spec),
+    Config: { ...configSection(row, opts, spec), ...metaConfig(opts, findImage(db, row.image_id)?.config) },
     NetworkSettings: networkSettings(db, root, row.id, ports),
   };
 }
@@ -92,7 +94,8 @@ function stateSection(root: string, row: ContainerRow, opts: RunOptions): Record
     OOMKilled: Boolean(row.oom_killed),
     Dead: false,
     Pid: running ? row.pid : 0,
-    ExitCode: ended ? (row.exit_code ?? -1) : 0,
+    // A start that failed before execve leaves it created with the status (Docker 20.10).
+    ExitCode: ended ? (row.exit_code ?? -1) : state === "created" ? (row.exit_code ?? 0) : 0,
     Error: row.error ?? exit?.error ?? "",
     StartedAt: iso(row.started_at),
     FinishedAt: ended ? iso(row.finished_at) : ZERO_TIME,
@@ -101,10 +104,9 @@ function stateSection(root: string, row: ContainerRow, opts: RunOptions): Record
 }
 
 function hostConfig(row: ContainerRow, opts: RunOptions, ports: PortBindings): Record<string, unknown> {
-  const binds = (opts.volumes ?? []).map((v) => `${v.volume || v.source}:${v.destination}${v.readonly ? ":ro" : ""}`);
+  const binds = (opts.volumes ?? []).filter((v) => isBind(v, opts)).map((v) => `${v.volume || v.source}:${v.destination}${v.readonly ? ":ro" : ""}`);
   return {
     Binds: binds.length ? binds : null,
-    LogConfig: { Type: "json-file", Config: opts.log ? { "max-size": String(opts.log.maxSize), "max-file": String(opts.log.maxFile) } : {} },
     NetworkMode: opts.network ?? "bridge",
     PortBindings: ports,
     RestartPolicy: { Name: opts.restart?.name ?? "no", MaximumRetryCount: opts.restart?.maximumRetryCount ?? 0 },
@@ -118,19 +120,21 @@ function hostConfig(row: ContainerRow, opts: RunOptions, ports: PortBindings): R
     CgroupParent: opts.cgroupParent ?? "",
     ...hostConfigResources(opts.resources ?? {}),
     ...hostConfigKernel(opts),
+    ...metaHostConfig(opts),
   };
 }
 
 function mounts(opts: RunOptions): Record<string, unknown>[] {
-  return (opts.volumes ?? []).map((v) => ({
+  const volumes = (opts.volumes ?? []).map((v) => ({
     Type: v.volume ? "volume" : "bind",
     ...(v.volume ? { Name: v.volume, Driver: "local" } : {}),
     Source: v.source,
     Destination: v.destination,
     Mode: v.readonly ? "ro" : "",
     RW: !v.readonly,
-    Propagation: "rprivate",
+    Propagation: v.propagation ?? "rprivate",
   }));
+  return [...volumes, ...tmpfsMountPoints(opts)];
 }
 
 function configSection(row: ContainerRow, opts: RunOptions, spec: OciSpec | undefined): Record<string, unknown> {
@@ -145,7 +149,6 @@ function configSection(row: ContainerRow, opts: RunOptions, spec: OciSpec | unde
     WorkingDir: spec?.process.cwd ?? "",
     Entrypoint: opts.entrypoint ?? null,
     ...(opts.healthcheck ? { Healthcheck: opts.healthcheck } : {}),
-    Labels: (opts as { labels?: Record<string, string> }).labels ?? {},
   };
 }
 

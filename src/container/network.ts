@@ -95,7 +95,8 @@ export function networkSetup(db: Database, root: string, id: string, opts: RunOp
       dnsOptions: opts.dnsOption ?? [],
       publish: opts.publish ?? [],
       publishAll: Boolean(opts.publishAll),
-      exposed: image.config?.ExposedPorts as Record<string, unknown> | undefined,
+      // The image's EXPOSE and the run's --expose (-P publishes both).
+      exposed: { ...(image.config?.ExposedPorts ?? {}), ...Object.fromEntries((opts.expose ?? []).map((k) => [k, {}])) },
     },
     target,
   );

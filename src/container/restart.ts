@@ -87,13 +87,16 @@ export async function startContainer(db: Database, root: string, ref: string, f:
     markExited(db, row.id, 125, Date.now(), "the start failed");
   };
   // Attached, stdin only with -i; detached, a container made with -i keeps its stdin for attach.
-  const o: RunOptions = f.attach ? { ...opts, interactive: f.interactive } : opts;
+  // run's -a and --sig-proxy belong to that run: `start -a` attaches both streams, proxies signals.
+  const { attach: _a, sigProxy: _s, ...runless } = opts;
+  const o: RunOptions = f.attach ? { ...runless, interactive: f.interactive } : opts;
   if (f.attach) return startAttached(db, root, row.id, bundle, o, undo, opts.restart ? () => maybeRestart(db, root, row.id) : undefined);
   await startDetached(db, root, row.id, bundle, o, undo);
   return 0;
 }
 
-export async function restartContainer(db: Database, root: string, ref: string, timeoutSec: number): Promise<void> {
+/** `timeoutSec` undefined: the container's --stop-timeout, else 10. */
+export async function restartContainer(db: Database, root: string, ref: string, timeoutSec: number | undefined): Promise<void> {
   const row: ContainerRow = mustFind(db, root, ref);
   decide("restart", row, ref);
   markStoppedByUser(root, row.id);

@@ -7,16 +7,21 @@ import { endMonitor, killInit, markStoppedByUser, signalContainer, signalNumber,
 import { mustFind, reconcile } from "./resolve";
 import { decide } from "./state";
 import { containerById, type ContainerRow } from "./store";
+import { decodeOptions } from "./options";
 
 export function stopSignalOf(db: Database, row: ContainerRow): number {
   const image = findImage(db, row.image_id);
-  const configured = image?.config.config?.StopSignal;
+  const configured = decodeOptions(row.options).stopSignal ?? image?.config.config?.StopSignal;
   return (configured && signalNumber(configured)) || constants.signals.SIGTERM;
 }
 
-/** docker stop of a resolved container; a container that does not run is left as is. */
-export async function stopContainer(db: Database, root: string, row: ContainerRow, timeoutSec: number, signal?: string): Promise<void> {
+/**
+ * docker stop of a resolved container; a container that does not run is left as is. `timeout`
+ * undefined: the container's --stop-timeout, else 10; negative: no limit.
+ */
+export async function stopContainer(db: Database, root: string, row: ContainerRow, timeout: number | undefined, signal?: string): Promise<void> {
   if (decide("stop", row) === "noop") return;
+  const timeoutSec = timeout ?? decodeOptions(row.options).stopTimeout ?? 10;
   const sig = signal === undefined ? stopSignalOf(db, row) : signalNumber(signal);
   if (sig === undefined) throw new TsdError(`invalid signal "${signal}": use a name like SIGTERM or HUP, or a number`);
   try {
@@ -24,7 +29,7 @@ export async function stopContainer(db: Database, root: string, row: ContainerRo
   } catch {
     // Exited meanwhile.
   }
-  if (await waitForMonitor(row, timeoutSec * 1000)) return finishAfterMonitor(db, root, row);
+  if (await waitForMonitor(row, timeoutSec < 0 ? Infinity : timeoutSec * 1000)) return finishAfterMonitor(db, root, row);
   killInit(row);
   // A monitor that does not end after its init was killed is broken: end it too; the
   // reconcile below records the exit and releases the cgroup (which kills the rest).
@@ -38,7 +43,7 @@ function finishAfterMonitor(db: Database, root: string, row: ContainerRow): void
 }
 
 /** tsd stop REF: marked as stopped by the user (its restart policy leaves it), then stopped. */
-export async function stopByRef(db: Database, root: string, ref: string, timeoutSec: number, signal?: string): Promise<void> {
+export async function stopByRef(db: Database, root: string, ref: string, timeoutSec: number | undefined, signal?: string): Promise<void> {
   const row = mustFind(db, root, ref);
   markStoppedByUser(root, row.id);
   await stopContainer(db, root, row, timeoutSec, signal);

@@ -109,6 +109,11 @@ export function markExited(db: Database, id: string, exitCode: number, finishedA
   db.query("UPDATE containers SET state = 'exited', exit_code = ?, finished_at = ?, error = ?, pid = 0 WHERE id = ?").run(exitCode, finishedAt, error, id);
 }
 
+/** The start failed before execve: back to created (no monitor), with the status and error. */
+export function markStartFailed(db: Database, id: string, exitCode: number, error: string): void {
+  db.query("UPDATE containers SET state = 'created', exit_code = ?, error = ?, pid = 0, monitor_pid = 0, owner_pid = 0, owner_start = NULL WHERE id = ?").run(exitCode, error, id);
+}
+
 export function deleteContainer(db: Database, id: string): void {
   db.query("DELETE FROM containers WHERE id = ?").run(id);
 }

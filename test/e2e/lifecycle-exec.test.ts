@@ -60,7 +60,7 @@ describe("exec", () => {
     const priv = await t.ok(["exec", "--privileged", "box", "grep", "NoNewPrivs", "/proc/self/status"]);
     expect(priv).toMatch(/NoNewPrivs:\s+0/);
     const bad = await t.tsd(["exec", "-u", "nosuchuser", "box", "true"]);
-    expect(bad.code).toBe(125);
+    expect(bad.code).toBe(126);
     expect(bad.stderr).toContain("nosuchuser");
   });
 
@@ -142,7 +142,7 @@ describe("exec", () => {
     const other = (await t.ok(["run", "-d", "busybox", "sleep", "300"])).trim();
     await t.ok(["stop", "-t", "0", other]);
     const r = await t.tsd(["exec", other, "true"]);
-    expect(r.code).toBe(125);
+    expect(r.code).toBe(1);
     expect(r.stderr).toContain("is not running");
     await t.ok(["rm", other]);
   });

@@ -24,7 +24,7 @@ describe("entrypoint and command", () => {
   test("--entrypoint discards the image Cmd", () =>
     expect(processArgs({ entrypoint: ["/bin/echo"], command: [] }, { Entrypoint: ["/e"], Cmd: ["c"] })).toEqual(["/bin/echo"]));
   test("--entrypoint '' clears it", () => expect(processArgs({ entrypoint: [], command: ["ls"] }, { Entrypoint: ["/e"] })).toEqual(["ls"]));
-  test("nothing to run is exit 126-class error", () => expect(() => processArgs({ command: [] }, {})).toThrow(/no command specified/));
+  test("nothing to run is an engine error (125 for run, as Docker's)", () => expect(() => processArgs({ command: [] }, {})).toThrow(/no command specified/));
 });
 
 describe("environment", () => {
