@@ -4,8 +4,7 @@ import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { UsageError } from "../errors";
 import { infoText, systemInfo } from "../system/info";
-import { renderInspect } from "../format/inspect";
-import { TsdError } from "../errors";
+import { printFormatted } from "../format/inspect";
 
 const flags = {
   format: { kind: "string", short: "f", description: "Format the output using the given Go template", valueHint: "TEMPLATE" },
@@ -23,8 +22,6 @@ export default defineCommand({
       console.log(infoText(info).trimEnd());
       return;
     }
-    const r = renderInspect(f.format, [info]);
-    process.stdout.write(r.out);
-    if (r.errors.length) throw new TsdError(r.errors.join("\n"), 1);
+    printFormatted(f.format, info);
   },
 });

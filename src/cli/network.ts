@@ -4,7 +4,7 @@ import { context } from "./context";
 import { UsageError } from "./globals";
 import { TsdError } from "../errors";
 import { context as formatContext, labelMethod, printList, type ListSpec } from "../format/list";
-import { matchAny, matchLabels, parseFilters } from "../format/filters";
+import { matchAny, matchLabels, parseFilters, matchPattern } from "../format/filters";
 import { goTime } from "../format/time";
 import { printInspect } from "../format/inspect";
 import { createNetwork, findNetwork, listNetworks, networkByName, type NetworkRow } from "../network/networks";
@@ -53,22 +53,14 @@ const NETWORK_SPEC: ListSpec = {
   headers: { ID: "NETWORK ID", Name: "NAME", Driver: "DRIVER", Scope: "SCOPE", IPv6: "IPV6", Internal: "INTERNAL", Labels: "LABELS", CreatedAt: "CREATED" },
 };
 
-const regexMatch = (pattern: string, s: string): boolean => {
-  if (pattern === s) return true;
-  try {
-    return new RegExp(pattern).test(s);
-  } catch {
-    return false;
-  }
-};
 
 /** moby's network filters: name and id as regular expressions, driver, label, type, scope. */
 export function networkFilter(list: string[]): (n: NetworkRow) => boolean {
   const f = parseFilters(list, ["name", "id", "driver", "label", "type", "scope"]);
   for (const t of f.get("type") ?? []) if (t !== "custom" && t !== "builtin") throw new TsdError(`invalid filter: 'type'='${t}'`, 1);
   return (n) =>
-    matchAny(f, "name", (v) => regexMatch(v, n.name)) &&
-    matchAny(f, "id", (v) => regexMatch(v, n.id)) &&
+    matchAny(f, "name", (v) => matchPattern(v, n.name)) &&
+    matchAny(f, "id", (v) => matchPattern(v, n.id)) &&
     matchAny(f, "driver", (v) => v === "bridge") &&
     matchAny(f, "scope", (v) => v === "local") &&
     matchAny(f, "type", (v) => (v === "builtin") === (n.builtin === 1)) &&

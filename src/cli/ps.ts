@@ -10,7 +10,7 @@ import { decodeOptions } from "../container/options";
 import { dirSize } from "../container/volumes";
 import { humanDuration, humanSize } from "../format";
 import { context as formatContext, labelMethod, labelsText, printList, type ListSpec } from "../format/list";
-import { matchAny, matchLabels, parseFilters, type Filters } from "../format/filters";
+import { matchAny, matchLabels, parseFilters, type Filters, matchPattern } from "../format/filters";
 import { goTime } from "../format/time";
 import { findImage } from "../image/store";
 import { networksText, portsText } from "../network/attach";
@@ -62,13 +62,6 @@ export function psFilters(list: string[]): Filters {
   return filters;
 }
 
-const regexMatch = (pattern: string, s: string): boolean => {
-  try {
-    return new RegExp(pattern).test(s);
-  } catch {
-    return s.includes(pattern);
-  }
-};
 
 interface Ctx {
   db: Database;
@@ -118,8 +111,8 @@ function matches(c: Ctx, row: ContainerRow): boolean {
   if (c.since && row.created_at <= c.since.created_at) return false;
   return (
     matchAny(filters, "status", (v) => state === v) &&
-    matchAny(filters, "name", (v) => regexMatch(v, `/${row.name}`)) &&
-    matchAny(filters, "id", (v) => regexMatch(v, row.id)) &&
+    matchAny(filters, "name", (v) => matchPattern(v, `/${row.name}`)) &&
+    matchAny(filters, "id", (v) => matchPattern(v, row.id)) &&
     matchLabels(filters, labelsOf(row)) &&
     matchAny(filters, "exited", (v) => state === "exited" && row.started_at !== null && (row.exit_code ?? -1) === Number(v)) &&
     matchAny(filters, "ancestor", (v) => {

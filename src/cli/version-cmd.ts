@@ -2,8 +2,7 @@ import { defineCommand } from "citty";
 import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { globals } from "./globals";
 import { versionInfo, versionLine } from "./version";
-import { renderInspect } from "../format/inspect";
-import { TsdError } from "../errors";
+import { printFormatted } from "../format/inspect";
 
 const flags = {
   format: { kind: "string", short: "f", description: "Format the output using a Go template ({{.Client.Version}})", valueHint: "TEMPLATE" },
@@ -18,8 +17,6 @@ export default defineCommand({
       console.log(versionLine(globals().root));
       return;
     }
-    const r = renderInspect(f.format, [versionInfo(globals().root)]);
-    process.stdout.write(r.out);
-    if (r.errors.length) throw new TsdError(r.errors.join("\n"), 1);
+    printFormatted(f.format, versionInfo(globals().root));
   },
 });

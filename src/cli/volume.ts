@@ -5,7 +5,7 @@ import { UsageError } from "./globals";
 import { TsdError } from "../errors";
 import { humanSize } from "../format";
 import { context as formatContext, labelMethod, labelsText, printList, type ListSpec } from "../format/list";
-import { boolFilter, matchAny, matchLabels, parseFilters } from "../format/filters";
+import { boolFilter, matchAny, matchLabels, parseFilters, matchPattern } from "../format/filters";
 import { printInspect } from "../format/inspect";
 import { type VolumeRow, createVolume, dirSize, findVolume, listVolumes, removeVolume, volumeData, volumeInspect, volumeUsers } from "../container/volumes";
 
@@ -47,22 +47,14 @@ const labelsOf = (v: VolumeRow): Record<string, string> => {
   }
 };
 
-const regexMatch = (pattern: string, s: string): boolean => {
-  if (pattern === s) return true;
-  try {
-    return new RegExp(pattern).test(s);
-  } catch {
-    return false;
-  }
-};
 
 /** moby's volume filters: name (a regular expression), label, dangling, driver. */
 export function volumeFilter(list: string[], inUse: (name: string) => boolean): (v: VolumeRow) => boolean {
   const f = parseFilters(list, ["name", "label", "dangling", "driver"]);
   const dangling = (f.get("dangling") ?? []).map((d) => boolFilter("dangling", d));
   return (v) =>
-    matchAny(f, "name", (p) => regexMatch(p, v.name)) &&
-    matchAny(f, "driver", (p) => regexMatch(p, "local")) &&
+    matchAny(f, "name", (p) => matchPattern(p, v.name)) &&
+    matchAny(f, "driver", (p) => matchPattern(p, "local")) &&
     matchLabels(f, labelsOf(v)) &&
     dangling.every((d) => !inUse(v.name) === d);
 }

@@ -2,6 +2,7 @@
 // --ulimit, --shm-size, --device, --group-add, --init → the RunOptions fields below, with
 // Docker 20.10's checks and words. Pure: the namespaces' targets, the device nodes and the
 // groups are looked up at create (kernel-create.ts).
+import type { OciDevice } from "./host-devices";
 import { UsageError } from "../errors";
 import { parseNetworkMode } from "../network/ports";
 
@@ -12,16 +13,9 @@ export interface Ulimit {
   hard: number;
 }
 
-/** A node made in the container for `--device`, found at create from the host path. */
-export interface DeviceNode {
-  path: string; // in the container
-  type: "c" | "b";
-  major: number;
-  minor: number;
-  fileMode: number;
-  uid: number;
-  gid: number;
-}
+/** A node made in the container for `--device` (its path the container's), found at create
+ *  from the host path: config.json's linux.devices entry. */
+export type DeviceNode = OciDevice;
 
 /** `--device HOST[:CONTAINER[:rwm]]` (Docker's DeviceMapping). */
 export interface DeviceMapping {

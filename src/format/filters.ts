@@ -24,6 +24,17 @@ export function matchAny(filters: Filters, key: string, test: (value: string) =>
   return values === undefined || values.some(test);
 }
 
+/** Docker's filters.Args.Match: the value itself, else as a regular expression (one that does
+ *  not compile matches nothing) — name=, id= and driver= filters. */
+export function matchPattern(pattern: string, s: string): boolean {
+  if (pattern === s) return true;
+  try {
+    return new RegExp(pattern).test(s);
+  } catch {
+    return false;
+  }
+}
+
 /** label=KEY or label=KEY=VALUE: every one given must match (Docker ANDs labels). */
 export function matchLabels(filters: Filters, labels: Record<string, string>, key = "label"): boolean {
   return (filters.get(key) ?? []).every((l) => {

@@ -5,6 +5,7 @@
 // while a missing key of one of the structs' Go maps (Labels, Options, Networks …) prints
 // <no value>, and a nil Go map prints map[] (JSON null).
 import { TsdError } from "../errors";
+import { stdout } from "../io";
 import { parse, TemplateError } from "./template";
 import { NIL_MAPS } from "./template/values";
 
@@ -67,10 +68,17 @@ export function renderInspect(format: string, objects: unknown[]): InspectResult
 /** Prints inspect output: the indented JSON array, or the template per object. Returns the errors. */
 export function printInspect(format: string | undefined, objects: unknown[]): string[] {
   if (format === undefined || format === "") {
-    process.stdout.write(JSON.stringify(objects, null, 4) + "\n");
+    stdout.write(JSON.stringify(objects, null, 4) + "\n");
     return [];
   }
   const r = renderInspect(format, objects);
-  process.stdout.write(r.out);
+  stdout.write(r.out);
   return r.errors;
+}
+
+/** `--format` of a command that shows one object (info, version): its errors fail the command
+ *  with status 1, as the Docker CLI's. */
+export function printFormatted(format: string, object: unknown): void {
+  const errors = printInspect(format, [object]);
+  if (errors.length) throw new TsdError(errors.join("\n"), 1);
 }

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { TestRoot, TSD } from "../lib/tsd";
+import { TestRoot, TSD, pipeline as runPipeline, type Pipeline } from "../lib/tsd";
 import { testImages, type TestImages } from "../lib/fixtures";
 import { sh, startRegistry, tempDir, type Registry } from "../lib/registry";
 
@@ -32,21 +32,9 @@ afterAll(async () => {
   expect(leaks).toEqual([]);
 });
 
-/**
- * A shell pipeline in which `tsd` is this root's dist/tsd, each run under `timeout -s KILL`;
- * returns every stage's status (PIPESTATUS) and the pipeline's stderr.
- */
-async function pipeline(script: string, root = t.dir, limitSec = 60): Promise<{ status: number[]; stderr: string; stdout: string }> {
-  const proc = Bun.spawn(["bash", "-c", `tsd() { timeout -s KILL ${limitSec} ${TSD} --root ${root} "$@"; }\n${script}\necho "@@status=\${PIPESTATUS[*]}"`], {
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
-  });
-  const [out, stderr] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  const m = /@@status=([\d ]+)\n$/.exec(out);
-  if (!m) throw new Error(`no status from: ${script}\n${stderr}`);
-  return { status: m[1]!.trim().split(" ").map(Number), stderr, stdout: out.slice(0, m.index) };
+/** lib/tsd.ts pipeline for this file's root. */
+function pipeline(script: string, root = t.dir, limitSec = 60): Promise<Pipeline> {
+  return runPipeline(script, root, { limitSec });
 }
 
 /** What a root's tmp holds besides the lease dir (empty after any command). */

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { processes, TestRoot, TSD } from "../lib/tsd";
+import { processes, TestRoot, TSD, pipeline as runPipeline, type Pipeline } from "../lib/tsd";
 import { testImages, type TestImages } from "../lib/fixtures";
 import { tempDir } from "../lib/registry";
 
@@ -34,19 +34,9 @@ afterAll(async () => {
   expect(leaks).toEqual([]);
 });
 
-/** A bash script in which `tsd` is `root`'s dist/tsd under `timeout -s KILL`; every stage's status. */
-async function pipeline(script: string, root = t.dir, limitSec = 60): Promise<{ status: number[]; stderr: string; stdout: string }> {
-  const proc = Bun.spawn(["bash", "-c", `tsd() { timeout -s KILL ${limitSec} ${TSD} --root ${root} "$@"; }\n${script}\necho "@@status=\${PIPESTATUS[*]}"`], {
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
-    cwd: work,
-  });
-  const [out, stderr] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  const m = /@@status=([\d ]+)\n$/.exec(out);
-  if (!m) throw new Error(`no status from: ${script}\n${stderr}`);
-  return { status: m[1]!.trim().split(" ").map(Number), stderr, stdout: out.slice(0, m.index) };
+/** lib/tsd.ts pipeline for this file's root and work dir. */
+function pipeline(script: string, root = t.dir, limitSec = 60): Promise<Pipeline> {
+  return runPipeline(script, root, { limitSec, cwd: work });
 }
 
 function tmpLeft(root: string): string[] {

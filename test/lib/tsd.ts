@@ -107,3 +107,30 @@ export function processes(): { pid: number; cmdline: string }[] {
   }
   return out;
 }
+
+export interface Pipeline {
+  /** Every stage's exit status (PIPESTATUS of the script's last pipeline). */
+  status: number[];
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a bash script in which `tsd` is dist/tsd with `--root root`, each run under
+ * `timeout -s KILL limitSec` (a hung stage cannot hang the test); returns the last pipeline's
+ * PIPESTATUS, stdout and stderr.
+ */
+export async function pipeline(script: string, root: string, o: { limitSec?: number; cwd?: string } = {}): Promise<Pipeline> {
+  const tsd = `tsd() { timeout -s KILL ${o.limitSec ?? 60} ${TSD} --root ${root} "$@"; }`;
+  const proc = Bun.spawn(["bash", "-c", `${tsd}\n${script}\necho "@@status=\${PIPESTATUS[*]}"`], {
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+    ...(o.cwd ? { cwd: o.cwd } : {}),
+  });
+  const [out, stderr] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const m = /@@status=([\d ]+)\n$/.exec(out);
+  if (!m) throw new Error(`no status from: ${script}\n${stderr}`);
+  return { status: m[1]!.trim().split(" ").map(Number), stderr, stdout: out.slice(0, m.index) };
+}

@@ -212,13 +212,19 @@ fn packMain(a: *const Args) u8 {
 }
 
 fn walk(parent: fd_t, base: [:0]const u8, opts: pack.Options, out: fd_t) u8 {
+    return walkAs(parent, base, null, opts, out);
+}
+
+/// Packs `parent/base` onto `out`; its entries named under `prefix` when given (pack.packAs).
+fn walkAs(parent: fd_t, base: [:0]const u8, prefix: ?[]const u8, opts: pack.Options, out: fd_t) u8 {
     const msg: Message = .{ .buf = &msg_buf };
     var w: pack.Writer = .{ .fd = out };
     const wk = std.heap.page_allocator.create(pack.Walker) catch return fail(.failed, "out of memory", .{});
     defer std.heap.page_allocator.destroy(wk);
     wk.init(&w, opts, std.heap.page_allocator, msg) catch return fail(.failed, "out of memory", .{});
     defer wk.deinit();
-    wk.pack(parent, base) catch return fail(Status.ofErrno(wk.failure), "{s}", .{std.mem.sliceTo(&msg_buf, 0)});
+    const packed_ = if (prefix) |p| wk.packAs(parent, base, p) else wk.pack(parent, base);
+    packed_ catch return fail(Status.ofErrno(wk.failure), "{s}", .{std.mem.sliceTo(&msg_buf, 0)});
     wk.finish() catch return fail(Status.ofErrno(wk.failure), "{s}", .{std.mem.sliceTo(&msg_buf, 0)});
     return 0;
 }
@@ -236,15 +242,7 @@ fn stdoutMain(a: *const Args) u8 {
     if (linux.E.init(linux.fstatat(dir, a.container_name, &st, linux.AT.SYMLINK_NOFOLLOW)) != .SUCCESS)
         return fail(.not_found, "no such file or directory in the container: \"{s}\"", .{joinedPath(a.container_dir, a.container_name, 0)});
     if (sourceProblem(a, st)) |status| return status;
-    const msg: Message = .{ .buf = &msg_buf };
-    var w: pack.Writer = .{ .fd = 1 };
-    const wk = std.heap.page_allocator.create(pack.Walker) catch return fail(.failed, "out of memory", .{});
-    defer std.heap.page_allocator.destroy(wk);
-    wk.init(&w, .{ .root_entry = true }, std.heap.page_allocator, msg) catch return fail(.failed, "out of memory", .{});
-    defer wk.deinit();
-    wk.packAs(dir, a.container_name, a.name) catch return fail(Status.ofErrno(wk.failure), "{s}", .{std.mem.sliceTo(&msg_buf, 0)});
-    wk.finish() catch return fail(Status.ofErrno(wk.failure), "{s}", .{std.mem.sliceTo(&msg_buf, 0)});
-    return 0;
+    return walkAs(dir, a.container_name, a.name, .{ .root_entry = true }, 1);
 }
 
 /// `--copy in --stdio`: a tar from stdin extracted into `--container-path`, which must be an
