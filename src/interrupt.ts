@@ -48,13 +48,3 @@ export function onInterrupt(cleanup: () => void): () => void {
   };
 }
 
-/** Runs `body`; `cleanup` runs when it ends (either way) or when a signal ends the command. */
-export async function withCleanup<T>(cleanup: () => void, body: () => T | Promise<T>): Promise<T> {
-  const done = onInterrupt(cleanup);
-  try {
-    return await body();
-  } finally {
-    done();
-    cleanup();
-  }
-}

@@ -1,7 +1,7 @@
 // Synchronous writes to a descriptor that end a command cleanly: a reader that went away
 // (EPIPE: `tsd save X | head -c 1000`) ends it at once and quietly, a full device ends it
 // with one line. Synchronous so a tar writer can stream straight to stdout without a spool.
-import { readFileSync, readSync, writeSync } from "node:fs";
+import { readFileSync, writeSync } from "node:fs";
 import { isatty } from "node:tty";
 import { format } from "node:util";
 import { BrokenPipe, TsdError } from "./errors";
@@ -42,16 +42,6 @@ export function writeAllSync(fd: number, bytes: Uint8Array, target: string): voi
 }
 
 /** Reads up to `buf.length` bytes from `fd` (0 at the end), waiting out EAGAIN. */
-export function readSomeSync(fd: number, buf: Uint8Array, source: string): number {
-  for (;;) {
-    try {
-      return readSync(fd, buf, 0, buf.length, null);
-    } catch (e) {
-      retryOrThrow(e, "reading", source);
-    }
-  }
-}
-
 function retryOrThrow(e: unknown, doing: string, target: string): void {
   const code = (e as NodeJS.ErrnoException).code;
   // Bun makes stdout and stdin non-blocking once its own stream objects touch them: a

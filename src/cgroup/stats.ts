@@ -58,12 +58,6 @@ export function statsRow(id: string, name: string, asked: string, a: Sample, b: 
   };
 }
 
-export const STATS_HEADER = ["CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET I/O", "BLOCK I/O", "PIDS"];
-
-export function statsCells(r: StatsRow): string[] {
-  return [r.ID, r.Name, r.CPUPerc, r.MemUsage, r.MemPerc, r.NetIO, r.BlockIO, r.PIDs];
-}
-
 /** Received and sent bytes of every interface but lo in a /proc/PID/net/dev. */
 export function netDevBytes(text: string): { rx: number; tx: number } {
   let rx = 0;

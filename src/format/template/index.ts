@@ -23,4 +23,3 @@ export function render(text: string, data: unknown, opts?: ExecOptions): string 
   return parse(text).execute(data, opts);
 }
 
-export const isTemplateError = (e: unknown): e is TemplateError => e instanceof TemplateError;
