@@ -147,8 +147,15 @@ function sizeText(root: string, r: ContainerRow, db: Database): string {
   return `${humanSize(rw)} (virtual ${humanSize(rw + (image?.size ?? 0))})`;
 }
 
+/** The daemon's Command of a container (moby daemon/list.go): the path, then each argument,
+ *  one holding a space wrapped in single quotes. */
+export function commandText(argv: string[]): string {
+  const [path = "", ...args] = argv;
+  return [path, ...args.map((a) => (a.includes(" ") ? `'${a}'` : a))].join(" ");
+}
+
 function psContext(c: Ctx, r: ContainerRow, now: number, o: { trunc: boolean; size: boolean }) {
-  const command = (JSON.parse(r.command) as string[]).join(" ");
+  const command = commandText(JSON.parse(r.command) as string[]);
   const mounts = mountsOf(r);
   const labels = labelsOf(r);
   return formatContext("*formatter.ContainerContext", {

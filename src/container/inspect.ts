@@ -41,6 +41,7 @@ export function inspectContainer(db: Database, root: string, row: ContainerRow):
   // --init's /sbin/docker-init -- is not the command (Docker's Path and Args leave it out).
   const args = spec ? commandArgs(spec.process.args, opts) : (JSON.parse(row.command) as string[]);
   const ports = portBindings(db, row.id);
+  const image = findImage(db, row.image_id);
   return {
     Id: row.id,
     Created: iso(row.created_at),
@@ -58,7 +59,7 @@ export function inspectContainer(db: Database, root: string, row: ContainerRow):
     Platform: "linux",
     HostConfig: hostConfig(row, opts, ports),
     Mounts: mounts(opts),
-    Config: { ...configSection(row, opts, spec), ...metaConfig(opts, findImage(db, row.image_id)?.config) },
+    Config: { ...configSection(row, opts, spec, image?.config.config?.Env ?? []), ...metaConfig(opts, image?.config) },
     NetworkSettings: networkSettings(db, root, row.id, ports),
   };
 }
@@ -107,7 +108,7 @@ function hostConfig(row: ContainerRow, opts: RunOptions, ports: PortBindings): R
   const binds = (opts.volumes ?? []).filter((v) => isBind(v, opts)).map((v) => `${v.volume || v.source}:${v.destination}${v.readonly ? ":ro" : ""}`);
   return {
     Binds: binds.length ? binds : null,
-    NetworkMode: opts.network ?? "bridge",
+    NetworkMode: opts.network ?? "default",
     PortBindings: ports,
     RestartPolicy: { Name: opts.restart?.name ?? "no", MaximumRetryCount: opts.restart?.maximumRetryCount ?? 0 },
     AutoRemove: Boolean(row.auto_remove),
@@ -137,13 +138,20 @@ function mounts(opts: RunOptions): Record<string, unknown>[] {
   return [...volumes, ...tmpfsMountPoints(opts)];
 }
 
-function configSection(row: ContainerRow, opts: RunOptions, spec: OciSpec | undefined): Record<string, unknown> {
+/** Docker's Config.Env: the user's variables as given, then the image's that they do not set
+ *  (the daemon's merge; HOSTNAME and HOME are the runtime's, not the config's). */
+export function configEnv(user: string[], image: string[]): string[] {
+  const keys = new Set(user.map((e) => e.split("=")[0]));
+  return [...user, ...image.filter((e) => !keys.has(e.split("=")[0]))];
+}
+
+function configSection(row: ContainerRow, opts: RunOptions, spec: OciSpec | undefined, imageEnv: string[]): Record<string, unknown> {
   return {
     Hostname: spec?.hostname ?? row.id.slice(0, 12),
     User: opts.user ?? "",
     Tty: Boolean(opts.tty),
     OpenStdin: Boolean(opts.interactive),
-    Env: spec?.process.env ?? [],
+    Env: configEnv(opts.env ?? [], imageEnv),
     Cmd: opts.command?.length ? opts.command : null,
     Image: row.image_ref,
     WorkingDir: spec?.process.cwd ?? "",

@@ -117,10 +117,13 @@ export interface LayerCommit {
 export async function commitUpper(db: Database, root: string, parent: ImageRecord, upper: string, runConfig: RunConfig, o: LayerCommit): Promise<string> {
   const layer = await layerFromDir(db, root, upper, { upper: true });
   const now = new Date().toISOString();
-  const config: ImageConfig & { author?: string } = {
-    ...parent.config,
+  // The parent's author and comment are its own: the new image has what this commit gives.
+  const { author: _author, comment: _comment, ...base } = parent.config as ImageConfig & { author?: string; comment?: string };
+  const config: ImageConfig & { author?: string; comment?: string } = {
+    ...base,
     created: now,
     ...(o.author ? { author: o.author } : {}),
+    ...(o.message ? { comment: o.message } : {}),
     config: runConfig,
     rootfs: { type: "layers", diff_ids: [...parent.config.rootfs.diff_ids, layer.diffId] },
     history: [

@@ -14,7 +14,7 @@ export function imageInspect(db: Database, image: ImageRecord): Record<string, u
     RepoTags: tags,
     RepoDigests: digests,
     Parent: "",
-    Comment: "",
+    Comment: (c as { comment?: string }).comment ?? "",
     Created: c.created ?? "",
     Author: (c as { author?: string }).author ?? "",
     Config: c.config ?? {},

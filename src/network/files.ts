@@ -55,8 +55,9 @@ export function parseAddHost(s: string): HostEntry | undefined {
 }
 
 /**
- * /etc/hosts: localhost lines, the container's own address and name (127.0.1.1 without an
- * address, as before), then peers on its user networks, then --add-host entries.
+ * /etc/hosts: localhost lines, the container's own address and name (none without an address,
+ * as Docker's --network none: `hostname -i` fails there too), then peers on its user networks,
+ * then --add-host entries.
  */
 export function hostsFile(own: HostEntry | undefined, hostname: string, peers: HostEntry[], extra: HostEntry[]): string {
   const lines = [
@@ -67,8 +68,7 @@ export function hostsFile(own: HostEntry | undefined, hostname: string, peers: H
     "ff02::1\tip6-allnodes",
     "ff02::2\tip6-allrouters",
   ];
-  const ownNames = own ? [...new Set([hostname, ...own.names])] : [hostname];
-  lines.push(`${own?.ip ?? "127.0.1.1"}\t${ownNames.join(" ")}`);
+  if (own) lines.push(`${own.ip}\t${[...new Set([hostname, ...own.names])].join(" ")}`);
   for (const p of [...peers, ...extra]) lines.push(`${p.ip}\t${[...new Set(p.names)].join(" ")}`);
   return lines.join("\n") + "\n";
 }
