@@ -169,7 +169,9 @@ function networkSettings(db: Database, root: string, id: string, ports: PortBind
       Gateway: net?.gateway ?? "", MacAddress: ep.mac, NetworkID: net?.id ?? ep.network,
     };
   }
-  const first = Object.values(networks)[0];
+  // Docker's top-level address fields are the default bridge's only: a container on user
+  // networks alone has them empty (its addresses are under Networks).
+  const first = networks.bridge;
   return {
     Ports: ports,
     IPAddress: first?.IPAddress ?? "",

@@ -394,6 +394,9 @@ describe("user networks", () => {
     await startBg(["--network", "appnet", "--network-alias", "api", "--ip", `${USERNET}.50`, "--mac-address", "02:42:aa:bb:cc:dd",
       "busybox", "sh", "-c", "echo by-name > /tmp/index.html; exec httpd -f -p 80 -h /tmp"], "named");
     expect(inspectIp("appnet", "named")).toBe(`${USERNET}.50`);
+    // As Docker: the top-level address is the default bridge's, empty on a user network alone.
+    const [named] = JSON.parse(await t.ok(["inspect", "named"])) as { NetworkSettings: { IPAddress: string; Gateway: string } }[];
+    expect([named!.NetworkSettings.IPAddress, named!.NetworkSettings.Gateway]).toEqual(["", ""]);
     const r = await t.tsd(["run", "--rm", "--network", "appnet", "busybox", "sh", "-c",
       "wget -q -O - http://named/index.html && wget -q -O - http://api/index.html"]);
     expect(r.stderr).toBe("");
