@@ -18,6 +18,7 @@ import { hostsFile, parseAddHost, type HostEntry } from "./files";
 import { recordNetworkState } from "../container/record";
 import { parseNetworkMode, type PortSpec } from "./ports";
 import { decodeOptions } from "../container/options";
+import { dnsDir, reconcileResolvers, stopResolver, syncResolver } from "./dns";
 
 /** The root's NAT driver (its network.json may pin one). */
 function natOf(root: string): NatDriver | null {
@@ -169,7 +170,26 @@ export async function attachEndpoint(db: Database, root: string, row: ContainerR
     // Not a bridge port after all (cannot happen) or no sysfs: only the hairpin case is lost.
   }
   refreshHosts(db, root, net.name, row.id);
+  try {
+    syncResolver(db, root, net);
+  } catch (e) {
+    dropEndpoint(db, root, ep);
+    refreshHosts(db, root, net.name, row.id);
+    syncResolverQuietly(db, root, net.name);
+    throw e;
+  }
   return ep;
+}
+
+/** syncResolver where a failure must not stop a release: reported on stderr. */
+function syncResolverQuietly(db: Database, root: string, network: string): void {
+  const net = db.query("SELECT * FROM networks WHERE name = ?").get(network) as NetworkRow | null;
+  if (!net) return;
+  try {
+    syncResolver(db, root, net);
+  } catch (e) {
+    console.error(`tsd: ${(e as Error).message}`);
+  }
 }
 
 /**
@@ -197,6 +217,7 @@ function dropEndpoint(db: Database, root: string, ep: EndpointRow): void {
 
 /** A network's bridge and NAT rules (network rm, prune): the caller holds the write lock and saw no endpoint. */
 export function tearDownNetwork(root: string, net: NetworkRow): void {
+  stopResolver(dnsDir(root, net.id));
   natOf(root)?.removeNetwork({ subnet: net.subnet, bridge: net.bridge });
   // Another root may share the bridge name (its own leases are not ours to see): a bridge with
   // ports left is still in use.
@@ -312,6 +333,7 @@ export function releaseContainer(db: Database, root: string, id: string): void {
   netnsRemove(netnsPath(root, id));
   recordNetworkState(db, root, id);
   for (const ep of eps) refreshHosts(db, root, ep.network, id);
+  for (const ep of eps) syncResolverQuietly(db, root, ep.network);
 }
 
 /** Detaches one network from a running container (network disconnect). */
@@ -322,6 +344,7 @@ export function detachEndpoint(db: Database, root: string, id: string, network: 
   recordNetworkState(db, root, id);
   writeHosts(db, root, id);
   refreshHosts(db, root, network, id);
+  syncResolverQuietly(db, root, network);
 }
 
 /**
@@ -343,6 +366,7 @@ export function reconcile(db: Database, root: string): void {
     const stale = !row || abandoned || row.state === "exited" || gone;
     if (stale) releaseContainer(db, root, container_id);
   }
+  reconcileResolvers(db, root);
 }
 
 /** Rewrites the hosts file of every other container on a user network (names come and go). */

@@ -8,7 +8,8 @@ import type { RunOptions } from "../container/options";
 import { findContainer } from "../container/store";
 import { TsdError } from "../errors";
 import { netnsPath } from "./attach";
-import { resolvConf } from "./files";
+import { resolvConf, type ResolvOptions } from "./files";
+import { findNetwork } from "./networks";
 import { exposedPorts, parseNetworkMode } from "./ports";
 
 export interface NetworkSetup {
@@ -26,6 +27,17 @@ function hostResolvConf(): string {
   } catch {
     return "";
   }
+}
+
+/**
+ * On a user network the container asks the network's resolver (network/dns.ts) at the
+ * gateway, with the host's search and options kept (Docker's embedded DNS); --dns names other
+ * servers instead (then names resolve through /etc/hosts only). The default bridge: the host's.
+ */
+function userNetworkDns(db: Database, network: string, resolv: ResolvOptions): ResolvOptions {
+  if (network === "bridge" || resolv.dns.length > 0) return resolv;
+  const net = findNetwork(db, network);
+  return net ? { ...resolv, dns: [net.gateway] } : resolv;
 }
 
 export function networkSetup(db: Database, root: string, id: string, opts: RunOptions, image: ImageConfig): NetworkSetup {
@@ -58,5 +70,5 @@ export function networkSetup(db: Database, root: string, id: string, opts: RunOp
       if (!publish.some((q) => q.containerPort === p.containerPort && q.proto === p.proto)) publish.push(p);
     }
   }
-  return { opts: { ...opts, publish }, netnsPath: netnsPath(root, id), resolvConf: resolvConf(hostResolvConf(), resolv) };
+  return { opts: { ...opts, publish }, netnsPath: netnsPath(root, id), resolvConf: resolvConf(hostResolvConf(), userNetworkDns(db, mode.network, resolv)) };
 }

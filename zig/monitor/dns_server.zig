@@ -111,14 +111,19 @@ pub fn main(argv: []const [*:0]const u8) u8 {
         return fail("--dns: bind {s}:53/udp: {s}", .{ formatIp(&ip_buf, a.listen), describe(err) });
     };
     const upstream = sys.socket(linux.AF.INET, linux.SOCK.DGRAM | linux.SOCK.NONBLOCK | linux.SOCK.CLOEXEC, 0) catch |err| return fail("--dns: socket: {s}", .{describe(err)});
+    // ready: the child's "R" (serving) or "E<message>"; go: the parent's "G" once dns.pid
+    // names the child, which checks that file from then on.
     const ready = sys.pipe2(.{ .CLOEXEC = true }) catch |err| return fail("--dns: pipe: {s}", .{describe(err)});
+    const go = sys.pipe2(.{ .CLOEXEC = true }) catch |err| return fail("--dns: pipe: {s}", .{describe(err)});
     const pid = sys.fork() catch |err| return fail("--dns: fork: {s}", .{describe(err)});
     if (pid == 0) {
         sys.close(ready[0]);
-        serve(&a, dir, listen, upstream, ready[1]);
+        sys.close(go[1]);
+        serve(&a, dir, listen, upstream, ready[1], go[0]);
     }
     sys.close(ready[1]);
-    return waitReady(dir, pid, ready[0]);
+    sys.close(go[0]);
+    return waitReady(dir, pid, ready[0], go[1]);
 }
 
 fn formatIp(buf: *[16]u8, ip: u32) []const u8 {
@@ -127,11 +132,10 @@ fn formatIp(buf: *[16]u8, ip: u32) []const u8 {
 
 /// The parent: records the child in dns.pid (before the child can look for it), then waits
 /// for its "ready" byte, or its one-line error.
-fn waitReady(dir: sys.fd_t, pid: linux.pid_t, ready: sys.fd_t) u8 {
-    recordPid(dir, pid) catch |err| {
-        sys.kill(pid, linux.SIG.KILL) catch {};
-        return fail("--dns: write {s}: {s}", .{ pid_file, describe(err) });
-    };
+fn waitReady(dir: sys.fd_t, pid: linux.pid_t, ready: sys.fd_t, go: sys.fd_t) u8 {
+    const recorded = recordPid(dir, pid);
+    if (recorded) |_| sys.writeAll(go, "G") catch {} else |_| {}
+    sys.close(go);
     var buf: [256]u8 = undefined;
     var len: usize = 0;
     const deadline = sys.clockMonotonicMs() + 10_000;
@@ -142,7 +146,15 @@ fn waitReady(dir: sys.fd_t, pid: linux.pid_t, ready: sys.fd_t) u8 {
         const n = sys.read(ready, buf[len..]) catch break;
         if (n == 0) break;
         len += n;
-        if (buf[0] == 'R') return 0;
+        if (buf[0] == 'R') break;
+    }
+    if (recorded) |_| {
+        if (len > 0 and buf[0] == 'R') return 0;
+    } else |err| {
+        sys.kill(pid, linux.SIG.KILL) catch {};
+        if (len > 1 and buf[0] == 'E') return fail("--dns: {s}", .{buf[1..len]});
+        const w = sys.waitpid(pid, 0) catch return fail("--dns: write {s}: {s}", .{ pid_file, describe(err) });
+        return fail("--dns: write {s}: {s} (the resolver ended with status 0x{x})", .{ pid_file, describe(err), w.status });
     }
     sys.kill(pid, linux.SIG.KILL) catch {};
     if (len > 1 and buf[0] == 'E') return fail("--dns: {s}", .{buf[1..len]});
@@ -165,14 +177,23 @@ fn recordPid(dir: sys.fd_t, pid: linux.pid_t) !void {
 }
 
 /// The child: never returns.
-fn serve(a: *const Args, dir: sys.fd_t, listen: sys.fd_t, upstream: sys.fd_t, ready: sys.fd_t) noreturn {
+fn serve(a: *const Args, dir: sys.fd_t, listen: sys.fd_t, upstream: sys.fd_t, ready: sys.fd_t, go: sys.fd_t) noreturn {
     confine(dir) catch |err| {
         var buf: [128]u8 = undefined;
         const text = std.fmt.bufPrint(&buf, "Econfine the resolver: {s}", .{describe(err)}) catch "Econfine";
         sys.writeAll(ready, text) catch {};
         linux.exit_group(1);
     };
-    reloadIfChanged(true);
+    if (!reloadIfChanged(true)) {
+        sys.writeAll(ready, "E" ++ hosts_file ++ " is missing") catch {};
+        linux.exit_group(1);
+    }
+    // Without the parent's go (it could not record us, or died) there is no owner: leave.
+    var g: [1]u8 = undefined;
+    sys.pollOne(go, linux.POLL.IN, 10_000) catch linux.exit_group(1);
+    const n = sys.read(go, &g) catch linux.exit_group(1);
+    if (n != 1 or g[0] != 'G') linux.exit_group(1);
+    sys.close(go);
     sys.writeAll(ready, "R") catch linux.exit_group(1);
     sys.close(ready);
     var s: Server = .{ .args = a, .listen = listen, .upstream = upstream, .me = linux.getpid() };
