@@ -360,6 +360,7 @@ fn freshId() ?u16 {
 }
 
 test "arguments" {
+    _ = &main; // compiled here too, not only into the binary
     var a: Args = .{};
     const ok = [_][*:0]const u8{ "tsd-monitor", "--dns", "--dir", "/r/networks/x", "--listen", "10.1.2.1", "--subnet", "10.1.2.0/24", "--upstream", "127.0.0.53", "--upstream", "127.1.2.3:5353" };
     try std.testing.expectEqual(@as(?[]const u8, null), parseArgs(&ok, &a));
