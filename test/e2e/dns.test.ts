@@ -155,11 +155,13 @@ describe("resolver on a user network", () => {
     await t.ok(["run", "-d", "--name", "b", "--network", "dnsnet1", "busybox", "sleep", "300"]);
     const pid = resolverPid(net)!;
     expect(alive(pid)).toBe(true);
-    // One per network, bound to the gateway only, running as nobody without capabilities.
+    // One per network, bound to the gateway only, running as nobody without capabilities,
+    // under its seccomp allowlist.
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
     expect(status).toMatch(/^Uid:\t65534\t65534\t65534\t65534$/m);
     expect(status).toMatch(/^CapEff:\t0+$/m);
     expect(status).toMatch(/^NoNewPrivs:\t1$/m);
+    expect(status).toMatch(/^Seccomp:\t2$/m);
     expect(sh(`ss -Hlunp 'sport = :53' | grep 'pid=${pid},'`).out).toContain(`${NET1}.1:53`);
     await t.ok(["rm", "-f", "a"]);
     expect(resolverPid(net)).toBe(pid);

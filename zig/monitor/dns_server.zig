@@ -6,8 +6,9 @@
 //! 0.0.0.0), then forks: the parent writes `DIR/dns.pid` ("PID START\n", START being field 22
 //! of the child's /proc stat) and exits 0 once the child is serving (1 with one stderr line if
 //! it could not start). The child chroots into DIR, drops to nobody (no capabilities, no
-//! supplementary groups, no_new_privs), answers the names of `DIR/dns-hosts` (dns.zig) for
-//! queries from CIDR and relays every other query to the upstreams unchanged but for its id.
+//! supplementary groups, no_new_privs, a seccomp allowlist), answers the names of
+//! `DIR/dns-hosts` (dns.zig) for queries from CIDR and relays every other query to the
+//! upstreams unchanged but for its id.
 //! It exits when `dns.pid` stops naming it or `dns-hosts` is gone (checked every second), or
 //! on SIGTERM: the CLI's stop, and the backstop when a CLI died before it could signal.
 const std = @import("std");
@@ -17,6 +18,7 @@ const sys = @import("linux").sys;
 const describe = @import("linux").errno.describe;
 const dns = @import("dns.zig");
 const proc = @import("proc.zig");
+const dns_seccomp = @import("dns_seccomp.zig");
 
 pub const max_upstreams = 4;
 /// Queries relayed and not yet answered; a full table answers SERVFAIL (a flood from a
@@ -202,7 +204,8 @@ fn serve(a: *const Args, dir: sys.fd_t, listen: sys.fd_t, upstream: sys.fd_t, re
 }
 
 /// A session of its own with /dev/null on 0-2 (the CLI's pipes close), chrooted into the
-/// network's directory, then nobody: no capability, no group, no way back (no_new_privs).
+/// network's directory, then nobody: no capability, no group, no way back (no_new_privs),
+/// and a seccomp allowlist (dns_seccomp.zig).
 fn confine(dir: sys.fd_t) sys.Error!void {
     sys.setsid() catch |err| if (err != error.PERM) return err;
     const null_fd = try sys.open("/dev/null", .{ .ACCMODE = .RDWR, .CLOEXEC = true }, 0);
@@ -217,6 +220,7 @@ fn confine(dir: sys.fd_t) sys.Error!void {
     // From uid 0 to a non-zero uid without PR_SET_KEEPCAPS clears every capability set.
     try sys.setresuid(nobody);
     _ = try sys.prctl(.SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    try dns_seccomp.install();
 }
 
 var hosts_stamp: [3]i128 = .{ -1, -1, -1 };

@@ -396,6 +396,7 @@ test {
     _ = @import("proc.zig");
     _ = @import("dns.zig");
     _ = @import("dns_server.zig");
+    _ = @import("dns_seccomp.zig");
     _ = @import("report.zig");
 }
 
