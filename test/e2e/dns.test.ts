@@ -5,7 +5,8 @@
 // The resolver lives exactly as long as the network has endpoints, survives garbage, and
 // nothing of it is left after rm, network rm or a SIGKILL of everything.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { Database } from "bun:sqlite";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { udp } from "bun";
 import { TSD, TestRoot } from "../lib/tsd";
 import { testImages } from "../lib/fixtures";
@@ -80,6 +81,17 @@ function alive(pid: number): boolean {
 async function gone(pid: number): Promise<boolean> {
   for (let i = 0; i < 40 && alive(pid); i++) await Bun.sleep(50);
   return !alive(pid);
+}
+
+/** Live processes serving `netId` (by their argv: --dir <root>/networks/<id>). */
+function resolversOf(netId: string): number[] {
+  return readdirSync("/proc").filter((p) => /^\d+$/.test(p)).filter((p) => {
+    try {
+      return readFileSync(`/proc/${p}/cmdline`, "utf8").includes(`${t.dir}/networks/${netId}\0`);
+    } catch {
+      return false;
+    }
+  }).map(Number).filter(alive);
 }
 
 async function lookup(network: string, name: string): Promise<{ code: number; out: string }> {
@@ -242,6 +254,40 @@ except socket.timeout:
     expect(probe.out.trim()).toBe("silent");
     await t.ok(["rm", "-f", "target"]);
     expect(await gone(pid)).toBe(true);
+    expect(t.leaks()).toEqual([]);
+  });
+
+  test("never two per network, even when containers start together; the backstops end a resolver nobody owns", async () => {
+    const net = networkId("dnsnet2");
+    const runs = await Promise.all(["p1", "p2", "p3", "p4", "p5"].map((n) => t.tsd(["run", "-d", "--name", n, "--network", "dnsnet2", "busybox", "sleep", "300"])));
+    for (const r of runs) expect(r.stderr).toBe("");
+    const pid = resolverPid(net)!;
+    expect(resolversOf(net)).toEqual([pid]);
+    // A CLI killed between freeing the last lease and stopping the resolver: the leases go
+    // behind tsd's back, and the next reconcile stops the resolver.
+    const db = new Database(`${t.dir}/tsd.db`);
+    try {
+      const saved = db.query("SELECT * FROM endpoints WHERE network = 'dnsnet2'").all() as Record<string, string>[];
+      db.query("DELETE FROM endpoints WHERE network = 'dnsnet2'").run();
+      await t.ok(["network", "ls"]);
+      expect(await gone(pid)).toBe(true);
+      expect(existsSync(`${t.dir}/networks/${net}`)).toBe(false);
+      for (const e of saved) {
+        db.query("INSERT INTO endpoints (container_id, network, ip, mac, ifname, host_ifname, aliases) VALUES (?, ?, ?, ?, ?, ?, ?)")
+          .run(e.container_id!, e.network!, e.ip!, e.mac!, e.ifname!, e.host_ifname!, e.aliases!);
+      }
+    } finally {
+      db.close();
+    }
+    await t.ok(["network", "ls"]);
+    const again = resolverPid(net)!;
+    expect(resolversOf(net)).toEqual([again]);
+    // Its files removed by anyone: it leaves by itself within about a second.
+    rmSync(`${t.dir}/networks/${net}`, { recursive: true });
+    for (let i = 0; i < 60 && alive(again); i++) await Bun.sleep(50);
+    expect(alive(again)).toBe(false);
+    await t.ok(["rm", "-f", "p1", "p2", "p3", "p4", "p5"]);
+    expect(resolversOf(net)).toEqual([]);
     expect(t.leaks()).toEqual([]);
   });
 });
