@@ -127,8 +127,13 @@ export function syncResolver(db: Database, root: string, net: NetworkRow): void 
   }).immediate();
 }
 
+/** `tsd-monitor --dns …` (zig/CONTRACT.md; zig/contract.zig parses the fixture made from it). */
+export function resolverArgv(dir: string, net: Pick<NetworkRow, "gateway" | "subnet">, ups: string[]): string[] {
+  return ["--dns", "--dir", dir, "--listen", net.gateway, "--subnet", net.subnet, ...ups.flatMap((u) => ["--upstream", u])];
+}
+
 function startResolver(root: string, net: NetworkRow, dir: string): void {
-  const args = ["--dns", "--dir", dir, "--listen", net.gateway, "--subnet", net.subnet, ...configuredUpstreams(root).flatMap((u) => ["--upstream", u])];
+  const args = resolverArgv(dir, net, configuredUpstreams(root));
   const exe = monitorExecutable();
   try {
     const r = Bun.spawnSync([exe.path, ...args], { argv0: exe.argv0, stdio: ["ignore", "ignore", "pipe"], env: {} });

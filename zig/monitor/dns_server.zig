@@ -33,7 +33,7 @@ const hosts_file = "dns-hosts";
 const pid_file = "dns.pid";
 const max_hosts_bytes = 1024 * 1024;
 
-const Args = struct {
+pub const Args = struct {
     dir: [:0]const u8 = "",
     listen: u32 = 0,
     subnet: dns.Subnet = .{ .network = 0, .prefix = 32 },
@@ -76,7 +76,7 @@ fn parseAddr(text: []const u8, default_port: u16) ?linux.sockaddr.in {
     return .{ .port = std.mem.nativeToBig(u16, port), .addr = std.mem.nativeToBig(u32, ip) };
 }
 
-fn parseArgs(argv: []const [*:0]const u8, a: *Args) ?[]const u8 {
+pub fn parseArgs(argv: []const [*:0]const u8, a: *Args) ?[]const u8 {
     var i: usize = 2;
     while (i < argv.len) : (i += 2) {
         const key = std.mem.span(argv[i]);
