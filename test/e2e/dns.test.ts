@@ -79,7 +79,7 @@ function alive(pid: number): boolean {
 }
 
 async function gone(pid: number): Promise<boolean> {
-  for (let i = 0; i < 40 && alive(pid); i++) await Bun.sleep(50);
+  for (let i = 0; i < 100 && alive(pid); i++) await Bun.sleep(50);
   return !alive(pid);
 }
 
@@ -199,6 +199,8 @@ describe("resolver on a user network", () => {
     const monitor = Number(sh(`ps -o ppid= -p ${c.State.Pid}`).out.trim());
     process.kill(monitor, "SIGKILL");
     process.kill(c.State.Pid, "SIGKILL");
+    expect(await gone(monitor)).toBe(true);
+    expect(await gone(c.State.Pid)).toBe(true);
     await t.ok(["ps", "-a"]);
     expect(await gone(second)).toBe(true);
     expect(existsSync(`${t.dir}/networks/${net}`)).toBe(false);
@@ -208,8 +210,11 @@ describe("resolver on a user network", () => {
     await t.ok(["run", "-d", "--name", "d", "--network", "dnsnet1", "busybox", "sleep", "300"]);
     const third = resolverPid(net)!;
     const d = JSON.parse(await t.ok(["inspect", "d"]))[0] as { State: { Pid: number } };
-    process.kill(Number(sh(`ps -o ppid= -p ${d.State.Pid}`).out.trim()), "SIGKILL");
+    const dMonitor = Number(sh(`ps -o ppid= -p ${d.State.Pid}`).out.trim());
+    process.kill(dMonitor, "SIGKILL");
     process.kill(d.State.Pid, "SIGKILL");
+    expect(await gone(dMonitor)).toBe(true);
+    expect(await gone(d.State.Pid)).toBe(true);
     await t.ok(["network", "rm", "dnsnet1"]);
     expect(await gone(third)).toBe(true);
     await t.ok(["rm", "-f", "d"]);
