@@ -1,5 +1,6 @@
 //! One core compiled twice (DESIGN.md): libtsd.so, loaded by the CLI through bun:ffi, and
-//! tsd-monitor, the static per-container parent that runs the bundle.
+//! tsd-monitor, the static per-container parent that runs the bundle; and tsd-init, the small
+//! static PID 1 of `run --init`.
 const std = @import("std");
 const builtin = @import("builtin");
 
@@ -53,6 +54,17 @@ pub fn build(b: *std.Build) void {
     const monitor = b.addExecutable(.{ .name = "tsd-monitor", .root_module = monitor_module });
     b.installArtifact(monitor);
 
+    // tsd-init (`run --init`): a static program of its own, bound into containers at
+    // /sbin/docker-init (zig/init/main.zig says why it is not a mode of the monitor).
+    const init_module = b.createModule(.{
+        .root_source_file = b.path("zig/init/main.zig"),
+        .target = target,
+        .optimize = optimize,
+        .strip = optimize != .Debug,
+    });
+    init_module.addImport("linux", core.linux);
+    b.installArtifact(b.addExecutable(.{ .name = "tsd-init", .root_module = init_module }));
+
     addTests(b, b.step("test", "Run the Zig unit tests"), target, optimize, options);
 
     // The same tests built for arm64 and run under qemu-user (qemu-aarch64; Debian's
@@ -88,7 +100,7 @@ fn addTests(
 ) void {
     // Modules of their own: the step's target may differ from the artifacts'.
     const core = coreModules(b, target, optimize);
-    for ([_][]const u8{ "zig/lib.zig", "zig/monitor/main.zig" }) |root| {
+    for ([_][]const u8{ "zig/lib.zig", "zig/monitor/main.zig", "zig/init/main.zig" }) |root| {
         const t = b.addTest(.{ .root_module = b.createModule(.{
             .root_source_file = b.path(root),
             .target = target,

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the Zig core (libtsd.so, tsd-monitor) and the one executable dist/tsd.
+# Builds the Zig core (libtsd.so, tsd-monitor, tsd-init) and the one executable dist/tsd.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 version=$(bun -e 'console.log(require("./package.json").version)')
@@ -16,7 +16,7 @@ esac
 scripts/zig build -Dversion="$version" -Doptimize=ReleaseSafe
 if [ -n "$cpu_level" ]; then
   bun scripts/cpu-level.ts "$cpu_level" --dispatched unpack.sha256.compressShaNi --dispatched tsd_dispatched \
-    zig-out/bin/tsd-monitor zig-out/lib/libtsd.so
+    zig-out/bin/tsd-monitor zig-out/bin/tsd-init zig-out/lib/libtsd.so
 fi
 [ -d node_modules/citty ] && [ -d node_modules/typescript ] || bun install --frozen-lockfile
 # Types are checked on every build: a type error fails it like a Zig compile error does.
@@ -25,6 +25,6 @@ mkdir -p dist
 # The embedded artifacts' hashes name their copies under <root>/bin (src/native/embedded.ts);
 # bytecode spares the start-up parse (about 6 ms of every command).
 hash() { sha256sum "$1" | cut -c1-16; }
-hashes="{\"libtsd.so\":\"$(hash zig-out/lib/libtsd.so)\",\"tsd-monitor\":\"$(hash zig-out/bin/tsd-monitor)\"}"
+hashes="{\"libtsd.so\":\"$(hash zig-out/lib/libtsd.so)\",\"tsd-monitor\":\"$(hash zig-out/bin/tsd-monitor)\",\"tsd-init\":\"$(hash zig-out/bin/tsd-init)\"}"
 bun build --compile "${bun_target[@]}" --minify --bytecode --format=esm --sourcemap=none \
   --define "TSD_EMBED_HASHES=$hashes" src/main.ts --outfile dist/tsd

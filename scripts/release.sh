@@ -39,7 +39,7 @@ echo "release.sh: tsd-linux-amd64 in $(took "$start")"
 start=$(ms)
 arm_out=zig-out/release-arm64
 scripts/zig build -Dtarget=aarch64-linux-musl -Doptimize=ReleaseSafe -Dversion="$version" --prefix "$arm_out"
-for f in "$arm_out/lib/libtsd.so" "$arm_out/bin/tsd-monitor"; do
+for f in "$arm_out/lib/libtsd.so" "$arm_out/bin/tsd-monitor" "$arm_out/bin/tsd-init"; do
   [ "$(machine "$f")" = 183 ] || { echo "release.sh: $f is not an aarch64 ELF (e_machine $(machine "$f"))" >&2; exit 1; }
 done
 
@@ -51,8 +51,8 @@ cp -r src package.json tsconfig.json "$stage/"
 ln -s "$PWD/node_modules" "$stage/node_modules"
 mkdir -p "$stage/zig-out/lib" "$stage/zig-out/bin"
 cp "$arm_out/lib/libtsd.so" "$stage/zig-out/lib/"
-cp "$arm_out/bin/tsd-monitor" "$stage/zig-out/bin/"
-hashes="{\"libtsd.so\":\"$(hash "$arm_out/lib/libtsd.so")\",\"tsd-monitor\":\"$(hash "$arm_out/bin/tsd-monitor")\"}"
+cp "$arm_out/bin/tsd-monitor" "$arm_out/bin/tsd-init" "$stage/zig-out/bin/"
+hashes="{\"libtsd.so\":\"$(hash "$arm_out/lib/libtsd.so")\",\"tsd-monitor\":\"$(hash "$arm_out/bin/tsd-monitor")\",\"tsd-init\":\"$(hash "$arm_out/bin/tsd-init")\"}"
 bun build --compile --target=bun-linux-arm64 --minify --bytecode --format=esm --sourcemap=none \
   --define "TSD_EMBED_HASHES=$hashes" "$stage/src/main.ts" --outfile dist/tsd-linux-arm64
 [ "$(machine dist/tsd-linux-arm64)" = 183 ] || { echo "release.sh: dist/tsd-linux-arm64 is not an aarch64 ELF" >&2; exit 1; }

@@ -2,7 +2,32 @@
 // (EPIPE: `tsd save X | head -c 1000`) ends it at once and quietly, a full device ends it
 // with one line. Synchronous so a tar writer can stream straight to stdout without a spool.
 import { readFileSync, readSync, writeSync } from "node:fs";
+import { isatty } from "node:tty";
+import { format } from "node:util";
 import { BrokenPipe, TsdError } from "./errors";
+
+/**
+ * The one writer of the command's stdout: every line a command prints goes through here
+ * (console.log is routed here by src/main.ts), synchronously, so a reader that went away
+ * (`tsd ps | head -1`, `tsd stats | head -3`) ends the command at once with status 141, as
+ * docker (a Go program killed by SIGPIPE), instead of Bun's streams dropping the error and
+ * running on, or queueing output in memory and dying with a stack trace.
+ */
+export const stdout = {
+  write(text: string | Uint8Array): boolean {
+    writeAllSync(1, typeof text === "string" ? Buffer.from(text, "utf8") : text, "stdout");
+    return true;
+  },
+  /** Whether stdout is a terminal (isatty: process.stdout would make Bun switch it to non-blocking). */
+  get isTTY(): boolean {
+    return isatty(1);
+  },
+};
+
+/** console.log's formatting, written through `stdout`. */
+export function printLine(...args: unknown[]): void {
+  stdout.write(`${format(...args)}\n`);
+}
 
 /** Writes all of `bytes` to `fd`; `target` names it in messages ("stdout", a file path). */
 export function writeAllSync(fd: number, bytes: Uint8Array, target: string): void {

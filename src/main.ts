@@ -7,6 +7,12 @@ import { globals, splitGlobals, setGlobals, UsageError } from "./cli/globals";
 import { isatty } from "node:tty";
 import { commands } from "./cli/commands";
 import { HelpRequested } from "./cli/flags";
+import { dockerHelp, subCommand } from "./cli/help";
+import { printLine } from "./io";
+import { commandPath, engineErrorStatus } from "./cli/exit-status";
+
+/** The command being run (for its error statuses: cli/exit-status.ts). */
+let command = "";
 
 const main = defineCommand({
   meta: { name: "tsd", version: pkg.version, description: "A daemonless container engine" },
@@ -14,15 +20,21 @@ const main = defineCommand({
 });
 
 async function entry(): Promise<void> {
+  // One stdout writer (src/io.ts): a closed reader ends any command with 141, quietly.
+  console.log = printLine;
+  // Also when the write happens in a callback (a timer, a stream's handler).
+  process.on("uncaughtException", fail);
+  process.on("unhandledRejection", fail);
   try {
     const { globals, rest } = splitGlobals(process.argv.slice(2), process.env);
     setGlobals(globals);
-    if (rest[0] === "--version" || rest[0] === "-v" || rest[0] === "version") {
+    if (rest[0] === "--version" || rest[0] === "-v" || (rest[0] === "version" && rest.length === 1)) {
       const { versionLine } = await import("./cli/version");
       console.log(versionLine(globals.root));
       return;
     }
     const [name, ...args] = rest;
+    command = commandPath(rest);
     if (!name || name === "--help" || name === "-h" || name === "help") {
       printUsage(await renderUsage(main));
       return;
@@ -30,20 +42,29 @@ async function entry(): Promise<void> {
     const load = commands[name];
     if (!load) throw new UsageError(`unknown command "${name}" (see 'tsd --help')`);
     const cmd = await load();
+    if (cmd.subCommands && !(await subCommand(cmd, args))) {
+      // `tsd network`, `tsd volume --help`: the group's commands, as docker prints them.
+      const bad = args.find((a) => !a.startsWith("-"));
+      if (bad) throw new UsageError(`unknown command "${name} ${bad}" (see 'tsd ${name} --help')`);
+      printUsage(await dockerHelp(cmd, [name]));
+      return;
+    }
     try {
       await runCommand(cmd, { rawArgs: args });
     } catch (err) {
       if (!(err instanceof HelpRequested)) throw err;
-      printUsage(await renderUsage(cmd, main));
+      const sub = await subCommand(cmd, args);
+      printUsage(sub ? await dockerHelp(sub[0], [name, sub[1]]) : await dockerHelp(cmd, [name]));
     }
   } catch (err) {
     fail(err);
   }
 }
 
-/** citty colours its help: plain text when stdout is not a terminal (a pipe, a file). */
+/** citty colours its help: plain text when stdout is not a terminal (a pipe, a file) or NO_COLOR is set. */
 function printUsage(text: string): void {
-  console.log(isatty(1) ? text : text.replace(/\x1b\[[0-9;]*m/g, ""));
+  const colour = isatty(1) && !process.env.NO_COLOR;
+  console.log(colour ? text : text.replace(/\x1b\[[0-9;]*m/g, ""));
 }
 
 /** --debug (or TSD_DEBUG): an unexpected error prints its stack after the one line. */
@@ -76,15 +97,15 @@ export function fail(err: unknown): never {
     const path = (err as { path?: unknown }).path;
     const where = typeof path === "string" ? `writing ${path}` : `on the device of the root dir ${rootDir()}`;
     process.stderr.write(`tsd: no space left ${where}: free space there${typeof path === "string" ? "" : ", or move the root (--root DIR or TSD_ROOT)"}\n`);
-    process.exit(EXIT_ENGINE);
+    process.exit(engineErrorStatus(command, EXIT_ENGINE));
   }
   if (err instanceof TsdError || err instanceof UsageError) {
     process.stderr.write(`tsd: ${err.message}\n`);
-    process.exit(err instanceof TsdError ? err.exitCode : EXIT_ENGINE);
+    process.exit(err instanceof TsdError ? engineErrorStatus(command, err.exitCode) : EXIT_ENGINE);
   }
   process.stderr.write(`tsd: ${err instanceof Error ? err.message : String(err)}\n`);
   if (debugging() && err instanceof Error) process.stderr.write(`${err.stack}\n`);
-  process.exit(EXIT_ENGINE);
+  process.exit(engineErrorStatus(command, EXIT_ENGINE));
 }
 
 await entry();

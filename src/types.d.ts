@@ -7,3 +7,7 @@ declare module "*/tsd-monitor" {
   const path: string;
   export default path;
 }
+declare module "*/tsd-init" {
+  const path: string;
+  export default path;
+}

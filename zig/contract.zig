@@ -1,8 +1,8 @@
 //! The Zig side of the contract tests (test/contract/): the fixtures the CLI's writers made
 //! (config.json, the monitor's argv) are read by the Zig readers, and the Zig writers (report
-//! lines, exit.json, log records) make exactly the fixtures the CLI's readers are tested on
-//! (test/contract/contract.test.ts). A change on one side the other cannot read fails here or
-//! there. The fixtures' directory comes from build.zig.
+//! lines, exit.json, health.json, log records, the copy helper's exit statuses) make exactly the fixtures
+//! the CLI's readers are tested on (test/contract/contract.test.ts). A change on one side the
+//! other cannot read fails here or there. The fixtures' directory comes from build.zig.
 const std = @import("std");
 const testing = std.testing;
 const linux = std.os.linux;
@@ -14,6 +14,8 @@ const dns_server = @import("monitor/dns_server.zig");
 const report = @import("monitor/report.zig");
 const finish = @import("monitor/finish.zig");
 const log = @import("monitor/log.zig");
+const health = @import("monitor/health.zig");
+const copy_status = @import("monitor/copy_status.zig");
 
 const fixture_max = 1024 * 1024;
 
@@ -56,6 +58,15 @@ test "config.json as the CLI writes it parses, field by field" {
     var binds: usize = 0;
     for (s.mounts[0..s.mounts_len]) |m| binds += @intFromBool(m.bind);
     try testing.expect(binds >= 5); // two -v, hostname, hosts, resolv.conf
+    // --ulimit core=-1 (RLIM_INFINITY as JavaScript writes it) and nofile=100:200.
+    try testing.expectEqual(@as(usize, 2), s.process.rlimits_len);
+    for (s.process.rlimits[0..s.process.rlimits_len]) |r| {
+        if (r.resource == .CORE) try testing.expectEqual(std.math.maxInt(u64), r.hard) else try testing.expectEqual(@as(u64, 200), r.hard);
+    }
+    // --ipc container: joined by path, --pid host left out, --sysctl applied.
+    try testing.expectEqualStrings("/proc/4242/ns/ipc", s.joinPath(.ipc).?);
+    try testing.expect(!s.creates(.pid) and s.joinPath(.pid) == null);
+    try testing.expectEqual(@as(usize, 1), s.sysctls_len);
 }
 
 test "the monitor's argv as the CLI builds it parses" {
@@ -79,6 +90,13 @@ test "the monitor's argv as the CLI builds it parses" {
     try testing.expectEqual(@as(u32, 2), a.log_max_files);
     try testing.expectEqual(@as(usize, 6), a.cleanup.len);
     try testing.expectEqualStrings("cleanup", std.mem.span(a.cleanup[4]));
+    try testing.expectEqual(@as(usize, 3), a.health.argv.len);
+    try testing.expectEqualStrings("/bin/sh", std.mem.span(a.health.argv[0]));
+    try testing.expectEqualStrings("wget -q -O- http://127.0.0.1/ || exit 1", std.mem.span(a.health.argv[2]));
+    try testing.expectEqual(@as(u64, 200 * std.time.ns_per_ms), a.health.interval_ns);
+    try testing.expectEqual(@as(u64, 30 * std.time.ns_per_s), a.health.timeout_ns);
+    try testing.expectEqual(@as(u64, std.time.ns_per_s), a.health.start_period_ns);
+    try testing.expectEqual(@as(u32, 5), a.health.retries);
 }
 
 test "the resolver's argv as the CLI builds it parses" {
@@ -132,4 +150,33 @@ test "json-file log records: the writer makes the fixture the CLI reads" {
     try got.appendSlice(testing.allocator, log.formatRecord(&buf, "hello\n", .stdout, 1_700_000_000_123_456_789));
     try got.appendSlice(testing.allocator, log.formatRecord(&buf, "a \"b\"\t\x01\n", .stderr, 1_700_000_001_000_000_001));
     try testing.expectEqualStrings(text, got.items);
+}
+
+test "health.json: the writer makes the fixture the CLI reads" {
+    var text_buf: [4096]u8 = undefined;
+    const cfg: health.Config = .{ .argv = &.{"true"}, .retries = 2 };
+    var s: health.State = .{};
+    const results = [_]struct { code: i32, out: []const u8 }{
+        .{ .code = 0, .out = "ok\n" },
+        .{ .code = -1, .out = "Health check exceeded timeout (300ms)" },
+        .{ .code = 1, .out = "a \"b\"\t\x01\xff" },
+    };
+    for (results, 0..) |r, i| {
+        const e = s.nextSlot();
+        const start: i64 = 1_700_000_000_000_000_000 + @as(i64, @intCast(i)) * 1_000_000_000;
+        e.* = .{ .start_ns = start, .end_ns = start + 500_000_000, .exit_code = r.code, .len = 0, .truncated = 0, .output = undefined };
+        e.append(r.out);
+        s.commit(&cfg, 0);
+    }
+    // The last output was cut: shown with "...".
+    @constCast(s.entry(2)).truncated = 1;
+    var o: health.Out = .{ .fd = -1 };
+    try health.format(&o, &s);
+    try testing.expectEqualStrings(try fixture("health.json", &text_buf), o.buf[0..o.len]);
+}
+
+test "copy helper exit statuses: the table makes the fixture the CLI reads" {
+    var text_buf: [1024]u8 = undefined;
+    var buf: [1024]u8 = undefined;
+    try testing.expectEqualStrings(try fixture("copy-status.txt", &text_buf), copy_status.format(&buf));
 }

@@ -32,8 +32,20 @@ export const DEFAULT_DEVICE_RULES: readonly DeviceRule[] = [
   dev("c", 10, 200), // /dev/net/tun
 ];
 
-export function deviceRules(privileged: boolean): readonly DeviceRule[] {
-  return privileged ? [{ allow: true, type: "a", access: "rwm" }] : DEFAULT_DEVICE_RULES;
+/** `granted`: the --device nodes' rules (grantedDeviceRules), after the defaults. */
+export function deviceRules(privileged: boolean, granted: readonly DeviceRule[] = []): readonly DeviceRule[] {
+  return privileged ? [{ allow: true, type: "a", access: "rwm" }] : [...DEFAULT_DEVICE_RULES, ...granted];
+}
+
+/** A --device mapping as the cgroup side sees it: its permissions and the host nodes found. */
+export interface GrantedDevices {
+  cgroupPermissions: string;
+  nodes?: readonly { type: "c" | "b"; major: number; minor: number }[];
+}
+
+/** Each --device node allowed with its mapping's permissions (of "rwm"), as Docker does. */
+export function grantedDeviceRules(devices: readonly GrantedDevices[] | undefined): DeviceRule[] {
+  return (devices ?? []).flatMap((d) => (d.nodes ?? []).map((n): DeviceRule => ({ allow: true, type: n.type, major: n.major, minor: n.minor, access: d.cgroupPermissions })));
 }
 
 /** "c 1:3 rwm", as v1 devices.allow / devices.deny take it. */

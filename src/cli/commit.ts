@@ -2,7 +2,7 @@ import { defineCommand } from "citty";
 import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { UsageError } from "./globals";
-import { commitContainer } from "../image/commit";
+import { commitContainer } from "../container/commit";
 import { parseReference } from "../image/reference";
 
 const flags = {

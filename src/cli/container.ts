@@ -5,7 +5,7 @@ import { UsageError } from "./globals";
 import { cleanupContainer } from "../container/cleanup";
 import { maybeRestart } from "../container/restart";
 import { cittyArgs, type FlagSpec } from "./flags";
-import { pruneContainers } from "../container/ops";
+import { pruneContainers } from "../container/prune";
 import { humanSize } from "../format";
 
 const pruneFlags = {

@@ -4,7 +4,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { globals } from "./globals";
 import { createdByUs, openDb } from "../store/db";
-import { describeRepair, repairRoot } from "../store/repair";
+import { describeRepair, repairRoot } from "../system/repair";
 import { useCoreRoot } from "../native/ffi";
 
 export interface Context {

@@ -14,7 +14,7 @@ export default defineCommand({
   args: cittyArgs(flags),
   async run({ rawArgs }) {
     const { flags: f, positionals } = parseFlags("cp", flags, rawArgs);
-    if (positionals.length !== 2) throw new UsageError(`"tsd cp" requires exactly 2 arguments: tsd cp CONTAINER:SRC_PATH DEST_PATH | SRC_PATH CONTAINER:DEST_PATH`);
+    if (positionals.length !== 2) throw new UsageError(`"tsd cp" requires exactly 2 arguments: tsd cp CONTAINER:SRC_PATH DEST_PATH|- , or SRC_PATH|- CONTAINER:DEST_PATH`);
     if (f["follow-link"]) throw new UsageError("cp -L is not supported: copy the link's target path instead");
     const { root, db } = context();
     await copy(db, root, parseCpArg(positionals[0]!), parseCpArg(positionals[1]!), { archive: Boolean(f.archive) });

@@ -4,7 +4,7 @@ import { cittyArgs, parseFlags } from "./flags";
 import { context } from "./context";
 import { runFlags } from "./run";
 import { runOptionsFromFlags } from "../container/options";
-import { createContainer } from "../container/create";
+import { createWithMeta } from "../container/meta-create";
 import { markIdle } from "../container/store";
 import { ensureImage } from "../image/registry/ensure";
 
@@ -16,8 +16,8 @@ export default defineCommand({
     const { flags, positionals } = parseFlags("create", runFlags, rawArgs, false);
     const opts = runOptionsFromFlags(flags, positionals, process.env, (p) => readFileSync(p, "utf8"));
     const { root, db } = context();
-    await ensureImage(db, root, opts.image, { policy: flags.pull });
-    const { id } = createContainer(db, root, opts, { startsNow: false });
+    await ensureImage(db, root, opts.image, { policy: flags.pull, ...(opts.platform ? { platform: opts.platform } : {}) });
+    const { id } = createWithMeta(db, root, opts, { startsNow: false });
     markIdle(db, id);
     console.log(id);
   },

@@ -3,7 +3,7 @@ import { defineCommand } from "citty";
 import { parseFlags } from "./flags";
 import { context } from "./context";
 import { UsageError } from "../errors";
-import { mustFind } from "../container/ops";
+import { mustFind } from "../container/resolve";
 import { containerChanges } from "../container/diff";
 
 export default defineCommand({

@@ -3,7 +3,7 @@ import { isatty } from "node:tty";
 import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { UsageError } from "./globals";
-import { exportContainer } from "../image/export";
+import { exportContainer } from "../container/export";
 import { writeOutput } from "../image/output";
 
 const flags = {

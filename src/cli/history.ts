@@ -3,15 +3,22 @@ import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { UsageError } from "./globals";
 import { findImage, layerSize } from "../image/store";
-import { humanDuration, humanSize, table } from "../format";
+import { humanDuration, humanSize } from "../format";
+import { context as formatContext, printList, type ListSpec } from "../format/list";
 import { TsdError } from "../errors";
 
 const flags = {
   "no-trunc": { kind: "bool", description: "Don't truncate output" },
   quiet: { kind: "bool", short: "q", description: "Only show image IDs" },
   human: { kind: "bool", short: "H", description: "Print sizes and dates in human readable format (default true)" },
-  format: { kind: "string", description: "Format output: 'json' or 'table'", valueHint: "FORMAT" },
+  format: { kind: "string", description: "Pretty-print history using a Go template, or json", valueHint: "FORMAT" },
 } satisfies FlagSpec;
+
+/** Docker's history columns (historyContext's header map). */
+const HISTORY_SPEC: ListSpec = {
+  table: "{{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}",
+  headers: { ID: "IMAGE", CreatedSince: "CREATED", CreatedAt: "CREATED AT", CreatedBy: "CREATED BY", Size: "SIZE", Comment: "COMMENT" },
+};
 
 interface HistoryEntry {
   created?: string;
@@ -26,7 +33,6 @@ export default defineCommand({
   run({ rawArgs }) {
     const { flags: f, positionals } = parseFlags("history", flags, rawArgs);
     if (positionals.length !== 1) throw new UsageError(`"tsd history" requires exactly 1 argument: tsd history [OPTIONS] IMAGE`);
-    if (f.format && f.format !== "json" && f.format !== "table") throw new UsageError(`unsupported --format "${f.format}": use json or table`);
     const { db } = context();
     const image = findImage(db, positionals[0]!);
     if (!image) throw new TsdError(`no such image: ${positionals[0]}`);
@@ -44,23 +50,16 @@ export default defineCommand({
       return;
     }
     const createdBy = (s: string) => (f["no-trunc"] || s.length <= 45 ? s : `${s.slice(0, 44)}…`);
-    if (f.format === "json") {
-      rows.forEach(({ h, size }, i) =>
-        console.log(JSON.stringify({ ID: id(i), CreatedAt: h.created ?? "", CreatedBy: h.created_by ?? "", Size: humanSize(size), Comment: h.comment ?? "" })),
-      );
-      return;
-    }
-    console.log(
-      table(
-        ["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"],
-        rows.map(({ h, size }, i) => [
-          id(i),
-          h.created ? `${humanDuration(Date.now() - Date.parse(h.created))} ago` : "N/A",
-          createdBy(h.created_by ?? ""),
-          humanSize(size),
-          h.comment ?? "",
-        ]),
-      ),
+    const contexts = rows.map(({ h, size }, i) =>
+      formatContext("*formatter.historyContext", {
+        ID: id(i),
+        CreatedSince: h.created ? `${humanDuration(Date.now() - Date.parse(h.created))} ago` : "N/A",
+        CreatedAt: h.created ? new Date(h.created).toISOString().replace(/\.\d+Z$/, "Z") : "",
+        CreatedBy: createdBy(h.created_by ?? ""),
+        Size: humanSize(size),
+        Comment: h.comment ?? "",
+      }),
     );
+    printList(f.format, contexts, HISTORY_SPEC);
   },
 });

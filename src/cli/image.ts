@@ -2,16 +2,18 @@
 import { defineCommand } from "citty";
 import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
+import { reconcile } from "../container/resolve";
 import { globals, UsageError } from "./globals";
 import { unpack, useCoreRoot } from "../native/ffi";
 import { findImage } from "../image/store";
-import { imageInspect, renderTemplate } from "../image/inspect";
+import { imageInspect } from "../image/inspect";
+import { printInspect } from "../format/inspect";
 import { pruneImages } from "../image/remove";
 import { humanSize } from "../format";
 import { TsdError } from "../errors";
 
 const inspectFlags = {
-  format: { kind: "string", short: "f", description: "Format the output using a Go-style template ({{.Id}}, {{json .Config}})", valueHint: "TEMPLATE" },
+  format: { kind: "string", short: "f", description: "Format the output using a Go template ({{.Id}}, {{json .Config}})", valueHint: "TEMPLATE" },
 } satisfies FlagSpec;
 
 const inspect = defineCommand({
@@ -28,9 +30,9 @@ const inspect = defineCommand({
       if (image) out.push(imageInspect(db, image));
       else missing.push(name);
     }
-    if (f.format !== undefined) for (const o of out) console.log(renderTemplate(f.format, o));
-    else console.log(JSON.stringify(out, null, 4));
-    if (missing.length > 0) throw new TsdError(`no such image: ${missing.join(", ")}`);
+    const errors = printInspect(f.format, out);
+    if (missing.length > 0) errors.push(`no such image: ${missing.join(", ")}`);
+    if (errors.length > 0) throw new TsdError(errors.join("\n"), 1);
   },
 });
 
@@ -46,6 +48,7 @@ const prune = defineCommand({
     const { flags: f, positionals } = parseFlags("image prune", pruneFlags, rawArgs);
     if (positionals.length > 0) throw new UsageError(`"tsd image prune" accepts no arguments`);
     const { root, db } = context();
+    reconcile(db, root); // the rows current first: image/remove.ts reads them
     const r = pruneImages(db, root, f.all);
     if (r.deleted.length > 0) {
       console.log("Deleted Images:");
@@ -60,14 +63,21 @@ const prune = defineCommand({
 
 // Run by `tsd pull` for each layer (src/image/unpack-child.ts): stdin is the layer stream,
 // DIR an empty staging dir; prints {"size", "diffId"}. The parent checks and commits it.
+// With --archive (src/image/load.ts): an image archive, from --from FILE or stdin, the CLI
+// staying free to act on a signal meanwhile.
+const unpackFlags = {
+  archive: { kind: "bool", description: "An image archive (tsd load), not a layer" },
+  from: { kind: "string", description: "Read this file instead of stdin", valueHint: "FILE" },
+} satisfies FlagSpec;
 const unpackCmd = defineCommand({
   meta: { name: "unpack", description: "Unpack a layer stream from stdin into DIR (used by pull)", hidden: true },
   run({ rawArgs }) {
-    const { positionals } = parseFlags("image unpack", {}, rawArgs);
+    const { flags: f, positionals } = parseFlags("image unpack", unpackFlags, rawArgs);
     if (positionals.length !== 1) throw new UsageError(`"tsd image unpack" requires exactly 1 argument: DIR`);
     const { root } = globals();
     useCoreRoot(root);
-    console.log(JSON.stringify(unpack("-", positionals[0]!, { layer: true })));
+    const archive = Boolean(f.archive);
+    console.log(JSON.stringify(unpack(f.from ?? "-", positionals[0]!, { layer: !archive, archive })));
   },
 });
 

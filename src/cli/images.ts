@@ -1,38 +1,67 @@
 import { defineCommand } from "citty";
+import type { Database } from "bun:sqlite";
 import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { UsageError } from "./globals";
 import { listImages, repoDigests } from "../image/store";
 import { familiarRepository, parseReference, type Reference } from "../image/reference";
-import { humanDuration, humanSize, table } from "../format";
+import { TsdError } from "../errors";
+import { findImage, type ImageRecord } from "../image/store";
+import { humanDuration, humanSize } from "../format";
+import { context as formatContext, labelMethod, printList, type ListSpec } from "../format/list";
+import { boolFilter, matchLabels, parseFilters, type Filters } from "../format/filters";
+import { goTime } from "../format/time";
 
 const flags = {
   quiet: { kind: "bool", short: "q", description: "Only show image IDs" },
   "no-trunc": { kind: "bool", description: "Don't truncate output" },
   digests: { kind: "bool", description: "Show digests" },
   all: { kind: "bool", short: "a", description: "Show all images (the default; intermediate images do not exist here)" },
-  format: { kind: "string", description: "Format output: 'json' or 'table'", valueHint: "FORMAT" },
-  filter: { kind: "list", short: "f", description: "Filter output: dangling=true|false, reference=PATTERN", valueHint: "FILTER" },
+  format: { kind: "string", description: "Pretty-print images using a Go template ('table {{.Repository}}\\t{{.Tag}}'), or json", valueHint: "FORMAT" },
+  filter: { kind: "list", short: "f", description: "Filter output: dangling=BOOL, label=KEY[=VALUE], before=IMAGE, since=IMAGE, reference=PATTERN", valueHint: "FILTER" },
 } satisfies FlagSpec;
 
-/** `--filter` as docker images takes it: dangling=BOOL and reference=GLOB (on REPO[:TAG]). */
-export function imageFilter(filters: string[]): (row: { repository: string; tag: string }) => boolean {
-  const tests = filters.map((f) => {
-    const eq = f.indexOf("=");
-    const key = eq < 0 ? f : f.slice(0, eq);
-    const value = eq < 0 ? "" : f.slice(eq + 1);
-    if (key === "dangling") {
-      if (value !== "true" && value !== "false") throw new UsageError(`invalid filter "${f}": dangling takes true or false`);
-      return (r: { repository: string; tag: string }) => (r.repository === "<none>") === (value === "true");
-    }
-    if (key === "reference") {
-      const re = new RegExp(`^${value.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*").replace(/\?/g, ".")}$`);
-      return (r: { repository: string; tag: string }) => re.test(r.repository) || re.test(`${r.repository}:${r.tag}`);
-    }
-    throw new UsageError(`invalid filter "${f}": tsd images filters on dangling=BOOL and reference=PATTERN`);
-  });
-  return (r) => tests.every((t) => t(r));
+interface FilterRow {
+  repository: string;
+  tag: string;
+  image: ImageRecord;
 }
+
+const IMAGE_FILTERS = ["dangling", "label", "before", "since", "reference"] as const;
+
+function imageRef(db: Database, ref: string | undefined): ImageRecord | undefined {
+  if (ref === undefined) return undefined;
+  const image = findImage(db, ref);
+  if (!image) throw new TsdError(`No such image: ${ref}`, 1);
+  return image;
+}
+
+const createdMs = (i: ImageRecord): number => (i.created ? Date.parse(i.created) : 0);
+
+/** `--filter` as docker images takes it (moby 20.10): dangling, label, before, since, reference (a glob on REPO[:TAG]). */
+export function imageFilter(filters: string[], db?: Database): (row: FilterRow) => boolean {
+  const f: Filters = parseFilters(filters, IMAGE_FILTERS);
+  const dangling = (f.get("dangling") ?? []).map((v) => boolFilter("dangling", v));
+  const before = db ? imageRef(db, f.get("before")?.[0]) : undefined;
+  const since = db ? imageRef(db, f.get("since")?.[0]) : undefined;
+  const refs = (f.get("reference") ?? []).map((v) => new RegExp(`^${v.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*").replace(/\?/g, ".")}$`));
+  return (r) =>
+    dangling.every((d) => (r.repository === "<none>") === d) &&
+    matchLabels(f, ((r.image.config.config as { Labels?: Record<string, string> } | undefined)?.Labels ?? {}) as Record<string, string>) &&
+    (!before || createdMs(r.image) < createdMs(before)) &&
+    (!since || createdMs(r.image) > createdMs(since)) &&
+    (refs.length === 0 || refs.some((re) => re.test(r.repository) || re.test(`${r.repository}:${r.tag}`)));
+}
+
+/** Docker's images columns (ImageContext's header map). */
+const IMAGES_SPEC: ListSpec = {
+  table: "{{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}",
+  headers: {
+    ID: "IMAGE ID", Repository: "REPOSITORY", Tag: "TAG", Digest: "DIGEST", CreatedSince: "CREATED", CreatedAt: "CREATED AT", Size: "SIZE",
+    Containers: "CONTAINERS", VirtualSize: "SIZE", SharedSize: "SHARED SIZE", UniqueSize: "UNIQUE SIZE",
+  },
+};
+const DIGESTS_TABLE = "{{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
 
 export default defineCommand({
   meta: { name: "images", description: "List images" },
@@ -40,7 +69,6 @@ export default defineCommand({
   run({ rawArgs }) {
     const { flags: f, positionals } = parseFlags("images", flags, rawArgs);
     if (positionals.length > 1) throw new UsageError(`"tsd images" accepts at most 1 argument: tsd images [OPTIONS] [REPOSITORY[:TAG]]`);
-    if (f.format && f.format !== "json" && f.format !== "table") throw new UsageError(`unsupported --format "${f.format}": use json or table`);
     const { db } = context();
     const filter = positionals[0] ? parseReference(positionals[0]) : undefined;
     const filterHasTag = positionals[0] ? /:[^/]*$/.test(positionals[0]) : false;
@@ -49,6 +77,7 @@ export default defineCommand({
       created: string;
       createdAt: string;
       size: string;
+      image: ImageRecord;
       ref: Reference | undefined;
       repository: string;
       tag: string;
@@ -58,7 +87,7 @@ export default defineCommand({
       const id = f["no-trunc"] ? `sha256:${image.id}` : image.id.slice(0, 12);
       const created = image.created ? `${humanDuration(Date.now() - Date.parse(image.created))} ago` : "N/A";
       const digests = repoDigests(db, image.id);
-      const base = { id, created, createdAt: image.created ?? "", size: humanSize(image.size) };
+      const base = { id, created, createdAt: image.created ? goTime(new Date(image.created)) : "", size: humanSize(image.size), image };
       const named = tags.map((t) => {
         const ref = parseReference(t);
         const repo = `${ref.domain}/${ref.path}`;
@@ -75,35 +104,24 @@ export default defineCommand({
       if (all.length === 0) return [{ ...base, ref: undefined, repository: "<none>", tag: "<none>", digest: "<none>" }];
       return all;
     });
-    const keep = imageFilter(f.filter);
+    const keep = imageFilter(f.filter, db);
     const shown = (
       filter ? rows.filter((r) => r.ref && r.ref.domain === filter.domain && r.ref.path === filter.path && (!filterHasTag || r.tag === filter.tag)) : rows
     ).filter(keep);
     if (f.quiet) {
       const ids = [...new Set(shown.map((r) => r.id))];
       if (ids.length) console.log(ids.join("\n"));
-    } else if (f.format === "json") {
-      for (const r of shown) {
-        console.log(
-          JSON.stringify({
-            Containers: "N/A",
-            CreatedAt: r.createdAt,
-            CreatedSince: r.created,
-            Digest: r.digest,
-            ID: r.id,
-            Repository: r.repository,
-            SharedSize: "N/A",
-            Size: r.size,
-            Tag: r.tag,
-            UniqueSize: "N/A",
-            VirtualSize: r.size,
-          }),
-        );
-      }
-    } else if (f.digests) {
-      console.log(table(["REPOSITORY", "TAG", "DIGEST", "IMAGE ID", "CREATED", "SIZE"], shown.map((r) => [r.repository, r.tag, r.digest, r.id, r.created, r.size])));
     } else {
-      console.log(table(["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"], shown.map((r) => [r.repository, r.tag, r.id, r.created, r.size])));
+      const table = `table ${f.digests ? DIGESTS_TABLE : IMAGES_SPEC.table}`;
+      const format = f.format === undefined || f.format === "table" ? table : f.format;
+      const labels = (r: Row) => ((r.image.config.config as { Labels?: Record<string, string> } | undefined)?.Labels ?? {}) as Record<string, string>;
+      const rowsOut = shown.map((r) =>
+        formatContext("*formatter.imageContext", {
+          Containers: "N/A", CreatedAt: r.createdAt, CreatedSince: r.created, Digest: r.digest, ID: r.id, Repository: r.repository,
+          SharedSize: "N/A", Size: r.size, Tag: r.tag, UniqueSize: "N/A", VirtualSize: r.size,
+        }, { Label: labelMethod(labels(r)) }),
+      );
+      printList(format, rowsOut, IMAGES_SPEC);
     }
   },
 });

@@ -4,7 +4,8 @@ import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { UsageError } from "../errors";
 import { infoText, systemInfo } from "../system/info";
-import { renderTemplate } from "../image/inspect";
+import { renderInspect } from "../format/inspect";
+import { TsdError } from "../errors";
 
 const flags = {
   format: { kind: "string", short: "f", description: "Format the output using the given Go template", valueHint: "TEMPLATE" },
@@ -18,6 +19,12 @@ export default defineCommand({
     if (positionals.length > 0) throw new UsageError(`"tsd info" accepts no arguments`);
     const { root, db } = context();
     const info = systemInfo(db, root);
-    console.log(f.format !== undefined ? renderTemplate(f.format, info) : infoText(info).trimEnd());
+    if (f.format === undefined) {
+      console.log(infoText(info).trimEnd());
+      return;
+    }
+    const r = renderInspect(f.format, [info]);
+    process.stdout.write(r.out);
+    if (r.errors.length) throw new TsdError(r.errors.join("\n"), 1);
   },
 });

@@ -4,12 +4,13 @@ import { context } from "./context";
 import { UsageError } from "./globals";
 import { TsdError } from "../errors";
 import { inspectContainer } from "../container/inspect";
-import { lookup } from "../container/state";
+import { lookup } from "../container/resolve";
 import { findImage } from "../image/store";
-import { imageInspect, renderTemplate } from "../image/inspect";
+import { imageInspect } from "../image/inspect";
+import { printInspect } from "../format/inspect";
 
 const flags = {
-  format: { kind: "string", short: "f", description: "Format the output using a Go-style template ({{.State.Pid}}, {{json .Config}})", valueHint: "TEMPLATE" },
+  format: { kind: "string", short: "f", description: "Format the output using a Go template ({{.State.Pid}}, {{json .Config}}, {{range .Mounts}}…{{end}})", valueHint: "TEMPLATE" },
   type: { kind: "string", description: "Only inspect objects of this type (container or image)", valueHint: "TYPE" },
   size: { kind: "bool", short: "s", description: "Display total file sizes (accepted; not computed)" },
 } satisfies FlagSpec;
@@ -34,8 +35,8 @@ export default defineCommand({
       if (image) out.push(imageInspect(db, image));
       else missing.push(ref);
     }
-    if (f.format !== undefined) for (const o of out) console.log(renderTemplate(f.format, o));
-    else console.log(JSON.stringify(out, null, 4));
-    if (missing.length > 0) throw new TsdError(`no such object: ${missing.join(", ")}`, 1);
+    const errors = printInspect(f.format, out);
+    if (missing.length > 0) errors.push(`no such object: ${missing.join(", ")}`);
+    if (errors.length > 0) throw new TsdError(errors.join("\n"), 1);
   },
 });

@@ -2,8 +2,8 @@ import { defineCommand } from "citty";
 import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { UsageError } from "./globals";
-import { mustFind, signalContainer, signalNumber, waitForMonitor } from "../container/ops";
-import { markStoppedByUser } from "../container/restart";
+import { killContainer } from "../container/kill";
+import { signalNumber } from "../container/lifecycle";
 
 const flags = {
   signal: { kind: "string", short: "s", description: 'Signal to send to the container (default "KILL")', valueHint: "SIGNAL" },
@@ -21,12 +21,7 @@ export default defineCommand({
     let failed = 0;
     for (const ref of positionals) {
       try {
-        const row = mustFind(db, root, ref);
-        markStoppedByUser(root, row.id);
-        signalContainer(row, sig);
-        // As Docker: after SIGKILL the command returns once the container is no longer
-        // running (its exit recorded), so the next command sees it exited.
-        if (sig === 9) await waitForMonitor(row, 10000);
+        await killContainer(db, root, ref, sig);
         console.log(ref);
       } catch (e) {
         failed++;

@@ -2,10 +2,12 @@ import { defineCommand } from "citty";
 import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { UsageError } from "./globals";
-import { mustFind } from "../container/ops";
+import { mustFind } from "../container/resolve";
 import { logPath, parseTimeArg, showLogs } from "../container/logs";
 import { isRunning } from "../container/state";
 import { containerById } from "../container/store";
+import { decodeOptions } from "../container/options";
+import { checkLogsReadable } from "../container/meta-options";
 
 const flags = {
   follow: { kind: "bool", short: "f", description: "Follow log output (ends when the container exits)" },
@@ -32,6 +34,7 @@ export default defineCommand({
     const until = f.until === undefined ? undefined : parseTimeArg("until", f.until, now);
     const { root, db } = context();
     const row = mustFind(db, root, positionals[0]!);
+    checkLogsReadable(decodeOptions(row.options));
     await showLogs(logPath(root, row.id), {
       ...(tail !== undefined ? { tail } : {}),
       ...(since !== undefined ? { since } : {}),
@@ -40,7 +43,7 @@ export default defineCommand({
       follow: f.follow,
       running: () => {
         const now = containerById(db, row.id);
-        return now !== undefined && now.id === row.id && isRunning(now);
+        return now !== undefined && isRunning(now);
       },
     });
   },

@@ -3,10 +3,14 @@ import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { UsageError } from "./globals";
 import { TsdError } from "../errors";
-import { table } from "../format";
+import { context as formatContext, labelMethod, printList, type ListSpec } from "../format/list";
+import { matchAny, matchLabels, parseFilters } from "../format/filters";
+import { goTime } from "../format/time";
+import { printInspect } from "../format/inspect";
 import { createNetwork, findNetwork, listNetworks, networkByName, type NetworkRow } from "../network/networks";
-import { reconcile } from "../network/attach";
-import { connectNetwork, disconnectNetwork, inspectNetwork, pruneNetworks, removeNetwork } from "../network/ops";
+import { inspectNetwork, removeNetwork } from "../network/ops";
+import { reconcileNetwork as reconcile } from "../container/network";
+import { connectNetwork, disconnectNetwork, pruneNetworks } from "../container/network-commands";
 
 const createFlags = {
   subnet: { kind: "string", description: "Subnet in CIDR format", valueHint: "CIDR" },
@@ -39,7 +43,37 @@ const create = defineCommand({
 const lsFlags = {
   quiet: { kind: "bool", short: "q", description: "Only display network IDs" },
   "no-trunc": { kind: "bool", description: "Do not truncate the output" },
+  filter: { kind: "list", short: "f", description: "Provide filter values: name, id, driver, label, type=custom|builtin, scope", valueHint: "KEY=VALUE" },
+  format: { kind: "string", description: "Pretty-print networks using a Go template, or json", valueHint: "FORMAT" },
 } satisfies FlagSpec;
+
+/** Docker's network ls columns (networkContext's header map). */
+const NETWORK_SPEC: ListSpec = {
+  table: "{{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}",
+  headers: { ID: "NETWORK ID", Name: "NAME", Driver: "DRIVER", Scope: "SCOPE", IPv6: "IPV6", Internal: "INTERNAL", Labels: "LABELS", CreatedAt: "CREATED" },
+};
+
+const regexMatch = (pattern: string, s: string): boolean => {
+  if (pattern === s) return true;
+  try {
+    return new RegExp(pattern).test(s);
+  } catch {
+    return false;
+  }
+};
+
+/** moby's network filters: name and id as regular expressions, driver, label, type, scope. */
+export function networkFilter(list: string[]): (n: NetworkRow) => boolean {
+  const f = parseFilters(list, ["name", "id", "driver", "label", "type", "scope"]);
+  for (const t of f.get("type") ?? []) if (t !== "custom" && t !== "builtin") throw new TsdError(`invalid filter: 'type'='${t}'`, 1);
+  return (n) =>
+    matchAny(f, "name", (v) => regexMatch(v, n.name)) &&
+    matchAny(f, "id", (v) => regexMatch(v, n.id)) &&
+    matchAny(f, "driver", (v) => v === "bridge") &&
+    matchAny(f, "scope", (v) => v === "local") &&
+    matchAny(f, "type", (v) => (v === "builtin") === (n.builtin === 1)) &&
+    matchLabels(f, {});
+}
 
 const ls = defineCommand({
   meta: { name: "ls", description: "List networks" },
@@ -49,30 +83,46 @@ const ls = defineCommand({
     const { root, db } = context();
     reconcile(db, root);
     networkByName(db, root, "bridge");
-    const rows = listNetworks(db);
+    const keep = networkFilter(f.filter);
+    const rows = listNetworks(db).filter(keep);
     const id = (n: NetworkRow) => (f["no-trunc"] ? n.id : n.id.slice(0, 12));
     if (f.quiet) {
       if (rows.length) console.log(rows.map(id).join("\n"));
       return;
     }
-    console.log(table(["NETWORK ID", "NAME", "DRIVER", "SCOPE"], rows.map((n) => [id(n), n.name, "bridge", "local"])));
+    const contexts = rows.map((n) =>
+      formatContext("*formatter.networkContext", {
+        ID: id(n), Name: n.name, Driver: "bridge", Scope: "local", IPv6: "false", Internal: "false", Labels: "", CreatedAt: goTime(new Date(n.created_at)),
+      }, { Label: labelMethod({}) }),
+    );
+    printList(f.format, contexts, NETWORK_SPEC);
   },
 });
 
+const inspectFlags = {
+  format: { kind: "string", short: "f", description: "Format the output using a Go template", valueHint: "TEMPLATE" },
+} satisfies FlagSpec;
+
 const inspect = defineCommand({
   meta: { name: "inspect", description: "Display detailed information on one or more networks" },
+  args: cittyArgs(inspectFlags),
   run({ rawArgs }) {
-    const { positionals } = parseFlags("network inspect", {}, rawArgs);
+    const { flags: f, positionals } = parseFlags("network inspect", inspectFlags, rawArgs);
     if (positionals.length === 0) throw new UsageError(`"tsd network inspect" requires at least 1 argument: NETWORK...`);
     const { root, db } = context();
     reconcile(db, root);
-    const out = positionals.map((ref) => {
+    const out: unknown[] = [];
+    const missing: string[] = [];
+    for (const ref of positionals) {
       if (ref === "bridge") networkByName(db, root, "bridge");
       const n = findNetwork(db, ref);
-      if (!n) throw new TsdError(`network ${ref} not found`);
-      return inspectNetwork(db, n);
-    });
-    console.log(JSON.stringify(out, null, 4));
+      if (n) out.push(inspectNetwork(db, n));
+      else missing.push(ref);
+    }
+    if (missing.length > 0 && out.length === 0 && f.format === undefined) throw new TsdError(`network ${missing[0]} not found`);
+    const errors = printInspect(f.format, out);
+    for (const m of missing) errors.push(`network ${m} not found`);
+    if (errors.length > 0) throw new TsdError(errors.join("\n"), 1);
   },
 });
 

@@ -3,8 +3,9 @@ import { parseFlags } from "./flags";
 import { context } from "./context";
 import { UsageError } from "./globals";
 import { TsdError } from "../errors";
-import { findContainer } from "../container/store";
-import { portsOf, reconcile } from "../network/attach";
+import { mustFind } from "../container/resolve";
+import { portsOf } from "../network/attach";
+import { reconcileNetwork } from "../container/network";
 
 export default defineCommand({
   meta: { name: "port", description: "List port mappings or a specific mapping for the container" },
@@ -12,9 +13,8 @@ export default defineCommand({
     const { positionals } = parseFlags("port", {}, rawArgs);
     if (positionals.length < 1 || positionals.length > 2) throw new UsageError(`"tsd port" requires 1 or 2 arguments: CONTAINER [PRIVATE_PORT[/PROTO]]`);
     const { root, db } = context();
-    reconcile(db, root);
-    const row = findContainer(db, positionals[0]!);
-    if (!row) throw new TsdError(`no such container: ${positionals[0]}`);
+    reconcileNetwork(db, root);
+    const row = mustFind(db, root, positionals[0]!);
     let ports = portsOf(db, row.id);
     const want = positionals[1];
     if (want !== undefined) {

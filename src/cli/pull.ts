@@ -4,6 +4,7 @@ import { context } from "./context";
 import { UsageError } from "./globals";
 import { pullImage } from "../image/registry/pull";
 import { makeProgress } from "../image/progress";
+import { stdout } from "../io";
 import { canonical } from "../image/reference";
 
 const flags = {
@@ -18,7 +19,7 @@ export default defineCommand({
     const { flags: f, positionals } = parseFlags("pull", flags, rawArgs);
     if (positionals.length !== 1) throw new UsageError(`"tsd pull" requires exactly 1 argument: tsd pull [OPTIONS] NAME[:TAG|@DIGEST]`);
     const { root, db } = context();
-    const progress = makeProgress(process.stdout, f.quiet);
+    const progress = makeProgress(stdout, f.quiet);
     const r = await pullImage(db, root, positionals[0]!, { progress, ...(f.platform ? { platform: f.platform } : {}) });
     console.log(canonical(r.ref));
   },

@@ -2,7 +2,7 @@ import { defineCommand } from "citty";
 import { parseFlags } from "./flags";
 import { context } from "./context";
 import { UsageError } from "./globals";
-import { rename } from "../container/ops";
+import { rename } from "../container/rename";
 
 export default defineCommand({
   meta: { name: "rename", description: "Rename a container" },

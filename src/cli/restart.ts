@@ -5,7 +5,7 @@ import { UsageError } from "./globals";
 import { restartContainer } from "../container/restart";
 
 const flags = {
-  time: { kind: "string", short: "t", description: "Seconds to wait before killing the container (default 10)", valueHint: "SECONDS" },
+  time: { kind: "string", short: "t", description: "Seconds to wait before killing the container (default: its --stop-timeout, else 10)", valueHint: "SECONDS" },
 } satisfies FlagSpec;
 
 export default defineCommand({
@@ -14,13 +14,13 @@ export default defineCommand({
   async run({ rawArgs }) {
     const { flags: f, positionals } = parseFlags("restart", flags, rawArgs);
     if (positionals.length === 0) throw new UsageError(`"tsd restart" requires at least 1 argument: CONTAINER...`);
-    const t = f.time ?? "10";
-    if (!/^\d+$/.test(t)) throw new UsageError(`invalid argument "${t}" for "-t, --time": a whole number of seconds`);
+    const t = f.time;
+    if (t !== undefined && !/^\d+$/.test(t)) throw new UsageError(`invalid argument "${t}" for "-t, --time": a whole number of seconds`);
     const { root, db } = context();
     let failed = 0;
     for (const ref of positionals) {
       try {
-        await restartContainer(db, root, ref, Number(t));
+        await restartContainer(db, root, ref, t === undefined ? undefined : Number(t));
         console.log(ref);
       } catch (e) {
         failed++;

@@ -2,7 +2,7 @@ import { defineCommand } from "citty";
 import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { UsageError } from "./globals";
-import { removeContainer } from "../container/ops";
+import { removeContainer } from "../container/remove";
 
 const flags = {
   force: { kind: "bool", short: "f", description: "Force the removal of a running container (uses SIGKILL)" },

@@ -1,6 +1,7 @@
 import { defineCommand } from "citty";
 import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
+import { reconcile } from "../container/resolve";
 import { UsageError } from "./globals";
 import { removeImage } from "../image/remove";
 import { TsdError } from "../errors";
@@ -17,6 +18,9 @@ export default defineCommand({
     const { flags: f, positionals } = parseFlags("rmi", flags, rawArgs);
     if (positionals.length === 0) throw new UsageError(`"tsd rmi" requires at least 1 argument: tsd rmi [OPTIONS] IMAGE [IMAGE...]`);
     const { root, db } = context();
+    // The rows current first (a container whose monitor died is exited): image/remove.ts
+    // decides "in use by a running container" from them.
+    reconcile(db, root);
     let failed: TsdError | undefined;
     for (const name of positionals) {
       try {

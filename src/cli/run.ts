@@ -6,6 +6,9 @@ import { runOptionsFromFlags } from "../container/options";
 import { runContainer } from "../container/run";
 import { resourceFlags, runOnlyResourceFlags } from "./resource-flags";
 import { ensureImage } from "../image/registry/ensure";
+import { healthFlags } from "./health-flags";
+import { metaFlags } from "./meta-flags";
+import { kernelFlags } from "./kernel-flags";
 
 export const runFlags = {
   rm: { kind: "bool", description: "Automatically remove the container when it exits" },
@@ -42,6 +45,9 @@ export const runFlags = {
   "add-host": { kind: "list", description: "Add a custom host-to-IP mapping (host:ip)", valueHint: "HOST:IP" },
   publish: { kind: "list", short: "p", description: "Publish a container's port(s) to the host", valueHint: "[IP:]HOSTPORT:PORT[/PROTO]" },
   "publish-all": { kind: "bool", short: "P", description: "Publish all exposed ports to random ports" },
+  ...healthFlags,
+  ...metaFlags, // metadata/CLI flags (cli/meta-flags.ts)
+  ...kernelFlags,
 } satisfies FlagSpec;
 
 export default defineCommand({
@@ -51,7 +57,7 @@ export default defineCommand({
     const { flags, positionals } = parseFlags("run", runFlags, rawArgs, false);
     const opts = runOptionsFromFlags(flags, positionals, process.env, (p) => readFileSync(p, "utf8"));
     const { root, db } = context();
-    await ensureImage(db, root, opts.image, { policy: flags.pull });
+    await ensureImage(db, root, opts.image, { policy: flags.pull, ...(opts.platform ? { platform: opts.platform } : {}) });
     process.exitCode = await runContainer(db, root, opts);
   },
 });

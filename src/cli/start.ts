@@ -30,9 +30,9 @@ export default defineCommand({
       } catch (e) {
         failed++;
         process.stderr.write(`tsd: ${(e as Error).message}\n`);
-        if (e instanceof Error && "exitCode" in e && positionals.length === 1) process.exitCode = (e as { exitCode: number }).exitCode;
       }
     }
-    if (failed > 0 && !process.exitCode) process.exitCode = 1;
+    // Docker's CLI: a start that failed (a missing command too) is status 1.
+    if (failed > 0) process.exitCode = 1;
   },
 });

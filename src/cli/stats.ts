@@ -3,16 +3,26 @@ import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { containerById } from "../container/store";
 import { sampleContainer, statsTargets } from "../container/stats";
-import { statsCells, statsRow, STATS_HEADER, type StatsRow } from "../cgroup/stats";
-import { table } from "../format";
+import { statsRow, type StatsRow } from "../cgroup/stats";
+import { context as formatContext, formatList, type ListSpec } from "../format/list";
 import { TsdError } from "../errors";
+import { stdout } from "../io";
 
 const flags = {
   all: { kind: "bool", short: "a", description: "Show all containers (default shows just running)" },
   "no-stream": { kind: "bool", description: "Disable streaming stats and only pull the first result" },
   "no-trunc": { kind: "bool", description: "Do not truncate output" },
-  format: { kind: "string", description: "Format output: 'json' or 'table'", valueHint: "FORMAT" },
+  format: { kind: "string", description: "Pretty-print stats using a Go template ('table {{.Name}}\\t{{.CPUPerc}}'), or json", valueHint: "FORMAT" },
 } satisfies FlagSpec;
+
+/** Docker's stats columns (statsContext's header map). */
+const STATS_SPEC: ListSpec = {
+  table: "{{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}",
+  headers: {
+    ID: "CONTAINER ID", Name: "NAME", Container: "CONTAINER", CPUPerc: "CPU %", MemUsage: "MEM USAGE / LIMIT", MemPerc: "MEM %", NetIO: "NET I/O",
+    BlockIO: "BLOCK I/O", PIDs: "PIDS",
+  },
+};
 
 /** Docker samples once a second; the first row needs two samples for a CPU figure. */
 const INTERVAL_MS = 1000;
@@ -24,9 +34,8 @@ export default defineCommand({
   args: cittyArgs(flags),
   async run({ rawArgs }) {
     const { flags: f, positionals } = parseFlags("stats", flags, rawArgs);
-    if (f.format !== undefined && f.format !== "json" && f.format !== "table") {
-      throw new TsdError(`unsupported --format "${f.format}": use json or table`);
-    }
+    // A template error shows before any sampling, as docker's does.
+    formatList(f.format, [], STATS_SPEC);
     const { db, root } = context();
     const pick = () => statsTargets(db, root, positionals, Boolean(f.all));
     const stream = !f["no-stream"];
@@ -46,13 +55,9 @@ export default defineCommand({
         if (f["no-trunc"]) r.ID = t.row.id;
         return r;
       });
-      if (f.format === "json") {
-        process.stdout.write(rows.map((r) => `${JSON.stringify({ BlockIO: r.BlockIO, CPUPerc: r.CPUPerc, Container: r.Container, ID: r.ID, MemPerc: r.MemPerc, MemUsage: r.MemUsage, Name: r.Name, NetIO: r.NetIO, PIDs: r.PIDs })}\n`).join(""));
-      } else {
-        // On a terminal each refresh replaces the last, as docker stats does.
-        const clear = stream && process.stdout.isTTY ? "\x1b[2J\x1b[H" : "";
-        process.stdout.write(`${clear}${table(STATS_HEADER, rows.map(statsCells))}\n`);
-      }
+      // On a terminal each refresh replaces the last, as docker stats does.
+      const clear = stream && stdout.isTTY ? "\x1b[2J\x1b[H" : "";
+      stdout.write(clear + formatList(f.format, rows.map((r) => formatContext("*formatter.statsContext", { ...r })), STATS_SPEC));
       if (!stream || stopped) return;
       if (positionals.length === 0) {
         // New containers join, exited ones leave, as in docker stats without arguments.

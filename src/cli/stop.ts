@@ -2,11 +2,10 @@ import { defineCommand } from "citty";
 import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { UsageError } from "./globals";
-import { mustFind, stopContainer } from "../container/ops";
-import { markStoppedByUser } from "../container/restart";
+import { stopByRef } from "../container/stop";
 
 const flags = {
-  time: { kind: "string", short: "t", description: "Seconds to wait before killing the container (default 10)", valueHint: "SECONDS" },
+  time: { kind: "string", short: "t", description: "Seconds to wait before killing the container (default: its --stop-timeout, else 10)", valueHint: "SECONDS" },
   signal: { kind: "string", short: "s", description: "Signal to send to the container", valueHint: "SIGNAL" },
 } satisfies FlagSpec;
 
@@ -16,17 +15,15 @@ export default defineCommand({
   async run({ rawArgs }) {
     const { flags: f, positionals } = parseFlags("stop", flags, rawArgs);
     if (positionals.length === 0) throw new UsageError(`"tsd stop" requires at least 1 argument: CONTAINER...`);
-    const t = f.time ?? "10";
-    if (!/^-?\d+$/.test(t)) throw new UsageError(`invalid argument "${t}" for "-t, --time": a whole number of seconds`);
+    const t = f.time;
+    if (t !== undefined && !/^-?\d+$/.test(t)) throw new UsageError(`invalid argument "${t}" for "-t, --time": a whole number of seconds`);
     const { root, db } = context();
     let failed = 0;
     // In parallel, as docker does: ten containers that ignore SIGTERM take 10 s, not 100.
     await Promise.all(
       positionals.map(async (ref) => {
         try {
-          const row = mustFind(db, root, ref);
-          markStoppedByUser(root, row.id);
-          await stopContainer(db, root, row, Math.max(0, Number(t)), f.signal);
+          await stopByRef(db, root, ref, t === undefined ? undefined : Math.max(0, Number(t)), f.signal);
           console.log(ref);
         } catch (e) {
           failed++;

@@ -3,9 +3,9 @@ import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { globals, UsageError } from "./globals";
 import { closeDb, DatabaseDamaged, openDb } from "../store/db";
 import { useCoreRoot } from "../native/ffi";
-import { describeRepair, repairRoot, setAsideDatabase } from "../store/repair";
-import { reconcile } from "../container/state";
-import { reconcile as reconcileNetwork } from "../network/attach";
+import { describeRepair, repairRoot, setAsideDatabase } from "../system/repair";
+import { reconcile } from "../container/resolve";
+import { reconcileNetwork } from "../container/network";
 
 const repairFlags = {} satisfies FlagSpec;
 

@@ -1,12 +1,8 @@
 import { defineCommand } from "citty";
-import { readFileSync } from "node:fs";
 import { context } from "./context";
 import { UsageError } from "./globals";
 import { TsdError } from "../errors";
-import { mustFind } from "../container/ops";
-import { isRunning } from "../container/state";
-import { bundleProcsPaths } from "../cgroup";
-import { containerDir } from "../store/paths";
+import { containerPids } from "../container/top";
 
 /** Docker's way: the host's `ps` (default -ef), keeping the rows whose PID is in the container's cgroup. */
 export function filterPs(output: string, pids: Set<number>): string {
@@ -23,16 +19,7 @@ export default defineCommand({
     const [ref, ...psArgs] = rawArgs;
     if (!ref) throw new UsageError(`"tsd top" requires at least 1 argument: tsd top CONTAINER [ps OPTIONS]`);
     const { root, db } = context();
-    const row = mustFind(db, root, ref);
-    if (!isRunning(row)) throw new TsdError(`container ${row.id.slice(0, 12)} is not running`);
-    const pids = new Set<number>();
-    for (const p of bundleProcsPaths(containerDir(root, row.id))) {
-      try {
-        for (const l of readFileSync(p, "utf8").split("\n")) if (l) pids.add(Number(l));
-      } catch {
-        // A hierarchy the group is not in.
-      }
-    }
+    const pids = containerPids(db, root, ref);
     const ps = Bun.spawnSync(["ps", ...(psArgs.length ? psArgs : ["-ef"])], { stdout: "pipe", stderr: "pipe" });
     if (ps.exitCode !== 0) throw new TsdError(`ps ${psArgs.join(" ")} failed: ${ps.stderr.toString().trim()}`);
     console.log(filterPs(ps.stdout.toString(), pids));

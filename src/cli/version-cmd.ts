@@ -1,10 +1,25 @@
 import { defineCommand } from "citty";
+import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { globals } from "./globals";
-import { versionLine } from "./version";
+import { versionInfo, versionLine } from "./version";
+import { renderInspect } from "../format/inspect";
+import { TsdError } from "../errors";
+
+const flags = {
+  format: { kind: "string", short: "f", description: "Format the output using a Go template ({{.Client.Version}})", valueHint: "TEMPLATE" },
+} satisfies FlagSpec;
 
 export default defineCommand({
   meta: { name: "version", description: "Show the tsd and core versions" },
-  run() {
-    console.log(versionLine(globals().root));
+  args: cittyArgs(flags),
+  run({ rawArgs }) {
+    const { flags: f } = parseFlags("version", flags, rawArgs);
+    if (f.format === undefined) {
+      console.log(versionLine(globals().root));
+      return;
+    }
+    const r = renderInspect(f.format, [versionInfo(globals().root)]);
+    process.stdout.write(r.out);
+    if (r.errors.length) throw new TsdError(r.errors.join("\n"), 1);
   },
 });

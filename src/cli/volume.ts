@@ -3,9 +3,11 @@ import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { UsageError } from "./globals";
 import { TsdError } from "../errors";
-import { humanSize, table } from "../format";
-import { renderTemplate } from "../image/inspect";
-import { createVolume, dirSize, findVolume, listVolumes, removeVolume, volumeData, volumeInspect, volumeUsers } from "../container/volumes";
+import { humanSize } from "../format";
+import { context as formatContext, labelMethod, labelsText, printList, type ListSpec } from "../format/list";
+import { boolFilter, matchAny, matchLabels, parseFilters } from "../format/filters";
+import { printInspect } from "../format/inspect";
+import { type VolumeRow, createVolume, dirSize, findVolume, listVolumes, removeVolume, volumeData, volumeInspect, volumeUsers } from "../container/volumes";
 
 const createFlags = {
   label: { kind: "list", description: "Set metadata for a volume", valueHint: "KEY=VALUE" },
@@ -27,8 +29,43 @@ const create = defineCommand({
 
 const lsFlags = {
   quiet: { kind: "bool", short: "q", description: "Only display volume names" },
-  format: { kind: "string", description: "Format output: 'json' or 'table'", valueHint: "FORMAT" },
+  format: { kind: "string", description: "Pretty-print volumes using a Go template, or json", valueHint: "FORMAT" },
+  filter: { kind: "list", short: "f", description: "Provide filter values: name, label, dangling=BOOL, driver", valueHint: "KEY=VALUE" },
 } satisfies FlagSpec;
+
+/** Docker's volume ls columns (volumeContext's header map). */
+const VOLUME_SPEC: ListSpec = {
+  table: "{{.Driver}}\t{{.Name}}",
+  headers: { Name: "VOLUME NAME", Driver: "DRIVER", Scope: "SCOPE", Mountpoint: "MOUNTPOINT", Labels: "LABELS", Links: "LINKS", Size: "SIZE" },
+};
+
+const labelsOf = (v: VolumeRow): Record<string, string> => {
+  try {
+    return JSON.parse(v.labels || "{}") as Record<string, string>;
+  } catch {
+    return {};
+  }
+};
+
+const regexMatch = (pattern: string, s: string): boolean => {
+  if (pattern === s) return true;
+  try {
+    return new RegExp(pattern).test(s);
+  } catch {
+    return false;
+  }
+};
+
+/** moby's volume filters: name (a regular expression), label, dangling, driver. */
+export function volumeFilter(list: string[], inUse: (name: string) => boolean): (v: VolumeRow) => boolean {
+  const f = parseFilters(list, ["name", "label", "dangling", "driver"]);
+  const dangling = (f.get("dangling") ?? []).map((d) => boolFilter("dangling", d));
+  return (v) =>
+    matchAny(f, "name", (p) => regexMatch(p, v.name)) &&
+    matchAny(f, "driver", (p) => regexMatch(p, "local")) &&
+    matchLabels(f, labelsOf(v)) &&
+    dangling.every((d) => !inUse(v.name) === d);
+}
 
 const ls = defineCommand({
   meta: { name: "ls", description: "List volumes" },
@@ -36,17 +73,23 @@ const ls = defineCommand({
   run({ rawArgs }) {
     const { flags: f } = parseFlags("volume ls", lsFlags, rawArgs);
     const { root, db } = context();
-    const rows = listVolumes(db);
+    const keep = volumeFilter(f.filter, (name) => volumeUsers(db, name).length > 0);
+    const rows = listVolumes(db).filter(keep);
     if (f.quiet) {
       if (rows.length) console.log(rows.map((v) => v.name).join("\n"));
-    } else if (f.format === "json") {
-      for (const v of rows) console.log(JSON.stringify({ Driver: "local", Labels: "", Mountpoint: volumeData(root, v.name), Name: v.name, Scope: "local" }));
-    } else console.log(table(["DRIVER", "VOLUME NAME"], rows.map((v) => ["local", v.name])));
+      return;
+    }
+    const contexts = rows.map((v) =>
+      formatContext("*formatter.volumeContext", {
+        Driver: "local", Labels: labelsText(labelsOf(v)), Links: "N/A", Mountpoint: volumeData(root, v.name), Name: v.name, Scope: "local", Size: "N/A",
+      }, { Label: labelMethod(labelsOf(v)) }),
+    );
+    printList(f.format, contexts, VOLUME_SPEC);
   },
 });
 
 const inspectFlags = {
-  format: { kind: "string", short: "f", description: "Format the output using a Go-style template", valueHint: "TEMPLATE" },
+  format: { kind: "string", short: "f", description: "Format the output using a Go template", valueHint: "TEMPLATE" },
 } satisfies FlagSpec;
 
 const inspect = defineCommand({
@@ -63,9 +106,9 @@ const inspect = defineCommand({
       if (v) out.push(volumeInspect(root, v));
       else missing.push(n);
     }
-    if (f.format !== undefined) for (const o of out) console.log(renderTemplate(f.format, o));
-    else console.log(JSON.stringify(out, null, 4));
-    if (missing.length) throw new TsdError(`no such volume: ${missing.join(", ")}`, 1);
+    const errors = printInspect(f.format, out);
+    if (missing.length) errors.push(`no such volume: ${missing.join(", ")}`);
+    if (errors.length) throw new TsdError(errors.join("\n"), 1);
   },
 });
 
@@ -96,6 +139,7 @@ const rm = defineCommand({
 
 const pruneFlags = {
   all: { kind: "bool", short: "a", description: "Remove all unused volumes, not just anonymous ones" },
+  filter: { kind: "list", description: "Provide filter values: label=KEY[=VALUE], label!=KEY[=VALUE]", valueHint: "KEY=VALUE" },
   force: { kind: "bool", short: "f", description: "Do not prompt for confirmation (tsd never prompts)" },
 } satisfies FlagSpec;
 
@@ -104,11 +148,15 @@ const prune = defineCommand({
   args: cittyArgs(pruneFlags),
   run({ rawArgs }) {
     const { flags: f } = parseFlags("volume prune", pruneFlags, rawArgs);
+    const filters = parseFilters(f.filter, ["label", "label!", "all"]);
+    const all = f.all || (filters.get("all") ?? []).some((v) => boolFilter("all", v));
     const { root, db } = context();
     const removed: string[] = [];
     let bytes = 0;
     for (const v of listVolumes(db)) {
-      if ((!f.all && !v.anonymous) || volumeUsers(db, v.name).length > 0) continue;
+      if ((!all && !v.anonymous) || volumeUsers(db, v.name).length > 0) continue;
+      const labels = labelsOf(v);
+      if (!matchLabels(filters, labels) || ((filters.get("label!") ?? []).length > 0 && matchLabels(filters, labels, "label!"))) continue;
       try {
         bytes += dirSize(volumeData(root, v.name));
       } catch {

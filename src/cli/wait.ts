@@ -2,7 +2,7 @@ import { defineCommand } from "citty";
 import { parseFlags } from "./flags";
 import { context } from "./context";
 import { UsageError } from "./globals";
-import { waitContainer } from "../container/ops";
+import { waitContainer } from "../container/wait";
 
 export default defineCommand({
   meta: { name: "wait", description: "Block until one or more containers stop, then print their exit codes" },

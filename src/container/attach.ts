@@ -7,23 +7,16 @@ import { closeSync, existsSync, openSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { TsdError } from "../errors";
 import { containerDir } from "../store/paths";
-import { mustFind, signalContainer, signalNumber, waitContainer } from "./ops";
-import type { RunOptions } from "./options";
-import { isRunning } from "./state";
+import { signalContainer, signalNumber } from "./lifecycle";
+import { mustFind } from "./resolve";
+import { waitContainer } from "./wait";
+import type { ContainerRow } from "./store";
+import type { Socket } from "bun";
+import { decide } from "./state";
 import { decodeOptions } from "./options";
+import { parseDetachKeys } from "./detach-keys";
 
-/** "ctrl-p,ctrl-q" → the bytes; Docker's format (ctrl-<letter>, ctrl-@, ctrl-[ … or a letter). */
-export function parseDetachKeys(text: string): number[] {
-  return text.split(",").map((k) => {
-    const m = /^ctrl-([a-z@[\\\]^_])$/i.exec(k);
-    if (m) {
-      const c = m[1]!.toLowerCase();
-      return c >= "a" && c <= "z" ? c.charCodeAt(0) - 96 : { "@": 0, "[": 27, "\\": 28, "]": 29, "^": 30, _: 31 }[c]!;
-    }
-    if (k.length === 1) return k.charCodeAt(0);
-    throw new TsdError(`invalid detach keys "${text}": use a comma-separated list like ctrl-p,ctrl-q`, 1);
-  });
-}
+export { parseDetachKeys } from "./detach-keys";
 
 /** Splits stdcopy frames; returns the unconsumed tail. */
 export function deframe(buf: Buffer, out: (stream: number, payload: Buffer) => void): Buffer {
@@ -65,21 +58,41 @@ function writeAll(fd: number, bytes: Uint8Array): void {
 
 export async function attachContainer(db: Database, root: string, ref: string, o: { noStdin: boolean; detachKeys: string; sigProxy: boolean }): Promise<number> {
   const row = mustFind(db, root, ref);
-  if (!isRunning(row)) throw new TsdError(`you cannot attach to a stopped container, start it first (tsd start ${row.name})`, 1);
+  decide("attach", row, ref);
   const opts = decodeOptions(row.options);
   const keys = parseDetachKeys(o.detachKeys);
+  const { socket, closed } = await connectAttach(root, row, Boolean(opts.tty));
+  const term = terminal(row, Boolean(opts.tty));
+  const relay = relayStdin(socket, keys, !o.noStdin && Boolean(opts.interactive));
+  const unproxy = proxySignals(row, o.sigProxy && !opts.tty);
+  try {
+    await closed;
+  } finally {
+    unproxy();
+    term.restoreResize();
+    relay.stop();
+    term.restoreMode();
+  }
+  if (relay.detached()) {
+    if (term.raw) process.stderr.write("\r\nread escape sequence\r\n");
+    return 0;
+  }
+  return waitContainer(db, root, row.id);
+}
+
+/** The monitor's attach socket: output to our stdout/stderr (raw, or stdcopy frames apart). */
+async function connectAttach(root: string, row: ContainerRow, tty: boolean): Promise<{ socket: Socket; closed: Promise<void> }> {
   const bundle = containerDir(root, row.id);
   if (!existsSync(join(bundle, "attach.sock"))) throw new TsdError(`container ${row.name} has no attach socket (started by an older tsd?)`, 1);
   // Through the directory's fd: the socket's full path may be longer than sun_path allows.
   const dirFd = openSync(bundle, "r");
-  let detached = false;
   let pending: Buffer = Buffer.alloc(0);
   const { promise: closed, resolve: onClose } = Promise.withResolvers<void>();
   const socket = await Bun.connect({
     unix: `/proc/self/fd/${dirFd}/attach.sock`,
     socket: {
       data(_s, data) {
-        if (opts.tty) writeAll(1, data);
+        if (tty) writeAll(1, data);
         else pending = deframe(Buffer.concat([pending, data]), (stream, payload) => writeAll(stream === 2 ? 2 : 1, payload));
       },
       close() {
@@ -91,20 +104,35 @@ export async function attachContainer(db: Database, root: string, ref: string, o
     },
   }).catch((e) => {
     throw new TsdError(`cannot attach to ${row.name}: ${(e as Error).message}`, 1);
-  });
-  closeSync(dirFd);
-  const raw = opts.tty && process.stdin.isTTY;
+  }).finally(() => closeSync(dirFd));
+  return { socket, closed };
+}
+
+/** A tty container: our terminal raw, and its size followed. */
+function terminal(row: ContainerRow, tty: boolean): { raw: boolean; restoreResize(): void; restoreMode(): void } {
+  const raw = tty && process.stdin.isTTY;
   if (raw) process.stdin.setRawMode(true);
   // The pty belongs to the monitor; its size is set through the init's end of it (its fd 0 is
   // the slave), which also sends SIGWINCH to the container's foreground process group.
   const resize = () => {
-    if (!opts.tty || !process.stdout.isTTY) return;
+    if (!tty || !process.stdout.isTTY) return;
     Bun.spawnSync(["stty", "-F", `/proc/${row.pid}/fd/0`, "rows", String(process.stdout.rows), "cols", String(process.stdout.columns)], { stdio: ["ignore", "ignore", "ignore"] });
   };
   resize();
   process.on("SIGWINCH", resize);
+  return {
+    raw,
+    restoreResize: () => process.off("SIGWINCH", resize),
+    restoreMode: () => {
+      if (raw) process.stdin.setRawMode(false);
+    },
+  };
+}
+
+/** Our stdin to the container until the detach keys. */
+function relayStdin(socket: Socket, keys: number[], wanted: boolean): { detached(): boolean; stop(): void } {
+  let detached = false;
   const matcher = new DetachMatcher(keys);
-  const stdinWanted = !o.noStdin && opts.interactive;
   const onData = (chunk: Buffer) => {
     const { forward, detach } = matcher.feed(chunk);
     if (forward.length) socket.write(forward);
@@ -113,7 +141,19 @@ export async function attachContainer(db: Database, root: string, ref: string, o
       socket.end();
     }
   };
-  if (stdinWanted) process.stdin.on("data", onData);
+  if (wanted) process.stdin.on("data", onData);
+  return {
+    detached: () => detached,
+    stop: () => {
+      if (!wanted) return;
+      process.stdin.off("data", onData);
+      process.stdin.pause();
+    },
+  };
+}
+
+/** --sig-proxy: our signals to the container's init; returns the undo. */
+function proxySignals(row: ContainerRow, on: boolean): () => void {
   const proxied = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"] as const;
   const forward = (sig: NodeJS.Signals) => () => {
     try {
@@ -122,22 +162,9 @@ export async function attachContainer(db: Database, root: string, ref: string, o
       // Gone: the socket closes next.
     }
   };
-  const handlers = o.sigProxy && !opts.tty ? proxied.map((s) => [s, forward(s)] as const) : [];
+  const handlers = on ? proxied.map((s) => [s, forward(s)] as const) : [];
   for (const [s, h] of handlers) process.on(s, h);
-  try {
-    await closed;
-  } finally {
+  return () => {
     for (const [s, h] of handlers) process.off(s, h);
-    process.off("SIGWINCH", resize);
-    if (stdinWanted) {
-      process.stdin.off("data", onData);
-      process.stdin.pause();
-    }
-    if (raw) process.stdin.setRawMode(false);
-  }
-  if (detached) {
-    if (raw) process.stderr.write("\r\nread escape sequence\r\n");
-    return 0;
-  }
-  return waitContainer(db, root, row.id);
+  };
 }

@@ -5,12 +5,12 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { containerDir } from "../store/paths";
 import { removeContainerFiles } from "./create";
-import { abandonedStart, containerById, deleteContainer, markExited, markIdle, markOomKilled } from "./store";
+import { containerById, deleteContainer, markExited, markIdle, markOomKilled, markStartFailed } from "./store";
 import { releaseBundleCgroup } from "../cgroup";
 import { removeLockFile, withContainerLock } from "./lock";
 import { removeAnonymousVolumes } from "./volumes";
-import { sameProcess } from "./proc";
-import { releaseContainer } from "../network/attach";
+import { stateOf } from "./state";
+import { releaseContainer } from "./network";
 
 export interface ExitStatus {
   pid: number;
@@ -48,7 +48,7 @@ export function parseExitStatus(text: string): ExitStatus | undefined {
 export function releaseAbandonedStart(db: Database, root: string, id: string): void {
   const removed = withContainerLock(root, id, () => {
     const row = containerById(db, id);
-    if (!row || !abandonedStart(row)) return false;
+    if (!row || stateOf(row) !== "abandoned") return false;
     releaseContainer(db, root, id);
     if (!row.auto_remove && existsSync(join(containerDir(root, id), "config.json"))) {
       markIdle(db, id);
@@ -73,8 +73,7 @@ export function cleanupContainer(db: Database, root: string, id: string, lostMon
 function cleanupLocked(db: Database, root: string, id: string, lostMonitor?: string): void {
   const row = containerById(db, id);
   if (!row) return;
-  const tracked = row.state === "running" || (row.state === "created" && row.monitor_pid > 0);
-  if (lostMonitor !== undefined && !(tracked && !sameProcess(row.monitor_pid, row.monitor_start))) return;
+  if (lostMonitor !== undefined && stateOf(row) !== "dead") return;
   const status = readExitStatus(root, id);
   // The OOM counter is read before the group goes; removing it also kills what a crashed
   // monitor left running in it.
@@ -93,7 +92,10 @@ function cleanupLocked(db: Database, root: string, id: string, lostMonitor?: str
     return;
   }
   const finished = status ? Math.floor(status.finishedAt / 1e6) : Date.now();
-  markExited(db, id, status?.exitCode ?? -1, finished, status?.error ?? (status ? null : (lostMonitor ?? "the monitor left no exit status")));
+  // A start that never reached execve leaves the container created, with the status and the
+  // error recorded (Docker 20.10: `run` of a missing command leaves "Created", ExitCode 127).
+  if (status?.error !== undefined) markStartFailed(db, id, status.exitCode, status.error);
+  else markExited(db, id, status?.exitCode ?? -1, finished, status?.error ?? (status ? null : (lostMonitor ?? "the monitor left no exit status")));
   markOomKilled(db, id, oomKilled);
   // Tells a waiting monitor that nothing is left for it to do (zig/CONTRACT.md).
   if (existsSync(containerDir(root, id))) writeFileSync(join(containerDir(root, id), "cleaned"), "");

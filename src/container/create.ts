@@ -7,6 +7,7 @@ import { findImage, layerLinks, type ImageRecord } from "../image/store";
 import { containerDir, rootPaths } from "../store/paths";
 import { TsdError } from "../errors";
 import { faultPoint } from "../fault";
+import { withHealthcheck, type HealthConfig } from "./health";
 import { encodeOptions, withImageVolumes, type RunOptions } from "./options";
 import { buildSpec } from "./spec";
 import { readImageFile, resolveUser } from "./user";
@@ -16,15 +17,19 @@ import { deleteContainer, insertContainer } from "./store";
 import { recordContainer } from "./record";
 import { checkBundleCgroup, createBundleCgroup, hostCpus, planContainerCgroup, releaseBundleCgroup } from "../cgroup";
 import { checkAgainstHost } from "../cgroup/resources";
-import { networkSetup } from "../network/setup";
+import { networkSetup } from "./network";
 import { hostsFile } from "../network/files";
 import { hostDevices } from "./host-devices";
+import { kernelSetup } from "./kernel-create";
+import { commandArgs } from "./kernel-spec";
 
 export interface Created {
   id: string;
   name: string;
   bundle: string;
   image: ImageRecord;
+  /** The health check merged with the image's (what the monitor runs). */
+  healthcheck?: HealthConfig;
 }
 
 /** `startsNow` (tsd run): the group is made here from config.json; else (tsd create) the
@@ -44,16 +49,19 @@ export function createContainer(db: Database, root: string, opts: RunOptions, { 
   // The image's VOLUMEs are anonymous volumes unless the run mounts something there, as Docker's.
   const volumes = withImageVolumes(opts.volumes, opts.tmpfs ?? [], image.config.config?.Volumes);
   opts = { ...opts, volumes: prepareVolumes(db, root, volumes, links) };
-  const user = resolveUser(opts.user ?? image.config.config?.User, readImageFile(layerDirs, "etc/passwd"), readImageFile(layerDirs, "etc/group"));
+  const user = resolveUser(opts.user ?? image.config.config?.User, readImageFile(layerDirs, "etc/passwd"), readImageFile(layerDirs, "etc/group"), opts.groupAdd);
+  const kernel = kernelSetup(db, root, opts);
+  opts = kernel.opts;
   const net = networkSetup(db, root, id, opts, image.config);
   opts = net.opts;
-  const hostname = opts.hostname ?? net.hostname ?? id.slice(0, 12);
+  const hostname = kernel.hostname ?? opts.hostname ?? net.hostname ?? id.slice(0, 12);
   // --network container: shares the target's hosts file (kept current for its peers), as Docker.
   const etcFiles = { hostname: join(bundle, "hostname"), hosts: net.sharedHosts ?? join(bundle, "hosts"), resolvConf: join(bundle, "resolv.conf") };
+  opts = withHealthcheck(opts, image.config.config?.Healthcheck);
   const cgroup = planContainerCgroup(id, opts, opts.privileged);
-  const spec = buildSpec(opts, image.config, { id, root, bundle, lowerLinks: links, hostname, user, etcFiles, cgroup, netnsPath: net.netnsPath, ...(opts.privileged ? { hostDevices: hostDevices() } : {}) });
+  const spec = buildSpec(opts, image.config, { id, root, bundle, lowerLinks: links, hostname, user, etcFiles, cgroup, netnsPath: net.netnsPath, kernel: kernel.kernel, ...(opts.privileged ? { hostDevices: hostDevices() } : {}) });
 
-  const row = { id, name: firstName, image_id: image.id, image_ref: opts.image, command: JSON.stringify(spec.process.args), created_at: Date.now(), auto_remove: opts.rm ? 1 : 0, options: encodeOptions(opts) };
+  const row = { id, name: firstName, image_id: image.id, image_ref: opts.image, command: JSON.stringify(commandArgs(spec.process.args, opts)), created_at: Date.now(), auto_remove: opts.rm ? 1 : 0, options: encodeOptions(opts) };
   // A generated name can collide (about 80 000 of them): draw another rather than fail.
   for (let attempt = 0; ; attempt++) {
     try {
@@ -84,7 +92,7 @@ export function createContainer(db: Database, root: string, opts: RunOptions, { 
     deleteContainer(db, id);
     throw e;
   }
-  return { id, name, bundle, image };
+  return { id, name, bundle, image, ...(opts.healthcheck ? { healthcheck: opts.healthcheck } : {}) };
 }
 
 /** Removes the bundle directory and the cgroup its config.json names. The overlay lives only

@@ -6,16 +6,17 @@ import type { Database } from "bun:sqlite";
 import type { Subprocess } from "bun";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { TsdError, EXIT_ENGINE } from "../errors";
+import { TsdError, EXIT_CANNOT_INVOKE, EXIT_ENGINE } from "../errors";
 import { monitorExecutable } from "../native/embedded";
 import { containerDir, rootPaths } from "../store/paths";
 import { imageById } from "../image/store";
 import { ALL_CAPS } from "./caps";
-import { mustFind } from "./ops";
+import { mustFind } from "./resolve";
 import { sameProcess } from "./proc";
-import { isRunning } from "./state";
+import { decide } from "./state";
 import { LineReader, parseReport } from "./start";
 import { readImageFile, resolveUser } from "./user";
+import { decodeOptions } from "./options";
 import type { ContainerRow } from "./store";
 
 export interface ExecOptions {
@@ -71,7 +72,13 @@ function resolveExecUser(db: Database, root: string, row: ContainerRow, user: st
   const layers = (image?.layers ?? []).map((d) => join(rootPaths(root).layers, d.replace(/^sha256:/, ""), "diff")).reverse();
   // The container's own changes first: a user added in the container is found.
   const dirs = [join(containerDir(root, row.id), "upper"), ...layers];
-  return resolveUser(user, readImageFile(dirs, "etc/passwd"), readImageFile(dirs, "etc/group"));
+  try {
+    return resolveUser(user, readImageFile(dirs, "etc/passwd"), readImageFile(dirs, "etc/group"), decodeOptions(row.options).groupAdd);
+  } catch (e) {
+    // Docker 20.10: an exec whose user cannot be found cannot be invoked (126).
+    if (e instanceof TsdError && e.exitCode === EXIT_ENGINE) throw new TsdError(e.message, EXIT_CANNOT_INVOKE);
+    throw e;
+  }
 }
 
 const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH"] as const;
@@ -86,7 +93,9 @@ export interface PreparedExec {
 
 /** The helper's argv for `o` in the running container `row`; its config file is written. */
 export function prepareExec(db: Database, root: string, row: ContainerRow, o: ExecOptions): PreparedExec {
-  if (!isRunning(row) || !row.pid_start || !sameProcess(row.pid, row.pid_start)) {
+  decide("exec", row);
+  // Not a state question: the helper joins the init by pid + start time, which must still be it.
+  if (!row.pid_start || !sameProcess(row.pid, row.pid_start)) {
     throw new TsdError(`container ${row.id.slice(0, 12)} is not running: start it first (tsd start ${row.name})`);
   }
   const bundle = containerDir(root, row.id);

@@ -1,10 +1,8 @@
-// Running tsd-monitor's copy and pack modes (zig/monitor/copy.zig) for cp, export, commit and a
-// volume's copy-up: from its sealed memfd (never a file a container could rewrite, embedded.ts),
-// with the container's rootfs named by its overlay when it is not running.
+// A container's rootfs as tsd-monitor's copy and pack modes (src/native/helper.ts) name it
+// when it is not running: the overlay its config.json describes.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { TsdError } from "../errors";
-import { monitorExecutable } from "../native/embedded";
 import { containerDir } from "../store/paths";
 
 /**
@@ -32,35 +30,4 @@ export function readOnlyOverlay(data: string): string {
   const upper = opts.get("upperdir");
   if (!lower) throw new TsdError("the container's overlay has no lowerdir", 1);
   return `lowerdir=${upper ? `${upper}:` : ""}${lower}`;
-}
-
-/**
- * Runs `tsd-monitor ARGS` (--copy or --pack: zig/monitor/copy.zig) from its sealed memfd (never
- * a file a container could rewrite, embedded.ts) with stdout on `stdout`; a failure throws
- * `what: <its one stderr line>`.
- */
-export async function runMonitor(args: string[], stdout: "ignore" | number, what: string, exitCode?: number): Promise<void> {
-  const exe = monitorExecutable();
-  try {
-    const proc = Bun.spawn([exe.path, ...args], { argv0: exe.argv0, stdio: ["ignore", stdout, "pipe"], env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin" } });
-    const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
-    if (code !== 0) throw new TsdError(`${what}: ${firstLine(stderr) || `exit ${code}`}`, exitCode);
-  } finally {
-    exe.close();
-  }
-}
-
-/** runMonitor for a caller that cannot wait asynchronously (a create's volume copy-up). */
-export function runMonitorSync(args: string[], what: string): void {
-  const exe = monitorExecutable();
-  try {
-    const r = Bun.spawnSync([exe.path, ...args], { argv0: exe.argv0, stdio: ["ignore", "ignore", "pipe"] });
-    if (r.exitCode !== 0) throw new TsdError(`${what}: ${firstLine(r.stderr.toString()) || `exit ${r.exitCode}`}`);
-  } finally {
-    exe.close();
-  }
-}
-
-function firstLine(stderr: string): string {
-  return stderr.trim().split("\n")[0]?.replace(/^tsd-monitor: /, "") ?? "";
 }

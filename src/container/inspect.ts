@@ -8,11 +8,15 @@ import { portsOf } from "../network/attach";
 import { readExitStatus } from "./cleanup";
 import { logPath } from "./logs";
 import type { RunOptions } from "./options";
-import { shownState } from "./state";
+import { shown, stateOf } from "./state";
 import type { ContainerRow } from "./store";
 import { securityOptStrings } from "./seccomp";
 import { hostConfigResources } from "../cgroup/resources";
 import { decodeOptions } from "./options";
+import { readHealth, type HealthState } from "./health";
+import { commandArgs, hostConfigKernel } from "./kernel-spec";
+import { isBind, metaConfig, metaHostConfig, tmpfsMountPoints } from "./meta-inspect";
+import { findImage } from "../image/store";
 
 const ZERO_TIME = "0001-01-01T00:00:00Z";
 const iso = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString() : ZERO_TIME);
@@ -24,50 +28,25 @@ interface OciSpec {
   root?: { readonly?: boolean };
 }
 
+/** State.Health, present (as Docker's) when the container has a health check. */
+function healthFields(bundle: string, opts: RunOptions, running: boolean): { Health?: HealthState } {
+  const health = readHealth(bundle, opts.healthcheck, running);
+  return health ? { Health: health } : {};
+}
+
 export function inspectContainer(db: Database, root: string, row: ContainerRow): Record<string, unknown> {
   const bundle = containerDir(root, row.id);
   const opts = decodeOptions(row.options);
-  let spec: OciSpec | undefined;
-  try {
-    spec = JSON.parse(readFileSync(join(bundle, "config.json"), "utf8")) as OciSpec;
-  } catch {
-    spec = undefined;
-  }
-  const status = shownState(row, root);
-  const running = status === "running";
-  const restarting = status === "restarting";
-  const exit = running ? undefined : readExitStatus(root, row.id);
-  const binds = (opts.volumes ?? []).map((v) => `${v.volume || v.source}:${v.destination}${v.readonly ? ":ro" : ""}`);
-  const ports: Record<string, { HostIp: string; HostPort: string }[] | null> = {};
-  for (const p of portsOf(db, row.id)) (ports[`${p.container_port}/${p.proto}`] ??= []).push({ HostIp: p.host_ip, HostPort: String(p.host_port) });
-  const networks: Record<string, unknown> = {};
-  for (const ep of endpointsOf(db, row.id)) {
-    const net = findNetwork(db, ep.network);
-    networks[ep.network] = {
-      Aliases: JSON.parse(ep.aliases || "[]"), IPAddress: ep.ip, IPPrefixLen: Number(net?.subnet.split("/")[1] ?? 0),
-      Gateway: net?.gateway ?? "", MacAddress: ep.mac, NetworkID: net?.id ?? ep.network,
-    };
-  }
-  const first = Object.values(networks)[0] as { IPAddress?: string; MacAddress?: string; Gateway?: string; IPPrefixLen?: number } | undefined;
-  const args = spec?.process.args ?? (JSON.parse(row.command) as string[]);
+  const spec = readSpec(bundle);
+  // --init's /sbin/docker-init -- is not the command (Docker's Path and Args leave it out).
+  const args = spec ? commandArgs(spec.process.args, opts) : (JSON.parse(row.command) as string[]);
+  const ports = portBindings(db, row.id);
   return {
     Id: row.id,
     Created: iso(row.created_at),
     Path: args[0] ?? "",
     Args: args.slice(1),
-    State: {
-      Status: status,
-      Running: running,
-      Paused: false,
-      Restarting: restarting,
-      OOMKilled: Boolean(row.oom_killed),
-      Dead: false,
-      Pid: running ? row.pid : 0,
-      ExitCode: row.state === "exited" ? (row.exit_code ?? -1) : 0,
-      Error: row.error ?? exit?.error ?? "",
-      StartedAt: iso(row.started_at),
-      FinishedAt: row.state === "exited" ? iso(row.finished_at) : ZERO_TIME,
-    },
+    State: stateSection(root, row, opts),
     Image: `sha256:${row.image_id}`,
     ResolvConfPath: existsSync(join(bundle, "resolv.conf")) ? join(bundle, "resolv.conf") : "",
     HostnamePath: join(bundle, "hostname"),
@@ -77,50 +56,119 @@ export function inspectContainer(db: Database, root: string, row: ContainerRow):
     RestartCount: row.restart_count ?? 0,
     Driver: "overlay2",
     Platform: "linux",
-    HostConfig: {
-      Binds: binds.length ? binds : null,
-      LogConfig: { Type: "json-file", Config: opts.log ? { "max-size": String(opts.log.maxSize), "max-file": String(opts.log.maxFile) } : {} },
-      NetworkMode: opts.network ?? "bridge",
-      PortBindings: ports,
-      RestartPolicy: { Name: opts.restart?.name ?? "no", MaximumRetryCount: opts.restart?.maximumRetryCount ?? 0 },
-      AutoRemove: Boolean(row.auto_remove),
-      CapAdd: opts.capAdd?.length ? opts.capAdd : null,
-      CapDrop: opts.capDrop?.length ? opts.capDrop : null,
-      Privileged: Boolean(opts.privileged),
-      SecurityOpt: securityOptStrings(opts),
-      ReadonlyRootfs: Boolean(opts.readOnly),
-      Tmpfs: Object.fromEntries((opts.tmpfs ?? []).map((t) => [t.destination, t.options.join(",")])),
-      CgroupParent: opts.cgroupParent ?? "",
-      ...hostConfigResources(opts.resources ?? {}),
-    },
-    Mounts: (opts.volumes ?? []).map((v) => ({
-      Type: v.volume ? "volume" : "bind",
-      ...(v.volume ? { Name: v.volume, Driver: "local" } : {}),
-      Source: v.source,
-      Destination: v.destination,
-      Mode: v.readonly ? "ro" : "",
-      RW: !v.readonly,
-      Propagation: "rprivate",
-    })),
-    Config: {
-      Hostname: spec?.hostname ?? row.id.slice(0, 12),
-      User: opts.user ?? "",
-      Tty: Boolean(opts.tty),
-      OpenStdin: Boolean(opts.interactive),
-      Env: spec?.process.env ?? [],
-      Cmd: opts.command?.length ? opts.command : null,
-      Image: row.image_ref,
-      WorkingDir: spec?.process.cwd ?? "",
-      Entrypoint: opts.entrypoint ?? null,
-    },
-    NetworkSettings: {
-      Ports: ports,
-      IPAddress: first?.IPAddress ?? "",
-      IPPrefixLen: first?.IPPrefixLen ?? 0,
-      Gateway: first?.Gateway ?? "",
-      MacAddress: first?.MacAddress ?? "",
-      SandboxKey: existsSync(join(root, "netns", row.id)) ? join(root, "netns", row.id) : "",
-      Networks: networks,
-    },
+    HostConfig: hostConfig(row, opts, ports),
+    Mounts: mounts(opts),
+    Config: { ...configSection(row, opts, spec), ...metaConfig(opts, findImage(db, row.image_id)?.config) },
+    NetworkSettings: networkSettings(db, root, row.id, ports),
+  };
+}
+
+function readSpec(bundle: string): OciSpec | undefined {
+  try {
+    return JSON.parse(readFileSync(join(bundle, "config.json"), "utf8")) as OciSpec;
+  } catch {
+    return undefined;
+  }
+}
+
+type PortBindings = Record<string, { HostIp: string; HostPort: string }[] | null>;
+
+function portBindings(db: Database, id: string): PortBindings {
+  const ports: PortBindings = {};
+  for (const p of portsOf(db, id)) (ports[`${p.container_port}/${p.proto}`] ??= []).push({ HostIp: p.host_ip, HostPort: String(p.host_port) });
+  return ports;
+}
+
+/** State: from the one derived state (state.ts), in Docker's fields. */
+function stateSection(root: string, row: ContainerRow, opts: RunOptions): Record<string, unknown> {
+  const state = stateOf(row, root);
+  const status = shown(state, row.state);
+  const running = status === "running";
+  const ended = state === "exited" || state === "restarting";
+  const exit = running ? undefined : readExitStatus(root, row.id);
+  return {
+    Status: status,
+    Running: running,
+    Paused: false,
+    Restarting: status === "restarting",
+    OOMKilled: Boolean(row.oom_killed),
+    Dead: false,
+    Pid: running ? row.pid : 0,
+    // A start that failed before execve leaves it created with the status (Docker 20.10).
+    ExitCode: ended ? (row.exit_code ?? -1) : state === "created" ? (row.exit_code ?? 0) : 0,
+    Error: row.error ?? exit?.error ?? "",
+    StartedAt: iso(row.started_at),
+    FinishedAt: ended ? iso(row.finished_at) : ZERO_TIME,
+    ...healthFields(containerDir(root, row.id), opts, running),
+  };
+}
+
+function hostConfig(row: ContainerRow, opts: RunOptions, ports: PortBindings): Record<string, unknown> {
+  const binds = (opts.volumes ?? []).filter((v) => isBind(v, opts)).map((v) => `${v.volume || v.source}:${v.destination}${v.readonly ? ":ro" : ""}`);
+  return {
+    Binds: binds.length ? binds : null,
+    NetworkMode: opts.network ?? "bridge",
+    PortBindings: ports,
+    RestartPolicy: { Name: opts.restart?.name ?? "no", MaximumRetryCount: opts.restart?.maximumRetryCount ?? 0 },
+    AutoRemove: Boolean(row.auto_remove),
+    CapAdd: opts.capAdd?.length ? opts.capAdd : null,
+    CapDrop: opts.capDrop?.length ? opts.capDrop : null,
+    Privileged: Boolean(opts.privileged),
+    SecurityOpt: securityOptStrings(opts),
+    ReadonlyRootfs: Boolean(opts.readOnly),
+    Tmpfs: Object.fromEntries((opts.tmpfs ?? []).map((t) => [t.destination, t.options.join(",")])),
+    CgroupParent: opts.cgroupParent ?? "",
+    ...hostConfigResources(opts.resources ?? {}),
+    ...hostConfigKernel(opts),
+    ...metaHostConfig(opts),
+  };
+}
+
+function mounts(opts: RunOptions): Record<string, unknown>[] {
+  const volumes = (opts.volumes ?? []).map((v) => ({
+    Type: v.volume ? "volume" : "bind",
+    ...(v.volume ? { Name: v.volume, Driver: "local" } : {}),
+    Source: v.source,
+    Destination: v.destination,
+    Mode: v.readonly ? "ro" : "",
+    RW: !v.readonly,
+    Propagation: v.propagation ?? "rprivate",
+  }));
+  return [...volumes, ...tmpfsMountPoints(opts)];
+}
+
+function configSection(row: ContainerRow, opts: RunOptions, spec: OciSpec | undefined): Record<string, unknown> {
+  return {
+    Hostname: spec?.hostname ?? row.id.slice(0, 12),
+    User: opts.user ?? "",
+    Tty: Boolean(opts.tty),
+    OpenStdin: Boolean(opts.interactive),
+    Env: spec?.process.env ?? [],
+    Cmd: opts.command?.length ? opts.command : null,
+    Image: row.image_ref,
+    WorkingDir: spec?.process.cwd ?? "",
+    Entrypoint: opts.entrypoint ?? null,
+    ...(opts.healthcheck ? { Healthcheck: opts.healthcheck } : {}),
+  };
+}
+
+function networkSettings(db: Database, root: string, id: string, ports: PortBindings): Record<string, unknown> {
+  const networks: Record<string, { IPAddress: string; IPPrefixLen: number; Gateway: string; MacAddress: string } & Record<string, unknown>> = {};
+  for (const ep of endpointsOf(db, id)) {
+    const net = findNetwork(db, ep.network);
+    networks[ep.network] = {
+      Aliases: JSON.parse(ep.aliases || "[]"), IPAddress: ep.ip, IPPrefixLen: Number(net?.subnet.split("/")[1] ?? 0),
+      Gateway: net?.gateway ?? "", MacAddress: ep.mac, NetworkID: net?.id ?? ep.network,
+    };
+  }
+  const first = Object.values(networks)[0];
+  return {
+    Ports: ports,
+    IPAddress: first?.IPAddress ?? "",
+    IPPrefixLen: first?.IPPrefixLen ?? 0,
+    Gateway: first?.Gateway ?? "",
+    MacAddress: first?.MacAddress ?? "",
+    SandboxKey: existsSync(join(root, "netns", id)) ? join(root, "netns", id) : "",
+    Networks: networks,
   };
 }

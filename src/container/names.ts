@@ -15,6 +15,4 @@ export function randomName(): string {
   return `${ADJECTIVES[r[0]! % ADJECTIVES.length]}_${SURNAMES[r[1]! % SURNAMES.length]}${r[2]! % 10 === 0 ? "" : r[2]! % 100}`;
 }
 
-export function randomId(): string {
-  return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("hex");
-}
+export { randomId } from "../store/ids";

@@ -9,6 +9,14 @@ import { parseNetworkMode, parsePublish, type PortSpec } from "../network/ports"
 import { parseIp, parseMac } from "../network/ipv4";
 import { parseAddHost } from "../network/files";
 import { parseSecurityOpts, type SeccompChoice } from "./seccomp";
+import { healthFromFlags, type HealthConfig, type HealthFlags } from "./health";
+// --- metadata/CLI flags (issue 14 item 4): src/container/meta-options.ts, mount-flag.ts ---
+import { metaOptionsFromFlags, type MetaFlags, type MetaOptions } from "./meta-options";
+import { checkDuplicateTargets } from "./mount-flag";
+// --- end metadata/CLI flags ---
+// ---- kernel-facing flags (issue 14 item 4): container/kernel-options.ts ----
+import { kernelOptionsFromFlags, type KernelFlags, type KernelOptions } from "./kernel-options";
+// ---- end kernel-facing flags ----
 
 export interface BindMount {
   /** The host path (for a named volume: its _data dir, filled in at create). */
@@ -19,6 +27,16 @@ export interface BindMount {
   volume?: string;
   /** An anonymous volume (`-v /path`): removed with the container by `rm -v`. */
   anonymous?: boolean;
+  // --- metadata/CLI flags: --mount's extras ---
+  /** --mount type=bind: a missing source is an error (-v creates it, as Docker's). */
+  mustExist?: boolean;
+  /** --mount bind-propagation=…; absent: rprivate. */
+  propagation?: string;
+  /** --mount volume-nocopy: an empty volume is not filled from the image. */
+  noCopy?: boolean;
+  /** From --volumes-from: another container's mount (not in HostConfig.Binds). */
+  inherited?: boolean;
+  // --- end metadata/CLI flags ---
 }
 
 export interface TmpfsMount {
@@ -26,7 +44,7 @@ export interface TmpfsMount {
   options: string[];
 }
 
-export interface RunOptions {
+export interface RunOptions extends MetaOptions, KernelOptions {
   image: string;
   command: string[]; // empty: the image's Cmd
   entrypoint?: string[]; // set by --entrypoint ("" clears the image's)
@@ -69,9 +87,11 @@ export interface RunOptions {
   seccomp?: SeccompChoice;
   /** --security-opt no-new-privileges[=BOOL]; unset: on unless --privileged. */
   noNewPrivileges?: boolean;
+  /** --health-* / --no-healthcheck; at create merged with the image's HEALTHCHECK (health.ts). */
+  healthcheck?: HealthConfig;
 }
 
-export interface RunFlags extends ResourceFlags {
+export interface RunFlags extends ResourceFlags, MetaFlags, KernelFlags, HealthFlags {
   rm: boolean;
   interactive: boolean;
   tty: boolean;
@@ -130,6 +150,10 @@ export function runOptionsFromFlags(
   const cgroupParent = parseCgroupParent(f["cgroup-parent"]);
   const cliEnv = f.env.map((e) => expandEnv(e, env)).filter((e): e is string => e !== undefined);
   const security = securityOrUsage(f["security-opt"] ?? [], readFile);
+  const meta = metaOptionsFromFlags(f, env, readFile); // metadata/CLI flags
+  const volumes = [...f.volume.map(parseVolume), ...meta.binds];
+  const tmpfs = [...f.tmpfs.map(parseTmpfs), ...meta.tmpfs];
+  checkDuplicateTargets(volumes, tmpfs);
   return {
     image,
     command,
@@ -142,8 +166,8 @@ export function runOptionsFromFlags(
     ...(f.workdir !== undefined ? { workdir: f.workdir } : {}),
     ...(f.user !== undefined ? { user: validUser(f.user) } : {}),
     ...(f.hostname !== undefined ? { hostname: f.hostname } : {}),
-    volumes: f.volume.map(parseVolume),
-    tmpfs: f.tmpfs.map(parseTmpfs),
+    volumes,
+    tmpfs,
     readOnly: f["read-only"],
     privileged: f.privileged,
     capAdd: f["cap-add"].map(normaliseCap),
@@ -156,7 +180,15 @@ export function runOptionsFromFlags(
     seccomp: security.seccomp,
     ...(security.noNewPrivileges !== undefined ? { noNewPrivileges: security.noNewPrivileges } : {}),
     ...networkOptionsFromFlags(f),
+    ...meta.options,
+    ...kernelOptionsFromFlags(f),
+    ...healthOption(f),
   };
+}
+
+function healthOption(f: HealthFlags): Pick<RunOptions, "healthcheck"> {
+  const healthcheck = healthFromFlags(f);
+  return healthcheck ? { healthcheck } : {};
 }
 
 /** The networking flags, validated (the network itself is looked up at start). */
@@ -202,7 +234,8 @@ function readEnvFile(path: string, readFile: (path: string) => string): string {
   try {
     return readFile(path);
   } catch (e) {
-    throw new TsdError(`cannot read env file "${path}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    // A flag's value: 125 for run and create alike (docker's CLI reads the file while parsing).
+    throw new UsageError(`cannot read env file "${path}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
 }
 
@@ -272,7 +305,8 @@ export function parseVolume(spec: string): BindMount {
   if (destination === "/") throw new UsageError(`invalid volume "${spec}": cannot mount over the container's /`);
   const modes = mode.split(",");
   for (const m of modes) if (!["ro", "rw", "z", "Z", "nocopy"].includes(m)) throw new UsageError(`invalid volume "${spec}": unknown mode "${m}" (use ro or rw)`);
-  return named ? { source: "", destination, readonly: modes.includes("ro"), volume: source } : { source, destination, readonly: modes.includes("ro") };
+  const noCopy = named && modes.includes("nocopy") ? { noCopy: true } : {};
+  return named ? { source: "", destination, readonly: modes.includes("ro"), volume: source, ...noCopy } : { source, destination, readonly: modes.includes("ro") };
 }
 
 export const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
@@ -308,7 +342,8 @@ function restartOrUsage(text: string | undefined, rm: boolean): { restart?: Rest
  * The run options as a container's row keeps them (its `options` column, and container.json):
  * versioned, so a tsd reading a row made by a newer one says so instead of guessing, and
  * completed with the defaults of fields added since the first version (rows written before
- * them lack them).
+ * them lack them). Fields added since (networking, the metadata flags of meta-options.ts,
+ * --mount's BindMount extras) are all optional, so rows keep version 1.
  */
 export const OPTIONS_VERSION = 1;
 

@@ -2,18 +2,21 @@
 import type { Database } from "bun:sqlite";
 import { TsdError } from "../errors";
 import { maybeRestart } from "./restart";
-import { createContainer, removeContainerFiles } from "./create";
+import { removeContainerFiles } from "./create";
+import { createWithMeta } from "./meta-create";
 import type { RunOptions } from "./options";
 import { startAttached, startDetached } from "./start";
-import { deleteContainer } from "./store";
-import { reconcile, releaseContainer } from "../network/attach";
+import { containerById, deleteContainer } from "./store";
+import { reconcileNetwork, releaseContainer } from "./network";
 
 export async function runContainer(db: Database, root: string, opts: RunOptions): Promise<number> {
   if (opts.tty && opts.interactive && !opts.detach && !process.stdin.isTTY) {
     throw new TsdError("the input device is not a TTY: drop -t, or run from a terminal");
   }
-  reconcile(db, root);
-  const c = createContainer(db, root, opts);
+  reconcileNetwork(db, root);
+  const c = createWithMeta(db, root, opts);
+  // The image's HEALTHCHECK merged in at create.
+  if (c.healthcheck) opts = { ...opts, healthcheck: c.healthcheck };
   // A run that cannot start leaves nothing behind.
   const undo = () => {
     releaseContainer(db, root, c.id);
@@ -21,7 +24,13 @@ export async function runContainer(db: Database, root: string, opts: RunOptions)
     deleteContainer(db, c.id);
   };
   if (opts.detach) {
-    await startDetached(db, root, c.id, c.bundle, opts, undo);
+    try {
+      await startDetached(db, root, c.id, c.bundle, opts, undo);
+    } catch (e) {
+      // Docker prints the id before the start: a container that failed to start stays (created).
+      if (containerById(db, c.id)) console.log(c.id);
+      throw e;
+    }
     console.log(c.id);
     return 0;
   }

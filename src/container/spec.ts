@@ -5,11 +5,13 @@ import type { RunOptions } from "./options";
 import type { ResolvedUser } from "./user";
 import { effectiveCaps } from "./caps";
 import { UsageError } from "../errors";
-import { TsdError, EXIT_CANNOT_INVOKE } from "../errors";
+import { TsdError } from "../errors";
 import { ociResources } from "../cgroup/resources";
-import { deviceRules, ociDeviceRules } from "../cgroup/devices";
+import { deviceRules, grantedDeviceRules, ociDeviceRules } from "../cgroup/devices";
+import { applyKernelOptions, type KernelContext } from "./kernel-spec";
 import type { OciDevice } from "./host-devices";
 import { seccompFor, type OciSeccomp } from "./seccomp";
+import { rootfsPropagation } from "./mount-flag";
 
 export interface Mount {
   destination: string;
@@ -44,6 +46,7 @@ export interface OciSpec {
     resources?: Record<string, unknown>;
     cgroupsPath?: string;
     seccomp?: OciSeccomp;
+    sysctl?: Record<string, string>;
   };
 }
 
@@ -62,6 +65,8 @@ export interface SpecContext {
   netnsPath?: string | null;
   /** --privileged: the host's device nodes (host-devices.ts), made in the container's /dev. */
   hostDevices?: OciDevice[];
+  /** What create found for --pid/--ipc container: and --init (kernel-spec.ts). */
+  kernel?: KernelContext;
 }
 
 export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -95,7 +100,7 @@ export function processArgs(opts: Pick<RunOptions, "entrypoint" | "command">, im
   // An --entrypoint override discards the image's Cmd, as in Docker.
   const cmd = opts.command.length > 0 ? opts.command : opts.entrypoint !== undefined ? [] : (image?.Cmd ?? []);
   const args = [...entrypoint, ...cmd];
-  if (args.length === 0) throw new TsdError("no command specified: the image has no Entrypoint or Cmd; give one after the image name", EXIT_CANNOT_INVOKE);
+  if (args.length === 0) throw new TsdError("no command specified: the image has no Entrypoint or Cmd; give one after the image name");
   return args;
 }
 
@@ -116,6 +121,10 @@ export function processEnv(imageEnv: string[], userEnv: string[], hostname: stri
 }
 
 export function buildSpec(opts: RunOptions, image: ImageConfig, ctx: SpecContext): OciSpec {
+  return applyKernelOptions(baseSpec(opts, image, ctx), opts, ctx.kernel ?? {});
+}
+
+function baseSpec(opts: RunOptions, image: ImageConfig, ctx: SpecContext): OciSpec {
   const cfg = image.config ?? {};
   const caps = capsOrUsage(opts);
   const args = processArgs(opts, cfg);
@@ -150,8 +159,8 @@ export function buildSpec(opts: RunOptions, image: ImageConfig, ctx: SpecContext
       devices: opts.privileged && ctx.hostDevices ? withDefaultDevices(ctx.hostDevices) : defaultDevices(),
       maskedPaths: opts.privileged ? [] : MASKED_PATHS,
       readonlyPaths: opts.privileged ? [] : READONLY_PATHS,
-      rootfsPropagation: "rprivate",
-      resources: { ...ociResources(opts.resources ?? {}), devices: ociDeviceRules(deviceRules(opts.privileged)) },
+      rootfsPropagation: rootfsPropagation(opts.volumes),
+      resources: { ...ociResources(opts.resources ?? {}), devices: ociDeviceRules(deviceRules(opts.privileged, grantedDeviceRules(opts.devices))) },
       ...(ctx.cgroup ? { cgroupsPath: `/${ctx.cgroup.group}` } : {}),
       ...seccompField(opts, caps),
     },
@@ -207,7 +216,7 @@ function mounts(opts: RunOptions, ctx: SpecContext): Mount[] {
   ];
   const tmpfs = opts.tmpfs.map((t): Mount => ({ destination: t.destination, type: "tmpfs", source: "tmpfs", options: t.options }));
   const binds = opts.volumes.map(
-    (v): Mount => ({ destination: v.destination, type: "bind", source: v.source, options: ["rbind", "rprivate", v.readonly ? "ro" : "rw"] }),
+    (v): Mount => ({ destination: v.destination, type: "bind", source: v.source, options: ["rbind", v.propagation ?? "rprivate", v.readonly ? "ro" : "rw"] }),
   );
   // A user's mount over a default one replaces it (Docker: user mounts win).
   const userDest = new Set([...tmpfs, ...binds].map((m) => m.destination));

@@ -10,9 +10,11 @@ import { faultPoint } from "../fault";
 import { cleanupContainer } from "./cleanup";
 import type { RunOptions } from "./options";
 import { markRunning, markStarting, runningMonitorPids } from "./store";
-import { connectContainer } from "../network/attach";
+import { connectContainer } from "./network";
 import { DEFAULT_LOG, type LogOptions } from "./log-options";
 import { logPath } from "./logs";
+import { monitorHealthArgs, type HealthConfig } from "./health";
+import { attachedStreams } from "./meta-options";
 
 export interface Started {
   monitor: Subprocess;
@@ -33,6 +35,12 @@ export interface StartOptions {
   log?: LogOptions;
   /** Running monitors whose sealed binary may be shared (embedded.ts monitorExecutable). */
   donors?: number[];
+  /** The container's merged Config.Healthcheck: the monitor runs its probes. */
+  healthcheck?: HealthConfig;
+  /** --log-driver none: no log file (`tsd logs` refuses). */
+  noLog?: boolean;
+  /** -a without stdout or stderr: the monitor's fd 1 or 2 is /dev/null (foreground only). */
+  discard?: { stdout: boolean; stderr: boolean };
 }
 
 /** The argv that runs this tsd again (the compiled binary, or bun + the entry in a dev tree). */
@@ -50,9 +58,12 @@ export function monitorArgv(monitorPath: string, o: StartOptions, self: string[]
     "--attach",
     ...(o.stdinAttach ? ["--stdin-attach"] : []),
     "--exit-file", join(o.bundle, "exit.json"),
-    "--log", logPath(o.root, o.id),
-    "--log-max-size", String((o.log ?? DEFAULT_LOG).maxSize),
-    "--log-max-files", String((o.log ?? DEFAULT_LOG).maxFile),
+    ...(o.noLog ? [] : [
+      "--log", logPath(o.root, o.id),
+      "--log-max-size", String((o.log ?? DEFAULT_LOG).maxSize),
+      "--log-max-files", String((o.log ?? DEFAULT_LOG).maxFile),
+    ]),
+    ...monitorHealthArgs(o.healthcheck),
     "--", ...self, "--root", o.root, "container", "cleanup", o.id,
   ];
 }
@@ -94,7 +105,7 @@ export async function startMonitor(o: StartOptions): Promise<StartedMonitor> {
   try {
     monitor = Bun.spawn(monitorArgv(exe.path, o), {
       argv0: exe.argv0,
-      stdio: o.detach ? ["ignore", "ignore", "ignore", "pipe"] : ["inherit", "inherit", "inherit", "pipe"],
+      stdio: o.detach ? ["ignore", "ignore", "ignore", "pipe"] : ["inherit", o.discard?.stdout ? "ignore" : "inherit", o.discard?.stderr ? "ignore" : "inherit", "pipe"],
       env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", ...(process.env.TSD_DEBUG ? { TSD_DEBUG: process.env.TSD_DEBUG } : {}) },
     });
     o.onSpawn?.(monitor.pid);
@@ -178,13 +189,14 @@ export async function startAttached(db: Database, root: string, id: string, bund
       // The monitor is gone already; its exit is handled below.
     }
   };
-  const handlers = FORWARDED.map((sig) => [sig, () => (monitor ? send(sig) : pending.push(sig))] as const);
+  // --sig-proxy=false: the CLI keeps no handler (a signal ends it; the container runs on).
+  const handlers = FORWARDED.filter((sig) => opts.sigProxy !== false || sig === "SIGWINCH").map((sig) => [sig, () => (monitor ? send(sig) : pending.push(sig))] as const);
   for (const [sig, h] of handlers) process.on(sig, h);
   let started;
   try {
     await connectContainer(db, root, id);
     faultPoint("start:connected");
-    started = await startMonitor({ root, id, bundle, stdin: opts.interactive, donors: runningMonitorPids(db), onSpawn: (pid) => markStarting(db, id, pid), ...(opts.log ? { log: opts.log } : {}) });
+    started = await startMonitor({ root, id, bundle, stdin: opts.interactive, donors: runningMonitorPids(db), onSpawn: (pid) => markStarting(db, id, pid), ...logAndStreams(opts), ...(opts.healthcheck ? { healthcheck: opts.healthcheck } : {}) });
   } catch (e) {
     for (const [sig, h] of handlers) process.off(sig, h);
     undo();
@@ -220,14 +232,29 @@ export async function startDetached(db: Database, root: string, id: string, bund
   try {
     await connectContainer(db, root, id);
     faultPoint("start:connected");
-    started = await startMonitor({ root, id, bundle, stdin: false, detach: true, stdinAttach: opts.interactive, donors: runningMonitorPids(db), onSpawn: (pid) => markStarting(db, id, pid), ...(opts.log ? { log: opts.log } : {}) });
+    started = await startMonitor({ root, id, bundle, stdin: false, detach: true, stdinAttach: opts.interactive, donors: runningMonitorPids(db), onSpawn: (pid) => markStarting(db, id, pid), ...logAndStreams(opts), ...(opts.healthcheck ? { healthcheck: opts.healthcheck } : {}) });
   } catch (e) {
     undo();
     throw e;
   }
   const { monitor, report } = started;
+  if (report.kind === "error") {
+    // The monitor records the failure itself (exit.json, then its cleanup command): wait for
+    // it, so the container's state is settled when the command returns, as Docker's is.
+    await monitor.exited;
+    started.close();
+    throw new TsdError(report.message, report.status);
+  }
   started.close();
-  // The monitor records the failure itself (exit.json, then its cleanup command).
-  if (report.kind === "error") throw new TsdError(report.message, report.status);
   if (report.kind === "started") markRunning(db, id, report.pid, monitor.pid);
+}
+
+/** The monitor's log (--log-opt, --log-driver none) and, in the foreground, the -a streams. */
+function logAndStreams(opts: RunOptions): Pick<StartOptions, "log" | "noLog" | "discard"> {
+  const a = attachedStreams(opts);
+  return {
+    ...(opts.log ? { log: opts.log } : {}),
+    ...(opts.logDriver === "none" ? { noLog: true } : {}),
+    ...(opts.attach ? { discard: { stdout: !a.stdout, stderr: !a.stderr } } : {}),
+  };
 }

@@ -1,100 +1,213 @@
-// What state a container is really in. The database says "running" from the start until the
-// cleanup; whether that is still true is a question for the kernel: its monitor (pid + start
-// time) must be alive. A monitor that died without its cleanup (SIGKILL, OOM) is reconciled
-// by the next command that reads state: the exit is recorded as unknown and the rest of the
-// container (processes in its cgroup, the group itself) is released.
+// A container's state, derived once: the row records what the commands last wrote
+// (created / running / exited, monitor_pid, owner_pid); the kernel says whether the processes
+// it names are still the ones recorded (pid + start time, proc.ts), and the bundle's
+// `restarting` marker says a restart policy is waiting out its back-off. `deriveState` turns
+// those into one ContainerState (youki's container/state.rs, crun's status.c), and TRANSITIONS
+// says what each command may do in each state, with Docker's words for a refusal. Commands ask
+// `decide(verb, row)` instead of testing fields; the table is unit-tested without root
+// (test/unit/state.test.ts).
 import type { Database } from "bun:sqlite";
-import { cleanupContainer, releaseAbandonedStart } from "./cleanup";
-import { sameProcess } from "./proc";
-import { abandonedStart, containerById, findContainer, listContainers, markRunning, type ContainerRow } from "./store";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { TsdError } from "../errors";
 import { containerDir } from "../store/paths";
+import { sameProcess } from "./proc";
+import type { ContainerRow } from "./store";
 
-export function isRunning(row: ContainerRow): boolean {
-  return row.state === "running" && sameProcess(row.monitor_pid, row.monitor_start);
+/**
+ * - created: made (tsd create, or a start whose CLI died before its monitor was spawned was
+ *   released back to it); nothing runs, nothing is held but the bundle.
+ * - starting: a start has claimed it: its CLI (monitor_pid -1, the owner alive) or its
+ *   monitor (spawned, not yet reported).
+ * - running: the monitor (pid + start time) is alive and the row says running.
+ * - restarting: exited, and its restart policy waits out the back-off (Docker's Restarting).
+ * - exited: ran and ended (or a start failed); the exit is recorded.
+ * - dead: the row says running or starting but its monitor is gone; the next reconcile records
+ *   the exit (-1) and releases what it held.
+ * - abandoned: a start whose CLI died before any monitor took over; the next reconcile
+ *   releases it (created again, or removed when it was --rm or half made).
+ */
+export type ContainerState = "created" | "starting" | "running" | "restarting" | "exited" | "dead" | "abandoned";
+
+export const CONTAINER_STATES: readonly ContainerState[] = ["created", "starting", "running", "restarting", "exited", "dead", "abandoned"];
+
+/** What the kernel and the bundle say; real ones read /proc and the bundle, tests pass fakes. */
+export interface KernelFacts {
+  /** Whether `pid` is still the process that started at `start` (proc.ts sameProcess). */
+  alive(pid: number, start: string | null | undefined): boolean;
+  /** Whether `<bundle>/restarting` exists (restart.ts maybeRestart writes it). */
+  restartMarker(id: string): boolean;
 }
 
-/** A start under way: the monitor is spawned (its pid recorded), its report not yet read. */
-function starting(row: ContainerRow): boolean {
-  return row.state === "created" && row.monitor_pid > 0;
+export type StateRow = Pick<ContainerRow, "id" | "state" | "monitor_pid" | "monitor_start" | "owner_pid" | "owner_start">;
+
+/** The one place that turns a row and the kernel's facts into a state. Facts are read lazily. */
+export function deriveState(row: StateRow, facts: KernelFacts): ContainerState {
+  const monitorAlive = () => facts.alive(row.monitor_pid, row.monitor_start);
+  switch (row.state) {
+    case "running":
+      return monitorAlive() ? "running" : "dead";
+    case "exited":
+      return facts.restartMarker(row.id) && monitorAlive() ? "restarting" : "exited";
+    case "created":
+      if (row.monitor_pid === 0) return "created";
+      if (row.monitor_pid === -1) return (row.owner_pid ?? 0) > 0 && facts.alive(row.owner_pid!, row.owner_start) ? "starting" : "abandoned";
+      return monitorAlive() ? "starting" : "dead";
+  }
 }
 
-/** A start has claimed the row: its CLI (monitor_pid -1, store.ts markCreated / insertContainer)
- *  or its monitor, before the report. Another start, a copy, a removal wait or refuse. */
-export function startUnderWay(row: ContainerRow): boolean {
-  return row.state === "created" && row.monitor_pid !== 0;
+/** The host's facts; without `root` the restart marker is not looked for (shows exited). */
+export function hostFacts(root?: string): KernelFacts {
+  return {
+    alive: sameProcess,
+    restartMarker: (id) => root !== undefined && existsSync(join(containerDir(root, id), "restarting")),
+  };
 }
 
-/** Running (as recorded, even before a reconcile) or being started: nothing may change it. */
-export function busy(row: ContainerRow): boolean {
-  return isRunning(row) || row.state === "running" || startUnderWay(row);
+export function stateOf(row: StateRow, root?: string): ContainerState {
+  return deriveState(row, hostFacts(root));
+}
+
+export function isRunning(row: StateRow): boolean {
+  return stateOf(row) === "running";
 }
 
 /** What ps (STATUS) and inspect (State.Status) show, in Docker's words. */
 export type ShownState = "created" | "running" | "restarting" | "exited";
 
-export function shownState(row: ContainerRow, root?: string): ShownState {
-  if (isRunning(row)) return "running";
-  if (row.state === "created") return "created";
-  return root !== undefined && isRestarting(root, row) ? "restarting" : "exited";
-}
-
-/** Whether the row says running (or starting) but its monitor is gone. */
-export function monitorLost(row: ContainerRow): boolean {
-  return (row.state === "running" || starting(row)) && !sameProcess(row.monitor_pid, row.monitor_start);
-}
-
-/** The init's pid as the monitor wrote it once the init exec'd (CONTRACT.md). */
-function initPidFile(root: string, id: string): number | undefined {
-  try {
-    const n = Number(readFileSync(join(containerDir(root, id), "init.pid"), "utf8").trim());
-    return n > 0 ? n : undefined;
-  } catch {
-    return undefined;
+export function shown(state: ContainerState, recorded: ContainerRow["state"]): ShownState {
+  switch (state) {
+    case "created":
+    case "starting":
+    case "abandoned":
+      return "created";
+    case "dead":
+      return recorded === "created" ? "created" : "exited";
+    default:
+      return state;
   }
 }
 
-/**
- * Cleans up containers whose monitor died, releases starts whose CLI died before the monitor
- * took over, and records as running those whose starting CLI
- * died before it could; returns whether any row changed.
- */
-export function reconcile(db: Database, root: string, rows: ContainerRow[] = listContainers(db)): boolean {
-  let changed = false;
-  for (const row of rows) {
-    if (starting(row) && sameProcess(row.monitor_pid, row.monitor_start)) {
-      const pid = initPidFile(root, row.id);
-      if (pid !== undefined) {
-        markRunning(db, row.id, pid, row.monitor_pid);
-        changed = true;
-      }
-      continue;
-    }
-    if (abandonedStart(row)) {
-      releaseAbandonedStart(db, root, row.id);
-      changed = true;
-      continue;
-    }
-    if (!monitorLost(row)) continue;
-    cleanupContainer(db, root, row.id, "the container's monitor died; its exit status is unknown");
-    changed = true;
-  }
-  return changed;
-}
-
-/** A container by id, prefix or name, after reconciling it. */
-export function lookup(db: Database, root: string, ref: string): ContainerRow | undefined {
-  const row = findContainer(db, ref);
-  if (!row) return undefined;
-  if (reconcile(db, root, [row])) return containerById(db, row.id);
-  return row;
+export function shownState(row: StateRow, root?: string): ShownState {
+  return shown(stateOf(row, root), row.state);
 }
 
 /**
- * Between an exit and the restart its policy asked for (the back-off, which the old monitor's
- * cleanup command waits out): Docker shows "Restarting".
+ * What a command may do. "live": act on its running processes; "go": act on its files and row
+ * (nothing runs); "noop": nothing to do, not an error; "wait": a start is under way, settle
+ * and ask again; a Refusal: one line for the user (Docker's words) and the exit code.
  */
-export function isRestarting(root: string, row: ContainerRow): boolean {
-  return row.state === "exited" && existsSync(join(containerDir(root, row.id), "restarting")) && sameProcess(row.monitor_pid, row.monitor_start);
+export type Verdict = "live" | "go" | "noop" | "wait" | Refusal;
+
+export interface Refusal {
+  refuse: (c: Named) => string;
+  /** Docker's exit code for it: 1 where Docker's CLI exits 1, else the engine's 125. */
+  code?: number;
+}
+
+/** The container as the user named it (`ref`) and as it is. */
+export interface Named {
+  id: string;
+  name: string;
+  ref: string;
+}
+
+export type Verb =
+  | "start" // tsd start (a request: a running one is left as is)
+  | "start-attached" // tsd start -a
+  | "claim-start" // start, restart, restart policy: under the lock, the row becomes starting
+  | "restart" // tsd restart: stop if running, then start
+  | "policy-restart" // the restart policy after an exit
+  | "stop"
+  | "kill"
+  | "remove" // tsd rm
+  | "remove-force" // tsd rm -f
+  | "claim-removal" // rm, under the lock, after any kill
+  | "prune" // container prune: which ones go
+  | "copy" // tsd cp, into or out of (also under the lock)
+  | "exec"
+  | "attach"
+  | "top"
+  | "stats"
+  | "update" // tsd update: live into the cgroup, or stored for the next start
+  | "pause" // the freeze around a commit (tsd has no pause command)
+  | "connect-network" // tsd network connect / disconnect
+  | "join-network" // run --network container:REF, the target
+  | "wait"; // tsd wait: "go" once the exit is recorded
+
+export const VERBS: readonly Verb[] = [
+  "start", "start-attached", "claim-start", "restart", "policy-restart", "stop", "kill", "remove", "remove-force", "claim-removal",
+  "prune", "copy", "exec", "attach", "top", "stats", "update", "pause", "connect-network", "join-network", "wait",
+];
+
+const r = (refuse: (c: Named) => string, code?: number): Refusal => (code === undefined ? { refuse } : { refuse, code });
+const short = (id: string) => id.slice(0, 12);
+
+const BEING_STARTED = r((c) => `container ${c.name} is being started by another command`);
+const STARTED_AGAIN = r((c) => `container ${c.name} was started again meanwhile: retry the removal`);
+const COPY_WHILE_STARTING = r((c) => `container ${c.name} is being started: retry the copy`, 1);
+
+/** One row per verb; a state missing from a row takes its `other`. */
+type Row = Partial<Record<ContainerState, Verdict>> & { other: Verdict };
+
+const TRANSITIONS: Record<Verb, Row> = {
+  start: { running: "noop", starting: BEING_STARTED, dead: BEING_STARTED, abandoned: BEING_STARTED, other: "go" },
+  "start-attached": {
+    running: r((c) => `container ${c.name} is already running: use tsd attach or tsd logs -f`),
+    starting: BEING_STARTED, dead: BEING_STARTED, abandoned: BEING_STARTED, other: "go",
+  },
+  "claim-start": { created: "go", exited: "go", restarting: "go", other: BEING_STARTED },
+  restart: { running: "live", starting: BEING_STARTED, dead: BEING_STARTED, abandoned: BEING_STARTED, other: "go" },
+  "policy-restart": { exited: "go", restarting: "go", other: "noop" },
+  stop: { running: "live", other: "noop" },
+  kill: { running: "live", other: r((c) => `container ${c.name} is not running`) },
+  remove: { running: r((c) => `cannot remove running container ${short(c.id)}: stop it first or use rm -f`), starting: "wait", other: "go" },
+  "remove-force": { running: "live", starting: "wait", other: "go" },
+  "claim-removal": { running: STARTED_AGAIN, starting: STARTED_AGAIN, other: "go" },
+  prune: { created: "go", exited: "go", restarting: "go", other: "noop" },
+  copy: { running: "live", starting: COPY_WHILE_STARTING, abandoned: COPY_WHILE_STARTING, other: "go" },
+  exec: { running: "live", other: r((c) => `container ${short(c.id)} is not running: start it first (tsd start ${c.name})`) },
+  attach: { running: "live", other: r((c) => `you cannot attach to a stopped container, start it first (tsd start ${c.name})`, 1) },
+  top: { running: "live", other: r((c) => `container ${short(c.id)} is not running`) },
+  stats: { running: "live", other: "noop" },
+  update: { running: "live", other: "go" },
+  pause: { running: "live", other: "go" },
+  "connect-network": { running: "live", other: r((c) => `container ${c.ref} is not running: connect and disconnect apply to running containers`) },
+  "join-network": { running: "live", other: r((c) => `cannot join the network of container ${c.ref}: it is not running; start it first`) },
+  wait: { exited: "go", restarting: "go", other: "wait" },
+};
+
+/** The table's answer for one pair (pure). */
+export function verdict(verb: Verb, state: ContainerState): Verdict {
+  const row = TRANSITIONS[verb];
+  return row[state] ?? row.other;
+}
+
+export type Action = Exclude<Verdict, Refusal>;
+
+/** The refusal as the error the CLI prints. */
+export function refusalError(v: Refusal, c: Named): TsdError {
+  return new TsdError(v.refuse(c), v.code);
+}
+
+/**
+ * Whether `verb` may act on `row` now: the action, or the refusal thrown. Without `root` a
+ * restarting container derives as exited, which every verb treats alike (state.test.ts).
+ */
+export function decide(verb: Verb, row: ContainerRow, ref: string = row.name, root?: string): Action {
+  const v = verdict(verb, stateOf(row, root));
+  if (typeof v === "object") throw refusalError(v, { id: row.id, name: row.name, ref });
+  return v;
+}
+
+/**
+ * Whether a container may still hold network leases and ports (the network reconcile frees
+ * the others'): starting or running; dead ones are left to the container reconcile
+ * (cleanup.ts), which kills their cgroup first, unless a dead running one's init is gone too.
+ */
+export function mayHoldNetwork(row: StateRow & Pick<ContainerRow, "pid" | "pid_start"> | undefined, facts: KernelFacts = hostFacts()): boolean {
+  if (!row) return false;
+  const s = deriveState(row, facts);
+  if (s === "dead") return row.state === "created" || facts.alive(row.pid, row.pid_start);
+  return s === "starting" || s === "running";
 }

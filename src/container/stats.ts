@@ -4,7 +4,8 @@ import { TsdError } from "../errors";
 import { bundleStats } from "../cgroup";
 import { containerDir } from "../store/paths";
 import { readNet, type Sample } from "../cgroup/stats";
-import { isRunning, lookup, reconcile } from "./state";
+import { mustFind, reconcile } from "./resolve";
+import { decide, isRunning } from "./state";
 import { listContainers, type ContainerRow } from "./store";
 
 export interface StatsTarget {
@@ -20,15 +21,13 @@ export function statsTargets(db: Database, root: string, refs: string[], all: bo
     return listContainers(db).filter((r) => all || isRunning(r)).map((row) => ({ row, asked: row.id.slice(0, 12) })).reverse();
   }
   return refs.map((p) => {
-    const row = lookup(db, root, p);
-    if (!row) throw new TsdError(`no such container: ${p}`);
-    return { row, asked: p };
+    return { row: mustFind(db, root, p), asked: p };
   });
 }
 
 /** One sample, or undefined for a container that does not run (or whose group is gone). */
 export function sampleContainer(root: string, row: ContainerRow): Sample | undefined {
-  if (!isRunning(row)) return undefined;
+  if (decide("stats", row) === "noop") return undefined;
   const cg = bundleStats(containerDir(root, row.id));
   if (cg === undefined) return undefined;
   const net = readNet(row.pid);

@@ -1,9 +1,10 @@
 // Container rows in the database.
 import type { Database } from "bun:sqlite";
 import { TsdError } from "../errors";
-import { procStartTime, sameProcess } from "./proc";
+import { procStartTime } from "./proc";
 
-export type ContainerState = "created" | "running" | "exited";
+/** What the commands last wrote; the state itself is state.ts deriveState (row + kernel). */
+export type RecordedState = "created" | "running" | "exited";
 
 export interface ContainerRow {
   id: string;
@@ -12,7 +13,7 @@ export interface ContainerRow {
   image_ref: string;
   command: string;
   created_at: number;
-  state: ContainerState;
+  state: RecordedState;
   pid: number;
   monitor_pid: number;
   exit_code: number | null;
@@ -32,7 +33,7 @@ export interface ContainerRow {
 /**
  * A new row is owned by this CLI (monitor_pid -1: being made, then started) until the monitor
  * takes over (markStarting) or the create is done (markIdle); a reconcile releases it when
- * this process dies first (cleanup.ts, abandonedStart).
+ * this process dies first (state.ts "abandoned", cleanup.ts releaseAbandonedStart).
  */
 export function insertContainer(db: Database, row: Pick<ContainerRow, "id" | "name" | "image_id" | "image_ref" | "command" | "created_at" | "auto_remove" | "options">): void {
   try {
@@ -61,15 +62,6 @@ export function findContainer(db: Database, ref: string): ContainerRow | undefin
   const rows = db.query("SELECT * FROM containers WHERE id LIKE ? || '%' LIMIT 2").all(ref) as ContainerRow[];
   if (rows.length > 1) throw new TsdError(`multiple containers match the id prefix "${ref}": give more digits`);
   return rows[0];
-}
-
-/**
- * A create or start whose CLI died before any monitor took over: monitor_pid -1 and no live
- * owner (a row from before owners were recorded has none). What it took (network, the bundle
- * of a --rm run) is held by nobody.
- */
-export function abandonedStart(row: ContainerRow): boolean {
-  return row.state === "created" && row.monitor_pid === -1 && !((row.owner_pid ?? 0) > 0 && sameProcess(row.owner_pid!, row.owner_start));
 }
 
 export function listContainers(db: Database): ContainerRow[] {
@@ -115,6 +107,11 @@ export function renameContainer(db: Database, id: string, name: string): void {
 
 export function markExited(db: Database, id: string, exitCode: number, finishedAt: number, error: string | null): void {
   db.query("UPDATE containers SET state = 'exited', exit_code = ?, finished_at = ?, error = ?, pid = 0 WHERE id = ?").run(exitCode, finishedAt, error, id);
+}
+
+/** The start failed before execve: back to created (no monitor), with the status and error. */
+export function markStartFailed(db: Database, id: string, exitCode: number, error: string): void {
+  db.query("UPDATE containers SET state = 'created', exit_code = ?, error = ?, pid = 0, monitor_pid = 0, owner_pid = 0, owner_start = NULL WHERE id = ?").run(exitCode, error, id);
 }
 
 export function deleteContainer(db: Database, id: string): void {

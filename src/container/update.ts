@@ -11,18 +11,18 @@ import { checkAgainstHost, ociResources, resourcesFromFlags, type ResourceFlags 
 import { containerDir } from "../store/paths";
 import { decodeOptions, encodeOptions } from "./options";
 import { recordContainer } from "./record";
-import { isRunning, lookup } from "./state";
+import { mustFind } from "./resolve";
+import { decide } from "./state";
 import { updateOptions } from "./store";
 
 export function updateContainer(db: Database, root: string, ref: string, flags: ResourceFlags): void {
-  const row = lookup(db, root, ref);
-  if (!row) throw new TsdError(`no such container: ${ref}`);
+  const row = mustFind(db, root, ref);
   const options = decodeOptions(row.options);
   const merged = resourcesFromFlags(flags, options.resources ?? {});
   checkAgainstHost(merged, hostCpus());
   const bundle = containerDir(root, row.id);
   const before = updateSpecResources(bundle, ociResources(merged));
-  if (isRunning(row)) {
+  if (decide("update", row, ref) === "live") {
     try {
       updateBundleCgroup(bundle);
     } catch (e) {

@@ -47,8 +47,13 @@ function numeric(s: string): number | undefined {
   return n;
 }
 
-/** Pure resolution; `spec` is the image's User or the -u flag (empty means root). */
-export function resolveUser(spec: string | undefined, passwd: string, group: string): ResolvedUser {
+/**
+ * Pure resolution; `spec` is the image's User or the -u flag (empty means root). The groups
+ * are Docker's (moby getUser): the primary gid first, then the user's supplementary groups
+ * from /etc/group (none when -u names a group), then `groupAdd` (--group-add), duplicates
+ * dropped.
+ */
+export function resolveUser(spec: string | undefined, passwd: string, group: string, groupAdd: readonly string[] = []): ResolvedUser {
   const users = parsePasswd(passwd);
   const groups = parseGroup(group);
   const [u = "", g] = (spec ?? "").split(":", 2) as [string?, string?];
@@ -70,8 +75,19 @@ export function resolveUser(spec: string | undefined, passwd: string, group: str
     if (n === undefined && !ge) throw new TsdError(`unable to find group ${g}: no matching entries in group file`);
     gid = n ?? ge!.gid;
   }
-  const additionalGids = entry && g === undefined ? groups.filter((e) => e.members.includes(entry!.name) && e.gid !== gid).map((e) => e.gid) : [];
+  const supplementary = entry && g === undefined ? groups.filter((e) => e.members.includes(entry!.name)).map((e) => e.gid) : [];
+  const added = groupAdd.map((a) => additionalGroup(a, groups));
+  const additionalGids = [...new Set([gid, ...supplementary, ...added])];
   return { uid, gid, additionalGids, home: entry?.home || "/" };
+}
+
+/** A --group-add: a group name of the image first, else a number (moby GetAdditionalGroups). */
+function additionalGroup(a: string, groups: GroupEntry[]): number {
+  const byName = groups.find((e) => e.name === a);
+  if (byName) return byName.gid;
+  const n = numeric(a);
+  if (n === undefined) throw new TsdError(`unable to find group ${a}: no matching entries in group file (for --group-add; use a gid or a group of the image)`);
+  return n;
 }
 
 /** The most of /etc/passwd or /etc/group the CLI reads: a hostile image cannot make it

@@ -5,7 +5,7 @@ import type { Database } from "bun:sqlite";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { TsdError } from "../errors";
-import { runMonitorSync } from "./helper";
+import { runMonitorSync } from "../native/helper";
 import { rootPaths } from "../store/paths";
 import { randomId } from "./names";
 import { listContainers } from "./store";
@@ -64,18 +64,22 @@ export function removeVolume(db: Database, root: string, name: string, force = f
 
 /**
  * The run's volume mounts with their host paths: named volumes created on first use (and
- * filled from the image when empty), anonymous ones given a random name; bind sources must
- * exist. `lowerLinks` are the image's layer short names (layers/l), topmost first.
+ * filled from the image when empty, unless volume-nocopy), anonymous ones given a random name;
+ * a missing bind source is made (-v) or refused (--mount). `lowerLinks` are the image's layer short names (layers/l), topmost first.
  */
 export function prepareVolumes(db: Database, root: string, mounts: BindMount[], lowerLinks: string[]): BindMount[] {
   return mounts.map((m) => {
     if (m.volume === undefined) {
-      if (!existsSync(m.source)) throw new TsdError(`invalid volume: the host path "${m.source}" does not exist: create it first (or use a named volume: -v NAME:${m.destination})`);
+      if (!existsSync(m.source)) {
+        // --mount refuses a missing source; -v creates it (a directory), as Docker's.
+        if (m.mustExist) throw new TsdError(`invalid mount config for type "bind": bind source path does not exist: ${m.source}: create it first`);
+        mkdirSync(m.source, { recursive: true, mode: 0o755 });
+      }
       return m;
     }
     const v = createVolume(db, root, m.anonymous ? undefined : m.volume, { anonymous: Boolean(m.anonymous) });
     const data = volumeData(root, v.name);
-    if (readdirSync(data).length === 0) copyUp(root, lowerLinks, m.destination, data);
+    if (!m.noCopy && readdirSync(data).length === 0) copyUp(root, lowerLinks, m.destination, data);
     return { ...m, volume: v.name, source: data };
   });
 }

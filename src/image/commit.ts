@@ -1,19 +1,14 @@
-// `tsd commit`: a container's upper dir becomes a new layer on top of its image, with the
-// config changed by `--change` instructions (Dockerfile syntax: CMD, ENTRYPOINT, ENV, WORKDIR,
-// USER, EXPOSE, LABEL, STOPSIGNAL, VOLUME).
+// `tsd commit`'s image side: a container's upper dir becomes a new layer on top of its image,
+// with the config changed by `--change` instructions (Dockerfile syntax: CMD, ENTRYPOINT, ENV,
+// WORKDIR, USER, EXPOSE, LABEL, STOPSIGNAL, VOLUME, HEALTHCHECK). The container side (which container, its
+// processes paused) is container/commit.ts.
 import type { Database } from "bun:sqlite";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { TsdError } from "../errors";
-import { containerDir } from "../store/paths";
 import { putBlob, sha256Hex } from "./blobs";
 import { layerFromDir } from "./layer";
 import type { Reference } from "./reference";
-import { imageById, putImage, tagImage, type ImageConfig, type ImageRecord } from "./store";
-import { takeLease } from "./lease";
-import { freezeBundle } from "../cgroup";
-import { findContainer as findContainerRow } from "../container/store";
-import { isRunning } from "../container/state";
+import { putImage, tagImage, type ImageConfig, type ImageRecord } from "./store";
+import { parseHealthcheckInstruction } from "./healthcheck";
 
 type RunConfig = NonNullable<ImageConfig["config"]>;
 
@@ -63,6 +58,9 @@ export function applyChanges(config: RunConfig, changes: string[]): RunConfig {
         out.Volumes = vols;
         break;
       }
+      case "HEALTHCHECK":
+        out.Healthcheck = parseHealthcheckInstruction(arg);
+        break;
       case "LABEL": {
         const labels = { ...(out.Labels ?? {}) };
         for (const [k, v] of envPairs(arg, change)) labels[k] = v;
@@ -70,7 +68,7 @@ export function applyChanges(config: RunConfig, changes: string[]): RunConfig {
         break;
       }
       default:
-        throw new TsdError(`--change "${change}": ${op} is not one of CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR`);
+        throw new TsdError(`--change "${change}": ${op} is not one of CMD, ENTRYPOINT, ENV, EXPOSE, HEALTHCHECK, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR`);
     }
   }
   return out;
@@ -106,90 +104,28 @@ function envPairs(arg: string, change: string): [string, string][] {
   return out;
 }
 
-interface ContainerRow {
-  id: string;
-  name: string;
-  image_id: string;
-}
-
-export function findContainer(db: Database, name: string): ContainerRow | undefined {
-  const exact = db.query("SELECT id, name, image_id FROM containers WHERE id = ? OR name = ?").get(name, name) as ContainerRow | null;
-  if (exact) return exact;
-  if (!/^[a-f0-9]{1,64}$/.test(name)) return undefined;
-  const rows = db.query("SELECT id, name, image_id FROM containers WHERE id LIKE ? || '%' LIMIT 2").all(name) as ContainerRow[];
-  if (rows.length > 1) throw new TsdError(`container id prefix "${name}" is ambiguous: give more digits`);
-  return rows[0];
-}
-
-export interface CommitOptions {
+export interface LayerCommit {
   ref?: Reference;
-  changes: string[];
   author?: string;
   message?: string;
-  /** Freeze a running container while its upper dir is read (Docker's default); false opts out. */
-  pause?: boolean;
+  /** The history entry's created_by. */
+  createdBy: string;
 }
 
-export async function commitContainer(db: Database, root: string, name: string, opts: CommitOptions): Promise<string> {
-  const c = findContainer(db, name);
-  if (!c) throw new TsdError(`no such container: ${name}`);
-  const parent = imageById(db, c.image_id);
-  if (!parent) throw new TsdError(`the image of container ${c.name} is gone: nothing to commit onto`);
-  const upper = join(containerDir(root, c.id), "upper");
-  if (!existsSync(upper)) throw new TsdError(`container ${c.name} has no upper layer (its files are gone)`);
-  const runConfig = applyChanges(parent.config.config ?? {}, opts.changes);
-  const lease = takeLease(root);
-  try {
-    return await withPaused(db, root, c.id, opts.pause !== false, () => commitLayer(db, root, c, parent, upper, runConfig, opts));
-  } finally {
-    lease.release();
-  }
-}
-
-/**
- * Runs `fn` with the container's processes frozen when it is running and `pause` is asked, so
- * the layer is one consistent state of its upper dir; thawed on every way out, a signal to the
- * CLI included.
- */
-async function withPaused<T>(db: Database, root: string, id: string, pause: boolean, fn: () => Promise<T>): Promise<T> {
-  const row = findContainerRow(db, id);
-  if (!pause || !row || !isRunning(row)) return fn();
-  const bundle = containerDir(root, row.id);
-  const frozen = await freezeBundle(bundle, true);
-  if (!frozen) return fn();
-  const thawAndExit = (sig: NodeJS.Signals) => {
-    void freezeBundle(bundle, false).finally(() => process.exit(128 + (sig === "SIGINT" ? 2 : sig === "SIGHUP" ? 1 : 15)));
-  };
-  const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
-  for (const sig of signals) process.on(sig, thawAndExit);
-  try {
-    return await fn();
-  } finally {
-    for (const sig of signals) process.off(sig, thawAndExit);
-    await freezeBundle(bundle, false);
-  }
-}
-
-async function commitLayer(
-  db: Database,
-  root: string,
-  c: ContainerRow,
-  parent: ImageRecord,
-  upper: string,
-  runConfig: RunConfig,
-  opts: CommitOptions,
-): Promise<string> {
+/** A new image: `parent` with the upper dir `upper` packed as one more layer and `runConfig`
+ *  as its run config; tagged `ref` when given. Returns its id. */
+export async function commitUpper(db: Database, root: string, parent: ImageRecord, upper: string, runConfig: RunConfig, o: LayerCommit): Promise<string> {
   const layer = await layerFromDir(db, root, upper, { upper: true });
   const now = new Date().toISOString();
   const config: ImageConfig & { author?: string } = {
     ...parent.config,
     created: now,
-    ...(opts.author ? { author: opts.author } : {}),
+    ...(o.author ? { author: o.author } : {}),
     config: runConfig,
     rootfs: { type: "layers", diff_ids: [...parent.config.rootfs.diff_ids, layer.diffId] },
     history: [
       ...(parent.config.history ?? []),
-      { created: now, created_by: `tsd commit ${c.name}`, ...(opts.author ? { author: opts.author } : {}), ...(opts.message ? { comment: opts.message } : {}) },
+      { created: now, created_by: o.createdBy, ...(o.author ? { author: o.author } : {}), ...(o.message ? { comment: o.message } : {}) },
     ],
   };
   const bytes = new TextEncoder().encode(JSON.stringify(config));
@@ -197,7 +133,7 @@ async function commitLayer(
   putBlob(root, `sha256:${id}`, bytes);
   db.transaction(() => {
     putImage(db, id, config, parent.size + layer.unpacked);
-    if (opts.ref) tagImage(db, opts.ref, id);
+    if (o.ref) tagImage(db, o.ref, id);
   }).immediate();
   return id;
 }

@@ -1,5 +1,4 @@
-// `tsd image inspect`: Docker's image JSON, and a small `--format` for {{.Field.Sub}} and
-// {{json .Field}} templates (the forms scripts use).
+// `tsd image inspect`: Docker's image JSON (templates: src/format/inspect.ts).
 import type { Database } from "bun:sqlite";
 import { familiarName, parseReference } from "./reference";
 import { repoDigests, type ImageRecord } from "./store";
@@ -25,17 +24,4 @@ export function imageInspect(db: Database, image: ImageRecord): Record<string, u
     RootFS: { Type: c.rootfs.type, Layers: c.rootfs.diff_ids },
     Metadata: { LastTagTime: new Date(image.loadedAt).toISOString() },
   };
-}
-
-/** Renders `{{.A.B}}` and `{{json .A}}` against `data`; other text is kept. */
-export function renderTemplate(tpl: string, data: unknown): string {
-  return tpl.replace(/\{\{\s*(json\s+)?\.([\w.]*)\s*\}\}/g, (_m, json: string | undefined, path: string) => {
-    let v: unknown = data;
-    for (const k of path.split(".").filter(Boolean)) v = v && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined;
-    if (json) return JSON.stringify(v ?? null);
-    if (v === undefined || v === null) return "<no value>";
-    if (Array.isArray(v)) return `[${v.join(" ")}]`;
-    if (typeof v === "object") return `map[${Object.entries(v).map(([k, x]) => `${k}:${typeof x === "object" ? JSON.stringify(x) : x}`).join(" ")}]`;
-    return String(v);
-  });
 }

@@ -9,7 +9,7 @@ import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
 import { makeWorkDir, sweepStaleWorkDirs } from "../store/workdir";
 import { adoptBlob, fileDigest, hasBlob, blobPath } from "./blobs";
-import { runMonitor } from "../container/helper";
+import { runMonitor } from "../native/helper";
 import { OCI_LAYER_GZIP } from "./media";
 import { importLayer, recordLayerBlob } from "./store";
 

@@ -1,5 +1,6 @@
 // `tsd load`: a `docker save` archive or an OCI image layout (as a tar), into the store.
-// The archive streams (from stdin or a file) into a scratch dir of the root's tmp, taking
+// The archive streams (from stdin or a file, through a `tsd image unpack --archive` child so a
+// signal is acted on at once) into a scratch dir of the root's tmp, taking
 // only files, directories and links (zig: UNPACK_ARCHIVE refuses fifos and device nodes,
 // which reading back would hang on or read forever); its JSON documents are size-limited
 // and checked before use.
@@ -9,7 +10,8 @@ import { adoptBlob, fileDigest, hasBlob, putBlob } from "./blobs";
 import { takeLease } from "./lease";
 import { choosePlatform, DOCKER_LIST, hostArchitecture, OCI_INDEX, OCI_LAYER, OCI_LAYER_GZIP, OCI_LAYER_ZSTD, platformString, type Descriptor } from "./media";
 import { join, normalize } from "node:path";
-import { unpack } from "../native/ffi";
+import { unpackArchive } from "./unpack-child";
+import { onInterrupt } from "../interrupt";
 import { makeWorkDir, sweepStaleWorkDirs } from "../store/workdir";
 import { TsdError } from "../errors";
 import { importLayer, putImage, recordImageManifest, recordLayerBlob, tagImage, type ImageConfig } from "./store";
@@ -45,9 +47,16 @@ export async function loadArchive(db: Database, root: string, source: string): P
   }
   sweepStaleWorkDirs(root);
   const work = makeWorkDir(root, "load");
+  // The archive is spooled there (docker save writes manifest.json last): removed however
+  // the command ends, a signal too (then the unpacking child is killed first).
+  const child = unpackArchive(root, source, work);
+  const forget = onInterrupt(() => {
+    child.stop();
+    rmSync(work, { recursive: true, force: true });
+  });
   try {
     try {
-      const { size } = unpack(source, work, { layer: false, archive: true });
+      const { size } = await child.done;
       if (size === 0) throw new TsdError(source === "-" ? "stdin was empty: pipe an archive in or give -i FILE" : "the file is empty");
       const images = existsSync(join(work, "manifest.json"))
         ? dockerArchiveImages(work)
@@ -69,6 +78,8 @@ export async function loadArchive(db: Database, root: string, source: string): P
       throw e;
     }
   } finally {
+    forget();
+    child.stop();
     rmSync(work, { recursive: true, force: true });
   }
 }

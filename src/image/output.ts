@@ -5,7 +5,9 @@ import { closeSync, openSync, renameSync, rmSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { BrokenPipe, TsdError } from "../errors";
 import { stdioWasClosed, writeAllSync } from "../io";
+import { HelperError } from "../native/helper-status";
 import { TarWriter } from "./tar";
+import { onInterrupt } from "../interrupt";
 
 /** Checks the destination before any work: a missing directory is named, never created. */
 export function checkTarOutput(output: string | undefined): void {
@@ -63,7 +65,7 @@ export async function writeOutput(output: string | undefined, produce: (fd: numb
 }
 
 /** `-o FILE`: written as FILE.tmp-PID beside it and renamed once whole; abandon() (a no-op
- *  after commit) closes and removes a half-written one. */
+ *  after commit) closes and removes a half-written one, as a signal ending the command does. */
 function besideOutput(output: string): { fd: number; commit: () => void; abandon: () => void } {
   const out = resolve(output);
   const tmp = `${out}.tmp-${process.pid}`;
@@ -79,24 +81,32 @@ function besideOutput(output: string): { fd: number; commit: () => void; abandon
     if (open) closeSync(fd);
     open = false;
   };
+  const remove = () => {
+    close();
+    if (!done) rmSync(tmp, { force: true });
+  };
+  // Also when SIGINT/SIGTERM/SIGHUP end the command (src/interrupt.ts).
+  const forget = onInterrupt(remove);
   return {
     fd,
     commit: () => {
       close();
       renameSync(tmp, out);
       done = true;
+      forget();
     },
     abandon: () => {
-      close();
-      if (!done) rmSync(tmp, { force: true });
+      remove();
+      forget();
     },
   };
 }
 
-/** A helper's write failure as writeAllSync reports its own: a reader gone, a full device. */
-function helperWriteError(e: unknown, target: string): unknown {
-  if (!(e instanceof TsdError)) return e;
-  if (/broken pipe/i.test(e.message)) return new BrokenPipe();
-  if (/no space left on device|disk quota exceeded/i.test(e.message)) return new TsdError(`no space left on device writing ${target}`);
+/** A helper's write failure as writeAllSync reports its own: a reader gone, a full device
+ *  (by the class its exit status names: zig/CONTRACT.md). */
+export function helperWriteError(e: unknown, target: string): unknown {
+  if (!(e instanceof HelperError)) return e;
+  if (e.failure === "broken-pipe") return new BrokenPipe();
+  if (e.failure === "no-space") return new TsdError(`no space left on device writing ${target}`);
   return e;
 }

@@ -53,14 +53,15 @@ export function removeImage(db: Database, root: string, name: string, force: boo
       return report;
     }
   }
-  // A tag of an image with other tags: only the tag goes (docker rmi does the same).
-  if (byTag && tags.length > 1 && !force) {
+  const users = usersOf(db, image.id);
+  const running = users.find((u) => u.state === "running");
+  // A tag of an image with other tags: only the tag goes, -f or not; and with -f, the last tag
+  // of an image a running container uses goes and the image stays (docker rmi does the same).
+  if (byTag && (tags.length > 1 || (force && running))) {
     db.query("DELETE FROM tags WHERE name = ?").run(canonical(ref!));
     report.untagged.push(familiarName(ref!));
     return report;
   }
-  const users = usersOf(db, image.id);
-  const running = users.find((u) => u.state === "running");
   if (running) {
     throw new TsdError(`conflict: unable to remove image ${name} (${image.id.slice(0, 12)}): container ${running.id.slice(0, 12)} (${running.name}) is running it: stop it first`);
   }

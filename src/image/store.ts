@@ -11,6 +11,16 @@ import { TsdError } from "../errors";
 import { canonical, parseReference, ReferenceError, type Reference } from "./reference";
 
 /** The parts of an OCI image config tsd reads. */
+/** Docker's HealthConfig (an image's HEALTHCHECK, a container's Config.Healthcheck); ns. */
+export interface HealthConfig {
+  /** [] inherit; ["NONE"] disabled; ["CMD", args...]; ["CMD-SHELL", command]. */
+  Test?: string[];
+  Interval?: number;
+  Timeout?: number;
+  StartPeriod?: number;
+  Retries?: number;
+}
+
 export interface ImageConfig {
   created?: string;
   architecture?: string;
@@ -25,6 +35,7 @@ export interface ImageConfig {
     Volumes?: Record<string, object>;
     StopSignal?: string;
     Labels?: Record<string, string> | null;
+    Healthcheck?: HealthConfig | null;
   };
   rootfs: { type: string; diff_ids: string[] };
   history?: unknown[];

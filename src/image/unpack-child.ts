@@ -49,3 +49,29 @@ export class UnpackChild {
     return this.proc.exited;
   }
 }
+
+/**
+ * `tsd load`'s unpack of a whole archive (a file, or "-": this process's stdin, handed to the
+ * child as it is) into `dest`, in a child so that this process stays free to act on a signal
+ * (src/interrupt.ts): `stop()` kills the child at once.
+ */
+export function unpackArchive(root: string, source: string, dest: string): { done: Promise<{ size: number }>; stop: () => void } {
+  const proc = Bun.spawn([...self(), "--root", root, "image", "unpack", "--archive", ...(source === "-" ? [] : ["--from", source]), dest], {
+    stdin: source === "-" ? "inherit" : "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const done = (async () => {
+    const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    if (code !== 0) throw new TsdError(err.trim().split("\n")[0]?.replace(/^tsd: /, "") || `the archive unpacker exited ${code}`);
+    return JSON.parse(out) as { size: number };
+  })();
+  const stop = () => {
+    try {
+      proc.kill("SIGKILL");
+    } catch {
+      // Gone already.
+    }
+  };
+  return { done, stop };
+}

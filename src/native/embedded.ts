@@ -1,20 +1,24 @@
 // The native artifacts travel inside the one executable. Bun would extract an embedded
 // library to /tmp before dlopen, which fails on a noexec /tmp and leaves a file per run; we
-// write libtsd.so once under the root dir, keyed by its content hash, and reuse it (only this
-// process loads it, outside any container). tsd-monitor is never a file: every start execs a
+// write libtsd.so (and tsd-init) once under the root dir, keyed by its content hash, and reuse
+// it (only this process loads libtsd, outside any container). tsd-monitor is never a file: every start execs a
 // sealed memfd of it (a running monitor's when it holds exactly our bytes, else a new copy),
 // since a container can reach the monitor and the exec helper through /proc/PID/exe and a host
 // file there could be rewritten (CVE-2019-5736; zig/CONTRACT.md).
 import libEmbedded from "../../zig-out/lib/libtsd.so" with { type: "file" };
 import monitorEmbedded from "../../zig-out/bin/tsd-monitor" with { type: "file" };
+import initEmbedded from "../../zig-out/bin/tsd-init" with { type: "file" };
 import { chmodSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fullySealed, sealedMemfd } from "./memfd";
 
-export type Artifact = "libtsd.so";
+// tsd-init (--init) is a file too: it only ever runs inside containers (bound read-only at
+// /sbin/docker-init), never as a host process a container could reach.
+export type Artifact = "libtsd.so" | "tsd-init";
 
 const sources: Record<Artifact, string> = {
   "libtsd.so": libEmbedded,
+  "tsd-init": initEmbedded,
 };
 
 // scripts/build.sh passes the artifacts' sha256 prefixes with --define, so a run neither

@@ -1,23 +1,21 @@
 // A container's network while it runs: its namespace file <root>/netns/<id>, one veth per
 // network, the IPAM lease, published ports, and the generated hosts file. connect() runs
 // before the monitor starts; release() runs from the cleanup command, rm, and reconcile,
-// and is idempotent: every step tolerates what is already gone.
+// and is idempotent: every step tolerates what is already gone. Containers reach this module
+// as narrow requests (request.ts) that container/network.ts builds from their rows.
 import type { Database } from "bun:sqlite";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TsdError } from "../errors";
 import { netAttach, netBridge, netLinkDelete, netLinkDown, netnsRemove } from "../native/ffi";
 import { containerDir } from "../store/paths";
-import { abandonedStart, containerById, type ContainerRow } from "../container/store";
-import { sameProcess } from "../container/proc";
-import type { RunOptions } from "../container/options";
-import { contains, firstFree, formatIp, macForIp, parseIp, parseMac, parseSubnet } from "./ipv4";
+import { contains, firstFree, formatIp, macForIp, parseIp, parseMac, parseSubnet, type Subnet } from "./ipv4";
 import { defaultBridgeConfig, endpointsOf, endpointsOn, networkByName, type EndpointRow, type NetworkRow } from "./networks";
 import { enableForwarding, natDriver, requireNat, type NatDriver, type NatPort } from "./nat";
 import { hostsFile, parseAddHost, type HostEntry } from "./files";
-import { recordNetworkState } from "../container/record";
+import { recordNetworkState } from "./record";
 import { parseNetworkMode, type PortSpec } from "./ports";
-import { decodeOptions } from "../container/options";
+import type { EndpointRequest, RequestOf } from "./request";
 import { dnsDir, reconcileResolvers, stopResolver, syncResolver } from "./dns";
 
 /** The root's NAT driver (its network.json may pin one). */
@@ -29,54 +27,23 @@ export function netnsPath(root: string, id: string): string {
   return join(root, "netns", id);
 }
 
-/** The network fields of RunOptions; older rows lack them. */
-export function netOptions(opts: Partial<RunOptions>): Required<Pick<RunOptions, "networkAliases" | "addHost" | "publish">> & Pick<RunOptions, "network" | "ip" | "macAddress"> {
-  return {
-    network: opts.network,
-    networkAliases: opts.networkAliases ?? [],
-    addHost: opts.addHost ?? [],
-    publish: opts.publish ?? [],
-    ip: opts.ip,
-    macAddress: opts.macAddress,
-  };
-}
-
-function optionsOf(row: ContainerRow): Partial<RunOptions> {
-  try {
-    return decodeOptions(row.options);
-  } catch {
-    return {};
-  }
-}
-
-function hostnameOf(root: string, id: string): string {
-  try {
-    return readFileSync(join(containerDir(root, id), "hostname"), "utf8").trim() || id.slice(0, 12);
-  } catch {
-    return id.slice(0, 12);
-  }
-}
-
 /**
  * Sets up the container's networks before its start. On failure everything made here is
  * released and the error is thrown.
  */
-export async function connectContainer(db: Database, root: string, id: string): Promise<void> {
-  const row = containerById(db, id);
-  if (!row) throw new TsdError(`no such container: ${id}`);
-  const opts = optionsOf(row);
-  const mode = parseNetworkMode(opts.network);
+export async function connectContainer(db: Database, root: string, req: EndpointRequest, requestOf: RequestOf): Promise<void> {
+  const mode = parseNetworkMode(req.network);
   if (mode.kind !== "bridge") {
-    writeHosts(db, root, id);
+    writeHosts(db, root, req, requestOf);
     return;
   }
   try {
     const net = networkByName(db, root, mode.network);
-    await attachEndpoint(db, root, row, net, { aliases: opts.networkAliases ?? [], ip: opts.ip, mac: opts.macAddress, first: true });
-    await publishPorts(db, root, row.id, opts.publish ?? []);
-    recordNetworkState(db, root, id);
+    await attachEndpoint(db, root, req, net, { aliases: req.aliases, ip: req.ip, mac: req.mac, first: true }, requestOf);
+    await publishPorts(db, root, req.id, req.publish);
+    recordNetworkState(db, root, req.id);
   } catch (e) {
-    releaseContainer(db, root, id);
+    releaseContainer(db, root, req.id, requestOf);
     throw e;
   }
 }
@@ -88,40 +55,80 @@ export interface EndpointOptions {
   first: boolean; // gets the default route and creates the namespace
 }
 
+type Who = Pick<EndpointRequest, "id" | "name">;
+
 /** Leases an address on `net`, makes the bridge if needed, and plugs a veth into the namespace. */
-export async function attachEndpoint(db: Database, root: string, row: ContainerRow, net: NetworkRow, o: EndpointOptions): Promise<EndpointRow> {
+export async function attachEndpoint(db: Database, root: string, c: Who, net: NetworkRow, o: EndpointOptions, requestOf: RequestOf): Promise<EndpointRow> {
   const subnet = parseSubnet(net.subnet)!;
-  const gateway = parseIp(net.gateway)!;
   if (o.ip !== undefined && net.name === "bridge") {
     throw new TsdError("user specified IP address is supported on user defined networks only: create one with 'tsd network create --subnet CIDR NAME'");
   }
-  const mac = o.mac === undefined ? undefined : parseMac(o.mac);
-  if (o.mac !== undefined && !mac) throw new TsdError(`invalid MAC address "${o.mac}": use six unicast hex bytes, e.g. 02:42:0a:00:00:05`);
-  // The lease, and the bridge made inside the same write lock, so release() of the last
-  // endpoint elsewhere (which deletes an empty bridge) cannot interleave with our use of it.
-  const ep = db.transaction((): EndpointRow => {
-    const mine = endpointsOf(db, row.id);
-    if (mine.some((e) => e.network === net.name)) throw new TsdError(`container ${row.name} is already connected to network ${net.name}`);
+  if (o.mac !== undefined && !parseMac(o.mac)) throw new TsdError(`invalid MAC address "${o.mac}": use six unicast hex bytes, e.g. 02:42:0a:00:00:05`);
+  const ep = lease(db, root, c, net, subnet, o);
+  plugVeth(db, root, c.id, net, subnet, ep, o.first);
+  // A container reaching its own published port: the DNAT'd packet leaves through the port it
+  // came in by (Docker sets this too when it publishes without its proxy).
+  try {
+    writeFileSync(`/sys/class/net/${ep.host_ifname}/brport/hairpin_mode`, "1");
+  } catch {
+    // Not a bridge port after all (cannot happen) or no sysfs: only the hairpin case is lost.
+  }
+  refreshHosts(db, root, net.name, c.id, requestOf);
+  try {
+    syncResolver(db, root, net, requestOf);
+  } catch (e) {
+    dropEndpoint(db, ep);
+    refreshHosts(db, root, net.name, c.id, requestOf);
+    syncResolverQuietly(db, root, net.name, requestOf);
+    throw e;
+  }
+  return ep;
+}
+
+/** syncResolver where a failure must not stop a release: reported on stderr. */
+function syncResolverQuietly(db: Database, root: string, network: string, requestOf: RequestOf): void {
+  const net = db.query("SELECT * FROM networks WHERE name = ?").get(network) as NetworkRow | null;
+  if (!net) return;
+  try {
+    syncResolver(db, root, net, requestOf);
+  } catch (e) {
+    console.error(`tsd: ${(e as Error).message}`);
+  }
+}
+
+/** The next free (or the asked) address on `net`, or the error saying why there is none. */
+function pickAddress(net: NetworkRow, subnet: Subnet, used: Set<number>, asked: string | undefined): number {
+  if (asked === undefined) {
+    const ip = firstFree(subnet, used);
+    if (ip === undefined) throw new TsdError(`no free address left on network ${net.name} (${net.subnet})`);
+    return ip;
+  }
+  const ip = parseIp(asked);
+  if (ip === undefined || !contains(subnet, ip)) throw new TsdError(`invalid --ip "${asked}": use an address inside ${net.subnet}`);
+  if (used.has(ip)) throw new TsdError(`address ${asked} is already in use on network ${net.name}`);
+  return ip;
+}
+
+/**
+ * The lease, and the bridge made inside the same write lock, so release() of the last
+ * endpoint elsewhere (which deletes an empty bridge) cannot interleave with our use of it.
+ */
+function lease(db: Database, root: string, c: Who, net: NetworkRow, subnet: Subnet, o: EndpointOptions): EndpointRow {
+  return db.transaction((): EndpointRow => {
+    const mine = endpointsOf(db, c.id);
+    if (mine.some((e) => e.network === net.name)) throw new TsdError(`container ${c.name} is already connected to network ${net.name}`);
     const used = new Set(endpointsOn(db, net.name).map((e) => parseIp(e.ip)!));
-    used.add(gateway);
-    let ip: number | undefined;
-    if (o.ip !== undefined) {
-      ip = parseIp(o.ip);
-      if (ip === undefined || !contains(subnet, ip)) throw new TsdError(`invalid --ip "${o.ip}": use an address inside ${net.subnet}`);
-      if (used.has(ip)) throw new TsdError(`address ${o.ip} is already in use on network ${net.name}`);
-    } else {
-      ip = firstFree(subnet, used);
-      if (ip === undefined) throw new TsdError(`no free address left on network ${net.name} (${net.subnet})`);
-    }
+    used.add(parseIp(net.gateway)!);
+    const ip = pickAddress(net, subnet, used, o.ip);
     const index = mine.length;
-    if (index > 9) throw new TsdError(`container ${row.name} has too many networks (10 at most)`);
+    if (index > 9) throw new TsdError(`container ${c.name} has too many networks (10 at most)`);
     const e: EndpointRow = {
-      container_id: row.id,
+      container_id: c.id,
       network: net.name,
       ip: formatIp(ip),
       mac: o.mac?.toLowerCase() ?? macForIp(ip),
       ifname: `eth${index}`,
-      host_ifname: `tv${row.id.slice(0, 12)}${index}`,
+      host_ifname: `tv${c.id.slice(0, 12)}${index}`,
       aliases: JSON.stringify(o.aliases),
     };
     db.query("INSERT INTO endpoints (container_id, network, ip, mac, ifname, host_ifname, aliases) VALUES (?, ?, ?, ?, ?, ?, ?)").run(
@@ -132,7 +139,11 @@ export async function attachEndpoint(db: Database, root: string, row: ContainerR
     bringUpNetwork(root, net);
     return e;
   }).immediate();
-  const ns = netnsPath(root, row.id);
+}
+
+/** The veth pair into the container's namespace (made by the first); the lease goes on failure. */
+function plugVeth(db: Database, root: string, id: string, net: NetworkRow, subnet: Subnet, ep: EndpointRow, first: boolean): void {
+  const ns = netnsPath(root, id);
   mkdirSync(join(root, "netns"), { recursive: true, mode: 0o711 });
   // A restart right after an exit can find this container's previous pair still there: its
   // release only took it down and left the deletion to the namespace's (asynchronous) end.
@@ -147,48 +158,20 @@ export async function attachEndpoint(db: Database, root: string, row: ContainerR
         bridge: net.bridge,
         ip: parseIp(ep.ip)!,
         prefix: subnet.prefix,
-        gateway: o.first ? gateway : 0,
+        gateway: first ? parseIp(net.gateway)! : 0,
         mac: parseMac(ep.mac),
         mtu: net.mtu,
       });
-      break;
+      return;
     } catch (e) {
       // Another root sharing this bridge name deleted it between our lease and the attach.
       if (attempt < 3 && /find the bridge/.test((e as Error).message)) {
         bringUpNetwork(root, net);
         continue;
       }
-      dropEndpoint(db, root, ep);
+      dropEndpoint(db, ep);
       throw e;
     }
-  }
-  // A container reaching its own published port: the DNAT'd packet leaves through the port it
-  // came in by (Docker sets this too when it publishes without its proxy).
-  try {
-    writeFileSync(`/sys/class/net/${ep.host_ifname}/brport/hairpin_mode`, "1");
-  } catch {
-    // Not a bridge port after all (cannot happen) or no sysfs: only the hairpin case is lost.
-  }
-  refreshHosts(db, root, net.name, row.id);
-  try {
-    syncResolver(db, root, net);
-  } catch (e) {
-    dropEndpoint(db, root, ep);
-    refreshHosts(db, root, net.name, row.id);
-    syncResolverQuietly(db, root, net.name);
-    throw e;
-  }
-  return ep;
-}
-
-/** syncResolver where a failure must not stop a release: reported on stderr. */
-function syncResolverQuietly(db: Database, root: string, network: string): void {
-  const net = db.query("SELECT * FROM networks WHERE name = ?").get(network) as NetworkRow | null;
-  if (!net) return;
-  try {
-    syncResolver(db, root, net);
-  } catch (e) {
-    console.error(`tsd: ${(e as Error).message}`);
   }
 }
 
@@ -210,7 +193,7 @@ function bringUpNetwork(root: string, net: NetworkRow): void {
 }
 
 /** Deletes an endpoint's veth and its lease. */
-function dropEndpoint(db: Database, root: string, ep: EndpointRow): void {
+function dropEndpoint(db: Database, ep: EndpointRow): void {
   netLinkDelete(ep.host_ifname);
   db.query("DELETE FROM endpoints WHERE container_id = ? AND network = ?").run(ep.container_id, ep.network);
 }
@@ -318,7 +301,7 @@ export function networksText(db: Database, id: string): string {
 }
 
 /** Everything connect() made, in reverse; safe to run again and on a half-made container. */
-export function releaseContainer(db: Database, root: string, id: string): void {
+export function releaseContainer(db: Database, root: string, id: string, requestOf: RequestOf): void {
   const ports = portsOf(db, id);
   natOf(root)?.removePorts(ports.map((p) => ({ hostIp: p.host_ip, hostPort: p.host_port, proto: p.proto, containerIp: p.container_ip, containerPort: p.container_port })));
   db.query("DELETE FROM ports WHERE container_id = ?").run(id);
@@ -332,78 +315,70 @@ export function releaseContainer(db: Database, root: string, id: string): void {
   }
   netnsRemove(netnsPath(root, id));
   recordNetworkState(db, root, id);
-  for (const ep of eps) refreshHosts(db, root, ep.network, id);
-  for (const ep of eps) syncResolverQuietly(db, root, ep.network);
+  for (const ep of eps) refreshHosts(db, root, ep.network, id, requestOf);
+  for (const ep of eps) syncResolverQuietly(db, root, ep.network, requestOf);
 }
 
 /** Detaches one network from a running container (network disconnect). */
-export function detachEndpoint(db: Database, root: string, id: string, network: string): void {
-  const ep = endpointsOf(db, id).find((e) => e.network === network);
-  if (!ep) throw new TsdError(`container ${id.slice(0, 12)} is not connected to network ${network}`);
-  dropEndpoint(db, root, ep);
-  recordNetworkState(db, root, id);
-  writeHosts(db, root, id);
-  refreshHosts(db, root, network, id);
-  syncResolverQuietly(db, root, network);
+export function detachEndpoint(db: Database, root: string, c: Pick<EndpointRequest, "id">, network: string, requestOf: RequestOf): void {
+  const ep = endpointsOf(db, c.id).find((e) => e.network === network);
+  if (!ep) throw new TsdError(`container ${c.id.slice(0, 12)} is not connected to network ${network}`);
+  dropEndpoint(db, ep);
+  recordNetworkState(db, root, c.id);
+  refreshHosts(db, root, network, c.id, requestOf);
+  syncResolverQuietly(db, root, network, requestOf);
 }
 
 /**
- * Frees what containers that can no longer use it still hold: rows gone (rm while the monitor
- * was dead), exited, "running" with both the monitor and the init gone (SIGKILLed; a pid
- * counts only with its recorded start time, container/proc.ts), or
- * abandoned between create and start.
+ * Frees what containers that can no longer use it still hold. `holds` says which may (their
+ * state is container/state.ts's to decide: mayHoldNetwork); rows that are gone hold nothing.
  */
-export function reconcile(db: Database, root: string): void {
+export function reconcile(db: Database, root: string, holds: (id: string) => boolean, requestOf: RequestOf): void {
   const held = db
     .query("SELECT DISTINCT container_id FROM endpoints UNION SELECT DISTINCT container_id FROM ports")
     .all() as { container_id: string }[];
-  for (const { container_id } of held) {
-    const row = db.query("SELECT * FROM containers WHERE id = ?").get(container_id) as ContainerRow | null;
-    // A "created" row holds a lease only between a start's connect and its monitor's spawn,
-    // while the starting CLI lives (its owner pid); an idle one (monitor_pid 0) holds none.
-    const abandoned = row !== null && row.state === "created" && (row.monitor_pid === 0 || abandonedStart(row));
-    const gone = row?.state === "running" && !sameProcess(row.pid, row.pid_start) && !sameProcess(row.monitor_pid, row.monitor_start);
-    const stale = !row || abandoned || row.state === "exited" || gone;
-    if (stale) releaseContainer(db, root, container_id);
-  }
-  reconcileResolvers(db, root);
+  for (const { container_id } of held) if (!holds(container_id)) releaseContainer(db, root, container_id, requestOf);
+  reconcileResolvers(db, root, requestOf);
 }
 
 /** Rewrites the hosts file of every other container on a user network (names come and go). */
-function refreshHosts(db: Database, root: string, network: string, except: string): void {
+function refreshHosts(db: Database, root: string, network: string, except: string, requestOf: RequestOf): void {
   if (network !== "bridge") {
-    for (const e of endpointsOn(db, network)) if (e.container_id !== except) writeHosts(db, root, e.container_id);
+    for (const e of endpointsOn(db, network)) {
+      if (e.container_id === except) continue;
+      const peer = requestOf(e.container_id);
+      if (peer) writeHosts(db, root, peer, requestOf);
+    }
   }
-  writeHosts(db, root, except);
+  const own = requestOf(except);
+  if (own) writeHosts(db, root, own, requestOf);
 }
 
 /**
  * The container's /etc/hosts from its current leases: its own address and name, the names and
  * aliases of peers on its user networks, and --add-host. Written in place: it is bind-mounted.
  */
-export function writeHosts(db: Database, root: string, id: string): void {
-  const row = containerById(db, id);
-  const path = join(containerDir(root, id), "hosts");
-  if (!row || !existsSync(path)) return;
-  const opts = netOptions(optionsOf(row));
-  const mine = endpointsOf(db, id);
+export function writeHosts(db: Database, root: string, req: EndpointRequest, requestOf: RequestOf): void {
+  const path = join(containerDir(root, req.id), "hosts");
+  if (!existsSync(path)) return;
+  const mine = endpointsOf(db, req.id);
   const peers: HostEntry[] = [];
   for (const ep of mine) {
     if (ep.network === "bridge") continue;
     for (const other of endpointsOn(db, ep.network)) {
-      if (other.container_id === id) continue;
-      const peer = db.query("SELECT name FROM containers WHERE id = ?").get(other.container_id) as { name: string } | null;
-      if (!peer) continue;
-      peers.push({ ip: other.ip, names: [peer.name, other.container_id.slice(0, 12), ...(JSON.parse(other.aliases) as string[])] });
+      if (other.container_id === req.id) continue;
+      const name = requestOf(other.container_id)?.name;
+      if (name === undefined) continue;
+      peers.push({ ip: other.ip, names: [name, other.container_id.slice(0, 12), ...(JSON.parse(other.aliases) as string[])] });
     }
   }
   const gateway = mine[0] ? (db.query("SELECT gateway FROM networks WHERE name = ?").get(mine[0].network) as { gateway: string } | null)?.gateway : undefined;
-  const extra = opts.addHost.flatMap((h) => {
+  const extra = req.addHost.flatMap((h) => {
     const e = parseAddHost(h);
     if (!e) return [];
     if (e.ip === "host-gateway") return gateway ? [{ ip: gateway, names: e.names }] : [];
     return [e];
   });
-  const own = mine[0] ? { ip: mine[0].ip, names: [row.name, ...mine.flatMap((e) => JSON.parse(e.aliases) as string[])] } : undefined;
-  writeFileSync(path, hostsFile(own, hostnameOf(root, id), peers, extra));
+  const own = mine[0] ? { ip: mine[0].ip, names: [req.name, ...mine.flatMap((e) => JSON.parse(e.aliases) as string[])] } : undefined;
+  writeFileSync(path, hostsFile(own, req.hostname, peers, extra));
 }

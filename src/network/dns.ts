@@ -12,9 +12,9 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync
 import { join } from "node:path";
 import { TsdError } from "../errors";
 import { monitorExecutable } from "../native/embedded";
-import { procStartTime, sameProcess } from "../container/proc";
 import { parseIp } from "./ipv4";
 import { endpointsOn, type NetworkRow } from "./networks";
+import type { RequestOf } from "./request";
 
 export const HOSTS_FILE = "dns-hosts";
 export const PID_FILE = "dns.pid";
@@ -80,12 +80,31 @@ function configuredUpstreams(root: string): string[] {
 }
 
 /** The network's names from its endpoints: each container's name, short id and aliases. */
-function namesOn(db: Database, network: string): DnsName[] {
+function namesOn(db: Database, network: string, requestOf: RequestOf): DnsName[] {
   return endpointsOn(db, network).flatMap((e) => {
-    const row = db.query("SELECT name FROM containers WHERE id = ?").get(e.container_id) as { name: string } | null;
-    if (!row) return [];
-    return [{ ip: e.ip, names: [row.name, e.container_id.slice(0, 12), ...(JSON.parse(e.aliases) as string[])] }];
+    const req = requestOf(e.container_id);
+    if (!req) return [];
+    return [{ ip: e.ip, names: [req.name, e.container_id.slice(0, 12), ...(JSON.parse(e.aliases) as string[])] }];
   });
+}
+
+/**
+ * Field 22 of /proc/PID/stat, undefined for no such pid or a zombie (container/proc.ts has the
+ * same; network/ does not import container/).
+ */
+function startTime(pid: number): string | undefined {
+  if (!(pid > 0)) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return fields[0] === "Z" || fields[0] === "X" ? undefined : fields[19];
+  } catch {
+    return undefined;
+  }
+}
+
+function sameProcess(pid: number, start: string | undefined): boolean {
+  return start !== undefined && startTime(pid) === start;
 }
 
 function writeAtomic(path: string, text: string): void {
@@ -113,10 +132,10 @@ export function runningResolver(dir: string): number | undefined {
  * with no endpoint left, stopped. Under the database's write lock, so two commands never
  * start two. A resolver that cannot start is an error (the containers' resolv.conf names it).
  */
-export function syncResolver(db: Database, root: string, net: NetworkRow): void {
+export function syncResolver(db: Database, root: string, net: NetworkRow, requestOf: RequestOf): void {
   if (net.builtin) return;
   db.transaction(() => {
-    const names = namesOn(db, net.name);
+    const names = namesOn(db, net.name, requestOf);
     const dir = dnsDir(root, net.id);
     if (names.length === 0) return stopResolver(dir);
     mkdirSync(join(root, "networks"), { recursive: true, mode: 0o711 });
@@ -159,7 +178,7 @@ export function stopResolver(dir: string): void {
   } catch {
     return; // gone already
   }
-  const start = procStartTime(pid);
+  const start = startTime(pid);
   for (let i = 0; i < 100 && sameProcess(pid, start); i++) Bun.sleepSync(10);
   if (sameProcess(pid, start)) process.kill(pid, "SIGKILL");
 }
@@ -169,7 +188,7 @@ export function stopResolver(dir: string): void {
  * killed between the release and the stop); a network with endpoints whose resolver died is
  * given a new one. Problems are reported, never fatal to the command that reconciles.
  */
-export function reconcileResolvers(db: Database, root: string): void {
+export function reconcileResolvers(db: Database, root: string, requestOf: RequestOf): void {
   const base = join(root, "networks");
   const dirs = existsSync(base) ? readdirSync(base) : [];
   const nets = db.query("SELECT * FROM networks WHERE builtin = 0").all() as NetworkRow[];
@@ -181,7 +200,7 @@ export function reconcileResolvers(db: Database, root: string): void {
     const dir = dnsDir(root, net.id);
     if (used === (runningResolver(dir) !== undefined) && (used || !existsSync(dir))) continue;
     try {
-      syncResolver(db, root, net);
+      syncResolver(db, root, net, requestOf);
     } catch (e) {
       console.error(`tsd: ${(e as Error).message}`);
     }

@@ -4,7 +4,7 @@ import type { Database } from "bun:sqlite";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { TsdError } from "../errors";
-import { randomId } from "../container/names";
+import { randomId } from "../store/ids";
 import { broadcast, contains, formatIp, formatSubnet, overlaps, parseIp, parseSubnet, type Subnet } from "./ipv4";
 
 export interface NetworkRow {

@@ -3,10 +3,9 @@
 import type { Database } from "bun:sqlite";
 import { TsdError } from "../errors";
 import { endpointsOf, endpointsOn, findNetwork, listNetworks, networkByName, type NetworkRow } from "./networks";
-import { attachEndpoint, detachEndpoint, reconcile, tearDownNetwork } from "./attach";
-import { findContainer } from "../container/store";
-import { reconcile as reconcileContainers } from "../container/state";
-import { recordNetworkState } from "../container/record";
+import { attachEndpoint, detachEndpoint, tearDownNetwork } from "./attach";
+import { recordNetworkState } from "./record";
+import type { EndpointRequest, RequestOf } from "./request";
 
 /** network inspect's record of one network, with the containers on it. */
 export function inspectNetwork(db: Database, n: NetworkRow) {
@@ -38,20 +37,10 @@ export function removeNetwork(db: Database, root: string, n: NetworkRow): void {
   }).immediate();
 }
 
-function runningContainer(db: Database, ref: string) {
-  const row = findContainer(db, ref);
-  if (!row) throw new TsdError(`no such container: ${ref}`);
-  if (row.state !== "running" || row.pid <= 0) throw new TsdError(`container ${ref} is not running: connect and disconnect apply to running containers`);
-  return row;
-}
-
 /** network prune: every unused user network; the default one stays, its bridge and NAT go
- *  until the next container needs them. Returns the removed networks' names. */
-export function pruneNetworks(db: Database, root: string): string[] {
-  // Containers whose monitor died are cleaned up first (their cgroup's processes killed),
-  // so their endpoints count as unused.
-  reconcileContainers(db, root);
-  reconcile(db, root);
+ *  until the next container needs them. Returns the removed networks' names. The caller has
+ *  released what stopped containers held (container/network-commands.ts pruneNetworks). */
+export function pruneUnusedNetworks(db: Database, root: string): string[] {
   const removed: string[] = [];
   for (const n of listNetworks(db)) {
     if (endpointsOn(db, n.name).length > 0) continue;
@@ -68,18 +57,20 @@ export function pruneNetworks(db: Database, root: string): string[] {
 }
 
 /** network connect: one more network for a running container (eth1 …). */
-export async function connectNetwork(db: Database, root: string, netRef: string, containerRef: string, o: { aliases: string[]; ip?: string }): Promise<void> {
-  const n = networkByName(db, root, netRef);
-  const row = runningContainer(db, containerRef);
-  if (endpointsOf(db, row.id).length === 0) throw new TsdError(`container ${containerRef} has no bridge network namespace to add to (--network none, host or container:)`);
-  await attachEndpoint(db, root, row, n, { aliases: o.aliases, ...(o.ip !== undefined ? { ip: o.ip } : {}), first: false });
-  recordNetworkState(db, root, row.id);
+export async function connectNetwork(db: Database, root: string, n: NetworkRow, c: EndpointRequest, o: { aliases: string[]; ip?: string; label: string }, requestOf: RequestOf): Promise<void> {
+  if (endpointsOf(db, c.id).length === 0) throw new TsdError(`container ${o.label} has no bridge network namespace to add to (--network none, host or container:)`);
+  await attachEndpoint(db, root, c, n, { aliases: o.aliases, ...(o.ip !== undefined ? { ip: o.ip } : {}), first: false }, requestOf);
+  recordNetworkState(db, root, c.id);
+}
+
+/** A network by name or id, or the error naming it. */
+export function mustFindNetwork(db: Database, ref: string): NetworkRow {
+  const n = findNetwork(db, ref);
+  if (!n) throw new TsdError(`network ${ref} not found`);
+  return n;
 }
 
 /** network disconnect. */
-export function disconnectNetwork(db: Database, root: string, netRef: string, containerRef: string): void {
-  const n = findNetwork(db, netRef);
-  if (!n) throw new TsdError(`network ${netRef} not found`);
-  const row = runningContainer(db, containerRef);
-  detachEndpoint(db, root, row.id, n.name);
+export function disconnectNetwork(db: Database, root: string, n: NetworkRow, c: EndpointRequest, requestOf: RequestOf): void {
+  detachEndpoint(db, root, c, n.name, requestOf);
 }

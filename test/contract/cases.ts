@@ -19,6 +19,8 @@ const flags: RunFlags = {
   volume: ["/srv/data:/data:ro", "/srv/rw:/rw"], tmpfs: ["/scratch:size=64m"],
   "read-only": false, privileged: false, "cap-add": ["NET_ADMIN"], "cap-drop": ["MKNOD"],
   workdir: "/w", hostname: "box", memory: "64m", cpus: "0.5", "pids-limit": "100",
+  // Kernel-facing flags (container/kernel-options.ts): RLIM_INFINITY as JSON.stringify writes it.
+  ulimit: ["core=-1", "nofile=100:200"], sysctl: ["net.ipv4.ip_forward=1"], pid: "host", ipc: "container:db",
 };
 
 const image: ImageConfig = {
@@ -36,6 +38,7 @@ const ctx: SpecContext = {
     mounts: [{ destination: "/sys/fs/cgroup", type: "cgroup2", source: "cgroup2", options: ["ro", "nosuid", "nodev", "noexec"] }],
   },
   netnsPath: `${ROOT}/netns/${ID}`,
+  kernel: { ipcPath: "/proc/4242/ns/ipc" },
 };
 
 /** config.json of a run with mounts, limits, caps and the default seccomp profile. */
@@ -44,9 +47,10 @@ export function contractSpec(): unknown {
   return buildSpec(runOptionsFromFlags(flags, ["busybox", "echo", "hi"], {}, () => ""), image, ctx);
 }
 
-/** The monitor's argv for an attached run with stdin (tsd run -i). */
+/** The monitor's argv for an attached run with stdin (tsd run -i) and a health check. */
 export function contractMonitorArgv(): string[] {
-  return monitorArgv("tsd-monitor", { root: ROOT, id: ID, bundle: BUNDLE, stdin: true }, ["/usr/local/bin/tsd"]);
+  const healthcheck = { Test: ["CMD-SHELL", "wget -q -O- http://127.0.0.1/ || exit 1"], Interval: 200e6, StartPeriod: 1e9, Retries: 5 };
+  return monitorArgv("tsd-monitor", { root: ROOT, id: ID, bundle: BUNDLE, stdin: true, healthcheck }, ["/usr/local/bin/tsd"]);
 }
 
 /** A user network's resolver as the CLI starts it (argv after the executable). */

@@ -9,6 +9,10 @@ import { contractMonitorArgv, contractResolverArgv, contractSpec } from "./cases
 import { parseReport } from "../../src/container/start";
 import { parseExitStatus } from "../../src/container/cleanup";
 import { parseLogText } from "../../src/container/logs";
+import { parseHealthState } from "../../src/container/health";
+import { HelperError, helperFailure, helperFailures } from "../../src/native/helper-status";
+import { helperWriteError } from "../../src/image/output";
+import { BrokenPipe, TsdError } from "../../src/errors";
 
 const fixture = (name: string) => readFileSync(join(import.meta.dir, "fixtures", name), "utf8");
 const regenerate = "the TS writer changed: if that is meant, run `bun test/contract/generate.ts` and let zig/contract.zig check the Zig side reads it";
@@ -48,6 +52,41 @@ describe("the CLI reads what the Zig writers make", () => {
       { log: "hello\n", stream: "stdout", time: "2023-11-14T22:13:20.123456789Z" },
       { log: 'a "b"\t\u0001\n', stream: "stderr", time: "2023-11-14T22:13:21.000000001Z" },
     ]);
+  });
+});
+
+describe("the CLI reads health.json as the monitor writes it", () => {
+  test("parseHealthState", () => {
+    expect(parseHealthState(fixture("health.json"))).toEqual({
+      Status: "unhealthy",
+      FailingStreak: 2,
+      Log: [
+        { Start: "2023-11-14T22:13:20.000000000Z", End: "2023-11-14T22:13:20.500000000Z", ExitCode: 0, Output: "ok\n" },
+        { Start: "2023-11-14T22:13:21.000000000Z", End: "2023-11-14T22:13:21.500000000Z", ExitCode: -1, Output: "Health check exceeded timeout (300ms)" },
+        { Start: "2023-11-14T22:13:22.000000000Z", End: "2023-11-14T22:13:22.500000000Z", ExitCode: 1, Output: 'a "b"\t\u0001\ufffd...' },
+      ],
+    });
+  });
+});
+
+describe("the copy helper's exit statuses (zig/monitor/copy_status.zig)", () => {
+  const rows = fixture("copy-status.txt")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => l.split(" ") as [string, string]);
+  test("the CLI's table is the Zig table, status by status (helperFailure)", () => {
+    expect(rows[0]).toEqual(["0", "ok"]);
+    expect(Object.fromEntries(rows.slice(1).map(([status, name]) => [status, name]))).toEqual(Object.fromEntries(Object.entries(helperFailures)));
+    for (const [status, name] of rows.slice(1)) expect(helperFailure(Number(status))).toBe(name as never);
+    expect(helperFailure(200)).toBe("failed");
+  });
+  test("export and save decide by the status, not the message (helperWriteError)", () => {
+    const status = (name: string) => Number(rows.find((r) => r[1] === name)![0]);
+    expect(helperWriteError(new HelperError("export failed: cannot write the archive", helperFailure(status("broken-pipe"))), "stdout")).toBeInstanceOf(BrokenPipe);
+    const full = helperWriteError(new HelperError("export failed: cannot write the archive", helperFailure(status("no-space"))), "out.tar");
+    expect((full as TsdError).message).toBe("no space left on device writing out.tar");
+    const other = new HelperError("export failed: broken pipe in a file name", helperFailure(status("not-found")));
+    expect(helperWriteError(other, "stdout")).toBe(other);
   });
 });
 

@@ -237,13 +237,13 @@ test("exec -u NAME with a 100 MB /etc/passwd: one clear error, the passwd is not
   try {
     await t.ok(["exec", "bigpw", "sh", "-c", "head -c 104857600 /dev/zero > /etc/passwd"]);
     const r = await t.tsd(["exec", "-u", "user", "bigpw", "id"]);
-    expect(r.code).toBe(125);
+    expect(r.code).toBe(126);
     expect(r.stderr).toBe("tsd: /etc/passwd in the container is larger than 1 MiB: tsd does not read account files that large\n");
     // A passwd swapped for a symlink to the host's is not followed: no host-only user found.
     expect(readFileSync("/etc/passwd", "utf8")).toMatch(/^daemon:/m);
     await t.ok(["exec", "bigpw", "sh", "-c", "rm /etc/passwd && ln -s /etc/../../../../../etc/passwd.host /etc/passwd && ln -s /proc/1/root/etc/passwd /etc/passwd.host"]);
     const viaLink = await t.tsd(["exec", "-u", "daemon", "bigpw", "id"]);
-    expect(viaLink.code).toBe(125);
+    expect(viaLink.code).toBe(126);
     expect(viaLink.stderr).toContain("unable to find user daemon");
   } finally {
     await t.ok(["rm", "-f", "bigpw"]);

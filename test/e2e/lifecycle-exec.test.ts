@@ -56,11 +56,11 @@ describe("exec", () => {
     writeFileSync(envFile, "# a comment\nFROM_FILE=yes\nX=file\n");
     expect(await t.ok(["exec", "--env-file", envFile, "-e", "X=flag", "box", "sh", "-c", "echo $FROM_FILE $X"])).toBe("yes flag\n");
     expect(await t.ok(["exec", "-u", "user", "box", "sh", "-c", "id -un; echo $HOME; grep CapEff /proc/self/status"])).toBe("user\n/home/user\nCapEff:\t0000000000000000\n");
-    expect(await t.ok(["exec", "-u", "1000:1000", "box", "id"])).toBe("uid=1000(user) gid=1000(user)\n");
+    expect(await t.ok(["exec", "-u", "1000:1000", "box", "id"])).toBe("uid=1000(user) gid=1000(user) groups=1000(user)\n");
     const priv = await t.ok(["exec", "--privileged", "box", "grep", "NoNewPrivs", "/proc/self/status"]);
     expect(priv).toMatch(/NoNewPrivs:\s+0/);
     const bad = await t.tsd(["exec", "-u", "nosuchuser", "box", "true"]);
-    expect(bad.code).toBe(125);
+    expect(bad.code).toBe(126);
     expect(bad.stderr).toContain("nosuchuser");
   });
 
@@ -142,7 +142,7 @@ describe("exec", () => {
     const other = (await t.ok(["run", "-d", "busybox", "sleep", "300"])).trim();
     await t.ok(["stop", "-t", "0", other]);
     const r = await t.tsd(["exec", other, "true"]);
-    expect(r.code).toBe(125);
+    expect(r.code).toBe(1);
     expect(r.stderr).toContain("is not running");
     await t.ok(["rm", other]);
   });

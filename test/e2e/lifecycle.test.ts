@@ -394,7 +394,7 @@ describe("volumes", () => {
     expect(existsSync(join(t.dir, "volumes", "etcvol"))).toBe(false);
   });
 
-  test("anonymous volumes go with rm -v and --rm; prune; a missing bind source is a clear error", async () => {
+  test("anonymous volumes go with rm -v and --rm; prune; a missing --mount bind source is a clear error", async () => {
     const c = await runD(["--network", "none", "-v", "/scratch", "busybox", "sh", "-c", "echo a > /scratch/f; sleep 300"]);
     const anon = (await t.ok(["volume", "ls", "-q"])).trim();
     expect(anon).toMatch(/^[0-9a-f]{64}$/);
@@ -405,9 +405,9 @@ describe("volumes", () => {
     await t.ok(["volume", "create", "unused"]);
     expect(await t.ok(["volume", "prune", "-f"])).toBe("Total reclaimed space: 0B\n"); // named ones need -a
     expect(await t.ok(["volume", "prune", "-a", "-f"])).toContain("unused");
-    const r = await t.tsd(["run", "--rm", "-v", "/no/such/dir:/x", "busybox", "true"]);
+    const r = await t.tsd(["run", "--rm", "--mount", "type=bind,src=/no/such/dir,dst=/x", "busybox", "true"]);
     expect(r.code).toBe(125);
-    expect(r.stderr).toBe(`tsd: invalid volume: the host path "/no/such/dir" does not exist: create it first (or use a named volume: -v NAME:/x)\n`);
+    expect(r.stderr).toBe(`tsd: invalid mount config for type "bind": bind source path does not exist: /no/such/dir: create it first\n`);
     expect((await t.tsd(["volume", "rm", "nothing"])).stderr).toBe("tsd: no such volume: nothing\n");
   });
 });

@@ -215,19 +215,19 @@ describe("pull from a plain-HTTP registry on 127.0.0.1", () => {
     await u.ok(["pull", "--platform", "linux/arm64", `${reg.host}/plat:latest`]);
     expect((await u.ok(["images", "--no-trunc"])).match(/sha256:[0-9a-f]{64}/g)).toContain(`sha256:${armId}`);
     const bad = await u.tsd(["pull", "--platform", "linux/s390x", `${reg.host}/plat`]);
-    expect(bad.code).toBe(125);
+    expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/^tsd: no matching manifest for linux\/s390x .*linux\/arm64\/v8, linux\/amd64/);
   });
 
   test("errors: malformed reference, unknown tag, unknown repository", async () => {
     const a = await t.tsd(["pull", `${reg.host}/Upper`]);
-    expect(a.code).toBe(125);
+    expect(a.code).toBe(1);
     expect(a.stderr).toContain("invalid reference format");
     const b = await t.tsd(["pull", `${reg.host}/library/busybox:nope`]);
-    expect(b.code).toBe(125);
+    expect(b.code).toBe(1);
     expect(b.stderr).toMatch(/manifest for .*busybox:nope not found/);
     const c = await t.tsd(["pull", `${reg.host}/nothing/here`]);
-    expect(c.code).toBe(125);
+    expect(c.code).toBe(1);
     expect(c.stderr).toMatch(/not found/);
   });
 
@@ -330,7 +330,7 @@ describe("pull from a plain-HTTP registry on 127.0.0.1", () => {
     writeFileSync(data, bytes);
     const u = newRoot("corrupt");
     const r = await u.tsd(["pull", `${corrupt.host}/bad:1`]);
-    expect(r.code).toBe(125);
+    expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/refused/);
     expect(existsSync(join(u.dir, "blobs", "sha256", hex))).toBe(false);
     expect(readdirSync(join(u.dir, "tmp", "partial"))).toEqual([]);
@@ -353,17 +353,17 @@ describe("authentication", () => {
     const env = configEnv("tls", { "registry-ca": { [secure.host]: certs.ca } });
     // Without the CA the certificate is refused; with it, the registry wants a login.
     const noCa = await t.tsd(["pull", `${secure.host}/private/bb:1`], { env: { ...env, TSD_CONFIG: join(work, "none.json") } });
-    expect(noCa.code).toBe(125);
+    expect(noCa.code).toBe(1);
     expect(noCa.stderr).toMatch(/cannot reach registry .*(certificate|self.signed|SELF_SIGNED|issuer|CERT)/i);
     // Listed as insecure, the certificate is not checked (Docker's meaning); still a login.
     const insecureEnv = configEnv("tls-insecure", { "insecure-registries": [secure.host] });
     const insecure = await t.tsd(["pull", `${secure.host}/private/bb:1`], { env: insecureEnv });
     expect(insecure.stderr).toMatch(/unauthorized.*tsd login/);
     const anon = await t.tsd(["pull", `${secure.host}/private/bb:1`], { env });
-    expect(anon.code).toBe(125);
+    expect(anon.code).toBe(1);
     expect(anon.stderr).toMatch(/unauthorized.*tsd login/);
     const wrong = await t.tsd(["login", "-u", "tester", "--password-stdin", secure.host], { env, stdin: "wrong\n" });
-    expect(wrong.code).toBe(125);
+    expect(wrong.code).toBe(1);
     expect(wrong.stderr).toMatch(/login to .* failed/);
     expect(existsSync(join(env.DOCKER_CONFIG!, "config.json"))).toBe(false);
     expect(await t.ok(["login", "-u", "tester", "--password-stdin", secure.host], { env, stdin: "s3cret\n" })).toContain("Login Succeeded");
@@ -530,7 +530,7 @@ describe("mirrors, run pulls a missing image, a hanging registry", () => {
     const t = newRoot("stall");
     const env = configEnv("stall", { "registry-timeout": 1, "registry-retries": 1 });
     const r = await t.tsd(["pull", `127.0.0.1:${stall.port}/library/busybox`], { env, timeoutMs: 20000 });
-    expect(r.code).toBe(125);
+    expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^tsd: registry 127\.0\.0\.1:\d+ stopped sending sha256:[0-9a-f]{64} at \d+ bytes: it did not answer within 1s/);
     expect(readdirSync(join(t.dir, "blobs", "sha256")).length).toBe(2); // manifest and config only
     expect(readdirSync(join(t.dir, "layers")).filter((d) => d !== "l")).toEqual([]);
@@ -556,7 +556,7 @@ describe("mirrors, run pulls a missing image, a hanging registry", () => {
     const env = configEnv("hang", { "registry-timeout": 1, "registry-retries": 0 });
     const start = Date.now();
     const r = await t.tsd(["pull", `127.0.0.1:${hang.port}/library/busybox`], { env, timeoutMs: 20000 });
-    expect(r.code).toBe(125);
+    expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^tsd: registry 127\.0\.0\.1:\d+ did not answer within 1s .*registry-timeout/);
     expect(Date.now() - start).toBeLessThan(15000);
   });

@@ -1,7 +1,7 @@
 // tsd run end to end: the built binary, real namespaces and mounts, images made by umoci
 // and skopeo from Debian's busybox-static.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync, copyFileSync, existsSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync, copyFileSync, existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { processes, TestRoot, TSD } from "../lib/tsd";
 import { testImages } from "../lib/fixtures";
@@ -48,9 +48,9 @@ describe("images", () => {
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stderr).toContain("nosuchimage");
   });
-  test("a missing archive file is exit 125", async () => {
+  test("a missing archive file is exit 1 (an engine error outside run, as docker load)", async () => {
     const r = await t.tsd(["load", "-i", "/nonexistent.tar"]);
-    expect(r.code).toBe(125);
+    expect(r.code).toBe(1);
     expect(r.stderr).toContain("/nonexistent.tar");
   });
 });
@@ -73,7 +73,7 @@ describe("hostile archives for load", () => {
     const tar = await archive("manifest", (d) => symlinkSync("/etc/passwd", join(d, "manifest.json")));
     try {
       const r = await t.tsd(["load", "-i", tar]);
-      expect(r.code).toBe(125);
+      expect(r.code).toBe(1);
       expect(r.stderr).toBe(`tsd: cannot load "${tar}": the archive's "manifest.json" is a symlink out of the archive: refused\n`);
       expect(r.stderr).not.toContain("root:");
     } finally {
@@ -89,7 +89,7 @@ describe("hostile archives for load", () => {
     });
     try {
       const r = await t.tsd(["load", "-i", tar]);
-      expect(r.code).toBe(125);
+      expect(r.code).toBe(1);
       expect(r.stderr).toContain("symlink out of the archive");
       expect(await t.ok(["images", "-q"])).not.toContain("evil");
     } finally {
@@ -336,11 +336,15 @@ describe("mounts", () => {
     await run(["-v", `${hostDir}:/data`, "busybox", "sh", "-c", "echo back > /data/back.txt"]);
     expect(readFileSync(join(hostDir, "back.txt"), "utf8")).toBe("back\n");
   });
-  test("a missing host path is a clear error and leaves nothing", async () => {
-    const r = await run(["-v", "/nonexistent/dir:/data", "busybox", "true"]);
+  test("a missing host path: --mount is a clear error and leaves nothing; -v creates it, as Docker", async () => {
+    const r = await run(["--mount", "type=bind,src=/nonexistent/dir,dst=/data", "busybox", "true"]);
     expect(r.code).toBe(125);
     expect(r.stderr).toContain("/nonexistent/dir");
     expect(t.containerDirs()).toEqual([]);
+    expect(existsSync("/nonexistent/dir")).toBe(false);
+    const made = join(hostDir, "made", "by-v");
+    await run(["-v", `${made}:/data`, "busybox", "true"]);
+    expect(statSync(made).isDirectory()).toBe(true);
   });
   test("--read-only root with a --tmpfs", async () => {
     const r = await run(["--read-only", "--tmpfs", "/run", "busybox", "sh", "-c", "touch /x || echo ro; touch /run/y && echo tmpfs-ok"]);

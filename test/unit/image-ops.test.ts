@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { applyChanges } from "../../src/image/commit";
-import { renderTemplate } from "../../src/image/inspect";
+import { renderInspect } from "../../src/format/inspect";
 import { TarWriter } from "../../src/image/tar";
 
 describe("applyChanges (commit --change)", () => {
@@ -36,13 +36,18 @@ describe("applyChanges (commit --change)", () => {
   });
 });
 
-describe("renderTemplate", () => {
-  const doc = { Id: "sha256:x", Config: { Cmd: ["sh"], Env: ["A=1"] }, Size: 5 };
-  test("fields, json and missing values", () => {
-    expect(renderTemplate("{{.Id}} {{ .Size }}", doc)).toBe("sha256:x 5");
-    expect(renderTemplate("{{json .Config.Cmd}}", doc)).toBe('["sh"]');
-    expect(renderTemplate("{{.Config.Env}}", doc)).toBe("[A=1]");
-    expect(renderTemplate("{{.Nope}}", doc)).toBe("<no value>");
+describe("renderInspect (docker inspect -f)", () => {
+  const doc = { Id: "sha256:x", Config: { Cmd: ["sh"], Env: ["A=1"], Labels: { a: "1" }, Volumes: null }, Size: 5 };
+  test("fields, json, a missing field is an error, a missing label is <no value>, a nil Go map is map[] and null", () => {
+    expect(renderInspect("{{.Id}} {{ .Size }}", [doc]).out).toBe("sha256:x 5\n");
+    expect(renderInspect("{{json .Config.Cmd}}", [doc]).out).toBe('["sh"]\n');
+    expect(renderInspect("{{.Config.Env}}", [doc]).out).toBe("[A=1]\n");
+    expect(renderInspect("{{.Config.Labels.b}} {{.Config.Volumes}} {{json .Config.Volumes}} {{.Config.Volumes.x}}", [doc]).out).toBe("<no value> map[] null <no value>\n");
+    expect(renderInspect("{{.Nope}}", [doc, doc])).toEqual({
+      out: "\n",
+      errors: Array(2).fill('template parsing error: template: :1:2: executing "" at <.Nope>: map has no entry for key "Nope"'),
+    });
+    expect(() => renderInspect("{{.Id", [doc])).toThrow("template parsing error: template: :1: unclosed action");
   });
 });
 
@@ -78,19 +83,22 @@ describe("TarWriter", () => {
 });
 
 describe("images --filter", () => {
+  const image = (labels: Record<string, string>) => ({ id: "x", config: { config: { Labels: labels } }, layers: [], size: 0, loadedAt: 0 }) as never;
   const rows = [
-    { repository: "busybox", tag: "latest" },
-    { repository: "example.com/team/app", tag: "1" },
-    { repository: "<none>", tag: "<none>" },
+    { repository: "busybox", tag: "latest", image: image({ tier: "base" }) },
+    { repository: "example.com/team/app", tag: "1", image: image({ tier: "app", team: "a" }) },
+    { repository: "<none>", tag: "<none>", image: image({}) },
   ];
-  test("dangling and reference globs", async () => {
+  test("dangling, label and reference globs; Docker's errors", async () => {
     const { imageFilter } = await import("../../src/cli/images");
     expect(rows.filter(imageFilter(["dangling=true"]))).toEqual([rows[2]!]);
     expect(rows.filter(imageFilter(["dangling=false"])).length).toBe(2);
     expect(rows.filter(imageFilter(["reference=busy*"]))).toEqual([rows[0]!]);
     expect(rows.filter(imageFilter(["reference=example.com/*/app:1"]))).toEqual([rows[1]!]);
     expect(rows.filter(imageFilter(["reference=*"]))).toEqual([rows[0]!, rows[2]!]);
-    expect(() => imageFilter(["label=x"])).toThrow(/invalid filter/);
-    expect(() => imageFilter(["dangling=maybe"])).toThrow(/true or false/);
+    expect(rows.filter(imageFilter(["label=tier"])).length).toBe(2);
+    expect(rows.filter(imageFilter(["label=tier=app", "label=team"]))).toEqual([rows[1]!]);
+    expect(() => imageFilter(["color=x"])).toThrow("Invalid filter 'color'");
+    expect(() => imageFilter(["dangling=maybe"])).toThrow("Invalid filter 'dangling=[maybe]'");
   });
 });

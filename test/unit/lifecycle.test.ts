@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { parseLogOpts, parseSize, DEFAULT_LOG } from "../../src/container/log-options";
 import { parseLogText, parseTimeArg } from "../../src/container/logs";
-import { signalNumber } from "../../src/container/ops";
+import { signalNumber } from "../../src/container/lifecycle";
 
 describe("log options", () => {
   test("sizes as Docker's RAMInBytes", () => {
@@ -118,9 +118,9 @@ describe("attach client", () => {
   });
 });
 
-import { containerSource, hostTarget, parseCpArg } from "../../src/container/cp";
+import { containerSource, hostTarget, isStdio, namesDirectory, parseCpArg, streamName } from "../../src/container/cp";
 import { readOnlyOverlay } from "../../src/container/helper";
-import { parseFilters } from "../../src/cli/ps";
+import { psFilters } from "../../src/cli/ps";
 import { filterPs } from "../../src/cli/top";
 
 describe("cp, ps, top helpers", () => {
@@ -135,8 +135,19 @@ describe("cp, ps, top helpers", () => {
     expect(hostTarget("/etc/passwd", "/out", true)).toEqual({ dir: "/out", name: "passwd" });
     expect(hostTarget("/etc/", "/out", true)).toEqual({ dir: "/out", name: "etc" });
     expect(hostTarget("/etc/passwd", "/out/pw", false)).toEqual({ dir: "/out", name: "pw" });
-    expect(hostTarget("/etc/.", "/out/e", false)).toEqual({ dir: "/out/e", name: "" });
+    expect(hostTarget("/etc/.", "/out/e", false)).toEqual({ dir: "/out", name: "e" });
     expect(hostTarget("/", "/out", true)).toEqual({ dir: "/out", name: "" });
+    // Streams (docker cp's "-"): the tar's top name; a trailing "/" asserts a directory.
+    expect(isStdio({ path: "-" })).toBe(true);
+    expect(isStdio({ container: "c", path: "-" })).toBe(false);
+    expect(streamName("/etc")).toBe("etc");
+    expect(streamName("/etc/")).toBe("etc");
+    expect(streamName("/etc/.")).toBe(".");
+    expect(streamName("/")).toBe(".");
+    expect(namesDirectory("/etc/")).toBe(true);
+    expect(namesDirectory("/etc/.")).toBe(true);
+    expect(namesDirectory("/etc/passwd")).toBe(false);
+    expect(namesDirectory("/")).toBe(false);
     // The container side: the parent (resolved inside the rootfs) and the base (never followed).
     expect(containerSource("/out/link/passwd")).toEqual({ dir: "/out/link", name: "passwd" });
     expect(containerSource("etc")).toEqual({ dir: "/", name: "etc" });
@@ -151,11 +162,14 @@ describe("cp, ps, top helpers", () => {
     expect(() => readOnlyOverlay("upperdir=u")).toThrow("no lowerdir");
   });
   test("ps filters", () => {
-    const f = parseFilters(["status=exited", "name=web", "status=created"]);
+    const f = psFilters(["status=exited", "name=web", "status=created"]);
     expect(f.get("status")).toEqual(["exited", "created"]);
     expect(f.get("name")).toEqual(["web"]);
-    expect(() => parseFilters(["color=red"])).toThrow("invalid filter");
-    expect(() => parseFilters(["status=sleeping"])).toThrow("status is one of");
+    // The daemon's texts (moby 20.10), status 1; a value without "=" is the CLI's flag error.
+    expect(() => psFilters(["color=red"])).toThrow("Invalid filter 'color'");
+    expect(() => psFilters(["status=sleeping"])).toThrow("Invalid filter 'status=sleeping'");
+    expect(() => psFilters(["exited=x"])).toThrow('strconv.Atoi: parsing "x": invalid syntax');
+    expect(() => psFilters(["status"])).toThrow("bad format of filter (expected name=value)");
   });
   test("top keeps the container's rows", () => {
     const ps = "UID PID PPID CMD\nroot 1 0 init\nroot 42 1 sleep\nroot 43 42 sh\n";

@@ -4,7 +4,12 @@ import { hostsFile, parseAddHost, resolvConf } from "../../src/network/files";
 import { exposedPorts, parseNetworkMode, parsePublish } from "../../src/network/ports";
 import { portElement } from "../../src/network/nat";
 import { hostRoutes } from "../../src/network/networks";
-import { networkOptionsFromFlags } from "../../src/container/options";
+import { encodeOptions, networkOptionsFromFlags } from "../../src/container/options";
+import { endpointRequest } from "../../src/container/network";
+import { networkPlan } from "../../src/network/setup";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { UsageError } from "../../src/cli/globals";
 
 describe("ipv4", () => {
@@ -99,5 +104,38 @@ describe("publish and network flags", () => {
   test("nft map elements", () => {
     expect(portElement({ hostIp: "0.0.0.0", hostPort: 8080, proto: "tcp", containerIp: "10.1.0.2", containerPort: 80 })).toEqual(["ports_any", "tcp . 8080 : 10.1.0.2 . 80"]);
     expect(portElement({ hostIp: "127.0.0.1", hostPort: 53, proto: "udp", containerIp: "10.1.0.2", containerPort: 53 })).toEqual(["ports_ip", "127.0.0.1 . udp . 53 : 10.1.0.2 . 53"]);
+  });
+});
+
+describe("the requests network/ works on (container/network.ts builds them)", () => {
+  const id = "c".repeat(64);
+  const row = (options: string) => ({ id, name: "web", image_id: "", image_ref: "", command: "[]", created_at: 0, state: "created" as const, pid: 0, monitor_pid: 0, exit_code: null, started_at: null, finished_at: null, error: null, auto_remove: 0, options });
+
+  test("an endpoint request from the options and the bundle's hostname", () => {
+    const root = mkdtempSync(join(tmpdir(), "tsd-req-"));
+    try {
+      mkdirSync(join(root, "containers", id), { recursive: true });
+      writeFileSync(join(root, "containers", id, "hostname"), "box\n");
+      const opts = { image: "img", command: [], network: "net1", networkAliases: ["a"], ip: "10.89.0.9", macAddress: "02:42:0a:59:00:09", publish: [parsePublish("8080:80")], addHost: ["h:1.2.3.4"] };
+      expect(endpointRequest(root, row(encodeOptions(opts as never)))).toEqual({
+        id, name: "web", hostname: "box", network: "net1", aliases: ["a"], ip: "10.89.0.9", mac: "02:42:0a:59:00:09",
+        publish: [{ hostIp: "0.0.0.0", hostPort: 8080, containerPort: 80, proto: "tcp" }], addHost: ["h:1.2.3.4"],
+      });
+      // An older row without the network fields, and no hostname file: the defaults.
+      rmSync(join(root, "containers", id, "hostname"));
+      expect(endpointRequest(root, row('{"image":"img","command":[]}'))).toEqual({ id, name: "web", hostname: id.slice(0, 12), aliases: [], publish: [], addHost: [] });
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  test("a plan: -P adds the image's exposed ports not published already; host and none keep -p as given", () => {
+    const req = { id, dns: [], dnsSearch: [], dnsOptions: [], publish: [parsePublish("8080:80")], publishAll: true, exposed: { "80/tcp": {}, "53/udp": {} } };
+    const bridge = networkPlan("/r", req);
+    expect(bridge.publish.map((p) => `${p.hostPort}:${p.containerPort}/${p.proto}`)).toEqual(["8080:80/tcp", "0:53/udp"]);
+    expect(bridge.netnsPath).toBe(`/r/netns/${id}`);
+    expect(networkPlan("/r", { ...req, network: "none" })).toMatchObject({ publish: req.publish, netnsPath: undefined });
+    expect(networkPlan("/r", { ...req, network: "host" })).toMatchObject({ publish: req.publish, netnsPath: null });
+    expect(() => networkPlan("/r", { ...req, network: "container:x" })).toThrow(/target resolved/);
   });
 });

@@ -24,7 +24,7 @@ describe("entrypoint and command", () => {
   test("--entrypoint discards the image Cmd", () =>
     expect(processArgs({ entrypoint: ["/bin/echo"], command: [] }, { Entrypoint: ["/e"], Cmd: ["c"] })).toEqual(["/bin/echo"]));
   test("--entrypoint '' clears it", () => expect(processArgs({ entrypoint: [], command: ["ls"] }, { Entrypoint: ["/e"] })).toEqual(["ls"]));
-  test("nothing to run is exit 126-class error", () => expect(() => processArgs({ command: [] }, {})).toThrow(/no command specified/));
+  test("nothing to run is an engine error (125 for run, as Docker's)", () => expect(() => processArgs({ command: [] }, {})).toThrow(/no command specified/));
 });
 
 describe("environment", () => {
@@ -74,9 +74,20 @@ describe("capabilities", () => {
 describe("users", () => {
   const passwd = "root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000::/home/user:/bin/sh\n";
   const group = "root:x:0:\nwheel:x:10:user\nuser:x:1000:\n";
-  test("default root", () => expect(resolveUser(undefined, passwd, group)).toEqual({ uid: 0, gid: 0, additionalGids: [], home: "/root" }));
-  test("by name, with supplementary groups", () => expect(resolveUser("user", passwd, group)).toEqual({ uid: 1000, gid: 1000, additionalGids: [10], home: "/home/user" }));
-  test("numeric ids need no entry", () => expect(resolveUser("1234:5678", passwd, group)).toEqual({ uid: 1234, gid: 5678, additionalGids: [], home: "/" }));
+  // Docker's groups: the primary gid first, the user's /etc/group memberships, --group-add.
+  test("default root", () => expect(resolveUser(undefined, passwd, group)).toEqual({ uid: 0, gid: 0, additionalGids: [0], home: "/root" }));
+  test("by name, with supplementary groups", () => expect(resolveUser("user", passwd, group)).toEqual({ uid: 1000, gid: 1000, additionalGids: [1000, 10], home: "/home/user" }));
+  test("a uid with an entry gets its groups too", () => expect(resolveUser("1000", passwd, group).additionalGids).toEqual([1000, 10]));
+  test("numeric ids need no entry", () => expect(resolveUser("1234:5678", passwd, group)).toEqual({ uid: 1234, gid: 5678, additionalGids: [5678], home: "/" }));
+  test("a group named with -u drops the memberships", () => expect(resolveUser("user:wheel", passwd, group).additionalGids).toEqual([10]));
+  test("--group-add: names of the image, numbers, no duplicates", () => {
+    expect(resolveUser("user", passwd, group, ["root", "4242", "wheel"]).additionalGids).toEqual([1000, 10, 0, 4242]);
+    expect(() => resolveUser("user", passwd, group, ["staff"])).toThrow(/unable to find group staff/);
+  });
+  test("Debian's nobody", () => {
+    const r = resolveUser("nobody", "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n", "nogroup:x:65534:\n");
+    expect(r).toEqual({ uid: 65534, gid: 65534, additionalGids: [65534], home: "/nonexistent" });
+  });
   test("unknown names fail", () => {
     expect(() => resolveUser("nobody", passwd, group)).toThrow(/unable to find user nobody/);
     expect(() => resolveUser("user:staff", passwd, group)).toThrow(/unable to find group staff/);

@@ -1,5 +1,8 @@
-//! Thin wrappers over std.os.linux raw syscalls: the same arguments, errno turned into a Zig
-//! error (errno.zig). No allocation, no libc, safe to call between clone() and execve().
+//! The syscalls of the core, read top to bottom: `raw` first (the few calls std.os.linux lacks,
+//! returning the kernel's usize as std.os.linux does, for callers that switch on the errno:
+//! zig/unpack/), then one wrapper per syscall with the same arguments and the errno turned
+//! into a Zig error (errno.zig). No allocation, no libc, safe to call between clone() and
+//! execve(). Messages take their errno wording from errno.zig's one table.
 const std = @import("std");
 const linux = std.os.linux;
 const errno = @import("errno.zig");
@@ -8,6 +11,32 @@ const assert = std.debug.assert;
 pub const Error = errno.Error;
 pub const fd_t = linux.fd_t;
 pub const check = errno.check;
+
+/// struct open_how of openat2(2).
+pub const OpenHow = extern struct { flags: u64, mode: u64 = 0, resolve: u64 };
+pub const RESOLVE = struct {
+    pub const NO_XDEV: u64 = 0x01;
+    pub const NO_MAGICLINKS: u64 = 0x02;
+    pub const NO_SYMLINKS: u64 = 0x04;
+    pub const BENEATH: u64 = 0x08;
+    pub const IN_ROOT: u64 = 0x10;
+};
+
+/// The kernel's dev_t encoding (new_encode_dev), which mknod's 32-bit dev argument takes.
+pub fn makedev(major: u32, minor: u32) u32 {
+    return (minor & 0xff) | ((major & 0xfff) << 8) | ((minor & ~@as(u32, 0xff)) << 12);
+}
+
+/// Raw calls std.os.linux lacks: the kernel's return value (decode with errno.of).
+pub const raw = struct {
+    pub fn openat2(dir: fd_t, path: [*:0]const u8, how: *const OpenHow) usize {
+        return linux.syscall4(.openat2, @bitCast(@as(isize, dir)), @intFromPtr(path), @intFromPtr(how), @sizeOf(OpenHow));
+    }
+
+    pub fn fchownat(dir: fd_t, path: [*:0]const u8, uid: u32, gid: u32, flags: u32) usize {
+        return linux.syscall5(.fchownat, @bitCast(@as(isize, dir)), @intFromPtr(path), uid, gid, flags);
+    }
+};
 
 fn fd(rc: usize) Error!fd_t {
     return @intCast(try check(rc));
@@ -27,20 +56,10 @@ pub fn open(path: [*:0]const u8, flags: linux.O, mode: linux.mode_t) Error!fd_t 
     return openat(linux.AT.FDCWD, path, flags, mode);
 }
 
-/// struct open_how of openat2(2).
-pub const OpenHow = extern struct { flags: u64, mode: u64, resolve: u64 };
-pub const RESOLVE = struct {
-    pub const NO_XDEV: u64 = 0x01;
-    pub const NO_MAGICLINKS: u64 = 0x02;
-    pub const NO_SYMLINKS: u64 = 0x04;
-    pub const BENEATH: u64 = 0x08;
-    pub const IN_ROOT: u64 = 0x10;
-};
-
 pub fn openat2(dir: fd_t, path: [*:0]const u8, flags: linux.O, resolve: u64) Error!fd_t {
-    var how: OpenHow = .{ .flags = @as(u32, @bitCast(flags)), .mode = 0, .resolve = resolve };
+    const how: OpenHow = .{ .flags = @as(u32, @bitCast(flags)), .resolve = resolve };
     while (true) {
-        const rc = linux.syscall4(.openat2, @bitCast(@as(isize, dir)), @intFromPtr(path), @intFromPtr(&how), @sizeOf(OpenHow));
+        const rc = raw.openat2(dir, path, &how);
         // EAGAIN: a concurrent rename raced the lookup (openat2(2)); retrying is the cure.
         return fd(rc) catch |err| switch (err) {
             error.AGAIN => continue,
@@ -164,6 +183,14 @@ pub fn fstatat(dir: fd_t, path: [*:0]const u8, flags: u32) Error!linux.Stat {
     return st;
 }
 
+/// fstatfs(2)'s f_type: the filesystem's magic number (linux/magic.h).
+pub fn fstatfsType(f: fd_t) Error!u64 {
+    // struct statfs starts with f_type (a long on 64-bit Linux); 120 bytes on both ABIs.
+    var buf: [120]u8 align(8) = undefined;
+    try void_(linux.syscall2(.fstatfs, @bitCast(@as(isize, f)), @intFromPtr(&buf)));
+    return std.mem.readInt(u64, buf[0..8], @import("builtin").cpu.arch.endian());
+}
+
 pub fn faccessat(dir: fd_t, path: [*:0]const u8, mode: u32) Error!void {
     try void_(linux.faccessat(dir, path, mode, 0));
 }
@@ -195,7 +222,7 @@ pub fn renameat(old_dir: fd_t, old: [*:0]const u8, new_dir: fd_t, new: [*:0]cons
 }
 
 pub fn fchownat(dir: fd_t, path: [*:0]const u8, uid: u32, gid: u32, flags: u32) Error!void {
-    try void_(linux.syscall5(.fchownat, @bitCast(@as(isize, dir)), @intFromPtr(path), uid, gid, flags));
+    try void_(raw.fchownat(dir, path, uid, gid, flags));
 }
 
 pub fn fchmod(f: fd_t, mode: linux.mode_t) Error!void {
@@ -470,6 +497,14 @@ pub fn chroot(path: [*:0]const u8) Error!void {
     try void_(linux.chroot(path));
 }
 
+test "makedev matches the kernel encoding" {
+    try std.testing.expectEqual(@as(u32, 0x0103), makedev(1, 3));
+    try std.testing.expectEqual(@as(u32, 0x500), makedev(5, 0));
+    try std.testing.expectEqual(@as(u32, 0), makedev(0, 0));
+    try std.testing.expectEqual(@as(u32, 0x1231_0345), makedev(0x103, 0x12345));
+    try std.testing.expectEqual(@as(u32, (136 << 8) | 0x12 | (0x100 << 12)), makedev(136, 0x112));
+}
+
 test "open and close a file" {
     const f = try open("/proc/self/status", .{ .CLOEXEC = true }, 0);
     defer close(f);
@@ -517,9 +552,9 @@ test "kernel ABI layouts and numbers are this architecture's (run for x86_64 and
     try expectEqual(@as(u32, 17), linux.SIG.CHLD);
     // Raw syscall numbers this file passes by name.
     const want = if (arm64)
-        .{ .clone = 220, .openat2 = 437, .close_range = 436, .mount_setattr = 442, .pivot_root = 41, .umask = 166 }
+        .{ .clone = 220, .fstatfs = 44, .openat2 = 437, .close_range = 436, .mount_setattr = 442, .pivot_root = 41, .umask = 166 }
     else
-        .{ .clone = 56, .openat2 = 437, .close_range = 436, .mount_setattr = 442, .pivot_root = 155, .umask = 95 };
+        .{ .clone = 56, .fstatfs = 138, .openat2 = 437, .close_range = 436, .mount_setattr = 442, .pivot_root = 155, .umask = 95 };
     inline for (@typeInfo(@TypeOf(want)).@"struct".fields) |f| {
         try expectEqual(@as(usize, @field(want, f.name)), @intFromEnum(@field(linux.SYS, f.name)));
     }

@@ -1,6 +1,9 @@
 //! tsd-monitor --bundle DIR --id ID [--stdin] [--exit-report] [--exit-file PATH]
-//!             [--log PATH [--log-max-size BYTES] [--log-max-files N]] [-- CLEANUP_ARGV...]
+//!             [--log PATH [--log-max-size BYTES] [--log-max-files N]]
+//!             [--health-cmd N ARG... [--health-interval NS] [--health-timeout NS]
+//!              [--health-start-period NS] [--health-retries N]] [-- CLEANUP_ARGV...]
 const std = @import("std");
+const health = @import("health.zig");
 
 pub const Args = struct {
     bundle: [:0]const u8,
@@ -19,6 +22,8 @@ pub const Args = struct {
     attach: bool = false,
     /// Keep the container's stdin open for attach clients (run -d -i), without a user stdin.
     stdin_attach: bool = false,
+    /// Health checks (health.zig); no --health-cmd: none.
+    health: health.Config = .{},
     /// NULL-terminated for execve: it points into the process's own argv array.
     cleanup: []const [*:0]const u8 = &.{},
 };
@@ -61,6 +66,8 @@ pub fn parse(argv: []const [*:0]const u8, problem: *Problem) Error!Args {
                 args.log_max_files = std.fmt.parseInt(u32, v, 10) catch return fail(problem, "--log-max-files needs a count, not", v);
                 if (args.log_max_files < 1 or args.log_max_files > 64) return fail(problem, "--log-max-files must be 1..64, not", v);
             }
+        } else if (std.mem.startsWith(u8, a, "--health-")) {
+            i = try parseHealth(argv, i, &args.health, problem);
         } else if (std.mem.eql(u8, a, "--bundle") or std.mem.eql(u8, a, "--id") or std.mem.eql(u8, a, "--exit-file")) {
             if (i + 1 == argv.len) return fail(problem, "missing value for", a);
             i += 1;
@@ -75,6 +82,36 @@ pub fn parse(argv: []const [*:0]const u8, problem: *Problem) Error!Args {
     args.id = id orelse return fail(problem, "missing", "--id");
     if (args.bundle[0] != '/') return fail(problem, "--bundle must be absolute, not", args.bundle);
     return args;
+}
+
+/// One --health-* option at argv[i]; returns the index of its last value.
+fn parseHealth(argv: []const [*:0]const u8, i: usize, h: *health.Config, problem: *Problem) Error!usize {
+    const a = std.mem.span(argv[i]);
+    if (i + 1 == argv.len) return fail(problem, "missing value for", a);
+    const v = std.mem.span(argv[i + 1]);
+    if (std.mem.eql(u8, a, "--health-cmd")) {
+        const n = std.fmt.parseInt(usize, v, 10) catch return fail(problem, "--health-cmd needs an argument count, not", v);
+        if (n < 1 or n > health.args_max) return fail(problem, "--health-cmd takes 1..256 arguments, not", v);
+        if (i + 1 + n >= argv.len) return fail(problem, "--health-cmd is missing arguments after", v);
+        h.argv = argv[i + 2 ..][0..n];
+        return i + 1 + n;
+    }
+    if (std.mem.eql(u8, a, "--health-retries")) {
+        h.retries = std.fmt.parseInt(u32, v, 10) catch return fail(problem, "--health-retries needs a count, not", v);
+        if (h.retries == 0) return fail(problem, "--health-retries must be at least 1, not", v);
+        return i + 1;
+    }
+    const ns = std.fmt.parseInt(u64, v, 10) catch return fail(problem, "a --health-* duration is in nanoseconds, not", v);
+    if (std.mem.eql(u8, a, "--health-interval")) {
+        h.interval_ns = ns;
+    } else if (std.mem.eql(u8, a, "--health-timeout")) {
+        h.timeout_ns = ns;
+    } else if (std.mem.eql(u8, a, "--health-start-period")) {
+        h.start_period_ns = ns;
+        return i + 1;
+    } else return fail(problem, "unknown argument", a);
+    if (ns < std.time.ns_per_ms) return fail(problem, "a health interval or timeout must be at least 1ms, not", v);
+    return i + 1;
 }
 
 fn fail(problem: *Problem, text: []const u8, arg: []const u8) Error {
@@ -92,6 +129,16 @@ test "argv" {
     try std.testing.expect(a.exit_report);
     try std.testing.expectEqual(@as(usize, 2), a.cleanup.len);
     try std.testing.expectEqualStrings("cleanup", std.mem.span(a.cleanup[1]));
+    try std.testing.expect(!a.health.enabled());
+    const hc = [_:null]?[*:0]const u8{ "tsd-monitor", "--bundle", "/b", "--id", "x", "--health-cmd", "2", "cat", "/ok", "--health-retries", "5", "--health-interval", "200000000", "--", "/bin/tsd" };
+    const h = try parse(@ptrCast(hc[0..]), &problem);
+    try std.testing.expectEqual(@as(usize, 2), h.health.argv.len);
+    try std.testing.expectEqualStrings("/ok", std.mem.span(h.health.argv[1]));
+    try std.testing.expectEqual(@as(u32, 5), h.health.retries);
+    try std.testing.expectEqual(@as(u64, 200_000_000), h.health.interval_ns);
+    try std.testing.expectEqual(@as(usize, 1), h.cleanup.len);
+    const short = [_]?[*:0]const u8{ "tsd-monitor", "--bundle", "/b", "--id", "x", "--health-cmd", "3", "cat" };
+    try std.testing.expectError(error.Usage, parse(@ptrCast(short[0..]), &problem));
     const bad = [_]?[*:0]const u8{ "tsd-monitor", "--id", "x" };
     try std.testing.expectError(error.Usage, parse(@ptrCast(bad[0..]), &problem));
     try std.testing.expectEqualStrings("--bundle", problem.arg);

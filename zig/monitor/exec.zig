@@ -46,7 +46,7 @@ const Args = struct {
 
 /// The namespaces in the order they are joined: user first (it grants the rights over the
 /// others), mount last (after it, /proc/PID paths of the host are gone).
-const ns_order = [_]struct { name: []const u8, flag: u32 }{
+pub const ns_order = [_]struct { name: []const u8, flag: u32 }{
     .{ .name = "user", .flag = linux.CLONE.NEWUSER },
     .{ .name = "ipc", .flag = linux.CLONE.NEWIPC },
     .{ .name = "uts", .flag = linux.CLONE.NEWUTS },
@@ -129,23 +129,25 @@ fn run(argv: []const [*:0]const u8, d: *Diag, reported: *bool) !u8 {
     const signal_set = relay.signalSet();
     sys.sigprocmask(linux.SIG.BLOCK, &signal_set, null) catch |err| return d.fail(err, "block signals", .{});
     const signals = sys.signalfd(&signal_set) catch |err| return d.fail(err, "signalfd", .{});
+    defer sys.close(signals);
     const epoll = sys.epollCreate() catch |err| return d.fail(err, "epoll_create", .{});
+    defer sys.close(epoll);
     // Before the namespaces: a pump for a stdin epoll refuses stays a host process.
     var io = try Stdio.open(a, s.process.terminal, epoll, d);
-
-    var ns_fds: [ns_order.len]?sys.fd_t = .{null} ** ns_order.len;
-    try openNamespaces(a.pid, &ns_fds, d);
-    // After the namespaces are open: if the pid still has its start time, they are its.
-    try checkStartTime(a.pid, a.pid_start, d);
-    try joinCgroups(s, d);
-    for (ns_order, ns_fds) |ns, maybe| if (maybe) |f| {
-        sys.setns(f, ns.flag) catch |err| return d.fail(err, "enter the container's {s} namespace", .{ns.name});
-        sys.close(f);
-    };
+    // The helper's ends are the relay's to close once supervise has them.
+    var io_owned = true;
+    errdefer if (io_owned) io.closeAll();
+    try enterContainer(a, s, d);
 
     const pty: ?runtime.console.Pty = if (s.process.terminal) try runtime.console.openPair(d) else null;
+    var pty_owned = pty != null;
+    errdefer if (pty_owned) runtime.console.closePair(pty.?);
     const pipe = sys.pipe2(.{ .CLOEXEC = true }) catch |err| return d.fail(err, "pipe", .{});
-    const child = sys.fork() catch |err| return d.fail(err, "fork into the container", .{});
+    const child = sys.fork() catch |err| {
+        sys.close(pipe[0]);
+        sys.close(pipe[1]);
+        return d.fail(err, "fork into the container", .{});
+    };
     if (child == 0) {
         sys.close(pipe[0]);
         var cd: Diag = .{};
@@ -157,15 +159,32 @@ fn run(argv: []const [*:0]const u8, d: *Diag, reported: *bool) !u8 {
     sys.close(pipe[1]);
     io.closeChildEnds();
     if (pty) |p| sys.close(p.slave);
-    if (try childFailed(pipe[0], d)) {
-        sys.close(pipe[0]);
-        _ = sys.waitpid(child, 0) catch {};
-        return error.ExecFailed;
-    }
+    pty_owned = false;
+    const failed = childFailed(pipe[0], d);
     sys.close(pipe[0]);
+    if (failed catch true) {
+        if (pty) |p| sys.close(p.master);
+        _ = sys.waitpid(child, 0) catch {};
+        return if (failed) |_| error.ExecFailed else |err| err;
+    }
     oneLine(.{ .started = child });
     reported.* = true;
+    io_owned = false;
     return supervise(a, child, pty, &io, epoll, signals, d);
+}
+
+/// The container's namespaces (opened, then checked to be its init's, then joined) and its
+/// cgroups: from here on the helper is inside.
+fn enterContainer(a: Args, s: *const spec.Spec, d: *Diag) !void {
+    var ns_fds: [ns_order.len]?sys.fd_t = .{null} ** ns_order.len;
+    defer for (ns_fds) |maybe| if (maybe) |f| sys.close(f);
+    try openNamespaces(a.pid, &ns_fds, d);
+    // After the namespaces are open: if the pid still has its start time, they are its.
+    try checkStartTime(a.pid, a.pid_start, d);
+    try joinCgroups(s, d);
+    for (ns_order, ns_fds) |ns, maybe| if (maybe) |f| {
+        sys.setns(f, ns.flag) catch |err| return d.fail(err, "enter the container's {s} namespace", .{ns.name});
+    };
 }
 
 /// The exec'd process's stdio without a terminal, made before the helper enters the container.
@@ -182,25 +201,26 @@ const Stdio = struct {
     fn open(a: Args, terminal: bool, epoll: sys.fd_t, d: *Diag) !Stdio {
         var io: Stdio = .{};
         if (terminal or a.detach) return io;
+        errdefer io.closeAll();
         if (a.stdin) {
             const p = sys.pipe2(.{ .CLOEXEC = true }) catch |err| return d.fail(err, "pipe", .{});
             io.child[0] = p[0];
             if (relay.pollable(epoll, 0)) {
-                sys.setNonblocking(p[1]) catch |err| return d.fail(err, "pipe", .{});
                 io.sink = p[1];
                 io.relay_stdin = true;
+                sys.setNonblocking(p[1]) catch |err| return d.fail(err, "pipe", .{});
             } else {
                 // A regular file or /dev/null: copied by a process of its own with blocking
                 // reads; the container still gets a pipe, never the file itself.
+                defer sys.close(p[1]); // The pump's copy stays open in the pump.
                 try relay.startStdinPump(p[1], d);
-                sys.close(p[1]);
             }
         }
         for ([_]usize{ 1, 2 }) |i| {
             const p = sys.pipe2(.{ .CLOEXEC = true }) catch |err| return d.fail(err, "pipe", .{});
-            sys.setNonblocking(p[0]) catch |err| return d.fail(err, "pipe", .{});
             io.child[i] = p[1];
             if (i == 1) io.stdout = p[0] else io.stderr = p[0];
+            sys.setNonblocking(p[0]) catch |err| return d.fail(err, "pipe", .{});
         }
         return io;
     }
@@ -211,6 +231,15 @@ const Stdio = struct {
             fd.* = -1;
         };
     }
+
+    /// An exec that failed before the relay took the helper's ends: every pipe end goes.
+    fn closeAll(io: *Stdio) void {
+        io.closeChildEnds();
+        for ([_]?sys.fd_t{ io.stdout, io.stderr, io.sink }) |end| if (end) |f| sys.close(f);
+        io.stdout = null;
+        io.stderr = null;
+        io.sink = null;
+    }
 };
 
 /// The exec's process spec, written by the CLI for this one exec: removed once read.
@@ -220,7 +249,7 @@ fn loadConfig(path: [:0]const u8, d: *Diag) !*const spec.Spec {
     return s;
 }
 
-fn openNamespaces(pid: linux.pid_t, fds: *[ns_order.len]?sys.fd_t, d: *Diag) !void {
+pub fn openNamespaces(pid: linux.pid_t, fds: *[ns_order.len]?sys.fd_t, d: *Diag) !void {
     for (ns_order, fds) |ns, *slot| {
         var buf: [64]u8 = undefined;
         const theirs = std.fmt.bufPrintZ(&buf, "/proc/{d}/ns/{s}", .{ pid, ns.name }) catch unreachable;
@@ -231,6 +260,7 @@ fn openNamespaces(pid: linux.pid_t, fds: *[ns_order.len]?sys.fd_t, d: *Diag) !vo
             } else continue, // A kernel without this namespace kind.
             else => return d.fail(err, "open {s}", .{theirs}),
         };
+        slot.* = f; // The caller's to close, also when this fails below.
         var own_buf: [64]u8 = undefined;
         const own = std.fmt.bufPrintZ(&own_buf, "/proc/self/ns/{s}", .{ns.name}) catch unreachable;
         const a = sys.fstat(f) catch |err| return d.fail(err, "stat {s}", .{theirs});
@@ -238,9 +268,8 @@ fn openNamespaces(pid: linux.pid_t, fds: *[ns_order.len]?sys.fd_t, d: *Diag) !vo
         // Joining one's own user namespace is EINVAL; the others are no-ops worth skipping.
         if (a.ino == b.ino and a.dev == b.dev) {
             sys.close(f);
-            continue;
+            slot.* = null;
         }
-        slot.* = f;
     }
 }
 
@@ -252,7 +281,7 @@ fn checkStartTime(pid: linux.pid_t, want: []const u8, d: *Diag) !void {
     }
 }
 
-fn joinCgroups(s: *const spec.Spec, d: *Diag) !void {
+pub fn joinCgroups(s: *const spec.Spec, d: *Diag) !void {
     for (s.cgroup_procs[0..s.cgroup_procs_len]) |p| {
         cgroups.joinOne(linux.getpid(), p) catch |err| return d.fail(err, "join cgroup {s}", .{p});
     }
@@ -270,7 +299,7 @@ fn becomeProcess(pty: ?runtime.console.Pty, stdio: [3]sys.fd_t, d: *Diag) !void 
 
 /// The pipes onto 0, 1, 2 (the helper's own fds there are the CLI's: all replaced), and the
 /// container's /dev/null where there is no pipe.
-fn takeStdio(stdio: [3]sys.fd_t, d: *Diag) !void {
+pub fn takeStdio(stdio: [3]sys.fd_t, d: *Diag) !void {
     for (stdio, 0..) |fd, i| {
         if (fd >= 0) {
             assert(fd > 2);
@@ -333,7 +362,4 @@ fn supervise(a: Args, child: linux.pid_t, pty: ?runtime.console.Pty, io: *const 
         r.exit_status = w.status;
     }
     return finish.dockerStatus(r.exit_status.?).code;
-}
-
-test "start time field" {
 }

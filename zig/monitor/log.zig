@@ -36,11 +36,14 @@ pub const Log = struct {
     pub fn open(path: [:0]const u8, max_size: u64, max_files: u32) sys.Error!Log {
         assert(max_files >= 1 and max_files <= max_files_limit);
         const f = try sys.open(path, .{ .ACCMODE = .WRONLY, .CREAT = true, .APPEND = true, .CLOEXEC = true, .NOFOLLOW = true }, 0o640);
-        const st = sys.fstat(f) catch |err| {
-            sys.close(f);
-            return err;
-        };
+        errdefer sys.close(f);
+        const st = try sys.fstat(f);
         return .{ .fd = f, .path = path, .max_size = max_size, .max_files = max_files, .size = @intCast(st.size) };
+    }
+
+    pub fn close(l: *Log) void {
+        sys.close(l.fd);
+        l.fd = -1;
     }
 
     /// Output of one stream, as read: complete lines become records at once, the rest waits
@@ -118,7 +121,7 @@ pub fn formatRecord(buf: []u8, text: []const u8, stream: Stream, now_ns: i64) []
 }
 
 /// RFC 3339 in UTC with nanoseconds (Go's RFC3339Nano without the trailing-zero trim).
-fn writeTime(w: *std.Io.Writer, ns: i64) void {
+pub fn writeTime(w: *std.Io.Writer, ns: i64) void {
     assert(ns >= 0);
     const secs: u64 = @intCast(@divFloor(ns, std.time.ns_per_s));
     const frac: u64 = @intCast(@mod(ns, std.time.ns_per_s));

@@ -22,12 +22,13 @@ const exec_mode = @import("exec.zig");
 const copy_mode = @import("copy.zig");
 const attach_mod = @import("attach.zig");
 const dns_server = @import("dns_server.zig");
-
+const health_mod = @import("health.zig");
 
 /// Too big for the stack and needed for the whole run: static (the spec: config.zig).
 var the_relay: relay.Relay = undefined;
 var the_log: log_mod.Log = undefined;
 var the_attach: attach_mod.Server = undefined;
+var the_health: health_mod.Health = undefined;
 
 pub fn main() u8 {
     // Exec'd from a memfd (/proc/PID/fd/N), the kernel names the process "N": ps, pgrep and
@@ -142,48 +143,35 @@ const Monitor = struct {
 
     /// Returns the init's wait status; errors leave their message in m.d.
     fn supervise(m: *Monitor) !u32 {
-        // Before it joins any namespace of a container (--pid container:X) and inherited by the
-        // init until its execve: nothing in a container may ptrace a tsd process or open its
-        // /proc/PID/exe (CVE-2019-5736; runc's init does the same).
-        _ = sys.prctl(.SET_DUMPABLE, 0, 0, 0, 0) catch |err| return m.d.fail(err, "prctl(PR_SET_DUMPABLE)", .{});
-        try m.sanitizeFds();
-        // A new session: the terminal's ^C and hang-ups go to the CLI, which forwards them.
-        // EPERM: already a process group leader (started by a shell): keep its session.
-        sys.setsid() catch |err| if (err != error.PERM) return m.d.fail(err, "setsid", .{});
+        try m.detach();
         const signal_set = relay.signalSet();
         sys.sigprocmask(linux.SIG.BLOCK, &signal_set, null) catch |err| return m.d.fail(err, "block signals", .{});
         const signals = sys.signalfd(&signal_set) catch |err| return m.d.fail(err, "signalfd", .{});
+        defer sys.close(signals);
         const epoll = sys.epollCreate() catch |err| return m.d.fail(err, "epoll_create", .{});
+        defer sys.close(epoll);
         try m.loadSpec();
         m.reserveExit();
+        try m.openOutputs();
+        defer if (m.args.log != null) the_log.close();
         const s = &config.the_spec;
-        if (m.args.log) |path| {
-            the_log = log_mod.Log.open(path, m.args.log_max_size, m.args.log_max_files) catch |err| return m.d.fail(err, "open the log {s}", .{path});
-        }
-        if (m.args.attach) {
-            the_attach = attach_mod.Server.open(m.args.bundle) catch |err| return m.d.fail(err, "listen on {s}/attach.sock", .{m.args.bundle});
-            m.attach_open = true;
-        }
 
         var stdio = try Stdio.open(m, epoll, s.process.terminal);
+        // The monitor's ends are the relay's to close once it has them.
+        var stdio_owned = true;
+        errdefer if (stdio_owned) stdio.closeAll();
         const channel = runtime.sync.open() catch |err| return m.d.fail(err, "socketpair", .{});
-        const pid = try m.clone(channel, stdio.child, stdio.container_null_stdin);
+        var monitor_end: ?sys.fd_t = channel.monitor;
+        errdefer if (monitor_end) |f| sys.close(f);
+        const pid = m.clone(channel, stdio.child, stdio.container_null_stdin) catch |err| {
+            sys.close(channel.init);
+            return err;
+        };
         m.init_pid = pid;
         sys.close(channel.init);
         stdio.closeChildEnds();
-
-        the_relay = .{ .epoll = epoll, .signals = signals, .init_pid = pid, .forward = false };
-        const r = &the_relay;
-        r.stdout = stdio.stdout;
-        r.stderr = stdio.stderr;
-        r.stdin = stdio.user_stdin;
-        r.sink = stdio.sink;
-        if (m.args.log != null) r.log = &the_log;
-        if (m.attach_open) {
-            r.attach = &the_attach;
-            r.attach_input = m.args.stdin_attach;
-            r.keep_sink = m.args.stdin_attach and !s.process.terminal;
-        }
+        const r = m.relayFor(pid, epoll, signals, &stdio);
+        stdio_owned = false;
 
         m.handOver(pid, channel.monitor, r) catch |err| {
             // The init must not run on: it would be a container nobody watches.
@@ -197,6 +185,59 @@ const Monitor = struct {
             return err;
         };
         sys.close(channel.monitor);
+        monitor_end = null;
+        return m.watch(pid, r);
+    }
+
+    /// Non-dumpable, only fds 0-3, a session of its own.
+    fn detach(m: *Monitor) !void {
+        // Before it joins any namespace of a container (--pid container:X) and inherited by the
+        // init until its execve: nothing in a container may ptrace a tsd process or open its
+        // /proc/PID/exe (CVE-2019-5736; runc's init does the same).
+        _ = sys.prctl(.SET_DUMPABLE, 0, 0, 0, 0) catch |err| return m.d.fail(err, "prctl(PR_SET_DUMPABLE)", .{});
+        try m.sanitizeFds();
+        // A new session: the terminal's ^C and hang-ups go to the CLI, which forwards them.
+        // EPERM: already a process group leader (started by a shell): keep its session.
+        sys.setsid() catch |err| if (err != error.PERM) return m.d.fail(err, "setsid", .{});
+    }
+
+    /// The json-file log and attach.sock, when asked for (closed by run() after exit.json).
+    fn openOutputs(m: *Monitor) !void {
+        // Holds nothing to release: only the path of health.json is made here.
+        if (m.args.health.enabled()) {
+            the_health.init(m.args.health, m.args.bundle) catch |err| return m.d.fail(err, "the bundle path is too long for health.json", .{});
+        }
+        if (m.args.log) |path| {
+            the_log = log_mod.Log.open(path, m.args.log_max_size, m.args.log_max_files) catch |err| return m.d.fail(err, "open the log {s}", .{path});
+        }
+        errdefer if (m.args.log != null) the_log.close();
+        if (m.args.attach) {
+            the_attach = attach_mod.Server.open(m.args.bundle) catch |err| return m.d.fail(err, "listen on {s}/attach.sock", .{m.args.bundle});
+            m.attach_open = true;
+        }
+    }
+
+    /// The relay takes the monitor's ends of the container's stdio (it closes them at EOF).
+    fn relayFor(m: *Monitor, pid: linux.pid_t, epoll: sys.fd_t, signals: sys.fd_t, stdio: *const Stdio) *relay.Relay {
+        const s = &config.the_spec;
+        the_relay = .{ .epoll = epoll, .signals = signals, .init_pid = pid, .forward = false };
+        const r = &the_relay;
+        r.stdout = stdio.stdout;
+        r.stderr = stdio.stderr;
+        r.stdin = stdio.user_stdin;
+        r.sink = stdio.sink;
+        if (m.args.log != null) r.log = &the_log;
+        if (m.args.health.enabled()) r.health = &the_health;
+        if (m.attach_open) {
+            r.attach = &the_attach;
+            r.attach_input = m.args.stdin_attach;
+            r.keep_sink = m.args.stdin_attach and !s.process.terminal;
+        }
+        return r;
+    }
+
+    /// The loop until the container's output is drained; the init reaped.
+    fn watch(m: *Monitor, pid: linux.pid_t, r: *relay.Relay) !u32 {
         r.run() catch |err| {
             // The loop itself broke (epoll, signalfd): end the container rather than orphan it.
             sys.kill(pid, linux.SIG.KILL) catch {};
@@ -280,6 +321,11 @@ const Monitor = struct {
                 .eof => {
                     m.started_at = sys.clockRealtimeNs();
                     m.writePidFile(pid);
+                    // "starting" is on disk before the CLI hears of the start (and a restarted
+                    // container's old health is gone by then).
+                    if (r.health) |h| h.begin(pid, m.started_at) catch |err| {
+                        finish.printStderr("tsd-monitor: write {s}: {s}\n", .{ h.path, @import("linux").errno.describe(err) });
+                    };
                     m.report.started(pid);
                     r.forward = true;
                     return;
@@ -299,8 +345,11 @@ const Monitor = struct {
             sys.close(master);
             return m.protocol();
         }
-        sys.setNonblocking(master) catch |err| return m.d.fail(err, "set up the pty", .{});
-        r.pty = master;
+        sys.setNonblocking(master) catch |err| {
+            sys.close(master);
+            return m.d.fail(err, "set up the pty", .{});
+        };
+        r.pty = master; // The relay's from here on.
         runtime.console.copyWindowSize(&.{ 0, 1 }, master);
         if (runtime.console.isTerminal(0)) {
             m.saved_termios = runtime.console.makeRaw(0) catch |err| return m.d.fail(err, "put the terminal in raw mode", .{});
@@ -336,6 +385,7 @@ const Stdio = struct {
 
     fn open(m: *Monitor, epoll: sys.fd_t, terminal: bool) !Stdio {
         var io: Stdio = .{ .child = .{ -1, -1, -1 } };
+        errdefer io.closeAll();
         const stdin_forwarded = m.args.stdin and relay.pollable(epoll, 0);
         if (terminal) {
             if (stdin_forwarded) io.user_stdin = 0;
@@ -346,8 +396,8 @@ const Stdio = struct {
             const p = sys.pipe2(.{ .CLOEXEC = true }) catch |err| return m.d.fail(err, "pipe", .{});
             io.child[0] = p[0];
             io.owned[0] = true;
-            sys.setNonblocking(p[1]) catch |err| return m.d.fail(err, "pipe", .{});
             io.sink = p[1];
+            sys.setNonblocking(p[1]) catch |err| return m.d.fail(err, "pipe", .{});
             if (stdin_forwarded) io.user_stdin = 0;
         } else if (m.args.stdin) {
             // A regular file or /dev/null (epoll refuses them): copied into a pipe by a host
@@ -355,11 +405,8 @@ const Stdio = struct {
             const p = sys.pipe2(.{ .CLOEXEC = true }) catch |err| return m.d.fail(err, "pipe", .{});
             io.child[0] = p[0];
             io.owned[0] = true;
-            relay.startStdinPump(p[1], &m.d) catch |err| {
-                sys.close(p[1]);
-                return err;
-            };
-            sys.close(p[1]);
+            defer sys.close(p[1]); // The pump's copy stays open in the pump.
+            try relay.startStdinPump(p[1], &m.d);
         } else {
             // A placeholder the init swaps for the container's own /dev/null once its /dev
             // exists: a host device node in a container could be chmod'ed through
@@ -370,10 +417,10 @@ const Stdio = struct {
         }
         for ([_]usize{ 1, 2 }) |i| {
             const p = sys.pipe2(.{ .CLOEXEC = true }) catch |err| return m.d.fail(err, "pipe", .{});
-            sys.setNonblocking(p[0]) catch |err| return m.d.fail(err, "pipe", .{});
             io.child[i] = p[1];
             io.owned[i] = true;
             if (i == 1) io.stdout = p[0] else io.stderr = p[0];
+            sys.setNonblocking(p[0]) catch |err| return m.d.fail(err, "pipe", .{});
         }
         return io;
     }
@@ -382,6 +429,15 @@ const Stdio = struct {
         for (io.child, io.owned) |fd, owned| if (owned) sys.close(fd);
         io.owned = .{ false, false, false };
     }
+
+    /// A start that failed before the relay took the monitor's ends: every pipe end goes.
+    fn closeAll(io: *Stdio) void {
+        io.closeChildEnds();
+        for ([_]?sys.fd_t{ io.stdout, io.stderr, io.sink }) |end| if (end) |f| sys.close(f);
+        io.stdout = null;
+        io.stderr = null;
+        io.sink = null;
+    }
 };
 
 test {
@@ -389,6 +445,7 @@ test {
     _ = log_mod;
     _ = exec_mode;
     _ = attach_mod;
+    _ = health_mod;
     _ = relay;
     _ = finish;
     _ = copy_mode;

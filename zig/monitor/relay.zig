@@ -11,6 +11,7 @@ const sys = @import("linux").sys;
 const runtime = @import("runtime");
 const log_mod = @import("log.zig");
 const attach_mod = @import("attach.zig");
+const health_mod = @import("health.zig");
 
 pub const forwarded_signals = [_]u6{
     linux.SIG.INT, linux.SIG.TERM, linux.SIG.HUP, linux.SIG.QUIT, linux.SIG.USR1, linux.SIG.USR2,
@@ -60,6 +61,8 @@ pub const Relay = struct {
     attach_input: bool = false,
     /// The sink stays open without a user stdin (run -d -i: input comes from attach clients).
     keep_sink: bool = false,
+    /// Health checks (health.zig): their timer bounds the wait, their result pipe is watched.
+    health: ?*health_mod.Health = null,
 
     /// User → container: fd 0 with --stdin, into `sink` (a pipe, or the pty master).
     stdin: ?sys.fd_t = null,
@@ -72,7 +75,8 @@ pub const Relay = struct {
     /// epoll interest currently registered, per fd (the loop recomputes and syncs it).
     registered: [watch_max]Registration = [_]Registration{.{}} ** watch_max,
 
-    const watch_max = 6 + attach_mod.max_clients;
+    const watch_max = 7 + attach_mod.max_clients;
+    const watch_health = 6 + attach_mod.max_clients;
     const Registration = struct { fd: sys.fd_t = -1, events: u32 = 0 };
 
     pub fn run(r: *Relay) !void {
@@ -82,8 +86,9 @@ pub const Relay = struct {
             try r.syncInterest();
             const timeout = r.drainTimeout() orelse return;
             const n = try sys.epollWait(r.epoll, &events, timeout);
+            if (r.exit_status == null) if (r.health) |h| h.onTimer();
             if (n == 0) {
-                assert(r.exit_status != null);
+                if (r.exit_status == null) continue; // A health probe was due.
                 return; // Idle after exit (or out of time): give up on output nobody closes.
             }
             for (events[0..n]) |ev| try r.dispatch(ev.data.fd, ev.events);
@@ -93,7 +98,7 @@ pub const Relay = struct {
     /// The epoll timeout: none while the init runs; after, the idle limit, cut to what is left
     /// of drain_total_ms. Null: the time is up.
     fn drainTimeout(r: *const Relay) ?i32 {
-        if (r.exit_status == null) return -1;
+        if (r.exit_status == null) return if (r.health) |h| h.timeoutMs() else -1;
         const total = r.drain_total_ms orelse return drain_idle_ms;
         const left = r.exited_at_ms + total - sys.clockMonotonicMs();
         if (left <= 0) return null;
@@ -106,6 +111,7 @@ pub const Relay = struct {
 
     fn dispatch(r: *Relay, fd: sys.fd_t, events: u32) !void {
         if (fd == r.signals) return r.onSignals();
+        if (r.health) |h| if (h.resultFd() == fd) return h.onResult();
         if (r.attach) |a| {
             if (fd == a.listen) return a.accept();
             if (a.isClient(fd)) return r.onClientInput(a, fd, events);
@@ -156,10 +162,12 @@ pub const Relay = struct {
                 else => return err,
             };
             if (w.pid == 0) return;
+            if (r.health) |h| h.reaped(w.pid);
             if (w.pid == r.init_pid) {
                 r.exit_status = w.status;
                 r.exited_at_ms = sys.clockMonotonicMs();
                 r.stopInput();
+                if (r.health) |h| h.stop();
             }
         }
     }
@@ -332,6 +340,12 @@ pub const Relay = struct {
             want[5] = .{ .fd = a.listen, .events = linux.EPOLL.IN };
             const input: u32 = if (!pending and r.sink != null and r.attach_input) linux.EPOLL.IN else 0;
             for (a.clients, 0..) |c, i| want[6 + i] = .{ .fd = c, .events = linux.EPOLL.RDHUP | input };
+        }
+        if (r.health) |h| {
+            // A closed fd left the epoll set by itself; its number may come back for the next
+            // probe's pipe, which must then be added anew.
+            if (h.takeClosed()) r.registered[watch_health] = .{};
+            want[watch_health] = .{ .fd = h.resultFd() orelse -1, .events = linux.EPOLL.IN };
         }
         for (&r.registered, want) |*have, w| try update(r.epoll, have, w);
     }

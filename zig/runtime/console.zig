@@ -11,10 +11,7 @@ pub const Pty = struct { master: sys.fd_t, slave: sys.fd_t };
 /// After pivot_root: /dev/pts is the container's devpts (newinstance), /dev/ptmx its ptmx.
 pub fn openPty(d: *Diag) !Pty {
     const pty = try openPair(d);
-    errdefer {
-        sys.close(pty.master);
-        sys.close(pty.slave);
-    }
+    errdefer closePair(pty);
     var buf: [32]u8 = undefined;
     try bindConsole(slavePath(pty.master, &buf) catch |err| return d.fail(err, "number the pty", .{}), d);
     return pty;
@@ -41,6 +38,11 @@ pub fn openPair(d: *Diag) !Pty {
         return d.fail(err, "open {s}", .{slave_path});
     };
     return .{ .master = master, .slave = slave };
+}
+
+pub fn closePair(pty: Pty) void {
+    sys.close(pty.master);
+    sys.close(pty.slave);
 }
 
 fn bindConsole(slave_path: [:0]const u8, d: *Diag) !void {

@@ -38,11 +38,6 @@ fn named(s: *const spec.Spec, p: []const u8) bool {
     return false;
 }
 
-/// The kernel's dev_t encoding (new_encode_dev).
-fn makedev(major: u32, minor: u32) u32 {
-    return (minor & 0xff) | ((major & 0xfff) << 8) | ((minor & ~@as(u32, 0xff)) << 12);
-}
-
 fn createOne(root: sys.fd_t, dev: *const spec.Device, d: *Diag) !void {
     const slash = std.mem.lastIndexOfScalar(u8, dev.path, '/').?;
     const parent = mounts.openInRoot(root, if (slash == 0) "/" else dev.path[0..slash], .dir) catch |err| {
@@ -56,7 +51,7 @@ fn createOne(root: sys.fd_t, dev: *const spec.Device, d: *Diag) !void {
     };
     defer sys.close(dir);
     const name = dev.path[slash + 1 ..];
-    sys.mknodat(dir, name, dev.mode, makedev(dev.major, dev.minor)) catch |err| switch (err) {
+    sys.mknodat(dir, name, dev.mode, sys.makedev(dev.major, dev.minor)) catch |err| switch (err) {
         error.EXIST => return,
         error.PERM => return bindHost(root, dev, d),
         else => return d.fail(err, "create device \"{s}\"", .{dev.path}),
@@ -98,10 +93,4 @@ fn createLinks(root: sys.fd_t, d: *Diag) !void {
         else => return d.fail(err, "remove /dev/ptmx", .{}),
     };
     sys.symlinkat("pts/ptmx", dev, "ptmx") catch |err| return d.fail(err, "symlink /dev/ptmx", .{});
-}
-
-test "makedev" {
-    try std.testing.expectEqual(@as(u32, 0x103), makedev(1, 3));
-    try std.testing.expectEqual(@as(u32, 0x500), makedev(5, 0));
-    try std.testing.expectEqual(@as(u32, (136 << 8) | 0x12 | (0x100 << 12)), makedev(136, 0x112));
 }

@@ -113,4 +113,3 @@ fn waitForGo(fd: sys.fd_t, d: *Diag) !void {
         return error.MonitorGone;
     }
 }
-

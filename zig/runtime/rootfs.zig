@@ -37,6 +37,9 @@ pub fn mountRoot(s: *const spec.Spec, d: *Diag) !sys.fd_t {
             return d.fail(err, "bind the rootfs \"{s}\"", .{s.root_path});
         };
     }
+    // The init's own mount namespace takes every mount along when a later step fails and the
+    // init exits; the root is detached at once when this function fails.
+    errdefer sys.umount2(s.root_path, linux.MNT.DETACH) catch {};
     // pivot_root refuses a new root whose parent mount is shared; ours may be (rshared spec).
     sys.mount(null, s.root_path, null, linux.MS.PRIVATE, null) catch |err| {
         return d.fail(err, "make the rootfs private", .{});

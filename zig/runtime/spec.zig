@@ -91,6 +91,38 @@ pub const Caps = struct {
 
 pub const Rlimit = struct { resource: linux.rlimit_resource, soft: u64, hard: u64 };
 
+/// An rlimit's soft or hard value in config.json: a u64, where RLIM_INFINITY
+/// (18446744073709551615) may also be written 18446744073709552000, the nearest double, which
+/// is how a JavaScript writer (the CLI's JSON.stringify) prints 2^64 - 1 (CONTRACT.md).
+pub const RlimitValue = struct {
+    value: u64,
+
+    pub fn jsonParse(allocator: std.mem.Allocator, source: anytype, options: std.json.ParseOptions) !RlimitValue {
+        const token = try source.nextAlloc(allocator, options.allocate orelse .alloc_if_needed);
+        const text = switch (token) {
+            .number, .allocated_number => |t| t,
+            else => return error.UnexpectedToken,
+        };
+        return .{ .value = parseRlimitValue(text) orelse return error.InvalidNumber };
+    }
+};
+
+pub fn parseRlimitValue(text: []const u8) ?u64 {
+    return std.fmt.parseInt(u64, text, 10) catch |err| switch (err) {
+        error.Overflow => if (std.mem.eql(u8, text, "18446744073709552000")) std.math.maxInt(u64) else null,
+        error.InvalidCharacter => null,
+    };
+}
+
+test "rlimit values: RLIM_INFINITY exactly or as a double prints it" {
+    try std.testing.expectEqual(@as(?u64, 100), parseRlimitValue("100"));
+    try std.testing.expectEqual(@as(?u64, std.math.maxInt(u64)), parseRlimitValue("18446744073709551615"));
+    try std.testing.expectEqual(@as(?u64, std.math.maxInt(u64)), parseRlimitValue("18446744073709552000"));
+    try std.testing.expectEqual(@as(?u64, null), parseRlimitValue("18446744073709551616"));
+    try std.testing.expectEqual(@as(?u64, null), parseRlimitValue("-1"));
+    try std.testing.expectEqual(@as(?u64, null), parseRlimitValue("1.5"));
+}
+
 pub const Process = struct {
     terminal: bool = false,
     uid: u32 = 0,
@@ -225,7 +257,7 @@ const RawProcess = struct {
         inheritable: []const []const u8 = &.{},
         ambient: []const []const u8 = &.{},
     } = null,
-    rlimits: []const struct { type: []const u8, hard: u64, soft: u64 } = &.{},
+    rlimits: []const struct { type: []const u8, hard: RlimitValue, soft: RlimitValue } = &.{},
     noNewPrivileges: bool = false,
     oomScoreAdj: ?i32 = null,
 };
@@ -360,7 +392,7 @@ fn parseProcess(s: *Spec, raw: RawProcess, d: *Diag) !void {
     if (raw.rlimits.len > limits.rlimits) return invalid(d, "more than {d} rlimits", .{limits.rlimits});
     for (raw.rlimits, 0..) |r, i| {
         const resource = rlimits.byName(r.type) orelse return invalid(d, "unknown rlimit \"{s}\"", .{r.type});
-        p.rlimits[i] = .{ .resource = resource, .soft = r.soft, .hard = r.hard };
+        p.rlimits[i] = .{ .resource = resource, .soft = r.soft.value, .hard = r.hard.value };
     }
     p.rlimits_len = raw.rlimits.len;
     p.no_new_privileges = raw.noNewPrivileges;
@@ -527,7 +559,7 @@ const test_config =
     \\{"ociVersion":"1.2.0","process":{"terminal":false,"user":{"uid":1000,"gid":1000,"additionalGids":[10]},
     \\"args":["sh","-c","true"],"env":["PATH=/bin:/usr/bin","HOME=/"],"cwd":"/",
     \\"capabilities":{"bounding":["CAP_KILL","CAP_CHOWN"],"effective":["CAP_KILL"],"permitted":["CAP_KILL"]},
-    \\"rlimits":[{"type":"RLIMIT_NOFILE","hard":1048576,"soft":1048576}],"noNewPrivileges":true,"oomScoreAdj":0},
+    \\"rlimits":[{"type":"RLIMIT_NOFILE","hard":1048576,"soft":1048576},{"type":"RLIMIT_CORE","hard":18446744073709552000,"soft":0}],"noNewPrivileges":true,"oomScoreAdj":0},
     \\"root":{"path":"rootfs","readonly":true},"hostname":"box",
     \\"mounts":[{"destination":"/proc","type":"proc","source":"proc","options":["nosuid","noexec","nodev"]},
     \\{"destination":"/data","type":"bind","source":"/tmp","options":["rbind","rprivate","ro"]}],
@@ -560,6 +592,8 @@ test "parse a spec" {
     try std.testing.expectEqualStrings("/proc/sys/net/ipv4/ip_forward", s.sysctls[0].path);
     try std.testing.expectEqual(@as(u32, linux.S.IFCHR | 0o666), s.devices[0].mode);
     try std.testing.expectEqualStrings("box", s.hostname.?);
+    try std.testing.expectEqual(@as(usize, 2), s.process.rlimits_len);
+    try std.testing.expectEqual(std.math.maxInt(u64), s.process.rlimits[1].hard);
 }
 
 test "a missing process is a clear error" {

@@ -12,7 +12,9 @@ const assert = std.debug.assert;
 const linux = std.os.linux;
 const tar = @import("tar.zig");
 const path = @import("path.zig");
-const sys = @import("sys.zig");
+const sys = @import("linux").sys;
+const errnoOf = @import("linux").errno.of;
+const strerror = @import("linux").errno.text;
 
 const fd_t = linux.fd_t;
 const E = linux.E;
@@ -62,6 +64,13 @@ pub const Options = struct {
     /// copy takes at its destination. Empty: names as they are.
     prefix: []const u8 = "",
 };
+
+/// The errno's wording in an extraction's message (errno.zig's table); ENOSYS here is
+/// openat2's, which Linux has since 5.6.
+pub fn cause(e: E) []const u8 {
+    if (e == .NOSYS) return comptime strerror(.NOSYS) ++ " (openat2 needs Linux 5.6)";
+    return strerror(e);
+}
 
 pub const Extractor = struct {
     root: fd_t,
@@ -201,7 +210,7 @@ pub const Extractor = struct {
         // Each pass writes at least one byte or fails.
         while (done < bytes.len) {
             const rc = linux.write(fd, bytes[done..].ptr, bytes.len - done);
-            if (sys.errnoOf(rc) == .INTR) continue;
+            if (errnoOf(rc) == .INTR) continue;
             const n = try x.check(rc, "cannot write file");
             if (n == 0) return x.fail("cannot write file", "", .NOSPC);
             done += n;
@@ -228,7 +237,7 @@ pub const Extractor = struct {
             x.walk_buf[name.len] = 0;
             const target: [*:0]const u8 = if (name.len == 0) "." else x.walk_buf[0..name.len :0];
             const rc = x.resolve(x.root, target, .{ .DIRECTORY = true, .NOFOLLOW = true, .CLOEXEC = true });
-            switch (sys.errnoOf(rc)) {
+            switch (errnoOf(rc)) {
                 .SUCCESS => {},
                 // A later entry replaced or removed it: its time is not ours to set.
                 .NOENT, .NOTDIR, .LOOP => continue,
@@ -244,7 +253,7 @@ pub const Extractor = struct {
     fn createFile(x: *Extractor, parent: fd_t, base: [:0]const u8) Error!fd_t {
         const flags: linux.O = .{ .ACCMODE = .WRONLY, .CREAT = true, .EXCL = true, .NOFOLLOW = true, .CLOEXEC = true };
         var rc = linux.openat(parent, base, flags, 0o600);
-        if (sys.errnoOf(rc) == .EXIST) {
+        if (errnoOf(rc) == .EXIST) {
             try x.remove(parent, base, 0);
             rc = linux.openat(parent, base, flags, 0o600);
         }
@@ -253,11 +262,11 @@ pub const Extractor = struct {
 
     fn directory(x: *Extractor, parent: fd_t, name: path.Clean, entry: *const tar.Entry) Error!void {
         var rc = linux.mkdirat(parent, name.base, 0o700);
-        if (sys.errnoOf(rc) == .EXIST and !try x.isDirectory(parent, name.base)) {
+        if (errnoOf(rc) == .EXIST and !try x.isDirectory(parent, name.base)) {
             try x.remove(parent, name.base, 0);
             rc = linux.mkdirat(parent, name.base, 0o700);
         }
-        if (sys.errnoOf(rc) != .EXIST) _ = try x.check(rc, "cannot create directory");
+        if (errnoOf(rc) != .EXIST) _ = try x.check(rc, "cannot create directory");
         const open_rc = linux.openat(parent, name.base, .{ .DIRECTORY = true, .NOFOLLOW = true, .CLOEXEC = true }, 0);
         const fd: fd_t = @intCast(try x.check(open_rc, "cannot open directory"));
         defer _ = linux.close(fd);
@@ -275,7 +284,7 @@ pub const Extractor = struct {
         x.link_buf[entry.link.len] = 0;
         const target = x.link_buf[0..entry.link.len :0];
         var rc = linux.symlinkat(target, parent, base);
-        if (sys.errnoOf(rc) == .EXIST) {
+        if (errnoOf(rc) == .EXIST) {
             try x.remove(parent, base, 0);
             rc = linux.symlinkat(target, parent, base);
         }
@@ -292,7 +301,7 @@ pub const Extractor = struct {
         };
         const dev = sys.makedev(entry.dev_major, entry.dev_minor);
         var rc = linux.mknodat(parent, base, file_type | 0o600, dev);
-        if (sys.errnoOf(rc) == .EXIST) {
+        if (errnoOf(rc) == .EXIST) {
             try x.remove(parent, base, 0);
             rc = linux.mknodat(parent, base, file_type | 0o600, dev);
         }
@@ -309,18 +318,18 @@ pub const Extractor = struct {
         if (target.isRoot()) return x.fail("hard link target is the destination itself", "", null);
         if (std.mem.eql(u8, target.path, name.path)) return;
         const target_rc = x.resolve(x.root, if (target.parent.len == 0) "." else target.parent, .{ .PATH = true, .DIRECTORY = true, .CLOEXEC = true });
-        if (sys.errnoOf(target_rc) != .SUCCESS) {
-            return x.failNamed("cannot find hard link target", target.path, sys.errnoOf(target_rc));
+        if (errnoOf(target_rc) != .SUCCESS) {
+            return x.failNamed("cannot find hard link target", target.path, errnoOf(target_rc));
         }
         const target_parent: fd_t = @intCast(target_rc);
         defer _ = linux.close(target_parent);
         var rc = linux.linkat(target_parent, target.base, parent, name.base, 0);
-        if (sys.errnoOf(rc) == .EXIST) {
+        if (errnoOf(rc) == .EXIST) {
             try x.remove(parent, name.base, 0);
             rc = linux.linkat(target_parent, target.base, parent, name.base, 0);
         }
-        if (sys.errnoOf(rc) != .SUCCESS) {
-            return x.failNamed("cannot create hard link to", target.path, sys.errnoOf(rc));
+        if (errnoOf(rc) != .SUCCESS) {
+            return x.failNamed("cannot create hard link to", target.path, errnoOf(rc));
         }
     }
 
@@ -335,8 +344,8 @@ pub const Extractor = struct {
             const fd: fd_t = @intCast(try x.check(rc, "cannot open directory"));
             defer _ = linux.close(fd);
             const set = linux.fsetxattr(fd, "trusted.overlay.opaque", "y", 1, 0);
-            if (sys.errnoOf(set) != .SUCCESS) {
-                return x.failNamed("cannot set xattr", "trusted.overlay.opaque", sys.errnoOf(set));
+            if (errnoOf(set) != .SUCCESS) {
+                return x.failNamed("cannot set xattr", "trusted.overlay.opaque", errnoOf(set));
             }
             return;
         }
@@ -348,7 +357,7 @@ pub const Extractor = struct {
         const parent = try x.openParent(name.parent);
         try x.remove(parent, hidden, 0);
         _ = try x.check(linux.mknodat(parent, hidden, linux.S.IFCHR, 0), "cannot create whiteout");
-        const rc = sys.fchownat(parent, hidden, entry.uid, entry.gid, linux.AT.SYMLINK_NOFOLLOW);
+        const rc = sys.raw.fchownat(parent, hidden, entry.uid, entry.gid, linux.AT.SYMLINK_NOFOLLOW);
         _ = try x.check(rc, "cannot change owner");
     }
 
@@ -368,7 +377,7 @@ pub const Extractor = struct {
     /// device nodes and fifos (opening a fifo or device to get a descriptor could block or
     /// have side effects).
     fn applyAt(x: *Extractor, parent: fd_t, base: [:0]const u8, entry: *const tar.Entry, chmod: bool) Error!void {
-        const rc = sys.fchownat(parent, base, entry.uid, entry.gid, linux.AT.SYMLINK_NOFOLLOW);
+        const rc = sys.raw.fchownat(parent, base, entry.uid, entry.gid, linux.AT.SYMLINK_NOFOLLOW);
         _ = try x.check(rc, "cannot change owner");
         var it = entry.pax.xattrs();
         if (it.next()) |first| {
@@ -392,7 +401,7 @@ pub const Extractor = struct {
     /// A filesystem without xattr support (or user.* on a symlink) loses the xattr, as with
     /// Docker; any other failure is an error.
     fn checkXattr(x: *Extractor, rc: usize, name: []const u8, is_symlink: bool) Error!void {
-        switch (sys.errnoOf(rc)) {
+        switch (errnoOf(rc)) {
             .SUCCESS, .OPNOTSUPP => {},
             .PERM => if (!is_symlink) return x.failNamed("cannot set xattr", name, .PERM),
             else => |e| return x.failNamed("cannot set xattr", name, e),
@@ -418,7 +427,7 @@ pub const Extractor = struct {
         if (parent.len == 0) return x.root;
         if (x.cache_valid and std.mem.eql(u8, x.cache_path[0..x.cache_len], parent)) return x.cache_fd;
         const rc = x.resolve(x.root, parent, .{ .PATH = true, .DIRECTORY = true, .CLOEXEC = true });
-        const fd: fd_t = switch (sys.errnoOf(rc)) {
+        const fd: fd_t = switch (errnoOf(rc)) {
             .SUCCESS => @intCast(rc),
             .NOENT => try x.makeParents(parent),
             else => |e| return x.failNamed("cannot open parent directory", parent, e),
@@ -448,22 +457,22 @@ pub const Extractor = struct {
             const component = parent[start..end];
             assert(component.len > 0 and !std.mem.eql(u8, component, ".."));
             var rc = x.resolve(x.root, prefix, .{ .PATH = true, .DIRECTORY = true, .CLOEXEC = true });
-            if (sys.errnoOf(rc) == .NOENT) {
+            if (errnoOf(rc) == .NOENT) {
                 const leaf = x.walk_buf[start..end :0];
                 const made = linux.mkdirat(dir, leaf, 0o755);
-                if (sys.errnoOf(made) != .SUCCESS and sys.errnoOf(made) != .EXIST) {
-                    return x.failNamed("cannot create directory", prefix, sys.errnoOf(made));
+                if (errnoOf(made) != .SUCCESS and errnoOf(made) != .EXIST) {
+                    return x.failNamed("cannot create directory", prefix, errnoOf(made));
                 }
                 // mkdirat's mode is subject to the umask.
-                if (sys.errnoOf(made) == .SUCCESS) _ = linux.fchmodat(dir, leaf, 0o755, 0);
+                if (errnoOf(made) == .SUCCESS) _ = linux.fchmodat(dir, leaf, 0o755, 0);
                 rc = x.resolve(x.root, prefix, .{ .PATH = true, .DIRECTORY = true, .CLOEXEC = true });
             }
-            if (sys.errnoOf(rc) == .NOENT and x.isSymlink(dir, x.walk_buf[start..end :0])) {
+            if (errnoOf(rc) == .NOENT and x.isSymlink(dir, x.walk_buf[start..end :0])) {
                 // Docker would create the directories the link points to; a dangling link
                 // in a parent only comes from a crafted archive, so it is refused instead.
                 return x.failNamed("parent is a symlink to a missing directory:", prefix, null);
             }
-            if (sys.errnoOf(rc) != .SUCCESS) return x.failNamed("cannot open parent directory", prefix, sys.errnoOf(rc));
+            if (errnoOf(rc) != .SUCCESS) return x.failNamed("cannot open parent directory", prefix, errnoOf(rc));
             if (dir != x.root) _ = linux.close(dir);
             dir = @intCast(rc);
             if (end < parent.len) x.walk_buf[end] = '/';
@@ -479,12 +488,12 @@ pub const Extractor = struct {
         _ = x;
         const how: sys.OpenHow = .{
             .flags = @as(u32, @bitCast(flags)),
-            .resolve = sys.RESOLVE_IN_ROOT | sys.RESOLVE_NO_MAGICLINKS,
+            .resolve = sys.RESOLVE.IN_ROOT | sys.RESOLVE.NO_MAGICLINKS,
         };
         var rc: usize = 0;
         for (0..max_resolve_retries) |_| {
-            rc = sys.openat2(dir, name, &how);
-            if (sys.errnoOf(rc) != .AGAIN and sys.errnoOf(rc) != .INTR) break;
+            rc = sys.raw.openat2(dir, name, &how);
+            if (errnoOf(rc) != .AGAIN and errnoOf(rc) != .INTR) break;
         }
         return rc;
     }
@@ -492,7 +501,7 @@ pub const Extractor = struct {
     fn isSymlink(x: *Extractor, parent: fd_t, base: [:0]const u8) bool {
         _ = x;
         var st: linux.Stat = undefined;
-        if (sys.errnoOf(linux.fstatat(parent, base, &st, linux.AT.SYMLINK_NOFOLLOW)) != .SUCCESS) return false;
+        if (errnoOf(linux.fstatat(parent, base, &st, linux.AT.SYMLINK_NOFOLLOW)) != .SUCCESS) return false;
         return linux.S.ISLNK(st.mode);
     }
 
@@ -506,7 +515,7 @@ pub const Extractor = struct {
     fn remove(x: *Extractor, parent: fd_t, base: [*:0]const u8, depth: usize) Error!void {
         x.cache_valid = false;
         const rc = linux.unlinkat(parent, base, 0);
-        switch (sys.errnoOf(rc)) {
+        switch (errnoOf(rc)) {
             .SUCCESS, .NOENT => return,
             .ISDIR => {},
             else => |e| return x.failNamed("cannot remove existing", std.mem.span(base), e),
@@ -516,7 +525,7 @@ pub const Extractor = struct {
 
     fn removeTree(x: *Extractor, parent: fd_t, base: [*:0]const u8, depth: usize) Error!void {
         const rmdir = linux.unlinkat(parent, base, linux.AT.REMOVEDIR);
-        switch (sys.errnoOf(rmdir)) {
+        switch (errnoOf(rmdir)) {
             .SUCCESS, .NOENT => return,
             .NOTEMPTY, .EXIST => {},
             else => |e| return x.failNamed("cannot remove existing directory", std.mem.span(base), e),
@@ -552,7 +561,7 @@ pub const Extractor = struct {
                 any = true;
                 if (dirent.type != linux.DT.DIR) {
                     const unlinked = linux.unlinkat(fd, name_ptr, 0);
-                    if (sys.errnoOf(unlinked) != .ISDIR) {
+                    if (errnoOf(unlinked) != .ISDIR) {
                         _ = try x.check(unlinked, "cannot remove existing entry");
                         continue;
                     }
@@ -568,7 +577,7 @@ pub const Extractor = struct {
     }
 
     fn check(x: *Extractor, rc: usize, op: []const u8) Error!usize {
-        const e = sys.errnoOf(rc);
+        const e = errnoOf(rc);
         if (e == .SUCCESS) return rc;
         return x.fail(op, "", e);
     }

@@ -11,7 +11,9 @@ const std = @import("std");
 const assert = std.debug.assert;
 const linux = std.os.linux;
 const tar = @import("tar.zig");
-const sys = @import("sys.zig");
+const sys = @import("linux").sys;
+const errnoOf = @import("linux").errno.of;
+const strerror = @import("linux").errno.text;
 const Message = @import("linux").message.Message;
 
 const fd_t = linux.fd_t;
@@ -86,7 +88,7 @@ pub const Writer = struct {
         var done: usize = 0;
         while (done < w.len) {
             const rc = linux.write(w.fd, w.buf[done..].ptr, w.len - done);
-            switch (sys.errnoOf(rc)) {
+            switch (errnoOf(rc)) {
                 .SUCCESS => {},
                 .INTR => continue,
                 else => |e| {
@@ -254,6 +256,8 @@ pub const Walker = struct {
     root_dev: u64 = 0,
     /// Entries skipped because they changed type while walked (a live container).
     changed: u64 = 0,
+    /// The errno of the failure `msg` describes, when it had one (the copy helper's exit status).
+    failure: ?E = null,
 
     pub fn init(wk: *Walker, w: *Writer, opts: Options, allocator: std.mem.Allocator, msg: Message) error{OutOfMemory}!void {
         wk.* = .{ .w = w, .opts = opts, .allocator = allocator, .msg = msg };
@@ -286,9 +290,22 @@ pub const Walker = struct {
         assert(std.mem.indexOfScalar(u8, base, '/') == null);
         var st: linux.Stat = undefined;
         const rc = linux.fstatat(parent, base, &st, linux.AT.SYMLINK_NOFOLLOW);
-        if (sys.errnoOf(rc) != .SUCCESS) return wk.fail("cannot stat the source", base, sys.errnoOf(rc));
+        if (errnoOf(rc) != .SUCCESS) return wk.fail("cannot stat the source", base, errnoOf(rc));
         wk.root_dev = st.dev;
         try wk.entry(parent, base, st, 0, wk.opts.root_entry);
+    }
+
+    /// Packs `parent/base` like pack(), its entries named under `prefix` ("etc", "etc/group";
+    /// "." and "./group" for a directory's contents), as `docker cp CONTAINER:PATH -` names them.
+    pub fn packAs(wk: *Walker, parent: fd_t, base: [:0]const u8, prefix: []const u8) Error!void {
+        assert(std.mem.indexOfScalar(u8, base, '/') == null);
+        assert(prefix.len > 0 and prefix.len <= tar.max_path_len);
+        var st: linux.Stat = undefined;
+        const rc = linux.fstatat(parent, base, &st, linux.AT.SYMLINK_NOFOLLOW);
+        if (errnoOf(rc) != .SUCCESS) return wk.fail("cannot stat the source", base, errnoOf(rc));
+        wk.root_dev = st.dev;
+        @memcpy(wk.name[0..prefix.len], prefix);
+        try wk.entry(parent, base, st, prefix.len, true);
     }
 
     pub fn finish(wk: *Walker) Error!void {
@@ -299,7 +316,7 @@ pub const Walker = struct {
         _ = wk;
         var st: linux.Stat = undefined;
         const rc = linux.fstatat(dir, base, &st, linux.AT.SYMLINK_NOFOLLOW);
-        if (sys.errnoOf(rc) != .SUCCESS) return null;
+        if (errnoOf(rc) != .SUCCESS) return null;
         return st;
     }
 
@@ -349,7 +366,7 @@ pub const Walker = struct {
 
     fn symlink(wk: *Walker, parent: fd_t, base: [*:0]const u8, st: linux.Stat, name_len: usize) Error!void {
         const rc = linux.readlinkat(parent, base, &wk.link_target, wk.link_target.len);
-        switch (sys.errnoOf(rc)) {
+        switch (errnoOf(rc)) {
             .SUCCESS => {},
             // No longer a symlink (or gone): it changed under a live container.
             .INVAL, .NOENT => {
@@ -365,7 +382,7 @@ pub const Walker = struct {
     fn file(wk: *Walker, parent: fd_t, base: [*:0]const u8, name_len: usize) Error!void {
         const name = wk.entryName(name_len);
         const rc = linux.openat(parent, base, .{ .NOFOLLOW = true, .NONBLOCK = true, .NOCTTY = true, .CLOEXEC = true }, 0);
-        switch (sys.errnoOf(rc)) {
+        switch (errnoOf(rc)) {
             .SUCCESS => {},
             // Swapped for a symlink, or removed, since the listing.
             .LOOP, .NOENT, .NXIO, .NODEV => {
@@ -377,7 +394,7 @@ pub const Walker = struct {
         const fd: fd_t = @intCast(rc);
         defer _ = linux.close(fd);
         var st: linux.Stat = undefined;
-        if (sys.errnoOf(linux.fstat(fd, &st)) != .SUCCESS) return wk.fail("cannot stat", name, sys.errnoOf(linux.fstat(fd, &st)));
+        if (errnoOf(linux.fstat(fd, &st)) != .SUCCESS) return wk.fail("cannot stat", name, errnoOf(linux.fstat(fd, &st)));
         if (!linux.S.ISREG(st.mode)) {
             wk.changed += 1;
             return;
@@ -412,7 +429,7 @@ pub const Walker = struct {
         while (left > 0) {
             const want: usize = @intCast(@min(left, wk.copy_buf.len));
             const rc = linux.read(fd, wk.copy_buf.ptr, want);
-            switch (sys.errnoOf(rc)) {
+            switch (errnoOf(rc)) {
                 .SUCCESS => {},
                 .INTR => continue,
                 else => |e| return wk.fail("cannot read", name, e),
@@ -427,10 +444,10 @@ pub const Walker = struct {
 
     fn directory(wk: *Walker, parent: fd_t, base: [*:0]const u8, name_len: usize, emit: bool) Error!void {
         const rc = linux.openat(parent, base, .{ .DIRECTORY = true, .NOFOLLOW = true, .CLOEXEC = true }, 0);
-        switch (sys.errnoOf(rc)) {
+        switch (errnoOf(rc)) {
             .SUCCESS => {},
             .LOOP, .NOTDIR, .NOENT => {
-                if (name_len == 0) return wk.fail("the source changed while it was opened", "", sys.errnoOf(rc));
+                if (name_len == 0) return wk.fail("the source changed while it was opened", "", errnoOf(rc));
                 wk.changed += 1;
                 return;
             },
@@ -443,7 +460,7 @@ pub const Walker = struct {
         };
         var st: linux.Stat = undefined;
         const st_rc = linux.fstat(fd, &st);
-        if (sys.errnoOf(st_rc) != .SUCCESS) return wk.fail("cannot stat", wk.entryName(name_len), sys.errnoOf(st_rc));
+        if (errnoOf(st_rc) != .SUCCESS) return wk.fail("cannot stat", wk.entryName(name_len), errnoOf(st_rc));
         // Another filesystem: not entered with one_filesystem, and never a kernel one (a
         // running container's /proc, /sys, cgroups: reading those as host root is no copy).
         const other_fs = (wk.opts.one_filesystem and st.dev != wk.root_dev) or isKernelFs(fd);
@@ -493,7 +510,7 @@ pub const Walker = struct {
         // Each batch lists at least one entry or ends the directory.
         while (true) {
             const rc = linux.getdents64(level.fd, level.dents.ptr, level.dents.len);
-            switch (sys.errnoOf(rc)) {
+            switch (errnoOf(rc)) {
                 .SUCCESS => {},
                 // The directory was removed while listed (a live container).
                 .NOENT => break,
@@ -539,7 +556,7 @@ pub const Walker = struct {
     fn xattrs(wk: *Walker, fd: fd_t, name: []const u8) Error![]const u8 {
         if (!wk.opts.xattrs) return "";
         const rc = linux.flistxattr(fd, wk.xattr_names.ptr, wk.xattr_names.len);
-        switch (sys.errnoOf(rc)) {
+        switch (errnoOf(rc)) {
             .SUCCESS => {},
             .OPNOTSUPP, .NODATA => return "",
             else => |e| return wk.fail("cannot list xattrs of", name, e),
@@ -552,7 +569,7 @@ pub const Walker = struct {
             var name_z: [tar.max_xattr_name_len + 1:0]u8 = @splat(0);
             @memcpy(name_z[0..attr.len], attr);
             const got = linux.fgetxattr(fd, &name_z, wk.xattr_value.ptr, wk.xattr_value.len);
-            if (sys.errnoOf(got) != .SUCCESS) continue; // Removed since listed.
+            if (errnoOf(got) != .SUCCESS) continue; // Removed since listed.
             var key: [tar.xattr_prefix.len + tar.max_xattr_name_len]u8 = undefined;
             const full = std.fmt.bufPrint(&key, tar.xattr_prefix ++ "{s}", .{attr}) catch unreachable;
             used += paxRecord(wk.xattr_pax[used..], full, wk.xattr_value[0..got]) catch
@@ -588,17 +605,17 @@ pub const Walker = struct {
     }
 
     fn writeFailed(wk: *Walker) error{PackFailed} {
-        var buf: [32]u8 = undefined;
         const e = wk.w.failed orelse .IO;
-        wk.msg.set("cannot write the archive: {s}", .{sys.describe(e, &buf)});
+        wk.failure = e;
+        wk.msg.set("cannot write the archive: {s}", .{strerror(e)});
         return error.PackFailed;
     }
 
     fn fail(wk: *Walker, op: []const u8, name: []const u8, errno: ?E) error{PackFailed} {
-        var buf: [32]u8 = undefined;
         const shown = name[0..@min(name.len, 256)];
+        wk.failure = errno;
         if (errno) |e| {
-            wk.msg.set("{s} \"{s}\": {s}", .{ op, shown, sys.describe(e, &buf) });
+            wk.msg.set("{s} \"{s}\": {s}", .{ op, shown, strerror(e) });
         } else {
             wk.msg.set("{s} \"{s}\"", .{ op, shown });
         }
@@ -626,11 +643,7 @@ const kernel_fs_magics = [_]u64{
 };
 
 fn isKernelFs(fd: fd_t) bool {
-    // struct statfs starts with f_type (a long on 64-bit Linux).
-    var buf: [120]u8 align(8) = undefined;
-    const rc = linux.syscall2(.fstatfs, @bitCast(@as(isize, fd)), @intFromPtr(&buf));
-    if (sys.errnoOf(rc) != .SUCCESS) return true; // Unknown: do not enter.
-    const f_type = std.mem.readInt(u64, buf[0..8], @import("builtin").cpu.arch.endian());
+    const f_type = sys.fstatfsType(fd) catch return true; // Unknown: do not enter.
     for (kernel_fs_magics) |m| if (f_type == m) return true;
     return false;
 }
@@ -644,7 +657,7 @@ fn nameLess(names: []const u8, a: u32, b: u32) bool {
 fn isOpaque(fd: fd_t) bool {
     var value: [4]u8 = undefined;
     const rc = linux.fgetxattr(fd, "trusted.overlay.opaque", &value, value.len);
-    return sys.errnoOf(rc) == .SUCCESS and rc >= 1 and value[0] == 'y';
+    return errnoOf(rc) == .SUCCESS and rc >= 1 and value[0] == 'y';
 }
 
 /// The empty files the runtime makes in an upper dir as mount points for its generated /etc

@@ -6,7 +6,9 @@ const linux = std.os.linux;
 pub const tar = @import("tar.zig");
 const decompress = @import("decompress.zig");
 pub const extract = @import("extract.zig");
-const sys = @import("sys.zig");
+const sys = @import("linux").sys;
+const errnoOf = @import("linux").errno.of;
+const strerror = @import("linux").errno.text;
 
 pub const flag_layer: u32 = 1;
 /// An image archive (docker save / OCI layout tar), not a filesystem: only regular files,
@@ -193,8 +195,7 @@ const Unpacker = struct {
 
     fn extractFailed(u: *Unpacker) i64 {
         const f = &u.x.failure;
-        var errno_buf: [32]u8 = undefined;
-        const cause = if (f.errno) |e| sys.describe(e, &errno_buf) else "";
+        const cause = if (f.errno) |e| extract.cause(e) else "";
         const sep1: []const u8 = if (f.detail_len > 0) " " else "";
         const sep2: []const u8 = if (f.errno != null) ": " else "";
         if (u.current) |name| {
@@ -256,9 +257,9 @@ const Unpacker = struct {
 /// A standard input some runtime made non-blocking (Bun does it to the pipes it reads)
 /// would fail the blocking reads below with EAGAIN; the read end is ours to read to the
 /// end, so it is switched back.
-fn clearNonblocking(fd: linux.fd_t) void {
+pub fn clearNonblocking(fd: linux.fd_t) void {
     const fl = linux.fcntl(fd, linux.F.GETFL, 0);
-    if (sys.errnoOf(fl) != .SUCCESS) return;
+    if (errnoOf(fl) != .SUCCESS) return;
     const nonblock: usize = @as(u32, @bitCast(linux.O{ .NONBLOCK = true }));
     if (fl & nonblock != 0) _ = linux.fcntl(fd, linux.F.SETFL, fl & ~nonblock);
 }
@@ -276,10 +277,9 @@ pub fn unpack(src: [*:0]const u8, dest: [*:0]const u8, flags: u32, msg: Message,
         linux.fcntl(0, f_dupfd_cloexec, 0)
     else
         linux.openat(linux.AT.FDCWD, src, .{ .CLOEXEC = true }, 0);
-    if (sys.errnoOf(rc) != .SUCCESS) {
-        var buf: [32]u8 = undefined;
-        msg.set("layer {f}: cannot open: {s}", .{ quoted(src_name), sys.describe(sys.errnoOf(rc), &buf) });
-        return -@as(i64, @intFromEnum(sys.errnoOf(rc)));
+    if (errnoOf(rc) != .SUCCESS) {
+        msg.set("layer {f}: cannot open: {s}", .{ quoted(src_name), strerror(errnoOf(rc)) });
+        return -@as(i64, @intFromEnum(errnoOf(rc)));
     }
     const file: std.fs.File = .{ .handle = @intCast(rc) };
     defer file.close();
@@ -548,7 +548,7 @@ test "pack then unpackStream: symlinks stay symlinks, setid bits and owners as a
 
 fn sys_pipe() ![2]linux.fd_t {
     var fds: [2]i32 = undefined;
-    if (sys.errnoOf(linux.pipe2(&fds, .{ .CLOEXEC = true })) != .SUCCESS) return error.PipeFailed;
+    if (errnoOf(linux.pipe2(&fds, .{ .CLOEXEC = true })) != .SUCCESS) return error.PipeFailed;
     // A bigger pipe so the test can write the whole archive before reading it.
     _ = linux.fcntl(fds[1], 1031, 1 << 20); // F_SETPIPE_SZ
     return fds;
@@ -578,7 +578,7 @@ test "pack: layer mode sorts names, links the first name, leaves out empty mount
     var len: usize = 0;
     while (true) {
         const n = linux.read(p[0], bytes[len..].ptr, bytes.len - len);
-        if (n == 0 or sys.errnoOf(n) != .SUCCESS) break;
+        if (n == 0 or errnoOf(n) != .SUCCESS) break;
         len += n;
     }
     _ = linux.close(p[0]);

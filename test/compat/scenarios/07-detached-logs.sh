@@ -1,4 +1,4 @@
-docker run -d --name c1 busybox sh -c 'echo out; echo err >&2; echo two' >/dev/null
+docker run -d --name c1 busybox sh -c 'echo out; echo err >&2; sleep 0.3; echo two' >/dev/null
 docker wait c1
 docker logs c1 2>/dev/null
 echo ---

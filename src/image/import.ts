@@ -1,33 +1,18 @@
-// `tsd export` (a container's filesystem as one plain tar) and `tsd import` (a tar as a
-// one-layer image).
+// `tsd import`: a tar (plain, gzip or zstd; a file or stdin) as a one-layer image.
 import type { Database } from "bun:sqlite";
-import { closeSync, existsSync, openSync, rmSync, statSync } from "node:fs";
-import { readSomeSync, writeAllSync } from "../io";
+import { closeSync, openSync, rmSync, statSync } from "node:fs";
+import { writeAllSync } from "../io";
+import { onInterrupt } from "../interrupt";
 import { makeWorkDir, sweepStaleWorkDirs } from "../store/workdir";
 import { join } from "node:path";
 import { TsdError } from "../errors";
-import { containerDir, rootPaths } from "../store/paths";
+import { rootPaths } from "../store/paths";
 import { adoptBlob, fileDigest, hasBlob, putBlob, sha256Hex } from "./blobs";
-import { applyChanges, findContainer } from "./commit";
+import { applyChanges } from "./commit";
 import { hostArchitecture, OCI_LAYER, OCI_LAYER_GZIP, OCI_LAYER_ZSTD } from "./media";
 import type { Reference } from "./reference";
-import { imageById, importAnyLayer, putImage, recordLayerBlob, tagImage, type ImageConfig } from "./store";
-import { overlayArgs, runMonitor } from "../container/helper";
+import { importAnyLayer, putImage, recordLayerBlob, tagImage, type ImageConfig } from "./store";
 import { takeLease } from "./lease";
-
-/**
- * The container's filesystem as one tar on `fd`: its upper dir stacked on the image's layers
- * as a read-only overlay, mounted by tsd-monitor --pack in a private mount namespace (running
- * or not: the container's own mounts are not part of an export, as with Docker) and walked
- * fd-relative, so a running container swapping a directory for a symlink meanwhile yields the
- * symlink, never host files (zig/unpack/pack.zig).
- */
-export async function exportContainer(db: Database, root: string, name: string, fd: number): Promise<void> {
-  const c = findContainer(db, name);
-  if (!c) throw new TsdError(`no such container: ${name}`);
-  if (!imageById(db, c.image_id)) throw new TsdError(`the image of container ${c.name} is gone: cannot rebuild its filesystem`);
-  await runMonitor(["--pack", ...overlayArgs(root, c.id, true), "--xattrs", "--devices", "--one-filesystem"], fd, `cannot export ${c.name}`);
-}
 
 export interface ImportOptions {
   ref?: Reference;
@@ -75,9 +60,11 @@ async function importLeased(db: Database, root: string, file: string, opts: Impo
 
 /**
  * A private copy of the import source under the root's tmp: stdin ("-", a pipe or a file)
- * or a file, copied as a byte stream (a fifo or a pipe as well as a regular file).
+ * or a file, copied as a byte stream (a fifo or a pipe as well as a regular file), read
+ * asynchronously so that a signal meanwhile removes it at once (src/interrupt.ts). The caller
+ * calls cleanup(); until then a signal does.
  */
-export function spoolImport(root: string, source: string): { file: string; cleanup: () => void } {
+export async function spoolImport(root: string, source: string): Promise<{ file: string; cleanup: () => void }> {
   if (/^https?:\/\//.test(source)) throw new TsdError(`importing from a URL is not supported: download ${source} first`);
   if (source !== "-") {
     let st;
@@ -91,25 +78,28 @@ export function spoolImport(root: string, source: string): { file: string; clean
   sweepStaleWorkDirs(root);
   const dir = makeWorkDir(root, "import");
   const file = join(dir, "layer");
+  const remove = () => rmSync(dir, { recursive: true, force: true });
+  const forget = onInterrupt(remove);
+  const cleanup = () => {
+    forget();
+    remove();
+  };
   try {
-    const from = source === "-" ? 0 : openSync(source, "r");
-    try {
-      copyFd(from, file, source === "-" ? "stdin" : source);
-    } finally {
-      if (from !== 0) closeSync(from);
-    }
+    await copyStream(source === "-" ? Bun.stdin.stream() : Bun.file(source).stream(), file, source === "-" ? "stdin" : source);
   } catch (e) {
-    rmSync(dir, { recursive: true, force: true });
+    cleanup();
     throw e;
   }
-  return { file, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return { file, cleanup };
 }
 
-function copyFd(from: number, path: string, source: string): void {
+async function copyStream(from: ReadableStream<Uint8Array>, path: string, source: string): Promise<void> {
   const to = openSync(path, "w", 0o600);
   try {
-    const buf = new Uint8Array(1 << 20);
-    for (let n; (n = readSomeSync(from, buf, source)) > 0; ) writeAllSync(to, buf.subarray(0, n), path);
+    for await (const chunk of from) writeAllSync(to, chunk, path);
+  } catch (e) {
+    if (e instanceof TsdError) throw e;
+    throw new TsdError(`reading ${source} failed: ${(e as Error).message}`);
   } finally {
     closeSync(to);
   }

@@ -12,9 +12,10 @@
 import type { Database } from "bun:sqlite";
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, renameSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { rootPaths, containerDir } from "./paths";
+import { rootPaths, containerDir } from "../store/paths";
 import { procStartTime } from "../container/proc";
-import { readContainerRecord, readNetworkState, type ContainerRecord } from "../container/record";
+import { readContainerRecord, type ContainerRecord } from "../container/record";
+import { readNetworkState } from "../network/record";
 import { readExitStatus } from "../container/cleanup";
 import { releaseBundleCgroup } from "../cgroup";
 import { netnsRemove } from "../native/ffi";
