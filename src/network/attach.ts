@@ -16,6 +16,7 @@ import { hostsFile, parseAddHost, type HostEntry } from "./files";
 import { recordNetworkState } from "./record";
 import { parseNetworkMode, type PortSpec } from "./ports";
 import type { EndpointRequest, RequestOf } from "./request";
+import { dnsDir, reconcileResolvers, stopResolver, syncResolver } from "./dns";
 
 /** The root's NAT driver (its network.json may pin one). */
 function natOf(root: string): NatDriver | null {
@@ -73,7 +74,26 @@ export async function attachEndpoint(db: Database, root: string, c: Who, net: Ne
     // Not a bridge port after all (cannot happen) or no sysfs: only the hairpin case is lost.
   }
   refreshHosts(db, root, net.name, c.id, requestOf);
+  try {
+    syncResolver(db, root, net, requestOf);
+  } catch (e) {
+    dropEndpoint(db, ep);
+    refreshHosts(db, root, net.name, c.id, requestOf);
+    syncResolverQuietly(db, root, net.name, requestOf);
+    throw e;
+  }
   return ep;
+}
+
+/** syncResolver where a failure must not stop a release: reported on stderr. */
+function syncResolverQuietly(db: Database, root: string, network: string, requestOf: RequestOf): void {
+  const net = db.query("SELECT * FROM networks WHERE name = ?").get(network) as NetworkRow | null;
+  if (!net) return;
+  try {
+    syncResolver(db, root, net, requestOf);
+  } catch (e) {
+    console.error(`tsd: ${(e as Error).message}`);
+  }
 }
 
 /** The next free (or the asked) address on `net`, or the error saying why there is none. */
@@ -180,6 +200,7 @@ function dropEndpoint(db: Database, ep: EndpointRow): void {
 
 /** A network's bridge and NAT rules (network rm, prune): the caller holds the write lock and saw no endpoint. */
 export function tearDownNetwork(root: string, net: NetworkRow): void {
+  stopResolver(dnsDir(root, net.id));
   natOf(root)?.removeNetwork({ subnet: net.subnet, bridge: net.bridge });
   // Another root may share the bridge name (its own leases are not ours to see): a bridge with
   // ports left is still in use.
@@ -295,6 +316,7 @@ export function releaseContainer(db: Database, root: string, id: string, request
   netnsRemove(netnsPath(root, id));
   recordNetworkState(db, root, id);
   for (const ep of eps) refreshHosts(db, root, ep.network, id, requestOf);
+  for (const ep of eps) syncResolverQuietly(db, root, ep.network, requestOf);
 }
 
 /** Detaches one network from a running container (network disconnect). */
@@ -304,6 +326,7 @@ export function detachEndpoint(db: Database, root: string, c: Pick<EndpointReque
   dropEndpoint(db, ep);
   recordNetworkState(db, root, c.id);
   refreshHosts(db, root, network, c.id, requestOf);
+  syncResolverQuietly(db, root, network, requestOf);
 }
 
 /**
@@ -315,6 +338,7 @@ export function reconcile(db: Database, root: string, holds: (id: string) => boo
     .query("SELECT DISTINCT container_id FROM endpoints UNION SELECT DISTINCT container_id FROM ports")
     .all() as { container_id: string }[];
   for (const { container_id } of held) if (!holds(container_id)) releaseContainer(db, root, container_id, requestOf);
+  reconcileResolvers(db, root, requestOf);
 }
 
 /** Rewrites the hosts file of every other container on a user network (names come and go). */

@@ -5,7 +5,7 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { arch } from "node:os";
-import { contractMonitorArgv, contractSpec } from "./cases";
+import { contractMonitorArgv, contractResolverArgv, contractSpec } from "./cases";
 import { parseReport } from "../../src/container/start";
 import { parseExitStatus } from "../../src/container/cleanup";
 import { parseLogText } from "../../src/container/logs";
@@ -26,6 +26,9 @@ describe("the CLI writes what the Zig side was tested on", () => {
   });
   test("the monitor's argv (monitorArgv)", () => {
     expect(contractMonitorArgv()).toEqual(JSON.parse(fixture("monitor-argv.json")));
+  });
+  test("the resolver's argv (resolverArgv)", () => {
+    expect(contractResolverArgv()).toEqual(JSON.parse(fixture("resolver-argv.json")));
   });
 });
 
