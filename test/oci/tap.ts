@@ -1,0 +1,82 @@
+// A small TAP 13 reader for runtime-tools' validation programs (tap-go output). Perl's prove
+// misreads their YAML diagnostics (indented `---` … `...` blocks that may hold lines looking
+// like test lines), so we read it ourselves: only unindented lines outside a YAML block count.
+
+export interface TapResult {
+  ok: boolean;
+  number: number;
+  description: string;
+  directive: "" | "skip" | "todo";
+}
+
+export interface TapSummary {
+  results: TapResult[];
+  /** The `1..N` plan, or undefined when there was none (a crash before the end). */
+  plan: number | undefined;
+  /** `1..0 # skip …` or a `Bail out!` line. */
+  bailedOut: boolean;
+}
+
+const TEST_LINE = /^(not ok|ok)\b\s*(\d+)?\s*(?:-\s*)?(.*)$/;
+const PLAN_LINE = /^1\.\.(\d+)/;
+
+/** Splits a description from its `# SKIP`/`# TODO` directive. */
+export function splitDirective(text: string): { description: string; directive: TapResult["directive"] } {
+  const m = /^(.*?)\s*#\s*(skip|todo)\b.*$/i.exec(text);
+  if (!m) return { description: text.trim(), directive: "" };
+  return { description: m[1]!.trim(), directive: m[2]!.toLowerCase() as "skip" | "todo" };
+}
+
+export function parseTap(text: string): TapSummary {
+  const results: TapResult[] = [];
+  let plan: number | undefined;
+  let bailedOut = false;
+  let inYaml = false;
+  for (const line of text.split("\n")) {
+    if (inYaml) {
+      if (/^\s+\.\.\.\s*$/.test(line)) inYaml = false;
+      continue;
+    }
+    if (/^\s+---\s*$/.test(line)) {
+      inYaml = true;
+      continue;
+    }
+    if (line.startsWith("Bail out!")) bailedOut = true;
+    const p = PLAN_LINE.exec(line);
+    if (p) {
+      plan = Number(p[1]);
+      continue;
+    }
+    const m = TEST_LINE.exec(line);
+    if (!m) continue;
+    const { description, directive } = splitDirective(m[3] ?? "");
+    results.push({ ok: m[1] === "ok", number: m[2] ? Number(m[2]) : results.length + 1, description, directive });
+  }
+  return { results, plan, bailedOut };
+}
+
+export interface FileCounts {
+  ok: number;
+  notOk: number;
+  skipped: number;
+  /** Why the file as a whole is broken (no plan, plan mismatch, exit status, timeout), or "". */
+  broken: string;
+}
+
+/** Counts one program's results: a skip counts as ok (as prove does) and is also counted apart;
+ *  a TODO failure is ok. `exit` is the program's status (null: killed by the timeout). */
+export function countFile(s: TapSummary, exit: number | null): FileCounts {
+  let ok = 0, notOk = 0, skipped = 0;
+  for (const r of s.results) {
+    if (r.directive === "skip") skipped++;
+    if (r.ok || r.directive === "todo") ok++;
+    else notOk++;
+  }
+  let broken = "";
+  if (exit === null) broken = "timed out";
+  else if (s.bailedOut) broken = "bailed out";
+  else if (s.plan === undefined) broken = `no plan (exit ${exit})`;
+  else if (s.plan !== s.results.length) broken = `planned ${s.plan}, ran ${s.results.length}`;
+  else if (exit !== 0 && notOk === 0) broken = `exit ${exit} with no failing test`;
+  return { ok, notOk, skipped, broken };
+}

@@ -1,0 +1,128 @@
+// Runs every runtime-tools validation program (built by test/oci/build-tools.sh) against one
+// OCI runtime binary and counts the TAP results with our own reader (test/oci/tap.ts).
+//   bun test/oci/validation.ts RUNTIME [--tools DIR] [--timeout SECS] [--only NAME,...] [--list FILE]
+// Each program runs in its own private mount namespace (`unshare -m --propagation private`:
+// some leak mounts onto the host otherwise), under `timeout`, with RUNTIME naming a wrapper that
+// gives the runtime a state dir of our own (`--root`), TMPDIR a dir of our own (the bundles).
+// After each program any container left in that state dir is force-deleted; at the end the
+// temp dir goes and new host mounts or cgroups are reported (and fail the run).
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync, mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { countFile, parseTap, type FileCounts } from "./tap.ts";
+
+interface Options { runtime: string; tools: string; timeout: number; only: string[]; list: string }
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { runtime: "", tools: process.env.TSD_OCI_TOOLS || "/var/cache/tsd-oci", timeout: 120, only: [], list: "" };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--tools") o.tools = argv[++i] ?? "";
+    else if (a === "--timeout") o.timeout = Number(argv[++i]);
+    else if (a === "--only") o.only = (argv[++i] ?? "").split(",").filter(Boolean);
+    else if (a === "--list") o.list = argv[++i] ?? "";
+    else if (!o.runtime) o.runtime = a;
+    else fail(`unexpected argument ${a}`);
+  }
+  if (!o.runtime) fail("usage: validation.ts RUNTIME [--tools DIR] [--timeout SECS] [--only A,B] [--list FILE]");
+  if (!(o.timeout > 0)) fail("--timeout needs a positive number of seconds");
+  return o;
+}
+
+function fail(msg: string): never {
+  console.error(`validation: ${msg}`);
+  process.exit(2);
+}
+
+function which(cmd: string): string {
+  if (cmd.includes("/")) return resolve(cmd);
+  const r = Bun.spawnSync(["sh", "-c", `command -v "$1"`, "sh", cmd]);
+  const path = r.stdout.toString().trim();
+  if (!path) fail(`runtime ${cmd} not found on PATH`);
+  return path;
+}
+
+/** The directories under the cgroup mounts, two levels deep, and the host's mount points. */
+function hostSnapshot(): { cgroups: Set<string>; mounts: Set<string> } {
+  const cgroups = new Set<string>();
+  const base = "/sys/fs/cgroup";
+  const walk = (dir: string, depth: number) => {
+    let names: string[] = [];
+    try { names = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name); } catch { return; }
+    for (const n of names) {
+      cgroups.add(join(dir, n));
+      if (depth > 0) walk(join(dir, n), depth - 1);
+    }
+  };
+  walk(base, 2);
+  const mounts = new Set(readFileSync("/proc/self/mountinfo", "utf8").split("\n").map((l) => l.split(" ")[4] ?? "").filter(Boolean));
+  return { cgroups, mounts };
+}
+
+function makeWrapper(dir: string, runtime: string): string {
+  const state = join(dir, "state");
+  mkdirSync(state);
+  const wrapper = join(dir, "runtime");
+  writeFileSync(wrapper, `#!/bin/sh\nexec '${runtime}' --root '${state}' "$@"\n`);
+  chmodSync(wrapper, 0o755);
+  return wrapper;
+}
+
+function cleanupContainers(wrapper: string): string[] {
+  const ids = Bun.spawnSync([wrapper, "list", "-q"]).stdout.toString().split("\n").filter(Boolean);
+  for (const id of ids) Bun.spawnSync([wrapper, "delete", "--force", id]);
+  return ids;
+}
+
+async function runOne(o: Options, rt: string, name: string, wrapper: string, tmp: string): Promise<{ counts: FileCounts; failing: string[] }> {
+  const proc = Bun.spawn(["unshare", "-m", "--propagation", "private", "timeout", "-k", "5", String(o.timeout), `./validation/${name}.t`], {
+    cwd: rt, env: { ...process.env, RUNTIME: wrapper, TMPDIR: tmp }, stdin: "ignore", stdout: "pipe", stderr: "pipe",
+  });
+  const [out, , code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const summary = parseTap(out);
+  const counts = countFile(summary, code === 124 || code === 137 ? null : code);
+  const failing = summary.results.filter((r) => !r.ok && r.directive !== "todo").map((r) => `${name}: ${r.description}`);
+  if (counts.broken) failing.push(`${name}: (${counts.broken})`);
+  return { counts, failing };
+}
+
+async function main() {
+  const o = parseArgs(process.argv.slice(2));
+  const runtime = which(o.runtime);
+  const rt = join(o.tools, "runtime-tools");
+  if (!existsSync(join(rt, "runtimetest"))) fail(`no runtime-tools in ${o.tools}: run bash test/oci/build-tools.sh ${o.tools}`);
+  let names = readdirSync(join(rt, "validation")).filter((n) => n.endsWith(".t")).map((n) => n.slice(0, -2)).sort();
+  if (o.only.length) names = names.filter((n) => o.only.includes(n));
+  const before = hostSnapshot();
+  const dir = mkdtempSync("/tmp/tsd-oci-validation-");
+  const wrapper = makeWrapper(dir, runtime);
+  const total = { ok: 0, notOk: 0, skipped: 0 };
+  const failing: string[] = [];
+  try {
+    for (const name of names) {
+      const tmp = join(dir, "tmp");
+      mkdirSync(tmp, { recursive: true });
+      const r = await runOne(o, rt, name, wrapper, tmp);
+      const left = cleanupContainers(wrapper);
+      rmSync(tmp, { recursive: true, force: true });
+      const notOk = r.counts.notOk + (r.counts.broken ? 1 : 0);
+      total.ok += r.counts.ok; total.notOk += notOk; total.skipped += r.counts.skipped;
+      failing.push(...r.failing);
+      const extra = [r.counts.broken, left.length ? `${left.length} container(s) left, deleted` : ""].filter(Boolean).join("; ");
+      console.log(`${String(r.counts.ok).padStart(5)} ok ${String(notOk).padStart(3)} not ok ${String(r.counts.skipped).padStart(3)} skip  ${name}${extra ? `  (${extra})` : ""}`);
+    }
+  } finally {
+    cleanupContainers(wrapper);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(`\n${total.ok} ok, ${total.notOk} not ok (${total.skipped} of the ok skipped) in ${names.length} programs, runtime ${runtime}`);
+  if (failing.length) console.log(`\nnot ok:\n${failing.map((f) => `  ${f}`).join("\n")}`);
+  if (o.list) writeFileSync(o.list, failing.join("\n") + (failing.length ? "\n" : ""));
+  const after = hostSnapshot();
+  const leaks = [...after.cgroups].filter((c) => !before.cgroups.has(c)).concat([...after.mounts].filter((m) => !before.mounts.has(m)));
+  if (leaks.length) {
+    console.log(`\nleft on the host (new since the start; another process may have made some):\n${leaks.map((l) => `  ${l}`).join("\n")}`);
+    process.exit(1);
+  }
+}
+
+await main();
