@@ -73,8 +73,24 @@ function cleanupContainers(wrapper: string): string[] {
   return ids;
 }
 
+const UNIFIED_CONTROLLERS = "/sys/fs/cgroup/unified/cgroup.controllers";
+
+/** `unshare -m` and, on a v1-hybrid host whose cgroup2 mount lists controllers, a bind of
+ *  /dev/null over that list: crun 1.8 refuses such a host outright ("cgroups in hybrid mode not
+ *  supported, drop all controllers from cgroupv2"). Done for every runtime alike (runc ignores
+ *  the file in hybrid mode), the host untouched; TSD_OCI_HIDE_CGROUP2=0 turns it off. */
+function namespaceWrap(): { argv: string[]; note: string } {
+  const argv = ["unshare", "-m", "--propagation", "private"];
+  let listed = "";
+  try { listed = readFileSync(UNIFIED_CONTROLLERS, "utf8").trim(); } catch { /* pure v1 or v2 */ }
+  const hybrid = readFileSync("/proc/self/mountinfo", "utf8").includes(" /sys/fs/cgroup/unified ");
+  if (process.env.TSD_OCI_HIDE_CGROUP2 === "0" || !listed || !hybrid) return { argv, note: "private mount namespace" };
+  argv.push("sh", "-c", `mount --bind /dev/null ${UNIFIED_CONTROLLERS} && exec "$0" "$@"`);
+  return { argv, note: `private mount namespace, ${UNIFIED_CONTROLLERS} hidden (it listed: ${listed})` };
+}
+
 async function runOne(o: Options, rt: string, name: string, wrapper: string, tmp: string): Promise<{ counts: FileCounts; failing: string[] }> {
-  const proc = Bun.spawn(["unshare", "-m", "--propagation", "private", "timeout", "-k", "5", String(o.timeout), `./validation/${name}.t`], {
+  const proc = Bun.spawn([...namespaceWrap().argv, "timeout", "-k", "5", String(o.timeout), `./validation/${name}.t`], {
     cwd: rt, env: { ...process.env, RUNTIME: wrapper, TMPDIR: tmp }, stdin: "ignore", stdout: "pipe", stderr: "pipe",
   });
   const [out, , code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
@@ -95,6 +111,7 @@ async function main() {
   const before = hostSnapshot();
   const dir = mkdtempSync("/tmp/tsd-oci-validation-");
   const wrapper = makeWrapper(dir, runtime);
+  console.log(`# ${runtime}: ${names.length} programs, ${namespaceWrap().note}, ${o.timeout} s each`);
   const total = { ok: 0, notOk: 0, skipped: 0 };
   const failing: string[] = [];
   try {
