@@ -46,13 +46,15 @@ build_runtime_tools() {
 }
 
 build_crictl() {
-  [ "$("$out/bin/crictl" --version 2>/dev/null)" = "crictl version $CRICTL_VERSION" ] && return 0
+  # `go install` sets no version into crictl (it says "unknown"): a stamp names it.
+  [ -x "$out/bin/crictl" ] && [ "$(cat "$out/bin/.crictl-stamp" 2>/dev/null)" = "$CRICTL_VERSION" ] && return 0
   if [ "$(go_minor)" -lt 24 ]; then
     say "crictl $CRICTL_VERSION needs Go >= 1.24 (have $("$GO" env GOVERSION)): skipped"
     return 0
   fi
   say "crictl $CRICTL_VERSION"
   (cd /tmp && GOBIN="$out/bin" GOFLAGS=-mod=mod "$GO" install "sigs.k8s.io/cri-tools/cmd/crictl@$CRICTL_VERSION")
+  echo "$CRICTL_VERSION" > "$out/bin/.crictl-stamp"
 }
 
 build_runtime_tools
