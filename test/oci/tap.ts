@@ -11,7 +11,8 @@ export interface TapResult {
 
 export interface TapSummary {
   results: TapResult[];
-  /** The `1..N` plan, or undefined when there was none (a crash before the end). */
+  /** The `1..N` plan, or undefined when there was none (a crash before the end). Some programs
+   *  print two TAP streams (linux_cgroups_cpus: `1..112`, then `1..0`): the plans add up. */
   plan: number | undefined;
   /** `1..0 # skip …` or a `Bail out!` line. */
   bailedOut: boolean;
@@ -44,7 +45,7 @@ export function parseTap(text: string): TapSummary {
     if (line.startsWith("Bail out!")) bailedOut = true;
     const p = PLAN_LINE.exec(line);
     if (p) {
-      plan = Number(p[1]);
+      plan = (plan ?? 0) + Number(p[1]);
       continue;
     }
     const m = TEST_LINE.exec(line);
@@ -61,6 +62,8 @@ export interface FileCounts {
   skipped: number;
   /** Why the file as a whole is broken (no plan, plan mismatch, exit status, timeout), or "". */
   broken: string;
+  /** `1..0`, exit 0, nothing run: the program skipped itself (often after a diagnostic). */
+  noTests: boolean;
 }
 
 /** Counts one program's results: a skip counts as ok (as prove does) and is also counted apart;
@@ -78,5 +81,6 @@ export function countFile(s: TapSummary, exit: number | null): FileCounts {
   else if (s.plan === undefined) broken = `no plan (exit ${exit})`;
   else if (s.plan !== s.results.length) broken = `planned ${s.plan}, ran ${s.results.length}`;
   else if (exit !== 0 && notOk === 0) broken = `exit ${exit} with no failing test`;
-  return { ok, notOk, skipped, broken };
+  const noTests = !broken && s.plan === 0 && s.results.length === 0;
+  return { ok, notOk, skipped, broken, noTests };
 }

@@ -58,6 +58,17 @@ function hostSnapshot(): { cgroups: Set<string>; mounts: Set<string> } {
   return { cgroups, mounts };
 }
 
+/** The cgroups runtime-tools' programs name (cgroupsPath /testdir/cgrouptest, or relative):
+ *  a runtime removes the leaf at delete, never the parent. Removes any new since `before`
+ *  (deepest first; a group still holding a process stays) and returns the leaves it found. */
+function removeTestCgroups(before: Set<string>): string[] {
+  const now = hostSnapshot().cgroups;
+  const made = [...now].filter((c) => !before.has(c) && /\/(testdir|cgrouptest)(\/|$)/.test(c)).sort().reverse();
+  const leaves = made.filter((c) => c.endsWith("/cgrouptest"));
+  for (const c of made) Bun.spawnSync(["rmdir", c]);
+  return leaves;
+}
+
 function makeWrapper(dir: string, runtime: string): string {
   const state = join(dir, "state");
   mkdirSync(state);
@@ -114,17 +125,21 @@ async function main() {
   console.log(`# ${runtime}: ${names.length} programs, ${namespaceWrap().note}, ${o.timeout} s each`);
   const total = { ok: 0, notOk: 0, skipped: 0 };
   const failing: string[] = [];
+  const noTests: string[] = [];
   try {
     for (const name of names) {
       const tmp = join(dir, "tmp");
       mkdirSync(tmp, { recursive: true });
       const r = await runOne(o, rt, name, wrapper, tmp);
       const left = cleanupContainers(wrapper);
+      const groups = removeTestCgroups(before.cgroups);
       rmSync(tmp, { recursive: true, force: true });
       const notOk = r.counts.notOk + (r.counts.broken ? 1 : 0);
       total.ok += r.counts.ok; total.notOk += notOk; total.skipped += r.counts.skipped;
       failing.push(...r.failing);
-      const extra = [r.counts.broken, left.length ? `${left.length} container(s) left, deleted` : ""].filter(Boolean).join("; ");
+      if (r.counts.noTests) noTests.push(name);
+      const extra = [r.counts.broken, r.counts.noTests ? "1..0: ran no test" : "", left.length ? `${left.length} container(s) left, deleted` : "",
+        groups.length ? `${groups.length} cgroup(s) left, removed` : ""].filter(Boolean).join("; ");
       console.log(`${String(r.counts.ok).padStart(5)} ok ${String(notOk).padStart(3)} not ok ${String(r.counts.skipped).padStart(3)} skip  ${name}${extra ? `  (${extra})` : ""}`);
     }
   } finally {
@@ -132,12 +147,15 @@ async function main() {
     rmSync(dir, { recursive: true, force: true });
   }
   console.log(`\n${total.ok} ok, ${total.notOk} not ok (${total.skipped} of the ok skipped) in ${names.length} programs, runtime ${runtime}`);
+  if (noTests.length) console.log(`\nran no test (1..0, exit 0; counted neither way): ${noTests.join(" ")}`);
   if (failing.length) console.log(`\nnot ok:\n${failing.map((f) => `  ${f}`).join("\n")}`);
   if (o.list) writeFileSync(o.list, failing.join("\n") + (failing.length ? "\n" : ""));
+  // Other processes on the host make cgroups and mounts too: only ours count.
   const after = hostSnapshot();
-  const leaks = [...after.cgroups].filter((c) => !before.cgroups.has(c)).concat([...after.mounts].filter((m) => !before.mounts.has(m)));
+  const leaks = [...after.cgroups].filter((c) => !before.cgroups.has(c) && /\/(testdir|cgrouptest)(\/|$)/.test(c))
+    .concat([...after.mounts].filter((m) => !before.mounts.has(m) && m.startsWith(dir)));
   if (leaks.length) {
-    console.log(`\nleft on the host (new since the start; another process may have made some):\n${leaks.map((l) => `  ${l}`).join("\n")}`);
+    console.log(`\nleft on the host:\n${leaks.map((l) => `  ${l}`).join("\n")}`);
     process.exit(1);
   }
 }

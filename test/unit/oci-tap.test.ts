@@ -28,12 +28,19 @@ describe("parseTap", () => {
   });
 
   test("counts skips as ok, TODO failures as ok, and a whole file's breakage", () => {
-    expect(countFile(parseTap(SAMPLE), 1)).toEqual({ ok: 3, notOk: 1, skipped: 1, broken: "" });
+    expect(countFile(parseTap(SAMPLE), 1)).toEqual({ ok: 3, notOk: 1, skipped: 1, broken: "", noTests: false });
+    expect(countFile(parseTap("TAP version 13\nfailed to delete\n1..0\n"), 0)).toEqual({ ok: 0, notOk: 0, skipped: 0, broken: "", noTests: true });
     expect(countFile(parseTap("ok 1 - a\n"), 2).broken).toBe("no plan (exit 2)");
     expect(countFile(parseTap("ok 1 - a\n1..3\n"), 0).broken).toBe("planned 3, ran 1");
     expect(countFile(parseTap("ok 1 - a\n1..1\n"), null).broken).toBe("timed out");
     expect(countFile(parseTap("ok 1 - a\n1..1\n"), 1).broken).toBe("exit 1 with no failing test");
     expect(countFile(parseTap("Bail out! no runtime\n"), 1).broken).toBe("bailed out");
+  });
+
+  test("two TAP streams in one program: the plans add up", () => {
+    const s = parseTap("TAP version 13\nok 1 - a\nok 2 - b\n1..2\nTAP version 13\n1..0\n");
+    expect(s.plan).toBe(2);
+    expect(countFile(s, 0).broken).toBe("");
   });
 
   test("splitDirective", () => {
