@@ -14,8 +14,12 @@ export interface TapSummary {
   /** The `1..N` plan, or undefined when there was none (a crash before the end). Some programs
    *  print two TAP streams (linux_cgroups_cpus: `1..112`, then `1..0`): the plans add up. */
   plan: number | undefined;
-  /** `1..0 # skip …` or a `Bail out!` line. */
+  /** A `Bail out!` line. */
   bailedOut: boolean;
+  /** The YAML blocks printed before any test line. runtime-tools' hook programs (prestart,
+   *  poststop, hooks …) run no TAP test at all: they print `1..0`, and a failure only as such a
+   *  block (`{"error": "…"}`). */
+  diagnostics: string[];
 }
 
 const TEST_LINE = /^(not ok|ok)\b\s*(\d+)?\s*(?:-\s*)?(.*)$/;
@@ -32,14 +36,18 @@ export function parseTap(text: string): TapSummary {
   const results: TapResult[] = [];
   let plan: number | undefined;
   let bailedOut = false;
-  let inYaml = false;
+  const diagnostics: string[] = [];
+  let yaml: string[] | undefined;
   for (const line of text.split("\n")) {
-    if (inYaml) {
-      if (/^\s+\.\.\.\s*$/.test(line)) inYaml = false;
+    if (yaml) {
+      if (/^\s+\.\.\.\s*$/.test(line)) {
+        if (results.length === 0) diagnostics.push(yaml.join("\n"));
+        yaml = undefined;
+      } else yaml.push(line);
       continue;
     }
     if (/^\s+---\s*$/.test(line)) {
-      inYaml = true;
+      yaml = [];
       continue;
     }
     if (line.startsWith("Bail out!")) bailedOut = true;
@@ -53,7 +61,17 @@ export function parseTap(text: string): TapSummary {
     const { description, directive } = splitDirective(m[3] ?? "");
     results.push({ ok: m[1] === "ok", number: m[2] ? Number(m[2]) : results.length + 1, description, directive });
   }
-  return { results, plan, bailedOut };
+  return { results, plan, bailedOut, diagnostics };
+}
+
+/** The first line of a diagnostic's `"error"` value (tap-go prints the YAML as JSON), or its
+ *  first non-blank line. */
+export function diagnosticError(yaml: string): string {
+  const m = /"error":\s*("(?:[^"\\]|\\.)*")/.exec(yaml);
+  if (m) {
+    try { return (JSON.parse(m[1]!) as string).split("\n")[0]!; } catch { /* fall through */ }
+  }
+  return yaml.split("\n").map((l) => l.trim()).find((l) => l && l !== "{" && l !== "}") ?? "";
 }
 
 export interface FileCounts {
@@ -62,7 +80,7 @@ export interface FileCounts {
   skipped: number;
   /** Why the file as a whole is broken (no plan, plan mismatch, exit status, timeout), or "". */
   broken: string;
-  /** `1..0`, exit 0, nothing run: the program skipped itself (often after a diagnostic). */
+  /** Nothing run and exit 0 (`1..0`, or no TAP at all): the program's own pass without a test. */
   noTests: boolean;
 }
 
@@ -78,9 +96,12 @@ export function countFile(s: TapSummary, exit: number | null): FileCounts {
   let broken = "";
   if (exit === null) broken = "timed out";
   else if (s.bailedOut) broken = "bailed out";
-  else if (s.plan === undefined) broken = `no plan (exit ${exit})`;
-  else if (s.plan !== s.results.length) broken = `planned ${s.plan}, ran ${s.results.length}`;
+  else if (s.plan === undefined && !(exit === 0 && s.results.length === 0)) broken = `no plan (exit ${exit})`;
+  else if (s.plan !== undefined && s.plan !== s.results.length) broken = `planned ${s.plan}, ran ${s.results.length}`;
   else if (exit !== 0 && notOk === 0) broken = `exit ${exit} with no failing test`;
-  const noTests = !broken && s.plan === 0 && s.results.length === 0;
+  else if (s.results.length === 0 && s.diagnostics.length) broken = `no test, an error: ${diagnosticError(s.diagnostics[0]!)}`;
+  // `1..0`, or no TAP at all with exit 0: the *_fail programs print nothing when the runtime
+  // refused the bad config as it must, and exit 1 through util.Fatal when it did not.
+  const noTests = !broken && (s.plan ?? 0) === 0 && s.results.length === 0;
   return { ok, notOk, skipped, broken, noTests };
 }

@@ -100,16 +100,16 @@ function namespaceWrap(): { argv: string[]; note: string } {
   return { argv, note: `private mount namespace, ${UNIFIED_CONTROLLERS} hidden (it listed: ${listed})` };
 }
 
-async function runOne(o: Options, rt: string, name: string, wrapper: string, tmp: string): Promise<{ counts: FileCounts; failing: string[] }> {
+async function runOne(o: Options, rt: string, name: string, wrapper: string, tmp: string): Promise<{ counts: FileCounts; failing: string[]; stderr: string }> {
   const proc = Bun.spawn([...namespaceWrap().argv, "timeout", "-k", "5", String(o.timeout), `./validation/${name}.t`], {
     cwd: rt, env: { ...process.env, RUNTIME: wrapper, TMPDIR: tmp }, stdin: "ignore", stdout: "pipe", stderr: "pipe",
   });
-  const [out, , code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const [out, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   const summary = parseTap(out);
   const counts = countFile(summary, code === 124 || code === 137 ? null : code);
   const failing = summary.results.filter((r) => !r.ok && r.directive !== "todo").map((r) => `${name}: ${r.description}`);
   if (counts.broken) failing.push(`${name}: (${counts.broken})`);
-  return { counts, failing };
+  return { counts, failing, stderr };
 }
 
 async function main() {
@@ -138,16 +138,18 @@ async function main() {
       total.ok += r.counts.ok; total.notOk += notOk; total.skipped += r.counts.skipped;
       failing.push(...r.failing);
       if (r.counts.noTests) noTests.push(name);
-      const extra = [r.counts.broken, r.counts.noTests ? "1..0: ran no test" : "", left.length ? `${left.length} container(s) left, deleted` : "",
+      const extra = [r.counts.broken, r.counts.noTests ? "ran no test, exit 0" : "", left.length ? `${left.length} container(s) left, deleted` : "",
         groups.length ? `${groups.length} cgroup(s) left, removed` : ""].filter(Boolean).join("; ");
       console.log(`${String(r.counts.ok).padStart(5)} ok ${String(notOk).padStart(3)} not ok ${String(r.counts.skipped).padStart(3)} skip  ${name}${extra ? `  (${extra})` : ""}`);
+      const why = r.stderr.split("\n").map((l) => l.trim()).filter(Boolean).slice(0, 2).join(" | ").slice(0, 200);
+      if (r.counts.broken && why) console.log(`                              # stderr: ${why}`);
     }
   } finally {
     cleanupContainers(wrapper);
     rmSync(dir, { recursive: true, force: true });
   }
   console.log(`\n${total.ok} ok, ${total.notOk} not ok (${total.skipped} of the ok skipped) in ${names.length} programs, runtime ${runtime}`);
-  if (noTests.length) console.log(`\nran no test (1..0, exit 0; counted neither way): ${noTests.join(" ")}`);
+  if (noTests.length) console.log(`\nran no TAP test, exit 0 (their own pass; counted neither way): ${noTests.join(" ")}`);
   if (failing.length) console.log(`\nnot ok:\n${failing.map((f) => `  ${f}`).join("\n")}`);
   if (o.list) writeFileSync(o.list, failing.join("\n") + (failing.length ? "\n" : ""));
   // Other processes on the host make cgroups and mounts too: only ours count.

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { countFile, parseTap, splitDirective } from "../oci/tap.ts";
+import { countFile, diagnosticError, parseTap, splitDirective } from "../oci/tap.ts";
 
 const SAMPLE = `TAP version 13
 ok 1 - has config
@@ -31,6 +31,9 @@ describe("parseTap", () => {
     expect(countFile(parseTap(SAMPLE), 1)).toEqual({ ok: 3, notOk: 1, skipped: 1, broken: "", noTests: false });
     expect(countFile(parseTap("TAP version 13\nfailed to delete\n1..0\n"), 0)).toEqual({ ok: 0, notOk: 0, skipped: 0, broken: "", noTests: true });
     expect(countFile(parseTap("ok 1 - a\n"), 2).broken).toBe("no plan (exit 2)");
+    expect(countFile(parseTap("ok 1 - a\n"), 0).broken).toBe("no plan (exit 0)");
+    expect(countFile(parseTap(""), 1).broken).toBe("no plan (exit 1)");
+    expect(countFile(parseTap(""), 0)).toEqual({ ok: 0, notOk: 0, skipped: 0, broken: "", noTests: true });
     expect(countFile(parseTap("ok 1 - a\n1..3\n"), 0).broken).toBe("planned 3, ran 1");
     expect(countFile(parseTap("ok 1 - a\n1..1\n"), null).broken).toBe("timed out");
     expect(countFile(parseTap("ok 1 - a\n1..1\n"), 1).broken).toBe("exit 1 with no failing test");
@@ -41,6 +44,14 @@ describe("parseTap", () => {
     const s = parseTap("TAP version 13\nok 1 - a\nok 2 - b\n1..2\nTAP version 13\n1..0\n");
     expect(s.plan).toBe(2);
     expect(countFile(s, 0).broken).toBe("");
+  });
+
+  test("a hook program's 1..0 after an error diagnostic is broken, a bare 1..0 is not", () => {
+    const failed = 'TAP version 13\n  ---\n  {\n    "error": "Pre-start hooks MUST be called\\nRefer to: x"\n  }\n  ...\n1..0\n';
+    expect(parseTap(failed).diagnostics.length).toBe(1);
+    expect(countFile(parseTap(failed), 0)).toEqual({ ok: 0, notOk: 0, skipped: 0, broken: "no test, an error: Pre-start hooks MUST be called", noTests: false });
+    expect(countFile(parseTap("TAP version 13\n1..0\n"), 0).noTests).toBe(true);
+    expect(diagnosticError("  a: b")).toBe("a: b");
   });
 
   test("splitDirective", () => {
