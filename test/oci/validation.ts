@@ -121,6 +121,7 @@ async function main() {
   if (o.only.length) names = names.filter((n) => o.only.includes(n));
   const before = hostSnapshot();
   const dir = mkdtempSync("/tmp/tsd-oci-validation-");
+  chmodSync(dir, 0o755);
   const wrapper = makeWrapper(dir, runtime);
   console.log(`# ${runtime}: ${names.length} programs, ${namespaceWrap().note}, ${o.timeout} s each`);
   const total = { ok: 0, notOk: 0, skipped: 0 };
@@ -128,8 +129,11 @@ async function main() {
   const noTests: string[] = [];
   try {
     for (const name of names) {
+      // As /tmp: the bundles' parents must be searchable by a container's mapped uids
+      // (linux_uid_mappings, linux_ns_nopath fail in a 0700 dir).
       const tmp = join(dir, "tmp");
       mkdirSync(tmp, { recursive: true });
+      chmodSync(tmp, 0o1777);
       const r = await runOne(o, rt, name, wrapper, tmp);
       const left = cleanupContainers(wrapper);
       const groups = removeTestCgroups(before.cgroups);
