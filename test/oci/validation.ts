@@ -1,6 +1,7 @@
 // Runs every runtime-tools validation program (built by test/oci/build-tools.sh) against one
 // OCI runtime binary and counts the TAP results with our own reader (test/oci/tap.ts).
 //   bun test/oci/validation.ts RUNTIME [--tools DIR] [--timeout SECS] [--only NAME,...] [--list FILE]
+//                              [--baseline FILE]   (test/oci/baseline-crun.txt: what is new, what is fixed)
 // Each program runs in its own private mount namespace (`unshare -m --propagation private`:
 // some leak mounts onto the host otherwise), under `timeout`, with RUNTIME naming a wrapper that
 // gives the runtime a state dir of our own (`--root`), TMPDIR a dir of our own (the bundles).
@@ -10,20 +11,21 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { join, resolve } from "node:path";
 import { countFile, parseTap, type FileCounts } from "./tap.ts";
 
-interface Options { runtime: string; tools: string; timeout: number; only: string[]; list: string }
+interface Options { runtime: string; tools: string; timeout: number; only: string[]; list: string; baseline: string }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { runtime: "", tools: process.env.TSD_OCI_TOOLS || "/var/cache/tsd-oci", timeout: 120, only: [], list: "" };
+  const o: Options = { runtime: "", tools: process.env.TSD_OCI_TOOLS || "/var/cache/tsd-oci", timeout: 120, only: [], list: "", baseline: "" };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--tools") o.tools = argv[++i] ?? "";
     else if (a === "--timeout") o.timeout = Number(argv[++i]);
     else if (a === "--only") o.only = (argv[++i] ?? "").split(",").filter(Boolean);
     else if (a === "--list") o.list = argv[++i] ?? "";
+    else if (a === "--baseline") o.baseline = argv[++i] ?? "";
     else if (!o.runtime) o.runtime = a;
     else fail(`unexpected argument ${a}`);
   }
-  if (!o.runtime) fail("usage: validation.ts RUNTIME [--tools DIR] [--timeout SECS] [--only A,B] [--list FILE]");
+  if (!o.runtime) fail("usage: validation.ts RUNTIME [--tools DIR] [--timeout SECS] [--only A,B] [--list FILE] [--baseline FILE]");
   if (!(o.timeout > 0)) fail("--timeout needs a positive number of seconds");
   return o;
 }
@@ -112,6 +114,20 @@ async function runOne(o: Options, rt: string, name: string, wrapper: string, tmp
   return { counts, failing, stderr };
 }
 
+/** Prints the failures not in the baseline and the baseline's failures that passed (of the
+ *  programs that ran). Lines are `PROGRAM: description`; `#` lines are comments. */
+function compareBaseline(file: string, failing: string[], ran: string[]) {
+  const base = readFileSync(file, "utf8").split("\n").filter((l) => l && !l.startsWith("#"))
+    .filter((l) => ran.includes(l.split(":")[0]!));
+  const count = (xs: string[]) => xs.reduce((m, x) => m.set(x, (m.get(x) ?? 0) + 1), new Map<string, number>());
+  const [b, f] = [count(base), count(failing)];
+  const diff = (x: Map<string, number>, y: Map<string, number>) => [...x].filter(([k, n]) => n > (y.get(k) ?? 0)).map(([k, n]) => `${k}${n - (y.get(k) ?? 0) > 1 ? ` (×${n - (y.get(k) ?? 0)})` : ""}`);
+  const added = diff(f, b), fixed = diff(b, f);
+  console.log(`\nagainst ${file}: ${added.length} new failure(s), ${fixed.length} baseline failure(s) passed`);
+  for (const a of added) console.log(`  new:    ${a}`);
+  for (const x of fixed) console.log(`  passed: ${x}`);
+}
+
 async function main() {
   const o = parseArgs(process.argv.slice(2));
   const runtime = which(o.runtime);
@@ -155,7 +171,8 @@ async function main() {
   console.log(`\n${total.ok} ok, ${total.notOk} not ok (${total.skipped} of the ok skipped) in ${names.length} programs, runtime ${runtime}`);
   if (noTests.length) console.log(`\nran no TAP test, exit 0 (their own pass; counted neither way): ${noTests.join(" ")}`);
   if (failing.length) console.log(`\nnot ok:\n${failing.map((f) => `  ${f}`).join("\n")}`);
-  if (o.list) writeFileSync(o.list, failing.join("\n") + (failing.length ? "\n" : ""));
+  if (o.list) writeFileSync(o.list, `# ${total.ok} ok, ${total.notOk} not ok: ${runtime} (test/oci/README.md explains each)\n` + failing.map((f) => `${f}\n`).join(""));
+  if (o.baseline) compareBaseline(o.baseline, failing, names);
   // Other processes on the host make cgroups and mounts too: only ours count.
   const after = hostSnapshot();
   const leaks = [...after.cgroups].filter((c) => !before.cgroups.has(c) && /\/(testdir|cgrouptest)(\/|$)/.test(c))
