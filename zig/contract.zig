@@ -107,6 +107,9 @@ test "report lines: the writer makes the fixture the CLI reads" {
     try got.appendSlice(testing.allocator, report.format(&buf, .{ .started = 4242 }));
     try got.appendSlice(testing.allocator, report.format(&buf, .{ .failed = .{ .status = 127, .message = "cannot exec \"/bin/nope\": no such file or directory" } }));
     try got.appendSlice(testing.allocator, report.format(&buf, .{ .exited = 137 }));
+    try got.appendSlice(testing.allocator, report.format(&buf, .detached));
+    try got.appendSlice(testing.allocator, report.format(&buf, .{ .output_closed = .stdout }));
+    try got.appendSlice(testing.allocator, report.format(&buf, .{ .output_closed = .stderr }));
     try testing.expectEqualStrings(text, got.items);
 }
 
