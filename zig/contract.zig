@@ -83,6 +83,7 @@ test "the monitor's argv as the CLI builds it parses" {
         return err;
     };
     try testing.expect(a.stdin and a.exit_report and a.attach and !a.stdin_attach);
+    try testing.expectEqualSlices(u8, &.{ 0x10, 0x11 }, a.detach_keys.?.slice());
     try testing.expect(std.mem.endsWith(u8, a.exit_file.?, "/exit.json"));
     try testing.expect(std.mem.endsWith(u8, a.log.?, "-json.log"));
     try testing.expectEqual(@as(u64, 10 * 1024 * 1024), a.log_max_size);
