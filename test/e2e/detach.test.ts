@@ -99,6 +99,18 @@ describe("detach keys of a foreground run -it", () => {
     await t.ok(["rm", "-f", "dt"]);
   });
 
+  test("start -ai detaches the same way", async () => {
+    await t.ok(["create", "-it", "--name", "sa", "--network", "none", "busybox", "sh"]);
+    const term = new Terminal(tsd("start -ai sa"));
+    await term.waitFor("/ # ");
+    term.type("echo started-$((5+5))\r");
+    await term.waitFor("started-10");
+    term.type("\x10\x11");
+    expect(await term.exit()).toBe(0);
+    expect(await running("sa")).toBe(true);
+    await t.ok(["rm", "-f", "sa"]);
+  });
+
   test("--detach-keys ctrl-a,x: Ctrl-P Ctrl-Q reach the container, Ctrl-A x detaches", async () => {
     const term = new Terminal(tsd("run -it --name custom --detach-keys ctrl-a,x --network none busybox sh"));
     await term.waitFor("/ # ");

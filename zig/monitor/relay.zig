@@ -3,7 +3,9 @@
 //! fd 2 at the user's pace (the container's pace), yet never deaf to signals while a reader
 //! lags (writeUser); input goes to the
 //! container through a bounded buffer on a non-blocking fd, so a container that does not read
-//! its stdin never stalls its output.
+//! its stdin never stalls its output. A foreground run's CLI is let go (release) when the user
+//! types the detach keys (detach_keys.zig) or closes the output (EPIPE): the loop then runs on
+//! as a detached monitor's does.
 const std = @import("std");
 const linux = std.os.linux;
 const assert = std.debug.assert;
