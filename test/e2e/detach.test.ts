@@ -27,17 +27,20 @@ afterAll(async () => {
   expect(leaks).toEqual([]);
 });
 
+const onTerminal = (command: string) => Bun.spawn(["script", "-qefc", command, "/dev/null"], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+
 /** A shell command on a real terminal (script(1)'s pty): its output as it comes, keys typed in. */
 class Terminal {
-  readonly proc;
+  readonly proc: ReturnType<typeof onTerminal>;
   text = "";
   private readonly done: Promise<void>;
 
   constructor(command: string) {
-    this.proc = Bun.spawn(["script", "-qefc", command, "/dev/null"], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+    const proc = onTerminal(command);
+    this.proc = proc;
     this.done = (async () => {
       const decoder = new TextDecoder();
-      for await (const chunk of this.proc.stdout) this.text += decoder.decode(chunk, { stream: true });
+      for await (const chunk of proc.stdout) this.text += decoder.decode(chunk, { stream: true });
     })();
   }
 
@@ -143,7 +146,7 @@ describe("detach keys of a foreground run -it", () => {
 
 describe("a foreground run whose reader goes", () => {
   test("run yes | head -1: returns with 1 and Docker's line; the container runs on until rm -f", async () => {
-    const p = await pipeline(`tsd run --name flood --network none busybox yes | head -1`, t.dir, 20);
+    const p = await pipeline(`tsd run --name flood --network none busybox yes | head -1`, t.dir, { limitSec: 20 });
     expect(p.status).toEqual([1, 0]);
     expect(p.stdout).toBe("y\n");
     expect(p.stderr).toBe("write /dev/stdout: broken pipe\n");
@@ -159,11 +162,11 @@ describe("a foreground run whose reader goes", () => {
   });
 
   test("-t too; and stderr's reader going ends the CLI the same way", async () => {
-    const tty = await pipeline(`tsd run -t --name ttyflood --network none busybox yes | head -1`, t.dir, 20);
+    const tty = await pipeline(`tsd run -t --name ttyflood --network none busybox yes | head -1`, t.dir, { limitSec: 20 });
     expect(tty.status).toEqual([1, 0]);
     expect(tty.stdout).toBe("y\r\n");
     expect(await running("ttyflood")).toBe(true);
-    const err = await pipeline(`tsd run --name errflood --network none busybox sh -c 'yes >&2' 2>&1 >/dev/null | head -1`, t.dir, 20);
+    const err = await pipeline(`tsd run --name errflood --network none busybox sh -c 'yes >&2' 2>&1 >/dev/null | head -1`, t.dir, { limitSec: 20 });
     expect(err.status).toEqual([1, 0]);
     expect(err.stdout).toBe("y\n");
     expect(await running("errflood")).toBe(true);
@@ -172,7 +175,7 @@ describe("a foreground run whose reader goes", () => {
   });
 
   test("--rm: the monitor removes the container when it exits after the CLI has gone", async () => {
-    const p = await pipeline(`tsd run --rm --name brief --network none busybox sh -c 'yes | head -c 300000; sleep 1' | head -1`, t.dir, 20);
+    const p = await pipeline(`tsd run --rm --name brief --network none busybox sh -c 'yes | head -c 300000; sleep 1' | head -1`, t.dir, { limitSec: 20 });
     expect(p.status).toEqual([1, 0]);
     const end = Date.now() + 15000;
     while (t.containerDirs().length > 0 && Date.now() < end) await Bun.sleep(50);
