@@ -84,6 +84,7 @@ test "the monitor's argv as the CLI builds it parses" {
         return err;
     };
     try testing.expect(a.stdin and a.exit_report and a.attach and !a.stdin_attach);
+    try testing.expectEqualSlices(u8, &.{ 0x10, 0x11 }, a.detach_keys.?.slice());
     try testing.expect(std.mem.endsWith(u8, a.exit_file.?, "/exit.json"));
     try testing.expect(std.mem.endsWith(u8, a.log.?, "-json.log"));
     try testing.expectEqual(@as(u64, 10 * 1024 * 1024), a.log_max_size);
@@ -129,6 +130,9 @@ test "report lines: the writer makes the fixture the CLI reads" {
     try got.appendSlice(testing.allocator, report.format(&buf, .{ .started = 4242 }));
     try got.appendSlice(testing.allocator, report.format(&buf, .{ .failed = .{ .status = 127, .message = "cannot exec \"/bin/nope\": no such file or directory" } }));
     try got.appendSlice(testing.allocator, report.format(&buf, .{ .exited = 137 }));
+    try got.appendSlice(testing.allocator, report.format(&buf, .detached));
+    try got.appendSlice(testing.allocator, report.format(&buf, .{ .output_closed = .stdout }));
+    try got.appendSlice(testing.allocator, report.format(&buf, .{ .output_closed = .stderr }));
     try testing.expectEqualStrings(text, got.items);
 }
 

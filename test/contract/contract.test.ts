@@ -39,6 +39,9 @@ describe("the CLI reads what the Zig writers make", () => {
       { kind: "started", pid: 4242 },
       { kind: "error", status: 127, message: 'cannot exec "/bin/nope": no such file or directory' },
       { kind: "exited", status: 137 },
+      { kind: "detached" },
+      { kind: "output-closed", stream: "stdout" },
+      { kind: "output-closed", stream: "stderr" },
     ]);
   });
   test("exit.json (parseExitStatus)", () => {

@@ -228,6 +228,14 @@ const Monitor = struct {
         r.sink = stdio.sink;
         if (m.args.log != null) r.log = &the_log;
         if (m.args.health.enabled()) r.health = &the_health;
+        // A foreground run: detach keys (a terminal's, as Docker's) and EPIPE release the CLI.
+        if (m.args.exit_report) {
+            r.report = &m.report;
+            r.saved_termios = &m.saved_termios;
+            if (m.args.detach_keys) |k| if (s.process.terminal and r.stdin != null) {
+                r.detach = .{ .keys = k };
+            };
+        }
         if (m.attach_open) {
             r.attach = &the_attach;
             r.attach_input = m.args.stdin_attach;
@@ -455,6 +463,7 @@ test {
     _ = @import("dns_server.zig");
     _ = @import("dns_seccomp.zig");
     _ = @import("report.zig");
+    _ = @import("detach_keys.zig");
 }
 
 /// F_DUPFD_CLOEXEC (fcntl.h); std.os.linux does not name it.
