@@ -261,6 +261,15 @@ export class V1Driver implements CgroupDriver {
 
   remove(group: string): void {
     const deadline = Date.now() + REMOVE_TIMEOUT_MS;
+    // A frozen (paused) group's processes take no SIGKILL until thawed (v2's cgroup.kill does).
+    const freezer = this.dirOf("freezer", group);
+    if (freezer !== undefined && existsSync(join(freezer, "freezer.state"))) {
+      try {
+        writeFileSync(join(freezer, "freezer.state"), "THAWED");
+      } catch {
+        // Gone meanwhile.
+      }
+    }
     // The memory hierarchy first: killing its processes empties every other one too.
     const dirs = this.dirs(group).sort((a, b) => Number(b.startsWith(this.mountOf("memory") ?? "\0")) - Number(a.startsWith(this.mountOf("memory") ?? "\0")));
     for (const d of dirs) removeTree(d, false, deadline);

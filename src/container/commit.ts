@@ -51,7 +51,7 @@ export async function commitContainer(db: Database, root: string, name: string, 
  */
 async function withPaused<T>(db: Database, root: string, id: string, pause: boolean, fn: () => Promise<T>): Promise<T> {
   const row = containerById(db, id);
-  if (!pause || !row || decide("pause", row) !== "live") return fn();
+  if (!pause || !row || decide("freeze", row) !== "live") return fn();
   const bundle = containerDir(root, row.id);
   const frozen = await freezeBundle(bundle, true);
   if (!frozen) return fn();

@@ -92,8 +92,8 @@ export interface PreparedExec {
 }
 
 /** The helper's argv for `o` in the running container `row`; its config file is written. */
-export function prepareExec(db: Database, root: string, row: ContainerRow, o: ExecOptions): PreparedExec {
-  decide("exec", row);
+export function prepareExec(db: Database, root: string, row: ContainerRow, o: ExecOptions, ref = row.name): PreparedExec {
+  decide("exec", row, ref);
   // Not a state question: the helper joins the init by pid + start time, which must still be it.
   if (!row.pid_start || !sameProcess(row.pid, row.pid_start)) {
     throw new TsdError(`container ${row.id.slice(0, 12)} is not running: start it first (tsd start ${row.name})`);
@@ -142,7 +142,7 @@ export async function execInContainer(db: Database, root: string, ref: string, o
     throw new TsdError("the input device is not a TTY: drop -t, or run from a terminal");
   }
   const row = mustFind(db, root, ref);
-  const prepared = prepareExec(db, root, row, o);
+  const prepared = prepareExec(db, root, row, o, ref);
   let helper: Subprocess;
   try {
     // The helper relays these to pipes of its own: the exec'd process never gets one of them.

@@ -8,6 +8,7 @@ import { mustFind, reconcile } from "./resolve";
 import { decide } from "./state";
 import { containerById, type ContainerRow } from "./store";
 import { decodeOptions } from "./options";
+import { thawIfPaused } from "./pause";
 
 export function stopSignalOf(db: Database, row: ContainerRow): number {
   const image = findImage(db, row.image_id);
@@ -29,6 +30,7 @@ export async function stopContainer(db: Database, root: string, row: ContainerRo
   } catch {
     // Exited meanwhile.
   }
+  await thawIfPaused(db, root, row);
   if (await waitForMonitor(row, timeoutSec < 0 ? Infinity : timeoutSec * 1000)) return finishAfterMonitor(db, root, row);
   killInit(row);
   // A monitor that does not end after its init was killed is broken: end it too; the

@@ -28,6 +28,7 @@ export interface ContainerRow {
   restart_count?: number;
   owner_pid?: number; // migration lifecycle-3
   owner_start?: string | null;
+  paused?: number; // migration pause-1: frozen by tsd pause (state.ts "paused")
 }
 
 /**
@@ -73,7 +74,7 @@ export function markRunning(db: Database, id: string, pid: number, monitorPid: n
   const pidStart = procStartTime(pid) ?? null;
   const monitorStart = procStartTime(monitorPid) ?? null;
   db.query(
-    "UPDATE containers SET state = 'running', pid = ?, monitor_pid = ?, pid_start = ?, monitor_start = ?, started_at = ?, exit_code = NULL, finished_at = NULL, error = NULL WHERE id = ? AND state = 'created'",
+    "UPDATE containers SET state = 'running', pid = ?, monitor_pid = ?, pid_start = ?, monitor_start = ?, started_at = ?, paused = 0, exit_code = NULL, finished_at = NULL, error = NULL WHERE id = ? AND state = 'created'",
   ).run(pid, monitorPid, pidStart, monitorStart, Date.now(), id);
 }
 
@@ -106,7 +107,7 @@ export function renameContainer(db: Database, id: string, name: string): void {
 }
 
 export function markExited(db: Database, id: string, exitCode: number, finishedAt: number, error: string | null): void {
-  db.query("UPDATE containers SET state = 'exited', exit_code = ?, finished_at = ?, error = ?, pid = 0 WHERE id = ?").run(exitCode, finishedAt, error, id);
+  db.query("UPDATE containers SET state = 'exited', exit_code = ?, finished_at = ?, error = ?, pid = 0, paused = 0 WHERE id = ?").run(exitCode, finishedAt, error, id);
 }
 
 /** The start failed before execve: back to created (no monitor), with the status and error. */
@@ -139,4 +140,9 @@ export function resetRestartCount(db: Database, id: string): void {
 export function runningMonitorPids(db: Database, limit = 4): number[] {
   const rows = db.query("SELECT monitor_pid FROM containers WHERE state = 'running' AND monitor_pid > 0 ORDER BY started_at DESC LIMIT ?").all(limit) as { monitor_pid: number }[];
   return rows.map((r) => r.monitor_pid);
+}
+
+/** Records tsd pause / unpause (the cgroup is frozen or thawed first). */
+export function markPaused(db: Database, id: string, paused: boolean): void {
+  db.query("UPDATE containers SET paused = ? WHERE id = ? AND state = 'running'").run(paused ? 1 : 0, id);
 }

@@ -125,6 +125,8 @@ CREATE TABLE IF NOT EXISTS volumes (
 ALTER TABLE containers ADD COLUMN owner_pid INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE containers ADD COLUMN owner_start TEXT;
 ` },
+  // tsd pause: the container's cgroup is frozen (state.ts "paused"); cleared at its exit.
+  { name: "pause-1", sql: `ALTER TABLE containers ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;` },
 ];
 
 const handles = new Map<string, Database>();
