@@ -135,7 +135,7 @@ const PS_SPEC: ListSpec = {
   },
 };
 
-const ellipsis = (s: string, n: number): string => ([...s].length <= n ? s : `${[...s].slice(0, n - 1).join("")}…`);
+export const ellipsis = (s: string, n: number): string => ([...s].length <= n ? s : `${[...s].slice(0, n - 1).join("")}…`);
 
 function sizeText(root: string, r: ContainerRow, db: Database): string {
   let rw = 0;

@@ -157,3 +157,31 @@ export function removeAnonymousVolumes(db: Database, root: string, options: stri
     if (row && row.anonymous && volumeUsers(db, v.volume).length === 0) removeVolume(db, root, v.volume, true);
   }
 }
+
+export function volumeLabels(v: VolumeRow): Record<string, string> {
+  try {
+    return JSON.parse(v.labels || "{}") as Record<string, string>;
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * volume prune (and system prune --volumes): unused volumes, anonymous ones only unless `all`,
+ * those `keep` (the label filters) accepts; their names and the bytes their data held.
+ */
+export function pruneVolumes(db: Database, root: string, all: boolean, keep: (v: VolumeRow) => boolean = () => true): { removed: string[]; bytes: number } {
+  const removed: string[] = [];
+  let bytes = 0;
+  for (const v of listVolumes(db)) {
+    if ((!all && !v.anonymous) || volumeUsers(db, v.name).length > 0 || !keep(v)) continue;
+    try {
+      bytes += dirSize(volumeData(root, v.name));
+    } catch {
+      // Gone already.
+    }
+    removeVolume(db, root, v.name, true);
+    removed.push(v.name);
+  }
+  return { removed, bytes };
+}

@@ -145,11 +145,11 @@ export function collectGarbage(db: Database, root: string): number {
 }
 
 /** `tsd image prune`: dangling images (or, with `all`, every image) no container uses. */
-export function pruneImages(db: Database, root: string, all: boolean): RemoveReport {
+export function pruneImages(db: Database, root: string, all: boolean, keep: (image: ImageRecord) => boolean = () => true): RemoveReport {
   const report: RemoveReport = { untagged: [], deleted: [], reclaimed: 0 };
   for (const { image, tags } of listImages(db)) {
     if (!all && tags.length > 0) continue;
-    if (usersOf(db, image.id).length > 0) continue;
+    if (usersOf(db, image.id).length > 0 || !keep(image)) continue;
     const fresh = imageById(db, image.id);
     if (!fresh) continue;
     report.untagged.push(...tags.map((t) => familiarName(parseReference(t))));

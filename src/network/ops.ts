@@ -40,10 +40,10 @@ export function removeNetwork(db: Database, root: string, n: NetworkRow): void {
 /** network prune: every unused user network; the default one stays, its bridge and NAT go
  *  until the next container needs them. Returns the removed networks' names. The caller has
  *  released what stopped containers held (container/network-commands.ts pruneNetworks). */
-export function pruneUnusedNetworks(db: Database, root: string): string[] {
+export function pruneUnusedNetworks(db: Database, root: string, keep: (n: NetworkRow) => boolean = () => true): string[] {
   const removed: string[] = [];
   for (const n of listNetworks(db)) {
-    if (endpointsOn(db, n.name).length > 0) continue;
+    if (endpointsOn(db, n.name).length > 0 || !keep(n)) continue;
     if (n.builtin) {
       db.transaction(() => {
         if (endpointsOn(db, n.name).length === 0) tearDownNetwork(root, n);
