@@ -18,7 +18,7 @@ const USAGES: Record<string, string> = {
   "network connect": "[OPTIONS] NETWORK CONTAINER", "network create": "[OPTIONS] NETWORK", "network disconnect": "[OPTIONS] NETWORK CONTAINER",
   "network inspect": "[OPTIONS] NETWORK [NETWORK...]", "network ls": "[OPTIONS]", "network prune": "[OPTIONS]", "network rm": "NETWORK [NETWORK...]",
   "volume create": "[OPTIONS] [VOLUME]", "volume inspect": "[OPTIONS] VOLUME [VOLUME...]", "volume ls": "[OPTIONS]", "volume prune": "[OPTIONS]",
-  "volume rm": "[OPTIONS] VOLUME [VOLUME...]", "image inspect": "[OPTIONS] IMAGE [IMAGE...]", "image prune": "[OPTIONS]", "system df": "[OPTIONS]", "system prune": "[OPTIONS]",
+  "volume rm": "[OPTIONS] VOLUME [VOLUME...]", "image inspect": "[OPTIONS] IMAGE [IMAGE...]", "image prune": "[OPTIONS]", "system df": "[OPTIONS]", "system events": "[OPTIONS]", "system prune": "[OPTIONS]",
 };
 
 const REPEATABLE = " (repeatable)";

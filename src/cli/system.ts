@@ -41,6 +41,7 @@ export default defineCommand({
   subCommands: {
     repair,
     info: () => import("./info").then((m) => m.default),
+    events: () => import("./events").then((m) => m.default),
     df: () => import("./system-df").then((m) => m.default),
     prune: () => import("./system-prune").then((m) => m.default),
   },

@@ -1,6 +1,7 @@
 // After a container's init exits: record the exit status and, for --rm, remove it. Run by the
 // monitor as `tsd container cleanup ID`, so it happens even when no CLI is alive. Idempotent.
 import type { Database } from "bun:sqlite";
+import { containerEvent } from "./events";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { containerDir } from "../store/paths";
@@ -84,7 +85,9 @@ function cleanupLocked(db: Database, root: string, id: string, lostMonitor?: str
     // Recorded anyway; the next command's reconcile retries the release.
     console.error(`tsd: releasing the network of ${id.slice(0, 12)}: ${(e as Error).message}`);
   }
+  if (oomKilled) containerEvent(db, id, "oom");
   if (row.auto_remove) {
+    if (row.state !== "exited") containerEvent(db, id, "die", { exitCode: String(status?.exitCode ?? -1) });
     removeContainerFiles(root, id);
     deleteContainer(db, id);
     removeAnonymousVolumes(db, root, row.options);

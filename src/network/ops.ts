@@ -1,5 +1,6 @@
 // The network commands' work (network inspect, rm, prune, connect, disconnect); src/cli/network.ts
 // parses and prints.
+import { networkEvent } from "./events";
 import type { Database } from "bun:sqlite";
 import { TsdError } from "../errors";
 import { endpointsOf, endpointsOn, findNetwork, listNetworks, networkByName, type NetworkRow } from "./networks";
@@ -33,6 +34,7 @@ export function removeNetwork(db: Database, root: string, n: NetworkRow): void {
     const users = endpointsOn(db, n.name);
     if (users.length > 0) throw new TsdError(`error while removing network: network ${n.name} has active endpoints: stop or disconnect them first`);
     tearDownNetwork(root, n);
+    networkEvent(db, "destroy", n.name);
     db.query("DELETE FROM networks WHERE name = ?").run(n.name);
   }).immediate();
 }
