@@ -87,7 +87,7 @@ function cleanupLocked(db: Database, root: string, id: string, lostMonitor?: str
   }
   if (oomKilled) containerEvent(db, id, "oom");
   if (row.auto_remove) {
-    if (row.state !== "exited") containerEvent(db, id, "die", { exitCode: String(status?.exitCode ?? -1) });
+    markExited(db, id, status?.exitCode ?? -1, Date.now(), null); // its die event
     removeContainerFiles(root, id);
     deleteContainer(db, id);
     removeAnonymousVolumes(db, root, row.options);

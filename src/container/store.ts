@@ -115,10 +115,10 @@ export function renameContainer(db: Database, id: string, name: string): void {
 }
 
 export function markExited(db: Database, id: string, exitCode: number, finishedAt: number, error: string | null): void {
-  const before = db.query("SELECT state FROM containers WHERE id = ?").get(id) as { state: RecordedState } | null;
-  db.query("UPDATE containers SET state = 'exited', exit_code = ?, finished_at = ?, error = ?, pid = 0, paused = 0 WHERE id = ?").run(exitCode, finishedAt, error, id);
   // Once per exit: the CLI's cleanup and the monitor's may both record it.
-  if (before && before.state !== "exited") containerEvent(db, id, "die", { exitCode: String(exitCode) });
+  const first = (db.query("SELECT state != 'exited' AS first FROM containers WHERE id = ?").get(id) as { first: number } | null)?.first === 1;
+  db.query("UPDATE containers SET state = 'exited', exit_code = ?, finished_at = ?, error = ?, pid = 0, paused = 0 WHERE id = ?").run(exitCode, finishedAt, error, id);
+  if (first) containerEvent(db, id, "die", { exitCode: String(exitCode) });
 }
 
 /** The start failed before execve: back to created (no monitor), with the status and error. */
