@@ -39,8 +39,10 @@ function renderer(format: string | undefined): (e: EventRecord) => string {
   }
   return (e) => {
     const m = eventMessage(e);
+    // The template sees Go's field names (Status, ID, From, Scope, Time, TimeNano); JSON the tags.
+    const data = { Status: m.status ?? "", ID: m.id ?? "", From: m.from ?? "", Type: m.Type, Action: m.Action, Actor: m.Actor, Scope: m.scope, Time: m.time, TimeNano: m.timeNano };
     try {
-      return tpl.execute(m, { lenient: (x) => x === m.Actor.Attributes });
+      return tpl.execute(data, { lenient: (x) => x === m.Actor.Attributes });
     } catch (err) {
       if (err instanceof TemplateError) throw new TsdError(`template: ${err.message}`, 1);
       throw err;

@@ -181,7 +181,7 @@ const TRANSITIONS: Record<Verb, Row> = {
   // The copy helper joins the container's cgroup, which would freeze it too.
   copy: { running: "live", paused: r((c) => `container ${c.ref} is paused: unpause it before copying (tsd unpause ${c.ref})`, 1), starting: COPY_WHILE_STARTING, abandoned: COPY_WHILE_STARTING, other: "go" },
   exec: { running: "live", paused: r((c) => `Container ${c.ref} is paused, unpause the container before exec`, 1), other: r((c) => `container ${short(c.id)} is not running: start it first (tsd start ${c.name})`) },
-  attach: { running: "live", paused: r((c) => `container ${c.ref} is paused, unpause the container before attach.`, 1), other: r((c) => `you cannot attach to a stopped container, start it first (tsd start ${c.name})`, 1) },
+  attach: { running: "live", paused: r(() => "You cannot attach to a paused container, unpause it first", 1), other: r((c) => `you cannot attach to a stopped container, start it first (tsd start ${c.name})`, 1) },
   top: { running: "live", paused: "live", other: r((c) => `container ${short(c.id)} is not running`) },
   stats: { running: "live", paused: "live", other: "noop" },
   update: { running: "live", paused: "live", other: "go" },

@@ -56,7 +56,7 @@ describe("pause and unpause", () => {
     const ex = await t.tsd(["exec", "p1", "true"]);
     expect([ex.code, ex.stderr]).toEqual([1, "tsd: Container p1 is paused, unpause the container before exec\n"]);
     const at = await t.tsd(["attach", "p1"]);
-    expect([at.code, at.stderr]).toEqual([1, "tsd: container p1 is paused, unpause the container before attach.\n"]);
+    expect([at.code, at.stderr]).toEqual([1, "tsd: You cannot attach to a paused container, unpause it first\n"]);
     const st = await t.tsd(["start", "p1"]);
     expect([st.code, st.stderr]).toEqual([1, "tsd: cannot start a paused container, try unpause instead\n"]);
     const rm = await t.tsd(["rm", "p1"]);

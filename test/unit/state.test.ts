@@ -120,7 +120,7 @@ describe("refusals in Docker's words", () => {
     expect(say("connect-network", "exited")).toEqual(["container we is not running: connect and disconnect apply to running containers", 125]);
     expect(say("start", "paused")).toEqual(["cannot start a paused container, try unpause instead", 1]);
     expect(say("exec", "paused")).toEqual(["Container we is paused, unpause the container before exec", 1]);
-    expect(say("attach", "paused")).toEqual(["container we is paused, unpause the container before attach.", 1]);
+    expect(say("attach", "paused")).toEqual(["You cannot attach to a paused container, unpause it first", 1]);
     expect(say("remove", "paused")).toEqual([`You cannot remove a paused container ${c.id}. Unpause and then stop the container before attempting removal or force remove`, 1]);
     expect(say("pause", "paused")).toEqual([`Container ${c.id} is already paused`, 1]);
     expect(say("pause", "exited")).toEqual([`Container ${c.id} is not running`, 1]);
