@@ -6,7 +6,7 @@ import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { UsageError } from "./globals";
 import { TsdError } from "../errors";
-import { parse, TemplateError } from "../format/template";
+import { GoStruct, parse, TemplateError } from "../format/template";
 import { parseTimeArg } from "../container/logs";
 import { eventFilter, eventJson, eventMessage, prettyEvent, streamEvents } from "../system/events";
 import type { EventRecord } from "../store/events";
@@ -40,7 +40,8 @@ function renderer(format: string | undefined): (e: EventRecord) => string {
   return (e) => {
     const m = eventMessage(e);
     // The template sees Go's field names (Status, ID, From, Scope, Time, TimeNano); JSON the tags.
-    const data = { Status: m.status ?? "", ID: m.id ?? "", From: m.from ?? "", Type: m.Type, Action: m.Action, Actor: m.Actor, Scope: m.scope, Time: m.time, TimeNano: m.timeNano };
+    const fields = { Status: m.status ?? "", ID: m.id ?? "", From: m.from ?? "", Type: m.Type, Action: m.Action, Actor: m.Actor, Scope: m.scope, Time: m.time, TimeNano: m.timeNano };
+    const data = new GoStruct("events.Message", fields, {}, m);
     try {
       return tpl.execute(data, { lenient: (x) => x === m.Actor.Attributes });
     } catch (err) {

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { containerDir } from "../store/paths";
 import { removeContainerFiles } from "./create";
 import { containerById, deleteContainer, markExited, markIdle, markOomKilled, markStartFailed } from "./store";
-import { releaseBundleCgroup } from "../cgroup";
+import { releaseBundleCgroup, thawBundleNow } from "../cgroup";
 import { removeLockFile, withContainerLock } from "./lock";
 import { removeAnonymousVolumes } from "./volumes";
 import { stateOf } from "./state";
@@ -78,6 +78,8 @@ function cleanupLocked(db: Database, root: string, id: string, lostMonitor?: str
   const status = readExitStatus(root, id);
   // The OOM counter is read before the group goes; removing it also kills what a crashed
   // monitor left running in it.
+  // A paused container whose monitor died: thawed, so the removal's SIGKILL reaches it (v1).
+  if (row.paused) thawBundleNow(containerDir(root, id));
   const { oomKilled } = releaseBundleCgroup(containerDir(root, id), { tolerant: true });
   try {
     releaseContainer(db, root, id);

@@ -3,7 +3,7 @@
 // refusals of exec, attach, start, rm, pause and unpause, in Docker 20.10's words; stop, kill
 // and rm -f of a paused container work (signal, then thaw).
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TestRoot } from "../lib/tsd";
 import { testImages } from "../lib/fixtures";
@@ -91,6 +91,20 @@ describe("pause and unpause", () => {
     await t.ok(["pause", "p4"]);
     await t.ok(["rm", "-f", "p4"]);
     expect((await t.tsd(["inspect", "p4"])).code).toBe(1);
+  });
+
+  test("a paused container whose monitor died: the next command thaws and kills it, and records the exit", async () => {
+    await run("p6");
+    const pid = Number(await field("p6", "{{.State.Pid}}"));
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const monitor = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    await t.ok(["pause", "p6"]);
+    process.kill(monitor, "SIGKILL");
+    for (let i = 0; i < 100 && existsSync(`/proc/${monitor}`); i++) await Bun.sleep(20);
+    expect(await field("p6", "{{.State.Status}} {{.State.Paused}} {{.State.ExitCode}}")).toBe("exited false -1");
+    for (let i = 0; i < 100 && existsSync(`/proc/${pid}`); i++) await Bun.sleep(20);
+    expect(existsSync(`/proc/${pid}`)).toBe(false);
+    await t.ok(["rm", "p6"]);
   });
 
   test("commit of a paused container leaves it paused", async () => {
