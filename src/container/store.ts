@@ -32,6 +32,11 @@ export interface ContainerRow {
   paused?: number; // migration pause-1: frozen by tsd pause (state.ts "paused")
 }
 
+/** A change and its event in one transaction: one commit (one fsync) for both. */
+function withEvent(db: Database, fn: () => void): void {
+  db.transaction(fn).immediate();
+}
+
 /**
  * A new row is owned by this CLI (monitor_pid -1: being made, then started) until the monitor
  * takes over (markStarting) or the create is done (markIdle); a reconcile releases it when
@@ -39,10 +44,12 @@ export interface ContainerRow {
  */
 export function insertContainer(db: Database, row: Pick<ContainerRow, "id" | "name" | "image_id" | "image_ref" | "command" | "created_at" | "auto_remove" | "options">): void {
   try {
-    db.query(
-      "INSERT INTO containers (id, name, image_id, image_ref, command, created_at, state, auto_remove, options, monitor_pid, owner_pid, owner_start) VALUES (?, ?, ?, ?, ?, ?, 'created', ?, ?, -1, ?, ?)",
-    ).run(row.id, row.name, row.image_id, row.image_ref, row.command, row.created_at, row.auto_remove, row.options, process.pid, procStartTime(process.pid) ?? null);
-    containerEvent(db, row, "create");
+    withEvent(db, () => {
+      db.query(
+        "INSERT INTO containers (id, name, image_id, image_ref, command, created_at, state, auto_remove, options, monitor_pid, owner_pid, owner_start) VALUES (?, ?, ?, ?, ?, ?, 'created', ?, ?, -1, ?, ?)",
+      ).run(row.id, row.name, row.image_id, row.image_ref, row.command, row.created_at, row.auto_remove, row.options, process.pid, procStartTime(process.pid) ?? null);
+      containerEvent(db, row, "create");
+    });
   } catch (e) {
     if (String(e).includes("UNIQUE constraint failed: containers.name")) {
       throw new TsdError(`the container name "/${row.name}" is already in use: remove that container or choose another name`);
@@ -75,13 +82,15 @@ export function markRunning(db: Database, id: string, pid: number, monitorPid: n
   // The monitor is the init's parent and has not reaped it yet: neither pid can be recycled.
   const pidStart = procStartTime(pid) ?? null;
   const monitorStart = procStartTime(monitorPid) ?? null;
-  const r = db.query(
-    "UPDATE containers SET state = 'running', pid = ?, monitor_pid = ?, pid_start = ?, monitor_start = ?, started_at = ?, paused = 0, exit_code = NULL, finished_at = NULL, error = NULL WHERE id = ? AND state = 'created'",
-  ).run(pid, monitorPid, pidStart, monitorStart, Date.now(), id);
-  if (r.changes > 0) {
-    volumeMountEvents(db, id);
-    containerEvent(db, id, "start");
-  }
+  withEvent(db, () => {
+    const r = db.query(
+      "UPDATE containers SET state = 'running', pid = ?, monitor_pid = ?, pid_start = ?, monitor_start = ?, started_at = ?, paused = 0, exit_code = NULL, finished_at = NULL, error = NULL WHERE id = ? AND state = 'created'",
+    ).run(pid, monitorPid, pidStart, monitorStart, Date.now(), id);
+    if (r.changes > 0) {
+      volumeMountEvents(db, id);
+      containerEvent(db, id, "start");
+    }
+  });
 }
 
 /** The monitor exists (pid + start time) but has not reported yet: a CLI killed now leaves a
@@ -103,9 +112,11 @@ export function markIdle(db: Database, id: string): void {
 
 export function renameContainer(db: Database, id: string, name: string): void {
   try {
-    const before = containerById(db, id);
-    db.query("UPDATE containers SET name = ? WHERE id = ?").run(name, id);
-    if (before) containerEvent(db, id, "rename", { oldName: `/${before.name}` });
+    withEvent(db, () => {
+      const before = containerById(db, id);
+      db.query("UPDATE containers SET name = ? WHERE id = ?").run(name, id);
+      if (before) containerEvent(db, id, "rename", { oldName: `/${before.name}` });
+    });
   } catch (e) {
     if (String(e).includes("UNIQUE constraint failed: containers.name")) {
       throw new TsdError(`the container name "/${name}" is already in use: remove that container or choose another name`);
@@ -115,10 +126,12 @@ export function renameContainer(db: Database, id: string, name: string): void {
 }
 
 export function markExited(db: Database, id: string, exitCode: number, finishedAt: number, error: string | null): void {
-  // Once per exit: the CLI's cleanup and the monitor's may both record it.
-  const first = (db.query("SELECT state != 'exited' AS first FROM containers WHERE id = ?").get(id) as { first: number } | null)?.first === 1;
-  db.query("UPDATE containers SET state = 'exited', exit_code = ?, finished_at = ?, error = ?, pid = 0, paused = 0 WHERE id = ?").run(exitCode, finishedAt, error, id);
-  if (first) containerEvent(db, id, "die", { exitCode: String(exitCode) });
+  withEvent(db, () => {
+    // Once per exit: the CLI's cleanup and the monitor's may both record it.
+    const first = (db.query("SELECT state != 'exited' AS first FROM containers WHERE id = ?").get(id) as { first: number } | null)?.first === 1;
+    db.query("UPDATE containers SET state = 'exited', exit_code = ?, finished_at = ?, error = ?, pid = 0, paused = 0 WHERE id = ?").run(exitCode, finishedAt, error, id);
+    if (first) containerEvent(db, id, "die", { exitCode: String(exitCode) });
+  });
 }
 
 /** The start failed before execve: back to created (no monitor), with the status and error. */
@@ -127,8 +140,10 @@ export function markStartFailed(db: Database, id: string, exitCode: number, erro
 }
 
 export function deleteContainer(db: Database, id: string): void {
-  containerEvent(db, id, "destroy");
-  db.query("DELETE FROM containers WHERE id = ?").run(id);
+  withEvent(db, () => {
+    containerEvent(db, id, "destroy");
+    db.query("DELETE FROM containers WHERE id = ?").run(id);
+  });
 }
 
 export function markOomKilled(db: Database, id: string, oomKilled: boolean): void {
@@ -156,6 +171,8 @@ export function runningMonitorPids(db: Database, limit = 4): number[] {
 
 /** Records tsd pause / unpause (the cgroup is frozen or thawed first). */
 export function markPaused(db: Database, id: string, paused: boolean): void {
-  const r = db.query("UPDATE containers SET paused = ? WHERE id = ? AND state = 'running' AND paused != ?").run(paused ? 1 : 0, id, paused ? 1 : 0);
-  if (r.changes > 0) containerEvent(db, id, paused ? "pause" : "unpause");
+  withEvent(db, () => {
+    const r = db.query("UPDATE containers SET paused = ? WHERE id = ? AND state = 'running' AND paused != ?").run(paused ? 1 : 0, id, paused ? 1 : 0);
+    if (r.changes > 0) containerEvent(db, id, paused ? "pause" : "unpause");
+  });
 }
