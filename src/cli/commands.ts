@@ -43,4 +43,7 @@ export const commands: Record<string, Lazy> = {
   system: () => import("./system").then((m) => m.default),
   diff: () => import("./diff").then((m) => m.default),
   info: () => import("./info").then((m) => m.default),
+  events: () => import("./events").then((m) => m.default),
+  pause: () => import("./pause").then((m) => m.default),
+  unpause: () => import("./unpause").then((m) => m.default),
 };

@@ -3,6 +3,7 @@
 // before the monitor starts; release() runs from the cleanup command, rm, and reconcile,
 // and is idempotent: every step tolerates what is already gone. Containers reach this module
 // as narrow requests (request.ts) that container/network.ts builds from their rows.
+import { networkEvent } from "./events";
 import type { Database } from "bun:sqlite";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -134,6 +135,7 @@ function lease(db: Database, root: string, c: Who, net: NetworkRow, subnet: Subn
     db.query("INSERT INTO endpoints (container_id, network, ip, mac, ifname, host_ifname, aliases) VALUES (?, ?, ?, ?, ?, ?, ?)").run(
       e.container_id, e.network, e.ip, e.mac, e.ifname, e.host_ifname, e.aliases,
     );
+    networkEvent(db, "connect", e.network, { container: e.container_id });
     // Inside the write lock: a prune (which deletes an unused bridge under the same lock)
     // cannot interleave with making it here.
     bringUpNetwork(root, net);
@@ -196,6 +198,7 @@ function bringUpNetwork(root: string, net: NetworkRow): void {
 function dropEndpoint(db: Database, ep: EndpointRow): void {
   netLinkDelete(ep.host_ifname);
   db.query("DELETE FROM endpoints WHERE container_id = ? AND network = ?").run(ep.container_id, ep.network);
+  networkEvent(db, "disconnect", ep.network, { container: ep.container_id });
 }
 
 /** A network's bridge and NAT rules (network rm, prune): the caller holds the write lock and saw no endpoint. */
@@ -312,6 +315,7 @@ export function releaseContainer(db: Database, root: string, id: string, request
   for (const ep of eps) {
     netLinkDown(ep.host_ifname);
     db.query("DELETE FROM endpoints WHERE container_id = ? AND network = ?").run(ep.container_id, ep.network);
+    networkEvent(db, "disconnect", ep.network, { container: ep.container_id });
   }
   netnsRemove(netnsPath(root, id));
   recordNetworkState(db, root, id);
