@@ -13,7 +13,7 @@ import { context as formatContext, labelMethod, labelsText, printList, type List
 import { matchAny, matchLabels, parseFilters, type Filters, matchPattern } from "../format/filters";
 import { goTime } from "../format/time";
 import { findImage } from "../image/store";
-import { networksText, portsText } from "../network/attach";
+import { networksText, portsOf, portsText } from "../network/attach";
 import { join } from "node:path";
 import type { Database } from "bun:sqlite";
 import { containerDir } from "../store/paths";
@@ -49,7 +49,7 @@ function rowHealth(row: ContainerRow, root: string, running: boolean): HealthSta
   return readHealth(containerDir(root, row.id), decodeOptions(row.options).healthcheck, running);
 }
 
-const FILTER_KEYS = ["id", "name", "label", "exited", "status", "ancestor", "before", "since", "volume", "network", "health"] as const;
+const FILTER_KEYS = ["id", "name", "label", "exited", "status", "ancestor", "before", "since", "volume", "network", "health", "publish", "expose"] as const;
 const STATES = ["created", "restarting", "running", "removing", "paused", "exited", "dead"];
 
 /** Docker's --filter for ps (moby daemon/list.go): values of one key OR, keys AND. */
@@ -57,6 +57,7 @@ export function psFilters(list: string[]): Filters {
   const filters = parseFilters(list, FILTER_KEYS);
   for (const v of filters.get("status") ?? []) if (!STATES.includes(v)) throw new TsdError(`Invalid filter 'status=${v}'`, 1);
   for (const v of filters.get("exited") ?? []) if (!/^-?\d+$/.test(v)) throw new TsdError(`strconv.Atoi: parsing "${v}": invalid syntax`, 1);
+  for (const key of ["publish", "expose"] as const) for (const v of filters.get(key) ?? []) portFilter(key, v);
   for (const v of filters.get("health") ?? []) {
     if (!["starting", "healthy", "unhealthy", "none"].includes(v)) throw new TsdError(`Unrecognised filter value for health: ${v}`, 1);
   }
@@ -105,6 +106,42 @@ function labelsOf(r: ContainerRow): Record<string, string> {
   }
 }
 
+/** A publish= or expose= value (moby's portOp): PORT[/PROTO] or FIRST-LAST[/PROTO] → "80/tcp" … */
+export function portFilter(key: string, value: string): string[] {
+  if (value.includes(":")) throw new TsdError(`filter for '${key}' should not contain ':': ${value}`, 1);
+  const [range = "", proto = "tcp"] = value.split("/");
+  const m = /^(\d+)(?:-(\d+))?$/.exec(range);
+  const first = Number(m?.[1]);
+  const last = m?.[2] === undefined ? first : Number(m[2]);
+  if (!m || first > 65535 || last > 65535 || last < first) throw new TsdError(`error while looking up for ${key} ${range}: invalid port range`, 1);
+  if (last - first >= 65536) throw new TsdError(`error while looking up for ${key} ${range}: invalid port range`, 1);
+  return Array.from({ length: last - first + 1 }, (_, i) => `${first + i}/${proto.toLowerCase()}`);
+}
+
+/** The container's ports as the daemon lists them: published (host port → container port) and
+ *  exposed ones without a host port. */
+function portKeys(db: Database, row: ContainerRow): { published: Set<string>; exposed: Set<string> } {
+  const published = new Set<string>();
+  const exposed = new Set<string>();
+  for (const p of portsOf(db, row.id)) {
+    published.add(`${p.host_port}/${p.proto}`);
+    exposed.add(`${p.container_port}/${p.proto}`);
+  }
+  const image = findImage(db, row.image_id);
+  for (const k of [...Object.keys(image?.config.config?.ExposedPorts ?? {}), ...(decodeOptions(row.options).expose ?? [])]) exposed.add(k.includes("/") ? k : `${k}/tcp`);
+  return { published, exposed };
+}
+
+function matchesPorts(c: Ctx, row: ContainerRow): boolean {
+  const publish = (c.filters.get("publish") ?? []).flatMap((v) => portFilter("publish", v));
+  const expose = (c.filters.get("expose") ?? []).flatMap((v) => portFilter("expose", v));
+  if (publish.length === 0 && expose.length === 0) return true;
+  // Only a running container has ports (the daemon's list reads its live network settings).
+  if (!isRunning(row)) return false;
+  const ports = portKeys(c.db, row);
+  return publish.some((p) => ports.published.has(p)) || expose.some((p) => ports.exposed.has(p));
+}
+
 function matches(c: Ctx, row: ContainerRow): boolean {
   const { db, root, filters } = c;
   const state = shownState(row, root);
@@ -122,7 +159,8 @@ function matches(c: Ctx, row: ContainerRow): boolean {
     }) &&
     matchAny(filters, "volume", (v) => mountsOf(row).some((m) => m.volume === v || m.destination === v || m.source === v)) &&
     matchAny(filters, "network", (v) => networksText(db, row.id).split(",").includes(v)) &&
-    matchAny(filters, "health", (v) => healthFilterValue(rowHealth(row, root, state === "running")) === v)
+    matchAny(filters, "health", (v) => healthFilterValue(rowHealth(row, root, state === "running")) === v) &&
+    matchesPorts(c, row)
   );
 }
 

@@ -331,6 +331,13 @@ describe("NAT and ports", () => {
     const ps = await t.ok(["ps", "--filter", "name=pub"]);
     expect(ps).toContain(`127.0.0.1:${PORT}->8080/tcp`);
     expect(ps).toContain(`0.0.0.0:${PORT + 2}->9000/udp`);
+    // ps --filter publish= matches the host port, expose= the container's (moby's list.go).
+    const names = async (f: string) => (await t.ok(["ps", "--filter", f, "--format", "{{.Names}}"])).trim();
+    expect(await names(`publish=${PORT + 2}/udp`)).toBe("pub");
+    expect(await names(`publish=${PORT}-${PORT + 1}`)).toBe("pub");
+    expect(await names("expose=9000/udp")).toBe("pub");
+    expect(await names("expose=9000")).toBe("");
+    expect(await names("publish=8080")).toBe("");
     const [info] = JSON.parse(await t.ok(["inspect", "pub"])) as { NetworkSettings: { IPAddress: string; Gateway: string; IPPrefixLen: number } }[];
     expect(info!.NetworkSettings.IPAddress).toBe(inspectIp("bridge", "pub"));
     expect(info!.NetworkSettings.Gateway).toBe(`${SUBNET}.1`);
