@@ -331,6 +331,8 @@ export function detachEndpoint(db: Database, root: string, c: Pick<EndpointReque
   recordNetworkState(db, root, c.id);
   refreshHosts(db, root, network, c.id, requestOf);
   syncResolverQuietly(db, root, network, requestOf);
+  // Its other networks' resolvers no longer answer it this network's names.
+  for (const e of endpointsOf(db, c.id)) syncResolverQuietly(db, root, e.network, requestOf);
 }
 
 /**

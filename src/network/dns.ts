@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { TsdError } from "../errors";
 import { monitorExecutable } from "../native/embedded";
 import { parseIp } from "./ipv4";
-import { endpointsOn, type NetworkRow } from "./networks";
+import { endpointsOf, endpointsOn, type NetworkRow } from "./networks";
 import type { RequestOf } from "./request";
 
 export const HOSTS_FILE = "dns-hosts";
@@ -29,11 +29,15 @@ export function dnsDir(root: string, networkId: string): string {
 export interface DnsName {
   ip: string;
   names: string[];
+  /** Answered only to the container at this address on the network (a name of one of its
+   *  other networks): the line is `@CLIENT IP NAME…`. */
+  client?: string;
 }
 
-/** dns-hosts: `IP NAME…` a line, the container's name first (the PTR answer). Pure. */
+/** dns-hosts: `[@CLIENT ]IP NAME…` a line, the container's name first (the PTR answer). Pure. */
 export function dnsHostsText(entries: DnsName[]): string {
-  return entries.map((e) => `${e.ip} ${[...new Set(e.names.filter((n) => /^[^\s#]+$/.test(n)))].join(" ")}\n`).join("");
+  const line = (e: DnsName) => `${e.client ? `@${e.client} ` : ""}${e.ip} ${[...new Set(e.names.filter((n) => /^[^\s#]+$/.test(n)))].join(" ")}\n`;
+  return entries.map(line).join("");
 }
 
 /**
@@ -79,13 +83,34 @@ function configuredUpstreams(root: string): string[] {
   return upstreams(configured, host);
 }
 
-/** The network's names from its endpoints: each container's name, short id and aliases. */
-function namesOn(db: Database, network: string, requestOf: RequestOf): DnsName[] {
+/** The names of `network`'s endpoints: each container's name, short id and aliases. */
+function ownNames(db: Database, network: string, requestOf: RequestOf): DnsName[] {
   return endpointsOn(db, network).flatMap((e) => {
     const req = requestOf(e.container_id);
     if (!req) return [];
     return [{ ip: e.ip, names: [req.name, e.container_id.slice(0, 12), ...(JSON.parse(e.aliases) as string[])] }];
   });
+}
+
+/** The network's names, then, for each of its containers on other user networks too, those
+ *  networks' names scoped to that container (Docker resolves all of a container's networks). */
+function namesOn(db: Database, network: string, requestOf: RequestOf): DnsName[] {
+  const own = ownNames(db, network, requestOf);
+  const scoped = endpointsOn(db, network).flatMap((e) =>
+    endpointsOf(db, e.container_id)
+      .filter((o) => o.network !== network)
+      .flatMap((o) => ownNames(db, o.network, requestOf).map((n) => ({ ...n, client: e.ip }))),
+  );
+  return [...own, ...scoped];
+}
+
+/** The user networks that share a container with `network` (their scoped names name its). */
+function neighbours(db: Database, network: string): NetworkRow[] {
+  return db
+    .query(
+      "SELECT DISTINCT n.* FROM endpoints a JOIN endpoints b ON a.container_id = b.container_id JOIN networks n ON n.name = b.network WHERE a.network = ? AND b.network != ?",
+    )
+    .all(network, network) as NetworkRow[];
 }
 
 /**
@@ -133,6 +158,11 @@ export function runningResolver(dir: string): number | undefined {
  * start two. A resolver that cannot start is an error (the containers' resolv.conf names it).
  */
 export function syncResolver(db: Database, root: string, net: NetworkRow, requestOf: RequestOf): void {
+  syncOne(db, root, net, requestOf);
+  for (const n of neighbours(db, net.name)) syncOne(db, root, n, requestOf);
+}
+
+function syncOne(db: Database, root: string, net: NetworkRow, requestOf: RequestOf): void {
   if (net.builtin) return;
   db.transaction(() => {
     const names = namesOn(db, net.name, requestOf);

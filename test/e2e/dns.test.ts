@@ -160,6 +160,26 @@ describe("resolver on a user network", () => {
     await t.ok(["rm", "-f", "web", "leaver", "elsewhere"]);
   });
 
+  test("a container on two networks resolves both (its other network's names scoped to it); others do not", async () => {
+    await t.ok(["run", "-d", "--name", "bsvc", "--network", "dnsnet2", "--ip", `${NET2}.30`, "busybox", "sleep", "300"]);
+    await t.ok(["run", "-d", "--name", "multi", "--network", "dnsnet1", "busybox", "sleep", "300"]);
+    await t.ok(["network", "connect", "dnsnet2", "multi"]);
+    // multi's resolv.conf names dnsnet1's resolver, which answers it dnsnet2's names too.
+    const both = await t.tsd(["exec", "multi", "nslookup", "bsvc"]);
+    expect(both.stdout).toContain(`Name:	bsvc
+Address: ${NET2}.30
+`);
+    // A container on dnsnet1 alone does not see dnsnet2's names.
+    const only = await lookup("dnsnet1", "bsvc");
+    expect(only.out).toContain("NXDOMAIN");
+    // A container that joins dnsnet2 later is answered to multi too; after the disconnect, none.
+    await t.ok(["run", "-d", "--name", "late", "--network", "dnsnet2", "--ip", `${NET2}.31`, "busybox", "sleep", "300"]);
+    expect((await t.tsd(["exec", "multi", "nslookup", "late"])).stdout).toContain(`Address: ${NET2}.31\n`);
+    await t.ok(["network", "disconnect", "dnsnet2", "multi"]);
+    expect((await t.tsd(["exec", "multi", "nslookup", "bsvc"])).stdout + "").not.toContain(`${NET2}.30`);
+    await t.ok(["rm", "-f", "bsvc", "multi", "late"]);
+  });
+
   test("lives from the first endpoint to the last; network rm and a SIGKILL of everything leave nothing", async () => {
     const net = networkId("dnsnet1");
     expect(existsSync(`${t.dir}/networks/${net}`)).toBe(false);

@@ -150,13 +150,17 @@ pub fn parseIp(text: []const u8) ?u32 {
 }
 
 /// The network's names: `IP NAME [NAME…]` lines (the dns-hosts file the CLI writes,
-/// src/network/dns.ts). Names are compared case-insensitively; a line or name over the limits
-/// is skipped, never an error (the file is the CLI's, but a bad line must not stop lookups).
+/// src/network/dns.ts), and `@CLIENT IP NAME…` lines: names of a container's other networks,
+/// answered to that container (its address on this network) only, as Docker's per-container
+/// resolver answers for all of a container's networks. Names are compared case-insensitively;
+/// a line or name over the limits is skipped, never an error (the file is the CLI's, but a bad
+/// line must not stop lookups).
 pub const Table = struct {
     pub const max_entries = 8192;
     pub const pool_size = 256 * 1024;
 
-    const Entry = struct { ip: u32, off: u32, len: u8 };
+    /// `client` 0: every client's; else only the container at that address asks for it.
+    const Entry = struct { ip: u32, client: u32, off: u32, len: u8 };
 
     entries: [max_entries]Entry = undefined,
     count: usize = 0,
@@ -169,18 +173,25 @@ pub const Table = struct {
         var lines = std.mem.splitScalar(u8, text, '\n');
         while (lines.next()) |line| {
             var fields = std.mem.tokenizeAny(u8, line, " \t\r");
-            const ip = parseIp(fields.next() orelse continue) orelse continue;
-            while (fields.next()) |n| t.add(ip, n);
+            var first = fields.next() orelse continue;
+            var client: u32 = 0;
+            if (first[0] == '@') {
+                client = parseIp(first[1..]) orelse continue;
+                if (client == 0) continue;
+                first = fields.next() orelse continue;
+            }
+            const ip = parseIp(first) orelse continue;
+            while (fields.next()) |n| t.add(ip, client, n);
         }
         assert(t.count <= max_entries and t.used <= pool_size);
     }
 
-    fn add(t: *Table, ip: u32, name_in: []const u8) void {
+    fn add(t: *Table, ip: u32, client: u32, name_in: []const u8) void {
         const n = std.mem.trimRight(u8, name_in, ".");
         if (n.len == 0 or n.len > max_name_text or !validName(n)) return;
         if (t.count == max_entries or t.used + n.len > pool_size) return;
         for (n, t.pool[t.used..][0..n.len]) |c, *o| o.* = std.ascii.toLower(c);
-        t.entries[t.count] = .{ .ip = ip, .off = @intCast(t.used), .len = @intCast(n.len) };
+        t.entries[t.count] = .{ .ip = ip, .client = client, .off = @intCast(t.used), .len = @intCast(n.len) };
         t.count += 1;
         t.used += n.len;
     }
@@ -190,10 +201,12 @@ pub const Table = struct {
     }
 
     /// The addresses of `name` (lowercase), at most `out.len`, each once.
-    pub fn lookup(t: *const Table, name: []const u8, out: []u32) usize {
+    /// The addresses of `name` as the container at `client` sees them.
+    pub fn lookup(t: *const Table, name: []const u8, client: u32, out: []u32) usize {
         var n: usize = 0;
         for (t.entries[0..t.count]) |e| {
             if (n == out.len) break;
+            if (e.client != 0 and e.client != client) continue;
             if (!std.mem.eql(u8, t.nameOf(e), name)) continue;
             if (std.mem.indexOfScalar(u32, out[0..n], e.ip) != null) continue;
             out[n] = e.ip;
@@ -202,9 +215,9 @@ pub const Table = struct {
         return n;
     }
 
-    /// The first name of `ip` (the container's name: the CLI writes it first).
+    /// The first name of `ip` on this network (the container's name: the CLI writes it first).
     pub fn reverse(t: *const Table, ip: u32) ?[]const u8 {
-        for (t.entries[0..t.count]) |e| if (e.ip == ip) return t.nameOf(e);
+        for (t.entries[0..t.count]) |e| if (e.ip == ip and e.client == 0) return t.nameOf(e);
         return null;
     }
 };
@@ -247,7 +260,7 @@ pub const Decision = union(enum) {
 
 /// What to do with one packet from a container: answer from the table (names and aliases,
 /// PTR for the subnet's addresses), forward, or drop.
-pub fn decide(t: *const Table, subnet: Subnet, pkt: []const u8, out: *[max_udp_answer]u8) Decision {
+pub fn decide(t: *const Table, subnet: Subnet, client: u32, pkt: []const u8, out: *[max_udp_answer]u8) Decision {
     const q = parseQuery(pkt) catch |err| return switch (err) {
         error.Short => if (pkt.len < header_len) .drop else .{ .answer = headerOnly(pkt, .form_err, out) },
         error.NotQuery => .drop,
@@ -262,7 +275,7 @@ pub fn decide(t: *const Table, subnet: Subnet, pkt: []const u8, out: *[max_udp_a
         return .{ .answer = answer(pkt, &q, .no_error, &.{}, n, out) };
     }
     var ips: [max_records]u32 = undefined;
-    const n = t.lookup(q.name(), &ips);
+    const n = t.lookup(q.name(), client, &ips);
     if (n == 0) return .forward;
     // A name of ours: A records; any other type (AAAA …) has no data (NOERROR, no answer).
     const records = if (q.qtype == Type.A) ips[0..n] else ips[0..0];
@@ -393,7 +406,7 @@ test "a name, an alias and a short id answer their addresses, case-insensitively
     var out: [max_udp_answer]u8 = undefined;
     for ([_][]const u8{ "web", "WWW", "0123456789AB" }) |n| {
         const q = makeQuery(&qb, 0x1234, n, Type.A);
-        const d = decide(t, subnet9, q, &out);
+        const d = decide(t, subnet9, 0, q, &out);
         const len = d.answer;
         try testing.expectEqual(@as(u16, 0x1234), id(out[0..len]));
         try testing.expectEqual(@as(u16, 1), be16(&out, 6));
@@ -409,16 +422,30 @@ test "an alias on two containers answers both; AAAA of a known name is NODATA; o
     const t = testTable();
     var qb: [512]u8 = undefined;
     var out: [max_udp_answer]u8 = undefined;
-    const len = decide(t, subnet9, makeQuery(&qb, 1, "database", Type.A), &out).answer;
+    const len = decide(t, subnet9, 0, makeQuery(&qb, 1, "database", Type.A), &out).answer;
     try testing.expectEqual(@as(u16, 2), be16(&out, 6));
     _ = len;
     const q6 = makeQuery(&qb, 2, "web", Type.AAAA);
-    const l6 = decide(t, subnet9, q6, &out).answer;
+    const l6 = decide(t, subnet9, 0, q6, &out).answer;
     try testing.expectEqual(q6.len, l6);
     try testing.expectEqual(@as(u16, 0), be16(&out, 6));
     try testing.expectEqual(@as(u16, 0), be16(&out, 2) & 0xf);
-    try testing.expect(decide(t, subnet9, makeQuery(&qb, 3, "example.org", Type.A), &out) == .forward);
-    try testing.expect(decide(t, subnet9, makeQuery(&qb, 3, "nope", Type.A), &out) == .forward);
+    try testing.expect(decide(t, subnet9, 0, makeQuery(&qb, 3, "example.org", Type.A), &out) == .forward);
+    try testing.expect(decide(t, subnet9, 0, makeQuery(&qb, 3, "nope", Type.A), &out) == .forward);
+}
+
+test "a name of a container's other network answers that container only; never a PTR" {
+    var t: Table = .{};
+    t.load("10.9.0.2 web\n@10.9.0.2 10.8.0.7 db cache\n@0.0.0.0 10.8.0.9 ignored\n@bad 10.8.0.9 ignored\n");
+    var ips: [max_records]u32 = undefined;
+    try testing.expectEqual(@as(usize, 1), t.lookup("db", 0x0a090002, &ips));
+    try testing.expectEqual(@as(u32, 0x0a080007), ips[0]);
+    try testing.expectEqual(@as(usize, 1), t.lookup("cache", 0x0a090002, &ips));
+    try testing.expectEqual(@as(usize, 0), t.lookup("db", 0x0a090003, &ips));
+    try testing.expectEqual(@as(usize, 0), t.lookup("ignored", 0x0a090002, &ips));
+    try testing.expectEqual(@as(usize, 1), t.lookup("web", 0x0a090003, &ips));
+    try testing.expect(t.reverse(0x0a080007) == null);
+    try testing.expectEqualStrings("web", t.reverse(0x0a090002).?);
 }
 
 test "PTR for the subnet from the table, NXDOMAIN for a free address, others forward" {
@@ -426,12 +453,12 @@ test "PTR for the subnet from the table, NXDOMAIN for a free address, others for
     var qb: [512]u8 = undefined;
     var out: [max_udp_answer]u8 = undefined;
     const q = makeQuery(&qb, 7, "2.0.9.10.in-addr.arpa", Type.PTR);
-    const len = decide(t, subnet9, q, &out).answer;
+    const len = decide(t, subnet9, 0, q, &out).answer;
     try testing.expectEqual(@as(u16, 1), be16(&out, 6));
     try testing.expectEqualSlices(u8, "\x03web\x00", out[len - 5 .. len]);
-    _ = decide(t, subnet9, makeQuery(&qb, 8, "9.0.9.10.in-addr.arpa", Type.PTR), &out).answer;
+    _ = decide(t, subnet9, 0, makeQuery(&qb, 8, "9.0.9.10.in-addr.arpa", Type.PTR), &out).answer;
     try testing.expectEqual(@as(u16, @intFromEnum(Rcode.nx_domain)), be16(&out, 2) & 0xf);
-    try testing.expect(decide(t, subnet9, makeQuery(&qb, 9, "1.1.168.192.in-addr.arpa", Type.PTR), &out) == .forward);
+    try testing.expect(decide(t, subnet9, 0, makeQuery(&qb, 9, "1.1.168.192.in-addr.arpa", Type.PTR), &out) == .forward);
     try testing.expectEqual(@as(?u32, null), parseReverse("1.2.3.in-addr.arpa"));
     try testing.expectEqual(@as(?u32, null), parseReverse("1.2.3.4.5.in-addr.arpa"));
     try testing.expectEqual(@as(?u32, null), parseReverse("1.2.3.256.in-addr.arpa"));
@@ -442,10 +469,10 @@ test "malformed packets: short, pointer loops, forward pointers, long labels, pa
     var out: [max_udp_answer]u8 = undefined;
     const hdr = [_]u8{ 0xab, 0xcd, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0 };
     // Shorter than a header: nothing to answer to.
-    try testing.expect(decide(t, subnet9, hdr[0..5], &out) == .drop);
-    try testing.expect(decide(t, subnet9, &.{}, &out) == .drop);
+    try testing.expect(decide(t, subnet9, 0, hdr[0..5], &out) == .drop);
+    try testing.expect(decide(t, subnet9, 0, &.{}, &out) == .drop);
     // A header and no question.
-    try testing.expectEqual(@as(usize, header_len), decide(t, subnet9, &hdr, &out).answer);
+    try testing.expectEqual(@as(usize, header_len), decide(t, subnet9, 0, &hdr, &out).answer);
     try testing.expectEqual(@as(u16, 1), be16(&out, 2) & 0xf);
     const cases = [_][]const u8{
         &hdr ++ [_]u8{ 0xc0, 12 }, // points at itself
@@ -460,7 +487,7 @@ test "malformed packets: short, pointer loops, forward pointers, long labels, pa
         &hdr ++ [_]u8{ 3, 'w', 'e', 'b' }, // no terminating zero
     };
     for (cases) |c| {
-        const d = decide(t, subnet9, c, &out);
+        const d = decide(t, subnet9, 0, c, &out);
         try testing.expectEqual(@as(usize, header_len), d.answer);
         try testing.expectEqual(@as(u16, @intFromEnum(Rcode.form_err)), be16(&out, 2) & 0xf);
         try testing.expectEqual(@as(u16, 0xabcd), id(&out));
@@ -468,14 +495,14 @@ test "malformed packets: short, pointer loops, forward pointers, long labels, pa
     // A response, an opcode other than QUERY, two questions.
     var resp = hdr;
     resp[2] = 0x81;
-    try testing.expect(decide(t, subnet9, &resp, &out) == .drop);
+    try testing.expect(decide(t, subnet9, 0, &resp, &out) == .drop);
     var notify = hdr;
     notify[2] = 0x20;
-    _ = decide(t, subnet9, &notify, &out).answer;
+    _ = decide(t, subnet9, 0, &notify, &out).answer;
     try testing.expectEqual(@as(u16, @intFromEnum(Rcode.not_imp)), be16(&out, 2) & 0xf);
     var two = hdr;
     two[5] = 2;
-    _ = decide(t, subnet9, &two, &out).answer;
+    _ = decide(t, subnet9, 0, &two, &out).answer;
     try testing.expectEqual(@as(u16, @intFromEnum(Rcode.form_err)), be16(&out, 2) & 0xf);
 }
 
@@ -517,7 +544,7 @@ test "every truncation of a valid query is refused or answered, never read past"
     var out: [max_udp_answer]u8 = undefined;
     const q = makeQuery(&qb, 5, "0123456789ab", Type.A);
     for (0..q.len) |n| {
-        switch (decide(t, subnet9, q[0..n], &out)) {
+        switch (decide(t, subnet9, 0, q[0..n], &out)) {
             .drop => try testing.expect(n < header_len),
             .answer => |l| try testing.expectEqual(@as(usize, header_len), l),
             .forward => return error.TestUnexpectedResult,
@@ -540,7 +567,7 @@ test "random bytes never crash the parser" {
             pkt[4] = 0;
             pkt[5] = 1;
         }
-        switch (decide(t, subnet9, pkt[0..len], &out)) {
+        switch (decide(t, subnet9, 0, pkt[0..len], &out)) {
             .answer => |l| try testing.expect(l <= out.len and l <= @max(len, header_len) + max_records * 16),
             else => {},
         }
@@ -577,8 +604,8 @@ test "a PTR answer too big for 512 bytes is truncated, not overflowed" {
     @memcpy(qname[qw..][0..tail.len], tail);
     qw += tail.len;
     // The padded name is not a reverse name: forward. The plain one answers.
-    try testing.expect(decide(&test_table, subnet9, makeQuery(&qb, 1, qname[0..qw], Type.PTR), &out) == .forward);
-    const len = decide(&test_table, subnet9, makeQuery(&qb, 1, tail, Type.PTR), &out).answer;
+    try testing.expect(decide(&test_table, subnet9, 0, makeQuery(&qb, 1, qname[0..qw], Type.PTR), &out) == .forward);
+    const len = decide(&test_table, subnet9, 0, makeQuery(&qb, 1, tail, Type.PTR), &out).answer;
     try testing.expect(len <= max_udp_answer);
     try testing.expectEqual(@as(u16, 1), be16(&out, 6));
 }

@@ -290,7 +290,7 @@ const Server = struct {
             if (n > packet.len or from.family != linux.AF.INET) continue;
             // Only the network's own containers (the bridge's subnet) are served.
             if (!s.args.subnet.contains(std.mem.bigToNative(u32, from.addr))) continue;
-            switch (dns.decide(&table, s.args.subnet, packet[0..n], &reply)) {
+            switch (dns.decide(&table, s.args.subnet, std.mem.bigToNative(u32, from.addr), packet[0..n], &reply)) {
                 .drop => {},
                 .answer => |len| _ = sys.sendtoIn(s.listen, reply[0..len], &from) catch {},
                 .forward => s.forward(packet[0..n], &from),
