@@ -43,4 +43,5 @@ export const commands: Record<string, Lazy> = {
   system: () => import("./system").then((m) => m.default),
   diff: () => import("./diff").then((m) => m.default),
   info: () => import("./info").then((m) => m.default),
+  build: () => import("./build").then((m) => m.default),
 };

@@ -1,6 +1,7 @@
 // Removing images (rmi, image prune) and collecting what no image needs any more: unpacked
 // layers, their links, the blobs they came from, configs and manifests.
 import type { Database } from "bun:sqlite";
+import { pruneBuildCache } from "./build/cache";
 import { existsSync, rmSync, unlinkSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { rootPaths } from "../store/paths";
@@ -156,6 +157,8 @@ export function pruneImages(db: Database, root: string, all: boolean): RemoveRep
     deleteImageRows(db, fresh);
     report.deleted.push(`sha256:${image.id}`);
   }
+  // The build cache's steps whose images went.
+  pruneBuildCache(db);
   // Also what earlier removals left while the store was busy.
   report.reclaimed = collectGarbage(db, root);
   return report;

@@ -1,0 +1,122 @@
+// COPY (and ADD of local files) as Docker's classic builder does it: sources from the context
+// (or --from a stage or image), globs, a directory's content copied, into DEST/ or onto DEST,
+// missing parent directories made, owned 0:0 or --chown's, --chmod's mode. The sources are
+// staged on the host first (their content hash names the step), then written into the rootfs
+// by `tsd-monitor --copy in` (fd-relative, openat2 under the rootfs: cp's containment), and
+// the overlay's upper dir becomes the layer.
+import type { Database } from "bun:sqlite";
+import { chmodSync, lchownSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { TsdError } from "../errors";
+import { runMonitor } from "../native/helper";
+import { loadContext, resolveSource, stage, treeHash, type Context, type Owner } from "../image/build/context";
+import { joinPath } from "../image/build/instructions";
+import type { ImageRecord } from "../image/store";
+import { imageEntry, stepRootfs } from "./build-rootfs";
+import { readImageFile, resolveUser } from "./user";
+import { rootPaths } from "../store/paths";
+
+export interface CopyRequest {
+  what: "COPY" | "ADD";
+  sources: string[];
+  dest: string;
+  workdir: string;
+  chown?: string;
+  chmod?: string;
+  /** The context, or an image's rootfs copied out for --from. */
+  ctx: Context;
+  fromLabel?: string;
+}
+
+export interface StagedCopy {
+  /** Host dir whose content goes into `into` in the rootfs. */
+  staged: string;
+  into: string;
+  createdBy: string;
+}
+
+/** Stages the sources under `work` as the layer will hold them; nothing in the rootfs yet. */
+export function stageCopy(root: string, image: ImageRecord, work: string, r: CopyRequest, shell: string[]): StagedCopy {
+  const owner = copyOwner(root, image, r);
+  const paths = r.sources.flatMap((s) => resolveSource(r.ctx, s, r.what));
+  const destAbs = joinPath(r.workdir || "/", r.dest);
+  const slash = r.dest.endsWith("/") || r.dest.endsWith("/.") || r.dest === ".";
+  if (paths.length > 1 && !slash) throw new TsdError(`When using ${r.what} with more than one source file, the destination must be a directory and end with a /`, 1);
+  const entry = imageEntry(root, image, destAbs);
+  const singleFile = paths.length === 1 && r.ctx.entries.get(paths[0]!) !== "dir" && paths[0] !== "";
+  const ontoFile = singleFile && !slash && entry.kind !== "dir" && entry.kind !== "link";
+  const into = ontoFile ? dirname(destAbs) : destAbs;
+  const content = join(work, "content");
+  // The missing directories down to `into`, made as Docker makes them (0755, the owner).
+  const intoEntry = ontoFile ? imageEntry(root, image, into) : entry;
+  if (intoEntry.kind === "file") throw new TsdError(`${r.what} failed: cannot copy to non-directory: ${into}`, 1);
+  const parts = into.split("/").filter((p) => p !== "");
+  const have = intoEntry.kind === "absent" ? intoEntry.depth : parts.length;
+  const base = `/${parts.slice(0, have).join("/")}`;
+  let dir = content;
+  mkdirSync(dir, { recursive: true });
+  for (const part of parts.slice(have)) {
+    dir = join(dir, part);
+    mkdirSync(dir);
+    lchownSync(dir, owner.uid, owner.gid);
+    chmodSync(dir, 0o755);
+  }
+  for (const p of paths) {
+    const kind = p === "" ? "dir" : r.ctx.entries.get(p);
+    if (kind === "dir") stage(r.ctx, p, dir, owner);
+    else stage(r.ctx, p, join(dir, ontoFile ? basename(destAbs) : basename(p)), owner);
+  }
+  const kind = paths.length > 1 ? "multi" : singleFile ? "file" : "dir";
+  const from = r.fromLabel ? `--from=${r.fromLabel} ` : "";
+  return { staged: content, into: base, createdBy: `${shell.join(" ")} #(nop) ${r.what} ${from}${kind}:${treeHash(content)} in ${r.dest} ` };
+}
+
+function copyOwner(root: string, image: ImageRecord, r: CopyRequest): Owner {
+  let mode: number | undefined;
+  if (r.chmod !== undefined) {
+    if (!/^[0-7]{3,4}$/.test(r.chmod)) throw new TsdError(`${r.what} --chmod=${r.chmod}: want an octal mode such as 0755`, 1);
+    mode = parseInt(r.chmod, 8);
+  }
+  if (r.chown === undefined) return { uid: 0, gid: 0, ...(mode !== undefined ? { mode } : {}) };
+  const [u, g] = r.chown.split(":", 2) as [string, string?];
+  const layerDirs = image.layers.map((d) => join(rootPaths(root).layers, d.replace(/^sha256:/, ""), "diff")).reverse();
+  const passwd = readImageFile(layerDirs, "etc/passwd");
+  const group = readImageFile(layerDirs, "etc/group");
+  const uid = resolveUser(u, passwd, group).uid;
+  // Docker: a user without a group gets the same number as the group.
+  const gid = g === undefined ? uid : resolveUser(`${u}:${g}`, passwd, group).gid;
+  return { uid, gid, ...(mode !== undefined ? { mode } : {}) };
+}
+
+/** Writes the staged content into an overlay of `image`; returns the upper dir to commit. */
+export async function applyCopy(db: Database, root: string, image: ImageRecord, work: string, s: StagedCopy): Promise<string> {
+  const fs = stepRootfs(db, root, image, join(work, "rootfs"), false);
+  await runMonitor(["--copy", "in", ...fs.args, "--container-path", s.into, "--host-dir", s.staged, "--host-name", ".", "--name", "", "--source-dir", "--archive"], "ignore", "COPY failed", 1);
+  return fs.upper;
+}
+
+/** COPY --from: the named paths of `image`'s rootfs copied out into `work`, as a context. */
+export async function contextFromImage(db: Database, root: string, image: ImageRecord, sources: string[], work: string): Promise<{ ctx: Context; sources: string[] }> {
+  const fs = stepRootfs(db, root, image, join(work, "from"), true);
+  const out = join(work, "from-files");
+  mkdirSync(out, { recursive: true });
+  const rel: string[] = [];
+  for (const [i, src] of sources.entries()) {
+    const p = joinPath("/", src);
+    if (p === "/") throw new TsdError("COPY --from of / is not supported yet: name a directory", 1);
+    const target = join(out, String(i));
+    mkdirSync(target);
+    await runMonitor(["--copy", "out", ...fs.args, "--container-dir", dirname(p), "--container-name", basename(p), "--host-dir", target, "--name", basename(p), "--archive"], "ignore", "COPY failed", 1);
+    rel.push(`${i}/${basename(p)}`);
+  }
+  rmSync(fs.dir, { recursive: true, force: true });
+  return { ctx: loadContext(out), sources: rel };
+}
+
+export function readDockerfile(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (e) {
+    throw new TsdError(`unable to prepare context: unable to evaluate symlinks in Dockerfile path: ${(e as Error).message}`, 1);
+  }
+}

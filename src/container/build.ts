@@ -1,0 +1,208 @@
+// `tsd build`: a Dockerfile's stages built step by step as Docker's classic builder does it.
+// Each metadata step is a new image with one more empty_layer history entry; RUN, COPY and
+// ADD each add one layer (build-run.ts, build-copy.ts). A step is taken from the cache when
+// its parent image, its instruction (with COPY's content hash, RUN's ARGs) and the config
+// match (image/build/cache.ts). Progress as `docker build` prints it.
+import type { Database } from "bun:sqlite";
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { TsdError } from "../errors";
+import { cacheKey, cachedImage, markBuildResult, rememberStep } from "../image/build/cache";
+import { loadContext, type Context } from "../image/build/context";
+import { flagValue, parseDockerfile, type Instruction } from "../image/build/dockerfile";
+import { metadataImage, scratchImage } from "../image/build/image";
+import { applyMetadata, DEFAULT_SHELL, runArgv, runCreatedBy, runEnv, type StageState } from "../image/build/instructions";
+import { expand, expandWords, planStages, PROXY_ARGS, stageNamed, type Plan, type Stage } from "../image/build/stages";
+import { commitUpper } from "../image/commit";
+import { familiarName, type Reference } from "../image/reference";
+import { findImage, tagImage, type ImageRecord } from "../image/store";
+import { makeWorkDir, sweepStaleWorkDirs } from "../store/workdir";
+import { applyCopy, contextFromImage, stageCopy, type CopyRequest } from "./build-copy";
+import { runStep } from "./build-run";
+
+export interface BuildOptions {
+  /** Undefined: no context (a Dockerfile on stdin). */
+  contextDir?: string;
+  dockerfile: string;
+  tags: Reference[];
+  buildArgs: Map<string, string>;
+  target?: string;
+  noCache: boolean;
+  quiet: boolean;
+  network?: string;
+  labels: [string, string][];
+  /** Progress lines (stdout unless -q). */
+  out: (line: string) => void;
+}
+
+interface Run {
+  db: Database;
+  root: string;
+  o: BuildOptions;
+  plan: Plan;
+  ctx: Context;
+  work: string;
+  step: number;
+  total: number;
+  results: ImageRecord[];
+  used: Set<string>;
+}
+
+/** Builds; returns the image id (tagged as asked). */
+export async function buildImage(db: Database, root: string, o: BuildOptions): Promise<string> {
+  const df = parseDockerfile(o.dockerfile);
+  const plan = planStages(df, o.buildArgs);
+  const last = targetStage(plan, o.target);
+  plan.stages = plan.stages.slice(0, last + 1);
+  if (o.labels.length > 0) plan.stages[last]!.instructions.push(labelInstruction(o.labels, plan.stages[last]!.instructions.at(-1)?.line ?? plan.stages[last]!.from.line));
+  const total = plan.metaArgs.length + plan.stages.reduce((n, s) => n + 1 + s.instructions.length, 0);
+  sweepStaleWorkDirs(root);
+  const work = makeWorkDir(root, "build");
+  const r: Run = { db, root, o, plan, ctx: o.contextDir !== undefined ? loadContext(o.contextDir) : { dir: "/nonexistent", entries: new Map() }, work, step: 0, total, results: [], used: new Set() };
+  try {
+    for (const ins of plan.metaArgs) {
+      progress(r, ins);
+      for (const k of plan.meta.keys()) if (o.buildArgs.has(k)) r.used.add(k);
+    }
+    for (const stage of plan.stages) r.results.push(await buildStage(r, stage));
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  const image = r.results[last]!;
+  if (image.id === "") throw new TsdError("No image was generated. Is your Dockerfile empty?", 1);
+  const unused = [...o.buildArgs.keys()].filter((k) => !r.used.has(k) && !PROXY_ARGS.includes(k));
+  if (unused.length > 0) o.out(`[Warning] One or more build-args [${unused.join(" ")}] were not consumed`);
+  markBuildResult(db, image.id);
+  o.out(`Successfully built ${image.id.slice(0, 12)}`);
+  for (const ref of o.tags) {
+    tagImage(db, ref, image.id);
+    o.out(`Successfully tagged ${familiarName(ref)}`);
+  }
+  return image.id;
+}
+
+function targetStage(plan: Plan, target: string | undefined): number {
+  if (target === undefined) return plan.stages.length - 1;
+  const s = stageNamed(plan, target, plan.stages.length);
+  if (!s || s.name !== target.toLowerCase()) throw new TsdError(`failed to reach build target ${target} in Dockerfile`, 1);
+  return s.index;
+}
+
+/** --label K=V: a LABEL step at the end, as the classic builder adds it. */
+function labelInstruction(labels: [string, string][], line: number): Instruction {
+  const q = (s: string) => JSON.stringify(s).replace(/\$/g, "\\$");
+  const rest = labels.map(([k, v]) => `${q(k)}=${q(v)}`).join(" ");
+  return { cmd: "LABEL", line, endLine: line, original: rest, flags: [], rest, heredocs: [] };
+}
+
+function progress(r: Run, ins: Instruction): void {
+  r.step++;
+  r.o.out(`Step ${r.step}/${r.total} : ${ins.cmd}${ins.original ? ` ${ins.original}` : ""}`);
+}
+
+async function buildStage(r: Run, stage: Stage): Promise<ImageRecord> {
+  progress(r, stage.from);
+  let image = baseImage(r, stage);
+  if (image.id !== "") r.o.out(` ---> ${image.id.slice(0, 12)}`);
+  const config = JSON.parse(JSON.stringify(image.config.config ?? {})) as StageState["config"] & { OnBuild?: string[] | null };
+  const triggers = config.OnBuild ?? [];
+  if (config.OnBuild) config.OnBuild = null;
+  const state: StageState = { config, args: new Map(), shell: [...DEFAULT_SHELL], escape: r.plan.escape, buildArgs: r.o.buildArgs, meta: r.plan.meta, used: r.used };
+  if (triggers.length > 0) r.o.out(`# Executing ${triggers.length} build trigger${triggers.length > 1 ? "s" : ""}`);
+  for (const t of triggers) for (const ins of parseDockerfile(t).instructions) image = await buildStep(r, stage, state, image, ins);
+  for (const ins of stage.instructions) {
+    progress(r, ins);
+    image = await buildStep(r, stage, state, image, ins);
+  }
+  return image;
+}
+
+function baseImage(r: Run, stage: Stage): ImageRecord {
+  if (stage.base.toLowerCase() === "scratch") return scratchImage();
+  const earlier = stageNamed(r.plan, stage.base, stage.index);
+  if (earlier && earlier.name === stage.base.toLowerCase()) return r.results[earlier.index]!;
+  const image = findImage(r.db, stage.base);
+  if (!image) throw new TsdError(`unable to find image "${stage.base}" locally: pull it with 'tsd pull' or load it with 'tsd load -i FILE' (tsd build does not pull yet)`, 1);
+  return image;
+}
+
+/** One instruction: from the cache, or made. Returns the stage's image after it. */
+async function buildStep(r: Run, stage: Stage, s: StageState, image: ImageRecord, ins: Instruction): Promise<ImageRecord> {
+  const dir = join(r.work, `step-${r.step}`);
+  mkdirSync(dir, { recursive: true });
+  try {
+    if (ins.cmd === "RUN") return await runInstruction(r, s, image, ins);
+    if (ins.cmd === "COPY" || ins.cmd === "ADD") return await copyInstruction(r, stage, s, image, ins, dir);
+    if (ins.cmd === "FROM") throw new TsdError(`line ${ins.line}: FROM is not allowed here`, 1);
+    const createdBy = applyMetadata(s, ins)!;
+    return cachedOr(r, image, createdBy, s, async () => metadataImage(r.db, r.root, image.id === "" ? scratchImage() : image, s.config, createdBy, s.author));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function cachedOr(r: Run, parent: ImageRecord, createdBy: string, s: StageState, make: () => Promise<ImageRecord>): Promise<ImageRecord> {
+  const key = cacheKey(parent.id || undefined, createdBy, s.config);
+  const hit = r.o.noCache ? undefined : cachedImage(r.db, key);
+  if (hit) {
+    r.o.out(" ---> Using cache");
+    r.o.out(` ---> ${hit.id.slice(0, 12)}`);
+    return hit;
+  }
+  const made = await make();
+  rememberStep(r.db, key, made.id);
+  r.o.out(` ---> ${made.id.slice(0, 12)}`);
+  return made;
+}
+
+async function commitLayer(r: Run, parent: ImageRecord, upper: string, s: StageState, createdBy: string): Promise<ImageRecord> {
+  const id = await commitUpper(r.db, r.root, parent.id === "" ? scratchImage() : parent, upper, s.config, { createdBy });
+  return findImage(r.db, id)!;
+}
+
+async function runInstruction(r: Run, s: StageState, image: ImageRecord, ins: Instruction): Promise<ImageRecord> {
+  const argv = runArgv(s, ins);
+  const createdBy = runCreatedBy(s, argv);
+  const network = flagValue(ins, "network") ?? r.o.network;
+  return cachedOr(r, image, createdBy, s, () =>
+    runStep(r.db, r.root, image, { argv, env: runEnv(s), ...(s.config.User ? { user: s.config.User } : {}), ...(s.config.WorkingDir ? { workdir: s.config.WorkingDir } : {}), ...(network ? { network } : {}), quiet: r.o.quiet, out: r.o.out }, (upper) =>
+      commitLayer(r, image, upper, s, createdBy),
+    ),
+  );
+}
+
+async function copyInstruction(r: Run, stage: Stage, s: StageState, image: ImageRecord, ins: Instruction, dir: string): Promise<ImageRecord> {
+  const env = new Map([...s.args, ...envPairs(s.config.Env)]);
+  const words = ins.json ? ins.json.map((w) => expand(ins, w, env, s.escape)) : expandWords(ins, ins.rest, env, s.escape);
+  if (ins.heredocs.length > 0) throw new TsdError(`line ${ins.line}: ${ins.cmd} with a heredoc is not supported yet`, 1);
+  if (words.length < 2) throw new TsdError(`dockerfile parse error line ${ins.line}: ${ins.cmd} requires at least two arguments, but got ${words.length}`, 1);
+  let sources = words.slice(0, -1);
+  if (ins.cmd === "ADD" && sources.some((x) => /^https?:\/\//.test(x))) throw new TsdError(`line ${ins.line}: ADD of a URL is not supported yet: download it in a RUN step`, 1);
+  const from = flagValue(ins, "from");
+  let ctx = r.ctx;
+  if (from !== undefined) {
+    const fromImage = fromStageOrImage(r, stage, expand(ins, from, env, s.escape));
+    ({ ctx, sources } = await contextFromImage(r.db, r.root, fromImage, sources, dir));
+  }
+  const chown = flagValue(ins, "chown");
+  const chmod = flagValue(ins, "chmod");
+  const req: CopyRequest = { what: ins.cmd as "COPY", sources, dest: words.at(-1)!, workdir: s.config.WorkingDir ?? "/", ctx, ...(chown !== undefined ? { chown: expand(ins, chown, env, s.escape) } : {}), ...(chmod !== undefined ? { chmod } : {}), ...(from !== undefined ? { fromLabel: from } : {}) };
+  const staged = stageCopy(r.root, image, dir, req, s.shell);
+  return cachedOr(r, image, staged.createdBy, s, async () => commitLayer(r, image, await applyCopy(r.db, r.root, image, dir, staged), s, staged.createdBy));
+}
+
+function fromStageOrImage(r: Run, stage: Stage, ref: string): ImageRecord {
+  const earlier = stageNamed(r.plan, ref, stage.index);
+  if (earlier) return r.results[earlier.index]!;
+  const image = findImage(r.db, ref);
+  if (!image) throw new TsdError(`invalid from flag value ${ref}: no stage or local image of that name (tsd build does not pull yet)`, 1);
+  return image;
+}
+
+function envPairs(env: readonly string[] | null | undefined): [string, string][] {
+  return (env ?? []).map((e) => {
+    const eq = e.indexOf("=");
+    return eq < 0 ? [e, ""] : [e.slice(0, eq), e.slice(eq + 1)];
+  });
+}
+
