@@ -44,7 +44,10 @@ export function stageCopy(root: string, image: ImageRecord, work: string, r: Cop
   if (paths.length > 1 && !slash) throw new TsdError(`When using ${r.what} with more than one source file, the destination must be a directory and end with a /`, 1);
   const entry = imageEntry(root, image, destAbs);
   const singleFile = paths.length === 1 && r.ctx.entries.get(paths[0]!) !== "dir" && paths[0] !== "";
-  const ontoFile = singleFile && !slash && entry.kind !== "dir" && entry.kind !== "link";
+  // DEST names a directory when it is one in the image (a symlink there is taken for one).
+  const depth = destAbs.split("/").filter((p) => p !== "").length;
+  const destIsDir = (entry.kind === "dir" && entry.depth === depth) || (entry.kind === "link" && entry.depth === depth - 1);
+  const ontoFile = singleFile && !slash && !destIsDir;
   const into = ontoFile ? dirname(destAbs) : destAbs;
   const content = join(work, "content");
   // The missing directories down to `into`, made as Docker makes them (0755, the owner).
