@@ -3,6 +3,7 @@
 // parser and shell lexer tests.
 import { describe, expect, test } from "bun:test";
 import { DockerfileError, parseDockerfile } from "../../src/image/build/dockerfile";
+import { cleanPath, ignored, parseDockerignore, patternRegExp } from "../../src/image/build/dockerignore";
 import { processWord, processWords, rawWords } from "../../src/image/build/shell-words";
 import { planStages, stageNamed } from "../../src/image/build/stages";
 import { applyMetadata, DEFAULT_SHELL, goDuration, joinPath, runArgv, runCreatedBy, runEnv, type StageState } from "../../src/image/build/instructions";
@@ -286,5 +287,46 @@ describe("metadata instructions", () => {
     expect(goDuration(90e9)).toBe("1m30s");
     expect(goDuration(5e8)).toBe("500ms");
     expect(goDuration(3600e9)).toBe("1h0m0s");
+  });
+});
+
+describe(".dockerignore (Docker 20.10's PatternMatcher)", () => {
+  const check = (rules: string, path: string) => ignored(parseDockerignore(rules), path);
+
+  test("plain names, directories and everything under them", () => {
+    expect(check("secret.txt", "secret.txt")).toBe(true);
+    expect(check("secret.txt", "a/secret.txt")).toBe(false);
+    expect(check("build", "build/x/y")).toBe(true);
+    expect(check("/build/", "build/x")).toBe(true);
+    expect(check("./a/../b", "b")).toBe(true);
+  });
+
+  test("* and ? stay within a component; ** crosses them", () => {
+    expect(check("*.md", "README.md")).toBe(true);
+    expect(check("*.md", "docs/x.md")).toBe(false);
+    expect(check("*/*.md", "docs/x.md")).toBe(true);
+    expect(check("**/*.md", "docs/a/x.md")).toBe(true);
+    expect(check("**/*.md", "x.md")).toBe(true);
+    expect(check("temp?", "temp1")).toBe(true);
+    expect(check("temp?", "temp12")).toBe(false);
+    expect(check("docs/**", "docs/a/b")).toBe(true);
+    expect(check("[a-c].txt", "b.txt")).toBe(true);
+    expect(check("[a-c].txt", "d.txt")).toBe(false);
+  });
+
+  test("! re-includes, the last match wins; comments and blanks skipped", () => {
+    const rules = "# comment\n\n*.md\n!README*.md\nREADME-secret.md\n";
+    expect(check(rules, "x.md")).toBe(true);
+    expect(check(rules, "README.md")).toBe(false);
+    expect(check(rules, "README-secret.md")).toBe(true);
+    expect(check("dir\n!dir/keep", "dir/keep")).toBe(false);
+    expect(check("dir\n!dir/keep", "dir/other")).toBe(true);
+  });
+
+  test("helpers", () => {
+    expect(cleanPath("/a//b/./c/..")).toBe("a/b");
+    expect(cleanPath("../x")).toBe("../x");
+    expect(cleanPath("a/../../x")).toBe("../x");
+    expect(patternRegExp("a.b", false).test("axb")).toBe(false);
   });
 });
