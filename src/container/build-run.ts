@@ -14,6 +14,17 @@ import { startAttached } from "./start";
 import { containerById, deleteContainer } from "./store";
 import { removeContainer } from "./remove";
 
+/** A signal to the build: the RUN container under way is killed, the build ends 128+N. */
+export interface Abort {
+  signal?: number;
+  container?: string;
+}
+
+/** Ends the build with the signal's status once a step returns. */
+export function checkAbort(a: Abort): void {
+  if (a.signal !== undefined) throw new TsdError("the build was interrupted: nothing of the step under way was kept", 128 + a.signal);
+}
+
 export interface RunStep {
   argv: string[];
   env: string[];
@@ -22,6 +33,7 @@ export interface RunStep {
   network?: string;
   quiet: boolean;
   out: (line: string) => void;
+  abort: Abort;
 }
 
 function runOptions(image: ImageRecord, s: RunStep): RunOptions {
@@ -56,18 +68,22 @@ export async function runStep<T>(db: Database, root: string, image: ImageRecord,
   const opts = runOptions(image, s);
   const c = createWithMeta(db, root, opts);
   s.out(` ---> Running in ${c.id.slice(0, 12)}`);
+  s.abort.container = c.id;
   const undo = () => {
     releaseContainer(db, root, c.id);
     removeContainerFiles(root, c.id);
     deleteContainer(db, c.id);
   };
   try {
+    checkAbort(s.abort);
     const status = await startAttached(db, root, c.id, c.bundle, opts, undo);
+    checkAbort(s.abort);
     if (status !== 0) throw new TsdError(`The command '${s.argv.join(" ")}' returned a non-zero code: ${status}`, status);
     const result = await commit(join(c.bundle, "upper"));
     s.out(`Removing intermediate container ${c.id.slice(0, 12)}`);
     return result;
   } finally {
+    s.abort.container = undefined;
     // With the image's VOLUMEs' anonymous volumes (what RUN writes there is not kept, as Docker's).
     if (containerById(db, c.id)) await removeContainer(db, root, c.id, true, true);
   }

@@ -18,7 +18,9 @@ import { familiarName, type Reference } from "../image/reference";
 import { findImage, tagImage, type ImageRecord } from "../image/store";
 import { makeWorkDir, sweepStaleWorkDirs } from "../store/workdir";
 import { applyCopy, contextFromImage, stageCopy, type CopyRequest } from "./build-copy";
-import { runStep } from "./build-run";
+import { checkAbort, runStep, type Abort } from "./build-run";
+import { killInit } from "./lifecycle";
+import { containerById } from "./store";
 
 export interface BuildOptions {
   /** Undefined: no context (a Dockerfile on stdin). */
@@ -46,6 +48,37 @@ interface Run {
   total: number;
   results: ImageRecord[];
   used: Set<string>;
+  abort: Abort;
+}
+
+const SIGNALS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
+
+/**
+ * Ctrl-C (SIGINT, SIGTERM, SIGHUP) during a build: the RUN container under way is killed (again
+ * until it is gone: its init may not have reported yet), and the build ends after that step
+ * with 128+N, its container, work dir and partial image removed as any failure's.
+ */
+async function withAbort<T>(db: Database, abort: Abort, fn: () => Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setInterval> | undefined;
+  const kill = () => {
+    const row = abort.container ? containerById(db, abort.container) : undefined;
+    if (row) killInit(row);
+  };
+  const handlers = (Object.keys(SIGNALS) as (keyof typeof SIGNALS)[]).map((sig) => {
+    const h = () => {
+      abort.signal ??= SIGNALS[sig];
+      kill();
+      timer ??= setInterval(kill, 100);
+    };
+    process.on(sig, h);
+    return [sig, h] as const;
+  });
+  try {
+    return await fn();
+  } finally {
+    if (timer) clearInterval(timer);
+    for (const [sig, h] of handlers) process.off(sig, h);
+  }
 }
 
 /** Builds; returns the image id (tagged as asked). */
@@ -58,13 +91,15 @@ export async function buildImage(db: Database, root: string, o: BuildOptions): P
   const total = plan.metaArgs.length + plan.stages.reduce((n, s) => n + 1 + s.instructions.length, 0);
   sweepStaleWorkDirs(root);
   const work = makeWorkDir(root, "build");
-  const r: Run = { db, root, o, plan, ctx: o.contextDir !== undefined ? loadContext(o.contextDir) : { dir: "/nonexistent", entries: new Map() }, work, step: 0, total, results: [], used: new Set() };
+  const r: Run = { db, root, o, plan, ctx: o.contextDir !== undefined ? loadContext(o.contextDir) : { dir: "/nonexistent", entries: new Map() }, work, step: 0, total, results: [], used: new Set(), abort: {} };
   try {
     for (const ins of plan.metaArgs) {
       progress(r, ins);
       for (const k of plan.meta.keys()) if (o.buildArgs.has(k)) r.used.add(k);
     }
-    for (const stage of plan.stages) r.results.push(await buildStage(r, stage));
+    await withAbort(db, r.abort, async () => {
+      for (const stage of plan.stages) r.results.push(await buildStage(r, stage));
+    });
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -111,6 +146,7 @@ async function buildStage(r: Run, stage: Stage): Promise<ImageRecord> {
   if (triggers.length > 0) r.o.out(`# Executing ${triggers.length} build trigger${triggers.length > 1 ? "s" : ""}`);
   for (const t of triggers) for (const ins of parseDockerfile(t).instructions) image = await buildStep(r, stage, state, image, ins);
   for (const ins of stage.instructions) {
+    checkAbort(r.abort);
     progress(r, ins);
     image = await buildStep(r, stage, state, image, ins);
   }
@@ -165,7 +201,7 @@ async function runInstruction(r: Run, s: StageState, image: ImageRecord, ins: In
   const createdBy = runCreatedBy(s, argv);
   const network = flagValue(ins, "network") ?? r.o.network;
   return cachedOr(r, image, createdBy, s, () =>
-    runStep(r.db, r.root, image, { argv, env: runEnv(s), ...(s.config.User ? { user: s.config.User } : {}), ...(s.config.WorkingDir ? { workdir: s.config.WorkingDir } : {}), ...(network ? { network } : {}), quiet: r.o.quiet, out: r.o.out }, (upper) =>
+    runStep(r.db, r.root, image, { argv, env: runEnv(s), ...(s.config.User ? { user: s.config.User } : {}), ...(s.config.WorkingDir ? { workdir: s.config.WorkingDir } : {}), ...(network ? { network } : {}), quiet: r.o.quiet, out: r.o.out, abort: r.abort }, (upper) =>
       commitLayer(r, image, upper, s, createdBy),
     ),
   );

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { TestRoot } from "../lib/tsd";
+import { TestRoot, TSD } from "../lib/tsd";
 import { testImages } from "../lib/fixtures";
 
 setDefaultTimeout(60000);
@@ -171,6 +171,28 @@ describe("failures", () => {
     // The one step that succeeded stays (the cache), nothing of the failing one.
     expect((await t.ok(["images", "-a", "-q"])).trim().split("\n").length).toBe(before + 1);
     expect(readdirSync(join(t.dir, "tmp")).filter((d) => d.startsWith("build-"))).toEqual([]);
+  });
+
+  test("Ctrl-C during a RUN kills its container and leaves nothing of the build", async () => {
+    const ctx = context("interrupt", { Dockerfile: "FROM busybox\nRUN echo started && sleep 60\nRUN echo never\n" });
+    const proc = Bun.spawn([TSD, "--root", t.dir, "build", "--network", "none", "-t", "int:1", ctx], { stdout: "pipe", stderr: "pipe" });
+    const reader = proc.stdout.getReader();
+    let out = "";
+    const started = Date.now();
+    while (!out.includes("started\n")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += new TextDecoder().decode(value);
+    }
+    proc.kill("SIGINT");
+    const code = await proc.exited;
+    expect(code).toBe(130);
+    expect(Date.now() - started).toBeLessThan(20000);
+    expect(await new Response(proc.stderr).text()).toContain("interrupted");
+    expect(await t.ok(["ps", "-aq"])).toBe("");
+    expect(t.containerDirs()).toEqual([]);
+    expect(t.leaks()).toEqual([]);
+    expect((await t.tsd(["inspect", "int:1"])).code).toBe(1);
   });
 
   test("Dockerfile errors name the line", async () => {
