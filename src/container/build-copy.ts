@@ -5,7 +5,9 @@
 // by `tsd-monitor --copy in` (fd-relative, openat2 under the rootfs: cp's containment), and
 // the overlay's upper dir becomes the layer.
 import type { Database } from "bun:sqlite";
-import { chmodSync, lchownSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, closeSync, createReadStream, createWriteStream, lchownSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from "node:fs";
+import { pipeline } from "node:stream/promises";
+import { createGunzip } from "node:zlib";
 import { basename, dirname, join } from "node:path";
 import { TsdError } from "../errors";
 import { runMonitor } from "../native/helper";
@@ -50,20 +52,7 @@ export function stageCopy(root: string, image: ImageRecord, work: string, r: Cop
   const ontoFile = singleFile && !slash && !destIsDir;
   const into = ontoFile ? dirname(destAbs) : destAbs;
   const content = join(work, "content");
-  // The missing directories down to `into`, made as Docker makes them (0755, the owner).
-  const intoEntry = ontoFile ? imageEntry(root, image, into) : entry;
-  if (intoEntry.kind === "file") throw new TsdError(`${r.what} failed: cannot copy to non-directory: ${into}`, 1);
-  const parts = into.split("/").filter((p) => p !== "");
-  const have = intoEntry.kind === "absent" ? intoEntry.depth : parts.length;
-  const base = `/${parts.slice(0, have).join("/")}`;
-  let dir = content;
-  mkdirSync(dir, { recursive: true });
-  for (const part of parts.slice(have)) {
-    dir = join(dir, part);
-    mkdirSync(dir);
-    lchownSync(dir, owner.uid, owner.gid);
-    chmodSync(dir, 0o755);
-  }
+  const { base, dir } = missingChain(root, image, into, owner, content, r.what);
   for (const p of paths) {
     const kind = p === "" ? "dir" : r.ctx.entries.get(p);
     if (kind === "dir") stage(r.ctx, p, dir, owner);
@@ -72,6 +61,36 @@ export function stageCopy(root: string, image: ImageRecord, work: string, r: Cop
   const kind = paths.length > 1 ? "multi" : singleFile ? "file" : "dir";
   const from = r.fromLabel ? `--from=${r.fromLabel} ` : "";
   return { staged: content, into: base, createdBy: `${shell.join(" ")} #(nop) ${r.what} ${from}${kind}:${treeHash(content)} in ${r.dest} ` };
+}
+
+/**
+ * The directories missing down to `into`, staged under `content` as Docker makes them (0755,
+ * the owner); `base` is the deepest that exists (where `content` goes), `dir` the staged `into`.
+ */
+function missingChain(root: string, image: ImageRecord, into: string, owner: Owner, content: string, what: string): { base: string; dir: string } {
+  const entry = imageEntry(root, image, into);
+  if (entry.kind === "file") throw new TsdError(`${what} failed: cannot copy to non-directory: ${into}`, 1);
+  const parts = into.split("/").filter((p) => p !== "");
+  const have = entry.kind === "absent" ? entry.depth : parts.length;
+  let dir = content;
+  mkdirSync(dir, { recursive: true });
+  for (const part of parts.slice(have)) {
+    dir = join(dir, part);
+    mkdirSync(dir);
+    lchownSync(dir, owner.uid, owner.gid);
+    chmodSync(dir, 0o755);
+  }
+  return { base: `/${parts.slice(0, have).join("/")}`, dir };
+}
+
+/** WORKDIR's directory when the image lacks it (a layer, as the classic builder makes). */
+export function stageWorkdir(root: string, image: ImageRecord, work: string, path: string, createdBy: string): StagedCopy | undefined {
+  const entry = imageEntry(root, image, path);
+  const depth = path.split("/").filter((p) => p !== "").length;
+  if (entry.kind === "link" || (entry.kind === "dir" && entry.depth === depth)) return undefined;
+  if (entry.kind === "file") throw new TsdError(`WORKDIR ${path}: a file of the image is in the way`, 1);
+  const { base } = missingChain(root, image, path, { uid: 0, gid: 0 }, join(work, "content"), "WORKDIR");
+  return { staged: join(work, "content"), into: base, createdBy };
 }
 
 function copyOwner(root: string, image: ImageRecord, r: CopyRequest): Owner {
@@ -114,6 +133,63 @@ export async function contextFromImage(db: Database, root: string, image: ImageR
   }
   rmSync(fs.dir, { recursive: true, force: true });
   return { ctx: loadContext(out), sources: rel };
+}
+
+/** What ADD extracts: a tar, plain or gzip-compressed (by its first bytes, as Docker decides). */
+export function archiveKind(path: string): "tar" | "gzip" | undefined {
+  const fd = openSync(path, "r");
+  try {
+    const head = Buffer.alloc(512);
+    const n = readSync(fd, head, 0, 512, 0);
+    if (n >= 2 && head[0] === 0x1f && head[1] === 0x8b) return "gzip";
+    if (n >= 262 && head.subarray(257, 262).toString("latin1") === "ustar") return "tar";
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** ADD of a local archive: its content extracted into DEST (made when missing), owners kept. */
+export async function stageArchive(root: string, image: ImageRecord, work: string, archive: string, destAbs: string, createdBy: (hash: string) => string): Promise<StagedArchive> {
+  let tar = archive;
+  if (archiveKind(archive) === "gzip") {
+    tar = join(work, "archive.tar");
+    await pipeline(createReadStream(archive), createGunzip(), createWriteStream(tar, { mode: 0o600 }));
+  }
+  const h = new Bun.CryptoHasher("sha256");
+  await pipeline(createReadStream(tar), async function* (src: AsyncIterable<Buffer>) {
+    for await (const chunk of src) h.update(chunk);
+  });
+  const chain = missingChain(root, image, destAbs, { uid: 0, gid: 0 }, join(work, "content"), "ADD");
+  return { tar, dest: destAbs, chain: chain.base === destAbs ? undefined : { staged: join(work, "content"), into: chain.base, createdBy: "" }, createdBy: createdBy(h.digest("hex")) };
+}
+
+export interface StagedArchive {
+  tar: string;
+  dest: string;
+  chain?: StagedCopy;
+  createdBy: string;
+}
+
+/** Extracts the staged archive into an overlay of `image`; returns the upper dir to commit. */
+export async function applyArchive(db: Database, root: string, image: ImageRecord, work: string, a: StagedArchive): Promise<string> {
+  const upper = a.chain ? await applyCopy(db, root, image, work, a.chain) : undefined;
+  const fs = stepRootfs(db, root, image, join(work, "rootfs"), false);
+  const fd = openSync(a.tar, "r");
+  try {
+    await runMonitor(["--copy", "in", "--stdio", ...fs.args, "--container-path", a.dest, "--archive"], "ignore", "ADD failed", 1, fd);
+  } finally {
+    closeSync(fd);
+  }
+  return upper ?? fs.upper;
+}
+
+/** COPY <<EOF: each heredoc a file of the step's own context, named as its terminator. */
+export function heredocContext(work: string, docs: { name: string; content: string }[]): Context {
+  const dir = join(work, "heredocs");
+  mkdirSync(dir, { recursive: true });
+  for (const d of docs) writeFileSync(join(dir, d.name), d.content, { mode: 0o644 });
+  return loadContext(dir);
 }
 
 export function readDockerfile(path: string): string {

@@ -11,13 +11,15 @@ import { cacheKey, cachedImage, markBuildResult, rememberStep } from "../image/b
 import { loadContext, type Context } from "../image/build/context";
 import { flagValue, parseDockerfile, type Instruction } from "../image/build/dockerfile";
 import { metadataImage, scratchImage } from "../image/build/image";
-import { applyMetadata, DEFAULT_SHELL, runArgv, runCreatedBy, runEnv, type StageState } from "../image/build/instructions";
+import { applyMetadata, DEFAULT_SHELL, joinPath, runArgv, runCreatedBy, runEnv, type StageState } from "../image/build/instructions";
 import { expand, expandWords, planStages, PROXY_ARGS, stageNamed, type Plan, type Stage } from "../image/build/stages";
 import { commitUpper } from "../image/commit";
 import { familiarName, type Reference } from "../image/reference";
 import { findImage, tagImage, type ImageRecord } from "../image/store";
 import { makeWorkDir, sweepStaleWorkDirs } from "../store/workdir";
-import { applyCopy, contextFromImage, stageCopy, type CopyRequest } from "./build-copy";
+import { applyArchive, applyCopy, archiveKind, contextFromImage, heredocContext, stageArchive, stageCopy, stageWorkdir, type CopyRequest } from "./build-copy";
+import { cleanPath } from "../image/build/dockerignore";
+import { processHeredoc } from "../image/build/shell-words";
 import { checkAbort, runStep, type Abort } from "./build-run";
 import { killInit } from "./lifecycle";
 import { containerById } from "./store";
@@ -171,7 +173,9 @@ async function buildStep(r: Run, stage: Stage, s: StageState, image: ImageRecord
     if (ins.cmd === "COPY" || ins.cmd === "ADD") return await copyInstruction(r, stage, s, image, ins, dir);
     if (ins.cmd === "FROM") throw new TsdError(`line ${ins.line}: FROM is not allowed here`, 1);
     const createdBy = applyMetadata(s, ins)!;
-    return cachedOr(r, image, createdBy, s, async () => metadataImage(r.db, r.root, image.id === "" ? scratchImage() : image, s.config, createdBy, s.author));
+    const workdir = ins.cmd === "WORKDIR" ? stageWorkdir(r.root, image, dir, s.config.WorkingDir!, createdBy) : undefined;
+    if (workdir) return await cachedOr(r, image, createdBy, s, async () => commitLayer(r, image, await applyCopy(r.db, r.root, image, dir, workdir), s, createdBy));
+    return await cachedOr(r, image, createdBy, s, async () => metadataImage(r.db, r.root, image.id === "" ? scratchImage() : image, s.config, createdBy, s.author));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -210,21 +214,38 @@ async function runInstruction(r: Run, s: StageState, image: ImageRecord, ins: In
 async function copyInstruction(r: Run, stage: Stage, s: StageState, image: ImageRecord, ins: Instruction, dir: string): Promise<ImageRecord> {
   const env = new Map([...s.args, ...envPairs(s.config.Env)]);
   const words = ins.json ? ins.json.map((w) => expand(ins, w, env, s.escape)) : expandWords(ins, ins.rest, env, s.escape);
-  if (ins.heredocs.length > 0) throw new TsdError(`line ${ins.line}: ${ins.cmd} with a heredoc is not supported yet`, 1);
   if (words.length < 2) throw new TsdError(`dockerfile parse error line ${ins.line}: ${ins.cmd} requires at least two arguments, but got ${words.length}`, 1);
+  const dest = words.at(-1)!;
   let sources = words.slice(0, -1);
   if (ins.cmd === "ADD" && sources.some((x) => /^https?:\/\//.test(x))) throw new TsdError(`line ${ins.line}: ADD of a URL is not supported yet: download it in a RUN step`, 1);
   const from = flagValue(ins, "from");
   let ctx = r.ctx;
-  if (from !== undefined) {
+  if (ins.heredocs.length > 0) {
+    ctx = heredocContext(dir, ins.heredocs.map((h) => ({ name: h.name, content: h.expand ? processHeredoc(h.content, env, s.escape) : h.content })));
+    sources = sources.map((w) => /^<<-?(\w+)$/.exec(w)?.[1] ?? w);
+  } else if (from !== undefined) {
     const fromImage = fromStageOrImage(r, stage, expand(ins, from, env, s.escape));
     ({ ctx, sources } = await contextFromImage(r.db, r.root, fromImage, sources, dir));
   }
+  const archive = ins.cmd === "ADD" ? localArchive(ctx, sources) : undefined;
+  if (archive) {
+    const a = await stageArchive(r.root, image, dir, archive, joinPath(s.config.WorkingDir || "/", dest), (hash) => `${s.shell.join(" ")} #(nop) ADD file:${hash} in ${dest} `);
+    return cachedOr(r, image, a.createdBy, s, async () => commitLayer(r, image, await applyArchive(r.db, r.root, image, dir, a), s, a.createdBy));
+  }
   const chown = flagValue(ins, "chown");
   const chmod = flagValue(ins, "chmod");
-  const req: CopyRequest = { what: ins.cmd as "COPY", sources, dest: words.at(-1)!, workdir: s.config.WorkingDir ?? "/", ctx, ...(chown !== undefined ? { chown: expand(ins, chown, env, s.escape) } : {}), ...(chmod !== undefined ? { chmod } : {}), ...(from !== undefined ? { fromLabel: from } : {}) };
+  const req: CopyRequest = { what: ins.cmd as "COPY", sources, dest, workdir: s.config.WorkingDir ?? "/", ctx, ...(chown !== undefined ? { chown: expand(ins, chown, env, s.escape) } : {}), ...(chmod !== undefined ? { chmod } : {}), ...(from !== undefined ? { fromLabel: from } : {}) };
   const staged = stageCopy(r.root, image, dir, req, s.shell);
   return cachedOr(r, image, staged.createdBy, s, async () => commitLayer(r, image, await applyCopy(r.db, r.root, image, dir, staged), s, staged.createdBy));
+}
+
+/** ADD's one local archive source (Docker extracts tar, gzip'd tar); undefined otherwise. */
+function localArchive(ctx: Context, sources: string[]): string | undefined {
+  if (sources.length !== 1) return undefined;
+  const rel = cleanPath(sources[0]!);
+  if (ctx.entries.get(rel) !== "file") return undefined;
+  const path = join(ctx.dir, rel);
+  return archiveKind(path) ? path : undefined;
 }
 
 function fromStageOrImage(r: Run, stage: Stage, ref: string): ImageRecord {

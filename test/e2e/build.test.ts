@@ -157,6 +157,24 @@ describe("a multi-stage build", () => {
   }, 120000);
 });
 
+describe("ADD, heredocs, WORKDIR", () => {
+  test("ADD extracts a local tar (plain or gzip'd) into DEST; COPY <<EOF writes files; WORKDIR makes its directory", async () => {
+    const ctx = context("add", { "tree/dir/f": "in-tar\n", "plain.txt": "plain\n" });
+    Bun.spawnSync(["tar", "-C", join(ctx, "tree"), "--owner=7", "--group=8", "-czf", join(ctx, "t.tgz"), "dir"]);
+    Bun.spawnSync(["tar", "-C", join(ctx, "tree"), "-cf", join(ctx, "t.tar"), "dir"]);
+    writeFileSync(
+      join(ctx, "Dockerfile"),
+      'FROM busybox\nARG WHO=world\nADD t.tgz /opt/new/\nADD t.tar /srv\nADD plain.txt /p.txt\nCOPY <<EOF <<"RAW" /docs/\nhello $WHO "quoted"\nEOF\nkeep $WHO\nRAW\nWORKDIR /made/here\nRUN pwd > /pwd\n',
+    );
+    await t.ok(["build", "--network", "none", "-t", "add:1", ctx]);
+    const out = await t.ok(["run", "--rm", "--network", "none", "add:1", "sh", "-c", "cat /opt/new/dir/f /srv/dir/f /p.txt /docs/EOF /docs/RAW /pwd; stat -c '%u:%g' /opt/new/dir/f"]);
+    expect(out).toBe('in-tar\nin-tar\nplain\nhello world "quoted"\nkeep $WHO\n/made/here\n7:8\n');
+    const hist = (await t.ok(["history", "--no-trunc", "--format", "{{.CreatedBy}}|{{.Size}}", "add:1"])).trim().split("\n");
+    expect(hist.find((h) => h.includes("WORKDIR /made/here"))).not.toContain("|0B");
+    expect(hist.find((h) => h.includes("#(nop) ADD file:") && h.includes(" in /opt/new/ "))).toBeDefined();
+  });
+});
+
 describe("failures", () => {
   test("a failing RUN exits with its status, Docker's message, and leaves no container or image", async () => {
     const before = (await t.ok(["images", "-a", "-q"])).trim().split("\n").length;

@@ -38,6 +38,22 @@ export function processWord(word: string, env: Env, escape = "\\"): string {
     .join("");
 }
 
+/**
+ * A heredoc's content: variables expanded, quotes and everything else kept (an escaped `$`
+ * stays a literal `$`), as BuildKit expands an unquoted heredoc for COPY.
+ */
+export function processHeredoc(text: string, env: Env, escape = "\\"): string {
+  const sc = new Scanner(text, escape, env);
+  let out = "";
+  for (;;) {
+    const ch = sc.next();
+    if (ch === undefined) return out;
+    if (ch === "$") out += dollar(sc);
+    else if (ch === escape && sc.peek() === "$") out += sc.next();
+    else out += ch;
+  }
+}
+
 /** Words as a shell would split them: at unquoted white space, and inside unquoted expansions. */
 export function processWords(text: string, env: Env, escape = "\\"): string[] {
   const sc = new Scanner(text, escape, env);
