@@ -4,7 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import { DockerfileError, parseDockerfile } from "../../src/image/build/dockerfile";
 import { cleanPath, ignored, parseDockerignore, patternRegExp } from "../../src/image/build/dockerignore";
-import { processWord, processWords, rawWords } from "../../src/image/build/shell-words";
+import { processHeredoc, processWord, processWords, rawWords } from "../../src/image/build/shell-words";
 import { planStages, stageNamed } from "../../src/image/build/stages";
 import { applyMetadata, DEFAULT_SHELL, goDuration, joinPath, runArgv, runCreatedBy, runEnv, type StageState } from "../../src/image/build/instructions";
 
@@ -53,6 +53,10 @@ describe("variable substitution (moby shell lexer)", () => {
     expect(() => processWord("'abc", env)).toThrow("single-quote");
     expect(() => processWord('"abc', env)).toThrow("double-quote");
     expect(processWord("${A:?x}", env)).toBe("a");
+  });
+
+  test("a heredoc's content: variables expanded, quotes kept", () => {
+    expect(processHeredoc('echo "$A" \'${UNSET:-d}\' \\$A\n', env)).toBe('echo "a" \'d\' $A\n');
   });
 
   test("the backtick escape", () => {
