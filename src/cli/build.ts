@@ -5,7 +5,7 @@ import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { UsageError } from "./globals";
 import { TsdError } from "../errors";
-import { buildImage } from "../container/build";
+import { buildImage, type BuildContext } from "../container/build";
 import { readDockerfile } from "../container/build-copy";
 import { parseReference, type Reference } from "../image/reference";
 
@@ -46,11 +46,11 @@ export default defineCommand({
     const network = f.network;
     if (network !== undefined && !["bridge", "none", "host", "default"].includes(network)) throw new UsageError(`tsd build --network ${network}: use bridge, none or host`);
     const tags: Reference[] = f.tag.map((t) => parseReference(t));
-    const { contextDir, dockerfile } = contextAndDockerfile(positionals[0]!, f.file);
+    const { context: buildContext, dockerfile } = contextAndDockerfile(positionals[0]!, f.file);
     const { root, db } = context();
     const quiet = f.quiet;
     const id = await buildImage(db, root, {
-      ...(contextDir !== undefined ? { contextDir } : {}),
+      context: buildContext,
       dockerfile,
       tags,
       buildArgs: new Map(keyValues(f["build-arg"], "--build-arg", process.env)),
@@ -66,12 +66,12 @@ export default defineCommand({
   },
 });
 
-function contextAndDockerfile(path: string, file: string | undefined): { contextDir?: string; dockerfile: string } {
+function contextAndDockerfile(path: string, file: string | undefined): { context: BuildContext; dockerfile: string | { name: string } } {
   if (path === "-") {
-    const text = readFileSync(0, "utf8");
-    if (text.length > 262 && text.slice(257, 262) === "ustar") throw new TsdError("tsd build - with a tar archive on stdin is not supported yet: give a context directory", 1);
-    // A Dockerfile on stdin: no context, as docker build - takes it.
-    return { dockerfile: text };
+    const bytes = readFileSync(0);
+    // A tar (plain or gzip'd) is the context; anything else the Dockerfile, as docker build - decides.
+    if (isArchive(bytes)) return { context: { kind: "tar", bytes }, dockerfile: { name: file ?? "Dockerfile" } };
+    return { context: { kind: "none" }, dockerfile: bytes.toString("utf8") };
   }
   let st;
   try {
@@ -79,10 +79,13 @@ function contextAndDockerfile(path: string, file: string | undefined): { context
   } catch {
     throw new TsdError(`unable to prepare context: path "${path}" not found`, 1);
   }
-  if (!st.isDirectory()) throw new TsdError(`unable to prepare context: path "${path}" is not a directory (a tar file context is not supported yet)`, 1);
-  const contextDir = resolve(path);
-  if (file === "-") return { contextDir, dockerfile: readFileSync(0, "utf8") };
-  const df = file === undefined ? join(contextDir, "Dockerfile") : isAbsolute(file) ? file : resolve(file);
-  return { contextDir, dockerfile: readDockerfile(df) };
+  if (!st.isDirectory()) return { context: { kind: "tar", file: resolve(path) }, dockerfile: { name: file ?? "Dockerfile" } };
+  const dir = resolve(path);
+  if (file === "-") return { context: { kind: "dir", dir }, dockerfile: readFileSync(0, "utf8") };
+  const df = file === undefined ? join(dir, "Dockerfile") : isAbsolute(file) ? file : resolve(file);
+  return { context: { kind: "dir", dir }, dockerfile: readDockerfile(df) };
 }
 
+function isArchive(b: Buffer): boolean {
+  return (b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b) || (b.length >= 262 && b.subarray(257, 262).toString("latin1") === "ustar");
+}

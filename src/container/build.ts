@@ -4,7 +4,8 @@
 // its parent image, its instruction (with COPY's content hash, RUN's ARGs) and the config
 // match (image/build/cache.ts). Progress as `docker build` prints it.
 import type { Database } from "bun:sqlite";
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { unpackArchive } from "../image/unpack-child";
 import { join } from "node:path";
 import { TsdError } from "../errors";
 import { cacheKey, cachedImage, markBuildResult, rememberStep } from "../image/build/cache";
@@ -24,10 +25,13 @@ import { checkAbort, runStep, type Abort } from "./build-run";
 import { killInit } from "./lifecycle";
 import { containerById } from "./store";
 
+/** A directory, a tar (a file, or stdin's bytes), or none (a Dockerfile on stdin). */
+export type BuildContext = { kind: "dir"; dir: string } | { kind: "tar"; file?: string; bytes?: Uint8Array } | { kind: "none" };
+
 export interface BuildOptions {
-  /** Undefined: no context (a Dockerfile on stdin). */
-  contextDir?: string;
-  dockerfile: string;
+  context: BuildContext;
+  /** The Dockerfile's text, or its name inside a tar context. */
+  dockerfile: string | { name: string };
   tags: Reference[];
   buildArgs: Map<string, string>;
   target?: string;
@@ -85,16 +89,18 @@ async function withAbort<T>(db: Database, abort: Abort, fn: () => Promise<T>): P
 
 /** Builds; returns the image id (tagged as asked). */
 export async function buildImage(db: Database, root: string, o: BuildOptions): Promise<string> {
-  const df = parseDockerfile(o.dockerfile);
-  const plan = planStages(df, o.buildArgs);
-  const last = targetStage(plan, o.target);
-  plan.stages = plan.stages.slice(0, last + 1);
-  if (o.labels.length > 0) plan.stages[last]!.instructions.push(labelInstruction(o.labels, plan.stages[last]!.instructions.at(-1)?.line ?? plan.stages[last]!.from.line));
-  const total = plan.metaArgs.length + plan.stages.reduce((n, s) => n + 1 + s.instructions.length, 0);
   sweepStaleWorkDirs(root);
   const work = makeWorkDir(root, "build");
-  const r: Run = { db, root, o, plan, ctx: o.contextDir !== undefined ? loadContext(o.contextDir) : { dir: "/nonexistent", entries: new Map() }, work, step: 0, total, results: [], used: new Set(), abort: {} };
+  let r: Run;
   try {
+    const ctx = await prepareContext(root, work, o.context);
+    const df = parseDockerfile(typeof o.dockerfile === "string" ? o.dockerfile : contextDockerfile(ctx, o.dockerfile.name));
+    const plan = planStages(df, o.buildArgs);
+    const last = targetStage(plan, o.target);
+    plan.stages = plan.stages.slice(0, last + 1);
+    if (o.labels.length > 0) plan.stages[last]!.instructions.push(labelInstruction(o.labels, plan.stages[last]!.instructions.at(-1)?.line ?? plan.stages[last]!.from.line));
+    const total = plan.metaArgs.length + plan.stages.reduce((n, s) => n + 1 + s.instructions.length, 0);
+    r = { db, root, o, plan, ctx, work, step: 0, total, results: [], used: new Set(), abort: {} };
     for (const ins of plan.metaArgs) {
       progress(r, ins);
       for (const k of plan.meta.keys()) if (o.buildArgs.has(k)) r.used.add(k);
@@ -105,17 +111,43 @@ export async function buildImage(db: Database, root: string, o: BuildOptions): P
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-  const image = r.results[last]!;
+  return finish(r, r.results[r.plan.stages.length - 1]!);
+}
+
+function finish(r: Run, image: ImageRecord): string {
+  const o = r.o;
   if (image.id === "") throw new TsdError("No image was generated. Is your Dockerfile empty?", 1);
   const unused = [...o.buildArgs.keys()].filter((k) => !r.used.has(k) && !PROXY_ARGS.includes(k));
   if (unused.length > 0) o.out(`[Warning] One or more build-args [${unused.join(" ")}] were not consumed`);
-  markBuildResult(db, image.id);
+  markBuildResult(r.db, image.id);
   o.out(`Successfully built ${image.id.slice(0, 12)}`);
   for (const ref of o.tags) {
-    tagImage(db, ref, image.id);
+    tagImage(r.db, ref, image.id);
     o.out(`Successfully tagged ${familiarName(ref)}`);
   }
   return image.id;
+}
+
+/** The context: a directory as it is, a tar (file or stdin's bytes) unpacked with load's containment, or none. */
+async function prepareContext(root: string, work: string, c: BuildContext): Promise<Context> {
+  if (c.kind === "none") return { dir: join(work, "no-context"), entries: new Map() };
+  if (c.kind === "dir") return loadContext(c.dir);
+  let file = c.file;
+  if (file === undefined) {
+    file = join(work, "context.tar");
+    writeFileSync(file, c.bytes!, { mode: 0o600 });
+  }
+  const dir = join(work, "context");
+  mkdirSync(dir);
+  await unpackArchive(root, file, dir).done;
+  return loadContext(dir);
+}
+
+/** -f NAME inside a tar context: a regular file of it (a link could name a host file). */
+function contextDockerfile(ctx: Context, name: string): string {
+  const rel = cleanPath(name);
+  if (ctx.entries.get(rel) !== "file") throw new TsdError(`unable to prepare context: the Dockerfile "${name}" is not a file of the build context`, 1);
+  return readFileSync(join(ctx.dir, rel), "utf8");
 }
 
 function targetStage(plan: Plan, target: string | undefined): number {

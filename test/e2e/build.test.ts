@@ -175,6 +175,24 @@ describe("ADD, heredocs, WORKDIR", () => {
   });
 });
 
+describe("contexts", () => {
+  test("a tar file, a gzip'd tar on stdin, and a Dockerfile alone on stdin", async () => {
+    const dir = context("tarctx", { Dockerfile: "FROM busybox\nCOPY f /f\n", "alt.Dockerfile": "FROM busybox\nCOPY f /alt\n", f: "from-tar\n" });
+    const tar = join(work, "ctx.tar");
+    Bun.spawnSync(["tar", "-C", dir, "-cf", tar, "."]);
+    await t.ok(["build", "-t", "tarctx:1", tar]);
+    expect(await t.ok(["run", "--rm", "--network", "none", "tarctx:1", "cat", "/f"])).toBe("from-tar\n");
+    const tgz = Bun.spawnSync(["tar", "-C", dir, "-cz", "."]).stdout;
+    await t.ok(["build", "-f", "alt.Dockerfile", "-t", "tarctx:2", "-"], { stdin: tgz });
+    expect(await t.ok(["run", "--rm", "--network", "none", "tarctx:2", "cat", "/alt"])).toBe("from-tar\n");
+    await t.ok(["build", "-t", "tarctx:3", "-"], { stdin: "FROM busybox\nENV ONLY=dockerfile\n" });
+    expect(await t.ok(["inspect", "-f", "{{index .Config.Env 1}}", "tarctx:3"])).toBe("ONLY=dockerfile\n");
+    const noCtx = await t.tsd(["build", "-"], { stdin: "FROM busybox\nCOPY f /f\n" });
+    expect(noCtx.code).toBe(1);
+    expect(noCtx.stderr).toContain("file not found in build context");
+  });
+});
+
 describe("failures", () => {
   test("a failing RUN exits with its status, Docker's message, and leaves no container or image", async () => {
     const before = (await t.ok(["images", "-a", "-q"])).trim().split("\n").length;
