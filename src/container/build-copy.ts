@@ -192,6 +192,27 @@ export function heredocContext(work: string, docs: { name: string; content: stri
   return loadContext(dir);
 }
 
+/**
+ * ADD URL: the file downloaded into the step's own context, named as the URL's last path
+ * component (Docker's), mode 0600 as Docker writes it. Returns that context and the name.
+ */
+export async function urlContext(work: string, url: string): Promise<{ ctx: Context; name: string }> {
+  let res: Response;
+  try {
+    res = await fetch(url, { redirect: "follow" });
+  } catch (e) {
+    throw new TsdError(`ADD failed: cannot download ${url}: ${(e as Error).message}`, 1);
+  }
+  if (!res.ok) throw new TsdError(`ADD failed: ${url} answered ${res.status} ${res.statusText}`, 1);
+  const name = decodeURIComponent(new URL(url).pathname.split("/").filter((p) => p !== "").at(-1) ?? "") || "download";
+  if (name.includes("/") || name === "." || name === "..") throw new TsdError(`ADD failed: cannot name a file after ${url}: give a destination file name`, 1);
+  const dir = join(work, "url");
+  mkdirSync(dir, { recursive: true });
+  await Bun.write(join(dir, name), res);
+  chmodSync(join(dir, name), 0o600);
+  return { ctx: loadContext(dir), name };
+}
+
 export function readDockerfile(path: string): string {
   try {
     return readFileSync(path, "utf8");

@@ -18,7 +18,7 @@ import { commitUpper } from "../image/commit";
 import { familiarName, type Reference } from "../image/reference";
 import { findImage, tagImage, type ImageRecord } from "../image/store";
 import { makeWorkDir, sweepStaleWorkDirs } from "../store/workdir";
-import { applyArchive, applyCopy, archiveKind, contextFromImage, heredocContext, stageArchive, stageCopy, stageWorkdir, type CopyRequest } from "./build-copy";
+import { applyArchive, applyCopy, archiveKind, contextFromImage, heredocContext, stageArchive, stageCopy, stageWorkdir, urlContext, type CopyRequest } from "./build-copy";
 import { cleanPath } from "../image/build/dockerignore";
 import { processHeredoc } from "../image/build/shell-words";
 import { checkAbort, runStep, type Abort } from "./build-run";
@@ -249,17 +249,23 @@ async function copyInstruction(r: Run, stage: Stage, s: StageState, image: Image
   if (words.length < 2) throw new TsdError(`dockerfile parse error line ${ins.line}: ${ins.cmd} requires at least two arguments, but got ${words.length}`, 1);
   const dest = words.at(-1)!;
   let sources = words.slice(0, -1);
-  if (ins.cmd === "ADD" && sources.some((x) => /^https?:\/\//.test(x))) throw new TsdError(`line ${ins.line}: ADD of a URL is not supported yet: download it in a RUN step`, 1);
   const from = flagValue(ins, "from");
   let ctx = r.ctx;
-  if (ins.heredocs.length > 0) {
+  const urls = ins.cmd === "ADD" ? sources.filter((x) => /^https?:\/\//.test(x)) : [];
+  if (urls.length > 0) {
+    if (sources.length > 1) throw new TsdError(`line ${ins.line}: ADD of a URL with other sources is not supported yet: one ADD per URL`, 1);
+    const u = await urlContext(dir, urls[0]!);
+    ctx = u.ctx;
+    sources = [u.name];
+  } else if (ins.heredocs.length > 0) {
     ctx = heredocContext(dir, ins.heredocs.map((h) => ({ name: h.name, content: h.expand ? processHeredoc(h.content, env, s.escape) : h.content })));
     sources = sources.map((w) => /^<<-?(\w+)$/.exec(w)?.[1] ?? w);
   } else if (from !== undefined) {
     const fromImage = fromStageOrImage(r, stage, expand(ins, from, env, s.escape));
     ({ ctx, sources } = await contextFromImage(r.db, r.root, fromImage, sources, dir));
   }
-  const archive = ins.cmd === "ADD" ? localArchive(ctx, sources) : undefined;
+  // A downloaded archive is not extracted (Docker's rule).
+  const archive = ins.cmd === "ADD" && urls.length === 0 ? localArchive(ctx, sources) : undefined;
   if (archive) {
     const a = await stageArchive(r.root, image, dir, archive, joinPath(s.config.WorkingDir || "/", dest), (hash) => `${s.shell.join(" ")} #(nop) ADD file:${hash} in ${dest} `);
     return cachedOr(r, image, a.createdBy, s, async () => commitLayer(r, image, await applyArchive(r.db, r.root, image, dir, a), s, a.createdBy));

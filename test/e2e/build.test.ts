@@ -175,6 +175,27 @@ describe("ADD, heredocs, WORKDIR", () => {
   });
 });
 
+describe("ADD of a URL", () => {
+  test("downloads from 127.0.0.1 into DEST/ under the URL's name, mode 0600; a 404 is one error", async () => {
+    let body = "v1\n";
+    const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (req) => (new URL(req.url).pathname === "/files/data.txt" ? new Response(body) : new Response("no", { status: 404 })) });
+    try {
+      const base = `http://127.0.0.1:${server.port}`;
+      const ctx = context("addurl", { Dockerfile: `FROM busybox\nADD ${base}/files/data.txt /dl/\nADD ${base}/files/data.txt /named.txt\n` });
+      await t.ok(["build", "-t", "addurl:1", ctx]);
+      expect(await t.ok(["run", "--rm", "--network", "none", "addurl:1", "sh", "-c", "cat /dl/data.txt /named.txt; stat -c %a /dl/data.txt"])).toBe("v1\nv1\n600\n");
+      expect(await t.ok(["build", ctx])).toContain("Using cache");
+      body = "v2\n";
+      expect(await t.ok(["build", ctx])).not.toContain("Using cache");
+      const missing = await t.tsd(["build", context("addurl404", { Dockerfile: `FROM busybox\nADD ${base}/nope /x\n` })]);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toContain("answered 404");
+    } finally {
+      server.stop(true);
+    }
+  });
+});
+
 describe("contexts", () => {
   test("a tar file, a gzip'd tar on stdin, and a Dockerfile alone on stdin", async () => {
     const dir = context("tarctx", { Dockerfile: "FROM busybox\nCOPY f /f\n", "alt.Dockerfile": "FROM busybox\nCOPY f /alt\n", f: "from-tar\n" });
