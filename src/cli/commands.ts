@@ -44,4 +44,5 @@ export const commands: Record<string, Lazy> = {
   diff: () => import("./diff").then((m) => m.default),
   info: () => import("./info").then((m) => m.default),
   build: () => import("./build").then((m) => m.default),
+  builder: () => import("./builder").then((m) => m.default),
 };

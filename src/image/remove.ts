@@ -1,7 +1,7 @@
 // Removing images (rmi, image prune) and collecting what no image needs any more: unpacked
 // layers, their links, the blobs they came from, configs and manifests.
 import type { Database } from "bun:sqlite";
-import { pruneBuildCache } from "./build/cache";
+import { intermediateImages, pruneBuildCache } from "./build/cache";
 import { existsSync, rmSync, unlinkSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { rootPaths } from "../store/paths";
@@ -143,6 +143,22 @@ export function collectGarbage(db: Database, root: string): number {
     // No links dir yet.
   }
   return freed;
+}
+
+/** `tsd builder prune`: the build cache and the intermediate images only it kept (untagged, no container). */
+export function pruneBuildCacheImages(db: Database, root: string): RemoveReport {
+  const report: RemoveReport = { untagged: [], deleted: [], reclaimed: 0 };
+  const steps = intermediateImages(db);
+  for (const { image, tags } of listImages(db)) {
+    if (!steps.has(image.id) || tags.length > 0 || usersOf(db, image.id).length > 0) continue;
+    const fresh = imageById(db, image.id);
+    if (!fresh) continue;
+    deleteImageRows(db, fresh);
+    report.deleted.push(`sha256:${image.id}`);
+  }
+  db.query("DELETE FROM build_cache").run();
+  report.reclaimed = collectGarbage(db, root);
+  return report;
 }
 
 /** `tsd image prune`: dangling images (or, with `all`, every image) no container uses. */

@@ -303,13 +303,17 @@ describe("a hostile base image", () => {
 });
 
 describe("cache lifetime", () => {
-  test("image prune drops the cache; --no-cache ignores it", async () => {
+  test("image prune and builder prune drop the cache; --no-cache ignores it", async () => {
     const ctx = context("prune", { Dockerfile: "FROM busybox\nRUN echo one > /one\n" });
     await t.ok(["build", "--network", "none", ctx]);
     expect(await t.ok(["build", "--network", "none", ctx])).toContain("Using cache");
     expect(await t.ok(["build", "--no-cache", "--network", "none", ctx])).not.toContain("Using cache");
     await t.ok(["image", "prune", "-f"]);
+    expect(await t.ok(["build", "--network", "none", "-t", "kept:1", ctx])).not.toContain("Using cache");
+    // builder prune: the cache and the steps' images go; a tagged result stays and runs.
+    expect(await t.ok(["builder", "prune", "-f"])).toContain("Total reclaimed space:");
     expect(await t.ok(["build", "--network", "none", ctx])).not.toContain("Using cache");
+    expect(await t.ok(["run", "--rm", "--network", "none", "kept:1", "cat", "/one"])).toBe("one\n");
     expect(existsSync(join(t.dir, "tsd.db"))).toBe(true);
   });
 });
