@@ -4,12 +4,13 @@
 // its parent image, its instruction (with COPY's content hash, RUN's ARGs) and the config
 // match (image/build/cache.ts). Progress as `docker build` prints it.
 import type { Database } from "bun:sqlite";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { unpackArchive } from "../image/unpack-child";
 import { join } from "node:path";
 import { TsdError } from "../errors";
 import { cacheKey, cachedImage, markBuildResult, rememberStep } from "../image/build/cache";
-import { loadContext, type Context } from "../image/build/context";
+import { contextSizeText, contextTarSize, loadContext, type Context } from "../image/build/context";
+import { randomId } from "../store/ids";
 import { flagValue, parseDockerfile, type Instruction } from "../image/build/dockerfile";
 import { metadataImage, scratchImage } from "../image/build/image";
 import { applyMetadata, DEFAULT_SHELL, joinPath, runArgv, runCreatedBy, runEnv, type StageState } from "../image/build/instructions";
@@ -101,6 +102,8 @@ export async function buildImage(db: Database, root: string, o: BuildOptions): P
     if (o.labels.length > 0) plan.stages[last]!.instructions.push(labelInstruction(o.labels, plan.stages[last]!.instructions.at(-1)?.line ?? plan.stages[last]!.from.line));
     const total = plan.metaArgs.length + plan.stages.reduce((n, s) => n + 1 + s.instructions.length, 0);
     r = { db, root, o, plan, ctx, work, step: 0, total, results: [], used: new Set(), abort: {} };
+    // Byte for byte the Docker CLI's line (its progress bar's carriage returns included).
+    o.out(`Sending build context to Docker daemon  ${contextSizeText(sentSize(o, ctx))}\r\r`);
     for (const ins of plan.metaArgs) {
       progress(r, ins);
       for (const k of plan.meta.keys()) if (o.buildArgs.has(k)) r.used.add(k);
@@ -112,6 +115,14 @@ export async function buildImage(db: Database, root: string, o: BuildOptions): P
     rmSync(work, { recursive: true, force: true });
   }
   return finish(r, r.results[r.plan.stages.length - 1]!);
+}
+
+/** What the Docker CLI would have sent: the tar given, or the context's tar with the Dockerfile. */
+function sentSize(o: BuildOptions, ctx: Context): number {
+  const c = o.context;
+  if (c.kind === "tar") return c.bytes ? c.bytes.length : statSync(c.file!).size;
+  const outside = typeof o.dockerfile === "string" && !ctx.entries.has("Dockerfile") ? Buffer.byteLength(o.dockerfile) : undefined;
+  return contextTarSize(ctx, outside);
 }
 
 function finish(r: Run, image: ImageRecord): string {
@@ -206,11 +217,23 @@ async function buildStep(r: Run, stage: Stage, s: StageState, image: ImageRecord
     if (ins.cmd === "FROM") throw new TsdError(`line ${ins.line}: FROM is not allowed here`, 1);
     const createdBy = applyMetadata(s, ins)!;
     const workdir = ins.cmd === "WORKDIR" ? stageWorkdir(r.root, image, dir, s.config.WorkingDir!, createdBy) : undefined;
-    if (workdir) return await cachedOr(r, image, createdBy, s, async () => commitLayer(r, image, await applyCopy(r.db, r.root, image, dir, workdir), s, createdBy));
-    return await cachedOr(r, image, createdBy, s, async () => metadataImage(r.db, r.root, image.id === "" ? scratchImage() : image, s.config, createdBy, s.author));
+    if (workdir) return await cachedOr(r, image, createdBy, s, () => classicLines(r, async () => commitLayer(r, image, await applyCopy(r.db, r.root, image, dir, workdir), s, createdBy)));
+    return await cachedOr(r, image, createdBy, s, () => classicLines(r, async () => metadataImage(r.db, r.root, image.id === "" ? scratchImage() : image, s.config, createdBy, s.author)));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The classic builder commits metadata steps from a container and prints its two lines; tsd
+ * needs none, and prints the same lines (with an id of its own) so output stays Docker's.
+ */
+async function classicLines<T>(r: Run, make: () => Promise<T>): Promise<T> {
+  const id = randomId().slice(0, 12);
+  r.o.out(` ---> Running in ${id}`);
+  const made = await make();
+  r.o.out(`Removing intermediate container ${id}`);
+  return made;
 }
 
 async function cachedOr(r: Run, parent: ImageRecord, createdBy: string, s: StageState, make: () => Promise<ImageRecord>): Promise<ImageRecord> {

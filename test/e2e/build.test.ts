@@ -82,8 +82,9 @@ describe("a multi-stage build", () => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const lines = r.stdout.split("\n");
-    expect(lines[0]).toBe("Step 1/23 : ARG BASE=busybox");
-    expect(lines[1]).toBe("Step 2/23 : FROM $BASE AS builder");
+    expect(lines[0]).toMatch(/^Sending build context to Docker daemon  \d+(\.\d+)?kB\r\r$/);
+    expect(lines[1]).toBe("Step 1/23 : ARG BASE=busybox");
+    expect(lines[2]).toBe("Step 2/23 : FROM $BASE AS builder");
     expect(lines).toContain("Step 8/23 : RUN echo \"$GREETING from $(pwd)\" > made.txt && ls src > listing");
     expect(r.stdout).toMatch(/ ---> Running in [0-9a-f]{12}\nRemoving intermediate container [0-9a-f]{12}\n ---> [0-9a-f]{12}\n/);
     const m = /Successfully built ([0-9a-f]{12})\nSuccessfully tagged app:1\nSuccessfully tagged app:latest\n$/.exec(r.stdout);

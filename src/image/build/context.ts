@@ -94,6 +94,30 @@ function finish(path: string, mode: number, o: Owner): void {
   chmodSync(path, o.mode ?? mode);
 }
 
+/**
+ * The size of the tar the Docker CLI sends for this context (a 512-byte header per entry, file
+ * content in 512-byte blocks, the two-block trailer), for the "Sending build context" line;
+ * `dockerfile`: the size of a Dockerfile sent with it from outside the context.
+ */
+export function contextTarSize(ctx: Context, dockerfile?: number): number {
+  const blocks = (n: number) => Math.ceil(n / 512) * 512;
+  let size = 1024 + (dockerfile !== undefined ? 512 + blocks(dockerfile) : 0);
+  for (const [p, kind] of ctx.entries) size += 512 + (kind === "file" ? blocks(lstatSync(join(ctx.dir, p)).size) : 0);
+  return size;
+}
+
+/** go-units HumanSizeWithPrecision(n, 4), as docker build prints the context's size. */
+export function contextSizeText(n: number): string {
+  const units = ["B", "kB", "MB", "GB", "TB"];
+  let v = n;
+  let i = 0;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${Number(v.toPrecision(4))}${units[i]}`;
+}
+
 /** The content hash of a staged tree: what the layer will hold, times left out. */
 export function treeHash(dir: string): string {
   const h = new Bun.CryptoHasher("sha256");
