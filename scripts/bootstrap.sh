@@ -18,6 +18,8 @@ fi
 # bootstrap itself needs (python3-pip for zig, npm for bun, git for CI checkouts). binutils'
 # objdump and qemu-user check the CPU floor (scripts/cpu-level.ts, test/e2e/portability);
 # qemu-system-x86 and kmod (depmod of Debian's kernel) run the pure cgroup v2 VM lane (test/vm).
+# The OCI-runtime harnesses of test/oci/ (by hand until tsd answers runc's command line) need
+# containerd and golang-go besides: test/oci/README.md says how; CI does not install them yet.
 packages=(
   busybox-static umoci skopeo crun runc hyperfine docker-registry
   zstd gzip tar iproute2 iptables nftables util-linux bsdutils procps

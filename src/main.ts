@@ -33,6 +33,8 @@ async function entry(): Promise<void> {
       console.log(versionLine(globals.root));
       return;
     }
+    // `tsd help run`, `tsd help container ls`: the command's own --help (Docker's `help`).
+    if (rest[0] === "help" && rest.length > 1) rest.splice(0, rest.length, ...rest.slice(1).filter((a) => !a.startsWith("-")), "--help");
     const [name, ...args] = rest;
     command = commandPath(rest);
     if (!name || name === "--help" || name === "-h" || name === "help") {

@@ -10,6 +10,7 @@ const build_options = @import("build_options");
 const runtime = @import("runtime");
 const spec = runtime.spec;
 const args_mod = @import("monitor/args.zig");
+const dns_server = @import("monitor/dns_server.zig");
 const report = @import("monitor/report.zig");
 const finish = @import("monitor/finish.zig");
 const log = @import("monitor/log.zig");
@@ -83,6 +84,7 @@ test "the monitor's argv as the CLI builds it parses" {
         return err;
     };
     try testing.expect(a.stdin and a.exit_report and a.attach and !a.stdin_attach);
+    try testing.expectEqualSlices(u8, &.{ 0x10, 0x11 }, a.detach_keys.?.slice());
     try testing.expect(std.mem.endsWith(u8, a.exit_file.?, "/exit.json"));
     try testing.expect(std.mem.endsWith(u8, a.log.?, "-json.log"));
     try testing.expectEqual(@as(u64, 10 * 1024 * 1024), a.log_max_size);
@@ -98,6 +100,27 @@ test "the monitor's argv as the CLI builds it parses" {
     try testing.expectEqual(@as(u32, 5), a.health.retries);
 }
 
+test "the resolver's argv as the CLI builds it parses" {
+    var text_buf: [4096]u8 = undefined;
+    const text = try fixture("resolver-argv.json", &text_buf);
+    const parsed = try std.json.parseFromSlice([]const []const u8, testing.allocator, text, .{});
+    defer parsed.deinit();
+    var arena = std.heap.ArenaAllocator.init(testing.allocator);
+    defer arena.deinit();
+    const argv = try arena.allocator().alloc([*:0]const u8, parsed.value.len);
+    for (parsed.value, argv) |a, *out| out.* = (try arena.allocator().dupeZ(u8, a)).ptr;
+    var a: dns_server.Args = .{};
+    if (dns_server.parseArgs(argv, &a)) |problem| {
+        std.debug.print("{s}\n", .{problem});
+        return error.TestUnexpectedResult;
+    }
+    try testing.expect(std.mem.endsWith(u8, a.dir, "/networks/ab12" ++ "0" ** 60));
+    try testing.expectEqual(@as(u32, 0x0a5b0001), a.listen);
+    try testing.expectEqual(@as(u6, 24), a.subnet.prefix);
+    try testing.expectEqual(@as(usize, 2), a.upstream_count);
+    try testing.expectEqual(std.mem.nativeToBig(u16, 5353), a.upstreams[1].port);
+}
+
 test "report lines: the writer makes the fixture the CLI reads" {
     var text_buf: [4096]u8 = undefined;
     const text = try fixture("report.txt", &text_buf);
@@ -107,6 +130,9 @@ test "report lines: the writer makes the fixture the CLI reads" {
     try got.appendSlice(testing.allocator, report.format(&buf, .{ .started = 4242 }));
     try got.appendSlice(testing.allocator, report.format(&buf, .{ .failed = .{ .status = 127, .message = "cannot exec \"/bin/nope\": no such file or directory" } }));
     try got.appendSlice(testing.allocator, report.format(&buf, .{ .exited = 137 }));
+    try got.appendSlice(testing.allocator, report.format(&buf, .detached));
+    try got.appendSlice(testing.allocator, report.format(&buf, .{ .output_closed = .stdout }));
+    try got.appendSlice(testing.allocator, report.format(&buf, .{ .output_closed = .stderr }));
     try testing.expectEqualStrings(text, got.items);
 }
 

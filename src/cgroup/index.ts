@@ -213,6 +213,12 @@ export function releaseBundleCgroup(bundle: string, o: { tolerant?: boolean } = 
   return { oomKilled };
 }
 
+/** Thaws a paused container's group at once (its exit cleanup, before the group goes). */
+export function thawBundleNow(bundle: string): void {
+  const group = bundleGroup(bundle);
+  if (group !== undefined) hostDriver().thawNow(group);
+}
+
 /** Freezes or thaws the bundle's group (Docker's pause); false without a freezer or a group. */
 export async function freezeBundle(bundle: string, frozen: boolean): Promise<boolean> {
   const group = bundleGroup(bundle);

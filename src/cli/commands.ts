@@ -43,6 +43,9 @@ export const commands: Record<string, Lazy> = {
   system: () => import("./system").then((m) => m.default),
   diff: () => import("./diff").then((m) => m.default),
   info: () => import("./info").then((m) => m.default),
+  events: () => import("./events").then((m) => m.default),
+  pause: () => import("./pause").then((m) => m.default),
+  unpause: () => import("./unpause").then((m) => m.default),
   build: () => import("./build").then((m) => m.default),
   builder: () => import("./builder").then((m) => m.default),
 };

@@ -66,5 +66,7 @@ export default defineCommand({
     update: () => import("./update").then((m) => m.default),
     list: () => import("./ps").then((m) => m.default),
     remove: () => import("./rm").then((m) => m.default),
+    pause: () => import("./pause").then((m) => m.default),
+    unpause: () => import("./unpause").then((m) => m.default),
   },
 });

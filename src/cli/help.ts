@@ -14,11 +14,11 @@ const USAGES: Record<string, string> = {
   rmi: "[OPTIONS] IMAGE [IMAGE...]", run: "[OPTIONS] IMAGE [COMMAND] [ARG...]", save: "[OPTIONS] IMAGE [IMAGE...]",
   start: "[OPTIONS] CONTAINER [CONTAINER...]", stats: "[OPTIONS] [CONTAINER...]", stop: "[OPTIONS] CONTAINER [CONTAINER...]", system: "COMMAND",
   tag: "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", top: "CONTAINER [ps OPTIONS]", update: "[OPTIONS] CONTAINER [CONTAINER...]", version: "[OPTIONS]",
-  volume: "COMMAND", wait: "CONTAINER [CONTAINER...]",
+  volume: "COMMAND", pause: "CONTAINER [CONTAINER...]", unpause: "CONTAINER [CONTAINER...]", events: "[OPTIONS]", wait: "CONTAINER [CONTAINER...]",
   "network connect": "[OPTIONS] NETWORK CONTAINER", "network create": "[OPTIONS] NETWORK", "network disconnect": "[OPTIONS] NETWORK CONTAINER",
   "network inspect": "[OPTIONS] NETWORK [NETWORK...]", "network ls": "[OPTIONS]", "network prune": "[OPTIONS]", "network rm": "NETWORK [NETWORK...]",
   "volume create": "[OPTIONS] [VOLUME]", "volume inspect": "[OPTIONS] VOLUME [VOLUME...]", "volume ls": "[OPTIONS]", "volume prune": "[OPTIONS]",
-  "volume rm": "[OPTIONS] VOLUME [VOLUME...]", "image inspect": "[OPTIONS] IMAGE [IMAGE...]", "image prune": "[OPTIONS]",
+  "volume rm": "[OPTIONS] VOLUME [VOLUME...]", "image inspect": "[OPTIONS] IMAGE [IMAGE...]", "image prune": "[OPTIONS]", "system df": "[OPTIONS]", "system events": "[OPTIONS]", "system prune": "[OPTIONS]",
 };
 
 const REPEATABLE = " (repeatable)";

@@ -38,6 +38,7 @@ const flags = {
 export function statusText(row: ContainerRow, now: number, root?: string): string {
   const state = shownState(row, root);
   if (state === "running") return `Up ${humanDuration(now - (row.started_at ?? row.created_at))}${root ? healthSuffix(rowHealth(row, root, true)) : ""}`;
+  if (state === "paused") return `Up ${humanDuration(now - (row.started_at ?? row.created_at))} (Paused)`;
   if (state === "created") return "Created";
   const word = state === "restarting" ? "Restarting" : "Exited";
   return `${word} (${row.exit_code ?? -1}) ${humanDuration(now - (row.finished_at ?? now))} ago`;
@@ -134,7 +135,7 @@ const PS_SPEC: ListSpec = {
   },
 };
 
-const ellipsis = (s: string, n: number): string => ([...s].length <= n ? s : `${[...s].slice(0, n - 1).join("")}…`);
+export const ellipsis = (s: string, n: number): string => ([...s].length <= n ? s : `${[...s].slice(0, n - 1).join("")}…`);
 
 function sizeText(root: string, r: ContainerRow, db: Database): string {
   let rw = 0;

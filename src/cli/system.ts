@@ -38,5 +38,11 @@ const repair = defineCommand({
 
 export default defineCommand({
   meta: { name: "system", description: "Manage tsd's state" },
-  subCommands: { repair, info: () => import("./info").then((m) => m.default) },
+  subCommands: {
+    repair,
+    info: () => import("./info").then((m) => m.default),
+    events: () => import("./events").then((m) => m.default),
+    df: () => import("./system-df").then((m) => m.default),
+    prune: () => import("./system-prune").then((m) => m.default),
+  },
 });

@@ -17,6 +17,6 @@ export default defineCommand({
     if (!image) throw new TsdError(`no such image: ${positionals[0]}`);
     const target = parseReference(positionals[1]!);
     if (target.digest) throw new UsageError(`refusing to create a tag with a digest reference ("${positionals[1]}"): use NAME[:TAG]`);
-    tagImage(db, target, image.id);
+    tagImage(db, target, image.id, true);
   },
 });

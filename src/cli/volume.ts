@@ -7,7 +7,7 @@ import { humanSize } from "../format";
 import { context as formatContext, labelMethod, labelsText, printList, type ListSpec } from "../format/list";
 import { boolFilter, matchAny, matchLabels, parseFilters, matchPattern } from "../format/filters";
 import { printInspect } from "../format/inspect";
-import { type VolumeRow, createVolume, dirSize, findVolume, listVolumes, removeVolume, volumeData, volumeInspect, volumeUsers } from "../container/volumes";
+import { type VolumeRow, createVolume, findVolume, listVolumes, pruneVolumes, removeVolume, volumeData, volumeInspect, volumeLabels, volumeUsers } from "../container/volumes";
 
 const createFlags = {
   label: { kind: "list", description: "Set metadata for a volume", valueHint: "KEY=VALUE" },
@@ -39,13 +39,7 @@ const VOLUME_SPEC: ListSpec = {
   headers: { Name: "VOLUME NAME", Driver: "DRIVER", Scope: "SCOPE", Mountpoint: "MOUNTPOINT", Labels: "LABELS", Links: "LINKS", Size: "SIZE" },
 };
 
-const labelsOf = (v: VolumeRow): Record<string, string> => {
-  try {
-    return JSON.parse(v.labels || "{}") as Record<string, string>;
-  } catch {
-    return {};
-  }
-};
+const labelsOf = volumeLabels;
 
 
 /** moby's volume filters: name (a regular expression), label, dangling, driver. */
@@ -143,20 +137,10 @@ const prune = defineCommand({
     const filters = parseFilters(f.filter, ["label", "label!", "all"]);
     const all = f.all || (filters.get("all") ?? []).some((v) => boolFilter("all", v));
     const { root, db } = context();
-    const removed: string[] = [];
-    let bytes = 0;
-    for (const v of listVolumes(db)) {
-      if ((!all && !v.anonymous) || volumeUsers(db, v.name).length > 0) continue;
+    const { removed, bytes } = pruneVolumes(db, root, all, (v) => {
       const labels = labelsOf(v);
-      if (!matchLabels(filters, labels) || ((filters.get("label!") ?? []).length > 0 && matchLabels(filters, labels, "label!"))) continue;
-      try {
-        bytes += dirSize(volumeData(root, v.name));
-      } catch {
-        // Gone already.
-      }
-      removeVolume(db, root, v.name, true);
-      removed.push(v.name);
-    }
+      return matchLabels(filters, labels) && !((filters.get("label!") ?? []).length > 0 && matchLabels(filters, labels, "label!"));
+    });
     if (removed.length) console.log(`Deleted Volumes:\n${removed.join("\n")}\n`);
     console.log(`Total reclaimed space: ${humanSize(bytes)}`);
   },

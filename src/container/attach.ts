@@ -3,6 +3,7 @@
 // to the container when it was started with -i; Ctrl-P Ctrl-Q (or --detach-keys) leaves it
 // running. When the container ends the monitor closes the socket and we exit with its status.
 import type { Database } from "bun:sqlite";
+import { containerEvent } from "./events";
 import { closeSync, existsSync, openSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { TsdError } from "../errors";
@@ -59,6 +60,7 @@ function writeAll(fd: number, bytes: Uint8Array): void {
 export async function attachContainer(db: Database, root: string, ref: string, o: { noStdin: boolean; detachKeys: string; sigProxy: boolean }): Promise<number> {
   const row = mustFind(db, root, ref);
   decide("attach", row, ref);
+  containerEvent(db, row, "attach");
   const opts = decodeOptions(row.options);
   const keys = parseDetachKeys(o.detachKeys);
   const { socket, closed } = await connectAttach(root, row, Boolean(opts.tty));

@@ -1,12 +1,13 @@
 // After a container's init exits: record the exit status and, for --rm, remove it. Run by the
 // monitor as `tsd container cleanup ID`, so it happens even when no CLI is alive. Idempotent.
 import type { Database } from "bun:sqlite";
+import { containerEvent } from "./events";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { containerDir } from "../store/paths";
 import { removeContainerFiles } from "./create";
 import { containerById, deleteContainer, markExited, markIdle, markOomKilled, markStartFailed } from "./store";
-import { releaseBundleCgroup } from "../cgroup";
+import { releaseBundleCgroup, thawBundleNow } from "../cgroup";
 import { removeLockFile, withContainerLock } from "./lock";
 import { removeAnonymousVolumes } from "./volumes";
 import { stateOf } from "./state";
@@ -77,6 +78,8 @@ function cleanupLocked(db: Database, root: string, id: string, lostMonitor?: str
   const status = readExitStatus(root, id);
   // The OOM counter is read before the group goes; removing it also kills what a crashed
   // monitor left running in it.
+  // A paused container whose monitor died: thawed, so the removal's SIGKILL reaches it (v1).
+  if (row.paused) thawBundleNow(containerDir(root, id));
   const { oomKilled } = releaseBundleCgroup(containerDir(root, id), { tolerant: true });
   try {
     releaseContainer(db, root, id);
@@ -84,7 +87,9 @@ function cleanupLocked(db: Database, root: string, id: string, lostMonitor?: str
     // Recorded anyway; the next command's reconcile retries the release.
     console.error(`tsd: releasing the network of ${id.slice(0, 12)}: ${(e as Error).message}`);
   }
+  if (oomKilled) containerEvent(db, id, "oom");
   if (row.auto_remove) {
+    markExited(db, id, status?.exitCode ?? -1, Date.now(), null); // its die event
     removeContainerFiles(root, id);
     deleteContainer(db, id);
     removeAnonymousVolumes(db, root, row.options);

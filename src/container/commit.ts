@@ -1,5 +1,7 @@
 // `tsd commit`: which container, its image, and its processes paused while its upper dir is
 // read; the layer and the image are made by image/commit.ts.
+import { containerEvent } from "./events";
+import { familiarName } from "../image/reference";
 import type { Database } from "bun:sqlite";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -38,7 +40,9 @@ export async function commitContainer(db: Database, root: string, name: string, 
   const lease = takeLease(root);
   try {
     const layer = { ref: opts.ref, author: opts.author, message: opts.message, createdBy: `tsd commit ${c.name}` };
-    return await withPaused(db, root, c.id, opts.pause !== false, () => commitUpper(db, root, parent, upper, runConfig, layer));
+    const id = await withPaused(db, root, c.id, opts.pause !== false, () => commitUpper(db, root, parent, upper, runConfig, layer));
+    containerEvent(db, c, "commit", { comment: opts.message ?? "", imageID: `sha256:${id}`, imageRef: opts.ref ? familiarName(opts.ref) : "" });
+    return id;
   } finally {
     lease.release();
   }
@@ -51,7 +55,7 @@ export async function commitContainer(db: Database, root: string, name: string, 
  */
 async function withPaused<T>(db: Database, root: string, id: string, pause: boolean, fn: () => Promise<T>): Promise<T> {
   const row = containerById(db, id);
-  if (!pause || !row || decide("pause", row) !== "live") return fn();
+  if (!pause || !row || decide("freeze", row) !== "live") return fn();
   const bundle = containerDir(root, row.id);
   const frozen = await freezeBundle(bundle, true);
   if (!frozen) return fn();

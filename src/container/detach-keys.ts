@@ -1,9 +1,14 @@
 // Docker's --detach-keys ("ctrl-p,ctrl-q"): shared by `tsd attach` and the run/create flag.
 import { TsdError } from "../errors";
 
+/** The monitor matches at most this many (zig/monitor/detach_keys.zig max_keys). */
+export const MAX_DETACH_KEYS = 16;
+
 /** "ctrl-p,ctrl-q" → the bytes; Docker's format (ctrl-<letter>, ctrl-@, ctrl-[ … or a letter). */
 export function parseDetachKeys(text: string): number[] {
-  return text.split(",").map((k) => {
+  const keys = text.split(",");
+  if (keys.length > MAX_DETACH_KEYS) throw new TsdError(`invalid detach keys "${text}": use at most ${MAX_DETACH_KEYS} keys`, 1);
+  return keys.map((k) => {
     const m = /^ctrl-([a-z@[\\\]^_])$/i.exec(k);
     if (m) {
       const c = m[1]!.toLowerCase();

@@ -3,6 +3,7 @@
 // namespaces are entered by `tsd-monitor --exec` (zig/monitor/exec.zig), an exec'd
 // single-threaded program, because setns cannot happen in Bun's multithreaded process.
 import type { Database } from "bun:sqlite";
+import { containerEvent } from "./events";
 import type { Subprocess } from "bun";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -92,8 +93,8 @@ export interface PreparedExec {
 }
 
 /** The helper's argv for `o` in the running container `row`; its config file is written. */
-export function prepareExec(db: Database, root: string, row: ContainerRow, o: ExecOptions): PreparedExec {
-  decide("exec", row);
+export function prepareExec(db: Database, root: string, row: ContainerRow, o: ExecOptions, ref = row.name): PreparedExec {
+  decide("exec", row, ref);
   // Not a state question: the helper joins the init by pid + start time, which must still be it.
   if (!row.pid_start || !sameProcess(row.pid, row.pid_start)) {
     throw new TsdError(`container ${row.id.slice(0, 12)} is not running: start it first (tsd start ${row.name})`);
@@ -142,7 +143,10 @@ export async function execInContainer(db: Database, root: string, ref: string, o
     throw new TsdError("the input device is not a TTY: drop -t, or run from a terminal");
   }
   const row = mustFind(db, root, ref);
-  const prepared = prepareExec(db, root, row, o);
+  const prepared = prepareExec(db, root, row, o, ref);
+  // Docker's exec events: "exec_create: CMD", "exec_start: CMD", then exec_die with the status.
+  const execID = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("hex");
+  containerEvent(db, row, `exec_create: ${o.command.join(" ")}`, { execID });
   let helper: Subprocess;
   try {
     // The helper relays these to pipes of its own: the exec'd process never gets one of them.
@@ -170,11 +174,14 @@ export async function execInContainer(db: Database, root: string, ref: string, o
     } finally {
       prepared.done();
     }
+    containerEvent(db, row, `exec_start: ${o.command.join(" ")}`, { execID });
     if (o.detach) {
       helper.unref();
       return 0;
     }
-    return await helper.exited;
+    const status = await helper.exited;
+    containerEvent(db, row, "exec_die", { execID, exitCode: String(status) });
+    return status;
   } finally {
     for (const [sig, h] of handlers) process.off(sig, h);
   }

@@ -84,13 +84,13 @@ function portBindings(db: Database, id: string): PortBindings {
 function stateSection(root: string, row: ContainerRow, opts: RunOptions): Record<string, unknown> {
   const state = stateOf(row, root);
   const status = shown(state, row.state);
-  const running = status === "running";
+  const running = status === "running" || status === "paused";
   const ended = state === "exited" || state === "restarting";
   const exit = running ? undefined : readExitStatus(root, row.id);
   return {
     Status: status,
     Running: running,
-    Paused: false,
+    Paused: status === "paused",
     Restarting: status === "restarting",
     OOMKilled: Boolean(row.oom_killed),
     Dead: false,

@@ -7,6 +7,7 @@ import { endpointRequest, reconcileNetwork, requestsOf } from "./network";
 import { mustFind, reconcile as reconcileContainers } from "./resolve";
 import { decide } from "./state";
 import type { ContainerRow } from "./store";
+import type { NetworkRow } from "../network/networks";
 
 /** network connect / disconnect apply to a running container. */
 function runningContainer(db: Database, root: string, ref: string): ContainerRow {
@@ -31,8 +32,8 @@ export function disconnectNetwork(db: Database, root: string, netRef: string, re
  * network prune: containers whose monitor died are cleaned up first (their cgroup's processes
  * killed) and stale leases released, so their endpoints count as unused.
  */
-export function pruneNetworks(db: Database, root: string): string[] {
+export function pruneNetworks(db: Database, root: string, keep?: (n: NetworkRow) => boolean): string[] {
   reconcileContainers(db, root);
   reconcileNetwork(db, root);
-  return ops.pruneUnusedNetworks(db, root);
+  return ops.pruneUnusedNetworks(db, root, keep);
 }

@@ -11,6 +11,7 @@ import * as attach from "../network/attach";
 import { parseNetworkMode } from "../network/ports";
 import type { EndpointRequest, JoinTarget, RequestOf } from "../network/request";
 import { networkPlan } from "../network/setup";
+import { findNetwork } from "../network/networks";
 import { decodeOptions, type RunOptions } from "./options";
 import { decide, mayHoldNetwork } from "./state";
 import { containerById, findContainer, type ContainerRow } from "./store";
@@ -81,6 +82,13 @@ export interface NetworkSetup {
   sharedHosts?: string;
 }
 
+/** A user network's gateway (its resolver's address); none for the default bridge and the other modes. */
+function userGateway(db: Database, mode: ReturnType<typeof parseNetworkMode>): { gateway?: string } {
+  if (mode.kind !== "bridge" || mode.network === "bridge") return {};
+  const net = findNetwork(db, mode.network);
+  return net ? { gateway: net.gateway } : {};
+}
+
 /** Before a create: the namespace, resolv.conf and ports (-P expanded) for `opts`. */
 export function networkSetup(db: Database, root: string, id: string, opts: RunOptions, image: ImageConfig): NetworkSetup {
   const mode = parseNetworkMode(opts.network);
@@ -97,6 +105,7 @@ export function networkSetup(db: Database, root: string, id: string, opts: RunOp
       publishAll: Boolean(opts.publishAll),
       // The image's EXPOSE and the run's --expose (-P publishes both).
       exposed: { ...(image.config?.ExposedPorts ?? {}), ...Object.fromEntries((opts.expose ?? []).map((k) => [k, {}])) },
+      ...userGateway(db, mode),
     },
     target,
   );

@@ -12,12 +12,13 @@ import { dirSize } from "./volumes";
 
 const prunable = (row: ContainerRow) => verdict("prune", stateOf(row)) === "go";
 
-export function pruneContainers(db: Database, root: string): { removed: string[]; bytes: number } {
+/** `keep`: the prune's filters (system prune's until=/label=); every stopped one without. */
+export function pruneContainers(db: Database, root: string, keep: (row: ContainerRow) => boolean = () => true): { removed: string[]; bytes: number } {
   reconcile(db, root);
   const removed: string[] = [];
   let bytes = 0;
   for (const row of listContainers(db)) {
-    if (!prunable(row)) continue;
+    if (!prunable(row) || !keep(row)) continue;
     const gone = withContainerLock(root, row.id, () => {
       // Started meanwhile (it was checked before the lock), or removed.
       const now = containerById(db, row.id);

@@ -9,12 +9,16 @@ import { mustFind } from "./resolve";
 import { decide } from "./state";
 import { containerById, deleteContainer } from "./store";
 import { removeAnonymousVolumes } from "./volumes";
+import { thawIfPaused } from "./pause";
+import { containerEvent } from "./events";
 
 export async function removeContainer(db: Database, root: string, ref: string, force: boolean, volumes = false): Promise<void> {
   const row = await settled(db, root, mustFind(db, root, ref));
   if (decide(force ? "remove-force" : "remove", row, ref) === "live") {
     markStoppedByUser(root, row.id);
     killInit(row);
+    containerEvent(db, row, "kill", { signal: "9" });
+    await thawIfPaused(db, root, row);
     await endMonitor(row, 5000);
   }
   withContainerLock(root, row.id, () => {

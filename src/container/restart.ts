@@ -1,6 +1,7 @@
 // `tsd start` of a created or exited container (same bundle, same rootfs: its upper dir
 // keeps what the last run wrote) and `tsd restart`.
 import type { Database } from "bun:sqlite";
+import { containerEvent } from "./events";
 import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TsdError } from "../errors";
@@ -102,4 +103,5 @@ export async function restartContainer(db: Database, root: string, ref: string, 
   markStoppedByUser(root, row.id);
   await stopContainer(db, root, row, timeoutSec);
   await startContainer(db, root, row.id, { attach: false, interactive: false });
+  containerEvent(db, row.id, "restart");
 }

@@ -15,6 +15,8 @@ import { DEFAULT_LOG, type LogOptions } from "./log-options";
 import { logPath } from "./logs";
 import { monitorHealthArgs, type HealthConfig } from "./health";
 import { attachedStreams } from "./meta-options";
+import { parseDetachKeys } from "./detach-keys";
+import { writeSync } from "node:fs";
 
 export interface Started {
   monitor: Subprocess;
@@ -41,6 +43,8 @@ export interface StartOptions {
   noLog?: boolean;
   /** -a without stdout or stderr: the monitor's fd 1 or 2 is /dev/null (foreground only). */
   discard?: { stdout: boolean; stderr: boolean };
+  /** Foreground with a terminal and stdin: typing these detaches (the monitor matches them). */
+  detachKeys?: number[];
 }
 
 /** The argv that runs this tsd again (the compiled binary, or bun + the entry in a dev tree). */
@@ -55,6 +59,7 @@ export function monitorArgv(monitorPath: string, o: StartOptions, self: string[]
     "--id", o.id,
     ...(o.stdin ? ["--stdin"] : []),
     ...(o.detach ? [] : ["--exit-report"]),
+    ...(o.detachKeys && !o.detach ? ["--detach-keys", Buffer.from(o.detachKeys).toString("hex")] : []),
     "--attach",
     ...(o.stdinAttach ? ["--stdin-attach"] : []),
     "--exit-file", join(o.bundle, "exit.json"),
@@ -71,7 +76,12 @@ export function monitorArgv(monitorPath: string, o: StartOptions, self: string[]
 export type Report =
   | { kind: "started"; pid: number }
   | { kind: "error"; status: number; message: string }
-  | { kind: "exited"; status: number };
+  | { kind: "exited"; status: number }
+  | { kind: "detached" }
+  | { kind: "output-closed"; stream: "stdout" | "stderr" };
+
+/** The monitor's last line to a foreground CLI. */
+export type LastReport = Extract<Report, { kind: "exited" | "detached" | "output-closed" }>;
 
 export function parseReport(line: string): Report | undefined {
   const started = /^started (\d+)$/.exec(line);
@@ -80,6 +90,9 @@ export function parseReport(line: string): Report | undefined {
   if (error) return { kind: "error", status: Number(error[1]), message: error[2]! };
   const exited = /^exited (\d+)$/.exec(line);
   if (exited) return { kind: "exited", status: Number(exited[1]) };
+  if (line === "detached") return { kind: "detached" };
+  const closed = /^output-closed (stdout|stderr)$/.exec(line);
+  if (closed) return { kind: "output-closed", stream: closed[1] as "stdout" | "stderr" };
   return undefined;
 }
 
@@ -88,11 +101,13 @@ export interface StartedMonitor {
   /** `started` or `error`: whether the init reached execve. */
   report: Report;
   /**
-   * The monitor's last line: the container's status once it has exited and its output is
-   * drained, or undefined when the monitor died first. While the caller holds the report
-   * pipe open the monitor leaves the cleanup to it; `close()` hands the cleanup back.
+   * The monitor's last line: `exited` with the container's status once it has exited and its
+   * output is drained; `detached` or `output-closed` when the user detached or stopped reading
+   * (the monitor runs on alone and cleans up itself); undefined when the monitor died first.
+   * While the caller holds the report pipe open the monitor leaves the cleanup to it;
+   * `close()` hands the cleanup back.
    */
-  exited(): Promise<number | undefined>;
+  last(): Promise<LastReport | undefined>;
   close(): void;
 }
 
@@ -124,10 +139,10 @@ export async function startMonitor(o: StartOptions): Promise<StartedMonitor> {
   return {
     monitor,
     report,
-    async exited() {
+    async last() {
       const last = await lines.next();
       const r = last === undefined ? undefined : parseReport(last);
-      return r?.kind === "exited" ? r.status : undefined;
+      return r?.kind === "exited" || r?.kind === "detached" || r?.kind === "output-closed" ? r : undefined;
     },
     close() {
       // The pipe closes when this process exits, which the monitor waits for: it must not
@@ -196,7 +211,7 @@ export async function startAttached(db: Database, root: string, id: string, bund
   try {
     await connectContainer(db, root, id);
     faultPoint("start:connected");
-    started = await startMonitor({ root, id, bundle, stdin: opts.interactive, donors: runningMonitorPids(db), onSpawn: (pid) => markStarting(db, id, pid), ...logAndStreams(opts), ...(opts.healthcheck ? { healthcheck: opts.healthcheck } : {}) });
+    started = await startMonitor({ root, id, bundle, stdin: opts.interactive, donors: runningMonitorPids(db), onSpawn: (pid) => markStarting(db, id, pid), ...logAndStreams(opts), ...detachKeys(opts), ...(opts.healthcheck ? { healthcheck: opts.healthcheck } : {}) });
   } catch (e) {
     for (const [sig, h] of handlers) process.off(sig, h);
     undo();
@@ -207,7 +222,9 @@ export async function startAttached(db: Database, root: string, id: string, bund
   for (const sig of pending.splice(0)) send(sig);
   try {
     if (report.kind === "started") markRunning(db, id, report.pid, monitor.pid);
-    const status = await started.exited();
+    const last = await started.last();
+    if (last?.kind === "detached" || last?.kind === "output-closed") return leave(started, last);
+    const status = last?.status;
     cleanupContainer(db, root, id);
     started.close();
     // As with Docker, the restart policy goes on after a foreground run has returned.
@@ -247,6 +264,28 @@ export async function startDetached(db: Database, root: string, id: string, bund
   }
   started.close();
   if (report.kind === "started") markRunning(db, id, report.pid, monitor.pid);
+}
+
+/**
+ * The user detached, or closed our output (`tsd run … | head`): the container runs on with its
+ * monitor, which restored the terminal, and cleans up (and restarts) by itself when it exits.
+ * Docker's CLI returns 0 on a detach and fails its write to the closed stream with status 1.
+ */
+function leave(started: StartedMonitor, last: Exclude<LastReport, { kind: "exited" }>): number {
+  started.close();
+  if (last.kind === "detached") return 0;
+  try {
+    writeSync(2, `write /dev/${last.stream}: broken pipe\n`);
+  } catch {
+    // stderr is the closed one: nothing to tell.
+  }
+  return 1;
+}
+
+/** With a terminal and stdin, Docker's detach keys (--detach-keys, else ctrl-p,ctrl-q). */
+function detachKeys(opts: RunOptions): Pick<StartOptions, "detachKeys"> {
+  if (!opts.tty || !opts.interactive) return {};
+  return { detachKeys: parseDetachKeys(opts.detachKeys ?? "ctrl-p,ctrl-q") };
 }
 
 /** The monitor's log (--log-opt, --log-driver none) and, in the foreground, the -a streams. */

@@ -20,6 +20,8 @@ import type { ContainerRow } from "./store";
  * - starting: a start has claimed it: its CLI (monitor_pid -1, the owner alive) or its
  *   monitor (spawned, not yet reported).
  * - running: the monitor (pid + start time) is alive and the row says running.
+ * - paused: running, with its cgroup frozen by `tsd pause` (the row's `paused`, cleared at
+ *   the exit); Docker's Paused, which is also Running.
  * - restarting: exited, and its restart policy waits out the back-off (Docker's Restarting).
  * - exited: ran and ended (or a start failed); the exit is recorded.
  * - dead: the row says running or starting but its monitor is gone; the next reconcile records
@@ -27,9 +29,9 @@ import type { ContainerRow } from "./store";
  * - abandoned: a start whose CLI died before any monitor took over; the next reconcile
  *   releases it (created again, or removed when it was --rm or half made).
  */
-export type ContainerState = "created" | "starting" | "running" | "restarting" | "exited" | "dead" | "abandoned";
+export type ContainerState = "created" | "starting" | "running" | "paused" | "restarting" | "exited" | "dead" | "abandoned";
 
-export const CONTAINER_STATES: readonly ContainerState[] = ["created", "starting", "running", "restarting", "exited", "dead", "abandoned"];
+export const CONTAINER_STATES: readonly ContainerState[] = ["created", "starting", "running", "paused", "restarting", "exited", "dead", "abandoned"];
 
 /** What the kernel and the bundle say; real ones read /proc and the bundle, tests pass fakes. */
 export interface KernelFacts {
@@ -39,14 +41,15 @@ export interface KernelFacts {
   restartMarker(id: string): boolean;
 }
 
-export type StateRow = Pick<ContainerRow, "id" | "state" | "monitor_pid" | "monitor_start" | "owner_pid" | "owner_start">;
+export type StateRow = Pick<ContainerRow, "id" | "state" | "monitor_pid" | "monitor_start" | "owner_pid" | "owner_start" | "paused">;
 
 /** The one place that turns a row and the kernel's facts into a state. Facts are read lazily. */
 export function deriveState(row: StateRow, facts: KernelFacts): ContainerState {
   const monitorAlive = () => facts.alive(row.monitor_pid, row.monitor_start);
   switch (row.state) {
     case "running":
-      return monitorAlive() ? "running" : "dead";
+      if (!monitorAlive()) return "dead";
+      return row.paused ? "paused" : "running";
     case "exited":
       return facts.restartMarker(row.id) && monitorAlive() ? "restarting" : "exited";
     case "created":
@@ -68,12 +71,14 @@ export function stateOf(row: StateRow, root?: string): ContainerState {
   return deriveState(row, hostFacts(root));
 }
 
+/** Docker's IsRunning: running or paused (ps without -a, stats, logs -f). */
 export function isRunning(row: StateRow): boolean {
-  return stateOf(row) === "running";
+  const s = stateOf(row);
+  return s === "running" || s === "paused";
 }
 
 /** What ps (STATUS) and inspect (State.Status) show, in Docker's words. */
-export type ShownState = "created" | "running" | "restarting" | "exited";
+export type ShownState = "created" | "running" | "paused" | "restarting" | "exited";
 
 export function shown(state: ContainerState, recorded: ContainerRow["state"]): ShownState {
   switch (state) {
@@ -130,14 +135,16 @@ export type Verb =
   | "top"
   | "stats"
   | "update" // tsd update: live into the cgroup, or stored for the next start
-  | "pause" // the freeze around a commit (tsd has no pause command)
+  | "freeze" // the freeze around a commit
+  | "pause" // tsd pause
+  | "unpause" // tsd unpause
   | "connect-network" // tsd network connect / disconnect
   | "join-network" // run --network container:REF, the target
   | "wait"; // tsd wait: "go" once the exit is recorded
 
 export const VERBS: readonly Verb[] = [
   "start", "start-attached", "claim-start", "restart", "policy-restart", "stop", "kill", "remove", "remove-force", "claim-removal",
-  "prune", "copy", "exec", "attach", "top", "stats", "update", "pause", "connect-network", "join-network", "wait",
+  "prune", "copy", "exec", "attach", "top", "stats", "update", "freeze", "pause", "unpause", "connect-network", "join-network", "wait",
 ];
 
 const r = (refuse: (c: Named) => string, code?: number): Refusal => (code === undefined ? { refuse } : { refuse, code });
@@ -145,35 +152,47 @@ const short = (id: string) => id.slice(0, 12);
 
 const BEING_STARTED = r((c) => `container ${c.name} is being started by another command`);
 const STARTED_AGAIN = r((c) => `container ${c.name} was started again meanwhile: retry the removal`);
+const PAUSED_START = r(() => "cannot start a paused container, try unpause instead", 1);
+const NOT_RUNNING_1 = r((c) => `Container ${c.id} is not running`, 1);
 const COPY_WHILE_STARTING = r((c) => `container ${c.name} is being started: retry the copy`, 1);
 
 /** One row per verb; a state missing from a row takes its `other`. */
 type Row = Partial<Record<ContainerState, Verdict>> & { other: Verdict };
 
 const TRANSITIONS: Record<Verb, Row> = {
-  start: { running: "noop", starting: BEING_STARTED, dead: BEING_STARTED, abandoned: BEING_STARTED, other: "go" },
+  start: { running: "noop", paused: PAUSED_START, starting: BEING_STARTED, dead: BEING_STARTED, abandoned: BEING_STARTED, other: "go" },
   "start-attached": {
-    running: r((c) => `container ${c.name} is already running: use tsd attach or tsd logs -f`),
+    running: r((c) => `container ${c.name} is already running: use tsd attach or tsd logs -f`), paused: PAUSED_START,
     starting: BEING_STARTED, dead: BEING_STARTED, abandoned: BEING_STARTED, other: "go",
   },
   "claim-start": { created: "go", exited: "go", restarting: "go", other: BEING_STARTED },
-  restart: { running: "live", starting: BEING_STARTED, dead: BEING_STARTED, abandoned: BEING_STARTED, other: "go" },
+  restart: { running: "live", paused: "live", starting: BEING_STARTED, dead: BEING_STARTED, abandoned: BEING_STARTED, other: "go" },
   "policy-restart": { exited: "go", restarting: "go", other: "noop" },
-  stop: { running: "live", other: "noop" },
-  kill: { running: "live", other: r((c) => `container ${c.name} is not running`) },
-  remove: { running: r((c) => `cannot remove running container ${short(c.id)}: stop it first or use rm -f`), starting: "wait", other: "go" },
-  "remove-force": { running: "live", starting: "wait", other: "go" },
-  "claim-removal": { running: STARTED_AGAIN, starting: STARTED_AGAIN, other: "go" },
+  stop: { running: "live", paused: "live", other: "noop" },
+  kill: { running: "live", paused: "live", other: r((c) => `container ${c.name} is not running`) },
+  remove: {
+    running: r((c) => `cannot remove running container ${short(c.id)}: stop it first or use rm -f`),
+    paused: r((c) => `You cannot remove a paused container ${c.id}. Unpause and then stop the container before attempting removal or force remove`, 1),
+    starting: "wait", other: "go",
+  },
+  "remove-force": { running: "live", paused: "live", starting: "wait", other: "go" },
+  "claim-removal": { running: STARTED_AGAIN, paused: STARTED_AGAIN, starting: STARTED_AGAIN, other: "go" },
   prune: { created: "go", exited: "go", restarting: "go", other: "noop" },
-  copy: { running: "live", starting: COPY_WHILE_STARTING, abandoned: COPY_WHILE_STARTING, other: "go" },
-  exec: { running: "live", other: r((c) => `container ${short(c.id)} is not running: start it first (tsd start ${c.name})`) },
-  attach: { running: "live", other: r((c) => `you cannot attach to a stopped container, start it first (tsd start ${c.name})`, 1) },
-  top: { running: "live", other: r((c) => `container ${short(c.id)} is not running`) },
-  stats: { running: "live", other: "noop" },
-  update: { running: "live", other: "go" },
-  pause: { running: "live", other: "go" },
-  "connect-network": { running: "live", other: r((c) => `container ${c.ref} is not running: connect and disconnect apply to running containers`) },
-  "join-network": { running: "live", other: r((c) => `cannot join the network of container ${c.ref}: it is not running; start it first`) },
+  // The copy helper joins the container's cgroup, which would freeze it too.
+  copy: { running: "live", paused: r((c) => `container ${c.ref} is paused: unpause it before copying (tsd unpause ${c.ref})`, 1), starting: COPY_WHILE_STARTING, abandoned: COPY_WHILE_STARTING, other: "go" },
+  exec: { running: "live", paused: r((c) => `Container ${c.ref} is paused, unpause the container before exec`, 1), other: r((c) => `container ${short(c.id)} is not running: start it first (tsd start ${c.name})`) },
+  attach: { running: "live", paused: r(() => "You cannot attach to a paused container, unpause it first", 1), other: r((c) => `you cannot attach to a stopped container, start it first (tsd start ${c.name})`, 1) },
+  top: { running: "live", paused: "live", other: r((c) => `container ${short(c.id)} is not running`) },
+  stats: { running: "live", paused: "live", other: "noop" },
+  update: { running: "live", paused: "live", other: "go" },
+  // A paused container is frozen already: commit reads it as it is and leaves it paused.
+  freeze: { running: "live", other: "go" },
+  pause: {
+    running: "live", paused: r((c) => `Container ${c.id} is already paused`, 1), other: NOT_RUNNING_1,
+  },
+  unpause: { paused: "live", other: r((c) => `Container ${c.id} is not paused`, 1) },
+  "connect-network": { running: "live", paused: "live", other: r((c) => `container ${c.ref} is not running: connect and disconnect apply to running containers`) },
+  "join-network": { running: "live", paused: "live", other: r((c) => `cannot join the network of container ${c.ref}: it is not running; start it first`) },
   wait: { exited: "go", restarting: "go", other: "wait" },
 };
 
@@ -209,5 +228,5 @@ export function mayHoldNetwork(row: StateRow & Pick<ContainerRow, "pid" | "pid_s
   if (!row) return false;
   const s = deriveState(row, facts);
   if (s === "dead") return row.state === "created" || facts.alive(row.pid, row.pid_start);
-  return s === "starting" || s === "running";
+  return s === "starting" || s === "running" || s === "paused";
 }

@@ -8,6 +8,8 @@ import { mustFind, reconcile } from "./resolve";
 import { decide } from "./state";
 import { containerById, type ContainerRow } from "./store";
 import { decodeOptions } from "./options";
+import { thawIfPaused } from "./pause";
+import { containerEvent } from "./events";
 
 export function stopSignalOf(db: Database, row: ContainerRow): number {
   const image = findImage(db, row.image_id);
@@ -26,11 +28,14 @@ export async function stopContainer(db: Database, root: string, row: ContainerRo
   if (sig === undefined) throw new TsdError(`invalid signal "${signal}": use a name like SIGTERM or HUP, or a number`);
   try {
     signalContainer(row, sig);
+    containerEvent(db, row, "kill", { signal: String(sig) });
   } catch {
     // Exited meanwhile.
   }
+  await thawIfPaused(db, root, row);
   if (await waitForMonitor(row, timeoutSec < 0 ? Infinity : timeoutSec * 1000)) return finishAfterMonitor(db, root, row);
   killInit(row);
+  containerEvent(db, row, "kill", { signal: "9" });
   // A monitor that does not end after its init was killed is broken: end it too; the
   // reconcile below records the exit and releases the cgroup (which kills the rest).
   await endMonitor(row, 10000);
@@ -40,6 +45,7 @@ export async function stopContainer(db: Database, root: string, row: ContainerRo
 function finishAfterMonitor(db: Database, root: string, row: ContainerRow): void {
   const now = containerById(db, row.id);
   if (now) reconcile(db, root, [now]);
+  containerEvent(db, row, "stop");
 }
 
 /** tsd stop REF: marked as stopped by the user (its restart policy leaves it), then stopped. */

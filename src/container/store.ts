@@ -2,6 +2,7 @@
 import type { Database } from "bun:sqlite";
 import { TsdError } from "../errors";
 import { procStartTime } from "./proc";
+import { containerEvent, volumeMountEvents } from "./events";
 
 /** What the commands last wrote; the state itself is state.ts deriveState (row + kernel). */
 export type RecordedState = "created" | "running" | "exited";
@@ -28,6 +29,12 @@ export interface ContainerRow {
   restart_count?: number;
   owner_pid?: number; // migration lifecycle-3
   owner_start?: string | null;
+  paused?: number; // migration pause-1: frozen by tsd pause (state.ts "paused")
+}
+
+/** A change and its event in one transaction: one commit (one fsync) for both. */
+function withEvent(db: Database, fn: () => void): void {
+  db.transaction(fn).immediate();
 }
 
 /**
@@ -37,9 +44,12 @@ export interface ContainerRow {
  */
 export function insertContainer(db: Database, row: Pick<ContainerRow, "id" | "name" | "image_id" | "image_ref" | "command" | "created_at" | "auto_remove" | "options">): void {
   try {
-    db.query(
-      "INSERT INTO containers (id, name, image_id, image_ref, command, created_at, state, auto_remove, options, monitor_pid, owner_pid, owner_start) VALUES (?, ?, ?, ?, ?, ?, 'created', ?, ?, -1, ?, ?)",
-    ).run(row.id, row.name, row.image_id, row.image_ref, row.command, row.created_at, row.auto_remove, row.options, process.pid, procStartTime(process.pid) ?? null);
+    withEvent(db, () => {
+      db.query(
+        "INSERT INTO containers (id, name, image_id, image_ref, command, created_at, state, auto_remove, options, monitor_pid, owner_pid, owner_start) VALUES (?, ?, ?, ?, ?, ?, 'created', ?, ?, -1, ?, ?)",
+      ).run(row.id, row.name, row.image_id, row.image_ref, row.command, row.created_at, row.auto_remove, row.options, process.pid, procStartTime(process.pid) ?? null);
+      containerEvent(db, row, "create");
+    });
   } catch (e) {
     if (String(e).includes("UNIQUE constraint failed: containers.name")) {
       throw new TsdError(`the container name "/${row.name}" is already in use: remove that container or choose another name`);
@@ -72,9 +82,15 @@ export function markRunning(db: Database, id: string, pid: number, monitorPid: n
   // The monitor is the init's parent and has not reaped it yet: neither pid can be recycled.
   const pidStart = procStartTime(pid) ?? null;
   const monitorStart = procStartTime(monitorPid) ?? null;
-  db.query(
-    "UPDATE containers SET state = 'running', pid = ?, monitor_pid = ?, pid_start = ?, monitor_start = ?, started_at = ?, exit_code = NULL, finished_at = NULL, error = NULL WHERE id = ? AND state = 'created'",
-  ).run(pid, monitorPid, pidStart, monitorStart, Date.now(), id);
+  withEvent(db, () => {
+    const r = db.query(
+      "UPDATE containers SET state = 'running', pid = ?, monitor_pid = ?, pid_start = ?, monitor_start = ?, started_at = ?, paused = 0, exit_code = NULL, finished_at = NULL, error = NULL WHERE id = ? AND state = 'created'",
+    ).run(pid, monitorPid, pidStart, monitorStart, Date.now(), id);
+    if (r.changes > 0) {
+      volumeMountEvents(db, id);
+      containerEvent(db, id, "start");
+    }
+  });
 }
 
 /** The monitor exists (pid + start time) but has not reported yet: a CLI killed now leaves a
@@ -96,7 +112,11 @@ export function markIdle(db: Database, id: string): void {
 
 export function renameContainer(db: Database, id: string, name: string): void {
   try {
-    db.query("UPDATE containers SET name = ? WHERE id = ?").run(name, id);
+    withEvent(db, () => {
+      const before = containerById(db, id);
+      db.query("UPDATE containers SET name = ? WHERE id = ?").run(name, id);
+      if (before) containerEvent(db, id, "rename", { oldName: `/${before.name}` });
+    });
   } catch (e) {
     if (String(e).includes("UNIQUE constraint failed: containers.name")) {
       throw new TsdError(`the container name "/${name}" is already in use: remove that container or choose another name`);
@@ -106,7 +126,12 @@ export function renameContainer(db: Database, id: string, name: string): void {
 }
 
 export function markExited(db: Database, id: string, exitCode: number, finishedAt: number, error: string | null): void {
-  db.query("UPDATE containers SET state = 'exited', exit_code = ?, finished_at = ?, error = ?, pid = 0 WHERE id = ?").run(exitCode, finishedAt, error, id);
+  withEvent(db, () => {
+    // Once per exit: the CLI's cleanup and the monitor's may both record it.
+    const first = (db.query("SELECT state != 'exited' AS first FROM containers WHERE id = ?").get(id) as { first: number } | null)?.first === 1;
+    db.query("UPDATE containers SET state = 'exited', exit_code = ?, finished_at = ?, error = ?, pid = 0, paused = 0 WHERE id = ?").run(exitCode, finishedAt, error, id);
+    if (first) containerEvent(db, id, "die", { exitCode: String(exitCode) });
+  });
 }
 
 /** The start failed before execve: back to created (no monitor), with the status and error. */
@@ -115,7 +140,10 @@ export function markStartFailed(db: Database, id: string, exitCode: number, erro
 }
 
 export function deleteContainer(db: Database, id: string): void {
-  db.query("DELETE FROM containers WHERE id = ?").run(id);
+  withEvent(db, () => {
+    containerEvent(db, id, "destroy");
+    db.query("DELETE FROM containers WHERE id = ?").run(id);
+  });
 }
 
 export function markOomKilled(db: Database, id: string, oomKilled: boolean): void {
@@ -139,4 +167,12 @@ export function resetRestartCount(db: Database, id: string): void {
 export function runningMonitorPids(db: Database, limit = 4): number[] {
   const rows = db.query("SELECT monitor_pid FROM containers WHERE state = 'running' AND monitor_pid > 0 ORDER BY started_at DESC LIMIT ?").all(limit) as { monitor_pid: number }[];
   return rows.map((r) => r.monitor_pid);
+}
+
+/** Records tsd pause / unpause (the cgroup is frozen or thawed first). */
+export function markPaused(db: Database, id: string, paused: boolean): void {
+  withEvent(db, () => {
+    const r = db.query("UPDATE containers SET paused = ? WHERE id = ? AND state = 'running' AND paused != ?").run(paused ? 1 : 0, id, paused ? 1 : 0);
+    if (r.changes > 0) containerEvent(db, id, paused ? "pause" : "unpause");
+  });
 }

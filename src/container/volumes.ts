@@ -1,6 +1,7 @@
 // Named volumes: <root>/volumes/<name>/_data, a row in the `volumes` table, bind-mounted into
 // containers. On first use an empty volume is filled with what the image has at the mount
 // point (Docker's copy-up), through tsd-monitor's contained copy (see copyUp).
+import { recordEvent } from "../store/events";
 import type { Database } from "bun:sqlite";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -40,7 +41,8 @@ export function createVolume(db: Database, root: string, name: string | undefine
   const n = name ?? randomId();
   if (!VOLUME_NAME.test(n)) throw new TsdError(`invalid volume name "${n}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed, at least 2 characters`);
   mkdirSync(volumeData(root, n), { recursive: true, mode: 0o755 });
-  db.query("INSERT OR IGNORE INTO volumes (name, created_at, anonymous, labels) VALUES (?, ?, ?, ?)").run(n, Date.now(), o.anonymous ? 1 : 0, JSON.stringify(o.labels ?? {}));
+  const r = db.query("INSERT OR IGNORE INTO volumes (name, created_at, anonymous, labels) VALUES (?, ?, ?, ?)").run(n, Date.now(), o.anonymous ? 1 : 0, JSON.stringify(o.labels ?? {}));
+  if (r.changes > 0) recordEvent(db, "volume", "create", n, { ...(o.labels ?? {}), driver: "local" });
   return findVolume(db, n)!;
 }
 
@@ -60,6 +62,7 @@ export function removeVolume(db: Database, root: string, name: string, force = f
   if (users.length > 0) throw new TsdError(`volume ${name} is in use by container ${users.map((u) => u.slice(0, 12)).join(", ")}: remove the container first`);
   rmSync(volumeDir(root, name), { recursive: true, force: true });
   db.query("DELETE FROM volumes WHERE name = ?").run(name);
+  recordEvent(db, "volume", "destroy", name, { driver: "local" });
 }
 
 /**
@@ -156,4 +159,32 @@ export function removeAnonymousVolumes(db: Database, root: string, options: stri
     const row = findVolume(db, v.volume);
     if (row && row.anonymous && volumeUsers(db, v.volume).length === 0) removeVolume(db, root, v.volume, true);
   }
+}
+
+export function volumeLabels(v: VolumeRow): Record<string, string> {
+  try {
+    return JSON.parse(v.labels || "{}") as Record<string, string>;
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * volume prune (and system prune --volumes): unused volumes, anonymous ones only unless `all`,
+ * those `keep` (the label filters) accepts; their names and the bytes their data held.
+ */
+export function pruneVolumes(db: Database, root: string, all: boolean, keep: (v: VolumeRow) => boolean = () => true): { removed: string[]; bytes: number } {
+  const removed: string[] = [];
+  let bytes = 0;
+  for (const v of listVolumes(db)) {
+    if ((!all && !v.anonymous) || volumeUsers(db, v.name).length > 0 || !keep(v)) continue;
+    try {
+      bytes += dirSize(volumeData(root, v.name));
+    } catch {
+      // Gone already.
+    }
+    removeVolume(db, root, v.name, true);
+    removed.push(v.name);
+  }
+  return { removed, bytes };
 }

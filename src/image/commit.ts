@@ -136,7 +136,7 @@ export async function commitUpper(db: Database, root: string, parent: ImageRecor
   putBlob(root, `sha256:${id}`, bytes);
   db.transaction(() => {
     putImage(db, id, config, parent.size + layer.unpacked);
-    if (o.ref) tagImage(db, o.ref, id);
+    if (o.ref) tagImage(db, o.ref, id, true);
   }).immediate();
   return id;
 }

@@ -1,4 +1,5 @@
 // `tsd import`: a tar (plain, gzip or zstd; a file or stdin) as a one-layer image.
+import { imageEvent } from "./events";
 import type { Database } from "bun:sqlite";
 import { closeSync, openSync, rmSync, statSync } from "node:fs";
 import { writeAllSync } from "../io";
@@ -53,7 +54,8 @@ async function importLeased(db: Database, root: string, file: string, opts: Impo
   putBlob(root, `sha256:${id}`, bytes);
   db.transaction(() => {
     putImage(db, id, config, unpacked);
-    if (opts.ref) tagImage(db, opts.ref, id);
+    imageEvent(db, "import", `sha256:${id}`, `sha256:${id}`);
+    if (opts.ref) tagImage(db, opts.ref, id, true);
   }).immediate();
   return id;
 }

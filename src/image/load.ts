@@ -4,6 +4,7 @@
 // only files, directories and links (zig: UNPACK_ARCHIVE refuses fifos and device nodes,
 // which reading back would hang on or read forever); its JSON documents are size-limited
 // and checked before use.
+import { imageEvent } from "./events";
 import type { Database } from "bun:sqlite";
 import { closeSync, existsSync, openSync, readFileSync, readSync, realpathSync, rmSync, statSync } from "node:fs";
 import { adoptBlob, fileDigest, hasBlob, putBlob } from "./blobs";
@@ -128,6 +129,7 @@ async function storeImage(db: Database, root: string, img: ArchiveImage): Promis
     for (const n of img.names) tagImage(db, n, id);
     for (const b of blobs) recordLayerBlob(db, b.diffId, b.digest, b.mediaType, b.size);
     if (img.manifest) recordImageManifest(db, id, img.manifest.digest);
+    imageEvent(db, "load", `sha256:${id}`, `sha256:${id}`);
   }).immediate();
   return { id, names: img.names };
 }

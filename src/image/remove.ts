@@ -1,5 +1,6 @@
 // Removing images (rmi, image prune) and collecting what no image needs any more: unpacked
 // layers, their links, the blobs they came from, configs and manifests.
+import { imageEvent } from "./events";
 import type { Database } from "bun:sqlite";
 import { intermediateImages, pruneBuildCache } from "./build/cache";
 import { existsSync, rmSync, unlinkSync, readdirSync } from "node:fs";
@@ -50,6 +51,7 @@ export function removeImage(db: Database, root: string, name: string, force: boo
     const others = (db.query("SELECT COUNT(*) AS n FROM repo_digests WHERE image_id = ? AND NOT (repository = ? AND digest = ?)").get(image.id, repo, ref.digest) as { n: number }).n;
     if (tags.length > 0 || others > 0) {
       db.query("DELETE FROM repo_digests WHERE repository = ? AND digest = ?").run(repo, ref.digest);
+      imageEvent(db, "untag", `sha256:${image.id}`, `sha256:${image.id}`);
       report.untagged.push(familiarName(ref));
       return report;
     }
@@ -60,6 +62,7 @@ export function removeImage(db: Database, root: string, name: string, force: boo
   // of an image a running container uses goes and the image stays (docker rmi does the same).
   if (byTag && (tags.length > 1 || (force && running))) {
     db.query("DELETE FROM tags WHERE name = ?").run(canonical(ref!));
+    imageEvent(db, "untag", `sha256:${image.id}`, `sha256:${image.id}`);
     report.untagged.push(familiarName(ref!));
     return report;
   }
@@ -83,6 +86,9 @@ export function removeImage(db: Database, root: string, name: string, force: boo
 
 function deleteImageRows(db: Database, image: ImageRecord): void {
   db.transaction(() => {
+    const names = (db.query("SELECT COUNT(*) AS n FROM tags WHERE image_id = ?").get(image.id) as { n: number }).n;
+    for (let i = 0; i < names; i++) imageEvent(db, "untag", `sha256:${image.id}`, `sha256:${image.id}`);
+    imageEvent(db, "delete", `sha256:${image.id}`, `sha256:${image.id}`);
     db.query("DELETE FROM tags WHERE image_id = ?").run(image.id);
     db.query("DELETE FROM repo_digests WHERE image_id = ?").run(image.id);
     db.query("DELETE FROM images WHERE id = ?").run(image.id);
@@ -162,11 +168,11 @@ export function pruneBuildCacheImages(db: Database, root: string): RemoveReport 
 }
 
 /** `tsd image prune`: dangling images (or, with `all`, every image) no container uses. */
-export function pruneImages(db: Database, root: string, all: boolean): RemoveReport {
+export function pruneImages(db: Database, root: string, all: boolean, keep: (image: ImageRecord) => boolean = () => true): RemoveReport {
   const report: RemoveReport = { untagged: [], deleted: [], reclaimed: 0 };
   for (const { image, tags } of listImages(db)) {
     if (!all && tags.length > 0) continue;
-    if (usersOf(db, image.id).length > 0) continue;
+    if (usersOf(db, image.id).length > 0 || !keep(image)) continue;
     const fresh = imageById(db, image.id);
     if (!fresh) continue;
     report.untagged.push(...tags.map((t) => familiarName(parseReference(t))));

@@ -3,6 +3,7 @@
 // index.json, blobs/sha256) for OCI tools; `--format oci-archive` writes the OCI layout
 // only. Layers go out as the blobs they came in as (compressed or not), so the diffIDs in the
 // config stay true and nothing is recompressed.
+import { imageEvent } from "./events";
 import type { Database } from "bun:sqlite";
 import { statSync } from "node:fs";
 import { TsdError } from "../errors";
@@ -46,6 +47,7 @@ function ociLayerType(t: string): string {
 }
 
 export function writeArchive(db: Database, root: string, items: SaveItem[], format: "docker" | "oci", tw: TarWriter): void {
+  for (const it of new Set(items.map((i) => i.image.id))) imageEvent(db, "save", `sha256:${it}`, `sha256:${it}`);
   const mtime = 0;
   const written = new Set<string>();
   const dockerManifest: { Config: string; RepoTags: string[]; Layers: string[] }[] = [];

@@ -1,6 +1,7 @@
 // The image store: images and their tags in the database, unpacked layers under layers/.
 // Layers are keyed by diffID (the digest of the uncompressed tar): with overlayfs a layer's
 // directory depends on nothing but its own tar, so images share them.
+import { imageEvent } from "./events";
 import type { Database } from "bun:sqlite";
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync } from "node:fs";
 import { processAlive } from "../store/workdir";
@@ -8,7 +9,7 @@ import { join } from "node:path";
 import { unpack } from "../native/ffi";
 import { rootPaths } from "../store/paths";
 import { TsdError } from "../errors";
-import { canonical, parseReference, ReferenceError, type Reference } from "./reference";
+import { canonical, familiarName, parseReference, ReferenceError, type Reference } from "./reference";
 
 /** The parts of an OCI image config tsd reads. */
 /** Docker's HealthConfig (an image's HEALTHCHECK, a container's Config.Healthcheck); ns. */
@@ -115,8 +116,10 @@ export function putImage(db: Database, id: string, config: ImageConfig, size: nu
   ).run(id, JSON.stringify(config), JSON.stringify(config.rootfs.diff_ids), size, config.created ?? null, Date.now());
 }
 
-export function tagImage(db: Database, ref: Reference, id: string): void {
+/** `event`: a tag Docker reports (tsd tag, commit, import), not one a load or pull records. */
+export function tagImage(db: Database, ref: Reference, id: string, event = false): void {
   db.query("INSERT INTO tags (name, image_id) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET image_id = excluded.image_id").run(canonical(ref), id);
+  if (event) imageEvent(db, "tag", `sha256:${id}`, familiarName(ref));
 }
 
 /** Short names of the image's layers under layers/l, topmost first (overlay lowerdir order). */

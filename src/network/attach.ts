@@ -3,6 +3,7 @@
 // before the monitor starts; release() runs from the cleanup command, rm, and reconcile,
 // and is idempotent: every step tolerates what is already gone. Containers reach this module
 // as narrow requests (request.ts) that container/network.ts builds from their rows.
+import { networkEvent } from "./events";
 import type { Database } from "bun:sqlite";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -16,6 +17,7 @@ import { hostsFile, parseAddHost, type HostEntry } from "./files";
 import { recordNetworkState } from "./record";
 import { parseNetworkMode, type PortSpec } from "./ports";
 import type { EndpointRequest, RequestOf } from "./request";
+import { dnsDir, reconcileResolvers, stopResolver, syncResolver } from "./dns";
 
 /** The root's NAT driver (its network.json may pin one). */
 function natOf(root: string): NatDriver | null {
@@ -73,7 +75,26 @@ export async function attachEndpoint(db: Database, root: string, c: Who, net: Ne
     // Not a bridge port after all (cannot happen) or no sysfs: only the hairpin case is lost.
   }
   refreshHosts(db, root, net.name, c.id, requestOf);
+  try {
+    syncResolver(db, root, net, requestOf);
+  } catch (e) {
+    dropEndpoint(db, ep);
+    refreshHosts(db, root, net.name, c.id, requestOf);
+    syncResolverQuietly(db, root, net.name, requestOf);
+    throw e;
+  }
   return ep;
+}
+
+/** syncResolver where a failure must not stop a release: reported on stderr. */
+function syncResolverQuietly(db: Database, root: string, network: string, requestOf: RequestOf): void {
+  const net = db.query("SELECT * FROM networks WHERE name = ?").get(network) as NetworkRow | null;
+  if (!net) return;
+  try {
+    syncResolver(db, root, net, requestOf);
+  } catch (e) {
+    console.error(`tsd: ${(e as Error).message}`);
+  }
 }
 
 /** The next free (or the asked) address on `net`, or the error saying why there is none. */
@@ -114,6 +135,7 @@ function lease(db: Database, root: string, c: Who, net: NetworkRow, subnet: Subn
     db.query("INSERT INTO endpoints (container_id, network, ip, mac, ifname, host_ifname, aliases) VALUES (?, ?, ?, ?, ?, ?, ?)").run(
       e.container_id, e.network, e.ip, e.mac, e.ifname, e.host_ifname, e.aliases,
     );
+    networkEvent(db, "connect", e.network, { container: e.container_id });
     // Inside the write lock: a prune (which deletes an unused bridge under the same lock)
     // cannot interleave with making it here.
     bringUpNetwork(root, net);
@@ -176,10 +198,12 @@ function bringUpNetwork(root: string, net: NetworkRow): void {
 function dropEndpoint(db: Database, ep: EndpointRow): void {
   netLinkDelete(ep.host_ifname);
   db.query("DELETE FROM endpoints WHERE container_id = ? AND network = ?").run(ep.container_id, ep.network);
+  networkEvent(db, "disconnect", ep.network, { container: ep.container_id });
 }
 
 /** A network's bridge and NAT rules (network rm, prune): the caller holds the write lock and saw no endpoint. */
 export function tearDownNetwork(root: string, net: NetworkRow): void {
+  stopResolver(dnsDir(root, net.id));
   natOf(root)?.removeNetwork({ subnet: net.subnet, bridge: net.bridge });
   // Another root may share the bridge name (its own leases are not ours to see): a bridge with
   // ports left is still in use.
@@ -291,10 +315,12 @@ export function releaseContainer(db: Database, root: string, id: string, request
   for (const ep of eps) {
     netLinkDown(ep.host_ifname);
     db.query("DELETE FROM endpoints WHERE container_id = ? AND network = ?").run(ep.container_id, ep.network);
+    networkEvent(db, "disconnect", ep.network, { container: ep.container_id });
   }
   netnsRemove(netnsPath(root, id));
   recordNetworkState(db, root, id);
   for (const ep of eps) refreshHosts(db, root, ep.network, id, requestOf);
+  for (const ep of eps) syncResolverQuietly(db, root, ep.network, requestOf);
 }
 
 /** Detaches one network from a running container (network disconnect). */
@@ -304,6 +330,7 @@ export function detachEndpoint(db: Database, root: string, c: Pick<EndpointReque
   dropEndpoint(db, ep);
   recordNetworkState(db, root, c.id);
   refreshHosts(db, root, network, c.id, requestOf);
+  syncResolverQuietly(db, root, network, requestOf);
 }
 
 /**
@@ -315,6 +342,7 @@ export function reconcile(db: Database, root: string, holds: (id: string) => boo
     .query("SELECT DISTINCT container_id FROM endpoints UNION SELECT DISTINCT container_id FROM ports")
     .all() as { container_id: string }[];
   for (const { container_id } of held) if (!holds(container_id)) releaseContainer(db, root, container_id, requestOf);
+  reconcileResolvers(db, root, requestOf);
 }
 
 /** Rewrites the hosts file of every other container on a user network (names come and go). */

@@ -1,5 +1,6 @@
 // Networks in the database: the built-in "bridge" (made on first use from <root>/network.json
 // or the defaults) and user-defined ones (network create). IPAM leases live in `endpoints`.
+import { networkEvent } from "./events";
 import type { Database } from "bun:sqlite";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -148,6 +149,7 @@ export function createNetwork(db: Database, c: CreateNetwork): NetworkRow {
     db.query("INSERT INTO networks (name, id, bridge, subnet, gateway, mtu, builtin, created_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?)").run(
       c.name, id, bridge, formatSubnet(subnet), formatIp(gateway), c.mtu ?? 1500, Date.now(),
     );
+    networkEvent(db, "create", c.name);
     return findNetwork(db, c.name)!;
   }).immediate();
 }

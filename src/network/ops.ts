@@ -1,5 +1,6 @@
 // The network commands' work (network inspect, rm, prune, connect, disconnect); src/cli/network.ts
 // parses and prints.
+import { networkEvent } from "./events";
 import type { Database } from "bun:sqlite";
 import { TsdError } from "../errors";
 import { endpointsOf, endpointsOn, findNetwork, listNetworks, networkByName, type NetworkRow } from "./networks";
@@ -33,6 +34,7 @@ export function removeNetwork(db: Database, root: string, n: NetworkRow): void {
     const users = endpointsOn(db, n.name);
     if (users.length > 0) throw new TsdError(`error while removing network: network ${n.name} has active endpoints: stop or disconnect them first`);
     tearDownNetwork(root, n);
+    networkEvent(db, "destroy", n.name);
     db.query("DELETE FROM networks WHERE name = ?").run(n.name);
   }).immediate();
 }
@@ -40,10 +42,10 @@ export function removeNetwork(db: Database, root: string, n: NetworkRow): void {
 /** network prune: every unused user network; the default one stays, its bridge and NAT go
  *  until the next container needs them. Returns the removed networks' names. The caller has
  *  released what stopped containers held (container/network-commands.ts pruneNetworks). */
-export function pruneUnusedNetworks(db: Database, root: string): string[] {
+export function pruneUnusedNetworks(db: Database, root: string, keep: (n: NetworkRow) => boolean = () => true): string[] {
   const removed: string[] = [];
   for (const n of listNetworks(db)) {
-    if (endpointsOn(db, n.name).length > 0) continue;
+    if (endpointsOn(db, n.name).length > 0 || !keep(n)) continue;
     if (n.builtin) {
       db.transaction(() => {
         if (endpointsOn(db, n.name).length === 0) tearDownNetwork(root, n);

@@ -36,6 +36,8 @@ export interface SetupRequest {
   /** -P: every port the image exposes (its ExposedPorts keys) on a random host port. */
   publishAll: boolean;
   exposed?: Record<string, unknown>;
+  /** A user network's gateway, where its resolver listens (network/dns.ts): the nameserver. */
+  gateway?: string;
 }
 
 /** --network container:REF: the running container whose namespace is joined. */

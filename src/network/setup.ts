@@ -45,7 +45,16 @@ export function networkPlan(root: string, req: SetupRequest, target?: JoinTarget
       if (!publish.some((q) => q.containerPort === p.containerPort && q.proto === p.proto)) publish.push(p);
     }
   }
-  return { publish, netnsPath: netnsPath(root, req.id), resolvConf: resolvConf(hostResolvConf(), resolv) };
+  return { publish, netnsPath: netnsPath(root, req.id), resolvConf: resolvConf(hostResolvConf(), userNetworkDns(req, resolv)) };
+}
+
+/**
+ * On a user network the container asks the network's resolver (network/dns.ts) at the
+ * gateway, with the host's search and options kept (Docker's embedded DNS); --dns names other
+ * servers instead (then names resolve through /etc/hosts only). The default bridge: the host's.
+ */
+function userNetworkDns(req: SetupRequest, resolv: { dns: string[]; dnsSearch: string[]; dnsOptions: string[] }) {
+  return req.gateway === undefined || resolv.dns.length > 0 ? resolv : { ...resolv, dns: [req.gateway] };
 }
 
 function joinPlan(root: string, target: JoinTarget, resolv: { dns: string[]; dnsSearch: string[]; dnsOptions: string[] }): Omit<NetworkPlan, "publish"> {

@@ -125,6 +125,21 @@ CREATE TABLE IF NOT EXISTS volumes (
 ALTER TABLE containers ADD COLUMN owner_pid INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE containers ADD COLUMN owner_start TEXT;
 ` },
+  // tsd pause: the container's cgroup is frozen (state.ts "paused"); cleared at its exit.
+  { name: "pause-1", sql: `ALTER TABLE containers ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;` },
+  // tsd events: the engine's event log, bounded (src/store/events.ts keeps the last EVENTS_KEPT).
+  { name: "events-1", sql: `
+CREATE TABLE IF NOT EXISTS events (
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
+  time_nano  TEXT NOT NULL,            -- ns since the epoch, as decimal text (beyond 2^53)
+  time       INTEGER NOT NULL,         -- seconds since the epoch
+  type       TEXT NOT NULL,
+  action     TEXT NOT NULL,
+  actor_id   TEXT NOT NULL,
+  attributes TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS events_time ON events (time);
+` },
   // `tsd build`'s cache (src/image/build/cache.ts): a step's key (parent image + instruction +
   // content hash) → the image it made. Rows whose image is gone are dropped by image prune.
   { name: "build-1", sql: `

@@ -73,6 +73,7 @@ export function systemInfo(db: Database, root: string): Info {
   const rows = listContainers(db);
   const states = rows.map((r) => shownState(r, root));
   const running = states.filter((s) => s === "running" || s === "restarting").length;
+  const paused = states.filter((s) => s === "paused").length;
   const layout = hostLayout();
   const os = osRelease(readText("/etc/os-release"));
   const nat = natDriver(defaultBridgeConfig(root).nat);
@@ -82,8 +83,8 @@ export function systemInfo(db: Database, root: string): Info {
     ID: new Bun.CryptoHasher("sha256").update(root).digest("hex").slice(0, 32),
     Containers: rows.length,
     ContainersRunning: running,
-    ContainersPaused: 0,
-    ContainersStopped: rows.length - running,
+    ContainersPaused: paused,
+    ContainersStopped: rows.length - running - paused,
     Images: listImages(db).length,
     Driver: "overlay2",
     DriverStatus: [["Backing Filesystem", backingFilesystem(statfsSync(root).type)], ["Supports d_type", "true"], ["Native Overlay Diff", "true"], ["userxattr", "false"]],

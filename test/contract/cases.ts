@@ -7,6 +7,7 @@
 import { runOptionsFromFlags, type RunFlags } from "../../src/container/options";
 import { buildSpec, type SpecContext } from "../../src/container/spec";
 import { monitorArgv } from "../../src/container/start";
+import { resolverArgv } from "../../src/network/dns";
 import type { ImageConfig } from "../../src/image/store";
 
 export const ID = "c0ffee".padEnd(64, "0");
@@ -46,8 +47,13 @@ export function contractSpec(): unknown {
   return buildSpec(runOptionsFromFlags(flags, ["busybox", "echo", "hi"], {}, () => ""), image, ctx);
 }
 
-/** The monitor's argv for an attached run with stdin (tsd run -i) and a health check. */
+/** The monitor's argv for an attached run with stdin (tsd run -it) and a health check. */
 export function contractMonitorArgv(): string[] {
   const healthcheck = { Test: ["CMD-SHELL", "wget -q -O- http://127.0.0.1/ || exit 1"], Interval: 200e6, StartPeriod: 1e9, Retries: 5 };
-  return monitorArgv("tsd-monitor", { root: ROOT, id: ID, bundle: BUNDLE, stdin: true, healthcheck }, ["/usr/local/bin/tsd"]);
+  return monitorArgv("tsd-monitor", { root: ROOT, id: ID, bundle: BUNDLE, stdin: true, healthcheck, detachKeys: [0x10, 0x11] }, ["/usr/local/bin/tsd"]);
+}
+
+/** A user network's resolver as the CLI starts it (argv after the executable). */
+export function contractResolverArgv(): string[] {
+  return ["tsd-monitor", ...resolverArgv(`${ROOT}/networks/${"ab12".padEnd(64, "0")}`, { gateway: "10.91.0.1", subnet: "10.91.0.0/24" }, ["127.0.0.53", "127.0.0.1:5353"])];
 }

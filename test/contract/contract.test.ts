@@ -5,7 +5,7 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { arch } from "node:os";
-import { contractMonitorArgv, contractSpec } from "./cases";
+import { contractMonitorArgv, contractResolverArgv, contractSpec } from "./cases";
 import { parseReport } from "../../src/container/start";
 import { parseExitStatus } from "../../src/container/cleanup";
 import { parseLogText } from "../../src/container/logs";
@@ -27,6 +27,9 @@ describe("the CLI writes what the Zig side was tested on", () => {
   test("the monitor's argv (monitorArgv)", () => {
     expect(contractMonitorArgv()).toEqual(JSON.parse(fixture("monitor-argv.json")));
   });
+  test("the resolver's argv (resolverArgv)", () => {
+    expect(contractResolverArgv()).toEqual(JSON.parse(fixture("resolver-argv.json")));
+  });
 });
 
 describe("the CLI reads what the Zig writers make", () => {
@@ -36,6 +39,9 @@ describe("the CLI reads what the Zig writers make", () => {
       { kind: "started", pid: 4242 },
       { kind: "error", status: 127, message: 'cannot exec "/bin/nope": no such file or directory' },
       { kind: "exited", status: 137 },
+      { kind: "detached" },
+      { kind: "output-closed", stream: "stdout" },
+      { kind: "output-closed", stream: "stderr" },
     ]);
   });
   test("exit.json (parseExitStatus)", () => {

@@ -2,9 +2,10 @@
 // Commit them with the change: zig/contract.zig then checks the Zig side still reads them.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { contractMonitorArgv, contractSpec } from "./cases";
+import { contractMonitorArgv, contractResolverArgv, contractSpec } from "./cases";
 
 const dir = join(import.meta.dir, "fixtures");
 writeFileSync(join(dir, "spec.json"), JSON.stringify(contractSpec(), null, 2) + "\n");
 writeFileSync(join(dir, "monitor-argv.json"), JSON.stringify(contractMonitorArgv(), null, 2) + "\n");
-console.log(`wrote ${dir}/spec.json and monitor-argv.json`);
+writeFileSync(join(dir, "resolver-argv.json"), JSON.stringify(contractResolverArgv(), null, 2) + "\n");
+console.log(`wrote ${dir}/spec.json, monitor-argv.json and resolver-argv.json`);

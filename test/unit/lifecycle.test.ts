@@ -103,6 +103,8 @@ describe("attach client", () => {
     expect(parseDetachKeys("ctrl-p,ctrl-q")).toEqual([16, 17]);
     expect(parseDetachKeys("ctrl-@,a")).toEqual([0, 97]);
     expect(() => parseDetachKeys("ctrl-pp")).toThrow("detach keys");
+    expect(parseDetachKeys(Array(16).fill("x").join(","))).toHaveLength(16);
+    expect(() => parseDetachKeys(Array(17).fill("x").join(","))).toThrow("at most 16 keys");
     const m = new DetachMatcher([16, 17]);
     expect(m.feed(Uint8Array.from([1, 16]))).toEqual({ forward: Uint8Array.from([1]), detach: false });
     expect(m.feed(Uint8Array.from([2]))).toEqual({ forward: Uint8Array.from([16, 2]), detach: false });

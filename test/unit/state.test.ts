@@ -30,6 +30,8 @@ describe("deriveState", () => {
     ["created, monitor spawned and dead", row("created", MONITOR), facts([]), "dead"],
     ["running, monitor alive", row("running", MONITOR), facts([MONITOR, INIT]), "running"],
     ["running, monitor dead", row("running", MONITOR), facts([INIT]), "dead"],
+    ["running, paused, monitor alive", { ...row("running", MONITOR), paused: 1 }, facts([MONITOR, INIT]), "paused"],
+    ["running, paused, monitor dead", { ...row("running", MONITOR), paused: 1 }, facts([INIT]), "dead"],
     ["exited", row("exited", MONITOR), facts([]), "exited"],
     ["exited, marker but monitor gone", row("exited", MONITOR), facts([], true), "exited"],
     ["exited, monitor waiting out the back-off", row("exited", MONITOR), facts([MONITOR], true), "restarting"],
@@ -49,42 +51,44 @@ describe("deriveState", () => {
 
 test("what ps and inspect show", () => {
   const want: Record<ContainerState, [ShownState, ShownState]> = {
-    created: ["created", "created"], starting: ["created", "created"], running: ["running", "running"], restarting: ["restarting", "restarting"],
+    created: ["created", "created"], starting: ["created", "created"], running: ["running", "running"], paused: ["paused", "paused"], restarting: ["restarting", "restarting"],
     exited: ["exited", "exited"], dead: ["created", "exited"], abandoned: ["created", "created"],
   };
   for (const s of CONTAINER_STATES) expect([shown(s, "created"), shown(s, "running")]).toEqual(want[s]);
 });
 
-// One letter per state, in CONTAINER_STATES order (created starting running restarting exited
+// One letter per state, in CONTAINER_STATES order (created starting running paused restarting exited
 // dead abandoned): L live, G go, N nothing to do, W wait for the start, R refused.
 const EXPECTED: Record<Verb, string> = {
-  start: "GRNGGRR",
-  "start-attached": "GRRGGRR",
-  "claim-start": "GRRGGRR",
-  restart: "GRLGGRR",
-  "policy-restart": "NNNGGNN",
-  stop: "NNLNNNN",
-  kill: "RRLRRRR",
-  remove: "GWRGGGG",
-  "remove-force": "GWLGGGG",
-  "claim-removal": "GRRGGGG",
-  prune: "GNNGGNN",
-  copy: "GRLGGGR",
-  exec: "RRLRRRR",
-  attach: "RRLRRRR",
-  top: "RRLRRRR",
-  stats: "NNLNNNN",
-  update: "GGLGGGG",
-  pause: "GGLGGGG",
-  "connect-network": "RRLRRRR",
-  "join-network": "RRLRRRR",
-  wait: "WWWGGWW",
+  start: "GRNRGGRR",
+  "start-attached": "GRRRGGRR",
+  "claim-start": "GRRRGGRR",
+  restart: "GRLLGGRR",
+  "policy-restart": "NNNNGGNN",
+  stop: "NNLLNNNN",
+  kill: "RRLLRRRR",
+  remove: "GWRRGGGG",
+  "remove-force": "GWLLGGGG",
+  "claim-removal": "GRRRGGGG",
+  prune: "GNNNGGNN",
+  copy: "GRLRGGGR",
+  exec: "RRLRRRRR",
+  attach: "RRLRRRRR",
+  top: "RRLLRRRR",
+  stats: "NNLLNNNN",
+  update: "GGLLGGGG",
+  freeze: "GGLGGGGG",
+  pause: "RRLRRRRR",
+  unpause: "RRRLRRRR",
+  "connect-network": "RRLLRRRR",
+  "join-network": "RRLLRRRR",
+  wait: "WWWWGGWW",
 };
 
 const letter = (v: ReturnType<typeof verdict>) => (typeof v === "object" ? "R" : { live: "L", go: "G", noop: "N", wait: "W" }[v]);
 
 describe("transitions: every state × verb", () => {
-  expect(CONTAINER_STATES).toEqual(["created", "starting", "running", "restarting", "exited", "dead", "abandoned"]);
+  expect(CONTAINER_STATES).toEqual(["created", "starting", "running", "paused", "restarting", "exited", "dead", "abandoned"]);
   for (const verb of VERBS) {
     test(verb, () => expect(CONTAINER_STATES.map((s) => letter(verdict(verb, s))).join("")).toBe(EXPECTED[verb]));
   }
@@ -114,6 +118,13 @@ describe("refusals in Docker's words", () => {
     expect(say("copy", "starting")).toEqual(["container web is being started: retry the copy", 1]);
     expect(say("top", "exited")).toEqual(["container 0123456789ab is not running", 125]);
     expect(say("connect-network", "exited")).toEqual(["container we is not running: connect and disconnect apply to running containers", 125]);
+    expect(say("start", "paused")).toEqual(["cannot start a paused container, try unpause instead", 1]);
+    expect(say("exec", "paused")).toEqual(["Container we is paused, unpause the container before exec", 1]);
+    expect(say("attach", "paused")).toEqual(["You cannot attach to a paused container, unpause it first", 1]);
+    expect(say("remove", "paused")).toEqual([`You cannot remove a paused container ${c.id}. Unpause and then stop the container before attempting removal or force remove`, 1]);
+    expect(say("pause", "paused")).toEqual([`Container ${c.id} is already paused`, 1]);
+    expect(say("pause", "exited")).toEqual([`Container ${c.id} is not running`, 1]);
+    expect(say("unpause", "running")).toEqual([`Container ${c.id} is not paused`, 1]);
     expect(say("join-network", "created")).toEqual(["cannot join the network of container we: it is not running; start it first", 125]);
   });
 });
@@ -125,6 +136,7 @@ describe("who may hold network leases", () => {
     expect(mayHoldNetwork(row("created", -1, OWNER), facts([OWNER]))).toBe(true);
     expect(mayHoldNetwork(row("created", MONITOR), facts([]))).toBe(true);
     expect(mayHoldNetwork(row("running", MONITOR), facts([INIT]))).toBe(true);
+    expect(mayHoldNetwork({ ...row("running", MONITOR), paused: 1 }, facts([MONITOR]))).toBe(true);
     expect(mayHoldNetwork(row("running", MONITOR), facts([]))).toBe(false);
     expect(mayHoldNetwork(row("created", 0), facts([]))).toBe(false);
     expect(mayHoldNetwork(row("created", -1, OWNER), facts([]))).toBe(false);

@@ -302,6 +302,33 @@ describe("a frozen group", () => {
   }, 60000);
 });
 
+describe("pause and unpause (cgroup.freeze)", () => {
+  test("pause freezes the group (cgroup.events frozen 1), unpause thaws it; stop and rm -f of a paused container work", async () => {
+    const id = (await t.ok(["run", "-d", "--network", "none", "--cgroup-parent", PARENT, "--name", "pz", "busybox", "sleep", "124"], { timeoutMs: 60000 })).trim();
+    try {
+      await t.ok(["pause", "pz"]);
+      expect(cat(PARENT, id, "cgroup.freeze")).toBe("1");
+      expect(cat(PARENT, id, "cgroup.events")).toContain("frozen 1");
+      expect((await t.ok(["inspect", "-f", "{{.State.Status}} {{.State.Paused}}", "pz"])).trim()).toBe("paused true");
+      await t.ok(["unpause", "pz"]);
+      expect(cat(PARENT, id, "cgroup.events")).toContain("frozen 0");
+      expect((await t.ok(["exec", "pz", "echo", "thawed"])).trim()).toBe("thawed");
+      await t.ok(["pause", "pz"]);
+      await t.ok(["stop", "-t", "1", "pz"], { timeoutMs: 60000 });
+      expect((await t.ok(["inspect", "-f", "{{.State.Status}} {{.State.Paused}} {{.State.ExitCode}}", "pz"])).trim()).toBe("exited false 137");
+      expect(existsSync(dir(PARENT, id))).toBe(false);
+      await t.ok(["start", "pz"], { timeoutMs: 60000 });
+      await t.ok(["pause", "pz"]);
+      await t.ok(["rm", "-f", "pz"], { timeoutMs: 60000 });
+      expect(existsSync(dir(PARENT, id))).toBe(false);
+      expect(pidsOf("sleep 124")).toEqual([]);
+    } finally {
+      await t.tsd(["rm", "-f", "pz"], { timeoutMs: 60000 });
+    }
+    expect(leftUnder(PARENT)).toEqual([]);
+  }, 90000);
+});
+
 describe("a bridge run", () => {
   test("the default bridge (this file's own name and subnet) in a limited container; nothing left after rm", async () => {
     const r = await t.tsd(["run", "--rm", "--cgroup-parent", PARENT, "-m", "32m", "busybox", "sh", "-c", "ip -4 -o addr show eth0; cat /sys/fs/cgroup/memory.max"], { timeoutMs: 60000 });

@@ -462,6 +462,41 @@ pub fn recvmsg(f: fd_t, msg: *linux.msghdr) Error!usize {
     }
 }
 
+/// An IPv4 datagram socket's address, in network byte order inside.
+pub fn bindIn(f: fd_t, addr: *const linux.sockaddr.in) Error!void {
+    try void_(linux.bind(f, @ptrCast(addr), @sizeOf(linux.sockaddr.in)));
+}
+
+/// One datagram from an IPv4 peer; error.AGAIN when none is queued (a non-blocking socket).
+/// A datagram longer than `buf` is cut (MSG_TRUNC reports its real length: the caller drops it).
+pub fn recvfromIn(f: fd_t, buf: []u8, from: *linux.sockaddr.in) Error!usize {
+    while (true) {
+        var len: linux.socklen_t = @sizeOf(linux.sockaddr.in);
+        return check(linux.recvfrom(f, buf.ptr, buf.len, linux.MSG.TRUNC, @ptrCast(from), &len)) catch |err| switch (err) {
+            error.INTR => continue,
+            else => err,
+        };
+    }
+}
+
+pub fn sendtoIn(f: fd_t, buf: []const u8, to: *const linux.sockaddr.in) Error!usize {
+    while (true) {
+        return check(linux.sendto(f, buf.ptr, buf.len, linux.MSG.NOSIGNAL | linux.MSG.DONTWAIT, @ptrCast(to), @sizeOf(linux.sockaddr.in))) catch |err| switch (err) {
+            error.INTR => continue,
+            else => err,
+        };
+    }
+}
+
+pub fn getrandom(buf: []u8) Error!void {
+    const n = try check(linux.getrandom(buf.ptr, buf.len, 0));
+    if (n != buf.len) return error.AGAIN;
+}
+
+pub fn chroot(path: [*:0]const u8) Error!void {
+    try void_(linux.chroot(path));
+}
+
 test "makedev matches the kernel encoding" {
     try std.testing.expectEqual(@as(u32, 0x0103), makedev(1, 3));
     try std.testing.expectEqual(@as(u32, 0x500), makedev(5, 0));

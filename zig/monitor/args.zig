@@ -1,9 +1,10 @@
-//! tsd-monitor --bundle DIR --id ID [--stdin] [--exit-report] [--exit-file PATH]
+//! tsd-monitor --bundle DIR --id ID [--stdin] [--exit-report] [--detach-keys HEX] [--exit-file PATH]
 //!             [--log PATH [--log-max-size BYTES] [--log-max-files N]]
 //!             [--health-cmd N ARG... [--health-interval NS] [--health-timeout NS]
 //!              [--health-start-period NS] [--health-retries N]] [-- CLEANUP_ARGV...]
 const std = @import("std");
 const health = @import("health.zig");
+const detach_keys = @import("detach_keys.zig");
 
 pub const Args = struct {
     bundle: [:0]const u8,
@@ -13,6 +14,8 @@ pub const Args = struct {
     /// cleanup to a CLI that is still reading (CONTRACT.md "The exit report").
     exit_report: bool = false,
     exit_file: ?[:0]const u8 = null,
+    /// With a terminal and --stdin: typing these detaches the user (detach_keys.zig).
+    detach_keys: ?detach_keys.Keys = null,
     /// The json-file log (zig/monitor/log.zig); absent: no log.
     log: ?[:0]const u8 = null,
     /// Rotate past this many bytes; 0: never.
@@ -66,6 +69,11 @@ pub fn parse(argv: []const [*:0]const u8, problem: *Problem) Error!Args {
                 args.log_max_files = std.fmt.parseInt(u32, v, 10) catch return fail(problem, "--log-max-files needs a count, not", v);
                 if (args.log_max_files < 1 or args.log_max_files > 64) return fail(problem, "--log-max-files must be 1..64, not", v);
             }
+        } else if (std.mem.eql(u8, a, "--detach-keys")) {
+            if (i + 1 == argv.len) return fail(problem, "missing value for", a);
+            i += 1;
+            const v = std.mem.span(argv[i]);
+            args.detach_keys = detach_keys.Keys.parseHex(v) catch return fail(problem, "--detach-keys needs 1..16 bytes in hex, not", v);
         } else if (std.mem.startsWith(u8, a, "--health-")) {
             i = try parseHealth(argv, i, &args.health, problem);
         } else if (std.mem.eql(u8, a, "--bundle") or std.mem.eql(u8, a, "--id") or std.mem.eql(u8, a, "--exit-file")) {
@@ -130,6 +138,11 @@ test "argv" {
     try std.testing.expectEqual(@as(usize, 2), a.cleanup.len);
     try std.testing.expectEqualStrings("cleanup", std.mem.span(a.cleanup[1]));
     try std.testing.expect(!a.health.enabled());
+    try std.testing.expect(a.detach_keys == null);
+    const dk = [_:null]?[*:0]const u8{ "tsd-monitor", "--bundle", "/b", "--id", "x", "--detach-keys", "0178" };
+    try std.testing.expectEqualSlices(u8, "\x01x", (try parse(@ptrCast(dk[0..]), &problem)).detach_keys.?.slice());
+    const bad_keys = [_:null]?[*:0]const u8{ "tsd-monitor", "--bundle", "/b", "--id", "x", "--detach-keys", "p" };
+    try std.testing.expectError(error.Usage, parse(@ptrCast(bad_keys[0..]), &problem));
     const hc = [_:null]?[*:0]const u8{ "tsd-monitor", "--bundle", "/b", "--id", "x", "--health-cmd", "2", "cat", "/ok", "--health-retries", "5", "--health-interval", "200000000", "--", "/bin/tsd" };
     const h = try parse(@ptrCast(hc[0..]), &problem);
     try std.testing.expectEqual(@as(usize, 2), h.health.argv.len);

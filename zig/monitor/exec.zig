@@ -77,7 +77,7 @@ fn oneLine(line: report_mod.Line) void {
             d.set(f.status, "{s}", .{f.message});
             r.failed(&d);
         },
-        .exited => unreachable,
+        .exited, .detached, .output_closed => unreachable,
     }
 }
 

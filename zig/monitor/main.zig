@@ -21,6 +21,7 @@ const log_mod = @import("log.zig");
 const exec_mode = @import("exec.zig");
 const copy_mode = @import("copy.zig");
 const attach_mod = @import("attach.zig");
+const dns_server = @import("dns_server.zig");
 const health_mod = @import("health.zig");
 
 /// Too big for the stack and needed for the whole run: static (the spec: config.zig).
@@ -35,6 +36,7 @@ pub fn main() u8 {
     _ = sys.prctl(.SET_NAME, @intFromPtr("tsd-monitor"), 0, 0, 0) catch {};
     const argv: []const [*:0]const u8 = @ptrCast(std.os.argv);
     if (argv.len > 1 and std.mem.eql(u8, std.mem.span(argv[1]), "--exec")) return exec_mode.main(argv);
+    if (argv.len > 1 and std.mem.eql(u8, std.mem.span(argv[1]), "--dns")) return dns_server.main(argv);
     if (argv.len > 1 and (std.mem.eql(u8, std.mem.span(argv[1]), "--copy") or std.mem.eql(u8, std.mem.span(argv[1]), "--pack"))) return copy_mode.main(argv);
     var problem: args_mod.Problem = .{};
     const parsed = args_mod.parse(argv, &problem);
@@ -226,6 +228,14 @@ const Monitor = struct {
         r.sink = stdio.sink;
         if (m.args.log != null) r.log = &the_log;
         if (m.args.health.enabled()) r.health = &the_health;
+        // A foreground run: detach keys (a terminal's, as Docker's) and EPIPE release the CLI.
+        if (m.args.exit_report) {
+            r.report = &m.report;
+            r.saved_termios = &m.saved_termios;
+            if (m.args.detach_keys) |k| if (s.process.terminal and r.stdin != null) {
+                r.detach = .{ .keys = k };
+            };
+        }
         if (m.attach_open) {
             r.attach = &the_attach;
             r.attach_input = m.args.stdin_attach;
@@ -449,7 +459,11 @@ test {
     _ = copy_mode;
     _ = config;
     _ = @import("proc.zig");
+    _ = @import("dns.zig");
+    _ = @import("dns_server.zig");
+    _ = @import("dns_seccomp.zig");
     _ = @import("report.zig");
+    _ = @import("detach_keys.zig");
 }
 
 /// F_DUPFD_CLOEXEC (fcntl.h); std.os.linux does not name it.

@@ -3,7 +3,9 @@
 //! fd 2 at the user's pace (the container's pace), yet never deaf to signals while a reader
 //! lags (writeUser); input goes to the
 //! container through a bounded buffer on a non-blocking fd, so a container that does not read
-//! its stdin never stalls its output.
+//! its stdin never stalls its output. A foreground run's CLI is let go (release) when the user
+//! types the detach keys (detach_keys.zig) or closes the output (EPIPE): the loop then runs on
+//! as a detached monitor's does.
 const std = @import("std");
 const linux = std.os.linux;
 const assert = std.debug.assert;
@@ -12,6 +14,8 @@ const runtime = @import("runtime");
 const log_mod = @import("log.zig");
 const attach_mod = @import("attach.zig");
 const health_mod = @import("health.zig");
+const report_mod = @import("report.zig");
+const detach_keys = @import("detach_keys.zig");
 
 pub const forwarded_signals = [_]u6{
     linux.SIG.INT, linux.SIG.TERM, linux.SIG.HUP, linux.SIG.QUIT, linux.SIG.USR1, linux.SIG.USR2,
@@ -63,6 +67,16 @@ pub const Relay = struct {
     keep_sink: bool = false,
     /// Health checks (health.zig): their timer bounds the wait, their result pipe is watched.
     health: ?*health_mod.Health = null,
+
+    /// A foreground run's report pipe (--exit-report): told when the user detaches or stops
+    /// reading its output, after which the user's fds 0-2 are given back (release()).
+    report: ?*report_mod.Report = null,
+    /// The user's terminal settings the monitor changed (raw mode), restored on release.
+    saved_termios: ?*?linux.termios = null,
+    /// The detach keys, looked for in the user's stdin (a terminal run with --detach-keys).
+    detach: ?detach_keys.Matcher = null,
+    /// The user's fds 0-2 are /dev/null now: the CLI has gone, the container runs on alone.
+    released: bool = false,
 
     /// User → container: fd 0 with --stdin, into `sink` (a pipe, or the pty master).
     stdin: ?sys.fd_t = null,
@@ -118,7 +132,7 @@ pub const Relay = struct {
         }
         if (r.pty != null and fd == r.pty.?) {
             if (events & linux.EPOLL.OUT != 0 or (events & linux.EPOLL.ERR != 0 and r.pendingLen() > 0)) r.flushPending();
-            if (r.pty != null and events & (linux.EPOLL.IN | linux.EPOLL.HUP | linux.EPOLL.ERR) != 0) r.onOutput(.pty);
+            if (r.pty != null and events & (linux.EPOLL.IN | linux.EPOLL.HUP | linux.EPOLL.ERR) != 0) try r.onOutput(.pty);
             return;
         }
         if (r.stdout != null and fd == r.stdout.?) return r.onOutput(.stdout);
@@ -176,7 +190,7 @@ pub const Relay = struct {
 
     const Source = enum { stdout, stderr, pty };
 
-    fn onOutput(r: *Relay, source: Source) void {
+    fn onOutput(r: *Relay, source: Source) !void {
         const fd = switch (source) {
             .stdout => r.stdout.?,
             .stderr => r.stderr.?,
@@ -196,8 +210,10 @@ pub const Relay = struct {
         if (broken.*) return;
         // EPIPE and friends, or a reader that stopped for good after the exit: keep draining
         // (log, attach clients) so the container never blocks.
-        r.writeUser(if (to_err) 2 else 1, buf[0..n]) catch {
+        r.writeUser(if (to_err) 2 else 1, buf[0..n]) catch |err| {
             broken.* = true;
+            // `tsd run … | head`: the CLI leaves as Docker's does, the container runs on.
+            if (err == error.PIPE) try r.release(.{ .output_closed = if (to_err) .stderr else .stdout });
         };
     }
 
@@ -253,8 +269,9 @@ pub const Relay = struct {
         return r.pending_end - r.pending_start;
     }
 
-    fn onInput(r: *Relay) void {
+    fn onInput(r: *Relay) !void {
         assert(r.pendingLen() == 0);
+        if (r.detach != null) return r.onInputDetachable();
         const n = sys.read(r.stdin.?, &r.pending) catch |err| switch (err) {
             error.AGAIN => return,
             else => 0,
@@ -268,6 +285,52 @@ pub const Relay = struct {
             return;
         }
         r.flushPending();
+    }
+
+    /// Input through the detach-key matcher: what it lets through goes on as usual; the
+    /// whole sequence releases the user (what follows it in the read is dropped, as Docker's).
+    fn onInputDetachable(r: *Relay) !void {
+        var buf: [chunk - detach_keys.max_keys]u8 = undefined;
+        comptime assert(detach_keys.Matcher.outMax(buf.len) <= chunk);
+        const n = sys.read(r.stdin.?, &buf) catch |err| switch (err) {
+            error.AGAIN => return,
+            else => 0,
+        };
+        const fed = if (n == 0) detach_keys.Feed{ .forward = 0, .detach = false } else r.detach.?.feed(buf[0..n], &r.pending);
+        r.pending_start = 0;
+        r.pending_end = fed.forward;
+        if (n == 0) {
+            // EOF: the container sees EOF (a pty keeps its master: closeSinkIfDrained).
+            r.stdin = null;
+            r.closeSinkIfDrained();
+            return;
+        }
+        r.flushPending();
+        if (fed.detach) try r.release(.detached);
+    }
+
+    /// The CLI goes (detached, or its output is closed): the user's terminal restored, fds 0-2
+    /// replaced by /dev/null (no longer read or written: the user's shell and terminal are
+    /// free), attach clients may type into a terminal; then the report, which ends the CLI.
+    /// Without a foreground report pipe (exec, a failed start) only the output stops.
+    fn release(r: *Relay, why: report_mod.Line) !void {
+        const report = r.report orelse return;
+        if (r.released or !report.running) return;
+        r.released = true;
+        if (r.saved_termios) |saved| if (saved.*) |*t| {
+            runtime.console.restore(0, t);
+            saved.* = null;
+        };
+        r.user_out_broken = true;
+        r.user_err_broken = true;
+        r.stdin = null;
+        // fd 0 leaves the epoll set by name before it names /dev/null (the terminal's entry
+        // would otherwise stay, and fire, as long as the user's shell holds it open).
+        try r.syncInterest();
+        if (r.sink_is_pty and r.attach != null) r.attach_input = true;
+        r.closeSinkIfDrained();
+        try releaseUserFds();
+        report.release(why);
     }
 
     fn flushPending(r: *Relay) void {
@@ -362,6 +425,14 @@ pub const Relay = struct {
         }
     }
 };
+
+/// fds 0-2 become /dev/null: the user's terminal or pipes are no longer held.
+fn releaseUserFds() !void {
+    const null_fd = try sys.open("/dev/null", .{ .ACCMODE = .RDWR, .CLOEXEC = true }, 0);
+    defer sys.close(null_fd);
+    assert(null_fd > 2);
+    for (0..3) |i| try sys.dup3(null_fd, @intCast(i), 0);
+}
 
 /// Whether `fd` can be watched with epoll (regular files and /dev/null cannot).
 pub fn pollable(epoll: sys.fd_t, fd: sys.fd_t) bool {

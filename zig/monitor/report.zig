@@ -19,7 +19,15 @@ pub const Line = union(enum) {
     failed: struct { status: u8, message: []const u8 },
     /// The container exited with this Docker status (--exit-report only).
     exited: u8,
+    /// The user typed the detach keys: the monitor gave the user's fds back and runs on alone
+    /// (--exit-report only; the pipe is closed after it).
+    detached,
+    /// Writing the container's output to the user's fd 1 or 2 failed with EPIPE (`tsd run … |
+    /// head`): the monitor gave the user's fds back and runs on alone, as after `detached`.
+    output_closed: Stream,
 };
+
+pub const Stream = enum { stdout, stderr };
 
 pub fn format(buf: *[line_max]u8, line: Line) []const u8 {
     return switch (line) {
@@ -29,6 +37,8 @@ pub fn format(buf: *[line_max]u8, line: Line) []const u8 {
             break :blk std.fmt.bufPrint(buf, "error {d} {s}\n", .{ f.status, f.message });
         },
         .exited => |code| std.fmt.bufPrint(buf, "exited {d}\n", .{code}),
+        .detached => std.fmt.bufPrint(buf, "detached\n", .{}),
+        .output_closed => |s| std.fmt.bufPrint(buf, "output-closed {s}\n", .{@tagName(s)}),
     } catch unreachable;
 }
 
@@ -39,6 +49,8 @@ pub const Report = struct {
     keep_open: bool,
     /// The first line went out (at most one `started` or `error`).
     sent: bool = false,
+    /// The first line was `started`: the CLI is still with us in the foreground.
+    running: bool = false,
 
     pub fn init(keep_open: bool) Report {
         // fd 3 absent (run by hand): report nothing rather than write into whatever gets fd 3.
@@ -50,6 +62,19 @@ pub const Report = struct {
     pub fn started(r: *Report, pid: linux.pid_t) void {
         var buf: [line_max]u8 = undefined;
         r.send(format(&buf, .{ .started = pid }));
+        r.running = r.open;
+    }
+
+    /// `detached` or `output-closed`: the CLI leaves (and exits) on it, the monitor goes on
+    /// alone and runs the cleanup itself at the end (exited() then finds the pipe closed).
+    pub fn release(r: *Report, line: Line) void {
+        assert(line == .detached or line == .output_closed);
+        if (!r.open or !r.running) return;
+        assert(r.keep_open and r.sent);
+        var buf: [line_max]u8 = undefined;
+        sys.writeAll(report_fd, format(&buf, line)) catch {};
+        r.close();
+        r.running = false;
     }
 
     pub fn failed(r: *Report, d: *const Diag) void {

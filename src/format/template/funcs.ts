@@ -188,6 +188,7 @@ function toJSONValue(v: unknown): unknown {
   if (v === undefined) return null;
   if (v instanceof F64) return v.v;
   if (v && typeof v === "object" && NIL_MAPS.has(v)) return null;
+  if (v instanceof GoStruct && v.json !== undefined) return v.json;
   if (v instanceof GoStruct) return Object.fromEntries(Object.entries(v.fields).map(([k, x]) => [k, toJSONValue(x)]));
   if (Array.isArray(v)) return v.map(toJSONValue);
   if (v && typeof v === "object") {

@@ -20,6 +20,8 @@ export class GoStruct {
     readonly typeName: string,
     readonly fields: Record<string, unknown>,
     readonly methods: Record<string, GoMethod> = {},
+    /** What `json` marshals it to when Go's JSON tags differ from its field names (events' Message). */
+    readonly json?: unknown,
   ) {}
 }
 

@@ -1,6 +1,7 @@
 // `tsd pull`: manifest (through an index to the platform's manifest), config, then the
 // layers: downloaded in parallel (3 at a time, as Docker), each verified into the blob store,
 // and unpacked in order as they arrive. Layers already unpacked are not downloaded again.
+import { imageEvent } from "../events";
 import type { Database } from "bun:sqlite";
 import { TsdError } from "../../errors";
 import { rmSync } from "node:fs";
@@ -79,6 +80,7 @@ async function pullWith(
       if (ref.tag) tagImage(db, ref, id);
       recordRepoDigest(db, `${ref.domain}/${ref.path}`, top.digest, id);
       recordImageManifest(db, id, manifest.digest);
+      imageEvent(db, "pull", familiarName(ref), familiarName(ref));
     }).immediate();
     const downloaded = layers.downloaded || before?.id !== id;
     p.say(`Digest: ${top.digest}`);

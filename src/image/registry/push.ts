@@ -1,6 +1,7 @@
 // `tsd push`: blobs first (skipped when the registry has them, mounted from another
 // repository of the same registry when one of ours had them, else uploaded: one PUT for small
 // blobs, PATCH chunks with Content-Range for large ones), then the manifest under the tag.
+import { imageEvent } from "../events";
 import type { Database } from "bun:sqlite";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { TsdError } from "../../errors";
@@ -84,6 +85,7 @@ export async function pushImage(db: Database, root: string, name: string, p: Pro
   p.end();
   recordRepoDigest(db, `${ref.domain}/${ref.path}`, m.digest, image.id);
   p.say(`${ref.tag}: digest: ${m.digest} size: ${m.bytes.length}`);
+  imageEvent(db, "push", familiarName(ref), familiarName(ref));
   return { digest: m.digest, size: m.bytes.length };
 }
 

@@ -1,0 +1,178 @@
+# Sourced by test/oci/containerd.sh, test/oci/cri.sh and bench/containerd-lifecycle.sh:
+# a containerd of our own (config, root, state, sockets, CNI and /opt dirs all under one temp
+# dir), with the CRI plugin on and one runtime handler, `test`, whose BinaryName is a given
+# OCI runtime, and its cleanup and leak check. Needs root, containerd 1.6+
+# (containerd-shim-runc-v2) and the test images (test/fixtures/make-images.sh).
+# Nothing here talks to anything but unix sockets in the temp dir (the CRI streaming server
+# listens on 127.0.0.1 with an ephemeral port).
+
+OCI_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+OCI_REPO=$(cd "$OCI_HERE/../.." && pwd)
+
+# crun 1.8 refuses a v1-hybrid host whose cgroup2 mount lists any controller ("cgroups in
+# hybrid mode not supported, drop all controllers from cgroupv2"; these hosts list hugetlb).
+# As bench/lib.sh does, containerd (and so its shims and runtimes) then runs in a private mount
+# namespace where /sys/fs/cgroup/unified/cgroup.controllers reads empty: the host is untouched,
+# every runtime gets the same view (runc ignores that file in hybrid mode), and every mount
+# containerd makes dies with that namespace. TSD_OCI_HIDE_CGROUP2=0 turns it off.
+oci_ns_wrap() {
+  OCI_NS_WRAP=(unshare -m --propagation private)
+  local f=/sys/fs/cgroup/unified/cgroup.controllers
+  if [ "${TSD_OCI_HIDE_CGROUP2:-1}" != 0 ] && [ -n "$(cat "$f" 2>/dev/null)" ]; then
+    OCI_NS_WRAP+=(sh -c "mount --bind /dev/null $f && exec \"\$0\" \"\$@\"")
+    OCI_NS_NOTE="private mount namespace, $f hidden (it listed: $(tr '\n' ' ' < "$f"))"
+  else
+    OCI_NS_NOTE="private mount namespace"
+  fi
+}
+
+# oci_cap_sys_resource: yes when this process's bounding set holds CAP_SYS_RESOURCE (bit 24).
+oci_cap_sys_resource() {
+  local bnd
+  bnd=$(awk '/^CapBnd:/ {print $2}' /proc/self/status)
+  if (( (16#$bnd >> 24) & 1 )); then echo yes; else echo no; fi
+}
+
+# oci_start_containerd RUNTIME: sets CTRD_DIR, CTRD_SOCK, CTRD_PID, CTR (a ctr command array).
+oci_start_containerd() {
+  local runtime=$1
+  CTRD_DIR=$(mktemp -d /tmp/tsd-ctrd-XXXXXX)
+  CTRD_SOCK=$CTRD_DIR/containerd.sock
+  CTRD_CGROUP=tsd-ctrd-${CTRD_DIR##*-}
+  CTRD_NETNS_BEFORE=$(ls /run/netns 2>/dev/null || true)
+  # The shims' sockets: /run/containerd/s/<hash of our address, namespace, id> (fixed in 1.6).
+  CTRD_SOCKETS_BEFORE=$(ls /run/containerd/s 2>/dev/null || true)
+  mkdir -p "$CTRD_DIR"/{root,state,opt,cni/bin,cni/conf}
+  cat > "$CTRD_DIR/config.toml" <<TOML
+version = 2
+root = "$CTRD_DIR/root"
+state = "$CTRD_DIR/state"
+disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs",
+  "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper",
+  "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
+[grpc]
+  address = "$CTRD_SOCK"
+[ttrpc]
+  address = "$CTRD_SOCK.ttrpc"
+[metrics]
+  address = ""
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$CTRD_DIR/opt"
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "localhost/tsd-pause:latest"
+  stream_server_address = "127.0.0.1"
+  stream_server_port = "0"
+  enable_selinux = false
+  # The pod sandbox's spec asks for oomScoreAdj -998. Lowering one's oom_score_adj needs
+  # CAP_SYS_RESOURCE, which these hosts' bounding set lacks (CapBnd 000001fffeffffff: bit 24
+  # is clear), so runc's nsexec fails ("failed to update /proc/self/oom_score_adj: Permission
+  # denied" in its --log; the shim only relays "can't get final child's PID from pipe: EOF").
+  # This clamps every container's score to containerd's own, as on rootless/nested hosts.
+  restrict_oom_score_adj = $( [ "$(oci_cap_sys_resource)" = yes ] && echo false || echo true )
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "$CTRD_DIR/cni/bin"
+    conf_dir = "$CTRD_DIR/cni/conf"
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "overlayfs"
+    default_runtime_name = "test"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.test]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.test.options]
+        BinaryName = "$runtime"
+        Root = "$CTRD_DIR/runc"
+        SystemdCgroup = false
+TOML
+  oci_ns_wrap
+  "${OCI_NS_WRAP[@]}" containerd --config "$CTRD_DIR/config.toml" --log-level debug > "$CTRD_DIR/containerd.log" 2>&1 &
+  CTRD_PID=$!
+  CTR=(ctr --address "$CTRD_SOCK")
+  # ctr run's runtime state (runc --root): the shim's default is /run/containerd/runc/<ns>.
+  CTRD_RUNC_ROOT=$CTRD_DIR/runc
+  local i
+  for i in $(seq 100); do
+    "${CTR[@]}" version >/dev/null 2>&1 && return 0
+    kill -0 "$CTRD_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "containerd did not come up; its log:" >&2
+  tail -20 "$CTRD_DIR/containerd.log" >&2
+  return 1
+}
+
+# oci_import NS TAR NAME: imports an OCI image-layout tar as NAME (localhost/x, tag from the tar).
+oci_import() {
+  "${CTR[@]}" -n "$1" images import --base-name "$3" "$2" >/dev/null
+}
+
+# The shims of this containerd (their -address names our socket).
+oci_shims() {
+  pgrep -f -- "-address $CTRD_SOCK" || true
+}
+
+# oci_stop_containerd: removes what is left in containerd (tasks, containers), stops it and
+# its shims, unmounts and removes the temp dir, and checks that no process, mount, netns or
+# cgroup of ours is left. Prints "leak: …" lines and returns 1 on a leak.
+oci_stop_containerd() {
+  [ -n "${CTRD_DIR:-}" ] || return 0
+  local leak=0 ns id pid m
+  if kill -0 "${CTRD_PID:-0}" 2>/dev/null; then
+    for ns in $("${CTR[@]}" namespaces ls -q 2>/dev/null); do
+      for id in $("${CTR[@]}" -n "$ns" tasks ls -q 2>/dev/null); do
+        "${CTR[@]}" -n "$ns" tasks kill -s SIGKILL "$id" >/dev/null 2>&1
+        "${CTR[@]}" -n "$ns" tasks delete -f "$id" >/dev/null 2>&1
+      done
+      for id in $("${CTR[@]}" -n "$ns" containers ls -q 2>/dev/null); do
+        "${CTR[@]}" -n "$ns" containers delete "$id" >/dev/null 2>&1
+      done
+    done
+    # Mounts in containerd's own namespace (rootfs overlays, shm …) once every task is gone.
+    for m in $(awk -v d="$CTRD_DIR" 'index($5, d) == 1 {print $5}' "/proc/$CTRD_PID/mountinfo" 2>/dev/null); do
+      echo "leak: mount $m (in containerd's mount namespace)"; leak=1
+    done
+    kill "$CTRD_PID"; wait "$CTRD_PID" 2>/dev/null || true
+  fi
+  for pid in $(oci_shims); do echo "leak: shim $pid $(tr '\0' ' ' < /proc/$pid/cmdline 2>/dev/null)"; kill -9 "$pid" 2>/dev/null; leak=1; done
+  for m in $(awk -v d="$CTRD_DIR" 'index($5, d) == 1 {print $5}' /proc/self/mountinfo | sort -r); do
+    echo "leak: mount $m"; umount -l "$m" 2>/dev/null; leak=1
+  done
+  # Cgroups: ctr's default path is /<namespace>/<id>; the runtime removes the leaf, never the
+  # namespace's own dir, which we remove. test/oci/cri.sh gives its pods that parent too.
+  local g
+  for g in /sys/fs/cgroup/*/"$CTRD_CGROUP" /sys/fs/cgroup/"$CTRD_CGROUP"; do
+    [ -d "$g" ] || continue
+    for pid in $(cat $(find "$g" -name cgroup.procs) 2>/dev/null | sort -u); do
+      echo "leak: process $pid $(tr '\0' ' ' < /proc/$pid/cmdline 2>/dev/null)"; kill -9 "$pid" 2>/dev/null; leak=1
+    done
+    [ $leak = 0 ] || sleep 0.2
+    if [ -n "$(find "$g" -mindepth 1 -type d -print -quit)" ]; then echo "leak: cgroup $(find "$g" -mindepth 1 -type d | head -3 | tr '\n' ' ')"; leak=1; fi
+    find "$g" -depth -type d -exec rmdir {} + 2>/dev/null
+  done
+  # CRI names its pods' network namespaces cni-<uuid> (other tests on the host make their own).
+  local new
+  new=$(comm -13 <(echo "$CTRD_NETNS_BEFORE" | grep '^cni-' | sort) <(ls /run/netns 2>/dev/null | grep '^cni-' | sort))
+  if [ -n "$new" ]; then echo "leak: netns $new"; leak=1; fi
+  if [ "$(ls /run/containerd/s 2>/dev/null || true)" != "$CTRD_SOCKETS_BEFORE" ]; then
+    echo "leak: new shim sockets in /run/containerd/s (or another containerd's)"; leak=1
+  fi
+  rm -rf "$CTRD_DIR"
+  CTRD_DIR=
+  return $leak
+}
+
+# The test images (cached; see test/fixtures/make-images.sh).
+oci_images() {
+  OCI_IMAGES=${TSD_TEST_IMAGES:-/tmp/tsd-test-images}
+  bash "$OCI_REPO/test/fixtures/make-images.sh" "$OCI_IMAGES" >/dev/null
+}
+
+# TAP-ish step reporting: step NAME CMD… runs CMD and prints ok/not ok NAME.
+OCI_OK=0 OCI_NOT_OK=0 OCI_FAILED=()
+oci_result() {
+  if [ "$1" = 0 ]; then OCI_OK=$((OCI_OK + 1)); echo "ok - $2"
+  else OCI_NOT_OK=$((OCI_NOT_OK + 1)); OCI_FAILED+=("$2"); echo "not ok - $2${3:+: $3}"; fi
+}
+oci_summary() {
+  echo "$OCI_OK ok, $OCI_NOT_OK not ok"
+  [ "$OCI_NOT_OK" = 0 ] || printf '  failed: %s\n' "${OCI_FAILED[@]}"
+  [ "$OCI_NOT_OK" = 0 ]
+}
