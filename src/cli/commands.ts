@@ -46,4 +46,6 @@ export const commands: Record<string, Lazy> = {
   events: () => import("./events").then((m) => m.default),
   pause: () => import("./pause").then((m) => m.default),
   unpause: () => import("./unpause").then((m) => m.default),
+  build: () => import("./build").then((m) => m.default),
+  builder: () => import("./builder").then((m) => m.default),
 };

@@ -97,6 +97,7 @@ export default defineCommand({
     save: () => import("./save").then((m) => m.default),
     import: () => import("./import").then((m) => m.default),
     history: () => import("./history").then((m) => m.default),
+    build: () => import("./build").then((m) => m.default),
     remove: () => import("./rmi").then((m) => m.default),
   },
 });

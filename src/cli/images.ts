@@ -11,12 +11,13 @@ import { humanDuration, humanSize } from "../format";
 import { context as formatContext, labelMethod, printList, type ListSpec } from "../format/list";
 import { boolFilter, matchLabels, parseFilters, type Filters } from "../format/filters";
 import { goTime } from "../format/time";
+import { intermediateImages } from "../image/build/cache";
 
 const flags = {
   quiet: { kind: "bool", short: "q", description: "Only show image IDs" },
   "no-trunc": { kind: "bool", description: "Don't truncate output" },
   digests: { kind: "bool", description: "Show digests" },
-  all: { kind: "bool", short: "a", description: "Show all images (the default; intermediate images do not exist here)" },
+  all: { kind: "bool", short: "a", description: "Show all images (default hides intermediate images)" },
   format: { kind: "string", description: "Pretty-print images using a Go template ('table {{.Repository}}\\t{{.Tag}}'), or json", valueHint: "FORMAT" },
   filter: { kind: "list", short: "f", description: "Filter output: dangling=BOOL, label=KEY[=VALUE], before=IMAGE, since=IMAGE, reference=PATTERN", valueHint: "FILTER" },
 } satisfies FlagSpec;
@@ -83,7 +84,9 @@ export default defineCommand({
       tag: string;
       digest: string;
     }
-    const rows = listImages(db).flatMap(({ image, tags }): Row[] => {
+    // A build's intermediate images, as Docker's, only with -a.
+    const hidden = f.all ? new Set<string>() : intermediateImages(db);
+    const rows = listImages(db).filter(({ image, tags }) => tags.length > 0 || !hidden.has(image.id)).flatMap(({ image, tags }): Row[] => {
       const id = f["no-trunc"] ? `sha256:${image.id}` : image.id.slice(0, 12);
       const created = image.created ? `${humanDuration(Date.now() - Date.parse(image.created))} ago` : "N/A";
       const digests = repoDigests(db, image.id);

@@ -2,6 +2,7 @@
 // layers, their links, the blobs they came from, configs and manifests.
 import { imageEvent } from "./events";
 import type { Database } from "bun:sqlite";
+import { intermediateImages, pruneBuildCache } from "./build/cache";
 import { existsSync, rmSync, unlinkSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { rootPaths } from "../store/paths";
@@ -150,6 +151,22 @@ export function collectGarbage(db: Database, root: string): number {
   return freed;
 }
 
+/** `tsd builder prune`: the build cache and the intermediate images only it kept (untagged, no container). */
+export function pruneBuildCacheImages(db: Database, root: string): RemoveReport {
+  const report: RemoveReport = { untagged: [], deleted: [], reclaimed: 0 };
+  const steps = intermediateImages(db);
+  for (const { image, tags } of listImages(db)) {
+    if (!steps.has(image.id) || tags.length > 0 || usersOf(db, image.id).length > 0) continue;
+    const fresh = imageById(db, image.id);
+    if (!fresh) continue;
+    deleteImageRows(db, fresh);
+    report.deleted.push(`sha256:${image.id}`);
+  }
+  db.query("DELETE FROM build_cache").run();
+  report.reclaimed = collectGarbage(db, root);
+  return report;
+}
+
 /** `tsd image prune`: dangling images (or, with `all`, every image) no container uses. */
 export function pruneImages(db: Database, root: string, all: boolean, keep: (image: ImageRecord) => boolean = () => true): RemoveReport {
   const report: RemoveReport = { untagged: [], deleted: [], reclaimed: 0 };
@@ -162,6 +179,8 @@ export function pruneImages(db: Database, root: string, all: boolean, keep: (ima
     deleteImageRows(db, fresh);
     report.deleted.push(`sha256:${image.id}`);
   }
+  // The build cache's steps whose images went.
+  pruneBuildCache(db);
   // Also what earlier removals left while the store was busy.
   report.reclaimed = collectGarbage(db, root);
   return report;

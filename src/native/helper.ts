@@ -9,7 +9,7 @@ import { HelperError, helperFailure } from "./helper-status";
  * a file a container could rewrite, embedded.ts) with stdout on `stdout`; a failure throws a
  * HelperError `what: <its one stderr line>` with the class its exit status names.
  */
-export async function runMonitor(args: string[], stdout: "ignore" | number, what: string, exitCode?: number, stdin: "ignore" | "inherit" = "ignore"): Promise<void> {
+export async function runMonitor(args: string[], stdout: "ignore" | number, what: string, exitCode?: number, stdin: "ignore" | "inherit" | number = "ignore"): Promise<void> {
   const exe = monitorExecutable();
   try {
     const proc = Bun.spawn([exe.path, ...args], { argv0: exe.argv0, stdio: [stdin, stdout, "pipe"], env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin" } });

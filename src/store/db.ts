@@ -140,6 +140,16 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE INDEX IF NOT EXISTS events_time ON events (time);
 ` },
+  // `tsd build`'s cache (src/image/build/cache.ts): a step's key (parent image + instruction +
+  // content hash) → the image it made. Rows whose image is gone are dropped by image prune.
+  { name: "build-1", sql: `
+CREATE TABLE IF NOT EXISTS build_cache (
+  key        TEXT PRIMARY KEY,
+  image_id   TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  result     INTEGER NOT NULL DEFAULT 0   -- 1: a build ended with this image (shown by images)
+);
+` },
 ];
 
 const handles = new Map<string, Database>();

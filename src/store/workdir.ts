@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { rootPaths } from "./paths";
 
-const WORK_KINDS = ["load", "import", "layer"] as const;
+const WORK_KINDS = ["load", "import", "layer", "build"] as const;
 export type WorkKind = (typeof WORK_KINDS)[number];
 
 /** A new private scratch directory of this process. */

@@ -1,0 +1,222 @@
+// COPY (and ADD of local files) as Docker's classic builder does it: sources from the context
+// (or --from a stage or image), globs, a directory's content copied, into DEST/ or onto DEST,
+// missing parent directories made, owned 0:0 or --chown's, --chmod's mode. The sources are
+// staged on the host first (their content hash names the step), then written into the rootfs
+// by `tsd-monitor --copy in` (fd-relative, openat2 under the rootfs: cp's containment), and
+// the overlay's upper dir becomes the layer.
+import type { Database } from "bun:sqlite";
+import { chmodSync, closeSync, createReadStream, createWriteStream, lchownSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from "node:fs";
+import { pipeline } from "node:stream/promises";
+import { createGunzip } from "node:zlib";
+import { basename, dirname, join } from "node:path";
+import { TsdError } from "../errors";
+import { runMonitor } from "../native/helper";
+import { loadContext, resolveSource, stage, treeHash, type Context, type Owner } from "../image/build/context";
+import { joinPath } from "../image/build/instructions";
+import type { ImageRecord } from "../image/store";
+import { imageEntry, stepRootfs } from "./build-rootfs";
+import { readImageFile, resolveUser } from "./user";
+import { rootPaths } from "../store/paths";
+
+export interface CopyRequest {
+  what: "COPY" | "ADD";
+  sources: string[];
+  dest: string;
+  workdir: string;
+  chown?: string;
+  chmod?: string;
+  /** The context, or an image's rootfs copied out for --from. */
+  ctx: Context;
+  fromLabel?: string;
+}
+
+export interface StagedCopy {
+  /** Host dir whose content goes into `into` in the rootfs. */
+  staged: string;
+  into: string;
+  createdBy: string;
+}
+
+/** Stages the sources under `work` as the layer will hold them; nothing in the rootfs yet. */
+export function stageCopy(root: string, image: ImageRecord, work: string, r: CopyRequest, shell: string[]): StagedCopy {
+  const owner = copyOwner(root, image, r);
+  const paths = r.sources.flatMap((s) => resolveSource(r.ctx, s, r.what));
+  const destAbs = joinPath(r.workdir || "/", r.dest);
+  const slash = r.dest.endsWith("/") || r.dest.endsWith("/.") || r.dest === ".";
+  if (paths.length > 1 && !slash) throw new TsdError(`When using ${r.what} with more than one source file, the destination must be a directory and end with a /`, 1);
+  const entry = imageEntry(root, image, destAbs);
+  const singleFile = paths.length === 1 && r.ctx.entries.get(paths[0]!) !== "dir" && paths[0] !== "";
+  // DEST names a directory when it is one in the image (a symlink there is taken for one).
+  const depth = destAbs.split("/").filter((p) => p !== "").length;
+  const destIsDir = (entry.kind === "dir" && entry.depth === depth) || (entry.kind === "link" && entry.depth === depth - 1);
+  const ontoFile = singleFile && !slash && !destIsDir;
+  const into = ontoFile ? dirname(destAbs) : destAbs;
+  const content = join(work, "content");
+  const { base, dir } = missingChain(root, image, into, owner, content, r.what);
+  for (const p of paths) {
+    const kind = p === "" ? "dir" : r.ctx.entries.get(p);
+    if (kind === "dir") stage(r.ctx, p, dir, owner);
+    else stage(r.ctx, p, join(dir, ontoFile ? basename(destAbs) : basename(p)), owner);
+  }
+  const kind = paths.length > 1 ? "multi" : singleFile ? "file" : "dir";
+  const from = r.fromLabel ? `--from=${r.fromLabel} ` : "";
+  return { staged: content, into: base, createdBy: `${shell.join(" ")} #(nop) ${r.what} ${from}${kind}:${treeHash(content)} in ${r.dest} ` };
+}
+
+/**
+ * The directories missing down to `into`, staged under `content` as Docker makes them (0755,
+ * the owner); `base` is the deepest that exists (where `content` goes), `dir` the staged `into`.
+ */
+function missingChain(root: string, image: ImageRecord, into: string, owner: Owner, content: string, what: string): { base: string; dir: string } {
+  const entry = imageEntry(root, image, into);
+  if (entry.kind === "file") throw new TsdError(`${what} failed: cannot copy to non-directory: ${into}`, 1);
+  const parts = into.split("/").filter((p) => p !== "");
+  const have = entry.kind === "absent" ? entry.depth : parts.length;
+  let dir = content;
+  mkdirSync(dir, { recursive: true });
+  for (const part of parts.slice(have)) {
+    dir = join(dir, part);
+    mkdirSync(dir);
+    lchownSync(dir, owner.uid, owner.gid);
+    chmodSync(dir, 0o755);
+  }
+  return { base: `/${parts.slice(0, have).join("/")}`, dir };
+}
+
+/** WORKDIR's directory when the image lacks it (a layer, as the classic builder makes). */
+export function stageWorkdir(root: string, image: ImageRecord, work: string, path: string, createdBy: string): StagedCopy | undefined {
+  const entry = imageEntry(root, image, path);
+  const depth = path.split("/").filter((p) => p !== "").length;
+  if (entry.kind === "link" || (entry.kind === "dir" && entry.depth === depth)) return undefined;
+  if (entry.kind === "file") throw new TsdError(`WORKDIR ${path}: a file of the image is in the way`, 1);
+  const { base } = missingChain(root, image, path, { uid: 0, gid: 0 }, join(work, "content"), "WORKDIR");
+  return { staged: join(work, "content"), into: base, createdBy };
+}
+
+function copyOwner(root: string, image: ImageRecord, r: CopyRequest): Owner {
+  let mode: number | undefined;
+  if (r.chmod !== undefined) {
+    if (!/^[0-7]{3,4}$/.test(r.chmod)) throw new TsdError(`${r.what} --chmod=${r.chmod}: want an octal mode such as 0755`, 1);
+    mode = parseInt(r.chmod, 8);
+  }
+  if (r.chown === undefined) return { uid: 0, gid: 0, ...(mode !== undefined ? { mode } : {}) };
+  const [u, g] = r.chown.split(":", 2) as [string, string?];
+  const layerDirs = image.layers.map((d) => join(rootPaths(root).layers, d.replace(/^sha256:/, ""), "diff")).reverse();
+  const passwd = readImageFile(layerDirs, "etc/passwd");
+  const group = readImageFile(layerDirs, "etc/group");
+  const uid = resolveUser(u, passwd, group).uid;
+  // Docker: a user without a group gets the same number as the group.
+  const gid = g === undefined ? uid : resolveUser(`${u}:${g}`, passwd, group).gid;
+  return { uid, gid, ...(mode !== undefined ? { mode } : {}) };
+}
+
+/** Writes the staged content into an overlay of `image`; returns the upper dir to commit. */
+export async function applyCopy(db: Database, root: string, image: ImageRecord, work: string, s: StagedCopy): Promise<string> {
+  const fs = stepRootfs(db, root, image, join(work, "rootfs"), false);
+  await runMonitor(["--copy", "in", ...fs.args, "--container-path", s.into, "--host-dir", s.staged, "--host-name", ".", "--name", "", "--source-dir", "--archive"], "ignore", "COPY failed", 1);
+  return fs.upper;
+}
+
+/** COPY --from: the named paths of `image`'s rootfs copied out into `work`, as a context. */
+export async function contextFromImage(db: Database, root: string, image: ImageRecord, sources: string[], work: string): Promise<{ ctx: Context; sources: string[] }> {
+  const fs = stepRootfs(db, root, image, join(work, "from"), true);
+  const out = join(work, "from-files");
+  mkdirSync(out, { recursive: true });
+  const rel: string[] = [];
+  for (const [i, src] of sources.entries()) {
+    const p = joinPath("/", src);
+    if (p === "/") throw new TsdError("COPY --from of / is not supported yet: name a directory", 1);
+    const target = join(out, String(i));
+    mkdirSync(target);
+    await runMonitor(["--copy", "out", ...fs.args, "--container-dir", dirname(p), "--container-name", basename(p), "--host-dir", target, "--name", basename(p), "--archive"], "ignore", "COPY failed", 1);
+    rel.push(`${i}/${basename(p)}`);
+  }
+  rmSync(fs.dir, { recursive: true, force: true });
+  return { ctx: loadContext(out), sources: rel };
+}
+
+/** What ADD extracts: a tar, plain or gzip-compressed (by its first bytes, as Docker decides). */
+export function archiveKind(path: string): "tar" | "gzip" | undefined {
+  const fd = openSync(path, "r");
+  try {
+    const head = Buffer.alloc(512);
+    const n = readSync(fd, head, 0, 512, 0);
+    if (n >= 2 && head[0] === 0x1f && head[1] === 0x8b) return "gzip";
+    if (n >= 262 && head.subarray(257, 262).toString("latin1") === "ustar") return "tar";
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** ADD of a local archive: its content extracted into DEST (made when missing), owners kept. */
+export async function stageArchive(root: string, image: ImageRecord, work: string, archive: string, destAbs: string, createdBy: (hash: string) => string): Promise<StagedArchive> {
+  let tar = archive;
+  if (archiveKind(archive) === "gzip") {
+    tar = join(work, "archive.tar");
+    await pipeline(createReadStream(archive), createGunzip(), createWriteStream(tar, { mode: 0o600 }));
+  }
+  const h = new Bun.CryptoHasher("sha256");
+  await pipeline(createReadStream(tar), async function* (src: AsyncIterable<Buffer>) {
+    for await (const chunk of src) h.update(chunk);
+  });
+  const chain = missingChain(root, image, destAbs, { uid: 0, gid: 0 }, join(work, "content"), "ADD");
+  return { tar, dest: destAbs, chain: chain.base === destAbs ? undefined : { staged: join(work, "content"), into: chain.base, createdBy: "" }, createdBy: createdBy(h.digest("hex")) };
+}
+
+export interface StagedArchive {
+  tar: string;
+  dest: string;
+  chain?: StagedCopy;
+  createdBy: string;
+}
+
+/** Extracts the staged archive into an overlay of `image`; returns the upper dir to commit. */
+export async function applyArchive(db: Database, root: string, image: ImageRecord, work: string, a: StagedArchive): Promise<string> {
+  const upper = a.chain ? await applyCopy(db, root, image, work, a.chain) : undefined;
+  const fs = stepRootfs(db, root, image, join(work, "rootfs"), false);
+  const fd = openSync(a.tar, "r");
+  try {
+    await runMonitor(["--copy", "in", "--stdio", ...fs.args, "--container-path", a.dest, "--archive"], "ignore", "ADD failed", 1, fd);
+  } finally {
+    closeSync(fd);
+  }
+  return upper ?? fs.upper;
+}
+
+/** COPY <<EOF: each heredoc a file of the step's own context, named as its terminator. */
+export function heredocContext(work: string, docs: { name: string; content: string }[]): Context {
+  const dir = join(work, "heredocs");
+  mkdirSync(dir, { recursive: true });
+  for (const d of docs) writeFileSync(join(dir, d.name), d.content, { mode: 0o644 });
+  return loadContext(dir);
+}
+
+/**
+ * ADD URL: the file downloaded into the step's own context, named as the URL's last path
+ * component (Docker's), mode 0600 as Docker writes it. Returns that context and the name.
+ */
+export async function urlContext(work: string, url: string): Promise<{ ctx: Context; name: string }> {
+  let res: Response;
+  try {
+    res = await fetch(url, { redirect: "follow" });
+  } catch (e) {
+    throw new TsdError(`ADD failed: cannot download ${url}: ${(e as Error).message}`, 1);
+  }
+  if (!res.ok) throw new TsdError(`ADD failed: ${url} answered ${res.status} ${res.statusText}`, 1);
+  const name = decodeURIComponent(new URL(url).pathname.split("/").filter((p) => p !== "").at(-1) ?? "") || "download";
+  if (name.includes("/") || name === "." || name === "..") throw new TsdError(`ADD failed: cannot name a file after ${url}: give a destination file name`, 1);
+  const dir = join(work, "url");
+  mkdirSync(dir, { recursive: true });
+  await Bun.write(join(dir, name), res);
+  chmodSync(join(dir, name), 0o600);
+  return { ctx: loadContext(dir), name };
+}
+
+export function readDockerfile(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (e) {
+    throw new TsdError(`unable to prepare context: unable to evaluate symlinks in Dockerfile path: ${(e as Error).message}`, 1);
+  }
+}

@@ -1,0 +1,90 @@
+// RUN: a container from the stage's current image through tsd's own create/start path (the
+// stage's env with its ARGs, user, working directory, the build's network), its output on the
+// CLI's stdout, then its upper dir as the step's layer. The container goes however the step
+// ends (a failing command, a signal to the CLI).
+import type { Database } from "bun:sqlite";
+import { join } from "node:path";
+import { TsdError } from "../errors";
+import type { ImageRecord } from "../image/store";
+import { removeContainerFiles } from "./create";
+import { createWithMeta } from "./meta-create";
+import { releaseContainer } from "./network";
+import type { RunOptions } from "./options";
+import { startAttached } from "./start";
+import { containerById, deleteContainer } from "./store";
+import { removeContainer } from "./remove";
+
+/** A signal to the build: the RUN container under way is killed, the build ends 128+N. */
+export interface Abort {
+  signal?: number;
+  container?: string;
+}
+
+/** Ends the build with the signal's status once a step returns. */
+export function checkAbort(a: Abort): void {
+  if (a.signal !== undefined) throw new TsdError("the build was interrupted: nothing of the step under way was kept", 128 + a.signal);
+}
+
+export interface RunStep {
+  argv: string[];
+  env: string[];
+  user?: string;
+  workdir?: string;
+  network?: string;
+  quiet: boolean;
+  out: (line: string) => void;
+  abort: Abort;
+}
+
+function runOptions(image: ImageRecord, s: RunStep): RunOptions {
+  return {
+    image: image.id,
+    command: s.argv,
+    entrypoint: [],
+    rm: false,
+    interactive: false,
+    tty: false,
+    env: s.env,
+    ...(s.workdir ? { workdir: s.workdir } : {}),
+    ...(s.user ? { user: s.user } : {}),
+    volumes: [],
+    tmpfs: [],
+    readOnly: false,
+    privileged: false,
+    capAdd: [],
+    capDrop: [],
+    logDriver: "none",
+    ...(s.quiet ? { attach: { stdin: false, stdout: false, stderr: false } } : {}),
+    ...(s.network ? { network: s.network } : {}),
+  };
+}
+
+/**
+ * Runs the step; `commit` gets the container's upper dir once the command succeeded.
+ * A non-zero status is Docker's error, with that status as the exit code.
+ */
+export async function runStep<T>(db: Database, root: string, image: ImageRecord, s: RunStep, commit: (upper: string) => Promise<T>): Promise<T> {
+  if (image.layers.length === 0) throw new TsdError(`The command '${s.argv.join(" ")}' cannot run: the stage has no filesystem yet (FROM scratch)`, 1);
+  const opts = runOptions(image, s);
+  const c = createWithMeta(db, root, opts);
+  s.out(` ---> Running in ${c.id.slice(0, 12)}`);
+  s.abort.container = c.id;
+  const undo = () => {
+    releaseContainer(db, root, c.id);
+    removeContainerFiles(root, c.id);
+    deleteContainer(db, c.id);
+  };
+  try {
+    checkAbort(s.abort);
+    const status = await startAttached(db, root, c.id, c.bundle, opts, undo);
+    checkAbort(s.abort);
+    if (status !== 0) throw new TsdError(`The command '${s.argv.join(" ")}' returned a non-zero code: ${status}`, status);
+    const result = await commit(join(c.bundle, "upper"));
+    s.out(`Removing intermediate container ${c.id.slice(0, 12)}`);
+    return result;
+  } finally {
+    s.abort.container = undefined;
+    // With the image's VOLUMEs' anonymous volumes (what RUN writes there is not kept, as Docker's).
+    if (containerById(db, c.id)) await removeContainer(db, root, c.id, true, true);
+  }
+}

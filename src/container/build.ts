@@ -1,0 +1,326 @@
+// `tsd build`: a Dockerfile's stages built step by step as Docker's classic builder does it.
+// Each metadata step is a new image with one more empty_layer history entry; RUN, COPY and
+// ADD each add one layer (build-run.ts, build-copy.ts). A step is taken from the cache when
+// its parent image, its instruction (with COPY's content hash, RUN's ARGs) and the config
+// match (image/build/cache.ts). Progress as `docker build` prints it.
+import type { Database } from "bun:sqlite";
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { unpackArchive } from "../image/unpack-child";
+import { join } from "node:path";
+import { TsdError } from "../errors";
+import { cacheKey, cachedImage, markBuildResult, rememberStep } from "../image/build/cache";
+import { contextSizeText, contextTarSize, loadContext, type Context } from "../image/build/context";
+import { randomId } from "../store/ids";
+import { flagValue, parseDockerfile, type Instruction } from "../image/build/dockerfile";
+import { metadataImage, scratchImage } from "../image/build/image";
+import { applyMetadata, DEFAULT_SHELL, joinPath, runArgv, runCreatedBy, runEnv, type StageState } from "../image/build/instructions";
+import { expand, expandWords, planStages, PROXY_ARGS, stageNamed, type Plan, type Stage } from "../image/build/stages";
+import { commitUpper } from "../image/commit";
+import { familiarName, type Reference } from "../image/reference";
+import { findImage, tagImage, type ImageRecord } from "../image/store";
+import { makeWorkDir, sweepStaleWorkDirs } from "../store/workdir";
+import { applyArchive, applyCopy, archiveKind, contextFromImage, heredocContext, stageArchive, stageCopy, stageWorkdir, urlContext, type CopyRequest } from "./build-copy";
+import { cleanPath } from "../image/build/dockerignore";
+import { processHeredoc } from "../image/build/shell-words";
+import { checkAbort, runStep, type Abort } from "./build-run";
+import { killInit } from "./lifecycle";
+import { containerById } from "./store";
+
+/** A directory, a tar (a file, or stdin's bytes), or none (a Dockerfile on stdin). */
+export type BuildContext = { kind: "dir"; dir: string } | { kind: "tar"; file?: string; bytes?: Uint8Array } | { kind: "none" };
+
+export interface BuildOptions {
+  context: BuildContext;
+  /** The Dockerfile's text, or its name inside a tar context. */
+  dockerfile: string | { name: string };
+  tags: Reference[];
+  buildArgs: Map<string, string>;
+  target?: string;
+  noCache: boolean;
+  quiet: boolean;
+  network?: string;
+  labels: [string, string][];
+  /** Progress lines (stdout unless -q). */
+  out: (line: string) => void;
+}
+
+interface Run {
+  db: Database;
+  root: string;
+  o: BuildOptions;
+  plan: Plan;
+  ctx: Context;
+  work: string;
+  step: number;
+  total: number;
+  results: ImageRecord[];
+  used: Set<string>;
+  abort: Abort;
+}
+
+const SIGNALS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
+
+/**
+ * Ctrl-C (SIGINT, SIGTERM, SIGHUP) during a build: the RUN container under way is killed (again
+ * until it is gone: its init may not have reported yet), and the build ends after that step
+ * with 128+N, its container, work dir and partial image removed as any failure's.
+ */
+async function withAbort<T>(db: Database, abort: Abort, fn: () => Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setInterval> | undefined;
+  const kill = () => {
+    const row = abort.container ? containerById(db, abort.container) : undefined;
+    if (row) killInit(row);
+  };
+  const handlers = (Object.keys(SIGNALS) as (keyof typeof SIGNALS)[]).map((sig) => {
+    const h = () => {
+      abort.signal ??= SIGNALS[sig];
+      kill();
+      timer ??= setInterval(kill, 100);
+    };
+    process.on(sig, h);
+    return [sig, h] as const;
+  });
+  try {
+    return await fn();
+  } finally {
+    if (timer) clearInterval(timer);
+    for (const [sig, h] of handlers) process.off(sig, h);
+  }
+}
+
+/** Builds; returns the image id (tagged as asked). */
+export async function buildImage(db: Database, root: string, o: BuildOptions): Promise<string> {
+  sweepStaleWorkDirs(root);
+  const work = makeWorkDir(root, "build");
+  let r: Run;
+  try {
+    const ctx = await prepareContext(root, work, o.context);
+    const df = parseDockerfile(typeof o.dockerfile === "string" ? o.dockerfile : contextDockerfile(ctx, o.dockerfile.name));
+    const plan = planStages(df, o.buildArgs);
+    const last = targetStage(plan, o.target);
+    plan.stages = plan.stages.slice(0, last + 1);
+    if (o.labels.length > 0) plan.stages[last]!.instructions.push(labelInstruction(o.labels, plan.stages[last]!.instructions.at(-1)?.line ?? plan.stages[last]!.from.line));
+    const total = plan.metaArgs.length + plan.stages.reduce((n, s) => n + 1 + s.instructions.length, 0);
+    r = { db, root, o, plan, ctx, work, step: 0, total, results: [], used: new Set(), abort: {} };
+    // Byte for byte the Docker CLI's line (its progress bar's carriage returns included).
+    o.out(`Sending build context to Docker daemon  ${contextSizeText(sentSize(o, ctx))}\r\r`);
+    for (const ins of plan.metaArgs) {
+      progress(r, ins);
+      for (const k of plan.meta.keys()) if (o.buildArgs.has(k)) r.used.add(k);
+    }
+    await withAbort(db, r.abort, async () => {
+      for (const stage of plan.stages) r.results.push(await buildStage(r, stage));
+    });
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  return finish(r, r.results[r.plan.stages.length - 1]!);
+}
+
+/** What the Docker CLI would have sent: the tar given, or the context's tar with the Dockerfile. */
+function sentSize(o: BuildOptions, ctx: Context): number {
+  const c = o.context;
+  if (c.kind === "tar") return c.bytes ? c.bytes.length : statSync(c.file!).size;
+  const outside = typeof o.dockerfile === "string" && !ctx.entries.has("Dockerfile") ? Buffer.byteLength(o.dockerfile) : undefined;
+  return contextTarSize(ctx, outside);
+}
+
+function finish(r: Run, image: ImageRecord): string {
+  const o = r.o;
+  if (image.id === "") throw new TsdError("No image was generated. Is your Dockerfile empty?", 1);
+  const unused = [...o.buildArgs.keys()].filter((k) => !r.used.has(k) && !PROXY_ARGS.includes(k));
+  if (unused.length > 0) o.out(`[Warning] One or more build-args [${unused.join(" ")}] were not consumed`);
+  markBuildResult(r.db, image.id);
+  o.out(`Successfully built ${image.id.slice(0, 12)}`);
+  for (const ref of o.tags) {
+    tagImage(r.db, ref, image.id);
+    o.out(`Successfully tagged ${familiarName(ref)}`);
+  }
+  return image.id;
+}
+
+/** The context: a directory as it is, a tar (file or stdin's bytes) unpacked with load's containment, or none. */
+async function prepareContext(root: string, work: string, c: BuildContext): Promise<Context> {
+  if (c.kind === "none") return { dir: join(work, "no-context"), entries: new Map() };
+  if (c.kind === "dir") return loadContext(c.dir);
+  let file = c.file;
+  if (file === undefined) {
+    file = join(work, "context.tar");
+    writeFileSync(file, c.bytes!, { mode: 0o600 });
+  }
+  const dir = join(work, "context");
+  mkdirSync(dir);
+  await unpackArchive(root, file, dir).done;
+  return loadContext(dir);
+}
+
+/** -f NAME inside a tar context: a regular file of it (a link could name a host file). */
+function contextDockerfile(ctx: Context, name: string): string {
+  const rel = cleanPath(name);
+  if (ctx.entries.get(rel) !== "file") throw new TsdError(`unable to prepare context: the Dockerfile "${name}" is not a file of the build context`, 1);
+  return readFileSync(join(ctx.dir, rel), "utf8");
+}
+
+function targetStage(plan: Plan, target: string | undefined): number {
+  if (target === undefined) return plan.stages.length - 1;
+  const s = stageNamed(plan, target, plan.stages.length);
+  if (!s || s.name !== target.toLowerCase()) throw new TsdError(`failed to reach build target ${target} in Dockerfile`, 1);
+  return s.index;
+}
+
+/** --label K=V: a LABEL step at the end, as the classic builder adds it. */
+function labelInstruction(labels: [string, string][], line: number): Instruction {
+  const q = (s: string) => JSON.stringify(s).replace(/\$/g, "\\$");
+  const rest = labels.map(([k, v]) => `${q(k)}=${q(v)}`).join(" ");
+  return { cmd: "LABEL", line, endLine: line, original: rest, flags: [], rest, heredocs: [] };
+}
+
+function progress(r: Run, ins: Instruction): void {
+  r.step++;
+  r.o.out(`Step ${r.step}/${r.total} : ${ins.cmd}${ins.original ? ` ${ins.original}` : ""}`);
+}
+
+async function buildStage(r: Run, stage: Stage): Promise<ImageRecord> {
+  progress(r, stage.from);
+  let image = baseImage(r, stage);
+  if (image.id !== "") r.o.out(` ---> ${image.id.slice(0, 12)}`);
+  const config = JSON.parse(JSON.stringify(image.config.config ?? {})) as StageState["config"] & { OnBuild?: string[] | null };
+  const triggers = config.OnBuild ?? [];
+  if (config.OnBuild) config.OnBuild = null;
+  const state: StageState = { config, args: new Map(), shell: [...DEFAULT_SHELL], escape: r.plan.escape, buildArgs: r.o.buildArgs, meta: r.plan.meta, used: r.used };
+  if (triggers.length > 0) r.o.out(`# Executing ${triggers.length} build trigger${triggers.length > 1 ? "s" : ""}`);
+  for (const t of triggers) for (const ins of parseDockerfile(t).instructions) image = await buildStep(r, stage, state, image, ins);
+  for (const ins of stage.instructions) {
+    checkAbort(r.abort);
+    progress(r, ins);
+    image = await buildStep(r, stage, state, image, ins);
+  }
+  return image;
+}
+
+function baseImage(r: Run, stage: Stage): ImageRecord {
+  if (stage.base.toLowerCase() === "scratch") return scratchImage();
+  const earlier = stageNamed(r.plan, stage.base, stage.index);
+  if (earlier && earlier.name === stage.base.toLowerCase()) return r.results[earlier.index]!;
+  const image = findImage(r.db, stage.base);
+  if (!image) throw new TsdError(`unable to find image "${stage.base}" locally: pull it with 'tsd pull' or load it with 'tsd load -i FILE' (tsd build does not pull yet)`, 1);
+  return image;
+}
+
+/** One instruction: from the cache, or made. Returns the stage's image after it. */
+async function buildStep(r: Run, stage: Stage, s: StageState, image: ImageRecord, ins: Instruction): Promise<ImageRecord> {
+  const dir = join(r.work, `step-${r.step}`);
+  mkdirSync(dir, { recursive: true });
+  try {
+    if (ins.cmd === "RUN") return await runInstruction(r, s, image, ins);
+    if (ins.cmd === "COPY" || ins.cmd === "ADD") return await copyInstruction(r, stage, s, image, ins, dir);
+    if (ins.cmd === "FROM") throw new TsdError(`line ${ins.line}: FROM is not allowed here`, 1);
+    const createdBy = applyMetadata(s, ins)!;
+    const workdir = ins.cmd === "WORKDIR" ? stageWorkdir(r.root, image, dir, s.config.WorkingDir!, createdBy) : undefined;
+    if (workdir) return await cachedOr(r, image, createdBy, s, () => classicLines(r, async () => commitLayer(r, image, await applyCopy(r.db, r.root, image, dir, workdir), s, createdBy)));
+    return await cachedOr(r, image, createdBy, s, () => classicLines(r, async () => metadataImage(r.db, r.root, image.id === "" ? scratchImage() : image, s.config, createdBy, s.author)));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The classic builder commits metadata steps from a container and prints its two lines; tsd
+ * needs none, and prints the same lines (with an id of its own) so output stays Docker's.
+ */
+async function classicLines<T>(r: Run, make: () => Promise<T>): Promise<T> {
+  const id = randomId().slice(0, 12);
+  r.o.out(` ---> Running in ${id}`);
+  const made = await make();
+  r.o.out(`Removing intermediate container ${id}`);
+  return made;
+}
+
+async function cachedOr(r: Run, parent: ImageRecord, createdBy: string, s: StageState, make: () => Promise<ImageRecord>): Promise<ImageRecord> {
+  const key = cacheKey(parent.id || undefined, createdBy, s.config);
+  const hit = r.o.noCache ? undefined : cachedImage(r.db, key);
+  if (hit) {
+    r.o.out(" ---> Using cache");
+    r.o.out(` ---> ${hit.id.slice(0, 12)}`);
+    return hit;
+  }
+  const made = await make();
+  rememberStep(r.db, key, made.id);
+  r.o.out(` ---> ${made.id.slice(0, 12)}`);
+  return made;
+}
+
+async function commitLayer(r: Run, parent: ImageRecord, upper: string, s: StageState, createdBy: string): Promise<ImageRecord> {
+  const id = await commitUpper(r.db, r.root, parent.id === "" ? scratchImage() : parent, upper, s.config, { createdBy });
+  return findImage(r.db, id)!;
+}
+
+async function runInstruction(r: Run, s: StageState, image: ImageRecord, ins: Instruction): Promise<ImageRecord> {
+  const argv = runArgv(s, ins);
+  const createdBy = runCreatedBy(s, argv);
+  const network = flagValue(ins, "network") ?? r.o.network;
+  return cachedOr(r, image, createdBy, s, () =>
+    runStep(r.db, r.root, image, { argv, env: runEnv(s), ...(s.config.User ? { user: s.config.User } : {}), ...(s.config.WorkingDir ? { workdir: s.config.WorkingDir } : {}), ...(network ? { network } : {}), quiet: r.o.quiet, out: r.o.out, abort: r.abort }, (upper) =>
+      commitLayer(r, image, upper, s, createdBy),
+    ),
+  );
+}
+
+async function copyInstruction(r: Run, stage: Stage, s: StageState, image: ImageRecord, ins: Instruction, dir: string): Promise<ImageRecord> {
+  const env = new Map([...s.args, ...envPairs(s.config.Env)]);
+  const words = ins.json ? ins.json.map((w) => expand(ins, w, env, s.escape)) : expandWords(ins, ins.rest, env, s.escape);
+  if (words.length < 2) throw new TsdError(`dockerfile parse error line ${ins.line}: ${ins.cmd} requires at least two arguments, but got ${words.length}`, 1);
+  const dest = words.at(-1)!;
+  let sources = words.slice(0, -1);
+  const from = flagValue(ins, "from");
+  let ctx = r.ctx;
+  const urls = ins.cmd === "ADD" ? sources.filter((x) => /^https?:\/\//.test(x)) : [];
+  if (urls.length > 0) {
+    if (sources.length > 1) throw new TsdError(`line ${ins.line}: ADD of a URL with other sources is not supported yet: one ADD per URL`, 1);
+    const u = await urlContext(dir, urls[0]!);
+    ctx = u.ctx;
+    sources = [u.name];
+  } else if (ins.heredocs.length > 0) {
+    ctx = heredocContext(dir, ins.heredocs.map((h) => ({ name: h.name, content: h.expand ? processHeredoc(h.content, env, s.escape) : h.content })));
+    sources = sources.map((w) => /^<<-?(\w+)$/.exec(w)?.[1] ?? w);
+  } else if (from !== undefined) {
+    const fromImage = fromStageOrImage(r, stage, expand(ins, from, env, s.escape));
+    ({ ctx, sources } = await contextFromImage(r.db, r.root, fromImage, sources, dir));
+  }
+  // A downloaded archive is not extracted (Docker's rule).
+  const archive = ins.cmd === "ADD" && urls.length === 0 ? localArchive(ctx, sources) : undefined;
+  if (archive) {
+    const a = await stageArchive(r.root, image, dir, archive, joinPath(s.config.WorkingDir || "/", dest), (hash) => `${s.shell.join(" ")} #(nop) ADD file:${hash} in ${dest} `);
+    return cachedOr(r, image, a.createdBy, s, async () => commitLayer(r, image, await applyArchive(r.db, r.root, image, dir, a), s, a.createdBy));
+  }
+  const chown = flagValue(ins, "chown");
+  const chmod = flagValue(ins, "chmod");
+  const req: CopyRequest = { what: ins.cmd as "COPY", sources, dest, workdir: s.config.WorkingDir ?? "/", ctx, ...(chown !== undefined ? { chown: expand(ins, chown, env, s.escape) } : {}), ...(chmod !== undefined ? { chmod } : {}), ...(from !== undefined ? { fromLabel: from } : {}) };
+  const staged = stageCopy(r.root, image, dir, req, s.shell);
+  return cachedOr(r, image, staged.createdBy, s, async () => commitLayer(r, image, await applyCopy(r.db, r.root, image, dir, staged), s, staged.createdBy));
+}
+
+/** ADD's one local archive source (Docker extracts tar, gzip'd tar); undefined otherwise. */
+function localArchive(ctx: Context, sources: string[]): string | undefined {
+  if (sources.length !== 1) return undefined;
+  const rel = cleanPath(sources[0]!);
+  if (ctx.entries.get(rel) !== "file") return undefined;
+  const path = join(ctx.dir, rel);
+  return archiveKind(path) ? path : undefined;
+}
+
+function fromStageOrImage(r: Run, stage: Stage, ref: string): ImageRecord {
+  const earlier = stageNamed(r.plan, ref, stage.index);
+  if (earlier) return r.results[earlier.index]!;
+  const image = findImage(r.db, ref);
+  if (!image) throw new TsdError(`invalid from flag value ${ref}: no stage or local image of that name (tsd build does not pull yet)`, 1);
+  return image;
+}
+
+function envPairs(env: readonly string[] | null | undefined): [string, string][] {
+  return (env ?? []).map((e) => {
+    const eq = e.indexOf("=");
+    return eq < 0 ? [e, ""] : [e.slice(0, eq), e.slice(eq + 1)];
+  });
+}
+

@@ -1,0 +1,135 @@
+// The build context as COPY sees it: the directory's entries minus what .dockerignore
+// excludes; a COPY's sources staged into a private directory with the ownership and mode the
+// layer must have, and their content hash (paths, types, modes, owners, bytes, link targets;
+// no times), which names the step in the history and the cache as Docker's `file:<hash>`.
+import { chmodSync, copyFileSync, lchownSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync } from "node:fs";
+import { join } from "node:path";
+import { TsdError } from "../../errors";
+import { cleanPath, ignored, isGlob, parseDockerignore, patternRegExp } from "./dockerignore";
+
+export interface Context {
+  dir: string;
+  /** Relative paths of everything COPY may use, with their kind. */
+  entries: Map<string, "dir" | "file" | "link">;
+}
+
+export function loadContext(dir: string): Context {
+  let patterns = [] as ReturnType<typeof parseDockerignore>;
+  try {
+    patterns = parseDockerignore(readFileSync(join(dir, ".dockerignore"), "utf8"));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw new TsdError(`cannot read ${join(dir, ".dockerignore")}: ${(e as Error).message}`, 1);
+  }
+  const entries = new Map<string, "dir" | "file" | "link">();
+  walk(dir, "", patterns, entries);
+  return { dir, entries };
+}
+
+/** Entries under `rel`; a directory stays when it or something under it is not ignored. */
+function walk(root: string, rel: string, patterns: ReturnType<typeof parseDockerignore>, out: Map<string, "dir" | "file" | "link">): boolean {
+  let any = false;
+  for (const name of readdirSync(join(root, rel)).sort()) {
+    const path = rel === "" ? name : `${rel}/${name}`;
+    const st = lstatSync(join(root, path));
+    const skip = ignored(patterns, path);
+    if (st.isDirectory()) {
+      const inner = walk(root, path, patterns, out);
+      if (!skip || inner) {
+        out.set(path, "dir");
+        any = true;
+      }
+    } else if (!skip && (st.isFile() || st.isSymbolicLink())) {
+      out.set(path, st.isFile() ? "file" : "link");
+      any = true;
+    }
+  }
+  return any;
+}
+
+/** The context paths a COPY source names: itself, or a glob's matches (sorted). */
+export function resolveSource(ctx: Context, src: string, what: string): string[] {
+  const clean = cleanPath(src);
+  if (clean === ".." || clean.startsWith("../")) throw new TsdError(`${what} failed: forbidden path outside the build context: ${src} ()`, 1);
+  if (clean === "") return [""];
+  if (isGlob(clean)) {
+    const re = patternRegExp(clean, false);
+    const hits = [...ctx.entries.keys()].filter((p) => re.test(p)).sort();
+    if (hits.length === 0) throw new TsdError(`${what} failed: no source files were specified`, 1);
+    return hits;
+  }
+  if (!ctx.entries.has(clean)) throw new TsdError(`${what} failed: file not found in build context or excluded by .dockerignore: stat ${clean}: file does not exist`, 1);
+  return [clean];
+}
+
+export interface Owner {
+  uid: number;
+  gid: number;
+  /** --chmod: every staged entry's mode. */
+  mode?: number;
+}
+
+/** Copies context path `rel` (a directory: its content) to `dest`, owned and moded as `o` says. */
+export function stage(ctx: Context, rel: string, dest: string, o: Owner): void {
+  const kind = rel === "" ? "dir" : ctx.entries.get(rel);
+  const from = join(ctx.dir, rel);
+  if (kind === "dir") {
+    mkdirSync(dest, { recursive: true });
+    const prefix = rel === "" ? "" : `${rel}/`;
+    for (const p of ctx.entries.keys()) {
+      if (!p.startsWith(prefix) || p.slice(prefix.length).includes("/")) continue;
+      stage(ctx, p, join(dest, p.slice(prefix.length)), o);
+    }
+    finish(dest, lstatSync(from).mode & 0o7777, o);
+  } else if (kind === "link") {
+    symlinkSync(readlinkSync(from), dest);
+    lchownSync(dest, o.uid, o.gid);
+  } else {
+    copyFileSync(from, dest);
+    finish(dest, lstatSync(from).mode & 0o7777, o);
+  }
+}
+
+function finish(path: string, mode: number, o: Owner): void {
+  lchownSync(path, o.uid, o.gid);
+  chmodSync(path, o.mode ?? mode);
+}
+
+/**
+ * The size of the tar the Docker CLI sends for this context (a 512-byte header per entry, file
+ * content in 512-byte blocks, the two-block trailer), for the "Sending build context" line;
+ * `dockerfile`: the size of a Dockerfile sent with it from outside the context.
+ */
+export function contextTarSize(ctx: Context, dockerfile?: number): number {
+  const blocks = (n: number) => Math.ceil(n / 512) * 512;
+  let size = 1024 + (dockerfile !== undefined ? 512 + blocks(dockerfile) : 0);
+  for (const [p, kind] of ctx.entries) size += 512 + (kind === "file" ? blocks(lstatSync(join(ctx.dir, p)).size) : 0);
+  return size;
+}
+
+/** go-units HumanSizeWithPrecision(n, 4), as docker build prints the context's size. */
+export function contextSizeText(n: number): string {
+  const units = ["B", "kB", "MB", "GB", "TB"];
+  let v = n;
+  let i = 0;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${Number(v.toPrecision(4))}${units[i]}`;
+}
+
+/** The content hash of a staged tree: what the layer will hold, times left out. */
+export function treeHash(dir: string): string {
+  const h = new Bun.CryptoHasher("sha256");
+  const visit = (rel: string) => {
+    const path = rel === "" ? dir : join(dir, rel);
+    const st = lstatSync(path);
+    h.update(`${rel}\0${st.mode}\0${st.uid}\0${st.gid}\0`);
+    if (st.isSymbolicLink()) h.update(readlinkSync(path));
+    else if (st.isFile()) h.update(readFileSync(path));
+    else if (st.isDirectory()) for (const name of readdirSync(path).sort()) visit(rel === "" ? name : `${rel}/${name}`);
+    h.update("\0");
+  };
+  visit("");
+  return h.digest("hex");
+}
