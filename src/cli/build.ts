@@ -15,7 +15,7 @@ const flags = {
   "build-arg": { kind: "list", description: "Set build-time variables", valueHint: "K=V" },
   target: { kind: "string", description: "Set the target build stage to build", valueHint: "STAGE" },
   "no-cache": { kind: "bool", description: "Do not use cache when building the image" },
-  pull: { kind: "bool", description: "Always attempt to pull a newer version of the image (not supported yet)" },
+  pull: { kind: "bool", description: "Always attempt to pull a newer version of the image" },
   platform: { kind: "string", description: "Set platform if server is multi-platform capable (linux/amd64 only)", valueHint: "PLATFORM" },
   label: { kind: "list", description: "Set metadata for an image", valueHint: "K=V" },
   quiet: { kind: "bool", short: "q", description: "Suppress the build output and print image ID on success" },
@@ -41,7 +41,6 @@ export default defineCommand({
   async run({ rawArgs }) {
     const { flags: f, positionals } = parseFlags("build", flags, rawArgs);
     if (positionals.length !== 1) throw new UsageError(`"tsd build" requires exactly 1 argument: tsd build [OPTIONS] PATH | -`);
-    if (f.pull) throw new UsageError("tsd build --pull is not supported yet: pull the base image with 'tsd pull' first");
     if (f.platform !== undefined && f.platform !== "linux/amd64" && f.platform !== "linux") throw new UsageError(`tsd build --platform ${f.platform}: only linux/amd64 is supported`);
     const network = f.network;
     if (network !== undefined && !["bridge", "none", "host", "default"].includes(network)) throw new UsageError(`tsd build --network ${network}: use bridge, none or host`);
@@ -56,6 +55,7 @@ export default defineCommand({
       buildArgs: new Map(keyValues(f["build-arg"], "--build-arg", process.env)),
       ...(f.target !== undefined ? { target: f.target } : {}),
       noCache: f["no-cache"],
+      pull: f.pull,
       quiet,
       ...(network !== undefined && network !== "default" ? { network } : {}),
       labels: keyValues(f.label, "--label", {}),

@@ -3,6 +3,7 @@
 // ADD each add one layer (build-run.ts, build-copy.ts). A step is taken from the cache when
 // its parent image, its instruction (with COPY's content hash, RUN's ARGs) and the config
 // match (image/build/cache.ts). Progress as `docker build` prints it.
+import { ensureImage } from "../image/registry/ensure";
 import type { Database } from "bun:sqlite";
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { unpackArchive } from "../image/unpack-child";
@@ -39,6 +40,8 @@ export interface BuildOptions {
   noCache: boolean;
   quiet: boolean;
   network?: string;
+  /** --pull: every base image pulled again (a missing one is pulled anyway). */
+  pull?: boolean;
   labels: [string, string][];
   /** Progress lines (stdout unless -q). */
   out: (line: string) => void;
@@ -182,7 +185,7 @@ function progress(r: Run, ins: Instruction): void {
 
 async function buildStage(r: Run, stage: Stage): Promise<ImageRecord> {
   progress(r, stage.from);
-  let image = baseImage(r, stage);
+  let image = await baseImage(r, stage);
   if (image.id !== "") r.o.out(` ---> ${image.id.slice(0, 12)}`);
   const config = JSON.parse(JSON.stringify(image.config.config ?? {})) as StageState["config"] & { OnBuild?: string[] | null };
   const triggers = config.OnBuild ?? [];
@@ -198,12 +201,15 @@ async function buildStage(r: Run, stage: Stage): Promise<ImageRecord> {
   return image;
 }
 
-function baseImage(r: Run, stage: Stage): ImageRecord {
+/** The stage's base: scratch, an earlier stage, or an image — pulled when missing (or always
+ *  with --pull), as Docker's builder does. */
+async function baseImage(r: Run, stage: Stage): Promise<ImageRecord> {
   if (stage.base.toLowerCase() === "scratch") return scratchImage();
   const earlier = stageNamed(r.plan, stage.base, stage.index);
   if (earlier && earlier.name === stage.base.toLowerCase()) return r.results[earlier.index]!;
+  await ensureImage(r.db, r.root, stage.base, { policy: r.o.pull ? "always" : "missing" });
   const image = findImage(r.db, stage.base);
-  if (!image) throw new TsdError(`unable to find image "${stage.base}" locally: pull it with 'tsd pull' or load it with 'tsd load -i FILE' (tsd build does not pull yet)`, 1);
+  if (!image) throw new TsdError(`unable to find image "${stage.base}": pull it with 'tsd pull' or load it with 'tsd load -i FILE'`, 1);
   return image;
 }
 
@@ -313,7 +319,7 @@ function fromStageOrImage(r: Run, stage: Stage, ref: string): ImageRecord {
   const earlier = stageNamed(r.plan, ref, stage.index);
   if (earlier) return r.results[earlier.index]!;
   const image = findImage(r.db, ref);
-  if (!image) throw new TsdError(`invalid from flag value ${ref}: no stage or local image of that name (tsd build does not pull yet)`, 1);
+  if (!image) throw new TsdError(`invalid from flag value ${ref}: no stage or local image of that name (pull or load it first)`, 1);
   return image;
 }
 

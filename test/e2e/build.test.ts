@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { join } from "node:path";
 import { TestRoot, TSD } from "../lib/tsd";
 import { testImages } from "../lib/fixtures";
+import { push, startRegistry } from "../lib/registry";
 
 setDefaultTimeout(60000);
 let t: TestRoot;
@@ -316,5 +317,40 @@ describe("cache lifetime", () => {
     expect(await t.ok(["build", "--network", "none", ctx])).not.toContain("Using cache");
     expect(await t.ok(["run", "--rm", "--network", "none", "kept:1", "cat", "/one"])).toBe("one\n");
     expect(existsSync(join(t.dir, "tsd.db"))).toBe(true);
+  });
+});
+
+describe("base images from a registry", () => {
+  test("a missing FROM image is pulled (Docker's builder does); --pull pulls it again", async () => {
+    const images = await testImages();
+    const reg = await startRegistry();
+    const fresh = new TestRoot("build-pull");
+    const ctx = mkdtempSync("/tmp/tsd-e2e-build-pull-");
+    try {
+      await push(`oci-archive:${images.busyboxOci}:latest`, `${reg.host}/lib/base:1`);
+      writeFileSync(join(ctx, "Dockerfile"), `FROM ${reg.host}/lib/base:1\nRUN echo pulled > /p\n`);
+      const r = await fresh.tsd(["build", "-t", "frompull", "--network", "none", ctx], { timeoutMs: 120000 });
+      expect(r.code).toBe(0);
+      expect(r.stderr).toContain(`Unable to find image '${reg.host}/lib/base:1' locally`);
+      expect(await fresh.ok(["run", "--rm", "--network", "none", "frompull", "cat", "/p"])).toBe("pulled\n");
+      expect(await fresh.ok(["images", "-q", `${reg.host}/lib/base:1`])).not.toBe("");
+      // Present now: no pull without --pull; with it, the registry is asked again.
+      const again = await fresh.tsd(["build", "-q", ctx]);
+      expect(again.stderr).not.toContain("Pulling from");
+      const pulled = await fresh.tsd(["build", "--pull", "-q", ctx]);
+      expect(pulled.code).toBe(0);
+      expect(pulled.stderr).toContain("Image is up to date");
+      // A FROM that names nothing anywhere: one line, status 1, nothing left.
+      writeFileSync(join(ctx, "Dockerfile"), `FROM ${reg.host}/lib/nothing:1\n`);
+      const none = await fresh.tsd(["build", ctx]);
+      expect(none.code).toBe(1);
+      expect(none.stderr).toContain("not found");
+    } finally {
+      rmSync(ctx, { recursive: true, force: true });
+      const leaks = fresh.leaks();
+      await fresh.destroy();
+      await reg.stop();
+      expect(leaks).toEqual([]);
+    }
   });
 });
