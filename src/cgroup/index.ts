@@ -105,7 +105,7 @@ export function planContainerCgroup(id: string, o: CgroupOptions, privileged: bo
   };
 }
 
-interface BundleSpec {
+export interface BundleSpec {
   annotations?: Record<string, string>;
   linux?: { cgroupsPath?: string; resources?: unknown };
 }
@@ -131,15 +131,15 @@ export function bundleGroup(bundle: string): string | undefined {
 }
 
 /** The group and the limits config.json gives: the one source of a container's limits. */
-function bundleLimits(bundle: string): { group: string | undefined; limits: SpecLimits } {
-  const spec = readBundleSpec(bundle);
+function specLimits(spec: BundleSpec): { group: string | undefined; limits: SpecLimits } {
   return { group: parseCgroupsPath(spec.linux?.cgroupsPath), limits: resourcesFromSpec(spec.linux?.resources) };
 }
 
-/** Reads and checks config.json's cgroup (the errors a start would meet) and prints Docker's
- *  warnings, creating nothing: `tsd create`, whose group is made by the start. */
-export function checkBundleCgroup(bundle: string): { group: string | undefined; limits: SpecLimits } {
-  const { group, limits } = bundleLimits(bundle);
+/** Checks config.json's cgroup (the errors a start would meet) and prints Docker's warnings,
+ *  creating nothing: `tsd create`, whose group is made by the start. `spec`: the bundle's
+ *  config.json as its writer holds it (else read here). */
+export function checkBundleCgroup(bundle: string, spec: BundleSpec = readBundleSpec(bundle)): { group: string | undefined; limits: SpecLimits } {
+  const { group, limits } = specLimits(spec);
   const r = limits.resources;
   // Docker's warnings, word for word: the container still starts.
   if (r.oomKillDisable && hostLayout().version === 2) console.error("WARNING: Your kernel does not support OomKillDisable. OomKillDisable discarded.");
@@ -150,11 +150,11 @@ export function checkBundleCgroup(bundle: string): { group: string | undefined; 
 /** Creates the group config.json names (linux.cgroupsPath) with the limits and device rules
  *  of its linux.resources; undone by itself when a write fails. No cgroupsPath: no group.
  *  The run and the start of a container, so the group always has what the spec says now. */
-export function createBundleCgroup(bundle: string): void {
-  const { group, limits } = checkBundleCgroup(bundle);
+export function createBundleCgroup(bundle: string, spec: BundleSpec = readBundleSpec(bundle)): void {
+  const { group, limits } = checkBundleCgroup(bundle, spec);
   const driver = hostDriver();
   // The monitor joins the paths of io.tsd.cgroup.procs (CONTRACT.md): kept naming this group.
-  syncProcsAnnotation(bundle, group === undefined ? [] : driver.procsPaths(group));
+  syncProcsAnnotation(bundle, spec, group === undefined ? [] : driver.procsPaths(group));
   if (group === undefined) return;
   const r = limits.resources;
   try {
@@ -168,9 +168,8 @@ export function createBundleCgroup(bundle: string): void {
 
 /** Sets config.json's io.tsd.cgroup.procs to `procs` (none: removed) when it says otherwise,
  *  so a cgroupsPath changed in the spec is the group the init joins. */
-function syncProcsAnnotation(bundle: string, procs: string[]): void {
+function syncProcsAnnotation(bundle: string, spec: BundleSpec, procs: string[]): void {
   const path = join(bundle, "config.json");
-  const spec = readBundleSpec(bundle);
   const want = procs.join(":");
   if ((spec.annotations?.[PROCS_ANNOTATION] ?? "") === want) return;
   const annotations = { ...spec.annotations };
@@ -182,7 +181,7 @@ function syncProcsAnnotation(bundle: string, procs: string[]): void {
 
 /** Writes config.json's linux.resources into the existing group it names (tsd update). */
 export function updateBundleCgroup(bundle: string): void {
-  const { group, limits } = bundleLimits(bundle);
+  const { group, limits } = specLimits(readBundleSpec(bundle));
   if (group !== undefined) hostDriver().update(group, limits.resources);
 }
 

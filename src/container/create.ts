@@ -85,8 +85,8 @@ export function createContainer(db: Database, root: string, opts: RunOptions, { 
     recordContainer(root, { ...row, name });
     // From config.json, which names the group and carries its limits (removeContainerFiles
     // finds the group there too).
-    if (startsNow) createBundleCgroup(bundle);
-    else checkBundleCgroup(bundle);
+    if (startsNow) createBundleCgroup(bundle, spec);
+    else checkBundleCgroup(bundle, spec);
   } catch (e) {
     removeContainerFiles(root, id);
     deleteContainer(db, id);
