@@ -69,15 +69,21 @@ test "config.json as the CLI writes it parses, field by field" {
     try testing.expectEqual(@as(usize, 1), s.sysctls_len);
 }
 
-test "the monitor's argv as the CLI builds it parses" {
+/// A fixture holding a JSON array of strings, as the NUL-terminated argv a process gets
+/// (allocated in `arena`).
+fn argvFixture(name: []const u8, arena: std.mem.Allocator) ![]const [*:0]const u8 {
     var text_buf: [16 * 1024]u8 = undefined;
-    const text = try fixture("monitor-argv.json", &text_buf);
-    const parsed = try std.json.parseFromSlice([]const []const u8, testing.allocator, text, .{});
-    defer parsed.deinit();
+    const text = try fixture(name, &text_buf);
+    const parsed = try std.json.parseFromSlice([]const []const u8, arena, text, .{});
+    const argv = try arena.alloc([*:0]const u8, parsed.value.len);
+    for (parsed.value, argv) |a, *out| out.* = (try arena.dupeZ(u8, a)).ptr;
+    return argv;
+}
+
+test "the monitor's argv as the CLI builds it parses" {
     var arena = std.heap.ArenaAllocator.init(testing.allocator);
     defer arena.deinit();
-    const argv = try arena.allocator().alloc([*:0]const u8, parsed.value.len);
-    for (parsed.value, argv) |a, *out| out.* = (try arena.allocator().dupeZ(u8, a)).ptr;
+    const argv = try argvFixture("monitor-argv.json", arena.allocator());
     var problem: args_mod.Problem = .{};
     const a = args_mod.parse(argv, &problem) catch |err| {
         std.debug.print("{s} {s}\n", .{ problem.text, problem.arg });
@@ -101,14 +107,9 @@ test "the monitor's argv as the CLI builds it parses" {
 }
 
 test "the resolver's argv as the CLI builds it parses" {
-    var text_buf: [4096]u8 = undefined;
-    const text = try fixture("resolver-argv.json", &text_buf);
-    const parsed = try std.json.parseFromSlice([]const []const u8, testing.allocator, text, .{});
-    defer parsed.deinit();
     var arena = std.heap.ArenaAllocator.init(testing.allocator);
     defer arena.deinit();
-    const argv = try arena.allocator().alloc([*:0]const u8, parsed.value.len);
-    for (parsed.value, argv) |a, *out| out.* = (try arena.allocator().dupeZ(u8, a)).ptr;
+    const argv = try argvFixture("resolver-argv.json", arena.allocator());
     var a: dns_server.Args = .{};
     if (dns_server.parseArgs(argv, &a)) |problem| {
         std.debug.print("{s}\n", .{problem});

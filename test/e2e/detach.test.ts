@@ -4,27 +4,19 @@
 // run.go: a detach returns 0; hijack.go: the keys are matched only with a terminal; a failed
 // write to the CLI's stdout ends it with status 1). Real ptys through script(1).
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { processes, TestRoot, TSD, pipeline } from "../lib/tsd";
-import { testImages } from "../lib/fixtures";
+import { processes, TestRoot, TSD, pipeline, busyboxRoot, closeRoot } from "../lib/tsd";
 
 setDefaultTimeout(30000);
 
 let t: TestRoot;
 
 beforeAll(async () => {
-  const images = await testImages();
-  t = new TestRoot("detach");
-  writeFileSync(join(t.dir, "network.json"), JSON.stringify({ bridge: `dk${process.pid}b0`, subnet: `10.234.${process.pid % 250}.0/24` }));
-  await t.ok(["load", "-i", images.busyboxDocker]);
+  t = await busyboxRoot("detach", `dk${process.pid}b0`, `10.234.${process.pid % 250}.0/24`);
 }, 120000);
 
 afterAll(async () => {
-  await t.tsd(["rm", "-f", ...(await t.ok(["ps", "-aq", "--no-trunc"])).split("\n").filter(Boolean)]);
-  const leaks = t.leaks();
-  await t.destroy();
-  expect(leaks).toEqual([]);
+  expect(await closeRoot(t)).toEqual([]);
 });
 
 const onTerminal = (command: string) => Bun.spawn(["script", "-qefc", command, "/dev/null"], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });

@@ -3,9 +3,7 @@
 // and templates; a follow sees new events and ends on SIGTERM; df counts what is there; prune
 // removes Docker 20.10's set in its order.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { TSD, TestRoot } from "../lib/tsd";
+import { TSD, TestRoot, busyboxRoot, closeRoot } from "../lib/tsd";
 import { testImages } from "../lib/fixtures";
 
 setDefaultTimeout(60000);
@@ -14,18 +12,11 @@ let t: TestRoot;
 const nowSec = () => (Date.now() / 1000).toFixed(6);
 
 beforeAll(async () => {
-  const images = await testImages();
-  t = new TestRoot("events");
-  writeFileSync(join(t.dir, "network.json"), JSON.stringify({ bridge: `ev${process.pid}b1`, subnet: `10.238.${process.pid % 250}.0/24` }));
-  await t.ok(["load", "-i", images.busyboxDocker]);
+  t = await busyboxRoot("events", `ev${process.pid}b1`, `10.238.${process.pid % 250}.0/24`);
 }, 120000);
 
 afterAll(async () => {
-  const names = (await t.ok(["ps", "-aq"])).trim().split("\n").filter(Boolean);
-  if (names.length) await t.tsd(["rm", "-f", ...names]);
-  const leaks = t.leaks();
-  await t.destroy();
-  expect(leaks).toEqual([]);
+  expect(await closeRoot(t)).toEqual([]);
 });
 
 describe("events", () => {

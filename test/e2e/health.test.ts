@@ -4,10 +4,9 @@
 // results, and the status shows in ps and inspect. Every wait polls inspect with a generous
 // bound: nothing here asserts a speed.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { readFileSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
+import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
-import { TestRoot } from "../lib/tsd";
-import { testImages } from "../lib/fixtures";
+import { TestRoot, busyboxRoot, closeRoot } from "../lib/tsd";
 import { waitFor } from "../lib/cgroups";
 
 setDefaultTimeout(60000);
@@ -84,19 +83,11 @@ async function monitorPid(name: string): Promise<number> {
 const run = (args: string[]) => t.ok(["run", "-d", "--network", "none", ...args]);
 
 beforeAll(async () => {
-  const images = await testImages();
-  t = new TestRoot("health");
-  // No container here uses a bridge; its own name and subnet all the same (test/lib's rule).
-  writeFileSync(join(t.dir, "network.json"), JSON.stringify({ bridge: `hc${process.pid}b1`, subnet: `10.236.${process.pid % 250}.0/24` }));
-  await t.ok(["load", "-i", images.busyboxDocker]);
+  t = await busyboxRoot("health", `hc${process.pid}b1`, `10.236.${process.pid % 250}.0/24`);
 }, 120000);
 
 afterAll(async () => {
-  const names = (await t.ok(["ps", "-aq"])).trim().split("\n").filter(Boolean);
-  if (names.length) await t.tsd(["rm", "-f", ...names]);
-  const leaks = t.leaks();
-  await t.destroy();
-  expect(leaks).toEqual([]);
+  expect(await closeRoot(t)).toEqual([]);
 });
 
 describe("health checks", () => {

@@ -3,10 +3,9 @@
 // refusals of exec, attach, start, rm, pause and unpause, in Docker 20.10's words; stop, kill
 // and rm -f of a paused container work (signal, then thaw).
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { TestRoot } from "../lib/tsd";
-import { testImages } from "../lib/fixtures";
+import { TestRoot, busyboxRoot, closeRoot } from "../lib/tsd";
 
 setDefaultTimeout(60000);
 
@@ -25,18 +24,11 @@ function frozen(pid: number): boolean {
 }
 
 beforeAll(async () => {
-  const images = await testImages();
-  t = new TestRoot("pause");
-  writeFileSync(join(t.dir, "network.json"), JSON.stringify({ bridge: `pz${process.pid}b1`, subnet: `10.237.${process.pid % 250}.0/24` }));
-  await t.ok(["load", "-i", images.busyboxDocker]);
+  t = await busyboxRoot("pause", `pz${process.pid}b1`, `10.237.${process.pid % 250}.0/24`);
 }, 120000);
 
 afterAll(async () => {
-  const names = (await t.ok(["ps", "-aq"])).trim().split("\n").filter(Boolean);
-  if (names.length) await t.tsd(["rm", "-f", ...names]);
-  const leaks = t.leaks();
-  await t.destroy();
-  expect(leaks).toEqual([]);
+  expect(await closeRoot(t)).toEqual([]);
 });
 
 describe("pause and unpause", () => {

@@ -1,6 +1,6 @@
 // Drives the built dist/tsd as a user would, each test file with its own --root on tmpfs
 // (DESIGN.md: the root disk is slow at create-after-delete), and checks nothing is left.
-import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 export const TSD = resolve(import.meta.dir, "../../dist/tsd");
@@ -133,4 +133,25 @@ export async function pipeline(script: string, root: string, o: { limitSec?: num
   const m = /@@status=([\d ]+)\n$/.exec(out);
   if (!m) throw new Error(`no status from: ${script}\n${stderr}`);
   return { status: m[1]!.trim().split(" ").map(Number), stderr, stdout: out.slice(0, m.index) };
+}
+
+/** A root of its own bridge name and subnet (network.json: another checkout may run the same
+ *  file at once) with the busybox test image loaded. */
+export async function busyboxRoot(label: string, bridge: string, subnet: string): Promise<TestRoot> {
+  const { testImages } = await import("./fixtures");
+  const images = await testImages();
+  const t = new TestRoot(label);
+  writeFileSync(join(t.dir, "network.json"), JSON.stringify({ bridge, subnet }));
+  await t.ok(["load", "-i", images.busyboxDocker]);
+  return t;
+}
+
+/** Removes the root's containers, then destroys it; returns what it had left behind (mounts,
+ *  processes) once its containers were gone, for the caller to assert empty. */
+export async function closeRoot(t: TestRoot): Promise<string[]> {
+  const ids = (await t.tsd(["ps", "-aq", "--no-trunc"])).stdout.split("\n").filter(Boolean);
+  if (ids.length) await t.tsd(["rm", "-f", ...ids]);
+  const leaks = t.leaks();
+  await t.destroy();
+  return leaks;
 }
