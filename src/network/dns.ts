@@ -98,10 +98,15 @@ function namesOn(db: Database, network: string, requestOf: RequestOf): DnsName[]
   const own = ownNames(db, network, requestOf);
   const scoped = endpointsOn(db, network).flatMap((e) =>
     endpointsOf(db, e.container_id)
-      .filter((o) => o.network !== network)
+      .filter((o) => o.network !== network && !builtin(db, o.network))
       .flatMap((o) => ownNames(db, o.network, requestOf).map((n) => ({ ...n, client: e.ip }))),
   );
   return [...own, ...scoped];
+}
+
+/** The default bridge: no names by DNS there (Docker's has no embedded resolver either). */
+function builtin(db: Database, network: string): boolean {
+  return Boolean((db.query("SELECT builtin FROM networks WHERE name = ?").get(network) as { builtin: number } | null)?.builtin);
 }
 
 /** The user networks that share a container with `network` (their scoped names name its). */
@@ -158,6 +163,7 @@ export function runningResolver(dir: string): number | undefined {
  * start two. A resolver that cannot start is an error (the containers' resolv.conf names it).
  */
 export function syncResolver(db: Database, root: string, net: NetworkRow, requestOf: RequestOf): void {
+  if (net.builtin) return; // the default bridge has no resolver (nor do its neighbours' tables name it)
   syncOne(db, root, net, requestOf);
   for (const n of neighbours(db, net.name)) syncOne(db, root, n, requestOf);
 }
