@@ -14,6 +14,8 @@ pub const rlimits = @import("rlimits.zig");
 pub const exec = @import("exec.zig");
 pub const seccomp = @import("seccomp.zig");
 pub const become = @import("become.zig");
+pub const hooks = @import("hooks.zig");
+pub const console_socket = @import("console_socket.zig");
 pub const init = @import("init.zig");
 
 test {
