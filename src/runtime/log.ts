@@ -56,3 +56,10 @@ export function logDebug(t: LogTarget, msg: string): void {
   if (t.file && t.file !== "/dev/stderr") append(t.file, line);
   else process.stderr.write(`${line}\n`);
 }
+
+/** A warning (runc's logrus.Warn): the log's line, to the file or stderr; the call goes on. */
+export function logWarning(g: { log?: string; logFormat: LogFormat }, msg: string): void {
+  const line = logLine(g.logFormat, "warning", msg);
+  if (g.log && g.log !== "/dev/stderr") append(g.log, line);
+  else process.stderr.write(`${line}\n`);
+}

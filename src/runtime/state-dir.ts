@@ -143,6 +143,22 @@ export function ociState(root: string, rec: RuntimeRecord): object {
 export async function withLock<T>(root: string, id: string, fn: () => Promise<T>): Promise<T> {
   const dir = containerDir(root, id);
   mkdirSync(dir, { recursive: true, mode: 0o711 });
+  return await locked(dir, fn);
+}
+
+/** withLock for a container that must exist: its directory is never made (a verb racing a
+ *  delete leaves nothing behind), and its record is read under the lock and handed to `fn`. */
+export async function withRecord<T>(root: string, id: string, fn: (rec: RuntimeRecord) => Promise<T>): Promise<T> {
+  const dir = containerDir(root, id);
+  try {
+    return await locked(dir, async () => await fn(readRecord(root, id)));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT" && (e as NodeJS.ErrnoException).path === join(dir, LOCK_FILE)) throw doesNotExist(id);
+    throw e;
+  }
+}
+
+async function locked<T>(dir: string, fn: () => Promise<T>): Promise<T> {
   const fd = openSync(join(dir, LOCK_FILE), "a", 0o600);
   try {
     flockExclusive(fd);
