@@ -1,0 +1,8 @@
+// PLACEHOLDER on branch h/rt-verbs: rt-core writes the real `create` (RUNTIME.md); at the merge
+// rt-core's file replaces this one whole. Same entry point: createCommand(globals, argv).
+import { TsdError } from "../errors";
+import type { RuntimeGlobals } from "./globals";
+
+export async function createCommand(_g: RuntimeGlobals, _argv: string[]): Promise<number> {
+  throw new TsdError("create: not yet implemented on this branch (rt-core's)", 1);
+}
