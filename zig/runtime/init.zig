@@ -18,6 +18,8 @@ const console = @import("console.zig");
 const user = @import("user.zig");
 const become = @import("become.zig");
 const hooks = @import("hooks.zig");
+const exec = @import("exec.zig");
+const errno = @import("linux").errno;
 
 pub const Context = struct {
     spec: *const spec.Spec,
@@ -100,7 +102,10 @@ fn steps(ctx: *const Context, d: *Diag) !void {
     try namespaces.applySysctls(s, d);
     try rootfs.maskAndProtect(s, d);
     if (pty) |p| try console.becomeStdio(p.slave, d) else sys.setsid() catch |err| return d.fail(err, "setsid", .{});
-    if (fifo) |f| try awaitStart(ctx.sync, f, d);
+    if (fifo) |f| {
+        try checkProcess(s, d);
+        try awaitStart(ctx.sync, f, d);
+    }
     try containerHooks(ctx, .startContainer, "created", host_pid, d);
 
     return become.become(s, ctx.last_cap, d);
@@ -142,6 +147,19 @@ fn containerHooks(ctx: *const Context, kind: spec.HookKind, status: []const u8, 
         var out: [hooks.state_max]u8 = undefined;
     };
     try hooks.runAll(ctx.spec, kind, st.render(status, pid, &S.out), d);
+}
+
+/// runc's check before the fifo: a program that is not there fails the create, not the start.
+fn checkProcess(s: *const spec.Spec, d: *Diag) !void {
+    const p = &s.process;
+    sys.chdir(p.cwd) catch |err| return d.fail(err, "chdir to \"{s}\"", .{p.cwd});
+    var buf: [spec.limits.path]u8 = undefined;
+    const file = try exec.resolve(p.arg0(), p.getenv("PATH"), &buf, d);
+    sys.faccessat(linux.AT.FDCWD, file, linux.F_OK) catch |err| {
+        const status = if (err == error.NOENT or err == error.NOTDIR) diag.status_not_found else diag.status_cannot_invoke;
+        d.set(status, "cannot exec \"{s}\": {s}", .{ file, errno.describe(err) });
+        return err;
+    };
 }
 
 /// Created: tell the monitor (which reports and exits), then block until `start` writes its
