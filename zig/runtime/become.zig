@@ -47,4 +47,12 @@ fn finalFds(preserve: u32, d: *Diag) !void {
     sys.closeRange(3 + preserve, std.math.maxInt(u32), sys.CLOSE_RANGE_CLOEXEC) catch |err| return d.fail(err, "close_range", .{});
     const none = linux.sigemptyset();
     sys.sigprocmask(linux.SIG.SETMASK, &none, null) catch |err| return d.fail(err, "unblock signals", .{});
+    // An ignored signal stays ignored across execve: the engine's (Bun ignores SIGQUIT, the
+    // monitor SIGPIPE in places) must not reach the program.
+    const dfl: linux.Sigaction = .{ .handler = .{ .handler = linux.SIG.DFL }, .mask = none, .flags = 0 };
+    var sig: u8 = 1;
+    while (sig < 64) : (sig += 1) {
+        if (sig == linux.SIG.KILL or sig == linux.SIG.STOP) continue;
+        _ = linux.sigaction(sig, &dfl, null);
+    }
 }
