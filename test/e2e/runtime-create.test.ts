@@ -84,6 +84,7 @@ json.dump(res, open(result_path, "w"))
 interface Options {
   args: string[];
   terminal?: boolean;
+  mounts?: object[];
   hooks?: Record<string, { path: string; args?: string[]; env?: string[]; timeout?: number }[]>;
 }
 
@@ -102,6 +103,7 @@ function bundle(name: string, o: Options): string {
       { destination: "/dev", type: "tmpfs", source: "tmpfs", options: ["nosuid", "strictatime", "mode=755", "size=65536k"] },
       { destination: "/dev/pts", type: "devpts", source: "devpts", options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"] },
       { destination: "/out", type: "bind", source: join(dir, "out"), options: ["rbind", "rw"] },
+      ...(o.mounts ?? []),
     ],
     ...(o.hooks ? { hooks: o.hooks } : {}),
     linux: {
@@ -160,7 +162,10 @@ function expectGone(id: string, name: string): void {
 }
 
 beforeAll(async () => {
-  rootfs = (await testImages()).rootfs;
+  // A copy: the init creates mount points in it (/out, /sys/fs/cgroup…), the cache is shared.
+  rootfs = join(base, "rootfs");
+  const cp = Bun.spawnSync(["cp", "-a", (await testImages()).rootfs, rootfs]);
+  if (cp.exitCode !== 0) throw new Error(`cp -a the busybox rootfs: ${cp.stderr}`);
   writeFileSync(join(base, "helper.py"), HELPER);
 });
 
@@ -273,6 +278,18 @@ describe("tsd runtime create/start", () => {
     expect((await rt(["delete", "--force", "twice"])).code).toBe(0);
     expectGone("twice", "twice");
     expect((await rt(["create", "--bundle", ok, "a/b"])).stderr).toContain("invalid container id format");
+  });
+
+  test("a cgroup mount naming no hierarchy (containerd's) shows the container's own groups, read-only", async () => {
+    const sys = [
+      { destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"] },
+      { destination: "/sys/fs/cgroup", type: "cgroup", source: "cgroup", options: ["nosuid", "noexec", "nodev", "relatime", "ro"] },
+    ];
+    const script = "cat /sys/fs/cgroup/pids/pids.max; touch /sys/fs/cgroup/pids/x 2>/dev/null || echo read-only; mkdir /sys/fs/cgroup/y 2>/dev/null || echo tmpfs-read-only";
+    const dir = bundle("cgmount", { args: ["sh", "-c", script], mounts: sys });
+    const r = await rt(["run", "--bundle", dir, "cgmount"]);
+    expect(r).toMatchObject({ code: 0, stdout: "64\nread-only\ntmpfs-read-only\n" });
+    expectGone("cgmount", "cgmount");
   });
 
   test("run: create + start in the foreground, the process's status, then deleted", async () => {

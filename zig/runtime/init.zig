@@ -18,6 +18,7 @@ const console = @import("console.zig");
 const user = @import("user.zig");
 const become = @import("become.zig");
 const hooks = @import("hooks.zig");
+const cgroup_mount = @import("cgroup_mount.zig");
 const exec = @import("exec.zig");
 const errno = @import("linux").errno;
 
@@ -78,7 +79,7 @@ fn steps(ctx: *const Context, d: *Diag) !void {
     var in_cgroups = false;
     for (s.mounts[0..s.mounts_len]) |*m| {
         if (m.isCgroupFs() and !in_cgroups) in_cgroups = try enterCgroups(ctx, d);
-        try mounts.mountOne(root, m, d);
+        if (cgroup_mount.isAuto(m)) try cgroup_mount.mount(root, m, s.creates(.cgroup), d) else try mounts.mountOne(root, m, d);
     }
     if (!in_cgroups) in_cgroups = try enterCgroups(ctx, d);
     assert(in_cgroups);
