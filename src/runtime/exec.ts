@@ -6,7 +6,7 @@
 // subreaper reaps it. A foreground exec waits and exits with the process's status; with -t and
 // no console socket, the pty is relayed to our stdio as `tsd exec -t` does.
 import type { Subprocess } from "bun";
-import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { fstatSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { TsdError } from "../errors";
 import { monitorExecutable } from "../native/embedded";
@@ -95,7 +95,7 @@ export function checkExecFlags(p: Parsed, terminal: boolean): void {
   const socket = str(p, "console-socket");
   if (bool(p, "detach") && terminal && socket === undefined) throw new FlagError("cannot allocate tty if tsd-runc will detach without setting console socket");
   if (socket !== undefined && !terminal) throw new FlagError("cannot use console socket if tsd-runc will not allocate tty");
-  if ((uint(p, "preserve-fds") ?? 0) > 0) throw new FlagError("exec: --preserve-fds is not supported by tsd's exec yet (create takes it): pass the fds another way");
+  if ((uint(p, "preserve-fds") ?? 0) > MAX_PRESERVE_FDS) throw new FlagError(`exec: --preserve-fds: at most ${MAX_PRESERVE_FDS}`);
   for (const f of ["process-label", "apparmor"]) {
     if (str(p, f)) throw new FlagError(`exec: --${f} is not supported by tsd (no SELinux/AppArmor support): remove it`);
   }
@@ -128,9 +128,25 @@ export function writePidFile(path: string, pid: number): void {
   renameSync(tmp, path);
 }
 
+const MAX_PRESERVE_FDS = 1024;
+
+/** --preserve-fds N: our fds 3..3+N-1, which must be open (a clear error, not the spawn's). */
+function preservedFds(p: Parsed): number[] {
+  const fds = Array.from({ length: uint(p, "preserve-fds") ?? 0 }, (_, i) => 3 + i);
+  for (const fd of fds) {
+    try {
+      fstatSync(fd);
+    } catch {
+      throw new TsdError(`exec: --preserve-fds: fd ${fd} is not open`, 1);
+    }
+  }
+  return fds;
+}
+
 function helperFlags(p: Parsed, terminal: boolean): string[] {
   const socket = str(p, "console-socket");
-  const out = bool(p, "detach") ? ["--detach"] : [];
+  const n = uint(p, "preserve-fds") ?? 0;
+  const out = [...(bool(p, "detach") ? ["--detach"] : []), ...(n > 0 ? ["--preserve-fds", String(n)] : [])];
   if (socket !== undefined) return [...out, "--console-socket", socket];
   // A terminal without a socket (foreground only): relayed, our stdin included.
   return terminal ? [...out, "--stdin"] : [...out, "--inherit-stdio"];
@@ -167,7 +183,8 @@ async function runHelper(rec: RuntimeRecord, config: string, flags: string[], p:
   try {
     helper = Bun.spawn([exe.path, "--exec", "--pid", String(rec.pid), "--pid-start", rec.pidStart, "--config", config, ...flags], {
       argv0: exe.argv0,
-      stdio: ["inherit", "inherit", "inherit", "pipe"],
+      // The helper's fd 3 is its report pipe; the preserved fds follow from 4.
+      stdio: ["inherit", "inherit", "inherit", "pipe", ...preservedFds(p)],
       env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin" },
     });
   } catch (e) {

@@ -1,6 +1,11 @@
-// PLACEHOLDER on branch h/rt-verbs: rt-core writes hooks.ts (RUNTIME.md "Hooks"); at the merge
-// rt-core's file replaces this one whole. The same entry point, enough for delete's poststop:
-// each hook runs in order with the state JSON on stdin, its own env only, its timeout (s).
+// OCI hooks run by the CLI side of the runtime mode: poststart (start, run) and poststop
+// (delete). prestart, createRuntime, createContainer and startContainer run in Zig
+// (zig/runtime/hooks.zig), so the order is runc's. A hook runs with its own args and env only,
+// the container's state JSON on stdin, its output kept (the first line names a failure), and
+// is killed at its timeout (seconds).
+//
+//   runHooks(kind, hooks, state): Promise<void>   every hook in order; the first failure throws
+//   hooksOf(spec, kind): Hook[]                   a config.json's hooks of one kind
 export interface Hook {
   path: string;
   args?: string[];
@@ -8,16 +13,43 @@ export interface Hook {
   timeout?: number;
 }
 
-async function runHook(kind: string, h: Hook, state: string): Promise<void> {
-  const env = Object.fromEntries((h.env ?? []).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
-  const proc = Bun.spawn({ cmd: [h.path, ...(h.args ?? []).slice(1)], argv0: h.args?.[0] ?? h.path, env, stdin: Buffer.from(state), stdout: "inherit", stderr: "inherit" });
-  const timer = h.timeout && h.timeout > 0 ? setTimeout(() => proc.kill(9), h.timeout * 1000) : undefined;
-  const code = await proc.exited;
-  if (timer) clearTimeout(timer);
-  if (code !== 0) throw new Error(`${kind} hook ${h.path} failed: ${proc.signalCode ? `killed by ${proc.signalCode}` : `exit status ${code}`}`);
+export type HookKind = "prestart" | "createRuntime" | "createContainer" | "startContainer" | "poststart" | "poststop";
+
+/** The hooks of `kind` in a parsed config.json (none when it has no `hooks`). */
+export function hooksOf(spec: { hooks?: Partial<Record<HookKind, Hook[]>> } | undefined, kind: HookKind): Hook[] {
+  const list = spec?.hooks?.[kind];
+  return Array.isArray(list) ? list : [];
 }
 
-/** Runs `hooks` in order; the first failure throws. */
+/** `K=V` entries as an environment (the first `=` splits; an entry without one is skipped). */
+export function envOf(entries: readonly string[] | undefined): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const e of entries ?? []) {
+    const at = e.indexOf("=");
+    if (at > 0) env[e.slice(0, at)] = e.slice(at + 1);
+  }
+  return env;
+}
+
+/** The message of a failed hook: its kind, path, status and the first line it wrote. */
+export function hookFailure(kind: string, path: string, how: string, output: string): string {
+  const first = output.trim().split("\n")[0]?.trim() ?? "";
+  return `${kind} hook ${path} failed: ${how}${first ? `: ${first}` : ""}`;
+}
+
+async function runHook(kind: string, h: Hook, state: string): Promise<void> {
+  if (typeof h.path !== "string" || !h.path.startsWith("/")) throw new Error(`${kind} hook path ${JSON.stringify(h.path)} is not absolute`);
+  const args = h.args && h.args.length > 0 ? h.args : [h.path];
+  const proc = Bun.spawn({ cmd: [h.path, ...args.slice(1)], argv0: args[0], env: envOf(h.env), stdin: Buffer.from(state), stdout: "pipe", stderr: "pipe" });
+  let timedOut = false;
+  const timer = h.timeout && h.timeout > 0 ? setTimeout(() => ((timedOut = true), proc.kill(9)), h.timeout * 1000) : undefined;
+  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  if (timer) clearTimeout(timer);
+  if (timedOut) throw new Error(`${kind} hook ${h.path} timed out after ${h.timeout} s`);
+  if (code !== 0) throw new Error(hookFailure(kind, h.path, proc.signalCode ? `killed by ${proc.signalCode}` : `exit status ${code}`, err || out));
+}
+
+/** Runs `hooks` in order, each with `state` as JSON on stdin; the first failure throws. */
 export async function runHooks(kind: string, hooks: readonly Hook[] | undefined, state: object): Promise<void> {
   const text = JSON.stringify(state);
   for (const h of hooks ?? []) await runHook(kind, h, text);

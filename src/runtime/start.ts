@@ -1,8 +1,58 @@
-// PLACEHOLDER on branch h/rt-verbs: rt-core writes the real `start` (RUNTIME.md); at the merge
-// rt-core's file replaces this one whole. Same entry point: startCommand(globals, argv).
+// `start ID`: the created container's init is blocked reading its exec fifo (zig/runtime/init.zig
+// awaitStart); one byte written there lets it run its startContainer hooks and exec the
+// process. The fifo is then removed (the status becomes `running`: state-dir.ts statusOf) and
+// the poststart hooks run; a failing poststart hook is a warning (runtime-spec), the container
+// runs on.
+//
+//   startCommand(g: RuntimeGlobals, argv: string[]): Promise<number>   runc's start → 0
+//   startRecord(g, rec): Promise<void>                                  start (and run's), under the lock
+import { closeSync, constants, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { join } from "node:path";
 import { TsdError } from "../errors";
+import { exactArgs, parseFlags } from "./flags";
 import type { RuntimeGlobals } from "./globals";
+import { hooksOf, runHooks, type Hook, type HookKind } from "./hooks";
+import { logWarning } from "./log";
+import { containerDir, FIFO_FILE, ociState, statusOf, withRecord, type RuntimeRecord } from "./state-dir";
 
-export async function startCommand(_g: RuntimeGlobals, _argv: string[]): Promise<number> {
-  throw new TsdError("start: not yet implemented on this branch (rt-core's)", 1);
+export async function startCommand(g: RuntimeGlobals, argv: string[]): Promise<number> {
+  const p = parseFlags(argv, {});
+  exactArgs("start", p.args, 1, "<container-id>");
+  await withRecord(g.root, p.args[0]!, async (rec) => await startRecord(g, rec));
+  return 0;
+}
+
+/** Writes the start byte into the exec fifo, removes it, runs the poststart hooks. */
+export async function startRecord(g: RuntimeGlobals, rec: RuntimeRecord): Promise<void> {
+  const status = statusOf(g.root, rec);
+  if (status === "stopped") throw new TsdError("cannot start a container that has stopped", 1);
+  if (status !== "created") throw new TsdError("cannot start an already running container", 1);
+  const fifo = join(containerDir(g.root, rec.id), FIFO_FILE);
+  let fd: number;
+  try {
+    fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENXIO") throw new TsdError(`cannot start container ${rec.id}: its init is not waiting on ${fifo}`, 1);
+    throw e;
+  }
+  try {
+    writeSync(fd, "0");
+  } finally {
+    closeSync(fd);
+  }
+  rmSync(fifo, { force: true });
+  try {
+    await runHooks("poststart", bundleHooks(rec.bundle, "poststart"), ociState(g.root, rec));
+  } catch (e) {
+    logWarning(g, (e as Error).message);
+  }
+}
+
+/** The bundle's hooks of `kind` (none when its config.json is gone or unreadable). */
+export function bundleHooks(bundle: string, kind: HookKind): Hook[] {
+  try {
+    return hooksOf(JSON.parse(readFileSync(join(bundle, "config.json"), "utf8")), kind);
+  } catch {
+    return [];
+  }
 }

@@ -12,7 +12,7 @@
 //! CVE-2019-5736 measure): nothing in the container can ptrace it or open its /proc/PID/exe.
 //!
 //!   tsd-monitor --exec --pid PID --pid-start TICKS --config FILE [--stdin] [--detach]
-//!               [--inherit-stdio] [--console-socket PATH]
+//!               [--inherit-stdio] [--console-socket PATH] [--preserve-fds N]
 //!
 //! The OCI-runtime mode (`tsd-runc exec`, src/runtime/exec.ts) is called by a supervisor
 //! (containerd's shim, conmon, CRI-O) that owns the process's stdio: `--inherit-stdio` gives the
@@ -20,6 +20,8 @@
 //! process.terminal) sends the pty master to the caller's socket (runc's way, connected before
 //! the namespaces are entered) instead of relaying it. In that mode `--detach` exits right after
 //! the report: the process is reparented to the caller's subreaper, which reaps it.
+//! `--preserve-fds N`: the caller's fds 3..3+N-1 reach the helper at 4..4+N-1 (3 is the
+//! report pipe) and the process at 3..3+N-1, open across its execve (runc's flag).
 //!
 //! fd 3 is the report pipe, one line as the monitor's: `started <pid>` or `error <status> <msg>`.
 //! FILE (an OCI config.json whose `process` is the exec'd one) is unlinked once read. The exit
@@ -40,6 +42,8 @@ const finish = @import("finish.zig");
 const config = @import("config.zig");
 
 const report_fd = report_mod.report_fd;
+/// As tsd-monitor --create's bound.
+const max_preserve_fds = 1024;
 
 var the_relay: relay.Relay = undefined;
 
@@ -54,6 +58,8 @@ const Args = struct {
     inherit_stdio: bool = false,
     /// The runtime mode with a terminal: where the pty master goes.
     console_socket: ?[:0]const u8 = null,
+    /// The runtime mode: fds the process keeps (at 4.. in the helper, 3.. in the process).
+    preserve_fds: u32 = 0,
 
     /// Whether the caller supervises the process (the runtime mode): then --detach hands it
     /// over at once instead of waiting for it.
@@ -128,6 +134,9 @@ fn parseArgs(argv: []const [*:0]const u8, d: *Diag) !Args {
         } else if (std.mem.eql(u8, k, "--console-socket")) {
             if (v.len == 0 or v.len > runtime.console_socket.path_max) return usage(d, "--console-socket needs a path of at most 107 bytes, not", v);
             a.console_socket = v;
+        } else if (std.mem.eql(u8, k, "--preserve-fds")) {
+            a.preserve_fds = std.fmt.parseInt(u32, v, 10) catch return usage(d, "--preserve-fds needs a count, not", v);
+            if (a.preserve_fds > max_preserve_fds) return usage(d, "--preserve-fds is too large:", v);
         } else return usage(d, "unknown argument", k);
     }
     if (a.pid <= 0 or a.pid_start.len == 0 or a.config.len == 0) return usage(d, "needs", "--pid, --pid-start and --config");
@@ -201,15 +210,17 @@ fn run(argv: []const [*:0]const u8, d: *Diag, reported: *bool) !u8 {
 
 /// The helper's first steps, before anything of the container is opened: not dumpable (inherited
 /// by every child up to its execve, which makes the exec'd program dumpable again as usual), no
-/// fd but 0-3, its own session (the terminal's ^C reaches the CLI, which forwards it once
+/// fd but 0-3 and the preserved ones, its own session (the terminal's ^C reaches the CLI, which forwards it once
 /// through us), the config read.
 fn setUp(a: Args, d: *Diag) !*const spec.Spec {
     _ = sys.prctl(.SET_DUMPABLE, 0, 0, 0, 0) catch |err| return d.fail(err, "prctl(PR_SET_DUMPABLE)", .{});
-    sys.closeRange(4, std.math.maxInt(u32), 0) catch |err| return d.fail(err, "close_range", .{});
+    sys.closeRange(4 + a.preserve_fds, std.math.maxInt(u32), 0) catch |err| return d.fail(err, "close_range", .{});
     _ = sys.fstat(report_fd) catch {};
     sys.setCloexec(report_fd) catch {};
     sys.setsid() catch {};
     const s = try loadConfig(a.config, d);
+    // Not config.json's: become leaves 3..3+N-1 open across execve.
+    config.the_spec.preserve_fds = a.preserve_fds;
     if (a.console_socket != null and !s.process.terminal) return usage(d, "--console-socket needs process.terminal:", "set it, or drop --console-socket");
     if (a.inherit_stdio and s.process.terminal) return usage(d, "--inherit-stdio is for a process without a terminal:", "use --console-socket");
     return s;
@@ -221,8 +232,7 @@ fn handOverPty(sock: ?sys.fd_t, pty: ?runtime.console.Pty, child: linux.pid_t, d
     const s = sock orelse return pty;
     const p = pty orelse return null;
     defer sys.close(p.master);
-    var buf: [32]u8 = undefined;
-    runtime.console_socket.sendFd(s, p.master, runtime.console_socket.ptyName(p.master, &buf)) catch |err| {
+    runtime.console_socket.sendFd(s, p.master) catch |err| {
         sys.kill(child, linux.SIG.KILL) catch {};
         _ = sys.waitpid(child, 0) catch {};
         return d.fail(err, "send the terminal to the console socket", .{});
@@ -352,7 +362,20 @@ fn becomeProcess(pty: ?runtime.console.Pty, stdio: [3]sys.fd_t, inherit: bool, d
         sys.close(t.master);
         try runtime.console.becomeStdio(t.slave, d);
     } else if (!inherit) try takeStdio(stdio, d);
+    try movePreserved(s.preserve_fds, d);
     return runtime.become.become(s, runtime.caps.lastCap(), d);
+}
+
+/// --preserve-fds N: the helper's 4..4+N-1 move down to 3..3+N-1 (over the report pipe's
+/// close-on-exec copy); the last source's duplicate goes.
+fn movePreserved(n: u32, d: *Diag) !void {
+    assert(n <= max_preserve_fds);
+    if (n == 0) return;
+    var i: u32 = 0;
+    while (i < n) : (i += 1) {
+        sys.dup3(@intCast(4 + i), @intCast(3 + i), 0) catch |err| return d.fail(err, "preserve fd {d}", .{3 + i});
+    }
+    sys.close(@intCast(3 + n));
 }
 
 /// The pipes onto 0, 1, 2 (the helper's own fds there are the CLI's: all replaced), and the

@@ -27,7 +27,7 @@ pub fn become(s: *const spec.Spec, last_cap: u6, d: *Diag) anyerror {
     sys.chdir(p.cwd) catch |err| return d.fail(err, "chdir to \"{s}\"", .{p.cwd});
     var path_buf: [spec.limits.path]u8 = undefined;
     const file = try exec.resolve(p.arg0(), p.getenv("PATH"), &path_buf, d);
-    try finalFds(d);
+    try finalFds(s.preserve_fds, d);
     if (s.seccomp.present() and !seccomp_early) try seccomp.install(&s.seccomp, d);
     return exec.exec(file, p, d);
 }
@@ -41,9 +41,10 @@ fn becomeUser(p: *const spec.Process, last_cap: u6, d: *Diag) !void {
     }
 }
 
-/// Nothing of ours reaches the program: fds above 2 close on exec, no signal stays blocked.
-fn finalFds(d: *Diag) !void {
-    sys.closeRange(3, std.math.maxInt(u32), sys.CLOSE_RANGE_CLOEXEC) catch |err| return d.fail(err, "close_range", .{});
+/// Nothing of ours reaches the program: fds above 2 (and the preserved ones, --preserve-fds)
+/// close on exec, no signal stays blocked.
+fn finalFds(preserve: u32, d: *Diag) !void {
+    sys.closeRange(3 + preserve, std.math.maxInt(u32), sys.CLOSE_RANGE_CLOEXEC) catch |err| return d.fail(err, "close_range", .{});
     const none = linux.sigemptyset();
     sys.sigprocmask(linux.SIG.SETMASK, &none, null) catch |err| return d.fail(err, "unblock signals", .{});
 }

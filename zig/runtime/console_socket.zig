@@ -1,7 +1,8 @@
 //! runc's console socket (`--console-socket PATH`, OCI runtime mode): the caller (containerd's
 //! shim, conmon) listens on an AF_UNIX stream socket; the runtime connects and sends the pty
-//! master with SCM_RIGHTS, the pty's name (`/dev/pts/N`) as the message's bytes, as runc's
-//! utils.SendFd does. The caller then owns the terminal; the runtime closes its copy.
+//! master with SCM_RIGHTS, the master's name ("/dev/ptmx", as runc's utils.SendFd sends
+//! pty.Name(); containerd's console.RecvFd and conmon read it) as the message's bytes. The
+//! caller then owns the terminal; the runtime closes its copy. No allocation.
 //! `connect` and `sendFd` are apart for a caller that must connect before it leaves the host's
 //! mount namespace (tsd-monitor --exec) and opens the pty after.
 const std = @import("std");
@@ -11,8 +12,8 @@ const sys = @import("linux").sys;
 
 /// sun_path holds 108 bytes, the terminating NUL included.
 pub const path_max = 107;
-/// The name sent with the fd: "/dev/pts/" and a number.
-pub const name_max = 32;
+/// The message's bytes: the name of the master runc opens (containerd/console NewPty).
+const payload = "/dev/ptmx";
 
 /// A connected stream socket to `path` (close-on-exec).
 pub fn connect(path: [:0]const u8) sys.Error!sys.fd_t {
@@ -41,11 +42,10 @@ const FdControl = extern struct {
 };
 const SCM_RIGHTS = 1;
 
-/// One message on `sock`: `name` as its bytes, `master` as its one SCM_RIGHTS fd.
-pub fn sendFd(sock: sys.fd_t, master: sys.fd_t, name: []const u8) sys.Error!void {
-    assert(name.len > 0 and name.len <= name_max);
+/// One message on `sock`: the master's name as its bytes, `master` as its one SCM_RIGHTS fd.
+pub fn sendFd(sock: sys.fd_t, master: sys.fd_t) sys.Error!void {
     assert(master >= 0);
-    var iov = [1]std.posix.iovec_const{.{ .base = name.ptr, .len = name.len }};
+    var iov = [1]std.posix.iovec_const{.{ .base = payload, .len = payload.len }};
     var control: FdControl = .{ .len = @sizeOf(usize) + 8 + 4, .level = linux.SOL.SOCKET, .kind = SCM_RIGHTS, .fd = master };
     const msg: linux.msghdr_const = .{
         .name = null,
@@ -58,22 +58,14 @@ pub fn sendFd(sock: sys.fd_t, master: sys.fd_t, name: []const u8) sys.Error!void
     };
     const n = try sys.sendmsg(sock, &msg);
     // A stream socket takes a short message whole (it is far below any buffer).
-    if (n != name.len) return error.PROTO;
+    if (n != payload.len) return error.PROTO;
 }
 
-/// The pty's name from its master (TIOCGPTN); "/dev/ptmx" when the master will not say.
-pub fn ptyName(master: sys.fd_t, buf: *[name_max]u8) []const u8 {
-    var n: c_uint = 0;
-    _ = sys.ioctl(master, linux.T.IOCGPTN, @intFromPtr(&n)) catch return "/dev/ptmx";
-    return std.fmt.bufPrint(buf, "/dev/pts/{d}", .{n}) catch unreachable;
-}
-
-/// Connects to `path` and sends `master` with the pty's name: runc's console socket.
+/// Connects to `path` and sends `master`: runc's console socket.
 pub fn send(path: [:0]const u8, master: sys.fd_t) !void {
     const s = try connect(path);
     defer sys.close(s);
-    var buf: [name_max]u8 = undefined;
-    try sendFd(s, master, ptyName(master, &buf));
+    try sendFd(s, master);
 }
 
 test "the fd and the name reach a listener on the socket's path" {
@@ -92,17 +84,15 @@ test "the fd and the name reach a listener on the socket's path" {
     const p = try sys.pipe2(.{ .CLOEXEC = true });
     defer sys.close(p[0]);
     defer sys.close(p[1]);
-    const s = try connect(path);
-    defer sys.close(s);
-    try sendFd(s, p[1], "/dev/pts/7");
+    try send(path, p[1]);
     const peer: sys.fd_t = @intCast(try sys.check(linux.accept4(listener, null, null, linux.SOCK.CLOEXEC)));
     defer sys.close(peer);
-    var buf: [name_max]u8 = undefined;
+    var buf: [32]u8 = undefined;
     var iov = [1]std.posix.iovec{.{ .base = &buf, .len = buf.len }};
     var control: FdControl = .{ .len = 0, .level = 0, .kind = 0, .fd = -1 };
     var msg: linux.msghdr = .{ .name = null, .namelen = 0, .iov = &iov, .iovlen = 1, .control = &control, .controllen = @sizeOf(FdControl), .flags = 0 };
     const n = try sys.recvmsg(peer, &msg);
-    try std.testing.expectEqualStrings("/dev/pts/7", buf[0..n]);
+    try std.testing.expectEqualStrings("/dev/ptmx", buf[0..n]);
     try std.testing.expectEqual(@as(i32, SCM_RIGHTS), control.kind);
     defer sys.close(control.fd);
     // The passed fd is the pipe's write end: a byte through it arrives.

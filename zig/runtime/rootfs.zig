@@ -62,6 +62,15 @@ pub fn pivot(root: sys.fd_t, d: *Diag) !void {
     sys.chdir("/") catch |err| return d.fail(err, "chdir to /", .{});
 }
 
+/// --no-pivot (runc's msMoveRoot, for a rootfs on a ramfs where pivot_root fails): the rootfs
+/// moved onto / and chrooted into.
+pub fn moveRoot(root: sys.fd_t, d: *Diag) !void {
+    sys.fchdir(root) catch |err| return d.fail(err, "chdir to the rootfs", .{});
+    sys.mount(".", "/", null, linux.MS.MOVE, null) catch |err| return d.fail(err, "move the rootfs onto /", .{});
+    sys.chroot(".") catch |err| return d.fail(err, "chroot", .{});
+    sys.chdir("/") catch |err| return d.fail(err, "chdir to /", .{});
+}
+
 pub fn maskAndProtect(s: *const spec.Spec, d: *Diag) !void {
     for (s.masked_paths[0..s.masked_paths_len]) |p| try mounts.maskPath(p, d);
     for (s.readonly_paths[0..s.readonly_paths_len]) |p| try mounts.readonlyPath(p, d);

@@ -8,13 +8,14 @@ pub const mounts = @import("mounts.zig");
 pub const rootfs = @import("rootfs.zig");
 pub const devices = @import("devices.zig");
 pub const console = @import("console.zig");
-pub const console_socket = @import("console_socket.zig");
 pub const caps = @import("caps.zig");
 pub const user = @import("user.zig");
 pub const rlimits = @import("rlimits.zig");
 pub const exec = @import("exec.zig");
 pub const seccomp = @import("seccomp.zig");
 pub const become = @import("become.zig");
+pub const hooks = @import("hooks.zig");
+pub const console_socket = @import("console_socket.zig");
 pub const init = @import("init.zig");
 
 test {

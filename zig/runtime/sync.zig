@@ -5,6 +5,9 @@
 //!                                        writes overlap the init's mounts); the init waits for it
 //!                                        before its cgroup namespace and its first cgroup mount
 //!   init → monitor  "P" + SCM_RIGHTS fd  the pty master (process.terminal)
+//!   init → monitor  "H"                  mounts made, before pivot_root: run the prestart and
+//!                                        createRuntime hooks, then "G" (only with such hooks)
+//!   init → monitor  "R"                  create mode: ready, blocked on the exec fifo
 //!   init → monitor  "E<status> <text>"   failure before execve; the init exits <status>
 const std = @import("std");
 const linux = std.os.linux;
@@ -21,6 +24,8 @@ pub fn open() sys.Error!Channel {
 
 pub const Message = union(enum) {
     go,
+    hooks,
+    ready,
     pty: sys.fd_t,
     failed: struct { status: u8, text: []const u8 },
     eof,
@@ -30,6 +35,14 @@ pub const message_max = diag.message_max + 8;
 
 pub fn sendGo(fd: sys.fd_t) sys.Error!void {
     try sendBytes(fd, "G", null);
+}
+
+pub fn sendHooks(fd: sys.fd_t) sys.Error!void {
+    try sendBytes(fd, "H", null);
+}
+
+pub fn sendReady(fd: sys.fd_t) sys.Error!void {
+    try sendBytes(fd, "R", null);
 }
 
 pub fn sendPty(fd: sys.fd_t, master: sys.fd_t) sys.Error!void {
@@ -86,6 +99,8 @@ pub fn receive(fd: sys.fd_t, buf: *[message_max]u8) sys.Error!Message {
     const passed: ?sys.fd_t = if (msg.controllen >= @sizeOf(usize) + 12 and control.level == linux.SOL.SOCKET and control.kind == 1) control.fd else null;
     switch (buf[0]) {
         'G' => return .go,
+        'H' => return .hooks,
+        'R' => return .ready,
         'P' => return .{ .pty = passed orelse return error.PROTO },
         'E' => {
             if (passed) |p| sys.close(p);
@@ -108,6 +123,10 @@ test "messages round trip, fds pass" {
     var buf: [message_max]u8 = undefined;
     try sendGo(ch.monitor);
     try std.testing.expect((try receive(ch.init, &buf)) == .go);
+    try sendHooks(ch.init);
+    try std.testing.expect((try receive(ch.monitor, &buf)) == .hooks);
+    try sendReady(ch.init);
+    try std.testing.expect((try receive(ch.monitor, &buf)) == .ready);
     try sendFailure(ch.init, 127, "cannot exec \"x\": no such file or directory");
     const m = try receive(ch.monitor, &buf);
     try std.testing.expectEqual(@as(u8, 127), m.failed.status);
