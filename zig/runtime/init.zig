@@ -38,9 +38,11 @@ pub const Context = struct {
     /// caller's pipes); fd 3 (the report pipe) is closed and the `spec.preserve_fds` fds the
     /// monitor holds from fd 4 on move down to 3.
     inherit_stdio: bool = false,
-    /// --create: the exec fifo. After every step but become the init sends "R" and waits for
-    /// `start`'s byte (CONTRACT.md "tsd-monitor --create").
-    fifo: ?[:0]const u8 = null,
+    /// --create: the exec fifo, opened by the monitor (O_RDONLY|O_NONBLOCK, close-on-exec: a
+    /// container root mapped to another uid could not open the 0600 fifo itself). After every
+    /// step but become the init sends "R" and waits for `start`'s byte (CONTRACT.md
+    /// "tsd-monitor --create").
+    fifo: ?sys.fd_t = null,
     /// --no-pivot: MS_MOVE the rootfs onto / and chroot instead of pivot_root.
     no_pivot: bool = false,
     /// The prefix of the hooks' state JSON (hooks.zig), for createContainer and startContainer.
@@ -87,7 +89,6 @@ fn steps(ctx: *const Context, d: *Diag) !void {
     try rootfs.createCwd(root, s, d);
     try runtimeHooks(ctx, d);
     try containerHooks(ctx, .createContainer, "creating", host_pid, d);
-    const fifo: ?sys.fd_t = if (ctx.fifo) |f| sys.open(f, .{ .ACCMODE = .RDONLY, .NONBLOCK = true, .CLOEXEC = true }, 0) catch |err| return d.fail(err, "open the exec fifo {s}", .{f}) else null;
     if (ctx.no_pivot) try rootfs.moveRoot(root, d) else try rootfs.pivot(root, d);
     sys.close(root);
     if (ctx.null_stdin and !s.process.terminal) try containerNullStdin(d);
@@ -103,7 +104,7 @@ fn steps(ctx: *const Context, d: *Diag) !void {
     try namespaces.applySysctls(s, d);
     try rootfs.maskAndProtect(s, d);
     if (pty) |p| try console.becomeStdio(p.slave, d) else sys.setsid() catch |err| return d.fail(err, "setsid", .{});
-    if (fifo) |f| {
+    if (ctx.fifo) |f| {
         try checkProcess(s, d);
         try awaitStart(ctx.sync, f, d);
     }
