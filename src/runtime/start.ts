@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { TsdError } from "../errors";
 import { exactArgs, parseFlags } from "./flags";
 import type { RuntimeGlobals } from "./globals";
-import { hooksOf, runHooks, type Hook, type HookKind } from "./hooks";
+import { hooksOf, runHooksWarning, type Hook, type HookKind } from "./hooks";
 import { logWarning } from "./log";
 import { containerDir, FIFO_FILE, initAlive, ociState, statusOf, withRecord, type RuntimeRecord } from "./state-dir";
 
@@ -43,11 +43,9 @@ export async function startRecord(g: RuntimeGlobals, rec: RuntimeRecord): Promis
   }
   rmSync(fifo, { force: true });
   await execed(rec);
-  try {
-    await runHooks("poststart", bundleHooks(rec.bundle, "poststart"), ociState(g.root, rec));
-  } catch (e) {
-    logWarning(g, (e as Error).message);
-  }
+  // The process has been started: "running", even when it has ended by now.
+  const state = { ...ociState(g.root, rec), pid: rec.pid, status: "running" };
+  await runHooksWarning("poststart", bundleHooks(rec.bundle, "poststart"), state, (msg) => logWarning(g, msg));
 }
 
 const EXEC_WAIT_MS = 60_000;

@@ -216,15 +216,15 @@ fn handOver(a: Args, s: *const spec.Spec, pid: linux.pid_t, sync_fd: sys.fd_t, d
     return error.PROTO;
 }
 
-/// prestart then createRuntime (runc's order), in the runtime's namespaces, status "creating".
+/// prestart then createRuntime (runc's order), in the runtime's namespaces.
 pub fn runtimeHooks(s: *const spec.Spec, st: *const hooks.State, pid: linux.pid_t, d: *Diag) !void {
     assert(pid > 0);
     const S = struct {
         var out: [hooks.state_max]u8 = undefined;
     };
-    const state = st.render("creating", pid, &S.out);
-    try hooks.runAll(s, .prestart, state, d);
-    try hooks.runAll(s, .createRuntime, state, d);
+    // prestart, the legacy point, sees "created" (crun's and runtime-tools' reading).
+    try hooks.runAll(s, .prestart, st.render("created", pid, &S.out), d);
+    try hooks.runAll(s, .createRuntime, st.render("creating", pid, &S.out), d);
 }
 
 test "create arguments" {
