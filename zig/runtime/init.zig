@@ -90,6 +90,7 @@ fn steps(ctx: *const Context, d: *Diag) !void {
     try runtimeHooks(ctx, d);
     try containerHooks(ctx, .createContainer, "creating", host_pid, d);
     if (ctx.no_pivot) try rootfs.moveRoot(root, d) else try rootfs.pivot(root, d);
+    try rootfs.shareRoot(s, d);
     sys.close(root);
     if (ctx.null_stdin and !s.process.terminal) try containerNullStdin(d);
 
