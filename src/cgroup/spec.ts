@@ -64,6 +64,8 @@ function memoryOf(m: Json | undefined, r: Resources): void {
     if (swappiness > 100) throw refuse("memory.swappiness", `the range is 0 to 100, not ${swappiness}`);
     r.memorySwappiness = swappiness;
   }
+  const kernelTcp = limitOf(m, "kernelTCP", "memory");
+  if (kernelTcp !== undefined) r.kernelMemoryTcp = kernelTcp;
   if (m?.disableOOMKiller === true) r.oomKillDisable = true;
   // swapAsGiven: the spec's swap is the whole truth (Docker's 2× default was applied when
   // tsd wrote it, and a foreign spec without one leaves the kernel's default).
