@@ -429,7 +429,9 @@ fn parseMount(s: *Spec, raw: RawMount, d: *Diag) !void {
         .attr_recursive = plan.attr_recursive,
         .propagation = plan.propagation,
         .propagation_recursive = plan.propagation_recursive,
+        .idmap = plan.idmap,
     };
+    if (plan.idmap and !plan.bind) return invalid(d, "idmap on \"{s}\": only bind mounts can be idmapped", .{raw.destination});
     if (plan.bind) {
         const source = raw.source orelse return invalid(d, "bind mount on \"{s}\" has no source", .{raw.destination});
         m.source = try bundlePath(s, source, d);
