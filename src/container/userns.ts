@@ -143,6 +143,14 @@ export function allocateUserns(db: Database, id: string, o: UsernsOptions, pool 
   return { uid: [{ containerID: 0, hostID: a.uidStart, size }], gid: [{ containerID: 0, hostID: a.gidStart, size }] };
 }
 
+/** `tsd system repair`: an `auto` container's range again, from its config.json's maps. */
+export function recoverUsernsRange(db: Database, id: string, options: UsernsOptions, spec: { linux?: { uidMappings?: IdMap[]; gidMappings?: IdMap[] } }): void {
+  const uid = spec.linux?.uidMappings?.[0];
+  const gid = spec.linux?.gidMappings?.[0];
+  if (options.userns !== "auto" || !uid || !gid) return;
+  db.query("INSERT OR REPLACE INTO userns_ranges (container_id, uid_start, gid_start, size) VALUES (?, ?, ?, ?)").run(id, uid.hostID, gid.hostID, uid.size);
+}
+
 export function releaseUserns(db: Database, id: string): void {
   db.query("DELETE FROM userns_ranges WHERE container_id = ?").run(id);
 }

@@ -2,7 +2,7 @@
 // the built dist/tsd, with real user namespaces, idmapped overlay layers and a bridge of this
 // file's own (traffic only to 127.0.0.1 and the test's own container).
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { busyboxRoot, closeRoot, type TestRoot } from "../lib/tsd";
 
@@ -132,9 +132,22 @@ describe("--userns=auto", () => {
     const mounts = await t.ok(["exec", "web", "cat", "/proc/mounts"]);
     for (const fs of ["proc /proc", "/sys", "devpts /dev/pts", "mqueue /dev/mqueue", "/sys/fs/cgroup"]) expect(mounts).toContain(fs);
     expect(await t.ok(["exec", "web", "sh", "-c", "ls /dev/null /dev/pts/ptmx >/dev/null && echo ok"])).toBe("ok\n");
+    // The sysfs of the container's own network namespace (the monitor mounts it there).
+    expect(await t.ok(["exec", "web", "ls", "/sys/class/net"])).toBe("eth0\nlo\n");
     await t.ok(["rm", "-f", "web"]);
   }, 60000);
 });
+
+test("system repair records an auto container's range again", async () => {
+  const id = (await t.ok(["create", "--userns=auto", "--network", "none", "busybox", "true"])).trim();
+  expect(await autoRanges()).toBe(1);
+  for (const f of readdirSync(t.dir).filter((f) => f.startsWith("tsd.db"))) rmSync(join(t.dir, f));
+  await t.ok(["system", "repair"]);
+  expect(await autoRanges()).toBe(1);
+  expect(await t.ok(["start", "-a", id])).toBe("");
+  await t.ok(["rm", id]);
+  expect(await autoRanges()).toBe(0);
+}, 60000);
 
 test("--uidmap/--gidmap map exactly what they say", async () => {
   const out = await run(["--uidmap", "0:300000:2000", "--gidmap", "0:400000:2000", "busybox", "sh", "-c", "cat /proc/self/uid_map /proc/self/gid_map; id -u"]);

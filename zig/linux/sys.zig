@@ -327,8 +327,9 @@ pub fn fsconfig(f: fd_t, cmd: u32, key: ?[*:0]const u8, value: ?[*:0]const u8) E
     try void_(linux.syscall5(.fsconfig, @bitCast(@as(isize, f)), cmd, @intFromPtr(key), @intFromPtr(value), 0));
 }
 
-pub fn fsmount(f: fd_t) Error!fd_t {
-    return fd(linux.syscall3(.fsmount, @bitCast(@as(isize, f)), 1, 0)); // FSMOUNT_CLOEXEC
+/// `attrs`: MOUNT_ATTR_* of the new mount.
+pub fn fsmount(f: fd_t, attrs: u64) Error!fd_t {
+    return fd(linux.syscall3(.fsmount, @bitCast(@as(isize, f)), 1, attrs)); // FSMOUNT_CLOEXEC
 }
 
 /// Moves the detached tree `from` onto `to_path` in `to_dir` (no symlink followed), or onto

@@ -11,6 +11,7 @@ const sys = @import("linux").sys;
 const Diag = @import("diag.zig").Diag;
 const spec = @import("spec.zig");
 const sync = @import("sync.zig");
+const mounts = @import("mounts.zig");
 
 /// Monitor side, after the id maps and before the first "go": one message per mount.
 pub fn sendMounts(pid: linux.pid_t, s: *const spec.Spec, sync_fd: sys.fd_t, d: *Diag) !void {
@@ -26,11 +27,44 @@ pub fn sendMounts(pid: linux.pid_t, s: *const spec.Spec, sync_fd: sys.fd_t, d: *
     }
     // Every bind source: the namespace's root may not traverse the host's path to it.
     for (s.mounts[0..s.mounts_len], 0..) |*m, i| {
+        if (isSysfs(m) and s.joinPath(.network) != null) {
+            const tree = try sysfsOf(s.joinPath(.network).?, m, d);
+            defer sys.close(tree);
+            sync.sendMount(sync_fd, @intCast(i), tree) catch |err| return d.fail(err, "pass mount \"{s}\" to the container init", .{m.destination});
+            continue;
+        }
         if (!m.bind) continue;
         const tree = try bindTree(if (m.idmap) userns else null, m.source, m.flags & linux.MS.REC != 0, d);
         defer sys.close(tree);
         sync.sendMount(sync_fd, @intCast(i), tree) catch |err| return d.fail(err, "pass mount \"{s}\" to the container init", .{m.destination});
     }
+}
+
+fn isSysfs(m: *const mounts.Mount) bool {
+    return !m.bind and m.fstype != null and std.mem.eql(u8, m.fstype.?, "sysfs");
+}
+
+/// sysfs shows the network namespace of its mounter, who must be privileged over the
+/// namespace's owner: a joined network namespace (a bridge network's, the host user
+/// namespace's) gets its sysfs from the monitor, in that namespace for the moment.
+fn sysfsOf(netns_path: [:0]const u8, m: *const mounts.Mount, d: *Diag) !sys.fd_t {
+    const own = sys.open("/proc/self/ns/net", .{ .CLOEXEC = true }, 0) catch |err| return d.fail(err, "open /proc/self/ns/net", .{});
+    defer sys.close(own);
+    const target = sys.open(netns_path, .{ .CLOEXEC = true }, 0) catch |err| return d.fail(err, "open network namespace \"{s}\"", .{netns_path});
+    defer sys.close(target);
+    sys.setns(target, linux.CLONE.NEWNET) catch |err| return d.fail(err, "join network namespace \"{s}\"", .{netns_path});
+    // Back to our own namespace: always permitted, so a failure is a kernel bug.
+    defer sys.setns(own, linux.CLONE.NEWNET) catch unreachable;
+    const fs = sys.fsopen("sysfs") catch |err| return d.fail(err, "open a sysfs", .{});
+    defer sys.close(fs);
+    sys.fsconfig(fs, sys.FSCONFIG_SET_STRING, "source", "sysfs") catch |err| return d.fail(err, "set the sysfs source", .{});
+    sys.fsconfig(fs, sys.FSCONFIG_CMD_CREATE, null, null) catch |err| return d.fail(err, "create the sysfs for \"{s}\"", .{m.destination});
+    var attrs: u64 = 0;
+    const table = [_]struct { u32, u64 }{ .{ linux.MS.RDONLY, sys.MOUNT_ATTR.RDONLY }, .{ linux.MS.NOSUID, sys.MOUNT_ATTR.NOSUID }, .{ linux.MS.NODEV, sys.MOUNT_ATTR.NODEV }, .{ linux.MS.NOEXEC, sys.MOUNT_ATTR.NOEXEC } };
+    for (table) |e| if (m.flags & e[0] != 0) {
+        attrs |= e[1];
+    };
+    return sys.fsmount(fs, attrs) catch |err| d.fail(err, "mount the sysfs for \"{s}\"", .{m.destination});
 }
 
 fn bindTree(userns: ?sys.fd_t, path: [:0]const u8, recursive: bool, d: *Diag) !sys.fd_t {
@@ -83,7 +117,7 @@ fn overlayRoot(userns: sys.fd_t, s: *const spec.Spec, data: []const u8, d: *Diag
     sys.fsconfig(fs, sys.FSCONFIG_SET_STRING, "source", "overlay") catch |err| return d.fail(err, "set the overlay's source", .{});
     try configure(fs, dir, userns, data, &trees, d);
     sys.fsconfig(fs, sys.FSCONFIG_CMD_CREATE, null, null) catch |err| return d.fail(err, "create the idmapped overlay rootfs", .{});
-    return sys.fsmount(fs) catch |err| d.fail(err, "mount the idmapped overlay rootfs", .{});
+    return sys.fsmount(fs, 0) catch |err| d.fail(err, "mount the idmapped overlay rootfs", .{});
 }
 
 /// The kernel's limit on overlay layers (OVL_MAX_STACK), and the upper's tree.

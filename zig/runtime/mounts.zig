@@ -281,8 +281,8 @@ fn copyZ(buf: *[path_max]u8, s: []const u8) [:0]const u8 {
 
 /// Mounts `m` under `root` (the rootfs, before pivot_root). Binds take their host source as
 /// given; its type (file or directory) decides what mount point is created. `tree`: the
-/// bind's source as the monitor opened (and for `idmap`, idmapped) it in a user namespace
-/// (idmap.zig), moved there instead.
+/// bind's source as the monitor opened (and for `idmap`, idmapped) it in a user namespace,
+/// or the sysfs it mounted in a joined network namespace (idmap.zig), moved there instead.
 pub fn mountOne(root: sys.fd_t, m: *const Mount, tree: ?sys.fd_t, d: *Diag) !void {
     var kind: Kind = .dir;
     if (tree) |t| {
@@ -301,7 +301,6 @@ pub fn mountOne(root: sys.fd_t, m: *const Mount, tree: ?sys.fd_t, d: *Diag) !voi
     var fp: FdPath = .{};
     const where = fp.of(target);
     if (tree) |t| {
-        assert(m.bind);
         sys.moveMount(t, target, "") catch |err| {
             return d.fail(err, "mount \"{s}\" on \"{s}\"", .{ m.source, m.destination });
         };
@@ -405,6 +404,14 @@ test "options: a read-only rbind" {
     try std.testing.expectEqual(@as(u32, MS.PRIVATE), plan.propagation);
     try std.testing.expect(plan.propagation_recursive);
     try std.testing.expectEqualStrings("", plan.data);
+}
+
+test "options: idmap marks a bind, never reaches the fs data" {
+    var buf: [64]u8 = undefined;
+    const plan = try parseOptions("bind", &.{ "rbind", "rw", "idmap" }, &buf);
+    try std.testing.expect(plan.idmap and plan.bind);
+    try std.testing.expectEqualStrings("", plan.data);
+    try std.testing.expect(!(try parseOptions("bind", &.{"rbind"}, &buf)).idmap);
 }
 
 test "options: fs data is kept in order" {
