@@ -16,7 +16,7 @@ import { checkDuplicateTargets } from "./mount-flag";
 // --- end metadata/CLI flags ---
 // ---- kernel-facing flags (issue 14 item 4): container/kernel-options.ts ----
 import { kernelOptionsFromFlags, type KernelFlags, type KernelOptions } from "./kernel-options";
-import { usernsOptionsFromFlags, type UsernsFlags, type UsernsOptions } from "./userns";
+import { checkUsernsConflicts, usernsOptionsFromFlags, type UsernsFlags, type UsernsOptions } from "./userns";
 // ---- end kernel-facing flags ----
 
 export interface BindMount {
@@ -157,7 +157,7 @@ export function runOptionsFromFlags(
   const volumes = [...f.volume.map(parseVolume), ...meta.binds];
   const tmpfs = [...f.tmpfs.map(parseTmpfs), ...meta.tmpfs];
   checkDuplicateTargets(volumes, tmpfs);
-  return {
+  const opts: RunOptions = {
     image,
     command,
     ...(f.entrypoint !== undefined ? { entrypoint: f.entrypoint === "" ? [] : [f.entrypoint] } : {}),
@@ -188,6 +188,8 @@ export function runOptionsFromFlags(
     ...usernsOptionsFromFlags(f),
     ...healthOption(f),
   };
+  checkUsernsConflicts(opts);
+  return opts;
 }
 
 function healthOption(f: HealthFlags): Pick<RunOptions, "healthcheck"> {

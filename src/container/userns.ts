@@ -50,6 +50,16 @@ export function usernsOptionsFromFlags(f: UsernsFlags): UsernsOptions {
   return { userns: "auto", usernsSize: size };
 }
 
+/** What cannot work in a user namespace of the container's own, refused at the flags (Docker's
+ *  words for --privileged): the host's pid or ipc namespace (their proc and mqueue cannot be
+ *  mounted from it), and --privileged's host devices and full capabilities. */
+export function checkUsernsConflicts(o: UsernsOptions & { privileged?: boolean; pidMode?: string; ipcMode?: string }): void {
+  if (!o.userns) return;
+  if (o.privileged) throw new UsageError("privileged mode is incompatible with user namespaces: drop --privileged or --userns/--uidmap");
+  if (o.pidMode === "host") throw new UsageError("cannot share the host's PID namespace when user namespaces are enabled: drop --pid host or --userns/--uidmap");
+  if (o.ipcMode === "host") throw new UsageError("cannot share the host's IPC namespace when user namespaces are enabled: drop --ipc host or --userns/--uidmap");
+}
+
 /** `CONTAINER:HOST:SIZE`. */
 export function parseIdMap(text: string, flag: string): IdMap {
   const m = /^(\d+):(\d+):(\d+)$/.exec(text);

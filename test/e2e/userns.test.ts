@@ -157,4 +157,7 @@ test("--uidmap/--gidmap map exactly what they say", async () => {
 test("--userns=host is the default: no user namespace", async () => {
   expect((await run(["busybox", "cat", "/proc/self/uid_map"])).trim().split(/\s+/).map(Number)).toEqual([0, 0, 4294967295]);
   expect((await t.tsd(["run", "--rm", "--userns", "bogus", "busybox", "true"])).stderr).toContain('invalid --userns "bogus"');
+  const pidHost = await t.tsd(["run", "--rm", "--userns=auto", "--pid", "host", "busybox", "true"]);
+  expect(pidHost.code).toBe(125);
+  expect(pidHost.stderr).toBe("tsd: cannot share the host's PID namespace when user namespaces are enabled: drop --pid host or --userns/--uidmap\n");
 });

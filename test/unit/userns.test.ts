@@ -2,7 +2,7 @@
 // (src/container/userns.ts): pure, no root.
 import { describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { BUILTIN_POOL, allocateUserns, applyUserns, parseIdMap, pickRange, releaseUserns, subidRange, usernsMode, usernsOptionsFromFlags, usernsPool, type UsernsPool } from "../../src/container/userns";
+import { BUILTIN_POOL, allocateUserns, checkUsernsConflicts, applyUserns, parseIdMap, pickRange, releaseUserns, subidRange, usernsMode, usernsOptionsFromFlags, usernsPool, type UsernsPool } from "../../src/container/userns";
 import { MIGRATIONS } from "../../src/store/db";
 import type { OciSpec } from "../../src/container/spec";
 
@@ -28,6 +28,12 @@ describe("flags", () => {
     expect(() => parseIdMap("0:100000", "uidmap")).toThrow(/invalid --uidmap "0:100000": use CONTAINER_ID:HOST_ID:SIZE/);
     expect(() => parseIdMap("0:4294967295:2", "gidmap")).toThrow(/invalid --gidmap/);
     expect(() => parseIdMap("0:1:0", "uidmap")).toThrow(/size at least 1/);
+  });
+  test("the host's pid or ipc namespace and --privileged are refused with a user namespace", () => {
+    expect(() => checkUsernsConflicts({ userns: "auto", privileged: true })).toThrow(/privileged mode is incompatible with user namespaces/);
+    expect(() => checkUsernsConflicts({ userns: "private", pidMode: "host" })).toThrow(/host's PID namespace/);
+    expect(() => checkUsernsConflicts({ userns: "auto", ipcMode: "host" })).toThrow(/host's IPC namespace/);
+    expect(() => checkUsernsConflicts({ privileged: true, pidMode: "host" })).not.toThrow();
   });
   test("inspect's UsernsMode", () => {
     expect(usernsMode({})).toBe("");
