@@ -6,6 +6,7 @@
 // database (table userns_ranges) until the container is removed.
 import type { Database } from "bun:sqlite";
 import { readFileSync } from "node:fs";
+import { release } from "node:os";
 import { TsdError, UsageError } from "../errors";
 import type { OciSpec } from "./spec";
 
@@ -68,6 +69,13 @@ export function parseIdMap(text: string, flag: string): IdMap {
     throw new UsageError(`invalid --${flag} "${text}": use CONTAINER_ID:HOST_ID:SIZE (ids and size in 0..${MAX_ID}, size at least 1)`);
   }
   return { containerID: c, hostID: h, size: s };
+}
+
+/** Detached idmapped mounts as overlay layers (the monitor's rootfs: zig/runtime/idmap.zig)
+ *  need Linux 6.15; `lowerdir+` 6.8, idmapped layers 5.19. */
+export function idmappedLayers(kernel: string): boolean {
+  const m = /^(\d+)\.(\d+)/.exec(kernel);
+  return m !== null && (Number(m[1]) > 6 || (Number(m[1]) === 6 && Number(m[2]) >= 15));
 }
 
 export interface Range {
@@ -138,7 +146,8 @@ export function pickRange(pool: UsernsPool, taken: Allocation[], size: number): 
 }
 
 /** `auto`: a range recorded for `id` (serialised by an immediate transaction); the maps. */
-export function allocateUserns(db: Database, id: string, o: UsernsOptions, pool = usernsPool()): { uid: IdMap[]; gid: IdMap[] } | undefined {
+export function allocateUserns(db: Database, id: string, o: UsernsOptions, pool = usernsPool(), kernel = release()): { uid: IdMap[]; gid: IdMap[] } | undefined {
+  if (o.userns && !idmappedLayers(kernel)) throw new TsdError(`user namespaces need Linux 6.15 or later (idmapped overlay layers); this kernel is ${kernel}: drop --userns/--uidmap`);
   if (o.userns === "private") return { uid: o.uidMaps!, gid: o.gidMaps! };
   if (o.userns !== "auto") return undefined;
   const size = o.usernsSize ?? DEFAULT_USERNS_SIZE;

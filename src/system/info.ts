@@ -10,7 +10,7 @@ import { shownState } from "../container/state";
 import { listImages } from "../image/store";
 import { defaultBridgeConfig } from "../network/networks";
 import { natDriver } from "../network/nat";
-import { recordedRanges, usernsPool } from "../container/userns";
+import { idmappedLayers, recordedRanges, usernsPool } from "../container/userns";
 
 export interface Info {
   ID: string;
@@ -113,13 +113,6 @@ export function systemInfo(db: Database, root: string): Info {
     UserNamespaces: usernsInfo(db),
     Warnings: forwarding ? [] : ["WARNING: IPv4 forwarding is disabled (tsd enables it when a container on a bridge starts)"],
   };
-}
-
-/** Detached idmapped mounts as overlay layers (the monitor's rootfs: zig/runtime/idmap.zig)
- *  need Linux 6.15; `lowerdir+` 6.8, idmapped layers 5.19. */
-export function idmappedLayers(kernel: string): boolean {
-  const m = /^(\d+)\.(\d+)/.exec(kernel);
-  return m !== null && (Number(m[1]) > 6 || (Number(m[1]) === 6 && Number(m[2]) >= 15));
 }
 
 function usernsInfo(db: Database): Info["UserNamespaces"] {

@@ -1,5 +1,6 @@
 import { expect, test } from "bun:test";
-import { backingFilesystem, idmappedLayers, infoText, machine, osRelease, type Info } from "../../src/system/info";
+import { backingFilesystem, infoText, machine, osRelease, type Info } from "../../src/system/info";
+import { idmappedLayers } from "../../src/container/userns";
 
 test("os-release: PRETTY_NAME and VERSION_ID, quoted or not", () => {
   expect(osRelease('PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\n')).toEqual({ name: "Debian GNU/Linux 12 (bookworm)", version: "12" });

@@ -72,6 +72,7 @@ describe("the pool", () => {
     releaseUserns(db, "a");
     expect(allocateUserns(db, "c", { userns: "auto", usernsSize: 100 }, pool)!.uid[0]!.hostID).toBe(1000);
     expect(allocateUserns(db, "d", {}, pool)).toBeUndefined();
+    expect(() => allocateUserns(db, "e", { userns: "auto" }, pool, "6.1.0")).toThrow(/user namespaces need Linux 6.15 or later \(idmapped overlay layers\); this kernel is 6.1.0/);
   });
 });
 

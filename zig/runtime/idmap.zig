@@ -116,7 +116,7 @@ fn overlayRoot(userns: sys.fd_t, s: *const spec.Spec, data: []const u8, d: *Diag
     defer trees.closeAll();
     sys.fsconfig(fs, sys.FSCONFIG_SET_STRING, "source", "overlay") catch |err| return d.fail(err, "set the overlay's source", .{});
     try configure(fs, dir, userns, data, &trees, d);
-    sys.fsconfig(fs, sys.FSCONFIG_CMD_CREATE, null, null) catch |err| return d.fail(err, "create the idmapped overlay rootfs", .{});
+    sys.fsconfig(fs, sys.FSCONFIG_CMD_CREATE, null, null) catch |err| return d.fail(err, "create the idmapped overlay rootfs (Linux 6.15 or later)", .{});
     return sys.fsmount(fs, 0) catch |err| d.fail(err, "mount the idmapped overlay rootfs", .{});
 }
 
