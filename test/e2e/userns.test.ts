@@ -73,6 +73,14 @@ describe("--userns=auto", () => {
     expect(await autoRanges()).toBe(before);
   }, 60000);
 
+  test("parallel creates never share a range", async () => {
+    const ids = await Promise.all([1, 2, 3, 4].map(() => t.ok(["run", "-d", "--network", "none", "--userns=auto:size=100", "busybox", "sleep", "300"])));
+    const starts = await Promise.all(ids.map(async (id) => uidMap(await pidOf(id.trim()))[1]!));
+    const sorted = [...starts].sort((a, b) => a - b);
+    for (let i = 1; i < sorted.length; i++) expect(sorted[i]! - sorted[i - 1]!).toBeGreaterThanOrEqual(100);
+    await t.ok(["rm", "-f", ...ids.map((i) => i.trim())]);
+  }, 60000);
+
   test("a failed run leaves no range, row or mount behind", async () => {
     const before = await autoRanges();
     const r = await t.tsd(["run", "--rm", "--network", "none", "--userns=auto", "busybox", "nosuch"]);
