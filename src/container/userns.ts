@@ -9,6 +9,8 @@ import { readFileSync } from "node:fs";
 import { release } from "node:os";
 import { TsdError, UsageError } from "../errors";
 import type { OciSpec } from "./spec";
+import { procStartTime, sameProcess } from "./proc";
+import { faultPoint } from "../fault";
 
 export interface IdMap {
   containerID: number;
@@ -152,14 +154,24 @@ export function allocateUserns(db: Database, id: string, o: UsernsOptions, pool 
   if (o.userns !== "auto") return undefined;
   const size = o.usernsSize ?? DEFAULT_USERNS_SIZE;
   const pick = db.transaction(() => {
+    freeAbandoned(db);
     const taken = db.query("SELECT uid_start AS uidStart, gid_start AS gidStart, size FROM userns_ranges").all() as Allocation[];
     const a = pickRange(pool, taken, size);
     if (!a) throw new TsdError(`--userns=auto: no free range of ${size} ids left in the pool (${pool.source}: ${pool.uid.start}+${pool.uid.size}); remove containers or widen the pool`);
-    db.query("INSERT INTO userns_ranges (container_id, uid_start, gid_start, size) VALUES (?, ?, ?, ?)").run(id, a.uidStart, a.gidStart, a.size);
+    db.query("INSERT INTO userns_ranges (container_id, uid_start, gid_start, size, owner_pid, owner_start) VALUES (?, ?, ?, ?, ?, ?)")
+      .run(id, a.uidStart, a.gidStart, a.size, process.pid, procStartTime(process.pid) ?? null);
     return a;
   });
   const a = pick.immediate();
+  faultPoint("create:userns");
   return { uid: [{ containerID: 0, hostID: a.uidStart, size }], gid: [{ containerID: 0, hostID: a.gidStart, size }] };
+}
+
+/** Ranges of no container whose creating CLI is gone (killed between the allocation and the
+ *  row): free again. A create under way (its CLI alive) keeps its range. */
+function freeAbandoned(db: Database): void {
+  const rows = db.query("SELECT container_id AS id, owner_pid AS pid, owner_start AS start FROM userns_ranges WHERE container_id NOT IN (SELECT id FROM containers)").all() as { id: string; pid: number; start: string | null }[];
+  for (const r of rows) if (!sameProcess(r.pid, r.start)) db.query("DELETE FROM userns_ranges WHERE container_id = ?").run(r.id);
 }
 
 /** `tsd system repair`: an `auto` container's range again, from its config.json's maps. */

@@ -151,13 +151,16 @@ CREATE TABLE IF NOT EXISTS build_cache (
 );
 ` },
   // --userns=auto: the host id ranges given to containers (container/userns.ts), one row per
-  // container until it is removed.
+  // container until it is removed; the creating CLI (pid + start time) owns a range until the
+  // container's row exists (one killed in between leaves a range the next allocation frees).
   { name: "userns-1", sql: `
 CREATE TABLE IF NOT EXISTS userns_ranges (
   container_id TEXT PRIMARY KEY,
   uid_start    INTEGER NOT NULL,
   gid_start    INTEGER NOT NULL,
-  size         INTEGER NOT NULL
+  size         INTEGER NOT NULL,
+  owner_pid    INTEGER NOT NULL DEFAULT 0,
+  owner_start  TEXT
 );
 ` },
 ];

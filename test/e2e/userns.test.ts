@@ -89,6 +89,13 @@ describe("--userns=auto", () => {
     expect(bad.code).toBe(125);
     expect(bad.stderr).toContain("maps no uid 0");
     expect(await autoRanges()).toBe(before);
+    // A CLI killed right after it took a range, before the container's row: the next
+    // allocation frees it (its owner is gone).
+    const killed = await t.tsd(["run", "--rm", "--network", "none", "--userns=auto", "busybox", "true"], { env: { TSD_FAULT: "create:userns" } });
+    expect(killed.code).toBe(137);
+    expect(await autoRanges()).toBe(before + 1);
+    await run(["--userns=auto", "busybox", "true"]);
+    expect(await autoRanges()).toBe(before);
     expect((await t.ok(["ps", "-aq"])).trim()).toBe("");
     expect(t.leaks()).toEqual([]);
   }, 30000);

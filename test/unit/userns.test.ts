@@ -71,6 +71,14 @@ describe("the pool", () => {
     expect(() => allocateUserns(db, "c", { userns: "auto", usernsSize: 200 }, pool)).toThrow(/no free range of 200 ids left/);
     releaseUserns(db, "a");
     expect(allocateUserns(db, "c", { userns: "auto", usernsSize: 100 }, pool)!.uid[0]!.hostID).toBe(1000);
+    // A range of no container whose creating CLI is gone is free again; a live one's is kept.
+    db.query("INSERT INTO userns_ranges (container_id, uid_start, gid_start, size, owner_pid, owner_start) VALUES ('gone', 1200, 5200, 100, 2147483647, '1')").run();
+    db.query("INSERT INTO userns_ranges (container_id, uid_start, gid_start, size, owner_pid, owner_start) VALUES ('live', 1100, 5100, 100, ?, NULL)").run(process.pid);
+    releaseUserns(db, "b");
+    releaseUserns(db, "c");
+    expect(allocateUserns(db, "f", { userns: "auto", usernsSize: 100 }, pool)!.uid[0]!.hostID).toBe(1000);
+    expect(allocateUserns(db, "g", { userns: "auto", usernsSize: 100 }, pool)!.uid[0]!.hostID).toBe(1200);
+    expect(() => allocateUserns(db, "h", { userns: "auto", usernsSize: 100 }, pool)).toThrow(/no free range/);
     expect(allocateUserns(db, "d", {}, pool)).toBeUndefined();
     expect(() => allocateUserns(db, "e", { userns: "auto" }, pool, "6.1.0")).toThrow(/user namespaces need Linux 6.15 or later \(idmapped overlay layers\); this kernel is 6.1.0/);
   });
