@@ -36,12 +36,18 @@ pub fn openParent(s: *const spec.Spec, d: *Diag) !sys.fd_t {
 }
 
 fn moveRoot(s: *const spec.Spec, m: Moved, d: *Diag) !sys.fd_t {
+    defer sys.close(m.parent);
     const name = s.root_path[(if (std.mem.lastIndexOfScalar(u8, s.root_path, '/')) |i| i + 1 else 0)..];
     sys.moveMount(m.tree, m.parent, name) catch |err| return d.fail(err, "mount the idmapped rootfs on \"{s}\"", .{s.root_path});
     // Reopened by name: the lookup crosses into the mount just made.
-    return sys.openat(m.parent, name, .{ .PATH = true, .DIRECTORY = true, .CLOEXEC = true }, 0) catch |err| {
+    const root = sys.openat(m.parent, name, .{ .PATH = true, .DIRECTORY = true, .CLOEXEC = true }, 0) catch |err| {
         return d.fail(err, "open the rootfs \"{s}\"", .{s.root_path});
     };
+    errdefer sys.close(root);
+    // Moved under an rshared "/" it is shared too: pivot_root refuses that.
+    var fp: mounts.FdPath = .{};
+    sys.mount(null, fp.of(root), null, linux.MS.PRIVATE, null) catch |err| return d.fail(err, "make the rootfs private", .{});
+    return root;
 }
 
 /// Mounts the root and returns an O_PATH fd of it, the anchor every later path resolves in.
