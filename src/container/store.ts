@@ -143,6 +143,8 @@ export function deleteContainer(db: Database, id: string): void {
   withEvent(db, () => {
     containerEvent(db, id, "destroy");
     db.query("DELETE FROM containers WHERE id = ?").run(id);
+    // Its --userns=auto range is free again (container/userns.ts).
+    db.query("DELETE FROM userns_ranges WHERE container_id = ?").run(id);
   });
 }
 

@@ -150,6 +150,19 @@ CREATE TABLE IF NOT EXISTS build_cache (
   result     INTEGER NOT NULL DEFAULT 0   -- 1: a build ended with this image (shown by images)
 );
 ` },
+  // --userns=auto: the host id ranges given to containers (container/userns.ts), one row per
+  // container until it is removed; the creating CLI (pid + start time) owns a range until the
+  // container's row exists (one killed in between leaves a range the next allocation frees).
+  { name: "userns-1", sql: `
+CREATE TABLE IF NOT EXISTS userns_ranges (
+  container_id TEXT PRIMARY KEY,
+  uid_start    INTEGER NOT NULL,
+  gid_start    INTEGER NOT NULL,
+  size         INTEGER NOT NULL,
+  owner_pid    INTEGER NOT NULL DEFAULT 0,
+  owner_start  TEXT
+);
+` },
 ];
 
 const handles = new Map<string, Database>();

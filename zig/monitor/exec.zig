@@ -44,15 +44,17 @@ const Args = struct {
     detach: bool = false,
 };
 
-/// The namespaces in the order they are joined: user first (it grants the rights over the
-/// others), mount last (after it, /proc/PID paths of the host are gone).
+/// The namespaces in the order they are joined (all opened first): as the host's root every
+/// one but the mount namespace, the user namespace last of those (a container's network
+/// namespace may be the host user namespace's, which a process inside the container's user
+/// namespace could not join), then mount (it needs the rights the user namespace grants).
 pub const ns_order = [_]struct { name: []const u8, flag: u32 }{
-    .{ .name = "user", .flag = linux.CLONE.NEWUSER },
     .{ .name = "ipc", .flag = linux.CLONE.NEWIPC },
     .{ .name = "uts", .flag = linux.CLONE.NEWUTS },
     .{ .name = "net", .flag = linux.CLONE.NEWNET },
     .{ .name = "pid", .flag = linux.CLONE.NEWPID },
     .{ .name = "cgroup", .flag = linux.CLONE.NEWCGROUP },
+    .{ .name = "user", .flag = linux.CLONE.NEWUSER },
     .{ .name = "mnt", .flag = linux.CLONE.NEWNS },
 };
 

@@ -283,6 +283,10 @@ const Monitor = struct {
     fn clone(m: *Monitor, channel: runtime.sync.Channel, child_stdio: [3]sys.fd_t, null_stdin: bool) !linux.pid_t {
         const s = &config.the_spec;
         const pid_join = try runtime.namespaces.PidJoin.enter(s, &m.d);
+        var monitor_join = runtime.namespaces.MonitorJoin.enter(s, &m.d) catch |err| {
+            if (pid_join) |j| j.leave();
+            return err;
+        };
         const ctx: runtime.init.Context = .{
             .spec = s,
             .sync = channel.init,
@@ -297,6 +301,7 @@ const Monitor = struct {
         if (pid) |child| {
             if (child == 0) runtime.init.run(&ctx);
         } else |_| {}
+        monitor_join.leave();
         if (pid_join) |j| j.leave();
         return pid catch |err| m.d.fail(err, "clone the container init", .{});
     }
@@ -305,6 +310,7 @@ const Monitor = struct {
     fn handOver(m: *Monitor, pid: linux.pid_t, sync_fd: sys.fd_t, r: *relay.Relay) !void {
         const s = &config.the_spec;
         try runtime.user.writeIdMaps(pid, s, &m.d);
+        try runtime.idmap.sendMounts(pid, s, sync_fd, &m.d);
         runtime.sync.sendGo(sync_fd) catch |err| return m.d.fail(err, "start the container init", .{});
         // A cgroup v1 attach waits for an RCU grace period (about 10 ms): the init mounts its
         // rootfs meanwhile and waits for the second go before anything the limits must cover.
@@ -318,6 +324,10 @@ const Monitor = struct {
             switch (msg) {
                 .go => return m.protocol(),
                 .pty => |master| try m.takePty(master, r),
+                .mount => |t| {
+                    sys.close(t.fd);
+                    return m.protocol();
+                },
                 .failed => |f| {
                     m.d.set(std.math.clamp(f.status, diag.status_engine, diag.status_not_found), "{s}", .{f.text});
                     m.failed = true;
