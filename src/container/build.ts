@@ -20,7 +20,7 @@ import { commitUpper } from "../image/commit";
 import { familiarName, type Reference } from "../image/reference";
 import { findImage, tagImage, type ImageRecord } from "../image/store";
 import { makeWorkDir, sweepStaleWorkDirs } from "../store/workdir";
-import { applyArchive, applyCopy, archiveKind, contextFromImage, heredocContext, stageArchive, stageCopy, stageWorkdir, urlContext, type CopyRequest } from "./build-copy";
+import { applyArchive, applyCopy, archiveKind, contextFromImage, heredocContext, planCopy, stageArchive, stageWorkdir, urlContext, type CopyRequest } from "./build-copy";
 import { cleanPath } from "../image/build/dockerignore";
 import { processHeredoc } from "../image/build/shell-words";
 import { checkAbort, runStep, type Abort } from "./build-run";
@@ -242,14 +242,20 @@ async function classicLines<T>(r: Run, make: () => Promise<T>): Promise<T> {
   return made;
 }
 
-async function cachedOr(r: Run, parent: ImageRecord, createdBy: string, s: StageState, make: () => Promise<ImageRecord>): Promise<ImageRecord> {
-  const key = cacheKey(parent.id || undefined, createdBy, s.config);
-  const hit = r.o.noCache ? undefined : cachedImage(r.db, key);
+/** The step's image from the cache (its lines printed), unless --no-cache or none. */
+function cachedStep(r: Run, parent: ImageRecord, createdBy: string, s: StageState): ImageRecord | undefined {
+  const hit = r.o.noCache ? undefined : cachedImage(r.db, cacheKey(parent.id || undefined, createdBy, s.config));
   if (hit) {
     r.o.out(" ---> Using cache");
     r.o.out(` ---> ${hit.id.slice(0, 12)}`);
-    return hit;
   }
+  return hit;
+}
+
+async function cachedOr(r: Run, parent: ImageRecord, createdBy: string, s: StageState, make: () => Promise<ImageRecord>): Promise<ImageRecord> {
+  const key = cacheKey(parent.id || undefined, createdBy, s.config);
+  const hit = cachedStep(r, parent, createdBy, s);
+  if (hit) return hit;
   const made = await make();
   rememberStep(r.db, key, made.id);
   r.o.out(` ---> ${made.id.slice(0, 12)}`);
@@ -291,7 +297,15 @@ async function copyInstruction(r: Run, stage: Stage, s: StageState, image: Image
     sources = sources.map((w) => /^<<-?(\w+)$/.exec(w)?.[1] ?? w);
   } else if (from !== undefined) {
     const fromImage = fromStageOrImage(r, stage, expand(ins, from, env, s.escape));
+    // Images are content-addressed: the same sources of the same image onto the same parent
+    // make the same layer, so a cached step is found without copying the sources out.
+    const alias = `#(alias) ${JSON.stringify([ins.cmd, fromImage.id, sources, dest, s.config.WorkingDir ?? "", flagValue(ins, "chown") ?? null, flagValue(ins, "chmod") ?? null, s.shell, from])}`;
+    const hit = cachedStep(r, image, alias, s);
+    if (hit) return hit;
     ({ ctx, sources } = await contextFromImage(r.db, r.root, fromImage, sources, dir));
+    const made = await copyFromContext(r, s, image, ins, dir, ctx, sources, dest, env, from);
+    rememberStep(r.db, cacheKey(image.id || undefined, alias, s.config), made.id);
+    return made;
   }
   // A downloaded archive is not extracted (Docker's rule).
   const archive = ins.cmd === "ADD" && urls.length === 0 ? localArchive(ctx, sources) : undefined;
@@ -299,11 +313,15 @@ async function copyInstruction(r: Run, stage: Stage, s: StageState, image: Image
     const a = await stageArchive(r.root, image, dir, archive, joinPath(s.config.WorkingDir || "/", dest), (hash) => `${s.shell.join(" ")} #(nop) ADD file:${hash} in ${dest} `);
     return cachedOr(r, image, a.createdBy, s, async () => commitLayer(r, image, await applyArchive(r.db, r.root, image, dir, a), s, a.createdBy));
   }
+  return copyFromContext(r, s, image, ins, dir, ctx, sources, dest, env, from);
+}
+
+async function copyFromContext(r: Run, s: StageState, image: ImageRecord, ins: Instruction, dir: string, ctx: Context, sources: string[], dest: string, env: Map<string, string>, from: string | undefined): Promise<ImageRecord> {
   const chown = flagValue(ins, "chown");
   const chmod = flagValue(ins, "chmod");
   const req: CopyRequest = { what: ins.cmd as "COPY", sources, dest, workdir: s.config.WorkingDir ?? "/", ctx, ...(chown !== undefined ? { chown: expand(ins, chown, env, s.escape) } : {}), ...(chmod !== undefined ? { chmod } : {}), ...(from !== undefined ? { fromLabel: from } : {}) };
-  const staged = stageCopy(r.root, image, dir, req, s.shell);
-  return cachedOr(r, image, staged.createdBy, s, async () => commitLayer(r, image, await applyCopy(r.db, r.root, image, dir, staged), s, staged.createdBy));
+  const planned = planCopy(r.root, image, dir, req, s.shell);
+  return cachedOr(r, image, planned.createdBy, s, async () => commitLayer(r, image, await applyCopy(r.db, r.root, image, dir, planned.stage()), s, planned.createdBy));
 }
 
 /** ADD's one local archive source (Docker extracts tar, gzip'd tar); undefined otherwise. */
