@@ -11,6 +11,7 @@ import { createGunzip } from "node:zlib";
 import { basename, dirname, join } from "node:path";
 import { TsdError } from "../errors";
 import { runMonitor } from "../native/helper";
+import { isGlob } from "../image/build/dockerignore";
 import { loadContext, plan, plannedHash, resolveSource, stage, type Context, type Owner, type PlannedEntry } from "../image/build/context";
 import { joinPath } from "../image/build/instructions";
 import type { ImageRecord } from "../image/store";
@@ -28,6 +29,8 @@ export interface CopyRequest {
   /** The context, or an image's rootfs copied out for --from. */
   ctx: Context;
   fromLabel?: string;
+  /** Sources (by index) with a context of their own: ADD's downloaded URLs. */
+  own?: Map<number, { ctx: Context; name: string }>;
 }
 
 export interface StagedCopy {
@@ -49,12 +52,15 @@ export interface PlannedCopy {
  */
 export function planCopy(root: string, image: ImageRecord, work: string, r: CopyRequest, shell: string[]): PlannedCopy {
   const owner = copyOwner(root, image, r);
-  const paths = r.sources.flatMap((s) => resolveSource(r.ctx, s, r.what));
+  const paths = r.sources.flatMap((s, i) => {
+    const own = r.own?.get(i);
+    return own ? [{ ctx: own.ctx, rel: own.name }] : resolveSource(r.ctx, s, r.what).map((rel) => ({ ctx: r.ctx, rel }));
+  });
   const destAbs = joinPath(r.workdir || "/", r.dest);
   const slash = r.dest.endsWith("/") || r.dest.endsWith("/.") || r.dest === ".";
   if (paths.length > 1 && !slash) throw new TsdError(`When using ${r.what} with more than one source file, the destination must be a directory and end with a /`, 1);
   const entry = imageEntry(root, image, destAbs);
-  const singleFile = paths.length === 1 && r.ctx.entries.get(paths[0]!) !== "dir" && paths[0] !== "";
+  const singleFile = paths.length === 1 && paths[0]!.ctx.entries.get(paths[0]!.rel) !== "dir" && paths[0]!.rel !== "";
   // DEST names a directory when it is one in the image (a symlink there is taken for one).
   const depth = destAbs.split("/").filter((p) => p !== "").length;
   const destIsDir = (entry.kind === "dir" && entry.depth === depth) || (entry.kind === "link" && entry.depth === depth - 1);
@@ -68,9 +74,9 @@ export function planCopy(root: string, image: ImageRecord, work: string, r: Copy
     tree.set(dir, { mode: 0o040755, uid: owner.uid, gid: owner.gid });
   }
   const under = (name: string) => (dir === "" ? name : `${dir}/${name}`);
-  for (const p of paths) {
-    const kind = p === "" ? "dir" : r.ctx.entries.get(p);
-    plan(r.ctx, p, kind === "dir" ? dir : under(ontoFile ? basename(destAbs) : basename(p)), owner, tree);
+  for (const { ctx, rel } of paths) {
+    const kind = rel === "" ? "dir" : ctx.entries.get(rel);
+    plan(ctx, rel, kind === "dir" ? dir : under(ontoFile ? basename(destAbs) : basename(rel)), owner, tree);
   }
   const kind = paths.length > 1 ? "multi" : singleFile ? "file" : "dir";
   const from = r.fromLabel ? `--from=${r.fromLabel} ` : "";
@@ -80,10 +86,10 @@ export function planCopy(root: string, image: ImageRecord, work: string, r: Copy
     stage: () => {
       const content = join(work, "content");
       const staged = stageChain(content, chain.missing, owner);
-      for (const p of paths) {
-        const kind = p === "" ? "dir" : r.ctx.entries.get(p);
-        if (kind === "dir") stage(r.ctx, p, staged, owner);
-        else stage(r.ctx, p, join(staged, ontoFile ? basename(destAbs) : basename(p)), owner);
+      for (const { ctx, rel } of paths) {
+        const kind = rel === "" ? "dir" : ctx.entries.get(rel);
+        if (kind === "dir") stage(ctx, rel, staged, owner);
+        else stage(ctx, rel, join(staged, ontoFile ? basename(destAbs) : basename(rel)), owner);
       }
       return { staged: content, into: chain.base, createdBy };
     },
@@ -160,12 +166,16 @@ export async function contextFromImage(db: Database, root: string, image: ImageR
   mkdirSync(out, { recursive: true });
   const rel: string[] = [];
   for (const [i, src] of sources.entries()) {
-    const p = joinPath("/", src);
-    if (p === "/") throw new TsdError("COPY --from of / is not supported yet: name a directory", 1);
+    // A glob: the directory above its first wildcard copied out, the pattern matched in it.
+    const parts = joinPath("/", src).split("/").filter((x) => x !== "");
+    const wild = parts.findIndex((x) => isGlob(x));
+    const fixed = wild < 0 ? parts : parts.slice(0, wild);
+    const p = `/${fixed.join("/")}`;
+    if (p === "/") throw new TsdError(`COPY --from of ${src}: copying from the image's / is not supported: name a directory`, 1);
     const target = join(out, String(i));
     mkdirSync(target);
     await runMonitor(["--copy", "out", ...fs.args, "--container-dir", dirname(p), "--container-name", basename(p), "--host-dir", target, "--name", basename(p), "--archive"], "ignore", "COPY failed", 1);
-    rel.push(`${i}/${basename(p)}`);
+    rel.push([String(i), basename(p), ...(wild < 0 ? [] : parts.slice(wild))].join("/"));
   }
   rmSync(fs.dir, { recursive: true, force: true });
   return { ctx: loadContext(out), sources: rel };

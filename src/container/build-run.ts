@@ -9,10 +9,11 @@ import type { ImageRecord } from "../image/store";
 import { removeContainerFiles } from "./create";
 import { createWithMeta } from "./meta-create";
 import { releaseContainer } from "./network";
-import type { RunOptions } from "./options";
+import type { BindMount, RunOptions, TmpfsMount } from "./options";
 import { startAttached } from "./start";
 import { containerById, deleteContainer } from "./store";
 import { removeContainer } from "./remove";
+import { containerEvent } from "./events";
 
 /** A signal to the build: the RUN container under way is killed, the build ends 128+N. */
 export interface Abort {
@@ -31,6 +32,9 @@ export interface RunStep {
   user?: string;
   workdir?: string;
   network?: string;
+  /** RUN --mount's binds and tmpfs (nothing of them goes into the layer). */
+  volumes?: BindMount[];
+  tmpfs?: TmpfsMount[];
   quiet: boolean;
   out: (line: string) => void;
   abort: Abort;
@@ -38,7 +42,8 @@ export interface RunStep {
 
 function runOptions(image: ImageRecord, s: RunStep): RunOptions {
   return {
-    image: image.id,
+    // Docker's builder names the step's parent by id (its events' image attribute).
+    image: `sha256:${image.id}`,
     command: s.argv,
     entrypoint: [],
     rm: false,
@@ -47,8 +52,8 @@ function runOptions(image: ImageRecord, s: RunStep): RunOptions {
     env: s.env,
     ...(s.workdir ? { workdir: s.workdir } : {}),
     ...(s.user ? { user: s.user } : {}),
-    volumes: [],
-    tmpfs: [],
+    volumes: s.volumes ?? [],
+    tmpfs: s.tmpfs ?? [],
     readOnly: false,
     privileged: false,
     capAdd: [],
@@ -68,6 +73,7 @@ export async function runStep<T>(db: Database, root: string, image: ImageRecord,
   const opts = runOptions(image, s);
   const c = createWithMeta(db, root, opts);
   s.out(` ---> Running in ${c.id.slice(0, 12)}`);
+  containerEvent(db, c.id, "attach");
   s.abort.container = c.id;
   const undo = () => {
     releaseContainer(db, root, c.id);

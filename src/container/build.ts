@@ -14,8 +14,12 @@ import { contextSizeText, contextTarSize, loadContext, type Context } from "../i
 import { randomId } from "../store/ids";
 import { flagValue, parseDockerfile, type Instruction } from "../image/build/dockerfile";
 import { metadataImage, scratchImage } from "../image/build/image";
-import { applyMetadata, DEFAULT_SHELL, joinPath, runArgv, runCreatedBy, runEnv, type StageState } from "../image/build/instructions";
-import { expand, expandWords, planStages, PROXY_ARGS, stageNamed, type Plan, type Stage } from "../image/build/stages";
+import { hostArchitecture, parsePlatform, platformString } from "../image/media";
+import { canRunArch } from "../image/build/binfmt";
+import { parseRunMount } from "../image/build/run-mount";
+import { planMounts } from "./build-mounts";
+import { applyMetadata, DEFAULT_SHELL, expansionEnv, joinPath, runArgv, runCreatedBy, runEnv, type StageState } from "../image/build/instructions";
+import { expand, expandWords, planStages, platformArgs, PROXY_ARGS, stageNamed, type Plan, type Stage } from "../image/build/stages";
 import { commitUpper } from "../image/commit";
 import { familiarName, type Reference } from "../image/reference";
 import { findImage, tagImage, type ImageRecord } from "../image/store";
@@ -26,6 +30,8 @@ import { processHeredoc } from "../image/build/shell-words";
 import { checkAbort, runStep, type Abort } from "./build-run";
 import { killInit } from "./lifecycle";
 import { containerById } from "./store";
+import { randomName } from "./names";
+import { recordEvent } from "../store/events";
 
 /** A directory, a tar (a file, or stdin's bytes), or none (a Dockerfile on stdin). */
 export type BuildContext = { kind: "dir"; dir: string } | { kind: "tar"; file?: string; bytes?: Uint8Array } | { kind: "none" };
@@ -42,6 +48,8 @@ export interface BuildOptions {
   network?: string;
   /** --pull: every base image pulled again (a missing one is pulled anyway). */
   pull?: boolean;
+  /** --platform: the platform base images are pulled for (FROM --platform overrides it). */
+  platform?: string;
   labels: [string, string][];
   /** Progress lines (stdout unless -q). */
   out: (line: string) => void;
@@ -99,7 +107,8 @@ export async function buildImage(db: Database, root: string, o: BuildOptions): P
   try {
     const ctx = await prepareContext(root, work, o.context);
     const df = parseDockerfile(typeof o.dockerfile === "string" ? o.dockerfile : contextDockerfile(ctx, o.dockerfile.name));
-    const plan = planStages(df, o.buildArgs);
+    const target = platformString(parsePlatform(o.platform));
+    const plan = planStages(df, o.buildArgs, platformArgs(platformString(parsePlatform(undefined)), target));
     const last = targetStage(plan, o.target);
     plan.stages = plan.stages.slice(0, last + 1);
     if (o.labels.length > 0) plan.stages[last]!.instructions.push(labelInstruction(o.labels, plan.stages[last]!.instructions.at(-1)?.line ?? plan.stages[last]!.from.line));
@@ -136,7 +145,7 @@ function finish(r: Run, image: ImageRecord): string {
   markBuildResult(r.db, image.id);
   o.out(`Successfully built ${image.id.slice(0, 12)}`);
   for (const ref of o.tags) {
-    tagImage(r.db, ref, image.id);
+    tagImage(r.db, ref, image.id, true);
     o.out(`Successfully tagged ${familiarName(ref)}`);
   }
   return image.id;
@@ -202,15 +211,32 @@ async function buildStage(r: Run, stage: Stage): Promise<ImageRecord> {
 }
 
 /** The stage's base: scratch, an earlier stage, or an image — pulled when missing (or always
- *  with --pull), as Docker's builder does. */
+ *  with --pull), as Docker's builder does, and for the stage's platform when the local one
+ *  is another's. */
 async function baseImage(r: Run, stage: Stage): Promise<ImageRecord> {
-  if (stage.base.toLowerCase() === "scratch") return scratchImage();
+  const want = parsePlatform(stage.platform ?? r.o.platform);
+  if (stage.base.toLowerCase() === "scratch") return scratchImage(want);
   const earlier = stageNamed(r.plan, stage.base, stage.index);
   if (earlier && earlier.name === stage.base.toLowerCase()) return r.results[earlier.index]!;
-  await ensureImage(r.db, r.root, stage.base, { policy: r.o.pull ? "always" : "missing" });
+  const have = findImage(r.db, stage.base);
+  const other = have !== undefined && !samePlatform(have, want);
+  const platform = stage.platform !== undefined || r.o.platform !== undefined ? { platform: platformString(want) } : {};
+  await ensureImage(r.db, r.root, stage.base, { policy: r.o.pull || other ? "always" : "missing", ...platform });
   const image = findImage(r.db, stage.base);
   if (!image) throw new TsdError(`unable to find image "${stage.base}": pull it with 'tsd pull' or load it with 'tsd load -i FILE'`, 1);
+  if (!samePlatform(image, want)) throw new TsdError(`image ${stage.base} is ${imagePlatform(image)}, not the ${platformString(want)} the build asks for: pull it with 'tsd pull --platform ${platformString(want)}'`, 1);
   return image;
+}
+
+function imagePlatform(image: ImageRecord): string {
+  return platformString({ os: image.config.os ?? "linux", architecture: image.config.architecture ?? "amd64" });
+}
+
+/** An image is for the platform when its os and architecture are (a variant only when both say one). */
+function samePlatform(image: ImageRecord, want: ReturnType<typeof parsePlatform>): boolean {
+  const c = image.config as { os?: string; architecture?: string; variant?: string };
+  const variantOk = !want.variant || !c.variant || c.variant === want.variant;
+  return (c.os ?? "linux") === want.os && parsePlatform(c.architecture ?? "amd64").architecture === want.architecture && variantOk;
 }
 
 /** One instruction: from the cache, or made. Returns the stage's image after it. */
@@ -218,13 +244,13 @@ async function buildStep(r: Run, stage: Stage, s: StageState, image: ImageRecord
   const dir = join(r.work, `step-${r.step}`);
   mkdirSync(dir, { recursive: true });
   try {
-    if (ins.cmd === "RUN") return await runInstruction(r, s, image, ins);
+    if (ins.cmd === "RUN") return await runInstruction(r, stage, s, image, ins, dir);
     if (ins.cmd === "COPY" || ins.cmd === "ADD") return await copyInstruction(r, stage, s, image, ins, dir);
     if (ins.cmd === "FROM") throw new TsdError(`line ${ins.line}: FROM is not allowed here`, 1);
     const createdBy = applyMetadata(s, ins)!;
     const workdir = ins.cmd === "WORKDIR" ? stageWorkdir(r.root, image, dir, s.config.WorkingDir!, createdBy) : undefined;
-    if (workdir) return await cachedOr(r, image, createdBy, s, () => classicLines(r, async () => commitLayer(r, image, await applyCopy(r.db, r.root, image, dir, workdir), s, createdBy)));
-    return await cachedOr(r, image, createdBy, s, () => classicLines(r, async () => metadataImage(r.db, r.root, image.id === "" ? scratchImage() : image, s.config, createdBy, s.author)));
+    if (workdir) return await cachedOr(r, image, createdBy, s, () => classicLines(r, image, async () => commitLayer(r, image, await applyCopy(r.db, r.root, image, dir, workdir), s, createdBy)));
+    return await cachedOr(r, image, createdBy, s, () => classicLines(r, image, async () => metadataImage(r.db, r.root, image, s.config, createdBy, s.author)));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -234,12 +260,19 @@ async function buildStep(r: Run, stage: Stage, s: StageState, image: ImageRecord
  * The classic builder commits metadata steps from a container and prints its two lines; tsd
  * needs none, and prints the same lines (with an id of its own) so output stays Docker's.
  */
-async function classicLines<T>(r: Run, make: () => Promise<T>): Promise<T> {
-  const id = randomId().slice(0, 12);
-  r.o.out(` ---> Running in ${id}`);
-  const made = await make();
-  r.o.out(`Removing intermediate container ${id}`);
-  return made;
+async function classicLines<T>(r: Run, parent: ImageRecord, make: () => Promise<T>): Promise<T> {
+  const id = randomId();
+  // Its events too: the container Docker's builder creates and destroys for the step.
+  const attrs = { image: parent.id === "" ? "" : `sha256:${parent.id}`, name: randomName() };
+  recordEvent(r.db, "container", "create", id, attrs);
+  r.o.out(` ---> Running in ${id.slice(0, 12)}`);
+  try {
+    const made = await make();
+    r.o.out(`Removing intermediate container ${id.slice(0, 12)}`);
+    return made;
+  } finally {
+    recordEvent(r.db, "container", "destroy", id, attrs);
+  }
 }
 
 /** The step's image from the cache (its lines printed), unless --no-cache or none. */
@@ -252,9 +285,10 @@ function cachedStep(r: Run, parent: ImageRecord, createdBy: string, s: StageStat
   return hit;
 }
 
-async function cachedOr(r: Run, parent: ImageRecord, createdBy: string, s: StageState, make: () => Promise<ImageRecord>): Promise<ImageRecord> {
-  const key = cacheKey(parent.id || undefined, createdBy, s.config);
-  const hit = cachedStep(r, parent, createdBy, s);
+/** `keyExtra`: what else names the step in the cache (RUN --mount's sources), not in its history. */
+async function cachedOr(r: Run, parent: ImageRecord, createdBy: string, s: StageState, make: () => Promise<ImageRecord>, keyExtra = ""): Promise<ImageRecord> {
+  const key = cacheKey(parent.id || undefined, createdBy + keyExtra, s.config);
+  const hit = cachedStep(r, parent, createdBy + keyExtra, s);
   if (hit) return hit;
   const made = await make();
   rememberStep(r.db, key, made.id);
@@ -263,18 +297,31 @@ async function cachedOr(r: Run, parent: ImageRecord, createdBy: string, s: Stage
 }
 
 async function commitLayer(r: Run, parent: ImageRecord, upper: string, s: StageState, createdBy: string): Promise<ImageRecord> {
-  const id = await commitUpper(r.db, r.root, parent.id === "" ? scratchImage() : parent, upper, s.config, { createdBy });
+  const id = await commitUpper(r.db, r.root, parent, upper, s.config, { createdBy });
   return findImage(r.db, id)!;
 }
 
-async function runInstruction(r: Run, s: StageState, image: ImageRecord, ins: Instruction): Promise<ImageRecord> {
+async function runInstruction(r: Run, stage: Stage, s: StageState, image: ImageRecord, ins: Instruction, dir: string): Promise<ImageRecord> {
   const argv = runArgv(s, ins);
   const createdBy = runCreatedBy(s, argv);
   const network = flagValue(ins, "network") ?? r.o.network;
-  return cachedOr(r, image, createdBy, s, () =>
-    runStep(r.db, r.root, image, { argv, env: runEnv(s), ...(s.config.User ? { user: s.config.User } : {}), ...(s.config.WorkingDir ? { workdir: s.config.WorkingDir } : {}), ...(network ? { network } : {}), quiet: r.o.quiet, out: r.o.out, abort: r.abort }, (upper) =>
-      commitLayer(r, image, upper, s, createdBy),
-    ),
+  const env = expansionEnv(s);
+  const mounts = ins.flags.filter((f) => f.name === "mount").map((f) => parseRunMount(expand(ins, f.value ?? "", env, s.escape), ins.line));
+  const planned = planMounts(r, mounts, dir, (ref) => fromStageOrImage(r, stage, ref));
+  const foreign = foreignArch(image);
+  return cachedOr(
+    r,
+    image,
+    createdBy,
+    s,
+    async () => {
+      if (foreign) throw new TsdError(`line ${ins.line}: RUN cannot run for ${foreign}: this host runs linux/${hostArchitecture()} and has no binfmt_misc handler for it (install qemu-user-static and binfmt-support)`, 1);
+      const m = await planned.make();
+      return runStep(r.db, r.root, image, { argv, env: runEnv(s), ...(s.config.User ? { user: s.config.User } : {}), ...(s.config.WorkingDir ? { workdir: s.config.WorkingDir } : {}), ...(network ? { network } : {}), volumes: m.volumes, tmpfs: m.tmpfs, quiet: r.o.quiet, out: r.o.out, abort: r.abort }, (upper) =>
+        commitLayer(r, image, upper, s, createdBy),
+      );
+    },
+    planned.key,
   );
 }
 
@@ -287,11 +334,10 @@ async function copyInstruction(r: Run, stage: Stage, s: StageState, image: Image
   const from = flagValue(ins, "from");
   let ctx = r.ctx;
   const urls = ins.cmd === "ADD" ? sources.filter((x) => /^https?:\/\//.test(x)) : [];
+  const own = new Map<number, { ctx: Context; name: string }>();
   if (urls.length > 0) {
-    if (sources.length > 1) throw new TsdError(`line ${ins.line}: ADD of a URL with other sources is not supported yet: one ADD per URL`, 1);
-    const u = await urlContext(dir, urls[0]!);
-    ctx = u.ctx;
-    sources = [u.name];
+    // Each URL downloaded into a context of its own, beside the build context's sources.
+    for (const [i, w] of sources.entries()) if (/^https?:\/\//.test(w)) own.set(i, await urlContext(join(dir, `url-${i}`), w));
   } else if (ins.heredocs.length > 0) {
     ctx = heredocContext(dir, ins.heredocs.map((h) => ({ name: h.name, content: h.expand ? processHeredoc(h.content, env, s.escape) : h.content })));
     sources = sources.map((w) => /^<<-?(\w+)$/.exec(w)?.[1] ?? w);
@@ -313,13 +359,13 @@ async function copyInstruction(r: Run, stage: Stage, s: StageState, image: Image
     const a = await stageArchive(r.root, image, dir, archive, joinPath(s.config.WorkingDir || "/", dest), (hash) => `${s.shell.join(" ")} #(nop) ADD file:${hash} in ${dest} `);
     return cachedOr(r, image, a.createdBy, s, async () => commitLayer(r, image, await applyArchive(r.db, r.root, image, dir, a), s, a.createdBy));
   }
-  return copyFromContext(r, s, image, ins, dir, ctx, sources, dest, env, from);
+  return copyFromContext(r, s, image, ins, dir, ctx, sources, dest, env, from, own);
 }
 
-async function copyFromContext(r: Run, s: StageState, image: ImageRecord, ins: Instruction, dir: string, ctx: Context, sources: string[], dest: string, env: Map<string, string>, from: string | undefined): Promise<ImageRecord> {
+async function copyFromContext(r: Run, s: StageState, image: ImageRecord, ins: Instruction, dir: string, ctx: Context, sources: string[], dest: string, env: Map<string, string>, from: string | undefined, own?: Map<number, { ctx: Context; name: string }>): Promise<ImageRecord> {
   const chown = flagValue(ins, "chown");
   const chmod = flagValue(ins, "chmod");
-  const req: CopyRequest = { what: ins.cmd as "COPY", sources, dest, workdir: s.config.WorkingDir ?? "/", ctx, ...(chown !== undefined ? { chown: expand(ins, chown, env, s.escape) } : {}), ...(chmod !== undefined ? { chmod } : {}), ...(from !== undefined ? { fromLabel: from } : {}) };
+  const req: CopyRequest = { what: ins.cmd as "COPY", sources, dest, workdir: s.config.WorkingDir ?? "/", ctx, ...(chown !== undefined ? { chown: expand(ins, chown, env, s.escape) } : {}), ...(chmod !== undefined ? { chmod } : {}), ...(from !== undefined ? { fromLabel: from } : {}), ...(own && own.size > 0 ? { own } : {}) };
   const planned = planCopy(r.root, image, dir, req, s.shell);
   return cachedOr(r, image, planned.createdBy, s, async () => commitLayer(r, image, await applyCopy(r.db, r.root, image, dir, planned.stage()), s, planned.createdBy));
 }
@@ -339,6 +385,12 @@ function fromStageOrImage(r: Run, stage: Stage, ref: string): ImageRecord {
   const image = findImage(r.db, ref);
   if (!image) throw new TsdError(`invalid from flag value ${ref}: no stage or local image of that name (pull or load it first)`, 1);
   return image;
+}
+
+/** The platform a RUN on `image` needs when this host cannot run it (no binfmt_misc handler). */
+function foreignArch(image: ImageRecord): string | undefined {
+  const arch = parsePlatform(image.config.architecture ?? hostArchitecture()).architecture;
+  return canRunArch(arch) ? undefined : imagePlatform(image);
 }
 
 function envPairs(env: readonly string[] | null | undefined): [string, string][] {
