@@ -7,7 +7,7 @@ import type { Database } from "bun:sqlite";
 import { chmodSync, chownSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { plan, plannedHash, resolveSource, stage, type Context, type PlannedEntry } from "../image/build/context";
-import { cacheDirName, type RunMount } from "../image/build/run-mount";
+import { cacheDirName, cacheMountsDir, type RunMount } from "../image/build/run-mount";
 import type { ImageRecord } from "../image/store";
 import { contextFromImage } from "./build-copy";
 import type { BindMount, TmpfsMount } from "./options";
@@ -22,11 +22,6 @@ interface Where {
   db: Database;
   root: string;
   ctx: Context;
-}
-
-/** The directory of the root cache mounts live in (builder prune empties it). */
-export function cacheMountsDir(root: string): string {
-  return join(root, "build-mounts");
 }
 
 export function planMounts(w: Where, mounts: RunMount[], work: string, fromImage: (ref: string) => ImageRecord): MountPlan {

@@ -3,7 +3,8 @@
 import { imageEvent } from "./events";
 import type { Database } from "bun:sqlite";
 import { intermediateImages, pruneBuildCache } from "./build/cache";
-import { existsSync, rmSync, unlinkSync, readdirSync } from "node:fs";
+import { existsSync, lstatSync, rmSync, unlinkSync, readdirSync } from "node:fs";
+import { cacheMountsDir } from "./build/run-mount";
 import { join } from "node:path";
 import { rootPaths } from "../store/paths";
 import { TsdError } from "../errors";
@@ -163,8 +164,32 @@ export function pruneBuildCacheImages(db: Database, root: string): RemoveReport 
     report.deleted.push(`sha256:${image.id}`);
   }
   db.query("DELETE FROM build_cache").run();
-  report.reclaimed = collectGarbage(db, root);
+  report.reclaimed = collectGarbage(db, root) + removeCacheMounts(root, report);
   return report;
+}
+
+/** RUN --mount=type=cache directories: all of them go (each reported by its name). */
+function removeCacheMounts(root: string, report: RemoveReport): number {
+  const dir = cacheMountsDir(root);
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  let bytes = 0;
+  for (const name of names) {
+    bytes += treeBytes(join(dir, name));
+    rmSync(join(dir, name), { recursive: true, force: true });
+    report.deleted.push(`sha256:${name}`);
+  }
+  return bytes;
+}
+
+function treeBytes(path: string): number {
+  const st = lstatSync(path);
+  if (!st.isDirectory()) return st.isFile() ? st.size : 0;
+  return readdirSync(path).reduce((n, name) => n + treeBytes(join(path, name)), 0);
 }
 
 /** `tsd image prune`: dangling images (or, with `all`, every image) no container uses. */

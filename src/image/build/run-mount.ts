@@ -52,7 +52,7 @@ function bool(v: string | undefined, line: number): boolean {
 
 function num(v: string, what: string, line: number, base = 10): number {
   const ok = base === 8 ? /^0?[0-7]{1,4}$/.test(v) : /^\d{1,10}$/.test(v);
-  if (!ok) throw new DockerfileError(line, `RUN --mount=type=cache: ${what}=${v} is not a ${base === 8 ? "octal mode" : "number"}`);
+  if (!ok) throw new DockerfileError(line, `RUN --mount=type=cache: ${what}=${v} is not ${base === 8 ? "an octal mode" : "a number"}`);
   return parseInt(v, base);
 }
 
@@ -63,7 +63,12 @@ function sizeBytes(v: string, line: number): number {
   return Number(m[1]) * { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as "" | "k" | "m" | "g"];
 }
 
-/** The cache directory's name under the root for a cache id (any string: hashed into a name). */
+/** Where cache mounts live under the root (builder prune empties it). */
+export function cacheMountsDir(root: string): string {
+  return `${root}/build-mounts`;
+}
+
+/** The cache directory's name under cacheMountsDir for a cache id (any string: hashed into a name). */
 export function cacheDirName(id: string): string {
   return new Bun.CryptoHasher("sha256").update(id).digest("hex").slice(0, 32);
 }

@@ -1,0 +1,197 @@
+// tsd build beyond the first increment: COPY --from with globs, RUN --mount (bind of the
+// context or of a stage, cache kept across builds, tmpfs; secret refused), FROM --platform and
+// --platform against a manifest list in a local registry (a foreign RUN refused without
+// binfmt_misc), several URLs in one ADD, independent stages in parallel, and image prune
+// keeping what a tagged image's later builds take from the cache.
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { TestRoot } from "../lib/tsd";
+import { testImages } from "../lib/fixtures";
+import { push, sh, startRegistry, type Registry } from "../lib/registry";
+
+setDefaultTimeout(90000);
+let t: TestRoot;
+let work: string;
+
+beforeAll(async () => {
+  const images = await testImages();
+  t = new TestRoot("buildf");
+  work = mkdtempSync("/tmp/tsd-e2e-buildf-ctx-");
+  await t.ok(["load", "-i", images.busyboxDocker]);
+}, 120000);
+
+afterAll(async () => {
+  const leaks = t.leaks();
+  const dirs = t.containerDirs();
+  await t.destroy();
+  rmSync(work, { recursive: true, force: true });
+  expect(leaks).toEqual([]);
+  expect(dirs).toEqual([]);
+});
+
+function context(name: string, files: Record<string, string>): string {
+  const dir = join(work, name);
+  mkdirSync(dir, { recursive: true });
+  for (const [p, content] of Object.entries(files)) {
+    mkdirSync(join(dir, p, ".."), { recursive: true });
+    writeFileSync(join(dir, p), content);
+  }
+  return dir;
+}
+
+const run = (image: string, script: string) => t.ok(["run", "--rm", "--network", "none", image, "sh", "-c", script]);
+
+describe("COPY --from with globs", () => {
+  test("copies the matches of a stage's path pattern; no match is an error", async () => {
+    const df = `FROM busybox AS s\nRUN mkdir -p /out/sub && echo a > /out/a.txt && echo b > /out/b.txt && echo c > /out/c.log && echo d > /out/sub/d.txt\nFROM busybox\nCOPY --from=s /out/*.txt /dst/\nCOPY --from=s /out/su?/*.txt /dst2/\n`;
+    const ctx = context("fromglob", { Dockerfile: df });
+    await t.ok(["build", "--network", "none", "-t", "fromglob", ctx]);
+    expect(await run("fromglob", "ls /dst /dst2; cat /dst/a.txt")).toBe("/dst:\na.txt\nb.txt\n\n/dst2:\nd.txt\na\n");
+    // The same build: every step from the cache, nothing copied out of the stage again.
+    const again = await t.ok(["build", "--network", "none", ctx]);
+    expect(again.split("\n").filter((l) => l === " ---> Using cache").length).toBe(3);
+    const none = await t.tsd(["build", "--network", "none", context("fromglob0", { Dockerfile: "FROM busybox AS s\nFROM busybox\nCOPY --from=s /etc/*.nothing /x/\n" })]);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain("no source files were specified");
+  });
+});
+
+describe("RUN --mount", () => {
+  test("bind: the context's path read-only (ignored files left out), a stage's path; neither stays in the layer", async () => {
+    const df = [
+      "FROM busybox AS s",
+      "RUN mkdir /gen && echo generated > /gen/g.txt",
+      "FROM busybox",
+      "RUN --mount=type=bind,source=data,target=/mnt cat /mnt/f.txt > /from-ctx && ls -a /mnt > /listing && (touch /mnt/x 2>/dev/null && echo writable || echo read-only) > /ro",
+      "RUN --mount=type=bind,from=s,source=/gen,target=/g cat /g/g.txt > /from-stage",
+      "RUN --mount=target=/rw,rw touch /rw/new && ls /rw > /rw-listing",
+    ].join("\n");
+    const ctx = context("mountbind", { Dockerfile: df, "data/f.txt": "ctx file\n", "data/secret.tmp": "no\n", ".dockerignore": "**/*.tmp\n" });
+    await t.ok(["build", "--network", "none", "-t", "mbind", ctx]);
+    expect(await run("mbind", "cat /from-ctx /listing /ro /from-stage; find /mnt /g -mindepth 1 | wc -l; grep -c new /rw-listing")).toBe("ctx file\n.\n..\nf.txt\nread-only\ngenerated\n0\n1\n");
+    // Writes to an rw bind went to a private copy, not into the context.
+    expect(existsSync(join(ctx, "new"))).toBe(false);
+    // A change under the bound path invalidates the RUN that binds it.
+    writeFileSync(join(ctx, "data/f.txt"), "changed\n");
+    const out = await t.ok(["build", "--network", "none", "-t", "mbind", ctx]);
+    const step = (n: number) => out.slice(out.indexOf(`Step ${n}/`), out.indexOf(`Step ${n + 1}/`));
+    expect(step(4)).not.toContain("Using cache");
+    expect(await run("mbind", "cat /from-ctx")).toBe("changed\n");
+  });
+
+  test("cache: kept across builds (never in the image), emptied by builder prune; tmpfs", async () => {
+    const df = "FROM busybox\nRUN --mount=type=cache,target=/cache,id=c1 --mount=type=tmpfs,target=/t echo x >> /cache/log && wc -l < /cache/log > /count && echo hi > /t/f && grep -q ' /t tmpfs ' /proc/mounts && echo tmpfs > /was\n";
+    const ctx = context("mountcache", { Dockerfile: df });
+    await t.ok(["build", "--network", "none", "-t", "mcache", ctx]);
+    await t.ok(["build", "--no-cache", "--network", "none", "-t", "mcache", ctx]);
+    expect(await run("mcache", "cat /count /was; find /cache /t -mindepth 1 | wc -l")).toBe("2\ntmpfs\n0\n");
+    await t.ok(["builder", "prune", "-f"]);
+    await t.ok(["build", "--no-cache", "--network", "none", "-t", "mcache", ctx]);
+    expect(await run("mcache", "cat /count")).toBe("1\n");
+  });
+
+  test("secret and ssh mounts, unknown keys: one line naming the Dockerfile line", async () => {
+    for (const [flag, want] of [
+      ["--mount=type=secret,id=x", "line 2: RUN --mount=type=secret is not supported"],
+      ["--mount=type=cache,target=/c,bogus=1", 'line 2: RUN --mount=type=cache: unknown key "bogus"'],
+      ["--mount=type=tmpfs", "line 2: RUN --mount=type=tmpfs: a target is required"],
+    ] as const) {
+      const r = await t.tsd(["build", "--network", "none", context(`mountbad${flag.length}`, { Dockerfile: `FROM busybox\nRUN ${flag} true\n` })]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(want);
+      expect(r.stderr.trim().split("\n").length).toBe(1);
+    }
+  });
+});
+
+describe("platforms", () => {
+  let reg: Registry;
+  const fresh = new TestRoot("buildf-plat");
+  beforeAll(async () => {
+    const images = await testImages();
+    reg = await startRegistry();
+    // The busybox layer under an amd64 and an arm64 config, an OCI index over both.
+    const layout = join(work, "layout");
+    mkdirSync(layout);
+    await sh(["tar", "-xf", images.busyboxOci, "-C", layout]);
+    await sh(["umoci", "config", "--image", `${layout}:latest`, "--tag", "arm64", "--architecture", "arm64"]);
+    await push(`oci:${layout}:latest`, `${reg.host}/plat:amd64`, ["-f", "oci"]);
+    await push(`oci:${layout}:arm64`, `${reg.host}/plat:arm64`, ["-f", "oci"]);
+    const manifest = async (tag: string) => {
+      const r = await fetch(`http://${reg.host}/v2/plat/manifests/${tag}`, { headers: { accept: "application/vnd.oci.image.manifest.v1+json" } });
+      const bytes = new Uint8Array(await r.arrayBuffer());
+      return { mediaType: "application/vnd.oci.image.manifest.v1+json", digest: `sha256:${new Bun.CryptoHasher("sha256").update(bytes).digest("hex")}`, size: bytes.length };
+    };
+    const index = {
+      schemaVersion: 2,
+      mediaType: "application/vnd.oci.image.index.v1+json",
+      manifests: [
+        { ...(await manifest("arm64")), platform: { os: "linux", architecture: "arm64", variant: "v8" } },
+        { ...(await manifest("amd64")), platform: { os: "linux", architecture: "amd64" } },
+      ],
+    };
+    const put = await fetch(`http://${reg.host}/v2/plat/manifests/latest`, { method: "PUT", headers: { "content-type": index.mediaType }, body: JSON.stringify(index) });
+    if (put.status !== 201) throw new Error(`PUT index: ${put.status}`);
+  }, 120000);
+  afterAll(async () => {
+    await reg?.stop().catch(() => {});
+    const leaks = fresh.leaks();
+    await fresh.destroy();
+    expect(leaks).toEqual([]);
+  });
+
+  const arch = async (ref: string) => (await fresh.ok(["image", "inspect", "-f", "{{.Architecture}}", ref])).trim();
+  // Whether this host could run arm64 binaries through qemu (a RUN for arm64 then runs).
+  const binfmt = (() => {
+    try {
+      return readFileSync("/proc/sys/fs/binfmt_misc/qemu-aarch64", "utf8").startsWith("enabled");
+    } catch {
+      return false;
+    }
+  })();
+
+  test("FROM --platform and --platform pick the manifest list's entry; $BUILDPLATFORM is the host's", async () => {
+    const ctx = context("plat", { Dockerfile: `FROM --platform=$BUILDPLATFORM ${reg.host}/plat AS host\nRUN echo ran > /ran\nFROM --platform=linux/arm64 ${reg.host}/plat\nCOPY --from=host /ran /ran\nLABEL p=arm\n` });
+    const r = await fresh.tsd(["build", "-t", "plat-arm", "--network", "none", ctx], { timeoutMs: 120000 });
+    expect(r.stderr).toContain(`Unable to find image '${reg.host}/plat' locally`);
+    expect(r.code).toBe(0);
+    expect(await arch("plat-arm")).toBe("arm64");
+    // --platform for every FROM: the arm64 image again (the local amd64 one is not taken).
+    const ctx2 = context("plat2", { Dockerfile: `FROM ${reg.host}/plat\nLABEL x=y\n` });
+    await fresh.ok(["build", "--platform", "linux/arm64", "-t", "plat-arm2", "--network", "none", ctx2]);
+    expect(await arch("plat-arm2")).toBe("arm64");
+    const bad = await fresh.tsd(["build", "--platform", "linux/s390x", "--network", "none", ctx2]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("no matching manifest for linux/s390x");
+  });
+
+  test("a RUN for another architecture: refused with one line unless binfmt_misc can run it", async () => {
+    const ctx = context("platrun", { Dockerfile: `FROM --platform=linux/arm64 ${reg.host}/plat\nRUN true\n` });
+    const r = await fresh.tsd(["build", "--network", "none", ctx], { timeoutMs: 120000 });
+    if (binfmt) {
+      expect(r.code).toBe(0);
+    } else {
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^tsd: line 2: RUN cannot run for linux\/arm64: this host runs linux\/amd64 and has no binfmt_misc handler for it/m);
+      expect(await fresh.ok(["ps", "-aq"])).toBe("");
+    }
+  });
+});
+
+describe("ADD", () => {
+  test("several URLs and a local file in one ADD", async () => {
+    const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (req) => new Response(`from ${new URL(req.url).pathname}\n`) });
+    try {
+      const base = `http://127.0.0.1:${server.port}`;
+      const ctx = context("addmulti", { Dockerfile: `FROM busybox\nADD ${base}/one.txt ${base}/two.txt local.txt /dl/\n`, "local.txt": "local\n" });
+      await t.ok(["build", "--network", "none", "-t", "addmulti", ctx]);
+      expect(await run("addmulti", "cd /dl && cat one.txt two.txt local.txt && stat -c '%n %a' *")).toBe("from /one.txt\nfrom /two.txt\nlocal\nlocal.txt 644\none.txt 600\ntwo.txt 600\n");
+      const bad = await t.tsd(["build", "--network", "none", context("addmulti2", { Dockerfile: `FROM busybox\nADD ${base}/one.txt ${base}/two.txt /dl\n` })]);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toContain("the destination must be a directory and end with a /");
+    } finally {
+      server.stop(true);
+    }
+  });
+});
