@@ -291,7 +291,7 @@ async function cachedOr(r: Run, parent: ImageRecord, createdBy: string, s: Stage
   const hit = cachedStep(r, parent, createdBy + keyExtra, s);
   if (hit) return hit;
   const made = await make();
-  rememberStep(r.db, key, made.id);
+  rememberStep(r.db, key, made.id, parent.id);
   r.o.out(` ---> ${made.id.slice(0, 12)}`);
   return made;
 }
@@ -350,7 +350,7 @@ async function copyInstruction(r: Run, stage: Stage, s: StageState, image: Image
     if (hit) return hit;
     ({ ctx, sources } = await contextFromImage(r.db, r.root, fromImage, sources, dir));
     const made = await copyFromContext(r, s, image, ins, dir, ctx, sources, dest, env, from);
-    rememberStep(r.db, cacheKey(image.id || undefined, alias, s.config), made.id);
+    rememberStep(r.db, cacheKey(image.id || undefined, alias, s.config), made.id, image.id);
     return made;
   }
   // A downloaded archive is not extracted (Docker's rule).

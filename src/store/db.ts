@@ -150,6 +150,9 @@ CREATE TABLE IF NOT EXISTS build_cache (
   result     INTEGER NOT NULL DEFAULT 0   -- 1: a build ended with this image (shown by images)
 );
 ` },
+  // The step's parent image: image prune (without -a) keeps a build's intermediate images while
+  // an image built on them is there, as Docker's (it prunes only images without children).
+  { name: "build-2", sql: `ALTER TABLE build_cache ADD COLUMN parent_id TEXT NOT NULL DEFAULT '';` },
 ];
 
 const handles = new Map<string, Database>();

@@ -195,3 +195,24 @@ describe("ADD", () => {
     }
   });
 });
+
+describe("image prune", () => {
+  test("keeps a tagged image's build steps (a rebuild takes them from the cache), drops an untagged build's with it", async () => {
+    await t.ok(["image", "prune", "-f"]); // what earlier tests left untagged
+    const start = (await t.ok(["images", "-a", "-q"])).trim().split("\n").length;
+    const ctx = context("prunekeep", { Dockerfile: "FROM busybox AS first\nRUN echo 1 > /one\nFROM busybox\nENV K=v\nRUN echo 2 > /two\nCOPY --from=first /one /one\n" });
+    await t.ok(["build", "--network", "none", "-t", "prunekeep", ctx]);
+    const before = (await t.ok(["images", "-a", "-q"])).trim().split("\n").length;
+    const pruned = await t.ok(["image", "prune", "-f"]);
+    // The first stage's result is nobody's parent and untagged: it goes with its step images.
+    expect(pruned.match(/deleted: sha256:/g)?.length).toBe(1);
+    expect((await t.ok(["images", "-a", "-q"])).trim().split("\n").length).toBe(before - 1);
+    const again = await t.ok(["build", "--network", "none", "-t", "prunekeep", ctx]);
+    const cached = again.split("\n").filter((l) => l === " ---> Using cache").length;
+    expect(cached).toBe(3); // ENV, RUN, COPY --from (the first stage's RUN is made again)
+    // Untagged: the result and every step of its own go; busybox stays.
+    await t.ok(["rmi", "prunekeep"]);
+    await t.ok(["image", "prune", "-f"]);
+    expect((await t.ok(["images", "-a", "-q"])).trim().split("\n").length).toBe(start);
+  });
+});
