@@ -24,7 +24,7 @@ interface Where {
   ctx: Context;
 }
 
-export function planMounts(w: Where, mounts: RunMount[], work: string, fromImage: (ref: string) => ImageRecord): MountPlan {
+export async function planMounts(w: Where, mounts: RunMount[], work: string, fromImage: (ref: string) => Promise<ImageRecord>): Promise<MountPlan> {
   if (mounts.length === 0) return { key: "", make: async () => ({ volumes: [], tmpfs: [] }) };
   const keys: string[] = [];
   const makers: ((i: number, out: { volumes: BindMount[]; tmpfs: TmpfsMount[] }) => Promise<void>)[] = [];
@@ -36,7 +36,7 @@ export function planMounts(w: Where, mounts: RunMount[], work: string, fromImage
       keys.push(`cache:${m.target}:${m.id}:${m.readonly}`);
       makers.push(async (_i, out) => void out.volumes.push({ source: cacheDir(w.root, m), destination: m.target, readonly: m.readonly, mustExist: true }));
     } else if (m.from !== undefined) {
-      const image = fromImage(m.from);
+      const image = await fromImage(m.from);
       keys.push(`bind:${m.target}:${image.id}:${m.source}:${m.rw}`);
       makers.push(async (i, out) => {
         const got = await contextFromImage(w.db, w.root, image, [m.source], join(work, `mount-${i}`));

@@ -8,6 +8,7 @@ import type { Database } from "bun:sqlite";
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { unpackArchive } from "../image/unpack-child";
 import { join } from "node:path";
+import { availableParallelism } from "node:os";
 import { TsdError } from "../errors";
 import { cacheKey, cachedImage, markBuildResult, rememberStep } from "../image/build/cache";
 import { contextSizeText, contextTarSize, loadContext, type Context } from "../image/build/context";
@@ -64,9 +65,18 @@ interface Run {
   work: string;
   step: number;
   total: number;
-  results: ImageRecord[];
+  /** Each stage's image once built (independent stages build at once). */
+  done: Promise<ImageRecord>[];
   used: Set<string>;
   abort: Abort;
+  /** RUN containers at once: the machine's CPUs. */
+  slots: Slots;
+  /** Base image pulls, one at a time (their progress on stderr stays readable). */
+  pulls: { last: Promise<unknown> };
+  /** The first stage that failed: later stages stop at their next step. */
+  failed: { at: number };
+  /** Whether this stage's output reaches the terminal now (earlier stages have printed theirs). */
+  live?: () => boolean;
 }
 
 const SIGNALS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
@@ -79,8 +89,10 @@ const SIGNALS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
 async function withAbort<T>(db: Database, abort: Abort, fn: () => Promise<T>): Promise<T> {
   let timer: ReturnType<typeof setInterval> | undefined;
   const kill = () => {
-    const row = abort.container ? containerById(db, abort.container) : undefined;
-    if (row) killInit(row);
+    for (const id of abort.containers) {
+      const row = containerById(db, id);
+      if (row) killInit(row);
+    }
   };
   const handlers = (Object.keys(SIGNALS) as (keyof typeof SIGNALS)[]).map((sig) => {
     const h = () => {
@@ -104,6 +116,7 @@ export async function buildImage(db: Database, root: string, o: BuildOptions): P
   sweepStaleWorkDirs(root);
   const work = makeWorkDir(root, "build");
   let r: Run;
+  let result: ImageRecord;
   try {
     const ctx = await prepareContext(root, work, o.context);
     const df = parseDockerfile(typeof o.dockerfile === "string" ? o.dockerfile : contextDockerfile(ctx, o.dockerfile.name));
@@ -113,20 +126,94 @@ export async function buildImage(db: Database, root: string, o: BuildOptions): P
     plan.stages = plan.stages.slice(0, last + 1);
     if (o.labels.length > 0) plan.stages[last]!.instructions.push(labelInstruction(o.labels, plan.stages[last]!.instructions.at(-1)?.line ?? plan.stages[last]!.from.line));
     const total = plan.metaArgs.length + plan.stages.reduce((n, s) => n + 1 + s.instructions.length, 0);
-    r = { db, root, o, plan, ctx, work, step: 0, total, results: [], used: new Set(), abort: {} };
+    r = { db, root, o, plan, ctx, work, step: 0, total, done: [], used: new Set(), abort: { containers: new Set() }, slots: new Slots(Math.max(1, availableParallelism())), pulls: { last: Promise.resolve() }, failed: { at: Infinity } };
     // Byte for byte the Docker CLI's line (its progress bar's carriage returns included).
     o.out(`Sending build context to Docker daemon  ${contextSizeText(sentSize(o, ctx))}\r\r`);
     for (const ins of plan.metaArgs) {
       progress(r, ins);
       for (const k of plan.meta.keys()) if (o.buildArgs.has(k)) r.used.add(k);
     }
-    await withAbort(db, r.abort, async () => {
-      for (const stage of plan.stages) r.results.push(await buildStage(r, stage));
-    });
+    const run = r;
+    result = await withAbort(db, r.abort, () => buildStages(run));
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-  return finish(r, r.results[r.plan.stages.length - 1]!);
+  return finish(r, result);
+}
+
+/**
+ * Every stage at once, each waiting for the stages it names when it needs them (FROM, COPY
+ * --from, RUN --mount from=); RUNs share the machine's CPUs. The output is the sequential
+ * build's: a stage's lines are held until every earlier stage has printed its own. The error
+ * is the first failing stage's; later stages stop at their next step, and print nothing.
+ */
+async function buildStages(r: Run): Promise<ImageRecord> {
+  const stages = r.plan.stages;
+  const order = new OrderedOutput(stages.length, r.o.out);
+  let first = r.step;
+  for (const stage of stages) {
+    const sr: Run = { ...r, step: first, o: { ...r.o, out: order.sink(stage.index) }, live: () => order.live(stage.index) };
+    first += 1 + stage.instructions.length;
+    r.done[stage.index] = buildStage(sr, stage).then(
+      (image) => {
+        order.finish(stage.index, true);
+        return image;
+      },
+      (e: unknown) => {
+        r.failed.at = Math.min(r.failed.at, stage.index);
+        order.finish(stage.index, false);
+        throw e;
+      },
+    );
+  }
+  const settled = await Promise.allSettled(r.done);
+  const bad = settled.findIndex((x) => x.status === "rejected");
+  if (bad >= 0) throw (settled[bad] as PromiseRejectedResult).reason;
+  return (settled.at(-1) as PromiseFulfilledResult<ImageRecord>).value;
+}
+
+/** Lines of stage i go out once stages 0..i-1 have finished; a failed stage's are the last. */
+class OrderedOutput {
+  private head = 0;
+  private held: string[][];
+  private state: ("running" | "ok" | "failed")[];
+  constructor(
+    private n: number,
+    private out: (line: string) => void,
+  ) {
+    this.held = Array.from({ length: n }, () => []);
+    this.state = Array.from({ length: n }, () => "running");
+  }
+  live(i: number): boolean {
+    return i === this.head;
+  }
+  sink(i: number): (line: string) => void {
+    return (line) => (i === this.head ? this.out(line) : this.held[i]!.push(line));
+  }
+  finish(i: number, ok: boolean): void {
+    this.state[i] = ok ? "ok" : "failed";
+    while (this.head < this.n && this.state[this.head] === "ok") {
+      this.head++;
+      if (this.head < this.n) for (const line of this.held[this.head]!.splice(0)) this.out(line);
+    }
+  }
+}
+
+/** A counting semaphore. */
+class Slots {
+  private waiting: (() => void)[] = [];
+  constructor(private free: number) {}
+  async with<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((go) => this.waiting.push(go));
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    }
+  }
 }
 
 /** What the Docker CLI would have sent: the tar given, or the context's tar with the Dockerfile. */
@@ -204,6 +291,7 @@ async function buildStage(r: Run, stage: Stage): Promise<ImageRecord> {
   for (const t of triggers) for (const ins of parseDockerfile(t).instructions) image = await buildStep(r, stage, state, image, ins);
   for (const ins of stage.instructions) {
     checkAbort(r.abort);
+    if (r.failed.at < stage.index) throw new TsdError("an earlier stage failed", 1);
     progress(r, ins);
     image = await buildStep(r, stage, state, image, ins);
   }
@@ -217,11 +305,16 @@ async function baseImage(r: Run, stage: Stage): Promise<ImageRecord> {
   const want = parsePlatform(stage.platform ?? r.o.platform);
   if (stage.base.toLowerCase() === "scratch") return scratchImage(want);
   const earlier = stageNamed(r.plan, stage.base, stage.index);
-  if (earlier && earlier.name === stage.base.toLowerCase()) return r.results[earlier.index]!;
-  const have = findImage(r.db, stage.base);
-  const other = have !== undefined && !samePlatform(have, want);
+  if (earlier && earlier.name === stage.base.toLowerCase()) return r.done[earlier.index]!;
   const platform = stage.platform !== undefined || r.o.platform !== undefined ? { platform: platformString(want) } : {};
-  await ensureImage(r.db, r.root, stage.base, { policy: r.o.pull || other ? "always" : "missing", ...platform });
+  const pull = r.pulls.last.catch(() => {}).then(() => {
+    // Looked at in turn: an earlier stage's pull may just have brought it (or another platform's).
+    const have = findImage(r.db, stage.base);
+    const other = have !== undefined && !samePlatform(have, want);
+    return ensureImage(r.db, r.root, stage.base, { policy: r.o.pull || other ? "always" : "missing", ...platform });
+  });
+  r.pulls.last = pull;
+  await pull;
   const image = findImage(r.db, stage.base);
   if (!image) throw new TsdError(`unable to find image "${stage.base}": pull it with 'tsd pull' or load it with 'tsd load -i FILE'`, 1);
   if (!samePlatform(image, want)) throw new TsdError(`image ${stage.base} is ${imagePlatform(image)}, not the ${platformString(want)} the build asks for: pull it with 'tsd pull --platform ${platformString(want)}'`, 1);
@@ -307,7 +400,7 @@ async function runInstruction(r: Run, stage: Stage, s: StageState, image: ImageR
   const network = flagValue(ins, "network") ?? r.o.network;
   const env = expansionEnv(s);
   const mounts = ins.flags.filter((f) => f.name === "mount").map((f) => parseRunMount(expand(ins, f.value ?? "", env, s.escape), ins.line));
-  const planned = planMounts(r, mounts, dir, (ref) => fromStageOrImage(r, stage, ref));
+  const planned = await planMounts(r, mounts, dir, (ref) => fromStageOrImage(r, stage, ref));
   const foreign = foreignArch(image);
   return cachedOr(
     r,
@@ -317,9 +410,9 @@ async function runInstruction(r: Run, stage: Stage, s: StageState, image: ImageR
     async () => {
       if (foreign) throw new TsdError(`line ${ins.line}: RUN cannot run for ${foreign}: this host runs linux/${hostArchitecture()} and has no binfmt_misc handler for it (install qemu-user-static and binfmt-support)`, 1);
       const m = await planned.make();
-      return runStep(r.db, r.root, image, { argv, env: runEnv(s), ...(s.config.User ? { user: s.config.User } : {}), ...(s.config.WorkingDir ? { workdir: s.config.WorkingDir } : {}), ...(network ? { network } : {}), volumes: m.volumes, tmpfs: m.tmpfs, quiet: r.o.quiet, out: r.o.out, abort: r.abort }, (upper) =>
+      return r.slots.with(() => runStep(r.db, r.root, image, { argv, env: runEnv(s), ...(s.config.User ? { user: s.config.User } : {}), ...(s.config.WorkingDir ? { workdir: s.config.WorkingDir } : {}), ...(network ? { network } : {}), volumes: m.volumes, tmpfs: m.tmpfs, quiet: r.o.quiet, out: r.o.out, ...(r.live ? { live: r.live } : {}), abort: r.abort }, (upper) =>
         commitLayer(r, image, upper, s, createdBy),
-      );
+      ));
     },
     planned.key,
   );
@@ -342,7 +435,7 @@ async function copyInstruction(r: Run, stage: Stage, s: StageState, image: Image
     ctx = heredocContext(dir, ins.heredocs.map((h) => ({ name: h.name, content: h.expand ? processHeredoc(h.content, env, s.escape) : h.content })));
     sources = sources.map((w) => /^<<-?(\w+)$/.exec(w)?.[1] ?? w);
   } else if (from !== undefined) {
-    const fromImage = fromStageOrImage(r, stage, expand(ins, from, env, s.escape));
+    const fromImage = await fromStageOrImage(r, stage, expand(ins, from, env, s.escape));
     // Images are content-addressed: the same sources of the same image onto the same parent
     // make the same layer, so a cached step is found without copying the sources out.
     const alias = `#(alias) ${JSON.stringify([ins.cmd, fromImage.id, sources, dest, s.config.WorkingDir ?? "", flagValue(ins, "chown") ?? null, flagValue(ins, "chmod") ?? null, s.shell, from])}`;
@@ -379,9 +472,9 @@ function localArchive(ctx: Context, sources: string[]): string | undefined {
   return archiveKind(path) ? path : undefined;
 }
 
-function fromStageOrImage(r: Run, stage: Stage, ref: string): ImageRecord {
+async function fromStageOrImage(r: Run, stage: Stage, ref: string): Promise<ImageRecord> {
   const earlier = stageNamed(r.plan, ref, stage.index);
-  if (earlier) return r.results[earlier.index]!;
+  if (earlier) return r.done[earlier.index]!;
   const image = findImage(r.db, ref);
   if (!image) throw new TsdError(`invalid from flag value ${ref}: no stage or local image of that name (pull or load it first)`, 1);
   return image;

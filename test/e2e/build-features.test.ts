@@ -216,3 +216,45 @@ describe("image prune", () => {
     expect((await t.ok(["images", "-a", "-q"])).trim().split("\n").length).toBe(start);
   });
 });
+
+describe("independent stages", () => {
+  // Each RUN waits for the other's file in a shared cache mount: only a build that runs
+  // both stages at once finishes (one after the other, the first gives up after 20 s).
+  const df = [
+    "FROM busybox AS a",
+    "RUN --mount=type=cache,target=/sync,id=sync-$RANDOM_ID echo from-a && touch /sync/a && for i in $(seq 400); do [ -f /sync/b ] && exit 0; sleep 0.05; done; exit 9",
+    "FROM busybox AS b",
+    "RUN --mount=type=cache,target=/sync,id=sync-$RANDOM_ID echo from-b && touch /sync/b && for i in $(seq 400); do [ -f /sync/a ] && exit 0; sleep 0.05; done; exit 9",
+    "FROM busybox",
+    "COPY --from=a /etc/passwd /a",
+    "COPY --from=b /etc/passwd /b",
+  ].join("\n");
+  const cpus = navigator.hardwareConcurrency;
+  test.skipIf(cpus < 2)("build at once (RUNs meet), and print as one after the other would", async () => {
+    const ctx = context("parallel", { Dockerfile: df.replaceAll("$RANDOM_ID", String(Date.now())) });
+    const r = await t.tsd(["build", "--no-cache", "--network", "none", ctx], { timeoutMs: 60000 });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split("\n");
+    const steps = lines.filter((l) => l.startsWith("Step ")).map((l) => Number(/^Step (\d+)\//.exec(l)![1]));
+    expect(steps).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    // Stage b's RUN output after all of stage a's lines, before its own step 4.
+    const at = (s: string) => lines.findIndex((l) => l.startsWith(s));
+    expect(at("from-a")).toBeGreaterThan(at("Step 2/"));
+    expect(at("from-a")).toBeLessThan(at("Step 3/"));
+    expect(at("from-b")).toBeGreaterThan(at("Step 4/"));
+    expect(at("from-b")).toBeLessThan(at("Step 5/"));
+  });
+
+  test("the first failing stage's error; a later stage prints nothing", async () => {
+    const ctx = context("parallelfail", { Dockerfile: "FROM busybox AS a\nRUN sleep 1; echo a-done\nFROM busybox AS b\nRUN echo b-fails; exit 3\nFROM busybox AS c\nRUN echo c-runs\n" });
+    const r = await t.tsd(["build", "--no-cache", "--network", "none", ctx], { timeoutMs: 60000 });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain("The command '/bin/sh -c echo b-fails; exit 3' returned a non-zero code: 3");
+    expect(r.stdout).toContain("a-done");
+    expect(r.stdout).toContain("b-fails");
+    expect(r.stdout).not.toContain("Step 5/");
+    expect(r.stdout).not.toContain("c-runs");
+    expect(await t.ok(["ps", "-aq"])).toBe("");
+  });
+});
