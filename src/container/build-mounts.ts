@@ -4,12 +4,13 @@
 // cache directory under the root, kept across builds by id, never in the layer; a tmpfs.
 // Planned first (what names the step in the cache), made only when the step runs.
 import type { Database } from "bun:sqlite";
-import { chmodSync, chownSync, existsSync, mkdirSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, rmdirSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { plan, plannedHash, resolveSource, stage, type Context, type PlannedEntry } from "../image/build/context";
 import { cacheDirName, cacheMountsDir, type RunMount } from "../image/build/run-mount";
 import type { ImageRecord } from "../image/store";
 import { contextFromImage } from "./build-copy";
+import { imageEntry } from "./build-rootfs";
 import type { BindMount, TmpfsMount } from "./options";
 
 export interface MountPlan {
@@ -74,4 +75,41 @@ function cacheDir(root: string, m: Extract<RunMount, { type: "cache" }>): string
     chmodSync(dir, m.mode);
   }
   return dir;
+}
+
+/**
+ * The paths a RUN's mounts will create in the rootfs (each target and its missing parents,
+ * deepest first): what the image does not have. BuildKit removes them after the RUN when they
+ * are still empty (its mount stubs cleaner), so they stay out of the layer.
+ */
+export function mountStubs(root: string, image: ImageRecord, targets: string[]): string[] {
+  const out: string[] = [];
+  for (const target of targets) {
+    const parts = target.split("/").filter((p) => p !== "");
+    const e = imageEntry(root, image, target);
+    if (e.kind !== "absent") continue;
+    for (let i = parts.length; i > e.depth; i--) out.push(parts.slice(0, i).join("/"));
+  }
+  return out;
+}
+
+/** Removes the stubs still empty from the upper dir (never through a link: each parent lstat'd). */
+export function removeStubs(upper: string, stubs: string[]): void {
+  for (const rel of stubs) {
+    const parts = rel.split("/");
+    let ok = true;
+    for (let i = 1; i < parts.length && ok; i++) ok = lstatOr(join(upper, ...parts.slice(0, i)))?.isDirectory() === true;
+    const st = ok ? lstatOr(join(upper, rel)) : undefined;
+    if (!st) continue;
+    if (st.isDirectory() && readdirSync(join(upper, rel)).length === 0) rmdirSync(join(upper, rel));
+    else if (st.isFile() && st.size === 0) unlinkSync(join(upper, rel));
+  }
+}
+
+function lstatOr(path: string) {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
 }

@@ -18,7 +18,7 @@ import { metadataImage, scratchImage } from "../image/build/image";
 import { hostArchitecture, parsePlatform, platformString } from "../image/media";
 import { canRunArch } from "../image/build/binfmt";
 import { parseRunMount } from "../image/build/run-mount";
-import { planMounts } from "./build-mounts";
+import { mountStubs, planMounts, removeStubs } from "./build-mounts";
 import { applyMetadata, DEFAULT_SHELL, expansionEnv, joinPath, runArgv, runCreatedBy, runEnv, type StageState } from "../image/build/instructions";
 import { expand, expandWords, planStages, platformArgs, PROXY_ARGS, stageNamed, type Plan, type Stage } from "../image/build/stages";
 import { commitUpper } from "../image/commit";
@@ -410,9 +410,11 @@ async function runInstruction(r: Run, stage: Stage, s: StageState, image: ImageR
     async () => {
       if (foreign) throw new TsdError(`line ${ins.line}: RUN cannot run for ${foreign}: this host runs linux/${hostArchitecture()} and has no binfmt_misc handler for it (install qemu-user-static and binfmt-support)`, 1);
       const m = await planned.make();
-      return r.slots.with(() => runStep(r.db, r.root, image, { argv, env: runEnv(s), ...(s.config.User ? { user: s.config.User } : {}), ...(s.config.WorkingDir ? { workdir: s.config.WorkingDir } : {}), ...(network ? { network } : {}), volumes: m.volumes, tmpfs: m.tmpfs, quiet: r.o.quiet, out: r.o.out, ...(r.live ? { live: r.live } : {}), abort: r.abort }, (upper) =>
-        commitLayer(r, image, upper, s, createdBy),
-      ));
+      const stubs = mountStubs(r.root, image, mounts.map((x) => joinPath(s.config.WorkingDir || "/", x.target)));
+      return r.slots.with(() => runStep(r.db, r.root, image, { argv, env: runEnv(s), ...(s.config.User ? { user: s.config.User } : {}), ...(s.config.WorkingDir ? { workdir: s.config.WorkingDir } : {}), ...(network ? { network } : {}), volumes: m.volumes, tmpfs: m.tmpfs, quiet: r.o.quiet, out: r.o.out, ...(r.live ? { live: r.live } : {}), abort: r.abort }, (upper) => {
+        removeStubs(upper, stubs);
+        return commitLayer(r, image, upper, s, createdBy);
+      }));
     },
     planned.key,
   );
@@ -438,7 +440,9 @@ async function copyInstruction(r: Run, stage: Stage, s: StageState, image: Image
     const fromImage = await fromStageOrImage(r, stage, expand(ins, from, env, s.escape));
     // Images are content-addressed: the same sources of the same image onto the same parent
     // make the same layer, so a cached step is found without copying the sources out.
-    const alias = `#(alias) ${JSON.stringify([ins.cmd, fromImage.id, sources, dest, s.config.WorkingDir ?? "", flagValue(ins, "chown") ?? null, flagValue(ins, "chmod") ?? null, s.shell, from])}`;
+    const chown = flagValue(ins, "chown");
+    const chownFlag = chown === undefined ? undefined : expand(ins, chown, env, s.escape);
+    const alias = `#(alias) ${JSON.stringify([ins.cmd, fromImage.id, sources, dest, s.config.WorkingDir ?? "", chownFlag ?? null, flagValue(ins, "chmod") ?? null, s.shell, from])}`;
     const hit = cachedStep(r, image, alias, s);
     if (hit) return hit;
     ({ ctx, sources } = await contextFromImage(r.db, r.root, fromImage, sources, dir));

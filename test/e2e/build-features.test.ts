@@ -57,8 +57,18 @@ describe("COPY --from with globs", () => {
   });
 });
 
+describe("COPY --from's cache", () => {
+  test("a build arg in --chown is part of the step's key", async () => {
+    const ctx = context("fromchown", { Dockerfile: "FROM busybox AS s\nRUN echo s > /s\nFROM busybox\nARG U=1\nCOPY --from=s --chown=$U /s /s\n" });
+    await t.ok(["build", "--network", "none", "-t", "fromchown", ctx]);
+    expect(await run("fromchown", "stat -c %u /s")).toBe("1\n");
+    await t.ok(["build", "--network", "none", "--build-arg", "U=7", "-t", "fromchown", ctx]);
+    expect(await run("fromchown", "stat -c %u /s")).toBe("7\n");
+  });
+});
+
 describe("RUN --mount", () => {
-  test("bind: the context's path read-only (ignored files left out), a stage's path; neither stays in the layer", async () => {
+  test("bind: the context's path read-only (ignored files left out), a stage's path; no mount point stays in the layer (BuildKit's)", async () => {
     const df = [
       "FROM busybox AS s",
       "RUN mkdir /gen && echo generated > /gen/g.txt",
@@ -69,7 +79,7 @@ describe("RUN --mount", () => {
     ].join("\n");
     const ctx = context("mountbind", { Dockerfile: df, "data/f.txt": "ctx file\n", "data/secret.tmp": "no\n", ".dockerignore": "**/*.tmp\n" });
     await t.ok(["build", "--network", "none", "-t", "mbind", ctx]);
-    expect(await run("mbind", "cat /from-ctx /listing /ro /from-stage; find /mnt /g -mindepth 1 | wc -l; grep -c new /rw-listing")).toBe("ctx file\n.\n..\nf.txt\nread-only\ngenerated\n0\n1\n");
+    expect(await run("mbind", "cat /from-ctx /listing /ro /from-stage; ls -d /mnt /g /rw 2>&1 | grep -c 'No such file'; grep -c new /rw-listing")).toBe("ctx file\n.\n..\nf.txt\nread-only\ngenerated\n3\n1\n");
     // Writes to an rw bind went to a private copy, not into the context.
     expect(existsSync(join(ctx, "new"))).toBe(false);
     // A change under the bound path invalidates the RUN that binds it.
@@ -85,7 +95,7 @@ describe("RUN --mount", () => {
     const ctx = context("mountcache", { Dockerfile: df });
     await t.ok(["build", "--network", "none", "-t", "mcache", ctx]);
     await t.ok(["build", "--no-cache", "--network", "none", "-t", "mcache", ctx]);
-    expect(await run("mcache", "cat /count /was; find /cache /t -mindepth 1 | wc -l")).toBe("2\ntmpfs\n0\n");
+    expect(await run("mcache", "cat /count /was; ls -d /cache /t 2>&1 | grep -c 'No such file'")).toBe("2\ntmpfs\n2\n");
     await t.ok(["builder", "prune", "-f"]);
     await t.ok(["build", "--no-cache", "--network", "none", "-t", "mcache", ctx]);
     expect(await run("mcache", "cat /count")).toBe("1\n");
