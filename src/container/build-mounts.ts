@@ -4,6 +4,8 @@
 // cache directory under the root, kept across builds by id, never in the layer; a tmpfs.
 // Planned first (what names the step in the cache), made only when the step runs.
 import type { Database } from "bun:sqlite";
+import { closeSync, openSync } from "node:fs";
+import { flockExclusive } from "../native/ffi";
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, rmdirSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { plan, plannedHash, resolveSource, stage, type Context, type PlannedEntry } from "../image/build/context";
@@ -13,11 +15,22 @@ import { contextFromImage } from "./build-copy";
 import { imageEntry } from "./build-rootfs";
 import type { BindMount, TmpfsMount } from "./options";
 
+export interface Made {
+  volumes: BindMount[];
+  tmpfs: TmpfsMount[];
+  /** Gives back the cache mounts' locks (sharing=locked) and uses (sharing=private). */
+  release: () => void;
+}
+
 export interface MountPlan {
   /** Appended to the RUN's cache key: each mount's kind, target and source content. */
   key: string;
-  make: () => Promise<{ volumes: BindMount[]; tmpfs: TmpfsMount[] }>;
+  make: () => Promise<Made>;
 }
+
+/** This process's cache mounts in use (sharing=private) and their lock queues (sharing=locked). */
+const inUse = new Map<string, number>();
+const queues = new Map<string, Promise<void>>();
 
 interface Where {
   db: Database;
@@ -26,16 +39,16 @@ interface Where {
 }
 
 export async function planMounts(w: Where, mounts: RunMount[], work: string, fromImage: (ref: string) => Promise<ImageRecord>): Promise<MountPlan> {
-  if (mounts.length === 0) return { key: "", make: async () => ({ volumes: [], tmpfs: [] }) };
+  if (mounts.length === 0) return { key: "", make: async () => ({ volumes: [], tmpfs: [], release: () => {} }) };
   const keys: string[] = [];
-  const makers: ((i: number, out: { volumes: BindMount[]; tmpfs: TmpfsMount[] }) => Promise<void>)[] = [];
+  const makers: ((i: number, out: Made, onRelease: (f: () => void) => void) => Promise<void>)[] = [];
   for (const m of mounts) {
     if (m.type === "tmpfs") {
       keys.push(`tmpfs:${m.target}:${m.size ?? ""}`);
       makers.push(async (_i, out) => void out.tmpfs.push({ destination: m.target, options: ["nosuid", "nodev", ...(m.size !== undefined ? [`size=${m.size}`] : [])] }));
     } else if (m.type === "cache") {
       keys.push(`cache:${m.target}:${m.id}:${m.readonly}`);
-      makers.push(async (_i, out) => void out.volumes.push({ source: cacheDir(w.root, m), destination: m.target, readonly: m.readonly, mustExist: true }));
+      makers.push(async (i, out, onRelease) => void out.volumes.push({ source: await cacheUse(w.root, m, join(work, `mount-${i}`), onRelease), destination: m.target, readonly: m.readonly, mustExist: true }));
     } else if (m.from !== undefined) {
       const image = await fromImage(m.from);
       keys.push(`bind:${m.target}:${image.id}:${m.source}:${m.rw}`);
@@ -58,11 +71,51 @@ export async function planMounts(w: Where, mounts: RunMount[], work: string, fro
   return {
     key: `\n#(mounts) ${keys.join(" ")}`,
     make: async () => {
-      const out = { volumes: [] as BindMount[], tmpfs: [] as TmpfsMount[] };
-      for (const [i, mk] of makers.entries()) await mk(i, out);
+      const undo: (() => void)[] = [];
+      const out: Made = { volumes: [], tmpfs: [], release: () => undo.splice(0).reverse().forEach((f) => f()) };
+      try {
+        for (const [i, mk] of makers.entries()) await mk(i, out, (f) => undo.push(f));
+      } catch (e) {
+        out.release();
+        throw e;
+      }
       return out;
     },
   };
+}
+
+/**
+ * The directory a cache mount binds for this RUN: the shared one; with sharing=locked once no
+ * other RUN (of this build: an in-process queue; of another tsd: flock) has it; with
+ * sharing=private a fresh one of the step's when this build's other stages use it now.
+ */
+async function cacheUse(root: string, m: Extract<RunMount, { type: "cache" }>, fresh: string, onRelease: (f: () => void) => void): Promise<string> {
+  const dir = cacheDir(root, m);
+  if (m.sharing === "private") {
+    if ((inUse.get(dir) ?? 0) > 0) {
+      mkdirSync(fresh, { recursive: true });
+      chownSync(fresh, m.uid, m.gid);
+      chmodSync(fresh, m.mode);
+      return fresh;
+    }
+    inUse.set(dir, 1);
+    onRelease(() => inUse.delete(dir));
+    return dir;
+  }
+  if (m.sharing === "shared") return dir;
+  const before = queues.get(dir) ?? Promise.resolve();
+  let done!: () => void;
+  const mine = new Promise<void>((go) => (done = go));
+  queues.set(dir, before.then(() => mine));
+  await before;
+  // Another tsd's build: flock (blocking; this build's own RUNs on it are queued above).
+  const fd = openSync(`${dir}.lock`, "a", 0o600);
+  flockExclusive(fd);
+  onRelease(() => {
+    closeSync(fd);
+    done();
+  });
+  return dir;
 }
 
 /** A cache mount's directory, made with its uid, gid and mode the first time. */

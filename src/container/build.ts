@@ -409,12 +409,16 @@ async function runInstruction(r: Run, stage: Stage, s: StageState, image: ImageR
     s,
     async () => {
       if (foreign) throw new TsdError(`line ${ins.line}: RUN cannot run for ${foreign}: this host runs linux/${hostArchitecture()} and has no binfmt_misc handler for it (install qemu-user-static and binfmt-support)`, 1);
-      const m = await planned.make();
       const stubs = mountStubs(r.root, image, mounts.map((x) => joinPath(s.config.WorkingDir || "/", x.target)));
-      return r.slots.with(() => runStep(r.db, r.root, image, { argv, env: runEnv(s), ...(s.config.User ? { user: s.config.User } : {}), ...(s.config.WorkingDir ? { workdir: s.config.WorkingDir } : {}), ...(network ? { network } : {}), volumes: m.volumes, tmpfs: m.tmpfs, quiet: r.o.quiet, out: r.o.out, ...(r.live ? { live: r.live } : {}), abort: r.abort }, (upper) => {
+      const m = await planned.make();
+      try {
+      return await r.slots.with(() => runStep(r.db, r.root, image, { argv, env: runEnv(s), ...(s.config.User ? { user: s.config.User } : {}), ...(s.config.WorkingDir ? { workdir: s.config.WorkingDir } : {}), ...(network ? { network } : {}), volumes: m.volumes, tmpfs: m.tmpfs, quiet: r.o.quiet, out: r.o.out, ...(r.live ? { live: r.live } : {}), abort: r.abort }, (upper) => {
         removeStubs(upper, stubs);
         return commitLayer(r, image, upper, s, createdBy);
       }));
+      } finally {
+        m.release();
+      }
     },
     planned.key,
   );

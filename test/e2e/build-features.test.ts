@@ -256,6 +256,15 @@ describe("independent stages", () => {
     expect(at("from-b")).toBeLessThan(at("Step 5/"));
   });
 
+  test("sharing=locked: RUNs of stages at once take a cache mount one after the other", async () => {
+    const locked = (n: string) => `RUN --mount=type=cache,target=/c,id=lk-${Date.now()},sharing=locked [ ! -e /c/busy ] && touch /c/busy && sleep 0.5 && rm /c/busy && echo ${n} >> /c/log && cat /c/log > /log`;
+    const ctx = context("locked", { Dockerfile: `FROM busybox AS a\n${locked("a")}\nFROM busybox AS b\n${locked("b")}\nFROM busybox\nCOPY --from=a /log /la\nCOPY --from=b /log /lb\n` });
+    const r = await t.tsd(["build", "--network", "none", "-t", "locked", ctx], { timeoutMs: 60000 });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect((await run("locked", "cat /la /lb")).split("\n").filter(Boolean).length).toBe(3);
+  });
+
   test("the first failing stage's error; a later stage prints nothing", async () => {
     const ctx = context("parallelfail", { Dockerfile: "FROM busybox AS a\nRUN sleep 1; echo a-done\nFROM busybox AS b\nRUN echo b-fails; exit 3\nFROM busybox AS c\nRUN echo c-runs\n" });
     const r = await t.tsd(["build", "--no-cache", "--network", "none", ctx], { timeoutMs: 60000 });
