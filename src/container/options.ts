@@ -49,6 +49,8 @@ export interface TmpfsMount {
 
 export interface RunOptions extends MetaOptions, KernelOptions, UsernsOptions {
   image: string;
+  /** tsd build: the RUN's stdout and stderr into this fd (a stage whose output waits its turn). */
+  outputFd?: number;
   command: string[]; // empty: the image's Cmd
   entrypoint?: string[]; // set by --entrypoint ("" clears the image's)
   name?: string;

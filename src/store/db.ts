@@ -163,6 +163,9 @@ CREATE TABLE IF NOT EXISTS userns_ranges (
   owner_start  TEXT
 );
 ` },
+  // The step's parent image: image prune (without -a) keeps a build's intermediate images while
+  // an image built on them is there, as Docker's (it prunes only images without children).
+  { name: "build-2", sql: `ALTER TABLE build_cache ADD COLUMN parent_id TEXT NOT NULL DEFAULT '';` },
 ];
 
 const handles = new Map<string, Database>();
