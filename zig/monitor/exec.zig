@@ -444,3 +444,28 @@ fn supervise(a: Args, child: linux.pid_t, pty: ?runtime.console.Pty, io: *const 
     }
     return finish.dockerStatus(r.exit_status.?).code;
 }
+
+test "the runtime mode's flags: --inherit-stdio, --console-socket, --preserve-fds, --detach" {
+    var d: Diag = .{};
+    const argv = [_][*:0]const u8{ "tsd-monitor", "--exec", "--pid", "42", "--pid-start", "7", "--config", "/c.json", "--inherit-stdio", "--preserve-fds", "2", "--detach" };
+    const a = try parseArgs(&argv, &d);
+    try std.testing.expect(a.inherit_stdio and a.detach and a.handsOver());
+    try std.testing.expectEqual(@as(u32, 2), a.preserve_fds);
+    const tty = [_][*:0]const u8{ "tsd-monitor", "--exec", "--pid", "42", "--pid-start", "7", "--config", "/c.json", "--console-socket", "/run/s.sock" };
+    const b = try parseArgs(&tty, &d);
+    try std.testing.expectEqualStrings("/run/s.sock", b.console_socket.?);
+    try std.testing.expect(b.handsOver() and !b.inherit_stdio);
+    // tsd exec's own flags hand nothing over: its --detach still waits for the process.
+    const own = [_][*:0]const u8{ "tsd-monitor", "--exec", "--pid", "42", "--pid-start", "7", "--config", "/c.json", "--detach" };
+    try std.testing.expect(!(try parseArgs(&own, &d)).handsOver());
+}
+
+test "refused: --inherit-stdio with --stdin, too many preserved fds, a socket path past sun_path" {
+    var d: Diag = .{};
+    const both = [_][*:0]const u8{ "tsd-monitor", "--exec", "--pid", "42", "--pid-start", "7", "--config", "/c.json", "--inherit-stdio", "--stdin" };
+    try std.testing.expectError(error.Usage, parseArgs(&both, &d));
+    const many = [_][*:0]const u8{ "tsd-monitor", "--exec", "--pid", "42", "--pid-start", "7", "--config", "/c.json", "--preserve-fds", "1025" };
+    try std.testing.expectError(error.Usage, parseArgs(&many, &d));
+    const long = [_][*:0]const u8{ "tsd-monitor", "--exec", "--pid", "42", "--pid-start", "7", "--config", "/c.json", "--console-socket", "/" ++ "s" ** 107 };
+    try std.testing.expectError(error.Usage, parseArgs(&long, &d));
+}
