@@ -197,6 +197,8 @@ describe("state, list, ps", () => {
     const pid = Number(readFileSync(join(dir, "init.pid"), "utf8"));
     expect(created).toMatchObject({ ociVersion: "1.2.0", id: "st", pid, status: "created", bundle: dir, rootfs: join(dir, "rootfs") });
     expect(created.created).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
+    // As runc: a created container's namespaces exist, so it can be exec'd into.
+    expect(await rt(["exec", "st", "hostname"])).toMatchObject({ code: 0, stdout: "tsd\n" });
     await ok(["start", "st"]);
     expect((await state("st")).status).toBe("running");
     expect(readFileSync(`/proc/${pid}/cgroup`, "utf8")).toContain(`/${TAG}-st`);
@@ -258,6 +260,8 @@ describe("kill, pause, resume, update", () => {
     expect(await state("kl")).toMatchObject({ status: "stopped", pid: 0 });
     const again = await rt(["kill", "kl", "9"]);
     expect([again.code, again.stderr]).toEqual([1, "container not running\n"]);
+    // --all of a stopped container: what is left in its cgroup (nothing here), no error.
+    expect(await rt(["kill", "--all", "kl", "9"])).toMatchObject({ code: 0, stderr: "" });
     const bad = await rt(["kill", "kl", "NOPE"]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('unknown signal "NOPE"');
