@@ -244,7 +244,8 @@ export interface SpecGroup {
  *  made the same way; nothing is written into the bundle (the monitor is handed the procs
  *  paths). Undone by itself when a write fails. */
 export function createSpecCgroup(spec: BundleSpec, cgroupsPath: string): SpecGroup {
-  const { limits } = checkBundleCgroup("", spec);
+  // No Docker warnings here: a runtime's stderr is the container's (the shim's log).
+  const limits = resourcesFromSpec(spec.linux?.resources);
   const group = parseCgroupsPath(cgroupsPath);
   if (group === undefined) throw new TsdError(`config.json linux.cgroupsPath "${cgroupsPath}": names no group`);
   const driver = hostDriver();

@@ -6,7 +6,7 @@ import { TsdError } from "../errors";
 import { recordGroup } from "./cgroup";
 import { bool, exactArgs, parseFlags } from "./flags";
 import type { RuntimeGlobals } from "./globals";
-import { runHooks, type Hook } from "./hooks";
+import { runHooksWarning, type Hook } from "./hooks";
 import { logWarning } from "./log";
 import { containerDir, initAlive, ociState, readRecord, statusOf, withRecord, type RuntimeRecord } from "./state-dir";
 
@@ -44,12 +44,8 @@ async function destroy(g: RuntimeGlobals, rec: RuntimeRecord): Promise<void> {
   if (cg) cg.driver.remove(cg.group);
   const state = ociState(g.root, rec);
   rmSync(containerDir(g.root, rec.id), { recursive: true, force: true });
-  try {
-    await runHooks("poststop", poststopHooks(rec.bundle), state);
-  } catch (e) {
-    // runc warns and goes on: the container is gone either way.
-    logWarning(g, (e as Error).message);
-  }
+  // runtime-spec: a failing poststop hook is a warning, the remaining hooks still run.
+  await runHooksWarning("poststop", poststopHooks(rec.bundle), state, (msg) => logWarning(g, msg));
 }
 
 export async function deleteCommand(g: RuntimeGlobals, argv: string[]): Promise<number> {

@@ -5,6 +5,7 @@
 // is killed at its timeout (seconds).
 //
 //   runHooks(kind, hooks, state): Promise<void>   every hook in order; the first failure throws
+//   runHooksWarning(kind, hooks, state, warn)      every hook; a failure is warned about
 //   hooksOf(spec, kind): Hook[]                   a config.json's hooks of one kind
 export interface Hook {
   path: string;
@@ -47,6 +48,18 @@ async function runHook(kind: string, h: Hook, state: string): Promise<void> {
   if (timer) clearTimeout(timer);
   if (timedOut) throw new Error(`${kind} hook ${h.path} timed out after ${h.timeout} s`);
   if (code !== 0) throw new Error(hookFailure(kind, h.path, proc.signalCode ? `killed by ${proc.signalCode}` : `exit status ${code}`, err || out));
+}
+
+/** poststart and poststop (runtime-spec): a failing hook is a warning, the remaining hooks
+ *  and the lifecycle go on. Each failure's message goes to `warn`. */
+export async function runHooksWarning(kind: string, hooks: readonly Hook[] | undefined, state: object, warn: (msg: string) => void): Promise<void> {
+  for (const h of hooks ?? []) {
+    try {
+      await runHooks(kind, [h], state);
+    } catch (e) {
+      warn((e as Error).message);
+    }
+  }
 }
 
 /** Runs `hooks` in order, each with `state` as JSON on stdin; the first failure throws. */

@@ -1,19 +1,20 @@
 // `start ID`: the created container's init is blocked reading its exec fifo (zig/runtime/init.zig
 // awaitStart); one byte written there lets it run its startContainer hooks and exec the
-// process. The fifo is then removed (the status becomes `running`: state-dir.ts statusOf) and
-// the poststart hooks run; a failing poststart hook is a warning (runtime-spec), the container
+// process. The fifo is then removed (the status becomes `running`: state-dir.ts statusOf), and
+// once the init has exec'd (runtime-spec: poststart follows the process's start) the
+// poststart hooks run; a failing poststart hook is a warning (runtime-spec), the container
 // runs on.
 //
 //   startCommand(g: RuntimeGlobals, argv: string[]): Promise<number>   runc's start → 0
 //   startRecord(g, rec): Promise<void>                                  start (and run's), under the lock
-import { closeSync, constants, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { closeSync, constants, openSync, readFileSync, readlinkSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { TsdError } from "../errors";
 import { exactArgs, parseFlags } from "./flags";
 import type { RuntimeGlobals } from "./globals";
-import { hooksOf, runHooks, type Hook, type HookKind } from "./hooks";
+import { hooksOf, runHooksWarning, type Hook, type HookKind } from "./hooks";
 import { logWarning } from "./log";
-import { containerDir, FIFO_FILE, ociState, statusOf, withRecord, type RuntimeRecord } from "./state-dir";
+import { containerDir, FIFO_FILE, initAlive, ociState, statusOf, withRecord, type RuntimeRecord } from "./state-dir";
 
 export async function startCommand(g: RuntimeGlobals, argv: string[]): Promise<number> {
   const p = parseFlags(argv, {});
@@ -41,10 +42,29 @@ export async function startRecord(g: RuntimeGlobals, rec: RuntimeRecord): Promis
     closeSync(fd);
   }
   rmSync(fifo, { force: true });
-  try {
-    await runHooks("poststart", bundleHooks(rec.bundle, "poststart"), ociState(g.root, rec));
-  } catch (e) {
-    logWarning(g, (e as Error).message);
+  await execed(rec);
+  // The process has been started: "running", even when it has ended by now.
+  const state = { ...ociState(g.root, rec), pid: rec.pid, status: "running" };
+  await runHooksWarning("poststart", bundleHooks(rec.bundle, "poststart"), state, (msg) => logWarning(g, msg));
+}
+
+const EXEC_WAIT_MS = 60_000;
+
+/** Until the init has exec'd the process (its startContainer hooks done): runtime-spec's
+ *  poststart runs after that. Seen in /proc/PID/exe, which is tsd-monitor's memfd until then;
+ *  a dead init ends the wait too (its stderr has said why). */
+async function execed(rec: RuntimeRecord): Promise<void> {
+  const end = Date.now() + EXEC_WAIT_MS;
+  for (let pause = 1; initAlive(rec); pause = Math.min(pause * 2, 20)) {
+    let exe = "";
+    try {
+      exe = readlinkSync(`/proc/${rec.pid}/exe`);
+    } catch {
+      return; // Gone, or a zombie (no exe).
+    }
+    if (!exe.includes("tsd-monitor")) return;
+    if (Date.now() > end) throw new TsdError(`container ${rec.id}: its init has not exec'd the process ${EXEC_WAIT_MS / 1000}s after start`, 1);
+    await Bun.sleep(pause);
   }
 }
 

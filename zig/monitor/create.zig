@@ -110,10 +110,13 @@ fn run(argv: []const [*:0]const u8, report: *Report, d: *Diag) !u8 {
     sys.closeRange(4 + a.preserve_fds, std.math.maxInt(u32), 0) catch |err| return d.fail(err, "close_range", .{});
     const s = try loadSpec(a, d);
     if (a.hook_state) |p| try the_hook_state.load(p, d) else the_hook_state.initDefault(a.id, a.bundle) catch |err| return d.fail(err, "the hook state", .{});
+    const fifo = sys.open(a.fifo, .{ .ACCMODE = .RDONLY, .NONBLOCK = true, .CLOEXEC = true }, 0) catch |err| return d.fail(err, "open the exec fifo {s}", .{a.fifo});
+    // The init has its own copy from the clone on.
+    defer sys.close(fifo);
     const channel = runtime.sync.open() catch |err| return d.fail(err, "socketpair", .{});
     var monitor_end: ?sys.fd_t = channel.monitor;
     defer if (monitor_end) |f| sys.close(f);
-    const pid = clone(a, s, channel, d) catch |err| {
+    const pid = clone(a, s, channel, fifo, d) catch |err| {
         sys.close(channel.init);
         return err;
     };
@@ -158,7 +161,7 @@ fn loadSpec(a: Args, d: *Diag) !*const spec.Spec {
     return s;
 }
 
-fn clone(a: Args, s: *const spec.Spec, channel: runtime.sync.Channel, d: *Diag) !linux.pid_t {
+fn clone(a: Args, s: *const spec.Spec, channel: runtime.sync.Channel, fifo: sys.fd_t, d: *Diag) !linux.pid_t {
     const pid_join = try runtime.namespaces.PidJoin.enter(s, d);
     const ctx: runtime.init.Context = .{
         .spec = s,
@@ -167,7 +170,7 @@ fn clone(a: Args, s: *const spec.Spec, channel: runtime.sync.Channel, d: *Diag) 
         .stdio = .{ -1, -1, -1 },
         .last_cap = runtime.caps.lastCap(),
         .inherit_stdio = true,
-        .fifo = a.fifo,
+        .fifo = fifo,
         .no_pivot = a.no_pivot,
         .hook_state = &the_hook_state,
     };
@@ -213,15 +216,15 @@ fn handOver(a: Args, s: *const spec.Spec, pid: linux.pid_t, sync_fd: sys.fd_t, d
     return error.PROTO;
 }
 
-/// prestart then createRuntime (runc's order), in the runtime's namespaces, status "creating".
+/// prestart then createRuntime (runc's order), in the runtime's namespaces.
 pub fn runtimeHooks(s: *const spec.Spec, st: *const hooks.State, pid: linux.pid_t, d: *Diag) !void {
     assert(pid > 0);
     const S = struct {
         var out: [hooks.state_max]u8 = undefined;
     };
-    const state = st.render("creating", pid, &S.out);
-    try hooks.runAll(s, .prestart, state, d);
-    try hooks.runAll(s, .createRuntime, state, d);
+    // prestart, the legacy point, sees "created" (crun's and runtime-tools' reading).
+    try hooks.runAll(s, .prestart, st.render("created", pid, &S.out), d);
+    try hooks.runAll(s, .createRuntime, st.render("creating", pid, &S.out), d);
 }
 
 test "create arguments" {

@@ -18,6 +18,9 @@ const console = @import("console.zig");
 const user = @import("user.zig");
 const become = @import("become.zig");
 const hooks = @import("hooks.zig");
+const cgroup_mount = @import("cgroup_mount.zig");
+const exec = @import("exec.zig");
+const errno = @import("linux").errno;
 
 pub const Context = struct {
     spec: *const spec.Spec,
@@ -35,9 +38,11 @@ pub const Context = struct {
     /// caller's pipes); fd 3 (the report pipe) is closed and the `spec.preserve_fds` fds the
     /// monitor holds from fd 4 on move down to 3.
     inherit_stdio: bool = false,
-    /// --create: the exec fifo. After every step but become the init sends "R" and waits for
-    /// `start`'s byte (CONTRACT.md "tsd-monitor --create").
-    fifo: ?[:0]const u8 = null,
+    /// --create: the exec fifo, opened by the monitor (O_RDONLY|O_NONBLOCK, close-on-exec: a
+    /// container root mapped to another uid could not open the 0600 fifo itself). After every
+    /// step but become the init sends "R" and waits for `start`'s byte (CONTRACT.md
+    /// "tsd-monitor --create").
+    fifo: ?sys.fd_t = null,
     /// --no-pivot: MS_MOVE the rootfs onto / and chroot instead of pivot_root.
     no_pivot: bool = false,
     /// The prefix of the hooks' state JSON (hooks.zig), for createContainer and startContainer.
@@ -76,7 +81,7 @@ fn steps(ctx: *const Context, d: *Diag) !void {
     var in_cgroups = false;
     for (s.mounts[0..s.mounts_len]) |*m| {
         if (m.isCgroupFs() and !in_cgroups) in_cgroups = try enterCgroups(ctx, d);
-        try mounts.mountOne(root, m, d);
+        if (cgroup_mount.isAuto(m)) try cgroup_mount.mount(root, m, s.creates(.cgroup), d) else try mounts.mountOne(root, m, d);
     }
     if (!in_cgroups) in_cgroups = try enterCgroups(ctx, d);
     assert(in_cgroups);
@@ -84,8 +89,8 @@ fn steps(ctx: *const Context, d: *Diag) !void {
     try rootfs.createCwd(root, s, d);
     try runtimeHooks(ctx, d);
     try containerHooks(ctx, .createContainer, "creating", host_pid, d);
-    const fifo: ?sys.fd_t = if (ctx.fifo) |f| sys.open(f, .{ .ACCMODE = .RDONLY, .NONBLOCK = true, .CLOEXEC = true }, 0) catch |err| return d.fail(err, "open the exec fifo {s}", .{f}) else null;
     if (ctx.no_pivot) try rootfs.moveRoot(root, d) else try rootfs.pivot(root, d);
+    try rootfs.shareRoot(s, d);
     sys.close(root);
     if (ctx.null_stdin and !s.process.terminal) try containerNullStdin(d);
 
@@ -100,7 +105,10 @@ fn steps(ctx: *const Context, d: *Diag) !void {
     try namespaces.applySysctls(s, d);
     try rootfs.maskAndProtect(s, d);
     if (pty) |p| try console.becomeStdio(p.slave, d) else sys.setsid() catch |err| return d.fail(err, "setsid", .{});
-    if (fifo) |f| try awaitStart(ctx.sync, f, d);
+    if (ctx.fifo) |f| {
+        try checkProcess(s, d);
+        try awaitStart(ctx.sync, f, d);
+    }
     try containerHooks(ctx, .startContainer, "created", host_pid, d);
 
     return become.become(s, ctx.last_cap, d);
@@ -142,6 +150,19 @@ fn containerHooks(ctx: *const Context, kind: spec.HookKind, status: []const u8, 
         var out: [hooks.state_max]u8 = undefined;
     };
     try hooks.runAll(ctx.spec, kind, st.render(status, pid, &S.out), d);
+}
+
+/// runc's check before the fifo: a program that is not there fails the create, not the start.
+fn checkProcess(s: *const spec.Spec, d: *Diag) !void {
+    const p = &s.process;
+    sys.chdir(p.cwd) catch |err| return d.fail(err, "chdir to \"{s}\"", .{p.cwd});
+    var buf: [spec.limits.path]u8 = undefined;
+    const file = try exec.resolve(p.arg0(), p.getenv("PATH"), &buf, d);
+    sys.faccessat(linux.AT.FDCWD, file, linux.F_OK) catch |err| {
+        const status = if (err == error.NOENT or err == error.NOTDIR) diag.status_not_found else diag.status_cannot_invoke;
+        d.set(status, "cannot exec \"{s}\": {s}", .{ file, errno.describe(err) });
+        return err;
+    };
 }
 
 /// Created: tell the monitor (which reports and exits), then block until `start` writes its

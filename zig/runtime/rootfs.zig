@@ -9,7 +9,21 @@ const mounts = @import("mounts.zig");
 
 /// Must run before any mount: with "/" shared (systemd's default) every mount below would
 /// propagate back to the host's namespace.
+/// A shared or unbindable "/" is made rslave first (pivot_root refuses a shared parent, the
+/// rootfs cannot be bound from an unbindable one, and nothing may propagate to the host while
+/// the root is built) and gets its propagation after the pivot (runc's order).
+const after_pivot = linux.MS.SHARED | linux.MS.UNBINDABLE;
+
 pub fn makePrivate(s: *const spec.Spec, d: *Diag) !void {
+    const flags = if (s.rootfs_propagation & after_pivot != 0) linux.MS.SLAVE | linux.MS.REC else s.rootfs_propagation;
+    sys.mount(null, "/", null, flags, null) catch |err| {
+        return d.fail(err, "make / {s}", .{propagationName(flags)});
+    };
+}
+
+/// After pivot_root: rootfsPropagation (r)shared or (r)unbindable applies to the container's "/".
+pub fn shareRoot(s: *const spec.Spec, d: *Diag) !void {
+    if (s.rootfs_propagation & after_pivot == 0) return;
     sys.mount(null, "/", null, s.rootfs_propagation, null) catch |err| {
         return d.fail(err, "make / {s}", .{propagationName(s.rootfs_propagation)});
     };
