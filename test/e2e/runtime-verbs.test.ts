@@ -113,10 +113,9 @@ function bundle(name: string, args: string[], edit: (spec: Record<string, any>) 
   const spec = JSON.parse(readFileSync(join(dir, "config.json"), "utf8")) as Record<string, any>;
   spec.process.terminal = false;
   spec.process.args = args;
-  // runc's default asks ambient capabilities without inheritable ones, and a v1 host's
-  // "cgroup" mount needs runc's per-hierarchy layout: both are create's (rt-core's) matter.
+  // runc's default spec asks ambient capabilities without inheritable ones, which the kernel
+  // refuses; runc warns and goes on, tsd's init fails (create's matter, reported): none here.
   spec.process.capabilities.ambient = [];
-  spec.mounts = spec.mounts.filter((m: { destination: string }) => m.destination !== "/sys/fs/cgroup");
   spec.linux.cgroupsPath = `/${TAG}-${name}`;
   edit(spec);
   writeFileSync(join(dir, "config.json"), JSON.stringify(spec));
