@@ -69,7 +69,8 @@ export function findContainer(db: Database, ref: string): ContainerRow | undefin
   const byName = db.query("SELECT * FROM containers WHERE name = ? OR id = ?").get(ref.replace(/^\//, ""), ref) as ContainerRow | null;
   if (byName) return byName;
   if (!/^[a-f0-9]+$/.test(ref)) return undefined;
-  const rows = db.query("SELECT * FROM containers WHERE id LIKE ? || '%' LIMIT 2").all(ref) as ContainerRow[];
+  // A range on the primary key (ids are lowercase hex, 'g' sorts after them): an index seek.
+  const rows = db.query("SELECT * FROM containers WHERE id >= ?1 AND id < ?1 || 'g' LIMIT 2").all(ref) as ContainerRow[];
   if (rows.length > 1) throw new TsdError(`multiple containers match the id prefix "${ref}": give more digits`);
   return rows[0];
 }
