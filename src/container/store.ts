@@ -75,6 +75,12 @@ export function findContainer(db: Database, ref: string): ContainerRow | undefin
   return rows[0];
 }
 
+/** The rows of the containers that hold an address or a port, by id (the network reconcile). */
+export function containersHoldingNetwork(db: Database): Map<string, ContainerRow> {
+  const rows = db.query("SELECT * FROM containers WHERE id IN (SELECT container_id FROM endpoints UNION SELECT container_id FROM ports)").all() as ContainerRow[];
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
 export function listContainers(db: Database): ContainerRow[] {
   return db.query("SELECT * FROM containers ORDER BY created_at DESC").all() as ContainerRow[];
 }

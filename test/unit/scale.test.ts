@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { closeDb, openDb } from "../../src/store/db";
-import { findContainer } from "../../src/container/store";
+import { containersHoldingNetwork, findContainer } from "../../src/container/store";
 import { hostFacts, snapshotFacts } from "../../src/container/state";
 import { procStartTime } from "../../src/container/proc";
 import { listingTexts } from "../../src/network/attach";
@@ -72,6 +72,14 @@ describe("listing queries", () => {
     expect(networks.get("c2")).toBe("n1");
     expect(ports.get("c1")).toBe("127.0.0.1:5353->53/udp, 0.0.0.0:8080->80/tcp"); // by container port, as portsText
     expect(ports.has("c2")).toBe(false);
+  });
+  test("containersHoldingNetwork: the rows of holders of an address or a port, in one query", () => {
+    row("c1", "holder"); // endpoints and ports above
+    row("c9", "idle");
+    db.query("INSERT INTO ports (container_id, host_ip, host_port, proto, container_ip, container_port) VALUES ('c9', '0.0.0.0', 9090, 'tcp', '10.9.0.9', 90)").run();
+    const held = containersHoldingNetwork(db);
+    expect([...held.keys()].sort()).toEqual(["c1", "c9"]); // c2's row is gone: it holds nothing
+    expect(held.get("c1")?.name).toBe("holder");
   });
 });
 
