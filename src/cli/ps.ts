@@ -80,7 +80,8 @@ interface Ctx {
 /** A row with what the listing derives from it, each once: its state and its options. */
 interface Entry {
   row: ContainerRow;
-  state: ShownState;
+  /** Derived (state.ts), as ps and inspect show it. */
+  shown: ShownState;
   opts: RunOptions | undefined;
 }
 
@@ -91,7 +92,7 @@ function entryOf(c: Ctx, row: ContainerRow): Entry {
   } catch {
     opts = undefined; // damaged: shown with no mounts, labels or network mode
   }
-  return { row, state: shown(stateOf(row, c.root, c.facts), row.state), opts };
+  return { row, shown: shown(stateOf(row, c.root, c.facts), row.state), opts };
 }
 
 function refRow(db: Database, root: string, ref: string | undefined): ContainerRow | undefined {
@@ -146,14 +147,14 @@ function matchesPorts(c: Ctx, e: Entry): boolean {
   const expose = (c.filters.get("expose") ?? []).flatMap((v) => portFilter("expose", v));
   if (publish.length === 0 && expose.length === 0) return true;
   // Only a running container has ports (the daemon's list reads its live network settings).
-  if (e.state !== "running" && e.state !== "paused") return false;
+  if (e.shown !== "running" && e.shown !== "paused") return false;
   const ports = portKeys(c.db, e.row, e.opts);
   return publish.some((p) => ports.published.has(p)) || expose.some((p) => ports.exposed.has(p));
 }
 
 function matches(c: Ctx, e: Entry): boolean {
   const { db, root, filters } = c;
-  const { row, state } = e;
+  const { row, shown: state } = e;
   if (filters.size === 0 && !c.before && !c.since) return true;
   if (c.before && row.created_at >= c.before.created_at) return false;
   if (c.since && row.created_at <= c.since.created_at) return false;
@@ -217,8 +218,8 @@ function psContext(c: Ctx, e: Entry, now: number, o: { trunc: boolean; size: boo
     CreatedAt: o.createdAt ? goTime(new Date(r.created_at)) : "",
     RunningFor: `${humanDuration(now - r.created_at)} ago`,
     Ports: c.ports.get(r.id) ?? "",
-    State: e.state,
-    Status: statusText(r, now, c.root, e.state, e.opts),
+    State: e.shown,
+    Status: statusText(r, now, c.root, e.shown, e.opts),
     Size: o.size ? sizeText(c.root, r, c.db) : "",
     Labels: labelsText(labels),
     Mounts: mounts.map((m) => (o.trunc ? ellipsis(m.volume ?? m.source, 15) : (m.volume ?? m.source))).join(","),
@@ -247,7 +248,7 @@ export default defineCommand({
     };
     // status= shows stopped containers without -a; exited= does not (docker 20.10 does the same).
     const showAll = f.all || filters.has("status") || last > 0;
-    let rows = listed.map((r) => entryOf(c, r)).filter((e) => (showAll || e.state === "running" || e.state === "paused") && matches(c, e));
+    let rows = listed.map((r) => entryOf(c, r)).filter((e) => (showAll || e.shown === "running" || e.shown === "paused") && matches(c, e));
     if (last > 0) rows = rows.slice(0, last);
     const trunc = !f["no-trunc"];
     if (f.quiet) {

@@ -150,12 +150,11 @@ CREATE TABLE IF NOT EXISTS build_cache (
   result     INTEGER NOT NULL DEFAULT 0   -- 1: a build ended with this image (shown by images)
 );
 ` },
-  // Scale (issue 16): a container's ports and a network's endpoints by index, and ps's order
-  // (newest first) without a sort, so no per-command query scans every row.
+  // Scale (issue 16): a container's ports and a network's endpoints by index, so no
+  // per-container query scans every row.
   { name: "scale-1", sql: `
 CREATE INDEX IF NOT EXISTS ports_container ON ports (container_id);
 CREATE INDEX IF NOT EXISTS endpoints_network ON endpoints (network);
-CREATE INDEX IF NOT EXISTS containers_created ON containers (created_at);
 ` },
 ];
 
