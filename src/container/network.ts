@@ -72,9 +72,15 @@ export function releaseContainer(db: Database, root: string, id: string): void {
 export function reconcileNetwork(db: Database, root: string): void {
   // Every holder's row in one query and each pid read once (run does this before every start:
   // with hundreds of containers on a bridge, one query per holder was most of the run's time).
-  const rows = containersHoldingNetwork(db);
+  // The rows are read at the first question, after the holders were listed, never before: a
+  // start that leased in between must be seen as the starting container it is, not as gone.
+  let rows: Map<string, ContainerRow> | undefined;
   const facts = snapshotFacts();
-  attach.reconcile(db, root, (id) => mayHoldNetwork(rows.get(id), facts), requestsOf(db, root));
+  const holds = (id: string) => {
+    rows ??= containersHoldingNetwork(db);
+    return mayHoldNetwork(rows.get(id) ?? containerById(db, id), facts);
+  };
+  attach.reconcile(db, root, holds, requestsOf(db, root));
 }
 
 export interface NetworkSetup {
