@@ -10,6 +10,8 @@ import { decodeOptions, type RunOptions } from "../container/options";
 import { dirSize } from "../container/volumes";
 import { humanDuration, humanSize } from "../format";
 import { context as formatContext, labelMethod, labelsText, printList, type ListSpec } from "../format/list";
+import { tabwrite } from "../format/tabwriter";
+import { stdout } from "../io";
 import { matchAny, matchLabels, parseFilters, type Filters, matchPattern } from "../format/filters";
 import { goTime } from "../format/time";
 import { findImage } from "../image/store";
@@ -77,22 +79,31 @@ interface Ctx {
   ports: Map<string, string>;
 }
 
-/** A row with what the listing derives from it, each once: its state and its options. */
+/** A row with what the listing derives from it, each once: its state, and its options when a
+ *  column or filter asks (undefined: damaged, shown with no mounts, labels or network mode). */
 interface Entry {
   row: ContainerRow;
   /** Derived (state.ts), as ps and inspect show it. */
   shown: ShownState;
-  opts: RunOptions | undefined;
+  readonly opts: RunOptions | undefined;
 }
 
 function entryOf(c: Ctx, row: ContainerRow): Entry {
-  let opts: RunOptions | undefined;
-  try {
-    opts = decodeOptions(row.options);
-  } catch {
-    opts = undefined; // damaged: shown with no mounts, labels or network mode
-  }
-  return { row, shown: shown(stateOf(row, c.root, c.facts), row.state), opts };
+  let decoded: RunOptions | undefined | null = null;
+  return {
+    row,
+    shown: shown(stateOf(row, c.root, c.facts), row.state),
+    get opts() {
+      if (decoded === null) {
+        try {
+          decoded = decodeOptions(row.options);
+        } catch {
+          decoded = undefined;
+        }
+      }
+      return decoded;
+    },
+  };
 }
 
 function refRow(db: Database, root: string, ref: string | undefined): ContainerRow | undefined {
@@ -176,7 +187,7 @@ function matches(c: Ctx, e: Entry): boolean {
 }
 
 /** Docker's ps columns (ContainerContext's header map). */
-const PS_SPEC: ListSpec = {
+export const PS_SPEC: ListSpec = {
   table: "{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}",
   headers: {
     ID: "CONTAINER ID", Names: "NAMES", Image: "IMAGE", Command: "COMMAND", CreatedAt: "CREATED AT", RunningFor: "CREATED", Ports: "PORTS",
@@ -204,7 +215,24 @@ export function commandText(argv: string[]): string {
   return [path, ...args.map((a) => (a.includes(" ") ? `'${a}'` : a))].join(" ");
 }
 
-function psContext(c: Ctx, e: Entry, now: number, o: { trunc: boolean; size: boolean; createdAt: boolean }) {
+/** The default table's cells of one row, in PS_SPEC.table's order, as psContext has them. */
+function defaultCells(c: Ctx, e: Entry, now: number, trunc: boolean): string[] {
+  const r = e.row;
+  const command = commandText(JSON.parse(r.command) as string[]);
+  return [
+    trunc ? r.id.slice(0, 12) : r.id, r.image_ref, JSON.stringify(trunc ? ellipsis(command, 20) : command), `${humanDuration(now - r.created_at)} ago`,
+    statusText(r, now, c.root, e.shown, e.opts), c.ports.get(r.id) ?? "", r.name,
+  ];
+}
+
+const DEFAULT_HEADER = ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"];
+
+/** `ps`'s default output from the rows' cells: what formatList prints for `table PS_SPEC.table`. */
+export function defaultTable(rows: string[][]): string {
+  return tabwrite([DEFAULT_HEADER, ...rows].map((cells) => cells.join("\t")).join("\n") + "\n");
+}
+
+function psContext(c: Ctx, e: Entry, now: number, o: { trunc: boolean; size: boolean }) {
   const r = e.row;
   const command = commandText(JSON.parse(r.command) as string[]);
   const mounts = mountsOf(e);
@@ -214,8 +242,7 @@ function psContext(c: Ctx, e: Entry, now: number, o: { trunc: boolean; size: boo
     Names: r.name,
     Image: r.image_ref,
     Command: JSON.stringify(o.trunc ? ellipsis(command, 20) : command),
-    // Local time costs the time zone's set-up: only for a format that may show it.
-    CreatedAt: o.createdAt ? goTime(new Date(r.created_at)) : "",
+    CreatedAt: goTime(new Date(r.created_at)),
     RunningFor: `${humanDuration(now - r.created_at)} ago`,
     Ports: c.ports.get(r.id) ?? "",
     State: e.shown,
@@ -257,7 +284,11 @@ export default defineCommand({
     }
     const size = f.size || (f.format ?? "").includes(".Size");
     const format = f.format === undefined || f.format === "table" ? `table ${PS_SPEC.table}${f.size ? "\\t{{.Size}}" : ""}` : f.format;
-    const createdAt = format !== `table ${PS_SPEC.table}`;
-    printList(format, rows.map((r) => psContext(c, r, now, { trunc, size, createdAt })), PS_SPEC);
+    if (format === `table ${PS_SPEC.table}`) {
+      // The default columns: the same text the template gives, without a template per row.
+      stdout.write(defaultTable(rows.map((e) => defaultCells(c, e, now, trunc))));
+      return;
+    }
+    printList(format, rows.map((r) => psContext(c, r, now, { trunc, size })), PS_SPEC);
   },
 });

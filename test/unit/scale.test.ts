@@ -11,6 +11,8 @@ import { containersHoldingNetwork, findContainer } from "../../src/container/sto
 import { hostFacts, snapshotFacts } from "../../src/container/state";
 import { procStartTime } from "../../src/container/proc";
 import { listingTexts } from "../../src/network/attach";
+import { context as listContext, formatList } from "../../src/format/list";
+import { defaultTable, PS_SPEC } from "../../src/cli/ps";
 
 const root = mkdtempSync(join(tmpdir(), "tsd-unit-scale-"));
 afterAll(() => {
@@ -102,5 +104,19 @@ describe("snapshotFacts", () => {
     expect(facts.alive(child.pid, start)).toBe(true);
     expect(hostFacts().alive(child.pid, start)).toBe(false);
     expect(snapshotFacts().alive(child.pid, start)).toBe(false);
+  });
+});
+
+describe("ps's default table without the template engine", () => {
+  test("defaultTable prints what the template prints for the default columns", () => {
+    const cells = [
+      ["0123456789ab", "busybox", '"sleep 1d"', "2 minutes ago", "Up 2 minutes", "", "c1"],
+      ["ba9876543210", "registry.local:5000/a/very-long/image:tag", '"sh -c \'while true…"', "About an hour ago", "Exited (137) 5 seconds ago", "0.0.0.0:8080->80/tcp, 127.0.0.1:5353->53/udp", "näme_ünïcode"],
+      ["ffffffffffff", "img", '""', "Less than a second ago", "Created", "", "x"],
+    ];
+    const fields = ["ID", "Image", "Command", "RunningFor", "Status", "Ports", "Names"];
+    const contexts = cells.map((row) => listContext("*formatter.ContainerContext", Object.fromEntries(fields.map((f, i) => [f, row[i]]))));
+    expect(defaultTable(cells)).toBe(formatList(undefined, contexts, PS_SPEC));
+    expect(defaultTable([])).toBe(formatList(undefined, [], PS_SPEC));
   });
 });
