@@ -23,6 +23,7 @@ for net in ("none", "bridge"):
         for r in sorted((r for r in rows if r["network"] == net), key=lambda r: r["n"]):
             cpu = r.get("cpu_ms", r["median_ms"])
             f.write(f"{r['n']} " + " ".join(str(r["median_ms"][c]) for c in cmds) + " " + " ".join(str(cpu[c]) for c in cmds) + "\n")
+open(f"{out}/empty.dat", "w").close()
 with open(f"{out}/docker.dat", "w") as f:
     if docker:
         d = json.load(open(docker))
@@ -33,12 +34,12 @@ EOF
 gnuplot <<EOF
 set terminal pngcairo size 1200,900 font ",10"
 set output "scale.png"
-set multiplot layout 2,2 title "tsd with N detached containers: median wall time (top), mean CPU time, user+system (bottom); $(basename "$scale")"
+set multiplot layout 2,2 title "tsd with N detached containers: median wall time (top), mean CPU time, user+system (bottom); docker at its N with --network none; $(basename "$scale")"
 set logscale x
 set xlabel "containers (N)"
 set ylabel "ms"
 set yrange [0:*]
-set key top left
+set key top left font ",8" samplen 2
 set grid
 do for [o in "0 5"] {
 do for [net in "none bridge"] {
@@ -49,7 +50,7 @@ do for [net in "none bridge"] {
        "" using 1:(column(4+k)) with linespoints title "tsd inspect", \
        "" using 1:(column(5+k)) with linespoints title "tsd run --rm true", \
        "" using 1:(column(6+k)) with linespoints title "tsd rm", \
-       "$data/docker.dat" using 1:(column(3+(k>0?3:0))) with points pt 7 ps 1.5 title "docker ps -a (private dockerd, --network none)", \
+       (net eq "none" ? "$data/docker.dat" : "$data/empty.dat") using 1:(column(3+(k>0?3:0))) with points pt 7 ps 1.5 title "docker ps -a", \
        "" using 1:(column(4+(k>0?3:0))) with points pt 5 ps 1.5 title "docker inspect"
 }
 }
