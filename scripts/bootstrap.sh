@@ -18,13 +18,14 @@ fi
 # bootstrap itself needs (python3-pip for zig, npm for bun, git for CI checkouts). binutils'
 # objdump and qemu-user check the CPU floor (scripts/cpu-level.ts, test/e2e/portability);
 # qemu-system-x86 and kmod (depmod of Debian's kernel) run the pure cgroup v2 VM lane (test/vm).
+# gnuplot-nox draws the benchmark page's plot (bench/plot.sh).
 # The OCI-runtime harnesses of test/oci/ (by hand until tsd answers runc's command line) need
 # containerd and golang-go besides: test/oci/README.md says how; CI does not install them yet.
 packages=(
   busybox-static umoci skopeo crun runc hyperfine docker-registry
   zstd gzip tar iproute2 iptables nftables util-linux bsdutils procps
   python3 ca-certificates curl git coreutils findutils binutils qemu-user
-  qemu-system-x86 kmod
+  qemu-system-x86 kmod gnuplot-nox
 )
 # npm and pip only when their commands are missing: a host may carry its own node or Python
 # (NodeSource's nodejs ships npm and conflicts with Debian's npm package).
