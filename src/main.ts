@@ -4,12 +4,11 @@ import { defineCommand, renderUsage, runCommand } from "citty";
 import pkg from "../package.json";
 import { BrokenPipe, EXIT_BROKEN_PIPE, EXIT_ENGINE, TsdError } from "./errors";
 import { globals, splitGlobals, setGlobals, UsageError } from "./cli/globals";
-import { isatty } from "node:tty";
 import { basename } from "node:path";
 import { commands } from "./cli/commands";
 import { HelpRequested } from "./cli/flags";
 import { dockerHelp, subCommand } from "./cli/help";
-import { printLine } from "./io";
+import { isatty, printLine } from "./io";
 import { commandPath, engineErrorStatus } from "./cli/exit-status";
 
 /** The command being run (for its error statuses: cli/exit-status.ts). */

@@ -45,9 +45,8 @@ export function v1Files(r: Resources): CgroupWrite[] {
   if (swap !== undefined) w("memory", "memory.memsw.limit_in_bytes", v1Limit(swap), true);
   if (r.memoryReservation !== undefined) w("memory", "memory.soft_limit_in_bytes", String(r.memoryReservation));
   if (r.memorySwappiness !== undefined) w("memory", "memory.swappiness", String(r.memorySwappiness));
-  // A kernel without kmem accounting has no such file: skipped (optional), as runc does.
-  if (r.kernelMemoryTcp !== undefined) w("memory", "memory.kmem.tcp.limit_in_bytes", v1Limit(r.kernelMemoryTcp), true);
   if (r.oomKillDisable) w("memory", "memory.oom_control", "1");
+  if (r.kernelTcp !== undefined) w("memory", "memory.kmem.tcp.limit_in_bytes", v1Limit(r.kernelTcp));
   if (r.cpuShares !== undefined) w("cpu", "cpu.shares", String(r.cpuShares));
   const { quota, period } = cfs(r);
   if (period !== undefined) w("cpu", "cpu.cfs_period_us", String(period));

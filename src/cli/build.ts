@@ -1,4 +1,5 @@
 import { defineCommand } from "citty";
+import { parsePlatform } from "../image/media";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
@@ -16,7 +17,7 @@ const flags = {
   target: { kind: "string", description: "Set the target build stage to build", valueHint: "STAGE" },
   "no-cache": { kind: "bool", description: "Do not use cache when building the image" },
   pull: { kind: "bool", description: "Always attempt to pull a newer version of the image" },
-  platform: { kind: "string", description: "Set platform if server is multi-platform capable (linux/amd64 only)", valueHint: "PLATFORM" },
+  platform: { kind: "string", description: "Set platform if server is multi-platform capable (base images pulled for it; RUN needs the host's arch or binfmt_misc)", valueHint: "PLATFORM" },
   label: { kind: "list", description: "Set metadata for an image", valueHint: "K=V" },
   quiet: { kind: "bool", short: "q", description: "Suppress the build output and print image ID on success" },
   network: { kind: "string", description: "Set the networking mode for the RUN instructions during build (bridge, none, host)", valueHint: "MODE" },
@@ -41,7 +42,7 @@ export default defineCommand({
   async run({ rawArgs }) {
     const { flags: f, positionals } = parseFlags("build", flags, rawArgs);
     if (positionals.length !== 1) throw new UsageError(`"tsd build" requires exactly 1 argument: tsd build [OPTIONS] PATH | -`);
-    if (f.platform !== undefined && f.platform !== "linux/amd64" && f.platform !== "linux") throw new UsageError(`tsd build --platform ${f.platform}: only linux/amd64 is supported`);
+    if (f.platform !== undefined) parsePlatform(f.platform);
     const network = f.network;
     if (network !== undefined && !["bridge", "none", "host", "default"].includes(network)) throw new UsageError(`tsd build --network ${network}: use bridge, none or host`);
     const tags: Reference[] = f.tag.map((t) => parseReference(t));
@@ -56,6 +57,7 @@ export default defineCommand({
       ...(f.target !== undefined ? { target: f.target } : {}),
       noCache: f["no-cache"],
       pull: f.pull,
+      ...(f.platform !== undefined ? { platform: f.platform } : {}),
       quiet,
       ...(network !== undefined && network !== "default" ? { network } : {}),
       labels: keyValues(f.label, "--label", {}),

@@ -12,4 +12,7 @@ export const kernelFlags = {
   device: { kind: "list", description: "Add a host device to the container", valueHint: "HOST[:CONTAINER[:rwm]]" },
   "group-add": { kind: "list", description: "Add additional groups to join", valueHint: "GROUP" },
   init: { kind: "bool", description: "Run an init inside the container that forwards signals and reaps processes" },
+  userns: { kind: "string", description: "User namespace to use (host, auto[:size=N])", valueHint: "MODE" },
+  uidmap: { kind: "list", description: "UID map for a user namespace", valueHint: "CONTAINER:HOST:SIZE" },
+  gidmap: { kind: "list", description: "GID map for a user namespace", valueHint: "CONTAINER:HOST:SIZE" },
 } satisfies FlagSpec;

@@ -11,7 +11,8 @@ import { createGunzip } from "node:zlib";
 import { basename, dirname, join } from "node:path";
 import { TsdError } from "../errors";
 import { runMonitor } from "../native/helper";
-import { loadContext, resolveSource, stage, treeHash, type Context, type Owner } from "../image/build/context";
+import { isGlob } from "../image/build/dockerignore";
+import { loadContext, plan, plannedHash, resolveSource, stage, type Context, type Owner, type PlannedEntry } from "../image/build/context";
 import { joinPath } from "../image/build/instructions";
 import type { ImageRecord } from "../image/store";
 import { imageEntry, stepRootfs } from "./build-rootfs";
@@ -28,6 +29,8 @@ export interface CopyRequest {
   /** The context, or an image's rootfs copied out for --from. */
   ctx: Context;
   fromLabel?: string;
+  /** Sources (by index) with a context of their own: ADD's downloaded URLs. */
+  own?: Map<number, { ctx: Context; name: string }>;
 }
 
 export interface StagedCopy {
@@ -37,50 +40,89 @@ export interface StagedCopy {
   createdBy: string;
 }
 
-/** Stages the sources under `work` as the layer will hold them; nothing in the rootfs yet. */
-export function stageCopy(root: string, image: ImageRecord, work: string, r: CopyRequest, shell: string[]): StagedCopy {
+export interface PlannedCopy {
+  createdBy: string;
+  /** Writes the sources under the step's work dir as the layer will hold them. */
+  stage: () => StagedCopy;
+}
+
+/**
+ * A COPY planned from the context and the image, nothing copied yet: its history line (the
+ * content hash of what the layer will hold) first, so a cached step stages nothing.
+ */
+export function planCopy(root: string, image: ImageRecord, work: string, r: CopyRequest, shell: string[]): PlannedCopy {
   const owner = copyOwner(root, image, r);
-  const paths = r.sources.flatMap((s) => resolveSource(r.ctx, s, r.what));
+  const paths = r.sources.flatMap((s, i) => {
+    const own = r.own?.get(i);
+    return own ? [{ ctx: own.ctx, rel: own.name }] : resolveSource(r.ctx, s, r.what).map((rel) => ({ ctx: r.ctx, rel }));
+  });
   const destAbs = joinPath(r.workdir || "/", r.dest);
   const slash = r.dest.endsWith("/") || r.dest.endsWith("/.") || r.dest === ".";
   if (paths.length > 1 && !slash) throw new TsdError(`When using ${r.what} with more than one source file, the destination must be a directory and end with a /`, 1);
   const entry = imageEntry(root, image, destAbs);
-  const singleFile = paths.length === 1 && r.ctx.entries.get(paths[0]!) !== "dir" && paths[0] !== "";
+  const singleFile = paths.length === 1 && paths[0]!.ctx.entries.get(paths[0]!.rel) !== "dir" && paths[0]!.rel !== "";
   // DEST names a directory when it is one in the image (a symlink there is taken for one).
   const depth = destAbs.split("/").filter((p) => p !== "").length;
   const destIsDir = (entry.kind === "dir" && entry.depth === depth) || (entry.kind === "link" && entry.depth === depth - 1);
   const ontoFile = singleFile && !slash && !destIsDir;
   const into = ontoFile ? dirname(destAbs) : destAbs;
-  const content = join(work, "content");
-  const { base, dir } = missingChain(root, image, into, owner, content, r.what);
-  for (const p of paths) {
-    const kind = p === "" ? "dir" : r.ctx.entries.get(p);
-    if (kind === "dir") stage(r.ctx, p, dir, owner);
-    else stage(r.ctx, p, join(dir, ontoFile ? basename(destAbs) : basename(p)), owner);
+  const chain = missingParts(root, image, into, r.what);
+  const tree = new Map<string, PlannedEntry>([["", { mode: 0o040755, uid: 0, gid: 0 }]]);
+  let dir = "";
+  for (const part of chain.missing) {
+    dir = dir === "" ? part : `${dir}/${part}`;
+    tree.set(dir, { mode: 0o040755, uid: owner.uid, gid: owner.gid });
+  }
+  const under = (name: string) => (dir === "" ? name : `${dir}/${name}`);
+  for (const { ctx, rel } of paths) {
+    const kind = rel === "" ? "dir" : ctx.entries.get(rel);
+    plan(ctx, rel, kind === "dir" ? dir : under(ontoFile ? basename(destAbs) : basename(rel)), owner, tree);
   }
   const kind = paths.length > 1 ? "multi" : singleFile ? "file" : "dir";
   const from = r.fromLabel ? `--from=${r.fromLabel} ` : "";
-  return { staged: content, into: base, createdBy: `${shell.join(" ")} #(nop) ${r.what} ${from}${kind}:${treeHash(content)} in ${r.dest} ` };
+  const createdBy = `${shell.join(" ")} #(nop) ${r.what} ${from}${kind}:${plannedHash(tree)} in ${r.dest} `;
+  return {
+    createdBy,
+    stage: () => {
+      const content = join(work, "content");
+      const staged = stageChain(content, chain.missing, owner);
+      for (const { ctx, rel } of paths) {
+        const kind = rel === "" ? "dir" : ctx.entries.get(rel);
+        if (kind === "dir") stage(ctx, rel, staged, owner);
+        else stage(ctx, rel, join(staged, ontoFile ? basename(destAbs) : basename(rel)), owner);
+      }
+      return { staged: content, into: chain.base, createdBy };
+    },
+  };
 }
 
-/**
- * The directories missing down to `into`, staged under `content` as Docker makes them (0755,
- * the owner); `base` is the deepest that exists (where `content` goes), `dir` the staged `into`.
- */
-function missingChain(root: string, image: ImageRecord, into: string, owner: Owner, content: string, what: string): { base: string; dir: string } {
+/** The directories missing in the image down to `into`; `base` the deepest that exists. */
+function missingParts(root: string, image: ImageRecord, into: string, what: string): { base: string; missing: string[] } {
   const entry = imageEntry(root, image, into);
   if (entry.kind === "file") throw new TsdError(`${what} failed: cannot copy to non-directory: ${into}`, 1);
   const parts = into.split("/").filter((p) => p !== "");
   const have = entry.kind === "absent" ? entry.depth : parts.length;
+  return { base: `/${parts.slice(0, have).join("/")}`, missing: parts.slice(have) };
+}
+
+/** Makes `content` and the missing directories under it as Docker makes them (0755, the owner). */
+function stageChain(content: string, missing: string[], owner: Owner): string {
   let dir = content;
   mkdirSync(dir, { recursive: true });
-  for (const part of parts.slice(have)) {
+  chmodSync(dir, 0o755);
+  for (const part of missing) {
     dir = join(dir, part);
     mkdirSync(dir);
     lchownSync(dir, owner.uid, owner.gid);
     chmodSync(dir, 0o755);
   }
-  return { base: `/${parts.slice(0, have).join("/")}`, dir };
+  return dir;
+}
+
+/** The missing directories down to `into` staged under `content`; `base` the deepest that exists. */
+function missingChain(root: string, image: ImageRecord, into: string, owner: Owner, content: string, what: string): { base: string; dir: string } {
+  const { base, missing } = missingParts(root, image, into, what);
+  return { base, dir: stageChain(content, missing, owner) };
 }
 
 /** WORKDIR's directory when the image lacks it (a layer, as the classic builder makes). */
@@ -124,12 +166,16 @@ export async function contextFromImage(db: Database, root: string, image: ImageR
   mkdirSync(out, { recursive: true });
   const rel: string[] = [];
   for (const [i, src] of sources.entries()) {
-    const p = joinPath("/", src);
-    if (p === "/") throw new TsdError("COPY --from of / is not supported yet: name a directory", 1);
+    // A glob: the directory above its first wildcard copied out, the pattern matched in it.
+    const parts = joinPath("/", src).split("/").filter((x) => x !== "");
+    const wild = parts.findIndex((x) => isGlob(x));
+    const fixed = wild < 0 ? parts : parts.slice(0, wild);
+    const p = `/${fixed.join("/")}`;
+    if (p === "/") throw new TsdError(`COPY --from of ${src}: copying from the image's / is not supported: name a directory`, 1);
     const target = join(out, String(i));
     mkdirSync(target);
     await runMonitor(["--copy", "out", ...fs.args, "--container-dir", dirname(p), "--container-name", basename(p), "--host-dir", target, "--name", basename(p), "--archive"], "ignore", "COPY failed", 1);
-    rel.push(`${i}/${basename(p)}`);
+    rel.push([String(i), basename(p), ...(wild < 0 ? [] : parts.slice(wild))].join("/"));
   }
   rmSync(fs.dir, { recursive: true, force: true });
   return { ctx: loadContext(out), sources: rel };

@@ -8,24 +8,31 @@ import type { Database } from "bun:sqlite";
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { unpackArchive } from "../image/unpack-child";
 import { join } from "node:path";
+import { availableParallelism } from "node:os";
 import { TsdError } from "../errors";
 import { cacheKey, cachedImage, markBuildResult, rememberStep } from "../image/build/cache";
 import { contextSizeText, contextTarSize, loadContext, type Context } from "../image/build/context";
 import { randomId } from "../store/ids";
 import { flagValue, parseDockerfile, type Instruction } from "../image/build/dockerfile";
 import { metadataImage, scratchImage } from "../image/build/image";
-import { applyMetadata, DEFAULT_SHELL, joinPath, runArgv, runCreatedBy, runEnv, type StageState } from "../image/build/instructions";
-import { expand, expandWords, planStages, PROXY_ARGS, stageNamed, type Plan, type Stage } from "../image/build/stages";
+import { hostArchitecture, parsePlatform, platformString } from "../image/media";
+import { canRunArch } from "../image/build/binfmt";
+import { parseRunMount } from "../image/build/run-mount";
+import { mountStubs, planMounts, removeStubs } from "./build-mounts";
+import { applyMetadata, DEFAULT_SHELL, expansionEnv, joinPath, runArgv, runCreatedBy, runEnv, type StageState } from "../image/build/instructions";
+import { expand, expandWords, planStages, platformArgs, PROXY_ARGS, stageNamed, type Plan, type Stage } from "../image/build/stages";
 import { commitUpper } from "../image/commit";
 import { familiarName, type Reference } from "../image/reference";
 import { findImage, tagImage, type ImageRecord } from "../image/store";
 import { makeWorkDir, sweepStaleWorkDirs } from "../store/workdir";
-import { applyArchive, applyCopy, archiveKind, contextFromImage, heredocContext, stageArchive, stageCopy, stageWorkdir, urlContext, type CopyRequest } from "./build-copy";
+import { applyArchive, applyCopy, archiveKind, contextFromImage, heredocContext, planCopy, stageArchive, stageWorkdir, urlContext, type CopyRequest } from "./build-copy";
 import { cleanPath } from "../image/build/dockerignore";
 import { processHeredoc } from "../image/build/shell-words";
 import { checkAbort, runStep, type Abort } from "./build-run";
 import { killInit } from "./lifecycle";
 import { containerById } from "./store";
+import { randomName } from "./names";
+import { recordEvent } from "../store/events";
 
 /** A directory, a tar (a file, or stdin's bytes), or none (a Dockerfile on stdin). */
 export type BuildContext = { kind: "dir"; dir: string } | { kind: "tar"; file?: string; bytes?: Uint8Array } | { kind: "none" };
@@ -42,6 +49,8 @@ export interface BuildOptions {
   network?: string;
   /** --pull: every base image pulled again (a missing one is pulled anyway). */
   pull?: boolean;
+  /** --platform: the platform base images are pulled for (FROM --platform overrides it). */
+  platform?: string;
   labels: [string, string][];
   /** Progress lines (stdout unless -q). */
   out: (line: string) => void;
@@ -56,9 +65,18 @@ interface Run {
   work: string;
   step: number;
   total: number;
-  results: ImageRecord[];
+  /** Each stage's image once built (independent stages build at once). */
+  done: Promise<ImageRecord>[];
   used: Set<string>;
   abort: Abort;
+  /** RUN containers at once: the machine's CPUs. */
+  slots: Slots;
+  /** Base image pulls, one at a time (their progress on stderr stays readable). */
+  pulls: { last: Promise<unknown> };
+  /** The first stage that failed: later stages stop at their next step. */
+  failed: { at: number };
+  /** Whether this stage's output reaches the terminal now (earlier stages have printed theirs). */
+  live?: () => boolean;
 }
 
 const SIGNALS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
@@ -71,8 +89,10 @@ const SIGNALS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
 async function withAbort<T>(db: Database, abort: Abort, fn: () => Promise<T>): Promise<T> {
   let timer: ReturnType<typeof setInterval> | undefined;
   const kill = () => {
-    const row = abort.container ? containerById(db, abort.container) : undefined;
-    if (row) killInit(row);
+    for (const id of abort.containers) {
+      const row = containerById(db, id);
+      if (row) killInit(row);
+    }
   };
   const handlers = (Object.keys(SIGNALS) as (keyof typeof SIGNALS)[]).map((sig) => {
     const h = () => {
@@ -96,28 +116,104 @@ export async function buildImage(db: Database, root: string, o: BuildOptions): P
   sweepStaleWorkDirs(root);
   const work = makeWorkDir(root, "build");
   let r: Run;
+  let result: ImageRecord;
   try {
     const ctx = await prepareContext(root, work, o.context);
     const df = parseDockerfile(typeof o.dockerfile === "string" ? o.dockerfile : contextDockerfile(ctx, o.dockerfile.name));
-    const plan = planStages(df, o.buildArgs);
+    const target = platformString(parsePlatform(o.platform));
+    const plan = planStages(df, o.buildArgs, platformArgs(platformString(parsePlatform(undefined)), target));
     const last = targetStage(plan, o.target);
     plan.stages = plan.stages.slice(0, last + 1);
     if (o.labels.length > 0) plan.stages[last]!.instructions.push(labelInstruction(o.labels, plan.stages[last]!.instructions.at(-1)?.line ?? plan.stages[last]!.from.line));
     const total = plan.metaArgs.length + plan.stages.reduce((n, s) => n + 1 + s.instructions.length, 0);
-    r = { db, root, o, plan, ctx, work, step: 0, total, results: [], used: new Set(), abort: {} };
+    r = { db, root, o, plan, ctx, work, step: 0, total, done: [], used: new Set(), abort: { containers: new Set() }, slots: new Slots(Math.max(1, availableParallelism())), pulls: { last: Promise.resolve() }, failed: { at: Infinity } };
     // Byte for byte the Docker CLI's line (its progress bar's carriage returns included).
     o.out(`Sending build context to Docker daemon  ${contextSizeText(sentSize(o, ctx))}\r\r`);
     for (const ins of plan.metaArgs) {
       progress(r, ins);
       for (const k of plan.meta.keys()) if (o.buildArgs.has(k)) r.used.add(k);
     }
-    await withAbort(db, r.abort, async () => {
-      for (const stage of plan.stages) r.results.push(await buildStage(r, stage));
-    });
+    const run = r;
+    result = await withAbort(db, r.abort, () => buildStages(run));
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-  return finish(r, r.results[r.plan.stages.length - 1]!);
+  return finish(r, result);
+}
+
+/**
+ * Every stage at once, each waiting for the stages it names when it needs them (FROM, COPY
+ * --from, RUN --mount from=); RUNs share the machine's CPUs. The output is the sequential
+ * build's: a stage's lines are held until every earlier stage has printed its own. The error
+ * is the first failing stage's; later stages stop at their next step, and print nothing.
+ */
+async function buildStages(r: Run): Promise<ImageRecord> {
+  const stages = r.plan.stages;
+  const order = new OrderedOutput(stages.length, r.o.out);
+  let first = r.step;
+  for (const stage of stages) {
+    const sr: Run = { ...r, step: first, o: { ...r.o, out: order.sink(stage.index) }, live: () => order.live(stage.index) };
+    first += 1 + stage.instructions.length;
+    r.done[stage.index] = buildStage(sr, stage).then(
+      (image) => {
+        order.finish(stage.index, true);
+        return image;
+      },
+      (e: unknown) => {
+        r.failed.at = Math.min(r.failed.at, stage.index);
+        order.finish(stage.index, false);
+        throw e;
+      },
+    );
+  }
+  const settled = await Promise.allSettled(r.done);
+  const bad = settled.findIndex((x) => x.status === "rejected");
+  if (bad >= 0) throw (settled[bad] as PromiseRejectedResult).reason;
+  return (settled.at(-1) as PromiseFulfilledResult<ImageRecord>).value;
+}
+
+/** Lines of stage i go out once stages 0..i-1 have finished; a failed stage's are the last. */
+class OrderedOutput {
+  private head = 0;
+  private held: string[][];
+  private state: ("running" | "ok" | "failed")[];
+  constructor(
+    private n: number,
+    private out: (line: string) => void,
+  ) {
+    this.held = Array.from({ length: n }, () => []);
+    this.state = Array.from({ length: n }, () => "running");
+  }
+  live(i: number): boolean {
+    return i === this.head;
+  }
+  sink(i: number): (line: string) => void {
+    return (line) => (i === this.head ? this.out(line) : this.held[i]!.push(line));
+  }
+  finish(i: number, ok: boolean): void {
+    this.state[i] = ok ? "ok" : "failed";
+    while (this.head < this.n && this.state[this.head] === "ok") {
+      this.head++;
+      if (this.head < this.n) for (const line of this.held[this.head]!.splice(0)) this.out(line);
+    }
+  }
+}
+
+/** A counting semaphore. */
+class Slots {
+  private waiting: (() => void)[] = [];
+  constructor(private free: number) {}
+  async with<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((go) => this.waiting.push(go));
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    }
+  }
 }
 
 /** What the Docker CLI would have sent: the tar given, or the context's tar with the Dockerfile. */
@@ -136,7 +232,7 @@ function finish(r: Run, image: ImageRecord): string {
   markBuildResult(r.db, image.id);
   o.out(`Successfully built ${image.id.slice(0, 12)}`);
   for (const ref of o.tags) {
-    tagImage(r.db, ref, image.id);
+    tagImage(r.db, ref, image.id, true);
     o.out(`Successfully tagged ${familiarName(ref)}`);
   }
   return image.id;
@@ -195,6 +291,7 @@ async function buildStage(r: Run, stage: Stage): Promise<ImageRecord> {
   for (const t of triggers) for (const ins of parseDockerfile(t).instructions) image = await buildStep(r, stage, state, image, ins);
   for (const ins of stage.instructions) {
     checkAbort(r.abort);
+    if (r.failed.at < stage.index) throw new TsdError("an earlier stage failed", 1);
     progress(r, ins);
     image = await buildStep(r, stage, state, image, ins);
   }
@@ -202,15 +299,37 @@ async function buildStage(r: Run, stage: Stage): Promise<ImageRecord> {
 }
 
 /** The stage's base: scratch, an earlier stage, or an image — pulled when missing (or always
- *  with --pull), as Docker's builder does. */
+ *  with --pull), as Docker's builder does, and for the stage's platform when the local one
+ *  is another's. */
 async function baseImage(r: Run, stage: Stage): Promise<ImageRecord> {
-  if (stage.base.toLowerCase() === "scratch") return scratchImage();
+  const want = parsePlatform(stage.platform ?? r.o.platform);
+  if (stage.base.toLowerCase() === "scratch") return scratchImage(want);
   const earlier = stageNamed(r.plan, stage.base, stage.index);
-  if (earlier && earlier.name === stage.base.toLowerCase()) return r.results[earlier.index]!;
-  await ensureImage(r.db, r.root, stage.base, { policy: r.o.pull ? "always" : "missing" });
+  if (earlier && earlier.name === stage.base.toLowerCase()) return r.done[earlier.index]!;
+  const platform = stage.platform !== undefined || r.o.platform !== undefined ? { platform: platformString(want) } : {};
+  const pull = r.pulls.last.catch(() => {}).then(() => {
+    // Looked at in turn: an earlier stage's pull may just have brought it (or another platform's).
+    const have = findImage(r.db, stage.base);
+    const other = have !== undefined && !samePlatform(have, want);
+    return ensureImage(r.db, r.root, stage.base, { policy: r.o.pull || other ? "always" : "missing", ...platform });
+  });
+  r.pulls.last = pull;
+  await pull;
   const image = findImage(r.db, stage.base);
   if (!image) throw new TsdError(`unable to find image "${stage.base}": pull it with 'tsd pull' or load it with 'tsd load -i FILE'`, 1);
+  if (!samePlatform(image, want)) throw new TsdError(`image ${stage.base} is ${imagePlatform(image)}, not the ${platformString(want)} the build asks for: pull it with 'tsd pull --platform ${platformString(want)}'`, 1);
   return image;
+}
+
+function imagePlatform(image: ImageRecord): string {
+  return platformString({ os: image.config.os ?? "linux", architecture: image.config.architecture ?? "amd64" });
+}
+
+/** An image is for the platform when its os and architecture are (a variant only when both say one). */
+function samePlatform(image: ImageRecord, want: ReturnType<typeof parsePlatform>): boolean {
+  const c = image.config as { os?: string; architecture?: string; variant?: string };
+  const variantOk = !want.variant || !c.variant || c.variant === want.variant;
+  return (c.os ?? "linux") === want.os && parsePlatform(c.architecture ?? "amd64").architecture === want.architecture && variantOk;
 }
 
 /** One instruction: from the cache, or made. Returns the stage's image after it. */
@@ -218,13 +337,13 @@ async function buildStep(r: Run, stage: Stage, s: StageState, image: ImageRecord
   const dir = join(r.work, `step-${r.step}`);
   mkdirSync(dir, { recursive: true });
   try {
-    if (ins.cmd === "RUN") return await runInstruction(r, s, image, ins);
+    if (ins.cmd === "RUN") return await runInstruction(r, stage, s, image, ins, dir);
     if (ins.cmd === "COPY" || ins.cmd === "ADD") return await copyInstruction(r, stage, s, image, ins, dir);
     if (ins.cmd === "FROM") throw new TsdError(`line ${ins.line}: FROM is not allowed here`, 1);
     const createdBy = applyMetadata(s, ins)!;
     const workdir = ins.cmd === "WORKDIR" ? stageWorkdir(r.root, image, dir, s.config.WorkingDir!, createdBy) : undefined;
-    if (workdir) return await cachedOr(r, image, createdBy, s, () => classicLines(r, async () => commitLayer(r, image, await applyCopy(r.db, r.root, image, dir, workdir), s, createdBy)));
-    return await cachedOr(r, image, createdBy, s, () => classicLines(r, async () => metadataImage(r.db, r.root, image.id === "" ? scratchImage() : image, s.config, createdBy, s.author)));
+    if (workdir) return await cachedOr(r, image, createdBy, s, () => classicLines(r, image, async () => commitLayer(r, image, await applyCopy(r.db, r.root, image, dir, workdir), s, createdBy)));
+    return await cachedOr(r, image, createdBy, s, () => classicLines(r, image, async () => metadataImage(r.db, r.root, image, s.config, createdBy, s.author)));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -234,41 +353,74 @@ async function buildStep(r: Run, stage: Stage, s: StageState, image: ImageRecord
  * The classic builder commits metadata steps from a container and prints its two lines; tsd
  * needs none, and prints the same lines (with an id of its own) so output stays Docker's.
  */
-async function classicLines<T>(r: Run, make: () => Promise<T>): Promise<T> {
-  const id = randomId().slice(0, 12);
-  r.o.out(` ---> Running in ${id}`);
-  const made = await make();
-  r.o.out(`Removing intermediate container ${id}`);
-  return made;
+async function classicLines<T>(r: Run, parent: ImageRecord, make: () => Promise<T>): Promise<T> {
+  const id = randomId();
+  // Its events too: the container Docker's builder creates and destroys for the step.
+  const attrs = { image: parent.id === "" ? "" : `sha256:${parent.id}`, name: randomName() };
+  recordEvent(r.db, "container", "create", id, attrs);
+  r.o.out(` ---> Running in ${id.slice(0, 12)}`);
+  try {
+    const made = await make();
+    r.o.out(`Removing intermediate container ${id.slice(0, 12)}`);
+    return made;
+  } finally {
+    recordEvent(r.db, "container", "destroy", id, attrs);
+  }
 }
 
-async function cachedOr(r: Run, parent: ImageRecord, createdBy: string, s: StageState, make: () => Promise<ImageRecord>): Promise<ImageRecord> {
-  const key = cacheKey(parent.id || undefined, createdBy, s.config);
-  const hit = r.o.noCache ? undefined : cachedImage(r.db, key);
+/** The step's image from the cache (its lines printed), unless --no-cache or none. */
+function cachedStep(r: Run, parent: ImageRecord, createdBy: string, s: StageState): ImageRecord | undefined {
+  const hit = r.o.noCache ? undefined : cachedImage(r.db, cacheKey(parent.id || undefined, createdBy, s.config));
   if (hit) {
     r.o.out(" ---> Using cache");
     r.o.out(` ---> ${hit.id.slice(0, 12)}`);
-    return hit;
   }
+  return hit;
+}
+
+/** `keyExtra`: what else names the step in the cache (RUN --mount's sources), not in its history. */
+async function cachedOr(r: Run, parent: ImageRecord, createdBy: string, s: StageState, make: () => Promise<ImageRecord>, keyExtra = ""): Promise<ImageRecord> {
+  const key = cacheKey(parent.id || undefined, createdBy + keyExtra, s.config);
+  const hit = cachedStep(r, parent, createdBy + keyExtra, s);
+  if (hit) return hit;
   const made = await make();
-  rememberStep(r.db, key, made.id);
+  rememberStep(r.db, key, made.id, parent.id);
   r.o.out(` ---> ${made.id.slice(0, 12)}`);
   return made;
 }
 
 async function commitLayer(r: Run, parent: ImageRecord, upper: string, s: StageState, createdBy: string): Promise<ImageRecord> {
-  const id = await commitUpper(r.db, r.root, parent.id === "" ? scratchImage() : parent, upper, s.config, { createdBy });
+  const id = await commitUpper(r.db, r.root, parent, upper, s.config, { createdBy });
   return findImage(r.db, id)!;
 }
 
-async function runInstruction(r: Run, s: StageState, image: ImageRecord, ins: Instruction): Promise<ImageRecord> {
+async function runInstruction(r: Run, stage: Stage, s: StageState, image: ImageRecord, ins: Instruction, dir: string): Promise<ImageRecord> {
   const argv = runArgv(s, ins);
   const createdBy = runCreatedBy(s, argv);
   const network = flagValue(ins, "network") ?? r.o.network;
-  return cachedOr(r, image, createdBy, s, () =>
-    runStep(r.db, r.root, image, { argv, env: runEnv(s), ...(s.config.User ? { user: s.config.User } : {}), ...(s.config.WorkingDir ? { workdir: s.config.WorkingDir } : {}), ...(network ? { network } : {}), quiet: r.o.quiet, out: r.o.out, abort: r.abort }, (upper) =>
-      commitLayer(r, image, upper, s, createdBy),
-    ),
+  const env = expansionEnv(s);
+  const mounts = ins.flags.filter((f) => f.name === "mount").map((f) => parseRunMount(expand(ins, f.value ?? "", env, s.escape), ins.line));
+  const planned = await planMounts(r, mounts, dir, (ref) => fromStageOrImage(r, stage, ref));
+  const foreign = foreignArch(image);
+  return cachedOr(
+    r,
+    image,
+    createdBy,
+    s,
+    async () => {
+      if (foreign) throw new TsdError(`line ${ins.line}: RUN cannot run for ${foreign}: this host runs linux/${hostArchitecture()} and has no binfmt_misc handler for it (install qemu-user-static and binfmt-support)`, 1);
+      const stubs = mountStubs(r.root, image, mounts.map((x) => joinPath(s.config.WorkingDir || "/", x.target)));
+      const m = await planned.make();
+      try {
+      return await r.slots.with(() => runStep(r.db, r.root, image, { argv, env: runEnv(s), ...(s.config.User ? { user: s.config.User } : {}), ...(s.config.WorkingDir ? { workdir: s.config.WorkingDir } : {}), ...(network ? { network } : {}), volumes: m.volumes, tmpfs: m.tmpfs, quiet: r.o.quiet, out: r.o.out, ...(r.live ? { live: r.live } : {}), abort: r.abort }, (upper) => {
+        removeStubs(upper, stubs);
+        return commitLayer(r, image, upper, s, createdBy);
+      }));
+      } finally {
+        m.release();
+      }
+    },
+    planned.key,
   );
 }
 
@@ -281,17 +433,26 @@ async function copyInstruction(r: Run, stage: Stage, s: StageState, image: Image
   const from = flagValue(ins, "from");
   let ctx = r.ctx;
   const urls = ins.cmd === "ADD" ? sources.filter((x) => /^https?:\/\//.test(x)) : [];
+  const own = new Map<number, { ctx: Context; name: string }>();
   if (urls.length > 0) {
-    if (sources.length > 1) throw new TsdError(`line ${ins.line}: ADD of a URL with other sources is not supported yet: one ADD per URL`, 1);
-    const u = await urlContext(dir, urls[0]!);
-    ctx = u.ctx;
-    sources = [u.name];
+    // Each URL downloaded into a context of its own, beside the build context's sources.
+    for (const [i, w] of sources.entries()) if (/^https?:\/\//.test(w)) own.set(i, await urlContext(join(dir, `url-${i}`), w));
   } else if (ins.heredocs.length > 0) {
     ctx = heredocContext(dir, ins.heredocs.map((h) => ({ name: h.name, content: h.expand ? processHeredoc(h.content, env, s.escape) : h.content })));
     sources = sources.map((w) => /^<<-?(\w+)$/.exec(w)?.[1] ?? w);
   } else if (from !== undefined) {
-    const fromImage = fromStageOrImage(r, stage, expand(ins, from, env, s.escape));
+    const fromImage = await fromStageOrImage(r, stage, expand(ins, from, env, s.escape));
+    // Images are content-addressed: the same sources of the same image onto the same parent
+    // make the same layer, so a cached step is found without copying the sources out.
+    const chown = flagValue(ins, "chown");
+    const chownFlag = chown === undefined ? undefined : expand(ins, chown, env, s.escape);
+    const alias = `#(alias) ${JSON.stringify([ins.cmd, fromImage.id, sources, dest, s.config.WorkingDir ?? "", chownFlag ?? null, flagValue(ins, "chmod") ?? null, s.shell, from])}`;
+    const hit = cachedStep(r, image, alias, s);
+    if (hit) return hit;
     ({ ctx, sources } = await contextFromImage(r.db, r.root, fromImage, sources, dir));
+    const made = await copyFromContext(r, s, image, ins, dir, ctx, sources, dest, env, from);
+    rememberStep(r.db, cacheKey(image.id || undefined, alias, s.config), made.id, image.id);
+    return made;
   }
   // A downloaded archive is not extracted (Docker's rule).
   const archive = ins.cmd === "ADD" && urls.length === 0 ? localArchive(ctx, sources) : undefined;
@@ -299,11 +460,15 @@ async function copyInstruction(r: Run, stage: Stage, s: StageState, image: Image
     const a = await stageArchive(r.root, image, dir, archive, joinPath(s.config.WorkingDir || "/", dest), (hash) => `${s.shell.join(" ")} #(nop) ADD file:${hash} in ${dest} `);
     return cachedOr(r, image, a.createdBy, s, async () => commitLayer(r, image, await applyArchive(r.db, r.root, image, dir, a), s, a.createdBy));
   }
+  return copyFromContext(r, s, image, ins, dir, ctx, sources, dest, env, from, own);
+}
+
+async function copyFromContext(r: Run, s: StageState, image: ImageRecord, ins: Instruction, dir: string, ctx: Context, sources: string[], dest: string, env: Map<string, string>, from: string | undefined, own?: Map<number, { ctx: Context; name: string }>): Promise<ImageRecord> {
   const chown = flagValue(ins, "chown");
   const chmod = flagValue(ins, "chmod");
-  const req: CopyRequest = { what: ins.cmd as "COPY", sources, dest, workdir: s.config.WorkingDir ?? "/", ctx, ...(chown !== undefined ? { chown: expand(ins, chown, env, s.escape) } : {}), ...(chmod !== undefined ? { chmod } : {}), ...(from !== undefined ? { fromLabel: from } : {}) };
-  const staged = stageCopy(r.root, image, dir, req, s.shell);
-  return cachedOr(r, image, staged.createdBy, s, async () => commitLayer(r, image, await applyCopy(r.db, r.root, image, dir, staged), s, staged.createdBy));
+  const req: CopyRequest = { what: ins.cmd as "COPY", sources, dest, workdir: s.config.WorkingDir ?? "/", ctx, ...(chown !== undefined ? { chown: expand(ins, chown, env, s.escape) } : {}), ...(chmod !== undefined ? { chmod } : {}), ...(from !== undefined ? { fromLabel: from } : {}), ...(own && own.size > 0 ? { own } : {}) };
+  const planned = planCopy(r.root, image, dir, req, s.shell);
+  return cachedOr(r, image, planned.createdBy, s, async () => commitLayer(r, image, await applyCopy(r.db, r.root, image, dir, planned.stage()), s, planned.createdBy));
 }
 
 /** ADD's one local archive source (Docker extracts tar, gzip'd tar); undefined otherwise. */
@@ -315,12 +480,18 @@ function localArchive(ctx: Context, sources: string[]): string | undefined {
   return archiveKind(path) ? path : undefined;
 }
 
-function fromStageOrImage(r: Run, stage: Stage, ref: string): ImageRecord {
+async function fromStageOrImage(r: Run, stage: Stage, ref: string): Promise<ImageRecord> {
   const earlier = stageNamed(r.plan, ref, stage.index);
-  if (earlier) return r.results[earlier.index]!;
+  if (earlier) return r.done[earlier.index]!;
   const image = findImage(r.db, ref);
   if (!image) throw new TsdError(`invalid from flag value ${ref}: no stage or local image of that name (pull or load it first)`, 1);
   return image;
+}
+
+/** The platform a RUN on `image` needs when this host cannot run it (no binfmt_misc handler). */
+function foreignArch(image: ImageRecord): string | undefined {
+  const arch = parsePlatform(image.config.architecture ?? hostArchitecture()).architecture;
+  return canRunArch(arch) ? undefined : imagePlatform(image);
 }
 
 function envPairs(env: readonly string[] | null | undefined): [string, string][] {

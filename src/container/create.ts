@@ -9,7 +9,7 @@ import { TsdError } from "../errors";
 import { faultPoint } from "../fault";
 import { withHealthcheck, type HealthConfig } from "./health";
 import { encodeOptions, withImageVolumes, type RunOptions } from "./options";
-import { buildSpec } from "./spec";
+import { buildSpec, type OciSpec } from "./spec";
 import { readImageFile, resolveUser } from "./user";
 import { randomId, randomName } from "./names";
 import { prepareVolumes } from "./volumes";
@@ -22,6 +22,7 @@ import { hostsFile } from "../network/files";
 import { hostDevices } from "./host-devices";
 import { kernelSetup } from "./kernel-create";
 import { commandArgs } from "./kernel-spec";
+import { allocateUserns, applyUserns, releaseUserns, type IdMap } from "./userns";
 
 export interface Created {
   id: string;
@@ -41,6 +42,19 @@ export function createContainer(db: Database, root: string, opts: RunOptions, { 
   }
   checkAgainstHost(opts.resources ?? {}, hostCpus());
   const id = randomId();
+  // --userns=auto: a range recorded for the id; released with the row (deleteContainer), or
+  // here when the create fails before the row exists.
+  const maps = allocateUserns(db, id, opts);
+  try {
+    return createWith(db, root, opts, { id, image, maps, startsNow });
+  } catch (e) {
+    releaseUserns(db, id);
+    throw e;
+  }
+}
+
+function createWith(db: Database, root: string, opts: RunOptions, c: { id: string; image: ImageRecord; maps?: { uid: IdMap[]; gid: IdMap[] }; startsNow: boolean }): Created {
+  const { id, image, startsNow } = c;
   const firstName = opts.name ?? randomName();
   const bundle = containerDir(root, id);
   const links = layerLinks(db, image);
@@ -59,7 +73,7 @@ export function createContainer(db: Database, root: string, opts: RunOptions, { 
   const etcFiles = { hostname: join(bundle, "hostname"), hosts: net.sharedHosts ?? join(bundle, "hosts"), resolvConf: join(bundle, "resolv.conf") };
   opts = withHealthcheck(opts, image.config.config?.Healthcheck);
   const cgroup = planContainerCgroup(id, opts, opts.privileged);
-  const spec = buildSpec(opts, image.config, { id, root, bundle, lowerLinks: links, hostname, user, etcFiles, cgroup, netnsPath: net.netnsPath, kernel: kernel.kernel, ...(opts.privileged ? { hostDevices: hostDevices() } : {}) });
+  const spec = withUserns(c.maps, opts, buildSpec(opts, image.config, { id, root, bundle, lowerLinks: links, hostname, user, etcFiles, cgroup, netnsPath: net.netnsPath, kernel: kernel.kernel, ...(opts.privileged ? { hostDevices: hostDevices() } : {}) }));
 
   const row = { id, name: firstName, image_id: image.id, image_ref: opts.image, command: JSON.stringify(commandArgs(spec.process.args, opts)), created_at: Date.now(), auto_remove: opts.rm ? 1 : 0, options: encodeOptions(opts) };
   // A generated name can collide (about 80 000 of them): draw another rather than fail.
@@ -93,6 +107,14 @@ export function createContainer(db: Database, root: string, opts: RunOptions, { 
     throw e;
   }
   return { id, name, bundle, image, ...(opts.healthcheck ? { healthcheck: opts.healthcheck } : {}) };
+}
+
+/** Volumes (content in container ids, shared by every container), `-v …:idmap` binds and the
+ *  bundle's /etc files are idmapped by the container's user namespace. */
+function withUserns(maps: { uid: IdMap[]; gid: IdMap[] } | undefined, opts: RunOptions, spec: OciSpec): OciSpec {
+  if (!maps) return spec;
+  const idmapped = new Set(["/etc/hostname", "/etc/hosts", "/etc/resolv.conf", ...opts.volumes.filter((v) => v.volume !== undefined || v.idmap).map((v) => v.destination)]);
+  return applyUserns(spec, maps, idmapped);
 }
 
 /** Removes the bundle directory and the cgroup its config.json names. The overlay lives only

@@ -1,4 +1,5 @@
 // `tsd inspect`: a container as Docker's ContainerJSON shows it (the fields scripts read).
+import { usernsMode } from "./userns";
 import type { Database } from "bun:sqlite";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -121,6 +122,7 @@ function hostConfig(row: ContainerRow, opts: RunOptions, ports: PortBindings): R
     CgroupParent: opts.cgroupParent ?? "",
     ...hostConfigResources(opts.resources ?? {}),
     ...hostConfigKernel(opts),
+    UsernsMode: usernsMode(opts),
     ...metaHostConfig(opts),
   };
 }

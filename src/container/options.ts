@@ -16,6 +16,7 @@ import { checkDuplicateTargets } from "./mount-flag";
 // --- end metadata/CLI flags ---
 // ---- kernel-facing flags (issue 14 item 4): container/kernel-options.ts ----
 import { kernelOptionsFromFlags, type KernelFlags, type KernelOptions } from "./kernel-options";
+import { checkUsernsConflicts, usernsOptionsFromFlags, type UsernsFlags, type UsernsOptions } from "./userns";
 // ---- end kernel-facing flags ----
 
 export interface BindMount {
@@ -37,6 +38,8 @@ export interface BindMount {
   /** From --volumes-from: another container's mount (not in HostConfig.Binds). */
   inherited?: boolean;
   // --- end metadata/CLI flags ---
+  /** `-v SRC:DST:idmap` (Podman's): a host bind idmapped by the container's user namespace. */
+  idmap?: boolean;
 }
 
 export interface TmpfsMount {
@@ -44,8 +47,10 @@ export interface TmpfsMount {
   options: string[];
 }
 
-export interface RunOptions extends MetaOptions, KernelOptions {
+export interface RunOptions extends MetaOptions, KernelOptions, UsernsOptions {
   image: string;
+  /** tsd build: the RUN's stdout and stderr into this fd (a stage whose output waits its turn). */
+  outputFd?: number;
   command: string[]; // empty: the image's Cmd
   entrypoint?: string[]; // set by --entrypoint ("" clears the image's)
   name?: string;
@@ -91,7 +96,7 @@ export interface RunOptions extends MetaOptions, KernelOptions {
   healthcheck?: HealthConfig;
 }
 
-export interface RunFlags extends ResourceFlags, MetaFlags, KernelFlags, HealthFlags {
+export interface RunFlags extends ResourceFlags, MetaFlags, KernelFlags, HealthFlags, UsernsFlags {
   rm: boolean;
   interactive: boolean;
   tty: boolean;
@@ -154,7 +159,7 @@ export function runOptionsFromFlags(
   const volumes = [...f.volume.map(parseVolume), ...meta.binds];
   const tmpfs = [...f.tmpfs.map(parseTmpfs), ...meta.tmpfs];
   checkDuplicateTargets(volumes, tmpfs);
-  return {
+  const opts: RunOptions = {
     image,
     command,
     ...(f.entrypoint !== undefined ? { entrypoint: f.entrypoint === "" ? [] : [f.entrypoint] } : {}),
@@ -182,8 +187,11 @@ export function runOptionsFromFlags(
     ...networkOptionsFromFlags(f),
     ...meta.options,
     ...kernelOptionsFromFlags(f),
+    ...usernsOptionsFromFlags(f),
     ...healthOption(f),
   };
+  checkUsernsConflicts(opts);
+  return opts;
 }
 
 function healthOption(f: HealthFlags): Pick<RunOptions, "healthcheck"> {
@@ -304,9 +312,9 @@ export function parseVolume(spec: string): BindMount {
   if (!isAbsolute(destination)) throw new UsageError(`invalid volume "${spec}": the container path "${destination}" must be absolute`);
   if (destination === "/") throw new UsageError(`invalid volume "${spec}": cannot mount over the container's /`);
   const modes = mode.split(",");
-  for (const m of modes) if (!["ro", "rw", "z", "Z", "nocopy"].includes(m)) throw new UsageError(`invalid volume "${spec}": unknown mode "${m}" (use ro or rw)`);
+  for (const m of modes) if (!["ro", "rw", "z", "Z", "nocopy", "idmap"].includes(m)) throw new UsageError(`invalid volume "${spec}": unknown mode "${m}" (use ro or rw)`);
   const noCopy = named && modes.includes("nocopy") ? { noCopy: true } : {};
-  return named ? { source: "", destination, readonly: modes.includes("ro"), volume: source, ...noCopy } : { source, destination, readonly: modes.includes("ro") };
+  return named ? { source: "", destination, readonly: modes.includes("ro"), volume: source, ...noCopy } : { source, destination, readonly: modes.includes("ro"), ...(modes.includes("idmap") ? { idmap: true } : {}) };
 }
 
 export const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;

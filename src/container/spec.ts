@@ -12,6 +12,7 @@ import { applyKernelOptions, type KernelContext } from "./kernel-spec";
 import type { OciDevice } from "./host-devices";
 import { seccompFor, type OciSeccomp } from "./seccomp";
 import { rootfsPropagation } from "./mount-flag";
+import type { IdMap } from "./userns";
 
 export interface Mount {
   destination: string;
@@ -47,6 +48,8 @@ export interface OciSpec {
     cgroupsPath?: string;
     seccomp?: OciSeccomp;
     sysctl?: Record<string, string>;
+    uidMappings?: IdMap[];
+    gidMappings?: IdMap[];
   };
 }
 

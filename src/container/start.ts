@@ -43,6 +43,8 @@ export interface StartOptions {
   noLog?: boolean;
   /** -a without stdout or stderr: the monitor's fd 1 or 2 is /dev/null (foreground only). */
   discard?: { stdout: boolean; stderr: boolean };
+  /** The container's stdout and stderr into this fd, not the CLI's (a build stage's RUN whose output waits its turn). */
+  outputFd?: number;
   /** Foreground with a terminal and stdin: typing these detaches (the monitor matches them). */
   detachKeys?: number[];
 }
@@ -120,7 +122,7 @@ export async function startMonitor(o: StartOptions): Promise<StartedMonitor> {
   try {
     monitor = Bun.spawn(monitorArgv(exe.path, o), {
       argv0: exe.argv0,
-      stdio: o.detach ? ["ignore", "ignore", "ignore", "pipe"] : ["inherit", o.discard?.stdout ? "ignore" : "inherit", o.discard?.stderr ? "ignore" : "inherit", "pipe"],
+      stdio: o.detach ? ["ignore", "ignore", "ignore", "pipe"] : ["inherit", o.outputFd ?? (o.discard?.stdout ? "ignore" : "inherit"), o.outputFd ?? (o.discard?.stderr ? "ignore" : "inherit"), "pipe"],
       env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", ...(process.env.TSD_DEBUG ? { TSD_DEBUG: process.env.TSD_DEBUG } : {}) },
     });
     o.onSpawn?.(monitor.pid);
@@ -289,9 +291,10 @@ function detachKeys(opts: RunOptions): Pick<StartOptions, "detachKeys"> {
 }
 
 /** The monitor's log (--log-opt, --log-driver none) and, in the foreground, the -a streams. */
-function logAndStreams(opts: RunOptions): Pick<StartOptions, "log" | "noLog" | "discard"> {
+function logAndStreams(opts: RunOptions): Pick<StartOptions, "log" | "noLog" | "discard" | "outputFd"> {
   const a = attachedStreams(opts);
   return {
+    ...(opts.outputFd !== undefined ? { outputFd: opts.outputFd } : {}),
     ...(opts.log ? { log: opts.log } : {}),
     ...(opts.logDriver === "none" ? { noLog: true } : {}),
     ...(opts.attach ? { discard: { stdout: !a.stdout, stderr: !a.stderr } } : {}),

@@ -2,8 +2,9 @@
 // layers, their links, the blobs they came from, configs and manifests.
 import { imageEvent } from "./events";
 import type { Database } from "bun:sqlite";
-import { intermediateImages, pruneBuildCache } from "./build/cache";
-import { existsSync, rmSync, unlinkSync, readdirSync } from "node:fs";
+import { buildParents, intermediateImages, pruneBuildCache } from "./build/cache";
+import { existsSync, lstatSync, rmSync, unlinkSync, readdirSync } from "node:fs";
+import { cacheMountsDir } from "./build/run-mount";
 import { join } from "node:path";
 import { rootPaths } from "../store/paths";
 import { TsdError } from "../errors";
@@ -78,10 +79,32 @@ export function removeImage(db: Database, root: string, name: string, force: boo
   for (const d of db.query("SELECT repository, digest FROM repo_digests WHERE image_id = ?").all(image.id) as { repository: string; digest: string }[]) {
     report.untagged.push(`${familiarName(parseReference(d.repository))}@${d.digest}`.replace(/:latest@/, "@"));
   }
+  const parents = buildParents(db);
   deleteImageRows(db, image);
   report.deleted.push(`sha256:${image.id}`);
+  // Its build parents that are left untagged and childless go too (docker rmi's prune).
+  pruneChain(db, parents.get(image.id), parents, childCounts(db, parents), () => true, report);
   report.reclaimed += collectGarbage(db, root);
   return report;
+}
+
+/** Children of each image still there, by the build parents. */
+function childCounts(db: Database, parents: Map<string, string>): Map<string, number> {
+  const live = new Set(listImages(db).map((e) => e.image.id));
+  const n = new Map<string, number>();
+  for (const [child, p] of parents) if (live.has(child)) n.set(p, (n.get(p) ?? 0) + 1);
+  return n;
+}
+
+/** Removes `from` and up its parents while each is untagged, childless, unused and kept by `keep`. */
+function pruneChain(db: Database, from: string | undefined, parents: Map<string, string>, children: Map<string, number>, keep: (image: ImageRecord) => boolean, report: RemoveReport): void {
+  for (let at = from; at !== undefined; at = parents.get(at)) {
+    const image = imageById(db, at);
+    if (!image || tagsOf(db, at).length > 0 || (children.get(at) ?? 0) > 0 || usersOf(db, at).length > 0 || !keep(image)) return;
+    removeOne(db, at, [], report);
+    const up = parents.get(at);
+    if (up !== undefined) children.set(up, (children.get(up) ?? 1) - 1);
+  }
 }
 
 function deleteImageRows(db: Database, image: ImageRecord): void {
@@ -163,22 +186,63 @@ export function pruneBuildCacheImages(db: Database, root: string): RemoveReport 
     report.deleted.push(`sha256:${image.id}`);
   }
   db.query("DELETE FROM build_cache").run();
-  report.reclaimed = collectGarbage(db, root);
+  report.reclaimed = collectGarbage(db, root) + removeCacheMounts(root, report);
   return report;
+}
+
+/** RUN --mount=type=cache directories: all of them go (each reported by its name). */
+function removeCacheMounts(root: string, report: RemoveReport): number {
+  const dir = cacheMountsDir(root);
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  let bytes = 0;
+  for (const name of names) {
+    bytes += treeBytes(join(dir, name));
+    rmSync(join(dir, name), { recursive: true, force: true });
+    report.deleted.push(`sha256:${name}`);
+  }
+  return bytes;
+}
+
+function treeBytes(path: string): number {
+  const st = lstatSync(path);
+  if (!st.isDirectory()) return st.isFile() ? st.size : 0;
+  return readdirSync(path).reduce((n, name) => n + treeBytes(join(path, name)), 0);
+}
+
+function removeOne(db: Database, id: string, tags: string[], report: RemoveReport): boolean {
+  const fresh = imageById(db, id);
+  if (!fresh) return false;
+  report.untagged.push(...tags.map((t) => familiarName(parseReference(t))));
+  deleteImageRows(db, fresh);
+  report.deleted.push(`sha256:${id}`);
+  return true;
+}
+
+/**
+ * Docker's dangling prune: untagged images no other image is built on (its image store's
+ * heads), each with its untagged parents that are left with no child (ImageDelete's prune).
+ * A tagged image's build steps stay: later builds take them from the cache.
+ */
+function pruneDangling(db: Database, keep: (image: ImageRecord) => boolean, report: RemoveReport): void {
+  const parents = buildParents(db);
+  const children = childCounts(db, parents);
+  for (const { image } of listImages(db)) pruneChain(db, image.id, parents, children, keep, report);
 }
 
 /** `tsd image prune`: dangling images (or, with `all`, every image) no container uses. */
 export function pruneImages(db: Database, root: string, all: boolean, keep: (image: ImageRecord) => boolean = () => true): RemoveReport {
   const report: RemoveReport = { untagged: [], deleted: [], reclaimed: 0 };
-  for (const { image, tags } of listImages(db)) {
-    if (!all && tags.length > 0) continue;
-    if (usersOf(db, image.id).length > 0 || !keep(image)) continue;
-    const fresh = imageById(db, image.id);
-    if (!fresh) continue;
-    report.untagged.push(...tags.map((t) => familiarName(parseReference(t))));
-    deleteImageRows(db, fresh);
-    report.deleted.push(`sha256:${image.id}`);
-  }
+  if (all) {
+    for (const { image, tags } of listImages(db)) {
+      if (usersOf(db, image.id).length > 0 || !keep(image)) continue;
+      removeOne(db, image.id, tags, report);
+    }
+  } else pruneDangling(db, keep, report);
   // The build cache's steps whose images went.
   pruneBuildCache(db);
   // Also what earlier removals left while the store was busy.

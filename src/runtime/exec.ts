@@ -156,7 +156,8 @@ export async function execCommand(g: RuntimeGlobals, argv: string[]): Promise<nu
   const p = parseFlags(argv, EXEC_FLAGS, false);
   const rec = readRecord(g.root, idArg("exec", p.args));
   const status = statusOf(g.root, rec);
-  if (status === "stopped" || status === "created") throw new TsdError("cannot exec in a container that is not running: container not running", 1);
+  // runc's: a created container can be exec'd into (its namespaces exist), a stopped one not.
+  if (status === "stopped") throw new TsdError("cannot exec in a container that is not running: container not running", 1);
   if (status === "paused" && !bool(p, "ignore-paused")) throw new TsdError("cannot exec in a paused container (resume it, or --ignore-paused)", 1);
   const base = readBundleProcess(rec);
   const proc = execProcess(base, p);

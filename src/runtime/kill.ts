@@ -18,7 +18,7 @@ export function signal(pid: number, sig: number): void {
 }
 
 /** Every process of the container's cgroup gets `sig`; a process gone meanwhile is skipped. */
-export async function signalAll(rec: RuntimeRecord, sig: number): Promise<void> {
+export async function signalAll(rec: RuntimeRecord, sig: number, initToo = true): Promise<void> {
   const cg = recordGroup(rec);
   let froze = false;
   try {
@@ -28,7 +28,7 @@ export async function signalAll(rec: RuntimeRecord, sig: number): Promise<void> 
   }
   try {
     const pids = cgroupPids(rec);
-    if (pids.length === 0 && rec.pid > 0) pids.push(rec.pid);
+    if (pids.length === 0 && initToo && rec.pid > 0) pids.push(rec.pid);
     for (const pid of pids) {
       try {
         process.kill(pid, sig);
@@ -47,8 +47,11 @@ export async function killCommand(g: RuntimeGlobals, argv: string[]): Promise<nu
   const [id, raw] = p.args as [string, string | undefined];
   const sig = parseSignal(raw ?? "TERM");
   await withRecord(g.root, id, async (rec) => {
-    if (statusOf(g.root, rec) === "stopped") throw new TsdError("container not running", 1);
-    if (bool(p, "all")) await signalAll(rec, sig);
+    const stopped = statusOf(g.root, rec) === "stopped";
+    // --all of a stopped container signals what is left in its cgroup (runc's; containerd's
+    // shim sends `kill --all ID 9` once the init has exited); nothing left, nothing to do.
+    if (bool(p, "all")) await signalAll(rec, sig, !stopped);
+    else if (stopped) throw new TsdError("container not running", 1);
     else signal(rec.pid, sig);
   });
   return 0;

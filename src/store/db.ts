@@ -150,6 +150,28 @@ CREATE TABLE IF NOT EXISTS build_cache (
   result     INTEGER NOT NULL DEFAULT 0   -- 1: a build ended with this image (shown by images)
 );
 ` },
+  // --userns=auto: the host id ranges given to containers (container/userns.ts), one row per
+  // container until it is removed; the creating CLI (pid + start time) owns a range until the
+  // container's row exists (one killed in between leaves a range the next allocation frees).
+  { name: "userns-1", sql: `
+CREATE TABLE IF NOT EXISTS userns_ranges (
+  container_id TEXT PRIMARY KEY,
+  uid_start    INTEGER NOT NULL,
+  gid_start    INTEGER NOT NULL,
+  size         INTEGER NOT NULL,
+  owner_pid    INTEGER NOT NULL DEFAULT 0,
+  owner_start  TEXT
+);
+` },
+  // The step's parent image: image prune (without -a) keeps a build's intermediate images while
+  // an image built on them is there, as Docker's (it prunes only images without children).
+  { name: "build-2", sql: `ALTER TABLE build_cache ADD COLUMN parent_id TEXT NOT NULL DEFAULT '';` },
+  // Scale (issue 16): a container's ports and a network's endpoints by index, so no
+  // per-container query scans every row.
+  { name: "scale-1", sql: `
+CREATE INDEX IF NOT EXISTS ports_container ON ports (container_id);
+CREATE INDEX IF NOT EXISTS endpoints_network ON endpoints (network);
+` },
 ];
 
 const handles = new Map<string, Database>();

@@ -10,6 +10,7 @@ import { shownState } from "../container/state";
 import { listImages } from "../image/store";
 import { defaultBridgeConfig } from "../network/networks";
 import { natDriver } from "../network/nat";
+import { idmappedLayers, recordedRanges, usernsPool } from "../container/userns";
 
 export interface Info {
   ID: string;
@@ -40,6 +41,8 @@ export interface Info {
   Rootless: boolean;
   NetworkBackend: string;
   DefaultBridge: string;
+  /** tsd's own: rootful user namespaces (--userns=auto, --uidmap). */
+  UserNamespaces: { IdmappedMounts: boolean; AutoPool: string; AutoRanges: number };
   Warnings: string[];
 }
 
@@ -107,7 +110,18 @@ export function systemInfo(db: Database, root: string): Info {
     Rootless: false,
     NetworkBackend: nat ? `bridge, veth pairs, ${nat.name} NAT` : "bridge, veth pairs, no NAT (neither nft nor iptables found)",
     DefaultBridge: `${bridge.bridge} ${bridge.subnet}`,
+    UserNamespaces: usernsInfo(db),
     Warnings: forwarding ? [] : ["WARNING: IPv4 forwarding is disabled (tsd enables it when a container on a bridge starts)"],
+  };
+}
+
+function usernsInfo(db: Database): Info["UserNamespaces"] {
+  const pool = usernsPool();
+  const range = (r: { start: number; size: number }) => `${r.start}-${r.start + r.size - 1}`;
+  return {
+    IdmappedMounts: idmappedLayers(release()),
+    AutoPool: `uids ${range(pool.uid)}, gids ${range(pool.gid)} (${pool.source})`,
+    AutoRanges: recordedRanges(db).length,
   };
 }
 
@@ -135,6 +149,10 @@ export function infoText(i: Info): string {
     ` Network: ${i.NetworkBackend}`,
     `  Default Bridge: ${i.DefaultBridge}`,
     ` Rootless: ${i.Rootless}`,
+    " User Namespaces: rootful (--userns=auto, --uidmap; default host)",
+    `  Idmapped Mounts: ${i.UserNamespaces.IdmappedMounts ? "supported" : "not supported (Linux 6.15 needed)"}`,
+    `  Auto Pool: ${i.UserNamespaces.AutoPool}`,
+    `  Auto Ranges In Use: ${i.UserNamespaces.AutoRanges}`,
     " Security Options:",
     ...i.SecurityOptions.map((o) => `  ${o.replace(/^name=/, "").replace(/,profile=/, "\n   Profile: ")}`),
     ` Kernel Version: ${i.KernelVersion}`,

@@ -9,6 +9,7 @@
 //  - tags: the reference each recovered container was made from, when free.
 // Released: network namespaces, cgroups and bundles no recovered container owns. Lost: tags of
 // images no container uses, networks no running container is on, restart counts.
+import { recoverUsernsRange } from "../container/userns";
 import type { Database } from "bun:sqlite";
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, renameSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -247,7 +248,17 @@ function recoverContainer(db: Database, root: string, r: ContainerRecord): "runn
   );
   if (running) recoverNetwork(db, root, r.id);
   else releaseBundleCgroup(bundle, { tolerant: true });
+  recoverUserns(db, bundle, r);
   return state;
+}
+
+/** A --userns=auto container keeps its range: no later container may take it. */
+function recoverUserns(db: Database, bundle: string, r: ContainerRecord): void {
+  try {
+    recoverUsernsRange(db, r.id, JSON.parse(r.options), JSON.parse(readFileSync(join(bundle, "config.json"), "utf8")));
+  } catch {
+    // No readable config.json: nothing to run, so no range to keep.
+  }
 }
 
 /** init.pid is written just before the init is reported started (zig/CONTRACT.md). */

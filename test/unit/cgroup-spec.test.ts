@@ -106,12 +106,14 @@ describe("OCI inputs tsd never writes (runtime-tools style)", () => {
     expect(v2(r)).toEqual([`memory.max=${64 * MiB}`, `memory.swap.max=${32 * MiB}`, `memory.low=${8 * MiB}`]);
     expect(() => fromSpec({ memory: { swappiness: 101 } })).toThrow("memory.swappiness: the range is 0 to 100");
     expect(fromSpec({ memory: { swappiness: -1 } }).memorySwappiness).toBeUndefined();
-    // kernelTCP: v1's memory.kmem.tcp limit (optional: a kernel without kmem has no file), none on v2.
-    const tcp = fromSpec({ memory: { kernelTCP: 16 * MiB } });
-    expect(v1(tcp)).toEqual([`memory/memory.kmem.tcp.limit_in_bytes=${16 * MiB}`]);
-    expect(v2(tcp)).toEqual([]);
-    expect(v1(fromSpec({ memory: { kernelTCP: -1 } }))).toEqual(["memory/memory.kmem.tcp.limit_in_bytes=-1"]);
     expect(() => fromSpec({ memory: { limit: "32m" } })).toThrow('config.json linux.resources.memory.limit: must be an integer, not "32m"');
+  });
+
+  test("memory: kernelTCP on v1 only, kernel (kmem) not written (gone from the kernel)", () => {
+    const r = fromSpec({ memory: { kernel: 16 * MiB, kernelTCP: 4 * MiB } });
+    expect(v1(r)).toEqual([`memory/memory.kmem.tcp.limit_in_bytes=${4 * MiB}`]);
+    expect(v2(r)).toEqual([]);
+    expect(v1(fromSpec({ memory: { kernelTCP: -1 } }))).toEqual(["memory/memory.kmem.tcp.limit_in_bytes=-1"]);
   });
 
   test("cpu: cpus alone, mems alone, period alone, quota -1; real-time refused clearly", () => {

@@ -307,6 +307,47 @@ pub fn mountSetattr(dir: fd_t, path: [*:0]const u8, flags: u32, attr: *const Mou
     try void_(linux.syscall5(.mount_setattr, @bitCast(@as(isize, dir)), @intFromPtr(path), flags, @intFromPtr(attr), @sizeOf(MountAttr)));
 }
 
+/// The new mount API (idmapped rootfs layers, zig/runtime/idmap.zig).
+pub const MOUNT_ATTR_IDMAP: u64 = 0x100000;
+pub const OPEN_TREE_CLONE: u32 = 1;
+pub const MOVE_MOUNT_F_EMPTY_PATH: u32 = 0x4;
+pub const MOVE_MOUNT_T_EMPTY_PATH: u32 = 0x40;
+pub const FSCONFIG_SET_STRING: u32 = 1;
+pub const FSCONFIG_CMD_CREATE: u32 = 6;
+
+pub fn openTree(dir: fd_t, path: [*:0]const u8, flags: u32) Error!fd_t {
+    return fd(linux.syscall3(.open_tree, @bitCast(@as(isize, dir)), @intFromPtr(path), flags | 0x80000)); // OPEN_TREE_CLOEXEC = O_CLOEXEC
+}
+
+pub fn fsopen(name: [*:0]const u8) Error!fd_t {
+    return fd(linux.syscall2(.fsopen, @intFromPtr(name), 1)); // FSOPEN_CLOEXEC
+}
+
+pub fn fsconfig(f: fd_t, cmd: u32, key: ?[*:0]const u8, value: ?[*:0]const u8) Error!void {
+    try void_(linux.syscall5(.fsconfig, @bitCast(@as(isize, f)), cmd, @intFromPtr(key), @intFromPtr(value), 0));
+}
+
+/// `attrs`: MOUNT_ATTR_* of the new mount.
+pub fn fsmount(f: fd_t, attrs: u64) Error!fd_t {
+    return fd(linux.syscall3(.fsmount, @bitCast(@as(isize, f)), 1, attrs)); // FSMOUNT_CLOEXEC
+}
+
+/// Moves the detached tree `from` onto `to_path` in `to_dir` (no symlink followed), or onto
+/// `to_dir` itself when `to_path` is "".
+pub fn moveMount(from: fd_t, to_dir: fd_t, to_path: [:0]const u8) Error!void {
+    const flags = MOVE_MOUNT_F_EMPTY_PATH | if (to_path.len == 0) MOVE_MOUNT_T_EMPTY_PATH else 0;
+    try void_(linux.syscall5(.move_mount, @bitCast(@as(isize, from)), @intFromPtr(""), @bitCast(@as(isize, to_dir)), @intFromPtr(to_path.ptr), flags));
+}
+
+/// setfsuid/setfsgid return the previous id and never fail.
+pub fn setfsuid(id: u32) u32 {
+    return @truncate(linux.syscall1(.setfsuid, id));
+}
+
+pub fn setfsgid(id: u32) u32 {
+    return @truncate(linux.syscall1(.setfsgid, id));
+}
+
 // ---- processes and namespaces ---------------------------------------------------------------
 
 /// clone(2) without CLONE_VM and without a new stack: fork semantics plus namespace flags

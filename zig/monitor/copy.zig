@@ -499,15 +499,48 @@ fn joinRunning(c: *const Container) ContainerError!fd_t {
             return error.Cgroup;
         };
     }
+    const userns = try openUserns(c.pid);
+    defer if (userns) |u| sys.close(u);
+    if (userns) |u| sys.setns(u, linux.CLONE.NEWUSER) catch |err| {
+        setError(statusOf(err), "cannot enter the container's user namespace: {s}", .{errno.describe(err)});
+        return error.Namespace;
+    };
     sys.setns(ns, linux.CLONE.NEWNS) catch |err| {
         setError(statusOf(err), "cannot enter the container's mount namespace: {s}", .{errno.describe(err)});
         return error.Namespace;
     };
+    // In a user namespace: its root, so files are owned and listed in the container's ids (the
+    // idmapped rootfs cannot store the host's root: zig/runtime/idmap.zig).
+    if (userns != null) {
+        sys.setresgid(0) catch |err| {
+            setError(statusOf(err), "cannot become gid 0 in the container's user namespace: {s}", .{errno.describe(err)});
+            return error.Namespace;
+        };
+        sys.setresuid(0) catch |err| {
+            setError(statusOf(err), "cannot become uid 0 in the container's user namespace: {s}", .{errno.describe(err)});
+            return error.Namespace;
+        };
+    }
     // setns into a mount namespace moves our root to the container's.
     return sys.open("/", .{ .PATH = true, .DIRECTORY = true, .CLOEXEC = true }, 0) catch {
         setError(.failed, "cannot open the container's root", .{});
         return error.Root;
     };
+}
+
+/// The init's user namespace when it is not ours (--userns), else null.
+fn openUserns(pid: linux.pid_t) ContainerError!?fd_t {
+    var buf: [64]u8 = undefined;
+    const path = std.fmt.bufPrintZ(&buf, "/proc/{d}/ns/user", .{pid}) catch unreachable;
+    const f = sys.open(path, .{ .CLOEXEC = true }, 0) catch {
+        setError(.not_running, "the container is not running (its init, pid {d}, is gone)", .{pid});
+        return error.NotRunning;
+    };
+    const theirs = sys.fstat(f) catch return f;
+    const own = sys.fstatat(linux.AT.FDCWD, "/proc/self/ns/user", 0) catch return f;
+    if (theirs.ino != own.ino or theirs.dev != own.dev) return f;
+    sys.close(f);
+    return null;
 }
 
 fn mountStopped(c: *const Container) ContainerError!fd_t {

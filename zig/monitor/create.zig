@@ -163,6 +163,12 @@ fn loadSpec(a: Args, d: *Diag) !*const spec.Spec {
 
 fn clone(a: Args, s: *const spec.Spec, channel: runtime.sync.Channel, fifo: sys.fd_t, d: *Diag) !linux.pid_t {
     const pid_join = try runtime.namespaces.PidJoin.enter(s, d);
+    // With a new user namespace the init cannot join the host's network/ipc/uts namespaces
+    // from inside it: it inherits them from here (namespaces.MonitorJoin, as the run mode).
+    var monitor_join = runtime.namespaces.MonitorJoin.enter(s, d) catch |err| {
+        if (pid_join) |j| j.leave();
+        return err;
+    };
     const ctx: runtime.init.Context = .{
         .spec = s,
         .sync = channel.init,
@@ -178,6 +184,7 @@ fn clone(a: Args, s: *const spec.Spec, channel: runtime.sync.Channel, fifo: sys.
     if (pid) |child| {
         if (child == 0) runtime.init.run(&ctx);
     } else |_| {}
+    monitor_join.leave();
     if (pid_join) |j| j.leave();
     return pid catch |err| d.fail(err, "clone the container init", .{});
 }
@@ -186,6 +193,7 @@ fn clone(a: Args, s: *const spec.Spec, channel: runtime.sync.Channel, fifo: sys.
 /// ready: the hooks, the pty, or its failure.
 fn handOver(a: Args, s: *const spec.Spec, pid: linux.pid_t, sync_fd: sys.fd_t, d: *Diag) !void {
     try runtime.user.writeIdMaps(pid, s, d);
+    try runtime.idmap.sendMounts(pid, s, sync_fd, d);
     runtime.sync.sendGo(sync_fd) catch |err| return d.fail(err, "start the container init", .{});
     for (s.cgroup_procs[0..s.cgroup_procs_len]) |p| {
         cgroups.joinOne(pid, p) catch |err| return d.fail(err, "join cgroup {s}", .{p});
@@ -208,6 +216,10 @@ fn handOver(a: Args, s: *const spec.Spec, pid: linux.pid_t, sync_fd: sys.fd_t, d
             .failed => |f| {
                 d.set(std.math.clamp(f.status, diag.status_engine, diag.status_not_found), "{s}", .{f.text});
                 return error.InitFailed;
+            },
+            .mount => |t| {
+                sys.close(t.fd);
+                break;
             },
             .go, .eof => break,
         }

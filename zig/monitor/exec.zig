@@ -68,15 +68,17 @@ const Args = struct {
     }
 };
 
-/// The namespaces in the order they are joined: user first (it grants the rights over the
-/// others), mount last (after it, /proc/PID paths of the host are gone).
+/// The namespaces in the order they are joined (all opened first): as the host's root every
+/// one but the mount namespace, the user namespace last of those (a container's network
+/// namespace may be the host user namespace's, which a process inside the container's user
+/// namespace could not join), then mount (it needs the rights the user namespace grants).
 pub const ns_order = [_]struct { name: []const u8, flag: u32 }{
-    .{ .name = "user", .flag = linux.CLONE.NEWUSER },
     .{ .name = "ipc", .flag = linux.CLONE.NEWIPC },
     .{ .name = "uts", .flag = linux.CLONE.NEWUTS },
     .{ .name = "net", .flag = linux.CLONE.NEWNET },
     .{ .name = "pid", .flag = linux.CLONE.NEWPID },
     .{ .name = "cgroup", .flag = linux.CLONE.NEWCGROUP },
+    .{ .name = "user", .flag = linux.CLONE.NEWUSER },
     .{ .name = "mnt", .flag = linux.CLONE.NEWNS },
 };
 
@@ -443,4 +445,29 @@ fn supervise(a: Args, child: linux.pid_t, pty: ?runtime.console.Pty, io: *const 
         r.exit_status = w.status;
     }
     return finish.dockerStatus(r.exit_status.?).code;
+}
+
+test "the runtime mode's flags: --inherit-stdio, --console-socket, --preserve-fds, --detach" {
+    var d: Diag = .{};
+    const argv = [_][*:0]const u8{ "tsd-monitor", "--exec", "--pid", "42", "--pid-start", "7", "--config", "/c.json", "--inherit-stdio", "--preserve-fds", "2", "--detach" };
+    const a = try parseArgs(&argv, &d);
+    try std.testing.expect(a.inherit_stdio and a.detach and a.handsOver());
+    try std.testing.expectEqual(@as(u32, 2), a.preserve_fds);
+    const tty = [_][*:0]const u8{ "tsd-monitor", "--exec", "--pid", "42", "--pid-start", "7", "--config", "/c.json", "--console-socket", "/run/s.sock" };
+    const b = try parseArgs(&tty, &d);
+    try std.testing.expectEqualStrings("/run/s.sock", b.console_socket.?);
+    try std.testing.expect(b.handsOver() and !b.inherit_stdio);
+    // tsd exec's own flags hand nothing over: its --detach still waits for the process.
+    const own = [_][*:0]const u8{ "tsd-monitor", "--exec", "--pid", "42", "--pid-start", "7", "--config", "/c.json", "--detach" };
+    try std.testing.expect(!(try parseArgs(&own, &d)).handsOver());
+}
+
+test "refused: --inherit-stdio with --stdin, too many preserved fds, a socket path past sun_path" {
+    var d: Diag = .{};
+    const both = [_][*:0]const u8{ "tsd-monitor", "--exec", "--pid", "42", "--pid-start", "7", "--config", "/c.json", "--inherit-stdio", "--stdin" };
+    try std.testing.expectError(error.Usage, parseArgs(&both, &d));
+    const many = [_][*:0]const u8{ "tsd-monitor", "--exec", "--pid", "42", "--pid-start", "7", "--config", "/c.json", "--preserve-fds", "1025" };
+    try std.testing.expectError(error.Usage, parseArgs(&many, &d));
+    const long = [_][*:0]const u8{ "tsd-monitor", "--exec", "--pid", "42", "--pid-start", "7", "--config", "/c.json", "--console-socket", "/" ++ "s" ** 107 };
+    try std.testing.expectError(error.Usage, parseArgs(&long, &d));
 }

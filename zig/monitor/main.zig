@@ -288,6 +288,10 @@ const Monitor = struct {
         const s = &config.the_spec;
         the_hook_state.initDefault(m.args.id, m.args.bundle) catch |err| return m.d.fail(err, "the hook state", .{});
         const pid_join = try runtime.namespaces.PidJoin.enter(s, &m.d);
+        var monitor_join = runtime.namespaces.MonitorJoin.enter(s, &m.d) catch |err| {
+            if (pid_join) |j| j.leave();
+            return err;
+        };
         const ctx: runtime.init.Context = .{
             .spec = s,
             .sync = channel.init,
@@ -303,6 +307,7 @@ const Monitor = struct {
         if (pid) |child| {
             if (child == 0) runtime.init.run(&ctx);
         } else |_| {}
+        monitor_join.leave();
         if (pid_join) |j| j.leave();
         return pid catch |err| m.d.fail(err, "clone the container init", .{});
     }
@@ -311,6 +316,7 @@ const Monitor = struct {
     fn handOver(m: *Monitor, pid: linux.pid_t, sync_fd: sys.fd_t, r: *relay.Relay) !void {
         const s = &config.the_spec;
         try runtime.user.writeIdMaps(pid, s, &m.d);
+        try runtime.idmap.sendMounts(pid, s, sync_fd, &m.d);
         runtime.sync.sendGo(sync_fd) catch |err| return m.d.fail(err, "start the container init", .{});
         // A cgroup v1 attach waits for an RCU grace period (about 10 ms): the init mounts its
         // rootfs meanwhile and waits for the second go before anything the limits must cover.
@@ -328,6 +334,10 @@ const Monitor = struct {
                     runtime.sync.sendGo(sync_fd) catch {};
                 },
                 .pty => |master| try m.takePty(master, r),
+                .mount => |t| {
+                    sys.close(t.fd);
+                    return m.protocol();
+                },
                 .failed => |f| {
                     m.d.set(std.math.clamp(f.status, diag.status_engine, diag.status_not_found), "{s}", .{f.text});
                     m.failed = true;

@@ -17,10 +17,14 @@ const devices = @import("devices.zig");
 const console = @import("console.zig");
 const user = @import("user.zig");
 const become = @import("become.zig");
+const idmap = @import("idmap.zig");
 const hooks = @import("hooks.zig");
 const cgroup_mount = @import("cgroup_mount.zig");
 const exec = @import("exec.zig");
 const errno = @import("linux").errno;
+
+/// The init's copy (after clone) of the trees the monitor passes before the first "go".
+var received: idmap.Received = .{};
 
 pub const Context = struct {
     spec: *const spec.Spec,
@@ -71,17 +75,19 @@ fn steps(ctx: *const Context, d: *Diag) !void {
     const host_pid = hostPid();
     try user.setOomScoreAdj(&s.process, d);
     try namespaces.joinAll(s, d);
-    try waitForGo(ctx.sync, d);
+    try waitForGo(ctx.sync, d, &received);
+    // Still the host's root: the path to root.path may not be open to the namespace's.
+    const moved: ?rootfs.Moved = if (received.root >= 0) .{ .tree = received.root, .parent = try rootfs.openParent(s, d) } else null;
     if (s.creates(.user) or s.joinPath(.user) != null) try user.becomeNamespaceRoot(d);
     // Device nodes and mount points get exactly the modes the spec asks for.
     _ = sys.umask(0);
 
     try rootfs.makePrivate(s, d);
-    const root = try rootfs.mountRoot(s, d);
+    const root = try rootfs.mountRoot(s, moved, d);
     var in_cgroups = false;
-    for (s.mounts[0..s.mounts_len]) |*m| {
+    for (s.mounts[0..s.mounts_len], 0..) |*m, i| {
         if (m.isCgroupFs() and !in_cgroups) in_cgroups = try enterCgroups(ctx, d);
-        if (cgroup_mount.isAuto(m)) try cgroup_mount.mount(root, m, s.creates(.cgroup), d) else try mounts.mountOne(root, m, d);
+        if (cgroup_mount.isAuto(m)) try cgroup_mount.mount(root, m, s.creates(.cgroup), d) else try mounts.mountOne(root, m, received.mount(i), d);
     }
     if (!in_cgroups) in_cgroups = try enterCgroups(ctx, d);
     assert(in_cgroups);
@@ -137,7 +143,7 @@ fn runtimeHooks(ctx: *const Context, d: *Diag) !void {
     const s = ctx.spec;
     if (s.hooksOf(.prestart).len == 0 and s.hooksOf(.createRuntime).len == 0) return;
     sync.sendHooks(ctx.sync) catch |err| return d.fail(err, "ask the monitor to run the hooks", .{});
-    try waitForGo(ctx.sync, d);
+    try waitForGo(ctx.sync, d, null);
 }
 
 fn containerHooks(ctx: *const Context, kind: spec.HookKind, status: []const u8, pid: linux.pid_t, d: *Diag) !void {
@@ -194,16 +200,28 @@ fn takeStdio(stdio: [3]sys.fd_t, d: *Diag) !void {
 /// The second "go": the monitor has put the init in its cgroups; then the cgroup namespace
 /// (after the join, so the container's group is its root).
 fn enterCgroups(ctx: *const Context, d: *Diag) !bool {
-    try waitForGo(ctx.sync, d);
+    try waitForGo(ctx.sync, d, null);
     try namespaces.unshareCgroup(ctx.spec, d);
     return true;
 }
 
-fn waitForGo(fd: sys.fd_t, d: *Diag) !void {
+/// Before the first go the monitor may pass idmapped trees (`trees`), at most one per mount.
+fn waitForGo(fd: sys.fd_t, d: *Diag, trees: ?*idmap.Received) !void {
     var buf: [sync.message_max]u8 = undefined;
-    const msg = sync.receive(fd, &buf) catch |err| return d.fail(err, "wait for the monitor", .{});
-    if (msg != .go) {
-        d.set(diag.status_engine, "the monitor went away before the container started", .{});
-        return error.MonitorGone;
+    var messages: usize = 0;
+    while (messages <= spec.limits.mounts + 1) : (messages += 1) {
+        const msg = sync.receive(fd, &buf) catch |err| return d.fail(err, "wait for the monitor", .{});
+        switch (msg) {
+            .go => return,
+            .mount => |t| if (trees) |r| {
+                r.take(t.index, t.fd) catch |err| return d.fail(err, "take mount {d} from the monitor", .{t.index});
+                continue;
+            } else sys.close(t.fd),
+            .pty => |p| sys.close(p),
+            else => {},
+        }
+        break;
     }
+    d.set(diag.status_engine, "the monitor went away before the container started", .{});
+    return error.MonitorGone;
 }

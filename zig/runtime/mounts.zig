@@ -31,6 +31,9 @@ pub const Mount = struct {
     /// MS_PRIVATE, MS_SLAVE, MS_SHARED or MS_UNBINDABLE; 0 for none.
     propagation: u32,
     propagation_recursive: bool,
+    /// `idmap` (runc's option): a bind idmapped by the container's user namespace; the
+    /// monitor makes it, the init moves it into place (idmap.zig).
+    idmap: bool = false,
 };
 
 pub const Plan = struct {
@@ -41,6 +44,7 @@ pub const Plan = struct {
     attr_recursive: bool = false,
     propagation: u32 = 0,
     propagation_recursive: bool = false,
+    idmap: bool = false,
 };
 
 const A = sys.MOUNT_ATTR;
@@ -103,6 +107,8 @@ pub fn parseOptions(fstype: []const u8, options: []const []const u8, data_buf: [
         } else if (std.mem.eql(u8, opt, "rbind")) {
             plan.bind = true;
             rec = true;
+        } else if (std.mem.eql(u8, opt, "idmap") or std.mem.eql(u8, opt, "ridmap")) {
+            plan.idmap = true;
         } else if (propagationByName(opt)) |p| {
             plan.propagation = p & ~@as(u32, MS.REC);
             plan.propagation_recursive = p & MS.REC != 0;
@@ -274,10 +280,15 @@ fn copyZ(buf: *[path_max]u8, s: []const u8) [:0]const u8 {
 }
 
 /// Mounts `m` under `root` (the rootfs, before pivot_root). Binds take their host source as
-/// given; its type (file or directory) decides what mount point is created.
-pub fn mountOne(root: sys.fd_t, m: *const Mount, d: *Diag) !void {
+/// given; its type (file or directory) decides what mount point is created. `tree`: the
+/// bind's source as the monitor opened (and for `idmap`, idmapped) it in a user namespace,
+/// or the sysfs it mounted in a joined network namespace (idmap.zig), moved there instead.
+pub fn mountOne(root: sys.fd_t, m: *const Mount, tree: ?sys.fd_t, d: *Diag) !void {
     var kind: Kind = .dir;
-    if (m.bind) {
+    if (tree) |t| {
+        const st = sys.fstat(t) catch |err| return d.fail(err, "mount \"{s}\" on \"{s}\"", .{ m.source, m.destination });
+        if (st.mode & linux.S.IFMT != linux.S.IFDIR) kind = .file;
+    } else if (m.bind) {
         const st = sys.fstatat(linux.AT.FDCWD, m.source, 0) catch |err| {
             return d.fail(err, "mount \"{s}\" on \"{s}\"", .{ m.source, m.destination });
         };
@@ -289,16 +300,42 @@ pub fn mountOne(root: sys.fd_t, m: *const Mount, d: *Diag) !void {
     defer sys.close(target);
     var fp: FdPath = .{};
     const where = fp.of(target);
-    if (m.bind) {
+    if (tree) |t| {
+        sys.moveMount(t, target, "") catch |err| {
+            return d.fail(err, "mount \"{s}\" on \"{s}\"", .{ m.source, m.destination });
+        };
+    } else if (m.idmap) {
+        d.set(125, "mount \"{s}\": idmap needs a user namespace", .{m.destination});
+        return error.InvalidSpec;
+    } else if (m.bind) {
         sys.mount(m.source, where, null, m.flags, null) catch |err| {
             return d.fail(err, "mount \"{s}\" on \"{s}\"", .{ m.source, m.destination });
         };
     } else {
         sys.mount(m.source, where, if (m.fstype) |t| t.ptr else null, m.flags, if (m.data) |x| x.ptr else null) catch |err| {
+            if (err == error.PERM and std.mem.eql(u8, m.fstype.?, "sysfs")) return bindHostSys(root, where, m, d);
             return d.fail(err, "mount {s} on \"{s}\"", .{ m.fstype.?, m.destination });
         };
     }
     try applyAttributes(root, m, d);
+}
+
+/// A user namespace that does not own the network namespace (one joined by path: a bridge
+/// network's) may not mount sysfs: bind the host's /sys instead, with the mount's flags on
+/// every submount (runc's fallback).
+fn bindHostSys(root: sys.fd_t, where: [:0]const u8, m: *const Mount, d: *Diag) !void {
+    sys.mount("/sys", where, null, MS.BIND | MS.REC, null) catch |err| return d.fail(err, "bind /sys on \"{s}\"", .{m.destination});
+    var buf: [path_max]u8 = undefined;
+    const mounted = sys.openat2(root, copyZ(&buf, m.destination), o_path, sys.RESOLVE.IN_ROOT) catch |err| {
+        return d.fail(err, "reopen mount \"{s}\"", .{m.destination});
+    };
+    defer sys.close(mounted);
+    var attr: sys.MountAttr = .{};
+    const table = [_]struct { u32, u64 }{ .{ MS.RDONLY, A.RDONLY }, .{ MS.NOSUID, A.NOSUID }, .{ MS.NODEV, A.NODEV }, .{ MS.NOEXEC, A.NOEXEC } };
+    for (table) |e| if (m.flags & e[0] != 0) {
+        attr.attr_set |= e[1];
+    };
+    sys.mountSetattr(mounted, "", linux.AT.EMPTY_PATH | sys.AT_RECURSIVE, &attr) catch |err| return d.fail(err, "set the options of \"{s}\"", .{m.destination});
 }
 
 /// Attributes and propagation on the new mount: reopened by path, because the fd we mounted
@@ -367,6 +404,14 @@ test "options: a read-only rbind" {
     try std.testing.expectEqual(@as(u32, MS.PRIVATE), plan.propagation);
     try std.testing.expect(plan.propagation_recursive);
     try std.testing.expectEqualStrings("", plan.data);
+}
+
+test "options: idmap marks a bind, never reaches the fs data" {
+    var buf: [64]u8 = undefined;
+    const plan = try parseOptions("bind", &.{ "rbind", "rw", "idmap" }, &buf);
+    try std.testing.expect(plan.idmap and plan.bind);
+    try std.testing.expectEqualStrings("", plan.data);
+    try std.testing.expect(!(try parseOptions("bind", &.{"rbind"}, &buf)).idmap);
 }
 
 test "options: fs data is kept in order" {

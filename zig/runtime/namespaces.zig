@@ -34,6 +34,47 @@ pub const PidJoin = struct {
     }
 };
 
+/// With a new user namespace the init could not join a namespace the host's user namespace
+/// owns (a bridge network's netns: setns needs CAP_SYS_ADMIN over its owner). The monitor
+/// joins network, ipc and uts right before clone, the init inherits them, and the monitor
+/// goes back to its own right after (runc joins before it unshares the user namespace).
+pub const MonitorJoin = struct {
+    const kinds = [_]spec.Namespace{ .network, .ipc, .uts };
+    own: [kinds.len]sys.fd_t = .{ -1, -1, -1 },
+
+    pub fn joins(s: *const spec.Spec, kind: spec.Namespace) bool {
+        if (!s.creates(.user) or s.joinPath(kind) == null) return false;
+        for (kinds) |k| if (k == kind) return true;
+        return false;
+    }
+
+    pub fn enter(s: *const spec.Spec, d: *Diag) !MonitorJoin {
+        var j: MonitorJoin = .{};
+        errdefer j.leave();
+        for (kinds, &j.own) |kind, *own| {
+            if (!joins(s, kind)) continue;
+            var buf: [32]u8 = undefined;
+            const p = std.fmt.bufPrintZ(&buf, "/proc/self/ns/{s}", .{procName(kind)}) catch unreachable;
+            own.* = sys.open(p, .{ .CLOEXEC = true }, 0) catch |err| return d.fail(err, "open {s}", .{p});
+            try joinOne(s.joinPath(kind).?, kind, d);
+        }
+        return j;
+    }
+
+    pub fn leave(j: *MonitorJoin) void {
+        for (kinds, &j.own) |kind, *own| if (own.* >= 0) {
+            // Back to our own namespace: always permitted, so a failure is a kernel bug.
+            sys.setns(own.*, @intFromEnum(kind)) catch unreachable;
+            sys.close(own.*);
+            own.* = -1;
+        };
+    }
+
+    fn procName(kind: spec.Namespace) []const u8 {
+        return if (kind == .network) "net" else @tagName(kind);
+    }
+};
+
 /// In the init, before anything else: the user namespace first (it owns the others), then
 /// every other one; the files are all opened first, since joining a mount namespace changes
 /// what the remaining paths mean.
@@ -45,6 +86,7 @@ pub fn joinAll(s: *const spec.Spec, d: *Diag) !void {
     const order = [_]spec.Namespace{ .user, .mount, .uts, .ipc, .network, .cgroup, .time };
     for (order) |kind| {
         const p = s.joinPath(kind) orelse continue;
+        if (MonitorJoin.joins(s, kind)) continue; // Inherited from the monitor.
         fds[n] = sys.open(p, .{ .CLOEXEC = true }, 0) catch |err| {
             return d.fail(err, "open {s} namespace \"{s}\"", .{ @tagName(kind), p });
         };

@@ -37,8 +37,40 @@ fn propagationName(flags: u32) []const u8 {
     return if (rec) "runbindable" else "unbindable";
 }
 
+/// The idmapped rootfs (a user namespace, idmap.zig): the monitor's overlay `tree` moved
+/// onto root.path through its directory `parent`, opened before the init became the
+/// namespace's root (which may not traverse the host's path to it); its root returned.
+pub const Moved = struct { tree: sys.fd_t, parent: sys.fd_t };
+
+pub fn openParent(s: *const spec.Spec, d: *Diag) !sys.fd_t {
+    var buf: [spec.limits.path]u8 = undefined;
+    const dir = std.fs.path.dirname(s.root_path) orelse "/";
+    const p = std.fmt.bufPrintZ(&buf, "{s}", .{dir}) catch unreachable;
+    return sys.open(p, .{ .PATH = true, .DIRECTORY = true, .CLOEXEC = true }, 0) catch |err| d.fail(err, "open \"{s}\"", .{p});
+}
+
+fn moveIdmappedRoot(s: *const spec.Spec, m: Moved, d: *Diag) !sys.fd_t {
+    defer sys.close(m.parent);
+    const name = s.root_path[(if (std.mem.lastIndexOfScalar(u8, s.root_path, '/')) |i| i + 1 else 0)..];
+    sys.moveMount(m.tree, m.parent, name) catch |err| return d.fail(err, "mount the idmapped rootfs on \"{s}\"", .{s.root_path});
+    // Reopened by name: the lookup crosses into the mount just made.
+    const root = sys.openat(m.parent, name, .{ .PATH = true, .DIRECTORY = true, .CLOEXEC = true }, 0) catch |err| {
+        return d.fail(err, "open the rootfs \"{s}\"", .{s.root_path});
+    };
+    errdefer sys.close(root);
+    // Moved under an rshared "/" it is shared too: pivot_root refuses that.
+    var fp: mounts.FdPath = .{};
+    sys.mount(null, fp.of(root), null, linux.MS.PRIVATE, null) catch |err| return d.fail(err, "make the rootfs private", .{});
+    return root;
+}
+
 /// Mounts the root and returns an O_PATH fd of it, the anchor every later path resolves in.
-pub fn mountRoot(s: *const spec.Spec, d: *Diag) !sys.fd_t {
+pub fn mountRoot(s: *const spec.Spec, moved: ?Moved, d: *Diag) !sys.fd_t {
+    if (moved) |m| return moveIdmappedRoot(s, m, d);
+    if (s.overlay != null and s.creates(.user)) {
+        d.set(125, "the monitor passed no idmapped rootfs", .{});
+        return error.PROTO;
+    }
     if (s.overlay) |data| {
         // Relative lowerdir/upperdir paths keep the mount data under a page (CONTRACT.md).
         const dir = s.rootfs_dir.?;

@@ -512,7 +512,9 @@ fn parseMount(s: *Spec, raw: RawMount, d: *Diag) !void {
         .attr_recursive = plan.attr_recursive,
         .propagation = plan.propagation,
         .propagation_recursive = plan.propagation_recursive,
+        .idmap = plan.idmap,
     };
+    if (plan.idmap and !plan.bind) return invalid(d, "idmap on \"{s}\": only bind mounts can be idmapped", .{raw.destination});
     if (plan.bind) {
         const source = raw.source orelse return invalid(d, "bind mount on \"{s}\" has no source", .{raw.destination});
         m.source = try bundlePath(s, source, d);
@@ -677,6 +679,24 @@ test "parse a spec" {
     try std.testing.expectEqualStrings("box", s.hostname.?);
     try std.testing.expectEqual(@as(usize, 2), s.process.rlimits_len);
     try std.testing.expectEqual(std.math.maxInt(u64), s.process.rlimits[1].hard);
+}
+
+test "a user namespace: its maps, idmap binds; idmap on a non-bind is refused" {
+    const s = try std.testing.allocator.create(Spec);
+    defer std.testing.allocator.destroy(s);
+    const pool = try std.testing.allocator.create(Pool);
+    defer std.testing.allocator.destroy(pool);
+    const scratch = try std.testing.allocator.alloc(u8, 1 << 20);
+    defer std.testing.allocator.free(scratch);
+    var d: Diag = .{};
+    const head = "{\"process\":{\"args\":[\"sh\"]},\"root\":{\"path\":\"/r\"},\"mounts\":[";
+    const tail = "],\"linux\":{\"namespaces\":[{\"type\":\"user\"},{\"type\":\"mount\"}]," ++
+        "\"uidMappings\":[{\"containerID\":0,\"hostID\":100000,\"size\":65536}],\"gidMappings\":[{\"containerID\":0,\"hostID\":200000,\"size\":65536}]}}";
+    try parse(s, pool, "/b", head ++ "{\"destination\":\"/v\",\"type\":\"bind\",\"source\":\"/s\",\"options\":[\"rbind\",\"idmap\"]}" ++ tail, scratch, &d);
+    try std.testing.expect(s.creates(.user) and s.mounts[0].idmap);
+    try std.testing.expectEqual(@as(u32, 200000), s.gid_mappings[0].host_id);
+    try std.testing.expectError(error.InvalidSpec, parse(s, pool, "/b", head ++ "{\"destination\":\"/t\",\"type\":\"tmpfs\",\"options\":[\"idmap\"]}" ++ tail, scratch, &d));
+    try std.testing.expectEqualStrings("invalid OCI spec: idmap on \"/t\": only bind mounts can be idmapped", d.message());
 }
 
 test "a missing process is a clear error" {

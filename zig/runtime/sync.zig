@@ -4,6 +4,9 @@
 //!                   "G"                  second: cgroups joined (the monitor's slow cgroup.procs
 //!                                        writes overlap the init's mounts); the init waits for it
 //!                                        before its cgroup namespace and its first cgroup mount
+//!   monitor → init  "M<index>" + fd      before the first "G", with a user namespace: an idmapped
+//!                                        mount for spec mount <index>, or the rootfs overlay
+//!                                        (index root_index) (idmap.zig)
 //!   init → monitor  "P" + SCM_RIGHTS fd  the pty master (process.terminal)
 //!   init → monitor  "H"                  mounts made, before pivot_root: run the prestart and
 //!                                        createRuntime hooks, then "G" (only with such hooks)
@@ -24,6 +27,7 @@ pub fn open() sys.Error!Channel {
 
 pub const Message = union(enum) {
     go,
+    mount: struct { index: u16, fd: sys.fd_t },
     hooks,
     ready,
     pty: sys.fd_t,
@@ -35,6 +39,15 @@ pub const message_max = diag.message_max + 8;
 
 pub fn sendGo(fd: sys.fd_t) sys.Error!void {
     try sendBytes(fd, "G", null);
+}
+
+/// The index of the rootfs in a mount message (spec mounts are 0..limits.mounts).
+pub const root_index: u16 = 0xffff;
+
+pub fn sendMount(fd: sys.fd_t, index: u16, tree: sys.fd_t) sys.Error!void {
+    var buf: [8]u8 = undefined;
+    const msg = std.fmt.bufPrint(&buf, "M{d}", .{index}) catch unreachable;
+    try sendBytes(fd, msg, tree);
 }
 
 pub fn sendHooks(fd: sys.fd_t) sys.Error!void {
@@ -102,6 +115,14 @@ pub fn receive(fd: sys.fd_t, buf: *[message_max]u8) sys.Error!Message {
         'H' => return .hooks,
         'R' => return .ready,
         'P' => return .{ .pty = passed orelse return error.PROTO },
+        'M' => {
+            const tree = passed orelse return error.PROTO;
+            const index = std.fmt.parseInt(u16, buf[1..n], 10) catch {
+                sys.close(tree);
+                return error.PROTO;
+            };
+            return .{ .mount = .{ .index = index, .fd = tree } };
+        },
         'E' => {
             if (passed) |p| sys.close(p);
             const text = buf[1..n];
@@ -138,6 +159,10 @@ test "messages round trip, fds pass" {
     const got = try receive(ch.monitor, &buf);
     defer sys.close(got.pty);
     try std.testing.expect(got.pty != p[1]);
+    try sendMount(ch.monitor, root_index, p[0]);
+    const mounted = try receive(ch.init, &buf);
+    defer sys.close(mounted.mount.fd);
+    try std.testing.expectEqual(root_index, mounted.mount.index);
     try sys.writeAll(got.pty, "x");
     var one: [1]u8 = undefined;
     try std.testing.expectEqual(@as(usize, 1), try sys.read(p[0], &one));

@@ -15,8 +15,15 @@ export function cachedImage(db: Database, key: string): ImageRecord | undefined 
   return row ? imageById(db, row.image_id) : undefined;
 }
 
-export function rememberStep(db: Database, key: string, imageId: string): void {
-  db.query("INSERT INTO build_cache (key, image_id, created_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET image_id = excluded.image_id, created_at = excluded.created_at").run(key, imageId, Date.now());
+/** `parentId`: the image the step was made on ("" for scratch). */
+export function rememberStep(db: Database, key: string, imageId: string, parentId: string): void {
+  db.query("INSERT INTO build_cache (key, image_id, created_at, parent_id) VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET image_id = excluded.image_id, created_at = excluded.created_at, parent_id = excluded.parent_id").run(key, imageId, Date.now(), parentId);
+}
+
+/** Each built image's parent (from the steps that made it), for images still there. */
+export function buildParents(db: Database): Map<string, string> {
+  const rows = db.query("SELECT DISTINCT b.image_id, b.parent_id FROM build_cache b JOIN images i ON i.id = b.image_id WHERE b.parent_id != '' AND b.parent_id != b.image_id").all() as { image_id: string; parent_id: string }[];
+  return new Map(rows.map((r) => [r.image_id, r.parent_id]));
 }
 
 /** Marks the image a build ended with: not an intermediate one. */

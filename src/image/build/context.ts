@@ -118,16 +118,56 @@ export function contextSizeText(n: number): string {
   return `${Number(v.toPrecision(4))}${units[i]}`;
 }
 
-/** The content hash of a staged tree: what the layer will hold, times left out. */
-export function treeHash(dir: string): string {
+/** One entry of a COPY's layer content as staging would write it: where from, and its mode. */
+export interface PlannedEntry {
+  /** S_IFMT bits included, as lstat reports them. */
+  mode: number;
+  uid: number;
+  gid: number;
+  /** A context file (its bytes) or link (its target); none for a directory. */
+  from?: string;
+}
+
+/** Adds `rel` (context path, a directory: its content) planned at `dest` to `tree`: what stage() writes. */
+export function plan(ctx: Context, rel: string, dest: string, o: Owner, tree: Map<string, PlannedEntry>): void {
+  const kind = rel === "" ? "dir" : ctx.entries.get(rel);
+  const from = join(ctx.dir, rel);
+  if (kind === "dir") {
+    const prefix = rel === "" ? "" : `${rel}/`;
+    for (const p of ctx.entries.keys()) {
+      if (!p.startsWith(prefix) || p.slice(prefix.length).includes("/")) continue;
+      plan(ctx, p, dest === "" ? p.slice(prefix.length) : `${dest}/${p.slice(prefix.length)}`, o, tree);
+    }
+    tree.set(dest, { mode: 0o040000 | (o.mode ?? lstatSync(from).mode & 0o7777), uid: o.uid, gid: o.gid });
+  } else if (kind === "link") {
+    tree.set(dest, { mode: 0o120777, uid: o.uid, gid: o.gid, from });
+  } else {
+    tree.set(dest, { mode: 0o100000 | (o.mode ?? lstatSync(from).mode & 0o7777), uid: o.uid, gid: o.gid, from });
+  }
+}
+
+/**
+ * The content hash of a planned layer tree (paths relative to its top, "" the top itself):
+ * paths, types, modes, owners, bytes, link targets; no times. Computed before anything is
+ * staged, so a cached COPY copies nothing.
+ */
+export function plannedHash(tree: Map<string, PlannedEntry>): string {
   const h = new Bun.CryptoHasher("sha256");
+  const children = new Map<string, string[]>();
+  for (const p of tree.keys()) {
+    if (p === "") continue;
+    const cut = p.lastIndexOf("/");
+    const parent = cut < 0 ? "" : p.slice(0, cut);
+    const list = children.get(parent) ?? [];
+    list.push(p);
+    children.set(parent, list);
+  }
   const visit = (rel: string) => {
-    const path = rel === "" ? dir : join(dir, rel);
-    const st = lstatSync(path);
-    h.update(`${rel}\0${st.mode}\0${st.uid}\0${st.gid}\0`);
-    if (st.isSymbolicLink()) h.update(readlinkSync(path));
-    else if (st.isFile()) h.update(readFileSync(path));
-    else if (st.isDirectory()) for (const name of readdirSync(path).sort()) visit(rel === "" ? name : `${rel}/${name}`);
+    const e = tree.get(rel)!;
+    h.update(`${rel}\0${e.mode}\0${e.uid}\0${e.gid}\0`);
+    if ((e.mode & 0o170000) === 0o120000) h.update(readlinkSync(e.from!));
+    else if ((e.mode & 0o170000) === 0o100000) h.update(readFileSync(e.from!));
+    else for (const c of (children.get(rel) ?? []).sort()) visit(c);
     h.update("\0");
   };
   visit("");

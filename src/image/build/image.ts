@@ -7,9 +7,9 @@ import { putBlob, sha256Hex } from "../blobs";
 import { putImage, type ImageConfig, type ImageRecord } from "../store";
 import type { RunConfig } from "./instructions";
 
-/** `FROM scratch`: no layer, no history, this machine's platform. */
-export function scratchImage(): ImageRecord {
-  return { id: "", config: { architecture: "amd64", os: "linux", config: {}, rootfs: { type: "layers", diff_ids: [] }, history: [] }, layers: [], size: 0, loadedAt: 0 };
+/** `FROM scratch`: no layer, no history, the build's platform (this machine's by default). */
+export function scratchImage(platform: { os: string; architecture: string; variant?: string } = { os: "linux", architecture: "amd64" }): ImageRecord {
+  return { id: "", config: { architecture: platform.architecture, os: platform.os, ...(platform.variant ? { variant: platform.variant } : {}), config: {}, rootfs: { type: "layers", diff_ids: [] }, history: [] }, layers: [], size: 0, loadedAt: 0 };
 }
 
 /** A new image: `parent` with `runConfig` and an empty_layer history entry. Returns it. */

@@ -27,7 +27,7 @@ export interface Plan {
 }
 
 /** Splits the Dockerfile into stages and expands each FROM with the meta args. */
-export function planStages(df: Dockerfile, buildArgs: ReadonlyMap<string, string>): Plan {
+export function planStages(df: Dockerfile, buildArgs: ReadonlyMap<string, string>, platformArgs: ReadonlyMap<string, string> = new Map()): Plan {
   const plan: Plan = { escape: df.escape, metaArgs: [], meta: new Map(), stages: [] };
   for (const ins of df.instructions) {
     if (plan.stages.length === 0 && ins.cmd !== "FROM") {
@@ -39,14 +39,15 @@ export function planStages(df: Dockerfile, buildArgs: ReadonlyMap<string, string
       }
       continue;
     }
-    if (ins.cmd === "FROM") plan.stages.push(stageFrom(ins, plan, df.escape));
+    if (ins.cmd === "FROM") plan.stages.push(stageFrom(ins, plan, df.escape, platformArgs));
     else plan.stages[plan.stages.length - 1]!.instructions.push(ins);
   }
   if (plan.stages.length === 0) throw new DockerfileError(df.instructions.at(-1)?.line ?? 1, "no FROM instruction: a Dockerfile must have at least one stage");
   return plan;
 }
 
-function stageFrom(ins: Instruction, plan: Plan, escape: string): Stage {
+/** `platformArgs`: BUILDPLATFORM, TARGETPLATFORM and their parts, for FROM --platform=$… only. */
+function stageFrom(ins: Instruction, plan: Plan, escape: string, platformArgs: ReadonlyMap<string, string>): Stage {
   const words = expandWords(ins, ins.rest, plan.meta, escape);
   if (words.length !== 1 && !(words.length === 3 && words[1]!.toLowerCase() === "as")) {
     throw new DockerfileError(ins.line, "FROM requires either one or three arguments (FROM IMAGE [AS NAME])");
@@ -58,10 +59,23 @@ function stageFrom(ins: Instruction, plan: Plan, escape: string): Stage {
   }
   const platform = flagValue(ins, "platform");
   if (words[0] === "") throw new DockerfileError(ins.line, "FROM names no image (an ARG it uses is empty)");
-  return { index: plan.stages.length, ...(name ? { name } : {}), base: words[0]!, ...(platform !== undefined ? { platform: expand(ins, platform, plan.meta, escape) } : {}), from: ins, instructions: [] };
+  return { index: plan.stages.length, ...(name ? { name } : {}), base: words[0]!, ...(platform !== undefined ? { platform: expand(ins, platform, new Map([...platformArgs, ...plan.meta]), escape) } : {}), from: ins, instructions: [] };
 }
 
 /** An ARG instruction's `NAME[=default]` pairs, defaults expanded with `env`. */
+/** BuildKit's predefined platform args for a build on `host` for `target` (os/arch[/variant]). */
+export function platformArgs(host: string, target: string): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const [prefix, p] of [["BUILD", host], ["TARGET", target]] as const) {
+    const [os, arch, variant] = p.split("/");
+    m.set(`${prefix}PLATFORM`, p);
+    m.set(`${prefix}OS`, os ?? "");
+    m.set(`${prefix}ARCH`, arch ?? "");
+    m.set(`${prefix}VARIANT`, variant ?? "");
+  }
+  return m;
+}
+
 export function argPairs(ins: Instruction, env: ReadonlyMap<string, string>, escape: string): [string, string | undefined][] {
   if (ins.rest === "") throw new DockerfileError(ins.line, "ARG requires at least one argument");
   return wordsOf(ins, escape).map((w) => {
