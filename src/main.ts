@@ -10,6 +10,7 @@ import { HelpRequested } from "./cli/flags";
 import { dockerHelp, subCommand } from "./cli/help";
 import { printLine } from "./io";
 import { commandPath, engineErrorStatus } from "./cli/exit-status";
+import { rootlessMode } from "./store/rootless";
 
 /** The command being run (for its error statuses: cli/exit-status.ts). */
 let command = "";
@@ -26,7 +27,12 @@ async function entry(): Promise<void> {
   process.on("uncaughtException", fail);
   process.on("unhandledRejection", fail);
   try {
-    const { globals, rest } = splitGlobals(process.argv.slice(2), process.env);
+    // Rootless (issue 13): a non-root user's tsd runs as root in the user's own namespaces.
+    if (process.geteuid?.() !== 0 && !helpOrVersion(process.argv.slice(2))) {
+      const { enterRootless } = await import("./system/rootless-enter");
+      enterRootless(process.argv.slice(2));
+    }
+    const { globals, rest } = splitGlobals(process.argv.slice(2), process.env, rootlessMode()?.paths.data);
     setGlobals(globals);
     if (rest[0] === "--version" || rest[0] === "-v" || (rest[0] === "version" && rest.length === 1)) {
       const { versionLine } = await import("./cli/version");
@@ -61,6 +67,12 @@ async function entry(): Promise<void> {
   } catch (err) {
     fail(err);
   }
+}
+
+/** What needs no namespace (nor root): tsd --help, --version. */
+function helpOrVersion(argv: string[]): boolean {
+  const first = argv.find((a) => a.startsWith("-") === false || ["--help", "-h", "--version", "-v"].includes(a));
+  return argv.length === 0 || first === undefined || ["--help", "-h", "--version", "-v", "help", "version"].includes(first);
 }
 
 /** citty colours its help: plain text when stdout is not a terminal (a pipe, a file) or NO_COLOR is set. */
