@@ -93,6 +93,12 @@ export function rootlessMode(): RootlessMode | undefined {
   return mode;
 }
 
+/** Rootless overlay mounts take `userxattr`: overlayfs's own xattrs in user.overlay.* (a user
+ *  namespace may not set trusted.*; the unpacker writes user.overlay.opaque there). */
+export function overlayOptions(): string {
+  return rootlessMode() ? ",userxattr" : "";
+}
+
 /** One line for the refusals of what rootless tsd cannot do (yet). */
 export function rootlessRefusal(what: string, fix: string): string {
   return `rootless: ${what}: ${fix}`;
