@@ -27,11 +27,6 @@ async function entry(): Promise<void> {
   process.on("uncaughtException", fail);
   process.on("unhandledRejection", fail);
   try {
-    // Rootless (issue 13): a non-root user's tsd runs as root in the user's own namespaces.
-    if (process.geteuid?.() !== 0 && !helpOrVersion(process.argv.slice(2))) {
-      const { enterRootless } = await import("./system/rootless-enter");
-      enterRootless(process.argv.slice(2));
-    }
     const { globals, rest } = splitGlobals(process.argv.slice(2), process.env, rootlessMode()?.paths.data);
     setGlobals(globals);
     if (rest[0] === "--version" || rest[0] === "-v" || (rest[0] === "version" && rest.length === 1)) {
@@ -49,6 +44,11 @@ async function entry(): Promise<void> {
     }
     const load = commands[name];
     if (!load) throw new UsageError(`unknown command "${name}" (see 'tsd --help')`);
+    // Rootless (issue 13): a non-root user's tsd re-execs as root in the user's own namespaces.
+    if (process.geteuid?.() !== 0) {
+      const { enterRootless } = await import("./system/rootless-enter");
+      enterRootless(process.argv.slice(2));
+    }
     const cmd = await load();
     if (cmd.subCommands && !(await subCommand(cmd, args))) {
       // `tsd network`, `tsd volume --help`: the group's commands, as docker prints them.
@@ -67,12 +67,6 @@ async function entry(): Promise<void> {
   } catch (err) {
     fail(err);
   }
-}
-
-/** What needs no namespace (nor root): tsd --help, --version. */
-function helpOrVersion(argv: string[]): boolean {
-  const first = argv.find((a) => a.startsWith("-") === false || ["--help", "-h", "--version", "-v"].includes(a));
-  return argv.length === 0 || first === undefined || ["--help", "-h", "--version", "-v", "help", "version"].includes(first);
 }
 
 /** citty colours its help: plain text when stdout is not a terminal (a pipe, a file) or NO_COLOR is set. */
