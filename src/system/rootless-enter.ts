@@ -71,7 +71,11 @@ function findTools(): Tools {
 
 /** The runtime dir: made 0700 if missing; refused unless a directory of the user's, closed to others. */
 function ensureRunDir(paths: RootlessPaths, user: User): void {
-  mkdirSync(paths.run, { recursive: true, mode: 0o700 });
+  try {
+    mkdirSync(paths.run, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    throw new TsdError(`rootless: cannot make ${paths.run} (${(e as NodeJS.ErrnoException).code}): set XDG_RUNTIME_DIR to a directory of yours (a login session's /run/user/UID), or unset it`);
+  }
   const st = lstatSync(paths.run);
   if (!st.isDirectory() || st.uid !== user.uid || (st.mode & 0o077) !== 0) {
     throw new TsdError(`rootless: ${paths.run} must be a directory of user ${user.name} with mode 0700: fix or remove it (or set XDG_RUNTIME_DIR)`);

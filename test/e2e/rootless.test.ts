@@ -82,9 +82,9 @@ interface Result {
 }
 
 /** dist/tsd as `u` (setpriv), with the user's own XDG dirs; `root`: --root under its dir. */
-async function as(u: User, args: string[], o: { root?: boolean; timeoutMs?: number } = {}): Promise<Result> {
+async function as(u: User, args: string[], o: { root?: boolean; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<Result> {
   const argv = ["setpriv", "--reuid", String(u.uid), "--regid", String(u.gid), "--init-groups", TSD, ...(o.root === false ? [] : ["--root", join(u.dir, "root")]), ...args];
-  const env = { PATH: "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", HOME: `/home/${u.name}`, XDG_DATA_HOME: join(u.dir, "data"), XDG_RUNTIME_DIR: join(u.dir, "run") };
+  const env = { PATH: "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", HOME: `/home/${u.name}`, XDG_DATA_HOME: join(u.dir, "data"), XDG_RUNTIME_DIR: join(u.dir, "run"), ...o.env };
   const proc = Bun.spawn(argv, { cwd: u.dir, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   const timer = setTimeout(() => proc.kill("SIGKILL"), o.timeoutMs ?? 60000);
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
@@ -213,6 +213,21 @@ describe("rootless", () => {
     expect([statSync(join(vol, "d")).uid, statSync(join(vol, "d")).gid]).toEqual([START + 4, START + 6]);
   }, 60000);
 
+  test("a named volume and cp in and out keep container ids in the user's range", async () => {
+    await ok(["run", "--rm", "--network", "none", "-v", "nv:/data", "busybox", "sh", "-c", "echo v > /data/f; chown 3:3 /data/f"]);
+    expect(await ok(["run", "--rm", "--network", "none", "-v", "nv:/data", "busybox", "stat", "-c", "%u:%g %n", "/data/f"])).toBe("3:3 /data/f\n");
+    await ok(["run", "-d", "--name", "cpx", "--network", "none", "busybox", "sleep", "300"]);
+    const src = join(user.dir, "in.txt");
+    writeFileSync(src, "in\n");
+    chownSync(src, user.uid, user.gid);
+    await ok(["cp", src, "cpx:/in.txt"]);
+    expect(await ok(["exec", "cpx", "sh", "-c", "cat /in.txt; stat -c %u /in.txt"])).toBe("in\n0\n");
+    await ok(["cp", "cpx:/etc/hostname", join(user.dir, "out.txt")]);
+    expect(statSync(join(user.dir, "out.txt")).uid).toBe(user.uid);
+    await ok(["rm", "-f", "cpx"]);
+    await ok(["volume", "rm", "nv"]);
+  }, 60000);
+
   test("nothing the user could not write becomes writable (or readable) to the container's root", async () => {
     const closed = mkdtempSync(join(base, "rootonly-"));
     chmodSync(closed, 0o755);
@@ -276,5 +291,9 @@ describe("rootless", () => {
     expect(r.stderr).toBe(`tsd: rootless: no /etc/subuid and /etc/subgid entry for user ${bare.name}: add one as root, e.g. usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${bare.name}\n`);
     expect(processesOf(bare)).toEqual([]);
     expect(existsSync(join(bare.dir, "root"))).toBe(false);
+    // A runtime dir it cannot make (no login session's /run/user/UID): one line too.
+    const noRun = await as(user, ["ps"], { env: { XDG_RUNTIME_DIR: `/run/user/${user.uid}` } });
+    expect(noRun.code).toBe(1);
+    expect(noRun.stderr).toBe(`tsd: rootless: cannot make /run/user/${user.uid}/tsd (EACCES): set XDG_RUNTIME_DIR to a directory of yours (a login session's /run/user/UID), or unset it\n`);
   }, 60000);
 });
