@@ -93,13 +93,18 @@ hyperfine --runs "$runs" --export-json "$repo/bench/results/pull-$stamp.json" \
   "${podman_cmd[@]}" \
   -n "skopeo+umoci" "skopeo --insecure-policy copy -q --src-tls-verify=false docker://$host/bench:1 oci:$work/oci:1 && umoci unpack --image $work/oci:1 $work/bundle"
 
-# ---- unpack alone -------------------------------------------------------------------------------
+# ---- unpack alone, and the inflate floors (issue 16, goal 3) -------------------------------------
+# gzip -dc to /dev/null is the floor pull + unpack is measured against; Bun's zlib and
+# libdeflate (in memory, whole member) show what a faster inflate would give.
 mkdir -p "$work/libroot"
 (cd "$repo" && bun bench/unpack-one.ts "$layer_gz" "$(mktemp -d "$work/warm-XXXX")" "$work/libroot")
 hyperfine --runs "$runs" --export-json "$repo/bench/results/unpack-$stamp.json" \
   --prepare "rm -rf $work/u && mkdir $work/u" \
   -n tsd-unpack "cd $repo && bun bench/unpack-one.ts $layer_gz $work/u $work/libroot" \
-  -n "tar -xzf" "tar -xzf $layer_gz -C $work/u"
+  -n "tar -xzf" "tar -xzf $layer_gz -C $work/u" \
+  -n "gzip -dc" "gzip -dc $layer_gz >/dev/null" \
+  -n "bun gunzip (zlib)" "cd $repo && bun bench/gunzip-one.ts $layer_gz zlib" \
+  -n "bun gunzip (libdeflate)" "cd $repo && bun bench/gunzip-one.ts $layer_gz libdeflate"
 
 python3 - "$repo/bench/results/pull-$stamp.json" "$repo/bench/results/unpack-$stamp.json" <<'PY'
 import json, sys

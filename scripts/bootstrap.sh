@@ -18,14 +18,17 @@ fi
 # bootstrap itself needs (python3-pip for zig, npm for bun, git for CI checkouts). binutils'
 # objdump and qemu-user check the CPU floor (scripts/cpu-level.ts, test/e2e/portability);
 # qemu-system-x86 and kmod (depmod of Debian's kernel) run the pure cgroup v2 VM lane (test/vm).
-# The OCI-runtime harnesses of test/oci/ (by hand until tsd answers runc's command line) need
-# containerd and golang-go besides: test/oci/README.md says how; CI does not install them yet.
+# gnuplot-nox draws the benchmark page's plot (bench/plot.sh).
+# containerd (its runc v2 shim and ctr) drives tsd as an OCI runtime in CI's OCI lane
+# (test/oci/ci.sh); Go builds that lane's tools from source: the machine's own Go
+# (/usr/local/go), else Debian's golang-go.
 packages=(
   busybox-static umoci skopeo crun runc hyperfine docker-registry
   zstd gzip tar iproute2 iptables nftables util-linux bsdutils procps
   python3 ca-certificates curl git coreutils findutils binutils qemu-user
-  qemu-system-x86 kmod
+  qemu-system-x86 kmod gnuplot-nox containerd
 )
+[ -x /usr/local/go/bin/go ] || command -v go >/dev/null 2>&1 || packages+=(golang-go)
 # npm and pip only when their commands are missing: a host may carry its own node or Python
 # (NodeSource's nodejs ships npm and conflicts with Debian's npm package).
 command -v npm >/dev/null 2>&1 || packages+=(npm)

@@ -28,3 +28,6 @@ hash() { sha256sum "$1" | cut -c1-16; }
 hashes="{\"libtsd.so\":\"$(hash zig-out/lib/libtsd.so)\",\"tsd-monitor\":\"$(hash zig-out/bin/tsd-monitor)\",\"tsd-init\":\"$(hash zig-out/bin/tsd-init)\"}"
 bun build --compile "${bun_target[@]}" --minify --bytecode --format=esm --sourcemap=none \
   --define "TSD_EMBED_HASHES=$hashes" src/main.ts --outfile dist/tsd
+# The OCI-runtime entry (src/runtime/cli.ts): the same binary called as `tsd-runc` speaks runc's
+# command line, for containerd's BinaryName, podman --runtime, dockerd --add-runtime.
+ln -sfn tsd dist/tsd-runc

@@ -2,8 +2,6 @@
 // (EPIPE: `tsd save X | head -c 1000`) ends it at once and quietly, a full device ends it
 // with one line. Synchronous so a tar writer can stream straight to stdout without a spool.
 import { readFileSync, writeSync } from "node:fs";
-import { isatty } from "node:tty";
-import { format } from "node:util";
 import { BrokenPipe, TsdError } from "./errors";
 
 /**
@@ -24,9 +22,22 @@ export const stdout = {
   },
 };
 
-/** console.log's formatting, written through `stdout`. */
+/** console.log's formatting, written through `stdout`; node:util only for more than one string. */
 export function printLine(...args: unknown[]): void {
+  if (args.length === 1 && typeof args[0] === "string") {
+    stdout.write(`${args[0]}\n`);
+    return;
+  }
+  const { format } = require("node:util") as typeof import("node:util");
   stdout.write(`${format(...args)}\n`);
+}
+
+/**
+ * Whether `fd` is a terminal. node:tty is loaded on the first call only: importing it pulls
+ * in Bun's stream machinery, ~8 ms of every command's start (bench/README.md, scale).
+ */
+export function isatty(fd: number): boolean {
+  return (require("node:tty") as typeof import("node:tty")).isatty(fd);
 }
 
 /** Writes all of `bytes` to `fd`; `target` names it in messages ("stdout", a file path). */

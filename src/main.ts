@@ -4,11 +4,11 @@ import { defineCommand, renderUsage, runCommand } from "citty";
 import pkg from "../package.json";
 import { BrokenPipe, EXIT_BROKEN_PIPE, EXIT_ENGINE, TsdError } from "./errors";
 import { globals, splitGlobals, setGlobals, UsageError } from "./cli/globals";
-import { isatty } from "node:tty";
+import { basename } from "node:path";
 import { commands } from "./cli/commands";
 import { HelpRequested } from "./cli/flags";
 import { dockerHelp, subCommand } from "./cli/help";
-import { printLine } from "./io";
+import { isatty, printLine } from "./io";
 import { commandPath, engineErrorStatus } from "./cli/exit-status";
 import { rootlessMode } from "./store/rootless";
 
@@ -20,7 +20,21 @@ const main = defineCommand({
   subCommands: commands,
 });
 
+/** runc's command line (issue 12, src/runtime/cli.ts): `tsd runtime …`, or the binary called
+ *  through a link named `tsd-runc` (process.argv0 is the name it was called by; argv[1] is
+ *  the bundle's own path in a compiled binary). Before citty and the engine's globals. */
+function runtimeArgv(): string[] | undefined {
+  const args = process.argv.slice(2);
+  if (basename(process.argv0) === "tsd-runc") return args;
+  return args[0] === "runtime" ? args.slice(1) : undefined;
+}
+
 async function entry(): Promise<void> {
+  const runtimeArgs = runtimeArgv();
+  if (runtimeArgs) {
+    const { runtimeMain } = await import("./runtime/cli");
+    process.exit(await runtimeMain(runtimeArgs));
+  }
   // One stdout writer (src/io.ts): a closed reader ends any command with 141, quietly.
   console.log = printLine;
   // Also when the write happens in a callback (a timer, a stream's handler).

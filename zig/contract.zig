@@ -16,6 +16,7 @@ const finish = @import("monitor/finish.zig");
 const log = @import("monitor/log.zig");
 const health = @import("monitor/health.zig");
 const copy_status = @import("monitor/copy_status.zig");
+const create_mode = @import("monitor/create.zig");
 
 const fixture_max = 1024 * 1024;
 
@@ -104,6 +105,52 @@ test "the monitor's argv as the CLI builds it parses" {
     try testing.expectEqual(@as(u64, 30 * std.time.ns_per_s), a.health.timeout_ns);
     try testing.expectEqual(@as(u64, std.time.ns_per_s), a.health.start_period_ns);
     try testing.expectEqual(@as(u32, 5), a.health.retries);
+}
+
+test "tsd-monitor --create's argv as the CLI builds it parses" {
+    var arena = std.heap.ArenaAllocator.init(testing.allocator);
+    defer arena.deinit();
+    const argv = try argvFixture("create-argv.json", arena.allocator());
+    var d: runtime.diag.Diag = .{};
+    const a = create_mode.parseArgs(argv, &d) catch |err| {
+        std.debug.print("{s}\n", .{d.message()});
+        return err;
+    };
+    try testing.expectEqualStrings("ctr1", a.id);
+    try testing.expect(std.mem.endsWith(u8, a.bundle, "/k8s.io/ctr1"));
+    try testing.expect(std.mem.endsWith(u8, a.fifo, "/ctr1/exec.fifo"));
+    try testing.expect(std.mem.endsWith(u8, a.hook_state.?, "/ctr1/hook-state"));
+    try testing.expectEqualStrings("/tmp/pty1/pty.sock", a.console_socket.?);
+    try testing.expectEqual(@as(usize, 2), a.cgroup_procs_len);
+    try testing.expectEqual(@as(u32, 2), a.preserve_fds);
+    try testing.expect(a.no_pivot and a.no_new_keyring and a.wait);
+}
+
+test "the hooks' state prefix create writes loads and renders as JSON" {
+    var tmp = testing.tmpDir(.{});
+    defer tmp.cleanup();
+    var text_buf: [4096]u8 = undefined;
+    try tmp.dir.writeFile(.{ .sub_path = "hook-state", .data = try fixture("hook-state.txt", &text_buf) });
+    var dir_buf: [std.fs.max_path_bytes]u8 = undefined;
+    const dir = try tmp.dir.realpath(".", &dir_buf);
+    var path_buf: [std.fs.max_path_bytes]u8 = undefined;
+    const path = try std.fmt.bufPrintZ(&path_buf, "{s}/hook-state", .{dir});
+    const st = try testing.allocator.create(runtime.hooks.State);
+    defer testing.allocator.destroy(st);
+    st.* = .{};
+    var d: runtime.diag.Diag = .{};
+    try st.load(path, &d);
+    const out = try testing.allocator.create([runtime.hooks.state_max]u8);
+    defer testing.allocator.destroy(out);
+    const json = st.render("creating", 4242, out);
+    const parsed = try std.json.parseFromSlice(std.json.Value, testing.allocator, json, .{});
+    defer parsed.deinit();
+    const o = parsed.value.object;
+    try testing.expectEqualStrings("1.3.0", o.get("ociVersion").?.string);
+    try testing.expectEqualStrings("ctr1", o.get("id").?.string);
+    try testing.expectEqualStrings("creating", o.get("status").?.string);
+    try testing.expectEqual(@as(i64, 4242), o.get("pid").?.integer);
+    try testing.expectEqualStrings("a \"b\" \\c\nd", o.get("annotations").?.object.get("quoted").?.string);
 }
 
 test "the resolver's argv as the CLI builds it parses" {

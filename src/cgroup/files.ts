@@ -46,6 +46,7 @@ export function v1Files(r: Resources): CgroupWrite[] {
   if (r.memoryReservation !== undefined) w("memory", "memory.soft_limit_in_bytes", String(r.memoryReservation));
   if (r.memorySwappiness !== undefined) w("memory", "memory.swappiness", String(r.memorySwappiness));
   if (r.oomKillDisable) w("memory", "memory.oom_control", "1");
+  if (r.kernelTcp !== undefined) w("memory", "memory.kmem.tcp.limit_in_bytes", v1Limit(r.kernelTcp));
   if (r.cpuShares !== undefined) w("cpu", "cpu.shares", String(r.cpuShares));
   const { quota, period } = cfs(r);
   if (period !== undefined) w("cpu", "cpu.cfs_period_us", String(period));

@@ -230,3 +230,31 @@ export function bundleStats(bundle: string): CgroupStats | undefined {
   const driver = hostDriver();
   return group !== undefined && driver.exists(group) ? driver.stats(group) : undefined;
 }
+
+/** A group made for a config.json tsd did not write (the OCI-runtime mode, issue 12): its
+ *  directories and the cgroup.procs files the init joins. */
+export interface SpecGroup {
+  group: string;
+  dirs: string[];
+  procs: string[];
+}
+
+/** The OCI-runtime mode's createBundleCgroup: the group `cgroupsPath` names (a path or
+ *  systemd's `slice:prefix:name`), with the limits and device rules of `spec.linux.resources`,
+ *  made the same way; nothing is written into the bundle (the monitor is handed the procs
+ *  paths). Undone by itself when a write fails. */
+export function createSpecCgroup(spec: BundleSpec, cgroupsPath: string): SpecGroup {
+  // No Docker warnings here: a runtime's stderr is the container's (the shim's log).
+  const limits = resourcesFromSpec(spec.linux?.resources);
+  const group = parseCgroupsPath(cgroupsPath);
+  if (group === undefined) throw new TsdError(`config.json linux.cgroupsPath "${cgroupsPath}": names no group`);
+  const driver = hostDriver();
+  driver.create(group, limits.resources, limits.devices);
+  return { group, dirs: driver.dirs(group), procs: driver.procsPaths(group) };
+}
+
+/** Removes a group createSpecCgroup made (anything still in it is killed by the driver). */
+export function removeSpecCgroup(group: string): void {
+  const driver = hostDriver();
+  if (driver.exists(group)) driver.remove(group);
+}

@@ -23,6 +23,9 @@ export interface Resources {
   // What only a spec sets (cgroup/spec.ts resourcesFromSpec); tsd's flags never do.
   /** v1 memory.swappiness, 0..100 (v2 has no such file: ignored there, as runc does). */
   memorySwappiness?: number;
+  /** v1 memory.kmem.tcp.limit_in_bytes (the spec's memory.kernelTCP); -1 unlimited. v2 has no
+   *  such limit (socket memory is charged to memory.max): ignored there, as runc and crun do. */
+  kernelTcp?: number;
   /** memorySwap is the spec's, absent = not written: no Docker 2× default (effectiveSwap). */
   swapAsGiven?: boolean;
   /** cgroup v2 files by name, written verbatim after the others (refused on v1). */

@@ -65,6 +65,10 @@ function memoryOf(m: Json | undefined, r: Resources): void {
     r.memorySwappiness = swappiness;
   }
   if (m?.disableOOMKiller === true) r.oomKillDisable = true;
+  // memory.kernel (kmem.limit_in_bytes) is gone from the kernel (6.x ignores it): not written,
+  // as crun; kernelTCP still limits socket buffers on v1.
+  const kernelTcp = limitOf(m, "kernelTCP", "memory");
+  if (kernelTcp !== undefined) r.kernelTcp = kernelTcp;
   // swapAsGiven: the spec's swap is the whole truth (Docker's 2× default was applied when
   // tsd wrote it, and a foreign spec without one leaves the kernel's default).
   r.swapAsGiven = true;

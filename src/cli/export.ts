@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { isatty } from "node:tty";
+import { isatty } from "../io";
 import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { UsageError } from "./globals";

@@ -4,7 +4,7 @@ import { context } from "./context";
 import { UsageError } from "./globals";
 import { importTarball, spoolImport } from "../image/import";
 import { parseReference } from "../image/reference";
-import { isatty } from "node:tty";
+import { isatty } from "../io";
 
 const flags = {
   change: { kind: "list", short: "c", description: "Apply Dockerfile instruction to the created image", valueHint: "INSTR" },

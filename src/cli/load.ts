@@ -2,7 +2,7 @@ import { defineCommand } from "citty";
 import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { loadArchive } from "../image/load";
-import { isatty } from "node:tty";
+import { isatty } from "../io";
 import { familiarName } from "../image/reference";
 import { UsageError } from "./globals";
 

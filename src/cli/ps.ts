@@ -4,16 +4,18 @@ import { context } from "./context";
 import { UsageError } from "./globals";
 import { TsdError } from "../errors";
 import { listContainers, type ContainerRow } from "../container/store";
-import { isRunning, shownState } from "../container/state";
+import { shown, shownState, snapshotFacts, stateOf, type KernelFacts, type ShownState } from "../container/state";
 import { lookup, reconcile } from "../container/resolve";
-import { decodeOptions } from "../container/options";
+import { decodeOptions, type RunOptions } from "../container/options";
 import { dirSize } from "../container/volumes";
 import { humanDuration, humanSize } from "../format";
 import { context as formatContext, labelMethod, labelsText, printList, type ListSpec } from "../format/list";
+import { tabwrite } from "../format/tabwriter";
+import { stdout } from "../io";
 import { matchAny, matchLabels, parseFilters, type Filters, matchPattern } from "../format/filters";
 import { goTime } from "../format/time";
 import { findImage } from "../image/store";
-import { networksText, portsOf, portsText } from "../network/attach";
+import { listingTexts, portsOf } from "../network/attach";
 import { join } from "node:path";
 import type { Database } from "bun:sqlite";
 import { containerDir } from "../store/paths";
@@ -35,9 +37,8 @@ const flags = {
   size: { kind: "bool", short: "s", description: "Display total file sizes" },
 } satisfies FlagSpec;
 
-export function statusText(row: ContainerRow, now: number, root?: string): string {
-  const state = shownState(row, root);
-  if (state === "running") return `Up ${humanDuration(now - (row.started_at ?? row.created_at))}${root ? healthSuffix(rowHealth(row, root, true)) : ""}`;
+export function statusText(row: ContainerRow, now: number, root?: string, state: ShownState = shownState(row, root), opts?: RunOptions): string {
+  if (state === "running") return `Up ${humanDuration(now - (row.started_at ?? row.created_at))}${root ? healthSuffix(rowHealth(row, root, true, opts)) : ""}`;
   if (state === "paused") return `Up ${humanDuration(now - (row.started_at ?? row.created_at))} (Paused)`;
   if (state === "created") return "Created";
   const word = state === "restarting" ? "Restarting" : "Exited";
@@ -45,8 +46,8 @@ export function statusText(row: ContainerRow, now: number, root?: string): strin
 }
 
 /** The container's health (health.json), for STATUS and --filter health=. */
-function rowHealth(row: ContainerRow, root: string, running: boolean): HealthState | undefined {
-  return readHealth(containerDir(root, row.id), decodeOptions(row.options).healthcheck, running);
+function rowHealth(row: ContainerRow, root: string, running: boolean, opts?: RunOptions): HealthState | undefined {
+  return readHealth(containerDir(root, row.id), (opts ?? decodeOptions(row.options)).healthcheck, running);
 }
 
 const FILTER_KEYS = ["id", "name", "label", "exited", "status", "ancestor", "before", "since", "volume", "network", "health", "publish", "expose"] as const;
@@ -71,6 +72,38 @@ interface Ctx {
   filters: Filters;
   before?: ContainerRow;
   since?: ContainerRow;
+  /** /proc and the bundles read once per container for the whole listing. */
+  facts: KernelFacts;
+  /** Every container's networks and ports, read in two queries. */
+  networks: Map<string, string>;
+  ports: Map<string, string>;
+}
+
+/** A row with what the listing derives from it, each once: its state, and its options when a
+ *  column or filter asks (undefined: damaged, shown with no mounts, labels or network mode). */
+interface Entry {
+  row: ContainerRow;
+  /** Derived (state.ts), as ps and inspect show it. */
+  shown: ShownState;
+  readonly opts: RunOptions | undefined;
+}
+
+function entryOf(c: Ctx, row: ContainerRow): Entry {
+  let decoded: RunOptions | undefined | null = null;
+  return {
+    row,
+    shown: shown(stateOf(row, c.root, c.facts), row.state),
+    get opts() {
+      if (decoded === null) {
+        try {
+          decoded = decodeOptions(row.options);
+        } catch {
+          decoded = undefined;
+        }
+      }
+      return decoded;
+    },
+  };
 }
 
 function refRow(db: Database, root: string, ref: string | undefined): ContainerRow | undefined {
@@ -80,30 +113,18 @@ function refRow(db: Database, root: string, ref: string | undefined): ContainerR
   return row;
 }
 
-function mountsOf(r: ContainerRow) {
-  try {
-    return decodeOptions(r.options).volumes;
-  } catch {
-    return [];
-  }
+function mountsOf(e: Entry) {
+  return e.opts?.volumes ?? [];
 }
 
 /** --network none|host|container:X holds no address: docker's Networks column names the mode. */
-function modeNetwork(r: ContainerRow): string {
-  try {
-    const n = decodeOptions(r.options).network ?? "";
-    return n === "none" || n === "host" ? n : "";
-  } catch {
-    return "";
-  }
+function modeNetwork(e: Entry): string {
+  const n = e.opts?.network ?? "";
+  return n === "none" || n === "host" ? n : "";
 }
 
-function labelsOf(r: ContainerRow): Record<string, string> {
-  try {
-    return ((decodeOptions(r.options) as { labels?: Record<string, string> }).labels ?? {}) as Record<string, string>;
-  } catch {
-    return {};
-  }
+function labelsOf(e: Entry): Record<string, string> {
+  return ((e.opts as { labels?: Record<string, string> } | undefined)?.labels ?? {}) as Record<string, string>;
 }
 
 /** A publish= or expose= value (moby's portOp): PORT[/PROTO] or FIRST-LAST[/PROTO] → "80/tcp" … */
@@ -120,7 +141,7 @@ export function portFilter(key: string, value: string): string[] {
 
 /** The container's ports as the daemon lists them: published (host port → container port) and
  *  exposed ones without a host port. */
-function portKeys(db: Database, row: ContainerRow): { published: Set<string>; exposed: Set<string> } {
+function portKeys(db: Database, row: ContainerRow, opts: RunOptions | undefined): { published: Set<string>; exposed: Set<string> } {
   const published = new Set<string>();
   const exposed = new Set<string>();
   for (const p of portsOf(db, row.id)) {
@@ -128,44 +149,45 @@ function portKeys(db: Database, row: ContainerRow): { published: Set<string>; ex
     exposed.add(`${p.container_port}/${p.proto}`);
   }
   const image = findImage(db, row.image_id);
-  for (const k of [...Object.keys(image?.config.config?.ExposedPorts ?? {}), ...(decodeOptions(row.options).expose ?? [])]) exposed.add(k.includes("/") ? k : `${k}/tcp`);
+  for (const k of [...Object.keys(image?.config.config?.ExposedPorts ?? {}), ...(opts?.expose ?? [])]) exposed.add(k.includes("/") ? k : `${k}/tcp`);
   return { published, exposed };
 }
 
-function matchesPorts(c: Ctx, row: ContainerRow): boolean {
+function matchesPorts(c: Ctx, e: Entry): boolean {
   const publish = (c.filters.get("publish") ?? []).flatMap((v) => portFilter("publish", v));
   const expose = (c.filters.get("expose") ?? []).flatMap((v) => portFilter("expose", v));
   if (publish.length === 0 && expose.length === 0) return true;
   // Only a running container has ports (the daemon's list reads its live network settings).
-  if (!isRunning(row)) return false;
-  const ports = portKeys(c.db, row);
+  if (e.shown !== "running" && e.shown !== "paused") return false;
+  const ports = portKeys(c.db, e.row, e.opts);
   return publish.some((p) => ports.published.has(p)) || expose.some((p) => ports.exposed.has(p));
 }
 
-function matches(c: Ctx, row: ContainerRow): boolean {
+function matches(c: Ctx, e: Entry): boolean {
   const { db, root, filters } = c;
-  const state = shownState(row, root);
+  const { row, shown: state } = e;
+  if (filters.size === 0 && !c.before && !c.since) return true;
   if (c.before && row.created_at >= c.before.created_at) return false;
   if (c.since && row.created_at <= c.since.created_at) return false;
   return (
     matchAny(filters, "status", (v) => state === v) &&
     matchAny(filters, "name", (v) => matchPattern(v, `/${row.name}`)) &&
     matchAny(filters, "id", (v) => matchPattern(v, row.id)) &&
-    matchLabels(filters, labelsOf(row)) &&
+    matchLabels(filters, labelsOf(e)) &&
     matchAny(filters, "exited", (v) => state === "exited" && row.started_at !== null && (row.exit_code ?? -1) === Number(v)) &&
     matchAny(filters, "ancestor", (v) => {
       const image = findImage(db, v);
       return row.image_ref === v || (image !== undefined && image.id === row.image_id);
     }) &&
-    matchAny(filters, "volume", (v) => mountsOf(row).some((m) => m.volume === v || m.destination === v || m.source === v)) &&
-    matchAny(filters, "network", (v) => networksText(db, row.id).split(",").includes(v)) &&
-    matchAny(filters, "health", (v) => healthFilterValue(rowHealth(row, root, state === "running")) === v) &&
-    matchesPorts(c, row)
+    matchAny(filters, "volume", (v) => mountsOf(e).some((m) => m.volume === v || m.destination === v || m.source === v)) &&
+    matchAny(filters, "network", (v) => (c.networks.get(row.id) ?? "").split(",").includes(v)) &&
+    matchAny(filters, "health", (v) => healthFilterValue(rowHealth(row, root, state === "running", e.opts)) === v) &&
+    matchesPorts(c, e)
   );
 }
 
 /** Docker's ps columns (ContainerContext's header map). */
-const PS_SPEC: ListSpec = {
+export const PS_SPEC: ListSpec = {
   table: "{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}",
   headers: {
     ID: "CONTAINER ID", Names: "NAMES", Image: "IMAGE", Command: "COMMAND", CreatedAt: "CREATED AT", RunningFor: "CREATED", Ports: "PORTS",
@@ -193,10 +215,28 @@ export function commandText(argv: string[]): string {
   return [path, ...args.map((a) => (a.includes(" ") ? `'${a}'` : a))].join(" ");
 }
 
-function psContext(c: Ctx, r: ContainerRow, now: number, o: { trunc: boolean; size: boolean }) {
+/** The default table's cells of one row, in PS_SPEC.table's order, as psContext has them. */
+function defaultCells(c: Ctx, e: Entry, now: number, trunc: boolean): string[] {
+  const r = e.row;
   const command = commandText(JSON.parse(r.command) as string[]);
-  const mounts = mountsOf(r);
-  const labels = labelsOf(r);
+  return [
+    trunc ? r.id.slice(0, 12) : r.id, r.image_ref, JSON.stringify(trunc ? ellipsis(command, 20) : command), `${humanDuration(now - r.created_at)} ago`,
+    statusText(r, now, c.root, e.shown, e.opts), c.ports.get(r.id) ?? "", r.name,
+  ];
+}
+
+const DEFAULT_HEADER = ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"];
+
+/** `ps`'s default output from the rows' cells: what formatList prints for `table PS_SPEC.table`. */
+export function defaultTable(rows: string[][]): string {
+  return tabwrite([DEFAULT_HEADER, ...rows].map((cells) => cells.join("\t")).join("\n") + "\n");
+}
+
+function psContext(c: Ctx, e: Entry, now: number, o: { trunc: boolean; size: boolean }) {
+  const r = e.row;
+  const command = commandText(JSON.parse(r.command) as string[]);
+  const mounts = mountsOf(e);
+  const labels = labelsOf(e);
   return formatContext("*formatter.ContainerContext", {
     ID: o.trunc ? r.id.slice(0, 12) : r.id,
     Names: r.name,
@@ -204,14 +244,14 @@ function psContext(c: Ctx, r: ContainerRow, now: number, o: { trunc: boolean; si
     Command: JSON.stringify(o.trunc ? ellipsis(command, 20) : command),
     CreatedAt: goTime(new Date(r.created_at)),
     RunningFor: `${humanDuration(now - r.created_at)} ago`,
-    Ports: portsText(c.db, r.id),
-    State: shownState(r, c.root),
-    Status: statusText(r, now, c.root),
+    Ports: c.ports.get(r.id) ?? "",
+    State: e.shown,
+    Status: statusText(r, now, c.root, e.shown, e.opts),
     Size: o.size ? sizeText(c.root, r, c.db) : "",
     Labels: labelsText(labels),
     Mounts: mounts.map((m) => (o.trunc ? ellipsis(m.volume ?? m.source, 15) : (m.volume ?? m.source))).join(","),
     LocalVolumes: String(mounts.filter((m) => m.volume !== undefined).length),
-    Networks: networksText(c.db, r.id) || modeNetwork(r),
+    Networks: c.networks.get(r.id) || modeNetwork(e),
   }, { Label: labelMethod(labels) });
 }
 
@@ -224,20 +264,31 @@ export default defineCommand({
     if (f.last !== undefined && !/^-?\d+$/.test(f.last)) throw new UsageError(`invalid argument "${f.last}" for "-n, --last" flag: strconv.ParseInt: parsing "${f.last}": invalid syntax`);
     const last = f.latest ? 1 : f.last !== undefined ? Number(f.last) : -1;
     const { root, db } = context();
-    reconcile(db, root);
+    // One read of each container's /proc/PID/stat for the reconcile and the listing both.
+    const facts = snapshotFacts(root);
+    let listed = listContainers(db);
+    if (reconcile(db, root, listed, facts)) listed = listContainers(db);
     const now = Date.now();
-    const c: Ctx = { db, root, filters, before: refRow(db, root, filters.get("before")?.[0]), since: refRow(db, root, filters.get("since")?.[0]) };
+    const c: Ctx = {
+      db, root, filters, before: refRow(db, root, filters.get("before")?.[0]), since: refRow(db, root, filters.get("since")?.[0]),
+      facts, ...listingTexts(db),
+    };
     // status= shows stopped containers without -a; exited= does not (docker 20.10 does the same).
     const showAll = f.all || filters.has("status") || last > 0;
-    let rows = listContainers(db).filter((r) => (showAll || isRunning(r)) && matches(c, r));
+    let rows = listed.map((r) => entryOf(c, r)).filter((e) => (showAll || e.shown === "running" || e.shown === "paused") && matches(c, e));
     if (last > 0) rows = rows.slice(0, last);
     const trunc = !f["no-trunc"];
     if (f.quiet) {
-      if (rows.length) console.log(rows.map((r) => (trunc ? r.id.slice(0, 12) : r.id)).join("\n"));
+      if (rows.length) console.log(rows.map((e) => (trunc ? e.row.id.slice(0, 12) : e.row.id)).join("\n"));
       return;
     }
     const size = f.size || (f.format ?? "").includes(".Size");
     const format = f.format === undefined || f.format === "table" ? `table ${PS_SPEC.table}${f.size ? "\\t{{.Size}}" : ""}` : f.format;
+    if (format === `table ${PS_SPEC.table}`) {
+      // The default columns: the same text the template gives, without a template per row.
+      stdout.write(defaultTable(rows.map((e) => defaultCells(c, e, now, trunc))));
+      return;
+    }
     printList(format, rows.map((r) => psContext(c, r, now, { trunc, size })), PS_SPEC);
   },
 });

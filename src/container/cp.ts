@@ -11,7 +11,7 @@
 // directory with the same containment.
 import type { Database } from "bun:sqlite";
 import { lstatSync, statSync, type Stats } from "node:fs";
-import { isatty } from "node:tty";
+import { isatty } from "../io";
 import { basename, dirname, join, resolve } from "node:path";
 import { TsdError } from "../errors";
 import { bundleProcsPaths } from "../cgroup";

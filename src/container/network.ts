@@ -13,8 +13,8 @@ import type { EndpointRequest, JoinTarget, RequestOf } from "../network/request"
 import { networkPlan } from "../network/setup";
 import { findNetwork } from "../network/networks";
 import { decodeOptions, type RunOptions } from "./options";
-import { decide, mayHoldNetwork } from "./state";
-import { containerById, findContainer, type ContainerRow } from "./store";
+import { decide, mayHoldNetwork, snapshotFacts } from "./state";
+import { containerById, containersHoldingNetwork, findContainer, type ContainerRow } from "./store";
 
 function optionsOf(row: ContainerRow): Partial<RunOptions> {
   try {
@@ -70,7 +70,17 @@ export function releaseContainer(db: Database, root: string, id: string): void {
 
 /** Frees the leases and ports of containers that can no longer use them. */
 export function reconcileNetwork(db: Database, root: string): void {
-  attach.reconcile(db, root, (id) => mayHoldNetwork(containerById(db, id)), requestsOf(db, root));
+  // Every holder's row in one query and each pid read once (run does this before every start:
+  // with hundreds of containers on a bridge, one query per holder was most of the run's time).
+  // The rows are read at the first question, after the holders were listed, never before: a
+  // start that leased in between must be seen as the starting container it is, not as gone.
+  let rows: Map<string, ContainerRow> | undefined;
+  const facts = snapshotFacts();
+  const holds = (id: string) => {
+    rows ??= containersHoldingNetwork(db);
+    return mayHoldNetwork(rows.get(id) ?? containerById(db, id), facts);
+  };
+  attach.reconcile(db, root, holds, requestsOf(db, root));
 }
 
 export interface NetworkSetup {

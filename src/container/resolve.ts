@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { TsdError } from "../errors";
 import { containerDir } from "../store/paths";
 import { cleanupContainer, releaseAbandonedStart } from "./cleanup";
-import { stateOf } from "./state";
+import { snapshotFacts, stateOf, type KernelFacts } from "./state";
 import { containerById, findContainer, listContainers, markRunning, type ContainerRow } from "./store";
 
 /** The init's pid as the monitor wrote it once the init exec'd (CONTRACT.md). */
@@ -24,8 +24,8 @@ function initPidFile(root: string, id: string): number | undefined {
 }
 
 /** Brings one row in line with the kernel; returns whether it changed. */
-function reconcileOne(db: Database, root: string, row: ContainerRow): boolean {
-  switch (stateOf(row)) {
+function reconcileOne(db: Database, root: string, row: ContainerRow, facts: KernelFacts): boolean {
+  switch (stateOf(row, undefined, facts)) {
     case "starting": {
       // Spawned by a CLI that died before the report: the init.pid file tells it ran.
       if (row.monitor_pid <= 0) return false;
@@ -50,9 +50,9 @@ function reconcileOne(db: Database, root: string, row: ContainerRow): boolean {
  * took over, and records as running those whose starting CLI died before it could; returns
  * whether any row changed.
  */
-export function reconcile(db: Database, root: string, rows: ContainerRow[] = listContainers(db)): boolean {
+export function reconcile(db: Database, root: string, rows: ContainerRow[] = listContainers(db), facts: KernelFacts = snapshotFacts()): boolean {
   let changed = false;
-  for (const row of rows) if (reconcileOne(db, root, row)) changed = true;
+  for (const row of rows) if (reconcileOne(db, root, row, facts)) changed = true;
   return changed;
 }
 

@@ -11,7 +11,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { TsdError } from "../errors";
 import { containerDir } from "../store/paths";
-import { sameProcess } from "./proc";
+import { procStartTime, sameProcess } from "./proc";
 import type { ContainerRow } from "./store";
 
 /**
@@ -67,8 +67,32 @@ export function hostFacts(root?: string): KernelFacts {
   };
 }
 
-export function stateOf(row: StateRow, root?: string): ContainerState {
-  return deriveState(row, hostFacts(root));
+/**
+ * The host's facts read once per pid and bundle for the life of the returned object: what a
+ * command listing many containers (ps, the reconcile before it) derives every row with, so a
+ * row costs one read of /proc/PID/stat however many columns show its state. Only for a
+ * snapshot: a command that waits for a state to change asks hostFacts again.
+ */
+export function snapshotFacts(root?: string): KernelFacts {
+  const host = hostFacts(root);
+  const starts = new Map<number, string | undefined>();
+  const markers = new Map<string, boolean>();
+  return {
+    alive(pid, start) {
+      if (!(pid > 0)) return false;
+      if (!starts.has(pid)) starts.set(pid, procStartTime(pid));
+      const now = starts.get(pid);
+      return now !== undefined && (!start || now === start);
+    },
+    restartMarker(id) {
+      if (!markers.has(id)) markers.set(id, host.restartMarker(id));
+      return markers.get(id)!;
+    },
+  };
+}
+
+export function stateOf(row: StateRow, root?: string, facts: KernelFacts = hostFacts(root)): ContainerState {
+  return deriveState(row, facts);
 }
 
 /** Docker's IsRunning: running or paused (ps without -a, stats, logs -f). */

@@ -69,9 +69,16 @@ export function findContainer(db: Database, ref: string): ContainerRow | undefin
   const byName = db.query("SELECT * FROM containers WHERE name = ? OR id = ?").get(ref.replace(/^\//, ""), ref) as ContainerRow | null;
   if (byName) return byName;
   if (!/^[a-f0-9]+$/.test(ref)) return undefined;
-  const rows = db.query("SELECT * FROM containers WHERE id LIKE ? || '%' LIMIT 2").all(ref) as ContainerRow[];
+  // A range on the primary key (ids are lowercase hex, 'g' sorts after them): an index seek.
+  const rows = db.query("SELECT * FROM containers WHERE id >= ?1 AND id < ?1 || 'g' LIMIT 2").all(ref) as ContainerRow[];
   if (rows.length > 1) throw new TsdError(`multiple containers match the id prefix "${ref}": give more digits`);
   return rows[0];
+}
+
+/** The rows of the containers that hold an address or a port, by id (the network reconcile). */
+export function containersHoldingNetwork(db: Database): Map<string, ContainerRow> {
+  const rows = db.query("SELECT * FROM containers WHERE id IN (SELECT container_id FROM endpoints UNION SELECT container_id FROM ports)").all() as ContainerRow[];
+  return new Map(rows.map((r) => [r.id, r]));
 }
 
 export function listContainers(db: Database): ContainerRow[] {

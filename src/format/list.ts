@@ -6,6 +6,7 @@ import { parse, GoStruct, TemplateError, type GoMethod } from "./template";
 import { ALL_FUNCS } from "./template/exec";
 import type { Func } from "./template/funcs";
 import { tabwrite } from "./tabwriter";
+import { stdout } from "../io";
 
 export interface ListSpec {
   /** The default columns, without "table " (ps: "{{.ID}}\t{{.Image}}…"). */
@@ -67,9 +68,11 @@ export function formatList(format: string | undefined, rows: unknown[], spec: Li
   return tabwrite(header + "\n" + body);
 }
 
-/** Writes formatList's output (no trailing newline of its own). */
+/** Writes formatList's output (no trailing newline of its own), through io.ts's one writer
+ *  (process.stdout would load Bun's stream machinery for one write). */
 export function printList(format: string | undefined, rows: unknown[], spec: ListSpec): void {
-  process.stdout.write(formatList(format, rows, spec));
+  const text = formatList(format, rows, spec);
+  if (text !== "") stdout.write(text);
 }
 
 /** A formatter context: zero-argument values as fields (JSON keys sorted, as Docker's marshal), and methods. */

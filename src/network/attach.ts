@@ -303,6 +303,20 @@ export function networksText(db: Database, id: string): string {
   return endpointsOf(db, id).map((e) => e.network).join(",");
 }
 
+/** networksText and portsText of every container in two queries (ps lists them all). */
+export function listingTexts(db: Database): { networks: Map<string, string>; ports: Map<string, string> } {
+  const networks = new Map<string, string>();
+  const eps = db.query("SELECT container_id, network FROM endpoints ORDER BY container_id, ifname").all() as { container_id: string; network: string }[];
+  for (const e of eps) networks.set(e.container_id, networks.has(e.container_id) ? `${networks.get(e.container_id)},${e.network}` : e.network);
+  const ports = new Map<string, string>();
+  const rows = db.query("SELECT * FROM ports ORDER BY container_id, container_port, proto").all() as PortRow[];
+  for (const p of rows) {
+    const text = `${p.host_ip}:${p.host_port}->${p.container_port}/${p.proto}`;
+    ports.set(p.container_id, ports.has(p.container_id) ? `${ports.get(p.container_id)}, ${text}` : text);
+  }
+  return { networks, ports };
+}
+
 /** Everything connect() made, in reverse; safe to run again and on a half-made container. */
 export function releaseContainer(db: Database, root: string, id: string, requestOf: RequestOf): void {
   const ports = portsOf(db, id);

@@ -166,6 +166,12 @@ CREATE TABLE IF NOT EXISTS userns_ranges (
   // The step's parent image: image prune (without -a) keeps a build's intermediate images while
   // an image built on them is there, as Docker's (it prunes only images without children).
   { name: "build-2", sql: `ALTER TABLE build_cache ADD COLUMN parent_id TEXT NOT NULL DEFAULT '';` },
+  // Scale (issue 16): a container's ports and a network's endpoints by index, so no
+  // per-container query scans every row.
+  { name: "scale-1", sql: `
+CREATE INDEX IF NOT EXISTS ports_container ON ports (container_id);
+CREATE INDEX IF NOT EXISTS endpoints_network ON endpoints (network);
+` },
 ];
 
 const handles = new Map<string, Database>();

@@ -9,6 +9,7 @@ import { buildSpec, type SpecContext } from "../../src/container/spec";
 import { monitorArgv } from "../../src/container/start";
 import { resolverArgv } from "../../src/network/dns";
 import type { ImageConfig } from "../../src/image/store";
+import { hookStatePrefix, monitorArgs } from "../../src/runtime/create";
 
 export const ID = "c0ffee".padEnd(64, "0");
 export const ROOT = "/var/lib/tsd";
@@ -56,4 +57,16 @@ export function contractMonitorArgv(): string[] {
 /** A user network's resolver as the CLI starts it (argv after the executable). */
 export function contractResolverArgv(): string[] {
   return ["tsd-monitor", ...resolverArgv(`${ROOT}/networks/${"ab12".padEnd(64, "0")}`, { gateway: "10.91.0.1", subnet: "10.91.0.0/24" }, ["127.0.0.53", "127.0.0.1:5353"])];
+}
+
+/** `tsd runtime create` (the OCI-runtime mode) as containerd calls it, with every option. */
+const RT_DIR = "/run/containerd/runc/k8s.io/ctr1";
+export function contractCreateArgv(): string[] {
+  const o = { id: "ctr1", bundle: "/run/containerd/io.containerd.runtime.v2.task/k8s.io/ctr1", pidFile: "/p/init.pid", consoleSocket: "/tmp/pty1/pty.sock", noPivot: true, noNewKeyring: true, preserveFds: 2, wait: true };
+  return ["tsd-monitor", ...monitorArgs(o, RT_DIR, ["/sys/fs/cgroup/pids/k8s/ctr1/cgroup.procs", "/sys/fs/cgroup/memory/k8s/ctr1/cgroup.procs"])];
+}
+
+/** The hooks' state prefix create writes (<root>/<id>/hook-state), with awkward annotations. */
+export function contractHookState(): string {
+  return hookStatePrefix({ ociVersion: "1.3.0", annotations: { "io.kubernetes.cri.container-type": "container", quoted: "a \"b\" \\c\nd" } }, "ctr1", "/b/ctr1");
 }

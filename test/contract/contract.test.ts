@@ -5,7 +5,8 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { arch } from "node:os";
-import { contractMonitorArgv, contractResolverArgv, contractSpec } from "./cases";
+import { contractCreateArgv, contractHookState, contractMonitorArgv, contractResolverArgv, contractSpec } from "./cases";
+import { parseCreateReport } from "../../src/runtime/create";
 import { parseReport } from "../../src/container/start";
 import { parseExitStatus } from "../../src/container/cleanup";
 import { parseLogText } from "../../src/container/logs";
@@ -27,6 +28,12 @@ describe("the CLI writes what the Zig side was tested on", () => {
   test("the monitor's argv (monitorArgv)", () => {
     expect(contractMonitorArgv()).toEqual(JSON.parse(fixture("monitor-argv.json")));
   });
+  test("tsd-monitor --create's argv (runtime/create.ts monitorArgs)", () => {
+    expect(contractCreateArgv()).toEqual(JSON.parse(fixture("create-argv.json")));
+  });
+  test("the hooks' state prefix (runtime/create.ts hookStatePrefix)", () => {
+    expect(contractHookState()).toBe(fixture("hook-state.txt"));
+  });
   test("the resolver's argv (resolverArgv)", () => {
     expect(contractResolverArgv()).toEqual(JSON.parse(fixture("resolver-argv.json")));
   });
@@ -43,6 +50,11 @@ describe("the CLI reads what the Zig writers make", () => {
       { kind: "output-closed", stream: "stdout" },
       { kind: "output-closed", stream: "stderr" },
     ]);
+  });
+  test("report lines as create reads them (parseCreateReport)", () => {
+    const lines = fixture("report.txt").split("\n").filter(Boolean);
+    expect(parseCreateReport(`${lines[0]}\n`)).toEqual({ pid: 4242 });
+    expect(parseCreateReport(`${lines[1]}\n`)).toEqual({ error: 'cannot exec "/bin/nope": no such file or directory' });
   });
   test("exit.json (parseExitStatus)", () => {
     expect(parseExitStatus(fixture("exit.json"))).toEqual({ pid: 7, exitCode: 137, signal: 9, startedAt: 1700000000123456789, finishedAt: 1700000001987654321 });

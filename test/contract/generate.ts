@@ -2,10 +2,12 @@
 // Commit them with the change: zig/contract.zig then checks the Zig side still reads them.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { contractMonitorArgv, contractResolverArgv, contractSpec } from "./cases";
+import { contractCreateArgv, contractHookState, contractMonitorArgv, contractResolverArgv, contractSpec } from "./cases";
 
 const dir = join(import.meta.dir, "fixtures");
 writeFileSync(join(dir, "spec.json"), JSON.stringify(contractSpec(), null, 2) + "\n");
 writeFileSync(join(dir, "monitor-argv.json"), JSON.stringify(contractMonitorArgv(), null, 2) + "\n");
 writeFileSync(join(dir, "resolver-argv.json"), JSON.stringify(contractResolverArgv(), null, 2) + "\n");
-console.log(`wrote ${dir}/spec.json, monitor-argv.json and resolver-argv.json`);
+writeFileSync(join(dir, "create-argv.json"), JSON.stringify(contractCreateArgv(), null, 2) + "\n");
+writeFileSync(join(dir, "hook-state.txt"), contractHookState());
+console.log(`wrote ${dir}/spec.json, monitor-argv.json, resolver-argv.json, create-argv.json and hook-state.txt`);

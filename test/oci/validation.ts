@@ -2,6 +2,10 @@
 // OCI runtime binary and counts the TAP results with our own reader (test/oci/tap.ts).
 //   bun test/oci/validation.ts RUNTIME [--tools DIR] [--timeout SECS] [--only NAME,...] [--list FILE]
 //                              [--baseline FILE]   (test/oci/baseline-crun.txt: what is new, what is fixed)
+//                              [--retry]           (with --baseline: a program with new failures runs
+//                                                  once more, its second run counts; said in the output)
+// With --baseline the last line is `validation: N of M programs as the baseline, K with new
+// failures` and the exit status is 1 when K > 0 (test/oci/ci.sh counts programs from it).
 // Each program runs in its own private mount namespace (`unshare -m --propagation private`:
 // some leak mounts onto the host otherwise), under `timeout`, with RUNTIME naming a wrapper that
 // gives the runtime a state dir of our own (`--root`), TMPDIR a dir of our own (the bundles).
@@ -11,10 +15,10 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { join, resolve } from "node:path";
 import { countFile, parseTap, type FileCounts } from "./tap.ts";
 
-interface Options { runtime: string; tools: string; timeout: number; only: string[]; list: string; baseline: string }
+interface Options { runtime: string; tools: string; timeout: number; only: string[]; list: string; baseline: string; retry: boolean }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { runtime: "", tools: process.env.TSD_OCI_TOOLS || "/var/cache/tsd-oci", timeout: 120, only: [], list: "", baseline: "" };
+  const o: Options = { runtime: "", tools: process.env.TSD_OCI_TOOLS || "/var/cache/tsd-oci", timeout: 120, only: [], list: "", baseline: "", retry: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--tools") o.tools = argv[++i] ?? "";
@@ -22,6 +26,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === "--only") o.only = (argv[++i] ?? "").split(",").filter(Boolean);
     else if (a === "--list") o.list = argv[++i] ?? "";
     else if (a === "--baseline") o.baseline = argv[++i] ?? "";
+    else if (a === "--retry") o.retry = true;
     else if (!o.runtime) o.runtime = a;
     else fail(`unexpected argument ${a}`);
   }
@@ -116,7 +121,7 @@ async function runOne(o: Options, rt: string, name: string, wrapper: string, tmp
 
 /** Prints the failures not in the baseline and the baseline's failures that passed (of the
  *  programs that ran). Lines are `PROGRAM: description`; `#` lines are comments. */
-function compareBaseline(file: string, failing: string[], ran: string[]) {
+function compareBaseline(file: string, failing: string[], ran: string[]): string[] {
   const base = readFileSync(file, "utf8").split("\n").filter((l) => l && !l.startsWith("#"))
     .filter((l) => ran.includes(l.split(":")[0]!));
   const count = (xs: string[]) => xs.reduce((m, x) => m.set(x, (m.get(x) ?? 0) + 1), new Map<string, number>());
@@ -126,6 +131,46 @@ function compareBaseline(file: string, failing: string[], ran: string[]) {
   console.log(`\nagainst ${file}: ${added.length} new failure(s), ${fixed.length} baseline failure(s) passed`);
   for (const a of added) console.log(`  new:    ${a}`);
   for (const x of fixed) console.log(`  passed: ${x}`);
+  return [...new Set(added.map((a) => a.split(":")[0]!))];
+}
+
+interface ProgramResult { counts: FileCounts; notOk: number; failing: string[] }
+
+/** One program in its own TMPDIR; what it left (containers, cgroups) removed and said. */
+async function runProgram(o: Options, rt: string, name: string, wrapper: string, dir: string, cgroupsBefore: Set<string>): Promise<ProgramResult> {
+  // As /tmp: the bundles' parents must be searchable by a container's mapped uids
+  // (linux_uid_mappings, linux_ns_nopath fail in a 0700 dir).
+  const tmp = join(dir, "tmp");
+  mkdirSync(tmp, { recursive: true });
+  chmodSync(tmp, 0o1777);
+  const r = await runOne(o, rt, name, wrapper, tmp);
+  const left = cleanupContainers(wrapper);
+  const groups = removeTestCgroups(cgroupsBefore);
+  rmSync(tmp, { recursive: true, force: true });
+  const notOk = r.counts.notOk + (r.counts.broken ? 1 : 0);
+  const extra = [r.counts.broken, r.counts.noTests ? "ran no test, exit 0" : "", left.length ? `${left.length} container(s) left, deleted` : "",
+    groups.length ? `${groups.length} cgroup(s) left, removed` : ""].filter(Boolean).join("; ");
+  console.log(`${String(r.counts.ok).padStart(5)} ok ${String(notOk).padStart(3)} not ok ${String(r.counts.skipped).padStart(3)} skip  ${name}${extra ? `  (${extra})` : ""}`);
+  const why = r.stderr.split("\n").map((l) => l.trim()).filter(Boolean).slice(0, 2).join(" | ").slice(0, 200);
+  if (r.counts.broken && why) console.log(`                              # stderr: ${why}`);
+  return { counts: r.counts, notOk, failing: r.failing };
+}
+
+function report(o: Options, runtime: string, names: string[], results: Map<string, ProgramResult>): string[] {
+  const total = { ok: 0, notOk: 0, skipped: 0 };
+  const failing: string[] = [];
+  const noTests: string[] = [];
+  for (const name of names) {
+    const r = results.get(name)!;
+    total.ok += r.counts.ok; total.notOk += r.notOk; total.skipped += r.counts.skipped;
+    failing.push(...r.failing);
+    if (r.counts.noTests) noTests.push(name);
+  }
+  console.log(`\n${total.ok} ok, ${total.notOk} not ok (${total.skipped} of the ok skipped) in ${names.length} programs, runtime ${runtime}`);
+  if (noTests.length) console.log(`\nran no TAP test, exit 0 (their own pass; counted neither way): ${noTests.join(" ")}`);
+  if (failing.length) console.log(`\nnot ok:\n${failing.map((f) => `  ${f}`).join("\n")}`);
+  if (o.list) writeFileSync(o.list, `# ${total.ok} ok, ${total.notOk} not ok: ${runtime} (test/oci/README.md explains each)\n` + failing.map((f) => `${f}\n`).join(""));
+  return o.baseline ? compareBaseline(o.baseline, failing, names) : [];
 }
 
 async function main() {
@@ -140,39 +185,21 @@ async function main() {
   chmodSync(dir, 0o755);
   const wrapper = makeWrapper(dir, runtime);
   console.log(`# ${runtime}: ${names.length} programs, ${namespaceWrap().note}, ${o.timeout} s each`);
-  const total = { ok: 0, notOk: 0, skipped: 0 };
-  const failing: string[] = [];
-  const noTests: string[] = [];
+  const results = new Map<string, ProgramResult>();
+  let worse: string[] = [];
   try {
-    for (const name of names) {
-      // As /tmp: the bundles' parents must be searchable by a container's mapped uids
-      // (linux_uid_mappings, linux_ns_nopath fail in a 0700 dir).
-      const tmp = join(dir, "tmp");
-      mkdirSync(tmp, { recursive: true });
-      chmodSync(tmp, 0o1777);
-      const r = await runOne(o, rt, name, wrapper, tmp);
-      const left = cleanupContainers(wrapper);
-      const groups = removeTestCgroups(before.cgroups);
-      rmSync(tmp, { recursive: true, force: true });
-      const notOk = r.counts.notOk + (r.counts.broken ? 1 : 0);
-      total.ok += r.counts.ok; total.notOk += notOk; total.skipped += r.counts.skipped;
-      failing.push(...r.failing);
-      if (r.counts.noTests) noTests.push(name);
-      const extra = [r.counts.broken, r.counts.noTests ? "ran no test, exit 0" : "", left.length ? `${left.length} container(s) left, deleted` : "",
-        groups.length ? `${groups.length} cgroup(s) left, removed` : ""].filter(Boolean).join("; ");
-      console.log(`${String(r.counts.ok).padStart(5)} ok ${String(notOk).padStart(3)} not ok ${String(r.counts.skipped).padStart(3)} skip  ${name}${extra ? `  (${extra})` : ""}`);
-      const why = r.stderr.split("\n").map((l) => l.trim()).filter(Boolean).slice(0, 2).join(" | ").slice(0, 200);
-      if (r.counts.broken && why) console.log(`                              # stderr: ${why}`);
+    for (const name of names) results.set(name, await runProgram(o, rt, name, wrapper, dir, before.cgroups));
+    worse = report(o, runtime, names, results);
+    if (o.retry && worse.length) {
+      console.log(`\nonce more (--retry): ${worse.join(" ")}`);
+      for (const name of worse) results.set(name, await runProgram(o, rt, name, wrapper, dir, before.cgroups));
+      worse = report(o, runtime, names, results);
     }
   } finally {
     cleanupContainers(wrapper);
     rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`\n${total.ok} ok, ${total.notOk} not ok (${total.skipped} of the ok skipped) in ${names.length} programs, runtime ${runtime}`);
-  if (noTests.length) console.log(`\nran no TAP test, exit 0 (their own pass; counted neither way): ${noTests.join(" ")}`);
-  if (failing.length) console.log(`\nnot ok:\n${failing.map((f) => `  ${f}`).join("\n")}`);
-  if (o.list) writeFileSync(o.list, `# ${total.ok} ok, ${total.notOk} not ok: ${runtime} (test/oci/README.md explains each)\n` + failing.map((f) => `${f}\n`).join(""));
-  if (o.baseline) compareBaseline(o.baseline, failing, names);
+  if (o.baseline) console.log(`validation: ${names.length - worse.length} of ${names.length} programs as the baseline, ${worse.length} with new failures`);
   // Other processes on the host make cgroups and mounts too: only ours count.
   const after = hostSnapshot();
   const leaks = [...after.cgroups].filter((c) => !before.cgroups.has(c) && /\/(testdir|cgrouptest)(\/|$)/.test(c))
@@ -181,6 +208,7 @@ async function main() {
     console.log(`\nleft on the host:\n${leaks.map((l) => `  ${l}`).join("\n")}`);
     process.exit(1);
   }
+  if (worse.length) process.exit(1);
 }
 
 await main();

@@ -109,6 +109,13 @@ describe("OCI inputs tsd never writes (runtime-tools style)", () => {
     expect(() => fromSpec({ memory: { limit: "32m" } })).toThrow('config.json linux.resources.memory.limit: must be an integer, not "32m"');
   });
 
+  test("memory: kernelTCP on v1 only, kernel (kmem) not written (gone from the kernel)", () => {
+    const r = fromSpec({ memory: { kernel: 16 * MiB, kernelTCP: 4 * MiB } });
+    expect(v1(r)).toEqual([`memory/memory.kmem.tcp.limit_in_bytes=${4 * MiB}`]);
+    expect(v2(r)).toEqual([]);
+    expect(v1(fromSpec({ memory: { kernelTCP: -1 } }))).toEqual(["memory/memory.kmem.tcp.limit_in_bytes=-1"]);
+  });
+
   test("cpu: cpus alone, mems alone, period alone, quota -1; real-time refused clearly", () => {
     expect(v1(fromSpec({ cpu: { cpus: "1" } }))).toEqual(["cpuset/cpuset.cpus=1"]);
     expect(v2(fromSpec({ cpu: { mems: "0" } }))).toEqual(["cpuset.mems=0"]);

@@ -43,7 +43,7 @@ test("a container's recorded state is read in container/state.ts only (decide, s
 
 /** The folders in their layers, top first: a folder imports only from folders below it (and
  *  its own). cli/ and main.ts sit above them all. */
-const LAYERS: string[][] = [["system"], ["container"], ["image", "network"], ["cgroup"], ["store", "native", "format"]];
+const LAYERS: string[][] = [["system", "runtime"], ["container"], ["image", "network"], ["cgroup"], ["store", "native", "format"]];
 const ROOT_FILES = ["errors.ts", "io.ts", "interrupt.ts", "fault.ts", "format.ts", "types.d.ts"];
 
 function level(folder: string): number {

@@ -12,6 +12,16 @@
 //! CVE-2019-5736 measure): nothing in the container can ptrace it or open its /proc/PID/exe.
 //!
 //!   tsd-monitor --exec --pid PID --pid-start TICKS --config FILE [--stdin] [--detach]
+//!               [--inherit-stdio] [--console-socket PATH] [--preserve-fds N]
+//!
+//! The OCI-runtime mode (`tsd-runc exec`, src/runtime/exec.ts) is called by a supervisor
+//! (containerd's shim, conmon, CRI-O) that owns the process's stdio: `--inherit-stdio` gives the
+//! process the helper's fds 0-2 themselves, nothing relayed; `--console-socket PATH` (with
+//! process.terminal) sends the pty master to the caller's socket (runc's way, connected before
+//! the namespaces are entered) instead of relaying it. In that mode `--detach` exits right after
+//! the report: the process is reparented to the caller's subreaper, which reaps it.
+//! `--preserve-fds N`: the caller's fds 3..3+N-1 reach the helper at 4..4+N-1 (3 is the
+//! report pipe) and the process at 3..3+N-1, open across its execve (runc's flag).
 //!
 //! fd 3 is the report pipe, one line as the monitor's: `started <pid>` or `error <status> <msg>`.
 //! FILE (an OCI config.json whose `process` is the exec'd one) is unlinked once read. The exit
@@ -32,6 +42,8 @@ const finish = @import("finish.zig");
 const config = @import("config.zig");
 
 const report_fd = report_mod.report_fd;
+/// As tsd-monitor --create's bound.
+const max_preserve_fds = 1024;
 
 var the_relay: relay.Relay = undefined;
 
@@ -42,6 +54,18 @@ const Args = struct {
     stdin: bool = false,
     /// `exec -d`: the process's stdio is the container's /dev/null, nothing is relayed.
     detach: bool = false,
+    /// The runtime mode: the process gets the helper's own fds 0-2 (no terminal).
+    inherit_stdio: bool = false,
+    /// The runtime mode with a terminal: where the pty master goes.
+    console_socket: ?[:0]const u8 = null,
+    /// The runtime mode: fds the process keeps (at 4.. in the helper, 3.. in the process).
+    preserve_fds: u32 = 0,
+
+    /// Whether the caller supervises the process (the runtime mode): then --detach hands it
+    /// over at once instead of waiting for it.
+    fn handsOver(a: Args) bool {
+        return a.inherit_stdio or a.console_socket != null;
+    }
 };
 
 /// The namespaces in the order they are joined (all opened first): as the host's root every
@@ -96,6 +120,10 @@ fn parseArgs(argv: []const [*:0]const u8, d: *Diag) !Args {
             a.detach = true;
             continue;
         }
+        if (std.mem.eql(u8, k, "--inherit-stdio")) {
+            a.inherit_stdio = true;
+            continue;
+        }
         if (i + 1 == argv.len) return usage(d, "missing value for", k);
         i += 1;
         const v = std.mem.span(argv[i]);
@@ -105,9 +133,16 @@ fn parseArgs(argv: []const [*:0]const u8, d: *Diag) !Args {
             a.pid_start = v;
         } else if (std.mem.eql(u8, k, "--config")) {
             a.config = v;
+        } else if (std.mem.eql(u8, k, "--console-socket")) {
+            if (v.len == 0 or v.len > runtime.console_socket.path_max) return usage(d, "--console-socket needs a path of at most 107 bytes, not", v);
+            a.console_socket = v;
+        } else if (std.mem.eql(u8, k, "--preserve-fds")) {
+            a.preserve_fds = std.fmt.parseInt(u32, v, 10) catch return usage(d, "--preserve-fds needs a count, not", v);
+            if (a.preserve_fds > max_preserve_fds) return usage(d, "--preserve-fds is too large:", v);
         } else return usage(d, "unknown argument", k);
     }
     if (a.pid <= 0 or a.pid_start.len == 0 or a.config.len == 0) return usage(d, "needs", "--pid, --pid-start and --config");
+    if (a.inherit_stdio and a.stdin) return usage(d, "--inherit-stdio gives the process fd 0 itself:", "drop --stdin");
     return a;
 }
 
@@ -118,22 +153,18 @@ fn usage(d: *Diag, text: []const u8, arg: []const u8) error{Usage} {
 
 fn run(argv: []const [*:0]const u8, d: *Diag, reported: *bool) !u8 {
     const a = try parseArgs(argv, d);
-    // Before anything of the container is opened, and inherited by every child up to its
-    // execve (which makes the exec'd program dumpable again as usual).
-    _ = sys.prctl(.SET_DUMPABLE, 0, 0, 0, 0) catch |err| return d.fail(err, "prctl(PR_SET_DUMPABLE)", .{});
-    sys.closeRange(4, std.math.maxInt(u32), 0) catch |err| return d.fail(err, "close_range", .{});
-    _ = sys.fstat(report_fd) catch {};
-    sys.setCloexec(report_fd) catch {};
-    // Its own session: the terminal's ^C reaches the CLI, which forwards it (once) through us.
-    sys.setsid() catch {};
-    const s = try loadConfig(a.config, d);
-
+    const s = try setUp(a, d);
     const signal_set = relay.signalSet();
     sys.sigprocmask(linux.SIG.BLOCK, &signal_set, null) catch |err| return d.fail(err, "block signals", .{});
     const signals = sys.signalfd(&signal_set) catch |err| return d.fail(err, "signalfd", .{});
     defer sys.close(signals);
     const epoll = sys.epollCreate() catch |err| return d.fail(err, "epoll_create", .{});
     defer sys.close(epoll);
+    // A host path: connected before the mount namespace changes.
+    const sock: ?sys.fd_t = if (a.console_socket) |p| runtime.console_socket.connect(p) catch |err| {
+        return d.fail(err, "connect to the console socket {s}", .{p});
+    } else null;
+    defer if (sock) |x| sys.close(x);
     // Before the namespaces: a pump for a stdin epoll refuses stays a host process.
     var io = try Stdio.open(a, s.process.terminal, epoll, d);
     // The helper's ends are the relay's to close once supervise has them.
@@ -153,7 +184,7 @@ fn run(argv: []const [*:0]const u8, d: *Diag, reported: *bool) !u8 {
     if (child == 0) {
         sys.close(pipe[0]);
         var cd: Diag = .{};
-        becomeProcess(pty, io.child, &cd) catch |err| if (cd.len == 0) cd.set(diag.status_engine, "exec: {s}", .{@errorName(err)});
+        becomeProcess(pty, io.child, a.inherit_stdio, &cd) catch |err| if (cd.len == 0) cd.set(diag.status_engine, "exec: {s}", .{@errorName(err)});
         var buf: [diag.message_max + 8]u8 = undefined;
         sys.writeAll(pipe[1], std.fmt.bufPrint(&buf, "{d} {s}", .{ cd.status, cd.message() }) catch buf[0..]) catch {};
         linux.exit_group(cd.status);
@@ -169,10 +200,46 @@ fn run(argv: []const [*:0]const u8, d: *Diag, reported: *bool) !u8 {
         _ = sys.waitpid(child, 0) catch {};
         return if (failed) |_| error.ExecFailed else |err| err;
     }
+    // As runc: the master goes to the caller before the report.
+    const relayed = try handOverPty(sock, pty, child, d);
     oneLine(.{ .started = child });
     reported.* = true;
     io_owned = false;
-    return supervise(a, child, pty, &io, epoll, signals, d);
+    // The caller's subreaper takes the process once we are gone.
+    if (a.detach and a.handsOver()) return 0;
+    return supervise(a, child, relayed, &io, epoll, signals, d);
+}
+
+/// The helper's first steps, before anything of the container is opened: not dumpable (inherited
+/// by every child up to its execve, which makes the exec'd program dumpable again as usual), no
+/// fd but 0-3 and the preserved ones, its own session (the terminal's ^C reaches the CLI, which forwards it once
+/// through us), the config read.
+fn setUp(a: Args, d: *Diag) !*const spec.Spec {
+    _ = sys.prctl(.SET_DUMPABLE, 0, 0, 0, 0) catch |err| return d.fail(err, "prctl(PR_SET_DUMPABLE)", .{});
+    sys.closeRange(4 + a.preserve_fds, std.math.maxInt(u32), 0) catch |err| return d.fail(err, "close_range", .{});
+    _ = sys.fstat(report_fd) catch {};
+    sys.setCloexec(report_fd) catch {};
+    sys.setsid() catch {};
+    const s = try loadConfig(a.config, d);
+    // Not config.json's: become leaves 3..3+N-1 open across execve.
+    config.the_spec.preserve_fds = a.preserve_fds;
+    if (a.console_socket != null and !s.process.terminal) return usage(d, "--console-socket needs process.terminal:", "set it, or drop --console-socket");
+    if (a.inherit_stdio and s.process.terminal) return usage(d, "--inherit-stdio is for a process without a terminal:", "use --console-socket");
+    return s;
+}
+
+/// With a console socket, the master goes to the caller and the helper keeps no copy (nothing
+/// to relay: null); else the pty is the relay's. A failed send kills the process.
+fn handOverPty(sock: ?sys.fd_t, pty: ?runtime.console.Pty, child: linux.pid_t, d: *Diag) !?runtime.console.Pty {
+    const s = sock orelse return pty;
+    const p = pty orelse return null;
+    defer sys.close(p.master);
+    runtime.console_socket.sendFd(s, p.master) catch |err| {
+        sys.kill(child, linux.SIG.KILL) catch {};
+        _ = sys.waitpid(child, 0) catch {};
+        return d.fail(err, "send the terminal to the console socket", .{});
+    };
+    return null;
 }
 
 /// The container's namespaces (opened, then checked to be its init's, then joined) and its
@@ -202,7 +269,8 @@ const Stdio = struct {
 
     fn open(a: Args, terminal: bool, epoll: sys.fd_t, d: *Diag) !Stdio {
         var io: Stdio = .{};
-        if (terminal or a.detach) return io;
+        // --inherit-stdio: the process's 0-2 are the helper's, untouched (becomeProcess).
+        if (terminal or a.detach or a.inherit_stdio) return io;
         errdefer io.closeAll();
         if (a.stdin) {
             const p = sys.pipe2(.{ .CLOEXEC = true }) catch |err| return d.fail(err, "pipe", .{});
@@ -290,13 +358,26 @@ pub fn joinCgroups(s: *const spec.Spec, d: *Diag) !void {
 }
 
 /// In the child, inside the pid namespace: the init's last steps for this process.
-fn becomeProcess(pty: ?runtime.console.Pty, stdio: [3]sys.fd_t, d: *Diag) !void {
+fn becomeProcess(pty: ?runtime.console.Pty, stdio: [3]sys.fd_t, inherit: bool, d: *Diag) !void {
     const s = &config.the_spec;
     if (pty) |t| {
         sys.close(t.master);
         try runtime.console.becomeStdio(t.slave, d);
-    } else try takeStdio(stdio, d);
+    } else if (!inherit) try takeStdio(stdio, d);
+    try movePreserved(s.preserve_fds, d);
     return runtime.become.become(s, runtime.caps.lastCap(), d);
+}
+
+/// --preserve-fds N: the helper's 4..4+N-1 move down to 3..3+N-1 (over the report pipe's
+/// close-on-exec copy); the last source's duplicate goes.
+fn movePreserved(n: u32, d: *Diag) !void {
+    assert(n <= max_preserve_fds);
+    if (n == 0) return;
+    var i: u32 = 0;
+    while (i < n) : (i += 1) {
+        sys.dup3(@intCast(4 + i), @intCast(3 + i), 0) catch |err| return d.fail(err, "preserve fd {d}", .{3 + i});
+    }
+    sys.close(@intCast(3 + n));
 }
 
 /// The pipes onto 0, 1, 2 (the helper's own fds there are the CLI's: all replaced), and the
@@ -364,4 +445,29 @@ fn supervise(a: Args, child: linux.pid_t, pty: ?runtime.console.Pty, io: *const 
         r.exit_status = w.status;
     }
     return finish.dockerStatus(r.exit_status.?).code;
+}
+
+test "the runtime mode's flags: --inherit-stdio, --console-socket, --preserve-fds, --detach" {
+    var d: Diag = .{};
+    const argv = [_][*:0]const u8{ "tsd-monitor", "--exec", "--pid", "42", "--pid-start", "7", "--config", "/c.json", "--inherit-stdio", "--preserve-fds", "2", "--detach" };
+    const a = try parseArgs(&argv, &d);
+    try std.testing.expect(a.inherit_stdio and a.detach and a.handsOver());
+    try std.testing.expectEqual(@as(u32, 2), a.preserve_fds);
+    const tty = [_][*:0]const u8{ "tsd-monitor", "--exec", "--pid", "42", "--pid-start", "7", "--config", "/c.json", "--console-socket", "/run/s.sock" };
+    const b = try parseArgs(&tty, &d);
+    try std.testing.expectEqualStrings("/run/s.sock", b.console_socket.?);
+    try std.testing.expect(b.handsOver() and !b.inherit_stdio);
+    // tsd exec's own flags hand nothing over: its --detach still waits for the process.
+    const own = [_][*:0]const u8{ "tsd-monitor", "--exec", "--pid", "42", "--pid-start", "7", "--config", "/c.json", "--detach" };
+    try std.testing.expect(!(try parseArgs(&own, &d)).handsOver());
+}
+
+test "refused: --inherit-stdio with --stdin, too many preserved fds, a socket path past sun_path" {
+    var d: Diag = .{};
+    const both = [_][*:0]const u8{ "tsd-monitor", "--exec", "--pid", "42", "--pid-start", "7", "--config", "/c.json", "--inherit-stdio", "--stdin" };
+    try std.testing.expectError(error.Usage, parseArgs(&both, &d));
+    const many = [_][*:0]const u8{ "tsd-monitor", "--exec", "--pid", "42", "--pid-start", "7", "--config", "/c.json", "--preserve-fds", "1025" };
+    try std.testing.expectError(error.Usage, parseArgs(&many, &d));
+    const long = [_][*:0]const u8{ "tsd-monitor", "--exec", "--pid", "42", "--pid-start", "7", "--config", "/c.json", "--console-socket", "/" ++ "s" ** 107 };
+    try std.testing.expectError(error.Usage, parseArgs(&long, &d));
 }

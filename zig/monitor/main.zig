@@ -23,12 +23,15 @@ const copy_mode = @import("copy.zig");
 const attach_mod = @import("attach.zig");
 const dns_server = @import("dns_server.zig");
 const health_mod = @import("health.zig");
+const create_mode = @import("create.zig");
 
 /// Too big for the stack and needed for the whole run: static (the spec: config.zig).
 var the_relay: relay.Relay = undefined;
 var the_log: log_mod.Log = undefined;
 var the_attach: attach_mod.Server = undefined;
 var the_health: health_mod.Health = undefined;
+/// The hooks' state prefix when the bundle has hooks (tsd's own run: built from --id/--bundle).
+var the_hook_state: runtime.hooks.State = .{};
 
 pub fn main() u8 {
     // Exec'd from a memfd (/proc/PID/fd/N), the kernel names the process "N": ps, pgrep and
@@ -37,6 +40,7 @@ pub fn main() u8 {
     const argv: []const [*:0]const u8 = @ptrCast(std.os.argv);
     if (argv.len > 1 and std.mem.eql(u8, std.mem.span(argv[1]), "--exec")) return exec_mode.main(argv);
     if (argv.len > 1 and std.mem.eql(u8, std.mem.span(argv[1]), "--dns")) return dns_server.main(argv);
+    if (argv.len > 1 and std.mem.eql(u8, std.mem.span(argv[1]), "--create")) return create_mode.main(argv);
     if (argv.len > 1 and (std.mem.eql(u8, std.mem.span(argv[1]), "--copy") or std.mem.eql(u8, std.mem.span(argv[1]), "--pack"))) return copy_mode.main(argv);
     var problem: args_mod.Problem = .{};
     const parsed = args_mod.parse(argv, &problem);
@@ -282,6 +286,7 @@ const Monitor = struct {
 
     fn clone(m: *Monitor, channel: runtime.sync.Channel, child_stdio: [3]sys.fd_t, null_stdin: bool) !linux.pid_t {
         const s = &config.the_spec;
+        the_hook_state.initDefault(m.args.id, m.args.bundle) catch |err| return m.d.fail(err, "the hook state", .{});
         const pid_join = try runtime.namespaces.PidJoin.enter(s, &m.d);
         var monitor_join = runtime.namespaces.MonitorJoin.enter(s, &m.d) catch |err| {
             if (pid_join) |j| j.leave();
@@ -294,6 +299,7 @@ const Monitor = struct {
             .stdio = child_stdio,
             .null_stdin = null_stdin,
             .last_cap = runtime.caps.lastCap(),
+            .hook_state = &the_hook_state,
         };
         const pid = sys.cloneFork(runtime.namespaces.cloneFlags(s));
         // The child is in the joined namespace for good (it cannot go back up): only the
@@ -319,10 +325,14 @@ const Monitor = struct {
         runtime.sync.sendGo(sync_fd) catch {};
         var buf: [runtime.sync.message_max]u8 = undefined;
         var messages: usize = 0;
-        while (messages < 4) : (messages += 1) {
+        while (messages < 8) : (messages += 1) {
             const msg = runtime.sync.receive(sync_fd, &buf) catch |err| return m.d.fail(err, "read from the container init", .{});
             switch (msg) {
-                .go => return m.protocol(),
+                .go, .ready => return m.protocol(),
+                .hooks => {
+                    try create_mode.runtimeHooks(s, &the_hook_state, pid, &m.d);
+                    runtime.sync.sendGo(sync_fd) catch {};
+                },
                 .pty => |master| try m.takePty(master, r),
                 .mount => |t| {
                     sys.close(t.fd);
@@ -474,6 +484,7 @@ test {
     _ = @import("dns_seccomp.zig");
     _ = @import("report.zig");
     _ = @import("detach_keys.zig");
+    _ = create_mode;
 }
 
 /// F_DUPFD_CLOEXEC (fcntl.h); std.os.linux does not name it.

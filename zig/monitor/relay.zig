@@ -37,6 +37,29 @@ const chunk = 64 * 1024;
 pub const drain_idle_ms = 2000;
 const max_events = 8;
 
+/// The loop's read buffers, static rather than on the stack: a 64 KiB frame is probed page by
+/// page on entry (all 16 pages resident for the container's life after its first byte of
+/// output), while the kernel's read touches only the pages it fills. One loop per process.
+var output_buf: [chunk]u8 = undefined;
+var input_buf: [chunk - detach_keys.max_keys]u8 = undefined;
+
+/// Below this frame the stack holds only the set-up's dead frames (spec parsing, the clone):
+/// given back before the loop that lasts the container's life, so they do not stay resident.
+/// `span` bounds the range (the stack touched is far less; the next mapping is over 128 MiB
+/// below the stack's top); two pages under this frame are kept for the madvise call's own.
+/// Pages the loop needs again fault back in as zeroes.
+fn trimStack() void {
+    const span = 1024 * 1024;
+    const page = 4096;
+    var marker: u8 = 0;
+    std.mem.doNotOptimizeAway(&marker);
+    const keep_from = std.mem.alignBackward(usize, @intFromPtr(&marker), page) - 2 * page;
+    assert(keep_from > span);
+    // ENOMEM for the unmapped gap under the stack is expected (the mapped part is still
+    // trimmed); any other failure only leaves the pages resident.
+    _ = linux.madvise(@ptrFromInt(keep_from - span), span, linux.MADV.DONTNEED);
+}
+
 pub const Relay = struct {
     epoll: sys.fd_t,
     signals: sys.fd_t,
@@ -94,6 +117,7 @@ pub const Relay = struct {
     const Registration = struct { fd: sys.fd_t = -1, events: u32 = 0 };
 
     pub fn run(r: *Relay) !void {
+        trimStack();
         var events: [max_events]linux.epoll_event = undefined;
         var iterations: u64 = 0;
         while (!r.done()) : (iterations += 1) {
@@ -196,8 +220,8 @@ pub const Relay = struct {
             .stderr => r.stderr.?,
             .pty => r.pty.?,
         };
-        var buf: [chunk]u8 = undefined;
-        const n = sys.read(fd, &buf) catch |err| switch (err) {
+        const buf = &output_buf;
+        const n = sys.read(fd, buf) catch |err| switch (err) {
             error.AGAIN => return,
             // EIO: every slave fd is closed, the pty's way of saying EOF.
             else => 0,
@@ -290,9 +314,9 @@ pub const Relay = struct {
     /// Input through the detach-key matcher: what it lets through goes on as usual; the
     /// whole sequence releases the user (what follows it in the read is dropped, as Docker's).
     fn onInputDetachable(r: *Relay) !void {
-        var buf: [chunk - detach_keys.max_keys]u8 = undefined;
-        comptime assert(detach_keys.Matcher.outMax(buf.len) <= chunk);
-        const n = sys.read(r.stdin.?, &buf) catch |err| switch (err) {
+        const buf = &input_buf;
+        comptime assert(detach_keys.Matcher.outMax(input_buf.len) <= chunk);
+        const n = sys.read(r.stdin.?, buf) catch |err| switch (err) {
             error.AGAIN => return,
             else => 0,
         };

@@ -1,9 +1,10 @@
 //! The last steps of every process tsd starts in a container, the init's and an exec's alike
-//! (youki's "tenant" shares the init's path the same way): rlimits, seccomp (before the
+//! (youki's "tenant" shares the init's path the same way): rlimits, close-on-exec above fd 2
+//! (and the preserved fds), signals unblocked and back to their defaults, seccomp (before the
 //! capabilities go when no_new_privs is off, since loading a filter then needs CAP_SYS_ADMIN;
 //! as late as possible otherwise, so the fewest of our own calls face the container's profile),
 //! the bounding set, the user, the capability sets, no_new_privs, umask, the working directory,
-//! the PATH lookup, close-on-exec above fd 2, signals unblocked, then execve. The caller has
+//! the PATH lookup, then execve. The caller has
 //! set up stdio. Only reads the Spec: no allocation.
 const std = @import("std");
 const linux = std.os.linux;
@@ -20,6 +21,9 @@ const seccomp = @import("seccomp.zig");
 pub fn become(s: *const spec.Spec, last_cap: u6, d: *Diag) anyerror {
     const p = &s.process;
     try rlimits.apply(p.rlimits[0..p.rlimits_len], d);
+    // Before any filter: a profile need not allow close_range or rt_sigaction (runtime-tools'
+    // default one does not); every fd opened from here on is close-on-exec anyway.
+    try finalFds(s.preserve_fds, d);
     const seccomp_early = s.seccomp.present() and !p.no_new_privileges;
     if (seccomp_early) try seccomp.install(&s.seccomp, d);
     try becomeUser(p, last_cap, d);
@@ -27,7 +31,6 @@ pub fn become(s: *const spec.Spec, last_cap: u6, d: *Diag) anyerror {
     sys.chdir(p.cwd) catch |err| return d.fail(err, "chdir to \"{s}\"", .{p.cwd});
     var path_buf: [spec.limits.path]u8 = undefined;
     const file = try exec.resolve(p.arg0(), p.getenv("PATH"), &path_buf, d);
-    try finalFds(d);
     if (s.seccomp.present() and !seccomp_early) try seccomp.install(&s.seccomp, d);
     return exec.exec(file, p, d);
 }
@@ -41,9 +44,18 @@ fn becomeUser(p: *const spec.Process, last_cap: u6, d: *Diag) !void {
     }
 }
 
-/// Nothing of ours reaches the program: fds above 2 close on exec, no signal stays blocked.
-fn finalFds(d: *Diag) !void {
-    sys.closeRange(3, std.math.maxInt(u32), sys.CLOSE_RANGE_CLOEXEC) catch |err| return d.fail(err, "close_range", .{});
+/// Nothing of ours reaches the program: fds above 2 (and the preserved ones, --preserve-fds)
+/// close on exec, no signal stays blocked.
+fn finalFds(preserve: u32, d: *Diag) !void {
+    sys.closeRange(3 + preserve, std.math.maxInt(u32), sys.CLOSE_RANGE_CLOEXEC) catch |err| return d.fail(err, "close_range", .{});
     const none = linux.sigemptyset();
     sys.sigprocmask(linux.SIG.SETMASK, &none, null) catch |err| return d.fail(err, "unblock signals", .{});
+    // An ignored signal stays ignored across execve: the engine's (Bun ignores SIGQUIT, the
+    // monitor SIGPIPE in places) must not reach the program.
+    const dfl: linux.Sigaction = .{ .handler = .{ .handler = linux.SIG.DFL }, .mask = none, .flags = 0 };
+    var sig: u8 = 1;
+    while (sig < 64) : (sig += 1) {
+        if (sig == linux.SIG.KILL or sig == linux.SIG.STOP) continue;
+        _ = linux.sigaction(sig, &dfl, null);
+    }
 }

@@ -47,7 +47,9 @@ pub fn applyBounding(c: Caps, last_cap: u6, d: *Diag) !void {
 /// Effective, permitted and inheritable with capset, then ambient (which needs them).
 /// Capabilities the engine itself lacks (root without CAP_SYS_RESOURCE on some hosts, see
 /// DESIGN.md) cannot be granted: they are left out, as rlimits are clamped, rather than
-/// failing every --privileged start.
+/// failing every --privileged start. So is an ambient capability that is not also permitted
+/// and inheritable, which the kernel cannot raise (capabilities(7)): runc's default spec asks
+/// for ambient sets without inheritable ones, and runc goes on without them too.
 pub fn applySets(wanted: Caps, last_cap: u6, d: *Diag) !void {
     // std's header has `pid: usize` where the kernel has an int at offset 4: the kernel reads
     // the padding as the pid. Zero every byte so it reads 0 (this process).
@@ -57,12 +59,14 @@ pub fn applySets(wanted: Caps, last_cap: u6, d: *Diag) !void {
     var now: [2]linux.cap_user_data_t = undefined;
     sys.capget(&header, &now) catch |err| return d.fail(err, "read capabilities", .{});
     const held = @as(u64, now[0].permitted) | @as(u64, now[1].permitted) << 32;
+    const inheritable = wanted.inheritable & (held | (@as(u64, now[0].inheritable) | @as(u64, now[1].inheritable) << 32));
+    const permitted = wanted.permitted & held;
     const c: Caps = .{
         .bounding = wanted.bounding,
         .effective = wanted.effective & held,
-        .permitted = wanted.permitted & held,
-        .inheritable = wanted.inheritable & (held | (@as(u64, now[0].inheritable) | @as(u64, now[1].inheritable) << 32)),
-        .ambient = wanted.ambient & held,
+        .permitted = permitted,
+        .inheritable = inheritable,
+        .ambient = wanted.ambient & permitted & inheritable,
     };
     const data = [2]linux.cap_user_data_t{
         .{ .effective = @truncate(c.effective), .permitted = @truncate(c.permitted), .inheritable = @truncate(c.inheritable) },

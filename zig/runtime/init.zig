@@ -18,6 +18,10 @@ const console = @import("console.zig");
 const user = @import("user.zig");
 const become = @import("become.zig");
 const idmap = @import("idmap.zig");
+const hooks = @import("hooks.zig");
+const cgroup_mount = @import("cgroup_mount.zig");
+const exec = @import("exec.zig");
+const errno = @import("linux").errno;
 
 /// The init's copy (after clone) of the trees the monitor passes before the first "go".
 var received: idmap.Received = .{};
@@ -34,14 +38,32 @@ pub const Context = struct {
     null_stdin: bool = false,
     /// /proc/sys/kernel/cap_last_cap, read by the monitor.
     last_cap: u6,
+    /// tsd-monitor --create: the container's stdio are the monitor's fds 0-2 as given (the
+    /// caller's pipes); fd 3 (the report pipe) is closed and the `spec.preserve_fds` fds the
+    /// monitor holds from fd 4 on move down to 3.
+    inherit_stdio: bool = false,
+    /// --create: the exec fifo, opened by the monitor (O_RDONLY|O_NONBLOCK, close-on-exec: a
+    /// container root mapped to another uid could not open the 0600 fifo itself). After every
+    /// step but become the init sends "R" and waits for `start`'s byte (CONTRACT.md
+    /// "tsd-monitor --create").
+    fifo: ?sys.fd_t = null,
+    /// --no-pivot: MS_MOVE the rootfs onto / and chroot instead of pivot_root.
+    no_pivot: bool = false,
+    /// The prefix of the hooks' state JSON (hooks.zig), for createContainer and startContainer.
+    hook_state: ?*const hooks.State = null,
 };
 
 pub fn run(ctx: *const Context) noreturn {
     var d: Diag = .{};
     _ = steps(ctx, &d) catch {};
     std.debug.assert(d.len > 0);
-    // If the monitor is gone there is no one left to tell: the status still says it.
-    sync.sendFailure(ctx.sync, d.status, d.message()) catch {};
+    // If the monitor is gone (a created container's start) the caller's stderr is told.
+    sync.sendFailure(ctx.sync, d.status, d.message()) catch {
+        if (ctx.fifo != null) {
+            var buf: [diag.message_max + 8]u8 = undefined;
+            sys.writeAll(2, std.fmt.bufPrint(&buf, "tsd: {s}\n", .{d.message()}) catch buf[0..]) catch {};
+        }
+    };
     linux.exit_group(d.status);
 }
 
@@ -49,7 +71,8 @@ pub fn run(ctx: *const Context) noreturn {
 fn steps(ctx: *const Context, d: *Diag) !void {
     const s = ctx.spec;
     sys.close(ctx.monitor_sync);
-    if (!s.process.terminal) try takeStdio(ctx.stdio, d);
+    if (ctx.inherit_stdio) try movePreserved(s.preserve_fds, d) else if (!s.process.terminal) try takeStdio(ctx.stdio, d);
+    const host_pid = hostPid();
     try user.setOomScoreAdj(&s.process, d);
     try namespaces.joinAll(s, d);
     try waitForGo(ctx.sync, d, &received);
@@ -64,13 +87,16 @@ fn steps(ctx: *const Context, d: *Diag) !void {
     var in_cgroups = false;
     for (s.mounts[0..s.mounts_len], 0..) |*m, i| {
         if (m.isCgroupFs() and !in_cgroups) in_cgroups = try enterCgroups(ctx, d);
-        try mounts.mountOne(root, m, received.mount(i), d);
+        if (cgroup_mount.isAuto(m)) try cgroup_mount.mount(root, m, s.creates(.cgroup), d) else try mounts.mountOne(root, m, received.mount(i), d);
     }
     if (!in_cgroups) in_cgroups = try enterCgroups(ctx, d);
     assert(in_cgroups);
     try devices.create(root, s, d);
     try rootfs.createCwd(root, s, d);
-    try rootfs.pivot(root, d);
+    try runtimeHooks(ctx, d);
+    try containerHooks(ctx, .createContainer, "creating", host_pid, d);
+    if (ctx.no_pivot) try rootfs.moveRoot(root, d) else try rootfs.pivot(root, d);
+    try rootfs.shareRoot(s, d);
     sys.close(root);
     if (ctx.null_stdin and !s.process.terminal) try containerNullStdin(d);
 
@@ -85,8 +111,76 @@ fn steps(ctx: *const Context, d: *Diag) !void {
     try namespaces.applySysctls(s, d);
     try rootfs.maskAndProtect(s, d);
     if (pty) |p| try console.becomeStdio(p.slave, d) else sys.setsid() catch |err| return d.fail(err, "setsid", .{});
+    if (ctx.fifo) |f| {
+        try checkProcess(s, d);
+        try awaitStart(ctx.sync, f, d);
+    }
+    try containerHooks(ctx, .startContainer, "created", host_pid, d);
 
     return become.become(s, ctx.last_cap, d);
+}
+
+/// --preserve-fds N: the caller's fds 3..3+N-1 reached the monitor at 4..4+N-1 (fd 3 is the
+/// report pipe); in the init they move down to 3.. and stay open across execve.
+fn movePreserved(n: u32, d: *Diag) !void {
+    var i: u32 = 0;
+    while (i < n) : (i += 1) {
+        sys.dup3(@intCast(4 + i), @intCast(3 + i), 0) catch |err| return d.fail(err, "preserve fd {d}", .{3 + i});
+    }
+    sys.close(@intCast(3 + n));
+}
+
+/// The init's pid as the host sees it (the hooks' state): /proc is still the host's here.
+fn hostPid() linux.pid_t {
+    var buf: [32]u8 = undefined;
+    const link = sys.readlinkat(linux.AT.FDCWD, "/proc/self", &buf) catch return 0;
+    return std.fmt.parseInt(linux.pid_t, link, 10) catch 0;
+}
+
+/// prestart and createRuntime run in the monitor while the init waits here (runc's order:
+/// mounts made, before pivot_root).
+fn runtimeHooks(ctx: *const Context, d: *Diag) !void {
+    const s = ctx.spec;
+    if (s.hooksOf(.prestart).len == 0 and s.hooksOf(.createRuntime).len == 0) return;
+    sync.sendHooks(ctx.sync) catch |err| return d.fail(err, "ask the monitor to run the hooks", .{});
+    try waitForGo(ctx.sync, d, null);
+}
+
+fn containerHooks(ctx: *const Context, kind: spec.HookKind, status: []const u8, pid: linux.pid_t, d: *Diag) !void {
+    if (ctx.spec.hooksOf(kind).len == 0) return;
+    const st = ctx.hook_state orelse {
+        d.set(diag.status_engine, "{s} hooks without a hook state", .{@tagName(kind)});
+        return error.InvalidHookState;
+    };
+    const S = struct {
+        var out: [hooks.state_max]u8 = undefined;
+    };
+    try hooks.runAll(ctx.spec, kind, st.render(status, pid, &S.out), d);
+}
+
+/// runc's check before the fifo: a program that is not there fails the create, not the start.
+fn checkProcess(s: *const spec.Spec, d: *Diag) !void {
+    const p = &s.process;
+    sys.chdir(p.cwd) catch |err| return d.fail(err, "chdir to \"{s}\"", .{p.cwd});
+    var buf: [spec.limits.path]u8 = undefined;
+    const file = try exec.resolve(p.arg0(), p.getenv("PATH"), &buf, d);
+    sys.faccessat(linux.AT.FDCWD, file, linux.F_OK) catch |err| {
+        const status = if (err == error.NOENT or err == error.NOTDIR) diag.status_not_found else diag.status_cannot_invoke;
+        d.set(status, "cannot exec \"{s}\": {s}", .{ file, errno.describe(err) });
+        return err;
+    };
+}
+
+/// Created: tell the monitor (which reports and exits), then block until `start` writes its
+/// byte into the fifo. The fifo closed without a byte: the start was abandoned, exit quietly.
+fn awaitStart(sync_fd: sys.fd_t, fifo: sys.fd_t, d: *Diag) !void {
+    sync.sendReady(sync_fd) catch |err| return d.fail(err, "tell the monitor the container is created", .{});
+    var pfd = [1]linux.pollfd{.{ .fd = fifo, .events = linux.POLL.IN, .revents = 0 }};
+    _ = sys.poll(&pfd, -1) catch |err| return d.fail(err, "wait on the exec fifo", .{});
+    var one: [1]u8 = undefined;
+    const n = sys.read(fifo, &one) catch |err| return d.fail(err, "read the exec fifo", .{});
+    if (n == 0) linux.exit_group(0);
+    sys.close(fifo);
 }
 
 /// After pivot_root: "/dev/null" is the container's node (devices.zig made it).

@@ -9,7 +9,21 @@ const mounts = @import("mounts.zig");
 
 /// Must run before any mount: with "/" shared (systemd's default) every mount below would
 /// propagate back to the host's namespace.
+/// A shared or unbindable "/" is made rslave first (pivot_root refuses a shared parent, the
+/// rootfs cannot be bound from an unbindable one, and nothing may propagate to the host while
+/// the root is built) and gets its propagation after the pivot (runc's order).
+const after_pivot = linux.MS.SHARED | linux.MS.UNBINDABLE;
+
 pub fn makePrivate(s: *const spec.Spec, d: *Diag) !void {
+    const flags = if (s.rootfs_propagation & after_pivot != 0) linux.MS.SLAVE | linux.MS.REC else s.rootfs_propagation;
+    sys.mount(null, "/", null, flags, null) catch |err| {
+        return d.fail(err, "make / {s}", .{propagationName(flags)});
+    };
+}
+
+/// After pivot_root: rootfsPropagation (r)shared or (r)unbindable applies to the container's "/".
+pub fn shareRoot(s: *const spec.Spec, d: *Diag) !void {
+    if (s.rootfs_propagation & after_pivot == 0) return;
     sys.mount(null, "/", null, s.rootfs_propagation, null) catch |err| {
         return d.fail(err, "make / {s}", .{propagationName(s.rootfs_propagation)});
     };
@@ -35,7 +49,7 @@ pub fn openParent(s: *const spec.Spec, d: *Diag) !sys.fd_t {
     return sys.open(p, .{ .PATH = true, .DIRECTORY = true, .CLOEXEC = true }, 0) catch |err| d.fail(err, "open \"{s}\"", .{p});
 }
 
-fn moveRoot(s: *const spec.Spec, m: Moved, d: *Diag) !sys.fd_t {
+fn moveIdmappedRoot(s: *const spec.Spec, m: Moved, d: *Diag) !sys.fd_t {
     defer sys.close(m.parent);
     const name = s.root_path[(if (std.mem.lastIndexOfScalar(u8, s.root_path, '/')) |i| i + 1 else 0)..];
     sys.moveMount(m.tree, m.parent, name) catch |err| return d.fail(err, "mount the idmapped rootfs on \"{s}\"", .{s.root_path});
@@ -52,7 +66,7 @@ fn moveRoot(s: *const spec.Spec, m: Moved, d: *Diag) !sys.fd_t {
 
 /// Mounts the root and returns an O_PATH fd of it, the anchor every later path resolves in.
 pub fn mountRoot(s: *const spec.Spec, moved: ?Moved, d: *Diag) !sys.fd_t {
-    if (moved) |m| return moveRoot(s, m, d);
+    if (moved) |m| return moveIdmappedRoot(s, m, d);
     if (s.overlay != null and s.creates(.user)) {
         d.set(125, "the monitor passed no idmapped rootfs", .{});
         return error.PROTO;
@@ -91,6 +105,15 @@ pub fn pivot(root: sys.fd_t, d: *Diag) !void {
         return d.fail(err, "make the old root rslave", .{});
     };
     sys.umount2(".", linux.MNT.DETACH) catch |err| return d.fail(err, "detach the old root", .{});
+    sys.chdir("/") catch |err| return d.fail(err, "chdir to /", .{});
+}
+
+/// --no-pivot (runc's msMoveRoot, for a rootfs on a ramfs where pivot_root fails): the rootfs
+/// moved onto / and chrooted into.
+pub fn moveRoot(root: sys.fd_t, d: *Diag) !void {
+    sys.fchdir(root) catch |err| return d.fail(err, "chdir to the rootfs", .{});
+    sys.mount(".", "/", null, linux.MS.MOVE, null) catch |err| return d.fail(err, "move the rootfs onto /", .{});
+    sys.chroot(".") catch |err| return d.fail(err, "chroot", .{});
     sys.chdir("/") catch |err| return d.fail(err, "chdir to /", .{});
 }
 

@@ -15,6 +15,9 @@ pub const exec = @import("exec.zig");
 pub const seccomp = @import("seccomp.zig");
 pub const become = @import("become.zig");
 pub const idmap = @import("idmap.zig");
+pub const hooks = @import("hooks.zig");
+pub const cgroup_mount = @import("cgroup_mount.zig");
+pub const console_socket = @import("console_socket.zig");
 pub const init = @import("init.zig");
 
 test {

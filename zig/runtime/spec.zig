@@ -26,6 +26,12 @@ pub const limits = struct {
     pub const id_mappings = 8;
     pub const cgroup_procs = 16;
     pub const sysctls = 64;
+    /// Hooks of one kind (prestart, createRuntime, …), and each hook's args and env.
+    pub const hooks = 32;
+    pub const hook_args = 256;
+    pub const hook_env = 1024;
+    /// A hook's timeout, seconds (runtime-spec: an int > 0).
+    pub const hook_timeout_s = 24 * 3600;
     pub const path = 4096;
     /// All strings of one spec, NUL-terminated.
     pub const strings = 8 * 1024 * 1024;
@@ -180,6 +186,15 @@ pub const Device = struct { path: Str, mode: u32, major: u32, minor: u32, uid: u
 
 pub const Sysctl = struct { path: Str, value: Str };
 
+/// The runtime-spec's hook points, in the order they run (runc's).
+pub const HookKind = enum(u3) { prestart, createRuntime, createContainer, startContainer, poststart, poststop };
+
+/// One hook: `argv` (args, or just the path when args is empty) and `envp` are NULL-terminated
+/// in the Pool, ready for execve; timeout 0: none.
+pub const Hook = struct { path: Str, argv: []Pool.Ptr, envp: []Pool.Ptr, timeout_s: u32 = 0 };
+
+pub const hook_kinds = std.meta.fields(HookKind).len;
+
 pub const Spec = struct {
     /// Outside the struct: resetting a Spec must not write (and so map) the whole pool.
     pool: *Pool,
@@ -216,6 +231,18 @@ pub const Spec = struct {
     sysctls_len: usize = 0,
     /// linux.seccomp, compiled before clone (seccomp.zig); empty without one.
     seccomp: seccomp.Program = .{},
+    /// `hooks` by kind; only prestart, createRuntime, createContainer and startContainer run
+    /// in Zig (hooks.zig), poststart and poststop in the CLI (src/runtime/hooks.ts).
+    hooks: [hook_kinds][limits.hooks]Hook = undefined,
+    hooks_len: [hook_kinds]usize = .{0} ** hook_kinds,
+    /// Set by the caller after the parse, not by config.json: fds 3 .. 3+preserve_fds-1 stay
+    /// open across execve (runc's --preserve-fds).
+    preserve_fds: u32 = 0,
+
+    pub fn hooksOf(s: *const Spec, kind: HookKind) []const Hook {
+        const k = @intFromEnum(kind);
+        return s.hooks[k][0..s.hooks_len[k]];
+    }
 
     pub fn creates(s: *const Spec, ns: Namespace) bool {
         return s.new_namespaces & @intFromEnum(ns) != 0;
@@ -230,6 +257,8 @@ pub const Spec = struct {
 // ---- the JSON shapes we read (runtime-spec names; unknown fields ignored) ------------------
 
 const Raw = struct {
+    ociVersion: ?[]const u8 = null,
+    hooks: ?RawHooks = null,
     process: ?RawProcess = null,
     root: ?struct { path: []const u8, readonly: bool = false } = null,
     hostname: ?[]const u8 = null,
@@ -269,6 +298,22 @@ pub const RawMount = struct {
     options: []const []const u8 = &.{},
 };
 
+const RawHook = struct {
+    path: []const u8,
+    args: []const []const u8 = &.{},
+    env: []const []const u8 = &.{},
+    timeout: ?i64 = null,
+};
+
+const RawHooks = struct {
+    prestart: []const RawHook = &.{},
+    createRuntime: []const RawHook = &.{},
+    createContainer: []const RawHook = &.{},
+    startContainer: []const RawHook = &.{},
+    poststart: []const RawHook = &.{},
+    poststop: []const RawHook = &.{},
+};
+
 const RawIdMap = struct { containerID: u32, hostID: u32, size: u32 };
 
 const RawLinux = struct {
@@ -305,6 +350,9 @@ pub fn parse(s: *Spec, pool: *Pool, bundle: []const u8, text: []const u8, scratc
         return err;
     };
     s.bundle = try str(s, bundle, d);
+    if (raw.ociVersion) |v| if (!supportedVersion(v)) {
+        return invalid(d, "ociVersion \"{s}\" is not supported (tsd runs 1.0.x to 1.3.x)", .{v});
+    };
     try parseRoot(s, raw, d);
     const process = raw.process orelse return invalid(d, "process is missing", .{});
     try parseProcess(s, process, d);
@@ -316,6 +364,41 @@ pub fn parse(s: *Spec, pool: *Pool, bundle: []const u8, text: []const u8, scratc
     // The scratch is free to use before clone: the compiled program lands in the Spec.
     if (raw.linux.?.seccomp) |sc| try seccomp.build(&s.seccomp, sc, fba.allocator(), d);
     try checkHostname(s, d);
+    if (raw.hooks) |h| try parseHooks(s, h, d);
+}
+
+/// runtime-spec 1.0.x to 1.3.x (pre-releases such as "1.0.2-dev" included).
+pub fn supportedVersion(v: []const u8) bool {
+    if (v.len < 4 or !std.mem.startsWith(u8, v, "1.")) return false;
+    if (v[2] < '0' or v[2] > '3' or v[3] != '.') return false;
+    return v.len > 4 and std.ascii.isDigit(v[4]);
+}
+
+fn parseHooks(s: *Spec, raw: RawHooks, d: *Diag) !void {
+    inline for (std.meta.fields(HookKind)) |f| {
+        const list: []const RawHook = @field(raw, f.name);
+        if (list.len > limits.hooks) return invalid(d, "more than {d} " ++ f.name ++ " hooks", .{limits.hooks});
+        for (list, 0..) |h, i| s.hooks[f.value][i] = try parseHook(s, h, f.name, d);
+        s.hooks_len[f.value] = list.len;
+    }
+}
+
+fn parseHook(s: *Spec, raw: RawHook, comptime kind: []const u8, d: *Diag) !Hook {
+    if (raw.path.len == 0 or raw.path[0] != '/') return invalid(d, kind ++ " hook path \"{s}\" is not absolute", .{raw.path});
+    if (raw.args.len > limits.hook_args) return invalid(d, "a " ++ kind ++ " hook has more than {d} args", .{limits.hook_args});
+    if (raw.env.len > limits.hook_env) return invalid(d, "a " ++ kind ++ " hook has more than {d} env entries", .{limits.hook_env});
+    var timeout: u32 = 0;
+    if (raw.timeout) |t| {
+        if (t <= 0 or t > limits.hook_timeout_s) return invalid(d, kind ++ " hook timeout {d} is out of range (1 to {d} seconds)", .{ t, limits.hook_timeout_s });
+        timeout = @intCast(t);
+    }
+    const path_str = try path(s, raw.path, d);
+    const argv = try pointers(s, @max(raw.args.len, 1), d);
+    if (raw.args.len == 0) argv[0] = path_str.ptr;
+    for (raw.args, 0..) |a, i| argv[i] = (try str(s, a, d)).ptr;
+    const envp = try pointers(s, raw.env.len, d);
+    for (raw.env, 0..) |e, i| envp[i] = (try str(s, e, d)).ptr;
+    return .{ .path = path_str, .argv = argv, .envp = envp, .timeout_s = timeout };
 }
 
 fn invalid(d: *Diag, comptime fmt: []const u8, args: anytype) error{InvalidSpec} {
@@ -643,4 +726,34 @@ test "linux.seccomp is compiled before clone; without it there is no filter" {
     try std.testing.expect(s.seccomp.present());
     try std.testing.expectError(error.InvalidSpec, parse(s, pool, "/b", base ++ ",\"seccomp\":{\"defaultAction\":\"SCMP_ACT_NOTIFY\"}}}", scratch, &d));
     try std.testing.expectEqualStrings("invalid OCI spec: linux.seccomp: SCMP_ACT_NOTIFY is not supported", d.message());
+}
+
+test "hooks and ociVersion" {
+    const s = try std.testing.allocator.create(Spec);
+    defer std.testing.allocator.destroy(s);
+    const pool = try std.testing.allocator.create(Pool);
+    defer std.testing.allocator.destroy(pool);
+    const scratch = try std.testing.allocator.alloc(u8, 1 << 20);
+    defer std.testing.allocator.free(scratch);
+    var d: Diag = .{};
+    const base = "\"process\":{\"args\":[\"sh\"]},\"root\":{\"path\":\"/r\"},\"linux\":{\"namespaces\":[{\"type\":\"mount\"}]}";
+    try parse(s, pool, "/b", "{\"ociVersion\":\"1.3.0\"," ++ base ++ ",\"hooks\":{\"prestart\":[{\"path\":\"/bin/a\"}]," ++
+        "\"createRuntime\":[{\"path\":\"/bin/b\",\"args\":[\"b\",\"x\"],\"env\":[\"K=V\"],\"timeout\":5}],\"poststop\":[{\"path\":\"/c\"},{\"path\":\"/d\"}]}}", scratch, &d);
+    try std.testing.expectEqual(@as(usize, 1), s.hooksOf(.prestart).len);
+    const pre = s.hooksOf(.prestart)[0];
+    try std.testing.expectEqualStrings("/bin/a", std.mem.span(pre.argv[0].?));
+    try std.testing.expect(pre.argv[1] == null and pre.envp[0] == null and pre.timeout_s == 0);
+    const cr = s.hooksOf(.createRuntime)[0];
+    try std.testing.expectEqualStrings("x", std.mem.span(cr.argv[1].?));
+    try std.testing.expectEqualStrings("K=V", std.mem.span(cr.envp[0].?));
+    try std.testing.expectEqual(@as(u32, 5), cr.timeout_s);
+    try std.testing.expectEqual(@as(usize, 2), s.hooksOf(.poststop).len);
+    try std.testing.expectEqual(@as(usize, 0), s.hooksOf(.startContainer).len);
+    try std.testing.expectError(error.InvalidSpec, parse(s, pool, "/b", "{" ++ base ++ ",\"hooks\":{\"prestart\":[{\"path\":\"rel\"}]}}", scratch, &d));
+    try std.testing.expectEqualStrings("invalid OCI spec: prestart hook path \"rel\" is not absolute", d.message());
+    try std.testing.expectError(error.InvalidSpec, parse(s, pool, "/b", "{" ++ base ++ ",\"hooks\":{\"poststart\":[{\"path\":\"/x\",\"timeout\":0}]}}", scratch, &d));
+    try std.testing.expectError(error.InvalidSpec, parse(s, pool, "/b", "{\"ociVersion\":\"1.4.0\"," ++ base ++ "}", scratch, &d));
+    try std.testing.expectEqualStrings("invalid OCI spec: ociVersion \"1.4.0\" is not supported (tsd runs 1.0.x to 1.3.x)", d.message());
+    for ([_][]const u8{ "1.0.0", "1.0.2-dev", "1.1.0", "1.2.1", "1.3.0" }) |v| try std.testing.expect(supportedVersion(v));
+    for ([_][]const u8{ "", "1", "1.4.0", "2.0.0", "0.9.0", "1.0", "1.x.0" }) |v| try std.testing.expect(!supportedVersion(v));
 }

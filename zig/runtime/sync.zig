@@ -8,6 +8,9 @@
 //!                                        mount for spec mount <index>, or the rootfs overlay
 //!                                        (index root_index) (idmap.zig)
 //!   init → monitor  "P" + SCM_RIGHTS fd  the pty master (process.terminal)
+//!   init → monitor  "H"                  mounts made, before pivot_root: run the prestart and
+//!                                        createRuntime hooks, then "G" (only with such hooks)
+//!   init → monitor  "R"                  create mode: ready, blocked on the exec fifo
 //!   init → monitor  "E<status> <text>"   failure before execve; the init exits <status>
 const std = @import("std");
 const linux = std.os.linux;
@@ -25,6 +28,8 @@ pub fn open() sys.Error!Channel {
 pub const Message = union(enum) {
     go,
     mount: struct { index: u16, fd: sys.fd_t },
+    hooks,
+    ready,
     pty: sys.fd_t,
     failed: struct { status: u8, text: []const u8 },
     eof,
@@ -43,6 +48,14 @@ pub fn sendMount(fd: sys.fd_t, index: u16, tree: sys.fd_t) sys.Error!void {
     var buf: [8]u8 = undefined;
     const msg = std.fmt.bufPrint(&buf, "M{d}", .{index}) catch unreachable;
     try sendBytes(fd, msg, tree);
+}
+
+pub fn sendHooks(fd: sys.fd_t) sys.Error!void {
+    try sendBytes(fd, "H", null);
+}
+
+pub fn sendReady(fd: sys.fd_t) sys.Error!void {
+    try sendBytes(fd, "R", null);
 }
 
 pub fn sendPty(fd: sys.fd_t, master: sys.fd_t) sys.Error!void {
@@ -99,6 +112,8 @@ pub fn receive(fd: sys.fd_t, buf: *[message_max]u8) sys.Error!Message {
     const passed: ?sys.fd_t = if (msg.controllen >= @sizeOf(usize) + 12 and control.level == linux.SOL.SOCKET and control.kind == 1) control.fd else null;
     switch (buf[0]) {
         'G' => return .go,
+        'H' => return .hooks,
+        'R' => return .ready,
         'P' => return .{ .pty = passed orelse return error.PROTO },
         'M' => {
             const tree = passed orelse return error.PROTO;
@@ -129,6 +144,10 @@ test "messages round trip, fds pass" {
     var buf: [message_max]u8 = undefined;
     try sendGo(ch.monitor);
     try std.testing.expect((try receive(ch.init, &buf)) == .go);
+    try sendHooks(ch.init);
+    try std.testing.expect((try receive(ch.monitor, &buf)) == .hooks);
+    try sendReady(ch.init);
+    try std.testing.expect((try receive(ch.monitor, &buf)) == .ready);
     try sendFailure(ch.init, 127, "cannot exec \"x\": no such file or directory");
     const m = try receive(ch.monitor, &buf);
     try std.testing.expectEqual(@as(u8, 127), m.failed.status);

@@ -1,0 +1,36 @@
+// Signal names and numbers as runc's `kill` takes them (Linux's numbering, x86-64 and arm64
+// alike): a number, `KILL`, `SIGKILL`, any case, `RTMIN+3`, `SIGRTMAX-1`. Pure.
+import { FlagError } from "./flags";
+
+export const SIGNALS: Record<string, number> = {
+  HUP: 1, INT: 2, QUIT: 3, ILL: 4, TRAP: 5, ABRT: 6, IOT: 6, BUS: 7, FPE: 8, KILL: 9, USR1: 10,
+  SEGV: 11, USR2: 12, PIPE: 13, ALRM: 14, TERM: 15, STKFLT: 16, CHLD: 17, CLD: 17, CONT: 18,
+  STOP: 19, TSTP: 20, TTIN: 21, TTOU: 22, URG: 23, XCPU: 24, XFSZ: 25, VTALRM: 26, PROF: 27,
+  WINCH: 28, IO: 29, POLL: 29, PWR: 30, SYS: 31,
+};
+
+export const SIGRTMIN = 34;
+export const SIGRTMAX = 64;
+
+function realtime(name: string): number | undefined {
+  const m = /^RTM(IN|AX)(?:([+-])(\d+))?$/.exec(name);
+  if (!m) return undefined;
+  const base = m[1] === "IN" ? SIGRTMIN : SIGRTMAX;
+  const n = m[3] === undefined ? 0 : Number(m[3]);
+  const sig = m[2] === "-" ? base - n : base + n;
+  return sig >= SIGRTMIN && sig <= SIGRTMAX ? sig : undefined;
+}
+
+/** The signal number of `raw`; throws runc's error for an unknown one. */
+export function parseSignal(raw: string): number {
+  if (/^\d+$/.test(raw)) {
+    const n = Number(raw);
+    if (n >= 1 && n <= SIGRTMAX) return n;
+    throw new FlagError(`invalid signal: ${raw} (1 to ${SIGRTMAX}, or a name such as TERM)`);
+  }
+  let name = raw.toUpperCase();
+  if (name.startsWith("SIG")) name = name.slice(3);
+  const n = SIGNALS[name] ?? realtime(name);
+  if (n === undefined) throw new FlagError(`unknown signal "${raw}" (a number, or a name such as TERM, KILL, SIGHUP)`);
+  return n;
+}

@@ -1,0 +1,301 @@
+// tsd as an OCI runtime, the create/start path (issue 12, RUNTIME.md): dist/tsd driven with
+// runc's command line against bundles this file writes (the busybox rootfs of test/lib, a
+// config.json of our own), with a small Python caller playing containerd-shim's part: a child
+// subreaper that runs `create`, finds the init reparented to itself, runs `start` and reaps the
+// init. Each test has its own bundle and cgroup under this file's parent group; nothing is left.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from "node:fs";
+import { join } from "node:path";
+import { TSD } from "../lib/tsd";
+import { testImages } from "../lib/fixtures";
+import { removeGroupTree } from "../lib/cgroups";
+
+const base = mkdtempSync("/dev/shm/tsd-e2e-rtc-");
+const root = join(base, "root");
+const parent = `tsd-e2e-rtc-${process.pid}`;
+const HIERARCHIES = readdirSync("/sys/fs/cgroup").map((h) => join("/sys/fs/cgroup", h));
+const groupDirs = () => HIERARCHIES.map((h) => join(h, parent)).filter((d) => existsSync(join(d, "cgroup.procs")));
+let rootfs = "";
+
+// The caller: a child subreaper as containerd-shim is; results as JSON into argv[1].
+const HELPER = String.raw`
+import ctypes, json, os, socket, subprocess, sys, threading, time
+result_path, mode, tsd, root, bundle, cid = sys.argv[1:7]
+ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+rt = [tsd, "runtime", "--root", root]
+res = {}
+def ppid(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        return int(f.read().rsplit(")", 1)[1].split()[1])
+def reap(pid):
+    while True:
+        p, st = os.waitpid(-1, 0)
+        if p == pid:
+            return os.waitstatus_to_exitcode(st)
+def read_all(fd):
+    out = b""
+    while True:
+        try:
+            b = os.read(fd, 65536)
+        except OSError:
+            break
+        if not b:
+            break
+        out += b
+    return out.decode()
+pidfile = os.path.join(root, "..", cid + ".pid")
+if mode == "lifecycle":
+    os.open("/dev/null", os.O_RDONLY)  # takes fd 3 if free: the pipes must not land there
+    out_r, out_w = os.pipe(); err_r, err_w = os.pipe(); pre_r, pre_w = os.pipe()
+    os.dup2(pre_w, 3)
+    c = subprocess.run(rt + ["create", "--bundle", bundle, "--pid-file", pidfile, "--preserve-fds", "1", cid], stdin=subprocess.DEVNULL, stdout=out_w, stderr=err_w, pass_fds=(3,))
+    os.close(3); os.close(pre_w); os.close(out_w); os.close(err_w)
+    res["create"] = c.returncode
+    pid = int(open(pidfile).read())
+    res["pid"] = pid
+    res["ppid"] = ppid(pid); res["me"] = os.getpid()
+    time.sleep(0.3)
+    res["ran_before_start"] = os.path.exists(os.path.join(bundle, "out", "ran"))
+    res["state"] = json.loads(subprocess.run(rt + ["state", cid], capture_output=True).stdout)
+    res["start"] = subprocess.run(rt + ["start", cid]).returncode
+    res["status"] = reap(pid)
+    res["stdout"] = read_all(out_r); res["stderr"] = read_all(err_r); res["fd3"] = read_all(pre_r)
+    res["state_after"] = json.loads(subprocess.run(rt + ["state", cid], capture_output=True).stdout)
+elif mode == "console":
+    path = os.path.join(bundle, "console.sock")
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); srv.bind(path); srv.listen(1)
+    got = {}
+    def accept():
+        conn, _ = srv.accept()
+        msg, fds, _, _ = socket.recv_fds(conn, 64, 1)
+        got["name"] = msg.decode(); got["fd"] = fds[0]
+    t = threading.Thread(target=accept); t.start()
+    c = subprocess.run(rt + ["create", "--bundle", bundle, "--pid-file", pidfile, "--console-socket", path, cid], stdin=subprocess.DEVNULL)
+    res["create"] = c.returncode
+    t.join(10)
+    res["name"] = got.get("name")
+    pid = int(open(pidfile).read())
+    res["start"] = subprocess.run(rt + ["start", cid]).returncode
+    res["output"] = read_all(got["fd"]) if "fd" in got else None
+    res["status"] = reap(pid)
+json.dump(res, open(result_path, "w"))
+`;
+
+interface Options {
+  args: string[];
+  terminal?: boolean;
+  mounts?: object[];
+  hooks?: Record<string, { path: string; args?: string[]; env?: string[]; timeout?: number }[]>;
+}
+
+/** A bundle of its own: the busybox rootfs read-only, its own out/ bound at /out, its group. */
+function bundle(name: string, o: Options): string {
+  const dir = join(base, name);
+  mkdirSync(join(dir, "out"), { recursive: true });
+  const spec = {
+    ociVersion: "1.3.0",
+    process: { terminal: o.terminal ?? false, user: { uid: 0, gid: 0 }, args: o.args, env: ["PATH=/bin:/usr/bin", "TERM=xterm"], cwd: "/",
+      capabilities: { bounding: ["CAP_KILL"], effective: ["CAP_KILL"], permitted: ["CAP_KILL"] } },
+    root: { path: rootfs, readonly: true },
+    hostname: name,
+    mounts: [
+      { destination: "/proc", type: "proc", source: "proc" },
+      { destination: "/dev", type: "tmpfs", source: "tmpfs", options: ["nosuid", "strictatime", "mode=755", "size=65536k"] },
+      { destination: "/dev/pts", type: "devpts", source: "devpts", options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"] },
+      { destination: "/out", type: "bind", source: join(dir, "out"), options: ["rbind", "rw"] },
+      ...(o.mounts ?? []),
+    ],
+    ...(o.hooks ? { hooks: o.hooks } : {}),
+    linux: {
+      cgroupsPath: `/${parent}/${name}`,
+      resources: { pids: { limit: 64 } },
+      namespaces: [{ type: "pid" }, { type: "mount" }, { type: "uts" }, { type: "ipc" }, { type: "network" }],
+      maskedPaths: ["/proc/kcore"],
+      readonlyPaths: ["/proc/sys"],
+    },
+  };
+  writeFileSync(join(dir, "config.json"), JSON.stringify(spec));
+  return dir;
+}
+
+let calls = 0;
+
+/** `tsd runtime ARGS`; its stdio are files (a created container keeps create's stdio open). */
+async function rt(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = join(base, `call-${++calls}`);
+  const p = Bun.spawn([TSD, "runtime", "--root", root, ...args], { stdin: "ignore", stdout: Bun.file(`${out}.out`), stderr: Bun.file(`${out}.err`) });
+  const timer = setTimeout(() => p.kill(9), 20000);
+  const code = await p.exited;
+  clearTimeout(timer);
+  return { code, stdout: readFileSync(`${out}.out`, "utf8"), stderr: readFileSync(`${out}.err`, "utf8") };
+}
+
+/** Runs the Python caller; its JSON result. */
+async function caller(mode: string, dir: string, id: string): Promise<Record<string, any>> {
+  const out = join(base, `${id}.result.json`);
+  const p = Bun.spawn(["python3", join(base, "helper.py"), out, mode, TSD, root, dir, id], { stdin: "ignore", stdout: "inherit", stderr: "inherit" });
+  const timer = setTimeout(() => p.kill(9), 30000);
+  const code = await p.exited;
+  clearTimeout(timer);
+  expect(code).toBe(0);
+  return JSON.parse(readFileSync(out, "utf8"));
+}
+
+/** Processes whose cgroup is under this file's parent group. */
+function containerProcesses(): number[] {
+  const pids: number[] = [];
+  for (const d of groupDirs()) {
+    const walk = (g: string) => {
+      for (const l of readFileSync(join(g, "cgroup.procs"), "utf8").split("\n")) if (l) pids.push(Number(l));
+      for (const e of readdirSync(g, { withFileTypes: true })) if (e.isDirectory()) walk(join(g, e.name));
+    };
+    walk(d);
+  }
+  return pids;
+}
+
+/** Nothing of `id` is left: no state dir, no group, no process. */
+function expectGone(id: string, name: string): void {
+  expect(existsSync(join(root, id))).toBe(false);
+  for (const h of HIERARCHIES) expect(existsSync(join(h, parent, name))).toBe(false);
+  expect(containerProcesses()).toEqual([]);
+}
+
+beforeAll(async () => {
+  // A copy: the init creates mount points in it (/out, /sys/fs/cgroup…), the cache is shared.
+  rootfs = join(base, "rootfs");
+  const cp = Bun.spawnSync(["cp", "-a", (await testImages()).rootfs, rootfs]);
+  if (cp.exitCode !== 0) throw new Error(`cp -a the busybox rootfs: ${cp.stderr}`);
+  writeFileSync(join(base, "helper.py"), HELPER);
+});
+
+afterAll(() => {
+  for (const d of groupDirs()) removeGroupTree(d);
+  rmSync(base, { recursive: true, force: true });
+  expect(HIERARCHIES.filter((h) => existsSync(join(h, parent)))).toEqual([]);
+});
+
+describe("tsd runtime create/start", () => {
+  test("create leaves the init blocked under the caller's subreaper; start runs it on create's pipes", async () => {
+    const dir = bundle("life", { args: ["sh", "-c", "touch /out/ran; echo hello; echo oops >&2; echo kept >&3; exit 3"] });
+    const r = await caller("lifecycle", dir, "life");
+    expect(r.create).toBe(0);
+    expect(r.ppid).toBe(r.me);
+    expect(r.ran_before_start).toBe(false);
+    expect(r.state).toMatchObject({ id: "life", status: "created", pid: r.pid, bundle: dir, rootfs, ociVersion: "1.3.0" });
+    expect(r.start).toBe(0);
+    expect(r.status).toBe(3);
+    expect(r.stdout).toBe("hello\n");
+    expect(r.stderr).toBe("oops\n");
+    expect(r.fd3).toBe("kept\n");
+    expect(existsSync(join(dir, "out", "ran"))).toBe(true);
+    expect(r.state_after).toMatchObject({ status: "stopped", pid: 0 });
+    expect((await rt(["delete", "life"])).code).toBe(0);
+    expectGone("life", "life");
+  });
+
+  test("the limits of linux.resources hold in the group of linux.cgroupsPath", async () => {
+    bundle("limits", { args: ["true"] });
+    const c = await rt(["create", "--bundle", join(base, "limits"), "limits"]);
+    expect(c).toMatchObject({ code: 0, stderr: "" });
+    const pid = JSON.parse((await rt(["state", "limits"])).stdout).pid;
+    const pidsGroup = HIERARCHIES.map((h) => join(h, parent, "limits")).find((d) => existsSync(join(d, "pids.max")))!;
+    expect(readFileSync(join(pidsGroup, "pids.max"), "utf8").trim()).toBe("64");
+    expect(readFileSync(join(pidsGroup, "cgroup.procs"), "utf8").trim()).toBe(String(pid));
+    // A created container deleted without start: the blocked init goes with it.
+    expect((await rt(["delete", "--force", "limits"])).code).toBe(0);
+    expectGone("limits", "limits");
+  });
+
+  test("hooks run in runc's order, each with the state on stdin", async () => {
+    const log = join(base, "hooks", "out", "hooks.log");
+    const hook = (kind: string) => ({ path: "/bin/sh", args: ["sh", "-c", `echo "${kind} $(cat)" >> ${log}`] });
+    const kinds = ["prestart", "createRuntime", "createContainer", "poststart", "poststop"];
+    const hooks: Options["hooks"] = Object.fromEntries(kinds.map((k) => [k, [hook(k)]]));
+    // startContainer runs in the container: its path and the log resolve there.
+    hooks.startContainer = [{ path: "/bin/sh", args: ["sh", "-c", `echo "startContainer $(cat)" >> /out/hooks.log`] }];
+    const dir = bundle("hooks", { args: ["sh", "-c", "echo process >> /out/hooks.log"], hooks });
+    const r = await caller("lifecycle", dir, "hooks");
+    expect([r.create, r.start, r.status]).toEqual([0, 0, 0]);
+    expect((await rt(["delete", "hooks"])).code).toBe(0);
+    const lines = readFileSync(log, "utf8").trim().split("\n");
+    const kindsSeen = lines.map((l) => l.split(" ")[0]);
+    // The process runs alongside poststart (which follows its exec): its line is somewhere after startContainer.
+    expect(kindsSeen.indexOf("process")).toBeGreaterThan(kindsSeen.indexOf("startContainer"));
+    expect(kindsSeen.filter((k) => k !== "process")).toEqual(["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"]);
+    const hookLines = lines.filter((l) => !l.startsWith("process"));
+    const state = (i: number) => JSON.parse(hookLines[i]!.slice(hookLines[i]!.indexOf(" ") + 1));
+    expect(state(0)).toEqual({ ociVersion: "1.3.0", id: "hooks", bundle: dir, annotations: {}, status: "created", pid: r.pid });
+    expect(state(1)).toMatchObject({ status: "creating", pid: r.pid });
+    expect(state(2)).toMatchObject({ status: "creating", pid: r.pid });
+    expect(state(3)).toMatchObject({ status: "created", pid: r.pid });
+    // poststart: the process has started ("running" even if it has ended already).
+    expect(state(4)).toMatchObject({ id: "hooks", bundle: dir, status: "running", pid: r.pid });
+    expect(state(5)).toMatchObject({ id: "hooks", status: "stopped" });
+    expectGone("hooks", "hooks");
+  });
+
+  test("a failing createRuntime hook fails the create, naming the hook, and leaves nothing", async () => {
+    const dir = bundle("badhook", { args: ["true"], hooks: { createRuntime: [{ path: "/bin/sh", args: ["sh", "-c", "echo refused by policy >&2; exit 7"] }] } });
+    const c = await rt(["create", "--bundle", dir, "badhook"]);
+    expect(c.code).toBe(1);
+    expect(c.stderr).toContain("createRuntime hook /bin/sh failed: exit status 7: refused by policy");
+    expectGone("badhook", "badhook");
+  });
+
+  test("a process that does not exist fails the create, not the start", async () => {
+    const dir = bundle("nope", { args: ["/bin/nope"] });
+    const c = await rt(["create", "--bundle", dir, "nope"]);
+    expect(c.code).toBe(1);
+    expect(c.stderr).toContain(`cannot exec \\"/bin/nope\\": no such file or directory`);
+    expect((await rt(["state", "nope"])).stderr).toContain(`container \\"nope\\" does not exist`);
+    expectGone("nope", "nope");
+  });
+
+  test("--console-socket receives the pty master; the process runs on the pty", async () => {
+    const dir = bundle("tty", { args: ["sh", "-c", "tty; echo on-the-pty"], terminal: true });
+    const r = await caller("console", dir, "tty");
+    expect([r.create, r.start, r.status]).toEqual([0, 0, 0]);
+    expect(r.name).toBe("/dev/ptmx");
+    expect(r.output).toContain("/dev/pts/0");
+    expect(r.output).toContain("on-the-pty");
+    expect((await rt(["delete", "tty"])).code).toBe(0);
+    expectGone("tty", "tty");
+  });
+
+  test("a terminal without --console-socket, an existing id, a bad id are refused", async () => {
+    const dir = bundle("refused", { args: ["true"], terminal: true });
+    const c = await rt(["create", "--bundle", dir, "refused"]);
+    expect(c.code).toBe(1);
+    expect(c.stderr).toContain("a console socket is needed (--console-socket)");
+    expectGone("refused", "refused");
+    const ok = bundle("twice", { args: ["true"] });
+    expect((await rt(["create", "--bundle", ok, "twice"])).code).toBe(0);
+    const again = await rt(["create", "--bundle", ok, "twice"]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain("container with id exists: twice");
+    expect(JSON.parse((await rt(["state", "twice"])).stdout).status).toBe("created");
+    expect((await rt(["delete", "--force", "twice"])).code).toBe(0);
+    expectGone("twice", "twice");
+    expect((await rt(["create", "--bundle", ok, "a/b"])).stderr).toContain("invalid container id format");
+  });
+
+  test("a cgroup mount naming no hierarchy (containerd's) shows the container's own groups, read-only", async () => {
+    const sys = [
+      { destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"] },
+      { destination: "/sys/fs/cgroup", type: "cgroup", source: "cgroup", options: ["nosuid", "noexec", "nodev", "relatime", "ro"] },
+    ];
+    const script = "cat /sys/fs/cgroup/pids/pids.max; touch /sys/fs/cgroup/pids/x 2>/dev/null || echo read-only; mkdir /sys/fs/cgroup/y 2>/dev/null || echo tmpfs-read-only";
+    const dir = bundle("cgmount", { args: ["sh", "-c", script], mounts: sys });
+    const r = await rt(["run", "--bundle", dir, "cgmount"]);
+    expect(r).toMatchObject({ code: 0, stdout: "64\nread-only\ntmpfs-read-only\n" });
+    expectGone("cgmount", "cgmount");
+  });
+
+  test("run: create + start in the foreground, the process's status, then deleted", async () => {
+    const dir = bundle("run", { args: ["sh", "-c", "echo ran; exit 5"] });
+    const r = await rt(["run", "--bundle", dir, "run"]);
+    expect(r).toMatchObject({ code: 5, stdout: "ran\n" });
+    expectGone("run", "run");
+  });
+});
