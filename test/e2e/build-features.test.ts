@@ -7,38 +7,17 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TestRoot } from "../lib/tsd";
+import { buildFixture } from "../lib/build-fixture";
 import { testImages } from "../lib/fixtures";
 import { push, sh, startRegistry, type Registry } from "../lib/registry";
 
 setDefaultTimeout(90000);
 let t: TestRoot;
 let work: string;
-
-beforeAll(async () => {
-  const images = await testImages();
-  t = new TestRoot("buildf");
-  work = mkdtempSync("/tmp/tsd-e2e-buildf-ctx-");
-  await t.ok(["load", "-i", images.busyboxDocker]);
-}, 120000);
-
-afterAll(async () => {
-  const leaks = t.leaks();
-  const dirs = t.containerDirs();
-  await t.destroy();
-  rmSync(work, { recursive: true, force: true });
-  expect(leaks).toEqual([]);
-  expect(dirs).toEqual([]);
+const { context } = buildFixture("buildf", (root, dir) => {
+  t = root;
+  work = dir;
 });
-
-function context(name: string, files: Record<string, string>): string {
-  const dir = join(work, name);
-  mkdirSync(dir, { recursive: true });
-  for (const [p, content] of Object.entries(files)) {
-    mkdirSync(join(dir, p, ".."), { recursive: true });
-    writeFileSync(join(dir, p), content);
-  }
-  return dir;
-}
 
 const run = (image: string, script: string) => t.ok(["run", "--rm", "--network", "none", image, "sh", "-c", script]);
 

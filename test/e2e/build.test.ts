@@ -6,42 +6,17 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TestRoot, TSD } from "../lib/tsd";
+import { buildFixture } from "../lib/build-fixture";
 import { testImages } from "../lib/fixtures";
 import { push, startRegistry } from "../lib/registry";
 
 setDefaultTimeout(60000);
 let t: TestRoot;
 let work: string;
-
-beforeAll(async () => {
-  const images = await testImages();
-  t = new TestRoot("build");
-  work = mkdtempSync("/tmp/tsd-e2e-build-ctx-");
-  await t.ok(["load", "-i", images.busyboxDocker]);
-}, 120000);
-
-afterAll(async () => {
-  const leaks = t.leaks();
-  const dirs = t.containerDirs();
-  await t.destroy();
-  rmSync(work, { recursive: true, force: true });
-  expect(leaks).toEqual([]);
-  expect(dirs).toEqual([]);
+const { context } = buildFixture("build", (root, dir) => {
+  t = root;
+  work = dir;
 });
-
-/** A context directory with these files (a trailing "/" makes a directory). */
-function context(name: string, files: Record<string, string>): string {
-  const dir = join(work, name);
-  mkdirSync(dir, { recursive: true });
-  for (const [p, content] of Object.entries(files)) {
-    if (p.endsWith("/")) mkdirSync(join(dir, p), { recursive: true });
-    else {
-      mkdirSync(join(dir, p, ".."), { recursive: true });
-      writeFileSync(join(dir, p), content);
-    }
-  }
-  return dir;
-}
 
 const MULTI = `# syntax=docker/dockerfile:1
 ARG BASE=busybox

@@ -668,13 +668,33 @@ const test_config =
     \\"maskedPaths":["/proc/kcore"],"readonlyPaths":["/proc/sys"],"sysctl":{"net.ipv4.ip_forward":"1"},"x":1}}
 ;
 
+/// A Spec, its Pool and a parse scratch on the testing allocator (too big for a test's stack).
+const TestSpec = struct {
+    s: *Spec,
+    pool: *Pool,
+    scratch: []u8,
+
+    fn init() !TestSpec {
+        const s = try std.testing.allocator.create(Spec);
+        errdefer std.testing.allocator.destroy(s);
+        const pool = try std.testing.allocator.create(Pool);
+        errdefer std.testing.allocator.destroy(pool);
+        return .{ .s = s, .pool = pool, .scratch = try std.testing.allocator.alloc(u8, 1 << 20) };
+    }
+
+    fn deinit(t: *TestSpec) void {
+        std.testing.allocator.free(t.scratch);
+        std.testing.allocator.destroy(t.pool);
+        std.testing.allocator.destroy(t.s);
+    }
+};
+
 test "parse a spec" {
-    const s = try std.testing.allocator.create(Spec);
-    defer std.testing.allocator.destroy(s);
-    const pool = try std.testing.allocator.create(Pool);
-    defer std.testing.allocator.destroy(pool);
-    const scratch = try std.testing.allocator.alloc(u8, 1 << 20);
-    defer std.testing.allocator.free(scratch);
+    var t = try TestSpec.init();
+    defer t.deinit();
+    const s = t.s;
+    const pool = t.pool;
+    const scratch = t.scratch;
     var d: Diag = .{};
     try parse(s, pool, "/b", test_config, scratch, &d);
     try std.testing.expectEqualStrings("/b/rootfs", s.root_path);
@@ -696,12 +716,11 @@ test "parse a spec" {
 }
 
 test "a user namespace: its maps, idmap binds; idmap on a non-bind is refused" {
-    const s = try std.testing.allocator.create(Spec);
-    defer std.testing.allocator.destroy(s);
-    const pool = try std.testing.allocator.create(Pool);
-    defer std.testing.allocator.destroy(pool);
-    const scratch = try std.testing.allocator.alloc(u8, 1 << 20);
-    defer std.testing.allocator.free(scratch);
+    var t = try TestSpec.init();
+    defer t.deinit();
+    const s = t.s;
+    const pool = t.pool;
+    const scratch = t.scratch;
     var d: Diag = .{};
     const head = "{\"process\":{\"args\":[\"sh\"]},\"root\":{\"path\":\"/r\"},\"mounts\":[";
     const tail = "],\"linux\":{\"namespaces\":[{\"type\":\"user\"},{\"type\":\"mount\"}]," ++
@@ -714,12 +733,11 @@ test "a user namespace: its maps, idmap binds; idmap on a non-bind is refused" {
 }
 
 test "no mount namespace: the runtime's is shared, and what would be mounted there is refused" {
-    const s = try std.testing.allocator.create(Spec);
-    defer std.testing.allocator.destroy(s);
-    const pool = try std.testing.allocator.create(Pool);
-    defer std.testing.allocator.destroy(pool);
-    const scratch = try std.testing.allocator.alloc(u8, 1 << 20);
-    defer std.testing.allocator.free(scratch);
+    var t = try TestSpec.init();
+    defer t.deinit();
+    const s = t.s;
+    const pool = t.pool;
+    const scratch = t.scratch;
     var d: Diag = .{};
     const ns = "\"linux\":{\"namespaces\":[{\"type\":\"pid\"}]}}";
     try parse(s, pool, "/b", "{\"process\":{\"args\":[\"sh\"]},\"root\":{\"path\":\"/r\"}," ++ ns, scratch, &d);
@@ -742,12 +760,11 @@ test "a missing process is a clear error" {
 }
 
 test "linux.seccomp is compiled before clone; without it there is no filter" {
-    const s = try std.testing.allocator.create(Spec);
-    defer std.testing.allocator.destroy(s);
-    const pool = try std.testing.allocator.create(Pool);
-    defer std.testing.allocator.destroy(pool);
-    const scratch = try std.testing.allocator.alloc(u8, 1 << 20);
-    defer std.testing.allocator.free(scratch);
+    var t = try TestSpec.init();
+    defer t.deinit();
+    const s = t.s;
+    const pool = t.pool;
+    const scratch = t.scratch;
     var d: Diag = .{};
     const base = "{\"process\":{\"args\":[\"sh\"]},\"root\":{\"path\":\"/r\"},\"linux\":{\"namespaces\":[{\"type\":\"mount\"}]";
     try parse(s, pool, "/b", base ++ "}}", scratch, &d);
@@ -760,12 +777,11 @@ test "linux.seccomp is compiled before clone; without it there is no filter" {
 }
 
 test "hooks and ociVersion" {
-    const s = try std.testing.allocator.create(Spec);
-    defer std.testing.allocator.destroy(s);
-    const pool = try std.testing.allocator.create(Pool);
-    defer std.testing.allocator.destroy(pool);
-    const scratch = try std.testing.allocator.alloc(u8, 1 << 20);
-    defer std.testing.allocator.free(scratch);
+    var t = try TestSpec.init();
+    defer t.deinit();
+    const s = t.s;
+    const pool = t.pool;
+    const scratch = t.scratch;
     var d: Diag = .{};
     const base = "\"process\":{\"args\":[\"sh\"]},\"root\":{\"path\":\"/r\"},\"linux\":{\"namespaces\":[{\"type\":\"mount\"}]}";
     try parse(s, pool, "/b", "{\"ociVersion\":\"1.3.0\"," ++ base ++ ",\"hooks\":{\"prestart\":[{\"path\":\"/bin/a\"}]," ++
