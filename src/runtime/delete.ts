@@ -1,7 +1,7 @@
 // `delete [--force] ID`: a stopped (or created) container's cgroup and state go, then its
 // poststop hooks run; a running or paused one needs --force (SIGKILL, waited for). A missing
 // id with --force is not an error (containerd deletes twice after a failed create).
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmdirSync, rmSync } from "node:fs";
 import { TsdError } from "../errors";
 import { recordGroup } from "./cgroup";
 import { bool, exactArgs, parseFlags } from "./flags";
@@ -38,9 +38,24 @@ function poststopHooks(bundle: string): Hook[] {
   }
 }
 
+/** The group's directories, each removed by one rmdir when empty (a stopped container's
+ *  usually is: no mountinfo read, no scan); false when any is still busy or has sub-groups,
+ *  for the driver's removal, which kills what is left. */
+export function rmdirEmptyGroup(paths: readonly string[]): boolean {
+  let all = true;
+  for (const dir of paths) {
+    try {
+      rmdirSync(dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") all = false;
+    }
+  }
+  return all;
+}
+
 /** The cgroup (anything left in it killed), the state directory, then poststop hooks. */
 async function destroy(g: RuntimeGlobals, rec: RuntimeRecord): Promise<void> {
-  const cg = recordGroup(rec);
+  const cg = rmdirEmptyGroup(rec.cgroup?.paths ?? []) ? undefined : recordGroup(rec);
   if (cg) cg.driver.remove(cg.group);
   const state = ociState(g.root, rec);
   rmSync(containerDir(g.root, rec.id), { recursive: true, force: true });

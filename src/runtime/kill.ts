@@ -19,6 +19,9 @@ export function signal(pid: number, sig: number): void {
 
 /** Every process of the container's cgroup gets `sig`; a process gone meanwhile is skipped. */
 export async function signalAll(rec: RuntimeRecord, sig: number, initToo = true): Promise<void> {
+  // A stopped container's empty group (containerd's `kill --all ID 9` after the init's exit):
+  // nothing can fork into it any more, so no freeze, no mountinfo read.
+  if (!initToo && cgroupPids(rec).length === 0) return;
   const cg = recordGroup(rec);
   let froze = false;
   try {

@@ -42,10 +42,14 @@ export async function startRecord(g: RuntimeGlobals, rec: RuntimeRecord): Promis
     closeSync(fd);
   }
   rmSync(fifo, { force: true });
+  // Without poststart hooks there is nothing to order after the exec: no wait (runc's start
+  // returns once the byte is read, too).
+  const hooks = bundleHooks(rec.bundle, "poststart");
+  if (hooks.length === 0) return;
   await execed(rec);
   // The process has been started: "running", even when it has ended by now.
   const state = { ...ociState(g.root, rec), pid: rec.pid, status: "running" };
-  await runHooksWarning("poststart", bundleHooks(rec.bundle, "poststart"), state, (msg) => logWarning(g, msg));
+  await runHooksWarning("poststart", hooks, state, (msg) => logWarning(g, msg));
 }
 
 const EXEC_WAIT_MS = 60_000;

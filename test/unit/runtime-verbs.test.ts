@@ -7,6 +7,10 @@ import { resourcesFromFlags, UPDATE_FLAGS } from "../../src/runtime/update";
 import { checkExecFlags, EXEC_FLAGS, execProcess, type ProcessSpec } from "../../src/runtime/exec";
 import { defaultSpec } from "../../src/runtime/spec";
 import { resourcesFromSpec } from "../../src/cgroup/spec";
+import { rmdirEmptyGroup } from "../../src/runtime/delete";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 const runc = Bun.which("runc");
 
@@ -113,5 +117,23 @@ describe("spec", () => {
     expect(s.linux.uidMappings).toEqual([{ containerID: 0, hostID: 1000, size: 1 }]);
     expect(s.linux.namespaces.map((n) => n.type)).toEqual(["pid", "ipc", "uts", "mount", "user"]);
     expect(s.linux.resources).toBeUndefined();
+  });
+});
+
+describe("delete's one-rmdir removal of a stopped container's group", () => {
+  test("empty and missing directories: removed, true; one with a sub-group: kept, false (the driver's removal then)", () => {
+    const base = mkdtempSync(join(tmpdir(), "tsd-rmdir-"));
+    try {
+      const empty = join(base, "a");
+      const nested = join(base, "b");
+      mkdirSync(empty);
+      mkdirSync(join(nested, "child"), { recursive: true });
+      expect(rmdirEmptyGroup([empty, join(base, "gone")])).toBe(true);
+      expect(existsSync(empty)).toBe(false);
+      expect(rmdirEmptyGroup([nested])).toBe(false);
+      expect(existsSync(join(nested, "child"))).toBe(true);
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
   });
 });
