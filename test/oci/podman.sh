@@ -121,6 +121,9 @@ out=$("${RUN[@]}" --rm "$IMG" /no/such 2>&1); s=$?; oci_result $([ $s = 127 ]; e
 out=$(in_tty "${RUN[@]}" --rm -t "$IMG" tty 2>&1 | tr -d '\r\0'); oci_result $([[ "$out" == */dev/pts/0* ]]; echo $?) "run -t: a tty" "$out"
 out=$("${RUN[@]}" --rm -m 32m --pids-limit 64 --cpus 0.5 "$IMG" sh -c "$LIMITS" 2>&1 | tr '\n' ' ')
 oci_result $([ "$out" = "33554432 64 50000 " ]; echo $?) "run -m 32m --pids-limit 64 --cpus 0.5: the container's cgroup files" "$out"
+out=$(echo from-stdin | "${RUN[@]}" --rm -i "$IMG" cat 2>&1); oci_result $([ "$out" = from-stdin ]; echo $?) "run -i: stdin" "$out"
+out=$("${RUN[@]}" --rm --user 1000:1000 -w /tmp -e GREETING=hey "$IMG" sh -c 'echo $(id -u):$(id -g) $PWD $GREETING' 2>&1); oci_result $([ "$out" = "1000:1000 /tmp hey" ]; echo $?) "run --user -w -e" "$out"
+"${RUN[@]}" --rm --read-only "$IMG" touch /x >/dev/null 2>&1; s=$?; oci_result $([ $s = 1 ]; echo $?) "run --read-only: the rootfs is read-only" "got $s"
 out=$("${RUN[@]}" --rm --network none "$IMG" ls /sys/class/net 2>&1 | tr '\n' ' '); oci_result $([ "$out" = "lo " ]; echo $?) "run --network none: lo only" "$out"
 out=$("${RUN[@]}" --rm --network host "$IMG" hostname 2>&1); oci_result $([ "$out" = "$(hostname)" ]; echo $?) "run --network host: the host's name" "$out"
 
