@@ -93,6 +93,10 @@ out=$("${RUN[@]}" --rm -m 32m --pids-limit 64 --cpus 0.5 "$IMG" sh -c "$LIMITS" 
 oci_result $([ "$out" = "33554432 64 50000 " ]; echo $?) "run -m 32m --pids-limit 64 --cpus 0.5: the container's cgroup files" "$out"
 out=$(echo from-stdin | "${RUN[@]}" --rm -i "$IMG" cat 2>&1); oci_result $([ "$out" = from-stdin ]; echo $?) "run -i: stdin" "$out"
 out=$("${RUN[@]}" --rm --user 1000:1000 -w /tmp -e GREETING=hey "$IMG" sh -c 'echo $(id -u):$(id -g) $PWD $GREETING' 2>&1); oci_result $([ "$out" = "1000:1000 /tmp hey" ]; echo $?) "run --user -w -e" "$out"
+# No HOME in the spec (neither engine sets one): the runtime takes it from the image's
+# /etc/passwd, "/" for a user without an entry (runc and crun do; images rely on it).
+out=$("${RUN[@]}" --rm "$IMG" sh -c 'echo $HOME' 2>&1; "${RUN[@]}" --rm -u 1000 "$IMG" sh -c 'echo $HOME' 2>&1; "${RUN[@]}" --rm -u 4242 "$IMG" sh -c 'echo $HOME' 2>&1)
+oci_result $([ "$(echo $out)" = "/root /home/user /" ]; echo $?) "run: HOME from the image's /etc/passwd" "$(echo $out)"
 "${RUN[@]}" --rm --read-only "$IMG" touch /x >/dev/null 2>&1; s=$?; oci_result $([ $s = 1 ]; echo $?) "run --read-only: the rootfs is read-only" "got $s"
 out=$("${RUN[@]}" --rm --network none "$IMG" ls /sys/class/net 2>&1 | tr '\n' ' '); oci_result $([ "$out" = "lo " ]; echo $?) "run --network none: lo only" "$out"
 out=$("${RUN[@]}" --rm "$IMG" ls /sys/class/net 2>&1 | tr '\n' ' '); oci_result $([ "$out" = "lo " ]; echo $?) "run, default network (no bridge here): lo only" "$out"
@@ -107,6 +111,8 @@ out=$("${DK[@]}" exec bg echo from-exec 2>&1); oci_result $([ "$out" = from-exec
 "${DK[@]}" exec bg sh -c 'exit 5' >/dev/null 2>&1; s=$?; oci_result $([ $s = 5 ]; echo $?) "exec: exit code 5" "got $s"
 out=$(in_tty "${DK[@]}" exec -t bg tty 2>&1 | tr -d '\r\0'); oci_result $([[ "$out" == */dev/pts/* ]]; echo $?) "exec -t: a tty" "$out"
 out=$("${DK[@]}" exec bg /no/such 2>&1); s=$?; oci_result $([ $s != 0 ]; echo $?) "exec: a missing program fails" "got $s: $out"
+out=$("${DK[@]}" exec bg sh -c 'echo $HOME' 2>&1; "${DK[@]}" exec -u 1000 bg sh -c 'echo $HOME' 2>&1)
+oci_result $([ "$(echo $out)" = "/root /home/user" ]; echo $?) "exec: HOME from the image's /etc/passwd" "$(echo $out)"
 out=$("${DK[@]}" exec bg sh -c "$LIMITS" 2>&1 | tr '\n' ' '); oci_result $([ "$out" = "33554432 64 50000 " ]; echo $?) "exec: the limits seen from inside" "$out"
 "${DK[@]}" update -m 48m bg >/dev/null 2>&1; out=$(cat "$host_mem" 2>&1); oci_result $([ "$out" = 50331648 ]; echo $?) "update -m 48m: the new limit" "$out"
 out=$("${DK[@]}" top bg 2>&1); oci_result $([[ "$out" == *"sleep 1000"* ]]; echo $?) "top: the container's processes" "$out"
