@@ -10,6 +10,7 @@ import { HelpRequested } from "./cli/flags";
 import { dockerHelp, subCommand } from "./cli/help";
 import { isatty, printLine } from "./io";
 import { commandPath, engineErrorStatus } from "./cli/exit-status";
+import { rootlessMode } from "./store/rootless";
 
 /** The command being run (for its error statuses: cli/exit-status.ts). */
 let command = "";
@@ -40,7 +41,7 @@ async function entry(): Promise<void> {
   process.on("uncaughtException", fail);
   process.on("unhandledRejection", fail);
   try {
-    const { globals, rest } = splitGlobals(process.argv.slice(2), process.env);
+    const { globals, rest } = splitGlobals(process.argv.slice(2), process.env, rootlessMode()?.paths.data);
     setGlobals(globals);
     if (rest[0] === "--version" || rest[0] === "-v" || (rest[0] === "version" && rest.length === 1)) {
       const { versionLine } = await import("./cli/version");
@@ -57,6 +58,11 @@ async function entry(): Promise<void> {
     }
     const load = commands[name];
     if (!load) throw new UsageError(`unknown command "${name}" (see 'tsd --help')`);
+    // Rootless (issue 13): a non-root user's tsd re-execs as root in the user's own namespaces.
+    if (process.geteuid?.() !== 0) {
+      const { enterRootless } = await import("./system/rootless-enter");
+      enterRootless(process.argv.slice(2));
+    }
     const cmd = await load();
     if (cmd.subCommands && !(await subCommand(cmd, args))) {
       // `tsd network`, `tsd volume --help`: the group's commands, as docker prints them.

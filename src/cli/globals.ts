@@ -9,9 +9,9 @@ export interface Globals {
 
 export const DEFAULT_ROOT = "/var/lib/tsd";
 
-/** Splits leading global flags off argv; what follows is the command and its arguments. */
-export function splitGlobals(argv: string[], env: Record<string, string | undefined>): { globals: Globals; rest: string[] } {
-  const globals: Globals = { root: env.TSD_ROOT || DEFAULT_ROOT, debug: false };
+/** Splits leading global flags off argv (`defaultRoot`: rootless, the user's data dir); what follows is the command and its arguments. */
+export function splitGlobals(argv: string[], env: Record<string, string | undefined>, defaultRoot = DEFAULT_ROOT): { globals: Globals; rest: string[] } {
+  const globals: Globals = { root: env.TSD_ROOT || defaultRoot, debug: false };
   let i = 0;
   for (; i < argv.length; i++) {
     const a = argv[i]!;

@@ -9,6 +9,7 @@ import { TsdError } from "../errors";
 import { layerLinks, type ImageRecord } from "../image/store";
 import type { Database } from "bun:sqlite";
 import { rootPaths } from "../store/paths";
+import { overlayOptions } from "../store/rootless";
 
 export interface StepRootfs {
   /** The work dir (under <root>/tmp) holding upper/, work/, merged/ and an empty lower. */
@@ -24,7 +25,7 @@ export function stepRootfs(db: Database, root: string, image: ImageRecord, dir: 
   const rel = dir.slice(root.length + 1);
   for (const d of ["upper", "work", "merged", "empty"]) mkdirSync(join(dir, d), { recursive: true, mode: 0o755 });
   const lowers = [...(image.layers.length > 0 ? layerLinks(db, image).map((l) => `layers/l/${l}`) : []), `${rel}/empty`];
-  const data = readOnly ? `lowerdir=${lowers.join(":")}` : `lowerdir=${lowers.join(":")},upperdir=${rel}/upper,workdir=${rel}/work`;
+  const data = (readOnly ? `lowerdir=${lowers.join(":")}` : `lowerdir=${lowers.join(":")},upperdir=${rel}/upper,workdir=${rel}/work`) + overlayOptions();
   if (data.length >= 4000) throw new TsdError(`the image has too many layers for one overlay mount (${image.layers.length})`);
   return { dir, upper: join(dir, "upper"), args: ["--overlay-dir", root, "--overlay-data", data, "--merged", join(dir, "merged"), ...(readOnly ? ["--read-only"] : [])] };
 }

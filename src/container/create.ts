@@ -17,6 +17,8 @@ import { deleteContainer, insertContainer } from "./store";
 import { recordContainer } from "./record";
 import { checkBundleCgroup, createBundleCgroup, hostCpus, planContainerCgroup, releaseBundleCgroup } from "../cgroup";
 import { checkAgainstHost } from "../cgroup/resources";
+import { rootlessMode } from "../store/rootless";
+import { checkRootless } from "./rootless";
 import { networkSetup } from "./network";
 import { hostsFile } from "../network/files";
 import { hostDevices } from "./host-devices";
@@ -40,6 +42,7 @@ export function createContainer(db: Database, root: string, opts: RunOptions, { 
   if (!image) {
     throw new TsdError(`unable to find image "${opts.image}" locally: pull it with 'tsd pull' or load it with 'tsd load -i FILE'`);
   }
+  if (rootlessMode()) checkRootless(opts);
   checkAgainstHost(opts.resources ?? {}, hostCpus());
   const id = randomId();
   // --userns=auto: a range recorded for the id; released with the row (deleteContainer), or
@@ -72,7 +75,8 @@ function createWith(db: Database, root: string, opts: RunOptions, c: { id: strin
   // --network container: shares the target's hosts file (kept current for its peers), as Docker.
   const etcFiles = { hostname: join(bundle, "hostname"), hosts: net.sharedHosts ?? join(bundle, "hosts"), resolvConf: join(bundle, "resolv.conf") };
   opts = withHealthcheck(opts, image.config.config?.Healthcheck);
-  const cgroup = planContainerCgroup(id, opts, opts.privileged);
+  // Rootless: no cgroup (none can be made without a delegated subtree: container/rootless.ts).
+  const cgroup = rootlessMode() ? undefined : planContainerCgroup(id, opts, opts.privileged);
   const spec = withUserns(c.maps, opts, buildSpec(opts, image.config, { id, root, bundle, lowerLinks: links, hostname, user, etcFiles, cgroup, netnsPath: net.netnsPath, kernel: kernel.kernel, ...(opts.privileged ? { hostDevices: hostDevices() } : {}) }));
 
   const row = { id, name: firstName, image_id: image.id, image_ref: opts.image, command: JSON.stringify(commandArgs(spec.process.args, opts)), created_at: Date.now(), auto_remove: opts.rm ? 1 : 0, options: encodeOptions(opts) };

@@ -29,5 +29,6 @@ export function readOnlyOverlay(data: string): string {
   const lower = opts.get("lowerdir");
   const upper = opts.get("upperdir");
   if (!lower) throw new TsdError("the container's overlay has no lowerdir", 1);
-  return `lowerdir=${upper ? `${upper}:` : ""}${lower}`;
+  const userxattr = data.split(",").includes("userxattr") ? ",userxattr" : "";
+  return `lowerdir=${upper ? `${upper}:` : ""}${lower}${userxattr}`;
 }

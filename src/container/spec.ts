@@ -13,6 +13,7 @@ import type { OciDevice } from "./host-devices";
 import { seccompFor, type OciSeccomp } from "./seccomp";
 import { rootfsPropagation } from "./mount-flag";
 import type { IdMap } from "./userns";
+import { overlayOptions } from "../store/rootless";
 
 export interface Mount {
   destination: string;
@@ -193,7 +194,7 @@ export function overlayData(ctx: Pick<SpecContext, "root" | "bundle" | "lowerLin
   if (!ctx.bundle.startsWith(`${ctx.root}/`)) throw new Error("the bundle must live under the root dir");
   const rel = ctx.bundle.slice(ctx.root.length + 1);
   const lower = ctx.lowerLinks.map((l) => `layers/l/${l}`).join(":");
-  const data = `lowerdir=${lower},upperdir=${rel}/upper,workdir=${rel}/work`;
+  const data = `lowerdir=${lower},upperdir=${rel}/upper,workdir=${rel}/work${overlayOptions()}`;
   if (data.length >= 4000) throw new TsdError(`the image has too many layers for one overlay mount (${ctx.lowerLinks.length})`);
   return data;
 }

@@ -12,6 +12,7 @@ import { randomId } from "./names";
 import { listContainers } from "./store";
 import type { BindMount, RunOptions } from "./options";
 import { decodeOptions, VOLUME_NAME } from "./options";
+import { overlayOptions } from "../store/rootless";
 
 export interface VolumeRow {
   name: string;
@@ -110,7 +111,7 @@ export function copyUp(root: string, lowerLinks: string[], dest: string, data: s
       "--overlay-dir",
       root,
       "--overlay-data",
-      `lowerdir=${lower}`,
+      `lowerdir=${lower}${overlayOptions()}`,
       "--merged",
       join(work, "merged"),
       "--read-only",

@@ -11,6 +11,7 @@ import { listImages } from "../image/store";
 import { defaultBridgeConfig } from "../network/networks";
 import { natDriver } from "../network/nat";
 import { idmappedLayers, recordedRanges, usernsPool } from "../container/userns";
+import { parseIdMapText, rootlessMode, type RootlessMode } from "../store/rootless";
 
 export interface Info {
   ID: string;
@@ -43,6 +44,8 @@ export interface Info {
   DefaultBridge: string;
   /** tsd's own: rootful user namespaces (--userns=auto, --uidmap). */
   UserNamespaces: { IdmappedMounts: boolean; AutoPool: string; AutoRanges: number };
+  /** tsd's own, rootless only: the user namespace every command runs in (system/rootless-enter.ts). */
+  RootlessNamespace?: { UidMap: string; GidMap: string; RuntimeDir: string };
   Warnings: string[];
 }
 
@@ -81,6 +84,7 @@ export function systemInfo(db: Database, root: string): Info {
   const os = osRelease(readText("/etc/os-release"));
   const nat = natDriver(defaultBridgeConfig(root).nat);
   const bridge = defaultBridgeConfig(root);
+  const rootless = rootlessMode();
   const forwarding = readText("/proc/sys/net/ipv4/ip_forward").trim() === "1";
   return {
     ID: new Bun.CryptoHasher("sha256").update(root).digest("hex").slice(0, 32),
@@ -90,9 +94,9 @@ export function systemInfo(db: Database, root: string): Info {
     ContainersStopped: rows.length - running - paused,
     Images: listImages(db).length,
     Driver: "overlay2",
-    DriverStatus: [["Backing Filesystem", backingFilesystem(statfsSync(root).type)], ["Supports d_type", "true"], ["Native Overlay Diff", "true"], ["userxattr", "false"]],
+    DriverStatus: [["Backing Filesystem", backingFilesystem(statfsSync(root).type)], ["Supports d_type", "true"], ["Native Overlay Diff", "true"], ["userxattr", rootless ? "true" : "false"]],
     LoggingDriver: "json-file",
-    CgroupDriver: "cgroupfs",
+    CgroupDriver: rootless ? "none" : "cgroupfs",
     CgroupVersion: String(layout.version),
     KernelVersion: release(),
     OperatingSystem: os.name,
@@ -107,12 +111,29 @@ export function systemInfo(db: Database, root: string): Info {
     SecurityOptions: ["name=seccomp,profile=default", ...(layout.version === 2 ? ["name=cgroupns"] : [])],
     IPv4Forwarding: forwarding,
     DefaultRuntime: "tsd",
-    Rootless: false,
-    NetworkBackend: nat ? `bridge, veth pairs, ${nat.name} NAT` : "bridge, veth pairs, no NAT (neither nft nor iptables found)",
+    Rootless: rootless !== undefined,
+    NetworkBackend: rootless ? ROOTLESS_NETWORK : nat ? `bridge, veth pairs, ${nat.name} NAT` : "bridge, veth pairs, no NAT (neither nft nor iptables found)",
     DefaultBridge: `${bridge.bridge} ${bridge.subnet}`,
     UserNamespaces: usernsInfo(db),
-    Warnings: forwarding ? [] : ["WARNING: IPv4 forwarding is disabled (tsd enables it when a container on a bridge starts)"],
+    ...(rootless ? { RootlessNamespace: rootlessNamespace(rootless) } : {}),
+    Warnings: rootless ? [rootlessCgroupWarning(layout.version)] : forwarding ? [] : ["WARNING: IPv4 forwarding is disabled (tsd enables it when a container on a bridge starts)"],
   };
+}
+
+const ROOTLESS_NETWORK = "rootless: --network none and host (bridge networks and published ports need a user-mode stack, not in tsd yet)";
+
+/** Rootless without a delegated cgroup: containers run outside any group of their own. */
+export function rootlessCgroupWarning(version: 1 | 2): string {
+  const why = version === 1 ? "cgroup v1 cannot be delegated to a user" : "delegated cgroup v2 subtrees are not used yet";
+  return `WARNING: rootless: containers run without cgroups (${why}); -m, --cpus, --pids-limit and other limits are refused`;
+}
+
+function rootlessNamespace(mode: RootlessMode): NonNullable<Info["RootlessNamespace"]> {
+  const show = (path: string) =>
+    parseIdMapText(readText(path))
+      .map((m) => `${m.inside}-${m.inside + m.size - 1} → ${m.outside}-${m.outside + m.size - 1}`)
+      .join(", ");
+  return { UidMap: show("/proc/self/uid_map"), GidMap: show("/proc/self/gid_map"), RuntimeDir: mode.paths.run };
 }
 
 function usernsInfo(db: Database): Info["UserNamespaces"] {
@@ -123,6 +144,17 @@ function usernsInfo(db: Database): Info["UserNamespaces"] {
     AutoPool: `uids ${range(pool.uid)}, gids ${range(pool.gid)} (${pool.source})`,
     AutoRanges: recordedRanges(db).length,
   };
+}
+
+function usernsLines(i: Info): string[] {
+  const ns = i.RootlessNamespace;
+  if (ns) return [" User Namespace: rootless (newuidmap/newgidmap, a pause process per user)", `  UID Map: ${ns.UidMap}`, `  GID Map: ${ns.GidMap}`, `  Runtime Dir: ${ns.RuntimeDir}`];
+  return [
+    " User Namespaces: rootful (--userns=auto, --uidmap; default host)",
+    `  Idmapped Mounts: ${i.UserNamespaces.IdmappedMounts ? "supported" : "not supported (Linux 6.15 needed)"}`,
+    `  Auto Pool: ${i.UserNamespaces.AutoPool}`,
+    `  Auto Ranges In Use: ${i.UserNamespaces.AutoRanges}`,
+  ];
 }
 
 /** Docker's text layout of the facts (its "Server:" section, the lines scripts grep). */
@@ -147,12 +179,9 @@ export function infoText(i: Info): string {
     ` Cgroup Driver: ${i.CgroupDriver}`,
     ` Cgroup Version: ${i.CgroupVersion}`,
     ` Network: ${i.NetworkBackend}`,
-    `  Default Bridge: ${i.DefaultBridge}`,
+    ...(i.Rootless ? [] : [`  Default Bridge: ${i.DefaultBridge}`]),
     ` Rootless: ${i.Rootless}`,
-    " User Namespaces: rootful (--userns=auto, --uidmap; default host)",
-    `  Idmapped Mounts: ${i.UserNamespaces.IdmappedMounts ? "supported" : "not supported (Linux 6.15 needed)"}`,
-    `  Auto Pool: ${i.UserNamespaces.AutoPool}`,
-    `  Auto Ranges In Use: ${i.UserNamespaces.AutoRanges}`,
+    ...usernsLines(i),
     " Security Options:",
     ...i.SecurityOptions.map((o) => `  ${o.replace(/^name=/, "").replace(/,profile=/, "\n   Profile: ")}`),
     ` Kernel Version: ${i.KernelVersion}`,

@@ -503,6 +503,55 @@ pub fn recvmsg(f: fd_t, msg: *linux.msghdr) Error!usize {
     }
 }
 
+/// struct cmsghdr followed by one int, padded as CMSG_SPACE(sizeof(int)): one SCM_RIGHTS fd.
+const FdControl = extern struct {
+    len: usize,
+    level: i32,
+    kind: i32,
+    fd: i32,
+    pad: i32 = 0,
+};
+const scm_rights = 1;
+
+/// One message of `bytes` on a unix socket, with `pass` as its one SCM_RIGHTS fd when given
+/// (the sync channel, the console socket). Returns the bytes sent.
+pub fn sendWithFd(f: fd_t, bytes: []const u8, pass: ?fd_t) Error!usize {
+    assert(bytes.len > 0);
+    var iov = [1]std.posix.iovec_const{.{ .base = bytes.ptr, .len = bytes.len }};
+    var control: FdControl = .{ .len = @sizeOf(usize) + 8 + 4, .level = linux.SOL.SOCKET, .kind = scm_rights, .fd = pass orelse -1 };
+    const msg: linux.msghdr_const = .{
+        .name = null,
+        .namelen = 0,
+        .iov = &iov,
+        .iovlen = 1,
+        .control = if (pass != null) &control else null,
+        .controllen = if (pass != null) @sizeOf(FdControl) else 0,
+        .flags = 0,
+    };
+    return sendmsg(f, &msg);
+}
+
+pub const Received = struct { len: usize, fd: ?fd_t };
+
+/// One message into `buf`, and the SCM_RIGHTS fd that came with it (close-on-exec), if any.
+pub fn recvWithFd(f: fd_t, buf: []u8) Error!Received {
+    assert(buf.len > 0);
+    var iov = [1]std.posix.iovec{.{ .base = buf.ptr, .len = buf.len }};
+    var control: FdControl = .{ .len = 0, .level = 0, .kind = 0, .fd = -1 };
+    var msg: linux.msghdr = .{
+        .name = null,
+        .namelen = 0,
+        .iov = &iov,
+        .iovlen = 1,
+        .control = &control,
+        .controllen = @sizeOf(FdControl),
+        .flags = 0,
+    };
+    const n = try recvmsg(f, &msg);
+    const passed = msg.controllen >= @sizeOf(usize) + 12 and control.level == linux.SOL.SOCKET and control.kind == scm_rights;
+    return .{ .len = n, .fd = if (passed) control.fd else null };
+}
+
 /// An IPv4 datagram socket's address, in network byte order inside.
 pub fn bindIn(f: fd_t, addr: *const linux.sockaddr.in) Error!void {
     try void_(linux.bind(f, @ptrCast(addr), @sizeOf(linux.sockaddr.in)));

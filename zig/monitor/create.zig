@@ -21,7 +21,7 @@ const Diag = diag.Diag;
 const hooks = runtime.hooks;
 const Report = @import("report.zig").Report;
 const config = @import("config.zig");
-const cgroups = @import("cgroups.zig");
+const launch = @import("launch.zig");
 const finish = @import("finish.zig");
 
 pub const max_preserve_fds = 1024;
@@ -162,13 +162,6 @@ fn loadSpec(a: Args, d: *Diag) !*const spec.Spec {
 }
 
 fn clone(a: Args, s: *const spec.Spec, channel: runtime.sync.Channel, fifo: sys.fd_t, d: *Diag) !linux.pid_t {
-    const pid_join = try runtime.namespaces.PidJoin.enter(s, d);
-    // With a new user namespace the init cannot join the host's network/ipc/uts namespaces
-    // from inside it: it inherits them from here (namespaces.MonitorJoin, as the run mode).
-    var monitor_join = runtime.namespaces.MonitorJoin.enter(s, d) catch |err| {
-        if (pid_join) |j| j.leave();
-        return err;
-    };
     const ctx: runtime.init.Context = .{
         .spec = s,
         .sync = channel.init,
@@ -180,25 +173,13 @@ fn clone(a: Args, s: *const spec.Spec, channel: runtime.sync.Channel, fifo: sys.
         .no_pivot = a.no_pivot,
         .hook_state = &the_hook_state,
     };
-    const pid = sys.cloneFork(runtime.namespaces.cloneFlags(s));
-    if (pid) |child| {
-        if (child == 0) runtime.init.run(&ctx);
-    } else |_| {}
-    monitor_join.leave();
-    if (pid_join) |j| j.leave();
-    return pid catch |err| d.fail(err, "clone the container init", .{});
+    return launch.cloneInit(&ctx, d);
 }
 
 /// Id maps, cgroups, "go" twice (as the run mode), then the init's messages until it is
 /// ready: the hooks, the pty, or its failure.
 fn handOver(a: Args, s: *const spec.Spec, pid: linux.pid_t, sync_fd: sys.fd_t, d: *Diag) !void {
-    try runtime.user.writeIdMaps(pid, s, d);
-    try runtime.idmap.sendMounts(pid, s, sync_fd, d);
-    runtime.sync.sendGo(sync_fd) catch |err| return d.fail(err, "start the container init", .{});
-    for (s.cgroup_procs[0..s.cgroup_procs_len]) |p| {
-        cgroups.joinOne(pid, p) catch |err| return d.fail(err, "join cgroup {s}", .{p});
-    }
-    runtime.sync.sendGo(sync_fd) catch {};
+    try launch.startInit(pid, s, sync_fd, d);
     var buf: [runtime.sync.message_max]u8 = undefined;
     var messages: usize = 0;
     while (messages < 8) : (messages += 1) {

@@ -14,7 +14,7 @@ const Diag = diag.Diag;
 const args_mod = @import("args.zig");
 const relay = @import("relay.zig");
 const finish = @import("finish.zig");
-const cgroups = @import("cgroups.zig");
+const launch = @import("launch.zig");
 const Report = @import("report.zig").Report;
 const config = @import("config.zig");
 const log_mod = @import("log.zig");
@@ -287,11 +287,6 @@ const Monitor = struct {
     fn clone(m: *Monitor, channel: runtime.sync.Channel, child_stdio: [3]sys.fd_t, null_stdin: bool) !linux.pid_t {
         const s = &config.the_spec;
         the_hook_state.initDefault(m.args.id, m.args.bundle) catch |err| return m.d.fail(err, "the hook state", .{});
-        const pid_join = try runtime.namespaces.PidJoin.enter(s, &m.d);
-        var monitor_join = runtime.namespaces.MonitorJoin.enter(s, &m.d) catch |err| {
-            if (pid_join) |j| j.leave();
-            return err;
-        };
         const ctx: runtime.init.Context = .{
             .spec = s,
             .sync = channel.init,
@@ -301,28 +296,13 @@ const Monitor = struct {
             .last_cap = runtime.caps.lastCap(),
             .hook_state = &the_hook_state,
         };
-        const pid = sys.cloneFork(runtime.namespaces.cloneFlags(s));
-        // The child is in the joined namespace for good (it cannot go back up): only the
-        // monitor returns to its own.
-        if (pid) |child| {
-            if (child == 0) runtime.init.run(&ctx);
-        } else |_| {}
-        monitor_join.leave();
-        if (pid_join) |j| j.leave();
-        return pid catch |err| m.d.fail(err, "clone the container init", .{});
+        return launch.cloneInit(&ctx, &m.d);
     }
 
     /// The parent's half of the start: id maps, cgroups, "go"; then the init's answer.
     fn handOver(m: *Monitor, pid: linux.pid_t, sync_fd: sys.fd_t, r: *relay.Relay) !void {
         const s = &config.the_spec;
-        try runtime.user.writeIdMaps(pid, s, &m.d);
-        try runtime.idmap.sendMounts(pid, s, sync_fd, &m.d);
-        runtime.sync.sendGo(sync_fd) catch |err| return m.d.fail(err, "start the container init", .{});
-        // A cgroup v1 attach waits for an RCU grace period (about 10 ms): the init mounts its
-        // rootfs meanwhile and waits for the second go before anything the limits must cover.
-        try joinCgroups(pid, s, &m.d);
-        // Refused only when the init is gone: its failure message is still queued below.
-        runtime.sync.sendGo(sync_fd) catch {};
+        try launch.startInit(pid, s, sync_fd, &m.d);
         var buf: [runtime.sync.message_max]u8 = undefined;
         var messages: usize = 0;
         while (messages < 8) : (messages += 1) {
@@ -388,13 +368,6 @@ const Monitor = struct {
         }
     }
 };
-
-/// io.tsd.cgroup.procs: the init joins its cgroups before it runs anything.
-fn joinCgroups(pid: linux.pid_t, s: *const spec.Spec, d: *Diag) !void {
-    for (s.cgroup_procs[0..s.cgroup_procs_len]) |p| {
-        cgroups.joinOne(pid, p) catch |err| return d.fail(err, "join cgroup {s}", .{p});
-    }
-}
 
 /// The container's stdio before clone. Pipes: the child's ends go to the init (dup'd onto
 /// 0, 1, 2 there), the monitor keeps the others. With a terminal all three are the pty, made
@@ -479,6 +452,7 @@ test {
     _ = copy_mode;
     _ = config;
     _ = @import("proc.zig");
+    _ = launch;
     _ = @import("dns.zig");
     _ = @import("dns_server.zig");
     _ = @import("dns_seccomp.zig");

@@ -32,31 +32,10 @@ pub fn connect(path: [:0]const u8) sys.Error!sys.fd_t {
     return s;
 }
 
-/// struct cmsghdr followed by one int, padded as CMSG_SPACE(sizeof(int)).
-const FdControl = extern struct {
-    len: usize,
-    level: i32,
-    kind: i32,
-    fd: i32,
-    pad: i32 = 0,
-};
-const SCM_RIGHTS = 1;
-
 /// One message on `sock`: the master's name as its bytes, `master` as its one SCM_RIGHTS fd.
 pub fn sendFd(sock: sys.fd_t, master: sys.fd_t) sys.Error!void {
     assert(master >= 0);
-    var iov = [1]std.posix.iovec_const{.{ .base = payload, .len = payload.len }};
-    var control: FdControl = .{ .len = @sizeOf(usize) + 8 + 4, .level = linux.SOL.SOCKET, .kind = SCM_RIGHTS, .fd = master };
-    const msg: linux.msghdr_const = .{
-        .name = null,
-        .namelen = 0,
-        .iov = &iov,
-        .iovlen = 1,
-        .control = &control,
-        .controllen = @sizeOf(FdControl),
-        .flags = 0,
-    };
-    const n = try sys.sendmsg(sock, &msg);
+    const n = try sys.sendWithFd(sock, payload, master);
     // A stream socket takes a short message whole (it is far below any buffer).
     if (n != payload.len) return error.PROTO;
 }
@@ -88,15 +67,12 @@ test "the fd and the name reach a listener on the socket's path" {
     const peer: sys.fd_t = @intCast(try sys.check(linux.accept4(listener, null, null, linux.SOCK.CLOEXEC)));
     defer sys.close(peer);
     var buf: [32]u8 = undefined;
-    var iov = [1]std.posix.iovec{.{ .base = &buf, .len = buf.len }};
-    var control: FdControl = .{ .len = 0, .level = 0, .kind = 0, .fd = -1 };
-    var msg: linux.msghdr = .{ .name = null, .namelen = 0, .iov = &iov, .iovlen = 1, .control = &control, .controllen = @sizeOf(FdControl), .flags = 0 };
-    const n = try sys.recvmsg(peer, &msg);
-    try std.testing.expectEqualStrings("/dev/ptmx", buf[0..n]);
-    try std.testing.expectEqual(@as(i32, SCM_RIGHTS), control.kind);
-    defer sys.close(control.fd);
+    const got = try sys.recvWithFd(peer, &buf);
+    try std.testing.expectEqualStrings("/dev/ptmx", buf[0..got.len]);
+    const fd = got.fd orelse return error.TestExpectedFd;
+    defer sys.close(fd);
     // The passed fd is the pipe's write end: a byte through it arrives.
-    try sys.writeAll(control.fd, "x");
+    try sys.writeAll(fd, "x");
     var one: [1]u8 = undefined;
     try std.testing.expectEqual(@as(usize, 1), try sys.read(p[0], &one));
 }

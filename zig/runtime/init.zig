@@ -81,6 +81,7 @@ fn steps(ctx: *const Context, d: *Diag) !void {
     if (s.creates(.user) or s.joinPath(.user) != null) try user.becomeNamespaceRoot(d);
     // Device nodes and mount points get exactly the modes the spec asks for.
     _ = sys.umask(0);
+    if (s.sharesHostMounts()) return sharedMountSteps(ctx, host_pid, d);
 
     try rootfs.makePrivate(s, d);
     const root = try rootfs.mountRoot(s, moved, d);
@@ -117,6 +118,29 @@ fn steps(ctx: *const Context, d: *Diag) !void {
     }
     try containerHooks(ctx, .startContainer, "created", host_pid, d);
 
+    return become.become(s, ctx.last_cap, d);
+}
+
+/// No mount namespace: every mount would land in the runtime's (the host's) mount table, so
+/// none is made (the spec's mounts, /dev, masked and read-only paths need a namespace of the
+/// container's own; runc skips its whole rootfs set-up here and leaves the process at the
+/// host's "/"): the process is chrooted into root.path, the rest is as in `steps`.
+fn sharedMountSteps(ctx: *const Context, host_pid: linux.pid_t, d: *Diag) !void {
+    const s = ctx.spec;
+    assert(s.sharesHostMounts() and !s.process.terminal);
+    _ = try enterCgroups(ctx, d);
+    try runtimeHooks(ctx, d);
+    try containerHooks(ctx, .createContainer, "creating", host_pid, d);
+    sys.chroot(s.root_path) catch |err| return d.fail(err, "chroot to \"{s}\"", .{s.root_path});
+    sys.chdir("/") catch |err| return d.fail(err, "chdir to /", .{});
+    try namespaces.setHostname(s, d);
+    try namespaces.loopbackUp(s, d);
+    sys.setsid() catch |err| return d.fail(err, "setsid", .{});
+    if (ctx.fifo) |f| {
+        try checkProcess(s, d);
+        try awaitStart(ctx.sync, f, d);
+    }
+    try containerHooks(ctx, .startContainer, "created", host_pid, d);
     return become.become(s, ctx.last_cap, d);
 }
 

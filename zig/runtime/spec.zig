@@ -252,6 +252,12 @@ pub const Spec = struct {
         for (s.joins[0..s.joins_len]) |j| if (j.kind == ns) return j.path;
         return null;
     }
+
+    /// No mount namespace of its own (neither created nor joined): the process runs in the
+    /// runtime's, chrooted into root.path, and no mount is made (init.zig `sharedMountSteps`).
+    pub fn sharesHostMounts(s: *const Spec) bool {
+        return !s.creates(.mount) and s.joinPath(.mount) == null;
+    }
 };
 
 // ---- the JSON shapes we read (runtime-spec names; unknown fields ignored) ------------------
@@ -364,6 +370,7 @@ pub fn parse(s: *Spec, pool: *Pool, bundle: []const u8, text: []const u8, scratc
     // The scratch is free to use before clone: the compiled program lands in the Spec.
     if (raw.linux.?.seccomp) |sc| try seccomp.build(&s.seccomp, sc, fba.allocator(), d);
     try checkHostname(s, d);
+    try checkSharedMounts(s, d);
     if (raw.hooks) |h| try parseHooks(s, h, d);
 }
 
@@ -610,11 +617,18 @@ fn parseNamespaces(s: *Spec, l: RawLinux, d: *Diag) !void {
     for (s.joins[0..s.joins_len]) |j| {
         if (s.creates(j.kind)) return invalid(d, "namespace \"{s}\" both created and joined", .{@tagName(j.kind)});
     }
-    if (!s.creates(.mount) and s.joinPath(.mount) == null) {
-        return invalid(d, "a mount namespace is required", .{});
-    }
     // clone(2) reads CLONE_NEWTIME's bit as part of the exit signal; only clone3 takes it.
     if (s.creates(.time)) return invalid(d, "a new time namespace is not supported", .{});
+}
+
+/// A spec without a mount namespace (runtime-tools' linux_ns_itype; runc and crun run it):
+/// what would have to be mounted in the runtime's own namespace is refused, not made there.
+fn checkSharedMounts(s: *const Spec, d: *Diag) !void {
+    if (!s.sharesHostMounts()) return;
+    if (s.process.terminal) return invalid(d, "process.terminal needs a mount namespace (the pty is the container's devpts)", .{});
+    if (s.root_readonly) return invalid(d, "root.readonly needs a mount namespace", .{});
+    if (s.sysctls_len > 0) return invalid(d, "linux.sysctl needs a mount namespace (its /proc/sys)", .{});
+    if (s.overlay != null) return invalid(d, "an overlay rootfs needs a mount namespace", .{});
 }
 
 /// After the namespaces: runc's rule, a hostname needs a UTS namespace (else it would rename
@@ -698,6 +712,23 @@ test "a user namespace: its maps, idmap binds; idmap on a non-bind is refused" {
     try std.testing.expectEqual(@as(u32, 200000), s.gid_mappings[0].host_id);
     try std.testing.expectError(error.InvalidSpec, parse(s, pool, "/b", head ++ "{\"destination\":\"/t\",\"type\":\"tmpfs\",\"options\":[\"idmap\"]}" ++ tail, scratch, &d));
     try std.testing.expectEqualStrings("invalid OCI spec: idmap on \"/t\": only bind mounts can be idmapped", d.message());
+}
+
+test "no mount namespace: the runtime's is shared, and what would be mounted there is refused" {
+    const s = try std.testing.allocator.create(Spec);
+    defer std.testing.allocator.destroy(s);
+    const pool = try std.testing.allocator.create(Pool);
+    defer std.testing.allocator.destroy(pool);
+    const scratch = try std.testing.allocator.alloc(u8, 1 << 20);
+    defer std.testing.allocator.free(scratch);
+    var d: Diag = .{};
+    const ns = "\"linux\":{\"namespaces\":[{\"type\":\"pid\"}]}}";
+    try parse(s, pool, "/b", "{\"process\":{\"args\":[\"sh\"]},\"root\":{\"path\":\"/r\"}," ++ ns, scratch, &d);
+    try std.testing.expect(s.sharesHostMounts() and s.creates(.pid));
+    try std.testing.expectError(error.InvalidSpec, parse(s, pool, "/b", "{\"process\":{\"terminal\":true,\"args\":[\"sh\"]},\"root\":{\"path\":\"/r\"}," ++ ns, scratch, &d));
+    try std.testing.expectEqualStrings("invalid OCI spec: process.terminal needs a mount namespace (the pty is the container's devpts)", d.message());
+    try std.testing.expectError(error.InvalidSpec, parse(s, pool, "/b", "{\"process\":{\"args\":[\"sh\"]},\"root\":{\"path\":\"/r\",\"readonly\":true}," ++ ns, scratch, &d));
+    try std.testing.expectEqualStrings("invalid OCI spec: root.readonly needs a mount namespace", d.message());
 }
 
 test "a missing process is a clear error" {

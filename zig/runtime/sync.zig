@@ -68,48 +68,21 @@ pub fn sendFailure(fd: sys.fd_t, status: u8, text: []const u8) sys.Error!void {
     try sendBytes(fd, msg, null);
 }
 
-/// struct cmsghdr followed by one int, padded as CMSG_SPACE(sizeof(int)).
-const FdControl = extern struct {
-    len: usize,
-    level: i32,
-    kind: i32,
-    fd: i32,
-    pad: i32 = 0,
-};
-
 fn sendBytes(fd: sys.fd_t, bytes: []const u8, pass: ?sys.fd_t) sys.Error!void {
     assert(bytes.len > 0 and bytes.len <= message_max);
-    var iov = [1]std.posix.iovec_const{.{ .base = bytes.ptr, .len = bytes.len }};
-    var control: FdControl = .{ .len = @sizeOf(usize) + 8 + 4, .level = linux.SOL.SOCKET, .kind = 1, .fd = pass orelse -1 };
-    const msg: linux.msghdr_const = .{
-        .name = null,
-        .namelen = 0,
-        .iov = &iov,
-        .iovlen = 1,
-        .control = if (pass != null) &control else null,
-        .controllen = if (pass != null) @sizeOf(FdControl) else 0,
-        .flags = 0,
-    };
-    const n = try sys.sendmsg(fd, &msg);
+    const n = try sys.sendWithFd(fd, bytes, pass);
     assert(n == bytes.len);
 }
 
 /// Receives one message into `buf` (which `failed.text` then points into).
 pub fn receive(fd: sys.fd_t, buf: *[message_max]u8) sys.Error!Message {
-    var iov = [1]std.posix.iovec{.{ .base = buf, .len = buf.len }};
-    var control: FdControl = .{ .len = 0, .level = 0, .kind = 0, .fd = -1 };
-    var msg: linux.msghdr = .{
-        .name = null,
-        .namelen = 0,
-        .iov = &iov,
-        .iovlen = 1,
-        .control = &control,
-        .controllen = @sizeOf(FdControl),
-        .flags = 0,
-    };
-    const n = try sys.recvmsg(fd, &msg);
-    if (n == 0) return .eof;
-    const passed: ?sys.fd_t = if (msg.controllen >= @sizeOf(usize) + 12 and control.level == linux.SOL.SOCKET and control.kind == 1) control.fd else null;
+    const got = try sys.recvWithFd(fd, buf);
+    const n = got.len;
+    const passed = got.fd;
+    if (n == 0) {
+        if (passed) |p| sys.close(p);
+        return .eof;
+    }
     switch (buf[0]) {
         'G' => return .go,
         'H' => return .hooks,

@@ -344,8 +344,15 @@ pub const Extractor = struct {
             const fd: fd_t = @intCast(try x.check(rc, "cannot open directory"));
             defer _ = linux.close(fd);
             const set = linux.fsetxattr(fd, "trusted.overlay.opaque", "y", 1, 0);
-            if (errnoOf(set) != .SUCCESS) {
+            if (errnoOf(set) == .SUCCESS) return;
+            // Rootless (a user namespace) may not set trusted.*: overlayfs mounted there with
+            // `userxattr` reads user.overlay.opaque instead.
+            if (errnoOf(set) != .PERM) {
                 return x.failNamed("cannot set xattr", "trusted.overlay.opaque", errnoOf(set));
+            }
+            const user = linux.fsetxattr(fd, "user.overlay.opaque", "y", 1, 0);
+            if (errnoOf(user) != .SUCCESS) {
+                return x.failNamed("cannot set xattr", "user.overlay.opaque", errnoOf(user));
             }
             return;
         }

@@ -565,7 +565,7 @@ pub const Walker = struct {
         var it = std.mem.splitScalar(u8, wk.xattr_names[0..rc], 0);
         while (it.next()) |attr| {
             if (attr.len == 0 or attr.len > tar.max_xattr_name_len) continue;
-            if (std.mem.startsWith(u8, attr, "trusted.overlay.") or std.mem.eql(u8, attr, "security.selinux")) continue;
+            if (std.mem.startsWith(u8, attr, "trusted.overlay.") or std.mem.startsWith(u8, attr, "user.overlay.") or std.mem.eql(u8, attr, "security.selinux")) continue;
             var name_z: [tar.max_xattr_name_len + 1:0]u8 = @splat(0);
             @memcpy(name_z[0..attr.len], attr);
             const got = linux.fgetxattr(fd, &name_z, wk.xattr_value.ptr, wk.xattr_value.len);
@@ -654,10 +654,14 @@ fn nameLess(names: []const u8, a: u32, b: u32) bool {
     return std.mem.order(u8, x, y) == .lt;
 }
 
+/// trusted.overlay.opaque, or user.overlay.opaque (rootless: overlayfs with `userxattr`).
 fn isOpaque(fd: fd_t) bool {
-    var value: [4]u8 = undefined;
-    const rc = linux.fgetxattr(fd, "trusted.overlay.opaque", &value, value.len);
-    return errnoOf(rc) == .SUCCESS and rc >= 1 and value[0] == 'y';
+    for ([_][:0]const u8{ "trusted.overlay.opaque", "user.overlay.opaque" }) |attr| {
+        var value: [4]u8 = undefined;
+        const rc = linux.fgetxattr(fd, attr, &value, value.len);
+        if (errnoOf(rc) == .SUCCESS and rc >= 1 and value[0] == 'y') return true;
+    }
+    return false;
 }
 
 /// The empty files the runtime makes in an upper dir as mount points for its generated /etc

@@ -1,0 +1,186 @@
+// Rootless tsd's user namespace (issue 13), Podman's design: one long-lived "pause" process per
+// user holds a user namespace (container 0 → the user, 1..N → its /etc/subuid and /etc/subgid
+// ranges, written by newuidmap/newgidmap) and a mount namespace owned by it; every tsd command
+// of that user re-execs itself into both (nsenter), where it is root: it unpacks layers with
+// their owners, mounts overlays and starts monitors as rootful tsd does. One namespace for all
+// commands, so `exec` can join a container `run -d` started, and mounts are seen by every
+// command. The pause process is recorded in RUN/pause.pid ("PID STARTTIME"), made under
+// RUN/pause.lock (two first commands at once make one).
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, statSync, writeFileSync, renameSync } from "node:fs";
+import { join } from "node:path";
+import { TsdError } from "../errors";
+import { procStartTime, sameProcess } from "../container/proc";
+import { flockExclusive } from "../native/ffi";
+import { execve } from "../native/execve";
+import { rootlessPaths, subordinateRange, type RootlessPaths } from "../store/rootless";
+
+interface User {
+  uid: number;
+  gid: number;
+  name: string;
+}
+
+interface Tools {
+  newuidmap: string;
+  newgidmap: string;
+  unshare: string;
+  nsenter: string;
+  setsid: string;
+}
+
+/** Replaces this (non-root) process with tsd run as root in the user's namespaces. */
+export function enterRootless(args: string[]): never {
+  const user: User = { uid: process.getuid!(), gid: process.getgid!(), name: userName(process.getuid!()) };
+  const paths = rootlessPaths(process.env, user.uid);
+  const tools = findTools();
+  const pid = withLock(paths, user, () => livePause(paths, user) ?? startPause(paths, user, tools));
+  const self = Bun.main.startsWith("/$bunfs/") ? [process.execPath] : [process.execPath, Bun.main];
+  const env = { ...(process.env as Record<string, string>), TSD_ROOTLESS: "1" };
+  const errno = execve(tools.nsenter, ["nsenter", "--user", "--mount", `--target=${pid}`, `--wd=${process.cwd()}`, "--", ...self, ...args], env);
+  throw new TsdError(`rootless: cannot run ${tools.nsenter}: errno ${errno}`);
+}
+
+/** The user's name from /etc/passwd (os.userInfo trusts $USER, which setpriv and su may leave unset). */
+export function userName(uid: number, passwd = readOr("/etc/passwd")): string {
+  for (const line of passwd.split("\n")) {
+    const f = line.split(":");
+    if (f.length >= 3 && f[2] === String(uid)) return f[0]!;
+  }
+  return String(uid);
+}
+
+function which(name: string): string | undefined {
+  return Bun.which(name, { PATH: `${process.env.PATH ?? ""}:/usr/bin:/bin:/usr/sbin:/sbin` }) ?? undefined;
+}
+
+/** newuidmap/newgidmap (Debian's uidmap package) and util-linux's unshare, nsenter, setsid. */
+function findTools(): Tools {
+  const need = (name: string, pkg: string) => {
+    const path = which(name);
+    if (!path) throw new TsdError(`rootless: ${name} not found: install ${pkg} (rootless tsd needs it to make its user namespace)`);
+    return path;
+  };
+  return {
+    newuidmap: need("newuidmap", "the uidmap package (apt-get install uidmap)"),
+    newgidmap: need("newgidmap", "the uidmap package (apt-get install uidmap)"),
+    unshare: need("unshare", "util-linux"),
+    nsenter: need("nsenter", "util-linux"),
+    setsid: need("setsid", "util-linux"),
+  };
+}
+
+/** The runtime dir: made 0700 if missing; refused unless a directory of the user's, closed to others. */
+function ensureRunDir(paths: RootlessPaths, user: User): void {
+  try {
+    mkdirSync(paths.run, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    throw new TsdError(`rootless: cannot make ${paths.run} (${(e as NodeJS.ErrnoException).code}): set XDG_RUNTIME_DIR to a directory of yours (a login session's /run/user/UID), or unset it`);
+  }
+  const st = lstatSync(paths.run);
+  if (!st.isDirectory() || st.uid !== user.uid || (st.mode & 0o077) !== 0) {
+    throw new TsdError(`rootless: ${paths.run} must be a directory of user ${user.name} with mode 0700: fix or remove it (or set XDG_RUNTIME_DIR)`);
+  }
+}
+
+function withLock<T>(paths: RootlessPaths, user: User, fn: () => T): T {
+  ensureRunDir(paths, user);
+  const fd = openSync(join(paths.run, "pause.lock"), "a", 0o600);
+  try {
+    flockExclusive(fd);
+    return fn();
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function nsLink(pid: number | "self"): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/user`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The recorded pause process when it is still the same, the user's, in a namespace of its own. */
+function livePause(paths: RootlessPaths, user: User): number | undefined {
+  const file = join(paths.run, "pause.pid");
+  if (!existsSync(file)) return undefined;
+  const [pidText, start] = readFileSync(file, "utf8").trim().split(" ");
+  const pid = Number(pidText);
+  if (!Number.isSafeInteger(pid) || !sameProcess(pid, start)) return undefined;
+  try {
+    if (statSync(`/proc/${pid}`).uid !== user.uid) return undefined;
+  } catch {
+    return undefined;
+  }
+  const ns = nsLink(pid);
+  return ns !== undefined && ns !== nsLink("self") ? pid : undefined;
+}
+
+interface Ranges {
+  uid: { start: number; size: number };
+  gid: { start: number; size: number };
+}
+
+/** The user's subordinate ranges, or one line naming what is missing. */
+export function subordinateRanges(user: User, read: (p: string) => string): Ranges {
+  const uid = subordinateRange(read("/etc/subuid"), user.name, user.uid);
+  const gid = subordinateRange(read("/etc/subgid"), user.name, user.uid);
+  const missing = [uid ? "" : "/etc/subuid", gid ? "" : "/etc/subgid"].filter(Boolean).join(" and ");
+  if (!uid || !gid) {
+    throw new TsdError(`rootless: no ${missing} entry for user ${user.name}: add one as root, e.g. usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${user.name}`);
+  }
+  return { uid, gid };
+}
+
+function readOr(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+/** Starts the pause process in a new user and mount namespace and maps its ids. */
+function startPause(paths: RootlessPaths, user: User, tools: Tools): number {
+  const ranges = subordinateRanges(user, readOr);
+  // setsid: out of the terminal's session; unshare execs sleep in the new namespaces (same pid).
+  const proc = Bun.spawn([tools.setsid, tools.unshare, "--user", "--mount", "--propagation", "private", "sleep", "infinity"], { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
+  proc.unref();
+  const pid = proc.pid;
+  try {
+    waitForUnshare(pid);
+    mapIds(tools.newuidmap, pid, user.uid, ranges.uid);
+    mapIds(tools.newgidmap, pid, user.gid, ranges.gid);
+    const start = procStartTime(pid);
+    if (start === undefined) throw new TsdError("rootless: the pause process exited at start");
+    const file = join(paths.run, "pause.pid");
+    writeFileSync(`${file}.tmp`, `${pid} ${start}\n`, { mode: 0o600 });
+    renameSync(`${file}.tmp`, file);
+    return pid;
+  } catch (e) {
+    proc.kill("SIGKILL");
+    throw e;
+  }
+}
+
+function waitForUnshare(pid: number): void {
+  const own = nsLink("self");
+  for (let i = 0; i < 400; i++) {
+    const ns = nsLink(pid);
+    if (ns === undefined) throw new TsdError(`rootless: unshare --user --mount failed (are unprivileged user namespaces enabled? sysctl kernel.unprivileged_userns_clone)`);
+    if (ns !== own) return;
+    Bun.sleepSync(5);
+  }
+  throw new TsdError("rootless: the pause process did not enter its user namespace within 2 s");
+}
+
+/** `newuidmap PID 0 ID 1 1 START SIZE`: 0 → the user, 1..SIZE → the subordinate range. */
+function mapIds(tool: string, pid: number, id: number, range: { start: number; size: number }): void {
+  const argv = [tool, String(pid), "0", String(id), "1", "1", String(range.start), String(range.size)];
+  const r = Bun.spawnSync(argv, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  if (r.exitCode !== 0) {
+    const said = r.stderr.toString().trim().split("\n")[0] ?? "";
+    throw new TsdError(`rootless: ${argv.join(" ")} failed: ${said} (is ${tool} setuid root, or has it its file capability?)`);
+  }
+}

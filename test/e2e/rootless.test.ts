@@ -1,0 +1,299 @@
+// Rootless tsd (issue 13): a test user made here (useradd, its own /etc/subuid and /etc/subgid
+// lines, both removed at the end) runs the built dist/tsd through setpriv, in the user
+// namespace newuidmap/newgidmap give it (container 0 → the user, 1..65536 → its range).
+// Checked from the host: the container's processes run as the user, files the container's root
+// writes in a bind volume are the user's, nothing the user could not write becomes writable,
+// the rootful store is untouched; and nothing is left (processes, mounts) even on failure.
+// Network: only --network none and host; the registry is on 127.0.0.1.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { TSD } from "../lib/tsd";
+import { testImages, type TestImages } from "../lib/fixtures";
+import { push, startRegistry, type Registry } from "../lib/registry";
+
+interface User {
+  name: string;
+  uid: number;
+  gid: number;
+  dir: string; // its own, 0700: the root, XDG_DATA_HOME and XDG_RUNTIME_DIR below it
+}
+
+const SIZE = 65536;
+// A range of this run's own, away from the rootful auto pool (0x70000000 on).
+const START = 1_300_000_000 + (process.pid % 4000) * SIZE;
+const subLine = (name: string) => `${name}:${START}:${SIZE}`;
+
+let base: string;
+let user: User; // with subordinate ids
+let bare: User; // without: the clear message
+let images: TestImages;
+let reg: Registry | undefined;
+let rootfulBefore: string;
+
+function sh(argv: string[]): string {
+  const r = Bun.spawnSync(argv, { stdout: "pipe", stderr: "pipe" });
+  if (r.exitCode !== 0) throw new Error(`${argv.join(" ")} exited ${r.exitCode}: ${r.stderr}`);
+  return r.stdout.toString();
+}
+
+function makeUser(name: string): User {
+  // -K SUB_*_COUNT=0: useradd adds no ranges of its own; the test writes exactly one line.
+  sh(["useradd", "-m", "-s", "/bin/sh", "-K", "SUB_UID_COUNT=0", "-K", "SUB_GID_COUNT=0", name]);
+  const uid = Number(sh(["id", "-u", name]).trim());
+  const gid = Number(sh(["id", "-g", name]).trim());
+  const dir = join(base, name);
+  mkdirSync(dir, { mode: 0o700 });
+  chownSync(dir, uid, gid);
+  return { name, uid, gid, dir };
+}
+
+/** Removes exactly the lines this test appended (userdel may have taken them already). */
+function removeLines(path: string, line: string): void {
+  const text = readFileSync(path, "utf8");
+  const kept = text.split("\n").filter((l) => l !== line);
+  if (kept.length !== text.split("\n").length) writeFileSync(path, kept.join("\n"));
+}
+
+/** A state of /var/lib/tsd (the rootful store) to compare: absent, or its entries and mtimes. */
+function rootfulState(): string {
+  const dir = "/var/lib/tsd";
+  if (!existsSync(dir)) return "absent";
+  return readdirSync(dir)
+    .map((n) => `${n}:${statSync(join(dir, n)).mtimeMs}`)
+    .join(",");
+}
+
+beforeAll(async () => {
+  images = await testImages();
+  rootfulBefore = rootfulState();
+  base = mkdtempSync("/dev/shm/tsd-e2e-rootless-");
+  chmodSync(base, 0o755);
+  user = makeUser(`tsdrl${process.pid}`);
+  bare = makeUser(`tsdrn${process.pid}`);
+  appendFileSync("/etc/subuid", `${subLine(user.name)}\n`);
+  appendFileSync("/etc/subgid", `${subLine(user.name)}\n`);
+}, 120000);
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** dist/tsd as `u` (setpriv), with the user's own XDG dirs; `root`: --root under its dir. */
+async function as(u: User, args: string[], o: { root?: boolean; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<Result> {
+  const argv = ["setpriv", "--reuid", String(u.uid), "--regid", String(u.gid), "--init-groups", TSD, ...(o.root === false ? [] : ["--root", join(u.dir, "root")]), ...args];
+  const env = { PATH: "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", HOME: `/home/${u.name}`, XDG_DATA_HOME: join(u.dir, "data"), XDG_RUNTIME_DIR: join(u.dir, "run"), ...o.env };
+  const proc = Bun.spawn(argv, { cwd: u.dir, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const timer = setTimeout(() => proc.kill("SIGKILL"), o.timeoutMs ?? 60000);
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}
+
+async function ok(args: string[], o: { root?: boolean } = {}): Promise<string> {
+  const r = await as(user, args, o);
+  if (r.code !== 0) throw new Error(`tsd ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** Processes whose real uid is the user's or in its subordinate range. */
+function processesOf(u: User): number[] {
+  const pids: number[] = [];
+  for (const p of readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
+    try {
+      const status = readFileSync(`/proc/${p}/status`, "utf8");
+      const uid = Number(/^Uid:\s+(\d+)/m.exec(status)![1]);
+      // A zombie is dead already, its reaping is init's (the monitor's parent exits first).
+      if (/^State:\s+Z/m.test(status)) continue;
+      if (uid === u.uid || (uid >= START && uid < START + SIZE)) pids.push(Number(p));
+    } catch {
+      // gone
+    }
+  }
+  return pids;
+}
+
+function procInfo(pid: number): string {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const field = (k: string) => new RegExp(`^${k}:\\s+(.*)$`, "m").exec(status)?.[1] ?? "";
+    return `${field("Name")} ${field("State")} ppid ${field("PPid")}`;
+  } catch {
+    return "gone";
+  }
+}
+
+function pausePid(u: User): number | undefined {
+  const file = join(u.dir, "run", "tsd", "pause.pid");
+  return existsSync(file) ? Number(readFileSync(file, "utf8").split(" ")[0]) : undefined;
+}
+
+afterAll(async () => {
+  const left: string[] = [];
+  try {
+    if (user) {
+      const ids = (await as(user, ["ps", "-aq", "--no-trunc"])).stdout.split("\n").filter(Boolean);
+      if (ids.length > 0) await as(user, ["rm", "-f", ...ids]);
+      const pause = pausePid(user);
+      // The namespace's own mount table: nothing of the user's root left mounted there.
+      if (pause !== undefined) for (const line of readFileSync(`/proc/${pause}/mountinfo`, "utf8").split("\n")) if (line.includes(join(user.dir, "root"))) left.push(`mount in the namespace: ${line}`);
+      // The pause process holds the namespace (and the mounts in it): gone with it.
+      if (pause !== undefined && processesOf(user).includes(pause)) process.kill(pause, "SIGKILL");
+      await Bun.sleep(200);
+    }
+    for (const u of [user, bare].filter(Boolean)) {
+      for (const pid of processesOf(u)) {
+        left.push(`process ${pid} of ${u.name}: ${procInfo(pid)}`);
+        process.kill(pid, "SIGKILL");
+      }
+    }
+    for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) if (base && line.includes(base)) left.push(`mount: ${line}`);
+  } finally {
+    await reg?.stop();
+    for (const u of [user, bare].filter(Boolean)) Bun.spawnSync(["userdel", "-r", u.name], { stderr: "ignore" });
+    if (user) for (const f of ["/etc/subuid", "/etc/subgid"]) removeLines(f, subLine(user.name));
+    if (base) rmSync(base, { recursive: true, force: true });
+  }
+  expect(left).toEqual([]);
+  expect(readFileSync("/etc/subuid", "utf8")).not.toContain(`tsdrl${process.pid}:`);
+  expect(rootfulState()).toBe(rootfulBefore);
+}, 120000);
+
+describe("rootless", () => {
+  test("load, run --rm: root inside, the user's state under its XDG dirs, info says rootless", async () => {
+    await ok(["load", "-i", images.busyboxDocker]);
+    expect(await ok(["run", "--rm", "--network", "none", "busybox", "sh", "-c", "id; echo hi"])).toBe("uid=0(root) gid=0(root) groups=0(root)\nhi\n");
+    // No --root: the store is $XDG_DATA_HOME/tsd; the pause process is recorded in $XDG_RUNTIME_DIR/tsd.
+    expect((await ok(["info", "-f", "{{.DockerRootDir}} {{.Rootless}} {{.CgroupDriver}}"], { root: false })).trim()).toBe(`${join(user.dir, "data", "tsd")} true none`);
+    expect(statSync(join(user.dir, "data", "tsd")).uid).toBe(user.uid);
+    expect(statSync(join(user.dir, "run", "tsd")).mode & 0o777).toBe(0o700);
+    const info = await ok(["info"]);
+    expect(info).toContain(" Rootless: true\n");
+    expect(info).toContain(`  UID Map: 0-0 → ${user.uid}-${user.uid}, 1-${SIZE} → ${START}-${START + SIZE - 1}\n`);
+    expect(info).toContain("  userxattr: true\n");
+    expect(info).toContain("WARNING: rootless: containers run without cgroups");
+    // The image's files belong to container root: on disk, to the user.
+    const layers = join(user.dir, "root", "layers");
+    const layer = readdirSync(layers).find((d) => d !== "l")!;
+    expect(statSync(join(layers, layer, "diff", "bin")).uid).toBe(user.uid);
+  }, 120000);
+
+  test("run -d, logs, exec, ps, stop, rm; from the host the processes run as the user", async () => {
+    await ok(["run", "-d", "--name", "bg", "--network", "none", "busybox", "sh", "-c", "echo started; exec sleep 300"]);
+    const pid = Number((await ok(["inspect", "-f", "{{.State.Pid}}", "bg"])).trim());
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    expect(/^Uid:\s+(\d+)/m.exec(status)![1]).toBe(String(user.uid));
+    expect(/^Gid:\s+(\d+)/m.exec(status)![1]).toBe(String(user.gid));
+    expect(readFileSync(`/proc/${pid}/uid_map`, "utf8").trim().split(/\s+/).map(Number)).toEqual([0, user.uid, 1, 1, START, SIZE]);
+    for (let i = 0; i < 50 && !(await ok(["logs", "bg"])).includes("started"); i++) await Bun.sleep(100);
+    expect(await ok(["logs", "bg"])).toBe("started\n");
+    expect(await ok(["exec", "bg", "sh", "-c", "id -u; ps -o pid,comm | grep -c sleep"])).toBe("0\n1\n");
+    expect(await ok(["exec", "-u", "5:5", "bg", "id", "-u"])).toBe("5\n");
+    expect(await ok(["ps", "--format", "{{.Names}} {{.Status}}"])).toMatch(/^bg Up/);
+    await ok(["stop", "-t", "1", "bg"]);
+    expect((await ok(["inspect", "-f", "{{.State.Status}}", "bg"])).trim()).toBe("exited");
+    await ok(["rm", "bg"]);
+    expect(existsSync(`/proc/${pid}`)).toBe(false);
+  }, 120000);
+
+  test("--network host shares the host's network namespace; none has only lo", async () => {
+    const hostNet = readlinkSync("/proc/self/ns/net");
+    expect((await ok(["run", "--rm", "--network", "host", "busybox", "readlink", "/proc/self/ns/net"])).trim()).toBe(hostNet);
+    expect(await ok(["run", "--rm", "--network", "none", "busybox", "sh", "-c", "ls /sys/class/net"])).toBe("lo\n");
+  }, 60000);
+
+  test("files the container's root writes in a bind volume are the user's; other ids map into its range", async () => {
+    const vol = join(user.dir, "vol");
+    mkdirSync(vol);
+    chownSync(vol, user.uid, user.gid);
+    await ok(["run", "--rm", "--network", "none", "-v", `${vol}:/v`, "busybox", "sh", "-c", "echo x > /v/f; mkdir /v/d; chown 5:7 /v/d"]);
+    expect([statSync(join(vol, "f")).uid, statSync(join(vol, "f")).gid]).toEqual([user.uid, user.gid]);
+    expect([statSync(join(vol, "d")).uid, statSync(join(vol, "d")).gid]).toEqual([START + 4, START + 6]);
+  }, 60000);
+
+  test("a named volume and cp in and out keep container ids in the user's range", async () => {
+    await ok(["run", "--rm", "--network", "none", "-v", "nv:/data", "busybox", "sh", "-c", "echo v > /data/f; chown 3:3 /data/f"]);
+    expect(await ok(["run", "--rm", "--network", "none", "-v", "nv:/data", "busybox", "stat", "-c", "%u:%g %n", "/data/f"])).toBe("3:3 /data/f\n");
+    await ok(["run", "-d", "--name", "cpx", "--network", "none", "busybox", "sleep", "300"]);
+    const src = join(user.dir, "in.txt");
+    writeFileSync(src, "in\n");
+    chownSync(src, user.uid, user.gid);
+    await ok(["cp", src, "cpx:/in.txt"]);
+    expect(await ok(["exec", "cpx", "sh", "-c", "cat /in.txt; stat -c %u /in.txt"])).toBe("in\n0\n");
+    await ok(["cp", "cpx:/etc/hostname", join(user.dir, "out.txt")]);
+    expect(statSync(join(user.dir, "out.txt")).uid).toBe(user.uid);
+    await ok(["rm", "-f", "cpx"]);
+    await ok(["volume", "rm", "nv"]);
+  }, 60000);
+
+  test("nothing the user could not write becomes writable (or readable) to the container's root", async () => {
+    const closed = mkdtempSync(join(base, "rootonly-"));
+    chmodSync(closed, 0o755);
+    writeFileSync(join(closed, "secret"), "s\n", { mode: 0o600 });
+    const r = await as(user, ["run", "--rm", "--network", "none", "-v", `${closed}:/c`, "busybox", "sh", "-c", "touch /c/new; echo $?; cat /c/secret; echo $?; echo y >> /c/secret; echo $?"]);
+    expect(r.stdout).toBe("1\n1\n1\n");
+    expect(existsSync(join(closed, "new"))).toBe(false);
+    expect(readFileSync(join(closed, "secret"), "utf8")).toBe("s\n");
+    // The host's /etc through --network host's container: still read-only to the user.
+    const etc = await as(user, ["run", "--rm", "--network", "host", "-v", "/etc:/hostetc", "busybox", "sh", "-c", "touch /hostetc/tsd-rootless-probe; echo $?"]);
+    expect(etc.stdout).toBe("1\n");
+    expect(existsSync("/etc/tsd-rootless-probe")).toBe(false);
+  }, 60000);
+
+  test("layers with a whiteout and an opaque directory (user.overlay.opaque), and commit of one", async () => {
+    const id = /Loaded image ID: (sha256:[0-9a-f]{64})/.exec(await ok(["load", "-i", images.multilayerOci]))![1]!;
+    expect(await ok(["run", "--rm", "--network", "none", "--entrypoint", "sh", id, "-c", "ls /data /opt/x"])).toBe("/data:\nb\n\n/opt/x:\nnew\n");
+    await ok(["run", "-u", "0", "--name", "ch", "--network", "none", "--entrypoint", "sh", id, "-c", "rm -rf /opt/x && mkdir /opt/x && echo z > /opt/x/z"]);
+    await ok(["commit", "ch", "ml:changed"]);
+    await ok(["rm", "ch"]);
+    expect(await ok(["run", "--rm", "--network", "none", "--entrypoint", "ls", "ml:changed", "/opt/x"])).toBe("z\n");
+  }, 120000);
+
+  test("pull from a registry on 127.0.0.1 and run it", async () => {
+    reg = await startRegistry();
+    await push(`oci-archive:${images.busyboxOci}:latest`, `${reg.host}/library/busybox:rl`);
+    await ok(["pull", `${reg.host}/library/busybox:rl`]);
+    expect(await ok(["run", "--rm", "--network", "none", `${reg.host}/library/busybox:rl`, "echo", "pulled"])).toBe("pulled\n");
+  }, 120000);
+
+  test("limits, bridge networks and --userns are refused with one line", async () => {
+    const limits = await as(user, ["run", "--rm", "-m", "64m", "--network", "none", "busybox", "true"]);
+    expect(limits.code).toBe(125);
+    expect(limits.stderr).toMatch(/^tsd: rootless: resource limits and --cgroup-parent need cgroups, and .+\n$/);
+    const bridge = await as(user, ["run", "--rm", "busybox", "true"]);
+    expect(bridge.code).toBe(125);
+    expect(bridge.stderr).toBe("tsd: rootless: bridge networks need root (a user-mode network stack is not in tsd yet): use --network none or --network host\n");
+    const userns = await as(user, ["run", "--rm", "--network", "none", "--userns=auto", "busybox", "true"]);
+    expect(userns.code).toBe(125);
+    expect(userns.stderr).toContain("tsd: rootless: --userns");
+    expect(await ok(["ps", "-aq"])).toBe("");
+  }, 60000);
+
+  test("a failed run (127, 126) and a failed create leave no container, no mount, no process", async () => {
+    const before = processesOf(user).sort();
+    const missing = await as(user, ["run", "--rm", "--network", "none", "busybox", "no-such-command"]);
+    expect(missing.code).toBe(127);
+    const notExec = await as(user, ["run", "--rm", "--network", "none", "busybox", "/etc/passwd"]);
+    expect(notExec.code).toBe(126);
+    const badVolume = await as(user, ["run", "--rm", "--network", "none", "-v", "/nonexistent-tsd-rootless:/x", "busybox", "true"]);
+    expect(badVolume.code).toBe(125);
+    expect(await ok(["ps", "-aq"])).toBe("");
+    const pause = pausePid(user)!;
+    expect(readFileSync(`/proc/${pause}/mountinfo`, "utf8")).not.toContain(join(user.dir, "root"));
+    expect(processesOf(user).sort()).toEqual(before);
+  }, 60000);
+
+  test("a user without /etc/subuid and /etc/subgid lines: one line naming them, nothing started", async () => {
+    const r = await as(bare, ["run", "--rm", "--network", "none", "busybox", "true"]);
+    expect(r.code).toBe(125);
+    expect(r.stderr).toBe(`tsd: rootless: no /etc/subuid and /etc/subgid entry for user ${bare.name}: add one as root, e.g. usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${bare.name}\n`);
+    expect(processesOf(bare)).toEqual([]);
+    expect(existsSync(join(bare.dir, "root"))).toBe(false);
+    // A runtime dir it cannot make (no login session's /run/user/UID): one line too.
+    const noRun = await as(user, ["ps"], { env: { XDG_RUNTIME_DIR: `/run/user/${user.uid}` } });
+    expect(noRun.code).toBe(1);
+    expect(noRun.stderr).toBe(`tsd: rootless: cannot make /run/user/${user.uid}/tsd (EACCES): set XDG_RUNTIME_DIR to a directory of yours (a login session's /run/user/UID), or unset it\n`);
+  }, 60000);
+});

@@ -1,0 +1,83 @@
+// Rootless mode's pure parts (issue 13): which user namespace a process is in, where a user's
+// state lives, subordinate ranges, the one-line refusals and messages, info's lines.
+import { expect, test } from "bun:test";
+import { isInitialUserns, outsideRoot, parseIdMapText, rootlessPaths, subordinateRange } from "../../src/store/rootless";
+import { subordinateRanges, userName } from "../../src/system/rootless-enter";
+import { rootlessRefusal } from "../../src/container/rootless";
+import { infoText, rootlessCgroupWarning, type Info } from "../../src/system/info";
+import { readOnlyOverlay } from "../../src/container/helper";
+import { splitGlobals } from "../../src/cli/globals";
+import { TsdError } from "../../src/errors";
+
+test("uid_map: the host's (identity) or a user's namespace, and whom its 0 stands for", () => {
+  const host = parseIdMapText("         0          0 4294967295\n");
+  expect(isInitialUserns(host)).toBe(true);
+  const user = parseIdMapText("         0       1001          1\n         1     100000      65536\n");
+  expect(user).toEqual([
+    { inside: 0, outside: 1001, size: 1 },
+    { inside: 1, outside: 100000, size: 65536 },
+  ]);
+  expect(isInitialUserns(user)).toBe(false);
+  expect(outsideRoot(user)).toBe(1001);
+  expect(outsideRoot(parseIdMapText("1 100000 65536\n"))).toBeUndefined();
+  expect(parseIdMapText("garbage\n\n")).toEqual([]);
+});
+
+test("paths: XDG_DATA_HOME/tsd (default ~/.local/share/tsd), XDG_RUNTIME_DIR/tsd (default /tmp/tsd-UID)", () => {
+  expect(rootlessPaths({ HOME: "/home/u" }, 1001)).toEqual({ data: "/home/u/.local/share/tsd", run: "/tmp/tsd-1001" });
+  expect(rootlessPaths({ HOME: "/home/u", XDG_DATA_HOME: "/d", XDG_RUNTIME_DIR: "/run/user/1001" }, 1001)).toEqual({ data: "/d/tsd", run: "/run/user/1001/tsd" });
+  // Relative values are ignored, as the XDG spec says.
+  expect(rootlessPaths({ HOME: "/home/u", XDG_DATA_HOME: "rel", XDG_RUNTIME_DIR: "" }, 7)).toEqual({ data: "/home/u/.local/share/tsd", run: "/tmp/tsd-7" });
+  expect(rootlessPaths({}, 7).data).toBe("/tmp/tsd-7/data");
+});
+
+test("subordinate ranges by name or uid; the message names what is missing and the fix", () => {
+  const text = "other:1:5\nalice:100000:65536\n1002:200000:1000\nbad:x:1\n";
+  expect(subordinateRange(text, "alice", 1001)).toEqual({ start: 100000, size: 65536 });
+  expect(subordinateRange(text, "bob", 1002)).toEqual({ start: 200000, size: 1000 });
+  expect(subordinateRange(text, "bad", 9)).toBeUndefined();
+  expect(subordinateRange(text, "carol", 9)).toBeUndefined();
+  const files: Record<string, string> = { "/etc/subuid": "alice:100000:65536\n", "/etc/subgid": "" };
+  const read = (p: string) => files[p] ?? "";
+  expect(() => subordinateRanges({ uid: 1001, gid: 1001, name: "alice" }, read)).toThrow(new TsdError("rootless: no /etc/subgid entry for user alice: add one as root, e.g. usermod --add-subuids 100000-165535 --add-subgids 100000-165535 alice"));
+  files["/etc/subgid"] = "alice:300000:65536\n";
+  expect(subordinateRanges({ uid: 1001, gid: 1001, name: "alice" }, read)).toEqual({ uid: { start: 100000, size: 65536 }, gid: { start: 300000, size: 65536 } });
+});
+
+test("the user's name from passwd text, its uid when it has none", () => {
+  expect(userName(1001, "root:x:0:0::/root:/bin/sh\nalice:x:1001:1001::/home/alice:/bin/sh\n")).toBe("alice");
+  expect(userName(1234, "root:x:0:0::/root:/bin/sh\n")).toBe("1234");
+});
+
+test("what a rootless container cannot have yet: one line each", () => {
+  expect(rootlessRefusal({ network: "none", resources: {} }, 1)).toBeUndefined();
+  expect(rootlessRefusal({ network: "host" }, 2)).toBeUndefined();
+  expect(rootlessRefusal({ network: "none", resources: { memory: 1 << 26 } }, 1)).toBe("rootless: resource limits and --cgroup-parent need cgroups, and this host has cgroup v1, which cannot be delegated to a user: drop the limit flags or run tsd as root");
+  expect(rootlessRefusal({ network: "none", cgroupParent: "x" }, 2)).toContain("does not use a delegated cgroup v2 subtree yet");
+  expect(rootlessRefusal({}, 2)).toBe("rootless: bridge networks need root (a user-mode network stack is not in tsd yet): use --network none or --network host");
+  expect(rootlessRefusal({ network: "mynet" }, 2)).toContain("bridge networks need root");
+  expect(rootlessRefusal({ network: "none", userns: "auto" }, 2)).toContain("--userns");
+});
+
+test("info: the rootless lines, and no default bridge", () => {
+  const base = { ServerVersion: "0.1.0", DriverStatus: [["userxattr", "true"]], SecurityOptions: [], Warnings: [rootlessCgroupWarning(1)], UserNamespaces: { IdmappedMounts: true, AutoPool: "", AutoRanges: 0 } };
+  const i = { ...base, Rootless: true, DefaultBridge: "tsd0 10.89.0.0/16", RootlessNamespace: { UidMap: "0-0 → 1001-1001, 1-65536 → 100000-165535", GidMap: "0-0 → 1001-1001", RuntimeDir: "/run/user/1001/tsd" } } as unknown as Info;
+  const text = infoText(i);
+  expect(text).toContain("\n Rootless: true\n User Namespace: rootless (newuidmap/newgidmap, a pause process per user)\n  UID Map: 0-0 → 1001-1001, 1-65536 → 100000-165535\n  GID Map: 0-0 → 1001-1001\n  Runtime Dir: /run/user/1001/tsd\n");
+  expect(text).not.toContain("Default Bridge");
+  expect(text).toContain("  userxattr: true\n");
+  expect(text).toContain("WARNING: rootless: containers run without cgroups (cgroup v1 cannot be delegated to a user)");
+  expect(rootlessCgroupWarning(2)).toContain("delegated cgroup v2 subtrees are not used yet");
+});
+
+test("a read-only view of a rootless overlay keeps userxattr", () => {
+  expect(readOnlyOverlay("lowerdir=a:b,upperdir=c/upper,workdir=c/work,userxattr")).toBe("lowerdir=c/upper:a:b,userxattr");
+  expect(readOnlyOverlay("lowerdir=a:b,upperdir=c/upper,workdir=c/work")).toBe("lowerdir=c/upper:a:b");
+});
+
+test("the default root: the rootless data dir when given, TSD_ROOT and --root still first", () => {
+  expect(splitGlobals(["ps"], {}, "/home/u/.local/share/tsd").globals.root).toBe("/home/u/.local/share/tsd");
+  expect(splitGlobals(["ps"], {}).globals.root).toBe("/var/lib/tsd");
+  expect(splitGlobals(["ps"], { TSD_ROOT: "/r" }, "/d").globals.root).toBe("/r");
+  expect(splitGlobals(["--root", "/x", "ps"], {}, "/d").globals.root).toBe("/x");
+});
