@@ -123,8 +123,8 @@ out=$("${RUN[@]}" --rm -m 32m --pids-limit 64 --cpus 0.5 "$IMG" sh -c "$LIMITS" 
 oci_result $([ "$out" = "33554432 64 50000 " ]; echo $?) "run -m 32m --pids-limit 64 --cpus 0.5: the container's cgroup files" "$out"
 out=$(echo from-stdin | "${RUN[@]}" --rm -i "$IMG" cat 2>&1); oci_result $([ "$out" = from-stdin ]; echo $?) "run -i: stdin" "$out"
 out=$("${RUN[@]}" --rm --user 1000:1000 -w /tmp -e GREETING=hey "$IMG" sh -c 'echo $(id -u):$(id -g) $PWD $GREETING' 2>&1); oci_result $([ "$out" = "1000:1000 /tmp hey" ]; echo $?) "run --user -w -e" "$out"
-# No HOME in the spec (neither engine sets one): the runtime takes it from the image's
-# /etc/passwd, "/" for a user without an entry (runc and crun do; images rely on it).
+# podman puts HOME in the spec itself (from the image's /etc/passwd, "/" without an entry;
+# docker.sh checks the runtime's own default, dockerd sets none): it reaches the process.
 out=$("${RUN[@]}" --rm "$IMG" sh -c 'echo $HOME' 2>&1; "${RUN[@]}" --rm -u 1000 "$IMG" sh -c 'echo $HOME' 2>&1; "${RUN[@]}" --rm -u 4242 "$IMG" sh -c 'echo $HOME' 2>&1)
 oci_result $([ "$(echo $out)" = "/root /home/user /" ]; echo $?) "run: HOME from the image's /etc/passwd" "$(echo $out)"
 "${RUN[@]}" --rm --read-only "$IMG" touch /x >/dev/null 2>&1; s=$?; oci_result $([ $s = 1 ]; echo $?) "run --read-only: the rootfs is read-only" "got $s"
