@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # bash test/oci/ci.sh [RUNTIME]: the OCI-runtime lane of CI (issue 12), against dist/tsd-runc
 # by default: containerd through the runc v2 shim (containerd.sh), the CRI path kubelet uses
-# (cri.sh, crictl), and runtime-tools' validation suite compared with tsd's own baseline
+# (cri.sh, crictl), dockerd --add-runtime (docker.sh), podman --runtime (podman.sh), and
+# runtime-tools' validation suite compared with tsd's own baseline
 # (baseline-tsd.txt: every known failure there is explained in test/oci/README.md; a program
 # with a failure not in it fails the lane, after one more run for runtime-tools' own races).
 # The tools are built from source through Go's module client (build-tools.sh, cached).
-# Last line: `oci: N ok, M not ok` (containerd and CRI steps, validation programs), which
-# .ci/run adds to its total; exit 1 on any failure.
+# Last line: `oci: N ok, M not ok` (containerd, CRI, docker and podman steps, validation
+# programs), which .ci/run adds to its total; exit 1 on any failure.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -44,6 +45,8 @@ run_counted() {
 
 run_counted containerd bash "$here/containerd.sh" "$runtime"
 run_counted cri bash "$here/cri.sh" "$runtime"
+run_counted docker bash "$here/docker.sh" "$runtime"
+run_counted podman bash "$here/podman.sh" "$runtime"
 
 echo "oci: == validation"
 bun "$here/validation.ts" "$runtime" --tools "$tools" --timeout 120 \

@@ -176,3 +176,40 @@ oci_summary() {
   [ "$OCI_NOT_OK" = 0 ] || printf '  failed: %s\n' "${OCI_FAILED[@]}"
   [ "$OCI_NOT_OK" = 0 ]
 }
+
+# oci_cgroup_leaks NAME: kills what is left in the cgroup /NAME (every v1 hierarchy and v2),
+# removes it, and prints "leak: …" and returns 1 when a process or a child group was there.
+# Used by docker.sh and podman.sh, whose engines put their containers under that parent.
+oci_cgroup_leaks() {
+  local name=$1 leak=0 g pid
+  for g in /sys/fs/cgroup/*/"$name" /sys/fs/cgroup/"$name"; do
+    [ -d "$g" ] || continue
+    for pid in $(cat $(find "$g" -name cgroup.procs) 2>/dev/null | sort -u); do
+      echo "leak: process $pid $(tr '\0' ' ' < /proc/$pid/cmdline 2>/dev/null)"; kill -9 "$pid" 2>/dev/null; leak=1
+    done
+    [ $leak = 0 ] || sleep 0.2
+    if [ -n "$(find "$g" -mindepth 1 -type d -print -quit)" ]; then echo "leak: cgroup $(find "$g" -mindepth 1 -type d | head -3 | tr '\n' ' ')"; leak=1; fi
+    find "$g" -depth -type d -exec rmdir {} + 2>/dev/null
+  done
+  return $leak
+}
+
+# oci_mount_leaks DIR [PID]: mounts under DIR in PID's mount namespace (default ours), lazily
+# unmounted; prints "leak: …" and returns 1 when there was one.
+oci_mount_leaks() {
+  local dir=$1 pid=${2:-self} leak=0 m
+  for m in $(awk -v d="$dir" 'index($5, d) == 1 {print $5}' "/proc/$pid/mountinfo" 2>/dev/null | sort -r); do
+    echo "leak: mount $m${2:+ (in the mount namespace of process $2)}"; [ "$pid" = self ] && umount -l "$m" 2>/dev/null; leak=1
+  done
+  return $leak
+}
+
+# oci_runtime_path RUNTIME: RUNTIME as an absolute path (found in PATH, or made absolute), its
+# last component kept: dist/tsd-runc must stay a tsd-runc link, not resolve to dist/tsd.
+# Daemons (dockerd, podman) run it from another working directory.
+oci_runtime_path() {
+  local p
+  p=$(command -v "$1") || { echo "runtime $1 not found" >&2; return 1; }
+  case "$p" in /*) ;; *) p="$(cd "$(dirname "$p")" && pwd)/$(basename "$p")" ;; esac
+  echo "$p"
+}

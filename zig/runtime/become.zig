@@ -3,9 +3,10 @@
 //! (and the preserved fds), signals unblocked and back to their defaults, seccomp (before the
 //! capabilities go when no_new_privs is off, since loading a filter then needs CAP_SYS_ADMIN;
 //! as late as possible otherwise, so the fewest of our own calls face the container's profile),
-//! the bounding set, the user, the capability sets, no_new_privs, umask, the working directory,
+//! HOME from the container's /etc/passwd when the spec sets none (as runc and crun), the
+//! bounding set, the user, the capability sets, no_new_privs, umask, the working directory,
 //! the PATH lookup, then execve. The caller has
-//! set up stdio. Only reads the Spec: no allocation.
+//! set up stdio. Only reads the Spec (but for the HOME slot in envp): no allocation.
 const std = @import("std");
 const linux = std.os.linux;
 const sys = @import("linux").sys;
@@ -24,6 +25,8 @@ pub fn become(s: *const spec.Spec, last_cap: u6, d: *Diag) anyerror {
     // Before any filter: a profile need not allow close_range or rt_sigaction (runtime-tools'
     // default one does not); every fd opened from here on is close-on-exec anyway.
     try finalFds(s.preserve_fds, d);
+    // Still privileged and unfiltered: the container's /etc/passwd (runc's and crun's HOME).
+    user.defaultHome(p);
     const seccomp_early = s.seccomp.present() and !p.no_new_privileges;
     if (seccomp_early) try seccomp.install(&s.seccomp, d);
     try becomeUser(p, last_cap, d);

@@ -48,7 +48,7 @@ fn isExecutableFile(p: [:0]const u8) bool {
 
 /// Returns only on failure, with the Docker status set in `d`.
 pub fn exec(file: [:0]const u8, p: *const spec.Process, d: *Diag) anyerror {
-    std.debug.assert(p.argv.len == p.argc + 1 and p.envp.len == p.envc + 1);
+    std.debug.assert(p.argv.len == p.argc + 1 and p.envp.len == p.envc + 2 and p.envp[p.envc + 1] == null);
     const err = sys.execve(file, @ptrCast(p.argv.ptr), @ptrCast(p.envp.ptr));
     const name = p.arg0();
     switch (err) {

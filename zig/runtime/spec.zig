@@ -140,7 +140,7 @@ pub const Process = struct {
     /// argc entries and a null (in the Pool).
     argv: []Pool.Ptr = &.{},
     argc: usize = 0,
-    /// envc entries and a null (in the Pool).
+    /// envc entries, a spare slot (user.defaultHome's HOME, else null) and a null (in the Pool).
     envp: []Pool.Ptr = &.{},
     envc: usize = 0,
     cwd: Str = "/",
@@ -463,10 +463,11 @@ fn parseProcess(s: *Spec, raw: RawProcess, d: *Diag) !void {
     if (raw.args[0].len == 0) return invalid(d, "process.args[0] is empty", .{});
 
     if (raw.env.len > limits.env) return invalid(d, "more than {d} process.env entries", .{limits.env});
-    p.envp = try pointers(s, raw.env.len, d);
+    // One spare slot before the null: HOME when the spec has none (user.defaultHome).
+    p.envp = try pointers(s, raw.env.len + 1, d);
     for (raw.env, 0..) |e, i| p.envp[i] = (try str(s, e, d)).ptr;
     p.envc = raw.env.len;
-    assert(p.envp[p.envc] == null);
+    assert(p.envp[p.envc] == null and p.envp[p.envc + 1] == null);
 
     if (raw.cwd.len == 0 or raw.cwd[0] != '/') return invalid(d, "process.cwd must be absolute, not \"{s}\"", .{raw.cwd});
     p.cwd = try path(s, raw.cwd, d);

@@ -60,3 +60,62 @@ fn writeMap(pid: linux.pid_t, comptime name: []const u8, maps: []const spec.IdMa
     // The kernel takes the whole map in one write.
     sys.writeAll(f, text[0..len]) catch |err| return d.fail(err, "write {s}", .{p});
 }
+
+/// How much of the container's /etc/passwd defaultHome reads (the rest is not looked at).
+pub const passwd_max = 64 * 1024;
+
+/// runc's and crun's default, which dockerd and podman rely on: no HOME in process.env → the
+/// user's home directory from the container's /etc/passwd, "/" without an entry (or a file).
+/// Fills the spare slot parseProcess leaves after the envc entries (envp stays NULL-ended).
+/// Runs after pivot_root (or setns for an exec), before the user and seccomp change.
+pub fn defaultHome(p: *const spec.Process) void {
+    if (p.getenv("HOME") != null) return;
+    std.debug.assert(p.envp.len == p.envc + 2 and p.envp[p.envc] == null and p.envp[p.envc + 1] == null);
+    const S = struct {
+        var passwd: [passwd_max]u8 = undefined;
+        var env: [5 + spec.limits.path]u8 = undefined;
+    };
+    const home = passwdHome(readPasswd(&S.passwd), p.uid) orelse "/";
+    const entry = std.fmt.bufPrintZ(&S.env, "HOME={s}", .{home}) catch "HOME=/";
+    p.envp[p.envc] = entry.ptr;
+}
+
+fn readPasswd(buf: *[passwd_max]u8) []const u8 {
+    const f = sys.open("/etc/passwd", .{ .ACCMODE = .RDONLY, .CLOEXEC = true }, 0) catch return "";
+    defer sys.close(f);
+    var len: usize = 0;
+    while (len < buf.len) {
+        const n = sys.read(f, buf[len..]) catch return buf[0..len];
+        if (n == 0) break;
+        len += n;
+    }
+    return buf[0..len];
+}
+
+/// The home field (the 6th) of the first line whose uid field (the 3rd) is `uid`.
+pub fn passwdHome(text: []const u8, uid: u32) ?[]const u8 {
+    var lines = std.mem.splitScalar(u8, text, '\n');
+    while (lines.next()) |line| {
+        var fields: [7][]const u8 = undefined;
+        var it = std.mem.splitScalar(u8, line, ':');
+        var n: usize = 0;
+        while (it.next()) |f| : (n += 1) {
+            if (n == fields.len) break;
+            fields[n] = f;
+        }
+        if (n < 6) continue;
+        const id = std.fmt.parseInt(u32, fields[2], 10) catch continue;
+        if (id == uid) return fields[5];
+    }
+    return null;
+}
+
+test "passwdHome" {
+    const text = "root:x:0:0:root:/root:/bin/sh\nbad line\nnobody:x:65534:65534::/nonexistent:/bin/false\n" ++
+        "user:x:1000:1000:u:/home/user:/bin/sh\ndup:x:1000:1000::/other:/bin/sh";
+    try std.testing.expectEqualStrings("/root", passwdHome(text, 0).?);
+    try std.testing.expectEqualStrings("/nonexistent", passwdHome(text, 65534).?);
+    try std.testing.expectEqualStrings("/home/user", passwdHome(text, 1000).?);
+    try std.testing.expectEqual(@as(?[]const u8, null), passwdHome(text, 4242));
+    try std.testing.expectEqual(@as(?[]const u8, null), passwdHome("", 0));
+}

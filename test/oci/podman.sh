@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# bash test/oci/podman.sh RUNTIME: podman 4 (Debian's podman and conmon) with `--runtime RUNTIME`:
+# busybox from `podman load` of the test fixture's docker archive, then run with output and exit
+# codes, limits (-m, --pids-limit, --cpus) in the container's cgroup files, run -d, exec (with
+# -t), pause/unpause, stop, kill, logs, rm -f, -t, and the network modes. Prints ok/not ok per
+# step and "N ok, M not ok"; exits 1 on a failure or when anything is left behind.
+#
+# podman is private: --root, --runroot, --tmpdir and its containers.conf, storage.conf and
+# registries.conf in a temp dir (CONTAINERS_CONF …), cgroupfs with the cgroup parent
+# /tsd-podman-XXXXXX (conmon goes to its conmon/ child), file events and file locks (no
+# /dev/shm/libpod_lock), no network but none and host (no CNI: the temp dir's CNI dirs are
+# empty), pulls never. `default_ulimits = []`: podman's own defaults raise RLIMIT_NOFILE to
+# 1048576, above these hosts' hard limit (20000), which root cannot do without
+# CAP_SYS_RESOURCE (not in the bounding set here): runc and crun fail such a container too.
+# podman calls the runtime without --root, so RUNTIME keeps its state in its default root
+# (/run/tsd-runc for tsd, /run/runc, /run/crun), one directory per 64-hex container id (no two
+# runs collide); the leak check looks there for the ids this run made. Every podman command
+# runs in one private mount namespace of ours (lib.sh's, with cgroup.controllers hidden for
+# crun), held by a sleep: the overlay mounts die with it.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+runtime=$(oci_runtime_path "${1:?usage: podman.sh RUNTIME}") || exit 2
+[ "$(id -u)" = 0 ] || { echo "podman.sh: needs root" >&2; exit 2; }
+for f in podman conmon; do command -v "$f" >/dev/null || { echo "podman.sh: $f is missing (apt-get install podman conmon)" >&2; exit 2; }; done
+oci_images
+
+PM_DIR=$(mktemp -d /tmp/tsd-podman-XXXXXX)
+PM_NAME=${PM_DIR##*/}
+PM_HOLDER=
+PM_CONSOLES_BEFORE=$(ls /tmp | grep '^conmon-term' || true)
+mkdir -p "$PM_DIR"/{tmp,cni,cni-conf}
+cat > "$PM_DIR/containers.conf" <<CONF
+[containers]
+default_ulimits = []
+netns = "none"
+log_driver = "k8s-file"
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "$PM_DIR/events.log"
+lock_type = "file"
+tmp_dir = "$PM_DIR/tmp"
+pull_policy = "never"
+[network]
+network_backend = "cni"
+cni_plugin_dirs = ["$PM_DIR/cni"]
+network_config_dir = "$PM_DIR/cni-conf"
+CONF
+cat > "$PM_DIR/storage.conf" <<CONF
+[storage]
+driver = "overlay"
+graphroot = "$PM_DIR/root"
+runroot = "$PM_DIR/runroot"
+CONF
+: > "$PM_DIR/registries.conf"
+export CONTAINERS_CONF=$PM_DIR/containers.conf CONTAINERS_STORAGE_CONF=$PM_DIR/storage.conf
+export CONTAINERS_REGISTRIES_CONF=$PM_DIR/registries.conf
+
+oci_ns_wrap
+"${OCI_NS_WRAP[@]}" sleep infinity &
+PM_HOLDER=$!
+for _ in $(seq 50); do [ "$(readlink /proc/$PM_HOLDER/ns/mnt)" != "$(readlink /proc/self/ns/mnt)" ] && [ "$(cat /proc/$PM_HOLDER/comm)" = sleep ] && break; sleep 0.05; done
+PM=(nsenter -t "$PM_HOLDER" -m -- podman --root "$PM_DIR/root" --runroot "$PM_DIR/runroot" --tmpdir "$PM_DIR/tmp"
+  --cgroup-manager cgroupfs --events-backend file --runtime "$runtime")
+
+# The container ids this run made (its events log), for the runtime's default root.
+our_ids() { grep -ao '"ID":"[0-9a-f]\{64\}"' "$PM_DIR/events.log" 2>/dev/null | cut -d'"' -f4 | sort -u; }
+
+stop_podman() {
+  [ -n "$PM_DIR" ] || return 0
+  local leak=0 ids pid id d g
+  if [ -n "$PM_HOLDER" ] && kill -0 "$PM_HOLDER" 2>/dev/null; then
+    ids=$("${PM[@]}" ps -aq 2>/dev/null)
+    [ -z "$ids" ] || "${PM[@]}" rm -f -t 0 $ids >/dev/null 2>&1
+    # podman unmounts a container's rootfs when it is removed; the storage's own bind mount of
+    # overlay/ stays until podman is told to shut the store down.
+    "${PM[@]}" system prune -f >/dev/null 2>&1
+    nsenter -t "$PM_HOLDER" -m -- umount "$PM_DIR/root/overlay" 2>/dev/null
+    oci_mount_leaks "$PM_DIR" "$PM_HOLDER" || leak=1
+    kill "$PM_HOLDER"; wait "$PM_HOLDER" 2>/dev/null
+  fi
+  for pid in $(pgrep -f -- "$PM_DIR"); do
+    echo "leak: process $pid $(tr '\0' ' ' < /proc/$pid/cmdline 2>/dev/null)"; kill -9 "$pid" 2>/dev/null; leak=1
+  done
+  oci_mount_leaks "$PM_DIR" || leak=1
+  # conmon's own group (PARENT/conmon): podman never removes it; empty, it is not a leak.
+  for g in /sys/fs/cgroup/*/"$PM_NAME"/conmon /sys/fs/cgroup/"$PM_NAME"/conmon; do
+    [ -d "$g" ] && [ -z "$(cat "$g/cgroup.procs" 2>/dev/null)" ] && rmdir "$g" 2>/dev/null
+  done
+  oci_cgroup_leaks "$PM_NAME" || leak=1
+  for id in $(our_ids); do
+    for d in /run/tsd-runc /run/runc /run/crun; do
+      [ ! -e "$d/$id" ] || { echo "leak: runtime state $d/$id"; rm -rf "${d:?}/$id"; leak=1; }
+    done
+  done
+  if [ "$(ls /tmp | grep '^conmon-term' || true)" != "$PM_CONSOLES_BEFORE" ]; then
+    echo "leak: conmon's console sockets in /tmp"; leak=1
+  fi
+  rm -rf "$PM_DIR"
+  PM_DIR=
+  return $leak
+}
+trap 'stop_podman' EXIT
+trap 'exit 130' INT TERM
+
+echo "# runtime $runtime, podman $("${PM[@]}" version -f '{{.Client.Version}}' 2>&1), conmon $(conmon --version | head -1 | awk '{print $3}'), $PM_DIR, $OCI_NS_NOTE"
+"${PM[@]}" load -i "$OCI_IMAGES/busybox-docker.tar" >/dev/null 2>&1
+"${PM[@]}" image exists busybox:latest; oci_result $? "podman load busybox"
+IMG=busybox:latest
+RUN=("${PM[@]}" run --cgroup-parent "/$PM_NAME")
+# in_tty CMD…: CMD with a pseudo-terminal as its stdio (script(1)), output on stdout.
+in_tty() { script -qec "$(printf '%q ' "$@")" /dev/null; }
+inspect() { "${PM[@]}" inspect -f "$2" "$1" 2>&1; }
+# wait_state NAME STATUS: up to 5 s for .State.Status.
+wait_state() { local i; for i in $(seq 50); do [ "$(inspect "$1" '{{.State.Status}}')" = "$2" ] && return 0; sleep 0.1; done; return 1; }
+LIMITS='if [ -d /sys/fs/cgroup/memory ]; then cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/cpu/cpu.cfs_quota_us; else cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max; cut -d" " -f1 /sys/fs/cgroup/cpu.max; fi'
+
+out=$("${RUN[@]}" --rm "$IMG" echo hi 2>&1); oci_result $([ "$out" = hi ]; echo $?) "run --rm: output" "$out"
+"${RUN[@]}" --rm "$IMG" sh -c 'exit 3' >/dev/null 2>&1; s=$?; oci_result $([ $s = 3 ]; echo $?) "run: exit code 3" "got $s"
+out=$("${RUN[@]}" --rm "$IMG" /no/such 2>&1); s=$?; oci_result $([ $s = 127 ]; echo $?) "run: a missing program exits 127" "got $s: $out"
+out=$(in_tty "${RUN[@]}" --rm -t "$IMG" tty 2>&1 | tr -d '\r\0'); oci_result $([[ "$out" == */dev/pts/0* ]]; echo $?) "run -t: a tty" "$out"
+out=$("${RUN[@]}" --rm -m 32m --pids-limit 64 --cpus 0.5 "$IMG" sh -c "$LIMITS" 2>&1 | tr '\n' ' ')
+oci_result $([ "$out" = "33554432 64 50000 " ]; echo $?) "run -m 32m --pids-limit 64 --cpus 0.5: the container's cgroup files" "$out"
+out=$(echo from-stdin | "${RUN[@]}" --rm -i "$IMG" cat 2>&1); oci_result $([ "$out" = from-stdin ]; echo $?) "run -i: stdin" "$out"
+out=$("${RUN[@]}" --rm --user 1000:1000 -w /tmp -e GREETING=hey "$IMG" sh -c 'echo $(id -u):$(id -g) $PWD $GREETING' 2>&1); oci_result $([ "$out" = "1000:1000 /tmp hey" ]; echo $?) "run --user -w -e" "$out"
+# podman puts HOME in the spec itself (from the image's /etc/passwd, "/" without an entry;
+# docker.sh checks the runtime's own default, dockerd sets none): it reaches the process.
+out=$("${RUN[@]}" --rm "$IMG" sh -c 'echo $HOME' 2>&1; "${RUN[@]}" --rm -u 1000 "$IMG" sh -c 'echo $HOME' 2>&1; "${RUN[@]}" --rm -u 4242 "$IMG" sh -c 'echo $HOME' 2>&1)
+oci_result $([ "$(echo $out)" = "/root /home/user /" ]; echo $?) "run: HOME from the image's /etc/passwd" "$(echo $out)"
+"${RUN[@]}" --rm --read-only "$IMG" touch /x >/dev/null 2>&1; s=$?; oci_result $([ $s = 1 ]; echo $?) "run --read-only: the rootfs is read-only" "got $s"
+out=$("${RUN[@]}" --rm --network none "$IMG" ls /sys/class/net 2>&1 | tr '\n' ' '); oci_result $([ "$out" = "lo " ]; echo $?) "run --network none: lo only" "$out"
+out=$("${RUN[@]}" --rm --network host "$IMG" hostname 2>&1); oci_result $([ "$out" = "$(hostname)" ]; echo $?) "run --network host: the host's name" "$out"
+
+"${RUN[@]}" -d --name bg -m 32m --pids-limit 64 --cpus 0.5 "$IMG" sleep 1000 >/dev/null 2>&1
+wait_state bg running; oci_result $? "run -d: running" "$(inspect bg '{{.State.Status}}')"
+id=$(inspect bg '{{.Id}}')
+# podman's cgroupfs layout: PARENT/libpod-ID.
+if [ -d /sys/fs/cgroup/memory ]; then host_mem=/sys/fs/cgroup/memory/$PM_NAME/libpod-$id/memory.limit_in_bytes; else host_mem=/sys/fs/cgroup/$PM_NAME/libpod-$id/memory.max; fi
+out=$(cat "$host_mem" 2>&1); oci_result $([ "$out" = 33554432 ]; echo $?) "run -d: memory limit in the host's cgroup /$PM_NAME/libpod-ID" "$out"
+out=$("${PM[@]}" exec bg echo from-exec 2>&1); oci_result $([ "$out" = from-exec ]; echo $?) "exec: output" "$out"
+"${PM[@]}" exec bg sh -c 'exit 5' >/dev/null 2>&1; s=$?; oci_result $([ $s = 5 ]; echo $?) "exec: exit code 5" "got $s"
+out=$(in_tty "${PM[@]}" exec -t bg tty 2>&1 | tr -d '\r\0'); oci_result $([[ "$out" == */dev/pts/* ]]; echo $?) "exec -t: a tty" "$out"
+out=$("${PM[@]}" exec bg /no/such 2>&1); s=$?; oci_result $([ $s = 127 ]; echo $?) "exec: a missing program exits 127" "got $s: $out"
+out=$("${PM[@]}" exec bg sh -c 'echo $HOME' 2>&1; "${PM[@]}" exec -u 1000 bg sh -c 'echo $HOME' 2>&1)
+oci_result $([ "$(echo $out)" = "/root /home/user" ]; echo $?) "exec: HOME from the image's /etc/passwd" "$(echo $out)"
+out=$("${PM[@]}" exec bg sh -c "$LIMITS" 2>&1 | tr '\n' ' '); oci_result $([ "$out" = "33554432 64 50000 " ]; echo $?) "exec: the limits seen from inside" "$out"
+out=$("${PM[@]}" top bg 2>&1); oci_result $([[ "$out" == *"sleep 1000"* ]]; echo $?) "top: the container's processes" "$out"
+"${PM[@]}" pause bg >/dev/null 2>&1 && wait_state bg paused; oci_result $? "pause: paused" "$(inspect bg '{{.State.Status}}')"
+"${PM[@]}" unpause bg >/dev/null 2>&1 && wait_state bg running; oci_result $? "unpause: running" "$(inspect bg '{{.State.Status}}')"
+out=$("${PM[@]}" exec bg echo after-unpause 2>&1); oci_result $([ "$out" = after-unpause ]; echo $?) "exec after unpause" "$out"
+"${PM[@]}" kill bg >/dev/null 2>&1 && wait_state bg exited; oci_result $? "kill: exited" "$(inspect bg '{{.State.Status}}')"
+out=$(inspect bg '{{.State.ExitCode}}'); oci_result $([ "$out" = 137 ]; echo $?) "kill: exit code 137" "$out"
+"${PM[@]}" rm bg >/dev/null 2>&1; oci_result $? "rm"
+[ -e "$host_mem" ]; oci_result $([ $? = 1 ]; echo $?) "rm: the cgroup is gone"
+
+# stop: SIGTERM to a PID 1 with a handler, which exits 7 (no SIGKILL after the timeout).
+"${RUN[@]}" -d --name st "$IMG" sh -c 'trap "echo got-term; exit 7" TERM; echo started; while :; do sleep 0.1; done' >/dev/null 2>&1
+wait_state st running; oci_result $? "run -d a TERM handler: running"
+for _ in $(seq 50); do [[ "$("${PM[@]}" logs st 2>&1)" == *started* ]] && break; sleep 0.1; done
+t0=$(date +%s)
+"${PM[@]}" stop -t 20 st >/dev/null 2>&1; s=$?; t=$(( $(date +%s) - t0 ))
+oci_result $([ $s = 0 ] && [ $t -lt 10 ]; echo $?) "stop: SIGTERM handled" "exit $s after ${t}s"
+out=$(inspect st '{{.State.ExitCode}}'); oci_result $([ "$out" = 7 ]; echo $?) "stop: the handler's exit code 7" "$out"
+out=$("${PM[@]}" logs st 2>&1 | tr '\n' ' '); oci_result $([ "$out" = "started got-term " ]; echo $?) "logs" "$out"
+"${RUN[@]}" -d --name st2 "$IMG" sleep 1000 >/dev/null 2>&1 && wait_state st2 running
+"${PM[@]}" stop -t 1 st2 >/dev/null 2>&1; out=$(inspect st2 '{{.State.ExitCode}}'); oci_result $([ "$out" = 137 ]; echo $?) "stop -t 1 without a handler: SIGKILL, 137" "$out"
+"${PM[@]}" start st2 >/dev/null 2>&1 && wait_state st2 running; oci_result $? "start again: running" "$(inspect st2 '{{.State.Status}}')"
+"${PM[@]}" rm -f -t 0 st st2 >/dev/null 2>&1; oci_result $? "rm -f of a running container"
+out=$("${PM[@]}" ps -aq 2>&1); oci_result $([ -z "$out" ]; echo $?) "no container left" "$out"
+
+stop_podman; oci_result $? "podman's dirs removed, nothing left"
+trap - EXIT
+oci_summary
