@@ -41,6 +41,7 @@ pub fn build(b: *std.Build) void {
     // libtsd's netlink code (zig/netlink/) shares the syscall layer.
     lib_module.addImport("linux", core.linux);
 
+    const program_stack = 2 * 1024 * 1024;
     const monitor_module = b.createModule(.{
         .root_source_file = b.path("zig/monitor/main.zig"),
         .target = target,
@@ -52,6 +53,12 @@ pub fn build(b: *std.Build) void {
     monitor_module.addImport("runtime", core.runtime);
     monitor_module.addImport("unpack", core.unpack);
     const monitor = b.addExecutable(.{ .name = "tsd-monitor", .root_module = monitor_module });
+    // Zig's start code raises RLIMIT_STACK to the program's stack size when the soft limit is
+    // lower, and a container's init (cloned from the monitor) and tsd-init's child inherit it:
+    // with the default 16 MiB every container got a 16 MiB soft limit, not the caller's 8 MiB
+    // (runc's and Docker's). 2 MiB is above anything the monitor uses (its deepest frames, the
+    // set-up's, are ~150 kB) and below every usual soft limit, so nothing is raised.
+    monitor.stack_size = program_stack;
     b.installArtifact(monitor);
 
     // tsd-init (`run --init`): a static program of its own, bound into containers at
@@ -63,7 +70,9 @@ pub fn build(b: *std.Build) void {
         .strip = optimize != .Debug,
     });
     init_module.addImport("linux", core.linux);
-    b.installArtifact(b.addExecutable(.{ .name = "tsd-init", .root_module = init_module }));
+    const init_exe = b.addExecutable(.{ .name = "tsd-init", .root_module = init_module });
+    init_exe.stack_size = program_stack;
+    b.installArtifact(init_exe);
 
     addTests(b, b.step("test", "Run the Zig unit tests"), target, optimize, options);
 

@@ -149,6 +149,13 @@ describe("--ulimit", () => {
     expect((await inspect("limited")).HostConfig.Ulimits).toEqual([{ Name: "core", Hard: -1, Soft: -1 }, { Name: "nofile", Hard: 400, Soft: 300 }]);
     await t.ok(["rm", "-f", "limited"]);
   }, 30000);
+  test("without --ulimit the container has the caller's limits (no stack limit raised by tsd's own programs), with --init too", async () => {
+    const stack = (text: string) => text.split("\n").find((l) => l.startsWith("Max stack size"))?.split(/\s+/).slice(3, 5).join(" ");
+    const host = stack(readFileSync("/proc/self/limits", "utf8"));
+    expect(host).toBeDefined();
+    expect(stack(await out(["busybox", "cat", "/proc/self/limits"]))).toBe(host);
+    expect(stack(await out(["--init", "busybox", "cat", "/proc/self/limits"]))).toBe(host);
+  }, 30000);
   test("bad values: 125 with go-units' words", async () => {
     await refused(["--ulimit", "nofile=200:100", "busybox", "true"], /ulimit soft limit must be less than or equal to hard limit: 200 > 100/);
     await refused(["--ulimit", "nofiles=1", "busybox", "true"], /invalid ulimit type: nofiles/);
