@@ -28,6 +28,12 @@ PM_DIR=$(mktemp -d /tmp/tsd-podman-XXXXXX)
 PM_NAME=${PM_DIR##*/}
 PM_HOLDER=
 PM_CONSOLES_BEFORE=$(ls /tmp | grep '^conmon-term' || true)
+# conmon makes its group in every v1 controller the kernel lists in /proc/self/cgroup, with
+# `mkdir -p /sys/fs/cgroup/CONTROLLER/…`: where a controller is not mounted (hugetlb is v2's
+# here; net_cls, net_prio, perf_event are not mounted at all) that makes plain directories and
+# a `tasks` file on the /sys/fs/cgroup tmpfs. They are podman's, not the runtime's: removed
+# after the run (those that were not there before it).
+PM_CG_BEFORE=$(ls /sys/fs/cgroup)
 mkdir -p "$PM_DIR"/{tmp,cni,cni-conf}
 cat > "$PM_DIR/containers.conf" <<CONF
 [containers]
@@ -83,9 +89,21 @@ stop_podman() {
     echo "leak: process $pid $(tr '\0' ' ' < /proc/$pid/cmdline 2>/dev/null)"; kill -9 "$pid" 2>/dev/null; leak=1
   done
   oci_mount_leaks "$PM_DIR" || leak=1
-  # conmon's own group (PARENT/conmon): podman never removes it; empty, it is not a leak.
+  # conmon's own group (PARENT/conmon): podman never removes it; empty, it is not a leak. The
+  # conmons of the containers just removed may still be exiting: up to 5 s for each group to
+  # empty (a conmon still there after that is a leak, killed and said below).
+  local tries
   for g in /sys/fs/cgroup/*/"$PM_NAME"/conmon /sys/fs/cgroup/"$PM_NAME"/conmon; do
-    [ -d "$g" ] && [ -z "$(cat "$g/cgroup.procs" 2>/dev/null)" ] && rmdir "$g" 2>/dev/null
+    [ -d "$g" ] || continue
+    for tries in $(seq 50); do [ -z "$(cat "$g/cgroup.procs" 2>/dev/null)" ] && break; sleep 0.1; done
+    [ -z "$(cat "$g/cgroup.procs" 2>/dev/null)" ] && rmdir "$g" 2>/dev/null
+  done
+  local top
+  for g in /sys/fs/cgroup/*/"$PM_NAME"; do
+    top=${g%/*}
+    mountpoint -q "$top" && continue
+    rm -f "$g"/conmon/tasks; rmdir "$g/conmon" "$g" 2>/dev/null
+    grep -qx "${top##*/}" <<<"$PM_CG_BEFORE" || rmdir "$top" 2>/dev/null
   done
   oci_cgroup_leaks "$PM_NAME" || leak=1
   for id in $(our_ids); do
