@@ -123,7 +123,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-fetch_runc_tests > "/tmp/tsd-bats-fetch.log" 2>&1 || { cat /tmp/tsd-bats-fetch.log >&2; echo "0 ok, 1 not ok"; exit 1; }
+fetch_log=$(fetch_runc_tests 2>&1) || { echo "$fetch_log" >&2; echo "0 ok, 1 not ok"; exit 1; }
 prepare
 say "runc $RUNC_VERSION's tests/integration against $runtime"
 for f in "${FILES[@]}"; do run_file "$f"; done
