@@ -9,6 +9,8 @@ import { V1Driver, V2Driver, type CgroupDriver } from "./driver";
 import { DEFAULT_PARENT, groupPath, type HostCpus } from "./resources";
 import { parseCgroupsPath, resourcesFromSpec, type SpecLimits } from "./spec";
 import { TsdError } from "../errors";
+import { cgroupFrozen } from "./frozen";
+export { cgroupFrozen } from "./frozen";
 
 export { groupPath } from "./resources";
 export type { CgroupDriver, CgroupStats } from "./driver";
@@ -249,6 +251,8 @@ export function createSpecCgroup(spec: BundleSpec, cgroupsPath: string): SpecGro
   const group = parseCgroupsPath(cgroupsPath);
   if (group === undefined) throw new TsdError(`config.json linux.cgroupsPath "${cgroupsPath}": names no group`);
   const driver = hostDriver();
+  // A process joining a frozen group stops there at once: the create would hang (runc refuses too).
+  if (cgroupFrozen(driver.dirs(group))) throw new TsdError(`cgroup ${group} is frozen: thaw it (or name another group in linux.cgroupsPath) before creating a container in it`);
   driver.create(group, limits.resources, limits.devices);
   return { group, dirs: driver.dirs(group), procs: driver.procsPaths(group) };
 }

@@ -7,6 +7,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, w
 import { join } from "node:path";
 import { flockExclusive } from "../native/ffi";
 import { TsdError } from "../errors";
+import { cgroupFrozen } from "../cgroup/frozen";
 
 export interface RuntimeRecord {
   ociVersion: string;
@@ -97,24 +98,8 @@ export function initAlive(rec: RuntimeRecord): boolean {
   return st !== undefined && st.start === rec.pidStart && st.state !== "Z" && st.state !== "X";
 }
 
-function readOr(path: string): string {
-  try {
-    return readFileSync(path, "utf8");
-  } catch {
-    return "";
-  }
-}
 
 /** Whether the container's cgroup is frozen (v2 cgroup.freeze, v1 freezer.state). */
-export function cgroupFrozen(paths: readonly string[]): boolean {
-  for (const dir of paths) {
-    if (readOr(join(dir, "cgroup.freeze")).trim() === "1") return true;
-    const v1 = readOr(join(dir, "freezer.state")).trim();
-    if (v1 === "FROZEN" || v1 === "FREEZING") return true;
-  }
-  return false;
-}
-
 export function statusOf(root: string, rec: RuntimeRecord): RuntimeStatus {
   if (!initAlive(rec)) return "stopped";
   if (existsSync(join(containerDir(root, rec.id), FIFO_FILE))) return "created";

@@ -4,7 +4,7 @@
 // subreaper that runs `create`, finds the init reparented to itself, runs `start` and reaps the
 // init. Each test has its own bundle and cgroup under this file's parent group; nothing is left.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync, chmodSync } from "node:fs";
 import { join } from "node:path";
 import { TSD } from "../lib/tsd";
 import { testImages } from "../lib/fixtures";
@@ -241,6 +241,26 @@ describe("tsd runtime create/start", () => {
     expect(c.code).toBe(1);
     expect(c.stderr).toContain("createRuntime hook /bin/sh failed: exit status 7: refused by policy");
     expectGone("badhook", "badhook");
+  });
+
+  test("a frozen group in linux.cgroupsPath is refused, not joined (the init would stop there and the create hang)", async () => {
+    const dir = bundle("frozen", { args: ["true"] });
+    // The group exists frozen before the create (runc's bats test does this).
+    const v1 = existsSync("/sys/fs/cgroup/freezer/cgroup.procs");
+    const g = v1 ? `/sys/fs/cgroup/freezer/${parent}/frozen` : `/sys/fs/cgroup/${parent}/frozen`;
+    mkdirSync(g, { recursive: true });
+    writeFileSync(join(g, v1 ? "freezer.state" : "cgroup.freeze"), v1 ? "FROZEN" : "1");
+    try {
+      const c = await rt(["create", "--bundle", dir, "frozen"]);
+      expect(c.code).toBe(1);
+      expect(c.stderr).toContain("is frozen: thaw it");
+      expect(existsSync(join(root, "frozen"))).toBe(false);
+      expect(containerProcesses()).toEqual([]);
+    } finally {
+      writeFileSync(join(g, v1 ? "freezer.state" : "cgroup.freeze"), v1 ? "THAWED" : "0");
+      rmdirSync(g);
+    }
+    expectGone("frozen", "frozen");
   });
 
   test("a process that does not exist fails the create, not the start", async () => {
