@@ -76,29 +76,8 @@ echo "# runtime $runtime, dockerd $DK_DIR (docker $("${DK[@]}" version -f '{{.Se
 "${DK[@]}" image inspect busybox:latest >/dev/null 2>&1; oci_result $? "docker load busybox"
 IMG=busybox:latest
 RUN=("${DK[@]}" run --runtime tsd)
-# in_tty CMD…: CMD with a pseudo-terminal as its stdio (script(1)), output on stdout.
-in_tty() { script -qec "$(printf '%q ' "$@")" /dev/null; }
-# inspect NAME TEMPLATE
-inspect() { "${DK[@]}" inspect -f "$2" "$1" 2>&1; }
-# wait_state NAME STATUS: up to 5 s for .State.Status.
-wait_state() { local i; for i in $(seq 50); do [ "$(inspect "$1" '{{.State.Status}}')" = "$2" ] && return 0; sleep 0.1; done; return 1; }
-# The limits as the container sees them: memory, pids, CFS quota (v1 hierarchy or v2 files).
-LIMITS='if [ -d /sys/fs/cgroup/memory ]; then cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/cpu/cpu.cfs_quota_us; else cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max; cut -d" " -f1 /sys/fs/cgroup/cpu.max; fi'
-
-out=$("${RUN[@]}" --rm "$IMG" echo hi 2>&1); oci_result $([ "$out" = hi ]; echo $?) "run --rm: output" "$out"
-"${RUN[@]}" --rm "$IMG" sh -c 'exit 3' >/dev/null 2>&1; s=$?; oci_result $([ $s = 3 ]; echo $?) "run: exit code 3" "got $s"
-out=$("${RUN[@]}" --rm "$IMG" /no/such 2>&1); s=$?; oci_result $([ $s = 127 ]; echo $?) "run: a missing program exits 127" "got $s: $out"
-out=$(in_tty "${RUN[@]}" --rm -t "$IMG" tty 2>&1 | tr -d '\r\0'); oci_result $([[ "$out" == */dev/pts/0* ]]; echo $?) "run -t: a tty" "$out"
-out=$("${RUN[@]}" --rm -m 32m --pids-limit 64 --cpus 0.5 "$IMG" sh -c "$LIMITS" 2>&1 | tr '\n' ' ')
-oci_result $([ "$out" = "33554432 64 50000 " ]; echo $?) "run -m 32m --pids-limit 64 --cpus 0.5: the container's cgroup files" "$out"
-out=$(echo from-stdin | "${RUN[@]}" --rm -i "$IMG" cat 2>&1); oci_result $([ "$out" = from-stdin ]; echo $?) "run -i: stdin" "$out"
-out=$("${RUN[@]}" --rm --user 1000:1000 -w /tmp -e GREETING=hey "$IMG" sh -c 'echo $(id -u):$(id -g) $PWD $GREETING' 2>&1); oci_result $([ "$out" = "1000:1000 /tmp hey" ]; echo $?) "run --user -w -e" "$out"
-# dockerd puts no HOME in the spec: the runtime takes it from the image's /etc/passwd, "/"
-# for a user without an entry (runc and crun do; images rely on it), for run and exec.
-out=$("${RUN[@]}" --rm "$IMG" sh -c 'echo $HOME' 2>&1; "${RUN[@]}" --rm -u 1000 "$IMG" sh -c 'echo $HOME' 2>&1; "${RUN[@]}" --rm -u 4242 "$IMG" sh -c 'echo $HOME' 2>&1)
-oci_result $([ "$(echo $out)" = "/root /home/user /" ]; echo $?) "run: HOME from the image's /etc/passwd" "$(echo $out)"
-"${RUN[@]}" --rm --read-only "$IMG" touch /x >/dev/null 2>&1; s=$?; oci_result $([ $s = 1 ]; echo $?) "run --read-only: the rootfs is read-only" "got $s"
-out=$("${RUN[@]}" --rm --network none "$IMG" ls /sys/class/net 2>&1 | tr '\n' ' '); oci_result $([ "$out" = "lo " ]; echo $?) "run --network none: lo only" "$out"
+ENGINE=("${DK[@]}")
+oci_engine_run_checks
 out=$("${RUN[@]}" --rm "$IMG" ls /sys/class/net 2>&1 | tr '\n' ' '); oci_result $([ "$out" = "lo " ]; echo $?) "run, default network (no bridge here): lo only" "$out"
 out=$("${RUN[@]}" --rm --network host "$IMG" hostname 2>&1); oci_result $([ "$out" = "$(hostname)" ]; echo $?) "run --network host: the host's name" "$out"
 
