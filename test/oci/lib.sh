@@ -137,16 +137,7 @@ oci_stop_containerd() {
   done
   # Cgroups: ctr's default path is /<namespace>/<id>; the runtime removes the leaf, never the
   # namespace's own dir, which we remove. test/oci/cri.sh gives its pods that parent too.
-  local g
-  for g in /sys/fs/cgroup/*/"$CTRD_CGROUP" /sys/fs/cgroup/"$CTRD_CGROUP"; do
-    [ -d "$g" ] || continue
-    for pid in $(cat $(find "$g" -name cgroup.procs) 2>/dev/null | sort -u); do
-      echo "leak: process $pid $(tr '\0' ' ' < /proc/$pid/cmdline 2>/dev/null)"; kill -9 "$pid" 2>/dev/null; leak=1
-    done
-    [ $leak = 0 ] || sleep 0.2
-    if [ -n "$(find "$g" -mindepth 1 -type d -print -quit)" ]; then echo "leak: cgroup $(find "$g" -mindepth 1 -type d | head -3 | tr '\n' ' ')"; leak=1; fi
-    find "$g" -depth -type d -exec rmdir {} + 2>/dev/null
-  done
+  oci_cgroup_leaks "$CTRD_CGROUP" || leak=1
   # CRI names its pods' network namespaces cni-<uuid> (other tests on the host make their own).
   local new
   new=$(comm -13 <(echo "$CTRD_NETNS_BEFORE" | grep '^cni-' | sort) <(ls /run/netns 2>/dev/null | grep '^cni-' | sort))

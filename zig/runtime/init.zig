@@ -72,7 +72,8 @@ fn steps(ctx: *const Context, d: *Diag) !void {
     const s = ctx.spec;
     sys.close(ctx.monitor_sync);
     if (ctx.inherit_stdio) try movePreserved(s.preserve_fds, d) else if (!s.process.terminal) try takeStdio(ctx.stdio, d);
-    const host_pid = hostPid();
+    // Only the init's own hooks need it (their state's pid): no /proc read on a plain run.
+    const host_pid: linux.pid_t = if (s.hooksOf(.createContainer).len + s.hooksOf(.startContainer).len > 0) hostPid() else 0;
     try user.setOomScoreAdj(&s.process, d);
     try namespaces.joinAll(s, d);
     try waitForGo(ctx.sync, d, &received);
