@@ -17,6 +17,7 @@ import { TsdError } from "../errors";
 import { createSpecCgroup, removeSpecCgroup, type SpecGroup } from "../cgroup";
 import { monitorExecutable } from "../native/embedded";
 import { mkfifo } from "../native/fifo";
+import { parseReport } from "../native/report";
 import { bool, exactArgs, parseFlags, str, uint, type FlagSpec, type Parsed } from "./flags";
 import type { RuntimeGlobals } from "./globals";
 import { checkId, containerDir, FIFO_FILE, HOOK_STATE_FILE, procStat, STATE_FILE, withLock, writeRecord, type RuntimeRecord } from "./state-dir";
@@ -204,10 +205,10 @@ export function monitorArgs(o: CreateOptions, dir: string, procs: readonly strin
 /** `started <pid>` or `error <status> <message>` (zig/CONTRACT.md "Report pipe"). */
 export function parseCreateReport(text: string): { pid: number } | { error: string } {
   const line = text.split("\n")[0] ?? "";
-  const started = /^started (\d+)$/.exec(line);
-  if (started) return { pid: Number(started[1]) };
-  const error = /^error \d+ (.*)$/.exec(line);
-  return { error: error ? error[1]! : `the monitor ended without a report${line ? ` (said "${line}")` : ""}` };
+  const r = parseReport(line);
+  if (r?.kind === "started") return { pid: r.pid };
+  if (r?.kind === "error") return { error: r.message };
+  return { error: `the monitor ended without a report${line ? ` (said "${line}")` : ""}` };
 }
 
 async function startMonitor(o: CreateOptions, dir: string, procs: readonly string[]): Promise<{ pid: number; monitor: Subprocess }> {

@@ -6,6 +6,7 @@
 // subreaper reaps it. A foreground exec waits and exits with the process's status; with -t and
 // no console socket, the pty is relayed to our stdio as `tsd exec -t` does.
 import type { Subprocess } from "bun";
+import { parseReport } from "../native/report";
 import { fstatSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { TsdError } from "../errors";
@@ -225,11 +226,9 @@ async function awaitReport(helper: Subprocess): Promise<number> {
     if (text.includes("\n") || text.length > 65536) break;
   }
   reader.cancel().catch(() => {});
-  const line = text.split("\n")[0] ?? "";
-  const started = /^started (\d+)$/.exec(line);
-  if (started) return Number(started[1]);
-  const failed = /^error \d+ (.*)$/.exec(line);
-  if (failed) throw new TsdError(failed[1]!, 1);
+  const r = parseReport(text.split("\n")[0] ?? "");
+  if (r?.kind === "started") return r.pid;
+  if (r?.kind === "error") throw new TsdError(r.message, 1);
   await helper.exited;
   throw new TsdError(`exec failed: the helper ended before reporting (exit ${helper.exitCode ?? helper.signalCode})`, 1);
 }
