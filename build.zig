@@ -74,6 +74,19 @@ pub fn build(b: *std.Build) void {
     init_exe.stack_size = program_stack;
     b.installArtifact(init_exe);
 
+    // tsd-runc, the OCI runtime's front (zig/front/main.zig): the cheap verbs without Bun's
+    // start; everything else it hands to the tsd binary. Static, no imports but std.
+    const front_module = b.createModule(.{
+        .root_source_file = b.path("zig/front/main.zig"),
+        .target = target,
+        .optimize = optimize,
+        .strip = optimize != .Debug,
+    });
+    front_module.addOptions("build_options", options);
+    const front = b.addExecutable(.{ .name = "tsd-runc", .root_module = front_module });
+    front.stack_size = program_stack;
+    b.installArtifact(front);
+
     addTests(b, b.step("test", "Run the Zig unit tests"), target, optimize, options);
 
     // The same tests built for arm64 and run under qemu-user (qemu-aarch64; Debian's
@@ -109,7 +122,7 @@ fn addTests(
 ) void {
     // Modules of their own: the step's target may differ from the artifacts'.
     const core = coreModules(b, target, optimize);
-    for ([_][]const u8{ "zig/lib.zig", "zig/monitor/main.zig", "zig/init/main.zig" }) |root| {
+    for ([_][]const u8{ "zig/lib.zig", "zig/monitor/main.zig", "zig/init/main.zig", "zig/front/main.zig" }) |root| {
         const t = b.addTest(.{ .root_module = b.createModule(.{
             .root_source_file = b.path(root),
             .target = target,

@@ -16,7 +16,7 @@ esac
 scripts/zig build -Dversion="$version" -Doptimize=ReleaseSafe
 if [ -n "$cpu_level" ]; then
   bun scripts/cpu-level.ts "$cpu_level" --dispatched unpack.sha256.compressShaNi --dispatched tsd_dispatched \
-    zig-out/bin/tsd-monitor zig-out/bin/tsd-init zig-out/lib/libtsd.so
+    zig-out/bin/tsd-monitor zig-out/bin/tsd-init zig-out/bin/tsd-runc zig-out/lib/libtsd.so
 fi
 [ -d node_modules/citty ] && [ -d node_modules/typescript ] || bun install --frozen-lockfile
 # Types are checked on every build: a type error fails it like a Zig compile error does.
@@ -28,6 +28,10 @@ hash() { sha256sum "$1" | cut -c1-16; }
 hashes="{\"libtsd.so\":\"$(hash zig-out/lib/libtsd.so)\",\"tsd-monitor\":\"$(hash zig-out/bin/tsd-monitor)\",\"tsd-init\":\"$(hash zig-out/bin/tsd-init)\"}"
 bun build --compile "${bun_target[@]}" --minify --bytecode --format=esm --sourcemap=none \
   --define "TSD_EMBED_HASHES=$hashes" src/main.ts --outfile dist/tsd
-# The OCI-runtime entry (src/runtime/cli.ts): the same binary called as `tsd-runc` speaks runc's
-# command line, for containerd's BinaryName, podman --runtime, dockerd --add-runtime.
-ln -sfn tsd dist/tsd-runc
+# The OCI-runtime entry: dist/tsd-runc is the front (zig/front/main.zig), which answers the cheap
+# verbs itself and hands the rest to the `tsd` next to it (`tsd runtime …`); `tsd runtime
+# install DIR` writes a front bound to a tsd binary's path. A link named tsd-runc to dist/tsd
+# still speaks runc's command line (src/main.ts), all in Bun.
+rm -f dist/tsd-runc
+cp zig-out/bin/tsd-runc dist/.tsd-runc.tmp
+mv -f dist/.tsd-runc.tmp dist/tsd-runc

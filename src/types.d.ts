@@ -11,3 +11,7 @@ declare module "*/tsd-init" {
   const path: string;
   export default path;
 }
+declare module "*/tsd-runc" {
+  const path: string;
+  export default path;
+}

@@ -31,6 +31,7 @@ export const VERBS: Record<string, VerbEntry> = {
   update: { summary: "update container resource constraints", usage: "update [--resources FILE|-] [--memory N …] <container-id>", load: () => import("./update").then((m) => m.updateCommand) },
   exec: { summary: "execute new process inside the container", usage: "exec [--process FILE] [--detach] [--tty] <container-id> [command args…]", load: () => import("./exec").then((m) => m.execCommand) },
   features: { summary: "show the enabled features", usage: "features", load: () => import("./features").then((m) => m.featuresCommand) },
+  install: { summary: "write DIR/tsd-runc, the runtime's front, running this tsd binary", usage: "install <dir>", load: () => import("./install").then((m) => m.installCommand) },
   spec: { summary: "create a new specification file", usage: "spec [--bundle B] [--rootless]", load: () => import("./spec").then((m) => m.specCommand) },
   checkpoint: { summary: "checkpoint a running container (not supported)", usage: "checkpoint <container-id>", load: async () => unsupported("checkpoint") },
   restore: { summary: "restore a container from a checkpoint (not supported)", usage: "restore <container-id>", load: async () => unsupported("restore") },
