@@ -17,6 +17,7 @@ const log = @import("monitor/log.zig");
 const health = @import("monitor/health.zig");
 const copy_status = @import("monitor/copy_status.zig");
 const create_mode = @import("monitor/create.zig");
+const front_state = @import("front/state.zig");
 
 const fixture_max = 1024 * 1024;
 
@@ -231,4 +232,19 @@ test "copy helper exit statuses: the table makes the fixture the CLI reads" {
     var text_buf: [1024]u8 = undefined;
     var buf: [1024]u8 = undefined;
     try testing.expectEqualStrings(try fixture("copy-status.txt", &text_buf), copy_status.format(&buf));
+}
+
+test "the runtime's state JSON: the front prints what the Bun side prints (runtime-state.out)" {
+    const text_buf = try testing.allocator.alloc(u8, fixture_max);
+    defer testing.allocator.free(text_buf);
+    const want_buf = try testing.allocator.alloc(u8, fixture_max);
+    defer testing.allocator.free(want_buf);
+    var arena = std.heap.ArenaAllocator.init(testing.allocator);
+    defer arena.deinit();
+    const rec = try front_state.parseRecord(arena.allocator(), try fixture("runtime-state.json", text_buf));
+    try testing.expectEqual(@as(i64, 0), rec.pid);
+    var out_buf: [4096]u8 = undefined;
+    var out: front_state.Out = .{ .buf = &out_buf };
+    try front_state.writeState(&out, &rec, .stopped);
+    try testing.expectEqualStrings(try fixture("runtime-state.out", want_buf), out.written());
 }

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { arch } from "node:os";
 import { contractCreateArgv, contractHookState, contractMonitorArgv, contractResolverArgv, contractSpec } from "./cases";
 import { parseCreateReport } from "../../src/runtime/create";
+import { ociState, type RuntimeRecord } from "../../src/runtime/state-dir";
 import { parseReport } from "../../src/container/start";
 import { parseExitStatus } from "../../src/container/cleanup";
 import { parseLogText } from "../../src/container/logs";
@@ -33,6 +34,10 @@ describe("the CLI writes what the Zig side was tested on", () => {
   });
   test("the hooks' state prefix (runtime/create.ts hookStatePrefix)", () => {
     expect(contractHookState()).toBe(fixture("hook-state.txt"));
+  });
+  test("the runtime's `state` of a stopped record (state-dir.ts ociState, printed as state.ts does)", () => {
+    const rec = JSON.parse(fixture("runtime-state.json")) as RuntimeRecord;
+    expect(`${JSON.stringify(ociState("/nonexistent-root", rec), null, "  ")}\n`).toBe(fixture("runtime-state.out"));
   });
   test("the resolver's argv (resolverArgv)", () => {
     expect(contractResolverArgv()).toEqual(JSON.parse(fixture("resolver-argv.json")));
