@@ -3,14 +3,16 @@
 # runtime at a time as the shim's BinaryName (`ctr run --rm --runc-binary RUNTIME … true`: a
 # container and a task created, the task started, waited for, deleted, the container deleted).
 # One containerd of our own (test/oci/lib.sh), one hyperfine invocation over every runtime.
-#   bash bench/containerd-lifecycle.sh                 # runc and crun
-#   RUNTIMES="runc crun dist/tsd" RUNS=30 WARMUP=3 bash bench/containerd-lifecycle.sh
+#   bash bench/containerd-lifecycle.sh                 # runc, crun and dist/tsd-runc
+#   RUNTIMES="runc crun dist/tsd-runc" RUNS=30 WARMUP=3 bash bench/containerd-lifecycle.sh
+# dist/tsd-runc is tsd's front (zig/front/: state/start/kill/delete without Bun, the rest
+# through dist/tsd); a link named tsd-runc to dist/tsd times the all-Bun runtime.
 # Prints hyperfine's table and each runtime's median as a ratio to the first one's. Run by
 # hand (never by the tests); results in bench/results/containerd-lifecycle-DATE.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . test/oci/lib.sh
-RUNTIMES=${RUNTIMES:-runc crun}
+RUNTIMES=${RUNTIMES:-runc crun dist/tsd-runc}
 RUNS=${RUNS:-30}
 WARMUP=${WARMUP:-3}
 command -v hyperfine >/dev/null || { echo "hyperfine not found (apt-get install hyperfine)" >&2; exit 1; }
@@ -25,7 +27,7 @@ oci_import "$NS" "$OCI_IMAGES/busybox-oci.tar" localhost/tsd-busybox
 
 cmds=() names=()
 for r in $RUNTIMES; do
-  path=$(command -v "$r") || { echo "runtime $r not found" >&2; exit 1; }
+  path=$(oci_runtime_path "$r") || exit 1
   name=$(basename "$path")
   # One trial first: a runtime that cannot run here is reported, not timed.
   if ! out=$("${CTR[@]}" -n "$NS" run --rm --runc-binary "$path" --runc-root "$CTRD_RUNC_ROOT" \

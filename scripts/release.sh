@@ -5,6 +5,9 @@
 #   dist/tsd-linux-arm64   aarch64 baseline (ARMv8.0), Bun's linux-arm64 runtime
 #   dist/SHA256SUMS        `sha256sum -c SHA256SUMS` checks them
 #
+# Each embeds its architecture's OCI-runtime front (zig/front/): `tsd runtime install DIR`
+# writes it.
+#
 # Run by hand (about a minute more than scripts/build.sh, most of it the aarch64 Zig build):
 # CI builds dist/tsd only. The arm64 binary is checked under qemu-aarch64 by
 # test/e2e/arm64.test.ts, which runs when dist/tsd-linux-arm64 exists.
@@ -39,7 +42,7 @@ echo "release.sh: tsd-linux-amd64 in $(took "$start")"
 start=$(ms)
 arm_out=zig-out/release-arm64
 scripts/zig build -Dtarget=aarch64-linux-musl -Doptimize=ReleaseSafe -Dversion="$version" --prefix "$arm_out"
-for f in "$arm_out/lib/libtsd.so" "$arm_out/bin/tsd-monitor" "$arm_out/bin/tsd-init"; do
+for f in "$arm_out/lib/libtsd.so" "$arm_out/bin/tsd-monitor" "$arm_out/bin/tsd-init" "$arm_out/bin/tsd-runc"; do
   [ "$(machine "$f")" = 183 ] || { echo "release.sh: $f is not an aarch64 ELF (e_machine $(machine "$f"))" >&2; exit 1; }
 done
 
@@ -51,7 +54,7 @@ cp -r src package.json tsconfig.json "$stage/"
 ln -s "$PWD/node_modules" "$stage/node_modules"
 mkdir -p "$stage/zig-out/lib" "$stage/zig-out/bin"
 cp "$arm_out/lib/libtsd.so" "$stage/zig-out/lib/"
-cp "$arm_out/bin/tsd-monitor" "$arm_out/bin/tsd-init" "$stage/zig-out/bin/"
+cp "$arm_out/bin/tsd-monitor" "$arm_out/bin/tsd-init" "$arm_out/bin/tsd-runc" "$stage/zig-out/bin/"
 hashes="{\"libtsd.so\":\"$(hash "$arm_out/lib/libtsd.so")\",\"tsd-monitor\":\"$(hash "$arm_out/bin/tsd-monitor")\",\"tsd-init\":\"$(hash "$arm_out/bin/tsd-init")\"}"
 bun build --compile --target=bun-linux-arm64 --minify --bytecode --format=esm --sourcemap=none \
   --define "TSD_EMBED_HASHES=$hashes" "$stage/src/main.ts" --outfile dist/tsd-linux-arm64

@@ -196,7 +196,7 @@ oci_mount_leaks() {
 }
 
 # oci_runtime_path RUNTIME: RUNTIME as an absolute path (found in PATH, or made absolute), its
-# last component kept: dist/tsd-runc must stay a tsd-runc link, not resolve to dist/tsd.
+# last component kept: a link named tsd-runc to dist/tsd must stay one, not resolve to dist/tsd.
 # Daemons (dockerd, podman) run it from another working directory.
 oci_runtime_path() {
   local p
