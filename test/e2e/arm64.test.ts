@@ -7,7 +7,7 @@
 // kernel, which this project has no machine for. The arm64 Zig core's syscall numbers, seccomp
 // tokens and struct layouts are unit-tested under qemu too: `scripts/zig build test-aarch64`.
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, openSync, readSync, closeSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, openSync, readSync, closeSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { testImages } from "../lib/fixtures";
 import { TSD, TestRoot, type Result } from "../lib/tsd";
@@ -142,6 +142,27 @@ describe.skipIf(skip !== undefined)("tsd-linux-arm64 under qemu-aarch64", () => 
     expect(removed.stdout).toContain(`Deleted: ${id}`);
     expect(removed.code).toBe(0);
     expect((await t.ok(["images", "-q"])).trim()).toBe("");
+  }, 180000);
+
+  test("runtime install writes the aarch64 front, bound to this binary; it answers state itself", async () => {
+    const dir = join(t.dir, "front");
+    const r = await arm64(["runtime", "install", dir]);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe(`${dir}/tsd-runc (runs ${binary})\n`);
+    expect(r.code).toBe(0);
+    const front = join(dir, "tsd-runc");
+    expect(elfMachine(front)).toBe(183);
+    expect(readFileSync(front).includes(Buffer.from(`tsd-runc-target:${binary}\0`))).toBe(true);
+    // A stopped record of the test's own: the static front needs no sysroot.
+    const root = join(t.dir, "runtime-root");
+    mkdirSync(join(root, "a1"), { recursive: true });
+    const rec = { ociVersion: "1.2.0", id: "a1", pid: 0, pidStart: "", bundle: "/b", rootfs: "/b/rootfs", created: "2026-12-06T18:00:00.000000001Z", annotations: {}, owner: "", cgroup: { paths: [], systemd: false }, terminal: false };
+    writeFileSync(join(root, "a1", "state.json"), JSON.stringify(rec));
+    const st = Bun.spawnSync([qemu!, front, "--root", root, "state", "a1"]);
+    expect(st.stderr.toString()).toBe("");
+    expect(st.stdout.toString()).toBe(Bun.spawnSync([TSD, "runtime", "--root", root, "state", "a1"]).stdout.toString());
+    expect(Bun.spawnSync([qemu!, front, "--root", root, "delete", "a1"]).exitCode).toBe(0);
+    expect(existsSync(join(root, "a1"))).toBe(false);
   }, 180000);
 
   test("containers need a real arm64 kernel: create works, start fails cleanly under qemu-user", async () => {
