@@ -146,10 +146,11 @@ describe.skipIf(skip !== undefined)("tsd-linux-arm64 under qemu-aarch64", () => 
 
   test("runtime install writes the aarch64 front, bound to this binary; it answers state itself", async () => {
     const dir = join(t.dir, "front");
-    const r = await arm64(["runtime", "install", dir]);
-    expect(r.stderr).toBe("");
-    expect(r.stdout).toBe(`${dir}/tsd-runc (runs ${binary})\n`);
-    expect(r.code).toBe(0);
+    // `runtime` comes first (the engine's --root is not the runtime's).
+    const r = Bun.spawnSync([qemu!, "-L", sysroot, binary, "runtime", "install", dir], { env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } });
+    expect(r.stderr.toString()).toBe("");
+    expect(r.stdout.toString()).toBe(`${dir}/tsd-runc (runs ${binary})\n`);
+    expect(r.exitCode).toBe(0);
     const front = join(dir, "tsd-runc");
     expect(elfMachine(front)).toBe(183);
     expect(readFileSync(front).includes(Buffer.from(`tsd-runc-target:${binary}\0`))).toBe(true);
