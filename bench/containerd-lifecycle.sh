@@ -7,6 +7,7 @@
 #   RUNTIMES="runc crun dist/tsd-runc" RUNS=30 WARMUP=3 bash bench/containerd-lifecycle.sh
 # dist/tsd-runc is tsd's front (zig/front/: state/start/kill/delete without Bun, the rest
 # through dist/tsd); a link named tsd-runc to dist/tsd times the all-Bun runtime.
+#   INTERLEAVE=1 RUNS=40 bash bench/containerd-lifecycle.sh   # round-robin, for a loaded host
 # Prints hyperfine's table and each runtime's median as a ratio to the first one's. Run by
 # hand (never by the tests); results in bench/results/containerd-lifecycle-DATE.json.
 set -euo pipefail
@@ -39,6 +40,30 @@ for r in $RUNTIMES; do
   cmds+=(-n "$name" "ctr --address $CTRD_SOCK -n $NS run --rm --runc-binary $path --runc-root $CTRD_RUNC_ROOT localhost/tsd-busybox:latest b-$name-\$\$ true")
 done
 [ ${#names[@]} -gt 0 ] || { echo "no runtime could run" >&2; exit 1; }
+# INTERLEAVE=1: round-robin instead of hyperfine's one runtime after another, each `ctr run`
+# timed alone; on a host whose load changes over the run, every runtime sees the same load.
+if [ "${INTERLEAVE:-0}" = 1 ]; then
+  for i in $(seq "$RUNS"); do
+    for n in "${!names[@]}"; do
+      t=$(date +%s%N)
+      bash -c "${cmds[$((n * 3 + 2))]//\$\$/$$-$i}" >/dev/null 2>&1 || echo "${names[$n]}: run $i failed" >&2
+      echo "${names[$n]} $(( $(date +%s%N) - t ))"
+    done
+  done | python3 -c '
+import statistics, sys
+rows = {}
+for l in sys.stdin:
+    n, t = l.split(); rows.setdefault(n, []).append(int(t) / 1e6)
+base = None
+print("medians, interleaved (ratio to the first):")
+for n, ts in rows.items():
+    m = statistics.median(ts); base = base or m
+    print(f"  {n:<8} {m:8.1f} ms  {m / base:.2f}x  ({len(ts)} runs)")
+'
+  oci_stop_containerd
+  trap - EXIT
+  exit 0
+fi
 mkdir -p bench/results
 json=bench/results/containerd-lifecycle-$(date -u +%Y%m%dT%H%M%SZ).json
 hyperfine --shell=bash --warmup "$WARMUP" --runs "$RUNS" --export-json "$json" "${cmds[@]}"
