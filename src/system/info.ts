@@ -120,7 +120,7 @@ export function systemInfo(db: Database, root: string): Info {
   };
 }
 
-const ROOTLESS_NETWORK = "rootless: --network none and host (bridge networks and published ports need a user-mode stack, not in tsd yet)";
+const ROOTLESS_NETWORK = "pasta (user-mode, the default; published ports forwarded by pasta), none, host";
 
 /** Rootless without a delegated cgroup: containers run outside any group of their own. */
 export function rootlessCgroupWarning(version: 1 | 2): string {
