@@ -51,6 +51,12 @@ function which(name: string): string | undefined {
   return Bun.which(name, { PATH: `${process.env.PATH ?? ""}:/usr/bin:/bin:/usr/sbin:/sbin` }) ?? undefined;
 }
 
+/** tsd info's network line for a rootless user. */
+export function rootlessNetworkBackend(): string {
+  const pasta = which("pasta");
+  return pasta ? `pasta (${pasta}; the default network, published ports forwarded by it), none, host` : "none, host (pasta not found: install the passt package for the default network)";
+}
+
 /** pasta and /dev/net/tun, or one line naming what is missing. */
 function requirePasta(): string {
   const pasta = which("pasta");
