@@ -158,6 +158,19 @@ describe.skipIf(skip)("rootless pasta network", () => {
     expectNoNetwork();
   }, 60000);
 
+  test("/dev/net/tun closed to the user: one line naming the fix, 125, nothing left", async () => {
+    chmodSync("/dev/net/tun", 0o600);
+    try {
+      const r = await asUser(user, ["run", "--rm", "-p", `127.0.0.1:${PORT + 2}:80`, "busybox", "true"]);
+      expect(r.code).toBe(125);
+      expect(r.stderr).toBe("tsd: rootless: the pasta network needs /dev/net/tun, which this user cannot open (EACCES): as root, chmod 0666 /dev/net/tun (as most distributions' udev rules make it), or use --network none|host\n");
+    } finally {
+      chmodSync("/dev/net/tun", 0o666);
+    }
+    expect(await ok(["ps", "-aq"])).toBe("");
+    expectNoNetwork();
+  }, 60000);
+
   test("a start that fails (127) leaves no pasta, no namespace", async () => {
     const r = await asUser(user, ["run", "--rm", "-p", `127.0.0.1:${PORT + 2}:80`, "busybox", "no-such-command"]);
     expect(r.code).toBe(127);
