@@ -92,7 +92,15 @@ async function fetchText(url: string): Promise<string> {
 
 describe.skipIf(skip)("rootless pasta network", () => {
   test("-p 127.0.0.1:PORT:80: reached from the host; ps, port, inspect, info; stop ends pasta", async () => {
-    const id = (await ok(["run", "-d", "--name", "web", "-p", `127.0.0.1:${PORT}:80`, "busybox", "sh", "-c", "mkdir /w && echo served > /w/index.html && exec httpd -f -p 80 -h /w"])).trim();
+    try {
+      await webServes();
+    } finally {
+      await asUser(user, ["rm", "-f", "web"]);
+    }
+  }, 60000);
+
+  async function webServes(): Promise<void> {
+    const id = (await ok(["run", "-d", "--name", "web", "-p", `127.0.0.1:${PORT}:80`, "busybox", "sh", "-c", "mkdir -p /w && echo served > /w/index.html && exec httpd -f -p 80 -h /w"])).trim();
     expect(await fetchText(`http://127.0.0.1:${PORT}/`)).toBe("served\n");
     expect((await ok(["ps", "--format", "{{.Names}} {{.Ports}}"])).trim()).toBe(`web 127.0.0.1:${PORT}->80/tcp`);
     expect(await ok(["port", "web"])).toBe(`80/tcp -> 127.0.0.1:${PORT}\n`);
@@ -107,10 +115,15 @@ describe.skipIf(skip)("rootless pasta network", () => {
     expect(statSync(`/proc/${pid}`).uid).toBe(user.uid);
     const init = Number((await ok(["inspect", "-f", "{{.State.Pid}}", "web"])).trim());
     expect(readFileSync(`/proc/${init}/net/dev`, "utf8")).toContain("eth0:");
+    // A restart: the old pasta goes with the old namespace, a new one serves the port.
+    await ok(["restart", "-t", "1", "web"]);
+    expect(await fetchText(`http://127.0.0.1:${PORT}/`)).toBe("served\n");
+    expect(pastas().has(pid)).toBe(false);
+    expect(pastas().size).toBe(1);
     await ok(["stop", "-t", "1", "web"]);
     expectNoNetwork();
     await ok(["rm", "web"]);
-  }, 60000);
+  }
 
   test("outbound: the container reaches a listener on the host's 127.0.0.1 through its gateway", async () => {
     let peer = "";
