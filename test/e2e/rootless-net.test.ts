@@ -209,6 +209,15 @@ describe.skipIf(skip)("rootless pasta network", () => {
     expect(pastas().size).toBe(1); // what the dead run took
     expect(await ok(["ps", "-aq"])).toBe("");
     expectNoNetwork();
+    // Killed before pasta's pid file was read back (here: the file removed): pasta still goes,
+    // by itself, once the release deletes the namespace file it watches.
+    const again = await asUser(user, ["run", "-d", "--rm", "--name", "killed2", "busybox", "true"], { env: { TSD_FAULT: "start:connected" } });
+    expect(again.code).toBe(137);
+    expect(pastas().size).toBe(1);
+    for (const f of entries("pasta")) rmSync(join(rootDir(), "pasta", f));
+    expect(await ok(["ps", "-aq"])).toBe("");
+    for (let i = 0; i < 100 && pastas().size > 0; i++) await Bun.sleep(20);
+    expectNoNetwork();
     // The port is free again.
     await ok(["run", "--rm", "-p", `127.0.0.1:${PORT + 2}:80`, "busybox", "true"]);
     expectNoNetwork();
