@@ -19,7 +19,7 @@ import { parseNetworkMode, type PortSpec } from "./ports";
 import type { EndpointRequest, RequestOf } from "./request";
 import { dnsDir, reconcileResolvers, stopResolver, syncResolver } from "./dns";
 import { claimPorts } from "./claim";
-import { connectPasta, pastaHolders, stopPasta } from "./pasta";
+import { connectPasta, pastaGateway, pastaHolders, stopPasta } from "./pasta";
 import { rootlessMode } from "../store/rootless";
 
 /** The root's NAT driver (its network.json may pin one); rootless tsd has none (no bridge). */
@@ -364,7 +364,7 @@ export function writeHosts(db: Database, root: string, req: EndpointRequest, req
       peers.push({ ip: other.ip, names: [name, other.container_id.slice(0, 12), ...(JSON.parse(other.aliases) as string[])] });
     }
   }
-  const gateway = mine[0] ? (db.query("SELECT gateway FROM networks WHERE name = ?").get(mine[0].network) as { gateway: string } | null)?.gateway : undefined;
+  const gateway = mine[0] ? (db.query("SELECT gateway FROM networks WHERE name = ?").get(mine[0].network) as { gateway: string } | null)?.gateway : parseNetworkMode(req.network).kind === "pasta" ? pastaGateway() : undefined;
   const extra = req.addHost.flatMap((h) => {
     const e = parseAddHost(h);
     if (!e) return [];

@@ -51,6 +51,28 @@ function which(name: string): string | undefined {
   return Bun.which(name, { PATH: `${process.env.PATH ?? ""}:/usr/bin:/bin:/usr/sbin:/sbin` }) ?? undefined;
 }
 
+/** The first IPv4 default route's gateway in /proc/net/route's text (little-endian hex). */
+export function defaultGateway(routeText: string): string | undefined {
+  for (const line of routeText.split("\n").slice(1)) {
+    const [, dest, gw, flags] = line.trim().split(/\s+/);
+    // RTF_UP | RTF_GATEWAY
+    if (dest !== "00000000" || !gw || !/^[0-9A-Fa-f]{8}$/.test(gw) || (Number.parseInt(flags ?? "0", 16) & 3) !== 3) continue;
+    const n = Number.parseInt(gw, 16);
+    return [n & 255, (n >>> 8) & 255, (n >>> 16) & 255, n >>> 24].join(".");
+  }
+  return undefined;
+}
+
+/** The container's gateway under pasta (the host's, copied by --config-net): the address that
+ *  reaches the host's loopback (map-gw), what `--add-host NAME:host-gateway` names. */
+export function pastaGateway(): string | undefined {
+  try {
+    return defaultGateway(readFileSync("/proc/net/route", "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
 /** tsd info's network line for a rootless user. */
 export function rootlessNetworkBackend(): string {
   const pasta = which("pasta");

@@ -142,6 +142,11 @@ describe.skipIf(skip)("rootless pasta network", () => {
       const script = `gw=$(ip route | sed -n 's/^default via \\([^ ]*\\).*/\\1/p'); timeout 10 wget -qO- "http://$gw:${PORT + 1}/"`;
       expect(await ok(["run", "--rm", "busybox", "sh", "-c", script])).toBe("from-host\n");
       expect(peer).toBe("127.0.0.1");
+      // --add-host NAME:host-gateway names that address.
+      peer = "";
+      const named = `timeout 10 wget -qO- "http://host.docker.internal:${PORT + 1}/"`;
+      expect(await ok(["run", "--rm", "--add-host", "host.docker.internal:host-gateway", "busybox", "sh", "-c", named])).toBe("from-host\n");
+      expect(peer).toBe("127.0.0.1");
     } finally {
       server.stop(true);
     }

@@ -1,7 +1,7 @@
 // Rootless networking's pure parts (network/pasta.ts): pasta's arguments from the published
 // ports, its messages, and the rootless default network.
 import { expect, test } from "bun:test";
-import { firstLine, forwardSpec, pastaArgv, pastaPaths } from "../../src/network/pasta";
+import { defaultGateway, firstLine, forwardSpec, pastaArgv, pastaPaths } from "../../src/network/pasta";
 import { parseNetworkMode, publishes } from "../../src/network/ports";
 import { rootlessNetwork } from "../../src/container/rootless";
 
@@ -40,4 +40,13 @@ test("--network pasta is a mode that publishes; rootless defaults to it", () => 
   expect(rootlessNetwork("default")).toBe("pasta");
   expect(rootlessNetwork("none")).toBe("none");
   expect(rootlessNetwork("bridge")).toBe("bridge");
+});
+
+test("the host's default gateway from /proc/net/route: host-gateway under pasta", () => {
+  const head = "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n";
+  const route = `${head}tsd0\t0000590A\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0\neth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n`;
+  expect(defaultGateway(route)).toBe("192.0.2.1");
+  // A default route that is down (no RTF_UP) or has no gateway does not count.
+  expect(defaultGateway(`${head}eth0\t00000000\t010200C0\t0002\t0\t0\t0\t00000000\t0\t0\t0\n`)).toBeUndefined();
+  expect(defaultGateway(head)).toBeUndefined();
 });
