@@ -11,6 +11,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { join } from "node:path";
 import { testImages, type TestImages } from "../lib/fixtures";
 import { asUser, makeRootlessUser, processesOf, removeRootlessUser, SUB_SIZE, type RootlessUser } from "../lib/rootless";
+import { busyboxRoot, closeRoot } from "../lib/tsd";
 
 const pasta = Bun.which("pasta");
 const tunMode = existsSync("/dev/net/tun") ? statSync("/dev/net/tun").mode & 0o777 : undefined;
@@ -226,5 +227,20 @@ describe.skipIf(skip)("rootless pasta network", () => {
     // The port is free again.
     await ok(["run", "--rm", "-p", `127.0.0.1:${PORT + 2}:80`, "busybox", "true"]);
     expectNoNetwork();
+  }, 60000);
+});
+
+describe.skipIf(skip)("rootful", () => {
+  test("--network pasta is rootless tsd's: refused with one line, nothing made", async () => {
+    const t = await busyboxRoot("rlnet", `rp${process.pid}b1`, `10.246.${process.pid % 250}.0/24`);
+    try {
+      const r = await t.tsd(["run", "--rm", "--network", "pasta", "busybox", "true"]);
+      expect(r.code).toBe(125);
+      expect(r.stderr).toBe("tsd: --network pasta is rootless tsd's network: as root use a bridge network (the default)\n");
+      expect(await t.ok(["ps", "-aq"])).toBe("");
+      expect(t.containerDirs()).toEqual([]);
+    } finally {
+      expect(await closeRoot(t)).toEqual([]);
+    }
   }, 60000);
 });
