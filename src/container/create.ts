@@ -42,7 +42,7 @@ export function createContainer(db: Database, root: string, opts: RunOptions, { 
   if (!image) {
     throw new TsdError(`unable to find image "${opts.image}" locally: pull it with 'tsd pull' or load it with 'tsd load -i FILE'`);
   }
-  if (rootlessMode()) checkRootless(opts);
+  if (rootlessMode()) opts = checkRootless(opts);
   checkAgainstHost(opts.resources ?? {}, hostCpus());
   const id = randomId();
   // --userns=auto: a range recorded for the id; released with the row (deleteContainer), or

@@ -8,7 +8,8 @@ import { TsdError } from "../errors";
 import { containerDir } from "../store/paths";
 import type { ImageConfig } from "../image/store";
 import * as attach from "../network/attach";
-import { parseNetworkMode } from "../network/ports";
+import { parseNetworkMode, publishes } from "../network/ports";
+import { rootlessMode } from "../store/rootless";
 import type { EndpointRequest, JoinTarget, RequestOf } from "../network/request";
 import { networkPlan } from "../network/setup";
 import { findNetwork } from "../network/networks";
@@ -120,7 +121,8 @@ export function networkSetup(db: Database, root: string, id: string, opts: RunOp
     target,
   );
   const { publish, ...rest } = plan;
-  return { opts: mode.kind === "bridge" ? { ...opts, publish } : opts, ...rest };
+  if (mode.kind === "pasta" && !rootlessMode()) throw new TsdError("--network pasta is rootless tsd's network: as root use a bridge network (the default)");
+  return { opts: publishes(mode) ? { ...opts, publish } : opts, ...rest };
 }
 
 /**

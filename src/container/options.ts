@@ -5,7 +5,7 @@ import { TsdError, UsageError } from "../errors";
 import { parseCgroupParent, resourcesFromFlags, type ResourceFlags, type Resources } from "../cgroup/resources";
 import { parseLogOpts, type LogOptions } from "./log-options";
 import { parseRestartPolicy, type RestartPolicy } from "./restart-policy";
-import { parseNetworkMode, parsePublish, type PortSpec } from "../network/ports";
+import { parseNetworkMode, parsePublish, publishes, type PortSpec } from "../network/ports";
 import { parseIp, parseMac } from "../network/ipv4";
 import { parseAddHost } from "../network/files";
 import { parseSecurityOpts, type SeccompChoice } from "./seccomp";
@@ -206,7 +206,7 @@ export function networkOptionsFromFlags(f: RunFlags): Partial<RunOptions> {
   const aliases = f["network-alias"] ?? [];
   const dns = f.dns ?? [];
   const addHost = f["add-host"] ?? [];
-  if (mode.kind !== "bridge" && (publish.length > 0 || f["publish-all"])) {
+  if (!publishes(mode) && (publish.length > 0 || f["publish-all"])) {
     throw new UsageError(`conflicting options: port publishing and the ${mode.kind} network mode; drop -p/-P or use a bridge network`);
   }
   if (aliases.length > 0 && (mode.kind !== "bridge" || mode.network === "bridge")) {

@@ -1,6 +1,6 @@
 // What rootless tsd (issue 13) cannot do yet, refused at create with one line each: cgroup
-// limits (no delegated cgroup v2 subtree is used yet; on cgroup v1 there can be none), the
-// bridge network (a user-mode stack, pasta or slirp4netns, is to come), nested user namespaces.
+// limits (no delegated cgroup v2 subtree is used yet; on cgroup v1 there can be none), bridge
+// networks (the default network is pasta, network/pasta.ts), nested user namespaces.
 import { TsdError } from "../errors";
 import { parseNetworkMode } from "../network/ports";
 import { hostLayout } from "../cgroup";
@@ -13,14 +13,21 @@ export function rootlessRefusal(opts: Pick<RunOptions, "resources" | "cgroupPare
     const why = cgroupVersion === 1 ? "this host has cgroup v1, which cannot be delegated to a user" : "rootless tsd does not use a delegated cgroup v2 subtree yet";
     return `rootless: resource limits and --cgroup-parent need cgroups, and ${why}: drop the limit flags or run tsd as root`;
   }
-  if (parseNetworkMode(opts.network).kind === "bridge") {
-    return "rootless: bridge networks need root (a user-mode network stack is not in tsd yet): use --network none or --network host";
+  if (parseNetworkMode(rootlessNetwork(opts.network)).kind === "bridge") {
+    return "rootless: bridge networks need root: drop --network for the default (pasta, a user-mode stack), or use --network none|host";
   }
   if (opts.userns !== undefined) return "rootless: --userns and --uidmap/--gidmap are not supported rootless yet: drop them";
   return undefined;
 }
 
-export function checkRootless(opts: RunOptions): void {
+/** A rootless container's network: pasta unless it names one (Podman's rootless default). */
+export function rootlessNetwork(network: string | undefined): string | undefined {
+  return network === undefined || network === "default" ? "pasta" : network;
+}
+
+/** The refusals, then the options with the rootless default network filled in. */
+export function checkRootless(opts: RunOptions): RunOptions {
   const refusal = rootlessRefusal(opts, hostLayout().version);
   if (refusal !== undefined) throw new TsdError(refusal);
+  return { ...opts, network: rootlessNetwork(opts.network) };
 }

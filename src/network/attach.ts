@@ -12,16 +12,19 @@ import { netAttach, netBridge, netLinkDelete, netLinkDown, netnsRemove } from ".
 import { containerDir } from "../store/paths";
 import { contains, firstFree, formatIp, macForIp, parseIp, parseMac, parseSubnet, type Subnet } from "./ipv4";
 import { defaultBridgeConfig, endpointsOf, endpointsOn, networkByName, type EndpointRow, type NetworkRow } from "./networks";
-import { enableForwarding, natDriver, requireNat, type NatDriver, type NatPort } from "./nat";
+import { enableForwarding, natDriver, requireNat, type NatDriver } from "./nat";
 import { hostsFile, parseAddHost, type HostEntry } from "./files";
 import { recordNetworkState } from "./record";
 import { parseNetworkMode, type PortSpec } from "./ports";
 import type { EndpointRequest, RequestOf } from "./request";
 import { dnsDir, reconcileResolvers, stopResolver, syncResolver } from "./dns";
+import { claimPorts } from "./claim";
+import { connectPasta, pastaGateway, pastaHolders, stopPasta } from "./pasta";
+import { rootlessMode } from "../store/rootless";
 
-/** The root's NAT driver (its network.json may pin one). */
+/** The root's NAT driver (its network.json may pin one); rootless tsd has none (no bridge). */
 function natOf(root: string): NatDriver | null {
-  return natDriver(defaultBridgeConfig(root).nat);
+  return rootlessMode() ? null : natDriver(defaultBridgeConfig(root).nat);
 }
 
 export function netnsPath(root: string, id: string): string {
@@ -34,6 +37,7 @@ export function netnsPath(root: string, id: string): string {
  */
 export async function connectContainer(db: Database, root: string, req: EndpointRequest, requestOf: RequestOf): Promise<void> {
   const mode = parseNetworkMode(req.network);
+  if (mode.kind === "pasta") return connectUserMode(db, root, req, requestOf);
   if (mode.kind !== "bridge") {
     writeHosts(db, root, req, requestOf);
     return;
@@ -43,6 +47,17 @@ export async function connectContainer(db: Database, root: string, req: Endpoint
     await attachEndpoint(db, root, req, net, { aliases: req.aliases, ip: req.ip, mac: req.mac, first: true }, requestOf);
     await publishPorts(db, root, req.id, req.publish);
     recordNetworkState(db, root, req.id);
+  } catch (e) {
+    releaseContainer(db, root, req.id, requestOf);
+    throw e;
+  }
+}
+
+/** Rootless: the container's namespace with pasta attached (pasta.ts). */
+async function connectUserMode(db: Database, root: string, req: EndpointRequest, requestOf: RequestOf): Promise<void> {
+  try {
+    await connectPasta(db, root, req.id, req.publish);
+    writeHosts(db, root, req, requestOf);
   } catch (e) {
     releaseContainer(db, root, req.id, requestOf);
     throw e;
@@ -225,59 +240,14 @@ function isUp(link: string): boolean {
   }
 }
 
-async function hostPortFree(p: { hostIp: string; hostPort: number; proto: "tcp" | "udp" }): Promise<boolean> {
-  try {
-    if (p.proto === "tcp") {
-      const l = Bun.listen({ hostname: p.hostIp, port: p.hostPort, socket: { data() {} } });
-      l.stop(true);
-    } else {
-      const s = await Bun.udpSocket({ hostname: p.hostIp, port: p.hostPort });
-      s.close();
-    }
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function conflicts(db: Database, p: { hostIp: string; hostPort: number; proto: string }): boolean {
-  return !!db
-    .query("SELECT 1 FROM ports WHERE host_port = ? AND proto = ? AND (host_ip = ? OR host_ip = '0.0.0.0' OR ? = '0.0.0.0')")
-    .get(p.hostPort, p.proto, p.hostIp, p.hostIp);
-}
-
 /** Reserves each host port (db row + a bind test) and adds its DNAT. A taken port is an error. */
 async function publishPorts(db: Database, root: string, id: string, specs: PortSpec[]): Promise<void> {
   if (specs.length === 0) return;
   const nat = requireNat("publishing ports (-p/-P)", defaultBridgeConfig(root).nat);
   const ep = endpointsOf(db, id)[0];
   if (!ep) throw new TsdError("publishing ports needs a bridge network: drop -p or use --network bridge|NAME");
-  // Claimed one by one (a row each, so a failure's release finds them), published at once.
-  const claimedPorts: NatPort[] = [];
-  for (const s of specs) {
-    let hostPort = s.hostPort;
-    const pick = hostPort === 0;
-    for (let attempt = 0; ; attempt++) {
-      if (pick) hostPort = 32768 + Math.floor(Math.random() * (60999 - 32768));
-      const p: NatPort = { hostIp: s.hostIp, hostPort, proto: s.proto, containerIp: ep.ip, containerPort: s.containerPort };
-      const free = !conflicts(db, p) && (await hostPortFree(p));
-      const claimed = free && db.transaction(() => {
-        if (conflicts(db, p)) return false;
-        db.query("INSERT INTO ports (container_id, host_ip, host_port, proto, container_ip, container_port) VALUES (?, ?, ?, ?, ?, ?)").run(
-          id, p.hostIp, p.hostPort, p.proto, p.containerIp, p.containerPort,
-        );
-        return true;
-      }).immediate();
-      if (claimed) {
-        claimedPorts.push(p);
-        break;
-      }
-      if (!pick || attempt >= 50) {
-        throw new TsdError(`cannot publish ${s.hostIp}:${hostPort}/${s.proto}: the port is already allocated; choose another host port`);
-      }
-    }
-  }
-  nat.addPorts(claimedPorts);
+  // Claimed one by one, published at once.
+  nat.addPorts(await claimPorts(db, id, specs, ep.ip));
 }
 
 export interface PortRow {
@@ -319,6 +289,7 @@ export function listingTexts(db: Database): { networks: Map<string, string>; por
 
 /** Everything connect() made, in reverse; safe to run again and on a half-made container. */
 export function releaseContainer(db: Database, root: string, id: string, requestOf: RequestOf): void {
+  stopPasta(root, id);
   const ports = portsOf(db, id);
   natOf(root)?.removePorts(ports.map((p) => ({ hostIp: p.host_ip, hostPort: p.host_port, proto: p.proto, containerIp: p.container_ip, containerPort: p.container_port })));
   db.query("DELETE FROM ports WHERE container_id = ?").run(id);
@@ -357,7 +328,8 @@ export function reconcile(db: Database, root: string, holds: (id: string) => boo
   const held = db
     .query("SELECT DISTINCT container_id FROM endpoints UNION SELECT DISTINCT container_id FROM ports")
     .all() as { container_id: string }[];
-  for (const { container_id } of held) if (!holds(container_id)) releaseContainer(db, root, container_id, requestOf);
+  const ids = new Set([...held.map((h) => h.container_id), ...pastaHolders(root)]);
+  for (const id of ids) if (!holds(id)) releaseContainer(db, root, id, requestOf);
   reconcileResolvers(db, root, requestOf);
 }
 
@@ -392,7 +364,7 @@ export function writeHosts(db: Database, root: string, req: EndpointRequest, req
       peers.push({ ip: other.ip, names: [name, other.container_id.slice(0, 12), ...(JSON.parse(other.aliases) as string[])] });
     }
   }
-  const gateway = mine[0] ? (db.query("SELECT gateway FROM networks WHERE name = ?").get(mine[0].network) as { gateway: string } | null)?.gateway : undefined;
+  const gateway = mine[0] ? (db.query("SELECT gateway FROM networks WHERE name = ?").get(mine[0].network) as { gateway: string } | null)?.gateway : parseNetworkMode(req.network).kind === "pasta" ? pastaGateway() : undefined;
   const extra = req.addHost.flatMap((h) => {
     const e = parseAddHost(h);
     if (!e) return [];

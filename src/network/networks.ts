@@ -115,7 +115,7 @@ export function hostRoutes(text: string): Subnet[] {
 
 export function createNetwork(db: Database, c: CreateNetwork): NetworkRow {
   if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(c.name)) throw new TsdError(`invalid network name "${c.name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
-  if (["bridge", "host", "none", "default"].includes(c.name)) throw new TsdError(`network name "${c.name}" is reserved: choose another`);
+  if (["bridge", "host", "none", "default", "pasta"].includes(c.name)) throw new TsdError(`network name "${c.name}" is reserved: choose another`);
   const id = randomId();
   const bridge = c.bridge ?? `br-${id.slice(0, 12)}`;
   if (bridge.length > 15 || !/^[a-zA-Z0-9_.-]+$/.test(bridge)) throw new TsdError(`invalid bridge name "${bridge}": at most 15 of [a-zA-Z0-9_.-]`);

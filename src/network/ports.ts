@@ -47,16 +47,23 @@ export function exposedPorts(exposed: Record<string, unknown> | undefined): Port
   });
 }
 
+/** Modes that publish ports: a bridge (NAT) and pasta (its port forwarding). */
+export function publishes(mode: NetworkMode): boolean {
+  return mode.kind === "bridge" || mode.kind === "pasta";
+}
+
 export type NetworkMode =
   | { kind: "none" }
   | { kind: "host" }
   | { kind: "container"; ref: string }
+  | { kind: "pasta" } // rootless tsd's user-mode stack (network/pasta.ts), its default
   | { kind: "bridge"; network: string }; // "bridge" is the default network
 
 export function parseNetworkMode(s: string | undefined): NetworkMode {
   if (s === undefined || s === "" || s === "default" || s === "bridge") return { kind: "bridge", network: "bridge" };
   if (s === "none") return { kind: "none" };
   if (s === "host") return { kind: "host" };
+  if (s === "pasta") return { kind: "pasta" };
   if (s.startsWith("container:")) {
     const ref = s.slice("container:".length);
     if (!ref) throw new UsageError(`invalid network "${s}": use container:NAME|ID`);

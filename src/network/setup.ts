@@ -39,13 +39,22 @@ export function networkPlan(root: string, req: SetupRequest, target?: JoinTarget
     if (!target) throw new Error(`networkPlan: --network ${req.network} needs its target resolved`);
     return { publish: req.publish, ...joinPlan(root, target, resolv) };
   }
+  const publish = withExposed(req);
+  // pasta: a namespace of its own (network/pasta.ts attaches the stack to it) and the host's
+  // resolvers (reached through pasta as any outbound traffic), loopback ones dropped.
+  if (mode.kind === "pasta") return { publish, netnsPath: netnsPath(root, req.id), resolvConf: resolvConf(hostResolvConf(), resolv) };
+  return { publish, netnsPath: netnsPath(root, req.id), resolvConf: resolvConf(hostResolvConf(), userNetworkDns(req, resolv)) };
+}
+
+/** -p, and with -P the exposed ports not published already. */
+function withExposed(req: SetupRequest): PortSpec[] {
   const publish = [...req.publish];
   if (req.publishAll) {
     for (const p of exposedPorts(req.exposed)) {
       if (!publish.some((q) => q.containerPort === p.containerPort && q.proto === p.proto)) publish.push(p);
     }
   }
-  return { publish, netnsPath: netnsPath(root, req.id), resolvConf: resolvConf(hostResolvConf(), userNetworkDns(req, resolv)) };
+  return publish;
 }
 
 /**

@@ -10,6 +10,7 @@ import { shownState } from "../container/state";
 import { listImages } from "../image/store";
 import { defaultBridgeConfig } from "../network/networks";
 import { natDriver } from "../network/nat";
+import { rootlessNetworkBackend } from "../network/pasta";
 import { idmappedLayers, recordedRanges, usernsPool } from "../container/userns";
 import { parseIdMapText, rootlessMode, type RootlessMode } from "../store/rootless";
 
@@ -112,7 +113,7 @@ export function systemInfo(db: Database, root: string): Info {
     IPv4Forwarding: forwarding,
     DefaultRuntime: "tsd",
     Rootless: rootless !== undefined,
-    NetworkBackend: rootless ? ROOTLESS_NETWORK : nat ? `bridge, veth pairs, ${nat.name} NAT` : "bridge, veth pairs, no NAT (neither nft nor iptables found)",
+    NetworkBackend: rootless ? rootlessNetworkBackend() : nat ? `bridge, veth pairs, ${nat.name} NAT` : "bridge, veth pairs, no NAT (neither nft nor iptables found)",
     DefaultBridge: `${bridge.bridge} ${bridge.subnet}`,
     UserNamespaces: usernsInfo(db),
     ...(rootless ? { RootlessNamespace: rootlessNamespace(rootless) } : {}),
@@ -120,7 +121,6 @@ export function systemInfo(db: Database, root: string): Info {
   };
 }
 
-const ROOTLESS_NETWORK = "rootless: --network none and host (bridge networks and published ports need a user-mode stack, not in tsd yet)";
 
 /** Rootless without a delegated cgroup: containers run outside any group of their own. */
 export function rootlessCgroupWarning(version: 1 | 2): string {

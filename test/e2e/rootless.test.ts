@@ -4,7 +4,7 @@
 // Checked from the host: the container's processes run as the user, files the container's root
 // writes in a bind volume are the user's, nothing the user could not write becomes writable,
 // the rootful store is untouched; and nothing is left (processes, mounts) even on failure.
-// Network: only --network none and host; the registry is on 127.0.0.1.
+// Network: only --network none and host (pasta: rootless-net.test.ts); the registry is on 127.0.0.1.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -262,9 +262,9 @@ describe("rootless", () => {
     const limits = await as(user, ["run", "--rm", "-m", "64m", "--network", "none", "busybox", "true"]);
     expect(limits.code).toBe(125);
     expect(limits.stderr).toMatch(/^tsd: rootless: resource limits and --cgroup-parent need cgroups, and .+\n$/);
-    const bridge = await as(user, ["run", "--rm", "busybox", "true"]);
+    const bridge = await as(user, ["run", "--rm", "--network", "bridge", "busybox", "true"]);
     expect(bridge.code).toBe(125);
-    expect(bridge.stderr).toBe("tsd: rootless: bridge networks need root (a user-mode network stack is not in tsd yet): use --network none or --network host\n");
+    expect(bridge.stderr).toBe("tsd: rootless: bridge networks need root: drop --network for the default (pasta, a user-mode stack), or use --network none|host\n");
     const userns = await as(user, ["run", "--rm", "--network", "none", "--userns=auto", "busybox", "true"]);
     expect(userns.code).toBe(125);
     expect(userns.stderr).toContain("tsd: rootless: --userns");

@@ -54,7 +54,8 @@ test("what a rootless container cannot have yet: one line each", () => {
   expect(rootlessRefusal({ network: "host" }, 2)).toBeUndefined();
   expect(rootlessRefusal({ network: "none", resources: { memory: 1 << 26 } }, 1)).toBe("rootless: resource limits and --cgroup-parent need cgroups, and this host has cgroup v1, which cannot be delegated to a user: drop the limit flags or run tsd as root");
   expect(rootlessRefusal({ network: "none", cgroupParent: "x" }, 2)).toContain("does not use a delegated cgroup v2 subtree yet");
-  expect(rootlessRefusal({}, 2)).toBe("rootless: bridge networks need root (a user-mode network stack is not in tsd yet): use --network none or --network host");
+  expect(rootlessRefusal({}, 2)).toBeUndefined(); // the default network: pasta
+  expect(rootlessRefusal({ network: "bridge" }, 2)).toBe("rootless: bridge networks need root: drop --network for the default (pasta, a user-mode stack), or use --network none|host");
   expect(rootlessRefusal({ network: "mynet" }, 2)).toContain("bridge networks need root");
   expect(rootlessRefusal({ network: "none", userns: "auto" }, 2)).toContain("--userns");
 });

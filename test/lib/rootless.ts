@@ -1,0 +1,121 @@
+// A rootless test user (issue 13): made with useradd, its own /etc/subuid and /etc/subgid line
+// (a range away from the rootful --userns=auto pool, 0x70000000 on), dist/tsd run as it through
+// setpriv with its XDG dirs under its own 0700 directory; and the end: its containers removed,
+// its pause process and any process of its ids killed (reported), the user and its lines gone.
+import { appendFileSync, chownSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { TSD } from "./tsd";
+
+export const SUB_SIZE = 65536;
+
+export interface RootlessUser {
+  name: string;
+  uid: number;
+  gid: number;
+  /** Its own, 0700: the root, XDG_DATA_HOME and XDG_RUNTIME_DIR below it. */
+  dir: string;
+  /** The first id of its subordinate range (SUB_SIZE ids). */
+  start: number;
+}
+
+export interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function sh(argv: string[]): string {
+  const r = Bun.spawnSync(argv, { stdout: "pipe", stderr: "pipe" });
+  if (r.exitCode !== 0) throw new Error(`${argv.join(" ")} exited ${r.exitCode}: ${r.stderr}`);
+  return r.stdout.toString();
+}
+
+const subLine = (u: Pick<RootlessUser, "name" | "start">) => `${u.name}:${u.start}:${SUB_SIZE}`;
+
+/** A user `name` with a directory under `base` and a subordinate range from `start`. */
+export function makeRootlessUser(name: string, base: string, start: number): RootlessUser {
+  // -K SUB_*_COUNT=0: useradd adds no ranges of its own; exactly one line is written here.
+  sh(["useradd", "-m", "-s", "/bin/sh", "-K", "SUB_UID_COUNT=0", "-K", "SUB_GID_COUNT=0", name]);
+  const uid = Number(sh(["id", "-u", name]).trim());
+  const gid = Number(sh(["id", "-g", name]).trim());
+  const dir = join(base, name);
+  mkdirSync(dir, { mode: 0o700 });
+  chownSync(dir, uid, gid);
+  const u = { name, uid, gid, dir, start };
+  appendFileSync("/etc/subuid", `${subLine(u)}\n`);
+  appendFileSync("/etc/subgid", `${subLine(u)}\n`);
+  return u;
+}
+
+/** dist/tsd as `u` (setpriv) with its own XDG dirs and --root under its dir. */
+export async function asUser(u: RootlessUser, args: string[], o: { timeoutMs?: number; env?: Record<string, string> } = {}): Promise<Result> {
+  const argv = ["setpriv", "--reuid", String(u.uid), "--regid", String(u.gid), "--init-groups", TSD, "--root", join(u.dir, "root"), ...args];
+  const env = { PATH: "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", HOME: `/home/${u.name}`, XDG_DATA_HOME: join(u.dir, "data"), XDG_RUNTIME_DIR: join(u.dir, "run"), ...o.env };
+  const proc = Bun.spawn(argv, { cwd: u.dir, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const timer = setTimeout(() => proc.kill("SIGKILL"), o.timeoutMs ?? 60000);
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}
+
+/** Live (not zombie) processes whose real uid is the user's or in its subordinate range. */
+export function processesOf(u: RootlessUser): number[] {
+  const pids: number[] = [];
+  for (const p of readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
+    try {
+      const status = readFileSync(`/proc/${p}/status`, "utf8");
+      const uid = Number(/^Uid:\s+(\d+)/m.exec(status)![1]);
+      if (/^State:\s+Z/m.test(status)) continue;
+      if (uid === u.uid || (uid >= u.start && uid < u.start + SUB_SIZE)) pids.push(Number(p));
+    } catch {
+      // gone
+    }
+  }
+  return pids;
+}
+
+export function procInfo(pid: number): string {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const field = (k: string) => new RegExp(`^${k}:\\s+(.*)$`, "m").exec(status)?.[1] ?? "";
+    return `${field("Name")} ${field("State")} ppid ${field("PPid")}`;
+  } catch {
+    return "gone";
+  }
+}
+
+export function pausePid(u: RootlessUser): number | undefined {
+  try {
+    return Number(readFileSync(join(u.dir, "run", "tsd", "pause.pid"), "utf8").split(" ")[0]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Removes exactly the line this user got (userdel may have taken it already). */
+function removeLine(path: string, line: string): void {
+  const text = readFileSync(path, "utf8");
+  const kept = text.split("\n").filter((l) => l !== line);
+  if (kept.length !== text.split("\n").length) writeFileSync(path, kept.join("\n"));
+}
+
+/** Everything of the user gone; returns what was left behind (to assert empty). */
+export async function removeRootlessUser(u: RootlessUser): Promise<string[]> {
+  const left: string[] = [];
+  try {
+    const ids = (await asUser(u, ["ps", "-aq", "--no-trunc"])).stdout.split("\n").filter(Boolean);
+    if (ids.length > 0) await asUser(u, ["rm", "-f", ...ids]);
+    const pause = pausePid(u);
+    if (pause !== undefined) for (const line of readFileSync(`/proc/${pause}/mountinfo`, "utf8").split("\n")) if (line.includes(join(u.dir, "root"))) left.push(`mount in the namespace: ${line}`);
+    if (pause !== undefined && processesOf(u).includes(pause)) process.kill(pause, "SIGKILL");
+    await Bun.sleep(200);
+    for (const pid of processesOf(u)) {
+      left.push(`process ${pid} of ${u.name}: ${procInfo(pid)}`);
+      process.kill(pid, "SIGKILL");
+    }
+  } finally {
+    Bun.spawnSync(["userdel", "-r", u.name], { stderr: "ignore" });
+    for (const f of ["/etc/subuid", "/etc/subgid"]) removeLine(f, subLine(u));
+  }
+  return left;
+}
