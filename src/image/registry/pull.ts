@@ -308,6 +308,8 @@ class LayerUnpack {
     } catch (e) {
       if (!(e instanceof LayerStreamError)) throw e;
       const d = this.ctx.desc.digest;
+      // Its digest is right but it does not decompress: the store keeps no blob of it either.
+      rmSync(blobPath(this.ctx.root, d), { force: true });
       throw new TsdError(`layer ${d} of ${this.ctx.client.domain}/${this.ctx.repo}: ${e.message}: refused (corrupt image)`);
     }
     return this.child!.finish();
