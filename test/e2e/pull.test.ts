@@ -114,7 +114,7 @@ afterAll(async () => {
   for (const r of roots) await r.destroy();
   rmSync(work, { recursive: true, force: true });
   expect(leaks).toEqual([]);
-});
+}, 60000); // ~0.2 s per root to destroy, 20 roots
 
 describe("pull from a plain-HTTP registry on 127.0.0.1", () => {
   let t: TestRoot;
@@ -263,6 +263,10 @@ describe("pull from a plain-HTTP registry on 127.0.0.1", () => {
     expect(readFileSync(join(u.dir, "blobs", "sha256", hex)).equals(Buffer.from(blob))).toBe(true);
     expect(readdirSync(partial)).toEqual([]);
     expect(await u.ok(["run", "--rm", `127.0.0.1:${proxy.port}/library/busybox`, "echo", "resumed"])).toBe("resumed\n");
+    // A pull killed between storing the blob and unlinking its lock: the next pull drops the lock.
+    writeFileSync(join(partial, `${hex}.lock`), "999999999");
+    await u.ok(["pull", "-q", `127.0.0.1:${proxy.port}/library/busybox`]);
+    expect(readdirSync(partial)).toEqual([]);
   });
 
   test("pulls SIGKILLed at random moments: the next pull completes and collects what they left", async () => {
@@ -387,8 +391,9 @@ describe("layer streams: the CLI inflates, the digest and the stream are both ch
       ["zstcut", zst.subarray(0, zst.length - 9), ZSTD, "zstd stream is truncated"],
       ["zstjunk", cat(zst, new TextEncoder().encode("junk after the frame")), ZSTD, "trailing garbage after zstd stream"],
     ];
+    // One root for all: each refusal must leave it as empty as it was.
+    const u = newRoot("streams-broken");
     for (const [name, bytes, mediaType, why] of variants) {
-      const u = newRoot(`streams-${name}`);
       const { layers } = await pushRaw(reg.host, `broken/${name}`, "1", config, [{ bytes, mediaType }]);
       const r = await u.tsd(["pull", "-q", `${reg.host}/broken/${name}:1`]);
       expect(r.code).toBe(1);
@@ -396,8 +401,21 @@ describe("layer streams: the CLI inflates, the digest and the stream are both ch
       expect(readdirSync(join(u.dir, "layers")).filter((d) => d !== "l")).toEqual([]);
       expect(existsSync(join(u.dir, "blobs", "sha256", layers[0]!.slice(7)))).toBe(false);
       expect(readdirSync(join(u.dir, "tmp", "partial"))).toEqual([]);
+      expect(readdirSync(join(u.dir, "tmp")).filter((n) => n !== "partial" && n !== "leases")).toEqual([]);
+      expect(readdirSync(join(u.dir, "tmp", "leases"))).toEqual([]);
       expect((await u.ok(["images", "-q"])).trim()).toBe("");
     }
+  });
+
+  test("a layer compressed twice is inflated once: the unpacker gets gzip bytes for a tar and refuses them", async () => {
+    const { config, tar } = await busyboxTar();
+    const u = newRoot("streams-twice");
+    await pushRaw(reg.host, "broken/twice", "1", config, [{ bytes: Bun.gzipSync(Bun.gzipSync(tar)), mediaType: GZIP }]);
+    const r = await u.tsd(["pull", "-q", `${reg.host}/broken/twice:1`]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^tsd: layer "-": bad header checksum .* at byte 0\n$/);
+    expect(readdirSync(join(u.dir, "layers")).filter((d) => d !== "l")).toEqual([]);
+    expect((await u.ok(["images", "-q"])).trim()).toBe("");
   });
 });
 

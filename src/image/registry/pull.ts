@@ -6,7 +6,7 @@ import type { Database } from "bun:sqlite";
 import { TsdError } from "../../errors";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { blobPath, hasBlob, openPartial, putBlob, sha256Hex, adoptBlob, type PartialDownload } from "../blobs";
+import { blobPath, hasBlob, openPartial, putBlob, removeStaleLocks, sha256Hex, adoptBlob, type PartialDownload } from "../blobs";
 import { UnpackChild } from "../unpack-child";
 import { LayerDecoder, LayerStreamError } from "../layer-stream";
 import { takeLease } from "../lease";
@@ -159,6 +159,7 @@ async function pullLayers(base: PullContext, m: ImageManifest, config: ImageConf
   const present = diffIds.map((d, i) => hasLayer(db, root, d) && layerBlobs(db, d).some((b) => b.digest === m.layers[i]!.digest));
   ids.forEach((lid, i) => p.layer(lid, present[i] ? "Already exists" : "Pulling fs layer"));
   removeStaleStaging(root);
+  removeStaleLocks(root);
   const children = new Set<UnpackChild>();
   const inflight = new Map<string, Promise<number>>();
   const slot = limiter(PARALLEL_DOWNLOADS);
