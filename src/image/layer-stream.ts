@@ -33,14 +33,12 @@ export class LayerDecoder {
   private sinkError: unknown;
   private delivering: Promise<void> = Promise.resolve();
   private inFlight = 0;
-  private readonly done: { promise: Promise<void>; resolve: () => void };
+  /** Resolved when the decoder ended, failed or was stopped by the sink. */
+  private readonly done = Promise.withResolvers<void>();
 
   /** `sink` receives the uncompressed bytes, one call at a time; when it throws, the next
    *  write (or end) throws the same. */
-  constructor(private readonly sink: (chunk: Uint8Array) => Promise<void>) {
-    const d = Promise.withResolvers<void>();
-    this.done = d;
-  }
+  constructor(private readonly sink: (chunk: Uint8Array) => Promise<void>) {}
 
   /** Feeds compressed bytes. A corrupt stream does not throw here: the rest is dropped and
    *  `end` says what was wrong (so the download still completes and its digest is checked). */

@@ -173,8 +173,9 @@ describe("the sink", () => {
   });
 
   test("a sink that stops taking bytes stops the decoder after a bounded amount (memory stays bounded)", async () => {
-    const big = noise(48 << 20, 7);
-    const input = Bun.gzipSync(big, { level: 1 });
+    const big = new Uint8Array(24 << 20);
+    for (let i = 0; i < big.length; i += 65536) crypto.getRandomValues(big.subarray(i, i + 65536));
+    const input = Bun.gzipSync(big, { level: 1 }); // incompressible: as many bytes in as out
     let delivered = 0;
     const d = new LayerDecoder(async (c) => {
       delivered += c.length;
@@ -188,9 +189,9 @@ describe("the sink", () => {
       accepted += 65536;
     }
     d.destroy();
-    expect(accepted).toBeLessThan(16 << 20);
-    expect(accepted).toBeLessThan(input.length);
-  });
+    console.log(`layer-stream.test: ${accepted >> 10} KiB taken after the sink stopped at 1 MiB`);
+    expect(accepted).toBeLessThan(8 << 20);
+  }, 30000);
 });
 
 test("GzipTail and ZstdFrames over bytes split anywhere", () => {
