@@ -62,12 +62,14 @@ const prune = defineCommand({
 
 
 // Run by `tsd pull` for each layer (src/image/unpack-child.ts): stdin is the layer stream,
-// DIR an empty staging dir; prints {"size", "diffId"}. The parent checks and commits it.
+// plain tar (--plain: the pull inflated it), DIR an empty staging dir; prints {"size",
+// "diffId"}. The parent checks and commits it.
 // With --archive (src/image/load.ts): an image archive, from --from FILE or stdin, the CLI
 // staying free to act on a signal meanwhile.
 const unpackFlags = {
   archive: { kind: "bool", description: "An image archive (tsd load), not a layer" },
   from: { kind: "string", description: "Read this file instead of stdin", valueHint: "FILE" },
+  plain: { kind: "bool", description: "The stream is plain tar (tsd pull inflated it): no gzip or zstd detection" },
 } satisfies FlagSpec;
 const unpackCmd = defineCommand({
   meta: { name: "unpack", description: "Unpack a layer stream from stdin into DIR (used by pull)", hidden: true },
@@ -77,7 +79,7 @@ const unpackCmd = defineCommand({
     const { root } = globals();
     useCoreRoot(root);
     const archive = Boolean(f.archive);
-    console.log(JSON.stringify(unpack(f.from ?? "-", positionals[0]!, { layer: !archive, archive })));
+    console.log(JSON.stringify(unpack(f.from ?? "-", positionals[0]!, { layer: !archive, archive, plain: Boolean(f.plain) })));
   },
 });
 

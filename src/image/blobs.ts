@@ -2,7 +2,7 @@
 // only by a rename after its size and digest were checked; downloads grow in
 // <root>/tmp/partial/<hex> (one writer at a time, by an O_EXCL lock file holding the pid), so
 // an interrupted pull leaves a partial file the next pull resumes with a Range request.
-import { closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { rootPaths } from "../store/paths";
 import { TsdError } from "../errors";
@@ -131,6 +131,29 @@ export async function openPartial(root: string, digest: string): Promise<Partial
     },
   };
   return p;
+}
+
+/**
+ * Drops the locks of dead holders whose blob is in the store: a pull killed between moving
+ * its download into the store and unlinking the lock leaves one, and no one takes a lock for
+ * a blob the store has (`takePartialLock` looks first), so nothing else would collect it. A
+ * live holder's lock (one that found the blob missing just before it arrived) is kept.
+ */
+export function removeStaleLocks(root: string): void {
+  const dir = join(rootPaths(root).tmp, "partial");
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = /^([a-f0-9]{64})\.lock$/.exec(name);
+    if (!m || !hasBlob(root, `sha256:${m[1]}`)) continue;
+    const holder = Number(readText(join(dir, name)));
+    if (holder && alive(holder)) continue;
+    rmSync(join(dir, name), { force: true });
+  }
 }
 
 /** Takes the partial file's lock (false: the blob is in the store now). The lock appears with

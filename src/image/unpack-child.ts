@@ -1,4 +1,5 @@
-// Unpacking a layer in a child process (`tsd image unpack DIR`, reading the stream on stdin),
+// Unpacking a layer in a child process (`tsd image unpack --plain DIR`, reading plain tar on
+// stdin: the pull inflates gzip and zstd itself, src/image/layer-stream.ts),
 // so a pull unpacks while it downloads: the Zig unpacker is a blocking call, and in the CLI's
 // own thread it would stall every download and timer. Layers are independent directories, so
 // all of them can unpack at once, each while its bytes arrive.
@@ -15,7 +16,7 @@ export class UnpackChild {
   private pending = 0;
 
   constructor(root: string, dest: string) {
-    this.proc = Bun.spawn([...self(), "--root", root, "image", "unpack", dest], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+    this.proc = Bun.spawn([...self(), "--root", root, "image", "unpack", "--plain", dest], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
   }
 
   /** Feeds bytes; waits when much is buffered, so a slow unpack slows the download. */
@@ -38,6 +39,14 @@ export class UnpackChild {
   }
 
   kill(): void {
+    try {
+      // Bytes still buffered for its stdin would fail to go out once it is dead, and Bun
+      // reports that EPIPE as an uncaught error: ending the sink first takes it here.
+      const ended = this.proc.stdin.end();
+      if (ended instanceof Promise) ended.catch(() => {});
+    } catch {
+      // Closed already.
+    }
     try {
       this.proc.kill("SIGKILL");
     } catch {

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from "node:path";
 import { TestRoot, TSD, pipeline as runPipeline, type Pipeline } from "../lib/tsd";
 import { testImages, type TestImages } from "../lib/fixtures";
-import { sh, startRegistry, tempDir, type Registry } from "../lib/registry";
+import { sh, startRegistry, tempDir, uploadBlob, type Registry } from "../lib/registry";
 
 let images: TestImages;
 let t: TestRoot;
@@ -325,16 +325,7 @@ describe("pull", () => {
     await reg?.stop().catch(() => {});
   });
 
-  async function putBlob(repo: string, bytes: Uint8Array): Promise<string> {
-    const digest = `sha256:${sha256(bytes)}`;
-    const start = await fetch(`http://${reg!.host}/v2/${repo}/blobs/uploads/`, { method: "POST" });
-    await start.arrayBuffer();
-    const loc = new URL(start.headers.get("location")!, `http://${reg!.host}`);
-    loc.searchParams.set("digest", digest);
-    const put = await fetch(loc, { method: "PUT", body: bytes, headers: { "content-type": "application/octet-stream" } });
-    if (put.status !== 201) throw new Error(`PUT blob: ${put.status} ${await put.text()}`);
-    return digest;
-  }
+  const putBlob = (repo: string, bytes: Uint8Array) => uploadBlob(reg!.host, repo, bytes);
 
   test("a manifest naming another blob for a stored diff_id is refused, not taken as 'Already exists'", async () => {
     reg = await startRegistry();

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, rmSync
 import { join } from "node:path";
 import { TestRoot, TSD } from "../lib/tsd";
 import { testImages, type TestImages } from "../lib/fixtures";
-import { makeCertificates, push, sh, startRegistry, tempDir, writeHtpasswd, type Registry } from "../lib/registry";
+import { makeCertificates, push, pushRaw, sh, startRegistry, tempDir, writeHtpasswd, type Registry } from "../lib/registry";
 
 let images: TestImages;
 let reg: Registry;
@@ -114,7 +114,7 @@ afterAll(async () => {
   for (const r of roots) await r.destroy();
   rmSync(work, { recursive: true, force: true });
   expect(leaks).toEqual([]);
-});
+}, 60000); // ~0.2 s per root to destroy, 20 roots
 
 describe("pull from a plain-HTTP registry on 127.0.0.1", () => {
   let t: TestRoot;
@@ -263,6 +263,10 @@ describe("pull from a plain-HTTP registry on 127.0.0.1", () => {
     expect(readFileSync(join(u.dir, "blobs", "sha256", hex)).equals(Buffer.from(blob))).toBe(true);
     expect(readdirSync(partial)).toEqual([]);
     expect(await u.ok(["run", "--rm", `127.0.0.1:${proxy.port}/library/busybox`, "echo", "resumed"])).toBe("resumed\n");
+    // A pull killed between storing the blob and unlinking its lock: the next pull drops the lock.
+    writeFileSync(join(partial, `${hex}.lock`), "999999999");
+    await u.ok(["pull", "-q", `127.0.0.1:${proxy.port}/library/busybox`]);
+    expect(readdirSync(partial)).toEqual([]);
   });
 
   test("pulls SIGKILLed at random moments: the next pull completes and collects what they left", async () => {
@@ -337,6 +341,81 @@ describe("pull from a plain-HTTP registry on 127.0.0.1", () => {
     expect((await u.ok(["images", "-q"])).trim()).toBe("");
     // The tree unpacked meanwhile was dropped too.
     expect(readdirSync(join(u.dir, "layers")).filter((d) => d !== "l")).toEqual([]);
+  });
+});
+
+describe("layer streams: the CLI inflates, the digest and the stream are both checked", () => {
+  /** The busybox fixture's config and its layer as plain tar (the config's diff_id is its sha256). */
+  async function busyboxTar(): Promise<{ config: Uint8Array; tar: Uint8Array<ArrayBuffer> }> {
+    const dir = join(work, "bb-layout");
+    if (!existsSync(dir)) {
+      mkdirSync(dir);
+      await sh(["tar", "-xf", images.busyboxOci, "-C", dir]);
+    }
+    const blob = (d: string) => readFileSync(join(dir, "blobs", "sha256", d.slice(7)));
+    const index = JSON.parse(readFileSync(join(dir, "index.json"), "utf8"));
+    const manifest = JSON.parse(blob(index.manifests[0].digest).toString());
+    return { config: blob(manifest.config.digest), tar: new Uint8Array(Bun.gunzipSync(blob(manifest.layers[0].digest))) };
+  }
+  const GZIP = "application/vnd.oci.image.layer.v1.tar+gzip";
+  const ZSTD = "application/vnd.oci.image.layer.v1.tar+zstd";
+  const cat = (...parts: Uint8Array[]) => new Uint8Array(Buffer.concat(parts));
+
+  test("two gzip members, a plain tar, trailing zeros and a zstd layer from Bun's encoder pull and run", async () => {
+    const { config, tar } = await busyboxTar();
+    const half = tar.length >> 1;
+    const u = newRoot("streams-ok");
+    const variants: [string, Uint8Array, string][] = [
+      ["members", cat(Bun.gzipSync(tar.subarray(0, half)), Bun.gzipSync(tar.subarray(half))), GZIP],
+      ["plain", tar, "application/vnd.oci.image.layer.v1.tar"],
+      ["zeros", cat(Bun.gzipSync(tar), new Uint8Array(512)), GZIP],
+      ["zstd", Bun.zstdCompressSync(tar), ZSTD],
+    ];
+    for (const [name, bytes, mediaType] of variants) {
+      await pushRaw(reg.host, `streams/${name}`, "1", config, [{ bytes, mediaType }]);
+      await u.ok(["pull", "-q", `${reg.host}/streams/${name}:1`]);
+      expect(await u.ok(["run", "--rm", "--network", "none", `${reg.host}/streams/${name}:1`, "echo", name])).toBe(`${name}\n`);
+    }
+  });
+
+  test("a layer whose digest is right but whose stream is broken: one line, exit 1, nothing left behind", async () => {
+    const { config, tar } = await busyboxTar();
+    const gz = Bun.gzipSync(tar);
+    const crc = Buffer.from(gz);
+    crc[gz.length - 6]! ^= 0xff;
+    const zst = Bun.zstdCompressSync(tar);
+    const variants: [string, Uint8Array, string, string][] = [
+      ["crc", crc, GZIP, "gzip checksum mismatch (corrupt data)"],
+      ["gzcut", gz.subarray(0, gz.length - 30), GZIP, "gzip stream is truncated"],
+      ["gzjunk", cat(gz, new Uint8Array(64), new TextEncoder().encode("junk")), GZIP, "trailing garbage after gzip stream"],
+      ["zstcut", zst.subarray(0, zst.length - 9), ZSTD, "zstd stream is truncated"],
+      ["zstjunk", cat(zst, new TextEncoder().encode("junk after the frame")), ZSTD, "trailing garbage after zstd stream"],
+    ];
+    // One root for all: each refusal must leave it as empty as it was.
+    const u = newRoot("streams-broken");
+    for (const [name, bytes, mediaType, why] of variants) {
+      const { layers } = await pushRaw(reg.host, `broken/${name}`, "1", config, [{ bytes, mediaType }]);
+      const r = await u.tsd(["pull", "-q", `${reg.host}/broken/${name}:1`]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(`tsd: layer ${layers[0]} of ${reg.host}/broken/${name}: ${why}: refused (corrupt image)\n`);
+      expect(readdirSync(join(u.dir, "layers")).filter((d) => d !== "l")).toEqual([]);
+      expect(existsSync(join(u.dir, "blobs", "sha256", layers[0]!.slice(7)))).toBe(false);
+      expect(readdirSync(join(u.dir, "tmp", "partial"))).toEqual([]);
+      expect(readdirSync(join(u.dir, "tmp")).filter((n) => n !== "partial" && n !== "leases")).toEqual([]);
+      expect(readdirSync(join(u.dir, "tmp", "leases"))).toEqual([]);
+      expect((await u.ok(["images", "-q"])).trim()).toBe("");
+    }
+  });
+
+  test("a layer compressed twice is inflated once: the unpacker gets gzip bytes for a tar and refuses them", async () => {
+    const { config, tar } = await busyboxTar();
+    const u = newRoot("streams-twice");
+    await pushRaw(reg.host, "broken/twice", "1", config, [{ bytes: Bun.gzipSync(Bun.gzipSync(tar)), mediaType: GZIP }]);
+    const r = await u.tsd(["pull", "-q", `${reg.host}/broken/twice:1`]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^tsd: layer "-": bad header checksum .* at byte 0\n$/);
+    expect(readdirSync(join(u.dir, "layers")).filter((d) => d !== "l")).toEqual([]);
+    expect((await u.ok(["images", "-q"])).trim()).toBe("");
   });
 });
 

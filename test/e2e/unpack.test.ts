@@ -612,6 +612,15 @@ describe("bad input gets a clear error", () => {
     expect(() => unpack(garbage, fresh("gz-junk"), { layer: false })).toThrow(/trailing garbage after gzip stream/);
   });
 
+  test("plain: no format detection (a pull inflated the stream already)", () => {
+    const gz = join(tmp, "plain-flag.tar.gz");
+    writeFileSync(gz, Bun.gzipSync(readFileSync(good)));
+    // The gzip of this small tar is shorter than a header; a longer one fails its checksum.
+    expect(() => unpack(gz, fresh("plain-gz"), { layer: true, plain: true })).toThrow(/archive is truncated \(inside a header\)|bad header checksum/);
+    expect(unpack(good, fresh("plain-tar"), { layer: true, plain: true }).diffId).toBe(sha256(good));
+    expect(unpack(gz, fresh("detect-gz"), { layer: true }).diffId).toBe(sha256(good));
+  });
+
   test("truncated zstd", () => {
     const zst = `${good}.zst`;
     sh(["zstd", "-q", "-f", good, "-o", zst]);

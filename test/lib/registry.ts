@@ -122,3 +122,32 @@ export async function writeHtpasswd(path: string, user: string, password: string
 export function tempDir(label: string): string {
   return mkdtempSync(join("/dev/shm", `tsd-${label}-`));
 }
+
+/** Uploads bytes as a blob of `repo` (the registry API's monolithic upload); returns its digest. */
+export async function uploadBlob(host: string, repo: string, bytes: Uint8Array): Promise<string> {
+  const digest = `sha256:${new Bun.CryptoHasher("sha256").update(bytes).digest("hex")}`;
+  const start = await fetch(`http://${host}/v2/${repo}/blobs/uploads/`, { method: "POST" });
+  await start.arrayBuffer();
+  const loc = new URL(start.headers.get("location")!, `http://${host}`);
+  loc.searchParams.set("digest", digest);
+  const put = await fetch(loc, { method: "PUT", body: bytes, headers: { "content-type": "application/octet-stream" } });
+  if (put.status !== 201) throw new Error(`PUT blob: ${put.status} ${await put.text()}`);
+  return digest;
+}
+
+/** An OCI image of one config and the given layer blobs, pushed as `repo:tag`, bytes as they
+ *  are (no tool recompresses or checks them): for layers a registry could hand out broken. */
+export async function pushRaw(host: string, repo: string, tag: string, config: Uint8Array, layers: { bytes: Uint8Array; mediaType: string }[]): Promise<{ layers: string[] }> {
+  const configDigest = await uploadBlob(host, repo, config);
+  const descs = [];
+  for (const l of layers) descs.push({ mediaType: l.mediaType, digest: await uploadBlob(host, repo, l.bytes), size: l.bytes.length });
+  const manifest = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: "application/vnd.oci.image.manifest.v1+json",
+    config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: configDigest, size: config.length },
+    layers: descs,
+  });
+  const put = await fetch(`http://${host}/v2/${repo}/manifests/${tag}`, { method: "PUT", body: manifest, headers: { "content-type": "application/vnd.oci.image.manifest.v1+json" } });
+  if (put.status !== 201) throw new Error(`PUT manifest: ${put.status} ${await put.text()}`);
+  return { layers: descs.map((d) => d.digest) };
+}

@@ -55,7 +55,9 @@ pub const Stream = struct {
     failure: ?Failure,
 
     /// Initialises in place: `out` points into the Stream, so it must not move afterwards.
-    pub fn init(s: *Stream, file: std.fs.File, allocator: std.mem.Allocator) Error!void {
+    /// `detect` false: the stream is plain tar whatever its first bytes (a pull's CLI inflated
+    /// it already; a layer compressed twice is then a bad tar, not inflated again here).
+    pub fn init(s: *Stream, file: std.fs.File, allocator: std.mem.Allocator, detect_format: bool) Error!void {
         s.* = .{
             .format = .plain,
             .file_reader = undefined,
@@ -80,7 +82,7 @@ pub const Stream = struct {
             error.EndOfStream => in.buffered(),
             error.ReadFailed => return s.fail(.{ .read = s.file_reader.err.? }),
         };
-        s.format = detect(head);
+        s.format = if (detect_format) detect(head) else .plain;
         switch (s.format) {
             .plain => {
                 // The file reader's own buffer serves the tar reader directly.

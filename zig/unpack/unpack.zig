@@ -15,6 +15,10 @@ pub const flag_layer: u32 = 1;
 /// directories and links are created; a fifo or device node is refused (reading one back
 /// would hang on a fifo or read forever from a device).
 pub const flag_archive: u32 = 2;
+/// The stream is plain tar: no gzip or zstd detection (`tsd pull` inflates in the CLI and
+/// feeds the unpacker plain tar; a layer compressed twice must fail as a tar, not be inflated
+/// a second time, which would make its diffID the digest of the inner stream).
+pub const flag_plain: u32 = 4;
 pub const pack = @import("pack.zig");
 
 pub const Result = struct {
@@ -294,7 +298,7 @@ pub fn unpack(src: [*:0]const u8, dest: [*:0]const u8, flags: u32, msg: Message,
 
     var u: Unpacker = .{ .src = src_name, .stream = stream, .x = x, .meta_buffers = meta_buffers, .msg = msg };
     if (flags & flag_archive != 0) u.what = "archive";
-    stream.init(file, allocator) catch |err| return switch (err) {
+    stream.init(file, allocator, flags & flag_plain == 0) catch |err| return switch (err) {
         error.OutOfMemory => u.outOfMemory(),
         error.ReadFailed => u.streamFailed(),
     };
@@ -330,7 +334,7 @@ pub fn unpackStream(in: linux.fd_t, dest: linux.fd_t, opts: extract.Options, lab
     const x = allocator.create(extract.Extractor) catch return oom;
     defer allocator.destroy(x);
     var u: Unpacker = .{ .what = "copy", .src = label, .stream = stream, .x = x, .meta_buffers = meta_buffers, .msg = msg };
-    stream.init(file, allocator) catch |err| return switch (err) {
+    stream.init(file, allocator, true) catch |err| return switch (err) {
         error.OutOfMemory => u.outOfMemory(),
         error.ReadFailed => u.streamFailed(),
     };

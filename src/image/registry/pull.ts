@@ -6,8 +6,9 @@ import type { Database } from "bun:sqlite";
 import { TsdError } from "../../errors";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { blobPath, hasBlob, openPartial, putBlob, sha256Hex, adoptBlob, type PartialDownload } from "../blobs";
+import { blobPath, hasBlob, openPartial, putBlob, removeStaleLocks, sha256Hex, adoptBlob, type PartialDownload } from "../blobs";
 import { UnpackChild } from "../unpack-child";
+import { LayerDecoder, LayerStreamError } from "../layer-stream";
 import { takeLease } from "../lease";
 import {
   choosePlatform,
@@ -158,6 +159,7 @@ async function pullLayers(base: PullContext, m: ImageManifest, config: ImageConf
   const present = diffIds.map((d, i) => hasLayer(db, root, d) && layerBlobs(db, d).some((b) => b.digest === m.layers[i]!.digest));
   ids.forEach((lid, i) => p.layer(lid, present[i] ? "Already exists" : "Pulling fs layer"));
   removeStaleStaging(root);
+  removeStaleLocks(root);
   const children = new Set<UnpackChild>();
   const inflight = new Map<string, Promise<number>>();
   const slot = limiter(PARALLEL_DOWNLOADS);
@@ -255,20 +257,31 @@ interface LayerContext {
   children: Set<UnpackChild>;
 }
 
-/** A layer's unpack process and the staging directory it writes into, made again when a
+/** A layer's unpack process, the staging directory it writes into and the decoder in front
+ *  of it (gzip and zstd are inflated here: src/image/layer-stream.ts), made again when a
  *  download starts over. */
 class LayerUnpack {
   staging: string | undefined;
   child: UnpackChild | undefined;
+  decoder: LayerDecoder | undefined;
   constructor(private readonly ctx: LayerContext) {}
 
   start(): void {
     this.staging = newLayerStaging(this.ctx.root);
-    this.child = new UnpackChild(this.ctx.root, join(this.staging, "diff"));
-    this.ctx.children.add(this.child);
+    const child = new UnpackChild(this.ctx.root, join(this.staging, "diff"));
+    this.child = child;
+    this.ctx.children.add(child);
+    this.decoder = new LayerDecoder(async (c) => {
+      try {
+        await child.write(c);
+      } catch (e) {
+        throw new UnpackFeedError((e as Error).message);
+      }
+    });
   }
 
   async stop(): Promise<void> {
+    this.decoder?.destroy();
     if (this.child) {
       this.child.kill();
       await this.child.exited;
@@ -276,11 +289,31 @@ class LayerUnpack {
     }
     if (this.staging) rmSync(this.staging, { recursive: true, force: true });
     this.child = undefined;
+    this.decoder = undefined;
     this.staging = undefined;
   }
 
+  /** Compressed bytes of the blob, in order. */
+  write(c: Uint8Array): Promise<void> {
+    return this.decoder!.write(c);
+  }
+
   async feedFile(path: string): Promise<void> {
-    for await (const c of Bun.file(path).stream()) await this.child!.write(c);
+    for await (const c of Bun.file(path).stream()) await this.write(c);
+  }
+
+  /** The end of the blob: the stream checked whole, then what the unpacker measured. */
+  async finish(): Promise<{ size: number; diffId: string }> {
+    try {
+      await this.decoder!.end();
+    } catch (e) {
+      if (!(e instanceof LayerStreamError)) throw e;
+      const d = this.ctx.desc.digest;
+      // Its digest is right but it does not decompress: the store keeps no blob of it either.
+      rmSync(blobPath(this.ctx.root, d), { force: true });
+      throw new TsdError(`layer ${d} of ${this.ctx.client.domain}/${this.ctx.repo}: ${e.message}: refused (corrupt image)`);
+    }
+    return this.child!.finish();
   }
 }
 
@@ -303,7 +336,7 @@ async function pullLayer(ctx: LayerContext): Promise<number> {
     } else {
       await fetchLayerBlob(ctx, part, u);
     }
-    const r = await u.child!.finish();
+    const r = await u.finish();
     if (r.diffId !== ctx.diffId) {
       throw new TsdError(`layer ${desc.digest} unpacks to ${r.diffId}, but the image config says ${ctx.diffId}: refused (corrupt image)`);
     }
@@ -337,13 +370,7 @@ async function fetchLayerBlob(ctx: LayerContext, part: PartialDownload, u: Layer
         u.start();
         if (resumed) await u.feedFile(part.path);
       },
-      chunk: async (c) => {
-        try {
-          await u.child!.write(c);
-        } catch (e) {
-          throw new UnpackFeedError((e as Error).message);
-        }
-      },
+      chunk: (c) => u.write(c),
     };
     for (let attempt = 0; ; attempt++) {
       try {
