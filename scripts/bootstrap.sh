@@ -21,9 +21,9 @@ fi
 # gnuplot-nox draws the benchmark page's plot (bench/plot.sh).
 # containerd (its runc v2 shim and ctr) drives tsd as an OCI runtime in CI's OCI lane
 # (test/oci/ci.sh), as do docker.io (a private dockerd with --add-runtime) and podman with
-# conmon (--runtime), and criu is what the runtime's checkpoint/restore drive (Debian 12's 3.17
-# cannot dump on kernels 6.13+: test/e2e/runtime-criu.test.ts says so and skips); Go builds that lane's tools from source: the machine's own Go
-# (/usr/local/go), else Debian's golang-go.
+# conmon (--runtime); criu is what the runtime's checkpoint/restore drive (Debian 12's 3.17
+# cannot dump on kernels 6.13+: test/e2e/runtime-criu.test.ts says so and skips). Go builds
+# that lane's tools from source: the machine's own Go (/usr/local/go), else Debian's golang-go.
 packages=(
   busybox-static umoci skopeo crun runc hyperfine docker-registry
   zstd gzip tar iproute2 iptables nftables util-linux bsdutils procps

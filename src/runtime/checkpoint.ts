@@ -165,10 +165,10 @@ export async function checkpointCommand(g: RuntimeGlobals, argv: string[]): Prom
   const workPath = str(p, "work-path");
   const work = workPath ? resolve(workPath) : undefined;
   await withRecord(g.root, id, async (rec) => {
-    const bin = criuBinary(g.criu);
     const status = statusOf(g.root, rec);
     if (status === "created" || status === "stopped") throw new TsdError(`container ${id} cannot be checkpointed in ${status} state`, 1);
     if (rec.terminal) throw new TsdError(`container ${id} has a terminal: tsd cannot checkpoint it (restoring it needs CRIU's RPC to hand the new pty over); use runc for terminal containers`, 1);
+    const bin = criuBinary(g.criu);
     mkdirSync(image, { recursive: true, mode: 0o700 });
     if (work) mkdirSync(work, { recursive: true, mode: 0o700 });
     const common = ["--images-dir", image, ...(work ? ["--work-dir", work] : []), "--log-file", "dump.log", "-v4"];

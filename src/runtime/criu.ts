@@ -93,9 +93,10 @@ export function dumpControllers(cgroups: readonly CgroupLine[], group: string): 
 }
 
 /** CRIU's log: its first error (the cause; later ones are the unwinding), without the
- *  timestamp, plus a hint when it is the known failure of an old CRIU on a new kernel. */
+ *  timestamp, plus a hint when it is the known failure of an old CRIU on a new kernel. CRIU
+ *  logs a failed raise of its own RLIMIT_NOFILE as an error and goes on: not the cause. */
 export function criuLogError(log: string): string | undefined {
-  const line = log.split("\n").find((l) => /\bError \(/.test(l));
+  const line = log.split("\n").find((l) => /\bError \(/.test(l) && !/rlimit: Can't setup RLIMIT_NOFILE/.test(l));
   if (!line) return undefined;
   const msg = line.replace(/^\(\s*[\d.]+\)\s*/, "").replace(/^\d+: /, "").trim();
   if (/vDSO area bounds|vdso symtable/.test(log)) return `${msg} (this kernel splits the vDSO's data pages, [vvar_vclock]: it needs CRIU 4.1 or later)`;
