@@ -62,7 +62,8 @@ function isBind(m: { type?: string; options?: string[] }): boolean {
 }
 
 function dest(d: string): string {
-  return posix.normalize(`/${d}`);
+  const n = posix.normalize(`/${d}`);
+  return n.length > 1 ? n.replace(/\/+$/, "") : n;
 }
 
 /**
