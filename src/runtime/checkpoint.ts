@@ -139,7 +139,7 @@ function freezerDir(rec: RuntimeRecord): string | undefined {
   return paths.length === 1 ? paths[0] : paths.find((d) => /\/freezer\//.test(d));
 }
 
-function dumpArgs(rec: RuntimeRecord, spec: CriuSpec, p: Parsed, dirs: { image: string; work?: string }, externalFds: (string | null)[]): string[] {
+function dumpArgs(rec: RuntimeRecord, spec: CriuSpec, p: Parsed, options: string[], externalFds: (string | null)[]): string[] {
   const cgroups = parseCgroupFile(readFileSync(`/proc/${rec.pid}/cgroup`, "utf8"));
   const group = recordGroup(rec)?.group ?? "";
   const mounts = externalMounts(spec, rec.bundle, cgroups, () => "");
@@ -153,7 +153,7 @@ function dumpArgs(rec: RuntimeRecord, spec: CriuSpec, p: Parsed, dirs: { image: 
     ...mounts.flatMap((m) => ["--external", `mnt[${m.key}]:${m.key}`]),
     ...externalFds.flatMap((k) => (k ? ["--external", k] : [])),
     ...externalNsArgs(spec),
-    ...dumpOptionArgs(p, dirs.image),
+    ...options,
   ];
 }
 
@@ -167,20 +167,22 @@ export async function checkpointCommand(g: RuntimeGlobals, argv: string[]): Prom
   await withRecord(g.root, id, async (rec) => {
     const status = statusOf(g.root, rec);
     if (status === "created" || status === "stopped") throw new TsdError(`container ${id} cannot be checkpointed in ${status} state`, 1);
-    if (rec.terminal) throw new TsdError(`container ${id} has a terminal: tsd cannot checkpoint it (restoring it needs CRIU's RPC to hand the new pty over); use runc for terminal containers`, 1);
     const bin = criuBinary(g.criu);
     mkdirSync(image, { recursive: true, mode: 0o700 });
+    const options = dumpOptionArgs(p, image);
     if (work) mkdirSync(work, { recursive: true, mode: 0o700 });
     const common = ["--images-dir", image, ...(work ? ["--work-dir", work] : []), "--log-file", "dump.log", "-v4"];
     if (bool(p, "pre-dump")) {
-      await runCriu(bin, ["pre-dump", ...common, "--tree", String(rec.pid), ...dumpOptionArgs(p, image).filter((a) => a !== "--leave-running")], work ?? image, "dump.log");
+      // Memory only: the container runs on, its files (a terminal too) are not looked at.
+      await runCriu(bin, ["pre-dump", ...common, "--tree", String(rec.pid), ...options.filter((a) => a !== "--leave-running"), ...(options.includes("--track-mem") ? [] : ["--track-mem"])], work ?? image, "dump.log");
       return;
     }
+    if (rec.terminal) throw new TsdError(`container ${id} has a terminal: tsd cannot checkpoint it (restoring it needs CRIU's RPC to hand the new pty over); use runc for terminal containers`, 1);
     const spec = readSpec(rec.bundle) as CriuSpec;
     const stdio = stdioOf(rec.pid);
     writeFileSync(join(image, DESCRIPTORS_FILE), JSON.stringify(stdio.names), { mode: 0o600 });
     writeFileSync(join(image, EXTERNAL_FDS_FILE), JSON.stringify(stdio.external), { mode: 0o600 });
-    await runCriu(bin, ["dump", ...common, ...dumpArgs(rec, spec, p, { image, work }, stdio.external)], work ?? image, "dump.log");
+    await runCriu(bin, ["dump", ...common, ...dumpArgs(rec, spec, p, options, stdio.external)], work ?? image, "dump.log");
   });
   return 0;
 }
