@@ -19,7 +19,7 @@ setDefaultTimeout(60000);
 const RUNC = join(dirname(TSD), "tsd-runc");
 const SUBREAPER = resolve(import.meta.dir, "../lib/subreaper.py");
 const TAG = `tsd-rtcriu-${process.pid}`;
-const COUNTER = "i=0; while :; do i=$((i+1)); echo $i > /tmp/c; sleep 0.1; done";
+const COUNTER = "i=0; while :; do i=$((i+1)); echo $i > /tmp/c; [ -d /data ] && echo $i > /data/c; sleep 0.1; done";
 
 const CRIU = process.env.TSD_TEST_CRIU || Bun.which("criu") || "";
 const CRIU_CHECK = CRIU ? Bun.spawnSync([CRIU, "check"], { stdout: "pipe", stderr: "pipe" }) : undefined;
@@ -79,7 +79,8 @@ async function until<T>(what: string, get: () => T | undefined, ms = 15000): Pro
   }
 }
 
-function bundle(name: string): string {
+/** A bundle of the counter; `vol`: a host directory bound on /data (an external mount). */
+function bundle(name: string, vol?: string): string {
   const dir = join(base, `bundle-${name}`);
   mkdirSync(dir);
   expect(Bun.spawnSync(["cp", "-a", rootfs, join(dir, "rootfs")]).exitCode).toBe(0);
@@ -90,6 +91,7 @@ function bundle(name: string): string {
   spec.process.capabilities.ambient = [];
   spec.root.readonly = false;
   spec.linux.cgroupsPath = `/${TAG}-${name}`;
+  if (vol) spec.mounts.push({ destination: "/data", type: "bind", source: vol, options: ["rbind", "rw"] });
   writeFileSync(join(dir, "config.json"), JSON.stringify(spec));
   return dir;
 }
@@ -98,8 +100,8 @@ const counter = (pid: number): number => Number(readFileSync(`/proc/${pid}/root/
 const status = async (id: string): Promise<string> => (JSON.parse(await ok(["state", id])) as { status: string }).status;
 
 /** create under a subreaper, start, and wait until the counter has counted. */
-async function counting(name: string): Promise<{ dir: string; pid: number; reaped: () => number | undefined }> {
-  const dir = bundle(name);
+async function counting(name: string, vol?: string): Promise<{ dir: string; pid: number; reaped: () => number | undefined }> {
+  const dir = bundle(name, vol);
   ids.push(name);
   const s = shim(["create", "--bundle", dir, "--pid-file", join(dir, "init.pid"), name]);
   await until("create", () => s.events().find((e) => "ran" in e)?.ran);
@@ -150,8 +152,10 @@ afterAll(async () => {
 });
 
 describe.skipIf(!CRIU_WORKS)("checkpoint and restore (CRIU)", () => {
-  test("checkpoint stops the container; restore --detach goes on counting from there, as the shim's child", async () => {
-    const c = await counting("cr");
+  test("checkpoint stops the container; restore --detach goes on counting from there, as the shim's child, its bind mount re-supplied", async () => {
+    const vol = join(base, "vol-cr");
+    mkdirSync(vol);
+    const c = await counting("cr", vol);
     const img = join(base, "img-cr");
     await ok(["checkpoint", "--image-path", img, "--work-path", join(base, "work-cr"), "cr"]);
     expect(await until("the dumped init reaped", c.reaped)).toBe(137);
@@ -171,6 +175,11 @@ describe.skipIf(!CRIU_WORKS)("checkpoint and restore (CRIU)", () => {
     expect(counter(pid)).toBeGreaterThanOrEqual(atDump);
     await Bun.sleep(500);
     expect(counter(pid)).toBeGreaterThan(atDump + 1);
+    // The bind mount is the host directory again: what the restored process writes lands there.
+    const onHost = Number(readFileSync(join(vol, "c"), "utf8"));
+    await Bun.sleep(300);
+    expect(Number(readFileSync(join(vol, "c"), "utf8"))).toBeGreaterThan(onHost);
+    expect(readFileSync(`/proc/${pid}/mountinfo`, "utf8")).toMatch(/ \/data /);
     expect(readFileSync(`/proc/${pid}/cgroup`, "utf8")).toContain(`/${TAG}-cr`);
     expect(JSON.parse(await ok(["ps", "--format", "json", "cr2"]))).toContain(pid);
     expect(readdirSync(join(root, "cr2")).sort()).toEqual(["lock", "state.json"]);
@@ -179,7 +188,7 @@ describe.skipIf(!CRIU_WORKS)("checkpoint and restore (CRIU)", () => {
     await ok(["delete", "cr2"]);
   });
 
-  test("--leave-running: the container counts on, the checkpoint restores a second one beside it", async () => {
+  test("--leave-running: the container counts on; restore in the foreground waits for the init, exits with its status, deletes", async () => {
     const c = await counting("lr");
     const img = join(base, "img-lr");
     await ok(["checkpoint", "--leave-running", "--image-path", img, "lr"]);
@@ -190,6 +199,16 @@ describe.skipIf(!CRIU_WORKS)("checkpoint and restore (CRIU)", () => {
     expect(readdirSync(img)).toEqual(expect.arrayContaining(["inventory.img", "descriptors.json", "dump.log"]));
     await ok(["delete", "--force", "lr"]);
     expect(await until("reaped", c.reaped)).toBe(137);
+
+    ids.push("lr2");
+    const fg = Bun.spawn([RUNC, "--root", root, "--criu", CRIU, "restore", "--bundle", c.dir, "--image-path", img, "--pid-file", join(base, "lr2.pid"), "lr2"], { stdio: ["ignore", "ignore", "pipe"] });
+    shims.push(fg);
+    const pid = await until("the pid file", () => (existsSync(join(base, "lr2.pid")) ? Number(readFileSync(join(base, "lr2.pid"), "utf8")) : undefined));
+    expect(await status("lr2")).toBe("running");
+    expect(readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")[1]).toBe(String(fg.pid)); // its parent: restore itself
+    await ok(["kill", "lr2", "KILL"]);
+    expect(await fg.exited).toBe(137);
+    expect(existsSync(join(root, "lr2"))).toBe(false);
   });
 });
 
