@@ -280,8 +280,10 @@ export async function restoreCommand(g: RuntimeGlobals, argv: string[]): Promise
   if (!existsSync(join(o.image, "inventory.img"))) throw new TsdError(`--image-path ${o.image}: no checkpoint there (no inventory.img): name the directory checkpoint wrote`, 1);
   if (o.work) mkdirSync(o.work, { recursive: true, mode: 0o700 });
   const record = await withLock(g.root, o.id, async () => await restoreLocked(g, o, p, bin, spec)).catch((e: unknown) => {
-    // withLock made the directory (for its lock) before the check that failed.
-    if (!existsSync(join(containerDir(g.root, o.id), STATE_FILE))) rmSync(containerDir(g.root, o.id), { recursive: true, force: true });
+    // withLock made the directory (for its lock) before the check that failed; never removed
+    // while the rootfs may still be bound under it (a recursive removal would empty it).
+    const dir = containerDir(g.root, o.id);
+    if (!existsSync(join(dir, STATE_FILE)) && !existsSync(join(dir, CRIU_ROOT))) rmSync(dir, { recursive: true, force: true });
     throw e;
   });
   if (o.detach) return 0;
