@@ -239,7 +239,8 @@ function undo(dir: string, pid: number, cg: SpecGroup | undefined, removeDir: bo
   if (pid > 0) {
     try {
       process.kill(pid, 9);
-      while (reapChild(pid) === undefined) Bun.sleepSync(2);
+      const end = Date.now() + 10_000; // Our child (--restore-sibling): reaped, not left a zombie.
+      while (reapChild(pid) === undefined && Date.now() < end) Bun.sleepSync(2);
     } catch {
       // Gone already.
     }
