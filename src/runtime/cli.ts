@@ -33,15 +33,9 @@ export const VERBS: Record<string, VerbEntry> = {
   features: { summary: "show the enabled features", usage: "features", load: () => import("./features").then((m) => m.featuresCommand) },
   install: { summary: "write DIR/tsd-runc, the runtime's front, running this tsd binary", usage: "install <dir>", load: () => import("./install").then((m) => m.installCommand) },
   spec: { summary: "create a new specification file", usage: "spec [--bundle B] [--rootless]", load: () => import("./spec").then((m) => m.specCommand) },
-  checkpoint: { summary: "checkpoint a running container (not supported)", usage: "checkpoint <container-id>", load: async () => unsupported("checkpoint") },
-  restore: { summary: "restore a container from a checkpoint (not supported)", usage: "restore <container-id>", load: async () => unsupported("restore") },
+  checkpoint: { summary: "checkpoint a running container (CRIU)", usage: "checkpoint [--image-path P] [--work-path W] [--leave-running] [--pre-dump] <container-id>", load: () => import("./checkpoint").then((m) => m.checkpointCommand) },
+  restore: { summary: "restore a container from a previous checkpoint (CRIU)", usage: "restore [--bundle B] [--image-path P] [--detach] [--pid-file F] <container-id>", load: () => import("./restore").then((m) => m.restoreCommand) },
 };
-
-function unsupported(verb: string): Verb {
-  return async () => {
-    throw new Error(`${verb} is not supported by tsd (it has no CRIU support): use runc for checkpoint/restore`);
-  };
-}
 
 export function versionText(): string {
   return `tsd-runc version ${pkg.version}\nspec: ${SPEC_VERSION}\n`;
@@ -67,6 +61,7 @@ export function usageText(): string {
     "   --log-format value  text (default) or json",
     "   --systemd-cgroup    cgroupsPath is systemd's slice:prefix:name",
     "   --debug             debug lines in the log",
+    "   --criu value        the CRIU binary checkpoint and restore run (default: criu on PATH)",
     "",
   ].join("\n");
 }

@@ -10,6 +10,8 @@ export interface RuntimeGlobals {
   logFormat: LogFormat;
   systemdCgroup: boolean;
   debug: boolean;
+  /** runc's --criu: the CRIU binary checkpoint/restore run (default: criu on PATH). */
+  criu?: string;
 }
 
 export const GLOBAL_FLAGS: FlagSpec = {
@@ -18,7 +20,7 @@ export const GLOBAL_FLAGS: FlagSpec = {
   "log-format": { kind: "string" },
   "systemd-cgroup": { kind: "bool" },
   debug: { kind: "bool" },
-  // Accepted for runc's callers, without effect: tsd decides rootless itself, has no CRIU.
+  // Accepted for runc's callers, without effect: tsd decides rootless itself.
   rootless: { kind: "string" },
   criu: { kind: "string" },
   help: { kind: "bool", aliases: ["h"] },
@@ -52,5 +54,7 @@ export function parseGlobals(
   };
   const log = str(p, "log");
   if (log) globals.log = resolve(log);
+  const criu = str(p, "criu");
+  if (criu) globals.criu = criu;
   return { globals, rest: p.args, help: bool(p, "help"), version: bool(p, "version") };
 }

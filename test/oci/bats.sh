@@ -20,7 +20,7 @@ runtime=$(cd "$(dirname "$runtime")" && pwd)/$(basename "$runtime")
 RUNC_VERSION=v1.1.5
 cache=${TSD_OCI_TOOLS:-/var/cache/tsd-oci}/runc-bats
 per_file_timeout=${TSD_BATS_TIMEOUT:-120}
-# Not run: checkpoint (CRIU), events (`runc events`, runc's stats format), help and version
+# Not run: checkpoint (terminal containers: tsd refuses them, README section 7), events (`runc events`, runc's stats format), help and version
 # (runc's usage text), hooks (needs a Debian glibc image with ldconfig: no offline source),
 # seccomp-notify* (needs runc's seccompagent; tsd refuses SCMP_ACT_NOTIFY by design),
 # mounts_sshfs (sshfs), cgroup_delegation (cgroup v2 + rootless only).

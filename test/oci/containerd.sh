@@ -1,14 +1,28 @@
 #!/usr/bin/env bash
 # bash test/oci/containerd.sh RUNTIME: drives `ctr run --runc-binary RUNTIME` through a
 # containerd of our own (test/oci/lib.sh) and the runc v2 shim: run with output, exit codes,
-# run -d, exec with and without a tty, pause, resume, kill, delete. Prints ok/not ok per step
-# and "N ok, M not ok"; exits 1 on a failure or when anything is left behind.
+# run -d, exec with and without a tty, pause, resume, kill, delete; with a CRIU that works on
+# this kernel also checkpoint and restore (`ctr c checkpoint --task --rw`, `ctr c restore
+# --live --rw`: the runtime's checkpoint, then restore --detach under the shim). CRIU:
+# $TSD_TEST_CRIU (put first on containerd's PATH, so the shim's runtime finds it), else criu
+# on PATH; without one that passes `criu check` those steps are skipped, saying why (Debian
+# 12's criu 3.17 fails on kernels 6.13+). Prints ok/not ok per step and "N ok, M not ok";
+# exits 1 on a failure or when anything is left behind.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 runtime=$(command -v "${1:?usage: containerd.sh RUNTIME}") || { echo "runtime $1 not found" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "containerd.sh: needs root" >&2; exit 2; }
 oci_images
-trap 'oci_stop_containerd' EXIT
+criu_bin=""
+if [ -n "${TSD_TEST_CRIU:-}" ]; then
+  criu_bin=$(mktemp -d /tmp/tsd-criu-bin-XXXXXX); ln -s "$(readlink -f "$TSD_TEST_CRIU")" "$criu_bin/criu"
+  export PATH="$criu_bin:$PATH"
+fi
+criu_why=""
+if ! command -v criu >/dev/null; then criu_why="no criu on PATH (and no \$TSD_TEST_CRIU)"
+elif ! criu_check=$(criu check 2>&1); then criu_why="criu check fails: $(grep -m1 Error <<<"$criu_check")"
+fi
+trap 'oci_stop_containerd; [ -z "$criu_bin" ] || rm -rf "$criu_bin"' EXIT
 trap 'exit 130' INT TERM
 oci_start_containerd "$runtime" || exit 1
 NS=$CTRD_CGROUP
@@ -51,6 +65,28 @@ out=$("${C[@]}" tasks delete c-bg 2>&1); s=$?; oci_result $s "task delete" "$out
 [[ "$out" == *"exit code 137"* ]]; oci_result $? "killed by SIGKILL: exit code 137" "$out"
 "${C[@]}" containers delete c-bg; oci_result $? "container delete"
 "${C[@]}" containers ls -q | grep -q .; oci_result $([ $? = 1 ]; echo $?) "no container left"
+
+# checkpoint/restore: a counter in the container's rw layer must go on from its count after
+# the restore (a restarted one would count from 1), the restored init the shim's to reap.
+COUNT='i=0; while :; do i=$((i+1)); echo $i > /tmp/c; sleep 0.1; done'
+count() { "${C[@]}" tasks exec --exec-id "$2" "$1" cat /tmp/c 2>/dev/null; }
+if [ -n "$criu_why" ]; then
+  echo "# checkpoint/restore skipped: $criu_why"
+else
+  "${RUN[@]}" -d "$IMG" c-cr sh -c "$COUNT" >/dev/null 2>&1 && wait_status c-cr RUNNING; oci_result $? "checkpoint: a counting container" "$(task_status c-cr)"
+  sleep 1
+  at=$(count c-cr k0)
+  out=$("${C[@]}" containers checkpoint --task --rw c-cr localhost/c-cr:checkpoint 2>&1); oci_result $? "containers checkpoint --task --rw" "$out"
+  sleep 0.3; n=$(count c-cr k1); oci_result $([ "${n:-0}" -gt "${at:-0}" ]; echo $?) "checkpoint: the container runs on" "${at:-none} then ${n:-none}"
+  "${C[@]}" tasks kill -s SIGKILL c-cr && wait_status c-cr STOPPED && "${C[@]}" tasks delete c-cr >/dev/null && "${C[@]}" containers delete c-cr
+  oci_result $? "checkpoint: the original removed"
+  out=$("${C[@]}" containers restore --live --rw c-cr localhost/c-cr:checkpoint 2>&1) && wait_status c-cr RUNNING; oci_result $? "containers restore --live --rw: RUNNING" "$out"
+  n1=$(count c-cr k2); sleep 0.5; n2=$(count c-cr k3)
+  oci_result $([ "${n1:-0}" -ge "${at:-1}" ] && [ "${n2:-0}" -gt "${n1:-0}" ]; echo $?) "restore: counts on from the checkpoint (taken at ${at:-none} or later)" "${n1:-none} then ${n2:-none}"
+  "${C[@]}" tasks kill -s SIGKILL c-cr && wait_status c-cr STOPPED; oci_result $? "restore: killed, reaped by the shim" "$(task_status c-cr)"
+  out=$("${C[@]}" tasks delete c-cr 2>&1) && "${C[@]}" containers delete c-cr && "${C[@]}" images rm localhost/c-cr:checkpoint >/dev/null
+  oci_result $? "restore: deleted" "$out"
+fi
 
 oci_stop_containerd; oci_result $? "containerd stopped, nothing left"
 trap - EXIT

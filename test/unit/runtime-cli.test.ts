@@ -43,9 +43,9 @@ describe("global flags", () => {
     expect(g.rest).toEqual(["create", "--bundle", "/b", "c1"]);
   });
 
-  test("CRI-O's --root=DIR; accepted without effect: --rootless, --criu, --debug", () => {
+  test("CRI-O's --root=DIR; --debug; --criu names CRIU; accepted without effect: --rootless", () => {
     const g = parseGlobals(["--root=/r", "--rootless", "false", "--criu", "/x", "--debug", "state", "c"], {}, 0);
-    expect([g.globals.root, g.globals.debug, g.rest]).toEqual(["/r", true, ["state", "c"]]);
+    expect([g.globals.root, g.globals.debug, g.globals.criu, g.rest]).toEqual(["/r", true, "/x", ["state", "c"]]);
   });
 
   test("podman passes no --root: /run/tsd-runc for root, $XDG_RUNTIME_DIR/tsd-runc otherwise", () => {
@@ -98,6 +98,8 @@ describe("log lines (runc's logrus)", () => {
   });
 });
 
+const NO_CRIU = "checkpoint/restore need CRIU: --criu /nonexistent/criu: no such file (install it: apt-get install criu, CRIU 4.1 or later on kernels 6.13+; or name the binary with tsd-runc --criu PATH)";
+
 describe("the verb table", () => {
   test("runc's verbs are all there", () => {
     for (const v of ["create", "start", "run", "state", "list", "kill", "delete", "ps", "pause", "resume", "update", "exec", "features", "spec", "checkpoint", "restore"]) {
@@ -105,7 +107,7 @@ describe("the verb table", () => {
     }
   });
 
-  test("an unknown verb and checkpoint: one error, exit 1", async () => {
+  test("an unknown verb and a checkpoint without CRIU: one error, exit 1", async () => {
     const dir = `/tmp/tsd-unit-runtime-${process.pid}`;
     const log = `${dir}.log`;
     const writes: string[] = [];
@@ -113,13 +115,13 @@ describe("the verb table", () => {
     process.stderr.write = ((s: string) => (writes.push(String(s)), true)) as typeof process.stderr.write;
     try {
       expect(await runtimeMain(["--root", dir, "--log", log, "--log-format", "json", "frobnicate"])).toBe(1);
-      expect(await runtimeMain(["--root", dir, "--log", log, "--log-format", "json", "checkpoint", "c1"])).toBe(1);
+      expect(await runtimeMain(["--root", dir, "--log", log, "--log-format", "json", "--criu", "/nonexistent/criu", "restore", "--image-path", "/", "c1"])).toBe(1);
     } finally {
       process.stderr.write = write;
     }
-    expect(writes).toEqual([`unknown command "frobnicate" (see 'tsd-runc --help')\n`, "checkpoint is not supported by tsd (it has no CRIU support): use runc for checkpoint/restore\n"]);
+    expect(writes).toEqual([`unknown command "frobnicate" (see 'tsd-runc --help')\n`, `${NO_CRIU}\n`]);
     const lines = (await Bun.file(log).text()).trim().split("\n").map((l) => JSON.parse(l) as { level: string; msg: string });
-    expect(lines.map((l) => [l.level, l.msg])).toEqual([["error", `unknown command "frobnicate" (see 'tsd-runc --help')`], ["error", "checkpoint is not supported by tsd (it has no CRIU support): use runc for checkpoint/restore"]]);
+    expect(lines.map((l) => [l.level, l.msg])).toEqual([["error", `unknown command "frobnicate" (see 'tsd-runc --help')`], ["error", NO_CRIU]]);
     await Bun.file(log).delete();
   });
 });
