@@ -12,10 +12,10 @@ import { basename, dirname, join } from "node:path";
 import { TsdError } from "../errors";
 import { runMonitor } from "../native/helper";
 import { isGlob } from "../image/build/dockerignore";
-import { loadContext, plan, plannedHash, resolveSource, stage, type Context, type Owner, type PlannedEntry } from "../image/build/context";
+import { followSource, loadContext, plan, plannedHash, resolveSource, stage, type Context, type Owner, type PlannedEntry } from "../image/build/context";
 import { joinPath } from "../image/build/instructions";
 import type { ImageRecord } from "../image/store";
-import { imageEntry, stepRootfs } from "./build-rootfs";
+import { followInImage, imageDirMeta, imageEntry, stepRootfs } from "./build-rootfs";
 import { readImageFile, resolveUser } from "./user";
 import { rootPaths } from "../store/paths";
 
@@ -55,7 +55,8 @@ export function planCopy(root: string, image: ImageRecord, work: string, r: Copy
   const paths = r.sources.flatMap((s, i) => {
     const own = r.own?.get(i);
     return own ? [{ ctx: own.ctx, rel: own.name }] : resolveSource(r.ctx, s, r.what).map((rel) => ({ ctx: r.ctx, rel }));
-  });
+    // A source that is a symlink is followed (inside the context), its name kept: Docker's.
+  }).map(({ ctx, rel }) => ({ ctx, rel: followSource(ctx, rel, r.what), name: basename(rel) }));
   const destAbs = joinPath(r.workdir || "/", r.dest);
   const slash = r.dest.endsWith("/") || r.dest.endsWith("/.") || r.dest === ".";
   if (paths.length > 1 && !slash) throw new TsdError(`When using ${r.what} with more than one source file, the destination must be a directory and end with a /`, 1);
@@ -67,16 +68,21 @@ export function planCopy(root: string, image: ImageRecord, work: string, r: Copy
   const ontoFile = singleFile && !slash && !destIsDir;
   const into = ontoFile ? dirname(destAbs) : destAbs;
   const chain = missingParts(root, image, into, r.what);
-  const tree = new Map<string, PlannedEntry>([["", { mode: 0o040755, uid: 0, gid: 0 }]]);
+  // The directory copied into keeps its mode and owner (the staged top carries them).
+  const base = imageDirMeta(root, image, chain.base);
+  const tree = new Map<string, PlannedEntry>([["", { mode: 0o040000 | base.mode, uid: base.uid, gid: base.gid }]]);
   let dir = "";
   for (const part of chain.missing) {
     dir = dir === "" ? part : `${dir}/${part}`;
     tree.set(dir, { mode: 0o040755, uid: owner.uid, gid: owner.gid });
   }
   const under = (name: string) => (dir === "" ? name : `${dir}/${name}`);
-  for (const { ctx, rel } of paths) {
+  // A directory source's own mode and owner are never DEST's: the directory its content goes
+  // into stays as the image has it, or is made 0755 (Docker's, buildah's, BuildKit's).
+  const top = false;
+  for (const { ctx, rel, name } of paths) {
     const kind = rel === "" ? "dir" : ctx.entries.get(rel);
-    plan(ctx, rel, kind === "dir" ? dir : under(ontoFile ? basename(destAbs) : basename(rel)), owner, tree);
+    plan(ctx, rel, kind === "dir" ? dir : under(ontoFile ? basename(destAbs) : name), owner, tree, top);
   }
   const kind = paths.length > 1 ? "multi" : singleFile ? "file" : "dir";
   const from = r.fromLabel ? `--from=${r.fromLabel} ` : "";
@@ -85,11 +91,11 @@ export function planCopy(root: string, image: ImageRecord, work: string, r: Copy
     createdBy,
     stage: () => {
       const content = join(work, "content");
-      const staged = stageChain(content, chain.missing, owner);
-      for (const { ctx, rel } of paths) {
+      const staged = stageChain(content, chain.missing, owner, base);
+      for (const { ctx, rel, name } of paths) {
         const kind = rel === "" ? "dir" : ctx.entries.get(rel);
-        if (kind === "dir") stage(ctx, rel, staged, owner);
-        else stage(ctx, rel, join(staged, ontoFile ? basename(destAbs) : basename(rel)), owner);
+        if (kind === "dir") stage(ctx, rel, staged, owner, top);
+        else stage(ctx, rel, join(staged, ontoFile ? basename(destAbs) : name), owner);
       }
       return { staged: content, into: chain.base, createdBy };
     },
@@ -105,11 +111,15 @@ function missingParts(root: string, image: ImageRecord, into: string, what: stri
   return { base: `/${parts.slice(0, have).join("/")}`, missing: parts.slice(have) };
 }
 
-/** Makes `content` and the missing directories under it as Docker makes them (0755, the owner). */
-function stageChain(content: string, missing: string[], owner: Owner): string {
+/**
+ * Makes `content` (the existing directory copied into: `base`'s mode and owner, which the copy
+ * keeps) and the missing directories under it as Docker makes them (0755, the owner).
+ */
+function stageChain(content: string, missing: string[], owner: Owner, base = { mode: 0o755, uid: 0, gid: 0 }): string {
   let dir = content;
   mkdirSync(dir, { recursive: true });
-  chmodSync(dir, 0o755);
+  lchownSync(dir, base.uid, base.gid);
+  chmodSync(dir, base.mode);
   for (const part of missing) {
     dir = join(dir, part);
     mkdirSync(dir);
@@ -122,7 +132,7 @@ function stageChain(content: string, missing: string[], owner: Owner): string {
 /** The missing directories down to `into` staged under `content`; `base` the deepest that exists. */
 function missingChain(root: string, image: ImageRecord, into: string, owner: Owner, content: string, what: string): { base: string; dir: string } {
   const { base, missing } = missingParts(root, image, into, what);
-  return { base, dir: stageChain(content, missing, owner) };
+  return { base, dir: stageChain(content, missing, owner, imageDirMeta(root, image, base)) };
 }
 
 /** WORKDIR's directory when the image lacks it (a layer, as the classic builder makes). */
@@ -170,12 +180,15 @@ export async function contextFromImage(db: Database, root: string, image: ImageR
     const parts = joinPath("/", src).split("/").filter((x) => x !== "");
     const wild = parts.findIndex((x) => isGlob(x));
     const fixed = wild < 0 ? parts : parts.slice(0, wild);
-    const p = `/${fixed.join("/")}`;
+    // The source's links followed in the image (Docker's); a glob's fixed part only.
+    const p = followInImage(root, image, `/${fixed.join("/")}`);
     if (p === "/") throw new TsdError(`COPY --from of ${src}: copying from the image's / is not supported: name a directory`, 1);
     const target = join(out, String(i));
     mkdirSync(target);
-    await runMonitor(["--copy", "out", ...fs.args, "--container-dir", dirname(p), "--container-name", basename(p), "--host-dir", target, "--name", basename(p), "--archive"], "ignore", "COPY failed", 1);
-    rel.push([String(i), basename(p), ...(wild < 0 ? [] : parts.slice(wild))].join("/"));
+    // Copied out under the name the Dockerfile gave (a followed link's, not its target's).
+    const name = fixed.at(-1)!;
+    await runMonitor(["--copy", "out", ...fs.args, "--container-dir", dirname(p), "--container-name", basename(p), "--host-dir", target, "--name", name, "--archive"], "ignore", "COPY failed", 1);
+    rel.push([String(i), name, ...(wild < 0 ? [] : parts.slice(wild))].join("/"));
   }
   rmSync(fs.dir, { recursive: true, force: true });
   return { ctx: loadContext(out), sources: rel };

@@ -286,7 +286,7 @@ async function buildStage(r: Run, stage: Stage): Promise<ImageRecord> {
   const config = JSON.parse(JSON.stringify(image.config.config ?? {})) as StageState["config"] & { OnBuild?: string[] | null };
   const triggers = config.OnBuild ?? [];
   if (config.OnBuild) config.OnBuild = null;
-  const state: StageState = { config, args: new Map(), shell: [...DEFAULT_SHELL], escape: r.plan.escape, buildArgs: r.o.buildArgs, meta: r.plan.meta, used: r.used };
+  const state: StageState = { config, args: new Map(), shell: [...(config.Shell && config.Shell.length > 0 ? config.Shell : DEFAULT_SHELL)], escape: r.plan.escape, buildArgs: r.o.buildArgs, meta: r.plan.meta, used: r.used };
   if (triggers.length > 0) r.o.out(`# Executing ${triggers.length} build trigger${triggers.length > 1 ? "s" : ""}`);
   for (const t of triggers) for (const ins of parseDockerfile(t).instructions) image = await buildStep(r, stage, state, image, ins);
   for (const ins of stage.instructions) {
@@ -394,6 +394,8 @@ async function commitLayer(r: Run, parent: ImageRecord, upper: string, s: StageS
   return findImage(r.db, id)!;
 }
 
+const RUN_MOUNT_POINTS = ["/dev", "/proc", "/sys"];
+
 async function runInstruction(r: Run, stage: Stage, s: StageState, image: ImageRecord, ins: Instruction, dir: string): Promise<ImageRecord> {
   const argv = runArgv(s, ins);
   const createdBy = runCreatedBy(s, argv);
@@ -409,7 +411,10 @@ async function runInstruction(r: Run, stage: Stage, s: StageState, image: ImageR
     s,
     async () => {
       if (foreign) throw new TsdError(`line ${ins.line}: RUN cannot run for ${foreign}: this host runs linux/${hostArchitecture()} and has no binfmt_misc handler for it (install qemu-user-static and binfmt-support)`, 1);
-      const stubs = mountStubs(r.root, image, mounts.map((x) => joinPath(s.config.WorkingDir || "/", x.target)));
+      // The mount points the container needs (/dev, /proc, /sys; --mount targets) are made in
+      // its upper dir when the image lacks them; left empty, they are not the layer's (Docker's
+      // RUN layer holds none: they are in its container's init layer).
+      const stubs = mountStubs(r.root, image, [...RUN_MOUNT_POINTS, ...mounts.map((x) => joinPath(s.config.WorkingDir || "/", x.target))]);
       const m = await planned.make();
       try {
       return await r.slots.with(() => runStep(r.db, r.root, image, { argv, env: runEnv(s), ...(s.config.User ? { user: s.config.User } : {}), ...(s.config.WorkingDir ? { workdir: s.config.WorkingDir } : {}), ...(network ? { network } : {}), volumes: m.volumes, tmpfs: m.tmpfs, quiet: r.o.quiet, out: r.o.out, ...(r.live ? { live: r.live } : {}), abort: r.abort }, (upper) => {
