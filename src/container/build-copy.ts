@@ -208,39 +208,65 @@ export function archiveKind(path: string): "tar" | "gzip" | undefined {
   }
 }
 
-/** ADD of a local archive: its content extracted into DEST (made when missing), owners kept. */
-export async function stageArchive(root: string, image: ImageRecord, work: string, archive: string, destAbs: string, createdBy: (hash: string) => string): Promise<StagedArchive> {
+/** A local archive of an ADD, its tar (gunzipped when it was gzip'd) and the tar's sha256. */
+async function tarOf(work: string, archive: string, n: number): Promise<{ tar: string; hash: string }> {
   let tar = archive;
   if (archiveKind(archive) === "gzip") {
-    tar = join(work, "archive.tar");
+    tar = join(work, `archive-${n}.tar`);
     await pipeline(createReadStream(archive), createGunzip(), createWriteStream(tar, { mode: 0o600 }));
   }
   const h = new Bun.CryptoHasher("sha256");
   await pipeline(createReadStream(tar), async function* (src: AsyncIterable<Buffer>) {
     for await (const chunk of src) h.update(chunk);
   });
+  return { tar, hash: h.digest("hex") };
+}
+
+/**
+ * ADD of local archives (with other sources or not): each archive's content extracted into
+ * DEST (made when missing), owners kept, after the other sources are copied (`copy`, planned
+ * by planCopy). One archive alone is `ADD file:<tar's sha256>`, else `ADD multi:<sha256 of the
+ * parts' hashes>`, as the history names them.
+ */
+export async function stageArchives(root: string, image: ImageRecord, work: string, archives: string[], destAbs: string, copy: PlannedCopy | undefined, createdBy: (kind: string, hash: string) => string): Promise<StagedArchive> {
+  const tars: string[] = [];
+  const hashes: string[] = copy ? [/ (?:file|dir|multi):([0-9a-f]{64}) in /.exec(copy.createdBy)![1]!] : [];
+  for (const [i, a] of archives.entries()) {
+    const t = await tarOf(work, a, i);
+    tars.push(t.tar);
+    hashes.push(t.hash);
+  }
+  const line = hashes.length === 1 ? createdBy("file", hashes[0]!) : createdBy("multi", new Bun.CryptoHasher("sha256").update(hashes.join("\n")).digest("hex"));
+  if (copy) return { tars, dest: destAbs, copy, createdBy: line };
   const chain = missingChain(root, image, destAbs, { uid: 0, gid: 0 }, join(work, "content"), "ADD");
-  return { tar, dest: destAbs, chain: chain.base === destAbs ? undefined : { staged: join(work, "content"), into: chain.base, createdBy: "" }, createdBy: createdBy(h.digest("hex")) };
+  return { tars, dest: destAbs, ...(chain.base === destAbs ? {} : { chain: { staged: join(work, "content"), into: chain.base, createdBy: "" } }), createdBy: line };
 }
 
 export interface StagedArchive {
-  tar: string;
+  tars: string[];
   dest: string;
+  /** The missing directories down to DEST (when nothing else is copied). */
   chain?: StagedCopy;
+  /** The ADD's other sources. */
+  copy?: PlannedCopy;
   createdBy: string;
 }
 
-/** Extracts the staged archive into an overlay of `image`; returns the upper dir to commit. */
-export async function applyArchive(db: Database, root: string, image: ImageRecord, work: string, a: StagedArchive): Promise<string> {
-  const upper = a.chain ? await applyCopy(db, root, image, work, a.chain) : undefined;
-  const fs = stepRootfs(db, root, image, join(work, "rootfs"), false);
-  const fd = openSync(a.tar, "r");
-  try {
-    await runMonitor(["--copy", "in", "--stdio", ...fs.args, "--container-path", a.dest, "--archive"], "ignore", "ADD failed", 1, fd);
-  } finally {
-    closeSync(fd);
+/** Copies the other sources, extracts the staged archives into an overlay of `image`; returns the upper dir to commit. */
+export async function applyArchives(db: Database, root: string, image: ImageRecord, work: string, a: StagedArchive): Promise<string> {
+  const first = a.copy ? a.copy.stage() : a.chain;
+  const upper = first ? await applyCopy(db, root, image, work, first) : undefined;
+  let fs: ReturnType<typeof stepRootfs> | undefined;
+  for (const tar of a.tars) {
+    fs = stepRootfs(db, root, image, join(work, "rootfs"), false);
+    const fd = openSync(tar, "r");
+    try {
+      await runMonitor(["--copy", "in", "--stdio", ...fs.args, "--container-path", a.dest, "--archive"], "ignore", "ADD failed", 1, fd);
+    } finally {
+      closeSync(fd);
+    }
   }
-  return upper ?? fs.upper;
+  return upper ?? fs!.upper;
 }
 
 /** COPY <<EOF: each heredoc a file of the step's own context, named as its terminator. */

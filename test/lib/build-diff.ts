@@ -55,6 +55,9 @@ ADD plain.tar /x/
 ADD packed.tar.gz /y
 ADD one.txt /added/
 ADD packed.tar.gz /z/packed.tar.gz/
+ADD plain.tar other.tar.gz one.txt src /multi/
+ADD other.tar.gz packed.tar.gz /multi2/
+ADD *.tar.gz /globbed-tars/
 WORKDIR /made/by/workdir
 WORKDIR rel
 ENV PATH=/app/bin:$PATH GREETING=\${GREETING:-unset}
@@ -126,8 +129,22 @@ export function writeContext(dir: string): void {
   const tar = archive(dir);
   put("plain.tar", tar);
   put("packed.tar.gz", gzipSync(tar));
+  put("other.tar.gz", gzipSync(otherArchive(dir)));
   put(".dockerignore", "**/*.tmp\n!src/keep.tmp\nsrc/secret\nsrc/docs/**/*.md\n!src/docs/important.md\n");
   for (const c of CASES) put(`Dockerfile.${c.name}`, c.dockerfile);
+}
+
+/** A second tar: a file of its own, and one of the first's at another place. */
+function otherArchive(dir: string): Uint8Array {
+  const stage = join(dir, ".tar-stage2");
+  mkdirSync(join(stage, "other"), { recursive: true });
+  writeFileSync(join(stage, "other/a.txt"), "other a\n");
+  writeFileSync(join(stage, "top.txt"), "top from other\n");
+  chownSync(join(stage, "other/a.txt"), 1000, 1000);
+  const r = Bun.spawnSync(["tar", "-C", stage, "--numeric-owner", "--mtime=@1700000000", "-cf", "-", "other", "top.txt"]);
+  if (r.exitCode !== 0) throw new Error(`tar: ${r.stderr.toString()}`);
+  rmSync(stage, { recursive: true });
+  return new Uint8Array(r.stdout);
 }
 
 /** A tar (GNU tar's) with owners, modes, a symlink, a hard link, an entry without its parent's. */
