@@ -11,8 +11,10 @@ export type Other = Exclude<Engine, "tsd">;
 export interface Case {
   name: string;
   dockerfile: string;
-  /** Engines that build it (all three by default): docker 20.10's classic builder has no
-   *  --chmod and no heredocs, buildah 1.28 no heredocs. */
+  /** Engines that build it (tsd, buildah, docker by default): docker 20.10's classic builder
+   *  has no --chmod (its built-in BuildKit, "buildkit", has). Heredocs are not here: neither
+   *  buildah 1.28 nor docker 20.10's BuildKit frontend parses them (test/e2e/build*.test.ts
+   *  cover tsd's). */
   engines?: Engine[];
   target?: string;
   buildArgs?: Record<string, string>;
