@@ -77,12 +77,12 @@ export function planCopy(root: string, image: ImageRecord, work: string, r: Copy
     tree.set(dir, { mode: 0o040755, uid: owner.uid, gid: owner.gid });
   }
   const under = (name: string) => (dir === "" ? name : `${dir}/${name}`);
-  // A directory source's own mode and owner are never DEST's: the directory its content goes
-  // into stays as the image has it, or is made 0755 (Docker's, buildah's, BuildKit's).
-  const top = false;
+  // A directory source's own mode and owner are never DEST's (plan's and stage's `top` false):
+  // the directory its content goes into stays as the image has it, or is made 0755 (Docker's,
+  // buildah's, BuildKit's).
   for (const { ctx, rel, name } of paths) {
     const kind = rel === "" ? "dir" : ctx.entries.get(rel);
-    plan(ctx, rel, kind === "dir" ? dir : under(ontoFile ? basename(destAbs) : name), owner, tree, top);
+    plan(ctx, rel, kind === "dir" ? dir : under(ontoFile ? basename(destAbs) : name), owner, tree, false);
   }
   const kind = paths.length > 1 ? "multi" : singleFile ? "file" : "dir";
   const from = r.fromLabel ? `--from=${r.fromLabel} ` : "";
@@ -94,7 +94,7 @@ export function planCopy(root: string, image: ImageRecord, work: string, r: Copy
       const staged = stageChain(content, chain.missing, owner, base);
       for (const { ctx, rel, name } of paths) {
         const kind = rel === "" ? "dir" : ctx.entries.get(rel);
-        if (kind === "dir") stage(ctx, rel, staged, owner, top);
+        if (kind === "dir") stage(ctx, rel, staged, owner, false);
         else stage(ctx, rel, join(staged, ontoFile ? basename(destAbs) : name), owner);
       }
       return { staged: content, into: chain.base, createdBy };

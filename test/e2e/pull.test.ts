@@ -114,7 +114,8 @@ afterAll(async () => {
   for (const r of roots) await r.destroy();
   rmSync(work, { recursive: true, force: true });
   expect(leaks).toEqual([]);
-});
+  // A dozen roots destroyed (three tsd runs each): over the 5 s hook default on a loaded host.
+}, 60000);
 
 describe("pull from a plain-HTTP registry on 127.0.0.1", () => {
   let t: TestRoot;

@@ -22,7 +22,8 @@ export interface Case {
 
 // Every instruction; multi-stage with COPY --from; ARG before FROM and ${:-}/${:+} forms;
 // COPY's directory, glob, rename, symlink and --chown cases; ADD of tars and a plain file;
-// WORKDIR made; RUN deleting base, earlier-layer and own files (whiteouts, an opaque dir).
+// WORKDIR made; RUN deleting base, earlier-layer and own files (whiteouts, an opaque dir),
+// making a fifo, a hard link, a setuid file, changing a base file's mode and a base dir's owner.
 const MAIN = `ARG BASE=busybox
 FROM $BASE AS gen
 ARG GREETING=hello
@@ -36,6 +37,7 @@ COPY one.txt /newdir/
 COPY link.txt script.sh /top/
 RUN echo "$GREETING $NAME $UNSET $PLUS [$EMPTY]" > made.txt && mkdir -p gone keep && touch gone/x keep/y && ln -s made.txt link
 RUN rm -rf gone keep /home /bin/vi && mkdir keep && echo z > keep/z && rm /srcdir/one.txt && chmod 0751 /out/src
+RUN mkfifo fifo && ln made.txt hard && echo s > suid && chmod 4755 suid && chmod 600 /etc/group && chown 1000:1000 /usr && touch /etc/passwd && mkdir -p deep/a/b && chmod 1777 deep
 SHELL ["/bin/sh", "-ec"]
 RUN ["sh", "-c", "echo exec-form > /out/exec.txt"]
 RUN echo shell-form "$0" > /out/shell.txt
