@@ -7,10 +7,13 @@ import { join } from "node:path";
 import { TsdError } from "../../errors";
 import { cleanPath, ignored, isGlob, parseDockerignore, patternRegExp } from "./dockerignore";
 
+/** A fifo is copied as one (COPY --from of an image's, or the context's). */
+export type EntryKind = "dir" | "file" | "link" | "fifo";
+
 export interface Context {
   dir: string;
   /** Relative paths of everything COPY may use, with their kind. */
-  entries: Map<string, "dir" | "file" | "link">;
+  entries: Map<string, EntryKind>;
 }
 
 export function loadContext(dir: string): Context {
@@ -20,13 +23,13 @@ export function loadContext(dir: string): Context {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw new TsdError(`cannot read ${join(dir, ".dockerignore")}: ${(e as Error).message}`, 1);
   }
-  const entries = new Map<string, "dir" | "file" | "link">();
+  const entries = new Map<string, EntryKind>();
   walk(dir, "", patterns, entries);
   return { dir, entries };
 }
 
 /** Entries under `rel`; a directory stays when it or something under it is not ignored. */
-function walk(root: string, rel: string, patterns: ReturnType<typeof parseDockerignore>, out: Map<string, "dir" | "file" | "link">): boolean {
+function walk(root: string, rel: string, patterns: ReturnType<typeof parseDockerignore>, out: Map<string, EntryKind>): boolean {
   let any = false;
   for (const name of readdirSync(join(root, rel)).sort()) {
     const path = rel === "" ? name : `${rel}/${name}`;
@@ -38,8 +41,8 @@ function walk(root: string, rel: string, patterns: ReturnType<typeof parseDocker
         out.set(path, "dir");
         any = true;
       }
-    } else if (!skip && (st.isFile() || st.isSymbolicLink())) {
-      out.set(path, st.isFile() ? "file" : "link");
+    } else if (!skip && (st.isFile() || st.isSymbolicLink() || st.isFIFO())) {
+      out.set(path, st.isFile() ? "file" : st.isFIFO() ? "fifo" : "link");
       any = true;
     }
   }
@@ -110,6 +113,11 @@ export function stage(ctx: Context, rel: string, dest: string, o: Owner, top = t
   } else if (kind === "link") {
     symlinkSync(readlinkSync(from), dest);
     lchownSync(dest, o.uid, o.gid);
+  } else if (kind === "fifo") {
+    // node:fs has no mkfifo: coreutils' (rare: a fifo in a --from image or the context).
+    const r = Bun.spawnSync(["mkfifo", dest], { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+    if (r.exitCode !== 0) throw new TsdError(`COPY failed: mkfifo ${dest}: ${r.stderr.toString().trim()}`, 1);
+    finish(dest, lstatSync(from).mode & 0o7777, o);
   } else {
     copyFileSync(from, dest);
     finish(dest, lstatSync(from).mode & 0o7777, o);
@@ -151,7 +159,7 @@ export interface PlannedEntry {
   mode: number;
   uid: number;
   gid: number;
-  /** A context file (its bytes) or link (its target); none for a directory. */
+  /** A context file (its bytes) or link (its target); none for a directory or fifo. */
   from?: string;
 }
 
@@ -168,6 +176,8 @@ export function plan(ctx: Context, rel: string, dest: string, o: Owner, tree: Ma
     if (top) tree.set(dest, { mode: 0o040000 | (o.mode ?? lstatSync(from).mode & 0o7777), uid: o.uid, gid: o.gid });
   } else if (kind === "link") {
     tree.set(dest, { mode: 0o120777, uid: o.uid, gid: o.gid, from });
+  } else if (kind === "fifo") {
+    tree.set(dest, { mode: 0o010000 | (o.mode ?? lstatSync(from).mode & 0o7777), uid: o.uid, gid: o.gid });
   } else {
     tree.set(dest, { mode: 0o100000 | (o.mode ?? lstatSync(from).mode & 0o7777), uid: o.uid, gid: o.gid, from });
   }
