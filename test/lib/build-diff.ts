@@ -195,7 +195,8 @@ export const CONFIG_FIELDS = ["Env", "Cmd", "Entrypoint", "WorkingDir", "User", 
  * Known legitimate differences. Not compared at all: mtimes (each engine stamps its own build
  * time), history (docker's and tsd's created_by carry `#(nop)` and content hashes, buildah's
  * its own words) and the layer split (engines make a different number of layers for the same
- * result: compared flattened).
+ * result: compared flattened). In the config: buildah's `io.buildah.version` label, and null,
+ * absent and empty values taken as one (normal(), below). The rest, per engine and path:
  */
 function allowed(other: Other, what: string, path: string): boolean {
   return ALLOW.some((a) => (a.engine === undefined || a.engine === other) && a.what === what && a.path.test(path));
