@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Cold and warm (cached) builds of one multi-stage Dockerfile: tsd build against `docker build`
 # (a private dockerd, Docker's classic builder and BuildKit when the CLI has buildx) and
-# `buildah bud` (when installed: not part of bootstrap.sh; `apt-get install buildah` for this).
+# `buildah bud` (when installed; scripts/bootstrap.sh installs it).
 # One hyperfine invocation for the cold builds (--no-cache), one for the warm ones (every step
 # from the cache, primed by a warm-up). Stores on tmpfs. By hand only, never part of the suite.
 #

@@ -25,11 +25,13 @@ fi
 # conmon (--runtime); criu is what the runtime's checkpoint/restore drive (Debian 12's 3.17
 # cannot dump on kernels 6.13+: test/e2e/runtime-criu.test.ts says so and skips). Go builds
 # that lane's tools from source: the machine's own Go (/usr/local/go), else Debian's golang-go.
+# buildah and docker.io's dockerd (a private one) build the same Dockerfiles as tsd build in
+# test/e2e/build-diff.test.ts, which compares the images.
 packages=(
   busybox-static umoci skopeo crun runc hyperfine docker-registry
   zstd gzip tar iproute2 iptables nftables util-linux bsdutils procps
   python3 ca-certificates curl git coreutils findutils binutils qemu-user
-  qemu-system-x86 kmod gnuplot-nox containerd docker.io podman conmon passt criu
+  qemu-system-x86 kmod gnuplot-nox containerd docker.io podman conmon passt criu buildah
 )
 [ -x /usr/local/go/bin/go ] || command -v go >/dev/null 2>&1 || packages+=(golang-go)
 # npm and pip only when their commands are missing: a host may carry its own node or Python

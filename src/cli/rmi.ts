@@ -8,7 +8,7 @@ import { TsdError } from "../errors";
 
 const flags = {
   force: { kind: "bool", short: "f", description: "Force removal of the image (even if stopped containers use it)" },
-  "no-prune": { kind: "bool", description: "Accepted for compatibility (untagged parents do not exist here)" },
+  "no-prune": { kind: "bool", description: "Do not delete untagged parents" },
 } satisfies FlagSpec;
 
 export default defineCommand({
@@ -24,7 +24,7 @@ export default defineCommand({
     let failed: TsdError | undefined;
     for (const name of positionals) {
       try {
-        const r = removeImage(db, root, name, f.force);
+        const r = removeImage(db, root, name, f.force, f["no-prune"]);
         for (const u of r.untagged) console.log(`Untagged: ${u}`);
         for (const d of r.deleted) console.log(`Deleted: ${d}`);
       } catch (e) {

@@ -12,10 +12,10 @@ import { basename, dirname, join } from "node:path";
 import { TsdError } from "../errors";
 import { runMonitor } from "../native/helper";
 import { isGlob } from "../image/build/dockerignore";
-import { loadContext, plan, plannedHash, resolveSource, stage, type Context, type Owner, type PlannedEntry } from "../image/build/context";
+import { followSource, loadContext, plan, plannedHash, resolveSource, stage, type Context, type Owner, type PlannedEntry } from "../image/build/context";
 import { joinPath } from "../image/build/instructions";
 import type { ImageRecord } from "../image/store";
-import { imageEntry, stepRootfs } from "./build-rootfs";
+import { followInImage, imageDirMeta, imageEntry, stepRootfs } from "./build-rootfs";
 import { readImageFile, resolveUser } from "./user";
 import { rootPaths } from "../store/paths";
 
@@ -55,7 +55,8 @@ export function planCopy(root: string, image: ImageRecord, work: string, r: Copy
   const paths = r.sources.flatMap((s, i) => {
     const own = r.own?.get(i);
     return own ? [{ ctx: own.ctx, rel: own.name }] : resolveSource(r.ctx, s, r.what).map((rel) => ({ ctx: r.ctx, rel }));
-  });
+    // A source that is a symlink is followed (inside the context), its name kept: Docker's.
+  }).map(({ ctx, rel }) => ({ ctx, rel: followSource(ctx, rel, r.what), name: basename(rel) }));
   const destAbs = joinPath(r.workdir || "/", r.dest);
   const slash = r.dest.endsWith("/") || r.dest.endsWith("/.") || r.dest === ".";
   if (paths.length > 1 && !slash) throw new TsdError(`When using ${r.what} with more than one source file, the destination must be a directory and end with a /`, 1);
@@ -67,16 +68,21 @@ export function planCopy(root: string, image: ImageRecord, work: string, r: Copy
   const ontoFile = singleFile && !slash && !destIsDir;
   const into = ontoFile ? dirname(destAbs) : destAbs;
   const chain = missingParts(root, image, into, r.what);
-  const tree = new Map<string, PlannedEntry>([["", { mode: 0o040755, uid: 0, gid: 0 }]]);
+  // The directory copied into keeps its mode and owner (the staged top carries them).
+  const base = imageDirMeta(root, image, chain.base);
+  const tree = new Map<string, PlannedEntry>([["", { mode: 0o040000 | base.mode, uid: base.uid, gid: base.gid }]]);
   let dir = "";
   for (const part of chain.missing) {
     dir = dir === "" ? part : `${dir}/${part}`;
     tree.set(dir, { mode: 0o040755, uid: owner.uid, gid: owner.gid });
   }
   const under = (name: string) => (dir === "" ? name : `${dir}/${name}`);
-  for (const { ctx, rel } of paths) {
+  // A directory source's own mode and owner are never DEST's (plan's and stage's `top` false):
+  // the directory its content goes into stays as the image has it, or is made 0755 (Docker's,
+  // buildah's, BuildKit's).
+  for (const { ctx, rel, name } of paths) {
     const kind = rel === "" ? "dir" : ctx.entries.get(rel);
-    plan(ctx, rel, kind === "dir" ? dir : under(ontoFile ? basename(destAbs) : basename(rel)), owner, tree);
+    plan(ctx, rel, kind === "dir" ? dir : under(ontoFile ? basename(destAbs) : name), owner, tree, false);
   }
   const kind = paths.length > 1 ? "multi" : singleFile ? "file" : "dir";
   const from = r.fromLabel ? `--from=${r.fromLabel} ` : "";
@@ -85,11 +91,11 @@ export function planCopy(root: string, image: ImageRecord, work: string, r: Copy
     createdBy,
     stage: () => {
       const content = join(work, "content");
-      const staged = stageChain(content, chain.missing, owner);
-      for (const { ctx, rel } of paths) {
+      const staged = stageChain(content, chain.missing, owner, base);
+      for (const { ctx, rel, name } of paths) {
         const kind = rel === "" ? "dir" : ctx.entries.get(rel);
-        if (kind === "dir") stage(ctx, rel, staged, owner);
-        else stage(ctx, rel, join(staged, ontoFile ? basename(destAbs) : basename(rel)), owner);
+        if (kind === "dir") stage(ctx, rel, staged, owner, false);
+        else stage(ctx, rel, join(staged, ontoFile ? basename(destAbs) : name), owner);
       }
       return { staged: content, into: chain.base, createdBy };
     },
@@ -105,11 +111,15 @@ function missingParts(root: string, image: ImageRecord, into: string, what: stri
   return { base: `/${parts.slice(0, have).join("/")}`, missing: parts.slice(have) };
 }
 
-/** Makes `content` and the missing directories under it as Docker makes them (0755, the owner). */
-function stageChain(content: string, missing: string[], owner: Owner): string {
+/**
+ * Makes `content` (the existing directory copied into: `base`'s mode and owner, which the copy
+ * keeps) and the missing directories under it as Docker makes them (0755, the owner).
+ */
+function stageChain(content: string, missing: string[], owner: Owner, base = { mode: 0o755, uid: 0, gid: 0 }): string {
   let dir = content;
   mkdirSync(dir, { recursive: true });
-  chmodSync(dir, 0o755);
+  lchownSync(dir, base.uid, base.gid);
+  chmodSync(dir, base.mode);
   for (const part of missing) {
     dir = join(dir, part);
     mkdirSync(dir);
@@ -122,7 +132,7 @@ function stageChain(content: string, missing: string[], owner: Owner): string {
 /** The missing directories down to `into` staged under `content`; `base` the deepest that exists. */
 function missingChain(root: string, image: ImageRecord, into: string, owner: Owner, content: string, what: string): { base: string; dir: string } {
   const { base, missing } = missingParts(root, image, into, what);
-  return { base, dir: stageChain(content, missing, owner) };
+  return { base, dir: stageChain(content, missing, owner, imageDirMeta(root, image, base)) };
 }
 
 /** WORKDIR's directory when the image lacks it (a layer, as the classic builder makes). */
@@ -170,12 +180,15 @@ export async function contextFromImage(db: Database, root: string, image: ImageR
     const parts = joinPath("/", src).split("/").filter((x) => x !== "");
     const wild = parts.findIndex((x) => isGlob(x));
     const fixed = wild < 0 ? parts : parts.slice(0, wild);
-    const p = `/${fixed.join("/")}`;
+    // The source's links followed in the image (Docker's); a glob's fixed part only.
+    const p = followInImage(root, image, `/${fixed.join("/")}`);
     if (p === "/") throw new TsdError(`COPY --from of ${src}: copying from the image's / is not supported: name a directory`, 1);
     const target = join(out, String(i));
     mkdirSync(target);
-    await runMonitor(["--copy", "out", ...fs.args, "--container-dir", dirname(p), "--container-name", basename(p), "--host-dir", target, "--name", basename(p), "--archive"], "ignore", "COPY failed", 1);
-    rel.push([String(i), basename(p), ...(wild < 0 ? [] : parts.slice(wild))].join("/"));
+    // Copied out under the name the Dockerfile gave (a followed link's, not its target's).
+    const name = fixed.at(-1)!;
+    await runMonitor(["--copy", "out", ...fs.args, "--container-dir", dirname(p), "--container-name", basename(p), "--host-dir", target, "--name", name, "--archive"], "ignore", "COPY failed", 1);
+    rel.push([String(i), name, ...(wild < 0 ? [] : parts.slice(wild))].join("/"));
   }
   rmSync(fs.dir, { recursive: true, force: true });
   return { ctx: loadContext(out), sources: rel };
@@ -195,39 +208,65 @@ export function archiveKind(path: string): "tar" | "gzip" | undefined {
   }
 }
 
-/** ADD of a local archive: its content extracted into DEST (made when missing), owners kept. */
-export async function stageArchive(root: string, image: ImageRecord, work: string, archive: string, destAbs: string, createdBy: (hash: string) => string): Promise<StagedArchive> {
+/** A local archive of an ADD, its tar (gunzipped when it was gzip'd) and the tar's sha256. */
+async function tarOf(work: string, archive: string, n: number): Promise<{ tar: string; hash: string }> {
   let tar = archive;
   if (archiveKind(archive) === "gzip") {
-    tar = join(work, "archive.tar");
+    tar = join(work, `archive-${n}.tar`);
     await pipeline(createReadStream(archive), createGunzip(), createWriteStream(tar, { mode: 0o600 }));
   }
   const h = new Bun.CryptoHasher("sha256");
   await pipeline(createReadStream(tar), async function* (src: AsyncIterable<Buffer>) {
     for await (const chunk of src) h.update(chunk);
   });
+  return { tar, hash: h.digest("hex") };
+}
+
+/**
+ * ADD of local archives (with other sources or not): each archive's content extracted into
+ * DEST (made when missing), owners kept, after the other sources are copied (`copy`, planned
+ * by planCopy). One archive alone is `ADD file:<tar's sha256>`, else `ADD multi:<sha256 of the
+ * parts' hashes>`, as the history names them.
+ */
+export async function stageArchives(root: string, image: ImageRecord, work: string, archives: string[], destAbs: string, copy: PlannedCopy | undefined, createdBy: (kind: string, hash: string) => string): Promise<StagedArchive> {
+  const tars: string[] = [];
+  const hashes: string[] = copy ? [/ (?:file|dir|multi):([0-9a-f]{64}) in /.exec(copy.createdBy)![1]!] : [];
+  for (const [i, a] of archives.entries()) {
+    const t = await tarOf(work, a, i);
+    tars.push(t.tar);
+    hashes.push(t.hash);
+  }
+  const line = hashes.length === 1 ? createdBy("file", hashes[0]!) : createdBy("multi", new Bun.CryptoHasher("sha256").update(hashes.join("\n")).digest("hex"));
+  if (copy) return { tars, dest: destAbs, copy, createdBy: line };
   const chain = missingChain(root, image, destAbs, { uid: 0, gid: 0 }, join(work, "content"), "ADD");
-  return { tar, dest: destAbs, chain: chain.base === destAbs ? undefined : { staged: join(work, "content"), into: chain.base, createdBy: "" }, createdBy: createdBy(h.digest("hex")) };
+  return { tars, dest: destAbs, ...(chain.base === destAbs ? {} : { chain: { staged: join(work, "content"), into: chain.base, createdBy: "" } }), createdBy: line };
 }
 
 export interface StagedArchive {
-  tar: string;
+  tars: string[];
   dest: string;
+  /** The missing directories down to DEST (when nothing else is copied). */
   chain?: StagedCopy;
+  /** The ADD's other sources. */
+  copy?: PlannedCopy;
   createdBy: string;
 }
 
-/** Extracts the staged archive into an overlay of `image`; returns the upper dir to commit. */
-export async function applyArchive(db: Database, root: string, image: ImageRecord, work: string, a: StagedArchive): Promise<string> {
-  const upper = a.chain ? await applyCopy(db, root, image, work, a.chain) : undefined;
-  const fs = stepRootfs(db, root, image, join(work, "rootfs"), false);
-  const fd = openSync(a.tar, "r");
-  try {
-    await runMonitor(["--copy", "in", "--stdio", ...fs.args, "--container-path", a.dest, "--archive"], "ignore", "ADD failed", 1, fd);
-  } finally {
-    closeSync(fd);
+/** Copies the other sources, extracts the staged archives into an overlay of `image`; returns the upper dir to commit. */
+export async function applyArchives(db: Database, root: string, image: ImageRecord, work: string, a: StagedArchive): Promise<string> {
+  const first = a.copy ? a.copy.stage() : a.chain;
+  const upper = first ? await applyCopy(db, root, image, work, first) : undefined;
+  let fs: ReturnType<typeof stepRootfs> | undefined;
+  for (const tar of a.tars) {
+    fs = stepRootfs(db, root, image, join(work, "rootfs"), false);
+    const fd = openSync(tar, "r");
+    try {
+      await runMonitor(["--copy", "in", "--stdio", ...fs.args, "--container-path", a.dest, "--archive"], "ignore", "ADD failed", 1, fd);
+    } finally {
+      closeSync(fd);
+    }
   }
-  return upper ?? fs.upper;
+  return upper ?? fs!.upper;
 }
 
 /** COPY <<EOF: each heredoc a file of the step's own context, named as its terminator. */

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { availableParallelism } from "node:os";
 import { TsdError } from "../errors";
 import { cacheKey, cachedImage, markBuildResult, rememberStep } from "../image/build/cache";
-import { contextSizeText, contextTarSize, loadContext, type Context } from "../image/build/context";
+import { contextSizeText, contextTarSize, followSource, loadContext, resolveSource, type Context } from "../image/build/context";
 import { randomId } from "../store/ids";
 import { flagValue, parseDockerfile, type Instruction } from "../image/build/dockerfile";
 import { metadataImage, scratchImage } from "../image/build/image";
@@ -25,7 +25,7 @@ import { commitUpper } from "../image/commit";
 import { familiarName, type Reference } from "../image/reference";
 import { findImage, tagImage, type ImageRecord } from "../image/store";
 import { makeWorkDir, sweepStaleWorkDirs } from "../store/workdir";
-import { applyArchive, applyCopy, archiveKind, contextFromImage, heredocContext, planCopy, stageArchive, stageWorkdir, urlContext, type CopyRequest } from "./build-copy";
+import { applyArchives, applyCopy, archiveKind, contextFromImage, heredocContext, planCopy, stageArchives, stageWorkdir, urlContext, type CopyRequest } from "./build-copy";
 import { cleanPath } from "../image/build/dockerignore";
 import { processHeredoc } from "../image/build/shell-words";
 import { checkAbort, runStep, type Abort } from "./build-run";
@@ -286,7 +286,7 @@ async function buildStage(r: Run, stage: Stage): Promise<ImageRecord> {
   const config = JSON.parse(JSON.stringify(image.config.config ?? {})) as StageState["config"] & { OnBuild?: string[] | null };
   const triggers = config.OnBuild ?? [];
   if (config.OnBuild) config.OnBuild = null;
-  const state: StageState = { config, args: new Map(), shell: [...DEFAULT_SHELL], escape: r.plan.escape, buildArgs: r.o.buildArgs, meta: r.plan.meta, used: r.used };
+  const state: StageState = { config, args: new Map(), shell: [...(config.Shell && config.Shell.length > 0 ? config.Shell : DEFAULT_SHELL)], escape: r.plan.escape, buildArgs: r.o.buildArgs, meta: r.plan.meta, used: r.used };
   if (triggers.length > 0) r.o.out(`# Executing ${triggers.length} build trigger${triggers.length > 1 ? "s" : ""}`);
   for (const t of triggers) for (const ins of parseDockerfile(t).instructions) image = await buildStep(r, stage, state, image, ins);
   for (const ins of stage.instructions) {
@@ -394,6 +394,8 @@ async function commitLayer(r: Run, parent: ImageRecord, upper: string, s: StageS
   return findImage(r.db, id)!;
 }
 
+const RUN_MOUNT_POINTS = ["/dev", "/proc", "/sys"];
+
 async function runInstruction(r: Run, stage: Stage, s: StageState, image: ImageRecord, ins: Instruction, dir: string): Promise<ImageRecord> {
   const argv = runArgv(s, ins);
   const createdBy = runCreatedBy(s, argv);
@@ -409,7 +411,10 @@ async function runInstruction(r: Run, stage: Stage, s: StageState, image: ImageR
     s,
     async () => {
       if (foreign) throw new TsdError(`line ${ins.line}: RUN cannot run for ${foreign}: this host runs linux/${hostArchitecture()} and has no binfmt_misc handler for it (install qemu-user-static and binfmt-support)`, 1);
-      const stubs = mountStubs(r.root, image, mounts.map((x) => joinPath(s.config.WorkingDir || "/", x.target)));
+      // The mount points the container needs (/dev, /proc, /sys; --mount targets) are made in
+      // its upper dir when the image lacks them; left empty, they are not the layer's (Docker's
+      // RUN layer holds none: they are in its container's init layer).
+      const stubs = mountStubs(r.root, image, [...RUN_MOUNT_POINTS, ...mounts.map((x) => joinPath(s.config.WorkingDir || "/", x.target))]);
       const m = await planned.make();
       try {
       return await r.slots.with(() => runStep(r.db, r.root, image, { argv, env: runEnv(s), ...(s.config.User ? { user: s.config.User } : {}), ...(s.config.WorkingDir ? { workdir: s.config.WorkingDir } : {}), ...(network ? { network } : {}), volumes: m.volumes, tmpfs: m.tmpfs, quiet: r.o.quiet, out: r.o.out, ...(r.live ? { live: r.live } : {}), abort: r.abort }, (upper) => {
@@ -454,30 +459,57 @@ async function copyInstruction(r: Run, stage: Stage, s: StageState, image: Image
     rememberStep(r.db, cacheKey(image.id || undefined, alias, s.config), made.id, image.id);
     return made;
   }
-  // A downloaded archive is not extracted (Docker's rule).
-  const archive = ins.cmd === "ADD" && urls.length === 0 ? localArchive(ctx, sources) : undefined;
-  if (archive) {
-    const a = await stageArchive(r.root, image, dir, archive, joinPath(s.config.WorkingDir || "/", dest), (hash) => `${s.shell.join(" ")} #(nop) ADD file:${hash} in ${dest} `);
-    return cachedOr(r, image, a.createdBy, s, async () => commitLayer(r, image, await applyArchive(r.db, r.root, image, dir, a), s, a.createdBy));
+  if (ins.cmd === "ADD" && from === undefined && ins.heredocs.length === 0) {
+    const made = await addArchives(r, s, image, ins, dir, ctx, sources, dest, env, own);
+    if (made) return made;
   }
   return copyFromContext(r, s, image, ins, dir, ctx, sources, dest, env, from, own);
 }
 
-async function copyFromContext(r: Run, s: StageState, image: ImageRecord, ins: Instruction, dir: string, ctx: Context, sources: string[], dest: string, env: Map<string, string>, from: string | undefined, own?: Map<number, { ctx: Context; name: string }>): Promise<ImageRecord> {
+/**
+ * ADD with local tar archives among its sources (a glob's matches included): each extracted
+ * into DEST, the other sources copied, one layer (Docker's; a downloaded archive is not
+ * extracted). Undefined when no source is an archive.
+ */
+async function addArchives(r: Run, s: StageState, image: ImageRecord, ins: Instruction, dir: string, ctx: Context, sources: string[], dest: string, env: Map<string, string>, own: Map<number, { ctx: Context; name: string }>): Promise<ImageRecord | undefined> {
+  const split = splitArchives(ctx, sources, own);
+  if (split.archives.length === 0) return undefined;
+  if (split.archives.length + split.rest.length > 1 && !(dest.endsWith("/") || dest.endsWith("/.") || dest === ".")) throw new TsdError("When using ADD with more than one source file, the destination must be a directory and end with a /", 1);
+  const copy = split.rest.length > 0 ? planCopy(r.root, image, dir, copyRequest(s, ins, ctx, split.rest, dest, env, undefined, split.own), s.shell) : undefined;
+  const a = await stageArchives(r.root, image, dir, split.archives, joinPath(s.config.WorkingDir || "/", dest), copy, (kind, hash) => `${s.shell.join(" ")} #(nop) ADD ${kind}:${hash} in ${dest} `);
+  return cachedOr(r, image, a.createdBy, s, async () => commitLayer(r, image, await applyArchives(r.db, r.root, image, dir, a), s, a.createdBy));
+}
+
+function copyRequest(s: StageState, ins: Instruction, ctx: Context, sources: string[], dest: string, env: Map<string, string>, from: string | undefined, own?: Map<number, { ctx: Context; name: string }>): CopyRequest {
   const chown = flagValue(ins, "chown");
   const chmod = flagValue(ins, "chmod");
-  const req: CopyRequest = { what: ins.cmd as "COPY", sources, dest, workdir: s.config.WorkingDir ?? "/", ctx, ...(chown !== undefined ? { chown: expand(ins, chown, env, s.escape) } : {}), ...(chmod !== undefined ? { chmod } : {}), ...(from !== undefined ? { fromLabel: from } : {}), ...(own && own.size > 0 ? { own } : {}) };
-  const planned = planCopy(r.root, image, dir, req, s.shell);
+  return { what: ins.cmd as "COPY", sources, dest, workdir: s.config.WorkingDir ?? "/", ctx, ...(chown !== undefined ? { chown: expand(ins, chown, env, s.escape) } : {}), ...(chmod !== undefined ? { chmod } : {}), ...(from !== undefined ? { fromLabel: from } : {}), ...(own && own.size > 0 ? { own } : {}) };
+}
+
+async function copyFromContext(r: Run, s: StageState, image: ImageRecord, ins: Instruction, dir: string, ctx: Context, sources: string[], dest: string, env: Map<string, string>, from: string | undefined, own?: Map<number, { ctx: Context; name: string }>): Promise<ImageRecord> {
+  const planned = planCopy(r.root, image, dir, copyRequest(s, ins, ctx, sources, dest, env, from, own), s.shell);
   return cachedOr(r, image, planned.createdBy, s, async () => commitLayer(r, image, await applyCopy(r.db, r.root, image, dir, planned.stage()), s, planned.createdBy));
 }
 
-/** ADD's one local archive source (Docker extracts tar, gzip'd tar); undefined otherwise. */
-function localArchive(ctx: Context, sources: string[]): string | undefined {
-  if (sources.length !== 1) return undefined;
-  const rel = cleanPath(sources[0]!);
-  if (ctx.entries.get(rel) !== "file") return undefined;
-  const path = join(ctx.dir, rel);
-  return archiveKind(path) ? path : undefined;
+/** ADD's sources split: the local tar and gzip'd tar files (host paths; links followed), the rest (context paths, downloads re-indexed). */
+function splitArchives(ctx: Context, sources: string[], own: Map<number, { ctx: Context; name: string }>): { archives: string[]; rest: string[]; own: Map<number, { ctx: Context; name: string }> } {
+  const archives: string[] = [];
+  const rest: string[] = [];
+  const restOwn = new Map<number, { ctx: Context; name: string }>();
+  for (const [i, src] of sources.entries()) {
+    const o = own.get(i);
+    if (o) {
+      restOwn.set(rest.length, o);
+      rest.push(src);
+      continue;
+    }
+    for (const rel of resolveSource(ctx, src, "ADD")) {
+      const real = followSource(ctx, rel, "ADD");
+      if (ctx.entries.get(real) === "file" && archiveKind(join(ctx.dir, real))) archives.push(join(ctx.dir, real));
+      else rest.push(rel === "" ? "." : rel);
+    }
+  }
+  return { archives, rest, own: restOwn };
 }
 
 async function fromStageOrImage(r: Run, stage: Stage, ref: string): Promise<ImageRecord> {

@@ -33,8 +33,11 @@ function tagsOf(db: Database, imageId: string): string[] {
   return (db.query("SELECT name FROM tags WHERE image_id = ? ORDER BY name").all(imageId) as { name: string }[]).map((r) => r.name);
 }
 
-/** `tsd rmi NAME`: untags a reference; deletes the image when nothing else names it. */
-export function removeImage(db: Database, root: string, name: string, force: boolean): RemoveReport {
+/**
+ * `tsd rmi NAME`: untags a reference; deletes the image when nothing else names it, and its
+ * untagged build parents left childless unless `noPrune`.
+ */
+export function removeImage(db: Database, root: string, name: string, force: boolean, noPrune = false): RemoveReport {
   const image = findImage(db, name);
   if (!image) throw new TsdError(`no such image: ${name}`);
   let ref: Reference | undefined;
@@ -81,9 +84,9 @@ export function removeImage(db: Database, root: string, name: string, force: boo
   }
   const parents = buildParents(db);
   deleteImageRows(db, image);
-  report.deleted.push(`sha256:${image.id}`);
+  report.deleted.push(`sha256:${image.id}`, ...releasedLayers(db, image, users.length > 0));
   // Its build parents that are left untagged and childless go too (docker rmi's prune).
-  pruneChain(db, parents.get(image.id), parents, childCounts(db, parents), () => true, report);
+  if (!noPrune) pruneChain(db, parents.get(image.id), parents, childCounts(db, parents), () => true, report);
   report.reclaimed += collectGarbage(db, root);
   return report;
 }
@@ -219,8 +222,25 @@ function removeOne(db: Database, id: string, tags: string[], report: RemoveRepor
   if (!fresh) return false;
   report.untagged.push(...tags.map((t) => familiarName(parseReference(t))));
   deleteImageRows(db, fresh);
-  report.deleted.push(`sha256:${id}`);
+  report.deleted.push(`sha256:${id}`, ...releasedLayers(db, fresh, usersOf(db, id).length > 0));
   return true;
+}
+
+/** An image's layer ids as Docker names them (chain ids: the first diff id, then sha256 of "PARENT DIFF"), bottom first. */
+export function chainIds(diffIds: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const d of diffIds) out.push(out.length === 0 ? d : `sha256:${new Bun.CryptoHasher("sha256").update(`${out.at(-1)!} ${d}`).digest("hex")}`);
+  return out;
+}
+
+/**
+ * Docker's `Deleted: <chain id>` lines after an image went: its layers no remaining image
+ * holds, top first (none while a container, which holds them, used the image).
+ */
+function releasedLayers(db: Database, image: ImageRecord, used: boolean): string[] {
+  if (used) return [];
+  const held = new Set(listImages(db).flatMap((e) => chainIds(e.image.layers)));
+  return chainIds(image.layers).filter((c) => !held.has(c)).reverse();
 }
 
 /**

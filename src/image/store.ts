@@ -37,6 +37,8 @@ export interface ImageConfig {
     StopSignal?: string;
     Labels?: Record<string, string> | null;
     Healthcheck?: HealthConfig | null;
+    /** SHELL's: the shell form's RUN, CMD and ENTRYPOINT (Docker's config field). */
+    Shell?: string[] | null;
   };
   rootfs: { type: string; diff_ids: string[] };
   history?: unknown[];

@@ -1,7 +1,7 @@
 // tsd build beyond the first increment: COPY --from with globs, RUN --mount (bind of the
 // context or of a stage, cache kept across builds, tmpfs; secret refused), FROM --platform and
 // --platform against a manifest list in a local registry (a foreign RUN refused without
-// binfmt_misc), several URLs in one ADD, independent stages in parallel, and image prune
+// binfmt_misc), several URLs and several archives in one ADD, independent stages in parallel, and image prune
 // keeping what a tagged image's later builds take from the cache.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -185,6 +185,39 @@ describe("ADD", () => {
   });
 });
 
+describe("ADD of several archives, and what the differential test found", () => {
+  test("every local tar and tar.gz among ADD's sources is extracted, the other sources copied, one layer", async () => {
+    const ctx = context("addtars", { Dockerfile: "FROM busybox\nADD a.tar b.tar.gz plain.txt /dst/\nADD a.tar /one/\n", "plain.txt": "plain\n", "a/x.txt": "ax\n", "b/y.txt": "by\n" });
+    for (const [name, z] of [["a", ""], ["b", "z"]] as const) {
+      const r = Bun.spawnSync(["tar", "-C", ctx, `-c${z}f`, join(ctx, name === "a" ? "a.tar" : "b.tar.gz"), name]);
+      expect(r.exitCode).toBe(0);
+    }
+    await t.ok(["build", "--network", "none", "-t", "addtars", ctx]);
+    expect(await run("addtars", "cd /dst && find . | sort && cat a/x.txt b/y.txt plain.txt && ls /one")).toBe(".\n./a\n./a/x.txt\n./b\n./b/y.txt\n./plain.txt\nax\nby\nplain\na\n");
+    const history = await t.ok(["history", "--no-trunc", "--format", "{{.CreatedBy}}", "addtars"]);
+    expect(history).toMatch(/^\/bin\/sh -c #\(nop\) ADD file:[0-9a-f]{64} in \/one\/ \n\/bin\/sh -c #\(nop\) ADD multi:[0-9a-f]{64} in \/dst\/ \n/);
+    const bad = await t.tsd(["build", "--network", "none", context("addtars2", { Dockerfile: "FROM busybox\nADD a.tar plain.txt /dst\n", "plain.txt": "p\n", "a.tar": "" })]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("the destination must be a directory and end with a /");
+  });
+
+  test("a symlink source is followed, the directory copied into keeps its mode, SHELL is in the config, RUN leaves no mount points", async () => {
+    const ctx = context("diffound", { Dockerfile: "FROM busybox\nCOPY link.txt d/ /tmp/\nSHELL [\"/bin/sh\", \"-ec\"]\nRUN ls -ld /tmp | cut -c1-10 > /tmp-mode\n", "target.txt": "target\n", "d/in.txt": "in\n" });
+    Bun.spawnSync(["ln", "-s", "target.txt", join(ctx, "link.txt")]);
+    Bun.spawnSync(["chmod", "0750", join(ctx, "d")]);
+    await t.ok(["build", "--network", "none", "-t", "diffound", ctx]);
+    expect(await run("diffound", "cat /tmp-mode; ls -l /tmp/link.txt | cut -c1; cat /tmp/link.txt /tmp/in.txt")).toBe("drwxrwxrwt\n-\ntarget\nin\n");
+    expect((await t.ok(["image", "inspect", "-f", "{{json .Config.Shell}}", "diffound"])).trim()).toBe('["/bin/sh","-ec"]');
+    // The RUN's layer holds only /tmp-mode (busybox has no /dev, /proc, /sys of its own).
+    const out = join(work, "diffound.tar");
+    await t.ok(["save", "-o", out, "diffound"]);
+    const files = Bun.spawnSync(["python3", join(import.meta.dir, "../lib/image-fs.py"), out]);
+    const fs = JSON.parse(files.stdout.toString()) as { files: Record<string, unknown> };
+    expect(["/dev", "/proc", "/sys"].filter((p) => p in fs.files)).toEqual([]);
+    expect("/tmp-mode" in fs.files).toBe(true);
+  });
+});
+
 describe("image prune", () => {
   test("keeps a tagged image's build steps (a rebuild takes them from the cache), drops an untagged build's with it", async () => {
     await t.ok(["image", "prune", "-f"]); // what earlier tests left untagged
@@ -193,8 +226,9 @@ describe("image prune", () => {
     await t.ok(["build", "--network", "none", "-t", "prunekeep", ctx]);
     const before = (await t.ok(["images", "-a", "-q"])).trim().split("\n").length;
     const pruned = await t.ok(["image", "prune", "-f"]);
-    // The first stage's result is nobody's parent and untagged: it goes with its step images.
-    expect(pruned.match(/deleted: sha256:/g)?.length).toBe(1);
+    // The first stage's result is nobody's parent and untagged: it goes with its step images,
+    // and the layer of its RUN, which no other image holds (Docker's line for a layer).
+    expect(pruned.match(/deleted: sha256:/g)?.length).toBe(2);
     expect((await t.ok(["images", "-a", "-q"])).trim().split("\n").length).toBe(before - 1);
     const again = await t.ok(["build", "--network", "none", "-t", "prunekeep", ctx]);
     const cached = again.split("\n").filter((l) => l === " ---> Using cache").length;

@@ -7,10 +7,13 @@ import { join } from "node:path";
 import { TsdError } from "../../errors";
 import { cleanPath, ignored, isGlob, parseDockerignore, patternRegExp } from "./dockerignore";
 
+/** A fifo is copied as one (COPY --from of an image's, or the context's). */
+export type EntryKind = "dir" | "file" | "link" | "fifo";
+
 export interface Context {
   dir: string;
   /** Relative paths of everything COPY may use, with their kind. */
-  entries: Map<string, "dir" | "file" | "link">;
+  entries: Map<string, EntryKind>;
 }
 
 export function loadContext(dir: string): Context {
@@ -20,13 +23,13 @@ export function loadContext(dir: string): Context {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw new TsdError(`cannot read ${join(dir, ".dockerignore")}: ${(e as Error).message}`, 1);
   }
-  const entries = new Map<string, "dir" | "file" | "link">();
+  const entries = new Map<string, EntryKind>();
   walk(dir, "", patterns, entries);
   return { dir, entries };
 }
 
 /** Entries under `rel`; a directory stays when it or something under it is not ignored. */
-function walk(root: string, rel: string, patterns: ReturnType<typeof parseDockerignore>, out: Map<string, "dir" | "file" | "link">): boolean {
+function walk(root: string, rel: string, patterns: ReturnType<typeof parseDockerignore>, out: Map<string, EntryKind>): boolean {
   let any = false;
   for (const name of readdirSync(join(root, rel)).sort()) {
     const path = rel === "" ? name : `${rel}/${name}`;
@@ -38,8 +41,8 @@ function walk(root: string, rel: string, patterns: ReturnType<typeof parseDocker
         out.set(path, "dir");
         any = true;
       }
-    } else if (!skip && (st.isFile() || st.isSymbolicLink())) {
-      out.set(path, st.isFile() ? "file" : "link");
+    } else if (!skip && (st.isFile() || st.isSymbolicLink() || st.isFIFO())) {
+      out.set(path, st.isFile() ? "file" : st.isFIFO() ? "fifo" : "link");
       any = true;
     }
   }
@@ -61,6 +64,29 @@ export function resolveSource(ctx: Context, src: string, what: string): string[]
   return [clean];
 }
 
+/**
+ * A source that is a symlink of the context, followed as Docker's FollowSymlinkInScope does:
+ * an absolute target from the context's top, `..` never above it, links in turn (at most 255).
+ * Returns the context path it names; a target outside the context's entries (or ignored) is
+ * the missing-file error.
+ */
+export function followSource(ctx: Context, rel: string, what: string): string {
+  let cur = rel;
+  for (let i = 0; i < 255 && ctx.entries.get(cur) === "link"; i++) {
+    const target = readlinkSync(join(ctx.dir, cur));
+    const base = target.startsWith("/") ? [] : cur.split("/").slice(0, -1);
+    for (const part of target.split("/")) {
+      if (part === "" || part === ".") continue;
+      if (part === "..") base.pop();
+      else base.push(part);
+    }
+    cur = base.join("/");
+    if (cur !== "" && !ctx.entries.has(cur)) throw new TsdError(`${what} failed: file not found in build context or excluded by .dockerignore: stat ${rel}: file does not exist`, 1);
+  }
+  if (ctx.entries.get(cur) === "link") throw new TsdError(`${what} failed: ${rel}: too many levels of symbolic links`, 1);
+  return cur;
+}
+
 export interface Owner {
   uid: number;
   gid: number;
@@ -68,8 +94,12 @@ export interface Owner {
   mode?: number;
 }
 
-/** Copies context path `rel` (a directory: its content) to `dest`, owned and moded as `o` says. */
-export function stage(ctx: Context, rel: string, dest: string, o: Owner): void {
+/**
+ * Copies context path `rel` (a directory: its content) to `dest`, owned and moded as `o` says.
+ * `top` false: a directory's content only, `dest` itself left as it is (an existing directory
+ * of the image, or one the copy made), as Docker leaves the directory it copies into.
+ */
+export function stage(ctx: Context, rel: string, dest: string, o: Owner, top = true): void {
   const kind = rel === "" ? "dir" : ctx.entries.get(rel);
   const from = join(ctx.dir, rel);
   if (kind === "dir") {
@@ -79,10 +109,15 @@ export function stage(ctx: Context, rel: string, dest: string, o: Owner): void {
       if (!p.startsWith(prefix) || p.slice(prefix.length).includes("/")) continue;
       stage(ctx, p, join(dest, p.slice(prefix.length)), o);
     }
-    finish(dest, lstatSync(from).mode & 0o7777, o);
+    if (top) finish(dest, lstatSync(from).mode & 0o7777, o);
   } else if (kind === "link") {
     symlinkSync(readlinkSync(from), dest);
     lchownSync(dest, o.uid, o.gid);
+  } else if (kind === "fifo") {
+    // node:fs has no mkfifo: coreutils' (rare: a fifo in a --from image or the context).
+    const r = Bun.spawnSync(["mkfifo", dest], { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+    if (r.exitCode !== 0) throw new TsdError(`COPY failed: mkfifo ${dest}: ${r.stderr.toString().trim()}`, 1);
+    finish(dest, lstatSync(from).mode & 0o7777, o);
   } else {
     copyFileSync(from, dest);
     finish(dest, lstatSync(from).mode & 0o7777, o);
@@ -124,12 +159,12 @@ export interface PlannedEntry {
   mode: number;
   uid: number;
   gid: number;
-  /** A context file (its bytes) or link (its target); none for a directory. */
+  /** A context file (its bytes) or link (its target); none for a directory or fifo. */
   from?: string;
 }
 
 /** Adds `rel` (context path, a directory: its content) planned at `dest` to `tree`: what stage() writes. */
-export function plan(ctx: Context, rel: string, dest: string, o: Owner, tree: Map<string, PlannedEntry>): void {
+export function plan(ctx: Context, rel: string, dest: string, o: Owner, tree: Map<string, PlannedEntry>, top = true): void {
   const kind = rel === "" ? "dir" : ctx.entries.get(rel);
   const from = join(ctx.dir, rel);
   if (kind === "dir") {
@@ -138,9 +173,11 @@ export function plan(ctx: Context, rel: string, dest: string, o: Owner, tree: Ma
       if (!p.startsWith(prefix) || p.slice(prefix.length).includes("/")) continue;
       plan(ctx, p, dest === "" ? p.slice(prefix.length) : `${dest}/${p.slice(prefix.length)}`, o, tree);
     }
-    tree.set(dest, { mode: 0o040000 | (o.mode ?? lstatSync(from).mode & 0o7777), uid: o.uid, gid: o.gid });
+    if (top) tree.set(dest, { mode: 0o040000 | (o.mode ?? lstatSync(from).mode & 0o7777), uid: o.uid, gid: o.gid });
   } else if (kind === "link") {
     tree.set(dest, { mode: 0o120777, uid: o.uid, gid: o.gid, from });
+  } else if (kind === "fifo") {
+    tree.set(dest, { mode: 0o010000 | (o.mode ?? lstatSync(from).mode & 0o7777), uid: o.uid, gid: o.gid });
   } else {
     tree.set(dest, { mode: 0o100000 | (o.mode ?? lstatSync(from).mode & 0o7777), uid: o.uid, gid: o.gid, from });
   }

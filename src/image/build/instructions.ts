@@ -121,6 +121,8 @@ export function applyMetadata(s: StageState, ins: Instruction): string | undefin
     case "SHELL":
       if (!ins.json || ins.json.length === 0) throw new DockerfileError(ins.line, "SHELL requires the arguments to be in JSON form");
       s.shell = ins.json;
+      // In the image too (Docker's config.Shell): a stage FROM it starts with this shell.
+      c.Shell = [...ins.json];
       return nop(s, `SHELL ${goList(ins.json)}`);
     case "HEALTHCHECK":
       return applyHealthcheck(s, ins);
