@@ -32,7 +32,7 @@ export function netnsPath(root: string, id: string): string {
  * Sets up the container's networks before its start. On failure everything made here is
  * released and the error is thrown.
  */
-export async function connectContainer(db: Database, root: string, req: EndpointRequest, requestOf: RequestOf): Promise<void> {
+export async function connectContainer(db: Database, root: string, req: EndpointRequest, requestOf: RequestOf, reclaim?: Reclaim): Promise<void> {
   const mode = parseNetworkMode(req.network);
   if (mode.kind !== "bridge") {
     writeHosts(db, root, req, requestOf);
@@ -40,8 +40,8 @@ export async function connectContainer(db: Database, root: string, req: Endpoint
   }
   try {
     const net = networkByName(db, root, mode.network);
-    await attachEndpoint(db, root, req, net, { aliases: req.aliases, ip: req.ip, mac: req.mac, first: true }, requestOf);
-    await publishPorts(db, root, req.id, req.publish);
+    await attachEndpoint(db, root, req, net, { aliases: req.aliases, ip: req.ip, mac: req.mac, first: true, reclaim }, requestOf);
+    await publishPorts(db, root, req.id, req.publish, reclaim);
     recordNetworkState(db, root, req.id);
   } catch (e) {
     releaseContainer(db, root, req.id, requestOf);
@@ -54,7 +54,19 @@ export interface EndpointOptions {
   ip?: string;
   mac?: string;
   first: boolean; // gets the default route and creates the namespace
+  /** Called once when no address is left (or the asked one is taken), then the lease is tried again. */
+  reclaim?: Reclaim | undefined;
 }
+
+/**
+ * Frees what dead containers still hold (their leases and ports). A start does not reconcile
+ * before it leases (that reads /proc once per address holder: O(N) per run); it calls this
+ * only when an address or a host port it needs is taken, and then tries once more.
+ */
+export type Reclaim = () => void;
+
+/** No address left on a network, or the asked one taken: what a reclaim may cure. */
+export class Taken extends TsdError {}
 
 type Who = Pick<EndpointRequest, "id" | "name">;
 
@@ -65,7 +77,14 @@ export async function attachEndpoint(db: Database, root: string, c: Who, net: Ne
     throw new TsdError("user specified IP address is supported on user defined networks only: create one with 'tsd network create --subnet CIDR NAME'");
   }
   if (o.mac !== undefined && !parseMac(o.mac)) throw new TsdError(`invalid MAC address "${o.mac}": use six unicast hex bytes, e.g. 02:42:0a:00:00:05`);
-  const ep = lease(db, root, c, net, subnet, o);
+  let ep: EndpointRow;
+  try {
+    ep = lease(db, root, c, net, subnet, o);
+  } catch (e) {
+    if (!(e instanceof Taken) || !o.reclaim) throw e;
+    o.reclaim();
+    ep = lease(db, root, c, net, subnet, o);
+  }
   plugVeth(db, root, c.id, net, subnet, ep, o.first);
   // A container reaching its own published port: the DNAT'd packet leaves through the port it
   // came in by (Docker sets this too when it publishes without its proxy).
@@ -101,12 +120,12 @@ function syncResolverQuietly(db: Database, root: string, network: string, reques
 function pickAddress(net: NetworkRow, subnet: Subnet, used: Set<number>, asked: string | undefined): number {
   if (asked === undefined) {
     const ip = firstFree(subnet, used);
-    if (ip === undefined) throw new TsdError(`no free address left on network ${net.name} (${net.subnet})`);
+    if (ip === undefined) throw new Taken(`no free address left on network ${net.name} (${net.subnet})`);
     return ip;
   }
   const ip = parseIp(asked);
   if (ip === undefined || !contains(subnet, ip)) throw new TsdError(`invalid --ip "${asked}": use an address inside ${net.subnet}`);
-  if (used.has(ip)) throw new TsdError(`address ${asked} is already in use on network ${net.name}`);
+  if (used.has(ip)) throw new Taken(`address ${asked} is already in use on network ${net.name}`);
   return ip;
 }
 
@@ -247,37 +266,45 @@ function conflicts(db: Database, p: { hostIp: string; hostPort: number; proto: s
 }
 
 /** Reserves each host port (db row + a bind test) and adds its DNAT. A taken port is an error. */
-async function publishPorts(db: Database, root: string, id: string, specs: PortSpec[]): Promise<void> {
+async function publishPorts(db: Database, root: string, id: string, specs: PortSpec[], reclaim?: Reclaim): Promise<void> {
   if (specs.length === 0) return;
   const nat = requireNat("publishing ports (-p/-P)", defaultBridgeConfig(root).nat);
   const ep = endpointsOf(db, id)[0];
   if (!ep) throw new TsdError("publishing ports needs a bridge network: drop -p or use --network bridge|NAME");
   // Claimed one by one (a row each, so a failure's release finds them), published at once.
   const claimedPorts: NatPort[] = [];
-  for (const s of specs) {
-    let hostPort = s.hostPort;
-    const pick = hostPort === 0;
-    for (let attempt = 0; ; attempt++) {
-      if (pick) hostPort = 32768 + Math.floor(Math.random() * (60999 - 32768));
-      const p: NatPort = { hostIp: s.hostIp, hostPort, proto: s.proto, containerIp: ep.ip, containerPort: s.containerPort };
-      const free = !conflicts(db, p) && (await hostPortFree(p));
-      const claimed = free && db.transaction(() => {
-        if (conflicts(db, p)) return false;
-        db.query("INSERT INTO ports (container_id, host_ip, host_port, proto, container_ip, container_port) VALUES (?, ?, ?, ?, ?, ?)").run(
-          id, p.hostIp, p.hostPort, p.proto, p.containerIp, p.containerPort,
-        );
-        return true;
-      }).immediate();
-      if (claimed) {
-        claimedPorts.push(p);
-        break;
-      }
-      if (!pick || attempt >= 50) {
-        throw new TsdError(`cannot publish ${s.hostIp}:${hostPort}/${s.proto}: the port is already allocated; choose another host port`);
-      }
+  for (const s of specs) claimedPorts.push(await claimPort(db, id, s, ep.ip, reclaim));
+  nat.addPorts(claimedPorts);
+}
+
+/**
+ * One host port's row: the asked one, or a random free one for `-p 80`. An asked port another
+ * container's row holds is reclaimed once (its holder may be dead) before it is an error.
+ */
+async function claimPort(db: Database, id: string, s: PortSpec, containerIp: string, reclaim?: Reclaim): Promise<NatPort> {
+  const pick = s.hostPort === 0;
+  let hostPort = s.hostPort;
+  for (let attempt = 0; ; attempt++) {
+    if (pick) hostPort = 32768 + Math.floor(Math.random() * (60999 - 32768));
+    const p: NatPort = { hostIp: s.hostIp, hostPort, proto: s.proto, containerIp, containerPort: s.containerPort };
+    const rowFree = !conflicts(db, p);
+    const claimed = rowFree && (await hostPortFree(p)) && db.transaction(() => {
+      if (conflicts(db, p)) return false;
+      db.query("INSERT INTO ports (container_id, host_ip, host_port, proto, container_ip, container_port) VALUES (?, ?, ?, ?, ?, ?)").run(
+        id, p.hostIp, p.hostPort, p.proto, p.containerIp, p.containerPort,
+      );
+      return true;
+    }).immediate();
+    if (claimed) return p;
+    if (!pick && !rowFree && reclaim) {
+      reclaim();
+      reclaim = undefined;
+      continue;
+    }
+    if (!pick || attempt >= 50) {
+      throw new TsdError(`cannot publish ${s.hostIp}:${hostPort}/${s.proto}: the port is already allocated; choose another host port`);
     }
   }
-  nat.addPorts(claimedPorts);
 }
 
 export interface PortRow {
