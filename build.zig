@@ -47,6 +47,10 @@ pub fn build(b: *std.Build) void {
         .target = target,
         .optimize = optimize,
         .strip = optimize != .Debug,
+        // No unwinding in the monitor (its panic handler prints no trace: main.zig), so no
+        // unwind tables and no error return traces: smaller pages in every running monitor.
+        .unwind_tables = .none,
+        .error_tracing = false,
     });
     monitor_module.addOptions("build_options", options);
     monitor_module.addImport("linux", core.linux);

@@ -2,7 +2,7 @@
 # The benchmark page's plot, bench/scale.png, from the newest results in bench/results/ (or the
 # files named): how ps, ps -a, inspect, run --rm and rm grow with the number of containers
 # (scale.sh), with and without the bridge, and docker's ps/inspect at its N (docker.sh) beside
-# them. Needs gnuplot (Debian: gnuplot-nox, installed by scripts/bootstrap.sh).
+# them, and the run --rm of another build when scale.sh ran with COMPARE=. Needs gnuplot (Debian: gnuplot-nox, installed by scripts/bootstrap.sh).
 #
 #   bash bench/plot.sh [SCALE.jsonl] [DOCKER.json]
 set -euo pipefail
@@ -22,7 +22,9 @@ for net in ("none", "bridge"):
     with open(f"{out}/{net}.dat", "w") as f:
         for r in sorted((r for r in rows if r["network"] == net), key=lambda r: r["n"]):
             cpu = r.get("cpu_ms", r["median_ms"])
-            f.write(f"{r['n']} " + " ".join(str(r["median_ms"][c]) for c in cmds) + " " + " ".join(str(cpu[c]) for c in cmds) + "\n")
+            # scale.sh COMPARE=: another build's run --rm true, same run (else NaN: not drawn).
+            cmp = [str(r["median_ms"].get("run --rm true (compare)", "NaN")), str(cpu.get("run --rm true (compare)", "NaN"))]
+            f.write(f"{r['n']} " + " ".join(str(r["median_ms"][c]) for c in cmds) + " " + " ".join(str(cpu[c]) for c in cmds) + " " + " ".join(cmp) + "\n")
 open(f"{out}/empty.dat", "w").close()
 with open(f"{out}/docker.dat", "w") as f:
     if docker:
@@ -50,6 +52,7 @@ do for [net in "none bridge"] {
        "" using 1:(column(4+k)) with linespoints title "tsd inspect", \
        "" using 1:(column(5+k)) with linespoints title "tsd run --rm true", \
        "" using 1:(column(6+k)) with linespoints title "tsd rm", \
+       "" using 1:(column(k>0?13:12)) with linespoints dt 2 title "tsd run --rm true, COMPARE build", \
        (net eq "none" ? "$data/docker.dat" : "$data/empty.dat") using 1:(column(3+(k>0?3:0))) with points pt 7 ps 1.5 title "docker ps -a", \
        "" using 1:(column(4+(k>0?3:0))) with points pt 5 ps 1.5 title "docker inspect"
 }

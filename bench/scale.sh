@@ -14,6 +14,7 @@
 #
 #   sudo bash scripts/build.sh && sudo bash bench/scale.sh
 #   SIZES="10 100" P=4 NETS=none RUNS=10 sudo bash bench/scale.sh
+#   COMPARE=/tmp/tsd-before sudo bash bench/scale.sh   # also `run --rm true` by another build, same run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -22,6 +23,7 @@ SIZES=${SIZES:-10 100 500}
 P=${P:-4}
 NETS=${NETS:-none bridge}
 RUNS=${RUNS:-20}
+COMPARE=${COMPARE:-}
 [ "$(id -u)" = 0 ] || { echo "scale: needs root" >&2; exit 1; }
 images=/tmp/tsd-test-images
 bash test/fixtures/make-images.sh "$images" >/dev/null
@@ -92,7 +94,9 @@ print(" ".join(f"{k}={v}" for k, v in out.items()))
 EOF
 )
     json=/tmp/tsd-scale-$$.json
-    hyperfine -N --warmup 2 --runs "$RUNS" --export-json "$json" \
+    compare=()
+    [ -n "$COMPARE" ] && compare=(-n "run --rm true (compare)" "$COMPARE --root $root run --rm ${netflag[*]} busybox true")
+    hyperfine -N --warmup 2 --runs "$RUNS" --export-json "$json" "${compare[@]}" \
       -n ps "$TSD --root $root ps" \
       -n "ps -a" "$TSD --root $root ps -a" \
       -n "ps -a -q" "$TSD --root $root ps -a -q" \
@@ -127,10 +131,16 @@ cmds = ["ps", "ps -a", "ps -a -q", "inspect", "run --rm true", "rm"]
 # CPU time is the steadier figure.
 print("| network | N | start/s (P CLIs) | monitor RSS / PSS kB | kernel kB/ctr (slab+stack+pt) | " + " | ".join(cmds) + " |")
 print("|---|---|---|---|---|" + "---|" * len(cmds))
+extra = []
 for r in rows:
     k = r["kernel_kb_per_container"]
     kern = k["Slab"] + k["KernelStack"] + k["PageTables"]
+    if "run --rm true (compare)" in r["median_ms"]:
+        extra.append(f"{r['network']} N={r['n']}: run --rm true {r['median_ms']['run --rm true']} ({r['cpu_ms']['run --rm true']}) ms, "
+                     f"COMPARE's {r['median_ms']['run --rm true (compare)']} ({r['cpu_ms']['run --rm true (compare)']}) ms")
     print(f"| {r['network']} | {r['n']} | {r['start_per_s']} ({r['parallel']}) | {r['monitor_rss_kb']} / {r['monitor_pss_kb']} | {kern:.0f} (used {k['MemUsed']:.0f}) | "
           + " | ".join(f"{r['median_ms'][c]} ({r.get('cpu_ms', {}).get(c, '-')}) ms" for c in cmds) + " |")
+for e in extra:
+    print(e)
 EOF
 echo "results: $out"

@@ -61,7 +61,9 @@ export function requestsOf(db: Database, root: string): RequestOf {
 export async function connectContainer(db: Database, root: string, id: string): Promise<void> {
   const row = containerById(db, id);
   if (!row) throw new TsdError(`no such container: ${id}`);
-  await attach.connectContainer(db, root, endpointRequest(root, row), requestsOf(db, root));
+  // No reconcile first (one /proc read per address holder): only when an address or a host
+  // port is taken are dead holders' leases reclaimed, and the lease tried once more.
+  await attach.connectContainer(db, root, endpointRequest(root, row), requestsOf(db, root), () => reconcileNetwork(db, root));
 }
 
 /** Everything connectContainer made; idempotent, also on a half-made or removed container. */

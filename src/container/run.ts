@@ -7,13 +7,12 @@ import { createWithMeta } from "./meta-create";
 import type { RunOptions } from "./options";
 import { startAttached, startDetached } from "./start";
 import { containerById, deleteContainer } from "./store";
-import { reconcileNetwork, releaseContainer } from "./network";
+import { releaseContainer } from "./network";
 
 export async function runContainer(db: Database, root: string, opts: RunOptions): Promise<number> {
   if (opts.tty && opts.interactive && !opts.detach && !process.stdin.isTTY) {
     throw new TsdError("the input device is not a TTY: drop -t, or run from a terminal");
   }
-  reconcileNetwork(db, root);
   const c = createWithMeta(db, root, opts);
   // The image's HEALTHCHECK merged in at create.
   if (c.healthcheck) opts = { ...opts, healthcheck: c.healthcheck };

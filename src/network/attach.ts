@@ -18,7 +18,7 @@ import { recordNetworkState } from "./record";
 import { parseNetworkMode, type PortSpec } from "./ports";
 import type { EndpointRequest, RequestOf } from "./request";
 import { dnsDir, reconcileResolvers, stopResolver, syncResolver } from "./dns";
-import { claimPorts } from "./claim";
+import { claimPorts, type Reclaim } from "./claim";
 import { connectPasta, pastaGateway, pastaHolders, stopPasta } from "./pasta";
 import { rootlessMode } from "../store/rootless";
 
@@ -35,17 +35,17 @@ export function netnsPath(root: string, id: string): string {
  * Sets up the container's networks before its start. On failure everything made here is
  * released and the error is thrown.
  */
-export async function connectContainer(db: Database, root: string, req: EndpointRequest, requestOf: RequestOf): Promise<void> {
+export async function connectContainer(db: Database, root: string, req: EndpointRequest, requestOf: RequestOf, reclaim?: Reclaim): Promise<void> {
   const mode = parseNetworkMode(req.network);
-  if (mode.kind === "pasta") return connectUserMode(db, root, req, requestOf);
+  if (mode.kind === "pasta") return connectUserMode(db, root, req, requestOf, reclaim);
   if (mode.kind !== "bridge") {
     writeHosts(db, root, req, requestOf);
     return;
   }
   try {
     const net = networkByName(db, root, mode.network);
-    await attachEndpoint(db, root, req, net, { aliases: req.aliases, ip: req.ip, mac: req.mac, first: true }, requestOf);
-    await publishPorts(db, root, req.id, req.publish);
+    await attachEndpoint(db, root, req, net, { aliases: req.aliases, ip: req.ip, mac: req.mac, first: true, reclaim }, requestOf);
+    await publishPorts(db, root, req.id, req.publish, reclaim);
     recordNetworkState(db, root, req.id);
   } catch (e) {
     releaseContainer(db, root, req.id, requestOf);
@@ -54,9 +54,9 @@ export async function connectContainer(db: Database, root: string, req: Endpoint
 }
 
 /** Rootless: the container's namespace with pasta attached (pasta.ts). */
-async function connectUserMode(db: Database, root: string, req: EndpointRequest, requestOf: RequestOf): Promise<void> {
+async function connectUserMode(db: Database, root: string, req: EndpointRequest, requestOf: RequestOf, reclaim?: Reclaim): Promise<void> {
   try {
-    await connectPasta(db, root, req.id, req.publish);
+    await connectPasta(db, root, req.id, req.publish, reclaim);
     writeHosts(db, root, req, requestOf);
   } catch (e) {
     releaseContainer(db, root, req.id, requestOf);
@@ -69,7 +69,19 @@ export interface EndpointOptions {
   ip?: string;
   mac?: string;
   first: boolean; // gets the default route and creates the namespace
+  /** Called once when no address is left (or the asked one is taken), then the lease is tried again. */
+  reclaim?: Reclaim | undefined;
 }
+
+/**
+ * Reclaim (claim.ts) frees what dead containers still hold (their leases and ports). A start
+ * does not reconcile before it leases (that reads /proc once per address holder: O(N) per
+ * run); it calls it only when an address or a host port it needs is taken, then tries once more.
+ */
+export type { Reclaim };
+
+/** No address left on a network, or the asked one taken: what a reclaim may cure. */
+export class Taken extends TsdError {}
 
 type Who = Pick<EndpointRequest, "id" | "name">;
 
@@ -80,7 +92,14 @@ export async function attachEndpoint(db: Database, root: string, c: Who, net: Ne
     throw new TsdError("user specified IP address is supported on user defined networks only: create one with 'tsd network create --subnet CIDR NAME'");
   }
   if (o.mac !== undefined && !parseMac(o.mac)) throw new TsdError(`invalid MAC address "${o.mac}": use six unicast hex bytes, e.g. 02:42:0a:00:00:05`);
-  const ep = lease(db, root, c, net, subnet, o);
+  let ep: EndpointRow;
+  try {
+    ep = lease(db, root, c, net, subnet, o);
+  } catch (e) {
+    if (!(e instanceof Taken) || !o.reclaim) throw e;
+    o.reclaim();
+    ep = lease(db, root, c, net, subnet, o);
+  }
   plugVeth(db, root, c.id, net, subnet, ep, o.first);
   // A container reaching its own published port: the DNAT'd packet leaves through the port it
   // came in by (Docker sets this too when it publishes without its proxy).
@@ -116,12 +135,12 @@ function syncResolverQuietly(db: Database, root: string, network: string, reques
 function pickAddress(net: NetworkRow, subnet: Subnet, used: Set<number>, asked: string | undefined): number {
   if (asked === undefined) {
     const ip = firstFree(subnet, used);
-    if (ip === undefined) throw new TsdError(`no free address left on network ${net.name} (${net.subnet})`);
+    if (ip === undefined) throw new Taken(`no free address left on network ${net.name} (${net.subnet})`);
     return ip;
   }
   const ip = parseIp(asked);
   if (ip === undefined || !contains(subnet, ip)) throw new TsdError(`invalid --ip "${asked}": use an address inside ${net.subnet}`);
-  if (used.has(ip)) throw new TsdError(`address ${asked} is already in use on network ${net.name}`);
+  if (used.has(ip)) throw new Taken(`address ${asked} is already in use on network ${net.name}`);
   return ip;
 }
 
@@ -241,13 +260,13 @@ function isUp(link: string): boolean {
 }
 
 /** Reserves each host port (db row + a bind test) and adds its DNAT. A taken port is an error. */
-async function publishPorts(db: Database, root: string, id: string, specs: PortSpec[]): Promise<void> {
+async function publishPorts(db: Database, root: string, id: string, specs: PortSpec[], reclaim?: Reclaim): Promise<void> {
   if (specs.length === 0) return;
   const nat = requireNat("publishing ports (-p/-P)", defaultBridgeConfig(root).nat);
   const ep = endpointsOf(db, id)[0];
   if (!ep) throw new TsdError("publishing ports needs a bridge network: drop -p or use --network bridge|NAME");
   // Claimed one by one, published at once.
-  nat.addPorts(await claimPorts(db, id, specs, ep.ip));
+  nat.addPorts(await claimPorts(db, id, specs, ep.ip, reclaim));
 }
 
 export interface PortRow {

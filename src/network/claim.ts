@@ -27,32 +27,45 @@ function conflicts(db: Database, p: { hostIp: string; hostPort: number; proto: s
     .get(p.hostPort, p.proto, p.hostIp, p.hostIp);
 }
 
+/** Whatever frees the rows and leases of dead holders (the network reconcile), run at most once. */
+export type Reclaim = () => void;
+
 /** Claims a host port for each spec (a random free one for port 0); a taken port is an error.
  *  Claimed one by one, a row each, so a failure's release finds them. */
-export async function claimPorts(db: Database, id: string, specs: PortSpec[], containerIp: string): Promise<NatPort[]> {
+export async function claimPorts(db: Database, id: string, specs: PortSpec[], containerIp: string, reclaim?: Reclaim): Promise<NatPort[]> {
   const claimedPorts: NatPort[] = [];
-  for (const s of specs) {
-    let hostPort = s.hostPort;
-    const pick = hostPort === 0;
-    for (let attempt = 0; ; attempt++) {
-      if (pick) hostPort = 32768 + Math.floor(Math.random() * (60999 - 32768));
-      const p: NatPort = { hostIp: s.hostIp, hostPort, proto: s.proto, containerIp, containerPort: s.containerPort };
-      const free = !conflicts(db, p) && (await hostPortFree(p));
-      const claimed = free && db.transaction(() => {
-        if (conflicts(db, p)) return false;
-        db.query("INSERT INTO ports (container_id, host_ip, host_port, proto, container_ip, container_port) VALUES (?, ?, ?, ?, ?, ?)").run(
-          id, p.hostIp, p.hostPort, p.proto, p.containerIp, p.containerPort,
-        );
-        return true;
-      }).immediate();
-      if (claimed) {
-        claimedPorts.push(p);
-        break;
-      }
-      if (!pick || attempt >= 50) {
-        throw new TsdError(`cannot publish ${s.hostIp}:${hostPort}/${s.proto}: the port is already allocated; choose another host port`);
-      }
+  const once = { reclaim };
+  for (const s of specs) claimedPorts.push(await claimPort(db, id, s, containerIp, once));
+  return claimedPorts;
+}
+
+/**
+ * One host port's row: the asked one, or a random free one for `-p 80`. An asked port another
+ * container's row holds is reclaimed once (its holder may be dead) before it is an error.
+ */
+async function claimPort(db: Database, id: string, s: PortSpec, containerIp: string, once: { reclaim?: Reclaim | undefined }): Promise<NatPort> {
+  const pick = s.hostPort === 0;
+  let hostPort = s.hostPort;
+  for (let attempt = 0; ; attempt++) {
+    if (pick) hostPort = 32768 + Math.floor(Math.random() * (60999 - 32768));
+    const p: NatPort = { hostIp: s.hostIp, hostPort, proto: s.proto, containerIp, containerPort: s.containerPort };
+    const rowFree = !conflicts(db, p);
+    const claimed = rowFree && (await hostPortFree(p)) && db.transaction(() => {
+      if (conflicts(db, p)) return false;
+      db.query("INSERT INTO ports (container_id, host_ip, host_port, proto, container_ip, container_port) VALUES (?, ?, ?, ?, ?, ?)").run(
+        id, p.hostIp, p.hostPort, p.proto, p.containerIp, p.containerPort,
+      );
+      return true;
+    }).immediate();
+    if (claimed) return p;
+    if (!pick && !rowFree && once.reclaim) {
+      const reclaim = once.reclaim;
+      once.reclaim = undefined;
+      reclaim();
+      continue;
+    }
+    if (!pick || attempt >= 50) {
+      throw new TsdError(`cannot publish ${s.hostIp}:${hostPort}/${s.proto}: the port is already allocated; choose another host port`);
     }
   }
-  return claimedPorts;
 }

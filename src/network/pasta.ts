@@ -14,7 +14,7 @@ import type { Database } from "bun:sqlite";
 import { accessSync, constants, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TsdError } from "../errors";
-import { claimPorts } from "./claim";
+import { claimPorts, type Reclaim } from "./claim";
 import type { NatPort } from "./nat";
 import type { PortSpec } from "./ports";
 
@@ -108,9 +108,9 @@ export function firstLine(text: string): string {
 }
 
 /** The namespace and pasta with the container's ports; on failure the caller releases. */
-export async function connectPasta(db: Database, root: string, id: string, publish: PortSpec[]): Promise<void> {
+export async function connectPasta(db: Database, root: string, id: string, publish: PortSpec[], reclaim?: Reclaim): Promise<void> {
   const pasta = requirePasta();
-  const ports = await claimPorts(db, id, publish, "");
+  const ports = await claimPorts(db, id, publish, "", reclaim);
   const paths = pastaPaths(root, id);
   makeNetns(paths.nsPath);
   mkdirSync(join(paths.pidFile, ".."), { recursive: true, mode: 0o700 });

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import type { Subprocess } from "bun";
+import { Database } from "bun:sqlite";
 import { TSD, TestRoot } from "../lib/tsd";
 import { testImages } from "../lib/fixtures";
 
@@ -250,6 +251,77 @@ describe("a SIGKILLed monitor alone", () => {
     expect(nftPorts()).not.toContain(`${PORT + 6}`);
     expectNoNetworkLeft();
     await t.ok(["rm", "-f", "lone"]);
+  });
+});
+
+/** kill -9 of a detached container's monitor and init, as a crash would; waits until both are gone. */
+async function killMonitorAndInit(id: string): Promise<void> {
+  const monitorPid = sh(`pgrep -f '^tsd-monitor --bundle ${t.dir}/containers/${id}'`).out.trim().split("\n")[0]!;
+  expect(monitorPid).toMatch(/^\d+$/);
+  const initPid = readFileSync(`/proc/${monitorPid}/task/${monitorPid}/children`, "utf8").trim().split(" ")[0]!;
+  expect(initPid).toMatch(/^\d+$/);
+  process.kill(Number(initPid), "SIGKILL");
+  process.kill(Number(monitorPid), "SIGKILL");
+  const gone = (pid: string) => !existsSync(`/proc/${pid}/status`) || readFileSync(`/proc/${pid}/status`, "utf8").includes("zombie");
+  for (let i = 0; i < 200 && !(gone(monitorPid) && gone(initPid)); i++) await Bun.sleep(20);
+  expect(gone(monitorPid) && gone(initPid)).toBe(true);
+}
+
+/** The endpoint rows of a container, read from the root's database without any tsd command (which could reconcile). */
+function leasesOf(id: string): string[] {
+  const db = new Database(`${t.dir}/tsd.db`, { readonly: true });
+  try {
+    return (db.query("SELECT network, ip FROM endpoints WHERE container_id = ?").all(id) as { network: string; ip: string }[]).map((e) => `${e.network} ${e.ip}`);
+  } finally {
+    db.close();
+  }
+}
+
+// run does not reconcile every lease before it starts (one /proc read per holder: O(N) per run);
+// it reclaims dead holders' leases and ports only when what it needs is taken, then tries once more.
+describe("stale leases", () => {
+  test("a full network: the only address, held by a dead container, goes to the next run", async () => {
+    const tiny = `10.240.${N}`;
+    await t.ok(["network", "create", "--subnet", `${tiny}.0/30`, "-o", `com.docker.network.bridge.name=te${process.pid}b5`, "tiny"]);
+    try {
+      const id = (await t.ok(["run", "-d", "--network", "tiny", "--name", "holder", "busybox", "sleep", "100"])).trim();
+      const full = await t.tsd(["run", "--rm", "--network", "tiny", "busybox", "true"]);
+      expect(`${full.code} ${full.stderr}`).toBe(`125 tsd: no free address left on network tiny (${tiny}.0/30)\n`);
+      await killMonitorAndInit(id);
+      expect(leasesOf(id)).toEqual([`tiny ${tiny}.2`]); // nothing released it yet
+      const r = await t.tsd(["run", "--rm", "--network", "tiny", "busybox", "ip", "-4", "-o", "addr", "show", "eth0"]);
+      expect(r.stderr).toBe("");
+      expect(r.stdout).toContain(`inet ${tiny}.2/30`);
+      expect(leasesOf(id)).toEqual([]);
+      for (let i = 0; i < 100 && vethsOf(id).length > 0; i++) await Bun.sleep(30);
+      expect(vethsOf(id)).toEqual([]);
+    } finally {
+      await t.tsd(["rm", "-f", "holder"]);
+      await t.tsd(["network", "rm", "tiny"]);
+    }
+    expect(links()).not.toContain(`te${process.pid}b5`);
+    expectNoNetworkLeft();
+  });
+
+  test("a host port held by a dead container goes to the next run that asks for it", async () => {
+    const id = (await t.ok(["run", "-d", "--name", "porter", "-p", `127.0.0.1:${PORT + 6}:80`, "busybox", "sleep", "100"])).trim();
+    const taken = await t.tsd(["run", "--rm", "-p", `127.0.0.1:${PORT + 6}:80`, "busybox", "true"]);
+    expect(taken.code).toBe(125);
+    expect(taken.stderr).toContain("the port is already allocated");
+    await killMonitorAndInit(id);
+    expect(leasesOf(id).length).toBe(1); // nothing released it yet
+    const r = await t.tsd(["run", "-d", "--name", "newporter", "-p", `127.0.0.1:${PORT + 6}:80`, "busybox", "sh", "-c", "echo reclaimed > /tmp/index.html; exec httpd -f -p 80 -h /tmp"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(leasesOf(id)).toEqual([]);
+    let body = "";
+    for (let i = 0; i < 50 && body !== "reclaimed\n"; i++) {
+      body = await fetch(`http://127.0.0.1:${PORT + 6}/index.html`).then((x) => x.text(), () => "");
+      if (body !== "reclaimed\n") await Bun.sleep(100);
+    }
+    expect(body).toBe("reclaimed\n");
+    await t.ok(["rm", "-f", "porter", "newporter"]);
+    expectNoNetworkLeft();
   });
 });
 

@@ -33,12 +33,21 @@ pub const Log = struct {
 
     const Line = struct { buf: [line_max]u8 = undefined, len: usize = 0 };
 
-    pub fn open(path: [:0]const u8, max_size: u64, max_files: u32) sys.Error!Log {
+    /// Opens the log into `l` in place. The line buffers (2 × line_max) are left as they are:
+    /// returned by value, the Log was built on the stack and copied, which made both copies'
+    /// pages resident (safe builds fill undefined bytes) for a container that may never write.
+    pub fn open(l: *Log, path: [:0]const u8, max_size: u64, max_files: u32) sys.Error!void {
         assert(max_files >= 1 and max_files <= max_files_limit);
         const f = try sys.open(path, .{ .ACCMODE = .WRONLY, .CREAT = true, .APPEND = true, .CLOEXEC = true, .NOFOLLOW = true }, 0o640);
         errdefer sys.close(f);
         const st = try sys.fstat(f);
-        return .{ .fd = f, .path = path, .max_size = max_size, .max_files = max_files, .size = @intCast(st.size) };
+        l.fd = f;
+        l.path = path;
+        l.max_size = max_size;
+        l.max_files = max_files;
+        l.size = @intCast(st.size);
+        l.broken = false;
+        for (&l.lines) |*line| line.len = 0;
     }
 
     pub fn close(l: *Log) void {

@@ -25,6 +25,19 @@ const dns_server = @import("dns_server.zig");
 const health_mod = @import("health.zig");
 const create_mode = @import("create.zig");
 
+/// A safety panic prints one line and aborts. std's default handler dumps a stack trace, and
+/// with it std.debug's ELF, DWARF and unwinding code was linked into the monitor (the binary is
+/// stripped, so a trace showed only addresses): pages every running monitor mapped.
+pub const panic = std.debug.FullPanic(panicLine);
+/// The same for faults: no handler that would print a trace (the default action dumps core).
+pub const std_options: std.Options = .{ .enable_segfault_handler = false };
+
+fn panicLine(msg: []const u8, first_trace_addr: ?usize) noreturn {
+    _ = first_trace_addr;
+    finish.printStderr("tsd-monitor: panic: {s}\n", .{msg});
+    std.posix.abort();
+}
+
 /// Too big for the stack and needed for the whole run: static (the spec: config.zig).
 var the_relay: relay.Relay = undefined;
 var the_log: log_mod.Log = undefined;
@@ -212,7 +225,7 @@ const Monitor = struct {
             the_health.init(m.args.health, m.args.bundle) catch |err| return m.d.fail(err, "the bundle path is too long for health.json", .{});
         }
         if (m.args.log) |path| {
-            the_log = log_mod.Log.open(path, m.args.log_max_size, m.args.log_max_files) catch |err| return m.d.fail(err, "open the log {s}", .{path});
+            the_log.open(path, m.args.log_max_size, m.args.log_max_files) catch |err| return m.d.fail(err, "open the log {s}", .{path});
         }
         errdefer if (m.args.log != null) the_log.close();
         if (m.args.attach) {
