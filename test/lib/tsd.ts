@@ -17,12 +17,26 @@ export interface RunOpts {
   timeoutMs?: number;
 }
 
+let roots = 0;
+
+/**
+ * A bridge name and subnet of this root's own for the default "bridge" network (tsd0 and
+ * 10.89.0.0/16 are the host's): two roots alive at once — another file's, another checkout's
+ * — must never share a bridge that one of them takes down. 10.160-191.N.0/24 by pid and count.
+ */
+export function ownBridge(): { bridge: string; subnet: string } {
+  const n = roots++;
+  return { bridge: `tt${process.pid.toString(36)}x${n.toString(36)}`.slice(0, 15), subnet: `10.${160 + (process.pid % 32)}.${n % 256}.0/24` };
+}
+
 export class TestRoot {
   readonly dir: string;
 
-  /** `parent`: where the root goes (a test's own small filesystem); /dev/shm by default. */
+  /** `parent`: where the root goes (a test's own small filesystem); /dev/shm by default.
+   *  The root gets its own bridge name and subnet (network.json; a test may write its own). */
   constructor(label: string, parent = "/dev/shm") {
     this.dir = mkdtempSync(join(parent, `tsd-e2e-${label}-`));
+    writeFileSync(join(this.dir, "network.json"), JSON.stringify(ownBridge()));
   }
 
   /** Runs `tsd --root DIR ARGS…` to completion. */
