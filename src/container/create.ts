@@ -75,8 +75,8 @@ function createWith(db: Database, root: string, opts: RunOptions, c: { id: strin
   // --network container: shares the target's hosts file (kept current for its peers), as Docker.
   const etcFiles = { hostname: join(bundle, "hostname"), hosts: net.sharedHosts ?? join(bundle, "hosts"), resolvConf: join(bundle, "resolv.conf") };
   opts = withHealthcheck(opts, image.config.config?.Healthcheck);
-  // Rootless: no cgroup (none can be made without a delegated subtree: container/rootless.ts).
-  const cgroup = rootlessMode() ? undefined : planContainerCgroup(id, opts, opts.privileged);
+  // Rootless: below the delegated cgroup v2 directory, or none without one (container/rootless.ts).
+  const cgroup = planContainerCgroup(id, opts, opts.privileged);
   const spec = withUserns(c.maps, opts, buildSpec(opts, image.config, { id, root, bundle, lowerLinks: links, hostname, user, etcFiles, cgroup, netnsPath: net.netnsPath, kernel: kernel.kernel, ...(opts.privileged ? { hostDevices: hostDevices() } : {}) }));
 
   const row = { id, name: firstName, image_id: image.id, image_ref: opts.image, command: JSON.stringify(commandArgs(spec.process.args, opts)), created_at: Date.now(), auto_remove: opts.rm ? 1 : 0, options: encodeOptions(opts) };

@@ -1,17 +1,16 @@
 // What rootless tsd (issue 13) cannot do yet, refused at create with one line each: cgroup
-// limits (no delegated cgroup v2 subtree is used yet; on cgroup v1 there can be none), the
+// limits without a delegated cgroup v2 subtree (cgroup/delegation.ts; on cgroup v1 there can be none), the
 // bridge network (a user-mode stack, pasta or slirp4netns, is to come), nested user namespaces.
 import { TsdError } from "../errors";
 import { parseNetworkMode } from "../network/ports";
-import { hostLayout } from "../cgroup";
+import { rootlessDelegation, type Delegation } from "../cgroup";
 import type { RunOptions } from "./options";
 
 /** One line per thing a rootless container cannot have; nothing when it asks for none. */
-export function rootlessRefusal(opts: Pick<RunOptions, "resources" | "cgroupParent" | "network" | "userns">, cgroupVersion: 1 | 2): string | undefined {
+export function rootlessRefusal(opts: Pick<RunOptions, "resources" | "cgroupParent" | "network" | "userns">, cgroups: Delegation): string | undefined {
   const limits = Object.entries(opts.resources ?? {}).filter(([, v]) => v !== undefined && !(typeof v === "object" && Object.keys(v).length === 0));
-  if (limits.length > 0 || opts.cgroupParent !== undefined) {
-    const why = cgroupVersion === 1 ? "this host has cgroup v1, which cannot be delegated to a user" : "rootless tsd does not use a delegated cgroup v2 subtree yet";
-    return `rootless: resource limits and --cgroup-parent need cgroups, and ${why}: drop the limit flags or run tsd as root`;
+  if ((limits.length > 0 || opts.cgroupParent !== undefined) && "none" in cgroups) {
+    return `rootless: resource limits and --cgroup-parent need a delegated cgroup v2 subtree, and ${cgroups.none}; or drop the limit flags`;
   }
   if (parseNetworkMode(opts.network).kind === "bridge") {
     return "rootless: bridge networks need root (a user-mode network stack is not in tsd yet): use --network none or --network host";
@@ -21,6 +20,6 @@ export function rootlessRefusal(opts: Pick<RunOptions, "resources" | "cgroupPare
 }
 
 export function checkRootless(opts: RunOptions): void {
-  const refusal = rootlessRefusal(opts, hostLayout().version);
+  const refusal = rootlessRefusal(opts, rootlessDelegation());
   if (refusal !== undefined) throw new TsdError(refusal);
 }

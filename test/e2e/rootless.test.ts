@@ -261,7 +261,7 @@ describe("rootless", () => {
   test("limits, bridge networks and --userns are refused with one line", async () => {
     const limits = await as(user, ["run", "--rm", "-m", "64m", "--network", "none", "busybox", "true"]);
     expect(limits.code).toBe(125);
-    expect(limits.stderr).toMatch(/^tsd: rootless: resource limits and --cgroup-parent need cgroups, and .+\n$/);
+    expect(limits.stderr).toMatch(/^tsd: rootless: resource limits and --cgroup-parent need a delegated cgroup v2 subtree, and .+\n$/);
     const bridge = await as(user, ["run", "--rm", "busybox", "true"]);
     expect(bridge.code).toBe(125);
     expect(bridge.stderr).toBe("tsd: rootless: bridge networks need root (a user-mode network stack is not in tsd yet): use --network none or --network host\n");

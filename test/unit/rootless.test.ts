@@ -50,24 +50,27 @@ test("the user's name from passwd text, its uid when it has none", () => {
 });
 
 test("what a rootless container cannot have yet: one line each", () => {
-  expect(rootlessRefusal({ network: "none", resources: {} }, 1)).toBeUndefined();
-  expect(rootlessRefusal({ network: "host" }, 2)).toBeUndefined();
-  expect(rootlessRefusal({ network: "none", resources: { memory: 1 << 26 } }, 1)).toBe("rootless: resource limits and --cgroup-parent need cgroups, and this host has cgroup v1, which cannot be delegated to a user: drop the limit flags or run tsd as root");
-  expect(rootlessRefusal({ network: "none", cgroupParent: "x" }, 2)).toContain("does not use a delegated cgroup v2 subtree yet");
-  expect(rootlessRefusal({}, 2)).toBe("rootless: bridge networks need root (a user-mode network stack is not in tsd yet): use --network none or --network host");
-  expect(rootlessRefusal({ network: "mynet" }, 2)).toContain("bridge networks need root");
-  expect(rootlessRefusal({ network: "none", userns: "auto" }, 2)).toContain("--userns");
+  const v1 = { none: "this host has cgroup v1, which cannot be delegated to a user" };
+  const delegated = { dir: "user.slice/user-1001.slice/user@1001.service" };
+  expect(rootlessRefusal({ network: "none", resources: {} }, v1)).toBeUndefined();
+  expect(rootlessRefusal({ network: "host" }, delegated)).toBeUndefined();
+  expect(rootlessRefusal({ network: "none", resources: { memory: 1 << 26 } }, v1)).toBe("rootless: resource limits and --cgroup-parent need a delegated cgroup v2 subtree, and this host has cgroup v1, which cannot be delegated to a user; or drop the limit flags");
+  expect(rootlessRefusal({ network: "none", cgroupParent: "x" }, { none: "why" })).toContain("and why; or drop");
+  // With a delegated subtree, limits and --cgroup-parent pass.
+  expect(rootlessRefusal({ network: "none", resources: { memory: 1 << 26, pidsLimit: 5 }, cgroupParent: "x" }, delegated)).toBeUndefined();
+  expect(rootlessRefusal({}, delegated)).toBe("rootless: bridge networks need root (a user-mode network stack is not in tsd yet): use --network none or --network host");
+  expect(rootlessRefusal({ network: "mynet" }, delegated)).toContain("bridge networks need root");
+  expect(rootlessRefusal({ network: "none", userns: "auto" }, delegated)).toContain("--userns");
 });
 
 test("info: the rootless lines, and no default bridge", () => {
-  const base = { ServerVersion: "0.1.0", DriverStatus: [["userxattr", "true"]], SecurityOptions: [], Warnings: [rootlessCgroupWarning(1)], UserNamespaces: { IdmappedMounts: true, AutoPool: "", AutoRanges: 0 } };
-  const i = { ...base, Rootless: true, DefaultBridge: "tsd0 10.89.0.0/16", RootlessNamespace: { UidMap: "0-0 → 1001-1001, 1-65536 → 100000-165535", GidMap: "0-0 → 1001-1001", RuntimeDir: "/run/user/1001/tsd" } } as unknown as Info;
+  const base = { ServerVersion: "0.1.0", DriverStatus: [["userxattr", "true"]], SecurityOptions: [], Warnings: [rootlessCgroupWarning("cgroup v1 cannot be delegated to a user")], UserNamespaces: { IdmappedMounts: true, AutoPool: "", AutoRanges: 0 } };
+  const i = { ...base, Rootless: true, DefaultBridge: "tsd0 10.89.0.0/16", RootlessNamespace: { UidMap: "0-0 → 1001-1001, 1-65536 → 100000-165535", GidMap: "0-0 → 1001-1001", RuntimeDir: "/run/user/1001/tsd", Cgroups: "none" } } as unknown as Info;
   const text = infoText(i);
-  expect(text).toContain("\n Rootless: true\n User Namespace: rootless (newuidmap/newgidmap, a pause process per user)\n  UID Map: 0-0 → 1001-1001, 1-65536 → 100000-165535\n  GID Map: 0-0 → 1001-1001\n  Runtime Dir: /run/user/1001/tsd\n");
+  expect(text).toContain("\n Rootless: true\n User Namespace: rootless (newuidmap/newgidmap, a pause process per user)\n  UID Map: 0-0 → 1001-1001, 1-65536 → 100000-165535\n  GID Map: 0-0 → 1001-1001\n  Runtime Dir: /run/user/1001/tsd\n  Cgroups: none\n");
   expect(text).not.toContain("Default Bridge");
   expect(text).toContain("  userxattr: true\n");
   expect(text).toContain("WARNING: rootless: containers run without cgroups (cgroup v1 cannot be delegated to a user)");
-  expect(rootlessCgroupWarning(2)).toContain("delegated cgroup v2 subtrees are not used yet");
 });
 
 test("a read-only view of a rootless overlay keeps userxattr", () => {
