@@ -18,7 +18,7 @@ import { recordContainer } from "./record";
 import { checkBundleCgroup, createBundleCgroup, hostCpus, planContainerCgroup, releaseBundleCgroup } from "../cgroup";
 import { checkAgainstHost } from "../cgroup/resources";
 import { rootlessMode } from "../store/rootless";
-import { checkRootless } from "./rootless";
+import { checkRootless, checkSingleIdUser } from "./rootless";
 import { networkSetup } from "./network";
 import { hostsFile } from "../network/files";
 import { hostDevices } from "./host-devices";
@@ -67,6 +67,7 @@ function createWith(db: Database, root: string, opts: RunOptions, c: { id: strin
   const volumes = withImageVolumes(opts.volumes, opts.tmpfs ?? [], image.config.config?.Volumes);
   opts = { ...opts, volumes: prepareVolumes(db, root, volumes, links) };
   const user = resolveUser(opts.user ?? image.config.config?.User, readImageFile(layerDirs, "etc/passwd"), readImageFile(layerDirs, "etc/group"), opts.groupAdd);
+  checkSingleIdUser(user);
   const kernel = kernelSetup(db, root, opts);
   opts = kernel.opts;
   const net = networkSetup(db, root, id, opts, image.config);

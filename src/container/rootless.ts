@@ -5,6 +5,7 @@ import { TsdError } from "../errors";
 import { parseNetworkMode } from "../network/ports";
 import { rootlessDelegation, type Delegation } from "../cgroup";
 import type { RunOptions } from "./options";
+import { rootlessMode } from "../store/rootless";
 
 /** One line per thing a rootless container cannot have; nothing when it asks for none. */
 export function rootlessRefusal(opts: Pick<RunOptions, "resources" | "cgroupParent" | "network" | "userns">, cgroups: Delegation): string | undefined {
@@ -22,4 +23,10 @@ export function rootlessRefusal(opts: Pick<RunOptions, "resources" | "cgroupPare
 export function checkRootless(opts: RunOptions): void {
   const refusal = rootlessRefusal(opts, rootlessDelegation());
   if (refusal !== undefined) throw new TsdError(refusal);
+}
+
+/** A single-id namespace maps container 0 only: another user of the image or -u is refused with one line. */
+export function checkSingleIdUser(user: { uid: number; gid: number }): void {
+  if (!rootlessMode()?.singleId || (user.uid === 0 && user.gid === 0)) return;
+  throw new TsdError(`rootless: user ${user.uid}:${user.gid} cannot run in a single-id namespace (only root is mapped: no /etc/subuid range or no newuidmap): use -u 0, or add a range as root (usermod --add-subuids/--add-subgids)`);
 }

@@ -46,7 +46,7 @@ export interface Info {
   UserNamespaces: { IdmappedMounts: boolean; AutoPool: string; AutoRanges: number };
   /** tsd's own, rootless only: the user namespace every command runs in (system/rootless-enter.ts). */
   /** Cgroups: "delegated /path" (limits work) or "none (why)" (cgroup/delegation.ts). */
-  RootlessNamespace?: { UidMap: string; GidMap: string; RuntimeDir: string; Cgroups: string };
+  RootlessNamespace?: { Mapping: string; UidMap: string; GidMap: string; RuntimeDir: string; Cgroups: string };
   Warnings: string[];
 }
 
@@ -134,7 +134,8 @@ function rootlessNamespace(mode: RootlessMode): Omit<NonNullable<Info["RootlessN
     parseIdMapText(readText(path))
       .map((m) => `${m.inside}-${m.inside + m.size - 1} → ${m.outside}-${m.outside + m.size - 1}`)
       .join(", ");
-  return { UidMap: show("/proc/self/uid_map"), GidMap: show("/proc/self/gid_map"), RuntimeDir: mode.paths.run };
+  const mapping = mode.singleId ? "single id (unshare --map-root-user: no /etc/subuid range or no newuidmap)" : "newuidmap/newgidmap";
+  return { Mapping: mapping, UidMap: show("/proc/self/uid_map"), GidMap: show("/proc/self/gid_map"), RuntimeDir: mode.paths.run };
 }
 
 function usernsInfo(db: Database): Info["UserNamespaces"] {
@@ -149,7 +150,7 @@ function usernsInfo(db: Database): Info["UserNamespaces"] {
 
 function usernsLines(i: Info): string[] {
   const ns = i.RootlessNamespace;
-  if (ns) return [" User Namespace: rootless (newuidmap/newgidmap, a pause process per user)", `  UID Map: ${ns.UidMap}`, `  GID Map: ${ns.GidMap}`, `  Runtime Dir: ${ns.RuntimeDir}`, `  Cgroups: ${ns.Cgroups}`];
+  if (ns) return [` User Namespace: rootless (${ns.Mapping}, a pause process per user)`, `  UID Map: ${ns.UidMap}`, `  GID Map: ${ns.GidMap}`, `  Runtime Dir: ${ns.RuntimeDir}`, `  Cgroups: ${ns.Cgroups}`];
   return [
     " User Namespaces: rootful (--userns=auto, --uidmap; default host)",
     `  Idmapped Mounts: ${i.UserNamespaces.IdmappedMounts ? "supported" : "not supported (Linux 6.15 needed)"}`,

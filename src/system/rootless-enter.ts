@@ -21,8 +21,9 @@ interface User {
 }
 
 interface Tools {
-  newuidmap: string;
-  newgidmap: string;
+  /** Absent: no uidmap package, the single-id fallback. */
+  newuidmap?: string;
+  newgidmap?: string;
   unshare: string;
   nsenter: string;
   setsid: string;
@@ -36,7 +37,10 @@ export function enterRootless(args: string[]): never {
   const pid = withLock(paths, user, () => livePause(paths, user) ?? startPause(paths, user, tools));
   const self = Bun.main.startsWith("/$bunfs/") ? [process.execPath] : [process.execPath, Bun.main];
   const env = { ...(process.env as Record<string, string>), TSD_ROOTLESS: "1" };
-  const errno = execve(tools.nsenter, ["nsenter", "--user", "--mount", `--target=${pid}`, `--wd=${process.cwd()}`, "--", ...self, ...args], env);
+  // A single-id namespace denies setgroups, which nsenter calls unless told to keep the
+  // credentials (the user's uid is 0 there all the same).
+  const keep = readOr(`/proc/${pid}/setgroups`).trim() === "deny" ? ["--preserve-credentials"] : [];
+  const errno = execve(tools.nsenter, ["nsenter", "--user", "--mount", ...keep, `--target=${pid}`, `--wd=${process.cwd()}`, "--", ...self, ...args], env);
   throw new TsdError(`rootless: cannot run ${tools.nsenter}: errno ${errno}`);
 }
 
@@ -61,8 +65,8 @@ function findTools(): Tools {
     return path;
   };
   return {
-    newuidmap: need("newuidmap", "the uidmap package (apt-get install uidmap)"),
-    newgidmap: need("newgidmap", "the uidmap package (apt-get install uidmap)"),
+    newuidmap: which("newuidmap"),
+    newgidmap: which("newgidmap"),
     unshare: need("unshare", "util-linux"),
     nsenter: need("nsenter", "util-linux"),
     setsid: need("setsid", "util-linux"),
@@ -122,13 +126,18 @@ interface Ranges {
   gid: { start: number; size: number };
 }
 
-/** The user's subordinate ranges, or one line naming what is missing. */
-export function subordinateRanges(user: User, read: (p: string) => string): Ranges {
+/** The user's subordinate ranges and the tools that map them; or, when something is missing,
+ *  the one warning line of the single-id fallback (Podman's: container 0 → the user only). */
+export function subordinateRanges(user: User, read: (p: string) => string, tools: Pick<Tools, "newuidmap" | "newgidmap">): Ranges | { warning: string } {
+  const single = "running with a single id (container root → you, no other ids: images with files of other owners get them as root, USER other than root fails)";
+  if (!tools.newuidmap || !tools.newgidmap) {
+    return { warning: `WARNING: rootless: newuidmap/newgidmap not found, ${single}: install the uidmap package (apt-get install uidmap) for a full mapping` };
+  }
   const uid = subordinateRange(read("/etc/subuid"), user.name, user.uid);
   const gid = subordinateRange(read("/etc/subgid"), user.name, user.uid);
   const missing = [uid ? "" : "/etc/subuid", gid ? "" : "/etc/subgid"].filter(Boolean).join(" and ");
   if (!uid || !gid) {
-    throw new TsdError(`rootless: no ${missing} entry for user ${user.name}: add one as root, e.g. usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${user.name}`);
+    return { warning: `WARNING: rootless: no ${missing} entry for user ${user.name}, ${single}: add one as root for a full mapping, e.g. usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${user.name}` };
   }
   return { uid, gid };
 }
@@ -143,15 +152,20 @@ function readOr(path: string): string {
 
 /** Starts the pause process in a new user and mount namespace and maps its ids. */
 function startPause(paths: RootlessPaths, user: User, tools: Tools): number {
-  const ranges = subordinateRanges(user, readOr);
+  const ranges = subordinateRanges(user, readOr, tools);
+  // Single id: unshare maps 0 → the user itself (setgroups deny), which needs no privilege.
+  if ("warning" in ranges) console.error(ranges.warning);
+  const single = "warning" in ranges ? ["--map-root-user"] : [];
   // setsid: out of the terminal's session; unshare execs sleep in the new namespaces (same pid).
-  const proc = Bun.spawn([tools.setsid, tools.unshare, "--user", "--mount", "--propagation", "private", "sleep", "infinity"], { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
+  const proc = Bun.spawn([tools.setsid, tools.unshare, "--user", "--mount", ...single, "--propagation", "private", "sleep", "infinity"], { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
   proc.unref();
   const pid = proc.pid;
   try {
-    waitForUnshare(pid);
-    mapIds(tools.newuidmap, pid, user.uid, ranges.uid);
-    mapIds(tools.newgidmap, pid, user.gid, ranges.gid);
+    waitForUnshare(pid, single.length > 0);
+    if (!("warning" in ranges)) {
+      mapIds(tools.newuidmap!, pid, user.uid, ranges.uid);
+      mapIds(tools.newgidmap!, pid, user.gid, ranges.gid);
+    }
     const start = procStartTime(pid);
     if (start === undefined) throw new TsdError("rootless: the pause process exited at start");
     const file = join(paths.run, "pause.pid");
@@ -164,12 +178,13 @@ function startPause(paths: RootlessPaths, user: User, tools: Tools): number {
   }
 }
 
-function waitForUnshare(pid: number): void {
+/** Until the pause process is in its namespace (`mapped`: and unshare wrote its own map). */
+function waitForUnshare(pid: number, mapped: boolean): void {
   const own = nsLink("self");
   for (let i = 0; i < 400; i++) {
     const ns = nsLink(pid);
     if (ns === undefined) throw new TsdError(`rootless: unshare --user --mount failed (are unprivileged user namespaces enabled? sysctl kernel.unprivileged_userns_clone)`);
-    if (ns !== own) return;
+    if (ns !== own && (!mapped || readOr(`/proc/${pid}/gid_map`).trim() !== "")) return;
     Bun.sleepSync(5);
   }
   throw new TsdError("rootless: the pause process did not enter its user namespace within 2 s");

@@ -141,6 +141,8 @@ afterAll(async () => {
       if (pause !== undefined) for (const line of readFileSync(`/proc/${pause}/mountinfo`, "utf8").split("\n")) if (line.includes(join(user.dir, "root"))) left.push(`mount in the namespace: ${line}`);
       // The pause process holds the namespace (and the mounts in it): gone with it.
       if (pause !== undefined && processesOf(user).includes(pause)) process.kill(pause, "SIGKILL");
+      const barePause = bare && pausePid(bare);
+      if (barePause !== undefined && processesOf(bare).includes(barePause)) process.kill(barePause, "SIGKILL");
       await Bun.sleep(200);
     }
     for (const u of [user, bare].filter(Boolean)) {
@@ -285,13 +287,43 @@ describe("rootless", () => {
     expect(processesOf(user).sort()).toEqual(before);
   }, 60000);
 
-  test("a user without /etc/subuid and /etc/subgid lines: one line naming them, nothing started", async () => {
-    const r = await as(bare, ["run", "--rm", "--network", "none", "busybox", "true"]);
-    expect(r.code).toBe(125);
-    expect(r.stderr).toBe(`tsd: rootless: no /etc/subuid and /etc/subgid entry for user ${bare.name}: add one as root, e.g. usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${bare.name}\n`);
-    expect(processesOf(bare)).toEqual([]);
-    expect(existsSync(join(bare.dir, "root"))).toBe(false);
-    // A runtime dir it cannot make (no login session's /run/user/UID): one line too.
+  test("a user without /etc/subuid and /etc/subgid lines: a single-id namespace, one warning naming the fix", async () => {
+    // The first command starts the namespace and warns, once; the image's /home/user is 1000's: the user's here.
+    const load = await as(bare, ["load", "-i", images.busyboxDocker]);
+    expect(load.code).toBe(0);
+    const r = await as(bare, ["run", "--rm", "--network", "none", "busybox", "sh", "-c", "id; cat /proc/self/uid_map; stat -c %u /home/user"]);
+    expect(r.stderr).toBe("");
+    expect(load.stderr).toBe(`WARNING: rootless: no /etc/subuid and /etc/subgid entry for user ${bare.name}, running with a single id (container root → you, no other ids: images with files of other owners get them as root, USER other than root fails): add one as root for a full mapping, e.g. usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${bare.name}\n`);
+    expect(r.stdout).toMatch(new RegExp(`^uid=0\\(root\\) gid=0\\(root\\) groups=0\\(root\\)\n +0 +${bare.uid} +1\n0\n$`));
+    expect(r.code).toBe(0);
+    // info names the mapping.
+    const info = await as(bare, ["info"]);
+    expect(info.stderr).toBe("");
+    expect(info.stdout).toContain(" User Namespace: rootless (single id (unshare --map-root-user: no /etc/subuid range or no newuidmap), a pause process per user)\n");
+    expect(info.stdout).toContain(`  UID Map: 0-0 → ${bare.uid}-${bare.uid}\n`);
+    // pull (layers owned by ids it cannot map: the user's), run -d, exec (also with a tty: devpts without gid=5), rm.
+    reg ??= await startRegistry();
+    await push(`oci-archive:${images.multilayerOci}:latest`, `${reg.host}/library/ml:single`);
+    const ok1 = async (args: string[]) => {
+      const x = await as(bare, args);
+      if (x.code !== 0) throw new Error(`tsd ${args.join(" ")} exited ${x.code}: ${x.stderr}`);
+      return x.stdout;
+    };
+    await ok1(["pull", `${reg.host}/library/ml:single`]);
+    // Its USER (1000) cannot be mapped: one line; as root it runs.
+    const asUser = await as(bare, ["run", "--rm", "--network", "none", `${reg.host}/library/ml:single`, "true"]);
+    expect([asUser.code, asUser.stderr]).toEqual([125, "tsd: rootless: user 1000:1000 cannot run in a single-id namespace (only root is mapped: no /etc/subuid range or no newuidmap): use -u 0, or add a range as root (usermod --add-subuids/--add-subgids)\n"]);
+    await ok1(["run", "-d", "--name", "single", "-u", "0", "--network", "none", "--entrypoint", "sleep", `${reg.host}/library/ml:single`, "300"]);
+    expect(await ok1(["exec", "single", "sh", "-c", "id -u; ls /data"])).toBe("0\nb\n");
+    expect(await ok1(["exec", "-t", "single", "tty"])).toBe("/dev/pts/0\r\n");
+    const pid = Number((await ok1(["inspect", "-f", "{{.State.Pid}}", "single"])).trim());
+    expect(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]).toBe(String(bare.uid));
+    await ok1(["rm", "-f", "single"]);
+    await ok1(["rmi", `${reg.host}/library/ml:single`]);
+    expect(await ok1(["ps", "-aq"])).toBe("");
+  }, 90000);
+
+  test("a runtime dir it cannot make (no login session's /run/user/UID): one line", async () => {
     const noRun = await as(user, ["ps"], { env: { XDG_RUNTIME_DIR: `/run/user/${user.uid}` } });
     expect(noRun.code).toBe(1);
     expect(noRun.stderr).toBe(`tsd: rootless: cannot make /run/user/${user.uid}/tsd (EACCES): set XDG_RUNTIME_DIR to a directory of yours (a login session's /run/user/UID), or unset it\n`);

@@ -7,7 +7,6 @@ import { rootlessRefusal } from "../../src/container/rootless";
 import { infoText, rootlessCgroupWarning, type Info } from "../../src/system/info";
 import { readOnlyOverlay } from "../../src/container/helper";
 import { splitGlobals } from "../../src/cli/globals";
-import { TsdError } from "../../src/errors";
 
 test("uid_map: the host's (identity) or a user's namespace, and whom its 0 stands for", () => {
   const host = parseIdMapText("         0          0 4294967295\n");
@@ -39,9 +38,13 @@ test("subordinate ranges by name or uid; the message names what is missing and t
   expect(subordinateRange(text, "carol", 9)).toBeUndefined();
   const files: Record<string, string> = { "/etc/subuid": "alice:100000:65536\n", "/etc/subgid": "" };
   const read = (p: string) => files[p] ?? "";
-  expect(() => subordinateRanges({ uid: 1001, gid: 1001, name: "alice" }, read)).toThrow(new TsdError("rootless: no /etc/subgid entry for user alice: add one as root, e.g. usermod --add-subuids 100000-165535 --add-subgids 100000-165535 alice"));
+  const tools = { newuidmap: "/usr/bin/newuidmap", newgidmap: "/usr/bin/newgidmap" };
+  const alice = { uid: 1001, gid: 1001, name: "alice" };
+  // Something missing: the single-id fallback, with one warning naming what gives a full mapping.
+  expect(subordinateRanges(alice, read, tools)).toEqual({ warning: "WARNING: rootless: no /etc/subgid entry for user alice, running with a single id (container root → you, no other ids: images with files of other owners get them as root, USER other than root fails): add one as root for a full mapping, e.g. usermod --add-subuids 100000-165535 --add-subgids 100000-165535 alice" });
   files["/etc/subgid"] = "alice:300000:65536\n";
-  expect(subordinateRanges({ uid: 1001, gid: 1001, name: "alice" }, read)).toEqual({ uid: { start: 100000, size: 65536 }, gid: { start: 300000, size: 65536 } });
+  expect(subordinateRanges(alice, read, tools)).toEqual({ uid: { start: 100000, size: 65536 }, gid: { start: 300000, size: 65536 } });
+  expect(subordinateRanges(alice, read, { newgidmap: tools.newgidmap })).toEqual({ warning: expect.stringContaining("newuidmap/newgidmap not found, running with a single id") });
 });
 
 test("the user's name from passwd text, its uid when it has none", () => {
@@ -65,7 +68,7 @@ test("what a rootless container cannot have yet: one line each", () => {
 
 test("info: the rootless lines, and no default bridge", () => {
   const base = { ServerVersion: "0.1.0", DriverStatus: [["userxattr", "true"]], SecurityOptions: [], Warnings: [rootlessCgroupWarning("cgroup v1 cannot be delegated to a user")], UserNamespaces: { IdmappedMounts: true, AutoPool: "", AutoRanges: 0 } };
-  const i = { ...base, Rootless: true, DefaultBridge: "tsd0 10.89.0.0/16", RootlessNamespace: { UidMap: "0-0 → 1001-1001, 1-65536 → 100000-165535", GidMap: "0-0 → 1001-1001", RuntimeDir: "/run/user/1001/tsd", Cgroups: "none" } } as unknown as Info;
+  const i = { ...base, Rootless: true, DefaultBridge: "tsd0 10.89.0.0/16", RootlessNamespace: { Mapping: "newuidmap/newgidmap", UidMap: "0-0 → 1001-1001, 1-65536 → 100000-165535", GidMap: "0-0 → 1001-1001", RuntimeDir: "/run/user/1001/tsd", Cgroups: "none" } } as unknown as Info;
   const text = infoText(i);
   expect(text).toContain("\n Rootless: true\n User Namespace: rootless (newuidmap/newgidmap, a pause process per user)\n  UID Map: 0-0 → 1001-1001, 1-65536 → 100000-165535\n  GID Map: 0-0 → 1001-1001\n  Runtime Dir: /run/user/1001/tsd\n  Cgroups: none\n");
   expect(text).not.toContain("Default Bridge");

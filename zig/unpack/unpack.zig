@@ -15,6 +15,9 @@ pub const flag_layer: u32 = 1;
 /// directories and links are created; a fifo or device node is refused (reading one back
 /// would hang on a fifo or read forever from a device).
 pub const flag_archive: u32 = 2;
+/// Owners the user namespace cannot map are left as the extracting user's (rootless tsd's
+/// single-id mapping: extract.Options.ignore_chown_errors).
+pub const flag_ignore_chown: u32 = 4;
 pub const pack = @import("pack.zig");
 
 pub const Result = struct {
@@ -308,6 +311,7 @@ pub fn unpack(src: [*:0]const u8, dest: [*:0]const u8, flags: u32, msg: Message,
         },
     };
     defer x.deinit();
+    x.opts.ignore_chown_errors = flags & flag_ignore_chown != 0;
 
     const status = u.run();
     if (status < 0) return status;
