@@ -6,7 +6,7 @@
 // commands, so `exec` can join a container `run -d` started, and mounts are seen by every
 // command. The pause process is recorded in RUN/pause.pid ("PID STARTTIME"), made under
 // RUN/pause.lock (two first commands at once make one).
-import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, statSync, writeFileSync, renameSync } from "node:fs";
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { TsdError } from "../errors";
 import { procStartTime, sameProcess } from "../container/proc";
@@ -34,7 +34,7 @@ export function enterRootless(args: string[]): never {
   const user: User = { uid: process.getuid!(), gid: process.getgid!(), name: userName(process.getuid!()) };
   const paths = rootlessPaths(process.env, user.uid);
   const tools = findTools();
-  const pid = withLock(paths, user, () => livePause(paths, user) ?? startPause(paths, user, tools));
+  const pid = withLock(paths, user, () => livePause(paths, user) ?? rejoinPause(paths, user, tools) ?? startPause(paths, user, tools));
   const self = Bun.main.startsWith("/$bunfs/") ? [process.execPath] : [process.execPath, Bun.main];
   const env = { ...(process.env as Record<string, string>), TSD_ROOTLESS: "1" };
   // A single-id namespace denies setgroups, which nsenter calls unless told to keep the
@@ -97,9 +97,9 @@ function withLock<T>(paths: RootlessPaths, user: User, fn: () => T): T {
   }
 }
 
-function nsLink(pid: number | "self"): string | undefined {
+function nsLink(pid: number | "self", ns = "user"): string | undefined {
   try {
-    return readlinkSync(`/proc/${pid}/ns/user`);
+    return readlinkSync(`/proc/${pid}/ns/${ns}`);
   } catch {
     return undefined;
   }
@@ -166,11 +166,7 @@ function startPause(paths: RootlessPaths, user: User, tools: Tools): number {
       mapIds(tools.newuidmap!, pid, user.uid, ranges.uid);
       mapIds(tools.newgidmap!, pid, user.gid, ranges.gid);
     }
-    const start = procStartTime(pid);
-    if (start === undefined) throw new TsdError("rootless: the pause process exited at start");
-    const file = join(paths.run, "pause.pid");
-    writeFileSync(`${file}.tmp`, `${pid} ${start}\n`, { mode: 0o600 });
-    renameSync(`${file}.tmp`, file);
+    recordPause(paths, pid);
     return pid;
   } catch (e) {
     proc.kill("SIGKILL");
@@ -179,6 +175,56 @@ function startPause(paths: RootlessPaths, user: User, tools: Tools): number {
 }
 
 /** Until the pause process is in its namespace (`mapped`: and unshare wrote its own map). */
+/** RUN/pause.pid: "PID STARTTIME USERNS MNTNS" (the namespaces, to find them again: rejoinPause). */
+function recordPause(paths: RootlessPaths, pid: number): void {
+  const start = procStartTime(pid);
+  const user = nsLink(pid);
+  const mnt = nsLink(pid, "mnt");
+  if (start === undefined || user === undefined || mnt === undefined) throw new TsdError("rootless: the pause process exited at start");
+  const file = join(paths.run, "pause.pid");
+  writeFileSync(`${file}.tmp`, `${pid} ${start} ${user} ${mnt}\n`, { mode: 0o600 });
+  renameSync(`${file}.tmp`, file);
+}
+
+/** A process of the user still in the recorded namespaces (a container's monitor), after the
+ *  pause process was killed; nothing when none is left or nothing was recorded. */
+export function survivor(record: string, uid: number, pids: string[], look: (pid: string) => { uid: number; user?: string; mnt?: string } | undefined): number | undefined {
+  const [, , user, mnt] = record.trim().split(" ");
+  if (!user || !mnt) return undefined;
+  for (const pid of pids) {
+    const p = look(pid);
+    if (p && p.uid === uid && p.user === user && p.mnt === mnt) return Number(pid);
+  }
+  return undefined;
+}
+
+/** The pause process was killed while containers run: their monitors still hold its user and
+ *  mount namespaces, so a new pause process is started inside them (Podman joins a conmon's the
+ *  same way), and every container stays reachable; none left: undefined (a new namespace). */
+function rejoinPause(paths: RootlessPaths, user: User, tools: Tools): number | undefined {
+  const look = (pid: string) => {
+    try {
+      return { uid: statSync(`/proc/${pid}`).uid, user: nsLink(Number(pid)), mnt: nsLink(Number(pid), "mnt") };
+    } catch {
+      return undefined;
+    }
+  };
+  const pids = readdirSync("/proc").filter((n) => /^\d+$/.test(n));
+  const target = survivor(readOr(join(paths.run, "pause.pid")), user.uid, pids, look);
+  if (target === undefined) return undefined;
+  const keep = readOr(`/proc/${target}/setgroups`).trim() === "deny" ? ["--preserve-credentials"] : [];
+  const proc = Bun.spawn([tools.setsid, tools.nsenter, "--user", "--mount", ...keep, `--target=${target}`, "--", "sleep", "infinity"], { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
+  proc.unref();
+  try {
+    waitForUnshare(proc.pid, false);
+    recordPause(paths, proc.pid);
+    return proc.pid;
+  } catch (e) {
+    proc.kill("SIGKILL");
+    throw e;
+  }
+}
+
 function waitForUnshare(pid: number, mapped: boolean): void {
   const own = nsLink("self");
   for (let i = 0; i < 400; i++) {

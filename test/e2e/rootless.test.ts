@@ -273,6 +273,33 @@ describe("rootless", () => {
     expect(await ok(["ps", "-aq"])).toBe("");
   }, 60000);
 
+  test("the pause process killed (-9) with a container running: the next command rejoins its namespaces; with none, a new one", async () => {
+    await ok(["run", "-d", "--name", "pk", "--network", "none", "busybox", "sleep", "300"]);
+    const old = pausePid(user)!;
+    const ns = readlinkSync(`/proc/${old}/ns/user`);
+    process.kill(old, "SIGKILL");
+    for (let i = 0; i < 100 && processesOf(user).includes(old); i++) await Bun.sleep(20);
+    expect(await ok(["ps", "--format", "{{.Names}} {{.Status}}"])).toMatch(/^pk Up/);
+    const now = pausePid(user)!;
+    expect(now).not.toBe(old);
+    expect(readlinkSync(`/proc/${now}/ns/user`)).toBe(ns);
+    expect(await ok(["exec", "pk", "echo", "joined"])).toBe("joined\n");
+    await ok(["stop", "-t", "1", "pk"]);
+    await ok(["rm", "pk"]);
+    // Nothing holds the namespace any more: killed again, the next command makes a new one.
+    process.kill(now, "SIGKILL");
+    for (let i = 0; i < 100 && processesOf(user).includes(now); i++) await Bun.sleep(20);
+    expect(await ok(["run", "--rm", "--network", "none", "busybox", "echo", "fresh"])).toBe("fresh\n");
+    expect(readlinkSync(`/proc/${pausePid(user)!}/ns/user`)).not.toBe(ns);
+    // The whole namespace killed (pause, monitor, container): the container is reported exited and its rm works.
+    await ok(["run", "-d", "--name", "gone", "--network", "none", "busybox", "sleep", "300"]);
+    for (const pid of processesOf(user)) process.kill(pid, "SIGKILL");
+    for (let i = 0; i < 100 && processesOf(user).length > 0; i++) await Bun.sleep(20);
+    expect(await ok(["ps", "-a", "--format", "{{.Names}} {{.State}}"])).toBe("gone exited\n");
+    await ok(["rm", "gone"]);
+    expect(await ok(["ps", "-aq"])).toBe("");
+  }, 60000);
+
   test("a failed run (127, 126) and a failed create leave no container, no mount, no process", async () => {
     const before = processesOf(user).sort();
     const missing = await as(user, ["run", "--rm", "--network", "none", "busybox", "no-such-command"]);

@@ -2,7 +2,7 @@
 // state lives, subordinate ranges, the one-line refusals and messages, info's lines.
 import { expect, test } from "bun:test";
 import { isInitialUserns, outsideRoot, parseIdMapText, rootlessPaths, subordinateRange } from "../../src/store/rootless";
-import { subordinateRanges, userName } from "../../src/system/rootless-enter";
+import { subordinateRanges, survivor, userName } from "../../src/system/rootless-enter";
 import { rootlessRefusal } from "../../src/container/rootless";
 import { infoText, rootlessCgroupWarning, type Info } from "../../src/system/info";
 import { readOnlyOverlay } from "../../src/container/helper";
@@ -86,4 +86,17 @@ test("the default root: the rootless data dir when given, TSD_ROOT and --root st
   expect(splitGlobals(["ps"], {}).globals.root).toBe("/var/lib/tsd");
   expect(splitGlobals(["ps"], { TSD_ROOT: "/r" }, "/d").globals.root).toBe("/r");
   expect(splitGlobals(["--root", "/x", "ps"], {}, "/d").globals.root).toBe("/x");
+});
+
+test("after the pause process died: a process of the user in both recorded namespaces, else none", () => {
+  const rec = "100 555 user:[1] mnt:[2]\n";
+  const procs: Record<string, { uid: number; user?: string; mnt?: string }> = {
+    "7": { uid: 1001, user: "user:[1]", mnt: "mnt:[9]" }, // a container's init: its own mount namespace
+    "8": { uid: 1002, user: "user:[1]", mnt: "mnt:[2]" }, // someone else's
+    "9": { uid: 1001, user: "user:[1]", mnt: "mnt:[2]" }, // a monitor
+  };
+  expect(survivor(rec, 1001, ["7", "8", "9"], (p) => procs[p])).toBe(9);
+  expect(survivor(rec, 1001, ["7", "8"], (p) => procs[p])).toBeUndefined();
+  // A record from before the namespaces were written: nothing to rejoin.
+  expect(survivor("100 555\n", 1001, ["9"], (p) => procs[p])).toBeUndefined();
 });
