@@ -19,6 +19,7 @@ fi
 # objdump and qemu-user check the CPU floor (scripts/cpu-level.ts, test/e2e/portability);
 # qemu-system-x86 and kmod (depmod of Debian's kernel) run the pure cgroup v2 VM lane (test/vm).
 # gnuplot-nox draws the benchmark page's plot (bench/plot.sh).
+# uidmap (newuidmap/newgidmap) and fuse-overlayfs: rootless tsd and its tests (issue 13).
 # containerd (its runc v2 shim and ctr) drives tsd as an OCI runtime in CI's OCI lane
 # (test/oci/ci.sh), as do docker.io (a private dockerd with --add-runtime) and podman with
 # conmon (--runtime); Go builds that lane's tools from source: the machine's own Go
@@ -28,6 +29,7 @@ packages=(
   zstd gzip tar iproute2 iptables nftables util-linux bsdutils procps
   python3 ca-certificates curl git coreutils findutils binutils qemu-user
   qemu-system-x86 kmod gnuplot-nox containerd docker.io podman conmon
+  uidmap fuse-overlayfs
 )
 [ -x /usr/local/go/bin/go ] || command -v go >/dev/null 2>&1 || packages+=(golang-go)
 # npm and pip only when their commands are missing: a host may carry its own node or Python

@@ -19,6 +19,7 @@ import { checkBundleCgroup, createBundleCgroup, hostCpus, planContainerCgroup, r
 import { checkAgainstHost } from "../cgroup/resources";
 import { rootlessMode } from "../store/rootless";
 import { checkRootless, checkSingleIdUser } from "./rootless";
+import { unmountFuseRootfs } from "./fuse-rootfs";
 import { networkSetup } from "./network";
 import { hostsFile } from "../network/files";
 import { hostDevices } from "./host-devices";
@@ -129,5 +130,6 @@ export function removeContainerFiles(root: string, id: string): void {
   if (!existsSync(dir)) return;
   if (!statSync(dir).isDirectory()) throw new TsdError(`${dir} is not a directory`);
   releaseBundleCgroup(dir);
+  unmountFuseRootfs(dir);
   rmSync(dir, { recursive: true, force: true });
 }

@@ -14,6 +14,7 @@ import { seccompFor, type OciSeccomp } from "./seccomp";
 import { rootfsPropagation } from "./mount-flag";
 import type { IdMap } from "./userns";
 import { additionalGroups, devptsGid, overlayOptions } from "../store/rootless";
+import { FUSE_ANNOTATION, usesFuse } from "./fuse-rootfs";
 
 export interface Mount {
   destination: string;
@@ -153,7 +154,8 @@ function baseSpec(opts: RunOptions, image: ImageConfig, ctx: SpecContext): OciSp
     mounts: mounts(opts, ctx),
     annotations: {
       "io.tsd.rootfs.dir": ctx.root,
-      "io.tsd.rootfs.overlay": overlayData(ctx),
+      // Rootless on fuse-overlayfs: mounted before the start, not by the init (fuse-rootfs.ts).
+      [usesFuse() ? FUSE_ANNOTATION : "io.tsd.rootfs.overlay"]: overlayData(ctx),
       ...(ctx.cgroup ? { "io.tsd.cgroup.procs": ctx.cgroup.procs.join(":") } : {}),
     },
     linux: {

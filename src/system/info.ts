@@ -12,6 +12,7 @@ import { defaultBridgeConfig } from "../network/networks";
 import { natDriver } from "../network/nat";
 import { idmappedLayers, recordedRanges, usernsPool } from "../container/userns";
 import { parseIdMapText, rootlessMode, type RootlessMode } from "../store/rootless";
+import { usesFuse } from "../container/fuse-rootfs";
 
 export interface Info {
   ID: string;
@@ -95,7 +96,7 @@ export function systemInfo(db: Database, root: string): Info {
     ContainersPaused: paused,
     ContainersStopped: rows.length - running - paused,
     Images: listImages(db).length,
-    Driver: "overlay2",
+    Driver: usesFuse() ? "fuse-overlayfs" : "overlay2",
     DriverStatus: [["Backing Filesystem", backingFilesystem(statfsSync(root).type)], ["Supports d_type", "true"], ["Native Overlay Diff", "true"], ["userxattr", rootless ? "true" : "false"]],
     LoggingDriver: "json-file",
     CgroupDriver: delegation && "none" in delegation ? "none" : "cgroupfs",

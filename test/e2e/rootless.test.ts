@@ -300,6 +300,42 @@ describe("rootless", () => {
     expect(await ok(["ps", "-aq"])).toBe("");
   }, 60000);
 
+  test("fuse-overlayfs (TSD_ROOTLESS_OVERLAY=fuse): run, write, commit, rm; nothing mounted after, even after a SIGKILLed CLI", async () => {
+    // Debian's udev makes /dev/fuse 0666; these hosts have no udev (0600): opened for the test only.
+    const fuseMode = statSync("/dev/fuse").mode & 0o777;
+    chmodSync("/dev/fuse", 0o666);
+    const env = { TSD_ROOTLESS_OVERLAY: "fuse" };
+    const fuse = async (args: string[], o: { env?: Record<string, string> } = {}) => {
+      const r = await as(user, args, { env: { ...env, ...o.env } });
+      if (r.code !== 0) throw new Error(`tsd ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
+      return r.stdout;
+    };
+    const fuseMounts = () => readFileSync(`/proc/${pausePid(user)!}/mountinfo`, "utf8").split("\n").filter((l) => l.includes("fuse-overlayfs"));
+    try {
+      expect(await fuse(["info", "-f", "{{.Driver}}"])).toBe("fuse-overlayfs\n");
+      expect(await fuse(["run", "--rm", "--network", "none", "busybox", "sh", "-c", "echo w > /w; cat /w; awk '$5 == \"/\" { print $8 }' /proc/self/mountinfo"])).toBe("w\nfuse.fuse-overlayfs\n");
+      await fuse(["run", "--name", "fz", "--network", "none", "busybox", "sh", "-c", "mkdir /made && echo c > /made/f"]);
+      await fuse(["commit", "fz", "fz:img"]);
+      await fuse(["rm", "fz"]);
+      expect(await fuse(["run", "--rm", "--network", "none", "fz:img", "cat", "/made/f"])).toBe("c\n");
+      expect(fuseMounts()).toEqual([]);
+      // The CLI SIGKILLed right after the mount (before the monitor): the next command's reconcile unmounts.
+      const killed = await as(user, ["run", "--rm", "--name", "fk", "--network", "none", "busybox", "true"], { env: { ...env, TSD_FAULT: "start:fuse-mounted" } });
+      expect(killed.code).toBe(137);
+      expect(fuseMounts().length).toBe(1);
+      expect(await fuse(["ps", "-aq"])).toBe("");
+      expect(fuseMounts()).toEqual([]);
+      // A running container's rootfs goes with rm -f.
+      await fuse(["run", "-d", "--name", "fr", "--network", "none", "busybox", "sleep", "300"]);
+      expect(fuseMounts().length).toBe(1);
+      await fuse(["rm", "-f", "fr"]);
+      expect(fuseMounts()).toEqual([]);
+      await fuse(["rmi", "fz:img"]);
+    } finally {
+      chmodSync("/dev/fuse", fuseMode);
+    }
+  }, 90000);
+
   test("a failed run (127, 126) and a failed create leave no container, no mount, no process", async () => {
     const before = processesOf(user).sort();
     const missing = await as(user, ["run", "--rm", "--network", "none", "busybox", "no-such-command"]);
