@@ -6,6 +6,7 @@ import { subordinateRanges, survivor, userName } from "../../src/system/rootless
 import { rootlessRefusal } from "../../src/container/rootless";
 import { infoText, rootlessCgroupWarning, type Info } from "../../src/system/info";
 import { readOnlyOverlay } from "../../src/container/helper";
+import { fuseOptions, rootlessStorageDriver } from "../../src/container/fuse-rootfs";
 import { splitGlobals } from "../../src/cli/globals";
 
 test("uid_map: the host's (identity) or a user's namespace, and whom its 0 stands for", () => {
@@ -99,4 +100,16 @@ test("after the pause process died: a process of the user in both recorded names
   expect(survivor(rec, 1001, ["7", "8"], (p) => procs[p])).toBeUndefined();
   // A record from before the namespaces were written: nothing to rejoin.
   expect(survivor("100 555\n", 1001, ["9"], (p) => procs[p])).toBeUndefined();
+});
+
+test("storage: fuse-overlayfs before Linux 5.11 or when asked, the kernel's overlay otherwise", () => {
+  expect(rootlessStorageDriver({}, "6.18.44-fc")).toBe("overlay");
+  expect(rootlessStorageDriver({}, "5.11.0")).toBe("overlay");
+  expect(rootlessStorageDriver({}, "5.10.200-amd64")).toBe("fuse-overlayfs");
+  expect(rootlessStorageDriver({}, "4.19.0")).toBe("fuse-overlayfs");
+  expect(rootlessStorageDriver({ TSD_ROOTLESS_OVERLAY: "fuse" }, "6.1.0")).toBe("fuse-overlayfs");
+  expect(rootlessStorageDriver({ TSD_ROOTLESS_OVERLAY: "kernel" }, "5.4.0")).toBe("overlay");
+  expect(() => rootlessStorageDriver({ TSD_ROOTLESS_OVERLAY: "vfs" }, "6.1.0")).toThrow('TSD_ROOTLESS_OVERLAY="vfs": use fuse or kernel (or unset it)');
+  // The overlay data of config.json, made absolute, userxattr dropped, allow_other added.
+  expect(fuseOptions("lowerdir=layers/l/A:layers/l/B,upperdir=containers/x/upper,workdir=containers/x/work,userxattr", "/r")).toBe("lowerdir=/r/layers/l/A:/r/layers/l/B,upperdir=/r/containers/x/upper,workdir=/r/containers/x/work,allow_other");
 });
