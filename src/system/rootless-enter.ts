@@ -34,7 +34,10 @@ export function enterRootless(args: string[]): never {
   const user: User = { uid: process.getuid!(), gid: process.getgid!(), name: userName(process.getuid!()) };
   const paths = rootlessPaths(process.env, user.uid);
   const tools = findTools();
-  const pid = withLock(paths, user, () => livePause(paths, user) ?? rejoinPause(paths, user, tools) ?? startPause(paths, user, tools));
+  // The common case reads pause.pid only (written by rename: whole or absent), in a run dir
+  // checked to be the user's; the lock is for starting one.
+  ensureRunDir(paths, user);
+  const pid = livePause(paths, user) ?? withLock(paths, user, () => livePause(paths, user) ?? rejoinPause(paths, user, tools) ?? startPause(paths, user, tools));
   const self = Bun.main.startsWith("/$bunfs/") ? [process.execPath] : [process.execPath, Bun.main];
   const env = { ...(process.env as Record<string, string>), TSD_ROOTLESS: "1" };
   // A single-id namespace denies setgroups, which nsenter calls unless told to keep the
