@@ -20,6 +20,7 @@ fi
 # qemu-system-x86 and kmod (depmod of Debian's kernel) run the pure cgroup v2 VM lane (test/vm).
 # gnuplot-nox draws the benchmark page's plot (bench/plot.sh).
 # passt (its pasta) is rootless tsd's default network (src/network/pasta.ts).
+# uidmap (newuidmap/newgidmap) and fuse-overlayfs: rootless tsd and its tests (issue 13).
 # containerd (its runc v2 shim and ctr) drives tsd as an OCI runtime in CI's OCI lane
 # (test/oci/ci.sh), as do docker.io (a private dockerd with --add-runtime) and podman with
 # conmon (--runtime); criu is what the runtime's checkpoint/restore drive (Debian 12's 3.17
@@ -32,6 +33,7 @@ packages=(
   zstd gzip tar iproute2 iptables nftables util-linux bsdutils procps
   python3 ca-certificates curl git coreutils findutils binutils qemu-user
   qemu-system-x86 kmod gnuplot-nox containerd docker.io podman conmon passt criu buildah
+  uidmap fuse-overlayfs
 )
 [ -x /usr/local/go/bin/go ] || command -v go >/dev/null 2>&1 || packages+=(golang-go)
 # npm and pip only when their commands are missing: a host may carry its own node or Python

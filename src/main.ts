@@ -10,7 +10,7 @@ import { HelpRequested } from "./cli/flags";
 import { dockerHelp, subCommand } from "./cli/help";
 import { isatty, printLine } from "./io";
 import { commandPath, engineErrorStatus } from "./cli/exit-status";
-import { rootlessMode } from "./store/rootless";
+import { rootlessMode, rootlessPaths } from "./store/rootless";
 
 /** The command being run (for its error statuses: cli/exit-status.ts). */
 let command = "";
@@ -41,7 +41,9 @@ async function entry(): Promise<void> {
   process.on("uncaughtException", fail);
   process.on("unhandledRejection", fail);
   try {
-    const { globals, rest } = splitGlobals(process.argv.slice(2), process.env, rootlessMode()?.paths.data);
+    // A non-root user's default root is its own even before it enters its namespace (`tsd version`).
+    const uid = process.geteuid?.() ?? 0;
+    const { globals, rest } = splitGlobals(process.argv.slice(2), process.env, rootlessMode()?.paths.data ?? (uid !== 0 ? rootlessPaths(process.env, uid).data : undefined));
     setGlobals(globals);
     if (rest[0] === "--version" || rest[0] === "-v" || (rest[0] === "version" && rest.length === 1)) {
       const { versionLine } = await import("./cli/version");

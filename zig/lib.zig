@@ -29,7 +29,7 @@ export fn tsd_unpack(
     const src_path = src orelse return invalid(msg, "tsd_unpack: src is null");
     const dest_path = dest orelse return invalid(msg, "tsd_unpack: dest is null");
     const digest = digest_out orelse return invalid(msg, "tsd_unpack: digest_out is null");
-    if (flags & ~(unpack.flag_layer | unpack.flag_archive | unpack.flag_plain) != 0) return invalid(msg, "tsd_unpack: unknown flags");
+    if (flags & ~(unpack.flag_layer | unpack.flag_archive | unpack.flag_plain | unpack.flag_ignore_chown) != 0) return invalid(msg, "tsd_unpack: unknown flags");
     if (flags & unpack.flag_layer != 0 and flags & unpack.flag_archive != 0) return invalid(msg, "tsd_unpack: a layer is not an archive");
     var result: unpack.Result = undefined;
     const status = unpack.unpack(src_path, dest_path, flags, msg, &result);

@@ -428,8 +428,9 @@ function enableControllers(dir: string): void {
     try {
       writeFileSync(join(dir, "cgroup.subtree_control"), `+${c}`);
     } catch (e) {
-      // A controller the group cannot take (e.g. threaded mode) only fails the limits that need it.
-      if ((e as NodeJS.ErrnoException).code !== "EINVAL" && (e as NodeJS.ErrnoException).code !== "ENOTSUP") throw e;
+      // A controller the group cannot take (e.g. threaded mode) only fails the limits that need
+      // it; so does one above a rootless user's delegated directory (EACCES: not the user's).
+      if (!["EINVAL", "ENOTSUP", "EACCES", "EPERM"].includes((e as NodeJS.ErrnoException).code ?? "")) throw e;
     }
   }
 }

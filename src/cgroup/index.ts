@@ -10,7 +10,10 @@ import { DEFAULT_PARENT, groupPath, type HostCpus } from "./resources";
 import { parseCgroupsPath, resourcesFromSpec, type SpecLimits } from "./spec";
 import { TsdError } from "../errors";
 import { cgroupFrozen } from "./frozen";
+import { delegatedGroup, findDelegation, ownerOf, type Delegation } from "./delegation";
+import { rootlessMode } from "../store/rootless";
 export { cgroupFrozen } from "./frozen";
+export type { Delegation } from "./delegation";
 
 export { groupPath } from "./resources";
 export type { CgroupDriver, CgroupStats } from "./driver";
@@ -37,6 +40,32 @@ export function hostLayout(): HostLayout {
   }
   cached = { hierarchies, version: chooseVersion(hierarchies, v2Controllers) };
   return cached;
+}
+
+let delegation: Delegation | undefined;
+
+/** Rootless: the cgroup v2 directory delegated to the user that this process runs in (its
+ *  containers' groups go below it), or why there is none (cgroup/delegation.ts). Ownership is
+ *  seen from inside the user namespace, where the user is 0. */
+export function rootlessDelegation(): Delegation {
+  if (delegation) return delegation;
+  const layout = hostLayout();
+  let self = "";
+  try {
+    self = readFileSync("/proc/self/cgroup", "utf8");
+  } catch {
+    // No /proc/self/cgroup: no delegation.
+  }
+  delegation = findDelegation(self, layout.hierarchies.v2, layout.version, process.geteuid?.() ?? 0, ownerOf);
+  return delegation;
+}
+
+/** The parent made for containers' groups that goes with its last container: `tsd`, or
+ *  rootless, `<delegated>/tsd`. */
+function defaultParent(group: string): string | undefined {
+  if (group.startsWith(`${DEFAULT_PARENT}/`)) return DEFAULT_PARENT;
+  const m = /^(.+\/tsd)\/[0-9a-f]{64}$/.exec(group);
+  return m && rootlessMode() ? m[1] : undefined;
 }
 
 export function driverFor(layout: HostLayout): CgroupDriver {
@@ -96,10 +125,16 @@ export interface ContainerCgroup {
   mounts: { destination: string; type: string; source: string; options: string[] }[];
 }
 
-/** Where the container's group goes and what the spec needs of it; creates nothing. */
-export function planContainerCgroup(id: string, o: CgroupOptions, privileged: boolean): ContainerCgroup {
+/** Where the container's group goes and what the spec needs of it; creates nothing. Rootless:
+ *  below the delegated directory, none without one (limits are refused before: container/rootless.ts). */
+export function planContainerCgroup(id: string, o: CgroupOptions, privileged: boolean): ContainerCgroup | undefined {
   const layout = hostLayout();
-  const group = groupPath(id, o.cgroupParent);
+  let group = groupPath(id, o.cgroupParent);
+  if (rootlessMode()) {
+    const d = rootlessDelegation();
+    if (!("dir" in d)) return undefined;
+    group = delegatedGroup(d.dir, id, o.cgroupParent);
+  }
   return {
     group,
     procs: driverFor(layout).procsPaths(group),
@@ -160,10 +195,13 @@ export function createBundleCgroup(bundle: string, spec: BundleSpec = readBundle
   if (group === undefined) return;
   const r = limits.resources;
   try {
-    driver.create(group, r, limits.devices);
+    // Rootless: no device program (loading one needs CAP_SYS_ADMIN on the host; the user
+    // namespace already keeps device nodes from being made).
+    driver.create(group, r, rootlessMode() ? undefined : limits.devices);
   } catch (e) {
     // The driver removed the group; a default parent made for it goes too when unused.
-    if (group.startsWith(`${DEFAULT_PARENT}/`)) driver.removeIfEmpty(DEFAULT_PARENT);
+    const parent = defaultParent(group);
+    if (parent !== undefined) driver.removeIfEmpty(parent);
     throw e;
   }
 }
@@ -210,7 +248,8 @@ export function releaseBundleCgroup(bundle: string, o: { tolerant?: boolean } = 
     if (!o.tolerant) throw e;
     console.error(`tsd: ${(e as Error).message} (tsd rm retries)`);
   }
-  if (group.startsWith(`${DEFAULT_PARENT}/`)) driver.removeIfEmpty(DEFAULT_PARENT);
+  const parent = defaultParent(group);
+  if (parent !== undefined) driver.removeIfEmpty(parent);
   return { oomKilled };
 }
 

@@ -5,6 +5,7 @@ import { context } from "./context";
 import { reconcile } from "../container/resolve";
 import { globals, UsageError } from "./globals";
 import { unpack, useCoreRoot } from "../native/ffi";
+import { rootlessMode } from "../store/rootless";
 import { findImage } from "../image/store";
 import { imageInspect } from "../image/inspect";
 import { printInspect } from "../format/inspect";
@@ -79,7 +80,8 @@ const unpackCmd = defineCommand({
     const { root } = globals();
     useCoreRoot(root);
     const archive = Boolean(f.archive);
-    console.log(JSON.stringify(unpack(f.from ?? "-", positionals[0]!, { layer: !archive, archive, plain: Boolean(f.plain) })));
+    // Rootless with a single id: owners it cannot map stay the user's (as image/store.ts's unpack).
+    console.log(JSON.stringify(unpack(f.from ?? "-", positionals[0]!, { layer: !archive, archive, plain: Boolean(f.plain), ignoreChown: rootlessMode()?.singleId === true })));
   },
 });
 

@@ -12,6 +12,7 @@ import { removeLockFile, withContainerLock } from "./lock";
 import { removeAnonymousVolumes } from "./volumes";
 import { stateOf } from "./state";
 import { releaseContainer } from "./network";
+import { unmountFuseRootfs } from "./fuse-rootfs";
 
 export interface ExitStatus {
   pid: number;
@@ -51,6 +52,7 @@ export function releaseAbandonedStart(db: Database, root: string, id: string): v
     const row = containerById(db, id);
     if (!row || stateOf(row) !== "abandoned") return false;
     releaseContainer(db, root, id);
+    unmountFuseRootfs(containerDir(root, id));
     if (!row.auto_remove && existsSync(join(containerDir(root, id), "config.json"))) {
       markIdle(db, id);
       return false;
@@ -81,6 +83,7 @@ function cleanupLocked(db: Database, root: string, id: string, lostMonitor?: str
   // A paused container whose monitor died: thawed, so the removal's SIGKILL reaches it (v1).
   if (row.paused) thawBundleNow(containerDir(root, id));
   const { oomKilled } = releaseBundleCgroup(containerDir(root, id), { tolerant: true });
+  unmountFuseRootfs(containerDir(root, id));
   try {
     releaseContainer(db, root, id);
   } catch (e) {

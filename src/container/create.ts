@@ -18,7 +18,8 @@ import { recordContainer } from "./record";
 import { checkBundleCgroup, createBundleCgroup, hostCpus, planContainerCgroup, releaseBundleCgroup } from "../cgroup";
 import { checkAgainstHost } from "../cgroup/resources";
 import { rootlessMode } from "../store/rootless";
-import { checkRootless } from "./rootless";
+import { checkRootless, checkSingleIdUser } from "./rootless";
+import { unmountFuseRootfs } from "./fuse-rootfs";
 import { networkSetup } from "./network";
 import { hostsFile } from "../network/files";
 import { hostDevices } from "./host-devices";
@@ -67,6 +68,7 @@ function createWith(db: Database, root: string, opts: RunOptions, c: { id: strin
   const volumes = withImageVolumes(opts.volumes, opts.tmpfs ?? [], image.config.config?.Volumes);
   opts = { ...opts, volumes: prepareVolumes(db, root, volumes, links) };
   const user = resolveUser(opts.user ?? image.config.config?.User, readImageFile(layerDirs, "etc/passwd"), readImageFile(layerDirs, "etc/group"), opts.groupAdd);
+  checkSingleIdUser(user);
   const kernel = kernelSetup(db, root, opts);
   opts = kernel.opts;
   const net = networkSetup(db, root, id, opts, image.config);
@@ -75,8 +77,8 @@ function createWith(db: Database, root: string, opts: RunOptions, c: { id: strin
   // --network container: shares the target's hosts file (kept current for its peers), as Docker.
   const etcFiles = { hostname: join(bundle, "hostname"), hosts: net.sharedHosts ?? join(bundle, "hosts"), resolvConf: join(bundle, "resolv.conf") };
   opts = withHealthcheck(opts, image.config.config?.Healthcheck);
-  // Rootless: no cgroup (none can be made without a delegated subtree: container/rootless.ts).
-  const cgroup = rootlessMode() ? undefined : planContainerCgroup(id, opts, opts.privileged);
+  // Rootless: below the delegated cgroup v2 directory, or none without one (container/rootless.ts).
+  const cgroup = planContainerCgroup(id, opts, opts.privileged);
   const spec = withUserns(c.maps, opts, buildSpec(opts, image.config, { id, root, bundle, lowerLinks: links, hostname, user, etcFiles, cgroup, netnsPath: net.netnsPath, kernel: kernel.kernel, ...(opts.privileged ? { hostDevices: hostDevices() } : {}) }));
 
   const row = { id, name: firstName, image_id: image.id, image_ref: opts.image, command: JSON.stringify(commandArgs(spec.process.args, opts)), created_at: Date.now(), auto_remove: opts.rm ? 1 : 0, options: encodeOptions(opts) };
@@ -128,5 +130,6 @@ export function removeContainerFiles(root: string, id: string): void {
   if (!existsSync(dir)) return;
   if (!statSync(dir).isDirectory()) throw new TsdError(`${dir} is not a directory`);
   releaseBundleCgroup(dir);
+  unmountFuseRootfs(dir);
   rmSync(dir, { recursive: true, force: true });
 }

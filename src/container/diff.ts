@@ -9,6 +9,7 @@ import { closeSync, constants, lstatSync, openSync, readdirSync, readFileSync, t
 import { isAbsolute, join } from "node:path";
 import { TsdError } from "../errors";
 import { containerDir } from "../store/paths";
+import { FUSE_ANNOTATION } from "./fuse-rootfs";
 
 export type ChangeKind = "A" | "C" | "D";
 export interface Change {
@@ -29,7 +30,7 @@ const RUNTIME_DIRS = new Set(["/proc", "/sys", "/dev"]);
 /** The container's upper dir and its image's layers (top first), from its bundle's config.json. */
 export function overlayDirs(root: string, id: string): { upper: string; lowers: string[] } {
   const spec = JSON.parse(readFileSync(join(containerDir(root, id), "config.json"), "utf8")) as { annotations?: Record<string, string> };
-  const data = spec.annotations?.["io.tsd.rootfs.overlay"];
+  const data = spec.annotations?.["io.tsd.rootfs.overlay"] ?? spec.annotations?.[FUSE_ANNOTATION];
   const base = spec.annotations?.["io.tsd.rootfs.dir"] ?? "/";
   if (!data) throw new TsdError(`container ${id.slice(0, 12)} has no overlay rootfs: nothing to compare`, 1);
   const opts = new Map(data.split(",").map((p) => [p.slice(0, p.indexOf("=")), p.slice(p.indexOf("=") + 1)] as const));

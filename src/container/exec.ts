@@ -19,6 +19,7 @@ import { LineReader, parseReport } from "./start";
 import { readImageFile, resolveUser } from "./user";
 import { decodeOptions } from "./options";
 import type { ContainerRow } from "./store";
+import { additionalGroups } from "../store/rootless";
 
 export interface ExecOptions {
   interactive: boolean;
@@ -53,7 +54,7 @@ export function mergeEnv(base: string[], extra: string[]): string[] {
 export function execProcess(base: ProcessSpec, o: ExecOptions, user: { uid: number; gid: number; additionalGids: number[]; home: string } | undefined): ProcessSpec {
   const p: ProcessSpec = { ...base, terminal: o.tty, args: o.command, env: mergeEnv(base.env, o.env), cwd: o.workdir ?? base.cwd };
   if (user) {
-    p.user = { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids };
+    p.user = { uid: user.uid, gid: user.gid, additionalGids: additionalGroups(user.additionalGids) };
     p.env = mergeEnv(p.env.filter((e) => !e.startsWith("HOME=")), [`HOME=${user.home}`, ...o.env.filter((e) => e.startsWith("HOME="))]);
   }
   const bounding = base.capabilities?.bounding ?? [];

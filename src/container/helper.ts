@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { TsdError } from "../errors";
 import { containerDir } from "../store/paths";
+import { FUSE_ANNOTATION } from "./fuse-rootfs";
 
 /**
  * A stopped container's rootfs: the overlay its config.json describes, mounted by the helper in
@@ -12,7 +13,8 @@ import { containerDir } from "../store/paths";
  */
 export function overlayArgs(root: string, id: string, readOnly: boolean): string[] {
   const spec = JSON.parse(readFileSync(join(containerDir(root, id), "config.json"), "utf8")) as { root: { path: string }; annotations?: Record<string, string> };
-  const overlay = spec.annotations?.["io.tsd.rootfs.overlay"];
+  // A fuse-overlayfs rootfs (rootless, container/fuse-rootfs.ts) has the same dirs.
+  const overlay = spec.annotations?.["io.tsd.rootfs.overlay"] ?? spec.annotations?.[FUSE_ANNOTATION];
   const dir = spec.annotations?.["io.tsd.rootfs.dir"] ?? "/";
   if (!overlay) throw new TsdError(`container ${id.slice(0, 12)} has no overlay rootfs: cannot reach its files`, 1);
   const data = readOnly ? readOnlyOverlay(overlay) : overlay;

@@ -13,7 +13,8 @@ import type { OciDevice } from "./host-devices";
 import { seccompFor, type OciSeccomp } from "./seccomp";
 import { rootfsPropagation } from "./mount-flag";
 import type { IdMap } from "./userns";
-import { overlayOptions } from "../store/rootless";
+import { additionalGroups, devptsGid, overlayOptions } from "../store/rootless";
+import { FUSE_ANNOTATION, usesFuse } from "./fuse-rootfs";
 
 export interface Mount {
   destination: string;
@@ -138,7 +139,7 @@ function baseSpec(opts: RunOptions, image: ImageConfig, ctx: SpecContext): OciSp
     ociVersion: "1.2.0",
     process: {
       terminal: opts.tty,
-      user: { uid: ctx.user.uid, gid: ctx.user.gid, additionalGids: ctx.user.additionalGids },
+      user: { uid: ctx.user.uid, gid: ctx.user.gid, additionalGids: additionalGroups(ctx.user.additionalGids) },
       args,
       env,
       cwd: opts.workdir ?? (cfg.WorkingDir || "/"),
@@ -153,7 +154,8 @@ function baseSpec(opts: RunOptions, image: ImageConfig, ctx: SpecContext): OciSp
     mounts: mounts(opts, ctx),
     annotations: {
       "io.tsd.rootfs.dir": ctx.root,
-      "io.tsd.rootfs.overlay": overlayData(ctx),
+      // Rootless on fuse-overlayfs: mounted before the start, not by the init (fuse-rootfs.ts).
+      [usesFuse() ? FUSE_ANNOTATION : "io.tsd.rootfs.overlay"]: overlayData(ctx),
       ...(ctx.cgroup ? { "io.tsd.cgroup.procs": ctx.cgroup.procs.join(":") } : {}),
     },
     linux: {
@@ -204,7 +206,7 @@ function mounts(opts: RunOptions, ctx: SpecContext): Mount[] {
   const base: Mount[] = [
     { destination: "/proc", type: "proc", source: "proc", options: ["nosuid", "noexec", "nodev"] },
     { destination: "/dev", type: "tmpfs", source: "tmpfs", options: ["nosuid", "strictatime", "mode=755", "size=65536k"] },
-    { destination: "/dev/pts", type: "devpts", source: "devpts", options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"] },
+    { destination: "/dev/pts", type: "devpts", source: "devpts", options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", ...devptsGid()] },
     { destination: "/sys", type: "sysfs", source: "sysfs", options: sysOpts },
     { destination: "/dev/mqueue", type: "mqueue", source: "mqueue", options: ["nosuid", "noexec", "nodev"] },
     { destination: "/dev/shm", type: "tmpfs", source: "shm", options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"] },

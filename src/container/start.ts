@@ -77,6 +77,7 @@ export function monitorArgv(monitorPath: string, o: StartOptions, self: string[]
 
 export { parseReport, type LastReport, type Report } from "../native/report";
 import { parseReport, type LastReport, type Report } from "../native/report";
+import { mountFuseRootfs, unmountFuseRootfs } from "./fuse-rootfs";
 
 export interface StartedMonitor {
   monitor: Subprocess;
@@ -95,6 +96,9 @@ export interface StartedMonitor {
 
 /** Starts the monitor; resolves once the container has exec'd or has failed to. */
 export async function startMonitor(o: StartOptions): Promise<StartedMonitor> {
+  // Rootless on fuse-overlayfs: the rootfs is mounted before the init needs it (fuse-rootfs.ts).
+  mountFuseRootfs(o.bundle);
+  faultPoint("start:fuse-mounted");
   const exe = monitorExecutable(o.donors);
   let monitor: Subprocess;
   let lines: LineReader;
@@ -116,6 +120,7 @@ export async function startMonitor(o: StartOptions): Promise<StartedMonitor> {
   if (!report || report.kind === "exited") {
     lines.close();
     await monitor.exited;
+    unmountFuseRootfs(o.bundle);
     throw new TsdError(`the container monitor ended before reporting (${line ? `said "${line}"` : `exit ${monitor.exitCode ?? monitor.signalCode}`})`, EXIT_ENGINE);
   }
   return {

@@ -8,6 +8,7 @@ import { processAlive } from "../store/workdir";
 import { join } from "node:path";
 import { unpack } from "../native/ffi";
 import { rootPaths } from "../store/paths";
+import { rootlessMode } from "../store/rootless";
 import { TsdError } from "../errors";
 import { canonical, familiarName, parseReference, ReferenceError, type Reference } from "./reference";
 
@@ -168,7 +169,8 @@ export function importAnyLayer(db: Database, root: string, src: string): { diffI
 function unpackIntoStore(db: Database, root: string, src: string, expectedDiffId: string | undefined): { diffId: string; size: number } {
   const staging = newLayerStaging(root);
   try {
-    const { size, diffId } = unpack(src, join(staging, "diff"), { layer: true });
+    // Rootless with a single id: owners it cannot map stay the user's (store/rootless.ts).
+    const { size, diffId } = unpack(src, join(staging, "diff"), { layer: true, ignoreChown: rootlessMode()?.singleId === true });
     if (expectedDiffId !== undefined && diffId !== expectedDiffId) {
       throw new TsdError(`layer content ${diffId} does not match the image config's diff_id ${expectedDiffId}: the archive is corrupt`);
     }

@@ -57,6 +57,7 @@ export function coreVersion(): string {
 const UNPACK_LAYER = 1;
 const UNPACK_ARCHIVE = 2; // zig/CONTRACT.md: fifos and device nodes refused
 const UNPACK_PLAIN = 4; // plain tar whatever its first bytes: a pull inflated it already
+const UNPACK_IGNORE_CHOWN = 8; // owners the user namespace cannot map stay the user's (rootless single-id)
 const ERRBUF_LEN = 4096;
 
 /**
@@ -65,13 +66,13 @@ const ERRBUF_LEN = 4096;
  * image archive, not a filesystem) refuses fifos and device nodes. `src` "-" is stdin. Returns the
  * uncompressed size and the diffID (`sha256:` + hex of the uncompressed stream).
  */
-export function unpack(src: string, dest: string, opts: { layer: boolean; archive?: boolean; plain?: boolean }): { size: number; diffId: string } {
+export function unpack(src: string, dest: string, opts: { layer: boolean; archive?: boolean; plain?: boolean; ignoreChown?: boolean }): { size: number; diffId: string } {
   const digest = new Uint8Array(65);
   const errbuf = new Uint8Array(ERRBUF_LEN);
   const rc = core().tsd_unpack(
     Buffer.from(src + "\0"),
     Buffer.from(dest + "\0"),
-    (opts.layer ? UNPACK_LAYER : 0) | (opts.archive ? UNPACK_ARCHIVE : 0) | (opts.plain ? UNPACK_PLAIN : 0),
+    (opts.layer ? UNPACK_LAYER : 0) | (opts.archive ? UNPACK_ARCHIVE : 0) | (opts.plain ? UNPACK_PLAIN : 0) | (opts.ignoreChown ? UNPACK_IGNORE_CHOWN : 0),
     digest,
     errbuf,
     ERRBUF_LEN,

@@ -67,6 +67,9 @@ export interface RootlessMode {
   uid: number;
   gid: number;
   paths: RootlessPaths;
+  /** The namespace maps one id (0 → the user), no subordinate range: Podman's single-id
+   *  fallback (system/rootless-enter.ts). Unmappable owners stay the user's; no gid=5 devpts. */
+  singleId: boolean;
 }
 
 let mode: RootlessMode | null | undefined;
@@ -89,7 +92,8 @@ export function rootlessMode(): RootlessMode | undefined {
     mode = null;
     return undefined;
   }
-  mode = { uid, gid, paths: rootlessPaths(process.env, uid) };
+  const single = (m: IdMapLine[]) => m.length === 1 && m[0]!.size === 1;
+  mode = { uid, gid, paths: rootlessPaths(process.env, uid), singleId: single(uidMap) || single(parseIdMapText(read("/proc/self/gid_map"))) };
   return mode;
 }
 
@@ -97,6 +101,17 @@ export function rootlessMode(): RootlessMode | undefined {
  *  namespace may not set trusted.*; the unpacker writes user.overlay.opaque there). */
 export function overlayOptions(): string {
   return rootlessMode() ? ",userxattr" : "";
+}
+
+/** devpts's gid=5 (tty), except where the namespace cannot map gid 5 (a single-id mapping). */
+export function devptsGid(): string[] {
+  return rootlessMode()?.singleId ? [] : ["gid=5"];
+}
+
+/** A process's additional groups: none under a single-id mapping (setgroups is denied there;
+ *  the init then keeps the groups it has). */
+export function additionalGroups(gids: number[]): number[] {
+  return rootlessMode()?.singleId ? [] : gids;
 }
 
 /** One line for the refusals of what rootless tsd cannot do (yet). */

@@ -4,7 +4,7 @@ import type { Database } from "bun:sqlite";
 import { readFileSync, statfsSync } from "node:fs";
 import { arch, cpus, hostname, release, totalmem } from "node:os";
 import pkg from "../../package.json";
-import { hostLayout } from "../cgroup";
+import { hostLayout, rootlessDelegation } from "../cgroup";
 import { listContainers } from "../container/store";
 import { shownState } from "../container/state";
 import { listImages } from "../image/store";
@@ -13,6 +13,7 @@ import { natDriver } from "../network/nat";
 import { rootlessNetworkBackend } from "../network/pasta";
 import { idmappedLayers, recordedRanges, usernsPool } from "../container/userns";
 import { parseIdMapText, rootlessMode, type RootlessMode } from "../store/rootless";
+import { usesFuse } from "../container/fuse-rootfs";
 
 export interface Info {
   ID: string;
@@ -46,7 +47,8 @@ export interface Info {
   /** tsd's own: rootful user namespaces (--userns=auto, --uidmap). */
   UserNamespaces: { IdmappedMounts: boolean; AutoPool: string; AutoRanges: number };
   /** tsd's own, rootless only: the user namespace every command runs in (system/rootless-enter.ts). */
-  RootlessNamespace?: { UidMap: string; GidMap: string; RuntimeDir: string };
+  /** Cgroups: "delegated /path" (limits work) or "none (why)" (cgroup/delegation.ts). */
+  RootlessNamespace?: { Mapping: string; UidMap: string; GidMap: string; RuntimeDir: string; Cgroups: string };
   Warnings: string[];
 }
 
@@ -86,6 +88,7 @@ export function systemInfo(db: Database, root: string): Info {
   const nat = natDriver(defaultBridgeConfig(root).nat);
   const bridge = defaultBridgeConfig(root);
   const rootless = rootlessMode();
+  const delegation = rootless ? rootlessDelegation() : undefined;
   const forwarding = readText("/proc/sys/net/ipv4/ip_forward").trim() === "1";
   return {
     ID: new Bun.CryptoHasher("sha256").update(root).digest("hex").slice(0, 32),
@@ -94,10 +97,10 @@ export function systemInfo(db: Database, root: string): Info {
     ContainersPaused: paused,
     ContainersStopped: rows.length - running - paused,
     Images: listImages(db).length,
-    Driver: "overlay2",
+    Driver: usesFuse() ? "fuse-overlayfs" : "overlay2",
     DriverStatus: [["Backing Filesystem", backingFilesystem(statfsSync(root).type)], ["Supports d_type", "true"], ["Native Overlay Diff", "true"], ["userxattr", rootless ? "true" : "false"]],
     LoggingDriver: "json-file",
-    CgroupDriver: rootless ? "none" : "cgroupfs",
+    CgroupDriver: delegation && "none" in delegation ? "none" : "cgroupfs",
     CgroupVersion: String(layout.version),
     KernelVersion: release(),
     OperatingSystem: os.name,
@@ -116,24 +119,24 @@ export function systemInfo(db: Database, root: string): Info {
     NetworkBackend: rootless ? rootlessNetworkBackend() : nat ? `bridge, veth pairs, ${nat.name} NAT` : "bridge, veth pairs, no NAT (neither nft nor iptables found)",
     DefaultBridge: `${bridge.bridge} ${bridge.subnet}`,
     UserNamespaces: usernsInfo(db),
-    ...(rootless ? { RootlessNamespace: rootlessNamespace(rootless) } : {}),
-    Warnings: rootless ? [rootlessCgroupWarning(layout.version)] : forwarding ? [] : ["WARNING: IPv4 forwarding is disabled (tsd enables it when a container on a bridge starts)"],
+    ...(rootless ? { RootlessNamespace: { ...rootlessNamespace(rootless), Cgroups: delegation && "dir" in delegation ? `delegated /${delegation.dir}` : "none" } } : {}),
+    Warnings: delegation && "none" in delegation ? [rootlessCgroupWarning(delegation.none)] : rootless ? [] : forwarding ? [] : ["WARNING: IPv4 forwarding is disabled (tsd enables it when a container on a bridge starts)"],
   };
 }
 
 
 /** Rootless without a delegated cgroup: containers run outside any group of their own. */
-export function rootlessCgroupWarning(version: 1 | 2): string {
-  const why = version === 1 ? "cgroup v1 cannot be delegated to a user" : "delegated cgroup v2 subtrees are not used yet";
+export function rootlessCgroupWarning(why: string): string {
   return `WARNING: rootless: containers run without cgroups (${why}); -m, --cpus, --pids-limit and other limits are refused`;
 }
 
-function rootlessNamespace(mode: RootlessMode): NonNullable<Info["RootlessNamespace"]> {
+function rootlessNamespace(mode: RootlessMode): Omit<NonNullable<Info["RootlessNamespace"]>, "Cgroups"> {
   const show = (path: string) =>
     parseIdMapText(readText(path))
       .map((m) => `${m.inside}-${m.inside + m.size - 1} → ${m.outside}-${m.outside + m.size - 1}`)
       .join(", ");
-  return { UidMap: show("/proc/self/uid_map"), GidMap: show("/proc/self/gid_map"), RuntimeDir: mode.paths.run };
+  const mapping = mode.singleId ? "single id (unshare --map-root-user: no /etc/subuid range or no newuidmap)" : "newuidmap/newgidmap";
+  return { Mapping: mapping, UidMap: show("/proc/self/uid_map"), GidMap: show("/proc/self/gid_map"), RuntimeDir: mode.paths.run };
 }
 
 function usernsInfo(db: Database): Info["UserNamespaces"] {
@@ -148,7 +151,7 @@ function usernsInfo(db: Database): Info["UserNamespaces"] {
 
 function usernsLines(i: Info): string[] {
   const ns = i.RootlessNamespace;
-  if (ns) return [" User Namespace: rootless (newuidmap/newgidmap, a pause process per user)", `  UID Map: ${ns.UidMap}`, `  GID Map: ${ns.GidMap}`, `  Runtime Dir: ${ns.RuntimeDir}`];
+  if (ns) return [` User Namespace: rootless (${ns.Mapping}, a pause process per user)`, `  UID Map: ${ns.UidMap}`, `  GID Map: ${ns.GidMap}`, `  Runtime Dir: ${ns.RuntimeDir}`, `  Cgroups: ${ns.Cgroups}`];
   return [
     " User Namespaces: rootful (--userns=auto, --uidmap; default host)",
     `  Idmapped Mounts: ${i.UserNamespaces.IdmappedMounts ? "supported" : "not supported (Linux 6.15 needed)"}`,

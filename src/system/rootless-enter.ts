@@ -6,7 +6,7 @@
 // commands, so `exec` can join a container `run -d` started, and mounts are seen by every
 // command. The pause process is recorded in RUN/pause.pid ("PID STARTTIME"), made under
 // RUN/pause.lock (two first commands at once make one).
-import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, statSync, writeFileSync, renameSync } from "node:fs";
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { TsdError } from "../errors";
 import { procStartTime, sameProcess } from "../container/proc";
@@ -21,8 +21,9 @@ interface User {
 }
 
 interface Tools {
-  newuidmap: string;
-  newgidmap: string;
+  /** Absent: no uidmap package, the single-id fallback. */
+  newuidmap?: string;
+  newgidmap?: string;
   unshare: string;
   nsenter: string;
   setsid: string;
@@ -33,10 +34,16 @@ export function enterRootless(args: string[]): never {
   const user: User = { uid: process.getuid!(), gid: process.getgid!(), name: userName(process.getuid!()) };
   const paths = rootlessPaths(process.env, user.uid);
   const tools = findTools();
-  const pid = withLock(paths, user, () => livePause(paths, user) ?? startPause(paths, user, tools));
+  // The common case reads pause.pid only (written by rename: whole or absent), in a run dir
+  // checked to be the user's; the lock is for starting one.
+  ensureRunDir(paths, user);
+  const pid = livePause(paths, user) ?? withLock(paths, user, () => livePause(paths, user) ?? rejoinPause(paths, user, tools) ?? startPause(paths, user, tools));
   const self = Bun.main.startsWith("/$bunfs/") ? [process.execPath] : [process.execPath, Bun.main];
   const env = { ...(process.env as Record<string, string>), TSD_ROOTLESS: "1" };
-  const errno = execve(tools.nsenter, ["nsenter", "--user", "--mount", `--target=${pid}`, `--wd=${process.cwd()}`, "--", ...self, ...args], env);
+  // A single-id namespace denies setgroups, which nsenter calls unless told to keep the
+  // credentials (the user's uid is 0 there all the same).
+  const keep = readOr(`/proc/${pid}/setgroups`).trim() === "deny" ? ["--preserve-credentials"] : [];
+  const errno = execve(tools.nsenter, ["nsenter", "--user", "--mount", ...keep, `--target=${pid}`, `--wd=${process.cwd()}`, "--", ...self, ...args], env);
   throw new TsdError(`rootless: cannot run ${tools.nsenter}: errno ${errno}`);
 }
 
@@ -61,8 +68,8 @@ function findTools(): Tools {
     return path;
   };
   return {
-    newuidmap: need("newuidmap", "the uidmap package (apt-get install uidmap)"),
-    newgidmap: need("newgidmap", "the uidmap package (apt-get install uidmap)"),
+    newuidmap: which("newuidmap"),
+    newgidmap: which("newgidmap"),
     unshare: need("unshare", "util-linux"),
     nsenter: need("nsenter", "util-linux"),
     setsid: need("setsid", "util-linux"),
@@ -93,9 +100,9 @@ function withLock<T>(paths: RootlessPaths, user: User, fn: () => T): T {
   }
 }
 
-function nsLink(pid: number | "self"): string | undefined {
+function nsLink(pid: number | "self", ns = "user"): string | undefined {
   try {
-    return readlinkSync(`/proc/${pid}/ns/user`);
+    return readlinkSync(`/proc/${pid}/ns/${ns}`);
   } catch {
     return undefined;
   }
@@ -122,13 +129,18 @@ interface Ranges {
   gid: { start: number; size: number };
 }
 
-/** The user's subordinate ranges, or one line naming what is missing. */
-export function subordinateRanges(user: User, read: (p: string) => string): Ranges {
+/** The user's subordinate ranges and the tools that map them; or, when something is missing,
+ *  the one warning line of the single-id fallback (Podman's: container 0 → the user only). */
+export function subordinateRanges(user: User, read: (p: string) => string, tools: Pick<Tools, "newuidmap" | "newgidmap">): Ranges | { warning: string } {
+  const single = "running with a single id (container root → you, no other ids: images with files of other owners get them as root, USER other than root fails)";
+  if (!tools.newuidmap || !tools.newgidmap) {
+    return { warning: `WARNING: rootless: newuidmap/newgidmap not found, ${single}: install the uidmap package (apt-get install uidmap) for a full mapping` };
+  }
   const uid = subordinateRange(read("/etc/subuid"), user.name, user.uid);
   const gid = subordinateRange(read("/etc/subgid"), user.name, user.uid);
   const missing = [uid ? "" : "/etc/subuid", gid ? "" : "/etc/subgid"].filter(Boolean).join(" and ");
   if (!uid || !gid) {
-    throw new TsdError(`rootless: no ${missing} entry for user ${user.name}: add one as root, e.g. usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${user.name}`);
+    return { warning: `WARNING: rootless: no ${missing} entry for user ${user.name}, ${single}: add one as root for a full mapping, e.g. usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${user.name}` };
   }
   return { uid, gid };
 }
@@ -143,20 +155,21 @@ function readOr(path: string): string {
 
 /** Starts the pause process in a new user and mount namespace and maps its ids. */
 function startPause(paths: RootlessPaths, user: User, tools: Tools): number {
-  const ranges = subordinateRanges(user, readOr);
+  const ranges = subordinateRanges(user, readOr, tools);
+  // Single id: unshare maps 0 → the user itself (setgroups deny), which needs no privilege.
+  if ("warning" in ranges) console.error(ranges.warning);
+  const single = "warning" in ranges ? ["--map-root-user"] : [];
   // setsid: out of the terminal's session; unshare execs sleep in the new namespaces (same pid).
-  const proc = Bun.spawn([tools.setsid, tools.unshare, "--user", "--mount", "--propagation", "private", "sleep", "infinity"], { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
+  const proc = Bun.spawn([tools.setsid, tools.unshare, "--user", "--mount", ...single, "--propagation", "private", "sleep", "infinity"], { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
   proc.unref();
   const pid = proc.pid;
   try {
-    waitForUnshare(pid);
-    mapIds(tools.newuidmap, pid, user.uid, ranges.uid);
-    mapIds(tools.newgidmap, pid, user.gid, ranges.gid);
-    const start = procStartTime(pid);
-    if (start === undefined) throw new TsdError("rootless: the pause process exited at start");
-    const file = join(paths.run, "pause.pid");
-    writeFileSync(`${file}.tmp`, `${pid} ${start}\n`, { mode: 0o600 });
-    renameSync(`${file}.tmp`, file);
+    waitForUnshare(pid, single.length > 0);
+    if (!("warning" in ranges)) {
+      mapIds(tools.newuidmap!, pid, user.uid, ranges.uid);
+      mapIds(tools.newgidmap!, pid, user.gid, ranges.gid);
+    }
+    recordPause(paths, pid);
     return pid;
   } catch (e) {
     proc.kill("SIGKILL");
@@ -164,12 +177,63 @@ function startPause(paths: RootlessPaths, user: User, tools: Tools): number {
   }
 }
 
-function waitForUnshare(pid: number): void {
+/** Until the pause process is in its namespace (`mapped`: and unshare wrote its own map). */
+/** RUN/pause.pid: "PID STARTTIME USERNS MNTNS" (the namespaces, to find them again: rejoinPause). */
+function recordPause(paths: RootlessPaths, pid: number): void {
+  const start = procStartTime(pid);
+  const user = nsLink(pid);
+  const mnt = nsLink(pid, "mnt");
+  if (start === undefined || user === undefined || mnt === undefined) throw new TsdError("rootless: the pause process exited at start");
+  const file = join(paths.run, "pause.pid");
+  writeFileSync(`${file}.tmp`, `${pid} ${start} ${user} ${mnt}\n`, { mode: 0o600 });
+  renameSync(`${file}.tmp`, file);
+}
+
+/** A process of the user still in the recorded namespaces (a container's monitor), after the
+ *  pause process was killed; nothing when none is left or nothing was recorded. */
+export function survivor(record: string, uid: number, pids: string[], look: (pid: string) => { uid: number; user?: string; mnt?: string } | undefined): number | undefined {
+  const [, , user, mnt] = record.trim().split(" ");
+  if (!user || !mnt) return undefined;
+  for (const pid of pids) {
+    const p = look(pid);
+    if (p && p.uid === uid && p.user === user && p.mnt === mnt) return Number(pid);
+  }
+  return undefined;
+}
+
+/** The pause process was killed while containers run: their monitors still hold its user and
+ *  mount namespaces, so a new pause process is started inside them (Podman joins a conmon's the
+ *  same way), and every container stays reachable; none left: undefined (a new namespace). */
+function rejoinPause(paths: RootlessPaths, user: User, tools: Tools): number | undefined {
+  const look = (pid: string) => {
+    try {
+      return { uid: statSync(`/proc/${pid}`).uid, user: nsLink(Number(pid)), mnt: nsLink(Number(pid), "mnt") };
+    } catch {
+      return undefined;
+    }
+  };
+  const pids = readdirSync("/proc").filter((n) => /^\d+$/.test(n));
+  const target = survivor(readOr(join(paths.run, "pause.pid")), user.uid, pids, look);
+  if (target === undefined) return undefined;
+  const keep = readOr(`/proc/${target}/setgroups`).trim() === "deny" ? ["--preserve-credentials"] : [];
+  const proc = Bun.spawn([tools.setsid, tools.nsenter, "--user", "--mount", ...keep, `--target=${target}`, "--", "sleep", "infinity"], { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
+  proc.unref();
+  try {
+    waitForUnshare(proc.pid, false);
+    recordPause(paths, proc.pid);
+    return proc.pid;
+  } catch (e) {
+    proc.kill("SIGKILL");
+    throw e;
+  }
+}
+
+function waitForUnshare(pid: number, mapped: boolean): void {
   const own = nsLink("self");
   for (let i = 0; i < 400; i++) {
     const ns = nsLink(pid);
     if (ns === undefined) throw new TsdError(`rootless: unshare --user --mount failed (are unprivileged user namespaces enabled? sysctl kernel.unprivileged_userns_clone)`);
-    if (ns !== own) return;
+    if (ns !== own && (!mapped || readOr(`/proc/${pid}/gid_map`).trim() !== "")) return;
     Bun.sleepSync(5);
   }
   throw new TsdError("rootless: the pause process did not enter its user namespace within 2 s");

@@ -141,6 +141,8 @@ afterAll(async () => {
       if (pause !== undefined) for (const line of readFileSync(`/proc/${pause}/mountinfo`, "utf8").split("\n")) if (line.includes(join(user.dir, "root"))) left.push(`mount in the namespace: ${line}`);
       // The pause process holds the namespace (and the mounts in it): gone with it.
       if (pause !== undefined && processesOf(user).includes(pause)) process.kill(pause, "SIGKILL");
+      const barePause = bare && pausePid(bare);
+      if (barePause !== undefined && processesOf(bare).includes(barePause)) process.kill(barePause, "SIGKILL");
       await Bun.sleep(200);
     }
     for (const u of [user, bare].filter(Boolean)) {
@@ -261,7 +263,7 @@ describe("rootless", () => {
   test("limits, bridge networks and --userns are refused with one line", async () => {
     const limits = await as(user, ["run", "--rm", "-m", "64m", "--network", "none", "busybox", "true"]);
     expect(limits.code).toBe(125);
-    expect(limits.stderr).toMatch(/^tsd: rootless: resource limits and --cgroup-parent need cgroups, and .+\n$/);
+    expect(limits.stderr).toMatch(/^tsd: rootless: resource limits and --cgroup-parent need a delegated cgroup v2 subtree, and .+\n$/);
     const bridge = await as(user, ["run", "--rm", "--network", "bridge", "busybox", "true"]);
     expect(bridge.code).toBe(125);
     expect(bridge.stderr).toBe("tsd: rootless: bridge networks need root: drop --network for the default (pasta, a user-mode stack), or use --network none|host\n");
@@ -270,6 +272,69 @@ describe("rootless", () => {
     expect(userns.stderr).toContain("tsd: rootless: --userns");
     expect(await ok(["ps", "-aq"])).toBe("");
   }, 60000);
+
+  test("the pause process killed (-9) with a container running: the next command rejoins its namespaces; with none, a new one", async () => {
+    await ok(["run", "-d", "--name", "pk", "--network", "none", "busybox", "sleep", "300"]);
+    const old = pausePid(user)!;
+    const ns = readlinkSync(`/proc/${old}/ns/user`);
+    process.kill(old, "SIGKILL");
+    for (let i = 0; i < 100 && processesOf(user).includes(old); i++) await Bun.sleep(20);
+    expect(await ok(["ps", "--format", "{{.Names}} {{.Status}}"])).toMatch(/^pk Up/);
+    const now = pausePid(user)!;
+    expect(now).not.toBe(old);
+    expect(readlinkSync(`/proc/${now}/ns/user`)).toBe(ns);
+    expect(await ok(["exec", "pk", "echo", "joined"])).toBe("joined\n");
+    await ok(["stop", "-t", "1", "pk"]);
+    await ok(["rm", "pk"]);
+    // Nothing holds the namespace any more: killed again, the next command makes a new one.
+    process.kill(now, "SIGKILL");
+    for (let i = 0; i < 100 && processesOf(user).includes(now); i++) await Bun.sleep(20);
+    expect(await ok(["run", "--rm", "--network", "none", "busybox", "echo", "fresh"])).toBe("fresh\n");
+    expect(readlinkSync(`/proc/${pausePid(user)!}/ns/user`)).not.toBe(ns);
+    // The whole namespace killed (pause, monitor, container): the container is reported exited and its rm works.
+    await ok(["run", "-d", "--name", "gone", "--network", "none", "busybox", "sleep", "300"]);
+    for (const pid of processesOf(user)) process.kill(pid, "SIGKILL");
+    for (let i = 0; i < 100 && processesOf(user).length > 0; i++) await Bun.sleep(20);
+    expect(await ok(["ps", "-a", "--format", "{{.Names}} {{.State}}"])).toBe("gone exited\n");
+    await ok(["rm", "gone"]);
+    expect(await ok(["ps", "-aq"])).toBe("");
+  }, 60000);
+
+  test("fuse-overlayfs (TSD_ROOTLESS_OVERLAY=fuse): run, write, commit, rm; nothing mounted after, even after a SIGKILLed CLI", async () => {
+    // Debian's udev makes /dev/fuse 0666; these hosts have no udev (0600): opened for the test only.
+    const fuseMode = statSync("/dev/fuse").mode & 0o777;
+    chmodSync("/dev/fuse", 0o666);
+    const env = { TSD_ROOTLESS_OVERLAY: "fuse" };
+    const fuse = async (args: string[], o: { env?: Record<string, string> } = {}) => {
+      const r = await as(user, args, { env: { ...env, ...o.env } });
+      if (r.code !== 0) throw new Error(`tsd ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
+      return r.stdout;
+    };
+    const fuseMounts = () => readFileSync(`/proc/${pausePid(user)!}/mountinfo`, "utf8").split("\n").filter((l) => l.includes("fuse-overlayfs"));
+    try {
+      expect(await fuse(["info", "-f", "{{.Driver}}"])).toBe("fuse-overlayfs\n");
+      expect(await fuse(["run", "--rm", "--network", "none", "busybox", "sh", "-c", "echo w > /w; cat /w; awk '$5 == \"/\" { print $8 }' /proc/self/mountinfo"])).toBe("w\nfuse.fuse-overlayfs\n");
+      await fuse(["run", "--name", "fz", "--network", "none", "busybox", "sh", "-c", "mkdir /made && echo c > /made/f"]);
+      await fuse(["commit", "fz", "fz:img"]);
+      await fuse(["rm", "fz"]);
+      expect(await fuse(["run", "--rm", "--network", "none", "fz:img", "cat", "/made/f"])).toBe("c\n");
+      expect(fuseMounts()).toEqual([]);
+      // The CLI SIGKILLed right after the mount (before the monitor): the next command's reconcile unmounts.
+      const killed = await as(user, ["run", "--rm", "--name", "fk", "--network", "none", "busybox", "true"], { env: { ...env, TSD_FAULT: "start:fuse-mounted" } });
+      expect(killed.code).toBe(137);
+      expect(fuseMounts().length).toBe(1);
+      expect(await fuse(["ps", "-aq"])).toBe("");
+      expect(fuseMounts()).toEqual([]);
+      // A running container's rootfs goes with rm -f.
+      await fuse(["run", "-d", "--name", "fr", "--network", "none", "busybox", "sleep", "300"]);
+      expect(fuseMounts().length).toBe(1);
+      await fuse(["rm", "-f", "fr"]);
+      expect(fuseMounts()).toEqual([]);
+      await fuse(["rmi", "fz:img"]);
+    } finally {
+      chmodSync("/dev/fuse", fuseMode);
+    }
+  }, 90000);
 
   test("a failed run (127, 126) and a failed create leave no container, no mount, no process", async () => {
     const before = processesOf(user).sort();
@@ -285,13 +350,43 @@ describe("rootless", () => {
     expect(processesOf(user).sort()).toEqual(before);
   }, 60000);
 
-  test("a user without /etc/subuid and /etc/subgid lines: one line naming them, nothing started", async () => {
-    const r = await as(bare, ["run", "--rm", "--network", "none", "busybox", "true"]);
-    expect(r.code).toBe(125);
-    expect(r.stderr).toBe(`tsd: rootless: no /etc/subuid and /etc/subgid entry for user ${bare.name}: add one as root, e.g. usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${bare.name}\n`);
-    expect(processesOf(bare)).toEqual([]);
-    expect(existsSync(join(bare.dir, "root"))).toBe(false);
-    // A runtime dir it cannot make (no login session's /run/user/UID): one line too.
+  test("a user without /etc/subuid and /etc/subgid lines: a single-id namespace, one warning naming the fix", async () => {
+    // The first command starts the namespace and warns, once; the image's /home/user is 1000's: the user's here.
+    const load = await as(bare, ["load", "-i", images.busyboxDocker]);
+    expect(load.code).toBe(0);
+    const r = await as(bare, ["run", "--rm", "--network", "none", "busybox", "sh", "-c", "id; cat /proc/self/uid_map; stat -c %u /home/user"]);
+    expect(r.stderr).toBe("");
+    expect(load.stderr).toBe(`WARNING: rootless: no /etc/subuid and /etc/subgid entry for user ${bare.name}, running with a single id (container root → you, no other ids: images with files of other owners get them as root, USER other than root fails): add one as root for a full mapping, e.g. usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${bare.name}\n`);
+    expect(r.stdout).toMatch(new RegExp(`^uid=0\\(root\\) gid=0\\(root\\) groups=0\\(root\\)\n +0 +${bare.uid} +1\n0\n$`));
+    expect(r.code).toBe(0);
+    // info names the mapping.
+    const info = await as(bare, ["info"]);
+    expect(info.stderr).toBe("");
+    expect(info.stdout).toContain(" User Namespace: rootless (single id (unshare --map-root-user: no /etc/subuid range or no newuidmap), a pause process per user)\n");
+    expect(info.stdout).toContain(`  UID Map: 0-0 → ${bare.uid}-${bare.uid}\n`);
+    // pull (layers owned by ids it cannot map: the user's), run -d, exec (also with a tty: devpts without gid=5), rm.
+    reg ??= await startRegistry();
+    await push(`oci-archive:${images.multilayerOci}:latest`, `${reg.host}/library/ml:single`);
+    const ok1 = async (args: string[]) => {
+      const x = await as(bare, args);
+      if (x.code !== 0) throw new Error(`tsd ${args.join(" ")} exited ${x.code}: ${x.stderr}`);
+      return x.stdout;
+    };
+    await ok1(["pull", `${reg.host}/library/ml:single`]);
+    // Its USER (1000) cannot be mapped: one line; as root it runs.
+    const asUser = await as(bare, ["run", "--rm", "--network", "none", `${reg.host}/library/ml:single`, "true"]);
+    expect([asUser.code, asUser.stderr]).toEqual([125, "tsd: rootless: user 1000:1000 cannot run in a single-id namespace (only root is mapped: no /etc/subuid range or no newuidmap): use -u 0, or add a range as root (usermod --add-subuids/--add-subgids)\n"]);
+    await ok1(["run", "-d", "--name", "single", "-u", "0", "--network", "none", "--entrypoint", "sleep", `${reg.host}/library/ml:single`, "300"]);
+    expect(await ok1(["exec", "single", "sh", "-c", "id -u; ls /data"])).toBe("0\nb\n");
+    expect(await ok1(["exec", "-t", "single", "tty"])).toBe("/dev/pts/0\r\n");
+    const pid = Number((await ok1(["inspect", "-f", "{{.State.Pid}}", "single"])).trim());
+    expect(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]).toBe(String(bare.uid));
+    await ok1(["rm", "-f", "single"]);
+    await ok1(["rmi", `${reg.host}/library/ml:single`]);
+    expect(await ok1(["ps", "-aq"])).toBe("");
+  }, 90000);
+
+  test("a runtime dir it cannot make (no login session's /run/user/UID): one line", async () => {
     const noRun = await as(user, ["ps"], { env: { XDG_RUNTIME_DIR: `/run/user/${user.uid}` } });
     expect(noRun.code).toBe(1);
     expect(noRun.stderr).toBe(`tsd: rootless: cannot make /run/user/${user.uid}/tsd (EACCES): set XDG_RUNTIME_DIR to a directory of yours (a login session's /run/user/UID), or unset it\n`);

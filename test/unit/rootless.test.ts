@@ -2,12 +2,12 @@
 // state lives, subordinate ranges, the one-line refusals and messages, info's lines.
 import { expect, test } from "bun:test";
 import { isInitialUserns, outsideRoot, parseIdMapText, rootlessPaths, subordinateRange } from "../../src/store/rootless";
-import { subordinateRanges, userName } from "../../src/system/rootless-enter";
+import { subordinateRanges, survivor, userName } from "../../src/system/rootless-enter";
 import { rootlessRefusal } from "../../src/container/rootless";
 import { infoText, rootlessCgroupWarning, type Info } from "../../src/system/info";
 import { readOnlyOverlay } from "../../src/container/helper";
+import { fuseOptions, rootlessStorageDriver } from "../../src/container/fuse-rootfs";
 import { splitGlobals } from "../../src/cli/globals";
-import { TsdError } from "../../src/errors";
 
 test("uid_map: the host's (identity) or a user's namespace, and whom its 0 stands for", () => {
   const host = parseIdMapText("         0          0 4294967295\n");
@@ -39,9 +39,13 @@ test("subordinate ranges by name or uid; the message names what is missing and t
   expect(subordinateRange(text, "carol", 9)).toBeUndefined();
   const files: Record<string, string> = { "/etc/subuid": "alice:100000:65536\n", "/etc/subgid": "" };
   const read = (p: string) => files[p] ?? "";
-  expect(() => subordinateRanges({ uid: 1001, gid: 1001, name: "alice" }, read)).toThrow(new TsdError("rootless: no /etc/subgid entry for user alice: add one as root, e.g. usermod --add-subuids 100000-165535 --add-subgids 100000-165535 alice"));
+  const tools = { newuidmap: "/usr/bin/newuidmap", newgidmap: "/usr/bin/newgidmap" };
+  const alice = { uid: 1001, gid: 1001, name: "alice" };
+  // Something missing: the single-id fallback, with one warning naming what gives a full mapping.
+  expect(subordinateRanges(alice, read, tools)).toEqual({ warning: "WARNING: rootless: no /etc/subgid entry for user alice, running with a single id (container root → you, no other ids: images with files of other owners get them as root, USER other than root fails): add one as root for a full mapping, e.g. usermod --add-subuids 100000-165535 --add-subgids 100000-165535 alice" });
   files["/etc/subgid"] = "alice:300000:65536\n";
-  expect(subordinateRanges({ uid: 1001, gid: 1001, name: "alice" }, read)).toEqual({ uid: { start: 100000, size: 65536 }, gid: { start: 300000, size: 65536 } });
+  expect(subordinateRanges(alice, read, tools)).toEqual({ uid: { start: 100000, size: 65536 }, gid: { start: 300000, size: 65536 } });
+  expect(subordinateRanges(alice, read, { newgidmap: tools.newgidmap })).toEqual({ warning: expect.stringContaining("newuidmap/newgidmap not found, running with a single id") });
 });
 
 test("the user's name from passwd text, its uid when it has none", () => {
@@ -50,25 +54,28 @@ test("the user's name from passwd text, its uid when it has none", () => {
 });
 
 test("what a rootless container cannot have yet: one line each", () => {
-  expect(rootlessRefusal({ network: "none", resources: {} }, 1)).toBeUndefined();
-  expect(rootlessRefusal({ network: "host" }, 2)).toBeUndefined();
-  expect(rootlessRefusal({ network: "none", resources: { memory: 1 << 26 } }, 1)).toBe("rootless: resource limits and --cgroup-parent need cgroups, and this host has cgroup v1, which cannot be delegated to a user: drop the limit flags or run tsd as root");
-  expect(rootlessRefusal({ network: "none", cgroupParent: "x" }, 2)).toContain("does not use a delegated cgroup v2 subtree yet");
-  expect(rootlessRefusal({}, 2)).toBeUndefined(); // the default network: pasta
-  expect(rootlessRefusal({ network: "bridge" }, 2)).toBe("rootless: bridge networks need root: drop --network for the default (pasta, a user-mode stack), or use --network none|host");
-  expect(rootlessRefusal({ network: "mynet" }, 2)).toContain("bridge networks need root");
-  expect(rootlessRefusal({ network: "none", userns: "auto" }, 2)).toContain("--userns");
+  const v1 = { none: "this host has cgroup v1, which cannot be delegated to a user" };
+  const delegated = { dir: "user.slice/user-1001.slice/user@1001.service" };
+  expect(rootlessRefusal({ network: "none", resources: {} }, v1)).toBeUndefined();
+  expect(rootlessRefusal({ network: "host" }, delegated)).toBeUndefined();
+  expect(rootlessRefusal({ network: "none", resources: { memory: 1 << 26 } }, v1)).toBe("rootless: resource limits and --cgroup-parent need a delegated cgroup v2 subtree, and this host has cgroup v1, which cannot be delegated to a user; or drop the limit flags");
+  expect(rootlessRefusal({ network: "none", cgroupParent: "x" }, { none: "why" })).toContain("and why; or drop");
+  // With a delegated subtree, limits and --cgroup-parent pass.
+  expect(rootlessRefusal({ network: "none", resources: { memory: 1 << 26, pidsLimit: 5 }, cgroupParent: "x" }, delegated)).toBeUndefined();
+  expect(rootlessRefusal({}, delegated)).toBeUndefined(); // the default network: pasta
+  expect(rootlessRefusal({ network: "bridge" }, delegated)).toBe("rootless: bridge networks need root: drop --network for the default (pasta, a user-mode stack), or use --network none|host");
+  expect(rootlessRefusal({ network: "mynet" }, delegated)).toContain("bridge networks need root");
+  expect(rootlessRefusal({ network: "none", userns: "auto" }, delegated)).toContain("--userns");
 });
 
 test("info: the rootless lines, and no default bridge", () => {
-  const base = { ServerVersion: "0.1.0", DriverStatus: [["userxattr", "true"]], SecurityOptions: [], Warnings: [rootlessCgroupWarning(1)], UserNamespaces: { IdmappedMounts: true, AutoPool: "", AutoRanges: 0 } };
-  const i = { ...base, Rootless: true, DefaultBridge: "tsd0 10.89.0.0/16", RootlessNamespace: { UidMap: "0-0 → 1001-1001, 1-65536 → 100000-165535", GidMap: "0-0 → 1001-1001", RuntimeDir: "/run/user/1001/tsd" } } as unknown as Info;
+  const base = { ServerVersion: "0.1.0", DriverStatus: [["userxattr", "true"]], SecurityOptions: [], Warnings: [rootlessCgroupWarning("cgroup v1 cannot be delegated to a user")], UserNamespaces: { IdmappedMounts: true, AutoPool: "", AutoRanges: 0 } };
+  const i = { ...base, Rootless: true, DefaultBridge: "tsd0 10.89.0.0/16", RootlessNamespace: { Mapping: "newuidmap/newgidmap", UidMap: "0-0 → 1001-1001, 1-65536 → 100000-165535", GidMap: "0-0 → 1001-1001", RuntimeDir: "/run/user/1001/tsd", Cgroups: "none" } } as unknown as Info;
   const text = infoText(i);
-  expect(text).toContain("\n Rootless: true\n User Namespace: rootless (newuidmap/newgidmap, a pause process per user)\n  UID Map: 0-0 → 1001-1001, 1-65536 → 100000-165535\n  GID Map: 0-0 → 1001-1001\n  Runtime Dir: /run/user/1001/tsd\n");
+  expect(text).toContain("\n Rootless: true\n User Namespace: rootless (newuidmap/newgidmap, a pause process per user)\n  UID Map: 0-0 → 1001-1001, 1-65536 → 100000-165535\n  GID Map: 0-0 → 1001-1001\n  Runtime Dir: /run/user/1001/tsd\n  Cgroups: none\n");
   expect(text).not.toContain("Default Bridge");
   expect(text).toContain("  userxattr: true\n");
   expect(text).toContain("WARNING: rootless: containers run without cgroups (cgroup v1 cannot be delegated to a user)");
-  expect(rootlessCgroupWarning(2)).toContain("delegated cgroup v2 subtrees are not used yet");
 });
 
 test("a read-only view of a rootless overlay keeps userxattr", () => {
@@ -81,4 +88,29 @@ test("the default root: the rootless data dir when given, TSD_ROOT and --root st
   expect(splitGlobals(["ps"], {}).globals.root).toBe("/var/lib/tsd");
   expect(splitGlobals(["ps"], { TSD_ROOT: "/r" }, "/d").globals.root).toBe("/r");
   expect(splitGlobals(["--root", "/x", "ps"], {}, "/d").globals.root).toBe("/x");
+});
+
+test("after the pause process died: a process of the user in both recorded namespaces, else none", () => {
+  const rec = "100 555 user:[1] mnt:[2]\n";
+  const procs: Record<string, { uid: number; user?: string; mnt?: string }> = {
+    "7": { uid: 1001, user: "user:[1]", mnt: "mnt:[9]" }, // a container's init: its own mount namespace
+    "8": { uid: 1002, user: "user:[1]", mnt: "mnt:[2]" }, // someone else's
+    "9": { uid: 1001, user: "user:[1]", mnt: "mnt:[2]" }, // a monitor
+  };
+  expect(survivor(rec, 1001, ["7", "8", "9"], (p) => procs[p])).toBe(9);
+  expect(survivor(rec, 1001, ["7", "8"], (p) => procs[p])).toBeUndefined();
+  // A record from before the namespaces were written: nothing to rejoin.
+  expect(survivor("100 555\n", 1001, ["9"], (p) => procs[p])).toBeUndefined();
+});
+
+test("storage: fuse-overlayfs before Linux 5.11 or when asked, the kernel's overlay otherwise", () => {
+  expect(rootlessStorageDriver({}, "6.18.44-fc")).toBe("overlay");
+  expect(rootlessStorageDriver({}, "5.11.0")).toBe("overlay");
+  expect(rootlessStorageDriver({}, "5.10.200-amd64")).toBe("fuse-overlayfs");
+  expect(rootlessStorageDriver({}, "4.19.0")).toBe("fuse-overlayfs");
+  expect(rootlessStorageDriver({ TSD_ROOTLESS_OVERLAY: "fuse" }, "6.1.0")).toBe("fuse-overlayfs");
+  expect(rootlessStorageDriver({ TSD_ROOTLESS_OVERLAY: "kernel" }, "5.4.0")).toBe("overlay");
+  expect(() => rootlessStorageDriver({ TSD_ROOTLESS_OVERLAY: "vfs" }, "6.1.0")).toThrow('TSD_ROOTLESS_OVERLAY="vfs": use fuse or kernel (or unset it)');
+  // The overlay data of config.json, made absolute, userxattr dropped, allow_other added.
+  expect(fuseOptions("lowerdir=layers/l/A:layers/l/B,upperdir=containers/x/upper,workdir=containers/x/work,userxattr", "/r")).toBe("lowerdir=/r/layers/l/A:/r/layers/l/B,upperdir=/r/containers/x/upper,workdir=/r/containers/x/work,allow_other");
 });

@@ -37,7 +37,8 @@ busybox=/bin/busybox # busybox-static's: the initramfs has no libc
 
 # ---- the kernel: Debian's current linux-image-amd64 dependency, cached by package version ----
 kernel_package() {
-  apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-/ { print $2; exit }'
+  # awk reads to the end: an early exit SIGPIPEs apt-cache, and pipefail + set -e end the script (141).
+  apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-/ && !done { print $2; done = 1 }'
 }
 pkg=$(kernel_package)
 if [ -z "$pkg" ]; then
@@ -45,7 +46,7 @@ if [ -z "$pkg" ]; then
   apt-get update -q >/dev/null 2>&1 || true
   pkg=$(kernel_package)
 fi
-ver=${pkg:+$(apt-cache show --no-all-versions "$pkg" 2>/dev/null | awk '/^Version:/ { print $2; exit }')}
+ver=${pkg:+$(apt-cache show --no-all-versions "$pkg" 2>/dev/null | awk '/^Version:/ && !done { print $2; done = 1 }')}
 if [ -n "$pkg" ] && [ -n "$ver" ]; then
   kdir=$cache/${pkg}_$ver
 else

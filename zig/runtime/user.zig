@@ -10,7 +10,11 @@ const spec = @import("spec.zig");
 /// the effective set out of it.
 pub fn switchUser(p: *const spec.Process, d: *Diag) !void {
     _ = sys.prctl(.SET_KEEPCAPS, 1, 0, 0, 0) catch |err| return d.fail(err, "keep capabilities", .{});
-    sys.setgroups(p.gids[0..p.gids_len]) catch |err| return d.fail(err, "set the additional groups", .{});
+    // No groups asked in a user namespace whose setgroups is denied (rootless tsd's single-id
+    // mapping, /proc/PID/setgroups "deny"): the process keeps what it has, as crun does.
+    sys.setgroups(p.gids[0..p.gids_len]) catch |err| {
+        if (!(err == error.PERM and p.gids_len == 0)) return d.fail(err, "set the additional groups", .{});
+    };
     sys.setresgid(p.gid) catch |err| return d.fail(err, "set gid {d}", .{p.gid});
     sys.setresuid(p.uid) catch |err| return d.fail(err, "set uid {d}", .{p.uid});
     _ = sys.prctl(.SET_KEEPCAPS, 0, 0, 0, 0) catch |err| return d.fail(err, "reset keep capabilities", .{});

@@ -63,6 +63,9 @@ pub const Options = struct {
     /// Every name (and hard-link target) is put under this cleaned relative path: the name a
     /// copy takes at its destination. Empty: names as they are.
     prefix: []const u8 = "",
+    /// An owner the user namespace cannot map (EINVAL) or may not give (EPERM) is left as the
+    /// extracting user's: rootless tsd's single-id mapping (Podman's ignore_chown_errors).
+    ignore_chown_errors: bool = false,
 };
 
 /// The errno's wording in an extraction's message (errno.zig's table); ENOSYS here is
@@ -364,13 +367,12 @@ pub const Extractor = struct {
         const parent = try x.openParent(name.parent);
         try x.remove(parent, hidden, 0);
         _ = try x.check(linux.mknodat(parent, hidden, linux.S.IFCHR, 0), "cannot create whiteout");
-        const rc = sys.raw.fchownat(parent, hidden, entry.uid, entry.gid, linux.AT.SYMLINK_NOFOLLOW);
-        _ = try x.check(rc, "cannot change owner");
+        try x.checkChown(sys.raw.fchownat(parent, hidden, entry.uid, entry.gid, linux.AT.SYMLINK_NOFOLLOW));
     }
 
     /// Metadata through an open descriptor: files and directories.
     fn applyFd(x: *Extractor, fd: fd_t, entry: *const tar.Entry) Error!void {
-        _ = try x.check(linux.fchown(fd, entry.uid, entry.gid), "cannot change owner");
+        try x.checkChown(linux.fchown(fd, entry.uid, entry.gid));
         var it = entry.pax.xattrs();
         while (it.next()) |xattr| {
             const name = nameZ(xattr.name);
@@ -384,8 +386,7 @@ pub const Extractor = struct {
     /// device nodes and fifos (opening a fifo or device to get a descriptor could block or
     /// have side effects).
     fn applyAt(x: *Extractor, parent: fd_t, base: [:0]const u8, entry: *const tar.Entry, chmod: bool) Error!void {
-        const rc = sys.raw.fchownat(parent, base, entry.uid, entry.gid, linux.AT.SYMLINK_NOFOLLOW);
-        _ = try x.check(rc, "cannot change owner");
+        try x.checkChown(sys.raw.fchownat(parent, base, entry.uid, entry.gid, linux.AT.SYMLINK_NOFOLLOW));
         var it = entry.pax.xattrs();
         if (it.next()) |first| {
             // lsetxattr takes a path: the parent's fd through /proc, then the plain name,
@@ -581,6 +582,12 @@ pub const Extractor = struct {
                 return true;
             }
         }
+    }
+
+    fn checkChown(x: *Extractor, rc: usize) Error!void {
+        const e = errnoOf(rc);
+        if (x.opts.ignore_chown_errors and (e == .INVAL or e == .PERM)) return;
+        _ = try x.check(rc, "cannot change owner");
     }
 
     fn check(x: *Extractor, rc: usize, op: []const u8) Error!usize {

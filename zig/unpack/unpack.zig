@@ -19,6 +19,9 @@ pub const flag_archive: u32 = 2;
 /// feeds the unpacker plain tar; a layer compressed twice must fail as a tar, not be inflated
 /// a second time, which would make its diffID the digest of the inner stream).
 pub const flag_plain: u32 = 4;
+/// Owners the user namespace cannot map are left as the extracting user's (rootless tsd's
+/// single-id mapping: extract.Options.ignore_chown_errors).
+pub const flag_ignore_chown: u32 = 8;
 pub const pack = @import("pack.zig");
 
 pub const Result = struct {
@@ -312,6 +315,7 @@ pub fn unpack(src: [*:0]const u8, dest: [*:0]const u8, flags: u32, msg: Message,
         },
     };
     defer x.deinit();
+    x.opts.ignore_chown_errors = flags & flag_ignore_chown != 0;
 
     const status = u.run();
     if (status < 0) return status;
