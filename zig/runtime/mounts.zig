@@ -294,6 +294,7 @@ pub fn mountOne(root: sys.fd_t, m: *const Mount, tree: ?sys.fd_t, d: *Diag) !voi
         };
         if (st.mode & linux.S.IFMT != linux.S.IFDIR) kind = .file;
     }
+    if (tree == null and !m.bind) try refuseSymlinkTarget(root, m, d);
     const target = openInRoot(root, m.destination, kind) catch |err| {
         return d.fail(err, "create mount point \"{s}\"", .{m.destination});
     };
@@ -318,6 +319,26 @@ pub fn mountOne(root: sys.fd_t, m: *const Mount, tree: ?sys.fd_t, d: *Diag) !voi
         };
     }
     try applyAttributes(root, m, d);
+}
+
+/// proc and sysfs go on an ordinary directory, never on a symlink the image put there (runc's
+/// check, CVE-2019-19921: a /proc that leads elsewhere hides what the runtime writes through
+/// it). The symlink itself is examined (O_NOFOLLOW), its parents resolved inside the rootfs.
+fn refuseSymlinkTarget(root: sys.fd_t, m: *const Mount, d: *Diag) !void {
+    const t = m.fstype orelse return;
+    if (!std.mem.eql(u8, t, "proc") and !std.mem.eql(u8, t, "sysfs")) return;
+    var buf: [path_max]u8 = undefined;
+    if (m.destination.len >= path_max) return;
+    const fd = sys.openat2(root, copyZ(&buf, m.destination), .{ .PATH = true, .NOFOLLOW = true, .CLOEXEC = true }, sys.RESOLVE.IN_ROOT) catch |err| switch (err) {
+        error.NOENT => return, // Created as a directory by openInRoot.
+        else => return d.fail(err, "open mount point \"{s}\"", .{m.destination}),
+    };
+    defer sys.close(fd);
+    const st = sys.fstat(fd) catch |err| return d.fail(err, "stat mount point \"{s}\"", .{m.destination});
+    if (st.mode & linux.S.IFMT == linux.S.IFLNK) {
+        d.set(125, "filesystem \"{s}\" must be mounted on ordinary directory: \"{s}\" is a symlink in the rootfs", .{ t, m.destination });
+        return error.InvalidSpec;
+    }
 }
 
 /// A user namespace that does not own the network namespace (one joined by path: a bridge
