@@ -101,6 +101,17 @@ function num(path: string): number {
   return v === "max" ? Number.POSITIVE_INFINITY : Number(v) || 0;
 }
 
+/** Writes `w`; false when done, true when the kernel said EINVAL (other errors thrown). */
+function refusedAsInvalid(dir: string, w: CgroupWrite): boolean {
+  try {
+    writeFileSync(join(dir, w.file), w.value);
+    return false;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EINVAL") return true;
+    throw new TsdError(`cannot set ${w.file} to ${w.value} in ${dir}: ${errText(e)}`);
+  }
+}
+
 function writeFile(dir: string, w: CgroupWrite): void {
   const path = join(dir, w.file);
   if (w.optional && !existsSync(path)) return;
@@ -233,10 +244,18 @@ export class V1Driver implements CgroupDriver {
   }
 
   private write(group: string, writes: CgroupWrite[]): void {
+    let period: { dir: string; w: CgroupWrite } | undefined;
     for (const w of writes) {
       const dir = this.dirOf(w.controller, group);
       if (dir === undefined) throw new TsdError(`the ${w.controller} cgroup controller is not mounted on this host: drop the flag that needs it`);
+      // runc: a shorter period can be refused (EINVAL) while the old quota over it exceeds the
+      // parent's limit; with a new quota to come it is written again after that.
+      if (w.file === "cpu.cfs_period_us" && writes.some((x) => x.file === "cpu.cfs_quota_us") && refusedAsInvalid(dir, w)) {
+        period = { dir, w };
+        continue;
+      }
       writeFile(dir, w);
+      if (w.file === "cpu.cfs_quota_us" && period) writeFile(period.dir, period.w);
     }
   }
 

@@ -124,6 +124,14 @@ function blockIOOf(b: Json | undefined, r: Resources): void {
   }
 }
 
+/** A rule's access: its letters of "rwm" in that order. Other letters are dropped, as runc's
+ *  rule emulator ignores them (runc's own tests write "rwa"); none of r, w, m is refused. */
+export function accessOf(v: unknown): string | undefined {
+  if (typeof v !== "string" || !/^[a-z]{1,8}$/.test(v)) return undefined;
+  const kept = [..."rwm"].filter((c) => v.includes(c)).join("");
+  return kept === "" ? undefined : kept;
+}
+
 /** linux.resources.devices → rules, as runc reads them: type absent is "a", access absent
  *  "rwm", major/minor absent or -1 any. Every list starts from "deny all" (runc's emulator),
  *  and the devices every container has stay allowed unless the spec lists them itself. */
@@ -136,8 +144,8 @@ export function deviceRulesFromSpec(v: unknown): DeviceRule[] {
     if (typeof e.allow !== "boolean") throw refuse(`${field}.allow`, "must be true or false");
     const type = e.type ?? "a";
     if (type !== "a" && type !== "b" && type !== "c") throw refuse(`${field}.type`, `must be "a", "b" or "c", not ${JSON.stringify(type)}`);
-    const access = e.access ?? "rwm";
-    if (typeof access !== "string" || !/^[rwm]{1,3}$/.test(access)) throw refuse(`${field}.access`, `must be letters of "rwm", not ${JSON.stringify(access)}`);
+    const access = accessOf(e.access ?? "rwm");
+    if (access === undefined) throw refuse(`${field}.access`, `must be letters of "rwm", not ${JSON.stringify(e.access)}`);
     const num = (k: string) => {
       const n = int(e, k, field);
       if (n !== undefined && n < -1) throw refuse(`${field}.${k}`, `must be -1 (any) or a device number, not ${n}`);

@@ -59,11 +59,12 @@ prepare() {
   cp -r "$cache/tests/integration" "$work/runc/tests/"
   cp "$cache/contrib/cmd/recvtty/recvtty" "$work/runc/contrib/cmd/recvtty/"
   oci_images
-  # A busybox image's rootfs: the fixture plus /dev /proc /sys (runc's userns tests need them
-  # to exist) and no uid 1000 in /etc/passwd (exec.bats expects `id` to print bare numbers).
+  # A busybox image's rootfs: the fixture plus /dev /run /var, no /proc and /sys (as runc's
+  # busybox image: mask.bats replaces them with symlinks, userns.bats makes them), and no uid
+  # 1000 in /etc/passwd (exec.bats expects `id` to print bare numbers).
   local r=$work/rootfs
   cp -a "$OCI_IMAGES/busybox-rootfs" "$r"
-  mkdir -p "$r"/{dev,proc,sys,run,var}
+  mkdir -p "$r"/{dev,run,var}
   sed -i '/^user:/d' "$r/etc/passwd" "$r/etc/group"
   tar -C "$r" --numeric-owner -cf "$work/busybox.tar" . && rm -rf "$r"
   printf '#!/bin/sh\necho BUSYBOX_IMAGE=%s\necho DEBIAN_IMAGE=/nonexistent\n' "$work/busybox.tar" \
@@ -86,6 +87,7 @@ run_file() {
   run=$((ok - skip + fail))
   echo "$f: run $run, ok $((ok - skip)), not ok $fail, skipped $skip$([ $rc = 124 ] && echo ", timed out after ${per_file_timeout}s")"
   grep '^not ok ' "$tap" | sed "s/^not ok [0-9]* /  not ok: /"
+  [ -n "${TSD_BATS_TAPS:-}" ] && mkdir -p "$TSD_BATS_TAPS" && cp "$tap" "$TSD_BATS_TAPS/"
   local i
   for ((i = 0; i < ok - skip; i++)); do OCI_OK=$((OCI_OK + 1)); done
   OCI_NOT_OK=$((OCI_NOT_OK + fail))

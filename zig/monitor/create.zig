@@ -37,13 +37,14 @@ pub const Args = struct {
     cgroup_procs_len: usize = 0,
     preserve_fds: u32 = 0,
     no_pivot: bool = false,
-    /// Accepted (runc's flag): tsd makes no session keyring, so there is none to skip.
+    /// runc's flag: the init keeps the caller's session keyring instead of joining `_ses.<id>`.
     no_new_keyring: bool = false,
     wait: bool = false,
 };
 
 var the_hook_state: hooks.State = .{};
 var the_relay: relay.Relay = undefined;
+var the_keyring: runtime.keyring.Name = .{};
 
 pub fn main(argv: []const [*:0]const u8) u8 {
     var d: Diag = .{};
@@ -209,6 +210,10 @@ fn loadSpec(a: Args, d: *Diag) !*const spec.Spec {
 }
 
 fn clone(a: Args, s: *const spec.Spec, channel: runtime.sync.Channel, fifo: sys.fd_t, d: *Diag) !linux.pid_t {
+    if (!a.no_new_keyring) the_keyring = runtime.keyring.Name.of(a.id) orelse {
+        d.set(diag.status_engine, "container id too long for a keyring name: {s}", .{a.id});
+        return error.NAMETOOLONG;
+    };
     const ctx: runtime.init.Context = .{
         .spec = s,
         .sync = channel.init,
@@ -219,6 +224,7 @@ fn clone(a: Args, s: *const spec.Spec, channel: runtime.sync.Channel, fifo: sys.
         .fifo = fifo,
         .no_pivot = a.no_pivot,
         .hook_state = &the_hook_state,
+        .keyring = if (a.no_new_keyring) null else the_keyring.slice(),
     };
     return launch.cloneInit(&ctx, d);
 }
@@ -246,6 +252,7 @@ fn handOver(a: Args, s: *const spec.Spec, pid: linux.pid_t, sync_fd: sys.fd_t, d
                     continue;
                 };
                 defer sys.close(master);
+                runtime.console.setWindowSize(master, s.process.console_rows, s.process.console_cols);
                 runtime.console_socket.send(path, master) catch |err| return d.fail(err, "send the pty to the console socket {s}", .{path});
             },
             .failed => |f| {

@@ -233,6 +233,7 @@ fn setUp(a: Args, d: *Diag) !*const spec.Spec {
 fn handOverPty(sock: ?sys.fd_t, pty: ?runtime.console.Pty, child: linux.pid_t, d: *Diag) !?runtime.console.Pty {
     const s = sock orelse return pty;
     const p = pty orelse return null;
+    runtime.console.setWindowSize(p.master, config.the_spec.process.console_rows, config.the_spec.process.console_cols);
     defer sys.close(p.master);
     runtime.console_socket.sendFd(s, p.master) catch |err| {
         sys.kill(child, linux.SIG.KILL) catch {};

@@ -31,6 +31,7 @@ pub fn become(s: *const spec.Spec, last_cap: u6, d: *Diag) anyerror {
     // into a cwd only its owner may enter: CAP_DAC_OVERRIDE is gone later), and once more as
     // the user when that was refused (a cwd only the container's user may enter).
     const chdir_again = try chdirFirst(p.cwd, d);
+    if (p.terminal) try user.chownTerminal(p.uid, d);
     const seccomp_early = s.seccomp.present() and !p.no_new_privileges;
     if (seccomp_early) try seccomp.install(&s.seccomp, d);
     try becomeUser(p, last_cap, d);

@@ -313,12 +313,43 @@ pub fn mountOne(root: sys.fd_t, m: *const Mount, tree: ?sys.fd_t, d: *Diag) !voi
             return d.fail(err, "mount \"{s}\" on \"{s}\"", .{ m.source, m.destination });
         };
     } else {
-        sys.mount(m.source, where, if (m.fstype) |t| t.ptr else null, m.flags, if (m.data) |x| x.ptr else null) catch |err| {
+        const flags = if (delaysReadonly(m)) m.flags & ~@as(u32, MS.RDONLY) else m.flags;
+        sys.mount(m.source, where, if (m.fstype) |t| t.ptr else null, flags, if (m.data) |x| x.ptr else null) catch |err| {
             if (err == error.PERM and std.mem.eql(u8, m.fstype.?, "sysfs")) return bindHostSys(root, where, m, d);
             return d.fail(err, "mount {s} on \"{s}\"", .{ m.fstype.?, m.destination });
         };
     }
     try applyAttributes(root, m, d);
+}
+
+/// A read-only tmpfs (/dev above all) is mounted writable and made read-only once the init has
+/// created what goes in it (device nodes, mount points of later mounts): runc's mountPropagate
+/// and finalizeRootfs.
+pub fn delaysReadonly(m: *const Mount) bool {
+    const t = m.fstype orelse return false;
+    return !m.bind and m.flags & MS.RDONLY != 0 and std.mem.eql(u8, t, "tmpfs");
+}
+
+/// After pivot_root: the read-only flag delaysReadonly held back, on each such mount only (not
+/// the ones under it), its path resolved inside the new root.
+pub fn finishReadonlyAll(all: []const Mount, d: *Diag) !void {
+    var root: ?sys.fd_t = null;
+    defer if (root) |r| sys.close(r);
+    for (all) |*m| if (delaysReadonly(m)) {
+        if (root == null) root = sys.open("/", o_path, 0) catch |err| return d.fail(err, "open /", .{});
+        try finishReadonly(root.?, m, d);
+    };
+}
+
+fn finishReadonly(root: sys.fd_t, m: *const Mount, d: *Diag) !void {
+    assert(delaysReadonly(m));
+    var buf: [path_max]u8 = undefined;
+    const mounted = sys.openat2(root, copyZ(&buf, m.destination), o_path, sys.RESOLVE.IN_ROOT) catch |err| {
+        return d.fail(err, "reopen mount \"{s}\"", .{m.destination});
+    };
+    defer sys.close(mounted);
+    const attr: sys.MountAttr = .{ .attr_set = A.RDONLY };
+    sys.mountSetattr(mounted, "", linux.AT.EMPTY_PATH, &attr) catch |err| return d.fail(err, "make \"{s}\" read-only", .{m.destination});
 }
 
 /// proc and sysfs go on an ordinary directory, never on a symlink the image put there (runc's
