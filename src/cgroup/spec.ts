@@ -87,10 +87,14 @@ function cpuOf(c: Json | undefined, r: Resources): void {
     if (typeof v !== "string" || !/^[0-9,\- ]+$/.test(v)) throw refuse(`cpu.${key}`, `must be a list such as "0-2,4", not ${JSON.stringify(v)}`);
     r[field] = v.trim();
   }
-  // Real-time scheduling needs a kernel with CONFIG_RT_GROUP_SCHED and cgroup v1: refused
-  // rather than silently dropped, so a spec that asks for it learns it did not get it.
-  for (const key of ["realtimeRuntime", "realtimePeriod"]) {
-    if (int(c, key, "cpu")) throw refuse(`cpu.${key}`, "real-time CPU limits are not supported by tsd: remove the field");
+  // Real-time scheduling: cgroup v1 with CONFIG_RT_GROUP_SCHED (the files must exist; v2
+  // refuses it, files.ts). runtime -1: no limit.
+  const rtPeriod = positive(c, "realtimePeriod", "cpu");
+  const rtRuntime = int(c, "realtimeRuntime", "cpu");
+  if (rtPeriod !== undefined) r.realtimePeriod = rtPeriod;
+  if (rtRuntime !== undefined && rtRuntime !== 0) {
+    if (rtRuntime < -1) throw refuse("cpu.realtimeRuntime", `must be -1 (no limit) or a number of µs, not ${rtRuntime}`);
+    r.realtimeRuntime = rtRuntime;
   }
 }
 

@@ -80,11 +80,14 @@ async function readResources(src: string): Promise<unknown> {
 }
 
 /** A swap limit alone is checked against the memory limit the container has (runc keeps the
- *  container's config for what an update does not name). */
+ *  container's config for what an update does not name); memory -1 alone frees swap too. */
 export function withCurrentMemory(linux: unknown, current: number | undefined): unknown {
-  if (current === undefined || typeof linux !== "object" || linux === null) return linux;
+  if (typeof linux !== "object" || linux === null) return linux;
   const memory = (linux as { memory?: Record<string, unknown> }).memory;
-  if (typeof memory !== "object" || memory === null || memory.swap === undefined || memory.limit !== undefined) return linux;
+  if (typeof memory !== "object" || memory === null) return linux;
+  // Memory unlimited and no swap named: swap unlimited too (runc), else memsw would cap it.
+  if (typeof memory.limit === "number" && memory.limit < 0 && memory.swap === undefined) return { ...linux, memory: { ...memory, swap: -1 } };
+  if (current === undefined || memory.swap === undefined || memory.limit !== undefined) return linux;
   return { ...linux, memory: { ...memory, limit: current } };
 }
 

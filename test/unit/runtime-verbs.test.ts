@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { features, seccompArchs } from "../../src/runtime/features";
 import { parseFlags } from "../../src/runtime/flags";
-import { resourcesFromFlags, UPDATE_FLAGS } from "../../src/runtime/update";
+import { resourcesFromFlags, UPDATE_FLAGS, withCurrentMemory } from "../../src/runtime/update";
 import { checkExecFlags, EXEC_FLAGS, execProcess, type ProcessSpec } from "../../src/runtime/exec";
 import { defaultSpec } from "../../src/runtime/spec";
 import { resourcesFromSpec } from "../../src/cgroup/spec";
@@ -60,6 +60,16 @@ describe("update", () => {
   test("the flags' object is what --resources would carry: one reading through src/cgroup", () => {
     const r = resourcesFromSpec(resourcesFromFlags(parseFlags(["--memory", "1g", "--pids-limit", "10", "c1"], UPDATE_FLAGS))).resources;
     expect([r.memory, r.pidsLimit]).toEqual([1024 ** 3, 10]);
+  });
+
+  test("swap alone is checked against the container's memory limit; memory -1 alone frees swap", () => {
+    expect(withCurrentMemory({ memory: { swap: 96468992 } }, 52428800)).toEqual({ memory: { swap: 96468992, limit: 52428800 } });
+    expect(withCurrentMemory({ memory: { swap: 96468992, limit: 67108864 } }, 52428800)).toEqual({ memory: { swap: 96468992, limit: 67108864 } });
+    expect(withCurrentMemory({ memory: { swap: 96468992 } }, undefined)).toEqual({ memory: { swap: 96468992 } });
+    expect(withCurrentMemory({ memory: { limit: -1 } }, 52428800)).toEqual({ memory: { limit: -1, swap: -1 } });
+    expect(withCurrentMemory({ pids: { limit: 3 } }, 52428800)).toEqual({ pids: { limit: 3 } });
+    const r = resourcesFromSpec(withCurrentMemory(resourcesFromFlags(parseFlags(["--memory-swap", "96468992", "c1"], UPDATE_FLAGS)), 52428800)).resources;
+    expect([r.memory, r.memorySwap]).toEqual([52428800, 96468992]);
   });
 
   test("bad values and what tsd cannot do are refused by name", () => {
