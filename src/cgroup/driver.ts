@@ -317,7 +317,7 @@ export class V1Driver implements CgroupDriver {
 /** runc's ErrV1NoUnified, with the way out. */
 function refuseUnified(r: Resources): void {
   if (r.unified && Object.keys(r.unified).length > 0) {
-    throw new TsdError(`config.json linux.resources.unified needs cgroup v2, and this host uses cgroup v1: remove unified (or use the v1 fields)`);
+    throw new TsdError(`invalid configuration: config.json linux.resources.unified needs cgroup v2, and this host uses cgroup v1: remove unified (or use the v1 fields)`);
   }
 }
 

@@ -11,7 +11,7 @@ import { fstatSync, readFileSync, renameSync, rmSync, writeFileSync } from "node
 import { basename, dirname, join } from "node:path";
 import { TsdError } from "../errors";
 import { monitorExecutable } from "../native/embedded";
-import { bool, FlagError, idArg, list, parseFlags, str, uint, type FlagSpec, type Parsed } from "./flags";
+import { bool, EXEC_FAILED, FlagError, idArg, list, parseFlags, str, uint, type FlagSpec, type Parsed } from "./flags";
 import type { RuntimeGlobals } from "./globals";
 import { containerDir, readRecord, statusOf, type RuntimeRecord } from "./state-dir";
 
@@ -155,7 +155,18 @@ function helperFlags(p: Parsed, terminal: boolean): string[] {
 
 export async function execCommand(g: RuntimeGlobals, argv: string[]): Promise<number> {
   const p = parseFlags(argv, EXEC_FLAGS, false);
-  const rec = readRecord(g.root, idArg("exec", p.args));
+  const id = idArg("exec", p.args);
+  try {
+    return await execIn(g, p, id);
+  } catch (e) {
+    // Flag errors are 1; anything later is runc's "exec failed: …", 255.
+    if (e instanceof FlagError) throw e;
+    throw new TsdError(`exec failed: ${e instanceof Error ? e.message : String(e)}`, EXEC_FAILED);
+  }
+}
+
+async function execIn(g: RuntimeGlobals, p: Parsed, id: string): Promise<number> {
+  const rec = readRecord(g.root, id);
   const status = statusOf(g.root, rec);
   // runc's: a created container can be exec'd into (its namespaces exist), a stopped one not.
   if (status === "stopped") throw new TsdError("cannot exec in a container that is not running: container not running", 1);

@@ -320,7 +320,7 @@ describe("limits come from config.json", () => {
       const u = await t.tsd(["start", "-a", "badspec"]);
       if (v1) {
         expect(u.code).not.toBe(0);
-        expect(u.stderr).toBe("tsd: config.json linux.resources.unified needs cgroup v2, and this host uses cgroup v1: remove unified (or use the v1 fields)\n");
+        expect(u.stderr).toBe("tsd: invalid configuration: config.json linux.resources.unified needs cgroup v2, and this host uses cgroup v1: remove unified (or use the v1 fields)\n");
       } else {
         expect(u.code).toBe(0);
       }

@@ -319,8 +319,9 @@ describe("exec", () => {
     const tty = await rt(["exec", "-t", "ex", "sh", "-c", "tty; exit 2"]);
     expect([tty.code, tty.stdout]).toEqual([2, expect.stringMatching(/^\/dev\/pts\/\d+\r\n$/)]);
     const missing = await rt(["exec", "ex", "/nope"]);
-    expect([missing.code, missing.stderr]).toEqual([1, 'cannot exec "/nope": no such file or directory\n']);
-    expect(lastLog(join(base, "log.json")).msg).toBe('cannot exec "/nope": no such file or directory');
+    // runc's: every failure after the flags is "exec failed: …", exit 255.
+    expect([missing.code, missing.stderr]).toEqual([255, 'exec failed: cannot exec "/nope": no such file or directory\n']);
+    expect(lastLog(join(base, "log.json")).msg).toBe('exec failed: cannot exec "/nope": no such file or directory');
   });
 
   test("--process FILE --detach --pid-file: handed to the caller's subreaper, which reaps its status", async () => {
@@ -372,7 +373,7 @@ describe("exec", () => {
     await ok(["kill", "xr", "KILL"]);
     await Bun.sleep(200);
     const r = await rt(["exec", "xr", "true"]);
-    expect([r.code, r.stderr]).toEqual([1, "cannot exec in a container that is not running: container not running\n"]);
+    expect([r.code, r.stderr]).toEqual([255, "exec failed: cannot exec in a container that is not running: container not running\n"]);
   });
 });
 

@@ -24,7 +24,7 @@ pub const limits = struct {
     pub const gids = 64;
     pub const namespaces = 8;
     pub const id_mappings = 8;
-    pub const cgroup_procs = 16;
+    pub const cgroup_procs = 24;
     pub const sysctls = 64;
     /// Hooks of one kind (prestart, createRuntime, …), and each hook's args and env.
     pub const hooks = 32;
