@@ -228,7 +228,9 @@ describe("state, list, ps", () => {
     expect(lastLog(log).time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     for (const verb of [["kill", "nosuch"], ["delete", "nosuch"], ["pause", "nosuch"], ["ps", "nosuch"], ["exec", "nosuch", "true"], ["update", "--memory", "1m", "nosuch"]]) {
       const e = await rt(verb, { log });
-      expect([verb[0], e.code, e.stderr]).toEqual([verb[0], 1, 'container "nosuch" does not exist\n']);
+      // exec's failures are runc's "exec failed: …", 255.
+      const [code, prefix] = verb[0] === "exec" ? [255, "exec failed: "] : [1, ""];
+      expect([verb[0], e.code, e.stderr]).toEqual([verb[0], code, `${prefix}container "nosuch" does not exist\n`]);
     }
     // Without --log the line itself goes to stderr (runc's default log is stderr).
     const plain = Bun.spawnSync([RUNC, "--root", root, "state", "nosuch"]);
@@ -252,6 +254,8 @@ describe("state, list, ps", () => {
 describe("kill, pause, resume, update", () => {
   test("kill by name and number; the init's own status reaches the subreaper; then not running", async () => {
     const c = await started("kl");
+    // Signal 0: kill(2)'s liveness check, runc's too; nothing reaches the init.
+    expect(await rt(["kill", "kl", "0"])).toMatchObject({ code: 0, stderr: "" });
     await ok(["kill", "kl", "USR1"]);
     await c.shim.waitFor("the trap's line", () => (c.shim.out.includes("got-usr1") ? true : undefined));
     await ok(["kill", "kl"]); // TERM, runc's default
@@ -261,6 +265,8 @@ describe("kill, pause, resume, update", () => {
     expect([again.code, again.stderr]).toEqual([1, "container not running\n"]);
     // --all of a stopped container: what is left in its cgroup (nothing here), no error.
     expect(await rt(["kill", "--all", "kl", "9"])).toMatchObject({ code: 0, stderr: "" });
+    expect(await rt(["kill", "-a", "kl", "0"])).toMatchObject({ code: 0, stderr: "" });
+    expect(await rt(["kill", "kl", "0"])).toMatchObject({ code: 1, stderr: "container not running\n" });
     const bad = await rt(["kill", "kl", "NOPE"]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('unknown signal "NOPE"');
