@@ -267,7 +267,7 @@ describe("tsd runtime create/start", () => {
     const dir = bundle("badhook", { args: ["true"], hooks: { createRuntime: [{ path: "/bin/sh", args: ["sh", "-c", "echo refused by policy >&2; exit 7"] }] } });
     const c = await rt(["create", "--bundle", dir, "badhook"]);
     expect(c.code).toBe(1);
-    expect(c.stderr).toContain("createRuntime hook /bin/sh failed: exit status 7: refused by policy");
+    expect(c.stderr).toContain("error running createRuntime hook /bin/sh: exit status 7: refused by policy");
     expectGone("badhook", "badhook");
   });
 

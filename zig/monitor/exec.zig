@@ -366,7 +366,7 @@ fn becomeProcess(pty: ?runtime.console.Pty, stdio: [3]sys.fd_t, inherit: bool, d
         try runtime.console.becomeStdio(t.slave, d);
     } else if (!inherit) try takeStdio(stdio, d);
     try movePreserved(s.preserve_fds, d);
-    return runtime.become.become(s, runtime.caps.lastCap(), d);
+    return runtime.become.become(s, runtime.caps.lastCap(), null, d);
 }
 
 /// --preserve-fds N: the helper's 4..4+N-1 move down to 3..3+N-1 (over the report pipe's

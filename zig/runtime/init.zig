@@ -125,9 +125,7 @@ fn steps(ctx: *const Context, d: *Diag) !void {
         try checkProcess(s, d);
         try awaitStart(ctx.sync, f, d);
     }
-    try containerHooks(ctx, .startContainer, "created", host_pid, d);
-
-    return become.become(s, ctx.last_cap, d);
+    return become.become(s, ctx.last_cap, startHooks(ctx, host_pid), d);
 }
 
 /// No mount namespace: every mount would land in the runtime's (the host's) mount table, so
@@ -149,8 +147,7 @@ fn sharedMountSteps(ctx: *const Context, host_pid: linux.pid_t, d: *Diag) !void 
         try checkProcess(s, d);
         try awaitStart(ctx.sync, f, d);
     }
-    try containerHooks(ctx, .startContainer, "created", host_pid, d);
-    return become.become(s, ctx.last_cap, d);
+    return become.become(s, ctx.last_cap, startHooks(ctx, host_pid), d);
 }
 
 /// --preserve-fds N: the caller's fds 3..3+N-1 reached the monitor at 4..4+N-1 (fd 3 is the
@@ -177,6 +174,21 @@ fn runtimeHooks(ctx: *const Context, d: *Diag) !void {
     if (s.hooksOf(.prestart).len == 0 and s.hooksOf(.createRuntime).len == 0) return;
     sync.sendHooks(ctx.sync) catch |err| return d.fail(err, "ask the monitor to run the hooks", .{});
     try waitForGo(ctx.sync, d, null);
+}
+
+/// startContainer hooks as become's last step: after the user, capabilities and seccomp, as
+/// runc runs them (a hook sees the process's own restrictions).
+var start_hooks: struct { ctx: *const Context = undefined, host_pid: linux.pid_t = 0 } = .{};
+
+fn startHooks(ctx: *const Context, host_pid: linux.pid_t) ?become.Last {
+    if (ctx.spec.hooksOf(.startContainer).len == 0) return null;
+    start_hooks = .{ .ctx = ctx, .host_pid = host_pid };
+    return .{ .context = &start_hooks, .run = runStartHooks };
+}
+
+fn runStartHooks(context: *const anyopaque, d: *Diag) anyerror!void {
+    const h: *const @TypeOf(start_hooks) = @ptrCast(@alignCast(context));
+    try containerHooks(h.ctx, .startContainer, "created", h.host_pid, d);
 }
 
 fn containerHooks(ctx: *const Context, kind: spec.HookKind, status: []const u8, pid: linux.pid_t, d: *Diag) !void {
