@@ -22,12 +22,13 @@ fi
 # containerd (its runc v2 shim and ctr) drives tsd as an OCI runtime in CI's OCI lane
 # (test/oci/ci.sh), as do docker.io (a private dockerd with --add-runtime) and podman with
 # conmon (--runtime); Go builds that lane's tools from source: the machine's own Go
-# (/usr/local/go), else Debian's golang-go.
+# (/usr/local/go), else Debian's golang-go. bats, gawk, jq and gcc run runc's own bats tests in
+# that lane (test/oci/bats.sh: gawk for runc's helpers.bash, gcc for its static test programs).
 packages=(
   busybox-static umoci skopeo crun runc hyperfine docker-registry
   zstd gzip tar iproute2 iptables nftables util-linux bsdutils procps
   python3 ca-certificates curl git coreutils findutils binutils qemu-user
-  qemu-system-x86 kmod gnuplot-nox containerd docker.io podman conmon
+  qemu-system-x86 kmod gnuplot-nox containerd docker.io podman conmon bats gawk jq gcc
 )
 [ -x /usr/local/go/bin/go ] || command -v go >/dev/null 2>&1 || packages+=(golang-go)
 # npm and pip only when their commands are missing: a host may carry its own node or Python

@@ -11,6 +11,7 @@ import { parseCgroupsPath, resourcesFromSpec, type SpecLimits } from "./spec";
 import { TsdError } from "../errors";
 import { cgroupFrozen } from "./frozen";
 export { cgroupFrozen } from "./frozen";
+export { v1WithNamed } from "./detect";
 
 export { groupPath } from "./resources";
 export type { CgroupDriver, CgroupStats } from "./driver";

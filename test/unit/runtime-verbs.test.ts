@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { features, seccompArchs } from "../../src/runtime/features";
 import { parseFlags } from "../../src/runtime/flags";
 import { resourcesFromFlags, UPDATE_FLAGS, withCurrentMemory } from "../../src/runtime/update";
-import { checkExecFlags, EXEC_FLAGS, execProcess, type ProcessSpec } from "../../src/runtime/exec";
+import { checkExecFlags, EXEC_FLAGS, execCgroupProcs, execProcess, parseSubCgroup, type ProcessSpec } from "../../src/runtime/exec";
 import { defaultSpec } from "../../src/runtime/spec";
 import { resourcesFromSpec } from "../../src/cgroup/spec";
 import { rmdirEmptyGroup } from "../../src/runtime/delete";
@@ -105,6 +105,19 @@ describe("exec's process", () => {
     expect(() => checkExecFlags(flags(["--console-socket", "/s", "c1", "sh"]), false)).toThrow("cannot use console socket if tsd-runc will not allocate tty");
     expect(() => checkExecFlags(flags(["-d", "--console-socket", "/s", "c1", "sh"]), true)).not.toThrow();
     expect(() => checkExecFlags(flags(["--apparmor", "p", "c1", "sh"]), false)).toThrow("not supported by tsd");
+  });
+
+  test("--cgroup: a sub-group of the container's, for every hierarchy or the named controllers' (runc's)", () => {
+    expect(parseSubCgroup("memory:submem")).toEqual({ controllers: ["memory"], path: "submem" });
+    expect(parseSubCgroup("cpu,cpuacct:/a/b/")).toEqual({ controllers: ["cpu", "cpuacct"], path: "a/b" });
+    expect(parseSubCgroup("/")).toEqual({ controllers: [], path: "" });
+    expect(() => parseSubCgroup("..")).toThrow(" .. is not a sub cgroup path");
+    expect(() => parseSubCgroup("a/../../b")).toThrow("is not a sub cgroup path");
+    const dirs = ["/c/memory/x", "/c/cpu/x", "/c/pids/x"];
+    const of = (d: string) => [d.split("/")[2]!];
+    expect(execCgroupProcs(dirs, [], of)).toEqual(["/c/memory/x/cgroup.procs", "/c/cpu/x/cgroup.procs", "/c/pids/x/cgroup.procs"]);
+    expect(execCgroupProcs(dirs, [parseSubCgroup("memory:m"), parseSubCgroup("all")], of)).toEqual(["/c/memory/x/m/cgroup.procs", "/c/cpu/x/all/cgroup.procs", "/c/pids/x/all/cgroup.procs"]);
+    expect(() => execCgroupProcs(dirs, [parseSubCgroup("whaaat:/")], of)).toThrow("unknown controller whaaat");
   });
 });
 

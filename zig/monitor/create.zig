@@ -134,6 +134,10 @@ fn run(argv: []const [*:0]const u8, report: *Report, d: *Diag) !u8 {
     assert(master == null or a.wait);
     var master_owned = master != null;
     defer if (master_owned) sys.close(master.?);
+    // Before the report: once it is out, the CLI's start may let the init run and exit at
+    // once, and a SIGCHLD not blocked by then is discarded (the relay would wait forever).
+    const set = relay.signalSet();
+    if (master != null) sys.sigprocmask(linux.SIG.BLOCK, &set, null) catch |err| return d.fail(err, "block signals", .{});
     report.started(pid);
     if (!a.wait) return 0;
     // The init reports later failures (a startContainer hook) on its stderr: nobody reads this.
@@ -150,14 +154,13 @@ fn run(argv: []const [*:0]const u8, report: *Report, d: *Diag) !u8 {
 /// `run` in the foreground with process.terminal and no console socket (runc's own pty): the
 /// master relayed to our fds 0 and 1, fd 0 raw while it is a terminal, the window size
 /// followed (SIGWINCH), other signals forwarded to the init; the init's status is ours. The
-/// init waits on the exec fifo until the CLI's start, so no SIGCHLD is missed by blocking here.
+/// caller blocked the relay's signals before its report: a SIGCHLD since then is pending.
 fn relayTerminal(pid: linux.pid_t, master: sys.fd_t, d: *Diag) !u8 {
     the_relay = .{ .epoll = -1, .signals = -1, .init_pid = pid, .forward = true, .drain_total_ms = relay.drain_idle_ms };
     const r = &the_relay;
     r.pty = master;
     defer if (r.pty) |p| sys.close(p);
     const set = relay.signalSet();
-    sys.sigprocmask(linux.SIG.BLOCK, &set, null) catch |err| return d.fail(err, "block signals", .{});
     r.signals = sys.signalfd(&set) catch |err| return d.fail(err, "signalfd", .{});
     defer sys.close(r.signals);
     r.epoll = sys.epollCreate() catch |err| return d.fail(err, "epoll_create", .{});
