@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# bash test/oci/bats.sh RUNTIME [FILE.bats …]: runc 1.1.5's own bats integration tests
-# (tests/integration, the version of Debian 12's runc) against RUNTIME (`RUNC=RUNTIME bats`),
-# the files that are not runc-specific (see FILES below and test/oci/README.md). By hand:
-# slow (about 2 min with runc) and tsd still fails whole files (foreground `run` with a
-# terminal), so it is not in ci.sh yet.
+# bash test/oci/bats.sh RUNTIME [--baseline FILE] [FILE.bats …]: runc 1.1.5's own bats
+# integration tests (tests/integration, the version of Debian 12's runc) against RUNTIME
+# (`RUNC=RUNTIME bats`), the files that are not runc-specific (see FILES below and
+# test/oci/README.md §7). CI's OCI lane (ci.sh) runs some files against bats-baseline-tsd.txt.
 # Offline: runc's source comes through Go's module client (`go mod download`, cached under
 # /var/cache/tsd-oci/runc-bats, or TSD_OCI_TOOLS), recvtty is built from it; the busybox
 # rootfs is the test fixture's (test/fixtures/make-images.sh) instead of get-images.sh's.
 # Needs: bats, gawk, jq, gcc (dev.bats/seccomp.bats build static test programs), script(1).
-# Prints per file `FILE: run R, ok P, not ok F, skipped S`, the failing tests, then
-# `N ok, M not ok` (lib.sh's oci_summary). Exit 1 on a failure or a leak.
+# Prints per file `FILE: run R, ok P, not ok F, skipped S (N s)`, the failing tests, then
+# `N ok, M not ok` (lib.sh's oci_summary). Exit 1 on a failure (not in the baseline) or a leak.
+# TSD_BATS_TAPS=DIR keeps each file's TAP output there.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 OCI_REPO=$(cd "$here/../.." && pwd)

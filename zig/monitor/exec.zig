@@ -173,6 +173,8 @@ fn run(argv: []const [*:0]const u8, d: *Diag, reported: *bool) !u8 {
     try enterContainer(a, s, d);
 
     const pty: ?runtime.console.Pty = if (s.process.terminal) try runtime.console.openPair(d) else null;
+    // process.consoleSize before the process runs (runc's first size of a console socket's pty).
+    if (pty) |p| runtime.console.setWindowSize(p.master, s.process.console_rows, s.process.console_cols);
     var pty_owned = pty != null;
     errdefer if (pty_owned) runtime.console.closePair(pty.?);
     const pipe = sys.pipe2(.{ .CLOEXEC = true }) catch |err| return d.fail(err, "pipe", .{});
@@ -233,7 +235,6 @@ fn setUp(a: Args, d: *Diag) !*const spec.Spec {
 fn handOverPty(sock: ?sys.fd_t, pty: ?runtime.console.Pty, child: linux.pid_t, d: *Diag) !?runtime.console.Pty {
     const s = sock orelse return pty;
     const p = pty orelse return null;
-    runtime.console.setWindowSize(p.master, config.the_spec.process.console_rows, config.the_spec.process.console_cols);
     defer sys.close(p.master);
     runtime.console_socket.sendFd(s, p.master) catch |err| {
         sys.kill(child, linux.SIG.KILL) catch {};
