@@ -308,13 +308,13 @@ describe("limits come from config.json", () => {
     const id = (await t.ok(["create", "--network", "none", "--cgroup-parent", PARENT, "--name", "badspec", "busybox", "true"])).trim();
     try {
       editSpec(id, (r) => {
-        r.cpu = { realtimeRuntime: 950000 };
+        r.hugepageLimits = [{ pageSize: "2MB", limit: 4194304 }];
       });
       const rt = await t.tsd(["start", "badspec"]);
       expect(rt.code).not.toBe(0);
-      expect(rt.stderr).toBe("tsd: config.json linux.resources.cpu.realtimeRuntime: real-time CPU limits are not supported by tsd: remove the field\n");
+      expect(rt.stderr).toBe("tsd: config.json linux.resources.hugepageLimits: not supported by tsd: remove the field\n");
       editSpec(id, (r) => {
-        delete r.cpu;
+        delete r.hugepageLimits;
         r.unified = { "pids.max": "7" };
       });
       const u = await t.tsd(["start", "-a", "badspec"]);
