@@ -49,8 +49,8 @@ run_counted cri bash "$here/cri.sh" "$runtime"
 run_counted docker bash "$here/docker.sh" "$runtime"
 run_counted podman bash "$here/podman.sh" "$runtime"
 # runc 1.1.5's own bats tests (bats.sh) against the known failures of bats-baseline-tsd.txt
-# (README §7): the files below, about 1.5 min on an idle host (3 min at a load of 30);
-# TSD_CI_BATS_FILES=all runs all 27 (about 3 min idle, 6 min at a load of 30).
+# (README §7): the files below, 62 s at a load of 6 on 2 cores (about 3 min at a load of 30);
+# TSD_CI_BATS_FILES=all runs all 27 (112 s at a load of 6, about 6 min at a load of 30).
 CI_BATS_FILES=${TSD_CI_BATS_FILES:-"run start_hello tty exec kill mask cwd mounts no_pivot seccomp update userns"}
 [ "$CI_BATS_FILES" = all ] && CI_BATS_FILES=
 # shellcheck disable=SC2086 # a list of file names
