@@ -230,6 +230,10 @@ describe("tsd runtime create/start", () => {
     const pidsGroup = HIERARCHIES.map((h) => join(h, parent, "limits")).find((d) => existsSync(join(d, "pids.max")))!;
     expect(readFileSync(join(pidsGroup, "pids.max"), "utf8").trim()).toBe("64");
     expect(readFileSync(join(pidsGroup, "cgroup.procs"), "utf8").trim()).toBe(String(pid));
+    // On v1 every line of its /proc/PID/cgroup names the group: the name=systemd hierarchy's
+    // and, on a hybrid host, the unified one's too (runc's placement).
+    const lines = readFileSync(`/proc/${pid}/cgroup`, "utf8").trim().split("\n");
+    if (!existsSync("/sys/fs/cgroup/cgroup.controllers")) expect(lines.filter((l) => !l.endsWith(`:/${parent}/limits`))).toEqual([]);
     // A created container deleted without start: the blocked init goes with it.
     expect((await rt(["delete", "--force", "limits"])).code).toBe(0);
     expectGone("limits", "limits");
