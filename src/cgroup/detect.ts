@@ -17,6 +17,8 @@ export interface Hierarchies {
   v1: V1Hierarchy[];
   /** The cgroup2 mountpoint, if any. */
   v2?: string;
+  /** v1's controller-less `name=systemd` hierarchy, if mounted (a hybrid host's). */
+  systemd?: string;
 }
 
 /** mountinfo escapes space, tab, newline and backslash as \ooo. */
@@ -36,6 +38,7 @@ export function parseMountinfo(text: string): Hierarchies {
     if (fstype === "cgroup2") {
       out.v2 ??= mountpoint;
     } else if (fstype === "cgroup") {
+      if (superOpts.split(",").includes("name=systemd")) out.systemd ??= mountpoint;
       const controllers = superOpts.split(",").filter((o) => V1_CONTROLLERS.has(o));
       // The same hierarchy mounted twice (a bind elsewhere) is used once, where first seen.
       const key = controllers.join(",");
@@ -45,6 +48,14 @@ export function parseMountinfo(text: string): Hierarchies {
     }
   }
   return out;
+}
+
+/** The v1 driver's hierarchies: the controllers', then (runc's, on a v1 or hybrid host) the
+ *  `name=systemd` one and the unified one, which carry no limit but where a container's
+ *  processes are placed too (its /proc/self/cgroup names its group in every line). */
+export function v1WithNamed(h: Hierarchies): V1Hierarchy[] {
+  const named = [h.systemd, h.v2].filter((m): m is string => m !== undefined).map((mountpoint) => ({ mountpoint, controllers: [] }));
+  return [...h.v1, ...named];
 }
 
 /** The controllers the limits need; v2 is chosen when the unified hierarchy offers them. */

@@ -101,6 +101,20 @@ function num(path: string): number {
   return v === "max" ? Number.POSITIVE_INFINITY : Number(v) || 0;
 }
 
+/** A period file and the quota it is checked with. */
+const PERIOD_THEN: Record<string, string> = { "cpu.cfs_period_us": "cpu.cfs_quota_us", "cpu.rt_period_us": "cpu.rt_runtime_us" };
+
+/** Writes `w`; false when done, true when the kernel said EINVAL (other errors thrown). */
+function refusedAsInvalid(dir: string, w: CgroupWrite): boolean {
+  try {
+    writeFileSync(join(dir, w.file), w.value);
+    return false;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EINVAL") return true;
+    throw new TsdError(`cannot set ${w.file} to ${w.value} in ${dir}: ${errText(e)}`);
+  }
+}
+
 function writeFile(dir: string, w: CgroupWrite): void {
   const path = join(dir, w.file);
   if (w.optional && !existsSync(path)) return;
@@ -222,10 +236,12 @@ export class V1Driver implements CgroupDriver {
     const writes = v1Files(r);
     const mem = writes.findIndex((w) => w.file === "memory.limit_in_bytes");
     const swap = writes.findIndex((w) => w.file === "memory.memsw.limit_in_bytes");
-    // Raising memory above the current memory+swap limit must raise memsw first (runc).
+    // The kernel keeps memory <= memory+swap at every step: memsw first when it grows past the
+    // current memory limit (or goes unlimited), else memory first (runc's setMemoryAndSwap).
     if (mem >= 0 && swap > mem) {
       const dir = this.dirOf("memory", group)!;
-      if (Number(writes[mem]!.value) > num(join(dir, "memory.memsw.limit_in_bytes"))) {
+      const newSwap = Number(writes[swap]!.value);
+      if (newSwap === -1 || num(join(dir, "memory.limit_in_bytes")) < newSwap) {
         writes.splice(mem, 0, writes.splice(swap, 1)[0]!);
       }
     }
@@ -233,10 +249,20 @@ export class V1Driver implements CgroupDriver {
   }
 
   private write(group: string, writes: CgroupWrite[]): void {
+    const later = new Map<string, { dir: string; w: CgroupWrite }>();
     for (const w of writes) {
       const dir = this.dirOf(w.controller, group);
       if (dir === undefined) throw new TsdError(`the ${w.controller} cgroup controller is not mounted on this host: drop the flag that needs it`);
+      // runc: a period can be refused (EINVAL) while the old quota (runtime) over it breaks the
+      // parent's limit; with a new quota to come it is written again after that.
+      const pair = PERIOD_THEN[w.file];
+      if (pair && writes.some((x) => x.file === pair) && refusedAsInvalid(dir, w)) {
+        later.set(pair, { dir, w });
+        continue;
+      }
       writeFile(dir, w);
+      const period = later.get(w.file);
+      if (period) writeFile(period.dir, period.w);
     }
   }
 
@@ -291,7 +317,7 @@ export class V1Driver implements CgroupDriver {
 /** runc's ErrV1NoUnified, with the way out. */
 function refuseUnified(r: Resources): void {
   if (r.unified && Object.keys(r.unified).length > 0) {
-    throw new TsdError(`config.json linux.resources.unified needs cgroup v2, and this host uses cgroup v1: remove unified (or use the v1 fields)`);
+    throw new TsdError(`invalid configuration: config.json linux.resources.unified needs cgroup v2, and this host uses cgroup v1: remove unified (or use the v1 fields)`);
   }
 }
 

@@ -2,6 +2,7 @@
 // written. Pure; the formulas are runc's (libcontainer/cgroups/fs and fs2) and crun's.
 import { cfs, effectiveSwap, type Resources, type ThrottleKind } from "./resources";
 import { v1DeviceLine, type DeviceRule } from "./devices";
+import { TsdError } from "../errors";
 
 export interface CgroupWrite {
   /** The v1 hierarchy the file lives in ("memory", "cpu" …); v2 has one directory. */
@@ -51,6 +52,8 @@ export function v1Files(r: Resources): CgroupWrite[] {
   const { quota, period } = cfs(r);
   if (period !== undefined) w("cpu", "cpu.cfs_period_us", String(period));
   if (quota !== undefined) w("cpu", "cpu.cfs_quota_us", String(quota));
+  if (r.realtimePeriod !== undefined) w("cpu", "cpu.rt_period_us", String(r.realtimePeriod));
+  if (r.realtimeRuntime !== undefined) w("cpu", "cpu.rt_runtime_us", String(r.realtimeRuntime));
   if (r.pidsLimit !== undefined) w("pids", "pids.max", limit(r.pidsLimit));
   // Without BFQ the kernel has no weight file: skipped, as Docker warns and goes on.
   if (r.blkioWeight !== undefined) w("blkio", "blkio.weight", String(r.blkioWeight), true);
@@ -85,6 +88,9 @@ export function ioMaxLines(t: Resources["throttle"]): string[] {
 }
 
 export function v2Files(r: Resources): CgroupWrite[] {
+  if (r.realtimePeriod !== undefined || r.realtimeRuntime !== undefined) {
+    throw new TsdError("config.json linux.resources.cpu.realtimePeriod/realtimeRuntime: real-time CPU limits need cgroup v1 (CONFIG_RT_GROUP_SCHED): remove them");
+  }
   const out: CgroupWrite[] = [];
   const w = (controller: string, file: string, value: string) => out.push({ controller, file, value });
   if (r.cpusetCpus !== undefined) w("cpuset", "cpuset.cpus", r.cpusetCpus);

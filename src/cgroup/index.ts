@@ -4,7 +4,7 @@
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { availableParallelism } from "node:os";
-import { chooseVersion, parseMountinfo, type Hierarchies } from "./detect";
+import { chooseVersion, parseMountinfo, v1WithNamed, type Hierarchies } from "./detect";
 import { V1Driver, V2Driver, type CgroupDriver } from "./driver";
 import { DEFAULT_PARENT, groupPath, type HostCpus } from "./resources";
 import { parseCgroupsPath, resourcesFromSpec, type SpecLimits } from "./spec";
@@ -14,6 +14,7 @@ import { delegatedGroup, findDelegation, ownerOf, type Delegation } from "./dele
 import { rootlessMode } from "../store/rootless";
 export { cgroupFrozen } from "./frozen";
 export type { Delegation } from "./delegation";
+export { v1WithNamed } from "./detect";
 
 export { groupPath } from "./resources";
 export type { CgroupDriver, CgroupStats } from "./driver";
@@ -69,7 +70,7 @@ function defaultParent(group: string): string | undefined {
 }
 
 export function driverFor(layout: HostLayout): CgroupDriver {
-  return layout.version === 2 ? new V2Driver(layout.hierarchies.v2!) : new V1Driver(layout.hierarchies.v1);
+  return layout.version === 2 ? new V2Driver(layout.hierarchies.v2!) : new V1Driver(v1WithNamed(layout.hierarchies));
 }
 
 export function hostDriver(): CgroupDriver {
@@ -291,7 +292,7 @@ export function createSpecCgroup(spec: BundleSpec, cgroupsPath: string): SpecGro
   if (group === undefined) throw new TsdError(`config.json linux.cgroupsPath "${cgroupsPath}": names no group`);
   const driver = hostDriver();
   // A process joining a frozen group stops there at once: the create would hang (runc refuses too).
-  if (cgroupFrozen(driver.dirs(group))) throw new TsdError(`cgroup ${group} is frozen: thaw it (or name another group in linux.cgroupsPath) before creating a container in it`);
+  if (cgroupFrozen(driver.dirs(group))) throw new TsdError(`container's cgroup unexpectedly frozen: cgroup ${group} is frozen: thaw it (or name another group in linux.cgroupsPath) before creating a container in it`);
   driver.create(group, limits.resources, limits.devices);
   return { group, dirs: driver.dirs(group), procs: driver.procsPaths(group) };
 }

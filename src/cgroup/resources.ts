@@ -28,6 +28,10 @@ export interface Resources {
   kernelTcp?: number;
   /** memorySwap is the spec's, absent = not written: no Docker 2× default (effectiveSwap). */
   swapAsGiven?: boolean;
+  /** v1 cpu.rt_period_us / cpu.rt_runtime_us (the spec's cpu.realtimePeriod/Runtime, µs): real-time
+   *  scheduling needs CONFIG_RT_GROUP_SCHED, which v2 lacks (refused there, as runc). */
+  realtimePeriod?: number;
+  realtimeRuntime?: number;
   /** cgroup v2 files by name, written verbatim after the others (refused on v1). */
   unified?: Record<string, string>;
 }

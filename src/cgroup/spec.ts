@@ -87,10 +87,14 @@ function cpuOf(c: Json | undefined, r: Resources): void {
     if (typeof v !== "string" || !/^[0-9,\- ]+$/.test(v)) throw refuse(`cpu.${key}`, `must be a list such as "0-2,4", not ${JSON.stringify(v)}`);
     r[field] = v.trim();
   }
-  // Real-time scheduling needs a kernel with CONFIG_RT_GROUP_SCHED and cgroup v1: refused
-  // rather than silently dropped, so a spec that asks for it learns it did not get it.
-  for (const key of ["realtimeRuntime", "realtimePeriod"]) {
-    if (int(c, key, "cpu")) throw refuse(`cpu.${key}`, "real-time CPU limits are not supported by tsd: remove the field");
+  // Real-time scheduling: cgroup v1 with CONFIG_RT_GROUP_SCHED (the files must exist; v2
+  // refuses it, files.ts). runtime -1: no limit.
+  const rtPeriod = positive(c, "realtimePeriod", "cpu");
+  const rtRuntime = int(c, "realtimeRuntime", "cpu");
+  if (rtPeriod !== undefined) r.realtimePeriod = rtPeriod;
+  if (rtRuntime !== undefined && rtRuntime !== 0) {
+    if (rtRuntime < -1) throw refuse("cpu.realtimeRuntime", `must be -1 (no limit) or a number of µs, not ${rtRuntime}`);
+    r.realtimeRuntime = rtRuntime;
   }
 }
 
@@ -124,6 +128,14 @@ function blockIOOf(b: Json | undefined, r: Resources): void {
   }
 }
 
+/** A rule's access: its letters of "rwm" in that order. Other letters are dropped, as runc's
+ *  rule emulator ignores them (runc's own tests write "rwa"); none of r, w, m is refused. */
+export function accessOf(v: unknown): string | undefined {
+  if (typeof v !== "string" || !/^[a-z]{1,8}$/.test(v)) return undefined;
+  const kept = [..."rwm"].filter((c) => v.includes(c)).join("");
+  return kept === "" ? undefined : kept;
+}
+
 /** linux.resources.devices → rules, as runc reads them: type absent is "a", access absent
  *  "rwm", major/minor absent or -1 any. Every list starts from "deny all" (runc's emulator),
  *  and the devices every container has stay allowed unless the spec lists them itself. */
@@ -136,8 +148,8 @@ export function deviceRulesFromSpec(v: unknown): DeviceRule[] {
     if (typeof e.allow !== "boolean") throw refuse(`${field}.allow`, "must be true or false");
     const type = e.type ?? "a";
     if (type !== "a" && type !== "b" && type !== "c") throw refuse(`${field}.type`, `must be "a", "b" or "c", not ${JSON.stringify(type)}`);
-    const access = e.access ?? "rwm";
-    if (typeof access !== "string" || !/^[rwm]{1,3}$/.test(access)) throw refuse(`${field}.access`, `must be letters of "rwm", not ${JSON.stringify(access)}`);
+    const access = accessOf(e.access ?? "rwm");
+    if (access === undefined) throw refuse(`${field}.access`, `must be letters of "rwm", not ${JSON.stringify(e.access)}`);
     const num = (k: string) => {
       const n = int(e, k, field);
       if (n !== undefined && n < -1) throw refuse(`${field}.${k}`, `must be -1 (any) or a device number, not ${n}`);

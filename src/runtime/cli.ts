@@ -4,6 +4,8 @@
 // on stderr plus runc's log line in --log, and exit 1 (log.ts), whatever the verb.
 import pkg from "../../package.json";
 import { parseGlobals, type RuntimeGlobals } from "./globals";
+import { TsdError } from "../errors";
+import { EXEC_FAILED } from "./flags";
 import { logError, type LogTarget } from "./log";
 
 /** A verb: its own arguments after the verb name; resolves to the exit status. */
@@ -70,7 +72,7 @@ function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** runc's command line; resolves to the exit status (errors: 1, runc's). */
+/** runc's command line; resolves to the exit status (errors: 1, exec's 255: runc's). */
 export async function runtimeMain(argv: string[]): Promise<number> {
   let target: LogTarget = { format: "text", debug: false };
   try {
@@ -96,6 +98,7 @@ export async function runtimeMain(argv: string[]): Promise<number> {
   } catch (e) {
     logError(target, messageOf(e));
     if (target.debug && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
-    return 1;
+    // exec's failures are runc's 255 (exec.ts); every other error 1.
+    return e instanceof TsdError && e.exitCode === EXEC_FAILED ? EXEC_FAILED : 1;
   }
 }

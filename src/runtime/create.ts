@@ -20,6 +20,7 @@ import { mkfifo } from "../native/fifo";
 import { parseReport } from "../native/report";
 import { bool, exactArgs, parseFlags, str, uint, type FlagSpec, type Parsed } from "./flags";
 import type { RuntimeGlobals } from "./globals";
+import { logWarning } from "./log";
 import { checkId, containerDir, FIFO_FILE, HOOK_STATE_FILE, procStat, STATE_FILE, withLock, writeRecord, type RuntimeRecord } from "./state-dir";
 
 export const CREATE_FLAGS: FlagSpec = {
@@ -130,6 +131,7 @@ export async function createContainer(g: RuntimeGlobals, o: CreateOptions): Prom
     let pid = 0;
     try {
       cg = createSpecCgroup(spec, cgroupsPathOf(spec, o.id, g.systemdCgroup));
+      warnIfNotEmpty(g, cg.dirs);
       mkfifo(join(dir, FIFO_FILE), 0o600);
       writeFileSync(join(dir, HOOK_STATE_FILE), hookStatePrefix(spec, o.id, o.bundle), { mode: 0o600 });
       const started = await startMonitor(o, dir, cg.procs);
@@ -143,6 +145,19 @@ export async function createContainer(g: RuntimeGlobals, o: CreateOptions): Prom
       throw e;
     }
   });
+}
+
+/** runc's warning: a group that has processes already (another container's, a pod's). */
+function warnIfNotEmpty(g: RuntimeGlobals, dirs: readonly string[]): void {
+  const pids = new Set<string>();
+  for (const dir of dirs) {
+    try {
+      for (const l of readFileSync(join(dir, "cgroup.procs"), "utf8").split("\n")) if (l) pids.add(l);
+    } catch {
+      // A hierarchy without the group: nothing in it.
+    }
+  }
+  if (pids.size > 0) logWarning(g, `container's cgroup is not empty: ${pids.size} process(es) found`);
 }
 
 function recordOf(g: RuntimeGlobals, o: CreateOptions, spec: ForeignSpec, pid: number, cg: SpecGroup): RuntimeRecord {

@@ -7,11 +7,12 @@
 // no console socket, the pty is relayed to our stdio as `tsd exec -t` does.
 import type { Subprocess } from "bun";
 import { parseReport } from "../native/report";
-import { fstatSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { existsSync, fstatSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, normalize } from "node:path";
+import { hostLayout, v1WithNamed } from "../cgroup";
 import { TsdError } from "../errors";
 import { monitorExecutable } from "../native/embedded";
-import { bool, FlagError, idArg, list, parseFlags, str, uint, type FlagSpec, type Parsed } from "./flags";
+import { bool, EXEC_FAILED, FlagError, idArg, list, parseFlags, str, uint, type FlagSpec, type Parsed } from "./flags";
 import type { RuntimeGlobals } from "./globals";
 import { containerDir, readRecord, statusOf, type RuntimeRecord } from "./state-dir";
 
@@ -100,12 +101,54 @@ export function checkExecFlags(p: Parsed, terminal: boolean): void {
   for (const f of ["process-label", "apparmor"]) {
     if (str(p, f)) throw new FlagError(`exec: --${f} is not supported by tsd (no SELinux/AppArmor support): remove it`);
   }
-  if (list(p, "cgroup").length > 0) throw new FlagError("exec: --cgroup (a sub-cgroup for the process) is not supported by tsd: remove it");
+}
+
+/** One `--cgroup [CONTROLLER[,CONTROLLER…]:]PATH`: a sub-group of the container's, for all of
+ *  its hierarchies or those of the named controllers (runc's). */
+export interface SubCgroup {
+  controllers: string[];
+  path: string;
+}
+
+export function parseSubCgroup(v: string): SubCgroup {
+  const colon = v.indexOf(":");
+  const controllers = colon < 0 ? [] : v.slice(0, colon).split(",").filter((c) => c !== "");
+  const raw = colon < 0 ? v : v.slice(colon + 1);
+  const path = normalize(`/${raw}`).replace(/^\/+|\/+$/g, "");
+  if (raw.split("/").includes("..") || path.startsWith("..")) throw new FlagError(`exec: --cgroup: ${raw} is not a sub cgroup path`);
+  return { controllers, path };
+}
+
+/** The cgroup.procs files the exec'd process joins: the container's groups, or the sub-groups
+ *  --cgroup names in them. `controllersOf(dir)`: the controllers of the hierarchy of `dir`. */
+export function execCgroupProcs(dirs: readonly string[], subs: readonly SubCgroup[], controllersOf: (dir: string) => string[]): string[] {
+  const known = new Set(dirs.flatMap(controllersOf));
+  for (const s of subs) for (const c of s.controllers) if (!known.has(c)) throw new FlagError(`exec: --cgroup: unknown controller ${c}`);
+  return dirs.map((dir) => {
+    const mine = controllersOf(dir);
+    // The last --cgroup that names one of this hierarchy's controllers, else one naming none.
+    const sub = [...subs].reverse().find((s) => s.controllers.some((c) => mine.includes(c))) ?? [...subs].reverse().find((s) => s.controllers.length === 0);
+    return join(dir, sub?.path ?? "", "cgroup.procs");
+  });
+}
+
+/** Each --cgroup's file exists: runc's error otherwise (the helper would fail less clearly). */
+function checkProcsFiles(files: readonly string[]): void {
+  for (const f of files) {
+    if (!existsSync(f)) throw new TsdError(`cannot join the container's cgroup: adding pid to ${f}: no such file or directory`, 1);
+  }
+}
+
+function hierarchyControllers(dir: string): string[] {
+  for (const h of v1WithNamed(hostLayout().hierarchies)) {
+    if (dir === h.mountpoint || dir.startsWith(`${h.mountpoint}/`)) return h.controllers;
+  }
+  return [];
 }
 
 /** The helper's config: the bundle's config.json with this process, the recorded rootfs, and
  *  the cgroup.procs paths the helper joins (zig/CONTRACT.md io.tsd.cgroup.procs). */
-function writeExecConfig(g: RuntimeGlobals, rec: RuntimeRecord, proc: ProcessSpec): string {
+function writeExecConfig(g: RuntimeGlobals, rec: RuntimeRecord, proc: ProcessSpec, subs: readonly SubCgroup[]): string {
   let config: Record<string, unknown>;
   try {
     config = JSON.parse(readFileSync(join(rec.bundle, "config.json"), "utf8")) as Record<string, unknown>;
@@ -113,7 +156,9 @@ function writeExecConfig(g: RuntimeGlobals, rec: RuntimeRecord, proc: ProcessSpe
     throw new TsdError(`exec: cannot read the bundle's config.json in ${rec.bundle}: ${(e as Error).message}`, 1);
   }
   const annotations = { ...(config.annotations as Record<string, string> | undefined) };
-  const procs = (rec.cgroup?.paths ?? []).map((d) => join(d, "cgroup.procs")).join(":");
+  const files = execCgroupProcs(rec.cgroup?.paths ?? [], subs, hierarchyControllers);
+  if (subs.length > 0) checkProcsFiles(files);
+  const procs = files.join(":");
   if (procs) annotations["io.tsd.cgroup.procs"] = procs;
   else delete annotations["io.tsd.cgroup.procs"];
   const root = { ...(config.root as Record<string, unknown> | undefined), path: rec.rootfs };
@@ -155,7 +200,18 @@ function helperFlags(p: Parsed, terminal: boolean): string[] {
 
 export async function execCommand(g: RuntimeGlobals, argv: string[]): Promise<number> {
   const p = parseFlags(argv, EXEC_FLAGS, false);
-  const rec = readRecord(g.root, idArg("exec", p.args));
+  const id = idArg("exec", p.args);
+  try {
+    return await execIn(g, p, id);
+  } catch (e) {
+    // Flag errors are 1; anything later is runc's "exec failed: …", 255.
+    if (e instanceof FlagError) throw e;
+    throw new TsdError(`exec failed: ${e instanceof Error ? e.message : String(e)}`, EXEC_FAILED);
+  }
+}
+
+async function execIn(g: RuntimeGlobals, p: Parsed, id: string): Promise<number> {
+  const rec = readRecord(g.root, id);
   const status = statusOf(g.root, rec);
   // runc's: a created container can be exec'd into (its namespaces exist), a stopped one not.
   if (status === "stopped") throw new TsdError("cannot exec in a container that is not running: container not running", 1);
@@ -163,7 +219,7 @@ export async function execCommand(g: RuntimeGlobals, argv: string[]): Promise<nu
   const base = readBundleProcess(rec);
   const proc = execProcess(base, p);
   checkExecFlags(p, proc.terminal === true);
-  const config = writeExecConfig(g, rec, proc);
+  const config = writeExecConfig(g, rec, proc, list(p, "cgroup").map(parseSubCgroup));
   return await runHelper(rec, config, helperFlags(p, proc.terminal === true), p);
 }
 

@@ -16,6 +16,9 @@ export interface Parsed {
   args: string[];
 }
 
+/** runc's `exec` exits 255 ("exec failed: …") when anything after its flags fails. */
+export const EXEC_FAILED = 255;
+
 export class FlagError extends TsdError {
   constructor(message: string) {
     super(message, 1);

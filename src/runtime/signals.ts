@@ -21,12 +21,13 @@ function realtime(name: string): number | undefined {
   return sig >= SIGRTMIN && sig <= SIGRTMAX ? sig : undefined;
 }
 
-/** The signal number of `raw`; throws runc's error for an unknown one. */
+/** The signal number of `raw`; throws runc's error for an unknown one. 0 is runc's too: no
+ *  signal, the existence check of kill(2). */
 export function parseSignal(raw: string): number {
   if (/^\d+$/.test(raw)) {
     const n = Number(raw);
-    if (n >= 1 && n <= SIGRTMAX) return n;
-    throw new FlagError(`invalid signal: ${raw} (1 to ${SIGRTMAX}, or a name such as TERM)`);
+    if (n >= 0 && n <= SIGRTMAX) return n;
+    throw new FlagError(`invalid signal: ${raw} (0 to ${SIGRTMAX}, or a name such as TERM)`);
   }
   let name = raw.toUpperCase();
   if (name.startsWith("SIG")) name = name.slice(3);

@@ -3,6 +3,7 @@
 // flags build the same object. Both go through src/cgroup's resourcesFromSpec and the driver's
 // update: one reading of a spec's limits, tsd's own.
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { parseBytes } from "../cgroup/resources";
 import { resourcesFromSpec } from "../cgroup/spec";
 import { TsdError } from "../errors";
@@ -78,14 +79,44 @@ async function readResources(src: string): Promise<unknown> {
   }
 }
 
+/** A swap limit alone is checked against the memory limit the container has (runc keeps the
+ *  container's config for what an update does not name); memory -1 alone frees swap too. */
+export function withCurrentMemory(linux: unknown, current: number | undefined): unknown {
+  if (typeof linux !== "object" || linux === null) return linux;
+  const memory = (linux as { memory?: Record<string, unknown> }).memory;
+  if (typeof memory !== "object" || memory === null) return linux;
+  // Memory unlimited and no swap named: swap unlimited too (runc), else memsw would cap it.
+  if (typeof memory.limit === "number" && memory.limit < 0 && memory.swap === undefined) return { ...linux, memory: { ...memory, swap: -1 } };
+  if (current === undefined || memory.swap === undefined || memory.limit !== undefined) return linux;
+  return { ...linux, memory: { ...memory, limit: current } };
+}
+
+/** The group's memory limit now (v1 memory.limit_in_bytes, v2 memory.max); none: undefined. */
+function currentMemoryLimit(dirs: readonly string[]): number | undefined {
+  for (const dir of dirs) {
+    for (const file of ["memory.limit_in_bytes", "memory.max"]) {
+      let text: string;
+      try {
+        text = readFileSync(join(dir, file), "utf8").trim();
+      } catch {
+        continue;
+      }
+      const n = Number(text);
+      // "max", or v1's page-rounded 2^63-1: no limit.
+      return Number.isSafeInteger(n) && n > 0 ? n : undefined;
+    }
+  }
+  return undefined;
+}
+
 export async function updateCommand(g: RuntimeGlobals, argv: string[]): Promise<number> {
   const p = parseFlags(argv, UPDATE_FLAGS);
   exactArgs("update", p.args, 1, "[--resources FILE|-] [flags] <container-id>");
   const src = str(p, "resources");
   const linux = src !== undefined ? await readResources(src) : resourcesFromFlags(p);
-  const { resources } = resourcesFromSpec(linux);
   await withRecord(g.root, p.args[0]!, async (rec) => {
     if (statusOf(g.root, rec) === "stopped") throw new TsdError("container not running", 1);
+    const { resources } = resourcesFromSpec(withCurrentMemory(linux, currentMemoryLimit(rec.cgroup?.paths ?? [])));
     const cg = recordGroup(rec);
     if (!cg) throw new TsdError(`cannot update container ${rec.id}: it has no cgroup`, 1);
     cg.driver.update(cg.group, resources);

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { processes, TestRoot, TSD } from "../lib/tsd";
 import { testImages } from "../lib/fixtures";
 import { BackgroundRuns, containerIds, dbRow as rowOf, pidsOf, removeGroupTree, waitFor as waitUntil } from "../lib/cgroups";
-import { hostLayout } from "../../src/cgroup";
+import { hostLayout, v1WithNamed } from "../../src/cgroup";
 import { V2Driver } from "../../src/cgroup/driver";
 import { deviceRules } from "../../src/cgroup/devices";
 import { loadCore } from "../../src/native/ffi";
@@ -20,7 +20,8 @@ const layout = hostLayout();
 const v1 = layout.version === 1;
 const mountOf = (controller: string) => layout.hierarchies.v1.find((h) => h.controllers.includes(controller))?.mountpoint;
 /** Every directory a group has on this host. */
-const groupDirs = (group: string) => (v1 ? layout.hierarchies.v1.map((h) => join(h.mountpoint, group)) : [join(layout.hierarchies.v2!, group)]);
+// On v1 with the name=systemd and unified hierarchies, where tsd places processes too.
+const groupDirs = (group: string) => (v1 ? v1WithNamed(layout.hierarchies).map((h) => join(h.mountpoint, group)) : [join(layout.hierarchies.v2!, group)]);
 const leftUnder = (group: string) => groupDirs(group).filter((d) => existsSync(d) && readdirSync(d, { withFileTypes: true }).some((e) => e.isDirectory()));
 
 beforeAll(async () => {
@@ -308,19 +309,19 @@ describe("limits come from config.json", () => {
     const id = (await t.ok(["create", "--network", "none", "--cgroup-parent", PARENT, "--name", "badspec", "busybox", "true"])).trim();
     try {
       editSpec(id, (r) => {
-        r.cpu = { realtimeRuntime: 950000 };
+        r.hugepageLimits = [{ pageSize: "2MB", limit: 4194304 }];
       });
       const rt = await t.tsd(["start", "badspec"]);
       expect(rt.code).not.toBe(0);
-      expect(rt.stderr).toBe("tsd: config.json linux.resources.cpu.realtimeRuntime: real-time CPU limits are not supported by tsd: remove the field\n");
+      expect(rt.stderr).toBe("tsd: config.json linux.resources.hugepageLimits: not supported by tsd: remove the field\n");
       editSpec(id, (r) => {
-        delete r.cpu;
+        delete r.hugepageLimits;
         r.unified = { "pids.max": "7" };
       });
       const u = await t.tsd(["start", "-a", "badspec"]);
       if (v1) {
         expect(u.code).not.toBe(0);
-        expect(u.stderr).toBe("tsd: config.json linux.resources.unified needs cgroup v2, and this host uses cgroup v1: remove unified (or use the v1 fields)\n");
+        expect(u.stderr).toBe("tsd: invalid configuration: config.json linux.resources.unified needs cgroup v2, and this host uses cgroup v1: remove unified (or use the v1 fields)\n");
       } else {
         expect(u.code).toBe(0);
       }

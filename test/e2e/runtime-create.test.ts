@@ -84,6 +84,12 @@ json.dump(res, open(result_path, "w"))
 interface Options {
   args: string[];
   terminal?: boolean;
+  /** Another rootfs than the shared read-only copy (a test that changes it). */
+  rootfs?: string;
+  user?: { uid: number; gid: number };
+  cwd?: string;
+  /** /dev as a read-only tmpfs (runc's mounts.bats). */
+  devReadonly?: boolean;
   mounts?: object[];
   hooks?: Record<string, { path: string; args?: string[]; env?: string[]; timeout?: number }[]>;
 }
@@ -94,13 +100,13 @@ function bundle(name: string, o: Options): string {
   mkdirSync(join(dir, "out"), { recursive: true });
   const spec = {
     ociVersion: "1.3.0",
-    process: { terminal: o.terminal ?? false, user: { uid: 0, gid: 0 }, args: o.args, env: ["PATH=/bin:/usr/bin", "TERM=xterm"], cwd: "/",
+    process: { terminal: o.terminal ?? false, user: o.user ?? { uid: 0, gid: 0 }, args: o.args, env: ["PATH=/bin:/usr/bin", "TERM=xterm"], cwd: o.cwd ?? "/",
       capabilities: { bounding: ["CAP_KILL"], effective: ["CAP_KILL"], permitted: ["CAP_KILL"] } },
-    root: { path: rootfs, readonly: true },
+    root: { path: o.rootfs ?? rootfs, readonly: o.rootfs === undefined },
     hostname: name,
     mounts: [
       { destination: "/proc", type: "proc", source: "proc" },
-      { destination: "/dev", type: "tmpfs", source: "tmpfs", options: ["nosuid", "strictatime", "mode=755", "size=65536k"] },
+      { destination: "/dev", type: "tmpfs", source: "tmpfs", options: ["nosuid", "strictatime", "mode=755", "size=65536k", ...(o.devReadonly ? ["ro"] : [])] },
       { destination: "/dev/pts", type: "devpts", source: "devpts", options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"] },
       { destination: "/out", type: "bind", source: join(dir, "out"), options: ["rbind", "rw"] },
       ...(o.mounts ?? []),
@@ -128,6 +134,28 @@ async function rt(args: string[]): Promise<{ code: number; stdout: string; stder
   const code = await p.exited;
   clearTimeout(timer);
   return { code, stdout: readFileSync(`${out}.out`, "utf8"), stderr: readFileSync(`${out}.err`, "utf8") };
+}
+
+/** `tsd runtime ARGS` on a pty of its own (script(1)), as at a user's terminal; its output
+ *  and, last, its status. */
+async function rtOnPty(args: string[]): Promise<{ code: number; output: string }> {
+  const quote = (a: string) => `'${a.replaceAll("'", "'\\''")}'`;
+  const cmd = [TSD, "runtime", "--root", root, ...args].map(quote).join(" ");
+  const p = Bun.spawn(["script", "-qec", `${cmd}; echo "rc=$?"`, "/dev/null"], { stdin: "ignore", stdout: "pipe", stderr: "inherit" });
+  const timer = setTimeout(() => p.kill(9), 20000);
+  const output = await new Response(p.stdout).text();
+  await p.exited;
+  clearTimeout(timer);
+  const m = /rc=(\d+)\r?\n?$/.exec(output);
+  return { code: m ? Number(m[1]) : -1, output };
+}
+
+/** A copy of the busybox rootfs this test may change. */
+function rootfsCopy(name: string): string {
+  const dir = join(base, `${name}-rootfs`);
+  const cp = Bun.spawnSync(["cp", "-a", rootfs, dir]);
+  if (cp.exitCode !== 0) throw new Error(`cp -a the busybox rootfs: ${cp.stderr}`);
+  return dir;
 }
 
 /** Runs the Python caller; its JSON result. */
@@ -202,6 +230,10 @@ describe("tsd runtime create/start", () => {
     const pidsGroup = HIERARCHIES.map((h) => join(h, parent, "limits")).find((d) => existsSync(join(d, "pids.max")))!;
     expect(readFileSync(join(pidsGroup, "pids.max"), "utf8").trim()).toBe("64");
     expect(readFileSync(join(pidsGroup, "cgroup.procs"), "utf8").trim()).toBe(String(pid));
+    // On v1 every line of its /proc/PID/cgroup names the group: the name=systemd hierarchy's
+    // and, on a hybrid host, the unified one's too (runc's placement).
+    const lines = readFileSync(`/proc/${pid}/cgroup`, "utf8").trim().split("\n");
+    if (!existsSync("/sys/fs/cgroup/cgroup.controllers")) expect(lines.filter((l) => !l.endsWith(`:/${parent}/limits`))).toEqual([]);
     // A created container deleted without start: the blocked init goes with it.
     expect((await rt(["delete", "--force", "limits"])).code).toBe(0);
     expectGone("limits", "limits");
@@ -239,7 +271,7 @@ describe("tsd runtime create/start", () => {
     const dir = bundle("badhook", { args: ["true"], hooks: { createRuntime: [{ path: "/bin/sh", args: ["sh", "-c", "echo refused by policy >&2; exit 7"] }] } });
     const c = await rt(["create", "--bundle", dir, "badhook"]);
     expect(c.code).toBe(1);
-    expect(c.stderr).toContain("createRuntime hook /bin/sh failed: exit status 7: refused by policy");
+    expect(c.stderr).toContain("createRuntime: error running hook /bin/sh: exit status 7: refused by policy");
     expectGone("badhook", "badhook");
   });
 
@@ -310,6 +342,59 @@ describe("tsd runtime create/start", () => {
     const r = await rt(["run", "--bundle", dir, "cgmount"]);
     expect(r).toMatchObject({ code: 0, stdout: "64\nread-only\ntmpfs-read-only\n" });
     expectGone("cgmount", "cgmount");
+  });
+
+  test("run with a terminal and no console socket: our own pty, relayed; owned by the user; a read-only /dev after /dev/console", async () => {
+    const script = "tty; stat -c %u $(tty); grep '^tmpfs /dev ' /proc/mounts; exit 3";
+    const dir = bundle("fgtty", { args: ["sh", "-c", script], terminal: true, user: { uid: 1000, gid: 1000 }, devReadonly: true });
+    const r = await rtOnPty(["run", "--bundle", dir, "fgtty"]);
+    expect(r.output).toMatch(/\/dev\/pts\/\d+\r\n1000\r\ntmpfs \/dev tmpfs ro,/);
+    expect(r.code).toBe(3);
+    expectGone("fgtty", "fgtty");
+    // A process that ends at once: its exit is not lost between the monitor's report and its
+    // relay (a race that hung runc's seccomp tests one run in three).
+    const quick = bundle("fgquick", { args: ["sh", "-c", "exit 7"], terminal: true });
+    for (let i = 0; i < 5; i++) expect((await rtOnPty(["run", "--bundle", quick, "fgquick"])).code).toBe(7);
+    expectGone("fgquick", "fgquick");
+  });
+
+  test("the init joins a session keyring of its own, _ses.<id> (runc's); --no-new-keyring keeps the caller's", async () => {
+    const dir = bundle("keys", { args: ["cat", "/proc/keys"] });
+    const r = await rt(["run", "--bundle", dir, "keys"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/keyring\s+_ses\.keys: /);
+    expectGone("keys", "keys");
+    const kept = await rt(["run", "--no-new-keyring", "--bundle", dir, "keys2"]);
+    expect(kept.code).toBe(0);
+    expect(kept.stdout).not.toContain("_ses.keys2");
+    expectGone("keys2", "keys");
+  });
+
+  test("proc on a symlink the image put at /proc is refused (runc's), nothing mounted through it", async () => {
+    const fs = rootfsCopy("symproc");
+    rmSync(join(fs, "proc"), { recursive: true, force: true });
+    Bun.spawnSync(["ln", "-s", "/elsewhere", join(fs, "proc")]);
+    const dir = bundle("symproc", { args: ["true"], rootfs: fs });
+    const r = await rt(["run", "--bundle", dir, "symproc"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('filesystem \\"proc\\" must be mounted on ordinary directory: \\"/proc\\" is a symlink in the rootfs');
+    expect(existsSync(join(fs, "elsewhere"))).toBe(false);
+    expectGone("symproc", "symproc");
+  });
+
+  test("exec as root into a cwd only the container's user may enter: chdir before the capabilities go (runc's order)", async () => {
+    const fs = rootfsCopy("cwd");
+    Bun.spawnSync(["chown", "42", join(fs, "root")]);
+    chmodSync(join(fs, "root"), 0o700);
+    const dir = bundle("cwd", { args: ["sleep", "60"], rootfs: fs, user: { uid: 42, gid: 42 }, cwd: "/root" });
+    try {
+      expect((await rt(["create", "--bundle", dir, "cwd"])).code).toBe(0);
+      expect((await rt(["start", "cwd"])).code).toBe(0);
+      expect(await rt(["exec", "--user", "0", "cwd", "sh", "-c", "pwd; id -u"])).toMatchObject({ code: 0, stdout: "/root\n0\n" });
+    } finally {
+      await rt(["delete", "--force", "cwd"]);
+    }
+    expectGone("cwd", "cwd");
   });
 
   test("run: create + start in the foreground, the process's status, then deleted", async () => {

@@ -228,7 +228,9 @@ describe("state, list, ps", () => {
     expect(lastLog(log).time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     for (const verb of [["kill", "nosuch"], ["delete", "nosuch"], ["pause", "nosuch"], ["ps", "nosuch"], ["exec", "nosuch", "true"], ["update", "--memory", "1m", "nosuch"], ["checkpoint", "nosuch"]]) {
       const e = await rt(verb, { log });
-      expect([verb[0], e.code, e.stderr]).toEqual([verb[0], 1, 'container "nosuch" does not exist\n']);
+      // exec's failures are runc's "exec failed: …", 255.
+      const [code, prefix] = verb[0] === "exec" ? [255, "exec failed: "] : [1, ""];
+      expect([verb[0], e.code, e.stderr]).toEqual([verb[0], code, `${prefix}container "nosuch" does not exist\n`]);
     }
     // Without --log the line itself goes to stderr (runc's default log is stderr).
     const plain = Bun.spawnSync([RUNC, "--root", root, "state", "nosuch"]);
@@ -250,6 +252,8 @@ describe("state, list, ps", () => {
 describe("kill, pause, resume, update", () => {
   test("kill by name and number; the init's own status reaches the subreaper; then not running", async () => {
     const c = await started("kl");
+    // Signal 0: kill(2)'s liveness check, runc's too; nothing reaches the init.
+    expect(await rt(["kill", "kl", "0"])).toMatchObject({ code: 0, stderr: "" });
     await ok(["kill", "kl", "USR1"]);
     await c.shim.waitFor("the trap's line", () => (c.shim.out.includes("got-usr1") ? true : undefined));
     await ok(["kill", "kl"]); // TERM, runc's default
@@ -259,6 +263,8 @@ describe("kill, pause, resume, update", () => {
     expect([again.code, again.stderr]).toEqual([1, "container not running\n"]);
     // --all of a stopped container: what is left in its cgroup (nothing here), no error.
     expect(await rt(["kill", "--all", "kl", "9"])).toMatchObject({ code: 0, stderr: "" });
+    expect(await rt(["kill", "-a", "kl", "0"])).toMatchObject({ code: 0, stderr: "" });
+    expect(await rt(["kill", "kl", "0"])).toMatchObject({ code: 1, stderr: "container not running\n" });
     const bad = await rt(["kill", "kl", "NOPE"]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('unknown signal "NOPE"');
@@ -317,8 +323,9 @@ describe("exec", () => {
     const tty = await rt(["exec", "-t", "ex", "sh", "-c", "tty; exit 2"]);
     expect([tty.code, tty.stdout]).toEqual([2, expect.stringMatching(/^\/dev\/pts\/\d+\r\n$/)]);
     const missing = await rt(["exec", "ex", "/nope"]);
-    expect([missing.code, missing.stderr]).toEqual([1, 'cannot exec "/nope": no such file or directory\n']);
-    expect(lastLog(join(base, "log.json")).msg).toBe('cannot exec "/nope": no such file or directory');
+    // runc's: every failure after the flags is "exec failed: …", exit 255.
+    expect([missing.code, missing.stderr]).toEqual([255, 'exec failed: cannot exec "/nope": no such file or directory\n']);
+    expect(lastLog(join(base, "log.json")).msg).toBe('exec failed: cannot exec "/nope": no such file or directory');
   });
 
   test("--process FILE --detach --pid-file: handed to the caller's subreaper, which reaps its status", async () => {
@@ -370,7 +377,7 @@ describe("exec", () => {
     await ok(["kill", "xr", "KILL"]);
     await Bun.sleep(200);
     const r = await rt(["exec", "xr", "true"]);
-    expect([r.code, r.stderr]).toEqual([1, "cannot exec in a container that is not running: container not running\n"]);
+    expect([r.code, r.stderr]).toEqual([255, "exec failed: cannot exec in a container that is not running: container not running\n"]);
   });
 });
 

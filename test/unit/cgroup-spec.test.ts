@@ -116,13 +116,16 @@ describe("OCI inputs tsd never writes (runtime-tools style)", () => {
     expect(v1(fromSpec({ memory: { kernelTCP: -1 } }))).toEqual(["memory/memory.kmem.tcp.limit_in_bytes=-1"]);
   });
 
-  test("cpu: cpus alone, mems alone, period alone, quota -1; real-time refused clearly", () => {
+  test("cpu: cpus alone, mems alone, period alone, quota -1; real-time on v1 only", () => {
     expect(v1(fromSpec({ cpu: { cpus: "1" } }))).toEqual(["cpuset/cpuset.cpus=1"]);
     expect(v2(fromSpec({ cpu: { mems: "0" } }))).toEqual(["cpuset.mems=0"]);
     expect(v2(fromSpec({ cpu: { period: 50000 } }))).toEqual(["cpu.max=max 50000"]);
     expect(v1(fromSpec({ cpu: { quota: -1, shares: 1024 } }))).toEqual(["cpu/cpu.shares=1024", "cpu/cpu.cfs_quota_us=-1"]);
     expect(v2(fromSpec({ cpu: { quota: -1, shares: 1024 } }))).toEqual(["cpu.weight=39", "cpu.max=max 100000"]);
-    expect(() => fromSpec({ cpu: { realtimeRuntime: 950000 } })).toThrow("cpu.realtimeRuntime: real-time CPU limits are not supported by tsd: remove the field");
+    expect(v1(fromSpec({ cpu: { realtimePeriod: 800001, realtimeRuntime: 500001 } }))).toEqual(["cpu/cpu.rt_period_us=800001", "cpu/cpu.rt_runtime_us=500001"]);
+    expect(v1(fromSpec({ cpu: { realtimeRuntime: -1 } }))).toEqual(["cpu/cpu.rt_runtime_us=-1"]);
+    expect(() => v2(fromSpec({ cpu: { realtimeRuntime: 950000 } }))).toThrow("real-time CPU limits need cgroup v1");
+    expect(() => fromSpec({ cpu: { realtimeRuntime: -2 } })).toThrow("cpu.realtimeRuntime: must be -1");
     expect(fromSpec({ cpu: { realtimeRuntime: 0, realtimePeriod: 0 } })).toEqual({ swapAsGiven: true });
     expect(() => fromSpec({ cpu: { cpus: "0;1" } })).toThrow(/cpu.cpus: must be a list/);
   });
@@ -161,10 +164,15 @@ describe("device rules from a spec, as runc reads them", () => {
     expect(deviceRulesFromSpec([{ allow: true }])).toEqual([{ allow: true, type: "a", access: "rwm" }]);
     expect(deviceRulesFromSpec([])).toEqual([...DEFAULT_DEVICE_RULES]);
   });
+  test("access letters other than r, w, m are dropped (runc's emulator ignores them)", () => {
+    expect(deviceRulesFromSpec([{ allow: false, access: "rwm" }, { allow: false, type: "c", major: 1, minor: 11, access: "rwa" }])[1]).toEqual({ allow: false, type: "c", major: 1, minor: 11, access: "rw" });
+    expect(deviceRulesFromSpec([{ allow: true, type: "c", major: 1, minor: 3, access: "mwr" }])[1]!.access).toBe("rwm");
+  });
   test("bad rules name the field", () => {
     expect(() => deviceRulesFromSpec([{ allow: "yes" }])).toThrow("config.json linux.resources.devices[0].allow: must be true or false");
     expect(() => deviceRulesFromSpec([{ allow: true, type: "x" }])).toThrow(/devices\[0\].type: must be "a", "b" or "c"/);
-    expect(() => deviceRulesFromSpec([{ allow: true, access: "rwx" }])).toThrow(/devices\[0\].access/);
+    expect(() => deviceRulesFromSpec([{ allow: true, access: "xa" }])).toThrow(/devices\[0\].access: must be letters of "rwm"/);
+    expect(() => deviceRulesFromSpec([{ allow: true, access: 7 }])).toThrow(/devices\[0\].access/);
     expect(() => deviceRulesFromSpec([{ allow: true, major: -2 }])).toThrow(/devices\[0\].major/);
   });
 });

@@ -3,8 +3,8 @@
 import { describe, expect, test } from "bun:test";
 import { features, seccompArchs } from "../../src/runtime/features";
 import { parseFlags } from "../../src/runtime/flags";
-import { resourcesFromFlags, UPDATE_FLAGS } from "../../src/runtime/update";
-import { checkExecFlags, EXEC_FLAGS, execProcess, type ProcessSpec } from "../../src/runtime/exec";
+import { resourcesFromFlags, UPDATE_FLAGS, withCurrentMemory } from "../../src/runtime/update";
+import { checkExecFlags, EXEC_FLAGS, execCgroupProcs, execProcess, parseSubCgroup, type ProcessSpec } from "../../src/runtime/exec";
 import { defaultSpec } from "../../src/runtime/spec";
 import { resourcesFromSpec } from "../../src/cgroup/spec";
 import { rmdirEmptyGroup } from "../../src/runtime/delete";
@@ -62,6 +62,16 @@ describe("update", () => {
     expect([r.memory, r.pidsLimit]).toEqual([1024 ** 3, 10]);
   });
 
+  test("swap alone is checked against the container's memory limit; memory -1 alone frees swap", () => {
+    expect(withCurrentMemory({ memory: { swap: 96468992 } }, 52428800)).toEqual({ memory: { swap: 96468992, limit: 52428800 } });
+    expect(withCurrentMemory({ memory: { swap: 96468992, limit: 67108864 } }, 52428800)).toEqual({ memory: { swap: 96468992, limit: 67108864 } });
+    expect(withCurrentMemory({ memory: { swap: 96468992 } }, undefined)).toEqual({ memory: { swap: 96468992 } });
+    expect(withCurrentMemory({ memory: { limit: -1 } }, 52428800)).toEqual({ memory: { limit: -1, swap: -1 } });
+    expect(withCurrentMemory({ pids: { limit: 3 } }, 52428800)).toEqual({ pids: { limit: 3 } });
+    const r = resourcesFromSpec(withCurrentMemory(resourcesFromFlags(parseFlags(["--memory-swap", "96468992", "c1"], UPDATE_FLAGS)), 52428800)).resources;
+    expect([r.memory, r.memorySwap]).toEqual([52428800, 96468992]);
+  });
+
   test("bad values and what tsd cannot do are refused by name", () => {
     expect(() => resourcesFromFlags(parseFlags(["--memory", "lots", "c1"], UPDATE_FLAGS))).toThrow('invalid value "lots" for flag --memory');
     expect(() => resourcesFromFlags(parseFlags(["--cpu-quota", "1.5", "c1"], UPDATE_FLAGS))).toThrow("an integer");
@@ -95,6 +105,19 @@ describe("exec's process", () => {
     expect(() => checkExecFlags(flags(["--console-socket", "/s", "c1", "sh"]), false)).toThrow("cannot use console socket if tsd-runc will not allocate tty");
     expect(() => checkExecFlags(flags(["-d", "--console-socket", "/s", "c1", "sh"]), true)).not.toThrow();
     expect(() => checkExecFlags(flags(["--apparmor", "p", "c1", "sh"]), false)).toThrow("not supported by tsd");
+  });
+
+  test("--cgroup: a sub-group of the container's, for every hierarchy or the named controllers' (runc's)", () => {
+    expect(parseSubCgroup("memory:submem")).toEqual({ controllers: ["memory"], path: "submem" });
+    expect(parseSubCgroup("cpu,cpuacct:/a/b/")).toEqual({ controllers: ["cpu", "cpuacct"], path: "a/b" });
+    expect(parseSubCgroup("/")).toEqual({ controllers: [], path: "" });
+    expect(() => parseSubCgroup("..")).toThrow(" .. is not a sub cgroup path");
+    expect(() => parseSubCgroup("a/../../b")).toThrow("is not a sub cgroup path");
+    const dirs = ["/c/memory/x", "/c/cpu/x", "/c/pids/x"];
+    const of = (d: string) => [d.split("/")[2]!];
+    expect(execCgroupProcs(dirs, [], of)).toEqual(["/c/memory/x/cgroup.procs", "/c/cpu/x/cgroup.procs", "/c/pids/x/cgroup.procs"]);
+    expect(execCgroupProcs(dirs, [parseSubCgroup("memory:m"), parseSubCgroup("all")], of)).toEqual(["/c/memory/x/m/cgroup.procs", "/c/cpu/x/all/cgroup.procs", "/c/pids/x/all/cgroup.procs"]);
+    expect(() => execCgroupProcs(dirs, [parseSubCgroup("whaaat:/")], of)).toThrow("unknown controller whaaat");
   });
 });
 

@@ -399,6 +399,11 @@ pub fn execve(path: [*:0]const u8, argv: [*:null]const ?[*:0]const u8, envp: [*:
     unreachable; // execve returns only on failure.
 }
 
+/// keyctl(2): the operation's result (a key serial, a length) or its error.
+pub fn keyctl(op: u32, a2: usize, a3: usize, a4: usize, a5: usize) Error!usize {
+    return check(linux.syscall5(.keyctl, op, a2, a3, a4, a5));
+}
+
 pub fn prctl(option: linux.PR, a2: usize, a3: usize, a4: usize, a5: usize) Error!usize {
     return check(linux.prctl(@intFromEnum(option), a2, a3, a4, a5));
 }

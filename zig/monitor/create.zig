@@ -23,6 +23,7 @@ const Report = @import("report.zig").Report;
 const config = @import("config.zig");
 const launch = @import("launch.zig");
 const finish = @import("finish.zig");
+const relay = @import("relay.zig");
 
 pub const max_preserve_fds = 1024;
 
@@ -36,12 +37,14 @@ pub const Args = struct {
     cgroup_procs_len: usize = 0,
     preserve_fds: u32 = 0,
     no_pivot: bool = false,
-    /// Accepted (runc's flag): tsd makes no session keyring, so there is none to skip.
+    /// runc's flag: the init keeps the caller's session keyring instead of joining `_ses.<id>`.
     no_new_keyring: bool = false,
     wait: bool = false,
 };
 
 var the_hook_state: hooks.State = .{};
+var the_relay: relay.Relay = undefined;
+var the_keyring: runtime.keyring.Name = .{};
 
 pub fn main(argv: []const [*:0]const u8) u8 {
     var d: Diag = .{};
@@ -121,19 +124,67 @@ fn run(argv: []const [*:0]const u8, report: *Report, d: *Diag) !u8 {
         return err;
     };
     sys.close(channel.init);
-    handOver(a, s, pid, channel.monitor, d) catch |err| {
+    const master = handOver(a, s, pid, channel.monitor, d) catch |err| {
         // A half-made container must not stay: nobody would ever start or delete it.
         sys.kill(pid, linux.SIG.KILL) catch {};
         _ = sys.waitpid(pid, 0) catch {};
         return err;
     };
+    // Only `run` in the foreground keeps the pty (no console socket): it is relayed below.
+    assert(master == null or a.wait);
+    var master_owned = master != null;
+    defer if (master_owned) sys.close(master.?);
+    // Before the report: once it is out, the CLI's start may let the init run and exit at
+    // once, and a SIGCHLD not blocked by then is discarded (the relay would wait forever).
+    const set = relay.signalSet();
+    if (master != null) sys.sigprocmask(linux.SIG.BLOCK, &set, null) catch |err| return d.fail(err, "block signals", .{});
     report.started(pid);
     if (!a.wait) return 0;
     // The init reports later failures (a startContainer hook) on its stderr: nobody reads this.
     sys.close(channel.monitor);
     monitor_end = null;
+    if (master) |m| {
+        master_owned = false;
+        return relayTerminal(pid, m, d);
+    }
     const w = sys.waitpid(pid, 0) catch |err| return d.fail(err, "wait for the container", .{});
     return finish.dockerStatus(w.status).code;
+}
+
+/// `run` in the foreground with process.terminal and no console socket (runc's own pty): the
+/// master relayed to our fds 0 and 1, fd 0 raw while it is a terminal, the window size
+/// followed (SIGWINCH), other signals forwarded to the init; the init's status is ours. The
+/// caller blocked the relay's signals before its report: a SIGCHLD since then is pending.
+fn relayTerminal(pid: linux.pid_t, master: sys.fd_t, d: *Diag) !u8 {
+    the_relay = .{ .epoll = -1, .signals = -1, .init_pid = pid, .forward = true, .drain_total_ms = relay.drain_idle_ms };
+    const r = &the_relay;
+    r.pty = master;
+    defer if (r.pty) |p| sys.close(p);
+    const set = relay.signalSet();
+    r.signals = sys.signalfd(&set) catch |err| return d.fail(err, "signalfd", .{});
+    defer sys.close(r.signals);
+    r.epoll = sys.epollCreate() catch |err| return d.fail(err, "epoll_create", .{});
+    defer sys.close(r.epoll);
+    sys.setNonblocking(master) catch |err| return d.fail(err, "set up the pty", .{});
+    runtime.console.copyWindowSize(&.{ 0, 1 }, master);
+    var saved: ?linux.termios = null;
+    if (runtime.console.isTerminal(0)) saved = runtime.console.makeRaw(0) catch null;
+    defer if (saved) |*t| runtime.console.restore(0, t);
+    if (relay.pollable(r.epoll, 0)) {
+        r.stdin = 0;
+        r.sink = master;
+        r.sink_is_pty = true;
+    }
+    r.run() catch |err| {
+        sys.kill(pid, linux.SIG.KILL) catch {};
+        _ = sys.waitpid(pid, 0) catch {};
+        return d.fail(err, "relay the container's terminal", .{});
+    };
+    if (r.exit_status == null) {
+        const w = sys.waitpid(pid, 0) catch |err| return d.fail(err, "wait for the container", .{});
+        r.exit_status = w.status;
+    }
+    return finish.dockerStatus(r.exit_status.?).code;
 }
 
 fn loadSpec(a: Args, d: *Diag) !*const spec.Spec {
@@ -154,7 +205,7 @@ fn loadSpec(a: Args, d: *Diag) !*const spec.Spec {
         s.cgroup_procs_len += 1;
     }
     s.preserve_fds = a.preserve_fds;
-    if (s.process.terminal and a.console_socket == null) {
+    if (s.process.terminal and a.console_socket == null and !a.wait) {
         d.set(diag.status_engine, "process.terminal is true: a console socket is needed (--console-socket)", .{});
         return error.InvalidSpec;
     }
@@ -162,6 +213,10 @@ fn loadSpec(a: Args, d: *Diag) !*const spec.Spec {
 }
 
 fn clone(a: Args, s: *const spec.Spec, channel: runtime.sync.Channel, fifo: sys.fd_t, d: *Diag) !linux.pid_t {
+    if (!a.no_new_keyring) the_keyring = runtime.keyring.Name.of(a.id) orelse {
+        d.set(diag.status_engine, "container id too long for a keyring name: {s}", .{a.id});
+        return error.NAMETOOLONG;
+    };
     const ctx: runtime.init.Context = .{
         .spec = s,
         .sync = channel.init,
@@ -172,27 +227,36 @@ fn clone(a: Args, s: *const spec.Spec, channel: runtime.sync.Channel, fifo: sys.
         .fifo = fifo,
         .no_pivot = a.no_pivot,
         .hook_state = &the_hook_state,
+        .keyring = if (a.no_new_keyring) null else the_keyring.slice(),
     };
     return launch.cloneInit(&ctx, d);
 }
 
 /// Id maps, cgroups, "go" twice (as the run mode), then the init's messages until it is
-/// ready: the hooks, the pty, or its failure.
-fn handOver(a: Args, s: *const spec.Spec, pid: linux.pid_t, sync_fd: sys.fd_t, d: *Diag) !void {
+/// ready: the hooks, the pty, or its failure. Returns the pty master when there is no console
+/// socket to send it to (foreground `run`, which relays it).
+fn handOver(a: Args, s: *const spec.Spec, pid: linux.pid_t, sync_fd: sys.fd_t, d: *Diag) !?sys.fd_t {
     try launch.startInit(pid, s, sync_fd, d);
     var buf: [runtime.sync.message_max]u8 = undefined;
+    var kept: ?sys.fd_t = null;
+    errdefer if (kept) |m| sys.close(m);
     var messages: usize = 0;
     while (messages < 8) : (messages += 1) {
         const msg = runtime.sync.receive(sync_fd, &buf) catch |err| return d.fail(err, "read from the container init", .{});
         switch (msg) {
-            .ready => return,
+            .ready => return kept,
             .hooks => {
                 try runtimeHooks(s, &the_hook_state, pid, d);
                 runtime.sync.sendGo(sync_fd) catch |err| return d.fail(err, "resume the container init", .{});
             },
             .pty => |master| {
+                const path = a.console_socket orelse {
+                    if (kept != null) sys.close(master) else kept = master;
+                    continue;
+                };
                 defer sys.close(master);
-                runtime.console_socket.send(a.console_socket.?, master) catch |err| return d.fail(err, "send the pty to the console socket {s}", .{a.console_socket.?});
+                runtime.console.setWindowSize(master, s.process.console_rows, s.process.console_cols);
+                runtime.console_socket.send(path, master) catch |err| return d.fail(err, "send the pty to the console socket {s}", .{path});
             },
             .failed => |f| {
                 d.set(std.math.clamp(f.status, diag.status_engine, diag.status_not_found), "{s}", .{f.text});

@@ -173,6 +173,8 @@ fn run(argv: []const [*:0]const u8, d: *Diag, reported: *bool) !u8 {
     try enterContainer(a, s, d);
 
     const pty: ?runtime.console.Pty = if (s.process.terminal) try runtime.console.openPair(d) else null;
+    // process.consoleSize before the process runs (runc's first size of a console socket's pty).
+    if (pty) |p| runtime.console.setWindowSize(p.master, s.process.console_rows, s.process.console_cols);
     var pty_owned = pty != null;
     errdefer if (pty_owned) runtime.console.closePair(pty.?);
     const pipe = sys.pipe2(.{ .CLOEXEC = true }) catch |err| return d.fail(err, "pipe", .{});
@@ -365,7 +367,7 @@ fn becomeProcess(pty: ?runtime.console.Pty, stdio: [3]sys.fd_t, inherit: bool, d
         try runtime.console.becomeStdio(t.slave, d);
     } else if (!inherit) try takeStdio(stdio, d);
     try movePreserved(s.preserve_fds, d);
-    return runtime.become.become(s, runtime.caps.lastCap(), d);
+    return runtime.become.become(s, runtime.caps.lastCap(), null, d);
 }
 
 /// --preserve-fds N: the helper's 4..4+N-1 move down to 3..3+N-1 (over the report pipe's

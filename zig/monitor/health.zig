@@ -488,7 +488,7 @@ fn becomeInner(h: *const Health, out: sys.fd_t, d: *Diag) !void {
     s.process.argv = probe_argv[0 .. n + 1];
     s.process.argc = n;
     s.process.terminal = false;
-    return runtime.become.become(s, runtime.caps.lastCap(), d);
+    return runtime.become.become(s, runtime.caps.lastCap(), null, d);
 }
 
 /// EOF on the CLOEXEC pipe: the probe exec'd. Otherwise "<status> <message>" (exec.zig's way),

@@ -18,8 +18,14 @@ const caps = @import("caps.zig");
 const exec = @import("exec.zig");
 const seccomp = @import("seccomp.zig");
 
+/// What runs last before execve, filtered and as the user: the init's startContainer hooks.
+pub const Last = struct {
+    context: *const anyopaque,
+    run: *const fn (context: *const anyopaque, d: *Diag) anyerror!void,
+};
+
 /// Returns only with an error, its Docker status and message in `d`; success is execve.
-pub fn become(s: *const spec.Spec, last_cap: u6, d: *Diag) anyerror {
+pub fn become(s: *const spec.Spec, last_cap: u6, last: ?Last, d: *Diag) anyerror {
     const p = &s.process;
     try rlimits.apply(p.rlimits[0..p.rlimits_len], d);
     // Before any filter: a profile need not allow close_range or rt_sigaction (runtime-tools'
@@ -27,15 +33,30 @@ pub fn become(s: *const spec.Spec, last_cap: u6, d: *Diag) anyerror {
     try finalFds(s.preserve_fds, d);
     // Still privileged and unfiltered: the container's /etc/passwd (runc's and crun's HOME).
     user.defaultHome(p);
+    // runc's order: the working directory first, with the runtime's own rights (a root exec
+    // into a cwd only its owner may enter: CAP_DAC_OVERRIDE is gone later), and once more as
+    // the user when that was refused (a cwd only the container's user may enter).
+    const chdir_again = try chdirFirst(p.cwd, d);
+    if (p.terminal) try user.chownTerminal(p.uid, d);
     const seccomp_early = s.seccomp.present() and !p.no_new_privileges;
     if (seccomp_early) try seccomp.install(&s.seccomp, d);
     try becomeUser(p, last_cap, d);
     _ = sys.umask(p.umask orelse 0o022);
-    sys.chdir(p.cwd) catch |err| return d.fail(err, "chdir to \"{s}\"", .{p.cwd});
+    if (chdir_again) sys.chdir(p.cwd) catch |err| return d.fail(err, "chdir to \"{s}\"", .{p.cwd});
     var path_buf: [spec.limits.path]u8 = undefined;
     const file = try exec.resolve(p.arg0(), p.getenv("PATH"), &path_buf, d);
     if (s.seccomp.present() and !seccomp_early) try seccomp.install(&s.seccomp, d);
+    if (last) |l| try l.run(l.context, d);
     return exec.exec(file, p, d);
+}
+
+/// true: permission denied, to be tried again as the user.
+fn chdirFirst(cwd: [:0]const u8, d: *Diag) !bool {
+    sys.chdir(cwd) catch |err| switch (err) {
+        error.ACCES, error.PERM => return true,
+        else => return d.fail(err, "chdir to \"{s}\"", .{cwd}),
+    };
+    return false;
 }
 
 fn becomeUser(p: *const spec.Process, last_cap: u6, d: *Diag) !void {

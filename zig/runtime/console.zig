@@ -107,6 +107,14 @@ pub fn restore(fd: sys.fd_t, saved: *const linux.termios) void {
     _ = sys.ioctl(fd, linux.T.CSETSW, @intFromPtr(saved)) catch {};
 }
 
+/// process.consoleSize on the pty master (runc's first size of a console socket's pty).
+pub fn setWindowSize(master: sys.fd_t, rows: u16, cols: u16) void {
+    if (rows == 0 and cols == 0) return;
+    const ws: std.posix.winsize = .{ .row = rows, .col = cols, .xpixel = 0, .ypixel = 0 };
+    // A size the pty refuses leaves its own: nothing to undo or report.
+    _ = sys.ioctl(master, linux.T.IOCSWINSZ, @intFromPtr(&ws)) catch {};
+}
+
 /// Copies the window size of the first terminal among `from` to the pty master.
 pub fn copyWindowSize(from: []const sys.fd_t, master: sys.fd_t) void {
     var ws: std.posix.winsize = undefined;

@@ -80,12 +80,29 @@ pub fn runOne(h: *const spec.Hook, kind: spec.HookKind, state: []const u8, d: *D
     if (status == 0) return;
     var quote_buf: [output_quote]u8 = undefined;
     const quote = firstLine(output, &quote_buf);
+    // runc's words: "error running hook …: signal: bad system call".
     if (linux.W.IFEXITED(status)) {
-        d.set(diag.status_engine, "{s} hook {s} failed: exit status {d}{s}{s}", .{ @tagName(kind), h.path, linux.W.EXITSTATUS(status), if (quote.len > 0) ": " else "", quote });
+        d.set(diag.status_engine, "{s}: error running hook {s}: exit status {d}{s}{s}", .{ @tagName(kind), h.path, linux.W.EXITSTATUS(status), if (quote.len > 0) ": " else "", quote });
     } else {
-        d.set(diag.status_engine, "{s} hook {s} failed: killed by signal {d}", .{ @tagName(kind), h.path, linux.W.TERMSIG(status) });
+        const sig = linux.W.TERMSIG(status);
+        d.set(diag.status_engine, "{s}: error running hook {s}: signal {d}: {s}", .{ @tagName(kind), h.path, sig, signalName(sig) });
     }
     return error.HookFailed;
+}
+
+/// strsignal's words for the signals a hook is likely to die of.
+fn signalName(sig: u32) []const u8 {
+    return switch (sig) {
+        linux.SIG.HUP => "hangup",
+        linux.SIG.INT => "interrupt",
+        linux.SIG.ABRT => "aborted",
+        linux.SIG.KILL => "killed",
+        linux.SIG.SEGV => "segmentation fault",
+        linux.SIG.PIPE => "broken pipe",
+        linux.SIG.TERM => "terminated",
+        linux.SIG.SYS => "bad system call",
+        else => "killed by a signal",
+    };
 }
 
 fn memfdWith(name: [*:0]const u8, bytes: []const u8, kind: spec.HookKind, d: *Diag) !sys.fd_t {
@@ -180,7 +197,7 @@ test "a hook gets the state on stdin and its env; a failure names the hook and q
     var bad_argv = [_]spec.Pool.Ptr{ "sh", "-c", "echo no good >&2; exit 3", null };
     const bad = testHook(&bad_argv, 0);
     try std.testing.expectError(error.HookFailed, runOne(&bad, .createRuntime, "{}", &d));
-    try std.testing.expectEqualStrings("createRuntime hook /bin/sh failed: exit status 3: no good", d.message());
+    try std.testing.expectEqualStrings("createRuntime: error running hook /bin/sh: exit status 3: no good", d.message());
     var slow_argv = [_]spec.Pool.Ptr{ "sh", "-c", "exec sleep 5", null };
     const slow = testHook(&slow_argv, 1);
     try std.testing.expectError(error.HookTimedOut, runOne(&slow, .startContainer, "{}", &d));

@@ -19,6 +19,7 @@ const user = @import("user.zig");
 const become = @import("become.zig");
 const idmap = @import("idmap.zig");
 const hooks = @import("hooks.zig");
+const keyring = @import("keyring.zig");
 const cgroup_mount = @import("cgroup_mount.zig");
 const exec = @import("exec.zig");
 const errno = @import("linux").errno;
@@ -51,6 +52,8 @@ pub const Context = struct {
     no_pivot: bool = false,
     /// The prefix of the hooks' state JSON (hooks.zig), for createContainer and startContainer.
     hook_state: ?*const hooks.State = null,
+    /// --create without --no-new-keyring: the session keyring to join (`_ses.<id>`, runc's).
+    keyring: ?[:0]const u8 = null,
 };
 
 pub fn run(ctx: *const Context) noreturn {
@@ -79,7 +82,10 @@ fn steps(ctx: *const Context, d: *Diag) !void {
     try waitForGo(ctx.sync, d, &received);
     // Still the host's root: the path to root.path may not be open to the namespace's.
     const moved: ?rootfs.Moved = if (received.root >= 0) .{ .tree = received.root, .parent = try rootfs.openParent(s, d) } else null;
-    if (s.creates(.user) or s.joinPath(.user) != null) try user.becomeNamespaceRoot(d);
+    const in_user_namespace = s.creates(.user) or s.joinPath(.user) != null;
+    if (in_user_namespace) try user.becomeNamespaceRoot(d);
+    // As root of the container's user namespace: the keyring is its root's (runc's order).
+    if (ctx.keyring) |name| try keyring.join(name, in_user_namespace, d);
     // Device nodes and mount points get exactly the modes the spec asks for.
     _ = sys.umask(0);
     if (s.sharesHostMounts()) return sharedMountSteps(ctx, host_pid, d);
@@ -107,6 +113,8 @@ fn steps(ctx: *const Context, d: *Diag) !void {
         sync.sendPty(ctx.sync, p.master) catch |err| return d.fail(err, "pass the pty to the monitor", .{});
         sys.close(p.master);
     }
+    // After /dev/console (runc's finalizeRootfs): the read-only tmpfs mounts become so.
+    try mounts.finishReadonlyAll(s.mounts[0..s.mounts_len], d);
     try namespaces.setHostname(s, d);
     try namespaces.loopbackUp(s, d);
     // Before maskAndProtect: that makes /proc/sys read-only.
@@ -117,9 +125,7 @@ fn steps(ctx: *const Context, d: *Diag) !void {
         try checkProcess(s, d);
         try awaitStart(ctx.sync, f, d);
     }
-    try containerHooks(ctx, .startContainer, "created", host_pid, d);
-
-    return become.become(s, ctx.last_cap, d);
+    return become.become(s, ctx.last_cap, startHooks(ctx, host_pid), d);
 }
 
 /// No mount namespace: every mount would land in the runtime's (the host's) mount table, so
@@ -141,8 +147,7 @@ fn sharedMountSteps(ctx: *const Context, host_pid: linux.pid_t, d: *Diag) !void 
         try checkProcess(s, d);
         try awaitStart(ctx.sync, f, d);
     }
-    try containerHooks(ctx, .startContainer, "created", host_pid, d);
-    return become.become(s, ctx.last_cap, d);
+    return become.become(s, ctx.last_cap, startHooks(ctx, host_pid), d);
 }
 
 /// --preserve-fds N: the caller's fds 3..3+N-1 reached the monitor at 4..4+N-1 (fd 3 is the
@@ -169,6 +174,21 @@ fn runtimeHooks(ctx: *const Context, d: *Diag) !void {
     if (s.hooksOf(.prestart).len == 0 and s.hooksOf(.createRuntime).len == 0) return;
     sync.sendHooks(ctx.sync) catch |err| return d.fail(err, "ask the monitor to run the hooks", .{});
     try waitForGo(ctx.sync, d, null);
+}
+
+/// startContainer hooks as become's last step: after the user, capabilities and seccomp, as
+/// runc runs them (a hook sees the process's own restrictions).
+var start_hooks: struct { ctx: *const Context = undefined, host_pid: linux.pid_t = 0 } = .{};
+
+fn startHooks(ctx: *const Context, host_pid: linux.pid_t) ?become.Last {
+    if (ctx.spec.hooksOf(.startContainer).len == 0) return null;
+    start_hooks = .{ .ctx = ctx, .host_pid = host_pid };
+    return .{ .context = &start_hooks, .run = runStartHooks };
+}
+
+fn runStartHooks(context: *const anyopaque, d: *Diag) anyerror!void {
+    const h: *const @TypeOf(start_hooks) = @ptrCast(@alignCast(context));
+    try containerHooks(h.ctx, .startContainer, "created", h.host_pid, d);
 }
 
 fn containerHooks(ctx: *const Context, kind: spec.HookKind, status: []const u8, pid: linux.pid_t, d: *Diag) !void {

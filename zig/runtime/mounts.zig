@@ -294,6 +294,7 @@ pub fn mountOne(root: sys.fd_t, m: *const Mount, tree: ?sys.fd_t, d: *Diag) !voi
         };
         if (st.mode & linux.S.IFMT != linux.S.IFDIR) kind = .file;
     }
+    if (tree == null and !m.bind) try refuseSymlinkTarget(root, m, d);
     const target = openInRoot(root, m.destination, kind) catch |err| {
         return d.fail(err, "create mount point \"{s}\"", .{m.destination});
     };
@@ -312,12 +313,63 @@ pub fn mountOne(root: sys.fd_t, m: *const Mount, tree: ?sys.fd_t, d: *Diag) !voi
             return d.fail(err, "mount \"{s}\" on \"{s}\"", .{ m.source, m.destination });
         };
     } else {
-        sys.mount(m.source, where, if (m.fstype) |t| t.ptr else null, m.flags, if (m.data) |x| x.ptr else null) catch |err| {
+        const flags = if (delaysReadonly(m)) m.flags & ~@as(u32, MS.RDONLY) else m.flags;
+        sys.mount(m.source, where, if (m.fstype) |t| t.ptr else null, flags, if (m.data) |x| x.ptr else null) catch |err| {
             if (err == error.PERM and std.mem.eql(u8, m.fstype.?, "sysfs")) return bindHostSys(root, where, m, d);
             return d.fail(err, "mount {s} on \"{s}\"", .{ m.fstype.?, m.destination });
         };
     }
     try applyAttributes(root, m, d);
+}
+
+/// A read-only tmpfs (/dev above all) is mounted writable and made read-only once the init has
+/// created what goes in it (device nodes, mount points of later mounts): runc's mountPropagate
+/// and finalizeRootfs.
+pub fn delaysReadonly(m: *const Mount) bool {
+    const t = m.fstype orelse return false;
+    return !m.bind and m.flags & MS.RDONLY != 0 and std.mem.eql(u8, t, "tmpfs");
+}
+
+/// After pivot_root: the read-only flag delaysReadonly held back, on each such mount only (not
+/// the ones under it), its path resolved inside the new root.
+pub fn finishReadonlyAll(all: []const Mount, d: *Diag) !void {
+    var root: ?sys.fd_t = null;
+    defer if (root) |r| sys.close(r);
+    for (all) |*m| if (delaysReadonly(m)) {
+        if (root == null) root = sys.open("/", o_path, 0) catch |err| return d.fail(err, "open /", .{});
+        try finishReadonly(root.?, m, d);
+    };
+}
+
+fn finishReadonly(root: sys.fd_t, m: *const Mount, d: *Diag) !void {
+    assert(delaysReadonly(m));
+    var buf: [path_max]u8 = undefined;
+    const mounted = sys.openat2(root, copyZ(&buf, m.destination), o_path, sys.RESOLVE.IN_ROOT) catch |err| {
+        return d.fail(err, "reopen mount \"{s}\"", .{m.destination});
+    };
+    defer sys.close(mounted);
+    const attr: sys.MountAttr = .{ .attr_set = A.RDONLY };
+    sys.mountSetattr(mounted, "", linux.AT.EMPTY_PATH, &attr) catch |err| return d.fail(err, "make \"{s}\" read-only", .{m.destination});
+}
+
+/// proc and sysfs go on an ordinary directory, never on a symlink the image put there (runc's
+/// check, CVE-2019-19921: a /proc that leads elsewhere hides what the runtime writes through
+/// it). The symlink itself is examined (O_NOFOLLOW), its parents resolved inside the rootfs.
+fn refuseSymlinkTarget(root: sys.fd_t, m: *const Mount, d: *Diag) !void {
+    const t = m.fstype orelse return;
+    if (!std.mem.eql(u8, t, "proc") and !std.mem.eql(u8, t, "sysfs")) return;
+    var buf: [path_max]u8 = undefined;
+    if (m.destination.len >= path_max) return;
+    const fd = sys.openat2(root, copyZ(&buf, m.destination), .{ .PATH = true, .NOFOLLOW = true, .CLOEXEC = true }, sys.RESOLVE.IN_ROOT) catch |err| switch (err) {
+        error.NOENT => return, // Created as a directory by openInRoot.
+        else => return d.fail(err, "open mount point \"{s}\"", .{m.destination}),
+    };
+    defer sys.close(fd);
+    const st = sys.fstat(fd) catch |err| return d.fail(err, "stat mount point \"{s}\"", .{m.destination});
+    if (st.mode & linux.S.IFMT == linux.S.IFLNK) {
+        d.set(125, "filesystem \"{s}\" must be mounted on ordinary directory: \"{s}\" is a symlink in the rootfs", .{ t, m.destination });
+        return error.InvalidSpec;
+    }
 }
 
 /// A user namespace that does not own the network namespace (one joined by path: a bridge

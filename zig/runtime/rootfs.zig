@@ -2,6 +2,7 @@
 //! mounted inside the new mount namespace, pivot_root, and the read-only touches after it.
 const std = @import("std");
 const linux = std.os.linux;
+const assert = std.debug.assert;
 const sys = @import("linux").sys;
 const Diag = @import("diag.zig").Diag;
 const spec = @import("spec.zig");
@@ -111,10 +112,91 @@ pub fn pivot(root: sys.fd_t, d: *Diag) !void {
 /// --no-pivot (runc's msMoveRoot, for a rootfs on a ramfs where pivot_root fails): the rootfs
 /// moved onto / and chrooted into.
 pub fn moveRoot(root: sys.fd_t, d: *Diag) !void {
+    try hideHostProcAndSys(root, d);
     sys.fchdir(root) catch |err| return d.fail(err, "chdir to the rootfs", .{});
     sys.mount(".", "/", null, linux.MS.MOVE, null) catch |err| return d.fail(err, "move the rootfs onto /", .{});
     sys.chroot(".") catch |err| return d.fail(err, "chroot", .{});
     sys.chdir("/") catch |err| return d.fail(err, "chdir to /", .{});
+}
+
+/// --no-pivot leaves the host's mounts reachable under the chroot, and the kernel lets a user
+/// namespace mount procfs or sysfs wherever a full one is visible: every full proc and sysfs
+/// mount outside the rootfs is detached (made a slave first, so the host keeps its own), or
+/// covered with an empty tmpfs where it cannot be (runc's msMoveRoot).
+fn hideHostProcAndSys(root: sys.fd_t, d: *Diag) !void {
+    var path_buf: [spec.limits.path]u8 = undefined;
+    var fd_buf: [32]u8 = undefined;
+    const fd_path = std.fmt.bufPrintZ(&fd_buf, "/proc/self/fd/{d}", .{root}) catch unreachable;
+    const rootfs = sys.readlinkat(linux.AT.FDCWD, fd_path, &path_buf) catch |err| return d.fail(err, "find the rootfs's path", .{});
+    const f = sys.open("/proc/self/mountinfo", .{ .ACCMODE = .RDONLY, .CLOEXEC = true }, 0) catch |err| return d.fail(err, "open /proc/self/mountinfo", .{});
+    defer sys.close(f);
+    const S = struct {
+        var text: [mountinfo_max]u8 = undefined;
+    };
+    var len: usize = 0;
+    while (len < S.text.len) {
+        const n = sys.read(f, S.text[len..]) catch |err| return d.fail(err, "read /proc/self/mountinfo", .{});
+        if (n == 0) break;
+        len += n;
+    }
+    if (len == S.text.len) {
+        d.set(125, "/proc/self/mountinfo is larger than {d} bytes: too many mounts for --no-pivot", .{mountinfo_max});
+        return error.NOMEM;
+    }
+    var lines = std.mem.splitScalar(u8, S.text[0..len], '\n');
+    var count: usize = 0;
+    while (lines.next()) |line| : (count += 1) {
+        assert(count <= len);
+        var mp_buf: [spec.limits.path]u8 = undefined;
+        const mp = fullProcOrSys(line, rootfs, &mp_buf) orelse continue;
+        try hideMount(mp, d);
+    }
+}
+
+const mountinfo_max = 1 << 20;
+
+/// The mount point of a mountinfo line that is a whole proc or sysfs outside `rootfs`.
+fn fullProcOrSys(line: []const u8, rootfs: []const u8, out: *[spec.limits.path]u8) ?[:0]const u8 {
+    const dash = std.mem.indexOf(u8, line, " - ") orelse return null;
+    var pre = std.mem.tokenizeScalar(u8, line[0..dash], ' ');
+    var post = std.mem.tokenizeScalar(u8, line[dash + 3 ..], ' ');
+    const fstype = post.next() orelse return null;
+    if (!std.mem.eql(u8, fstype, "proc") and !std.mem.eql(u8, fstype, "sysfs")) return null;
+    _ = pre.next(); // mount id
+    _ = pre.next(); // parent id
+    _ = pre.next(); // major:minor
+    const fs_root = pre.next() orelse return null;
+    const mp = pre.next() orelse return null;
+    if (!std.mem.eql(u8, fs_root, "/")) return null;
+    // Escaped names (\040…) are no proc or sys of anyone's.
+    if (std.mem.indexOfScalar(u8, mp, '\\') != null or mp.len >= out.len) return null;
+    const inside = std.mem.startsWith(u8, mp, rootfs) and (mp.len == rootfs.len or mp[rootfs.len] == '/');
+    if (inside) return null;
+    @memcpy(out[0..mp.len], mp);
+    out[mp.len] = 0;
+    return out[0..mp.len :0];
+}
+
+fn hideMount(mp: [:0]const u8, d: *Diag) !void {
+    // Gone with a parent already detached: nothing to hide.
+    sys.mount(null, mp, null, linux.MS.SLAVE | linux.MS.REC, null) catch |err| switch (err) {
+        error.NOENT => return,
+        else => return d.fail(err, "make \"{s}\" a slave", .{mp}),
+    };
+    sys.umount2(mp, linux.MNT.DETACH) catch |err| switch (err) {
+        error.INVAL, error.PERM => sys.mount("tmpfs", mp, "tmpfs", 0, null) catch |e| return d.fail(e, "cover \"{s}\"", .{mp}),
+        else => return d.fail(err, "detach \"{s}\"", .{mp}),
+    };
+}
+
+test "full proc and sysfs mounts outside the rootfs" {
+    var buf: [spec.limits.path]u8 = undefined;
+    const proc = "22 1 0:21 / /proc rw,nosuid - proc proc rw";
+    try std.testing.expectEqualStrings("/proc", fullProcOrSys(proc, "/b/rootfs", &buf).?);
+    try std.testing.expectEqual(@as(?[:0]const u8, null), fullProcOrSys("30 22 0:21 /sys /x/proc rw - proc proc rw", "/b/rootfs", &buf));
+    try std.testing.expectEqual(@as(?[:0]const u8, null), fullProcOrSys("31 22 0:22 / /b/rootfs/proc rw - proc proc rw", "/b/rootfs", &buf));
+    try std.testing.expectEqualStrings("/b/rootfs2/sys", fullProcOrSys("32 22 0:23 / /b/rootfs2/sys rw - sysfs sysfs rw", "/b/rootfs", &buf).?);
+    try std.testing.expectEqual(@as(?[:0]const u8, null), fullProcOrSys("33 22 0:24 / /tmp rw - tmpfs tmpfs rw", "/b/rootfs", &buf));
 }
 
 pub fn maskAndProtect(s: *const spec.Spec, d: *Diag) !void {

@@ -18,6 +18,7 @@ pub const idmap = @import("idmap.zig");
 pub const hooks = @import("hooks.zig");
 pub const cgroup_mount = @import("cgroup_mount.zig");
 pub const console_socket = @import("console_socket.zig");
+pub const keyring = @import("keyring.zig");
 pub const init = @import("init.zig");
 
 test {

@@ -24,7 +24,7 @@ pub const limits = struct {
     pub const gids = 64;
     pub const namespaces = 8;
     pub const id_mappings = 8;
-    pub const cgroup_procs = 16;
+    pub const cgroup_procs = 24;
     pub const sysctls = 64;
     /// Hooks of one kind (prestart, createRuntime, …), and each hook's args and env.
     pub const hooks = 32;
@@ -131,6 +131,9 @@ test "rlimit values: RLIM_INFINITY exactly or as a double prints it" {
 
 pub const Process = struct {
     terminal: bool = false,
+    /// process.consoleSize: the pty's first size (rows, columns); 0 rows: none given.
+    console_rows: u16 = 0,
+    console_cols: u16 = 0,
     uid: u32 = 0,
     gid: u32 = 0,
     umask: ?u32 = null,
@@ -276,6 +279,7 @@ const Raw = struct {
 
 const RawProcess = struct {
     terminal: bool = false,
+    consoleSize: ?struct { height: u16 = 0, width: u16 = 0 } = null,
     user: struct {
         uid: u32 = 0,
         gid: u32 = 0,
@@ -447,6 +451,10 @@ fn parseRoot(s: *Spec, raw: Raw, d: *Diag) !void {
 fn parseProcess(s: *Spec, raw: RawProcess, d: *Diag) !void {
     const p = &s.process;
     p.terminal = raw.terminal;
+    if (raw.consoleSize) |c| {
+        p.console_rows = c.height;
+        p.console_cols = c.width;
+    }
     p.uid = raw.user.uid;
     p.gid = raw.user.gid;
     p.umask = raw.user.umask;
