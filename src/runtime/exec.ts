@@ -14,6 +14,7 @@ import { TsdError } from "../errors";
 import { monitorExecutable } from "../native/embedded";
 import { bool, EXEC_FAILED, FlagError, idArg, list, parseFlags, str, uint, type FlagSpec, type Parsed } from "./flags";
 import type { RuntimeGlobals } from "./globals";
+import { FORWARDED } from "./signals";
 import { containerDir, readRecord, statusOf, type RuntimeRecord } from "./state-dir";
 
 export const EXEC_FLAGS: FlagSpec = {
@@ -232,7 +233,6 @@ function readBundleProcess(rec: RuntimeRecord): ProcessSpec {
   }
 }
 
-const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH"] as const;
 
 /** Runs the helper with our stdio; after its report the pid file, then (foreground) its exit. */
 async function runHelper(rec: RuntimeRecord, config: string, flags: string[], p: Parsed): Promise<number> {

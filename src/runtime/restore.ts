@@ -25,6 +25,7 @@ import { criuBinary, externalMounts, hierarchyDir, parseCgroupFile, runCriu, typ
 import { deleteCommand } from "./delete";
 import { bool, exactArgs, list, parseFlags, str, type FlagSpec, type Parsed } from "./flags";
 import type { RuntimeGlobals } from "./globals";
+import { forwardSignals } from "./signals";
 import { checkId, containerDir, procStat, STATE_FILE, withLock, writeRecord, type RuntimeRecord } from "./state-dir";
 
 export const RESTORE_FLAGS: FlagSpec = {
@@ -50,7 +51,6 @@ export const RESTORE_FLAGS: FlagSpec = {
 
 const CRIU_ROOT = "criu-root";
 const CRIU_PID = "criu.pid";
-const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH"] as const;
 
 interface RestoreOptions {
   id: string;
@@ -293,8 +293,7 @@ export async function restoreCommand(g: RuntimeGlobals, argv: string[]): Promise
 
 /** Without --detach: the restored init is our child; we forward signals, reap it, delete. */
 async function waitRestored(g: RuntimeGlobals, rec: RuntimeRecord): Promise<number> {
-  const handlers = FORWARDED.map((sig) => [sig, () => signal(rec.pid, sig)] as const);
-  for (const [sig, h] of handlers) process.on(sig, h);
+  const stopForwarding = forwardSignals(rec.pid);
   try {
     for (;;) {
       const r = reapChild(rec.pid);
@@ -305,14 +304,6 @@ async function waitRestored(g: RuntimeGlobals, rec: RuntimeRecord): Promise<numb
       await Bun.sleep(50);
     }
   } finally {
-    for (const [sig, h] of handlers) process.off(sig, h);
-  }
-}
-
-function signal(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig);
-  } catch {
-    // Gone: its exit ends the wait.
+    stopForwarding();
   }
 }

@@ -10,9 +10,8 @@ import { deleteCommand } from "./delete";
 import { bool, exactArgs, parseFlags } from "./flags";
 import type { RuntimeGlobals } from "./globals";
 import { startRecord } from "./start";
+import { forwardSignals } from "./signals";
 import { withRecord } from "./state-dir";
-
-const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH"] as const;
 
 export async function runCommand(g: RuntimeGlobals, argv: string[]): Promise<number> {
   const p = parseFlags(argv, { ...CREATE_FLAGS, detach: { kind: "bool", aliases: ["d"] }, keep: { kind: "bool" } });
@@ -21,12 +20,11 @@ export async function runCommand(g: RuntimeGlobals, argv: string[]): Promise<num
   const detach = bool(p, "detach");
   const created = await createContainer(g, { ...o, wait: !detach });
   const pid = created.record.pid;
-  const handlers = detach ? [] : FORWARDED.map((sig) => [sig, () => signal(pid, sig)] as const);
-  for (const [sig, h] of handlers) process.on(sig, h);
+  const stopForwarding = detach ? () => {} : forwardSignals(pid);
   try {
     await withRecord(g.root, o.id, async (rec) => await startRecord(g, rec));
   } catch (e) {
-    for (const [sig, h] of handlers) process.off(sig, h);
+    stopForwarding();
     await deleteCommand(g, ["--force", o.id]);
     throw e;
   }
@@ -36,15 +34,7 @@ export async function runCommand(g: RuntimeGlobals, argv: string[]): Promise<num
     if (!bool(p, "keep")) await deleteCommand(g, ["--force", o.id]);
     return status;
   } finally {
-    for (const [sig, h] of handlers) process.off(sig, h);
-  }
-}
-
-function signal(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig);
-  } catch {
-    // The init is gone: its exit ends the run.
+    stopForwarding();
   }
 }
 

@@ -1,5 +1,6 @@
 // Signal names and numbers as runc's `kill` takes them (Linux's numbering, x86-64 and arm64
-// alike): a number, `KILL`, `SIGKILL`, any case, `RTMIN+3`, `SIGRTMAX-1`. Pure.
+// alike): a number, `KILL`, `SIGKILL`, any case, `RTMIN+3`, `SIGRTMAX-1` (pure); and what a
+// foreground verb (run, exec, restore) passes on to the container's process.
 import { FlagError } from "./flags";
 
 export const SIGNALS: Record<string, number> = {
@@ -34,4 +35,23 @@ export function parseSignal(raw: string): number {
   const n = SIGNALS[name] ?? realtime(name);
   if (n === undefined) throw new FlagError(`unknown signal "${raw}" (a number, or a name such as TERM, KILL, SIGHUP)`);
   return n;
+}
+
+/** The signals a foreground run, exec or restore passes on to the container's process. */
+export const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH"] as const;
+
+/** Forwards FORWARDED to `pid` until the returned function is called (a process already gone
+ *  is no error: its exit ends the caller's wait). */
+export function forwardSignals(pid: number): () => void {
+  const handlers = FORWARDED.map((sig) => [sig, () => {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      // Gone.
+    }
+  }] as const);
+  for (const [sig, h] of handlers) process.on(sig, h);
+  return () => {
+    for (const [sig, h] of handlers) process.off(sig, h);
+  };
 }

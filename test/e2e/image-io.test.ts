@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TestRoot, TSD, pipeline as runPipeline, type Pipeline } from "../lib/tsd";
-import { testImages, type TestImages } from "../lib/fixtures";
+import { ociLayoutParts, testImages, type TestImages } from "../lib/fixtures";
 import { sh, startRegistry, tempDir, uploadBlob, type Registry } from "../lib/registry";
 
 let images: TestImages;
@@ -91,17 +91,9 @@ const sha256 = (b: Uint8Array | string) => new Bun.CryptoHasher("sha256").update
 
 /** The busybox fixture's OCI layout, unpacked: its config JSON and layer (gzip) bytes. */
 async function busyboxParts(): Promise<{ config: Record<string, unknown>; configBytes: Uint8Array; layer: Uint8Array; layerDigest: string; diffId: string }> {
-  const dir = join(work, "bb-layout");
-  if (!existsSync(dir)) {
-    mkdirSync(dir);
-    await sh(["tar", "-xf", images.busyboxOci, "-C", dir]);
-  }
-  const blob = (d: string) => readFileSync(join(dir, "blobs", "sha256", d.slice(7)));
-  const index = JSON.parse(readFileSync(join(dir, "index.json"), "utf8"));
-  const manifest = JSON.parse(blob(index.manifests[0].digest).toString());
-  const configBytes = blob(manifest.config.digest);
+  const { configBytes, layer, layerDigest } = await ociLayoutParts(images.busyboxOci, work);
   const config = JSON.parse(configBytes.toString());
-  return { config, configBytes, layer: blob(manifest.layers[0].digest), layerDigest: manifest.layers[0].digest, diffId: config.rootfs.diff_ids[0] };
+  return { config, configBytes, layer, layerDigest, diffId: config.rootfs.diff_ids[0] };
 }
 
 describe("load refuses what is not an image archive, promptly, leaving nothing", () => {

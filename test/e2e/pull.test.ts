@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { TestRoot, TSD } from "../lib/tsd";
-import { testImages, type TestImages } from "../lib/fixtures";
+import { ociLayoutParts, testImages, type TestImages } from "../lib/fixtures";
 import { makeCertificates, push, pushRaw, sh, startRegistry, tempDir, writeHtpasswd, type Registry } from "../lib/registry";
 
 let images: TestImages;
@@ -347,15 +347,8 @@ describe("pull from a plain-HTTP registry on 127.0.0.1", () => {
 describe("layer streams: the CLI inflates, the digest and the stream are both checked", () => {
   /** The busybox fixture's config and its layer as plain tar (the config's diff_id is its sha256). */
   async function busyboxTar(): Promise<{ config: Uint8Array; tar: Uint8Array<ArrayBuffer> }> {
-    const dir = join(work, "bb-layout");
-    if (!existsSync(dir)) {
-      mkdirSync(dir);
-      await sh(["tar", "-xf", images.busyboxOci, "-C", dir]);
-    }
-    const blob = (d: string) => readFileSync(join(dir, "blobs", "sha256", d.slice(7)));
-    const index = JSON.parse(readFileSync(join(dir, "index.json"), "utf8"));
-    const manifest = JSON.parse(blob(index.manifests[0].digest).toString());
-    return { config: blob(manifest.config.digest), tar: new Uint8Array(Bun.gunzipSync(blob(manifest.layers[0].digest))) };
+    const { configBytes, layer } = await ociLayoutParts(images.busyboxOci, work);
+    return { config: configBytes, tar: new Uint8Array(Bun.gunzipSync(layer)) };
   }
   const GZIP = "application/vnd.oci.image.layer.v1.tar+gzip";
   const ZSTD = "application/vnd.oci.image.layer.v1.tar+zstd";

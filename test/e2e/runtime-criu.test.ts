@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { dirname, join, resolve } from "node:path";
 import { TSD, processes } from "../lib/tsd";
 import { testImages } from "../lib/fixtures";
+import { topGroupsNamed } from "../lib/cgroups";
 
 setDefaultTimeout(60000);
 
@@ -111,19 +112,7 @@ async function counting(name: string, vol?: string): Promise<{ dir: string; pid:
   return { dir, pid, reaped: () => s.events().find((e) => e.reaped === pid)?.status };
 }
 
-function leftCgroups(): string[] {
-  const out: string[] = [];
-  const top = "/sys/fs/cgroup";
-  const dirs = existsSync(join(top, "cgroup.controllers")) ? [top] : readdirSync(top).map((d) => join(top, d));
-  for (const d of dirs) {
-    try {
-      for (const e of readdirSync(d)) if (e.startsWith(TAG)) out.push(join(d, e));
-    } catch {
-      // Not a directory.
-    }
-  }
-  return out;
-}
+const leftCgroups = () => topGroupsNamed(TAG);
 
 /** What is left of container `id` (of all, without one). */
 function leaks(id = ""): string[] {

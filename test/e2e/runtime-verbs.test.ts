@@ -11,6 +11,7 @@ import { closeSync, existsSync, mkdirSync, openSync, mkdtempSync, readdirSync, r
 import { dirname, join, resolve } from "node:path";
 import { TSD, processes } from "../lib/tsd";
 import { testImages } from "../lib/fixtures";
+import { topGroupsNamed } from "../lib/cgroups";
 
 setDefaultTimeout(60000);
 
@@ -150,19 +151,7 @@ function groupDir(id: string, controller: string): string {
   return paths.find((p) => p.includes(`/${controller}/`)) ?? paths[0]!;
 }
 
-function leftCgroups(): string[] {
-  const out: string[] = [];
-  const top = "/sys/fs/cgroup";
-  const dirs = existsSync(join(top, "cgroup.controllers")) ? [top] : readdirSync(top).map((d) => join(top, d));
-  for (const d of dirs) {
-    try {
-      for (const e of readdirSync(d)) if (e.startsWith(TAG)) out.push(join(d, e));
-    } catch {
-      // Not a directory (a v1 tmpfs may hold links).
-    }
-  }
-  return out;
-}
+const leftCgroups = () => topGroupsNamed(TAG);
 
 beforeAll(async () => {
   const images = await testImages();

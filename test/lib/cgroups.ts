@@ -94,3 +94,19 @@ export function removeGroupTree(dir: string): void {
     }
   }
 }
+
+/** The groups directly under each hierarchy's top (every v1 hierarchy, or the v2 root) whose
+ *  name starts with `prefix`: what a test's containers left when they were given that prefix. */
+export function topGroupsNamed(prefix: string): string[] {
+  const out: string[] = [];
+  const top = "/sys/fs/cgroup";
+  const dirs = existsSync(join(top, "cgroup.controllers")) ? [top] : readdirSync(top).map((d) => join(top, d));
+  for (const d of dirs) {
+    try {
+      for (const e of readdirSync(d)) if (e.startsWith(prefix)) out.push(join(d, e));
+    } catch {
+      // Not a directory (a v1 tmpfs may hold links).
+    }
+  }
+  return out;
+}

@@ -2,7 +2,8 @@
 // test/fixtures/make-images.sh into one cache dir shared by every test file and run.
 // The script is cached on its inputs and serialises concurrent callers on DIR/.lock (flock),
 // so parallel test processes neither race nor rebuild; within a process it runs once.
-import { resolve } from "node:path";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 
 export interface TestImages {
   /** The cache dir holding everything below. */
@@ -43,4 +44,19 @@ async function build(dir: string): Promise<TestImages> {
     multilayerOci: `${dir}/multilayer-oci.tar`,
     rootfs: `${dir}/busybox-rootfs`,
   };
+}
+
+/** An OCI layout tar's single-image parts, unpacked once into `work`/oci-layout: the config's
+ *  bytes and the first layer's bytes (gzip, as umoci wrote it) with its digest. */
+export async function ociLayoutParts(layoutTar: string, work: string): Promise<{ configBytes: Buffer<ArrayBuffer>; layer: Buffer<ArrayBuffer>; layerDigest: string }> {
+  const dir = join(work, "oci-layout");
+  if (!existsSync(dir)) {
+    mkdirSync(dir);
+    const r = Bun.spawnSync(["tar", "-xf", layoutTar, "-C", dir], { stderr: "pipe" });
+    if (r.exitCode !== 0) throw new Error(`tar -xf ${layoutTar} exited ${r.exitCode}: ${r.stderr}`);
+  }
+  const blob = (d: string) => readFileSync(join(dir, "blobs", "sha256", d.slice(7)));
+  const index = JSON.parse(readFileSync(join(dir, "index.json"), "utf8"));
+  const manifest = JSON.parse(blob(index.manifests[0].digest).toString());
+  return { configBytes: blob(manifest.config.digest), layer: blob(manifest.layers[0].digest), layerDigest: manifest.layers[0].digest };
 }
