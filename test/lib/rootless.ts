@@ -46,28 +46,36 @@ const subLine = (u: Pick<RootlessUser, "name" | "start">) => `${u.name}:${u.star
 export function makeRootlessUser(name: string, base: string, start?: number): RootlessUser {
   // -K SUB_*_COUNT=0: useradd adds no ranges of its own; exactly one line is written here.
   sh(["useradd", "-m", "-s", "/bin/sh", "-K", "SUB_UID_COUNT=0", "-K", "SUB_GID_COUNT=0", name]);
-  const uid = Number(sh(["id", "-u", name]).trim());
-  const gid = Number(sh(["id", "-g", name]).trim());
-  const dir = join(base, name);
-  mkdirSync(dir, { mode: 0o700 });
-  chownSync(dir, uid, gid);
-  const u = { name, uid, gid, dir, start };
-  if (start === undefined) return u;
-  appendFileSync("/etc/subuid", `${subLine(u)}\n`);
-  appendFileSync("/etc/subgid", `${subLine(u)}\n`);
-  return u;
+  try {
+    const uid = Number(sh(["id", "-u", name]).trim());
+    const gid = Number(sh(["id", "-g", name]).trim());
+    const dir = join(base, name);
+    mkdirSync(dir, { mode: 0o700 });
+    chownSync(dir, uid, gid);
+    const u = { name, uid, gid, dir, start };
+    if (start === undefined) return u;
+    appendFileSync("/etc/subuid", `${subLine(u)}\n`);
+    appendFileSync("/etc/subgid", `${subLine(u)}\n`);
+    return u;
+  } catch (e) {
+    // Not returned, so no afterAll can remove it: gone here.
+    dropRootlessUser({ name, start });
+    throw e;
+  }
 }
 
 export interface AsUserOptions {
   /** false: no --root (the store is $XDG_DATA_HOME/tsd); default: --root under its dir. */
   root?: boolean;
+  /** A command that execs its arguments (setpriv …) in front: e.g. one that enters a cgroup first. */
+  via?: string[];
   timeoutMs?: number;
   env?: Record<string, string>;
 }
 
 /** dist/tsd as `u` (setpriv) with its own XDG dirs and (unless `root: false`) --root under its dir. */
 export async function asUser(u: RootlessUser, args: string[], o: AsUserOptions = {}): Promise<Result> {
-  const argv = ["setpriv", "--reuid", String(u.uid), "--regid", String(u.gid), "--init-groups", TSD, ...(o.root === false ? [] : ["--root", join(u.dir, "root")]), ...args];
+  const argv = [...(o.via ?? []), "setpriv", "--reuid", String(u.uid), "--regid", String(u.gid), "--init-groups", TSD, ...(o.root === false ? [] : ["--root", join(u.dir, "root")]), ...args];
   const env = { PATH: "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", HOME: `/home/${u.name}`, XDG_DATA_HOME: join(u.dir, "data"), XDG_RUNTIME_DIR: join(u.dir, "run"), ...o.env };
   const proc = Bun.spawn(argv, { cwd: u.dir, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   const timer = setTimeout(() => proc.kill("SIGKILL"), o.timeoutMs ?? 60000);
@@ -118,6 +126,12 @@ function removeLine(path: string, line: string): void {
   if (kept.length !== text.split("\n").length) writeFileSync(path, kept.join("\n"));
 }
 
+/** The user (userdel -r) and its /etc/subuid and /etc/subgid lines gone; either may be gone already. */
+export function dropRootlessUser(u: Pick<RootlessUser, "name" | "start">): void {
+  Bun.spawnSync(["userdel", "-r", u.name], { stderr: "ignore" });
+  if (u.start !== undefined) for (const f of ["/etc/subuid", "/etc/subgid"]) removeLine(f, subLine(u));
+}
+
 /** Its containers removed; a mount of its root left in its namespace reported; its pause process killed. */
 async function stopRootlessUser(u: RootlessUser, left: string[]): Promise<void> {
   const ids = (await asUser(u, ["ps", "-aq", "--no-trunc"])).stdout.split("\n").filter(Boolean);
@@ -142,10 +156,7 @@ export async function removeRootlessUsers(users: RootlessUser[]): Promise<string
       }
     }
   } finally {
-    for (const u of users) {
-      Bun.spawnSync(["userdel", "-r", u.name], { stderr: "ignore" });
-      if (u.start !== undefined) for (const f of ["/etc/subuid", "/etc/subgid"]) removeLine(f, subLine(u));
-    }
+    for (const u of users) dropRootlessUser(u);
   }
   return left;
 }
