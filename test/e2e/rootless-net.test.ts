@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { testImages, type TestImages } from "../lib/fixtures";
-import { asUser, makeRootlessUser, processesOf, removeRootlessUser, SUB_SIZE, type RootlessUser } from "../lib/rootless";
+import { asUser, makeRootlessUser, processesOf, removeRootlessUsers, subStart, type RootlessUser } from "../lib/rootless";
 import { busyboxRoot, closeRoot } from "../lib/tsd";
 
 const pasta = Bun.which("pasta");
@@ -21,7 +21,7 @@ if (skip) console.warn(`rootless-net: skipped: ${!pasta ? "pasta not installed (
 // Ports of this run's own, below the range tsd picks random ports from (32768 on).
 const PORT = 28000 + (process.pid % 1500) * 3;
 // Its own subordinate range, apart from rootless.test.ts's (1 300 000 000 on) and the auto pool.
-const START = 1_600_000_000 + (process.pid % 4000) * SUB_SIZE;
+const START = subStart(1_600_000_000);
 
 let base: string;
 let user: RootlessUser;
@@ -41,7 +41,7 @@ afterAll(async () => {
   if (skip) return;
   let left: string[] = [];
   try {
-    if (user) left = await removeRootlessUser(user);
+    if (user) left = await removeRootlessUsers([user]);
     for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) if (base && line.includes(base)) left.push(`mount: ${line}`);
   } finally {
     if (tunMode !== undefined) chmodSync("/dev/net/tun", tunMode);

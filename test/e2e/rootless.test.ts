@@ -1,4 +1,4 @@
-// Rootless tsd (issue 13): a test user made here (useradd, its own /etc/subuid and /etc/subgid
+// Rootless tsd (issue 13): a test user made here (test/lib/rootless.ts: useradd, its own /etc/subuid and /etc/subgid
 // lines, both removed at the end) runs the built dist/tsd through setpriv, in the user
 // namespace newuidmap/newgidmap give it (container 0 → the user, 1..65536 → its range).
 // Checked from the host: the container's processes run as the user, files the container's root
@@ -6,54 +6,21 @@
 // the rootful store is untouched; and nothing is left (processes, mounts) even on failure.
 // Network: only --network none and host (pasta: rootless-net.test.ts); the registry is on 127.0.0.1.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { TSD } from "../lib/tsd";
 import { testImages, type TestImages } from "../lib/fixtures";
 import { push, startRegistry, type Registry } from "../lib/registry";
+import { asUser, makeRootlessUser, pausePid, processesOf, removeRootlessUsers, SUB_SIZE, subStart, type RootlessUser } from "../lib/rootless";
 
-interface User {
-  name: string;
-  uid: number;
-  gid: number;
-  dir: string; // its own, 0700: the root, XDG_DATA_HOME and XDG_RUNTIME_DIR below it
-}
-
-const SIZE = 65536;
-// A range of this run's own, away from the rootful auto pool (0x70000000 on).
-const START = 1_300_000_000 + (process.pid % 4000) * SIZE;
-const subLine = (name: string) => `${name}:${START}:${SIZE}`;
+// A range of this run's own, away from rootless-net.test.ts's (1 600 000 000 on) and the auto pool.
+const START = subStart(1_300_000_000);
 
 let base: string;
-let user: User; // with subordinate ids
-let bare: User; // without: the clear message
+let user: RootlessUser; // with subordinate ids
+let bare: RootlessUser; // without: the clear message
 let images: TestImages;
 let reg: Registry | undefined;
 let rootfulBefore: string;
-
-function sh(argv: string[]): string {
-  const r = Bun.spawnSync(argv, { stdout: "pipe", stderr: "pipe" });
-  if (r.exitCode !== 0) throw new Error(`${argv.join(" ")} exited ${r.exitCode}: ${r.stderr}`);
-  return r.stdout.toString();
-}
-
-function makeUser(name: string): User {
-  // -K SUB_*_COUNT=0: useradd adds no ranges of its own; the test writes exactly one line.
-  sh(["useradd", "-m", "-s", "/bin/sh", "-K", "SUB_UID_COUNT=0", "-K", "SUB_GID_COUNT=0", name]);
-  const uid = Number(sh(["id", "-u", name]).trim());
-  const gid = Number(sh(["id", "-g", name]).trim());
-  const dir = join(base, name);
-  mkdirSync(dir, { mode: 0o700 });
-  chownSync(dir, uid, gid);
-  return { name, uid, gid, dir };
-}
-
-/** Removes exactly the lines this test appended (userdel may have taken them already). */
-function removeLines(path: string, line: string): void {
-  const text = readFileSync(path, "utf8");
-  const kept = text.split("\n").filter((l) => l !== line);
-  if (kept.length !== text.split("\n").length) writeFileSync(path, kept.join("\n"));
-}
 
 /** A state of /var/lib/tsd (the rootful store) to compare: absent, or its entries and mtimes. */
 function rootfulState(): string {
@@ -69,93 +36,23 @@ beforeAll(async () => {
   rootfulBefore = rootfulState();
   base = mkdtempSync("/dev/shm/tsd-e2e-rootless-");
   chmodSync(base, 0o755);
-  user = makeUser(`tsdrl${process.pid}`);
-  bare = makeUser(`tsdrn${process.pid}`);
-  appendFileSync("/etc/subuid", `${subLine(user.name)}\n`);
-  appendFileSync("/etc/subgid", `${subLine(user.name)}\n`);
+  user = makeRootlessUser(`tsdrl${process.pid}`, base, START);
+  bare = makeRootlessUser(`tsdrn${process.pid}`, base);
 }, 120000);
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** dist/tsd as `u` (setpriv), with the user's own XDG dirs; `root`: --root under its dir. */
-async function as(u: User, args: string[], o: { root?: boolean; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<Result> {
-  const argv = ["setpriv", "--reuid", String(u.uid), "--regid", String(u.gid), "--init-groups", TSD, ...(o.root === false ? [] : ["--root", join(u.dir, "root")]), ...args];
-  const env = { PATH: "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", HOME: `/home/${u.name}`, XDG_DATA_HOME: join(u.dir, "data"), XDG_RUNTIME_DIR: join(u.dir, "run"), ...o.env };
-  const proc = Bun.spawn(argv, { cwd: u.dir, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  const timer = setTimeout(() => proc.kill("SIGKILL"), o.timeoutMs ?? 60000);
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  clearTimeout(timer);
-  return { code, stdout, stderr };
-}
-
 async function ok(args: string[], o: { root?: boolean } = {}): Promise<string> {
-  const r = await as(user, args, o);
+  const r = await asUser(user, args, o);
   if (r.code !== 0) throw new Error(`tsd ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
   return r.stdout;
-}
-
-/** Processes whose real uid is the user's or in its subordinate range. */
-function processesOf(u: User): number[] {
-  const pids: number[] = [];
-  for (const p of readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
-    try {
-      const status = readFileSync(`/proc/${p}/status`, "utf8");
-      const uid = Number(/^Uid:\s+(\d+)/m.exec(status)![1]);
-      // A zombie is dead already, its reaping is init's (the monitor's parent exits first).
-      if (/^State:\s+Z/m.test(status)) continue;
-      if (uid === u.uid || (uid >= START && uid < START + SIZE)) pids.push(Number(p));
-    } catch {
-      // gone
-    }
-  }
-  return pids;
-}
-
-function procInfo(pid: number): string {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    const field = (k: string) => new RegExp(`^${k}:\\s+(.*)$`, "m").exec(status)?.[1] ?? "";
-    return `${field("Name")} ${field("State")} ppid ${field("PPid")}`;
-  } catch {
-    return "gone";
-  }
-}
-
-function pausePid(u: User): number | undefined {
-  const file = join(u.dir, "run", "tsd", "pause.pid");
-  return existsSync(file) ? Number(readFileSync(file, "utf8").split(" ")[0]) : undefined;
 }
 
 afterAll(async () => {
   const left: string[] = [];
   try {
-    if (user) {
-      const ids = (await as(user, ["ps", "-aq", "--no-trunc"])).stdout.split("\n").filter(Boolean);
-      if (ids.length > 0) await as(user, ["rm", "-f", ...ids]);
-      const pause = pausePid(user);
-      // The namespace's own mount table: nothing of the user's root left mounted there.
-      if (pause !== undefined) for (const line of readFileSync(`/proc/${pause}/mountinfo`, "utf8").split("\n")) if (line.includes(join(user.dir, "root"))) left.push(`mount in the namespace: ${line}`);
-      // The pause process holds the namespace (and the mounts in it): gone with it.
-      if (pause !== undefined && processesOf(user).includes(pause)) process.kill(pause, "SIGKILL");
-      const barePause = bare && pausePid(bare);
-      if (barePause !== undefined && processesOf(bare).includes(barePause)) process.kill(barePause, "SIGKILL");
-      await Bun.sleep(200);
-    }
-    for (const u of [user, bare].filter(Boolean)) {
-      for (const pid of processesOf(u)) {
-        left.push(`process ${pid} of ${u.name}: ${procInfo(pid)}`);
-        process.kill(pid, "SIGKILL");
-      }
-    }
+    left.push(...(await removeRootlessUsers([user, bare].filter(Boolean))));
     for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) if (base && line.includes(base)) left.push(`mount: ${line}`);
   } finally {
     await reg?.stop();
-    for (const u of [user, bare].filter(Boolean)) Bun.spawnSync(["userdel", "-r", u.name], { stderr: "ignore" });
-    if (user) for (const f of ["/etc/subuid", "/etc/subgid"]) removeLines(f, subLine(user.name));
     if (base) rmSync(base, { recursive: true, force: true });
   }
   expect(left).toEqual([]);
@@ -173,7 +70,7 @@ describe("rootless", () => {
     expect(statSync(join(user.dir, "run", "tsd")).mode & 0o777).toBe(0o700);
     const info = await ok(["info"]);
     expect(info).toContain(" Rootless: true\n");
-    expect(info).toContain(`  UID Map: 0-0 → ${user.uid}-${user.uid}, 1-${SIZE} → ${START}-${START + SIZE - 1}\n`);
+    expect(info).toContain(`  UID Map: 0-0 → ${user.uid}-${user.uid}, 1-${SUB_SIZE} → ${START}-${START + SUB_SIZE - 1}\n`);
     expect(info).toContain("  userxattr: true\n");
     expect(info).toContain("WARNING: rootless: containers run without cgroups");
     // The image's files belong to container root: on disk, to the user.
@@ -188,7 +85,7 @@ describe("rootless", () => {
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
     expect(/^Uid:\s+(\d+)/m.exec(status)![1]).toBe(String(user.uid));
     expect(/^Gid:\s+(\d+)/m.exec(status)![1]).toBe(String(user.gid));
-    expect(readFileSync(`/proc/${pid}/uid_map`, "utf8").trim().split(/\s+/).map(Number)).toEqual([0, user.uid, 1, 1, START, SIZE]);
+    expect(readFileSync(`/proc/${pid}/uid_map`, "utf8").trim().split(/\s+/).map(Number)).toEqual([0, user.uid, 1, 1, START, SUB_SIZE]);
     for (let i = 0; i < 50 && !(await ok(["logs", "bg"])).includes("started"); i++) await Bun.sleep(100);
     expect(await ok(["logs", "bg"])).toBe("started\n");
     expect(await ok(["exec", "bg", "sh", "-c", "id -u; ps -o pid,comm | grep -c sleep"])).toBe("0\n1\n");
@@ -234,12 +131,12 @@ describe("rootless", () => {
     const closed = mkdtempSync(join(base, "rootonly-"));
     chmodSync(closed, 0o755);
     writeFileSync(join(closed, "secret"), "s\n", { mode: 0o600 });
-    const r = await as(user, ["run", "--rm", "--network", "none", "-v", `${closed}:/c`, "busybox", "sh", "-c", "touch /c/new; echo $?; cat /c/secret; echo $?; echo y >> /c/secret; echo $?"]);
+    const r = await asUser(user, ["run", "--rm", "--network", "none", "-v", `${closed}:/c`, "busybox", "sh", "-c", "touch /c/new; echo $?; cat /c/secret; echo $?; echo y >> /c/secret; echo $?"]);
     expect(r.stdout).toBe("1\n1\n1\n");
     expect(existsSync(join(closed, "new"))).toBe(false);
     expect(readFileSync(join(closed, "secret"), "utf8")).toBe("s\n");
     // The host's /etc through --network host's container: still read-only to the user.
-    const etc = await as(user, ["run", "--rm", "--network", "host", "-v", "/etc:/hostetc", "busybox", "sh", "-c", "touch /hostetc/tsd-rootless-probe; echo $?"]);
+    const etc = await asUser(user, ["run", "--rm", "--network", "host", "-v", "/etc:/hostetc", "busybox", "sh", "-c", "touch /hostetc/tsd-rootless-probe; echo $?"]);
     expect(etc.stdout).toBe("1\n");
     expect(existsSync("/etc/tsd-rootless-probe")).toBe(false);
   }, 60000);
@@ -261,13 +158,13 @@ describe("rootless", () => {
   }, 120000);
 
   test("limits, bridge networks and --userns are refused with one line", async () => {
-    const limits = await as(user, ["run", "--rm", "-m", "64m", "--network", "none", "busybox", "true"]);
+    const limits = await asUser(user, ["run", "--rm", "-m", "64m", "--network", "none", "busybox", "true"]);
     expect(limits.code).toBe(125);
     expect(limits.stderr).toMatch(/^tsd: rootless: resource limits and --cgroup-parent need a delegated cgroup v2 subtree, and .+\n$/);
-    const bridge = await as(user, ["run", "--rm", "--network", "bridge", "busybox", "true"]);
+    const bridge = await asUser(user, ["run", "--rm", "--network", "bridge", "busybox", "true"]);
     expect(bridge.code).toBe(125);
     expect(bridge.stderr).toBe("tsd: rootless: bridge networks need root: drop --network for the default (pasta, a user-mode stack), or use --network none|host\n");
-    const userns = await as(user, ["run", "--rm", "--network", "none", "--userns=auto", "busybox", "true"]);
+    const userns = await asUser(user, ["run", "--rm", "--network", "none", "--userns=auto", "busybox", "true"]);
     expect(userns.code).toBe(125);
     expect(userns.stderr).toContain("tsd: rootless: --userns");
     expect(await ok(["ps", "-aq"])).toBe("");
@@ -306,7 +203,7 @@ describe("rootless", () => {
     chmodSync("/dev/fuse", 0o666);
     const env = { TSD_ROOTLESS_OVERLAY: "fuse" };
     const fuse = async (args: string[], o: { env?: Record<string, string> } = {}) => {
-      const r = await as(user, args, { env: { ...env, ...o.env } });
+      const r = await asUser(user, args, { env: { ...env, ...o.env } });
       if (r.code !== 0) throw new Error(`tsd ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
       return r.stdout;
     };
@@ -320,7 +217,7 @@ describe("rootless", () => {
       expect(await fuse(["run", "--rm", "--network", "none", "fz:img", "cat", "/made/f"])).toBe("c\n");
       expect(fuseMounts()).toEqual([]);
       // The CLI SIGKILLed right after the mount (before the monitor): the next command's reconcile unmounts.
-      const killed = await as(user, ["run", "--rm", "--name", "fk", "--network", "none", "busybox", "true"], { env: { ...env, TSD_FAULT: "start:fuse-mounted" } });
+      const killed = await asUser(user, ["run", "--rm", "--name", "fk", "--network", "none", "busybox", "true"], { env: { ...env, TSD_FAULT: "start:fuse-mounted" } });
       expect(killed.code).toBe(137);
       expect(fuseMounts().length).toBe(1);
       expect(await fuse(["ps", "-aq"])).toBe("");
@@ -338,11 +235,11 @@ describe("rootless", () => {
 
   test("a failed run (127, 126) and a failed create leave no container, no mount, no process", async () => {
     const before = processesOf(user).sort();
-    const missing = await as(user, ["run", "--rm", "--network", "none", "busybox", "no-such-command"]);
+    const missing = await asUser(user, ["run", "--rm", "--network", "none", "busybox", "no-such-command"]);
     expect(missing.code).toBe(127);
-    const notExec = await as(user, ["run", "--rm", "--network", "none", "busybox", "/etc/passwd"]);
+    const notExec = await asUser(user, ["run", "--rm", "--network", "none", "busybox", "/etc/passwd"]);
     expect(notExec.code).toBe(126);
-    const badVolume = await as(user, ["run", "--rm", "--network", "none", "-v", "/nonexistent-tsd-rootless:/x", "busybox", "true"]);
+    const badVolume = await asUser(user, ["run", "--rm", "--network", "none", "-v", "/nonexistent-tsd-rootless:/x", "busybox", "true"]);
     expect(badVolume.code).toBe(125);
     expect(await ok(["ps", "-aq"])).toBe("");
     const pause = pausePid(user)!;
@@ -352,15 +249,15 @@ describe("rootless", () => {
 
   test("a user without /etc/subuid and /etc/subgid lines: a single-id namespace, one warning naming the fix", async () => {
     // The first command starts the namespace and warns, once; the image's /home/user is 1000's: the user's here.
-    const load = await as(bare, ["load", "-i", images.busyboxDocker]);
+    const load = await asUser(bare, ["load", "-i", images.busyboxDocker]);
     expect(load.code).toBe(0);
-    const r = await as(bare, ["run", "--rm", "--network", "none", "busybox", "sh", "-c", "id; cat /proc/self/uid_map; stat -c %u /home/user"]);
+    const r = await asUser(bare, ["run", "--rm", "--network", "none", "busybox", "sh", "-c", "id; cat /proc/self/uid_map; stat -c %u /home/user"]);
     expect(r.stderr).toBe("");
     expect(load.stderr).toBe(`WARNING: rootless: no /etc/subuid and /etc/subgid entry for user ${bare.name}, running with a single id (container root → you, no other ids: images with files of other owners get them as root, USER other than root fails): add one as root for a full mapping, e.g. usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${bare.name}\n`);
     expect(r.stdout).toMatch(new RegExp(`^uid=0\\(root\\) gid=0\\(root\\) groups=0\\(root\\)\n +0 +${bare.uid} +1\n0\n$`));
     expect(r.code).toBe(0);
     // info names the mapping.
-    const info = await as(bare, ["info"]);
+    const info = await asUser(bare, ["info"]);
     expect(info.stderr).toBe("");
     expect(info.stdout).toContain(" User Namespace: rootless (single id (unshare --map-root-user: no /etc/subuid range or no newuidmap), a pause process per user)\n");
     expect(info.stdout).toContain(`  UID Map: 0-0 → ${bare.uid}-${bare.uid}\n`);
@@ -368,14 +265,14 @@ describe("rootless", () => {
     reg ??= await startRegistry();
     await push(`oci-archive:${images.multilayerOci}:latest`, `${reg.host}/library/ml:single`);
     const ok1 = async (args: string[]) => {
-      const x = await as(bare, args);
+      const x = await asUser(bare, args);
       if (x.code !== 0) throw new Error(`tsd ${args.join(" ")} exited ${x.code}: ${x.stderr}`);
       return x.stdout;
     };
     await ok1(["pull", `${reg.host}/library/ml:single`]);
     // Its USER (1000) cannot be mapped: one line; as root it runs.
-    const asUser = await as(bare, ["run", "--rm", "--network", "none", `${reg.host}/library/ml:single`, "true"]);
-    expect([asUser.code, asUser.stderr]).toEqual([125, "tsd: rootless: user 1000:1000 cannot run in a single-id namespace (only root is mapped: no /etc/subuid range or no newuidmap): use -u 0, or add a range as root (usermod --add-subuids/--add-subgids)\n"]);
+    const unmapped = await asUser(bare, ["run", "--rm", "--network", "none", `${reg.host}/library/ml:single`, "true"]);
+    expect([unmapped.code, unmapped.stderr]).toEqual([125, "tsd: rootless: user 1000:1000 cannot run in a single-id namespace (only root is mapped: no /etc/subuid range or no newuidmap): use -u 0, or add a range as root (usermod --add-subuids/--add-subgids)\n"]);
     await ok1(["run", "-d", "--name", "single", "-u", "0", "--network", "none", "--entrypoint", "sleep", `${reg.host}/library/ml:single`, "300"]);
     expect(await ok1(["exec", "single", "sh", "-c", "id -u; ls /data"])).toBe("0\nb\n");
     expect(await ok1(["exec", "-t", "single", "tty"])).toBe("/dev/pts/0\r\n");
@@ -387,7 +284,7 @@ describe("rootless", () => {
   }, 90000);
 
   test("a runtime dir it cannot make (no login session's /run/user/UID): one line", async () => {
-    const noRun = await as(user, ["ps"], { env: { XDG_RUNTIME_DIR: `/run/user/${user.uid}` } });
+    const noRun = await asUser(user, ["ps"], { env: { XDG_RUNTIME_DIR: `/run/user/${user.uid}` } });
     expect(noRun.code).toBe(1);
     expect(noRun.stderr).toBe(`tsd: rootless: cannot make /run/user/${user.uid}/tsd (EACCES): set XDG_RUNTIME_DIR to a directory of yours (a login session's /run/user/UID), or unset it\n`);
   }, 60000);

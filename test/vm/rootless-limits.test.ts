@@ -9,28 +9,21 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { TSD } from "../lib/tsd";
 import { testImages, type TestImages } from "../lib/fixtures";
 import { removeGroupTree } from "../lib/cgroups";
+import { asUser, dropRootlessUser, makeRootlessUser, processesOf, type Result, type RootlessUser } from "../lib/rootless";
 import { hostLayout } from "../../src/cgroup";
 
 const CG = "/sys/fs/cgroup";
 const DELEGATED = `tsd-vm-rl-${process.pid}`;
 const D = join(CG, DELEGATED);
 const SHELL = join(D, "shell");
-const SIZE = 65536;
 const START = 1_300_000_000;
 const NAME = `tsdvmrl${process.pid % 100000}`;
 
 let base: string;
-let user: { uid: number; gid: number; dir: string };
+let user: RootlessUser;
 let images: TestImages;
-
-function sh(argv: string[]): string {
-  const r = Bun.spawnSync(argv, { stdout: "pipe", stderr: "pipe" });
-  if (r.exitCode !== 0) throw new Error(`${argv.join(" ")} exited ${r.exitCode}: ${r.stderr}`);
-  return r.stdout.toString();
-}
 
 /** What systemd does for user@UID.service with Delegate=yes. */
 function delegate(dir: string, uid: number, gid: number): void {
@@ -45,14 +38,8 @@ beforeAll(async () => {
   images = await testImages();
   base = mkdtempSync("/dev/shm/tsd-vm-rl-");
   chmodSync(base, 0o755);
-  sh(["useradd", "-m", "-s", "/bin/sh", "-K", "SUB_UID_COUNT=0", "-K", "SUB_GID_COUNT=0", NAME]);
-  const uid = Number(sh(["id", "-u", NAME]).trim());
-  const gid = Number(sh(["id", "-g", NAME]).trim());
-  writeFileSync("/etc/subuid", `${NAME}:${START}:${SIZE}\n`, { flag: "a" });
-  writeFileSync("/etc/subgid", `${NAME}:${START}:${SIZE}\n`, { flag: "a" });
-  user = { uid, gid, dir: join(base, "u") };
-  mkdirSync(user.dir, { mode: 0o700 });
-  chownSync(user.dir, uid, gid);
+  user = makeRootlessUser(NAME, base, START);
+  const { uid, gid } = user;
   delegate(D, uid, gid);
   // The user's shell: a leaf of its own (a group with controllers enabled holds no process).
   mkdirSync(SHELL);
@@ -60,21 +47,9 @@ beforeAll(async () => {
   for (const f of ["", ...readdirSync(SHELL)]) chownSync(join(SHELL, f), uid, gid);
 }, 120000);
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** dist/tsd as the user, started from the delegated leaf (or `from`: another group's procs file). */
 async function as(args: string[], from = join(SHELL, "cgroup.procs")): Promise<Result> {
-  const argv = ["sh", "-c", 'echo $$ > "$0" && exec "$@"', from, "setpriv", "--reuid", String(user.uid), "--regid", String(user.gid), "--init-groups", TSD, "--root", join(user.dir, "root"), ...args];
-  const env = { PATH: "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", HOME: `/home/${NAME}`, XDG_DATA_HOME: join(user.dir, "data"), XDG_RUNTIME_DIR: join(user.dir, "run") };
-  const proc = Bun.spawn(argv, { cwd: user.dir, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  const timer = setTimeout(() => proc.kill("SIGKILL"), 90000);
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  clearTimeout(timer);
-  return { code, stdout, stderr };
+  return asUser(user, args, { via: ["sh", "-c", 'echo $$ > "$0" && exec "$@"', from], timeoutMs: 90000 });
 }
 
 async function ok(args: string[]): Promise<string> {
@@ -86,21 +61,6 @@ async function ok(args: string[]): Promise<string> {
 /** Groups below the delegated one other than the shell's leaf. */
 const groupsLeft = () => (existsSync(D) ? readdirSync(D, { withFileTypes: true }).filter((e) => e.isDirectory() && e.name !== "shell").map((e) => e.name) : []);
 
-function userProcesses(): number[] {
-  return readdirSync("/proc")
-    .filter((n) => /^\d+$/.test(n))
-    .filter((p) => {
-      try {
-        const status = readFileSync(`/proc/${p}/status`, "utf8");
-        const uid = Number(/^Uid:\s+(\d+)/m.exec(status)![1]);
-        return !/^State:\s+Z/m.test(status) && (uid === user.uid || (uid >= START && uid < START + SIZE));
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
-
 afterAll(async () => {
   const left: string[] = [];
   try {
@@ -108,14 +68,13 @@ afterAll(async () => {
       const ids = (await as(["ps", "-aq", "--no-trunc"])).stdout.split("\n").filter(Boolean);
       if (ids.length > 0) await as(["rm", "-f", ...ids]);
       left.push(...groupsLeft().map((g) => `group ${g}`));
-      for (const pid of userProcesses()) process.kill(pid, "SIGKILL"); // the pause process (by design) and anything leaked
+      for (const pid of processesOf(user)) process.kill(pid, "SIGKILL"); // the pause process (by design) and anything leaked
       await Bun.sleep(200);
     }
     for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) if (base && line.includes(base)) left.push(`mount: ${line}`);
   } finally {
     removeGroupTree(D);
-    Bun.spawnSync(["userdel", "-r", NAME], { stderr: "ignore" });
-    for (const f of ["/etc/subuid", "/etc/subgid"]) writeFileSync(f, readFileSync(f, "utf8").split("\n").filter((l) => !l.startsWith(`${NAME}:`)).join("\n"));
+    if (user) dropRootlessUser(user);
     if (base) rmSync(base, { recursive: true, force: true });
   }
   expect(left).toEqual([]);
