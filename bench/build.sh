@@ -35,6 +35,10 @@ cleanup() {
     for _ in $(seq 200); do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$dockerd_pid" 2>/dev/null || true
   fi
+  # The build containers' parent group dockerd made (--cgroup-parent below), every hierarchy.
+  for h in /sys/fs/cgroup/*/tsdbench-build /sys/fs/cgroup/tsdbench-build; do
+    [ -d "$h" ] && find "$h" -depth -type d -exec rmdir {} + 2>/dev/null
+  done
   # dockerd's and buildah's overlay mounts, innermost first.
   awk -v w="$work" '$5 ~ "^"w {print $5}' /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m" || true; done
   rm -rf "$work"
@@ -78,7 +82,8 @@ d=$work/docker
 mkdir -p "$d"
 /usr/sbin/dockerd --data-root "$d/data" --exec-root "$d/exec" --pidfile "$d/pid" -H "unix://$d/sock" \
   --bridge=none --iptables=false --ip6tables=false \
-  --containerd-namespace tsdbench --containerd-plugins-namespace tsdbench-p >"$d/log" 2>&1 &
+  --containerd-namespace tsdbench --containerd-plugins-namespace tsdbench-p \
+  --exec-opt native.cgroupdriver=cgroupfs --cgroup-parent /tsdbench-build >"$d/log" 2>&1 &
 dockerd_pid=$!
 # Debian's docker CLI (20.10, as the engine): its DOCKER_BUILDKIT=1 needs no buildx plugin; a newer
 # CLI earlier on PATH (/usr/local/bin) would.
