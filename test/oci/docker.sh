@@ -81,43 +81,8 @@ oci_engine_run_checks
 out=$("${RUN[@]}" --rm "$IMG" ls /sys/class/net 2>&1 | tr '\n' ' '); oci_result $([ "$out" = "lo " ]; echo $?) "run, default network (no bridge here): lo only" "$out"
 out=$("${RUN[@]}" --rm --network host "$IMG" hostname 2>&1); oci_result $([ "$out" = "$(hostname)" ]; echo $?) "run --network host: the host's name" "$out"
 
-"${RUN[@]}" -d --name bg -m 32m --pids-limit 64 --cpus 0.5 "$IMG" sleep 1000 >/dev/null 2>&1
-wait_state bg running; oci_result $? "run -d: running" "$(inspect bg '{{.State.Status}}')"
-id=$(inspect bg '{{.Id}}')
-if [ -d /sys/fs/cgroup/memory ]; then host_mem=/sys/fs/cgroup/memory/$DK_NAME/$id/memory.limit_in_bytes; else host_mem=/sys/fs/cgroup/$DK_NAME/$id/memory.max; fi
-out=$(cat "$host_mem" 2>&1); oci_result $([ "$out" = 33554432 ]; echo $?) "run -d: memory limit in the host's cgroup /$DK_NAME/ID" "$out"
-out=$("${DK[@]}" exec bg echo from-exec 2>&1); oci_result $([ "$out" = from-exec ]; echo $?) "exec: output" "$out"
-"${DK[@]}" exec bg sh -c 'exit 5' >/dev/null 2>&1; s=$?; oci_result $([ $s = 5 ]; echo $?) "exec: exit code 5" "got $s"
-out=$(in_tty "${DK[@]}" exec -t bg tty 2>&1 | tr -d '\r\0'); oci_result $([[ "$out" == */dev/pts/* ]]; echo $?) "exec -t: a tty" "$out"
-out=$("${DK[@]}" exec bg /no/such 2>&1); s=$?; oci_result $([ $s != 0 ]; echo $?) "exec: a missing program fails" "got $s: $out"
-out=$("${DK[@]}" exec bg sh -c 'echo $HOME' 2>&1; "${DK[@]}" exec -u 1000 bg sh -c 'echo $HOME' 2>&1)
-oci_result $([ "$(echo $out)" = "/root /home/user" ]; echo $?) "exec: HOME from the image's /etc/passwd" "$(echo $out)"
-out=$("${DK[@]}" exec bg sh -c "$LIMITS" 2>&1 | tr '\n' ' '); oci_result $([ "$out" = "33554432 64 50000 " ]; echo $?) "exec: the limits seen from inside" "$out"
-"${DK[@]}" update -m 48m bg >/dev/null 2>&1; out=$(cat "$host_mem" 2>&1); oci_result $([ "$out" = 50331648 ]; echo $?) "update -m 48m: the new limit" "$out"
-out=$("${DK[@]}" top bg 2>&1); oci_result $([[ "$out" == *"sleep 1000"* ]]; echo $?) "top: the container's processes" "$out"
-"${DK[@]}" pause bg >/dev/null 2>&1 && wait_state bg paused; oci_result $? "pause: paused" "$(inspect bg '{{.State.Status}}')"
-"${DK[@]}" unpause bg >/dev/null 2>&1 && wait_state bg running; oci_result $? "unpause: running" "$(inspect bg '{{.State.Status}}')"
-out=$("${DK[@]}" exec bg echo after-unpause 2>&1); oci_result $([ "$out" = after-unpause ]; echo $?) "exec after unpause" "$out"
-"${DK[@]}" kill bg >/dev/null 2>&1 && wait_state bg exited; oci_result $? "kill: exited" "$(inspect bg '{{.State.Status}}')"
-out=$(inspect bg '{{.State.ExitCode}}'); oci_result $([ "$out" = 137 ]; echo $?) "kill: exit code 137" "$out"
-"${DK[@]}" rm bg >/dev/null 2>&1; oci_result $? "rm"
-[ -e "$host_mem" ]; oci_result $([ $? = 1 ]; echo $?) "rm: the cgroup is gone"
-
-# stop: SIGTERM to a PID 1 with a handler, which exits 7 (no SIGKILL after the timeout).
-"${RUN[@]}" -d --name st "$IMG" sh -c 'trap "echo got-term; exit 7" TERM; echo started; while :; do sleep 0.1; done' >/dev/null 2>&1
-wait_state st running; oci_result $? "run -d a TERM handler: running"
-for _ in $(seq 50); do [[ "$("${DK[@]}" logs st 2>&1)" == *started* ]] && break; sleep 0.1; done
-t0=$(date +%s)
-"${DK[@]}" stop -t 20 st >/dev/null 2>&1; s=$?; t=$(( $(date +%s) - t0 ))
-oci_result $([ $s = 0 ] && [ $t -lt 10 ]; echo $?) "stop: SIGTERM handled" "exit $s after ${t}s"
-out=$(inspect st '{{.State.ExitCode}}'); oci_result $([ "$out" = 7 ]; echo $?) "stop: the handler's exit code 7" "$out"
-out=$("${DK[@]}" logs st 2>&1 | tr '\n' ' '); oci_result $([ "$out" = "started got-term " ]; echo $?) "logs" "$out"
-# stop -t 1 of a PID 1 without a handler: SIGKILL after the timeout.
-"${RUN[@]}" -d --name st2 "$IMG" sleep 1000 >/dev/null 2>&1 && wait_state st2 running
-"${DK[@]}" stop -t 1 st2 >/dev/null 2>&1; out=$(inspect st2 '{{.State.ExitCode}}'); oci_result $([ "$out" = 137 ]; echo $?) "stop -t 1 without a handler: SIGKILL, 137" "$out"
-"${DK[@]}" start st2 >/dev/null 2>&1 && wait_state st2 running; oci_result $? "start again: running" "$(inspect st2 '{{.State.Status}}')"
-"${DK[@]}" rm -f st st2 >/dev/null 2>&1; oci_result $? "rm -f of a running container"
-out=$("${DK[@]}" ps -aq 2>&1); oci_result $([ -z "$out" ]; echo $?) "no container left" "$out"
+OCI_EXEC_MISSING=nonzero OCI_ENGINE_UPDATE=1 OCI_RM_F=(rm -f)
+oci_engine_detached_checks "$DK_NAME" ""
 left=$(ls "$DK_DIR/exec/runtime-tsd/$DK_NAME" 2>/dev/null); oci_result $([ -z "$left" ]; echo $?) "no runtime state left" "$left"
 
 stop_dockerd; oci_result $? "dockerd stopped, nothing left"

@@ -236,3 +236,58 @@ oci_engine_run_checks() {
   "${RUN[@]}" --rm --read-only "$IMG" touch /x >/dev/null 2>&1; s=$?; oci_result $([ $s = 1 ]; echo $?) "run --read-only: the rootfs is read-only" "got $s"
   out=$("${RUN[@]}" --rm --network none "$IMG" ls /sys/class/net 2>&1 | tr '\n' ' '); oci_result $([ "$out" = "lo " ]; echo $?) "run --network none: lo only" "$out"
 }
+
+# oci_engine_detached_checks PARENT GROUP_PREFIX: a detached container `bg` through the engine
+# (ENGINE, RUN, IMG as the caller sets them): its limits in the host's group
+# /PARENT/GROUP_PREFIX<id>; exec (output, status, a tty, a missing program, HOME, the limits);
+# `update -m` when OCI_ENGINE_UPDATE=1 (dockerd; podman 4.3 has no update); top, pause/unpause,
+# kill, rm; then `stop` of a PID 1 with a TERM handler and of one without. OCI_EXEC_MISSING:
+# a missing program's exec status, 127 (podman) or "nonzero" (dockerd says only that);
+# OCI_RM_F: the engine's `rm -f` words.
+oci_engine_detached_checks() {
+  local parent=$1 prefix=$2 out s id host_mem t0 t
+  "${RUN[@]}" -d --name bg -m 32m --pids-limit 64 --cpus 0.5 "$IMG" sleep 1000 >/dev/null 2>&1
+  wait_state bg running; oci_result $? "run -d: running" "$(inspect bg '{{.State.Status}}')"
+  id=$(inspect bg '{{.Id}}')
+  if [ -d /sys/fs/cgroup/memory ]; then host_mem=/sys/fs/cgroup/memory/$parent/$prefix$id/memory.limit_in_bytes; else host_mem=/sys/fs/cgroup/$parent/$prefix$id/memory.max; fi
+  out=$(cat "$host_mem" 2>&1); oci_result $([ "$out" = 33554432 ]; echo $?) "run -d: memory limit in the host's cgroup /$parent/${prefix}ID" "$out"
+  out=$("${ENGINE[@]}" exec bg echo from-exec 2>&1); oci_result $([ "$out" = from-exec ]; echo $?) "exec: output" "$out"
+  "${ENGINE[@]}" exec bg sh -c 'exit 5' >/dev/null 2>&1; s=$?; oci_result $([ $s = 5 ]; echo $?) "exec: exit code 5" "got $s"
+  out=$(in_tty "${ENGINE[@]}" exec -t bg tty 2>&1 | tr -d '\r\0'); oci_result $([[ "$out" == */dev/pts/* ]]; echo $?) "exec -t: a tty" "$out"
+  out=$("${ENGINE[@]}" exec bg /no/such 2>&1); s=$?
+  if [ "$OCI_EXEC_MISSING" = nonzero ]; then
+    oci_result $([ $s != 0 ]; echo $?) "exec: a missing program fails" "got $s: $out"
+  else
+    oci_result $([ $s = "$OCI_EXEC_MISSING" ]; echo $?) "exec: a missing program exits $OCI_EXEC_MISSING" "got $s: $out"
+  fi
+  out=$("${ENGINE[@]}" exec bg sh -c 'echo $HOME' 2>&1; "${ENGINE[@]}" exec -u 1000 bg sh -c 'echo $HOME' 2>&1)
+  oci_result $([ "$(echo $out)" = "/root /home/user" ]; echo $?) "exec: HOME from the image's /etc/passwd" "$(echo $out)"
+  out=$("${ENGINE[@]}" exec bg sh -c "$LIMITS" 2>&1 | tr '\n' ' '); oci_result $([ "$out" = "33554432 64 50000 " ]; echo $?) "exec: the limits seen from inside" "$out"
+  if [ "${OCI_ENGINE_UPDATE:-0}" = 1 ]; then
+    "${ENGINE[@]}" update -m 48m bg >/dev/null 2>&1; out=$(cat "$host_mem" 2>&1); oci_result $([ "$out" = 50331648 ]; echo $?) "update -m 48m: the new limit" "$out"
+  fi
+  out=$("${ENGINE[@]}" top bg 2>&1); oci_result $([[ "$out" == *"sleep 1000"* ]]; echo $?) "top: the container's processes" "$out"
+  "${ENGINE[@]}" pause bg >/dev/null 2>&1 && wait_state bg paused; oci_result $? "pause: paused" "$(inspect bg '{{.State.Status}}')"
+  "${ENGINE[@]}" unpause bg >/dev/null 2>&1 && wait_state bg running; oci_result $? "unpause: running" "$(inspect bg '{{.State.Status}}')"
+  out=$("${ENGINE[@]}" exec bg echo after-unpause 2>&1); oci_result $([ "$out" = after-unpause ]; echo $?) "exec after unpause" "$out"
+  "${ENGINE[@]}" kill bg >/dev/null 2>&1 && wait_state bg exited; oci_result $? "kill: exited" "$(inspect bg '{{.State.Status}}')"
+  out=$(inspect bg '{{.State.ExitCode}}'); oci_result $([ "$out" = 137 ]; echo $?) "kill: exit code 137" "$out"
+  "${ENGINE[@]}" rm bg >/dev/null 2>&1; oci_result $? "rm"
+  [ -e "$host_mem" ]; oci_result $([ $? = 1 ]; echo $?) "rm: the cgroup is gone"
+
+  # stop: SIGTERM to a PID 1 with a handler, which exits 7 (no SIGKILL after the timeout).
+  "${RUN[@]}" -d --name st "$IMG" sh -c 'trap "echo got-term; exit 7" TERM; echo started; while :; do sleep 0.1; done' >/dev/null 2>&1
+  wait_state st running; oci_result $? "run -d a TERM handler: running"
+  for _ in $(seq 50); do [[ "$("${ENGINE[@]}" logs st 2>&1)" == *started* ]] && break; sleep 0.1; done
+  t0=$(date +%s)
+  "${ENGINE[@]}" stop -t 20 st >/dev/null 2>&1; s=$?; t=$(( $(date +%s) - t0 ))
+  oci_result $([ $s = 0 ] && [ $t -lt 10 ]; echo $?) "stop: SIGTERM handled" "exit $s after ${t}s"
+  out=$(inspect st '{{.State.ExitCode}}'); oci_result $([ "$out" = 7 ]; echo $?) "stop: the handler's exit code 7" "$out"
+  out=$("${ENGINE[@]}" logs st 2>&1 | tr '\n' ' '); oci_result $([ "$out" = "started got-term " ]; echo $?) "logs" "$out"
+  # stop -t 1 of a PID 1 without a handler: SIGKILL after the timeout.
+  "${RUN[@]}" -d --name st2 "$IMG" sleep 1000 >/dev/null 2>&1 && wait_state st2 running
+  "${ENGINE[@]}" stop -t 1 st2 >/dev/null 2>&1; out=$(inspect st2 '{{.State.ExitCode}}'); oci_result $([ "$out" = 137 ]; echo $?) "stop -t 1 without a handler: SIGKILL, 137" "$out"
+  "${ENGINE[@]}" start st2 >/dev/null 2>&1 && wait_state st2 running; oci_result $? "start again: running" "$(inspect st2 '{{.State.Status}}')"
+  "${ENGINE[@]}" "${OCI_RM_F[@]}" st st2 >/dev/null 2>&1; oci_result $? "rm -f of a running container"
+  out=$("${ENGINE[@]}" ps -aq 2>&1); oci_result $([ -z "$out" ]; echo $?) "no container left" "$out"
+}
