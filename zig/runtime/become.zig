@@ -17,15 +17,11 @@ const user = @import("user.zig");
 const caps = @import("caps.zig");
 const exec = @import("exec.zig");
 const seccomp = @import("seccomp.zig");
-
-/// What runs last before execve, filtered and as the user: the init's startContainer hooks.
-pub const Last = struct {
-    context: *const anyopaque,
-    run: *const fn (context: *const anyopaque, d: *Diag) anyerror!void,
-};
+const hooks = @import("hooks.zig");
 
 /// Returns only with an error, its Docker status and message in `d`; success is execve.
-pub fn become(s: *const spec.Spec, last_cap: u6, last: ?Last, d: *Diag) anyerror {
+/// `start_hooks`: the init's startContainer hooks, run last before execve, filtered and as the user.
+pub fn become(s: *const spec.Spec, last_cap: u6, start_hooks: ?hooks.Step, d: *Diag) anyerror {
     const p = &s.process;
     try rlimits.apply(p.rlimits[0..p.rlimits_len], d);
     // Before any filter: a profile need not allow close_range or rt_sigaction (runtime-tools'
@@ -46,7 +42,7 @@ pub fn become(s: *const spec.Spec, last_cap: u6, last: ?Last, d: *Diag) anyerror
     var path_buf: [spec.limits.path]u8 = undefined;
     const file = try exec.resolve(p.arg0(), p.getenv("PATH"), &path_buf, d);
     if (s.seccomp.present() and !seccomp_early) try seccomp.install(&s.seccomp, d);
-    if (last) |l| try l.run(l.context, d);
+    if (start_hooks) |h| try h.run(s, d);
     return exec.exec(file, p, d);
 }
 

@@ -64,6 +64,28 @@ pub const State = struct {
     }
 };
 
+/// One step's hooks as the init runs them (createContainer, startContainer): their kind and
+/// the state they are given, rendered when they run.
+pub const Step = struct {
+    kind: spec.HookKind,
+    status: []const u8,
+    state: ?*const State,
+    pid: linux.pid_t,
+
+    /// Runs the spec's hooks of this kind, if any; hooks without a state are an error.
+    pub fn run(step: Step, s: *const spec.Spec, d: *Diag) !void {
+        if (s.hooksOf(step.kind).len == 0) return;
+        const st = step.state orelse {
+            d.set(diag.status_engine, "{s} hooks without a hook state", .{@tagName(step.kind)});
+            return error.InvalidHookState;
+        };
+        const S = struct {
+            var out: [state_max]u8 = undefined;
+        };
+        try runAll(s, step.kind, st.render(step.status, step.pid, &S.out), d);
+    }
+};
+
 /// Every hook of `kind` in order; the first failure stops them.
 pub fn runAll(s: *const spec.Spec, kind: spec.HookKind, state: []const u8, d: *Diag) !void {
     for (s.hooksOf(kind)) |*h| try runOne(h, kind, state, d);

@@ -176,31 +176,15 @@ fn runtimeHooks(ctx: *const Context, d: *Diag) !void {
     try waitForGo(ctx.sync, d, null);
 }
 
-/// startContainer hooks as become's last step: after the user, capabilities and seccomp, as
-/// runc runs them (a hook sees the process's own restrictions).
-var start_hooks: struct { ctx: *const Context = undefined, host_pid: linux.pid_t = 0 } = .{};
-
-fn startHooks(ctx: *const Context, host_pid: linux.pid_t) ?become.Last {
-    if (ctx.spec.hooksOf(.startContainer).len == 0) return null;
-    start_hooks = .{ .ctx = ctx, .host_pid = host_pid };
-    return .{ .context = &start_hooks, .run = runStartHooks };
-}
-
-fn runStartHooks(context: *const anyopaque, d: *Diag) anyerror!void {
-    const h: *const @TypeOf(start_hooks) = @ptrCast(@alignCast(context));
-    try containerHooks(h.ctx, .startContainer, "created", h.host_pid, d);
+/// startContainer hooks run as become's last step: after the user, capabilities and seccomp,
+/// as runc runs them (a hook sees the process's own restrictions).
+fn startHooks(ctx: *const Context, host_pid: linux.pid_t) hooks.Step {
+    return .{ .kind = .startContainer, .status = "created", .state = ctx.hook_state, .pid = host_pid };
 }
 
 fn containerHooks(ctx: *const Context, kind: spec.HookKind, status: []const u8, pid: linux.pid_t, d: *Diag) !void {
-    if (ctx.spec.hooksOf(kind).len == 0) return;
-    const st = ctx.hook_state orelse {
-        d.set(diag.status_engine, "{s} hooks without a hook state", .{@tagName(kind)});
-        return error.InvalidHookState;
-    };
-    const S = struct {
-        var out: [hooks.state_max]u8 = undefined;
-    };
-    try hooks.runAll(ctx.spec, kind, st.render(status, pid, &S.out), d);
+    const step: hooks.Step = .{ .kind = kind, .status = status, .state = ctx.hook_state, .pid = pid };
+    try step.run(ctx.spec, d);
 }
 
 /// runc's check before the fifo: a program that is not there fails the create, not the start.
