@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { TsdError } from "../errors";
 import { rootlessMode } from "../store/rootless";
+import { unmount } from "../native/mount";
 
 export const FUSE_ANNOTATION = "io.tsd.rootfs.fuse-overlay";
 
@@ -64,6 +65,8 @@ function mounted(path: string): boolean {
 
 /** Mounts the bundle's fuse rootfs when its config.json has one and it is not mounted yet. */
 export function mountFuseRootfs(bundle: string): void {
+  // A rootful container never has one: no config.json read on `tsd run`'s path.
+  if (!rootlessMode()) return;
   const spec = readSpec(bundle);
   const data = spec?.annotations?.[FUSE_ANNOTATION];
   const merged = spec?.root?.path;
@@ -81,10 +84,10 @@ export function mountFuseRootfs(bundle: string): void {
 
 /** Unmounts the bundle's fuse rootfs if it is mounted (idempotent; the daemon exits with it). */
 export function unmountFuseRootfs(bundle: string): void {
+  if (!rootlessMode()) return;
   const spec = readSpec(bundle);
   const merged = spec?.root?.path;
   if (!spec?.annotations?.[FUSE_ANNOTATION] || !merged || !mounted(merged)) return;
   // Root in the namespace that owns the mount: umount(2) itself, lazily if still busy.
-  const r = Bun.spawnSync(["umount", merged], { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
-  if (r.exitCode !== 0) Bun.spawnSync(["umount", "-l", merged], { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
+  unmount(merged);
 }

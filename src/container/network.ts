@@ -105,6 +105,7 @@ function userGateway(db: Database, mode: ReturnType<typeof parseNetworkMode>): {
 /** Before a create: the namespace, resolv.conf and ports (-P expanded) for `opts`. */
 export function networkSetup(db: Database, root: string, id: string, opts: RunOptions, image: ImageConfig): NetworkSetup {
   const mode = parseNetworkMode(opts.network);
+  if (mode.kind === "pasta" && !rootlessMode()) throw new TsdError("--network pasta is rootless tsd's network: as root use a bridge network (the default)");
   const target = mode.kind === "container" ? joinTarget(db, mode.ref) : undefined;
   const plan = networkPlan(
     root,
@@ -123,7 +124,6 @@ export function networkSetup(db: Database, root: string, id: string, opts: RunOp
     target,
   );
   const { publish, ...rest } = plan;
-  if (mode.kind === "pasta" && !rootlessMode()) throw new TsdError("--network pasta is rootless tsd's network: as root use a bridge network (the default)");
   return { opts: publishes(mode) ? { ...opts, publish } : opts, ...rest };
 }
 

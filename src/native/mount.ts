@@ -1,6 +1,7 @@
 // mount(2), umount2(2) and waitpid(2) through libc (node has none): restore's bind of the
 // rootfs onto a mount point of its own (CRIU's --root must be one) and its wait for the
-// restored init, which CRIU leaves as our child (--restore-sibling) but Bun did not spawn.
+// restored init, which CRIU leaves as our child (--restore-sibling) but Bun did not spawn;
+// the rootless fuse rootfs's unmount.
 import { dlopen, FFIType, read } from "bun:ffi";
 import { TsdError } from "../errors";
 
@@ -39,6 +40,11 @@ export function bindMount(src: string, dst: string): void {
 /** `umount -l dst`; false when it was no mount point (any more). */
 export function detachMount(dst: string): boolean {
   return lib().umount2(cstr(dst), MNT_DETACH) === 0;
+}
+
+/** `umount dst`, lazily (`umount -l`) when it is still busy; false when neither worked. */
+export function unmount(dst: string): boolean {
+  return lib().umount2(cstr(dst), 0) === 0 || detachMount(dst);
 }
 
 /** waitpid(pid, WNOHANG): undefined while it runs, else its status as a shell gives it

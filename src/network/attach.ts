@@ -282,17 +282,11 @@ export function portsOf(db: Database, id: string): PortRow[] {
   return db.query("SELECT * FROM ports WHERE container_id = ? ORDER BY container_port, proto").all(id) as PortRow[];
 }
 
-/** ps's PORTS column as Docker prints it: "0.0.0.0:8080->80/tcp, 127.0.0.1:5353->53/udp". */
-export function portsText(db: Database, id: string): string {
-  return portsOf(db, id).map((p) => `${p.host_ip}:${p.host_port}->${p.container_port}/${p.proto}`).join(", ");
-}
+/** One published port as Docker's PORTS column prints it: "0.0.0.0:8080->80/tcp". */
+const portText = (p: PortRow) => `${p.host_ip}:${p.host_port}->${p.container_port}/${p.proto}`;
 
-/** ps's Networks field: the networks the container holds an address on. */
-export function networksText(db: Database, id: string): string {
-  return endpointsOf(db, id).map((e) => e.network).join(",");
-}
-
-/** networksText and portsText of every container in two queries (ps lists them all). */
+/** ps's Networks field (the networks each container holds an address on, by ifname) and its
+ *  PORTS column ("0.0.0.0:8080->80/tcp, 127.0.0.1:5353->53/udp"), every container in two queries. */
 export function listingTexts(db: Database): { networks: Map<string, string>; ports: Map<string, string> } {
   const networks = new Map<string, string>();
   const eps = db.query("SELECT container_id, network FROM endpoints ORDER BY container_id, ifname").all() as { container_id: string; network: string }[];
@@ -300,7 +294,7 @@ export function listingTexts(db: Database): { networks: Map<string, string>; por
   const ports = new Map<string, string>();
   const rows = db.query("SELECT * FROM ports ORDER BY container_id, container_port, proto").all() as PortRow[];
   for (const p of rows) {
-    const text = `${p.host_ip}:${p.host_port}->${p.container_port}/${p.proto}`;
+    const text = portText(p);
     ports.set(p.container_id, ports.has(p.container_id) ? `${ports.get(p.container_id)}, ${text}` : text);
   }
   return { networks, ports };
@@ -308,7 +302,7 @@ export function listingTexts(db: Database): { networks: Map<string, string>; por
 
 /** Everything connect() made, in reverse; safe to run again and on a half-made container. */
 export function releaseContainer(db: Database, root: string, id: string, requestOf: RequestOf): void {
-  stopPasta(root, id);
+  if (rootlessMode()) stopPasta(root, id); // pasta is rootless only (container/network.ts)
   const ports = portsOf(db, id);
   natOf(root)?.removePorts(ports.map((p) => ({ hostIp: p.host_ip, hostPort: p.host_port, proto: p.proto, containerIp: p.container_ip, containerPort: p.container_port })));
   db.query("DELETE FROM ports WHERE container_id = ?").run(id);
@@ -347,7 +341,7 @@ export function reconcile(db: Database, root: string, holds: (id: string) => boo
   const held = db
     .query("SELECT DISTINCT container_id FROM endpoints UNION SELECT DISTINCT container_id FROM ports")
     .all() as { container_id: string }[];
-  const ids = new Set([...held.map((h) => h.container_id), ...pastaHolders(root)]);
+  const ids = new Set([...held.map((h) => h.container_id), ...(rootlessMode() ? pastaHolders(root) : [])]);
   for (const id of ids) if (!holds(id)) releaseContainer(db, root, id, requestOf);
   reconcileResolvers(db, root, requestOf);
 }

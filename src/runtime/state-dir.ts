@@ -98,8 +98,8 @@ export function initAlive(rec: RuntimeRecord): boolean {
   return st !== undefined && st.start === rec.pidStart && st.state !== "Z" && st.state !== "X";
 }
 
-
-/** Whether the container's cgroup is frozen (v2 cgroup.freeze, v1 freezer.state). */
+/** Derived, never stored: stopped (the init gone), created (the exec fifo), paused (the group
+ *  frozen), else running. */
 export function statusOf(root: string, rec: RuntimeRecord): RuntimeStatus {
   if (!initAlive(rec)) return "stopped";
   if (existsSync(join(containerDir(root, rec.id), FIFO_FILE))) return "created";

@@ -85,15 +85,17 @@ export function rootlessMode(): RootlessMode | undefined {
       return "";
     }
   };
+  // Every command asks: rootful tsd reads uid_map only.
   const uidMap = parseIdMapText(read("/proc/self/uid_map"));
   const uid = outsideRoot(uidMap);
-  const gid = outsideRoot(parseIdMapText(read("/proc/self/gid_map")));
-  if (uidMap.length === 0 || isInitialUserns(uidMap) || uid === undefined || gid === undefined) {
+  const gidMap = uidMap.length === 0 || isInitialUserns(uidMap) || uid === undefined ? [] : parseIdMapText(read("/proc/self/gid_map"));
+  const gid = outsideRoot(gidMap);
+  if (uid === undefined || gid === undefined) {
     mode = null;
     return undefined;
   }
   const single = (m: IdMapLine[]) => m.length === 1 && m[0]!.size === 1;
-  mode = { uid, gid, paths: rootlessPaths(process.env, uid), singleId: single(uidMap) || single(parseIdMapText(read("/proc/self/gid_map"))) };
+  mode = { uid, gid, paths: rootlessPaths(process.env, uid), singleId: single(uidMap) || single(gidMap) };
   return mode;
 }
 
@@ -114,7 +116,3 @@ export function additionalGroups(gids: number[]): number[] {
   return rootlessMode()?.singleId ? [] : gids;
 }
 
-/** One line for the refusals of what rootless tsd cannot do (yet). */
-export function rootlessRefusal(what: string, fix: string): string {
-  return `rootless: ${what}: ${fix}`;
-}

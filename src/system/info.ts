@@ -46,8 +46,8 @@ export interface Info {
   DefaultBridge: string;
   /** tsd's own: rootful user namespaces (--userns=auto, --uidmap). */
   UserNamespaces: { IdmappedMounts: boolean; AutoPool: string; AutoRanges: number };
-  /** tsd's own, rootless only: the user namespace every command runs in (system/rootless-enter.ts). */
-  /** Cgroups: "delegated /path" (limits work) or "none (why)" (cgroup/delegation.ts). */
+  /** tsd's own, rootless only: the user namespace every command runs in (system/rootless-enter.ts);
+   *  Cgroups: "delegated /path" (limits work) or "none (why)" (cgroup/delegation.ts). */
   RootlessNamespace?: { Mapping: string; UidMap: string; GidMap: string; RuntimeDir: string; Cgroups: string };
   Warnings: string[];
 }

@@ -69,9 +69,9 @@ describe("listing queries", () => {
     port.run("c1", "0.0.0.0", 8080, "tcp", 80);
     port.run("c1", "127.0.0.1", 5353, "udp", 53);
     const { networks, ports } = listingTexts(db);
-    expect(networks.get("c1")).toBe("n1,n2"); // by ifname, as networksText
+    expect(networks.get("c1")).toBe("n1,n2"); // by ifname
     expect(networks.get("c2")).toBe("n1");
-    expect(ports.get("c1")).toBe("127.0.0.1:5353->53/udp, 0.0.0.0:8080->80/tcp"); // by container port, as portsText
+    expect(ports.get("c1")).toBe("127.0.0.1:5353->53/udp, 0.0.0.0:8080->80/tcp"); // by container port
     expect(ports.has("c2")).toBe(false);
   });
   test("containersHoldingNetwork: the rows of holders of an address or a port, in one query", () => {
