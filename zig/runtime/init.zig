@@ -88,8 +88,27 @@ fn steps(ctx: *const Context, d: *Diag) !void {
     if (ctx.keyring) |name| try keyring.join(name, in_user_namespace, d);
     // Device nodes and mount points get exactly the modes the spec asks for.
     _ = sys.umask(0);
-    if (s.sharesHostMounts()) return sharedMountSteps(ctx, host_pid, d);
+    const pty = if (s.sharesHostMounts()) try chrootRoot(ctx, host_pid, d) else try ownRoot(ctx, moved, host_pid, d);
+    try namespaces.setHostname(s, d);
+    try namespaces.loopbackUp(s, d);
+    if (!s.sharesHostMounts()) {
+        // Before maskAndProtect: that makes /proc/sys read-only.
+        try namespaces.applySysctls(s, d);
+        try rootfs.maskAndProtect(s, d);
+    }
+    if (pty) |p| try console.becomeStdio(p.slave, d) else sys.setsid() catch |err| return d.fail(err, "setsid", .{});
+    if (ctx.fifo) |f| {
+        try checkProcess(s, d);
+        try awaitStart(ctx.sync, f, d);
+    }
+    return become.become(s, ctx.last_cap, startHooks(ctx, host_pid), d);
+}
 
+/// A mount namespace of the container's own: its rootfs, mounts, /dev, cgroups (with its first
+/// cgroup mount, else after the mounts), the runtime and createContainer hooks, pivot_root, the
+/// pty (its master to the monitor), the read-only tmpfs mounts made so.
+fn ownRoot(ctx: *const Context, moved: ?rootfs.Moved, host_pid: linux.pid_t, d: *Diag) !?console.Pty {
+    const s = ctx.spec;
     try rootfs.makePrivate(s, d);
     const root = try rootfs.mountRoot(s, moved, d);
     var in_cgroups = false;
@@ -115,24 +134,15 @@ fn steps(ctx: *const Context, d: *Diag) !void {
     }
     // After /dev/console (runc's finalizeRootfs): the read-only tmpfs mounts become so.
     try mounts.finishReadonlyAll(s.mounts[0..s.mounts_len], d);
-    try namespaces.setHostname(s, d);
-    try namespaces.loopbackUp(s, d);
-    // Before maskAndProtect: that makes /proc/sys read-only.
-    try namespaces.applySysctls(s, d);
-    try rootfs.maskAndProtect(s, d);
-    if (pty) |p| try console.becomeStdio(p.slave, d) else sys.setsid() catch |err| return d.fail(err, "setsid", .{});
-    if (ctx.fifo) |f| {
-        try checkProcess(s, d);
-        try awaitStart(ctx.sync, f, d);
-    }
-    return become.become(s, ctx.last_cap, startHooks(ctx, host_pid), d);
+    return pty;
 }
 
 /// No mount namespace: every mount would land in the runtime's (the host's) mount table, so
 /// none is made (the spec's mounts, /dev, masked and read-only paths need a namespace of the
 /// container's own; runc skips its whole rootfs set-up here and leaves the process at the
-/// host's "/"): the process is chrooted into root.path, the rest is as in `steps`.
-fn sharedMountSteps(ctx: *const Context, host_pid: linux.pid_t, d: *Diag) !void {
+/// host's "/"): the cgroups, the hooks, then the process chrooted into root.path. No pty (the
+/// spec parser refuses a terminal without a mount namespace).
+fn chrootRoot(ctx: *const Context, host_pid: linux.pid_t, d: *Diag) !?console.Pty {
     const s = ctx.spec;
     assert(s.sharesHostMounts() and !s.process.terminal);
     _ = try enterCgroups(ctx, d);
@@ -140,14 +150,7 @@ fn sharedMountSteps(ctx: *const Context, host_pid: linux.pid_t, d: *Diag) !void 
     try containerHooks(ctx, .createContainer, "creating", host_pid, d);
     sys.chroot(s.root_path) catch |err| return d.fail(err, "chroot to \"{s}\"", .{s.root_path});
     sys.chdir("/") catch |err| return d.fail(err, "chdir to /", .{});
-    try namespaces.setHostname(s, d);
-    try namespaces.loopbackUp(s, d);
-    sys.setsid() catch |err| return d.fail(err, "setsid", .{});
-    if (ctx.fifo) |f| {
-        try checkProcess(s, d);
-        try awaitStart(ctx.sync, f, d);
-    }
-    return become.become(s, ctx.last_cap, startHooks(ctx, host_pid), d);
+    return null;
 }
 
 /// --preserve-fds N: the caller's fds 3..3+N-1 reached the monitor at 4..4+N-1 (fd 3 is the

@@ -257,7 +257,7 @@ pub const Spec = struct {
     }
 
     /// No mount namespace of its own (neither created nor joined): the process runs in the
-    /// runtime's, chrooted into root.path, and no mount is made (init.zig `sharedMountSteps`).
+    /// runtime's, chrooted into root.path, and no mount is made (init.zig `chrootRoot`).
     pub fn sharesHostMounts(s: *const Spec) bool {
         return !s.creates(.mount) and s.joinPath(.mount) == null;
     }

@@ -20,21 +20,18 @@ pub fn switchUser(p: *const spec.Process, d: *Diag) !void {
     _ = sys.prctl(.SET_KEEPCAPS, 0, 0, 0, 0) catch |err| return d.fail(err, "reset keep capabilities", .{});
 }
 
-/// runc's fixStdioPermissions, for the container's own pty only: its stdio owned by the
-/// process's user (the group kept: devpts's gid=5), so a non-root user can use its terminal.
-/// Not the caller's fds without a terminal (runc chowns those too: a user's own tty handed to
-/// the runtime would change owner). EINVAL/EPERM (ids not mapped here) leave it as it is.
+/// runc's fixStdioPermissions, for the container's own pty only: it is the process's stdio
+/// (0, 1 and 2 are the one slave, console.becomeStdio), owned by the process's user (the group
+/// kept: devpts's gid=5), so a non-root user can use its terminal. Not the caller's fds without
+/// a terminal (runc chowns those too: a user's own tty handed to the runtime would change
+/// owner). EINVAL/EPERM (ids not mapped here) leave it as it is.
 pub fn chownTerminal(uid: u32, d: *Diag) !void {
-    const null_dev = sys.fstatat(linux.AT.FDCWD, "/dev/null", 0) catch |err| return d.fail(err, "stat /dev/null", .{});
-    for ([_]sys.fd_t{ 0, 1, 2 }) |fd| {
-        const st = sys.fstat(fd) catch continue;
-        if (st.mode & linux.S.IFMT == linux.S.IFCHR and st.rdev == null_dev.rdev) continue;
-        if (st.uid == uid) continue;
-        sys.fchownat(fd, "", uid, st.gid, linux.AT.EMPTY_PATH) catch |err| switch (err) {
-            error.INVAL, error.PERM => continue,
-            else => return d.fail(err, "give the terminal to uid {d}", .{uid}),
-        };
-    }
+    const st = sys.fstat(0) catch |err| return d.fail(err, "stat the terminal", .{});
+    if (st.uid == uid) return;
+    sys.fchownat(0, "", uid, st.gid, linux.AT.EMPTY_PATH) catch |err| switch (err) {
+        error.INVAL, error.PERM => {},
+        else => return d.fail(err, "give the terminal to uid {d}", .{uid}),
+    };
 }
 
 /// In a new user namespace the init still carries the host's ids, which are unmapped there
