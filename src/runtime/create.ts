@@ -160,9 +160,10 @@ function warnIfNotEmpty(g: RuntimeGlobals, dirs: readonly string[]): void {
   if (pids.size > 0) logWarning(g, `container's cgroup is not empty: ${pids.size} process(es) found`);
 }
 
-function recordOf(g: RuntimeGlobals, o: CreateOptions, spec: ForeignSpec, pid: number, cg: SpecGroup): RuntimeRecord {
+/** The record of a container whose init is `pid` (create's, and restore's of a restored init). */
+export function recordOf(g: RuntimeGlobals, o: { id: string; bundle: string }, spec: ForeignSpec, pid: number, cg: SpecGroup, gone = "the container init PID is gone before it started"): RuntimeRecord {
   const stat = procStat(pid);
-  if (!stat) throw new TsdError(`the container init ${pid} is gone before it started`, 1);
+  if (!stat) throw new TsdError(gone.replace("PID", String(pid)), 1);
   return {
     ociVersion: spec.ociVersion ?? "1.0.2",
     id: o.id,

@@ -20,7 +20,7 @@ import { TsdError } from "../errors";
 import { createSpecCgroup, removeSpecCgroup, type SpecGroup } from "../cgroup";
 import { bindMount, detachMount, reapChild } from "../native/mount";
 import { cgroupsMode, emptyNsArgs, DESCRIPTORS_FILE, EXTERNAL_FDS_FILE, EXTERNAL_NS_KEYS } from "./checkpoint";
-import { cgroupsPathOf, readSpec, rfc3339Nanos, writePidFile } from "./create";
+import { cgroupsPathOf, readSpec, recordOf, writePidFile } from "./create";
 import { criuBinary, externalMounts, hierarchyDir, parseCgroupFile, runCriu, type CgroupLine, type CriuSpec, type ExtMount } from "./criu";
 import { deleteCommand } from "./delete";
 import { bool, exactArgs, list, parseFlags, str, type FlagSpec, type Parsed } from "./flags";
@@ -168,24 +168,6 @@ function restoreArgs(o: RestoreOptions, p: Parsed, spec: CriuSpec, cg: SpecGroup
   return { args, mounts };
 }
 
-function recordOf(g: RuntimeGlobals, o: RestoreOptions, spec: CriuSpec, rootfs: string, pid: number, cg: SpecGroup): RuntimeRecord {
-  const stat = procStat(pid);
-  if (!stat) throw new TsdError(`the restored init ${pid} is gone already`, 1);
-  return {
-    ociVersion: spec.ociVersion ?? "1.0.2",
-    id: o.id,
-    pid,
-    pidStart: stat.start,
-    bundle: o.bundle,
-    rootfs,
-    created: rfc3339Nanos(),
-    annotations: spec.annotations ?? {},
-    owner: "",
-    cgroup: { paths: cg.dirs, systemd: g.systemdCgroup },
-    terminal: false,
-  };
-}
-
 /** Binds the rootfs on <dir>/criu-root for `fn`, and takes it off again (before anything
  *  under <dir> may be removed: a recursive removal through the bind would empty the rootfs). */
 async function withCriuRoot<T>(dir: string, rootfs: string, fn: () => Promise<T>): Promise<T> {
@@ -224,7 +206,8 @@ async function restoreLocked(g: RuntimeGlobals, o: RestoreOptions, p: Parsed, bi
       return Number(readFileSync(join(dir, CRIU_PID), "utf8").trim());
     });
     rmSync(join(dir, CRIU_PID), { force: true });
-    const record = recordOf(g, o, spec, rootfs, pid, group);
+    // spec.process.terminal is false here: terminal containers were refused.
+    const record = recordOf(g, o, spec, pid, group, "the restored init PID is gone already");
     writeRecord(g.root, record);
     if (o.pidFile) writePidFile(o.pidFile, pid);
     return record;
