@@ -84,3 +84,8 @@ export function fdinfoCloseOnExec(fdinfo: string): boolean {
   const m = /^flags:\s*([0-7]+)$/m.exec(fdinfo);
   return m !== null && (parseInt(m[1]!, 8) & 0o2000000) !== 0;
 }
+
+/** A host tool's path: PATH, then the system directories a user's PATH may lack (sbin). */
+export function findTool(name: string): string | undefined {
+  return Bun.which(name, { PATH: `${process.env.PATH ?? ""}:/usr/bin:/bin:/usr/sbin:/sbin` }) ?? undefined;
+}

@@ -11,6 +11,7 @@ import { isAbsolute, join } from "node:path";
 import { TsdError } from "../errors";
 import { rootlessMode } from "../store/rootless";
 import { unmount } from "../native/mount";
+import { findTool } from "../io";
 
 export const FUSE_ANNOTATION = "io.tsd.rootfs.fuse-overlay";
 
@@ -72,7 +73,7 @@ export function mountFuseRootfs(bundle: string): void {
   const merged = spec?.root?.path;
   if (!data || !merged || mounted(merged)) return;
   const opts = fuseOptions(data, spec.annotations?.["io.tsd.rootfs.dir"] ?? "/");
-  const tool = Bun.which("fuse-overlayfs", { PATH: `${process.env.PATH ?? ""}:/usr/bin:/bin` });
+  const tool = findTool("fuse-overlayfs");
   if (!tool) throw new TsdError("rootless: fuse-overlayfs not found: install it (apt-get install fuse-overlayfs), or use the kernel's overlay (TSD_ROOTLESS_OVERLAY=kernel, Linux 5.11 or later)");
   const r = Bun.spawnSync([tool, "-o", opts, merged], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   if (r.exitCode !== 0) {

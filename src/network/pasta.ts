@@ -17,6 +17,7 @@ import { TsdError } from "../errors";
 import { claimPorts, type Reclaim } from "./claim";
 import type { NatPort } from "./nat";
 import type { PortSpec } from "./ports";
+import { findTool } from "../io";
 
 export interface PastaPaths {
   nsPath: string;
@@ -47,10 +48,6 @@ export function pastaArgv(paths: PastaPaths, ports: Pick<NatPort, "hostIp" | "ho
   return ["--config-net", "--netns", paths.nsPath, "--ns-ifname", "eth0", "--pid", paths.pidFile, "--quiet", ...fwd("-t", "tcp"), ...fwd("-u", "udp"), "-T", "none", "-U", "none"];
 }
 
-function which(name: string): string | undefined {
-  return Bun.which(name, { PATH: `${process.env.PATH ?? ""}:/usr/bin:/bin:/usr/sbin:/sbin` }) ?? undefined;
-}
-
 /** The first IPv4 default route's gateway in /proc/net/route's text (little-endian hex). */
 export function defaultGateway(routeText: string): string | undefined {
   for (const line of routeText.split("\n").slice(1)) {
@@ -75,13 +72,13 @@ export function pastaGateway(): string | undefined {
 
 /** tsd info's network line for a rootless user. */
 export function rootlessNetworkBackend(): string {
-  const pasta = which("pasta");
+  const pasta = findTool("pasta");
   return pasta ? `pasta (${pasta}; the default network, published ports forwarded by it), none, host` : "none, host (pasta not found: install the passt package for the default network)";
 }
 
 /** pasta and /dev/net/tun, or one line naming what is missing. */
 function requirePasta(): string {
-  const pasta = which("pasta");
+  const pasta = findTool("pasta");
   if (!pasta) throw new TsdError("rootless: the pasta network needs pasta: install the passt package (apt-get install passt), or use --network none|host");
   try {
     accessSync("/dev/net/tun", constants.R_OK | constants.W_OK);
@@ -97,7 +94,7 @@ function requirePasta(): string {
 function makeNetns(nsPath: string): void {
   mkdirSync(join(nsPath, ".."), { recursive: true, mode: 0o711 });
   writeFileSync(nsPath, "");
-  const unshare = which("unshare") ?? "unshare";
+  const unshare = findTool("unshare") ?? "unshare";
   const r = Bun.spawnSync([unshare, `--net=${nsPath}`, "true"], { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
   if (r.exitCode !== 0) throw new TsdError(`rootless: cannot make the container's network namespace: ${firstLine(r.stderr.toString())}`);
 }

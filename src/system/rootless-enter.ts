@@ -13,6 +13,7 @@ import { procStartTime, sameProcess } from "../container/proc";
 import { flockExclusive } from "../native/ffi";
 import { execve } from "../native/execve";
 import { rootlessPaths, subordinateRange, type RootlessPaths } from "../store/rootless";
+import { findTool } from "../io";
 
 interface User {
   uid: number;
@@ -37,13 +38,10 @@ export function enterRootless(args: string[]): never {
   // The common case reads pause.pid only (written by rename: whole or absent), in a run dir
   // checked to be the user's; the lock is for starting one.
   ensureRunDir(paths, user);
-  const pid = livePause(paths, user) ?? withLock(paths, user, () => livePause(paths, user) ?? rejoinPause(paths, user, tools) ?? startPause(paths, user, tools));
+  const pid = livePause(paths, user) ?? withLock(paths, () => livePause(paths, user) ?? rejoinPause(paths, user, tools) ?? startPause(paths, user, tools));
   const self = Bun.main.startsWith("/$bunfs/") ? [process.execPath] : [process.execPath, Bun.main];
   const env = { ...(process.env as Record<string, string>), TSD_ROOTLESS: "1" };
-  // A single-id namespace denies setgroups, which nsenter calls unless told to keep the
-  // credentials (the user's uid is 0 there all the same).
-  const keep = readOr(`/proc/${pid}/setgroups`).trim() === "deny" ? ["--preserve-credentials"] : [];
-  const errno = execve(tools.nsenter, ["nsenter", "--user", "--mount", ...keep, `--target=${pid}`, `--wd=${process.cwd()}`, "--", ...self, ...args], env);
+  const errno = execve(tools.nsenter, ["nsenter", "--user", "--mount", ...keepCredentials(pid), `--target=${pid}`, `--wd=${process.cwd()}`, "--", ...self, ...args], env);
   throw new TsdError(`rootless: cannot run ${tools.nsenter}: errno ${errno}`);
 }
 
@@ -56,20 +54,16 @@ export function userName(uid: number, passwd = readOr("/etc/passwd")): string {
   return String(uid);
 }
 
-function which(name: string): string | undefined {
-  return Bun.which(name, { PATH: `${process.env.PATH ?? ""}:/usr/bin:/bin:/usr/sbin:/sbin` }) ?? undefined;
-}
-
 /** newuidmap/newgidmap (Debian's uidmap package) and util-linux's unshare, nsenter, setsid. */
 function findTools(): Tools {
   const need = (name: string, pkg: string) => {
-    const path = which(name);
+    const path = findTool(name);
     if (!path) throw new TsdError(`rootless: ${name} not found: install ${pkg} (rootless tsd needs it to make its user namespace)`);
     return path;
   };
   return {
-    newuidmap: which("newuidmap"),
-    newgidmap: which("newgidmap"),
+    newuidmap: findTool("newuidmap"),
+    newgidmap: findTool("newgidmap"),
     unshare: need("unshare", "util-linux"),
     nsenter: need("nsenter", "util-linux"),
     setsid: need("setsid", "util-linux"),
@@ -89,8 +83,8 @@ function ensureRunDir(paths: RootlessPaths, user: User): void {
   }
 }
 
-function withLock<T>(paths: RootlessPaths, user: User, fn: () => T): T {
-  ensureRunDir(paths, user);
+/** Under RUN/pause.lock (the run dir checked by the caller: ensureRunDir). */
+function withLock<T>(paths: RootlessPaths, fn: () => T): T {
   const fd = openSync(join(paths.run, "pause.lock"), "a", 0o600);
   try {
     flockExclusive(fd);
@@ -177,7 +171,6 @@ function startPause(paths: RootlessPaths, user: User, tools: Tools): number {
   }
 }
 
-/** Until the pause process is in its namespace (`mapped`: and unshare wrote its own map). */
 /** RUN/pause.pid: "PID STARTTIME USERNS MNTNS" (the namespaces, to find them again: rejoinPause). */
 function recordPause(paths: RootlessPaths, pid: number): void {
   const start = procStartTime(pid);
@@ -215,8 +208,7 @@ function rejoinPause(paths: RootlessPaths, user: User, tools: Tools): number | u
   const pids = readdirSync("/proc").filter((n) => /^\d+$/.test(n));
   const target = survivor(readOr(join(paths.run, "pause.pid")), user.uid, pids, look);
   if (target === undefined) return undefined;
-  const keep = readOr(`/proc/${target}/setgroups`).trim() === "deny" ? ["--preserve-credentials"] : [];
-  const proc = Bun.spawn([tools.setsid, tools.nsenter, "--user", "--mount", ...keep, `--target=${target}`, "--", "sleep", "infinity"], { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
+  const proc = Bun.spawn([tools.setsid, tools.nsenter, "--user", "--mount", ...keepCredentials(target), `--target=${target}`, "--", "sleep", "infinity"], { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
   proc.unref();
   try {
     waitForUnshare(proc.pid, false);
@@ -228,6 +220,13 @@ function rejoinPause(paths: RootlessPaths, user: User, tools: Tools): number | u
   }
 }
 
+/** A single-id namespace denies setgroups, which nsenter calls unless told to keep the
+ *  credentials (the user's uid is 0 there all the same). */
+function keepCredentials(pid: number): string[] {
+  return readOr(`/proc/${pid}/setgroups`).trim() === "deny" ? ["--preserve-credentials"] : [];
+}
+
+/** Until the pause process is in its namespace (`mapped`: and unshare wrote its own map). */
 function waitForUnshare(pid: number, mapped: boolean): void {
   const own = nsLink("self");
   for (let i = 0; i < 400; i++) {
