@@ -11,10 +11,27 @@ import { join } from "node:path";
 
 export type Delegation = { dir: string } | { none: string };
 
+/** A line of /proc/PID/cgroup: "4:cpu,cpuacct:/tsd/x" (v2: controllers ""). */
+export interface CgroupLine {
+  controllers: string;
+  path: string;
+}
+
+export function parseCgroupFile(text: string): CgroupLine[] {
+  const out: CgroupLine[] = [];
+  for (const line of text.split("\n")) {
+    const a = line.indexOf(":");
+    const b = line.indexOf(":", a + 1);
+    if (a < 0 || b < 0) continue;
+    out.push({ controllers: line.slice(a + 1, b), path: line.slice(b + 1) });
+  }
+  return out;
+}
+
 /** The cgroup v2 path of /proc/PID/cgroup's "0::/path" line, without the leading /. */
 export function unifiedPath(procCgroup: string): string | undefined {
-  const line = procCgroup.split("\n").find((l) => l.startsWith("0::"));
-  return line === undefined ? undefined : line.slice(3).replace(/^\/+/, "").replace(/\/+$/, "");
+  const line = parseCgroupFile(procCgroup).find((l) => l.controllers === "");
+  return line === undefined ? undefined : line.path.replace(/^\/+/, "").replace(/\/+$/, "");
 }
 
 /** A group is the user's when the directory and the files delegation hands over are. */

@@ -13,7 +13,8 @@ import { cgroupFrozen } from "./frozen";
 import { delegatedGroup, findDelegation, ownerOf, type Delegation } from "./delegation";
 import { rootlessMode } from "../store/rootless";
 export { cgroupFrozen } from "./frozen";
-export type { Delegation } from "./delegation";
+export type { Delegation, CgroupLine } from "./delegation";
+export { parseCgroupFile } from "./delegation";
 export { v1WithNamed } from "./detect";
 
 export { groupPath } from "./resources";

@@ -8,6 +8,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, posix, resolve } from "node:path";
 import { TsdError } from "../errors";
+import type { CgroupLine } from "../cgroup";
 
 /** The parts of a config.json checkpoint and restore read. */
 export interface CriuSpec {
@@ -26,12 +27,6 @@ export interface ExtMount {
   source: string;
 }
 
-/** A line of /proc/PID/cgroup: "4:cpu,cpuacct:/tsd/x" (v2: controllers ""). */
-export interface CgroupLine {
-  controllers: string;
-  path: string;
-}
-
 /** The binary and the message naming the fix when there is none. */
 export function criuBinary(wanted: string | undefined, which: (name: string) => string | null = Bun.which): string {
   const name = wanted ?? "criu";
@@ -39,17 +34,6 @@ export function criuBinary(wanted: string | undefined, which: (name: string) => 
   if (found) return found;
   const what = name.includes("/") ? `--criu ${name}: no such file` : `"${name}" is not on PATH`;
   throw new TsdError(`checkpoint/restore need CRIU: ${what} (install it: apt-get install criu, CRIU 4.1 or later on kernels 6.13+; or name the binary with tsd-runc --criu PATH)`, 1);
-}
-
-export function parseCgroupFile(text: string): CgroupLine[] {
-  const out: CgroupLine[] = [];
-  for (const line of text.split("\n")) {
-    const a = line.indexOf(":");
-    const b = line.indexOf(":", a + 1);
-    if (a < 0 || b < 0) continue;
-    out.push({ controllers: line.slice(a + 1, b), path: line.slice(b + 1) });
-  }
-  return out;
 }
 
 /** The directory a v1 hierarchy has under a cgroup mount (zig/runtime/cgroup_mount.zig). */

@@ -17,11 +17,11 @@
 import { existsSync, lstatSync, mkdirSync, openSync, closeSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { TsdError } from "../errors";
-import { createSpecCgroup, removeSpecCgroup, type SpecGroup } from "../cgroup";
+import { createSpecCgroup, parseCgroupFile, removeSpecCgroup, type CgroupLine, type SpecGroup } from "../cgroup";
 import { bindMount, detachMount, reapChild } from "../native/mount";
 import { cgroupsMode, emptyNsArgs, DESCRIPTORS_FILE, EXTERNAL_FDS_FILE, EXTERNAL_NS_KEYS } from "./checkpoint";
 import { cgroupsPathOf, readSpec, recordOf, writePidFile } from "./create";
-import { criuBinary, externalMounts, hierarchyDir, parseCgroupFile, runCriu, type CgroupLine, type CriuSpec, type ExtMount } from "./criu";
+import { criuBinary, externalMounts, hierarchyDir, runCriu, type CriuSpec, type ExtMount } from "./criu";
 import { deleteCommand } from "./delete";
 import { bool, exactArgs, list, parseFlags, str, type FlagSpec, type Parsed } from "./flags";
 import type { RuntimeGlobals } from "./globals";

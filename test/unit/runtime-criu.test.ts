@@ -2,7 +2,8 @@
 // flags to CRIU's options, the external mounts and files, CRIU's log read back.
 import { describe, expect, test } from "bun:test";
 import { cgroupsMode, dumpOptionArgs, emptyNsArgs, CHECKPOINT_FLAGS } from "../../src/runtime/checkpoint";
-import { criuBinary, criuLogError, dumpControllers, externalFileKey, externalMounts, parseCgroupFile } from "../../src/runtime/criu";
+import { criuBinary, criuLogError, dumpControllers, externalFileKey, externalMounts } from "../../src/runtime/criu";
+import { parseCgroupFile } from "../../src/cgroup";
 import { parseFlags } from "../../src/runtime/flags";
 import { restoreOptionArgs, stdioInherit, RESTORE_FLAGS } from "../../src/runtime/restore";
 
