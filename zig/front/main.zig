@@ -271,7 +271,7 @@ fn groupEmpty(dir: []const u8, depth: usize) !bool {
         else => return true,
     };
     var lines = std.mem.splitScalar(u8, text, '\n');
-    while (lines.next()) |l| if (l.len > 0 and allDigits(l)) return false;
+    while (lines.next()) |l| if (l.len > 0 and state.allDigits(l)) return false;
     if (depth >= cgroup_depth_max) return true;
     var d = std.fs.openDirAbsolute(dir, .{ .iterate = true }) catch return true;
     defer d.close();
@@ -283,11 +283,6 @@ fn groupEmpty(dir: []const u8, depth: usize) !bool {
         const sub = try std.fmt.bufPrint(&buf, "{s}/{s}", .{ dir, e.name });
         if (!try groupEmpty(sub, depth + 1)) return false;
     }
-    return true;
-}
-
-fn allDigits(s: []const u8) bool {
-    for (s) |c| if (!std.ascii.isDigit(c)) return false;
     return true;
 }
 

@@ -175,7 +175,7 @@ pub fn parseSignal(raw: []const u8) Unusual!u8 {
     return error.Unusual;
 }
 
-fn allDigits(s: []const u8) bool {
+pub fn allDigits(s: []const u8) bool {
     for (s) |c| if (!std.ascii.isDigit(c)) return false;
     return true;
 }
