@@ -95,6 +95,19 @@ pub fn read(f: fd_t, buf: []u8) Error!usize {
     }
 }
 
+/// Reads until end of file or until `buf` is full (a full buffer may mean more is left:
+/// the caller decides whether that is an error). Bounded by `buf.len`.
+pub fn readFull(f: fd_t, buf: []u8) Error![]u8 {
+    var len: usize = 0;
+    while (len < buf.len) {
+        const n = try read(f, buf[len..]);
+        if (n == 0) break;
+        len += n;
+    }
+    assert(len <= buf.len);
+    return buf[0..len];
+}
+
 pub fn write(f: fd_t, buf: []const u8) Error!usize {
     while (true) {
         return check(linux.write(f, buf.ptr, buf.len)) catch |err| switch (err) {

@@ -59,13 +59,8 @@ fn unmapPages(pages: []align(std.heap.page_size_min) u8) void {
 }
 
 fn readAll(f: sys.fd_t, buf: []u8, path: [:0]const u8, d: *diag.Diag) !usize {
-    var len: usize = 0;
-    while (len < buf.len) {
-        const n = sys.read(f, buf[len..]) catch |err| return d.fail(err, "read {s}", .{path});
-        if (n == 0) break;
-        len += n;
-    }
-    return len;
+    const got = sys.readFull(f, buf) catch |err| return d.fail(err, "read {s}", .{path});
+    return got.len;
 }
 
 test "a spec at the argv and env limits loads within the scratch it is given" {

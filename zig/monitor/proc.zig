@@ -31,13 +31,7 @@ pub fn sameProcess(pid: linux.pid_t, start: []const u8) bool {
 pub fn readSmall(path: [:0]const u8, buf: []u8) ![]const u8 {
     const f = try sys.open(path, .{ .CLOEXEC = true }, 0);
     defer sys.close(f);
-    var len: usize = 0;
-    while (len < buf.len) {
-        const n = try sys.read(f, buf[len..]);
-        if (n == 0) break;
-        len += n;
-    }
-    return buf[0..len];
+    return sys.readFull(f, buf);
 }
 
 test "start time field" {

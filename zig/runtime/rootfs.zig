@@ -133,20 +133,13 @@ fn hideHostProcAndSys(root: sys.fd_t, d: *Diag) !void {
     const S = struct {
         var text: [mountinfo_max]u8 = undefined;
     };
-    var len: usize = 0;
-    while (len < S.text.len) {
-        const n = sys.read(f, S.text[len..]) catch |err| return d.fail(err, "read /proc/self/mountinfo", .{});
-        if (n == 0) break;
-        len += n;
-    }
-    if (len == S.text.len) {
+    const text = sys.readFull(f, &S.text) catch |err| return d.fail(err, "read /proc/self/mountinfo", .{});
+    if (text.len == S.text.len) {
         d.set(125, "/proc/self/mountinfo is larger than {d} bytes: too many mounts for --no-pivot", .{mountinfo_max});
         return error.NOMEM;
     }
-    var lines = std.mem.splitScalar(u8, S.text[0..len], '\n');
-    var count: usize = 0;
-    while (lines.next()) |line| : (count += 1) {
-        assert(count <= len);
+    var lines = std.mem.splitScalar(u8, text, '\n');
+    while (lines.next()) |line| {
         var mp_buf: [spec.limits.path]u8 = undefined;
         const mp = fullProcOrSys(line, rootfs, &mp_buf) orelse continue;
         try hideMount(mp, d);

@@ -101,13 +101,7 @@ pub fn defaultHome(p: *const spec.Process) void {
 fn readPasswd(buf: *[passwd_max]u8) []const u8 {
     const f = sys.open("/etc/passwd", .{ .ACCMODE = .RDONLY, .CLOEXEC = true }, 0) catch return "";
     defer sys.close(f);
-    var len: usize = 0;
-    while (len < buf.len) {
-        const n = sys.read(f, buf[len..]) catch return buf[0..len];
-        if (n == 0) break;
-        len += n;
-    }
-    return buf[0..len];
+    return sys.readFull(f, buf) catch "";
 }
 
 /// The home field (the 6th) of the first line whose uid field (the 3rd) is `uid`.
