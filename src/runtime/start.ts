@@ -42,34 +42,42 @@ export async function startRecord(g: RuntimeGlobals, rec: RuntimeRecord): Promis
     closeSync(fd);
   }
   rmSync(fifo, { force: true });
-  // Without poststart hooks there is nothing to order after the exec: no wait (runc's start
-  // returns once the byte is read, too).
+  // Until the process runs, so that a signal sent once `start` returns reaches it, not the
+  // init's last steps (an unhandled signal to a namespace's init is dropped); without
+  // poststart hooks the wait is short and its end no error (as the front's, zig/front).
   const hooks = bundleHooks(rec.bundle, "poststart");
-  if (hooks.length === 0) return;
-  await execed(rec);
+  if (hooks.length === 0) {
+    await execed(rec, START_WAIT_MS);
+    return;
+  }
+  if (!(await execed(rec, EXEC_WAIT_MS))) throw new TsdError(`container ${rec.id}: its init has not exec'd the process ${EXEC_WAIT_MS / 1000}s after start`, 1);
   // The process has been started: "running", even when it has ended by now.
   const state = { ...ociState(g.root, rec), pid: rec.pid, status: "running" };
   await runHooksWarning("poststart", hooks, state, (msg) => logWarning(g, msg));
 }
 
+/** With poststart hooks: they must follow the exec. */
 const EXEC_WAIT_MS = 60_000;
+/** Without: the front's bound (zig/front/main.zig exec_wait_ms). */
+const START_WAIT_MS = 2_000;
 
 /** Until the init has exec'd the process (its startContainer hooks done): runtime-spec's
  *  poststart runs after that. Seen in /proc/PID/exe, which is tsd-monitor's memfd until then;
- *  a dead init ends the wait too (its stderr has said why). */
-async function execed(rec: RuntimeRecord): Promise<void> {
-  const end = Date.now() + EXEC_WAIT_MS;
+ *  a dead init ends the wait too (its stderr has said why). False: still not after `limitMs`. */
+async function execed(rec: RuntimeRecord, limitMs: number): Promise<boolean> {
+  const end = Date.now() + limitMs;
   for (let pause = 1; initAlive(rec); pause = Math.min(pause * 2, 20)) {
     let exe = "";
     try {
       exe = readlinkSync(`/proc/${rec.pid}/exe`);
     } catch {
-      return; // Gone, or a zombie (no exe).
+      return true; // Gone, or a zombie (no exe).
     }
-    if (!exe.includes("tsd-monitor")) return;
-    if (Date.now() > end) throw new TsdError(`container ${rec.id}: its init has not exec'd the process ${EXEC_WAIT_MS / 1000}s after start`, 1);
+    if (!exe.includes("tsd-monitor")) return true;
+    if (Date.now() > end) return false;
     await Bun.sleep(pause);
   }
+  return true;
 }
 
 /** The bundle's hooks of `kind` (none when its config.json is gone or unreadable). */

@@ -5,7 +5,7 @@
 // init. Each test has its own bundle and cgroup under this file's parent group; nothing is left.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync, chmodSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { TSD } from "../lib/tsd";
 import { testImages } from "../lib/fixtures";
 import { removeGroupTree } from "../lib/cgroups";
@@ -57,7 +57,12 @@ if mode == "lifecycle":
     time.sleep(0.3)
     res["ran_before_start"] = os.path.exists(os.path.join(bundle, "out", "ran"))
     res["state"] = json.loads(subprocess.run(rt + ["state", cid], capture_output=True).stdout)
-    res["start"] = subprocess.run(rt + ["start", cid]).returncode
+    start = [os.environ["TSD_FRONT"], "--root", root] if "TSD_FRONT" in os.environ else rt
+    res["start"] = subprocess.run(start + ["start", cid]).returncode
+    try:  # the process, or gone: never the init still before its execve
+        res["exe_after_start"] = os.readlink("/proc/%d/exe" % pid)
+    except OSError:
+        res["exe_after_start"] = "gone"
     res["status"] = reap(pid)
     res["stdout"] = read_all(out_r); res["stderr"] = read_all(err_r); res["fd3"] = read_all(pre_r)
     res["state_after"] = json.loads(subprocess.run(rt + ["state", cid], capture_output=True).stdout)
@@ -159,9 +164,9 @@ function rootfsCopy(name: string): string {
 }
 
 /** Runs the Python caller; its JSON result. */
-async function caller(mode: string, dir: string, id: string): Promise<Record<string, any>> {
+async function caller(mode: string, dir: string, id: string, env: Record<string, string> = {}): Promise<Record<string, any>> {
   const out = join(base, `${id}.result.json`);
-  const p = Bun.spawn(["python3", join(base, "helper.py"), out, mode, TSD, root, dir, id], { stdin: "ignore", stdout: "inherit", stderr: "inherit" });
+  const p = Bun.spawn(["python3", join(base, "helper.py"), out, mode, TSD, root, dir, id], { stdin: "ignore", stdout: "inherit", stderr: "inherit", env: { ...process.env, ...env } });
   const timer = setTimeout(() => p.kill(9), 30000);
   const code = await p.exited;
   clearTimeout(timer);
@@ -218,8 +223,21 @@ describe("tsd runtime create/start", () => {
     expect(r.fd3).toBe("kept\n");
     expect(existsSync(join(dir, "out", "ran"))).toBe(true);
     expect(r.state_after).toMatchObject({ status: "stopped", pid: 0 });
+    expect(r.exe_after_start).not.toContain("tsd-monitor");
     expect((await rt(["delete", "life"])).code).toBe(0);
     expectGone("life", "life");
+  });
+
+  test("start returns once the init has exec'd the process (a signal sent then is not lost to its set-up: runtime-tools' killsig), the front's start too", async () => {
+    for (const [id, env] of [["exec-bun", {}], ["exec-front", { TSD_FRONT: join(dirname(TSD), "tsd-runc") }]] as const) {
+      const dir = bundle(id, { args: ["/bin/sh", "-c", "exit 4"] });
+      const r = await caller("lifecycle", dir, id, env);
+      expect(r.start).toBe(0);
+      expect(r.exe_after_start).not.toContain("tsd-monitor");
+      expect(r.status).toBe(4);
+      expect((await rt(["delete", id])).code).toBe(0);
+      expectGone(id, id);
+    }
   });
 
   test("the limits of linux.resources hold in the group of linux.cgroupsPath", async () => {

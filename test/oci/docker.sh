@@ -43,9 +43,7 @@ stop_dockerd() {
   done
   oci_mount_leaks "$DK_DIR" || leak=1
   oci_cgroup_leaks "$DK_NAME" || leak=1
-  if [ "$(ls /run/containerd/s 2>/dev/null || true)" != "$DK_SOCKETS_BEFORE" ]; then
-    echo "leak: new shim sockets in /run/containerd/s (or another containerd's)"; leak=1
-  fi
+  oci_shim_socket_leaks "$DK_SOCKETS_BEFORE" || leak=1
   rm -rf "$DK_DIR"
   DK_DIR=
   return $leak

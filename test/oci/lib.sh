@@ -142,9 +142,7 @@ oci_stop_containerd() {
   local new
   new=$(comm -13 <(echo "$CTRD_NETNS_BEFORE" | grep '^cni-' | sort) <(ls /run/netns 2>/dev/null | grep '^cni-' | sort))
   if [ -n "$new" ]; then echo "leak: netns $new"; leak=1; fi
-  if [ "$(ls /run/containerd/s 2>/dev/null || true)" != "$CTRD_SOCKETS_BEFORE" ]; then
-    echo "leak: new shim sockets in /run/containerd/s (or another containerd's)"; leak=1
-  fi
+  oci_shim_socket_leaks "$CTRD_SOCKETS_BEFORE" || leak=1
   rm -rf "$CTRD_DIR"
   CTRD_DIR=
   return $leak
@@ -183,6 +181,23 @@ oci_cgroup_leaks() {
     find "$g" -depth -type d -exec rmdir {} + 2>/dev/null
   done
   return $leak
+}
+
+# oci_shim_socket_leaks BEFORE: shim sockets in /run/containerd/s (every containerd 1.6 puts
+# its shims' there) that were not in BEFORE (an `ls` of it). A shim removes its socket as it
+# shuts down, which may still be under way just after its containerd stopped: up to 5 s to go.
+# Prints "leak: …" with the listening process, if any, and returns 1 when one stays.
+oci_shim_socket_leaks() {
+  local before=$1 new="" i s
+  for i in $(seq 50); do
+    new=$(comm -13 <(echo "$before" | sort) <(ls /run/containerd/s 2>/dev/null | sort))
+    [ -z "$new" ] && return 0
+    sleep 0.1
+  done
+  for s in $new; do
+    echo "leak: shim socket /run/containerd/s/$s ($(ss -xlpH 2>/dev/null | grep -F "/run/containerd/s/$s" | grep -o 'users:.*' || echo 'no listener'))"
+  done
+  return 1
 }
 
 # oci_mount_leaks DIR [PID]: mounts under DIR in PID's mount namespace (default ours), lazily

@@ -25,6 +25,8 @@ const record_max = 256 * 1024;
 const config_max = 1024 * 1024;
 const out_max = 512 * 1024;
 const arena_max = 16 * 1024 * 1024;
+/// How long `start` waits for the init to exec the process (awaitExec).
+const exec_wait_ms = 2000;
 /// Sub-group depth and entries per group `kill --all` looks through (cgroup.ts procsIn: 16).
 const cgroup_depth_max = 16;
 const cgroup_entries_max = 65536;
@@ -110,13 +112,21 @@ fn startVerb(root: []const u8, rest: []const []const u8) !u8 {
     var path_buf: [path_max]u8 = undefined;
     const fifo = try std.fmt.bufPrintZ(&path_buf, "{s}/{s}/exec.fifo", .{ root, rec.id });
     const fd = try posix.openZ(fifo, .{ .ACCMODE = .WRONLY, .NONBLOCK = true, .CLOEXEC = true }, 0);
-    {
-        defer posix.close(fd);
-        const n = try posix.write(fd, "0");
-        if (n != 1) return error.Unusual;
-    }
+    defer posix.close(fd);
+    const n = try posix.write(fd, "0");
+    if (n != 1) return error.Unusual;
     posix.unlinkZ(fifo) catch |err| if (err != error.FileNotFound) return err;
+    try awaitExec(fd);
     return 0;
+}
+
+/// The init keeps its end of the fifo until its execve (close-on-exec): its going (POLLERR on
+/// the write end, or the init's death) means the process runs, so a `kill` right after `start`
+/// reaches it, not the init's last steps, where an unhandled signal to a namespace's init
+/// is dropped. Bounded: long startContainer hooks end the wait, not the start.
+fn awaitExec(fd: posix.fd_t) !void {
+    var pfd = [1]posix.pollfd{.{ .fd = fd, .events = 0, .revents = 0 }};
+    _ = try posix.poll(&pfd, exec_wait_ms);
 }
 
 fn killVerb(root: []const u8, rest: []const []const u8) !u8 {

@@ -114,15 +114,20 @@ fn run(argv: []const [*:0]const u8, report: *Report, d: *Diag) !u8 {
     const s = try loadSpec(a, d);
     if (a.hook_state) |p| try the_hook_state.load(p, d) else the_hook_state.initDefault(a.id, a.bundle) catch |err| return d.fail(err, "the hook state", .{});
     const fifo = sys.open(a.fifo, .{ .ACCMODE = .RDONLY, .NONBLOCK = true, .CLOEXEC = true }, 0) catch |err| return d.fail(err, "open the exec fifo {s}", .{a.fifo});
-    // The init has its own copy from the clone on.
-    defer sys.close(fifo);
-    const channel = runtime.sync.open() catch |err| return d.fail(err, "socketpair", .{});
+    const channel = runtime.sync.open() catch |err| {
+        sys.close(fifo);
+        return d.fail(err, "socketpair", .{});
+    };
     var monitor_end: ?sys.fd_t = channel.monitor;
     defer if (monitor_end) |f| sys.close(f);
     const pid = clone(a, s, channel, fifo, d) catch |err| {
+        sys.close(fifo);
         sys.close(channel.init);
         return err;
     };
+    // The init has its own copy from the clone on, and is then its only reader: `start` sees
+    // the fifo's last reader go when the init execs (its copy is close-on-exec).
+    sys.close(fifo);
     sys.close(channel.init);
     const master = handOver(a, s, pid, channel.monitor, d) catch |err| {
         // A half-made container must not stay: nobody would ever start or delete it.

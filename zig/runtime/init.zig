@@ -205,6 +205,8 @@ fn checkProcess(s: *const spec.Spec, d: *Diag) !void {
 
 /// Created: tell the monitor (which reports and exits), then block until `start` writes its
 /// byte into the fifo. The fifo closed without a byte: the start was abandoned, exit quietly.
+/// The fifo stays open (close-on-exec) until the execve: `start` waits for its last reader
+/// to go, so a signal sent after `start` returns finds the process, not the init's set-up.
 fn awaitStart(sync_fd: sys.fd_t, fifo: sys.fd_t, d: *Diag) !void {
     sync.sendReady(sync_fd) catch |err| return d.fail(err, "tell the monitor the container is created", .{});
     var pfd = [1]linux.pollfd{.{ .fd = fifo, .events = linux.POLL.IN, .revents = 0 }};
@@ -212,7 +214,7 @@ fn awaitStart(sync_fd: sys.fd_t, fifo: sys.fd_t, d: *Diag) !void {
     var one: [1]u8 = undefined;
     const n = sys.read(fifo, &one) catch |err| return d.fail(err, "read the exec fifo", .{});
     if (n == 0) linux.exit_group(0);
-    sys.close(fifo);
+    assert(n == 1);
 }
 
 /// After pivot_root: "/dev/null" is the container's node (devices.zig made it).
