@@ -15,7 +15,8 @@ export interface MountFlag {
   Source?: string;
   Target: string;
   ReadOnly?: boolean;
-  BindOptions?: { Propagation?: string; NonRecursive?: boolean };
+  /** Idmap: Podman's `idmap` (no Docker field): the bind idmapped by the container's user namespace. */
+  BindOptions?: { Propagation?: string; NonRecursive?: boolean; Idmap?: boolean };
   VolumeOptions?: { NoCopy?: boolean; Labels?: Record<string, string>; DriverConfig?: { Name?: string; Options?: Record<string, string> } };
   TmpfsOptions?: { SizeBytes?: number; Mode?: number };
 }
@@ -69,7 +70,7 @@ function parseFields(text: string): MountFlag {
     const eq = field.indexOf("=");
     const key = (eq < 0 ? field : field.slice(0, eq)).toLowerCase();
     const value = eq < 0 ? undefined : field.slice(eq + 1);
-    if (value === undefined && !["readonly", "ro", "volume-nocopy", "bind-nonrecursive"].includes(key)) {
+    if (value === undefined && !["readonly", "ro", "volume-nocopy", "bind-nonrecursive", "idmap"].includes(key)) {
       throw new Error(`invalid field '${field}' must be a key=value pair`);
     }
     if (!setCommonField(m, key, value)) setTypeField(m, key, value, field);
@@ -113,6 +114,11 @@ function setTypeField(m: MountFlag, key: string, value: string | undefined, fiel
       return;
     case "bind-nonrecursive":
       (m.BindOptions ??= {}).NonRecursive = bool(key, value);
+      return;
+    case "idmap":
+      // Podman's bare `idmap`; its `idmap=uids=…;gids=…` (a mapping of the mount's own) is not.
+      if (value !== undefined && value !== "") throw new Error(`idmap takes no mapping in tsd ("${value}"): write idmap alone, the container's user namespace maps the bind`);
+      (m.BindOptions ??= {}).Idmap = true;
       return;
     case "volume-nocopy":
       (m.VolumeOptions ??= {}).NoCopy = bool(key, value);
@@ -172,7 +178,8 @@ export function mountToRun(m: MountFlag): { bind?: BindMount; tmpfs?: TmpfsMount
   }
   if (m.Type === "bind") {
     const propagation = m.BindOptions?.Propagation;
-    return { bind: { source: m.Source!, destination: m.Target, readonly, mustExist: true, ...(propagation ? { propagation } : {}) } };
+    const idmap = m.BindOptions?.Idmap ? { idmap: true } : {};
+    return { bind: { source: m.Source!, destination: m.Target, readonly, mustExist: true, ...(propagation ? { propagation } : {}), ...idmap } };
   }
   const noCopy = m.VolumeOptions?.NoCopy ? { noCopy: true } : {};
   if (!m.Source) return { bind: { source: "", destination: m.Target, readonly, anonymous: true, volume: "", ...noCopy } };

@@ -113,6 +113,9 @@ describe("--userns=auto", () => {
     mkdirSync(idm);
     expect(await run(["--userns=auto", "-v", `${idm}:/v:idmap`, "busybox", "sh", "-c", "stat -c %u /v; touch /v/f"])).toBe("0\n");
     expect(statSync(join(idm, "f")).uid).toBe(0);
+    // The same through --mount (Podman's spelling).
+    expect(await run(["--userns=auto", "--mount", `type=bind,src=${idm},dst=/m,idmap`, "busybox", "sh", "-c", "stat -c %u /m/f; touch /m/g"])).toBe("0\n");
+    expect(statSync(join(idm, "g")).uid).toBe(0);
     // A named volume, written by a mapped container, is root's for a plain one.
     await run(["--userns=auto", "-v", "uxvol:/data", "busybox", "sh", "-c", "echo hi > /data/f"]);
     expect(await run(["-v", "uxvol:/data", "busybox", "stat", "-c", "%u %n", "/data/f"])).toBe("0 /data/f\n");

@@ -43,6 +43,8 @@ describe("--mount", () => {
       ["type=bind,src=/a,dst=/b,bind-propagation=sideways", /invalid bind-propagation "sideways"/],
       ["type=tmpfs,dst=/t,tmpfs-mode=999", /invalid value for tmpfs-mode: 999/],
       ["type=bind,src=/a,dst=/b,readonly=maybe", /invalid value for readonly: maybe/],
+      ["type=bind,src=/a,dst=/b,idmap=uids=0-1000-10", /idmap takes no mapping in tsd/],
+      ["type=volume,dst=/v,idmap", /cannot mix 'bind-\*' options with mount type 'volume'/],
     ];
     for (const [text, why] of bad) {
       expect(() => parseMountFlag(text)).toThrow(UsageError);
@@ -56,6 +58,7 @@ describe("--mount", () => {
     expect(() => mountToRun(parseMountFlag("type=bind,src=/a,dst=b"))).toThrow("'b' mount path must be absolute");
     expect(() => mountToRun(parseMountFlag("type=tmpfs,src=x,dst=/t"))).toThrow("field Source must not be specified");
     expect(mountToRun(parseMountFlag("type=bind,src=/a,dst=/b,ro,bind-propagation=rshared")).bind).toEqual({ source: "/a", destination: "/b", readonly: true, mustExist: true, propagation: "rshared" });
+    expect(mountToRun(parseMountFlag("type=bind,src=/a,dst=/b,idmap")).bind).toEqual({ source: "/a", destination: "/b", readonly: false, mustExist: true, idmap: true });
     expect(mountToRun(parseMountFlag("dst=/anon")).bind).toEqual({ source: "", destination: "/anon", readonly: false, anonymous: true, volume: "" });
     expect(mountToRun(parseMountFlag("type=tmpfs,dst=/t,tmpfs-size=64k,tmpfs-mode=700,ro")).tmpfs).toEqual({ destination: "/t", options: ["nosuid", "nodev", "noexec", "size=65536", "mode=700", "ro"] });
   });
