@@ -1,7 +1,8 @@
-// The only module that imports bun:ffi: the libtsd symbol table and thin typed wrappers.
+// libtsd (zig/lib) through bun:ffi: its symbol table and thin typed wrappers (plain libc calls: libc.ts).
 import { dlopen, FFIType, type Pointer, CString } from "bun:ffi";
 import { materialize } from "./embedded";
 import { TsdError } from "../errors";
+import { libc } from "./libc";
 
 const symbols = {
   tsd_version: { args: [], returns: FFIType.cstring },
@@ -170,17 +171,11 @@ export { CString };
 
 // ---- libc: flock for per-container lock files ----------------------------------------------
 
-const libcSymbols = {
-  flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
-} as const;
-let libc: ReturnType<typeof dlopen<typeof libcSymbols>>["symbols"] | undefined;
-
 const LOCK_EX = 2;
 
 /** flock(fd, LOCK_EX), blocking; the lock goes with the fd (close it to release). */
 export function flockExclusive(fd: number): void {
-  libc ??= dlopen("libc.so.6", libcSymbols).symbols;
-  // bun:ffi shows no errno; a signal (EINTR) is the only failure a retry can cure.
-  for (let attempt = 0; attempt < 5; attempt++) if (libc.flock(fd, LOCK_EX) === 0) return;
+  // A signal (EINTR) is the only failure a retry can cure.
+  for (let attempt = 0; attempt < 5; attempt++) if (libc().flock(fd, LOCK_EX) === 0) return;
   throw new TsdError("cannot lock the container: flock failed");
 }
