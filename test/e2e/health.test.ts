@@ -33,11 +33,12 @@ function waitHealth(name: string, ok: (h: Health) => boolean): Promise<Health> {
 }
 
 /** Host processes whose command line is exactly `cmd` (a probe's). */
-function hostProcesses(cmd: string): number[] {
+/** Processes running `cmd` in the pid namespace `ns` (another run of this file has its own). */
+function hostProcesses(cmd: string, ns: string): number[] {
   const out: number[] = [];
   for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
     try {
-      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean).join(" ") === cmd) out.push(Number(pid));
+      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean).join(" ") === cmd && readlinkSync(`/proc/${pid}/ns/pid`) === ns) out.push(Number(pid));
     } catch {
       // Gone meanwhile.
     }
@@ -152,8 +153,9 @@ describe("health checks", () => {
     expect(h.Log[0]).toMatchObject({ ExitCode: -1, Output: "Health check exceeded timeout (300ms)" });
     // A probe runs for 300 ms of every 500: at most one (its shell and sleep) at any time.
     const monitor = await monitorPid("hang");
+    const ns = readlinkSync(`/proc/${(await t.ok(["inspect", "-f", "{{.State.Pid}}", "hang"])).trim()}/ns/pid`);
     for (let i = 0; i < 10; i++) {
-      expect(hostProcesses(monitorCmd).length).toBeLessThanOrEqual(1);
+      expect(hostProcesses(monitorCmd, ns).length).toBeLessThanOrEqual(1);
       const inside = await t.ok(["exec", "hang", "ps", "-o", "stat,args"]);
       expect(inside.split("\n").filter((l) => / sleep 7777$/.test(l)).length).toBeLessThanOrEqual(1);
       expect(await orphanZombies("hang")).toEqual([]);
@@ -161,7 +163,7 @@ describe("health checks", () => {
       await Bun.sleep(150);
     }
     await t.ok(["rm", "-f", "hang"]);
-    await waitFor("the probes to be gone", () => hostProcesses(monitorCmd).length === 0, WAIT_MS);
+    await waitFor("the probes to be gone", () => hostProcesses(monitorCmd, ns).length === 0, WAIT_MS);
   });
 
   test("failures within --health-start-period do not count", async () => {

@@ -4,8 +4,9 @@
 // its gateway's address, pasta connects to the host's loopback: no other address is ever
 // dialled), --network none still alone, a taken port refused with nothing left, and no pasta
 // process nor namespace left after stop, rm -f, --rm, a failed start or a SIGKILLed CLI.
-// pasta opens /dev/net/tun as the user: where it is 0600 it is made 0666 for the file's run
-// (what Debian's udev rules make it) and put back after.
+// pasta opens /dev/net/tun as the user: the test user gets an ACL entry of its own on it for
+// the file's run (test/lib/tun-acl.py; where the device is 0600, as without udev), dropped
+// after; the device's mode is never changed, so concurrent runs do not undo each other.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -14,14 +15,20 @@ import { asUser, makeRootlessUser, processesOf, removeRootlessUsers, subStart, t
 import { busyboxRoot, closeRoot } from "../lib/tsd";
 
 const pasta = Bun.which("pasta");
-const tunMode = existsSync("/dev/net/tun") ? statSync("/dev/net/tun").mode & 0o777 : undefined;
-const skip = !pasta || tunMode === undefined;
+const skip = !pasta || !existsSync("/dev/net/tun");
 if (skip) console.warn(`rootless-net: skipped: ${!pasta ? "pasta not installed (apt-get install passt; scripts/bootstrap.sh does)" : "no /dev/net/tun (modprobe tun)"}`);
 
 // Ports of this run's own, below the range tsd picks random ports from (32768 on).
 const PORT = 28000 + (process.pid % 1500) * 3;
 // Its own subordinate range, apart from rootless.test.ts's (1 300 000 000 on) and the auto pool.
 const START = subStart(1_600_000_000);
+
+/** The test user's own ACL entry on /dev/net/tun (test/lib/tun-acl.py): never the device's mode,
+ *  which other runs and the host rely on. */
+function tunAcl(verb: "grant" | "deny" | "drop", uid: number): void {
+  const r = Bun.spawnSync(["python3", join(import.meta.dir, "..", "lib", "tun-acl.py"), verb, String(uid)], { stderr: "pipe" });
+  if (r.exitCode !== 0) throw new Error(`tun-acl.py ${verb} ${uid}: ${r.stderr}`);
+}
 
 let base: string;
 let user: RootlessUser;
@@ -32,8 +39,8 @@ beforeAll(async () => {
   images = await testImages();
   base = mkdtempSync("/dev/shm/tsd-e2e-rlnet-");
   chmodSync(base, 0o755);
-  if ((tunMode! & 0o006) !== 0o006) chmodSync("/dev/net/tun", tunMode! | 0o666);
   user = makeRootlessUser(`tsdrp${process.pid}`, base, START);
+  tunAcl("grant", user.uid);
   await ok(["load", "-i", images.busyboxDocker]);
 }, 120000);
 
@@ -44,7 +51,7 @@ afterAll(async () => {
     if (user) left = await removeRootlessUsers([user]);
     for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) if (base && line.includes(base)) left.push(`mount: ${line}`);
   } finally {
-    if (tunMode !== undefined) chmodSync("/dev/net/tun", tunMode);
+    if (user) tunAcl("drop", user.uid);
     if (base) rmSync(base, { recursive: true, force: true });
   }
   expect(left).toEqual([]);
@@ -178,13 +185,13 @@ describe.skipIf(skip)("rootless pasta network", () => {
   }, 60000);
 
   test("/dev/net/tun closed to the user: one line naming the fix, 125, nothing left", async () => {
-    chmodSync("/dev/net/tun", 0o600);
+    tunAcl("deny", user.uid);
     try {
       const r = await asUser(user, ["run", "--rm", "-p", `127.0.0.1:${PORT + 2}:80`, "busybox", "true"]);
       expect(r.code).toBe(125);
       expect(r.stderr).toBe("tsd: rootless: the pasta network needs /dev/net/tun, which this user cannot open (EACCES): as root, chmod 0666 /dev/net/tun (as most distributions' udev rules make it), or use --network none|host\n");
     } finally {
-      chmodSync("/dev/net/tun", 0o666);
+      tunAcl("grant", user.uid);
     }
     expect(await ok(["ps", "-aq"])).toBe("");
     expectNoNetwork();
