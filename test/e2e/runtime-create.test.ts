@@ -146,11 +146,14 @@ async function rt(args: string[]): Promise<{ code: number; stdout: string; stder
 async function rtOnPty(args: string[]): Promise<{ code: number; output: string }> {
   const quote = (a: string) => `'${a.replaceAll("'", "'\\''")}'`;
   const cmd = [TSD, "runtime", "--root", root, ...args].map(quote).join(" ");
-  const p = Bun.spawn(["script", "-qec", `${cmd}; echo "rc=$?"`, "/dev/null"], { stdin: "ignore", stdout: "pipe", stderr: "inherit" });
+  // stdin a pipe left open: at EOF of its stdin script(1) types the terminal's EOF character,
+  // which a canonical line discipline stores as a NUL that the relay, once raw, would read.
+  const p = Bun.spawn(["script", "-qec", `${cmd}; echo "rc=$?"`, "/dev/null"], { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
   const timer = setTimeout(() => p.kill(9), 20000);
   const output = await new Response(p.stdout).text();
   await p.exited;
   clearTimeout(timer);
+  p.stdin.end();
   const m = /rc=(\d+)\r?\n?$/.exec(output);
   return { code: m ? Number(m[1]) : -1, output };
 }
