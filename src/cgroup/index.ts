@@ -12,6 +12,7 @@ import { TsdError } from "../errors";
 import { cgroupFrozen } from "./frozen";
 import { delegatedGroup, findDelegation, ownerOf, type Delegation } from "./delegation";
 import { rootlessMode } from "../store/rootless";
+import { warmCgroupAttach } from "./warm";
 export { cgroupFrozen } from "./frozen";
 export type { Delegation, CgroupLine } from "./delegation";
 export { parseCgroupFile } from "./delegation";
@@ -195,6 +196,9 @@ export function createBundleCgroup(bundle: string, spec: BundleSpec = readBundle
   // The monitor joins the paths of io.tsd.cgroup.procs (CONTRACT.md): kept naming this group.
   syncProcsAnnotation(bundle, spec, group === undefined ? [] : driver.procsPaths(group));
   if (group === undefined) return;
+  // The monitor's first cgroup.procs write (v1) waits out a grace period: started now, from a
+  // pool thread, it passes while the group is made and the monitor starts (warm.ts).
+  if (driver instanceof V1Driver && !rootlessMode() && process.env.TSD_NO_ATTACH_WARMUP === undefined) warmCgroupAttach();
   const r = limits.resources;
   try {
     // Rootless: no device program (loading one needs CAP_SYS_ADMIN on the host; the user

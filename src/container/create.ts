@@ -15,8 +15,7 @@ import { randomId, randomName } from "./names";
 import { prepareVolumes } from "./volumes";
 import { deleteContainer, insertContainer } from "./store";
 import { recordContainer } from "./record";
-import { checkBundleCgroup, createBundleCgroup, hostCpus, hostLayout, planContainerCgroup, releaseBundleCgroup } from "../cgroup";
-import { warmCgroupAttach } from "../cgroup/warm";
+import { checkBundleCgroup, createBundleCgroup, hostCpus, planContainerCgroup, releaseBundleCgroup } from "../cgroup";
 import { checkAgainstHost } from "../cgroup/resources";
 import { rootlessMode } from "../store/rootless";
 import { checkRootless, checkSingleIdUser } from "./rootless";
@@ -46,9 +45,6 @@ export function createContainer(db: Database, root: string, opts: RunOptions, { 
   }
   if (rootlessMode()) opts = checkRootless(opts);
   checkAgainstHost(opts.resources ?? {}, hostCpus());
-  // The monitor's first cgroup.procs write (v1) waits out a grace period: started here, from a
-  // pool thread, it passes while the bundle is made (cgroup/warm.ts).
-  if (startsNow && !rootlessMode() && hostLayout().version === 1) warmCgroupAttach();
   const id = randomId();
   // --userns=auto: a range recorded for the id; released with the row (deleteContainer), or
   // here when the create fails before the row exists.
