@@ -7,6 +7,7 @@
 #   TSD=/path/to/tsd sudo bash bench/run.sh     another tsd binary (default dist/tsd)
 #   COMPARE=/tmp/tsd-before sudo bash bench/run.sh  also that build ("tsd-before", same root)
 #   BRIDGE=0 sudo bash bench/run.sh              without the tsd-bridge command
+#   NOWARM=1 sudo bash bench/run.sh              also "tsd-nowarm": TSD_NO_ATTACH_WARMUP=1 (cgroup/warm.ts)
 #   BENCH_DIR=/mnt/ext4/x sudo bash bench/run.sh  bundle and tsd root elsewhere (default tmpfs)
 #
 # Writes bench/results/run-true-DATE.json (hyperfine's export) and prints medians and the
@@ -48,6 +49,7 @@ commands+=(-n runc+sec "runc run -b $bundle_sec tsd-bench-runc-\$\$")
 if [ $tsd_ok = 1 ]; then
   printf '{"bridge": "tsdbench0", "subnet": "10.231.0.0/24"}\n' > "$root/network.json"
   commands+=(-n tsd "$tsd --root $root run --rm --network none busybox true")
+  [ "${NOWARM:-0}" = 1 ] && commands+=(-n tsd-nowarm "TSD_NO_ATTACH_WARMUP=1 $tsd --root $root run --rm --network none busybox true")
   [ -n "${COMPARE:-}" ] && commands+=(-n tsd-before "$COMPARE --root $root run --rm --network none busybox true")
   [ "${BRIDGE:-1}" = 1 ] && commands+=(-n tsd-bridge "$tsd --root $root run --rm busybox true")
   # The floor of any tsd command: Bun's start and the CLI's entry.
@@ -70,10 +72,12 @@ print(f"\nrun … true, {len(next(iter(res.values()))['times'])} runs each; bund
 print(f"{'':{width}} {'median':>10} {'mean':>10} {'stddev':>10} {'min':>10} {'max':>10} {'CPU':>10}")
 for name, r in res.items():
     print(f"{name:{width}} {ms(r['median']):>10} {ms(r['mean']):>10} {ms(r['stddev'] or 0):>10} {ms(r['min']):>10} {ms(r['max']):>10} {ms(r['user'] + r['system']):>10}")
-for mine in ("tsd", "tsd-before", "tsd-bridge"):
+for mine in ("tsd", "tsd-nowarm", "tsd-before", "tsd-bridge"):
     for peer in ("crun", "runc", "crun+sec", "runc+sec"):
         if mine in res and peer in res:
             print(f"{mine}/{peer} (median): {res[mine]['median'] / res[peer]['median']:.2f}x")
+if "tsd" in res and "tsd-nowarm" in res:
+    print(f"tsd/tsd-nowarm (median): {res['tsd']['median'] / res['tsd-nowarm']['median']:.2f}x")
 if "tsd" in res and "tsd-before" in res:
     print(f"tsd/tsd-before (median): {res['tsd']['median'] / res['tsd-before']['median']:.2f}x")
 if "crun" in res and "runc" in res:

@@ -196,9 +196,6 @@ export function createBundleCgroup(bundle: string, spec: BundleSpec = readBundle
   // The monitor joins the paths of io.tsd.cgroup.procs (CONTRACT.md): kept naming this group.
   syncProcsAnnotation(bundle, spec, group === undefined ? [] : driver.procsPaths(group));
   if (group === undefined) return;
-  // The monitor's first cgroup.procs write (v1) waits out a grace period: started now, from a
-  // pool thread, it passes while the group is made and the monitor starts (warm.ts).
-  if (driver instanceof V1Driver && !rootlessMode() && process.env.TSD_NO_ATTACH_WARMUP === undefined) warmCgroupAttach();
   const r = limits.resources;
   try {
     // Rootless: no device program (loading one needs CAP_SYS_ADMIN on the host; the user
@@ -210,6 +207,10 @@ export function createBundleCgroup(bundle: string, spec: BundleSpec = readBundle
     if (parent !== undefined) driver.removeIfEmpty(parent);
     throw e;
   }
+  // The monitor's first cgroup.procs write (v1) waits out a grace period: started now, from a
+  // pool thread, it runs while the monitor starts (warm.ts). Not before the group is made: the
+  // waiting write holds the cgroup mutex, which every mkdir of the group would wait for.
+  if (driver instanceof V1Driver && !rootlessMode() && process.env.TSD_NO_ATTACH_WARMUP === undefined) warmCgroupAttach();
 }
 
 /** Sets config.json's io.tsd.cgroup.procs to `procs` (none: removed) when it says otherwise,

@@ -5,10 +5,12 @@
 // once. The monitor's move of the init is such a first write, on the start's critical path.
 // So `tsd run` writes "0" (this process) into the cgroup.procs of the group it is in already,
 // a move to where it is, from a pool thread while it builds the bundle: the grace period runs
-// meanwhile and the monitor's writes a few ms later find it passed. It is started where the
-// group is made (index.ts createBundleCgroup), a few ms before the monitor's write: started at
-// the beginning of the create, on a loaded host the grace period had passed and lapsed again
-// before the monitor wrote. TSD_NO_ATTACH_WARMUP=1 leaves it out (bench/README.md compares).
+// meanwhile and the monitor's writes a few ms later wait only for what is left of it. It is
+// started once the group is made (index.ts createBundleCgroup), a few ms before the monitor's
+// write: the waiting write holds the cgroup mutex, so the group's own mkdirs must not come
+// after it, and started at the beginning of the create, on a loaded host the grace period had
+// passed and lapsed again before the monitor wrote. TSD_NO_ATTACH_WARMUP=1 leaves it out
+// (bench/run.sh NOWARM=1 compares).
 import { promises, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseCgroupFile } from "./delegation";
