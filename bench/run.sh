@@ -5,6 +5,9 @@
 #   sudo bash bench/run.sh                 50 runs after 5 warm-ups each
 #   RUNS=20 WARMUP=2 sudo bash bench/run.sh
 #   TSD=/path/to/tsd sudo bash bench/run.sh     another tsd binary (default dist/tsd)
+#   COMPARE=/tmp/tsd-before sudo bash bench/run.sh  also that build ("tsd-before", same root)
+#   BRIDGE=0 sudo bash bench/run.sh              without the tsd-bridge command
+#   NOWARM=1 sudo bash bench/run.sh              also "tsd-nowarm": TSD_NO_ATTACH_WARMUP=1 (cgroup/warm.ts)
 #   BENCH_DIR=/mnt/ext4/x sudo bash bench/run.sh  bundle and tsd root elsewhere (default tmpfs)
 #
 # Writes bench/results/run-true-DATE.json (hyperfine's export) and prints medians and the
@@ -46,7 +49,11 @@ commands+=(-n runc+sec "runc run -b $bundle_sec tsd-bench-runc-\$\$")
 if [ $tsd_ok = 1 ]; then
   printf '{"bridge": "tsdbench0", "subnet": "10.231.0.0/24"}\n' > "$root/network.json"
   commands+=(-n tsd "$tsd --root $root run --rm --network none busybox true")
-  commands+=(-n tsd-bridge "$tsd --root $root run --rm busybox true")
+  [ "${NOWARM:-0}" = 1 ] && commands+=(-n tsd-nowarm "TSD_NO_ATTACH_WARMUP=1 $tsd --root $root run --rm --network none busybox true")
+  [ -n "${COMPARE:-}" ] && commands+=(-n tsd-before "$COMPARE --root $root run --rm --network none busybox true")
+  [ "${BRIDGE:-1}" = 1 ] && commands+=(-n tsd-bridge "$tsd --root $root run --rm busybox true")
+  # The floor of any tsd command: Bun's start and the CLI's entry.
+  commands+=(-n tsd-version "$tsd --version")
 fi
 
 mkdir -p "$here/results"
@@ -62,13 +69,17 @@ res = {r["command"]: r for r in json.load(open(path))["results"]}
 ms = lambda s: f"{s * 1000:7.1f} ms"
 width = max(len(n) for n in res)
 print(f"\nrun … true, {len(next(iter(res.values()))['times'])} runs each; bundle and tsd root on {fs}")
-print(f"{'':{width}} {'median':>10} {'mean':>10} {'stddev':>10} {'min':>10} {'max':>10}")
+print(f"{'':{width}} {'median':>10} {'mean':>10} {'stddev':>10} {'min':>10} {'max':>10} {'CPU':>10}")
 for name, r in res.items():
-    print(f"{name:{width}} {ms(r['median']):>10} {ms(r['mean']):>10} {ms(r['stddev'] or 0):>10} {ms(r['min']):>10} {ms(r['max']):>10}")
-for mine in ("tsd", "tsd-bridge"):
+    print(f"{name:{width}} {ms(r['median']):>10} {ms(r['mean']):>10} {ms(r['stddev'] or 0):>10} {ms(r['min']):>10} {ms(r['max']):>10} {ms(r['user'] + r['system']):>10}")
+for mine in ("tsd", "tsd-nowarm", "tsd-before", "tsd-bridge"):
     for peer in ("crun", "runc", "crun+sec", "runc+sec"):
         if mine in res and peer in res:
             print(f"{mine}/{peer} (median): {res[mine]['median'] / res[peer]['median']:.2f}x")
+if "tsd" in res and "tsd-nowarm" in res:
+    print(f"tsd/tsd-nowarm (median): {res['tsd']['median'] / res['tsd-nowarm']['median']:.2f}x")
+if "tsd" in res and "tsd-before" in res:
+    print(f"tsd/tsd-before (median): {res['tsd']['median'] / res['tsd-before']['median']:.2f}x")
 if "crun" in res and "runc" in res:
     print(f"runc/crun (median): {res['runc']['median'] / res['crun']['median']:.2f}x")
 print("(+sec: the bundle with Docker's seccomp profile and no_new_privs, as tsd runs every container)")

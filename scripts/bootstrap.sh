@@ -29,14 +29,15 @@ fi
 # buildah and docker.io's dockerd (a private one) build the same Dockerfiles as tsd build in
 # test/e2e/build-diff.test.ts, which compares the images.
 # bats, gawk, jq and gcc run runc's own bats tests in that lane (test/oci/bats.sh: gawk for
-# runc's helpers.bash, gcc for its static test programs).
+# runc's helpers.bash, gcc for its static test programs). strace: the VM lane checks that the
+# init is born in its cgroup (clone3 CLONE_INTO_CGROUP, test/vm/cgroups-v2.test.ts).
 packages=(
   busybox-static umoci skopeo crun runc hyperfine docker-registry
   zstd gzip tar iproute2 iptables nftables util-linux bsdutils procps
   python3 ca-certificates curl git coreutils findutils binutils qemu-user
   qemu-system-x86 kmod gnuplot-nox containerd docker.io podman conmon passt criu buildah
   uidmap fuse-overlayfs
-  bats gawk jq gcc
+  bats gawk jq gcc strace
 )
 [ -x /usr/local/go/bin/go ] || command -v go >/dev/null 2>&1 || packages+=(golang-go)
 # npm and pip only when their commands are missing: a host may carry its own node or Python

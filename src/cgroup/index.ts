@@ -12,6 +12,7 @@ import { TsdError } from "../errors";
 import { cgroupFrozen } from "./frozen";
 import { delegatedGroup, findDelegation, ownerOf, type Delegation } from "./delegation";
 import { rootlessMode } from "../store/rootless";
+import { warmCgroupAttach } from "./warm";
 export { cgroupFrozen } from "./frozen";
 export type { Delegation, CgroupLine } from "./delegation";
 export { parseCgroupFile } from "./delegation";
@@ -206,6 +207,10 @@ export function createBundleCgroup(bundle: string, spec: BundleSpec = readBundle
     if (parent !== undefined) driver.removeIfEmpty(parent);
     throw e;
   }
+  // The monitor's first cgroup.procs write (v1) waits out a grace period: started now, from a
+  // pool thread, it runs while the monitor starts (warm.ts). Not before the group is made: the
+  // waiting write holds the cgroup mutex, which every mkdir of the group would wait for.
+  if (driver instanceof V1Driver && !rootlessMode() && process.env.TSD_NO_ATTACH_WARMUP === undefined) warmCgroupAttach();
 }
 
 /** Sets config.json's io.tsd.cgroup.procs to `procs` (none: removed) when it says otherwise,

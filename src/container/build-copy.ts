@@ -6,8 +6,6 @@
 // the overlay's upper dir becomes the layer.
 import type { Database } from "bun:sqlite";
 import { chmodSync, closeSync, createReadStream, createWriteStream, lchownSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from "node:fs";
-import { pipeline } from "node:stream/promises";
-import { createGunzip } from "node:zlib";
 import { basename, dirname, join } from "node:path";
 import { TsdError } from "../errors";
 import { runMonitor } from "../native/helper";
@@ -210,6 +208,9 @@ export function archiveKind(path: string): "tar" | "gzip" | undefined {
 
 /** A local archive of an ADD, its tar (gunzipped when it was gzip'd) and the tar's sha256. */
 async function tarOf(work: string, archive: string, n: number): Promise<{ tar: string; hash: string }> {
+  // Required here: static imports of these load node:stream into every command's start-up.
+  const { pipeline } = require("node:stream/promises") as typeof import("node:stream/promises");
+  const { createGunzip } = require("node:zlib") as typeof import("node:zlib");
   let tar = archive;
   if (archiveKind(archive) === "gzip") {
     tar = join(work, `archive-${n}.tar`);

@@ -6,7 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { containerDir } from "../store/paths";
 import { removeContainerFiles } from "./create";
-import { containerById, deleteContainer, markExited, markIdle, markOomKilled, markStartFailed } from "./store";
+import { containerById, deleteContainer, markExited, markIdle, markOomKilled, markRunning, markStartFailed, type ContainerRow } from "./store";
 import { releaseBundleCgroup, thawBundleNow } from "../cgroup";
 import { removeLockFile, withContainerLock } from "./lock";
 import { removeAnonymousVolumes } from "./volumes";
@@ -65,15 +65,27 @@ export function releaseAbandonedStart(db: Database, root: string, id: string): v
   if (removed) removeLockFile(root, id);
 }
 
+/** A foreground run's start not yet written (start.ts): recorded with the exit, one commit. */
+export interface UnrecordedStart {
+  pid: number;
+  monitorPid: number;
+  startedAt: number;
+}
+
 /**
  * Under the container's lock. `lostMonitor`: the reconcile of a dead monitor, which only acts
  * if the row still says running with that monitor gone (another command may have done it).
  */
-export function cleanupContainer(db: Database, root: string, id: string, lostMonitor?: string): void {
-  withContainerLock(root, id, () => cleanupLocked(db, root, id, lostMonitor));
+export function cleanupContainer(db: Database, root: string, id: string, lostMonitor?: string, start?: UnrecordedStart): void {
+  withContainerLock(root, id, () => cleanupLocked(db, root, id, lostMonitor, start));
 }
 
-function cleanupLocked(db: Database, root: string, id: string, lostMonitor?: string): void {
+/**
+ * The kernel's and the files' part first, then every row change in one transaction (one
+ * commit): a cleanup killed half way leaves a row that still says running (or created) with
+ * its monitor gone, which the next reconcile cleans up again (every step is idempotent).
+ */
+function cleanupLocked(db: Database, root: string, id: string, lostMonitor?: string, start?: UnrecordedStart): void {
   const row = containerById(db, id);
   if (!row) return;
   if (lostMonitor !== undefined && stateOf(row) !== "dead") return;
@@ -90,13 +102,25 @@ function cleanupLocked(db: Database, root: string, id: string, lostMonitor?: str
     // Recorded anyway; the next command's reconcile retries the release.
     console.error(`tsd: releasing the network of ${id.slice(0, 12)}: ${(e as Error).message}`);
   }
+  if (row.auto_remove) removeContainerFiles(root, id);
+  db.transaction(() => recordExit(db, row, status, oomKilled, lostMonitor, start)).immediate();
+  if (row.auto_remove) {
+    removeAnonymousVolumes(db, root, row.options);
+    removeLockFile(root, id);
+    return;
+  }
+  // Tells a waiting monitor that nothing is left for it to do (zig/CONTRACT.md).
+  if (existsSync(containerDir(root, id))) writeFileSync(join(containerDir(root, id), "cleaned"), "");
+}
+
+/** The row's part of a cleanup (its events: start if not yet recorded, oom, die, destroy). */
+function recordExit(db: Database, row: ContainerRow, status: ExitStatus | undefined, oomKilled: boolean, lostMonitor?: string, start?: UnrecordedStart): void {
+  const id = row.id;
+  if (start) markRunning(db, id, start.pid, start.monitorPid, start.startedAt);
   if (oomKilled) containerEvent(db, id, "oom");
   if (row.auto_remove) {
     markExited(db, id, status?.exitCode ?? -1, Date.now(), null); // its die event
-    removeContainerFiles(root, id);
     deleteContainer(db, id);
-    removeAnonymousVolumes(db, root, row.options);
-    removeLockFile(root, id);
     return;
   }
   const finished = status ? Math.floor(status.finishedAt / 1e6) : Date.now();
@@ -105,6 +129,4 @@ function cleanupLocked(db: Database, root: string, id: string, lostMonitor?: str
   if (status?.error !== undefined) markStartFailed(db, id, status.exitCode, status.error);
   else markExited(db, id, status?.exitCode ?? -1, finished, status?.error ?? (status ? null : (lostMonitor ?? "the monitor left no exit status")));
   markOomKilled(db, id, oomKilled);
-  // Tells a waiting monitor that nothing is left for it to do (zig/CONTRACT.md).
-  if (existsSync(containerDir(root, id))) writeFileSync(join(containerDir(root, id), "cleaned"), "");
 }

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { monitorExecutable } from "../native/embedded";
 import { TsdError, EXIT_ENGINE } from "../errors";
 import { faultPoint } from "../fault";
-import { cleanupContainer } from "./cleanup";
+import { cleanupContainer, type UnrecordedStart } from "./cleanup";
 import type { RunOptions } from "./options";
 import { markRunning, markStarting, runningMonitorPids } from "./store";
 import { connectContainer } from "./network";
@@ -208,11 +208,10 @@ export async function startAttached(db: Database, root: string, id: string, bund
   monitor = started.monitor;
   for (const sig of pending.splice(0)) send(sig);
   try {
-    if (report.kind === "started") markRunning(db, id, report.pid, monitor.pid);
-    const last = await started.last();
+    const { last, unrecorded } = await recordStart(db, id, started);
     if (last?.kind === "detached" || last?.kind === "output-closed") return leave(started, last);
     const status = last?.status;
-    cleanupContainer(db, root, id);
+    cleanupContainer(db, root, id, undefined, unrecorded);
     started.close();
     // As with Docker, the restart policy goes on after a foreground run has returned.
     if (afterExit) await afterExit();
@@ -225,6 +224,28 @@ export async function startAttached(db: Database, root: string, id: string, bund
   } finally {
     for (const [sig, h] of handlers) process.off(sig, h);
   }
+}
+
+/**
+ * How long a foreground start may go unrecorded: a container that exits within it has its
+ * start written with its exit (one commit for both). Until then the row names the monitor
+ * (markStarting) and the bundle its init (init.pid): a command that looks meanwhile records the
+ * start itself (resolve.ts reconcile), as it does for a CLI that died at this point.
+ */
+export const START_RECORD_DELAY_MS = 100;
+
+/** The monitor's last line, and the start if it is still to be recorded (with the exit). */
+async function recordStart(db: Database, id: string, started: StartedMonitor): Promise<{ last: LastReport | undefined; unrecorded?: UnrecordedStart }> {
+  const { report, monitor } = started;
+  const lastLine = started.last();
+  if (report.kind !== "started") return { last: await lastLine };
+  const start: UnrecordedStart = { pid: report.pid, monitorPid: monitor.pid, startedAt: Date.now() };
+  let timer: Timer | undefined;
+  const early = await Promise.race([lastLine.then((last) => ({ last })), new Promise<undefined>((done) => (timer = setTimeout(done, START_RECORD_DELAY_MS)))]);
+  clearTimeout(timer);
+  if (early?.last?.kind === "exited") return { last: early.last, unrecorded: start };
+  markRunning(db, id, start.pid, start.monitorPid, start.startedAt);
+  return { last: early ? early.last : await lastLine };
 }
 
 /**

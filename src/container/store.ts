@@ -85,14 +85,15 @@ export function listContainers(db: Database): ContainerRow[] {
   return db.query("SELECT * FROM containers ORDER BY created_at DESC").all() as ContainerRow[];
 }
 
-export function markRunning(db: Database, id: string, pid: number, monitorPid: number): void {
+/** `startedAt`: when the init was reported started (a start recorded late, with its exit). */
+export function markRunning(db: Database, id: string, pid: number, monitorPid: number, startedAt = Date.now()): void {
   // The monitor is the init's parent and has not reaped it yet: neither pid can be recycled.
   const pidStart = procStartTime(pid) ?? null;
   const monitorStart = procStartTime(monitorPid) ?? null;
   withEvent(db, () => {
     const r = db.query(
       "UPDATE containers SET state = 'running', pid = ?, monitor_pid = ?, pid_start = ?, monitor_start = ?, started_at = ?, paused = 0, exit_code = NULL, finished_at = NULL, error = NULL WHERE id = ? AND state = 'created'",
-    ).run(pid, monitorPid, pidStart, monitorStart, Date.now(), id);
+    ).run(pid, monitorPid, pidStart, monitorStart, startedAt, id);
     if (r.changes > 0) {
       volumeMountEvents(db, id);
       containerEvent(db, id, "start");

@@ -6,7 +6,9 @@
 // themselves (trailing bytes, zstd framing) is checked here over the compressed bytes
 // (stream-checks.ts). Backpressure runs end to end: a slow unpack slows the inflate, and a
 // slow inflate slows the download.
-import zlib from "node:zlib";
+// node:zlib is required where a decoder starts: a static import of it (and of node:stream, which
+// it loads) costs every tsd command ~5 ms of CPU at start-up, pull or not.
+import type * as Zlib from "node:zlib";
 import { DETECT_LEN, detectFormat, GzipTail, ZstdFrames, type LayerFormat } from "./stream-checks";
 
 /** Output chunks of 256 KiB: zlib's default 16 KiB doubles the inflate's CPU time in
@@ -20,7 +22,7 @@ const IN_FLIGHT = 4 * CHUNK;
 /** The compressed stream is corrupt, truncated or followed by garbage: `message` says which. */
 export class LayerStreamError extends Error {}
 
-type Decoder = zlib.Gunzip | zlib.ZstdDecompress;
+type Decoder = Zlib.Gunzip | Zlib.ZstdDecompress;
 
 export class LayerDecoder {
   format: LayerFormat | undefined;
@@ -85,6 +87,7 @@ export class LayerDecoder {
   private begin(format: LayerFormat): void {
     this.format = format;
     if (format === "plain") return;
+    const zlib = require("node:zlib") as typeof Zlib;
     const z = format === "gzip" ? zlib.createGunzip({ chunkSize: CHUNK }) : zlib.createZstdDecompress({ chunkSize: CHUNK, params: { [zlib.constants.ZSTD_d_windowLogMax]: ZSTD_WINDOW_LOG_MAX } });
     if (format === "gzip") this.gzipTail = new GzipTail();
     else this.zstdFrames = new ZstdFrames();

@@ -231,6 +231,22 @@ describe("exec", () => {
   }, 60000);
 });
 
+describe("the init is born in its group", () => {
+  test("clone3 with CLONE_INTO_CGROUP: the monitor writes no cgroup.procs, the container runs limited", async () => {
+    // strace sees the monitor's syscalls: the clone3 with the flag, and no open of the group's
+    // cgroup.procs for writing (the move the v1 path and old kernels make after the clone).
+    const log = join(t.dir, "clone.strace");
+    const p = Bun.spawn(["strace", "-f", "-qq", "-e", "trace=clone,clone3,openat", "-o", log, TSD, "--root", t.dir, "run", "--rm", "--network", "none", "--cgroup-parent", PARENT, "--pids-limit", "20", "busybox", "sh", "-c", "cat /sys/fs/cgroup/pids.max"], { stdout: "pipe", stderr: "pipe" });
+    const [out, code] = await Promise.all([new Response(p.stdout).text(), p.exited]);
+    expect(code).toBe(0);
+    expect(out.trim()).toBe("20");
+    const trace = readFileSync(log, "utf8");
+    expect(trace).toMatch(/clone3\(\{flags=[^}]*CLONE_NEWPID[^}]*CLONE_INTO_CGROUP/);
+    expect(trace).not.toMatch(new RegExp(`openat\\([^\\n]*${PARENT}/[0-9a-f]{64}/cgroup\\.procs", O_WRONLY`));
+    expect(leftUnder(PARENT)).toEqual([]);
+  }, 60000);
+});
+
 describe("no group is left behind", () => {
   test("after rm, and after a failed start (command not found)", async () => {
     await t.ok(["run", "--network", "none", "--cgroup-parent", PARENT, "--name", "keep", "-m", "32m", "busybox", "true"], { timeoutMs: 60000 });
