@@ -110,9 +110,25 @@ run_file() {
   return 0
 }
 
+# checkpoint.bats writes the host's /etc/criu/default.conf (CRIU reads it on every call, from
+# any caller: a `log-file=` there puts a log into whatever directory criu runs in) and leaves
+# it when a test fails: what was there is put back.
+criu_conf=/etc/criu/default.conf
+criu_dir_before=$([ -d /etc/criu ] && echo yes || echo no)
+criu_conf_before=$([ -f "$criu_conf" ] && base64 -w0 "$criu_conf" || echo absent)
+restore_criu_conf() {
+  if [ "$criu_conf_before" = absent ]; then
+    rm -f "$criu_conf"
+    [ "$criu_dir_before" = yes ] || rmdir /etc/criu 2>/dev/null || true
+  else
+    base64 -d <<<"$criu_conf_before" >"$criu_conf"
+  fi
+}
+
 # cleanup: what a failed or timed-out test leaves: containers in the state dirs, processes
 # that name our work dir, runc's test cgroups (remove_parent misses the v2 half of a hybrid).
 cleanup() {
+  restore_criu_conf
   [ -n "${work:-}" ] || return 0
   local leak=0 st id pid g
   for st in "$work"/tmp/bats-run-*/runc.*/state; do
