@@ -31,7 +31,13 @@ export class UnpackChild {
 
   /** Ends the stream and returns what the unpacker measured. */
   async finish(): Promise<{ size: number; diffId: string }> {
-    await this.proc.stdin.end();
+    try {
+      await this.proc.stdin.end();
+    } catch (e) {
+      // The unpacker stopped reading (it refused the stream): its own message says why, below;
+      // an EPIPE let through here would end the command as a closed stdout does (141).
+      if ((e as NodeJS.ErrnoException).code !== "EPIPE") throw e;
+    }
     const [out, err, code] = await Promise.all([new Response(this.proc.stdout).text(), new Response(this.proc.stderr).text(), this.proc.exited]);
     if (code !== 0) throw new TsdError(err.trim().replace(/^tsd: /, "") || `the layer unpacker exited ${code}`);
     const r = JSON.parse(out) as { size: number; diffId: string };

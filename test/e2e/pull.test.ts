@@ -3,6 +3,7 @@
 // play a bearer-token service, a hanging registry and a request-recording proxy.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, rmSync, statSync } from "node:fs";
+import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { TestRoot, TSD } from "../lib/tsd";
 import { ociLayoutParts, testImages, type TestImages } from "../lib/fixtures";
@@ -409,6 +410,15 @@ describe("layer streams: the CLI inflates, the digest and the stream are both ch
     expect(r.stderr).toMatch(/^tsd: layer "-": bad header checksum .* at byte 0\n$/);
     expect(readdirSync(join(u.dir, "layers")).filter((d) => d !== "l")).toEqual([]);
     expect((await u.ok(["images", "-q"])).trim()).toBe("");
+    // 8 MiB the unpacker refuses at byte 0 while the pull has nearly all of them still to
+    // send: its stdin's EPIPE must not pass for a closed stdout (141); its message is the error.
+    const big = Bun.gzipSync(Bun.gzipSync(randomBytes(8 << 20), { level: 1 }), { level: 1 });
+    await pushRaw(reg.host, "broken/twice-big", "1", config, [{ bytes: big, mediaType: GZIP }]);
+    for (let i = 0; i < 3; i++) {
+      const rb = await u.tsd(["pull", "-q", `${reg.host}/broken/twice-big:1`]);
+      expect([rb.code, rb.stderr]).toEqual([1, expect.stringMatching(/^tsd: layer "-": bad header checksum .* at byte 0\n$/)]);
+    }
+    expect(readdirSync(join(u.dir, "layers")).filter((d) => d !== "l")).toEqual([]);
   });
 });
 
