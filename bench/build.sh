@@ -6,6 +6,7 @@
 # from the cache, primed by a warm-up). Stores on tmpfs. By hand only, never part of the suite.
 #
 #   sudo bash bench/build.sh             3 runs each (RUNS=5 for more)
+#   COMPARE=/path/to/old/tsd sudo bash bench/build.sh   adds that tsd (its own store) as tsd-before
 #
 # The base is the test fixtures' busybox (test/fixtures/make-images.sh), loaded from its
 # docker-save archive into each engine's own store. Every engine builds with --network none
@@ -77,6 +78,12 @@ EOF
 # ---- the engines ----------------------------------------------------------------------------
 mkdir -p "$work/tsd"
 "$tsd" --root "$work/tsd" load -q -i "$images/busybox-docker.tar" >/dev/null
+compare=${COMPARE:-}
+if [ -n "$compare" ]; then
+  [ -x "$compare" ] || die "COMPARE=$compare is not an executable"
+  mkdir -p "$work/tsd-before"
+  "$compare" --root "$work/tsd-before" load -q -i "$images/busybox-docker.tar" >/dev/null
+fi
 
 d=$work/docker
 mkdir -p "$d"
@@ -99,6 +106,10 @@ cold=(-n tsd "$tsd --root $work/tsd build -q --no-cache --network none -t bench 
   -n docker "DOCKER_BUILDKIT=0 $dk build -q --no-cache --network none -t bench $ctx")
 warm=(-n tsd "$tsd --root $work/tsd build -q --network none -t bench $ctx"
   -n docker "DOCKER_BUILDKIT=0 $dk build -q --network none -t bench $ctx")
+if [ -n "$compare" ]; then
+  cold+=(-n tsd-before "$compare --root $work/tsd-before build -q --no-cache --network none -t bench $ctx")
+  warm+=(-n tsd-before "$compare --root $work/tsd-before build -q --network none -t bench $ctx")
+fi
 # Docker 20.10's engine has BuildKit built in (DOCKER_BUILDKIT=1, no buildx needed); it is
 # timed when a trial build works offline here (it resolves FROM from the engine's own images).
 if DOCKER_BUILDKIT=1 $dk build -q --network none -t bench-bk-trial "$ctx" >/dev/null 2>"$work/bk-trial.log"; then
