@@ -11,7 +11,7 @@ import { makeWorkDir, sweepStaleWorkDirs } from "../store/workdir";
 import { adoptBlob, blobPath, fileDigest, hasBlob } from "./blobs";
 import { runMonitor } from "../native/helper";
 import { DOCKER_LAYER, OCI_LAYER, OCI_LAYER_GZIP } from "./media";
-import { commitLayerStaging, hasLayer, importLayer, layerBlobs, newLayerStaging, recordLayerBlob } from "./store";
+import { commitLayerStaging, hasLayer, importLayer, layerBlobs, newLayerStaging, recordLayerBlob, removeStaleStaging } from "./store";
 
 export interface PackedLayer {
   diffId: string;
@@ -43,6 +43,7 @@ export async function packDir(dir: string, out: string): Promise<void> {
  */
 export async function layerFromDir(db: Database, root: string, dir: string, opts: { adopt?: boolean } = {}): Promise<PackedLayer> {
   sweepStaleWorkDirs(root);
+  removeStaleStaging(root);
   const work = makeWorkDir(root, "layer");
   try {
     const tarPath = join(work, "layer.tar");
