@@ -390,7 +390,9 @@ async function cachedOr(r: Run, parent: ImageRecord, createdBy: string, s: Stage
 }
 
 async function commitLayer(r: Run, parent: ImageRecord, layer: LayerDir, s: StageState, createdBy: string): Promise<ImageRecord> {
-  const id = await commitUpper(r.db, r.root, parent, layer.dir, s.config, { createdBy, adopt: layer.adopt });
+  // Every build layer's tree is settled: a staged COPY, the upper dir of an overlay whose
+  // helper or container has exited.
+  const id = await commitUpper(r.db, r.root, parent, layer.dir, s.config, { createdBy, adopt: layer.adopt, settled: true });
   return findImage(r.db, id)!;
 }
 

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { makeWorkDir, sweepStaleWorkDirs } from "../store/workdir";
 import { adoptBlob, blobPath, fileDigest, hasBlob } from "./blobs";
 import { runMonitor } from "../native/helper";
+import { packLayer } from "../native/ffi";
 import { DOCKER_LAYER, OCI_LAYER, OCI_LAYER_GZIP } from "./media";
 import { commitLayerStaging, hasLayer, importLayer, layerBlobs, newLayerStaging, recordLayerBlob, removeStaleStaging } from "./store";
 
@@ -40,15 +41,17 @@ export async function packDir(dir: string, out: string): Promise<void> {
  * made; the image and the build cache that name the layer are written after both. The store's
  * copy is unpacked from the tar, or with `adopt` (a tree the caller made and gives away, such as
  * a build's staged COPY, on the store's filesystem) is `dir` itself, renamed into place.
+ * `settled`: nothing can write the tree any more (a build's staged COPY, a finished RUN's upper
+ * dir): it is packed in this process (libtsd, digest taken as it is written) instead of by a
+ * helper, which a live container's upper dir needs.
  */
-export async function layerFromDir(db: Database, root: string, dir: string, opts: { adopt?: boolean } = {}): Promise<PackedLayer> {
+export async function layerFromDir(db: Database, root: string, dir: string, opts: { adopt?: boolean; settled?: boolean } = {}): Promise<PackedLayer> {
   sweepStaleWorkDirs(root);
   removeStaleStaging(root);
   const work = makeWorkDir(root, "layer");
   try {
     const tarPath = join(work, "layer.tar");
-    await packDir(dir, tarPath);
-    const { digest: diffId, size } = await fileDigest(tarPath);
+    const { digest: diffId, size } = opts.settled ? packLayer(dir, tarPath) : await packAndDigest(dir, tarPath);
     const blob = hasBlob(root, diffId, size) ? blobPath(root, diffId) : adoptBlob(root, diffId, tarPath);
     recordLayerBlob(db, diffId, diffId, OCI_LAYER, size);
     const unpacked = opts.adopt && !hasLayer(db, root, diffId) ? adoptLayerDir(db, root, dir, diffId, size) : importLayer(db, root, blob, diffId);
@@ -56,6 +59,11 @@ export async function layerFromDir(db: Database, root: string, dir: string, opts
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+async function packAndDigest(dir: string, tarPath: string): Promise<{ digest: string; size: number }> {
+  await packDir(dir, tarPath);
+  return fileDigest(tarPath);
 }
 
 /** `dir` moved into the store as the layer `diffId` (its tar `size` bytes, the size unpack counts). */

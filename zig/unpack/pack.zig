@@ -15,6 +15,7 @@ const sys = @import("linux").sys;
 const errnoOf = @import("linux").errno.of;
 const strerror = @import("linux").errno.text;
 const Message = @import("linux").message.Message;
+const Sha256 = @import("sha256.zig").Sha256;
 
 const fd_t = linux.fd_t;
 const E = linux.E;
@@ -53,13 +54,15 @@ pub const Options = struct {
 
 pub const Error = error{PackFailed};
 
-/// A buffered tar writer onto a descriptor (a pipe or a file).
+/// A buffered tar writer onto a descriptor (a pipe or a file); with `sha`, the stream's sha256
+/// is taken as it is written (a layer's diffID with no second read).
 pub const Writer = struct {
     fd: fd_t,
     buf: [64 * 1024]u8 = undefined,
     len: usize = 0,
     total: u64 = 0,
     failed: ?E = null,
+    sha: ?*Sha256 = null,
 
     pub fn put(w: *Writer, bytes: []const u8) error{WriteFailed}!void {
         var rest = bytes;
@@ -85,6 +88,7 @@ pub const Writer = struct {
     }
 
     pub fn flush(w: *Writer) error{WriteFailed}!void {
+        if (w.sha) |h| h.update(w.buf[0..w.len]);
         var done: usize = 0;
         while (done < w.len) {
             const rc = linux.write(w.fd, w.buf[done..].ptr, w.len - done);
