@@ -11,14 +11,12 @@ import { HelperError, helperFailure } from "./helper-status";
  */
 export async function runMonitor(args: string[], stdout: "ignore" | number, what: string, exitCode?: number, stdin: "ignore" | "inherit" | number = "ignore"): Promise<void> {
   const exe = helperExecutable();
-  const T0 = performance.now();
   try {
     const proc = Bun.spawn([exe.path, ...args], { argv0: exe.argv0, stdio: [stdin, stdout, "pipe"], env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin" } });
     const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
     if (code !== 0) throw new HelperError(`${what}: ${firstLine(stderr) || `exit ${code}`}`, helperFailure(code), exitCode);
   } finally {
     exe.close();
-    if (process.env.TSD_TRACE_LAYER) console.error(`${(performance.now()).toFixed(0)} monitor ${args[0]} ${args[1]} ${(performance.now()-T0).toFixed(1)}ms`);
   }
 }
 
