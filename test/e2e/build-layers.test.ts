@@ -6,7 +6,7 @@
 // or partial.
 import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { buildFixture } from "../lib/build-fixture";
 import { startRegistry, sh, skopeo, type Registry } from "../lib/registry";
@@ -205,3 +205,15 @@ test("a build SIGKILLed at any moment leaves no cached step whose blob is missin
   expect(await t.ok(["run", "--rm", "--network", "none", "killed:1", "cat", "/etc/small.txt"])).toBe("small\n");
   expect(await t.ok(["ps", "-aq"])).toBe("");
 }, 240000);
+
+test("a lost database is rebuilt with the built layers' plain-tar blobs: the image saves again", async () => {
+  const ctx = context("repair", { Dockerfile: "FROM busybox\nCOPY a.txt /r/a.txt\nRUN echo r > /r/b\n", "a.txt": "a\n" });
+  const id = (await t.ok(["build", "-q", "--network", "none", ctx])).trim();
+  expect(id).toMatch(/^sha256:/);
+  for (const f of readdirSync(t.dir).filter((n) => n.startsWith("tsd.db"))) rmSync(join(t.dir, f));
+  expect(await t.ok(["system", "repair"])).toMatch(/recovered .* images/);
+  expect(await t.ok(["images", "-a", "-q", "--no-trunc"])).toContain(id);
+  await t.ok(["save", "-o", join(work, "repaired.tar"), id.slice(7)]);
+  const saved = await savedArchive(join(work, "repaired.tar"), join(work, "repaired"));
+  expect(saved.mediaTypes.slice(-2)).toEqual([OCI_LAYER, OCI_LAYER]);
+});
