@@ -7,6 +7,9 @@
 #
 #   sudo bash bench/build.sh             3 runs each (RUNS=5 for more)
 #   COMPARE=/path/to/old/tsd sudo bash bench/build.sh   adds that tsd (its own store) as tsd-before
+#   INTERLEAVE=1 sudo bash bench/build.sh   round-robin instead of hyperfine's one-engine-after-
+#                                           another: each round times every engine once, so a
+#                                           shared host's changing load falls on all of them
 #
 # The base is the test fixtures' busybox (test/fixtures/make-images.sh), loaded from its
 # docker-save archive into each engine's own store. Every engine builds with --network none
@@ -133,6 +136,37 @@ say "stores on $(stat -f -c %T "$work"); $(nproc) CPUs; kernel $(uname -r)"
 
 mkdir -p "$repo/bench/results"
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
+if [ -n "${INTERLEAVE:-}" ]; then
+  # name<TAB>seconds lines per phase; medians and ratios against the first engine (tsd).
+  round_robin() { # $1 phase, then -n NAME CMD pairs
+    local phase=$1; shift
+    local -a names=() cmds=()
+    while [ $# -gt 0 ]; do names+=("$2"); cmds+=("$3"); shift 3; done
+    if [ "$phase" = warm ]; then for c in "${cmds[@]}"; do bash -c "$c" >/dev/null 2>&1; done; fi
+    for _ in $(seq "$runs"); do
+      for i in "${!cmds[@]}"; do
+        local t0 t1
+        t0=$(date +%s%N)
+        bash -c "${cmds[$i]}" >/dev/null 2>&1 || die "failed: ${cmds[$i]}"
+        t1=$(date +%s%N)
+        printf '%s\t%s\t%s\n' "$phase" "${names[$i]}" "$(((t1 - t0) / 1000))"
+      done
+    done
+  }
+  out=$repo/bench/results/build-interleaved-$stamp.tsv
+  { round_robin cold "${cold[@]}"; round_robin warm "${warm[@]}"; } >"$out"
+  python3 - "$out" <<'PY'
+import statistics, sys
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
+for phase in ["cold", "warm"]:
+    names = list(dict.fromkeys(n for p, n, _ in rows if p == phase))
+    med = {n: statistics.median(int(us) for p, m, us in rows if p == phase and m == n) / 1e6 for n in names}
+    a = names[0]
+    for b in names[1:]:
+        print(f"{phase} (interleaved, {sum(1 for p, m, _ in rows if p == phase and m == a)} rounds): {a} median {med[a]:.3f}s; {b} median {med[b]:.3f}s; {a}/{b} = {med[a] / med[b]:.2f}")
+PY
+  exit 0
+fi
 hyperfine --runs "$runs" --export-json "$repo/bench/results/build-cold-$stamp.json" "${cold[@]}"
 hyperfine --runs "$runs" --warmup 1 --export-json "$repo/bench/results/build-warm-$stamp.json" "${warm[@]}"
 
