@@ -705,3 +705,27 @@ test "formatHeader round-trips through the parser" {
     try testing.expectEqualStrings(&long_name, parsed_pax.linkpath.?);
     try testing.expectEqual(@as(u32, 1 << 30), parsed_pax.uid.?);
 }
+
+test "a Writer with sha hashes exactly the bytes it writes, across flushes" {
+    var pipe_fds: [2]i32 = undefined;
+    try testing.expectEqual(@as(usize, 0), linux.pipe2(&pipe_fds, .{ .CLOEXEC = true, .NONBLOCK = true }));
+    defer _ = linux.close(pipe_fds[0]);
+    defer _ = linux.close(pipe_fds[1]);
+    // A pipe holds 64 KiB by default: write less than that, in pieces spanning a flush.
+    var sha = Sha256.init();
+    var w: Writer = .{ .fd = pipe_fds[1], .sha = &sha };
+    var chunk: [3000]u8 = undefined;
+    for (&chunk, 0..) |*b, i| b.* = @truncate(i *% 31);
+    for (0..5) |_| try w.put(&chunk);
+    try w.flush();
+    try w.end();
+    var got: [16 * 1024]u8 = undefined;
+    const n = linux.read(pipe_fds[0], &got, got.len);
+    try testing.expectEqual(@as(usize, 5 * chunk.len + 2 * tar.block_len), n);
+    try testing.expectEqual(@as(u64, n), w.total);
+    var ours: [32]u8 = undefined;
+    sha.final(&ours);
+    var want: [32]u8 = undefined;
+    std.crypto.hash.sha2.Sha256.hash(got[0..n], &want, .{});
+    try testing.expectEqualSlices(u8, &want, &ours);
+}
