@@ -24,6 +24,7 @@ import { expand, expandWords, planStages, platformArgs, PROXY_ARGS, stageNamed, 
 import { commitUpper } from "../image/commit";
 import { familiarName, type Reference } from "../image/reference";
 import { findImage, tagImage, type ImageRecord } from "../image/store";
+import { takeLease } from "../image/lease";
 import { makeWorkDir, sweepStaleWorkDirs } from "../store/workdir";
 import { applyArchives, archiveKind, contextFromImage, copyLayer, heredocContext, planCopy, stageArchives, stageWorkdir, urlContext, type CopyRequest, type LayerDir } from "./build-copy";
 import { cleanPath } from "../image/build/dockerignore";
@@ -115,6 +116,9 @@ async function withAbort<T>(db: Database, abort: Abort, fn: () => Promise<T>): P
 export async function buildImage(db: Database, root: string, o: BuildOptions): Promise<string> {
   sweepStaleWorkDirs(root);
   const work = makeWorkDir(root, "build");
+  // The layers and blobs a step makes have no image row for a moment: a collection meanwhile
+  // (rmi, image prune in another process) leaves the store alone, as for a pull or commit.
+  const lease = takeLease(root);
   let r: Run;
   let result: ImageRecord;
   try {
@@ -137,6 +141,7 @@ export async function buildImage(db: Database, root: string, o: BuildOptions): P
     result = await withAbort(db, r.abort, () => buildStages(run));
   } finally {
     rmSync(work, { recursive: true, force: true });
+    lease.release();
   }
   return finish(r, result);
 }

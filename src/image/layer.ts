@@ -3,7 +3,8 @@
 // its digest = its diffID), as Docker keeps the layers it commits: compression happens when
 // the layer leaves the machine (`push` gzips it, registry/push.ts), never on a build's path.
 // The store's copy is unpacked from the same file (the unpacker checks its sha256 against the
-// diffID, so the stored layer is exactly what a reader of the blob gets).
+// diffID, so the stored layer is exactly what a reader of the blob gets), or is the packed tree
+// itself when the caller gives it away (a build's staged COPY: layerFromDir's `adopt`).
 import type { Database } from "bun:sqlite";
 import { chmodSync, closeSync, openSync, readSync, renameSync, rmdirSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
@@ -12,6 +13,7 @@ import { adoptBlob, blobPath, fileDigest, hasBlob } from "./blobs";
 import { runMonitor } from "../native/helper";
 import { packLayer } from "../native/ffi";
 import { DOCKER_LAYER, OCI_LAYER, OCI_LAYER_GZIP } from "./media";
+import { takeLease } from "./lease";
 import { commitLayerStaging, hasLayer, importLayer, layerBlobs, newLayerStaging, recordLayerBlob, removeStaleStaging } from "./store";
 
 export interface PackedLayer {
@@ -93,6 +95,8 @@ export async function compressedLayerBlob(db: Database, root: string, diffId: st
   const plain = blobs[0];
   if (!plain) return undefined;
   const work = makeWorkDir(root, "layer");
+  // The gzip blob is in the store a moment before its row: no collection meanwhile.
+  const lease = takeLease(root);
   try {
     const gzPath = join(work, "layer.tar.gz");
     const { digest, size } = await gzipFile(blobPath(root, plain.digest), gzPath);
@@ -100,6 +104,7 @@ export async function compressedLayerBlob(db: Database, root: string, diffId: st
     recordLayerBlob(db, diffId, digest, OCI_LAYER_GZIP, size);
     return { digest, mediaType: OCI_LAYER_GZIP, size };
   } finally {
+    lease.release();
     rmSync(work, { recursive: true, force: true });
   }
 }
