@@ -6,6 +6,10 @@
 # from the cache, primed by a warm-up). Stores on tmpfs. By hand only, never part of the suite.
 #
 #   sudo bash bench/build.sh             3 runs each (RUNS=5 for more)
+#   COMPARE=/path/to/old/tsd sudo bash bench/build.sh   adds that tsd (its own store) as tsd-before
+#   INTERLEAVE=1 sudo bash bench/build.sh   round-robin instead of hyperfine's one-engine-after-
+#                                           another: each round times every engine once, so a
+#                                           shared host's changing load falls on all of them
 #
 # The base is the test fixtures' busybox (test/fixtures/make-images.sh), loaded from its
 # docker-save archive into each engine's own store. Every engine builds with --network none
@@ -77,6 +81,12 @@ EOF
 # ---- the engines ----------------------------------------------------------------------------
 mkdir -p "$work/tsd"
 "$tsd" --root "$work/tsd" load -q -i "$images/busybox-docker.tar" >/dev/null
+compare=${COMPARE:-}
+if [ -n "$compare" ]; then
+  [ -x "$compare" ] || die "COMPARE=$compare is not an executable"
+  mkdir -p "$work/tsd-before"
+  "$compare" --root "$work/tsd-before" load -q -i "$images/busybox-docker.tar" >/dev/null
+fi
 
 d=$work/docker
 mkdir -p "$d"
@@ -99,6 +109,10 @@ cold=(-n tsd "$tsd --root $work/tsd build -q --no-cache --network none -t bench 
   -n docker "DOCKER_BUILDKIT=0 $dk build -q --no-cache --network none -t bench $ctx")
 warm=(-n tsd "$tsd --root $work/tsd build -q --network none -t bench $ctx"
   -n docker "DOCKER_BUILDKIT=0 $dk build -q --network none -t bench $ctx")
+if [ -n "$compare" ]; then
+  cold+=(-n tsd-before "$compare --root $work/tsd-before build -q --no-cache --network none -t bench $ctx")
+  warm+=(-n tsd-before "$compare --root $work/tsd-before build -q --network none -t bench $ctx")
+fi
 # Docker 20.10's engine has BuildKit built in (DOCKER_BUILDKIT=1, no buildx needed); it is
 # timed when a trial build works offline here (it resolves FROM from the engine's own images).
 if DOCKER_BUILDKIT=1 $dk build -q --network none -t bench-bk-trial "$ctx" >/dev/null 2>"$work/bk-trial.log"; then
@@ -122,6 +136,37 @@ say "stores on $(stat -f -c %T "$work"); $(nproc) CPUs; kernel $(uname -r)"
 
 mkdir -p "$repo/bench/results"
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
+if [ -n "${INTERLEAVE:-}" ]; then
+  # name<TAB>seconds lines per phase; medians and ratios against the first engine (tsd).
+  round_robin() { # $1 phase, then -n NAME CMD pairs
+    local phase=$1; shift
+    local -a names=() cmds=()
+    while [ $# -gt 0 ]; do names+=("$2"); cmds+=("$3"); shift 3; done
+    if [ "$phase" = warm ]; then for c in "${cmds[@]}"; do bash -c "$c" >/dev/null 2>&1; done; fi
+    for _ in $(seq "$runs"); do
+      for i in "${!cmds[@]}"; do
+        local t0 t1
+        t0=$(date +%s%N)
+        bash -c "${cmds[$i]}" >/dev/null 2>&1 || die "failed: ${cmds[$i]}"
+        t1=$(date +%s%N)
+        printf '%s\t%s\t%s\n' "$phase" "${names[$i]}" "$(((t1 - t0) / 1000))"
+      done
+    done
+  }
+  out=$repo/bench/results/build-interleaved-$stamp.tsv
+  { round_robin cold "${cold[@]}"; round_robin warm "${warm[@]}"; } >"$out"
+  python3 - "$out" <<'PY'
+import statistics, sys
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
+for phase in ["cold", "warm"]:
+    names = list(dict.fromkeys(n for p, n, _ in rows if p == phase))
+    med = {n: statistics.median(int(us) for p, m, us in rows if p == phase and m == n) / 1e6 for n in names}
+    a = names[0]
+    for b in names[1:]:
+        print(f"{phase} (interleaved, {sum(1 for p, m, _ in rows if p == phase and m == a)} rounds): {a} median {med[a]:.3f}s; {b} median {med[b]:.3f}s; {a}/{b} = {med[a] / med[b]:.2f}")
+PY
+  exit 0
+fi
 hyperfine --runs "$runs" --export-json "$repo/bench/results/build-cold-$stamp.json" "${cold[@]}"
 hyperfine --runs "$runs" --warmup 1 --export-json "$repo/bench/results/build-warm-$stamp.json" "${warm[@]}"
 

@@ -39,6 +39,50 @@ export fn tsd_unpack(
     return status;
 }
 
+/// Packs everything below the directory `dir` (not `dir` itself) as a tar into the new file
+/// `out`, walked fd-relative as `tsd-monitor --pack` does (zig/unpack/pack.zig); `flags`:
+/// bit 0 layer (whiteouts and opaque directories as `.wh.` entries), bit 1 xattrs, bit 2
+/// device nodes. `digest_out` (65 bytes) receives the hex sha256 of the stream. Bytes written.
+export fn tsd_pack(dir: ?[*:0]const u8, out: ?[*:0]const u8, flags: u32, digest_out: ?[*]u8, errbuf: ?[*]u8, errlen: usize) i64 {
+    const msg: Message = .{ .buf = if (errbuf) |b| b[0..errlen] else &.{} };
+    const d = dir orelse return invalid(msg, "tsd_pack: dir is null");
+    const o = out orelse return invalid(msg, "tsd_pack: out is null");
+    const digest = digest_out orelse return invalid(msg, "tsd_pack: digest_out is null");
+    digest[0] = 0;
+    if (flags & ~@as(u32, pack_layer | pack_xattrs | pack_devices) != 0) return invalid(msg, "tsd_pack: unknown flags");
+    const opts: unpack.pack.Options = .{ .root_entry = false, .layer = flags & pack_layer != 0, .xattrs = flags & pack_xattrs != 0, .devices = flags & pack_devices != 0 };
+    const linux = std.os.linux;
+    const root = linux.openat(linux.AT.FDCWD, d, .{ .PATH = true, .DIRECTORY = true, .CLOEXEC = true }, 0);
+    if (linux.E.init(root) != .SUCCESS) return failed(msg, linux.E.init(root), "cannot open", d);
+    defer _ = linux.close(@intCast(root));
+    const fd = linux.openat(linux.AT.FDCWD, o, .{ .ACCMODE = .WRONLY, .CREAT = true, .EXCL = true, .CLOEXEC = true }, 0o600);
+    if (linux.E.init(fd) != .SUCCESS) return failed(msg, linux.E.init(fd), "cannot create", o);
+    defer _ = linux.close(@intCast(fd));
+    var sha = unpack.sha256.Sha256.init();
+    var w: unpack.pack.Writer = .{ .fd = @intCast(fd), .sha = &sha };
+    const wk = std.heap.page_allocator.create(unpack.pack.Walker) catch return invalid(msg, "tsd_pack: out of memory");
+    defer std.heap.page_allocator.destroy(wk);
+    wk.init(&w, opts, std.heap.page_allocator, msg) catch return invalid(msg, "tsd_pack: out of memory");
+    defer wk.deinit();
+    wk.pack(@intCast(root), ".") catch return -@as(i64, @intFromEnum(wk.failure orelse linux.E.IO));
+    wk.finish() catch return -@as(i64, @intFromEnum(wk.failure orelse linux.E.IO));
+    var raw: [unpack.sha256.digest_length]u8 = undefined;
+    sha.final(&raw);
+    const hex = std.fmt.bytesToHex(raw, .lower);
+    @memcpy(digest[0..64], &hex);
+    digest[64] = 0;
+    return @intCast(w.total);
+}
+
+const pack_layer: u32 = 1;
+const pack_xattrs: u32 = 2;
+const pack_devices: u32 = 4;
+
+fn failed(msg: Message, e: std.os.linux.E, what: []const u8, path: [*:0]const u8) i64 {
+    msg.set("{s} {s}: {s}", .{ what, std.mem.span(path), @import("linux").errno.text(e) });
+    return -@as(i64, @intFromEnum(e));
+}
+
 /// Reads the file `rel` under the directory `dir` as one layer of an overlay would show it,
 /// into `buf`: each component opened from its parent's descriptor without following it
 /// (O_NOFOLLOW), so a symlink anywhere, or a directory swapped for one meanwhile, never leads

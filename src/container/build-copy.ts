@@ -5,7 +5,7 @@
 // by `tsd-monitor --copy in` (fd-relative, openat2 under the rootfs: cp's containment), and
 // the overlay's upper dir becomes the layer.
 import type { Database } from "bun:sqlite";
-import { chmodSync, closeSync, createReadStream, createWriteStream, lchownSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, createReadStream, createWriteStream, lchownSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { TsdError } from "../errors";
 import { runMonitor } from "../native/helper";
@@ -158,6 +158,23 @@ function copyOwner(root: string, image: ImageRecord, r: CopyRequest): Owner {
   // Docker: a user without a group gets the same number as the group.
   const gid = g === undefined ? uid : resolveUser(`${u}:${g}`, passwd, group).gid;
   return { uid, gid, ...(mode !== undefined ? { mode } : {}) };
+}
+
+/** A directory to commit as a step's layer; `adopt`: it is the build's own, moved into the store. */
+export interface LayerDir {
+  dir: string;
+  adopt: boolean;
+}
+
+/**
+ * The layer of a staged COPY (or WORKDIR): when it goes into / and none of its top entries is
+ * in the image, the staged tree is the layer itself (an overlay's upper dir would hold exactly
+ * it: nothing of the image copied up, replaced or hidden), so it is committed as it is, with no
+ * overlay and no copy; otherwise it is written into an overlay of `image` (applyCopy).
+ */
+export async function copyLayer(db: Database, root: string, image: ImageRecord, work: string, s: StagedCopy): Promise<LayerDir> {
+  if (s.into === "/" && readdirSync(s.staged).every((name) => imageEntry(root, image, `/${name}`).kind === "absent")) return { dir: s.staged, adopt: true };
+  return { dir: await applyCopy(db, root, image, work, s), adopt: false };
 }
 
 /** Writes the staged content into an overlay of `image`; returns the upper dir to commit. */

@@ -24,8 +24,9 @@ import { expand, expandWords, planStages, platformArgs, PROXY_ARGS, stageNamed, 
 import { commitUpper } from "../image/commit";
 import { familiarName, type Reference } from "../image/reference";
 import { findImage, tagImage, type ImageRecord } from "../image/store";
+import { takeLease } from "../image/lease";
 import { makeWorkDir, sweepStaleWorkDirs } from "../store/workdir";
-import { applyArchives, applyCopy, archiveKind, contextFromImage, heredocContext, planCopy, stageArchives, stageWorkdir, urlContext, type CopyRequest } from "./build-copy";
+import { applyArchives, archiveKind, contextFromImage, copyLayer, heredocContext, planCopy, stageArchives, stageWorkdir, urlContext, type CopyRequest, type LayerDir } from "./build-copy";
 import { cleanPath } from "../image/build/dockerignore";
 import { processHeredoc } from "../image/build/shell-words";
 import { checkAbort, runStep, type Abort } from "./build-run";
@@ -115,6 +116,9 @@ async function withAbort<T>(db: Database, abort: Abort, fn: () => Promise<T>): P
 export async function buildImage(db: Database, root: string, o: BuildOptions): Promise<string> {
   sweepStaleWorkDirs(root);
   const work = makeWorkDir(root, "build");
+  // The layers and blobs a step makes have no image row for a moment: a collection meanwhile
+  // (rmi, image prune in another process) leaves the store alone, as for a pull or commit.
+  const lease = takeLease(root);
   let r: Run;
   let result: ImageRecord;
   try {
@@ -137,6 +141,7 @@ export async function buildImage(db: Database, root: string, o: BuildOptions): P
     result = await withAbort(db, r.abort, () => buildStages(run));
   } finally {
     rmSync(work, { recursive: true, force: true });
+    lease.release();
   }
   return finish(r, result);
 }
@@ -342,7 +347,7 @@ async function buildStep(r: Run, stage: Stage, s: StageState, image: ImageRecord
     if (ins.cmd === "FROM") throw new TsdError(`line ${ins.line}: FROM is not allowed here`, 1);
     const createdBy = applyMetadata(s, ins)!;
     const workdir = ins.cmd === "WORKDIR" ? stageWorkdir(r.root, image, dir, s.config.WorkingDir!, createdBy) : undefined;
-    if (workdir) return await cachedOr(r, image, createdBy, s, () => classicLines(r, image, async () => commitLayer(r, image, await applyCopy(r.db, r.root, image, dir, workdir), s, createdBy)));
+    if (workdir) return await cachedOr(r, image, createdBy, s, () => classicLines(r, image, async () => commitLayer(r, image, await copyLayer(r.db, r.root, image, dir, workdir), s, createdBy)));
     return await cachedOr(r, image, createdBy, s, () => classicLines(r, image, async () => metadataImage(r.db, r.root, image, s.config, createdBy, s.author)));
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -389,8 +394,10 @@ async function cachedOr(r: Run, parent: ImageRecord, createdBy: string, s: Stage
   return made;
 }
 
-async function commitLayer(r: Run, parent: ImageRecord, upper: string, s: StageState, createdBy: string): Promise<ImageRecord> {
-  const id = await commitUpper(r.db, r.root, parent, upper, s.config, { createdBy });
+async function commitLayer(r: Run, parent: ImageRecord, layer: LayerDir, s: StageState, createdBy: string): Promise<ImageRecord> {
+  // Every build layer's tree is settled: a staged COPY, the upper dir of an overlay whose
+  // helper or container has exited.
+  const id = await commitUpper(r.db, r.root, parent, layer.dir, s.config, { createdBy, adopt: layer.adopt, settled: true });
   return findImage(r.db, id)!;
 }
 
@@ -419,7 +426,7 @@ async function runInstruction(r: Run, stage: Stage, s: StageState, image: ImageR
       try {
       return await r.slots.with(() => runStep(r.db, r.root, image, { argv, env: runEnv(s), ...(s.config.User ? { user: s.config.User } : {}), ...(s.config.WorkingDir ? { workdir: s.config.WorkingDir } : {}), ...(network ? { network } : {}), volumes: m.volumes, tmpfs: m.tmpfs, quiet: r.o.quiet, out: r.o.out, ...(r.live ? { live: r.live } : {}), abort: r.abort }, (upper) => {
         removeStubs(upper, stubs);
-        return commitLayer(r, image, upper, s, createdBy);
+        return commitLayer(r, image, { dir: upper, adopt: false }, s, createdBy);
       }));
       } finally {
         m.release();
@@ -477,7 +484,7 @@ async function addArchives(r: Run, s: StageState, image: ImageRecord, ins: Instr
   if (split.archives.length + split.rest.length > 1 && !(dest.endsWith("/") || dest.endsWith("/.") || dest === ".")) throw new TsdError("When using ADD with more than one source file, the destination must be a directory and end with a /", 1);
   const copy = split.rest.length > 0 ? planCopy(r.root, image, dir, copyRequest(s, ins, ctx, split.rest, dest, env, undefined, split.own), s.shell) : undefined;
   const a = await stageArchives(r.root, image, dir, split.archives, joinPath(s.config.WorkingDir || "/", dest), copy, (kind, hash) => `${s.shell.join(" ")} #(nop) ADD ${kind}:${hash} in ${dest} `);
-  return cachedOr(r, image, a.createdBy, s, async () => commitLayer(r, image, await applyArchives(r.db, r.root, image, dir, a), s, a.createdBy));
+  return cachedOr(r, image, a.createdBy, s, async () => commitLayer(r, image, { dir: await applyArchives(r.db, r.root, image, dir, a), adopt: false }, s, a.createdBy));
 }
 
 function copyRequest(s: StageState, ins: Instruction, ctx: Context, sources: string[], dest: string, env: Map<string, string>, from: string | undefined, own?: Map<number, { ctx: Context; name: string }>): CopyRequest {
@@ -488,7 +495,7 @@ function copyRequest(s: StageState, ins: Instruction, ctx: Context, sources: str
 
 async function copyFromContext(r: Run, s: StageState, image: ImageRecord, ins: Instruction, dir: string, ctx: Context, sources: string[], dest: string, env: Map<string, string>, from: string | undefined, own?: Map<number, { ctx: Context; name: string }>): Promise<ImageRecord> {
   const planned = planCopy(r.root, image, dir, copyRequest(s, ins, ctx, sources, dest, env, from, own), s.shell);
-  return cachedOr(r, image, planned.createdBy, s, async () => commitLayer(r, image, await applyCopy(r.db, r.root, image, dir, planned.stage()), s, planned.createdBy));
+  return cachedOr(r, image, planned.createdBy, s, async () => commitLayer(r, image, await copyLayer(r.db, r.root, image, dir, planned.stage()), s, planned.createdBy));
 }
 
 /** ADD's sources split: the local tar and gzip'd tar files (host paths; links followed), the rest (context paths, downloads re-indexed). */

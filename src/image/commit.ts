@@ -110,12 +110,16 @@ export interface LayerCommit {
   message?: string;
   /** The history entry's created_by. */
   createdBy: string;
+  /** `upper` is the caller's to give away: it becomes the stored layer (layer.ts layerFromDir). */
+  adopt?: boolean;
+  /** Nothing writes `upper` any more (no container runs on it): packed in this process. */
+  settled?: boolean;
 }
 
 /** A new image: `parent` with the upper dir `upper` packed as one more layer and `runConfig`
  *  as its run config; tagged `ref` when given. Returns its id. */
 export async function commitUpper(db: Database, root: string, parent: ImageRecord, upper: string, runConfig: RunConfig, o: LayerCommit): Promise<string> {
-  const layer = await layerFromDir(db, root, upper, { upper: true });
+  const layer = await layerFromDir(db, root, upper, { adopt: o.adopt === true, settled: o.settled === true });
   const now = new Date().toISOString();
   // The parent's author and comment are its own: the new image has what this commit gives.
   const { author: _author, comment: _comment, ...base } = parent.config as ImageConfig & { author?: string; comment?: string };

@@ -1,19 +1,25 @@
-// A new layer from a directory (commit, build): packed as a tar (its sha256 is the diffID),
-// unpacked into the store from that tar (the unpacker checks its sha256 against the diffID, so
-// the stored layer is exactly what a puller of the blob gets), and gzip-compressed into the blob.
+// A new layer from a directory (commit, build): packed as a tar whose sha256 is the diffID.
+// That tar is the layer's blob, kept uncompressed (OCI's application/vnd.oci.image.layer.v1.tar,
+// its digest = its diffID), as Docker keeps the layers it commits: compression happens when
+// the layer leaves the machine (`push` gzips it, registry/push.ts), never on a build's path.
+// The store's copy is unpacked from the same file (the unpacker checks its sha256 against the
+// diffID, so the stored layer is exactly what a reader of the blob gets), or is the packed tree
+// itself when the caller gives it away (a build's staged COPY: layerFromDir's `adopt`).
 import type { Database } from "bun:sqlite";
-import { closeSync, openSync, readSync, rmSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, openSync, readSync, renameSync, rmdirSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { makeWorkDir, sweepStaleWorkDirs } from "../store/workdir";
-import { adoptBlob, fileDigest, hasBlob } from "./blobs";
+import { adoptBlob, blobPath, fileDigest, hasBlob } from "./blobs";
 import { runMonitor } from "../native/helper";
-import { OCI_LAYER_GZIP } from "./media";
-import { importLayer, recordLayerBlob } from "./store";
+import { packLayer } from "../native/ffi";
+import { DOCKER_LAYER, OCI_LAYER, OCI_LAYER_GZIP } from "./media";
+import { takeLease } from "./lease";
+import { commitLayerStaging, hasLayer, importLayer, layerBlobs, newLayerStaging, recordLayerBlob, removeStaleStaging } from "./store";
 
 export interface PackedLayer {
   diffId: string;
   digest: string;
-  size: number; // compressed bytes
+  size: number; // the blob's bytes (the tar's)
   unpacked: number;
 }
 
@@ -31,23 +37,81 @@ export async function packDir(dir: string, out: string): Promise<void> {
   }
 }
 
-export async function layerFromDir(db: Database, root: string, dir: string, opts: { upper?: boolean } = {}): Promise<PackedLayer> {
+/**
+ * The tree at `dir` as a new layer: its tar becomes the blob (moved into the store by a rename,
+ * so a killed command never leaves a partial blob) and is recorded before the store's copy is
+ * made; the image and the build cache that name the layer are written after both. The store's
+ * copy is unpacked from the tar, or with `adopt` (a tree the caller made and gives away, such as
+ * a build's staged COPY, on the store's filesystem) is `dir` itself, renamed into place.
+ * `settled`: nothing can write the tree any more (a build's staged COPY, a finished RUN's upper
+ * dir): it is packed in this process (libtsd, digest taken as it is written) instead of by a
+ * helper, which a live container's upper dir needs.
+ */
+export async function layerFromDir(db: Database, root: string, dir: string, opts: { adopt?: boolean; settled?: boolean } = {}): Promise<PackedLayer> {
   sweepStaleWorkDirs(root);
+  removeStaleStaging(root);
   const work = makeWorkDir(root, "layer");
   try {
     const tarPath = join(work, "layer.tar");
-    await packDir(dir, tarPath);
-    const diffId = (await fileDigest(tarPath)).digest;
-    // From the plain tar, not the blob: the same bytes, without inflating what was just deflated.
-    const unpacked = importLayer(db, root, tarPath, diffId);
-    const gzPath = join(work, "layer.tar.gz");
-    const { digest, size } = await gzipFile(tarPath, gzPath);
-    if (!hasBlob(root, digest)) adoptBlob(root, digest, gzPath);
-    recordLayerBlob(db, diffId, digest, OCI_LAYER_GZIP, size);
-    return { diffId, digest, size, unpacked };
+    const { digest: diffId, size } = opts.settled ? packLayer(dir, tarPath) : await packAndDigest(dir, tarPath);
+    const blob = hasBlob(root, diffId, size) ? blobPath(root, diffId) : adoptBlob(root, diffId, tarPath);
+    recordLayerBlob(db, diffId, diffId, OCI_LAYER, size);
+    const unpacked = opts.adopt && !hasLayer(db, root, diffId) ? adoptLayerDir(db, root, dir, diffId, size) : importLayer(db, root, blob, diffId);
+    return { diffId, digest: diffId, size, unpacked };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+async function packAndDigest(dir: string, tarPath: string): Promise<{ digest: string; size: number }> {
+  await packDir(dir, tarPath);
+  return fileDigest(tarPath);
+}
+
+/** `dir` moved into the store as the layer `diffId` (its tar `size` bytes, the size unpack counts). */
+function adoptLayerDir(db: Database, root: string, dir: string, diffId: string, size: number): number {
+  const staging = newLayerStaging(root);
+  try {
+    rmdirSync(join(staging, "diff"));
+    renameSync(dir, join(staging, "diff"));
+    // The layer's own directory as an unpacked one's: the packed tar has no entry for it.
+    chmodSync(join(staging, "diff"), 0o755);
+    return commitLayerStaging(db, root, staging, diffId, size);
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A compressed blob of the stored layer `diffId` for a registry: one recorded already (pulled,
+ * or gzipped by an earlier push), else its uncompressed blob gzipped now into the store and
+ * recorded beside it, so the next push sends the same bytes. Undefined when the layer has no
+ * stored blob at all.
+ */
+export async function compressedLayerBlob(db: Database, root: string, diffId: string): Promise<{ digest: string; mediaType: string; size: number } | undefined> {
+  const blobs = layerBlobs(db, diffId).filter((b) => hasBlob(root, b.digest));
+  const packed = blobs.find((b) => !isUncompressedLayer(b.mediaType));
+  if (packed) return packed;
+  const plain = blobs[0];
+  if (!plain) return undefined;
+  const work = makeWorkDir(root, "layer");
+  // The gzip blob is in the store a moment before its row: no collection meanwhile.
+  const lease = takeLease(root);
+  try {
+    const gzPath = join(work, "layer.tar.gz");
+    const { digest, size } = await gzipFile(blobPath(root, plain.digest), gzPath);
+    if (!hasBlob(root, digest, size)) adoptBlob(root, digest, gzPath);
+    recordLayerBlob(db, diffId, digest, OCI_LAYER_GZIP, size);
+    return { digest, mediaType: OCI_LAYER_GZIP, size };
+  } finally {
+    lease.release();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** A layer media type of a plain tar (OCI's, Docker's). */
+export function isUncompressedLayer(mediaType: string): boolean {
+  return mediaType === OCI_LAYER || mediaType === DOCKER_LAYER;
 }
 
 /** Bytes of tar per gzip member (each compressed in one call: bounded memory for any layer). */

@@ -10,6 +10,7 @@ export const OCI_LAYER_ZSTD = "application/vnd.oci.image.layer.v1.tar+zstd";
 export const DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json";
 export const DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
 export const DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json";
+export const DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar";
 export const DOCKER_LAYER_GZIP = "application/vnd.docker.image.rootfs.diff.tar.gzip";
 export const DOCKER_SCHEMA1 = "application/vnd.docker.distribution.manifest.v1+prettyjws";
 

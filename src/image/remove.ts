@@ -127,8 +127,8 @@ function deleteImageRows(db: Database, image: ImageRecord): void {
  * Nothing is swept while another process holds a lease (src/image/lease.ts).
  */
 export function collectGarbage(db: Database, root: string): number {
-  // A pull, load, commit or import in progress has layers and blobs no image row names yet:
-  // leave everything for a later collection.
+  // A pull, load, commit, import, build or push (gzipping a layer) in progress has layers and
+  // blobs no image row names yet: leave everything for a later collection.
   if (storeBusy(root)) return 0;
   const paths = rootPaths(root);
   const images = listImages(db).map((i) => i.image);

@@ -1,8 +1,8 @@
 // `tsd save`: images as a tar archive. The default is what `docker save` (Docker 25+) writes,
 // both at once: manifest.json for `docker load` and an OCI image layout (oci-layout,
 // index.json, blobs/sha256) for OCI tools; `--format oci-archive` writes the OCI layout
-// only. Layers go out as the blobs they came in as (compressed or not), so the diffIDs in the
-// config stay true and nothing is recompressed.
+// only. Layers go out as the blobs they came in as (compressed or not; a built or committed
+// layer as its plain tar), so the diffIDs in the config stay true and nothing is recompressed.
 import { imageEvent } from "./events";
 import type { Database } from "bun:sqlite";
 import { statSync } from "node:fs";
@@ -26,13 +26,14 @@ export interface BuiltManifest {
   layers: Descriptor[];
 }
 
-/** An OCI manifest for a stored image, from its config blob and the layers' stored blobs. */
-export function manifestFor(db: Database, root: string, image: ImageRecord): BuiltManifest {
+/** An OCI manifest for a stored image, from its config blob and the layers' stored blobs (the
+ *  first recorded of each, or the one `chosen` names for its diffID). */
+export function manifestFor(db: Database, root: string, image: ImageRecord, chosen?: Map<string, { digest: string; mediaType: string }>): BuiltManifest {
   const configDigest = `sha256:${image.id}`;
   if (!hasBlob(root, configDigest)) throw new TsdError(`image ${image.id.slice(0, 12)} has no stored config blob: pull or load it again`);
   const config = { mediaType: OCI_CONFIG, digest: configDigest, size: statSync(blobPath(root, configDigest)).size };
   const layers = image.layers.map((diffId) => {
-    const blob = layerBlobs(db, diffId).find((b) => hasBlob(root, b.digest));
+    const blob = chosen?.get(diffId) ?? layerBlobs(db, diffId).find((b) => hasBlob(root, b.digest));
     if (!blob) throw new TsdError(`layer ${diffId.slice(7, 19)} of image ${image.id.slice(0, 12)} has no stored blob (an image from an older tsd): pull or load it again`);
     return { mediaType: ociLayerType(blob.mediaType), digest: blob.digest, size: statSync(blobPath(root, blob.digest)).size };
   });

@@ -245,13 +245,15 @@ function randomLink(): string {
   return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join("");
 }
 
-/** Remembers that the blob `digest` unpacks to the layer `diffId` (for save and push). */
+/** Remembers that the blob `digest` unpacks to the layer `diffId` (for save and push); the
+ *  first recorded is the one `save` writes (a built layer's uncompressed tar, not the gzip
+ *  blob a push added). */
 export function recordLayerBlob(db: Database, diffId: string, digest: string, mediaType: string, size: number): void {
   db.query("INSERT INTO layer_blobs (diff_id, digest, media_type, size) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING").run(diffId, digest, mediaType, size);
 }
 
 export function layerBlobs(db: Database, diffId: string): { digest: string; mediaType: string; size: number }[] {
-  return db.query("SELECT digest, media_type AS mediaType, size FROM layer_blobs WHERE diff_id = ?").all(diffId) as { digest: string; mediaType: string; size: number }[];
+  return db.query("SELECT digest, media_type AS mediaType, size FROM layer_blobs WHERE diff_id = ? ORDER BY rowid").all(diffId) as { digest: string; mediaType: string; size: number }[];
 }
 
 /** The manifest digest an image was pulled (or pushed) by, per repository. */

@@ -83,6 +83,19 @@ export function monitorExecutable(donors: number[] = []): MonitorExecutable {
 
 const DONORS_MAX = 4;
 
+let helperCopy: number | undefined;
+
+/**
+ * The monitor for its short helper modes (--copy, --pack): one sealed memfd made on first use
+ * and kept open for this process's life, so a command that runs many helpers (a build: two or
+ * three per step) reads and writes the 1.2 MB binary once, not per helper. Sealed, it can no
+ * more change than a running monitor's shared copy can; `close()` leaves it open.
+ */
+export function helperExecutable(): MonitorExecutable {
+  helperCopy ??= sealedMemfd("tsd-monitor", readEmbedded(monitorEmbedded));
+  return { path: `/proc/${process.pid}/fd/${helperCopy}`, argv0: "tsd-monitor", close() {} };
+}
+
 function sameSealedCopy(pid: number, bytes: Uint8Array): number | undefined {
   let fd: number;
   try {

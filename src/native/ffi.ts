@@ -11,6 +11,11 @@ const symbols = {
     args: [FFIType.ptr, FFIType.ptr, FFIType.u32, FFIType.ptr, FFIType.ptr, FFIType.u64],
     returns: FFIType.i64,
   },
+  // (dir, out, flags, digest_out[65], errbuf, errlen) -> bytes written or -errno
+  tsd_pack: {
+    args: [FFIType.ptr, FFIType.ptr, FFIType.u32, FFIType.ptr, FFIType.ptr, FFIType.u64],
+    returns: FFIType.i64,
+  },
   // (dir, rel, buf, len) -> bytes, -ENOENT absent, -ESTALE whited out, -EFBIG too large
   tsd_read_file: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
   // (name, ip, prefix, mtu, errbuf, errlen) -> ifindex or < 0
@@ -60,6 +65,24 @@ const UNPACK_ARCHIVE = 2; // zig/CONTRACT.md: fifos and device nodes refused
 const UNPACK_PLAIN = 4; // plain tar whatever its first bytes: a pull inflated it already
 const UNPACK_IGNORE_CHOWN = 8; // owners the user namespace cannot map stay the user's (rootless single-id)
 const ERRBUF_LEN = 4096;
+const PACK_LAYER = 1;
+const PACK_XATTRS = 2;
+const PACK_DEVICES = 4;
+
+/**
+ * Packs everything below the directory `dir` as a layer tar (whiteouts and opaque directories as
+ * `.wh.` entries, xattrs, device nodes) into the new file `out`, fd-relative as `tsd-monitor
+ * --pack` walks: in this process, for a tree no container can change (a build's staged COPY,
+ * a finished RUN's upper dir). Returns its size and its sha256 (`sha256:` + hex), the diffID.
+ */
+export function packLayer(dir: string, out: string): { size: number; digest: string } {
+  const digest = new Uint8Array(65);
+  const errbuf = new Uint8Array(ERRBUF_LEN);
+  const rc = core().tsd_pack(Buffer.from(dir + "\0"), Buffer.from(out + "\0"), PACK_LAYER | PACK_XATTRS | PACK_DEVICES, digest, errbuf, ERRBUF_LEN);
+  const status = typeof rc === "bigint" ? rc : BigInt(rc);
+  if (status < 0n) throw new TsdError(`cannot pack ${dir}: ${cString(errbuf) || `error ${-status}`}`);
+  return { size: Number(status), digest: `sha256:${cString(digest)}` };
+}
 
 /**
  * Unpacks the tar stream at `src` (plain, gzip or zstd) into the existing directory `dest`,

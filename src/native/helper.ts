@@ -1,7 +1,7 @@
 // Running tsd-monitor's copy and pack modes (zig/monitor/copy.zig) for cp, export, commit, a
 // volume's copy-up and layer packing: from its sealed memfd (never a file a container could
 // rewrite, embedded.ts); a failure carries the class its exit status names (helper-status.ts).
-import { monitorExecutable } from "./embedded";
+import { helperExecutable } from "./embedded";
 import { HelperError, helperFailure } from "./helper-status";
 
 /**
@@ -10,7 +10,7 @@ import { HelperError, helperFailure } from "./helper-status";
  * HelperError `what: <its one stderr line>` with the class its exit status names.
  */
 export async function runMonitor(args: string[], stdout: "ignore" | number, what: string, exitCode?: number, stdin: "ignore" | "inherit" | number = "ignore"): Promise<void> {
-  const exe = monitorExecutable();
+  const exe = helperExecutable();
   try {
     const proc = Bun.spawn([exe.path, ...args], { argv0: exe.argv0, stdio: [stdin, stdout, "pipe"], env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin" } });
     const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
@@ -22,7 +22,7 @@ export async function runMonitor(args: string[], stdout: "ignore" | number, what
 
 /** runMonitor for a caller that cannot wait asynchronously (a create's volume copy-up). */
 export function runMonitorSync(args: string[], what: string): void {
-  const exe = monitorExecutable();
+  const exe = helperExecutable();
   try {
     const r = Bun.spawnSync([exe.path, ...args], { argv0: exe.argv0, stdio: ["ignore", "ignore", "pipe"] });
     if (r.exitCode !== 0) throw new HelperError(`${what}: ${firstLine(r.stderr.toString()) || `exit ${r.exitCode}`}`, helperFailure(r.exitCode));

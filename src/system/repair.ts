@@ -21,6 +21,7 @@ import { readExitStatus } from "../container/cleanup";
 import { releaseBundleCgroup } from "../cgroup";
 import { netnsRemove } from "../native/ffi";
 import { canonical, parseReference } from "../image/reference";
+import { OCI_LAYER } from "../image/media";
 import { networkByName } from "../network/networks";
 
 export interface RepairReport {
@@ -163,6 +164,13 @@ function recoverImages(db: Database, root: string): number {
       .query("INSERT OR IGNORE INTO images (id, config, layers, size, created, loaded_at) VALUES (?, ?, ?, ?, ?, ?)")
       .run(hex, JSON.stringify(doc), JSON.stringify(diffIds), sizes.reduce((a, b) => a! + b!, 0)!, typeof doc!.created === "string" ? doc!.created : null, Date.now());
     n += r.changes;
+    // A layer made here (build, commit) is stored as its plain tar, named by its diff_id.
+    for (const d of diffIds as string[]) {
+      const hex = d.replace(/^sha256:/, "");
+      if (/^[0-9a-f]{64}$/.test(hex) && existsSync(join(blobs, hex))) {
+        db.query("INSERT OR IGNORE INTO layer_blobs (diff_id, digest, media_type, size) VALUES (?, ?, ?, ?)").run(d, d, OCI_LAYER, statSync(join(blobs, hex)).size);
+      }
+    }
   }
   // Manifests: their config names a recovered image; layer i's blob unpacks to diff_id i.
   for (const { hex, doc } of docs) {

@@ -15,6 +15,7 @@ const sys = @import("linux").sys;
 const errnoOf = @import("linux").errno.of;
 const strerror = @import("linux").errno.text;
 const Message = @import("linux").message.Message;
+const Sha256 = @import("sha256.zig").Sha256;
 
 const fd_t = linux.fd_t;
 const E = linux.E;
@@ -53,13 +54,15 @@ pub const Options = struct {
 
 pub const Error = error{PackFailed};
 
-/// A buffered tar writer onto a descriptor (a pipe or a file).
+/// A buffered tar writer onto a descriptor (a pipe or a file); with `sha`, the stream's sha256
+/// is taken as it is written (a layer's diffID with no second read).
 pub const Writer = struct {
     fd: fd_t,
     buf: [64 * 1024]u8 = undefined,
     len: usize = 0,
     total: u64 = 0,
     failed: ?E = null,
+    sha: ?*Sha256 = null,
 
     pub fn put(w: *Writer, bytes: []const u8) error{WriteFailed}!void {
         var rest = bytes;
@@ -85,6 +88,7 @@ pub const Writer = struct {
     }
 
     pub fn flush(w: *Writer) error{WriteFailed}!void {
+        if (w.sha) |h| h.update(w.buf[0..w.len]);
         var done: usize = 0;
         while (done < w.len) {
             const rc = linux.write(w.fd, w.buf[done..].ptr, w.len - done);
@@ -700,4 +704,28 @@ test "formatHeader round-trips through the parser" {
     try testing.expectEqualStrings(&long_name, parsed_pax.path.?);
     try testing.expectEqualStrings(&long_name, parsed_pax.linkpath.?);
     try testing.expectEqual(@as(u32, 1 << 30), parsed_pax.uid.?);
+}
+
+test "a Writer with sha hashes exactly the bytes it writes, across flushes" {
+    var pipe_fds: [2]i32 = undefined;
+    try testing.expectEqual(@as(usize, 0), linux.pipe2(&pipe_fds, .{ .CLOEXEC = true, .NONBLOCK = true }));
+    defer _ = linux.close(pipe_fds[0]);
+    defer _ = linux.close(pipe_fds[1]);
+    // A pipe holds 64 KiB by default: write less than that, in pieces spanning a flush.
+    var sha = Sha256.init();
+    var w: Writer = .{ .fd = pipe_fds[1], .sha = &sha };
+    var chunk: [3000]u8 = undefined;
+    for (&chunk, 0..) |*b, i| b.* = @truncate(i *% 31);
+    for (0..5) |_| try w.put(&chunk);
+    try w.flush();
+    try w.end();
+    var got: [16 * 1024]u8 = undefined;
+    const n = linux.read(pipe_fds[0], &got, got.len);
+    try testing.expectEqual(@as(usize, 5 * chunk.len + 2 * tar.block_len), n);
+    try testing.expectEqual(@as(u64, n), w.total);
+    var ours: [32]u8 = undefined;
+    sha.final(&ours);
+    var want: [32]u8 = undefined;
+    std.crypto.hash.sha2.Sha256.hash(got[0..n], &want, .{});
+    try testing.expectEqualSlices(u8, &want, &ours);
 }

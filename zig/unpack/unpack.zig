@@ -23,6 +23,7 @@ pub const flag_plain: u32 = 4;
 /// single-id mapping: extract.Options.ignore_chown_errors).
 pub const flag_ignore_chown: u32 = 8;
 pub const pack = @import("pack.zig");
+pub const sha256 = @import("sha256.zig");
 
 pub const Result = struct {
     size: u64,

@@ -9,6 +9,7 @@ import { blobPath, hasBlob } from "../blobs";
 import { OCI_MANIFEST, type Descriptor } from "../media";
 import type { Progress } from "../progress";
 import { canonical, familiarName, parseReference } from "../reference";
+import { compressedLayerBlob } from "../layer";
 import { manifestFor } from "../save";
 import { findImage, imageManifests, recordRepoDigest, type ImageRecord } from "../store";
 import { loadRegistryConfig } from "./config";
@@ -23,8 +24,12 @@ interface PushManifest {
   blobs: Descriptor[];
 }
 
-/** The manifest the image was pulled or loaded with, when all its blobs are here; else a new OCI one. */
-function pushManifest(db: Database, root: string, image: ImageRecord): PushManifest {
+/**
+ * The manifest the image was pulled or loaded with, when all its blobs are here; else a new OCI
+ * one naming a compressed blob for each layer: a layer built or committed here is stored as a
+ * plain tar and gzipped now, on its way out (as `docker push` does; compressedLayerBlob).
+ */
+async function pushManifest(db: Database, root: string, image: ImageRecord): Promise<PushManifest> {
   for (const digest of imageManifests(db, image.id)) {
     if (!hasBlob(root, digest)) continue;
     const bytes = readFileSync(blobPath(root, digest));
@@ -33,7 +38,12 @@ function pushManifest(db: Database, root: string, image: ImageRecord): PushManif
     const blobs = [...m.layers, m.config];
     if (blobs.every((b) => hasBlob(root, b.digest))) return { bytes, digest, mediaType: m.mediaType ?? OCI_MANIFEST, blobs };
   }
-  const built = manifestFor(db, root, image);
+  const chosen = new Map<string, { digest: string; mediaType: string }>();
+  for (const diffId of image.layers) {
+    const blob = chosen.has(diffId) ? undefined : await compressedLayerBlob(db, root, diffId);
+    if (blob) chosen.set(diffId, blob);
+  }
+  const built = manifestFor(db, root, image, chosen);
   return { bytes: built.bytes, digest: built.digest, mediaType: OCI_MANIFEST, blobs: [...built.layers, built.config] };
 }
 
@@ -61,7 +71,7 @@ export async function pushImage(db: Database, root: string, name: string, p: Pro
   // Pushes go to the registry itself, never to a pull mirror.
   const ep = client.endpoints[client.endpoints.length - 1]!;
   await client.ping(ep);
-  const m = pushManifest(db, root, image);
+  const m = await pushManifest(db, root, image);
   p.say(`The push refers to repository [${ref.domain}/${ref.path}]`);
   const repo = ref.path;
   const ids = m.blobs.map((b) => b.digest.slice(7, 19));
