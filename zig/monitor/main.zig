@@ -24,6 +24,7 @@ const attach_mod = @import("attach.zig");
 const dns_server = @import("dns_server.zig");
 const health_mod = @import("health.zig");
 const create_mode = @import("create.zig");
+const userns = @import("userns.zig");
 
 /// A safety panic prints one line and aborts. std's default handler dumps a stack trace, and
 /// with it std.debug's ELF, DWARF and unwinding code was linked into the monitor (the binary is
@@ -160,6 +161,8 @@ const Monitor = struct {
 
     /// Returns the init's wait status; errors leave their message in m.d.
     fn supervise(m: *Monitor) !u32 {
+        // Rootless fast path: into the pause process's namespaces before anything is opened.
+        try userns.enter(m.args.namespaces, &m.d);
         try m.detach();
         const signal_set = relay.signalSet();
         sys.sigprocmask(linux.SIG.BLOCK, &signal_set, null) catch |err| return m.d.fail(err, "block signals", .{});
@@ -471,6 +474,7 @@ test {
     _ = @import("dns_seccomp.zig");
     _ = @import("report.zig");
     _ = @import("detach_keys.zig");
+    _ = @import("userns.zig");
     _ = create_mode;
 }
 
