@@ -17,6 +17,7 @@ import { monitorHealthArgs, type HealthConfig } from "./health";
 import { attachedStreams } from "./meta-options";
 import { parseDetachKeys } from "./detach-keys";
 import { writeSync } from "node:fs";
+import { namespaceArgs } from "../store/rootless";
 
 export interface Started {
   monitor: Subprocess;
@@ -71,6 +72,7 @@ export function monitorArgv(monitorPath: string, o: StartOptions, self: string[]
       "--log-max-files", String((o.log ?? DEFAULT_LOG).maxFile),
     ]),
     ...monitorHealthArgs(o.healthcheck),
+    ...namespaceArgs("user+mount"),
     "--", ...self, "--root", o.root, "container", "cleanup", o.id,
   ];
 }

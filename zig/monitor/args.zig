@@ -83,7 +83,7 @@ pub fn parse(argv: []const [*:0]const u8, problem: *Problem) Error!Args {
             i += 1;
             const v = std.mem.span(argv[i]);
             if (v.len == 0 or v[0] != '/') return fail(problem, "a namespace must be an absolute path, not", v);
-            _ = userns.parseFlag(a, v, &args.namespaces);
+            _ = userns.parseFlag(a, v, i - 1, &args.namespaces);
         } else if (std.mem.startsWith(u8, a, "--health-")) {
             i = try parseHealth(argv, i, &args.health, problem);
         } else if (std.mem.eql(u8, a, "--bundle") or std.mem.eql(u8, a, "--id") or std.mem.eql(u8, a, "--exit-file")) {

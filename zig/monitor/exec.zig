@@ -141,7 +141,7 @@ fn parseArgs(argv: []const [*:0]const u8, d: *Diag) !Args {
             a.config = v;
         } else if (std.mem.eql(u8, k, "--userns")) {
             if (v.len == 0 or v[0] != '/') return usage(d, "--userns needs an absolute path, not", v);
-            _ = userns.parseFlag(k, v, &a.namespaces);
+            _ = userns.parseFlag(k, v, i - 1, &a.namespaces);
         } else if (std.mem.eql(u8, k, "--console-socket")) {
             if (v.len == 0 or v.len > runtime.console_socket.path_max) return usage(d, "--console-socket needs a path of at most 107 bytes, not", v);
             a.console_socket = v;
