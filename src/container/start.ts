@@ -55,7 +55,7 @@ export function selfCommand(): string[] {
   return Bun.main.startsWith("/$bunfs/") ? [process.execPath] : [process.execPath, Bun.main];
 }
 
-export function monitorArgv(monitorPath: string, o: StartOptions, self: string[] = selfCommand()): string[] {
+export function monitorArgv(monitorPath: string, o: StartOptions, self: string[] = selfCommand(), namespaces: string[] = namespaceArgs("user+mount")): string[] {
   return [
     monitorPath,
     "--bundle", o.bundle,
@@ -72,7 +72,7 @@ export function monitorArgv(monitorPath: string, o: StartOptions, self: string[]
       "--log-max-files", String((o.log ?? DEFAULT_LOG).maxFile),
     ]),
     ...monitorHealthArgs(o.healthcheck),
-    ...namespaceArgs("user+mount"),
+    ...namespaces,
     "--", ...self, "--root", o.root, "container", "cleanup", o.id,
   ];
 }

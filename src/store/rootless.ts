@@ -142,8 +142,13 @@ export function namespaceArgs(which: "user" | "user+mount"): string[] {
     if (!pause.alive()) throw new NeedsNamespace("the pause process exited");
     nsFds = fds;
   }
-  const path = (fd: number) => `/proc/${process.pid}/fd/${fd}`;
-  return ["--userns", path(nsFds.user), ...(which === "user+mount" ? ["--mountns", path(nsFds.mnt)] : [])];
+  return namespaceFlags(process.pid, nsFds, which);
+}
+
+/** The flags naming the descriptors `fds` of process `pid` (test/contract checks the monitor reads them). */
+export function namespaceFlags(pid: number, fds: { user: number; mnt: number }, which: "user" | "user+mount"): string[] {
+  const path = (fd: number) => `/proc/${pid}/fd/${fd}`;
+  return ["--userns", path(fds.user), ...(which === "user+mount" ? ["--mountns", path(fds.mnt)] : [])];
 }
 
 /** Rootless overlay mounts take `userxattr`: overlayfs's own xattrs in user.overlay.* (a user
