@@ -13,6 +13,10 @@
 # is a slirp4netns/pasta stack, not what is measured here). podman runs with runc and with crun;
 # crun refuses a v1-hybrid host whose cgroup2 mount lists controllers, so everything runs in a
 # private mount namespace where that file reads empty (bench/lib.sh does the same).
+# tsd's run and exec take the rootless fast path (the CLI on the host, the monitor or exec helper
+# joins the pause process's namespaces: src/system/rootless-enter.ts); the -reexec rows are the
+# same commands with TSD_ROOTLESS_REEXEC=1 (the CLI re-execs into the namespaces by nsenter), for
+# the difference within one run.
 # Writes bench/results/rootless-DATE.json and prints medians and the podman/tsd ratios.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -73,6 +77,7 @@ $as_user $podman --runtime runc run -d --name bench --network none busybox sleep
 $as_user "$tsd" run --rm --network none busybox true || die "rootless tsd run failed"
 $as_user $podman --runtime runc run --rm --network none busybox true || die "rootless podman (runc) run failed"
 commands=(-n tsd-run "$as_user $tsd run --rm --network none busybox true"
+  -n tsd-run-reexec "$as_user TSD_ROOTLESS_REEXEC=1 $tsd run --rm --network none busybox true"
   -n podman-runc-run "$as_user $podman --runtime runc run --rm --network none busybox true")
 if $as_user $podman --runtime crun run --rm --network none busybox true 2>/dev/null; then
   commands+=(-n podman-crun-run "$as_user $podman --runtime crun run --rm --network none busybox true")
@@ -80,7 +85,7 @@ else
   say "rootless podman with crun fails here: runc only"
 fi
 # exec runs through the runtime that made the container (runc's).
-commands+=(-n tsd-exec "$as_user $tsd exec bench true" -n podman-exec "$as_user $podman exec bench true")
+commands+=(-n tsd-exec "$as_user $tsd exec bench true" -n tsd-exec-reexec "$as_user TSD_ROOTLESS_REEXEC=1 $tsd exec bench true" -n podman-exec "$as_user $podman exec bench true")
 say "user $user ($range), stores on $(stat -f -c %T "$work"), $(nproc) CPUs, kernel $(uname -r), $(podman --version)"
 
 mkdir -p "$here/results"
@@ -98,5 +103,8 @@ for peer in ("podman-runc-run", "podman-crun-run"):
     if peer in res:
         print(f"{peer}/tsd-run (median): {res[peer]['median'] / res['tsd-run']['median']:.2f}x")
 print(f"podman-exec/tsd-exec (median): {res['podman-exec']['median'] / res['tsd-exec']['median']:.2f}x")
+for name in ("tsd-run", "tsd-exec"):
+    if f"{name}-reexec" in res:
+        print(f"{name}-reexec/{name} (median, the fast path's gain): {res[name + '-reexec']['median'] / res[name]['median']:.2f}x")
 print(f"raw: {sys.argv[1]}")
 EOF

@@ -64,7 +64,7 @@ async function entry(): Promise<void> {
     // The hot commands stay on the host (the fast path) while the pause process lives.
     if (process.geteuid?.() !== 0) {
       const { enterRootless, stayOnHost } = await import("./system/rootless-enter");
-      if (!stayOnHost(name, globals.root)) enterRootless(process.argv.slice(2));
+      if (!stayOnHost(name, globals.root, process.env, args)) enterRootless(process.argv.slice(2));
     }
     const cmd = await load();
     if (cmd.subCommands && !(await subCommand(cmd, args))) {

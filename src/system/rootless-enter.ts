@@ -59,8 +59,9 @@ const ON_HOST = new Set(["run", "exec"]);
 /** The fast path: true when `command` runs here, on the host, as the user, because the user's
  *  pause process is alive and the store exists; else the caller re-execs (enterRootless), which
  *  also starts the pause process or makes the store the first time. */
-export function stayOnHost(command: string, root: string, env: Record<string, string | undefined> = process.env): boolean {
+export function stayOnHost(command: string, root: string, env: Record<string, string | undefined> = process.env, args: string[] = []): boolean {
   if (!ON_HOST.has(command) || env.TSD_ROOTLESS_REEXEC === "1" || !existsSync(join(root, "tsd.db"))) return false;
+  if (command === "run" && !mayRunOnHost(args)) return false;
   const uid = process.getuid!();
   const user: User = { uid, gid: process.getgid!(), name: "" };
   const paths = rootlessPaths(env, uid);
@@ -70,6 +71,20 @@ export function stayOnHost(command: string, root: string, env: Record<string, st
   if (pid === undefined || start === undefined) return false;
   useHostMode({ pid, alive: () => sameProcess(pid, start) }, uid, user.gid, env);
   return true;
+}
+
+/** A first look at `run`'s arguments, before they are parsed: the default network (pasta) or a
+ *  volume go inside at once, not after a CLI start on the host. Rough but safe: a word after the
+ *  image that looks like these only costs the fast path (the parsed options decide: NeedsNamespace). */
+export function mayRunOnHost(args: string[]): boolean {
+  let network = false;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (/^(--volume|--mount|--volumes-from|--restart)(=|$)/.test(a) || /^-[a-zA-Z]*v/.test(a)) return false;
+    const m = /^--(?:network|net)(?:=(.*))?$/.exec(a);
+    if (m) network = /^(none|host)$/.test(m[1] ?? args[i + 1] ?? "");
+  }
+  return network;
 }
 
 function runDirOk(paths: RootlessPaths, user: User): boolean {

@@ -2,7 +2,7 @@
 // state lives, subordinate ranges, the one-line refusals and messages, info's lines.
 import { expect, test } from "bun:test";
 import { isInitialUserns, outsideRoot, parseIdMapText, rootlessPaths, subordinateRange } from "../../src/store/rootless";
-import { subordinateRanges, survivor, userName } from "../../src/system/rootless-enter";
+import { mayRunOnHost, subordinateRanges, survivor, userName } from "../../src/system/rootless-enter";
 import { rootlessRefusal, runNeedsNamespace } from "../../src/container/rootless";
 import { runOptionsFromFlags } from "../../src/container/options";
 import { parseFlags } from "../../src/cli/flags";
@@ -136,4 +136,15 @@ test("the fast path: run stays on the host for a present image, --network none|h
   expect(runNeedsNamespace(opts(["--network", "none", "--restart", "always"]), image, undefined, false)).toBe("a restart policy");
   expect(namespaceFlags(7, { user: 8, mnt: 9 }, "user")).toEqual(["--userns", "/proc/7/fd/8"]);
   expect(namespaceFlags(7, { user: 8, mnt: 9 }, "user+mount")).toEqual(["--userns", "/proc/7/fd/8", "--mountns", "/proc/7/fd/9"]);
+});
+
+test("the fast path's first look at run's words: --network none|host and no volume", () => {
+  expect(mayRunOnHost(["--rm", "--network", "none", "busybox", "true"])).toBe(true);
+  expect(mayRunOnHost(["--net=host", "-d", "busybox", "sleep", "9"])).toBe(true);
+  expect(mayRunOnHost(["--rm", "busybox", "true"])).toBe(false);
+  expect(mayRunOnHost(["--network", "pasta", "busybox"])).toBe(false);
+  expect(mayRunOnHost(["--network", "none", "-v", "/a:/b", "busybox"])).toBe(false);
+  expect(mayRunOnHost(["--network", "none", "-itv", "/a:/b", "busybox"])).toBe(false);
+  expect(mayRunOnHost(["--network=none", "--volume=/a:/b", "busybox"])).toBe(false);
+  expect(mayRunOnHost(["--network", "none", "--restart", "always", "busybox"])).toBe(false);
 });
