@@ -4,6 +4,8 @@
 #
 #   sudo bash bench/rootless.sh                 30 runs after 3 warm-ups each
 #   RUNS=10 WARMUP=1 sudo bash bench/rootless.sh
+#   INTERLEAVE=1 sudo bash bench/rootless.sh     rounds of one run of each command instead of
+#                                                hyperfine's batches (a busy shared host)
 #
 # Root only sets the stage: a user of its own (useradd, one /etc/subuid and /etc/subgid line),
 # a tmpfs work dir; every measured command runs as that user through setpriv. tsd keeps its
@@ -90,7 +92,35 @@ say "user $user ($range), stores on $(stat -f -c %T "$work"), $(nproc) CPUs, ker
 
 mkdir -p "$here/results"
 json=$here/results/rootless-$(date -u +%Y%m%dT%H%M%SZ).json
-hyperfine --style basic --warmup "$warmup" --runs "$runs" --export-json "$json" "${commands[@]}"
+if [ "${INTERLEAVE:-0}" = 1 ]; then
+  # On a shared, busy host: one run of every command per round (in a rotating order), so a load
+  # spike hits all of them alike; the same JSON shape as hyperfine's export.
+  python3 - "$json" "$warmup" "$runs" "${commands[@]}" <<'EOF'
+import json, resource, statistics, subprocess, sys, time
+out, warmup, runs, rest = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
+cmds = [(rest[i + 1], rest[i + 2]) for i in range(0, len(rest), 3)]
+times = {n: [] for n, _ in cmds}
+cpu = {n: [0.0, 0.0] for n, _ in cmds}
+for rnd in range(warmup + runs):
+    for k in range(len(cmds)):
+        name, cmd = cmds[(k + rnd) % len(cmds)]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t = time.perf_counter()
+        if subprocess.run(["sh", "-c", cmd], stdout=subprocess.DEVNULL).returncode != 0:
+            sys.exit(f"bench: {name} failed")
+        t = time.perf_counter() - t
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if rnd >= warmup:
+            times[name].append(t)
+            cpu[name][0] += after.ru_utime - before.ru_utime
+            cpu[name][1] += after.ru_stime - before.ru_stime
+res = [{"command": n, "times": times[n], "median": statistics.median(times[n]), "mean": statistics.mean(times[n]),
+        "stddev": statistics.stdev(times[n]) if runs > 1 else 0, "user": cpu[n][0] / runs, "system": cpu[n][1] / runs} for n, _ in cmds]
+json.dump({"interleaved": True, "results": res}, open(out, "w"))
+EOF
+else
+  hyperfine --style basic --warmup "$warmup" --runs "$runs" --export-json "$json" "${commands[@]}"
+fi
 
 python3 - "$json" <<'EOF'
 import json, sys
