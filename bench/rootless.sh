@@ -4,6 +4,8 @@
 #
 #   sudo bash bench/rootless.sh                 30 runs after 3 warm-ups each
 #   RUNS=10 WARMUP=1 sudo bash bench/rootless.sh
+#   INTERLEAVE=1 sudo bash bench/rootless.sh     rounds of one run of each command instead of
+#                                                hyperfine's batches (a busy shared host)
 #
 # Root only sets the stage: a user of its own (useradd, one /etc/subuid and /etc/subgid line),
 # a tmpfs work dir; every measured command runs as that user through setpriv. tsd keeps its
@@ -13,6 +15,10 @@
 # is a slirp4netns/pasta stack, not what is measured here). podman runs with runc and with crun;
 # crun refuses a v1-hybrid host whose cgroup2 mount lists controllers, so everything runs in a
 # private mount namespace where that file reads empty (bench/lib.sh does the same).
+# tsd's run and exec take the rootless fast path (the CLI on the host, the monitor or exec helper
+# joins the pause process's namespaces: src/system/rootless-enter.ts); the -reexec rows are the
+# same commands with TSD_ROOTLESS_REEXEC=1 (the CLI re-execs into the namespaces by nsenter), for
+# the difference within one run.
 # Writes bench/results/rootless-DATE.json and prints medians and the podman/tsd ratios.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -73,6 +79,7 @@ $as_user $podman --runtime runc run -d --name bench --network none busybox sleep
 $as_user "$tsd" run --rm --network none busybox true || die "rootless tsd run failed"
 $as_user $podman --runtime runc run --rm --network none busybox true || die "rootless podman (runc) run failed"
 commands=(-n tsd-run "$as_user $tsd run --rm --network none busybox true"
+  -n tsd-run-reexec "$as_user TSD_ROOTLESS_REEXEC=1 $tsd run --rm --network none busybox true"
   -n podman-runc-run "$as_user $podman --runtime runc run --rm --network none busybox true")
 if $as_user $podman --runtime crun run --rm --network none busybox true 2>/dev/null; then
   commands+=(-n podman-crun-run "$as_user $podman --runtime crun run --rm --network none busybox true")
@@ -80,12 +87,40 @@ else
   say "rootless podman with crun fails here: runc only"
 fi
 # exec runs through the runtime that made the container (runc's).
-commands+=(-n tsd-exec "$as_user $tsd exec bench true" -n podman-exec "$as_user $podman exec bench true")
+commands+=(-n tsd-exec "$as_user $tsd exec bench true" -n tsd-exec-reexec "$as_user TSD_ROOTLESS_REEXEC=1 $tsd exec bench true" -n podman-exec "$as_user $podman exec bench true")
 say "user $user ($range), stores on $(stat -f -c %T "$work"), $(nproc) CPUs, kernel $(uname -r), $(podman --version)"
 
 mkdir -p "$here/results"
 json=$here/results/rootless-$(date -u +%Y%m%dT%H%M%SZ).json
-hyperfine --style basic --warmup "$warmup" --runs "$runs" --export-json "$json" "${commands[@]}"
+if [ "${INTERLEAVE:-0}" = 1 ]; then
+  # On a shared, busy host: one run of every command per round (in a rotating order), so a load
+  # spike hits all of them alike; the same JSON shape as hyperfine's export.
+  python3 - "$json" "$warmup" "$runs" "${commands[@]}" <<'EOF'
+import json, resource, statistics, subprocess, sys, time
+out, warmup, runs, rest = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
+cmds = [(rest[i + 1], rest[i + 2]) for i in range(0, len(rest), 3)]
+times = {n: [] for n, _ in cmds}
+cpu = {n: [0.0, 0.0] for n, _ in cmds}
+for rnd in range(warmup + runs):
+    for k in range(len(cmds)):
+        name, cmd = cmds[(k + rnd) % len(cmds)]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t = time.perf_counter()
+        if subprocess.run(["sh", "-c", cmd], stdout=subprocess.DEVNULL).returncode != 0:
+            sys.exit(f"bench: {name} failed")
+        t = time.perf_counter() - t
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if rnd >= warmup:
+            times[name].append(t)
+            cpu[name][0] += after.ru_utime - before.ru_utime
+            cpu[name][1] += after.ru_stime - before.ru_stime
+res = [{"command": n, "times": times[n], "median": statistics.median(times[n]), "mean": statistics.mean(times[n]),
+        "stddev": statistics.stdev(times[n]) if runs > 1 else 0, "user": cpu[n][0] / runs, "system": cpu[n][1] / runs} for n, _ in cmds]
+json.dump({"interleaved": True, "results": res}, open(out, "w"))
+EOF
+else
+  hyperfine --style basic --warmup "$warmup" --runs "$runs" --export-json "$json" "${commands[@]}"
+fi
 
 python3 - "$json" <<'EOF'
 import json, sys
@@ -98,5 +133,8 @@ for peer in ("podman-runc-run", "podman-crun-run"):
     if peer in res:
         print(f"{peer}/tsd-run (median): {res[peer]['median'] / res['tsd-run']['median']:.2f}x")
 print(f"podman-exec/tsd-exec (median): {res['podman-exec']['median'] / res['tsd-exec']['median']:.2f}x")
+for name in ("tsd-run", "tsd-exec"):
+    if f"{name}-reexec" in res:
+        print(f"{name}-reexec/{name} (median, the fast path's gain): {res[name + '-reexec']['median'] / res[name]['median']:.2f}x")
 print(f"raw: {sys.argv[1]}")
 EOF

@@ -10,7 +10,7 @@ import { HelpRequested } from "./cli/flags";
 import { dockerHelp, subCommand } from "./cli/help";
 import { isatty, printLine } from "./io";
 import { commandPath, engineErrorStatus } from "./cli/exit-status";
-import { rootlessMode, rootlessPaths } from "./store/rootless";
+import { NeedsNamespace, rootlessMode, rootlessPaths } from "./store/rootless";
 
 /** The command being run (for its error statuses: cli/exit-status.ts). */
 let command = "";
@@ -61,9 +61,10 @@ async function entry(): Promise<void> {
     const load = commands[name];
     if (!load) throw new UsageError(`unknown command "${name}" (see 'tsd --help')`);
     // Rootless (issue 13): a non-root user's tsd re-execs as root in the user's own namespaces.
+    // The hot commands stay on the host (the fast path) while the pause process lives.
     if (process.geteuid?.() !== 0) {
-      const { enterRootless } = await import("./system/rootless-enter");
-      enterRootless(process.argv.slice(2));
+      const { enterRootless, stayOnHost } = await import("./system/rootless-enter");
+      if (!stayOnHost(name, globals.root, process.env, args)) enterRootless(process.argv.slice(2));
     }
     const cmd = await load();
     if (cmd.subCommands && !(await subCommand(cmd, args))) {
@@ -81,6 +82,12 @@ async function entry(): Promise<void> {
       printUsage(sub ? await dockerHelp(sub[0], [name, sub[1]]) : await dockerHelp(cmd, [name]));
     }
   } catch (err) {
+    // The fast path met something that needs root in the user's namespaces: start over there.
+    if (err instanceof NeedsNamespace) {
+      if (process.env.TSD_DEBUG) console.error(`tsd: rootless: into the namespace: ${err.message}`);
+      const { enterRootless } = await import("./system/rootless-enter");
+      enterRootless(process.argv.slice(2));
+    }
     fail(err);
   }
 }

@@ -106,6 +106,8 @@ test "the monitor's argv as the CLI builds it parses" {
     try testing.expectEqual(@as(u64, 30 * std.time.ns_per_s), a.health.timeout_ns);
     try testing.expectEqual(@as(u64, std.time.ns_per_s), a.health.start_period_ns);
     try testing.expectEqual(@as(u32, 5), a.health.retries);
+    try testing.expectEqualStrings("/proc/4242/fd/8", a.namespaces.user.?);
+    try testing.expectEqualStrings("/proc/4242/fd/9", a.namespaces.mount.?);
 }
 
 test "tsd-monitor --create's argv as the CLI builds it parses" {

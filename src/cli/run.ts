@@ -4,6 +4,7 @@ import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { runOptionsFromFlags } from "../container/options";
 import { runContainer } from "../container/run";
+import { checkRunOnHost } from "../container/rootless";
 import { resourceFlags, runOnlyResourceFlags } from "./resource-flags";
 import { ensureImage } from "../image/registry/ensure";
 import { healthFlags } from "./health-flags";
@@ -57,6 +58,7 @@ export default defineCommand({
     const { flags, positionals } = parseFlags("run", runFlags, rawArgs, false);
     const opts = runOptionsFromFlags(flags, positionals, process.env, (p) => readFileSync(p, "utf8"));
     const { root, db } = context();
+    checkRunOnHost(db, opts, flags.pull);
     await ensureImage(db, root, opts.image, { policy: flags.pull, ...(opts.platform ? { platform: opts.platform } : {}) });
     process.exitCode = await runContainer(db, root, opts);
   },

@@ -1,7 +1,7 @@
 // Creating a container: the db row, the bundle directory and its config.json. Every step
 // has an undo; a failure leaves neither row nor directory.
 import type { Database } from "bun:sqlite";
-import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { findImage, layerLinks, type ImageRecord } from "../image/store";
 import { containerDir, rootPaths } from "../store/paths";
@@ -18,7 +18,7 @@ import { recordContainer } from "./record";
 import { checkBundleCgroup, createBundleCgroup, hostCpus, planContainerCgroup, releaseBundleCgroup } from "../cgroup";
 import { checkAgainstHost } from "../cgroup/resources";
 import { rootlessMode } from "../store/rootless";
-import { checkRootless, checkSingleIdUser } from "./rootless";
+import { checkRootless, checkSingleIdUser, removeBundleDir } from "./rootless";
 import { unmountFuseRootfs } from "./fuse-rootfs";
 import { networkSetup } from "./network";
 import { hostsFile } from "../network/files";
@@ -131,5 +131,5 @@ export function removeContainerFiles(root: string, id: string): void {
   if (!statSync(dir).isDirectory()) throw new TsdError(`${dir} is not a directory`);
   releaseBundleCgroup(dir);
   unmountFuseRootfs(dir);
-  rmSync(dir, { recursive: true, force: true });
+  removeBundleDir(dir);
 }

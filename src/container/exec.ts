@@ -19,7 +19,9 @@ import { LineReader, parseReport } from "./start";
 import { readImageFile, resolveUser } from "./user";
 import { decodeOptions } from "./options";
 import type { ContainerRow } from "./store";
-import { additionalGroups } from "../store/rootless";
+import { additionalGroups, namespaceArgs, needNamespace, rootlessMode } from "../store/rootless";
+import { findContainer } from "./store";
+import { stateOf } from "./state";
 
 export interface ExecOptions {
   interactive: boolean;
@@ -115,7 +117,7 @@ export function prepareExec(db: Database, root: string, row: ContainerRow, o: Ex
     throw e;
   }
   const flags = [...(o.interactive && !o.detach ? ["--stdin"] : []), ...(o.detach ? ["--detach"] : [])];
-  const argv = [exe.path, "--exec", "--pid", String(row.pid), "--pid-start", row.pid_start, "--config", configPath, ...flags];
+  const argv = [exe.path, "--exec", "--pid", String(row.pid), "--pid-start", row.pid_start, "--config", configPath, ...flags, ...namespaceArgs("user")];
   return {
     argv,
     argv0: exe.argv0,
@@ -139,10 +141,21 @@ export async function awaitExecReport(helper: Subprocess): Promise<void> {
   }
 }
 
+/** Rootless fast path: exec from the host unless the look-up would reconcile the container
+ *  (which releases what needs root in the namespace); the namespaces are opened now, before
+ *  anything changes. */
+function checkOnHost(db: Database, ref: string): void {
+  const row = findContainer(db, ref);
+  const state = row ? stateOf(row) : undefined;
+  if (state === "starting" || state === "abandoned" || state === "dead") needNamespace(`exec: container ${ref} is ${state}`);
+  namespaceArgs("user");
+}
+
 export async function execInContainer(db: Database, root: string, ref: string, o: ExecOptions): Promise<number> {
   if (o.tty && o.interactive && !process.stdin.isTTY) {
     throw new TsdError("the input device is not a TTY: drop -t, or run from a terminal");
   }
+  if (rootlessMode()?.pause) checkOnHost(db, ref);
   const row = mustFind(db, root, ref);
   const prepared = prepareExec(db, root, row, o, ref);
   // Docker's exec events: "exec_create: CMD", "exec_start: CMD", then exec_die with the status.

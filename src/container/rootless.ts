@@ -5,7 +5,13 @@ import { TsdError } from "../errors";
 import { parseNetworkMode } from "../network/ports";
 import { rootlessDelegation, type Delegation } from "../cgroup";
 import type { RunOptions } from "./options";
-import { rootlessMode } from "../store/rootless";
+import { namespaceArgs, needNamespace, rootlessMode } from "../store/rootless";
+import type { Database } from "bun:sqlite";
+import { chmodSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { findImage, type ImageRecord } from "../image/store";
+import { findTool } from "../io";
+import { usesFuse } from "./fuse-rootfs";
 
 /** One line per thing a rootless container cannot have; nothing when it asks for none. */
 export function rootlessRefusal(opts: Pick<RunOptions, "resources" | "cgroupParent" | "network" | "userns">, cgroups: Delegation): string | undefined {
@@ -36,4 +42,59 @@ export function checkRootless(opts: RunOptions): RunOptions {
 export function checkSingleIdUser(user: { uid: number; gid: number }): void {
   if (!rootlessMode()?.singleId || (user.uid === 0 && user.gid === 0)) return;
   throw new TsdError(`rootless: user ${user.uid}:${user.gid} cannot run in a single-id namespace (only root is mapped: no /etc/subuid range or no newuidmap): use -u 0, or add a range as root (usermod --add-subuids/--add-subgids)`);
+}
+
+/** Why a rootless `run` cannot stay on the host (the fast path, system/rootless-enter.ts), or
+ *  nothing: a pull unpacks layers with subordinate owners, volumes are made and filled as root
+ *  in the namespace, pasta's network namespace and fuse-overlayfs's mount live in the pause
+ *  process's mount namespace, a restart policy restarts from the exit's cleanup. */
+export function runNeedsNamespace(opts: RunOptions, image: Pick<ImageRecord, "config"> | undefined, pull: string | undefined, fuse: boolean): string | undefined {
+  if (!image || pull === "always") return "the image may need a pull";
+  if (fuse) return "fuse-overlayfs mounts the rootfs in the namespace";
+  const net = parseNetworkMode(rootlessNetwork(opts.network)).kind;
+  if (net !== "none" && net !== "host") return `--network ${opts.network ?? "pasta"} is set up in the namespace`;
+  if (opts.volumes.length > 0 || (opts.volumesFrom?.length ?? 0) > 0 || Object.keys(image.config.config?.Volumes ?? {}).length > 0) return "volumes are made in the namespace";
+  if ((opts.devices?.length ?? 0) > 0 || opts.pidMode?.startsWith("container:") || opts.ipcMode?.startsWith("container:")) return "devices and joined namespaces";
+  if (opts.restart !== undefined && opts.restart.name !== "no") return "a restart policy";
+  return undefined;
+}
+
+/** The fast path's gate for `run`, before anything changes: NeedsNamespace when it cannot stay
+ *  on the host; else the pause process's namespaces are opened for the monitor now. */
+export function checkRunOnHost(db: Database, opts: RunOptions, pull: string | undefined): void {
+  if (!rootlessMode()?.pause) return;
+  const why = runNeedsNamespace(opts, findImage(db, opts.image), pull, usesFuse());
+  if (why !== undefined) needNamespace(`run: ${why}`);
+  namespaceArgs("user+mount");
+}
+
+/** A bundle directory's removal. On the fast path the user removes it on the host: overlayfs's
+ *  work/work (mode 000, the user's) is opened first; a file of a subordinate id in a directory
+ *  of one is the user's only inside the namespace, where `rm -rf` removes it then. */
+export function removeBundleDir(dir: string): void {
+  const pause = rootlessMode()?.pause;
+  if (!pause) return rmSync(dir, { recursive: true, force: true });
+  try {
+    chmodSync(join(dir, "work", "work"), 0o700);
+  } catch {
+    // None (never mounted), or already gone.
+  }
+  try {
+    return rmSync(dir, { recursive: true, force: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== "EACCES" && code !== "EPERM") throw e;
+  }
+  const nsenter = findTool("nsenter");
+  const keep = readOr(`/proc/${pause.pid}/setgroups`).trim() === "deny" ? ["--preserve-credentials"] : [];
+  const r = Bun.spawnSync([nsenter ?? "nsenter", "--user", "--mount", ...keep, `--target=${pause.pid}`, "--", "rm", "-rf", "--", dir], { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+  if (r.exitCode !== 0) throw new TsdError(`rootless: cannot remove ${dir}: ${r.stderr.toString().trim().split("\n")[0] ?? ""}`);
+}
+
+function readOr(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return "";
+  }
 }

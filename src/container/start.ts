@@ -17,6 +17,7 @@ import { monitorHealthArgs, type HealthConfig } from "./health";
 import { attachedStreams } from "./meta-options";
 import { parseDetachKeys } from "./detach-keys";
 import { writeSync } from "node:fs";
+import { namespaceArgs } from "../store/rootless";
 
 export interface Started {
   monitor: Subprocess;
@@ -54,7 +55,7 @@ export function selfCommand(): string[] {
   return Bun.main.startsWith("/$bunfs/") ? [process.execPath] : [process.execPath, Bun.main];
 }
 
-export function monitorArgv(monitorPath: string, o: StartOptions, self: string[] = selfCommand()): string[] {
+export function monitorArgv(monitorPath: string, o: StartOptions, self: string[] = selfCommand(), namespaces: string[] = namespaceArgs("user+mount")): string[] {
   return [
     monitorPath,
     "--bundle", o.bundle,
@@ -71,6 +72,7 @@ export function monitorArgv(monitorPath: string, o: StartOptions, self: string[]
       "--log-max-files", String((o.log ?? DEFAULT_LOG).maxFile),
     ]),
     ...monitorHealthArgs(o.healthcheck),
+    ...namespaces,
     "--", ...self, "--root", o.root, "container", "cleanup", o.id,
   ];
 }

@@ -2,7 +2,7 @@
 // 0 → the user, 1..N → its /etc/subuid range), entered by src/system/rootless-enter.ts. This
 // module says which mode a process is in and where a rootless user's state lives; pure helpers
 // are unit-tested without root (test/unit/rootless.test.ts).
-import { readFileSync } from "node:fs";
+import { openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 export interface IdMapLine {
@@ -70,6 +70,10 @@ export interface RootlessMode {
   /** The namespace maps one id (0 → the user), no subordinate range: Podman's single-id
    *  fallback (system/rootless-enter.ts). Unmappable owners stay the user's; no gid=5 devpts. */
   singleId: boolean;
+  /** The fast path (system/rootless-enter.ts stayOnHost): this process is the user's own on
+   *  the host, outside the namespaces; the monitor and the exec helper join the pause
+   *  process's (namespaceArgs), and what needs root there starts over inside (NeedsNamespace). */
+  pause?: { pid: number; alive: () => boolean };
 }
 
 let mode: RootlessMode | null | undefined;
@@ -97,6 +101,54 @@ export function rootlessMode(): RootlessMode | undefined {
   const single = (m: IdMapLine[]) => m.length === 1 && m[0]!.size === 1;
   mode = { uid, gid, paths: rootlessPaths(process.env, uid), singleId: single(uidMap) || single(gidMap) };
   return mode;
+}
+
+/** The fast path: the mode of a user's process on the host, from its pause process's maps. */
+export function useHostMode(pause: { pid: number; alive: () => boolean }, uid: number, gid: number, env: Record<string, string | undefined>): RootlessMode {
+  const read = (p: string) => {
+    try {
+      return readFileSync(p, "utf8");
+    } catch {
+      return "";
+    }
+  };
+  const single = (m: IdMapLine[]) => m.length === 1 && m[0]!.size === 1;
+  const singleId = single(parseIdMapText(read(`/proc/${pause.pid}/uid_map`))) || single(parseIdMapText(read(`/proc/${pause.pid}/gid_map`)));
+  mode = { uid, gid, paths: rootlessPaths(env, uid), singleId, pause };
+  return mode;
+}
+
+/** Thrown on the fast path before anything has changed, by a command that finds it needs root in
+ *  the user's namespaces after all (a pull, a volume, a container to reconcile): main.ts then
+ *  runs the command again inside them, as every rootless command once was. */
+export class NeedsNamespace extends Error {}
+
+/** On the fast path: the command starts over inside the namespaces (`why` for --debug). */
+export function needNamespace(why: string): void {
+  if (rootlessMode()?.pause) throw new NeedsNamespace(why);
+}
+
+let nsFds: { user: number; mnt: number } | undefined;
+
+/** The monitor's (`user+mount`) or exec helper's (`user`) flags to join the pause process's
+ *  namespaces on the fast path (zig/monitor/userns.zig); none otherwise. They name this process's
+ *  own descriptors of them, opened once and checked to be the pause process's (still alive with
+ *  its start time after the open), open until it exits. */
+export function namespaceArgs(which: "user" | "user+mount"): string[] {
+  const pause = rootlessMode()?.pause;
+  if (!pause) return [];
+  if (!nsFds) {
+    const fds = { user: openSync(`/proc/${pause.pid}/ns/user`, "r"), mnt: openSync(`/proc/${pause.pid}/ns/mnt`, "r") };
+    if (!pause.alive()) throw new NeedsNamespace("the pause process exited");
+    nsFds = fds;
+  }
+  return namespaceFlags(process.pid, nsFds, which);
+}
+
+/** The flags naming the descriptors `fds` of process `pid` (test/contract checks the monitor reads them). */
+export function namespaceFlags(pid: number, fds: { user: number; mnt: number }, which: "user" | "user+mount"): string[] {
+  const path = (fd: number) => `/proc/${pid}/fd/${fd}`;
+  return ["--userns", path(fds.user), ...(which === "user+mount" ? ["--mountns", path(fds.mnt)] : [])];
 }
 
 /** Rootless overlay mounts take `userxattr`: overlayfs's own xattrs in user.overlay.* (a user

@@ -6,13 +6,21 @@
 // commands, so `exec` can join a container `run -d` started, and mounts are seen by every
 // command. The pause process is recorded in RUN/pause.pid ("PID STARTTIME"), made under
 // RUN/pause.lock (two first commands at once make one).
+//
+// The fast path (stayOnHost): the hot commands (`run`, `exec`) are not re-exec'd. Bun, being
+// multithreaded, cannot join a user namespace, but needs none for what they do as the user on
+// the host (the store is the user's files there); the single-threaded monitor and exec helper
+// join the pause process's namespaces themselves (zig/monitor/userns.zig). One Bun start and an
+// nsenter fewer per command. What does need root there (a pull, a volume, a container to
+// reconcile, a network other than none/host) throws NeedsNamespace before it changes anything,
+// and main.ts re-execs as below. TSD_ROOTLESS_REEXEC=1 turns the fast path off.
 import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { TsdError } from "../errors";
 import { procStartTime, sameProcess } from "../container/proc";
 import { flockExclusive } from "../native/ffi";
 import { execve } from "../native/execve";
-import { rootlessPaths, subordinateRange, type RootlessPaths } from "../store/rootless";
+import { rootlessPaths, subordinateRange, useHostMode, type RootlessPaths } from "../store/rootless";
 import { findTool } from "../io";
 
 interface User {
@@ -43,6 +51,49 @@ export function enterRootless(args: string[]): never {
   const env = { ...(process.env as Record<string, string>), TSD_ROOTLESS: "1" };
   const errno = execve(tools.nsenter, ["nsenter", "--user", "--mount", ...keepCredentials(pid), `--target=${pid}`, `--wd=${process.cwd()}`, "--", ...self, ...args], env);
   throw new TsdError(`rootless: cannot run ${tools.nsenter}: errno ${errno}`);
+}
+
+/** The commands that may run on the host (they throw NeedsNamespace for what they cannot). */
+const ON_HOST = new Set(["run", "exec"]);
+
+/** The fast path: true when `command` runs here, on the host, as the user, because the user's
+ *  pause process is alive and the store exists; else the caller re-execs (enterRootless), which
+ *  also starts the pause process or makes the store the first time. */
+export function stayOnHost(command: string, root: string, env: Record<string, string | undefined> = process.env, args: string[] = []): boolean {
+  if (!ON_HOST.has(command) || env.TSD_ROOTLESS_REEXEC === "1" || !existsSync(join(root, "tsd.db"))) return false;
+  if (command === "run" && !mayRunOnHost(args)) return false;
+  const uid = process.getuid!();
+  const user: User = { uid, gid: process.getgid!(), name: "" };
+  const paths = rootlessPaths(env, uid);
+  if (!runDirOk(paths, user)) return false;
+  const pid = livePause(paths, user);
+  const start = pid === undefined ? undefined : procStartTime(pid);
+  if (pid === undefined || start === undefined) return false;
+  useHostMode({ pid, alive: () => sameProcess(pid, start) }, uid, user.gid, env);
+  return true;
+}
+
+/** A first look at `run`'s arguments, before they are parsed: the default network (pasta) or a
+ *  volume go inside at once, not after a CLI start on the host. Rough but safe: a word after the
+ *  image that looks like these only costs the fast path (the parsed options decide: NeedsNamespace). */
+export function mayRunOnHost(args: string[]): boolean {
+  let network = false;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (/^(--volume|--mount|--volumes-from|--restart)(=|$)/.test(a) || /^-[a-zA-Z]*v/.test(a)) return false;
+    const m = /^--(?:network|net)(?:=(.*))?$/.exec(a);
+    if (m) network = /^(none|host)$/.test(m[1] ?? args[i + 1] ?? "");
+  }
+  return network;
+}
+
+function runDirOk(paths: RootlessPaths, user: User): boolean {
+  try {
+    const st = lstatSync(paths.run);
+    return st.isDirectory() && st.uid === user.uid && (st.mode & 0o077) === 0;
+  } catch {
+    return false;
+  }
 }
 
 /** The user's name from /etc/passwd (os.userInfo trusts $USER, which setpriv and su may leave unset). */

@@ -7,6 +7,7 @@
 import { runOptionsFromFlags, type RunFlags } from "../../src/container/options";
 import { buildSpec, type SpecContext } from "../../src/container/spec";
 import { monitorArgv } from "../../src/container/start";
+import { namespaceFlags } from "../../src/store/rootless";
 import { resolverArgv } from "../../src/network/dns";
 import type { ImageConfig } from "../../src/image/store";
 import { hookStatePrefix, monitorArgs } from "../../src/runtime/create";
@@ -48,10 +49,11 @@ export function contractSpec(): unknown {
   return buildSpec(runOptionsFromFlags(flags, ["busybox", "echo", "hi"], {}, () => ""), image, ctx);
 }
 
-/** The monitor's argv for an attached run with stdin (tsd run -it) and a health check. */
+/** The monitor's argv for an attached run with stdin (tsd run -it), a health check and the rootless fast path's namespaces. */
 export function contractMonitorArgv(): string[] {
   const healthcheck = { Test: ["CMD-SHELL", "wget -q -O- http://127.0.0.1/ || exit 1"], Interval: 200e6, StartPeriod: 1e9, Retries: 5 };
-  return monitorArgv("tsd-monitor", { root: ROOT, id: ID, bundle: BUNDLE, stdin: true, healthcheck, detachKeys: [0x10, 0x11] }, ["/usr/local/bin/tsd"]);
+  // With the rootless fast path's namespaces (store/rootless.ts namespaceArgs).
+  return monitorArgv("tsd-monitor", { root: ROOT, id: ID, bundle: BUNDLE, stdin: true, healthcheck, detachKeys: [0x10, 0x11] }, ["/usr/local/bin/tsd"], namespaceFlags(4242, { user: 8, mnt: 9 }, "user+mount"));
 }
 
 /** A user network's resolver as the CLI starts it (argv after the executable). */

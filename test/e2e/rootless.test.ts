@@ -97,6 +97,36 @@ describe("rootless", () => {
     expect(existsSync(`/proc/${pid}`)).toBe(false);
   }, 120000);
 
+  test("the fast path: run --network none and exec stay in the host's user namespace; a volume or TSD_ROOTLESS_REEXEC=1 go inside", async () => {
+    await ok(["load", "-q", "-i", images.busyboxDocker]); // also alone (-t): the image, the pause process
+    const host = readlinkSync("/proc/self/ns/user");
+    const pauseNs = readlinkSync(`/proc/${pausePid(user)!}/ns/user`);
+    // The user namespace of the tsd process (setpriv execs it; nsenter would exec it again
+    // inside) while its container, named `name`, runs `sleep`.
+    const nsWhileUp = async (args: string[], name: string, env?: Record<string, string>) => {
+      let pid = 0;
+      const done = asUser(user, args, { onSpawn: (p) => (pid = p), ...(env ? { env } : {}) });
+      let ns = "";
+      for (let i = 0; i < 200 && ns === ""; i++) {
+        await Bun.sleep(25);
+        const ps = await ok(["exec", name, "ps", "-o", "comm"]).catch(() => "");
+        if (ps.split("\n").filter((l) => l === "sleep").length >= (args[0] === "exec" ? 2 : 1)) ns = readlinkSync(`/proc/${pid}/ns/user`);
+      }
+      const r = await done;
+      expect([r.code, r.stderr]).toEqual([0, ""]);
+      return ns;
+    };
+    expect(await nsWhileUp(["run", "--rm", "--name", "fp", "--network", "none", "busybox", "sleep", "2"], "fp")).toBe(host);
+    await ok(["run", "-d", "--name", "fpx", "--network", "none", "busybox", "sleep", "300"]);
+    expect(await nsWhileUp(["exec", "fpx", "sleep", "2"], "fpx")).toBe(host);
+    expect(await nsWhileUp(["exec", "fpx", "sleep", "2"], "fpx", { TSD_ROOTLESS_REEXEC: "1" })).toBe(pauseNs);
+    await ok(["rm", "-f", "fpx"]);
+    expect(await nsWhileUp(["run", "--rm", "--name", "fpv", "--network", "none", "--tmpfs", "/t", "-v", `${user.dir}:/v:ro`, "busybox", "sleep", "2"], "fpv")).toBe(pauseNs);
+    // Files of other ids in directories of theirs: the host-side removal hands over to rm inside.
+    await ok(["run", "--rm", "--network", "none", "busybox", "sh", "-c", "mkdir -p /d/e; touch /d/e/f; chown -R 5:5 /d; chmod 700 /d/e"]);
+    expect(readdirSync(join(user.dir, "root", "containers"))).toEqual([]);
+  }, 120000);
+
   test("--network host shares the host's network namespace; none has only lo", async () => {
     const hostNet = readlinkSync("/proc/self/ns/net");
     expect((await ok(["run", "--rm", "--network", "host", "busybox", "readlink", "/proc/self/ns/net"])).trim()).toBe(hostNet);

@@ -71,6 +71,8 @@ export interface AsUserOptions {
   via?: string[];
   timeoutMs?: number;
   env?: Record<string, string>;
+  /** The pid of tsd (setpriv execs it), as soon as it is spawned. */
+  onSpawn?: (pid: number) => void;
 }
 
 /** dist/tsd as `u` (setpriv) with its own XDG dirs and (unless `root: false`) --root under its dir. */
@@ -78,6 +80,7 @@ export async function asUser(u: RootlessUser, args: string[], o: AsUserOptions =
   const argv = [...(o.via ?? []), "setpriv", "--reuid", String(u.uid), "--regid", String(u.gid), "--init-groups", TSD, ...(o.root === false ? [] : ["--root", join(u.dir, "root")]), ...args];
   const env = { PATH: "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", HOME: `/home/${u.name}`, XDG_DATA_HOME: join(u.dir, "data"), XDG_RUNTIME_DIR: join(u.dir, "run"), ...o.env };
   const proc = Bun.spawn(argv, { cwd: u.dir, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  o.onSpawn?.(proc.pid);
   const timer = setTimeout(() => proc.kill("SIGKILL"), o.timeoutMs ?? 60000);
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   clearTimeout(timer);

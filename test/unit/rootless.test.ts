@@ -2,8 +2,12 @@
 // state lives, subordinate ranges, the one-line refusals and messages, info's lines.
 import { expect, test } from "bun:test";
 import { isInitialUserns, outsideRoot, parseIdMapText, rootlessPaths, subordinateRange } from "../../src/store/rootless";
-import { subordinateRanges, survivor, userName } from "../../src/system/rootless-enter";
-import { rootlessRefusal } from "../../src/container/rootless";
+import { mayRunOnHost, subordinateRanges, survivor, userName } from "../../src/system/rootless-enter";
+import { rootlessRefusal, runNeedsNamespace } from "../../src/container/rootless";
+import { runOptionsFromFlags } from "../../src/container/options";
+import { parseFlags } from "../../src/cli/flags";
+import { runFlags } from "../../src/cli/run";
+import { namespaceFlags } from "../../src/store/rootless";
 import { infoText, rootlessCgroupWarning, type Info } from "../../src/system/info";
 import { readOnlyOverlay } from "../../src/container/helper";
 import { fuseOptions, rootlessStorageDriver } from "../../src/container/fuse-rootfs";
@@ -113,4 +117,34 @@ test("storage: fuse-overlayfs before Linux 5.11 or when asked, the kernel's over
   expect(() => rootlessStorageDriver({ TSD_ROOTLESS_OVERLAY: "vfs" }, "6.1.0")).toThrow('TSD_ROOTLESS_OVERLAY="vfs": use fuse or kernel (or unset it)');
   // The overlay data of config.json, made absolute, userxattr dropped, allow_other added.
   expect(fuseOptions("lowerdir=layers/l/A:layers/l/B,upperdir=containers/x/upper,workdir=containers/x/work,userxattr", "/r")).toBe("lowerdir=/r/layers/l/A:/r/layers/l/B,upperdir=/r/containers/x/upper,workdir=/r/containers/x/work,allow_other");
+});
+
+test("the fast path: run stays on the host for a present image, --network none|host, no volumes; else it says why", () => {
+  const image = { config: { config: {} } } as Parameters<typeof runNeedsNamespace>[1];
+  const opts = (argv: string[]) => {
+    const { flags, positionals } = parseFlags("run", runFlags, [...argv, "busybox", "true"], false);
+    return runOptionsFromFlags(flags, positionals, {}, () => "");
+  };
+  expect(runNeedsNamespace(opts(["--network", "none"]), image, undefined, false)).toBeUndefined();
+  expect(runNeedsNamespace(opts(["--network", "host", "--tmpfs", "/t"]), image, "missing", false)).toBeUndefined();
+  expect(runNeedsNamespace(opts(["--network", "none"]), undefined, undefined, false)).toBe("the image may need a pull");
+  expect(runNeedsNamespace(opts(["--network", "none"]), image, "always", false)).toBe("the image may need a pull");
+  expect(runNeedsNamespace(opts(["--network", "none"]), image, undefined, true)).toBe("fuse-overlayfs mounts the rootfs in the namespace");
+  expect(runNeedsNamespace(opts([]), image, undefined, false)).toBe("--network pasta is set up in the namespace");
+  expect(runNeedsNamespace(opts(["--network", "none", "-v", "/srv:/srv"]), image, undefined, false)).toBe("volumes are made in the namespace");
+  expect(runNeedsNamespace(opts(["--network", "none"]), { config: { config: { Volumes: { "/data": {} } } } } as never, undefined, false)).toBe("volumes are made in the namespace");
+  expect(runNeedsNamespace(opts(["--network", "none", "--restart", "always"]), image, undefined, false)).toBe("a restart policy");
+  expect(namespaceFlags(7, { user: 8, mnt: 9 }, "user")).toEqual(["--userns", "/proc/7/fd/8"]);
+  expect(namespaceFlags(7, { user: 8, mnt: 9 }, "user+mount")).toEqual(["--userns", "/proc/7/fd/8", "--mountns", "/proc/7/fd/9"]);
+});
+
+test("the fast path's first look at run's words: --network none|host and no volume", () => {
+  expect(mayRunOnHost(["--rm", "--network", "none", "busybox", "true"])).toBe(true);
+  expect(mayRunOnHost(["--net=host", "-d", "busybox", "sleep", "9"])).toBe(true);
+  expect(mayRunOnHost(["--rm", "busybox", "true"])).toBe(false);
+  expect(mayRunOnHost(["--network", "pasta", "busybox"])).toBe(false);
+  expect(mayRunOnHost(["--network", "none", "-v", "/a:/b", "busybox"])).toBe(false);
+  expect(mayRunOnHost(["--network", "none", "-itv", "/a:/b", "busybox"])).toBe(false);
+  expect(mayRunOnHost(["--network=none", "--volume=/a:/b", "busybox"])).toBe(false);
+  expect(mayRunOnHost(["--network", "none", "--restart", "always", "busybox"])).toBe(false);
 });

@@ -1,10 +1,12 @@
 //! tsd-monitor --bundle DIR --id ID [--stdin] [--exit-report] [--detach-keys HEX] [--exit-file PATH]
 //!             [--log PATH [--log-max-size BYTES] [--log-max-files N]]
 //!             [--health-cmd N ARG... [--health-interval NS] [--health-timeout NS]
-//!              [--health-start-period NS] [--health-retries N]] [-- CLEANUP_ARGV...]
+//!              [--health-start-period NS] [--health-retries N]] [--userns PATH [--mountns PATH]]
+//!             [-- CLEANUP_ARGV...]
 const std = @import("std");
 const health = @import("health.zig");
 const detach_keys = @import("detach_keys.zig");
+const userns = @import("userns.zig");
 
 pub const Args = struct {
     bundle: [:0]const u8,
@@ -27,6 +29,8 @@ pub const Args = struct {
     stdin_attach: bool = false,
     /// Health checks (health.zig); no --health-cmd: none.
     health: health.Config = .{},
+    /// Rootless fast path: the pause process's namespaces, joined first (userns.zig).
+    namespaces: userns.Paths = .{},
     /// NULL-terminated for execve: it points into the process's own argv array.
     cleanup: []const [*:0]const u8 = &.{},
 };
@@ -74,6 +78,12 @@ pub fn parse(argv: []const [*:0]const u8, problem: *Problem) Error!Args {
             i += 1;
             const v = std.mem.span(argv[i]);
             args.detach_keys = detach_keys.Keys.parseHex(v) catch return fail(problem, "--detach-keys needs 1..16 bytes in hex, not", v);
+        } else if (std.mem.eql(u8, a, "--userns") or std.mem.eql(u8, a, "--mountns")) {
+            if (i + 1 == argv.len) return fail(problem, "missing value for", a);
+            i += 1;
+            const v = std.mem.span(argv[i]);
+            if (v.len == 0 or v[0] != '/') return fail(problem, "a namespace must be an absolute path, not", v);
+            _ = userns.parseFlag(a, v, i - 1, &args.namespaces);
         } else if (std.mem.startsWith(u8, a, "--health-")) {
             i = try parseHealth(argv, i, &args.health, problem);
         } else if (std.mem.eql(u8, a, "--bundle") or std.mem.eql(u8, a, "--id") or std.mem.eql(u8, a, "--exit-file")) {
@@ -89,6 +99,7 @@ pub fn parse(argv: []const [*:0]const u8, problem: *Problem) Error!Args {
     args.bundle = bundle orelse return fail(problem, "missing", "--bundle");
     args.id = id orelse return fail(problem, "missing", "--id");
     if (args.bundle[0] != '/') return fail(problem, "--bundle must be absolute, not", args.bundle);
+    if (args.namespaces.mount != null and args.namespaces.user == null) return fail(problem, "--mountns needs", "--userns");
     return args;
 }
 
@@ -152,6 +163,11 @@ test "argv" {
     try std.testing.expectEqual(@as(usize, 1), h.cleanup.len);
     const short = [_]?[*:0]const u8{ "tsd-monitor", "--bundle", "/b", "--id", "x", "--health-cmd", "3", "cat" };
     try std.testing.expectError(error.Usage, parse(@ptrCast(short[0..]), &problem));
+    const ns = [_:null]?[*:0]const u8{ "tsd-monitor", "--bundle", "/b", "--id", "x", "--userns", "/proc/9/fd/5", "--mountns", "/proc/9/fd/6" };
+    const n = try parse(@ptrCast(ns[0..]), &problem);
+    try std.testing.expectEqualStrings("/proc/9/fd/5", n.namespaces.user.?);
+    const mount_only = [_:null]?[*:0]const u8{ "tsd-monitor", "--bundle", "/b", "--id", "x", "--mountns", "/proc/9/fd/6" };
+    try std.testing.expectError(error.Usage, parse(@ptrCast(mount_only[0..]), &problem));
     const bad = [_]?[*:0]const u8{ "tsd-monitor", "--id", "x" };
     try std.testing.expectError(error.Usage, parse(@ptrCast(bad[0..]), &problem));
     try std.testing.expectEqualStrings("--bundle", problem.arg);

@@ -12,7 +12,10 @@
 //! CVE-2019-5736 measure): nothing in the container can ptrace it or open its /proc/PID/exe.
 //!
 //!   tsd-monitor --exec --pid PID --pid-start TICKS --config FILE [--stdin] [--detach]
-//!               [--inherit-stdio] [--console-socket PATH] [--preserve-fds N]
+//!               [--inherit-stdio] [--console-socket PATH] [--preserve-fds N] [--userns PATH]
+//!
+//! `--userns PATH` (rootless tsd's fast path, userns.zig): the pause process's user namespace,
+//! joined before the container's namespaces are opened (the CLI runs on the host as the user).
 //!
 //! The OCI-runtime mode (`tsd-runc exec`, src/runtime/exec.ts) is called by a supervisor
 //! (containerd's shim, conmon, CRI-O) that owns the process's stdio: `--inherit-stdio` gives the
@@ -40,6 +43,7 @@ const proc = @import("proc.zig");
 const cgroups = @import("cgroups.zig");
 const finish = @import("finish.zig");
 const config = @import("config.zig");
+const userns = @import("userns.zig");
 
 const report_fd = report_mod.report_fd;
 /// As tsd-monitor --create's bound.
@@ -60,6 +64,8 @@ const Args = struct {
     console_socket: ?[:0]const u8 = null,
     /// The runtime mode: fds the process keeps (at 4.. in the helper, 3.. in the process).
     preserve_fds: u32 = 0,
+    /// Rootless fast path: the pause process's user namespace (userns.zig).
+    namespaces: userns.Paths = .{},
 
     /// Whether the caller supervises the process (the runtime mode): then --detach hands it
     /// over at once instead of waiting for it.
@@ -133,6 +139,9 @@ fn parseArgs(argv: []const [*:0]const u8, d: *Diag) !Args {
             a.pid_start = v;
         } else if (std.mem.eql(u8, k, "--config")) {
             a.config = v;
+        } else if (std.mem.eql(u8, k, "--userns")) {
+            if (v.len == 0 or v[0] != '/') return usage(d, "--userns needs an absolute path, not", v);
+            _ = userns.parseFlag(k, v, i - 1, &a.namespaces);
         } else if (std.mem.eql(u8, k, "--console-socket")) {
             if (v.len == 0 or v.len > runtime.console_socket.path_max) return usage(d, "--console-socket needs a path of at most 107 bytes, not", v);
             a.console_socket = v;
@@ -247,6 +256,9 @@ fn handOverPty(sock: ?sys.fd_t, pty: ?runtime.console.Pty, child: linux.pid_t, d
 /// The container's namespaces (opened, then checked to be its init's, then joined) and its
 /// cgroups: from here on the helper is inside.
 fn enterContainer(a: Args, s: *const spec.Spec, d: *Diag) !void {
+    // Rootless fast path: root in the pause's user namespace first, which owns the container's
+    // namespaces and grants the right to open the init's (it may run as a subordinate id).
+    try userns.enter(a.namespaces, d);
     var ns_fds: [ns_order.len]?sys.fd_t = .{null} ** ns_order.len;
     defer for (ns_fds) |maybe| if (maybe) |f| sys.close(f);
     try openNamespaces(a.pid, &ns_fds, d);
@@ -462,6 +474,8 @@ test "the runtime mode's flags: --inherit-stdio, --console-socket, --preserve-fd
     // tsd exec's own flags hand nothing over: its --detach still waits for the process.
     const own = [_][*:0]const u8{ "tsd-monitor", "--exec", "--pid", "42", "--pid-start", "7", "--config", "/c.json", "--detach" };
     try std.testing.expect(!(try parseArgs(&own, &d)).handsOver());
+    const rootless = [_][*:0]const u8{ "tsd-monitor", "--exec", "--pid", "42", "--pid-start", "7", "--config", "/c.json", "--userns", "/proc/9/fd/5" };
+    try std.testing.expectEqualStrings("/proc/9/fd/5", (try parseArgs(&rootless, &d)).namespaces.user.?);
 }
 
 test "refused: --inherit-stdio with --stdin, too many preserved fds, a socket path past sun_path" {

@@ -24,6 +24,7 @@ const attach_mod = @import("attach.zig");
 const dns_server = @import("dns_server.zig");
 const health_mod = @import("health.zig");
 const create_mode = @import("create.zig");
+const userns = @import("userns.zig");
 
 /// A safety panic prints one line and aborts. std's default handler dumps a stack trace, and
 /// with it std.debug's ELF, DWARF and unwinding code was linked into the monitor (the binary is
@@ -45,6 +46,8 @@ var the_attach: attach_mod.Server = undefined;
 var the_health: health_mod.Health = undefined;
 /// The hooks' state prefix when the bundle has hooks (tsd's own run: built from --id/--bundle).
 var the_hook_state: runtime.hooks.State = .{};
+/// Why the monitor could not enter the rootless namespaces (empty: it did, or was not asked to).
+var namespace_failure: Diag = .{};
 
 pub fn main() u8 {
     // Exec'd from a memfd (/proc/PID/fd/N), the kernel names the process "N": ps, pgrep and
@@ -57,6 +60,15 @@ pub fn main() u8 {
     if (argv.len > 1 and (std.mem.eql(u8, std.mem.span(argv[1]), "--copy") or std.mem.eql(u8, std.mem.span(argv[1]), "--pack"))) return copy_mode.main(argv);
     var problem: args_mod.Problem = .{};
     const parsed = args_mod.parse(argv, &problem);
+    // Rootless fast path: into the pause process's namespaces, then again as a process of them
+    // (userns.zig), before anything is opened or fd 3 is made close-on-exec. A failure is the
+    // start's error, reported as any other (supervise).
+    if (parsed) |a| {
+        if (a.namespaces.any()) {
+            userns.enter(a.namespaces, &namespace_failure) catch {};
+            if (namespace_failure.len == 0) userns.reexec(argv, a.namespaces, &namespace_failure);
+        }
+    } else |_| {}
     var report = Report.init(if (parsed) |a| a.exit_report else |_| false);
     const args = parsed catch {
         var d: Diag = .{};
@@ -160,6 +172,10 @@ const Monitor = struct {
 
     /// Returns the init's wait status; errors leave their message in m.d.
     fn supervise(m: *Monitor) !u32 {
+        if (namespace_failure.len > 0) {
+            m.d = namespace_failure;
+            return error.RootlessNamespace;
+        }
         try m.detach();
         const signal_set = relay.signalSet();
         sys.sigprocmask(linux.SIG.BLOCK, &signal_set, null) catch |err| return m.d.fail(err, "block signals", .{});
@@ -471,6 +487,7 @@ test {
     _ = @import("dns_seccomp.zig");
     _ = @import("report.zig");
     _ = @import("detach_keys.zig");
+    _ = @import("userns.zig");
     _ = create_mode;
 }
 
