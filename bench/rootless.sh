@@ -57,6 +57,8 @@ cleanup() {
     for pid in $(ps -o pid= -U "$uid"); do kill -KILL "$pid" 2>/dev/null; done
     sleep 0.2
     userdel -r "$user" 2>/dev/null
+    # Rootless podman's lock file, which it never removes.
+    rm -f "/dev/shm/libpod_rootless_lock_$uid"
   fi
   for f in /etc/subuid /etc/subgid; do sed -i "/^$user:/d" "$f"; done
   rm -rf "$work"
