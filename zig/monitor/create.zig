@@ -180,16 +180,7 @@ fn relayTerminal(pid: linux.pid_t, master: sys.fd_t, d: *Diag) !u8 {
         r.sink = master;
         r.sink_is_pty = true;
     }
-    r.run() catch |err| {
-        sys.kill(pid, linux.SIG.KILL) catch {};
-        _ = sys.waitpid(pid, 0) catch {};
-        return d.fail(err, "relay the container's terminal", .{});
-    };
-    if (r.exit_status == null) {
-        const w = sys.waitpid(pid, 0) catch |err| return d.fail(err, "wait for the container", .{});
-        r.exit_status = w.status;
-    }
-    return finish.dockerStatus(r.exit_status.?).code;
+    return finish.dockerStatus(try r.watch(pid, d, "the container")).code;
 }
 
 fn loadSpec(a: Args, d: *Diag) !*const spec.Spec {

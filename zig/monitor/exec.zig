@@ -449,16 +449,7 @@ fn supervise(a: Args, child: linux.pid_t, pty: ?runtime.console.Pty, io: *const 
         }
     }
     defer if (saved) |*t| runtime.console.restore(0, t);
-    r.run() catch |err| {
-        sys.kill(child, linux.SIG.KILL) catch {};
-        _ = sys.waitpid(child, 0) catch {};
-        return d.fail(err, "watch the exec'd process", .{});
-    };
-    if (r.exit_status == null) {
-        const w = sys.waitpid(child, 0) catch |err| return d.fail(err, "wait for the exec'd process", .{});
-        r.exit_status = w.status;
-    }
-    return finish.dockerStatus(r.exit_status.?).code;
+    return finish.dockerStatus(try r.watch(child, d, "the exec'd process")).code;
 }
 
 test "the runtime mode's flags: --inherit-stdio, --console-socket, --preserve-fds, --detach" {

@@ -219,7 +219,7 @@ const Monitor = struct {
         };
         sys.close(channel.monitor);
         monitor_end = null;
-        return m.watch(pid, r);
+        return r.watch(pid, &m.d, "the container");
     }
 
     /// Non-dumpable, only fds 0-3, a session of its own.
@@ -277,21 +277,6 @@ const Monitor = struct {
         return r;
     }
 
-    /// The loop until the container's output is drained; the init reaped.
-    fn watch(m: *Monitor, pid: linux.pid_t, r: *relay.Relay) !u32 {
-        r.run() catch |err| {
-            // The loop itself broke (epoll, signalfd): end the container rather than orphan it.
-            sys.kill(pid, linux.SIG.KILL) catch {};
-            _ = sys.waitpid(pid, 0) catch {};
-            return m.d.fail(err, "watch the container", .{});
-        };
-        // Idle drain gave up, or every stream closed: the init must be reaped all the same.
-        if (r.exit_status == null) {
-            const w = sys.waitpid(pid, 0) catch |err| return m.d.fail(err, "wait for the container", .{});
-            r.exit_status = w.status;
-        }
-        return r.exit_status.?;
-    }
 
     /// 0, 1, 2 open (else a pipe could land there); nothing above 3 inherited from the CLI.
     fn sanitizeFds(m: *Monitor) !void {

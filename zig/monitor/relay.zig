@@ -144,6 +144,23 @@ pub const Relay = struct {
     const watch_health = 6 + attach_mod.max_clients;
     const Registration = struct { fd: sys.fd_t = -1, events: u32 = 0 };
 
+    /// The loop until `pid`'s output is drained and `pid` is reaped; its wait status. A loop
+    /// that broke (epoll, signalfd) kills and reaps `pid` rather than orphan it; an idle drain
+    /// that gave up, or every stream closed, still reaps it. `subject` names it in errors.
+    pub fn watch(r: *Relay, pid: linux.pid_t, d: *runtime.diag.Diag, comptime subject: []const u8) !u32 {
+        assert(pid > 0);
+        r.run() catch |err| {
+            sys.kill(pid, linux.SIG.KILL) catch {};
+            _ = sys.waitpid(pid, 0) catch {};
+            return d.fail(err, "watch " ++ subject, .{});
+        };
+        if (r.exit_status == null) {
+            const w = sys.waitpid(pid, 0) catch |err| return d.fail(err, "wait for " ++ subject, .{});
+            r.exit_status = w.status;
+        }
+        return r.exit_status.?;
+    }
+
     pub fn run(r: *Relay) !void {
         trimStack();
         trimImage();
