@@ -40,6 +40,16 @@ export function isatty(fd: number): boolean {
   return (require("node:tty") as typeof import("node:tty")).isatty(fd);
 }
 
+/** The text of `path`, or "" when it cannot be read (a /proc file of a process gone, a file
+ *  that may be missing). */
+export function readOr(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return "";
+  }
+}
+
 /** Writes all of `bytes` to `fd`; `target` names it in messages ("stdout", a file path). */
 export function writeAllSync(fd: number, bytes: Uint8Array, target: string): void {
   let off = 0;

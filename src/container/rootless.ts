@@ -5,9 +5,9 @@ import { TsdError } from "../errors";
 import { parseNetworkMode } from "../network/ports";
 import { rootlessDelegation, type Delegation } from "../cgroup";
 import type { RunOptions } from "./options";
-import { namespaceArgs, needNamespace, rootlessMode } from "../store/rootless";
+import { joinPauseArgs, namespaceArgs, needNamespace, rootlessMode } from "../store/rootless";
 import type { Database } from "bun:sqlite";
-import { chmodSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { findImage, type ImageRecord } from "../image/store";
 import { findTool } from "../io";
@@ -86,15 +86,6 @@ export function removeBundleDir(dir: string): void {
     if (code !== "EACCES" && code !== "EPERM") throw e;
   }
   const nsenter = findTool("nsenter");
-  const keep = readOr(`/proc/${pause.pid}/setgroups`).trim() === "deny" ? ["--preserve-credentials"] : [];
-  const r = Bun.spawnSync([nsenter ?? "nsenter", "--user", "--mount", ...keep, `--target=${pause.pid}`, "--", "rm", "-rf", "--", dir], { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+  const r = Bun.spawnSync([nsenter ?? "nsenter", ...joinPauseArgs(pause.pid), "--", "rm", "-rf", "--", dir], { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
   if (r.exitCode !== 0) throw new TsdError(`rootless: cannot remove ${dir}: ${r.stderr.toString().trim().split("\n")[0] ?? ""}`);
-}
-
-function readOr(path: string): string {
-  try {
-    return readFileSync(path, "utf8");
-  } catch {
-    return "";
-  }
 }

@@ -5,7 +5,7 @@
 // entry for the user `tsd`, else `containers`, else a built-in range) and are recorded in the
 // database (table userns_ranges) until the container is removed.
 import type { Database } from "bun:sqlite";
-import { readFileSync } from "node:fs";
+import { readOr } from "../io";
 import { release } from "node:os";
 import { TsdError, UsageError } from "../errors";
 import type { OciSpec } from "./spec";
@@ -113,14 +113,6 @@ export function usernsPool(read: (path: string) => string = readOr): UsernsPool 
     if (uid && gid) return { uid, gid, source: `/etc/subuid and /etc/subgid (user ${user})` };
   }
   return { uid: BUILTIN_POOL, gid: BUILTIN_POOL, source: "built-in" };
-}
-
-function readOr(path: string): string {
-  try {
-    return readFileSync(path, "utf8");
-  } catch {
-    return "";
-  }
 }
 
 export interface Allocation {

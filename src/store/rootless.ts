@@ -2,8 +2,9 @@
 // 0 → the user, 1..N → its /etc/subuid range), entered by src/system/rootless-enter.ts. This
 // module says which mode a process is in and where a rootless user's state lives; pure helpers
 // are unit-tested without root (test/unit/rootless.test.ts).
-import { openSync, readFileSync } from "node:fs";
+import { openSync } from "node:fs";
 import { join } from "node:path";
+import { readOr } from "../io";
 
 export interface IdMapLine {
   inside: number;
@@ -82,38 +83,35 @@ let mode: RootlessMode | null | undefined;
  *  the host's; undefined when rootful. */
 export function rootlessMode(): RootlessMode | undefined {
   if (mode !== undefined) return mode ?? undefined;
-  const read = (p: string) => {
-    try {
-      return readFileSync(p, "utf8");
-    } catch {
-      return "";
-    }
-  };
   // Every command asks: rootful tsd reads uid_map only.
-  const uidMap = parseIdMapText(read("/proc/self/uid_map"));
+  const uidMap = parseIdMapText(readOr("/proc/self/uid_map"));
   const uid = outsideRoot(uidMap);
-  const gidMap = uidMap.length === 0 || isInitialUserns(uidMap) || uid === undefined ? [] : parseIdMapText(read("/proc/self/gid_map"));
+  const gidMap = uidMap.length === 0 || isInitialUserns(uidMap) || uid === undefined ? [] : parseIdMapText(readOr("/proc/self/gid_map"));
   const gid = outsideRoot(gidMap);
   if (uid === undefined || gid === undefined) {
     mode = null;
     return undefined;
   }
-  const single = (m: IdMapLine[]) => m.length === 1 && m[0]!.size === 1;
-  mode = { uid, gid, paths: rootlessPaths(process.env, uid), singleId: single(uidMap) || single(gidMap) };
+  mode = { uid, gid, paths: rootlessPaths(process.env, uid), singleId: singleIdMaps(uidMap, gidMap) };
   return mode;
+}
+
+/** Podman's single-id fallback: either map is one id alone. */
+function singleIdMaps(uidMap: IdMapLine[], gidMap: IdMapLine[]): boolean {
+  const single = (m: IdMapLine[]) => m.length === 1 && m[0]!.size === 1;
+  return single(uidMap) || single(gidMap);
+}
+
+/** nsenter's words to join the pause process `pid`'s user and mount namespaces. A single-id
+ *  namespace denies setgroups, which nsenter calls unless told to keep the credentials. */
+export function joinPauseArgs(pid: number): string[] {
+  const keep = readOr(`/proc/${pid}/setgroups`).trim() === "deny" ? ["--preserve-credentials"] : [];
+  return ["--user", "--mount", ...keep, `--target=${pid}`];
 }
 
 /** The fast path: the mode of a user's process on the host, from its pause process's maps. */
 export function useHostMode(pause: { pid: number; alive: () => boolean }, uid: number, gid: number, env: Record<string, string | undefined>): RootlessMode {
-  const read = (p: string) => {
-    try {
-      return readFileSync(p, "utf8");
-    } catch {
-      return "";
-    }
-  };
-  const single = (m: IdMapLine[]) => m.length === 1 && m[0]!.size === 1;
-  const singleId = single(parseIdMapText(read(`/proc/${pause.pid}/uid_map`))) || single(parseIdMapText(read(`/proc/${pause.pid}/gid_map`)));
+  const singleId = singleIdMaps(parseIdMapText(readOr(`/proc/${pause.pid}/uid_map`)), parseIdMapText(readOr(`/proc/${pause.pid}/gid_map`)));
   mode = { uid, gid, paths: rootlessPaths(env, uid), singleId, pause };
   return mode;
 }

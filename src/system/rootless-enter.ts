@@ -20,8 +20,8 @@ import { TsdError } from "../errors";
 import { procStartTime, sameProcess } from "../container/proc";
 import { flockExclusive } from "../native/ffi";
 import { execve } from "../native/execve";
-import { rootlessPaths, subordinateRange, useHostMode, type RootlessPaths } from "../store/rootless";
-import { findTool } from "../io";
+import { joinPauseArgs, rootlessPaths, subordinateRange, useHostMode, type RootlessPaths } from "../store/rootless";
+import { findTool, readOr } from "../io";
 
 interface User {
   uid: number;
@@ -49,7 +49,7 @@ export function enterRootless(args: string[]): never {
   const pid = livePause(paths, user) ?? withLock(paths, () => livePause(paths, user) ?? rejoinPause(paths, user, tools) ?? startPause(paths, user, tools));
   const self = Bun.main.startsWith("/$bunfs/") ? [process.execPath] : [process.execPath, Bun.main];
   const env = { ...(process.env as Record<string, string>), TSD_ROOTLESS: "1" };
-  const errno = execve(tools.nsenter, ["nsenter", "--user", "--mount", ...keepCredentials(pid), `--target=${pid}`, `--wd=${process.cwd()}`, "--", ...self, ...args], env);
+  const errno = execve(tools.nsenter, ["nsenter", ...joinPauseArgs(pid), `--wd=${process.cwd()}`, "--", ...self, ...args], env);
   throw new TsdError(`rootless: cannot run ${tools.nsenter}: errno ${errno}`);
 }
 
@@ -87,7 +87,8 @@ export function mayRunOnHost(args: string[]): boolean {
   return network;
 }
 
-function runDirOk(paths: RootlessPaths, user: User): boolean {
+/** The run dir as it must be: a directory of the user's, closed to others. */
+function runDirOk(paths: RootlessPaths, user: Pick<User, "uid">): boolean {
   try {
     const st = lstatSync(paths.run);
     return st.isDirectory() && st.uid === user.uid && (st.mode & 0o077) === 0;
@@ -128,8 +129,7 @@ function ensureRunDir(paths: RootlessPaths, user: User): void {
   } catch (e) {
     throw new TsdError(`rootless: cannot make ${paths.run} (${(e as NodeJS.ErrnoException).code}): set XDG_RUNTIME_DIR to a directory of yours (a login session's /run/user/UID), or unset it`);
   }
-  const st = lstatSync(paths.run);
-  if (!st.isDirectory() || st.uid !== user.uid || (st.mode & 0o077) !== 0) {
+  if (!runDirOk(paths, user)) {
     throw new TsdError(`rootless: ${paths.run} must be a directory of user ${user.name} with mode 0700: fix or remove it (or set XDG_RUNTIME_DIR)`);
   }
 }
@@ -188,14 +188,6 @@ export function subordinateRanges(user: User, read: (p: string) => string, tools
     return { warning: `WARNING: rootless: no ${missing} entry for user ${user.name}, ${single}: add one as root for a full mapping, e.g. usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${user.name}` };
   }
   return { uid, gid };
-}
-
-function readOr(path: string): string {
-  try {
-    return readFileSync(path, "utf8");
-  } catch {
-    return "";
-  }
 }
 
 /** Starts the pause process in a new user and mount namespace and maps its ids. */
@@ -259,7 +251,7 @@ function rejoinPause(paths: RootlessPaths, user: User, tools: Tools): number | u
   const pids = readdirSync("/proc").filter((n) => /^\d+$/.test(n));
   const target = survivor(readOr(join(paths.run, "pause.pid")), user.uid, pids, look);
   if (target === undefined) return undefined;
-  const proc = Bun.spawn([tools.setsid, tools.nsenter, "--user", "--mount", ...keepCredentials(target), `--target=${target}`, "--", "sleep", "infinity"], { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
+  const proc = Bun.spawn([tools.setsid, tools.nsenter, ...joinPauseArgs(target), "--", "sleep", "infinity"], { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
   proc.unref();
   try {
     waitForUnshare(proc.pid, false);
@@ -269,12 +261,6 @@ function rejoinPause(paths: RootlessPaths, user: User, tools: Tools): number | u
     proc.kill("SIGKILL");
     throw e;
   }
-}
-
-/** A single-id namespace denies setgroups, which nsenter calls unless told to keep the
- *  credentials (the user's uid is 0 there all the same). */
-function keepCredentials(pid: number): string[] {
-  return readOr(`/proc/${pid}/setgroups`).trim() === "deny" ? ["--preserve-credentials"] : [];
 }
 
 /** Until the pause process is in its namespace (`mapped`: and unshare wrote its own map). */
