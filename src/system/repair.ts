@@ -22,6 +22,7 @@ import { releaseBundleCgroup } from "../cgroup";
 import { netnsRemove } from "../native/ffi";
 import { canonical, parseReference } from "../image/reference";
 import { OCI_LAYER } from "../image/media";
+import { recordLayerBlob } from "../image/store";
 import { networkByName } from "../network/networks";
 
 export interface RepairReport {
@@ -168,7 +169,7 @@ function recoverImages(db: Database, root: string): number {
     for (const d of diffIds as string[]) {
       const hex = d.replace(/^sha256:/, "");
       if (/^[0-9a-f]{64}$/.test(hex) && existsSync(join(blobs, hex))) {
-        db.query("INSERT OR IGNORE INTO layer_blobs (diff_id, digest, media_type, size) VALUES (?, ?, ?, ?)").run(d, d, OCI_LAYER, statSync(join(blobs, hex)).size);
+        recordLayerBlob(db, d, d, OCI_LAYER, statSync(join(blobs, hex)).size);
       }
     }
   }
@@ -185,7 +186,7 @@ function recoverImages(db: Database, root: string): number {
     db.query("INSERT OR IGNORE INTO image_manifests (image_id, digest) VALUES (?, ?)").run(imageId, `sha256:${hex}`);
     layers.forEach((l, i) => {
       if (typeof l.digest !== "string" || !existsSync(join(blobs, l.digest.replace(/^sha256:/, "")))) return;
-      db.query("INSERT OR IGNORE INTO layer_blobs (diff_id, digest, media_type, size) VALUES (?, ?, ?, ?)").run(diffIds[i]!, l.digest, String(l.mediaType ?? ""), Number(l.size ?? 0));
+      recordLayerBlob(db, diffIds[i]!, l.digest, String(l.mediaType ?? ""), Number(l.size ?? 0));
     });
   }
   return n;
