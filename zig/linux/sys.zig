@@ -197,6 +197,9 @@ pub fn fstatat(dir: fd_t, path: [*:0]const u8, flags: u32) Error!linux.Stat {
 }
 
 /// fstatfs(2)'s f_type: the filesystem's magic number (linux/magic.h).
+/// statfs f_type of cgroup2 (linux/magic.h CGROUP2_SUPER_MAGIC).
+pub const CGROUP2_SUPER_MAGIC: u64 = 0x63677270;
+
 pub fn fstatfsType(f: fd_t) Error!u64 {
     // struct statfs starts with f_type (a long on 64-bit Linux); 120 bytes on both ABIs.
     var buf: [120]u8 align(8) = undefined;

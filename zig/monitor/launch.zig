@@ -62,12 +62,10 @@ fn openV2Group(s: *const spec.Spec) ?sys.fd_t {
     // Not O_PATH: clone3 takes only a file opened for reading.
     const f = sys.open(dir, .{ .ACCMODE = .RDONLY, .DIRECTORY = true, .CLOEXEC = true }, 0) catch return null;
     const kind = sys.fstatfsType(f) catch 0;
-    if (kind == cgroup2_magic) return f;
+    if (kind == sys.CGROUP2_SUPER_MAGIC) return f;
     sys.close(f);
     return null;
 }
-
-const cgroup2_magic: u64 = 0x63677270;
 
 /// Id maps and idmapped mounts, "go"; the cgroups, "go" again. A cgroup v1 attach waits for
 /// an RCU grace period (about 10 ms): the init mounts its rootfs meanwhile and waits for the

@@ -15,7 +15,6 @@ const Diag = @import("diag.zig").Diag;
 const mounts = @import("mounts.zig");
 
 const path_max = 4096;
-const cgroup2_magic: u64 = 0x63677270;
 /// Lines of /proc/self/cgroup read (one per hierarchy).
 const cgroup_file_max = 8192;
 const hierarchies_max = 32;
@@ -104,7 +103,7 @@ fn hostIsV2(d: *Diag) !bool {
     const f = sys.open("/sys/fs/cgroup", .{ .PATH = true, .DIRECTORY = true, .CLOEXEC = true }, 0) catch |err| return d.fail(err, "open /sys/fs/cgroup", .{});
     defer sys.close(f);
     const kind = sys.fstatfsType(f) catch |err| return d.fail(err, "statfs /sys/fs/cgroup", .{});
-    return kind == cgroup2_magic;
+    return kind == sys.CGROUP2_SUPER_MAGIC;
 }
 
 fn readSelfCgroup(buf: *[cgroup_file_max]u8, d: *Diag) ![]const u8 {
