@@ -98,6 +98,18 @@ function sleeper(): Subprocess {
   return p;
 }
 
+/** A created container's stand-in init: the state dir's exec.fifo, and `head -c 1` of it blocked
+ *  opening it for reading, as the container's init is (it reads one byte; stdout: what it read). */
+async function fifoInit(id: string): Promise<Subprocess<"ignore", "pipe", "ignore">> {
+  const dir = join(root, id);
+  mkdirSync(dir, { recursive: true });
+  execFileSync("mkfifo", [join(dir, "exec.fifo")]);
+  const init = Bun.spawn(["head", "-c", "1", join(dir, "exec.fifo")], { stdio: ["ignore", "pipe", "ignore"] });
+  procs.push(init);
+  await Bun.sleep(50);
+  return init;
+}
+
 beforeAll(() => {
   base = mkdtempSync("/dev/shm/tsd-e2e-front-");
   root = join(base, "root");
@@ -168,12 +180,7 @@ describe("state: the Bun side's bytes", () => {
 describe("start, kill, delete", () => {
   test("start writes the byte the waiting init reads, removes the fifo; a running one is refused", async () => {
     const dir = join(root, "st-1");
-    mkdirSync(dir, { recursive: true });
-    execFileSync("mkfifo", [join(dir, "exec.fifo")]);
-    // The "init": blocked opening the fifo for reading, as the container's is (it reads one byte).
-    const init = Bun.spawn(["head", "-c", "1", join(dir, "exec.fifo")], { stdio: ["ignore", "pipe", "ignore"] });
-    procs.push(init);
-    await Bun.sleep(50);
+    const init = await fifoInit("st-1");
     record("st-1", { pid: init.pid });
     const r = run([LONE, "--root", root, "start", "st-1"]);
     expect(r).toEqual({ code: 0, stdout: "", stderr: "" });
@@ -185,12 +192,7 @@ describe("start, kill, delete", () => {
   });
 
   test("start with poststart hooks and delete with poststop hooks are the Bun side's (the hooks run)", async () => {
-    const dir = join(root, "st-hooks");
-    mkdirSync(dir, { recursive: true });
-    execFileSync("mkfifo", [join(dir, "exec.fifo")]);
-    const init = Bun.spawn(["head", "-c", "1", join(dir, "exec.fifo")], { stdio: ["ignore", "ignore", "ignore"] });
-    procs.push(init);
-    await Bun.sleep(50);
+    const init = await fifoInit("st-hooks");
     const mark = (kind: string) => join(base, `hook-${kind}`);
     const hook = (kind: string) => [{ path: "/bin/sh", args: ["sh", "-c", `cat > ${mark(kind)}`] }];
     record("st-hooks", { pid: init.pid, hooks: { poststart: hook("poststart"), poststop: hook("poststop") } });
