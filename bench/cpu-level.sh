@@ -50,8 +50,7 @@ for lv in "${levels[@]}"; do
   ln -s "$repo/node_modules" "$tree/node_modules"
   say "building the core for -Dcpu=$lv"
   (cd "$repo" && scripts/zig build -Dversion="$version" -Doptimize=ReleaseSafe -Dcpu="$lv" --prefix "$tree/zig-out")
-  (cd "$tree" && bun build --compile --target=bun-linux-x64-baseline --minify --bytecode --format=esm --sourcemap=none \
-    src/main.ts --outfile "$tree/tsd" >/dev/null)
+  (cd "$tree" && "$repo/scripts/compile.sh" bun-linux-x64-baseline src/main.ts "$tree/tsd" >/dev/null)
   highest=$(bun "$repo/scripts/cpu-level.ts" 1 --dispatched unpack.sha256.compressShaNi "$tree/zig-out/lib/libtsd.so" "$tree/zig-out/bin/tsd-monitor" 2>&1 |
     grep -oE '\((x86-64-v[234]|an extension[^)]*)\)' | sort -u | tr '\n' ' ' || true)
   say "  $lv: libtsd.so $(stat -c %s "$tree/zig-out/lib/libtsd.so") B, tsd-monitor $(stat -c %s "$tree/zig-out/bin/tsd-monitor") B; beyond v1: ${highest:-nothing}"

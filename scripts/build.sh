@@ -10,8 +10,9 @@ version=$(bun -e 'console.log(require("./package.json").version)')
 # except in the one function reached only after a CPUID check (zig/unpack/sha256.zig), found by
 # its symbol or, in the stripped tsd-monitor, by its section (tsd_dispatched).
 case "$(uname -m)" in
-  x86_64) bun_target=(--target=bun-linux-x64-baseline) cpu_level=2 ;;
-  *) bun_target=() cpu_level= ;;
+  x86_64) bun_target=bun-linux-x64-baseline cpu_level=2 ;;
+  aarch64) bun_target=bun-linux-arm64 cpu_level= ;;
+  *) bun_target=bun cpu_level= ;;
 esac
 scripts/zig build -Dversion="$version" -Doptimize=ReleaseSafe
 if [ -n "$cpu_level" ]; then
@@ -23,11 +24,9 @@ fi
 bunx tsc -p .
 mkdir -p dist
 # The embedded artifacts' hashes name their copies under <root>/bin (src/native/embedded.ts);
-# bytecode spares the start-up parse (about 6 ms of every command).
 hash() { sha256sum "$1" | cut -c1-16; }
 hashes="{\"libtsd.so\":\"$(hash zig-out/lib/libtsd.so)\",\"tsd-monitor\":\"$(hash zig-out/bin/tsd-monitor)\",\"tsd-init\":\"$(hash zig-out/bin/tsd-init)\"}"
-bun build --compile "${bun_target[@]}" --minify --bytecode --format=esm --sourcemap=none \
-  --define "TSD_EMBED_HASHES=$hashes" src/main.ts --outfile dist/tsd
+scripts/compile.sh "$bun_target" src/main.ts dist/tsd "$hashes"
 # The OCI-runtime entry: dist/tsd-runc is the front (zig/front/main.zig), which answers the cheap
 # verbs itself and hands the rest to the `tsd` next to it (`tsd runtime …`); `tsd runtime
 # install DIR` writes a front bound to a tsd binary's path. A link named tsd-runc to dist/tsd

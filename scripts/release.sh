@@ -56,8 +56,7 @@ mkdir -p "$stage/zig-out/lib" "$stage/zig-out/bin"
 cp "$arm_out/lib/libtsd.so" "$stage/zig-out/lib/"
 cp "$arm_out/bin/tsd-monitor" "$arm_out/bin/tsd-init" "$arm_out/bin/tsd-runc" "$stage/zig-out/bin/"
 hashes="{\"libtsd.so\":\"$(hash "$arm_out/lib/libtsd.so")\",\"tsd-monitor\":\"$(hash "$arm_out/bin/tsd-monitor")\",\"tsd-init\":\"$(hash "$arm_out/bin/tsd-init")\"}"
-bun build --compile --target=bun-linux-arm64 --minify --bytecode --format=esm --sourcemap=none \
-  --define "TSD_EMBED_HASHES=$hashes" "$stage/src/main.ts" --outfile dist/tsd-linux-arm64
+scripts/compile.sh bun-linux-arm64 "$stage/src/main.ts" dist/tsd-linux-arm64 "$hashes"
 [ "$(machine dist/tsd-linux-arm64)" = 183 ] || { echo "release.sh: dist/tsd-linux-arm64 is not an aarch64 ELF" >&2; exit 1; }
 echo "release.sh: tsd-linux-arm64 in $(took "$start")"
 

@@ -4,10 +4,11 @@
 // tsd-monitor started under Debian's qemu-user with an emulated Nehalem (x86-64-v2, no AVX),
 // against the same binaries on an emulated CPU below the floor, which must fail.
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { constants } from "node:os";
 import { join, resolve } from "node:path";
 import { beyondLevel } from "../../scripts/cpu-level";
+import { testImages } from "../lib/fixtures";
 import { TSD, TestRoot } from "../lib/tsd";
 
 const repo = resolve(import.meta.dir, "../..");
@@ -80,4 +81,32 @@ describe.skipIf(!x86)("x86-64-v2 floor", () => {
     expect((await emulated("qemu64", [TSD, "--version"])).code).toBe(128 + 4);
     expect((await emulated("qemu64", [artifacts.monitor])).code).toBe(128 + 4);
   }, 120000);
+});
+
+// A compiled Bun program reads ./bunfig.toml (running its `preload` scripts) and ./.env from
+// the directory it starts in, unless built not to (scripts/compile.sh). tsd runs as root in
+// checkouts and build contexts other people wrote: nothing there may run or set its environment.
+describe("the working directory is data, not configuration", () => {
+  test("a bunfig.toml preload and a .env in the working directory are ignored", async () => {
+    const cwd = mkdtempSync("/tmp/tsd-e2e-cwd-");
+    try {
+      const marker = join(cwd, "preload-ran");
+      writeFileSync(join(cwd, "bunfig.toml"), 'preload = ["./evil.ts"]\n');
+      writeFileSync(join(cwd, "evil.ts"), `require("node:fs").writeFileSync(${JSON.stringify(marker)}, "ran");\n`);
+      // TSD_FAULT=create:inserted makes `create` SIGKILL itself (src/fault.ts): read, it shows.
+      writeFileSync(join(cwd, ".env"), "TSD_FAULT=create:inserted\n");
+      expect(await t.tsd(["version"], { cwd })).toMatchObject({ code: 0, stderr: "" });
+      await t.ok(["load", "-i", (await testImages()).busyboxDocker], { cwd });
+      const created = await t.tsd(["create", "--network", "none", "busybox:latest", "true"], { cwd });
+      expect(created.stderr).toBe("");
+      expect(created.code).toBe(0);
+      expect(created.stdout).toMatch(/^[0-9a-f]{64}\n$/);
+      expect(existsSync(marker)).toBe(false);
+      await t.ok(["rm", created.stdout.trim()]);
+      // Control: the same variable from the real environment does take effect.
+      expect((await t.tsd(["create", "--network", "none", "busybox:latest", "true"], { env: { TSD_FAULT: "create:inserted" } })).code).toBe(137);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  }, 60000);
 });

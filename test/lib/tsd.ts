@@ -15,6 +15,8 @@ export interface RunOpts {
   stdin?: string | Uint8Array;
   env?: Record<string, string>;
   timeoutMs?: number;
+  /** The working directory tsd starts in (the test's own by default). */
+  cwd?: string;
 }
 
 let roots = 0;
@@ -46,6 +48,7 @@ export class TestRoot {
       stdout: "pipe",
       stderr: "pipe",
       env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...o.env },
+      cwd: o.cwd,
     });
     const timer = setTimeout(() => proc.kill("SIGKILL"), o.timeoutMs ?? 30000);
     const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
