@@ -1,11 +1,11 @@
-// tsd: the CLI entry. Global flags first (`--root`, `--debug`), then one citty command per
-// file in src/cli/.
-import { defineCommand, renderUsage, runCommand } from "citty";
+// tsd: the CLI entry. Global flags first (`--root`, `--debug`), then one command per file in
+// src/cli/ (citty's CommandDef; run by cli/command.ts, citty renders the top-level help).
 import pkg from "../package.json";
 import { BrokenPipe, EXIT_BROKEN_PIPE, EXIT_ENGINE, TsdError } from "./errors";
 import { globals, splitGlobals, setGlobals, UsageError } from "./cli/globals";
 import { basename } from "node:path";
 import { commands } from "./cli/commands";
+import { defineCommand, runCommand } from "./cli/command";
 import { HelpRequested } from "./cli/flags";
 import { dockerHelp, subCommand } from "./cli/help";
 import { isatty, printLine } from "./io";
@@ -55,6 +55,7 @@ async function entry(): Promise<void> {
     const [name, ...args] = rest;
     command = commandPath(rest);
     if (!name || name === "--help" || name === "-h" || name === "help") {
+      const { renderUsage } = await import("citty");
       printUsage(await renderUsage(main));
       return;
     }
@@ -75,7 +76,7 @@ async function entry(): Promise<void> {
       return;
     }
     try {
-      await runCommand(cmd, { rawArgs: args });
+      await runCommand(cmd, args);
     } catch (err) {
       if (!(err instanceof HelpRequested)) throw err;
       const sub = await subCommand(cmd, args);

@@ -88,7 +88,7 @@ fn failed(msg: Message, e: std.os.linux.E, what: []const u8, path: [*:0]const u8
 /// (O_NOFOLLOW), so a symlink anywhere, or a directory swapped for one meanwhile, never leads
 /// outside `dir`. Bytes read; -ENOENT absent here (a symlink, a non-directory on the way, a
 /// final non-regular file: look in the layer below); -ESTALE hidden by a whiteout; -EFBIG
-/// larger than `len`.
+/// larger than `len`; -EACCES a directory on the way or the file not open to the caller.
 export fn tsd_read_file(dir: ?[*:0]const u8, rel: ?[*:0]const u8, buf: ?[*]u8, len: usize) i64 {
     const d = dir orelse return -@as(i64, @intFromEnum(std.os.linux.E.INVAL));
     const r = rel orelse return -@as(i64, @intFromEnum(std.os.linux.E.INVAL));
@@ -117,7 +117,7 @@ fn readFileIn(dir: [*:0]const u8, rel: []const u8, buf: []u8) i64 {
         const base = name[0..component.len :0];
         const last = it.peek() == null;
         const rc = linux.openat(cur, base, .{ .PATH = true, .NOFOLLOW = true, .CLOEXEC = true }, 0);
-        if (linux.E.init(rc) != .SUCCESS) return enoent;
+        if (linux.E.init(rc) != .SUCCESS) return missingOrDenied(rc);
         const fd: linux.fd_t = @intCast(rc);
         var st: linux.Stat = undefined;
         if (linux.E.init(linux.fstat(fd, &st)) != .SUCCESS) {
@@ -144,6 +144,17 @@ fn readFileIn(dir: [*:0]const u8, rel: []const u8, buf: []u8) i64 {
     return enoent;
 }
 
+/// A failed open's result: -EACCES when permission was refused (a rootless CLI on the host
+/// meeting a directory or file of a subordinate id: the caller retries inside the user
+/// namespace), else -ENOENT (the file is not there as a regular file under real directories).
+fn missingOrDenied(rc: usize) i64 {
+    const linux = std.os.linux;
+    const e = linux.E.init(rc);
+    std.debug.assert(e != .SUCCESS);
+    if (e == .ACCES or e == .PERM) return -@as(i64, @intFromEnum(linux.E.ACCES));
+    return -@as(i64, @intFromEnum(linux.E.NOENT));
+}
+
 /// Opens `base` for reading (non-blocking: never a fifo's wait) and reads it whole, if it is
 /// still the regular file `want` and fits in `buf`.
 fn readRegular(parent: std.os.linux.fd_t, base: [*:0]const u8, want: std.os.linux.Stat, buf: []u8) i64 {
@@ -151,7 +162,7 @@ fn readRegular(parent: std.os.linux.fd_t, base: [*:0]const u8, want: std.os.linu
     const enoent = -@as(i64, @intFromEnum(linux.E.NOENT));
     const efbig = -@as(i64, @intFromEnum(linux.E.FBIG));
     const rc = linux.openat(parent, base, .{ .NOFOLLOW = true, .NONBLOCK = true, .NOCTTY = true, .CLOEXEC = true }, 0);
-    if (linux.E.init(rc) != .SUCCESS) return enoent;
+    if (linux.E.init(rc) != .SUCCESS) return missingOrDenied(rc);
     const fd: linux.fd_t = @intCast(rc);
     defer _ = linux.close(fd);
     var st: linux.Stat = undefined;

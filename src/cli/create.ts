@@ -1,4 +1,4 @@
-import { defineCommand } from "citty";
+import { defineCommand } from "./command";
 import { readFileSync } from "node:fs";
 import { cittyArgs, parseFlags } from "./flags";
 import { context } from "./context";

@@ -1,5 +1,5 @@
 // `tsd diff CONTAINER`: the files a container added (A), changed (C) or deleted (D).
-import { defineCommand } from "citty";
+import { defineCommand } from "./command";
 import { parseFlags } from "./flags";
 import { context } from "./context";
 import { UsageError } from "../errors";

@@ -1,7 +1,7 @@
 // `tsd events [--since T] [--until T] [--filter K=V] [--format TEMPLATE|json]`: Docker 20.10's
 // events from tsd's event log (src/store/events.ts, src/system/events.ts). Without --until it
 // follows until SIGINT/SIGTERM (exit 0) or --until.
-import { defineCommand } from "citty";
+import { defineCommand } from "./command";
 import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { UsageError } from "./globals";

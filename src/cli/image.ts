@@ -1,5 +1,5 @@
 // `tsd image SUBCOMMAND`: Docker's management-command spelling of the image commands.
-import { defineCommand } from "citty";
+import { defineCommand } from "./command";
 import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { reconcile } from "../container/resolve";

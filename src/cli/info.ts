@@ -1,5 +1,5 @@
 // `tsd info [--format TEMPLATE]`: the engine's mode, storage, cgroups, network and host.
-import { defineCommand } from "citty";
+import { defineCommand } from "./command";
 import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { UsageError } from "../errors";

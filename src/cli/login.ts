@@ -1,4 +1,4 @@
-import { defineCommand } from "citty";
+import { defineCommand } from "./command";
 import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { UsageError } from "./globals";
 import { DEFAULT_DOMAIN } from "../image/reference";

@@ -1,4 +1,4 @@
-import { defineCommand } from "citty";
+import { defineCommand } from "./command";
 import { parseFlags } from "./flags";
 import { UsageError } from "./globals";
 import { storeCredentials } from "../image/registry/auth";

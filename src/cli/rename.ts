@@ -1,4 +1,4 @@
-import { defineCommand } from "citty";
+import { defineCommand } from "./command";
 import { parseFlags } from "./flags";
 import { context } from "./context";
 import { UsageError } from "./globals";

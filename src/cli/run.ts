@@ -1,4 +1,4 @@
-import { defineCommand } from "citty";
+import { defineCommand } from "./command";
 import { readFileSync } from "node:fs";
 import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";

@@ -1,6 +1,6 @@
 // `tsd system df [-v] [--format]`: Docker 20.10's summary (TYPE TOTAL ACTIVE SIZE RECLAIMABLE)
 // or, with -v, its four tables (cli/command/formatter/disk_usage.go).
-import { defineCommand } from "citty";
+import { defineCommand } from "./command";
 import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { UsageError } from "./globals";

@@ -2,7 +2,7 @@
 // Without -f it asks as Docker does (its WARNING, then "[y/N]" read from stdin, a pipe too):
 // unlike the one-domain prunes, this one removes across every domain (volumes' data with
 // --volumes), and a script written for docker passes -f or answers on stdin already.
-import { defineCommand } from "citty";
+import { defineCommand } from "./command";
 import { readSync } from "node:fs";
 import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";

@@ -1,4 +1,4 @@
-import { defineCommand } from "citty";
+import { defineCommand } from "./command";
 import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { globals, UsageError } from "./globals";
 import { closeDb, DatabaseDamaged, openDb } from "../store/db";

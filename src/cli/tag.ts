@@ -1,4 +1,4 @@
-import { defineCommand } from "citty";
+import { defineCommand } from "./command";
 import { context } from "./context";
 import { parseFlags } from "./flags";
 import { UsageError } from "./globals";

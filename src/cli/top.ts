@@ -1,4 +1,4 @@
-import { defineCommand } from "citty";
+import { defineCommand } from "./command";
 import { context } from "./context";
 import { UsageError } from "./globals";
 import { TsdError } from "../errors";

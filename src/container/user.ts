@@ -2,6 +2,7 @@
 // Docker's user lookup (moby/sys/user): names must exist, numbers need not.
 import { TsdError } from "../errors";
 import { readLayerFile } from "../native/ffi";
+import { needNamespace } from "../store/rootless";
 
 export interface ResolvedUser {
   uid: number;
@@ -106,6 +107,12 @@ export function readImageFile(layerDirs: string[], path: string, max = MAX_ACCOU
     if (f.kind === "file") return f.text;
     if (f.kind === "whiteout") return "";
     if (f.kind === "too-large") throw new TsdError(`/${path} in the container is larger than ${max / (1 << 20)} MiB: tsd does not read account files that large`);
+    if (f.kind === "denied") {
+      // A rootless CLI on the host (the fast path) meets a file of a subordinate id: root in the
+      // user's namespace can read it. Anywhere else, the image's file is unreadable to tsd.
+      needNamespace(`/${path} of the image is not readable from the host`);
+      throw new TsdError(`/${path} in the container cannot be read (permission denied in ${dir}): check the layer's ownership, or run tsd as root`);
+    }
   }
   return "";
 }

@@ -109,12 +109,14 @@ export function unpack(src: string, dest: string, opts: { layer: boolean; archiv
 const ENOENT = 2;
 const ESTALE = 116;
 const EFBIG = 27;
+const EACCES = 13;
 
-export type LayerFile = { kind: "file"; text: string } | { kind: "absent" } | { kind: "whiteout" } | { kind: "too-large" };
+export type LayerFile = { kind: "file"; text: string } | { kind: "absent" } | { kind: "whiteout" } | { kind: "too-large" } | { kind: "denied" };
 
 /**
  * The regular file `rel` of one layer directory, read fd-relative with no symlink followed
- * (zig/lib.zig tsd_read_file), at most `max` bytes.
+ * (zig/lib.zig tsd_read_file), at most `max` bytes. "denied": a directory on the way or the
+ * file itself is not open to this process (a rootless CLI on the host, a subordinate id's file).
  */
 export function readLayerFile(dir: string, rel: string, max: number): LayerFile {
   const buf = new Uint8Array(max);
@@ -122,7 +124,7 @@ export function readLayerFile(dir: string, rel: string, max: number): LayerFile 
   if (n >= 0) return { kind: "file", text: Buffer.from(buf.subarray(0, n)).toString("utf8") };
   if (n === -ESTALE) return { kind: "whiteout" };
   if (n === -EFBIG) return { kind: "too-large" };
-  if (n === -ENOENT) return { kind: "absent" };
+  if (n === -EACCES) return { kind: "denied" };
   return { kind: "absent" };
 }
 

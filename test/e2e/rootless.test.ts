@@ -127,6 +127,20 @@ describe("rootless", () => {
     expect(readdirSync(join(user.dir, "root", "containers"))).toEqual([]);
   }, 120000);
 
+  test("an image whose /etc/passwd the user cannot read from the host: -u NAME resolves inside the namespace", async () => {
+    // /etc/passwd of container uid 5 (a subordinate id on the host), mode 0600: the fast path's
+    // CLI cannot read it as the user, so run and exec start over inside, where root can.
+    await ok(["load", "-q", "-i", images.busyboxDocker]);
+    await ok(["run", "--name", "lockpw", "--network", "none", "busybox", "sh", "-c", "echo app:x:1234:1234::/:/bin/sh >> /etc/passwd; chown 5:5 /etc/passwd; chmod 600 /etc/passwd"]);
+    await ok(["commit", "lockpw", "lockpw:1"]);
+    await ok(["rm", "lockpw"]);
+    expect(await ok(["run", "--rm", "--network", "none", "-u", "app", "lockpw:1", "id", "-u"])).toBe("1234\n");
+    await ok(["run", "-d", "--name", "lockx", "--network", "none", "lockpw:1", "sleep", "300"]);
+    expect(await ok(["exec", "-u", "app", "lockx", "id", "-u"])).toBe("1234\n");
+    await ok(["rm", "-f", "lockx"]);
+    await ok(["rmi", "lockpw:1"]);
+  }, 120000);
+
   test("--network host shares the host's network namespace; none has only lo", async () => {
     const hostNet = readlinkSync("/proc/self/ns/net");
     expect((await ok(["run", "--rm", "--network", "host", "busybox", "readlink", "/proc/self/ns/net"])).trim()).toBe(hostNet);
