@@ -96,22 +96,25 @@ export interface PreparedExec {
 }
 
 /** The helper's argv for `o` in the running container `row`; its config file is written. */
-export function prepareExec(db: Database, root: string, row: ContainerRow, o: ExecOptions, ref = row.name): PreparedExec {
+export async function prepareExec(db: Database, root: string, row: ContainerRow, o: ExecOptions, ref = row.name): Promise<PreparedExec> {
   decide("exec", row, ref);
   // Not a state question: the helper joins the init by pid + start time, which must still be it.
   if (!row.pid_start || !sameProcess(row.pid, row.pid_start)) {
     throw new TsdError(`container ${row.id.slice(0, 12)} is not running: start it first (tsd start ${row.name})`);
   }
-  const bundle = containerDir(root, row.id);
-  const config = JSON.parse(readFileSync(join(bundle, "config.json"), "utf8")) as { process: ProcessSpec };
-  const user = o.user !== undefined ? resolveExecUser(db, root, row, o.user) : undefined;
-  config.process = execProcess(config.process, o, user);
-  const configPath = join(bundle, `exec-${crypto.randomUUID()}.json`);
-  writeFileSync(configPath, JSON.stringify(config), { mode: 0o600 });
+  // The container's own monitor is running: its sealed binary is shared when it is ours (compared
+  // on the thread pool while the config is written).
+  const exeSoon = monitorExecutable([row.monitor_pid]);
+  let configPath: string;
+  try {
+    configPath = writeExecConfig(db, root, row, o);
+  } catch (e) {
+    void exeSoon.then((exe) => exe.close(), () => {});
+    throw e;
+  }
   let exe;
   try {
-    // The container's own monitor is running: its sealed binary is shared when it is ours.
-    exe = monitorExecutable([row.monitor_pid]);
+    exe = await exeSoon;
   } catch (e) {
     rmSync(configPath, { force: true });
     throw e;
@@ -126,6 +129,17 @@ export function prepareExec(db: Database, root: string, row: ContainerRow, o: Ex
       rmSync(configPath, { force: true });
     },
   };
+}
+
+/** The exec's process spec, written next to the container's config (the helper reads it). */
+function writeExecConfig(db: Database, root: string, row: ContainerRow, o: ExecOptions): string {
+  const bundle = containerDir(root, row.id);
+  const config = JSON.parse(readFileSync(join(bundle, "config.json"), "utf8")) as { process: ProcessSpec };
+  const user = o.user !== undefined ? resolveExecUser(db, root, row, o.user) : undefined;
+  config.process = execProcess(config.process, o, user);
+  const configPath = join(bundle, `exec-${crypto.randomUUID()}.json`);
+  writeFileSync(configPath, JSON.stringify(config), { mode: 0o600 });
+  return configPath;
 }
 
 /** Waits for the helper's report line on fd 3: throws the exec's own error (126/127…). */
@@ -157,7 +171,7 @@ export async function execInContainer(db: Database, root: string, ref: string, o
   }
   if (rootlessMode()?.pause) checkOnHost(db, ref);
   const row = mustFind(db, root, ref);
-  const prepared = prepareExec(db, root, row, o, ref);
+  const prepared = await prepareExec(db, root, row, o, ref);
   // Docker's exec events: "exec_create: CMD", "exec_start: CMD", then exec_die with the status.
   const execID = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("hex");
   containerEvent(db, row, `exec_create: ${o.command.join(" ")}`, { execID });

@@ -4,7 +4,7 @@
 import type { Database } from "bun:sqlite";
 import type { Subprocess } from "bun";
 import { join } from "node:path";
-import { monitorExecutable } from "../native/embedded";
+import { monitorExecutable, type MonitorExecutable } from "../native/embedded";
 import { TsdError, EXIT_ENGINE } from "../errors";
 import { faultPoint } from "../fault";
 import { cleanupContainer, type UnrecordedStart } from "./cleanup";
@@ -38,6 +38,9 @@ export interface StartOptions {
   log?: LogOptions;
   /** Running monitors whose sealed binary may be shared (embedded.ts monitorExecutable). */
   donors?: number[];
+  /** The monitor's executable, started early by the caller (run: before building the bundle);
+   *  else made here from `donors`. */
+  exe?: Promise<MonitorExecutable>;
   /** The container's merged Config.Healthcheck: the monitor runs its probes. */
   healthcheck?: HealthConfig;
   /** --log-driver none: no log file (`tsd logs` refuses). */
@@ -96,12 +99,17 @@ export interface StartedMonitor {
   close(): void;
 }
 
+/** The monitor's executable the caller started early, else the running monitors to share one with. */
+function earlyExe(db: Database, exe: Promise<MonitorExecutable> | undefined): Pick<StartOptions, "exe" | "donors"> {
+  return exe ? { exe } : { donors: runningMonitorPids(db) };
+}
+
 /** Starts the monitor; resolves once the container has exec'd or has failed to. */
 export async function startMonitor(o: StartOptions): Promise<StartedMonitor> {
   // Rootless on fuse-overlayfs: the rootfs is mounted before the init needs it (fuse-rootfs.ts).
   mountFuseRootfs(o.bundle);
   faultPoint("start:fuse-mounted");
-  const exe = monitorExecutable(o.donors);
+  const exe = await (o.exe ?? monitorExecutable(o.donors));
   let monitor: Subprocess;
   let lines: LineReader;
   let line: string | undefined;
@@ -180,7 +188,7 @@ const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2
  * clean up here: one process start fewer than its own `tsd container cleanup` (which it runs
  * only if we die first). `undo` runs when the monitor cannot be started at all.
  */
-export async function startAttached(db: Database, root: string, id: string, bundle: string, opts: RunOptions, undo: () => void, afterExit?: () => Promise<unknown>): Promise<number> {
+export async function startAttached(db: Database, root: string, id: string, bundle: string, opts: RunOptions, undo: () => void, afterExit?: () => Promise<unknown>, exe?: Promise<MonitorExecutable>): Promise<number> {
   // Handlers first: the container's output can reach the user before the monitor's report
   // reaches us, and a signal sent then must not kill the CLI. Until the monitor has reported
   // (it blocks signals before that) they wait here.
@@ -200,7 +208,7 @@ export async function startAttached(db: Database, root: string, id: string, bund
   try {
     await connectContainer(db, root, id);
     faultPoint("start:connected");
-    started = await startMonitor({ root, id, bundle, stdin: opts.interactive, donors: runningMonitorPids(db), onSpawn: (pid) => markStarting(db, id, pid), ...logAndStreams(opts), ...detachKeys(opts), ...(opts.healthcheck ? { healthcheck: opts.healthcheck } : {}) });
+    started = await startMonitor({ root, id, bundle, stdin: opts.interactive, ...earlyExe(db, exe), onSpawn: (pid) => markStarting(db, id, pid), ...logAndStreams(opts), ...detachKeys(opts), ...(opts.healthcheck ? { healthcheck: opts.healthcheck } : {}) });
   } catch (e) {
     for (const [sig, h] of handlers) process.off(sig, h);
     undo();
@@ -254,12 +262,12 @@ async function recordStart(db: Database, id: string, started: StartedMonitor): P
  * -d: the monitor lives on alone (its stdio /dev/null, its own session) and runs the cleanup
  * itself when the container exits. Resolves once the init has exec'd.
  */
-export async function startDetached(db: Database, root: string, id: string, bundle: string, opts: RunOptions, undo: () => void): Promise<void> {
+export async function startDetached(db: Database, root: string, id: string, bundle: string, opts: RunOptions, undo: () => void, exe?: Promise<MonitorExecutable>): Promise<void> {
   let started;
   try {
     await connectContainer(db, root, id);
     faultPoint("start:connected");
-    started = await startMonitor({ root, id, bundle, stdin: false, detach: true, stdinAttach: opts.interactive, donors: runningMonitorPids(db), onSpawn: (pid) => markStarting(db, id, pid), ...logAndStreams(opts), ...(opts.healthcheck ? { healthcheck: opts.healthcheck } : {}) });
+    started = await startMonitor({ root, id, bundle, stdin: false, detach: true, stdinAttach: opts.interactive, ...earlyExe(db, exe), onSpawn: (pid) => markStarting(db, id, pid), ...logAndStreams(opts), ...(opts.healthcheck ? { healthcheck: opts.healthcheck } : {}) });
   } catch (e) {
     undo();
     throw e;

@@ -11,7 +11,7 @@ import type { Database } from "bun:sqlite";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TsdError } from "../errors";
-import { monitorExecutable } from "../native/embedded";
+import { helperExecutable } from "../native/embedded";
 import { parseIp } from "./ipv4";
 import { endpointsOf, endpointsOn, type NetworkRow } from "./networks";
 import type { RequestOf } from "./request";
@@ -189,7 +189,8 @@ export function resolverArgv(dir: string, net: Pick<NetworkRow, "gateway" | "sub
 
 function startResolver(root: string, net: NetworkRow, dir: string): void {
   const args = resolverArgv(dir, net, configuredUpstreams(root));
-  const exe = monitorExecutable();
+  // The resolver is one long-lived process per network: no donor to share a copy with.
+  const exe = helperExecutable();
   try {
     const r = Bun.spawnSync([exe.path, ...args], { argv0: exe.argv0, stdio: ["ignore", "ignore", "pipe"], env: {} });
     if (r.exitCode !== 0) {

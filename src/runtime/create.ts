@@ -228,7 +228,7 @@ export function parseCreateReport(text: string): { pid: number } | { error: stri
 }
 
 async function startMonitor(o: CreateOptions, dir: string, procs: readonly string[]): Promise<{ pid: number; monitor: Subprocess }> {
-  const exe = monitorExecutable();
+  const exe = await monitorExecutable();
   let monitor: Subprocess;
   let text: string;
   try {

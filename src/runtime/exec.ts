@@ -236,7 +236,7 @@ function readBundleProcess(rec: RuntimeRecord): ProcessSpec {
 
 /** Runs the helper with our stdio; after its report the pid file, then (foreground) its exit. */
 async function runHelper(rec: RuntimeRecord, config: string, flags: string[], p: Parsed): Promise<number> {
-  const exe = monitorExecutable();
+  const exe = await monitorExecutable();
   let helper: Subprocess;
   try {
     helper = Bun.spawn([exe.path, "--exec", "--pid", String(rec.pid), "--pid-start", rec.pidStart, "--config", config, ...flags], {
