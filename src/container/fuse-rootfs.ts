@@ -37,9 +37,11 @@ interface BundleSpec {
   annotations?: Record<string, string>;
 }
 
+/** The bundle's spec when it names a fuse rootfs (the common kernel-overlay spec is not parsed). */
 function readSpec(bundle: string): BundleSpec | undefined {
   try {
-    return JSON.parse(readFileSync(join(bundle, "config.json"), "utf8")) as BundleSpec;
+    const text = readFileSync(join(bundle, "config.json"), "utf8");
+    return text.includes(FUSE_ANNOTATION) ? (JSON.parse(text) as BundleSpec) : undefined;
   } catch {
     return undefined;
   }

@@ -140,16 +140,20 @@ export function pickRange(pool: UsernsPool, taken: Allocation[], size: number): 
 }
 
 /** `auto`: a range recorded for `id` (serialised by an immediate transaction); the maps. */
-export function allocateUserns(db: Database, id: string, o: UsernsOptions, pool = usernsPool(), kernel = release()): { uid: IdMap[]; gid: IdMap[] } | undefined {
-  if (o.userns && !idmappedLayers(kernel)) throw new TsdError(`user namespaces need Linux 6.15 or later (idmapped overlay layers); this kernel is ${kernel}: drop --userns/--uidmap`);
+export function allocateUserns(db: Database, id: string, o: UsernsOptions, pool?: UsernsPool, kernel?: string): { uid: IdMap[]; gid: IdMap[] } | undefined {
+  // The common run has no --userns: no /etc/subuid, /etc/subgid or osrelease read for it.
+  if (!o.userns) return undefined;
+  kernel ??= release();
+  if (!idmappedLayers(kernel)) throw new TsdError(`user namespaces need Linux 6.15 or later (idmapped overlay layers); this kernel is ${kernel}: drop --userns/--uidmap`);
   if (o.userns === "private") return { uid: o.uidMaps!, gid: o.gidMaps! };
   if (o.userns !== "auto") return undefined;
   const size = o.usernsSize ?? DEFAULT_USERNS_SIZE;
+  const ranges = pool ?? usernsPool();
   const pick = db.transaction(() => {
     freeAbandoned(db);
     const taken = db.query("SELECT uid_start AS uidStart, gid_start AS gidStart, size FROM userns_ranges").all() as Allocation[];
-    const a = pickRange(pool, taken, size);
-    if (!a) throw new TsdError(`--userns=auto: no free range of ${size} ids left in the pool (${pool.source}: ${pool.uid.start}+${pool.uid.size}); remove containers or widen the pool`);
+    const a = pickRange(ranges, taken, size);
+    if (!a) throw new TsdError(`--userns=auto: no free range of ${size} ids left in the pool (${ranges.source}: ${ranges.uid.start}+${ranges.uid.size}); remove containers or widen the pool`);
     db.query("INSERT INTO userns_ranges (container_id, uid_start, gid_start, size, owner_pid, owner_start) VALUES (?, ?, ?, ?, ?, ?)")
       .run(id, a.uidStart, a.gidStart, a.size, process.pid, procStartTime(process.pid) ?? null);
     return a;
