@@ -18,7 +18,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 # ---- dist/tsd: build when missing or stale ---------------------------------------------------
-sources=(src zig build.zig package.json bun.lock versions.env tsconfig.json bunfig.toml)
+sources=(src zig build.zig package.json bun.lock versions.env tsconfig.json bunfig.toml scripts/build.sh scripts/compile.sh)
 existing=()
 for s in "${sources[@]}"; do [ -e "$s" ] && existing+=("$s"); done
 if [ ! -x dist/tsd ] || [ -n "$(find "${existing[@]}" -newer dist/tsd -print -quit)" ]; then
