@@ -222,6 +222,23 @@ describe("rootless", () => {
     expect(await atWrite(["ps", "-a", "--format", "{{.Names}} {{.State}}"])).toMatchObject({ ns: host, code: 0, stdout: "fd exited\n" });
     expect(await atWrite(["ps", "-as", "--format", "{{.Names}}"])).toMatchObject({ ns: pauseNs, code: 0, stdout: "fd\n" });
     expect(await atWrite(["rm", "fd"])).toMatchObject({ ns: host, code: 0, stdout: "fd\n" });
+    // The monitor killed while stop waits out -t (PID 1 sleep ignores SIGTERM): stop, on the
+    // host, has the dead monitor's cleanup done inside, and ends as it would have.
+    await ok(["run", "-d", "--name", "fx", "--network", "none", "busybox", "sleep", "300"]);
+    const init = Number((await ok(["inspect", "-f", "{{.State.Pid}}", "fx"])).trim());
+    const xmon = Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${init}/status`, "utf8"))![1]);
+    const stopping = atWrite(["stop", "-t", "20", "fx"]);
+    await Bun.sleep(1500);
+    process.kill(xmon, "SIGKILL");
+    expect(await stopping).toMatchObject({ ns: host, code: 0, stdout: "fx\n", stderr: "" });
+    // Recorded by the stop: the look-up after it has nothing to clean up, and stays on the host.
+    expect(await atWrite(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "fx"])).toMatchObject({ ns: host, stdout: "exited -1\n" });
+    try {
+      process.kill(init, "SIGKILL"); // no cgroup to take it rootless: what a dead monitor leaves
+    } catch {
+      // gone with its monitor
+    }
+    await ok(["rm", "fx"]);
     // start of a container on the default network (pasta, set up inside): the start goes inside.
     await ok(["create", "--name", "fp", "busybox", "true"]);
     const start = await asUser(user, ["start", "fp"], { env: { TSD_DEBUG: "1" } });
