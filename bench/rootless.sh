@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Rootless `run --rm busybox true` and `exec C true`: tsd against podman, both rootless as the
-# same user, in one hyperfine run (issue 13's benchmark). By hand only, never part of the suite.
+# Rootless `run --rm busybox true`, `exec C true`, `ps`, `logs C`, `inspect C` and `stop -t 0 C;
+# start C` of a detached container: tsd against podman, both rootless as the same user, in one
+# hyperfine run (issue 13's benchmark). By hand only, never part of the suite.
+#   ONLY=ps,logs sudo bash bench/rootless.sh    only these commands (run exec ps logs inspect stopstart)
 #
 #   sudo bash bench/rootless.sh                 30 runs after 3 warm-ups each
 #   RUNS=10 WARMUP=1 sudo bash bench/rootless.sh
@@ -15,7 +17,7 @@
 # is a slirp4netns/pasta stack, not what is measured here). podman runs with runc and with crun;
 # crun refuses a v1-hybrid host whose cgroup2 mount lists controllers, so everything runs in a
 # private mount namespace where that file reads empty (bench/lib.sh does the same).
-# tsd's run and exec take the rootless fast path (the CLI on the host, the monitor or exec helper
+# tsd's commands all take the rootless fast path (the CLI on the host, the monitor or exec helper
 # joins the pause process's namespaces: src/system/rootless-enter.ts); the -reexec rows are the
 # same commands with TSD_ROOTLESS_REEXEC=1 (the CLI re-execs into the namespaces by nsenter), for
 # the difference within one run.
@@ -78,18 +80,41 @@ $as_user "$tsd" load -q -i "$u/busybox.tar" >/dev/null
 $as_user $podman load -q -i "$u/busybox.tar" >/dev/null
 $as_user "$tsd" run -d --name bench --network none busybox sleep 3600 >/dev/null
 $as_user $podman --runtime runc run -d --name bench --network none busybox sleep 3600 >/dev/null
+# logs reads 100 lines; stop -t 0 then start restarts a detached container.
+$as_user "$tsd" run -d --name benchlog --network none busybox sh -c 'seq 100; exec sleep 3600' >/dev/null
+$as_user $podman --runtime runc run -d --name benchlog --network none busybox sh -c 'seq 100; exec sleep 3600' >/dev/null
+$as_user "$tsd" run -d --name benchss --network none busybox sleep 3600 >/dev/null
+$as_user $podman --runtime runc run -d --name benchss --network none busybox sleep 3600 >/dev/null
 $as_user "$tsd" run --rm --network none busybox true || die "rootless tsd run failed"
 $as_user $podman --runtime runc run --rm --network none busybox true || die "rootless podman (runc) run failed"
-commands=(-n tsd-run "$as_user $tsd run --rm --network none busybox true"
-  -n tsd-run-reexec "$as_user TSD_ROOTLESS_REEXEC=1 $tsd run --rm --network none busybox true"
-  -n podman-runc-run "$as_user $podman --runtime runc run --rm --network none busybox true")
-if $as_user $podman --runtime crun run --rm --network none busybox true 2>/dev/null; then
-  commands+=(-n podman-crun-run "$as_user $podman --runtime crun run --rm --network none busybox true")
-else
-  say "rootless podman with crun fails here: runc only"
+only=",${ONLY:-run,exec,ps,logs,inspect,stopstart},"
+want() { [[ $only == *",$1,"* ]]; }
+commands=()
+# One command three ways: tsd (the fast path), tsd re-exec'd into the namespaces, podman.
+trio() {
+  local name=$1 args=$2
+  commands+=(-n "tsd-$name" "$as_user $tsd $args" -n "tsd-$name-reexec" "$as_user TSD_ROOTLESS_REEXEC=1 $tsd $args" -n "podman-$name" "$as_user $podman $args")
+}
+if want run; then
+  commands+=(-n tsd-run "$as_user $tsd run --rm --network none busybox true"
+    -n tsd-run-reexec "$as_user TSD_ROOTLESS_REEXEC=1 $tsd run --rm --network none busybox true"
+    -n podman-runc-run "$as_user $podman --runtime runc run --rm --network none busybox true")
+  if $as_user $podman --runtime crun run --rm --network none busybox true 2>/dev/null; then
+    commands+=(-n podman-crun-run "$as_user $podman --runtime crun run --rm --network none busybox true")
+  else
+    say "rootless podman with crun fails here: runc only"
+  fi
 fi
-# exec runs through the runtime that made the container (runc's).
-commands+=(-n tsd-exec "$as_user $tsd exec bench true" -n tsd-exec-reexec "$as_user TSD_ROOTLESS_REEXEC=1 $tsd exec bench true" -n podman-exec "$as_user $podman exec bench true")
+# exec (and start) run through the runtime that made the container (runc's).
+if want exec; then trio exec "exec bench true"; fi
+if want ps; then trio ps "ps -a"; fi
+if want logs; then trio logs "logs benchlog"; fi
+if want inspect; then trio inspect "inspect bench"; fi
+if want stopstart; then
+  commands+=(-n tsd-stopstart "$as_user $tsd stop -t 0 benchss >/dev/null && $as_user $tsd start benchss"
+    -n tsd-stopstart-reexec "$as_user TSD_ROOTLESS_REEXEC=1 $tsd stop -t 0 benchss >/dev/null && $as_user TSD_ROOTLESS_REEXEC=1 $tsd start benchss"
+    -n podman-stopstart "$as_user $podman stop -t 0 benchss >/dev/null && $as_user $podman start benchss")
+fi
 say "user $user ($range), stores on $(stat -f -c %T "$work"), $(nproc) CPUs, kernel $(uname -r), $(podman --version)"
 
 mkdir -p "$here/results"
@@ -131,11 +156,12 @@ ms = lambda s: f"{s * 1000:7.1f} ms"
 print(f"\nrootless, {len(next(iter(res.values()))['times'])} runs each (median, mean ± stddev, user+sys CPU mean)")
 for name, r in res.items():
     print(f"{name:16} {ms(r['median'])} {ms(r['mean'])} ± {ms(r['stddev'] or 0)}  cpu {ms(r['user'] + r['system'])}")
-for peer in ("podman-runc-run", "podman-crun-run"):
-    if peer in res:
-        print(f"{peer}/tsd-run (median): {res[peer]['median'] / res['tsd-run']['median']:.2f}x")
-print(f"podman-exec/tsd-exec (median): {res['podman-exec']['median'] / res['tsd-exec']['median']:.2f}x")
-for name in ("tsd-run", "tsd-exec"):
+tsd = [n for n in res if n.startswith("tsd-") and not n.endswith("-reexec")]
+for name in tsd:
+    cmd = name[4:]
+    for peer in (f"podman-{cmd}", f"podman-runc-{cmd}", f"podman-crun-{cmd}"):
+        if peer in res:
+            print(f"{peer}/{name} (median): {res[peer]['median'] / res[name]['median']:.2f}x")
     if f"{name}-reexec" in res:
         print(f"{name}-reexec/{name} (median, the fast path's gain): {res[name + '-reexec']['median'] / res[name]['median']:.2f}x")
 print(f"raw: {sys.argv[1]}")

@@ -19,6 +19,7 @@ import { listingTexts, portsOf } from "../network/attach";
 import { join } from "node:path";
 import type { Database } from "bun:sqlite";
 import { containerDir } from "../store/paths";
+import { needNamespace } from "../store/rootless";
 import { healthFilterValue, healthSuffix, readHealth, type HealthState } from "../container/health";
 
 const flags = {
@@ -263,6 +264,8 @@ export default defineCommand({
     const filters = psFilters(f.filter);
     if (f.last !== undefined && !/^-?\d+$/.test(f.last)) throw new UsageError(`invalid argument "${f.last}" for "-n, --last" flag: strconv.ParseInt: parsing "${f.last}": invalid syntax`);
     const last = f.latest ? 1 : f.last !== undefined ? Number(f.last) : -1;
+    // The rootless fast path: the sizes are of upper dirs with files of other ids.
+    if (f.size || (f.format ?? "").includes(".Size")) needNamespace("ps --size reads files of other ids");
     const { root, db } = context();
     // One read of each container's /proc/PID/stat for the reconcile and the listing both.
     const facts = snapshotFacts(root);

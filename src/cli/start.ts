@@ -3,6 +3,8 @@ import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { UsageError } from "./globals";
 import { startContainer } from "../container/restart";
+import { checkOnHost } from "../container/host-gate";
+import { NeedsNamespace } from "../store/rootless";
 
 const flags = {
   attach: { kind: "bool", short: "a", description: "Attach STDOUT/STDERR and forward signals" },
@@ -18,6 +20,7 @@ export default defineCommand({
     const attach = f.attach || f.interactive;
     if (attach && positionals.length > 1) throw new UsageError("you cannot start and attach multiple containers at once");
     const { root, db } = context();
+    checkOnHost(db, root, "start", positionals);
     if (attach) {
       process.exitCode = await startContainer(db, root, positionals[0]!, { attach: true, interactive: f.interactive });
       return;
@@ -28,6 +31,7 @@ export default defineCommand({
         await startContainer(db, root, ref, { attach: false, interactive: false });
         console.log(ref);
       } catch (e) {
+        if (e instanceof NeedsNamespace) throw e;
         failed++;
         process.stderr.write(`tsd: ${(e as Error).message}\n`);
       }

@@ -3,6 +3,8 @@ import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { UsageError } from "./globals";
 import { stopByRef } from "../container/stop";
+import { checkOnHost } from "../container/host-gate";
+import { NeedsNamespace } from "../store/rootless";
 
 const flags = {
   time: { kind: "string", short: "t", description: "Seconds to wait before killing the container (default: its --stop-timeout, else 10)", valueHint: "SECONDS" },
@@ -18,6 +20,7 @@ export default defineCommand({
     const t = f.time;
     if (t !== undefined && !/^-?\d+$/.test(t)) throw new UsageError(`invalid argument "${t}" for "-t, --time": a whole number of seconds`);
     const { root, db } = context();
+    checkOnHost(db, root, "stop", positionals);
     let failed = 0;
     // In parallel, as docker does: ten containers that ignore SIGTERM take 10 s, not 100.
     await Promise.all(
@@ -26,6 +29,7 @@ export default defineCommand({
           await stopByRef(db, root, ref, t === undefined ? undefined : Math.max(0, Number(t)), f.signal);
           console.log(ref);
         } catch (e) {
+          if (e instanceof NeedsNamespace) throw e;
           failed++;
           process.stderr.write(`tsd: ${(e as Error).message}\n`);
         }

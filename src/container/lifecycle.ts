@@ -11,6 +11,7 @@ import { sameProcess } from "./proc";
 import { reconcile } from "./resolve";
 import { decide, stateOf } from "./state";
 import { containerById, type ContainerRow } from "./store";
+import { needNamespace } from "../store/rootless";
 
 /** "SIGTERM", "TERM", "15", "sigkill" → the signal number; undefined if unknown. */
 export function signalNumber(text: string): number | undefined {
@@ -36,13 +37,27 @@ export function signalContainer(row: ContainerRow, signal: number): void {
   try {
     process.kill(row.pid, signal);
   } catch (e) {
+    refusedOnHost(e, row);
     if ((e as NodeJS.ErrnoException).code !== "ESRCH") throw e;
   }
 }
 
 /** SIGKILL to the init if it is still the recorded one. */
 export function killInit(row: ContainerRow): void {
-  if (sameProcess(row.pid, row.pid_start)) process.kill(row.pid, "SIGKILL");
+  if (!sameProcess(row.pid, row.pid_start)) return;
+  try {
+    process.kill(row.pid, "SIGKILL");
+  } catch (e) {
+    refusedOnHost(e, row);
+    throw e;
+  }
+}
+
+/** The rootless fast path: an init the user may not signal from the host (the kernel lets the
+ *  owner of the pause process's user namespace signal every id mapped in it, so this is a
+ *  namespace the user does not own) is signalled from inside it: NeedsNamespace. */
+function refusedOnHost(e: unknown, row: ContainerRow): void {
+  if ((e as NodeJS.ErrnoException).code === "EPERM") needNamespace(`the init of ${row.name} cannot be signalled from the host`);
 }
 
 /** Resolves once the monitor is gone (and its cleanup done), or after `timeoutMs`. */

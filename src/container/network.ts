@@ -9,7 +9,7 @@ import { containerDir } from "../store/paths";
 import type { ImageConfig } from "../image/store";
 import * as attach from "../network/attach";
 import { parseNetworkMode, publishes } from "../network/ports";
-import { rootlessMode } from "../store/rootless";
+import { needNamespace, rootlessMode } from "../store/rootless";
 import type { EndpointRequest, JoinTarget, RequestOf } from "../network/request";
 import { networkPlan } from "../network/setup";
 import { findNetwork } from "../network/networks";
@@ -83,6 +83,10 @@ export function reconcileNetwork(db: Database, root: string): void {
     rows ??= containersHoldingNetwork(db);
     return mayHoldNetwork(rows.get(id) ?? containerById(db, id), facts);
   };
+  // The rootless fast path: a release stops a pasta and unmounts its namespace file inside.
+  if (rootlessMode()?.pause) {
+    for (const id of attach.holderIds(db, root)) if (!holds(id)) needNamespace(`the network of ${id.slice(0, 12)} is released in the namespace`);
+  }
   attach.reconcile(db, root, holds, requestsOf(db, root));
 }
 

@@ -12,6 +12,7 @@ import { containerDir } from "../store/paths";
 import { cleanupContainer, releaseAbandonedStart } from "./cleanup";
 import { snapshotFacts, stateOf, type KernelFacts } from "./state";
 import { containerById, findContainer, listContainers, markRunning, type ContainerRow } from "./store";
+import { needNamespace, rootlessMode } from "../store/rootless";
 
 /** The init's pid as the monitor wrote it once the init exec'd (CONTRACT.md). */
 function initPidFile(root: string, id: string): number | undefined {
@@ -51,9 +52,21 @@ function reconcileOne(db: Database, root: string, row: ContainerRow, facts: Kern
  * whether any row changed.
  */
 export function reconcile(db: Database, root: string, rows: ContainerRow[] = listContainers(db), facts: KernelFacts = snapshotFacts()): boolean {
+  if (rootlessMode()?.pause) checkReconcileOnHost(rows, facts);
   let changed = false;
   for (const row of rows) if (reconcileOne(db, root, row, facts)) changed = true;
   return changed;
+}
+
+/** The rootless fast path (system/rootless-enter.ts): a dead monitor's cleanup and an abandoned
+ *  start's release unmount and remove files of subordinate ids in the user's namespaces, so a
+ *  command that meets one starts over there, before it changes anything (a start whose CLI died
+ *  after the monitor took over is only a row to write: done on the host). */
+function checkReconcileOnHost(rows: ContainerRow[], facts: KernelFacts): void {
+  for (const row of rows) {
+    const state = stateOf(row, undefined, facts);
+    if (state === "dead" || state === "abandoned") needNamespace(`container ${row.name} is ${state}: its release is done in the namespace`);
+  }
 }
 
 /** A container by id, prefix or name, after reconciling it. */

@@ -68,6 +68,19 @@ export function checkRunOnHost(db: Database, opts: RunOptions, pull: string | un
   namespaceArgs("user+mount");
 }
 
+/** The rootless fast path, after the command changed something (a stop's signals): a dead
+ *  monitor's cleanup (unmounts, files of other ids) is done by this tsd inside the namespaces,
+ *  as the look-up of that container there does it (resolve.ts reconcile), instead of starting
+ *  the whole command over. */
+export function reconcileInside(root: string, id: string): void {
+  const pause = rootlessMode()?.pause;
+  if (!pause) return;
+  const self = Bun.main.startsWith("/$bunfs/") ? [process.execPath] : [process.execPath, Bun.main];
+  const argv = [findTool("nsenter") ?? "nsenter", ...joinPauseArgs(pause.pid), "--", ...self, "--root", root, "inspect", "--type", "container", "-f", "{{.Id}}", id];
+  const r = Bun.spawnSync(argv, { stdin: "ignore", stdout: "ignore", stderr: "pipe", env: { ...process.env, TSD_ROOTLESS: "1" } });
+  if (r.exitCode !== 0) throw new TsdError(`rootless: the cleanup of ${id.slice(0, 12)} in the namespace failed: ${r.stderr.toString().trim().split("\n")[0] ?? ""}`);
+}
+
 /** A bundle directory's removal. On the fast path the user removes it on the host: overlayfs's
  *  work/work (mode 000, the user's) is opened first; a file of a subordinate id in a directory
  *  of one is the user's only inside the namespace, where `rm -rf` removes it then. */

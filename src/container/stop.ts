@@ -5,11 +5,13 @@ import { TsdError } from "../errors";
 import { findImage } from "../image/store";
 import { endMonitor, killInit, markStoppedByUser, signalContainer, signalNumber, waitForMonitor } from "./lifecycle";
 import { mustFind, reconcile } from "./resolve";
-import { decide } from "./state";
+import { decide, stateOf } from "./state";
 import { containerById, type ContainerRow } from "./store";
 import { decodeOptions } from "./options";
 import { thawIfPaused } from "./pause";
 import { containerEvent } from "./events";
+import { rootlessMode } from "../store/rootless";
+import { reconcileInside } from "./rootless";
 
 export function stopSignalOf(db: Database, row: ContainerRow): number {
   const image = findImage(db, row.image_id);
@@ -44,7 +46,9 @@ export async function stopContainer(db: Database, root: string, row: ContainerRo
 
 function finishAfterMonitor(db: Database, root: string, row: ContainerRow): void {
   const now = containerById(db, row.id);
-  if (now) reconcile(db, root, [now]);
+  // The rootless fast path: a monitor that died without its cleanup is cleaned up inside.
+  if (now && rootlessMode()?.pause && stateOf(now) === "dead") reconcileInside(root, now.id);
+  else if (now) reconcile(db, root, [now]);
   containerEvent(db, row, "stop");
 }
 

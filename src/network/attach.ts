@@ -338,12 +338,16 @@ export function detachEndpoint(db: Database, root: string, c: Pick<EndpointReque
  * state is container/state.ts's to decide: mayHoldNetwork); rows that are gone hold nothing.
  */
 export function reconcile(db: Database, root: string, holds: (id: string) => boolean, requestOf: RequestOf): void {
+  for (const id of holderIds(db, root)) if (!holds(id)) releaseContainer(db, root, id, requestOf);
+  reconcileResolvers(db, root, requestOf);
+}
+
+/** The containers that hold a lease, a port or (rootless) a pasta. */
+export function holderIds(db: Database, root: string): Set<string> {
   const held = db
     .query("SELECT DISTINCT container_id FROM endpoints UNION SELECT DISTINCT container_id FROM ports")
     .all() as { container_id: string }[];
-  const ids = new Set([...held.map((h) => h.container_id), ...(rootlessMode() ? pastaHolders(root) : [])]);
-  for (const id of ids) if (!holds(id)) releaseContainer(db, root, id, requestOf);
-  reconcileResolvers(db, root, requestOf);
+  return new Set([...held.map((h) => h.container_id), ...(rootlessMode() ? pastaHolders(root) : [])]);
 }
 
 /** Rewrites the hosts file of every other container on a user network (names come and go). */

@@ -136,7 +136,9 @@ function rootlessNamespace(mode: RootlessMode): Omit<NonNullable<Info["RootlessN
       .map((m) => `${m.inside}-${m.inside + m.size - 1} → ${m.outside}-${m.outside + m.size - 1}`)
       .join(", ");
   const mapping = mode.singleId ? "single id (unshare --map-root-user: no /etc/subuid range or no newuidmap)" : "newuidmap/newgidmap";
-  return { Mapping: mapping, UidMap: show("/proc/self/uid_map"), GidMap: show("/proc/self/gid_map"), RuntimeDir: mode.paths.run };
+  // On the rootless fast path this process is on the host: the namespace is the pause process's.
+  const proc = `/proc/${mode.pause?.pid ?? "self"}`;
+  return { Mapping: mapping, UidMap: show(`${proc}/uid_map`), GidMap: show(`${proc}/gid_map`), RuntimeDir: mode.paths.run };
 }
 
 function usernsInfo(db: Database): Info["UserNamespaces"] {

@@ -7,7 +7,8 @@
 // command. The pause process is recorded in RUN/pause.pid ("PID STARTTIME"), made under
 // RUN/pause.lock (two first commands at once make one).
 //
-// The fast path (stayOnHost): the hot commands (`run`, `exec`) are not re-exec'd. Bun, being
+// The fast path (stayOnHost): the hot commands (`run`, `exec`, and ps, logs, inspect, images,
+// port, stop, kill, wait, start, rm, info, version: ON_HOST) are not re-exec'd. Bun, being
 // multithreaded, cannot join a user namespace, but needs none for what they do as the user on
 // the host (the store is the user's files there); the single-threaded monitor and exec helper
 // join the pause process's namespaces themselves (zig/monitor/userns.zig). One Bun start and an
@@ -53,15 +54,17 @@ export function enterRootless(args: string[]): never {
   throw new TsdError(`rootless: cannot run ${tools.nsenter}: errno ${errno}`);
 }
 
-/** The commands that may run on the host (they throw NeedsNamespace for what they cannot). */
-const ON_HOST = new Set(["run", "exec"]);
+/** The commands that may run on the host (they throw NeedsNamespace for what they cannot:
+ *  container/host-gate.ts). Not top: the host's ps would name the container's users by their
+ *  host ids. */
+const ON_HOST = new Set(["run", "exec", "ps", "logs", "inspect", "images", "port", "stop", "kill", "wait", "start", "rm", "info", "version"]);
 
 /** The fast path: true when `command` runs here, on the host, as the user, because the user's
  *  pause process is alive and the store exists; else the caller re-execs (enterRootless), which
  *  also starts the pause process or makes the store the first time. */
 export function stayOnHost(command: string, root: string, env: Record<string, string | undefined> = process.env, args: string[] = []): boolean {
   if (!ON_HOST.has(command) || env.TSD_ROOTLESS_REEXEC === "1" || !existsSync(join(root, "tsd.db"))) return false;
-  if (command === "run" && !mayRunOnHost(args)) return false;
+  if ((command === "run" && !mayRunOnHost(args)) || (command === "ps" && !mayListOnHost(args))) return false;
   const uid = process.getuid!();
   const user: User = { uid, gid: process.getgid!(), name: "" };
   const paths = rootlessPaths(env, uid);
@@ -85,6 +88,11 @@ export function mayRunOnHost(args: string[]): boolean {
     if (m) network = /^(none|host)$/.test(m[1] ?? args[i + 1] ?? "");
   }
   return network;
+}
+
+/** `ps --size` (or a format naming .Size) sums upper dirs of files of other ids: inside at once. */
+export function mayListOnHost(args: string[]): boolean {
+  return !args.some((a) => a === "--size" || /^-[a-zA-Z]*s[a-zA-Z]*$/.test(a) || a.includes(".Size"));
 }
 
 /** The run dir as it must be: a directory of the user's, closed to others. */

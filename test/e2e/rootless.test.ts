@@ -46,6 +46,15 @@ async function ok(args: string[], o: { root?: boolean } = {}): Promise<string> {
   return r.stdout;
 }
 
+const NS_AT_WRITE = join(import.meta.dir, "..", "lib", "ns-at-write.py");
+
+/** tsd as the user, with the user namespace it was in at its first write (test/lib/ns-at-write.py). */
+async function atWrite(args: string[], env?: Record<string, string>): Promise<{ ns: string; code: number; stdout: string; stderr: string }> {
+  const r = await asUser(user, args, { via: ["python3", NS_AT_WRITE], ...(env ? { env } : {}) });
+  if (r.code !== 0) throw new Error(`ns-at-write.py tsd ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as { ns: string; code: number; stdout: string; stderr: string };
+}
+
 afterAll(async () => {
   const left: string[] = [];
   try {
@@ -125,6 +134,117 @@ describe("rootless", () => {
     // Files of other ids in directories of theirs: the host-side removal hands over to rm inside.
     await ok(["run", "--rm", "--network", "none", "busybox", "sh", "-c", "mkdir -p /d/e; touch /d/e/f; chown -R 5:5 /d; chmod 700 /d/e"]);
     expect(readdirSync(join(user.dir, "root", "containers"))).toEqual([]);
+  }, 120000);
+
+  test("the fast path's other commands (ps, logs, inspect, images, port, info, version, wait, stop, start, kill, rm) stay in the host's user namespace and print what the re-exec'd ones print", async () => {
+    await ok(["load", "-q", "-i", images.busyboxDocker]);
+    const host = readlinkSync("/proc/self/ns/user");
+    const pauseNs = readlinkSync(`/proc/${pausePid(user)!}/ns/user`);
+    const fast = (args: string[]) => atWrite(args);
+    const reexec = (args: string[]) => atWrite(args, { TSD_ROOTLESS_REEXEC: "1" });
+    // The same command both ways: in the host's namespace, then in the pause process's, the same output.
+    const both = async (args: string[]) => {
+      const [a, b] = [await fast(args), await reexec(args)];
+      expect([args, a.ns, b.ns]).toEqual([args, host, pauseNs]);
+      expect([a.code, a.stdout, a.stderr]).toEqual([b.code, b.stdout, b.stderr]);
+      return a;
+    };
+    // PID 1 `sleep` ignores SIGTERM: stop waits out -t.
+    await ok(["run", "-d", "--name", "fq", "--network", "none", "busybox", "sh", "-c", "echo out; echo err >&2; exec sleep 300"]);
+    for (let i = 0; i < 50 && !(await ok(["logs", "fq"])).includes("out"); i++) await Bun.sleep(100);
+    const psFormat = "{{.ID}} {{.Names}} {{.Image}} {{.Command}} {{.State}} {{.Ports}} {{.Networks}} {{.Mounts}} {{.CreatedAt}}";
+    expect((await both(["ps", "-a", "--no-trunc", "--format", psFormat])).stdout).toContain(" fq busybox ");
+    expect(await both(["logs", "fq"])).toMatchObject({ code: 0, stdout: "out\n", stderr: "err\n" });
+    expect(JSON.parse((await both(["inspect", "fq"])).stdout)[0].Name).toBe("/fq");
+    await both(["inspect", "-f", "{{.State.Pid}} {{.State.Status}} {{json .HostConfig}}", "fq"]);
+    await both(["inspect", "busybox"]);
+    expect((await both(["images", "--no-trunc"])).stdout).toContain("busybox");
+    // port prints nothing here (no published port without pasta): its refusal, the same both ways.
+    const port = [await asUser(user, ["port", "fq", "80/tcp"]), await asUser(user, ["port", "fq", "80/tcp"], { env: { TSD_ROOTLESS_REEXEC: "1" } })];
+    expect(port[0]).toEqual({ code: 1, stdout: "", stderr: "tsd: no public port '80/tcp' published for fq\n" });
+    expect(port[1]).toEqual(port[0]);
+    expect((await both(["info"])).stdout).toContain(`  UID Map: 0-0 → ${user.uid}-${user.uid}, 1-${SUB_SIZE} → ${START}-${START + SUB_SIZE - 1}\n`);
+    await both(["version", "-f", "{{json .}}"]);
+    // wait and logs -f block until the container ends: their first line is written on the host.
+    await ok(["run", "-d", "--name", "fw", "--network", "none", "busybox", "sh", "-c", "echo a; sleep 1; echo b; exit 3"]);
+    const follow = await fast(["logs", "-f", "fw"]);
+    expect([follow.ns, follow.stdout]).toEqual([host, "a\nb\n"]);
+    expect(await reexec(["logs", "-f", "fw"])).toMatchObject({ ns: pauseNs, stdout: "a\nb\n" });
+    await ok(["start", "fw"]);
+    expect(await fast(["wait", "fw"])).toMatchObject({ ns: host, code: 0, stdout: "3\n" });
+    expect(await reexec(["wait", "fw"])).toMatchObject({ ns: pauseNs, code: 0, stdout: "3\n" });
+    // stop, start, kill, rm on the host; their effect as the re-exec'd ones'.
+    const state = async (name: string) => (await ok(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", name])).trim();
+    expect(await fast(["stop", "-t", "1", "fq"])).toMatchObject({ ns: host, code: 0, stdout: "fq\n", stderr: "" });
+    expect(await state("fq")).toBe("exited 137");
+    expect(await fast(["start", "fq"])).toMatchObject({ ns: host, code: 0, stdout: "fq\n", stderr: "" });
+    expect(await state("fq")).toBe("running 0");
+    expect(await ok(["exec", "fq", "cat", "/proc/1/comm"])).toBe("sleep\n");
+    expect(await fast(["kill", "fq"])).toMatchObject({ ns: host, code: 0, stdout: "fq\n", stderr: "" });
+    expect(await state("fq")).toBe("exited 137");
+    expect(await reexec(["start", "fq"])).toMatchObject({ ns: pauseNs, code: 0, stdout: "fq\n" });
+    expect(await reexec(["stop", "-t", "1", "fq"])).toMatchObject({ ns: pauseNs, code: 0, stdout: "fq\n" });
+    expect(await state("fq")).toBe("exited 137");
+    expect(await fast(["rm", "fq", "fw"])).toMatchObject({ ns: host, code: 0, stdout: "fq\nfw\n", stderr: "" });
+    await ok(["run", "-d", "--name", "fr", "--network", "none", "busybox", "sleep", "300"]);
+    expect(await fast(["rm", "-f", "fr"])).toMatchObject({ ns: host, code: 0, stdout: "fr\n", stderr: "" });
+    const gone = { code: 1, stdout: "", stderr: "tsd: no such container: fr\n" };
+    expect(await asUser(user, ["rm", "fr"])).toEqual(gone);
+    expect(await asUser(user, ["rm", "fr"], { env: { TSD_ROOTLESS_REEXEC: "1" } })).toEqual(gone);
+    expect(await ok(["ps", "-aq"])).toBe("");
+    expect(readdirSync(join(user.dir, "root", "containers"))).toEqual([]);
+  }, 120000);
+
+  test("the fast path's commands go inside for what needs it: a dead monitor, ps --size, a default (pasta) network's start; a container of another uid, files of other ids stay on the host", async () => {
+    await ok(["load", "-q", "-i", images.busyboxDocker]);
+    const host = readlinkSync("/proc/self/ns/user");
+    const pauseNs = readlinkSync(`/proc/${pausePid(user)!}/ns/user`);
+    // Init of uid 1000 (a subordinate id on the host): the user owns the namespace, so the
+    // kernel lets it signal every id mapped there (CAP_KILL in it); stop and kill stay on the host.
+    await ok(["run", "-d", "--name", "fu", "-u", "1000", "--network", "none", "busybox", "sleep", "300"]);
+    const pid = Number((await ok(["inspect", "-f", "{{.State.Pid}}", "fu"])).trim());
+    expect(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]).toBe(String(START + 999));
+    expect(await atWrite(["kill", "fu"])).toMatchObject({ ns: host, code: 0, stdout: "fu\n" });
+    for (let i = 0; i < 50 && existsSync(`/proc/${pid}`); i++) await Bun.sleep(50);
+    expect((await ok(["inspect", "-f", "{{.State.Status}}", "fu"])).trim()).toBe("exited");
+    // Files of other ids in directories of theirs: rm hands them over to rm -rf inside.
+    await ok(["run", "--name", "fo", "--network", "none", "busybox", "sh", "-c", "mkdir -p /d/e; touch /d/e/f; chown -R 5:5 /d; chmod 700 /d/e"]);
+    expect(await atWrite(["rm", "fo", "fu"])).toMatchObject({ ns: host, code: 0, stdout: "fo\nfu\n" });
+    expect(readdirSync(join(user.dir, "root", "containers"))).toEqual([]);
+    // A monitor killed: its cleanup (and ps, which would do it) goes inside, and reports the exit.
+    await ok(["run", "-d", "--name", "fd", "--network", "none", "busybox", "sleep", "300"]);
+    const monitor = Number((await ok(["inspect", "-f", "{{.State.Pid}}", "fd"])).trim());
+    const mpid = Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${monitor}/status`, "utf8"))![1]);
+    process.kill(mpid, "SIGKILL");
+    process.kill(monitor, "SIGKILL");
+    for (let i = 0; i < 50 && existsSync(`/proc/${monitor}`); i++) await Bun.sleep(50);
+    expect(await atWrite(["ps", "-a", "--format", "{{.Names}} {{.State}}"])).toMatchObject({ ns: pauseNs, code: 0, stdout: "fd exited\n" });
+    expect(await atWrite(["ps", "-a", "--format", "{{.Names}} {{.State}}"])).toMatchObject({ ns: host, code: 0, stdout: "fd exited\n" });
+    expect(await atWrite(["ps", "-as", "--format", "{{.Names}}"])).toMatchObject({ ns: pauseNs, code: 0, stdout: "fd\n" });
+    expect(await atWrite(["rm", "fd"])).toMatchObject({ ns: host, code: 0, stdout: "fd\n" });
+    // The monitor killed while stop waits out -t (PID 1 sleep ignores SIGTERM): stop, on the
+    // host, has the dead monitor's cleanup done inside, and ends as it would have.
+    await ok(["run", "-d", "--name", "fx", "--network", "none", "busybox", "sleep", "300"]);
+    const init = Number((await ok(["inspect", "-f", "{{.State.Pid}}", "fx"])).trim());
+    const xmon = Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${init}/status`, "utf8"))![1]);
+    const stopping = atWrite(["stop", "-t", "20", "fx"]);
+    await Bun.sleep(1500);
+    process.kill(xmon, "SIGKILL");
+    expect(await stopping).toMatchObject({ ns: host, code: 0, stdout: "fx\n", stderr: "" });
+    // Recorded by the stop: the look-up after it has nothing to clean up, and stays on the host.
+    expect(await atWrite(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "fx"])).toMatchObject({ ns: host, stdout: "exited -1\n" });
+    try {
+      process.kill(init, "SIGKILL"); // no cgroup to take it rootless: what a dead monitor leaves
+    } catch {
+      // gone with its monitor
+    }
+    await ok(["rm", "fx"]);
+    // start of a container on the default network (pasta, set up inside): the start goes inside.
+    await ok(["create", "--name", "fp", "busybox", "true"]);
+    const start = await asUser(user, ["start", "fp"], { env: { TSD_DEBUG: "1" } });
+    expect(start.stderr).toStartWith("tsd: rootless: into the namespace: start fp: --network pasta is set up in the namespace\n");
+    await ok(["rm", "-f", "fp"]);
+    expect(await ok(["ps", "-aq"])).toBe("");
   }, 120000);
 
   test("an image whose /etc/passwd the user cannot read from the host: -u NAME resolves inside the namespace", async () => {

@@ -2,8 +2,9 @@
 // state lives, subordinate ranges, the one-line refusals and messages, info's lines.
 import { expect, test } from "bun:test";
 import { isInitialUserns, outsideRoot, parseIdMapText, rootlessPaths, subordinateRange } from "../../src/store/rootless";
-import { mayRunOnHost, subordinateRanges, survivor, userName } from "../../src/system/rootless-enter";
+import { mayListOnHost, mayRunOnHost, subordinateRanges, survivor, userName } from "../../src/system/rootless-enter";
 import { rootlessRefusal, runNeedsNamespace } from "../../src/container/rootless";
+import { hostRefusal, type HostFacts } from "../../src/container/host-gate";
 import { runOptionsFromFlags } from "../../src/container/options";
 import { parseFlags } from "../../src/cli/flags";
 import { runFlags } from "../../src/cli/run";
@@ -147,4 +148,36 @@ test("the fast path's first look at run's words: --network none|host and no volu
   expect(mayRunOnHost(["--network", "none", "-itv", "/a:/b", "busybox"])).toBe(false);
   expect(mayRunOnHost(["--network=none", "--volume=/a:/b", "busybox"])).toBe(false);
   expect(mayRunOnHost(["--network", "none", "--restart", "always", "busybox"])).toBe(false);
+});
+
+test("the fast path's first look at ps's words: --size (or a format naming .Size) goes inside", () => {
+  expect(mayListOnHost(["-a", "--format", "{{.Names}}", "-f", "status=exited"])).toBe(true);
+  expect(mayListOnHost(["-aq"])).toBe(true);
+  expect(mayListOnHost(["-s"])).toBe(false);
+  expect(mayListOnHost(["-as"])).toBe(false);
+  expect(mayListOnHost(["--size"])).toBe(false);
+  expect(mayListOnHost(["--format", "{{.Names}} {{.Size}}"])).toBe(false);
+});
+
+test("the fast path's gates of stop, kill, wait, start, rm: what needs the namespace says why", () => {
+  const facts = (o: Partial<HostFacts> = {}): HostFacts => ({
+    row: { name: "c", paused: 0 },
+    opts: { volumes: [], network: "none" },
+    runWhy: () => undefined,
+    pasta: false,
+    fuse: false,
+    live: false,
+    ...o,
+  }) as HostFacts;
+  for (const verb of ["stop", "kill", "wait", "start", "rm", "rm-volumes", "look"] as const) expect(hostRefusal(verb, facts())).toBeUndefined();
+  expect(hostRefusal("stop", facts({ row: { name: "c", paused: 1 } as never }))).toBe("it is paused (its cgroup is thawed in the namespace)");
+  expect(hostRefusal("wait", facts({ row: { name: "c", paused: 1 } as never }))).toBeUndefined();
+  expect(hostRefusal("start", facts({ runWhy: () => "a restart policy" }))).toBe("a restart policy");
+  expect(hostRefusal("start", facts({ runWhy: () => "a restart policy", live: true }))).toBeUndefined();
+  expect(hostRefusal("rm", facts({ fuse: true }))).toBe("its fuse-overlayfs rootfs is unmounted in the namespace");
+  expect(hostRefusal("kill", facts({ fuse: true, pasta: true }))).toBeUndefined();
+  expect(hostRefusal("rm", facts({ pasta: true }))).toBe("its pasta network namespace is released in the namespace");
+  const anon = facts({ opts: { volumes: [{ anonymous: true, volume: "v1", destination: "/d" }], network: "none" } as never });
+  expect(hostRefusal("rm", anon)).toBeUndefined();
+  expect(hostRefusal("rm-volumes", anon)).toBe("its anonymous volumes hold files of other ids");
 });
