@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { TsdError } from "../errors";
 import { adoptBlob, hasBlob, putBlob, sha256Hex } from "./blobs";
 import { applyChanges } from "./commit";
-import { hostArchitecture, OCI_LAYER, OCI_LAYER_GZIP, OCI_LAYER_ZSTD } from "./media";
+import { hostArchitecture, LAYER_MEDIA_TYPES } from "./media";
 import type { Reference } from "./reference";
 import { commitLayerStaging, putImage, recordLayerBlob, removeStaleStaging, tagImage, type ImageConfig } from "./store";
 import { takeLease } from "./lease";
@@ -25,8 +25,6 @@ export interface ImportOptions {
   message?: string;
   platform?: string;
 }
-
-const MEDIA_TYPES = { plain: OCI_LAYER, gzip: OCI_LAYER_GZIP, zstd: OCI_LAYER_ZSTD } as const;
 
 /** Imports the tar (plain, gzip or zstd) at `source`, a file or "-" for stdin; returns the
  *  image id. A refused or interrupted import leaves no layer, blob, row or scratch file. */
@@ -46,7 +44,7 @@ export async function importTarball(db: Database, root: string, source: string, 
     const layer = await spoolAndUnpack(u, source, file, label);
     const unpacked = commitLayerStaging(db, root, u.staging!, layer.diffId, layer.size);
     if (!hasBlob(root, layer.digest)) adoptBlob(root, layer.digest, file);
-    recordLayerBlob(db, layer.diffId, layer.digest, MEDIA_TYPES[layer.format], layer.bytes);
+    recordLayerBlob(db, layer.diffId, layer.digest, LAYER_MEDIA_TYPES[layer.format], layer.bytes);
     return storeImportedImage(db, root, layer.diffId, unpacked, opts);
   } finally {
     forget();

@@ -9,7 +9,7 @@ import type { Database } from "bun:sqlite";
 import { closeSync, existsSync, openSync, readFileSync, readSync, realpathSync, rmSync, statSync } from "node:fs";
 import { adoptBlob, fileDigest, hasBlob, putBlob } from "./blobs";
 import { takeLease } from "./lease";
-import { choosePlatform, DOCKER_LIST, hostArchitecture, OCI_INDEX, OCI_LAYER, OCI_LAYER_GZIP, OCI_LAYER_ZSTD, platformString, type Descriptor } from "./media";
+import { choosePlatform, DOCKER_LIST, hostArchitecture, LAYER_MEDIA_TYPES, OCI_INDEX, platformString, type Descriptor } from "./media";
 import { join, normalize } from "node:path";
 import { unpackArchive } from "./unpack-child";
 import { onInterrupt } from "../interrupt";
@@ -18,7 +18,7 @@ import { TsdError } from "../errors";
 import { commitLayerStaging, hasLayer, layerBlobs, layerSize, putImage, recordImageManifest, recordLayerBlob, removeStaleStaging, tagImage, type ImageConfig } from "./store";
 import { limiter, LayerUnpack, streamLayer, unpackerMessage } from "./layer-unpack";
 import { LayerStreamError } from "./layer-stream";
-import { DETECT_LEN, detectFormat, type LayerFormat } from "./stream-checks";
+import { DETECT_LEN, detectFormat } from "./stream-checks";
 import { familiarName, parseReference, type Reference } from "./reference";
 import { imageConfigProblem, jsonSizeProblem, parseDockerManifest, parseImageManifest, parseIndexManifests } from "./archive-check";
 
@@ -211,10 +211,8 @@ async function stageLayer(db: Database, root: string, layer: ArchiveImage["layer
   }
   checkDigest(r.digest);
   if (r.diffId !== diffId) throw new TsdError(`layer content ${r.diffId} does not match the image config's diff_id ${diffId}: the archive is corrupt`);
-  return { path: layer.path, diffId, digest: r.digest, mediaType: MEDIA_TYPES[r.format], bytes: r.bytes, size: r.size, staging: u.staging! };
+  return { path: layer.path, diffId, digest: r.digest, mediaType: LAYER_MEDIA_TYPES[r.format], bytes: r.bytes, size: r.size, staging: u.staging! };
 }
-
-const MEDIA_TYPES: Record<LayerFormat, string> = { plain: OCI_LAYER, gzip: OCI_LAYER_GZIP, zstd: OCI_LAYER_ZSTD };
 
 /** The OCI media type of a layer file, by its magic number. */
 function layerMediaType(path: string): string {
@@ -226,7 +224,7 @@ function layerMediaType(path: string): string {
   } finally {
     closeSync(fd);
   }
-  return MEDIA_TYPES[detectFormat(b.subarray(0, n))];
+  return LAYER_MEDIA_TYPES[detectFormat(b.subarray(0, n))];
 }
 
 /** `docker save`: manifest.json is a list of {Config, RepoTags, Layers} with paths. */
