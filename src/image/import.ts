@@ -15,7 +15,7 @@ import { applyChanges } from "./commit";
 import { hostArchitecture, LAYER_MEDIA_TYPES } from "./media";
 import type { Reference } from "./reference";
 import { commitLayerStaging, putImage, recordLayerBlob, removeStaleStaging, tagImage, type ImageConfig } from "./store";
-import { takeLease } from "./lease";
+import { takeLease, type Lease } from "./lease";
 import { EmptyLayerError, LayerUnpack, streamLayer, unpackerMessage, type StreamedLayer } from "./layer-unpack";
 import { LayerStreamError } from "./layer-stream";
 
@@ -34,14 +34,17 @@ export async function importTarball(db: Database, root: string, source: string, 
   removeStaleStaging(root);
   const work = makeWorkDir(root, "import");
   const u = new LayerUnpack(root);
+  let lease: Lease | undefined;
   const forget = onInterrupt(() => {
     u.abandon();
     rmSync(work, { recursive: true, force: true });
+    lease?.release();
   });
-  const lease = takeLease(root);
   try {
     const file = join(work, "layer");
     const layer = await spoolAndUnpack(u, source, file, label);
+    // From the layer's row to the image's, garbage collection must leave the layer alone.
+    lease = takeLease(root);
     const unpacked = commitLayerStaging(db, root, u.staging!, layer.diffId, layer.size);
     if (!hasBlob(root, layer.digest)) adoptBlob(root, layer.digest, file);
     recordLayerBlob(db, layer.diffId, layer.digest, LAYER_MEDIA_TYPES[layer.format], layer.bytes);
@@ -50,7 +53,7 @@ export async function importTarball(db: Database, root: string, source: string, 
     forget();
     await u.stop();
     rmSync(work, { recursive: true, force: true });
-    lease.release();
+    lease?.release();
   }
 }
 

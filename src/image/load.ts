@@ -8,7 +8,7 @@ import { imageEvent } from "./events";
 import type { Database } from "bun:sqlite";
 import { closeSync, existsSync, openSync, readFileSync, readSync, realpathSync, rmSync, statSync } from "node:fs";
 import { adoptBlob, fileDigest, hasBlob, putBlob } from "./blobs";
-import { takeLease } from "./lease";
+import { takeLease, type Lease } from "./lease";
 import { choosePlatform, DOCKER_LIST, hostArchitecture, LAYER_MEDIA_TYPES, OCI_INDEX, platformString, type Descriptor } from "./media";
 import { join, normalize } from "node:path";
 import { unpackArchive } from "./unpack-child";
@@ -57,10 +57,12 @@ export async function loadArchive(db: Database, root: string, source: string): P
   const child = unpackArchive(root, source, work);
   // Layers unpacking into staging directories of the store (stageLayers).
   const units = new Set<LayerUnpack>();
+  let lease: Lease | undefined;
   const forget = onInterrupt(() => {
     child.stop();
     for (const u of units) u.abandon();
     rmSync(work, { recursive: true, force: true });
+    lease?.release();
   });
   try {
     try {
@@ -74,7 +76,7 @@ export async function loadArchive(db: Database, root: string, source: string): P
       if (!images) throw new TsdError("not a docker save archive or an OCI image layout (no manifest.json or index.json)");
       if (images.length === 0) throw new TsdError("the archive holds no image");
       const out: LoadedImage[] = [];
-      const lease = takeLease(root);
+      lease = takeLease(root);
       try {
         for (const img of images) out.push(await storeImage(db, root, img, units));
       } finally {

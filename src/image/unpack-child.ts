@@ -1,5 +1,5 @@
 // Unpacking a layer in a child process (`tsd image unpack --plain DIR`, reading plain tar on
-// stdin: the pull inflates gzip and zstd itself, src/image/layer-stream.ts),
+// stdin: pull, load and import inflate gzip and zstd themselves, src/image/layer-unpack.ts),
 // so a pull unpacks while it downloads: the Zig unpacker is a blocking call, and in the CLI's
 // own thread it would stall every download and timer. Layers are independent directories, so
 // all of them can unpack at once, each while its bytes arrive.

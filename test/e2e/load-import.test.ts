@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { TestRoot } from "../lib/tsd";
+import { TestRoot, TSD } from "../lib/tsd";
 import { ociLayoutParts, testImages, type TestImages } from "../lib/fixtures";
 import { sh, tempDir } from "../lib/registry";
 
@@ -258,4 +258,22 @@ describe("tsd import inflates as pull does", () => {
     expect([empty.code, empty.stderr]).toEqual([1, "tsd: the tarball to import is empty\n"]);
     await expectEmpty(r);
   }, 120000);
+
+  test("SIGTERM while a tarball streams in from a pipe: exit 143, the child, staging and spool gone", async () => {
+    const r = newRoot("import-term");
+    const gz = Bun.gzipSync(tar);
+    const proc = Bun.spawn([TSD, "--root", r.dir, "import", "-", "it:1"], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+    proc.stdin.write(gz.subarray(0, gz.length >> 1));
+    await proc.stdin.flush();
+    // The layer is unpacking (its staging directory exists) and waits for the rest.
+    const staging = () => (existsSync(join(r.dir, "layers")) ? readdirSync(join(r.dir, "layers")).filter((d) => d.startsWith(".tmp-")) : []);
+    for (let i = 0; i < 200 && staging().length === 0; i++) await Bun.sleep(25);
+    expect(staging()).toHaveLength(1);
+    proc.kill("SIGTERM");
+    expect(await proc.exited).toBe(143);
+    // Its unpack child was killed: nothing under this root runs any more.
+    for (let i = 0; i < 40 && r.leaks().length > 0; i++) await Bun.sleep(25);
+    expect(r.leaks()).toEqual([]);
+    await expectEmpty(r);
+  }, 60000);
 });
