@@ -5,8 +5,9 @@
 # unpack, and the floor `gzip -dc` of the layer (issue 16, goal 3: tsd within 1.15x of it), all
 # in one hyperfine invocation on one tmpfs; then the peak RSS of tsd's CLI during a pull
 # (/usr/bin/time), and the pieces alone: the unpack child's work on plain tar, Zig's unpack of
-# the gzip layer (tsd load's path), tar -xzf, and the inflates (Bun's zlib in memory, the
-# pull's streaming decoder). By hand only, never part of the test suite.
+# the gzip layer (load's and import's path before they took pull's), tar -xzf, and the
+# inflates (Bun's zlib in memory, the pull's streaming decoder). By hand only, never part of
+# the test suite.
 #
 #   sudo bash bench/pull.sh             3 runs each (RUNS=5 for more)
 #
@@ -90,9 +91,10 @@ done
 rm -rf "$work/tsd"
 
 # ---- the pieces alone -----------------------------------------------------------------------------
-# tsd-unpack-tar: what the pull's unpack child does now (plain tar: sha256, extract); tsd-unpack-gz:
-# the same with Zig's inflate (tsd load's path); inflate-one: the pull's decoder (Bun's zlib/zstd,
-# streaming, with its checks); gunzip-one: Bun's zlib and libdeflate in memory, whole member.
+# tsd-unpack-tar: what the pull's unpack child does now (plain tar: sha256, extract);
+# tsd-unpack-gz: the same with Zig's inflate (load's and import's path before); inflate-one: the
+# pull's decoder (Bun's zlib/zstd, streaming, with its checks); gunzip-one: Bun's zlib and
+# libdeflate in memory, whole member.
 layer_tar=$work/layer.tar
 mkdir -p "$work/libroot"
 (cd "$repo" && bun bench/unpack-one.ts "$layer_gz" "$(mktemp -d "$work/warm-XXXX")" "$work/libroot")
