@@ -5,16 +5,15 @@
 # unpack, and the floor `gzip -dc` of the layer (issue 16, goal 3: tsd within 1.15x of it), all
 # in one hyperfine invocation on one tmpfs; then the peak RSS of tsd's CLI during a pull
 # (/usr/bin/time), and the pieces alone: the unpack child's work on plain tar, Zig's unpack of
-# the gzip layer (tsd load's path), tar -xzf, and the inflates (Bun's zlib in memory, the
-# pull's streaming decoder). By hand only, never part of the test suite.
+# the gzip layer (load's and import's path before they took pull's), tar -xzf, and the
+# inflates (Bun's zlib in memory, the pull's streaming decoder). By hand only, never part of
+# the test suite.
 #
 #   sudo bash bench/pull.sh             3 runs each (RUNS=5 for more)
 #
-# The image: the busybox test rootfs plus /usr/lib/python3.11 and /usr/share/doc of this host
-# (Debian minbase is not available offline; this is a similar mix of many small files and
-# some large ones), packed with GNU tar, gzip-compressed by umoci, pushed with skopeo to
-# Debian's docker-registry on 127.0.0.1 at a free port; skopeo recompresses it to zstd for the
-# second tag.
+# The image: bench/big-layer.sh's (the busybox rootfs plus this host's python3.11 and
+# /usr/share/doc, gzip by umoci), pushed with skopeo to Debian's docker-registry on 127.0.0.1 at
+# a free port; skopeo recompresses it to zstd for the second tag.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -43,29 +42,7 @@ cleanup() {
 trap cleanup EXIT
 
 # ---- the image --------------------------------------------------------------------------
-rootfs=$work/rootfs
-mkdir -p "$rootfs/usr/lib" "$rootfs/usr/share"
-cp -a "$images/busybox-rootfs/." "$rootfs/"
-cp -a /usr/lib/python3.11 "$rootfs/usr/lib/"
-cp -a /usr/share/doc "$rootfs/usr/share/"
-(cd "$rootfs" && find . -mindepth 1 -printf '%P\n' | LC_ALL=C sort) >"$work/list"
-tar -C "$rootfs" -cf "$work/layer.tar" --no-recursion --numeric-owner --format=gnu -T "$work/list"
-files=$(wc -l <"$work/list")
-size=$(stat -c %s "$work/layer.tar")
-umoci init --layout "$work/layout"
-umoci new --image "$work/layout:1"
-umoci raw add-layer --image "$work/layout:1" "$work/layer.tar"
-umoci config --image "$work/layout:1" --config.cmd sh
-layer_gz=$(python3 - "$work/layout" <<'PY'
-import json, sys
-d = sys.argv[1]
-idx = json.load(open(f"{d}/index.json"))
-m = json.load(open(f"{d}/blobs/sha256/{idx['manifests'][0]['digest'][7:]}"))
-print(f"{d}/blobs/sha256/{m['layers'][0]['digest'][7:]}")
-PY
-)
-gz_size=$(stat -c %s "$layer_gz")
-rm -rf "$rootfs"
+. "$here/big-layer.sh"
 
 # ---- the registry ---------------------------------------------------------------------------
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -114,9 +91,10 @@ done
 rm -rf "$work/tsd"
 
 # ---- the pieces alone -----------------------------------------------------------------------------
-# tsd-unpack-tar: what the pull's unpack child does now (plain tar: sha256, extract); tsd-unpack-gz:
-# the same with Zig's inflate (tsd load's path); inflate-one: the pull's decoder (Bun's zlib/zstd,
-# streaming, with its checks); gunzip-one: Bun's zlib and libdeflate in memory, whole member.
+# tsd-unpack-tar: what the pull's unpack child does now (plain tar: sha256, extract);
+# tsd-unpack-gz: the same with Zig's inflate (load's and import's path before); inflate-one: the
+# pull's decoder (Bun's zlib/zstd, streaming, with its checks); gunzip-one: Bun's zlib and
+# libdeflate in memory, whole member.
 layer_tar=$work/layer.tar
 mkdir -p "$work/libroot"
 (cd "$repo" && bun bench/unpack-one.ts "$layer_gz" "$(mktemp -d "$work/warm-XXXX")" "$work/libroot")

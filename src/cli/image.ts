@@ -8,6 +8,7 @@ import { unpack, useCoreRoot } from "../native/ffi";
 import { rootlessMode } from "../store/rootless";
 import { findImage } from "../image/store";
 import { imageInspect } from "../image/inspect";
+import { drainStdin } from "../image/unpack-child";
 import { printInspect } from "../format/inspect";
 import { pruneImages } from "../image/remove";
 import { humanSize } from "../format";
@@ -62,15 +63,16 @@ const prune = defineCommand({
 });
 
 
-// Run by `tsd pull` for each layer (src/image/unpack-child.ts): stdin is the layer stream,
-// plain tar (--plain: the pull inflated it), DIR an empty staging dir; prints {"size",
-// "diffId"}. The parent checks and commits it.
+// Run by `tsd pull`, `load` and `import` for each layer (src/image/unpack-child.ts): stdin is
+// the layer stream, plain tar (--plain: the parent inflated it), DIR an empty staging dir;
+// prints {"size", "diffId"}. The parent checks and commits it. A refused stream is read to its
+// end before the child exits (drainStdin), so the parent never writes into a closed pipe.
 // With --archive (src/image/load.ts): an image archive, from --from FILE or stdin, the CLI
 // staying free to act on a signal meanwhile.
 const unpackFlags = {
   archive: { kind: "bool", description: "An image archive (tsd load), not a layer" },
   from: { kind: "string", description: "Read this file instead of stdin", valueHint: "FILE" },
-  plain: { kind: "bool", description: "The stream is plain tar (tsd pull inflated it): no gzip or zstd detection" },
+  plain: { kind: "bool", description: "The stream is plain tar (the parent inflated it): no gzip or zstd detection" },
 } satisfies FlagSpec;
 const unpackCmd = defineCommand({
   meta: { name: "unpack", description: "Unpack a layer stream from stdin into DIR (used by pull)", hidden: true },
@@ -80,8 +82,15 @@ const unpackCmd = defineCommand({
     const { root } = globals();
     useCoreRoot(root);
     const archive = Boolean(f.archive);
-    // Rootless with a single id: owners it cannot map stay the user's (as image/store.ts's unpack).
-    console.log(JSON.stringify(unpack(f.from ?? "-", positionals[0]!, { layer: !archive, archive, plain: Boolean(f.plain), ignoreChown: rootlessMode()?.singleId === true })));
+    const src = f.from ?? "-";
+    try {
+      // Rootless with a single id: owners it cannot map stay the user's (as image/store.ts's unpack).
+      console.log(JSON.stringify(unpack(src, positionals[0]!, { layer: !archive, archive, plain: Boolean(f.plain), ignoreChown: rootlessMode()?.singleId === true })));
+    } catch (e) {
+      // A layer a tsd parent feeds (pull, load, import): it hears the refusal when it ends the stream.
+      if (f.plain && src === "-") drainStdin();
+      throw e;
+    }
   },
 });
 

@@ -2,7 +2,7 @@ import { defineCommand } from "./command";
 import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { UsageError } from "./globals";
-import { importTarball, spoolImport } from "../image/import";
+import { importTarball } from "../image/import";
 import { parseReference } from "../image/reference";
 import { isatty } from "../io";
 
@@ -20,12 +20,7 @@ export default defineCommand({
     if (positionals[0] === "-" && isatty(0)) throw new UsageError("tsd import - reads a tarball from stdin, and stdin is a terminal");
     const ref = positionals[1] ? parseReference(positionals[1]) : undefined;
     const { root, db } = context();
-    const spooled = await spoolImport(root, positionals[0]!);
-    try {
-      const id = await importTarball(db, root, spooled.file, { changes: f.change, ...(ref ? { ref } : {}), ...(f.message ? { message: f.message } : {}) });
-      console.log(`sha256:${id}`);
-    } finally {
-      spooled.cleanup();
-    }
+    const id = await importTarball(db, root, positionals[0]!, { changes: f.change, ...(ref ? { ref } : {}), ...(f.message ? { message: f.message } : {}) });
+    console.log(`sha256:${id}`);
   },
 });

@@ -1,4 +1,7 @@
-// `tsd import`: a tar (plain, gzip or zstd; a file or stdin) as a one-layer image.
+// `tsd import`: a tar (plain, gzip or zstd; a file or stdin) as a one-layer image. The bytes
+// stream once: kept as the layer's blob (a private copy under the root's tmp), hashed, and
+// unpacked as they arrive (layer-unpack.ts, the path pull takes: inflated in this process,
+// extracted by a child), so that a signal meanwhile is acted on at once (src/interrupt.ts).
 import { imageEvent } from "./events";
 import type { Database } from "bun:sqlite";
 import { closeSync, openSync, rmSync, statSync } from "node:fs";
@@ -7,13 +10,14 @@ import { onInterrupt } from "../interrupt";
 import { makeWorkDir, sweepStaleWorkDirs } from "../store/workdir";
 import { join } from "node:path";
 import { TsdError } from "../errors";
-import { rootPaths } from "../store/paths";
-import { adoptBlob, fileDigest, hasBlob, putBlob, sha256Hex } from "./blobs";
+import { adoptBlob, hasBlob, putBlob, sha256Hex } from "./blobs";
 import { applyChanges } from "./commit";
-import { hostArchitecture, OCI_LAYER, OCI_LAYER_GZIP, OCI_LAYER_ZSTD } from "./media";
+import { hostArchitecture, LAYER_MEDIA_TYPES } from "./media";
 import type { Reference } from "./reference";
-import { importAnyLayer, putImage, recordLayerBlob, tagImage, type ImageConfig } from "./store";
-import { takeLease } from "./lease";
+import { commitLayerStaging, putImage, recordLayerBlob, removeStaleStaging, tagImage, type ImageConfig } from "./store";
+import { takeLease, type Lease } from "./lease";
+import { EmptyLayerError, LayerUnpack, streamLayer, unpackerMessage, type StreamedLayer } from "./layer-unpack";
+import { LayerStreamError } from "./layer-stream";
 
 export interface ImportOptions {
   ref?: Reference;
@@ -22,24 +26,77 @@ export interface ImportOptions {
   platform?: string;
 }
 
-/** Imports the tar (plain, gzip or zstd) at `file`, already a private copy we may move. */
-export async function importTarball(db: Database, root: string, file: string, opts: ImportOptions): Promise<string> {
-  const lease = takeLease(root);
+/** Imports the tar (plain, gzip or zstd) at `source`, a file or "-" for stdin; returns the
+ *  image id. A refused or interrupted import leaves no layer, blob, row or scratch file. */
+export async function importTarball(db: Database, root: string, source: string, opts: ImportOptions): Promise<string> {
+  const label = checkSource(source);
+  sweepStaleWorkDirs(root);
+  removeStaleStaging(root);
+  const work = makeWorkDir(root, "import");
+  const u = new LayerUnpack(root);
+  let lease: Lease | undefined;
+  const forget = onInterrupt(() => {
+    u.abandon();
+    rmSync(work, { recursive: true, force: true });
+    lease?.release();
+  });
   try {
-    return await importLeased(db, root, file, opts);
+    const file = join(work, "layer");
+    const layer = await spoolAndUnpack(u, source, file, label);
+    // From the layer's row to the image's, garbage collection must leave the layer alone.
+    lease = takeLease(root);
+    const unpacked = commitLayerStaging(db, root, u.staging!, layer.diffId, layer.size);
+    if (!hasBlob(root, layer.digest)) adoptBlob(root, layer.digest, file);
+    recordLayerBlob(db, layer.diffId, layer.digest, LAYER_MEDIA_TYPES[layer.format], layer.bytes);
+    return storeImportedImage(db, root, layer.diffId, unpacked, opts);
   } finally {
-    lease.release();
+    forget();
+    await u.stop();
+    rmSync(work, { recursive: true, force: true });
+    lease?.release();
   }
 }
 
-async function importLeased(db: Database, root: string, file: string, opts: ImportOptions): Promise<string> {
-  const { digest, size } = await fileDigest(file);
-  if (size === 0) throw new TsdError("the tarball to import is empty");
-  const { diffId, size: unpacked } = importAnyLayer(db, root, file);
-  const magic = new Uint8Array(await Bun.file(file).slice(0, 4).arrayBuffer());
-  const mediaType = magic[0] === 0x1f && magic[1] === 0x8b ? OCI_LAYER_GZIP : magic[0] === 0x28 && magic[1] === 0xb5 ? OCI_LAYER_ZSTD : OCI_LAYER;
-  if (!hasBlob(root, digest)) adoptBlob(root, digest, file);
-  recordLayerBlob(db, diffId, digest, mediaType, size);
+/** The source's name for messages, once it is known to be readable as a stream. */
+function checkSource(source: string): string {
+  if (/^https?:\/\//.test(source)) throw new TsdError(`importing from a URL is not supported: download ${source} first`);
+  if (source === "-") return "stdin";
+  let st;
+  try {
+    st = statSync(source);
+  } catch {
+    throw new TsdError(`cannot import "${source}": no such file`);
+  }
+  if (st.isDirectory()) throw new TsdError(`cannot import "${source}": it is a directory, not a tarball (tar it first: tar -C ${source} -c . | tsd import - NAME)`);
+  return `"${source}"`;
+}
+
+/** `source`'s bytes into `file` (a fifo or a pipe as well as a regular file) and, as they
+ *  pass, into `u`'s staging directory. */
+async function spoolAndUnpack(u: LayerUnpack, source: string, file: string, label: string): Promise<StreamedLayer> {
+  const to = openSync(file, "w", 0o600);
+  try {
+    return await streamLayer(u, readSource(source === "-" ? Bun.stdin.stream() : Bun.file(source).stream(), label), (c) => writeAllSync(to, c, file));
+  } catch (e) {
+    if (e instanceof EmptyLayerError) throw new TsdError("the tarball to import is empty");
+    if (e instanceof LayerStreamError) throw new TsdError(`cannot import ${label}: ${e.message}: the tarball is corrupt`);
+    if (e instanceof TsdError) throw new TsdError(`cannot import ${label}: ${unpackerMessage(e.message)}`, e.exitCode);
+    throw e;
+  } finally {
+    closeSync(to);
+  }
+}
+
+/** The stream's chunks; a read that fails is one line naming the source. */
+async function* readSource(from: ReadableStream<Uint8Array>, label: string): AsyncGenerator<Uint8Array> {
+  try {
+    for await (const c of from) yield c;
+  } catch (e) {
+    throw new TsdError(`reading ${label} failed: ${(e as Error).message}`);
+  }
+}
+
+function storeImportedImage(db: Database, root: string, diffId: string, unpacked: number, opts: ImportOptions): string {
   const now = new Date().toISOString();
   const config: ImageConfig = {
     created: now,
@@ -58,51 +115,4 @@ async function importLeased(db: Database, root: string, file: string, opts: Impo
     if (opts.ref) tagImage(db, opts.ref, id, true);
   }).immediate();
   return id;
-}
-
-/**
- * A private copy of the import source under the root's tmp: stdin ("-", a pipe or a file)
- * or a file, copied as a byte stream (a fifo or a pipe as well as a regular file), read
- * asynchronously so that a signal meanwhile removes it at once (src/interrupt.ts). The caller
- * calls cleanup(); until then a signal does.
- */
-export async function spoolImport(root: string, source: string): Promise<{ file: string; cleanup: () => void }> {
-  if (/^https?:\/\//.test(source)) throw new TsdError(`importing from a URL is not supported: download ${source} first`);
-  if (source !== "-") {
-    let st;
-    try {
-      st = statSync(source);
-    } catch {
-      throw new TsdError(`cannot import "${source}": no such file`);
-    }
-    if (st.isDirectory()) throw new TsdError(`cannot import "${source}": it is a directory, not a tarball (tar it first: tar -C ${source} -c . | tsd import - NAME)`);
-  }
-  sweepStaleWorkDirs(root);
-  const dir = makeWorkDir(root, "import");
-  const file = join(dir, "layer");
-  const remove = () => rmSync(dir, { recursive: true, force: true });
-  const forget = onInterrupt(remove);
-  const cleanup = () => {
-    forget();
-    remove();
-  };
-  try {
-    await copyStream(source === "-" ? Bun.stdin.stream() : Bun.file(source).stream(), file, source === "-" ? "stdin" : source);
-  } catch (e) {
-    cleanup();
-    throw e;
-  }
-  return { file, cleanup };
-}
-
-async function copyStream(from: ReadableStream<Uint8Array>, path: string, source: string): Promise<void> {
-  const to = openSync(path, "w", 0o600);
-  try {
-    for await (const chunk of from) writeAllSync(to, chunk, path);
-  } catch (e) {
-    if (e instanceof TsdError) throw e;
-    throw new TsdError(`reading ${source} failed: ${(e as Error).message}`);
-  } finally {
-    closeSync(to);
-  }
 }

@@ -1,7 +1,8 @@
-// A pulled layer's bytes on their way to the unpack child: gzip and zstd are inflated here,
-// with the zlib and zstd Bun embeds (node:zlib streams: the work runs on Bun's thread pool, not
-// the JS thread, ~3× the speed of zig/unpack's std.compress), so the child gets plain tar and
-// spends its core on sha256 (the diffID) and the writes. The format is told by magic bytes, as
+// A layer's bytes (pulled, loaded or imported: layer-unpack.ts) on their way to the unpack
+// child: gzip and zstd are inflated here, with the zlib and zstd Bun embeds (node:zlib streams:
+// the work runs on Bun's thread pool, not the JS thread, ~3× the speed of zig/unpack's
+// std.compress), so the child gets plain tar and spends its core on sha256 (the diffID) and
+// the writes. The format is told by magic bytes, as
 // the Zig side does, not by the media type (registries mislabel). What the decoders do not check
 // themselves (trailing bytes, zstd framing) is checked here over the compressed bytes
 // (stream-checks.ts). Backpressure runs end to end: a slow unpack slows the inflate, and a

@@ -8,14 +8,17 @@ import { imageEvent } from "./events";
 import type { Database } from "bun:sqlite";
 import { closeSync, existsSync, openSync, readFileSync, readSync, realpathSync, rmSync, statSync } from "node:fs";
 import { adoptBlob, fileDigest, hasBlob, putBlob } from "./blobs";
-import { takeLease } from "./lease";
-import { choosePlatform, DOCKER_LIST, hostArchitecture, OCI_INDEX, OCI_LAYER, OCI_LAYER_GZIP, OCI_LAYER_ZSTD, platformString, type Descriptor } from "./media";
+import { takeLease, type Lease } from "./lease";
+import { choosePlatform, DOCKER_LIST, hostArchitecture, LAYER_MEDIA_TYPES, OCI_INDEX, platformString, type Descriptor } from "./media";
 import { join, normalize } from "node:path";
 import { unpackArchive } from "./unpack-child";
 import { onInterrupt } from "../interrupt";
 import { makeWorkDir, sweepStaleWorkDirs } from "../store/workdir";
 import { TsdError } from "../errors";
-import { importLayer, putImage, recordImageManifest, recordLayerBlob, tagImage, type ImageConfig } from "./store";
+import { commitLayerStaging, hasLayer, layerBlobs, layerSize, putImage, recordImageManifest, recordLayerBlob, removeStaleStaging, tagImage, type ImageConfig } from "./store";
+import { limiter, LayerUnpack, streamLayer, unpackerMessage } from "./layer-unpack";
+import { LayerStreamError } from "./layer-stream";
+import { DETECT_LEN, detectFormat } from "./stream-checks";
 import { familiarName, parseReference, type Reference } from "./reference";
 import { imageConfigProblem, jsonSizeProblem, parseDockerManifest, parseImageManifest, parseIndexManifests } from "./archive-check";
 
@@ -47,13 +50,19 @@ export async function loadArchive(db: Database, root: string, source: string): P
     if (st.isDirectory()) throw new TsdError(`cannot load ${label}: it is a directory (an OCI layout directory must be a tar: tar -C DIR -c . | tsd load)`);
   }
   sweepStaleWorkDirs(root);
+  removeStaleStaging(root);
   const work = makeWorkDir(root, "load");
   // The archive is spooled there (docker save writes manifest.json last): removed however
   // the command ends, a signal too (then the unpacking child is killed first).
   const child = unpackArchive(root, source, work);
+  // Layers unpacking into staging directories of the store (stageLayers).
+  const units = new Set<LayerUnpack>();
+  let lease: Lease | undefined;
   const forget = onInterrupt(() => {
     child.stop();
+    for (const u of units) u.abandon();
     rmSync(work, { recursive: true, force: true });
+    lease?.release();
   });
   try {
     try {
@@ -67,9 +76,9 @@ export async function loadArchive(db: Database, root: string, source: string): P
       if (!images) throw new TsdError("not a docker save archive or an OCI image layout (no manifest.json or index.json)");
       if (images.length === 0) throw new TsdError("the archive holds no image");
       const out: LoadedImage[] = [];
-      const lease = takeLease(root);
+      lease = takeLease(root);
       try {
-        for (const img of images) out.push(await storeImage(db, root, img));
+        for (const img of images) out.push(await storeImage(db, root, img, units));
       } finally {
         lease.release();
       }
@@ -81,11 +90,15 @@ export async function loadArchive(db: Database, root: string, source: string): P
   } finally {
     forget();
     child.stop();
+    for (const u of units) await u.stop();
     rmSync(work, { recursive: true, force: true });
   }
 }
 
-async function storeImage(db: Database, root: string, img: ArchiveImage): Promise<LoadedImage> {
+/** Layers unpacked at once (each a child process and an inflate on Bun's thread pool), as pull. */
+const PARALLEL_LAYERS = 3;
+
+async function storeImage(db: Database, root: string, img: ArchiveImage, units: Set<LayerUnpack>): Promise<LoadedImage> {
   const raw = readLimited(img.configPath, img.configName);
   const id = sha256Hex(raw);
   const what = img.names[0] ? `image ${familiarName(img.names[0])}` : `image ${id.slice(0, 12)}`;
@@ -102,50 +115,118 @@ async function storeImage(db: Database, root: string, img: ArchiveImage): Promis
   if (diffIds.length !== img.layers.length) {
     throw new TsdError(`${what}: the manifest lists ${img.layers.length} layers but the config ${diffIds.length}: the archive is corrupt`);
   }
+  const staged = await stageLayers(db, root, img.layers, diffIds, what, units);
+  // Every layer is whole and right: only now does any of them join the store.
   let size = 0;
-  const blobs: { diffId: string; digest: string; mediaType: string; size: number }[] = [];
-  for (let i = 0; i < img.layers.length; i++) {
-    const layer = img.layers[i]!;
-    let st;
-    try {
-      st = statSync(layer.path);
-    } catch {
-      throw new TsdError(`${what}: the archive lacks layer ${layer.name}`);
-    }
-    if (!st.isFile()) throw new TsdError(`${what}: layer ${layer.name} is not a file in the archive`);
-    const { digest, size: n } = await fileDigest(layer.path);
-    if (layer.digest !== undefined && layer.digest !== digest) throw new TsdError(`${what}: layer ${layer.digest} has content ${digest}: the archive is corrupt`);
-    // The file's digest decides whether a stored layer with this diff_id may stand for it.
-    size += importLayer(db, root, layer.path, diffIds[i]!, digest);
-    // The layer's archive bytes are kept as a blob, so save and push send what was loaded.
-    const mediaType = layerMediaType(layer.path);
-    if (!hasBlob(root, digest)) adoptBlob(root, digest, layer.path);
-    blobs.push({ diffId: diffIds[i]!, digest, mediaType, size: n });
-  }
+  for (const s of staged) size += s.staging ? commitLayerStaging(db, root, s.staging, s.diffId, s.size) : s.size;
+  // The layer's archive bytes are kept as a blob, so save and push send what was loaded.
+  for (const s of staged) if (!hasBlob(root, s.digest)) adoptBlob(root, s.digest, s.path);
   putBlob(root, `sha256:${id}`, raw);
   if (img.manifest && existsSync(img.manifest.path)) putBlob(root, img.manifest.digest, readFileSync(img.manifest.path));
   db.transaction(() => {
     putImage(db, id, config, size);
     for (const n of img.names) tagImage(db, n, id);
-    for (const b of blobs) recordLayerBlob(db, b.diffId, b.digest, b.mediaType, b.size);
+    for (const s of staged) recordLayerBlob(db, s.diffId, s.digest, s.mediaType, s.bytes);
     if (img.manifest) recordImageManifest(db, id, img.manifest.digest);
     imageEvent(db, "load", `sha256:${id}`, `sha256:${id}`);
   }).immediate();
   return { id, names: img.names };
 }
 
+/** A layer of the archive checked and, unless the store has it already, unpacked into a
+ *  staging directory (`staging`) that the caller commits. */
+interface StagedLayer {
+  path: string;
+  diffId: string;
+  digest: string;
+  mediaType: string;
+  /** The layer file's bytes; the unpacked size. */
+  bytes: number;
+  size: number;
+  staging?: string;
+}
+
+/**
+ * Every layer of an image checked and unpacked, PARALLEL_LAYERS at once, each into a staging
+ * directory of its own unit in `units`. A layer named twice is unpacked once. When one fails,
+ * the ones not begun do not begin, the running ones end, and its error is thrown: the caller
+ * stops every unit (no staging directory is left).
+ */
+async function stageLayers(db: Database, root: string, layers: ArchiveImage["layers"], diffIds: string[], what: string, units: Set<LayerUnpack>): Promise<StagedLayer[]> {
+  const slot = limiter(PARALLEL_LAYERS);
+  const jobs = new Map<string, Promise<StagedLayer>>();
+  let failure: { error: unknown } | undefined;
+  const all = layers.map((layer, i) => {
+    const diffId = diffIds[i]!;
+    const key = `${layer.path}\0${diffId}`;
+    let job = jobs.get(key);
+    if (!job) {
+      job = slot(async () => {
+        if (failure) throw failure.error;
+        try {
+          return await stageLayer(db, root, layer, diffId, what, units);
+        } catch (e) {
+          // Set before the slot frees: the next layer in line sees it and does not begin.
+          failure ??= { error: e };
+          throw e;
+        }
+      });
+      jobs.set(key, job);
+    }
+    return job;
+  });
+  const settled = await Promise.allSettled(all);
+  if (failure) throw failure.error;
+  return settled.map((r) => (r as PromiseFulfilledResult<StagedLayer>).value);
+}
+
+async function stageLayer(db: Database, root: string, layer: ArchiveImage["layers"][number], diffId: string, what: string, units: Set<LayerUnpack>): Promise<StagedLayer> {
+  let st;
+  try {
+    st = statSync(layer.path);
+  } catch {
+    throw new TsdError(`${what}: the archive lacks layer ${layer.name}`);
+  }
+  if (!st.isFile()) throw new TsdError(`${what}: layer ${layer.name} is not a file in the archive`);
+  const checkDigest = (digest: string) => {
+    if (layer.digest !== undefined && layer.digest !== digest) throw new TsdError(`${what}: layer ${layer.digest} has content ${digest}: the archive is corrupt`);
+  };
+  // A stored layer with this diff_id stands for the file only when the file's digest is known
+  // to unpack to it: otherwise the file is unpacked to prove it (a bogus layer cannot claim it).
+  const known = layerSize(db, diffId);
+  if (known !== undefined && hasLayer(db, root, diffId)) {
+    const { digest, size: bytes } = await fileDigest(layer.path);
+    checkDigest(digest);
+    if (digest === diffId || layerBlobs(db, diffId).some((b) => b.digest === digest)) {
+      return { path: layer.path, diffId, digest, mediaType: layerMediaType(layer.path), bytes, size: known };
+    }
+  }
+  const u = new LayerUnpack(root);
+  units.add(u);
+  let r;
+  try {
+    r = await streamLayer(u, Bun.file(layer.path).stream());
+  } catch (e) {
+    if (e instanceof LayerStreamError) throw new TsdError(`${what}: layer ${layer.name}: ${e.message}: the archive is corrupt`);
+    if (e instanceof TsdError) throw new TsdError(`${what}: layer ${layer.name}: ${unpackerMessage(e.message)}`, e.exitCode);
+    throw e;
+  }
+  checkDigest(r.digest);
+  if (r.diffId !== diffId) throw new TsdError(`layer content ${r.diffId} does not match the image config's diff_id ${diffId}: the archive is corrupt`);
+  return { path: layer.path, diffId, digest: r.digest, mediaType: LAYER_MEDIA_TYPES[r.format], bytes: r.bytes, size: r.size, staging: u.staging! };
+}
+
 /** The OCI media type of a layer file, by its magic number. */
 function layerMediaType(path: string): string {
   const fd = openSync(path, "r");
-  const b = new Uint8Array(4);
+  const b = new Uint8Array(DETECT_LEN);
+  let n;
   try {
-    readSync(fd, b, 0, 4, 0);
+    n = readSync(fd, b, 0, DETECT_LEN, 0);
   } finally {
     closeSync(fd);
   }
-  if (b[0] === 0x1f && b[1] === 0x8b) return OCI_LAYER_GZIP;
-  if (b[0] === 0x28 && b[1] === 0xb5 && b[2] === 0x2f && b[3] === 0xfd) return OCI_LAYER_ZSTD;
-  return OCI_LAYER;
+  return LAYER_MEDIA_TYPES[detectFormat(b.subarray(0, n))];
 }
 
 /** `docker save`: manifest.json is a list of {Config, RepoTags, Layers} with paths. */

@@ -1,5 +1,6 @@
 // Media types of the image formats tsd reads and writes, and platform selection.
 import { TsdError } from "../errors";
+import type { LayerFormat } from "./stream-checks";
 
 export const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
 export const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
@@ -13,6 +14,9 @@ export const DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json";
 export const DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar";
 export const DOCKER_LAYER_GZIP = "application/vnd.docker.image.rootfs.diff.tar.gzip";
 export const DOCKER_SCHEMA1 = "application/vnd.docker.distribution.manifest.v1+prettyjws";
+
+/** The OCI media type of a layer blob in the format its magic bytes say (load, import). */
+export const LAYER_MEDIA_TYPES: Record<LayerFormat, string> = { plain: OCI_LAYER, gzip: OCI_LAYER_GZIP, zstd: OCI_LAYER_ZSTD };
 
 export const MANIFEST_ACCEPT = [OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST].join(", ");
 

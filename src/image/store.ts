@@ -143,35 +143,25 @@ export function layerSize(db: Database, diffId: string): number | undefined {
 }
 
 /**
- * Unpacks the layer tar at `src` into the store unless a layer with `expectedDiffId` is
- * already there. The content digest is checked against the image config before the layer
- * becomes visible; a failed unpack leaves nothing behind.
- *
- * `srcDigest` (the sha256 of the file at `src`, from an archive) is given when the file is
- * untrusted: a stored layer with that diff_id then stands for it only when the file is known
- * to unpack to it (it is the diff_id itself, or a blob recorded for it); otherwise the file
- * is unpacked to prove it, so a bogus layer cannot claim a stored diff_id.
+ * Unpacks the layer tar at `src` (a tar tsd packed itself: commit, build) into the store unless
+ * a layer with `expectedDiffId` is already there, in this process (libtsd). The content digest
+ * is checked against `expectedDiffId` before the layer becomes visible; a failed unpack leaves
+ * nothing behind. Layers from outside (pull, load, import) go through layer-unpack.ts instead.
  */
-export function importLayer(db: Database, root: string, src: string, expectedDiffId: string, srcDigest?: string): number {
+export function importLayer(db: Database, root: string, src: string, expectedDiffId: string): number {
   const hex = expectedDiffId.replace(/^sha256:/, "");
   if (!/^[a-f0-9]{64}$/.test(hex)) throw new TsdError(`malformed layer diff_id "${expectedDiffId}" in the image config`);
   const known = layerSize(db, expectedDiffId);
-  const vouched = srcDigest === undefined || srcDigest === expectedDiffId || layerBlobs(db, expectedDiffId).some((b) => b.digest === srcDigest);
-  if (known !== undefined && vouched && existsSync(join(rootPaths(root).layers, hex))) return known;
+  if (known !== undefined && existsSync(join(rootPaths(root).layers, hex))) return known;
   return unpackIntoStore(db, root, src, expectedDiffId).size;
 }
 
-/** A layer whose diffID is learnt by unpacking it (`tsd import`). */
-export function importAnyLayer(db: Database, root: string, src: string): { diffId: string; size: number } {
-  return unpackIntoStore(db, root, src, undefined);
-}
-
-function unpackIntoStore(db: Database, root: string, src: string, expectedDiffId: string | undefined): { diffId: string; size: number } {
+function unpackIntoStore(db: Database, root: string, src: string, expectedDiffId: string): { diffId: string; size: number } {
   const staging = newLayerStaging(root);
   try {
     // Rootless with a single id: owners it cannot map stay the user's (store/rootless.ts).
     const { size, diffId } = unpack(src, join(staging, "diff"), { layer: true, ignoreChown: rootlessMode()?.singleId === true });
-    if (expectedDiffId !== undefined && diffId !== expectedDiffId) {
+    if (diffId !== expectedDiffId) {
       throw new TsdError(`layer content ${diffId} does not match the image config's diff_id ${expectedDiffId}: the archive is corrupt`);
     }
     return { diffId, size: commitLayerStaging(db, root, staging, diffId, size) };

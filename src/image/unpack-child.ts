@@ -1,9 +1,10 @@
 // Unpacking a layer in a child process (`tsd image unpack --plain DIR`, reading plain tar on
-// stdin: the pull inflates gzip and zstd itself, src/image/layer-stream.ts),
+// stdin: pull, load and import inflate gzip and zstd themselves, src/image/layer-unpack.ts),
 // so a pull unpacks while it downloads: the Zig unpacker is a blocking call, and in the CLI's
 // own thread it would stall every download and timer. Layers are independent directories, so
 // all of them can unpack at once, each while its bytes arrive.
 import type { Subprocess } from "bun";
+import { readSync } from "node:fs";
 import { TsdError } from "../errors";
 
 /** argv that runs this tsd again: the compiled binary, or bun + the entry script in dev. */
@@ -62,6 +63,29 @@ export class UnpackChild {
 
   get exited(): Promise<number> {
     return this.proc.exited;
+  }
+}
+
+/**
+ * The child's side, when it refused the stream on its stdin: the rest is read and dropped, so
+ * that the parent hears of the refusal when it ends the stream (`finish`), never as an EPIPE of
+ * a write: Bun's pipe sink can report that as an uncaught error of the parent as well as to the
+ * write, and the command would end as on a closed stdout (141) instead of with this message.
+ * Bounded by the stream: the parent, not a stranger, writes it, and ends it or kills the child.
+ */
+export function drainStdin(): void {
+  const buf = Buffer.allocUnsafe(1 << 20);
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(0, buf, 0, buf.length, null);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "EAGAIN") Bun.sleepSync(1);
+      if (code === "EAGAIN" || code === "EINTR") continue;
+      return;
+    }
+    if (n === 0) return;
   }
 }
 

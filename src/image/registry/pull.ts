@@ -5,10 +5,10 @@ import { imageEvent } from "../events";
 import type { Database } from "bun:sqlite";
 import { TsdError } from "../../errors";
 import { rmSync } from "node:fs";
-import { join } from "node:path";
 import { blobPath, hasBlob, openPartial, putBlob, removeStaleLocks, sha256Hex, adoptBlob, type PartialDownload } from "../blobs";
-import { UnpackChild } from "../unpack-child";
-import { LayerDecoder, LayerStreamError } from "../layer-stream";
+import type { UnpackChild } from "../unpack-child";
+import { LayerStreamError } from "../layer-stream";
+import { LayerUnpack, limiter, UnpackFeedError } from "../layer-unpack";
 import { takeLease } from "../lease";
 import {
   choosePlatform,
@@ -24,7 +24,7 @@ import {
 } from "../media";
 import type { Progress } from "../progress";
 import { canonical, familiarName, parseReference, type Reference } from "../reference";
-import { commitLayerStaging, findImage, hasLayer, layerBlobs, layerSize, newLayerStaging, putImage, removeStaleStaging, recordImageManifest, recordLayerBlob, recordRepoDigest, tagImage, type ImageConfig } from "../store";
+import { commitLayerStaging, findImage, hasLayer, layerBlobs, layerSize, putImage, removeStaleStaging, recordImageManifest, recordLayerBlob, recordRepoDigest, tagImage, type ImageConfig } from "../store";
 import { loadRegistryConfig } from "./config";
 import { errorText, RegistryClient, RegistryError, type Endpoint } from "./client";
 
@@ -123,22 +123,6 @@ async function fetchConfig(client: RegistryClient, ep: Endpoint, ref: Reference,
     throw new TsdError(`${familiarName(ref)}: the manifest has ${m.layers.length} layers but the config ${config.rootfs.diff_ids.length}: the image is corrupt`);
   }
   return config;
-}
-
-/** Runs at most `n` of the functions given to it at once, the rest in arrival order. */
-function limiter(n: number): <T>(f: () => Promise<T>) => Promise<T> {
-  let running = 0;
-  const queue: (() => void)[] = [];
-  return async <T>(f: () => Promise<T>): Promise<T> => {
-    if (running >= n) await new Promise<void>((r) => queue.push(r));
-    running++;
-    try {
-      return await f();
-    } finally {
-      running--;
-      queue.shift()?.();
-    }
-  };
 }
 
 type PullContext = Omit<LayerContext, "desc" | "diffId" | "lid" | "children">;
@@ -257,63 +241,16 @@ interface LayerContext {
   children: Set<UnpackChild>;
 }
 
-/** A layer's unpack process, the staging directory it writes into and the decoder in front
- *  of it (gzip and zstd are inflated here: src/image/layer-stream.ts), made again when a
- *  download starts over. */
-class LayerUnpack {
-  staging: string | undefined;
-  child: UnpackChild | undefined;
-  decoder: LayerDecoder | undefined;
-  constructor(private readonly ctx: LayerContext) {}
-
-  start(): void {
-    this.staging = newLayerStaging(this.ctx.root);
-    const child = new UnpackChild(this.ctx.root, join(this.staging, "diff"));
-    this.child = child;
-    this.ctx.children.add(child);
-    this.decoder = new LayerDecoder(async (c) => {
-      try {
-        await child.write(c);
-      } catch (e) {
-        throw new UnpackFeedError((e as Error).message);
-      }
-    });
-  }
-
-  async stop(): Promise<void> {
-    this.decoder?.destroy();
-    if (this.child) {
-      this.child.kill();
-      await this.child.exited;
-      this.ctx.children.delete(this.child);
-    }
-    if (this.staging) rmSync(this.staging, { recursive: true, force: true });
-    this.child = undefined;
-    this.decoder = undefined;
-    this.staging = undefined;
-  }
-
-  /** Compressed bytes of the blob, in order. */
-  write(c: Uint8Array): Promise<void> {
-    return this.decoder!.write(c);
-  }
-
-  async feedFile(path: string): Promise<void> {
-    for await (const c of Bun.file(path).stream()) await this.write(c);
-  }
-
-  /** The end of the blob: the stream checked whole, then what the unpacker measured. */
-  async finish(): Promise<{ size: number; diffId: string }> {
-    try {
-      await this.decoder!.end();
-    } catch (e) {
-      if (!(e instanceof LayerStreamError)) throw e;
-      const d = this.ctx.desc.digest;
-      // Its digest is right but it does not decompress: the store keeps no blob of it either.
-      rmSync(blobPath(this.ctx.root, d), { force: true });
-      throw new TsdError(`layer ${d} of ${this.ctx.client.domain}/${this.ctx.repo}: ${e.message}: refused (corrupt image)`);
-    }
-    return this.child!.finish();
+/** The end of a pulled layer's stream: a stream that does not decompress though its digest is
+ *  right is refused, and the store keeps no blob of it either. */
+async function finishLayer(ctx: LayerContext, u: LayerUnpack): Promise<{ size: number; diffId: string }> {
+  try {
+    return await u.finish();
+  } catch (e) {
+    if (!(e instanceof LayerStreamError)) throw e;
+    const d = ctx.desc.digest;
+    rmSync(blobPath(ctx.root, d), { force: true });
+    throw new TsdError(`layer ${d} of ${ctx.client.domain}/${ctx.repo}: ${e.message}: refused (corrupt image)`);
   }
 }
 
@@ -325,7 +262,7 @@ class LayerUnpack {
  */
 async function pullLayer(ctx: LayerContext): Promise<number> {
   const { desc, root, p, lid } = ctx;
-  const u = new LayerUnpack(ctx);
+  const u = new LayerUnpack(root, ctx.children);
   try {
     const part = hasBlob(root, desc.digest, desc.size) ? undefined : await openPartial(root, desc.digest);
     if (!part) {
@@ -336,21 +273,14 @@ async function pullLayer(ctx: LayerContext): Promise<number> {
     } else {
       await fetchLayerBlob(ctx, part, u);
     }
-    const r = await u.finish();
+    const r = await finishLayer(ctx, u);
     if (r.diffId !== ctx.diffId) {
       throw new TsdError(`layer ${desc.digest} unpacks to ${r.diffId}, but the image config says ${ctx.diffId}: refused (corrupt image)`);
     }
     return commitLayerStaging(ctx.db, root, u.staging!, ctx.diffId, r.size);
   } catch (e) {
     // An unpack that failed first explains more than the broken pipe the download then hit.
-    if (e instanceof UnpackFeedError && u.child) {
-      const err = await u.child.finish().then(
-        () => undefined,
-        (x: unknown) => x,
-      );
-      if (err instanceof Error) throw err;
-    }
-    throw e;
+    throw await u.explain(e);
   } finally {
     await u.stop();
   }
@@ -397,9 +327,6 @@ async function fetchLayerBlob(ctx: LayerContext, part: PartialDownload, u: Layer
     part.release();
   }
 }
-
-/** Writing to the unpack process failed: its own error is the one to report. */
-class UnpackFeedError extends Error {}
 
 /** Where downloaded bytes go besides the partial file: `begin` says whether they continue
  *  the bytes already there (a 206 to our Range request) or start over. */
