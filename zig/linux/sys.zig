@@ -12,6 +12,13 @@ pub const Error = errno.Error;
 pub const fd_t = linux.fd_t;
 pub const check = errno.check;
 
+/// The ELF section of the code a running monitor's relay loop executes for every event
+/// (zig/monitor/relay.zig: its loop, the log and attach writes, and the syscalls they make):
+/// one contiguous range, so the few 64 KiB windows the kernel maps around each text fault
+/// (fault-around) are the loop's working set, not every corner of the binary the code was
+/// spread over. Elsewhere (libtsd) it is just a section name.
+pub const loop_section = "tsd_loop";
+
 /// struct open_how of openat2(2).
 pub const OpenHow = extern struct { flags: u64, mode: u64 = 0, resolve: u64 };
 pub const RESOLVE = struct {
@@ -81,12 +88,12 @@ pub fn skipWithoutOpenat2() error{SkipZigTest}!void {
     }
 }
 
-pub fn close(f: fd_t) void {
+pub fn close(f: fd_t) linksection(loop_section) void {
     assert(f >= 0);
     _ = linux.close(f);
 }
 
-pub fn read(f: fd_t, buf: []u8) Error!usize {
+pub fn read(f: fd_t, buf: []u8) linksection(loop_section) Error!usize {
     while (true) {
         return check(linux.read(f, buf.ptr, buf.len)) catch |err| switch (err) {
             error.INTR => continue,
@@ -108,7 +115,7 @@ pub fn readFull(f: fd_t, buf: []u8) Error![]u8 {
     return buf[0..len];
 }
 
-pub fn write(f: fd_t, buf: []const u8) Error!usize {
+pub fn write(f: fd_t, buf: []const u8) linksection(loop_section) Error!usize {
     while (true) {
         return check(linux.write(f, buf.ptr, buf.len)) catch |err| switch (err) {
             error.INTR => continue,
@@ -118,7 +125,7 @@ pub fn write(f: fd_t, buf: []const u8) Error!usize {
 }
 
 /// Writes everything; on a non-blocking fd waits for POLLOUT instead of spinning.
-pub fn writeAll(f: fd_t, buf: []const u8) Error!void {
+pub fn writeAll(f: fd_t, buf: []const u8) linksection(loop_section) Error!void {
     var done: usize = 0;
     while (done < buf.len) {
         const n = write(f, buf[done..]) catch |err| switch (err) {
@@ -134,7 +141,7 @@ pub fn writeAll(f: fd_t, buf: []const u8) Error!void {
 }
 
 /// poll(2) over `fds`; returns how many have events (0: timed out). EINTR is retried.
-pub fn poll(fds: []linux.pollfd, timeout_ms: i32) Error!usize {
+pub fn poll(fds: []linux.pollfd, timeout_ms: i32) linksection(loop_section) Error!usize {
     assert(fds.len > 0 and fds.len <= 16);
     while (true) {
         return check(linux.poll(fds.ptr, @intCast(fds.len), timeout_ms)) catch |err| switch (err) {
@@ -144,7 +151,7 @@ pub fn poll(fds: []linux.pollfd, timeout_ms: i32) Error!usize {
     }
 }
 
-pub fn pollOne(f: fd_t, events: i16, timeout_ms: i32) Error!void {
+pub fn pollOne(f: fd_t, events: i16, timeout_ms: i32) linksection(loop_section) Error!void {
     var pfd = [1]linux.pollfd{.{ .fd = f, .events = events, .revents = 0 }};
     while (true) {
         _ = check(linux.poll(&pfd, 1, timeout_ms)) catch |err| switch (err) {
@@ -420,14 +427,14 @@ pub fn setsid() Error!void {
     _ = try check(@bitCast(@as(isize, linux.setsid())));
 }
 
-pub fn kill(pid: linux.pid_t, sig: i32) Error!void {
+pub fn kill(pid: linux.pid_t, sig: i32) linksection(loop_section) Error!void {
     try void_(linux.kill(pid, sig));
 }
 
 pub const WaitResult = struct { pid: linux.pid_t, status: u32 };
 
 /// waitpid; pid 0 in the result means WNOHANG found nothing.
-pub fn waitpid(pid: linux.pid_t, flags: u32) Error!WaitResult {
+pub fn waitpid(pid: linux.pid_t, flags: u32) linksection(loop_section) Error!WaitResult {
     var status: u32 = 0;
     while (true) {
         const rc = check(linux.waitpid(pid, &status, flags)) catch |err| switch (err) {
@@ -493,14 +500,16 @@ pub fn signalfd(mask: *const linux.sigset_t) Error!fd_t {
     return fd(linux.signalfd(-1, mask, linux.SFD.CLOEXEC | linux.SFD.NONBLOCK));
 }
 
-pub fn clockMonotonicMs() i64 {
-    var ts: linux.timespec = undefined;
+pub fn clockMonotonicMs() linksection(loop_section) i64 {
+    // Not `undefined`: a safe build fills it from a constant in .rodata (see loop_section).
+    var ts: linux.timespec = .{ .sec = 0, .nsec = 0 };
     _ = linux.clock_gettime(.MONOTONIC, &ts);
     return @as(i64, ts.sec) * std.time.ms_per_s + @divTrunc(ts.nsec, std.time.ns_per_ms);
 }
 
-pub fn clockRealtimeNs() i64 {
-    var ts: linux.timespec = undefined;
+pub fn clockRealtimeNs() linksection(loop_section) i64 {
+    // Not `undefined`: a safe build fills it from a constant in .rodata (see loop_section).
+    var ts: linux.timespec = .{ .sec = 0, .nsec = 0 };
     _ = linux.clock_gettime(.REALTIME, &ts);
     return @as(i64, ts.sec) * std.time.ns_per_s + ts.nsec;
 }
@@ -511,12 +520,12 @@ pub fn epollCreate() Error!fd_t {
     return fd(linux.epoll_create1(linux.EPOLL.CLOEXEC));
 }
 
-pub fn epollCtl(epfd: fd_t, op: u32, f: fd_t, events: u32) Error!void {
+pub fn epollCtl(epfd: fd_t, op: u32, f: fd_t, events: u32) linksection(loop_section) Error!void {
     var ev: linux.epoll_event = .{ .events = events, .data = .{ .fd = f } };
     try void_(linux.epoll_ctl(epfd, op, f, &ev));
 }
 
-pub fn epollWait(epfd: fd_t, events: []linux.epoll_event, timeout_ms: i32) Error!usize {
+pub fn epollWait(epfd: fd_t, events: []linux.epoll_event, timeout_ms: i32) linksection(loop_section) Error!usize {
     while (true) {
         return check(linux.epoll_wait(epfd, events.ptr, @intCast(events.len), timeout_ms)) catch |err| switch (err) {
             error.INTR => continue,

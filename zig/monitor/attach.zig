@@ -40,7 +40,7 @@ pub const Server = struct {
         return .{ .listen = fd };
     }
 
-    pub fn accept(s: *Server) void {
+    pub noinline fn accept(s: *Server) void {
         var accepted: usize = 0;
         while (accepted < max_clients * 2) : (accepted += 1) {
             const rc = linux.accept4(s.listen, null, null, linux.SOCK.CLOEXEC);
@@ -57,12 +57,12 @@ pub const Server = struct {
         }
     }
 
-    pub fn isClient(s: *const Server, fd: sys.fd_t) bool {
+    pub fn isClient(s: *const Server, fd: sys.fd_t) linksection(sys.loop_section) bool {
         for (s.clients) |c| if (c == fd) return true;
         return false;
     }
 
-    pub fn drop(s: *Server, fd: sys.fd_t) void {
+    pub fn drop(s: *Server, fd: sys.fd_t) linksection(sys.loop_section) void {
         for (&s.clients, 0..) |*c, i| if (c.* == fd) {
             sys.close(fd);
             c.* = -1;
@@ -71,7 +71,7 @@ pub const Server = struct {
     }
 
     /// Output to every client; `stream` null: a terminal's bytes, unframed.
-    pub fn broadcast(s: *Server, stream: ?Stream, bytes: []const u8) void {
+    pub fn broadcast(s: *Server, stream: ?Stream, bytes: []const u8) linksection(sys.loop_section) void {
         assert(bytes.len <= std.math.maxInt(u32));
         var header: [8]u8 = .{ 0, 0, 0, 0, 0, 0, 0, 0 };
         if (stream) |st| {
