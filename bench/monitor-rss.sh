@@ -4,6 +4,8 @@
 #   idle      `run -d … sleep 3600`
 #   output    `run -d … sh -c 'while :; do echo hello; sleep 0.2; done'` (json-file log)
 #   flood     `run -d … sh -c 'while :; do echo hello…; done'` (a line as fast as it can)
+#   burst     `run -d`: 8 MB of output in lines of 40 KiB (split at 16 KiB), then the 0.2 s loop:
+#             the scratch pages the burst touched are given back once it has passed
 #   fg        the same 0.2 s loop, `run` in the foreground, its output into a pipe
 #   fg-tty    the same 0.2 s loop, `run -t` in the foreground (a pty), its output into a pipe
 # After SETTLE seconds of output: each kind's mean VmRSS, PSS and private (anon) kB from
@@ -16,7 +18,7 @@ cd "$(dirname "$0")/.."
 TSD=${TSD:-$PWD/dist/tsd}
 N=${N:-3}
 SETTLE=${SETTLE:-6}
-KINDS=${KINDS:-idle output flood fg fg-tty}
+KINDS=${KINDS:-idle output flood burst fg fg-tty}
 [ "$(id -u)" = 0 ] || { echo "monitor-rss: needs root" >&2; exit 1; }
 bash test/fixtures/make-images.sh /tmp/tsd-test-images >/dev/null
 root=$(mktemp -d /dev/shm/tsd-bench-rss-XXXXXX)
@@ -35,12 +37,14 @@ t load -i /tmp/tsd-test-images/busybox-docker.tar >/dev/null
 
 loop='while :; do echo hello; sleep 0.2; done'
 flood='while :; do echo hello-hello-hello-hello-hello-hello-hello-hello; done'
+burst="i=0; while [ \$i -lt 200 ]; do head -c 40960 /dev/zero | tr '\\0' a; echo; i=\$((i + 1)); done; $loop"
 start() { # kind index
   local name="rss-$1-$2"
   case $1 in
     idle) t run -d --network none --name "$name" busybox sleep 3600 >/dev/null ;;
     output) t run -d --network none --name "$name" busybox sh -c "$loop" >/dev/null ;;
     flood) t run -d --network none --name "$name" busybox sh -c "$flood" >/dev/null ;;
+    burst) t run -d --network none --name "$name" busybox sh -c "$burst" >/dev/null ;;
     fg) (t run --network none --name "$name" busybox sh -c "$loop" | cat >/dev/null) &
       fg_pids+=($!) ;;
     fg-tty) (t run -t --network none --name "$name" busybox sh -c "$loop" </dev/null | cat >/dev/null) &

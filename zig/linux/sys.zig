@@ -514,6 +514,20 @@ pub fn clockRealtimeNs() linksection(loop_section) i64 {
     return @as(i64, ts.sec) * std.time.ns_per_s + ts.nsec;
 }
 
+pub const page_size = 4096;
+
+/// Gives back the whole pages inside `bytes` (MADV_DONTNEED; private anonymous memory reads
+/// as zeroes when next touched): a scratch buffer's pages after a burst, so a monitor's RSS
+/// returns to its idle size once a flood of output has passed.
+pub fn dropPages(bytes: []u8) linksection(loop_section) void {
+    const start = std.mem.alignForward(usize, @intFromPtr(bytes.ptr), page_size);
+    const end = std.mem.alignBackward(usize, @intFromPtr(bytes.ptr) + bytes.len, page_size);
+    if (end <= start) return;
+    // It fails only for memory that is not ours to give, which no slice is; then the pages
+    // merely stay resident.
+    _ = linux.madvise(@ptrFromInt(start), end - start, linux.MADV.DONTNEED);
+}
+
 // ---- epoll and sockets -----------------------------------------------------------------------
 
 pub fn epollCreate() Error!fd_t {

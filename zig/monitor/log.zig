@@ -22,7 +22,7 @@ pub const line_max = 16 * 1024;
 const record_max = line_max * 6 + 128;
 pub const max_files_limit = 64;
 
-var record_buf: [record_max]u8 = undefined;
+var record_buf: [record_max]u8 align(sys.page_size) = undefined;
 
 pub const Log = struct {
     fd: sys.fd_t,
@@ -36,6 +36,8 @@ pub const Log = struct {
     broken: bool = false,
     /// The file rotated since the relay last asked (takeRotated): code outside the loop ran.
     rotated: bool = false,
+    /// A line or a record went past its buffer's first page (dropScratch gives them back).
+    scratch_dirty: bool = false,
 
     const Line = struct { buf: [line_max]u8 = undefined, len: usize = 0 };
 
@@ -54,6 +56,7 @@ pub const Log = struct {
         l.size = @intCast(st.size);
         l.broken = false;
         l.rotated = false;
+        l.scratch_dirty = false;
         for (&l.lines) |*line| line.len = 0;
     }
 
@@ -74,8 +77,21 @@ pub const Log = struct {
             const take_to = lineEnd(rest[0..@min(rest.len, room)]);
             @memcpy(line.buf[line.len..][0..take_to], rest[0..take_to]);
             line.len += take_to;
+            if (line.len > sys.page_size) l.scratch_dirty = true;
             rest = rest[take_to..];
             if (line.buf[line.len - 1] == '\n' or line.len == line_max) l.emit(stream);
+        }
+    }
+
+    /// The pages of the record buffer and of the line buffers beyond their first (and beyond
+    /// an unfinished line's bytes) go back to the kernel: the relay calls this once output
+    /// pauses after a burst.
+    pub fn dropScratch(l: *Log) linksection(loop) void {
+        l.scratch_dirty = false;
+        sys.dropPages(record_buf[sys.page_size..]);
+        for (&l.lines) |*line| {
+            assert(line.len <= line_max);
+            sys.dropPages(line.buf[@max(line.len, sys.page_size)..]);
         }
     }
 
@@ -94,6 +110,7 @@ pub const Log = struct {
         defer line.len = 0;
         if (l.broken) return;
         const rec = formatRecord(&record_buf, line.buf[0..line.len], stream, sys.clockRealtimeNs());
+        if (rec.len > sys.page_size) l.scratch_dirty = true;
         if (l.max_size > 0 and l.size > 0 and l.size + rec.len > l.max_size) l.rotate() catch {
             l.broken = true;
             return;

@@ -41,11 +41,15 @@ const loop = sys.loop_section;
 /// process outside the container's pid namespace may hold the pipe forever).
 pub const drain_idle_ms = 2000;
 const max_events = 8;
+/// Output that touched more than the first page of a scratch buffer (a burst, a long line)
+/// makes the loop wait at most this long before it gives those pages back (dropScratch):
+/// never during a flood (it would fault them back in at once), always once it has passed.
+const scratch_idle_ms = 100;
 
 /// The loop's read buffers, static rather than on the stack: a 64 KiB frame is probed page by
 /// page on entry (all 16 pages resident for the container's life after its first byte of
 /// output), while the kernel's read touches only the pages it fills. One loop per process.
-var output_buf: [chunk]u8 = undefined;
+var output_buf: [chunk]u8 align(sys.page_size) = undefined;
 /// Static too, as the loop's other arrays the kernel fills: a safe build fills an `undefined`
 /// local with 0xaa from a constant in .rodata, and that read maps a rodata window back.
 var loop_events: [max_events]linux.epoll_event = undefined;
@@ -107,6 +111,9 @@ pub const Relay = struct {
     init_pid: linux.pid_t,
     /// Code outside the loop's section ran (a rare event): trim the image before the next wait.
     trim_due: bool = false,
+    /// Scratch pages beyond the first were touched (output_buf, the log's buffers): given back
+    /// once the output pauses (scratch_idle_ms).
+    scratch_dirty: bool = false,
     /// Set when the init has been reaped: its wait status.
     exit_status: ?u32 = null,
     /// Forward signals only to a process that exists as the container (not a failed init).
@@ -188,16 +195,27 @@ pub const Relay = struct {
             }
             const timeout = r.drainTimeout();
             if (timeout == time_up) return;
-            const n = try sys.epollWait(r.epoll, &loop_events, timeout);
+            // After the exit the loop is about to end: no scratch wait, the idle limit exact.
+            const scratch_wait = r.scratch_dirty and r.exit_status == null and
+                (timeout < 0 or timeout > scratch_idle_ms);
+            const n = try sys.epollWait(r.epoll, &loop_events, if (scratch_wait) scratch_idle_ms else timeout);
             if (r.exit_status == null) if (r.health) |h| if (h.onTimer()) {
                 r.trim_due = true;
             };
             if (n == 0) {
+                if (r.scratch_dirty) r.dropScratch();
+                if (scratch_wait) continue; // Only the scratch's wait is over.
                 if (r.exit_status == null) continue; // A health probe was due.
                 return; // Idle after exit (or out of time): give up on output nobody closes.
             }
             for (loop_events[0..n]) |ev| try r.dispatch(ev.data.fd, ev.events);
         }
+    }
+
+    fn dropScratch(r: *Relay) linksection(loop) void {
+        r.scratch_dirty = false;
+        sys.dropPages(output_buf[sys.page_size..]);
+        if (r.log) |l| l.dropScratch();
     }
 
     /// The epoll timeout: none while the init runs; after, the idle limit, cut to what is left
@@ -313,10 +331,12 @@ pub const Relay = struct {
             else => 0,
         };
         if (n == 0) return r.closeOutput(source);
+        if (n > sys.page_size) r.scratch_dirty = true;
         const to_err = source == .stderr;
         if (r.log) |l| {
             l.write(if (to_err) .stderr else .stdout, buf[0..n]);
             if (l.takeRotated()) r.trim_due = true;
+            if (l.scratch_dirty) r.scratch_dirty = true;
         }
         if (r.attach) |a| a.broadcast(if (source == .pty) null else if (to_err) .stderr else .stdout, buf[0..n]);
         const broken = if (to_err) &r.user_err_broken else &r.user_out_broken;
