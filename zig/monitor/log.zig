@@ -150,25 +150,18 @@ pub fn formatRecord(buf: []u8, text: []const u8, stream: Stream, now_ns: i64) li
     assert(buf.len >= text.len * 6 + 128);
     var n = put(buf, 0, "{\"log\":\"");
     for (text) |c| {
-        const escape: u8 = switch (c) {
-            '"', '\\' => c,
-            '\n' => 'n',
-            '\r' => 'r',
-            '\t' => 't',
-            0...8, 11, 12, 14...0x1f, 0x7f => 'u',
-            else => 0,
-        };
-        if (escape == 0) {
+        // Comparisons, not a switch: its jump table would sit in .rodata (see `loop`).
+        if (c >= 0x20 and c != '"' and c != '\\' and c != 0x7f) {
             buf[n] = c;
             n += 1;
-        } else if (escape == 'u') {
-            n = put(buf, n, "\\u00");
-            buf[n] = hex_digits[c >> 4];
-            buf[n + 1] = hex_digits[c & 0xf];
+        } else if (c == '"' or c == '\\' or c == '\n' or c == '\r' or c == '\t') {
+            buf[n] = '\\';
+            buf[n + 1] = if (c == '\n') 'n' else if (c == '\r') 'r' else if (c == '\t') 't' else c;
             n += 2;
         } else {
-            buf[n] = '\\';
-            buf[n + 1] = escape;
+            n = put(buf, n, "\\u00");
+            buf[n] = hexDigit(c >> 4);
+            buf[n + 1] = hexDigit(c & 0xf);
             n += 2;
         }
     }
@@ -183,7 +176,10 @@ pub fn formatRecord(buf: []u8, text: []const u8, stream: Stream, now_ns: i64) li
     return buf[0..n];
 }
 
-const hex_digits = "0123456789abcdef";
+fn hexDigit(v: u8) linksection(loop) u8 {
+    assert(v < 16);
+    return if (v < 10) '0' + v else 'a' + v - 10;
+}
 
 fn put(buf: []u8, at: usize, bytes: []const u8) linksection(loop) usize {
     @memcpy(buf[at..][0..bytes.len], bytes);
@@ -233,8 +229,9 @@ fn civilFromDays(days: u64) linksection(loop) struct { year: u64, month: u64, da
     return .{ .year = year, .month = month, .day = doy - (153 * mp + 2) / 5 + 1 };
 }
 
-/// `value` in decimal, zero-padded to exactly `buf.len` digits (it must fit).
-fn putDecimal(buf: []u8, value: u64) linksection(loop) void {
+/// `value` in decimal, zero-padded to exactly `buf.len` digits (it must fit). noinline: inlined
+/// with a constant length, its digits became one vector OR with a constant from .rodata.
+noinline fn putDecimal(buf: []u8, value: u64) linksection(loop) void {
     var v = value;
     var i = buf.len;
     while (i > 0) {

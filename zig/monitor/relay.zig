@@ -338,7 +338,11 @@ pub const Relay = struct {
             if (l.takeRotated()) r.trim_due = true;
             if (l.scratch_dirty) r.scratch_dirty = true;
         }
-        if (r.attach) |a| a.broadcast(if (source == .pty) null else if (to_err) .stderr else .stdout, buf[0..n]);
+        if (r.attach) |a| a.broadcast(switch (source) {
+            .stdout => .stdout,
+            .stderr => .stderr,
+            .pty => .raw,
+        }, buf[0..n]);
         const broken = if (to_err) &r.user_err_broken else &r.user_out_broken;
         if (broken.*) return;
         // EPIPE and friends, or a reader that stopped for good after the exit: keep draining
