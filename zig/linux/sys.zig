@@ -516,9 +516,10 @@ pub fn clockRealtimeNs() linksection(loop_section) i64 {
 
 pub const page_size = 4096;
 
-/// Gives back the whole pages inside `bytes` (MADV_DONTNEED; private anonymous memory reads
-/// as zeroes when next touched): a scratch buffer's pages after a burst, so a monitor's RSS
-/// returns to its idle size once a flood of output has passed.
+/// Gives back the whole pages inside `bytes` (MADV_DONTNEED: when next touched, anonymous
+/// memory such as .bss reads as zeroes, a private file mapping as the file's bytes): a scratch
+/// buffer's pages after a burst, so a monitor's RSS returns to its idle size once a flood of
+/// output has passed. Only for bytes whose contents no longer matter.
 pub fn dropPages(bytes: []u8) linksection(loop_section) void {
     const start = std.mem.alignForward(usize, @intFromPtr(bytes.ptr), page_size);
     const end = std.mem.alignBackward(usize, @intFromPtr(bytes.ptr) + bytes.len, page_size);
@@ -722,4 +723,21 @@ test "kernel ABI layouts and numbers are this architecture's (run for x86_64 and
     inline for (@typeInfo(@TypeOf(want)).@"struct".fields) |f| {
         try expectEqual(@as(usize, @field(want, f.name)), @intFromEnum(@field(linux.SYS, f.name)));
     }
+}
+
+test "dropPages gives back the whole pages inside the slice, nothing around them" {
+    // Anonymous memory, as the monitor's .bss buffers are: a page given back reads as zeroes.
+    const len = 3 * page_size;
+    const addr = linux.mmap(null, len, linux.PROT.READ | linux.PROT.WRITE, .{ .TYPE = .PRIVATE, .ANONYMOUS = true }, -1, 0);
+    _ = try check(addr);
+    defer _ = linux.munmap(@ptrFromInt(addr), len);
+    const buf = @as([*]u8, @ptrFromInt(addr))[0..len];
+    @memset(buf, 0x5a);
+    dropPages(buf[100 .. len - 100]);
+    // Only the middle page lies whole inside: zeroes now; the edges keep their bytes.
+    for (buf[0..page_size]) |b| try std.testing.expectEqual(@as(u8, 0x5a), b);
+    for (buf[page_size .. 2 * page_size]) |b| try std.testing.expectEqual(@as(u8, 0), b);
+    for (buf[2 * page_size ..]) |b| try std.testing.expectEqual(@as(u8, 0x5a), b);
+    dropPages(buf[1..page_size]); // no whole page: nothing
+    try std.testing.expectEqual(@as(u8, 0x5a), buf[1]);
 }

@@ -24,6 +24,9 @@ pub const max_files_limit = 64;
 
 var record_buf: [record_max]u8 align(sys.page_size) = undefined;
 
+/// All the log's memory: the record buffer and a Log (its two line buffers); fixed.
+pub const memory_max = record_max + @sizeOf(Log);
+
 pub const Log = struct {
     fd: sys.fd_t,
     path: [:0]const u8,

@@ -602,3 +602,13 @@ pub fn startStdinPump(sink: sys.fd_t, d: *runtime.diag.Diag) !void {
         sys.writeAll(1, buf[0..n]) catch linux.exit_group(0);
     }
 }
+
+test "the loop's memory is bounded: its static buffers, whatever the container writes" {
+    // The read buffers (output; input with detach keys) and the input kept for a slow sink.
+    try std.testing.expect(@sizeOf(@TypeOf(output_buf)) + @sizeOf(@TypeOf(input_buf)) <= 128 * 1024);
+    try std.testing.expect(@sizeOf(Relay) <= chunk + 4096);
+    // The log: one record buffer and two line buffers (zig/monitor/log.zig).
+    try std.testing.expect(log_mod.memory_max <= 160 * 1024);
+    // Only whole pages beyond the first of a scratch buffer are ever given back.
+    try std.testing.expect(@intFromPtr(&output_buf) % sys.page_size == 0);
+}
