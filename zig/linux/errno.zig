@@ -19,13 +19,13 @@ pub const Error = blk: {
 };
 
 /// The raw return value of a syscall → the value, or the errno as an error.
-pub fn check(rc: usize) Error!usize {
+pub fn check(rc: usize) linksection(@import("sys.zig").loop_section) Error!usize {
     const e = E.init(rc);
     if (e == .SUCCESS) return rc;
     return fromErrno(e);
 }
 
-pub fn fromErrno(e: E) Error {
+pub fn fromErrno(e: E) linksection(@import("sys.zig").loop_section) Error {
     std.debug.assert(e != .SUCCESS);
     inline for (@typeInfo(E).@"enum".fields) |f| {
         if (comptime std.mem.eql(u8, f.name, "SUCCESS")) continue;

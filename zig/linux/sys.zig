@@ -12,6 +12,13 @@ pub const Error = errno.Error;
 pub const fd_t = linux.fd_t;
 pub const check = errno.check;
 
+/// The ELF section of the code a running monitor's relay loop executes for every event
+/// (zig/monitor/relay.zig: its loop, the log and attach writes, and the syscalls they make):
+/// one contiguous range, so the few 64 KiB windows the kernel maps around each text fault
+/// (fault-around) are the loop's working set, not every corner of the binary the code was
+/// spread over. Elsewhere (libtsd) it is just a section name.
+pub const loop_section = "tsd_loop";
+
 /// struct open_how of openat2(2).
 pub const OpenHow = extern struct { flags: u64, mode: u64 = 0, resolve: u64 };
 pub const RESOLVE = struct {
@@ -81,12 +88,12 @@ pub fn skipWithoutOpenat2() error{SkipZigTest}!void {
     }
 }
 
-pub fn close(f: fd_t) void {
+pub fn close(f: fd_t) linksection(loop_section) void {
     assert(f >= 0);
     _ = linux.close(f);
 }
 
-pub fn read(f: fd_t, buf: []u8) Error!usize {
+pub fn read(f: fd_t, buf: []u8) linksection(loop_section) Error!usize {
     while (true) {
         return check(linux.read(f, buf.ptr, buf.len)) catch |err| switch (err) {
             error.INTR => continue,
@@ -108,7 +115,7 @@ pub fn readFull(f: fd_t, buf: []u8) Error![]u8 {
     return buf[0..len];
 }
 
-pub fn write(f: fd_t, buf: []const u8) Error!usize {
+pub fn write(f: fd_t, buf: []const u8) linksection(loop_section) Error!usize {
     while (true) {
         return check(linux.write(f, buf.ptr, buf.len)) catch |err| switch (err) {
             error.INTR => continue,
@@ -118,7 +125,7 @@ pub fn write(f: fd_t, buf: []const u8) Error!usize {
 }
 
 /// Writes everything; on a non-blocking fd waits for POLLOUT instead of spinning.
-pub fn writeAll(f: fd_t, buf: []const u8) Error!void {
+pub fn writeAll(f: fd_t, buf: []const u8) linksection(loop_section) Error!void {
     var done: usize = 0;
     while (done < buf.len) {
         const n = write(f, buf[done..]) catch |err| switch (err) {
@@ -134,7 +141,7 @@ pub fn writeAll(f: fd_t, buf: []const u8) Error!void {
 }
 
 /// poll(2) over `fds`; returns how many have events (0: timed out). EINTR is retried.
-pub fn poll(fds: []linux.pollfd, timeout_ms: i32) Error!usize {
+pub fn poll(fds: []linux.pollfd, timeout_ms: i32) linksection(loop_section) Error!usize {
     assert(fds.len > 0 and fds.len <= 16);
     while (true) {
         return check(linux.poll(fds.ptr, @intCast(fds.len), timeout_ms)) catch |err| switch (err) {
@@ -144,7 +151,7 @@ pub fn poll(fds: []linux.pollfd, timeout_ms: i32) Error!usize {
     }
 }
 
-pub fn pollOne(f: fd_t, events: i16, timeout_ms: i32) Error!void {
+pub fn pollOne(f: fd_t, events: i16, timeout_ms: i32) linksection(loop_section) Error!void {
     var pfd = [1]linux.pollfd{.{ .fd = f, .events = events, .revents = 0 }};
     while (true) {
         _ = check(linux.poll(&pfd, 1, timeout_ms)) catch |err| switch (err) {
@@ -420,14 +427,14 @@ pub fn setsid() Error!void {
     _ = try check(@bitCast(@as(isize, linux.setsid())));
 }
 
-pub fn kill(pid: linux.pid_t, sig: i32) Error!void {
+pub fn kill(pid: linux.pid_t, sig: i32) linksection(loop_section) Error!void {
     try void_(linux.kill(pid, sig));
 }
 
 pub const WaitResult = struct { pid: linux.pid_t, status: u32 };
 
 /// waitpid; pid 0 in the result means WNOHANG found nothing.
-pub fn waitpid(pid: linux.pid_t, flags: u32) Error!WaitResult {
+pub fn waitpid(pid: linux.pid_t, flags: u32) linksection(loop_section) Error!WaitResult {
     var status: u32 = 0;
     while (true) {
         const rc = check(linux.waitpid(pid, &status, flags)) catch |err| switch (err) {
@@ -493,16 +500,33 @@ pub fn signalfd(mask: *const linux.sigset_t) Error!fd_t {
     return fd(linux.signalfd(-1, mask, linux.SFD.CLOEXEC | linux.SFD.NONBLOCK));
 }
 
-pub fn clockMonotonicMs() i64 {
-    var ts: linux.timespec = undefined;
+pub fn clockMonotonicMs() linksection(loop_section) i64 {
+    // Not `undefined`: a safe build fills it from a constant in .rodata (see loop_section).
+    var ts: linux.timespec = .{ .sec = 0, .nsec = 0 };
     _ = linux.clock_gettime(.MONOTONIC, &ts);
     return @as(i64, ts.sec) * std.time.ms_per_s + @divTrunc(ts.nsec, std.time.ns_per_ms);
 }
 
-pub fn clockRealtimeNs() i64 {
-    var ts: linux.timespec = undefined;
+pub fn clockRealtimeNs() linksection(loop_section) i64 {
+    // Not `undefined`: a safe build fills it from a constant in .rodata (see loop_section).
+    var ts: linux.timespec = .{ .sec = 0, .nsec = 0 };
     _ = linux.clock_gettime(.REALTIME, &ts);
     return @as(i64, ts.sec) * std.time.ns_per_s + ts.nsec;
+}
+
+pub const page_size = 4096;
+
+/// Gives back the whole pages inside `bytes` (MADV_DONTNEED: when next touched, anonymous
+/// memory such as .bss reads as zeroes, a private file mapping as the file's bytes): a scratch
+/// buffer's pages after a burst, so a monitor's RSS returns to its idle size once a flood of
+/// output has passed. Only for bytes whose contents no longer matter.
+pub fn dropPages(bytes: []u8) linksection(loop_section) void {
+    const start = std.mem.alignForward(usize, @intFromPtr(bytes.ptr), page_size);
+    const end = std.mem.alignBackward(usize, @intFromPtr(bytes.ptr) + bytes.len, page_size);
+    if (end <= start) return;
+    // It fails only for memory that is not ours to give, which no slice is; then the pages
+    // merely stay resident.
+    _ = linux.madvise(@ptrFromInt(start), end - start, linux.MADV.DONTNEED);
 }
 
 // ---- epoll and sockets -----------------------------------------------------------------------
@@ -511,12 +535,12 @@ pub fn epollCreate() Error!fd_t {
     return fd(linux.epoll_create1(linux.EPOLL.CLOEXEC));
 }
 
-pub fn epollCtl(epfd: fd_t, op: u32, f: fd_t, events: u32) Error!void {
+pub fn epollCtl(epfd: fd_t, op: u32, f: fd_t, events: u32) linksection(loop_section) Error!void {
     var ev: linux.epoll_event = .{ .events = events, .data = .{ .fd = f } };
     try void_(linux.epoll_ctl(epfd, op, f, &ev));
 }
 
-pub fn epollWait(epfd: fd_t, events: []linux.epoll_event, timeout_ms: i32) Error!usize {
+pub fn epollWait(epfd: fd_t, events: []linux.epoll_event, timeout_ms: i32) linksection(loop_section) Error!usize {
     while (true) {
         return check(linux.epoll_wait(epfd, events.ptr, @intCast(events.len), timeout_ms)) catch |err| switch (err) {
             error.INTR => continue,
@@ -699,4 +723,21 @@ test "kernel ABI layouts and numbers are this architecture's (run for x86_64 and
     inline for (@typeInfo(@TypeOf(want)).@"struct".fields) |f| {
         try expectEqual(@as(usize, @field(want, f.name)), @intFromEnum(@field(linux.SYS, f.name)));
     }
+}
+
+test "dropPages gives back the whole pages inside the slice, nothing around them" {
+    // Anonymous memory, as the monitor's .bss buffers are: a page given back reads as zeroes.
+    const len = 3 * page_size;
+    const addr = linux.mmap(null, len, linux.PROT.READ | linux.PROT.WRITE, .{ .TYPE = .PRIVATE, .ANONYMOUS = true }, -1, 0);
+    _ = try check(addr);
+    defer _ = linux.munmap(@ptrFromInt(addr), len);
+    const buf = @as([*]u8, @ptrFromInt(addr))[0..len];
+    @memset(buf, 0x5a);
+    dropPages(buf[100 .. len - 100]);
+    // Only the middle page lies whole inside: zeroes now; the edges keep their bytes.
+    for (buf[0..page_size]) |b| try std.testing.expectEqual(@as(u8, 0x5a), b);
+    for (buf[page_size .. 2 * page_size]) |b| try std.testing.expectEqual(@as(u8, 0), b);
+    for (buf[2 * page_size ..]) |b| try std.testing.expectEqual(@as(u8, 0x5a), b);
+    dropPages(buf[1..page_size]); // no whole page: nothing
+    try std.testing.expectEqual(@as(u8, 0x5a), buf[1]);
 }

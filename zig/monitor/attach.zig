@@ -16,7 +16,9 @@ const sys = @import("linux").sys;
 pub const max_clients = 4;
 pub const socket_name = "attach.sock";
 
-pub const Stream = enum(u8) { stdout = 1, stderr = 2 };
+/// The frame's stream byte; `raw`: a terminal's bytes, unframed. (Not an optional Stream:
+/// the relay's choice of one was read from constants in .rodata on every output.)
+pub const Stream = enum(u8) { raw = 0, stdout = 1, stderr = 2 };
 
 pub const Server = struct {
     listen: sys.fd_t,
@@ -40,7 +42,7 @@ pub const Server = struct {
         return .{ .listen = fd };
     }
 
-    pub fn accept(s: *Server) void {
+    pub noinline fn accept(s: *Server) void {
         var accepted: usize = 0;
         while (accepted < max_clients * 2) : (accepted += 1) {
             const rc = linux.accept4(s.listen, null, null, linux.SOCK.CLOEXEC);
@@ -57,12 +59,12 @@ pub const Server = struct {
         }
     }
 
-    pub fn isClient(s: *const Server, fd: sys.fd_t) bool {
+    pub fn isClient(s: *const Server, fd: sys.fd_t) linksection(sys.loop_section) bool {
         for (s.clients) |c| if (c == fd) return true;
         return false;
     }
 
-    pub fn drop(s: *Server, fd: sys.fd_t) void {
+    pub fn drop(s: *Server, fd: sys.fd_t) linksection(sys.loop_section) void {
         for (&s.clients, 0..) |*c, i| if (c.* == fd) {
             sys.close(fd);
             c.* = -1;
@@ -70,18 +72,18 @@ pub const Server = struct {
         };
     }
 
-    /// Output to every client; `stream` null: a terminal's bytes, unframed.
-    pub fn broadcast(s: *Server, stream: ?Stream, bytes: []const u8) void {
+    /// Output to every client, framed by its stream (or `raw`).
+    pub fn broadcast(s: *Server, stream: Stream, bytes: []const u8) linksection(sys.loop_section) void {
         assert(bytes.len <= std.math.maxInt(u32));
         var header: [8]u8 = .{ 0, 0, 0, 0, 0, 0, 0, 0 };
-        if (stream) |st| {
-            header[0] = @intFromEnum(st);
+        if (stream != .raw) {
+            header[0] = @intFromEnum(stream);
             std.mem.writeInt(u32, header[4..8], @intCast(bytes.len), .big);
         }
         for (s.clients) |c| {
             if (c < 0) continue;
             const ok = blk: {
-                if (stream != null) sys.writeAll(c, &header) catch break :blk false;
+                if (stream != .raw) sys.writeAll(c, &header) catch break :blk false;
                 sys.writeAll(c, bytes) catch break :blk false;
                 break :blk true;
             };

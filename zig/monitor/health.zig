@@ -177,16 +177,22 @@ pub const Health = struct {
 
     /// How long the loop may sleep: until the next probe, or for ever while one runs (its
     /// result pipe wakes the loop).
-    pub fn timeoutMs(h: *const Health) i32 {
+    pub fn timeoutMs(h: *const Health) linksection(sys.loop_section) i32 {
         if (h.init_pid == 0 or h.runner != null) return -1;
         const left = h.due_ms - sys.clockMonotonicMs();
         return @intCast(std.math.clamp(left, 0, std.math.maxInt(i32)));
     }
 
-    /// Called on every wake-up of the loop: starts a probe when one is due.
-    pub fn onTimer(h: *Health) void {
-        if (h.init_pid == 0 or h.runner != null) return;
-        if (sys.clockMonotonicMs() < h.due_ms) return;
+    /// Called on every wake-up of the loop: starts a probe when one is due (true: it did, or
+    /// recorded its failure to).
+    pub fn onTimer(h: *Health) linksection(sys.loop_section) bool {
+        if (h.init_pid == 0 or h.runner != null) return false;
+        if (sys.clockMonotonicMs() < h.due_ms) return false;
+        h.startProbe();
+        return true;
+    }
+
+    noinline fn startProbe(h: *Health) void {
         h.spawn() catch |err| {
             // The probe could not even start: a failed result, as Docker records an exec error.
             const e = h.state.nextSlot();
@@ -213,7 +219,7 @@ pub const Health = struct {
     }
 
     /// The result pipe is readable: the Entry, then EOF.
-    pub fn onResult(h: *Health) void {
+    pub noinline fn onResult(h: *Health) void {
         const fd = h.result orelse return;
         const slot = std.mem.asBytes(h.state.nextSlot());
         var rounds: usize = 0;
@@ -251,13 +257,13 @@ pub const Health = struct {
     }
 
     /// The loop reaped `pid`: if it was the runner, its pid may be reused from now on.
-    pub fn reaped(h: *Health, pid: linux.pid_t) void {
+    pub noinline fn reaped(h: *Health, pid: linux.pid_t) void {
         if (h.runner_pid == pid) h.runner_alive = false;
     }
 
     /// The container exited: no more probes; a running one dies with its runner (the
     /// container's pid namespace is gone with its init). health.json keeps the last state.
-    pub fn stop(h: *Health) void {
+    pub noinline fn stop(h: *Health) void {
         if (h.runner_alive) {
             // Its reaper in the container dies with it (PR_SET_PDEATHSIG).
             sys.kill(h.runner_pid, linux.SIG.KILL) catch {};
@@ -268,11 +274,11 @@ pub const Health = struct {
         h.init_pid = 0;
     }
 
-    pub fn resultFd(h: *const Health) ?sys.fd_t {
+    pub fn resultFd(h: *const Health) linksection(sys.loop_section) ?sys.fd_t {
         return h.result;
     }
 
-    pub fn takeClosed(h: *Health) bool {
+    pub fn takeClosed(h: *Health) linksection(sys.loop_section) bool {
         defer h.closed = false;
         return h.closed;
     }

@@ -32,15 +32,28 @@ pub fn signalSet() linux.sigset_t {
 }
 
 const chunk = 64 * 1024;
+/// The loop's steady-state code (sys.loop_section): every function an event of output, input
+/// or a forwarded signal runs. The rest (accepting an attach client, a health probe, a log
+/// rotation, the end) runs rarely and sets `trim_due`, after which the image is trimmed again
+/// (trimImage), so what such an event mapped does not stay in the monitor's RSS.
+const loop = sys.loop_section;
 /// After the init exits, output still open this long without a byte read is abandoned (a
 /// process outside the container's pid namespace may hold the pipe forever).
 pub const drain_idle_ms = 2000;
 const max_events = 8;
+/// Output that touched more than the first page of a scratch buffer (a burst, a long line)
+/// makes the loop wait at most this long before it gives those pages back (dropScratch):
+/// never during a flood (it would fault them back in at once), always once it has passed.
+const scratch_idle_ms = 100;
 
 /// The loop's read buffers, static rather than on the stack: a 64 KiB frame is probed page by
 /// page on entry (all 16 pages resident for the container's life after its first byte of
 /// output), while the kernel's read touches only the pages it fills. One loop per process.
-var output_buf: [chunk]u8 = undefined;
+var output_buf: [chunk]u8 align(sys.page_size) = undefined;
+/// Static too, as the loop's other arrays the kernel fills: a safe build fills an `undefined`
+/// local with 0xaa from a constant in .rodata, and that read maps a rodata window back.
+var loop_events: [max_events]linux.epoll_event = undefined;
+var signal_infos: [8]linux.signalfd_siginfo = undefined;
 var input_buf: [chunk - detach_keys.max_keys]u8 = undefined;
 
 /// Below this frame the stack holds only the set-up's dead frames (spec parsing, the clone):
@@ -66,12 +79,16 @@ fn trimStack() void {
 /// the loop: it faults back only the windows of the code and data it still runs and reads
 /// (the pages stay in the memfd; nothing is copied or written). Whole pages inside each
 /// segment only, so a page shared with a writable segment is never touched.
-fn trimImage() void {
+fn trimImage() linksection(loop) void {
     const page = 4096;
+    const phnum_max = 16;
     const phdr_addr = linux.getauxval(std.elf.AT_PHDR);
     const phnum = linux.getauxval(std.elf.AT_PHNUM);
-    if (phdr_addr == 0 or phnum == 0 or phnum > 64) return;
-    const phdrs: [*]const std.elf.Phdr = @ptrFromInt(phdr_addr);
+    if (phdr_addr == 0 or phnum == 0 or phnum > phnum_max) return;
+    // A copy: the headers lie in the first read-only segment, which a read after its trim
+    // would map back (a whole fault-around window of rodata).
+    var phdrs: [phnum_max]std.elf.Phdr = undefined;
+    @memcpy(phdrs[0..phnum], @as([*]const std.elf.Phdr, @ptrFromInt(phdr_addr))[0..phnum]);
     // The load bias: PT_PHDR's own address against where the kernel put the headers.
     var bias: ?usize = null;
     for (phdrs[0..phnum]) |ph| {
@@ -92,6 +109,11 @@ pub const Relay = struct {
     epoll: sys.fd_t,
     signals: sys.fd_t,
     init_pid: linux.pid_t,
+    /// Code outside the loop's section ran (a rare event): trim the image before the next wait.
+    trim_due: bool = false,
+    /// Scratch pages beyond the first were touched (output_buf, the log's buffers): given back
+    /// once the output pauses (scratch_idle_ms).
+    scratch_dirty: bool = false,
     /// Set when the init has been reaped: its wait status.
     exit_status: ?u32 = null,
     /// Forward signals only to a process that exists as the container (not a failed init).
@@ -161,44 +183,76 @@ pub const Relay = struct {
         return r.exit_status.?;
     }
 
-    pub fn run(r: *Relay) !void {
+    pub fn run(r: *Relay) linksection(loop) !void {
         trimStack();
         trimImage();
-        var events: [max_events]linux.epoll_event = undefined;
         var iterations: u64 = 0;
         while (!r.done()) : (iterations += 1) {
             try r.syncInterest();
-            const timeout = r.drainTimeout() orelse return;
-            const n = try sys.epollWait(r.epoll, &events, timeout);
-            if (r.exit_status == null) if (r.health) |h| h.onTimer();
+            if (r.trim_due) {
+                r.trim_due = false;
+                trimImage();
+            }
+            const timeout = r.drainTimeout();
+            if (timeout == time_up) return;
+            // After the exit the loop is about to end: no scratch wait, the idle limit exact.
+            const scratch_wait = r.scratch_dirty and r.exit_status == null and
+                (timeout < 0 or timeout > scratch_idle_ms);
+            const n = try sys.epollWait(r.epoll, &loop_events, if (scratch_wait) scratch_idle_ms else timeout);
+            if (r.exit_status == null) if (r.health) |h| if (h.onTimer()) {
+                r.trim_due = true;
+            };
             if (n == 0) {
+                if (r.scratch_dirty) r.dropScratch();
+                if (scratch_wait) continue; // Only the scratch's wait is over.
                 if (r.exit_status == null) continue; // A health probe was due.
                 return; // Idle after exit (or out of time): give up on output nobody closes.
             }
-            for (events[0..n]) |ev| try r.dispatch(ev.data.fd, ev.events);
+            for (loop_events[0..n]) |ev| try r.dispatch(ev.data.fd, ev.events);
         }
     }
 
+    fn dropScratch(r: *Relay) linksection(loop) void {
+        r.scratch_dirty = false;
+        sys.dropPages(output_buf[sys.page_size..]);
+        if (r.log) |l| l.dropScratch();
+    }
+
     /// The epoll timeout: none while the init runs; after, the idle limit, cut to what is left
-    /// of drain_total_ms. Null: the time is up.
-    fn drainTimeout(r: *const Relay) ?i32 {
-        if (r.exit_status == null) return if (r.health) |h| h.timeoutMs() else -1;
+    /// of drain_total_ms; `time_up` when nothing is. (Not an optional: its constant would be
+    /// read from .rodata on every wake-up.)
+    fn drainTimeout(r: *const Relay) linksection(loop) i32 {
+        if (r.exit_status == null) {
+            const h = r.health orelse return -1;
+            return h.timeoutMs();
+        }
         const total = r.drain_total_ms orelse return drain_idle_ms;
         const left = r.exited_at_ms + total - sys.clockMonotonicMs();
-        if (left <= 0) return null;
+        if (left <= 0) return time_up;
         return @intCast(@min(left, drain_idle_ms));
     }
 
-    fn done(r: *const Relay) bool {
+    const time_up: i32 = std.math.minInt(i32);
+
+    fn done(r: *const Relay) linksection(loop) bool {
         return r.exit_status != null and r.stdout == null and r.stderr == null and r.pty == null;
     }
 
-    fn dispatch(r: *Relay, fd: sys.fd_t, events: u32) !void {
+    fn dispatch(r: *Relay, fd: sys.fd_t, events: u32) linksection(loop) !void {
         if (fd == r.signals) return r.onSignals();
-        if (r.health) |h| if (h.resultFd() == fd) return h.onResult();
+        if (r.health) |h| if (h.resultFd() == fd) {
+            r.trim_due = true;
+            return h.onResult();
+        };
         if (r.attach) |a| {
-            if (fd == a.listen) return a.accept();
-            if (a.isClient(fd)) return r.onClientInput(a, fd, events);
+            if (fd == a.listen) {
+                r.trim_due = true;
+                return a.accept();
+            }
+            if (a.isClient(fd)) {
+                r.trim_due = true;
+                return r.onClientInput(a, fd, events);
+            }
         }
         if (r.pty != null and fd == r.pty.?) {
             if (events & linux.EPOLL.OUT != 0 or (events & linux.EPOLL.ERR != 0 and r.pendingLen() > 0)) r.flushPending();
@@ -213,9 +267,9 @@ pub const Relay = struct {
 
     // ---- signals -------------------------------------------------------------------------
 
-    fn onSignals(r: *Relay) !void {
-        var infos: [8]linux.signalfd_siginfo = undefined;
-        const bytes = std.mem.sliceAsBytes(&infos);
+    fn onSignals(r: *Relay) linksection(loop) !void {
+        const infos = &signal_infos;
+        const bytes = std.mem.sliceAsBytes(infos);
         while (true) {
             const n = sys.read(r.signals, bytes) catch |err| switch (err) {
                 error.AGAIN => return,
@@ -226,10 +280,13 @@ pub const Relay = struct {
         }
     }
 
-    fn onSignal(r: *Relay, signo: u32) !void {
+    fn onSignal(r: *Relay, signo: u32) linksection(loop) !void {
         switch (signo) {
             linux.SIG.CHLD => try r.reap(),
-            linux.SIG.WINCH => if (r.pty) |p| runtime.console.copyWindowSize(&.{ 0, 1 }, p),
+            linux.SIG.WINCH => if (r.pty) |p| {
+                r.trim_due = true;
+                runtime.console.copyWindowSize(&.{ 0, 1 }, p);
+            },
             linux.SIG.PIPE => {},
             else => if (r.forward and r.exit_status == null) {
                 // ESRCH: it exited meanwhile; the SIGCHLD is on its way.
@@ -238,7 +295,7 @@ pub const Relay = struct {
         }
     }
 
-    fn reap(r: *Relay) !void {
+    fn reap(r: *Relay) linksection(loop) !void {
         var reaped: usize = 0;
         while (reaped < 1024) : (reaped += 1) {
             const w = sys.waitpid(-1, linux.W.NOHANG) catch |err| switch (err) {
@@ -246,6 +303,7 @@ pub const Relay = struct {
                 else => return err,
             };
             if (w.pid == 0) return;
+            r.trim_due = true;
             if (r.health) |h| h.reaped(w.pid);
             if (w.pid == r.init_pid) {
                 r.exit_status = w.status;
@@ -260,7 +318,7 @@ pub const Relay = struct {
 
     const Source = enum { stdout, stderr, pty };
 
-    fn onOutput(r: *Relay, source: Source) !void {
+    fn onOutput(r: *Relay, source: Source) linksection(loop) !void {
         const fd = switch (source) {
             .stdout => r.stdout.?,
             .stderr => r.stderr.?,
@@ -273,15 +331,25 @@ pub const Relay = struct {
             else => 0,
         };
         if (n == 0) return r.closeOutput(source);
+        if (n > sys.page_size) r.scratch_dirty = true;
         const to_err = source == .stderr;
-        if (r.log) |l| l.write(if (to_err) .stderr else .stdout, buf[0..n]);
-        if (r.attach) |a| a.broadcast(if (source == .pty) null else if (to_err) .stderr else .stdout, buf[0..n]);
+        if (r.log) |l| {
+            l.write(if (to_err) .stderr else .stdout, buf[0..n]);
+            if (l.takeRotated()) r.trim_due = true;
+            if (l.scratch_dirty) r.scratch_dirty = true;
+        }
+        if (r.attach) |a| a.broadcast(switch (source) {
+            .stdout => .stdout,
+            .stderr => .stderr,
+            .pty => .raw,
+        }, buf[0..n]);
         const broken = if (to_err) &r.user_err_broken else &r.user_out_broken;
         if (broken.*) return;
         // EPIPE and friends, or a reader that stopped for good after the exit: keep draining
         // (log, attach clients) so the container never blocks.
         r.writeUser(if (to_err) 2 else 1, buf[0..n]) catch |err| {
             broken.* = true;
+            r.trim_due = true;
             // `tsd run … | head`: the CLI leaves as Docker's does, the container runs on.
             if (err == error.PIPE) try r.release(.{ .output_closed = if (to_err) .stderr else .stdout });
         };
@@ -294,7 +362,7 @@ pub const Relay = struct {
     /// non-blocking) while still reading the signalfd: a user who stopped reading must not keep
     /// the monitor from forwarding a stop signal or reaping the init. Once the init has exited,
     /// a reader idle for drain_idle_ms is given up (error.TIMEDOUT).
-    fn writeUser(r: *Relay, fd: sys.fd_t, bytes: []const u8) !void {
+    fn writeUser(r: *Relay, fd: sys.fd_t, bytes: []const u8) linksection(loop) !void {
         var written: usize = 0;
         var rounds: u64 = 0;
         while (written < bytes.len) : (rounds += 1) {
@@ -312,7 +380,8 @@ pub const Relay = struct {
         }
     }
 
-    fn closeOutput(r: *Relay, source: Source) void {
+    noinline fn closeOutput(r: *Relay, source: Source) void {
+        r.trim_due = true;
         if (r.log) |l| l.flush(if (source == .stderr) .stderr else .stdout);
         switch (source) {
             .stdout => {
@@ -334,12 +403,12 @@ pub const Relay = struct {
 
     // ---- input ---------------------------------------------------------------------------
 
-    fn pendingLen(r: *const Relay) usize {
+    fn pendingLen(r: *const Relay) linksection(loop) usize {
         assert(r.pending_start <= r.pending_end);
         return r.pending_end - r.pending_start;
     }
 
-    fn onInput(r: *Relay) !void {
+    fn onInput(r: *Relay) linksection(loop) !void {
         assert(r.pendingLen() == 0);
         if (r.detach != null) return r.onInputDetachable();
         const n = sys.read(r.stdin.?, &r.pending) catch |err| switch (err) {
@@ -359,7 +428,8 @@ pub const Relay = struct {
 
     /// Input through the detach-key matcher: what it lets through goes on as usual; the
     /// whole sequence releases the user (what follows it in the read is dropped, as Docker's).
-    fn onInputDetachable(r: *Relay) !void {
+    noinline fn onInputDetachable(r: *Relay) !void {
+        r.trim_due = true;
         const buf = &input_buf;
         comptime assert(detach_keys.Matcher.outMax(input_buf.len) <= chunk);
         const n = sys.read(r.stdin.?, buf) catch |err| switch (err) {
@@ -383,7 +453,7 @@ pub const Relay = struct {
     /// replaced by /dev/null (no longer read or written: the user's shell and terminal are
     /// free), attach clients may type into a terminal; then the report, which ends the CLI.
     /// Without a foreground report pipe (exec, a failed start) only the output stops.
-    fn release(r: *Relay, why: report_mod.Line) !void {
+    noinline fn release(r: *Relay, why: report_mod.Line) !void {
         const report = r.report orelse return;
         if (r.released or !report.running) return;
         r.released = true;
@@ -403,7 +473,7 @@ pub const Relay = struct {
         report.release(why);
     }
 
-    fn flushPending(r: *Relay) void {
+    fn flushPending(r: *Relay) linksection(loop) void {
         const sink = r.sink orelse return;
         while (r.pendingLen() > 0) {
             const n = sys.write(sink, r.pending[r.pending_start..r.pending_end]) catch |err| switch (err) {
@@ -421,7 +491,7 @@ pub const Relay = struct {
     }
 
     /// An attach client's bytes: like the user's stdin, but its EOF only drops the client.
-    fn onClientInput(r: *Relay, a: *attach_mod.Server, fd: sys.fd_t, events: u32) void {
+    noinline fn onClientInput(r: *Relay, a: *attach_mod.Server, fd: sys.fd_t, events: u32) void {
         if (events & linux.EPOLL.IN == 0 or r.pendingLen() > 0 or r.sink == null or !r.attach_input) {
             if (events & (linux.EPOLL.RDHUP | linux.EPOLL.HUP | linux.EPOLL.ERR) != 0) a.drop(fd);
             return;
@@ -433,7 +503,7 @@ pub const Relay = struct {
         r.flushPending();
     }
 
-    fn closeSinkIfDrained(r: *Relay) void {
+    fn closeSinkIfDrained(r: *Relay) linksection(loop) void {
         if (r.stdin != null or r.pendingLen() > 0 or r.keep_sink) return;
         const sink = r.sink orelse return;
         // A pty has no EOF to give without closing the master, which would hang it up.
@@ -443,7 +513,7 @@ pub const Relay = struct {
     }
 
     /// No more input: the init is gone or no longer reads.
-    pub fn stopInput(r: *Relay) void {
+    pub fn stopInput(r: *Relay) linksection(loop) void {
         r.stdin = null;
         r.pending_start = 0;
         r.pending_end = 0;
@@ -453,7 +523,7 @@ pub const Relay = struct {
 
     // ---- epoll interest ------------------------------------------------------------------
 
-    fn syncInterest(r: *Relay) !void {
+    fn syncInterest(r: *Relay) linksection(loop) !void {
         const pending = r.pendingLen() > 0;
         var want = [_]Registration{.{}} ** watch_max;
         want[0] = .{ .fd = r.signals, .events = linux.EPOLL.IN };
@@ -483,7 +553,7 @@ pub const Relay = struct {
         for (&r.registered, want) |*have, w| try update(r.epoll, have, w);
     }
 
-    fn update(epoll: sys.fd_t, have: *Registration, want: Registration) !void {
+    fn update(epoll: sys.fd_t, have: *Registration, want: Registration) linksection(loop) !void {
         const want_events: u32 = if (want.fd < 0) 0 else want.events;
         if (have.fd == want.fd and have.events == want_events) return;
         // A closed fd left the epoll set by itself; deleting it is an error we expect.
@@ -531,4 +601,14 @@ pub fn startStdinPump(sink: sys.fd_t, d: *runtime.diag.Diag) !void {
         if (n == 0) linux.exit_group(0);
         sys.writeAll(1, buf[0..n]) catch linux.exit_group(0);
     }
+}
+
+test "the loop's memory is bounded: its static buffers, whatever the container writes" {
+    // The read buffers (output; input with detach keys) and the input kept for a slow sink.
+    try std.testing.expect(@sizeOf(@TypeOf(output_buf)) + @sizeOf(@TypeOf(input_buf)) <= 128 * 1024);
+    try std.testing.expect(@sizeOf(Relay) <= chunk + 4096);
+    // The log: one record buffer and two line buffers (zig/monitor/log.zig).
+    try std.testing.expect(log_mod.memory_max <= 160 * 1024);
+    // Only whole pages beyond the first of a scratch buffer are ever given back.
+    try std.testing.expect(@intFromPtr(&output_buf) % sys.page_size == 0);
 }
