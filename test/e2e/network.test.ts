@@ -260,8 +260,10 @@ async function killMonitorAndInit(id: string): Promise<void> {
   expect(monitorPid).toMatch(/^\d+$/);
   const initPid = readFileSync(`/proc/${monitorPid}/task/${monitorPid}/children`, "utf8").trim().split(" ")[0]!;
   expect(initPid).toMatch(/^\d+$/);
-  process.kill(Number(initPid), "SIGKILL");
+  // The monitor first: killed second, it could see its init die and run the cleanup this
+  // test needs left undone (a dead container still holding its lease).
   process.kill(Number(monitorPid), "SIGKILL");
+  process.kill(Number(initPid), "SIGKILL");
   const gone = (pid: string) => !existsSync(`/proc/${pid}/status`) || readFileSync(`/proc/${pid}/status`, "utf8").includes("zombie");
   for (let i = 0; i < 200 && !(gone(monitorPid) && gone(initPid)); i++) await Bun.sleep(20);
   expect(gone(monitorPid) && gone(initPid)).toBe(true);
