@@ -62,14 +62,8 @@ results=()
 
 # ---- the layer ---------------------------------------------------------------------------------
 if [[ $parts == *unpack* ]]; then
-rootfs=$work/rootfs
-mkdir -p "$rootfs/usr/lib" "$rootfs/usr/share"
-cp -a "$images/busybox-rootfs/." "$rootfs/"
-cp -a /usr/lib/python3.11 "$rootfs/usr/lib/"
-cp -a /usr/share/doc "$rootfs/usr/share/"
-(cd "$rootfs" && find . -mindepth 1 -printf '%P\n' | LC_ALL=C sort) >"$work/list"
-tar -C "$rootfs" -cf "$work/layer.tar" --no-recursion --numeric-owner --format=gnu -T "$work/list"
-rm -rf "$rootfs"
+BIG_LAYER_TAR_ONLY=1 . "$here/big-layer.sh"
+big_layer_tar
 gzip -6 -k "$work/layer.tar"
 zstd -q -3 -k "$work/layer.tar"
 say "layer: $(wc -l <"$work/list") entries; tar $(($(stat -c %s "$work/layer.tar") / 1000000)) MB, gzip $(($(stat -c %s "$work/layer.tar.gz") / 1000000)) MB, zstd $(($(stat -c %s "$work/layer.tar.zst") / 1000000)) MB; on $(stat -f -c %T "$work")"
