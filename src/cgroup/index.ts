@@ -210,6 +210,15 @@ export function createBundleCgroup(bundle: string, spec: BundleSpec = readBundle
   // The monitor's first cgroup.procs write (v1) waits out a grace period: started now, from a
   // pool thread, it runs while the monitor starts (warm.ts). Not before the group is made: the
   // waiting write holds the cgroup mutex, which every mkdir of the group would wait for.
+  warmAttachSoon(driver);
+}
+
+/**
+ * A process is about to be moved into a container's groups (the monitor's init, an exec
+ * helper): on v1, as root, the attach's grace period is started now (warm.ts), so the move
+ * waits only for what is left of it. TSD_NO_ATTACH_WARMUP=1 leaves it out.
+ */
+export function warmAttachSoon(driver: CgroupDriver = hostDriver()): void {
   if (driver instanceof V1Driver && !rootlessMode() && process.env.TSD_NO_ATTACH_WARMUP === undefined) warmCgroupAttach();
 }
 

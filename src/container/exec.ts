@@ -9,6 +9,7 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TsdError, EXIT_CANNOT_INVOKE, EXIT_ENGINE } from "../errors";
 import { monitorExecutable } from "../native/embedded";
+import { warmAttachSoon } from "../cgroup";
 import { containerDir, rootPaths } from "../store/paths";
 import { imageById } from "../image/store";
 import { ALL_CAPS } from "./caps";
@@ -170,6 +171,9 @@ export async function execInContainer(db: Database, root: string, ref: string, o
     throw new TsdError("the input device is not a TTY: drop -t, or run from a terminal");
   }
   if (rootlessMode()?.pause) checkOnHost(db, ref);
+  // The helper's first move into the container's v1 groups waits out a grace period of the
+  // kernel's (5-30 ms): started now, it runs while this process prepares the exec.
+  warmAttachSoon();
   const row = mustFind(db, root, ref);
   const prepared = await prepareExec(db, root, row, o, ref);
   // Docker's exec events: "exec_create: CMD", "exec_start: CMD", then exec_die with the status.
