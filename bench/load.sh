@@ -31,6 +31,7 @@ command -v podman >/dev/null || say "podman not installed: no podman load (apt-g
 
 bash "$repo/test/fixtures/make-images.sh" "$images"
 work=$(mktemp -d /dev/shm/tsd-bench-load-XXXXXX)
+. "$here/podman-private.sh"
 cleanup() {
   # podman's overlay driver leaves its storage mounted.
   awk -v w="$work" '$5 ~ "^"w {print $5}' /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m" || true; done

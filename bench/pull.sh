@@ -32,6 +32,7 @@ command -v podman >/dev/null || say "podman not installed: comparing with skopeo
 
 bash "$repo/test/fixtures/make-images.sh" "$images"
 work=$(mktemp -d /dev/shm/tsd-bench-pull-XXXXXX)
+. "$here/podman-private.sh"
 reg_pid=""
 cleanup() {
   [ -n "$reg_pid" ] && kill "$reg_pid" 2>/dev/null || true
