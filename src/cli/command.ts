@@ -11,7 +11,8 @@ export function defineCommand<T extends ArgsDef = ArgsDef>(def: CommandDef<T>): 
   return def;
 }
 
-async function resolve<T>(v: T | (() => T | Promise<T>) | Promise<T> | undefined): Promise<T | undefined> {
+/** A citty Resolvable: the value, its promise, or a function returning either. */
+export async function resolve<T>(v: T | (() => T | Promise<T>) | Promise<T> | undefined): Promise<T | undefined> {
   return typeof v === "function" ? await (v as () => T | Promise<T>)() : await v;
 }
 

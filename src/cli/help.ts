@@ -1,6 +1,7 @@
 // `--help` as the Docker CLI prints it (cobra): "Usage:  tsd run [OPTIONS] IMAGE [COMMAND] [ARG...]",
 // the description, then Options (flag, value type, text) or Commands. Plain text: no colour.
 import type { ArgsDef, CommandDef } from "citty";
+import { resolve } from "./command";
 
 /** Docker's usage lines, after "tsd <command>". */
 const USAGES: Record<string, string> = {
@@ -23,9 +24,6 @@ const USAGES: Record<string, string> = {
 
 const REPEATABLE = " (repeatable)";
 
-async function resolve<T>(v: T | (() => T | Promise<T>) | Promise<T> | undefined): Promise<T | undefined> {
-  return typeof v === "function" ? await (v as () => T | Promise<T>)() : await v;
-}
 
 /** The options block: "  -d, --detach           Run …" with cobra's value types (string, list). */
 export function optionLines(args: ArgsDef): string[] {
