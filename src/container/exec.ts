@@ -20,9 +20,7 @@ import { LineReader, parseReport } from "./start";
 import { readImageFile, resolveUser } from "./user";
 import { decodeOptions } from "./options";
 import type { ContainerRow } from "./store";
-import { additionalGroups, namespaceArgs, needNamespace, rootlessMode } from "../store/rootless";
-import { findContainer } from "./store";
-import { stateOf } from "./state";
+import { additionalGroups, namespaceArgs } from "../store/rootless";
 
 export interface ExecOptions {
   interactive: boolean;
@@ -156,21 +154,14 @@ export async function awaitExecReport(helper: Subprocess): Promise<void> {
   }
 }
 
-/** Rootless fast path: exec from the host unless the look-up would reconcile the container
- *  (which releases what needs root in the namespace); the namespaces are opened now, before
- *  anything changes. */
-function checkOnHost(db: Database, ref: string): void {
-  const row = findContainer(db, ref);
-  const state = row ? stateOf(row) : undefined;
-  if (state === "starting" || state === "abandoned" || state === "dead") needNamespace(`exec: container ${ref} is ${state}`);
-  namespaceArgs("user");
-}
-
 export async function execInContainer(db: Database, root: string, ref: string, o: ExecOptions): Promise<number> {
   if (o.tty && o.interactive && !process.stdin.isTTY) {
     throw new TsdError("the input device is not a TTY: drop -t, or run from a terminal");
   }
-  if (rootlessMode()?.pause) checkOnHost(db, ref);
+  // Rootless fast path: the pause process's user namespace is opened now, before anything
+  // changes (none off it); the look-up's reconcile sends a dead or abandoned container inside
+  // itself (resolve.ts).
+  namespaceArgs("user");
   // The helper's first move into the container's v1 groups waits out a grace period of the
   // kernel's (5-30 ms): started now, it runs while this process prepares the exec.
   warmAttachSoon();
