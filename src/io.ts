@@ -95,6 +95,11 @@ export function fdinfoCloseOnExec(fdinfo: string): boolean {
   return m !== null && (parseInt(m[1]!, 8) & 0o2000000) !== 0;
 }
 
+/** The argv that runs this tsd again (the compiled binary, or bun + the entry in a dev tree). */
+export function selfCommand(): string[] {
+  return Bun.main.startsWith("/$bunfs/") ? [process.execPath] : [process.execPath, Bun.main];
+}
+
 /** A host tool's path: PATH, then the system directories a user's PATH may lack (sbin). */
 export function findTool(name: string): string | undefined {
   return Bun.which(name, { PATH: `${process.env.PATH ?? ""}:/usr/bin:/bin:/usr/sbin:/sbin` }) ?? undefined;

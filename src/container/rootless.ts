@@ -10,7 +10,7 @@ import type { Database } from "bun:sqlite";
 import { chmodSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { findImage, type ImageRecord } from "../image/store";
-import { findTool } from "../io";
+import { findTool, selfCommand } from "../io";
 import { usesFuse } from "./fuse-rootfs";
 
 /** One line per thing a rootless container cannot have; nothing when it asks for none. */
@@ -75,8 +75,7 @@ export function checkRunOnHost(db: Database, opts: RunOptions, pull: string | un
 export function reconcileInside(root: string, id: string): void {
   const pause = rootlessMode()?.pause;
   if (!pause) return;
-  const self = Bun.main.startsWith("/$bunfs/") ? [process.execPath] : [process.execPath, Bun.main];
-  const argv = [findTool("nsenter") ?? "nsenter", ...joinPauseArgs(pause.pid), "--", ...self, "--root", root, "inspect", "--type", "container", "-f", "{{.Id}}", id];
+  const argv = [findTool("nsenter") ?? "nsenter", ...joinPauseArgs(pause.pid), "--", ...selfCommand(), "--root", root, "inspect", "--type", "container", "-f", "{{.Id}}", id];
   const r = Bun.spawnSync(argv, { stdin: "ignore", stdout: "ignore", stderr: "pipe", env: { ...process.env, TSD_ROOTLESS: "1" } });
   if (r.exitCode !== 0) throw new TsdError(`rootless: the cleanup of ${id.slice(0, 12)} in the namespace failed: ${r.stderr.toString().trim().split("\n")[0] ?? ""}`);
 }

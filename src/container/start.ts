@@ -18,6 +18,7 @@ import { attachedStreams } from "./meta-options";
 import { parseDetachKeys } from "./detach-keys";
 import { writeSync } from "node:fs";
 import { namespaceArgs } from "../store/rootless";
+import { selfCommand } from "../io";
 
 export interface Started {
   monitor: Subprocess;
@@ -51,11 +52,6 @@ export interface StartOptions {
   outputFd?: number;
   /** Foreground with a terminal and stdin: typing these detaches (the monitor matches them). */
   detachKeys?: number[];
-}
-
-/** The argv that runs this tsd again (the compiled binary, or bun + the entry in a dev tree). */
-export function selfCommand(): string[] {
-  return Bun.main.startsWith("/$bunfs/") ? [process.execPath] : [process.execPath, Bun.main];
 }
 
 export function monitorArgv(monitorPath: string, o: StartOptions, self: string[] = selfCommand(), namespaces: string[] = namespaceArgs("user+mount")): string[] {

@@ -22,7 +22,7 @@ import { procStartTime, sameProcess } from "../container/proc";
 import { flockExclusive } from "../native/ffi";
 import { execve } from "../native/execve";
 import { joinPauseArgs, rootlessPaths, subordinateRange, useHostMode, type RootlessPaths } from "../store/rootless";
-import { findTool, readOr } from "../io";
+import { findTool, readOr, selfCommand } from "../io";
 
 interface User {
   uid: number;
@@ -48,9 +48,8 @@ export function enterRootless(args: string[]): never {
   // checked to be the user's; the lock is for starting one.
   ensureRunDir(paths, user);
   const pid = livePause(paths, user) ?? withLock(paths, () => livePause(paths, user) ?? rejoinPause(paths, user, tools) ?? startPause(paths, user, tools));
-  const self = Bun.main.startsWith("/$bunfs/") ? [process.execPath] : [process.execPath, Bun.main];
   const env = { ...(process.env as Record<string, string>), TSD_ROOTLESS: "1" };
-  const errno = execve(tools.nsenter, ["nsenter", ...joinPauseArgs(pid), `--wd=${process.cwd()}`, "--", ...self, ...args], env);
+  const errno = execve(tools.nsenter, ["nsenter", ...joinPauseArgs(pid), `--wd=${process.cwd()}`, "--", ...selfCommand(), ...args], env);
   throw new TsdError(`rootless: cannot run ${tools.nsenter}: errno ${errno}`);
 }
 
