@@ -37,10 +37,8 @@ export interface StartOptions {
   /** -d -i: the container's stdin stays open for `tsd attach` clients. */
   stdinAttach?: boolean;
   log?: LogOptions;
-  /** Running monitors whose sealed binary may be shared (embedded.ts monitorExecutable). */
-  donors?: number[];
-  /** The monitor's executable, started early by the caller (run: before building the bundle);
-   *  else made here from `donors`. */
+  /** The monitor's executable (embedded.ts monitorExecutable), started by the caller before
+   *  its other work (run: before building the bundle); else a fresh copy made here. */
   exe?: Promise<MonitorExecutable>;
   /** The container's merged Config.Healthcheck: the monitor runs its probes. */
   healthcheck?: HealthConfig;
@@ -95,17 +93,23 @@ export interface StartedMonitor {
   close(): void;
 }
 
-/** The monitor's executable the caller started early, else the running monitors to share one with. */
-function earlyExe(db: Database, exe: Promise<MonitorExecutable> | undefined): Pick<StartOptions, "exe" | "donors"> {
-  return exe ? { exe } : { donors: runningMonitorPids(db) };
+/** The monitor's executable the caller started early, else one shared with a running monitor. */
+function earlyExe(db: Database, exe: Promise<MonitorExecutable> | undefined): Promise<MonitorExecutable> {
+  return exe ?? monitorExecutable(runningMonitorPids(db));
 }
 
 /** Starts the monitor; resolves once the container has exec'd or has failed to. */
 export async function startMonitor(o: StartOptions): Promise<StartedMonitor> {
-  // Rootless on fuse-overlayfs: the rootfs is mounted before the init needs it (fuse-rootfs.ts).
-  mountFuseRootfs(o.bundle);
+  const exeSoon = o.exe ?? monitorExecutable();
+  try {
+    // Rootless on fuse-overlayfs: the rootfs is mounted before the init needs it (fuse-rootfs.ts).
+    mountFuseRootfs(o.bundle);
+  } catch (e) {
+    void exeSoon.then((x) => x.close(), () => {});
+    throw e;
+  }
   faultPoint("start:fuse-mounted");
-  const exe = await (o.exe ?? monitorExecutable(o.donors));
+  const exe = await exeSoon;
   let monitor: Subprocess;
   let lines: LineReader;
   let line: string | undefined;
@@ -204,7 +208,7 @@ export async function startAttached(db: Database, root: string, id: string, bund
   try {
     await connectContainer(db, root, id);
     faultPoint("start:connected");
-    started = await startMonitor({ root, id, bundle, stdin: opts.interactive, ...earlyExe(db, exe), onSpawn: (pid) => markStarting(db, id, pid), ...logAndStreams(opts), ...detachKeys(opts), ...(opts.healthcheck ? { healthcheck: opts.healthcheck } : {}) });
+    started = await startMonitor({ root, id, bundle, stdin: opts.interactive, exe: earlyExe(db, exe), onSpawn: (pid) => markStarting(db, id, pid), ...logAndStreams(opts), ...detachKeys(opts), ...(opts.healthcheck ? { healthcheck: opts.healthcheck } : {}) });
   } catch (e) {
     for (const [sig, h] of handlers) process.off(sig, h);
     undo();
@@ -263,7 +267,7 @@ export async function startDetached(db: Database, root: string, id: string, bund
   try {
     await connectContainer(db, root, id);
     faultPoint("start:connected");
-    started = await startMonitor({ root, id, bundle, stdin: false, detach: true, stdinAttach: opts.interactive, ...earlyExe(db, exe), onSpawn: (pid) => markStarting(db, id, pid), ...logAndStreams(opts), ...(opts.healthcheck ? { healthcheck: opts.healthcheck } : {}) });
+    started = await startMonitor({ root, id, bundle, stdin: false, detach: true, stdinAttach: opts.interactive, exe: earlyExe(db, exe), onSpawn: (pid) => markStarting(db, id, pid), ...logAndStreams(opts), ...(opts.healthcheck ? { healthcheck: opts.healthcheck } : {}) });
   } catch (e) {
     undo();
     throw e;
