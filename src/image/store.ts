@@ -153,10 +153,6 @@ export function importLayer(db: Database, root: string, src: string, expectedDif
   if (!/^[a-f0-9]{64}$/.test(hex)) throw new TsdError(`malformed layer diff_id "${expectedDiffId}" in the image config`);
   const known = layerSize(db, expectedDiffId);
   if (known !== undefined && existsSync(join(rootPaths(root).layers, hex))) return known;
-  return unpackIntoStore(db, root, src, expectedDiffId).size;
-}
-
-function unpackIntoStore(db: Database, root: string, src: string, expectedDiffId: string): { diffId: string; size: number } {
   const staging = newLayerStaging(root);
   try {
     // Rootless with a single id: owners it cannot map stay the user's (store/rootless.ts).
@@ -164,7 +160,7 @@ function unpackIntoStore(db: Database, root: string, src: string, expectedDiffId
     if (diffId !== expectedDiffId) {
       throw new TsdError(`layer content ${diffId} does not match the image config's diff_id ${expectedDiffId}: the archive is corrupt`);
     }
-    return { diffId, size: commitLayerStaging(db, root, staging, diffId, size) };
+    return commitLayerStaging(db, root, staging, diffId, size);
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }

@@ -2,7 +2,7 @@
 import { dlopen, FFIType, type Pointer, CString } from "bun:ffi";
 import { materialize } from "./embedded";
 import { TsdError } from "../errors";
-import { libc } from "./libc";
+import { cstr, libc } from "./libc";
 
 const symbols = {
   tsd_version: { args: [], returns: FFIType.cstring },
@@ -78,7 +78,7 @@ const PACK_DEVICES = 4;
 export function packLayer(dir: string, out: string): { size: number; digest: string } {
   const digest = new Uint8Array(65);
   const errbuf = new Uint8Array(ERRBUF_LEN);
-  const rc = core().tsd_pack(Buffer.from(dir + "\0"), Buffer.from(out + "\0"), PACK_LAYER | PACK_XATTRS | PACK_DEVICES, digest, errbuf, ERRBUF_LEN);
+  const rc = core().tsd_pack(cstr(dir), cstr(out), PACK_LAYER | PACK_XATTRS | PACK_DEVICES, digest, errbuf, ERRBUF_LEN);
   const status = typeof rc === "bigint" ? rc : BigInt(rc);
   if (status < 0n) throw new TsdError(`cannot pack ${dir}: ${cString(errbuf) || `error ${-status}`}`);
   return { size: Number(status), digest: `sha256:${cString(digest)}` };
@@ -94,8 +94,8 @@ export function unpack(src: string, dest: string, opts: { layer: boolean; archiv
   const digest = new Uint8Array(65);
   const errbuf = new Uint8Array(ERRBUF_LEN);
   const rc = core().tsd_unpack(
-    Buffer.from(src + "\0"),
-    Buffer.from(dest + "\0"),
+    cstr(src),
+    cstr(dest),
     (opts.layer ? UNPACK_LAYER : 0) | (opts.archive ? UNPACK_ARCHIVE : 0) | (opts.plain ? UNPACK_PLAIN : 0) | (opts.ignoreChown ? UNPACK_IGNORE_CHOWN : 0),
     digest,
     errbuf,
@@ -106,7 +106,6 @@ export function unpack(src: string, dest: string, opts: { layer: boolean; archiv
   return { size: Number(status), diffId: `sha256:${cString(digest)}` };
 }
 
-const ENOENT = 2;
 const ESTALE = 116;
 const EFBIG = 27;
 const EACCES = 13;
@@ -126,10 +125,6 @@ export function readLayerFile(dir: string, rel: string, max: number): LayerFile 
   if (n === -EFBIG) return { kind: "too-large" };
   if (n === -EACCES) return { kind: "denied" };
   return { kind: "absent" };
-}
-
-function cstr(s: string): Buffer {
-  return Buffer.from(s + "\0");
 }
 
 function netCall(what: string, call: (errbuf: Uint8Array) => number | bigint): number {
