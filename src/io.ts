@@ -104,3 +104,21 @@ export function selfCommand(): string[] {
 export function findTool(name: string): string | undefined {
   return Bun.which(name, { PATH: `${process.env.PATH ?? ""}:/usr/bin:/bin:/usr/sbin:/sbin` }) ?? undefined;
 }
+
+/** A counting semaphore: at most `free` of the functions given to `with` run at once (a freed
+ *  slot passes straight to the next in line). A build's RUNs, a pull's or a load's layers. */
+export class Slots {
+  private waiting: (() => void)[] = [];
+  constructor(private free: number) {}
+  async with<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((go) => this.waiting.push(go));
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    }
+  }
+}

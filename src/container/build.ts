@@ -10,6 +10,7 @@ import { unpackArchive } from "../image/unpack-child";
 import { join } from "node:path";
 import { availableParallelism } from "node:os";
 import { TsdError } from "../errors";
+import { Slots } from "../io";
 import { cacheKey, cachedImage, markBuildResult, rememberStep } from "../image/build/cache";
 import { contextSizeText, contextTarSize, followSource, loadContext, resolveSource, type Context } from "../image/build/context";
 import { randomId } from "../store/ids";
@@ -200,23 +201,6 @@ class OrderedOutput {
     while (this.head < this.n && this.state[this.head] === "ok") {
       this.head++;
       if (this.head < this.n) for (const line of this.held[this.head]!.splice(0)) this.out(line);
-    }
-  }
-}
-
-/** A counting semaphore. */
-class Slots {
-  private waiting: (() => void)[] = [];
-  constructor(private free: number) {}
-  async with<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.free > 0) this.free--;
-    else await new Promise<void>((go) => this.waiting.push(go));
-    try {
-      return await fn();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.free++;
     }
   }
 }

@@ -141,19 +141,3 @@ export async function streamLayer(u: LayerUnpack, source: AsyncIterable<Uint8Arr
 export function unpackerMessage(m: string): string {
   return m.replace(/^layer "-": /, "");
 }
-
-/** Runs at most `n` of the functions given to it at once, the rest in arrival order. */
-export function limiter(n: number): <T>(f: () => Promise<T>) => Promise<T> {
-  let running = 0;
-  const queue: (() => void)[] = [];
-  return async <T>(f: () => Promise<T>): Promise<T> => {
-    if (running >= n) await new Promise<void>((r) => queue.push(r));
-    running++;
-    try {
-      return await f();
-    } finally {
-      running--;
-      queue.shift()?.();
-    }
-  };
-}

@@ -16,7 +16,8 @@ import { onInterrupt } from "../interrupt";
 import { makeWorkDir, sweepStaleWorkDirs } from "../store/workdir";
 import { TsdError } from "../errors";
 import { commitLayerStaging, hasLayer, layerBlobs, layerSize, putImage, recordImageManifest, recordLayerBlob, removeStaleStaging, tagImage, type ImageConfig } from "./store";
-import { limiter, LayerUnpack, streamLayer, unpackerMessage } from "./layer-unpack";
+import { LayerUnpack, streamLayer, unpackerMessage } from "./layer-unpack";
+import { Slots } from "../io";
 import { LayerStreamError } from "./layer-stream";
 import { DETECT_LEN, detectFormat } from "./stream-checks";
 import { familiarName, parseReference, type Reference } from "./reference";
@@ -153,7 +154,7 @@ interface StagedLayer {
  * stops every unit (no staging directory is left).
  */
 async function stageLayers(db: Database, root: string, layers: ArchiveImage["layers"], diffIds: string[], what: string, units: Set<LayerUnpack>): Promise<StagedLayer[]> {
-  const slot = limiter(PARALLEL_LAYERS);
+  const slots = new Slots(PARALLEL_LAYERS);
   const jobs = new Map<string, Promise<StagedLayer>>();
   let failure: { error: unknown } | undefined;
   const all = layers.map((layer, i) => {
@@ -161,7 +162,7 @@ async function stageLayers(db: Database, root: string, layers: ArchiveImage["lay
     const key = `${layer.path}\0${diffId}`;
     let job = jobs.get(key);
     if (!job) {
-      job = slot(async () => {
+      job = slots.with(async () => {
         if (failure) throw failure.error;
         try {
           return await stageLayer(db, root, layer, diffId, what, units);

@@ -1,7 +1,8 @@
 // The pure parts of src/image/layer-unpack.ts, the way pull, load and import take a layer in:
-// the unpacker's message without its stdin name, and the limiter that runs 3 layers at once.
+// the unpacker's message without its stdin name, and io.ts's Slots that run 3 layers at once.
 import { describe, expect, test } from "bun:test";
-import { limiter, unpackerMessage } from "../../src/image/layer-unpack";
+import { unpackerMessage } from "../../src/image/layer-unpack";
+import { Slots } from "../../src/io";
 
 describe("unpackerMessage", () => {
   test("drops the unpacker's name for its stdin, keeps the rest as it is", () => {
@@ -11,14 +12,14 @@ describe("unpackerMessage", () => {
   });
 });
 
-describe("limiter", () => {
+describe("Slots", () => {
   test("runs at most n at once, the rest in arrival order, and goes on after a failure", async () => {
-    const slot = limiter(2);
+    const slots = new Slots(2);
     let running = 0;
     let most = 0;
     const started: number[] = [];
     const job = (i: number) =>
-      slot(async () => {
+      slots.with(async () => {
         started.push(i);
         running++;
         most = Math.max(most, running);

@@ -8,7 +8,8 @@ import { rmSync } from "node:fs";
 import { blobPath, hasBlob, openPartial, putBlob, removeStaleLocks, sha256Hex, adoptBlob, type PartialDownload } from "../blobs";
 import type { UnpackChild } from "../unpack-child";
 import { LayerStreamError } from "../layer-stream";
-import { LayerUnpack, limiter, UnpackFeedError } from "../layer-unpack";
+import { LayerUnpack, UnpackFeedError } from "../layer-unpack";
+import { Slots } from "../../io";
 import { takeLease } from "../lease";
 import {
   choosePlatform,
@@ -146,7 +147,7 @@ async function pullLayers(base: PullContext, m: ImageManifest, config: ImageConf
   removeStaleLocks(root);
   const children = new Set<UnpackChild>();
   const inflight = new Map<string, Promise<number>>();
-  const slot = limiter(PARALLEL_DOWNLOADS);
+  const slots = new Slots(PARALLEL_DOWNLOADS);
   const layerJob = (i: number): Promise<number> => {
     const desc = m.layers[i]!;
     const diffId = diffIds[i]!;
@@ -154,7 +155,7 @@ async function pullLayers(base: PullContext, m: ImageManifest, config: ImageConf
     const running = inflight.get(key);
     if (running) return running;
     p.layer(ids[i]!, "Waiting");
-    const job = slot(() => pullLayer({ ...base, desc, diffId, lid: ids[i]!, children })).then((size) => {
+    const job = slots.with(() => pullLayer({ ...base, desc, diffId, lid: ids[i]!, children })).then((size) => {
       recordLayerBlob(db, diffId, desc.digest, desc.mediaType ?? "", desc.size ?? 0);
       p.layer(ids[i]!, "Pull complete");
       return size;
