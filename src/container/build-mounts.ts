@@ -5,7 +5,7 @@
 // Planned first (what names the step in the cache), made only when the step runs.
 import type { Database } from "bun:sqlite";
 import { closeSync, openSync } from "node:fs";
-import { flockExclusive } from "../native/ffi";
+import { flockExclusive } from "../native/libc";
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, rmdirSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { plan, plannedHash, resolveSource, stage, type Context, type PlannedEntry } from "../image/build/context";

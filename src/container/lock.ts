@@ -2,7 +2,7 @@
 // reconcile of a dead monitor serialise on one container, not on the whole database.
 import { closeSync, mkdirSync, openSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { flockExclusive } from "../native/ffi";
+import { flockExclusive } from "../native/libc";
 
 export function lockPath(root: string, id: string): string {
   return join(root, "locks", `${id}.lock`);

@@ -188,14 +188,3 @@ function cString(bytes: Uint8Array): string {
 
 export type { Pointer };
 export { CString };
-
-// ---- libc: flock for per-container lock files ----------------------------------------------
-
-const LOCK_EX = 2;
-
-/** flock(fd, LOCK_EX), blocking; the lock goes with the fd (close it to release). */
-export function flockExclusive(fd: number): void {
-  // A signal (EINTR) is the only failure a retry can cure.
-  for (let attempt = 0; attempt < 5; attempt++) if (libc().flock(fd, LOCK_EX) === 0) return;
-  throw new TsdError("cannot lock the container: flock failed");
-}

@@ -4,6 +4,7 @@
 // rootfs bind, the fuse rootfs's unmount). libtsd (ffi.ts) has tsd's own calls; these are
 // plain libc, not worth a Zig wrapper each.
 import { dlopen, FFIType, read } from "bun:ffi";
+import { TsdError } from "../errors";
 
 const symbols = {
   flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
@@ -32,3 +33,12 @@ export function errno(): number {
 
 /** A NUL-terminated copy of `s` for a char* argument. */
 export const cstr = (s: string): Buffer => Buffer.from(`${s}\0`);
+
+const LOCK_EX = 2;
+
+/** flock(fd, LOCK_EX), blocking; the lock goes with the fd (close it to release). */
+export function flockExclusive(fd: number): void {
+  // A signal (EINTR) is the only failure a retry can cure.
+  for (let attempt = 0; attempt < 5; attempt++) if (libc().flock(fd, LOCK_EX) === 0) return;
+  throw new TsdError("cannot lock the container: flock failed");
+}

@@ -5,7 +5,7 @@
 // never stored: a stored status would be wrong the moment the init exits under its reaper.
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { flockExclusive } from "../native/ffi";
+import { flockExclusive } from "../native/libc";
 import { TsdError } from "../errors";
 import { cgroupFrozen } from "../cgroup/frozen";
 

@@ -19,7 +19,7 @@ import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, rea
 import { join } from "node:path";
 import { TsdError } from "../errors";
 import { procStartTime, sameProcess } from "../container/proc";
-import { flockExclusive } from "../native/ffi";
+import { flockExclusive } from "../native/libc";
 import { execve } from "../native/execve";
 import { joinPauseArgs, rootlessPaths, subordinateRange, useHostMode, type RootlessPaths } from "../store/rootless";
 import { findTool, readOr, selfCommand } from "../io";
