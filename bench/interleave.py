@@ -3,29 +3,46 @@
 # load on a shared host, where hyperfine's one-command-after-another blocks can differ by tens of
 # ms. By hand only, never part of the test suite.
 #
-#   python3 bench/interleave.py RUNS GAP_SECONDS NAME='COMMAND' NAME='COMMAND' …
+#   python3 bench/interleave.py [--warmup N] [--export-json FILE] RUNS GAP_SECONDS NAME='COMMAND' …
 #   python3 bench/interleave.py 60 0.3 tsd='dist/tsd --root R run --rm --network none busybox true' \
 #     nowarm='TSD_NO_ATTACH_WARMUP=1 dist/tsd --root R run --rm --network none busybox true'
 #
 # Each COMMAND runs through bash -c (its start-up is in every figure alike). GAP: a pause after
 # each run (0.3 s lets the kernel's cgroup v1 attach go cold between runs, as between a user's
-# commands; 0 is hyperfine's back-to-back). Prints wall medians and means, the mean CPU time
-# (user + system of the command and its children) and each median's ratio to the first's.
-import os, resource, statistics, subprocess, sys, time
+# commands; 0 is hyperfine's back-to-back). Each round starts one command further on, so no
+# command always runs first. --warmup: rounds run first and not counted. --export-json: the
+# results in the shape of hyperfine's export (seconds; bench/rootless.sh reads it). Prints wall
+# medians and means, the mean CPU time (user + system of the command and its children) and each
+# median's ratio to the first's. A command that fails stops the run.
+import json, os, resource, statistics, subprocess, sys, time
 
-runs, gap = int(sys.argv[1]), float(sys.argv[2])
-cmds = [a.split("=", 1) for a in sys.argv[3:]]
+args = sys.argv[1:]
+opts = {"--warmup": "0", "--export-json": ""}
+while args and args[0] in opts:
+    opts[args[0]] = args[1]
+    args = args[2:]
+warmup = int(opts["--warmup"])
+runs, gap = int(args[0]), float(args[1])
+cmds = [a.split("=", 1) for a in args[2:]]
 wall = {n: [] for n, _ in cmds}
 cpu = {n: [] for n, _ in cmds}
-for _ in range(runs):
-    for name, cmd in cmds:
+for rnd in range(warmup + runs):
+    for k in range(len(cmds)):
+        name, cmd = cmds[(k + rnd) % len(cmds)]
         r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t = time.perf_counter()
-        subprocess.run(["bash", "-c", cmd], check=True, stdout=subprocess.DEVNULL)
-        wall[name].append((time.perf_counter() - t) * 1000)
+        if subprocess.run(["bash", "-c", cmd], stdout=subprocess.DEVNULL).returncode != 0:
+            sys.exit(f"interleave: {name} failed")
+        elapsed = (time.perf_counter() - t) * 1000
         r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu[name].append((r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime) * 1000)
+        if rnd >= warmup:
+            wall[name].append(elapsed)
+            cpu[name].append((r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime) * 1000)
         time.sleep(gap)
+if opts["--export-json"]:
+    res = [{"command": n, "times": [w / 1000 for w in wall[n]], "median": statistics.median(wall[n]) / 1000, "mean": statistics.mean(wall[n]) / 1000,
+            "stddev": statistics.stdev(wall[n]) / 1000 if runs > 1 else 0, "user": statistics.mean(cpu[n]) / 1000, "system": 0.0} for n, _ in cmds]
+    json.dump({"interleaved": True, "results": res}, open(opts["--export-json"], "w"))
 first = statistics.median(wall[cmds[0][0]])
 for name, _ in cmds:
     m = statistics.median(wall[name])

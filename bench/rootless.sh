@@ -122,29 +122,9 @@ json=$here/results/rootless-$(date -u +%Y%m%dT%H%M%SZ).json
 if [ "${INTERLEAVE:-0}" = 1 ]; then
   # On a shared, busy host: one run of every command per round (in a rotating order), so a load
   # spike hits all of them alike; the same JSON shape as hyperfine's export.
-  python3 - "$json" "$warmup" "$runs" "${commands[@]}" <<'EOF'
-import json, resource, statistics, subprocess, sys, time
-out, warmup, runs, rest = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
-cmds = [(rest[i + 1], rest[i + 2]) for i in range(0, len(rest), 3)]
-times = {n: [] for n, _ in cmds}
-cpu = {n: [0.0, 0.0] for n, _ in cmds}
-for rnd in range(warmup + runs):
-    for k in range(len(cmds)):
-        name, cmd = cmds[(k + rnd) % len(cmds)]
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        t = time.perf_counter()
-        if subprocess.run(["sh", "-c", cmd], stdout=subprocess.DEVNULL).returncode != 0:
-            sys.exit(f"bench: {name} failed")
-        t = time.perf_counter() - t
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        if rnd >= warmup:
-            times[name].append(t)
-            cpu[name][0] += after.ru_utime - before.ru_utime
-            cpu[name][1] += after.ru_stime - before.ru_stime
-res = [{"command": n, "times": times[n], "median": statistics.median(times[n]), "mean": statistics.mean(times[n]),
-        "stddev": statistics.stdev(times[n]) if runs > 1 else 0, "user": cpu[n][0] / runs, "system": cpu[n][1] / runs} for n, _ in cmds]
-json.dump({"interleaved": True, "results": res}, open(out, "w"))
-EOF
+  pairs=()
+  for ((k = 0; k < ${#commands[@]}; k += 3)); do pairs+=("${commands[k+1]}=${commands[k+2]}"); done
+  python3 "$here/interleave.py" --warmup "$warmup" --export-json "$json" "$runs" 0 "${pairs[@]}" >/dev/null
 else
   hyperfine --style basic --warmup "$warmup" --runs "$runs" --export-json "$json" "${commands[@]}"
 fi
