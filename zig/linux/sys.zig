@@ -519,7 +519,8 @@ pub const page_size = 4096;
 /// Gives back the whole pages inside `bytes` (MADV_DONTNEED: when next touched, anonymous
 /// memory such as .bss reads as zeroes, a private file mapping as the file's bytes): a scratch
 /// buffer's pages after a burst, so a monitor's RSS returns to its idle size once a flood of
-/// output has passed. Only for bytes whose contents no longer matter.
+/// output has passed; a read-only segment's clean pages after the set-up (relay.trimImage).
+/// Only for bytes whose contents no longer matter or are the file's own.
 pub fn dropPages(bytes: []u8) linksection(loop_section) void {
     const start = std.mem.alignForward(usize, @intFromPtr(bytes.ptr), page_size);
     const end = std.mem.alignBackward(usize, @intFromPtr(bytes.ptr) + bytes.len, page_size);
