@@ -60,12 +60,11 @@ export fn tsd_pack(dir: ?[*:0]const u8, out: ?[*:0]const u8, flags: u32, digest_
     defer _ = linux.close(@intCast(fd));
     var sha = unpack.sha256.Sha256.init();
     var w: unpack.pack.Writer = .{ .fd = @intCast(fd), .sha = &sha };
-    const wk = std.heap.page_allocator.create(unpack.pack.Walker) catch return invalid(msg, "tsd_pack: out of memory");
-    defer std.heap.page_allocator.destroy(wk);
-    wk.init(&w, opts, std.heap.page_allocator, msg) catch return invalid(msg, "tsd_pack: out of memory");
-    defer wk.deinit();
-    wk.pack(@intCast(root), ".") catch return -@as(i64, @intFromEnum(wk.failure orelse linux.E.IO));
-    wk.finish() catch return -@as(i64, @intFromEnum(wk.failure orelse linux.E.IO));
+    var failure: ?linux.E = null;
+    unpack.pack.packTree(&w, opts, msg, @intCast(root), ".", null, &failure) catch |err| return switch (err) {
+        error.OutOfMemory => invalid(msg, "tsd_pack: out of memory"),
+        error.PackFailed => -@as(i64, @intFromEnum(failure orelse linux.E.IO)),
+    };
     var raw: [unpack.sha256.digest_length]u8 = undefined;
     sha.final(&raw);
     const hex = std.fmt.bytesToHex(raw, .lower);

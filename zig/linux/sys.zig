@@ -203,10 +203,10 @@ pub fn fstatat(dir: fd_t, path: [*:0]const u8, flags: u32) Error!linux.Stat {
     return st;
 }
 
-/// fstatfs(2)'s f_type: the filesystem's magic number (linux/magic.h).
 /// statfs f_type of cgroup2 (linux/magic.h CGROUP2_SUPER_MAGIC).
 pub const CGROUP2_SUPER_MAGIC: u64 = 0x63677270;
 
+/// fstatfs(2)'s f_type: the filesystem's magic number (linux/magic.h).
 pub fn fstatfsType(f: fd_t) Error!u64 {
     // struct statfs starts with f_type (a long on 64-bit Linux); 120 bytes on both ABIs.
     var buf: [120]u8 align(8) = undefined;
@@ -404,8 +404,8 @@ pub const CLONE_INTO_CGROUP: u64 = 0x200000000;
 /// fd), instead of moved there after the fork. ENOSYS (before 5.3, or a seccomp filter), EINVAL
 /// or E2BIG (before 5.7) say the kernel cannot; the caller falls back to cloneFork.
 pub fn cloneForkInto(flags: u64, cgroup_dir: fd_t) Error!linux.pid_t {
-    std.debug.assert(cgroup_dir >= 0);
-    std.debug.assert(flags & 0xff == 0); // the exit signal is a field of its own here
+    assert(cgroup_dir >= 0);
+    assert(flags & 0xff == 0); // the exit signal is a field of its own here
     var args: CloneArgs = .{ .flags = flags | CLONE_INTO_CGROUP, .exit_signal = linux.SIG.CHLD, .cgroup = @intCast(cgroup_dir) };
     const rc = linux.syscall2(.clone3, @intFromPtr(&args), @sizeOf(CloneArgs));
     return @intCast(try check(rc));
@@ -519,7 +519,8 @@ pub const page_size = 4096;
 /// Gives back the whole pages inside `bytes` (MADV_DONTNEED: when next touched, anonymous
 /// memory such as .bss reads as zeroes, a private file mapping as the file's bytes): a scratch
 /// buffer's pages after a burst, so a monitor's RSS returns to its idle size once a flood of
-/// output has passed. Only for bytes whose contents no longer matter.
+/// output has passed; a read-only segment's clean pages after the set-up (relay.trimImage).
+/// Only for bytes whose contents no longer matter or are the file's own.
 pub fn dropPages(bytes: []u8) linksection(loop_section) void {
     const start = std.mem.alignForward(usize, @intFromPtr(bytes.ptr), page_size);
     const end = std.mem.alignBackward(usize, @intFromPtr(bytes.ptr) + bytes.len, page_size);

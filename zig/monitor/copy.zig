@@ -219,13 +219,11 @@ fn walk(parent: fd_t, base: [:0]const u8, opts: pack.Options, out: fd_t) u8 {
 fn walkAs(parent: fd_t, base: [:0]const u8, prefix: ?[]const u8, opts: pack.Options, out: fd_t) u8 {
     const msg: Message = .{ .buf = &msg_buf };
     var w: pack.Writer = .{ .fd = out };
-    const wk = std.heap.page_allocator.create(pack.Walker) catch return fail(.failed, "out of memory", .{});
-    defer std.heap.page_allocator.destroy(wk);
-    wk.init(&w, opts, std.heap.page_allocator, msg) catch return fail(.failed, "out of memory", .{});
-    defer wk.deinit();
-    const packed_ = if (prefix) |p| wk.packAs(parent, base, p) else wk.pack(parent, base);
-    packed_ catch return fail(Status.ofErrno(wk.failure), "{s}", .{std.mem.sliceTo(&msg_buf, 0)});
-    wk.finish() catch return fail(Status.ofErrno(wk.failure), "{s}", .{std.mem.sliceTo(&msg_buf, 0)});
+    var failure: ?linux.E = null;
+    pack.packTree(&w, opts, msg, parent, base, prefix, &failure) catch |err| return switch (err) {
+        error.OutOfMemory => fail(.failed, "out of memory", .{}),
+        error.PackFailed => fail(Status.ofErrno(failure), "{s}", .{std.mem.sliceTo(&msg_buf, 0)}),
+    };
     return 0;
 }
 

@@ -277,7 +277,6 @@ const Monitor = struct {
         return r;
     }
 
-
     /// 0, 1, 2 open (else a pipe could land there); nothing above 3 inherited from the CLI.
     fn sanitizeFds(m: *Monitor) !void {
         for (0..3) |i| {

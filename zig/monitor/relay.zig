@@ -63,7 +63,7 @@ var input_buf: [chunk - detach_keys.max_keys]u8 = undefined;
 /// Pages the loop needs again fault back in as zeroes.
 fn trimStack() void {
     const span = 1024 * 1024;
-    const page = 4096;
+    const page = sys.page_size;
     var marker: u8 = 0;
     std.mem.doNotOptimizeAway(&marker);
     const keep_from = std.mem.alignBackward(usize, @intFromPtr(&marker), page) - 2 * page;
@@ -80,7 +80,6 @@ fn trimStack() void {
 /// (the pages stay in the memfd; nothing is copied or written). Whole pages inside each
 /// segment only, so a page shared with a writable segment is never touched.
 fn trimImage() linksection(loop) void {
-    const page = 4096;
     const phnum_max = 16;
     const phdr_addr = linux.getauxval(std.elf.AT_PHDR);
     const phnum = linux.getauxval(std.elf.AT_PHNUM);
@@ -97,11 +96,9 @@ fn trimImage() linksection(loop) void {
     const base = bias orelse return;
     for (phdrs[0..phnum]) |ph| {
         if (ph.p_type != std.elf.PT_LOAD or ph.p_flags & std.elf.PF_W != 0) continue;
-        const start = std.mem.alignForward(usize, base +% ph.p_vaddr, page);
-        const end = std.mem.alignBackward(usize, base +% ph.p_vaddr +% ph.p_memsz, page);
-        if (end <= start) continue;
         // Clean private pages of a file: dropped, read back from the memfd when touched.
-        _ = linux.madvise(@ptrFromInt(start), end - start, linux.MADV.DONTNEED);
+        const segment: [*]u8 = @ptrFromInt(base +% ph.p_vaddr);
+        sys.dropPages(segment[0..ph.p_memsz]);
     }
 }
 

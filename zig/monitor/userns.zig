@@ -59,8 +59,8 @@ pub fn parseFlag(key: []const u8, value: [:0]const u8, at: usize, paths: *Paths)
     return true;
 }
 
-/// The monitor's argv bound (args.zig max_args) and its copy for the re-exec.
-const argv_max = 4096;
+/// The monitor's argv bound (args.parse refused more) and its copy for the re-exec.
+const argv_max = @import("args.zig").max_args;
 var reexec_argv: [argv_max + 1]?[*:0]const u8 = undefined;
 
 /// The monitor, once in the namespaces, execs itself again (/proc/self/exe: its sealed memfd)

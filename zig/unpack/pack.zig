@@ -240,6 +240,28 @@ const Level = struct {
 const LinkKey = struct { dev: u64, ino: u64 };
 const LinkName = struct { offset: u32, len: u16 };
 
+/// A whole walk: `parent/base` packed onto `w` (its entries named under `prefix` when given,
+/// as packAs) and the archive ended, by a Walker that lives for the call (page-allocated: its
+/// buffers are large). error.PackFailed: `msg` says why, `failure.*` is its errno if it had one.
+pub fn packTree(
+    w: *Writer,
+    opts: Options,
+    msg: Message,
+    parent: fd_t,
+    base: [:0]const u8,
+    prefix: ?[]const u8,
+    failure: *?E,
+) (Error || error{OutOfMemory})!void {
+    const allocator = std.heap.page_allocator;
+    const wk = try allocator.create(Walker);
+    defer allocator.destroy(wk);
+    try wk.init(w, opts, allocator, msg);
+    defer wk.deinit();
+    errdefer failure.* = wk.failure;
+    if (prefix) |p| try wk.packAs(parent, base, p) else try wk.pack(parent, base);
+    try wk.finish();
+}
+
 pub const Walker = struct {
     w: *Writer,
     opts: Options,
