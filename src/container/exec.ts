@@ -19,7 +19,7 @@ import { decide } from "./state";
 import { LineReader, parseReport } from "./start";
 import { readImageFile, resolveUser } from "./user";
 import { decodeOptions } from "./options";
-import type { ContainerRow } from "./store";
+import { monitorDonor, type ContainerRow } from "./store";
 import { additionalGroups, namespaceArgs } from "../store/rootless";
 
 export interface ExecOptions {
@@ -101,9 +101,9 @@ export async function prepareExec(db: Database, root: string, row: ContainerRow,
   if (!row.pid_start || !sameProcess(row.pid, row.pid_start)) {
     throw new TsdError(`container ${row.id.slice(0, 12)} is not running: start it first (tsd start ${row.name})`);
   }
-  // The container's own monitor is running: its sealed binary is shared when it is ours (compared
-  // on the thread pool while the config is written).
-  const exeSoon = monitorExecutable([row.monitor_pid]);
+  // The container's own monitor is running: its sealed binary is shared when it is ours
+  // (native/embedded.ts), else a copy is written by the thread pool while the config is.
+  const exeSoon = monitorExecutable([monitorDonor(row)]);
   let configPath: string;
   try {
     configPath = writeExecConfig(db, root, row, o);

@@ -6,7 +6,7 @@ import { removeContainerFiles } from "./create";
 import { createWithMeta } from "./meta-create";
 import type { RunOptions } from "./options";
 import { startAttached, startDetached } from "./start";
-import { containerById, deleteContainer, runningMonitorPids } from "./store";
+import { containerById, deleteContainer, runningMonitors } from "./store";
 import { monitorExecutable, type MonitorExecutable } from "../native/embedded";
 import { releaseContainer } from "./network";
 
@@ -16,7 +16,7 @@ export async function runContainer(db: Database, root: string, opts: RunOptions)
   }
   // The monitor's sealed copy is made (or a running monitor's found) by the thread pool while
   // this thread builds the bundle; startMonitor awaits it and closes it once the monitor runs.
-  const exe = monitorExecutable(runningMonitorPids(db));
+  const exe = monitorExecutable(runningMonitors(db));
   try {
     return await createAndStart(db, root, opts, exe);
   } finally {

@@ -9,7 +9,7 @@ import { TsdError, EXIT_ENGINE } from "../errors";
 import { faultPoint } from "../fault";
 import { cleanupContainer, type UnrecordedStart } from "./cleanup";
 import type { RunOptions } from "./options";
-import { markRunning, markStarting, runningMonitorPids } from "./store";
+import { markRunning, markStarting, runningMonitors } from "./store";
 import { connectContainer } from "./network";
 import { DEFAULT_LOG, type LogOptions } from "./log-options";
 import { logPath } from "./logs";
@@ -95,7 +95,7 @@ export interface StartedMonitor {
 
 /** The monitor's executable the caller started early, else one shared with a running monitor. */
 function earlyExe(db: Database, exe: Promise<MonitorExecutable> | undefined): Promise<MonitorExecutable> {
-  return exe ?? monitorExecutable(runningMonitorPids(db));
+  return exe ?? monitorExecutable(runningMonitors(db));
 }
 
 /** Starts the monitor; resolves once the container has exec'd or has failed to. */

@@ -2,6 +2,7 @@
 import type { Database } from "bun:sqlite";
 import { TsdError } from "../errors";
 import { procStartTime } from "./proc";
+import type { Donor } from "../native/embedded";
 import { containerEvent, volumeMountEvents } from "./events";
 
 /** What the commands last wrote; the state itself is state.ts deriveState (row + kernel). */
@@ -174,9 +175,16 @@ export function resetRestartCount(db: Database, id: string): void {
 }
 
 /** Monitor pids of running containers, newest first: whose sealed binary a start may share. */
-export function runningMonitorPids(db: Database, limit = 4): number[] {
-  const rows = db.query("SELECT monitor_pid FROM containers WHERE state = 'running' AND monitor_pid > 0 ORDER BY started_at DESC LIMIT ?").all(limit) as { monitor_pid: number }[];
-  return rows.map((r) => r.monitor_pid);
+/** The newest running containers' monitors, each with its recorded start time to check
+ *  (native/embedded.ts shares the executable of one of them). */
+export function runningMonitors(db: Database, limit = 4): Donor[] {
+  const rows = db.query("SELECT monitor_pid, monitor_start FROM containers WHERE state = 'running' AND monitor_pid > 0 AND monitor_start IS NOT NULL ORDER BY started_at DESC LIMIT ?").all(limit) as { monitor_pid: number; monitor_start: string }[];
+  return rows.map(monitorDonor);
+}
+
+/** A container's monitor as a donor of its executable: still it only with its start time. */
+export function monitorDonor(row: Pick<ContainerRow, "monitor_pid" | "monitor_start">): Donor {
+  return { pid: row.monitor_pid, stillSame: () => !!row.monitor_start && procStartTime(row.monitor_pid) === row.monitor_start };
 }
 
 /** Records tsd pause / unpause (the cgroup is frozen or thawed first). */

@@ -8,7 +8,7 @@
 import libEmbedded from "../../zig-out/lib/libtsd.so" with { type: "file" };
 import monitorEmbedded from "../../zig-out/bin/tsd-monitor" with { type: "file" };
 import initEmbedded from "../../zig-out/bin/tsd-init" with { type: "file" };
-import { chmodSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, read, readFile, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readlinkSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fullySealed, sealedMemfd, sealedMemfdOf } from "./memfd";
 
@@ -24,7 +24,7 @@ const sources: Record<Artifact, string> = {
 // scripts/build.sh passes the artifacts' sha256 prefixes with --define, so a run neither
 // reads nor hashes them once they are on disk; a dev run (bun src/main.ts) hashes them.
 declare const TSD_EMBED_HASHES: Record<Artifact | "tsd-monitor", string> | undefined;
-const buildHashes: Partial<Record<Artifact, string>> = typeof TSD_EMBED_HASHES === "undefined" ? {} : TSD_EMBED_HASHES;
+const buildHashes: Partial<Record<Artifact | "tsd-monitor", string>> = typeof TSD_EMBED_HASHES === "undefined" ? {} : TSD_EMBED_HASHES;
 
 /** Path of an executable copy of `name` under `<root>/bin/<hash>/`, written on first use. */
 export function materialize(name: Artifact, root: string): string {
@@ -62,21 +62,37 @@ export interface MonitorExecutable {
   close(): void;
 }
 
+/** A running monitor that may share its executable: `stillSame()` says whether `pid` is still
+ *  that monitor (its recorded start time), checked after its executable is opened. */
+export interface Donor {
+  pid: number;
+  stillSame(): boolean;
+}
+
 /**
- * `donors`: pids of running monitors (at most a few are tried). One whose executable is a
- * memfd with every seal and exactly our bytes is shared, as a file's page cache would be:
- * sealed, it cannot change after the comparison. Else a new sealed copy. The copying and
- * comparing are done on Bun's thread pool, so that `run` can start this before it builds the
- * bundle and await it at the spawn: the ~2 ms of moving 1.2 MB (twice, for a donor's
- * comparison) overlap the CLI's own work instead of adding to it.
+ * `donors`: running monitors (at most a few are tried). One whose executable is a memfd with
+ * every seal, our size and our build's name (`tsd-monitor-HASH`, the hash of our monitor's
+ * bytes) is shared, as a file's page cache would be: sealed, it cannot change, and only a tsd
+ * of this build names a memfd so and execs it as a monitor whose pid and start time it records.
+ * Else a new sealed copy, written by Bun's thread pool: `run` starts this before it builds the
+ * bundle and awaits it at the spawn, so the copying overlaps the CLI's own work.
  */
-export async function monitorExecutable(donors: number[] = []): Promise<MonitorExecutable> {
-  for (const pid of donors.slice(0, DONORS_MAX)) {
-    const fd = await sameSealedCopy(pid);
+export async function monitorExecutable(donors: Donor[] = []): Promise<MonitorExecutable> {
+  for (const donor of donors.slice(0, DONORS_MAX)) {
+    const fd = sameSealedCopy(donor);
     if (fd !== undefined) return executableAt(fd);
   }
-  return executableAt(await sealedMemfdOf("tsd-monitor", monitorEmbedded));
+  return executableAt(await sealedMemfdOf(monitorMemfdName(), monitorEmbedded));
 }
+
+/** The monitor memfd's name: what /proc/PID/exe of every monitor of this build reads
+ *  (`/memfd:tsd-monitor-HASH (deleted)`). */
+export function monitorMemfdName(): string {
+  monitorName ??= `tsd-monitor-${buildHashes["tsd-monitor"] ?? sha256Prefix(readEmbedded(monitorEmbedded))}`;
+  return monitorName;
+}
+
+let monitorName: string | undefined;
 
 function executableAt(fd: number): MonitorExecutable {
   let open = true;
@@ -101,31 +117,23 @@ let helperCopy: number | undefined;
  * more change than a running monitor's shared copy can; `close()` leaves it open.
  */
 export function helperExecutable(): MonitorExecutable {
-  helperCopy ??= sealedMemfd("tsd-monitor", readEmbedded(monitorEmbedded));
+  helperCopy ??= sealedMemfd(monitorMemfdName(), readEmbedded(monitorEmbedded));
   return { ...executableAt(helperCopy), close() {} };
 }
 
-/** The donor's executable when it is a fully sealed memfd of our bytes (both files read by the
- *  thread pool: node:fs's callback reads). */
-async function sameSealedCopy(pid: number): Promise<number | undefined> {
-  const size = Bun.file(monitorEmbedded).size;
+/** The donor's executable when it is a fully sealed memfd of this build's monitor. */
+function sameSealedCopy(donor: Donor): number | undefined {
   let fd: number;
   try {
-    fd = openSync(`/proc/${pid}/exe`, "r");
+    fd = openSync(`/proc/${donor.pid}/exe`, "r");
   } catch {
     return undefined; // Gone, or not ours to open.
   }
   try {
-    if (fstatSync(fd).size === size && fullySealed(fd)) {
-      const theirs = Buffer.allocUnsafe(size);
-      const [mine, n] = await Promise.all([
-        new Promise<Buffer>((ok, fail) => readFile(monitorEmbedded, (e, b) => (e ? fail(e) : ok(b)))),
-        new Promise<number>((ok, fail) => read(fd, theirs, 0, size, 0, (e, got) => (e ? fail(e) : ok(got)))),
-      ]);
-      if (n === size && Buffer.compare(theirs, mine) === 0) return fd;
-    }
+    // Opened first: a pid reused after the check could not slip in between.
+    if (donor.stillSame() && fstatSync(fd).size === Bun.file(monitorEmbedded).size && fullySealed(fd) && readlinkSync(`/proc/self/fd/${fd}`) === `/memfd:${monitorMemfdName()} (deleted)`) return fd;
   } catch {
-    // Not a memfd we can read: make our own.
+    // Not a memfd we can inspect: make our own.
   }
   closeSync(fd);
   return undefined;

@@ -9,6 +9,9 @@ import { Database } from "bun:sqlite";
 import { TestRoot, TSD } from "../lib/tsd";
 import { testImages } from "../lib/fixtures";
 
+/** A monitor's executable: the sealed memfd named for this build (native/embedded.ts). */
+const MONITOR_EXE = /^\/memfd:tsd-monitor-[0-9a-f]{16} \(deleted\)$/;
+
 // Starts, stops and waits add up on a loaded 2-core host.
 setDefaultTimeout(20000);
 
@@ -243,7 +246,7 @@ describe("exec stdio: never one of the CLI's fds", () => {
 
 describe("the monitor binary (CVE-2019-5736 class)", () => {
   test("monitor and exec helper run from the sealed memfd the monitors share, never a file", async () => {
-    expect(readlinkSync(`/proc/${monitorPid()}/exe`)).toBe("/memfd:tsd-monitor (deleted)");
+    expect(readlinkSync(`/proc/${monitorPid()}/exe`)).toMatch(MONITOR_EXE);
     expect(existsSync(join(t.dir, "bin")) ? readdirSync(join(t.dir, "bin")).filter((h) => existsSync(join(t.dir, "bin", h, "tsd-monitor"))) : []).toEqual([]);
     const exec = Bun.spawn([TSD, "--root", t.dir, "exec", "box", "sleep", "2"], { stdout: "ignore", stderr: "pipe" });
     let helper = 0;
@@ -252,7 +255,7 @@ describe("the monitor binary (CVE-2019-5736 class)", () => {
       if (helper === 0) await Bun.sleep(10);
     }
     expect(helper).toBeGreaterThan(0);
-    expect(readlinkSync(`/proc/${helper}/exe`)).toBe("/memfd:tsd-monitor (deleted)");
+    expect(readlinkSync(`/proc/${helper}/exe`)).toMatch(MONITOR_EXE);
     // It shares the box monitor's sealed copy (same bytes): one copy in memory, not one each.
     expect(statSync(`/proc/${helper}/exe`).ino).toBe(statSync(`/proc/${monitorPid()}/exe`).ino);
     // While anything runs it, not even root opens it for writing.
@@ -285,13 +288,41 @@ describe("the monitor binary (CVE-2019-5736 class)", () => {
     }
   });
 
+  test("a monitor whose recorded start time is not its own (a recycled pid) shares nothing", async () => {
+    const own = new TestRoot("lc-exec-donor");
+    try {
+      await own.ok(["load", "-i", (await testImages()).busyboxDocker]);
+      const first = (await own.ok(["run", "-d", "--network", "none", "busybox", "sleep", "300"])).trim();
+      const db = new Database(join(own.dir, "tsd.db"));
+      const row = db.query("SELECT monitor_pid, monitor_start FROM containers WHERE id = ?").get(first) as { monitor_pid: number; monitor_start: string };
+      const exeOf = (id: string) => statSync(`/proc/${(db.query("SELECT monitor_pid FROM containers WHERE id = ?").get(id) as { monitor_pid: number }).monitor_pid}/exe`).ino;
+      try {
+        db.query("UPDATE containers SET monitor_start = '1' WHERE id = ?").run(first);
+        const second = (await own.ok(["run", "-d", "--network", "none", "busybox", "sleep", "300"])).trim();
+        expect(exeOf(second)).not.toBe(exeOf(first));
+        // With its own start time back, the first monitor is a donor again.
+        db.query("UPDATE containers SET monitor_start = ? WHERE id = ?").run(row.monitor_start, first);
+        await own.ok(["rm", "-f", second]);
+        const third = (await own.ok(["run", "-d", "--network", "none", "busybox", "sleep", "300"])).trim();
+        expect(exeOf(third)).toBe(exeOf(first));
+      } finally {
+        db.query("UPDATE containers SET monitor_start = ? WHERE id = ?").run(row.monitor_start, first);
+        db.close();
+      }
+      await own.ok(["rm", "-f", ...(await own.ok(["ps", "-aq"])).trim().split("\n")]);
+      expect(own.leaks()).toEqual([]);
+    } finally {
+      await own.destroy();
+    }
+  });
+
   test("a second container's monitor shares the running one's sealed copy", async () => {
     const other = (await t.ok(["run", "-d", "--network", "none", "busybox", "sleep", "300"])).trim();
     try {
       const db = new Database(join(t.dir, "tsd.db"), { readonly: true });
       const row = db.query("SELECT monitor_pid FROM containers WHERE id = ?").get(other) as { monitor_pid: number };
       db.close();
-      expect(readlinkSync(`/proc/${row.monitor_pid}/exe`)).toBe("/memfd:tsd-monitor (deleted)");
+      expect(readlinkSync(`/proc/${row.monitor_pid}/exe`)).toMatch(MONITOR_EXE);
       expect(statSync(`/proc/${row.monitor_pid}/exe`).ino).toBe(statSync(`/proc/${monitorPid()}/exe`).ino);
     } finally {
       await t.tsd(["rm", "-f", other]);
