@@ -8,7 +8,7 @@
 // the file's run (test/lib/tun-acl.py; where the device is 0600, as without udev), dropped
 // after; the device's mode is never changed, so concurrent runs do not undo each other.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { testImages, type TestImages } from "../lib/fixtures";
 import { asUser, makeRootlessUser, processesOf, removeRootlessUsers, subStart, type RootlessUser } from "../lib/rootless";
@@ -155,6 +155,23 @@ describe.skipIf(skip)("rootless pasta network", () => {
       const named = `timeout 10 wget -qO- "http://host.docker.internal:${PORT + 1}/"`;
       expect(await ok(["run", "--rm", "--add-host", "host.docker.internal:host-gateway", "busybox", "sh", "-c", named])).toBe("from-host\n");
       expect(peer).toBe("127.0.0.1");
+    } finally {
+      server.stop(true);
+    }
+    expectNoNetwork();
+  }, 60000);
+
+  test("build: a RUN step on the default network reaches the host's 127.0.0.1 through pasta; none is left", async () => {
+    const server = Bun.serve({ hostname: "127.0.0.1", port: PORT + 2, fetch: () => new Response("fetched-in-build\n") });
+    const ctx = join(user.dir, "build-ctx");
+    try {
+      mkdirSync(ctx);
+      const script = `gw=$(ip route | sed -n 's/^default via \\([^ ]*\\).*/\\1/p'); timeout 10 wget -qO /got "http://$gw:${PORT + 2}/"`;
+      writeFileSync(join(ctx, "Dockerfile"), `FROM busybox\nRUN ${script}\nCMD ["cat", "/got"]\n`);
+      for (const p of [ctx, join(ctx, "Dockerfile")]) chownSync(p, user.uid, user.gid);
+      await ok(["build", "-q", "-t", "rlnetbuild", ctx]);
+      expect(await ok(["run", "--rm", "--network", "none", "rlnetbuild"])).toBe("fetched-in-build\n");
+      await ok(["rmi", "rlnetbuild"]);
     } finally {
       server.stop(true);
     }

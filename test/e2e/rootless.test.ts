@@ -314,6 +314,18 @@ describe("rootless", () => {
     expect(await ok(["run", "--rm", "--network", "none", "--entrypoint", "ls", "ml:changed", "/opt/x"])).toBe("z\n");
   }, 120000);
 
+  test("build --network none: RUN runs as root in the namespace, COPY's files are root's in the image, which runs", async () => {
+    const ctx = join(user.dir, "build-ctx");
+    mkdirSync(ctx);
+    writeFileSync(join(ctx, "Dockerfile"), 'FROM busybox\nRUN echo built > /built && id -u > /uid\nCOPY hello.txt /hello.txt\nCMD ["sh", "-c", "cat /built /uid /hello.txt; stat -c %u:%g /hello.txt"]\n');
+    writeFileSync(join(ctx, "hello.txt"), "hello\n");
+    for (const p of [ctx, join(ctx, "Dockerfile"), join(ctx, "hello.txt")]) chownSync(p, user.uid, user.gid);
+    expect(await ok(["build", "--network", "none", "-q", "-t", "rlbuild", ctx])).toMatch(/^sha256:[0-9a-f]{64}\n$/);
+    expect(await ok(["run", "--rm", "--network", "none", "rlbuild"])).toBe("built\n0\nhello\n0:0\n");
+    await ok(["rmi", "rlbuild"]);
+    expect(await ok(["ps", "-aq"])).toBe("");
+  }, 120000);
+
   test("pull from a registry on 127.0.0.1 and run it", async () => {
     reg = await startRegistry();
     await push(`oci-archive:${images.busyboxOci}:latest`, `${reg.host}/library/busybox:rl`);
