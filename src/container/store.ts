@@ -174,7 +174,6 @@ export function resetRestartCount(db: Database, id: string): void {
   db.query("UPDATE containers SET restart_count = 0 WHERE id = ?").run(id);
 }
 
-/** Monitor pids of running containers, newest first: whose sealed binary a start may share. */
 /** The newest running containers' monitors, each with its recorded start time to check
  *  (native/embedded.ts shares the executable of one of them). */
 export function runningMonitors(db: Database, limit = 4): Donor[] {

@@ -571,13 +571,13 @@ fn sameRules(f: *const Filter, a: []const u16, x: []const u16) bool {
 /// The ranges a section's number line splits into, from 0: the calls (`entries`, sorted by
 /// number) with their deciding rules written to `rules`, and the gaps between them, which get
 /// the default. Neighbours always decide differently.
-const Sections = struct {
+const NumberLine = struct {
     rules: [limits.calls]u16 = undefined,
     rules_len: u32 = 0,
     ranges: [limits.ranges]Range = undefined,
     ranges_len: u32 = 0,
 
-    fn split(s: *Sections, f: *const Filter, entries: []const Entry) []Range {
+    fn split(s: *NumberLine, f: *const Filter, entries: []const Entry) []Range {
         s.* = .{};
         var next: u32 = 0; // the first number not yet in a range
         var i: usize = 0;
@@ -602,14 +602,14 @@ const Sections = struct {
     }
 
     /// Whether the last range (ending at the call about to be added) decides as `own` does.
-    fn extends(s: *const Sections, f: *const Filter, own: []const u16) bool {
+    fn extends(s: *const NumberLine, f: *const Filter, own: []const u16) bool {
         if (s.ranges_len == 0) return false;
         const last = s.ranges[s.ranges_len - 1];
         return last.rules_len > 0 and sameRules(f, s.rules[last.rules_at..][0..last.rules_len], own);
     }
 
     /// Appends `r`, or nothing when it is a default range after another.
-    fn add(s: *Sections, r: Range) void {
+    fn add(s: *NumberLine, r: Range) void {
         if (r.rules_len == 0 and s.ranges_len > 0 and s.ranges[s.ranges_len - 1].rules_len == 0) return;
         assert(s.ranges_len < limits.ranges);
         assert(s.ranges_len == 0 or s.ranges[s.ranges_len - 1].start < r.start);
@@ -619,7 +619,7 @@ const Sections = struct {
 };
 
 /// The section of one architecture; returns its entry (which loads the syscall number).
-fn archSection(b: *Builder, f: *const Filter, which: enum { native, compat }, sections: *Sections) !Label {
+fn archSection(b: *Builder, f: *const Filter, which: enum { native, compat }, line: *NumberLine) !Label {
     var entries: [limits.calls]Entry = undefined;
     var n: usize = 0;
     for (f.calls[0..f.calls_len]) |call| {
@@ -628,10 +628,10 @@ fn archSection(b: *Builder, f: *const Filter, which: enum { native, compat }, se
         n += 1;
     }
     std.sort.pdq(Entry, entries[0..n], {}, entryLess);
-    const ranges = sections.split(f, entries[0..n]);
+    const ranges = line.split(f, entries[0..n]);
     for (ranges) |*r| {
         const default_ret = try b.ret(f.default_ret);
-        r.at = if (r.rules_len == 0) default_ret else try ruleChain(b, f, sections.rules[r.rules_at..][0..r.rules_len], default_ret);
+        r.at = if (r.rules_len == 0) default_ret else try ruleChain(b, f, line.rules[r.rules_at..][0..r.rules_len], default_ret);
     }
     var entry = try dispatch(b, ranges);
     // runc's -ENOSYS stub: a call newer than every call the profile names is one the profile
@@ -661,9 +661,9 @@ pub fn compile(f: *const Filter, out: *Program) error{ProgramTooLong}!void {
     // Emitted first, so last: a classic program must end with a return.
     const bad_arch = try b.ret(bad_arch_ret);
     _ = try b.ret(f.default_ret);
-    var sections: Sections = .{};
-    const compat_at: ?Label = if (compat != null and f.compat) try archSection(&b, f, .compat, &sections) else null;
-    const native_at = try archSection(&b, f, .native, &sections);
+    var line: NumberLine = .{};
+    const compat_at: ?Label = if (compat != null and f.compat) try archSection(&b, f, .compat, &line) else null;
+    const native_at = try archSection(&b, f, .native, &line);
     const other = if (compat_at) |c| try b.jump(bpf.jeq, compat.?.audit, c, bad_arch) else bad_arch;
     _ = try b.jump(bpf.jeq, native.audit, native_at, other);
     _ = try b.load(offset_arch);
