@@ -578,6 +578,7 @@ const NumberLine = struct {
     ranges_len: u32 = 0,
 
     fn split(s: *NumberLine, f: *const Filter, entries: []const Entry) []Range {
+        assert(entries.len <= s.rules.len);
         s.* = .{};
         var next: u32 = 0; // the first number not yet in a range
         var i: usize = 0;
@@ -587,6 +588,7 @@ const NumberLine = struct {
             const first = s.rules_len;
             while (i < entries.len and entries[i].nr == nr) : (i += 1) {
                 if (s.rules_len > first and s.rules[s.rules_len - 1] == entries[i].rule) continue;
+                assert(s.rules_len < s.rules.len);
                 s.rules[s.rules_len] = entries[i].rule;
                 s.rules_len += 1;
             }
