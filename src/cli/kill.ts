@@ -1,11 +1,11 @@
 import { defineCommand } from "./command";
+import { eachRef } from "./each";
 import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { UsageError } from "./globals";
 import { killContainer } from "../container/kill";
 import { signalNumber } from "../container/lifecycle";
 import { checkOnHost } from "../container/host-gate";
-import { NeedsNamespace } from "../store/rootless";
 
 const flags = {
   signal: { kind: "string", short: "s", description: 'Signal to send to the container (default "KILL")', valueHint: "SIGNAL" },
@@ -21,17 +21,6 @@ export default defineCommand({
     if (sig === undefined) throw new UsageError(`invalid signal "${f.signal}": use a name like SIGTERM or HUP, or a number`);
     const { root, db } = context();
     checkOnHost(db, root, "kill", positionals);
-    let failed = 0;
-    for (const ref of positionals) {
-      try {
-        await killContainer(db, root, ref, sig);
-        console.log(ref);
-      } catch (e) {
-        if (e instanceof NeedsNamespace) throw e;
-        failed++;
-        process.stderr.write(`tsd: ${(e as Error).message}\n`);
-      }
-    }
-    if (failed > 0) process.exitCode = 1;
+    await eachRef(positionals, (ref) => killContainer(db, root, ref, sig));
   },
 });

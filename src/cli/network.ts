@@ -1,4 +1,5 @@
 import { defineCommand } from "./command";
+import { eachRef } from "./each";
 import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { UsageError } from "./globals";
@@ -120,24 +121,16 @@ const inspect = defineCommand({
 
 const rm = defineCommand({
   meta: { name: "rm", description: "Remove one or more networks" },
-  run({ rawArgs }) {
+  async run({ rawArgs }) {
     const { positionals } = parseFlags("network rm", {}, rawArgs);
     if (positionals.length === 0) throw new UsageError(`"tsd network rm" requires at least 1 argument: NETWORK...`);
     const { root, db } = context();
     reconcile(db, root);
-    let failed = 0;
-    for (const ref of positionals) {
-      try {
-        const n = findNetwork(db, ref);
-        if (!n) throw new TsdError(`network ${ref} not found`);
-        removeNetwork(db, root, n);
-        console.log(ref);
-      } catch (e) {
-        failed++;
-        process.stderr.write(`tsd: ${(e as Error).message}\n`);
-      }
-    }
-    if (failed) process.exitCode = 1;
+    await eachRef(positionals, (ref) => {
+      const n = findNetwork(db, ref);
+      if (!n) throw new TsdError(`network ${ref} not found`);
+      removeNetwork(db, root, n);
+    });
   },
 });
 

@@ -1,4 +1,5 @@
 import { defineCommand } from "./command";
+import { eachRef } from "./each";
 import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { UsageError } from "./globals";
@@ -17,16 +18,6 @@ export default defineCommand({
     const t = f.time;
     if (t !== undefined && !/^\d+$/.test(t)) throw new UsageError(`invalid argument "${t}" for "-t, --time": a whole number of seconds`);
     const { root, db } = context();
-    let failed = 0;
-    for (const ref of positionals) {
-      try {
-        await restartContainer(db, root, ref, t === undefined ? undefined : Number(t));
-        console.log(ref);
-      } catch (e) {
-        failed++;
-        process.stderr.write(`tsd: ${(e as Error).message}\n`);
-      }
-    }
-    if (failed > 0) process.exitCode = 1;
+    await eachRef(positionals, (ref) => restartContainer(db, root, ref, t === undefined ? undefined : Number(t)));
   },
 });

@@ -1,10 +1,10 @@
 import { defineCommand } from "./command";
+import { eachRef } from "./each";
 import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { UsageError } from "./globals";
 import { removeContainer } from "../container/remove";
 import { checkOnHost } from "../container/host-gate";
-import { NeedsNamespace } from "../store/rootless";
 
 const flags = {
   force: { kind: "bool", short: "f", description: "Force the removal of a running container (uses SIGKILL)" },
@@ -19,17 +19,6 @@ export default defineCommand({
     if (positionals.length === 0) throw new UsageError(`"tsd rm" requires at least 1 argument: CONTAINER...`);
     const { root, db } = context();
     checkOnHost(db, root, f.volumes ? "rm-volumes" : "rm", positionals);
-    let failed = 0;
-    for (const name of positionals) {
-      try {
-        await removeContainer(db, root, name, f.force, f.volumes);
-        console.log(name);
-      } catch (e) {
-        if (e instanceof NeedsNamespace) throw e;
-        failed++;
-        process.stderr.write(`tsd: ${(e as Error).message}\n`);
-      }
-    }
-    if (failed > 0) process.exitCode = 1;
+    await eachRef(positionals, (name) => removeContainer(db, root, name, f.force, f.volumes));
   },
 });

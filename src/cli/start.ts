@@ -1,10 +1,10 @@
 import { defineCommand } from "./command";
+import { eachRef } from "./each";
 import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { UsageError } from "./globals";
 import { startContainer } from "../container/restart";
 import { checkOnHost } from "../container/host-gate";
-import { NeedsNamespace } from "../store/rootless";
 
 const flags = {
   attach: { kind: "bool", short: "a", description: "Attach STDOUT/STDERR and forward signals" },
@@ -25,18 +25,9 @@ export default defineCommand({
       process.exitCode = await startContainer(db, root, positionals[0]!, { attach: true, interactive: f.interactive });
       return;
     }
-    let failed = 0;
-    for (const ref of positionals) {
-      try {
-        await startContainer(db, root, ref, { attach: false, interactive: false });
-        console.log(ref);
-      } catch (e) {
-        if (e instanceof NeedsNamespace) throw e;
-        failed++;
-        process.stderr.write(`tsd: ${(e as Error).message}\n`);
-      }
-    }
     // Docker's CLI: a start that failed (a missing command too) is status 1.
-    if (failed > 0) process.exitCode = 1;
+    await eachRef(positionals, async (ref) => {
+      await startContainer(db, root, ref, { attach: false, interactive: false });
+    });
   },
 });

@@ -1,10 +1,10 @@
 import { defineCommand } from "./command";
+import { eachRef } from "./each";
 import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { UsageError } from "./globals";
 import { stopByRef } from "../container/stop";
 import { checkOnHost } from "../container/host-gate";
-import { NeedsNamespace } from "../store/rootless";
 
 const flags = {
   time: { kind: "string", short: "t", description: "Seconds to wait before killing the container (default: its --stop-timeout, else 10)", valueHint: "SECONDS" },
@@ -21,20 +21,7 @@ export default defineCommand({
     if (t !== undefined && !/^-?\d+$/.test(t)) throw new UsageError(`invalid argument "${t}" for "-t, --time": a whole number of seconds`);
     const { root, db } = context();
     checkOnHost(db, root, "stop", positionals);
-    let failed = 0;
     // In parallel, as docker does: ten containers that ignore SIGTERM take 10 s, not 100.
-    await Promise.all(
-      positionals.map(async (ref) => {
-        try {
-          await stopByRef(db, root, ref, t === undefined ? undefined : Math.max(0, Number(t)), f.signal);
-          console.log(ref);
-        } catch (e) {
-          if (e instanceof NeedsNamespace) throw e;
-          failed++;
-          process.stderr.write(`tsd: ${(e as Error).message}\n`);
-        }
-      }),
-    );
-    if (failed > 0) process.exitCode = 1;
+    await eachRef(positionals, (ref) => stopByRef(db, root, ref, t === undefined ? undefined : Math.max(0, Number(t)), f.signal), { parallel: true });
   },
 });

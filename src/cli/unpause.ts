@@ -1,4 +1,5 @@
 import { defineCommand } from "./command";
+import { eachRef } from "./each";
 import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { UsageError } from "./globals";
@@ -13,16 +14,8 @@ export default defineCommand({
     const { positionals } = parseFlags("unpause", flags, rawArgs);
     if (positionals.length === 0) throw new UsageError(`"tsd unpause" requires at least 1 argument: CONTAINER...`);
     const { root, db } = context();
-    let failed = 0;
-    for (const ref of positionals) {
-      try {
-        await unpauseContainer(db, root, ref);
-        console.log(ref);
-      } catch (e) {
-        failed++;
-        process.stderr.write(`tsd: ${(e as Error).message}\n`);
-      }
-    }
-    if (failed > 0) process.exitCode = 1;
+    await eachRef(positionals, async (ref) => {
+      await unpauseContainer(db, root, ref);
+    });
   },
 });

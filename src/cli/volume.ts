@@ -1,4 +1,5 @@
 import { defineCommand } from "./command";
+import { eachRef } from "./each";
 import { cittyArgs, parseFlags, type FlagSpec } from "./flags";
 import { context } from "./context";
 import { UsageError } from "./globals";
@@ -105,21 +106,11 @@ const rmFlags = {
 const rm = defineCommand({
   meta: { name: "rm", description: "Remove one or more volumes" },
   args: cittyArgs(rmFlags),
-  run({ rawArgs }) {
+  async run({ rawArgs }) {
     const { flags: f, positionals } = parseFlags("volume rm", rmFlags, rawArgs);
     if (positionals.length === 0) throw new UsageError(`"tsd volume rm" requires at least 1 argument: VOLUME...`);
     const { root, db } = context();
-    let failed = 0;
-    for (const n of positionals) {
-      try {
-        removeVolume(db, root, n, f.force);
-        console.log(n);
-      } catch (e) {
-        failed++;
-        process.stderr.write(`tsd: ${(e as Error).message}\n`);
-      }
-    }
-    if (failed) process.exitCode = 1;
+    await eachRef(positionals, (n) => removeVolume(db, root, n, f.force));
   },
 });
 
