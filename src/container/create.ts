@@ -37,9 +37,9 @@ export interface Created {
 }
 
 /** `startsNow` (tsd run): the group is made here from config.json; else (tsd create) the
- *  spec is only checked, and `tsd start` makes the group from it as it is then. */
-export function createContainer(db: Database, root: string, opts: RunOptions, { startsNow = true } = {}): Created {
-  const image = findImage(db, opts.image);
+ *  spec is only checked, and `tsd start` makes the group from it as it is then. `image`: the
+ *  record of opts.image when the caller has looked it up already. */
+export function createContainer(db: Database, root: string, opts: RunOptions, { startsNow = true, image = findImage(db, opts.image) }: { startsNow?: boolean; image?: ImageRecord | undefined } = {}): Created {
   if (!image) {
     throw new TsdError(`unable to find image "${opts.image}" locally: pull it with 'tsd pull' or load it with 'tsd load -i FILE'`);
   }

@@ -15,7 +15,8 @@ import { lookup } from "./resolve";
 export function createWithMeta(db: Database, root: string, opts: RunOptions, o: { startsNow?: boolean } = {}): Created {
   const cid = opts.cidfile === undefined ? undefined : claimCidfile(opts.cidfile);
   try {
-    const c = createContainer(db, root, resolveMeta(db, root, opts), o);
+    const image = findImage(db, opts.image);
+    const c = createContainer(db, root, resolveMeta(db, root, opts, image), { ...o, image });
     if (cid) writeCidfile(cid, c.id);
     return c;
   } catch (e) {
@@ -24,9 +25,9 @@ export function createWithMeta(db: Database, root: string, opts: RunOptions, o: 
   }
 }
 
-/** The options as the container keeps them: labels merged, --volumes-from's mounts added. */
-export function resolveMeta(db: Database, root: string, opts: RunOptions): RunOptions {
-  const image = findImage(db, opts.image);
+/** The options as the container keeps them: labels merged over `image`'s (opts.image's
+ *  record), --volumes-from's mounts added. */
+function resolveMeta(db: Database, root: string, opts: RunOptions, image: ImageRecord | undefined): RunOptions {
   if (!image) return opts; // createContainer says so
   if (opts.platform) checkImagePlatform(opts.image, image, opts.platform);
   const labels = { ...(image.config.config?.Labels ?? {}), ...(opts.labels ?? {}) };

@@ -38,8 +38,8 @@ export interface StartOptions {
   stdinAttach?: boolean;
   log?: LogOptions;
   /** The monitor's executable (embedded.ts monitorExecutable), started by the caller before
-   *  its other work (run: before building the bundle); else a fresh copy made here. */
-  exe?: Promise<MonitorExecutable>;
+   *  its other work (run: before building the bundle). */
+  exe: Promise<MonitorExecutable>;
   /** The container's merged Config.Healthcheck: the monitor runs its probes. */
   healthcheck?: HealthConfig;
   /** --log-driver none: no log file (`tsd logs` refuses). */
@@ -52,7 +52,7 @@ export interface StartOptions {
   detachKeys?: number[];
 }
 
-export function monitorArgv(monitorPath: string, o: StartOptions, self: string[] = selfCommand(), namespaces: string[] = namespaceArgs("user+mount")): string[] {
+export function monitorArgv(monitorPath: string, o: Omit<StartOptions, "exe">, self: string[] = selfCommand(), namespaces: string[] = namespaceArgs("user+mount")): string[] {
   return [
     monitorPath,
     "--bundle", o.bundle,
@@ -100,7 +100,7 @@ function earlyExe(db: Database, exe: Promise<MonitorExecutable> | undefined): Pr
 
 /** Starts the monitor; resolves once the container has exec'd or has failed to. */
 export async function startMonitor(o: StartOptions): Promise<StartedMonitor> {
-  const exeSoon = o.exe ?? monitorExecutable();
+  const exeSoon = o.exe;
   try {
     // Rootless on fuse-overlayfs: the rootfs is mounted before the init needs it (fuse-rootfs.ts).
     mountFuseRootfs(o.bundle);

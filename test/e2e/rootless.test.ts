@@ -55,6 +55,12 @@ async function atWrite(args: string[], env?: Record<string, string>): Promise<{ 
   return JSON.parse(r.stdout) as { ns: string; code: number; stdout: string; stderr: string };
 }
 
+/** The user namespace of the host (the fast path's) and of the user's pause process (where a
+ *  command re-exec'd runs), as /proc names them. */
+function userNamespaces(): { host: string; pauseNs: string } {
+  return { host: readlinkSync("/proc/self/ns/user"), pauseNs: readlinkSync(`/proc/${pausePid(user)!}/ns/user`) };
+}
+
 afterAll(async () => {
   const left: string[] = [];
   try {
@@ -108,8 +114,7 @@ describe("rootless", () => {
 
   test("the fast path: run --network none and exec stay in the host's user namespace; a volume or TSD_ROOTLESS_REEXEC=1 go inside", async () => {
     await ok(["load", "-q", "-i", images.busyboxDocker]); // also alone (-t): the image, the pause process
-    const host = readlinkSync("/proc/self/ns/user");
-    const pauseNs = readlinkSync(`/proc/${pausePid(user)!}/ns/user`);
+    const { host, pauseNs } = userNamespaces();
     // The user namespace of the tsd process (setpriv execs it; nsenter would exec it again
     // inside) while its container, named `name`, runs `sleep`.
     const nsWhileUp = async (args: string[], name: string, env?: Record<string, string>) => {
@@ -138,8 +143,7 @@ describe("rootless", () => {
 
   test("the fast path's other commands (ps, logs, inspect, images, port, info, version, wait, stop, start, kill, rm) stay in the host's user namespace and print what the re-exec'd ones print", async () => {
     await ok(["load", "-q", "-i", images.busyboxDocker]);
-    const host = readlinkSync("/proc/self/ns/user");
-    const pauseNs = readlinkSync(`/proc/${pausePid(user)!}/ns/user`);
+    const { host, pauseNs } = userNamespaces();
     const fast = (args: string[]) => atWrite(args);
     const reexec = (args: string[]) => atWrite(args, { TSD_ROOTLESS_REEXEC: "1" });
     // The same command both ways: in the host's namespace, then in the pause process's, the same output.
@@ -197,8 +201,7 @@ describe("rootless", () => {
 
   test("the fast path's commands go inside for what needs it: a dead monitor, ps --size, a default (pasta) network's start; a container of another uid, files of other ids stay on the host", async () => {
     await ok(["load", "-q", "-i", images.busyboxDocker]);
-    const host = readlinkSync("/proc/self/ns/user");
-    const pauseNs = readlinkSync(`/proc/${pausePid(user)!}/ns/user`);
+    const { host, pauseNs } = userNamespaces();
     // Init of uid 1000 (a subordinate id on the host): the user owns the namespace, so the
     // kernel lets it signal every id mapped there (CAP_KILL in it); stop and kill stay on the host.
     await ok(["run", "-d", "--name", "fu", "-u", "1000", "--network", "none", "busybox", "sleep", "300"]);
